@@ -1,0 +1,42 @@
+# The two commands from the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+DEV_ENV := CAREPOOL_ENV=development
+
+.PHONY: install demo serve test test-sqlite test-postgres clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## make demo: install, migrate the SQLite database, load the demo data and serve on 127.0.0.1:$(PORT)
+demo: install
+	$(DEV_ENV) $(BIN)/brokerage db upgrade
+	$(DEV_ENV) $(BIN)/brokerage demo
+	@echo "Serving carepool on http://127.0.0.1:$(PORT) (Ctrl+C to stop)"
+	$(DEV_ENV) $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
+
+serve: install
+	$(DEV_ENV) $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
+
+## make test: install and run the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
+test: install
+	$(MAKE) test-sqlite
+	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) test-postgres; else echo "TEST_DATABASE_URL is not set: skipped the PostgreSQL run"; fi
+
+test-sqlite: install
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q
+
+test-postgres: install
+	$(BIN)/pytest -q -m "not browser"
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -1,0 +1,87 @@
+"""Carepool brokerage: pooled direct payments for adult social care."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build and configure the Flask application."""
+    from pathlib import Path
+
+    from brokerage import settings
+
+    root = Path(__file__).resolve().parent.parent
+    app = Flask(
+        __name__,
+        instance_path=str(root / "instance"),
+        template_folder=str(root / "templates"),
+    )
+    app.config.from_mapping(settings.from_environment(instance_path=app.instance_path))
+    if config:
+        app.config.update(config)
+    settings.check(app.config)
+
+    register_extensions(app)
+    register_database(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_security(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the login manager and CSRF protection to the app."""
+    from brokerage.extensions import csrf, login_manager
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+
+def register_database(app: Flask) -> None:
+    """Create the engine and the per-request session."""
+    from brokerage import db
+
+    db.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach every domain's blueprint."""
+    from brokerage.accounts.views import blueprint as accounts
+    from brokerage.clusters.views import blueprint as clusters
+    from brokerage.dashboard.views import blueprint as dashboard
+    from brokerage.holders.views import blueprint as holders
+    from brokerage.providers.views import blueprint as providers
+
+    for blueprint in (accounts, dashboard, holders, clusters, providers):
+        app.register_blueprint(blueprint)
+
+
+def register_errors(app: Flask) -> None:
+    """Turn domain errors and HTTP errors into pages or JSON."""
+    from brokerage import errors
+
+    errors.init_app(app)
+
+
+def register_security(app: Flask) -> None:
+    """Add security headers to every response."""
+    from brokerage import security
+
+    security.init_app(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Make money formatting and role names available in templates."""
+    from brokerage import formatting
+
+    formatting.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Register the CLI subcommand groups."""
+    from brokerage.cli import register
+
+    register(app)

@@ -1,0 +1,43 @@
+"""The one access helper every view uses: who may use a route, and which council's records."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable
+
+from flask_login import current_user
+
+from brokerage.accounts.models import Role, User
+from brokerage.errors import NotAllowed, NotFound
+
+STAFF = (Role.broker, Role.council_officer)
+
+
+def roles_required(*roles: Role) -> Callable:
+    """Let only signed-in users with one of these roles use the view; others get 403."""
+    allowed = {Role(r) for r in roles}
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            from brokerage.extensions import login_manager
+
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in allowed:
+                raise NotAllowed("Your account does not give you access to this page.")
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = allowed  # read by the route-matrix test
+        return wrapped
+
+    return decorator
+
+
+def same_council(actor: User, council_id: int | None, *, what: str = "record") -> None:
+    """Raise NotFound unless the record belongs to the actor's council (admins see all)."""
+    if actor.role == Role.admin:
+        return
+    if council_id is None or actor.council_id != council_id:
+        # 404, not 403: another council's ids must not even be confirmed to exist.
+        raise NotFound(f"There is no such {what}.")

@@ -1,0 +1,27 @@
+"""Errors of the accounts domain."""
+
+from brokerage.errors import BrokerageError
+
+
+class SignInFailed(BrokerageError):
+    """The email or password was wrong; deliberately vague."""
+
+    status = 401
+
+
+class AccountLocked(BrokerageError):
+    """Too many failed sign-ins; the account is locked for a while."""
+
+    status = 429
+
+
+class DuplicateEmail(BrokerageError):
+    """Another account already uses this email address."""
+
+    status = 409
+
+
+class DuplicateCouncil(BrokerageError):
+    """Another council already uses this short name."""
+
+    status = 409

@@ -1,0 +1,115 @@
+"""Councils (tenants) and user accounts."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, Enum, Integer, String
+from sqlmodel import Field, SQLModel
+
+from brokerage.types import UTCDateTime, utcnow
+
+
+class Role(str, enum.Enum):
+    """What a user is in the service."""
+
+    holder = "holder"
+    representative = "representative"
+    broker = "broker"
+    council_officer = "council_officer"
+    provider = "provider"
+    admin = "admin"
+
+    @property
+    def label(self) -> str:
+        """Return the role's name in plain English."""
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.holder: "Budget holder",
+    Role.representative: "Representative",
+    Role.broker: "Broker",
+    Role.council_officer: "Council officer",
+    Role.provider: "Care provider",
+    Role.admin: "Administrator",
+}
+
+
+class Council(SQLModel, table=True):
+    """A council: the tenant that owns every other record."""
+
+    __tablename__ = "council"
+    __table_args__ = (
+        CheckConstraint("cluster_min_size >= 2 AND cluster_max_size <= 12 AND cluster_min_size <= cluster_max_size", name="ck_council_cluster_sizes"),
+        CheckConstraint("notice_weeks >= 0", name="ck_council_notice_weeks"),
+        CheckConstraint("surplus_weeks >= 1", name="ck_council_surplus_weeks"),
+        CheckConstraint("quorum_percent BETWEEN 1 AND 100", name="ck_council_quorum"),
+        CheckConstraint("majority_percent BETWEEN 50 AND 100", name="ck_council_majority"),
+        CheckConstraint("dissolve_majority_percent BETWEEN 50 AND 100", name="ck_council_dissolve_majority"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_column=Column(String(40), unique=True, nullable=False))
+    name: str = Field(sa_column=Column(String(120), nullable=False))
+    # Postcode districts the council covers, space separated, e.g. "E1 E2 E3".
+    area_districts: str = Field(default="", sa_column=Column(String(400), nullable=False, server_default=""))
+    cluster_min_size: int = Field(default=2, sa_column=Column(Integer, nullable=False, server_default="2"))
+    cluster_max_size: int = Field(default=12, sa_column=Column(Integer, nullable=False, server_default="12"))
+    notice_weeks: int = Field(default=4, sa_column=Column(Integer, nullable=False, server_default="4"))
+    surplus_weeks: int = Field(default=8, sa_column=Column(Integer, nullable=False, server_default="8"))
+    # A proposal is quorate when more than quorum_percent of active members vote.
+    quorum_percent: int = Field(default=50, sa_column=Column(Integer, nullable=False, server_default="50"))
+    # A proposal passes when more than majority_percent of yes+no votes are yes.
+    majority_percent: int = Field(default=50, sa_column=Column(Integer, nullable=False, server_default="50"))
+    # Dissolving needs at least this share (two thirds by default) of yes+no votes.
+    dissolve_majority_percent: int = Field(default=67, sa_column=Column(Integer, nullable=False, server_default="67"))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+    @property
+    def districts(self) -> list[str]:
+        """Return the postcode districts as a list."""
+        return [d for d in self.area_districts.split() if d]
+
+
+class User(SQLModel, table=True):
+    """Somebody who signs in; admins belong to no council, everyone else to one."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint("role = 'admin' OR council_id IS NOT NULL", name="ck_user_council_unless_admin"),
+        CheckConstraint("failed_sign_ins >= 0", name="ck_user_failed_sign_ins"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int | None = Field(default=None, foreign_key="council.id", index=True, ondelete="RESTRICT")
+    email: str = Field(sa_column=Column(String(254), unique=True, nullable=False))
+    name: str = Field(sa_column=Column(String(120), nullable=False))
+    role: Role = Field(sa_column=Column(Enum(Role, name="user_role", native_enum=False, length=20), nullable=False))
+    password_hash: str = Field(sa_column=Column(String(200), nullable=False))
+    is_active_account: bool = Field(default=True)
+    failed_sign_ins: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    last_sign_in_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # The holder record a holder account is; the provider record a provider account works for.
+    holder_id: int | None = Field(default=None, foreign_key="holder.id", index=True, ondelete="SET NULL")
+    provider_id: int | None = Field(default=None, foreign_key="provider.id", index=True, ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+    # Flask-Login protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_account
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        """Return the id Flask-Login keeps in the session."""
+        return str(self.id)

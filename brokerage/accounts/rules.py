@@ -1,0 +1,32 @@
+"""Pure rules about signing in."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+
+def is_locked(locked_until: datetime | None, now: datetime) -> bool:
+    """Tell whether an account is still locked at `now`."""
+    return locked_until is not None and now < locked_until
+
+
+def after_failed_sign_in(failures: int, now: datetime, *, max_failures: int, lock_minutes: int) -> tuple[int, datetime | None]:
+    """Return the new failure count and lock expiry after one more failed sign-in."""
+    failures += 1
+    if failures >= max_failures:
+        return 0, now + timedelta(minutes=lock_minutes)
+    return failures, None
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Tell whether a `next` redirect stays on this site (a path, not a URL)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and all(ord(c) >= 32 for c in target)
+
+
+def normalise_email(email: str) -> str:
+    """Return an email address trimmed and lower-cased for lookup."""
+    return email.strip().lower()

@@ -1,0 +1,133 @@
+"""Operations on councils and users; they flush and never commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from brokerage.accounts import rules
+from brokerage.accounts.errors import AccountLocked, DuplicateCouncil, DuplicateEmail, SignInFailed
+from brokerage.accounts.models import Council, Role, User
+from brokerage.accounts.passwords import hash_password, needs_rehash, verify_password
+from brokerage.errors import NotAllowed, NotFound, ValidationFailed
+from brokerage.types import utcnow
+
+
+def authenticate(
+    *, session: Session, email: str, password: str, max_failures: int, lock_minutes: int, now: datetime | None = None
+) -> User:
+    """Return the user for these credentials, counting failures and locking after too many."""
+    now = now or utcnow()
+    user = session.exec(select(User).where(User.email == rules.normalise_email(email))).first()
+    if user is not None and rules.is_locked(user.locked_until, now):
+        raise AccountLocked(
+            "This account is locked after too many failed sign-ins. Try again in "
+            f"{max(1, int((user.locked_until - now).total_seconds() // 60) + 1)} minutes, or ask your administrator.",
+            field="email",
+        )
+    if user is None or not verify_password(user.password_hash if user else None, password) or not user.is_active:
+        if user is not None:
+            user.failed_sign_ins, user.locked_until = rules.after_failed_sign_in(
+                user.failed_sign_ins, now, max_failures=max_failures, lock_minutes=lock_minutes
+            )
+            session.add(user)
+            session.flush()
+            if user.locked_until is not None:
+                raise AccountLocked(
+                    f"This account is now locked for {lock_minutes} minutes after too many failed sign-ins.",
+                    field="email",
+                )
+        raise SignInFailed("The email address or password is not right.", field="email")
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    user.last_sign_in_at = now
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def load_user(*, session: Session, user_id: str) -> User | None:
+    """Return the active user with this id, or None."""
+    try:
+        user = session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.is_active else None
+
+
+def create_council(*, session: Session, actor: User | None, slug: str, name: str, area_districts: str = "") -> Council:
+    """Create a council; only administrators (or the CLI, with no actor) may."""
+    if actor is not None and actor.role != Role.admin:
+        raise NotAllowed("Only administrators can create councils.")
+    slug = slug.strip().lower()
+    if session.exec(select(Council).where(Council.slug == slug)).first() is not None:
+        raise DuplicateCouncil("A council with this short name already exists.", field="slug")
+    council = Council(slug=slug, name=name.strip(), area_districts=" ".join(area_districts.upper().split()))
+    session.add(council)
+    session.flush()
+    return council
+
+
+def create_user(
+    *,
+    session: Session,
+    actor: User | None,
+    email: str,
+    name: str,
+    role: Role,
+    password: str,
+    council_id: int | None,
+    holder_id: int | None = None,
+    provider_id: int | None = None,
+) -> User:
+    """Create a user account with an argon2-hashed password."""
+    if actor is not None and actor.role != Role.admin:
+        raise NotAllowed("Only administrators can create accounts.")
+    role = Role(role)
+    if role != Role.admin and council_id is None:
+        raise ValidationFailed({"council_id": "Choose the council this person belongs to."})
+    if council_id is not None and session.get(Council, council_id) is None:
+        raise ValidationFailed({"council_id": "Choose a council from the list."})
+    if len(password) < 12:
+        raise ValidationFailed({"password": "Use a password of at least 12 characters."})
+    email = rules.normalise_email(email)
+    if session.exec(select(User).where(User.email == email)).first() is not None:
+        raise DuplicateEmail("Another account already uses this email address.", field="email")
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        password_hash=hash_password(password),
+        council_id=None if role == Role.admin else council_id,
+        holder_id=holder_id,
+        provider_id=provider_id,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def list_councils(*, session: Session, actor: User) -> list[Council]:
+    """Return the councils the actor may see: all for admins, their own otherwise."""
+    query = select(Council).order_by(Council.name)
+    if actor.role != Role.admin:
+        query = query.where(Council.id == actor.council_id)
+    return list(session.exec(query))
+
+
+def list_users(*, session: Session, actor: User) -> list[User]:
+    """Return every account, for administrators."""
+    if actor.role != Role.admin:
+        raise NotAllowed("Only administrators can list accounts.")
+    return list(session.exec(select(User).order_by(User.council_id, User.role, User.name)))
+
+
+def get_council(*, session: Session, actor: User, council_id: int) -> Council:
+    """Return a council the actor may see."""
+    council = session.get(Council, council_id)
+    if council is None or (actor.role != Role.admin and actor.council_id != council.id):
+        raise NotFound("There is no such council.")
+    return council

@@ -1,0 +1,120 @@
+"""Sign-in, sign-out and account administration pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from wtforms.fields.choices import SelectChoice
+
+from brokerage.access import roles_required
+from brokerage.accounts import services
+from brokerage.accounts.errors import AccountLocked, SignInFailed
+from brokerage.accounts.models import Role
+from brokerage.accounts.rules import is_safe_next
+from brokerage.accounts.schemas import CouncilForm, SignInForm, UserForm
+from brokerage.db import get_session
+from brokerage.errors import BrokerageError
+from brokerage.extensions import login_manager
+from brokerage.forms import attach_error
+
+blueprint = Blueprint("accounts", __name__)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    return services.load_user(session=get_session(), user_id=user_id)
+
+
+@blueprint.route("/")
+def home():
+    """Show the welcome page, or the dashboard when signed in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    return render_template("accounts/home.html")
+
+
+@blueprint.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    """Sign in with email and password."""
+    form = SignInForm()
+    next_url = request.args.get("next")
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            user = services.authenticate(
+                session=session,
+                email=form.email.data,
+                password=form.password.data,
+                max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+                lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+            )
+        except (SignInFailed, AccountLocked) as error:
+            # The failure count is part of the record: keep it even though sign-in failed.
+            session.commit()
+            attach_error(form, error)
+            return render_template("accounts/sign_in.html", form=form), error.status
+        session.commit()
+        login_user(user)
+        return redirect(next_url if is_safe_next(next_url) else url_for("dashboard.index"))
+    status = 422 if form.errors else 200
+    return render_template("accounts/sign_in.html", form=form), status
+
+
+@blueprint.route("/sign-out", methods=["POST"])
+@login_required
+def sign_out():
+    """Sign out and forget the session."""
+    logout_user()
+    flash("You have signed out.", "success")
+    return redirect(url_for("accounts.sign_in"))
+
+
+@blueprint.route("/admin/councils", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def councils():
+    """List councils and add a new one."""
+    session = get_session()
+    form = CouncilForm()
+    if form.validate_on_submit():
+        try:
+            council = services.create_council(
+                session=session, actor=current_user, slug=form.slug.data, name=form.name.data, area_districts=form.area_districts.data or ""
+            )
+        except BrokerageError as error:
+            attach_error(form, error)
+        else:
+            session.commit()
+            flash(f"{council.name} was added.", "success")
+            return redirect(url_for("accounts.councils"))
+    rows = services.list_councils(session=session, actor=current_user)
+    return render_template("accounts/councils.html", form=form, councils=rows), (422 if form.errors or form.form_errors else 200)
+
+
+@blueprint.route("/admin/users", methods=["GET", "POST"])
+@roles_required(Role.admin)
+def users():
+    """List accounts and add a new one."""
+    session = get_session()
+    form = UserForm()
+    council_rows = services.list_councils(session=session, actor=current_user)
+    form.council_id.choices = [SelectChoice("0", "No council (administrators only)")] + [SelectChoice(str(c.id), c.name) for c in council_rows]
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                session=session,
+                actor=current_user,
+                email=form.email.data,
+                name=form.name.data,
+                role=Role(form.role.data),
+                password=form.password.data,
+                council_id=form.council_id.data or None,
+            )
+        except BrokerageError as error:
+            attach_error(form, error)
+        else:
+            session.commit()
+            flash(f"An account for {user.name} was added.", "success")
+            return redirect(url_for("accounts.users"))
+    rows = services.list_users(session=session, actor=current_user)
+    names = {c.id: c.name for c in council_rows}
+    return render_template("accounts/users.html", form=form, users=rows, council_names=names), (422 if form.errors or form.form_errors else 200)

@@ -1,0 +1,87 @@
+"""Clusters of holders who pool part of their budgets, and their memberships."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Date, Enum, Float, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from brokerage.types import UTCDateTime, utcnow
+
+
+class ClusterKind(str, enum.Enum):
+    """Why the members came together."""
+
+    neighbourhood = "neighbourhood"
+    culture = "culture"
+    care_need = "care_need"
+    goal = "goal"
+
+
+class ClusterStatus(str, enum.Enum):
+    """Where a cluster is in its life."""
+
+    forming = "forming"
+    active = "active"
+    closing = "closing"
+    closed = "closed"
+
+
+class MembershipStatus(str, enum.Enum):
+    """Where a membership is in its life."""
+
+    requested = "requested"
+    admitted = "admitted"
+    active = "active"
+    leaving = "leaving"
+    left = "left"
+
+
+class Cluster(SQLModel, table=True):
+    """A small group of holders with one pool."""
+
+    __tablename__ = "cluster"
+    __table_args__ = (
+        CheckConstraint("min_size >= 2 AND max_size <= 12 AND min_size <= max_size", name="ck_cluster_sizes"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    name: str = Field(sa_column=Column(String(120), nullable=False))
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    kinds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    area: str = Field(default="", sa_column=Column(String(120), nullable=False, server_default=""))
+    lat: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    lon: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    min_size: int = Field(default=2, sa_column=Column(Integer, nullable=False))
+    max_size: int = Field(default=12, sa_column=Column(Integer, nullable=False))
+    status: ClusterStatus = Field(
+        default=ClusterStatus.forming,
+        sa_column=Column(Enum(ClusterStatus, name="cluster_status", native_enum=False, length=12), nullable=False),
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Membership(SQLModel, table=True):
+    """A holder's place in a cluster, with their weekly pledge."""
+
+    __tablename__ = "membership"
+    __table_args__ = (
+        UniqueConstraint("cluster_id", "holder_id", name="uq_membership_cluster_holder"),
+        CheckConstraint("weekly_pledge_pence >= 0", name="ck_membership_pledge_non_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    cluster_id: int = Field(foreign_key="cluster.id", index=True, ondelete="RESTRICT")
+    holder_id: int = Field(foreign_key="holder.id", index=True, ondelete="RESTRICT")
+    status: MembershipStatus = Field(
+        default=MembershipStatus.requested,
+        sa_column=Column(Enum(MembershipStatus, name="membership_status", native_enum=False, length=12), nullable=False),
+    )
+    weekly_pledge_pence: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    start_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    notice_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

@@ -1,0 +1,67 @@
+"""What each role's dashboard shows."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, func, select
+
+from brokerage.accounts.models import Council, Role, User
+from brokerage.clusters import services as clusters
+from brokerage.clusters.models import Cluster, ClusterStatus
+from brokerage.holders import services as holders
+from brokerage.holders.models import Holder
+from brokerage.providers import services as providers
+from brokerage.providers.models import Provider
+from brokerage.types import utcnow
+
+
+def dashboard_for(*, session: Session, actor: User) -> dict:
+    """Return the figures and lists for the actor's dashboard."""
+    role = actor.role
+    if role == Role.admin:
+        return {
+            "councils": list(session.exec(select(Council).order_by(Council.name))),
+            "user_count": session.exec(select(func.count()).select_from(User)).one(),
+        }
+    council = session.get(Council, actor.council_id)
+    if role == Role.holder:
+        holder = session.get(Holder, actor.holder_id) if actor.holder_id else None
+        memberships = clusters.memberships_of(session=session, actor=actor, holder_ids=[holder.id] if holder else [])
+        pledged = sum(m.weekly_pledge_pence for m, _ in memberships if m.status.value in ("admitted", "active", "leaving"))
+        return {"council": council, "holder": holder, "memberships": memberships, "pledged": pledged}
+    if role == Role.representative:
+        people = holders.holders_for_representative(session=session, actor=actor)
+        return {
+            "council": council,
+            "people": people,
+            "memberships": clusters.memberships_of(session=session, actor=actor, holder_ids=[h.id for h in people]),
+        }
+    if role == Role.provider:
+        provider = session.get(Provider, actor.provider_id) if actor.provider_id else None
+        state = None
+        if provider is not None:
+            state = providers.vetting_summary(session=session, council_id=actor.council_id, today=utcnow().date()).get(provider.id)
+        return {"council": council, "provider": provider, "state": state}
+    # Broker and council officer.
+    today = utcnow().date()
+    states = providers.vetting_summary(session=session, council_id=actor.council_id, today=today)
+    forming = list(
+        session.exec(
+            select(Cluster).where(Cluster.council_id == actor.council_id, Cluster.status == ClusterStatus.forming).order_by(Cluster.name)
+        )
+    )
+    provider_rows = {p.id: p for p in session.exec(select(Provider).where(Provider.council_id == actor.council_id))}
+    allocation = session.exec(
+        select(func.coalesce(func.sum(Holder.weekly_allocation_pence), 0)).where(Holder.council_id == actor.council_id)
+    ).one()
+    return {
+        "council": council,
+        "holder_count": session.exec(select(func.count()).select_from(Holder).where(Holder.council_id == actor.council_id)).one(),
+        "weekly_allocation": int(allocation),
+        "cluster_counts": clusters.status_counts(session=session, council_id=actor.council_id),
+        "provider_kinds": providers.kind_counts(session=session, council_id=actor.council_id),
+        "forming": forming,
+        "vetting_problems": sorted(
+            ((provider_rows[pid], st) for pid, st in states.items() if not st.valid or st.expiring_soon),
+            key=lambda row: row[0].name,
+        ),
+    }

@@ -1,0 +1,263 @@
+"""Load a realistic demo council: holders, clusters at every stage, providers and demo users."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlmodel import Session, select
+
+from brokerage.accounts import services as accounts
+from brokerage.accounts.models import Council, Role
+from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus
+from brokerage.holders.models import Holder, Representation
+from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind
+
+DEMO_SLUG = "riverside"
+OTHER_SLUG = "northfield"
+
+# Postcode districts with an approximate centre, so distances in the demo are realistic.
+DISTRICTS = {
+    "E1": (51.5155, -0.0590), "E2": (51.5290, -0.0600), "E3": (51.5270, -0.0240),
+    "E14": (51.5080, -0.0180), "E1W": (51.5070, -0.0590), "E15": (51.5400, 0.0000),
+}
+
+FIRST_NAMES = {
+    "so": ["Amina", "Hodan", "Faduma", "Abdi", "Khadra", "Mohamed", "Sahra", "Yusuf"],
+    "bn": ["Rahima", "Abdul", "Shirin", "Jahanara", "Mizanur", "Rokeya", "Anwar", "Nazma"],
+    "pl": ["Halina", "Zofia", "Tadeusz", "Krystyna", "Janusz", "Irena"],
+    "tr": ["Ayşe", "Mehmet", "Fatma", "Hüseyin", "Emine"],
+    "ur": ["Parveen", "Tariq", "Shabana", "Imran", "Nasreen"],
+    "en": ["Margaret", "Derek", "Joan", "Patrick", "Linda", "Winston", "Grace", "Colin", "Maureen", "Desmond"],
+}
+SURNAMES = {
+    "so": ["Hassan", "Warsame", "Farah", "Abdullahi", "Ali", "Osman"],
+    "bn": ["Begum", "Miah", "Uddin", "Khatun", "Rahman", "Ahmed"],
+    "pl": ["Kowalska", "Nowak", "Wiśniewski", "Zielińska"],
+    "tr": ["Yılmaz", "Demir", "Kaya", "Şahin"],
+    "ur": ["Khan", "Hussain", "Iqbal", "Malik"],
+    "en": ["Thompson", "Clarke", "O'Brien", "Campbell", "Walker", "Edwards", "Bennett", "Francis"],
+}
+NEEDS = ["home_care", "personal_care", "companionship", "day_activities", "respite", "domestic", "transport", "reablement"]
+GOALS = [
+    "Keep living at home and see friends each week",
+    "Get out to the mosque and the market on Fridays",
+    "Have a carer who speaks my language",
+    "Give my daughter a break on weekends",
+    "Build up strength after my fall",
+    "Go swimming again",
+    "Cook my own meals with a little help",
+]
+
+DEMO_PASSWORD_HINT = "The demo password is printed by `brokerage demo`; it is for local demo use only."
+
+
+@dataclass
+class DemoLogin:
+    """A demo account to print."""
+
+    role: str
+    email: str
+    name: str
+    council: str
+
+
+def _jitter(rng: random.Random, lat: float, lon: float, km: float = 0.8) -> tuple[float, float]:
+    return round(lat + rng.uniform(-km, km) / 111.0, 5), round(lon + rng.uniform(-km, km) / 69.0, 5)
+
+
+def load_demo(*, session: Session, password: str, seed: int = 2026, today: date | None = None) -> list[DemoLogin]:
+    """Load the demo councils and return the demo logins; do nothing if they are already there."""
+    today = today or date.today()
+    existing = session.exec(select(Council).where(Council.slug == DEMO_SLUG)).first()
+    if existing is not None:
+        return demo_logins(session=session)
+    rng = random.Random(seed)
+    council = accounts.create_council(
+        session=session, actor=None, slug=DEMO_SLUG, name="Riverside Borough Council (demo)", area_districts="E1 E1W E2 E3 E14 E15"
+    )
+    other = accounts.create_council(
+        session=session, actor=None, slug=OTHER_SLUG, name="Northfield City Council (demo)", area_districts="LS6 LS7 LS8"
+    )
+
+    holders = _make_holders(session, rng, council)
+    providers = _make_providers(session, rng, council, today)
+    clusters = _make_clusters(session, rng, council, holders, today)
+
+    # A holder in the other council, so tenancy can be seen and tested with the demo data too.
+    far_holder = Holder(
+        council_id=other.id, name="Beryl Ackroyd", weekly_allocation_pence=41000, postcode_district="LS6",
+        lat=53.8200, lon=-1.5800, languages=["en"], care_needs=["companionship"], goals="Stay in touch with my choir",
+    )
+    session.add(far_holder)
+    session.flush()
+    far_provider = Provider(
+        council_id=other.id, name="Headingley Care Co-op", kind=ProviderKind.coop, ownership_model="worker co-operative",
+        services=["home_care", "companionship"], languages=["en"], staff_genders=["female", "male"],
+        slots=["mon_am", "tue_am", "wed_pm"], capacity_hours=60, postcode_district="LS6", lat=53.8190, lon=-1.5770,
+        radius_km=6.0, hourly_rate_pence=2300, living_wage=True, ethical_care_charter=True,
+    )
+    session.add(far_provider)
+    session.flush()
+
+    amina = holders[0]
+    pa = next(p for p in providers if p.kind == ProviderKind.pa)
+    people = [
+        (Role.admin, "admin@carepool.example", "Alex Admin", None, {}),
+        (Role.broker, "broker@riverside.example", "Bola Broker", council.id, {}),
+        (Role.council_officer, "officer@riverside.example", "Chris Officer", council.id, {}),
+        (Role.council_officer, "officer2@riverside.example", "Dana Second-Officer", council.id, {}),
+        (Role.holder, "holder@riverside.example", amina.name, council.id, {"holder_id": amina.id}),
+        (Role.representative, "rep@riverside.example", "Idil Hassan (daughter)", council.id, {}),
+        (Role.provider, "provider@riverside.example", pa.name, council.id, {"provider_id": pa.id}),
+        (Role.broker, "broker@northfield.example", "Nia Northfield-Broker", other.id, {}),
+        (Role.holder, "holder@northfield.example", far_holder.name, other.id, {"holder_id": far_holder.id}),
+    ]
+    for role, email, name, council_id, links in people:
+        user = accounts.create_user(
+            session=session, actor=None, email=email, name=name, role=role, password=password, council_id=council_id, **links
+        )
+        if role == Role.representative:
+            for held in holders[:2]:
+                session.add(Representation(council_id=council.id, representative_id=user.id, holder_id=held.id, relationship="daughter"))
+    session.flush()
+    del clusters
+    return demo_logins(session=session)
+
+
+def _make_holders(session: Session, rng: random.Random, council: Council) -> list[Holder]:
+    holders = []
+    mix = ["so"] * 8 + ["bn"] * 9 + ["pl"] * 5 + ["tr"] * 4 + ["ur"] * 4 + ["en"] * 10
+    districts = list(DISTRICTS)
+    for index, lang in enumerate(mix):
+        first = FIRST_NAMES[lang][index % len(FIRST_NAMES[lang])]
+        surname = SURNAMES[lang][(index * 7) % len(SURNAMES[lang])]
+        district = districts[(index * 5) % len(districts)]
+        lat, lon = _jitter(rng, *DISTRICTS[district])
+        languages = [lang] if lang == "en" else ([lang, "en"] if rng.random() < 0.5 else [lang])
+        needs = sorted(rng.sample(NEEDS, rng.randint(1, 3)))
+        holder = Holder(
+            council_id=council.id, name=f"{first} {surname}",
+            # Weekly direct payments range from about £120 to £950, in whole pounds here for readability.
+            weekly_allocation_pence=rng.randrange(120, 950) * 100,
+            postcode_district=district, lat=lat, lon=lon, languages=languages, care_needs=needs, goals=rng.choice(GOALS),
+        )
+        session.add(holder)
+        holders.append(holder)
+    session.flush()
+    return holders
+
+
+PROVIDERS = [
+    ("Hooyo Care Co-operative", ProviderKind.coop, "worker co-operative", ["home_care", "personal_care", "companionship"], ["so", "en"], ["female"], 2150, 120, "E1"),
+    ("Sylhet Sisters Homecare CIC", ProviderKind.cic, "community interest company", ["home_care", "personal_care", "domestic"], ["bn", "en"], ["female"], 2250, 90, "E1W"),
+    ("Bow Friends Day Club", ProviderKind.charity, "registered charity", ["day_activities", "companionship", "transport"], ["en", "bn"], ["female", "male"], 1900, 150, "E3"),
+    ("Docklands Reablement Ltd", ProviderKind.private, "private company", ["reablement", "personal_care"], ["en", "pl"], ["female", "male"], 2850, 200, "E14"),
+    ("Kasia's Helping Hands", ProviderKind.micro_provider, "sole trader micro-enterprise", ["domestic", "companionship", "home_care"], ["pl", "en"], ["female"], 2000, 35, "E2"),
+    ("Anatolia Home Support", ProviderKind.micro_provider, "family micro-enterprise", ["home_care", "companionship"], ["tr", "en"], ["female", "male"], 2100, 40, "E15"),
+    ("Stratford Respite Co-op", ProviderKind.coop, "multi-stakeholder co-operative", ["respite", "personal_care"], ["en", "ur"], ["female", "male"], 2400, 80, "E15"),
+]
+PAS = [
+    ("Fartun Abdi (PA)", ["so", "en", "ar"], ["female"], "E1"),
+    ("Nasima Khatun (PA)", ["bn", "en"], ["female"], "E2"),
+    ("Tomasz Nowak (PA)", ["pl", "en"], ["male"], "E14"),
+    ("Grace Mensah (PA)", ["en", "tw"], ["female"], "E3"),
+    ("Bilal Iqbal (PA)", ["ur", "pa", "en"], ["male"], "E1W"),
+]
+SLOTS = [f"{d}_{p}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun") for p in ("am", "pm", "eve")]
+
+
+def _make_providers(session: Session, rng: random.Random, council: Council, today: date) -> list[Provider]:
+    providers = []
+    for name, kind, ownership, services, languages, genders, rate, capacity, district in PROVIDERS:
+        lat, lon = _jitter(rng, *DISTRICTS[district], km=0.3)
+        providers.append(Provider(
+            council_id=council.id, name=name, kind=kind, ownership_model=ownership, services=services, languages=languages,
+            staff_genders=genders, slots=sorted(rng.sample(SLOTS, 12)), capacity_hours=capacity, postcode_district=district,
+            lat=lat, lon=lon, radius_km=rng.choice([5.0, 6.0, 8.0]), hourly_rate_pence=rate,
+            living_wage=kind != ProviderKind.private, ethical_care_charter=kind in (ProviderKind.coop, ProviderKind.cic, ProviderKind.charity),
+            is_local=kind != ProviderKind.private,
+        ))
+    for name, languages, genders, district in PAS:
+        lat, lon = _jitter(rng, *DISTRICTS[district], km=0.3)
+        providers.append(Provider(
+            council_id=council.id, name=name, kind=ProviderKind.pa, ownership_model="self-employed personal assistant",
+            services=["home_care", "companionship", "domestic"], languages=languages, staff_genders=genders,
+            slots=sorted(rng.sample(SLOTS, 8)), capacity_hours=rng.choice([15, 20, 25, 30]), postcode_district=district,
+            lat=lat, lon=lon, radius_km=rng.choice([2.5, 3.0, 4.0]), hourly_rate_pence=rng.choice([1650, 1750, 1850]),
+            living_wage=True, ethical_care_charter=False, is_local=True,
+        ))
+    session.add_all(providers)
+    session.flush()
+    for index, provider in enumerate(providers):
+        # Most evidence is in date; one provider has an expired DBS and one is expiring soon, as in real life.
+        dbs_expiry = today + timedelta(days=400 + index * 10)
+        if index == 3:
+            dbs_expiry = today - timedelta(days=12)
+        if index == 5:
+            dbs_expiry = today + timedelta(days=20)
+        session.add(VettingItem(council_id=council.id, provider_id=provider.id, kind=VettingKind.dbs, reference=f"DBS-{100200 + index}", expires_on=dbs_expiry))
+        session.add(VettingItem(council_id=council.id, provider_id=provider.id, kind=VettingKind.insurance, reference=f"INS-{7700 + index}", expires_on=today + timedelta(days=200 + index)))
+        if "personal_care" in provider.services:
+            session.add(VettingItem(council_id=council.id, provider_id=provider.id, kind=VettingKind.cqc, reference=f"1-{550000 + index}", expires_on=today + timedelta(days=700)))
+    session.flush()
+    return providers
+
+
+CLUSTERS = [
+    ("Somali elders of Whitechapel", ["culture", "neighbourhood"], "E1", "so", ClusterStatus.active, "Somali-speaking elders pooling for home care from women carers who share our language and faith."),
+    ("Bengali women's care circle", ["culture"], "E1W", "bn", ClusterStatus.active, "Bengali and Sylheti-speaking women buying personal care together."),
+    ("Bow carers' respite group", ["care_need"], "E3", "en", ClusterStatus.active, "Families who need regular respite breaks, sharing a trusted team."),
+    ("Polish companions", ["culture", "goal"], "E14", "pl", ClusterStatus.forming, "Polish speakers who want company and help getting out and about."),
+    ("Poplar get-moving group", ["goal", "neighbourhood"], "E14", "en", ClusterStatus.forming, "Regaining strength after illness, with reablement sessions together."),
+    ("Stratford Turkish families", ["culture", "neighbourhood"], "E15", "tr", ClusterStatus.closing, "Turkish-speaking families; closing as members move to a new scheme."),
+    ("Bethnal Green lunch club", ["neighbourhood", "care_need"], "E2", "en", ClusterStatus.closed, "A lunch and companionship group that has finished its work."),
+    ("Urdu speakers' home help", ["culture", "care_need"], "E1W", "ur", ClusterStatus.active, "Urdu-speaking households sharing domestic help and companionship."),
+]
+
+
+def _make_clusters(session: Session, rng: random.Random, council: Council, holders: list[Holder], today: date) -> list[Cluster]:
+    by_lang: dict[str, list[Holder]] = {}
+    for holder in holders:
+        by_lang.setdefault(holder.languages[0], []).append(holder)
+    clusters = []
+    for name, kinds, district, lang, status, description in CLUSTERS:
+        lat, lon = DISTRICTS[district]
+        cluster = Cluster(
+            council_id=council.id, name=name, description=description, kinds=kinds, area=district, lat=lat, lon=lon,
+            min_size=3, max_size=8, status=status,
+        )
+        session.add(cluster)
+        session.flush()
+        pool = by_lang.get(lang, [])
+        members = pool[:5] if status != ClusterStatus.forming else pool[5:7] or pool[:2]
+        for position, holder in enumerate(members):
+            if status == ClusterStatus.closed:
+                member_status = MembershipStatus.left
+            elif status == ClusterStatus.forming:
+                member_status = MembershipStatus.admitted if position == 0 else MembershipStatus.requested
+            elif position == 4 and status == ClusterStatus.active:
+                member_status = MembershipStatus.leaving  # a member on notice
+            else:
+                member_status = MembershipStatus.active
+            # Pledges are at most a third of the allocation, so a holder in two clusters never over-pledges.
+            pledge = (holder.weekly_allocation_pence // 3 // 100) * 100
+            session.add(Membership(
+                council_id=council.id, cluster_id=cluster.id, holder_id=holder.id, status=member_status,
+                weekly_pledge_pence=pledge if member_status != MembershipStatus.requested else 0,
+                start_date=today - timedelta(weeks=rng.randint(4, 40)) if member_status != MembershipStatus.requested else None,
+                notice_date=today - timedelta(weeks=1) if member_status == MembershipStatus.leaving else None,
+            ))
+        clusters.append(cluster)
+    session.flush()
+    return clusters
+
+
+def demo_logins(*, session: Session) -> list[DemoLogin]:
+    """Return the demo accounts, one line each."""
+    from brokerage.accounts.models import User
+
+    rows = session.exec(select(User).where(User.email.like("%.example")).order_by(User.council_id, User.role)).all()
+    councils = {c.id: c.name for c in session.exec(select(Council))}
+    return [DemoLogin(role=u.role.label, email=u.email, name=u.name, council=councils.get(u.council_id, "all councils")) for u in rows]

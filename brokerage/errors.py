@@ -1,0 +1,110 @@
+"""One base error for the domain, carrying its HTTP status, and the handlers."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+
+class BrokerageError(Exception):
+    """Base of every domain error; carries an HTTP status and a plain message."""
+
+    status = 400
+    title = "There is a problem"
+
+    def __init__(self, message: str, *, field: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if status is not None:
+            self.status = status
+
+    def to_dict(self) -> dict:
+        """Return the error as a JSON-ready dict naming the field when known."""
+        body = {"error": self.message}
+        if self.field:
+            body["field"] = self.field
+        return body
+
+
+class ConfigError(BrokerageError):
+    """The configuration is missing or unsafe."""
+
+    status = 500
+
+
+class ValidationFailed(BrokerageError):
+    """Input was invalid; `errors` maps field names to messages."""
+
+    status = 422
+
+    def __init__(self, errors: dict[str, list[str]] | dict[str, str], message: str = "Check the highlighted fields."):
+        super().__init__(message)
+        self.errors = {k: ([v] if isinstance(v, str) else list(v)) for k, v in errors.items()}
+
+    def to_dict(self) -> dict:
+        """Return the message and the errors per field."""
+        return {"error": self.message, "fields": self.errors}
+
+
+class NotAllowed(BrokerageError):
+    """The acting user may not do this."""
+
+    status = 403
+    title = "You cannot do this"
+
+
+class NotFound(BrokerageError):
+    """The record does not exist, or is not visible to the acting user."""
+
+    status = 404
+    title = "Page not found"
+
+
+class Conflict(BrokerageError):
+    """The request conflicts with the current state."""
+
+    status = 409
+
+
+def wants_json() -> bool:
+    """Tell whether the client asked for JSON rather than a page."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+
+    @app.errorhandler(BrokerageError)
+    def handle_domain_error(error: BrokerageError):
+        from brokerage.db import rollback_request_session
+
+        rollback_request_session()
+        if wants_json():
+            return jsonify(error.to_dict()), error.status
+        template = {403: "errors/403.html", 404: "errors/404.html"}.get(error.status, "errors/problem.html")
+        return render_template(template, error=error), error.status
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        from brokerage.db import rollback_request_session
+
+        rollback_request_session()
+        status = error.code or 500
+        if wants_json():
+            return jsonify({"error": error.description or error.name}), status
+        template = {403: "errors/403.html", 404: "errors/404.html"}.get(status, "errors/problem.html")
+        return render_template(template, error=error, status=status), status
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        from brokerage.db import rollback_request_session
+
+        rollback_request_session()
+        app.logger.exception("Unhandled error")
+        if wants_json():
+            return jsonify({"error": "Something went wrong on our side. Nothing was saved."}), 500
+        return render_template("errors/500.html"), 500

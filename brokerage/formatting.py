@@ -1,0 +1,67 @@
+"""Formatting for the edge: money in pounds, dates in plain English."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask
+
+
+def pounds(pence: int | None) -> str:
+    """Format integer pence as pounds, e.g. 123456 -> '£1,234.56'."""
+    if pence is None:
+        return "–"
+    if isinstance(pence, bool) or not isinstance(pence, int):
+        raise TypeError("money must be integer pence")
+    sign = "−" if pence < 0 else ""
+    whole, part = divmod(abs(pence), 100)
+    return f"{sign}£{whole:,}.{part:02d}"
+
+
+def long_date(value: date | datetime | None) -> str:
+    """Format a date like '22 November 2026'."""
+    if value is None:
+        return "–"
+    return f"{value.day} {value.strftime('%B %Y')}"
+
+
+def date_time(value: datetime | None) -> str:
+    """Format a timestamp like '22 November 2026 at 17:05 UTC'."""
+    if value is None:
+        return "–"
+    return f"{long_date(value)} at {value.strftime('%H:%M')} UTC"
+
+
+LANGUAGE_NAMES = {
+    "en": "English", "so": "Somali", "bn": "Bengali", "ur": "Urdu", "pa": "Punjabi", "gu": "Gujarati",
+    "pl": "Polish", "ar": "Arabic", "tr": "Turkish", "yo": "Yoruba", "ig": "Igbo", "zh": "Chinese",
+    "hi": "Hindi", "ta": "Tamil", "ro": "Romanian", "pt": "Portuguese", "es": "Spanish", "fr": "French",
+    "cy": "Welsh", "ga": "Irish", "el": "Greek", "it": "Italian", "lt": "Lithuanian", "fa": "Persian",
+    "ku": "Kurdish", "ti": "Tigrinya", "am": "Amharic", "sw": "Swahili", "tw": "Twi", "vi": "Vietnamese",
+    "he": "Hebrew", "yi": "Yiddish", "bg": "Bulgarian",
+}
+
+SERVICE_NAMES = {
+    "home_care": "home care", "personal_care": "personal care", "companionship": "companionship",
+    "day_activities": "day activities", "respite": "respite", "domestic": "domestic help",
+    "transport": "transport", "reablement": "reablement",
+}
+
+
+def language_name(code: str) -> str:
+    """Return a language's English name for its ISO 639-1 code."""
+    return LANGUAGE_NAMES.get(code, code)
+
+
+def service_name(token: str) -> str:
+    """Return a service token in plain English."""
+    return SERVICE_NAMES.get(token, token.replace("_", " "))
+
+
+def init_app(app: Flask) -> None:
+    """Register the template filters."""
+    app.add_template_filter(pounds, "pounds")
+    app.add_template_filter(long_date, "long_date")
+    app.add_template_filter(date_time, "date_time")
+    app.add_template_filter(language_name, "language")
+    app.add_template_filter(service_name, "service")

@@ -1,0 +1,49 @@
+"""Budget holders and the representatives they authorise."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Float, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from brokerage.types import UTCDateTime, utcnow
+
+
+class Holder(SQLModel, table=True):
+    """A person who gets their care budget as a direct payment."""
+
+    __tablename__ = "holder"
+    __table_args__ = (
+        CheckConstraint("weekly_allocation_pence >= 0", name="ck_holder_allocation_non_negative"),
+        CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="ck_holder_location"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    name: str = Field(sa_column=Column(String(120), nullable=False))
+    weekly_allocation_pence: int = Field(sa_column=Column(BigInteger, nullable=False))
+    postcode_district: str = Field(sa_column=Column(String(8), nullable=False))
+    lat: float = Field(sa_column=Column(Float, nullable=False))
+    lon: float = Field(sa_column=Column(Float, nullable=False))
+    # ISO 639-1 codes, most fluent first.
+    languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Service tokens from the matching format (home_care, personal_care, ...).
+    care_needs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    goals: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Representation(SQLModel, table=True):
+    """A holder's authorisation for a family member or carer to act for them."""
+
+    __tablename__ = "representation"
+    __table_args__ = (UniqueConstraint("representative_id", "holder_id", name="uq_representation_pair"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    representative_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    holder_id: int = Field(foreign_key="holder.id", index=True, ondelete="CASCADE")
+    relationship: str = Field(default="", sa_column=Column(String(60), nullable=False, server_default=""))
+    granted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

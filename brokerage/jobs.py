@@ -1,0 +1,119 @@
+"""A small job interface: RQ on Redis when REDIS_URL is set, inline otherwise."""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app
+
+# Jobs are named, not pickled callables, so a worker on another machine runs the same code.
+REGISTRY: dict[str, str] = {
+    "ping": "brokerage.jobs:ping",
+}
+
+
+@dataclass
+class JobHandle:
+    """What the caller learns about a job it queued."""
+
+    id: str
+    name: str
+    status: str  # queued, started, finished or failed
+    result: Any = None
+    error: str | None = None
+
+
+def ping(*, message: str = "pong") -> dict:
+    """Answer with the message and the number of councils, proving the job saw the database."""
+    from sqlmodel import func, select
+
+    from brokerage.accounts.models import Council
+    from brokerage.db import session_scope
+
+    with session_scope() as session:
+        councils = session.exec(select(func.count()).select_from(Council)).one()
+    return {"message": message, "councils": councils}
+
+
+def _resolve(name: str):
+    if name not in REGISTRY:
+        raise KeyError(f"unknown job {name!r}")
+    module, _, attr = REGISTRY[name].partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def register(name: str, target: str) -> None:
+    """Add a job by name, pointing at 'module:function'."""
+    REGISTRY[name] = target
+
+
+def enqueue(name: str, **kwargs: Any) -> JobHandle:
+    """Queue a job on Redis, or run it now when no Redis is configured."""
+    _resolve(name)  # fail fast on unknown names, in the caller's process
+    app = current_app._get_current_object()
+    redis_url = app.config.get("REDIS_URL")
+    if not redis_url:
+        job_id = uuid.uuid4().hex
+        try:
+            result = _resolve(name)(**kwargs)
+        except Exception as error:  # the job's own error is reported, not raised into the view
+            app.logger.exception("Inline job %s failed", name)
+            return JobHandle(id=job_id, name=name, status="failed", error=str(error))
+        return JobHandle(id=job_id, name=name, status="finished", result=result)
+    queue = _queue(app)
+    job = queue.enqueue(run_named_job, name, kwargs, job_timeout=3600, result_ttl=86400, failure_ttl=86400)
+    return JobHandle(id=job.id, name=name, status="queued")
+
+
+def fetch(job_id: str) -> JobHandle:
+    """Return the status (and result, once finished) of a queued job."""
+    from rq.job import Job
+
+    app = current_app._get_current_object()
+    job = Job.fetch(job_id, connection=_redis(app))
+    status = job.get_status(refresh=True)
+    status = getattr(status, "value", status)
+    name = job.args[0] if job.args else "?"
+    error = None
+    if status == "failed":
+        latest = job.latest_result()
+        error = latest.exc_string.strip().splitlines()[-1] if latest and latest.exc_string else "failed"
+    return JobHandle(id=job.id, name=name, status=status, result=job.return_value() if status == "finished" else None, error=error)
+
+
+_worker_app: Flask | None = None
+
+
+def run_named_job(name: str, kwargs: dict) -> Any:
+    """Run a registered job inside an app context (this is what RQ workers execute)."""
+    global _worker_app
+    if _worker_app is None:
+        from brokerage import create_app
+
+        _worker_app = create_app()
+    with _worker_app.app_context():
+        return _resolve(name)(**kwargs)
+
+
+def _redis(app: Flask):
+    from redis import Redis
+
+    return Redis.from_url(app.config["REDIS_URL"])
+
+
+def _queue(app: Flask):
+    from rq import Queue
+
+    return Queue(app.config["JOB_QUEUE"], connection=_redis(app))
+
+
+def run_worker(app: Flask, *, burst: bool = False) -> None:
+    """Run an RQ worker on the app's queue."""
+    from rq import Worker
+
+    global _worker_app
+    _worker_app = app
+    Worker([_queue(app)], connection=_redis(app)).work(burst=burst, with_scheduler=False)

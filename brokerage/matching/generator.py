@@ -1,0 +1,344 @@
+"""Make synthetic matching instances with English geography, deterministic by seed.
+
+Demand lines come in clusters of 3 to 8 neighbours around town neighbourhoods; suppliers sit
+around the same towns. Each area has its own mix of community languages, so language rules
+bite where they would in life. About a third of lines already have a carer (`current_supplier`)
+who could still serve them, so continuity matters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from brokerage.matching.instance import INSTANCE_FORMAT
+from brokerage.matching.vocabulary import KINDS, SERVICES, SLOTS
+
+# (name, lat, lon, population in thousands, {language: share of residents speaking it first})
+AREAS = (
+    ("Tower Hamlets", 51.515, -0.040, 310, {"bn": 0.30, "so": 0.05}),
+    ("Newham", 51.525, 0.030, 350, {"bn": 0.10, "ur": 0.10, "pa": 0.05, "gu": 0.05, "lt": 0.03}),
+    ("Brent", 51.560, -0.280, 340, {"gu": 0.12, "so": 0.05, "ar": 0.04, "pl": 0.04, "ro": 0.04}),
+    ("Ealing", 51.510, -0.370, 370, {"pa": 0.18, "ur": 0.05, "pl": 0.06, "so": 0.04}),
+    ("Haringey", 51.590, -0.110, 260, {"tr": 0.10, "pl": 0.04, "so": 0.03}),
+    ("Hackney", 51.545, -0.055, 260, {"tr": 0.08, "yo": 0.03}),
+    ("Lambeth", 51.460, -0.120, 320, {"pt": 0.06, "es": 0.04, "yo": 0.03}),
+    ("Southwark", 51.475, -0.070, 310, {"yo": 0.06, "es": 0.04, "ig": 0.03}),
+    ("Croydon", 51.370, -0.100, 390, {"ta": 0.05, "ur": 0.03}),
+    ("Barnet", 51.620, -0.200, 390, {"fa": 0.04, "ar": 0.03, "he": 0.02}),
+    ("Harrow", 51.580, -0.340, 260, {"gu": 0.15, "ta": 0.05}),
+    ("Westminster", 51.500, -0.140, 200, {"ar": 0.06}),
+    ("Enfield", 51.650, -0.080, 330, {"tr": 0.08, "el": 0.03}),
+    ("Redbridge", 51.570, 0.080, 310, {"ur": 0.08, "pa": 0.05, "bn": 0.04}),
+    ("Hounslow", 51.470, -0.360, 290, {"pa": 0.10, "pl": 0.04}),
+    ("Birmingham", 52.480, -1.900, 1140, {"ur": 0.12, "pa": 0.06, "bn": 0.03, "so": 0.02,
+                                          "ar": 0.02, "pl": 0.02}),
+    ("Sandwell", 52.510, -2.010, 340, {"pa": 0.06, "ur": 0.03}),
+    ("Wolverhampton", 52.590, -2.130, 260, {"pa": 0.08, "pl": 0.02}),
+    ("Coventry", 52.410, -1.510, 340, {"pa": 0.05, "pl": 0.03, "ar": 0.02}),
+    ("Leicester", 52.636, -1.130, 370, {"gu": 0.16, "pa": 0.05, "pl": 0.03, "so": 0.03}),
+    ("Nottingham", 52.950, -1.150, 320, {"ur": 0.03, "pl": 0.03, "ar": 0.02}),
+    ("Derby", 52.920, -1.470, 260, {"pa": 0.04, "ur": 0.03, "pl": 0.03}),
+    ("Stoke-on-Trent", 53.000, -2.180, 260, {"ur": 0.02, "pl": 0.02}),
+    ("Manchester", 53.480, -2.240, 550, {"ur": 0.06, "ar": 0.03, "zh": 0.02, "pl": 0.02,
+                                         "so": 0.02}),
+    ("Oldham", 53.540, -2.120, 240, {"bn": 0.06, "ur": 0.05}),
+    ("Bolton", 53.580, -2.430, 290, {"gu": 0.05, "ur": 0.03}),
+    ("Blackburn", 53.750, -2.480, 155, {"gu": 0.10, "ur": 0.06}),
+    ("Preston", 53.760, -2.700, 150, {"gu": 0.05, "pl": 0.02}),
+    ("Liverpool", 53.410, -2.980, 490, {"so": 0.02, "ar": 0.02, "zh": 0.02, "pl": 0.02}),
+    ("Bradford", 53.795, -1.760, 550, {"ur": 0.15, "pa": 0.06, "pl": 0.03}),
+    ("Leeds", 53.800, -1.550, 800, {"ur": 0.03, "pl": 0.03, "ar": 0.02}),
+    ("Sheffield", 53.380, -1.470, 560, {"ar": 0.03, "ur": 0.02, "so": 0.02}),
+    ("Hull", 53.740, -0.330, 260, {"pl": 0.04, "ku": 0.02}),
+    ("Newcastle", 54.980, -1.610, 300, {"ar": 0.02, "bn": 0.02, "zh": 0.02}),
+    ("Sunderland", 54.910, -1.380, 275, {}),
+    ("Middlesbrough", 54.570, -1.230, 145, {"ur": 0.02}),
+    ("York", 53.960, -1.080, 200, {"pl": 0.01}),
+    ("Bristol", 51.450, -2.590, 470, {"so": 0.05, "pl": 0.02}),
+    ("Plymouth", 50.370, -4.140, 260, {}),
+    ("Exeter", 50.720, -3.530, 130, {}),
+    ("Bournemouth", 50.720, -1.880, 400, {"pl": 0.01}),
+    ("Southampton", 50.900, -1.400, 250, {"pl": 0.04, "pa": 0.02}),
+    ("Portsmouth", 50.800, -1.090, 210, {"bn": 0.02}),
+    ("Brighton", 50.820, -0.140, 280, {"ar": 0.01}),
+    ("Reading", 51.450, -0.970, 175, {"ur": 0.03, "pl": 0.03}),
+    ("Slough", 51.510, -0.590, 160, {"pa": 0.10, "ur": 0.06, "pl": 0.06}),
+    ("Oxford", 51.750, -1.260, 160, {"ur": 0.01}),
+    ("Cambridge", 52.200, 0.120, 150, {"zh": 0.02}),
+    ("Peterborough", 52.570, -0.240, 215, {"pl": 0.06, "lt": 0.04, "ur": 0.05}),
+    ("Luton", 51.880, -0.420, 225, {"ur": 0.10, "bn": 0.05, "pl": 0.03}),
+    ("Milton Keynes", 52.040, -0.760, 290, {"pl": 0.02}),
+    ("Northampton", 52.240, -0.900, 230, {"pl": 0.03, "ro": 0.02}),
+    ("Norwich", 52.630, 1.300, 145, {"pl": 0.01}),
+    ("Ipswich", 52.060, 1.160, 140, {"pl": 0.02}),
+    ("Boston", 52.980, -0.020, 70, {"pl": 0.08, "lt": 0.05, "lv": 0.03}),
+    ("Lincoln", 53.230, -0.540, 100, {"pl": 0.02}),
+    ("Gloucester", 51.860, -2.240, 130, {"gu": 0.01}),
+    ("Swindon", 51.560, -1.780, 230, {"pl": 0.03, "ml": 0.01}),
+    ("Blackpool", 53.810, -3.050, 140, {}),
+    ("Burnley", 53.790, -2.240, 90, {"ur": 0.05, "bn": 0.01}),
+    ("Accrington", 53.750, -2.360, 45, {"ur": 0.04}),
+    ("Chorley", 53.650, -2.630, 60, {}),
+    ("Lancaster", 54.050, -2.800, 50, {"zh": 0.01}),
+    ("Skelmersdale", 53.550, -2.780, 40, {}),
+    ("Carlisle", 54.890, -2.930, 110, {}),
+    ("Medway", 51.380, 0.520, 280, {"pa": 0.02}),
+    ("Chelmsford", 51.740, 0.470, 180, {}),
+    ("Colchester", 51.890, 0.900, 190, {}),
+    ("Southend", 51.540, 0.710, 180, {}),
+    ("Crawley", 51.110, -0.190, 120, {"ur": 0.02, "ta": 0.02}),
+    ("Watford", 51.660, -0.400, 100, {"ur": 0.03}),
+    ("Bedford", 52.140, -0.470, 180, {"pa": 0.03, "it": 0.02}),
+    ("Huddersfield", 53.650, -1.780, 160, {"ur": 0.05}),
+    ("Doncaster", 53.520, -1.130, 310, {"pl": 0.02}),
+    ("Rotherham", 53.430, -1.360, 265, {"ur": 0.03, "sk": 0.01}),
+    ("Warrington", 53.390, -2.590, 210, {}),
+    ("Telford", 52.680, -2.450, 185, {"pa": 0.01}),
+    ("Hereford", 52.060, -2.720, 60, {}),
+    ("Truro", 50.260, -5.050, 20, {}),
+    ("Durham", 54.780, -1.570, 50, {}),
+    ("Kendal", 54.330, -2.750, 30, {}),
+)
+
+SCALES = {
+    # scale: (demand lines, suppliers, areas used; None means all of England)
+    "S": (300, 400, ("Leicester",)),
+    "M": (3000, 4000, ("Preston", "Blackburn", "Blackpool", "Burnley", "Accrington", "Chorley",
+                       "Lancaster", "Skelmersdale")),
+    "L": (120_000, 18_000, None),
+}
+
+SERVICE_SHARES = np.array([0.30, 0.22, 0.12, 0.08, 0.08, 0.10, 0.04, 0.06])  # SERVICES order
+KIND_SHARES = {  # in KINDS order: pa, micro_provider, coop, cic, charity, private
+    "S": (0.55, 0.15, 0.05, 0.05, 0.08, 0.12),
+    "M": (0.55, 0.15, 0.05, 0.05, 0.08, 0.12),
+    "L": (0.35, 0.15, 0.08, 0.07, 0.10, 0.25),
+}
+# Per kind, in KINDS order: weekly capacity, hourly rate in pence, travel radius in km, and the
+# chance of paying the Living Wage.
+CAPACITY = np.array([(10, 30), (20, 60), (60, 250), (40, 150), (40, 150), (80, 300)])
+RATE = np.array([(1800, 2400), (2000, 2600), (2100, 2700), (2100, 2700), (2000, 2700),
+                 (2300, 3000)])
+RADIUS = np.array([(1.5, 6), (2, 8), (4, 12), (4, 12), (3, 10), (5, 15)])
+GOOD_EMPLOYER = np.array([0.5, 0.6, 0.95, 0.75, 0.7, 0.35])
+SMALL_KINDS = np.array([True, True, False, False, False, False])
+KM_PER_DEGREE = 111.2
+# Evenings are rarer and weekdays commoner, for people and for carers alike.
+SLOT_WEIGHT = np.array([1.0, 0.9, 0.5] * 7) * np.array([2.0] * 15 + [1.0] * 6)
+WEEKDAY_DAYTIME = [SLOTS.index(f"{d}_{p}") for d in ("mon", "tue", "wed", "thu", "fri")
+                   for p in ("am", "pm")]
+EVERY_MORNING = [SLOTS.index(f"{d}_am") for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
+
+
+def generate(scale: str, seed: int) -> dict:
+    """Return a synthetic instance (format 1) for scale S, M or L, the same for the same seed."""
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {', '.join(SCALES)}")
+    n_demand, n_supply, names = SCALES[scale]
+    rng = np.random.default_rng([seed, ord(scale)])
+    areas = [a for a in AREAS if names is None or a[0] in names]
+    weight = np.array([a[3] for a in areas], dtype=float)
+    weight /= weight.sum()
+    spread_km = 1.0 + 0.15 * np.sqrt([a[3] for a in areas])
+    languages = sorted({code for a in areas for code in a[4]})
+    # share[a, j]: share of area a's residents whose first language is languages[j].
+    share = np.array([[a[4].get(code, 0.0) for code in languages] for a in areas]).reshape(
+        len(areas), len(languages))
+
+    # Neighbourhoods give each town its own pockets of demand and of small suppliers.
+    nb_area = np.repeat(np.arange(len(areas)), [max(3, a[3] // 25) for a in areas])
+    nb_lat, nb_lon = _scatter(rng, np.array([areas[i][1] for i in nb_area]),
+                              np.array([areas[i][2] for i in nb_area]), spread_km[nb_area])
+    town = (np.array([a[1] for a in areas]), np.array([a[2] for a in areas]), spread_km)
+
+    demand = _demand(rng, n_demand, weight, share, languages, (nb_area, nb_lat, nb_lon))
+    supply = _supply(rng, n_supply, scale, weight, share, languages, town,
+                     (nb_area, nb_lat, nb_lon))
+    instance = {"format": INSTANCE_FORMAT, "demand": demand, "supply": supply}
+    _add_current_suppliers(rng, instance)
+    return instance
+
+
+def _scatter(rng, lat, lon, sigma_km):
+    lat = np.asarray(lat, dtype=float)
+    dlat = rng.normal(0.0, 1.0, lat.shape) * sigma_km / KM_PER_DEGREE
+    dlon = rng.normal(0.0, 1.0, lat.shape) * sigma_km / (KM_PER_DEGREE * np.cos(np.radians(lat)))
+    return lat + dlat, np.asarray(lon, dtype=float) + dlon
+
+
+def _choose_rows(rng, probs: np.ndarray) -> np.ndarray:
+    """Draw one column index per row of a row-stochastic matrix."""
+    cum = np.cumsum(probs, axis=1)
+    u = rng.random(len(probs)) * cum[:, -1]
+    return np.minimum((cum < u[:, None]).sum(axis=1), probs.shape[1] - 1)
+
+
+def _random_slots(rng, n: int, low: int, high: int) -> np.ndarray:
+    """Return an (n, 21) boolean matrix with low..high slots per row, drawn by SLOT_WEIGHT."""
+    # Gumbel top-k: the k largest of log-weight plus Gumbel noise are a weighted draw of k.
+    keys = np.log(SLOT_WEIGHT)[None, :] + rng.gumbel(size=(n, len(SLOTS)))
+    rank = np.argsort(np.argsort(-keys, axis=1), axis=1)
+    counts = rng.integers(low, high + 1, size=n)
+    return rank < counts[:, None]
+
+
+def _demand(rng, n_demand, weight, share, languages, hoods) -> list[dict]:
+    nb_area, nb_lat, nb_lon = hoods
+    sizes = rng.integers(3, 9, size=n_demand // 3 + 1)
+    cut = int(np.searchsorted(np.cumsum(sizes), n_demand))
+    sizes = sizes[: cut + 1]
+    sizes[-1] -= int(sizes.sum()) - n_demand
+    if sizes[-1] < 3 and len(sizes) > 1:
+        sizes[-2] += sizes[-1]
+        sizes = sizes[:-1]
+    n_clusters = len(sizes)
+    cluster_of = np.repeat(np.arange(n_clusters), sizes)
+
+    nb_weight = weight[nb_area] / np.bincount(nb_area)[nb_area]
+    cluster_nb = rng.choice(len(nb_area), size=n_clusters, p=nb_weight / nb_weight.sum())
+    c_lat, c_lon = _scatter(rng, nb_lat[cluster_nb], nb_lon[cluster_nb], 1.0)
+    lat, lon = _scatter(rng, c_lat[cluster_of], c_lon[cluster_of], 0.4)
+    c_area = nb_area[cluster_nb]
+
+    # A cluster is often a community sharing a first language other than English.
+    c_share = share[c_area]
+    has_community = (c_share.sum(axis=1) > 0) & (
+        rng.random(n_clusters) < np.minimum(0.9, 2.5 * c_share.sum(axis=1)))
+    community = _choose_rows(rng, np.where(has_community[:, None], c_share, 1.0)) if len(
+        languages) else np.zeros(n_clusters, dtype=int)
+    main_service = rng.choice(len(SERVICES), size=n_clusters, p=SERVICE_SHARES)
+
+    n = n_demand
+    own_service = rng.choice(len(SERVICES), size=n, p=SERVICE_SHARES)
+    service = np.where(rng.random(n) < 0.6, main_service[cluster_of], own_service)
+    speaks_community = has_community[cluster_of] & (rng.random(n) < 0.8)
+    also_english = rng.random(n) >= 0.6
+    required = np.where(speaks_community, rng.random(n) < 0.6, rng.random(n) < 0.05)
+    no_language = ~speaks_community & (rng.random(n) < 0.1)
+    u = rng.random(n)
+    gender = np.where(u < 0.35, 1, np.where(u < 0.43, 2, 0))
+    pattern = rng.random(n)
+    random_slots = _random_slots(rng, n, 1, 5)
+    hours = np.clip(np.rint(rng.lognormal(np.log(10), 0.6, size=n)), 2, 50).astype(int)
+    max_rate = rng.integers(22, 33, size=n) * 100
+    lat, lon = np.round(lat, 5), np.round(lon, 5)
+
+    width = max(4, len(str(n_clusters)))
+    dwidth = max(4, len(str(n_demand)))
+    gender_names = (None, "female", "male")
+    lines = []
+    for i in range(n):
+        if speaks_community[i]:
+            code = languages[community[cluster_of[i]]]
+            langs = [code, "en"] if also_english[i] else [code]
+        elif no_language[i]:
+            langs = []
+        else:
+            langs = ["en"]
+        if pattern[i] < 0.25:
+            slots = [SLOTS[j] for j in EVERY_MORNING]
+        elif pattern[i] < 0.45:
+            slots = [SLOTS[j] for j in WEEKDAY_DAYTIME]
+        else:
+            slots = [SLOTS[j] for j in np.flatnonzero(random_slots[i])]
+        lines.append({
+            "id": f"d-{i + 1:0{dwidth}d}",
+            "cluster": f"k-{cluster_of[i] + 1:0{width}d}",
+            "service": SERVICES[service[i]],
+            "hours": int(hours[i]),
+            "slots": slots,
+            "languages": langs,
+            "language_required": bool(required[i]) and bool(langs),
+            "carer_gender": gender_names[gender[i]],
+            "location": {"lat": float(lat[i]), "lon": float(lon[i])},
+            "max_rate_pence": int(max_rate[i]),
+            "current_supplier": None,
+        })
+    return lines
+
+
+def _supply(rng, n_supply, scale, weight, share, languages, town, hoods) -> list[dict]:
+    nb_area, nb_lat, nb_lon = hoods
+    town_lat, town_lon, spread_km = town
+    n = n_supply
+    kind = rng.choice(len(KINDS), size=n, p=KIND_SHARES[scale])
+    small = SMALL_KINDS[kind]
+    area = rng.choice(len(weight), size=n, p=weight)
+    # Small suppliers live in a neighbourhood of their town; agencies anywhere in it.
+    first_nb = np.searchsorted(nb_area, area)
+    nb = first_nb + (rng.random(n) * np.bincount(nb_area)[area]).astype(int)
+    centre_lat = np.where(small, nb_lat[nb], town_lat[area])
+    centre_lon = np.where(small, nb_lon[nb], town_lon[area])
+    lat, lon = _scatter(rng, centre_lat, centre_lon, np.where(small, 1.2, spread_km[area]))
+    lat, lon = np.round(lat, 5), np.round(lon, 5)
+
+    n_services = np.where(small, rng.integers(1, 4, size=n), rng.integers(2, 6, size=n))
+    service_keys = np.log(SERVICE_SHARES)[None, :] + rng.gumbel(size=(n, len(SERVICES)))
+    service_rank = np.argsort(np.argsort(-service_keys, axis=1), axis=1)
+    offers = service_rank < n_services[:, None]
+
+    english = rng.random(n) < 0.97
+    boost = np.where(small, 3.0, 6.0)[:, None]
+    speaks = rng.random((n, len(languages))) < np.minimum(0.9, boost * share[area])
+    both = rng.random(n) < 0.85
+    female_only = rng.random(n) < 0.75
+    full_week = ~small & (rng.random(n) < 0.4)
+    slots_small = _random_slots(rng, n, 4, 12)
+    slots_big = _random_slots(rng, n, 10, 20)
+    slots = np.where(full_week[:, None], True, np.where(small[:, None], slots_small, slots_big))
+
+    capacity = rng.integers(CAPACITY[kind, 0], CAPACITY[kind, 1] + 1)
+    radius = rng.integers(np.rint(2 * RADIUS[kind, 0]).astype(int),
+                          np.rint(2 * RADIUS[kind, 1]).astype(int) + 1) / 2
+    rate = rng.integers(RATE[kind, 0] // 10, RATE[kind, 1] // 10 + 1) * 10
+    good = GOOD_EMPLOYER[kind]
+    living_wage = rng.random(n) < good
+    ecc = rng.random(n) < good * 0.8
+    vetted = rng.random(n) < 0.95
+
+    width = max(4, len(str(n_supply)))
+    suppliers = []
+    for i in range(n):
+        if small[i]:
+            genders = ["female"] if female_only[i] else ["male"]
+        else:
+            genders = ["female", "male"] if both[i] else ["female"]
+        suppliers.append({
+            "id": f"s-{i + 1:0{width}d}",
+            "kind": KINDS[kind[i]],
+            "services": [SERVICES[j] for j in np.flatnonzero(offers[i])],
+            "capacity_hours": int(capacity[i]),
+            "slots": [SLOTS[j] for j in np.flatnonzero(slots[i])],
+            "languages": (["en"] if english[i] else [])
+            + [languages[j] for j in np.flatnonzero(speaks[i])],
+            "genders": genders,
+            "location": {"lat": float(lat[i]), "lon": float(lon[i])},
+            "radius_km": float(radius[i]),
+            "rate_pence": int(rate[i]),
+            "living_wage": bool(living_wage[i]),
+            "ethical_care_charter": bool(ecc[i]),
+            "vetted": bool(vetted[i]),
+        })
+    return suppliers
+
+
+def _add_current_suppliers(rng, instance: dict) -> None:
+    # Imported here so that importing the generator stays light.
+    from brokerage.matching.instance import parse_instance
+    from brokerage.matching.pairs import feasible_pairs
+
+    parsed = parse_instance(instance)
+    pairs = feasible_pairs(parsed)
+    n = len(parsed.demand)
+    starts = np.searchsorted(pairs.demand, np.arange(n + 1))
+    count = np.diff(starts)
+    u = rng.random(n)
+    pick = starts[:-1] + (rng.random(n) * np.maximum(count, 1)).astype(int)
+    stranger = rng.integers(len(parsed.supply), size=n) if parsed.supply else np.zeros(n, int)
+    supply = instance["supply"]
+    for i, line in enumerate(instance["demand"]):
+        if u[i] < 0.35 and count[i]:
+            line["current_supplier"] = supply[int(pairs.supply[pick[i]])]["id"]
+        elif u[i] < 0.37 and supply:
+            # Some carers can no longer serve a line: they moved, or the needs changed.
+            line["current_supplier"] = supply[int(stranger[i])]["id"]

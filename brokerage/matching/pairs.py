@@ -1,0 +1,246 @@
+"""Find every feasible (demand line, supplier) pair fast: a KD-tree join plus vectorised filters.
+
+For each service, vetted suppliers offering it are joined to the demand lines asking for it by
+a KD-tree over 3-D unit vectors, where a travel radius becomes a chord length. The remaining
+hard constraints (slots, languages, gender, rate) are bitmask and array tests. Pairs close to
+a radius are re-measured with `rules.haversine_km`, so this agrees exactly with `can_serve`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import chain
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from brokerage.matching.instance import Instance
+from brokerage.matching.rules import (
+    DISTANCE_TOLERANCE_KM,
+    EARTH_RADIUS_KM,
+    haversine_km,
+)
+from brokerage.matching.vocabulary import KINDS, SLOT_BIT
+
+GENDER_CODE = {None: 0, "female": 1, "male": 2}
+# Pairs this close to the radius are re-measured with the scalar formula used by can_serve.
+_BORDERLINE_KM = 1e-6
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Column arrays of an instance's demand lines and suppliers, in file order."""
+
+    d_lat: np.ndarray
+    d_lon: np.ndarray
+    d_service: np.ndarray  # index into `services`
+    d_hours: np.ndarray
+    d_max_rate: np.ndarray
+    d_gender: np.ndarray  # GENDER_CODE
+    d_lang_required: np.ndarray
+    d_lang: np.ndarray  # (lines, words) bitmask over `languages`
+    d_slots: np.ndarray  # bitmask over vocabulary.SLOTS
+    d_cluster: np.ndarray  # index into sorted distinct cluster ids
+    d_current: np.ndarray  # supplier index, or -1 for none or an unknown id
+    s_lat: np.ndarray
+    s_lon: np.ndarray
+    s_radius: np.ndarray
+    s_rate: np.ndarray
+    s_capacity: np.ndarray
+    s_vetted: np.ndarray
+    s_genders: np.ndarray  # bit 0 female, bit 1 male
+    s_lang: np.ndarray
+    s_slots: np.ndarray
+    s_kind: np.ndarray  # index into vocabulary.KINDS
+    s_living_wage: np.ndarray
+    s_ecc: np.ndarray
+    s_services: tuple[tuple[int, ...], ...]
+    services: tuple[str, ...]
+    languages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Feasible pairs sorted by (demand, supplier), and how each line's candidates thinned out.
+
+    The funnel counts, per demand line, the vetted suppliers offering its service that are
+    within reach, then of those the ones also free at a needed time, then also speaking a
+    required language, then also sending an acceptable gender, then also within the rate cap.
+    """
+
+    demand: np.ndarray
+    supply: np.ndarray
+    distance_km: np.ndarray
+    n_reach: np.ndarray
+    n_slots: np.ndarray
+    n_language: np.ndarray
+    n_gender: np.ndarray
+    n_feasible: np.ndarray
+    cheapest_over_cap: np.ndarray  # lowest rate among those stopped only by the cap, or -1
+
+    def __len__(self) -> int:
+        return len(self.demand)
+
+
+def build_tables(instance: Instance) -> Tables:
+    """Turn an instance into column arrays for vectorised rules."""
+    demand, supply = instance.demand, instance.supply
+    nd, ns = len(demand), len(supply)
+    services = tuple(sorted({d.service for d in demand} | {x for s in supply for x in s.services}))
+    service_index = {name: i for i, name in enumerate(services)}
+    languages = tuple(sorted({c for d in demand for c in d.languages}
+                             | {c for s in supply for c in s.languages}))
+    words = max(1, math.ceil(len(languages) / 64))
+    lang_bit = {code: (i // 64, np.uint64(1) << np.uint64(i % 64))
+                for i, code in enumerate(languages)}
+    clusters = sorted({d.cluster for d in demand})
+    cluster_index = {c: i for i, c in enumerate(clusters)}
+    supply_index = {s.id: i for i, s in enumerate(supply)}
+
+    def lang_masks(records) -> np.ndarray:
+        masks = np.zeros((len(records), words), dtype=np.uint64)
+        for row, rec in enumerate(records):
+            for code in rec.languages:
+                word, bit = lang_bit[code]
+                masks[row, word] |= bit
+        return masks
+
+    def slot_mask(slots) -> int:
+        return sum(SLOT_BIT[s] for s in slots)
+
+    kind_index = {k: i for i, k in enumerate(KINDS)}
+    return Tables(
+        d_lat=np.fromiter((d.lat for d in demand), np.float64, nd),
+        d_lon=np.fromiter((d.lon for d in demand), np.float64, nd),
+        d_service=np.fromiter((service_index[d.service] for d in demand), np.int32, nd),
+        d_hours=np.fromiter((d.hours for d in demand), np.int64, nd),
+        d_max_rate=np.fromiter((d.max_rate_pence for d in demand), np.int64, nd),
+        d_gender=np.fromiter((GENDER_CODE[d.carer_gender] for d in demand), np.int8, nd),
+        d_lang_required=np.fromiter((d.language_required for d in demand), np.bool_, nd),
+        d_lang=lang_masks(demand),
+        d_slots=np.fromiter((slot_mask(d.slots) for d in demand), np.int32, nd),
+        d_cluster=np.fromiter((cluster_index[d.cluster] for d in demand), np.int64, nd),
+        d_current=np.fromiter((supply_index.get(d.current_supplier, -1) for d in demand),
+                              np.int64, nd),
+        s_lat=np.fromiter((s.lat for s in supply), np.float64, ns),
+        s_lon=np.fromiter((s.lon for s in supply), np.float64, ns),
+        s_radius=np.fromiter((s.radius_km for s in supply), np.float64, ns),
+        s_rate=np.fromiter((s.rate_pence for s in supply), np.int64, ns),
+        s_capacity=np.fromiter((s.capacity_hours for s in supply), np.int64, ns),
+        s_vetted=np.fromiter((s.vetted for s in supply), np.bool_, ns),
+        s_genders=np.fromiter(((("female" in s.genders) | (("male" in s.genders) << 1))
+                               for s in supply), np.int8, ns),
+        s_lang=lang_masks(supply),
+        s_slots=np.fromiter((slot_mask(s.slots) for s in supply), np.int32, ns),
+        s_kind=np.fromiter((kind_index[s.kind] for s in supply), np.int8, ns),
+        s_living_wage=np.fromiter((s.living_wage for s in supply), np.bool_, ns),
+        s_ecc=np.fromiter((s.ethical_care_charter for s in supply), np.bool_, ns),
+        s_services=tuple(tuple(service_index[x] for x in s.services) for s in supply),
+        services=services,
+        languages=languages,
+    )
+
+
+def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Return points on the unit sphere for latitudes and longitudes in degrees."""
+    phi, lam = np.radians(lat), np.radians(lon)
+    cos_phi = np.cos(phi)
+    return np.column_stack((cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)))
+
+
+def chord_for_km(km: np.ndarray) -> np.ndarray:
+    """Return the straight-line distance on the unit sphere for great-circle distances in km."""
+    angle = np.minimum(np.asarray(km, dtype=np.float64) / EARTH_RADIUS_KM, math.pi)
+    return 2.0 * np.sin(angle / 2.0)
+
+
+def km_for_chord(chord: np.ndarray) -> np.ndarray:
+    """Return great-circle distances in km for chord lengths on the unit sphere."""
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.asarray(chord) / 2.0))
+
+
+def haversine_many(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Return great-circle distances in km, element by element, as `haversine_km` does."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dl = np.radians(lon2) - np.radians(lon1)
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(1.0, h)))
+
+
+def feasible_pairs(instance: Instance, tables: Tables | None = None) -> Pairs:
+    """Return every pair meeting all hard constraints, with each line's candidate funnel."""
+    t = tables if tables is not None else build_tables(instance)
+    nd, ns = len(t.d_hours), len(t.s_rate)
+    d_xyz = unit_vectors(t.d_lat, t.d_lon)
+    s_xyz = unit_vectors(t.s_lat, t.s_lon)
+    # A little slack on the chord keeps every true candidate; exact distances decide later.
+    s_chord = chord_for_km(t.s_radius + 1e-6) * (1 + 1e-9) + 1e-12
+
+    offer_rows = np.fromiter(chain.from_iterable(t.s_services), np.int64,
+                             sum(map(len, t.s_services)))
+    offer_supply = np.repeat(np.arange(ns), [len(x) for x in t.s_services])
+    offered = t.s_vetted[offer_supply]
+    offer_rows, offer_supply = offer_rows[offered], offer_supply[offered]
+
+    cand_d, cand_s = [], []
+    demand_order = np.argsort(t.d_service, kind="stable")
+    bounds = np.searchsorted(t.d_service[demand_order], np.arange(len(t.services) + 1))
+    supply_order = np.argsort(offer_rows, kind="stable")
+    offer_bounds = np.searchsorted(offer_rows[supply_order], np.arange(len(t.services) + 1))
+    for code in range(len(t.services)):
+        lines = demand_order[bounds[code]:bounds[code + 1]]
+        sups = offer_supply[supply_order[offer_bounds[code]:offer_bounds[code + 1]]]
+        if len(lines) == 0 or len(sups) == 0:
+            continue
+        tree = cKDTree(d_xyz[lines])
+        hits = tree.query_ball_point(s_xyz[sups], s_chord[sups], return_sorted=False)
+        counts = np.fromiter(map(len, hits), np.int64, len(hits))
+        local = np.fromiter(chain.from_iterable(hits), np.int64, int(counts.sum()))
+        cand_d.append(lines[local])
+        cand_s.append(np.repeat(sups, counts))
+    if cand_d:
+        di = np.concatenate(cand_d)
+        si = np.concatenate(cand_s)
+    else:
+        di = np.zeros(0, np.int64)
+        si = np.zeros(0, np.int64)
+
+    dist = haversine_many(t.s_lat[si], t.s_lon[si], t.d_lat[di], t.d_lon[di])
+    limit = t.s_radius[si] + DISTANCE_TOLERANCE_KM
+    reach = dist <= limit
+    for k in np.flatnonzero(np.abs(dist - limit) <= _BORDERLINE_KM):
+        d, s = instance.demand[di[k]], instance.supply[si[k]]
+        reach[k] = haversine_km(s.lat, s.lon, d.lat, d.lon) <= limit[k]
+    di, si, dist = di[reach], si[reach], dist[reach]
+
+    slots_ok = (t.d_slots[di] & t.s_slots[si]) != 0
+    shared = (t.d_lang[di] & t.s_lang[si]).any(axis=1)
+    lang_ok = ~t.d_lang_required[di] | shared
+    dg = t.d_gender[di]
+    gender_ok = (dg == 0) | ((t.s_genders[si] >> np.maximum(dg - 1, 0)) & 1).astype(bool)
+    rate_ok = t.s_rate[si] <= t.d_max_rate[di]
+
+    stage_slots = slots_ok
+    stage_lang = stage_slots & lang_ok
+    stage_gender = stage_lang & gender_ok
+    feasible = stage_gender & rate_ok
+
+    over_cap = np.full(nd, np.iinfo(np.int64).max, dtype=np.int64)
+    blocked = stage_gender & ~rate_ok
+    np.minimum.at(over_cap, di[blocked], t.s_rate[si[blocked]])
+    over_cap[over_cap == np.iinfo(np.int64).max] = -1
+
+    fd, fs, fdist = di[feasible], si[feasible], dist[feasible]
+    order = np.lexsort((fs, fd))
+    return Pairs(
+        demand=fd[order],
+        supply=fs[order],
+        distance_km=fdist[order],
+        n_reach=np.bincount(di, minlength=nd),
+        n_slots=np.bincount(di[stage_slots], minlength=nd),
+        n_language=np.bincount(di[stage_lang], minlength=nd),
+        n_gender=np.bincount(di[stage_gender], minlength=nd),
+        n_feasible=np.bincount(fd, minlength=nd),
+        cheapest_over_cap=over_cap,
+    )

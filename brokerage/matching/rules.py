@@ -1,0 +1,78 @@
+"""Pure rules of matching: distance, and whether a supplier can serve a demand line."""
+
+from __future__ import annotations
+
+import math
+
+from brokerage.matching.instance import Demand, Supply
+from brokerage.matching.vocabulary import language_name, service_name
+
+EARTH_RADIUS_KM = 6371.0088
+# Distances within this of the radius count as inside it, so rounding never decides a match.
+DISTANCE_TOLERANCE_KM = 1e-9
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Return the great-circle distance in km between two WGS84 points."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp = p2 - p1
+    dl = math.radians(lon2) - math.radians(lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, h)))
+
+
+def distance_km(demand: Demand, supply: Supply) -> float:
+    """Return the distance in km from a supplier's base to a demand line's address."""
+    return haversine_km(supply.lat, supply.lon, demand.lat, demand.lon)
+
+
+def within_reach(distance: float, radius_km: float) -> bool:
+    """Tell whether a distance is inside a supplier's travel radius, with the tolerance."""
+    return distance <= radius_km + DISTANCE_TOLERANCE_KM
+
+
+def shared_languages(demand: Demand, supply: Supply) -> tuple[str, ...]:
+    """Return the demand's languages the supplier also speaks, in the demand's order."""
+    return tuple(code for code in demand.languages if code in supply.languages)
+
+
+def can_serve(demand: Demand, supply: Supply) -> bool:
+    """Tell whether the supplier meets every hard constraint for the demand line."""
+    return (
+        supply.vetted
+        and demand.service in supply.services
+        and supply.rate_pence <= demand.max_rate_pence
+        and (demand.carer_gender is None or demand.carer_gender in supply.genders)
+        and any(slot in supply.slots for slot in demand.slots)
+        and (not demand.language_required or any(c in supply.languages for c in demand.languages))
+        and within_reach(distance_km(demand, supply), supply.radius_km)
+    )
+
+
+def why_not(demand: Demand, supply: Supply) -> list[str]:
+    """List in plain words each hard constraint the supplier fails for the demand line."""
+    reasons = []
+    if demand.service not in supply.services:
+        reasons.append(f"does not offer {service_name(demand.service)}")
+    if demand.language_required and not shared_languages(demand, supply):
+        wanted = " or ".join(language_name(c) for c in demand.languages) or "the required language"
+        reasons.append(f"does not speak {wanted}")
+    if demand.carer_gender is not None and demand.carer_gender not in supply.genders:
+        reasons.append(f"has no {demand.carer_gender} staff")
+    if not any(slot in supply.slots for slot in demand.slots):
+        reasons.append("is not available at any of the times needed")
+    distance = distance_km(demand, supply)
+    if not within_reach(distance, supply.radius_km):
+        reasons.append(f"is {distance:.1f} km away, beyond its {supply.radius_km:g} km radius")
+    if supply.rate_pence > demand.max_rate_pence:
+        reasons.append(
+            f"charges {pounds(supply.rate_pence)}/h, over the {pounds(demand.max_rate_pence)} cap"
+        )
+    if not supply.vetted:
+        reasons.append("is not vetted")
+    return reasons
+
+
+def pounds(pence: int) -> str:
+    """Format whole pence as pounds for a person to read, e.g. 2150 -> "£21.50"."""
+    return f"£{pence // 100:,}.{pence % 100:02d}"

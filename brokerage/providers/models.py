@@ -1,0 +1,90 @@
+"""Micro-providers, co-ops and personal assistants, and their vetting evidence."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Column, Date, Enum, Float, Integer, String
+from sqlmodel import Field, SQLModel
+
+from brokerage.types import UTCDateTime, utcnow
+
+
+class ProviderKind(str, enum.Enum):
+    """The legal or working form of a provider."""
+
+    pa = "pa"
+    micro_provider = "micro_provider"
+    coop = "coop"
+    cic = "cic"
+    charity = "charity"
+    private = "private"
+
+    @property
+    def label(self) -> str:
+        """Return the kind in plain English."""
+        return {
+            "pa": "Personal assistant",
+            "micro_provider": "Micro-provider",
+            "coop": "Care co-operative",
+            "cic": "Community interest company",
+            "charity": "Charity",
+            "private": "Private company",
+        }[self.value]
+
+
+class VettingKind(str, enum.Enum):
+    """A piece of evidence a provider must keep current."""
+
+    dbs = "dbs"
+    insurance = "insurance"
+    cqc = "cqc"
+
+
+class Provider(SQLModel, table=True):
+    """Somebody who delivers care and can be matched and paid."""
+
+    __tablename__ = "provider"
+    __table_args__ = (
+        CheckConstraint("hourly_rate_pence > 0", name="ck_provider_rate_positive"),
+        CheckConstraint("capacity_hours >= 0", name="ck_provider_capacity"),
+        CheckConstraint("radius_km > 0", name="ck_provider_radius"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    name: str = Field(sa_column=Column(String(120), nullable=False))
+    kind: ProviderKind = Field(sa_column=Column(Enum(ProviderKind, name="provider_kind", native_enum=False, length=20), nullable=False))
+    ownership_model: str = Field(default="", sa_column=Column(String(80), nullable=False, server_default=""))
+    services: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    staff_genders: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    slots: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    capacity_hours: int = Field(sa_column=Column(Integer, nullable=False))
+    postcode_district: str = Field(sa_column=Column(String(8), nullable=False))
+    lat: float = Field(sa_column=Column(Float, nullable=False))
+    lon: float = Field(sa_column=Column(Float, nullable=False))
+    radius_km: float = Field(sa_column=Column(Float, nullable=False))
+    hourly_rate_pence: int = Field(sa_column=Column(BigInteger, nullable=False))
+    living_wage: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    ethical_care_charter: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    is_local: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    stripe_account_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    stripe_status: str = Field(default="none", sa_column=Column(String(20), nullable=False, server_default="none"))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class VettingItem(SQLModel, table=True):
+    """Evidence such as a DBS check, with the date it runs out."""
+
+    __tablename__ = "vetting_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    provider_id: int = Field(foreign_key="provider.id", index=True, ondelete="CASCADE")
+    kind: VettingKind = Field(sa_column=Column(Enum(VettingKind, name="vetting_kind", native_enum=False, length=12), nullable=False))
+    reference: str = Field(sa_column=Column(String(80), nullable=False))
+    expires_on: date = Field(sa_column=Column(Date, nullable=False))
+    checked_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    checked_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

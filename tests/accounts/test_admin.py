@@ -1,0 +1,83 @@
+"""Administrators add councils and accounts; bad input changes nothing."""
+
+from __future__ import annotations
+
+from sqlmodel import func, select
+
+from brokerage.accounts.models import Council, Role, User
+
+
+def count(session, model):
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def test_an_admin_adds_a_council(client, auth, world, session):
+    auth.sign_in("admin@example.org")
+    response = client.post("/admin/councils", data={"name": "Eastbrook Council", "slug": "eastbrook", "area_districts": "E16 E17"})
+    assert response.status_code == 302
+    council = session.exec(select(Council).where(Council.slug == "eastbrook")).one()
+    assert council.districts == ["E16", "E17"]
+
+
+def test_a_bad_council_is_explained_beside_each_field_and_not_saved(client, auth, world, session):
+    auth.sign_in("admin@example.org")
+    before = count(session, Council)
+    response = client.post("/admin/councils", data={"name": "", "slug": "Bad Slug!", "area_districts": "nonsense"})
+    assert response.status_code == 422
+    assert b"Enter the council&#39;s name" in response.data
+    assert b"Use lower-case letters, numbers and hyphens only" in response.data
+    assert b"Enter postcode districts like E1 E14" in response.data
+    assert count(session, Council) == before
+
+
+def test_a_duplicate_council_slug_is_refused_beside_the_field(client, auth, world, session):
+    auth.sign_in("admin@example.org")
+    before = count(session, Council)
+    response = client.post("/admin/councils", data={"name": "Again", "slug": "council-a", "area_districts": ""})
+    assert response.status_code == 422
+    assert b'id="slug-error-1"' in response.data
+    assert count(session, Council) == before
+
+
+def test_an_admin_adds_an_account_with_a_hashed_password(client, auth, world, session):
+    auth.sign_in("admin@example.org")
+    council = world.councils["a"]
+    response = client.post(
+        "/admin/users",
+        data={"name": "New Broker", "email": "New.Broker@Example.org", "role": "broker", "council_id": str(council.id), "password": "a long enough password"},
+    )
+    assert response.status_code == 302
+    user = session.exec(select(User).where(User.email == "new.broker@example.org")).one()
+    assert user.role == Role.broker and user.council_id == council.id
+    assert user.password_hash.startswith("$argon2id$")
+
+
+def test_a_non_admin_account_needs_a_council_and_nothing_is_saved(client, auth, world, session):
+    auth.sign_in("admin@example.org")
+    before = count(session, User)
+    response = client.post(
+        "/admin/users", data={"name": "X", "email": "x@example.org", "role": "holder", "council_id": "0", "password": "a long enough password"}
+    )
+    assert response.status_code == 422
+    assert b"Choose the council this person belongs to." in response.data
+    assert count(session, User) == before
+
+
+def test_short_passwords_and_duplicate_emails_are_refused(client, auth, world, session):
+    auth.sign_in("admin@example.org")
+    before = count(session, User)
+    short = client.post("/admin/users", data={"name": "X", "email": "y@example.org", "role": "admin", "council_id": "0", "password": "short"})
+    assert short.status_code == 422 and b"Use at least 12 characters" in short.data
+    dup = client.post(
+        "/admin/users", data={"name": "X", "email": "broker-a@example.org", "role": "admin", "council_id": "0", "password": "a long enough password"}
+    )
+    assert dup.status_code == 422 and b"Another account already uses this email address." in dup.data
+    assert count(session, User) == before
+
+
+def test_the_cli_creates_a_council_and_refuses_a_duplicate(runner, world):
+    ok = runner.invoke(args=["accounts", "create-council", "--slug", "westford", "--name", "Westford"])
+    assert ok.exit_code == 0, ok.output
+    dup = runner.invoke(args=["accounts", "create-council", "--slug", "westford", "--name", "Westford"])
+    assert dup.exit_code == 2
+    assert dup.stderr.strip().splitlines() == ["error: A council with this short name already exists."]

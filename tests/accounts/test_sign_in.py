@@ -1,0 +1,129 @@
+"""Signing in and out, lockout, CSRF, safe redirects and security headers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from brokerage.accounts.models import Role, User
+from brokerage.accounts.passwords import verify_password
+from brokerage.types import utcnow
+from tests import factories as f
+
+
+def test_signing_in_with_the_right_password_shows_the_dashboard(client, auth, world):
+    response = auth.sign_in("broker-a@example.org")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/dashboard")
+    page = client.get("/dashboard")
+    assert page.status_code == 200
+    assert b"Broker dashboard" in page.data
+    assert b"Council A" in page.data
+
+
+def test_a_wrong_password_is_refused_beside_the_field_and_counts_a_failure(client, auth, world, session):
+    response = auth.sign_in("broker-a@example.org", "wrong password!!")
+    assert response.status_code == 401
+    assert b"The email address or password is not right." in response.data
+    assert b'id="email-error-1"' in response.data
+    assert client.get("/dashboard").status_code == 302
+    user = session.exec(select(User).where(User.email == "broker-a@example.org")).one()
+    session.refresh(user)
+    assert user.failed_sign_ins == 1
+
+
+def test_an_unknown_email_gets_the_same_message_as_a_wrong_password(auth, world):
+    response = auth.sign_in("nobody@example.org", "whatever password")
+    assert response.status_code == 401
+    assert b"The email address or password is not right." in response.data
+
+
+def test_empty_fields_are_named_and_nothing_changes(client, world):
+    response = client.post("/sign-in", data={"email": "", "password": ""})
+    assert response.status_code == 422
+    assert b"Enter your email address" in response.data
+    assert b"Enter your password" in response.data
+    assert b"govuk-error-summary" in response.data
+
+
+def test_an_account_locks_after_repeated_failures_even_for_the_right_password(app, client, auth, world, session):
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    for _ in range(limit - 1):
+        assert auth.sign_in("holder-a@example.org", "not the password").status_code == 401
+    locked = auth.sign_in("holder-a@example.org", "not the password")
+    assert locked.status_code == 429
+    assert b"locked" in locked.data
+    still_locked = auth.sign_in("holder-a@example.org")
+    assert still_locked.status_code == 429
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_a_lock_expires(app, auth, world, session):
+    user = world.users["a"][Role.holder]
+    user.locked_until = utcnow() - timedelta(seconds=1)
+    session.add(user)
+    session.commit()
+    assert auth.sign_in("holder-a@example.org").status_code == 302
+
+
+def test_signing_out_ends_the_session(client, auth, world):
+    auth.sign_in("broker-a@example.org")
+    assert client.get("/dashboard").status_code == 200
+    assert auth.sign_out().status_code == 302
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_next_redirect_stays_on_this_site(client, world):
+    ok = client.post("/sign-in?next=/clusters/", data={"email": "broker-a@example.org", "password": f.PASSWORD})
+    assert ok.headers["Location"] == "/clusters/"
+    client.post("/sign-out")
+    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"):
+        response = client.post(f"/sign-in?next={evil}", data={"email": "broker-a@example.org", "password": f.PASSWORD})
+        assert response.headers["Location"].endswith("/dashboard"), evil
+        client.post("/sign-out")
+
+
+def test_forms_without_a_csrf_token_are_refused(app, client, world):
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = client.post("/sign-in", data={"email": "broker-a@example.org", "password": f.PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_a_form_with_its_csrf_token_is_accepted(app, client, world):
+    import re
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = client.get("/sign-in").data.decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post("/sign-in", data={"email": "broker-a@example.org", "password": f.PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+
+
+def test_pages_carry_security_headers(client):
+    response = client.get("/sign-in")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_passwords_are_stored_as_argon2_hashes(world):
+    user = world.users["a"][Role.broker]
+    assert user.password_hash.startswith("$argon2id$")
+    assert verify_password(user.password_hash, f.PASSWORD)
+    assert not verify_password(user.password_hash, "wrong")
+
+
+def test_session_cookie_is_secure_and_http_only_in_production(monkeypatch):
+    from brokerage import create_app
+
+    monkeypatch.setenv("CAREPOOL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-real-random-secret-value-123456")
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

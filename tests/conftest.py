@@ -1,0 +1,193 @@
+"""Shared fixtures: a migrated database per run, a rolled-back transaction per test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from brokerage import create_app
+from brokerage.db import make_engine
+
+SERVICE_MARKERS = ("postgres_only", "redis", "browser")
+
+
+def database_url(tmp_root: Path) -> str:
+    """Return TEST_DATABASE_URL, or a fresh SQLite file for this run."""
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.sqlite'}"
+
+
+def reset_database(url: str) -> None:
+    """Empty the test database so the migrations build it from nothing."""
+    if url.startswith("postgresql"):
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory) -> str:
+    """Create the schema through the Alembic migrations once per run."""
+    from brokerage.migrate import upgrade
+
+    url = database_url(tmp_path_factory.mktemp("db"))
+    reset_database(url)
+    upgrade("head", url=url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(db_url):
+    """Return the engine shared by the run."""
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def connection(engine):
+    """Open a connection whose outer transaction is rolled back after the test."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    yield connection
+    transaction.rollback()
+    connection.close()
+
+
+@pytest.fixture()
+def app(db_url, connection):
+    """Return an app whose request sessions join the test's rolled-back transaction."""
+    app = create_app(
+        {
+            "ENV_MODE": "testing",
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "DATABASE_URL": db_url,
+            "REDIS_URL": None,
+            "SESSION_COOKIE_SECURE": False,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    app.extensions["db_engine"].dispose()
+    app.extensions["db_sessionmaker"] = sessionmaker(
+        bind=connection, class_=Session, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    return app
+
+
+@pytest.fixture()
+def session(app, connection):
+    """Return a session for arranging and checking data inside the test's transaction."""
+    session = app.extensions["db_sessionmaker"]()
+    yield session
+    session.close()
+
+
+@pytest.fixture()
+def client(app):
+    """Return a test client."""
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app):
+    """Return a CLI runner."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture()
+def is_postgres(db_url) -> bool:
+    """Tell whether the tests run on PostgreSQL."""
+    return db_url.startswith("postgresql")
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres_only") and not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+        pytest.skip("needs PostgreSQL (set TEST_DATABASE_URL)")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With CAREPOOL_REQUIRE_SERVICES=1, a skipped PostgreSQL or Redis test is a failure."""
+    report = yield
+    if (
+        os.environ.get("CAREPOOL_REQUIRE_SERVICES") == "1"
+        and report.skipped
+        and any(item.get_closest_marker(m) for m in SERVICE_MARKERS)
+        and (os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql") or not item.get_closest_marker("postgres_only"))
+    ):
+        report.outcome = "failed"
+        report.longrepr = f"{item.nodeid} was skipped, but CAREPOOL_REQUIRE_SERVICES=1 requires it to run"
+    return report
+
+
+class World:
+    """Two councils, each with one user per role and one record of each kind."""
+
+    def __init__(self, session):
+        from tests import factories as f
+        from brokerage.accounts.models import Role
+        from brokerage.clusters.models import ClusterStatus
+
+        self.councils = {}
+        self.users = {}
+        self.records = {}
+        self.admin = f.UserFactory(session=session, role=Role.admin, council_id=None, email="admin@example.org")
+        for key in ("a", "b"):
+            council = f.CouncilFactory(session=session, slug=f"council-{key}", name=f"Council {key.upper()}")
+            holder = f.HolderFactory(session=session, council_id=council.id, name=f"Holder {key}")
+            other_holder = f.HolderFactory(session=session, council_id=council.id, name=f"Neighbour {key}")
+            provider = f.ProviderFactory(session=session, council_id=council.id, name=f"Co-op {key}")
+            other_provider = f.ProviderFactory(session=session, council_id=council.id, name=f"Other co-op {key}")
+            cluster = f.ClusterFactory(session=session, council_id=council.id, name=f"Cluster {key}", status=ClusterStatus.active)
+            f.MembershipFactory(session=session, council_id=council.id, cluster_id=cluster.id, holder_id=holder.id)
+            private_cluster = f.ClusterFactory(session=session, council_id=council.id, name=f"Private cluster {key}", status=ClusterStatus.active)
+            f.MembershipFactory(session=session, council_id=council.id, cluster_id=private_cluster.id, holder_id=other_holder.id)
+            users = {
+                Role.holder: f.UserFactory(session=session, role=Role.holder, council_id=council.id, holder_id=holder.id, email=f"holder-{key}@example.org"),
+                Role.representative: f.UserFactory(session=session, role=Role.representative, council_id=council.id, email=f"rep-{key}@example.org"),
+                Role.broker: f.UserFactory(session=session, role=Role.broker, council_id=council.id, email=f"broker-{key}@example.org"),
+                Role.council_officer: f.UserFactory(session=session, role=Role.council_officer, council_id=council.id, email=f"officer-{key}@example.org"),
+                Role.provider: f.UserFactory(session=session, role=Role.provider, council_id=council.id, provider_id=provider.id, email=f"provider-{key}@example.org"),
+            }
+            f.RepresentationFactory(session=session, council_id=council.id, representative_id=users[Role.representative].id, holder_id=holder.id)
+            self.councils[key] = council
+            self.users[key] = users
+            self.records[key] = {
+                "holder": holder, "other_holder": other_holder, "provider": provider, "other_provider": other_provider,
+                "cluster": cluster, "private_cluster": private_cluster,
+            }
+        session.commit()
+
+
+@pytest.fixture()
+def world(session):
+    """Return two councils with a user per role and records of each kind."""
+    return World(session)
+
+
+class Auth:
+    """Sign in and out through the real form."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def sign_in(self, email, password=None):
+        from tests.factories import PASSWORD
+
+        return self.client.post("/sign-in", data={"email": email, "password": password or PASSWORD})
+
+    def sign_out(self):
+        return self.client.post("/sign-out")
+
+
+@pytest.fixture()
+def auth(client):
+    """Return a helper that signs in through the form."""
+    return Auth(client)

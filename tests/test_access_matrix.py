@@ -1,0 +1,127 @@
+"""Every route, every role, own and other council's ids: who gets in, and who gets 403/404."""
+
+from __future__ import annotations
+
+import pytest
+
+from brokerage.accounts.models import Role
+
+ROLES = [Role.holder, Role.representative, Role.broker, Role.council_officer, Role.provider]
+STAFF = {Role.broker, Role.council_officer}
+
+# Routes anyone may open without signing in.
+PUBLIC = {"accounts.home", "accounts.sign_in", "static"}
+
+
+def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
+    """Return the allowed statuses for a role opening a route about a record.
+
+    target is "own" (the role's own record or none), "neighbour" (another record in the same council)
+    or "foreign" (a record of the other council).
+    """
+    admin = role == "admin"
+    if endpoint in ("dashboard.index",):
+        return {200}
+    if endpoint in ("accounts.councils", "accounts.users"):
+        return {200} if admin else {403}
+    if endpoint in ("holders.index", "clusters.index", "providers.index"):
+        return {200} if role in STAFF else {403}
+    if admin:
+        # Admins manage accounts; the care pages are for council staff and members.
+        return {403}
+    if endpoint == "holders.show":
+        if role in STAFF:
+            return {200} if target != "foreign" else {404}
+        if role in (Role.holder, Role.representative):
+            return {200} if target == "own" else {404}
+        return {403}
+    if endpoint == "clusters.show":
+        if role in STAFF:
+            return {200} if target != "foreign" else {404}
+        if role in (Role.holder, Role.representative):
+            return {200} if target == "own" else {404}
+        return {403}
+    if endpoint == "providers.show":
+        if role in STAFF:
+            return {200} if target != "foreign" else {404}
+        if role == Role.provider:
+            return {200} if target == "own" else {404}
+        return {403}
+    raise AssertionError(f"route {endpoint} is not in the access matrix: add it")
+
+
+def url_for_target(world, endpoint: str, target: str) -> str:
+    """Build the URL of a route for the own, neighbour or foreign record."""
+    council = "b" if target == "foreign" else "a"
+    records = world.records[council]
+    mine = target in ("own", "foreign")
+    if endpoint == "holders.show":
+        return f"/holders/{(records['holder'] if mine else records['other_holder']).id}"
+    if endpoint == "clusters.show":
+        return f"/clusters/{(records['cluster'] if mine else records['private_cluster']).id}"
+    if endpoint == "providers.show":
+        return f"/providers/{(records['provider'] if mine else records['other_provider']).id}"
+    raise AssertionError(endpoint)
+
+
+def routes(app):
+    """Return the GET endpoints and whether they take an id."""
+    found = {}
+    for rule in app.url_map.iter_rules():
+        if "GET" in rule.methods:
+            found[rule.endpoint] = (rule.rule, bool(rule.arguments))
+    return found
+
+
+def test_every_route_is_either_public_or_checks_the_role(app):
+    for endpoint, view in app.view_functions.items():
+        if endpoint in PUBLIC:
+            continue
+        protected = hasattr(view, "allowed_roles") or getattr(view, "__wrapped__", None) is not None
+        assert protected, f"{endpoint} has no access check"
+
+
+def test_every_route_is_in_the_matrix(app):
+    for endpoint in routes(app):
+        if endpoint in PUBLIC:
+            continue
+        for role in ROLES + ["admin"]:
+            expected(endpoint, role, "own")
+
+
+@pytest.mark.parametrize("role", ROLES + ["admin"], ids=lambda r: getattr(r, "value", r))
+def test_each_role_sees_only_what_it_may(app, client, auth, world, role):
+    email = "admin@example.org" if role == "admin" else world.users["a"][role].email
+    assert auth.sign_in(email).status_code == 302
+    failures = []
+    for endpoint, (rule, takes_id) in sorted(routes(app).items()):
+        if endpoint in PUBLIC:
+            continue
+        targets = ("own", "neighbour", "foreign") if takes_id else ("own",)
+        for target in targets:
+            url = url_for_target(world, endpoint, target) if takes_id else rule
+            status = client.get(url).status_code
+            allowed = expected(endpoint, role, target)
+            if status not in allowed:
+                failures.append(f"{endpoint} {target} {url}: got {status}, expected {sorted(allowed)}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("url", ["/dashboard", "/holders/", "/clusters/1", "/providers/1", "/admin/users"])
+def test_signed_out_visitors_are_sent_to_sign_in(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "/sign-in" in response.headers["Location"]
+
+
+def test_a_representative_sees_only_the_holder_who_authorised_them(client, auth, world):
+    auth.sign_in(world.users["a"][Role.representative].email)
+    assert client.get(f"/holders/{world.records['a']['holder'].id}").status_code == 200
+    assert client.get(f"/holders/{world.records['a']['other_holder'].id}").status_code == 404
+
+
+def test_a_missing_record_is_404_not_500(client, auth, world):
+    auth.sign_in(world.users["a"][Role.broker].email)
+    assert client.get("/holders/999999").status_code == 404
+    assert client.get("/clusters/999999").status_code == 404
+    assert client.get("/providers/999999").status_code == 404
