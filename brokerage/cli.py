@@ -89,3 +89,7 @@ def _register_optional(app: Flask) -> None:
     app.cli.add_command(match_group)
     if "match" not in bench_group.commands:
         bench_group.add_command(bench_match_command, "match")
+
+
+if __name__ == "__main__":
+    main()

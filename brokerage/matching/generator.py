@@ -119,7 +119,7 @@ KIND_SHARES = {  # in KINDS order: pa, micro_provider, coop, cic, charity, priva
 CAPACITY = np.array([(10, 30), (20, 60), (60, 250), (40, 150), (40, 150), (80, 300)])
 RATE = np.array([(1800, 2400), (2000, 2600), (2100, 2700), (2100, 2700), (2000, 2700),
                  (2300, 3000)])
-RADIUS = np.array([(1.5, 6), (2, 8), (4, 12), (4, 12), (3, 10), (5, 15)])
+RADIUS = np.array([(2, 5), (2, 6), (3, 10), (3, 10), (2, 8), (4, 12)])
 GOOD_EMPLOYER = np.array([0.5, 0.6, 0.95, 0.75, 0.7, 0.35])
 SMALL_KINDS = np.array([True, True, False, False, False, False])
 KM_PER_DEGREE = 111.2
@@ -139,7 +139,7 @@ def generate(scale: str, seed: int) -> dict:
     areas = [a for a in AREAS if names is None or a[0] in names]
     weight = np.array([a[3] for a in areas], dtype=float)
     weight /= weight.sum()
-    spread_km = 1.0 + 0.15 * np.sqrt([a[3] for a in areas])
+    spread_km = 2.0 + 0.25 * np.sqrt([a[3] for a in areas])
     languages = sorted({code for a in areas for code in a[4]})
     # share[a, j]: share of area a's residents whose first language is languages[j].
     share = np.array([[a[4].get(code, 0.0) for code in languages] for a in areas]).reshape(
@@ -272,7 +272,7 @@ def _supply(rng, n_supply, scale, weight, share, languages, town, hoods) -> list
     lat, lon = _scatter(rng, centre_lat, centre_lon, np.where(small, 1.2, spread_km[area]))
     lat, lon = np.round(lat, 5), np.round(lon, 5)
 
-    n_services = np.where(small, rng.integers(1, 4, size=n), rng.integers(2, 6, size=n))
+    n_services = np.where(small, rng.integers(1, 3, size=n), rng.integers(2, 5, size=n))
     service_keys = np.log(SERVICE_SHARES)[None, :] + rng.gumbel(size=(n, len(SERVICES)))
     service_rank = np.argsort(np.argsort(-service_keys, axis=1), axis=1)
     offers = service_rank < n_services[:, None]

@@ -1,0 +1,66 @@
+"""Jobs run inline without Redis, and through a real RQ worker with Redis."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from brokerage import jobs
+
+
+def test_without_redis_a_job_runs_inline_and_sees_the_database(app, world):
+    with app.app_context():
+        handle = jobs.enqueue("ping", message="hello")
+    assert handle.status == "finished"
+    assert handle.result == {"message": "hello", "councils": 2}
+
+
+def test_an_unknown_job_is_refused_before_queueing(app):
+    with app.app_context(), pytest.raises(KeyError):
+        jobs.enqueue("no-such-job")
+
+
+def redis_url() -> str:
+    return os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_available() -> bool:
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    try:
+        return bool(Redis.from_url(redis_url(), socket_connect_timeout=1).ping())
+    except RedisConnectionError:
+        return False
+
+
+@pytest.mark.redis
+def test_with_redis_a_worker_process_runs_the_job(tmp_path):
+    if not redis_available():
+        pytest.skip(f"no Redis at {redis_url()}")
+    from brokerage import create_app
+    from brokerage.migrate import upgrade
+
+    database = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
+    upgrade("head", url=database)
+    queue_name = f"carepool-test-{uuid.uuid4().hex[:8]}"
+    config = {"ENV_MODE": "testing", "SECRET_KEY": "x" * 32, "DATABASE_URL": database, "REDIS_URL": redis_url(), "JOB_QUEUE": queue_name}
+    app = create_app(config)
+    with app.app_context():
+        handle = jobs.enqueue("ping", message="via redis")
+        assert handle.status == "queued"
+        env = dict(os.environ, CAREPOOL_ENV="testing", SECRET_KEY="x" * 32, DATABASE_URL=database, REDIS_URL=redis_url(), CAREPOOL_JOB_QUEUE=queue_name)
+        worker = subprocess.run(
+            [sys.executable, "-m", "brokerage.cli", "worker", "--burst"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert worker.returncode == 0, worker.stderr
+        deadline = time.monotonic() + 30
+        while (result := jobs.fetch(handle.id)).status not in ("finished", "failed") and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert result.status == "finished", result.error
+    assert result.result == {"message": "via redis", "councils": 0}
