@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     settings.check(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     register_extensions(app)
     register_database(app)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
+from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
 from brokerage.matching.instance import Instance
@@ -26,6 +27,8 @@ from brokerage.matching.vocabulary import KINDS, SLOT_BIT
 GENDER_CODE = {None: 0, "female": 1, "male": 2}
 # Pairs this close to the radius are re-measured with the scalar formula used by can_serve.
 _BORDERLINE_KM = 1e-6
+# Suppliers are KD-joined in bands of radius this wide (km), to bound wasted candidates.
+_BAND_KM = 0.5
 
 
 @dataclass(frozen=True)
@@ -171,54 +174,26 @@ def haversine_many(lat1, lon1, lat2, lon2) -> np.ndarray:
 def feasible_pairs(instance: Instance, tables: Tables | None = None) -> Pairs:
     """Return every pair meeting all hard constraints, with each line's candidate funnel."""
     t = tables if tables is not None else build_tables(instance)
-    nd, ns = len(t.d_hours), len(t.s_rate)
-    d_xyz = unit_vectors(t.d_lat, t.d_lon)
-    s_xyz = unit_vectors(t.s_lat, t.s_lon)
-    # A little slack on the chord keeps every true candidate; exact distances decide later.
-    s_chord = chord_for_km(t.s_radius + 1e-6) * (1 + 1e-9) + 1e-12
+    nd = len(t.d_hours)
+    di, si, chord = _reach_candidates(t)
 
-    offer_rows = np.fromiter(chain.from_iterable(t.s_services), np.int64,
-                             sum(map(len, t.s_services)))
-    offer_supply = np.repeat(np.arange(ns), [len(x) for x in t.s_services])
-    offered = t.s_vetted[offer_supply]
-    offer_rows, offer_supply = offer_rows[offered], offer_supply[offered]
-
-    cand_d, cand_s = [], []
-    demand_order = np.argsort(t.d_service, kind="stable")
-    bounds = np.searchsorted(t.d_service[demand_order], np.arange(len(t.services) + 1))
-    supply_order = np.argsort(offer_rows, kind="stable")
-    offer_bounds = np.searchsorted(offer_rows[supply_order], np.arange(len(t.services) + 1))
-    for code in range(len(t.services)):
-        lines = demand_order[bounds[code]:bounds[code + 1]]
-        sups = offer_supply[supply_order[offer_bounds[code]:offer_bounds[code + 1]]]
-        if len(lines) == 0 or len(sups) == 0:
-            continue
-        tree = cKDTree(d_xyz[lines])
-        hits = tree.query_ball_point(s_xyz[sups], s_chord[sups], return_sorted=False)
-        counts = np.fromiter(map(len, hits), np.int64, len(hits))
-        local = np.fromiter(chain.from_iterable(hits), np.int64, int(counts.sum()))
-        cand_d.append(lines[local])
-        cand_s.append(np.repeat(sups, counts))
-    if cand_d:
-        di = np.concatenate(cand_d)
-        si = np.concatenate(cand_s)
-    else:
-        di = np.zeros(0, np.int64)
-        si = np.zeros(0, np.int64)
-
-    dist = haversine_many(t.s_lat[si], t.s_lon[si], t.d_lat[di], t.d_lon[di])
+    dist = km_for_chord(chord)
     limit = t.s_radius[si] + DISTANCE_TOLERANCE_KM
     reach = dist <= limit
+    # The chord is exact up to rounding; re-measure the few pairs where rounding could matter.
     for k in np.flatnonzero(np.abs(dist - limit) <= _BORDERLINE_KM):
         d, s = instance.demand[di[k]], instance.supply[si[k]]
         reach[k] = haversine_km(s.lat, s.lon, d.lat, d.lon) <= limit[k]
     di, si, dist = di[reach], si[reach], dist[reach]
 
     slots_ok = (t.d_slots[di] & t.s_slots[si]) != 0
-    shared = (t.d_lang[di] & t.s_lang[si]).any(axis=1)
+    if t.d_lang.shape[1] == 1:
+        shared = (t.d_lang[di, 0] & t.s_lang[si, 0]) != 0
+    else:
+        shared = (t.d_lang[di] & t.s_lang[si]).any(axis=1)
     lang_ok = ~t.d_lang_required[di] | shared
     dg = t.d_gender[di]
-    gender_ok = (dg == 0) | ((t.s_genders[si] >> np.maximum(dg - 1, 0)) & 1).astype(bool)
+    gender_ok = (dg == 0) | (((t.s_genders[si] >> np.maximum(dg - 1, 0)) & 1) != 0)
     rate_ok = t.s_rate[si] <= t.d_max_rate[di]
 
     stage_slots = slots_ok
@@ -226,13 +201,14 @@ def feasible_pairs(instance: Instance, tables: Tables | None = None) -> Pairs:
     stage_gender = stage_lang & gender_ok
     feasible = stage_gender & rate_ok
 
-    over_cap = np.full(nd, np.iinfo(np.int64).max, dtype=np.int64)
+    no_rate = np.iinfo(np.int64).max
+    over_cap = np.full(nd, no_rate, dtype=np.int64)
     blocked = stage_gender & ~rate_ok
     np.minimum.at(over_cap, di[blocked], t.s_rate[si[blocked]])
-    over_cap[over_cap == np.iinfo(np.int64).max] = -1
+    over_cap[over_cap == no_rate] = -1
 
     fd, fs, fdist = di[feasible], si[feasible], dist[feasible]
-    order = np.lexsort((fs, fd))
+    order = _order_by_line_then_supplier(fd, fs, nd, len(t.s_rate))
     return Pairs(
         demand=fd[order],
         supply=fs[order],
@@ -244,3 +220,66 @@ def feasible_pairs(instance: Instance, tables: Tables | None = None) -> Pairs:
         n_feasible=np.bincount(fd, minlength=nd),
         cheapest_over_cap=over_cap,
     )
+
+
+def _order_by_line_then_supplier(lines, suppliers, n_lines, n_suppliers) -> np.ndarray:
+    """Return the permutation sorting distinct pairs by (line, supplier)."""
+    # A sparse row-major matrix sorts by line in linear time and then sorts each short row,
+    # several times faster than a general sort of millions of keys.
+    index = csr_matrix((np.arange(len(lines)), (lines, suppliers)), shape=(n_lines, n_suppliers))
+    index.sort_indices()
+    return index.data
+
+
+def _reach_candidates(t: Tables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (line, supplier, chord) for vetted suppliers offering the line's service nearby.
+
+    Suppliers are joined per service and per band of similar radius, so one KD-tree distance
+    query per band returns few pairs beyond each supplier's own radius.
+    """
+    ns = len(t.s_rate)
+    d_xyz = unit_vectors(t.d_lat, t.d_lon)
+    s_xyz = unit_vectors(t.s_lat, t.s_lon)
+    # Slack on the chord keeps every pair that might be in reach; exact distances decide later.
+    s_chord = chord_for_km(t.s_radius + _BORDERLINE_KM) * (1 + 1e-9) + 1e-12
+    band = np.floor(t.s_radius / _BAND_KM).astype(np.int64)
+
+    offer_service = np.fromiter(chain.from_iterable(t.s_services), np.int64,
+                                sum(map(len, t.s_services)))
+    offer_supply = np.repeat(np.arange(ns), [len(x) for x in t.s_services])
+    keep = t.s_vetted[offer_supply]
+    offer_service, offer_supply = offer_service[keep], offer_supply[keep]
+    # Group offers by (service, radius band), in a fixed order.
+    order = np.lexsort((offer_supply, band[offer_supply], offer_service))
+    offer_service, offer_supply = offer_service[order], offer_supply[order]
+    offer_band = band[offer_supply]
+
+    demand_order = np.argsort(t.d_service, kind="stable")
+    bounds = np.searchsorted(t.d_service[demand_order], np.arange(len(t.services) + 1))
+    cand_d, cand_s, cand_c = [], [], []
+    group_key = offer_service * (int(band.max(initial=0)) + 1) + offer_band
+    starts = np.flatnonzero(np.r_[True, group_key[1:] != group_key[:-1]]) if len(group_key) else []
+    ends = np.r_[starts[1:], len(group_key)] if len(group_key) else []
+    trees: dict[int, tuple[np.ndarray, cKDTree]] = {}
+    for a, b in zip(starts, ends):
+        code = int(offer_service[a])
+        if code not in trees:
+            lines = demand_order[bounds[code]:bounds[code + 1]]
+            trees[code] = (lines, cKDTree(d_xyz[lines]) if len(lines) else None)
+        lines, line_tree = trees[code]
+        if line_tree is None:
+            continue
+        sups = offer_supply[a:b]
+        sup_tree = cKDTree(s_xyz[sups])
+        found = sup_tree.sparse_distance_matrix(line_tree, float(s_chord[sups].max()),
+                                                output_type="ndarray")
+        s_local, d_local, chord = found["i"], found["j"], found["v"]
+        near = chord <= s_chord[sups[s_local]]
+        cand_s.append(sups[s_local[near]])
+        cand_d.append(lines[d_local[near]])
+        cand_c.append(chord[near])
+    if not cand_d:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0, np.float64)
+    return (np.concatenate(cand_d).astype(np.int64), np.concatenate(cand_s).astype(np.int64),
+            np.concatenate(cand_c))
