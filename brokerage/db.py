@@ -31,7 +31,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection):
-            connection.exec_driver_sql("BEGIN")
+            # Take the write lock up front: a deferred transaction that reads and then writes can
+            # fail at once with "database is locked" instead of waiting, and ledger writers must
+            # see each other's balances. SQLite allows one writer at a time either way.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)

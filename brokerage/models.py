@@ -4,3 +4,4 @@ from brokerage.accounts.models import Council, Role, User  # noqa: F401
 from brokerage.clusters.models import Cluster, ClusterKind, ClusterStatus, Membership, MembershipStatus  # noqa: F401
 from brokerage.holders.models import Holder, Representation  # noqa: F401
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind  # noqa: F401
+from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal, Posting  # noqa: F401

@@ -1,0 +1,41 @@
+"""Errors of the ledger."""
+
+from brokerage.errors import BrokerageError
+
+
+class LedgerError(BrokerageError):
+    """A ledger operation was refused."""
+
+    status = 422
+
+
+class Unbalanced(LedgerError):
+    """The postings do not sum to zero, or there are fewer than two."""
+
+
+class Overdraft(LedgerError):
+    """A non-negative account would go below zero."""
+
+
+class IdempotencyConflict(LedgerError):
+    """The idempotency key was used before for different content."""
+
+    status = 409
+
+
+class AlreadyReversed(LedgerError):
+    """The entry has been reversed before."""
+
+    status = 409
+
+
+class UnknownAccount(LedgerError):
+    """No such account in this council."""
+
+    status = 404
+
+
+class TamperDetected(LedgerError):
+    """Verification found a record that does not match its hash or the rules."""
+
+    status = 500

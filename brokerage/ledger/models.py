@@ -1,0 +1,126 @@
+"""Ledger tables: accounts, journal entries, postings, and the rows that close, sequence and seal entries.
+
+Everything except an account's cached balance is append-only, enforced by database triggers
+(see the 0002 migration). The cached balance is maintained by a trigger on posting insert, so the
+application cannot forget to update it, and a CHECK constraint stops non-negative accounts going
+below zero.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from brokerage.ledger.rules import AccountType
+from brokerage.types import UTCDateTime, utcnow
+
+
+class LedgerAccount(SQLModel, table=True):
+    """A bucket of money in one council, identified by a code such as pool:{cluster}:{holder}."""
+
+    __tablename__ = "ledger_account"
+    __table_args__ = (
+        UniqueConstraint("council_id", "code", name="uq_ledger_account_code"),
+        CheckConstraint("(NOT non_negative) OR balance_pence >= 0", name="ck_ledger_account_non_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    code: str = Field(sa_column=Column(String(80), nullable=False))
+    account_type: AccountType = Field(
+        sa_column=Column(Enum(AccountType, name="ledger_account_type", native_enum=False, length=12), nullable=False)
+    )
+    # The holder, cluster or provider the account belongs to, where there is one.
+    holder_id: int | None = Field(default=None, foreign_key="holder.id", index=True, ondelete="RESTRICT")
+    cluster_id: int | None = Field(default=None, foreign_key="cluster.id", index=True, ondelete="RESTRICT")
+    provider_id: int | None = Field(default=None, foreign_key="provider.id", index=True, ondelete="RESTRICT")
+    non_negative: bool = Field(sa_column=Column(Boolean, nullable=False))
+    balance_pence: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class JournalEntry(SQLModel, table=True):
+    """One movement of money: two or more postings that sum to zero."""
+
+    __tablename__ = "journal_entry"
+    __table_args__ = (
+        UniqueConstraint("council_id", "idempotency_key", name="uq_journal_entry_idempotency"),
+        UniqueConstraint("reverses_id", name="uq_journal_entry_reverses"),
+        Index("ix_journal_entry_council_created", "council_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", ondelete="RESTRICT")
+    kind: str = Field(sa_column=Column(String(40), nullable=False))
+    memo: str = Field(default="", sa_column=Column(String(500), nullable=False, server_default=""))
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="RESTRICT")
+    idempotency_key: str = Field(sa_column=Column(String(200), nullable=False))
+    # Digest of what was asked for, so a retry with the same key can be compared.
+    fingerprint: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    reverses_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("journal_entry.id", ondelete="RESTRICT"), nullable=True))
+    content_hash: str = Field(sa_column=Column(String(64), nullable=False))
+
+
+class Posting(SQLModel, table=True):
+    """One leg of an entry: a signed amount in pence to one account."""
+
+    __tablename__ = "posting"
+    __table_args__ = (
+        UniqueConstraint("entry_id", "leg", name="uq_posting_leg"),
+        CheckConstraint("amount_pence <> 0", name="ck_posting_non_zero"),
+        Index("ix_posting_account_entry", "account_id", "entry_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    entry_id: int = Field(foreign_key="journal_entry.id", ondelete="RESTRICT")
+    leg: int = Field(sa_column=Column(Integer, nullable=False))
+    account_id: int = Field(foreign_key="ledger_account.id", ondelete="RESTRICT")
+    amount_pence: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class EntryClose(SQLModel, table=True):
+    """Closes an entry: its insert is refused unless the postings balance, and no posting may follow."""
+
+    __tablename__ = "entry_close"
+
+    entry_id: int = Field(sa_column=Column(Integer, ForeignKey("journal_entry.id", ondelete="RESTRICT"), primary_key=True))
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    leg_count: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class EntrySequence(SQLModel, table=True):
+    """The gap-free sequence number of an entry within its council, given when sealing."""
+
+    __tablename__ = "entry_sequence"
+    __table_args__ = (
+        UniqueConstraint("council_id", "seq", name="uq_entry_sequence_seq"),
+        CheckConstraint("seq >= 1", name="ck_entry_sequence_positive"),
+    )
+
+    entry_id: int = Field(sa_column=Column(Integer, ForeignKey("journal_entry.id", ondelete="RESTRICT"), primary_key=True))
+    council_id: int = Field(foreign_key="council.id", ondelete="RESTRICT")
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class LedgerSeal(SQLModel, table=True):
+    """A Merkle root over a range of sequenced entries, chained to the previous seal."""
+
+    __tablename__ = "ledger_seal"
+    __table_args__ = (
+        UniqueConstraint("council_id", "first_seq", name="uq_ledger_seal_first"),
+        CheckConstraint("first_seq >= 1 AND first_seq <= last_seq", name="ck_ledger_seal_range"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    first_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    root: str = Field(sa_column=Column(String(64), nullable=False))
+    previous_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    seal_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="RESTRICT")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
