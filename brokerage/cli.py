@@ -69,8 +69,10 @@ def register(app: Flask) -> None:
     """Attach every subcommand group to the app's CLI."""
     from brokerage.accounts.cli import accounts_group
     from brokerage.demo.cli import demo_command
+    from brokerage.ledger.cli import ledger_group
 
     app.cli.add_command(db_group)
+    app.cli.add_command(ledger_group)
     app.cli.add_command(worker)
     app.cli.add_command(accounts_group)
     app.cli.add_command(demo_command)

@@ -1,0 +1,115 @@
+"""Pure ledger rules: balancing, the chart of accounts, largest-remainder allocation, Merkle proofs."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from brokerage.ledger import merkle, rules
+from brokerage.ledger.rules import AccountType, Leg
+
+
+def test_only_sources_and_sinks_may_go_negative():
+    assert rules.may_go_negative(AccountType.funding)
+    assert rules.may_go_negative(AccountType.paid)
+    assert rules.may_go_negative(AccountType.external)
+    for kind in (AccountType.wallet, AccountType.pool, AccountType.payable, AccountType.clearing):
+        assert not rules.may_go_negative(kind)
+
+
+@pytest.mark.parametrize("code,kind", [
+    ("council:3:funding", AccountType.funding), ("holder:9:wallet", AccountType.wallet), ("pool:4:9", AccountType.pool),
+    ("provider:2:payable", AccountType.payable), ("provider:2:paid", AccountType.paid), ("stripe:clearing", AccountType.clearing),
+    ("external:topups", AccountType.external),
+])
+def test_account_codes_name_their_type(code, kind):
+    assert rules.type_of_code(code) == kind
+
+
+@pytest.mark.parametrize("code", ["", "holder:x:wallet", "pool:1", "provider:1:other", "council:1:wallet", "bank:1"])
+def test_unknown_account_codes_are_refused(code):
+    with pytest.raises(ValueError):
+        rules.type_of_code(code)
+
+
+def test_entries_must_balance_with_integer_pence():
+    rules.check_balanced([Leg("a", -5), Leg("b", 2), Leg("c", 3)])
+    for legs in ([Leg("a", 1)], [Leg("a", -1), Leg("b", 2)], [Leg("a", 0), Leg("b", 0)], [Leg("a", -1.0), Leg("b", 1.0)], [Leg("a", True), Leg("b", -1)]):
+        with pytest.raises(ValueError):
+            rules.check_balanced(legs)
+
+
+def test_a_shared_cost_is_split_by_largest_remainder():
+    assert rules.allocate_shared_cost(100, [1, 1, 1]) == [34, 33, 33]
+    assert rules.allocate_shared_cost(-100, [1, 1, 1]) == [-34, -33, -33]
+    assert rules.allocate_shared_cost(1000, [3, 0, 7]) == [300, 0, 700]
+    assert rules.allocate_shared_cost(5, {"b": 1, "a": 1}) == {"a": 3, "b": 2}
+
+
+@given(
+    total=st.integers(min_value=-10**12, max_value=10**12),
+    weights=st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=30).filter(lambda w: sum(w) > 0),
+)
+def test_allocation_parts_sum_to_the_whole_each_within_a_penny_and_repeatable(total, weights):
+    parts = rules.allocate_shared_cost(total, weights)
+    assert sum(parts) == total
+    weight_sum = sum(weights)
+    for part, weight in zip(parts, weights):
+        exact = Fraction(total * weight, weight_sum)
+        assert abs(part - exact) < 1
+        if weight == 0:
+            assert part == 0
+    assert rules.allocate_shared_cost(total, list(weights)) == parts
+
+
+@given(st.integers(min_value=1, max_value=10**9), st.lists(st.integers(min_value=1, max_value=1000), min_size=2, max_size=12))
+def test_allocation_does_not_depend_on_how_the_weights_are_labelled(total, weights):
+    as_dict = rules.allocate_shared_cost(total, {f"m{i:02d}": w for i, w in enumerate(weights)})
+    assert list(as_dict.values()) == rules.allocate_shared_cost(total, weights)
+
+
+def test_allocation_refuses_bad_weights():
+    for weights in ([], [0, 0], [-1, 2], [1.5, 1]):
+        with pytest.raises(ValueError):
+            rules.allocate_shared_cost(10, weights)
+    with pytest.raises(ValueError):
+        rules.allocate_shared_cost(10.0, [1])
+
+
+@given(st.integers(min_value=1, max_value=70), st.data())
+def test_every_leaf_has_a_proof_that_leads_to_the_root(n, data):
+    leaves = [merkle.leaf_hash(i + 1, rules.content_hash({"n": i})) for i in range(n)]
+    top = merkle.root(leaves)
+    index = data.draw(st.integers(min_value=0, max_value=n - 1))
+    assert merkle.root_from_path(leaves[index], merkle.audit_path(index, leaves)) == top
+    if n > 1:
+        other = (index + 1) % n
+        assert merkle.root_from_path(leaves[other], merkle.audit_path(index, leaves)) != top
+
+
+def test_a_proof_is_checked_against_the_seal():
+    hashes = [rules.content_hash({"n": i}) for i in range(5)]
+    leaves = [merkle.leaf_hash(10 + i, h) for i, h in enumerate(hashes)]
+    root_hex = merkle.root(leaves).hex()
+    seal = {"council": 1, "first_seq": 10, "last_seq": 14, "root": root_hex, "previous": None}
+    seal["hash"] = merkle.seal_hash(council_id=1, first_seq=10, last_seq=14, root_hex=root_hex, previous_hex=None)
+    proof = {"seq": 12, "content_hash": hashes[2], "path": [{"side": s, "hash": h.hex()} for s, h in merkle.audit_path(2, leaves)], "seal": seal}
+    assert merkle.check_proof(proof)[0]
+    assert not merkle.check_proof(dict(proof, content_hash=hashes[1]))[0]
+    assert not merkle.check_proof(dict(proof, seq=13))[0]
+    assert not merkle.check_proof(dict(proof, seal=dict(seal, root="00" * 32)))[0]
+    assert not merkle.check_proof({"seq": "x"})[0]
+
+
+def test_content_hashes_change_with_any_field():
+    from datetime import datetime, timezone
+
+    base = dict(council_id=1, entry_id=0, kind="k", memo="m", actor_id=None, idempotency_key="key",
+                created_at=datetime(2026, 1, 1, tzinfo=timezone.utc), reverses_id=None, postings=[("a", -1), ("b", 1)])
+    digest = rules.content_hash(rules.entry_content(**base))
+    assert digest == rules.content_hash(rules.entry_content(**base))
+    for change in ({"memo": "n"}, {"postings": [("a", -2), ("b", 2)]}, {"kind": "j"}, {"idempotency_key": "k2"}):
+        assert rules.content_hash(rules.entry_content(**dict(base, **change))) != digest
