@@ -36,15 +36,18 @@ class LedgerWorld:
 
 
 @pytest.fixture()
-def lw(session):
-    """Return the ledger world."""
+def lw(session, request):
+    """Return the ledger world, and check the ledger invariants after the test (tamper tests opt out)."""
     council = f.CouncilFactory(session=session)
     other = f.CouncilFactory(session=session)
     holders = [f.HolderFactory(session=session, council_id=council.id, name=f"Member {i}") for i in range(3)]
     cluster = f.ClusterFactory(session=session, council_id=council.id)
     provider = f.ProviderFactory(session=session, council_id=council.id)
     other_holder = f.HolderFactory(session=session, council_id=other.id)
-    return LedgerWorld(council, other, holders, cluster, provider, other_holder)
+    yield LedgerWorld(council, other, holders, cluster, provider, other_holder)
+    if not request.node.get_closest_marker("tampered"):
+        problems = sweep(session)
+        assert not problems, "ledger invariants broken after the test:\n" + "\n".join(problems)
 
 
 def issue(session, lw, amount=10_000, index=0, key=None):
@@ -53,3 +56,33 @@ def issue(session, lw, amount=10_000, index=0, key=None):
         session=session, actor=None, council_id=lw.council.id, kind="dp_issued",
         postings=[(lw.funding, -amount), (lw.wallet(index), amount)], idempotency_key=key or f"dp:{index}:{amount}", memo="Direct payment",
     )
+
+
+def sweep(session) -> list[str]:
+    """Check the ledger invariants on everything the session can see; return what is wrong."""
+    from sqlalchemy import text
+
+    problems = []
+    for entry_id, total, legs in session.execute(text(
+        "SELECT entry_id, SUM(amount_pence), COUNT(*) FROM posting GROUP BY entry_id HAVING SUM(amount_pence) <> 0 OR COUNT(*) < 2"
+    )):
+        problems.append(f"entry {entry_id}: {legs} postings sum to {total}")
+    orphan = session.execute(text("SELECT COUNT(*) FROM journal_entry e WHERE NOT EXISTS (SELECT 1 FROM entry_close c WHERE c.entry_id = e.id)")).scalar()
+    if orphan:
+        problems.append(f"{orphan} entries were never closed")
+    total = session.execute(text("SELECT COALESCE(SUM(amount_pence), 0) FROM posting")).scalar()
+    if total != 0:
+        problems.append(f"all postings sum to {total}")
+    for code, cached, actual in session.execute(text(
+        "SELECT a.code, a.balance_pence, COALESCE((SELECT SUM(p.amount_pence) FROM posting p WHERE p.account_id = a.id), 0) "
+        "FROM ledger_account a"
+    )):
+        if cached != actual:
+            problems.append(f"{code}: cached {cached} but postings sum to {actual}")
+    for (code,) in session.execute(text("SELECT code FROM ledger_account WHERE non_negative AND balance_pence < 0")):
+        problems.append(f"{code} is below zero")
+    for council, key in session.execute(text(
+        "SELECT council_id, idempotency_key FROM journal_entry GROUP BY council_id, idempotency_key HAVING COUNT(*) > 1"
+    )):
+        problems.append(f"idempotency key {key} is used twice in council {council}")
+    return problems

@@ -1,0 +1,145 @@
+"""Many writers in many processes: no overdraft, no duplicates, and retries after faults post once."""
+
+from __future__ import annotations
+
+import multiprocessing
+import uuid
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+from brokerage.ledger import rules, services
+from brokerage.ledger.errors import Overdraft
+from brokerage.ledger.models import JournalEntry
+
+DRAW = 7
+POOL = 10_000
+WORKERS = 8
+
+
+def make_committed_world(engine):
+    """Create a council with one holder in a cluster and a provider, committed for other processes to see."""
+    from tests import factories as f
+
+    factory = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
+    with factory() as session:
+        council = f.CouncilFactory(session=session, slug=f"race-{uuid.uuid4().hex[:10]}")
+        holder = f.HolderFactory(session=session, council_id=council.id)
+        cluster = f.ClusterFactory(session=session, council_id=council.id)
+        provider = f.ProviderFactory(session=session, council_id=council.id)
+        session.commit()
+        return council.id, holder.id, cluster.id, provider.id, factory
+
+
+def draw_until_empty(url: str, council_id: int, pool: str, payable: str, worker: int, queue) -> None:
+    """Draw 7p at a time from the pool until it runs dry; report the keys that went through."""
+    from brokerage.db import make_engine
+
+    engine = make_engine(url)
+    factory = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
+    done = []
+    attempt = 0
+    while True:
+        attempt += 1
+        key = f"draw-{worker}-{attempt}"
+        with factory() as session:
+            try:
+                services.post_entry(session=session, actor=None, council_id=council_id, kind="draw",
+                                    postings=[(pool, -DRAW), (payable, DRAW)], idempotency_key=key)
+                session.commit()
+                done.append(key)
+            except Overdraft:
+                break
+    engine.dispose()
+    queue.put(done)
+
+
+@pytest.mark.postgres_only
+def test_eight_processes_drawing_7p_from_10000p_succeed_exactly_1428_times(engine, db_url):
+    council_id, holder_id, cluster_id, provider_id, factory = make_committed_world(engine)
+    pool, payable = rules.pool_code(cluster_id, holder_id), rules.payable_code(provider_id)
+    with factory() as session:
+        services.post_entry(session=session, actor=None, council_id=council_id, kind="dp_issued",
+                            postings=[(rules.funding_code(council_id), -POOL), (rules.wallet_code(holder_id), POOL)], idempotency_key="seed-dp")
+        services.post_entry(session=session, actor=None, council_id=council_id, kind="pledge",
+                            postings=[(rules.wallet_code(holder_id), -POOL), (pool, POOL)], idempotency_key="seed-pledge")
+        session.commit()
+
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    processes = [context.Process(target=draw_until_empty, args=(db_url, council_id, pool, payable, i, queue)) for i in range(WORKERS)]
+    for process in processes:
+        process.start()
+    results = [queue.get(timeout=240) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+        assert process.exitcode == 0
+
+    keys = [key for result in results for key in result]
+    assert len(keys) == POOL // DRAW == 1428
+    assert len(set(keys)) == len(keys)
+    with factory() as session:
+        assert services.balance(session=session, actor=None, council_id=council_id, code=pool) == POOL % DRAW == 4
+        assert services.balance(session=session, actor=None, council_id=council_id, code=payable) == 1428 * DRAW
+        draws = session.execute(select(func.count()).select_from(JournalEntry).where(JournalEntry.council_id == council_id, JournalEntry.kind == "draw")).scalar_one()
+        assert draws == 1428
+        from brokerage.ledger.integrity import verify
+
+        assert verify(session=session, actor=None, council_id=council_id).ok
+
+
+def kill_connection(session: Session, engine) -> None:
+    """Break the session's database connection the way a network failure would."""
+    connection = session.connection()
+    if engine.dialect.name == "postgresql":
+        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+        with engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            other.commit()
+    else:
+        connection.connection.dbapi_connection.close()
+
+
+def count_entries(factory, council_id: int, key: str) -> int:
+    with factory() as session:
+        return session.execute(
+            select(func.count()).select_from(JournalEntry).where(JournalEntry.council_id == council_id, JournalEntry.idempotency_key == key)
+        ).scalar_one()
+
+
+def test_a_connection_lost_before_commit_then_a_retry_posts_exactly_once(engine):
+    council_id, holder_id, _, _, factory = make_committed_world(engine)
+    legs = [(rules.funding_code(council_id), -500), (rules.wallet_code(holder_id), 500)]
+    session = factory()
+    services.post_entry(session=session, actor=None, council_id=council_id, kind="dp_issued", postings=legs, idempotency_key="dp-fault-1")
+    kill_connection(session, engine)
+    with pytest.raises(Exception):
+        session.commit()
+    session.invalidate()
+    engine.dispose()  # drop the broken connection from the pool
+    assert count_entries(factory, council_id, "dp-fault-1") == 0
+    with factory() as retry:
+        services.post_entry(session=retry, actor=None, council_id=council_id, kind="dp_issued", postings=legs, idempotency_key="dp-fault-1")
+        retry.commit()
+    assert count_entries(factory, council_id, "dp-fault-1") == 1
+
+
+def test_a_connection_lost_after_commit_then_a_retry_returns_the_first_entry(engine):
+    council_id, holder_id, _, _, factory = make_committed_world(engine)
+    legs = [(rules.funding_code(council_id), -500), (rules.wallet_code(holder_id), 500)]
+    session = factory()
+    first = services.post_entry(session=session, actor=None, council_id=council_id, kind="dp_issued", postings=legs, idempotency_key="dp-fault-2")
+    first_id = first.id
+    session.commit()
+    # The commit reached the database but the caller never heard back.
+    kill_connection(session, engine)
+    session.invalidate()
+    engine.dispose()
+    with factory() as retry:
+        again = services.post_entry(session=retry, actor=None, council_id=council_id, kind="dp_issued", postings=legs, idempotency_key="dp-fault-2")
+        retry.commit()
+        assert again.id == first_id
+        assert services.balance(session=retry, actor=None, council_id=council_id, code=rules.wallet_code(holder_id)) == 500
+    assert count_entries(factory, council_id, "dp-fault-2") == 1
