@@ -51,12 +51,14 @@ def register_database(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Attach every domain's blueprint."""
     from brokerage.accounts.views import blueprint as accounts
+    from brokerage.audit.views import blueprint as audit
     from brokerage.clusters.views import blueprint as clusters
     from brokerage.dashboard.views import blueprint as dashboard
     from brokerage.holders.views import blueprint as holders
+    from brokerage.ledger.views import blueprint as ledger
     from brokerage.providers.views import blueprint as providers
 
-    for blueprint in (accounts, dashboard, holders, clusters, providers):
+    for blueprint in (accounts, dashboard, holders, clusters, providers, ledger, audit):
         app.register_blueprint(blueprint)
 
 

@@ -12,6 +12,8 @@ from flask import Flask, current_app
 # Jobs are named, not pickled callables, so a worker on another machine runs the same code.
 REGISTRY: dict[str, str] = {
     "ping": "brokerage.jobs:ping",
+    "ledger.verify": "brokerage.ledger.views:verify_job",
+    "ledger.seal": "brokerage.ledger.views:seal_job",
 }
 
 

@@ -5,3 +5,4 @@ from brokerage.clusters.models import Cluster, ClusterKind, ClusterStatus, Membe
 from brokerage.holders.models import Holder, Representation  # noqa: F401
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind  # noqa: F401
 from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal, Posting  # noqa: F401
+from brokerage.audit.models import AccessLog  # noqa: F401

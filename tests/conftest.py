@@ -134,6 +134,9 @@ class World:
         from tests import factories as f
         from brokerage.accounts.models import Role
         from brokerage.clusters.models import ClusterStatus
+        from brokerage.ledger import rules
+        from brokerage.ledger.integrity import seal
+        from brokerage.ledger.services import post_entry
 
         self.councils = {}
         self.users = {}
@@ -157,11 +160,16 @@ class World:
                 Role.provider: f.UserFactory(session=session, role=Role.provider, council_id=council.id, provider_id=provider.id, email=f"provider-{key}@example.org"),
             }
             f.RepresentationFactory(session=session, council_id=council.id, representative_id=users[Role.representative].id, holder_id=holder.id)
+            entry = post_entry(session=session, actor=None, council_id=council.id, kind="dp_issued", memo="Direct payment",
+                               postings=[(rules.funding_code(council.id), -50_000), (rules.wallet_code(holder.id), 50_000)], idempotency_key="dp")
+            other_entry = post_entry(session=session, actor=None, council_id=council.id, kind="dp_issued", memo="Direct payment",
+                                     postings=[(rules.funding_code(council.id), -40_000), (rules.wallet_code(other_holder.id), 40_000)], idempotency_key="dp-2")
+            seal(session=session, actor=None, council_id=council.id)
             self.councils[key] = council
             self.users[key] = users
             self.records[key] = {
                 "holder": holder, "other_holder": other_holder, "provider": provider, "other_provider": other_provider,
-                "cluster": cluster, "private_cluster": private_cluster,
+                "cluster": cluster, "private_cluster": private_cluster, "entry": entry, "other_entry": other_entry,
             }
         session.commit()
 

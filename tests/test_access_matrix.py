@@ -24,12 +24,18 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         return {200}
     if endpoint in ("accounts.councils", "accounts.users"):
         return {200} if admin else {403}
-    if endpoint in ("holders.index", "clusters.index", "providers.index"):
+    if endpoint in ("holders.index", "clusters.index", "providers.index", "ledger.index"):
         return {200} if role in STAFF else {403}
+    if endpoint == "audit.access_log":
+        return {200} if role == Role.council_officer else {403}
     if admin:
         # Admins manage accounts; the care pages are for council staff and members.
         return {403}
-    if endpoint == "holders.show":
+    if endpoint in ("ledger.entry", "ledger.proof"):
+        if role in STAFF:
+            return {200} if target != "foreign" else {404}
+        return {403}
+    if endpoint in ("holders.show", "ledger.holder_statement"):
         if role in STAFF:
             return {200} if target != "foreign" else {404}
         if role in (Role.holder, Role.representative):
@@ -57,6 +63,12 @@ def url_for_target(world, endpoint: str, target: str) -> str:
     mine = target in ("own", "foreign")
     if endpoint == "holders.show":
         return f"/holders/{(records['holder'] if mine else records['other_holder']).id}"
+    if endpoint == "ledger.holder_statement":
+        return f"/ledger/holders/{(records['holder'] if mine else records['other_holder']).id}"
+    if endpoint == "ledger.entry":
+        return f"/ledger/entries/{(records['entry'] if mine else records['other_entry']).id}"
+    if endpoint == "ledger.proof":
+        return f"/ledger/entries/{(records['entry'] if mine else records['other_entry']).id}/proof.json"
     if endpoint == "clusters.show":
         return f"/clusters/{(records['cluster'] if mine else records['private_cluster']).id}"
     if endpoint == "providers.show":

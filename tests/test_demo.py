@@ -42,6 +42,19 @@ def test_no_holder_pledges_more_than_their_allocation_in_the_demo(session):
         assert pledged <= holder.weekly_allocation_pence, holder.name
 
 
+def test_the_demo_ledger_balances_and_verifies(session):
+    from brokerage.ledger.integrity import verify
+    from brokerage.ledger.services import trial_balance
+
+    load_demo(session=session, password=PASSWORD)
+    council = session.exec(select(Council).where(Council.slug == "riverside")).one()
+    report = verify(session=session, actor=None, council_id=council.id)
+    assert report.ok, [str(p) for p in report.problems]
+    assert report.entries > 100 and report.unsealed == 0
+    accounts, total = trial_balance(session=session, actor=None, council_id=council.id)
+    assert total == 0 and any(a.code.startswith("pool:") and a.balance_pence > 0 for a in accounts)
+
+
 def test_loading_the_demo_twice_adds_nothing(session):
     load_demo(session=session, password=PASSWORD)
     users = session.exec(select(func.count()).select_from(User)).one()

@@ -122,7 +122,7 @@ def load_demo(*, session: Session, password: str, seed: int = 2026, today: date 
             for held in holders[:2]:
                 session.add(Representation(council_id=council.id, representative_id=user.id, holder_id=held.id, relationship="daughter"))
     session.flush()
-    del clusters
+    _post_demo_money(session, council, clusters, providers, today)
     return demo_logins(session=session)
 
 
@@ -261,3 +261,63 @@ def demo_logins(*, session: Session) -> list[DemoLogin]:
     rows = session.exec(select(User).where(User.email.like("%.example")).order_by(User.council_id, User.role)).all()
     councils = {c.id: c.name for c in session.exec(select(Council))}
     return [DemoLogin(role=u.role.label, email=u.email, name=u.name, council=councils.get(u.council_id, "all councils")) for u in rows]
+
+
+def _post_demo_money(session: Session, council: Council, clusters: list[Cluster], providers: list[Provider], today: date) -> None:
+    """Post four weeks of direct payments, pledges, care costs and a payout, then seal the ledger."""
+    from brokerage.ledger import rules
+    from brokerage.ledger.integrity import seal
+    from brokerage.ledger.services import EntrySpec, post_entries
+
+    holders = session.exec(select(Holder).where(Holder.council_id == council.id).order_by(Holder.id)).all()
+    memberships = session.exec(
+        select(Membership).where(
+            Membership.council_id == council.id,
+            Membership.status.in_([MembershipStatus.active, MembershipStatus.leaving]),
+        ).order_by(Membership.id)
+    ).all()
+    funding = rules.funding_code(council.id)
+    weeks = [(today - timedelta(weeks=back)).isocalendar() for back in range(4, 0, -1)]
+    specs: list[EntrySpec] = []
+    for year, week, _ in weeks:
+        period = f"{year}-W{week:02d}"
+        for holder in holders:
+            specs.append(EntrySpec(
+                kind="dp_issued", memo=f"Direct payment for {period}", idempotency_key=f"dp:{holder.id}:{period}",
+                postings=[(funding, -holder.weekly_allocation_pence), (rules.wallet_code(holder.id), holder.weekly_allocation_pence)],
+            ))
+        for membership in memberships:
+            if membership.weekly_pledge_pence:
+                specs.append(EntrySpec(
+                    kind="pledge_collected", memo=f"Pledge to the group's pool for {period}",
+                    idempotency_key=f"pledge:{membership.id}:{period}",
+                    postings=[(rules.wallet_code(membership.holder_id), -membership.weekly_pledge_pence),
+                              (rules.pool_code(membership.cluster_id, membership.holder_id), membership.weekly_pledge_pence)],
+                ))
+    post_entries(session=session, actor=None, council_id=council.id, entries=specs)
+
+    # Each active cluster paid a provider for two weeks of care, shared by pledge (largest remainder).
+    by_cluster: dict[int, list[Membership]] = {}
+    for membership in memberships:
+        by_cluster.setdefault(membership.cluster_id, []).append(membership)
+    care = []
+    for cluster, provider in zip([c for c in clusters if c.id in by_cluster], providers):
+        members = by_cluster[cluster.id]
+        hours = 6
+        cost = hours * provider.hourly_rate_pence
+        pooled = sum(m.weekly_pledge_pence for m in members) * len(weeks)
+        cost = min(cost, pooled)
+        shares = rules.allocate_shared_cost(cost, {m.holder_id: m.weekly_pledge_pence for m in members})
+        legs = [(rules.pool_code(cluster.id, holder_id), -part) for holder_id, part in shares.items() if part]
+        care.append(EntrySpec(
+            kind="care_cost", memo=f"{hours} hours of care from {provider.name}, shared by pledge",
+            idempotency_key=f"demo-care:{cluster.id}:{provider.id}",
+            postings=legs + [(rules.payable_code(provider.id), cost)],
+        ))
+        if len(care) == 1:
+            care.append(EntrySpec(kind="payout_sent", memo=f"Payment run: {provider.name}", idempotency_key=f"demo-payout:{provider.id}",
+                                  postings=[(rules.payable_code(provider.id), -cost), (rules.CLEARING_CODE, cost)]))
+            care.append(EntrySpec(kind="payout_paid", memo=f"Stripe confirmed payment to {provider.name}", idempotency_key=f"demo-paid:{provider.id}",
+                                  postings=[(rules.CLEARING_CODE, -cost), (rules.paid_code(provider.id), cost)]))
+    post_entries(session=session, actor=None, council_id=council.id, entries=care)
+    seal(session=session, actor=None, council_id=council.id)

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
+from brokerage.audit import log_access
 from brokerage.clusters import services as clusters
 from brokerage.db import get_session
 from brokerage.holders import services
@@ -29,4 +30,7 @@ def show(holder_id: int):
     session = get_session()
     holder = services.get_holder(session=session, actor=current_user, holder_id=holder_id)
     memberships = clusters.memberships_of(session=session, actor=current_user, holder_ids=[holder.id])
+    if current_user.role in (Role.broker, Role.council_officer):
+        log_access(session=session, actor=current_user, holder_id=holder.id, what="record")
+        session.commit()
     return render_template("holders/show.html", holder=holder, memberships=memberships)

@@ -146,6 +146,12 @@ def export_command(fmt: str, out_path: str, council_slug: str | None, start, end
     if not target.parent.exists():
         fail(f"the folder {target.parent} does not exist")
     with session_scope() as session:
+        from sqlalchemy.engine import Engine
+
+        bind = session.get_bind()
+        if bind.dialect.name == "postgresql" and isinstance(bind, Engine):
+            # One snapshot for the whole export, so balances and transactions agree under live writes.
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         council_id = _council_ids(session, council_slug)[0] if council_slug else None
         writer = export.export_beancount if fmt == "beancount" else export.export_csv
         # Write to a temporary file and move it into place, so a failed export leaves nothing behind.

@@ -448,3 +448,106 @@ __all__ = [
     "EntrySpec", "Statement", "StatementLine", "Role", "post_entry", "post_entries", "reverse_entry", "balance",
     "balance_as_of", "statement", "trial_balance", "get_or_create_account", "find_account",
 ]
+
+
+@dataclass
+class EntryPage:
+    """One page of a council's journal, newest first."""
+
+    rows: list[tuple[JournalEntry, int | None, list[tuple[str, int]]]]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """Return the number of pages."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def list_entries(
+    *,
+    session: Session,
+    actor: User,
+    council_id: int,
+    kind: str | None = None,
+    account: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> EntryPage:
+    """Return a filtered page of the council's entries with their postings and sequence numbers."""
+    from brokerage.ledger.models import EntrySequence
+
+    if actor.role not in (Role.broker, Role.council_officer):
+        from brokerage.errors import NotAllowed
+
+        raise NotAllowed("Only brokers and council officers can read the council's journal.")
+    _check_scope(actor, council_id)
+    query = select(JournalEntry.id).where(JournalEntry.council_id == council_id)
+    if kind:
+        query = query.where(JournalEntry.kind == kind)
+    if start:
+        query = query.where(JournalEntry.created_at >= start)
+    if end:
+        query = query.where(JournalEntry.created_at < end)
+    if account:
+        query = query.where(
+            JournalEntry.id.in_(
+                select(Posting.entry_id)
+                .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+                .where(LedgerAccount.council_id == council_id, LedgerAccount.code.contains(account))
+            )
+        )
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    ids = list(session.execute(query.order_by(JournalEntry.id.desc()).limit(per_page).offset((page - 1) * per_page)).scalars())
+    entries = {e.id: e for e in session.execute(select(JournalEntry).where(JournalEntry.id.in_(ids))).scalars()}
+    seqs = dict(session.execute(select(EntrySequence.entry_id, EntrySequence.seq).where(EntrySequence.entry_id.in_(ids))).all())
+    postings: dict[int, list[tuple[str, int]]] = {i: [] for i in ids}
+    for entry_id, code, amount in session.execute(
+        select(Posting.entry_id, LedgerAccount.code, Posting.amount_pence)
+        .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .where(Posting.entry_id.in_(ids))
+        .order_by(Posting.entry_id, Posting.leg)
+    ):
+        postings[entry_id].append((code, amount))
+    rows = [(entries[i], seqs.get(i), postings[i]) for i in ids]
+    return EntryPage(rows=rows, total=total, page=page, per_page=per_page)
+
+
+def entry_kinds(*, session: Session, actor: User, council_id: int) -> list[str]:
+    """Return the kinds of entry the council's journal holds, for filters."""
+    _check_scope(actor, council_id)
+    return list(session.execute(select(JournalEntry.kind).where(JournalEntry.council_id == council_id).distinct().order_by(JournalEntry.kind)).scalars())
+
+
+def get_entry(*, session: Session, actor: User, entry_id: int) -> tuple[JournalEntry, int | None, list[tuple[str, int]], JournalEntry | None]:
+    """Return an entry for staff of its council, with its sequence number, postings and any reversal of it."""
+    from brokerage.errors import NotFound
+    from brokerage.ledger.models import EntrySequence
+
+    entry = session.get(JournalEntry, entry_id)
+    if entry is None:
+        raise NotFound("There is no such entry.")
+    _check_scope(actor, entry.council_id)
+    if actor.role not in (Role.broker, Role.council_officer):
+        raise NotFound("There is no such entry.")
+    seq = session.execute(select(EntrySequence.seq).where(EntrySequence.entry_id == entry_id)).scalar_one_or_none()
+    reversal = session.execute(select(JournalEntry).where(JournalEntry.reverses_id == entry_id)).scalar_one_or_none()
+    return entry, seq, entry_postings(session=session, entry_id=entry_id), reversal
+
+
+def holder_statements(*, session: Session, actor: User, holder_id: int) -> tuple[Holder, list[Statement], dict[int, str]]:
+    """Return a holder's wallet and pool-share statements, for the holder, their representative or staff."""
+    from brokerage.holders.services import get_holder
+
+    holder = get_holder(session=session, actor=actor, holder_id=holder_id)
+    if actor.role in (Role.broker, Role.council_officer):
+        from brokerage.audit import log_access
+
+        log_access(session=session, actor=actor, holder_id=holder.id, what="money statement")
+    accounts = holder_accounts(session=session, actor=actor, holder_id=holder_id)
+    cluster_ids = [a.cluster_id for a in accounts if a.cluster_id]
+    names = dict(session.execute(select(Cluster.id, Cluster.name).where(Cluster.id.in_(cluster_ids))).all()) if cluster_ids else {}
+    return holder, [statement(session=session, actor=None, council_id=holder.council_id, code=a.code) for a in accounts], names

@@ -1,0 +1,36 @@
+"""Recording and reading the access log."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from brokerage.access import same_council
+from brokerage.accounts.models import Role, User
+from brokerage.audit.models import AccessLog
+from brokerage.errors import NotAllowed
+
+
+def log_access(*, session: Session, actor: User, holder_id: int, what: str) -> None:
+    """Record that a member of staff read part of a holder's record."""
+    from brokerage.holders.models import Holder
+
+    holder = session.get(Holder, holder_id)
+    same_council(actor, holder.council_id if holder else None, what="person")
+    session.add(AccessLog(council_id=holder.council_id, actor_id=actor.id, holder_id=holder_id, what=what))
+    session.flush()
+
+
+def access_log(*, session: Session, actor: User, holder_id: int | None = None, limit: int = 200) -> list[tuple[AccessLog, User]]:
+    """Return the newest reads of holders' records in the officer's council."""
+    if actor.role != Role.council_officer:
+        raise NotAllowed("Only council officers can read the access log.")
+    query = (
+        select(AccessLog, User)
+        .join(User, User.id == AccessLog.actor_id)
+        .where(AccessLog.council_id == actor.council_id)
+        .order_by(AccessLog.at.desc(), AccessLog.id.desc())
+        .limit(limit)
+    )
+    if holder_id is not None:
+        query = query.where(AccessLog.holder_id == holder_id)
+    return list(session.exec(query))

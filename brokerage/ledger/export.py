@@ -1,0 +1,288 @@
+"""Export the ledger to Beancount and CSV, so people outside the application can check it.
+
+The Beancount file is meant for `bean-check` (design invariant 8): it carries our own balances as
+assertions with zero tolerance, so any difference between Beancount's sums and ours fails it.
+Both exports read entries in id order a chunk at a time, so a large ledger is never in memory.
+
+On PostgreSQL, run an export in a REPEATABLE READ transaction: the chunks are separate queries,
+and under READ COMMITTED an entry committed midway could appear in the balances but not the
+transactions.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Iterator, TextIO
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from brokerage.ledger import rules
+from brokerage.ledger.models import EntrySequence, JournalEntry, LedgerAccount, Posting
+from brokerage.ledger.rules import AccountType
+
+CHUNK_SIZE = 5_000
+CURRENCY = "GBP"
+CSV_COLUMNS = (
+    "entry_id", "seq", "council_id", "created_at", "kind", "memo", "idempotency_key", "reverses_id",
+    "account_code", "amount_pence", "amount_gbp", "content_hash",
+)
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    """What an export wrote."""
+
+    entries: int
+    postings: int
+    accounts: int
+
+    def __str__(self) -> str:
+        return f"{self.entries} entries, {self.postings} postings, {self.accounts} accounts"
+
+
+def gbp(pence: int) -> str:
+    """Format integer pence as a plain pounds amount with two decimals, e.g. -1234 -> '-12.34'."""
+    if isinstance(pence, bool) or not isinstance(pence, int):
+        raise TypeError("money must be integer pence")
+    whole, part = divmod(abs(pence), 100)
+    return f"{'-' if pence < 0 else ''}{whole}.{part:02d}"
+
+
+def beancount_account(council_id: int, code: str) -> str:
+    """Return the Beancount account name for one of a council's account codes."""
+    kind = rules.type_of_code(code)
+    parts = code.split(":")
+    root = f"C{council_id}"
+    if kind == AccountType.funding:
+        return f"Equity:{root}:Funding"
+    if kind == AccountType.wallet:
+        return f"Assets:{root}:Wallet:H{parts[1]}"
+    if kind == AccountType.pool:
+        return f"Assets:{root}:Pool:K{parts[1]}:H{parts[2]}"
+    if kind == AccountType.payable:
+        return f"Assets:{root}:Payable:P{parts[1]}"
+    if kind == AccountType.paid:
+        return f"Expenses:{root}:Paid:P{parts[1]}"
+    if kind == AccountType.clearing:
+        return f"Assets:{root}:Clearing:Stripe"
+    return f"Income:{root}:Topups"
+
+
+def opening_account(council_id: int) -> str:
+    """Return the Beancount account that balances the opening balances of a dated export."""
+    return f"Equity:C{council_id}:Opening"
+
+
+def beancount_string(text: str) -> str:
+    """Quote text as a Beancount string literal."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    # Beancount's lexer knows no escape for other control characters, so they cannot survive as they are.
+    escaped = "".join("\ufffd" if ord(c) < 0x20 or c == "\x7f" else c for c in escaped)
+    return f'"{escaped}"'
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The filters of one export, as conditions on entries."""
+
+    council_id: int | None
+    start: date | None
+    end: date | None
+
+    @property
+    def start_at(self) -> datetime | None:
+        return _midnight(self.start) if self.start is not None else None
+
+    @property
+    def end_before(self) -> datetime | None:
+        # The end day is inclusive, so entries must be before the midnight that ends it.
+        if self.end is None or self.end == date.max:
+            return None
+        return _midnight(self.end + timedelta(days=1))
+
+    def conditions(self, *, before_start: bool = False) -> list:
+        """Return the WHERE conditions on JournalEntry: the window, or everything before it."""
+        found = []
+        if self.council_id is not None:
+            found.append(JournalEntry.council_id == self.council_id)
+        if before_start:
+            found.append(JournalEntry.created_at < self.start_at)
+            return found
+        if self.start_at is not None:
+            found.append(JournalEntry.created_at >= self.start_at)
+        if self.end_before is not None:
+            found.append(JournalEntry.created_at < self.end_before)
+        return found
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def _window(council_id: int | None, start: date | None, end: date | None) -> _Window:
+    if start is not None and end is not None and start > end:
+        raise ValueError("the start date must not be after the end date")
+    return _Window(council_id, start, end)
+
+
+def _chunks(session: Session, window: _Window, chunk_size: int) -> Iterator[list[tuple]]:
+    """Yield the window's entries in id order, a chunk at a time, each with its postings in leg order."""
+    after = 0
+    while True:
+        entries = session.execute(
+            select(
+                JournalEntry.id, JournalEntry.council_id, JournalEntry.created_at, JournalEntry.kind, JournalEntry.memo,
+                JournalEntry.idempotency_key, JournalEntry.reverses_id, JournalEntry.content_hash, EntrySequence.seq,
+            )
+            .outerjoin(EntrySequence, EntrySequence.entry_id == JournalEntry.id)
+            .where(JournalEntry.id > after, *window.conditions())
+            .order_by(JournalEntry.id)
+            .limit(chunk_size)
+        ).all()
+        if not entries:
+            return
+        first, last = entries[0].id, entries[-1].id
+        postings: dict[int, list[tuple]] = {row.id: [] for row in entries}
+        # A range plus the window's conditions, rather than IN (5,000 ids), keeps the query small.
+        for entry_id, account_id, code, amount in session.execute(
+            select(Posting.entry_id, Posting.account_id, LedgerAccount.code, Posting.amount_pence)
+            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+            .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+            .where(Posting.entry_id >= first, Posting.entry_id <= last, *window.conditions())
+            .order_by(Posting.entry_id, Posting.leg)
+        ):
+            postings[entry_id].append((account_id, code, amount))
+        yield [(row, postings[row.id]) for row in entries]
+        after = last
+
+
+def _sums(session: Session, window: _Window, *, before_start: bool) -> list[tuple[int, str, int]]:
+    """Sum postings per account up to the window's end (or its start): (council id, code, pence)."""
+    if before_start:
+        conditions = window.conditions(before_start=True)
+    else:
+        # Closing balances include what came before the start, which the opening balances carry in.
+        conditions = _Window(window.council_id, None, window.end).conditions()
+    rows = session.execute(
+        select(LedgerAccount.council_id, LedgerAccount.code, func.sum(Posting.amount_pence))
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .where(*conditions)
+        .group_by(LedgerAccount.council_id, LedgerAccount.code)
+    ).all()
+    return [(council_id, code, int(total)) for council_id, code, total in rows]
+
+
+def _utc_day(moment: datetime) -> date:
+    return moment.astimezone(timezone.utc).date()
+
+
+def export_beancount(
+    *,
+    session: Session,
+    council_id: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    out: TextIO,
+    chunk_size: int = CHUNK_SIZE,
+) -> ExportSummary:
+    """Write the ledger as a Beancount file whose balance assertions hold our balances to the penny."""
+    window = _window(council_id, start, end)
+    first_at, last_at = session.execute(
+        select(func.min(JournalEntry.created_at), func.max(JournalEntry.created_at)).where(*window.conditions())
+    ).one()
+    # The balances we assert are summed by the database, separately from the rows streamed below,
+    # so an entry lost or changed on the way into the file makes bean-check fail.
+    closing = _sums(session, window, before_start=False)
+    opening = [row for row in _sums(session, window, before_start=True) if row[2] != 0] if start is not None else []
+    if first_at is None and not opening:
+        out.write(_header(window))
+        return ExportSummary(entries=0, postings=0, accounts=0)
+
+    open_day = start if start is not None else _utc_day(first_at)
+    last_day = _utc_day(last_at) if last_at is not None else open_day
+    balances = {beancount_account(c, code): total for c, code, total in closing}
+    for council in sorted({c for c, _, _ in opening}):
+        # Every opening transaction is balanced here, so this account must end at zero.
+        balances[opening_account(council)] = 0
+
+    out.write(_header(window))
+    for name in sorted(balances):
+        out.write(f"{open_day.isoformat()} open {name} {CURRENCY}\n")
+    out.write("\n")
+
+    for council, code, total in sorted(opening):
+        name = beancount_account(council, code)
+        out.write(f"{open_day.isoformat()} * {beancount_string(f'Opening balance of {code}')}\n")
+        out.write(f"  {name}  {gbp(total)} {CURRENCY}\n")
+        out.write(f"  {opening_account(council)}  {gbp(-total)} {CURRENCY}\n\n")
+
+    entries = postings = 0
+    for chunk in _chunks(session, window, chunk_size):
+        lines = []
+        for row, legs in chunk:
+            lines.append(f"{_utc_day(row.created_at).isoformat()} * {beancount_string(row.memo)}\n")
+            lines.append(f'  entry: "{row.id}"\n')
+            lines.append(f"  kind: {beancount_string(row.kind)}\n")
+            if row.seq is not None:
+                lines.append(f'  seq: "{row.seq}"\n')
+            if row.reverses_id is not None:
+                lines.append(f'  reverses: "{row.reverses_id}"\n')
+            lines.append(f'  hash: "{row.content_hash}"\n')
+            for _, code, amount in legs:
+                lines.append(f"  {beancount_account(row.council_id, code)}  {gbp(amount)} {CURRENCY}\n")
+            lines.append("\n")
+            entries += 1
+            postings += len(legs)
+        out.write("".join(lines))
+
+    # An assertion holds at the start of its day, so the day after the last one covers every entry.
+    assert_day = (last_day + timedelta(days=1)).isoformat()
+    for name in sorted(balances):
+        # "~ 0.00" overrides the tolerance Beancount would infer (half a penny), leaving no slack at all.
+        out.write(f"{assert_day} balance {name}  {gbp(balances[name])} ~ 0.00 {CURRENCY}\n")
+    return ExportSummary(entries=entries, postings=postings, accounts=len(balances))
+
+
+def _header(window: _Window) -> str:
+    scope = "every council" if window.council_id is None else f"council {window.council_id}"
+    days = f"{window.start or 'the beginning'} to {window.end or 'the end'}"
+    return f'; Carepool ledger export: {scope}, {days} (UTC days).\noption "operating_currency" "{CURRENCY}"\n\n'
+
+
+def export_csv(
+    *,
+    session: Session,
+    council_id: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    out: TextIO,
+    chunk_size: int = CHUNK_SIZE,
+) -> ExportSummary:
+    """Write one CSV row per posting, in entry id and leg order; open `out` with newline=''."""
+    window = _window(council_id, start, end)
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    entries = postings = 0
+    accounts: set[int] = set()
+    for chunk in _chunks(session, window, chunk_size):
+        rows = []
+        for row, legs in chunk:
+            entries += 1
+            created = row.created_at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+            for account_id, code, amount in legs:
+                accounts.add(account_id)
+                postings += 1
+                rows.append((
+                    row.id, "" if row.seq is None else row.seq, row.council_id, created, row.kind, row.memo,
+                    row.idempotency_key, "" if row.reverses_id is None else row.reverses_id, code, amount, gbp(amount),
+                    row.content_hash,
+                ))
+        writer.writerows(rows)
+    return ExportSummary(entries=entries, postings=postings, accounts=len(accounts))
+
+
+__all__ = ["ExportSummary", "export_beancount", "export_csv", "beancount_account", "gbp"]

@@ -1,0 +1,42 @@
+"""Marshmallow schemas for the ledger pages."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+
+class EntryFilterSchema(Schema):
+    """Filters on the council's journal page (query string)."""
+
+    kind = fields.String(load_default=None, validate=validate.Length(max=40), metadata={"description": "Entry kind"})
+    account = fields.String(load_default=None, validate=validate.Length(max=80), metadata={"description": "Part of an account code"})
+    start = fields.Date(load_default=None, metadata={"description": "From this day (inclusive)"})
+    end = fields.Date(load_default=None, metadata={"description": "To this day (inclusive)"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+
+    class Meta:
+        unknown = "exclude"
+
+    @validates_schema
+    def check_range(self, data, **kwargs):
+        """Refuse a range that ends before it starts."""
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise ValidationError("The end date must be on or after the start date.", "end")
+
+
+def load_filters(args) -> tuple[dict, dict[str, list[str]]]:
+    """Load filters from the query string; blank values mean no filter. Return (filters, errors)."""
+    raw = {key: value for key, value in args.items() if value not in ("", None)}
+    try:
+        return EntryFilterSchema().load(raw), {}
+    except ValidationError as error:
+        messages = {key: (value if isinstance(value, list) else [str(value)]) for key, value in error.messages.items()}
+        friendly = {
+            "start": "Enter a start date like 2026-11-01",
+            "end": "Enter an end date like 2026-11-30",
+            "page": "Enter a page number of 1 or more",
+        }
+        for key in list(messages):
+            if key in friendly and "on or after" not in " ".join(messages[key]):
+                messages[key] = [friendly[key]]
+        return EntryFilterSchema().load({}), messages

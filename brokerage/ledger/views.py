@@ -1,0 +1,124 @@
+"""Ledger pages: the council's journal and seal status, one entry, and a holder's money statement."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from brokerage.access import roles_required
+from brokerage.accounts.models import Role
+from brokerage.db import get_session
+from brokerage.ledger import integrity, services
+from brokerage.ledger.schemas import load_filters
+
+blueprint = Blueprint("ledger", __name__, url_prefix="/ledger")
+
+
+def _day_start(day) -> datetime | None:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc) if day else None
+
+
+@blueprint.route("/")
+@roles_required(Role.broker, Role.council_officer)
+def index():
+    """Show the council's journal with filters, and the seal status."""
+    session = get_session()
+    filters, errors = load_filters(request.args)
+    end = _day_start(filters["end"] + timedelta(days=1)) if filters["end"] else None
+    page = services.list_entries(
+        session=session, actor=current_user, council_id=current_user.council_id, kind=filters["kind"], account=filters["account"],
+        start=_day_start(filters["start"]), end=end, page=filters["page"],
+    )
+    status = integrity.seal_status(session=session, actor=current_user, council_id=current_user.council_id)
+    accounts, total = services.trial_balance(session=session, actor=current_user, council_id=current_user.council_id)
+    kinds = services.entry_kinds(session=session, actor=current_user, council_id=current_user.council_id)
+    return render_template(
+        "ledger/index.html", page=page, status=status, errors=errors, args=request.args, kinds=kinds,
+        accounts=accounts, total=total,
+    ), (422 if errors else 200)
+
+
+@blueprint.route("/verify", methods=["POST"])
+@roles_required(Role.council_officer)
+def verify():
+    """Recompute the council's ledger now and show the result."""
+    from brokerage import jobs
+
+    handle = jobs.enqueue("ledger.verify", council_id=current_user.council_id)
+    if handle.status == "finished":
+        result = handle.result
+        if result["ok"]:
+            flash(f"The ledger checks out: {result['entries']} entries, {result['seals']} seals, no problems.", "success")
+        else:
+            flash(f"The ledger check FAILED: {result['first_problem']} ({result['problems']} problems in all).", "error")
+    elif handle.status == "failed":
+        flash("The check could not run. Try again, or ask your administrator.", "error")
+    else:
+        flash("The check is running in the background. Refresh this page in a minute.", "info")
+    return redirect(url_for("ledger.index"))
+
+
+@blueprint.route("/entries/<int:entry_id>")
+@roles_required(Role.broker, Role.council_officer)
+def entry(entry_id: int):
+    """Show one entry with its postings, hash and seal."""
+    record, seq, postings, reversal = services.get_entry(session=get_session(), actor=current_user, entry_id=entry_id)
+    return render_template("ledger/entry.html", entry=record, seq=seq, postings=postings, reversal=reversal)
+
+
+@blueprint.route("/entries/<int:entry_id>/proof.json")
+@roles_required(Role.broker, Role.council_officer)
+def proof(entry_id: int):
+    """Download an inclusion proof of a sealed entry."""
+    import json
+
+    session = get_session()
+    services.get_entry(session=session, actor=current_user, entry_id=entry_id)
+    body = integrity.prove(session=session, actor=current_user, entry_id=entry_id)
+    return Response(
+        json.dumps(body, indent=2), mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename=carepool-proof-entry-{entry_id}.json"},
+    )
+
+
+@blueprint.route("/holders/<int:holder_id>")
+@roles_required(Role.holder, Role.representative, Role.broker, Role.council_officer)
+def holder_statement(holder_id: int):
+    """Show a holder's wallet and pool shares with running balances."""
+    session = get_session()
+    holder, statements, cluster_names = services.holder_statements(session=session, actor=current_user, holder_id=holder_id)
+    session.commit()  # keeps the access-log line for staff reads
+    return render_template("ledger/holder.html", holder=holder, statements=statements, cluster_names=cluster_names)
+
+
+def verify_job(*, council_id: int) -> dict:
+    """Run verification for one council (a job, so it can go to a worker)."""
+    from brokerage.db import session_scope
+
+    with session_scope() as session:
+        report = integrity.verify(session=session, actor=None, council_id=council_id)
+    return {
+        "ok": report.ok, "entries": report.entries, "seals": report.seals, "problems": len(report.problems),
+        "first_problem": str(report.problems[0]) if report.problems else None,
+    }
+
+
+def seal_job(*, council_id: int | None = None) -> dict:
+    """Seal new entries for one council or all (a periodic job)."""
+    from sqlalchemy import select
+
+    from brokerage.accounts.models import Council
+    from brokerage.db import session_scope
+
+    sealed = {}
+    with session_scope() as session:
+        ids = [council_id] if council_id else list(session.execute(select(Council.id)).scalars())
+        for cid in ids:
+            record = integrity.seal(session=session, actor=None, council_id=cid)
+            sealed[cid] = None if record is None else [record.first_seq, record.last_seq]
+    return sealed
+
+
+__all__ = ["blueprint", "verify_job", "seal_job", "abort", "current_app"]

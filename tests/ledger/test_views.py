@@ -1,0 +1,83 @@
+"""Ledger pages: a holder's statement, the council's journal with filters, verification and the access log."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import select
+
+from brokerage.accounts.models import Role
+from brokerage.audit.models import AccessLog
+from brokerage.ledger import rules, services
+
+
+def test_a_holder_sees_their_wallet_with_running_balances(client, auth, world, session):
+    council = world.councils["a"]
+    holder = world.records["a"]["holder"]
+    services.post_entry(session=session, actor=None, council_id=council.id, kind="pledge_collected", memo="Pledge for 2026-W48",
+                        postings=[(rules.wallet_code(holder.id), -12_345), (rules.pool_code(world.records["a"]["cluster"].id, holder.id), 12_345)],
+                        idempotency_key="pledge-view")
+    session.commit()
+    auth.sign_in(world.users["a"][Role.holder].email)
+    page = client.get(f"/ledger/holders/{holder.id}").data.decode()
+    assert "Your money" in page
+    assert "£500.00" in page and "−£123.45" in page and "£376.55" in page
+    assert "Your share of Cluster a's pool" in page and "£123.45" in page
+
+
+def test_staff_reading_a_statement_is_logged_and_the_officer_sees_it(client, auth, world, session):
+    holder = world.records["a"]["holder"]
+    auth.sign_in(world.users["a"][Role.broker].email)
+    assert client.get(f"/ledger/holders/{holder.id}").status_code == 200
+    assert client.get(f"/holders/{holder.id}").status_code == 200
+    logged = session.exec(select(AccessLog).where(AccessLog.holder_id == holder.id)).all()
+    assert {row.what for row in logged} == {"money statement", "record"}
+    auth.sign_out()
+    auth.sign_in(world.users["a"][Role.council_officer].email)
+    page = client.get("/audit/access-log").data.decode()
+    assert "money statement" in page and world.users["a"][Role.broker].name in page
+    auth.sign_out()
+    auth.sign_in(world.users["b"][Role.council_officer].email)
+    assert "money statement" not in client.get("/audit/access-log").data.decode()
+
+
+def test_the_journal_lists_and_filters_entries(client, auth, world):
+    auth.sign_in(world.users["a"][Role.council_officer].email)
+    page = client.get("/ledger/").data.decode()
+    assert "2 entries" in page and "All sealed" in page and "Balanced" in page
+    filtered = client.get(f"/ledger/?account=holder:{world.records['a']['holder'].id}:").data.decode()
+    assert "1 entries" in filtered
+    none = client.get("/ledger/?kind=no_such_kind").data.decode()
+    assert "No entries match." in none
+
+
+def test_bad_filters_are_named_beside_the_field(client, auth, world):
+    auth.sign_in(world.users["a"][Role.broker].email)
+    response = client.get("/ledger/?start=yesterday&end=2026-01-01")
+    assert response.status_code == 422
+    body = response.data.decode()
+    assert "Enter a start date like 2026-11-01" in body and 'id="filter-start-error"' in body
+    backwards = client.get("/ledger/?start=2026-02-01&end=2026-01-01")
+    assert backwards.status_code == 422 and "on or after the start date" in backwards.data.decode()
+
+
+def test_an_entry_page_shows_postings_and_offers_a_proof(client, auth, world):
+    entry = world.records["a"]["entry"]
+    auth.sign_in(world.users["a"][Role.broker].email)
+    page = client.get(f"/ledger/entries/{entry.id}").data.decode()
+    assert entry.content_hash in page and "−£500.00" in page
+    proof = client.get(f"/ledger/entries/{entry.id}/proof.json")
+    from brokerage.ledger.merkle import check_proof
+
+    assert check_proof(json.loads(proof.data))[0]
+
+
+def test_an_officer_can_check_the_ledger_from_the_page(client, auth, world):
+    auth.sign_in(world.users["a"][Role.council_officer].email)
+    response = client.post("/ledger/verify", follow_redirects=True)
+    assert "The ledger checks out: 2 entries, 1 seals, no problems." in response.data.decode()
+
+
+def test_a_broker_cannot_run_the_officers_check(client, auth, world):
+    auth.sign_in(world.users["a"][Role.broker].email)
+    assert client.post("/ledger/verify").status_code == 403
