@@ -53,7 +53,11 @@ def register(name: str, target: str) -> None:
 
 
 def enqueue(name: str, **kwargs: Any) -> JobHandle:
-    """Queue a job on Redis, or run it now when no Redis is configured."""
+    """Queue a job on Redis, or run it now when no Redis is configured.
+
+    A job always works in its own session, so commit before enqueueing: an inline job cannot see
+    uncommitted work, and on SQLite it would wait for the caller's write lock.
+    """
     _resolve(name)  # fail fast on unknown names, in the caller's process
     app = current_app._get_current_object()
     redis_url = app.config.get("REDIS_URL")

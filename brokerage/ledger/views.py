@@ -46,7 +46,10 @@ def verify():
     """Recompute the council's ledger now and show the result."""
     from brokerage import jobs
 
-    handle = jobs.enqueue("ledger.verify", council_id=current_user.council_id)
+    council_id = current_user.council_id
+    # The job uses its own session; end ours first (SQLite has one writer at a time).
+    get_session().commit()
+    handle = jobs.enqueue("ledger.verify", council_id=council_id)
     if handle.status == "finished":
         result = handle.result
         if result["ok"]:

@@ -59,3 +59,26 @@ def test_every_role_dashboard_is_accessible(page, live_server, email, heading):
     page.wait_for_url(f"{live_server}/dashboard")
     assert page.get_by_role("heading", level=1).inner_text() == heading
     assert axe_violations(page) == []
+
+
+def test_the_ledger_pages_are_accessible(page, live_server):
+    sign_in(page, live_server, "officer@riverside.example")
+    page.wait_for_url(f"{live_server}/dashboard")
+    page.get_by_role("link", name="Ledger").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Ledger"
+    assert page.get_by_text("All sealed").is_visible()
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Check the whole ledger now").click()
+    assert page.get_by_text("The ledger checks out").is_visible()
+    page.locator("table a.govuk-link").first.click()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Entry ")
+    assert axe_violations(page) == []
+
+
+def test_a_holder_reads_their_money_statement(page, live_server):
+    sign_in(page, live_server, "holder@riverside.example")
+    page.wait_for_url(f"{live_server}/dashboard")
+    page.get_by_role("link", name="See your money, week by week").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Your money"
+    assert page.get_by_text("Direct payment for").first.is_visible()
+    assert axe_violations(page) == []
