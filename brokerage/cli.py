@@ -68,6 +68,7 @@ def bench_group() -> None:
 def register(app: Flask) -> None:
     """Attach every subcommand group to the app's CLI."""
     from brokerage.accounts.cli import accounts_group
+    from brokerage.clusters.cli import clusters_group
     from brokerage.demo.cli import demo_command
     from brokerage.ledger.cli import ledger_group
 
@@ -75,6 +76,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(ledger_group)
     app.cli.add_command(worker)
     app.cli.add_command(accounts_group)
+    app.cli.add_command(clusters_group)
     app.cli.add_command(demo_command)
     _register_optional(app)
     app.cli.add_command(bench_group)

@@ -14,6 +14,9 @@ REGISTRY: dict[str, str] = {
     "ping": "brokerage.jobs:ping",
     "ledger.verify": "brokerage.ledger.views:verify_job",
     "ledger.seal": "brokerage.ledger.views:seal_job",
+    "clusters.issue_dp": "brokerage.clusters.runs:issue_dp_job",
+    "clusters.collect": "brokerage.clusters.runs:collect_job",
+    "clusters.settle": "brokerage.clusters.runs:settle_job",
 }
 
 

@@ -45,9 +45,12 @@ class Council(SQLModel, table=True):
         CheckConstraint("cluster_min_size >= 2 AND cluster_max_size <= 12 AND cluster_min_size <= cluster_max_size", name="ck_council_cluster_sizes"),
         CheckConstraint("notice_weeks >= 0", name="ck_council_notice_weeks"),
         CheckConstraint("surplus_weeks >= 1", name="ck_council_surplus_weeks"),
-        CheckConstraint("quorum_percent BETWEEN 1 AND 100", name="ck_council_quorum"),
+        CheckConstraint("quorum_percent BETWEEN 0 AND 99", name="ck_council_quorum"),
         CheckConstraint("majority_percent BETWEEN 50 AND 100", name="ck_council_majority"),
-        CheckConstraint("dissolve_majority_percent BETWEEN 50 AND 100", name="ck_council_dissolve_majority"),
+        CheckConstraint(
+            "dissolve_denominator >= 1 AND dissolve_numerator <= dissolve_denominator AND 2 * dissolve_numerator >= dissolve_denominator",
+            name="ck_council_dissolve_majority",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -63,8 +66,10 @@ class Council(SQLModel, table=True):
     quorum_percent: int = Field(default=50, sa_column=Column(Integer, nullable=False, server_default="50"))
     # A proposal passes when more than majority_percent of yes+no votes are yes.
     majority_percent: int = Field(default=50, sa_column=Column(Integer, nullable=False, server_default="50"))
-    # Dissolving needs at least this share (two thirds by default) of yes+no votes.
-    dissolve_majority_percent: int = Field(default=67, sa_column=Column(Integer, nullable=False, server_default="67"))
+    # Dissolving needs at least numerator/denominator (two thirds by default) of yes+no votes; a
+    # fraction, because 67% would refuse 2 votes out of 3.
+    dissolve_numerator: int = Field(default=2, sa_column=Column(Integer, nullable=False, server_default="2"))
+    dissolve_denominator: int = Field(default=3, sa_column=Column(Integer, nullable=False, server_default="3"))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
     @property

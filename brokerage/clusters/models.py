@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Date, Enum, Float, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Date, Enum, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage.types import UTCDateTime, utcnow
 
 
@@ -84,4 +85,46 @@ class Membership(SQLModel, table=True):
     weekly_pledge_pence: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     start_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     notice_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    # The last day of the notice period; the pool share goes back to the wallet after it.
+    leaves_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Proposal(SQLModel, table=True):
+    """A decision the members of a cluster take by vote."""
+
+    __tablename__ = "proposal"
+    __table_args__ = (Index("ix_proposal_cluster_status", "cluster_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    cluster_id: int = Field(foreign_key="cluster.id", ondelete="RESTRICT")
+    kind: ProposalKind = Field(sa_column=Column(Enum(ProposalKind, name="proposal_kind", native_enum=False, length=20), nullable=False))
+    title: str = Field(sa_column=Column(String(200), nullable=False))
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # What the proposal would do, e.g. {"membership_id": 4} or {"pledges": {"4": 2500}}.
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="RESTRICT")
+    deadline: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    status: ProposalStatus = Field(
+        default=ProposalStatus.open,
+        sa_column=Column(Enum(ProposalStatus, name="proposal_status", native_enum=False, length=12), nullable=False),
+    )
+    decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    outcome: str = Field(default="", sa_column=Column(String(300), nullable=False, server_default=""))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Vote(SQLModel, table=True):
+    """One member's vote on a proposal, and who cast it (the holder or their representative)."""
+
+    __tablename__ = "vote"
+    __table_args__ = (UniqueConstraint("proposal_id", "holder_id", name="uq_vote_one_per_member"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    proposal_id: int = Field(foreign_key="proposal.id", index=True, ondelete="RESTRICT")
+    holder_id: int = Field(foreign_key="holder.id", ondelete="RESTRICT")
+    choice: Choice = Field(sa_column=Column(Enum(Choice, name="vote_choice", native_enum=False, length=8), nullable=False))
+    cast_by_id: int = Field(foreign_key="user_account.id", ondelete="RESTRICT")
+    cast_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

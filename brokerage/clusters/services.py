@@ -1,23 +1,43 @@
-"""Reading clusters and memberships, with the access rules applied."""
+"""Cluster operations: find, form, join, pledge, decide, leave, dissolve. They flush and never commit."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from brokerage.access import same_council
-from brokerage.accounts.models import Role, User
-from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus
-from brokerage.errors import NotFound
+from brokerage.accounts.models import Council, Role, User
+from brokerage.clusters import rules
+from brokerage.clusters.errors import (
+    AlreadyVoted,
+    BadTransition,
+    ClusterError,
+    ClusterFull,
+    NotAMember,
+    PledgeTooHigh,
+    ProposalClosed,
+)
+from brokerage.clusters.models import Cluster, ClusterKind, ClusterStatus, Membership, MembershipStatus, Proposal, Vote
+from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
+from brokerage.errors import NotAllowed, NotFound, ValidationFailed
+from brokerage.formatting import language_name, pounds, service_name
 from brokerage.holders.models import Holder
-from brokerage.holders.services import represented_holder_ids
+from brokerage.holders.services import can_act_for, represented_holder_ids
+from brokerage.types import utcnow
 
 LIVE_MEMBERSHIP = (MembershipStatus.admitted, MembershipStatus.active, MembershipStatus.leaving)
+PLEDGING = (MembershipStatus.requested, MembershipStatus.admitted, MembershipStatus.active, MembershipStatus.leaving)
+STAFF = (Role.broker, Role.council_officer)
+PROPOSAL_DAYS = 14
+
+
+# --- reading ---------------------------------------------------------------------------------
 
 
 def visible_holder_ids(*, session: Session, actor: User) -> list[int]:
-    """Return the holder ids whose clusters the actor may see as a member."""
+    """Return the holder ids the actor acts as: themselves, or the holders they represent."""
     if actor.role == Role.holder:
         return [actor.holder_id] if actor.holder_id else []
     if actor.role == Role.representative:
@@ -26,7 +46,7 @@ def visible_holder_ids(*, session: Session, actor: User) -> list[int]:
 
 
 def get_cluster(*, session: Session, actor: User, cluster_id: int) -> Cluster:
-    """Return a cluster the actor may see: staff see their council's, members their own."""
+    """Return a cluster the actor may see: staff see their council's, holders forming ones and their own."""
     cluster = session.get(Cluster, cluster_id)
     if cluster is None:
         raise NotFound("There is no such cluster.")
@@ -34,7 +54,6 @@ def get_cluster(*, session: Session, actor: User, cluster_id: int) -> Cluster:
     if actor.role in (Role.broker, Role.council_officer, Role.admin):
         return cluster
     if actor.role in (Role.holder, Role.representative):
-        # Forming clusters are open to browse; others only to their members.
         if cluster.status == ClusterStatus.forming:
             return cluster
         ids = visible_holder_ids(session=session, actor=actor)
@@ -47,7 +66,7 @@ def get_cluster(*, session: Session, actor: User, cluster_id: int) -> Cluster:
 
 
 def cluster_members(*, session: Session, actor: User, cluster: Cluster) -> list[tuple[Membership, Holder]]:
-    """Return the cluster's live members; holders see names, staff see pledges too (callers decide what to show)."""
+    """Return the cluster's live members (admitted, active or on notice)."""
     same_council(actor, cluster.council_id, what="cluster")
     rows = session.exec(
         select(Membership, Holder)
@@ -60,7 +79,7 @@ def cluster_members(*, session: Session, actor: User, cluster: Cluster) -> list[
 
 def list_clusters(*, session: Session, actor: User) -> list[Cluster]:
     """Return the clusters of the actor's council, for staff."""
-    if actor.role not in (Role.broker, Role.council_officer):
+    if actor.role not in STAFF:
         raise NotFound("There is no such page.")
     return list(session.exec(select(Cluster).where(Cluster.council_id == actor.council_id).order_by(Cluster.status, Cluster.name)))
 
@@ -82,3 +101,564 @@ def status_counts(*, session: Session, council_id: int) -> dict[str, int]:
     """Count a council's clusters by status."""
     counts = Counter(session.exec(select(Cluster.status).where(Cluster.council_id == council_id)))
     return {status.value: counts.get(status, 0) for status in ClusterStatus}
+
+
+def live_count(session: Session, cluster_id: int) -> int:
+    """Count a cluster's live members."""
+    return session.exec(
+        select(func.count()).select_from(Membership).where(Membership.cluster_id == cluster_id, Membership.status.in_(LIVE_MEMBERSHIP))
+    ).one()
+
+
+def find_clusters(
+    *,
+    session: Session,
+    actor: User,
+    kind: str | None = None,
+    language: str | None = None,
+    need: str | None = None,
+    within_km: float | None = None,
+    origin: tuple[float, float] | None = None,
+) -> list[tuple[Cluster, int, float | None]]:
+    """Search the council's open clusters (forming or active with room); return (cluster, members, km)."""
+    if actor.council_id is None:
+        raise NotAllowed("Clusters belong to a council.")
+    clusters = list(
+        session.exec(
+            select(Cluster)
+            .where(Cluster.council_id == actor.council_id, Cluster.status.in_([ClusterStatus.forming, ClusterStatus.active]))
+            .order_by(Cluster.name)
+        )
+    )
+    profile = _member_profiles(session, [c.id for c in clusters])
+    results = []
+    for cluster in clusters:
+        members, languages, needs = profile.get(cluster.id, (0, [], []))
+        if kind and kind not in cluster.kinds:
+            continue
+        if language and language not in languages:
+            continue
+        if need and need not in needs:
+            continue
+        km = None
+        if origin and cluster.lat is not None:
+            km = round(rules.distance_km(origin[0], origin[1], cluster.lat, cluster.lon), 1)
+        if within_km is not None and (km is None or km > within_km):
+            continue
+        results.append((cluster, members, km))
+    results.sort(key=lambda row: (row[2] if row[2] is not None else 1e9, row[0].name))
+    return results
+
+
+def _member_profiles(session: Session, cluster_ids: list[int]) -> dict[int, tuple[int, list[str], list[str]]]:
+    """Return, per cluster, its live member count, members' first languages and needs (no names)."""
+    if not cluster_ids:
+        return {}
+    rows = session.exec(
+        select(Membership.cluster_id, Holder.languages, Holder.care_needs)
+        .join(Holder, Holder.id == Membership.holder_id)
+        .where(Membership.cluster_id.in_(cluster_ids), Membership.status.in_(LIVE_MEMBERSHIP))
+    )
+    profile: dict[int, tuple[int, list[str], list[str]]] = {}
+    for cluster_id, languages, needs in rows:
+        count, langs, all_needs = profile.get(cluster_id, (0, [], []))
+        profile[cluster_id] = (count + 1, langs + list(languages), all_needs + list(needs))
+    return profile
+
+
+def suggestions_for(*, session: Session, actor: User, holder_id: int, limit: int = 5) -> list[tuple[Cluster, rules.Suggestion]]:
+    """Return 'clusters for me': open clusters ranked for this holder, each with a one-line reason."""
+    holder = _holder_for_actor(session, actor, holder_id)
+    clusters = list(
+        session.exec(
+            select(Cluster).where(
+                Cluster.council_id == holder.council_id, Cluster.status.in_([ClusterStatus.forming, ClusterStatus.active])
+            )
+        )
+    )
+    mine = {m.cluster_id for m in session.exec(select(Membership).where(Membership.holder_id == holder.id, Membership.status != MembershipStatus.left))}
+    profile = _member_profiles(session, [c.id for c in clusters])
+    candidates = []
+    for cluster in clusters:
+        if cluster.id in mine:
+            continue
+        members, languages, needs = profile.get(cluster.id, (0, [], []))
+        candidates.append({
+            "id": cluster.id, "lat": cluster.lat, "lon": cluster.lon, "kinds": cluster.kinds, "members": members,
+            "max_size": cluster.max_size, "member_languages": languages, "member_needs": needs,
+        })
+    ranked = rules.suggest(
+        holder_languages=holder.languages, holder_needs=holder.care_needs, holder_location=(holder.lat, holder.lon),
+        clusters=candidates, language_name=language_name, service_name=service_name, limit=limit,
+    )
+    by_id = {c.id: c for c in clusters}
+    return [(by_id[s.cluster_id], s) for s in ranked]
+
+
+def forming_needing_members(*, session: Session, actor: User) -> list[tuple[Cluster, int]]:
+    """Return the council's forming clusters below their minimum size, for brokers."""
+    if actor.role not in STAFF:
+        raise NotAllowed("Only brokers and council officers can see this.")
+    clusters = list(session.exec(select(Cluster).where(Cluster.council_id == actor.council_id, Cluster.status == ClusterStatus.forming)))
+    return [(c, live_count(session, c.id)) for c in clusters if live_count(session, c.id) < c.min_size]
+
+
+# --- acting for a holder -----------------------------------------------------------------------
+
+
+def _holder_for_actor(session: Session, actor: User, holder_id: int) -> Holder:
+    """Return the holder the actor is, or acts for with authorisation; brokers may act for anyone in their council."""
+    holder = session.get(Holder, holder_id)
+    if holder is None:
+        raise NotFound("There is no such person.")
+    same_council(actor, holder.council_id, what="person")
+    if actor.role == Role.broker or can_act_for(session=session, actor=actor, holder=holder):
+        return holder
+    raise NotFound("There is no such person.")
+
+
+def _membership(session: Session, actor: User, membership_id: int) -> Membership:
+    membership = session.get(Membership, membership_id)
+    if membership is None:
+        raise NotFound("There is no such membership.")
+    same_council(actor, membership.council_id, what="membership")
+    return membership
+
+
+def _council(session: Session, council_id: int) -> Council:
+    return session.get(Council, council_id)
+
+
+# --- forming and joining -------------------------------------------------------------------------
+
+
+def create_cluster(
+    *,
+    session: Session,
+    actor: User,
+    name: str,
+    description: str,
+    kinds: list[str],
+    area: str,
+    min_size: int | None = None,
+    max_size: int | None = None,
+    founder_holder_id: int | None = None,
+    founder_pledge: int = 0,
+) -> Cluster:
+    """Create a forming cluster; a holder (or their representative) founds it as its first member."""
+    if actor.role not in (Role.holder, Role.representative, Role.broker):
+        raise NotAllowed("Only holders, their representatives and brokers can start a cluster.")
+    council = _council(session, actor.council_id)
+    min_size = council.cluster_min_size if min_size is None else min_size
+    max_size = council.cluster_max_size if max_size is None else max_size
+    errors = {}
+    if not name.strip():
+        errors["name"] = "Enter a name for the group"
+    if not kinds or any(k not in ClusterKind.__members__ for k in kinds):
+        errors["kinds"] = "Choose at least one kind of group"
+    if not 2 <= min_size <= max_size <= 12:
+        errors["max_size"] = "A group has between 2 and 12 members, and the smallest size cannot be more than the largest"
+    if errors:
+        raise ValidationFailed(errors)
+    founder = None
+    if actor.role in (Role.holder, Role.representative):
+        founder = _holder_for_actor(session, actor, founder_holder_id or actor.holder_id or -1)
+    elif founder_holder_id:
+        founder = _holder_for_actor(session, actor, founder_holder_id)
+    cluster = Cluster(
+        council_id=actor.council_id, name=name.strip(), description=description.strip(), kinds=sorted(set(kinds)),
+        area=area.strip(), lat=founder.lat if founder else None, lon=founder.lon if founder else None,
+        min_size=min_size, max_size=max_size, status=ClusterStatus.forming,
+    )
+    session.add(cluster)
+    session.flush()
+    if founder is not None:
+        _check_pledge(session, founder, founder_pledge, exclude_membership=None)
+        session.add(Membership(
+            council_id=cluster.council_id, cluster_id=cluster.id, holder_id=founder.id, status=MembershipStatus.admitted,
+            weekly_pledge_pence=founder_pledge, start_date=utcnow().date(),
+        ))
+        session.flush()
+    return cluster
+
+
+def _check_pledge(session: Session, holder: Holder, pledge: int, *, exclude_membership: int | None) -> None:
+    others = [
+        m.weekly_pledge_pence
+        for m in session.exec(select(Membership).where(Membership.holder_id == holder.id, Membership.status.in_(PLEDGING)))
+        if m.id != exclude_membership
+    ]
+    try:
+        rules.check_pledge(allocation=holder.weekly_allocation_pence, other_pledges=others, pledge=pledge)
+    except ValueError as error:
+        headroom = max(rules.pledge_headroom(holder.weekly_allocation_pence, others), 0)
+        message = str(error)
+        if "more than" in message:
+            message = (
+                f"Your pledges to all your groups cannot add up to more than your weekly budget of "
+                f"{pounds(holder.weekly_allocation_pence)}. You can pledge up to {pounds(headroom)} a week here."
+            )
+        raise PledgeTooHigh(message, field="pledge") from None
+
+
+def request_to_join(*, session: Session, actor: User, cluster_id: int, holder_id: int, pledge: int) -> Proposal:
+    """Ask to join a cluster with a weekly pledge; the members vote on it."""
+    cluster = get_cluster(session=session, actor=actor, cluster_id=cluster_id)
+    holder = _holder_for_actor(session, actor, holder_id)
+    if cluster.status not in (ClusterStatus.forming, ClusterStatus.active):
+        raise BadTransition("This group is not taking new members.")
+    existing = session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.holder_id == holder.id)).first()
+    if existing is not None and existing.status != MembershipStatus.left:
+        raise ClusterError(f"{holder.name} has already asked to join or is a member.", field="holder_id")
+    if live_count(session, cluster.id) >= cluster.max_size:
+        raise ClusterFull("This group is full.")
+    _check_pledge(session, holder, pledge, exclude_membership=None)
+    if existing is not None:
+        # Someone who left may ask again; the old membership keeps its history in the ledger.
+        raise ClusterError("You left this group before; ask a broker to help you rejoin.", field="holder_id")
+    membership = Membership(
+        council_id=cluster.council_id, cluster_id=cluster.id, holder_id=holder.id, status=MembershipStatus.requested,
+        weekly_pledge_pence=pledge,
+    )
+    session.add(membership)
+    session.flush()
+    proposal = _new_proposal(
+        session, actor, cluster, ProposalKind.admit_member, f"Let {holder.name} join", f"Pledging {pounds(pledge)} a week.",
+        {"membership_id": membership.id},
+    )
+    if not eligible_voters(session, cluster):
+        # A forming group with nobody in it yet: the first person in is admitted straight away.
+        _apply(session, proposal, actor)
+        proposal.status = ProposalStatus.passed
+        proposal.decided_at = utcnow()
+        proposal.outcome = "Admitted as the first member."
+        session.add(proposal)
+        session.flush()
+    return proposal
+
+
+def set_pledge(*, session: Session, actor: User, membership_id: int, pledge: int) -> Membership:
+    """Change one's own weekly pledge, within the allocation."""
+    membership = _membership(session, actor, membership_id)
+    holder = _holder_for_actor(session, actor, membership.holder_id)
+    if membership.status not in PLEDGING or membership.status == MembershipStatus.leaving:
+        raise BadTransition("You can only change the pledge of a membership that is not ending.")
+    _check_pledge(session, holder, pledge, exclude_membership=membership.id)
+    membership.weekly_pledge_pence = pledge
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+# --- governance --------------------------------------------------------------------------------
+
+
+def eligible_voters(session: Session, cluster: Cluster) -> list[int]:
+    """Return the holder ids who may vote: active members, or the admitted founders of a forming cluster."""
+    statuses = [MembershipStatus.active]
+    if cluster.status == ClusterStatus.forming:
+        statuses.append(MembershipStatus.admitted)
+    return sorted(session.exec(select(Membership.holder_id).where(Membership.cluster_id == cluster.id, Membership.status.in_(statuses))))
+
+
+def _new_proposal(session, actor, cluster, kind, title, description, payload, days: int = PROPOSAL_DAYS) -> Proposal:
+    proposal = Proposal(
+        council_id=cluster.council_id, cluster_id=cluster.id, kind=kind, title=title[:200], description=description,
+        payload=payload, created_by_id=actor.id if actor else None, deadline=utcnow() + timedelta(days=days),
+    )
+    session.add(proposal)
+    session.flush()
+    return proposal
+
+
+def propose(
+    *, session: Session, actor: User, cluster_id: int, kind: ProposalKind, title: str, description: str = "", payload: dict | None = None
+) -> Proposal:
+    """Put a proposal to a cluster's members (members, their representatives or a broker)."""
+    cluster = get_cluster(session=session, actor=actor, cluster_id=cluster_id)
+    kind = ProposalKind(kind)
+    if cluster.status not in (ClusterStatus.forming, ClusterStatus.active):
+        raise BadTransition("This group is closing and cannot take new decisions.")
+    voters = eligible_voters(session, cluster)
+    if actor.role != Role.broker and not set(visible_holder_ids(session=session, actor=actor)) & set(voters):
+        raise NotAMember("Only members of this group (or their representatives) can make proposals.")
+    payload = dict(payload or {})
+    errors = {}
+    if not title.strip():
+        errors["title"] = "Enter what you want the group to decide"
+    if kind == ProposalKind.remove_member:
+        membership = session.get(Membership, int(payload.get("membership_id") or 0))
+        if membership is None or membership.cluster_id != cluster.id or membership.status not in LIVE_MEMBERSHIP:
+            errors["membership_id"] = "Choose a member of this group"
+    if kind == ProposalKind.change_pledges:
+        pledges = payload.get("pledges") or {}
+        if not pledges:
+            errors["pledges"] = "Give at least one new pledge"
+        for membership_id, amount in pledges.items():
+            membership = session.get(Membership, int(membership_id))
+            if membership is None or membership.cluster_id != cluster.id:
+                errors["pledges"] = "Pledges can only change for members of this group"
+            elif not isinstance(amount, int) or amount < 0:
+                errors["pledges"] = "Pledges are whole pence, not negative"
+    if kind == ProposalKind.admit_member:
+        errors["kind"] = "People ask to join from the group's page"
+    if errors:
+        raise ValidationFailed(errors)
+    return _new_proposal(session, actor, cluster, kind, title.strip(), description.strip(), payload)
+
+
+def get_proposal(*, session: Session, actor: User, proposal_id: int) -> tuple[Proposal, Cluster]:
+    """Return a proposal the actor may see (with its cluster)."""
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound("There is no such proposal.")
+    same_council(actor, proposal.council_id, what="proposal")
+    cluster = get_cluster(session=session, actor=actor, cluster_id=proposal.cluster_id)
+    return proposal, cluster
+
+
+def proposals_of(*, session: Session, actor: User, cluster: Cluster) -> list[Proposal]:
+    """Return a cluster's proposals, open ones first."""
+    same_council(actor, cluster.council_id, what="cluster")
+    rows = session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id).order_by(Proposal.created_at.desc()))
+    return sorted(rows, key=lambda p: (p.status != ProposalStatus.open, -p.id))
+
+
+def votes_of(*, session: Session, actor: User, proposal: Proposal) -> list[tuple[Vote, Holder, User]]:
+    """Return every vote with the member it counts for and who cast it."""
+    same_council(actor, proposal.council_id, what="proposal")
+    return list(
+        session.exec(
+            select(Vote, Holder, User)
+            .join(Holder, Holder.id == Vote.holder_id)
+            .join(User, User.id == Vote.cast_by_id)
+            .where(Vote.proposal_id == proposal.id)
+            .order_by(Vote.cast_at)
+        )
+    )
+
+
+def council_rule(session: Session, proposal: Proposal) -> rules.VotingRule:
+    """Return the voting rule the council sets for this proposal's kind."""
+    council = _council(session, proposal.council_id)
+    return rules.voting_rule(
+        kind=proposal.kind, quorum_percent=council.quorum_percent, majority_percent=council.majority_percent,
+        dissolve_numerator=council.dissolve_numerator, dissolve_denominator=council.dissolve_denominator,
+    )
+
+
+def count(*, session: Session, proposal: Proposal, closed: bool = False) -> rules.Tally:
+    """Count a proposal's votes under the council's rules."""
+    cluster = session.get(Cluster, proposal.cluster_id)
+    voters = set(eligible_voters(session, cluster))
+    choices = Counter(v.choice for v in session.exec(select(Vote).where(Vote.proposal_id == proposal.id)) if v.holder_id in voters)
+    return rules.tally(
+        eligible=len(voters), yes=choices[Choice.yes], no=choices[Choice.no], abstain=choices[Choice.abstain],
+        rule=council_rule(session, proposal), closed=closed,
+    )
+
+
+def cast_vote(*, session: Session, actor: User, proposal_id: int, holder_id: int, choice: Choice) -> Proposal:
+    """Record one member's vote (by them or their representative) and decide the proposal if it can be."""
+    proposal, cluster = get_proposal(session=session, actor=actor, proposal_id=proposal_id)
+    if actor.role not in (Role.holder, Role.representative):
+        raise NotAllowed("Only members, or representatives they authorised, can vote.")
+    holder = _holder_for_actor(session, actor, holder_id)
+    if proposal.status != ProposalStatus.open or utcnow() > proposal.deadline:
+        raise ProposalClosed("Voting on this proposal has closed.")
+    if holder.id not in eligible_voters(session, cluster):
+        raise NotAMember(f"{holder.name} is not a voting member of this group.")
+    if session.exec(select(Vote.id).where(Vote.proposal_id == proposal.id, Vote.holder_id == holder.id)).first() is not None:
+        raise AlreadyVoted(f"{holder.name} has already voted on this.")
+    session.add(Vote(council_id=proposal.council_id, proposal_id=proposal.id, holder_id=holder.id, choice=Choice(choice), cast_by_id=actor.id))
+    session.flush()
+    _decide_if_possible(session, proposal, actor, closed=False)
+    return proposal
+
+
+def close_due_proposals(*, session: Session, actor: User | None, council_id: int, now: datetime | None = None) -> list[Proposal]:
+    """Decide every open proposal of the council whose deadline has passed (a scheduled job)."""
+    if actor is not None:
+        same_council(actor, council_id, what="council")
+    now = now or utcnow()
+    due = list(
+        session.exec(
+            select(Proposal).where(Proposal.council_id == council_id, Proposal.status == ProposalStatus.open, Proposal.deadline <= now)
+        )
+    )
+    for proposal in due:
+        _decide_if_possible(session, proposal, actor, closed=True)
+    return due
+
+
+def _decide_if_possible(session: Session, proposal: Proposal, actor: User | None, *, closed: bool) -> None:
+    result = count(session=session, proposal=proposal, closed=closed)
+    if not result.decided:
+        return
+    proposal.decided_at = utcnow()
+    summary = f"{result.yes} yes, {result.no} no, {result.abstain} abstained of {result.eligible} members"
+    if result.passed:
+        # The action applies in the same transaction as the deciding vote.
+        outcome = _apply(session, proposal, actor)
+        proposal.status = ProposalStatus.passed
+        proposal.outcome = f"Passed ({summary}). {outcome}".strip()
+    else:
+        proposal.status = ProposalStatus.rejected
+        reason = "not enough members voted" if not result.quorate else "not enough yes votes"
+        proposal.outcome = f"Not passed: {reason} ({summary})."
+        if proposal.kind == ProposalKind.admit_member:
+            membership = session.get(Membership, proposal.payload["membership_id"])
+            membership.status = rules.move_membership(membership.status.value, "left")
+            session.add(membership)
+    session.add(proposal)
+    session.flush()
+
+
+def _apply(session: Session, proposal: Proposal, actor: User | None) -> str:
+    """Carry out a passed proposal; return a sentence saying what happened."""
+    cluster = session.get(Cluster, proposal.cluster_id)
+    today = utcnow().date()
+    if proposal.kind == ProposalKind.admit_member:
+        membership = session.get(Membership, proposal.payload["membership_id"])
+        holder = session.get(Holder, membership.holder_id)
+        _check_pledge(session, holder, membership.weekly_pledge_pence, exclude_membership=membership.id)
+        target = "active" if cluster.status == ClusterStatus.active else "admitted"
+        membership.status = rules.move_membership(membership.status.value, "admitted")
+        if target == "active":
+            membership.status = rules.move_membership("admitted", "active")
+        membership.start_date = today
+        session.add(membership)
+        session.flush()
+        _activate_if_big_enough(session, cluster)
+        return f"{holder.name} has joined."
+    if proposal.kind == ProposalKind.remove_member:
+        membership = session.get(Membership, proposal.payload["membership_id"])
+        _start_notice(session, membership, today)
+        return "The member's notice period has started."
+    if proposal.kind == ProposalKind.change_pledges:
+        for membership_id, amount in sorted(proposal.payload["pledges"].items()):
+            membership = session.get(Membership, int(membership_id))
+            _check_pledge(session, session.get(Holder, membership.holder_id), int(amount), exclude_membership=membership.id)
+            membership.weekly_pledge_pence = int(amount)
+            session.add(membership)
+        session.flush()
+        return "The new pledges apply from the next collection."
+    if proposal.kind == ProposalKind.dissolve:
+        refunded = dissolve(session=session, actor=None, cluster=cluster, key_prefix=f"dissolve:{proposal.id}")
+        return f"The group is closed and {pounds(refunded)} went back to members' wallets."
+    if proposal.kind == ProposalKind.accept_match:
+        return "The match is accepted; the broker will draw up the contract."
+    return ""
+
+
+def _activate_if_big_enough(session: Session, cluster: Cluster) -> None:
+    if cluster.status != ClusterStatus.forming:
+        return
+    admitted = list(session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.admitted)))
+    if len(admitted) >= cluster.min_size:
+        cluster.status = ClusterStatus(rules.move_cluster(cluster.status.value, "active"))
+        for membership in admitted:
+            membership.status = rules.move_membership("admitted", "active")
+            session.add(membership)
+        session.add(cluster)
+        session.flush()
+
+
+# --- leaving and dissolving ---------------------------------------------------------------------
+
+
+def _start_notice(session: Session, membership: Membership, today: date) -> None:
+    council = _council(session, membership.council_id)
+    membership.status = rules.move_membership(membership.status.value, "leaving")
+    membership.notice_date = today
+    membership.leaves_on = rules.notice_end(today, council.notice_weeks)
+    session.add(membership)
+    session.flush()
+
+
+def give_notice(*, session: Session, actor: User, membership_id: int) -> Membership:
+    """Give notice to leave a cluster; the pool share comes back at the end of the notice period."""
+    membership = _membership(session, actor, membership_id)
+    _holder_for_actor(session, actor, membership.holder_id)
+    if membership.status == MembershipStatus.requested:
+        membership.status = rules.move_membership("requested", "left")
+        session.add(membership)
+        session.flush()
+        return membership
+    _start_notice(session, membership, utcnow().date())
+    return membership
+
+
+def settle_leavers(*, session: Session, actor: User | None, council_id: int, today: date | None = None) -> list[tuple[Membership, int]]:
+    """Return each leaver's pool share to their wallet once their notice has ended; mark them left."""
+    from brokerage.ledger import rules as ledger_rules
+    from brokerage.ledger.services import balance, post_entry
+
+    if actor is not None:
+        same_council(actor, council_id, what="council")
+    today = today or utcnow().date()
+    due = list(
+        session.exec(
+            select(Membership).where(
+                Membership.council_id == council_id, Membership.status == MembershipStatus.leaving, Membership.leaves_on < today
+            ).order_by(Membership.id)
+        )
+    )
+    settled = []
+    for membership in due:
+        share_code = ledger_rules.pool_code(membership.cluster_id, membership.holder_id)
+        # Costs already approved have left the share (pool -> payable), so what remains is theirs.
+        share = balance(session=session, actor=None, council_id=council_id, code=share_code)
+        if share > 0:
+            post_entry(
+                session=session, actor=actor, council_id=council_id, kind="member_left", memo="Pool share returned at the end of notice",
+                postings=[(share_code, -share), (ledger_rules.wallet_code(membership.holder_id), share)],
+                idempotency_key=f"leave:{membership.id}",
+            )
+        membership.status = rules.move_membership("leaving", "left")
+        session.add(membership)
+        settled.append((membership, share))
+    session.flush()
+    return settled
+
+
+def dissolve(*, session: Session, actor: User | None, cluster: Cluster, key_prefix: str) -> int:
+    """Close a cluster, returning every member's pool share to their wallet (the asset lock); return the total."""
+    from brokerage.ledger import rules as ledger_rules
+    from brokerage.ledger.models import LedgerAccount
+    from brokerage.ledger.services import EntrySpec, post_entries
+
+    if cluster.status in (ClusterStatus.forming, ClusterStatus.active):
+        cluster.status = ClusterStatus(rules.move_cluster(cluster.status.value, "closing"))
+    shares = list(
+        session.exec(
+            select(LedgerAccount).where(LedgerAccount.cluster_id == cluster.id, LedgerAccount.council_id == cluster.council_id).order_by(LedgerAccount.id)
+        )
+    )
+    specs = []
+    total = 0
+    for account in shares:
+        session.refresh(account, ["balance_pence"])
+        if account.balance_pence > 0:
+            total += account.balance_pence
+            specs.append(EntrySpec(
+                kind="member_refund", memo=f"{cluster.name} closed: pool share returned",
+                idempotency_key=f"{key_prefix}:{account.holder_id}",
+                postings=[(account.code, -account.balance_pence), (ledger_rules.wallet_code(account.holder_id), account.balance_pence)],
+            ))
+    post_entries(session=session, actor=actor, council_id=cluster.council_id, entries=specs)
+    for membership in session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.status != MembershipStatus.left)):
+        membership.status = MembershipStatus.left
+        session.add(membership)
+    for proposal in session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id, Proposal.status == ProposalStatus.open)):
+        proposal.status = ProposalStatus.rejected
+        proposal.outcome = "Closed because the group was dissolved."
+        proposal.decided_at = utcnow()
+        session.add(proposal)
+    cluster.status = ClusterStatus(rules.move_cluster(cluster.status.value, "closed"))
+    session.add(cluster)
+    session.flush()
+    return total
+
+
+__all__ = ["BadTransition"]

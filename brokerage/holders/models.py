@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import enum
+
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Float, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Enum, Float, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from brokerage.types import UTCDateTime, utcnow
@@ -47,3 +49,36 @@ class Representation(SQLModel, table=True):
     relationship: str = Field(default="", sa_column=Column(String(60), nullable=False, server_default=""))
     granted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class SensitiveItem(str, enum.Enum):
+    """Special-category data a holder may choose to share (UK GDPR article 9)."""
+
+    culture = "culture"
+    faith = "faith"
+    heritage = "heritage"
+
+
+class Visibility(str, enum.Enum):
+    """Who may see a sensitive item."""
+
+    nobody = "nobody"
+    clusters = "clusters"
+    broker = "broker"
+
+
+class SensitiveDetail(SQLModel, table=True):
+    """A self-declared culture, faith or heritage, stored only with the holder's recorded consent."""
+
+    __tablename__ = "sensitive_detail"
+    __table_args__ = (UniqueConstraint("holder_id", "item", name="uq_sensitive_detail_item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    holder_id: int = Field(foreign_key="holder.id", index=True, ondelete="CASCADE")
+    item: SensitiveItem = Field(sa_column=Column(Enum(SensitiveItem, name="sensitive_item", native_enum=False, length=12), nullable=False))
+    value: str = Field(sa_column=Column(String(120), nullable=False))
+    visibility: Visibility = Field(sa_column=Column(Enum(Visibility, name="visibility", native_enum=False, length=10), nullable=False))
+    # Consent is recorded with the value: no consent, no row.
+    consent_given_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    consent_recorded_by_id: int = Field(foreign_key="user_account.id", ondelete="RESTRICT")

@@ -1,0 +1,100 @@
+"""`brokerage clusters`: weekly money runs and daily housekeeping, as jobs with progress."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+
+def _councils(session, slug: str | None) -> list:
+    from sqlmodel import select
+
+    from brokerage.accounts.models import Council
+
+    query = select(Council).order_by(Council.id)
+    if slug:
+        query = query.where(Council.slug == slug)
+    councils = list(session.exec(query))
+    if slug and not councils:
+        click.echo(f"error: there is no council called {slug!r}", err=True)
+        sys.exit(2)
+    return councils
+
+
+def _check_period(period: str) -> None:
+    from brokerage.clusters.rules import parse_period
+
+    try:
+        parse_period(period)
+    except ValueError as error:
+        click.echo(f"error: --period {error}", err=True)
+        sys.exit(2)
+
+
+def _run(name: str, period: str, council_slug: str | None) -> None:
+    from flask import current_app
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from brokerage import jobs
+    from brokerage.clusters import runs
+    from brokerage.db import session_scope
+
+    _check_period(period)
+    with session_scope() as session:
+        councils = [(c.id, c.name) for c in _councils(session, council_slug)]
+    if current_app.config.get("REDIS_URL"):
+        for council_id, council_name in councils:
+            handle = jobs.enqueue(f"clusters.{name}", council_id=council_id, period=period)
+            click.echo(f"{council_name}: queued job {handle.id}")
+        return
+    run = runs.issue_dp if name == "issue_dp" else runs.collect_pledges
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as progress:
+        for council_id, council_name in councils:
+            task = progress.add_task(council_name, total=None)
+            with session_scope() as session:
+                report = run(session=session, actor=None, council_id=council_id, period=period,
+                             progress=lambda done, total: progress.update(task, completed=done, total=total))
+            click.echo(f"{council_name}: {report.posted} posted, {report.already} already done, £{report.total_pence // 100:,}.{report.total_pence % 100:02d} moved")
+            for line in report.skipped:
+                click.echo(f"  skipped: {line}")
+
+
+@click.group("clusters")
+def clusters_group() -> None:
+    """Clusters: weekly direct payments, pledge collection and housekeeping."""
+
+
+@clusters_group.command("issue-dp")
+@click.option("--period", required=True, help="ISO week, e.g. 2026-W48.")
+@click.option("--council", "council_slug", default=None, help="Short name of one council (default: every council).")
+@with_appcontext
+def issue_dp_command(period: str, council_slug: str | None) -> None:
+    """Post each holder's weekly direct payment from council funding to their wallet (once per period)."""
+    _run("issue_dp", period, council_slug)
+
+
+@clusters_group.command("collect")
+@click.option("--period", required=True, help="ISO week, e.g. 2026-W48.")
+@click.option("--council", "council_slug", default=None, help="Short name of one council (default: every council).")
+@with_appcontext
+def collect_command(period: str, council_slug: str | None) -> None:
+    """Move each active pledge from the holder's wallet to their share of the pool (once per period)."""
+    _run("collect", period, council_slug)
+
+
+@clusters_group.command("settle")
+@click.option("--council", "council_slug", default=None)
+@with_appcontext
+def settle_command(council_slug: str | None) -> None:
+    """Return pool shares to leavers whose notice has ended, and decide proposals past their deadline."""
+    from brokerage.clusters.runs import settle_job
+    from brokerage.db import session_scope
+
+    with session_scope() as session:
+        councils = [(c.id, c.name) for c in _councils(session, council_slug)]
+    for council_id, name in councils:
+        result = settle_job(council_id=council_id)
+        click.echo(f"{name}: {result['settled']} leavers settled, {result['decided']} proposals decided")

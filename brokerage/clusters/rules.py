@@ -1,0 +1,254 @@
+"""Pure rules of clusters: counting votes, pledge limits, membership moves and suggestions."""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from fractions import Fraction
+from typing import Iterable, Sequence
+
+from brokerage.clusters.errors import BadTransition
+
+
+class ProposalKind(str, enum.Enum):
+    """What a proposal would do if it passes."""
+
+    admit_member = "admit_member"
+    accept_match = "accept_match"
+    change_pledges = "change_pledges"
+    remove_member = "remove_member"
+    dissolve = "dissolve"
+    free_text = "free_text"
+
+    @property
+    def label(self) -> str:
+        """Return the kind in plain English."""
+        return {
+            "admit_member": "Let someone join",
+            "accept_match": "Accept a care match",
+            "change_pledges": "Change weekly pledges",
+            "remove_member": "Ask a member to leave",
+            "dissolve": "Close the group",
+            "free_text": "Decide something else",
+        }[self.value]
+
+
+class ProposalStatus(str, enum.Enum):
+    """Where a proposal is."""
+
+    open = "open"
+    passed = "passed"
+    rejected = "rejected"
+
+
+class Choice(str, enum.Enum):
+    """A member's vote."""
+
+    yes = "yes"
+    no = "no"
+    abstain = "abstain"
+
+
+@dataclass(frozen=True)
+class VotingRule:
+    """Quorum and majority: more than `quorum` of members must vote; yes must beat `majority` of yes+no."""
+
+    quorum: Fraction = Fraction(1, 2)
+    majority: Fraction = Fraction(1, 2)
+    # A strict majority is "more than"; a supermajority such as two thirds is "at least".
+    majority_inclusive: bool = False
+
+
+def voting_rule(*, kind: ProposalKind, quorum_percent: int, majority_percent: int, dissolve_numerator: int, dissolve_denominator: int) -> VotingRule:
+    """Return the council's rule for a kind of proposal (dissolving needs a supermajority)."""
+    if kind == ProposalKind.dissolve:
+        return VotingRule(Fraction(quorum_percent, 100), Fraction(dissolve_numerator, dissolve_denominator), True)
+    return VotingRule(Fraction(quorum_percent, 100), Fraction(majority_percent, 100), False)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The count of a proposal, and whether it is decided."""
+
+    eligible: int
+    yes: int
+    no: int
+    abstain: int
+    quorate: bool
+    carried: bool
+    decided: bool
+    passed: bool
+
+    @property
+    def voted(self) -> int:
+        """Return how many members have voted."""
+        return self.yes + self.no + self.abstain
+
+
+def _quorate(voted: int, eligible: int, rule: VotingRule) -> bool:
+    return eligible > 0 and Fraction(voted, eligible) > rule.quorum
+
+
+def _carried(yes: int, no: int, rule: VotingRule) -> bool:
+    if yes + no == 0:
+        return False
+    share = Fraction(yes, yes + no)
+    return share >= rule.majority if rule.majority_inclusive else share > rule.majority
+
+
+def tally(*, eligible: int, yes: int, no: int, abstain: int, rule: VotingRule, closed: bool = False) -> Tally:
+    """Count votes: decided early once no remaining votes could change the result, or when closed."""
+    if min(eligible, yes, no, abstain) < 0 or yes + no + abstain > eligible:
+        raise ValueError("vote counts must be non-negative and no more than the eligible members")
+    remaining = eligible - yes - no - abstain
+    quorate = _quorate(yes + no + abstain, eligible, rule)
+    carried = _carried(yes, no, rule)
+    passes_now = quorate and carried
+    # Certain to pass: it passes even if every remaining member votes no.
+    certain_pass = _quorate(yes + no + abstain, eligible, rule) and _carried(yes, no + remaining, rule)
+    # Certain to fail: even if every remaining member votes yes, it would not pass.
+    certain_fail = not (_quorate(eligible, eligible, rule) and _carried(yes + remaining, no, rule))
+    if certain_pass:
+        decided, passed = True, True
+    elif certain_fail:
+        decided, passed = True, False
+    elif closed or remaining == 0:
+        decided, passed = True, passes_now
+    else:
+        decided, passed = False, False
+    return Tally(eligible, yes, no, abstain, quorate, carried, decided, passed)
+
+
+def pledge_headroom(allocation: int, other_pledges: Iterable[int]) -> int:
+    """Return how much more a holder can pledge, given their allocation and other pledges."""
+    return allocation - sum(other_pledges)
+
+
+def check_pledge(*, allocation: int, other_pledges: Sequence[int], pledge: int) -> None:
+    """Raise ValueError unless the pledge is whole pence, not negative, and within the allocation."""
+    if isinstance(pledge, bool) or not isinstance(pledge, int):
+        raise ValueError("a pledge is a whole number of pence")
+    if pledge < 0:
+        raise ValueError("a pledge cannot be negative")
+    headroom = pledge_headroom(allocation, other_pledges)
+    if pledge > headroom:
+        raise ValueError(f"that is more than you have left to pledge ({max(headroom, 0)}p a week)")
+
+
+MEMBERSHIP_MOVES = {
+    "requested": {"admitted", "left"},
+    "admitted": {"active", "leaving", "left"},
+    "active": {"leaving", "left"},
+    "leaving": {"left"},
+    "left": set(),
+}
+
+CLUSTER_MOVES = {
+    "forming": {"active", "closing", "closed"},
+    "active": {"closing"},
+    "closing": {"closed"},
+    "closed": set(),
+}
+
+
+def move_membership(current: str, target: str) -> str:
+    """Return the new membership status, or raise BadTransition."""
+    if target not in MEMBERSHIP_MOVES.get(current, set()):
+        raise BadTransition(f"A membership that is {current} cannot become {target}.")
+    return target
+
+
+def move_cluster(current: str, target: str) -> str:
+    """Return the new cluster status, or raise BadTransition."""
+    if target not in CLUSTER_MOVES.get(current, set()):
+        raise BadTransition(f"A cluster that is {current} cannot become {target}.")
+    return target
+
+
+def notice_end(given_on: date, weeks: int) -> date:
+    """Return the last day of a notice period."""
+    return given_on + timedelta(weeks=weeks)
+
+
+def period_of(day: date) -> str:
+    """Return the ISO week a day falls in, e.g. '2026-W48'."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def parse_period(text: str) -> tuple[date, date]:
+    """Return the Monday and Sunday of an ISO week like '2026-W48', or raise ValueError."""
+    try:
+        year_text, week_text = text.split("-W")
+        year, week = int(year_text), int(week_text)
+        monday = date.fromisocalendar(year, week, 1)
+    except (ValueError, AttributeError):
+        raise ValueError(f"{text!r} is not an ISO week like 2026-W48") from None
+    if len(week_text) != 2:
+        raise ValueError(f"{text!r} is not an ISO week like 2026-W48")
+    return monday, monday + timedelta(days=6)
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Return the great-circle distance in km (haversine, mean Earth radius)."""
+    radius = 6371.0088
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * radius * math.asin(min(1.0, math.sqrt(a)))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A cluster suggested to a holder, with a score and a one-line reason."""
+
+    cluster_id: int
+    score: float
+    reason: str
+
+
+def suggest(
+    *,
+    holder_languages: Sequence[str],
+    holder_needs: Sequence[str],
+    holder_location: tuple[float, float],
+    clusters: Sequence[dict],
+    language_name=lambda code: code,
+    service_name=lambda token: token,
+    limit: int = 5,
+) -> list[Suggestion]:
+    """Rank open clusters for a holder by shared language, shared needs, nearness and room to join.
+
+    Each cluster dict has: id, lat, lon, kinds, member_languages (list of codes, one per member),
+    member_needs (list of service tokens, one per member's need), members, max_size.
+    """
+    results = []
+    for cluster in clusters:
+        if cluster["members"] >= cluster["max_size"]:
+            continue
+        reasons = []
+        score = 0.0
+        speakers = {code: sum(1 for c in cluster["member_languages"] if c == code) for code in holder_languages}
+        best_language = max(speakers.items(), key=lambda item: (item[1], item[0] != "en"), default=(None, 0))
+        if best_language[1]:
+            weight = 1.0 if best_language[0] == "en" else 3.0
+            score += weight * min(best_language[1], 5)
+            noun = "member speaks" if best_language[1] == 1 else "members speak"
+            reasons.append(f"{best_language[1]} {noun} {language_name(best_language[0])}")
+        shared = sorted(set(holder_needs) & set(cluster["member_needs"]))
+        if shared:
+            score += 2.0 * len(shared)
+            reasons.append("shares your need for " + " and ".join(service_name(s) for s in shared[:2]))
+        if cluster.get("lat") is not None and holder_location:
+            km = distance_km(holder_location[0], holder_location[1], cluster["lat"], cluster["lon"])
+            score += max(0.0, 5.0 - km)
+            reasons.append(f"{km:.1f} km away")
+        if cluster["members"] < 2:
+            reasons.append("just starting")
+        if score <= 0:
+            continue
+        results.append(Suggestion(cluster_id=cluster["id"], score=round(score, 6), reason="; ".join(reasons)))
+    results.sort(key=lambda s: (-s.score, s.cluster_id))
+    return results[:limit]

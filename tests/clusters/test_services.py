@@ -1,0 +1,195 @@
+"""Forming, joining, voting, pledging, leaving and dissolving, through the services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from brokerage.clusters import runs, services
+from brokerage.clusters.errors import AlreadyVoted, NotAMember, PledgeTooHigh, ProposalClosed
+from brokerage.clusters.models import ClusterStatus, Membership, MembershipStatus, Proposal, Vote
+from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
+from brokerage.errors import NotAllowed, NotFound
+from brokerage.ledger import rules as ledger_rules
+from brokerage.ledger.services import balance
+from brokerage.types import utcnow
+from tests.ledger.conftest import sweep
+
+
+def found(session, people, min_size=3):
+    """Member 0 founds a cluster; members 1 and 2 join by vote."""
+    cluster = services.create_cluster(session=session, actor=people.users[0], name="Somali elders", description="Home care in Somali",
+                                      kinds=["culture", "neighbourhood"], area="E1", min_size=min_size, max_size=6, founder_pledge=5_000)
+    return cluster
+
+
+def join(session, people, cluster, index, pledge=5_000, voters=()):
+    proposal = services.request_to_join(session=session, actor=people.users[index], cluster_id=cluster.id, holder_id=people.holders[index].id, pledge=pledge)
+    for voter in voters:
+        if proposal.status == ProposalStatus.open:
+            services.cast_vote(session=session, actor=people.users[voter], proposal_id=proposal.id, holder_id=people.holders[voter].id, choice=Choice.yes)
+    return proposal
+
+
+def membership(session, cluster, holder):
+    return session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.holder_id == holder.id)).one()
+
+
+def test_a_cluster_forms_by_vote_and_becomes_active_at_its_minimum_size(session, people):
+    cluster = found(session, people)
+    assert cluster.status == ClusterStatus.forming
+    assert membership(session, cluster, people.holders[0]).status == MembershipStatus.admitted
+    first = join(session, people, cluster, 1, voters=[0])
+    assert first.status == ProposalStatus.passed and "joined" in first.outcome
+    assert cluster.status == ClusterStatus.forming
+    second = join(session, people, cluster, 2, voters=[0, 1])
+    assert second.status == ProposalStatus.passed
+    assert cluster.status == ClusterStatus.active
+    assert {m.status for m, _ in services.cluster_members(session=session, actor=people.users[0], cluster=cluster)} == {MembershipStatus.active}
+
+
+def test_a_join_request_that_is_voted_down_leaves_no_member(session, people):
+    cluster = found(session, people, min_size=2)
+    proposal = join(session, people, cluster, 1)
+    services.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.no)
+    assert proposal.status == ProposalStatus.rejected
+    assert membership(session, cluster, people.holders[1]).status == MembershipStatus.left
+
+
+def test_each_member_votes_once_and_only_members_vote(session, people):
+    cluster = found(session, people)
+    join(session, people, cluster, 1, voters=[0])
+    proposal = join(session, people, cluster, 2)
+    services.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.abstain)
+    with pytest.raises(AlreadyVoted):
+        services.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.yes)
+    with pytest.raises(NotAMember):
+        services.cast_vote(session=session, actor=people.users[3], proposal_id=proposal.id, holder_id=people.holders[3].id, choice=Choice.yes)
+    with pytest.raises(NotFound):
+        services.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[1].id, choice=Choice.yes)
+
+
+def test_a_representative_votes_only_for_the_holders_they_act_for_and_is_recorded(session, people):
+    cluster = found(session, people)
+    join(session, people, cluster, 1, voters=[0])
+    join(session, people, cluster, 3, voters=[0, 1])
+    proposal = services.propose(session=session, actor=people.users[3], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Meet on Fridays")
+    services.cast_vote(session=session, actor=people.rep, proposal_id=proposal.id, holder_id=people.holders[1].id, choice=Choice.yes)
+    vote = session.exec(select(Vote).where(Vote.proposal_id == proposal.id)).one()
+    assert vote.holder_id == people.holders[1].id and vote.cast_by_id == people.rep.id
+    with pytest.raises(NotFound):
+        services.cast_vote(session=session, actor=people.rep, proposal_id=proposal.id, holder_id=people.holders[3].id, choice=Choice.yes)
+
+
+def test_a_broker_cannot_vote(session, people):
+    cluster = found(session, people, min_size=2)
+    proposal = join(session, people, cluster, 1)
+    with pytest.raises(NotAllowed):
+        services.cast_vote(session=session, actor=people.broker, proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.yes)
+
+
+def test_pledges_across_clusters_never_exceed_the_allocation(session, people):
+    cluster = found(session, people, min_size=2)
+    other = services.create_cluster(session=session, actor=people.users[0], name="Second", description="", kinds=["goal"], area="E1", founder_pledge=14_000)
+    with pytest.raises(PledgeTooHigh, match="You can pledge up to £60.00 a week here"):
+        services.set_pledge(session=session, actor=people.users[0], membership_id=membership(session, cluster, people.holders[0]).id, pledge=6_001)
+    services.set_pledge(session=session, actor=people.users[0], membership_id=membership(session, cluster, people.holders[0]).id, pledge=6_000)
+    with pytest.raises(PledgeTooHigh):
+        services.request_to_join(session=session, actor=people.users[1], cluster_id=other.id, holder_id=people.holders[1].id, pledge=20_001)
+
+
+def test_a_passed_proposal_applies_in_the_same_transaction(session, people):
+    cluster = found(session, people)
+    join(session, people, cluster, 1, voters=[0])
+    join(session, people, cluster, 2, voters=[0, 1])
+    target = membership(session, cluster, people.holders[2])
+    proposal = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.change_pledges,
+                                title="Everyone pledges £60", payload={"pledges": {str(target.id): 6_000}})
+    for voter in (0, 1):
+        services.cast_vote(session=session, actor=people.users[voter], proposal_id=proposal.id, holder_id=people.holders[voter].id, choice=Choice.yes)
+    assert proposal.status == ProposalStatus.passed
+    assert target.weekly_pledge_pence == 6_000
+
+
+def test_a_proposal_past_its_deadline_is_decided_by_the_votes_cast(session, people):
+    cluster = found(session, people)
+    join(session, people, cluster, 1, voters=[0])
+    join(session, people, cluster, 2, voters=[0, 1])
+    proposal = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Outing")
+    services.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.yes)
+    decided = services.close_due_proposals(session=session, actor=None, council_id=people.council.id, now=utcnow() + timedelta(days=15))
+    assert decided == [proposal] and proposal.status == ProposalStatus.rejected and "not enough members voted" in proposal.outcome
+    with pytest.raises(ProposalClosed):
+        services.cast_vote(session=session, actor=people.users[1], proposal_id=proposal.id, holder_id=people.holders[1].id, choice=Choice.yes)
+
+
+def money_in(session, people, cluster, period="2026-W47"):
+    runs.issue_dp(session=session, actor=None, council_id=people.council.id, period=period)
+    return runs.collect_pledges(session=session, actor=None, council_id=people.council.id, period=period)
+
+
+def test_issuing_and_collecting_are_idempotent_per_period(session, people):
+    cluster = found(session, people)
+    join(session, people, cluster, 1, voters=[0])
+    join(session, people, cluster, 2, voters=[0, 1])
+    report = money_in(session, people, cluster)
+    assert report.posted == 3 and report.total_pence == 15_000
+    again = money_in(session, people, cluster)
+    assert again.posted == 0 and again.already == 3
+    share = ledger_rules.pool_code(cluster.id, people.holders[0].id)
+    assert balance(session=session, actor=None, council_id=people.council.id, code=share) == 5_000
+    assert balance(session=session, actor=None, council_id=people.council.id, code=ledger_rules.wallet_code(people.holders[0].id)) == 15_000
+    assert sweep(session) == []
+
+
+def test_a_leaver_gets_their_pool_share_back_after_notice(session, people):
+    cluster = found(session, people)
+    join(session, people, cluster, 1, voters=[0])
+    join(session, people, cluster, 2, voters=[0, 1])
+    money_in(session, people, cluster)
+    leaving = membership(session, cluster, people.holders[2])
+    services.give_notice(session=session, actor=people.users[2], membership_id=leaving.id)
+    assert leaving.status == MembershipStatus.leaving and leaving.leaves_on == leaving.notice_date + timedelta(weeks=4)
+    assert services.settle_leavers(session=session, actor=None, council_id=people.council.id, today=leaving.leaves_on) == []
+    settled = services.settle_leavers(session=session, actor=None, council_id=people.council.id, today=leaving.leaves_on + timedelta(days=1))
+    assert [(m.id, amount) for m, amount in settled] == [(leaving.id, 5_000)]
+    assert leaving.status == MembershipStatus.left
+    assert balance(session=session, actor=None, council_id=people.council.id, code=ledger_rules.wallet_code(people.holders[2].id)) == 20_000
+    assert sweep(session) == []
+
+
+def test_dissolving_needs_two_thirds_and_returns_every_share(session, people):
+    cluster = found(session, people)
+    join(session, people, cluster, 1, voters=[0])
+    join(session, people, cluster, 2, voters=[0, 1])
+    money_in(session, people, cluster)
+    proposal = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.dissolve, title="Close the group")
+    services.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.yes)
+    assert proposal.status == ProposalStatus.open
+    services.cast_vote(session=session, actor=people.users[1], proposal_id=proposal.id, holder_id=people.holders[1].id, choice=Choice.yes)
+    assert proposal.status == ProposalStatus.passed
+    assert cluster.status == ClusterStatus.closed
+    for holder in people.holders[:3]:
+        assert balance(session=session, actor=None, council_id=people.council.id, code=ledger_rules.pool_code(cluster.id, holder.id)) == 0
+        assert balance(session=session, actor=None, council_id=people.council.id, code=ledger_rules.wallet_code(holder.id)) == 20_000
+    assert sweep(session) == []
+
+
+def test_suggestions_and_search_find_clusters_for_me(session, people):
+    cluster = found(session, people, min_size=2)
+    services.create_cluster(session=session, actor=people.users[4], name="Bengali circle", description="", kinds=["culture"], area="E1")
+    mine = services.suggestions_for(session=session, actor=people.users[1], holder_id=people.holders[1].id)
+    assert mine[0][0].id == cluster.id and "speaks Somali" in mine[0][1].reason
+    assert [c.id for c, _, _ in services.find_clusters(session=session, actor=people.users[1], language="so")] == [cluster.id]
+    assert services.find_clusters(session=session, actor=people.users[1], kind="care_need") == []
+
+
+def test_another_councils_holder_cannot_see_or_join(session, people):
+    cluster = found(session, people, min_size=2)
+    with pytest.raises(NotFound):
+        services.get_cluster(session=session, actor=people.outsider, cluster_id=cluster.id)
+    with pytest.raises(NotFound):
+        services.request_to_join(session=session, actor=people.outsider, cluster_id=cluster.id, holder_id=people.outsider_holder.id, pledge=100)
+    assert services.find_clusters(session=session, actor=people.outsider) == []
