@@ -79,6 +79,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(clusters_group)
     app.cli.add_command(demo_command)
     _register_optional(app)
+    from brokerage.ledger.bench import bench_ledger_command
+
+    if "ledger" not in bench_group.commands:
+        bench_group.add_command(bench_ledger_command, "ledger")
     app.cli.add_command(bench_group)
 
 

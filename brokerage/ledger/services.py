@@ -142,6 +142,18 @@ def _lock_accounts(session: Session, account_ids: Iterable[int]) -> dict[int, tu
     return {row.id: (row.balance_pence, row.non_negative) for row in rows}
 
 
+def _fetch_and_lock(session: Session, council_id: int, codes: list[str]) -> dict[str, tuple[int, int, bool]]:
+    """Fetch the council's accounts by code and lock them in id order (PostgreSQL); one round trip."""
+    query = (
+        select(LedgerAccount.id, LedgerAccount.balance_pence, LedgerAccount.non_negative, LedgerAccount.code)
+        .where(LedgerAccount.council_id == council_id, LedgerAccount.code.in_(codes))
+        .order_by(LedgerAccount.id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return {row.code: (row.id, row.balance_pence, row.non_negative) for row in session.execute(query)}
+
+
 def _find_existing(session: Session, council_id: int, key: str) -> JournalEntry | None:
     return session.execute(
         select(JournalEntry).where(JournalEntry.council_id == council_id, JournalEntry.idempotency_key == key)
@@ -226,22 +238,25 @@ def post_entries(*, session: Session, actor: User | None, council_id: int, entri
         if spec.reverses_id is not None:
             _check_reversible(session, council_id, spec.reverses_id)
 
-    accounts: dict[str, LedgerAccount] = {}
-    for _, _, legs, _, _ in fresh:
-        for leg in legs:
-            if leg.account not in accounts:
-                accounts[leg.account] = get_or_create_account(session=session, council_id=council_id, code=leg.account)
-    balances = _lock_accounts(session, (a.id for a in accounts.values()))
+    codes = sorted({leg.account for _, _, legs, _, _ in fresh for leg in legs})
+    locked = _fetch_and_lock(session, council_id, codes)
+    if len(locked) < len(codes):
+        for code in codes:
+            if code not in locked:
+                get_or_create_account(session=session, council_id=council_id, code=code)
+        locked = _fetch_and_lock(session, council_id, codes)
+    account_ids = {code: row[0] for code, row in locked.items()}
+    balances = {row[0]: (row[1], row[2]) for row in locked.values()}
 
     # Run the balances forward entry by entry, so a batch cannot overdraw midway either.
     running = {account_id: balance for account_id, (balance, _) in balances.items()}
     for spec, key, legs, memo, _ in fresh:
         for code, delta in sorted(rules.net_by_account(legs).items()):
-            account = accounts[code]
-            running[account.id] += delta
-            if balances[account.id][1] and running[account.id] < 0:
+            account_id = account_ids[code]
+            running[account_id] += delta
+            if balances[account_id][1] and running[account_id] < 0:
                 raise Overdraft(
-                    f"Not enough money in {code}: it has {pounds(running[account.id] - delta)} "
+                    f"Not enough money in {code}: it has {pounds(running[account_id] - delta)} "
                     f"and this needs {pounds(-delta)}.",
                     field="postings",
                 )
@@ -252,7 +267,7 @@ def post_entries(*, session: Session, actor: User | None, council_id: int, entri
     posting_sets = []
     for spec, key, legs, memo, fingerprint in fresh:
         # Postings are written in account-id order: the balance trigger then locks rows in that order too.
-        ordered = sorted(legs, key=lambda leg: (accounts[leg.account].id, leg.amount))
+        ordered = sorted(legs, key=lambda leg: (account_ids[leg.account], leg.amount))
         content = rules.entry_content(
             council_id=council_id, entry_id=0, kind=spec.kind, memo=memo, actor_id=actor_id, idempotency_key=key,
             created_at=now, reverses_id=spec.reverses_id, postings=[(leg.account, leg.amount) for leg in ordered],
@@ -266,27 +281,31 @@ def post_entries(*, session: Session, actor: User | None, council_id: int, entri
 
     try:
         with session.begin_nested():
+            # Core inserts on the session's connection: the ORM's bulk path costs more than the database work.
+            connection = session.connection()
+            entry_table = JournalEntry.__table__
             ids = [
                 row.id
-                for row in session.execute(
-                    insert(JournalEntry).returning(JournalEntry.id, sort_by_parameter_order=True), entry_rows
-                )
+                for row in connection.execute(entry_table.insert().returning(entry_table.c.id, sort_by_parameter_order=True), entry_rows)
             ]
             posting_rows = [
-                {"council_id": council_id, "entry_id": entry_id, "leg": index, "account_id": accounts[leg.account].id, "amount_pence": leg.amount}
+                {"council_id": council_id, "entry_id": entry_id, "leg": index, "account_id": account_ids[leg.account], "amount_pence": leg.amount}
                 for entry_id, ordered in zip(ids, posting_sets)
                 for index, leg in enumerate(ordered, start=1)
             ]
-            session.execute(insert(Posting), posting_rows)
-            session.execute(
-                insert(EntryClose),
+            connection.execute(Posting.__table__.insert(), posting_rows)
+            connection.execute(
+                EntryClose.__table__.insert(),
                 [{"entry_id": entry_id, "council_id": council_id, "leg_count": len(ordered)} for entry_id, ordered in zip(ids, posting_sets)],
             )
     except IntegrityError as error:
         return _after_conflict(session, council_id, fresh, error, keys, results, existing)
 
-    for account in accounts.values():
-        session.expire(account, ["balance_pence"])
+    # The balance trigger changed these rows behind the ORM's back.
+    touched = set(account_ids.values())
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, LedgerAccount) and obj.id in touched:
+            session.expire(obj, ["balance_pence"])
     created = {e.id: e for e in session.execute(select(JournalEntry).where(JournalEntry.id.in_(ids))).scalars()}
     by_key = {created[i].idempotency_key: created[i] for i in ids}
     return [r if r is not None else (existing.get(k) or by_key[k]) for r, k in zip(results, keys)]
