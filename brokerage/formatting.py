@@ -65,3 +65,17 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(date_time, "date_time")
     app.add_template_filter(language_name, "language")
     app.add_template_filter(service_name, "service")
+
+
+def parse_pounds(text: str) -> int:
+    """Parse an amount typed in pounds ('12', '12.50', '£1,234.56') into integer pence, or raise ValueError."""
+    import re
+
+    cleaned = (text or "").strip().replace(",", "").replace(" ", "")
+    if cleaned.startswith("£"):
+        cleaned = cleaned[1:]
+    match = re.fullmatch(r"(\d{1,7})(?:\.(\d{1,2}))?", cleaned)
+    if not match:
+        raise ValueError("Enter an amount in pounds, like 25 or 25.50")
+    whole, part = match.group(1), (match.group(2) or "0").ljust(2, "0")
+    return int(whole) * 100 + int(part)

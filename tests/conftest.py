@@ -134,7 +134,12 @@ class World:
         from tests import factories as f
         from brokerage.accounts.models import Role
         from brokerage.clusters.models import ClusterStatus
+        from datetime import timedelta
+
+        from brokerage.clusters.models import Proposal
+        from brokerage.clusters.rules import ProposalKind
         from brokerage.ledger import rules
+        from brokerage.types import utcnow
         from brokerage.ledger.integrity import seal
         from brokerage.ledger.services import post_entry
 
@@ -165,11 +170,18 @@ class World:
             other_entry = post_entry(session=session, actor=None, council_id=council.id, kind="dp_issued", memo="Direct payment",
                                      postings=[(rules.funding_code(council.id), -40_000), (rules.wallet_code(other_holder.id), 40_000)], idempotency_key="dp-2")
             seal(session=session, actor=None, council_id=council.id)
+            proposal = Proposal(council_id=council.id, cluster_id=cluster.id, kind=ProposalKind.free_text, title="Afternoon visits",
+                                deadline=utcnow() + timedelta(days=7))
+            other_proposal = Proposal(council_id=council.id, cluster_id=private_cluster.id, kind=ProposalKind.free_text, title="Private",
+                                      deadline=utcnow() + timedelta(days=7))
+            session.add_all([proposal, other_proposal])
+            session.flush()
             self.councils[key] = council
             self.users[key] = users
             self.records[key] = {
                 "holder": holder, "other_holder": other_holder, "provider": provider, "other_provider": other_provider,
                 "cluster": cluster, "private_cluster": private_cluster, "entry": entry, "other_entry": other_entry,
+                "proposal": proposal, "other_proposal": other_proposal,
             }
         session.commit()
 

@@ -26,6 +26,14 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         return {200} if admin else {403}
     if endpoint in ("holders.index", "clusters.index", "providers.index", "ledger.index"):
         return {200} if role in STAFF else {403}
+    if endpoint in ("clusters.find", "clusters.new"):
+        return {200} if role in (Role.holder, Role.representative, Role.broker) else {403}
+    if endpoint == "clusters.propose":
+        if role == Role.broker:
+            return {200} if target != "foreign" else {404}
+        if role in (Role.holder, Role.representative):
+            return {200} if target == "own" else {404}
+        return {403}
     if endpoint == "audit.access_log":
         return {200} if role == Role.council_officer else {403}
     if admin:
@@ -41,9 +49,13 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         if role in (Role.holder, Role.representative):
             return {200} if target == "own" else {404}
         return {403}
-    if endpoint == "clusters.show":
+    if endpoint in ("clusters.show", "clusters.proposal"):
         if role in STAFF:
             return {200} if target != "foreign" else {404}
+        if role in (Role.holder, Role.representative):
+            return {200} if target == "own" else {404}
+        return {403}
+    if endpoint in ("holders.profile", "holders.data_json", "holders.data_csv"):
         if role in (Role.holder, Role.representative):
             return {200} if target == "own" else {404}
         return {403}
@@ -63,6 +75,9 @@ def url_for_target(world, endpoint: str, target: str) -> str:
     mine = target in ("own", "foreign")
     if endpoint == "holders.show":
         return f"/holders/{(records['holder'] if mine else records['other_holder']).id}"
+    if endpoint in ("holders.profile", "holders.data_json", "holders.data_csv"):
+        suffix = {"holders.profile": "profile", "holders.data_json": "data.json", "holders.data_csv": "data.csv"}[endpoint]
+        return f"/holders/{(records['holder'] if mine else records['other_holder']).id}/{suffix}"
     if endpoint == "ledger.holder_statement":
         return f"/ledger/holders/{(records['holder'] if mine else records['other_holder']).id}"
     if endpoint == "ledger.entry":
@@ -71,6 +86,10 @@ def url_for_target(world, endpoint: str, target: str) -> str:
         return f"/ledger/entries/{(records['entry'] if mine else records['other_entry']).id}/proof.json"
     if endpoint == "clusters.show":
         return f"/clusters/{(records['cluster'] if mine else records['private_cluster']).id}"
+    if endpoint == "clusters.propose":
+        return f"/clusters/{(records['cluster'] if mine else records['private_cluster']).id}/propose"
+    if endpoint == "clusters.proposal":
+        return f"/clusters/proposals/{(records['proposal'] if mine else records['other_proposal']).id}"
     if endpoint == "providers.show":
         return f"/providers/{(records['provider'] if mine else records['other_provider']).id}"
     raise AssertionError(endpoint)

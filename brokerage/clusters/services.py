@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, func, select
@@ -662,3 +663,71 @@ def dissolve(*, session: Session, actor: User | None, cluster: Cluster, key_pref
 
 
 __all__ = ["BadTransition"]
+
+
+def holders_actor_acts_for(*, session: Session, actor: User) -> list[Holder]:
+    """Return the holders the actor can act for: themselves, or those who authorised them."""
+    ids = visible_holder_ids(session=session, actor=actor)
+    if not ids:
+        return []
+    return list(session.exec(select(Holder).where(Holder.id.in_(ids), Holder.council_id == actor.council_id).order_by(Holder.name)))
+
+
+@dataclass
+class ClusterPage:
+    """Everything the cluster page shows to one actor."""
+
+    cluster: Cluster
+    members: list
+    proposals: list
+    my_memberships: list
+    can_join: list
+    voters: list
+    pooled: int | None
+
+
+def cluster_page(*, session: Session, actor: User, cluster_id: int) -> ClusterPage:
+    """Return the cluster with what this actor may see and do on its page."""
+    from brokerage.ledger.models import LedgerAccount
+
+    cluster = get_cluster(session=session, actor=actor, cluster_id=cluster_id)
+    members = cluster_members(session=session, actor=actor, cluster=cluster)
+    mine_ids = set(visible_holder_ids(session=session, actor=actor))
+    is_member = any(h.id in mine_ids for _, h in members)
+    staff = actor.role in STAFF
+    if not (staff or is_member):
+        # Someone browsing a forming group sees how many people are in it, not who.
+        members = []
+    mine = list(session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.holder_id.in_(mine_ids or [-1]))))
+    taken = {m.holder_id for m in mine if m.status != MembershipStatus.left} | {m.holder_id for m in mine if m.status == MembershipStatus.left}
+    can_join = [h for h in holders_actor_acts_for(session=session, actor=actor) if h.id not in taken] if cluster.status in (ClusterStatus.forming, ClusterStatus.active) else []
+    pooled = None
+    if staff or is_member:
+        pooled = int(session.exec(select(func.coalesce(func.sum(LedgerAccount.balance_pence), 0)).where(LedgerAccount.cluster_id == cluster.id)).one())
+    return ClusterPage(
+        cluster=cluster, members=members, proposals=proposals_of(session=session, actor=actor, cluster=cluster) if (staff or is_member) else [],
+        my_memberships=mine, can_join=can_join, voters=eligible_voters(session, cluster), pooled=pooled,
+    )
+
+
+def proposal_page(*, session: Session, actor: User, proposal_id: int) -> dict:
+    """Return a proposal with its count, its votes and whom the actor may still vote for."""
+    proposal, cluster = get_proposal(session=session, actor=actor, proposal_id=proposal_id)
+    mine = set(visible_holder_ids(session=session, actor=actor))
+    members = {h.id for _, h in cluster_members(session=session, actor=actor, cluster=cluster)}
+    if actor.role not in STAFF and not (mine & (members | set(eligible_voters(session, cluster)))):
+        raise NotFound("There is no such proposal.")
+    votes = votes_of(session=session, actor=actor, proposal=proposal)
+    voted = {v.holder_id for v, _, _ in votes}
+    eligible = set(eligible_voters(session, cluster))
+    can_vote = []
+    if proposal.status == ProposalStatus.open and actor.role in (Role.holder, Role.representative):
+        can_vote = [h for h in holders_actor_acts_for(session=session, actor=actor) if h.id in eligible and h.id not in voted]
+    return {"proposal": proposal, "cluster": cluster, "tally": count(session=session, proposal=proposal), "votes": votes, "can_vote": can_vote}
+
+
+def membership_cluster_id(*, session: Session, actor: User, membership_id: int) -> int:
+    """Return the cluster of a membership the actor acts for."""
+    membership = _membership(session, actor, membership_id)
+    _holder_for_actor(session, actor, membership.holder_id)
+    return membership.cluster_id

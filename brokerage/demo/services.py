@@ -123,6 +123,7 @@ def load_demo(*, session: Session, password: str, seed: int = 2026, today: date 
                 session.add(Representation(council_id=council.id, representative_id=user.id, holder_id=held.id, relationship="daughter"))
     session.flush()
     _post_demo_money(session, council, clusters, providers, today)
+    _make_demo_decisions(session, council, clusters, holders)
     return demo_logins(session=session)
 
 
@@ -258,7 +259,9 @@ def demo_logins(*, session: Session) -> list[DemoLogin]:
     """Return the demo accounts, one line each."""
     from brokerage.accounts.models import User
 
-    rows = session.exec(select(User).where(User.email.like("%.example")).order_by(User.council_id, User.role)).all()
+    rows = session.exec(
+        select(User).where(User.email.like("%.example"), User.email.not_like("%@members.%")).order_by(User.council_id, User.role)
+    ).all()
     councils = {c.id: c.name for c in session.exec(select(Council))}
     return [DemoLogin(role=u.role.label, email=u.email, name=u.name, council=councils.get(u.council_id, "all councils")) for u in rows]
 
@@ -321,3 +324,56 @@ def _post_demo_money(session: Session, council: Council, clusters: list[Cluster]
                                   postings=[(rules.CLEARING_CODE, -cost), (rules.paid_code(provider.id), cost)]))
     post_entries(session=session, actor=None, council_id=council.id, entries=care)
     seal(session=session, actor=None, council_id=council.id)
+
+
+def _make_demo_decisions(session: Session, council: Council, clusters: list[Cluster], holders: list[Holder]) -> None:
+    """Open and decided proposals, with votes cast by holders and a representative."""
+    from brokerage.accounts.models import User
+    from brokerage.clusters.models import Proposal, Vote
+    from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
+    from brokerage.types import utcnow
+
+    rep = session.exec(select(User).where(User.email == "rep@riverside.example")).one()
+    amina = session.exec(select(User).where(User.email == "holder@riverside.example")).one()
+    somali = next(c for c in clusters if c.name.startswith("Somali"))
+    bengali = next(c for c in clusters if c.name.startswith("Bengali"))
+    members = {m.holder_id for m in session.exec(select(Membership).where(Membership.cluster_id == somali.id))}
+    newcomer = next(h for h in holders if h.languages[0] == "so" and h.id not in members)
+    request = Membership(council_id=council.id, cluster_id=somali.id, holder_id=newcomer.id, status=MembershipStatus.requested,
+                         weekly_pledge_pence=(newcomer.weekly_allocation_pence // 4 // 100) * 100)
+    session.add(request)
+    session.flush()
+    now = utcnow()
+    admit = Proposal(council_id=council.id, cluster_id=somali.id, kind=ProposalKind.admit_member, title=f"Let {newcomer.name} join",
+                     description=f"Pledging £{request.weekly_pledge_pence // 100} a week.", payload={"membership_id": request.id},
+                     created_by_id=amina.id, deadline=now + timedelta(days=10))
+    outing = Proposal(council_id=council.id, cluster_id=somali.id, kind=ProposalKind.free_text, title="Move Friday visits to the afternoon",
+                      description="So that everyone can go to Friday prayers in the morning.", created_by_id=amina.id, deadline=now + timedelta(days=12))
+    accepted = Proposal(council_id=council.id, cluster_id=bengali.id, kind=ProposalKind.accept_match,
+                        title="Accept Sylhet Sisters Homecare for personal care", payload={"provider": "Sylhet Sisters Homecare CIC"},
+                        deadline=now - timedelta(days=3), status=ProposalStatus.passed, decided_at=now - timedelta(days=5),
+                        outcome="Passed (4 yes, 0 no, 0 abstained of 4 members). The match is accepted; the broker will draw up the contract.")
+    session.add_all([admit, outing, accepted])
+    session.flush()
+    # Hodan is represented by her daughter, who voted for her.
+    hodan = holders[1]
+    session.add(Vote(council_id=council.id, proposal_id=admit.id, holder_id=hodan.id, choice=Choice.yes, cast_by_id=rep.id))
+    # Every other demo holder gets an account (not printed) so votes record who cast them.
+    from brokerage.accounts.models import Role
+
+    shared_hash = amina.password_hash
+    accounts = {u.holder_id: u for u in session.exec(select(User).where(User.holder_id.is_not(None)))}
+    for holder in holders:
+        if holder.id not in accounts:
+            accounts[holder.id] = User(council_id=council.id, email=f"holder{holder.id}@members.riverside.example", name=holder.name,
+                                       role=Role.holder, password_hash=shared_hash, holder_id=holder.id)
+            session.add(accounts[holder.id])
+    session.flush()
+    bengali_members = session.exec(select(Membership).where(Membership.cluster_id == bengali.id, Membership.status == MembershipStatus.active)).all()
+    for membership in bengali_members:
+        session.add(Vote(council_id=council.id, proposal_id=accepted.id, holder_id=membership.holder_id, choice=Choice.yes,
+                         cast_by_id=accounts[membership.holder_id].id))
+    accepted.outcome = (f"Passed ({len(bengali_members)} yes, 0 no, 0 abstained of {len(bengali_members)} members). "
+                        "The match is accepted; the broker will draw up the contract.")
+    session.add(accepted)
+    session.flush()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.audit import log_access
-from brokerage.clusters import services as clusters
 from brokerage.db import get_session
+from brokerage.errors import BrokerageError
+from brokerage.forms import attach_error
 from brokerage.holders import services
+from brokerage.holders.models import SensitiveItem
+from brokerage.holders.schemas import VISIBILITY_HINTS, ProfileForm, export_csv, export_json
 
 blueprint = Blueprint("holders", __name__, url_prefix="/holders")
 
@@ -28,9 +30,62 @@ def index():
 def show(holder_id: int):
     """Show one holder's record."""
     session = get_session()
-    holder = services.get_holder(session=session, actor=current_user, holder_id=holder_id)
-    memberships = clusters.memberships_of(session=session, actor=current_user, holder_ids=[holder.id])
-    if current_user.role in (Role.broker, Role.council_officer):
-        log_access(session=session, actor=current_user, holder_id=holder.id, what="record")
-        session.commit()
-    return render_template("holders/show.html", holder=holder, memberships=memberships)
+    record = services.holder_record(session=session, actor=current_user, holder_id=holder_id)
+    session.commit()  # keeps the access-log lines for staff reads
+    return render_template(
+        "holders/show.html", holder=record.holder, memberships=record.memberships, record=record,
+        item_labels=services.ITEM_LABELS, visibility_labels=services.VISIBILITY_LABELS,
+    )
+
+
+@blueprint.route("/<int:holder_id>/profile", methods=["GET", "POST"])
+@roles_required(Role.holder, Role.representative)
+def profile(holder_id: int):
+    """Change a holder's languages, care needs, goals, and the culture, faith and heritage they choose to share."""
+    session = get_session()
+    holder, details = services.get_profile(session=session, actor=current_user, holder_id=holder_id)
+    form = ProfileForm()
+    form.set_choices(languages=holder.languages, care_needs=holder.care_needs)
+    if form.validate_on_submit():
+        try:
+            services.update_profile(
+                session=session, actor=current_user, holder_id=holder.id, languages=form.languages.data or [],
+                care_needs=form.care_needs.data or [], goals=form.goals.data or "", sensitive=form.sensitive(),
+            )
+        except BrokerageError as error:
+            session.rollback()
+            attach_error(form, error)
+        else:
+            session.commit()
+            flash("Your changes were saved." if current_user.holder_id == holder.id else f"The changes to {holder.name}'s profile were saved.", "success")
+            return redirect(url_for("holders.show", holder_id=holder.id))
+    elif not form.is_submitted():
+        form.fill(holder, details)
+    failed = bool(form.errors or form.form_errors)
+    return render_template(
+        "holders/profile.html", form=form, holder=holder, items=list(SensitiveItem),
+        visibility_hints={v.value: hint for v, hint in VISIBILITY_HINTS.items()}, own=current_user.holder_id == holder.id,
+    ), (422 if failed else 200)
+
+
+def _download(body: str, *, mimetype: str, filename: str) -> Response:
+    return Response(
+        body, mimetype=mimetype,
+        headers={"Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "no-store"},
+    )
+
+
+@blueprint.route("/<int:holder_id>/data.json")
+@roles_required(Role.holder, Role.representative)
+def data_json(holder_id: int):
+    """Download everything carepool holds about a holder, as JSON."""
+    data = services.subject_access_export(session=get_session(), actor=current_user, holder_id=holder_id)
+    return _download(export_json(data), mimetype="application/json", filename=f"carepool-data-{holder_id}.json")
+
+
+@blueprint.route("/<int:holder_id>/data.csv")
+@roles_required(Role.holder, Role.representative)
+def data_csv(holder_id: int):
+    """Download everything carepool holds about a holder, as a spreadsheet (CSV)."""
+    data = services.subject_access_export(session=get_session(), actor=current_user, holder_id=holder_id)
+    return _download(export_csv(data), mimetype="text/csv", filename=f"carepool-data-{holder_id}.csv")

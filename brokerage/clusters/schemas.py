@@ -1,0 +1,111 @@
+"""Forms of the clusters pages."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from brokerage.formatting import parse_pounds
+
+KIND_CHOICES = [
+    SelectChoice("neighbourhood", "Neighbours – people who live near each other"),
+    SelectChoice("culture", "Culture – a shared language, faith or heritage"),
+    SelectChoice("care_need", "Care need – the same kind of care"),
+    SelectChoice("goal", "Goal – something you want to do together"),
+]
+
+
+class PoundsField(StringField):
+    """A field for an amount in pounds, giving integer pence as `.pence`."""
+
+    pence: int | None = None
+
+    def pre_validate(self, form):
+        self.pence = None
+        if self.data in (None, ""):
+            return
+        try:
+            self.pence = parse_pounds(self.data)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes for several choices."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ClusterForm(FlaskForm):
+    """Start a new cluster."""
+
+    name = StringField("Name of the group", validators=[DataRequired("Enter a name for the group"), Length(max=120, message="Use 120 characters or fewer")])
+    description = TextAreaField("What the group is for", validators=[Optional(), Length(max=1000, message="Use 1000 characters or fewer")])
+    kinds = MultiCheckboxField("What brings the group together", choices=KIND_CHOICES, validators=[DataRequired("Choose at least one")])
+    area = StringField("Area", description="For example a postcode district like E1.", validators=[Optional(), Length(max=120)])
+    min_size = IntegerField("Smallest number of members", validators=[InputRequired("Enter the smallest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
+    max_size = IntegerField("Largest number of members", validators=[InputRequired("Enter the largest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
+    holder_id = SelectField("Who is starting it", coerce=int, choices=[], validate_choice=True)
+    pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool. You can change it later.", validators=[InputRequired("Enter a weekly pledge, or 0")])
+
+    def validate_max_size(self, field):
+        """Refuse a largest size below the smallest."""
+        if self.min_size.data and field.data and field.data < self.min_size.data:
+            raise ValidationError("The largest number cannot be less than the smallest")
+
+
+class JoinForm(FlaskForm):
+    """Ask to join a cluster."""
+
+    holder_id = SelectField("Who is joining", coerce=int, choices=[], validate_choice=True)
+    pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool.", validators=[InputRequired("Enter a weekly pledge, or 0")])
+
+
+class PledgeForm(FlaskForm):
+    """Change one's own weekly pledge."""
+
+    pledge = PoundsField("New weekly pledge in pounds", validators=[InputRequired("Enter a weekly pledge, or 0")])
+
+
+class ProposalForm(FlaskForm):
+    """Put something to the members."""
+
+    kind = RadioField(
+        "What kind of decision",
+        choices=[
+            SelectChoice("free_text", "Decide something else"),
+            SelectChoice("remove_member", "Ask a member to leave"),
+            SelectChoice("dissolve", "Close the group (needs two thirds of the votes)"),
+        ],
+        validators=[InputRequired("Choose what kind of decision")],
+    )
+    title = StringField("What should the group decide", validators=[DataRequired("Enter what you want the group to decide"), Length(max=200, message="Use 200 characters or fewer")])
+    description = TextAreaField("More detail", validators=[Optional(), Length(max=2000)])
+    membership_id = SelectField("Which member", coerce=int, choices=[], validate_choice=False)
+
+
+class VoteForm(FlaskForm):
+    """Vote on a proposal for one member."""
+
+    holder_id = SelectField("Voting for", coerce=int, choices=[], validate_choice=True)
+    choice = RadioField(
+        "Your vote",
+        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No"), SelectChoice("abstain", "Abstain – I do not mind")],
+        validators=[InputRequired("Choose yes, no or abstain")],
+    )
+
+
+class FindForm(FlaskForm):
+    """Search for clusters (a GET form, so no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    kind = SelectField("Kind of group", choices=[SelectChoice("", "Any kind")] + KIND_CHOICES, validators=[Optional()])
+    language = SelectField("Language", choices=[], validators=[Optional()], validate_choice=True)
+    need = SelectField("Care need", choices=[], validators=[Optional()], validate_choice=True)
+    within_km = IntegerField("Within (km)", validators=[Optional(), NumberRange(min=1, max=100, message="Enter a distance from 1 to 100 km")])

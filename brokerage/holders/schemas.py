@@ -1,0 +1,193 @@
+"""Forms of the holder pages, and the shapes of the subject access download."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional, ValidationError
+
+from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES, language_name, service_name
+from brokerage.holders.models import SensitiveItem, Visibility
+from brokerage.holders.services import GOALS_MAX, SENSITIVE_MAX, VISIBILITY_LABELS
+
+CONSENT_MISSING = "Tick the box to agree, or leave this empty"
+VISIBILITY_HINTS = {
+    Visibility.nobody: "Only you and anyone you asked to act for you.",
+    Visibility.clusters: "The other members of groups you are in, and your broker.",
+    Visibility.broker: "Your broker and the council officers who check their work. We record every time they look.",
+}
+ITEM_HINTS = {
+    SensitiveItem.culture: "For example Somali, Caribbean or Deaf culture.",
+    SensitiveItem.faith: "For example Muslim, Sikh or Church of England.",
+    SensitiveItem.heritage: "For example Irish Traveller, Windrush generation or Polish.",
+}
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _one_line_breaks(value):
+    # Browsers send a line break as two characters; count it as one, as the page does.
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
+
+
+class Checkboxes(SelectMultipleField):
+    """Several choices shown as checkboxes; unknown values get a plain-English message."""
+
+    def __init__(self, *args, unknown_message: str = "Choose from the list", **kwargs):
+        super().__init__(*args, validate_choice=False, **kwargs)
+        self.unknown_message = unknown_message
+
+    def pre_validate(self, form):
+        allowed = {choice.value for choice in self.choices or []}
+        if any(value not in allowed for value in self.data or []):
+            raise ValidationError(self.unknown_message)
+
+
+def _visibility_field(item: SensitiveItem) -> RadioField:
+    return RadioField(
+        f"Who can see your {item.value}",
+        choices=[SelectChoice(v.value, VISIBILITY_LABELS[v]) for v in Visibility],
+        default=Visibility.nobody.value,
+        validate_choice=False,
+    )
+
+
+class ProfileForm(FlaskForm):
+    """A holder's languages, care needs and goals, and optionally their culture, faith and heritage."""
+
+    languages = Checkboxes("Languages you speak", unknown_message="Choose languages from the list")
+    care_needs = Checkboxes("The care you need", unknown_message="Choose care needs from the list")
+    goals = TextAreaField(
+        "What you want your care to help you do",
+        description=f"For example: get out to the mosque on Fridays, or cook my own meals. Up to {GOALS_MAX} characters.",
+        filters=[_one_line_breaks],
+        validators=[Optional(), Length(max=GOALS_MAX, message=f"Use {GOALS_MAX} characters or fewer")],
+    )
+    culture = StringField("Your culture (optional)", description=ITEM_HINTS[SensitiveItem.culture], filters=[_strip],
+                          validators=[Optional(), Length(max=SENSITIVE_MAX, message=f"Use {SENSITIVE_MAX} characters or fewer")])
+    culture_visibility = _visibility_field(SensitiveItem.culture)
+    culture_consent = BooleanField("I agree that carepool stores this")
+    faith = StringField("Your faith (optional)", description=ITEM_HINTS[SensitiveItem.faith], filters=[_strip],
+                        validators=[Optional(), Length(max=SENSITIVE_MAX, message=f"Use {SENSITIVE_MAX} characters or fewer")])
+    faith_visibility = _visibility_field(SensitiveItem.faith)
+    faith_consent = BooleanField("I agree that carepool stores this")
+    heritage = StringField("Your heritage (optional)", description=ITEM_HINTS[SensitiveItem.heritage], filters=[_strip],
+                           validators=[Optional(), Length(max=SENSITIVE_MAX, message=f"Use {SENSITIVE_MAX} characters or fewer")])
+    heritage_visibility = _visibility_field(SensitiveItem.heritage)
+    heritage_consent = BooleanField("I agree that carepool stores this")
+
+    def set_choices(self, *, languages: list[str], care_needs: list[str]) -> None:
+        """Offer the common languages and services, plus any the holder already has that are not in the lists."""
+        codes = list(LANGUAGE_NAMES) + [c for c in languages if c not in LANGUAGE_NAMES]
+        named = sorted(((c, language_name(c)) for c in codes), key=lambda pair: (pair[0] != "en", pair[1]))
+        self.languages.choices = [SelectChoice(code, name) for code, name in named]
+        tokens = list(SERVICE_NAMES) + [t for t in care_needs if t not in SERVICE_NAMES]
+        self.care_needs.choices = [SelectChoice(t, service_name(t).capitalize()) for t in tokens]
+
+    def fill(self, holder, details: dict) -> None:
+        """Show the holder's current profile in the form."""
+        self.languages.data = list(holder.languages)
+        self.care_needs.data = list(holder.care_needs)
+        self.goals.data = holder.goals
+        for item in SensitiveItem:
+            row = details.get(item)
+            getattr(self, item.value).data = row.value if row else ""
+            getattr(self, f"{item.value}_visibility").data = row.visibility.value if row else Visibility.nobody.value
+            getattr(self, f"{item.value}_consent").data = row is not None
+
+    def validate(self, extra_validators=None) -> bool:
+        """Check the fields, then that every sensitive value comes with consent and an audience."""
+        ok = super().validate(extra_validators)
+        for item in SensitiveItem:
+            if not getattr(self, item.value).data:
+                continue
+            visibility = getattr(self, f"{item.value}_visibility")
+            if visibility.data not in {v.value for v in Visibility}:
+                visibility.errors = list(visibility.errors) + ["Choose who can see this"]
+                ok = False
+            consent = getattr(self, f"{item.value}_consent")
+            if not consent.data:
+                consent.errors = list(consent.errors) + [CONSENT_MISSING]
+                ok = False
+        return ok
+
+    def sensitive(self) -> dict[str, tuple[str, str]]:
+        """Return each item's value and audience; an empty value means delete it."""
+        return {item.value: (getattr(self, item.value).data or "", getattr(self, f"{item.value}_visibility").data) for item in SensitiveItem}
+
+
+# --- the subject access download ----------------------------------------------------------------
+
+CSV_COLUMNS = ("section", "field", "value", "when")
+# A spreadsheet runs a cell that starts with one of these as a formula; other members write proposal titles.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _account_label(account: dict) -> str:
+    if account["kind"] == "wallet":
+        return "Your wallet"
+    if account["cluster"]:
+        return f"Your share of {account['cluster']}'s pool"
+    return account["account"]
+
+
+def export_rows(data: dict) -> list[tuple[str, str, str, str]]:
+    """Flatten a subject access export into (section, field, value, when) rows, one per item."""
+    rows: list[tuple[str, str, str, str]] = [("export", "Made for", data["exported_by"], data["exported_at"])]
+    p = data["profile"]
+    rows += [
+        ("profile", "Name", p["name"], p["created_at"]),
+        ("profile", "Council", p["council"], None),
+        ("profile", "Weekly care budget", p["weekly_allocation"]["pounds"], None),
+        ("profile", "Postcode district", p["postcode_district"], None),
+        ("profile", "Location", f"{p['location']['lat']}, {p['location']['lon']}", None),
+        ("profile", "Languages", ", ".join(lang["name"] for lang in p["languages"]), None),
+        ("profile", "Care needs", ", ".join(need["name"] for need in p["care_needs"]), None),
+        ("profile", "Goals", p["goals"], None),
+    ]
+    for a in data["sign_in_accounts"]:
+        rows.append(("sign_in_accounts", a["email"], f"{a['name']} ({a['role']}); last signed in {a['last_sign_in_at'] or 'never'}", a["created_at"]))
+    for d in data["sensitive_details"]:
+        rows.append(("sensitive_details", d["label"], f"{d['value']} (who can see it: {d['who_can_see']}; consent recorded by {d['consent_recorded_by']})", d["consent_given_at"]))
+    for r in data["representations"]:
+        state = f"authority ended {r['revoked_at']}" if r["revoked_at"] else "can act for you"
+        rows.append(("representations", r["representative"], f"{r['relationship'] or 'representative'}; {state}", r["granted_at"]))
+    for m in data["memberships"]:
+        rows.append(("memberships", m["cluster"], f"{m['status']}; weekly pledge {m['weekly_pledge']['pounds']}", m["start_date"] or m["created_at"]))
+    for v in data["votes"]:
+        rows.append(("votes", f"{v['proposal']} ({v['cluster']})", f"{v['choice']}, cast by {v['cast_by']}", v["cast_at"]))
+    for account in data["ledger"]:
+        label = _account_label(account)
+        rows.append(("ledger", f"{label}: balance now", account["balance"]["pounds"], data["exported_at"]))
+        for line in account["postings"]:
+            rows.append(("ledger", f"{label}: {line['memo'] or line['kind']} (entry {line['entry_id']})", line["amount"]["pounds"], line["at"]))
+    for line in data["access_log"]:
+        rows.append(("access_log", line["who"], line["what"], line["at"]))
+    return [tuple(_cell(v) for v in row) for row in rows]
+
+
+def export_csv(data: dict) -> str:
+    """Return the export as CSV text, with a byte-order mark so spreadsheets read the £ sign."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(export_rows(data))
+    return out.getvalue()
+
+
+def export_json(data: dict) -> str:
+    """Return the export as indented JSON."""
+    return json.dumps(data, indent=2, ensure_ascii=False)

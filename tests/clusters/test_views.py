@@ -1,0 +1,146 @@
+"""The cluster pages: find, start, join, vote, pledge, propose and leave, with bad input and other councils."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import select
+
+from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Proposal
+from brokerage.clusters.rules import ProposalStatus
+from tests import factories as f
+
+
+def sign_in(client, user):
+    client.post("/sign-out")
+    assert client.post("/sign-in", data={"email": user.email, "password": f.PASSWORD}).status_code == 302
+
+
+def start_group(client, people, session, pledge="50"):
+    sign_in(client, people.users[0])
+    response = client.post("/clusters/new", data={
+        "name": "Somali elders", "description": "Home care in Somali", "kinds": ["culture", "neighbourhood"], "area": "E1",
+        "min_size": "2", "max_size": "6", "holder_id": str(people.holders[0].id), "pledge": pledge,
+    })
+    assert response.status_code == 302, response.data
+    return session.exec(select(Cluster).where(Cluster.name == "Somali elders")).one()
+
+
+def test_a_holder_starts_a_group_another_asks_to_join_and_the_member_votes_them_in(client, people, session):
+    cluster = start_group(client, people, session)
+    sign_in(client, people.users[1])
+    find = client.get("/clusters/find").data.decode()
+    assert "Somali elders" in find and "speaks Somali" in find
+    response = client.post(f"/clusters/{cluster.id}/join", data={"holder_id": str(people.holders[1].id), "pledge": "£40.00"})
+    assert response.status_code == 302
+    proposal = session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id)).one()
+    sign_in(client, people.users[0])
+    page = client.get(f"/clusters/proposals/{proposal.id}").data.decode()
+    assert "Let Member 1 join" in page and "Cast vote" in page
+    voted = client.post(f"/clusters/proposals/{proposal.id}", data={"holder_id": str(people.holders[0].id), "choice": "yes"}, follow_redirects=True)
+    assert "The vote is decided" in voted.data.decode()
+    session.refresh(cluster)
+    assert cluster.status.value == "active"
+    members = client.get(f"/clusters/{cluster.id}").data.decode()
+    assert "Member 0" in members and "Member 1" in members
+
+
+def test_bad_input_is_shown_beside_the_field_and_nothing_is_saved(client, people, session):
+    sign_in(client, people.users[0])
+    response = client.post("/clusters/new", data={"name": "", "min_size": "5", "max_size": "3", "holder_id": str(people.holders[0].id), "pledge": "lots"})
+    assert response.status_code == 422
+    body = response.data.decode()
+    for message in ("Enter a name for the group", "Choose at least one", "The largest number cannot be less than the smallest", "Enter an amount in pounds"):
+        assert message in body
+    assert session.exec(select(Cluster)).all() == []
+
+
+def test_a_pledge_over_the_allocation_is_refused_beside_the_field(client, people, session):
+    cluster = start_group(client, people, session)
+    membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id)).one()
+    response = client.post(f"/clusters/memberships/{membership.id}/pledge", data={"pledge": "200.01"})
+    assert response.status_code == 422
+    assert "cannot add up to more than your weekly budget of £200.00" in response.data.decode()
+    session.refresh(membership)
+    assert membership.weekly_pledge_pence == 5_000
+    ok = client.post(f"/clusters/memberships/{membership.id}/pledge", data={"pledge": "75.50"})
+    assert ok.status_code == 302
+    session.refresh(membership)
+    assert membership.weekly_pledge_pence == 7_550
+
+
+def test_giving_notice_starts_the_notice_period(client, people, session):
+    cluster = start_group(client, people, session)
+    membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id)).one()
+    page = client.post(f"/clusters/memberships/{membership.id}/leave", follow_redirects=True).data.decode()
+    assert "Your notice has started" in page
+    session.refresh(membership)
+    assert membership.status == MembershipStatus.leaving
+
+
+def test_a_member_puts_a_decision_and_a_representative_votes_for_the_holder_they_act_for(client, people, session):
+    cluster = start_group(client, people, session)
+    sign_in(client, people.users[1])
+    client.post(f"/clusters/{cluster.id}/join", data={"holder_id": str(people.holders[1].id), "pledge": "10"})
+    admit = session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id)).one()
+    sign_in(client, people.users[0])
+    client.post(f"/clusters/proposals/{admit.id}", data={"holder_id": str(people.holders[0].id), "choice": "yes"})
+    bad = client.post(f"/clusters/{cluster.id}/propose", data={"kind": "remove_member", "title": "", "membership_id": "0"})
+    assert bad.status_code == 422 and "Enter what you want the group to decide" in bad.data.decode()
+    made = client.post(f"/clusters/{cluster.id}/propose", data={"kind": "free_text", "title": "Visits in the afternoon", "membership_id": "0"})
+    assert made.status_code == 302
+    proposal = session.exec(select(Proposal).where(Proposal.title == "Visits in the afternoon")).one()
+    sign_in(client, people.rep)
+    page = client.get(f"/clusters/proposals/{proposal.id}").data.decode()
+    options = re.findall(r'<option value="(\d+)"', page)
+    assert options == sorted([str(people.holders[0].id), str(people.holders[1].id)], key=lambda i: i) or set(options) == {str(people.holders[0].id), str(people.holders[1].id)}
+    client.post(f"/clusters/proposals/{proposal.id}", data={"holder_id": str(people.holders[1].id), "choice": "yes"})
+    page = client.get(f"/clusters/proposals/{proposal.id}").data.decode()
+    assert "(representative)" in page
+    refused = client.post(f"/clusters/proposals/{proposal.id}", data={"holder_id": str(people.holders[3].id), "choice": "yes"})
+    assert refused.status_code == 422
+
+
+def test_another_councils_holder_gets_404_everywhere(client, people, session):
+    cluster = start_group(client, people, session)
+    membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id)).one()
+    sign_in(client, people.outsider)
+    assert client.get(f"/clusters/{cluster.id}").status_code == 404
+    assert client.post(f"/clusters/{cluster.id}/join", data={"holder_id": str(people.outsider_holder.id), "pledge": "1"}).status_code in (404, 422)
+    assert client.post(f"/clusters/memberships/{membership.id}/pledge", data={"pledge": "1"}).status_code == 404
+    assert client.post(f"/clusters/memberships/{membership.id}/leave").status_code == 404
+    assert "Somali elders" not in client.get("/clusters/find?kind=culture").data.decode()
+
+
+def test_a_holder_who_is_not_a_member_cannot_see_an_active_groups_members_or_decisions(client, people, session):
+    cluster = start_group(client, people, session)
+    sign_in(client, people.users[1])
+    client.post(f"/clusters/{cluster.id}/join", data={"holder_id": str(people.holders[1].id), "pledge": "10"})
+    admit = session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id)).one()
+    sign_in(client, people.users[0])
+    client.post(f"/clusters/proposals/{admit.id}", data={"holder_id": str(people.holders[0].id), "choice": "yes"})
+    sign_in(client, people.users[3])
+    assert client.get(f"/clusters/{cluster.id}").status_code == 404
+    assert client.get(f"/clusters/proposals/{admit.id}").status_code == 404
+
+
+def test_search_filters_explain_bad_distance(client, people, session):
+    start_group(client, people, session)
+    response = client.get("/clusters/find?within_km=500")
+    assert response.status_code == 422 and "Enter a distance from 1 to 100 km" in response.data.decode()
+    assert "Somali elders" in client.get("/clusters/find?language=so&within_km=5").data.decode()
+
+
+def test_the_cli_issues_and_collects_once_per_period(runner, people, session, client):
+    cluster = start_group(client, people, session)
+    session.commit()
+    bad = runner.invoke(args=["clusters", "issue-dp", "--period", "2026-48"])
+    assert bad.exit_code == 2 and "ISO week" in bad.stderr
+    first = runner.invoke(args=["clusters", "issue-dp", "--period", "2026-W48", "--council", people.council.slug])
+    assert first.exit_code == 0 and "5 posted" in first.output
+    again = runner.invoke(args=["clusters", "issue-dp", "--period", "2026-W48", "--council", people.council.slug])
+    assert "0 posted, 5 already done" in again.output
+    del cluster
+    collect = runner.invoke(args=["clusters", "collect", "--period", "2026-W48", "--council", people.council.slug])
+    assert collect.exit_code == 0, collect.output
+    assert ProposalStatus.open
