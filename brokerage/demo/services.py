@@ -369,6 +369,18 @@ def _make_demo_decisions(session: Session, council: Council, clusters: list[Clus
                                        role=Role.holder, password_hash=shared_hash, holder_id=holder.id)
             session.add(accounts[holder.id])
     session.flush()
+    # Some members chose to share their faith or heritage with their groups, with recorded consent.
+    from brokerage.holders.models import SensitiveDetail, SensitiveItem, Visibility
+
+    somali_members = [h for h in holders if h.id in members]
+    for holder, (item, value, visibility) in zip(somali_members, [
+        (SensitiveItem.faith, "Muslim", Visibility.clusters),
+        (SensitiveItem.heritage, "Somali", Visibility.clusters),
+        (SensitiveItem.faith, "Muslim", Visibility.broker),
+        (SensitiveItem.culture, "Somali", Visibility.nobody),
+    ]):
+        session.add(SensitiveDetail(council_id=council.id, holder_id=holder.id, item=item, value=value, visibility=visibility,
+                                    consent_recorded_by_id=accounts[holder.id].id))
     bengali_members = session.exec(select(Membership).where(Membership.cluster_id == bengali.id, Membership.status == MembershipStatus.active)).all()
     for membership in bengali_members:
         session.add(Vote(council_id=council.id, proposal_id=accepted.id, holder_id=membership.holder_id, choice=Choice.yes,
