@@ -56,9 +56,10 @@ def register_blueprints(app: Flask) -> None:
     from brokerage.dashboard.views import blueprint as dashboard
     from brokerage.holders.views import blueprint as holders
     from brokerage.ledger.views import blueprint as ledger
+    from brokerage.matching.views import blueprint as matching
     from brokerage.providers.views import blueprint as providers
 
-    for blueprint in (accounts, dashboard, holders, clusters, providers, ledger, audit):
+    for blueprint in (accounts, dashboard, holders, clusters, providers, ledger, audit, matching):
         app.register_blueprint(blueprint)
 
 

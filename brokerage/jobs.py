@@ -17,6 +17,7 @@ REGISTRY: dict[str, str] = {
     "clusters.issue_dp": "brokerage.clusters.runs:issue_dp_job",
     "clusters.collect": "brokerage.clusters.runs:collect_job",
     "clusters.settle": "brokerage.clusters.runs:settle_job",
+    "matching.run": "brokerage.matching.services:run_job",
 }
 
 

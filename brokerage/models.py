@@ -6,3 +6,5 @@ from brokerage.holders.models import Holder, Representation, SensitiveDetail  # 
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind  # noqa: F401
 from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal, Posting  # noqa: F401
 from brokerage.audit.models import AccessLog  # noqa: F401
+from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun  # noqa: F401
+from brokerage.contracts.models import Contract  # noqa: F401

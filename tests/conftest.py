@@ -139,6 +139,7 @@ class World:
         from brokerage.clusters.models import Proposal
         from brokerage.clusters.rules import ProposalKind
         from brokerage.ledger import rules
+        from brokerage.matching.models import MatchRun
         from brokerage.types import utcnow
         from brokerage.ledger.integrity import seal
         from brokerage.ledger.services import post_entry
@@ -175,13 +176,15 @@ class World:
             other_proposal = Proposal(council_id=council.id, cluster_id=private_cluster.id, kind=ProposalKind.free_text, title="Private",
                                       deadline=utcnow() + timedelta(days=7))
             session.add_all([proposal, other_proposal])
+            run = MatchRun(council_id=council.id, lines=0, suppliers=0)
+            session.add(run)
             session.flush()
             self.councils[key] = council
             self.users[key] = users
             self.records[key] = {
                 "holder": holder, "other_holder": other_holder, "provider": provider, "other_provider": other_provider,
                 "cluster": cluster, "private_cluster": private_cluster, "entry": entry, "other_entry": other_entry,
-                "proposal": proposal, "other_proposal": other_proposal,
+                "proposal": proposal, "other_proposal": other_proposal, "run": run,
             }
         session.commit()
 

@@ -24,7 +24,11 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         return {200}
     if endpoint in ("accounts.councils", "accounts.users"):
         return {200} if admin else {403}
-    if endpoint in ("holders.index", "clusters.index", "providers.index", "ledger.index"):
+    if endpoint == "matching.review":
+        if role in STAFF:
+            return {200} if target != "foreign" else {404}
+        return {403}
+    if endpoint in ("holders.index", "clusters.index", "providers.index", "ledger.index", "matching.index", "matching.gaps"):
         return {200} if role in STAFF else {403}
     if endpoint in ("clusters.find", "clusters.new"):
         return {200} if role in (Role.holder, Role.representative, Role.broker) else {403}
@@ -86,6 +90,8 @@ def url_for_target(world, endpoint: str, target: str) -> str:
         return f"/ledger/entries/{(records['entry'] if mine else records['other_entry']).id}/proof.json"
     if endpoint == "clusters.show":
         return f"/clusters/{(records['cluster'] if mine else records['private_cluster']).id}"
+    if endpoint == "matching.review":
+        return f"/matching/runs/{records['run'].id}" if target != "foreign" else f"/matching/runs/{world.records['b']['run'].id}"
     if endpoint == "clusters.propose":
         return f"/clusters/{(records['cluster'] if mine else records['private_cluster']).id}/propose"
     if endpoint == "clusters.proposal":

@@ -511,6 +511,10 @@ def _decide_if_possible(session: Session, proposal: Proposal, actor: User | None
             membership = session.get(Membership, proposal.payload["membership_id"])
             membership.status = rules.move_membership(membership.status.value, "left")
             session.add(membership)
+        if proposal.kind == ProposalKind.accept_match and proposal.payload.get("assignment_ids"):
+            from brokerage.matching.services import reject_match
+
+            reject_match(session=session, proposal=proposal)
     session.add(proposal)
     session.flush()
 
@@ -548,6 +552,11 @@ def _apply(session: Session, proposal: Proposal, actor: User | None) -> str:
         refunded = dissolve(session=session, actor=None, cluster=cluster, key_prefix=f"dissolve:{proposal.id}")
         return f"The group is closed and {pounds(refunded)} went back to members' wallets."
     if proposal.kind == ProposalKind.accept_match:
+        if proposal.payload.get("assignment_ids"):
+            from brokerage.matching.services import contracts_from_match
+
+            made = contracts_from_match(session=session, proposal=proposal)
+            return f"The match is accepted: {len(made)} contract(s) made."
         return "The match is accepted; the broker will draw up the contract."
     return ""
 

@@ -124,6 +124,7 @@ def load_demo(*, session: Session, password: str, seed: int = 2026, today: date 
     session.flush()
     _post_demo_money(session, council, clusters, providers, today)
     _make_demo_decisions(session, council, clusters, holders)
+    _make_demo_demand(session, council, clusters, providers)
     return demo_logins(session=session)
 
 
@@ -389,3 +390,30 @@ def _make_demo_decisions(session: Session, council: Council, clusters: list[Clus
                         "The match is accepted; the broker will draw up the contract.")
     session.add(accepted)
     session.flush()
+
+
+def _make_demo_demand(session: Session, council: Council, clusters: list[Cluster], providers: list[Provider]) -> None:
+    """What the active groups ask for, and one matching run for the broker to review."""
+    from brokerage.matching.models import DemandLine
+    from brokerage.matching.services import run_matching
+
+    by_name = {c.name: c for c in clusters}
+    hooyo = next(p for p in providers if p.name.startswith("Hooyo"))
+    wishes = [
+        ("Somali elders of Whitechapel", "home_care", 14, ["mon_am", "tue_am", "wed_am", "thu_am", "fri_pm"], ["so"], True, "female", 2400, hooyo.id),
+        ("Somali elders of Whitechapel", "respite", 4, ["sun_eve"], ["so"], True, "female", 2600, None),
+        ("Bengali women's care circle", "personal_care", 10, ["mon_am", "wed_am", "fri_am", "sat_am"], ["bn"], True, "female", 2500, None),
+        ("Bengali women's care circle", "companionship", 6, ["tue_pm", "thu_pm"], ["bn", "en"], False, None, 2000, None),
+        ("Bow carers' respite group", "respite", 8, ["sat_am", "sat_pm", "sun_am"], [], False, None, 2600, None),
+        ("Urdu speakers' home help", "domestic", 6, ["mon_pm", "wed_pm", "fri_pm"], ["ur"], False, None, 2000, None),
+    ]
+    for cluster_name, service, hours, slots, languages, required, gender, cap, current in wishes:
+        cluster = by_name[cluster_name]
+        members = session.exec(select(Membership.holder_id).where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.active)).all()
+        session.add(DemandLine(
+            council_id=council.id, cluster_id=cluster.id, service=service, hours=hours, slots=slots, languages=languages,
+            language_required=required, carer_gender=gender, lat=cluster.lat, lon=cluster.lon, max_rate_pence=cap,
+            current_provider_id=current, shares={str(h): 1 for h in members},
+        ))
+    session.flush()
+    run_matching(session=session, actor=None, council_id=council.id)

@@ -100,6 +100,9 @@ AREAS = (
     ("Kendal", 54.330, -2.750, 30, {}),
 )
 
+LONDON = frozenset(a[0] for a in AREAS[:15])
+DENSE_RADIUS = 0.6
+
 SCALES = {
     # scale: (demand lines, suppliers, areas used; None means all of England)
     "S": (300, 400, ("Leicester",)),
@@ -119,7 +122,7 @@ KIND_SHARES = {  # in KINDS order: pa, micro_provider, coop, cic, charity, priva
 CAPACITY = np.array([(10, 30), (20, 60), (60, 250), (40, 150), (40, 150), (80, 300)])
 RATE = np.array([(1800, 2400), (2000, 2600), (2100, 2700), (2100, 2700), (2000, 2700),
                  (2300, 3000)])
-RADIUS = np.array([(2, 5), (2, 6), (3, 10), (3, 10), (2, 8), (4, 12)])
+RADIUS = np.array([(2, 5), (2, 6), (3, 8), (3, 8), (2, 7), (3, 10)])
 GOOD_EMPLOYER = np.array([0.5, 0.6, 0.95, 0.75, 0.7, 0.35])
 SMALL_KINDS = np.array([True, True, False, False, False, False])
 KM_PER_DEGREE = 111.2
@@ -152,8 +155,9 @@ def generate(scale: str, seed: int) -> dict:
     town = (np.array([a[1] for a in areas]), np.array([a[2] for a in areas]), spread_km)
 
     demand = _demand(rng, n_demand, weight, share, languages, (nb_area, nb_lat, nb_lon))
+    dense = np.array([a[0] in LONDON for a in areas])
     supply = _supply(rng, n_supply, scale, weight, share, languages, town,
-                     (nb_area, nb_lat, nb_lon))
+                     (nb_area, nb_lat, nb_lon), dense)
     instance = {"format": INSTANCE_FORMAT, "demand": demand, "supply": supply}
     _add_current_suppliers(rng, instance)
     return instance
@@ -161,8 +165,11 @@ def generate(scale: str, seed: int) -> dict:
 
 def _scatter(rng, lat, lon, sigma_km):
     lat = np.asarray(lat, dtype=float)
-    dlat = rng.normal(0.0, 1.0, lat.shape) * sigma_km / KM_PER_DEGREE
-    dlon = rng.normal(0.0, 1.0, lat.shape) * sigma_km / (KM_PER_DEGREE * np.cos(np.radians(lat)))
+    # Towns have edges: cutting the bell curve at two spreads keeps distant towns apart.
+    north = np.clip(rng.normal(0.0, 1.0, lat.shape), -2.0, 2.0)
+    east = np.clip(rng.normal(0.0, 1.0, lat.shape), -2.0, 2.0)
+    dlat = north * sigma_km / KM_PER_DEGREE
+    dlon = east * sigma_km / (KM_PER_DEGREE * np.cos(np.radians(lat)))
     return lat + dlat, np.asarray(lon, dtype=float) + dlon
 
 
@@ -257,7 +264,7 @@ def _demand(rng, n_demand, weight, share, languages, hoods) -> list[dict]:
     return lines
 
 
-def _supply(rng, n_supply, scale, weight, share, languages, town, hoods) -> list[dict]:
+def _supply(rng, n_supply, scale, weight, share, languages, town, hoods, dense) -> list[dict]:
     nb_area, nb_lat, nb_lon = hoods
     town_lat, town_lon, spread_km = town
     n = n_supply
@@ -290,6 +297,8 @@ def _supply(rng, n_supply, scale, weight, share, languages, town, hoods) -> list
     capacity = rng.integers(CAPACITY[kind, 0], CAPACITY[kind, 1] + 1)
     radius = rng.integers(np.rint(2 * RADIUS[kind, 0]).astype(int),
                           np.rint(2 * RADIUS[kind, 1]).astype(int) + 1) / 2
+    # Carers in dense inner cities travel by bus and on foot, so they cover less ground.
+    radius = np.where(dense[area], np.maximum(1.5, np.round(radius * DENSE_RADIUS)), radius)
     rate = rng.integers(RATE[kind, 0] // 10, RATE[kind, 1] // 10 + 1) * 10
     good = GOOD_EMPLOYER[kind]
     living_wage = rng.random(n) < good

@@ -20,7 +20,7 @@ SOLUTION_FORMAT = "carepool-matching-solution/1"
 # The solver works in 64-bit integers; these bounds keep every flow and cost sum far from
 # overflow while sitting well above any real week of care (168 hours a person).
 MAX_HOURS = 1_000_000
-MAX_PENCE = 100_000_000
+MAX_PENCE = 1_000_000
 
 _SERVICE_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
 
@@ -52,11 +52,13 @@ SUPPLY_KEYS = (
     "ethical_care_charter",
     "vetted",
 )
-_DEMAND_KEYSET = frozenset(DEMAND_KEYS)
-_SUPPLY_KEYSET = frozenset(SUPPLY_KEYS)
 
 
-@dataclass(frozen=True, slots=True)
+# Records are plain slotted dataclasses, not frozen ones: building a frozen dataclass costs five
+# times as much, which shows at 120,000 lines. Treat them as read-only all the same.
+
+
+@dataclass(slots=True)
 class Demand:
     """One person's weekly need for one service."""
 
@@ -90,7 +92,7 @@ class Demand:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Supply:
     """One supplier's offer of weekly hours."""
 
@@ -144,7 +146,7 @@ class Instance:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Assignment:
     """Hours of one demand line given to one supplier, with the reason in plain words."""
 
@@ -163,7 +165,7 @@ class Assignment:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Unmet:
     """Hours of one demand line left uncovered, with a reason a broker can act on."""
 
@@ -200,7 +202,7 @@ def parse_instance(obj: object) -> Instance:
     """Validate a decoded instance file and return it as an `Instance`."""
     if type(obj) is not dict:
         raise InstanceError("instance: must be a JSON object")
-    _check_keys(obj, "", frozenset(("format", "demand", "supply")), ("format", "demand", "supply"))
+    _top_keys(obj, ("format", "demand", "supply"))
     if obj["format"] != INSTANCE_FORMAT:
         raise InstanceError(f'format: must be "{INSTANCE_FORMAT}"', field="format")
     demand_raw, supply_raw = obj["demand"], obj["supply"]
@@ -208,9 +210,9 @@ def parse_instance(obj: object) -> Instance:
         raise InstanceError("demand: must be a list", field="demand")
     if type(supply_raw) is not list:
         raise InstanceError("supply: must be a list", field="supply")
-    demand = tuple(_parse_demand(i, rec) for i, rec in enumerate(demand_raw))
+    demand = tuple(_records("demand", demand_raw, _demand))
     _check_unique("demand", demand)
-    supply = tuple(_parse_supply(i, rec) for i, rec in enumerate(supply_raw))
+    supply = tuple(_records("supply", supply_raw, _supply))
     _check_unique("supply", supply)
     return Instance(demand=demand, supply=supply)
 
@@ -220,15 +222,15 @@ def parse_solution(obj: object) -> Solution:
     keys = ("format", "assignments", "unmet", "covered_hours", "cost")
     if type(obj) is not dict:
         raise InstanceError("solution: must be a JSON object")
-    _check_keys(obj, "", frozenset(keys), keys)
+    _top_keys(obj, keys)
     if obj["format"] != SOLUTION_FORMAT:
         raise InstanceError(f'format: must be "{SOLUTION_FORMAT}"', field="format")
     if type(obj["assignments"]) is not list:
         raise InstanceError("assignments: must be a list", field="assignments")
     if type(obj["unmet"]) is not list:
         raise InstanceError("unmet: must be a list", field="unmet")
-    assignments = tuple(_parse_assignment(i, rec) for i, rec in enumerate(obj["assignments"]))
-    unmet = tuple(_parse_unmet(i, rec) for i, rec in enumerate(obj["unmet"]))
+    assignments = tuple(_records("assignments", obj["assignments"], _assignment))
+    unmet = tuple(_records("unmet", obj["unmet"], _unmet))
     covered = obj["covered_hours"]
     if type(covered) is not int:
         raise InstanceError("covered_hours: must be an integer", field="covered_hours")
@@ -241,179 +243,200 @@ def parse_solution(obj: object) -> Solution:
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _fail(where: str, field: str, message: str) -> InstanceError:
-    return InstanceError(f"{where}.{field}: {message}", field=field)
+class _Bad(Exception):
+    """A field is wrong; the caller adds which record it is in."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _records(kind: str, raw: list, parse) -> list:
+    result = []
+    for index, rec in enumerate(raw):
+        try:
+            if type(rec) is not dict:
+                raise _Bad("", "must be an object")
+            result.append(parse(rec))
+        except _Bad as bad:
+            label = _record_label(kind, index, rec)
+            where = f"{label}.{bad.field}" if bad.field else label
+            raise InstanceError(f"{where}: {bad.message}", field=bad.field or None) from None
+    return result
 
 
 def _record_label(kind: str, index: int, rec: object) -> str:
     # Name the record by its id when it has a usable one, since that is what a person can find.
     if type(rec) is dict:
-        rid = rec.get("id")
-        if type(rid) is str and rid:
-            return f"{kind}[{rid}]"
+        keys = ("demand", "supplier") if kind == "assignments" else (
+            ("demand",) if kind == "unmet" else ("id",))
+        ids = [rec.get(k) for k in keys]
+        if all(type(x) is str and x for x in ids):
+            return f"{kind}[{'->'.join(ids)}]"
     return f"{kind}[#{index}]"
 
 
-def _check_keys(obj: object, prefix: str, allowed: frozenset, order: tuple) -> None:
-    if obj.keys() == allowed:
+def _top_keys(obj: dict, order: tuple) -> None:
+    try:
+        _keys(obj, order)
+    except _Bad as bad:
+        raise InstanceError(f"{bad.field}: {bad.message}", field=bad.field) from None
+
+
+_KEYSETS: dict[tuple, frozenset] = {}
+
+
+def _keys(obj: dict, order: tuple) -> None:
+    keyset = _KEYSETS.get(order)
+    if keyset is None:
+        keyset = _KEYSETS[order] = frozenset(order)
+    if obj.keys() == keyset:
         return
     for key in order:
         if key not in obj:
-            raise InstanceError(f"{prefix}{key}: missing", field=key)
-    extra = sorted(str(k) for k in obj if k not in allowed)[0]
-    raise InstanceError(f"{prefix}{extra}: unknown field", field=extra)
+            raise _Bad(key, "missing")
+    raise _Bad(sorted(str(k) for k in obj if k not in order)[0], "unknown field")
 
 
 def _check_unique(kind: str, records: tuple) -> None:
     seen: set[str] = set()
     for rec in records:
         if rec.id in seen:
-            raise InstanceError(f"{kind}[{rec.id}].id: duplicate id (ids must be unique)", field="id")
+            raise InstanceError(f"{kind}[{rec.id}].id: duplicate id (ids must be unique)",
+                                field="id")
         seen.add(rec.id)
 
 
-def _nonempty_str(where: str, field: str, value: object) -> str:
+def _text(field: str, value: object) -> str:
     if type(value) is not str or not value:
-        raise _fail(where, field, "must be a non-empty string")
+        raise _Bad(field, "must be a non-empty string")
     return value
 
 
-def _count(where: str, field: str, value: object, limit: int) -> int:
+def _count(field: str, value: object, limit: int) -> int:
     if type(value) is not int or value < 0:
-        raise _fail(where, field, "must be an integer >= 0")
+        raise _Bad(field, "must be an integer >= 0")
     if value > limit:
-        raise _fail(where, field, f"must be at most {limit} (the matcher's limit)")
+        raise _Bad(field, f"must be at most {limit} (the matcher's limit)")
     return value
 
 
-def _boolean(where: str, field: str, value: object) -> bool:
+def _boolean(field: str, value: object) -> bool:
     if type(value) is not bool:
-        raise _fail(where, field, "must be true or false")
+        raise _Bad(field, "must be true or false")
     return value
 
 
-def _token_list(where: str, field: str, value: object, valid, what: str) -> tuple[str, ...]:
-    if type(value) is not list:
-        raise _fail(where, field, f"must be a list of {what}")
-    for item in value:
-        if type(item) is not str or not valid(item):
-            raise _fail(where, field, f"must be a list of {what}; {item!r} is not one")
-    # Repeats carry no meaning in these set-like lists, so keep the first of each.
-    return tuple(dict.fromkeys(value)) if len(set(value)) != len(value) else tuple(value)
+def _service_token(value: object) -> bool:
+    return type(value) is str and _SERVICE_RE.match(value) is not None
 
 
-def _slots(where: str, value: object) -> tuple[str, ...]:
-    return _token_list(where, "slots", value, SLOT_BIT.__contains__,
-                       "slots of the form <mon..sun>_<am|pm|eve>")
+def _tokens(field: str, value: object, allowed, what: str) -> tuple[str, ...]:
+    """Return a list of tokens as a tuple; `allowed` is a frozenset or a predicate."""
+    if type(value) is list:
+        try:
+            fine = (allowed.issuperset(value) if isinstance(allowed, frozenset)
+                    else all(allowed(item) for item in value))
+        except TypeError:  # an unhashable item, such as a list or an object
+            fine = False
+        if fine:
+            # Repeats carry no meaning in these set-like lists, so keep the first of each.
+            return tuple(dict.fromkeys(value))
+        for item in value:
+            ok = type(item) is str and (item in allowed if isinstance(allowed, frozenset)
+                                        else allowed(item))
+            if not ok:
+                raise _Bad(field, f"must be a list of {what}; {item!r} is not one")
+    raise _Bad(field, f"must be a list of {what}")
 
 
-def _languages(where: str, value: object) -> tuple[str, ...]:
-    return _token_list(where, "languages", value, LANGUAGE_CODES.__contains__,
-                       "ISO 639-1 codes (two lowercase letters)")
+_SLOT_SET = frozenset(SLOT_BIT)
+_LAT_LON = frozenset(("lat", "lon"))
+_GENDER_SET = frozenset(GENDERS)
+_SLOTS_WHAT = "slots of the form <mon..sun>_<am|pm|eve>"
+_LANGUAGES_WHAT = "ISO 639-1 codes (two lowercase letters)"
 
 
-def _location(where: str, value: object) -> tuple[float, float]:
+def _location(value: object) -> tuple[float, float]:
     if type(value) is not dict:
-        raise _fail(where, "location", "must be an object with lat and lon")
-    if value.keys() != {"lat", "lon"}:
-        for key in ("lat", "lon"):
-            if key not in value:
-                raise _fail(where, f"location.{key}", "missing")
-        extra = sorted(k for k in value if k not in ("lat", "lon"))[0]
-        raise _fail(where, f"location.{extra}", "unknown field")
+        raise _Bad("location", "must be an object with lat and lon")
+    if value.keys() != _LAT_LON:
+        try:
+            _keys(value, ("lat", "lon"))
+        except _Bad as bad:
+            raise _Bad(f"location.{bad.field}", bad.message) from None
     lat, lon = value["lat"], value["lon"]
+    # NaN fails both comparisons, so it is rejected with the out-of-range message.
     if type(lat) not in (int, float) or not -90.0 <= lat <= 90.0:
-        raise _fail(where, "location.lat", "must be a number between -90 and 90")
+        raise _Bad("location.lat", "must be a number between -90 and 90")
     if type(lon) not in (int, float) or not -180.0 <= lon <= 180.0:
-        raise _fail(where, "location.lon", "must be a number between -180 and 180")
+        raise _Bad("location.lon", "must be a number between -180 and 180")
     return float(lat), float(lon)
 
 
-def _parse_demand(index: int, rec: object) -> Demand:
-    where = _record_label("demand", index, rec)
-    if type(rec) is not dict:
-        raise InstanceError(f"{where}: must be an object")
-    _check_keys(rec, where + ".", _DEMAND_KEYSET, DEMAND_KEYS)
-    _nonempty_str(where, "id", rec["id"])
-    cluster = _nonempty_str(where, "cluster", rec["cluster"])
+def _demand(rec: dict) -> Demand:
+    _keys(rec, DEMAND_KEYS)
+    rid = _text("id", rec["id"])
+    cluster = _text("cluster", rec["cluster"])
     service = rec["service"]
-    if type(service) is not str or not _SERVICE_RE.match(service):
-        raise _fail(where, "service", "must be a lowercase token such as home_care")
-    hours = _count(where, "hours", rec["hours"], MAX_HOURS)
-    slots = _slots(where, rec["slots"])
-    languages = _languages(where, rec["languages"])
-    language_required = _boolean(where, "language_required", rec["language_required"])
+    if not _service_token(service):
+        raise _Bad("service", "must be a lowercase token such as home_care")
+    hours = _count("hours", rec["hours"], MAX_HOURS)
+    slots = _tokens("slots", rec["slots"], _SLOT_SET, _SLOTS_WHAT)
+    languages = _tokens("languages", rec["languages"], LANGUAGE_CODES, _LANGUAGES_WHAT)
+    language_required = _boolean("language_required", rec["language_required"])
     gender = rec["carer_gender"]
-    if gender is not None and (type(gender) is not str or gender not in GENDERS):
-        raise _fail(where, "carer_gender", 'must be "female", "male" or null')
-    lat, lon = _location(where, rec["location"])
-    max_rate = _count(where, "max_rate_pence", rec["max_rate_pence"], MAX_PENCE)
+    if gender is not None and (type(gender) is not str or gender not in _GENDER_SET):
+        raise _Bad("carer_gender", 'must be "female", "male" or null')
+    lat, lon = _location(rec["location"])
+    max_rate = _count("max_rate_pence", rec["max_rate_pence"], MAX_PENCE)
     current = rec["current_supplier"]
     if current is not None and (type(current) is not str or not current):
-        raise _fail(where, "current_supplier", "must be a supplier id (non-empty string) or null")
-    return Demand(rec["id"], cluster, service, hours, slots, languages, language_required,
-                  gender, lat, lon, max_rate, current)
+        raise _Bad("current_supplier", "must be a supplier id (non-empty string) or null")
+    return Demand(rid, cluster, service, hours, slots, languages, language_required, gender,
+                  lat, lon, max_rate, current)
 
 
-def _parse_supply(index: int, rec: object) -> Supply:
-    where = _record_label("supply", index, rec)
-    if type(rec) is not dict:
-        raise InstanceError(f"{where}: must be an object")
-    _check_keys(rec, where + ".", _SUPPLY_KEYSET, SUPPLY_KEYS)
-    _nonempty_str(where, "id", rec["id"])
+def _supply(rec: dict) -> Supply:
+    _keys(rec, SUPPLY_KEYS)
+    rid = _text("id", rec["id"])
     kind = rec["kind"]
     if type(kind) is not str or kind not in KINDS:
-        raise _fail(where, "kind", "must be one of " + ", ".join(KINDS))
-    services = _token_list(where, "services", rec["services"],
-                           lambda s: _SERVICE_RE.match(s) is not None, "lowercase service tokens")
-    capacity = _count(where, "capacity_hours", rec["capacity_hours"], MAX_HOURS)
-    slots = _slots(where, rec["slots"])
-    languages = _languages(where, rec["languages"])
-    genders = _token_list(where, "genders", rec["genders"], GENDERS.__contains__,
-                          'genders ("female" or "male")')
-    lat, lon = _location(where, rec["location"])
+        raise _Bad("kind", "must be one of " + ", ".join(KINDS))
+    services = _tokens("services", rec["services"], _service_token, "lowercase service tokens")
+    capacity = _count("capacity_hours", rec["capacity_hours"], MAX_HOURS)
+    slots = _tokens("slots", rec["slots"], _SLOT_SET, _SLOTS_WHAT)
+    languages = _tokens("languages", rec["languages"], LANGUAGE_CODES, _LANGUAGES_WHAT)
+    genders = _tokens("genders", rec["genders"], _GENDER_SET, 'genders ("female" or "male")')
+    lat, lon = _location(rec["location"])
     radius = rec["radius_km"]
     if type(radius) not in (int, float) or not 0.0 < radius < math.inf:
-        raise _fail(where, "radius_km", "must be a positive number")
-    rate = _count(where, "rate_pence", rec["rate_pence"], MAX_PENCE)
-    living_wage = _boolean(where, "living_wage", rec["living_wage"])
-    ecc = _boolean(where, "ethical_care_charter", rec["ethical_care_charter"])
-    vetted = _boolean(where, "vetted", rec["vetted"])
-    return Supply(rec["id"], kind, services, capacity, slots, languages, genders, lat, lon,
+        raise _Bad("radius_km", "must be a positive number")
+    rate = _count("rate_pence", rec["rate_pence"], MAX_PENCE)
+    living_wage = _boolean("living_wage", rec["living_wage"])
+    ecc = _boolean("ethical_care_charter", rec["ethical_care_charter"])
+    vetted = _boolean("vetted", rec["vetted"])
+    return Supply(rid, kind, services, capacity, slots, languages, genders, lat, lon,
                   float(radius), rate, living_wage, ecc, vetted)
 
 
-def _assignment_label(index: int, rec: object) -> str:
-    if type(rec) is dict and type(rec.get("demand")) is str and type(rec.get("supplier")) is str:
-        return f"assignments[{rec['demand']}->{rec['supplier']}]"
-    return f"assignments[#{index}]"
-
-
-def _parse_assignment(index: int, rec: object) -> Assignment:
-    where = _assignment_label(index, rec)
-    keys = ("demand", "supplier", "hours", "explanation")
-    if type(rec) is not dict:
-        raise InstanceError(f"{where}: must be an object")
-    _check_keys(rec, where + ".", frozenset(keys), keys)
-    demand = _nonempty_str(where, "demand", rec["demand"])
-    supplier = _nonempty_str(where, "supplier", rec["supplier"])
+def _assignment(rec: dict) -> Assignment:
+    _keys(rec, ("demand", "supplier", "hours", "explanation"))
+    demand = _text("demand", rec["demand"])
+    supplier = _text("supplier", rec["supplier"])
     if type(rec["hours"]) is not int:
-        raise _fail(where, "hours", "must be an integer")
+        raise _Bad("hours", "must be an integer")
     if type(rec["explanation"]) is not str:
-        raise _fail(where, "explanation", "must be a string")
+        raise _Bad("explanation", "must be a string")
     return Assignment(demand, supplier, rec["hours"], rec["explanation"])
 
 
-def _parse_unmet(index: int, rec: object) -> Unmet:
-    where = (f"unmet[{rec['demand']}]" if type(rec) is dict and type(rec.get("demand")) is str
-             and rec["demand"] else f"unmet[#{index}]")
-    keys = ("demand", "hours", "reason")
-    if type(rec) is not dict:
-        raise InstanceError(f"{where}: must be an object")
-    _check_keys(rec, where + ".", frozenset(keys), keys)
-    demand = _nonempty_str(where, "demand", rec["demand"])
+def _unmet(rec: dict) -> Unmet:
+    _keys(rec, ("demand", "hours", "reason"))
+    demand = _text("demand", rec["demand"])
     if type(rec["hours"]) is not int:
-        raise _fail(where, "hours", "must be an integer")
+        raise _Bad("hours", "must be an integer")
     if type(rec["reason"]) is not str:
-        raise _fail(where, "reason", "must be a string")
+        raise _Bad("reason", "must be a string")
     return Unmet(demand, rec["hours"], rec["reason"])

@@ -1,7 +1,8 @@
 """Find every feasible (demand line, supplier) pair fast: a KD-tree join plus vectorised filters.
 
 For each service, vetted suppliers offering it are joined to the demand lines asking for it by
-a KD-tree over 3-D unit vectors, where a travel radius becomes a chord length. The remaining
+KD-trees over 3-D unit vectors, where a travel radius becomes a chord length; suppliers go in
+bands of similar radius so that one distance query per band wastes few candidates. The remaining
 hard constraints (slots, languages, gender, rate) are bitmask and array tests. Pairs close to
 a radius are re-measured with `rules.haversine_km`, so this agrees exactly with `can_serve`.
 """
@@ -95,22 +96,29 @@ def build_tables(instance: Instance) -> Tables:
     languages = tuple(sorted({c for d in demand for c in d.languages}
                              | {c for s in supply for c in s.languages}))
     words = max(1, math.ceil(len(languages) / 64))
-    lang_bit = {code: (i // 64, np.uint64(1) << np.uint64(i % 64))
-                for i, code in enumerate(languages)}
+    lang_index = {code: i for i, code in enumerate(languages)}
     clusters = sorted({d.cluster for d in demand})
     cluster_index = {c: i for i, c in enumerate(clusters)}
     supply_index = {s.id: i for i, s in enumerate(supply)}
 
     def lang_masks(records) -> np.ndarray:
+        counts = np.fromiter((len(r.languages) for r in records), np.int64, len(records))
+        codes = np.fromiter((lang_index[c] for r in records for c in r.languages), np.int64,
+                            int(counts.sum()))
+        rows = np.repeat(np.arange(len(records)), counts)
         masks = np.zeros((len(records), words), dtype=np.uint64)
-        for row, rec in enumerate(records):
-            for code in rec.languages:
-                word, bit = lang_bit[code]
-                masks[row, word] |= bit
+        bits = np.left_shift(np.uint64(1), (codes % 64).astype(np.uint64))
+        np.bitwise_or.at(masks, (rows, codes // 64), bits)
         return masks
 
-    def slot_mask(slots) -> int:
-        return sum(SLOT_BIT[s] for s in slots)
+    slot_masks: dict[tuple[str, ...], int] = {}
+
+    def slot_mask(slots: tuple[str, ...]) -> int:
+        # Many lines share a weekly pattern, so each distinct pattern is summed once.
+        mask = slot_masks.get(slots)
+        if mask is None:
+            mask = slot_masks[slots] = sum(SLOT_BIT[s] for s in slots)
+        return mask
 
     kind_index = {k: i for i, k in enumerate(KINDS)}
     return Tables(

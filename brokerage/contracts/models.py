@@ -1,0 +1,42 @@
+"""Contracts made from accepted matches."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, Date, Enum, Integer, String
+from sqlmodel import Field, SQLModel
+
+from brokerage.contracts.rules import AllocationRule
+from brokerage.types import UTCDateTime, utcnow
+
+
+class Contract(SQLModel, table=True):
+    """An agreement for a provider to give a cluster's members care at an hourly rate."""
+
+    __tablename__ = "contract"
+    __table_args__ = (
+        CheckConstraint("hours_per_week > 0", name="ck_contract_hours"),
+        CheckConstraint("rate_pence > 0", name="ck_contract_rate"),
+        CheckConstraint("min_visit_minutes >= 30", name="ck_contract_min_visit"),
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="ck_contract_dates"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    provider_id: int = Field(foreign_key="provider.id", index=True, ondelete="RESTRICT")
+    cluster_id: int = Field(foreign_key="cluster.id", index=True, ondelete="RESTRICT")
+    demand_line_id: int | None = Field(default=None, foreign_key="demand_line.id", ondelete="RESTRICT")
+    proposal_id: int | None = Field(default=None, foreign_key="proposal.id", ondelete="RESTRICT")
+    service: str = Field(sa_column=Column(String(40), nullable=False))
+    hours_per_week: int = Field(sa_column=Column(Integer, nullable=False))
+    rate_pence: int = Field(sa_column=Column(BigInteger, nullable=False))
+    start_date: date = Field(sa_column=Column(Date, nullable=False))
+    end_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    allocation_rule: AllocationRule = Field(
+        default=AllocationRule.by_hours,
+        sa_column=Column(Enum(AllocationRule, name="allocation_rule", native_enum=False, length=12), nullable=False),
+    )
+    min_visit_minutes: int = Field(default=60, sa_column=Column(Integer, nullable=False))
+    status: str = Field(default="active", sa_column=Column(String(12), nullable=False, server_default="active"))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

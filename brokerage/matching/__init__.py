@@ -1,0 +1,1 @@
+"""The matching engine: pure rules and solvers that import no web framework or database."""

@@ -1,0 +1,234 @@
+"""Explain a matching in plain English: why each supplier, and why hours went unmet."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from brokerage.matching.pairs import km_for_chord, unit_vectors
+from brokerage.matching.rules import pounds, why_not
+from brokerage.matching.vocabulary import KIND_NAMES, language_name, service_name, slot_name
+
+if TYPE_CHECKING:
+    from brokerage.matching.instance import Demand, Supply
+    from brokerage.matching.solver import Network
+
+
+def explain_assignments(network: Network, flow: np.ndarray, used: np.ndarray) -> list[str]:
+    """Return one explanation per used pair (indices `used` into the network's pairs)."""
+    instance, t, p = network.instance, network.tables, network.pairs
+    nd, ns = len(instance.demand), len(instance.supply)
+    d_used, s_used = p.demand[used], p.supply[used]
+    suppliers_of_line = np.bincount(d_used, minlength=nd)
+    assigned = np.bincount(d_used, weights=flow[used], minlength=nd).astype(np.int64)
+    supplier_load = np.bincount(s_used, weights=flow[used], minlength=ns).astype(np.int64)
+    # How many lines of the same cluster each supplier serves, to say when carers are shared.
+    key = t.d_cluster[d_used] * ns + s_used
+    _, inverse, shared_count = np.unique(key, return_inverse=True, return_counts=True)
+    cluster_mates = shared_count[inverse.reshape(-1)] - 1
+    line_used_pairs = np.searchsorted(d_used, np.arange(nd + 1))
+    supplier_phrases: dict[int, str] = {}
+    current_notes: dict[int, str] = {}
+    # Many pairs share the same facts; building each phrase once saves most of the time.
+    fact_phrases: dict[tuple, str] = {}
+    price_phrases: dict[tuple[int, int], str] = {}
+    split = ((suppliers_of_line > 1) | (assigned < t.d_hours)).tolist()
+    assigned_list = assigned.tolist()
+
+    texts = []
+    for d, s, h, mates, km in zip(d_used.tolist(), s_used.tolist(), flow[used].tolist(),
+                                  cluster_mates.tolist(), p.distance_km[used].tolist()):
+        demand, supply = instance.demand[d], instance.supply[s]
+        fact_key = (demand.languages, demand.language_required, demand.carer_gender,
+                    supply.languages)
+        facts = fact_phrases.get(fact_key)
+        if facts is None:
+            facts = fact_phrases[fact_key] = "".join(f"{f}, " for f in _line_facts(demand, supply))
+        price_key = (supply.rate_pence, demand.max_rate_pence)
+        price = price_phrases.get(price_key)
+        if price is None:
+            price = price_phrases[price_key] = _price_phrase(*price_key)
+        if s not in supplier_phrases:
+            supplier_phrases[s] = _supplier_phrase(supply)
+        notes = [supplier_phrases[s]]
+        if demand.current_supplier is not None:
+            if demand.current_supplier == supply.id:
+                notes.append("current carer kept")
+            else:
+                if d not in current_notes:
+                    current_notes[d] = _current_note(network, d, supplier_load, flow, used,
+                                                     line_used_pairs)
+                if current_notes[d]:
+                    notes.append(current_notes[d])
+        if split[d]:
+            notes.append(_share_note(instance, d, s, h, assigned_list[d], d_used, s_used,
+                                     line_used_pairs))
+        if mates:
+            notes.append(f"also serves {mates} other line{'s' if mates > 1 else ''} in cluster "
+                         f"{demand.cluster}")
+        sentence = f"{facts}{km:.1f} km away, {price}; {'; '.join(notes)}."
+        texts.append(sentence[0].upper() + sentence[1:])
+    return texts
+
+
+def explain_unmet(network: Network, flow: np.ndarray, short: np.ndarray) -> list[str]:
+    """Return, for each demand line in `short`, why its remaining hours went unmet."""
+    instance, t, p = network.instance, network.tables, network.pairs
+    offered = _vetted_offers(instance)
+    reach_zero = [d for d in short.tolist() if p.n_feasible[d] == 0 and p.n_reach[d] == 0]
+    nearest = _nearest_offering(network, reach_zero)
+    assigned = np.bincount(p.demand, weights=flow, minlength=len(instance.demand))
+    reasons = []
+    for d in short.tolist():
+        demand = instance.demand[d]
+        service = service_name(demand.service)
+        left = demand.hours - int(assigned[d])
+        prefix = "" if left == demand.hours else f"{left} of {demand.hours} h unmet: "
+        if p.n_feasible[d]:
+            n = int(p.n_feasible[d])
+            reason = (f"{n} supplier{'s' if n > 1 else ''} could serve it but "
+                      f"{'their' if n > 1 else 'its'} capacity is used by other lines")
+        elif demand.service not in offered:
+            reason = f"No vetted supplier offers {service} at all"
+        elif p.n_reach[d] == 0:
+            km, radius = nearest[d]
+            reason = (f"No vetted supplier offering {service} travels to this address; the "
+                      f"nearest is {km:.1f} km away and travels up to {radius:g} km")
+        elif p.n_slots[d] == 0:
+            reason = (f"No vetted supplier within reach offers {service} on "
+                      f"{_slots_phrase(demand.slots)}")
+        elif p.n_language[d] == 0 and not demand.languages:
+            reason = ("The line requires a language but lists none, so no supplier can match "
+                      "it; add the language or clear language_required")
+        elif p.n_language[d] == 0:
+            reason = (f"No vetted {_languages_phrase(demand.languages)}-speaking supplier within "
+                      f"reach offers {service} at the times needed")
+        elif p.n_gender[d] == 0:
+            reason = (f"No vetted supplier within reach with {demand.carer_gender} staff offers "
+                      f"{service} at the times needed" + _language_tail(demand))
+        elif p.cheapest_over_cap[d] >= 0:
+            n = int(p.n_gender[d])
+            cheapest = pounds(int(p.cheapest_over_cap[d]))
+            reason = (f"{n} supplier{'s' if n > 1 else ''} could serve it but "
+                      f"{'charge' if n > 1 else 'charges'} more than the "
+                      f"{pounds(demand.max_rate_pence)}/h cap "
+                      f"({'the cheapest asks' if n > 1 else 'it asks'} {cheapest}/h)")
+        else:
+            reason = "No vetted supplier meets every requirement of this line"
+        reason = prefix + reason + "."
+        reasons.append(reason[0].upper() + reason[1:])
+    return reasons
+
+
+# --- phrases -------------------------------------------------------------------------------
+
+
+def _languages_phrase(codes) -> str:
+    names = [language_name(c) for c in codes]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _language_tail(demand: Demand) -> str:
+    if demand.language_required and demand.languages:
+        return f" in {_languages_phrase(demand.languages)}"
+    return ""
+
+
+def _slots_phrase(slots) -> str:
+    if not slots:
+        return "any time (the line lists no times)"
+    if len(slots) > 3:
+        return f"any of the {len(slots)} times needed"
+    names = [slot_name(s) for s in slots]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _line_facts(demand: Demand, supply: Supply) -> list[str]:
+    facts = []
+    shared = [c for c in demand.languages if c in supply.languages]
+    if demand.language_required:
+        facts.append(f"speaks {' and '.join(language_name(c) for c in shared)} (required)")
+    elif shared:
+        facts.append(f"speaks {' and '.join(language_name(c) for c in shared)}")
+    elif demand.languages:
+        facts.append(f"does not speak {_languages_phrase(demand.languages)} (preferred, "
+                     "not required)")
+    if demand.carer_gender is not None:
+        facts.append(f"{demand.carer_gender} staff")
+    return facts
+
+
+def _price_phrase(rate: int, cap: int) -> str:
+    if rate == cap:
+        return f"{pounds(rate)}/h, at the cap"
+    return f"{pounds(rate)}/h under the {pounds(cap)} cap"
+
+
+def _supplier_phrase(supply: Supply) -> str:
+    kind = KIND_NAMES[supply.kind]
+    virtues = []
+    if supply.living_wage:
+        virtues.append("paying the Living Wage")
+    if supply.ethical_care_charter:
+        virtues.append("signed up to the Ethical Care Charter")
+    return f"{kind} {' and '.join(virtues)}" if virtues else kind
+
+
+def _current_note(network, d, supplier_load, flow, used, line_used_pairs) -> str:
+    instance, t, p = network.instance, network.tables, network.pairs
+    demand = instance.demand[d]
+    current = int(t.d_current[d])
+    if current < 0:
+        return f"current supplier {demand.current_supplier} is not in this matching"
+    lo, hi = line_used_pairs[d], line_used_pairs[d + 1]
+    if current in p.supply[used[lo:hi]].tolist():
+        return ""  # the current carer still has part of the line; the share note says so
+    reasons = why_not(demand, instance.supply[current])
+    if reasons:
+        return f"current supplier {demand.current_supplier} can no longer serve it ({reasons[0]})"
+    if supplier_load[current] >= instance.supply[current].capacity_hours:
+        return f"replaces current supplier {demand.current_supplier}, who is fully booked"
+    return (f"replaces current supplier {demand.current_supplier}, as keeping it would cost "
+            "more overall")
+
+
+def _share_note(instance, d, s, h, assigned, d_used, s_used, line_used_pairs) -> str:
+    demand = instance.demand[d]
+    lo, hi = line_used_pairs[d], line_used_pairs[d + 1]
+    others = [instance.supply[x].id for x in s_used[lo:hi].tolist() if x != s]
+    note = f"{h} of {demand.hours} h here"
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        note += f", the rest with {shown}"
+    if assigned < demand.hours:
+        note += f"; {demand.hours - assigned} h unmet"
+    return note
+
+
+def _vetted_offers(instance) -> frozenset[str]:
+    return frozenset(x for s in instance.supply if s.vetted for x in s.services)
+
+
+def _nearest_offering(network: Network, lines: list[int]) -> dict[int, tuple[float, float]]:
+    """Return, per line, the distance and radius of the nearest vetted supplier of its service."""
+    if not lines:
+        return {}
+    instance, t = network.instance, network.tables
+    result = {}
+    by_service: dict[str, list[int]] = {}
+    for d in lines:
+        by_service.setdefault(instance.demand[d].service, []).append(d)
+    for service in sorted(by_service):
+        sups = np.array([i for i, s in enumerate(instance.supply)
+                         if s.vetted and service in s.services], dtype=np.int64)
+        if len(sups) == 0:
+            continue
+        tree = cKDTree(unit_vectors(t.s_lat[sups], t.s_lon[sups]))
+        ds = np.array(by_service[service], dtype=np.int64)
+        chord, idx = tree.query(unit_vectors(t.d_lat[ds], t.d_lon[ds]), k=1)
+        for d, c, i in zip(ds.tolist(), chord.tolist(), idx.tolist()):
+            result[d] = (float(km_for_chord(c)), float(t.s_radius[sups[i]]))
+    return result
+

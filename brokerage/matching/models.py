@@ -1,0 +1,93 @@
+"""Demand lines, matching runs and their proposed assignments and gaps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Column, Float, Integer, String, Text
+from sqlmodel import Field, SQLModel
+
+from brokerage.types import UTCDateTime, utcnow
+
+
+class DemandLine(SQLModel, table=True):
+    """What a cluster asks for: a service, hours, times, language and carer wishes, and a price cap."""
+
+    __tablename__ = "demand_line"
+    __table_args__ = (
+        CheckConstraint("hours > 0", name="ck_demand_hours"),
+        CheckConstraint("max_rate_pence > 0", name="ck_demand_rate"),
+        CheckConstraint("carer_gender IS NULL OR carer_gender IN ('female', 'male')", name="ck_demand_gender"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    cluster_id: int = Field(foreign_key="cluster.id", index=True, ondelete="RESTRICT")
+    service: str = Field(sa_column=Column(String(40), nullable=False))
+    hours: int = Field(sa_column=Column(Integer, nullable=False))
+    slots: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    language_required: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    carer_gender: str | None = Field(default=None, sa_column=Column(String(8), nullable=True))
+    lat: float = Field(sa_column=Column(Float, nullable=False))
+    lon: float = Field(sa_column=Column(Float, nullable=False))
+    max_rate_pence: int = Field(sa_column=Column(BigInteger, nullable=False))
+    current_provider_id: int | None = Field(default=None, foreign_key="provider.id", ondelete="SET NULL")
+    # The members it serves and each one's share, e.g. {"12": 1, "15": 2}.
+    shares: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="open", sa_column=Column(String(12), nullable=False, server_default="open"))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class MatchRun(SQLModel, table=True):
+    """One run of the matcher over a council's open demand and vetted supply."""
+
+    __tablename__ = "match_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="RESTRICT")
+    status: str = Field(default="finished", sa_column=Column(String(12), nullable=False))
+    lines: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    suppliers: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    demanded_hours: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    covered_hours: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    cost: float = Field(default=0.0, sa_column=Column(Float, nullable=False, server_default="0"))
+    seconds: float = Field(default=0.0, sa_column=Column(Float, nullable=False, server_default="0"))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class MatchAssignment(SQLModel, table=True):
+    """A proposed piece of care: some hours of a demand line from one provider, with the reason."""
+
+    __tablename__ = "match_assignment"
+    __table_args__ = (CheckConstraint("hours >= 0", name="ck_match_assignment_hours"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    run_id: int = Field(foreign_key="match_run.id", index=True, ondelete="RESTRICT")
+    demand_line_id: int = Field(foreign_key="demand_line.id", ondelete="RESTRICT")
+    cluster_id: int = Field(foreign_key="cluster.id", ondelete="RESTRICT")
+    provider_id: int = Field(foreign_key="provider.id", ondelete="RESTRICT")
+    hours: int = Field(sa_column=Column(Integer, nullable=False))
+    solver_hours: int = Field(sa_column=Column(Integer, nullable=False))
+    rate_pence: int = Field(sa_column=Column(BigInteger, nullable=False))
+    distance_km: float = Field(sa_column=Column(Float, nullable=False))
+    explanation: str = Field(sa_column=Column(Text, nullable=False))
+    # proposed -> sent (to the cluster's vote) -> accepted (contract made) or rejected
+    status: str = Field(default="proposed", sa_column=Column(String(12), nullable=False))
+    proposal_id: int | None = Field(default=None, foreign_key="proposal.id", ondelete="RESTRICT")
+    edited_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="RESTRICT")
+
+
+class MatchGap(SQLModel, table=True):
+    """Demand the run could not cover, and why: the council's list of what to commission."""
+
+    __tablename__ = "match_gap"
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    run_id: int = Field(foreign_key="match_run.id", index=True, ondelete="RESTRICT")
+    demand_line_id: int = Field(foreign_key="demand_line.id", ondelete="RESTRICT")
+    hours: int = Field(sa_column=Column(Integer, nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))

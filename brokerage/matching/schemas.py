@@ -1,0 +1,34 @@
+"""Forms of the broker's matching pages."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, RadioField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, NumberRange
+
+from brokerage.clusters.schemas import MultiCheckboxField, PoundsField
+from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES
+
+DAYS = [("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"), ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday")]
+PARTS = [("am", "morning"), ("pm", "afternoon"), ("eve", "evening")]
+SLOT_CHOICES = [SelectChoice(f"{d}_{p}", f"{day} {part}") for d, day in DAYS for p, part in PARTS]
+
+
+class DemandLineForm(FlaskForm):
+    """What a cluster asks for."""
+
+    cluster_id = SelectField("Group", coerce=int, choices=[], validators=[DataRequired("Choose a group")])
+    service = SelectField("Service", choices=[SelectChoice(k, v.capitalize()) for k, v in SERVICE_NAMES.items()], validators=[DataRequired("Choose a service")])
+    hours = IntegerField("Hours a week", validators=[InputRequired("Enter the hours a week"), NumberRange(min=1, max=168, message="Enter between 1 and 168 hours")])
+    slots = MultiCheckboxField("When", choices=SLOT_CHOICES, validators=[DataRequired("Choose at least one time")])
+    languages = MultiCheckboxField("Languages", choices=[SelectChoice(c, n) for c, n in sorted(LANGUAGE_NAMES.items(), key=lambda i: i[1])])
+    language_required = BooleanField("The carer must speak one of these languages")
+    carer_gender = RadioField("Carer", choices=[SelectChoice("", "No preference"), SelectChoice("female", "A woman"), SelectChoice("male", "A man")], default="")
+    max_rate = PoundsField("Most the group will pay an hour", validators=[InputRequired("Enter the most the group will pay an hour")])
+
+
+class AdjustForm(FlaskForm):
+    """Change a proposed assignment's hours."""
+
+    hours = IntegerField("Hours a week", validators=[InputRequired("Enter the hours, or 0 to remove"), NumberRange(min=0, max=168, message="Enter between 0 and 168 hours")])

@@ -1,0 +1,343 @@
+"""The broker's matching workflow: build an instance from the database, solve, review, adjust, send, contract.
+
+Services flush and never commit. The solver itself is pure (`solver.solve`) and reads format 1.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from datetime import date
+
+from sqlmodel import Session, select
+
+from brokerage.access import same_council
+from brokerage.accounts.models import Role, User
+from brokerage.clusters.models import Cluster, ClusterStatus, Proposal
+from brokerage.clusters.rules import ProposalKind, ProposalStatus
+from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFailed
+from brokerage.formatting import pounds, service_name
+from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
+from brokerage.providers import rules as provider_rules
+from brokerage.providers.models import Provider, VettingItem
+from brokerage.types import utcnow
+
+STAFF = (Role.broker, Role.council_officer)
+
+
+def _require_broker(actor: User | None) -> None:
+    if actor is not None and actor.role != Role.broker:
+        raise NotAllowed("Only brokers can run and change matching.")
+
+
+def vetted_provider_ids(session: Session, council_id: int, today: date) -> set[int]:
+    """Return the council's providers whose vetting is valid today."""
+    items: dict[int, list[tuple[str, date]]] = defaultdict(list)
+    for item in session.exec(select(VettingItem).where(VettingItem.council_id == council_id)):
+        items[item.provider_id].append((item.kind.value, item.expires_on))
+    return {
+        p.id
+        for p in session.exec(select(Provider).where(Provider.council_id == council_id))
+        if provider_rules.vetting_state(items.get(p.id, []), regulated="personal_care" in p.services, today=today).valid
+    }
+
+
+def build_instance(*, session: Session, actor: User | None, council_id: int, today: date | None = None) -> dict:
+    """Return the council's open demand of active clusters and its supply as a format-1 instance."""
+    if actor is not None:
+        same_council(actor, council_id, what="council")
+    today = today or utcnow().date()
+    lines = session.exec(
+        select(DemandLine)
+        .join(Cluster, Cluster.id == DemandLine.cluster_id)
+        .where(DemandLine.council_id == council_id, DemandLine.status == "open", Cluster.status == ClusterStatus.active)
+        .order_by(DemandLine.id)
+    ).all()
+    vetted = vetted_provider_ids(session, council_id, today)
+    providers = session.exec(select(Provider).where(Provider.council_id == council_id).order_by(Provider.id)).all()
+    return {
+        "format": "carepool-matching/1",
+        "demand": [
+            {
+                "id": f"d-{line.id}", "cluster": f"k-{line.cluster_id}", "service": line.service, "hours": line.hours,
+                "slots": sorted(line.slots), "languages": sorted(line.languages), "language_required": line.language_required,
+                "carer_gender": line.carer_gender, "location": {"lat": line.lat, "lon": line.lon},
+                "max_rate_pence": line.max_rate_pence,
+                "current_supplier": f"s-{line.current_provider_id}" if line.current_provider_id else None,
+            }
+            for line in lines
+        ],
+        "supply": [
+            {
+                "id": f"s-{p.id}", "kind": p.kind.value, "services": sorted(p.services), "capacity_hours": p.capacity_hours,
+                "slots": sorted(p.slots), "languages": sorted(p.languages), "genders": sorted(p.staff_genders),
+                "location": {"lat": p.lat, "lon": p.lon}, "radius_km": p.radius_km, "rate_pence": p.hourly_rate_pence,
+                "living_wage": p.living_wage, "ethical_care_charter": p.ethical_care_charter, "vetted": p.id in vetted,
+            }
+            for p in providers
+        ],
+    }
+
+
+def run_matching(*, session: Session, actor: User | None, council_id: int) -> MatchRun:
+    """Solve the council's matching and store the proposal for the broker to review."""
+    from brokerage.matching.instance import parse_instance
+    from brokerage.matching.rules import haversine_km
+    from brokerage.matching.solver import solve
+
+    _require_broker(actor)
+    if actor is not None:
+        same_council(actor, council_id, what="council")
+    raw = build_instance(session=session, actor=actor, council_id=council_id)
+    started = time.perf_counter()
+    instance = parse_instance(raw)
+    solution = solve(instance)
+    elapsed = time.perf_counter() - started
+    run = MatchRun(
+        council_id=council_id, created_by_id=actor.id if actor else None, lines=len(instance.demand), suppliers=len(instance.supply),
+        demanded_hours=sum(d.hours for d in instance.demand), covered_hours=solution.covered_hours, cost=float(solution.cost),
+        seconds=round(elapsed, 3),
+    )
+    session.add(run)
+    session.flush()
+    demand = {d.id: d for d in instance.demand}
+    supply = {s.id: s for s in instance.supply}
+    for assignment in solution.assignments:
+        d, s = demand[assignment.demand], supply[assignment.supplier]
+        session.add(MatchAssignment(
+            council_id=council_id, run_id=run.id, demand_line_id=int(d.id[2:]), cluster_id=int(d.cluster[2:]), provider_id=int(s.id[2:]),
+            hours=assignment.hours, solver_hours=assignment.hours, rate_pence=s.rate_pence,
+            distance_km=round(haversine_km(d.lat, d.lon, s.lat, s.lon), 2), explanation=assignment.explanation,
+        ))
+    for unmet in solution.unmet:
+        session.add(MatchGap(council_id=council_id, run_id=run.id, demand_line_id=int(unmet.demand[2:]), hours=unmet.hours, reason=unmet.reason))
+    session.flush()
+    return run
+
+
+def run_job(*, council_id: int) -> dict:
+    """Run matching for one council as a job."""
+    from brokerage.db import session_scope
+
+    with session_scope() as session:
+        run = run_matching(session=session, actor=None, council_id=council_id)
+        return {"run_id": run.id, "covered_hours": run.covered_hours, "demanded_hours": run.demanded_hours}
+
+
+def list_runs(*, session: Session, actor: User) -> list[MatchRun]:
+    """Return the council's matching runs, newest first."""
+    if actor.role not in STAFF:
+        raise NotAllowed("Only brokers and council officers can see matching.")
+    return list(session.exec(select(MatchRun).where(MatchRun.council_id == actor.council_id).order_by(MatchRun.id.desc())))
+
+
+def get_run(*, session: Session, actor: User, run_id: int) -> MatchRun:
+    """Return one run of the actor's council."""
+    run = session.get(MatchRun, run_id)
+    if run is None:
+        raise NotFound("There is no such matching run.")
+    same_council(actor, run.council_id, what="matching run")
+    if actor.role not in STAFF:
+        raise NotFound("There is no such matching run.")
+    return run
+
+
+def review(*, session: Session, actor: User, run_id: int) -> dict:
+    """Return a run's assignments grouped by cluster, and its gaps, with names for the review page."""
+    run = get_run(session=session, actor=actor, run_id=run_id)
+    assignments = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id).order_by(MatchAssignment.cluster_id, MatchAssignment.demand_line_id, MatchAssignment.id)).all()
+    gaps = session.exec(select(MatchGap).where(MatchGap.run_id == run.id).order_by(MatchGap.demand_line_id)).all()
+    line_ids = {a.demand_line_id for a in assignments} | {g.demand_line_id for g in gaps}
+    lines = {line.id: line for line in session.exec(select(DemandLine).where(DemandLine.id.in_(line_ids or [-1])))}
+    providers = {p.id: p for p in session.exec(select(Provider).where(Provider.council_id == run.council_id))}
+    clusters = {c.id: c for c in session.exec(select(Cluster).where(Cluster.council_id == run.council_id))}
+    by_cluster: dict[int, list[MatchAssignment]] = defaultdict(list)
+    for assignment in assignments:
+        by_cluster[assignment.cluster_id].append(assignment)
+    return {"run": run, "by_cluster": dict(by_cluster), "gaps": gaps, "lines": lines, "providers": providers, "clusters": clusters}
+
+
+def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> MatchAssignment:
+    """Change the hours of a proposed assignment by hand (0 removes it), within the line's hours and the provider's capacity."""
+    _require_broker(actor)
+    assignment = session.get(MatchAssignment, assignment_id)
+    if assignment is None:
+        raise NotFound("There is no such assignment.")
+    same_council(actor, assignment.council_id, what="assignment")
+    if assignment.status != "proposed":
+        raise BrokerageError("This part has already been sent to the group and cannot be changed.", field="hours", status=409)
+    if isinstance(hours, bool) or not isinstance(hours, int) or hours < 0:
+        raise ValidationFailed({"hours": "Enter a whole number of hours, 0 or more"})
+    line = session.get(DemandLine, assignment.demand_line_id)
+    provider = session.get(Provider, assignment.provider_id)
+    others = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == assignment.run_id, MatchAssignment.id != assignment.id)).all()
+    line_total = hours + sum(a.hours for a in others if a.demand_line_id == line.id)
+    provider_total = hours + sum(a.hours for a in others if a.provider_id == provider.id)
+    if line_total > line.hours:
+        raise ValidationFailed({"hours": f"The group asked for {line.hours} hours a week of {service_name(line.service)}; this would give {line_total}"})
+    if provider_total > provider.capacity_hours:
+        raise ValidationFailed({"hours": f"{provider.name} can take {provider.capacity_hours} hours a week; this would give them {provider_total}"})
+    assignment.hours = hours
+    assignment.edited_by_id = actor.id
+    session.add(assignment)
+    session.flush()
+    return assignment
+
+
+def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 14) -> list[Proposal]:
+    """Put each cluster's part of a run to its members as an 'accept a match' proposal."""
+    from datetime import timedelta
+
+    _require_broker(actor)
+    run = get_run(session=session, actor=actor, run_id=run_id)
+    pending = session.exec(
+        select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.status == "proposed", MatchAssignment.hours > 0)
+        .order_by(MatchAssignment.cluster_id, MatchAssignment.id)
+    ).all()
+    by_cluster: dict[int, list[MatchAssignment]] = defaultdict(list)
+    for assignment in pending:
+        by_cluster[assignment.cluster_id].append(assignment)
+    proposals = []
+    for cluster_id, parts in sorted(by_cluster.items()):
+        cluster = session.get(Cluster, cluster_id)
+        names = sorted({session.get(Provider, a.provider_id).name for a in parts})
+        lines = []
+        for a in parts:
+            provider = session.get(Provider, a.provider_id)
+            line = session.get(DemandLine, a.demand_line_id)
+            lines.append(f"{a.hours} hours a week of {service_name(line.service)} from {provider.name} at {pounds(a.rate_pence)} an hour. {a.explanation}")
+        proposal = Proposal(
+            council_id=cluster.council_id, cluster_id=cluster.id, kind=ProposalKind.accept_match,
+            title=f"Accept care from {', '.join(names)}"[:200], description="\n".join(lines),
+            payload={"run_id": run.id, "assignment_ids": [a.id for a in parts]}, created_by_id=actor.id,
+            deadline=utcnow() + timedelta(days=days),
+        )
+        session.add(proposal)
+        session.flush()
+        for a in parts:
+            a.status = "sent"
+            a.proposal_id = proposal.id
+            session.add(a)
+        proposals.append(proposal)
+    session.flush()
+    return proposals
+
+
+def contracts_from_match(*, session: Session, proposal: Proposal, start: date | None = None) -> list:
+    """Create the contracts of a passed 'accept a match' proposal (called in the deciding vote's transaction)."""
+    from brokerage.contracts.models import Contract
+    from brokerage.contracts.rules import AllocationRule
+
+    start = start or utcnow().date()
+    made = []
+    for assignment_id in proposal.payload.get("assignment_ids", []):
+        assignment = session.get(MatchAssignment, int(assignment_id))
+        if assignment is None or assignment.proposal_id != proposal.id or assignment.status != "sent":
+            continue
+        line = session.get(DemandLine, assignment.demand_line_id)
+        contract = Contract(
+            council_id=proposal.council_id, provider_id=assignment.provider_id, cluster_id=assignment.cluster_id,
+            demand_line_id=line.id, proposal_id=proposal.id, service=line.service, hours_per_week=assignment.hours,
+            rate_pence=assignment.rate_pence, start_date=start, allocation_rule=AllocationRule.by_hours, min_visit_minutes=60,
+        )
+        session.add(contract)
+        assignment.status = "accepted"
+        session.add(assignment)
+        made.append(contract)
+    session.flush()
+    return made
+
+
+def reject_match(*, session: Session, proposal: Proposal) -> None:
+    """Mark a rejected proposal's assignments as rejected."""
+    for assignment_id in proposal.payload.get("assignment_ids", []):
+        assignment = session.get(MatchAssignment, int(assignment_id))
+        if assignment is not None and assignment.proposal_id == proposal.id:
+            assignment.status = "rejected"
+            session.add(assignment)
+    session.flush()
+
+
+def gap_report(*, session: Session, actor: User) -> dict:
+    """Return the latest run's unmet demand, grouped by service, for commissioning."""
+    if actor.role not in STAFF:
+        raise NotAllowed("Only brokers and council officers can see the gap report.")
+    run = session.exec(select(MatchRun).where(MatchRun.council_id == actor.council_id).order_by(MatchRun.id.desc())).first()
+    if run is None:
+        return {"run": None, "rows": [], "by_service": []}
+    gaps = session.exec(select(MatchGap).where(MatchGap.run_id == run.id).order_by(MatchGap.hours.desc(), MatchGap.id)).all()
+    lines = {line.id: line for line in session.exec(select(DemandLine).where(DemandLine.id.in_([g.demand_line_id for g in gaps] or [-1])))}
+    clusters = {c.id: c for c in session.exec(select(Cluster).where(Cluster.council_id == run.council_id))}
+    totals: dict[str, int] = defaultdict(int)
+    for gap in gaps:
+        totals[lines[gap.demand_line_id].service] += gap.hours
+    rows = [(gap, lines[gap.demand_line_id], clusters[lines[gap.demand_line_id].cluster_id]) for gap in gaps]
+    return {"run": run, "rows": rows, "by_service": sorted(totals.items(), key=lambda item: (-item[1], item[0]))}
+
+
+def contracts_of_cluster(*, session: Session, actor: User, cluster: Cluster) -> list:
+    """Return a cluster's contracts with their providers."""
+    from brokerage.contracts.models import Contract
+
+    same_council(actor, cluster.council_id, what="cluster")
+    return list(session.exec(select(Contract, Provider).join(Provider, Provider.id == Contract.provider_id).where(Contract.cluster_id == cluster.id).order_by(Contract.id)))
+
+
+__all__ = ["ProposalStatus"]
+
+
+def assignment_run_id(*, session: Session, actor: User, assignment_id: int) -> int:
+    """Return the run of an assignment in the actor's council."""
+    assignment = session.get(MatchAssignment, assignment_id)
+    if assignment is None:
+        raise NotFound("There is no such assignment.")
+    same_council(actor, assignment.council_id, what="assignment")
+    return assignment.run_id
+
+
+def add_demand_line(
+    *, session: Session, actor: User, cluster_id: int, service: str, hours: int, slots: list[str], languages: list[str],
+    language_required: bool, carer_gender: str | None, max_rate_pence: int,
+) -> DemandLine:
+    """Record what an active group asks for; its members share it equally unless changed."""
+    from brokerage.clusters.models import Membership, MembershipStatus
+    from brokerage.matching.vocabulary import SLOTS
+
+    _require_broker(actor)
+    cluster = session.get(Cluster, cluster_id)
+    if cluster is None:
+        raise NotFound("There is no such group.")
+    same_council(actor, cluster.council_id, what="group")
+    errors = {}
+    if cluster.status != ClusterStatus.active:
+        errors["cluster_id"] = "Choose an active group"
+    if not slots or any(s not in SLOTS for s in slots):
+        errors["slots"] = "Choose at least one time"
+    if language_required and not languages:
+        errors["languages"] = "Choose the languages the carer must speak"
+    if carer_gender not in (None, "female", "male"):
+        errors["carer_gender"] = "Choose a woman, a man or no preference"
+    if not max_rate_pence or max_rate_pence <= 0:
+        errors["max_rate"] = "Enter the most the group will pay an hour"
+    if errors:
+        raise ValidationFailed(errors)
+    members = session.exec(select(Membership.holder_id).where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.active)).all()
+    line = DemandLine(
+        council_id=cluster.council_id, cluster_id=cluster.id, service=service, hours=hours, slots=sorted(set(slots)),
+        languages=sorted(set(languages)), language_required=language_required, carer_gender=carer_gender,
+        lat=cluster.lat or 0.0, lon=cluster.lon or 0.0, max_rate_pence=max_rate_pence, shares={str(h): 1 for h in members},
+    )
+    session.add(line)
+    session.flush()
+    return line
+
+
+def demand_overview(*, session: Session, actor: User) -> dict:
+    """Return the council's open demand lines with their groups, for the matching page."""
+    if actor.role not in STAFF:
+        raise NotAllowed("Only brokers and council officers can see matching.")
+    rows = session.exec(
+        select(DemandLine, Cluster).join(Cluster, Cluster.id == DemandLine.cluster_id)
+        .where(DemandLine.council_id == actor.council_id, DemandLine.status == "open").order_by(Cluster.name, DemandLine.id)
+    ).all()
+    return {"demand": rows, "demanded_hours": sum(line.hours for line, _ in rows)}

@@ -1,0 +1,439 @@
+"""Match demand lines to suppliers: cover the most hours, then at the least documented cost.
+
+Goal 1 is to cover as many demanded hours as possible: the covered hours always equal the
+maximum flow of the network source -> line (capacity: the line's hours) -> supplier (one arc
+per feasible pair) -> sink (capacity: the supplier's capacity_hours). Goal 2 is to do so at the
+least cost, where the cost of an assignment, in pence, is
+
+    sum over assignments (line d, supplier s, h hours) of h * hourly(d, s)
+    + PAIR_CHARGE        for each (line, supplier) pair used
+    + CLUSTER_CHARGE     for each (cluster, supplier) pair used
+    + CONTINUITY_CHARGE  * (share of a line's hours moved away from a current supplier that
+                            could have kept it), summed over lines
+
+and hourly(d, s), the cost of one hour, is
+
+    rate_pence                                     price
+    + TRAVEL_PER_KM * km from supplier to home     nearness
+    + NOT_LIVING_WAGE     if the supplier does not pay the Living Wage
+    + NO_CHARTER          if it has not signed the Ethical Care Charter
+    + KIND_CHARGE[kind]   0 for co-ops, CICs and micro-providers
+    + LANGUAGE_MISS       if the line lists languages, does not require them, and the
+                          supplier speaks none of them.
+
+PAIR_CHARGE makes every extra supplier on one line (a split) cost extra; CLUSTER_CHARGE makes
+neighbours who pool share carers; CONTINUITY_CHARGE keeps people with the carer they know.
+The `cost` of a solution is this objective in pounds, rounded to the penny.
+
+Fixed charges are not linear, so the min-cost flow (OR-Tools `SimpleMinCostFlow`,
+`solve_max_flow_with_min_cost`, integer costs in hundredths of a penny) sees them amortised:
+PAIR_CHARGE spread over the hours the arc can carry, CLUSTER_CHARGE spread over the hours the
+supplier could give the cluster's lines, and CONTINUITY_CHARGE spread over the line's hours.
+Arcs that can carry many hours thus look cheaper per hour, which steers whole lines, and whole
+clusters, to one supplier. (Re-solving with charges spread over the hours actually used, "slope
+scaling", was tried and gave higher true costs on the generated instances, so it is not done.)
+
+The network falls apart into connected components, which are packed into chunks in a fixed
+order and solved independently, on two processes when the instance is large. Chunking depends
+only on the instance, so the same instance gives the same solution wherever it runs.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import resource
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from brokerage.matching.errors import MatchingError
+from brokerage.matching.instance import Assignment, Instance, Solution, Unmet
+from brokerage.matching.pairs import Pairs, Tables, build_tables, feasible_pairs
+from brokerage.matching.vocabulary import KINDS
+
+# --- the documented cost, in pence -----------------------------------------------------------
+TRAVEL_PER_KM = 40
+NOT_LIVING_WAGE = 150
+NO_CHARTER = 75
+KIND_CHARGE = {"coop": 0, "cic": 0, "micro_provider": 0, "pa": 40, "charity": 40, "private": 120}
+LANGUAGE_MISS = 150
+PAIR_CHARGE = 4000
+CLUSTER_CHARGE = 3000
+CONTINUITY_CHARGE = 6000
+
+# Arc costs are integers in hundredths of a penny, fine enough that rounding rarely ties.
+COST_SCALE = 100
+# Distances enter the cost rounded to the metre, so that last-bit differences between maths
+# libraries on different machines cannot change an integer arc cost.
+DISTANCE_DECIMALS = 3
+# Components are packed into chunks of at least this many arcs, in component order.
+CHUNK_ARCS = 100_000
+# Below this many arcs one process is faster than starting a second.
+PARALLEL_MIN_ARCS = 600_000
+# Instances with this many lines and suppliers start the helper process while pairs are built.
+HELPER_MIN_RECORDS = 50_000
+
+_KIND_CHARGE = np.array([KIND_CHARGE[k] for k in KINDS], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Network:
+    """An instance with its column arrays and feasible pairs, ready to optimise."""
+
+    instance: Instance
+    tables: Tables
+    pairs: Pairs
+
+
+@dataclass(frozen=True)
+class Matching:
+    """Hours given to each feasible pair (aligned with `network.pairs`)."""
+
+    network: Network
+    flow: np.ndarray
+    helper_peak_kb: int = 0  # peak RSS of the helper process, if one was used
+
+    def assigned_hours(self) -> np.ndarray:
+        """Return the hours assigned to each demand line."""
+        pairs = self.network.pairs
+        n = len(self.network.instance.demand)
+        return np.bincount(pairs.demand, weights=self.flow, minlength=n).astype(np.int64)
+
+
+def build_network(instance: Instance) -> Network:
+    """Compute column arrays and all feasible pairs for an instance."""
+    tables = build_tables(instance)
+    return Network(instance, tables, feasible_pairs(instance, tables))
+
+
+def solve(instance: Instance) -> Solution:
+    """Return the maximum-coverage, least-cost solution with explanations."""
+    with helper_for(instance) as helper:
+        matching = optimise(build_network(instance), helper=helper)
+    return to_solution(matching)
+
+
+def solve_baseline(instance: Instance) -> Solution:
+    """Return a maximum-coverage solution minimising only the hourly rate, for comparison."""
+    with helper_for(instance) as helper:
+        matching = optimise(build_network(instance), baseline=True, helper=helper)
+    return to_solution(matching)
+
+
+class Helper:
+    """A second process that solves chunks, started in the background before it is needed."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("forkserver")
+        # Workers fork from a server that has already imported the solver, so they start fast.
+        context.set_forkserver_preload([__name__])
+        self._pool = ProcessPoolExecutor(1, mp_context=context)
+        # Starting a process blocks until it runs; a thread keeps that off the critical path.
+        self._starter = threading.Thread(target=self._start, daemon=True)
+        self._starter.start()
+
+    def _start(self) -> None:
+        try:
+            self._pool.submit(_warm_up).result()
+        except BrokenProcessPool:
+            pass  # `submit` reports it again, where the caller can fall back
+
+    def submit(self, jobs) -> Future:
+        """Start solving chunks in the helper process."""
+        self._starter.join()
+        return self._pool.submit(_solve_many, jobs)
+
+    def close(self) -> None:
+        """Stop the helper process."""
+        self._starter.join()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Helper:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+@contextmanager
+def helper_for(instance: Instance) -> Iterator[Helper | None]:
+    """Yield a started helper process when the instance is big enough to use one, else None."""
+    if len(instance.demand) + len(instance.supply) < HELPER_MIN_RECORDS:
+        yield None
+        return
+    with Helper() as helper:
+        yield helper
+
+
+def to_solution(matching: Matching) -> Solution:
+    """Turn a matching into a solution file's content, explaining every line."""
+    from brokerage.matching.explain import explain_assignments, explain_unmet
+
+    network, flow = matching.network, matching.flow
+    instance, pairs = network.instance, network.pairs
+    used = np.flatnonzero(flow > 0)
+    texts = explain_assignments(network, flow, used)
+    demand_ids = [d.id for d in instance.demand]
+    supply_ids = [s.id for s in instance.supply]
+    assignments = tuple(
+        Assignment(demand_ids[d], supply_ids[s], h, text)
+        for d, s, h, text in zip(pairs.demand[used].tolist(), pairs.supply[used].tolist(),
+                                 flow[used].tolist(), texts)
+    )
+    left = network.tables.d_hours - matching.assigned_hours()
+    short = np.flatnonzero(left > 0)
+    reasons = explain_unmet(network, flow, short)
+    unmet = tuple(
+        Unmet(instance.demand[d].id, int(h), reason)
+        for d, h, reason in zip(short.tolist(), left[short].tolist(), reasons)
+    )
+    return Solution(
+        assignments=assignments,
+        unmet=unmet,
+        covered_hours=int(flow.sum()),
+        cost=round(objective_pence(network, flow) / 100, 2),
+    )
+
+
+# --- costs -------------------------------------------------------------------------------
+
+
+def hourly_cost(network: Network) -> np.ndarray:
+    """Return the cost in pence of one hour on each feasible pair, before fixed charges."""
+    t, p = network.tables, network.pairs
+    si, di = p.supply, p.demand
+    cost = t.s_rate[si].astype(np.float64)
+    cost += TRAVEL_PER_KM * np.round(p.distance_km, DISTANCE_DECIMALS)
+    cost += NOT_LIVING_WAGE * ~t.s_living_wage[si]
+    cost += NO_CHARTER * ~t.s_ecc[si]
+    cost += _KIND_CHARGE[t.s_kind[si]]
+    cost += LANGUAGE_MISS * _language_missed(t, di, si)
+    return cost
+
+
+def _language_missed(t: Tables, di: np.ndarray, si: np.ndarray) -> np.ndarray:
+    wants = t.d_lang[di].any(axis=1) & ~t.d_lang_required[di]
+    shared = (t.d_lang[di] & t.s_lang[si]).any(axis=1)
+    return wants & ~shared
+
+
+def keeps_current(network: Network) -> np.ndarray:
+    """Tell, per pair, whether the supplier is the line's current supplier."""
+    p = network.pairs
+    return network.tables.d_current[p.demand] == p.supply
+
+
+def continuity_at_stake(network: Network) -> np.ndarray:
+    """Tell, per demand line, whether its current supplier could keep serving it."""
+    n = len(network.instance.demand)
+    could_keep = keeps_current(network) & (_arc_capacity(network) > 0)
+    return np.bincount(network.pairs.demand, weights=could_keep, minlength=n) > 0
+
+
+def objective_pence(network: Network, flow: np.ndarray) -> float:
+    """Return the documented objective, in pence, of hours `flow` on the feasible pairs."""
+    p, t = network.pairs, network.tables
+    used = flow > 0
+    if not used.any():
+        return 0.0
+    variable = math.fsum((flow[used] * hourly_cost(network)[used]).tolist())
+    n_pairs = int(used.sum())
+    n_cluster_pairs = len(np.unique(t.d_cluster[p.demand[used]] * len(t.s_rate) + p.supply[used]))
+    stake = continuity_at_stake(network)[p.demand]
+    moved = used & stake & ~keeps_current(network)
+    moved_share = math.fsum((flow[moved] / t.d_hours[p.demand[moved]]).tolist())
+    return (variable + PAIR_CHARGE * n_pairs + CLUSTER_CHARGE * n_cluster_pairs
+            + CONTINUITY_CHARGE * moved_share)
+
+
+def _arc_capacity(network: Network) -> np.ndarray:
+    t, p = network.tables, network.pairs
+    return np.minimum(t.d_hours[p.demand], t.s_capacity[p.supply])
+
+
+def _cluster_groups(network: Network) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per pair, the index of its (cluster, supplier) group, and each group's supplier."""
+    t, p = network.tables, network.pairs
+    key = t.d_cluster[p.demand] * len(t.s_rate) + p.supply
+    _, first, groups = np.unique(key, return_index=True, return_inverse=True)
+    return groups.reshape(-1), p.supply[first]
+
+
+def _amortised_costs(network: Network, pair_hours, cluster_hours) -> np.ndarray:
+    """Return integer arc costs with each fixed charge spread over the hours it can cover."""
+    t, p = network.tables, network.pairs
+    cost = hourly_cost(network)
+    cost += PAIR_CHARGE / np.maximum(pair_hours, 1)
+    cost += CLUSTER_CHARGE / np.maximum(cluster_hours, 1)
+    moving = continuity_at_stake(network)[p.demand] & ~keeps_current(network)
+    cost += moving * (CONTINUITY_CHARGE / np.maximum(t.d_hours[p.demand], 1))
+    return np.rint(cost * COST_SCALE).astype(np.int64)
+
+
+# --- optimisation --------------------------------------------------------------------------
+
+
+def optimise(network: Network, *, baseline: bool = False, helper: Helper | None = None) -> Matching:
+    """Return a maximum flow of least (amortised) cost; `baseline` prices hours by rate only."""
+    t, p = network.tables, network.pairs
+    capacity = _arc_capacity(network)
+    plan = _plan_chunks(network, capacity)
+    if baseline:
+        costs = (t.s_rate[p.supply] * COST_SCALE).astype(np.int64)
+    else:
+        groups, group_supplier = _cluster_groups(network)
+        # What one supplier could give one cluster: its lines' hours, up to its capacity.
+        group_hours = np.bincount(groups, weights=t.d_hours[p.demand]).astype(np.int64)
+        group_capacity = np.minimum(group_hours, t.s_capacity[group_supplier])
+        costs = _amortised_costs(network, capacity, group_capacity[groups])
+    flow, helper_peak_kb = _run_chunks(network, plan, capacity, costs, helper)
+    return Matching(network, flow, helper_peak_kb)
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    arcs: np.ndarray  # pair indices, in pair order
+    lines: np.ndarray  # demand indices, ascending
+    suppliers: np.ndarray  # supplier indices, ascending
+
+
+def _plan_chunks(network: Network, capacity: np.ndarray) -> list[_Chunk]:
+    """Split the pairs that can carry hours into chunks of whole connected components."""
+    t, p = network.tables, network.pairs
+    nd, ns = len(t.d_hours), len(t.s_rate)
+    live = np.flatnonzero(capacity > 0)
+    if len(live) == 0:
+        return []
+    graph = csr_matrix((np.ones(len(live), np.int8), (p.demand[live], nd + p.supply[live])),
+                       shape=(nd + ns, nd + ns))
+    _, label = connected_components(graph, directed=False)
+    arc_label = label[p.demand[live]]
+    # Pack components by the order of their first line, which depends on the instance only.
+    comp_order = np.argsort(arc_label, kind="stable")
+    sorted_labels = arc_label[comp_order]
+    starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
+    ends = np.r_[starts[1:], len(sorted_labels)]
+    # A big component is a chunk of its own; small ones are packed together in label order.
+    chunks: list[_Chunk] = []
+    pending: list[np.ndarray] = []
+    pending_arcs = 0
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        members = comp_order[a:b]
+        if b - a >= CHUNK_ARCS:
+            chunks.append(_make_chunk(p, live[members]))
+            continue
+        pending.append(members)
+        pending_arcs += b - a
+        if pending_arcs >= CHUNK_ARCS:
+            chunks.append(_make_chunk(p, live[np.concatenate(pending)]))
+            pending, pending_arcs = [], 0
+    if pending:
+        chunks.append(_make_chunk(p, live[np.concatenate(pending)]))
+    return chunks
+
+
+def _make_chunk(p: Pairs, arcs: np.ndarray) -> _Chunk:
+    arcs = np.sort(arcs)
+    return _Chunk(arcs, np.unique(p.demand[arcs]), np.unique(p.supply[arcs]))
+
+
+def _run_chunks(network: Network, plan: list[_Chunk], capacity, costs,
+                helper: Helper | None) -> tuple[np.ndarray, int]:
+    """Solve every chunk and return the flow on each pair, and a helper process's peak RSS."""
+    t, p = network.tables, network.pairs
+    flow = np.zeros(len(p), dtype=np.int64)
+    jobs = []
+    for chunk in plan:
+        nl = len(chunk.lines)
+        line_node = np.searchsorted(chunk.lines, p.demand[chunk.arcs]) + 2
+        supplier_node = np.searchsorted(chunk.suppliers, p.supply[chunk.arcs]) + 2 + nl
+        jobs.append((
+            line_node, supplier_node, capacity[chunk.arcs], costs[chunk.arcs],
+            t.d_hours[chunk.lines], t.s_capacity[chunk.suppliers],
+        ))
+    sizes = [len(c.arcs) for c in plan]
+    helper_peak_kb = 0
+    if len(jobs) > 1 and sum(sizes) >= PARALLEL_MIN_ARCS:
+        own_helper = helper is None
+        helper = helper or Helper()
+        # Share the chunks between this process and one helper, biggest first, so both cores
+        # work and finish at about the same time. Where a chunk is solved never changes its flow.
+        here, there, load = [], [], [0, 0]
+        for i in sorted(range(len(jobs)), key=lambda i: (-sizes[i], i)):
+            side = 0 if load[0] <= load[1] else 1
+            (here if side == 0 else there).append(i)
+            load[side] += sizes[i]
+        try:
+            solved, helper_peak_kb = _solve_split(jobs, here, there, helper)
+        finally:
+            if own_helper:
+                helper.close()
+    else:
+        solved = [_solve_chunk(job) for job in jobs]
+    for chunk, chunk_flow in zip(plan, solved):
+        flow[chunk.arcs] = chunk_flow
+    return flow, helper_peak_kb
+
+
+def _solve_split(jobs, here: list[int], there: list[int], helper: Helper):
+    solved: list[np.ndarray | None] = [None] * len(jobs)
+    peak_kb = 0
+    try:
+        future = helper.submit([jobs[i] for i in there])
+    except BrokenProcessPool:
+        future = None
+    for i in here:
+        solved[i] = _solve_chunk(jobs[i])
+    try:
+        if future is None:
+            raise BrokenProcessPool("the helper did not start")
+        flows, peak_kb = future.result()
+    except BrokenProcessPool:
+        # A helper cannot start when the main script re-runs its work on import; solving here
+        # instead gives the same flows, only later.
+        flows = [_solve_chunk(jobs[i]) for i in there]
+    for i, chunk_flow in zip(there, flows):
+        solved[i] = chunk_flow
+    return solved, peak_kb
+
+
+def _warm_up() -> int:
+    return 0
+
+
+def _solve_many(jobs) -> tuple[list[np.ndarray], int]:
+    """Solve chunks in a helper process; return their flows and the helper's peak RSS in KiB."""
+    flows = [_solve_chunk(job) for job in jobs]
+    return flows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _solve_chunk(job) -> np.ndarray:
+    """Solve one chunk as a max flow of min cost and return the flow on its pair arcs."""
+    line_node, supplier_node, capacity, costs, hours, supplier_capacity = job
+    nl, ns = len(hours), len(supplier_capacity)
+    source, sink = 0, 1
+    solver = min_cost_flow.SimpleMinCostFlow()
+    lines = np.arange(2, 2 + nl)
+    suppliers = np.arange(2 + nl, 2 + nl + ns)
+    # The pair arcs go in first, so they are arcs 0 .. len(line_node) - 1.
+    solver.add_arcs_with_capacity_and_unit_cost(line_node, supplier_node, capacity, costs)
+    solver.add_arcs_with_capacity_and_unit_cost(
+        np.full(nl, source), lines, hours, np.zeros(nl, np.int64))
+    solver.add_arcs_with_capacity_and_unit_cost(
+        suppliers, np.full(ns, sink), supplier_capacity, np.zeros(ns, np.int64))
+    total = int(hours.sum())
+    solver.set_node_supply(source, total)
+    solver.set_node_supply(sink, -total)
+    status = solver.solve_max_flow_with_min_cost()
+    if status != solver.OPTIMAL:
+        raise MatchingError(f"the flow solver failed ({status.name})")
+    return solver.flows(np.arange(len(line_node)))

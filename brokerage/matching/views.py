@@ -1,0 +1,126 @@
+"""The broker's matching pages: demand, runs, review and adjust, send to groups, and the gap report."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlmodel import select
+from wtforms.fields.choices import SelectChoice
+
+from brokerage.access import roles_required
+from brokerage.accounts.models import Role
+from brokerage.db import get_session
+from brokerage.errors import BrokerageError
+from brokerage.forms import attach_error
+from brokerage.matching import services
+from brokerage.matching.schemas import AdjustForm, DemandLineForm
+
+blueprint = Blueprint("matching", __name__, url_prefix="/matching")
+
+
+def _demand_form(session, form=None) -> DemandLineForm:
+    from brokerage.clusters.models import Cluster, ClusterStatus
+
+    form = form or DemandLineForm(formdata=None)
+    clusters = session.exec(select(Cluster).where(Cluster.council_id == current_user.council_id, Cluster.status == ClusterStatus.active).order_by(Cluster.name)).all()
+    form.cluster_id.choices = [SelectChoice(str(c.id), c.name) for c in clusters]
+    return form
+
+
+@blueprint.route("/")
+@roles_required(Role.broker, Role.council_officer)
+def index():
+    """Show the open demand, past runs, and the button to run matching."""
+    session = get_session()
+    data = services.demand_overview(session=session, actor=current_user)
+    return render_template("matching/index.html", runs=services.list_runs(session=session, actor=current_user), form=_demand_form(session), **data)
+
+
+@blueprint.route("/demand", methods=["POST"])
+@roles_required(Role.broker)
+def add_demand():
+    """Add a demand line for a group."""
+    session = get_session()
+    form = _demand_form(session, DemandLineForm())
+    if form.validate_on_submit():
+        try:
+            services.add_demand_line(
+                session=session, actor=current_user, cluster_id=form.cluster_id.data, service=form.service.data, hours=form.hours.data,
+                slots=form.slots.data, languages=form.languages.data or [], language_required=form.language_required.data,
+                carer_gender=form.carer_gender.data or None, max_rate_pence=form.max_rate.pence,
+            )
+        except BrokerageError as error:
+            session.rollback()
+            attach_error(form, error)
+        else:
+            session.commit()
+            flash("The demand line was added. Run matching to find care for it.", "success")
+            return redirect(url_for("matching.index"))
+    data = services.demand_overview(session=session, actor=current_user)
+    return render_template("matching/index.html", runs=services.list_runs(session=session, actor=current_user), form=form, **data), 422
+
+
+@blueprint.route("/runs", methods=["POST"])
+@roles_required(Role.broker)
+def run():
+    """Run matching for the council (a job: inline, or on the worker with Redis)."""
+    from brokerage import jobs
+
+    council_id = current_user.council_id
+    get_session().commit()
+    handle = jobs.enqueue("matching.run", council_id=council_id)
+    if handle.status == "finished":
+        flash(f"Matching finished: {handle.result['covered_hours']} of {handle.result['demanded_hours']} hours covered.", "success")
+        return redirect(url_for("matching.review", run_id=handle.result["run_id"]))
+    if handle.status == "failed":
+        flash("Matching could not run. Nothing was changed.", "error")
+    else:
+        flash("Matching is running in the background. Refresh this page in a minute.", "info")
+    return redirect(url_for("matching.index"))
+
+
+@blueprint.route("/runs/<int:run_id>")
+@roles_required(Role.broker, Role.council_officer)
+def review(run_id: int):
+    """Review a run: what each group would get, from whom, and why; and what is missing."""
+    data = services.review(session=get_session(), actor=current_user, run_id=run_id)
+    return render_template("matching/review.html", forms={}, **data)
+
+
+@blueprint.route("/assignments/<int:assignment_id>", methods=["POST"])
+@roles_required(Role.broker)
+def adjust(assignment_id: int):
+    """Change a proposed assignment's hours by hand."""
+    session = get_session()
+    form = AdjustForm()
+    run_id = services.assignment_run_id(session=session, actor=current_user, assignment_id=assignment_id)
+    if form.validate_on_submit():
+        try:
+            services.adjust(session=session, actor=current_user, assignment_id=assignment_id, hours=form.hours.data)
+        except BrokerageError as error:
+            session.rollback()
+            attach_error(form, error)
+        else:
+            session.commit()
+            flash("The hours were changed.", "success")
+            return redirect(url_for("matching.review", run_id=run_id) + f"#assignment-{assignment_id}")
+    data = services.review(session=session, actor=current_user, run_id=run_id)
+    return render_template("matching/review.html", forms={assignment_id: form}, **data), 422
+
+
+@blueprint.route("/runs/<int:run_id>/send", methods=["POST"])
+@roles_required(Role.broker)
+def send(run_id: int):
+    """Put each group's part to its members' vote."""
+    session = get_session()
+    proposals = services.send_to_clusters(session=session, actor=current_user, run_id=run_id)
+    session.commit()
+    flash(f"Sent to {len(proposals)} group(s) to vote on.", "success")
+    return redirect(url_for("matching.review", run_id=run_id))
+
+
+@blueprint.route("/gaps")
+@roles_required(Role.broker, Role.council_officer)
+def gaps():
+    """Show unmet demand the council could commission new providers for."""
+    return render_template("matching/gaps.html", **services.gap_report(session=get_session(), actor=current_user))

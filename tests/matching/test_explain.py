@@ -1,0 +1,82 @@
+"""Every assignment and every unmet line comes with words a broker can act on."""
+
+from __future__ import annotations
+
+import pytest
+
+from brokerage.matching.instance import parse_instance
+from brokerage.matching.solver import solve
+from tests.matching.conftest import instance_of, line, supplier
+
+
+def solved(lines, suppliers):
+    return solve(parse_instance(instance_of(lines, suppliers)))
+
+
+def test_an_assignment_names_language_gender_distance_price_and_employer(spec_instance):
+    text = solve(parse_instance(spec_instance)).assignments[0].explanation
+    assert text.startswith("Speaks Somali (required), female staff, 1.0 km away, "
+                           "£21.50/h under the £24.00 cap; co-op paying the Living Wage")
+    assert "Ethical Care Charter" in text and text.endswith(".")
+
+
+def test_an_assignment_says_when_the_current_carer_is_kept_or_replaced():
+    kept = solved([line(current_supplier="s-0001")], [supplier()])
+    assert "current carer kept" in kept.assignments[0].explanation
+    moved = solved([line(current_supplier="s-old")],
+                   [supplier(), supplier(id="s-old", genders=["male"])])
+    assert ("current supplier s-old can no longer serve it (has no female staff)"
+            in moved.assignments[0].explanation)
+
+
+def test_an_assignment_says_how_a_split_line_is_shared():
+    solution = solved([line(hours=20)], [supplier(capacity_hours=12),
+                                         supplier(id="s-2", capacity_hours=8)])
+    texts = [a.explanation for a in solution.assignments]
+    assert "12 of 20 h here, the rest with s-2" in texts[0]
+    assert "8 of 20 h here, the rest with s-0001" in texts[1]
+
+
+def test_a_preferred_language_that_is_missing_is_said_plainly():
+    solution = solved([line(language_required=False)], [supplier(languages=["en"])])
+    assert "Does not speak Somali (preferred, not required)" in solution.assignments[0].explanation
+
+
+@pytest.mark.parametrize(("lines", "suppliers", "reason"), [
+    ([line(id="d-1"), line(id="d-2")], [supplier(capacity_hours=20)],
+     "1 supplier could serve it but its capacity is used by other lines."),
+    ([line(service="respite", slots=["sun_eve"])], [supplier(services=["respite"])],
+     "No vetted supplier within reach offers respite on Sunday evenings."),
+    ([line()], [supplier(languages=["en"])],
+     "No vetted Somali-speaking supplier within reach offers home care at the times needed."),
+    ([line(carer_gender="male")], [supplier(genders=["female"])],
+     "No vetted supplier within reach with male staff offers home care at the times needed in "
+     "Somali."),
+    ([line(max_rate_pence=2000)], [supplier(), supplier(id="s-2", rate_pence=2500)],
+     "2 suppliers could serve it but charge more than the £20.00/h cap (the cheapest asks "
+     "£21.50/h)."),
+    ([line()], [supplier(radius_km=0.5)],
+     "No vetted supplier offering home care travels to this address; the nearest is 1.0 km "
+     "away and travels up to 0.5 km."),
+    ([line(service="transport")], [supplier()], "No vetted supplier offers transport at all."),
+    ([line()], [supplier(vetted=False)], "No vetted supplier offers home care at all."),
+    ([line(languages=[])], [supplier()],
+     "The line requires a language but lists none, so no supplier can match it; add the "
+     "language or clear language_required."),
+])
+def test_an_unmet_line_says_which_requirement_ruled_suppliers_out(lines, suppliers, reason):
+    solution = solved(lines, suppliers)
+    assert solution.unmet[-1].reason == reason
+
+
+def test_a_partly_met_line_says_how_many_hours_are_missing():
+    solution = solved([line(hours=30)], [supplier(capacity_hours=26)])
+    assert solution.unmet[0].hours == 4
+    assert solution.unmet[0].reason.startswith("4 of 30 h unmet: 1 supplier could serve it")
+
+
+def test_every_generated_line_is_explained(small_generated):
+    solution = solve(parse_instance(small_generated))
+    assert all(a.explanation.endswith(".") and "km away" in a.explanation
+               for a in solution.assignments)
+    assert all(u.reason.strip() for u in solution.unmet)

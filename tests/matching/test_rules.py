@@ -1,0 +1,79 @@
+"""The hard constraints, one by one, and the distance they rest on."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from brokerage.matching.instance import parse_instance
+from brokerage.matching.rules import (
+    EARTH_RADIUS_KM,
+    can_serve,
+    distance_km,
+    haversine_km,
+    pounds,
+    why_not,
+)
+from tests.matching.conftest import instance_of, line, supplier
+
+
+def pair(line_changes=None, supplier_changes=None):
+    instance = parse_instance(instance_of([line(**(line_changes or {}))],
+                                          [supplier(**(supplier_changes or {}))]))
+    return instance.demand[0], instance.supply[0]
+
+
+def test_haversine_gives_known_distances():
+    assert haversine_km(51.5, -0.1, 51.5, -0.1) == 0.0
+    assert haversine_km(0, 0, 0, 1) == pytest.approx(math.pi * EARTH_RADIUS_KM / 180, rel=1e-12)
+    assert haversine_km(0, 0, 90, 0) == pytest.approx(math.pi * EARTH_RADIUS_KM / 2, rel=1e-12)
+    assert haversine_km(0, 0, 0, 180) == pytest.approx(math.pi * EARTH_RADIUS_KM, rel=1e-12)
+    # London to Paris, about 343.5 km.
+    assert haversine_km(51.5074, -0.1278, 48.8566, 2.3522) == pytest.approx(343.5, abs=0.5)
+    assert haversine_km(51.5, 0, 52.5, 1) == haversine_km(52.5, 1, 51.5, 0)
+
+
+def test_the_format_example_pair_can_serve():
+    demand, supply = pair()
+    assert distance_km(demand, supply) == pytest.approx(1.0, abs=0.05)
+    assert can_serve(demand, supply)
+    assert why_not(demand, supply) == []
+
+
+@pytest.mark.parametrize(("line_changes", "supplier_changes", "reason"), [
+    ({"service": "respite"}, {}, "does not offer respite"),
+    ({}, {"languages": ["en"]}, "does not speak Somali"),
+    ({}, {"genders": ["male"]}, "has no female staff"),
+    ({"slots": ["sun_eve"]}, {}, "is not available at any of the times needed"),
+    ({}, {"radius_km": 0.5}, "km away, beyond its 0.5 km radius"),
+    ({"max_rate_pence": 2100}, {}, "charges £21.50/h, over the £21.00 cap"),
+    ({}, {"vetted": False}, "is not vetted"),
+])
+def test_each_hard_constraint_can_rule_a_supplier_out(line_changes, supplier_changes, reason):
+    demand, supply = pair(line_changes, supplier_changes)
+    assert not can_serve(demand, supply)
+    reasons = why_not(demand, supply)
+    assert len(reasons) == 1 and reason in reasons[0]
+
+
+def test_language_only_binds_when_required_and_gender_only_when_asked():
+    assert can_serve(*pair({"language_required": False}, {"languages": ["pl"]}))
+    assert can_serve(*pair({"carer_gender": None}, {"genders": []}))
+    assert not can_serve(*pair({"languages": [], "language_required": True}))
+
+
+def test_a_rate_equal_to_the_cap_is_allowed():
+    assert can_serve(*pair({"max_rate_pence": 2150}))
+
+
+def test_distance_is_compared_with_a_tolerance_of_a_nanometre_of_a_kilometre():
+    demand, supply = pair()
+    exact = distance_km(demand, supply)
+    assert can_serve(*pair({}, {"radius_km": exact}))
+    assert can_serve(*pair({}, {"radius_km": exact - 0.5e-9}))
+    assert not can_serve(*pair({}, {"radius_km": exact - 1e-8}))
+
+
+def test_pounds_formats_pence_for_people():
+    assert pounds(2150) == "£21.50" and pounds(5) == "£0.05" and pounds(123456) == "£1,234.56"

@@ -1,0 +1,127 @@
+"""The broker's workflow on the demo council: run, review, adjust, send, vote, contract, gap report."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from brokerage.accounts.models import Council, Role, User
+from brokerage.clusters import services as clusters
+from brokerage.clusters.models import Cluster, Membership, MembershipStatus
+from brokerage.clusters.rules import Choice, ProposalStatus
+from brokerage.contracts.models import Contract
+from brokerage.demo.services import load_demo
+from brokerage.errors import NotFound, ValidationFailed
+from brokerage.matching import services
+from brokerage.matching.instance import parse_instance
+from brokerage.matching.models import MatchAssignment, MatchRun
+
+PASSWORD = "workflow test password"
+
+
+@pytest.fixture()
+def demo(session):
+    load_demo(session=session, password=PASSWORD)
+    council = session.exec(select(Council).where(Council.slug == "riverside")).one()
+    broker = session.exec(select(User).where(User.email == "broker@riverside.example")).one()
+    session.commit()
+    return council, broker
+
+
+def test_the_instance_built_from_the_database_is_valid_format_1_and_marks_lapsed_vetting(session, demo):
+    council, broker = demo
+    raw = services.build_instance(session=session, actor=broker, council_id=council.id)
+    instance = parse_instance(raw)
+    assert len(instance.demand) == 6
+    vetted = {s.id: s.vetted for s in instance.supply}
+    assert vetted and not all(vetted.values())  # Docklands Reablement's DBS has expired
+
+
+def test_a_run_covers_what_it_can_and_explains_every_gap(session, demo):
+    council, broker = demo
+    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    assert run.covered_hours == 44 and run.demanded_hours == 48
+    data = services.review(session=session, actor=broker, run_id=run.id)
+    assert all(a.explanation for parts in data["by_cluster"].values() for a in parts)
+    assert [g.hours for g in data["gaps"]] == [4]
+    assert "Somali-speaking" in data["gaps"][0].reason
+
+
+def test_adjusting_hours_respects_the_line_and_the_providers_capacity(session, demo):
+    council, broker = demo
+    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    assignment = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id).order_by(MatchAssignment.id)).first()
+    with pytest.raises(ValidationFailed) as error:
+        services.adjust(session=session, actor=broker, assignment_id=assignment.id, hours=assignment.hours + 50)
+    assert "hours" in error.value.errors
+    services.adjust(session=session, actor=broker, assignment_id=assignment.id, hours=assignment.hours - 1)
+    assert assignment.hours == assignment.solver_hours - 1 and assignment.edited_by_id == broker.id
+
+
+def test_a_passed_vote_turns_the_groups_part_into_contracts(session, demo):
+    council, broker = demo
+    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    proposals = services.send_to_clusters(session=session, actor=broker, run_id=run.id)
+    assert proposals and all(p.kind.value == "accept_match" for p in proposals)
+    proposal = next(p for p in proposals if "Hooyo" in p.title)
+    cluster = session.get(Cluster, proposal.cluster_id)
+    voters = session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.active)).all()
+    for membership in voters:
+        if proposal.status != ProposalStatus.open:
+            break
+        user = session.exec(select(User).where(User.holder_id == membership.holder_id)).first()
+        clusters.cast_vote(session=session, actor=user, proposal_id=proposal.id, holder_id=membership.holder_id, choice=Choice.yes)
+    assert proposal.status == ProposalStatus.passed
+    contracts = session.exec(select(Contract).where(Contract.proposal_id == proposal.id)).all()
+    assert len(contracts) == 1
+    contract = contracts[0]
+    assert contract.hours_per_week == 14 and contract.rate_pence == 2150 and contract.min_visit_minutes >= 30
+    assert {a.status for a in session.exec(select(MatchAssignment).where(MatchAssignment.proposal_id == proposal.id))} == {"accepted"}
+
+
+def test_another_councils_broker_cannot_see_or_change_a_run(session, demo):
+    council, broker = demo
+    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    outsider = session.exec(select(User).where(User.email == "broker@northfield.example")).one()
+    with pytest.raises(NotFound):
+        services.review(session=session, actor=outsider, run_id=run.id)
+    assignment = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id)).first()
+    with pytest.raises(NotFound):
+        services.adjust(session=session, actor=outsider, assignment_id=assignment.id, hours=1)
+
+
+def test_the_pages_run_review_adjust_send_and_report_gaps(client, session, demo):
+    council, broker = demo
+    client.post("/sign-in", data={"email": "broker@riverside.example", "password": PASSWORD})
+    response = client.post("/matching/runs")
+    assert response.status_code == 302 and "/matching/runs/" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).data.decode()
+    assert "44 of 48 hours covered" in page and "Speaks Somali (required)" in page
+    run = session.exec(select(MatchRun).order_by(MatchRun.id.desc())).first()
+    assignment = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id)).first()
+    bad = client.post(f"/matching/assignments/{assignment.id}", data={"hours": "-3"})
+    assert bad.status_code == 422 and "Enter between 0 and 168 hours" in bad.data.decode()
+    too_many = client.post(f"/matching/assignments/{assignment.id}", data={"hours": "99"})
+    assert too_many.status_code == 422 and "asked for" in too_many.data.decode()
+    assert client.post(f"/matching/runs/{run.id}/send").status_code == 302
+    assert "Sent" in client.get(f"/matching/runs/{run.id}").data.decode()
+    gaps = client.get("/matching/gaps").data.decode()
+    assert "No vetted Somali-speaking supplier" in gaps
+
+
+def test_an_officer_can_review_but_not_run_matching(client, session, demo):
+    client.post("/sign-in", data={"email": "officer@riverside.example", "password": PASSWORD})
+    assert client.get("/matching/").status_code == 200
+    assert client.post("/matching/runs").status_code == 403
+
+
+def test_bad_demand_is_named_beside_the_field(client, session, demo):
+    council, _ = demo
+    client.post("/sign-in", data={"email": "broker@riverside.example", "password": PASSWORD})
+    somali = session.exec(select(Cluster).where(Cluster.name.startswith("Somali"))).one()
+    response = client.post("/matching/demand", data={"cluster_id": str(somali.id), "service": "home_care", "hours": "0", "max_rate": "x"})
+    assert response.status_code == 422
+    body = response.data.decode()
+    assert "Enter between 1 and 168 hours" in body and "Choose at least one time" in body and "Enter an amount in pounds" in body
+    ok = client.post("/matching/demand", data={"cluster_id": str(somali.id), "service": "transport", "hours": "2", "slots": ["sat_am"], "max_rate": "18", "carer_gender": ""})
+    assert ok.status_code == 302
