@@ -87,11 +87,7 @@ def register(app: Flask) -> None:
 
 
 def _register_optional(app: Flask) -> None:
-    """Attach the matching commands once that package provides them."""
-    import importlib.util
-
-    if importlib.util.find_spec("brokerage.matching.cli") is None:
-        return
+    """Attach the matching commands."""
     from brokerage.matching.cli import bench_match_command, match_group
 
     app.cli.add_command(match_group)

@@ -10,6 +10,7 @@ from brokerage.accounts.models import Council, Role, User
 from brokerage.accounts.passwords import hash_password
 from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus
 from brokerage.holders.models import Holder, Representation
+from brokerage.types import utcnow
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind
 
 PASSWORD = "correct horse battery staple"
@@ -86,6 +87,7 @@ class VettingFactory(BaseFactory):
     kind = VettingKind.dbs
     reference = factory.Sequence(lambda n: f"REF-{n}")
     expires_on = factory.LazyFunction(lambda: date.today() + timedelta(days=365))
+    verified_at = factory.LazyFunction(utcnow)
 
 
 class ClusterFactory(BaseFactory):

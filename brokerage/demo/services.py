@@ -192,6 +192,9 @@ def _make_providers(session: Session, rng: random.Random, council: Council, toda
         ))
     session.add_all(providers)
     session.flush()
+    from brokerage.types import utcnow
+
+    verified = utcnow()
     for index, provider in enumerate(providers):
         # Most evidence is in date; one provider has an expired DBS and one is expiring soon, as in real life.
         dbs_expiry = today + timedelta(days=400 + index * 10)
@@ -199,10 +202,10 @@ def _make_providers(session: Session, rng: random.Random, council: Council, toda
             dbs_expiry = today - timedelta(days=12)
         if index == 5:
             dbs_expiry = today + timedelta(days=20)
-        session.add(VettingItem(council_id=council.id, provider_id=provider.id, kind=VettingKind.dbs, reference=f"DBS-{100200 + index}", expires_on=dbs_expiry))
-        session.add(VettingItem(council_id=council.id, provider_id=provider.id, kind=VettingKind.insurance, reference=f"INS-{7700 + index}", expires_on=today + timedelta(days=200 + index)))
+        session.add(VettingItem(council_id=council.id, provider_id=provider.id, kind=VettingKind.dbs, reference=f"DBS-{100200 + index}", expires_on=dbs_expiry, verified_at=verified))
+        session.add(VettingItem(council_id=council.id, provider_id=provider.id, kind=VettingKind.insurance, reference=f"INS-{7700 + index}", expires_on=today + timedelta(days=200 + index), verified_at=verified))
         if "personal_care" in provider.services:
-            session.add(VettingItem(council_id=council.id, provider_id=provider.id, kind=VettingKind.cqc, reference=f"1-{550000 + index}", expires_on=today + timedelta(days=700)))
+            session.add(VettingItem(council_id=council.id, provider_id=provider.id, kind=VettingKind.cqc, reference=f"1-{550000 + index}", expires_on=today + timedelta(days=700), verified_at=verified))
     session.flush()
     return providers
 

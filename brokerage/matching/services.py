@@ -34,7 +34,7 @@ def vetted_provider_ids(session: Session, council_id: int, today: date) -> set[i
     """Return the council's providers whose vetting is valid today."""
     items: dict[int, list[tuple[str, date]]] = defaultdict(list)
     for item in session.exec(select(VettingItem).where(VettingItem.council_id == council_id)):
-        items[item.provider_id].append((item.kind.value, item.expires_on))
+        items[item.provider_id].append((item.kind.value, item.expires_on, item.verified_at is not None))
     return {
         p.id
         for p in session.exec(select(Provider).where(Provider.council_id == council_id))

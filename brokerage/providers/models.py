@@ -88,3 +88,5 @@ class VettingItem(SQLModel, table=True):
     expires_on: date = Field(sa_column=Column(Date, nullable=False))
     checked_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     checked_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # Evidence counts only once a broker has seen and verified it; until then the provider is not matched.
+    verified_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

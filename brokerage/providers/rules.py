@@ -17,16 +17,27 @@ class VettingState:
     missing: tuple[str, ...]
     expired: tuple[str, ...]
     expiring_soon: tuple[str, ...]
+    unverified: tuple[str, ...] = ()
 
 
-def vetting_state(items: list[tuple[str, date]], *, regulated: bool, today: date) -> VettingState:
-    """Judge vetting evidence: DBS and insurance always, CQC when the service is regulated."""
+def vetting_state(items: list[tuple], *, regulated: bool, today: date) -> VettingState:
+    """Judge vetting evidence: DBS and insurance always, CQC when the service is regulated.
+
+    Each item is (kind, expires_on) or (kind, expires_on, verified); only verified evidence counts.
+    """
     required = REQUIRED_EVIDENCE + (("cqc",) if regulated else ())
     latest: dict[str, date] = {}
-    for kind, expires in items:
+    waiting: set[str] = set()
+    for item in items:
+        kind, expires = item[0], item[1]
+        verified = item[2] if len(item) > 2 else True
+        if not verified:
+            waiting.add(kind)
+            continue
         if kind not in latest or expires > latest[kind]:
             latest[kind] = expires
-    missing = tuple(k for k in required if k not in latest)
+    missing = tuple(k for k in required if k not in latest and k not in waiting)
+    unverified = tuple(k for k in required if k not in latest and k in waiting)
     expired = tuple(k for k in required if k in latest and latest[k] < today)
     soon = tuple(k for k in required if k in latest and today <= latest[k] < today + SOON)
-    return VettingState(valid=not missing and not expired, missing=missing, expired=expired, expiring_soon=soon)
+    return VettingState(valid=not missing and not expired and not unverified, missing=missing, expired=expired, expiring_soon=soon, unverified=unverified)

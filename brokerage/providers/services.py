@@ -49,7 +49,7 @@ def vetting_summary(*, session: Session, council_id: int, today: date) -> dict[i
         by_provider.setdefault(item.provider_id, []).append(item)
     return {
         p.id: rules.vetting_state(
-            [(i.kind.value, i.expires_on) for i in by_provider.get(p.id, [])], regulated="personal_care" in p.services, today=today
+            [(i.kind.value, i.expires_on, i.verified_at is not None) for i in by_provider.get(p.id, [])], regulated="personal_care" in p.services, today=today
         )
         for p in providers
     }

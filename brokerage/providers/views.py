@@ -32,5 +32,5 @@ def show(provider_id: int):
     provider = services.get_provider(session=session, actor=current_user, provider_id=provider_id)
     items = services.vetting_of(session=session, actor=current_user, provider=provider)
     today = utcnow().date()
-    state = rules.vetting_state([(i.kind.value, i.expires_on) for i in items], regulated="personal_care" in provider.services, today=today)
+    state = rules.vetting_state([(i.kind.value, i.expires_on, i.verified_at is not None) for i in items], regulated="personal_care" in provider.services, today=today)
     return render_template("providers/show.html", provider=provider, items=items, state=state, today=today)

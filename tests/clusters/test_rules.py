@@ -137,3 +137,17 @@ def test_suggestions_rank_by_language_need_and_distance_with_a_reason():
     assert [s.cluster_id for s in ranked] == [1, 2]
     assert ranked[0].reason.startswith("3 members speak Somali; shares your need for home care; ")
     assert "km away" in ranked[0].reason
+
+
+def test_unverified_or_expired_vetting_is_not_valid():
+    from brokerage.providers.rules import vetting_state
+
+    today = date(2026, 11, 22)
+    later = date(2027, 11, 22)
+    assert vetting_state([("dbs", later, True), ("insurance", later, True)], regulated=False, today=today).valid
+    waiting = vetting_state([("dbs", later, False), ("insurance", later, True)], regulated=False, today=today)
+    assert not waiting.valid and waiting.unverified == ("dbs",)
+    lapsed = vetting_state([("dbs", date(2026, 11, 21), True), ("insurance", later, True)], regulated=False, today=today)
+    assert not lapsed.valid and lapsed.expired == ("dbs",)
+    needs_cqc = vetting_state([("dbs", later, True), ("insurance", later, True)], regulated=True, today=today)
+    assert not needs_cqc.valid and needs_cqc.missing == ("cqc",)
