@@ -32,7 +32,7 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         return {200} if role in STAFF else {403}
     if endpoint in ("clusters.find", "clusters.new"):
         return {200} if role in (Role.holder, Role.representative, Role.broker) else {403}
-    if endpoint == "clusters.propose":
+    if endpoint in ("clusters.propose", "matching.cluster_demand"):
         if role == Role.broker:
             return {200} if target != "foreign" else {404}
         if role in (Role.holder, Role.representative):
@@ -94,6 +94,8 @@ def url_for_target(world, endpoint: str, target: str) -> str:
         return f"/matching/runs/{records['run'].id}" if target != "foreign" else f"/matching/runs/{world.records['b']['run'].id}"
     if endpoint == "clusters.propose":
         return f"/clusters/{(records['cluster'] if mine else records['private_cluster']).id}/propose"
+    if endpoint == "matching.cluster_demand":
+        return f"/matching/clusters/{(records['cluster'] if mine else records['private_cluster']).id}/demand"
     if endpoint == "clusters.proposal":
         return f"/clusters/proposals/{(records['proposal'] if mine else records['other_proposal']).id}"
     if endpoint == "providers.show":

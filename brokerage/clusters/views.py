@@ -110,12 +110,13 @@ def _show(cluster_id: int, *, join_form=None, pledge_forms=None, status: int = 2
         context = "broker" if current_user.role in (Role.broker, Role.council_officer) else "cluster"
         details = details_visible_to(session=session, actor=current_user, holder_ids=[h.id for _, h in page.members], context=context)
         session.commit()  # keeps the access-log lines for staff reads
-    contracts = []
+    contracts, demand = [], []
     if page.members:
-        from brokerage.matching.services import contracts_of_cluster
+        from brokerage.matching.services import contracts_of_cluster, demand_of_cluster
 
         contracts = contracts_of_cluster(session=session, actor=current_user, cluster=page.cluster)
-    return render_template("clusters/show.html", page=page, join_form=join_form, pledge_forms=pledge_forms, details=details, contracts=contracts), status
+        demand = demand_of_cluster(session=session, actor=current_user, cluster=page.cluster)
+    return render_template("clusters/show.html", page=page, join_form=join_form, pledge_forms=pledge_forms, details=details, contracts=contracts, demand=demand), status
 
 
 @blueprint.route("/<int:cluster_id>")

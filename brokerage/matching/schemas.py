@@ -28,6 +28,13 @@ class DemandLineForm(FlaskForm):
     max_rate = PoundsField("Most the group will pay an hour", validators=[InputRequired("Enter the most the group will pay an hour")])
 
 
+class ClusterDemandForm(DemandLineForm):
+    """What a group asks for, from its own page: no group choice, but whom it serves."""
+
+    cluster_id = None
+    served = MultiCheckboxField("Who is this care for", coerce=int, choices=[], validators=[DataRequired("Choose the members this care is for")])
+
+
 class AdjustForm(FlaskForm):
     """Change a proposed assignment's hours."""
 

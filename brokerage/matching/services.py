@@ -297,18 +297,24 @@ def assignment_run_id(*, session: Session, actor: User, assignment_id: int) -> i
 
 def add_demand_line(
     *, session: Session, actor: User, cluster_id: int, service: str, hours: int, slots: list[str], languages: list[str],
-    language_required: bool, carer_gender: str | None, max_rate_pence: int,
+    language_required: bool, carer_gender: str | None, max_rate_pence: int, served: list[int] | None = None,
 ) -> DemandLine:
-    """Record what an active group asks for; its members share it equally unless changed."""
+    """Record what an active group asks for (by a member, their representative or a broker), and whom it serves."""
     from brokerage.clusters.models import Membership, MembershipStatus
+    from brokerage.clusters.services import visible_holder_ids
     from brokerage.matching.vocabulary import SLOTS
 
-    _require_broker(actor)
     cluster = session.get(Cluster, cluster_id)
     if cluster is None:
         raise NotFound("There is no such group.")
     same_council(actor, cluster.council_id, what="group")
+    members = session.exec(select(Membership.holder_id).where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.active)).all()
+    if actor.role != Role.broker and not set(visible_holder_ids(session=session, actor=actor)) & set(members):
+        raise NotAllowed("Only the group's members, their representatives and brokers can say what the group needs.")
     errors = {}
+    served = list(members) if served is None else served
+    if not served or any(h not in members for h in served):
+        errors["served"] = "Choose the members this care is for"
     if cluster.status != ClusterStatus.active:
         errors["cluster_id"] = "Choose an active group"
     if not slots or any(s not in SLOTS for s in slots):
@@ -321,11 +327,10 @@ def add_demand_line(
         errors["max_rate"] = "Enter the most the group will pay an hour"
     if errors:
         raise ValidationFailed(errors)
-    members = session.exec(select(Membership.holder_id).where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.active)).all()
     line = DemandLine(
         council_id=cluster.council_id, cluster_id=cluster.id, service=service, hours=hours, slots=sorted(set(slots)),
         languages=sorted(set(languages)), language_required=language_required, carer_gender=carer_gender,
-        lat=cluster.lat or 0.0, lon=cluster.lon or 0.0, max_rate_pence=max_rate_pence, shares={str(h): 1 for h in members},
+        lat=cluster.lat or 0.0, lon=cluster.lon or 0.0, max_rate_pence=max_rate_pence, shares={str(h): 1 for h in sorted(set(served))},
     )
     session.add(line)
     session.flush()
@@ -341,3 +346,9 @@ def demand_overview(*, session: Session, actor: User) -> dict:
         .where(DemandLine.council_id == actor.council_id, DemandLine.status == "open").order_by(Cluster.name, DemandLine.id)
     ).all()
     return {"demand": rows, "demanded_hours": sum(line.hours for line, _ in rows)}
+
+
+def demand_of_cluster(*, session: Session, actor: User, cluster: Cluster) -> list[DemandLine]:
+    """Return what a cluster asks for."""
+    same_council(actor, cluster.council_id, what="group")
+    return list(session.exec(select(DemandLine).where(DemandLine.cluster_id == cluster.id, DemandLine.status == "open").order_by(DemandLine.id)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 from wtforms.fields.choices import SelectChoice
@@ -13,7 +13,7 @@ from brokerage.db import get_session
 from brokerage.errors import BrokerageError
 from brokerage.forms import attach_error
 from brokerage.matching import services
-from brokerage.matching.schemas import AdjustForm, DemandLineForm
+from brokerage.matching.schemas import AdjustForm, ClusterDemandForm, DemandLineForm
 
 blueprint = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -124,3 +124,32 @@ def send(run_id: int):
 def gaps():
     """Show unmet demand the council could commission new providers for."""
     return render_template("matching/gaps.html", **services.gap_report(session=get_session(), actor=current_user))
+
+
+@blueprint.route("/clusters/<int:cluster_id>/demand", methods=["GET", "POST"])
+@roles_required(Role.holder, Role.representative, Role.broker)
+def cluster_demand(cluster_id: int):
+    """Say what a group needs: the service, hours, times and carer wishes, and whom it is for."""
+    from brokerage.clusters import services as clusters
+
+    session = get_session()
+    page = clusters.cluster_page(session=session, actor=current_user, cluster_id=cluster_id)
+    form = ClusterDemandForm()
+    form.served.choices = [SelectChoice(str(h.id), h.name) for m, h in page.members if m.status.value == "active"]
+    if request.method == "GET":
+        form.served.data = [h.id for m, h in page.members if m.status.value == "active"]
+    if form.validate_on_submit():
+        try:
+            services.add_demand_line(
+                session=session, actor=current_user, cluster_id=cluster_id, service=form.service.data, hours=form.hours.data,
+                slots=form.slots.data, languages=form.languages.data or [], language_required=form.language_required.data,
+                carer_gender=form.carer_gender.data or None, max_rate_pence=form.max_rate.pence, served=form.served.data,
+            )
+        except BrokerageError as error:
+            session.rollback()
+            attach_error(form, error)
+        else:
+            session.commit()
+            flash("Thank you. The broker will look for care that fits.", "success")
+            return redirect(url_for("clusters.show", cluster_id=cluster_id))
+    return render_template("matching/cluster_demand.html", form=form, page=page), (422 if form.errors or form.form_errors else 200)

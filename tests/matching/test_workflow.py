@@ -125,3 +125,22 @@ def test_bad_demand_is_named_beside_the_field(client, session, demo):
     assert "Enter between 1 and 168 hours" in body and "Choose at least one time" in body and "Enter an amount in pounds" in body
     ok = client.post("/matching/demand", data={"cluster_id": str(somali.id), "service": "transport", "hours": "2", "slots": ["sat_am"], "max_rate": "18", "carer_gender": ""})
     assert ok.status_code == 302
+
+
+def test_a_member_says_what_the_group_needs_and_whom_it_serves(client, session, demo):
+    from brokerage.matching.models import DemandLine
+
+    somali = session.exec(select(Cluster).where(Cluster.name.startswith("Somali"))).one()
+    client.post("/sign-in", data={"email": "holder@riverside.example", "password": PASSWORD})
+    amina = session.exec(select(User).where(User.email == "holder@riverside.example")).one()
+    form = client.get(f"/matching/clusters/{somali.id}/demand")
+    assert form.status_code == 200 and "Who is this care for" in form.data.decode()
+    bad = client.post(f"/matching/clusters/{somali.id}/demand", data={"service": "transport", "hours": "2", "slots": ["sat_am"], "max_rate": "18"})
+    assert bad.status_code == 422 and "Choose the members this care is for" in bad.data.decode()
+    ok = client.post(f"/matching/clusters/{somali.id}/demand", data={
+        "service": "transport", "hours": "2", "slots": ["sat_am"], "max_rate": "18", "served": [str(amina.holder_id)], "carer_gender": "",
+    })
+    assert ok.status_code == 302
+    line = session.exec(select(DemandLine).where(DemandLine.service == "transport")).one()
+    assert line.shares == {str(amina.holder_id): 1}
+    assert "2 hours a week of transport" in client.get(f"/clusters/{somali.id}").data.decode()
