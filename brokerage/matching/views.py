@@ -33,7 +33,28 @@ def index():
     """Show the open demand, past runs, and the button to run matching."""
     session = get_session()
     data = services.demand_overview(session=session, actor=current_user)
-    return render_template("matching/index.html", runs=services.list_runs(session=session, actor=current_user), form=_demand_form(session), **data)
+    job = _job_status()
+    return render_template("matching/index.html", runs=services.list_runs(session=session, actor=current_user), form=_demand_form(session), job=job, **data)
+
+
+def _job_status():
+    """Return the status of the matching job this browser started, while it is queued or running."""
+    from flask import current_app
+    from flask import session as cookie
+
+    job_id = cookie.get("matching_job")
+    if not job_id or not current_app.config.get("REDIS_URL"):
+        return None
+    from brokerage import jobs
+
+    try:
+        handle = jobs.fetch(job_id)
+    except Exception:  # the job expired from Redis: nothing to show
+        cookie.pop("matching_job", None)
+        return None
+    if handle.status in ("finished", "failed"):
+        cookie.pop("matching_job", None)
+    return handle
 
 
 @blueprint.route("/demand", methods=["POST"])
@@ -75,7 +96,10 @@ def run():
     if handle.status == "failed":
         flash("Matching could not run. Nothing was changed.", "error")
     else:
-        flash("Matching is running in the background. Refresh this page in a minute.", "info")
+        from flask import session as cookie
+
+        cookie["matching_job"] = handle.id
+        flash("Matching is running in the background. This page shows its progress.", "info")
     return redirect(url_for("matching.index"))
 
 
