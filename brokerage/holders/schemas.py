@@ -7,9 +7,11 @@ import io
 import json
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+
+from brokerage.clusters.schemas import PoundsField
 
 from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES, language_name, service_name
 from brokerage.holders.models import SensitiveItem, Visibility
@@ -191,3 +193,17 @@ def export_csv(data: dict) -> str:
 def export_json(data: dict) -> str:
     """Return the export as indented JSON."""
     return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+class RepresentativeForm(FlaskForm):
+    """Authorise someone to act for me."""
+
+    email = EmailField("Their email address", description="They need a representative account. Your broker can set one up.",
+                       validators=[DataRequired("Enter their email address"), Email("Enter an email address like name@example.org")])
+    relationship = StringField("How you know them", description="For example: daughter, carer, friend.", validators=[Optional(), Length(max=60)])
+
+
+class AllocationForm(FlaskForm):
+    """A holder's weekly direct payment, set by the council's broker."""
+
+    allocation = PoundsField("Weekly care budget in pounds", validators=[InputRequired("Enter the weekly budget in pounds")])

@@ -410,3 +410,75 @@ def subject_access_export(*, session: Session, actor: User, holder_id: int) -> d
         "ledger": money,
         "access_log": access_log,
     }
+
+
+def representatives_of(*, session: Session, actor: User, holder_id: int) -> list[tuple[Representation, User]]:
+    """Return the representatives a holder has authorised, for the holder, their representatives and staff."""
+    holder = get_holder(session=session, actor=actor, holder_id=holder_id)
+    return list(
+        session.exec(
+            select(Representation, User)
+            .join(User, User.id == Representation.representative_id)
+            .where(Representation.holder_id == holder.id, Representation.revoked_at.is_(None))
+            .order_by(User.name)
+        )
+    )
+
+
+def authorise_representative(*, session: Session, actor: User, holder_id: int, email: str, relationship: str) -> Representation:
+    """Let a holder authorise a family member or carer (who has a representative account) to act for them."""
+    holder = get_holder(session=session, actor=actor, holder_id=holder_id)
+    if actor.role != Role.holder or actor.holder_id != holder.id:
+        raise NotAllowed("Only the person themselves can choose who acts for them.")
+    rep = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if rep is None or rep.role != Role.representative or rep.council_id != holder.council_id:
+        raise ValidationFailed({"email": "There is no representative account with this email address. Ask your broker to set one up."})
+    existing = session.exec(select(Representation).where(Representation.holder_id == holder.id, Representation.representative_id == rep.id)).first()
+    if existing is not None and existing.revoked_at is None:
+        raise ValidationFailed({"email": f"{rep.name} can already act for you."})
+    if existing is not None:
+        existing.revoked_at = None
+        existing.granted_at = utcnow()
+        existing.relationship = relationship.strip()[:60]
+        session.add(existing)
+        session.flush()
+        return existing
+    representation = Representation(council_id=holder.council_id, representative_id=rep.id, holder_id=holder.id, relationship=relationship.strip()[:60])
+    session.add(representation)
+    session.flush()
+    return representation
+
+
+def revoke_representative(*, session: Session, actor: User, holder_id: int, representation_id: int) -> Representation:
+    """Stop a representative acting for the holder, from now on."""
+    holder = get_holder(session=session, actor=actor, holder_id=holder_id)
+    if actor.role != Role.holder or actor.holder_id != holder.id:
+        raise NotAllowed("Only the person themselves can change who acts for them.")
+    representation = session.get(Representation, representation_id)
+    if representation is None or representation.holder_id != holder.id or representation.revoked_at is not None:
+        raise NotFound("There is no such authorisation.")
+    representation.revoked_at = utcnow()
+    session.add(representation)
+    session.flush()
+    return representation
+
+
+def set_allocation(*, session: Session, actor: User, holder_id: int, weekly_allocation_pence: int) -> Holder:
+    """Set a holder's weekly direct payment (brokers, for the council); never below what they already pledge."""
+    from brokerage.clusters.models import Membership, MembershipStatus
+
+    if actor.role != Role.broker:
+        raise NotAllowed("Only a broker can change a weekly budget.")
+    holder = get_holder(session=session, actor=actor, holder_id=holder_id)
+    if isinstance(weekly_allocation_pence, bool) or not isinstance(weekly_allocation_pence, int) or weekly_allocation_pence < 0:
+        raise ValidationFailed({"allocation": "Enter an amount in pounds, like 250 or 250.50"})
+    pledged = sum(
+        m.weekly_pledge_pence
+        for m in session.exec(select(Membership).where(Membership.holder_id == holder.id, Membership.status != MembershipStatus.left))
+    )
+    if weekly_allocation_pence < pledged:
+        raise ValidationFailed({"allocation": f"{holder.name} pledges {pounds(pledged)} a week to groups. Lower the pledges first."})
+    holder.weekly_allocation_pence = weekly_allocation_pence
+    session.add(holder)
+    session.flush()
+    return holder

@@ -12,7 +12,7 @@ from brokerage.errors import BrokerageError
 from brokerage.forms import attach_error
 from brokerage.holders import services
 from brokerage.holders.models import SensitiveItem
-from brokerage.holders.schemas import VISIBILITY_HINTS, ProfileForm, export_csv, export_json
+from brokerage.holders.schemas import VISIBILITY_HINTS, AllocationForm, ProfileForm, RepresentativeForm, export_csv, export_json
 
 blueprint = Blueprint("holders", __name__, url_prefix="/holders")
 
@@ -29,13 +29,22 @@ def index():
 @roles_required(Role.holder, Role.representative, Role.broker, Role.council_officer)
 def show(holder_id: int):
     """Show one holder's record."""
+    return _show(holder_id)
+
+
+def _show(holder_id: int, *, rep_form=None, allocation_form=None, status: int = 200):
     session = get_session()
     record = services.holder_record(session=session, actor=current_user, holder_id=holder_id)
+    representatives = services.representatives_of(session=session, actor=current_user, holder_id=holder_id)
     session.commit()  # keeps the access-log lines for staff reads
+    if allocation_form is None:
+        allocation_form = AllocationForm(formdata=None)
+        allocation_form.allocation.data = f"{record.holder.weekly_allocation_pence / 100:.2f}"
     return render_template(
         "holders/show.html", holder=record.holder, memberships=record.memberships, record=record,
-        item_labels=services.ITEM_LABELS, visibility_labels=services.VISIBILITY_LABELS,
-    )
+        item_labels=services.ITEM_LABELS, visibility_labels=services.VISIBILITY_LABELS, representatives=representatives,
+        rep_form=rep_form or RepresentativeForm(formdata=None), allocation_form=allocation_form,
+    ), status
 
 
 @blueprint.route("/<int:holder_id>/profile", methods=["GET", "POST"])
@@ -89,3 +98,53 @@ def data_csv(holder_id: int):
     """Download everything carepool holds about a holder, as a spreadsheet (CSV)."""
     data = services.subject_access_export(session=get_session(), actor=current_user, holder_id=holder_id)
     return _download(export_csv(data), mimetype="text/csv", filename=f"carepool-data-{holder_id}.csv")
+
+
+@blueprint.route("/<int:holder_id>/representatives", methods=["POST"])
+@roles_required(Role.holder)
+def add_representative(holder_id: int):
+    """Authorise a family member or carer to act for me."""
+    session = get_session()
+    form = RepresentativeForm()
+    if form.validate_on_submit():
+        try:
+            rep = services.authorise_representative(session=session, actor=current_user, holder_id=holder_id, email=form.email.data, relationship=form.relationship.data or "")
+        except BrokerageError as error:
+            session.rollback()
+            attach_error(form, error)
+        else:
+            session.commit()
+            flash("They can now act for you. You can stop this at any time.", "success")
+            del rep
+            return redirect(url_for("holders.show", holder_id=holder_id))
+    return _show(holder_id, rep_form=form, status=422)
+
+
+@blueprint.route("/<int:holder_id>/representatives/<int:representation_id>/revoke", methods=["POST"])
+@roles_required(Role.holder)
+def revoke_representative(holder_id: int, representation_id: int):
+    """Stop someone acting for me."""
+    session = get_session()
+    services.revoke_representative(session=session, actor=current_user, holder_id=holder_id, representation_id=representation_id)
+    session.commit()
+    flash("They can no longer act for you.", "success")
+    return redirect(url_for("holders.show", holder_id=holder_id))
+
+
+@blueprint.route("/<int:holder_id>/allocation", methods=["POST"])
+@roles_required(Role.broker)
+def allocation(holder_id: int):
+    """Set a holder's weekly direct payment."""
+    session = get_session()
+    form = AllocationForm()
+    if form.validate_on_submit():
+        try:
+            services.set_allocation(session=session, actor=current_user, holder_id=holder_id, weekly_allocation_pence=form.allocation.pence)
+        except BrokerageError as error:
+            session.rollback()
+            attach_error(form, error)
+        else:
+            session.commit()
+            flash("The weekly budget was changed. It applies from the next direct payment.", "success")
+            return redirect(url_for("holders.show", holder_id=holder_id))
+    return _show(holder_id, allocation_form=form, status=422)
