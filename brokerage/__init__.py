@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     settings.check(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    register_converters(app)
     register_extensions(app)
     register_database(app)
     register_blueprints(app)
@@ -31,6 +32,19 @@ def create_app(config: dict | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def register_converters(app: Flask) -> None:
+    """Bound <int:...> URL parts to database ids, so a huge number is a 404, not a database error."""
+    from werkzeug.routing import IntegerConverter
+
+    class IdConverter(IntegerConverter):
+        def __init__(self, url_map, *args, **kwargs):
+            kwargs.setdefault("min", 1)
+            kwargs.setdefault("max", 2**31 - 1)
+            super().__init__(url_map, *args, **kwargs)
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_extensions(app: Flask) -> None:

@@ -53,7 +53,12 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         if role in (Role.holder, Role.representative):
             return {200} if target == "own" else {404}
         return {403}
-    if endpoint in ("clusters.show", "clusters.proposal"):
+    if endpoint == "clusters.show":
+        # Open groups can be found and asked to join: their page shows no members to non-members.
+        if role in STAFF or role in (Role.holder, Role.representative):
+            return {200} if target != "foreign" else {404}
+        return {403}
+    if endpoint == "clusters.proposal":
         if role in STAFF:
             return {200} if target != "foreign" else {404}
         if role in (Role.holder, Role.representative):

@@ -118,3 +118,15 @@ class User(SQLModel, table=True):
     def get_id(self) -> str:
         """Return the id Flask-Login keeps in the session."""
         return str(self.id)
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins per email address, known or not, so a lock does not reveal which emails have accounts."""
+
+    __tablename__ = "sign_in_throttle"
+
+    # SHA-256 of the normalised email: unknown addresses typed at the form are not stored in clear.
+    key: str = Field(sa_column=Column(String(64), primary_key=True))
+    failures: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

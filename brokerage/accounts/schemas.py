@@ -49,7 +49,7 @@ class UserForm(FlaskForm):
         validators=[DataRequired("Enter an email address"), Email("Enter an email address like name@example.org"), Length(max=254)],
     )
     role = SelectField("Role", choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in Role], validators=[DataRequired("Choose a role")])
-    council_id = SelectField("Council", coerce=int, choices=[], validate_choice=False)
+    council_id = SelectField("Council", coerce=int, choices=[], validate_choice=True)
     password = PasswordField(
         "Temporary password",
         description="At least 12 characters. Ask the person to change it.",

@@ -14,31 +14,61 @@ from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.types import utcnow
 
 
+def _throttle_key(email: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(rules.normalise_email(email).encode()).hexdigest()
+
+
+def _lock_message(locked_until: datetime, now: datetime) -> str:
+    minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
+    return (
+        f"Too many failed sign-ins for this email address. Wait {minutes} minutes and try again, "
+        "or ask your administrator to help."
+    )
+
+
 def authenticate(
     *, session: Session, email: str, password: str, max_failures: int, lock_minutes: int, now: datetime | None = None
 ) -> User:
-    """Return the user for these credentials, counting failures and locking after too many."""
+    """Return the user for these credentials, counting failures per email address and locking after too many.
+
+    Known and unknown addresses are treated alike, so the answers do not reveal who has an account.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from brokerage.accounts.models import SignInThrottle
+
     now = now or utcnow()
+    key = _throttle_key(email)
+    throttle = session.get(SignInThrottle, key)
+    if throttle is not None and rules.is_locked(throttle.locked_until, now):
+        raise AccountLocked(_lock_message(throttle.locked_until, now), field="email")
     user = session.exec(select(User).where(User.email == rules.normalise_email(email))).first()
-    if user is not None and rules.is_locked(user.locked_until, now):
-        raise AccountLocked(
-            "This account is locked after too many failed sign-ins. Try again in "
-            f"{max(1, int((user.locked_until - now).total_seconds() // 60) + 1)} minutes, or ask your administrator.",
-            field="email",
-        )
     if user is None or not verify_password(user.password_hash if user else None, password) or not user.is_active:
+        if throttle is None:
+            throttle = SignInThrottle(key=key)
+            try:
+                with session.begin_nested():
+                    session.add(throttle)
+                    session.flush()
+            except IntegrityError:
+                throttle = session.get(SignInThrottle, key)
+        throttle.failures, throttle.locked_until = rules.after_failed_sign_in(
+            throttle.failures, now, max_failures=max_failures, lock_minutes=lock_minutes
+        )
+        throttle.updated_at = now
+        session.add(throttle)
         if user is not None:
-            user.failed_sign_ins, user.locked_until = rules.after_failed_sign_in(
-                user.failed_sign_ins, now, max_failures=max_failures, lock_minutes=lock_minutes
-            )
+            # Mirrored on the account so administrators can see and clear a lock.
+            user.failed_sign_ins, user.locked_until = throttle.failures, throttle.locked_until
             session.add(user)
-            session.flush()
-            if user.locked_until is not None:
-                raise AccountLocked(
-                    f"This account is now locked for {lock_minutes} minutes after too many failed sign-ins.",
-                    field="email",
-                )
+        session.flush()
+        if throttle.locked_until is not None:
+            raise AccountLocked(_lock_message(throttle.locked_until, now), field="email")
         raise SignInFailed("The email address or password is not right.", field="email")
+    if throttle is not None:
+        session.delete(throttle)
     user.failed_sign_ins = 0
     user.locked_until = None
     user.last_sign_in_at = now

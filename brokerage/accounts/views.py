@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import session as cookie
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
@@ -54,6 +55,8 @@ def sign_in():
             attach_error(form, error)
             return render_template("accounts/sign_in.html", form=form), error.status
         session.commit()
+        # A fresh session on sign-in: nothing from before (messages, a previous user's state) carries over.
+        cookie.clear()
         login_user(user)
         return redirect(next_url if is_safe_next(next_url) else url_for("dashboard.index"))
     status = 422 if form.errors else 200
@@ -65,6 +68,7 @@ def sign_in():
 def sign_out():
     """Sign out and forget the session."""
     logout_user()
+    cookie.clear()
     flash("You have signed out.", "success")
     return redirect(url_for("accounts.sign_in"))
 

@@ -179,15 +179,19 @@ def period_of(day: date) -> str:
 
 
 def parse_period(text: str) -> tuple[date, date]:
-    """Return the Monday and Sunday of an ISO week like '2026-W48', or raise ValueError."""
-    try:
-        year_text, week_text = text.split("-W")
-        year, week = int(year_text), int(week_text)
-        monday = date.fromisocalendar(year, week, 1)
-    except (ValueError, AttributeError):
-        raise ValueError(f"{text!r} is not an ISO week like 2026-W48") from None
-    if len(week_text) != 2:
+    """Return the Monday and Sunday of an ISO week written exactly like '2026-W48', or raise ValueError.
+
+    Only one spelling is accepted, because the period is part of idempotency keys.
+    """
+    import re
+
+    match = re.fullmatch(r"(\d{4})-W(\d{2})", text or "")
+    if not match:
         raise ValueError(f"{text!r} is not an ISO week like 2026-W48")
+    try:
+        monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO week like 2026-W48") from None
     return monday, monday + timedelta(days=6)
 
 

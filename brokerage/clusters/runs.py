@@ -142,7 +142,9 @@ def settle_job(*, council_id: int) -> dict:
     from brokerage.clusters.services import close_due_proposals, settle_leavers
     from brokerage.db import session_scope
 
+    # Separate transactions: refunds to leavers never wait on a proposal that cannot be decided.
     with session_scope() as session:
         settled = settle_leavers(session=session, actor=None, council_id=council_id)
+    with session_scope() as session:
         decided = close_due_proposals(session=session, actor=None, council_id=council_id)
     return {"settled": len(settled), "decided": len(decided)}

@@ -85,7 +85,7 @@ class ProposalForm(FlaskForm):
     )
     title = StringField("What should the group decide", validators=[DataRequired("Enter what you want the group to decide"), Length(max=200, message="Use 200 characters or fewer")])
     description = TextAreaField("More detail", validators=[Optional(), Length(max=2000)])
-    membership_id = SelectField("Which member", coerce=int, choices=[], validate_choice=False)
+    membership_id = SelectField("Which member", coerce=int, choices=[], validate_choice=True)
 
 
 class VoteForm(FlaskForm):

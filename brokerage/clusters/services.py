@@ -55,7 +55,9 @@ def get_cluster(*, session: Session, actor: User, cluster_id: int) -> Cluster:
     if actor.role in (Role.broker, Role.council_officer, Role.admin):
         return cluster
     if actor.role in (Role.holder, Role.representative):
-        if cluster.status == ClusterStatus.forming:
+        # Open groups (forming or active) can be found and asked to join; their page shows only
+        # how many members they have until you are one. Closing and closed groups are for members.
+        if cluster.status in (ClusterStatus.forming, ClusterStatus.active):
             return cluster
         ids = visible_holder_ids(session=session, actor=actor)
         member = session.exec(
@@ -408,6 +410,16 @@ def propose(
     return _new_proposal(session, actor, cluster, kind, title.strip(), description.strip(), payload)
 
 
+def require_member_or_broker(*, session: Session, actor: User, cluster: Cluster) -> None:
+    """Raise NotFound unless the actor is a broker of the council or acts for a live member."""
+    same_council(actor, cluster.council_id, what="cluster")
+    if actor.role == Role.broker:
+        return
+    members = {h.id for _, h in cluster_members(session=session, actor=actor, cluster=cluster)}
+    if not set(visible_holder_ids(session=session, actor=actor)) & members:
+        raise NotFound("There is no such page.")
+
+
 def get_proposal(*, session: Session, actor: User, proposal_id: int) -> tuple[Proposal, Cluster]:
     """Return a proposal the actor may see (with its cluster)."""
     proposal = session.get(Proposal, proposal_id)
@@ -487,9 +499,18 @@ def close_due_proposals(*, session: Session, actor: User | None, council_id: int
             select(Proposal).where(Proposal.council_id == council_id, Proposal.status == ProposalStatus.open, Proposal.deadline <= now)
         )
     )
+    decided = []
     for proposal in due:
-        _decide_if_possible(session, proposal, actor, closed=True)
-    return due
+        # One proposal that cannot be applied must not hold up the others.
+        try:
+            with session.begin_nested():
+                _decide_if_possible(session, proposal, actor, closed=True)
+            decided.append(proposal)
+        except ClusterError as error:
+            import logging
+
+            logging.getLogger(__name__).warning("Proposal %s could not be decided: %s", proposal.id, error)
+    return decided
 
 
 def _decide_if_possible(session: Session, proposal: Proposal, actor: User | None, *, closed: bool) -> None:
@@ -498,6 +519,22 @@ def _decide_if_possible(session: Session, proposal: Proposal, actor: User | None
         return
     proposal.decided_at = utcnow()
     summary = f"{result.yes} yes, {result.no} no, {result.abstain} abstained of {result.eligible} members"
+    if result.passed and proposal.kind == ProposalKind.admit_member:
+        cluster = session.get(Cluster, proposal.cluster_id)
+        membership = session.get(Membership, proposal.payload["membership_id"])
+        if membership.status != MembershipStatus.requested:
+            proposal.status = ProposalStatus.rejected
+            proposal.outcome = "Withdrawn by the person who asked to join."
+            session.add(proposal)
+            session.flush()
+            return
+        if live_count(session, cluster.id) >= cluster.max_size:
+            proposal.status = ProposalStatus.rejected
+            proposal.outcome = f"Not admitted: the group is full ({cluster.max_size} members)."
+            membership.status = rules.move_membership("requested", "left")
+            session.add_all([proposal, membership])
+            session.flush()
+            return
     if result.passed:
         # The action applies in the same transaction as the deciding vote.
         outcome = _apply(session, proposal, actor)
@@ -509,8 +546,9 @@ def _decide_if_possible(session: Session, proposal: Proposal, actor: User | None
         proposal.outcome = f"Not passed: {reason} ({summary})."
         if proposal.kind == ProposalKind.admit_member:
             membership = session.get(Membership, proposal.payload["membership_id"])
-            membership.status = rules.move_membership(membership.status.value, "left")
-            session.add(membership)
+            if membership.status != MembershipStatus.left:
+                membership.status = rules.move_membership(membership.status.value, "left")
+                session.add(membership)
         if proposal.kind == ProposalKind.accept_match and proposal.payload.get("assignment_ids"):
             from brokerage.matching.services import reject_match
 
@@ -593,6 +631,13 @@ def give_notice(*, session: Session, actor: User, membership_id: int) -> Members
     if membership.status == MembershipStatus.requested:
         membership.status = rules.move_membership("requested", "left")
         session.add(membership)
+        # The request's vote has nothing left to decide.
+        for proposal in session.exec(select(Proposal).where(Proposal.cluster_id == membership.cluster_id, Proposal.status == ProposalStatus.open, Proposal.kind == ProposalKind.admit_member)):
+            if proposal.payload.get("membership_id") == membership.id:
+                proposal.status = ProposalStatus.rejected
+                proposal.outcome = "Withdrawn by the person who asked to join."
+                proposal.decided_at = utcnow()
+                session.add(proposal)
         session.flush()
         return membership
     _start_notice(session, membership, utcnow().date())

@@ -95,12 +95,13 @@ def current_user_council(session):
 def _show(cluster_id: int, *, join_form=None, pledge_forms=None, status: int = 200):
     session = get_session()
     page = services.cluster_page(session=session, actor=current_user, cluster_id=cluster_id)
-    join_form = join_form or JoinForm(formdata=None)
+    # Prefixes keep element ids unique when one page shows several of these forms.
+    join_form = join_form or JoinForm(formdata=None, prefix="join")
     join_form.holder_id.choices = [SelectChoice(str(h.id), h.name) for h in page.can_join]
     pledge_forms = pledge_forms or {}
     for membership in page.my_memberships:
         if membership.id not in pledge_forms:
-            form = PledgeForm(formdata=None)
+            form = PledgeForm(formdata=None, prefix=f"m{membership.id}")
             form.pledge.data = f"{membership.weekly_pledge_pence / 100:.2f}"
             pledge_forms[membership.id] = form
     details = {}
@@ -131,7 +132,7 @@ def show(cluster_id: int):
 def join(cluster_id: int):
     """Ask to join a cluster with a weekly pledge."""
     session = get_session()
-    form = JoinForm()
+    form = JoinForm(prefix="join")
     form.holder_id.choices = _people_choices(session)
     if form.validate_on_submit():
         try:
@@ -154,7 +155,7 @@ def join(cluster_id: int):
 def pledge(membership_id: int):
     """Change my weekly pledge."""
     session = get_session()
-    form = PledgeForm()
+    form = PledgeForm(prefix=f"m{membership_id}")
     cluster_id = services.membership_cluster_id(session=session, actor=current_user, membership_id=membership_id)
     if form.validate_on_submit():
         try:
@@ -189,6 +190,7 @@ def propose(cluster_id: int):
     """Put a decision to the members."""
     session = get_session()
     page = services.cluster_page(session=session, actor=current_user, cluster_id=cluster_id)
+    services.require_member_or_broker(session=session, actor=current_user, cluster=page.cluster)
     form = ProposalForm()
     form.membership_id.choices = [SelectChoice("0", "Choose a member")] + [SelectChoice(str(m.id), h.name) for m, h in page.members]
     if form.validate_on_submit():

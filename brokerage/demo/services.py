@@ -253,6 +253,7 @@ def _make_clusters(session: Session, rng: random.Random, council: Council, holde
                 weekly_pledge_pence=pledge if member_status != MembershipStatus.requested else 0,
                 start_date=today - timedelta(weeks=rng.randint(4, 40)) if member_status != MembershipStatus.requested else None,
                 notice_date=today - timedelta(weeks=1) if member_status == MembershipStatus.leaving else None,
+                leaves_on=today + timedelta(weeks=3) if member_status == MembershipStatus.leaving else None,
             ))
         clusters.append(cluster)
     session.flush()

@@ -55,11 +55,15 @@ def build_instance(*, session: Session, actor: User | None, council_id: int, tod
     ).all()
     vetted = vetted_provider_ids(session, council_id, today)
     providers = session.exec(select(Provider).where(Provider.council_id == council_id).order_by(Provider.id)).all()
+    # Hours already contracted, or out to a group's vote, are neither demand nor spare capacity any more.
+    taken_by_line, taken_by_provider = committed_hours(session, council_id)
+    remaining = {line.id: line.hours - taken_by_line.get(line.id, 0) for line in lines}
+    lines = [line for line in lines if remaining[line.id] > 0]
     return {
         "format": "carepool-matching/1",
         "demand": [
             {
-                "id": f"d-{line.id}", "cluster": f"k-{line.cluster_id}", "service": line.service, "hours": line.hours,
+                "id": f"d-{line.id}", "cluster": f"k-{line.cluster_id}", "service": line.service, "hours": remaining[line.id],
                 "slots": sorted(line.slots), "languages": sorted(line.languages), "language_required": line.language_required,
                 "carer_gender": line.carer_gender, "location": {"lat": line.lat, "lon": line.lon},
                 "max_rate_pence": line.max_rate_pence,
@@ -69,7 +73,8 @@ def build_instance(*, session: Session, actor: User | None, council_id: int, tod
         ],
         "supply": [
             {
-                "id": f"s-{p.id}", "kind": p.kind.value, "services": sorted(p.services), "capacity_hours": p.capacity_hours,
+                "id": f"s-{p.id}", "kind": p.kind.value, "services": sorted(p.services),
+                "capacity_hours": max(0, p.capacity_hours - taken_by_provider.get(p.id, 0)),
                 "slots": sorted(p.slots), "languages": sorted(p.languages), "genders": sorted(p.staff_genders),
                 "location": {"lat": p.lat, "lon": p.lon}, "radius_km": p.radius_km, "rate_pence": p.hourly_rate_pence,
                 "living_wage": p.living_wage, "ethical_care_charter": p.ethical_care_charter, "vetted": p.id in vetted,
@@ -77,6 +82,22 @@ def build_instance(*, session: Session, actor: User | None, council_id: int, tod
             for p in providers
         ],
     }
+
+
+def committed_hours(session: Session, council_id: int) -> tuple[dict[int, int], dict[int, int]]:
+    """Return hours a week already contracted or sent to a vote, by demand line and by provider."""
+    from brokerage.contracts.models import Contract
+
+    by_line: dict[int, int] = defaultdict(int)
+    by_provider: dict[int, int] = defaultdict(int)
+    for contract in session.exec(select(Contract).where(Contract.council_id == council_id, Contract.status == "active")):
+        if contract.demand_line_id:
+            by_line[contract.demand_line_id] += contract.hours_per_week
+        by_provider[contract.provider_id] += contract.hours_per_week
+    for assignment in session.exec(select(MatchAssignment).where(MatchAssignment.council_id == council_id, MatchAssignment.status == "sent")):
+        by_line[assignment.demand_line_id] += assignment.hours
+        by_provider[assignment.provider_id] += assignment.hours
+    return dict(by_line), dict(by_provider)
 
 
 def run_matching(*, session: Session, actor: User | None, council_id: int) -> MatchRun:
@@ -229,10 +250,17 @@ def contracts_from_match(*, session: Session, proposal: Proposal, start: date | 
     from brokerage.contracts.rules import AllocationRule
 
     start = start or utcnow().date()
+    # Vetting may have lapsed while the members voted: a lapsed provider gets no contract.
+    vetted = vetted_provider_ids(session, proposal.council_id, start)
     made = []
     for assignment_id in proposal.payload.get("assignment_ids", []):
         assignment = session.get(MatchAssignment, int(assignment_id))
         if assignment is None or assignment.proposal_id != proposal.id or assignment.status != "sent":
+            continue
+        if assignment.provider_id not in vetted:
+            assignment.status = "rejected"
+            assignment.explanation += " Not contracted: the provider's vetting lapsed before the vote."
+            session.add(assignment)
             continue
         line = session.get(DemandLine, assignment.demand_line_id)
         contract = Contract(
@@ -244,6 +272,11 @@ def contracts_from_match(*, session: Session, proposal: Proposal, start: date | 
         assignment.status = "accepted"
         session.add(assignment)
         made.append(contract)
+        session.flush()
+        taken, _ = committed_hours(session, proposal.council_id)
+        if taken.get(line.id, 0) >= line.hours:
+            line.status = "contracted"
+            session.add(line)
     session.flush()
     return made
 

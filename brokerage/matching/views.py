@@ -158,6 +158,7 @@ def cluster_demand(cluster_id: int):
 
     session = get_session()
     page = clusters.cluster_page(session=session, actor=current_user, cluster_id=cluster_id)
+    clusters.require_member_or_broker(session=session, actor=current_user, cluster=page.cluster)
     form = ClusterDemandForm()
     form.served.choices = [SelectChoice(str(h.id), h.name) for m, h in page.members if m.status.value == "active"]
     if request.method == "GET":

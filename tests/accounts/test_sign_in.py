@@ -53,18 +53,20 @@ def test_an_account_locks_after_repeated_failures_even_for_the_right_password(ap
         assert auth.sign_in("holder-a@example.org", "not the password").status_code == 401
     locked = auth.sign_in("holder-a@example.org", "not the password")
     assert locked.status_code == 429
-    assert b"locked" in locked.data
+    assert b"Too many failed sign-ins" in locked.data
     still_locked = auth.sign_in("holder-a@example.org")
     assert still_locked.status_code == 429
     assert client.get("/dashboard").status_code == 302
 
 
 def test_a_lock_expires(app, auth, world, session):
-    user = world.users["a"][Role.holder]
-    user.locked_until = utcnow() - timedelta(seconds=1)
-    session.add(user)
+    from brokerage.accounts.models import SignInThrottle
+    from brokerage.accounts.services import _throttle_key
+
+    session.add(SignInThrottle(key=_throttle_key("Holder-A@example.org "), failures=0, locked_until=utcnow() - timedelta(seconds=1)))
     session.commit()
     assert auth.sign_in("holder-a@example.org").status_code == 302
+    assert session.get(SignInThrottle, _throttle_key("holder-a@example.org")) is None
 
 
 def test_signing_out_ends_the_session(client, auth, world):
@@ -127,3 +129,13 @@ def test_session_cookie_is_secure_and_http_only_in_production(monkeypatch):
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_unknown_and_known_emails_lock_alike_so_accounts_cannot_be_discovered(app, auth, world):
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    answers = {}
+    for email in ("holder-a@example.org", "nobody-here@example.org"):
+        statuses = [auth.sign_in(email, "not the password") for _ in range(limit + 1)]
+        answers[email] = [(r.status_code, b"Too many failed sign-ins" in r.data) for r in statuses]
+    assert answers["holder-a@example.org"] == answers["nobody-here@example.org"]
+    assert answers["nobody-here@example.org"][-1] == (429, True)

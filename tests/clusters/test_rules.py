@@ -120,7 +120,7 @@ def test_memberships_and_clusters_move_only_forwards():
 def test_periods_are_iso_weeks():
     assert rules.parse_period("2026-W48") == (date(2026, 11, 23), date(2026, 11, 29))
     assert rules.period_of(date(2026, 11, 22)) == "2026-W47"
-    for bad in ("2026-48", "2026-W60", "W48", "2026-W4", ""):
+    for bad in ("2026-48", "2026-W60", "W48", "2026-W4", "", "02026-W48", "2026-W+8", " 2026-W48", "2026-W48 ", "2026-w48"):
         with pytest.raises(ValueError):
             rules.parse_period(bad)
 

@@ -31,7 +31,7 @@ def test_a_holder_starts_a_group_another_asks_to_join_and_the_member_votes_them_
     sign_in(client, people.users[1])
     find = client.get("/clusters/find").data.decode()
     assert "Somali elders" in find and "speaks Somali" in find
-    response = client.post(f"/clusters/{cluster.id}/join", data={"holder_id": str(people.holders[1].id), "pledge": "£40.00"})
+    response = client.post(f"/clusters/{cluster.id}/join", data={"join-holder_id": str(people.holders[1].id), "join-pledge": "£40.00"})
     assert response.status_code == 302
     proposal = session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id)).one()
     sign_in(client, people.users[0])
@@ -58,12 +58,12 @@ def test_bad_input_is_shown_beside_the_field_and_nothing_is_saved(client, people
 def test_a_pledge_over_the_allocation_is_refused_beside_the_field(client, people, session):
     cluster = start_group(client, people, session)
     membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id)).one()
-    response = client.post(f"/clusters/memberships/{membership.id}/pledge", data={"pledge": "200.01"})
+    response = client.post(f"/clusters/memberships/{membership.id}/pledge", data={f"m{membership.id}-pledge": "200.01"})
     assert response.status_code == 422
     assert "cannot add up to more than your weekly budget of £200.00" in response.data.decode()
     session.refresh(membership)
     assert membership.weekly_pledge_pence == 5_000
-    ok = client.post(f"/clusters/memberships/{membership.id}/pledge", data={"pledge": "75.50"})
+    ok = client.post(f"/clusters/memberships/{membership.id}/pledge", data={f"m{membership.id}-pledge": "75.50"})
     assert ok.status_code == 302
     session.refresh(membership)
     assert membership.weekly_pledge_pence == 7_550
@@ -81,7 +81,7 @@ def test_giving_notice_starts_the_notice_period(client, people, session):
 def test_a_member_puts_a_decision_and_a_representative_votes_for_the_holder_they_act_for(client, people, session):
     cluster = start_group(client, people, session)
     sign_in(client, people.users[1])
-    client.post(f"/clusters/{cluster.id}/join", data={"holder_id": str(people.holders[1].id), "pledge": "10"})
+    client.post(f"/clusters/{cluster.id}/join", data={"join-holder_id": str(people.holders[1].id), "join-pledge": "10"})
     admit = session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id)).one()
     sign_in(client, people.users[0])
     client.post(f"/clusters/proposals/{admit.id}", data={"holder_id": str(people.holders[0].id), "choice": "yes"})
@@ -106,8 +106,8 @@ def test_another_councils_holder_gets_404_everywhere(client, people, session):
     membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id)).one()
     sign_in(client, people.outsider)
     assert client.get(f"/clusters/{cluster.id}").status_code == 404
-    assert client.post(f"/clusters/{cluster.id}/join", data={"holder_id": str(people.outsider_holder.id), "pledge": "1"}).status_code in (404, 422)
-    assert client.post(f"/clusters/memberships/{membership.id}/pledge", data={"pledge": "1"}).status_code == 404
+    assert client.post(f"/clusters/{cluster.id}/join", data={"join-holder_id": str(people.outsider_holder.id), "join-pledge": "1"}).status_code in (404, 422)
+    assert client.post(f"/clusters/memberships/{membership.id}/pledge", data={f"m{membership.id}-pledge": "1"}).status_code == 404
     assert client.post(f"/clusters/memberships/{membership.id}/leave").status_code == 404
     assert "Somali elders" not in client.get("/clusters/find?kind=culture").data.decode()
 
@@ -115,13 +115,16 @@ def test_another_councils_holder_gets_404_everywhere(client, people, session):
 def test_a_holder_who_is_not_a_member_cannot_see_an_active_groups_members_or_decisions(client, people, session):
     cluster = start_group(client, people, session)
     sign_in(client, people.users[1])
-    client.post(f"/clusters/{cluster.id}/join", data={"holder_id": str(people.holders[1].id), "pledge": "10"})
+    client.post(f"/clusters/{cluster.id}/join", data={"join-holder_id": str(people.holders[1].id), "join-pledge": "10"})
     admit = session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id)).one()
     sign_in(client, people.users[0])
     client.post(f"/clusters/proposals/{admit.id}", data={"holder_id": str(people.holders[0].id), "choice": "yes"})
     sign_in(client, people.users[3])
-    assert client.get(f"/clusters/{cluster.id}").status_code == 404
+    page = client.get(f"/clusters/{cluster.id}")
+    assert page.status_code == 200 and "Ask to join" in page.data.decode()
+    assert "Member 1" not in page.data.decode() and "Let Member 1 join" not in page.data.decode()
     assert client.get(f"/clusters/proposals/{admit.id}").status_code == 404
+    assert client.get(f"/clusters/{cluster.id}/propose").status_code == 404
 
 
 def test_search_filters_explain_bad_distance(client, people, session):

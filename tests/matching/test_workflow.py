@@ -144,3 +144,30 @@ def test_a_member_says_what_the_group_needs_and_whom_it_serves(client, session, 
     line = session.exec(select(DemandLine).where(DemandLine.service == "transport")).one()
     assert line.shares == {str(amina.holder_id): 1}
     assert "2 hours a week of transport" in client.get(f"/clusters/{somali.id}").data.decode()
+
+
+def test_contracted_and_sent_hours_are_not_matched_again(session, demo):
+    council, broker = demo
+    first = services.run_matching(session=session, actor=broker, council_id=council.id)
+    services.send_to_clusters(session=session, actor=broker, run_id=first.id)
+    second = services.run_matching(session=session, actor=broker, council_id=council.id)
+    # Everything covered the first time is out to a vote, so only the uncovered hours are left to match.
+    assert second.demanded_hours == first.demanded_hours - first.covered_hours
+    assert second.covered_hours == 0
+
+
+def test_a_provider_whose_vetting_lapsed_during_the_vote_gets_no_contract(session, demo):
+    from datetime import timedelta
+
+    from brokerage.matching.services import contracts_from_match, vetted_provider_ids
+    from brokerage.types import utcnow
+
+    council, broker = demo
+    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    proposal = next(p for p in services.send_to_clusters(session=session, actor=broker, run_id=run.id) if "Hooyo" in p.title)
+    assignment = session.exec(select(MatchAssignment).where(MatchAssignment.proposal_id == proposal.id)).one()
+    # By the time the vote passes (years later here), every piece of the provider's evidence has run out.
+    later = utcnow().date() + timedelta(days=3650)
+    assert assignment.provider_id not in vetted_provider_ids(session, council.id, later)
+    made = contracts_from_match(session=session, proposal=proposal, start=later)
+    assert made == [] and assignment.status == "rejected" and "vetting lapsed" in assignment.explanation
