@@ -30,6 +30,8 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         return {403}
     if endpoint in ("holders.index", "clusters.index", "providers.index", "ledger.index", "matching.index", "matching.gaps"):
         return {200} if role in STAFF else {403}
+    if endpoint == "providers.new":
+        return {200} if role == Role.broker else {403}
     if endpoint in ("clusters.find", "clusters.new"):
         return {200} if role in (Role.holder, Role.representative, Role.broker) else {403}
     if endpoint in ("clusters.propose", "matching.cluster_demand"):
@@ -68,6 +70,12 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         if role in (Role.holder, Role.representative):
             return {200} if target == "own" else {404}
         return {403}
+    if endpoint == "providers.edit":
+        if role == Role.broker:
+            return {200} if target != "foreign" else {404}
+        if role == Role.provider:
+            return {200} if target == "own" else {404}
+        return {403}
     if endpoint == "providers.show":
         if role in STAFF:
             return {200} if target != "foreign" else {404}
@@ -103,6 +111,8 @@ def url_for_target(world, endpoint: str, target: str) -> str:
         return f"/matching/clusters/{(records['cluster'] if mine else records['private_cluster']).id}/demand"
     if endpoint == "clusters.proposal":
         return f"/clusters/proposals/{(records['proposal'] if mine else records['other_proposal']).id}"
+    if endpoint == "providers.edit":
+        return f"/providers/{(records['provider'] if mine else records['other_provider']).id}/edit"
     if endpoint == "providers.show":
         return f"/providers/{(records['provider'] if mine else records['other_provider']).id}"
     raise AssertionError(endpoint)

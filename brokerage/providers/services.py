@@ -1,17 +1,28 @@
-"""Reading providers, with the access rules applied."""
+"""Reading and changing providers and their vetting evidence, with the access rules applied."""
 
 from __future__ import annotations
 
+import math
+import re
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session, select
 
 from brokerage.access import same_council
 from brokerage.accounts.models import Role, User
-from brokerage.errors import NotFound
+from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from brokerage.matching.vocabulary import GENDERS, LANGUAGE_CODES, SERVICES, SLOTS
 from brokerage.providers import rules
-from brokerage.providers.models import Provider, VettingItem
+from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind
+from brokerage.types import utcnow
+
+CAPACITY_MAX = 168
+RADIUS_MIN, RADIUS_MAX = 0.5, 50.0
+LAT_MIN, LAT_MAX = 49.0, 61.0  # the United Kingdom, so a latitude and longitude typed the wrong way round is caught
+LON_MIN, LON_MAX = -9.0, 2.0
+POSTCODE_DISTRICT = re.compile(r"[A-Z]{1,2}[0-9][0-9A-Z]?")
+VETTING_WORDS = {"dbs": "DBS check", "insurance": "insurance", "cqc": "CQC registration"}  # as named within a sentence
 
 
 def get_provider(*, session: Session, actor: User, provider_id: int) -> Provider:
@@ -58,3 +69,217 @@ def vetting_summary(*, session: Session, council_id: int, today: date) -> dict[i
 def kind_counts(*, session: Session, council_id: int) -> dict[str, int]:
     """Count a council's providers by kind."""
     return dict(Counter(k.value for k in session.exec(select(Provider.kind).where(Provider.council_id == council_id))))
+
+
+def _ordered(current: list[str], chosen: list[str]) -> list[str]:
+    # Keep the order already recorded (most used first), then add new choices in the order given.
+    chosen = list(dict.fromkeys(chosen))
+    return [v for v in current if v in chosen] + [v for v in chosen if v not in current]
+
+
+def _number(value, *, whole: bool = False) -> float | int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if whole:
+        return value if isinstance(value, int) else None
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _check_profile(provider: Provider | None, *, services: list[str], languages: list[str], staff_genders: list[str],
+                   capacity_hours, slots: list[str], radius_km, hourly_rate_pence, ownership_model: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    had_services = provider.services if provider else []
+    had_languages = provider.languages if provider else []
+    # Values the council set that are not in our lists stay allowed, so saving never drops them.
+    if not services:
+        errors["services"] = "Choose at least one service"
+    elif any(s not in SERVICES and s not in had_services for s in services):
+        errors["services"] = "Choose services from the list"
+    if not languages:
+        errors["languages"] = "Choose at least one language"
+    elif any(c not in LANGUAGE_CODES and c not in had_languages for c in languages):
+        errors["languages"] = "Choose languages from the list"
+    if not staff_genders or any(g not in GENDERS for g in staff_genders):
+        errors["staff_genders"] = "Choose women, men or both"
+    capacity = _number(capacity_hours, whole=True)
+    if capacity is None or not 0 <= capacity <= CAPACITY_MAX:
+        errors["capacity_hours"] = f"Enter a whole number of hours from 0 to {CAPACITY_MAX}"
+    if not slots:
+        errors["slots"] = "Choose at least one time"
+    elif any(s not in SLOTS for s in slots):
+        errors["slots"] = "Choose times from the list"
+    radius = _number(radius_km)
+    if radius is None or not RADIUS_MIN <= radius <= RADIUS_MAX:
+        errors["radius_km"] = f"Enter a distance from {RADIUS_MIN:g} to {RADIUS_MAX:g} km"
+    rate = _number(hourly_rate_pence, whole=True)
+    if rate is None or rate <= 0:
+        errors["hourly_rate"] = "Enter an hourly rate more than £0"
+    if len(ownership_model or "") > 80:
+        errors["ownership_model"] = "Use 80 characters or fewer"
+    return errors
+
+
+def _check_identity(*, name, kind) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not (name or "").strip():
+        errors["name"] = "Enter the name"
+    elif len(name.strip()) > 120:
+        errors["name"] = "Use 120 characters or fewer"
+    if kind not in {k.value for k in ProviderKind} and not isinstance(kind, ProviderKind):
+        errors["kind"] = "Choose the kind of provider"
+    return errors
+
+
+def _apply_profile(provider: Provider, *, services, languages, staff_genders, capacity_hours, slots, radius_km,
+                   hourly_rate_pence, living_wage, ethical_care_charter, ownership_model) -> None:
+    provider.services = _ordered(provider.services or [], services)
+    provider.languages = _ordered(provider.languages or [], languages)
+    provider.staff_genders = [g for g in GENDERS if g in staff_genders]
+    provider.slots = [s for s in SLOTS if s in slots]
+    provider.capacity_hours = capacity_hours
+    provider.radius_km = float(radius_km)
+    provider.hourly_rate_pence = hourly_rate_pence
+    provider.living_wage = bool(living_wage)
+    provider.ethical_care_charter = bool(ethical_care_charter)
+    provider.ownership_model = (ownership_model or "").strip()
+
+
+def _editable_provider(session: Session, actor: User, provider_id: int) -> Provider:
+    provider = get_provider(session=session, actor=actor, provider_id=provider_id)
+    if actor.role == Role.broker or (actor.role == Role.provider and actor.provider_id == provider.id):
+        return provider
+    raise NotAllowed("Only the provider themselves or a broker can change this.")
+
+
+def update_profile(
+    *,
+    session: Session,
+    actor: User,
+    provider_id: int,
+    services: list[str],
+    languages: list[str],
+    staff_genders: list[str],
+    capacity_hours: int,
+    slots: list[str],
+    radius_km: float,
+    hourly_rate_pence: int,
+    living_wage: bool,
+    ethical_care_charter: bool,
+    ownership_model: str = "",
+    name: str | None = None,
+    kind: str | ProviderKind | None = None,
+) -> Provider:
+    """Change what a provider offers; a broker may also change its name and kind."""
+    provider = _editable_provider(session, actor, provider_id)
+    if (name is not None or kind is not None) and actor.role != Role.broker:
+        raise NotAllowed("Only a broker can change a provider's name or kind.", field="name" if name is not None else "kind")
+    profile = dict(services=list(services or []), languages=list(languages or []), staff_genders=list(staff_genders or []),
+                   capacity_hours=capacity_hours, slots=list(slots or []), radius_km=radius_km, hourly_rate_pence=hourly_rate_pence,
+                   ownership_model=ownership_model or "")
+    errors = _check_profile(provider, **profile)
+    if name is not None or kind is not None:
+        errors |= _check_identity(name=provider.name if name is None else name, kind=provider.kind if kind is None else kind)
+    if errors:
+        raise ValidationFailed(errors)
+    _apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter)
+    if name is not None:
+        provider.name = name.strip()
+    if kind is not None:
+        provider.kind = ProviderKind(kind)
+    session.add(provider)
+    session.flush()
+    return provider
+
+
+def register_provider(
+    *,
+    session: Session,
+    actor: User,
+    name: str,
+    kind: str | ProviderKind,
+    postcode_district: str,
+    lat: float,
+    lon: float,
+    services: list[str],
+    languages: list[str],
+    staff_genders: list[str],
+    capacity_hours: int,
+    slots: list[str],
+    radius_km: float,
+    hourly_rate_pence: int,
+    living_wage: bool = False,
+    ethical_care_charter: bool = False,
+    ownership_model: str = "",
+) -> Provider:
+    """Register a provider or personal assistant in the broker's council, with no verified evidence yet."""
+    if actor.role != Role.broker or actor.council_id is None:
+        raise NotAllowed("Only a broker can register a provider.")
+    profile = dict(services=list(services or []), languages=list(languages or []), staff_genders=list(staff_genders or []),
+                   capacity_hours=capacity_hours, slots=list(slots or []), radius_km=radius_km, hourly_rate_pence=hourly_rate_pence,
+                   ownership_model=ownership_model or "")
+    errors = _check_identity(name=name, kind=kind) | _check_profile(None, **profile)
+    district = (postcode_district or "").strip().upper()
+    if not POSTCODE_DISTRICT.fullmatch(district):
+        errors["postcode_district"] = "Enter the first half of the postcode, like E1 or LS6"
+    latitude, longitude = _number(lat), _number(lon)
+    if latitude is None or not LAT_MIN <= latitude <= LAT_MAX:
+        errors["lat"] = f"Enter a latitude in the UK, from {LAT_MIN:g} to {LAT_MAX:g}"
+    if longitude is None or not LON_MIN <= longitude <= LON_MAX:
+        errors["lon"] = f"Enter a longitude in the UK, from {LON_MIN:g} to {LON_MAX:g}"
+    if errors:
+        raise ValidationFailed(errors)
+    provider = Provider(council_id=actor.council_id, name=name.strip(), kind=ProviderKind(kind), postcode_district=district,
+                        lat=latitude, lon=longitude, capacity_hours=capacity_hours, radius_km=float(radius_km), hourly_rate_pence=hourly_rate_pence)
+    _apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter)
+    session.add(provider)
+    session.flush()
+    return provider
+
+
+def add_vetting(
+    *, session: Session, actor: User, provider_id: int, kind: str | VettingKind, reference: str, expires_on: date, today: date | None = None
+) -> VettingItem:
+    """Record a piece of vetting evidence; it counts only once a broker verifies it."""
+    provider = _editable_provider(session, actor, provider_id)
+    today = today or utcnow().date()
+    errors: dict[str, str] = {}
+    if kind not in {k.value for k in VettingKind} and not isinstance(kind, VettingKind):
+        errors["kind"] = "Choose the kind of evidence"
+    reference = (reference or "").strip()
+    if not reference:
+        errors["reference"] = "Enter the reference number"
+    elif len(reference) > 80:
+        errors["reference"] = "Use 80 characters or fewer"
+    if not isinstance(expires_on, date) or isinstance(expires_on, datetime):
+        errors["expires_on"] = "Enter the date the evidence runs out"
+    elif expires_on <= today:
+        errors["expires_on"] = "The date the evidence runs out must be in the future"
+    if errors:
+        raise ValidationFailed(errors)
+    item = VettingItem(council_id=provider.council_id, provider_id=provider.id, kind=VettingKind(kind), reference=reference, expires_on=expires_on)
+    session.add(item)
+    session.flush()
+    return item
+
+
+def verify_vetting(*, session: Session, actor: User, item_id: int, now: datetime | None = None) -> VettingItem:
+    """Record that a broker has seen a piece of evidence and it is genuine."""
+    item = session.get(VettingItem, item_id)
+    if item is None:
+        raise NotFound("There is no such evidence.")
+    same_council(actor, item.council_id, what="evidence")
+    if actor.role != Role.broker:
+        raise NotAllowed("Only a broker can verify evidence.")
+    now = now or utcnow()
+    if item.verified_at is not None:
+        return item
+    if item.expires_on < now.date():
+        raise Conflict(f"This {VETTING_WORDS[item.kind.value]} has run out. Ask the provider for new evidence.")
+    item.verified_at = now
+    item.checked_at = now
+    item.checked_by_id = actor.id
+    session.add(item)
+    session.flush()
+    return item

@@ -1,0 +1,244 @@
+"""Forms of the provider pages: the profile, registering a provider, and vetting evidence."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Field, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, StopValidation, ValidationError
+
+from brokerage.clusters.schemas import MultiCheckboxField, PoundsField
+from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES, language_name, service_name
+from brokerage.matching.schemas import SLOT_CHOICES
+from brokerage.providers.models import ProviderKind, VettingKind
+from brokerage.providers.services import CAPACITY_MAX, LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, RADIUS_MAX, RADIUS_MIN, VETTING_WORDS
+
+VETTING_NAMES = {"dbs": "DBS check", "insurance": "Insurance", "cqc": "CQC registration"}
+VETTING_HINTS = {
+    "dbs": "An enhanced check from the Disclosure and Barring Service.",
+    "insurance": "Public liability insurance.",
+    "cqc": "Needed when the provider gives personal care.",
+}
+GENDER_CHOICES = [SelectChoice("female", "Women"), SelectChoice("male", "Men")]
+KIND_CHOICES = [SelectChoice(kind.value, kind.label) for kind in ProviderKind]
+MONTHS = {name: number for number, names in enumerate(
+    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+     ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"), ("dec", "december")], start=1)
+    for name in names}  # fmt: skip
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class Checkboxes(MultiCheckboxField):
+    """Checkboxes whose unknown values get a plain-English message."""
+
+    def __init__(self, *args, unknown_message: str = "Choose from the list", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unknown_message = unknown_message
+
+    def pre_validate(self, form):
+        allowed = {choice.value for choice in self.choices or []}
+        if any(value not in allowed for value in self.data or []):
+            raise ValidationError(self.unknown_message)
+
+
+class NumberField(StringField):
+    """A number typed in a text box; a value that is not a number gets `invalid_message` and is shown back as typed."""
+
+    def __init__(self, *args, whole: bool = False, invalid_message: str = "Enter a number", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.whole = whole
+        self.invalid_message = invalid_message
+        self.invalid = False
+
+    def process_formdata(self, valuelist):
+        self.invalid = False
+        text = (valuelist[0] if valuelist else "") or ""
+        text = text.strip()
+        if not text:
+            self.data = None
+            return
+        try:
+            self.data = int(text) if self.whole else float(text)
+        except ValueError:
+            self.data, self.invalid = text, True
+
+    def pre_validate(self, form):
+        if self.invalid:
+            raise StopValidation(self.invalid_message)
+
+
+class DateInputField(Field):
+    """A GOV.UK date input (day, month and year boxes named `<name>-day` and so on), or one YYYY-MM-DD value."""
+
+    PARTS = ("day", "month", "year")
+
+    def __init__(self, *args, required_message: str = "Enter a date", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.required_message = required_message
+        self.parts = dict.fromkeys(self.PARTS, "")
+        self.problem: str | None = None
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, data, extra_filters)
+        self.problem = None
+        if isinstance(self.data, date):
+            self.parts = {"day": str(self.data.day), "month": str(self.data.month), "year": str(self.data.year)}
+        if formdata is None:
+            return
+        whole = (formdata.getlist(self.name) or [""])[0].strip()
+        self.parts = {part: (formdata.getlist(f"{self.name}-{part}") or [""])[0].strip() for part in self.PARTS}
+        self.data = None
+        if whole and not any(self.parts.values()):
+            try:
+                self.data = date.fromisoformat(whole)
+            except ValueError:
+                self.problem = "Enter the date as day, month and year, like 27 3 2027"
+            else:
+                self.parts = {"day": str(self.data.day), "month": str(self.data.month), "year": str(self.data.year)}
+            return
+        self.data, self.problem = self._parse(self.parts)
+
+    def process_formdata(self, valuelist):
+        """Leave the work to `process`, which reads the three boxes."""
+
+    def _parse(self, parts: dict[str, str]) -> tuple[date | None, str | None]:
+        if not any(parts.values()):
+            return None, self.required_message
+        missing = [part for part in self.PARTS if not parts[part]]
+        if missing:
+            return None, f"The date must include a {' and a '.join(missing)}"
+        month_text = parts["month"].lower().rstrip(".")
+        month = MONTHS.get(month_text) or (int(month_text) if month_text.isdigit() else None)
+        if not (parts["day"].isdigit() and parts["year"].isdigit()) or month is None:
+            return None, "The date must be a real date, like 27 3 2027"
+        if len(parts["year"]) != 4:
+            return None, "The year must include 4 numbers"
+        try:
+            return date(int(parts["year"]), month, int(parts["day"])), None
+        except ValueError:
+            return None, "The date must be a real date, like 27 3 2027"
+
+    def pre_validate(self, form):
+        if self.problem:
+            raise StopValidation(self.problem)
+
+
+class ProfileForm(FlaskForm):
+    """What a provider offers: services, languages, staff, hours, times, distance, rate and commitments."""
+
+    services = Checkboxes("Services offered", unknown_message="Choose services from the list", validators=[DataRequired("Choose at least one service")])
+    languages = Checkboxes("Languages the staff speak", unknown_message="Choose languages from the list", validators=[DataRequired("Choose at least one language")])
+    staff_genders = Checkboxes("The staff include", choices=GENDER_CHOICES, unknown_message="Choose women, men or both",
+                               validators=[DataRequired("Choose women, men or both")])
+    capacity_hours = NumberField(
+        "Hours available each week", whole=True, invalid_message=f"Enter the hours as a whole number from 0 to {CAPACITY_MAX}",
+        description="Hours of care the provider can take on, across all groups. Enter 0 to take no more work for now.",
+        validators=[InputRequired("Enter the hours available each week"),
+                    NumberRange(min=0, max=CAPACITY_MAX, message=f"Enter a whole number of hours from 0 to {CAPACITY_MAX}")],
+    )
+    slots = Checkboxes("Times the provider can work", choices=SLOT_CHOICES, unknown_message="Choose times from the list",
+                       validators=[DataRequired("Choose at least one time")])
+    radius_km = NumberField(
+        "How far the provider travels, in kilometres", invalid_message="Enter the distance as a number, like 5 or 7.5",
+        description="From the provider's postcode district. 1 mile is about 1.6 km.",
+        validators=[InputRequired("Enter how far the provider travels"),
+                    NumberRange(min=RADIUS_MIN, max=RADIUS_MAX, message=f"Enter a distance from {RADIUS_MIN:g} to {RADIUS_MAX:g} km")],
+    )
+    hourly_rate = PoundsField("Hourly rate", description="In pounds, like 22.50.", validators=[InputRequired("Enter the hourly rate")])
+    living_wage = BooleanField("Pays every worker at least the real Living Wage")
+    ethical_care_charter = BooleanField("Has signed up to UNISON's Ethical Care Charter")
+    ownership_model = StringField("Who owns and runs it (optional)", description="For example: owned by its care workers, or a sole trader.",
+                                  filters=[_strip], validators=[Length(max=80, message="Use 80 characters or fewer")])
+
+    def validate_hourly_rate(self, field):
+        """Refuse a rate of nothing."""
+        if field.pence is not None and field.pence <= 0:
+            raise ValidationError("Enter an hourly rate more than £0")
+
+    def set_choices(self, provider=None) -> None:
+        """Offer the common languages and services, plus any the provider already has that are not in the lists."""
+        have_languages = list(provider.languages) if provider else []
+        codes = list(LANGUAGE_NAMES) + [c for c in have_languages if c not in LANGUAGE_NAMES]
+        named = sorted(((c, language_name(c)) for c in codes), key=lambda pair: (pair[0] != "en", pair[1]))
+        self.languages.choices = [SelectChoice(code, name) for code, name in named]
+        have_services = list(provider.services) if provider else []
+        tokens = list(SERVICE_NAMES) + [t for t in have_services if t not in SERVICE_NAMES]
+        self.services.choices = [SelectChoice(t, service_name(t).capitalize()) for t in tokens]
+
+    def fill(self, provider) -> None:
+        """Show the provider's current profile in the form."""
+        for name in ("services", "languages", "staff_genders", "slots"):
+            getattr(self, name).data = list(getattr(provider, name))
+        self.capacity_hours.data = provider.capacity_hours
+        self.radius_km.data = f"{provider.radius_km:g}"
+        self.hourly_rate.data = f"{provider.hourly_rate_pence / 100:.2f}"
+        self.living_wage.data = provider.living_wage
+        self.ethical_care_charter.data = provider.ethical_care_charter
+        self.ownership_model.data = provider.ownership_model
+
+    def profile(self) -> dict:
+        """Return the profile as keyword arguments for the services."""
+        return {
+            "services": self.services.data or [], "languages": self.languages.data or [], "staff_genders": self.staff_genders.data or [],
+            "capacity_hours": self.capacity_hours.data, "slots": self.slots.data or [], "radius_km": self.radius_km.data,
+            "hourly_rate_pence": self.hourly_rate.pence, "living_wage": bool(self.living_wage.data),
+            "ethical_care_charter": bool(self.ethical_care_charter.data), "ownership_model": self.ownership_model.data or "",
+        }
+
+
+class BrokerProfileForm(ProfileForm):
+    """The profile as a broker sees it, with the name and kind."""
+
+    name = StringField("Name", filters=[_strip], validators=[DataRequired("Enter the name"), Length(max=120, message="Use 120 characters or fewer")])
+    kind = RadioField("Kind of provider", choices=KIND_CHOICES, validate_choice=False, validators=[InputRequired("Choose the kind of provider")])
+
+    def validate_kind(self, field):
+        """Refuse a kind that is not in the list."""
+        if field.data not in {choice.value for choice in KIND_CHOICES}:
+            raise ValidationError("Choose the kind of provider")
+
+    def fill(self, provider) -> None:
+        """Show the provider's current profile, name and kind in the form."""
+        super().fill(provider)
+        self.name.data = provider.name
+        self.kind.data = provider.kind.value
+
+    def profile(self) -> dict:
+        """Return the profile, name and kind as keyword arguments for the services."""
+        return super().profile() | {"name": self.name.data, "kind": self.kind.data}
+
+
+class RegisterForm(BrokerProfileForm):
+    """A new provider or personal assistant, and where they are."""
+
+    postcode_district = StringField("Postcode district", description="The first half of the postcode, like E1 or LS6.",
+                                    filters=[_strip], validators=[DataRequired("Enter the postcode district"), Length(max=8, message="Enter the first half of the postcode only, like E1 or LS6")])
+    lat = NumberField("Latitude", invalid_message="Enter the latitude as a number, like 51.5155",
+                      validators=[InputRequired("Enter the latitude"), NumberRange(min=LAT_MIN, max=LAT_MAX, message=f"Enter a latitude in the UK, from {LAT_MIN:g} to {LAT_MAX:g}")])
+    lon = NumberField("Longitude", invalid_message="Enter the longitude as a number, like -0.059",
+                      validators=[InputRequired("Enter the longitude"), NumberRange(min=LON_MIN, max=LON_MAX, message=f"Enter a longitude in the UK, from {LON_MIN:g} to {LON_MAX:g}")])
+
+    def profile(self) -> dict:
+        """Return everything about the new provider as keyword arguments for the services."""
+        return super().profile() | {"postcode_district": self.postcode_district.data, "lat": self.lat.data, "lon": self.lon.data}
+
+
+class VettingForm(FlaskForm):
+    """One piece of vetting evidence."""
+
+    kind = RadioField("Evidence", choices=[SelectChoice(k.value, VETTING_NAMES[k.value]) for k in VettingKind], validate_choice=False,
+                      validators=[InputRequired("Choose the kind of evidence")])
+    reference = StringField("Reference number", description="As printed on the certificate or policy.", filters=[_strip],
+                            validators=[DataRequired("Enter the reference number"), Length(max=80, message="Use 80 characters or fewer")])
+    expires_on = DateInputField("Date it runs out", description="For example, 27 3 2027.", required_message="Enter the date the evidence runs out")
+
+    def validate_kind(self, field):
+        """Refuse a kind of evidence that is not in the list."""
+        if field.data not in {k.value for k in VettingKind}:
+            raise ValidationError("Choose the kind of evidence")

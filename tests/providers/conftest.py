@@ -1,0 +1,20 @@
+"""Helpers for provider tests: a filled-in profile form."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture()
+def profile_form():
+    """Return a function that builds a valid profile form, with some fields changed."""
+
+    def build(**overrides) -> dict:
+        data = {
+            "services": ["home_care"], "languages": ["en"], "staff_genders": ["female"], "capacity_hours": "40",
+            "slots": ["mon_am"], "radius_km": "5", "hourly_rate": "22.00", "ownership_model": "Owned by its care workers",
+        }
+        data.update(overrides)
+        return {k: v for k, v in data.items() if v is not None}
+
+    return build
