@@ -154,7 +154,14 @@ def test_each_role_sees_only_what_it_may(app, client, auth, world, role):
         targets = ("own", "neighbour", "foreign") if takes_id else ("own",)
         for target in targets:
             url = url_for_target(world, endpoint, target) if takes_id else rule
-            status = client.get(url).status_code
+            response = client.get(url)
+            status = response.status_code
+            if status == 200 and response.mimetype == "text/html":
+                # Every page has a plain-text title (screen readers announce it first).
+                import re
+
+                if not re.search(r"<title>[^<]+ – carepool</title>", response.get_data(as_text=True)):
+                    failures.append(f"{endpoint} {target} {url}: no plain <title>")
             allowed = expected(endpoint, role, target)
             if status not in allowed:
                 failures.append(f"{endpoint} {target} {url}: got {status}, expected {sorted(allowed)}")

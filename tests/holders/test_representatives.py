@@ -16,6 +16,10 @@ def test_a_holder_authorises_and_revokes_a_representative(client, auth, world, s
     auth.sign_in(world.users["a"][Role.holder].email)
     bad = client.post(f"/holders/{holder.id}/representatives", data={"email": "nobody@example.org", "relationship": ""})
     assert bad.status_code == 422 and "There is no representative account with this email address" in bad.data.decode()
+    import re
+
+    page = client.get(f"/holders/{holder.id}").data.decode()
+    assert re.search(r"<title>([^<]*)</title>", page).group(1) == f"{holder.name} – carepool"
     assert client.post(f"/holders/{holder.id}/representatives", data={"email": "son@example.org", "relationship": "son"}).status_code == 302
     row = session.exec(select(Representation).where(Representation.representative_id == new_rep.id)).one()
     auth.sign_out()
