@@ -87,6 +87,9 @@ class Membership(SQLModel, table=True):
     notice_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     # The last day of the notice period; the pool share goes back to the wallet after it.
     leaves_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    # Who last changed the pledge or gave notice: the holder, their representative or a broker.
+    changed_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    changed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 

@@ -321,7 +321,7 @@ def request_to_join(*, session: Session, actor: User, cluster_id: int, holder_id
         raise ClusterError("You left this group before; ask a broker to help you rejoin.", field="holder_id")
     membership = Membership(
         council_id=cluster.council_id, cluster_id=cluster.id, holder_id=holder.id, status=MembershipStatus.requested,
-        weekly_pledge_pence=pledge,
+        weekly_pledge_pence=pledge, changed_by_id=actor.id, changed_at=utcnow(),
     )
     session.add(membership)
     session.flush()
@@ -348,6 +348,7 @@ def set_pledge(*, session: Session, actor: User, membership_id: int, pledge: int
         raise BadTransition("You can only change the pledge of a membership that is not ending.")
     _check_pledge(session, holder, pledge, exclude_membership=membership.id)
     membership.weekly_pledge_pence = pledge
+    membership.changed_by_id, membership.changed_at = actor.id, utcnow()
     session.add(membership)
     session.flush()
     return membership
@@ -628,6 +629,7 @@ def give_notice(*, session: Session, actor: User, membership_id: int) -> Members
     """Give notice to leave a cluster; the pool share comes back at the end of the notice period."""
     membership = _membership(session, actor, membership_id)
     _holder_for_actor(session, actor, membership.holder_id)
+    membership.changed_by_id, membership.changed_at = actor.id, utcnow()
     if membership.status == MembershipStatus.requested:
         membership.status = rules.move_membership("requested", "left")
         session.add(membership)

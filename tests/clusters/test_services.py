@@ -79,6 +79,9 @@ def test_a_representative_votes_only_for_the_holders_they_act_for_and_is_recorde
     services.cast_vote(session=session, actor=people.rep, proposal_id=proposal.id, holder_id=people.holders[1].id, choice=Choice.yes)
     vote = session.exec(select(Vote).where(Vote.proposal_id == proposal.id)).one()
     assert vote.holder_id == people.holders[1].id and vote.cast_by_id == people.rep.id
+    member = membership(session, cluster, people.holders[1])
+    services.set_pledge(session=session, actor=people.rep, membership_id=member.id, pledge=4_000)
+    assert member.changed_by_id == people.rep.id and member.changed_at is not None
     with pytest.raises(NotFound):
         services.cast_vote(session=session, actor=people.rep, proposal_id=proposal.id, holder_id=people.holders[3].id, choice=Choice.yes)
 
