@@ -202,8 +202,10 @@ def forming_needing_members(*, session: Session, actor: User) -> list[tuple[Clus
     """Return the council's forming clusters below their minimum size, for brokers."""
     if actor.role not in STAFF:
         raise NotAllowed("Only brokers and council officers can see this.")
-    clusters = list(session.exec(select(Cluster).where(Cluster.council_id == actor.council_id, Cluster.status == ClusterStatus.forming)))
-    return [(c, live_count(session, c.id)) for c in clusters if live_count(session, c.id) < c.min_size]
+    clusters = list(session.exec(select(Cluster).where(Cluster.council_id == actor.council_id, Cluster.status == ClusterStatus.forming).order_by(Cluster.name)))
+    profile = _member_profiles(session, [c.id for c in clusters])
+    counts = {c.id: profile.get(c.id, (0, [], []))[0] for c in clusters}
+    return [(c, counts[c.id]) for c in clusters if counts[c.id] < c.min_size]
 
 
 # --- acting for a holder -----------------------------------------------------------------------
