@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from brokerage.accounts import rules
 from brokerage.accounts.errors import AccountLocked, DuplicateCouncil, DuplicateEmail, SignInFailed
@@ -95,6 +95,8 @@ def create_council(*, session: Session, actor: User | None, slug: str, name: str
     slug = slug.strip().lower()
     if session.exec(select(Council).where(Council.slug == slug)).first() is not None:
         raise DuplicateCouncil("A council with this short name already exists.", field="slug")
+    if session.exec(select(Council).where(func.lower(Council.name) == name.strip().lower())).first() is not None:
+        raise DuplicateCouncil("A council with this name already exists.", field="name")
     council = Council(slug=slug, name=name.strip(), area_districts=" ".join(area_districts.upper().split()))
     session.add(council)
     session.flush()

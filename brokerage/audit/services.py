@@ -20,13 +20,16 @@ def log_access(*, session: Session, actor: User, holder_id: int, what: str) -> N
     session.flush()
 
 
-def access_log(*, session: Session, actor: User, holder_id: int | None = None, limit: int = 200) -> list[tuple[AccessLog, User]]:
-    """Return the newest reads of holders' records in the officer's council."""
+def access_log(*, session: Session, actor: User, holder_id: int | None = None, limit: int = 200) -> list[tuple[AccessLog, User, str]]:
+    """Return the newest reads of holders' records in the officer's council, with whose record it was."""
+    from brokerage.holders.models import Holder
+
     if actor.role != Role.council_officer:
         raise NotAllowed("Only council officers can read the access log.")
     query = (
-        select(AccessLog, User)
+        select(AccessLog, User, Holder.name)
         .join(User, User.id == AccessLog.actor_id)
+        .join(Holder, Holder.id == AccessLog.holder_id)
         .where(AccessLog.council_id == actor.council_id)
         .order_by(AccessLog.at.desc(), AccessLog.id.desc())
         .limit(limit)

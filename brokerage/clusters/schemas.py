@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from brokerage.formatting import parse_pounds
+from brokerage.forms import WholeNumberField
 
 KIND_CHOICES = [
     SelectChoice("neighbourhood", "Neighbours – people who live near each other"),
@@ -47,10 +48,10 @@ class ClusterForm(FlaskForm):
     description = TextAreaField("What the group is for", validators=[Optional(), Length(max=1000, message="Use 1000 characters or fewer")])
     kinds = MultiCheckboxField("What brings the group together", choices=KIND_CHOICES, validators=[DataRequired("Choose at least one")])
     area = StringField("Area", description="For example a postcode district like E1.", validators=[Optional(), Length(max=120)])
-    min_size = IntegerField("Smallest number of members", validators=[InputRequired("Enter the smallest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
-    max_size = IntegerField("Largest number of members", validators=[InputRequired("Enter the largest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
+    min_size = WholeNumberField("Smallest number of members", invalid_message="Enter the smallest number of members as a whole number, like 3", validators=[InputRequired("Enter the smallest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
+    max_size = WholeNumberField("Largest number of members", invalid_message="Enter the largest number of members as a whole number, like 8", validators=[InputRequired("Enter the largest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
     holder_id = SelectField("Who is starting it", coerce=int, choices=[], validate_choice=True)
-    pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool. You can change it later.", validators=[InputRequired("Enter a weekly pledge, or 0")])
+    pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool. You can change it later. Leave empty if a broker is starting the group.", validators=[Optional()])
 
     def validate_max_size(self, field):
         """Refuse a largest size below the smallest."""
@@ -108,4 +109,4 @@ class FindForm(FlaskForm):
     kind = SelectField("Kind of group", choices=[SelectChoice("", "Any kind")] + KIND_CHOICES, validators=[Optional()])
     language = SelectField("Language", choices=[], validators=[Optional()], validate_choice=True)
     need = SelectField("Care need", choices=[], validators=[Optional()], validate_choice=True)
-    within_km = IntegerField("Within (km)", validators=[Optional(), NumberRange(min=1, max=100, message="Enter a distance from 1 to 100 km")])
+    within_km = WholeNumberField("Within (km)", invalid_message="Enter a distance in whole kilometres, like 5", validators=[Optional(), NumberRange(min=1, max=100, message="Enter a distance from 1 to 100 km")])

@@ -319,12 +319,18 @@ def request_to_join(*, session: Session, actor: User, cluster_id: int, holder_id
         raise ClusterFull("This group is full.")
     _check_pledge(session, holder, pledge, exclude_membership=None)
     if existing is not None:
-        # Someone who left may ask again; the old membership keeps its history in the ledger.
-        raise ClusterError("You left this group before; ask a broker to help you rejoin.", field="holder_id")
-    membership = Membership(
-        council_id=cluster.council_id, cluster_id=cluster.id, holder_id=holder.id, status=MembershipStatus.requested,
-        weekly_pledge_pence=pledge, changed_by_id=actor.id, changed_at=utcnow(),
-    )
+        # Someone who left may ask again: the one membership row starts over as a request; their
+        # money history stays on their pool-share account in the ledger.
+        membership = existing
+        membership.status = MembershipStatus.requested
+        membership.weekly_pledge_pence = pledge
+        membership.start_date = membership.notice_date = membership.leaves_on = None
+        membership.changed_by_id, membership.changed_at = actor.id, utcnow()
+    else:
+        membership = Membership(
+            council_id=cluster.council_id, cluster_id=cluster.id, holder_id=holder.id, status=MembershipStatus.requested,
+            weekly_pledge_pence=pledge, changed_by_id=actor.id, changed_at=utcnow(),
+        )
     session.add(membership)
     session.flush()
     proposal = _new_proposal(
@@ -394,8 +400,13 @@ def propose(
         errors["title"] = "Enter what you want the group to decide"
     if kind == ProposalKind.remove_member:
         membership = session.get(Membership, int(payload.get("membership_id") or 0))
-        if membership is None or membership.cluster_id != cluster.id or membership.status not in LIVE_MEMBERSHIP:
-            errors["membership_id"] = "Choose a member of this group"
+        if membership is None or membership.cluster_id != cluster.id or membership.status not in (MembershipStatus.admitted, MembershipStatus.active):
+            errors["membership_id"] = "Choose a member of this group who is not already leaving"
+        else:
+            member_name = session.get(Holder, membership.holder_id).name
+            # Members must know whom they are voting about.
+            if member_name not in title:
+                title = f"Ask {member_name} to leave: {title.strip()}"
     if kind == ProposalKind.change_pledges:
         pledges = payload.get("pledges") or {}
         if not pledges:
@@ -742,6 +753,7 @@ class ClusterPage:
     can_join: list
     voters: list
     pooled: int | None
+    names: dict
 
 
 def cluster_page(*, session: Session, actor: User, cluster_id: int) -> ClusterPage:
@@ -757,14 +769,16 @@ def cluster_page(*, session: Session, actor: User, cluster_id: int) -> ClusterPa
         # Someone browsing a forming group sees how many people are in it, not who.
         members = []
     mine = list(session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.holder_id.in_(mine_ids or [-1]))))
-    taken = {m.holder_id for m in mine if m.status != MembershipStatus.left} | {m.holder_id for m in mine if m.status == MembershipStatus.left}
-    can_join = [h for h in holders_actor_acts_for(session=session, actor=actor) if h.id not in taken] if cluster.status in (ClusterStatus.forming, ClusterStatus.active) else []
+    taken = {m.holder_id for m in mine if m.status != MembershipStatus.left}
+    acting_for = holders_actor_acts_for(session=session, actor=actor)
+    can_join = [h for h in acting_for if h.id not in taken] if cluster.status in (ClusterStatus.forming, ClusterStatus.active) else []
     pooled = None
     if staff or is_member:
         pooled = int(session.exec(select(func.coalesce(func.sum(LedgerAccount.balance_pence), 0)).where(LedgerAccount.cluster_id == cluster.id)).one())
     return ClusterPage(
         cluster=cluster, members=members, proposals=proposals_of(session=session, actor=actor, cluster=cluster) if (staff or is_member) else [],
         my_memberships=mine, can_join=can_join, voters=eligible_voters(session, cluster), pooled=pooled,
+        names={h.id: h.name for h in acting_for},
     )
 
 

@@ -25,15 +25,22 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
     council = session.get(Council, actor.council_id)
     if role == Role.holder:
         holder = session.get(Holder, actor.holder_id) if actor.holder_id else None
-        memberships = clusters.memberships_of(session=session, actor=actor, holder_ids=[holder.id] if holder else [])
-        pledged = sum(m.weekly_pledge_pence for m, _ in memberships if m.status.value in ("admitted", "active", "leaving"))
+        memberships = [
+            (m, c) for m, c in clusters.memberships_of(session=session, actor=actor, holder_ids=[holder.id] if holder else [])
+            if m.status.value != "left"
+        ]
+        # Requests count too: the pledge check reserves them, so the dashboard must agree.
+        pledged = sum(m.weekly_pledge_pence for m, _ in memberships)
         return {"council": council, "holder": holder, "memberships": memberships, "pledged": pledged}
     if role == Role.representative:
         people = holders.holders_for_representative(session=session, actor=actor)
         return {
             "council": council,
             "people": people,
-            "memberships": clusters.memberships_of(session=session, actor=actor, holder_ids=[h.id for h in people]),
+            "memberships": [
+                (m, c) for m, c in clusters.memberships_of(session=session, actor=actor, holder_ids=[h.id for h in people])
+                if m.status.value != "left"
+            ],
         }
     if role == Role.provider:
         provider = session.get(Provider, actor.provider_id) if actor.provider_id else None

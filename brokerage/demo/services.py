@@ -109,7 +109,7 @@ def load_demo(*, session: Session, password: str, seed: int = 2026, today: date 
         (Role.council_officer, "officer@riverside.example", "Chris Officer", council.id, {}),
         (Role.council_officer, "officer2@riverside.example", "Dana Second-Officer", council.id, {}),
         (Role.holder, "holder@riverside.example", amina.name, council.id, {"holder_id": amina.id}),
-        (Role.representative, "rep@riverside.example", "Idil Hassan (daughter)", council.id, {}),
+        (Role.representative, "rep@riverside.example", "Idil Hassan", council.id, {}),
         (Role.provider, "provider@riverside.example", pa.name, council.id, {"provider_id": pa.id}),
         (Role.broker, "broker@northfield.example", "Nia Northfield-Broker", other.id, {}),
         (Role.holder, "holder@northfield.example", far_holder.name, other.id, {"holder_id": far_holder.id}),
@@ -336,6 +336,7 @@ def _make_demo_decisions(session: Session, council: Council, clusters: list[Clus
     from brokerage.accounts.models import User
     from brokerage.clusters.models import Proposal, Vote
     from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
+    from brokerage.formatting import pounds
     from brokerage.types import utcnow
 
     rep = session.exec(select(User).where(User.email == "rep@riverside.example")).one()
@@ -350,7 +351,7 @@ def _make_demo_decisions(session: Session, council: Council, clusters: list[Clus
     session.flush()
     now = utcnow()
     admit = Proposal(council_id=council.id, cluster_id=somali.id, kind=ProposalKind.admit_member, title=f"Let {newcomer.name} join",
-                     description=f"Pledging £{request.weekly_pledge_pence // 100} a week.", payload={"membership_id": request.id},
+                     description=f"Pledging {pounds(request.weekly_pledge_pence)} a week.", payload={"membership_id": request.id},
                      created_by_id=amina.id, deadline=now + timedelta(days=10))
     outing = Proposal(council_id=council.id, cluster_id=somali.id, kind=ProposalKind.free_text, title="Move Friday visits to the afternoon",
                       description="So that everyone can go to Friday prayers in the morning.", created_by_id=amina.id, deadline=now + timedelta(days=12))

@@ -18,6 +18,16 @@ class EntryFilterSchema(Schema):
         unknown = "exclude"
 
     @validates_schema
+    def check_years(self, data, **kwargs):
+        """Refuse dates outside the years the service can hold."""
+        from datetime import date
+
+        for name in ("start", "end"):
+            day = data.get(name)
+            if day is not None and not date(2000, 1, 1) <= day <= date(2999, 12, 30):
+                raise ValidationError("Enter a date between 2000 and 2999.", name)
+
+    @validates_schema
     def check_range(self, data, **kwargs):
         """Refuse a range that ends before it starts."""
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
@@ -37,6 +47,6 @@ def load_filters(args) -> tuple[dict, dict[str, list[str]]]:
             "page": "Enter a page number of 1 or more",
         }
         for key in list(messages):
-            if key in friendly and "on or after" not in " ".join(messages[key]):
+            if key in friendly and "on or after" not in " ".join(messages[key]) and "between 2000" not in " ".join(messages[key]):
                 messages[key] = [friendly[key]]
         return EntryFilterSchema().load({}), messages

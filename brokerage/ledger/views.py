@@ -53,7 +53,8 @@ def verify():
     if handle.status == "finished":
         result = handle.result
         if result["ok"]:
-            flash(f"The ledger checks out: {result['entries']} entries, {result['seals']} seals, no problems.", "success")
+            seals = "1 seal" if result["seals"] == 1 else f"{result['seals']} seals"
+            flash(f"The ledger checks out: {result['entries']} entries, {seals}, no problems.", "success")
         else:
             flash(f"The ledger check FAILED: {result['first_problem']} ({result['problems']} problems in all).", "error")
     elif handle.status == "failed":

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, RadioField, SelectField
+from wtforms import BooleanField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from brokerage.clusters.schemas import MultiCheckboxField, PoundsField
 from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES
+from brokerage.forms import WholeNumberField
 
 DAYS = [("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"), ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday")]
 PARTS = [("am", "morning"), ("pm", "afternoon"), ("eve", "evening")]
@@ -20,7 +21,7 @@ class DemandLineForm(FlaskForm):
 
     cluster_id = SelectField("Group", coerce=int, choices=[], validators=[DataRequired("Choose a group")])
     service = SelectField("Service", choices=[SelectChoice(k, v.capitalize()) for k, v in SERVICE_NAMES.items()], validators=[DataRequired("Choose a service")])
-    hours = IntegerField("Hours a week", validators=[InputRequired("Enter the hours a week"), NumberRange(min=1, max=168, message="Enter between 1 and 168 hours")])
+    hours = WholeNumberField("Hours a week", invalid_message="Enter the hours a week as a whole number, like 12", validators=[InputRequired("Enter the hours a week"), NumberRange(min=1, max=168, message="Enter between 1 and 168 hours")])
     slots = MultiCheckboxField("When", choices=SLOT_CHOICES, validators=[DataRequired("Choose at least one time")])
     languages = MultiCheckboxField("Languages", choices=[SelectChoice(c, n) for c, n in sorted(LANGUAGE_NAMES.items(), key=lambda i: i[1])])
     language_required = BooleanField("The carer must speak one of these languages")
@@ -38,4 +39,4 @@ class ClusterDemandForm(DemandLineForm):
 class AdjustForm(FlaskForm):
     """Change a proposed assignment's hours."""
 
-    hours = IntegerField("Hours a week", validators=[InputRequired("Enter the hours, or 0 to remove"), NumberRange(min=0, max=168, message="Enter between 0 and 168 hours")])
+    hours = WholeNumberField("Hours a week", invalid_message="Enter the hours as a whole number, or 0 to remove", validators=[InputRequired("Enter the hours, or 0 to remove"), NumberRange(min=0, max=168, message="Enter between 0 and 168 hours")])

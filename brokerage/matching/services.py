@@ -123,15 +123,23 @@ def run_matching(*, session: Session, actor: User | None, council_id: int) -> Ma
     session.flush()
     demand = {d.id: d for d in instance.demand}
     supply = {s.id: s for s in instance.supply}
+    names = {f"k-{c.id}": c.name for c in session.exec(select(Cluster).where(Cluster.council_id == council_id))}
+
+    def readable(text: str) -> str:
+        # The engine speaks in file ids; people read group names.
+        import re
+
+        return re.sub(r"\bcluster (k-\d+)", lambda m: names.get(m.group(1), m.group(0)), text)
+
     for assignment in solution.assignments:
         d, s = demand[assignment.demand], supply[assignment.supplier]
         session.add(MatchAssignment(
             council_id=council_id, run_id=run.id, demand_line_id=int(d.id[2:]), cluster_id=int(d.cluster[2:]), provider_id=int(s.id[2:]),
             hours=assignment.hours, solver_hours=assignment.hours, rate_pence=s.rate_pence,
-            distance_km=round(haversine_km(d.lat, d.lon, s.lat, s.lon), 2), explanation=assignment.explanation,
+            distance_km=round(haversine_km(d.lat, d.lon, s.lat, s.lon), 2), explanation=readable(assignment.explanation),
         ))
     for unmet in solution.unmet:
-        session.add(MatchGap(council_id=council_id, run_id=run.id, demand_line_id=int(unmet.demand[2:]), hours=unmet.hours, reason=unmet.reason))
+        session.add(MatchGap(council_id=council_id, run_id=run.id, demand_line_id=int(unmet.demand[2:]), hours=unmet.hours, reason=readable(unmet.reason)))
     session.flush()
     return run
 
@@ -175,7 +183,9 @@ def review(*, session: Session, actor: User, run_id: int) -> dict:
     by_cluster: dict[int, list[MatchAssignment]] = defaultdict(list)
     for assignment in assignments:
         by_cluster[assignment.cluster_id].append(assignment)
-    return {"run": run, "by_cluster": dict(by_cluster), "gaps": gaps, "lines": lines, "providers": providers, "clusters": clusters}
+    covered = sum(a.hours for a in assignments if a.status != "rejected")
+    return {"run": run, "by_cluster": dict(by_cluster), "gaps": gaps, "lines": lines, "providers": providers, "clusters": clusters,
+            "latest": run.id == latest_run_id(session, run.council_id), "covered": covered}
 
 
 def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> MatchAssignment:
@@ -187,6 +197,8 @@ def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> 
     same_council(actor, assignment.council_id, what="assignment")
     if assignment.status != "proposed":
         raise BrokerageError("This part has already been sent to the group and cannot be changed.", field="hours", status=409)
+    if assignment.run_id != latest_run_id(session, assignment.council_id):
+        raise BrokerageError("This run has been replaced by a newer one; change the newest run instead.", field="hours", status=409)
     if isinstance(hours, bool) or not isinstance(hours, int) or hours < 0:
         raise ValidationFailed({"hours": "Enter a whole number of hours, 0 or more"})
     line = session.get(DemandLine, assignment.demand_line_id)
@@ -211,6 +223,8 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
 
     _require_broker(actor)
     run = get_run(session=session, actor=actor, run_id=run_id)
+    if run.id != latest_run_id(session, run.council_id):
+        raise BrokerageError("A newer matching run exists. Send that one, so no group is asked twice.", status=409)
     pending = session.exec(
         select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.status == "proposed", MatchAssignment.hours > 0)
         .order_by(MatchAssignment.cluster_id, MatchAssignment.id)
@@ -317,6 +331,11 @@ def contracts_of_cluster(*, session: Session, actor: User, cluster: Cluster) -> 
 
 
 __all__ = ["ProposalStatus"]
+
+
+def latest_run_id(session: Session, council_id: int) -> int | None:
+    """Return the id of the council's newest matching run."""
+    return session.exec(select(MatchRun.id).where(MatchRun.council_id == council_id).order_by(MatchRun.id.desc())).first()
 
 
 def assignment_run_id(*, session: Session, actor: User, assignment_id: int) -> int:

@@ -137,7 +137,12 @@ def adjust(assignment_id: int):
 def send(run_id: int):
     """Put each group's part to its members' vote."""
     session = get_session()
-    proposals = services.send_to_clusters(session=session, actor=current_user, run_id=run_id)
+    try:
+        proposals = services.send_to_clusters(session=session, actor=current_user, run_id=run_id)
+    except BrokerageError as error:
+        session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("matching.review", run_id=run_id))
     session.commit()
     flash(f"Sent to {len(proposals)} group(s) to vote on.", "success")
     return redirect(url_for("matching.review", run_id=run_id))

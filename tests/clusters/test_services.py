@@ -196,3 +196,19 @@ def test_another_councils_holder_cannot_see_or_join(session, people):
     with pytest.raises(NotFound):
         services.request_to_join(session=session, actor=people.outsider, cluster_id=cluster.id, holder_id=people.outsider_holder.id, pledge=100)
     assert services.find_clusters(session=session, actor=people.outsider) == []
+
+
+def test_a_removal_names_the_member_and_not_someone_already_leaving(session, people):
+    from brokerage.errors import ValidationFailed
+
+    cluster = found(session, people)
+    join(session, people, cluster, 1, voters=[0])
+    join(session, people, cluster, 2, voters=[0, 1])
+    target = membership(session, cluster, people.holders[2])
+    proposal = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.remove_member,
+                                title="Missed every meeting", payload={"membership_id": target.id})
+    assert proposal.title == "Ask Member 2 to leave: Missed every meeting"
+    services.give_notice(session=session, actor=people.users[2], membership_id=target.id)
+    with pytest.raises(ValidationFailed):
+        services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.remove_member,
+                         title="Again", payload={"membership_id": target.id})

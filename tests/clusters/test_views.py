@@ -147,3 +147,27 @@ def test_the_cli_issues_and_collects_once_per_period(runner, people, session, cl
     collect = runner.invoke(args=["clusters", "collect", "--period", "2026-W48", "--council", people.council.slug])
     assert collect.exit_code == 0, collect.output
     assert ProposalStatus.open
+
+
+def test_someone_who_withdrew_can_ask_again(client, people, session):
+    cluster = start_group(client, people, session)
+    sign_in(client, people.users[1])
+    client.post(f"/clusters/{cluster.id}/join", data={"join-holder_id": str(people.holders[1].id), "join-pledge": "10"})
+    mine = session.exec(select(Membership).where(Membership.holder_id == people.holders[1].id)).one()
+    client.post(f"/clusters/memberships/{mine.id}/leave")
+    again = client.post(f"/clusters/{cluster.id}/join", data={"join-holder_id": str(people.holders[1].id), "join-pledge": "12"})
+    assert again.status_code == 302
+    session.refresh(mine)
+    assert mine.status == MembershipStatus.requested and mine.weekly_pledge_pence == 1_200
+    proposals = session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id).order_by(Proposal.id)).all()
+    assert [p.status for p in proposals] == [ProposalStatus.rejected, ProposalStatus.open]
+    assert proposals[0].outcome.startswith("Withdrawn")
+
+
+def test_a_number_that_is_not_a_number_gets_one_plain_message(client, people, session):
+    sign_in(client, people.users[0])
+    response = client.post("/clusters/new", data={"name": "X", "kinds": ["goal"], "min_size": "2.5", "max_size": "8", "holder_id": str(people.holders[0].id), "pledge": "1"})
+    body = response.data.decode()
+    assert response.status_code == 422
+    assert "Enter the smallest number of members as a whole number, like 3" in body
+    assert "Not a valid integer value" not in body and "Enter a number from 2 to 12" not in body

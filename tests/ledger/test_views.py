@@ -75,9 +75,15 @@ def test_an_entry_page_shows_postings_and_offers_a_proof(client, auth, world):
 def test_an_officer_can_check_the_ledger_from_the_page(client, auth, world):
     auth.sign_in(world.users["a"][Role.council_officer].email)
     response = client.post("/ledger/verify", follow_redirects=True)
-    assert "The ledger checks out: 2 entries, 1 seals, no problems." in response.data.decode()
+    assert "The ledger checks out: 2 entries, 1 seal, no problems." in response.data.decode()
 
 
 def test_a_broker_cannot_run_the_officers_check(client, auth, world):
     auth.sign_in(world.users["a"][Role.broker].email)
     assert client.post("/ledger/verify").status_code == 403
+
+
+def test_a_far_future_date_is_explained_not_a_crash(client, auth, world):
+    auth.sign_in(world.users["a"][Role.broker].email)
+    response = client.get("/ledger/?end=9999-12-31")
+    assert response.status_code == 422 and "Enter a date between 2000 and 2999." in response.data.decode()

@@ -171,3 +171,23 @@ def test_a_provider_whose_vetting_lapsed_during_the_vote_gets_no_contract(sessio
     assert assignment.provider_id not in vetted_provider_ids(session, council.id, later)
     made = contracts_from_match(session=session, proposal=proposal, start=later)
     assert made == [] and assignment.status == "rejected" and "vetting lapsed" in assignment.explanation
+
+
+def test_an_older_run_cannot_be_sent_or_changed_once_a_newer_one_exists(session, demo):
+    from brokerage.errors import BrokerageError
+
+    council, broker = demo
+    old = services.run_matching(session=session, actor=broker, council_id=council.id)
+    services.run_matching(session=session, actor=broker, council_id=council.id)
+    with pytest.raises(BrokerageError, match="newer matching run"):
+        services.send_to_clusters(session=session, actor=broker, run_id=old.id)
+    assignment = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == old.id)).first()
+    with pytest.raises(BrokerageError, match="newer one"):
+        services.adjust(session=session, actor=broker, assignment_id=assignment.id, hours=1)
+
+
+def test_explanations_name_groups_not_file_ids(session, demo):
+    council, broker = demo
+    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    texts = [a.explanation for a in session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id))]
+    assert not any("k-" in text for text in texts)
