@@ -30,3 +30,15 @@ def is_safe_next(target: str | None) -> bool:
 def normalise_email(email: str) -> str:
     """Return an email address trimmed and lower-cased for lookup."""
     return email.strip().lower()
+
+
+def password_problem(password: str, *, email: str = "") -> str | None:
+    """Return why a new password is too easy to guess, or None if it will do."""
+    if len(password) < 12:
+        return "Use a password of at least 12 characters"
+    if len(set(password.lower())) < 5:
+        return "Use a password that is harder to guess: more different letters, numbers or words"
+    local = email.split("@")[0].lower()
+    if local and len(local) >= 4 and local in password.lower():
+        return "Do not use your email address in your password"
+    return None

@@ -55,3 +55,17 @@ class UserForm(FlaskForm):
         description="At least 12 characters. Ask the person to change it.",
         validators=[DataRequired("Enter a temporary password"), Length(min=12, message="Use at least 12 characters")],
     )
+
+
+class ResetPasswordForm(FlaskForm):
+    """An administrator sets a temporary password."""
+
+    password = PasswordField("New temporary password", validators=[DataRequired("Enter a temporary password")])
+
+
+class ChangePasswordForm(FlaskForm):
+    """Someone changes their own password."""
+
+    current = PasswordField("Current password", validators=[DataRequired("Enter your current password")])
+    new = PasswordField("New password", description="At least 12 characters. A few unusual words together work well.",
+                        validators=[DataRequired("Enter a new password")])

@@ -123,9 +123,10 @@ def create_user(
         raise ValidationFailed({"council_id": "Choose the council this person belongs to."})
     if council_id is not None and session.get(Council, council_id) is None:
         raise ValidationFailed({"council_id": "Choose a council from the list."})
-    if len(password) < 12:
-        raise ValidationFailed({"password": "Use a password of at least 12 characters."})
     email = rules.normalise_email(email)
+    problem = rules.password_problem(password, email=email)
+    if problem:
+        raise ValidationFailed({"password": problem})
     if session.exec(select(User).where(User.email == email)).first() is not None:
         raise DuplicateEmail("Another account already uses this email address.", field="email")
     user = User(
@@ -163,3 +164,38 @@ def get_council(*, session: Session, actor: User, council_id: int) -> Council:
     if council is None or (actor.role != Role.admin and actor.council_id != council.id):
         raise NotFound("There is no such council.")
     return council
+
+
+def reset_password(*, session: Session, actor: User, user_id: int, password: str) -> User:
+    """Set a new temporary password for someone and lift any sign-in lock (administrators only)."""
+    from brokerage.accounts.models import SignInThrottle
+
+    if actor.role != Role.admin:
+        raise NotAllowed("Only administrators can reset passwords.")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("There is no such account.")
+    problem = rules.password_problem(password, email=user.email)
+    if problem:
+        raise ValidationFailed({"password": problem})
+    user.password_hash = hash_password(password)
+    user.failed_sign_ins, user.locked_until = 0, None
+    throttle = session.get(SignInThrottle, _throttle_key(user.email))
+    if throttle is not None:
+        session.delete(throttle)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def change_own_password(*, session: Session, actor: User, current: str, new: str) -> User:
+    """Let a signed-in person change their own password, after giving the current one."""
+    if not verify_password(actor.password_hash, current):
+        raise ValidationFailed({"current": "The current password is not right"})
+    problem = rules.password_problem(new, email=actor.email)
+    if problem:
+        raise ValidationFailed({"new": problem})
+    actor.password_hash = hash_password(new)
+    session.add(actor)
+    session.flush()
+    return actor

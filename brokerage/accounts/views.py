@@ -12,7 +12,7 @@ from brokerage.accounts import services
 from brokerage.accounts.errors import AccountLocked, SignInFailed
 from brokerage.accounts.models import Role
 from brokerage.accounts.rules import is_safe_next
-from brokerage.accounts.schemas import CouncilForm, SignInForm, UserForm
+from brokerage.accounts.schemas import ChangePasswordForm, CouncilForm, ResetPasswordForm, SignInForm, UserForm
 from brokerage.db import get_session
 from brokerage.errors import BrokerageError
 from brokerage.extensions import login_manager
@@ -122,3 +122,42 @@ def users():
     rows = services.list_users(session=session, actor=current_user)
     names = {c.id: c.name for c in council_rows}
     return render_template("accounts/users.html", form=form, users=rows, council_names=names), (422 if form.errors or form.form_errors else 200)
+
+
+@blueprint.route("/admin/users/<int:user_id>/password", methods=["POST"])
+@roles_required(Role.admin)
+def reset_password(user_id: int):
+    """Set a temporary password for someone, and unlock their account."""
+    session = get_session()
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.reset_password(session=session, actor=current_user, user_id=user_id, password=form.password.data)
+        except BrokerageError as error:
+            session.rollback()
+            flash(f"The password was not changed: {error.errors.get('password', [error.message])[0] if hasattr(error, 'errors') else error.message}.", "error")
+        else:
+            session.commit()
+            flash(f"{user.name} has a new temporary password and can sign in again.", "success")
+    else:
+        flash("The password was not changed: enter a temporary password.", "error")
+    return redirect(url_for("accounts.users"))
+
+
+@blueprint.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change my own password."""
+    session = get_session()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_own_password(session=session, actor=current_user, current=form.current.data, new=form.new.data)
+        except BrokerageError as error:
+            session.rollback()
+            attach_error(form, error)
+        else:
+            session.commit()
+            flash("Your password has been changed.", "success")
+            return redirect(url_for("dashboard.index"))
+    return render_template("accounts/password.html", form=form), (422 if form.errors or form.form_errors else 200)

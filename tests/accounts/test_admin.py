@@ -81,3 +81,35 @@ def test_the_cli_creates_a_council_and_refuses_a_duplicate(runner, world):
     dup = runner.invoke(args=["accounts", "create-council", "--slug", "westford", "--name", "Westford"])
     assert dup.exit_code == 2
     assert dup.stderr.strip().splitlines() == ["error: A council with this short name already exists."]
+
+
+def test_an_admin_resets_a_locked_account(app, client, auth, world, session):
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        auth.sign_in("holder-a@example.org", "wrong password!!")
+    assert auth.sign_in("holder-a@example.org").status_code == 429
+    auth.sign_in("admin@example.org")
+    user = world.users["a"][Role.holder]
+    weak = client.post(f"/admin/users/{user.id}/password", data={"password": "aaaaaaaaaaaa"}, follow_redirects=True)
+    assert "harder to guess" in weak.data.decode()
+    done = client.post(f"/admin/users/{user.id}/password", data={"password": "river boat lantern 42"}, follow_redirects=True)
+    assert "can sign in again" in done.data.decode()
+    auth.sign_out()
+    assert auth.sign_in("holder-a@example.org", "river boat lantern 42").status_code == 302
+
+
+def test_only_admins_reset_passwords(client, auth, world):
+    auth.sign_in(world.users["a"][Role.broker].email)
+    assert client.post(f"/admin/users/{world.users['a'][Role.holder].id}/password", data={"password": "river boat lantern 42"}).status_code == 403
+
+
+def test_people_change_their_own_password(client, auth, world):
+    from tests.factories import PASSWORD
+
+    auth.sign_in(world.users["a"][Role.holder].email)
+    wrong = client.post("/account/password", data={"current": "nope", "new": "river boat lantern 42"})
+    assert wrong.status_code == 422 and "The current password is not right" in wrong.data.decode()
+    weak = client.post("/account/password", data={"current": PASSWORD, "new": "short"})
+    assert weak.status_code == 422 and "at least 12 characters" in weak.data.decode()
+    assert client.post("/account/password", data={"current": PASSWORD, "new": "river boat lantern 42"}).status_code == 302
+    auth.sign_out()
+    assert auth.sign_in(world.users["a"][Role.holder].email, "river boat lantern 42").status_code == 302
