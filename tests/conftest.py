@@ -155,9 +155,9 @@ class World:
             provider = f.ProviderFactory(session=session, council_id=council.id, name=f"Co-op {key}")
             other_provider = f.ProviderFactory(session=session, council_id=council.id, name=f"Other co-op {key}")
             cluster = f.ClusterFactory(session=session, council_id=council.id, name=f"Cluster {key}", status=ClusterStatus.active)
-            f.MembershipFactory(session=session, council_id=council.id, cluster_id=cluster.id, holder_id=holder.id)
+            membership = f.MembershipFactory(session=session, council_id=council.id, cluster_id=cluster.id, holder_id=holder.id)
             private_cluster = f.ClusterFactory(session=session, council_id=council.id, name=f"Private cluster {key}", status=ClusterStatus.active)
-            f.MembershipFactory(session=session, council_id=council.id, cluster_id=private_cluster.id, holder_id=other_holder.id)
+            other_membership = f.MembershipFactory(session=session, council_id=council.id, cluster_id=private_cluster.id, holder_id=other_holder.id)
             users = {
                 Role.holder: f.UserFactory(session=session, role=Role.holder, council_id=council.id, holder_id=holder.id, email=f"holder-{key}@example.org"),
                 Role.representative: f.UserFactory(session=session, role=Role.representative, council_id=council.id, email=f"rep-{key}@example.org"),
@@ -185,6 +185,7 @@ class World:
                 "holder": holder, "other_holder": other_holder, "provider": provider, "other_provider": other_provider,
                 "cluster": cluster, "private_cluster": private_cluster, "entry": entry, "other_entry": other_entry,
                 "proposal": proposal, "other_proposal": other_proposal, "run": run,
+                "membership": membership, "other_membership": other_membership,
             }
         session.commit()
 

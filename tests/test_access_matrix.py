@@ -66,7 +66,7 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         if role in (Role.holder, Role.representative):
             return {200} if target == "own" else {404}
         return {403}
-    if endpoint in ("holders.profile", "holders.data_json", "holders.data_csv"):
+    if endpoint in ("holders.profile", "holders.data_json", "holders.data_csv", "clusters.leave"):
         if role in (Role.holder, Role.representative):
             return {200} if target == "own" else {404}
         return {403}
@@ -107,6 +107,8 @@ def url_for_target(world, endpoint: str, target: str) -> str:
         return f"/matching/runs/{records['run'].id}" if target != "foreign" else f"/matching/runs/{world.records['b']['run'].id}"
     if endpoint == "clusters.propose":
         return f"/clusters/{(records['cluster'] if mine else records['private_cluster']).id}/propose"
+    if endpoint == "clusters.leave":
+        return f"/clusters/memberships/{(records['membership'] if mine else records['other_membership']).id}/leave"
     if endpoint == "matching.cluster_demand":
         return f"/matching/clusters/{(records['cluster'] if mine else records['private_cluster']).id}/demand"
     if endpoint == "clusters.proposal":

@@ -803,3 +803,20 @@ def membership_cluster_id(*, session: Session, actor: User, membership_id: int) 
     membership = _membership(session, actor, membership_id)
     _holder_for_actor(session, actor, membership.holder_id)
     return membership.cluster_id
+
+
+def notice_preview(*, session: Session, actor: User, membership_id: int) -> dict:
+    """Return what giving notice would mean: the last day, and the share that would come back."""
+    from brokerage.ledger import rules as ledger_rules
+    from brokerage.ledger.services import balance
+
+    membership = _membership(session, actor, membership_id)
+    holder = _holder_for_actor(session, actor, membership.holder_id)
+    if membership.status not in (MembershipStatus.requested, MembershipStatus.admitted, MembershipStatus.active):
+        raise BadTransition("This membership is already ending.")
+    council = _council(session, membership.council_id)
+    share = balance(session=session, actor=None, council_id=membership.council_id, code=ledger_rules.pool_code(membership.cluster_id, holder.id))
+    return {
+        "membership": membership, "holder": holder, "cluster": session.get(Cluster, membership.cluster_id),
+        "leaves_on": rules.notice_end(utcnow().date(), council.notice_weeks), "notice_weeks": council.notice_weeks, "share": share,
+    }

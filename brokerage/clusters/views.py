@@ -170,11 +170,14 @@ def pledge(membership_id: int):
     return _show(cluster_id, pledge_forms={membership_id: form}, status=422)
 
 
-@blueprint.route("/memberships/<int:membership_id>/leave", methods=["POST"])
+@blueprint.route("/memberships/<int:membership_id>/leave", methods=["GET", "POST"])
 @roles_required(*MEMBERS)
 def leave(membership_id: int):
-    """Give notice to leave a cluster."""
+    """Give notice to leave a cluster, after saying plainly what will happen."""
     session = get_session()
+    if request.method == "GET":
+        preview = services.notice_preview(session=session, actor=current_user, membership_id=membership_id)
+        return render_template("clusters/leave.html", **preview)
     membership = services.give_notice(session=session, actor=current_user, membership_id=membership_id)
     session.commit()
     if membership.leaves_on:

@@ -55,6 +55,13 @@ def test_a_holder_finds_a_group_asks_to_join_votes_changes_a_pledge_and_sees_the
     page.get_by_role("button", name="Change pledge").click()
     assert "Your weekly pledge has been changed" in flash(page)
 
+    # Giving notice asks first, in plain words, and can be abandoned.
+    page.get_by_role("button", name="Give notice to leave").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Give notice to leave?"
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="No, go back").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Somali elders of Whitechapel"
+
     # See my money.
     page.get_by_role("link", name="Dashboard").click()
     page.get_by_role("link", name="See your money, week by week").click()

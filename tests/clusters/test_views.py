@@ -171,3 +171,12 @@ def test_a_number_that_is_not_a_number_gets_one_plain_message(client, people, se
     assert response.status_code == 422
     assert "Enter the smallest number of members as a whole number, like 3" in body
     assert "Not a valid integer value" not in body and "Enter a number from 2 to 12" not in body
+
+
+def test_giving_notice_first_says_what_will_happen(client, people, session):
+    cluster = start_group(client, people, session)
+    membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id)).one()
+    page = client.get(f"/clusters/memberships/{membership.id}/leave").data.decode()
+    assert "Give notice to leave?" in page and "4 weeks" in page and "Yes, give notice" in page
+    session.refresh(membership)
+    assert membership.status == MembershipStatus.admitted
