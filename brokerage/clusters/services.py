@@ -731,8 +731,6 @@ def dissolve(*, session: Session, actor: User | None, cluster: Cluster, key_pref
     return total
 
 
-__all__ = ["BadTransition"]
-
 
 def holders_actor_acts_for(*, session: Session, actor: User) -> list[Holder]:
     """Return the holders the actor can act for: themselves, or those who authorised them."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -461,12 +461,6 @@ def lock_council(session: Session, council_id: int) -> None:
     """Serialise sealers of one council (PostgreSQL advisory lock; SQLite already has one writer)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(7301, :council)"), {"council": council_id})
-
-
-__all__ = [
-    "EntrySpec", "Statement", "StatementLine", "Role", "post_entry", "post_entries", "reverse_entry", "balance",
-    "balance_as_of", "statement", "trial_balance", "get_or_create_account", "find_account",
-]
 
 
 @dataclass

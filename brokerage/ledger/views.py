@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from brokerage.access import roles_required
@@ -124,5 +124,3 @@ def seal_job(*, council_id: int | None = None) -> dict:
             sealed[cid] = None if record is None else [record.first_seq, record.last_seq]
     return sealed
 
-
-__all__ = ["blueprint", "verify_job", "seal_job", "abort", "current_app"]

@@ -75,7 +75,7 @@ def explain_assignments(network: Network, flow: np.ndarray, used: np.ndarray) ->
 
 def explain_unmet(network: Network, flow: np.ndarray, short: np.ndarray) -> list[str]:
     """Return, for each demand line in `short`, why its remaining hours went unmet."""
-    instance, t, p = network.instance, network.tables, network.pairs
+    instance, p = network.instance, network.pairs
     offered = _vetted_offers(instance)
     reach_zero = [d for d in short.tolist() if p.n_feasible[d] == 0 and p.n_reach[d] == 0]
     nearest = _nearest_offering(network, reach_zero)

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from brokerage.access import same_council
 from brokerage.accounts.models import Role, User
 from brokerage.clusters.models import Cluster, ClusterStatus, Proposal
-from brokerage.clusters.rules import ProposalKind, ProposalStatus
+from brokerage.clusters.rules import ProposalKind
 from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import pounds, service_name
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
@@ -329,8 +329,6 @@ def contracts_of_cluster(*, session: Session, actor: User, cluster: Cluster) -> 
     same_council(actor, cluster.council_id, what="cluster")
     return list(session.exec(select(Contract, Provider).join(Provider, Provider.id == Contract.provider_id).where(Contract.cluster_id == cluster.id).order_by(Contract.id)))
 
-
-__all__ = ["ProposalStatus"]
 
 
 def latest_run_id(session: Session, council_id: int) -> int | None:

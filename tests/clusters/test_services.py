@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from brokerage.clusters import runs, services
 from brokerage.clusters.errors import AlreadyVoted, NotAMember, PledgeTooHigh, ProposalClosed
-from brokerage.clusters.models import ClusterStatus, Membership, MembershipStatus, Proposal, Vote
+from brokerage.clusters.models import ClusterStatus, Membership, MembershipStatus, Vote
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage.errors import NotAllowed, NotFound
 from brokerage.ledger import rules as ledger_rules

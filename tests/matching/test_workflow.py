@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from brokerage.accounts.models import Council, Role, User
+from brokerage.accounts.models import Council, User
 from brokerage.clusters import services as clusters
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus
 from brokerage.clusters.rules import Choice, ProposalStatus
