@@ -80,7 +80,7 @@ def new():
             attach_error(form, error)
         else:
             session.commit()
-            flash(f"{cluster.name} has started. Invite people to join it.", "success")
+            flash(f"{cluster.name} has started. People can now find it under \"Find a group\" and ask to join.", "success")
             return redirect(url_for("clusters.show", cluster_id=cluster.id))
     return render_template("clusters/new.html", form=form), (422 if form.errors or form.form_errors else 200)
 
