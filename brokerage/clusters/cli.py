@@ -40,6 +40,7 @@ def _run(name: str, period: str, council_slug: str | None) -> None:
     from brokerage import jobs
     from brokerage.clusters import runs
     from brokerage.db import session_scope
+    from brokerage.formatting import pounds
 
     _check_period(period)
     with session_scope() as session:
@@ -57,7 +58,7 @@ def _run(name: str, period: str, council_slug: str | None) -> None:
             with session_scope() as session:
                 report = run(session=session, actor=None, council_id=council_id, period=period,
                              progress=lambda done, total: progress.update(task, completed=done, total=total))
-            click.echo(f"{council_name}: {report.posted} posted, {report.already} already done, £{report.total_pence // 100:,}.{report.total_pence % 100:02d} moved")
+            click.echo(f"{council_name}: {report.posted} posted, {report.already} already done, {pounds(report.total_pence)} moved")
             for line in report.skipped:
                 click.echo(f"  skipped: {line}")
 

@@ -12,7 +12,7 @@ from brokerage.clusters import rules
 from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus
 from brokerage.holders.models import Holder
 from brokerage.ledger import rules as ledger_rules
-from brokerage.ledger.services import EntrySpec, _lock_accounts, get_or_create_account, post_entries
+from brokerage.ledger.services import EntrySpec, lock_accounts, post_entries
 
 BATCH = 500
 
@@ -76,7 +76,7 @@ def collect_pledges(
 
     A member whose wallet is short is skipped and named in the report; nobody else is held up.
     """
-    monday, sunday = rules.parse_period(period)
+    monday, _ = rules.parse_period(period)
     rows = list(
         session.exec(
             select(Membership, Cluster)
@@ -97,27 +97,31 @@ def collect_pledges(
     done = _existing_keys(session, council_id, list(keys.values()))
     pending = [(m, c) for m, c in rows if keys[m.id] not in done]
     report.already = len(rows) - len(pending)
-    wallets = {m.holder_id: get_or_create_account(session=session, council_id=council_id, code=ledger_rules.wallet_code(m.holder_id)) for m, _ in pending}
-    balances = {aid: bal for aid, (bal, _) in _lock_accounts(session, (a.id for a in wallets.values())).items()}
+    # One query locks every wallet involved; balances then run forward in memory.
+    balances = {
+        code: balance
+        for code, (_, balance, _) in lock_accounts(
+            session=session, council_id=council_id, codes=(ledger_rules.wallet_code(m.holder_id) for m, _ in pending)
+        ).items()
+    }
     names = dict(session.exec(select(Holder.id, Holder.name).where(Holder.id.in_({m.holder_id for m, _ in pending}))).all()) if pending else {}
     specs = []
     for membership, cluster in pending:
-        wallet = wallets[membership.holder_id]
-        if balances[wallet.id] < membership.weekly_pledge_pence:
+        wallet = ledger_rules.wallet_code(membership.holder_id)
+        if balances[wallet] < membership.weekly_pledge_pence:
             report.skipped.append(f"{names.get(membership.holder_id, membership.holder_id)} ({cluster.name}): wallet too low for the pledge")
             continue
-        balances[wallet.id] -= membership.weekly_pledge_pence
+        balances[wallet] -= membership.weekly_pledge_pence
         report.total_pence += membership.weekly_pledge_pence
         specs.append(EntrySpec(
             kind="pledge_collected", memo=f"Pledge to {cluster.name} for {period}", idempotency_key=keys[membership.id],
-            postings=[(wallet.code, -membership.weekly_pledge_pence), (ledger_rules.pool_code(cluster.id, membership.holder_id), membership.weekly_pledge_pence)],
+            postings=[(wallet, -membership.weekly_pledge_pence), (ledger_rules.pool_code(cluster.id, membership.holder_id), membership.weekly_pledge_pence)],
         ))
     for start in range(0, len(specs), BATCH):
         post_entries(session=session, actor=actor, council_id=council_id, entries=specs[start:start + BATCH])
         report.posted += len(specs[start:start + BATCH])
         if progress:
             progress(report.posted, len(specs))
-    del sunday
     return report
 
 

@@ -127,31 +127,29 @@ def get_or_create_account(*, session: Session, council_id: int, code: str) -> Le
     return account
 
 
-def _lock_accounts(session: Session, account_ids: Iterable[int]) -> dict[int, tuple[int, bool]]:
-    """Lock the accounts in id order (so writers never deadlock) and return their balances."""
-    ids = sorted(set(account_ids))
-    query = (
-        select(LedgerAccount.id, LedgerAccount.balance_pence, LedgerAccount.non_negative)
-        .where(LedgerAccount.id.in_(ids))
-        .order_by(LedgerAccount.id)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    # SQLite needs no row locks: every transaction there holds the write lock (BEGIN IMMEDIATE).
-    rows = session.execute(query).all()
-    return {row.id: (row.balance_pence, row.non_negative) for row in rows}
-
-
 def _fetch_and_lock(session: Session, council_id: int, codes: list[str]) -> dict[str, tuple[int, int, bool]]:
-    """Fetch the council's accounts by code and lock them in id order (PostgreSQL); one round trip."""
     query = (
         select(LedgerAccount.id, LedgerAccount.balance_pence, LedgerAccount.non_negative, LedgerAccount.code)
         .where(LedgerAccount.council_id == council_id, LedgerAccount.code.in_(codes))
         .order_by(LedgerAccount.id)
     )
+    # Row locks in id order, so writers never deadlock. SQLite needs none: every transaction there
+    # holds the write lock (BEGIN IMMEDIATE).
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return {row.code: (row.id, row.balance_pence, row.non_negative) for row in session.execute(query)}
+
+
+def lock_accounts(*, session: Session, council_id: int, codes: Iterable[str]) -> dict[str, tuple[int, int, bool]]:
+    """Lock the council's accounts with these codes, creating missing ones; return code -> (id, balance, non_negative)."""
+    codes = sorted(set(codes))
+    locked = _fetch_and_lock(session, council_id, codes)
+    if len(locked) < len(codes):
+        for code in codes:
+            if code not in locked:
+                get_or_create_account(session=session, council_id=council_id, code=code)
+        locked = _fetch_and_lock(session, council_id, codes)
+    return locked
 
 
 def _find_existing(session: Session, council_id: int, key: str) -> JournalEntry | None:
@@ -238,13 +236,7 @@ def post_entries(*, session: Session, actor: User | None, council_id: int, entri
         if spec.reverses_id is not None:
             _check_reversible(session, council_id, spec.reverses_id)
 
-    codes = sorted({leg.account for _, _, legs, _, _ in fresh for leg in legs})
-    locked = _fetch_and_lock(session, council_id, codes)
-    if len(locked) < len(codes):
-        for code in codes:
-            if code not in locked:
-                get_or_create_account(session=session, council_id=council_id, code=code)
-        locked = _fetch_and_lock(session, council_id, codes)
+    locked = lock_accounts(session=session, council_id=council_id, codes=(leg.account for _, _, legs, _, _ in fresh for leg in legs))
     account_ids = {code: row[0] for code, row in locked.items()}
     balances = {row[0]: (row[1], row[2]) for row in locked.values()}
 

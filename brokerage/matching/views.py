@@ -45,11 +45,13 @@ def _job_status():
     job_id = cookie.get("matching_job")
     if not job_id or not current_app.config.get("REDIS_URL"):
         return None
+    from rq.exceptions import NoSuchJobError
+
     from brokerage import jobs
 
     try:
         handle = jobs.fetch(job_id)
-    except Exception:  # the job expired from Redis: nothing to show
+    except NoSuchJobError:  # the job expired from Redis: nothing to show
         cookie.pop("matching_job", None)
         return None
     if handle.status in ("finished", "failed"):

@@ -14,7 +14,7 @@ from brokerage.clusters.schemas import MultiCheckboxField, PoundsField
 from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES, language_name, service_name
 from brokerage.matching.schemas import SLOT_CHOICES
 from brokerage.providers.models import ProviderKind, VettingKind
-from brokerage.providers.services import CAPACITY_MAX, LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, RADIUS_MAX, RADIUS_MIN, VETTING_WORDS
+from brokerage.providers.services import CAPACITY_MAX, LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, RADIUS_MAX, RADIUS_MIN
 
 VETTING_NAMES = {"dbs": "DBS check", "insurance": "Insurance", "cqc": "CQC registration"}
 VETTING_HINTS = {

@@ -12,7 +12,7 @@ from brokerage.errors import ValidationFailed
 from brokerage.forms import attach_error
 from brokerage.providers import rules, services
 from brokerage.matching.schemas import SLOT_CHOICES
-from brokerage.providers.schemas import VETTING_HINTS, VETTING_NAMES, VETTING_WORDS, BrokerProfileForm, ProfileForm, RegisterForm, VettingForm
+from brokerage.providers.schemas import VETTING_HINTS, VETTING_NAMES, BrokerProfileForm, ProfileForm, RegisterForm, VettingForm
 from brokerage.types import utcnow
 
 blueprint = Blueprint("providers", __name__, url_prefix="/providers")
@@ -64,7 +64,7 @@ def _show(provider_id: int, *, vetting_form: VettingForm | None = None, status: 
     state = rules.vetting_state([(i.kind.value, i.expires_on, i.verified_at is not None) for i in items], regulated="personal_care" in provider.services, today=today)
     return render_template(
         "providers/show.html", provider=provider, items=items, state=state, today=today, may_change=_may_change(provider),
-        vetting_form=vetting_form or VettingForm(formdata=None), vetting_names=VETTING_NAMES, vetting_words=VETTING_WORDS,
+        vetting_form=vetting_form or VettingForm(formdata=None), vetting_names=VETTING_NAMES, vetting_words=services.VETTING_WORDS,
         vetting_hints=VETTING_HINTS, slot_names={c.value: c.label for c in SLOT_CHOICES},
     ), status
 
@@ -115,7 +115,7 @@ def add_vetting(provider_id: int):
             attach_error(form, error)
         else:
             session.commit()
-            flash(f"The {VETTING_WORDS[item.kind.value]} was added. It counts once a broker has verified it.", "success")
+            flash(f"The {services.VETTING_WORDS[item.kind.value]} was added. It counts once a broker has verified it.", "success")
             return redirect(url_for("providers.show", provider_id=provider_id, _anchor="vetting"))
     return _show(provider_id, vetting_form=form, status=422)
 
