@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build and configure the Flask application."""
+def create_app(config: dict | None = None, *, serving: bool = True) -> Flask:
+    """Build and configure the Flask application; `serving=False` for commands that serve no web request."""
     from pathlib import Path
 
     from brokerage import settings
@@ -20,7 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.from_environment(instance_path=app.instance_path))
     if config:
         app.config.update(config)
-    settings.check(app.config)
+    settings.check(app.config, serving=serving)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     register_converters(app)

@@ -2,25 +2,62 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 
+from brokerage.commands import CommandGroup, fail
+
+
 def _create_app() -> Flask:
     from brokerage import create_app
+    from brokerage.errors import ConfigError
 
-    return create_app()
+    try:
+        # Commands serve no web request, so they do not need SECRET_KEY; `run` checks it itself.
+        return create_app(serving=False)
+    except ConfigError as error:
+        fail(error.message)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, load_dotenv=False, set_debug_flag=False)
+class BrokerageGroup(CommandGroup, FlaskGroup):
+    """The `brokerage` command: bad input and bad settings are one line on stderr, and `run` needs the secret."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        run = self.commands.get("run")
+        if run is not None:
+            self.add_command(_serving(run), "run")
+
+
+def _serving(command: click.Command) -> click.Command:
+    """Return a copy of a command that serves web requests, refusing to start without a proper secret."""
+    import copy
+    import functools
+
+    original = command.callback
+
+    @functools.wraps(original)
+    def callback(*args, **kwargs):
+        from flask.cli import ScriptInfo
+
+        from brokerage import settings
+
+        settings.check_secret(click.get_current_context().ensure_object(ScriptInfo).load_app().config)
+        return original(*args, **kwargs)
+
+    checked = copy.copy(command)
+    checked.callback = callback
+    return checked
+
+
+@click.group(cls=BrokerageGroup, create_app=_create_app, add_default_commands=True, load_dotenv=False, set_debug_flag=False)
 def main() -> None:
     """Carepool brokerage: pooled direct payments, an audited ledger and matching."""
 
 
-@click.group("db")
+@click.group("db", cls=CommandGroup)
 def db_group() -> None:
     """Database schema migrations."""
 
@@ -30,9 +67,14 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
+    from alembic.util import CommandError
+
     from brokerage.migrate import upgrade
 
-    upgrade(revision)
+    try:
+        upgrade(revision)
+    except CommandError as error:
+        fail(f"cannot upgrade to {revision!r}: {error}")
     click.echo(f"Database is at {revision}.")
 
 
@@ -55,12 +97,11 @@ def worker(burst: bool) -> None:
     from brokerage import jobs
 
     if not current_app.config.get("REDIS_URL"):
-        click.echo("error: REDIS_URL is not set; without it jobs run inline and no worker is needed", err=True)
-        sys.exit(2)
+        fail("REDIS_URL is not set; without it jobs run inline and no worker is needed")
     jobs.run_worker(current_app, burst=burst)
 
 
-@click.group("bench")
+@click.group("bench", cls=CommandGroup)
 def bench_group() -> None:
     """Benchmarks that print their figures (JSON on the last line)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -12,8 +13,46 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
 
+def _nul_parameter(parameters, names) -> str | None:
+    """Return the name of the first statement parameter holding a NUL character, or None."""
+    batches = parameters if isinstance(parameters, list) else [parameters]
+    for batch in batches:
+        items = batch.items() if isinstance(batch, dict) else enumerate(batch or ())
+        for key, value in items:
+            if isinstance(value, str) and "\x00" in value:
+                if isinstance(key, int):
+                    key = names[key] if names and key < len(names) else "text"
+                return re.sub(r"(_\d+)+$", "", str(key))
+    return None
+
+
+def refuse_nul_characters(engine: Engine) -> None:
+    """Refuse any statement that would send a NUL character, the same way on every database.
+
+    PostgreSQL cannot store NUL in text and fails with a bare error; SQLite stores it silently.
+    Forms and schemas refuse control characters beside the field; this is the safety net for any
+    input that reaches the database another way, so a new field cannot bring the 500 back.
+    """
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _refuse_nul(_connection, _cursor, _statement, parameters, context, _executemany):
+        compiled = getattr(context, "compiled", None)
+        name = _nul_parameter(parameters, getattr(compiled, "positiontup", None))
+        if name is not None:
+            from brokerage.errors import ValidationFailed
+            from brokerage.validation import CONTROL_MESSAGE
+
+            raise ValidationFailed({name: [CONTROL_MESSAGE]})
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine, with foreign keys and sane locking on SQLite."""
+    engine = _make_engine(url)
+    refuse_nul_characters(engine)
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 

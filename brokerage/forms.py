@@ -3,10 +3,36 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
+from wtforms import IntegerField, TextAreaField
 from wtforms.validators import StopValidation
 
 from brokerage.errors import BrokerageError, ValidationFailed
+from brokerage.validation import control_character_problem
+
+
+class BaseForm(FlaskForm):
+    """The base of every form: text with control characters is refused beside its field before anything else runs."""
+
+    def control_character_errors(self) -> dict[str, str]:
+        """Return {field name: message} for each field whose submitted text holds control characters."""
+        problems = {}
+        for field in self:
+            multiline = isinstance(field, TextAreaField)
+            for value in list(field.raw_data or []) + list(getattr(field, "extra_raw_data", ())):
+                problem = control_character_problem(value, multiline=multiline)
+                if problem:
+                    problems[field.name] = problem
+                    break
+        return problems
+
+    def validate(self, extra_validators=None) -> bool:
+        """Refuse control characters first, so no other check (or database query) ever sees them."""
+        problems = self.control_character_errors()
+        if problems:
+            for field in self:
+                field.errors = [problems[field.name]] if field.name in problems else []
+            return False
+        return super().validate(extra_validators)
 
 
 def attach_error(form: FlaskForm, error: BrokerageError) -> None:

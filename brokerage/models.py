@@ -1,6 +1,6 @@
 """Import every domain's models so SQLModel.metadata knows all tables."""
 
-from brokerage.accounts.models import Council, Role, SignInThrottle, User  # noqa: F401
+from brokerage.accounts.models import Council, CouncilDistrict, Role, SignInThrottle, User  # noqa: F401
 from brokerage.clusters.models import Cluster, ClusterKind, ClusterStatus, Membership, MembershipStatus, Proposal, Vote  # noqa: F401
 from brokerage.holders.models import Holder, Representation, SensitiveDetail  # noqa: F401
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind  # noqa: F401

@@ -34,11 +34,30 @@ def from_environment(*, instance_path: str) -> dict:
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
         "WTF_CSRF_TIME_LIMIT": None,
+        # No page takes an upload, so a request body over this is refused with 413 before it is read.
+        "MAX_CONTENT_LENGTH": _whole_number(env, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
     }
 
 
-def check(config: dict) -> None:
-    """Refuse to start with a missing or placeholder secret outside development."""
+def _whole_number(env, name: str, default: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise ConfigError(f"{name} must be a whole number of bytes, like {default}.")
+    return int(text)
+
+
+def check(config: dict, *, serving: bool = True) -> None:
+    """Refuse unsafe settings; the web secret is checked only where requests are served."""
+    if serving:
+        check_secret(config)
+    if not config.get("DATABASE_URL"):
+        raise ConfigError("DATABASE_URL is empty.")
+
+
+def check_secret(config: dict) -> None:
+    """Refuse to serve requests with a missing or placeholder secret outside development."""
     if config["ENV_MODE"] == "production":
         secret = config.get("SECRET_KEY") or ""
         if not secret or secret == DEVELOPMENT_SECRET or len(secret) < 16:
@@ -46,5 +65,3 @@ def check(config: dict) -> None:
                 "SECRET_KEY must be set to a random value of at least 16 characters in production "
                 "(set CAREPOOL_ENV=development for local use)."
             )
-    if not config.get("DATABASE_URL"):
-        raise ConfigError("DATABASE_URL is empty.")

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 from flask.cli import with_appcontext
 
 from brokerage.accounts.models import Role
-from brokerage.errors import BrokerageError
+from brokerage.commands import CommandGroup
+from brokerage.errors import BrokerageError, ValidationFailed
 
 
-@click.group("accounts")
+@click.group("accounts", cls=CommandGroup)
 def accounts_group() -> None:
     """Councils and user accounts."""
 
@@ -22,17 +21,15 @@ def accounts_group() -> None:
 @click.option("--districts", default="", help="Postcode districts, space separated.")
 @with_appcontext
 def create_council_command(slug: str, name: str, districts: str) -> None:
-    """Add a council."""
+    """Add a council (checked by the same rules as the form)."""
     from brokerage.accounts import services
+    from brokerage.accounts.schemas import CouncilSchema, load_or_refuse
     from brokerage.db import session_scope
 
-    try:
-        with session_scope() as session:
-            council = services.create_council(session=session, actor=None, slug=slug, name=name, area_districts=districts)
-            click.echo(f"Council {council.slug} created with id {council.id}.")
-    except BrokerageError as error:
-        click.echo(f"error: {error.message}", err=True)
-        sys.exit(2)
+    data = load_or_refuse(CouncilSchema(), {"slug": slug, "name": name, "area_districts": districts})
+    with session_scope() as session:
+        council = services.create_council(session=session, actor=None, **data)
+        click.echo(f"Council {council.slug} created with id {council.id}.")
 
 
 @accounts_group.command("create-user")
@@ -43,28 +40,26 @@ def create_council_command(slug: str, name: str, districts: str) -> None:
 @click.password_option("--password", help="At least 12 characters.")
 @with_appcontext
 def create_user_command(email: str, name: str, role: str, council_slug: str | None, password: str) -> None:
-    """Add a user account."""
+    """Add a user account (checked by the same rules as the form)."""
     from sqlmodel import select
 
     from brokerage.accounts import services
     from brokerage.accounts.models import Council
+    from brokerage.accounts.schemas import CouncilSchema, NewUserSchema, load_or_refuse
     from brokerage.db import session_scope
+    from brokerage.validation import CONTROL_MESSAGE, has_control_characters
 
-    try:
-        with session_scope() as session:
-            council_id = None
-            if council_slug:
-                council = session.exec(select(Council).where(Council.slug == council_slug)).first()
-                if council is None:
-                    raise BrokerageError(f"there is no council called {council_slug!r}", field="council")
-                council_id = council.id
-            user = services.create_user(
-                session=session, actor=None, email=email, name=name, role=Role(role), password=password, council_id=council_id
-            )
-            click.echo(f"Account {user.email} created with id {user.id}.")
-    except BrokerageError as error:
-        detail = error.message
-        if hasattr(error, "errors"):
-            detail = "; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in error.errors.items())
-        click.echo(f"error: {detail}", err=True)
-        sys.exit(2)
+    data = load_or_refuse(NewUserSchema(), {"email": email, "name": name, "role": role})
+    if has_control_characters(password):
+        raise ValidationFailed({"password": CONTROL_MESSAGE})
+    if council_slug is not None:
+        council_slug = load_or_refuse(CouncilSchema(only=("slug",)), {"slug": council_slug})["slug"]
+    with session_scope() as session:
+        council_id = None
+        if council_slug:
+            council = session.exec(select(Council).where(Council.slug == council_slug)).first()
+            if council is None:
+                raise BrokerageError(f"there is no council called {council_slug!r}", field="council")
+            council_id = council.id
+        user = services.create_user(session=session, actor=None, password=password, council_id=council_id, **data)
+        click.echo(f"Account {user.email} created with id {user.id}.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Enum, Integer, String
+from sqlalchemy import CheckConstraint, Column, Enum, ForeignKey, Integer, String
 from sqlmodel import Field, SQLModel
 
 from brokerage.types import UTCDateTime, utcnow
@@ -76,6 +76,15 @@ class Council(SQLModel, table=True):
     def districts(self) -> list[str]:
         """Return the postcode districts as a list."""
         return [d for d in self.area_districts.split() if d]
+
+
+class CouncilDistrict(SQLModel, table=True):
+    """A postcode district claimed by one council: the database refuses a second council claiming it."""
+
+    __tablename__ = "council_district"
+
+    district: str = Field(sa_column=Column(String(4), primary_key=True))
+    council_id: int = Field(sa_column=Column(Integer, ForeignKey("council.id", ondelete="CASCADE"), nullable=False, index=True))
 
 
 class User(SQLModel, table=True):

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
+from marshmallow import Schema, fields, validate, validates
+from marshmallow import ValidationError as SchemaError
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from brokerage import validation
 from brokerage.accounts.models import ROLE_LABELS, Role
+from brokerage.errors import ValidationFailed
+from brokerage.forms import BaseForm
+from brokerage.validation import Text
 
 
-class SignInForm(FlaskForm):
+class SignInForm(BaseForm):
     """Email and password."""
 
     email = EmailField(
@@ -20,7 +25,7 @@ class SignInForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired("Enter your password")])
 
 
-class CouncilForm(FlaskForm):
+class CouncilForm(BaseForm):
     """A new council."""
 
     name = StringField("Council name", validators=[DataRequired("Enter the council's name"), Length(max=120)])
@@ -30,17 +35,30 @@ class CouncilForm(FlaskForm):
         validators=[
             DataRequired("Enter a short name"),
             Length(max=40, message="Use 40 characters or fewer"),
-            Regexp(r"^[a-z0-9][a-z0-9-]*$", message="Use lower-case letters, numbers and hyphens only"),
+            Regexp(validation.SLUG, message=validation.SLUG_MESSAGE),
         ],
     )
     area_districts = StringField(
         "Postcode districts",
         description="Separated by spaces, for example E1 E2 E3.",
-        validators=[Optional(), Regexp(r"^[A-Za-z]{1,2}[0-9][0-9A-Za-z]?( +[A-Za-z]{1,2}[0-9][0-9A-Za-z]?)*$", message="Enter postcode districts like E1 E14 separated by spaces")],
+        validators=[Optional(), Length(max=400, message="Use 400 characters or fewer")],
     )
 
+    def validate(self, extra_validators=None) -> bool:
+        """Check the fields, then the rules the command line uses too (CouncilSchema)."""
+        ok = super().validate(extra_validators)
+        if self.control_character_errors():
+            return False
+        data = {"name": self.name.data or "", "slug": self.slug.data or "", "area_districts": self.area_districts.data or ""}
+        for name, messages in schema_errors(CouncilSchema(), data).items():
+            field = getattr(self, name)
+            if not field.errors:
+                field.errors = list(field.errors) + messages
+                ok = False
+        return ok
 
-class UserForm(FlaskForm):
+
+class UserForm(BaseForm):
     """A new account."""
 
     name = StringField("Full name", validators=[DataRequired("Enter the person's name"), Length(max=120)])
@@ -56,16 +74,72 @@ class UserForm(FlaskForm):
         validators=[DataRequired("Enter a temporary password"), Length(min=12, message="Use at least 12 characters")],
     )
 
+    def validate(self, extra_validators=None) -> bool:
+        """Check the fields, then the rules the command line uses too (NewUserSchema)."""
+        ok = super().validate(extra_validators)
+        if self.control_character_errors():
+            return False
+        data = {"name": self.name.data or "", "email": self.email.data or "", "role": self.role.data or ""}
+        for name, messages in schema_errors(NewUserSchema(), data).items():
+            field = getattr(self, name)
+            if not field.errors:
+                field.errors = list(field.errors) + messages
+                ok = False
+        return ok
 
-class ResetPasswordForm(FlaskForm):
+
+class ResetPasswordForm(BaseForm):
     """An administrator sets a temporary password."""
 
     password = PasswordField("New temporary password", validators=[DataRequired("Enter a temporary password")])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(BaseForm):
     """Someone changes their own password."""
 
     current = PasswordField("Current password", validators=[DataRequired("Enter your current password")])
     new = PasswordField("New password", description="At least 12 characters. A few unusual words together work well.",
                         validators=[DataRequired("Enter a new password")])
+
+
+# --- marshmallow schemas: the rules for a new council and a new account, shared by the forms and the CLI ---
+
+
+class CouncilSchema(Schema):
+    """A new council: name, short name and postcode districts."""
+
+    name = Text(required=True, validate=validate.Length(min=1, max=120, error="Enter the council's name in 120 characters or fewer"))
+    slug = Text(required=True, validate=[
+        validate.Length(min=1, max=40, error="Use 40 characters or fewer"),
+        validate.Regexp(validation.SLUG, error=validation.SLUG_MESSAGE),
+    ])
+    area_districts = Text(load_default="", validate=validate.Length(max=400, error="Use 400 characters or fewer"))
+
+    @validates("area_districts")
+    def check_districts(self, value, **kwargs):
+        """Refuse anything that is not a list of postcode districts."""
+        try:
+            validation.parse_districts(value)
+        except ValueError as error:
+            raise SchemaError(str(error)) from None
+
+
+class NewUserSchema(Schema):
+    """A new account: name, email address and role (the password rules are checked by the service)."""
+
+    name = Text(required=True, validate=validate.Length(min=1, max=120, error="Enter the person's name in 120 characters or fewer"))
+    email = fields.Email(required=True, validate=validate.Length(max=254), error_messages={"invalid": "Enter an email address like name@example.org"})
+    role = fields.Enum(Role, by_value=True, required=True, error_messages={"unknown": "Choose a role from the list"})
+
+
+def load_or_refuse(schema: Schema, data: dict) -> dict:
+    """Load data through a schema, raising ValidationFailed naming each wrong field."""
+    try:
+        return schema.load(data)
+    except SchemaError as error:
+        raise ValidationFailed({key: (value if isinstance(value, list) else [str(value)]) for key, value in error.messages.items()}) from None
+
+
+def schema_errors(schema: Schema, data: dict) -> dict[str, list[str]]:
+    """Return the schema's messages for the data, per field ({} when it is valid)."""
+    return {key: (value if isinstance(value, list) else [str(value)]) for key, value in schema.validate(data).items()}

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from brokerage.accounts import rules
 from brokerage.accounts.errors import AccountLocked, DuplicateCouncil, DuplicateEmail, SignInFailed
-from brokerage.accounts.models import Council, Role, User
+from brokerage.accounts.models import Council, CouncilDistrict, Role, User
 from brokerage.accounts.passwords import hash_password, needs_rehash, verify_password
+from brokerage import validation
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.types import utcnow
 
@@ -97,10 +99,36 @@ def create_council(*, session: Session, actor: User | None, slug: str, name: str
         raise DuplicateCouncil("A council with this short name already exists.", field="slug")
     if session.exec(select(Council).where(func.lower(Council.name) == name.strip().lower())).first() is not None:
         raise DuplicateCouncil("A council with this name already exists.", field="name")
-    council = Council(slug=slug, name=name.strip(), area_districts=" ".join(area_districts.upper().split()))
+    try:
+        districts = validation.parse_districts(area_districts)
+    except ValueError as error:
+        raise ValidationFailed({"area_districts": str(error)}) from None
+    _refuse_claimed_districts(session, districts)
+    council = Council(slug=slug, name=name.strip(), area_districts=" ".join(districts))
     session.add(council)
     session.flush()
+    try:
+        with session.begin_nested():
+            session.add_all(CouncilDistrict(district=district, council_id=council.id) for district in districts)
+            session.flush()
+    except IntegrityError:
+        raise DuplicateCouncil("Another council has just claimed one of these postcode districts.", field="area_districts") from None
     return council
+
+
+def _refuse_claimed_districts(session: Session, districts: list[str]) -> None:
+    # The primary key on council_district is the guarantee; this only gives the clear message.
+    if not districts:
+        return
+    taken = session.exec(
+        select(CouncilDistrict.district, Council.name)
+        .join(Council, Council.id == CouncilDistrict.council_id)
+        .where(CouncilDistrict.district.in_(districts))
+        .order_by(CouncilDistrict.district)
+    ).all()
+    if taken:
+        listed = ", ".join(f"{district} ({name})" for district, name in taken)
+        raise DuplicateCouncil(f"Another council already covers these postcode districts: {listed}.", field="area_districts")
 
 
 def create_user(

@@ -7,6 +7,8 @@ import sys
 import click
 from flask.cli import with_appcontext
 
+from brokerage.commands import CommandGroup
+
 
 def _councils(session, slug: str | None) -> list:
     from sqlmodel import select
@@ -63,7 +65,7 @@ def _run(name: str, period: str, council_slug: str | None) -> None:
                 click.echo(f"  skipped: {line}")
 
 
-@click.group("clusters")
+@click.group("clusters", cls=CommandGroup)
 def clusters_group() -> None:
     """Clusters: weekly direct payments, pledge collection and housekeeping."""
 

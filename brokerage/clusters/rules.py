@@ -137,6 +137,15 @@ def check_pledge(*, allocation: int, other_pledges: Sequence[int], pledge: int) 
         raise ValueError(f"that is more than you have left to pledge ({max(headroom, 0)}p a week)")
 
 
+PLEDGE_ABOVE_ZERO = "Enter a weekly pledge of more than £0. To stop paying in, give notice to leave the group"
+
+
+def check_pledge_above_zero(pledge: int) -> None:
+    """Raise ValueError unless a pledge a member chooses is more than £0 (joining, founding, changing)."""
+    if isinstance(pledge, bool) or not isinstance(pledge, int) or pledge <= 0:
+        raise ValueError(PLEDGE_ABOVE_ZERO)
+
+
 MEMBERSHIP_MOVES = {
     "requested": {"admitted", "left"},
     "admitted": {"active", "leaving", "left"},

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
+from brokerage.forms import BaseForm, WholeNumberField
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from brokerage.formatting import parse_pounds
-from brokerage.forms import WholeNumberField
 
 KIND_CHOICES = [
     SelectChoice("neighbourhood", "Neighbours – people who live near each other"),
@@ -41,7 +40,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ClusterForm(FlaskForm):
+class ClusterForm(BaseForm):
     """Start a new cluster."""
 
     name = StringField("Name of the group", validators=[DataRequired("Enter a name for the group"), Length(max=120, message="Use 120 characters or fewer")])
@@ -59,20 +58,20 @@ class ClusterForm(FlaskForm):
             raise ValidationError("The largest number cannot be less than the smallest")
 
 
-class JoinForm(FlaskForm):
+class JoinForm(BaseForm):
     """Ask to join a cluster."""
 
     holder_id = SelectField("Who is joining", coerce=int, choices=[], validate_choice=True)
-    pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool.", validators=[InputRequired("Enter a weekly pledge, or 0")])
+    pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool.", validators=[InputRequired("Enter a weekly pledge of more than £0")])
 
 
-class PledgeForm(FlaskForm):
+class PledgeForm(BaseForm):
     """Change one's own weekly pledge."""
 
-    pledge = PoundsField("New weekly pledge in pounds", validators=[InputRequired("Enter a weekly pledge, or 0")])
+    pledge = PoundsField("New weekly pledge in pounds", validators=[InputRequired("Enter a weekly pledge of more than £0")])
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(BaseForm):
     """Put something to the members."""
 
     kind = RadioField(
@@ -89,7 +88,7 @@ class ProposalForm(FlaskForm):
     membership_id = SelectField("Which member", coerce=int, choices=[], validate_choice=True)
 
 
-class VoteForm(FlaskForm):
+class VoteForm(BaseForm):
     """Vote on a proposal for one member."""
 
     holder_id = SelectField("Voting for", coerce=int, choices=[], validate_choice=True)
@@ -100,7 +99,7 @@ class VoteForm(FlaskForm):
     )
 
 
-class FindForm(FlaskForm):
+class FindForm(BaseForm):
     """Search for clusters (a GET form, so no CSRF)."""
 
     class Meta:

@@ -22,6 +22,7 @@ from brokerage.clusters.errors import (
 )
 from brokerage.clusters.models import Cluster, ClusterKind, ClusterStatus, Membership, MembershipStatus, Proposal, Vote
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
+from brokerage import validation
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import language_name, pounds, service_name
 from brokerage.holders.models import Holder
@@ -263,6 +264,9 @@ def create_cluster(
         errors["kinds"] = "Choose at least one kind of group"
     if not 2 <= min_size <= max_size <= 12:
         errors["max_size"] = "A group has between 2 and 12 members, and the smallest size cannot be more than the largest"
+    area = validation.normalise_district(area)
+    if area and area not in council.districts:
+        errors["area"] = _area_message(council)
     if errors:
         raise ValidationFailed(errors)
     founder = None
@@ -270,9 +274,11 @@ def create_cluster(
         founder = _holder_for_actor(session, actor, founder_holder_id or actor.holder_id or -1)
     elif founder_holder_id:
         founder = _holder_for_actor(session, actor, founder_holder_id)
+    if founder is not None:
+        _require_pledge_above_zero(founder_pledge)
     cluster = Cluster(
         council_id=actor.council_id, name=name.strip(), description=description.strip(), kinds=sorted(set(kinds)),
-        area=area.strip(), lat=founder.lat if founder else None, lon=founder.lon if founder else None,
+        area=area, lat=founder.lat if founder else None, lon=founder.lon if founder else None,
         min_size=min_size, max_size=max_size, status=ClusterStatus.forming,
     )
     session.add(cluster)
@@ -285,6 +291,19 @@ def create_cluster(
         ))
         session.flush()
     return cluster
+
+
+def _area_message(council: Council) -> str:
+    if not council.districts:
+        return "Leave the area empty: the council has not listed its postcode districts yet"
+    return f"Enter one of the council's postcode districts: {', '.join(council.districts)}"
+
+
+def _require_pledge_above_zero(pledge: int) -> None:
+    try:
+        rules.check_pledge_above_zero(pledge)
+    except ValueError as error:
+        raise ValidationFailed({"pledge": str(error)}) from None
 
 
 def _check_pledge(session: Session, holder: Holder, pledge: int, *, exclude_membership: int | None) -> None:
@@ -317,6 +336,7 @@ def request_to_join(*, session: Session, actor: User, cluster_id: int, holder_id
         raise ClusterError(f"{holder.name} has already asked to join or is a member.", field="holder_id")
     if live_count(session, cluster.id) >= cluster.max_size:
         raise ClusterFull("This group is full.")
+    _require_pledge_above_zero(pledge)
     _check_pledge(session, holder, pledge, exclude_membership=None)
     if existing is not None:
         # Someone who left may ask again: the one membership row starts over as a request; their
@@ -354,6 +374,7 @@ def set_pledge(*, session: Session, actor: User, membership_id: int, pledge: int
     holder = _holder_for_actor(session, actor, membership.holder_id)
     if membership.status not in PLEDGING or membership.status == MembershipStatus.leaving:
         raise BadTransition("You can only change the pledge of a membership that is not ending.")
+    _require_pledge_above_zero(pledge)
     _check_pledge(session, holder, pledge, exclude_membership=membership.id)
     membership.weekly_pledge_pence = pledge
     membership.changed_by_id, membership.changed_at = actor.id, utcnow()
@@ -415,8 +436,8 @@ def propose(
             membership = session.get(Membership, int(membership_id))
             if membership is None or membership.cluster_id != cluster.id:
                 errors["pledges"] = "Pledges can only change for members of this group"
-            elif not isinstance(amount, int) or amount < 0:
-                errors["pledges"] = "Pledges are whole pence, not negative"
+            elif not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+                errors["pledges"] = "Each new pledge must be more than £0 (in whole pence); a member who wants to pay nothing gives notice"
     if kind == ProposalKind.admit_member:
         errors["kind"] = "People ask to join from the group's page"
     if errors:

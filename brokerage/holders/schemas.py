@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from flask_wtf import FlaskForm
+from brokerage.forms import BaseForm
 from wtforms import BooleanField, EmailField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
@@ -61,7 +61,7 @@ def _visibility_field(item: SensitiveItem) -> RadioField:
     )
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(BaseForm):
     """A holder's languages, care needs and goals, and optionally their culture, faith and heritage."""
 
     languages = Checkboxes("Languages you speak", unknown_message="Choose languages from the list")
@@ -195,7 +195,7 @@ def export_json(data: dict) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-class RepresentativeForm(FlaskForm):
+class RepresentativeForm(BaseForm):
     """Authorise someone to act for me."""
 
     email = EmailField("Their email address", description="They need a representative account. Your broker can set one up.",
@@ -203,7 +203,7 @@ class RepresentativeForm(FlaskForm):
     relationship = StringField("How you know them", description="For example: daughter, carer, friend.", validators=[Optional(), Length(max=60)])
 
 
-class AllocationForm(FlaskForm):
+class AllocationForm(BaseForm):
     """A holder's weekly direct payment, set by the council's broker."""
 
     allocation = PoundsField("Weekly care budget in pounds", validators=[InputRequired("Enter the weekly budget in pounds")])

@@ -12,11 +12,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-
-def fail(message: str) -> None:
-    """Print one line on stderr and exit 2 (bad input)."""
-    click.echo(f"error: {message}", err=True)
-    sys.exit(2)
+from brokerage.commands import DATE, ID, CommandGroup, fail
 
 
 def _council_ids(session, slug: str | None) -> list[int]:
@@ -32,7 +28,7 @@ def _council_ids(session, slug: str | None) -> list[int]:
     return list(session.execute(select(Council.id).order_by(Council.id)).scalars())
 
 
-@click.group("ledger")
+@click.group("ledger", cls=CommandGroup)
 def ledger_group() -> None:
     """The audited double-entry ledger."""
 
@@ -92,7 +88,7 @@ def verify_command(council_slug: str | None) -> None:
 
 
 @ledger_group.command("prove")
-@click.argument("entry_id", type=int)
+@click.argument("entry_id", type=ID)
 @with_appcontext
 def prove_command(entry_id: int) -> None:
     """Print a JSON inclusion proof of a sealed entry."""
@@ -130,16 +126,16 @@ def check_proof_command(proof_file: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["beancount", "csv"]), required=True)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), required=True)
 @click.option("--council", "council_slug", default=None, help="Short name of one council (default: every council).")
-@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="First day (YYYY-MM-DD).")
-@click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Last day (YYYY-MM-DD).")
+@click.option("--from", "start", type=DATE, default=None, help="First day (YYYY-MM-DD).")
+@click.option("--to", "end", type=DATE, default=None, help="Last day (YYYY-MM-DD).")
 @with_appcontext
 def export_command(fmt: str, out_path: str, council_slug: str | None, start, end) -> None:
     """Export the ledger to Beancount or CSV."""
     from brokerage.db import session_scope
     from brokerage.ledger import export
 
-    start_day: date | None = start.date() if start else None
-    end_day: date | None = end.date() if end else None
+    start_day: date | None = start
+    end_day: date | None = end
     if start_day and end_day and start_day > end_day:
         fail("--from must not be after --to")
     target = Path(out_path)

@@ -4,28 +4,20 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from brokerage.validation import DateText, Text
+
 
 class EntryFilterSchema(Schema):
     """Filters on the council's journal page (query string)."""
 
-    kind = fields.String(load_default=None, validate=validate.Length(max=40), metadata={"description": "Entry kind"})
-    account = fields.String(load_default=None, validate=validate.Length(max=80), metadata={"description": "Part of an account code"})
-    start = fields.Date(load_default=None, metadata={"description": "From this day (inclusive)"})
-    end = fields.Date(load_default=None, metadata={"description": "To this day (inclusive)"})
+    kind = Text(load_default=None, validate=validate.Length(max=40), metadata={"description": "Entry kind"})
+    account = Text(load_default=None, validate=validate.Length(max=80), metadata={"description": "Part of an account code"})
+    start = DateText(load_default=None, metadata={"description": "From this day (inclusive)"})
+    end = DateText(load_default=None, metadata={"description": "To this day (inclusive)"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
 
     class Meta:
         unknown = "exclude"
-
-    @validates_schema
-    def check_years(self, data, **kwargs):
-        """Refuse dates outside the years the service can hold."""
-        from datetime import date
-
-        for name in ("start", "end"):
-            day = data.get(name)
-            if day is not None and not date(2000, 1, 1) <= day <= date(2999, 12, 30):
-                raise ValidationError("Enter a date between 2000 and 2999.", name)
 
     @validates_schema
     def check_range(self, data, **kwargs):
@@ -41,12 +33,6 @@ def load_filters(args) -> tuple[dict, dict[str, list[str]]]:
         return EntryFilterSchema().load(raw), {}
     except ValidationError as error:
         messages = {key: (value if isinstance(value, list) else [str(value)]) for key, value in error.messages.items()}
-        friendly = {
-            "start": "Enter a start date like 2026-11-01",
-            "end": "Enter an end date like 2026-11-30",
-            "page": "Enter a page number of 1 or more",
-        }
-        for key in list(messages):
-            if key in friendly and "on or after" not in " ".join(messages[key]) and "between 2000" not in " ".join(messages[key]):
-                messages[key] = [friendly[key]]
+        if "page" in messages:
+            messages["page"] = ["Enter a page number of 1 or more"]
         return EntryFilterSchema().load({}), messages

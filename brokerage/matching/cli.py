@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import click
 
+from brokerage.commands import CommandGroup
 from brokerage.matching.errors import InstanceError
 
 SCALE_CHOICE = click.Choice(["S", "M", "L"], case_sensitive=False)
@@ -48,7 +49,7 @@ def _load_instance(path: str):
         _fail_input(exc.message)
 
 
-@click.group("match")
+@click.group("match", cls=CommandGroup)
 def match_group() -> None:
     """Solve, check and generate matching instances (format carepool-matching/1)."""
 
@@ -102,7 +103,7 @@ def check_command(instance_path: str, solution_path: str) -> None:
 
 @match_group.command("generate")
 @click.option("--scale", required=True, type=SCALE_CHOICE, help="S, M or L.")
-@click.option("--seed", default=1, show_default=True, type=int, help="Random seed.")
+@click.option("--seed", default=1, show_default=True, type=click.IntRange(0, 2**32 - 1), help="Random seed (0 to 4294967295).")
 @click.option("--out", "out_path", required=True, metavar="INSTANCE.json",
               type=click.Path(dir_okay=False), help="Where to write the instance.")
 def generate_command(scale: str, seed: int, out_path: str) -> None:
@@ -135,7 +136,7 @@ def carer_counts(matching) -> tuple[float, int]:
 
 @click.command("match")
 @click.option("--scale", default="M", show_default=True, type=SCALE_CHOICE, help="S, M or L.")
-@click.option("--seed", default=1, show_default=True, type=int, help="Random seed.")
+@click.option("--seed", default=1, show_default=True, type=click.IntRange(0, 2**32 - 1), help="Random seed (0 to 4294967295).")
 def bench_match_command(scale: str, seed: int) -> None:
     """Generate, solve, check and compare with the baseline; print a JSON summary last."""
     from brokerage.matching.check import check_solution

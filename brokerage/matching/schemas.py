@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
+from brokerage.forms import BaseForm, WholeNumberField
 from wtforms import BooleanField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from brokerage.clusters.schemas import MultiCheckboxField, PoundsField
 from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES
-from brokerage.forms import WholeNumberField
 
 DAYS = [("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"), ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday")]
 PARTS = [("am", "morning"), ("pm", "afternoon"), ("eve", "evening")]
 SLOT_CHOICES = [SelectChoice(f"{d}_{p}", f"{day} {part}") for d, day in DAYS for p, part in PARTS]
 
 
-class DemandLineForm(FlaskForm):
+class DemandLineForm(BaseForm):
     """What a cluster asks for."""
 
     cluster_id = SelectField("Group", coerce=int, choices=[], validators=[DataRequired("Choose a group")])
@@ -36,7 +35,7 @@ class ClusterDemandForm(DemandLineForm):
     served = MultiCheckboxField("Who is this care for", coerce=int, choices=[], validators=[DataRequired("Choose the members this care is for")])
 
 
-class AdjustForm(FlaskForm):
+class AdjustForm(BaseForm):
     """Change a proposed assignment's hours."""
 
     hours = WholeNumberField("Hours a week", invalid_message="Enter the hours as a whole number, or 0 to remove", validators=[InputRequired("Enter the hours, or 0 to remove"), NumberRange(min=0, max=168, message="Enter between 0 and 168 hours")])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_wtf import FlaskForm
+from brokerage.forms import BaseForm
 from wtforms import BooleanField, Field, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
@@ -14,6 +14,7 @@ from brokerage.clusters.schemas import MultiCheckboxField, PoundsField
 from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES, language_name, service_name
 from brokerage.matching.schemas import SLOT_CHOICES
 from brokerage.providers.models import ProviderKind, VettingKind
+from brokerage.validation import parse_date, parse_date_parts
 from brokerage.providers.services import CAPACITY_MAX, LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, RADIUS_MAX, RADIUS_MIN
 
 VETTING_NAMES = {"dbs": "DBS check", "insurance": "Insurance", "cqc": "CQC registration"}
@@ -24,10 +25,6 @@ VETTING_HINTS = {
 }
 GENDER_CHOICES = [SelectChoice("female", "Women"), SelectChoice("male", "Men")]
 KIND_CHOICES = [SelectChoice(kind.value, kind.label) for kind in ProviderKind]
-MONTHS = {name: number for number, names in enumerate(
-    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
-     ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"), ("dec", "december")], start=1)
-    for name in names}  # fmt: skip
 
 
 def _strip(value):
@@ -83,6 +80,7 @@ class DateInputField(Field):
         self.required_message = required_message
         self.parts = dict.fromkeys(self.PARTS, "")
         self.problem: str | None = None
+        self.extra_raw_data: list[str] = []
 
     def process(self, formdata, data=unset_value, extra_filters=None):
         super().process(formdata, data, extra_filters)
@@ -93,43 +91,29 @@ class DateInputField(Field):
             return
         whole = (formdata.getlist(self.name) or [""])[0].strip()
         self.parts = {part: (formdata.getlist(f"{self.name}-{part}") or [""])[0].strip() for part in self.PARTS}
+        self.extra_raw_data = [whole, *self.parts.values()]
         self.data = None
-        if whole and not any(self.parts.values()):
-            try:
-                self.data = date.fromisoformat(whole)
-            except ValueError:
-                self.problem = "Enter the date as day, month and year, like 27 3 2027"
-            else:
-                self.parts = {"day": str(self.data.day), "month": str(self.data.month), "year": str(self.data.year)}
+        if not whole and not any(self.parts.values()):
+            self.problem = self.required_message
             return
-        self.data, self.problem = self._parse(self.parts)
+        try:
+            if whole and not any(self.parts.values()):
+                self.data = parse_date(whole)
+                self.parts = {"day": str(self.data.day), "month": str(self.data.month), "year": str(self.data.year)}
+            else:
+                self.data = parse_date_parts(self.parts["day"], self.parts["month"], self.parts["year"])
+        except ValueError as error:
+            self.problem = str(error)
 
     def process_formdata(self, valuelist):
         """Leave the work to `process`, which reads the three boxes."""
-
-    def _parse(self, parts: dict[str, str]) -> tuple[date | None, str | None]:
-        if not any(parts.values()):
-            return None, self.required_message
-        missing = [part for part in self.PARTS if not parts[part]]
-        if missing:
-            return None, f"The date must include a {' and a '.join(missing)}"
-        month_text = parts["month"].lower().rstrip(".")
-        month = MONTHS.get(month_text) or (int(month_text) if month_text.isdigit() else None)
-        if not (parts["day"].isdigit() and parts["year"].isdigit()) or month is None:
-            return None, "The date must be a real date, like 27 3 2027"
-        if len(parts["year"]) != 4:
-            return None, "The year must include 4 numbers"
-        try:
-            return date(int(parts["year"]), month, int(parts["day"])), None
-        except ValueError:
-            return None, "The date must be a real date, like 27 3 2027"
 
     def pre_validate(self, form):
         if self.problem:
             raise StopValidation(self.problem)
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(BaseForm):
     """What a provider offers: services, languages, staff, hours, times, distance, rate and commitments."""
 
     services = Checkboxes("Services offered", unknown_message="Choose services from the list", validators=[DataRequired("Choose at least one service")])
@@ -229,7 +213,7 @@ class RegisterForm(BrokerProfileForm):
         return super().profile() | {"postcode_district": self.postcode_district.data, "lat": self.lat.data, "lon": self.lon.data}
 
 
-class VettingForm(FlaskForm):
+class VettingForm(BaseForm):
     """One piece of vetting evidence."""
 
     kind = RadioField("Evidence", choices=[SelectChoice(k.value, VETTING_NAMES[k.value]) for k in VettingKind], validate_choice=False,

@@ -182,7 +182,7 @@ def test_dissolving_needs_two_thirds_and_returns_every_share(session, people):
 
 def test_suggestions_and_search_find_clusters_for_me(session, people):
     cluster = found(session, people, min_size=2)
-    services.create_cluster(session=session, actor=people.users[4], name="Bengali circle", description="", kinds=["culture"], area="E1")
+    services.create_cluster(session=session, actor=people.users[4], name="Bengali circle", description="", kinds=["culture"], area="E1", founder_pledge=1_000)
     mine = services.suggestions_for(session=session, actor=people.users[1], holder_id=people.holders[1].id)
     assert mine[0][0].id == cluster.id and "speaks Somali" in mine[0][1].reason
     assert [c.id for c, _, _ in services.find_clusters(session=session, actor=people.users[1], language="so")] == [cluster.id]

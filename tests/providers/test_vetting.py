@@ -45,7 +45,7 @@ def test_an_expiry_date_can_be_given_as_one_iso_date(client, auth, world, sessio
     [
         ({"expires_on": (date.today() - timedelta(days=1)).isoformat()}, "The date the evidence runs out must be in the future"),
         ({"expires_on": date.today().isoformat()}, "The date the evidence runs out must be in the future"),
-        ({"expires_on-day": "31", "expires_on-month": "2", "expires_on-year": "2030"}, "The date must be a real date"),
+        ({"expires_on-day": "31", "expires_on-month": "2", "expires_on-year": "2030"}, "Enter a real date, for example 27 3 2027"),
         ({"expires_on-day": "1", "expires_on-year": "2030"}, "The date must include a month"),
         ({"expires_on-day": "1", "expires_on-month": "2", "expires_on-year": "30"}, "The year must include 4 numbers"),
         ({}, "Enter the date the evidence runs out"),

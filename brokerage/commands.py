@@ -1,0 +1,106 @@
+"""Shared pieces of the `brokerage` commands: one-line errors and parameter types using the shared rules.
+
+Bad input at the command line is one line on stderr and exit code 2, never a traceback. Every
+subcommand group is a `CommandGroup`, which turns domain errors and click's usage errors into that
+line, and the parameter types here read ids, dates and text with the same rules as the forms.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+
+from brokerage import validation
+
+BAD_INPUT = 2
+
+
+def fail(message: str, code: int = BAD_INPUT) -> None:
+    """Print one line on stderr and exit (2: bad input)."""
+    click.echo(f"error: {' '.join(str(message).split())}", err=True)
+    sys.exit(code)
+
+
+def describe(error) -> str:
+    """Return a domain error as one line, naming each field that is wrong."""
+    errors = getattr(error, "errors", None)
+    if errors:
+        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
+    return error.message
+
+
+def _usage_line(error: click.UsageError) -> str:
+    command = error.ctx.command_path if error.ctx is not None else "brokerage"
+    return f"{error.format_message()} (see {command} --help)"
+
+
+class CommandGroup(click.Group):
+    """A subcommand group whose commands answer bad input with one line on stderr and exit 2."""
+
+    def invoke(self, ctx: click.Context):
+        """Run the subcommand, turning usage and domain errors into one line."""
+        from brokerage.errors import BrokerageError
+
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as error:
+            fail(_usage_line(error))
+        except click.ClickException as error:
+            fail(error.format_message(), error.exit_code or 1)
+        except BrokerageError as error:
+            fail(describe(error))
+
+
+class IdType(click.ParamType):
+    """A database id: ASCII digits from 1 to 2^31 - 1."""
+
+    name = "id"
+
+    def convert(self, value, param, ctx):
+        """Return the id, or fail with a plain message."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        try:
+            return validation.parse_id(value, what=param.human_readable_name if param else "id")
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+class DateType(click.ParamType):
+    """A date as YYYY-MM-DD, read with the one date parser."""
+
+    name = "date"
+
+    def convert(self, value, param, ctx):
+        """Return the date, or fail with a plain message."""
+        if isinstance(value, date):
+            return value
+        try:
+            return validation.parse_date(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+class TextType(click.ParamType):
+    """One line of text without control characters, at most `max_length` characters."""
+
+    name = "text"
+
+    def __init__(self, max_length: int = 200) -> None:
+        self.max_length = max_length
+
+    def convert(self, value, param, ctx):
+        """Return the text, or fail with a plain message."""
+        if validation.has_control_characters(value):
+            self.fail(validation.CONTROL_MESSAGE, param, ctx)
+        if len(value) > self.max_length:
+            self.fail(f"use {self.max_length} characters or fewer", param, ctx)
+        return value
+
+
+ID = IdType()
+DATE = DateType()

@@ -1,0 +1,166 @@
+"""Rules for what people type: text without control characters, one date parser, and bounded ids.
+
+Forms, marshmallow schemas, query strings and the command line all use these, so the same input is
+refused the same way everywhere and on both databases. Nothing here imports Flask or SQL.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+ID_MAX = 2**31 - 1  # ids are 32-bit integers in the database, as in the URL converter
+
+CONTROL_MESSAGE = "Remove the hidden characters (such as a null or control character) and type it again"
+# Line breaks and tabs are allowed only in boxes of several lines; everything else of category Cc
+# (C0, DEL and C1) is refused. PostgreSQL cannot store NUL at all, and the rest is never typed.
+MULTILINE_ALLOWED = frozenset("\n\r\t")
+
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2999, 12, 31)
+DATE_EXAMPLE = "27 3 2027"
+DATE_MESSAGE = f"Enter a real date, for example {DATE_EXAMPLE}"
+ISO_DATE_MESSAGE = "Enter a real date as year-month-day, for example 2027-03-27"
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}", re.ASCII)
+_PART_MAX = {"day": 2, "month": 9, "year": 4}  # "september" is the longest month name
+MONTHS = {name: number for number, names in enumerate(
+    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+     ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"), ("dec", "december")], start=1)
+    for name in names}  # fmt: skip
+
+
+def has_control_characters(text: str, *, multiline: bool = False) -> bool:
+    """Tell whether text holds a control character (line breaks and tabs pass in multi-line text)."""
+    for char in text:
+        if unicodedata.category(char) == "Cc" and not (multiline and char in MULTILINE_ALLOWED):
+            return True
+    return False
+
+
+def control_character_problem(value, *, multiline: bool = False) -> str | None:
+    """Return the plain message for a value with control characters, or None when it is clean."""
+    if isinstance(value, str) and has_control_characters(value, multiline=multiline):
+        return CONTROL_MESSAGE
+    return None
+
+
+def _ascii_number(text: str, *, max_digits: int) -> int | None:
+    # str.isdigit() accepts "²" and other scripts' digits; int() of thousands of digits is slow or refused.
+    if not text or len(text) > max_digits or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
+
+
+def _in_range(day: date, earliest: date, latest: date) -> date:
+    if not earliest <= day <= latest:
+        raise ValueError(f"Enter a date between {earliest.year} and {latest.year}")
+    return day
+
+
+def parse_date_parts(
+    day: str, month: str, year: str, *, earliest: date = EARLIEST, latest: date = LATEST
+) -> date:
+    """Return the date from day, month and year boxes, or raise ValueError with a plain message."""
+    parts = {"day": (day or "").strip(), "month": (month or "").strip(), "year": (year or "").strip()}
+    missing = [name for name, text in parts.items() if not text]
+    if len(missing) == 3:
+        raise ValueError(DATE_MESSAGE)
+    if missing:
+        raise ValueError(f"The date must include a {' and a '.join(missing)}")
+    if any(len(text) > _PART_MAX[name] for name, text in parts.items()):
+        raise ValueError(DATE_MESSAGE)
+    month_text = parts["month"].lower().rstrip(".")
+    month_number = MONTHS.get(month_text) if month_text.isascii() else None
+    if month_number is None:
+        month_number = _ascii_number(month_text, max_digits=2)
+    day_number = _ascii_number(parts["day"], max_digits=2)
+    year_number = _ascii_number(parts["year"], max_digits=4)
+    if day_number is None or month_number is None or year_number is None:
+        raise ValueError(DATE_MESSAGE)
+    if len(parts["year"]) != 4:
+        raise ValueError("The year must include 4 numbers")
+    try:
+        value = date(year_number, month_number, day_number)
+    except ValueError:
+        raise ValueError(DATE_MESSAGE) from None
+    return _in_range(value, earliest, latest)
+
+
+def parse_date(text: str, *, earliest: date = EARLIEST, latest: date = LATEST) -> date:
+    """Return the date written as YYYY-MM-DD (ASCII digits only), or raise ValueError with a plain message."""
+    text = (text or "").strip()
+    if len(text) > 10 or not _ISO_DATE.fullmatch(text):
+        raise ValueError(ISO_DATE_MESSAGE)
+    year, month, day = (int(part) for part in text.split("-"))
+    try:
+        value = date(year, month, day)
+    except ValueError:
+        raise ValueError(ISO_DATE_MESSAGE) from None
+    return _in_range(value, earliest, latest)
+
+
+def parse_id(text, *, what: str = "id") -> int:
+    """Return a database id (ASCII digits, 1 to ID_MAX), or raise ValueError with a plain message."""
+    text = str(text).strip()
+    number = _ascii_number(text, max_digits=len(str(ID_MAX)))
+    if number is None or not 1 <= number <= ID_MAX:
+        raise ValueError(f"{what} must be a whole number from 1 to {ID_MAX}")
+    return number
+
+
+DISTRICT_MESSAGE = "Enter postcode districts like E1 E14 separated by spaces"
+_DISTRICT = re.compile(r"[A-Z]{1,2}[0-9][0-9A-Z]?", re.ASCII)
+SLUG_MESSAGE = "Use lower-case letters, numbers and hyphens only"
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]*\Z", re.ASCII)  # match() with \Z: "$" would let a final line break through
+
+
+def normalise_district(text: str) -> str:
+    """Return a postcode district in capitals without spaces, as councils list them."""
+    return "".join((text or "").split()).upper()
+
+
+def parse_districts(text: str) -> list[str]:
+    """Return the postcode districts in a space-separated list, or raise ValueError with a plain message."""
+    districts = [d.upper() for d in (text or "").split()]
+    if any(not _DISTRICT.fullmatch(d) for d in districts):
+        raise ValueError(DISTRICT_MESSAGE)
+    if len(set(districts)) != len(districts):
+        raise ValueError("List each postcode district once")
+    return districts
+
+
+# --- marshmallow fields: the same rules for schemas shared by forms, the API and the command line ---
+
+from marshmallow import ValidationError as _SchemaError  # noqa: E402
+from marshmallow import fields as _fields  # noqa: E402
+
+
+class Text(_fields.String):
+    """A string field that refuses control characters (line breaks and tabs only when `multiline`)."""
+
+    def __init__(self, *args, multiline: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.multiline = multiline
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        problem = control_character_problem(text, multiline=self.multiline)
+        if problem:
+            raise _SchemaError(problem)
+        return text
+
+
+class DateText(_fields.Field):
+    """A date written as YYYY-MM-DD in ASCII digits, read with the one date parser."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise _SchemaError(ISO_DATE_MESSAGE)
+        try:
+            return parse_date(value)
+        except ValueError as error:
+            raise _SchemaError(str(error)) from None
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.isoformat()
