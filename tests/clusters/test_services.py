@@ -212,3 +212,31 @@ def test_a_removal_names_the_member_and_not_someone_already_leaving(session, peo
     with pytest.raises(ValidationFailed):
         services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.remove_member,
                          title="Again", payload={"membership_id": target.id})
+
+
+def test_joining_founding_or_changing_to_a_zero_pledge_is_refused(session, people):
+    from brokerage.errors import ValidationFailed
+
+    cluster = found(session, people, min_size=2)
+    with pytest.raises(ValidationFailed) as caught:
+        services.request_to_join(session=session, actor=people.users[1], cluster_id=cluster.id, holder_id=people.holders[1].id, pledge=0)
+    assert list(caught.value.errors) == ["pledge"] and "more than £0" in caught.value.errors["pledge"][0]
+    with pytest.raises(ValidationFailed):
+        services.create_cluster(session=session, actor=people.users[4], name="Nothing in", description="", kinds=["goal"], area="E1", founder_pledge=0)
+    founder = membership(session, cluster, people.holders[0])
+    with pytest.raises(ValidationFailed):
+        services.set_pledge(session=session, actor=people.users[0], membership_id=founder.id, pledge=0)
+    with pytest.raises(ValidationFailed) as caught:
+        services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.change_pledges,
+                         title="Pay nothing", payload={"pledges": {founder.id: 0}})
+    assert "pledges" in caught.value.errors
+
+
+def test_a_groups_area_must_be_one_of_the_councils_postcode_districts(session, people):
+    from brokerage.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as caught:
+        services.create_cluster(session=session, actor=people.users[4], name="Far away", description="", kinds=["goal"], area="ZZ9", founder_pledge=1_000)
+    assert "E1" in caught.value.errors["area"][0]
+    cluster = services.create_cluster(session=session, actor=people.users[4], name="Near", description="", kinds=["goal"], area=" e2 ", founder_pledge=1_000)
+    assert cluster.area == "E2"

@@ -1,0 +1,265 @@
+"""Bad input never gives a 500 and changes nothing: control characters, dates, the CLI, the web secret and request size."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from werkzeug.datastructures import MultiDict
+
+import brokerage
+from brokerage.accounts.models import Council, CouncilDistrict, Role, User
+from brokerage.clusters.models import Cluster
+from brokerage.errors import ValidationFailed
+from brokerage.forms import BaseForm
+from brokerage.providers.models import VettingItem
+from brokerage.validation import CONTROL_MESSAGE, parse_date, parse_date_parts
+from tests import factories as f
+
+ROOT = Path(__file__).resolve().parent.parent
+NUL = "a\x00b"
+
+
+def _all_forms() -> list[type[FlaskForm]]:
+    for module in pkgutil.walk_packages(brokerage.__path__, "brokerage."):
+        if module.name.endswith(".schemas"):
+            importlib.import_module(module.name)
+    found, todo = [], [FlaskForm]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            if sub.__module__.startswith("brokerage.") and sub is not BaseForm:
+                found.append(sub)
+    return found
+
+
+FORMS = _all_forms()
+
+
+def test_the_forms_are_found():
+    names = {form.__name__ for form in FORMS}
+    assert {"ClusterForm", "VettingForm", "CouncilForm", "UserForm", "ProposalForm", "RegisterForm"} <= names
+
+
+@pytest.mark.parametrize("form_class", FORMS, ids=lambda form: f"{form.__module__}.{form.__name__}")
+def test_every_form_field_refuses_a_nul_beside_the_field(app, form_class):
+    assert issubclass(form_class, BaseForm), "every form must derive from brokerage.forms.BaseForm"
+    with app.test_request_context(method="POST"):
+        names = [field.name for field in form_class(formdata=None)]
+        for name in names:
+            for key in (name, f"{name}-day"):
+                form = form_class(formdata=MultiDict({key: NUL}))
+                assert form.validate() is False
+                if form[name].errors == [CONTROL_MESSAGE]:
+                    break
+            else:
+                pytest.fail(f"{form_class.__name__}.{name} accepted a NUL character")
+
+
+def test_line_breaks_are_allowed_only_in_boxes_of_several_lines(app):
+    from brokerage.clusters.schemas import ClusterForm
+
+    with app.test_request_context(method="POST"):
+        form = ClusterForm(formdata=MultiDict({"name": "Two\nlines", "description": "Line one\r\nline two\ttabbed"}))
+        form.validate()
+        assert form.name.errors == [CONTROL_MESSAGE]
+        assert CONTROL_MESSAGE not in form.description.errors
+
+
+def test_the_database_refuses_a_nul_the_same_way_on_every_engine(session, world):
+    council = world.councils["a"] if hasattr(world, "councils") and world.councils else session.exec(select(Council)).first()
+    with pytest.raises(ValidationFailed) as caught:
+        session.add(Cluster(council_id=council.id, name=NUL, description="", kinds=["goal"], area="", min_size=2, max_size=6))
+        session.flush()
+    assert caught.value.errors == {"name": [CONTROL_MESSAGE]}
+    session.rollback()
+
+
+def _sign_in(client, email):
+    client.post("/sign-out")
+    assert client.post("/sign-in", data={"email": email, "password": f.PASSWORD}).status_code == 302
+
+
+def test_a_nul_in_a_new_group_is_shown_beside_the_field_and_nothing_is_saved(client, session, world):
+    _sign_in(client, world.users["a"][Role.holder].email)
+    before = len(session.exec(select(Cluster)).all())
+    for field in ("name", "description", "area"):
+        data = {"name": "Elders", "description": "Home care", "kinds": ["culture"], "area": "E1", "min_size": "2", "max_size": "6",
+                "holder_id": str(world.users["a"][Role.holder].holder_id), "pledge": "10", field: NUL}
+        response = client.post("/clusters/new", data=data)
+        assert response.status_code in (200, 422), field
+        assert CONTROL_MESSAGE in response.data.decode()
+    assert len(session.exec(select(Cluster)).all()) == before
+
+
+def test_a_nul_in_provider_vetting_and_council_forms_is_refused_and_nothing_is_saved(client, session, world):
+    provider = world.records["a"]["provider"]
+    _sign_in(client, world.users["a"][Role.broker].email)
+    before = len(session.exec(select(VettingItem)).all())
+    response = client.post(f"/providers/{provider.id}/vetting", data={"kind": "dbs", "reference": NUL, "expires_on": "2030-01-01"})
+    assert response.status_code in (200, 422) and CONTROL_MESSAGE in response.data.decode()
+    assert len(session.exec(select(VettingItem)).all()) == before
+    _sign_in(client, world.admin.email)
+    response = client.post("/admin/councils", data={"name": NUL, "slug": "nulls", "area_districts": ""})
+    assert response.status_code in (200, 422) and CONTROL_MESSAGE in response.data.decode()
+    response = client.post("/admin/users", data={"name": NUL, "email": "nul@example.org", "role": "admin", "password": "a long enough password"})
+    assert response.status_code in (200, 422) and response.status_code != 500
+    assert session.exec(select(Council).where(Council.slug == "nulls")).first() is None
+    assert session.exec(select(User).where(User.email == "nul@example.org")).first() is None
+
+
+@pytest.mark.parametrize("query", ["kind=a%00b", "account=a%00b", "start=2026-01-0%00", "end=%C2%B2", "start=２０２６-01-01"])
+def test_ledger_filters_with_nul_or_odd_digits_are_named_not_a_crash(client, world, query):
+    _sign_in(client, world.users["a"][Role.broker].email)
+    response = client.get(f"/ledger/?{query}")
+    assert response.status_code == 422
+    name = query.split("=")[0]
+    assert f'id="filter-{name}-error"' in response.data.decode() or name in ("kind", "account")
+
+
+@pytest.mark.parametrize(("parts", "message"), [
+    (("1", "²", "2030"), "Enter a real date"),
+    (("1" * 20, "1", "2030"), "Enter a real date"),
+    (("1", "1" * 5000, "2030"), "Enter a real date"),
+    (("١", "1", "2030"), "Enter a real date"),
+    (("31", "2", "2030"), "Enter a real date"),
+    (("1", "1", "9999"), "between 2000 and 2999"),
+])
+def test_the_vetting_date_refuses_odd_digits_and_huge_numbers_beside_the_field(client, session, world, parts, message):
+    provider = world.records["a"]["provider"]
+    _sign_in(client, world.users["a"][Role.broker].email)
+    before = len(session.exec(select(VettingItem)).all())
+    day, month, year = parts
+    response = client.post(f"/providers/{provider.id}/vetting", data={
+        "kind": "dbs", "reference": "0012", "expires_on-day": day, "expires_on-month": month, "expires_on-year": year})
+    assert response.status_code in (200, 422)
+    assert message in response.data.decode()
+    assert len(session.exec(select(VettingItem)).all()) == before
+
+
+def test_the_one_date_parser_accepts_only_ascii_real_dates():
+    assert parse_date("2027-03-27").isoformat() == "2027-03-27"
+    assert parse_date_parts("27", "mar", "2027") == parse_date_parts("27", "3", "2027")
+    for text in ("２０２７-03-27", "2027-02-30", "2027-3-27x", "9" * 5000, "2027-W12", ""):
+        with pytest.raises(ValueError):
+            parse_date(text)
+
+
+def test_a_body_over_the_size_limit_is_413_and_not_parsed(client, world):
+    _sign_in(client, world.users["a"][Role.holder].email)
+    response = client.post("/clusters/new", data={"name": "x" * (3 * 1024 * 1024)})
+    assert response.status_code == 413
+    response = client.post("/clusters/new", data={"name": "x" * (3 * 1024 * 1024)}, headers={"Accept": "application/json"})
+    assert response.status_code == 413 and "error" in response.get_json()
+
+
+# --- the command line ----------------------------------------------------------------------------------------------
+
+
+def _one_line_error(result) -> str:
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_the_cli_checks_a_new_account_with_the_forms_rules(runner, session, world):
+    line = _one_line_error(runner.invoke(args=["accounts", "create-user", "--email", "notanemail", "--name", "X", "--role", "admin",
+                                               "--password", "a long enough password"]))
+    assert "email" in line
+    assert session.exec(select(User).where(User.email == "notanemail")).first() is None
+
+
+def test_the_cli_checks_a_new_council_with_the_forms_rules(runner, session, world):
+    assert "slug" in _one_line_error(runner.invoke(args=["accounts", "create-council", "--slug", "BAD SLUG", "--name", "X"]))
+    assert "area_districts" in _one_line_error(runner.invoke(args=["accounts", "create-council", "--slug", "ok", "--name", "X", "--districts", "ZZ"]))
+    assert session.exec(select(Council).where(Council.name == "X")).first() is None
+
+
+BAD_COMMANDS = [
+    ["accounts", "create-user", "--email", "notanemail", "--name", "X", "--role", "admin", "--password", "a long enough password"],
+    ["accounts", "create-user", "--email", "a@example.org", "--name", "X\x01", "--role", "admin", "--password", "a long enough password"],
+    ["accounts", "create-user", "--email", "a@example.org", "--name", "X", "--role", "king", "--password", "a long enough password"],
+    ["accounts", "create-council", "--slug", "BAD SLUG", "--name", "X"],
+    ["accounts", "create-council", "--slug", "ok", "--name", "X\x07"],
+    ["accounts", "create-council", "--slug", "ok", "--name", "X", "--districts", "E1 ZZ9Z9"],
+    ["ledger", "prove", "99999999999999999999"],
+    ["ledger", "prove", "abc"],
+    ["ledger", "seal", "--council", "no-such-council"],
+    ["ledger", "verify", "--council", "no-such-council"],
+    ["ledger", "check-proof", "/no/such/proof.json"],
+    ["ledger", "export", "--format", "csv", "--out", "/tmp/x.csv", "--from", "２０２６-01-01"],
+    ["ledger", "export", "--format", "csv", "--out", "/tmp/x.csv", "--to", "2026-02-30"],
+    ["ledger", "export", "--format", "xml", "--out", "/tmp/x.csv"],
+    ["clusters", "collect", "--period", "nonsense"],
+    ["clusters", "settle", "--council", "no-such-council"],
+    ["match", "solve", "/no/such/instance.json", "--out", "/tmp/solution.json"],
+    ["match", "check", "/no/such/instance.json", "/no/such/solution.json"],
+    ["match", "generate", "--scale", "XL", "--out", "/tmp/instance.json"],
+    ["match", "generate", "--scale", "S", "--seed", "-1", "--out", "/tmp/instance.json"],
+    ["bench", "ledger", "--workers", "0"],
+    ["bench", "match", "--seed", "-3"],
+    ["db", "upgrade", "no-such-revision"],
+    ["worker"],
+]
+
+
+@pytest.mark.parametrize("args", BAD_COMMANDS, ids=lambda args: " ".join(args[:3]))
+def test_every_command_answers_bad_input_with_one_line_and_exit_2(runner, world, args):
+    _one_line_error(runner.invoke(args=args))
+
+
+def _run_cli(args, tmp_path, **env):
+    environment = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "CAREPOOL_ENV", "DATABASE_URL")}
+    environment.update(PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite'}", **env)
+    command = [sys.executable, "-c", "from brokerage.cli import main; main()", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=environment, cwd=tmp_path, timeout=120)
+
+
+def test_matching_commands_need_no_web_secret_but_serving_does(tmp_path):
+    generated = _run_cli(["match", "generate", "--scale", "S", "--out", str(tmp_path / "i.json")], tmp_path)
+    assert generated.returncode == 0, generated.stderr
+    solved = _run_cli(["match", "solve", str(tmp_path / "i.json"), "--out", str(tmp_path / "s.json")], tmp_path)
+    assert solved.returncode == 0, solved.stderr
+    served = _run_cli(["run", "--port", "1"], tmp_path)
+    assert served.returncode == 2 and served.stderr.strip().splitlines() == [served.stderr.strip()] and "SECRET_KEY" in served.stderr
+
+
+def test_a_bad_setting_at_the_command_line_is_one_line(tmp_path):
+    result = _run_cli(["ledger", "verify"], tmp_path, CAREPOOL_ENV="staging")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "CAREPOOL_ENV" in result.stderr
+
+
+# --- councils' postcode districts -----------------------------------------------------------------------------------
+
+
+def test_two_councils_cannot_claim_the_same_postcode_district(session, world):
+    from brokerage.accounts import services
+    from brokerage.accounts.errors import DuplicateCouncil
+
+    first = services.create_council(session=session, actor=None, slug="eastbrook", name="Eastbrook", area_districts="e16 E17")
+    assert first.area_districts == "E16 E17"
+    with pytest.raises(DuplicateCouncil) as caught:
+        services.create_council(session=session, actor=None, slug="westbrook", name="Westbrook", area_districts="E18 E17")
+    assert caught.value.field == "area_districts" and "E17 (Eastbrook)" in caught.value.message
+    assert session.exec(select(Council).where(Council.slug == "westbrook")).first() is None
+
+
+def test_the_database_refuses_a_second_claim_on_a_district(session, world):
+    council_a, council_b = (session.exec(select(Council).where(Council.slug == f"council-{k}")).one() for k in "ab")
+    session.add(CouncilDistrict(district="SW1A", council_id=council_a.id))
+    session.flush()
+    with pytest.raises(IntegrityError):
+        with session.begin_nested():
+            session.add(CouncilDistrict(district="SW1A", council_id=council_b.id))
+            session.flush()
