@@ -88,7 +88,7 @@ def clusters_group() -> None:
 
 
 @clusters_group.command("issue-dp")
-@click.option("--period", required=True, help="ISO week, e.g. 2026-W48.")
+@click.option("--period", required=True, help="ISO week in ASCII, e.g. 2026-W48, from 8 weeks back to 1 ahead.")
 @click.option("--council", "council_slug", default=None, help="Short name of one council (default: every council).")
 @with_appcontext
 def issue_dp_command(period: str, council_slug: str | None) -> None:
@@ -97,7 +97,7 @@ def issue_dp_command(period: str, council_slug: str | None) -> None:
 
 
 @clusters_group.command("collect")
-@click.option("--period", required=True, help="ISO week, e.g. 2026-W48.")
+@click.option("--period", required=True, help="ISO week in ASCII, e.g. 2026-W48, from 8 weeks back to 1 ahead.")
 @click.option("--council", "council_slug", default=None, help="Short name of one council (default: every council).")
 @with_appcontext
 def collect_command(period: str, council_slug: str | None) -> None:
