@@ -74,7 +74,8 @@ def parse_pounds(text: str) -> int:
     cleaned = (text or "").strip().replace(",", "").replace(" ", "")
     if cleaned.startswith("£"):
         cleaned = cleaned[1:]
-    match = re.fullmatch(r"(\d{1,7})(?:\.(\d{1,2}))?", cleaned)
+    # [0-9] with re.ASCII: \d and int() also take other scripts' digits ('١٢', '１２').
+    match = re.fullmatch(r"([0-9]{1,7})(?:\.([0-9]{1,2}))?", cleaned, flags=re.ASCII)
     if not match:
         raise ValueError("Enter an amount in pounds, like 25 or 25.50")
     whole, part = match.group(1), (match.group(2) or "0").ljust(2, "0")

@@ -26,13 +26,23 @@ def _councils(session, slug: str | None) -> list:
 
 
 def _check_period(period: str) -> None:
-    from brokerage.clusters.rules import parse_period
+    from brokerage.clusters.runs import check_period
+    from brokerage.errors import BrokerageError
 
     try:
-        parse_period(period)
-    except ValueError as error:
-        click.echo(f"error: --period {error}", err=True)
+        check_period(period)
+    except BrokerageError as error:
+        click.echo(f"error: --period {error.message}", err=True)
         sys.exit(2)
+
+
+def _finish(failures: list[str]) -> None:
+    """Name every record that failed, one line each on stderr, and exit 1 if there were any."""
+    for line in failures:
+        click.echo(f"failed: {line}", err=True)
+    if failures:
+        click.echo(f"error: {len(failures)} failed; everything else was done. Fix those records and run again.", err=True)
+        sys.exit(1)
 
 
 def _run(name: str, period: str, council_slug: str | None) -> None:
@@ -41,6 +51,7 @@ def _run(name: str, period: str, council_slug: str | None) -> None:
 
     from brokerage import jobs
     from brokerage.clusters import runs
+    from brokerage.clusters.errors import RECORD_ERRORS, failure_message
     from brokerage.db import session_scope
     from brokerage.formatting import pounds
 
@@ -53,16 +64,24 @@ def _run(name: str, period: str, council_slug: str | None) -> None:
             click.echo(f"{council_name}: queued job {handle.id}")
         return
     run = runs.issue_dp if name == "issue_dp" else runs.collect_pledges
+    failures: list[str] = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as progress:
         for council_id, council_name in councils:
             task = progress.add_task(council_name, total=None)
-            with session_scope() as session:
-                report = run(session=session, actor=None, council_id=council_id, period=period,
-                             progress=lambda done, total: progress.update(task, completed=done, total=total))
+            # One council's failure must not stop the councils after it.
+            try:
+                with session_scope() as session:
+                    report = run(session=session, actor=None, council_id=council_id, period=period,
+                                 progress=lambda done, total: progress.update(task, completed=done, total=total))
+            except RECORD_ERRORS as error:
+                failures.append(f"{council_name}: nothing was done: {failure_message(error)}")
+                continue
             click.echo(f"{council_name}: {report.posted} posted, {report.already} already done, {pounds(report.total_pence)} moved")
             for line in report.skipped:
                 click.echo(f"  skipped: {line}")
+            failures.extend(f"{council_name}: {line}" for line in report.failed)
+    _finish(failures)
 
 
 @click.group("clusters", cls=CommandGroup)
@@ -71,7 +90,7 @@ def clusters_group() -> None:
 
 
 @clusters_group.command("issue-dp")
-@click.option("--period", required=True, help="ISO week, e.g. 2026-W48.")
+@click.option("--period", required=True, help="ISO week in ASCII, e.g. 2026-W48, from 8 weeks back to 1 ahead.")
 @click.option("--council", "council_slug", default=None, help="Short name of one council (default: every council).")
 @with_appcontext
 def issue_dp_command(period: str, council_slug: str | None) -> None:
@@ -80,7 +99,7 @@ def issue_dp_command(period: str, council_slug: str | None) -> None:
 
 
 @clusters_group.command("collect")
-@click.option("--period", required=True, help="ISO week, e.g. 2026-W48.")
+@click.option("--period", required=True, help="ISO week in ASCII, e.g. 2026-W48, from 8 weeks back to 1 ahead.")
 @click.option("--council", "council_slug", default=None, help="Short name of one council (default: every council).")
 @with_appcontext
 def collect_command(period: str, council_slug: str | None) -> None:
@@ -89,15 +108,24 @@ def collect_command(period: str, council_slug: str | None) -> None:
 
 
 @clusters_group.command("settle")
-@click.option("--council", "council_slug", default=None)
+@click.option("--council", "council_slug", default=None, help="Short name of one council (default: every council).")
 @with_appcontext
 def settle_command(council_slug: str | None) -> None:
     """Return pool shares to leavers whose notice has ended, and decide proposals past their deadline."""
+    from brokerage.clusters.errors import RECORD_ERRORS, failure_message
     from brokerage.clusters.runs import settle_job
     from brokerage.db import session_scope
 
     with session_scope() as session:
         councils = [(c.id, c.name) for c in _councils(session, council_slug)]
+    failures: list[str] = []
     for council_id, name in councils:
-        result = settle_job(council_id=council_id)
+        # One council's failure must not stop the councils after it.
+        try:
+            result = settle_job(council_id=council_id)
+        except RECORD_ERRORS as error:
+            failures.append(f"{name}: nothing was done: {failure_message(error)}")
+            continue
         click.echo(f"{name}: {result['settled']} leavers settled, {result['decided']} proposals decided")
+        failures.extend(f"{name}: {line}" for line in result["failed"])
+    _finish(failures)

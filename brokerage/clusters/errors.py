@@ -1,6 +1,19 @@
 """Errors of the clusters domain."""
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from brokerage.errors import BrokerageError
+
+# What one bad record may raise in a run over many; anything else is a fault in the program.
+RECORD_ERRORS = (BrokerageError, SQLAlchemyError)
+
+
+def failure_message(error: Exception) -> str:
+    """Return one plain line saying why one record in a run failed."""
+    if isinstance(error, BrokerageError):
+        return error.message
+    detail = str(getattr(error, "orig", error)).splitlines()[0][:200] if str(error) else ""
+    return f"the database refused it ({type(error).__name__}: {detail})"
 
 
 class ClusterError(BrokerageError):
@@ -41,3 +54,9 @@ class ClusterFull(ClusterError):
     """The cluster has reached its maximum size."""
 
     status = 409
+
+
+class BadPeriod(ClusterError):
+    """A money run was given a week it may not post for."""
+
+    status = 422

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Date, Enum, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Date, Enum, Float, Index, Integer, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
@@ -65,12 +65,24 @@ class Cluster(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
+# One membership that has not ended per holder and cluster; ended ones stay as history.
+LIVE_MEMBERSHIP_WHERE = text("status <> 'left'")
+
+
 class Membership(SQLModel, table=True):
-    """A holder's place in a cluster, with their weekly pledge."""
+    """One tenure of a holder in a cluster, with their weekly pledge.
+
+    Someone who leaves and joins again gets a new row: the row id names the tenure in money keys
+    (`pledge:{membership}:{week}`, `member-left:{membership}`), so a second stay never meets the
+    first one's keys.
+    """
 
     __tablename__ = "membership"
     __table_args__ = (
-        UniqueConstraint("cluster_id", "holder_id", name="uq_membership_cluster_holder"),
+        Index(
+            "uq_membership_live_cluster_holder", "cluster_id", "holder_id", unique=True,
+            sqlite_where=LIVE_MEMBERSHIP_WHERE, postgresql_where=LIVE_MEMBERSHIP_WHERE,
+        ),
         CheckConstraint("weekly_pledge_pence >= 0", name="ck_membership_pledge_non_negative"),
     )
 

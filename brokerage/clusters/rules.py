@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
@@ -41,6 +42,13 @@ class ProposalStatus(str, enum.Enum):
     open = "open"
     passed = "passed"
     rejected = "rejected"
+    # Decided, but what it asked for could no longer be done (the member had already left, say).
+    lapsed = "lapsed"
+
+    @property
+    def label(self) -> str:
+        """Return the status in plain English."""
+        return {"open": "Open", "passed": "Passed", "rejected": "Not passed", "lapsed": "No longer needed"}[self.value]
 
 
 class Choice(str, enum.Enum):
@@ -162,6 +170,21 @@ CLUSTER_MOVES = {
 }
 
 
+PROPOSAL_MOVES = {
+    "open": {"passed", "rejected", "lapsed"},
+    "passed": set(),
+    "rejected": set(),
+    "lapsed": set(),
+}
+
+
+def move_proposal(current: str, target: str) -> str:
+    """Return the new proposal status, or raise BadTransition (a proposal is decided once)."""
+    if target not in PROPOSAL_MOVES.get(current, set()):
+        raise BadTransition(f"A proposal that is {current} cannot become {target}.")
+    return target
+
+
 def move_membership(current: str, target: str) -> str:
     """Return the new membership status, or raise BadTransition."""
     if target not in MEMBERSHIP_MOVES.get(current, set()):
@@ -181,10 +204,20 @@ def notice_end(given_on: date, weeks: int) -> date:
     return given_on + timedelta(weeks=weeks)
 
 
+# A run may name a week from this many weeks back to this many ahead of the current week: far
+# enough back to catch up after a missed run, never so far that a typo posts money for another year.
+PERIOD_WEEKS_BACK = 8
+PERIOD_WEEKS_AHEAD = 1
+
+# [0-9] and re.ASCII: \d would also match other scripts' digits ('２０２６', '٤٩'), and each
+# spelling would be a different idempotency key for the same week.
+_PERIOD = re.compile(r"([0-9]{4})-W([0-9]{2})", re.ASCII)
+
+
 def period_of(day: date) -> str:
     """Return the ISO week a day falls in, e.g. '2026-W48'."""
     year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
+    return f"{year:04d}-W{week:02d}"
 
 
 def parse_period(text: str) -> tuple[date, date]:
@@ -192,16 +225,40 @@ def parse_period(text: str) -> tuple[date, date]:
 
     Only one spelling is accepted, because the period is part of idempotency keys.
     """
-    import re
-
-    match = re.fullmatch(r"(\d{4})-W(\d{2})", text or "")
-    if not match:
-        raise ValueError(f"{text!r} is not an ISO week like 2026-W48")
+    match = _PERIOD.fullmatch(text) if isinstance(text, str) else None
     try:
-        monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
-    except ValueError:
-        raise ValueError(f"{text!r} is not an ISO week like 2026-W48") from None
-    return monday, monday + timedelta(days=6)
+        monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1) if match else None
+        sunday = monday + timedelta(days=6) if monday else None
+    except (ValueError, OverflowError):
+        monday = sunday = None
+    if monday is None or period_of(monday) != text:
+        raise ValueError(f"{str(text)[:20]!r} is not an ISO week like 2026-W48")
+    return monday, sunday
+
+
+def run_period(text: str, *, today: date) -> tuple[date, date]:
+    """Return the Monday and Sunday of a week a money run may post for, or raise ValueError.
+
+    The week must be written like '2026-W48' and lie within PERIOD_WEEKS_BACK weeks before and
+    PERIOD_WEEKS_AHEAD weeks after the week of `today`.
+    """
+    monday, sunday = parse_period(text)
+    this_monday = today - timedelta(days=today.weekday())
+    first, last = this_monday - timedelta(weeks=PERIOD_WEEKS_BACK), this_monday + timedelta(weeks=PERIOD_WEEKS_AHEAD)
+    if not first <= monday <= last:
+        raise ValueError(
+            f"{text} is outside the weeks a run may use: from {period_of(first)} to {period_of(last)} "
+            f"({PERIOD_WEEKS_BACK} weeks back to {PERIOD_WEEKS_AHEAD} ahead)"
+        )
+    return monday, sunday
+
+
+def covers_week(*, start: date | None, end: date | None, monday: date, sunday: date) -> bool:
+    """Tell whether a membership (or budget) running from start to end, inclusive, covers any day of a week.
+
+    A missing start or end means the record gives none: the week is not limited on that side.
+    """
+    return (start is None or start <= sunday) and (end is None or end >= monday)
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -1,20 +1,36 @@
-"""Weekly money runs: issue direct payments and collect pledges. Idempotent per holder or membership and period."""
+"""Weekly money runs: issue direct payments and collect pledges. Idempotent per holder or tenure and week."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Callable
 
 from sqlmodel import Session, select
 
 from brokerage.accounts.models import User
 from brokerage.clusters import rules
+from brokerage.clusters.errors import RECORD_ERRORS, BadPeriod, failure_message
 from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus
 from brokerage.holders.models import Holder
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.services import EntrySpec, lock_accounts, post_entries
+from brokerage.types import utcnow
 
 BATCH = 500
+
+
+def today() -> date:
+    """Return the date the money runs count as today (the one place they ask the clock)."""
+    return utcnow().date()
+
+
+def check_period(period: str, *, on: date | None = None) -> tuple[date, date]:
+    """Return the Monday and Sunday of a week a run may post for, or raise BadPeriod naming the field."""
+    try:
+        return rules.run_period(period, today=on or today())
+    except ValueError as error:
+        raise BadPeriod(str(error), field="period") from None
 
 
 @dataclass
@@ -25,11 +41,15 @@ class RunReport:
     posted: int = 0
     already: int = 0
     skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
     total_pence: int = 0
 
     def as_dict(self) -> dict:
         """Return the report as plain data (for jobs)."""
-        return {"period": self.period, "posted": self.posted, "already": self.already, "skipped": self.skipped, "total_pence": self.total_pence}
+        return {
+            "period": self.period, "posted": self.posted, "already": self.already, "skipped": self.skipped,
+            "failed": self.failed, "total_pence": self.total_pence,
+        }
 
 
 def _existing_keys(session: Session, council_id: int, keys: list[str]) -> set[str]:
@@ -42,31 +62,78 @@ def _existing_keys(session: Session, council_id: int, keys: list[str]) -> set[st
     return found
 
 
+def _post_each(
+    session: Session, actor: User | None, council_id: int, items: list[tuple[str, EntrySpec, int]], report: RunReport,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Post (label, spec, pence) items in batches; a batch that fails is posted one by one, so one bad record holds up nobody."""
+    for start in range(0, len(items), BATCH):
+        batch = items[start:start + BATCH]
+        try:
+            with session.begin_nested():
+                post_entries(session=session, actor=actor, council_id=council_id, entries=[spec for _, spec, _ in batch])
+            done = batch
+        except RECORD_ERRORS:
+            done = []
+            for item in batch:
+                label, spec, _ = item
+                try:
+                    with session.begin_nested():
+                        post_entries(session=session, actor=actor, council_id=council_id, entries=[spec])
+                    done.append(item)
+                except RECORD_ERRORS as error:
+                    report.failed.append(f"{label}: {failure_message(error)}")
+        report.posted += len(done)
+        report.total_pence += sum(pence for _, _, pence in done)
+        if progress:
+            progress(start + len(batch), len(items))
+
+
 def issue_dp(
     *, session: Session, actor: User | None, council_id: int, period: str, progress: Callable[[int, int], None] | None = None
 ) -> RunReport:
-    """Post each holder's weekly allocation for the period from the council's funding to their wallet."""
-    rules.parse_period(period)
-    holders = list(session.exec(select(Holder).where(Holder.council_id == council_id, Holder.weekly_allocation_pence > 0).order_by(Holder.id)))
+    """Post each holder's weekly allocation for the period from the council's funding to their wallet.
+
+    A holder registered after the week ended gets nothing for it. A holder whose payment fails is
+    named in the report's failures; everyone else is paid.
+    """
+    monday, sunday = check_period(period)
+    holders = [
+        h for h in session.exec(select(Holder).where(Holder.council_id == council_id, Holder.weekly_allocation_pence > 0).order_by(Holder.id))
+        if rules.covers_week(start=h.created_at.date(), end=None, monday=monday, sunday=sunday)
+    ]
     report = RunReport(period=period)
+    # The holder and the canonical ASCII week name the payment: one per holder per week.
     keys = {h.id: f"dp:{h.id}:{period}" for h in holders}
     done = _existing_keys(session, council_id, list(keys.values()))
-    specs = []
+    items = []
     for holder in holders:
         if keys[holder.id] in done:
             report.already += 1
             continue
-        specs.append(EntrySpec(
+        items.append((holder.name, EntrySpec(
             kind="dp_issued", memo=f"Direct payment for {period}", idempotency_key=keys[holder.id],
             postings=[(ledger_rules.funding_code(council_id), -holder.weekly_allocation_pence), (ledger_rules.wallet_code(holder.id), holder.weekly_allocation_pence)],
-        ))
-        report.total_pence += holder.weekly_allocation_pence
-    for start in range(0, len(specs), BATCH):
-        post_entries(session=session, actor=actor, council_id=council_id, entries=specs[start:start + BATCH])
-        report.posted += len(specs[start:start + BATCH])
-        if progress:
-            progress(report.posted, len(specs))
+        ), holder.weekly_allocation_pence))
+    _post_each(session, actor, council_id, items, report, progress)
     return report
+
+
+def _lock_wallets(session: Session, council_id: int, codes: set[str], failed: dict[str, str]) -> dict[str, int]:
+    """Lock the wallets and return their balances; a wallet that cannot be opened is left out and named in `failed`."""
+    try:
+        with session.begin_nested():
+            return {code: balance for code, (_, balance, _) in lock_accounts(session=session, council_id=council_id, codes=codes).items()}
+    except RECORD_ERRORS:
+        pass
+    balances = {}
+    for code in sorted(codes):
+        try:
+            with session.begin_nested():
+                balances.update({c: b for c, (_, b, _) in lock_accounts(session=session, council_id=council_id, codes=[code]).items()})
+        except RECORD_ERRORS as error:
+            failed[code] = failure_message(error)
+    return balances
 
 
 def collect_pledges(
@@ -74,9 +141,11 @@ def collect_pledges(
 ) -> RunReport:
     """Move each active pledge for the period from the holder's wallet to their share of the pool.
 
-    A member whose wallet is short is skipped and named in the report; nobody else is held up.
+    Only weeks within the membership (from its start to the end of any notice) are charged. A
+    member whose wallet is short is skipped, and one whose collection fails is named in the
+    report's failures; nobody else is held up.
     """
-    monday, _ = rules.parse_period(period)
+    monday, sunday = check_period(period)
     rows = list(
         session.exec(
             select(Membership, Cluster)
@@ -90,38 +159,34 @@ def collect_pledges(
             .order_by(Membership.id)
         )
     )
-    # Members on notice still pay in until their notice ends.
-    rows = [(m, c) for m, c in rows if m.status == MembershipStatus.active or (m.leaves_on and m.leaves_on >= monday)]
+    # Members on notice still pay in until their notice ends; nobody pays for a week before they joined.
+    rows = [(m, c) for m, c in rows if rules.covers_week(start=m.start_date, end=m.leaves_on, monday=monday, sunday=sunday)]
     report = RunReport(period=period)
+    # A membership row is one tenure (a rejoin is a new row), so this names one tenure's pledge for one week.
     keys = {m.id: f"pledge:{m.id}:{period}" for m, _ in rows}
     done = _existing_keys(session, council_id, list(keys.values()))
     pending = [(m, c) for m, c in rows if keys[m.id] not in done]
     report.already = len(rows) - len(pending)
     # One query locks every wallet involved; balances then run forward in memory.
-    balances = {
-        code: balance
-        for code, (_, balance, _) in lock_accounts(
-            session=session, council_id=council_id, codes=(ledger_rules.wallet_code(m.holder_id) for m, _ in pending)
-        ).items()
-    }
+    unopened: dict[str, str] = {}
+    balances = _lock_wallets(session, council_id, {ledger_rules.wallet_code(m.holder_id) for m, _ in pending}, unopened)
     names = dict(session.exec(select(Holder.id, Holder.name).where(Holder.id.in_({m.holder_id for m, _ in pending}))).all()) if pending else {}
-    specs = []
+    items = []
     for membership, cluster in pending:
         wallet = ledger_rules.wallet_code(membership.holder_id)
+        label = f"{names.get(membership.holder_id, membership.holder_id)} ({cluster.name})"
+        if wallet in unopened:
+            report.failed.append(f"{label}: {unopened[wallet]}")
+            continue
         if balances[wallet] < membership.weekly_pledge_pence:
-            report.skipped.append(f"{names.get(membership.holder_id, membership.holder_id)} ({cluster.name}): wallet too low for the pledge")
+            report.skipped.append(f"{label}: wallet too low for the pledge")
             continue
         balances[wallet] -= membership.weekly_pledge_pence
-        report.total_pence += membership.weekly_pledge_pence
-        specs.append(EntrySpec(
+        items.append((label, EntrySpec(
             kind="pledge_collected", memo=f"Pledge to {cluster.name} for {period}", idempotency_key=keys[membership.id],
             postings=[(wallet, -membership.weekly_pledge_pence), (ledger_rules.pool_code(cluster.id, membership.holder_id), membership.weekly_pledge_pence)],
-        ))
-    for start in range(0, len(specs), BATCH):
-        post_entries(session=session, actor=actor, council_id=council_id, entries=specs[start:start + BATCH])
-        report.posted += len(specs[start:start + BATCH])
-        if progress:
-            progress(report.posted, len(specs))
+        ), membership.weekly_pledge_pence))
+    _post_each(session, actor, council_id, items, report, progress)
     return report
 
 
@@ -148,7 +213,9 @@ def settle_job(*, council_id: int) -> dict:
 
     # Separate transactions: refunds to leavers never wait on a proposal that cannot be decided.
     with session_scope() as session:
-        settled = settle_leavers(session=session, actor=None, council_id=council_id)
+        settled = settle_leavers(session=session, actor=None, council_id=council_id, today=today())
     with session_scope() as session:
         decided = close_due_proposals(session=session, actor=None, council_id=council_id)
-    return {"settled": len(settled), "decided": len(decided)}
+    return {
+        "settled": len(settled.done), "decided": len(decided.done), "failed": settled.failed + decided.failed,
+    }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, func, select
@@ -12,6 +12,7 @@ from brokerage.access import same_council
 from brokerage.accounts.models import Council, Role, User
 from brokerage.clusters import rules
 from brokerage.clusters.errors import (
+    RECORD_ERRORS,
     AlreadyVoted,
     BadTransition,
     ClusterError,
@@ -19,11 +20,12 @@ from brokerage.clusters.errors import (
     NotAMember,
     PledgeTooHigh,
     ProposalClosed,
+    failure_message,
 )
 from brokerage.clusters.models import Cluster, ClusterKind, ClusterStatus, Membership, MembershipStatus, Proposal, Vote
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage import validation
-from brokerage.errors import NotAllowed, NotFound, ValidationFailed
+from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import language_name, pounds, service_name
 from brokerage.holders.models import Holder
 from brokerage.holders.services import can_act_for, represented_holder_ids
@@ -331,26 +333,21 @@ def request_to_join(*, session: Session, actor: User, cluster_id: int, holder_id
     holder = _holder_for_actor(session, actor, holder_id)
     if cluster.status not in (ClusterStatus.forming, ClusterStatus.active):
         raise BadTransition("This group is not taking new members.")
-    existing = session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.holder_id == holder.id)).first()
-    if existing is not None and existing.status != MembershipStatus.left:
+    existing = session.exec(
+        select(Membership).where(Membership.cluster_id == cluster.id, Membership.holder_id == holder.id, Membership.status != MembershipStatus.left)
+    ).first()
+    if existing is not None:
         raise ClusterError(f"{holder.name} has already asked to join or is a member.", field="holder_id")
     if live_count(session, cluster.id) >= cluster.max_size:
         raise ClusterFull("This group is full.")
     _require_pledge_above_zero(pledge)
     _check_pledge(session, holder, pledge, exclude_membership=None)
-    if existing is not None:
-        # Someone who left may ask again: the one membership row starts over as a request; their
-        # money history stays on their pool-share account in the ledger.
-        membership = existing
-        membership.status = MembershipStatus.requested
-        membership.weekly_pledge_pence = pledge
-        membership.start_date = membership.notice_date = membership.leaves_on = None
-        membership.changed_by_id, membership.changed_at = actor.id, utcnow()
-    else:
-        membership = Membership(
-            council_id=cluster.council_id, cluster_id=cluster.id, holder_id=holder.id, status=MembershipStatus.requested,
-            weekly_pledge_pence=pledge, changed_by_id=actor.id, changed_at=utcnow(),
-        )
+    # Someone who left may ask again: that is a new tenure with a new row, so its money keys never
+    # meet those of the earlier stay. Their pool share is one ledger account across tenures.
+    membership = Membership(
+        council_id=cluster.council_id, cluster_id=cluster.id, holder_id=holder.id, status=MembershipStatus.requested,
+        weekly_pledge_pence=pledge, changed_by_id=actor.id, changed_at=utcnow(),
+    )
     session.add(membership)
     session.flush()
     proposal = _new_proposal(
@@ -524,7 +521,7 @@ def cast_vote(*, session: Session, actor: User, proposal_id: int, holder_id: int
     return proposal
 
 
-def close_due_proposals(*, session: Session, actor: User | None, council_id: int, now: datetime | None = None) -> list[Proposal]:
+def close_due_proposals(*, session: Session, actor: User | None, council_id: int, now: datetime | None = None) -> BatchResult:
     """Decide every open proposal of the council whose deadline has passed (a scheduled job)."""
     if actor is not None:
         same_council(actor, council_id, what="council")
@@ -532,64 +529,113 @@ def close_due_proposals(*, session: Session, actor: User | None, council_id: int
     due = list(
         session.exec(
             select(Proposal).where(Proposal.council_id == council_id, Proposal.status == ProposalStatus.open, Proposal.deadline <= now)
+            .order_by(Proposal.id)
         )
     )
-    decided = []
+    result = BatchResult()
     for proposal in due:
-        # One proposal that cannot be applied must not hold up the others.
+        # One proposal that cannot be decided must not hold up the others.
         try:
             with session.begin_nested():
                 _decide_if_possible(session, proposal, actor, closed=True)
-            decided.append(proposal)
-        except ClusterError as error:
-            import logging
+            result.done.append(proposal)
+        except RECORD_ERRORS as error:
+            result.failed.append(f"Proposal {proposal.id} ({proposal.title}): {failure_message(error)}")
+    return result
 
-            logging.getLogger(__name__).warning("Proposal %s could not be decided: %s", proposal.id, error)
-    return decided
+
+def close_proposal(session: Session, proposal: Proposal, status: ProposalStatus, outcome: str) -> None:
+    """Decide a proposal once: move it from open to its final status and record the outcome."""
+    proposal.status = ProposalStatus(rules.move_proposal(proposal.status.value, ProposalStatus(status).value))
+    proposal.outcome = outcome[:300]
+    proposal.decided_at = utcnow()
+    session.add(proposal)
+    session.flush()
+
+
+def _pledge_refused(session: Session, holder: Holder, pledge: int, membership_id: int) -> bool:
+    try:
+        _check_pledge(session, holder, pledge, exclude_membership=membership_id)
+    except PledgeTooHigh:
+        return True
+    return False
+
+
+def _no_longer_possible(session: Session, proposal: Proposal) -> str | None:
+    """Return why a passed proposal's action can no longer be carried out, or None if it still can."""
+    cluster = session.get(Cluster, proposal.cluster_id)
+    if cluster.status not in (ClusterStatus.forming, ClusterStatus.active):
+        return "the group is already closed."
+    if proposal.kind == ProposalKind.admit_member:
+        membership = session.get(Membership, proposal.payload["membership_id"])
+        holder = session.get(Holder, membership.holder_id)
+        if membership.status != MembershipStatus.requested:
+            return f"{holder.name} withdrew the request to join."
+        if live_count(session, cluster.id) >= cluster.max_size:
+            return f"the group is full ({cluster.max_size} members)."
+        if _pledge_refused(session, holder, membership.weekly_pledge_pence, membership.id):
+            return f"{holder.name}'s pledge is now more than their weekly budget allows."
+    if proposal.kind == ProposalKind.remove_member:
+        membership = session.get(Membership, proposal.payload["membership_id"])
+        name = session.get(Holder, membership.holder_id).name
+        if membership.status == MembershipStatus.leaving:
+            return f"{name} has already given notice to leave."
+        if membership.status not in (MembershipStatus.admitted, MembershipStatus.active):
+            return f"{name} has already left the group."
+    if proposal.kind == ProposalKind.change_pledges:
+        for membership_id, amount in sorted(proposal.payload["pledges"].items()):
+            membership = session.get(Membership, int(membership_id))
+            holder = session.get(Holder, membership.holder_id)
+            if membership.status not in (MembershipStatus.admitted, MembershipStatus.active):
+                return f"{holder.name} is leaving or has left the group, so their pledge cannot change."
+            if _pledge_refused(session, holder, int(amount), membership.id):
+                return f"{holder.name}'s new pledge would be more than their weekly budget allows."
+    if proposal.kind == ProposalKind.accept_match and proposal.payload.get("assignment_ids"):
+        from brokerage.matching.services import match_no_longer_possible
+
+        return match_no_longer_possible(session=session, proposal=proposal)
+    return None
 
 
 def _decide_if_possible(session: Session, proposal: Proposal, actor: User | None, *, closed: bool) -> None:
     result = count(session=session, proposal=proposal, closed=closed)
     if not result.decided:
         return
-    proposal.decided_at = utcnow()
     summary = f"{result.yes} yes, {result.no} no, {result.abstain} abstained of {result.eligible} members"
-    if result.passed and proposal.kind == ProposalKind.admit_member:
-        cluster = session.get(Cluster, proposal.cluster_id)
-        membership = session.get(Membership, proposal.payload["membership_id"])
-        if membership.status != MembershipStatus.requested:
-            proposal.status = ProposalStatus.rejected
-            proposal.outcome = "Withdrawn by the person who asked to join."
-            session.add(proposal)
-            session.flush()
-            return
-        if live_count(session, cluster.id) >= cluster.max_size:
-            proposal.status = ProposalStatus.rejected
-            proposal.outcome = f"Not admitted: the group is full ({cluster.max_size} members)."
-            membership.status = rules.move_membership("requested", "left")
-            session.add_all([proposal, membership])
-            session.flush()
-            return
     if result.passed:
-        # The action applies in the same transaction as the deciding vote.
-        outcome = _apply(session, proposal, actor)
-        proposal.status = ProposalStatus.passed
-        proposal.outcome = f"Passed ({summary}). {outcome}".strip()
-    else:
-        proposal.status = ProposalStatus.rejected
-        reason = "not enough members voted" if not result.quorate else "not enough yes votes"
-        proposal.outcome = f"Not passed: {reason} ({summary})."
-        if proposal.kind == ProposalKind.admit_member:
-            membership = session.get(Membership, proposal.payload["membership_id"])
-            if membership.status != MembershipStatus.left:
-                membership.status = rules.move_membership(membership.status.value, "left")
-                session.add(membership)
-        if proposal.kind == ProposalKind.accept_match and proposal.payload.get("assignment_ids"):
-            from brokerage.matching.services import reject_match
+        # What passed may have become impossible since it was proposed (the member left, the care was
+        # contracted by another vote): then the votes stand and the proposal closes as no longer needed.
+        reason = _no_longer_possible(session, proposal)
+        if reason is None:
+            try:
+                # The action applies in the same transaction as the deciding vote.
+                with session.begin_nested():
+                    outcome = _apply(session, proposal, actor)
+            except BrokerageError as error:
+                reason = error.message
+        if reason is None:
+            close_proposal(session, proposal, ProposalStatus.passed, f"Passed ({summary}). {outcome}".strip())
+            return
+        _end_pending(session, proposal)
+        close_proposal(session, proposal, ProposalStatus.lapsed, f"No longer needed ({summary}): {reason}")
+        return
+    reason = "not enough members voted" if not result.quorate else "not enough yes votes"
+    _end_pending(session, proposal)
+    close_proposal(session, proposal, ProposalStatus.rejected, f"Not passed: {reason} ({summary}).")
 
-            reject_match(session=session, proposal=proposal)
-    session.add(proposal)
-    session.flush()
+
+def _end_pending(session: Session, proposal: Proposal) -> None:
+    """End what waited on a proposal that was not carried out: a request to join, or a match's offers."""
+    if proposal.kind == ProposalKind.admit_member:
+        membership = session.get(Membership, proposal.payload["membership_id"])
+        if membership.status == MembershipStatus.requested:
+            membership.status = rules.move_membership("requested", "left")
+            session.add(membership)
+            session.flush()
+    if proposal.kind == ProposalKind.accept_match and proposal.payload.get("assignment_ids"):
+        from brokerage.matching.services import reject_match
+
+        reject_match(session=session, proposal=proposal)
 
 
 def _apply(session: Session, proposal: Proposal, actor: User | None) -> str:
@@ -622,7 +668,7 @@ def _apply(session: Session, proposal: Proposal, actor: User | None) -> str:
         session.flush()
         return "The new pledges apply from the next collection."
     if proposal.kind == ProposalKind.dissolve:
-        refunded = dissolve(session=session, actor=None, cluster=cluster, key_prefix=f"dissolve:{proposal.id}")
+        refunded = dissolve(session=session, actor=None, cluster=cluster, decided_by=proposal)
         return f"The group is closed and {pounds(refunded)} went back to members' wallets."
     if proposal.kind == ProposalKind.accept_match:
         if proposal.payload.get("assignment_ids"):
@@ -670,18 +716,27 @@ def give_notice(*, session: Session, actor: User, membership_id: int) -> Members
         # The request's vote has nothing left to decide.
         for proposal in session.exec(select(Proposal).where(Proposal.cluster_id == membership.cluster_id, Proposal.status == ProposalStatus.open, Proposal.kind == ProposalKind.admit_member)):
             if proposal.payload.get("membership_id") == membership.id:
-                proposal.status = ProposalStatus.rejected
-                proposal.outcome = "Withdrawn by the person who asked to join."
-                proposal.decided_at = utcnow()
-                session.add(proposal)
+                close_proposal(session, proposal, ProposalStatus.lapsed, "No longer needed: withdrawn by the person who asked to join.")
         session.flush()
         return membership
     _start_notice(session, membership, utcnow().date())
     return membership
 
 
-def settle_leavers(*, session: Session, actor: User | None, council_id: int, today: date | None = None) -> list[tuple[Membership, int]]:
-    """Return each leaver's pool share to their wallet once their notice has ended; mark them left."""
+@dataclass
+class BatchResult:
+    """What a daily run did: the records it handled, and one plain line for each it could not."""
+
+    done: list = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def settle_leavers(*, session: Session, actor: User | None, council_id: int, today: date | None = None) -> BatchResult:
+    """Return each leaver's pool share to their wallet once their notice has ended; mark them left.
+
+    Each leaver is settled in a savepoint: one that fails is named in the result and stays on
+    notice for the next run, and every other leaver is still settled.
+    """
     from brokerage.ledger import rules as ledger_rules
     from brokerage.ledger.services import balance, post_entry
 
@@ -695,26 +750,34 @@ def settle_leavers(*, session: Session, actor: User | None, council_id: int, tod
             ).order_by(Membership.id)
         )
     )
-    settled = []
+    result = BatchResult()
     for membership in due:
-        share_code = ledger_rules.pool_code(membership.cluster_id, membership.holder_id)
-        # Costs already approved have left the share (pool -> payable), so what remains is theirs.
-        share = balance(session=session, actor=None, council_id=council_id, code=share_code)
-        if share > 0:
-            post_entry(
-                session=session, actor=actor, council_id=council_id, kind="member_left", memo="Pool share returned at the end of notice",
-                postings=[(share_code, -share), (ledger_rules.wallet_code(membership.holder_id), share)],
-                idempotency_key=f"leave:{membership.id}",
-            )
-        membership.status = rules.move_membership("leaving", "left")
-        session.add(membership)
-        settled.append((membership, share))
+        try:
+            with session.begin_nested():
+                share_code = ledger_rules.pool_code(membership.cluster_id, membership.holder_id)
+                # Costs already approved have left the share (pool -> payable), so what remains is theirs.
+                share = balance(session=session, actor=None, council_id=council_id, code=share_code)
+                if share > 0:
+                    # The row is this tenure (a rejoin is a new row); the prefix is new because rows
+                    # reused before 0010 already hold `leave:{membership}` keys of an earlier stay.
+                    post_entry(
+                        session=session, actor=actor, council_id=council_id, kind="member_left", memo="Pool share returned at the end of notice",
+                        postings=[(share_code, -share), (ledger_rules.wallet_code(membership.holder_id), share)],
+                        idempotency_key=f"member-left:{membership.id}",
+                    )
+                membership.status = rules.move_membership("leaving", "left")
+                session.add(membership)
+            result.done.append((membership, share))
+        except RECORD_ERRORS as error:
+            holder = session.get(Holder, membership.holder_id)
+            cluster = session.get(Cluster, membership.cluster_id)
+            result.failed.append(f"{holder.name} leaving {cluster.name}: {failure_message(error)}")
     session.flush()
-    return settled
+    return result
 
 
-def dissolve(*, session: Session, actor: User | None, cluster: Cluster, key_prefix: str) -> int:
-    """Close a cluster, returning every member's pool share to their wallet (the asset lock); return the total."""
+def dissolve(*, session: Session, actor: User | None, cluster: Cluster, decided_by: Proposal) -> int:
+    """Close a cluster by a passed proposal, returning every member's pool share to their wallet (the asset lock); return the total."""
     from brokerage.ledger import rules as ledger_rules
     from brokerage.ledger.models import LedgerAccount
     from brokerage.ledger.services import EntrySpec, post_entries
@@ -734,18 +797,18 @@ def dissolve(*, session: Session, actor: User | None, cluster: Cluster, key_pref
             total += account.balance_pence
             specs.append(EntrySpec(
                 kind="member_refund", memo=f"{cluster.name} closed: pool share returned",
-                idempotency_key=f"{key_prefix}:{account.holder_id}",
+                # The decision and the share name the refund: a cluster closes once, by one proposal.
+                idempotency_key=f"dissolve:{decided_by.id}:{account.holder_id}",
                 postings=[(account.code, -account.balance_pence), (ledger_rules.wallet_code(account.holder_id), account.balance_pence)],
             ))
     post_entries(session=session, actor=actor, council_id=cluster.council_id, entries=specs)
     for membership in session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.status != MembershipStatus.left)):
         membership.status = MembershipStatus.left
         session.add(membership)
-    for proposal in session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id, Proposal.status == ProposalStatus.open)):
-        proposal.status = ProposalStatus.rejected
-        proposal.outcome = "Closed because the group was dissolved."
-        proposal.decided_at = utcnow()
-        session.add(proposal)
+    for proposal in session.exec(
+        select(Proposal).where(Proposal.cluster_id == cluster.id, Proposal.status == ProposalStatus.open, Proposal.id != decided_by.id)
+    ):
+        close_proposal(session, proposal, ProposalStatus.lapsed, "No longer needed: the group was closed.")
     cluster.status = ClusterStatus(rules.move_cluster(cluster.status.value, "closed"))
     session.add(cluster)
     session.flush()

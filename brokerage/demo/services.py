@@ -273,6 +273,7 @@ def demo_logins(*, session: Session) -> list[DemoLogin]:
 
 def _post_demo_money(session: Session, council: Council, clusters: list[Cluster], providers: list[Provider], today: date) -> None:
     """Post four weeks of direct payments, pledges, care costs and a payout, then seal the ledger."""
+    from brokerage.clusters.rules import covers_week, parse_period, period_of
     from brokerage.ledger import rules
     from brokerage.ledger.integrity import seal
     from brokerage.ledger.services import EntrySpec, post_entries
@@ -285,17 +286,18 @@ def _post_demo_money(session: Session, council: Council, clusters: list[Cluster]
         ).order_by(Membership.id)
     ).all()
     funding = rules.funding_code(council.id)
-    weeks = [(today - timedelta(weeks=back)).isocalendar() for back in range(4, 0, -1)]
+    weeks = [period_of(today - timedelta(weeks=back)) for back in range(4, 0, -1)]
     specs: list[EntrySpec] = []
-    for year, week, _ in weeks:
-        period = f"{year}-W{week:02d}"
+    for period in weeks:
+        # The same keys as the weekly runs, so a run for one of these weeks finds them done.
+        monday, sunday = parse_period(period)
         for holder in holders:
             specs.append(EntrySpec(
                 kind="dp_issued", memo=f"Direct payment for {period}", idempotency_key=f"dp:{holder.id}:{period}",
                 postings=[(funding, -holder.weekly_allocation_pence), (rules.wallet_code(holder.id), holder.weekly_allocation_pence)],
             ))
         for membership in memberships:
-            if membership.weekly_pledge_pence:
+            if membership.weekly_pledge_pence and covers_week(start=membership.start_date, end=membership.leaves_on, monday=monday, sunday=sunday):
                 specs.append(EntrySpec(
                     kind="pledge_collected", memo=f"Pledge to the group's pool for {period}",
                     idempotency_key=f"pledge:{membership.id}:{period}",
@@ -323,9 +325,10 @@ def _post_demo_money(session: Session, council: Council, clusters: list[Cluster]
             postings=legs + [(rules.payable_code(provider.id), cost)],
         ))
         if len(care) == 1:
-            care.append(EntrySpec(kind="payout_sent", memo=f"Payment run: {provider.name}", idempotency_key=f"demo-payout:{provider.id}",
+            # A payout is named by its payment run and provider; its confirmation by the (here made-up) Stripe event.
+            care.append(EntrySpec(kind="payout_sent", memo=f"Payment run: {provider.name}", idempotency_key=f"payout:demo-{weeks[-1]}:{provider.id}",
                                   postings=[(rules.payable_code(provider.id), -cost), (rules.CLEARING_CODE, cost)]))
-            care.append(EntrySpec(kind="payout_paid", memo=f"Stripe confirmed payment to {provider.name}", idempotency_key=f"demo-paid:{provider.id}",
+            care.append(EntrySpec(kind="payout_paid", memo=f"Stripe confirmed payment to {provider.name}", idempotency_key=f"stripe:evt_demo_paid_{provider.id}",
                                   postings=[(rules.CLEARING_CODE, -cost), (rules.paid_code(provider.id), cost)]))
     post_entries(session=session, actor=None, council_id=council.id, entries=care)
     seal(session=session, actor=None, council_id=council.id)

@@ -59,6 +59,11 @@ CLEARING_CODE = "stripe:clearing"
 TOPUPS_CODE = "external:topups"
 
 
+def _ascii_number(text: str) -> bool:
+    # str.isdigit() is true for other scripts' digits too ('١', '²'); an id in a code is ASCII.
+    return text.isascii() and text.isdigit()
+
+
 def type_of_code(code: str) -> AccountType:
     """Return the account type a code names, or raise ValueError for an unknown shape."""
     parts = code.split(":")
@@ -66,13 +71,13 @@ def type_of_code(code: str) -> AccountType:
         return AccountType.clearing
     if code == TOPUPS_CODE:
         return AccountType.external
-    if len(parts) == 3 and parts[0] == "council" and parts[2] == "funding" and parts[1].isdigit():
+    if len(parts) == 3 and parts[0] == "council" and parts[2] == "funding" and _ascii_number(parts[1]):
         return AccountType.funding
-    if len(parts) == 3 and parts[0] == "holder" and parts[2] == "wallet" and parts[1].isdigit():
+    if len(parts) == 3 and parts[0] == "holder" and parts[2] == "wallet" and _ascii_number(parts[1]):
         return AccountType.wallet
-    if len(parts) == 3 and parts[0] == "pool" and parts[1].isdigit() and parts[2].isdigit():
+    if len(parts) == 3 and parts[0] == "pool" and _ascii_number(parts[1]) and _ascii_number(parts[2]):
         return AccountType.pool
-    if len(parts) == 3 and parts[0] == "provider" and parts[1].isdigit() and parts[2] in ("payable", "paid"):
+    if len(parts) == 3 and parts[0] == "provider" and _ascii_number(parts[1]) and parts[2] in ("payable", "paid"):
         return AccountType.payable if parts[2] == "payable" else AccountType.paid
     raise ValueError(f"not an account code: {code!r}")
 

@@ -129,7 +129,7 @@ def run_matching(*, session: Session, actor: User | None, council_id: int) -> Ma
         # The engine speaks in file ids; people read group names.
         import re
 
-        return re.sub(r"\bcluster (k-\d+)", lambda m: names.get(m.group(1), m.group(0)), text)
+        return re.sub(r"\bcluster (k-[0-9]+)", lambda m: names.get(m.group(1), m.group(0)), text, flags=re.ASCII)
 
     for assignment in solution.assignments:
         d, s = demand[assignment.demand], supply[assignment.supplier]
@@ -277,6 +277,12 @@ def contracts_from_match(*, session: Session, proposal: Proposal, start: date | 
             session.add(assignment)
             continue
         line = session.get(DemandLine, assignment.demand_line_id)
+        if line.status != "open":
+            # Another vote contracted this care first: a second contract would pay for it twice.
+            assignment.status = "rejected"
+            assignment.explanation += " Not contracted: this care was already contracted."
+            session.add(assignment)
+            continue
         contract = Contract(
             council_id=proposal.council_id, provider_id=assignment.provider_id, cluster_id=assignment.cluster_id,
             demand_line_id=line.id, proposal_id=proposal.id, service=line.service, hours_per_week=assignment.hours,
@@ -293,6 +299,20 @@ def contracts_from_match(*, session: Session, proposal: Proposal, start: date | 
             session.add(line)
     session.flush()
     return made
+
+
+def match_no_longer_possible(*, session: Session, proposal: Proposal) -> str | None:
+    """Return why none of a match proposal's care can still be contracted, or None if some can."""
+    waiting = [
+        assignment for assignment_id in proposal.payload.get("assignment_ids", [])
+        if (assignment := session.get(MatchAssignment, int(assignment_id))) is not None
+        and assignment.proposal_id == proposal.id and assignment.status == "sent"
+    ]
+    if not waiting:
+        return "the care in this match was withdrawn or changed since it was sent."
+    if all(session.get(DemandLine, a.demand_line_id).status != "open" for a in waiting):
+        return "this care was already contracted by another decision."
+    return None
 
 
 def reject_match(*, session: Session, proposal: Proposal) -> None:

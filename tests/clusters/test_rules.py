@@ -151,3 +151,12 @@ def test_unverified_or_expired_vetting_is_not_valid():
     assert not lapsed.valid and lapsed.expired == ("dbs",)
     needs_cqc = vetting_state([("dbs", later, True), ("insurance", later, True)], regulated=True, today=today)
     assert not needs_cqc.valid and needs_cqc.missing == ("cqc",)
+
+
+def test_amounts_in_pounds_take_only_ascii_digits():
+    from brokerage.formatting import parse_pounds
+
+    assert parse_pounds("£12.50") == 1_250
+    for other in ("１２", "١٢", "12.٥0", "²"):
+        with pytest.raises(ValueError):
+            parse_pounds(other)

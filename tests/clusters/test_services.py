@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from brokerage.clusters import runs, services
+from brokerage.clusters import rules, runs, services
 from brokerage.clusters.errors import AlreadyVoted, NotAMember, PledgeTooHigh, ProposalClosed
 from brokerage.clusters.models import ClusterStatus, Membership, MembershipStatus, Vote
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
@@ -123,12 +123,14 @@ def test_a_proposal_past_its_deadline_is_decided_by_the_votes_cast(session, peop
     proposal = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Outing")
     services.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.yes)
     decided = services.close_due_proposals(session=session, actor=None, council_id=people.council.id, now=utcnow() + timedelta(days=15))
-    assert decided == [proposal] and proposal.status == ProposalStatus.rejected and "not enough members voted" in proposal.outcome
+    assert decided.done == [proposal] and decided.failed == [] and proposal.status == ProposalStatus.rejected and "not enough members voted" in proposal.outcome
     with pytest.raises(ProposalClosed):
         services.cast_vote(session=session, actor=people.users[1], proposal_id=proposal.id, holder_id=people.holders[1].id, choice=Choice.yes)
 
 
-def money_in(session, people, cluster, period="2026-W47"):
+def money_in(session, people, cluster, period=None):
+    # Members joined today, so this week is the first they pay for.
+    period = period or rules.period_of(runs.today())
     runs.issue_dp(session=session, actor=None, council_id=people.council.id, period=period)
     return runs.collect_pledges(session=session, actor=None, council_id=people.council.id, period=period)
 
@@ -155,9 +157,9 @@ def test_a_leaver_gets_their_pool_share_back_after_notice(session, people):
     leaving = membership(session, cluster, people.holders[2])
     services.give_notice(session=session, actor=people.users[2], membership_id=leaving.id)
     assert leaving.status == MembershipStatus.leaving and leaving.leaves_on == leaving.notice_date + timedelta(weeks=4)
-    assert services.settle_leavers(session=session, actor=None, council_id=people.council.id, today=leaving.leaves_on) == []
+    assert services.settle_leavers(session=session, actor=None, council_id=people.council.id, today=leaving.leaves_on).done == []
     settled = services.settle_leavers(session=session, actor=None, council_id=people.council.id, today=leaving.leaves_on + timedelta(days=1))
-    assert [(m.id, amount) for m, amount in settled] == [(leaving.id, 5_000)]
+    assert [(m.id, amount) for m, amount in settled.done] == [(leaving.id, 5_000)] and settled.failed == []
     assert leaving.status == MembershipStatus.left
     assert balance(session=session, actor=None, council_id=people.council.id, code=ledger_rules.wallet_code(people.holders[2].id)) == 20_000
     assert sweep(session) == []

@@ -7,7 +7,8 @@ import re
 from sqlmodel import select
 
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Proposal
-from brokerage.clusters.rules import ProposalStatus
+from brokerage.clusters.rules import ProposalStatus, period_of
+from brokerage.clusters.runs import today
 from tests import factories as f
 
 
@@ -146,17 +147,18 @@ def test_the_cli_issues_and_collects_once_per_period(runner, people, session, cl
     session.commit()
     bad = runner.invoke(args=["clusters", "issue-dp", "--period", "2026-48"])
     assert bad.exit_code == 2 and "ISO week" in bad.stderr
-    first = runner.invoke(args=["clusters", "issue-dp", "--period", "2026-W48", "--council", people.council.slug])
+    week = period_of(today())
+    first = runner.invoke(args=["clusters", "issue-dp", "--period", week, "--council", people.council.slug])
     assert first.exit_code == 0 and "5 posted" in first.output
-    again = runner.invoke(args=["clusters", "issue-dp", "--period", "2026-W48", "--council", people.council.slug])
+    again = runner.invoke(args=["clusters", "issue-dp", "--period", week, "--council", people.council.slug])
     assert "0 posted, 5 already done" in again.output
-    collect = runner.invoke(args=["clusters", "collect", "--period", "2026-W48", "--council", people.council.slug])
+    collect = runner.invoke(args=["clusters", "collect", "--period", week, "--council", people.council.slug])
     assert collect.exit_code == 0 and "2 posted, 0 already done, £60.00 moved" in collect.output, collect.output
-    repeat = runner.invoke(args=["clusters", "collect", "--period", "2026-W48", "--council", people.council.slug])
+    repeat = runner.invoke(args=["clusters", "collect", "--period", week, "--council", people.council.slug])
     assert "0 posted, 2 already done" in repeat.output
 
 
-def test_someone_who_withdrew_can_ask_again(client, people, session):
+def test_someone_who_withdrew_can_ask_again_as_a_new_tenure(client, people, session):
     cluster = start_group(client, people, session)
     sign_in(client, people.users[1])
     client.post(f"/clusters/{cluster.id}/join", data={"join-holder_id": str(people.holders[1].id), "join-pledge": "10"})
@@ -165,10 +167,13 @@ def test_someone_who_withdrew_can_ask_again(client, people, session):
     again = client.post(f"/clusters/{cluster.id}/join", data={"join-holder_id": str(people.holders[1].id), "join-pledge": "12"})
     assert again.status_code == 302
     session.refresh(mine)
-    assert mine.status == MembershipStatus.requested and mine.weekly_pledge_pence == 1_200
+    assert mine.status == MembershipStatus.left
+    again = session.exec(select(Membership).where(Membership.holder_id == people.holders[1].id, Membership.id != mine.id)).one()
+    assert again.status == MembershipStatus.requested and again.weekly_pledge_pence == 1_200
     proposals = session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id).order_by(Proposal.id)).all()
-    assert [p.status for p in proposals] == [ProposalStatus.rejected, ProposalStatus.open]
-    assert proposals[0].outcome.startswith("Withdrawn")
+    assert [p.status for p in proposals] == [ProposalStatus.lapsed, ProposalStatus.open]
+    assert proposals[0].outcome == "No longer needed: withdrawn by the person who asked to join."
+    assert proposals[1].payload == {"membership_id": again.id}
 
 
 def test_a_number_that_is_not_a_number_gets_one_plain_message(client, people, session):

@@ -29,7 +29,11 @@ def test_account_codes_name_their_type(code, kind):
     assert rules.type_of_code(code) == kind
 
 
-@pytest.mark.parametrize("code", ["", "holder:x:wallet", "pool:1", "provider:1:other", "council:1:wallet", "bank:1"])
+@pytest.mark.parametrize("code", [
+    "", "holder:x:wallet", "pool:1", "provider:1:other", "council:1:wallet", "bank:1",
+    # Other scripts' digits would name a second account for the same holder.
+    "holder:１:wallet", "pool:٤:9", "council:²:funding", "provider:߂:paid",
+])
 def test_unknown_account_codes_are_refused(code):
     with pytest.raises(ValueError):
         rules.type_of_code(code)

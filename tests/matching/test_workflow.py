@@ -191,3 +191,39 @@ def test_explanations_name_groups_not_file_ids(session, demo):
     run = services.run_matching(session=session, actor=broker, council_id=council.id)
     texts = [a.explanation for a in session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id))]
     assert not any("k-" in text for text in texts)
+
+
+def test_a_match_whose_care_was_contracted_meanwhile_closes_as_no_longer_needed(session, demo):
+    from brokerage.matching.models import DemandLine
+
+    council, broker = demo
+    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    proposal = next(p for p in services.send_to_clusters(session=session, actor=broker, run_id=run.id) if "Hooyo" in p.title)
+    assignment = session.exec(select(MatchAssignment).where(MatchAssignment.proposal_id == proposal.id)).one()
+    # The council contracted this care another way while the members were voting.
+    line = session.get(DemandLine, assignment.demand_line_id)
+    line.status = "contracted"
+    session.add(line)
+    voters = session.exec(select(Membership).where(Membership.cluster_id == proposal.cluster_id, Membership.status == MembershipStatus.active)).all()
+    for membership in voters:
+        if proposal.status != ProposalStatus.open:
+            break
+        user = session.exec(select(User).where(User.holder_id == membership.holder_id)).first()
+        clusters.cast_vote(session=session, actor=user, proposal_id=proposal.id, holder_id=membership.holder_id, choice=Choice.yes)
+    assert proposal.status == ProposalStatus.lapsed
+    assert proposal.outcome.endswith("this care was already contracted by another decision.")
+    assert session.exec(select(Contract).where(Contract.proposal_id == proposal.id)).all() == []
+    assert assignment.status == "rejected"
+
+
+def test_a_contract_is_never_made_twice_for_care_already_contracted(session, demo):
+    from brokerage.matching.models import DemandLine
+    from brokerage.matching.services import contracts_from_match
+
+    council, broker = demo
+    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    proposal = next(p for p in services.send_to_clusters(session=session, actor=broker, run_id=run.id) if "Hooyo" in p.title)
+    assignment = session.exec(select(MatchAssignment).where(MatchAssignment.proposal_id == proposal.id)).one()
+    session.get(DemandLine, assignment.demand_line_id).status = "contracted"
+    assert contracts_from_match(session=session, proposal=proposal) == []
+    assert assignment.status == "rejected" and "already contracted" in assignment.explanation
