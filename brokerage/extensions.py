@@ -21,10 +21,12 @@ def client_address() -> str:
         parsed = ipaddress.ip_address(address)
     except ValueError:
         return address
-    if parsed.version == 6 and parsed.ipv4_mapped is None:
+    if parsed.version == 6:
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
         # One IPv6 customer usually holds a whole /64: counting single addresses would be no limit.
         return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
-    return str(parsed.ipv4_mapped or parsed)
+    return str(parsed)
 
 
 csrf = CSRFProtect()
@@ -33,9 +35,12 @@ login_manager.login_view = "accounts.sign_in"
 login_manager.login_message = "Please sign in to see this page."
 login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
-# Storage comes from the app (init_limiter); a storage failure lets the request through, because
-# the per-email lockout in the database still holds and an outage of Redis must not stop sign-in.
-limiter = Limiter(key_func=client_address, headers_enabled=True, strategy="moving-window", swallow_errors=True, key_prefix="carepool")
+# Storage comes from the app (init_limiter). If Redis cannot be reached, each process counts in
+# memory until it can again: an outage of Redis must not stop sign-in, and the per-email lockout
+# in the database holds either way.
+limiter = Limiter(
+    key_func=client_address, headers_enabled=True, strategy="moving-window", in_memory_fallback_enabled=True, key_prefix="carepool"
+)
 
 
 def rate_limit(setting: str):
