@@ -48,11 +48,12 @@ def register_converters(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the login manager and CSRF protection to the app."""
-    from brokerage.extensions import csrf, login_manager
+    """Bind the login manager, CSRF protection and the per-address rate limiter to the app."""
+    from brokerage.extensions import csrf, init_limiter, login_manager
 
     csrf.init_app(app)
     login_manager.init_app(app)
+    init_limiter(app)
 
 
 def register_database(app: Flask) -> None:

@@ -1,7 +1,33 @@
 """Extension objects, created unbound and bound in the app factory."""
 
+from __future__ import annotations
+
+import ipaddress
+
+from flask import current_app, request
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
+
+
+def client_address() -> str:
+    """Return the address a per-address limit counts against: the peer, or the network of an IPv6 peer.
+
+    `request.remote_addr` is the TCP peer unless `TRUSTED_PROXIES` makes ProxyFix take it from
+    X-Forwarded-For, so a client cannot choose its own address by sending that header.
+    """
+    address = request.remote_addr or "unknown"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        # One IPv6 customer usually holds a whole /64: counting single addresses would be no limit.
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -9,3 +35,21 @@ login_manager.login_view = "accounts.sign_in"
 login_manager.login_message = "Please sign in to see this page."
 login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
+# Storage comes from the app (init_limiter). If Redis cannot be reached, each process counts in
+# memory until it can again: an outage of Redis must not stop sign-in, and the per-email lockout
+# in the database holds either way.
+limiter = Limiter(
+    key_func=client_address, headers_enabled=True, strategy="moving-window", in_memory_fallback_enabled=True, key_prefix="carepool"
+)
+
+
+def rate_limit(setting: str):
+    """Limit a view's POSTs per client address by the limit named in the setting, e.g. SIGN_IN_RATE_LIMIT."""
+    return limiter.limit(lambda: current_app.config[setting], methods=["POST"])
+
+
+def init_limiter(app) -> None:
+    """Bind the limiter to the app, storing counts in Redis when REDIS_URL is set and in memory otherwise."""
+    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "memory://"
+    app.config.setdefault("RATELIMIT_ENABLED", True)
+    limiter.init_app(app)

@@ -11,7 +11,16 @@ CSP = (
 
 
 def init_app(app: Flask) -> None:
-    """Add CSP, framing, sniffing, referrer and HSTS headers to every response."""
+    """Add CSP, framing, sniffing, referrer and HSTS headers to every response, and trust only configured proxies."""
+    trusted = app.config.get("TRUSTED_PROXIES", 0)
+    if trusted:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only the last `trusted` X-Forwarded-For entries were written by our own proxies; anything
+        # before them came from the client and is ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)
+
+    register_rate_limit_answer(app)
 
     @app.after_request
     def set_security_headers(response):
@@ -26,4 +35,38 @@ def init_app(app: Flask) -> None:
         if response.mimetype == "text/html":
             # Pages may show personal data; keep them out of shared caches and the back-forward cache of others.
             response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_rate_limit_answer(app: Flask) -> None:
+    """Answer a request over a per-address limit with 429, a plain message and Retry-After."""
+    import math
+    import time
+
+    from flask import jsonify, render_template
+    from flask_limiter import RateLimitExceeded
+
+    from brokerage.errors import BrokerageError, wants_json
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many_requests(error: RateLimitExceeded):
+        from brokerage.db import rollback_request_session
+        from brokerage.extensions import limiter
+
+        rollback_request_session()
+        current = limiter.current_limit
+        seconds = max(1, math.ceil(current.reset_at - time.time())) if current is not None else 60
+        minutes = max(1, math.ceil(seconds / 60))
+        message = (
+            f"There have been too many attempts from your internet connection. Wait {minutes} "
+            f"minute{'s' if minutes != 1 else ''} and try again."
+        )
+        problem = BrokerageError(message, status=429)
+        problem.title = "Too many attempts"
+        if wants_json():
+            response = jsonify(problem.to_dict())
+        else:
+            response = app.make_response(render_template("errors/problem.html", error=problem, status=429))
+        response.status_code = 429
+        response.headers["Retry-After"] = str(seconds)
         return response

@@ -31,21 +31,31 @@ def from_environment(*, instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "1" if mode == "production" else "0") == "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
-        "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
-        "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
+        "LOGIN_MAX_FAILURES": _whole_number(env, "LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCK_MINUTES": _whole_number(env, "LOGIN_LOCK_MINUTES", 15),
+        # A signed-in session ends after this long without a request, and this long after signing in.
+        "SESSION_IDLE_MINUTES": _whole_number(env, "SESSION_IDLE_MINUTES", 30),
+        "SESSION_MAX_HOURS": _whole_number(env, "SESSION_MAX_HOURS", 12),
+        # Per-address limits (Flask-Limiter syntax). Tests sign in many times a minute from one address.
+        "SIGN_IN_RATE_LIMIT": env.get("SIGN_IN_RATE_LIMIT", "1000 per minute" if mode == "testing" else "20 per minute;200 per hour"),
+        "PASSWORD_RATE_LIMIT": env.get("PASSWORD_RATE_LIMIT", "1000 per minute" if mode == "testing" else "10 per minute;50 per hour"),
+        # Empty: Redis at REDIS_URL when that is set, else memory (per process).
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or None,
+        # How many proxies in front of the app may set X-Forwarded-For; 0 trusts none.
+        "TRUSTED_PROXIES": _whole_number(env, "TRUSTED_PROXIES", 0, minimum=0),
         "WTF_CSRF_TIME_LIMIT": None,
         # No page takes an upload, so a request body over this is refused with 413 before it is read.
         "MAX_CONTENT_LENGTH": _whole_number(env, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
     }
 
 
-def _whole_number(env, name: str, default: int) -> int:
-    text = env.get(name, "").strip()
-    if not text:
+def _whole_number(env, name: str, default: int, *, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
         return default
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
-        raise ConfigError(f"{name} must be a whole number of bytes, like {default}.")
-    return int(text)
+    if not raw.strip().isascii() or not raw.strip().isdigit() or int(raw) < minimum:
+        raise ConfigError(f"{name} must be a whole number of at least {minimum}, not {raw!r}.")
+    return int(raw)
 
 
 def check(config: dict, *, serving: bool = True) -> None:
@@ -54,6 +64,13 @@ def check(config: dict, *, serving: bool = True) -> None:
         check_secret(config)
     if not config.get("DATABASE_URL"):
         raise ConfigError("DATABASE_URL is empty.")
+    from limits import parse_many
+
+    for name in ("SIGN_IN_RATE_LIMIT", "PASSWORD_RATE_LIMIT"):
+        try:
+            parse_many(config[name])
+        except ValueError:
+            raise ConfigError(f"{name} must be a limit such as '20 per minute;200 per hour', not {config[name]!r}.") from None
 
 
 def check_secret(config: dict) -> None:

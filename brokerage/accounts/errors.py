@@ -14,6 +14,10 @@ class AccountLocked(BrokerageError):
 
     status = 429
 
+    def __init__(self, message: str, *, field: str | None = None, retry_after: int | None = None):
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
 
 class DuplicateEmail(BrokerageError):
     """Another account already uses this email address."""

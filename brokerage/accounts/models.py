@@ -106,6 +106,9 @@ class User(SQLModel, table=True):
     failed_sign_ins: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     last_sign_in_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # Every session cookie carries the version it was issued under; raising it ends them all
+    # (sign-out, a password change or reset, deactivation), which a signed cookie alone cannot do.
+    session_version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
     # The holder record a holder account is; the provider record a provider account works for.
     holder_id: int | None = Field(default=None, foreign_key="holder.id", index=True, ondelete="SET NULL")
     provider_id: int | None = Field(default=None, foreign_key="provider.id", index=True, ondelete="SET NULL")
@@ -125,8 +128,8 @@ class User(SQLModel, table=True):
         return False
 
     def get_id(self) -> str:
-        """Return the id Flask-Login keeps in the session."""
-        return str(self.id)
+        """Return the id and session version Flask-Login keeps in the session (and any remember cookie)."""
+        return f"{self.id}:{self.session_version}"
 
 
 class SignInThrottle(SQLModel, table=True):

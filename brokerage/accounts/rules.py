@@ -42,3 +42,22 @@ def password_problem(password: str, *, email: str = "") -> str | None:
     if local and len(local) >= 4 and local in password.lower():
         return "Do not use your email address in your password"
     return None
+
+
+def session_end_reason(signed_in_at: int | None, seen_at: int | None, now: int, *, idle_minutes: int, max_hours: int) -> str | None:
+    """Return why a signed-in session (times in whole seconds) has ended, "idle" or "expired", or None while it lasts."""
+    if signed_in_at is None or seen_at is None or now - signed_in_at >= max_hours * 3600:
+        return "expired"
+    if now - seen_at >= idle_minutes * 60:
+        return "idle"
+    return None
+
+
+def parse_session_id(value: str) -> tuple[int, int] | None:
+    """Return the user id and session version from a session's "id:version", or None if malformed."""
+    user_id, _, version = (value or "").partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()):
+        return None
+    if len(user_id) > 10 or len(version) > 10:
+        return None
+    return int(user_id), int(version)

@@ -9,10 +9,10 @@ from sqlmodel import Session, func, select
 
 from brokerage.accounts import rules
 from brokerage.accounts.errors import AccountLocked, DuplicateCouncil, DuplicateEmail, SignInFailed
-from brokerage.accounts.models import Council, CouncilDistrict, Role, User
+from brokerage.accounts.models import Council, CouncilDistrict, Role, SignInThrottle, User
 from brokerage.accounts.passwords import hash_password, needs_rehash, verify_password
 from brokerage import validation
-from brokerage.errors import NotAllowed, NotFound, ValidationFailed
+from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from brokerage.types import utcnow
 
 
@@ -22,12 +22,65 @@ def _throttle_key(email: str) -> str:
     return hashlib.sha256(rules.normalise_email(email).encode()).hexdigest()
 
 
-def _lock_message(locked_until: datetime, now: datetime) -> str:
-    minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-    return (
-        f"Too many failed sign-ins for this email address. Wait {minutes} minutes and try again, "
-        "or ask your administrator to help."
+def _locked(locked_until: datetime, now: datetime, *, field: str, what: str) -> AccountLocked:
+    seconds = max(1, int((locked_until - now).total_seconds()) + 1)
+    minutes = max(1, (seconds + 59) // 60)
+    wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return AccountLocked(
+        f"Too many {what}. Wait {wait} and try again, or ask your administrator to help.", field=field, retry_after=seconds
     )
+
+
+def lock_throttle(*, session: Session, email: str, now: datetime) -> SignInThrottle:
+    """Return the throttle row of this email, created if missing and locked until the transaction ends.
+
+    Every check of a password for an email goes through this row, so concurrent guesses take turns
+    and each sees the count the one before it left (SELECT ... FOR UPDATE on PostgreSQL; SQLite
+    has one writer at a time, and the insert below makes this transaction the writer).
+    """
+    key = _throttle_key(email)
+    table = SignInThrottle.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    create = insert(table).values(key=key, failures=0, updated_at=now).on_conflict_do_nothing(index_elements=[table.c.key])
+    locked = select(SignInThrottle).where(SignInThrottle.key == key).with_for_update().execution_options(populate_existing=True)
+    # A successful sign-in deletes the row; if that happens between the insert and the lock, insert again.
+    for _ in range(3):
+        session.exec(create)
+        throttle = session.exec(locked).first()
+        if throttle is not None:
+            return throttle
+    raise Conflict("Too many sign-ins at once for this email address. Try again.")
+
+
+def _check_guarded(
+    *, session: Session, throttle: SignInThrottle, user: User | None, password: str, max_failures: int, lock_minutes: int,
+    now: datetime, field: str, what: str,
+) -> bool:
+    """Check a password within the locked throttle row's budget of guesses; count a wrong one, raise AccountLocked when none is left."""
+    if rules.is_locked(throttle.locked_until, now):
+        raise _locked(throttle.locked_until, now, field=field, what=what)
+    if verify_password(user.password_hash if user else None, password) and user is not None and user.is_active:
+        session.delete(throttle)
+        user.failed_sign_ins, user.locked_until = 0, None
+        session.add(user)
+        session.flush()
+        return True
+    throttle.failures, throttle.locked_until = rules.after_failed_sign_in(
+        throttle.failures, now, max_failures=max_failures, lock_minutes=lock_minutes
+    )
+    throttle.updated_at = now
+    session.add(throttle)
+    if user is not None:
+        # Mirrored on the account so administrators can see and clear a lock.
+        user.failed_sign_ins, user.locked_until = throttle.failures, throttle.locked_until
+        session.add(user)
+    session.flush()
+    if throttle.locked_until is not None:
+        raise _locked(throttle.locked_until, now, field=field, what=what)
+    return False
 
 
 def authenticate(
@@ -36,49 +89,36 @@ def authenticate(
     """Return the user for these credentials, counting failures per email address and locking after too many.
 
     Known and unknown addresses are treated alike, so the answers do not reveal who has an account.
+    The caller commits after a failure too: the count is part of the record.
     """
-    from sqlalchemy.exc import IntegrityError
-
-    from brokerage.accounts.models import SignInThrottle
-
     now = now or utcnow()
-    key = _throttle_key(email)
-    throttle = session.get(SignInThrottle, key)
-    if throttle is not None and rules.is_locked(throttle.locked_until, now):
-        raise AccountLocked(_lock_message(throttle.locked_until, now), field="email")
+    # The throttle row before the account, so the account is read after any reset that held the row.
+    throttle = lock_throttle(session=session, email=email, now=now)
     user = session.exec(select(User).where(User.email == rules.normalise_email(email))).first()
-    if user is None or not verify_password(user.password_hash if user else None, password) or not user.is_active:
-        if throttle is None:
-            throttle = SignInThrottle(key=key)
-            try:
-                with session.begin_nested():
-                    session.add(throttle)
-                    session.flush()
-            except IntegrityError:
-                throttle = session.get(SignInThrottle, key)
-        throttle.failures, throttle.locked_until = rules.after_failed_sign_in(
-            throttle.failures, now, max_failures=max_failures, lock_minutes=lock_minutes
-        )
-        throttle.updated_at = now
-        session.add(throttle)
-        if user is not None:
-            # Mirrored on the account so administrators can see and clear a lock.
-            user.failed_sign_ins, user.locked_until = throttle.failures, throttle.locked_until
-            session.add(user)
-        session.flush()
-        if throttle.locked_until is not None:
-            raise AccountLocked(_lock_message(throttle.locked_until, now), field="email")
+    if not _check_guarded(
+        session=session, throttle=throttle, user=user, password=password, max_failures=max_failures, lock_minutes=lock_minutes,
+        now=now, field="email", what="failed sign-ins for this email address",
+    ):
         raise SignInFailed("The email address or password is not right.", field="email")
-    if throttle is not None:
-        session.delete(throttle)
-    user.failed_sign_ins = 0
-    user.locked_until = None
     user.last_sign_in_at = now
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     session.add(user)
     session.flush()
     return user
+
+
+def end_sessions(*, session: Session, user: User) -> None:
+    """End every session of this user, on every device, by raising the session version."""
+    # An SQL expression, so two endings at once both count and the value is read back afterwards.
+    user.session_version = User.session_version + 1
+    session.add(user)
+    session.flush()
+
+
+def sign_out(*, session: Session, actor: User) -> None:
+    """Sign the actor out everywhere: a copy of this session's cookie must not open pages afterwards."""
+    end_sessions(session=session, user=actor)
 
 
 def load_user(*, session: Session, user_id: str) -> User | None:
@@ -195,9 +235,7 @@ def get_council(*, session: Session, actor: User, council_id: int) -> Council:
 
 
 def reset_password(*, session: Session, actor: User, user_id: int, password: str) -> User:
-    """Set a new temporary password for someone and lift any sign-in lock (administrators only)."""
-    from brokerage.accounts.models import SignInThrottle
-
+    """Set a new temporary password for someone, lift any sign-in lock and end their sessions (administrators only)."""
     if actor.role != Role.admin:
         raise NotAllowed("Only administrators can reset passwords.")
     user = session.get(User, user_id)
@@ -206,24 +244,52 @@ def reset_password(*, session: Session, actor: User, user_id: int, password: str
     problem = rules.password_problem(password, email=user.email)
     if problem:
         raise ValidationFailed({"password": problem})
+    # The throttle row first, then the account: the order sign-in takes them in.
+    session.delete(lock_throttle(session=session, email=user.email, now=utcnow()))
     user.password_hash = hash_password(password)
     user.failed_sign_ins, user.locked_until = 0, None
-    throttle = session.get(SignInThrottle, _throttle_key(user.email))
-    if throttle is not None:
-        session.delete(throttle)
     session.add(user)
-    session.flush()
+    end_sessions(session=session, user=user)
     return user
 
 
-def change_own_password(*, session: Session, actor: User, current: str, new: str) -> User:
-    """Let a signed-in person change their own password, after giving the current one."""
-    if not verify_password(actor.password_hash, current):
-        raise ValidationFailed({"current": "The current password is not right"})
+def set_account_active(*, session: Session, actor: User, user_id: int, active: bool) -> User:
+    """Deactivate or reactivate an account (administrators only); either way its sessions end."""
+    if actor.role != Role.admin:
+        raise NotAllowed("Only administrators can deactivate accounts.")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("There is no such account.")
+    if user.id == actor.id and not active:
+        raise NotAllowed("You cannot deactivate your own account. Ask another administrator.")
+    user.is_active_account = active
+    session.add(user)
+    # Also on reactivation: a cookie from before the deactivation must not come back to life.
+    end_sessions(session=session, user=user)
+    return user
+
+
+def change_own_password(
+    *, session: Session, actor: User, current: str, new: str, max_failures: int, lock_minutes: int, now: datetime | None = None
+) -> User:
+    """Let a signed-in person change their own password after giving the current one; end their other sessions.
+
+    A wrong current password counts against the same per-email budget as a failed sign-in, so a
+    borrowed session cannot be used to guess the password. The caller commits after a wrong
+    password too; nothing else has been written by then.
+    """
     problem = rules.password_problem(new, email=actor.email)
     if problem:
         raise ValidationFailed({"new": problem})
+    now = now or utcnow()
+    throttle = lock_throttle(session=session, email=actor.email, now=now)
+    session.refresh(actor)
+    if not _check_guarded(
+        session=session, throttle=throttle, user=actor, password=current, max_failures=max_failures, lock_minutes=lock_minutes,
+        now=now, field="current", what="wrong passwords for this account",
+    ):
+        raise ValidationFailed({"current": "The current password is not right"})
     actor.password_hash = hash_password(new)
     session.add(actor)
-    session.flush()
+    end_sessions(session=session, user=actor)
     return actor

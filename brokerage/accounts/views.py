@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask import session as cookie
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from wtforms.fields.choices import SelectChoice
 
 from brokerage.access import roles_required
-from brokerage.accounts import services
+from brokerage.accounts import services, sessions
 from brokerage.accounts.errors import AccountLocked, SignInFailed
 from brokerage.accounts.models import Role
 from brokerage.accounts.rules import is_safe_next
 from brokerage.accounts.schemas import ChangePasswordForm, CouncilForm, ResetPasswordForm, SignInForm, UserForm
 from brokerage.db import get_session
 from brokerage.errors import BrokerageError
-from brokerage.extensions import login_manager
+from brokerage.extensions import login_manager, rate_limit
 from brokerage.forms import attach_error
 
 blueprint = Blueprint("accounts", __name__)
@@ -23,7 +23,12 @@ blueprint = Blueprint("accounts", __name__)
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    return services.load_user(session=get_session(), user_id=user_id)
+    return sessions.load(get_session(), user_id)
+
+
+def _retry_after(error: AccountLocked) -> dict:
+    """Return a Retry-After header for a lockout answer."""
+    return {"Retry-After": str(error.retry_after)} if isinstance(error, AccountLocked) and error.retry_after else {}
 
 
 @blueprint.route("/")
@@ -35,6 +40,7 @@ def home():
 
 
 @blueprint.route("/sign-in", methods=["GET", "POST"])
+@rate_limit("SIGN_IN_RATE_LIMIT")
 def sign_in():
     """Sign in with email and password."""
     form = SignInForm()
@@ -53,11 +59,10 @@ def sign_in():
             # The failure count is part of the record: keep it even though sign-in failed.
             session.commit()
             attach_error(form, error)
-            return render_template("accounts/sign_in.html", form=form), error.status
+            return render_template("accounts/sign_in.html", form=form), error.status, _retry_after(error)
         session.commit()
         # A fresh session on sign-in: nothing from before (messages, a previous user's state) carries over.
-        cookie.clear()
-        login_user(user)
+        sessions.begin(user)
         return redirect(next_url if is_safe_next(next_url) else url_for("dashboard.index"))
     status = 422 if form.errors else 200
     return render_template("accounts/sign_in.html", form=form), status
@@ -66,7 +71,10 @@ def sign_in():
 @blueprint.route("/sign-out", methods=["POST"])
 @login_required
 def sign_out():
-    """Sign out and forget the session."""
+    """Sign out on every device: a copy of this session's cookie stops working too."""
+    session = get_session()
+    services.sign_out(session=session, actor=current_user)
+    session.commit()
     logout_user()
     cookie.clear()
     flash("You have signed out.", "success")
@@ -144,20 +152,57 @@ def reset_password(user_id: int):
     return redirect(url_for("accounts.users"))
 
 
+@blueprint.route("/admin/users/<int:user_id>/active", methods=["POST"])
+@roles_required(Role.admin)
+def set_active(user_id: int):
+    """Deactivate or reactivate someone's account; either way their sessions end."""
+    session = get_session()
+    active = request.form.get("active")
+    if active not in ("yes", "no"):
+        flash("Nothing was changed: choose to deactivate or reactivate the account.", "error")
+        return redirect(url_for("accounts.users"))
+    try:
+        user = services.set_account_active(session=session, actor=current_user, user_id=user_id, active=active == "yes")
+    except BrokerageError as error:
+        session.rollback()
+        flash(f"Nothing was changed: {error.message}", "error")
+    else:
+        session.commit()
+        if user.is_active_account:
+            flash(f"{user.name} can sign in again.", "success")
+        else:
+            flash(f"{user.name} can no longer sign in, and has been signed out everywhere.", "success")
+    return redirect(url_for("accounts.users"))
+
+
 @blueprint.route("/account/password", methods=["GET", "POST"])
 @login_required
+@rate_limit("PASSWORD_RATE_LIMIT")
 def change_password():
-    """Change my own password."""
+    """Change my own password; this session stays signed in and every other one ends."""
     session = get_session()
     form = ChangePasswordForm()
+    status, headers = 200, {}
     if form.validate_on_submit():
         try:
-            services.change_own_password(session=session, actor=current_user, current=form.current.data, new=form.new.data)
+            user = services.change_own_password(
+                session=session,
+                actor=current_user,
+                current=form.current.data,
+                new=form.new.data,
+                max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+                lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+            )
         except BrokerageError as error:
-            session.rollback()
+            # A wrong current password is counted like a failed sign-in; nothing else was written.
+            session.commit()
             attach_error(form, error)
+            status, headers = error.status, _retry_after(error)
         else:
             session.commit()
-            flash("Your password has been changed.", "success")
+            sessions.reissue(user)
+            flash("Your password has been changed. You have been signed out on any other devices.", "success")
             return redirect(url_for("dashboard.index"))
-    return render_template("accounts/password.html", form=form), (422 if form.errors or form.form_errors else 200)
+    if status == 200 and (form.errors or form.form_errors):
+        status = 422
+    return render_template("accounts/password.html", form=form), status, headers
