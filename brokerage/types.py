@@ -9,8 +9,10 @@ from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
-    """Return the current time in UTC, timezone-aware."""
-    return datetime.now(timezone.utc)
+    """Return the current time in UTC, timezone-aware (read through brokerage.clock, so tests can freeze it)."""
+    from brokerage import clock
+
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator):
