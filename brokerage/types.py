@@ -7,11 +7,11 @@ from datetime import datetime, timezone
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+from brokerage import clock
+
 
 def utcnow() -> datetime:
     """Return the current time in UTC, timezone-aware (read through brokerage.clock, so tests can freeze it)."""
-    from brokerage import clock
-
     return clock.now()
 
 
