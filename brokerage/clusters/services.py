@@ -26,6 +26,7 @@ from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import language_name, pounds, service_name
 from brokerage.holders.models import Holder
 from brokerage.holders.services import can_act_for, represented_holder_ids
+from brokerage import clock
 from brokerage.types import utcnow
 
 LIVE_MEMBERSHIP = (MembershipStatus.admitted, MembershipStatus.active, MembershipStatus.leaving)
@@ -281,7 +282,7 @@ def create_cluster(
         _check_pledge(session, founder, founder_pledge, exclude_membership=None)
         session.add(Membership(
             council_id=cluster.council_id, cluster_id=cluster.id, holder_id=founder.id, status=MembershipStatus.admitted,
-            weekly_pledge_pence=founder_pledge, start_date=utcnow().date(),
+            weekly_pledge_pence=founder_pledge, start_date=clock.today(),
         ))
         session.flush()
     return cluster
@@ -574,7 +575,7 @@ def _decide_if_possible(session: Session, proposal: Proposal, actor: User | None
 def _apply(session: Session, proposal: Proposal, actor: User | None) -> str:
     """Carry out a passed proposal; return a sentence saying what happened."""
     cluster = session.get(Cluster, proposal.cluster_id)
-    today = utcnow().date()
+    today = clock.today()
     if proposal.kind == ProposalKind.admit_member:
         membership = session.get(Membership, proposal.payload["membership_id"])
         holder = session.get(Holder, membership.holder_id)
@@ -655,7 +656,7 @@ def give_notice(*, session: Session, actor: User, membership_id: int) -> Members
                 session.add(proposal)
         session.flush()
         return membership
-    _start_notice(session, membership, utcnow().date())
+    _start_notice(session, membership, clock.today())
     return membership
 
 
@@ -666,7 +667,7 @@ def settle_leavers(*, session: Session, actor: User | None, council_id: int, tod
 
     if actor is not None:
         same_council(actor, council_id, what="council")
-    today = today or utcnow().date()
+    today = today or clock.today()
     due = list(
         session.exec(
             select(Membership).where(
@@ -816,5 +817,5 @@ def notice_preview(*, session: Session, actor: User, membership_id: int) -> dict
     share = balance(session=session, actor=None, council_id=membership.council_id, code=ledger_rules.pool_code(membership.cluster_id, holder.id))
     return {
         "membership": membership, "holder": holder, "cluster": session.get(Cluster, membership.cluster_id),
-        "leaves_on": rules.notice_end(utcnow().date(), council.notice_weeks), "notice_weeks": council.notice_weeks, "share": share,
+        "leaves_on": rules.notice_end(clock.today(), council.notice_weeks), "notice_weeks": council.notice_weeks, "share": share,
     }

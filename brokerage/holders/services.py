@@ -11,8 +11,9 @@ from sqlmodel import Session, select
 from brokerage.access import STAFF, same_council
 from brokerage.accounts.models import Council, Role, User
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
-from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES, language_name, pounds, service_name
+from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES, language_name, pounds, service_name, weeks_for_people
 from brokerage.holders.models import Holder, Representation, SensitiveDetail, SensitiveItem, Visibility
+from brokerage import clock
 from brokerage.types import utcnow
 
 GOALS_MAX = 500
@@ -275,6 +276,9 @@ def holder_record(*, session: Session, actor: User, holder_id: int) -> HolderRec
 
 
 def _when(value: datetime | date | None) -> str | None:
+    # A person reads this export: moments in England's time, still ISO 8601 with the offset so nothing is lost.
+    if isinstance(value, datetime):
+        value = clock.london(value)
     return value.isoformat() if value is not None else None
 
 
@@ -384,7 +388,7 @@ def subject_access_export(*, session: Session, actor: User, holder_id: int) -> d
                         "entry_id": line.entry_id,
                         "at": _when(line.at),
                         "kind": line.kind,
-                        "memo": line.memo,
+                        "memo": weeks_for_people(line.memo),
                         "amount": _money(line.amount),
                         "balance_after": _money(line.balance),
                     }

@@ -20,6 +20,7 @@ from brokerage.formatting import pounds, service_name
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
 from brokerage.providers import rules as provider_rules
 from brokerage.providers.models import Provider, VettingItem
+from brokerage import clock
 from brokerage.types import utcnow
 
 STAFF = (Role.broker, Role.council_officer)
@@ -46,7 +47,7 @@ def build_instance(*, session: Session, actor: User | None, council_id: int, tod
     """Return the council's open demand of active clusters and its supply as a format-1 instance."""
     if actor is not None:
         same_council(actor, council_id, what="council")
-    today = today or utcnow().date()
+    today = today or clock.today()
     lines = session.exec(
         select(DemandLine)
         .join(Cluster, Cluster.id == DemandLine.cluster_id)
@@ -263,7 +264,7 @@ def contracts_from_match(*, session: Session, proposal: Proposal, start: date | 
     from brokerage.contracts.models import Contract
     from brokerage.contracts.rules import AllocationRule
 
-    start = start or utcnow().date()
+    start = start or clock.today()
     # Vetting may have lapsed while the members voted: a lapsed provider gets no contract.
     vetted = vetted_provider_ids(session, proposal.council_id, start)
     made = []

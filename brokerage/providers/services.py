@@ -15,6 +15,7 @@ from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from brokerage.matching.vocabulary import GENDERS, LANGUAGE_CODES, SERVICES, SLOTS
 from brokerage.providers import rules
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind
+from brokerage import clock
 from brokerage.types import utcnow
 
 CAPACITY_MAX = 168
@@ -243,7 +244,7 @@ def add_vetting(
 ) -> VettingItem:
     """Record a piece of vetting evidence; it counts only once a broker verifies it."""
     provider = _editable_provider(session, actor, provider_id)
-    today = today or utcnow().date()
+    today = today or clock.today()
     errors: dict[str, str] = {}
     if kind not in {k.value for k in VettingKind} and not isinstance(kind, VettingKind):
         errors["kind"] = "Choose the kind of evidence"
@@ -275,7 +276,7 @@ def verify_vetting(*, session: Session, actor: User, item_id: int, now: datetime
     now = now or utcnow()
     if item.verified_at is not None:
         return item
-    if item.expires_on < now.date():
+    if item.expires_on < clock.london(now).date():
         raise Conflict(f"This {VETTING_WORDS[item.kind.value]} has run out. Ask the provider for new evidence.")
     item.verified_at = now
     item.checked_at = now

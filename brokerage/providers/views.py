@@ -13,7 +13,7 @@ from brokerage.forms import attach_error
 from brokerage.providers import rules, services
 from brokerage.matching.schemas import SLOT_CHOICES
 from brokerage.providers.schemas import VETTING_HINTS, VETTING_NAMES, BrokerProfileForm, ProfileForm, RegisterForm, VettingForm
-from brokerage.types import utcnow
+from brokerage import clock
 
 blueprint = Blueprint("providers", __name__, url_prefix="/providers")
 
@@ -32,7 +32,7 @@ def index():
     """List the council's providers with their vetting state."""
     session = get_session()
     rows = services.list_providers(session=session, actor=current_user)
-    states = services.vetting_summary(session=session, council_id=current_user.council_id, today=utcnow().date())
+    states = services.vetting_summary(session=session, council_id=current_user.council_id, today=clock.today())
     return render_template("providers/index.html", providers=rows, states=states)
 
 
@@ -60,7 +60,7 @@ def _show(provider_id: int, *, vetting_form: VettingForm | None = None, status: 
     session = get_session()
     provider = services.get_provider(session=session, actor=current_user, provider_id=provider_id)
     items = services.vetting_of(session=session, actor=current_user, provider=provider)
-    today = utcnow().date()
+    today = clock.today()
     state = rules.vetting_state([(i.kind.value, i.expires_on, i.verified_at is not None) for i in items], regulated="personal_care" in provider.services, today=today)
     return render_template(
         "providers/show.html", provider=provider, items=items, state=state, today=today, may_change=_may_change(provider),
