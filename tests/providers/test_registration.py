@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from brokerage import clock
 from brokerage.accounts.models import Role
 from brokerage.matching.services import vetted_provider_ids
 from brokerage.providers.models import Provider, ProviderKind, VettingItem
@@ -21,13 +22,13 @@ def registration(profile_form, **overrides) -> dict:
 
 
 def expiry(days: int) -> dict:
-    when = utcnow().date() + timedelta(days=days)
+    when = clock.today() + timedelta(days=days)
     return {"expires_on-day": str(when.day), "expires_on-month": str(when.month), "expires_on-year": str(when.year)}
 
 
 def test_a_registered_provider_is_matched_only_once_evidence_is_added_and_verified(client, auth, world, session, profile_form):
     council = world.councils["a"]
-    today = utcnow().date()
+    today = clock.today()
     auth.sign_in(world.users["a"][Role.broker].email)
     assert client.get("/providers/new").status_code == 200
     response = client.post("/providers/new", data=registration(profile_form))

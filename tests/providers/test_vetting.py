@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
+from brokerage import clock
 from brokerage.accounts.models import Role
 from brokerage.matching.services import vetted_provider_ids
 from brokerage.providers.models import VettingItem, VettingKind
@@ -35,7 +36,7 @@ def test_a_provider_adds_evidence_which_waits_for_a_broker(client, auth, world, 
 def test_an_expiry_date_can_be_given_as_one_iso_date(client, auth, world, session):
     provider = world.records["a"]["provider"]
     auth.sign_in(world.users["a"][Role.broker].email)
-    when = utcnow().date() + timedelta(days=90)
+    when = clock.today() + timedelta(days=90)
     assert client.post(f"/providers/{provider.id}/vetting", data={"kind": "insurance", "reference": "PL-1", "expires_on": when.isoformat()}).status_code == 302
     assert items_of(session, provider)[0].expires_on == when
 
@@ -43,8 +44,8 @@ def test_an_expiry_date_can_be_given_as_one_iso_date(client, auth, world, sessio
 @pytest.mark.parametrize(
     ("dates", "message"),
     [
-        ({"expires_on": (date.today() - timedelta(days=1)).isoformat()}, "The date the evidence runs out must be in the future"),
-        ({"expires_on": date.today().isoformat()}, "The date the evidence runs out must be in the future"),
+        ({"expires_on": (clock.today() - timedelta(days=1)).isoformat()}, "The date the evidence runs out must be in the future"),
+        ({"expires_on": clock.today().isoformat()}, "The date the evidence runs out must be in the future"),
         ({"expires_on-day": "31", "expires_on-month": "2", "expires_on-year": "2030"}, "The date must be a real date"),
         ({"expires_on-day": "1", "expires_on-year": "2030"}, "The date must include a month"),
         ({"expires_on-day": "1", "expires_on-month": "2", "expires_on-year": "30"}, "The year must include 4 numbers"),
@@ -76,7 +77,7 @@ def test_another_councils_broker_gets_404_and_nothing_changes(client, auth, worl
     auth.sign_in(world.users["a"][Role.broker].email)
     assert client.post(f"/providers/vetting/{item.id}/verify").status_code == 404
     assert client.post(f"/providers/vetting/{item.id + 1000}/verify").status_code == 404
-    data = {"kind": "dbs", "reference": "X", "expires_on": (date.today() + timedelta(days=30)).isoformat()}
+    data = {"kind": "dbs", "reference": "X", "expires_on": (clock.today() + timedelta(days=30)).isoformat()}
     assert client.post(f"/providers/{foreign.id}/vetting", data=data).status_code == 404
     assert [i.verified_at for i in items_of(session, foreign)] == [None]
 
@@ -84,14 +85,14 @@ def test_another_councils_broker_gets_404_and_nothing_changes(client, auth, worl
 def test_a_provider_cannot_add_evidence_for_another_provider(client, auth, world, session):
     other = world.records["a"]["other_provider"]
     auth.sign_in(world.users["a"][Role.provider].email)
-    data = {"kind": "dbs", "reference": "X", "expires_on": (date.today() + timedelta(days=30)).isoformat()}
+    data = {"kind": "dbs", "reference": "X", "expires_on": (clock.today() + timedelta(days=30)).isoformat()}
     assert client.post(f"/providers/{other.id}/vetting", data=data).status_code == 404
     assert items_of(session, other) == []
 
 
 def test_expired_evidence_is_shown_as_expired_and_cannot_be_verified(client, auth, world, session):
     provider = world.records["a"]["provider"]
-    today = utcnow().date()
+    today = clock.today()
     f.VettingFactory(session=session, council_id=provider.council_id, provider_id=provider.id, kind=VettingKind.insurance)
     stale = f.VettingFactory(session=session, council_id=provider.council_id, provider_id=provider.id, verified_at=None,
                              expires_on=today - timedelta(days=1))
