@@ -51,7 +51,7 @@ def get_cluster(*, session: Session, actor: User, cluster_id: int) -> Cluster:
     """Return a cluster the actor may see: staff see their council's, holders forming ones and their own."""
     cluster = session.get(Cluster, cluster_id)
     if cluster is None:
-        raise NotFound("There is no such cluster.")
+        raise NotFound()
     same_council(actor, cluster.council_id, what="cluster")
     if actor.role in (Role.broker, Role.council_officer, Role.admin):
         return cluster
@@ -66,7 +66,7 @@ def get_cluster(*, session: Session, actor: User, cluster_id: int) -> Cluster:
         ).first()
         if member is not None:
             return cluster
-    raise NotFound("There is no such cluster.")
+    raise NotFound()
 
 
 def cluster_members(*, session: Session, actor: User, cluster: Cluster) -> list[tuple[Membership, Holder]]:
@@ -84,7 +84,7 @@ def cluster_members(*, session: Session, actor: User, cluster: Cluster) -> list[
 def list_clusters(*, session: Session, actor: User) -> list[Cluster]:
     """Return the clusters of the actor's council, for staff."""
     if actor.role not in STAFF:
-        raise NotFound("There is no such page.")
+        raise NotFound()
     return list(session.exec(select(Cluster).where(Cluster.council_id == actor.council_id).order_by(Cluster.status, Cluster.name)))
 
 
@@ -216,17 +216,17 @@ def _holder_for_actor(session: Session, actor: User, holder_id: int) -> Holder:
     """Return the holder the actor is, or acts for with authorisation; brokers may act for anyone in their council."""
     holder = session.get(Holder, holder_id)
     if holder is None:
-        raise NotFound("There is no such person.")
+        raise NotFound()
     same_council(actor, holder.council_id, what="person")
     if actor.role == Role.broker or can_act_for(session=session, actor=actor, holder=holder):
         return holder
-    raise NotFound("There is no such person.")
+    raise NotFound()
 
 
 def _membership(session: Session, actor: User, membership_id: int) -> Membership:
     membership = session.get(Membership, membership_id)
     if membership is None:
-        raise NotFound("There is no such membership.")
+        raise NotFound()
     same_council(actor, membership.council_id, what="membership")
     return membership
 
@@ -432,14 +432,14 @@ def require_member_or_broker(*, session: Session, actor: User, cluster: Cluster)
         return
     members = {h.id for _, h in cluster_members(session=session, actor=actor, cluster=cluster)}
     if not set(visible_holder_ids(session=session, actor=actor)) & members:
-        raise NotFound("There is no such page.")
+        raise NotFound()
 
 
 def get_proposal(*, session: Session, actor: User, proposal_id: int) -> tuple[Proposal, Cluster]:
     """Return a proposal the actor may see (with its cluster)."""
     proposal = session.get(Proposal, proposal_id)
     if proposal is None:
-        raise NotFound("There is no such proposal.")
+        raise NotFound()
     same_council(actor, proposal.council_id, what="proposal")
     cluster = get_cluster(session=session, actor=actor, cluster_id=proposal.cluster_id)
     return proposal, cluster
@@ -787,7 +787,7 @@ def proposal_page(*, session: Session, actor: User, proposal_id: int) -> dict:
     mine = set(visible_holder_ids(session=session, actor=actor))
     members = {h.id for _, h in cluster_members(session=session, actor=actor, cluster=cluster)}
     if actor.role not in STAFF and not (mine & (members | set(eligible_voters(session, cluster)))):
-        raise NotFound("There is no such proposal.")
+        raise NotFound()
     votes = votes_of(session=session, actor=actor, proposal=proposal)
     voted = {v.holder_id for v, _, _ in votes}
     eligible = set(eligible_voters(session, cluster))

@@ -55,19 +55,19 @@ def get_holder(*, session: Session, actor: User, holder_id: int) -> Holder:
     """Return a holder the actor may see: their own, one they represent, or any in their council for staff."""
     holder = session.get(Holder, holder_id)
     if holder is None:
-        raise NotFound("There is no such person.")
+        raise NotFound()
     same_council(actor, holder.council_id, what="person")
     if actor.role in (Role.broker, Role.council_officer, Role.admin):
         return holder
     if actor.role in (Role.holder, Role.representative) and can_act_for(session=session, actor=actor, holder=holder):
         return holder
-    raise NotFound("There is no such person.")
+    raise NotFound()
 
 
 def list_holders(*, session: Session, actor: User) -> list[Holder]:
     """Return the holders of the actor's council, for staff."""
     if actor.role not in (Role.broker, Role.council_officer):
-        raise NotFound("There is no such page.")
+        raise NotFound()
     return list(session.exec(select(Holder).where(Holder.council_id == actor.council_id).order_by(Holder.name)))
 
 
@@ -90,10 +90,10 @@ def _holder_acted_for(session: Session, actor: User, holder_id: int) -> Holder:
         raise NotAllowed("Only the person, or someone they asked to act for them, can do this.")
     holder = session.get(Holder, holder_id)
     if holder is None:
-        raise NotFound("There is no such person.")
+        raise NotFound()
     same_council(actor, holder.council_id, what="person")
     if not can_act_for(session=session, actor=actor, holder=holder):
-        raise NotFound("There is no such person.")
+        raise NotFound()
     return holder
 
 
@@ -460,7 +460,7 @@ def revoke_representative(*, session: Session, actor: User, holder_id: int, repr
         raise NotAllowed("Only the person themselves can change who acts for them.")
     representation = session.get(Representation, representation_id)
     if representation is None or representation.holder_id != holder.id or representation.revoked_at is not None:
-        raise NotFound("There is no such authorisation.")
+        raise NotFound()
     representation.revoked_at = utcnow()
     session.add(representation)
     session.flush()

@@ -165,10 +165,10 @@ def get_run(*, session: Session, actor: User, run_id: int) -> MatchRun:
     """Return one run of the actor's council."""
     run = session.get(MatchRun, run_id)
     if run is None:
-        raise NotFound("There is no such matching run.")
+        raise NotFound()
     same_council(actor, run.council_id, what="matching run")
     if actor.role not in STAFF:
-        raise NotFound("There is no such matching run.")
+        raise NotFound()
     return run
 
 
@@ -194,7 +194,7 @@ def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> 
     _require_broker(actor)
     assignment = session.get(MatchAssignment, assignment_id)
     if assignment is None:
-        raise NotFound("There is no such assignment.")
+        raise NotFound()
     same_council(actor, assignment.council_id, what="assignment")
     if assignment.status != "proposed":
         raise BrokerageError("This part has already been sent to the group and cannot be changed.", field="hours", status=409)
@@ -341,7 +341,7 @@ def assignment_run_id(*, session: Session, actor: User, assignment_id: int) -> i
     """Return the run of an assignment in the actor's council."""
     assignment = session.get(MatchAssignment, assignment_id)
     if assignment is None:
-        raise NotFound("There is no such assignment.")
+        raise NotFound()
     same_council(actor, assignment.council_id, what="assignment")
     return assignment.run_id
 
@@ -357,7 +357,7 @@ def add_demand_line(
 
     cluster = session.get(Cluster, cluster_id)
     if cluster is None:
-        raise NotFound("There is no such group.")
+        raise NotFound()
     same_council(actor, cluster.council_id, what="group")
     members = session.exec(select(Membership.holder_id).where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.active)).all()
     if actor.role != Role.broker and not set(visible_holder_ids(session=session, actor=actor)) & set(members):

@@ -30,13 +30,13 @@ def get_provider(*, session: Session, actor: User, provider_id: int) -> Provider
     """Return a provider the actor may see: staff see their council's, a provider user only their own."""
     provider = session.get(Provider, provider_id)
     if provider is None:
-        raise NotFound("There is no such provider.")
+        raise NotFound()
     same_council(actor, provider.council_id, what="provider")
     if actor.role in (Role.broker, Role.council_officer, Role.admin):
         return provider
     if actor.role == Role.provider and actor.provider_id == provider.id:
         return provider
-    raise NotFound("There is no such provider.")
+    raise NotFound()
 
 
 def vetting_of(*, session: Session, actor: User, provider: Provider) -> list[VettingItem]:
@@ -48,7 +48,7 @@ def vetting_of(*, session: Session, actor: User, provider: Provider) -> list[Vet
 def list_providers(*, session: Session, actor: User) -> list[Provider]:
     """Return the providers of the actor's council, for staff."""
     if actor.role not in (Role.broker, Role.council_officer):
-        raise NotFound("There is no such page.")
+        raise NotFound()
     return list(session.exec(select(Provider).where(Provider.council_id == actor.council_id).order_by(Provider.name)))
 
 
@@ -269,7 +269,7 @@ def verify_vetting(*, session: Session, actor: User, item_id: int, now: datetime
     """Record that a broker has seen a piece of evidence and it is genuine."""
     item = session.get(VettingItem, item_id)
     if item is None:
-        raise NotFound("There is no such evidence.")
+        raise NotFound()
     same_council(actor, item.council_id, what="evidence")
     if actor.role != Role.broker:
         raise NotAllowed("Only a broker can verify evidence.")
