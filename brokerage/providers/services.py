@@ -14,6 +14,7 @@ from brokerage.accounts.models import Role, User
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from brokerage.matching.vocabulary import GENDERS, LANGUAGE_CODES, SERVICES, SLOTS
 from brokerage.providers import rules
+from brokerage.providers.errors import SameChecker
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind
 from brokerage import clock
 from brokerage.types import utcnow
@@ -43,6 +44,15 @@ def vetting_of(*, session: Session, actor: User, provider: Provider) -> list[Vet
     """Return a provider's vetting evidence."""
     same_council(actor, provider.council_id, what="provider")
     return list(session.exec(select(VettingItem).where(VettingItem.provider_id == provider.id).order_by(VettingItem.kind)))
+
+
+def vetting_people(*, session: Session, items: list[VettingItem]) -> dict[int, str]:
+    """Return the names of the people who added and verified these pieces of evidence, by user id."""
+    ids = {i.added_by_id for i in items} | {i.checked_by_id for i in items if i.verified_at is not None}
+    ids.discard(None)
+    if not ids:
+        return {}
+    return dict(session.exec(select(User.id, User.name).where(User.id.in_(sorted(ids)))).all())
 
 
 def list_providers(*, session: Session, actor: User) -> list[Provider]:
@@ -259,14 +269,15 @@ def add_vetting(
         errors["expires_on"] = "The date the evidence runs out must be in the future"
     if errors:
         raise ValidationFailed(errors)
-    item = VettingItem(council_id=provider.council_id, provider_id=provider.id, kind=VettingKind(kind), reference=reference, expires_on=expires_on)
+    item = VettingItem(council_id=provider.council_id, provider_id=provider.id, kind=VettingKind(kind), reference=reference, expires_on=expires_on,
+                       added_by_id=actor.id, added_at=utcnow())
     session.add(item)
     session.flush()
     return item
 
 
 def verify_vetting(*, session: Session, actor: User, item_id: int, now: datetime | None = None) -> VettingItem:
-    """Record that a broker has seen a piece of evidence and it is genuine."""
+    """Record that a broker, not the person who added it, has seen a piece of evidence and it is genuine."""
     item = session.get(VettingItem, item_id)
     if item is None:
         raise NotFound()
@@ -276,6 +287,11 @@ def verify_vetting(*, session: Session, actor: User, item_id: int, now: datetime
     now = now or utcnow()
     if item.verified_at is not None:
         return item
+    if item.added_by_id == actor.id:
+        raise SameChecker(
+            f"You added this {VETTING_WORDS[item.kind.value]} yourself, so a different broker must check and verify it. Ask a colleague to do this.",
+            provider_id=item.provider_id,
+        )
     if item.expires_on < clock.london(now).date():
         raise Conflict(f"This {VETTING_WORDS[item.kind.value]} has run out. Ask the provider for new evidence.")
     item.verified_at = now

@@ -102,3 +102,61 @@ def test_expired_evidence_is_shown_as_expired_and_cannot_be_verified(client, aut
     assert "Expired" in page.text and "No DBS check yet" not in page.text
     assert client.post(f"/providers/vetting/{stale.id}/verify").status_code == 409
     assert provider.id not in vetted_provider_ids(session, provider.council_id, today)
+
+
+def _second_broker(session, world):
+    return f.UserFactory(session=session, role=Role.broker, council_id=world.councils["a"].id, name="Bea Checker", email="bea@example.org")
+
+
+def test_a_broker_cannot_verify_evidence_they_added_themselves(client, auth, world, session):
+    provider = world.records["a"]["provider"]
+    maker = world.users["a"][Role.broker]
+    auth.sign_in(maker.email)
+    assert client.post(f"/providers/{provider.id}/vetting", data={"kind": "insurance", "reference": "PL-2099", "expires_on": "2099-01-01"}).status_code == 302
+    [item] = items_of(session, provider)
+    assert item.added_by_id == maker.id and item.verified_at is None
+    page = client.get(f"/providers/{provider.id}").text
+    assert "You added this, so a different broker must verify it." in page and f"/providers/vetting/{item.id}/verify" not in page
+
+    refused = client.post(f"/providers/vetting/{item.id}/verify", follow_redirects=True)
+    assert "so a different broker must check and verify it" in refused.text
+    as_json = client.post(f"/providers/vetting/{item.id}/verify", headers={"Accept": "application/json"})
+    assert as_json.status_code == 403 and "a different broker" in as_json.get_json()["error"]
+    [item] = items_of(session, provider)
+    assert item.verified_at is None and item.checked_by_id is None
+    assert provider.id not in vetted_provider_ids(session, provider.council_id, clock.today())
+
+
+def test_a_second_broker_verifies_and_the_page_says_who_added_and_who_verified_and_when(client, auth, world, session, freeze_clock):
+    from datetime import datetime, timezone
+
+    provider = world.records["a"]["provider"]
+    maker = world.users["a"][Role.broker]
+    checker = _second_broker(session, world)
+    session.commit()
+    freeze_clock(datetime(2026, 6, 1, 9, 15, tzinfo=timezone.utc))
+    auth.sign_in(maker.email)
+    client.post(f"/providers/{provider.id}/vetting", data={"kind": "dbs", "reference": "DBS-1", "expires_on": "2028-01-01"})
+    auth.sign_out()
+
+    freeze_clock(datetime(2026, 6, 2, 14, 0, tzinfo=timezone.utc))
+    auth.sign_in(checker.email)
+    [item] = items_of(session, provider)
+    assert client.post(f"/providers/vetting/{item.id}/verify").status_code == 302
+    [item] = items_of(session, provider)
+    assert (item.added_by_id, item.checked_by_id) == (maker.id, checker.id)
+    assert item.verified_at == datetime(2026, 6, 2, 14, 0, tzinfo=timezone.utc)
+    page = client.get(f"/providers/{provider.id}").text
+    assert f"Added by {maker.name} on 1 June 2026 at 10:15am." in page
+    assert f"Verified by {checker.name} on 2 June 2026 at 3:00pm." in page
+
+
+def test_evidence_a_provider_added_is_verified_by_any_broker(world, session):
+    from brokerage.providers import services
+
+    provider = world.records["a"]["provider"]
+    item = services.add_vetting(session=session, actor=world.users["a"][Role.provider], provider_id=provider.id, kind="dbs",
+                                reference="DBS-9", expires_on=clock.today() + timedelta(days=300))
+    assert item.added_by_id == world.users["a"][Role.provider].id
+    verified = services.verify_vetting(session=session, actor=world.users["a"][Role.broker], item_id=item.id)
+    assert verified.verified_at is not None and verified.checked_by_id == world.users["a"][Role.broker].id
