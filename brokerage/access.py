@@ -35,9 +35,12 @@ def roles_required(*roles: Role) -> Callable:
 
 
 def same_council(actor: User, council_id: int | None, *, what: str = "record") -> None:
-    """Raise NotFound unless the record belongs to the actor's council (admins see all)."""
+    """Raise NotFound unless the record belongs to the actor's council (admins see all).
+
+    `what` only tells the reader of the code what is checked: the answer is exactly the one a missing
+    record gets (same status, same message), so another council's ids are not even confirmed to exist.
+    """
     if actor.role == Role.admin:
         return
     if council_id is None or actor.council_id != council_id:
-        # 404, not 403: another council's ids must not even be confirmed to exist.
-        raise NotFound(f"There is no such {what}.")
+        raise NotFound()

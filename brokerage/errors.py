@@ -54,11 +54,19 @@ class NotAllowed(BrokerageError):
     title = "You cannot do this"
 
 
+# One message for every record that is missing or not the reader's to see (another council's, another
+# person's): a different word for each would tell an attacker which ids exist.
+NOT_FOUND = "There is nothing here. Check the address, or go back and try again."
+
+
 class NotFound(BrokerageError):
-    """The record does not exist, or is not visible to the acting user."""
+    """The record does not exist, or is not visible to the acting user; both answer exactly alike."""
 
     status = 404
     title = "Page not found"
+
+    def __init__(self, message: str = NOT_FOUND, *, field: str | None = None):
+        super().__init__(NOT_FOUND, field=field)
 
 
 class Conflict(BrokerageError):
@@ -95,7 +103,8 @@ def init_app(app: Flask) -> None:
         rollback_request_session()
         status = error.code or 500
         if wants_json():
-            return jsonify({"error": error.description or error.name}), status
+            # A bad or unknown address answers like a missing record, so no id can be confirmed either way.
+            return jsonify({"error": NOT_FOUND if status == 404 else (error.description or error.name)}), status
         template = {403: "errors/403.html", 404: "errors/404.html"}.get(status, "errors/problem.html")
         return render_template(template, error=error, status=status), status
 

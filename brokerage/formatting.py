@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from flask import Flask
+
+from brokerage import clock
 
 
 def pounds(pence: int | None) -> str:
@@ -19,17 +22,52 @@ def pounds(pence: int | None) -> str:
 
 
 def long_date(value: date | datetime | None) -> str:
-    """Format a date like '22 November 2026'."""
+    """Format a date like '22 November 2026'; a stored moment counts by its date in England."""
     if value is None:
         return "–"
+    if isinstance(value, datetime):
+        value = clock.london(value)
     return f"{value.day} {value.strftime('%B %Y')}"
 
 
+def clock_time(value: datetime) -> str:
+    """Format a moment's time of day in England the GOV.UK way: '5:05pm', 'midday', 'midnight'."""
+    local = clock.london(value)
+    if (local.hour, local.minute) == (0, 0):
+        return "midnight"
+    if (local.hour, local.minute) == (12, 0):
+        return "midday"
+    return f"{(local.hour - 1) % 12 + 1}:{local.minute:02d}{'am' if local.hour < 12 else 'pm'}"
+
+
 def date_time(value: datetime | None) -> str:
-    """Format a timestamp like '22 November 2026 at 17:05 UTC'."""
+    """Format a stored moment as a person in England reads it, like '22 November 2026 at 5:05pm'."""
     if value is None:
         return "–"
-    return f"{long_date(value)} at {value.strftime('%H:%M')} UTC"
+    return f"{long_date(value)} at {clock_time(value)}"
+
+
+# Only ASCII digits: the canonical form machines use, e.g. '2026-W49'.
+ISO_WEEK = re.compile(r"\b([0-9]{4})-W([0-9]{2})\b")
+
+
+def week_of(period: str) -> str:
+    """Show a canonical ISO week ('2026-W49') to a person as 'week of 30 November 2026'."""
+    match = ISO_WEEK.fullmatch(period or "")
+    if not match:
+        return period
+    try:
+        monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    except ValueError:
+        return period
+    return f"week of {long_date(monday)}"
+
+
+def weeks_for_people(text: str | None) -> str | None:
+    """Replace every canonical ISO week in a stored text (such as a ledger memo) with 'week of …'."""
+    if not text:
+        return text
+    return ISO_WEEK.sub(lambda match: week_of(match.group(0)), text)
 
 
 LANGUAGE_NAMES = {
@@ -63,6 +101,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(pounds, "pounds")
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(date_time, "date_time")
+    app.add_template_filter(week_of, "week_of")
+    app.add_template_filter(weeks_for_people, "weeks_for_people")
     app.add_template_filter(language_name, "language")
     app.add_template_filter(service_name, "service")
 

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, TextAreaField
 from wtforms.validators import StopValidation
 
-from brokerage.errors import BrokerageError, ValidationFailed
+from brokerage.errors import BrokerageError, NotFound, ValidationFailed
 from brokerage.validation import control_character_problem
 
 
@@ -36,7 +36,10 @@ class BaseForm(FlaskForm):
 
 
 def attach_error(form: FlaskForm, error: BrokerageError) -> None:
-    """Show a domain error beside the field it names, or at the top of the form."""
+    """Show a domain error beside the field it names, or at the top of the form; a missing record is re-raised as the 404."""
+    if isinstance(error, NotFound):
+        # A record that is missing, or another council's, is a 404 page like any other, never a form message.
+        raise error
     fields = error.errors if isinstance(error, ValidationFailed) else {error.field or "": [error.message]}
     for name, messages in fields.items():
         field = getattr(form, name, None) if name else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -11,7 +11,7 @@ CSP = (
 
 
 def init_app(app: Flask) -> None:
-    """Add CSP, framing, sniffing, referrer and HSTS headers to every response, and trust only configured proxies."""
+    """Add CSP, framing, sniffing, referrer, HSTS and no-store headers (static files may be cached); trust only configured proxies."""
     trusted = app.config.get("TRUSTED_PROXIES", 0)
     if trusted:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -32,8 +32,9 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if response.mimetype == "text/html":
-            # Pages may show personal data; keep them out of shared caches and the back-forward cache of others.
+        if request.endpoint != "static":
+            # Pages, downloads (proof.json, data.json/.csv), JSON answers and redirects may carry personal or money
+            # data: keep every one out of shared caches and the browser's cache. Only the static files may be cached.
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

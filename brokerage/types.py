@@ -7,10 +7,12 @@ from datetime import datetime, timezone
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+from brokerage import clock
+
 
 def utcnow() -> datetime:
-    """Return the current time in UTC, timezone-aware."""
-    return datetime.now(timezone.utc)
+    """Return the current time in UTC, timezone-aware (read through brokerage.clock, so tests can freeze it)."""
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator):

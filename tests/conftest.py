@@ -215,3 +215,16 @@ class Auth:
 def auth(client):
     """Return a helper that signs in through the form."""
     return Auth(client)
+
+
+@pytest.fixture()
+def freeze_clock(monkeypatch):
+    """Return a function that stops brokerage.clock at a given aware moment (the one source of time)."""
+    from brokerage import clock
+
+    def freeze(moment):
+        assert moment.tzinfo is not None, "freeze the clock at an aware moment"
+        monkeypatch.setattr(clock, "now", lambda: moment)
+        return moment
+
+    return freeze

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import factory
 
+from brokerage import clock
 from brokerage.accounts.models import Council, Role, User
 from brokerage.accounts.passwords import hash_password
 from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus
@@ -86,7 +87,7 @@ class VettingFactory(BaseFactory):
 
     kind = VettingKind.dbs
     reference = factory.Sequence(lambda n: f"REF-{n}")
-    expires_on = factory.LazyFunction(lambda: date.today() + timedelta(days=365))
+    expires_on = factory.LazyFunction(lambda: clock.today() + timedelta(days=365))
     verified_at = factory.LazyFunction(utcnow)
 
 

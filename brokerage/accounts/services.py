@@ -230,7 +230,7 @@ def get_council(*, session: Session, actor: User, council_id: int) -> Council:
     """Return a council the actor may see."""
     council = session.get(Council, council_id)
     if council is None or (actor.role != Role.admin and actor.council_id != council.id):
-        raise NotFound("There is no such council.")
+        raise NotFound()
     return council
 
 
@@ -240,7 +240,7 @@ def reset_password(*, session: Session, actor: User, user_id: int, password: str
         raise NotAllowed("Only administrators can reset passwords.")
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("There is no such account.")
+        raise NotFound()
     problem = rules.password_problem(password, email=user.email)
     if problem:
         raise ValidationFailed({"password": problem})

@@ -29,6 +29,7 @@ from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFai
 from brokerage.formatting import language_name, pounds, service_name
 from brokerage.holders.models import Holder
 from brokerage.holders.services import can_act_for, represented_holder_ids
+from brokerage import clock
 from brokerage.types import utcnow
 
 LIVE_MEMBERSHIP = (MembershipStatus.admitted, MembershipStatus.active, MembershipStatus.leaving)
@@ -53,7 +54,7 @@ def get_cluster(*, session: Session, actor: User, cluster_id: int) -> Cluster:
     """Return a cluster the actor may see: staff see their council's, holders forming ones and their own."""
     cluster = session.get(Cluster, cluster_id)
     if cluster is None:
-        raise NotFound("There is no such cluster.")
+        raise NotFound()
     same_council(actor, cluster.council_id, what="cluster")
     if actor.role in (Role.broker, Role.council_officer, Role.admin):
         return cluster
@@ -68,7 +69,7 @@ def get_cluster(*, session: Session, actor: User, cluster_id: int) -> Cluster:
         ).first()
         if member is not None:
             return cluster
-    raise NotFound("There is no such cluster.")
+    raise NotFound()
 
 
 def cluster_members(*, session: Session, actor: User, cluster: Cluster) -> list[tuple[Membership, Holder]]:
@@ -86,7 +87,7 @@ def cluster_members(*, session: Session, actor: User, cluster: Cluster) -> list[
 def list_clusters(*, session: Session, actor: User) -> list[Cluster]:
     """Return the clusters of the actor's council, for staff."""
     if actor.role not in STAFF:
-        raise NotFound("There is no such page.")
+        raise NotFound()
     return list(session.exec(select(Cluster).where(Cluster.council_id == actor.council_id).order_by(Cluster.status, Cluster.name)))
 
 
@@ -218,17 +219,17 @@ def _holder_for_actor(session: Session, actor: User, holder_id: int) -> Holder:
     """Return the holder the actor is, or acts for with authorisation; brokers may act for anyone in their council."""
     holder = session.get(Holder, holder_id)
     if holder is None:
-        raise NotFound("There is no such person.")
+        raise NotFound()
     same_council(actor, holder.council_id, what="person")
     if actor.role == Role.broker or can_act_for(session=session, actor=actor, holder=holder):
         return holder
-    raise NotFound("There is no such person.")
+    raise NotFound()
 
 
 def _membership(session: Session, actor: User, membership_id: int) -> Membership:
     membership = session.get(Membership, membership_id)
     if membership is None:
-        raise NotFound("There is no such membership.")
+        raise NotFound()
     same_council(actor, membership.council_id, what="membership")
     return membership
 
@@ -289,7 +290,7 @@ def create_cluster(
         _check_pledge(session, founder, founder_pledge, exclude_membership=None)
         session.add(Membership(
             council_id=cluster.council_id, cluster_id=cluster.id, holder_id=founder.id, status=MembershipStatus.admitted,
-            weekly_pledge_pence=founder_pledge, start_date=utcnow().date(),
+            weekly_pledge_pence=founder_pledge, start_date=clock.today(),
         ))
         session.flush()
     return cluster
@@ -449,14 +450,14 @@ def require_member_or_broker(*, session: Session, actor: User, cluster: Cluster)
         return
     members = {h.id for _, h in cluster_members(session=session, actor=actor, cluster=cluster)}
     if not set(visible_holder_ids(session=session, actor=actor)) & members:
-        raise NotFound("There is no such page.")
+        raise NotFound()
 
 
 def get_proposal(*, session: Session, actor: User, proposal_id: int) -> tuple[Proposal, Cluster]:
     """Return a proposal the actor may see (with its cluster)."""
     proposal = session.get(Proposal, proposal_id)
     if proposal is None:
-        raise NotFound("There is no such proposal.")
+        raise NotFound()
     same_council(actor, proposal.council_id, what="proposal")
     cluster = get_cluster(session=session, actor=actor, cluster_id=proposal.cluster_id)
     return proposal, cluster
@@ -641,7 +642,7 @@ def _end_pending(session: Session, proposal: Proposal) -> None:
 def _apply(session: Session, proposal: Proposal, actor: User | None) -> str:
     """Carry out a passed proposal; return a sentence saying what happened."""
     cluster = session.get(Cluster, proposal.cluster_id)
-    today = utcnow().date()
+    today = clock.today()
     if proposal.kind == ProposalKind.admit_member:
         membership = session.get(Membership, proposal.payload["membership_id"])
         holder = session.get(Holder, membership.holder_id)
@@ -719,7 +720,7 @@ def give_notice(*, session: Session, actor: User, membership_id: int) -> Members
                 close_proposal(session, proposal, ProposalStatus.lapsed, "No longer needed: withdrawn by the person who asked to join.")
         session.flush()
         return membership
-    _start_notice(session, membership, utcnow().date())
+    _start_notice(session, membership, clock.today())
     return membership
 
 
@@ -742,7 +743,7 @@ def settle_leavers(*, session: Session, actor: User | None, council_id: int, tod
 
     if actor is not None:
         same_council(actor, council_id, what="council")
-    today = today or utcnow().date()
+    today = today or clock.today()
     due = list(
         session.exec(
             select(Membership).where(
@@ -870,7 +871,7 @@ def proposal_page(*, session: Session, actor: User, proposal_id: int) -> dict:
     mine = set(visible_holder_ids(session=session, actor=actor))
     members = {h.id for _, h in cluster_members(session=session, actor=actor, cluster=cluster)}
     if actor.role not in STAFF and not (mine & (members | set(eligible_voters(session, cluster)))):
-        raise NotFound("There is no such proposal.")
+        raise NotFound()
     votes = votes_of(session=session, actor=actor, proposal=proposal)
     voted = {v.holder_id for v, _, _ in votes}
     eligible = set(eligible_voters(session, cluster))
@@ -900,5 +901,5 @@ def notice_preview(*, session: Session, actor: User, membership_id: int) -> dict
     share = balance(session=session, actor=None, council_id=membership.council_id, code=ledger_rules.pool_code(membership.cluster_id, holder.id))
     return {
         "membership": membership, "holder": holder, "cluster": session.get(Cluster, membership.cluster_id),
-        "leaves_on": rules.notice_end(utcnow().date(), council.notice_weeks), "notice_weeks": council.notice_weeks, "share": share,
+        "leaves_on": rules.notice_end(clock.today(), council.notice_weeks), "notice_weeks": council.notice_weeks, "share": share,
     }

@@ -11,7 +11,7 @@ from brokerage.holders import services as holders
 from brokerage.holders.models import Holder
 from brokerage.providers import services as providers
 from brokerage.providers.models import Provider
-from brokerage.types import utcnow
+from brokerage import clock
 
 
 def dashboard_for(*, session: Session, actor: User) -> dict:
@@ -46,10 +46,10 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
         provider = session.get(Provider, actor.provider_id) if actor.provider_id else None
         state = None
         if provider is not None:
-            state = providers.vetting_summary(session=session, council_id=actor.council_id, today=utcnow().date()).get(provider.id)
+            state = providers.vetting_summary(session=session, council_id=actor.council_id, today=clock.today()).get(provider.id)
         return {"council": council, "provider": provider, "state": state}
     # Broker and council officer.
-    today = utcnow().date()
+    today = clock.today()
     states = providers.vetting_summary(session=session, council_id=actor.council_id, today=today)
     forming = list(
         session.exec(

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
+from brokerage import clock
 from brokerage.accounts import services as accounts
 from brokerage.accounts.models import Council, Role
 from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus
@@ -69,7 +70,7 @@ def _jitter(rng: random.Random, lat: float, lon: float, km: float = 0.8) -> tupl
 
 def load_demo(*, session: Session, password: str, seed: int = 2026, today: date | None = None) -> list[DemoLogin]:
     """Load the demo councils and return the demo logins; do nothing if they are already there."""
-    today = today or date.today()
+    today = today or clock.today()
     existing = session.exec(select(Council).where(Council.slug == DEMO_SLUG)).first()
     if existing is not None:
         return demo_logins(session=session)

@@ -11,8 +11,9 @@ from sqlmodel import Session, select
 from brokerage.access import STAFF, same_council
 from brokerage.accounts.models import Council, Role, User
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
-from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES, language_name, pounds, service_name
+from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES, language_name, pounds, service_name, weeks_for_people
 from brokerage.holders.models import Holder, Representation, SensitiveDetail, SensitiveItem, Visibility
+from brokerage import clock
 from brokerage.types import utcnow
 
 GOALS_MAX = 500
@@ -54,19 +55,19 @@ def get_holder(*, session: Session, actor: User, holder_id: int) -> Holder:
     """Return a holder the actor may see: their own, one they represent, or any in their council for staff."""
     holder = session.get(Holder, holder_id)
     if holder is None:
-        raise NotFound("There is no such person.")
+        raise NotFound()
     same_council(actor, holder.council_id, what="person")
     if actor.role in (Role.broker, Role.council_officer, Role.admin):
         return holder
     if actor.role in (Role.holder, Role.representative) and can_act_for(session=session, actor=actor, holder=holder):
         return holder
-    raise NotFound("There is no such person.")
+    raise NotFound()
 
 
 def list_holders(*, session: Session, actor: User) -> list[Holder]:
     """Return the holders of the actor's council, for staff."""
     if actor.role not in (Role.broker, Role.council_officer):
-        raise NotFound("There is no such page.")
+        raise NotFound()
     return list(session.exec(select(Holder).where(Holder.council_id == actor.council_id).order_by(Holder.name)))
 
 
@@ -89,10 +90,10 @@ def _holder_acted_for(session: Session, actor: User, holder_id: int) -> Holder:
         raise NotAllowed("Only the person, or someone they asked to act for them, can do this.")
     holder = session.get(Holder, holder_id)
     if holder is None:
-        raise NotFound("There is no such person.")
+        raise NotFound()
     same_council(actor, holder.council_id, what="person")
     if not can_act_for(session=session, actor=actor, holder=holder):
-        raise NotFound("There is no such person.")
+        raise NotFound()
     return holder
 
 
@@ -275,6 +276,9 @@ def holder_record(*, session: Session, actor: User, holder_id: int) -> HolderRec
 
 
 def _when(value: datetime | date | None) -> str | None:
+    # A person reads this export: moments in England's time, still ISO 8601 with the offset so nothing is lost.
+    if isinstance(value, datetime):
+        value = clock.london(value)
     return value.isoformat() if value is not None else None
 
 
@@ -384,7 +388,7 @@ def subject_access_export(*, session: Session, actor: User, holder_id: int) -> d
                         "entry_id": line.entry_id,
                         "at": _when(line.at),
                         "kind": line.kind,
-                        "memo": line.memo,
+                        "memo": weeks_for_people(line.memo),
                         "amount": _money(line.amount),
                         "balance_after": _money(line.balance),
                     }
@@ -456,7 +460,7 @@ def revoke_representative(*, session: Session, actor: User, holder_id: int, repr
         raise NotAllowed("Only the person themselves can change who acts for them.")
     representation = session.get(Representation, representation_id)
     if representation is None or representation.holder_id != holder.id or representation.revoked_at is not None:
-        raise NotFound("There is no such authorisation.")
+        raise NotFound()
     representation.revoked_at = utcnow()
     session.add(representation)
     session.flush()

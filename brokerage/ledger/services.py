@@ -534,10 +534,10 @@ def get_entry(*, session: Session, actor: User, entry_id: int) -> tuple[JournalE
 
     entry = session.get(JournalEntry, entry_id)
     if entry is None:
-        raise NotFound("There is no such entry.")
+        raise NotFound()
     _check_scope(actor, entry.council_id)
     if actor.role not in (Role.broker, Role.council_officer):
-        raise NotFound("There is no such entry.")
+        raise NotFound()
     seq = session.execute(select(EntrySequence.seq).where(EntrySequence.entry_id == entry_id)).scalar_one_or_none()
     reversal = session.execute(select(JournalEntry).where(JournalEntry.reverses_id == entry_id)).scalar_one_or_none()
     return entry, seq, entry_postings(session=session, entry_id=entry_id), reversal

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from brokerage import clock
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
 from brokerage.db import get_session
@@ -17,7 +18,8 @@ blueprint = Blueprint("ledger", __name__, url_prefix="/ledger")
 
 
 def _day_start(day) -> datetime | None:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc) if day else None
+    # People type days as they live them: a day in England, not a UTC day.
+    return clock.start_of_day(day) if day else None
 
 
 @blueprint.route("/")

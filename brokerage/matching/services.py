@@ -20,6 +20,7 @@ from brokerage.formatting import pounds, service_name
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
 from brokerage.providers import rules as provider_rules
 from brokerage.providers.models import Provider, VettingItem
+from brokerage import clock
 from brokerage.types import utcnow
 
 STAFF = (Role.broker, Role.council_officer)
@@ -46,7 +47,7 @@ def build_instance(*, session: Session, actor: User | None, council_id: int, tod
     """Return the council's open demand of active clusters and its supply as a format-1 instance."""
     if actor is not None:
         same_council(actor, council_id, what="council")
-    today = today or utcnow().date()
+    today = today or clock.today()
     lines = session.exec(
         select(DemandLine)
         .join(Cluster, Cluster.id == DemandLine.cluster_id)
@@ -164,10 +165,10 @@ def get_run(*, session: Session, actor: User, run_id: int) -> MatchRun:
     """Return one run of the actor's council."""
     run = session.get(MatchRun, run_id)
     if run is None:
-        raise NotFound("There is no such matching run.")
+        raise NotFound()
     same_council(actor, run.council_id, what="matching run")
     if actor.role not in STAFF:
-        raise NotFound("There is no such matching run.")
+        raise NotFound()
     return run
 
 
@@ -193,7 +194,7 @@ def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> 
     _require_broker(actor)
     assignment = session.get(MatchAssignment, assignment_id)
     if assignment is None:
-        raise NotFound("There is no such assignment.")
+        raise NotFound()
     same_council(actor, assignment.council_id, what="assignment")
     if assignment.status != "proposed":
         raise BrokerageError("This part has already been sent to the group and cannot be changed.", field="hours", status=409)
@@ -263,7 +264,7 @@ def contracts_from_match(*, session: Session, proposal: Proposal, start: date | 
     from brokerage.contracts.models import Contract
     from brokerage.contracts.rules import AllocationRule
 
-    start = start or utcnow().date()
+    start = start or clock.today()
     # Vetting may have lapsed while the members voted: a lapsed provider gets no contract.
     vetted = vetted_provider_ids(session, proposal.council_id, start)
     made = []
@@ -360,7 +361,7 @@ def assignment_run_id(*, session: Session, actor: User, assignment_id: int) -> i
     """Return the run of an assignment in the actor's council."""
     assignment = session.get(MatchAssignment, assignment_id)
     if assignment is None:
-        raise NotFound("There is no such assignment.")
+        raise NotFound()
     same_council(actor, assignment.council_id, what="assignment")
     return assignment.run_id
 
@@ -376,7 +377,7 @@ def add_demand_line(
 
     cluster = session.get(Cluster, cluster_id)
     if cluster is None:
-        raise NotFound("There is no such group.")
+        raise NotFound()
     same_council(actor, cluster.council_id, what="group")
     members = session.exec(select(Membership.holder_id).where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.active)).all()
     if actor.role != Role.broker and not set(visible_holder_ids(session=session, actor=actor)) & set(members):

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
 from brokerage.db import get_session
-from brokerage.errors import BrokerageError
+from brokerage.errors import BrokerageError, NotFound
 from brokerage.forms import attach_error
 from brokerage.matching import services
 from brokerage.matching.schemas import AdjustForm, ClusterDemandForm, DemandLineForm
@@ -141,6 +141,8 @@ def send(run_id: int):
     session = get_session()
     try:
         proposals = services.send_to_clusters(session=session, actor=current_user, run_id=run_id)
+    except NotFound:
+        raise  # another council's run, or none: the same 404 as any missing record
     except BrokerageError as error:
         session.rollback()
         flash(error.message, "error")

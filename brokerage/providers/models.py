@@ -86,6 +86,10 @@ class VettingItem(SQLModel, table=True):
     kind: VettingKind = Field(sa_column=Column(Enum(VettingKind, name="vetting_kind", native_enum=False, length=12), nullable=False))
     reference: str = Field(sa_column=Column(String(80), nullable=False))
     expires_on: date = Field(sa_column=Column(Date, nullable=False))
+    # Four eyes: whoever added the evidence may not verify it. NULL only for evidence added before this was recorded.
+    added_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    added_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # The broker who verified the evidence (the column keeps its first name) and the last time it was checked.
     checked_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     checked_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     # Evidence counts only once a broker has seen and verified it; until then the provider is not matched.

@@ -14,7 +14,9 @@ from brokerage.accounts.models import Role, User
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from brokerage.matching.vocabulary import GENDERS, LANGUAGE_CODES, SERVICES, SLOTS
 from brokerage.providers import rules
+from brokerage.providers.errors import SameChecker
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind
+from brokerage import clock
 from brokerage.types import utcnow
 
 CAPACITY_MAX = 168
@@ -29,13 +31,13 @@ def get_provider(*, session: Session, actor: User, provider_id: int) -> Provider
     """Return a provider the actor may see: staff see their council's, a provider user only their own."""
     provider = session.get(Provider, provider_id)
     if provider is None:
-        raise NotFound("There is no such provider.")
+        raise NotFound()
     same_council(actor, provider.council_id, what="provider")
     if actor.role in (Role.broker, Role.council_officer, Role.admin):
         return provider
     if actor.role == Role.provider and actor.provider_id == provider.id:
         return provider
-    raise NotFound("There is no such provider.")
+    raise NotFound()
 
 
 def vetting_of(*, session: Session, actor: User, provider: Provider) -> list[VettingItem]:
@@ -44,10 +46,19 @@ def vetting_of(*, session: Session, actor: User, provider: Provider) -> list[Vet
     return list(session.exec(select(VettingItem).where(VettingItem.provider_id == provider.id).order_by(VettingItem.kind)))
 
 
+def vetting_people(*, session: Session, items: list[VettingItem]) -> dict[int, str]:
+    """Return the names of the people who added and verified these pieces of evidence, by user id."""
+    ids = {i.added_by_id for i in items} | {i.checked_by_id for i in items if i.verified_at is not None}
+    ids.discard(None)
+    if not ids:
+        return {}
+    return dict(session.exec(select(User.id, User.name).where(User.id.in_(sorted(ids)))).all())
+
+
 def list_providers(*, session: Session, actor: User) -> list[Provider]:
     """Return the providers of the actor's council, for staff."""
     if actor.role not in (Role.broker, Role.council_officer):
-        raise NotFound("There is no such page.")
+        raise NotFound()
     return list(session.exec(select(Provider).where(Provider.council_id == actor.council_id).order_by(Provider.name)))
 
 
@@ -243,7 +254,7 @@ def add_vetting(
 ) -> VettingItem:
     """Record a piece of vetting evidence; it counts only once a broker verifies it."""
     provider = _editable_provider(session, actor, provider_id)
-    today = today or utcnow().date()
+    today = today or clock.today()
     errors: dict[str, str] = {}
     if kind not in {k.value for k in VettingKind} and not isinstance(kind, VettingKind):
         errors["kind"] = "Choose the kind of evidence"
@@ -258,24 +269,30 @@ def add_vetting(
         errors["expires_on"] = "The date the evidence runs out must be in the future"
     if errors:
         raise ValidationFailed(errors)
-    item = VettingItem(council_id=provider.council_id, provider_id=provider.id, kind=VettingKind(kind), reference=reference, expires_on=expires_on)
+    item = VettingItem(council_id=provider.council_id, provider_id=provider.id, kind=VettingKind(kind), reference=reference, expires_on=expires_on,
+                       added_by_id=actor.id, added_at=utcnow())
     session.add(item)
     session.flush()
     return item
 
 
 def verify_vetting(*, session: Session, actor: User, item_id: int, now: datetime | None = None) -> VettingItem:
-    """Record that a broker has seen a piece of evidence and it is genuine."""
+    """Record that a broker, not the person who added it, has seen a piece of evidence and it is genuine."""
     item = session.get(VettingItem, item_id)
     if item is None:
-        raise NotFound("There is no such evidence.")
+        raise NotFound()
     same_council(actor, item.council_id, what="evidence")
     if actor.role != Role.broker:
         raise NotAllowed("Only a broker can verify evidence.")
     now = now or utcnow()
     if item.verified_at is not None:
         return item
-    if item.expires_on < now.date():
+    if item.added_by_id == actor.id:
+        raise SameChecker(
+            f"You added this {VETTING_WORDS[item.kind.value]} yourself, so a different broker must check and verify it. Ask a colleague to do this.",
+            provider_id=item.provider_id,
+        )
+    if item.expires_on < clock.london(now).date():
         raise Conflict(f"This {VETTING_WORDS[item.kind.value]} has run out. Ask the provider for new evidence.")
     item.verified_at = now
     item.checked_at = now

@@ -8,12 +8,13 @@ from flask_login import current_user
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
 from brokerage.db import get_session
-from brokerage.errors import ValidationFailed
+from brokerage.errors import ValidationFailed, wants_json
 from brokerage.forms import attach_error
 from brokerage.providers import rules, services
+from brokerage.providers.errors import SameChecker
 from brokerage.matching.schemas import SLOT_CHOICES
 from brokerage.providers.schemas import VETTING_HINTS, VETTING_NAMES, BrokerProfileForm, ProfileForm, RegisterForm, VettingForm
-from brokerage.types import utcnow
+from brokerage import clock
 
 blueprint = Blueprint("providers", __name__, url_prefix="/providers")
 
@@ -32,7 +33,7 @@ def index():
     """List the council's providers with their vetting state."""
     session = get_session()
     rows = services.list_providers(session=session, actor=current_user)
-    states = services.vetting_summary(session=session, council_id=current_user.council_id, today=utcnow().date())
+    states = services.vetting_summary(session=session, council_id=current_user.council_id, today=clock.today())
     return render_template("providers/index.html", providers=rows, states=states)
 
 
@@ -60,10 +61,11 @@ def _show(provider_id: int, *, vetting_form: VettingForm | None = None, status: 
     session = get_session()
     provider = services.get_provider(session=session, actor=current_user, provider_id=provider_id)
     items = services.vetting_of(session=session, actor=current_user, provider=provider)
-    today = utcnow().date()
+    today = clock.today()
     state = rules.vetting_state([(i.kind.value, i.expires_on, i.verified_at is not None) for i in items], regulated="personal_care" in provider.services, today=today)
     return render_template(
         "providers/show.html", provider=provider, items=items, state=state, today=today, may_change=_may_change(provider),
+        checkers=services.vetting_people(session=session, items=items),
         vetting_form=vetting_form or VettingForm(formdata=None), vetting_names=VETTING_NAMES, vetting_words=services.VETTING_WORDS,
         vetting_hints=VETTING_HINTS, slot_names={c.value: c.label for c in SLOT_CHOICES},
     ), status
@@ -125,7 +127,14 @@ def add_vetting(provider_id: int):
 def verify_vetting(item_id: int):
     """Verify a piece of vetting evidence after checking it."""
     session = get_session()
-    item = services.verify_vetting(session=session, actor=current_user, item_id=item_id)
+    try:
+        item = services.verify_vetting(session=session, actor=current_user, item_id=item_id)
+    except SameChecker as error:
+        if wants_json():
+            raise
+        session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("providers.show", provider_id=error.provider_id, _anchor="vetting"))
     session.commit()
     flash(f"{VETTING_NAMES[item.kind.value]} {item.reference} is verified.", "success")
     return redirect(url_for("providers.show", provider_id=item.provider_id, _anchor="vetting"))

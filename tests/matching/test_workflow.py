@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
+from brokerage import clock
 from brokerage.accounts.models import Council, User
 from brokerage.clusters import services as clusters
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus
@@ -167,7 +168,7 @@ def test_a_provider_whose_vetting_lapsed_during_the_vote_gets_no_contract(sessio
     proposal = next(p for p in services.send_to_clusters(session=session, actor=broker, run_id=run.id) if "Hooyo" in p.title)
     assignment = session.exec(select(MatchAssignment).where(MatchAssignment.proposal_id == proposal.id)).one()
     # By the time the vote passes (years later here), every piece of the provider's evidence has run out.
-    later = utcnow().date() + timedelta(days=3650)
+    later = clock.today() + timedelta(days=3650)
     assert assignment.provider_id not in vetted_provider_ids(session, council.id, later)
     made = contracts_from_match(session=session, proposal=proposal, start=later)
     assert made == [] and assignment.status == "rejected" and "vetting lapsed" in assignment.explanation

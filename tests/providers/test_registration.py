@@ -7,10 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from brokerage import clock
 from brokerage.accounts.models import Role
 from brokerage.matching.services import vetted_provider_ids
 from brokerage.providers.models import Provider, ProviderKind, VettingItem
 from brokerage.types import utcnow
+from tests import factories as f
 
 
 def registration(profile_form, **overrides) -> dict:
@@ -21,13 +23,13 @@ def registration(profile_form, **overrides) -> dict:
 
 
 def expiry(days: int) -> dict:
-    when = utcnow().date() + timedelta(days=days)
+    when = clock.today() + timedelta(days=days)
     return {"expires_on-day": str(when.day), "expires_on-month": str(when.month), "expires_on-year": str(when.year)}
 
 
 def test_a_registered_provider_is_matched_only_once_evidence_is_added_and_verified(client, auth, world, session, profile_form):
     council = world.councils["a"]
-    today = utcnow().date()
+    today = clock.today()
     auth.sign_in(world.users["a"][Role.broker].email)
     assert client.get("/providers/new").status_code == 200
     response = client.post("/providers/new", data=registration(profile_form))
@@ -48,6 +50,11 @@ def test_a_registered_provider_is_matched_only_once_evidence_is_added_and_verifi
     assert provider.id not in vetted_provider_ids(session, council.id, today)  # unverified evidence does not count
 
     items = session.exec(select(VettingItem).where(VettingItem.provider_id == provider.id).order_by(VettingItem.id)).all()
+    # Four eyes: the broker who added the evidence cannot verify it; a colleague does.
+    checker = f.UserFactory(session=session, role=Role.broker, council_id=council.id, email="checker@example.org")
+    session.commit()
+    auth.sign_out()
+    auth.sign_in(checker.email)
     assert client.post(f"/providers/vetting/{items[0].id}/verify").status_code == 302
     session.expire_all()
     assert provider.id not in vetted_provider_ids(session, council.id, today)  # insurance still waits
@@ -55,7 +62,8 @@ def test_a_registered_provider_is_matched_only_once_evidence_is_added_and_verifi
     session.expire_all()
     assert provider.id in vetted_provider_ids(session, council.id, today)
     verified = session.get(VettingItem, items[0].id)
-    assert verified.checked_by_id == world.users["a"][Role.broker].id and verified.verified_at is not None
+    assert verified.added_by_id == world.users["a"][Role.broker].id
+    assert verified.checked_by_id == checker.id and verified.verified_at is not None
     assert "can be matched with groups and paid" in client.get(f"/providers/{provider.id}").text
 
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
+from brokerage import clock
 from brokerage.accounts.models import Role
 from brokerage.matching.services import vetted_provider_ids
 from brokerage.providers.models import VettingItem, VettingKind
@@ -35,7 +36,7 @@ def test_a_provider_adds_evidence_which_waits_for_a_broker(client, auth, world, 
 def test_an_expiry_date_can_be_given_as_one_iso_date(client, auth, world, session):
     provider = world.records["a"]["provider"]
     auth.sign_in(world.users["a"][Role.broker].email)
-    when = utcnow().date() + timedelta(days=90)
+    when = clock.today() + timedelta(days=90)
     assert client.post(f"/providers/{provider.id}/vetting", data={"kind": "insurance", "reference": "PL-1", "expires_on": when.isoformat()}).status_code == 302
     assert items_of(session, provider)[0].expires_on == when
 
@@ -43,8 +44,8 @@ def test_an_expiry_date_can_be_given_as_one_iso_date(client, auth, world, sessio
 @pytest.mark.parametrize(
     ("dates", "message"),
     [
-        ({"expires_on": (date.today() - timedelta(days=1)).isoformat()}, "The date the evidence runs out must be in the future"),
-        ({"expires_on": date.today().isoformat()}, "The date the evidence runs out must be in the future"),
+        ({"expires_on": (clock.today() - timedelta(days=1)).isoformat()}, "The date the evidence runs out must be in the future"),
+        ({"expires_on": clock.today().isoformat()}, "The date the evidence runs out must be in the future"),
         ({"expires_on-day": "31", "expires_on-month": "2", "expires_on-year": "2030"}, "Enter a real date, for example 27 3 2027"),
         ({"expires_on-day": "1", "expires_on-year": "2030"}, "The date must include a month"),
         ({"expires_on-day": "1", "expires_on-month": "2", "expires_on-year": "30"}, "The year must include 4 numbers"),
@@ -76,7 +77,7 @@ def test_another_councils_broker_gets_404_and_nothing_changes(client, auth, worl
     auth.sign_in(world.users["a"][Role.broker].email)
     assert client.post(f"/providers/vetting/{item.id}/verify").status_code == 404
     assert client.post(f"/providers/vetting/{item.id + 1000}/verify").status_code == 404
-    data = {"kind": "dbs", "reference": "X", "expires_on": (date.today() + timedelta(days=30)).isoformat()}
+    data = {"kind": "dbs", "reference": "X", "expires_on": (clock.today() + timedelta(days=30)).isoformat()}
     assert client.post(f"/providers/{foreign.id}/vetting", data=data).status_code == 404
     assert [i.verified_at for i in items_of(session, foreign)] == [None]
 
@@ -84,14 +85,14 @@ def test_another_councils_broker_gets_404_and_nothing_changes(client, auth, worl
 def test_a_provider_cannot_add_evidence_for_another_provider(client, auth, world, session):
     other = world.records["a"]["other_provider"]
     auth.sign_in(world.users["a"][Role.provider].email)
-    data = {"kind": "dbs", "reference": "X", "expires_on": (date.today() + timedelta(days=30)).isoformat()}
+    data = {"kind": "dbs", "reference": "X", "expires_on": (clock.today() + timedelta(days=30)).isoformat()}
     assert client.post(f"/providers/{other.id}/vetting", data=data).status_code == 404
     assert items_of(session, other) == []
 
 
 def test_expired_evidence_is_shown_as_expired_and_cannot_be_verified(client, auth, world, session):
     provider = world.records["a"]["provider"]
-    today = utcnow().date()
+    today = clock.today()
     f.VettingFactory(session=session, council_id=provider.council_id, provider_id=provider.id, kind=VettingKind.insurance)
     stale = f.VettingFactory(session=session, council_id=provider.council_id, provider_id=provider.id, verified_at=None,
                              expires_on=today - timedelta(days=1))
@@ -101,3 +102,61 @@ def test_expired_evidence_is_shown_as_expired_and_cannot_be_verified(client, aut
     assert "Expired" in page.text and "No DBS check yet" not in page.text
     assert client.post(f"/providers/vetting/{stale.id}/verify").status_code == 409
     assert provider.id not in vetted_provider_ids(session, provider.council_id, today)
+
+
+def _second_broker(session, world):
+    return f.UserFactory(session=session, role=Role.broker, council_id=world.councils["a"].id, name="Bea Checker", email="bea@example.org")
+
+
+def test_a_broker_cannot_verify_evidence_they_added_themselves(client, auth, world, session):
+    provider = world.records["a"]["provider"]
+    maker = world.users["a"][Role.broker]
+    auth.sign_in(maker.email)
+    assert client.post(f"/providers/{provider.id}/vetting", data={"kind": "insurance", "reference": "PL-2099", "expires_on": "2099-01-01"}).status_code == 302
+    [item] = items_of(session, provider)
+    assert item.added_by_id == maker.id and item.verified_at is None
+    page = client.get(f"/providers/{provider.id}").text
+    assert "You added this, so a different broker must verify it." in page and f"/providers/vetting/{item.id}/verify" not in page
+
+    refused = client.post(f"/providers/vetting/{item.id}/verify", follow_redirects=True)
+    assert "so a different broker must check and verify it" in refused.text
+    as_json = client.post(f"/providers/vetting/{item.id}/verify", headers={"Accept": "application/json"})
+    assert as_json.status_code == 403 and "a different broker" in as_json.get_json()["error"]
+    [item] = items_of(session, provider)
+    assert item.verified_at is None and item.checked_by_id is None
+    assert provider.id not in vetted_provider_ids(session, provider.council_id, clock.today())
+
+
+def test_a_second_broker_verifies_and_the_page_says_who_added_and_who_verified_and_when(client, auth, world, session, freeze_clock):
+    from datetime import datetime, timezone
+
+    provider = world.records["a"]["provider"]
+    maker = world.users["a"][Role.broker]
+    checker = _second_broker(session, world)
+    session.commit()
+    freeze_clock(datetime(2026, 6, 1, 9, 15, tzinfo=timezone.utc))
+    auth.sign_in(maker.email)
+    client.post(f"/providers/{provider.id}/vetting", data={"kind": "dbs", "reference": "DBS-1", "expires_on": "2028-01-01"})
+    auth.sign_out()
+
+    freeze_clock(datetime(2026, 6, 2, 14, 0, tzinfo=timezone.utc))
+    auth.sign_in(checker.email)
+    [item] = items_of(session, provider)
+    assert client.post(f"/providers/vetting/{item.id}/verify").status_code == 302
+    [item] = items_of(session, provider)
+    assert (item.added_by_id, item.checked_by_id) == (maker.id, checker.id)
+    assert item.verified_at == datetime(2026, 6, 2, 14, 0, tzinfo=timezone.utc)
+    page = client.get(f"/providers/{provider.id}").text
+    assert f"Added by {maker.name} on 1 June 2026 at 10:15am." in page
+    assert f"Verified by {checker.name} on 2 June 2026 at 3:00pm." in page
+
+
+def test_evidence_a_provider_added_is_verified_by_any_broker(world, session):
+    from brokerage.providers import services
+
+    provider = world.records["a"]["provider"]
+    item = services.add_vetting(session=session, actor=world.users["a"][Role.provider], provider_id=provider.id, kind="dbs",
+                                reference="DBS-9", expires_on=clock.today() + timedelta(days=300))
+    assert item.added_by_id == world.users["a"][Role.provider].id
+    verified = services.verify_vetting(session=session, actor=world.users["a"][Role.broker], item_id=item.id)
+    assert verified.verified_at is not None and verified.checked_by_id == world.users["a"][Role.broker].id

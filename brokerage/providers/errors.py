@@ -1,0 +1,13 @@
+"""Errors of the providers domain."""
+
+from __future__ import annotations
+
+from brokerage.errors import NotAllowed
+
+
+class SameChecker(NotAllowed):
+    """Four eyes: the person who added a piece of evidence may not also verify it."""
+
+    def __init__(self, message: str, *, provider_id: int):
+        super().__init__(message)
+        self.provider_id = provider_id

@@ -1,0 +1,117 @@
+"""Another council's ids are indistinguishable from ids that do not exist: every route, every method, every role, every format."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlmodel import select
+
+from brokerage.accounts.models import Role
+from brokerage.errors import NOT_FOUND
+from brokerage.holders.models import Representation
+from brokerage.matching.models import DemandLine, MatchAssignment
+from tests import factories as f
+
+ROLES = [Role.holder, Role.representative, Role.broker, Role.council_officer, Role.provider, "admin"]
+MISSING = 987_654_321
+FORMATS = {"json": "application/json", "html": "text/html"}
+
+
+def foreign_ids(session, world) -> dict[str, int]:
+    """Return, for each id a route takes, a record of council B (the other council) to put there."""
+    b = world.records["b"]
+    council_id = world.councils["b"].id
+    line = DemandLine(council_id=council_id, cluster_id=b["cluster"].id, service="home_care", hours=4, slots=["mon_am"], lat=51.5, lon=-0.05,
+                      max_rate_pence=2500)
+    session.add(line)
+    session.flush()
+    assignment = MatchAssignment(council_id=council_id, run_id=b["run"].id, demand_line_id=line.id, cluster_id=b["cluster"].id,
+                                 provider_id=b["provider"].id, hours=4, solver_hours=4, rate_pence=2200, distance_km=1.0, explanation="Near")
+    session.add(assignment)
+    item = f.VettingFactory(session=session, council_id=council_id, provider_id=b["provider"].id, verified_at=None)
+    representation = session.exec(select(Representation).where(Representation.council_id == council_id)).first()
+    session.commit()
+    return {
+        "holder_id": b["holder"].id, "cluster_id": b["cluster"].id, "membership_id": b["membership"].id, "proposal_id": b["proposal"].id,
+        "provider_id": b["provider"].id, "run_id": b["run"].id, "entry_id": b["entry"].id, "assignment_id": assignment.id,
+        "item_id": item.id, "representation_id": representation.id, "user_id": world.users["b"][Role.broker].id,
+    }
+
+
+def plausible_form(world) -> dict:
+    """Return a form filled with valid-looking answers for every POST route, so the services are reached, not only the form checks."""
+    holder = world.records["a"]["holder"]
+    return {
+        "holder_id": str(holder.id), "pledge": "10", "choice": "yes", "kind": "dbs", "reference": "REF-1", "expires_on": "2099-01-01",
+        "title": "A proposal", "description": "Why", "hours": "2", "service": "home_care", "slots": "mon_am", "served": str(holder.id),
+        "max_rate": "25", "name": "Name", "relationship": "daughter", "email": "someone@example.org", "allocation": "100",
+        "new": "a-long-new-passphrase-2026", "password": "a-long-new-passphrase-2026", "capacity_hours": "10", "radius_km": "3",
+        "postcode_district": "E1", "lat": "51.5", "lon": "-0.05", "hourly_rate": "20", "languages": "en", "services": "home_care",
+        "staff_genders": "female",
+    }
+
+
+def routes_with_ids(app) -> list[tuple[str, str, str]]:
+    """Return (endpoint, method, rule) for every route that takes an id."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments or rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            found.append((rule.endpoint, method, rule))
+    return sorted(found, key=lambda r: (r[0], r[1]))
+
+
+def _normalised(response) -> tuple:
+    body = re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', response.get_data(as_text=True))
+    return response.status_code, response.mimetype, response.headers.get("Location"), body
+
+
+def test_every_route_with_an_id_is_covered(app, session, world):
+    ids = foreign_ids(session, world)
+    for endpoint, method, rule in routes_with_ids(app):
+        assert set(rule.arguments) <= set(ids), f"{method} {rule} takes an id this test cannot fill: add it to foreign_ids"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: getattr(r, "value", r))
+def test_another_councils_id_answers_exactly_like_a_missing_one(app, client, auth, session, world, role):
+    ids = foreign_ids(session, world)
+    email = "admin@example.org" if role == "admin" else world.users["a"][role].email
+    assert auth.sign_in(email).status_code == 302
+    differences = []
+    checked = 0
+    for endpoint, method, rule in routes_with_ids(app):
+        if role == "admin" and endpoint == "accounts.reset_password":
+            continue  # administrators manage every council's accounts: there is no other council for them
+        foreign = rule.build({name: ids[name] for name in rule.arguments})[1]
+        missing = rule.build({name: MISSING for name in rule.arguments})[1]
+        payloads = [{}, plausible_form(world)] if method == "POST" else [{}]
+        for label, accept in FORMATS.items():
+            for data in payloads:
+                answers = [_normalised(client.open(url, method=method, headers={"Accept": accept}, data=data)) for url in (foreign, missing)]
+                checked += 1
+                if answers[0] != answers[1]:
+                    differences.append(f"{method} {rule} ({label}, {'filled' if data else 'empty'} form): another council's id gives "
+                                       f"{answers[0][:3]} {answers[0][3][:120]!r}, a missing one {answers[1][:3]} {answers[1][3][:120]!r}")
+    assert checked > 40
+    assert not differences, "\n".join(differences)
+
+
+def test_the_ledger_entry_and_its_proof_say_the_same_for_another_councils_entry_and_a_missing_one(client, auth, world):
+    auth.sign_in(world.users["a"][Role.broker].email)
+    foreign = world.records["b"]["entry"].id
+    for suffix in ("", "/proof.json"):
+        for entry_id in (foreign, MISSING):
+            response = client.get(f"/ledger/entries/{entry_id}{suffix}", headers={"Accept": "application/json"})
+            assert (response.status_code, response.get_json()) == (404, {"error": NOT_FOUND})
+
+
+def test_sending_another_councils_run_is_a_404_and_sends_nothing(client, auth, world, session):
+    from brokerage.clusters.models import Proposal
+
+    auth.sign_in(world.users["a"][Role.broker].email)
+    before = session.exec(select(Proposal.id)).all()
+    response = client.post(f"/matching/runs/{world.records['b']['run'].id}/send")
+    assert response.status_code == 404 and "Location" not in response.headers
+    assert session.exec(select(Proposal.id)).all() == before
