@@ -1,7 +1,7 @@
 """who added vetting evidence, and when (four eyes: the verifier must be someone else)
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 Create Date: 2026-11-30
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = '0012'
-down_revision: Union[str, None] = '0008'
+down_revision: Union[str, None] = '0011'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

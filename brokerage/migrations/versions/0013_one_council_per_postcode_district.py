@@ -1,7 +1,7 @@
 """one council per postcode district
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0012
 Create Date: 2026-11-29
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0013'
-down_revision: Union[str, None] = '0008'
+down_revision: Union[str, None] = '0012'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
