@@ -8,6 +8,7 @@ from typing import Callable
 
 from sqlmodel import Session, select
 
+from brokerage import clock
 from brokerage.accounts.models import User
 from brokerage.clusters import rules
 from brokerage.clusters.errors import RECORD_ERRORS, BadPeriod, failure_message
@@ -15,14 +16,13 @@ from brokerage.clusters.models import Cluster, ClusterStatus, Membership, Member
 from brokerage.holders.models import Holder
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.services import EntrySpec, lock_accounts, post_entries
-from brokerage.types import utcnow
 
 BATCH = 500
 
 
 def today() -> date:
-    """Return the date the money runs count as today (the one place they ask the clock)."""
-    return utcnow().date()
+    """Return the date the money runs count as today: England's date (brokerage.clock)."""
+    return clock.today()
 
 
 def check_period(period: str, *, on: date | None = None) -> tuple[date, date]:
@@ -100,7 +100,7 @@ def issue_dp(
     monday, sunday = check_period(period)
     holders = [
         h for h in session.exec(select(Holder).where(Holder.council_id == council_id, Holder.weekly_allocation_pence > 0).order_by(Holder.id))
-        if rules.covers_week(start=h.created_at.date(), end=None, monday=monday, sunday=sunday)
+        if rules.covers_week(start=clock.london(h.created_at).date(), end=None, monday=monday, sunday=sunday)
     ]
     report = RunReport(period=period)
     # The holder and the canonical ASCII week name the payment: one per holder per week.
