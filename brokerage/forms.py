@@ -9,8 +9,12 @@ from wtforms.validators import StopValidation
 from brokerage.errors import BrokerageError, ValidationFailed
 
 
-def attach_error(form: FlaskForm, error: BrokerageError) -> None:
-    """Show a domain error beside the field it names, or at the top of the form."""
+def attach_error(form: FlaskForm, error: BrokerageError) -> int:
+    """Show a domain error beside the field it names, or at the top of the form; return the status for the page.
+
+    A clash with what someone else has just done (409, such as a vote already counted) keeps its
+    status; any other refusal of the form's input is 422.
+    """
     fields = error.errors if isinstance(error, ValidationFailed) else {error.field or "": [error.message]}
     for name, messages in fields.items():
         field = getattr(form, name, None) if name else None
@@ -18,6 +22,7 @@ def attach_error(form: FlaskForm, error: BrokerageError) -> None:
             field.errors = list(field.errors) + list(messages)
         else:
             form.form_errors.extend(messages)
+    return 409 if error.status == 409 else 422
 
 
 class WholeNumberField(IntegerField):

@@ -11,6 +11,7 @@ from brokerage.accounts.errors import AccountLocked, DuplicateCouncil, Duplicate
 from brokerage.accounts.models import Council, Role, User
 from brokerage.accounts.passwords import hash_password, needs_rehash, verify_password
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
+from brokerage.locks import insert_once
 from brokerage.types import utcnow
 
 
@@ -98,8 +99,9 @@ def create_council(*, session: Session, actor: User | None, slug: str, name: str
     if session.exec(select(Council).where(func.lower(Council.name) == name.strip().lower())).first() is not None:
         raise DuplicateCouncil("A council with this name already exists.", field="name")
     council = Council(slug=slug, name=name.strip(), area_districts=" ".join(area_districts.upper().split()))
-    session.add(council)
-    session.flush()
+    # Two administrators adding the same council at once: the second gets the same plain answer.
+    with insert_once(session, DuplicateCouncil("A council with this short name already exists.", field="slug")):
+        session.add(council)
     return council
 
 
@@ -138,8 +140,8 @@ def create_user(
         holder_id=holder_id,
         provider_id=provider_id,
     )
-    session.add(user)
-    session.flush()
+    with insert_once(session, DuplicateEmail("Another account already uses this email address.", field="email")):
+        session.add(user)
     return user
 
 

@@ -41,3 +41,9 @@ class ClusterFull(ClusterError):
     """The cluster has reached its maximum size."""
 
     status = 409
+
+
+class AlreadyJoined(ClusterError):
+    """The holder has already asked to join this cluster, or is a member."""
+
+    status = 409
