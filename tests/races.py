@@ -71,12 +71,14 @@ def purge_council(factory: sessionmaker, council_id: int) -> None:
 
 
 @contextmanager
-def row_appears_after_check(table, where_columns: tuple[str, ...], values: dict):
-    """Insert `values` into `table` right after the first SELECT on it that filters on these columns.
+def row_appears_after_check(row, where_columns: tuple[str, ...]):
+    """Insert a copy of the unsaved model `row` right after the first SELECT on its table that filters on these columns.
 
     This is another request committing the same row between a service's "does it exist yet?" check
     and its own insert, the window a unique constraint guards. Yields a list that records the insert.
     """
+    table = type(row).__table__
+    values = {c.name: getattr(row, c.name) for c in table.columns if getattr(row, c.name) is not None}
     inserted: list[dict] = []
 
     def after_check(state):
