@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 
@@ -120,6 +120,11 @@ def init_app(app: Flask) -> None:
         if not is_busy(error):
             return handle_unexpected(error)
         app.logger.warning("Database busy: %s", str(getattr(error, "orig", error)).splitlines()[0])
+        if "_login_user" not in g:
+            # The page must not wait on the busy database again just to name who is signed in.
+            from brokerage.extensions import login_manager
+
+            g._login_user = login_manager.anonymous_user()
         return handle_domain_error(ServiceBusy(BUSY_MESSAGE))
 
     @app.errorhandler(IntegrityError)
