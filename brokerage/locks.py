@@ -14,6 +14,9 @@ each hold a lock the other waits for (a deadlock):
     3. holders          pledges within the allocation, the allocation itself; several in id order
     4. ledger accounts  in id order (`ledger.services.lock_accounts`)
 
+A matching run's row guards its assignments (hours within a line and a provider's capacity, sent
+once); `adjust` and `send_to_clusters` lock only it and then insert new proposals, so it stands apart.
+
 The cluster comes before its proposals because deciding one proposal can touch the others (a
 dissolve closes them all) and change the group's size: a vote therefore locks its group first.
 """
