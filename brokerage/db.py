@@ -4,13 +4,34 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Iterator
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
+
+
+# Requests that only read start a deferred SQLite transaction, which takes no write lock; every
+# other transaction (forms, CLI commands, jobs) takes the write lock at BEGIN.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# How long a web request waits for SQLite's write lock before answering 503 "busy, try again";
+# commands and jobs nobody is watching wait longer.
+REQUEST_BUSY_SECONDS = 5
+BACKGROUND_BUSY_SECONDS = 30
+_begin_mode: ContextVar[str | None] = ContextVar("sqlite_begin_mode", default=None)
+
+
+def _sqlite_begin_statement() -> tuple[str, float]:
+    """Return how this SQLite transaction begins (deferred for reads) and how long it waits for the write lock."""
+    in_request = has_request_context()
+    mode = _begin_mode.get()
+    if mode is None:
+        mode = "deferred" if in_request and request.method in SAFE_METHODS else "immediate"
+    busy = float(current_app.config.get("SQLITE_REQUEST_BUSY_SECONDS", REQUEST_BUSY_SECONDS)) if in_request else BACKGROUND_BUSY_SECONDS
+    return ("BEGIN IMMEDIATE" if mode == "immediate" else "BEGIN DEFERRED"), busy
 
 
 def _nul_parameter(parameters, names) -> str | None:
@@ -54,14 +75,14 @@ def make_engine(url: str) -> Engine:
 
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BACKGROUND_BUSY_SECONDS})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
             # Foreign keys are off by default in SQLite; WAL lets readers work during a write.
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={BACKGROUND_BUSY_SECONDS * 1000}")
             if ":memory:" not in url and url != "sqlite://":
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
@@ -70,10 +91,13 @@ def _make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection):
-            # Take the write lock up front: a deferred transaction that reads and then writes can
-            # fail at once with "database is locked" instead of waiting, and ledger writers must
-            # see each other's balances. SQLite allows one writer at a time either way.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # A writer takes the write lock up front: a deferred transaction that reads and then
+            # writes can fail at once with "database is locked" instead of waiting, and ledger
+            # writers must see each other's balances (SQLite has no row locks; see locks.py).
+            # A read-only request begins deferred, so one long writer does not stall every page.
+            statement, busy_seconds = _sqlite_begin_statement()
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
+            connection.exec_driver_sql(statement)
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -116,9 +140,13 @@ def close_session(_exc: BaseException | None = None) -> None:
 
 @contextmanager
 def session_scope(app: Flask | None = None) -> Iterator[Session]:
-    """Yield a session for CLI work that commits on success and rolls back on error."""
+    """Yield a session for CLI and job work that commits on success and rolls back on error.
+
+    On SQLite its transaction takes the write lock up front, even inside a read-only request.
+    """
     app = app or current_app
     session = app.extensions["db_sessionmaker"]()
+    token = _begin_mode.set("immediate")
     try:
         yield session
         session.commit()
@@ -127,3 +155,4 @@ def session_scope(app: Flask | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+        _begin_mode.reset(token)

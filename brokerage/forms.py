@@ -35,10 +35,15 @@ class BaseForm(FlaskForm):
         return super().validate(extra_validators)
 
 
-def attach_error(form: FlaskForm, error: BrokerageError) -> None:
-    """Show a domain error beside the field it names, or at the top of the form; a missing record is re-raised as the 404."""
+def attach_error(form: FlaskForm, error: BrokerageError) -> int:
+    """Show a domain error beside the field it names, or at the top of the form; return the status for the page.
+
+    A missing record, or another council's, is re-raised: it is a 404 page like any other, never a form message.
+
+    A clash with what someone else has just done (409, such as a vote already counted) keeps its
+    status; any other refusal of the form's input is 422.
+    """
     if isinstance(error, NotFound):
-        # A record that is missing, or another council's, is a 404 page like any other, never a form message.
         raise error
     fields = error.errors if isinstance(error, ValidationFailed) else {error.field or "": [error.message]}
     for name, messages in fields.items():
@@ -47,6 +52,7 @@ def attach_error(form: FlaskForm, error: BrokerageError) -> None:
             field.errors = list(field.errors) + list(messages)
         else:
             form.form_errors.extend(messages)
+    return 409 if error.status == 409 else 422
 
 
 class WholeNumberField(IntegerField):

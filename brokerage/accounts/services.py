@@ -13,6 +13,7 @@ from brokerage.accounts.models import Council, CouncilDistrict, Role, SignInThro
 from brokerage.accounts.passwords import hash_password, needs_rehash, verify_password
 from brokerage import validation
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from brokerage.locks import insert_once
 from brokerage.types import utcnow
 
 
@@ -145,8 +146,9 @@ def create_council(*, session: Session, actor: User | None, slug: str, name: str
         raise ValidationFailed({"area_districts": str(error)}) from None
     _refuse_claimed_districts(session, districts)
     council = Council(slug=slug, name=name.strip(), area_districts=" ".join(districts))
-    session.add(council)
-    session.flush()
+    # Two administrators adding the same council at once: the second gets the same plain answer.
+    with insert_once(session, DuplicateCouncil("A council with this short name already exists.", field="slug")):
+        session.add(council)
     try:
         with session.begin_nested():
             session.add_all(CouncilDistrict(district=district, council_id=council.id) for district in districts)
@@ -206,8 +208,8 @@ def create_user(
         holder_id=holder_id,
         provider_id=provider_id,
     )
-    session.add(user)
-    session.flush()
+    with insert_once(session, DuplicateEmail("Another account already uses this email address.", field="email")):
+        session.add(user)
     return user
 
 

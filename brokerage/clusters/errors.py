@@ -60,3 +60,9 @@ class BadPeriod(ClusterError):
     """A money run was given a week it may not post for."""
 
     status = 422
+
+
+class AlreadyJoined(ClusterError):
+    """The holder has already asked to join this cluster, or is a member."""
+
+    status = 409

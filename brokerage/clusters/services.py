@@ -13,6 +13,7 @@ from brokerage.accounts.models import Council, Role, User
 from brokerage.clusters import rules
 from brokerage.clusters.errors import (
     RECORD_ERRORS,
+    AlreadyJoined,
     AlreadyVoted,
     BadTransition,
     ClusterError,
@@ -30,6 +31,7 @@ from brokerage.formatting import language_name, pounds, service_name
 from brokerage.holders.models import Holder
 from brokerage.holders.services import can_act_for, represented_holder_ids
 from brokerage import clock
+from brokerage.locks import fresh_row, insert_once, lock_row, lock_rows
 from brokerage.types import utcnow
 
 LIVE_MEMBERSHIP = (MembershipStatus.admitted, MembershipStatus.active, MembershipStatus.leaving)
@@ -310,10 +312,19 @@ def _require_pledge_above_zero(pledge: int) -> None:
 
 
 def _check_pledge(session: Session, holder: Holder, pledge: int, *, exclude_membership: int | None) -> None:
+    """Refuse a pledge that would take the holder's pledges past their allocation.
+
+    Locks the holder row first (locks.py: after any cluster and proposal), so two pledges, or a
+    pledge and a lower allocation, cannot both pass on what each read before the other committed.
+    """
+    holder = lock_row(session, Holder, holder.id)
+    # Plain columns, not Membership objects: the session may remember stale pledges.
     others = [
-        m.weekly_pledge_pence
-        for m in session.exec(select(Membership).where(Membership.holder_id == holder.id, Membership.status.in_(PLEDGING)))
-        if m.id != exclude_membership
+        amount
+        for membership_id, amount in session.exec(
+            select(Membership.id, Membership.weekly_pledge_pence).where(Membership.holder_id == holder.id, Membership.status.in_(PLEDGING))
+        )
+        if membership_id != exclude_membership
     ]
     try:
         rules.check_pledge(allocation=holder.weekly_allocation_pence, other_pledges=others, pledge=pledge)
@@ -332,13 +343,16 @@ def request_to_join(*, session: Session, actor: User, cluster_id: int, holder_id
     """Ask to join a cluster with a weekly pledge; the members vote on it."""
     cluster = get_cluster(session=session, actor=actor, cluster_id=cluster_id)
     holder = _holder_for_actor(session, actor, holder_id)
+    # The group's row guards its size and its one first member: joins to one group take turns.
+    cluster = lock_row(session, Cluster, cluster.id)
     if cluster.status not in (ClusterStatus.forming, ClusterStatus.active):
         raise BadTransition("This group is not taking new members.")
+    already = AlreadyJoined(f"{holder.name} has already asked to join or is a member.", field="holder_id")
     existing = session.exec(
-        select(Membership).where(Membership.cluster_id == cluster.id, Membership.holder_id == holder.id, Membership.status != MembershipStatus.left)
+        select(Membership.id).where(Membership.cluster_id == cluster.id, Membership.holder_id == holder.id, Membership.status != MembershipStatus.left)
     ).first()
     if existing is not None:
-        raise ClusterError(f"{holder.name} has already asked to join or is a member.", field="holder_id")
+        raise already
     if live_count(session, cluster.id) >= cluster.max_size:
         raise ClusterFull("This group is full.")
     _require_pledge_above_zero(pledge)
@@ -349,8 +363,10 @@ def request_to_join(*, session: Session, actor: User, cluster_id: int, holder_id
         council_id=cluster.council_id, cluster_id=cluster.id, holder_id=holder.id, status=MembershipStatus.requested,
         weekly_pledge_pence=pledge, changed_by_id=actor.id, changed_at=utcnow(),
     )
-    session.add(membership)
-    session.flush()
+    # One live membership per holder and group (a partial unique index): a second request racing
+    # this one gets the same plain answer.
+    with insert_once(session, already):
+        session.add(membership)
     proposal = _new_proposal(
         session, actor, cluster, ProposalKind.admit_member, f"Let {holder.name} join", f"Pledging {pounds(pledge)} a week.",
         {"membership_id": membership.id},
@@ -370,6 +386,9 @@ def set_pledge(*, session: Session, actor: User, membership_id: int, pledge: int
     """Change one's own weekly pledge, within the allocation."""
     membership = _membership(session, actor, membership_id)
     holder = _holder_for_actor(session, actor, membership.holder_id)
+    # A membership's status changes under its group's lock (notice, admission), so read it there.
+    lock_row(session, Cluster, membership.cluster_id)
+    membership = fresh_row(session, Membership, membership.id)
     if membership.status not in PLEDGING or membership.status == MembershipStatus.leaving:
         raise BadTransition("You can only change the pledge of a membership that is not ending.")
     _require_pledge_above_zero(pledge)
@@ -510,14 +529,19 @@ def cast_vote(*, session: Session, actor: User, proposal_id: int, holder_id: int
     if actor.role not in (Role.holder, Role.representative):
         raise NotAllowed("Only members, or representatives they authorised, can vote.")
     holder = _holder_for_actor(session, actor, holder_id)
+    # Votes on one group take turns (group, then proposal: locks.py), so each vote counts every
+    # vote committed before it and the deciding one is never missed, nor applied twice.
+    cluster = lock_row(session, Cluster, cluster.id)
+    proposal = lock_row(session, Proposal, proposal.id)
     if proposal.status != ProposalStatus.open or utcnow() > proposal.deadline:
         raise ProposalClosed("Voting on this proposal has closed.")
     if holder.id not in eligible_voters(session, cluster):
         raise NotAMember(f"{holder.name} is not a voting member of this group.")
+    already = AlreadyVoted(f"{holder.name} has already voted on this.", field="holder_id")
     if session.exec(select(Vote.id).where(Vote.proposal_id == proposal.id, Vote.holder_id == holder.id)).first() is not None:
-        raise AlreadyVoted(f"{holder.name} has already voted on this.")
-    session.add(Vote(council_id=proposal.council_id, proposal_id=proposal.id, holder_id=holder.id, choice=Choice(choice), cast_by_id=actor.id))
-    session.flush()
+        raise already
+    with insert_once(session, already):
+        session.add(Vote(council_id=proposal.council_id, proposal_id=proposal.id, holder_id=holder.id, choice=Choice(choice), cast_by_id=actor.id))
     _decide_if_possible(session, proposal, actor, closed=False)
     return proposal
 
@@ -527,12 +551,17 @@ def close_due_proposals(*, session: Session, actor: User | None, council_id: int
     if actor is not None:
         same_council(actor, council_id, what="council")
     now = now or utcnow()
-    due = list(
+    due_ids = list(
         session.exec(
-            select(Proposal).where(Proposal.council_id == council_id, Proposal.status == ProposalStatus.open, Proposal.deadline <= now)
-            .order_by(Proposal.id)
+            select(Proposal.id, Proposal.cluster_id).where(
+                Proposal.council_id == council_id, Proposal.status == ProposalStatus.open, Proposal.deadline <= now
+            )
         )
     )
+    # Every group first, then every proposal, each in id order (locks.py), before any holder is
+    # locked by applying one: a vote that holds one of these groups cannot deadlock with this run.
+    lock_rows(session, Cluster, [cluster_id for _, cluster_id in due_ids])
+    due = [p for p in lock_rows(session, Proposal, [proposal_id for proposal_id, _ in due_ids]) if p.status == ProposalStatus.open]
     result = BatchResult()
     for proposal in due:
         # One proposal that cannot be decided must not hold up the others.
@@ -568,7 +597,7 @@ def _no_longer_possible(session: Session, proposal: Proposal) -> str | None:
     if cluster.status not in (ClusterStatus.forming, ClusterStatus.active):
         return "the group is already closed."
     if proposal.kind == ProposalKind.admit_member:
-        membership = session.get(Membership, proposal.payload["membership_id"])
+        membership = fresh_row(session, Membership, proposal.payload["membership_id"])
         holder = session.get(Holder, membership.holder_id)
         if membership.status != MembershipStatus.requested:
             return f"{holder.name} withdrew the request to join."
@@ -577,7 +606,7 @@ def _no_longer_possible(session: Session, proposal: Proposal) -> str | None:
         if _pledge_refused(session, holder, membership.weekly_pledge_pence, membership.id):
             return f"{holder.name}'s pledge is now more than their weekly budget allows."
     if proposal.kind == ProposalKind.remove_member:
-        membership = session.get(Membership, proposal.payload["membership_id"])
+        membership = fresh_row(session, Membership, proposal.payload["membership_id"])
         name = session.get(Holder, membership.holder_id).name
         if membership.status == MembershipStatus.leaving:
             return f"{name} has already given notice to leave."
@@ -585,7 +614,7 @@ def _no_longer_possible(session: Session, proposal: Proposal) -> str | None:
             return f"{name} has already left the group."
     if proposal.kind == ProposalKind.change_pledges:
         for membership_id, amount in sorted(proposal.payload["pledges"].items()):
-            membership = session.get(Membership, int(membership_id))
+            membership = fresh_row(session, Membership, int(membership_id))
             holder = session.get(Holder, membership.holder_id)
             if membership.status not in (MembershipStatus.admitted, MembershipStatus.active):
                 return f"{holder.name} is leaving or has left the group, so their pledge cannot change."
@@ -628,7 +657,7 @@ def _decide_if_possible(session: Session, proposal: Proposal, actor: User | None
 def _end_pending(session: Session, proposal: Proposal) -> None:
     """End what waited on a proposal that was not carried out: a request to join, or a match's offers."""
     if proposal.kind == ProposalKind.admit_member:
-        membership = session.get(Membership, proposal.payload["membership_id"])
+        membership = fresh_row(session, Membership, proposal.payload["membership_id"])
         if membership.status == MembershipStatus.requested:
             membership.status = rules.move_membership("requested", "left")
             session.add(membership)
@@ -657,12 +686,17 @@ def _apply(session: Session, proposal: Proposal, actor: User | None) -> str:
         _activate_if_big_enough(session, cluster)
         return f"{holder.name} has joined."
     if proposal.kind == ProposalKind.remove_member:
-        membership = session.get(Membership, proposal.payload["membership_id"])
+        membership = fresh_row(session, Membership, proposal.payload["membership_id"])
         _start_notice(session, membership, today)
         return "The member's notice period has started."
     if proposal.kind == ProposalKind.change_pledges:
+        memberships = {m.id: m for m in session.exec(
+            select(Membership).where(Membership.id.in_([int(i) for i in proposal.payload["pledges"]])).execution_options(populate_existing=True)
+        )}
+        # Every holder concerned, in id order, before any is checked (locks.py).
+        lock_rows(session, Holder, [m.holder_id for m in memberships.values()])
         for membership_id, amount in sorted(proposal.payload["pledges"].items()):
-            membership = session.get(Membership, int(membership_id))
+            membership = memberships[int(membership_id)]
             _check_pledge(session, session.get(Holder, membership.holder_id), int(amount), exclude_membership=membership.id)
             membership.weekly_pledge_pence = int(amount)
             session.add(membership)
@@ -710,6 +744,9 @@ def give_notice(*, session: Session, actor: User, membership_id: int) -> Members
     """Give notice to leave a cluster; the pool share comes back at the end of the notice period."""
     membership = _membership(session, actor, membership_id)
     _holder_for_actor(session, actor, membership.holder_id)
+    # Under the group's lock, so a withdrawal and the vote admitting the same request take turns.
+    lock_row(session, Cluster, membership.cluster_id)
+    membership = fresh_row(session, Membership, membership.id)
     membership.changed_by_id, membership.changed_at = actor.id, utcnow()
     if membership.status == MembershipStatus.requested:
         membership.status = rules.move_membership("requested", "left")
@@ -744,13 +781,11 @@ def settle_leavers(*, session: Session, actor: User | None, council_id: int, tod
     if actor is not None:
         same_council(actor, council_id, what="council")
     today = today or clock.today()
-    due = list(
-        session.exec(
-            select(Membership).where(
-                Membership.council_id == council_id, Membership.status == MembershipStatus.leaving, Membership.leaves_on < today
-            ).order_by(Membership.id)
-        )
-    )
+    leaving = (Membership.council_id == council_id, Membership.status == MembershipStatus.leaving, Membership.leaves_on < today)
+    # Every group concerned first, in id order (locks.py), so a vote that dissolves one of them, or a
+    # second settle run, takes turns with this one; then the leavers are read again under the locks.
+    lock_rows(session, Cluster, session.exec(select(Membership.cluster_id).where(*leaving)).all())
+    due = list(session.exec(select(Membership).where(*leaving).order_by(Membership.id).execution_options(populate_existing=True)))
     result = BatchResult()
     for membership in due:
         try:

@@ -134,12 +134,13 @@ def join(cluster_id: int):
     session = get_session()
     form = JoinForm(prefix="join")
     form.holder_id.choices = _people_choices(session)
+    status = 422
     if form.validate_on_submit():
         try:
             proposal = services.request_to_join(session=session, actor=current_user, cluster_id=cluster_id, holder_id=form.holder_id.data, pledge=form.pledge.pence)
         except BrokerageError as error:
             session.rollback()
-            attach_error(form, error)
+            status = attach_error(form, error)
         else:
             session.commit()
             if proposal.status.value == "passed":
@@ -147,7 +148,7 @@ def join(cluster_id: int):
             else:
                 flash("Your request to join has been sent. The members will vote on it.", "success")
             return redirect(url_for("clusters.show", cluster_id=cluster_id))
-    return _show(cluster_id, join_form=form, status=422)
+    return _show(cluster_id, join_form=form, status=status)
 
 
 @blueprint.route("/memberships/<int:membership_id>/pledge", methods=["POST"])
@@ -157,17 +158,18 @@ def pledge(membership_id: int):
     session = get_session()
     form = PledgeForm(prefix=f"m{membership_id}")
     cluster_id = services.membership_cluster_id(session=session, actor=current_user, membership_id=membership_id)
+    status = 422
     if form.validate_on_submit():
         try:
             services.set_pledge(session=session, actor=current_user, membership_id=membership_id, pledge=form.pledge.pence)
         except BrokerageError as error:
             session.rollback()
-            attach_error(form, error)
+            status = attach_error(form, error)
         else:
             session.commit()
             flash("Your weekly pledge has been changed. It applies from the next collection.", "success")
             return redirect(url_for("clusters.show", cluster_id=cluster_id))
-    return _show(cluster_id, pledge_forms={membership_id: form}, status=422)
+    return _show(cluster_id, pledge_forms={membership_id: form}, status=status)
 
 
 @blueprint.route("/memberships/<int:membership_id>/leave", methods=["GET", "POST"])
@@ -224,12 +226,13 @@ def proposal(proposal_id: int):
             from brokerage.errors import NotAllowed
 
             raise NotAllowed("Only members, or representatives they authorised, can vote.")
+        status = 422
         if form.validate_on_submit():
             try:
                 decided = services.cast_vote(session=session, actor=current_user, proposal_id=proposal_id, holder_id=form.holder_id.data, choice=Choice(form.choice.data))
             except BrokerageError as error:
                 session.rollback()
-                attach_error(form, error)
+                status = attach_error(form, error)
             else:
                 session.commit()
                 message = "Your vote has been counted."
@@ -238,5 +241,5 @@ def proposal(proposal_id: int):
                 flash(message, "success")
                 return redirect(url_for("clusters.proposal", proposal_id=proposal_id))
         data = services.proposal_page(session=session, actor=current_user, proposal_id=proposal_id)
-        return render_template("clusters/proposal.html", form=form, **data), 422
+        return render_template("clusters/proposal.html", form=form, **data), status
     return render_template("clusters/proposal.html", form=form, **data)

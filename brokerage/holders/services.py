@@ -10,10 +10,11 @@ from sqlmodel import Session, select
 
 from brokerage.access import STAFF, same_council
 from brokerage.accounts.models import Council, Role, User
-from brokerage.errors import NotAllowed, NotFound, ValidationFailed
+from brokerage.errors import AlreadyDone, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES, language_name, pounds, service_name, weeks_for_people
 from brokerage.holders.models import Holder, Representation, SensitiveDetail, SensitiveItem, Visibility
 from brokerage import clock
+from brokerage.locks import insert_once, lock_row
 from brokerage.types import utcnow
 
 GOALS_MAX = 500
@@ -167,21 +168,25 @@ def update_profile(
     session.add(holder)
     existing = _details_of(session, holder.id)
     now = utcnow()
-    for item, (value, visibility) in changes.items():
-        row = existing.get(item)
-        if not value:
-            if row is not None:
-                session.delete(row)
-            continue
-        if row is None:
-            row = SensitiveDetail(council_id=holder.council_id, holder_id=holder.id, item=item, value=value, visibility=visibility,
-                                  consent_given_at=now, consent_recorded_by_id=actor.id)
-        elif (row.value, row.visibility) != (value, visibility):
-            # A new value or audience is a new consent, given by whoever ticked the box now.
-            row.value, row.visibility = value, visibility
-            row.consent_given_at, row.consent_recorded_by_id = now, actor.id
-        session.add(row)
-    session.flush()
+    # Two saves at once (the holder and their representative) may both add the same item.
+    clash = AlreadyDone(
+        "These details were changed somewhere else at the same moment. Check them below and save again."
+    )
+    with insert_once(session, clash):
+        for item, (value, visibility) in changes.items():
+            row = existing.get(item)
+            if not value:
+                if row is not None:
+                    session.delete(row)
+                continue
+            if row is None:
+                row = SensitiveDetail(council_id=holder.council_id, holder_id=holder.id, item=item, value=value, visibility=visibility,
+                                      consent_given_at=now, consent_recorded_by_id=actor.id)
+            elif (row.value, row.visibility) != (value, visibility):
+                # A new value or audience is a new consent, given by whoever ticked the box now.
+                row.value, row.visibility = value, visibility
+                row.consent_given_at, row.consent_recorded_by_id = now, actor.id
+            session.add(row)
     return holder
 
 
@@ -448,8 +453,9 @@ def authorise_representative(*, session: Session, actor: User, holder_id: int, e
         session.flush()
         return existing
     representation = Representation(council_id=holder.council_id, representative_id=rep.id, holder_id=holder.id, relationship=relationship.strip()[:60])
-    session.add(representation)
-    session.flush()
+    # The same form sent twice at once: the second finds the first already saved.
+    with insert_once(session, AlreadyDone(f"{rep.name} can already act for you.", field="email")):
+        session.add(representation)
     return representation
 
 
@@ -476,9 +482,13 @@ def set_allocation(*, session: Session, actor: User, holder_id: int, weekly_allo
     holder = get_holder(session=session, actor=actor, holder_id=holder_id)
     if isinstance(weekly_allocation_pence, bool) or not isinstance(weekly_allocation_pence, int) or weekly_allocation_pence < 0:
         raise ValidationFailed({"allocation": "Enter an amount in pounds, like 250 or 250.50"})
+    # The holder row guards "pledges within the allocation" (locks.py): a pledge being raised at
+    # this moment either commits first and is counted here, or waits and sees the new budget.
+    holder = lock_row(session, Holder, holder.id)
     pledged = sum(
-        m.weekly_pledge_pence
-        for m in session.exec(select(Membership).where(Membership.holder_id == holder.id, Membership.status != MembershipStatus.left))
+        session.exec(
+            select(Membership.weekly_pledge_pence).where(Membership.holder_id == holder.id, Membership.status != MembershipStatus.left)
+        )
     )
     if weekly_allocation_pence < pledged:
         raise ValidationFailed({"allocation": f"{holder.name} pledges {pounds(pledged)} a week to groups. Lower the pledges first."})

@@ -55,6 +55,7 @@ def profile(holder_id: int):
     holder, details = services.get_profile(session=session, actor=current_user, holder_id=holder_id)
     form = ProfileForm()
     form.set_choices(languages=holder.languages, care_needs=holder.care_needs)
+    status = 422
     if form.validate_on_submit():
         try:
             services.update_profile(
@@ -63,7 +64,7 @@ def profile(holder_id: int):
             )
         except BrokerageError as error:
             session.rollback()
-            attach_error(form, error)
+            status = attach_error(form, error)
         else:
             session.commit()
             flash("Your changes were saved." if current_user.holder_id == holder.id else f"The changes to {holder.name}'s profile were saved.", "success")
@@ -74,7 +75,7 @@ def profile(holder_id: int):
     return render_template(
         "holders/profile.html", form=form, holder=holder, items=list(SensitiveItem),
         visibility_hints={v.value: hint for v, hint in VISIBILITY_HINTS.items()}, own=current_user.holder_id == holder.id,
-    ), (422 if failed else 200)
+    ), (status if failed else 200)
 
 
 def _download(body: str, *, mimetype: str, filename: str) -> Response:
@@ -106,18 +107,19 @@ def add_representative(holder_id: int):
     """Authorise a family member or carer to act for me."""
     session = get_session()
     form = RepresentativeForm()
+    status = 422
     if form.validate_on_submit():
         try:
             rep = services.authorise_representative(session=session, actor=current_user, holder_id=holder_id, email=form.email.data, relationship=form.relationship.data or "")
         except BrokerageError as error:
             session.rollback()
-            attach_error(form, error)
+            status = attach_error(form, error)
         else:
             session.commit()
             flash("They can now act for you. You can stop this at any time.", "success")
             del rep
             return redirect(url_for("holders.show", holder_id=holder_id))
-    return _show(holder_id, rep_form=form, status=422)
+    return _show(holder_id, rep_form=form, status=status)
 
 
 @blueprint.route("/<int:holder_id>/representatives/<int:representation_id>/revoke", methods=["POST"])

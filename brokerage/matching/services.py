@@ -17,6 +17,7 @@ from brokerage.clusters.models import Cluster, ClusterStatus, Proposal
 from brokerage.clusters.rules import ProposalKind
 from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import pounds, service_name
+from brokerage.locks import fresh_row, lock_row
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
 from brokerage.providers import rules as provider_rules
 from brokerage.providers.models import Provider, VettingItem
@@ -196,6 +197,10 @@ def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> 
     if assignment is None:
         raise NotFound()
     same_council(actor, assignment.council_id, what="assignment")
+    # The run owns its assignments' totals (a line's hours, a provider's capacity) and their
+    # sending: two brokers changing hours at once, or a change racing "send", take turns.
+    lock_row(session, MatchRun, assignment.run_id)
+    assignment = fresh_row(session, MatchAssignment, assignment.id)
     if assignment.status != "proposed":
         raise BrokerageError("This part has already been sent to the group and cannot be changed.", field="hours", status=409)
     if assignment.run_id != latest_run_id(session, assignment.council_id):
@@ -224,11 +229,13 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
 
     _require_broker(actor)
     run = get_run(session=session, actor=actor, run_id=run_id)
+    # Sent twice at once, a run must still ask each group only once.
+    run = lock_row(session, MatchRun, run.id)
     if run.id != latest_run_id(session, run.council_id):
         raise BrokerageError("A newer matching run exists. Send that one, so no group is asked twice.", status=409)
     pending = session.exec(
         select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.status == "proposed", MatchAssignment.hours > 0)
-        .order_by(MatchAssignment.cluster_id, MatchAssignment.id)
+        .order_by(MatchAssignment.cluster_id, MatchAssignment.id).execution_options(populate_existing=True)
     ).all()
     by_cluster: dict[int, list[MatchAssignment]] = defaultdict(list)
     for assignment in pending:

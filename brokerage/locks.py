@@ -1,0 +1,111 @@
+"""Row locks for rules that span rows, and clear answers when two requests insert the same row.
+
+A rule that spans several rows (a group's size, one first member, a holder's pledges within their
+allocation, a proposal decided once) is guarded by a lock on the one row that owns it. On
+PostgreSQL that is `SELECT ... FOR UPDATE`; the locked row is re-read, so a request that waited
+sees what the other one committed. SQLite has no row locks: there every writing transaction holds
+the database's write lock from its start (`BEGIN IMMEDIATE`, see `db.py`), so writers take turns.
+
+Locks are always taken in this order, and never the other way round, so two requests cannot
+each hold a lock the other waits for (a deadlock):
+
+    1. the cluster      size, admission, the first member, deciding its proposals, dissolving
+    2. the proposal     deciding it once (after its cluster)
+    3. holders          pledges within the allocation, the allocation itself; several in id order
+    4. ledger accounts  in id order (`ledger.services.lock_accounts`)
+
+A matching run's row guards its assignments (hours within a line and a provider's capacity, sent
+once); `adjust` and `send_to_clusters` lock only it and then insert new proposals, so it stands apart.
+
+The cluster comes before its proposals because deciding one proposal can touch the others (a
+dissolve closes them all) and change the group's size: a vote therefore locks its group first.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterable, Iterator, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session
+
+from brokerage.errors import BrokerageError
+
+Row = TypeVar("Row")
+
+# SQLSTATE codes: unique violation, and the ones that mean "busy, try again".
+PG_UNIQUE_VIOLATION = "23505"
+PG_RETRYABLE = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
+
+
+def lock_row(session: Session, model: type[Row], row_id: int) -> Row | None:
+    """Lock one row until the transaction ends and return it with its latest committed values."""
+    statement = (
+        select(model)
+        .where(model.id == row_id)
+        .with_for_update()  # SQLite's compiler leaves this out: its writers already hold the write lock
+        .execution_options(populate_existing=True)
+    )
+    return session.execute(statement).scalars().first()
+
+
+def lock_rows(session: Session, model: type[Row], row_ids: Iterable[int]) -> list[Row]:
+    """Lock several rows of one table in id order (so two requests never wait on each other) and return them."""
+    ids = sorted({int(i) for i in row_ids})
+    if not ids:
+        return []
+    statement = (
+        select(model)
+        .where(model.id.in_(ids))
+        .order_by(model.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(session.execute(statement).scalars())
+
+
+def fresh_row(session: Session, model: type[Row], row_id: int) -> Row | None:
+    """Re-read one row as committed now, replacing what the session remembered (no lock)."""
+    statement = select(model).where(model.id == row_id).execution_options(populate_existing=True)
+    return session.execute(statement).scalars().first()
+
+
+def is_unique_violation(error: BaseException) -> bool:
+    """Tell whether a database error is a unique constraint refusing a second copy of a row."""
+    if not isinstance(error, IntegrityError):
+        return False
+    original = getattr(error, "orig", None)
+    if getattr(original, "sqlstate", None) == PG_UNIQUE_VIOLATION:
+        return True
+    message = str(original or error)
+    return "UNIQUE constraint failed" in message
+
+
+def is_busy(error: BaseException) -> bool:
+    """Tell whether a database error means it was busy with other writers, so trying again later will work."""
+    if not isinstance(error, OperationalError):
+        return False
+    original = getattr(error, "orig", None)
+    if getattr(original, "sqlstate", None) in PG_RETRYABLE:
+        return True
+    message = str(original or error).lower()
+    return "database is locked" in message or "database is busy" in message or "database table is locked" in message
+
+
+@contextmanager
+def insert_once(session: Session, error: BrokerageError) -> Iterator[None]:
+    """Flush the inserts made inside this block in a savepoint; if another request inserted the same row first, raise `error`.
+
+    The check before an insert ("has this member voted already?") cannot see a row another request
+    has not committed yet; the unique constraint does, and this turns its refusal into the domain's
+    own clear answer instead of a 500. The savepoint keeps the rest of the transaction usable.
+    """
+    try:
+        with session.begin_nested():
+            yield
+            session.flush()
+    except IntegrityError as failure:
+        if not is_unique_violation(failure):
+            raise
+        raise error from None
