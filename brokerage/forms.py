@@ -7,7 +7,7 @@ from wtforms import IntegerField, TextAreaField
 from wtforms.validators import StopValidation
 
 from brokerage.errors import BrokerageError, NotFound, ValidationFailed
-from brokerage.validation import control_character_problem
+from brokerage.validation import control_character_problem, parse_whole_number
 
 
 class BaseForm(FlaskForm):
@@ -70,7 +70,7 @@ class WholeNumberField(IntegerField):
             self.data = None
             return
         try:
-            self.data = int(text.strip())
+            self.data = parse_whole_number(text)
         except ValueError:
             self.data = None
             self.raw_data = [text]

@@ -52,6 +52,32 @@ def _ascii_number(text: str, *, max_digits: int) -> int | None:
     return int(text)
 
 
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}", re.ASCII)
+_DECIMAL_NUMBER = re.compile(r"-?(?:[0-9]{1,9}(?:\.[0-9]{0,9})?|\.[0-9]{1,9})", re.ASCII)
+
+
+def parse_whole_number(text: str) -> int:
+    """Return a whole number written in ASCII digits (an optional minus, at most 9 digits), or raise ValueError.
+
+    int() alone would take "１２" (other scripts' digits), "1_000" and thousands of digits.
+    """
+    text = (text or "").strip()
+    if not _WHOLE_NUMBER.fullmatch(text):
+        raise ValueError("not a whole number")
+    return int(text)
+
+
+def parse_decimal(text: str) -> float:
+    """Return a plain decimal number like 7.5 or -0.059 in ASCII digits, or raise ValueError.
+
+    float() alone would take "nan", "inf", "1e400" and other scripts' digits; NaN then passes every range check.
+    """
+    text = (text or "").strip()
+    if not _DECIMAL_NUMBER.fullmatch(text):
+        raise ValueError("not a number")
+    return float(text)
+
+
 def _in_range(day: date, earliest: date, latest: date) -> date:
     if not earliest <= day <= latest:
         raise ValueError(f"Enter a date between {earliest.year} and {latest.year}")

@@ -151,10 +151,10 @@ def test_settlement_runs_on_the_date_in_england(world, session, freeze_clock):
     council_id = membership.council_id
 
     freeze_clock(HALF_PAST_ELEVEN_BST_14_JUNE)
-    assert clusters.settle_leavers(session=session, actor=None, council_id=council_id) == []
+    assert clusters.settle_leavers(session=session, actor=None, council_id=council_id).done == []
 
     freeze_clock(HALF_PAST_MIDNIGHT_BST_15_JUNE)
-    assert [m.id for m, _ in clusters.settle_leavers(session=session, actor=None, council_id=council_id)] == [membership.id]
+    assert [m.id for m, _ in clusters.settle_leavers(session=session, actor=None, council_id=council_id).done] == [membership.id]
     assert session.get(Membership, membership.id).status == MembershipStatus.left
 
 

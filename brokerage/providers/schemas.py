@@ -14,7 +14,7 @@ from brokerage.clusters.schemas import MultiCheckboxField, PoundsField
 from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES, language_name, service_name
 from brokerage.matching.schemas import SLOT_CHOICES
 from brokerage.providers.models import ProviderKind, VettingKind
-from brokerage.validation import parse_date, parse_date_parts
+from brokerage.validation import parse_date, parse_date_parts, parse_decimal, parse_whole_number
 from brokerage.providers.services import CAPACITY_MAX, LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, RADIUS_MAX, RADIUS_MIN
 
 VETTING_NAMES = {"dbs": "DBS check", "insurance": "Insurance", "cqc": "CQC registration"}
@@ -61,7 +61,7 @@ class NumberField(StringField):
             self.data = None
             return
         try:
-            self.data = int(text) if self.whole else float(text)
+            self.data = parse_whole_number(text) if self.whole else parse_decimal(text)
         except ValueError:
             self.data, self.invalid = text, True
 

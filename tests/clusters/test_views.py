@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from sqlmodel import select
 
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Proposal
@@ -176,9 +178,10 @@ def test_someone_who_withdrew_can_ask_again_as_a_new_tenure(client, people, sess
     assert proposals[1].payload == {"membership_id": again.id}
 
 
-def test_a_number_that_is_not_a_number_gets_one_plain_message(client, people, session):
+@pytest.mark.parametrize("typed", ["2.5", "３", "٣", "0_3", "3" * 40])
+def test_a_number_that_is_not_a_number_gets_one_plain_message(client, people, session, typed):
     sign_in(client, people.users[0])
-    response = client.post("/clusters/new", data={"name": "X", "kinds": ["goal"], "min_size": "2.5", "max_size": "8", "holder_id": str(people.holders[0].id), "pledge": "1"})
+    response = client.post("/clusters/new", data={"name": "X", "kinds": ["goal"], "min_size": typed, "max_size": "8", "holder_id": str(people.holders[0].id), "pledge": "1"})
     body = response.data.decode()
     assert response.status_code == 422
     assert "Enter the smallest number of members as a whole number, like 3" in body

@@ -45,6 +45,11 @@ def test_a_provider_updates_their_capacity_and_slots(client, auth, world, sessio
         ("capacity_hours", "ten", "Enter the hours as a whole number from 0 to 168"),
         ("capacity_hours", "", "Enter the hours available each week"),
         ("radius_km", "0.1", "Enter a distance from 0.5 to 50 km"),
+        # float() and int() alone take these, and NaN passes every range check.
+        ("radius_km", "nan", "Enter the distance as a number, like 5 or 7.5"),
+        ("radius_km", "1e1", "Enter the distance as a number, like 5 or 7.5"),
+        ("capacity_hours", "１２", "Enter the hours as a whole number from 0 to 168"),
+        ("capacity_hours", "1_0", "Enter the hours as a whole number from 0 to 168"),
         ("slots", ["someday"], "Choose times from the list"),
     ],
 )
