@@ -57,7 +57,8 @@ def register_rate_limit_answer(app: Flask) -> None:
         rollback_request_session()
         current = limiter.current_limit
         seconds = max(1, math.ceil(current.reset_at - time.time())) if current is not None else 60
-        minutes = max(1, math.ceil(seconds / 60))
+        # The storage rounds the reset time up to whole seconds, so a one-minute window can read 61 s.
+        minutes = max(1, round(seconds / 60))
         message = (
             f"There have been too many attempts from your internet connection. Wait {minutes} "
             f"minute{'s' if minutes != 1 else ''} and try again."

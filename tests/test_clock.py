@@ -221,7 +221,7 @@ def test_proposals_past_their_deadline_are_closed_by_the_moment_not_the_date(wor
     session.add(proposal)
     session.flush()
     freeze_clock(utc(2026, 10, 25, 0, 45))  # 1:45am BST: the deadline is 45 minutes away
-    assert proposal not in clusters.close_due_proposals(session=session, actor=None, council_id=proposal.council_id)
+    assert proposal not in clusters.close_due_proposals(session=session, actor=None, council_id=proposal.council_id).done
     freeze_clock(utc(2026, 10, 25, 1, 31))
-    assert [p.id for p in clusters.close_due_proposals(session=session, actor=None, council_id=proposal.council_id)] == [proposal.id]
+    assert [p.id for p in clusters.close_due_proposals(session=session, actor=None, council_id=proposal.council_id).done] == [proposal.id]
     assert session.exec(select(Proposal.status).where(Proposal.id == proposal.id)).one().value != "open"
