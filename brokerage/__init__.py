@@ -35,10 +35,13 @@ def create_app(config: dict | None = None, *, serving: bool = True) -> Flask:
 
 
 def register_converters(app: Flask) -> None:
-    """Bound <int:...> URL parts to database ids, so a huge number is a 404, not a database error."""
+    """Bound <int:...> URL parts to database ids in ASCII digits, so a huge number or another script's digit is a 404."""
     from werkzeug.routing import IntegerConverter
 
     class IdConverter(IntegerConverter):
+        # werkzeug's \d+ matches every script's digits ("/holders/١" would be holder 1): ASCII only.
+        regex = r"[0-9]+"
+
         def __init__(self, url_map, *args, **kwargs):
             kwargs.setdefault("min", 1)
             kwargs.setdefault("max", 2**31 - 1)

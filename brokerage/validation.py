@@ -190,3 +190,15 @@ class DateText(_fields.Field):
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else value.isoformat()
+
+
+class WholeNumber(_fields.Integer):
+    """An integer field that takes only ASCII digits (marshmallow's Integer uses int(), which takes "١" and "1_0")."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            try:
+                value = parse_whole_number(value)
+            except ValueError:
+                raise self.make_error("invalid") from None
+        return super()._deserialize(value, attr, data, **kwargs)

@@ -115,3 +115,13 @@ def test_sending_another_councils_run_is_a_404_and_sends_nothing(client, auth, w
     response = client.post(f"/matching/runs/{world.records['b']['run'].id}/send")
     assert response.status_code == 404 and "Location" not in response.headers
     assert session.exec(select(Proposal.id)).all() == before
+
+
+@pytest.mark.parametrize("zero", ["\u0660", "\uff10", "\u09e6"], ids=["arabic-indic", "full-width", "bengali"])
+def test_an_id_in_another_scripts_digits_is_a_404_not_the_record_with_that_number(client, auth, world, zero):
+    auth.sign_in(world.users["a"][Role.broker].email)
+    holder_id = world.records["a"]["holder"].id
+    assert client.get(f"/holders/{holder_id}").status_code == 200
+    # werkzeug's \d+ and int() read "١٢" or "１２" as 12: the same holder under another spelling.
+    other_script = "".join(chr(ord(zero) + int(d)) for d in str(holder_id))
+    assert client.get(f"/holders/{other_script}").status_code == 404

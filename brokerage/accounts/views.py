@@ -14,7 +14,7 @@ from brokerage.accounts.models import Role
 from brokerage.accounts.rules import is_safe_next
 from brokerage.accounts.schemas import ChangePasswordForm, CouncilForm, ResetPasswordForm, SignInForm, UserForm
 from brokerage.db import get_session
-from brokerage.errors import BrokerageError
+from brokerage.errors import BrokerageError, NotFound
 from brokerage.extensions import login_manager, rate_limit
 from brokerage.forms import attach_error
 
@@ -141,9 +141,12 @@ def reset_password(user_id: int):
     if form.validate_on_submit():
         try:
             user = services.reset_password(session=session, actor=current_user, user_id=user_id, password=form.password.data)
+        except NotFound:
+            raise  # no such account: the same 404 as any missing record, never a message on the list
         except BrokerageError as error:
             session.rollback()
-            flash(f"The password was not changed: {error.errors.get('password', [error.message])[0] if hasattr(error, 'errors') else error.message}.", "error")
+            reason = error.errors.get("password", [error.message])[0] if hasattr(error, "errors") else error.message
+            flash(f"The password was not changed: {reason.rstrip('.')}.", "error")
         else:
             session.commit()
             flash(f"{user.name} has a new temporary password and can sign in again.", "success")
@@ -163,6 +166,8 @@ def set_active(user_id: int):
         return redirect(url_for("accounts.users"))
     try:
         user = services.set_account_active(session=session, actor=current_user, user_id=user_id, active=active == "yes")
+    except NotFound:
+        raise  # no such account: the same 404 as any missing record, never a message on the list
     except BrokerageError as error:
         session.rollback()
         flash(f"Nothing was changed: {error.message}", "error")

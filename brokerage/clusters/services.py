@@ -374,11 +374,7 @@ def request_to_join(*, session: Session, actor: User, cluster_id: int, holder_id
     if not eligible_voters(session, cluster):
         # A forming group with nobody in it yet: the first person in is admitted straight away.
         _apply(session, proposal, actor)
-        proposal.status = ProposalStatus.passed
-        proposal.decided_at = utcnow()
-        proposal.outcome = "Admitted as the first member."
-        session.add(proposal)
-        session.flush()
+        close_proposal(session, proposal, ProposalStatus.passed, "Admitted as the first member.")
     return proposal
 
 
@@ -591,6 +587,17 @@ def _pledge_refused(session: Session, holder: Holder, pledge: int, membership_id
     return False
 
 
+def _holders_concerned(session: Session, proposal: Proposal) -> list[int]:
+    """Return the holders whose pledges a passed proposal's action checks (admitting someone, or new pledges)."""
+    if proposal.kind == ProposalKind.admit_member:
+        ids = [proposal.payload["membership_id"]]
+    elif proposal.kind == ProposalKind.change_pledges:
+        ids = [int(i) for i in proposal.payload["pledges"]]
+    else:
+        return []
+    return list(session.exec(select(Membership.holder_id).where(Membership.id.in_(ids))))
+
+
 def _no_longer_possible(session: Session, proposal: Proposal) -> str | None:
     """Return why a passed proposal's action can no longer be carried out, or None if it still can."""
     cluster = session.get(Cluster, proposal.cluster_id)
@@ -613,7 +620,7 @@ def _no_longer_possible(session: Session, proposal: Proposal) -> str | None:
         if membership.status not in (MembershipStatus.admitted, MembershipStatus.active):
             return f"{name} has already left the group."
     if proposal.kind == ProposalKind.change_pledges:
-        for membership_id, amount in sorted(proposal.payload["pledges"].items()):
+        for membership_id, amount in sorted(proposal.payload["pledges"].items(), key=lambda item: int(item[0])):
             membership = fresh_row(session, Membership, int(membership_id))
             holder = session.get(Holder, membership.holder_id)
             if membership.status not in (MembershipStatus.admitted, MembershipStatus.active):
@@ -633,6 +640,9 @@ def _decide_if_possible(session: Session, proposal: Proposal, actor: User | None
         return
     summary = f"{result.yes} yes, {result.no} no, {result.abstain} abstained of {result.eligible} members"
     if result.passed:
+        # Every holder whose pledge the action checks, in id order, before any check (locks.py):
+        # two decisions sharing holders then take turns instead of deadlocking.
+        lock_rows(session, Holder, _holders_concerned(session, proposal))
         # What passed may have become impossible since it was proposed (the member left, the care was
         # contracted by another vote): then the votes stand and the proposal closes as no longer needed.
         reason = _no_longer_possible(session, proposal)
@@ -695,7 +705,7 @@ def _apply(session: Session, proposal: Proposal, actor: User | None) -> str:
         )}
         # Every holder concerned, in id order, before any is checked (locks.py).
         lock_rows(session, Holder, [m.holder_id for m in memberships.values()])
-        for membership_id, amount in sorted(proposal.payload["pledges"].items()):
+        for membership_id, amount in sorted(proposal.payload["pledges"].items(), key=lambda item: int(item[0])):
             membership = memberships[int(membership_id)]
             _check_pledge(session, session.get(Holder, membership.holder_id), int(amount), exclude_membership=membership.id)
             membership.weekly_pledge_pence = int(amount)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, validate, validates_schema
 
-from brokerage.validation import DateText, Text
+from brokerage.validation import DateText, Text, WholeNumber
 
 
 class EntryFilterSchema(Schema):
@@ -14,7 +14,7 @@ class EntryFilterSchema(Schema):
     account = Text(load_default=None, validate=validate.Length(max=80), metadata={"description": "Part of an account code"})
     start = DateText(load_default=None, metadata={"description": "From this day (inclusive)"})
     end = DateText(load_default=None, metadata={"description": "To this day (inclusive)"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page = WholeNumber(load_default=1, validate=validate.Range(min=1, max=100_000))
 
     class Meta:
         unknown = "exclude"

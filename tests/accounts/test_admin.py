@@ -113,3 +113,17 @@ def test_people_change_their_own_password(client, auth, world):
     assert client.post("/account/password", data={"current": PASSWORD, "new": "river boat lantern 42"}).status_code == 302
     auth.sign_out()
     assert auth.sign_in(world.users["a"][Role.holder].email, "river boat lantern 42").status_code == 302
+
+
+def test_resetting_or_deactivating_an_account_that_does_not_exist_is_a_404_not_a_message(client, auth, world):
+    auth.sign_in("admin@example.org")
+    for path, data in (("password", {"password": "river boat lantern 42"}), ("active", {"active": "no"})):
+        for accept in ("text/html", "application/json"):
+            response = client.post(f"/admin/users/987654321/{path}", data=data, headers={"Accept": accept})
+            assert response.status_code == 404 and "Location" not in response.headers, (path, accept)
+
+
+def test_a_refused_reset_says_why_in_one_sentence(client, auth, world):
+    auth.sign_in("admin@example.org")
+    page = client.post(f"/admin/users/{world.users['a'][Role.holder].id}/password", data={"password": "aaaaaaaaaaaa"}, follow_redirects=True)
+    assert "The password was not changed: " in page.text and ".." not in page.text
