@@ -29,7 +29,8 @@ def _sqlite_begin_statement() -> tuple[str, float]:
     in_request = has_request_context()
     mode = _begin_mode.get()
     if mode is None:
-        mode = "deferred" if in_request and request.method in SAFE_METHODS else "immediate"
+        reads_only = in_request and request.method in SAFE_METHODS and not _view_writes_when_reading()
+        mode = "deferred" if reads_only else "immediate"
     busy = float(current_app.config.get("SQLITE_REQUEST_BUSY_SECONDS", REQUEST_BUSY_SECONDS)) if in_request else BACKGROUND_BUSY_SECONDS
     return ("BEGIN IMMEDIATE" if mode == "immediate" else "BEGIN DEFERRED"), busy
 
@@ -64,6 +65,22 @@ def refuse_nul_characters(engine: Engine) -> None:
             from brokerage.validation import CONTROL_MESSAGE
 
             raise ValidationFailed({name: [CONTROL_MESSAGE]})
+
+
+def writes_when_reading(view):
+    """Mark a view whose GET also writes (a staff read recorded in the access log).
+
+    On SQLite a deferred transaction that has read cannot take the write lock while another
+    connection holds it (it fails at once, without waiting), so such a view begins with the write
+    lock like a form does, and waits for a busy database instead of failing.
+    """
+    view.writes_when_reading = True
+    return view
+
+
+def _view_writes_when_reading() -> bool:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return bool(getattr(view, "writes_when_reading", False))
 
 
 def make_engine(url: str) -> Engine:

@@ -96,3 +96,35 @@ def test_commands_and_jobs_take_the_write_lock_when_they_begin(busy_app, sqlite_
         with pytest.raises(sqlite3.OperationalError, match="locked"):
             other.execute("BEGIN IMMEDIATE")
         other.close()
+
+
+def test_a_staff_page_that_records_the_read_waits_for_a_writer_instead_of_failing(busy_app, sqlite_file):
+    import threading
+
+    from sqlmodel import select
+
+    from brokerage.audit.models import AccessLog
+
+    _, holder_id = busy_app.config["TEST_USER"]
+    with busy_app.extensions["db_sessionmaker"]() as session:
+        council_id = session.get(f.HolderFactory._meta.model, holder_id).council_id
+        broker = f.UserFactory(session=session, role=Role.broker, council_id=council_id)
+        session.commit()
+        broker_email = broker.email
+    client = busy_app.test_client()
+    assert client.post("/sign-in", data={"email": broker_email, "password": f.PASSWORD}).status_code == 302
+
+    # Another connection writes for a moment (shorter than the request's 0.5 s wait), as a short run would.
+    writer = sqlite3.connect(sqlite_file, isolation_level=None, check_same_thread=False)
+    writer.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.2, lambda: writer.execute("COMMIT"))
+    release.start()
+    try:
+        page = client.get(f"/holders/{holder_id}")
+    finally:
+        release.join()
+        writer.close()
+    # A deferred read upgraded to a write fails at once under WAL; beginning with the write lock waits.
+    assert page.status_code == 200
+    with busy_app.extensions["db_sessionmaker"]() as session:
+        assert session.exec(select(AccessLog).where(AccessLog.holder_id == holder_id, AccessLog.what == "record")).first() is not None

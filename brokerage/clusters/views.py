@@ -11,7 +11,7 @@ from brokerage.accounts.models import Role
 from brokerage.clusters import services
 from brokerage.clusters.rules import Choice, ProposalKind
 from brokerage.clusters.schemas import ClusterForm, FindForm, JoinForm, PledgeForm, ProposalForm, VoteForm
-from brokerage.db import get_session
+from brokerage.db import get_session, writes_when_reading
 from brokerage.errors import BrokerageError
 from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES
 from brokerage.forms import attach_error
@@ -121,6 +121,7 @@ def _show(cluster_id: int, *, join_form=None, pledge_forms=None, status: int = 2
 
 
 @blueprint.route("/<int:cluster_id>")
+@writes_when_reading  # staff reads go to the access log
 @roles_required(Role.holder, Role.representative, Role.broker, Role.council_officer)
 def show(cluster_id: int):
     """Show a cluster: its members, pool, proposals, and what I can do."""

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.db import get_session
+from brokerage.db import get_session, writes_when_reading
 from brokerage.errors import BrokerageError
 from brokerage.forms import attach_error
 from brokerage.holders import services
@@ -26,6 +26,7 @@ def index():
 
 
 @blueprint.route("/<int:holder_id>")
+@writes_when_reading  # staff reads go to the access log
 @roles_required(Role.holder, Role.representative, Role.broker, Role.council_officer)
 def show(holder_id: int):
     """Show one holder's record."""

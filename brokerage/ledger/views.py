@@ -10,7 +10,7 @@ from flask_login import current_user
 from brokerage import clock
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.db import get_session
+from brokerage.db import get_session, writes_when_reading
 from brokerage.ledger import integrity, services
 from brokerage.ledger.schemas import load_filters
 
@@ -90,6 +90,7 @@ def proof(entry_id: int):
 
 
 @blueprint.route("/holders/<int:holder_id>")
+@writes_when_reading  # staff reads go to the access log
 @roles_required(Role.holder, Role.representative, Role.broker, Role.council_officer)
 def holder_statement(holder_id: int):
     """Show a holder's wallet and pool shares with running balances."""
