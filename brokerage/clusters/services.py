@@ -539,6 +539,7 @@ def cast_vote(*, session: Session, actor: User, proposal_id: int, holder_id: int
     with insert_once(session, already):
         session.add(Vote(council_id=proposal.council_id, proposal_id=proposal.id, holder_id=holder.id, choice=Choice(choice), cast_by_id=actor.id))
     _decide_if_possible(session, proposal, actor, closed=False)
+    _after_members_changed(session, proposal, actor)
     return proposal
 
 
@@ -564,6 +565,7 @@ def close_due_proposals(*, session: Session, actor: User | None, council_id: int
         try:
             with session.begin_nested():
                 _decide_if_possible(session, proposal, actor, closed=True)
+                _after_members_changed(session, proposal, actor)
             result.done.append(proposal)
         except RECORD_ERRORS as error:
             result.failed.append(f"Proposal {proposal.id} ({proposal.title}): {failure_message(error)}")
@@ -585,6 +587,34 @@ def _pledge_refused(session: Session, holder: Holder, pledge: int, membership_id
     except PledgeTooHigh:
         return True
     return False
+
+
+def _after_members_changed(session: Session, proposal: Proposal, actor: User | None) -> None:
+    """After a passed proposal that let someone in or asked someone to leave, decide what that settled."""
+    if proposal.status == ProposalStatus.passed and proposal.kind in (ProposalKind.admit_member, ProposalKind.remove_member):
+        _decide_settled_proposals(session, proposal.cluster_id, actor)
+
+
+def _decide_settled_proposals(session: Session, cluster_id: int, actor: User | None) -> None:
+    """Decide the group's open proposals whose result a change of voting members has made certain.
+
+    Votes count only while the voter is a voting member: when someone starts notice or joins, a
+    proposal can become certain without another vote, and perhaps with nobody left who could cast
+    one. The caller holds the group's lock, so no vote on these proposals can run meanwhile.
+    """
+    now = utcnow()
+    changed = True
+    while changed:  # a decision's action may change the members again; each pass closes one proposal at most
+        changed = False
+        pending = session.exec(
+            select(Proposal).where(Proposal.cluster_id == cluster_id, Proposal.status == ProposalStatus.open, Proposal.deadline > now)
+            .order_by(Proposal.id).execution_options(populate_existing=True)
+        ).all()
+        for proposal in pending:
+            _decide_if_possible(session, proposal, actor, closed=False)
+            if proposal.status != ProposalStatus.open:
+                changed = True
+                break
 
 
 def _holders_concerned(session: Session, proposal: Proposal) -> list[int]:
@@ -768,6 +798,7 @@ def give_notice(*, session: Session, actor: User, membership_id: int) -> Members
         session.flush()
         return membership
     _start_notice(session, membership, clock.today())
+    _decide_settled_proposals(session, membership.cluster_id, actor)
     return membership
 
 
@@ -923,7 +954,8 @@ def proposal_page(*, session: Session, actor: User, proposal_id: int) -> dict:
     can_vote = []
     if proposal.status == ProposalStatus.open and actor.role in (Role.holder, Role.representative):
         can_vote = [h for h in holders_actor_acts_for(session=session, actor=actor) if h.id in eligible and h.id not in voted]
-    return {"proposal": proposal, "cluster": cluster, "tally": count(session=session, proposal=proposal), "votes": votes, "can_vote": can_vote}
+    return {"proposal": proposal, "cluster": cluster, "tally": count(session=session, proposal=proposal), "votes": votes, "can_vote": can_vote,
+            "voters": eligible}
 
 
 def membership_cluster_id(*, session: Session, actor: User, membership_id: int) -> int:

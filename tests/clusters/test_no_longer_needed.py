@@ -51,9 +51,11 @@ def test_the_deciding_vote_on_a_second_removal_is_kept_and_closes_it_as_no_longe
 def test_a_second_removal_left_to_its_deadline_closes_once_and_warns_no_more(session, people):
     cluster = four_members(session, people)
     first, second = ask_to_leave(session, people, cluster, 3), ask_to_leave(session, people, cluster, 3, "Never pays")
-    vote(session, people, second, 0, 1)
-    assert second.status == ProposalStatus.open
+    vote(session, people, second, 0)
+    vote(session, people, second, 1, choice=Choice.abstain)
     vote(session, people, first, 0, 1, 2)
+    # 1 yes and 1 abstention of the 3 voting members: the third could still make it a tie.
+    assert second.status == ProposalStatus.open
     later = utcnow() + timedelta(days=15)
     result = services.close_due_proposals(session=session, actor=None, council_id=people.council.id, now=later)
     assert result.failed == [] and result.done == [second]
@@ -152,3 +154,34 @@ def test_the_pages_show_a_proposal_that_is_no_longer_needed_and_why(client, sess
     assert second.status == ProposalStatus.lapsed and votes_on(session, second) == 2
     page = client.get(f"/clusters/{cluster.id}").data.decode()
     assert "No longer needed" in page and "Member 3 has already given notice to leave." in page
+
+
+def test_a_proposal_made_certain_by_someone_leaving_is_decided_at_once(session, people):
+    cluster = four_members(session, people)
+    tea = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Tea on Fridays")
+    vote(session, people, tea, 0, 1)
+    assert tea.status == ProposalStatus.open  # 2 of 4: members 2 and 3 could still vote it down
+    vote(session, people, ask_to_leave(session, people, cluster, 3), 0, 1, 2)
+    # Member 3 is on notice and no longer votes: 2 yes of 3 cannot be overturned by member 2 alone.
+    assert tea.status == ProposalStatus.passed and tea.outcome.startswith("Passed (2 yes, 0 no, 0 abstained of 3 members)")
+
+
+def test_a_proposal_nobody_left_could_vote_on_is_decided_when_the_last_other_voter_gives_notice(session, people):
+    cluster = four_members(session, people)
+    tea = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Tea on Fridays")
+    vote(session, people, tea, 0)
+    for index in (1, 2, 3):
+        assert tea.status == ProposalStatus.open
+        services.give_notice(session=session, actor=people.users[index], membership_id=membership(session, cluster, people.holders[index]).id)
+    assert tea.status == ProposalStatus.passed and "1 yes, 0 no, 0 abstained of 1 members" in tea.outcome
+
+
+def test_the_proposal_page_says_a_leavers_vote_is_not_counted(client, session, people):
+    cluster = four_members(session, people)
+    tea = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Tea on Fridays")
+    vote(session, people, tea, 3)
+    services.give_notice(session=session, actor=people.users[3], membership_id=membership(session, cluster, people.holders[3]).id)
+    session.commit()
+    sign_in(client, people.users[0])
+    page = client.get(f"/clusters/proposals/{tea.id}").data.decode()
+    assert "(not counted: no longer a voting member)" in page and "0 yes, 0 no, 0 abstained, of 3 members" in page
