@@ -10,6 +10,9 @@ from brokerage.errors import BrokerageError, NotFound, ValidationFailed
 from brokerage.validation import control_character_problem, parse_whole_number
 
 
+WTFORMS_CHOICE_MESSAGES = frozenset({"Not a valid choice.", "Invalid Choice: could not coerce.", "Not a valid choice"})
+
+
 class BaseForm(FlaskForm):
     """The base of every form: text with control characters is refused beside its field before anything else runs."""
 
@@ -32,7 +35,14 @@ class BaseForm(FlaskForm):
             for field in self:
                 field.errors = [problems[field.name]] if field.name in problems else []
             return False
-        return super().validate(extra_validators)
+        valid = super().validate(extra_validators)
+        for field in self:
+            # WTForms' own words for a value that is not among the choices: say it plainly, per field.
+            if any(message in WTFORMS_CHOICE_MESSAGES for message in field.errors):
+                own = getattr(field, "invalid_choice_message", None)
+                plain = own if isinstance(own, str) else f"Choose {field.label.text.lower()} from the list"
+                field.errors = [plain if message in WTFORMS_CHOICE_MESSAGES else message for message in field.errors]
+        return valid
 
 
 def attach_error(form: FlaskForm, error: BrokerageError) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from brokerage.forms import BaseForm, WholeNumberField
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from brokerage.formatting import parse_pounds
@@ -49,7 +49,7 @@ class ClusterForm(BaseForm):
     area = StringField("Area", description="For example a postcode district like E1.", validators=[Optional(), Length(max=120)])
     min_size = WholeNumberField("Smallest number of members", invalid_message="Enter the smallest number of members as a whole number, like 3", validators=[InputRequired("Enter the smallest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
     max_size = WholeNumberField("Largest number of members", invalid_message="Enter the largest number of members as a whole number, like 8", validators=[InputRequired("Enter the largest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
-    holder_id = SelectField("Who is starting it", coerce=int, choices=[], validate_choice=True)
+    holder_id = SelectField("Who is starting it", coerce=int, choices=[], validate_choice=True, invalid_choice_message="Choose yourself or someone you act for")
     pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool. You can change it later. Leave empty if a broker is starting the group.", validators=[Optional()])
 
     def validate_max_size(self, field):
@@ -61,7 +61,7 @@ class ClusterForm(BaseForm):
 class JoinForm(BaseForm):
     """Ask to join a cluster."""
 
-    holder_id = SelectField("Who is joining", coerce=int, choices=[], validate_choice=True)
+    holder_id = SelectField("Who is joining", coerce=int, choices=[], validate_choice=True, invalid_choice_message="Choose yourself or someone you act for who is not already in this group")
     pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool.", validators=[InputRequired("Enter a weekly pledge of more than £0")])
 
 
@@ -83,15 +83,21 @@ class ProposalForm(BaseForm):
         ],
         validators=[InputRequired("Choose what kind of decision")],
     )
-    title = StringField("What should the group decide", validators=[DataRequired("Enter what you want the group to decide"), Length(max=200, message="Use 200 characters or fewer")])
+    # Asking someone to leave needs no title of its own: the proposal is called "Ask <name> to leave".
+    title = StringField("What should the group decide", validators=[Length(max=200, message="Use 200 characters or fewer")])
     description = TextAreaField("More detail", validators=[Optional(), Length(max=2000)])
-    membership_id = SelectField("Which member", coerce=int, choices=[], validate_choice=True)
+    membership_id = SelectField("Which member", coerce=int, choices=[], validate_choice=True, invalid_choice_message="Choose a member of this group")
+
+    def validate_title(self, field):
+        """Require a title, except when asking a member to leave."""
+        if not (field.data or "").strip() and self.kind.data != "remove_member":
+            raise StopValidation("Enter what you want the group to decide")
 
 
 class VoteForm(BaseForm):
     """Vote on a proposal for one member."""
 
-    holder_id = SelectField("Voting for", coerce=int, choices=[], validate_choice=True)
+    holder_id = SelectField("Voting for", coerce=int, choices=[], validate_choice=True, invalid_choice_message="Choose a member you can still vote for: people on notice to leave, and anyone who has voted, cannot vote")
     choice = RadioField(
         "Your vote",
         choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No"), SelectChoice("abstain", "Abstain – I do not mind")],

@@ -430,7 +430,7 @@ def propose(
         raise NotAMember("Only members of this group (or their representatives) can make proposals.")
     payload = dict(payload or {})
     errors = {}
-    if not title.strip():
+    if not title.strip() and kind != ProposalKind.remove_member:
         errors["title"] = "Enter what you want the group to decide"
     if kind == ProposalKind.remove_member:
         membership = session.get(Membership, int(payload.get("membership_id") or 0))
@@ -439,7 +439,9 @@ def propose(
         else:
             member_name = session.get(Holder, membership.holder_id).name
             # Members must know whom they are voting about.
-            if member_name not in title:
+            if not title.strip():
+                title = f"Ask {member_name} to leave"
+            elif member_name not in title:
                 title = f"Ask {member_name} to leave: {title.strip()}"
     if kind == ProposalKind.change_pledges:
         pledges = payload.get("pledges") or {}

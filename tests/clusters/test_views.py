@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import select
 
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Proposal
+from brokerage.clusters import services
 from brokerage.clusters.rules import ProposalStatus, period_of
 from brokerage.clusters.runs import today
 from tests import factories as f
@@ -89,7 +90,8 @@ def test_a_member_puts_a_decision_and_a_representative_votes_for_the_holder_they
     sign_in(client, people.users[0])
     client.post(f"/clusters/proposals/{admit.id}", data={"holder_id": str(people.holders[0].id), "choice": "yes"})
     bad = client.post(f"/clusters/{cluster.id}/propose", data={"kind": "remove_member", "title": "", "membership_id": "0"})
-    assert bad.status_code == 422 and "Enter what you want the group to decide" in bad.data.decode()
+    assert bad.status_code == 422 and "Choose a member of this group who is not already leaving" in bad.data.decode()
+    assert "Enter what you want the group to decide" not in bad.data.decode()
     made = client.post(f"/clusters/{cluster.id}/propose", data={"kind": "free_text", "title": "Visits in the afternoon", "membership_id": "0"})
     assert made.status_code == 302
     proposal = session.exec(select(Proposal).where(Proposal.title == "Visits in the afternoon")).one()
@@ -195,3 +197,26 @@ def test_giving_notice_first_says_what_will_happen(client, people, session):
     assert "Give notice to leave?" in page and "4 weeks" in page and "Yes, give notice" in page
     session.refresh(membership)
     assert membership.status == MembershipStatus.admitted
+
+
+def test_asking_a_member_to_leave_needs_no_title_and_names_the_member(client, people, session):
+    cluster = start_group(client, people, session)
+    members = session.exec(select(Membership).where(Membership.cluster_id == cluster.id)).all()
+    sign_in(client, people.users[0])
+    response = client.post(f"/clusters/{cluster.id}/propose", data={"kind": "remove_member", "title": "", "membership_id": str(members[0].id)})
+    assert response.status_code == 302, response.data.decode()[:2000]
+    proposal = session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id, Proposal.kind == "remove_member")).one()
+    assert proposal.title == f"Ask {people.holders[0].name} to leave"
+    other = client.post(f"/clusters/{cluster.id}/propose", data={"kind": "free_text", "title": ""})
+    assert other.status_code == 422 and "Enter what you want the group to decide" in other.data.decode()
+
+
+def test_a_vote_for_someone_who_cannot_vote_says_so_plainly(client, people, session):
+    cluster = start_group(client, people, session)
+    proposal = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind="free_text", title="Tea")
+    session.commit()
+    sign_in(client, people.users[0])
+    response = client.post(f"/clusters/proposals/{proposal.id}", data={"holder_id": str(people.holders[1].id), "choice": "yes"})
+    body = response.data.decode()
+    assert response.status_code == 422 and "Not a valid choice" not in body
+    assert "Choose a member you can still vote for" in body
