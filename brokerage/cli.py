@@ -14,11 +14,15 @@ def _create_app() -> Flask:
     from brokerage import create_app
     from brokerage.errors import ConfigError
 
+    from sqlalchemy.exc import ArgumentError
+
     try:
         # Commands serve no web request, so they do not need SECRET_KEY; `run` checks it itself.
         return create_app(serving=False)
     except ConfigError as error:
         fail(error.message)
+    except ArgumentError as error:  # DATABASE_URL is not an address SQLAlchemy can use (NoSuchModuleError too)
+        fail(f"DATABASE_URL is not a database address carepool can use: {error}")
 
 
 class BrokerageGroup(CommandGroup, FlaskGroup):

@@ -11,6 +11,7 @@ import sys
 from datetime import date
 
 import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from brokerage import validation
 
@@ -53,6 +54,24 @@ class CommandGroup(click.Group):
             fail(error.format_message(), error.exit_code or 1)
         except BrokerageError as error:
             fail(describe(error))
+        except RecursionError:
+            # json.load of "[[[[…" thousands deep: the file is bad input, not a crash.
+            fail("the file is nested too deeply to read")
+        except (OperationalError, ProgrammingError) as error:
+            problem = database_problem(error)
+            if problem is None:
+                raise
+            fail(problem, 1)
+
+
+def database_problem(error) -> str | None:
+    """Return one line for a database that cannot be used (not migrated, not reachable), or None for anything else."""
+    text = str(getattr(error, "orig", error)).strip().splitlines()[0] if str(getattr(error, "orig", error)).strip() else ""
+    if "no such table" in text or "does not exist" in text and "relation" in text:
+        return "the database has no tables yet: run `brokerage db upgrade` first"
+    if isinstance(error, OperationalError):
+        return f"cannot use the database at DATABASE_URL: {text}"
+    return None
 
 
 class IdType(click.ParamType):
@@ -104,3 +123,19 @@ class TextType(click.ParamType):
 
 ID = IdType()
 DATE = DateType()
+
+
+class CouncilSlugType(click.ParamType):
+    """A council's short name (lower-case letters, digits and hyphens), as the council form requires."""
+
+    name = "council"
+
+    def convert(self, value, param, ctx):
+        """Return the short name, or fail with a plain message (an empty one would mean "every council")."""
+        text = str(value).strip()
+        if not text or len(text) > 40 or not validation.SLUG.match(text):
+            self.fail(f"give a council's short name, like riverside ({validation.SLUG_MESSAGE.lower()})", param, ctx)
+        return text
+
+
+COUNCIL_SLUG = CouncilSlugType()

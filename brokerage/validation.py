@@ -30,9 +30,16 @@ MONTHS = {name: number for number, names in enumerate(
     for name in names}  # fmt: skip
 
 
+# Bidirectional embeddings, overrides and isolates make text display in another order than it is
+# stored ("Tea \u202egnos" shows as "Tea song"): a way to disguise a name or a title, never typed.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def has_control_characters(text: str, *, multiline: bool = False) -> bool:
-    """Tell whether text holds a control character (line breaks and tabs pass in multi-line text)."""
+    """Tell whether text holds a control character or a bidirectional override (line breaks and tabs pass in multi-line text)."""
     for char in text:
+        if char in BIDI_CONTROLS:
+            return True
         if unicodedata.category(char) == "Cc" and not (multiline and char in MULTILINE_ALLOWED):
             return True
     return False

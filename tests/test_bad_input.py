@@ -74,6 +74,18 @@ def test_line_breaks_are_allowed_only_in_boxes_of_several_lines(app):
         assert CONTROL_MESSAGE not in form.description.errors
 
 
+def test_text_that_would_display_in_another_order_is_refused_but_right_to_left_scripts_are_not(app):
+    from brokerage.clusters.schemas import ClusterForm
+
+    with app.test_request_context(method="POST"):
+        form = ClusterForm(formdata=MultiDict({"name": "Tea \u202egnos", "description": "Fine \u2067text\u2069"}))
+        form.validate()
+        assert form.name.errors == [CONTROL_MESSAGE] and form.description.errors == [CONTROL_MESSAGE]
+        form = ClusterForm(formdata=MultiDict({"name": "\u0645\u062c\u0645\u0648\u0639\u0629 \u05e7\u05d1\u05d5\u05e6\u05d4"}))
+        form.validate()
+        assert CONTROL_MESSAGE not in form.name.errors
+
+
 def test_the_database_refuses_a_nul_the_same_way_on_every_engine(session, world):
     council = world.councils["a"] if hasattr(world, "councils") and world.councils else session.exec(select(Council)).first()
     with pytest.raises(ValidationFailed) as caught:
@@ -204,6 +216,11 @@ BAD_COMMANDS = [
     ["ledger", "export", "--format", "xml", "--out", "/tmp/x.csv"],
     ["clusters", "collect", "--period", "nonsense"],
     ["clusters", "settle", "--council", "no-such-council"],
+    ["clusters", "settle", "--council", ""],  # empty would have meant every council
+    ["clusters", "issue-dp", "--period", "2026-W49", "--council", "a\x01b"],
+    ["ledger", "verify", "--council", "Riverside Council"],
+    ["accounts", "create-user", "--email", "a@example.org", "--name", "X", "--role", "admin", "--council", "council-a",
+     "--password", "a long enough password"],
     ["match", "solve", "/no/such/instance.json", "--out", "/tmp/solution.json"],
     ["match", "check", "/no/such/instance.json", "/no/such/solution.json"],
     ["match", "generate", "--scale", "XL", "--out", "/tmp/instance.json"],
@@ -222,7 +239,7 @@ def test_every_command_answers_bad_input_with_one_line_and_exit_2(runner, world,
 
 def _run_cli(args, tmp_path, **env):
     environment = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "CAREPOOL_ENV", "DATABASE_URL")}
-    environment.update(PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite'}", **env)
+    environment.update({"PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}", **env})
     command = [sys.executable, "-c", "from brokerage.cli import main; main()", *args]
     return subprocess.run(command, capture_output=True, text=True, env=environment, cwd=tmp_path, timeout=120)
 
@@ -234,6 +251,23 @@ def test_matching_commands_need_no_web_secret_but_serving_does(tmp_path):
     assert solved.returncode == 0, solved.stderr
     served = _run_cli(["run", "--port", "1"], tmp_path)
     assert served.returncode == 2 and served.stderr.strip().splitlines() == [served.stderr.strip()] and "SECRET_KEY" in served.stderr
+
+
+@pytest.mark.parametrize("args", [["match", "solve", "{deep}", "--out", "{out}"], ["match", "check", "{deep}", "{deep}"],
+                                  ["ledger", "check-proof", "{deep}"]], ids=lambda args: " ".join(args[:2]))
+def test_a_file_nested_too_deeply_is_one_line_not_a_recursion_traceback(runner, tmp_path, args):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    _one_line_error(runner.invoke(args=[a.format(deep=deep, out=tmp_path / "out.json") for a in args]))
+
+
+def test_a_database_without_tables_or_that_cannot_be_opened_is_one_line(tmp_path):
+    empty = _run_cli(["ledger", "verify"], tmp_path, CAREPOOL_ENV="development")
+    assert empty.returncode == 1 and empty.stderr.strip().splitlines() == ["error: the database has no tables yet: run `brokerage db upgrade` first"]
+    nowhere = _run_cli(["ledger", "verify"], tmp_path, CAREPOOL_ENV="development", DATABASE_URL="sqlite:////no/such/folder/x.sqlite")
+    assert nowhere.returncode == 1 and len(nowhere.stderr.strip().splitlines()) == 1 and "cannot use the database" in nowhere.stderr
+    bogus = _run_cli(["ledger", "verify"], tmp_path, CAREPOOL_ENV="development", DATABASE_URL="bogus://x")
+    assert bogus.returncode == 2 and len(bogus.stderr.strip().splitlines()) == 1 and "DATABASE_URL" in bogus.stderr
 
 
 def test_a_bad_setting_at_the_command_line_is_one_line(tmp_path):

@@ -52,6 +52,8 @@ def create_user_command(email: str, name: str, role: str, council_slug: str | No
     data = load_or_refuse(NewUserSchema(), {"email": email, "name": name, "role": role})
     if has_control_characters(password):
         raise ValidationFailed({"password": CONTROL_MESSAGE})
+    if council_slug is not None and role == Role.admin.value:
+        raise ValidationFailed({"council": "Administrators belong to no council: leave out --council"})
     if council_slug is not None:
         council_slug = load_or_refuse(CouncilSchema(only=("slug",)), {"slug": council_slug})["slug"]
     with session_scope() as session:

@@ -7,7 +7,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from brokerage.commands import CommandGroup
+from brokerage.commands import COUNCIL_SLUG, CommandGroup
 
 
 def _councils(session, slug: str | None) -> list:
@@ -91,7 +91,7 @@ def clusters_group() -> None:
 
 @clusters_group.command("issue-dp")
 @click.option("--period", required=True, help="ISO week in ASCII, e.g. 2026-W48, from 8 weeks back to 1 ahead.")
-@click.option("--council", "council_slug", default=None, help="Short name of one council (default: every council).")
+@click.option("--council", "council_slug", type=COUNCIL_SLUG, default=None, help="Short name of one council (default: every council).")
 @with_appcontext
 def issue_dp_command(period: str, council_slug: str | None) -> None:
     """Post each holder's weekly direct payment from council funding to their wallet (once per period)."""
@@ -100,7 +100,7 @@ def issue_dp_command(period: str, council_slug: str | None) -> None:
 
 @clusters_group.command("collect")
 @click.option("--period", required=True, help="ISO week in ASCII, e.g. 2026-W48, from 8 weeks back to 1 ahead.")
-@click.option("--council", "council_slug", default=None, help="Short name of one council (default: every council).")
+@click.option("--council", "council_slug", type=COUNCIL_SLUG, default=None, help="Short name of one council (default: every council).")
 @with_appcontext
 def collect_command(period: str, council_slug: str | None) -> None:
     """Move each active pledge from the holder's wallet to their share of the pool (once per period)."""
@@ -108,7 +108,7 @@ def collect_command(period: str, council_slug: str | None) -> None:
 
 
 @clusters_group.command("settle")
-@click.option("--council", "council_slug", default=None, help="Short name of one council (default: every council).")
+@click.option("--council", "council_slug", type=COUNCIL_SLUG, default=None, help="Short name of one council (default: every council).")
 @with_appcontext
 def settle_command(council_slug: str | None) -> None:
     """Return pool shares to leavers whose notice has ended, and decide proposals past their deadline."""

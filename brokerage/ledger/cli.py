@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from brokerage.commands import DATE, ID, CommandGroup, fail
+from brokerage.commands import COUNCIL_SLUG, DATE, ID, CommandGroup, fail
 
 
 def _council_ids(session, slug: str | None) -> list[int]:
@@ -34,7 +34,7 @@ def ledger_group() -> None:
 
 
 @ledger_group.command("seal")
-@click.option("--council", "council_slug", default=None, help="Short name of one council (default: every council).")
+@click.option("--council", "council_slug", type=COUNCIL_SLUG, default=None, help="Short name of one council (default: every council).")
 @with_appcontext
 def seal_command(council_slug: str | None) -> None:
     """Sequence new entries and seal them under a Merkle root chained to the last seal."""
@@ -51,7 +51,7 @@ def seal_command(council_slug: str | None) -> None:
 
 
 @ledger_group.command("verify")
-@click.option("--council", "council_slug", default=None, help="Short name of one council (default: every council).")
+@click.option("--council", "council_slug", type=COUNCIL_SLUG, default=None, help="Short name of one council (default: every council).")
 @with_appcontext
 def verify_command(council_slug: str | None) -> None:
     """Recompute every balance, hash, sequence and seal; exit 1 naming the first problem."""
@@ -125,7 +125,7 @@ def check_proof_command(proof_file: str) -> None:
 @ledger_group.command("export")
 @click.option("--format", "fmt", type=click.Choice(["beancount", "csv"]), required=True)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), required=True)
-@click.option("--council", "council_slug", default=None, help="Short name of one council (default: every council).")
+@click.option("--council", "council_slug", type=COUNCIL_SLUG, default=None, help="Short name of one council (default: every council).")
 @click.option("--from", "start", type=DATE, default=None, help="First day (YYYY-MM-DD).")
 @click.option("--to", "end", type=DATE, default=None, help="Last day (YYYY-MM-DD).")
 @with_appcontext
