@@ -153,10 +153,15 @@ def normalise_district(text: str) -> str:
     return "".join((text or "").split()).upper()
 
 
+def is_district(text: str) -> bool:
+    """Tell whether text is one postcode district in capitals, like E1, LS6 or SW1A."""
+    return bool(_DISTRICT.fullmatch(text or ""))
+
+
 def parse_districts(text: str) -> list[str]:
     """Return the postcode districts in a space-separated list, or raise ValueError with a plain message."""
     districts = [d.upper() for d in (text or "").split()]
-    if any(not _DISTRICT.fullmatch(d) for d in districts):
+    if any(not is_district(d) for d in districts):
         raise ValueError(DISTRICT_MESSAGE)
     if len(set(districts)) != len(districts):
         raise ValueError("List each postcode district once")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from datetime import date, datetime
 
@@ -16,14 +15,13 @@ from brokerage.matching.vocabulary import GENDERS, LANGUAGE_CODES, SERVICES, SLO
 from brokerage.providers import rules
 from brokerage.providers.errors import SameChecker
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind
-from brokerage import clock
+from brokerage import clock, validation
 from brokerage.types import utcnow
 
 CAPACITY_MAX = 168
 RADIUS_MIN, RADIUS_MAX = 0.5, 50.0
 LAT_MIN, LAT_MAX = 49.0, 61.0  # the United Kingdom, so a latitude and longitude typed the wrong way round is caught
 LON_MIN, LON_MAX = -9.0, 2.0
-POSTCODE_DISTRICT = re.compile(r"[A-Z]{1,2}[0-9][0-9A-Z]?")
 VETTING_WORDS = {"dbs": "DBS check", "insurance": "insurance", "cqc": "CQC registration"}  # as named within a sentence
 
 
@@ -232,7 +230,7 @@ def register_provider(
                    ownership_model=ownership_model or "")
     errors = _check_identity(name=name, kind=kind) | _check_profile(None, **profile)
     district = (postcode_district or "").strip().upper()
-    if not POSTCODE_DISTRICT.fullmatch(district):
+    if not validation.is_district(district):
         errors["postcode_district"] = "Enter the first half of the postcode, like E1 or LS6"
     latitude, longitude = _number(lat), _number(lon)
     if latitude is None or not LAT_MIN <= latitude <= LAT_MAX:

@@ -31,12 +31,19 @@ def upgrade() -> None:
     # Existing claims: the council created first keeps a district two councils listed.
     connection = op.get_bind()
     claimed: dict[str, int] = {}
-    for council_id, districts in connection.execute(sa.text('SELECT id, area_districts FROM council ORDER BY id')):
+    listed = list(connection.execute(sa.text('SELECT id, area_districts FROM council ORDER BY id')))
+    for council_id, districts in listed:
         for district in (districts or '').upper().split():
             if len(district) <= 4:
                 claimed.setdefault(district, council_id)
     if claimed:
         op.bulk_insert(table, [{'district': d, 'council_id': c} for d, c in sorted(claimed.items())])
+    # The council's own list says the same as the claims: a district another council kept is dropped
+    # from the later council's list, so groups cannot be started there by either afterwards.
+    for council_id, districts in listed:
+        kept = ' '.join(d for d in (districts or '').upper().split() if claimed.get(d) == council_id)
+        if kept != (districts or ''):
+            connection.execute(sa.text('UPDATE council SET area_districts = :kept WHERE id = :id'), {'kept': kept, 'id': council_id})
 
 
 def downgrade() -> None:
