@@ -84,6 +84,31 @@ def lay_out(module: str, tests: list[str]) -> Path:
     return work
 
 
+_SELECT_BY_ID = """
+import sys, pytest
+class Ids:
+    nodeids = []
+    def pytest_collection_modifyitems(self, items):
+        self.nodeids = [item.nodeid for item in items]
+ids = Ids()
+options = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--collect-only"]
+if pytest.main(options + sys.argv[1:], plugins=[ids]) != 0 or not ids.nodeids:
+    sys.exit("cannot collect the tests")
+again = Ids()
+if pytest.main(options + ids.nodeids, plugins=[again]) != 0 or sorted(again.nodeids) != sorted(ids.nodeids):
+    sys.exit("these tests cannot be selected by id: " + ", ".join(sorted(set(ids.nodeids) - set(again.nodeids))[:5]))
+"""
+
+
+def check_test_ids(work: Path, tests: list[str]) -> None:
+    """Refuse tests that cannot be run by their own ids, as mutmut runs them: pytest's usage error would count as a kill."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
+    env["PYTHONPATH"] = str(work)
+    result = subprocess.run([sys.executable, "-c", _SELECT_BY_ID, *tests], cwd=work, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"error: {result.stderr.strip().splitlines()[-1]} (use plain parametrize ids)")
+
+
 def run_mutmut(work: Path, jobs: int, log) -> None:
     """Run mutmut in a scratch project, copying its output to the log."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
@@ -216,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         tests = tests_for(module)
         print(f"[{number}/{len(modules)}] {module}: mutating against {' '.join(tests)}", flush=True)
         work = lay_out(module, tests)
+        check_test_ids(work, tests)
         with open(work / "mutmut.log", "w") as log:
             run_mutmut(work, args.jobs, log)
         result = collect(work, module)
