@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 DEV_ENV := CAREPOOL_ENV=development
 
-.PHONY: install demo serve test test-sqlite test-postgres clean
+.PHONY: install demo serve test test-sqlite test-postgres mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,5 +38,10 @@ test-sqlite: install
 test-postgres: install
 	$(BIN)/pytest -q -m "not browser"
 
+## make mutation: mutation-test the pure rules with mutmut (slow, not part of `make test`);
+## MODULES="ledger/rules.py ledger/merkle.py" runs a subset. The last line printed is JSON.
+mutation: install
+	$(BIN)/python scripts/mutation.py $(MODULES)
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache .hypothesis
+	rm -rf $(VENV) instance .pytest_cache .hypothesis mutants

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
@@ -14,6 +15,10 @@ from brokerage import create_app
 from brokerage.db import make_engine
 
 SERVICE_MARKERS = ("postgres_only", "redis", "browser")
+
+# `make mutation` runs each mutant against the same examples, with no example database to carry
+# a failure found for one mutant over to the next, and no deadline for a slow mutant to trip.
+settings.register_profile("mutation", derandomize=True, database=None, deadline=None)
 
 
 def database_url(tmp_root: Path) -> str:
