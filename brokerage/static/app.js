@@ -6,3 +6,29 @@ import { initAll } from './govuk/govuk-frontend.min.js';
 // `govuk-frontend-supported` (normally set by an inline script we cannot use).
 document.body.classList.add('js-enabled', 'govuk-frontend-supported');
 initAll();
+
+// A table's scroll region (macros.html data_table) is a tab stop only while the
+// table is wider than its region, so a keyboard can scroll it; a table that fits
+// is not an extra stop. Without this script every region stays a tab stop.
+const tableRegions = document.querySelectorAll('.app-table-scroll');
+const updateTabStop = (region) => {
+  if (region.scrollWidth > region.clientWidth) region.setAttribute('tabindex', '0');
+  else if (document.activeElement !== region) region.removeAttribute('tabindex');
+};
+if (tableRegions.length && 'ResizeObserver' in window) {
+  const observer = new ResizeObserver((entries) => {
+    entries.forEach((entry) => updateTabStop(entry.target.closest('.app-table-scroll')));
+  });
+  tableRegions.forEach((region) => {
+    observer.observe(region);
+    if (region.firstElementChild) observer.observe(region.firstElementChild);
+  });
+}
+// A link, field or button reached by Tab inside the region scrolls fully into
+// view: browsers stop scrolling once part of it shows, which can leave a button
+// cut off at the edge of a narrow screen.
+tableRegions.forEach((region) => {
+  region.addEventListener('focusin', (event) => {
+    if (event.target !== region) event.target.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  });
+});

@@ -1,0 +1,125 @@
+"""Reflow at 320 CSS px (WCAG 2.2 1.4.10): no page scrolls sideways as a whole.
+
+A wide data table may scroll sideways inside its own labelled region, which
+a keyboard can reach; everything else has to wrap to the width of the screen.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import sign_in
+from tests.browser.test_dashboard import axe_violations
+
+pytestmark = pytest.mark.browser
+
+WIDTH = 320
+
+# Every page with a table (or a chart) that each role can reach in the demo data.
+PAGES = {
+    "admin@carepool.example": ["/dashboard", "/admin/users", "/admin/councils"],
+    "broker@riverside.example": [
+        "/dashboard",
+        "/matching/",
+        "/matching/runs/1",
+        "/matching/gaps",
+        "/providers/",
+        "/providers/4",
+        "/ledger/",
+        "/ledger/entries/1",
+        "/ledger/holders/1",
+        "/clusters/",
+        "/clusters/1",
+        "/clusters/2",
+        "/clusters/find?within_km=50",
+        "/holders/",
+    ],
+    "officer@riverside.example": ["/dashboard", "/audit/access-log", "/ledger/", "/holders/", "/matching/", "/providers/4", "/clusters/1"],
+    "holder@riverside.example": ["/dashboard", "/clusters/proposals/1", "/ledger/holders/1", "/clusters/1", "/clusters/find?within_km=50"],
+    "rep@riverside.example": ["/dashboard", "/clusters/proposals/1", "/ledger/holders/1"],
+    "provider@riverside.example": ["/dashboard", "/providers/8"],
+}
+
+# For each table: is it inside a named region, and can a keyboard reach it when it scrolls?
+TABLE_PROBLEMS = """() => Array.from(document.querySelectorAll('table')).flatMap((table, i) => {
+  const region = table.closest('.app-table-scroll');
+  if (!region) return [`table ${i + 1} is not in a scroll region`];
+  const problems = [];
+  const label = document.getElementById(region.getAttribute('aria-labelledby') || '');
+  if (region.getAttribute('role') !== 'region' || !label || !label.textContent.trim()) problems.push(`table ${i + 1}: region has no name`);
+  if (region.children.length !== 1 || label !== table.caption) problems.push(`table ${i + 1}: region is not named by its table's caption`);
+  if (region.scrollWidth > region.clientWidth && region.tabIndex !== 0) problems.push(`table ${i + 1}: scrolls but cannot be focused`);
+  return problems;
+})"""
+
+DUPLICATE_IDS = "() => [...document.querySelectorAll('[id]')].map(e => e.id).filter((id, i, ids) => ids.indexOf(id) !== i)"
+
+
+def _open_at_320(browser, live_server, email):
+    context = browser.new_context(locale="en-GB", viewport={"width": WIDTH, "height": 800})
+    page = context.new_page()
+    sign_in(page, live_server, email)
+    page.wait_for_url(f"{live_server}/dashboard")
+    return context, page
+
+
+@pytest.mark.parametrize("email", list(PAGES))
+def test_no_page_scrolls_sideways_at_320_px(browser, live_server, email):
+    context, page = _open_at_320(browser, live_server, email)
+    try:
+        problems = []
+        for path in PAGES[email]:
+            response = page.goto(f"{live_server}{path}")
+            assert response.status == 200, f"{path}: {response.status}"
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > WIDTH:
+                problems.append(f"{path} is {width} px wide")
+            problems += [f"{path}: {p}" for p in page.evaluate(TABLE_PROBLEMS)]
+            problems += [f"{path}: id {i} is used twice" for i in page.evaluate(DUPLICATE_IDS)]
+            problems += [f"{path}: {v}" for v in axe_violations(page)]
+        assert problems == []
+    finally:
+        context.close()
+
+
+def test_the_buttons_in_the_accounts_table_can_be_reached_at_320_px(browser, live_server):
+    context, page = _open_at_320(browser, live_server, "admin@carepool.example")
+    try:
+        page.goto(f"{live_server}/admin/users")
+        region = page.get_by_role("region", name="Everyone who can sign in")
+        assert region.get_attribute("tabindex") == "0"
+        deactivate = page.get_by_role("button", name="Deactivate the account of Bola Broker and sign them out")
+        # Tab to it as a keyboard user would: the table scrolls, the page does not.
+        region.focus()
+        for _ in range(200):
+            page.keyboard.press("Tab")
+            if deactivate.evaluate("b => b === document.activeElement"):
+                break
+        else:
+            pytest.fail("Tab never reached the Deactivate button")
+        # ...and it is wholly inside the visible part of the table, not cut off at the edge.
+        box, frame = deactivate.bounding_box(), region.bounding_box()
+        assert frame["x"] <= box["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"] + 1  # sub-pixel
+        assert frame["x"] + frame["width"] <= WIDTH
+        assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+        assert page.evaluate("window.scrollX") == 0
+    finally:
+        context.close()
+
+
+def test_a_table_that_fits_is_not_an_extra_tab_stop(browser, live_server):
+    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, "holder@riverside.example")
+        page.wait_for_url(f"{live_server}/dashboard")
+        region = page.get_by_role("region", name="Groups you belong to")
+        region.wait_for()
+        # app.js drops the tab stop once it has measured the table.
+        page.wait_for_function("r => !r.hasAttribute('tabindex')", arg=region.element_handle(), timeout=5000)
+        page.goto(f"{live_server}/ledger/holders/1")
+        page.set_viewport_size({"width": WIDTH, "height": 800})
+        tab_stops_match = "() => [...document.querySelectorAll('.app-table-scroll')].every(r => (r.scrollWidth > r.clientWidth) === (r.tabIndex === 0))"
+        page.wait_for_function(tab_stops_match, timeout=5000)
+    finally:
+        context.close()
