@@ -33,7 +33,9 @@ def live_server(tmp_path_factory):
 
     database = f"sqlite:///{Path(tmp_path_factory.mktemp('live')) / 'live.sqlite'}"
     upgrade("head", url=database)
-    app = create_app({"ENV_MODE": "testing", "SECRET_KEY": "browser-test-secret-key-123456", "DATABASE_URL": database, "REDIS_URL": None})
+    # The per-address sign-in limit's default comes from CAREPOOL_ENV, not ENV_MODE: every browser signs in from 127.0.0.1.
+    app = create_app({"ENV_MODE": "testing", "SECRET_KEY": "browser-test-secret-key-123456", "DATABASE_URL": database, "REDIS_URL": None,
+                      "SIGN_IN_RATE_LIMIT": "1000 per minute"})
     with app.app_context(), session_scope(app) as session:
         load_demo(session=session, password=DEMO_PASSWORD)
     server = make_server("127.0.0.1", 0, app, threaded=True)
