@@ -75,7 +75,7 @@ def test_two_deciding_votes_at_once_never_take_a_group_over_its_size(factory):
         with factory() as session:
             assert live_members(session, cluster_id) == 3
             outcomes = sorted(session.get(Proposal, i).outcome for i in ask_ids)
-            assert outcomes[0].startswith("Not admitted: the group is full") and outcomes[1].startswith("Passed")
+            assert outcomes[0].startswith("No longer needed (") and outcomes[0].endswith("the group is full (3 members).") and outcomes[1].startswith("Passed")
 
 
 def test_many_people_asking_to_join_an_empty_group_at_once_admit_one_first_member(factory):
