@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 DEV_ENV := CAREPOOL_ENV=development
+# The tests run in a random order (pytest-randomly). One seed per `make test`, printed so that a
+# failing order can be replayed with `make test SEED=N` (a SEED given on the command line wins).
+SEED := $(shell $(PYTHON) -c 'import random; print(random.randrange(10**9))')
 
 .PHONY: install demo serve test test-sqlite test-postgres mutation clean
 
@@ -29,14 +32,15 @@ serve: install
 
 ## make test: install and run the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
 test: install
-	$(MAKE) test-sqlite
-	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) test-postgres; else echo "TEST_DATABASE_URL is not set: skipped the PostgreSQL run"; fi
+	@echo "Tests run in random order with seed $(SEED); replay this order with: make test SEED=$(SEED)"
+	$(MAKE) test-sqlite SEED=$(SEED)
+	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) test-postgres SEED=$(SEED); else echo "TEST_DATABASE_URL is not set: skipped the PostgreSQL run"; fi
 
 test-sqlite: install
-	env -u TEST_DATABASE_URL $(BIN)/pytest -q
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q -p randomly --randomly-seed=$(SEED)
 
 test-postgres: install
-	$(BIN)/pytest -q -m "not browser"
+	$(BIN)/pytest -q -p randomly --randomly-seed=$(SEED) -m "not browser"
 
 ## make mutation: mutation-test the pure rules with mutmut (slow, not part of `make test`);
 ## MODULES="ledger/rules.py ledger/merkle.py" runs a subset. The last line printed is JSON.

@@ -55,6 +55,35 @@ def engine(db_url):
     engine.dispose()
 
 
+_committed_tables: list[str] = []
+
+
+def committed_counts(engine) -> dict[str, int]:
+    """Return how many committed rows each table holds, as any other connection sees them."""
+    if not _committed_tables:
+        from sqlalchemy import inspect
+
+        _committed_tables.extend(sorted(inspect(engine).get_table_names()))
+    query = " UNION ALL ".join(f"SELECT '{name}', COUNT(*) FROM {engine.dialect.identifier_preparer.quote(name)}" for name in _committed_tables)
+    with engine.connect() as other:
+        return dict(other.execute(text(query)).all())
+
+
+@pytest.fixture(autouse=True)
+def leaves_no_committed_rows(request):
+    """Fail a database test that leaves committed rows behind, so the order tests run in never matters."""
+    if "db_url" not in request.fixturenames:
+        yield
+        return
+    engine = request.getfixturevalue("engine")
+    before = committed_counts(engine)
+    yield
+    # Runs after the test's own fixtures are torn down (autouse fixtures are set up first).
+    after = committed_counts(engine)
+    left = {name: after[name] - before.get(name, 0) for name in after if after[name] != before.get(name, 0)}
+    assert not left, f"the test left committed rows behind (table: rows added): {left}"
+
+
 @pytest.fixture()
 def connection(engine):
     """Open a connection whose outer transaction is rolled back after the test."""

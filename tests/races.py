@@ -7,10 +7,10 @@ import uuid
 from contextlib import contextmanager
 from typing import Callable
 
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import delete, event, insert, select, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 
 def committed_factory(engine) -> sessionmaker:
@@ -55,18 +55,32 @@ def race(factory: sessionmaker, jobs: list[Callable[[Session], object]]) -> list
 
 
 def purge_council(factory: sessionmaker, council_id: int) -> None:
-    """Delete what a race test committed for one council (it posts nothing to the append-only ledger)."""
-    from brokerage.accounts.models import Council, User
-    from brokerage.clusters.models import Cluster, Membership, Proposal, Vote
-    from brokerage.holders.models import Holder, Representation
+    """Delete everything a test committed for one council, its append-only ledger rows included.
 
+    The ledger's triggers refuse DELETE, so they are switched off for this one transaction only:
+    PostgreSQL skips them under `session_replication_role = replica`; SQLite drops them and makes
+    them again before the commit (its schema changes are transactional).
+    """
+    from brokerage.accounts.models import Council
+
+    tables = [t for t in reversed(SQLModel.metadata.sorted_tables) if "council_id" in t.c]
     with factory() as session:
-        for model in (Vote, Proposal, Membership, Representation):
-            session.execute(delete(model).where(model.council_id == council_id))
-        session.execute(delete(User).where(User.council_id == council_id))
-        for model in (Cluster, Holder):
-            session.execute(delete(model).where(model.council_id == council_id))
-        session.execute(delete(Council).where(Council.id == council_id))
+        connection = session.connection()
+        triggers = []
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            names = [t.name for t in tables]
+            triggers = connection.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({})".format(", ".join(f"'{n}'" for n in names)))
+            ).all()
+            for name, _ in triggers:
+                connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        for table in tables:
+            connection.execute(delete(table).where(table.c.council_id == council_id))
+        connection.execute(delete(Council).where(Council.id == council_id))
+        for _, sql in triggers:
+            connection.exec_driver_sql(sql)
         session.commit()
 
 

@@ -6,23 +6,32 @@ import threading
 import uuid
 
 import pytest
+from sqlalchemy import delete
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
 from brokerage.accounts.models import Role, SignInThrottle, User
+from brokerage.accounts.services import _throttle_key
 from tests import factories as f
+from tests.races import purge_council
 
 ATTEMPTS = 24
 
 
-def make_committed_user(engine) -> str:
-    """Create a council and a holder account, committed for the app's own connections to see."""
+@pytest.fixture()
+def committed_email(engine):
+    """Create a council and a broker account, committed for the app's own connections to see; delete them afterwards."""
     factory = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
     with factory() as session:
         council = f.CouncilFactory(session=session, slug=f"race-{uuid.uuid4().hex[:10]}")
         user = f.UserFactory(session=session, role=Role.broker, council_id=council.id, email=f"race-{uuid.uuid4().hex[:10]}@example.org")
         session.commit()
-        return user.email
+        council_id, email = council.id, user.email
+    yield email
+    purge_council(factory, council_id)
+    with factory() as session:
+        session.execute(delete(SignInThrottle).where(SignInThrottle.key == _throttle_key(email)))
+        session.commit()
 
 
 def race(app, path: str, forms: list[dict], prepare=None) -> list[int]:
@@ -84,8 +93,8 @@ def checked_passwords(monkeypatch):
 
 
 @pytest.mark.postgres_only
-def test_24_simultaneous_wrong_passwords_on_one_email_check_at_most_5(engine, live_app, checked_passwords):
-    email = make_committed_user(engine)
+def test_24_simultaneous_wrong_passwords_on_one_email_check_at_most_5(engine, live_app, checked_passwords, committed_email):
+    email = committed_email
     statuses = race(live_app, "/sign-in", [{"email": email, "password": f"wrong guess {i}"} for i in range(ATTEMPTS)])
     assert checked_passwords["n"] == 5
     assert sorted(statuses) == [401] * 4 + [429] * (ATTEMPTS - 4)
@@ -97,8 +106,8 @@ def test_24_simultaneous_wrong_passwords_on_one_email_check_at_most_5(engine, li
 
 
 @pytest.mark.postgres_only
-def test_simultaneous_wrong_current_passwords_check_at_most_5(engine, live_app, checked_passwords):
-    email = make_committed_user(engine)
+def test_simultaneous_wrong_current_passwords_check_at_most_5(engine, live_app, checked_passwords, committed_email):
+    email = committed_email
     clients_signed_in = []
 
     def sign_in(client):

@@ -32,3 +32,64 @@ def test_only_local_paths_are_safe_redirects():
 
 def test_emails_are_compared_trimmed_and_lower_case():
     assert rules.normalise_email("  Bola@Example.ORG ") == "bola@example.org"
+
+
+def test_a_path_with_three_slashes_or_a_control_character_is_not_a_safe_redirect_but_spaces_are_fine():
+    for unsafe in ("//", "///evil.example", "/\tx", "/x\x1f", "/x\n"):
+        assert not rules.is_safe_next(unsafe), unsafe
+    assert rules.is_safe_next("/clusters?name=Tea and talk")
+
+
+STRONG = "correct horse battery staple"
+
+
+def test_a_password_needs_at_least_twelve_characters():
+    assert rules.password_problem("Tr0ub4dor&3x") is None
+    assert rules.password_problem("Tr0ub4dor&3") == "Use a password of at least 12 characters"
+
+
+def test_a_password_needs_at_least_five_different_characters_whatever_their_case():
+    hard = "Use a password that is harder to guess: more different letters, numbers or words"
+    assert rules.password_problem("abcdABCDabcd") == hard
+    assert rules.password_problem("aaaaaaaaaaaa") == hard
+    assert rules.password_problem("abcdeABCDEab") is None
+
+
+def test_a_password_may_not_contain_the_name_part_of_the_email_address_in_any_case():
+    refused = "Do not use your email address in your password"
+    assert rules.password_problem("my-BOLA.ADE-password", email="bola.ade@example.org") == refused
+    assert rules.password_problem(STRONG, email="horse@example.org") == refused
+
+
+def test_the_email_domain_and_names_shorter_than_four_letters_may_appear_in_a_password():
+    assert rules.password_problem("example.org is my favourite", email="bola.ade@example.org") is None
+    assert rules.password_problem(STRONG, email="bat@example.org") is None
+    assert rules.password_problem(STRONG, email="") is None
+    assert rules.password_problem(STRONG, email="batt@example.org") == "Do not use your email address in your password"
+
+
+def test_a_session_expires_at_its_maximum_age_and_ends_when_idle_for_the_idle_time():
+    limits = dict(idle_minutes=30, max_hours=12)
+    start = 1_000_000
+    assert rules.session_end_reason(start, start + 29 * 60, start + 59 * 60 - 1, **limits) is None
+    assert rules.session_end_reason(start, start + 29 * 60, start + 59 * 60, **limits) == "idle"
+    assert rules.session_end_reason(start, start + 12 * 3600 - 1, start + 12 * 3600 - 1, **limits) is None
+    assert rules.session_end_reason(start, start + 12 * 3600 - 1, start + 12 * 3600, **limits) == "expired"
+    # Both at once: the maximum age is the reason given.
+    assert rules.session_end_reason(start, start, start + 13 * 3600, **limits) == "expired"
+
+
+def test_a_session_without_a_sign_in_or_last_seen_time_has_expired():
+    assert rules.session_end_reason(None, 5, 10, idle_minutes=30, max_hours=12) == "expired"
+    assert rules.session_end_reason(5, None, 10, idle_minutes=30, max_hours=12) == "expired"
+
+
+def test_a_session_id_is_an_account_id_and_a_version_in_ascii_digits():
+    assert rules.parse_session_id("12:3") == (12, 3)
+    assert rules.parse_session_id("0:0") == (0, 0)
+    assert rules.parse_session_id("1234567890:1234567890") == (1234567890, 1234567890)
+
+
+def test_a_malformed_session_id_is_refused():
+    for bad in (None, "", "12", "12:", ":3", "a:1", "1:b", "12:3:4", "-1:3", "1:+3", " 1:3", "١٢:3", "12:٣", "12345678901:1", "1:12345678901"):
+        assert rules.parse_session_id(bad) is None, bad

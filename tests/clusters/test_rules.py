@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import math
+from datetime import date, timedelta
 from fractions import Fraction
 
 import pytest
@@ -139,20 +140,6 @@ def test_suggestions_rank_by_language_need_and_distance_with_a_reason():
     assert "km away" in ranked[0].reason
 
 
-def test_unverified_or_expired_vetting_is_not_valid():
-    from brokerage.providers.rules import vetting_state
-
-    today = date(2026, 11, 22)
-    later = date(2027, 11, 22)
-    assert vetting_state([("dbs", later, True), ("insurance", later, True)], regulated=False, today=today).valid
-    waiting = vetting_state([("dbs", later, False), ("insurance", later, True)], regulated=False, today=today)
-    assert not waiting.valid and waiting.unverified == ("dbs",)
-    lapsed = vetting_state([("dbs", date(2026, 11, 21), True), ("insurance", later, True)], regulated=False, today=today)
-    assert not lapsed.valid and lapsed.expired == ("dbs",)
-    needs_cqc = vetting_state([("dbs", later, True), ("insurance", later, True)], regulated=True, today=today)
-    assert not needs_cqc.valid and needs_cqc.missing == ("cqc",)
-
-
 def test_amounts_in_pounds_take_only_ascii_digits():
     from brokerage.formatting import parse_pounds
 
@@ -160,3 +147,283 @@ def test_amounts_in_pounds_take_only_ascii_digits():
     for other in ("１２", "١٢", "12.٥0", "²"):
         with pytest.raises(ValueError):
             parse_pounds(other)
+
+
+# Vote counting: the cases at the edges of each rule.
+
+
+def test_each_council_setting_reaches_the_rule_for_its_kind_of_proposal():
+    settings = dict(quorum_percent=40, majority_percent=60, dissolve_numerator=3, dissolve_denominator=4)
+    assert rules.voting_rule(kind=ProposalKind.dissolve, **settings) == rules.VotingRule(Fraction(2, 5), Fraction(3, 4), True)
+    for kind in set(ProposalKind) - {ProposalKind.dissolve}:
+        assert rules.voting_rule(kind=kind, **settings) == rules.VotingRule(Fraction(2, 5), Fraction(3, 5), False), kind
+
+
+def test_an_all_abstain_proposal_never_passes():
+    for rule in (SIMPLE, DISSOLVE, rules.VotingRule(Fraction(0), Fraction(1, 2), True)):
+        result = rules.tally(eligible=3, yes=0, no=0, abstain=3, rule=rule)
+        assert result == rules.Tally(eligible=3, yes=0, no=0, abstain=3, quorate=True, carried=False, decided=True, passed=False)
+
+
+def test_a_vote_is_decided_once_every_member_has_voted_abstentions_included():
+    result = rules.tally(eligible=4, yes=1, no=1, abstain=2, rule=SIMPLE)
+    assert result.decided and not result.passed
+    passing = rules.tally(eligible=4, yes=2, no=1, abstain=1, rule=SIMPLE)
+    assert passing.decided and passing.passed
+
+
+def test_every_vote_cast_counts_towards_the_quorum_of_an_early_decision():
+    # Two yes and two abstentions of five: a no from the last member would still leave 2 to 1.
+    result = rules.tally(eligible=5, yes=2, no=0, abstain=2, rule=SIMPLE)
+    assert result.decided and result.passed
+    # Three yes and one no of five: the last member cannot make it a tie.
+    result = rules.tally(eligible=5, yes=3, no=1, abstain=0, rule=SIMPLE)
+    assert result.decided and result.passed
+
+
+def test_an_undecided_tally_has_not_passed():
+    result = rules.tally(eligible=5, yes=2, no=1, abstain=0, rule=SIMPLE)
+    assert result == rules.Tally(eligible=5, yes=2, no=1, abstain=0, quorate=True, carried=True, decided=False, passed=False)
+
+
+@given(counts, rules_strategy)
+def test_a_tally_passes_only_when_decided(c, rule):
+    eligible, yes, no, abstain = c
+    result = rules.tally(eligible=eligible, yes=yes, no=no, abstain=abstain, rule=rule)
+    assert result.decided or not result.passed
+
+
+def test_a_dissolve_vote_at_exactly_half_turnout_is_not_quorate():
+    at_half = rules.tally(eligible=6, yes=3, no=0, abstain=0, rule=DISSOLVE, closed=True)
+    assert not at_half.quorate and at_half.decided and not at_half.passed
+    one_more = rules.tally(eligible=6, yes=3, no=0, abstain=1, rule=DISSOLVE, closed=True)
+    assert one_more.quorate and one_more.passed
+
+
+def test_a_supermajority_is_reached_at_exactly_its_fraction_and_a_simple_majority_is_not():
+    at_least_half = rules.VotingRule(Fraction(1, 2), Fraction(1, 2), True)
+    assert rules.tally(eligible=4, yes=2, no=2, abstain=0, rule=at_least_half).passed
+    assert not rules.tally(eligible=4, yes=2, no=2, abstain=0, rule=SIMPLE).passed
+    assert rules.tally(eligible=3, yes=2, no=1, abstain=0, rule=DISSOLVE, closed=True).passed
+
+
+def test_a_sole_member_decides_alone_and_a_group_with_no_members_passes_nothing():
+    assert rules.tally(eligible=1, yes=1, no=0, abstain=0, rule=SIMPLE).passed
+    empty = rules.tally(eligible=0, yes=0, no=0, abstain=0, rule=SIMPLE)
+    assert empty.decided and not empty.passed and not empty.quorate
+
+
+@pytest.mark.parametrize("eligible, yes, no, abstain", [
+    (-1, 0, 0, 0), (3, -1, 0, 0), (3, 0, -1, 0), (3, 0, 0, -1), (2, 1, 1, 1), (2, 3, 0, 0),
+])
+def test_negative_counts_or_more_votes_than_members_are_refused(eligible, yes, no, abstain):
+    with pytest.raises(ValueError, match="^vote counts must be non-negative and no more than the eligible members$"):
+        rules.tally(eligible=eligible, yes=yes, no=no, abstain=abstain, rule=SIMPLE)
+
+
+# Pledges.
+
+
+def test_a_pledge_of_nothing_is_within_the_allocation_but_a_chosen_pledge_must_be_more_than_zero():
+    rules.check_pledge(allocation=10_000, other_pledges=[10_000], pledge=0)
+    rules.check_pledge_above_zero(1)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match=rules.PLEDGE_ABOVE_ZERO):
+            rules.check_pledge_above_zero(bad)
+
+
+def test_a_refused_pledge_says_why_and_what_is_left_never_less_than_nothing():
+    with pytest.raises(ValueError, match="^a pledge is a whole number of pence$"):
+        rules.check_pledge(allocation=10_000, other_pledges=[], pledge=1.5)
+    with pytest.raises(ValueError, match="^a pledge cannot be negative$"):
+        rules.check_pledge(allocation=10_000, other_pledges=[], pledge=-1)
+    with pytest.raises(ValueError, match=r"\(2000p a week\)"):
+        rules.check_pledge(allocation=10_000, other_pledges=[8_000], pledge=2_001)
+    with pytest.raises(ValueError, match=r"\(0p a week\)"):
+        rules.check_pledge(allocation=10_000, other_pledges=[12_000], pledge=1)
+
+
+# Status moves.
+
+
+def test_a_proposal_is_decided_once():
+    for target in ("passed", "rejected", "lapsed"):
+        assert rules.move_proposal("open", target) == target
+        for later in ("open", "passed", "rejected", "lapsed"):
+            with pytest.raises(BadTransition, match=f"A proposal that is {target} cannot become {later}."):
+                rules.move_proposal(target, later)
+
+
+def test_a_move_from_an_unknown_status_is_a_bad_transition_that_names_both():
+    with pytest.raises(BadTransition, match="A membership that is lost cannot become active."):
+        rules.move_membership("lost", "active")
+    with pytest.raises(BadTransition, match="A cluster that is lost cannot become active."):
+        rules.move_cluster("lost", "active")
+    with pytest.raises(BadTransition, match="A proposal that is lost cannot become passed."):
+        rules.move_proposal("lost", "passed")
+
+
+# Weeks and notice.
+
+
+def test_notice_ends_whole_weeks_after_it_is_given():
+    assert rules.notice_end(date(2026, 11, 25), 4) == date(2026, 12, 23)
+    assert rules.notice_end(date(2026, 12, 30), 1) == date(2027, 1, 6)
+
+
+def test_a_bad_period_is_refused_with_a_short_quote_of_what_was_typed():
+    for not_text in (None, 202648, b"2026-W48"):
+        with pytest.raises(ValueError, match="is not an ISO week like 2026-W48"):
+            rules.parse_period(not_text)
+    with pytest.raises(ValueError, match=r"^'2026-W60' is not an ISO week like 2026-W48$"):
+        rules.parse_period("2026-W60")
+    with pytest.raises(ValueError, match=r"^'2026-W48 and then so' is not"):
+        rules.parse_period("2026-W48 and then some more words")
+
+
+def test_a_run_may_post_from_eight_weeks_back_to_one_week_ahead():
+    today = date(2026, 11, 25)  # a Wednesday in 2026-W48
+    assert rules.run_period("2026-W48", today=today) == (date(2026, 11, 23), date(2026, 11, 29))
+    assert rules.run_period("2026-W40", today=today) == (date(2026, 9, 28), date(2026, 10, 4))
+    assert rules.run_period("2026-W49", today=today) == (date(2026, 11, 30), date(2026, 12, 6))
+    for outside in ("2026-W39", "2026-W50"):
+        with pytest.raises(ValueError, match=rf"^{outside} is outside the weeks a run may use: from 2026-W40 to 2026-W49 \(8 weeks back to 1 ahead\)$"):
+            rules.run_period(outside, today=today)
+    # Sunday is still in its week; the next Monday starts a new one.
+    assert rules.run_period("2026-W49", today=date(2026, 11, 29))
+    with pytest.raises(ValueError):
+        rules.run_period("2026-W40", today=date(2026, 11, 30))
+
+
+def test_a_membership_covers_a_week_if_any_day_of_it_is_inside_its_dates():
+    monday, sunday = date(2026, 11, 23), date(2026, 11, 29)
+
+    def covers(start, end):
+        return rules.covers_week(start=start, end=end, monday=monday, sunday=sunday)
+
+    assert covers(sunday, None) and covers(None, monday) and covers(None, None)
+    assert covers(date(2026, 11, 1), date(2026, 12, 31)) and covers(monday, sunday)
+    assert not covers(sunday + timedelta(days=1), None)
+    assert not covers(None, monday - timedelta(days=1))
+    assert not covers(date(2026, 11, 1), date(2026, 11, 22))
+
+
+# Distance.
+
+EARTH_RADIUS_KM = 6371.0088  # the IUGG mean radius
+
+
+def test_one_degree_along_a_meridian_or_the_equator_is_the_mean_radius_times_pi_over_180():
+    one_degree = EARTH_RADIUS_KM * math.pi / 180
+    assert rules.distance_km(0, 0, 1, 0) == pytest.approx(one_degree, abs=1e-6)
+    assert rules.distance_km(51, -1, 52, -1) == pytest.approx(one_degree, abs=1e-6)
+    assert rules.distance_km(0, 0, 0, 1) == pytest.approx(one_degree, abs=1e-6)
+    assert rules.distance_km(51.5, 0.1, 51.5, 0.1) == 0
+
+
+def test_antipodes_are_half_the_circumference_apart_even_when_rounding_overshoots():
+    # For this pair the haversine term rounds to 1.0000000000000002, a hair above its true maximum of 1.
+    assert rules.distance_km(-11.056008330198168, -1.4992175852974583, 11.056008330198168, 178.5007824147025) == pytest.approx(
+        math.pi * EARTH_RADIUS_KM, abs=1e-6)
+    assert rules.distance_km(0, 0, 0, 180) == pytest.approx(math.pi * EARTH_RADIUS_KM, abs=1e-6)
+
+
+latitudes = st.floats(min_value=-89, max_value=89)
+longitudes = st.floats(min_value=-180, max_value=180)
+
+
+@given(latitudes, longitudes, latitudes, longitudes)
+def test_distance_agrees_with_the_spherical_law_of_cosines(lat1, lon1, lat2, lon2):
+    p1, p2, dl = math.radians(lat1), math.radians(lat2), math.radians(lon2 - lon1)
+    cosine = math.sin(p1) * math.sin(p2) + math.cos(p1) * math.cos(p2) * math.cos(dl)
+    expected = EARTH_RADIUS_KM * math.acos(max(-1.0, min(1.0, cosine)))
+    assert rules.distance_km(lat1, lon1, lat2, lon2) == pytest.approx(expected, abs=1e-3)
+    assert rules.distance_km(lat2, lon2, lat1, lon1) == pytest.approx(rules.distance_km(lat1, lon1, lat2, lon2), abs=1e-9)
+
+
+# Suggestions: 3 points per member sharing a language other than English (1 for English), for at
+# most 5 members; 2 per shared need; up to 5 for nearness (5 minus the km); full groups are skipped.
+
+HOME = (51.5, -0.1)
+
+
+def group(cluster_id, **changes):
+    """Return a cluster as suggest() takes it: open, at the holder's home, sharing nothing."""
+    cluster = {"id": cluster_id, "lat": None, "lon": None, "kinds": [], "members": 3, "max_size": 8,
+               "member_languages": [], "member_needs": []}
+    cluster.update(changes)
+    return cluster
+
+
+def suggest(clusters, languages=("so", "en"), needs=("home_care",), **kwargs):
+    names = {"so": "Somali", "en": "English", "bn": "Bengali"}
+    return rules.suggest(holder_languages=list(languages), holder_needs=list(needs), holder_location=HOME, clusters=clusters,
+                         language_name=names.get, service_name=lambda s: s.replace("_", " "), **kwargs)
+
+
+def test_a_shared_language_scores_three_a_member_and_english_one_for_at_most_five_members():
+    ranked = suggest([
+        group(1, member_languages=["so", "so", "bn"]),
+        group(2, member_languages=["en", "en"]),
+        group(3, member_languages=["so"] * 7, members=7),
+        group(4, member_languages=["so"]),
+    ])
+    assert [(s.cluster_id, s.score, s.reason) for s in ranked] == [
+        (3, 15.0, "7 members speak Somali"),
+        (1, 6.0, "2 members speak Somali"),
+        (4, 3.0, "1 member speaks Somali"),
+        (2, 2.0, "2 members speak English"),
+    ]
+
+
+def test_when_as_many_members_speak_english_as_another_shared_language_the_other_is_named():
+    [only] = suggest([group(1, member_languages=["en", "so"])], languages=("en", "so"))
+    assert (only.score, only.reason) == (3.0, "1 member speaks Somali")
+
+
+def test_shared_needs_score_two_each_and_the_reason_names_the_first_two():
+    ranked = suggest([
+        group(1, member_needs=["respite", "home_care", "day_care", "meals"]),
+        group(2, member_needs=["respite"]),
+    ], languages=(), needs=("respite", "home_care", "meals"))
+    assert [(s.cluster_id, s.score, s.reason) for s in ranked] == [
+        (1, 6.0, "shares your need for home care and meals"),
+        (2, 2.0, "shares your need for respite"),
+    ]
+
+
+def test_language_need_and_nearness_scores_add_up():
+    [only] = suggest([group(1, lat=HOME[0], lon=HOME[1], member_languages=["so", "so"], member_needs=["home_care"])])
+    assert (only.score, only.reason) == (3 * 2 + 2 + 5, "2 members speak Somali; shares your need for home care; 0.0 km away")
+
+
+def test_nearness_scores_five_minus_the_distance_and_a_group_without_a_place_scores_none():
+    near = (HOME[0] + 0.01, HOME[1])
+    km = rules.distance_km(*HOME, *near)
+    ranked = suggest([
+        group(1, lat=near[0], lon=near[1]),
+        group(2, lat=HOME[0], lon=HOME[1], member_languages=["en"]),
+        group(3, lat=HOME[0] + 1, lon=HOME[1]),
+        group(4, member_languages=["en"]),
+    ], languages=("en",))
+    assert [(s.cluster_id, s.score, s.reason) for s in ranked] == [
+        (2, 6.0, "1 member speaks English; 0.0 km away"),
+        (1, round(5 - km, 6), f"{km:.1f} km away"),
+        (4, 1.0, "1 member speaks English"),
+    ]
+    assert ranked[1].score != round(5 - km, 5)  # scores keep six decimals
+
+
+def test_a_group_with_nothing_in_common_is_not_suggested_even_when_just_starting():
+    assert suggest([group(1, members=1, member_languages=["bn"], member_needs=["meals"])]) == []
+    [starting] = suggest([group(1, members=1, member_languages=["so"])])
+    assert starting.reason == "1 member speaks Somali; just starting"
+    [two] = suggest([group(1, members=2, member_languages=["so", "so"])])
+    assert two.reason == "2 members speak Somali"
+
+
+def test_full_groups_are_skipped_and_the_rest_are_ranked_by_score_then_id_up_to_the_limit():
+    clusters = [group(1, members=8, member_languages=["so"])] + [group(i, member_languages=["so"]) for i in (9, 3, 7, 5, 8, 4)]
+    clusters.append(group(2, member_languages=["so", "so"]))
+    assert [s.cluster_id for s in suggest(clusters)] == [2, 3, 4, 5, 7]
+    assert [s.cluster_id for s in suggest(clusters, limit=2)] == [2, 3]

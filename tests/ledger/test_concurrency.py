@@ -13,24 +13,35 @@ from sqlmodel import Session
 from brokerage.ledger import rules, services
 from brokerage.ledger.errors import Overdraft
 from brokerage.ledger.models import JournalEntry
+from tests.races import purge_council
 
 DRAW = 7
 POOL = 10_000
 WORKERS = 8
 
 
+@pytest.fixture()
 def make_committed_world(engine):
-    """Create a council with one holder in a cluster and a provider, committed for other processes to see."""
-    from tests import factories as f
+    """Return a maker of committed worlds (for other processes to see); delete them after the test."""
+    made: list[tuple[int, sessionmaker]] = []
 
-    factory = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
-    with factory() as session:
-        council = f.CouncilFactory(session=session, slug=f"race-{uuid.uuid4().hex[:10]}")
-        holder = f.HolderFactory(session=session, council_id=council.id)
-        cluster = f.ClusterFactory(session=session, council_id=council.id)
-        provider = f.ProviderFactory(session=session, council_id=council.id)
-        session.commit()
-        return council.id, holder.id, cluster.id, provider.id, factory
+    def make(engine):
+        """Create a council with one holder in a cluster and a provider, committed for other processes to see."""
+        from tests import factories as f
+
+        factory = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
+        with factory() as session:
+            council = f.CouncilFactory(session=session, slug=f"race-{uuid.uuid4().hex[:10]}")
+            holder = f.HolderFactory(session=session, council_id=council.id)
+            cluster = f.ClusterFactory(session=session, council_id=council.id)
+            provider = f.ProviderFactory(session=session, council_id=council.id)
+            session.commit()
+            made.append((council.id, factory))
+            return council.id, holder.id, cluster.id, provider.id, factory
+
+    yield make
+    for council_id, factory in made:
+        purge_council(factory, council_id)
 
 
 def draw_until_empty(url: str, council_id: int, pool: str, payable: str, worker: int, queue) -> None:
@@ -57,7 +68,7 @@ def draw_until_empty(url: str, council_id: int, pool: str, payable: str, worker:
 
 
 @pytest.mark.postgres_only
-def test_eight_processes_drawing_7p_from_10000p_succeed_exactly_1428_times(engine, db_url):
+def test_eight_processes_drawing_7p_from_10000p_succeed_exactly_1428_times(engine, db_url, make_committed_world):
     council_id, holder_id, cluster_id, provider_id, factory = make_committed_world(engine)
     pool, payable = rules.pool_code(cluster_id, holder_id), rules.payable_code(provider_id)
     with factory() as session:
@@ -109,7 +120,7 @@ def count_entries(factory, council_id: int, key: str) -> int:
         ).scalar_one()
 
 
-def test_a_connection_lost_before_commit_then_a_retry_posts_exactly_once(engine):
+def test_a_connection_lost_before_commit_then_a_retry_posts_exactly_once(engine, make_committed_world):
     council_id, holder_id, _, _, factory = make_committed_world(engine)
     legs = [(rules.funding_code(council_id), -500), (rules.wallet_code(holder_id), 500)]
     session = factory()
@@ -126,7 +137,7 @@ def test_a_connection_lost_before_commit_then_a_retry_posts_exactly_once(engine)
     assert count_entries(factory, council_id, "dp-fault-1") == 1
 
 
-def test_a_connection_lost_after_commit_then_a_retry_returns_the_first_entry(engine):
+def test_a_connection_lost_after_commit_then_a_retry_returns_the_first_entry(engine, make_committed_world):
     council_id, holder_id, _, _, factory = make_committed_world(engine)
     legs = [(rules.funding_code(council_id), -500), (rules.wallet_code(holder_id), 500)]
     session = factory()
