@@ -94,25 +94,30 @@ def connection(engine):
     connection.close()
 
 
-@pytest.fixture()
-def app(db_url, connection):
-    """Return an app whose request sessions join the test's rolled-back transaction."""
-    app = create_app(
-        {
-            "ENV_MODE": "testing",
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            "DATABASE_URL": db_url,
-            "REDIS_URL": None,
-            "SESSION_COOKIE_SECURE": False,
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
+TEST_CONFIG = {
+    "ENV_MODE": "testing",
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key-not-for-production",
+    "REDIS_URL": None,
+    "SESSION_COOKIE_SECURE": False,
+    "WTF_CSRF_ENABLED": False,
+}
+
+
+def app_in_transaction(db_url: str, connection, **config):
+    """Return a test app whose request sessions join `connection`'s rolled-back transaction."""
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": db_url, **config})
     app.extensions["db_engine"].dispose()
     app.extensions["db_sessionmaker"] = sessionmaker(
         bind=connection, class_=Session, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
     return app
+
+
+@pytest.fixture()
+def app(db_url, connection):
+    """Return an app whose request sessions join the test's rolled-back transaction."""
+    return app_in_transaction(db_url, connection)
 
 
 @pytest.fixture()

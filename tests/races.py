@@ -115,7 +115,7 @@ def row_appears_after_check(row, where_columns: tuple[str, ...]):
         event.remove(OrmSession, "do_orm_execute", after_check)
 
 
-def pause_after_select(session, table, where_column: str, seconds: float) -> None:
+def pause_after_select(session, table, where_column: str, seconds: float, *, for_update: bool = False) -> None:
     """Make this session wait `seconds` right after its first SELECT on `table` filtering on `where_column`.
 
     Holds a transaction open just after it has read what a rule depends on, so a racing request
@@ -126,7 +126,7 @@ def pause_after_select(session, table, where_column: str, seconds: float) -> Non
     done: list[bool] = []
 
     def after(state):
-        if done or not state.is_select:
+        if done or not state.is_select or (for_update and state.statement._for_update_arg is None):
             return None
         froms = {getattr(t, "name", None) for t in state.statement.get_final_froms()}
         where = str(state.statement.whereclause) if state.statement.whereclause is not None else ""

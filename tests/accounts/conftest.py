@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
 
 from brokerage.types import utcnow
+from tests.conftest import app_in_transaction
 
 
 class Clock:
@@ -36,25 +35,7 @@ def clock(monkeypatch):
 @pytest.fixture()
 def make_app(db_url, connection, app):
     """Return a builder of apps with extra settings, sharing the test's rolled-back transaction."""
-    from brokerage import create_app
-
     def build(**config):
-        built = create_app(
-            {
-                "ENV_MODE": "testing",
-                "TESTING": True,
-                "SECRET_KEY": "test-secret-key-not-for-production",
-                "DATABASE_URL": db_url,
-                "REDIS_URL": None,
-                "SESSION_COOKIE_SECURE": False,
-                "WTF_CSRF_ENABLED": False,
-                **config,
-            }
-        )
-        built.extensions["db_engine"].dispose()
-        built.extensions["db_sessionmaker"] = sessionmaker(
-            bind=connection, class_=Session, expire_on_commit=False, join_transaction_mode="create_savepoint"
-        )
-        return built
+        return app_in_transaction(db_url, connection, **config)
 
     return build

@@ -58,18 +58,9 @@ def race(app, path: str, forms: list[dict], prepare=None) -> list[int]:
 def live_app(engine, db_url):
     """Return an app on the real database: each request commits for the others to see."""
     from brokerage import create_app
+    from tests.conftest import TEST_CONFIG
 
-    app = create_app(
-        {
-            "ENV_MODE": "testing",
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            "DATABASE_URL": db_url,
-            "REDIS_URL": None,
-            "WTF_CSRF_ENABLED": False,
-            "LOGIN_MAX_FAILURES": 5,
-        }
-    )
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": db_url, "LOGIN_MAX_FAILURES": 5})
     yield app
     app.extensions["db_engine"].dispose()
 

@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from sqlalchemy import event
 
 from brokerage.accounts.models import Role, User
 from brokerage.clusters import services
 from brokerage.clusters.rules import Choice, ProposalKind
 from brokerage.holders.models import Holder
 from tests import factories as f
-from tests.races import committed_factory, new_council, purge_council, race
+from tests.races import committed_factory, new_council, pause_after_select, purge_council, race
 
 pytestmark = pytest.mark.postgres_only
-
-
-def pause_after_first_holder_lock(session, seconds):
-    done = []
-
-    def after(state):
-        if done or not state.is_select or state.statement._for_update_arg is None:
-            return None
-        froms = {getattr(t, "name", None) for t in state.statement.get_final_froms()}
-        if "holder" not in froms:
-            return None
-        done.append(True)
-        frozen = state.invoke_statement().freeze()
-        time.sleep(seconds)
-        return frozen()
-
-    event.listen(session, "do_orm_execute", after)
 
 
 def test_two_change_pledge_decisions_sharing_two_holders_do_not_deadlock(engine):
@@ -62,7 +42,7 @@ def test_two_change_pledge_decisions_sharing_two_holders_do_not_deadlock(engine)
 
     def decide(proposal, user, holder):
         def job(s):
-            pause_after_first_holder_lock(s, 0.5)
+            pause_after_select(s, Holder.__table__, "id", 0.5, for_update=True)  # just after the first holder lock
             return services.cast_vote(session=s, actor=s.get(User, ids[user]), proposal_id=ids[proposal], holder_id=ids[holder], choice=Choice.yes).status
         return job
 
