@@ -36,8 +36,10 @@ test: install
 	$(MAKE) test-sqlite SEED=$(SEED)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) test-postgres SEED=$(SEED); else echo "TEST_DATABASE_URL is not set: skipped the PostgreSQL run"; fi
 
+# SQLite runs on two processes (each has its own database file); PostgreSQL runs in one, because the
+# run rebuilds the schema of the one database `test`.
 test-sqlite: install
-	env -u TEST_DATABASE_URL $(BIN)/pytest -q -p randomly --randomly-seed=$(SEED)
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q -n 2 -p randomly --randomly-seed=$(SEED)
 
 test-postgres: install
 	$(BIN)/pytest -q -p randomly --randomly-seed=$(SEED) -m "not browser"
