@@ -105,7 +105,29 @@ def worker(burst: bool) -> None:
     jobs.run_worker(current_app, burst=burst)
 
 
-@click.group("bench", cls=CommandGroup)
+class BenchGroup(CommandGroup):
+    """`brokerage bench`: its commands live in the brokerage_bench package, loaded only when looked up."""
+
+    COMMANDS = ("ledger", "match")
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        # Imported here, not at the top: the app (create_app registers this group) must never import
+        # the benchmarks; only running or listing `brokerage bench ...` loads them.
+        if name == "ledger":
+            from brokerage_bench.ledger import bench_ledger_command
+
+            return bench_ledger_command
+        if name == "match":
+            from brokerage_bench.match import bench_match_command
+
+            return bench_match_command
+        return None
+
+
+@click.group("bench", cls=BenchGroup)
 def bench_group() -> None:
     """Benchmarks that print their figures (JSON on the last line)."""
 
@@ -124,20 +146,14 @@ def register(app: Flask) -> None:
     app.cli.add_command(clusters_group)
     app.cli.add_command(demo_command)
     _register_optional(app)
-    from brokerage.ledger.bench import bench_ledger_command
-
-    if "ledger" not in bench_group.commands:
-        bench_group.add_command(bench_ledger_command, "ledger")
     app.cli.add_command(bench_group)
 
 
 def _register_optional(app: Flask) -> None:
     """Attach the matching commands."""
-    from brokerage.matching.cli import bench_match_command, match_group
+    from brokerage.matching.cli import match_group
 
     app.cli.add_command(match_group)
-    if "match" not in bench_group.commands:
-        bench_group.add_command(bench_match_command, "match")
 
 
 if __name__ == "__main__":

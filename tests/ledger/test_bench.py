@@ -1,20 +1,35 @@
-"""`brokerage bench ledger` runs end to end on a SQLite file and leaves a ledger that verifies."""
+"""`brokerage bench ledger` (in brokerage_bench, outside the app) runs only on a scratch database and cleans up its own tables."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+import brokerage_bench.ledger as ledger_bench
 from brokerage.accounts.models import Council
 from brokerage.db import make_engine
-from brokerage.ledger.bench import bench_ledger_command
 from brokerage.ledger.integrity import verify
+from brokerage_bench.ledger import BenchError, bench_ledger_command
 
+ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"entries_per_s", "raw_entries_per_s", "ratio", "p50_ms", "p99_ms", "batch_postings_per_s", "workers", "database"}
+
+
+def _bench_tables(url: str) -> list:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE name LIKE 'bench_raw%'").all()
+    finally:
+        engine.dispose()
 
 
 def test_bench_ledger_runs_and_leaves_a_verified_ledger(tmp_path):
@@ -37,10 +52,54 @@ def test_bench_ledger_runs_and_leaves_a_verified_ledger(tmp_path):
             report = verify(session=session, actor=None, council_id=council.id)
             assert report.entries > 200  # the direct payments and what the bench posted
             assert report.ok, [str(p) for p in report.problems]
-            tables = session.connection().exec_driver_sql("SELECT name FROM sqlite_master WHERE name LIKE 'bench_raw%'").all()
-            assert tables == []  # the raw baseline's tables are dropped
     finally:
         engine.dispose()
+    assert _bench_tables(url) == []  # the raw baseline's tables are dropped
+
+
+def test_bench_ledger_drops_its_tables_when_a_run_fails(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'bench-failing.sqlite'}"
+
+    def no_workers(job, workers):
+        assert _bench_tables(url) != []  # created by now, so the drop below is the bench's doing
+        raise BenchError("the workers could not start")
+
+    monkeypatch.setattr(ledger_bench, "_Workers", no_workers)
+    result = CliRunner().invoke(bench_ledger_command, ["--database-url", url, "--workers", "1", "--seconds", "1"])
+    assert result.exit_code == 1 and "the workers could not start" in result.stderr, result.output
+    assert _bench_tables(url) == []
+
+
+def _refused(args: list[str], says: str) -> None:
+    result = CliRunner().invoke(bench_ledger_command, args)
+    assert result.exit_code == 2, (args, result.output)
+    assert len(result.stderr.strip().splitlines()) == 1 and says in result.stderr, (args, result.stderr)
+    assert result.stdout == ""
+
+
+def test_bench_ledger_needs_a_database_url(monkeypatch, tmp_path):
+    # No falling back to DATABASE_URL: that is the real ledger.
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bench.sqlite'}")
+    _refused([], "--database-url is required")
+    _refused(["--i-know-this-is-scratch"], "--database-url is required")
+    assert not (tmp_path / "bench.sqlite").exists()
+
+
+def test_bench_ledger_refuses_a_database_not_named_bench(tmp_path):
+    for url in [
+        f"sqlite:///{tmp_path / 'carepool.sqlite'}",
+        f"sqlite:///{tmp_path / 'bench' / 'carepool.sqlite'}",  # the file's name counts, not a directory's
+        "postgresql+psycopg://postgres@127.0.0.1:5432/carepool",
+        "postgresql://postgres@127.0.0.1:5432/carepool_bench",
+    ]:
+        _refused(["--database-url", url], "does not start with 'bench'")
+    assert not (tmp_path / "carepool.sqlite").exists()
+
+
+def test_scratch_flag_allows_another_name(tmp_path):
+    # Past the name rule, the next check is reaching the database: a missing directory cannot be reached.
+    url = f"sqlite:///{tmp_path / 'missing' / 'carepool.sqlite'}"
+    _refused(["--database-url", url, "--i-know-this-is-scratch"], "cannot reach")
 
 
 def test_bench_ledger_refuses_bad_options(tmp_path):
@@ -48,9 +107,34 @@ def test_bench_ledger_refuses_bad_options(tmp_path):
     for args, says in [
         (["--workers", "0"], "--workers"),
         (["--seconds", "0"], "--seconds"),
-        (["--database-url", f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.sqlite'}"], "cannot reach"),
-        (["--database-url", "postgresql+psycopg://postgres@127.0.0.1:1/none"], "cannot reach"),
+        (["--database-url", f"sqlite:///{tmp_path / 'missing' / 'dir' / 'bench.sqlite'}"], "cannot reach"),
+        (["--database-url", "postgresql+psycopg://postgres@127.0.0.1:1/bench_none"], "cannot reach"),
+        (["--database-url", "sqlite:///:memory:", "--i-know-this-is-scratch"], "in-memory"),
     ]:
-        result = CliRunner().invoke(bench_ledger_command, ["--database-url", url, *args] if "--database-url" not in args else args)
-        assert result.exit_code == 2, (args, result.output)
-        assert len(result.stderr.strip().splitlines()) == 1 and says in result.stderr
+        _refused(["--database-url", url, *args] if "--database-url" not in args else args, says)
+
+
+def test_the_app_does_not_import_the_benchmarks(tmp_path):
+    script = (
+        "import sys\n"
+        "from brokerage import create_app\n"
+        "app = create_app()\n"
+        "assert 'bench' in app.cli.commands, sorted(app.cli.commands)\n"
+        "print(sorted(name for name in sys.modules if name.startswith('brokerage_bench') or name.endswith('.bench')))\n"
+    )
+    environment = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DATABASE_URL")}
+    environment.update(PYTHONPATH=str(ROOT), CAREPOOL_ENV="development", DATABASE_URL=f"sqlite:///{tmp_path / 'app.sqlite'}")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment, cwd=tmp_path,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_bench_group_still_lists_and_finds_both_benchmarks():
+    from brokerage.cli import bench_group
+
+    result = CliRunner().invoke(bench_group, ["--help"])
+    assert result.exit_code == 0, result.output
+    assert "ledger" in result.output and "match" in result.output
+    assert bench_group.get_command(None, "ledger") is bench_ledger_command
+    assert bench_group.get_command(None, "nope") is None

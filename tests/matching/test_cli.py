@@ -7,7 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from brokerage.matching.cli import bench_match_command, match_group
+from brokerage.matching.cli import match_group
+from brokerage_bench.match import bench_match_command
 from tests.matching.conftest import instance_of, line, supplier
 
 

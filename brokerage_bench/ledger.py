@@ -9,7 +9,13 @@ Three measurements on one database, in one run:
 3. batch: this process posts entries in batches through `post_entries`, one transaction a batch.
 
 Human-readable lines go to stdout (progress to stderr) and the last stdout line is one JSON object.
-The bench posts into a council of its own (slug bench-<random>) and never touches another council.
+
+The database must be a scratch one: `--database-url` is required and the database's name (the
+PostgreSQL database, or the SQLite file) must start with `bench`, unless `--i-know-this-is-scratch`
+is given. The bench migrates it to head and posts into a council of its own (slug bench-<random>);
+that council and its ledger rows stay (the ledger is append-only, and the database is scratch).
+The two bench_raw_ tables are the bench's own: it creates them after migrating and drops them at
+the end, also when a run fails, so they never appear in the migration history.
 """
 
 from __future__ import annotations
@@ -21,9 +27,7 @@ import os
 import queue
 import random
 import secrets
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -191,7 +195,6 @@ def _percentile(sorted_values: list[float], q: float) -> float:
 def setup_world(url: str, *, holders: int, clusters: int, seconds: float) -> Job:
     """Migrate, create a bench council with holders and clusters, issue each holder a DP."""
     from sqlalchemy.orm import sessionmaker
-    from sqlalchemy.schema import CreateTable
     from sqlmodel import Session
 
     from brokerage.accounts.models import Council
@@ -205,9 +208,6 @@ def setup_world(url: str, *, holders: int, clusters: int, seconds: float) -> Job
     upgrade("head", url=url)
     engine = make_engine(url)
     try:
-        with engine.begin() as connection:
-            for table in _raw_tables():
-                connection.execute(CreateTable(table, if_not_exists=True))
         run_id = secrets.token_hex(4)
         factory = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
         with factory() as session:
@@ -256,8 +256,23 @@ def setup_world(url: str, *, holders: int, clusters: int, seconds: float) -> Job
     return Job(url=url, run_id=run_id, council_id=council_id, holders=codes, seconds=seconds, seed=secrets.randbits(32))
 
 
+def create_raw_tables(url: str) -> None:
+    """Create the raw baseline's tables (their own MetaData: no model or migration knows them)."""
+    from sqlalchemy.schema import CreateTable
+
+    from brokerage.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            for table in _raw_tables():
+                connection.execute(CreateTable(table, if_not_exists=True))
+    finally:
+        engine.dispose()
+
+
 def drop_raw_tables(url: str) -> None:
-    """Drop the raw baseline's tables."""
+    """Drop the raw baseline's tables, if they are there."""
     from brokerage.db import make_engine
 
     engine = make_engine(url)
@@ -558,17 +573,48 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+def database_name(url: str) -> str:
+    """The name the scratch rule looks at: the PostgreSQL database, or the SQLite file's name."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise BenchError(f"{url!r} is not a database URL") from None
+    if parsed.get_backend_name() == "sqlite":
+        return os.path.basename(parsed.database or "")
+    return parsed.database or ""
+
+
+def check_scratch(url: str | None, scratch: bool) -> str:
+    """Return the URL (normalised) if it names a scratch database, or raise BenchError."""
+    if not url:
+        raise BenchError("--database-url is required: name a scratch database whose name starts with 'bench'")
+    url = normalise_url(url)
+    name = database_name(url)
+    if not scratch and not name.startswith("bench"):
+        raise BenchError(
+            f"the database {name or '(none)'!r} does not start with 'bench'; the bench adds rows that cannot be removed, "
+            "so give it a scratch database (or add --i-know-this-is-scratch)"
+        )
+    return url
+
+
 @click.command("ledger")
 @click.option("--database-url", default=None, metavar="URL",
-              help="Database to bench (default: DATABASE_URL, else a temporary SQLite file). It is migrated to head.")
+              help="Scratch database to bench (required); its name must start with 'bench'. It is migrated to head.")
+@click.option("--i-know-this-is-scratch", "scratch", is_flag=True,
+              help="Allow a database whose name does not start with 'bench'.")
 @click.option("--workers", default=4, show_default=True, type=int, help="Worker processes for the timed runs.")
 @click.option("--seconds", default=5.0, show_default=True, type=float, help="Length of each timed run.")
 @click.option("--batch-size", default=1000, show_default=True, type=int, help="Entries per post_entries call in the batch run.")
-def bench_ledger_command(database_url: str | None, workers: int, seconds: float, batch_size: int) -> None:
+def bench_ledger_command(database_url: str | None, scratch: bool, workers: int, seconds: float, batch_size: int) -> None:
     """Measure ledger posting throughput and latency against raw inserts of the same rows.
 
-    Posts pledges in a fresh bench council of its own, so it is safe on a database with real councils,
-    but it does add rows (append-only) to that database. The last stdout line is JSON.
+    Needs a scratch database: the bench council it creates and that council's ledger rows stay
+    there (the ledger is append-only). Its own bench_raw_ tables are dropped at the end. The last
+    stdout line is JSON.
     """
     from rich.console import Console
 
@@ -578,22 +624,12 @@ def bench_ledger_command(database_url: str | None, workers: int, seconds: float,
         _fail(f"--seconds must be a positive number, not {seconds}")
     if batch_size < 1:
         _fail(f"--batch-size must be at least 1, not {batch_size}")
-
-    temp_dir = None
-    url = database_url or os.environ.get("DATABASE_URL")
-    if not url:
-        temp_dir = tempfile.mkdtemp(prefix="carepool-ledger-bench-")
-        url = f"sqlite:///{os.path.join(temp_dir, 'bench.sqlite')}"
-    url = normalise_url(url)
     try:
-        try:
-            backend = check_database(url)
-        except BenchError as error:
-            _fail(str(error))
-        _run(url, backend, workers, seconds, batch_size, Console(stderr=True))
-    finally:
-        if temp_dir:
-            shutil.rmtree(temp_dir, ignore_errors=True)
+        url = check_scratch(database_url, scratch)
+        backend = check_database(url)
+    except BenchError as error:
+        _fail(str(error))
+    _run(url, backend, workers, seconds, batch_size, Console(stderr=True))
 
 
 def _run(url: str, backend: str, workers: int, seconds: float, batch_size: int, console) -> None:
@@ -602,17 +638,18 @@ def _run(url: str, backend: str, workers: int, seconds: float, batch_size: int, 
     from sqlalchemy.engine import make_url
 
     shown = make_url(url).render_as_string(hide_password=True)
-    try:
-        with console.status("Migrating and creating the bench council…"):
-            job = setup_world(url, holders=HOLDERS, clusters=CLUSTERS, seconds=seconds)
-    except Exception as error:
-        click.echo(f"error: could not set up the bench: {type(error).__name__}: {_first_line(error)}", err=True)
-        sys.exit(1)
-    click.echo(f"Ledger bench on {backend} ({shown}): {workers} worker process(es), {seconds:g} s per timed run, "
-               f"council bench-{job.run_id} (id {job.council_id}), {HOLDERS} holders, {CLUSTERS} clusters")
-
     pool = None
     try:
+        try:
+            with console.status("Migrating and creating the bench council…"):
+                job = setup_world(url, holders=HOLDERS, clusters=CLUSTERS, seconds=seconds)
+                create_raw_tables(url)
+        except Exception as error:
+            click.echo(f"error: could not set up the bench: {type(error).__name__}: {_first_line(error)}", err=True)
+            sys.exit(1)
+        click.echo(f"Ledger bench on {backend} ({shown}): {workers} worker process(es), {seconds:g} s per timed run, "
+                   f"council bench-{job.run_id} (id {job.council_id}), {HOLDERS} holders, {CLUSTERS} clusters")
+
         with console.status(f"Starting {workers} worker process(es)…"):
             pool = _Workers(job, workers)
             pool.wait_ready(0)
@@ -642,8 +679,8 @@ def _run(url: str, backend: str, workers: int, seconds: float, batch_size: int, 
         if pool is not None:
             pool.close()
         try:
-            drop_raw_tables(url)
-        except Exception as error:  # leave them; they are only bench_ tables
+            drop_raw_tables(url)  # on success and on failure alike: the tables are the bench's own
+        except Exception as error:
             click.echo(f"warning: could not drop the bench_raw tables: {_first_line(error)}", err=True)
 
     service, raw = phases["service"], phases["raw"]
@@ -679,5 +716,5 @@ def _run(url: str, backend: str, workers: int, seconds: float, batch_size: int, 
         sys.exit(1)
 
 
-if __name__ == "__main__":  # python -m brokerage.ledger.bench --help
+if __name__ == "__main__":  # python -m brokerage_bench.ledger --help
     bench_ledger_command()
