@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from brokerage.formatting import pounds
 from brokerage.matching.instance import Demand, Supply
 from brokerage.matching.vocabulary import language_name, service_name
 
@@ -71,8 +72,3 @@ def why_not(demand: Demand, supply: Supply) -> list[str]:
     if not supply.vetted:
         reasons.append("is not vetted")
     return reasons
-
-
-def pounds(pence: int) -> str:
-    """Format whole pence as pounds for a person to read, e.g. 2150 -> "£21.50"."""
-    return f"£{pence // 100:,}.{pence % 100:02d}"
