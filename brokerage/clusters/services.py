@@ -28,6 +28,7 @@ from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage import validation
 from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import language_name, pounds, service_name
+from brokerage.geo import haversine_km
 from brokerage.holders.models import Holder
 from brokerage.holders.services import can_act_for, represented_holder_ids
 from brokerage import clock
@@ -151,7 +152,7 @@ def find_clusters(
             continue
         km = None
         if origin and cluster.lat is not None:
-            km = round(rules.distance_km(origin[0], origin[1], cluster.lat, cluster.lon), 1)
+            km = round(haversine_km(origin[0], origin[1], cluster.lat, cluster.lon), 1)
         if within_km is not None and (km is None or km > within_km):
             continue
         results.append((cluster, members, km))

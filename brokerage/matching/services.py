@@ -17,6 +17,7 @@ from brokerage.clusters.models import Cluster, ClusterStatus, Proposal
 from brokerage.clusters.rules import ProposalKind
 from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import pounds, service_name
+from brokerage.geo import haversine_km
 from brokerage.locks import fresh_row, lock_row
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
 from brokerage.providers import rules as provider_rules
@@ -105,7 +106,6 @@ def committed_hours(session: Session, council_id: int) -> tuple[dict[int, int], 
 def run_matching(*, session: Session, actor: User | None, council_id: int) -> MatchRun:
     """Solve the council's matching and store the proposal for the broker to review."""
     from brokerage.matching.instance import parse_instance
-    from brokerage.matching.rules import haversine_km
     from brokerage.matching.solver import solve
 
     _require_broker(actor)

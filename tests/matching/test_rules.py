@@ -7,14 +7,9 @@ import math
 import pytest
 
 from brokerage.formatting import pounds
+from brokerage.geo import EARTH_RADIUS_KM, haversine_km
 from brokerage.matching.instance import parse_instance
-from brokerage.matching.rules import (
-    EARTH_RADIUS_KM,
-    can_serve,
-    distance_km,
-    haversine_km,
-    why_not,
-)
+from brokerage.matching.rules import can_serve, distance_km, why_not
 from tests.matching.conftest import instance_of, line, supplier
 
 
