@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from functools import wraps
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from flask_login import current_user
 
 from brokerage.accounts.models import Role, User
 from brokerage.errors import NotAllowed, NotFound
 
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
 STAFF = (Role.broker, Role.council_officer)
+
+Record = TypeVar("Record")
 
 
 def roles_required(*roles: Role) -> Callable:
@@ -44,3 +49,15 @@ def same_council(actor: User, council_id: int | None, *, what: str = "record") -
         return
     if council_id is None or actor.council_id != council_id:
         raise NotFound()
+
+
+def get_or_404(session: Session, actor: User, model: type[Record], record_id: int, *, what: str = "record") -> Record:
+    """Load a record by id, or raise NotFound if it is missing or belongs to another council.
+
+    The one "load a record and check its council": both cases give the same answer (see `same_council`).
+    """
+    record = session.get(model, record_id)
+    if record is None:
+        raise NotFound()
+    same_council(actor, record.council_id, what=what)
+    return record

@@ -1,14 +1,21 @@
-"""Formatting for the edge: money in pounds, dates in plain English."""
+"""Formatting for the edge: money in pounds, dates in plain English.
+
+A bottom-layer module: the pure matching engine imports it too, so it imports no Flask and no SQL
+at run time (Flask appears only in a type hint).
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from flask import Flask
 from markupsafe import Markup, escape
 
 from brokerage import clock
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def pounds(pence: int | None) -> str:

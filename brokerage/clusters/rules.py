@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import math
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -11,6 +10,7 @@ from fractions import Fraction
 from typing import Iterable, Sequence
 
 from brokerage.clusters.errors import BadTransition
+from brokerage.geo import haversine_km
 
 
 class ProposalKind(str, enum.Enum):
@@ -261,15 +261,6 @@ def covers_week(*, start: date | None, end: date | None, monday: date, sunday: d
     return (start is None or start <= sunday) and (end is None or end >= monday)
 
 
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Return the great-circle distance in km (haversine, mean Earth radius)."""
-    radius = 6371.0088
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * radius * math.asin(min(1.0, math.sqrt(a)))
-
-
 @dataclass(frozen=True)
 class Suggestion:
     """A cluster suggested to a holder, with a score and a one-line reason."""
@@ -312,7 +303,7 @@ def suggest(
             score += 2.0 * len(shared)
             reasons.append("shares your need for " + " and ".join(service_name(s) for s in shared[:2]))
         if cluster.get("lat") is not None and holder_location:
-            km = distance_km(holder_location[0], holder_location[1], cluster["lat"], cluster["lon"])
+            km = haversine_km(holder_location[0], holder_location[1], cluster["lat"], cluster["lon"])
             score += max(0.0, 5.0 - km)
             reasons.append(f"{km:.1f} km away")
         if cluster["members"] < 2:

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, func, select
 
-from brokerage.access import same_council
+from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Council, Role, User
 from brokerage.clusters import rules
 from brokerage.clusters.errors import (
@@ -28,6 +28,7 @@ from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage import validation
 from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import language_name, pounds, service_name
+from brokerage.geo import haversine_km
 from brokerage.holders.models import Holder
 from brokerage.holders.services import can_act_for, represented_holder_ids
 from brokerage import clock
@@ -54,10 +55,7 @@ def visible_holder_ids(*, session: Session, actor: User) -> list[int]:
 
 def get_cluster(*, session: Session, actor: User, cluster_id: int) -> Cluster:
     """Return a cluster the actor may see: staff see their council's, holders forming ones and their own."""
-    cluster = session.get(Cluster, cluster_id)
-    if cluster is None:
-        raise NotFound()
-    same_council(actor, cluster.council_id, what="cluster")
+    cluster = get_or_404(session, actor, Cluster, cluster_id, what="cluster")
     if actor.role in (Role.broker, Role.council_officer, Role.admin):
         return cluster
     if actor.role in (Role.holder, Role.representative):
@@ -151,7 +149,7 @@ def find_clusters(
             continue
         km = None
         if origin and cluster.lat is not None:
-            km = round(rules.distance_km(origin[0], origin[1], cluster.lat, cluster.lon), 1)
+            km = round(haversine_km(origin[0], origin[1], cluster.lat, cluster.lon), 1)
         if within_km is not None and (km is None or km > within_km):
             continue
         results.append((cluster, members, km))
@@ -219,20 +217,14 @@ def forming_needing_members(*, session: Session, actor: User) -> list[tuple[Clus
 
 def _holder_for_actor(session: Session, actor: User, holder_id: int) -> Holder:
     """Return the holder the actor is, or acts for with authorisation; brokers may act for anyone in their council."""
-    holder = session.get(Holder, holder_id)
-    if holder is None:
-        raise NotFound()
-    same_council(actor, holder.council_id, what="person")
+    holder = get_or_404(session, actor, Holder, holder_id, what="person")
     if actor.role == Role.broker or can_act_for(session=session, actor=actor, holder=holder):
         return holder
     raise NotFound()
 
 
 def _membership(session: Session, actor: User, membership_id: int) -> Membership:
-    membership = session.get(Membership, membership_id)
-    if membership is None:
-        raise NotFound()
-    same_council(actor, membership.council_id, what="membership")
+    membership = get_or_404(session, actor, Membership, membership_id, what="membership")
     return membership
 
 
@@ -472,10 +464,7 @@ def require_member_or_broker(*, session: Session, actor: User, cluster: Cluster)
 
 def get_proposal(*, session: Session, actor: User, proposal_id: int) -> tuple[Proposal, Cluster]:
     """Return a proposal the actor may see (with its cluster)."""
-    proposal = session.get(Proposal, proposal_id)
-    if proposal is None:
-        raise NotFound()
-    same_council(actor, proposal.council_id, what="proposal")
+    proposal = get_or_404(session, actor, Proposal, proposal_id, what="proposal")
     cluster = get_cluster(session=session, actor=actor, cluster_id=proposal.cluster_id)
     return proposal, cluster
 

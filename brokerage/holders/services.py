@@ -8,7 +8,7 @@ from typing import Iterable, Mapping
 
 from sqlmodel import Session, select
 
-from brokerage.access import STAFF, same_council
+from brokerage.access import STAFF, get_or_404, same_council
 from brokerage.accounts.models import Council, Role, User
 from brokerage.errors import AlreadyDone, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES, language_name, pounds, service_name, weeks_for_people
@@ -54,10 +54,7 @@ def can_act_for(*, session: Session, actor: User, holder: Holder) -> bool:
 
 def get_holder(*, session: Session, actor: User, holder_id: int) -> Holder:
     """Return a holder the actor may see: their own, one they represent, or any in their council for staff."""
-    holder = session.get(Holder, holder_id)
-    if holder is None:
-        raise NotFound()
-    same_council(actor, holder.council_id, what="person")
+    holder = get_or_404(session, actor, Holder, holder_id, what="person")
     if actor.role in (Role.broker, Role.council_officer, Role.admin):
         return holder
     if actor.role in (Role.holder, Role.representative) and can_act_for(session=session, actor=actor, holder=holder):
@@ -89,10 +86,7 @@ def _holder_acted_for(session: Session, actor: User, holder_id: int) -> Holder:
     """Return the holder if the actor is them or their representative; staff get 403, others 404."""
     if actor.role in STAFF or actor.role == Role.admin:
         raise NotAllowed("Only the person, or someone they asked to act for them, can do this.")
-    holder = session.get(Holder, holder_id)
-    if holder is None:
-        raise NotFound()
-    same_council(actor, holder.council_id, what="person")
+    holder = get_or_404(session, actor, Holder, holder_id, what="person")
     if not can_act_for(session=session, actor=actor, holder=holder):
         raise NotFound()
     return holder

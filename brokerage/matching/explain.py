@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.spatial import cKDTree
 
+from brokerage.formatting import pounds
 from brokerage.matching.pairs import km_for_chord, unit_vectors
-from brokerage.matching.rules import pounds, why_not
+from brokerage.matching.rules import why_not
 from brokerage.matching.vocabulary import KIND_NAMES, language_name, service_name, slot_name
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ For each service, vetted suppliers offering it are joined to the demand lines as
 KD-trees over 3-D unit vectors, where a travel radius becomes a chord length; suppliers go in
 bands of similar radius so that one distance query per band wastes few candidates. The remaining
 hard constraints (slots, languages, gender, rate) are bitmask and array tests. Pairs close to
-a radius are re-measured with `rules.haversine_km`, so this agrees exactly with `can_serve`.
+a radius are re-measured with `geo.haversine_km`, so this agrees exactly with `can_serve`.
 """
 
 from __future__ import annotations
@@ -17,12 +17,9 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
+from brokerage.geo import EARTH_RADIUS_KM, haversine_km
 from brokerage.matching.instance import Instance
-from brokerage.matching.rules import (
-    DISTANCE_TOLERANCE_KM,
-    EARTH_RADIUS_KM,
-    haversine_km,
-)
+from brokerage.matching.rules import DISTANCE_TOLERANCE_KM
 from brokerage.matching.vocabulary import KINDS, SLOT_BIT
 
 GENDER_CODE = {None: 0, "female": 1, "male": 2}
@@ -169,14 +166,6 @@ def chord_for_km(km: np.ndarray) -> np.ndarray:
 def km_for_chord(chord: np.ndarray) -> np.ndarray:
     """Return great-circle distances in km for chord lengths on the unit sphere."""
     return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.asarray(chord) / 2.0))
-
-
-def haversine_many(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Return great-circle distances in km, element by element, as `haversine_km` does."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dl = np.radians(lon2) - np.radians(lon1)
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(1.0, h)))
 
 
 def feasible_pairs(instance: Instance, tables: Tables | None = None) -> Pairs:

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
+from brokerage.formatting import pounds
+from brokerage.geo import haversine_km
 from brokerage.matching.instance import Demand, Supply
 from brokerage.matching.vocabulary import language_name, service_name
 
-EARTH_RADIUS_KM = 6371.0088
 # Distances within this of the radius count as inside it, so rounding never decides a match.
 DISTANCE_TOLERANCE_KM = 1e-9
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Return the great-circle distance in km between two WGS84 points."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp = p2 - p1
-    dl = math.radians(lon2) - math.radians(lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, h)))
 
 
 def distance_km(demand: Demand, supply: Supply) -> float:
@@ -71,8 +61,3 @@ def why_not(demand: Demand, supply: Supply) -> list[str]:
     if not supply.vetted:
         reasons.append("is not vetted")
     return reasons
-
-
-def pounds(pence: int) -> str:
-    """Format whole pence as pounds for a person to read, e.g. 2150 -> "£21.50"."""
-    return f"£{pence // 100:,}.{pence % 100:02d}"

@@ -11,12 +11,13 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from brokerage.access import same_council
+from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Role, User
 from brokerage.clusters.models import Cluster, ClusterStatus, Proposal
 from brokerage.clusters.rules import ProposalKind
 from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import pounds, service_name
+from brokerage.geo import haversine_km
 from brokerage.locks import fresh_row, lock_row
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
 from brokerage.providers import rules as provider_rules
@@ -105,7 +106,6 @@ def committed_hours(session: Session, council_id: int) -> tuple[dict[int, int], 
 def run_matching(*, session: Session, actor: User | None, council_id: int) -> MatchRun:
     """Solve the council's matching and store the proposal for the broker to review."""
     from brokerage.matching.instance import parse_instance
-    from brokerage.matching.rules import haversine_km
     from brokerage.matching.solver import solve
 
     _require_broker(actor)
@@ -164,10 +164,7 @@ def list_runs(*, session: Session, actor: User) -> list[MatchRun]:
 
 def get_run(*, session: Session, actor: User, run_id: int) -> MatchRun:
     """Return one run of the actor's council."""
-    run = session.get(MatchRun, run_id)
-    if run is None:
-        raise NotFound()
-    same_council(actor, run.council_id, what="matching run")
+    run = get_or_404(session, actor, MatchRun, run_id, what="matching run")
     if actor.role not in STAFF:
         raise NotFound()
     return run
@@ -193,10 +190,7 @@ def review(*, session: Session, actor: User, run_id: int) -> dict:
 def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> MatchAssignment:
     """Change the hours of a proposed assignment by hand (0 removes it), within the line's hours and the provider's capacity."""
     _require_broker(actor)
-    assignment = session.get(MatchAssignment, assignment_id)
-    if assignment is None:
-        raise NotFound()
-    same_council(actor, assignment.council_id, what="assignment")
+    assignment = get_or_404(session, actor, MatchAssignment, assignment_id, what="assignment")
     # The run owns its assignments' totals (a line's hours, a provider's capacity) and their
     # sending: two brokers changing hours at once, or a change racing "send", take turns.
     lock_row(session, MatchRun, assignment.run_id)
@@ -366,10 +360,7 @@ def latest_run_id(session: Session, council_id: int) -> int | None:
 
 def assignment_run_id(*, session: Session, actor: User, assignment_id: int) -> int:
     """Return the run of an assignment in the actor's council."""
-    assignment = session.get(MatchAssignment, assignment_id)
-    if assignment is None:
-        raise NotFound()
-    same_council(actor, assignment.council_id, what="assignment")
+    assignment = get_or_404(session, actor, MatchAssignment, assignment_id, what="assignment")
     return assignment.run_id
 
 
@@ -382,10 +373,7 @@ def add_demand_line(
     from brokerage.clusters.services import visible_holder_ids
     from brokerage.matching.vocabulary import SLOTS
 
-    cluster = session.get(Cluster, cluster_id)
-    if cluster is None:
-        raise NotFound()
-    same_council(actor, cluster.council_id, what="group")
+    cluster = get_or_404(session, actor, Cluster, cluster_id, what="group")
     members = session.exec(select(Membership.holder_id).where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.active)).all()
     if actor.role != Role.broker and not set(visible_holder_ids(session=session, actor=actor)) & set(members):
         raise NotAllowed("Only the group's members, their representatives and brokers can say what the group needs.")

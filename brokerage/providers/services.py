@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from brokerage.access import same_council
+from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Role, User
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from brokerage.matching.vocabulary import GENDERS, LANGUAGE_CODES, SERVICES, SLOTS
@@ -27,10 +27,7 @@ VETTING_WORDS = {"dbs": "DBS check", "insurance": "insurance", "cqc": "CQC regis
 
 def get_provider(*, session: Session, actor: User, provider_id: int) -> Provider:
     """Return a provider the actor may see: staff see their council's, a provider user only their own."""
-    provider = session.get(Provider, provider_id)
-    if provider is None:
-        raise NotFound()
-    same_council(actor, provider.council_id, what="provider")
+    provider = get_or_404(session, actor, Provider, provider_id, what="provider")
     if actor.role in (Role.broker, Role.council_officer, Role.admin):
         return provider
     if actor.role == Role.provider and actor.provider_id == provider.id:
@@ -276,10 +273,7 @@ def add_vetting(
 
 def verify_vetting(*, session: Session, actor: User, item_id: int, now: datetime | None = None) -> VettingItem:
     """Record that a broker, not the person who added it, has seen a piece of evidence and it is genuine."""
-    item = session.get(VettingItem, item_id)
-    if item is None:
-        raise NotFound()
-    same_council(actor, item.council_id, what="evidence")
+    item = get_or_404(session, actor, VettingItem, item_id, what="evidence")
     if actor.role != Role.broker:
         raise NotAllowed("Only a broker can verify evidence.")
     now = now or utcnow()

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from brokerage.clusters import rules
 from brokerage.clusters.errors import BadTransition
 from brokerage.clusters.rules import ProposalKind
+from brokerage.geo import haversine_km
 
 SIMPLE = rules.voting_rule(kind=ProposalKind.free_text, quorum_percent=50, majority_percent=50, dissolve_numerator=2, dissolve_denominator=3)
 DISSOLVE = rules.voting_rule(kind=ProposalKind.dissolve, quorum_percent=50, majority_percent=50, dissolve_numerator=2, dissolve_denominator=3)
@@ -315,17 +316,17 @@ EARTH_RADIUS_KM = 6371.0088  # the IUGG mean radius
 
 def test_one_degree_along_a_meridian_or_the_equator_is_the_mean_radius_times_pi_over_180():
     one_degree = EARTH_RADIUS_KM * math.pi / 180
-    assert rules.distance_km(0, 0, 1, 0) == pytest.approx(one_degree, abs=1e-6)
-    assert rules.distance_km(51, -1, 52, -1) == pytest.approx(one_degree, abs=1e-6)
-    assert rules.distance_km(0, 0, 0, 1) == pytest.approx(one_degree, abs=1e-6)
-    assert rules.distance_km(51.5, 0.1, 51.5, 0.1) == 0
+    assert haversine_km(0, 0, 1, 0) == pytest.approx(one_degree, abs=1e-6)
+    assert haversine_km(51, -1, 52, -1) == pytest.approx(one_degree, abs=1e-6)
+    assert haversine_km(0, 0, 0, 1) == pytest.approx(one_degree, abs=1e-6)
+    assert haversine_km(51.5, 0.1, 51.5, 0.1) == 0
 
 
 def test_antipodes_are_half_the_circumference_apart_even_when_rounding_overshoots():
     # For this pair the haversine term rounds to 1.0000000000000002, a hair above its true maximum of 1.
-    assert rules.distance_km(-11.056008330198168, -1.4992175852974583, 11.056008330198168, 178.5007824147025) == pytest.approx(
+    assert haversine_km(-11.056008330198168, -1.4992175852974583, 11.056008330198168, 178.5007824147025) == pytest.approx(
         math.pi * EARTH_RADIUS_KM, abs=1e-6)
-    assert rules.distance_km(0, 0, 0, 180) == pytest.approx(math.pi * EARTH_RADIUS_KM, abs=1e-6)
+    assert haversine_km(0, 0, 0, 180) == pytest.approx(math.pi * EARTH_RADIUS_KM, abs=1e-6)
 
 
 latitudes = st.floats(min_value=-89, max_value=89)
@@ -337,8 +338,8 @@ def test_distance_agrees_with_the_spherical_law_of_cosines(lat1, lon1, lat2, lon
     p1, p2, dl = math.radians(lat1), math.radians(lat2), math.radians(lon2 - lon1)
     cosine = math.sin(p1) * math.sin(p2) + math.cos(p1) * math.cos(p2) * math.cos(dl)
     expected = EARTH_RADIUS_KM * math.acos(max(-1.0, min(1.0, cosine)))
-    assert rules.distance_km(lat1, lon1, lat2, lon2) == pytest.approx(expected, abs=1e-3)
-    assert rules.distance_km(lat2, lon2, lat1, lon1) == pytest.approx(rules.distance_km(lat1, lon1, lat2, lon2), abs=1e-9)
+    assert haversine_km(lat1, lon1, lat2, lon2) == pytest.approx(expected, abs=1e-3)
+    assert haversine_km(lat2, lon2, lat1, lon1) == pytest.approx(haversine_km(lat1, lon1, lat2, lon2), abs=1e-9)
 
 
 # Suggestions: 3 points per member sharing a language other than English (1 for English), for at
@@ -399,7 +400,7 @@ def test_language_need_and_nearness_scores_add_up():
 
 def test_nearness_scores_five_minus_the_distance_and_a_group_without_a_place_scores_none():
     near = (HOME[0] + 0.01, HOME[1])
-    km = rules.distance_km(*HOME, *near)
+    km = haversine_km(*HOME, *near)
     ranked = suggest([
         group(1, lat=near[0], lon=near[1]),
         group(2, lat=HOME[0], lon=HOME[1], member_languages=["en"]),

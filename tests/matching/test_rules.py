@@ -6,15 +6,10 @@ import math
 
 import pytest
 
+from brokerage.formatting import pounds
+from brokerage.geo import EARTH_RADIUS_KM, haversine_km
 from brokerage.matching.instance import parse_instance
-from brokerage.matching.rules import (
-    EARTH_RADIUS_KM,
-    can_serve,
-    distance_km,
-    haversine_km,
-    pounds,
-    why_not,
-)
+from brokerage.matching.rules import can_serve, distance_km, why_not
 from tests.matching.conftest import instance_of, line, supplier
 
 
@@ -77,3 +72,9 @@ def test_distance_is_compared_with_a_tolerance_of_a_nanometre_of_a_kilometre():
 
 def test_pounds_formats_pence_for_people():
     assert pounds(2150) == "£21.50" and pounds(5) == "£0.05" and pounds(123456) == "£1,234.56"
+
+
+def test_pounds_puts_the_minus_sign_before_the_pound_sign():
+    # The old copy in matching/rules.py floored the pounds: -150 came out as "£-2.50".
+    assert pounds(-150) == "−£1.50" and pounds(-5) == "−£0.05" and pounds(-123456) == "−£1,234.56"
+    assert pounds(-100) == "−£1.00" and pounds(0) == "£0.00"
