@@ -178,22 +178,25 @@ PROPOSAL_MOVES = {
 }
 
 
-def move_proposal(current: str, target: str) -> str:
+def move_proposal(current: str | enum.Enum, target: str | enum.Enum) -> str:
     """Return the new proposal status, or raise BadTransition (a proposal is decided once)."""
+    current, target = getattr(current, "value", current), getattr(target, "value", target)
     if target not in PROPOSAL_MOVES.get(current, set()):
         raise BadTransition(f"A proposal that is {current} cannot become {target}.")
     return target
 
 
-def move_membership(current: str, target: str) -> str:
+def move_membership(current: str | enum.Enum, target: str | enum.Enum) -> str:
     """Return the new membership status, or raise BadTransition."""
+    current, target = getattr(current, "value", current), getattr(target, "value", target)
     if target not in MEMBERSHIP_MOVES.get(current, set()):
         raise BadTransition(f"A membership that is {current} cannot become {target}.")
     return target
 
 
-def move_cluster(current: str, target: str) -> str:
+def move_cluster(current: str | enum.Enum, target: str | enum.Enum) -> str:
     """Return the new cluster status, or raise BadTransition."""
+    current, target = getattr(current, "value", current), getattr(target, "value", target)
     if target not in CLUSTER_MOVES.get(current, set()):
         raise BadTransition(f"A cluster that is {current} cannot become {target}.")
     return target

@@ -565,7 +565,7 @@ def close_due_proposals(*, session: Session, actor: User | None, council_id: int
 
 def close_proposal(session: Session, proposal: Proposal, status: ProposalStatus, outcome: str) -> None:
     """Decide a proposal once: move it from open to its final status and record the outcome."""
-    proposal.status = ProposalStatus(rules.move_proposal(proposal.status.value, ProposalStatus(status).value))
+    proposal.status = ProposalStatus(rules.move_proposal(proposal.status, ProposalStatus(status)))
     proposal.outcome = outcome[:300]
     proposal.decided_at = utcnow()
     session.add(proposal)
@@ -690,7 +690,7 @@ def _end_pending(session: Session, proposal: Proposal) -> None:
     if proposal.kind == ProposalKind.admit_member:
         membership = fresh_row(session, Membership, proposal.payload["membership_id"])
         if membership.status == MembershipStatus.requested:
-            membership.status = rules.move_membership("requested", "left")
+            membership.status = MembershipStatus(rules.move_membership(membership.status, "left"))
             session.add(membership)
             session.flush()
     if proposal.kind == ProposalKind.accept_match and proposal.payload.get("assignment_ids"):
@@ -708,9 +708,9 @@ def _apply(session: Session, proposal: Proposal, actor: User | None) -> str:
         holder = session.get(Holder, membership.holder_id)
         _check_pledge(session, holder, membership.weekly_pledge_pence, exclude_membership=membership.id)
         target = "active" if cluster.status == ClusterStatus.active else "admitted"
-        membership.status = rules.move_membership(membership.status.value, "admitted")
+        membership.status = MembershipStatus(rules.move_membership(membership.status, "admitted"))
         if target == "active":
-            membership.status = rules.move_membership("admitted", "active")
+            membership.status = MembershipStatus(rules.move_membership(membership.status, "active"))
         membership.start_date = today
         session.add(membership)
         session.flush()
@@ -751,9 +751,9 @@ def _activate_if_big_enough(session: Session, cluster: Cluster) -> None:
         return
     admitted = list(session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.admitted)))
     if len(admitted) >= cluster.min_size:
-        cluster.status = ClusterStatus(rules.move_cluster(cluster.status.value, "active"))
+        cluster.status = ClusterStatus(rules.move_cluster(cluster.status, "active"))
         for membership in admitted:
-            membership.status = rules.move_membership("admitted", "active")
+            membership.status = MembershipStatus(rules.move_membership(membership.status, "active"))
             session.add(membership)
         session.add(cluster)
         session.flush()
@@ -764,7 +764,7 @@ def _activate_if_big_enough(session: Session, cluster: Cluster) -> None:
 
 def _start_notice(session: Session, membership: Membership, today: date) -> None:
     council = _council(session, membership.council_id)
-    membership.status = rules.move_membership(membership.status.value, "leaving")
+    membership.status = MembershipStatus(rules.move_membership(membership.status, "leaving"))
     membership.notice_date = today
     membership.leaves_on = rules.notice_end(today, council.notice_weeks)
     session.add(membership)
@@ -780,7 +780,7 @@ def give_notice(*, session: Session, actor: User, membership_id: int) -> Members
     membership = fresh_row(session, Membership, membership.id)
     membership.changed_by_id, membership.changed_at = actor.id, utcnow()
     if membership.status == MembershipStatus.requested:
-        membership.status = rules.move_membership("requested", "left")
+        membership.status = MembershipStatus(rules.move_membership(membership.status, "left"))
         session.add(membership)
         # The request's vote has nothing left to decide.
         for proposal in session.exec(select(Proposal).where(Proposal.cluster_id == membership.cluster_id, Proposal.status == ProposalStatus.open, Proposal.kind == ProposalKind.admit_member)):
@@ -833,7 +833,7 @@ def settle_leavers(*, session: Session, actor: User | None, council_id: int, tod
                         postings=[(share_code, -share), (ledger_rules.wallet_code(membership.holder_id), share)],
                         idempotency_key=f"member-left:{membership.id}",
                     )
-                membership.status = rules.move_membership("leaving", "left")
+                membership.status = MembershipStatus(rules.move_membership(membership.status, "left"))
                 session.add(membership)
             result.done.append((membership, share))
         except RECORD_ERRORS as error:
@@ -851,7 +851,7 @@ def dissolve(*, session: Session, actor: User | None, cluster: Cluster, decided_
     from brokerage.ledger.services import EntrySpec, post_entries
 
     if cluster.status in (ClusterStatus.forming, ClusterStatus.active):
-        cluster.status = ClusterStatus(rules.move_cluster(cluster.status.value, "closing"))
+        cluster.status = ClusterStatus(rules.move_cluster(cluster.status, "closing"))
     shares = list(
         session.exec(
             select(LedgerAccount).where(LedgerAccount.cluster_id == cluster.id, LedgerAccount.council_id == cluster.council_id).order_by(LedgerAccount.id)
@@ -871,13 +871,13 @@ def dissolve(*, session: Session, actor: User | None, cluster: Cluster, decided_
             ))
     post_entries(session=session, actor=actor, council_id=cluster.council_id, entries=specs)
     for membership in session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.status != MembershipStatus.left)):
-        membership.status = MembershipStatus.left
+        membership.status = MembershipStatus(rules.move_membership(membership.status, "left"))
         session.add(membership)
     for proposal in session.exec(
         select(Proposal).where(Proposal.cluster_id == cluster.id, Proposal.status == ProposalStatus.open, Proposal.id != decided_by.id)
     ):
         close_proposal(session, proposal, ProposalStatus.lapsed, "No longer needed: the group was closed.")
-    cluster.status = ClusterStatus(rules.move_cluster(cluster.status.value, "closed"))
+    cluster.status = ClusterStatus(rules.move_cluster(cluster.status, "closed"))
     session.add(cluster)
     session.flush()
     return total

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, CheckConstraint, Column, Date, Enum, Integer, String
 from sqlmodel import Field, SQLModel
 
-from brokerage.contracts.rules import AllocationRule
+from brokerage.contracts.rules import AllocationRule, ContractStatus
 from brokerage.types import UTCDateTime, utcnow
 
 
@@ -38,5 +38,8 @@ class Contract(SQLModel, table=True):
         sa_column=Column(Enum(AllocationRule, name="allocation_rule", native_enum=False, length=12), nullable=False),
     )
     min_visit_minutes: int = Field(default=60, sa_column=Column(Integer, nullable=False))
-    status: str = Field(default="active", sa_column=Column(String(12), nullable=False, server_default="active"))
+    status: ContractStatus = Field(
+        default=ContractStatus.active,
+        sa_column=Column(Enum(ContractStatus, name="contract_status", native_enum=False, length=12), nullable=False, server_default="active"),
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

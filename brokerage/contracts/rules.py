@@ -4,7 +4,32 @@ from __future__ import annotations
 
 import enum
 
+from brokerage.errors import BrokerageError
+
 MIN_VISIT_MINUTES = 30
+
+
+class BadContractMove(BrokerageError):
+    """A contract cannot move from its status to that one."""
+
+    status = 409
+
+
+class ContractStatus(str, enum.Enum):
+    """Where a contract is. Contracts are made active; nothing yet ends one."""
+
+    active = "active"
+
+
+CONTRACT_MOVES: dict[str, set[str]] = {"active": set()}
+
+
+def move_contract(current: str | enum.Enum, target: str | enum.Enum) -> ContractStatus:
+    """Return the new contract status, or raise BadContractMove."""
+    current, target = getattr(current, "value", current), getattr(target, "value", target)
+    if target not in CONTRACT_MOVES.get(current, set()):
+        raise BadContractMove(f"A contract that is {current} cannot become {target}.")
+    return ContractStatus(target)
 
 
 class AllocationRule(str, enum.Enum):

@@ -24,3 +24,9 @@ class MatchingError(Exception):
 
 class InstanceError(MatchingError):
     """An instance or solution file breaks the format contract."""
+
+
+class BadStatusMove(MatchingError):
+    """A matching run, assignment or demand line cannot move from its status to that one."""
+
+    status = 409

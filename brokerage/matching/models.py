@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Column, Float, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Column, Enum, Float, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
+from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, RunStatus
 from brokerage.types import UTCDateTime, utcnow
 
 
@@ -35,7 +36,10 @@ class DemandLine(SQLModel, table=True):
     current_provider_id: int | None = Field(default=None, foreign_key="provider.id", ondelete="SET NULL")
     # The members it serves and each one's share, e.g. {"12": 1, "15": 2}.
     shares: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="open", sa_column=Column(String(12), nullable=False, server_default="open"))
+    status: DemandLineStatus = Field(
+        default=DemandLineStatus.open,
+        sa_column=Column(Enum(DemandLineStatus, name="demand_line_status", native_enum=False, length=12), nullable=False, server_default="open"),
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -47,7 +51,9 @@ class MatchRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="RESTRICT")
-    status: str = Field(default="finished", sa_column=Column(String(12), nullable=False))
+    status: RunStatus = Field(
+        default=RunStatus.finished, sa_column=Column(Enum(RunStatus, name="match_run_status", native_enum=False, length=12), nullable=False)
+    )
     lines: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     suppliers: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     demanded_hours: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
@@ -75,7 +81,10 @@ class MatchAssignment(SQLModel, table=True):
     distance_km: float = Field(sa_column=Column(Float, nullable=False))
     explanation: str = Field(sa_column=Column(Text, nullable=False))
     # proposed -> sent (to the cluster's vote) -> accepted (contract made) or rejected
-    status: str = Field(default="proposed", sa_column=Column(String(12), nullable=False))
+    status: AssignmentStatus = Field(
+        default=AssignmentStatus.proposed,
+        sa_column=Column(Enum(AssignmentStatus, name="match_assignment_status", native_enum=False, length=12), nullable=False),
+    )
     proposal_id: int | None = Field(default=None, foreign_key="proposal.id", ondelete="RESTRICT")
     edited_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="RESTRICT")
 

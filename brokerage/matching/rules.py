@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import enum
+
 from brokerage.formatting import pounds
 from brokerage.geo import haversine_km
+from brokerage.matching.errors import BadStatusMove
 from brokerage.matching.instance import Demand, Supply
 from brokerage.matching.vocabulary import language_name, service_name
 
@@ -61,3 +64,59 @@ def why_not(demand: Demand, supply: Supply) -> list[str]:
     if not supply.vetted:
         reasons.append("is not vetted")
     return reasons
+
+
+class RunStatus(str, enum.Enum):
+    """Where a matching run is. A run is stored once solved and never changes afterwards."""
+
+    finished = "finished"
+
+
+class AssignmentStatus(str, enum.Enum):
+    """Where a proposed piece of care is: proposed -> sent (to the group's vote) -> accepted or rejected."""
+
+    proposed = "proposed"
+    sent = "sent"
+    accepted = "accepted"
+    rejected = "rejected"
+
+
+class DemandLineStatus(str, enum.Enum):
+    """Whether a demand line still wants care or has been contracted."""
+
+    open = "open"
+    contracted = "contracted"
+
+
+RUN_MOVES: dict[str, set[str]] = {"finished": set()}
+
+ASSIGNMENT_MOVES: dict[str, set[str]] = {
+    "proposed": {"sent"},
+    "sent": {"accepted", "rejected"},
+    "accepted": set(),
+    "rejected": set(),
+}
+
+DEMAND_LINE_MOVES: dict[str, set[str]] = {"open": {"contracted"}, "contracted": set()}
+
+
+def _move(moves: dict[str, set[str]], what: str, current: str | enum.Enum, target: str | enum.Enum) -> str:
+    current, target = getattr(current, "value", current), getattr(target, "value", target)
+    if target not in moves.get(current, set()):
+        raise BadStatusMove(f"A {what} that is {current} cannot become {target}.")
+    return target
+
+
+def move_run(current: str | enum.Enum, target: str | enum.Enum) -> RunStatus:
+    """Return the new matching run status, or raise BadStatusMove (a finished run never moves)."""
+    return RunStatus(_move(RUN_MOVES, "matching run", current, target))
+
+
+def move_assignment(current: str | enum.Enum, target: str | enum.Enum) -> AssignmentStatus:
+    """Return the new assignment status, or raise BadStatusMove."""
+    return AssignmentStatus(_move(ASSIGNMENT_MOVES, "match assignment", current, target))
+
+
+def move_demand_line(current: str | enum.Enum, target: str | enum.Enum) -> DemandLineStatus:
+    """Return the new demand line status, or raise BadStatusMove."""
+    return DemandLineStatus(_move(DEMAND_LINE_MOVES, "demand line", current, target))

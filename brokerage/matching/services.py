@@ -20,6 +20,7 @@ from brokerage.formatting import pounds, service_name
 from brokerage.geo import haversine_km
 from brokerage.locks import fresh_row, lock_row
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
+from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, move_assignment, move_demand_line
 from brokerage.providers import rules as provider_rules
 from brokerage.providers.models import Provider, VettingItem
 from brokerage import clock
@@ -53,7 +54,7 @@ def build_instance(*, session: Session, actor: User | None, council_id: int, tod
     lines = session.exec(
         select(DemandLine)
         .join(Cluster, Cluster.id == DemandLine.cluster_id)
-        .where(DemandLine.council_id == council_id, DemandLine.status == "open", Cluster.status == ClusterStatus.active)
+        .where(DemandLine.council_id == council_id, DemandLine.status == DemandLineStatus.open, Cluster.status == ClusterStatus.active)
         .order_by(DemandLine.id)
     ).all()
     vetted = vetted_provider_ids(session, council_id, today)
@@ -90,14 +91,15 @@ def build_instance(*, session: Session, actor: User | None, council_id: int, tod
 def committed_hours(session: Session, council_id: int) -> tuple[dict[int, int], dict[int, int]]:
     """Return hours a week already contracted or sent to a vote, by demand line and by provider."""
     from brokerage.contracts.models import Contract
+    from brokerage.contracts.rules import ContractStatus
 
     by_line: dict[int, int] = defaultdict(int)
     by_provider: dict[int, int] = defaultdict(int)
-    for contract in session.exec(select(Contract).where(Contract.council_id == council_id, Contract.status == "active")):
+    for contract in session.exec(select(Contract).where(Contract.council_id == council_id, Contract.status == ContractStatus.active)):
         if contract.demand_line_id:
             by_line[contract.demand_line_id] += contract.hours_per_week
         by_provider[contract.provider_id] += contract.hours_per_week
-    for assignment in session.exec(select(MatchAssignment).where(MatchAssignment.council_id == council_id, MatchAssignment.status == "sent")):
+    for assignment in session.exec(select(MatchAssignment).where(MatchAssignment.council_id == council_id, MatchAssignment.status == AssignmentStatus.sent)):
         by_line[assignment.demand_line_id] += assignment.hours
         by_provider[assignment.provider_id] += assignment.hours
     return dict(by_line), dict(by_provider)
@@ -182,7 +184,7 @@ def review(*, session: Session, actor: User, run_id: int) -> dict:
     by_cluster: dict[int, list[MatchAssignment]] = defaultdict(list)
     for assignment in assignments:
         by_cluster[assignment.cluster_id].append(assignment)
-    covered = sum(a.hours for a in assignments if a.status != "rejected")
+    covered = sum(a.hours for a in assignments if a.status != AssignmentStatus.rejected)
     return {"run": run, "by_cluster": dict(by_cluster), "gaps": gaps, "lines": lines, "providers": providers, "clusters": clusters,
             "latest": run.id == latest_run_id(session, run.council_id), "covered": covered}
 
@@ -195,7 +197,7 @@ def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> 
     # sending: two brokers changing hours at once, or a change racing "send", take turns.
     lock_row(session, MatchRun, assignment.run_id)
     assignment = fresh_row(session, MatchAssignment, assignment.id)
-    if assignment.status != "proposed":
+    if assignment.status != AssignmentStatus.proposed:
         raise BrokerageError("This part has already been sent to the group and cannot be changed.", field="hours", status=409)
     if assignment.run_id != latest_run_id(session, assignment.council_id):
         raise BrokerageError("This run has been replaced by a newer one; change the newest run instead.", field="hours", status=409)
@@ -228,7 +230,7 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
     if run.id != latest_run_id(session, run.council_id):
         raise BrokerageError("A newer matching run exists. Send that one, so no group is asked twice.", status=409)
     pending = session.exec(
-        select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.status == "proposed", MatchAssignment.hours > 0)
+        select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.status == AssignmentStatus.proposed, MatchAssignment.hours > 0)
         .order_by(MatchAssignment.cluster_id, MatchAssignment.id).execution_options(populate_existing=True)
     ).all()
     by_cluster: dict[int, list[MatchAssignment]] = defaultdict(list)
@@ -252,7 +254,7 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
         session.add(proposal)
         session.flush()
         for a in parts:
-            a.status = "sent"
+            a.status = move_assignment(a.status, AssignmentStatus.sent)
             a.proposal_id = proposal.id
             session.add(a)
         proposals.append(proposal)
@@ -263,6 +265,7 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
 def contracts_from_match(*, session: Session, proposal: Proposal, start: date | None = None) -> list:
     """Create the contracts of a passed 'accept a match' proposal (called in the deciding vote's transaction)."""
     from brokerage.contracts.models import Contract
+    from brokerage.contracts.rules import ContractStatus
     from brokerage.contracts.rules import AllocationRule
 
     start = start or clock.today()
@@ -271,17 +274,17 @@ def contracts_from_match(*, session: Session, proposal: Proposal, start: date | 
     made = []
     for assignment_id in proposal.payload.get("assignment_ids", []):
         assignment = session.get(MatchAssignment, int(assignment_id))
-        if assignment is None or assignment.proposal_id != proposal.id or assignment.status != "sent":
+        if assignment is None or assignment.proposal_id != proposal.id or assignment.status != AssignmentStatus.sent:
             continue
         if assignment.provider_id not in vetted:
-            assignment.status = "rejected"
+            assignment.status = move_assignment(assignment.status, AssignmentStatus.rejected)
             assignment.explanation += " Not contracted: the provider's vetting lapsed before the vote."
             session.add(assignment)
             continue
         line = session.get(DemandLine, assignment.demand_line_id)
-        if line.status != "open":
+        if line.status != DemandLineStatus.open:
             # Another vote contracted this care first: a second contract would pay for it twice.
-            assignment.status = "rejected"
+            assignment.status = move_assignment(assignment.status, AssignmentStatus.rejected)
             assignment.explanation += " Not contracted: this care was already contracted."
             session.add(assignment)
             continue
@@ -291,13 +294,13 @@ def contracts_from_match(*, session: Session, proposal: Proposal, start: date | 
             rate_pence=assignment.rate_pence, start_date=start, allocation_rule=AllocationRule.by_hours, min_visit_minutes=60,
         )
         session.add(contract)
-        assignment.status = "accepted"
+        assignment.status = move_assignment(assignment.status, AssignmentStatus.accepted)
         session.add(assignment)
         made.append(contract)
         session.flush()
         taken, _ = committed_hours(session, proposal.council_id)
         if taken.get(line.id, 0) >= line.hours:
-            line.status = "contracted"
+            line.status = move_demand_line(line.status, DemandLineStatus.contracted)
             session.add(line)
     session.flush()
     return made
@@ -308,11 +311,11 @@ def match_no_longer_possible(*, session: Session, proposal: Proposal) -> str | N
     waiting = [
         assignment for assignment_id in proposal.payload.get("assignment_ids", [])
         if (assignment := session.get(MatchAssignment, int(assignment_id))) is not None
-        and assignment.proposal_id == proposal.id and assignment.status == "sent"
+        and assignment.proposal_id == proposal.id and assignment.status == AssignmentStatus.sent
     ]
     if not waiting:
         return "the care in this match was withdrawn or changed since it was sent."
-    if all(session.get(DemandLine, a.demand_line_id).status != "open" for a in waiting):
+    if all(session.get(DemandLine, a.demand_line_id).status != DemandLineStatus.open for a in waiting):
         return "this care was already contracted by another decision."
     return None
 
@@ -322,8 +325,10 @@ def reject_match(*, session: Session, proposal: Proposal) -> None:
     for assignment_id in proposal.payload.get("assignment_ids", []):
         assignment = session.get(MatchAssignment, int(assignment_id))
         if assignment is not None and assignment.proposal_id == proposal.id:
-            assignment.status = "rejected"
-            session.add(assignment)
+            # Already rejected (its provider's vetting lapsed, say) stays rejected; anything else was sent.
+            if assignment.status != AssignmentStatus.rejected:
+                assignment.status = move_assignment(assignment.status, AssignmentStatus.rejected)
+                session.add(assignment)
     session.flush()
 
 
@@ -347,6 +352,7 @@ def gap_report(*, session: Session, actor: User) -> dict:
 def contracts_of_cluster(*, session: Session, actor: User, cluster: Cluster) -> list:
     """Return a cluster's contracts with their providers."""
     from brokerage.contracts.models import Contract
+    from brokerage.contracts.rules import ContractStatus
 
     same_council(actor, cluster.council_id, what="cluster")
     return list(session.exec(select(Contract, Provider).join(Provider, Provider.id == Contract.provider_id).where(Contract.cluster_id == cluster.id).order_by(Contract.id)))
@@ -409,7 +415,7 @@ def demand_overview(*, session: Session, actor: User) -> dict:
         raise NotAllowed("Only brokers and council officers can see matching.")
     rows = session.exec(
         select(DemandLine, Cluster).join(Cluster, Cluster.id == DemandLine.cluster_id)
-        .where(DemandLine.council_id == actor.council_id, DemandLine.status == "open").order_by(Cluster.name, DemandLine.id)
+        .where(DemandLine.council_id == actor.council_id, DemandLine.status == DemandLineStatus.open).order_by(Cluster.name, DemandLine.id)
     ).all()
     return {"demand": rows, "demanded_hours": sum(line.hours for line, _ in rows)}
 
@@ -417,4 +423,4 @@ def demand_overview(*, session: Session, actor: User) -> dict:
 def demand_of_cluster(*, session: Session, actor: User, cluster: Cluster) -> list[DemandLine]:
     """Return what a cluster asks for."""
     same_council(actor, cluster.council_id, what="group")
-    return list(session.exec(select(DemandLine).where(DemandLine.cluster_id == cluster.id, DemandLine.status == "open").order_by(DemandLine.id)))
+    return list(session.exec(select(DemandLine).where(DemandLine.cluster_id == cluster.id, DemandLine.status == DemandLineStatus.open).order_by(DemandLine.id)))
