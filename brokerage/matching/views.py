@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 from wtforms.fields.choices import SelectChoice
@@ -13,9 +13,16 @@ from brokerage.db import get_session
 from brokerage.errors import BrokerageError, NotFound
 from brokerage.forms import attach_error
 from brokerage.matching import services
+from brokerage.matching.errors import MatchingError
 from brokerage.matching.schemas import AdjustForm, ClusterDemandForm, DemandLineForm
 
 blueprint = Blueprint("matching", __name__, url_prefix="/matching")
+
+
+@blueprint.app_errorhandler(MatchingError)
+def answer_matching_error(error: MatchingError):
+    """Answer an engine error raised in any request like any domain error (the engine itself imports no Flask)."""
+    return current_app.handle_user_exception(BrokerageError(error.message, field=error.field, status=error.status))
 
 
 def _demand_form(session, form=None) -> DemandLineForm:

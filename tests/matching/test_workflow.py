@@ -228,3 +228,17 @@ def test_a_contract_is_never_made_twice_for_care_already_contracted(session, dem
     session.get(DemandLine, assignment.demand_line_id).status = "contracted"
     assert contracts_from_match(session=session, proposal=proposal) == []
     assert assignment.status == "rejected" and "already contracted" in assignment.explanation
+
+
+def test_an_engine_error_in_a_request_answers_like_a_domain_error_not_a_500(app):
+    from brokerage.matching.errors import BadStatusMove
+
+    def refuse():
+        raise BadStatusMove("This match has already been accepted.", field="run")
+
+    app.add_url_rule("/test-only/refused-move", view_func=refuse)
+    client = app.test_client()
+    as_json = client.get("/test-only/refused-move", headers={"Accept": "application/json"})
+    assert as_json.status_code == 409 and as_json.get_json() == {"error": "This match has already been accepted.", "field": "run"}
+    page = client.get("/test-only/refused-move")
+    assert page.status_code == 409 and "This match has already been accepted." in page.data.decode()
