@@ -41,6 +41,18 @@ def holders_with_accounts(session, council, count: int, allocation: int = 20_000
     return holders, users
 
 
+def group_voting_on(session, factory, members: int, title: str):
+    """Add a council with an active group of `members` holders and one open proposal; return (holders, users, proposal)."""
+    council = new_council(session)
+    factory.councils.append(council.id)
+    holders, users = holders_with_accounts(session, council, members)
+    cluster = f.ClusterFactory(session=session, council_id=council.id, max_size=6)
+    for holder in holders:
+        f.MembershipFactory(session=session, council_id=council.id, cluster_id=cluster.id, holder_id=holder.id, weekly_pledge_pence=1_000)
+    proposal = services.propose(session=session, actor=users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title=title)
+    return holders, users, proposal
+
+
 def as_user(session, user_id: int) -> User:
     return session.get(User, user_id)
 
@@ -184,13 +196,7 @@ def test_a_lower_budget_and_a_higher_pledge_at_once_never_leave_pledges_above_th
 def test_every_member_voting_yes_at_once_decides_the_proposal_exactly_once(factory):
     for _ in range(TRIALS):
         with factory() as session:
-            council = new_council(session)
-            factory.councils.append(council.id)
-            holders, users = holders_with_accounts(session, council, 4)
-            cluster = f.ClusterFactory(session=session, council_id=council.id, max_size=6)
-            for holder in holders:
-                f.MembershipFactory(session=session, council_id=council.id, cluster_id=cluster.id, holder_id=holder.id, weekly_pledge_pence=1_000)
-            proposal = services.propose(session=session, actor=users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Afternoon visits")
+            holders, users, proposal = group_voting_on(session, factory, 4, "Afternoon visits")
             session.commit()
             proposal_id, voters = proposal.id, [(u.id, h.id) for u, h in zip(users, holders)]
 
@@ -244,13 +250,7 @@ def test_a_deciding_vote_applying_new_pledges_and_a_raise_elsewhere_at_once_stay
 def test_one_member_voting_twice_at_once_counts_once_and_the_other_is_told_plainly(factory):
     for _ in range(TRIALS):
         with factory() as session:
-            council = new_council(session)
-            factory.councils.append(council.id)
-            holders, users = holders_with_accounts(session, council, 3)
-            cluster = f.ClusterFactory(session=session, council_id=council.id, max_size=6)
-            for holder in holders:
-                f.MembershipFactory(session=session, council_id=council.id, cluster_id=cluster.id, holder_id=holder.id, weekly_pledge_pence=1_000)
-            proposal = services.propose(session=session, actor=users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Morning visits")
+            holders, users, proposal = group_voting_on(session, factory, 3, "Morning visits")
             session.commit()
             proposal_id, user_id, holder_id = proposal.id, users[0].id, holders[0].id
 
