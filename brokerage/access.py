@@ -7,11 +7,14 @@ from typing import TYPE_CHECKING, Callable, TypeVar
 
 from flask_login import current_user
 
-from brokerage.accounts.models import Role, User
 from brokerage.errors import NotAllowed, NotFound
+from brokerage.extensions import login_manager
+from brokerage.types import Role
 
 if TYPE_CHECKING:
     from sqlmodel import Session
+
+    from brokerage.accounts.models import User
 
 STAFF = (Role.broker, Role.council_officer)
 
@@ -25,8 +28,6 @@ def roles_required(*roles: Role) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
-            from brokerage.extensions import login_manager
-
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if current_user.role not in allowed:

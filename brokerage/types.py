@@ -1,7 +1,8 @@
-"""Column types shared by every domain."""
+"""Column types and the user roles shared by every domain (the bottom layer: imports no domain package)."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime
@@ -34,3 +35,29 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+class Role(str, enum.Enum):
+    """What a user is in the service."""
+
+    holder = "holder"
+    representative = "representative"
+    broker = "broker"
+    council_officer = "council_officer"
+    provider = "provider"
+    admin = "admin"
+
+    @property
+    def label(self) -> str:
+        """Return the role's name in plain English."""
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.holder: "Budget holder",
+    Role.representative: "Representative",
+    Role.broker: "Broker",
+    Role.council_officer: "Council officer",
+    Role.provider: "Care provider",
+    Role.admin: "Administrator",
+}

@@ -8,33 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, Enum, ForeignKey, Integer, String
 from sqlmodel import Field, SQLModel
 
-from brokerage.types import UTCDateTime, utcnow
-
-
-class Role(str, enum.Enum):
-    """What a user is in the service."""
-
-    holder = "holder"
-    representative = "representative"
-    broker = "broker"
-    council_officer = "council_officer"
-    provider = "provider"
-    admin = "admin"
-
-    @property
-    def label(self) -> str:
-        """Return the role's name in plain English."""
-        return ROLE_LABELS[self]
-
-
-ROLE_LABELS = {
-    Role.holder: "Budget holder",
-    Role.representative: "Representative",
-    Role.broker: "Broker",
-    Role.council_officer: "Council officer",
-    Role.provider: "Care provider",
-    Role.admin: "Administrator",
-}
+from brokerage.types import ROLE_LABELS, Role, UTCDateTime, utcnow  # noqa: F401 (Role lives at the bottom layer)
 
 
 class Council(SQLModel, table=True):

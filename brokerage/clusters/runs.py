@@ -14,6 +14,7 @@ from brokerage.clusters import rules
 from brokerage.clusters.errors import RECORD_ERRORS, BadPeriod, failure_message
 from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus
 from brokerage.holders.models import Holder
+from brokerage.ledger import kinds
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.services import EntrySpec, lock_accounts, post_entries
 
@@ -104,7 +105,7 @@ def issue_dp(
     ]
     report = RunReport(period=period)
     # The holder and the canonical ASCII week name the payment: one per holder per week.
-    keys = {h.id: f"dp:{h.id}:{period}" for h in holders}
+    keys = {h.id: kinds.dp_issued_key(holder_id=h.id, week=period) for h in holders}
     done = _existing_keys(session, council_id, list(keys.values()))
     items = []
     for holder in holders:
@@ -112,7 +113,7 @@ def issue_dp(
             report.already += 1
             continue
         items.append((holder.name, EntrySpec(
-            kind="dp_issued", memo=f"Direct payment for {period}", idempotency_key=keys[holder.id],
+            kind=kinds.EntryKind.dp_issued, memo=f"Direct payment for {period}", idempotency_key=keys[holder.id],
             postings=[(ledger_rules.funding_code(council_id), -holder.weekly_allocation_pence), (ledger_rules.wallet_code(holder.id), holder.weekly_allocation_pence)],
         ), holder.weekly_allocation_pence))
     _post_each(session, actor, council_id, items, report, progress)
@@ -163,7 +164,7 @@ def collect_pledges(
     rows = [(m, c) for m, c in rows if rules.covers_week(start=m.start_date, end=m.leaves_on, monday=monday, sunday=sunday)]
     report = RunReport(period=period)
     # A membership row is one tenure (a rejoin is a new row), so this names one tenure's pledge for one week.
-    keys = {m.id: f"pledge:{m.id}:{period}" for m, _ in rows}
+    keys = {m.id: kinds.pledge_key(membership_id=m.id, week=period) for m, _ in rows}
     done = _existing_keys(session, council_id, list(keys.values()))
     pending = [(m, c) for m, c in rows if keys[m.id] not in done]
     report.already = len(rows) - len(pending)
@@ -183,7 +184,7 @@ def collect_pledges(
             continue
         balances[wallet] -= membership.weekly_pledge_pence
         items.append((label, EntrySpec(
-            kind="pledge_collected", memo=f"Pledge to {cluster.name} for {period}", idempotency_key=keys[membership.id],
+            kind=kinds.EntryKind.pledge_collected, memo=f"Pledge to {cluster.name} for {period}", idempotency_key=keys[membership.id],
             postings=[(wallet, -membership.weekly_pledge_pence), (ledger_rules.pool_code(cluster.id, membership.holder_id), membership.weekly_pledge_pence)],
         ), membership.weekly_pledge_pence))
     _post_each(session, actor, council_id, items, report, progress)

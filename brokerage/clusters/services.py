@@ -32,6 +32,7 @@ from brokerage.geo import haversine_km
 from brokerage.holders.models import Holder
 from brokerage.holders.services import can_act_for, represented_holder_ids
 from brokerage import clock
+from brokerage.ledger import kinds
 from brokerage.locks import fresh_row, insert_once, lock_row, lock_rows
 from brokerage.types import utcnow
 
@@ -826,12 +827,10 @@ def settle_leavers(*, session: Session, actor: User | None, council_id: int, tod
                 # Costs already approved have left the share (pool -> payable), so what remains is theirs.
                 share = balance(session=session, actor=None, council_id=council_id, code=share_code)
                 if share > 0:
-                    # The row is this tenure (a rejoin is a new row); the prefix is new because rows
-                    # reused before 0010 already hold `leave:{membership}` keys of an earlier stay.
                     post_entry(
-                        session=session, actor=actor, council_id=council_id, kind="member_left", memo="Pool share returned at the end of notice",
+                        session=session, actor=actor, council_id=council_id, kind=kinds.EntryKind.member_left, memo="Pool share returned at the end of notice",
                         postings=[(share_code, -share), (ledger_rules.wallet_code(membership.holder_id), share)],
-                        idempotency_key=f"member-left:{membership.id}",
+                        idempotency_key=kinds.member_left_key(membership_id=membership.id),
                     )
                 membership.status = MembershipStatus(rules.move_membership(membership.status, "left"))
                 session.add(membership)
@@ -864,9 +863,9 @@ def dissolve(*, session: Session, actor: User | None, cluster: Cluster, decided_
         if account.balance_pence > 0:
             total += account.balance_pence
             specs.append(EntrySpec(
-                kind="member_refund", memo=f"{cluster.name} closed: pool share returned",
+                kind=kinds.EntryKind.member_refund, memo=f"{cluster.name} closed: pool share returned",
                 # The decision and the share name the refund: a cluster closes once, by one proposal.
-                idempotency_key=f"dissolve:{decided_by.id}:{account.holder_id}",
+                idempotency_key=kinds.dissolve_key(proposal_id=decided_by.id, holder_id=account.holder_id),
                 postings=[(account.code, -account.balance_pence), (ledger_rules.wallet_code(account.holder_id), account.balance_pence)],
             ))
     post_entries(session=session, actor=actor, council_id=cluster.council_id, entries=specs)

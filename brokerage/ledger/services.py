@@ -21,6 +21,7 @@ from brokerage.clusters.models import Cluster
 from brokerage.formatting import pounds
 from brokerage.holders.models import Holder
 from brokerage.ledger import rules
+from brokerage.ledger.kinds import EntryKind
 from brokerage.ledger.errors import AlreadyReversed, IdempotencyConflict, Overdraft, Unbalanced, UnknownAccount
 from brokerage.ledger.models import EntryClose, JournalEntry, LedgerAccount, Posting
 from brokerage.ledger.rules import AccountType, Leg
@@ -261,7 +262,7 @@ def post_entries(*, session: Session, actor: User | None, council_id: int, entri
         # Postings are written in account-id order: the balance trigger then locks rows in that order too.
         ordered = sorted(legs, key=lambda leg: (account_ids[leg.account], leg.amount))
         content = rules.entry_content(
-            council_id=council_id, entry_id=0, kind=spec.kind, memo=memo, actor_id=actor_id, idempotency_key=key,
+            council_id=council_id, entry_id=0, kind=getattr(spec.kind, "value", spec.kind), memo=memo, actor_id=actor_id, idempotency_key=key,
             created_at=now, reverses_id=spec.reverses_id, postings=[(leg.account, leg.amount) for leg in ordered],
         )
         entry_rows.append({
@@ -354,7 +355,7 @@ def reverse_entry(
         raise AlreadyReversed("A reversal cannot itself be reversed; post a new entry instead.", field="entry")
     legs = [Leg(code, -amount) for code, amount in entry_postings(session=session, entry_id=entry_id)]
     return post_entry(
-        session=session, actor=actor, council_id=original.council_id, kind="reversal", postings=legs,
+        session=session, actor=actor, council_id=original.council_id, kind=EntryKind.reversal, postings=legs,
         idempotency_key=idempotency_key, memo=memo or f"Reverses entry {entry_id}: {original.memo}"[:500], reverses_id=entry_id,
     )
 
