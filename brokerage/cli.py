@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+
 import click
-from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from alembic.util import CommandError
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
+from sqlalchemy.exc import ArgumentError
 
-
+from brokerage import create_app, jobs, settings
+from brokerage.accounts.cli import accounts_group
+from brokerage.clusters.cli import clusters_group
 from brokerage.commands import CommandGroup, fail
+from brokerage.demo.cli import demo_command
+from brokerage.errors import ConfigError
+from brokerage.ledger.cli import ledger_group
+from brokerage.matching.cli import match_group
+from brokerage.migrate import current_revision, upgrade
 
 
 def _create_app() -> Flask:
-    from brokerage import create_app
-    from brokerage.errors import ConfigError
-
-    from sqlalchemy.exc import ArgumentError
-
     try:
         # Commands serve no web request, so they do not need SECRET_KEY; `run` checks it itself.
         return create_app(serving=False)
@@ -37,17 +44,10 @@ class BrokerageGroup(CommandGroup, FlaskGroup):
 
 def _serving(command: click.Command) -> click.Command:
     """Return a copy of a command that serves web requests, refusing to start without a proper secret."""
-    import copy
-    import functools
-
     original = command.callback
 
     @functools.wraps(original)
     def callback(*args, **kwargs):
-        from flask.cli import ScriptInfo
-
-        from brokerage import settings
-
         settings.check_secret(click.get_current_context().ensure_object(ScriptInfo).load_app().config)
         return original(*args, **kwargs)
 
@@ -71,10 +71,6 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    from alembic.util import CommandError
-
-    from brokerage.migrate import upgrade
-
     try:
         upgrade(revision)
     except CommandError as error:
@@ -86,8 +82,6 @@ def db_upgrade(revision: str) -> None:
 @with_appcontext
 def db_current() -> None:
     """Print the database's migration revision."""
-    from brokerage.migrate import current_revision
-
     click.echo(current_revision() or "empty")
 
 
@@ -96,10 +90,6 @@ def db_current() -> None:
 @with_appcontext
 def worker(burst: bool) -> None:
     """Run queued jobs from Redis (needs REDIS_URL)."""
-    from flask import current_app
-
-    from brokerage import jobs
-
     if not current_app.config.get("REDIS_URL"):
         fail("REDIS_URL is not set; without it jobs run inline and no worker is needed")
     jobs.run_worker(current_app, burst=burst)
@@ -134,26 +124,14 @@ def bench_group() -> None:
 
 def register(app: Flask) -> None:
     """Attach every subcommand group to the app's CLI."""
-    from brokerage.accounts.cli import accounts_group
-    from brokerage.clusters.cli import clusters_group
-    from brokerage.demo.cli import demo_command
-    from brokerage.ledger.cli import ledger_group
-
     app.cli.add_command(db_group)
     app.cli.add_command(ledger_group)
     app.cli.add_command(worker)
     app.cli.add_command(accounts_group)
     app.cli.add_command(clusters_group)
     app.cli.add_command(demo_command)
-    _register_optional(app)
-    app.cli.add_command(bench_group)
-
-
-def _register_optional(app: Flask) -> None:
-    """Attach the matching commands."""
-    from brokerage.matching.cli import match_group
-
     app.cli.add_command(match_group)
+    app.cli.add_command(bench_group)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from brokerage import validation
+from brokerage.errors import BrokerageError
 
 BAD_INPUT = 2
 
@@ -42,8 +43,6 @@ class CommandGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         """Run the subcommand, turning usage and domain errors into one line."""
-        from brokerage.errors import BrokerageError
-
         try:
             return super().invoke(ctx)
         except click.exceptions.NoArgsIsHelpError:

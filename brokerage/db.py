@@ -13,6 +13,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, create_engine
 
+from brokerage.errors import ValidationFailed
+from brokerage.validation import CONTROL_MESSAGE
+
 
 # Requests that only read start a deferred SQLite transaction, which takes no write lock; every
 # other transaction (forms, CLI commands, jobs) takes the write lock at BEGIN.
@@ -61,9 +64,6 @@ def refuse_nul_characters(engine: Engine) -> None:
         compiled = getattr(context, "compiled", None)
         name = _nul_parameter(parameters, getattr(compiled, "positiontup", None))
         if name is not None:
-            from brokerage.errors import ValidationFailed
-            from brokerage.validation import CONTROL_MESSAGE
-
             raise ValidationFailed({name: [CONTROL_MESSAGE]})
 
 

@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
+from redis import Redis
+from rq import Queue, Worker
+from rq.job import Job
 
 # Jobs are named, not pickled callables, so a worker on another machine runs the same code.
 REGISTRY: dict[str, str] = {
-    "ping": "brokerage.jobs:ping",
+    "ping": "brokerage.accounts.jobs:ping",
     "ledger.verify": "brokerage.ledger.views:verify_job",
     "ledger.seal": "brokerage.ledger.views:seal_job",
     "clusters.issue_dp": "brokerage.clusters.runs:issue_dp_job",
@@ -30,18 +33,6 @@ class JobHandle:
     status: str  # queued, started, finished or failed
     result: Any = None
     error: str | None = None
-
-
-def ping(*, message: str = "pong") -> dict:
-    """Answer with the message and the number of councils, proving the job saw the database."""
-    from sqlmodel import func, select
-
-    from brokerage.accounts.models import Council
-    from brokerage.db import session_scope
-
-    with session_scope() as session:
-        councils = session.exec(select(func.count()).select_from(Council)).one()
-    return {"message": message, "councils": councils}
 
 
 def _resolve(name: str):
@@ -80,8 +71,6 @@ def enqueue(name: str, **kwargs: Any) -> JobHandle:
 
 def fetch(job_id: str) -> JobHandle:
     """Return the status (and result, once finished) of a queued job."""
-    from rq.job import Job
-
     app = current_app._get_current_object()
     job = Job.fetch(job_id, connection=_redis(app))
     status = job.get_status(refresh=True)
@@ -99,31 +88,24 @@ _worker_app: Flask | None = None
 
 def run_named_job(name: str, kwargs: dict) -> Any:
     """Run a registered job inside an app context (this is what RQ workers execute)."""
-    global _worker_app
     if _worker_app is None:
-        from brokerage import create_app
-
-        _worker_app = create_app()
+        # The worker process is started by `brokerage worker`, which hands its app to run_worker; this
+        # module sits below the app factory, so it never builds an app itself.
+        raise RuntimeError("start job workers with `brokerage worker`, which gives them the app")
     with _worker_app.app_context():
         return _resolve(name)(**kwargs)
 
 
 def _redis(app: Flask):
-    from redis import Redis
-
     return Redis.from_url(app.config["REDIS_URL"])
 
 
 def _queue(app: Flask):
-    from rq import Queue
-
     return Queue(app.config["JOB_QUEUE"], connection=_redis(app))
 
 
 def run_worker(app: Flask, *, burst: bool = False) -> None:
     """Run an RQ worker on the app's queue."""
-    from rq import Worker
-
     global _worker_app
     _worker_app = app
     Worker([_queue(app)], connection=_redis(app)).work(burst=burst, with_scheduler=False)

@@ -9,6 +9,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from flask import current_app
 
+from brokerage.db import engine
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -30,7 +32,5 @@ def upgrade(revision: str = "head", *, connection=None, url: str | None = None) 
 
 def current_revision() -> str | None:
     """Return the database's current revision, or None when empty."""
-    from brokerage.db import engine
-
     with engine().connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+import math
+import time
+
+from flask import Flask, jsonify, render_template, request
+from flask_limiter import RateLimitExceeded
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from brokerage.db import rollback_request_session
+from brokerage.errors import BrokerageError
+from brokerage.extensions import limiter
+from brokerage.handlers import wants_json
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -14,8 +24,6 @@ def init_app(app: Flask) -> None:
     """Add CSP, framing, sniffing, referrer, HSTS and no-store headers (static files may be cached); trust only configured proxies."""
     trusted = app.config.get("TRUSTED_PROXIES", 0)
     if trusted:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         # Only the last `trusted` X-Forwarded-For entries were written by our own proxies; anything
         # before them came from the client and is ignored.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)
@@ -41,19 +49,8 @@ def init_app(app: Flask) -> None:
 
 def register_rate_limit_answer(app: Flask) -> None:
     """Answer a request over a per-address limit with 429, a plain message and Retry-After."""
-    import math
-    import time
-
-    from flask import jsonify, render_template
-    from flask_limiter import RateLimitExceeded
-
-    from brokerage.errors import BrokerageError, wants_json
-
     @app.errorhandler(RateLimitExceeded)
     def too_many_requests(error: RateLimitExceeded):
-        from brokerage.db import rollback_request_session
-        from brokerage.extensions import limiter
-
         rollback_request_session()
         current = limiter.current_limit
         seconds = max(1, math.ceil(current.reset_at - time.time())) if current is not None else 60

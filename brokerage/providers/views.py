@@ -8,7 +8,8 @@ from flask_login import current_user
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
 from brokerage.db import get_session
-from brokerage.errors import ValidationFailed, wants_json
+from brokerage.errors import ValidationFailed
+from brokerage.handlers import wants_json
 from brokerage.forms import attach_error
 from brokerage.providers import rules, services
 from brokerage.providers.errors import SameChecker
