@@ -32,6 +32,8 @@ serve: install
 
 ## make test: install and run the whole suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
 test: install
+	@echo "Checking the import layers (pyproject.toml [tool.importlinter]):"
+	$(BIN)/lint-imports --no-cache --no-logo
 	@echo "Tests run in random order with seed $(SEED); replay this order with: make test SEED=$(SEED)"
 	$(MAKE) test-sqlite SEED=$(SEED)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) test-postgres SEED=$(SEED); else echo "TEST_DATABASE_URL is not set: skipped the PostgreSQL run"; fi
