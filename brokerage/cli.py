@@ -104,13 +104,14 @@ class BenchGroup(CommandGroup):
         return list(self.COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        # Imported here, not at the top: the app (create_app registers this group) must never import
-        # the benchmarks; only running or listing `brokerage bench ...` loads them.
         if name == "ledger":
+            # Imported here, not at the top: the app (create_app registers this group) must never import
+            # the benchmarks; only running or listing `brokerage bench ...` loads them.
             from brokerage_bench.ledger import bench_ledger_command
 
             return bench_ledger_command
         if name == "match":
+            # Imported here for the same reason: the app never loads the benchmarks.
             from brokerage_bench.match import bench_match_command
 
             return bench_match_command
