@@ -23,10 +23,20 @@ from brokerage.matching import views as matching_views
 from brokerage.providers import views as providers_views
 
 
+class CarepoolFlask(Flask):
+    """Flask with one commit point per request, as indico's request handler has (`db.finish_request`)."""
+
+    def dispatch_request(self):
+        """Run the view, then commit its work if the answer is a success and roll it back if not."""
+        response = self.make_response(super().dispatch_request())
+        db.finish_request(response.status_code)
+        return response
+
+
 def create_app(config: dict | None = None, *, serving: bool = True) -> Flask:
     """Build and configure the Flask application; `serving=False` for commands that serve no web request."""
     root = Path(__file__).resolve().parent.parent
-    app = Flask(
+    app = CarepoolFlask(
         __name__,
         instance_path=str(root / "instance"),
         template_folder=str(root / "templates"),

@@ -137,6 +137,7 @@ def get_session() -> Session:
     """Return this request's session, opening it on first use."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["db_sessionmaker"]()
+        event.listen(g.db_session, "after_flush", _track_written_tables)
     return g.db_session
 
 
@@ -144,6 +145,50 @@ def rollback_request_session() -> None:
     """Roll back whatever this request did not commit."""
     session = g.get("db_session")
     if session is not None:
+        session.rollback()
+
+
+# A page that only reads (GET, HEAD) may record one thing: that staff read a person's record.
+READS_MAY_WRITE = frozenset({"access_log"})
+
+
+def _track_written_tables(session: Session, _flush_context) -> None:
+    """Remember which tables this session has written, so a read-only request that writes is caught."""
+    written = session.info.setdefault("written_tables", set())
+    for record in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(record, "__tablename__", None)
+        if table:
+            written.add(table)
+
+
+def _check_reads_only(session: Session) -> None:
+    written = session.info.get("written_tables", set()) - READS_MAY_WRITE
+    if written and request.method in SAFE_METHODS:
+        message = f"{request.method} {request.path} wrote to {', '.join(sorted(written))}: a page that reads must not write"
+        if current_app.testing:
+            raise RuntimeError(message)
+        current_app.logger.error(message)
+
+
+def keep_changes_when_refused() -> None:
+    """Commit this request's changes even though it answers with an error (a failed sign-in still counts)."""
+    g.db_keep_when_refused = True
+
+
+def finish_request(status: int) -> None:
+    """The one commit point of a request: commit when the answer is a success or a redirect, roll back otherwise.
+
+    Views and services never commit (STYLE.md habits 3 and 4). An error raised from a view never gets
+    here: its handler rolls back. A commit that fails (a unique or deferred check) raises into the
+    request's error handlers like any other error, so a race is a clear 409, never a 500.
+    """
+    session = g.get("db_session")
+    if session is None:
+        return
+    _check_reads_only(session)
+    if status < 400 or g.pop("db_keep_when_refused", False):
+        session.commit()
+    else:
         session.rollback()
 
 

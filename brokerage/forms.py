@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, TextAreaField
 from wtforms.validators import StopValidation
 
+from brokerage.db import keep_changes_when_refused, rollback_request_session
 from brokerage.errors import BrokerageError, NotFound, ValidationFailed
 from brokerage.validation import control_character_problem, parse_whole_number
 
@@ -43,6 +44,19 @@ class BaseForm(FlaskForm):
                 plain = own if isinstance(own, str) else f"Choose {field.label.text.lower()} from the list"
                 field.errors = [plain if message in WTFORMS_CHOICE_MESSAGES else message for message in field.errors]
         return valid
+
+
+def refuse(form: FlaskForm, error: BrokerageError, *, keep_changes: bool = False) -> int:
+    """Undo what the request changed and show a domain error on the form; return the status for the page.
+
+    The one way a view turns a refused operation into form errors. `keep_changes=True` keeps what the
+    service recorded about the refusal itself (a failed sign-in counts towards the lockout).
+    """
+    if keep_changes:
+        keep_changes_when_refused()
+    else:
+        rollback_request_session()
+    return attach_error(form, error)
 
 
 def attach_error(form: FlaskForm, error: BrokerageError) -> int:
