@@ -22,7 +22,7 @@ def test_a_broker_signs_in_and_sees_the_dashboard_with_no_accessibility_violatio
     page.wait_for_url(f"{live_server}/dashboard")
     assert page.get_by_role("heading", level=1).inner_text() == "Broker dashboard"
     assert page.get_by_text("Riverside Borough Council (demo)").first.is_visible()
-    assert page.get_by_text("Forming clusters that need members").is_visible()
+    assert page.get_by_text("Forming groups that need members").is_visible()
     # The GOV.UK Frontend script ran under our CSP (no inline scripts allowed).
     assert "govuk-frontend-supported" in page.eval_on_selector("body", "b => b.className")
     assert axe_violations(page) == []
