@@ -1,7 +1,8 @@
-"""Formatting for the edge: money in pounds, dates in plain English.
+"""Formatting for the edge: money in pounds, dates in plain English, and the template filters.
 
 A bottom-layer module: the pure matching engine imports it too, so it imports no Flask and no SQL
-at run time (Flask appears only in a type hint).
+at run time (Flask appears only in a type hint). The names of languages and services are words, not
+formatting: they live in `brokerage.vocabulary`, and this module only registers them as filters.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup, escape
 
 from brokerage import clock
+from brokerage.vocabulary import language_name, service_name
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -78,32 +80,6 @@ def weeks_for_people(text: str | None) -> str | None:
     return ISO_WEEK.sub(lambda match: week_of(match.group(0)), text)
 
 
-LANGUAGE_NAMES = {
-    "en": "English", "so": "Somali", "bn": "Bengali", "ur": "Urdu", "pa": "Punjabi", "gu": "Gujarati",
-    "pl": "Polish", "ar": "Arabic", "tr": "Turkish", "yo": "Yoruba", "ig": "Igbo", "zh": "Chinese",
-    "hi": "Hindi", "ta": "Tamil", "ro": "Romanian", "pt": "Portuguese", "es": "Spanish", "fr": "French",
-    "cy": "Welsh", "ga": "Irish", "el": "Greek", "it": "Italian", "lt": "Lithuanian", "fa": "Persian",
-    "ku": "Kurdish", "ti": "Tigrinya", "am": "Amharic", "sw": "Swahili", "tw": "Twi", "vi": "Vietnamese",
-    "he": "Hebrew", "yi": "Yiddish", "bg": "Bulgarian",
-}
-
-SERVICE_NAMES = {
-    "home_care": "home care", "personal_care": "personal care", "companionship": "companionship",
-    "day_activities": "day activities", "respite": "respite", "domestic": "domestic help",
-    "transport": "transport", "reablement": "reablement",
-}
-
-
-def language_name(code: str) -> str:
-    """Return a language's English name for its ISO 639-1 code."""
-    return LANGUAGE_NAMES.get(code, code)
-
-
-def service_name(token: str) -> str:
-    """Return a service token in plain English."""
-    return SERVICE_NAMES.get(token, token.replace("_", " "))
-
-
 _BREAK_AFTER = re.compile(r"([@.:/_-])")
 
 
@@ -133,8 +109,6 @@ def init_app(app: Flask) -> None:
 
 def parse_pounds(text: str) -> int:
     """Parse an amount typed in pounds ('12', '12.50', '£1,234.56') into integer pence, or raise ValueError."""
-    import re
-
     cleaned = (text or "").strip().replace(",", "").replace(" ", "")
     if cleaned.startswith("£"):
         cleaned = cleaned[1:]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, TextAreaField
-from wtforms.validators import StopValidation
+from wtforms import IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from brokerage.db import keep_changes_when_refused, rollback_request_session
 from brokerage.errors import BrokerageError, NotFound, ValidationFailed
+from brokerage.formatting import parse_pounds
 from brokerage.validation import control_character_problem, parse_whole_number
 
 
@@ -104,3 +106,34 @@ class WholeNumberField(IntegerField):
         if self._not_a_number:
             # Stop here, so the range check does not add a second, confusing message.
             raise StopValidation(self.invalid_message)
+
+
+class PoundsField(StringField):
+    """A field for an amount in pounds, giving integer pence as `.pence`."""
+
+    pence: int | None = None
+
+    def pre_validate(self, form):
+        self.pence = None
+        if self.data in (None, ""):
+            return
+        try:
+            self.pence = parse_pounds(self.data)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+
+class Checkboxes(SelectMultipleField):
+    """Several choices shown as checkboxes; a value that is not among them gets a plain-English message."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def __init__(self, *args, unknown_message: str = "Choose from the list", **kwargs):
+        super().__init__(*args, validate_choice=False, **kwargs)
+        self.unknown_message = unknown_message
+
+    def pre_validate(self, form):
+        allowed = {choice.value for choice in self.choices or []}
+        if any(value not in allowed for value in self.data or []):
+            raise ValidationError(self.unknown_message)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from brokerage.accounts import services
 from brokerage.accounts.models import Role
+from brokerage.accounts.schemas import CouncilSchema, NewUserSchema, load_or_refuse
 from brokerage.commands import CommandGroup
+from brokerage.db import session_scope
 from brokerage.errors import BrokerageError, ValidationFailed
+from brokerage.validation import CONTROL_MESSAGE, has_control_characters
 
 
 @click.group("accounts", cls=CommandGroup)
@@ -22,10 +26,6 @@ def accounts_group() -> None:
 @with_appcontext
 def create_council_command(slug: str, name: str, districts: str) -> None:
     """Add a council (checked by the same rules as the form)."""
-    from brokerage.accounts import services
-    from brokerage.accounts.schemas import CouncilSchema, load_or_refuse
-    from brokerage.db import session_scope
-
     data = load_or_refuse(CouncilSchema(), {"slug": slug, "name": name, "area_districts": districts})
     with session_scope() as session:
         council = services.create_council(session=session, actor=None, **data)
@@ -41,14 +41,6 @@ def create_council_command(slug: str, name: str, districts: str) -> None:
 @with_appcontext
 def create_user_command(email: str, name: str, role: str, council_slug: str | None, password: str) -> None:
     """Add a user account (checked by the same rules as the form)."""
-    from sqlmodel import select
-
-    from brokerage.accounts import services
-    from brokerage.accounts.models import Council
-    from brokerage.accounts.schemas import CouncilSchema, NewUserSchema, load_or_refuse
-    from brokerage.db import session_scope
-    from brokerage.validation import CONTROL_MESSAGE, has_control_characters
-
     data = load_or_refuse(NewUserSchema(), {"email": email, "name": name, "role": role})
     if has_control_characters(password):
         raise ValidationFailed({"password": CONTROL_MESSAGE})
@@ -59,7 +51,7 @@ def create_user_command(email: str, name: str, role: str, council_slug: str | No
     with session_scope() as session:
         council_id = None
         if council_slug:
-            council = session.exec(select(Council).where(Council.slug == council_slug)).first()
+            council = services.find_council(session=session, slug=council_slug)
             if council is None:
                 raise BrokerageError(f"there is no council called {council_slug!r}", field="council")
             council_id = council.id

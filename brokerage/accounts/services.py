@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
@@ -18,8 +20,6 @@ from brokerage.types import utcnow
 
 
 def _throttle_key(email: str) -> str:
-    import hashlib
-
     return hashlib.sha256(rules.normalise_email(email).encode()).hexdigest()
 
 
@@ -41,10 +41,7 @@ def lock_throttle(*, session: Session, email: str, now: datetime) -> SignInThrot
     """
     key = _throttle_key(email)
     table = SignInThrottle.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     create = insert(table).values(key=key, failures=0, updated_at=now).on_conflict_do_nothing(index_elements=[table.c.key])
     locked = select(SignInThrottle).where(SignInThrottle.key == key).with_for_update().execution_options(populate_existing=True)
     # A successful sign-in deletes the row; if that happens between the insert and the lock, insert again.
@@ -226,6 +223,11 @@ def list_users(*, session: Session, actor: User) -> list[User]:
     if actor.role != Role.admin:
         raise NotAllowed("Only administrators can list accounts.")
     return list(session.exec(select(User).order_by(User.council_id, User.role, User.name)))
+
+
+def find_council(*, session: Session, slug: str) -> Council | None:
+    """Return the council with this short name, or None."""
+    return session.exec(select(Council).where(Council.slug == slug)).first()
 
 
 def get_council(*, session: Session, actor: User, council_id: int) -> Council:

@@ -14,6 +14,7 @@ from flask_login import login_user
 
 from brokerage.accounts import rules
 from brokerage.accounts.models import User
+from brokerage.accounts.services import load_user
 from brokerage.types import utcnow
 
 SIGNED_IN_AT = "signed_in_at"
@@ -40,8 +41,6 @@ def reissue(user: User) -> None:
 
 def load(session, user_id: str) -> User | None:
     """Return the signed-in user for this request, or None when the session was ended or has run out."""
-    from brokerage.accounts.services import load_user
-
     parsed = rules.parse_session_id(user_id)
     user = load_user(session=session, user_id=str(parsed[0])) if parsed else None
     if user is None or user.session_version != parsed[1]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from brokerage.forms import BaseForm, WholeNumberField
+from brokerage.forms import BaseForm, PoundsField, WholeNumberField
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
-
-from brokerage.formatting import parse_pounds
 
 KIND_CHOICES = [
     SelectChoice("neighbourhood", "Neighbours – people who live near each other"),
@@ -16,21 +14,6 @@ KIND_CHOICES = [
     SelectChoice("care_need", "Care need – the same kind of care"),
     SelectChoice("goal", "Goal – something you want to do together"),
 ]
-
-
-class PoundsField(StringField):
-    """A field for an amount in pounds, giving integer pence as `.pence`."""
-
-    pence: int | None = None
-
-    def pre_validate(self, form):
-        self.pence = None
-        if self.data in (None, ""):
-            return
-        try:
-            self.pence = parse_pounds(self.data)
-        except ValueError as error:
-            raise ValidationError(str(error)) from None
 
 
 class MultiCheckboxField(SelectMultipleField):

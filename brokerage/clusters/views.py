@@ -13,7 +13,7 @@ from brokerage.clusters.rules import Choice, ProposalKind
 from brokerage.clusters.schemas import ClusterForm, FindForm, JoinForm, PledgeForm, ProposalForm, VoteForm
 from brokerage.db import get_session, writes_when_reading
 from brokerage.errors import BrokerageError
-from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES
+from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES
 from brokerage.forms import attach_error
 
 blueprint = Blueprint("clusters", __name__, url_prefix="/clusters")
@@ -38,7 +38,7 @@ def find():
     """Search clusters, and suggest clusters for me."""
     session = get_session()
     form = FindForm(request.args)
-    form.language.choices = [SelectChoice("", "Any language")] + [SelectChoice(code, name) for code, name in sorted(LANGUAGE_NAMES.items(), key=lambda i: i[1])]
+    form.language.choices = [SelectChoice("", "Any language")] + [SelectChoice(code, name) for code, name in sorted(COMMON_LANGUAGE_NAMES.items(), key=lambda i: i[1])]
     form.need.choices = [SelectChoice("", "Any need")] + [SelectChoice(token, name.capitalize()) for token, name in SERVICE_NAMES.items()]
     people = services.holders_actor_acts_for(session=session, actor=current_user)
     searched = bool(request.args)
@@ -106,10 +106,12 @@ def _show(cluster_id: int, *, join_form=None, pledge_forms=None, status: int = 2
             pledge_forms[membership.id] = form
     details = {}
     if page.members:
-        from brokerage.holders.services import details_visible_to
+        from brokerage.holders.services import details_visible_to, holder_ids_acted_for
+        from brokerage.pages.holders import group_mate_ids  # TRANSITIONAL: clusters.membership.group_mate_ids at the merge
 
         context = "broker" if current_user.role in (Role.broker, Role.council_officer) else "cluster"
-        details = details_visible_to(session=session, actor=current_user, holder_ids=[h.id for _, h in page.members], context=context)
+        mates = group_mate_ids(session=session, holder_ids=holder_ids_acted_for(session=session, actor=current_user))
+        details = details_visible_to(session=session, actor=current_user, holder_ids=[h.id for _, h in page.members], group_mate_ids=mates, context=context)
         session.commit()  # keeps the access-log lines for staff reads
     contracts, demand = [], []
     if page.members:

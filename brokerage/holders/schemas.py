@@ -6,16 +6,14 @@ import csv
 import io
 import json
 
-from brokerage.forms import BaseForm
-from wtforms import BooleanField, EmailField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
-from brokerage.clusters.schemas import PoundsField
-
-from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES, language_name, service_name
+from brokerage.forms import BaseForm, Checkboxes, PoundsField
 from brokerage.holders.models import SensitiveItem, Visibility
 from brokerage.holders.services import GOALS_MAX, SENSITIVE_MAX, VISIBILITY_LABELS
+from brokerage.vocabulary import SERVICES, language_choices, service_name
 
 CONSENT_MISSING = "Tick the box to agree, or leave this empty"
 VISIBILITY_HINTS = {
@@ -37,19 +35,6 @@ def _strip(value):
 def _one_line_breaks(value):
     # Browsers send a line break as two characters; count it as one, as the page does.
     return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
-
-
-class Checkboxes(SelectMultipleField):
-    """Several choices shown as checkboxes; unknown values get a plain-English message."""
-
-    def __init__(self, *args, unknown_message: str = "Choose from the list", **kwargs):
-        super().__init__(*args, validate_choice=False, **kwargs)
-        self.unknown_message = unknown_message
-
-    def pre_validate(self, form):
-        allowed = {choice.value for choice in self.choices or []}
-        if any(value not in allowed for value in self.data or []):
-            raise ValidationError(self.unknown_message)
 
 
 def _visibility_field(item: SensitiveItem) -> RadioField:
@@ -87,10 +72,8 @@ class ProfileForm(BaseForm):
 
     def set_choices(self, *, languages: list[str], care_needs: list[str]) -> None:
         """Offer the common languages and services, plus any the holder already has that are not in the lists."""
-        codes = list(LANGUAGE_NAMES) + [c for c in languages if c not in LANGUAGE_NAMES]
-        named = sorted(((c, language_name(c)) for c in codes), key=lambda pair: (pair[0] != "en", pair[1]))
-        self.languages.choices = [SelectChoice(code, name) for code, name in named]
-        tokens = list(SERVICE_NAMES) + [t for t in care_needs if t not in SERVICE_NAMES]
+        self.languages.choices = [SelectChoice(code, name) for code, name in language_choices(languages)]
+        tokens = list(SERVICES) + [t for t in care_needs if t not in SERVICES]
         self.care_needs.choices = [SelectChoice(t, service_name(t).capitalize()) for t in tokens]
 
     def fill(self, holder, details: dict) -> None:

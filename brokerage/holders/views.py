@@ -13,6 +13,8 @@ from brokerage.forms import attach_error
 from brokerage.holders import services
 from brokerage.holders.models import SensitiveItem
 from brokerage.holders.schemas import VISIBILITY_HINTS, AllocationForm, ProfileForm, RepresentativeForm, export_csv, export_json
+from brokerage.pages import holders as pages
+from brokerage.pages.holders import set_allocation  # TRANSITIONAL: brokerage.clusters.membership.set_allocation at the merge
 
 blueprint = Blueprint("holders", __name__, url_prefix="/holders")
 
@@ -35,15 +37,14 @@ def show(holder_id: int):
 
 def _show(holder_id: int, *, rep_form=None, allocation_form=None, status: int = 200):
     session = get_session()
-    record = services.holder_record(session=session, actor=current_user, holder_id=holder_id)
-    representatives = services.representatives_of(session=session, actor=current_user, holder_id=holder_id)
+    record = pages.holder_record(session=session, actor=current_user, holder_id=holder_id)
     session.commit()  # keeps the access-log lines for staff reads
     if allocation_form is None:
         allocation_form = AllocationForm(formdata=None)
         allocation_form.allocation.data = f"{record.holder.weekly_allocation_pence / 100:.2f}"
     return render_template(
         "holders/show.html", holder=record.holder, memberships=record.memberships, record=record,
-        item_labels=services.ITEM_LABELS, visibility_labels=services.VISIBILITY_LABELS, representatives=representatives,
+        item_labels=services.ITEM_LABELS, visibility_labels=services.VISIBILITY_LABELS, representatives=record.representatives,
         rep_form=rep_form or RepresentativeForm(formdata=None), allocation_form=allocation_form,
     ), status
 
@@ -90,7 +91,7 @@ def _download(body: str, *, mimetype: str, filename: str) -> Response:
 @roles_required(Role.holder, Role.representative)
 def data_json(holder_id: int):
     """Download everything carepool holds about a holder, as JSON."""
-    data = services.subject_access_export(session=get_session(), actor=current_user, holder_id=holder_id)
+    data = pages.subject_access_export(session=get_session(), actor=current_user, holder_id=holder_id)
     return _download(export_json(data), mimetype="application/json", filename=f"carepool-data-{holder_id}.json")
 
 
@@ -98,7 +99,7 @@ def data_json(holder_id: int):
 @roles_required(Role.holder, Role.representative)
 def data_csv(holder_id: int):
     """Download everything carepool holds about a holder, as a spreadsheet (CSV)."""
-    data = services.subject_access_export(session=get_session(), actor=current_user, holder_id=holder_id)
+    data = pages.subject_access_export(session=get_session(), actor=current_user, holder_id=holder_id)
     return _download(export_csv(data), mimetype="text/csv", filename=f"carepool-data-{holder_id}.csv")
 
 
@@ -142,7 +143,7 @@ def allocation(holder_id: int):
     form = AllocationForm()
     if form.validate_on_submit():
         try:
-            services.set_allocation(session=session, actor=current_user, holder_id=holder_id, weekly_allocation_pence=form.allocation.pence)
+            set_allocation(session=session, actor=current_user, holder_id=holder_id, weekly_allocation_pence=form.allocation.pence)
         except BrokerageError as error:
             session.rollback()
             attach_error(form, error)

@@ -8,11 +8,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from brokerage.clusters.schemas import MultiCheckboxField, PoundsField
-from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES
+from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES, SLOTS, slot_label
 
-DAYS = [("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"), ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday")]
-PARTS = [("am", "morning"), ("pm", "afternoon"), ("eve", "evening")]
-SLOT_CHOICES = [SelectChoice(f"{d}_{p}", f"{day} {part}") for d, day in DAYS for p, part in PARTS]
+SLOT_CHOICES = [SelectChoice(slot, slot_label(slot)) for slot in SLOTS]
 
 
 class DemandLineForm(BaseForm):
@@ -22,7 +20,7 @@ class DemandLineForm(BaseForm):
     service = SelectField("Service", choices=[SelectChoice(k, v.capitalize()) for k, v in SERVICE_NAMES.items()], validators=[DataRequired("Choose a service")])
     hours = WholeNumberField("Hours a week", invalid_message="Enter the hours a week as a whole number, like 12", validators=[InputRequired("Enter the hours a week"), NumberRange(min=1, max=168, message="Enter between 1 and 168 hours")])
     slots = MultiCheckboxField("When", choices=SLOT_CHOICES, validators=[DataRequired("Choose at least one time")])
-    languages = MultiCheckboxField("Languages", choices=[SelectChoice(c, n) for c, n in sorted(LANGUAGE_NAMES.items(), key=lambda i: i[1])])
+    languages = MultiCheckboxField("Languages", choices=[SelectChoice(c, n) for c, n in sorted(COMMON_LANGUAGE_NAMES.items(), key=lambda i: i[1])])
     language_required = BooleanField("The carer must speak one of these languages")
     carer_gender = RadioField("Carer", choices=[SelectChoice("", "No preference"), SelectChoice("female", "A woman"), SelectChoice("male", "A man")], default="")
     max_rate = PoundsField("Most the group will pay an hour", validators=[InputRequired("Enter the most the group will pay an hour")])

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Column, Date,
 from sqlmodel import Field, SQLModel
 
 from brokerage.types import UTCDateTime, utcnow
+from brokerage.vocabulary import PROVIDER_KIND_LABELS
 
 
 class ProviderKind(str, enum.Enum):
@@ -24,14 +25,7 @@ class ProviderKind(str, enum.Enum):
     @property
     def label(self) -> str:
         """Return the kind in plain English."""
-        return {
-            "pa": "Personal assistant",
-            "micro_provider": "Micro-provider",
-            "coop": "Care co-operative",
-            "cic": "Community interest company",
-            "charity": "Charity",
-            "private": "Private company",
-        }[self.value]
+        return PROVIDER_KIND_LABELS[self.value]
 
 
 class VettingKind(str, enum.Enum):

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from brokerage.forms import BaseForm
 from wtforms import BooleanField, Field, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, StopValidation, ValidationError
 
-from brokerage.clusters.schemas import MultiCheckboxField, PoundsField
-from brokerage.formatting import LANGUAGE_NAMES, SERVICE_NAMES, language_name, service_name
-from brokerage.matching.schemas import SLOT_CHOICES
+from brokerage.forms import BaseForm, Checkboxes, PoundsField
 from brokerage.providers.models import ProviderKind, VettingKind
-from brokerage.validation import parse_date, parse_date_parts, parse_decimal, parse_whole_number
 from brokerage.providers.services import CAPACITY_MAX, LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, RADIUS_MAX, RADIUS_MIN
+from brokerage.validation import parse_date, parse_date_parts, parse_decimal, parse_whole_number
+from brokerage.vocabulary import SERVICES, SLOTS, language_choices, service_name, slot_label
 
 VETTING_NAMES = {"dbs": "DBS check", "insurance": "Insurance", "cqc": "CQC registration"}
 VETTING_HINTS = {
@@ -25,23 +23,11 @@ VETTING_HINTS = {
 }
 GENDER_CHOICES = [SelectChoice("female", "Women"), SelectChoice("male", "Men")]
 KIND_CHOICES = [SelectChoice(kind.value, kind.label) for kind in ProviderKind]
+SLOT_CHOICES = [SelectChoice(slot, slot_label(slot)) for slot in SLOTS]
 
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-class Checkboxes(MultiCheckboxField):
-    """Checkboxes whose unknown values get a plain-English message."""
-
-    def __init__(self, *args, unknown_message: str = "Choose from the list", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.unknown_message = unknown_message
-
-    def pre_validate(self, form):
-        allowed = {choice.value for choice in self.choices or []}
-        if any(value not in allowed for value in self.data or []):
-            raise ValidationError(self.unknown_message)
 
 
 class NumberField(StringField):
@@ -148,11 +134,9 @@ class ProfileForm(BaseForm):
     def set_choices(self, provider=None) -> None:
         """Offer the common languages and services, plus any the provider already has that are not in the lists."""
         have_languages = list(provider.languages) if provider else []
-        codes = list(LANGUAGE_NAMES) + [c for c in have_languages if c not in LANGUAGE_NAMES]
-        named = sorted(((c, language_name(c)) for c in codes), key=lambda pair: (pair[0] != "en", pair[1]))
-        self.languages.choices = [SelectChoice(code, name) for code, name in named]
+        self.languages.choices = [SelectChoice(code, name) for code, name in language_choices(have_languages)]
         have_services = list(provider.services) if provider else []
-        tokens = list(SERVICE_NAMES) + [t for t in have_services if t not in SERVICE_NAMES]
+        tokens = list(SERVICES) + [t for t in have_services if t not in SERVICES]
         self.services.choices = [SelectChoice(t, service_name(t).capitalize()) for t in tokens]
 
     def fill(self, provider) -> None:

@@ -11,12 +11,12 @@ from sqlmodel import Session, select
 from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Role, User
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
-from brokerage.matching.vocabulary import GENDERS, LANGUAGE_CODES, SERVICES, SLOTS
 from brokerage.providers import rules
 from brokerage.providers.errors import SameChecker
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind
 from brokerage import clock, validation
 from brokerage.types import utcnow
+from brokerage.vocabulary import GENDERS, LANGUAGE_CODES, SERVICES, SLOTS
 
 CAPACITY_MAX = 168
 RADIUS_MIN, RADIUS_MAX = 0.5, 50.0

@@ -13,8 +13,7 @@ from brokerage.handlers import wants_json
 from brokerage.forms import attach_error
 from brokerage.providers import rules, services
 from brokerage.providers.errors import SameChecker
-from brokerage.matching.schemas import SLOT_CHOICES
-from brokerage.providers.schemas import VETTING_HINTS, VETTING_NAMES, BrokerProfileForm, ProfileForm, RegisterForm, VettingForm
+from brokerage.providers.schemas import SLOT_CHOICES, VETTING_HINTS, VETTING_NAMES, BrokerProfileForm, ProfileForm, RegisterForm, VettingForm
 from brokerage import clock
 
 blueprint = Blueprint("providers", __name__, url_prefix="/providers")

@@ -14,7 +14,7 @@ from brokerage.clusters.models import ClusterStatus, Membership, MembershipStatu
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage.errors import ValidationFailed
 from brokerage.holders.models import Holder
-from brokerage.holders.services import set_allocation
+from brokerage.pages.holders import set_allocation  # TRANSITIONAL: clusters.membership.set_allocation at the merge
 from tests import factories as f
 from tests.races import committed_factory, new_council, pause_after_select, purge_council, race
 

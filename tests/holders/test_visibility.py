@@ -9,8 +9,16 @@ from brokerage.accounts.models import Role
 from brokerage.audit.models import AccessLog
 from brokerage.clusters.models import MembershipStatus
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
-from brokerage.holders.services import details_visible_to, get_profile, update_profile
+from brokerage.holders.services import details_visible_to as _details_visible_to
+from brokerage.holders.services import get_profile, holder_ids_acted_for, update_profile
+from brokerage.pages.holders import group_mate_ids  # TRANSITIONAL: clusters.membership.group_mate_ids at the merge
 from tests import factories as f
+
+
+def details_visible_to(*, session, actor, holder_ids, context):
+    """Ask as the group page does: with the group mates of whoever the actor acts for."""
+    mates = group_mate_ids(session=session, holder_ids=holder_ids_acted_for(session=session, actor=actor))
+    return _details_visible_to(session=session, actor=actor, holder_ids=holder_ids, group_mate_ids=mates, context=context)
 
 
 @pytest.fixture()
@@ -63,6 +71,10 @@ def test_staff_see_items_for_the_broker_and_for_groups_and_each_read_is_logged(w
     assert found == {shared.id: [("Culture", "Somali"), ("Faith", "Muslim")]}
     assert session.exec(select(AccessLog.what, AccessLog.actor_id).where(AccessLog.holder_id == shared.id)).all() == [("special-category data", staff.id)]
     assert logged(session, world.records["a"]["holder"].id) == []  # nothing returned, nothing read
+
+
+def test_without_group_mates_a_holder_sees_nothing(world, session, shared):
+    assert _details_visible_to(session=session, actor=world.users["a"][Role.holder], holder_ids=[shared.id], context="cluster") == {}
 
 
 def test_staff_in_the_cluster_context_see_only_items_shared_with_groups_and_are_logged(world, session, shared):

@@ -16,7 +16,7 @@ def solved(lines, suppliers):
 def test_an_assignment_names_language_gender_distance_price_and_employer(spec_instance):
     text = solve(parse_instance(spec_instance)).assignments[0].explanation
     assert text.startswith("Speaks Somali (required), female staff, 1.0 km away, "
-                           "£21.50/h under the £24.00 cap; co-op paying the Living Wage")
+                           "£21.50/h under the £24.00 cap; care co-operative paying the Living Wage")
     assert "Ethical Care Charter" in text and text.endswith(".")
 
 

@@ -1,0 +1,125 @@
+"""The words several packages share: care services, time slots, provider kinds, staff genders and languages.
+
+A bottom-layer module: it imports no domain package, no Flask and no SQL, so the pure matching engine
+(whose file format uses these codes) and every page can read the same words.
+"""
+
+from __future__ import annotations
+
+from babel import Locale
+
+# --- care services --------------------------------------------------------------------------------
+
+SERVICES = (
+    "home_care",
+    "personal_care",
+    "companionship",
+    "day_activities",
+    "respite",
+    "domestic",
+    "transport",
+    "reablement",
+)
+SERVICE_NAMES = {
+    "home_care": "home care",
+    "personal_care": "personal care",
+    "companionship": "companionship",
+    "day_activities": "day activities",
+    "respite": "respite",
+    "domestic": "domestic help",
+    "transport": "transport",
+    "reablement": "reablement",
+}
+
+
+def service_name(token: str) -> str:
+    """Return a service token in plain English, e.g. "home_care" -> "home care"."""
+    return SERVICE_NAMES.get(token, token.replace("_", " "))
+
+
+# --- time slots -----------------------------------------------------------------------------------
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PARTS = ("am", "pm", "eve")
+# Bit i of a slot mask stands for SLOTS[i]; the order is part of no file format.
+SLOTS = tuple(f"{day}_{part}" for day in DAYS for part in PARTS)
+SLOT_BIT = {slot: 1 << i for i, slot in enumerate(SLOTS)}
+DAY_NAMES = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+PART_NAMES = {"am": "morning", "pm": "afternoon", "eve": "evening"}
+
+
+def slot_label(slot: str) -> str:
+    """Return a slot token as a choice to tick, e.g. "sun_eve" -> "Sunday evening"."""
+    day, part = slot.split("_")
+    return f"{DAY_NAMES[day]} {PART_NAMES[part]}"
+
+
+def slot_name(slot: str) -> str:
+    """Return a slot token as words in a sentence, e.g. "sun_eve" -> "Sunday evenings"."""
+    return f"{slot_label(slot)}s"
+
+
+# --- providers ------------------------------------------------------------------------------------
+
+# The codes are the matching file format's; the labels are what people read on every page and in
+# the engine's explanations.
+PROVIDER_KINDS = ("pa", "micro_provider", "coop", "cic", "charity", "private")
+PROVIDER_KIND_LABELS = {
+    "pa": "Personal assistant",
+    "micro_provider": "Micro-provider",
+    "coop": "Care co-operative",
+    "cic": "Community interest company",
+    "charity": "Charity",
+    "private": "Private company",
+}
+
+
+def provider_kind_name(kind: str) -> str:
+    """Return a provider kind as words in a sentence, e.g. "coop" -> "care co-operative"."""
+    label = PROVIDER_KIND_LABELS[kind]
+    return label[:1].lower() + label[1:]
+
+
+GENDERS = ("female", "male")
+
+# --- languages ------------------------------------------------------------------------------------
+
+# ISO 639-1 withdrew "bh" (Bihari) in 2021 and CLDR no longer names it, but older council systems
+# still send it, so it stays accepted under its last ISO name.
+WITHDRAWN_LANGUAGES = {"bh": "Bihari"}
+
+
+def _iso_639_1_names() -> dict[str, str]:
+    """Return every ISO 639-1 two-letter code with its English name, from the CLDR data babel ships."""
+    names = {code: name for code, name in Locale("en").languages.items() if len(code) == 2 and code.isalpha() and code.islower()}
+    return dict(sorted((names | WITHDRAWN_LANGUAGES).items()))
+
+
+# Every language code carepool accepts (the matching file format's too), with its English name.
+LANGUAGE_NAMES = _iso_639_1_names()
+LANGUAGE_CODES = frozenset(LANGUAGE_NAMES)
+# The languages offered as choices on the forms: those most spoken by the people carepool serves.
+COMMON_LANGUAGES = (
+    "en", "so", "bn", "ur", "pa", "gu", "pl", "ar", "tr", "yo", "ig", "zh", "hi", "ta", "ro", "pt", "es",
+    "fr", "cy", "ga", "el", "it", "lt", "fa", "ku", "ti", "am", "sw", "tw", "vi", "he", "yi", "bg",
+)  # fmt: skip
+COMMON_LANGUAGE_NAMES = {code: LANGUAGE_NAMES[code] for code in COMMON_LANGUAGES}
+
+
+def language_name(code: str) -> str:
+    """Return a language's English name for its ISO 639-1 code, or the code itself if unknown."""
+    return LANGUAGE_NAMES.get(code, code)
+
+
+def language_choices(extra: list[str] | tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """Return (code, name) for the common languages plus `extra` codes, English first, then by name."""
+    codes = list(COMMON_LANGUAGES) + [code for code in extra if code not in COMMON_LANGUAGE_NAMES]
+    return sorted(((code, language_name(code)) for code in dict.fromkeys(codes)), key=lambda pair: (pair[0] != "en", pair[1]))
