@@ -95,12 +95,15 @@ GENDERS = ("female", "male")
 # ISO 639-1 withdrew "bh" (Bihari) in 2021 and CLDR no longer names it, but older council systems
 # still send it, so it stays accepted under its last ISO name.
 WITHDRAWN_LANGUAGES = {"bh": "Bihari"}
+# CLDR's English name for "bn" is "Bangla", but people in England, the census and NHS interpreting
+# services say "Bengali": the name a person would look for in the list wins.
+NAMES_USED_IN_ENGLAND = {"bn": "Bengali"}
 
 
 def _iso_639_1_names() -> dict[str, str]:
     """Return every ISO 639-1 two-letter code with its English name, from the CLDR data babel ships."""
     names = {code: name for code, name in Locale("en").languages.items() if len(code) == 2 and code.isalpha() and code.islower()}
-    return dict(sorted((names | WITHDRAWN_LANGUAGES).items()))
+    return dict(sorted((names | WITHDRAWN_LANGUAGES | NAMES_USED_IN_ENGLAND).items()))
 
 
 # Every language code carepool accepts (the matching file format's too), with its English name.

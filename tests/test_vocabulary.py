@@ -28,6 +28,7 @@ def test_every_iso_639_1_code_is_accepted_with_a_name_from_the_locale_data():
     assert engine.LANGUAGE_CODES is vocabulary.LANGUAGE_CODES
     assert vocabulary.language_name("so") == "Somali"
     assert vocabulary.language_name("bh") == "Bihari"  # withdrawn from ISO 639-1, still sent by older systems
+    assert vocabulary.language_name("bn") == "Bengali"  # CLDR says "Bangla"; people in England say Bengali
     assert vocabulary.language_name("zz") == "zz"
     assert all(name and name != code for code, name in vocabulary.LANGUAGE_NAMES.items())
 
