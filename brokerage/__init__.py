@@ -23,6 +23,9 @@ def create_app(config: dict | None = None, *, serving: bool = True) -> Flask:
     settings.check(app.config, serving=serving)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    from brokerage.wiring import connect_domains  # imported here like the rest: `import brokerage` stays cheap
+
+    connect_domains()
     register_converters(app)
     register_extensions(app)
     register_database(app)

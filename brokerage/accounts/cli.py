@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from brokerage.accounts.models import Role
 from brokerage.commands import CommandGroup
 from brokerage.errors import BrokerageError, ValidationFailed
+from brokerage.types import PERSON_ROLES
 
 
 @click.group("accounts", cls=CommandGroup)
@@ -35,7 +36,7 @@ def create_council_command(slug: str, name: str, districts: str) -> None:
 @accounts_group.command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--role", required=True, type=click.Choice([r.value for r in PERSON_ROLES]))
 @click.option("--council", "council_slug", default=None, help="The council's short name (not for admins).")
 @click.password_option("--password", help="At least 12 characters.")
 @with_appcontext

@@ -12,15 +12,15 @@ from tests.ledger.conftest import issue, sweep
 
 
 def seal(session, lw):
-    return integrity.seal(session=session, actor=None, council_id=lw.council.id)
+    return integrity.seal(session=session, actor=lw.actor, council_id=lw.council.id)
 
 
 def verify(session, lw):
-    return integrity.verify(session=session, actor=None, council_id=lw.council.id)
+    return integrity.verify(session=session, actor=lw.actor, council_id=lw.council.id)
 
 
 def pledge(session, lw, amount, index=0, key=None):
-    return services.post_entry(session=session, actor=None, council_id=lw.council.id, kind="pledge",
+    return services.post_entry(session=session, actor=lw.actor, council_id=lw.council.id, kind="pledge_collected",
                                postings=[(lw.wallet(index), -amount), (lw.pool(index), amount)], idempotency_key=key or f"pledge-{index}-{amount}")
 
 
@@ -110,7 +110,7 @@ def test_verify_catches_a_deleted_entry(session, lw, is_postgres):
 def test_an_inclusion_proof_checks_against_the_seal(session, lw):
     entries = [issue(session, lw, 100 + i, key=f"k{i}") for i in range(6)]
     record = seal(session, lw)
-    proof = integrity.prove(session=session, actor=None, entry_id=entries[3].id)
+    proof = integrity.prove(session=session, actor=lw.actor, entry_id=entries[3].id)
     assert proof["seal"]["root"] == record.root
     ok, why = merkle.check_proof(json.loads(json.dumps(proof)))
     assert ok, why
@@ -123,7 +123,7 @@ def test_an_unsealed_entry_has_no_proof_yet(session, lw):
 
     entry = issue(session, lw, 100)
     with pytest.raises(UnknownAccount, match="not sealed"):
-        integrity.prove(session=session, actor=None, entry_id=entry.id)
+        integrity.prove(session=session, actor=lw.actor, entry_id=entry.id)
 
 
 @pytest.mark.tampered
