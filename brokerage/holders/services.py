@@ -289,7 +289,7 @@ def subject_access_export(*, session: Session, actor: User, holder_id: int) -> d
     """Collect everything carepool holds about a holder, for the holder or their representative."""
     from brokerage.audit.models import AccessLog
     from brokerage.clusters.models import Cluster, Membership, Proposal, Vote
-    from brokerage.ledger.services import holder_accounts, statement
+    from brokerage.ledger.services import accounts_of_holder, statement
 
     holder = _holder_acted_for(session, actor, holder_id)
     council = session.get(Council, holder.council_id)
@@ -374,7 +374,7 @@ def subject_access_export(*, session: Session, actor: User, holder_id: int) -> d
     ]
     cluster_names = dict(session.exec(select(Cluster.id, Cluster.name).where(Cluster.council_id == holder.council_id)).all())
     money = []
-    for account in holder_accounts(session=session, actor=actor, holder_id=holder.id):
+    for account in accounts_of_holder(session=session, actor=actor, council_id=holder.council_id, holder_id=holder.id):
         sheet = statement(session=session, actor=actor, council_id=holder.council_id, code=account.code)
         money.append(
             {

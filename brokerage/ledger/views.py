@@ -1,7 +1,7 @@
 """Ledger pages: the council's journal and seal status, and one entry; the ledger's jobs (verify, seal).
 
 A holder's money statement is the holders package's page (brokerage.holders.statements); its old
-address here redirects there.
+address here still shows it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from brokerage.access import roles_required
 from brokerage.accounts.models import Role
 from brokerage.accounts.system import system_actor
 from brokerage.db import get_session, session_scope
+from brokerage.holders import views as holder_views
 from brokerage.ledger import integrity, services
 from brokerage.ledger.kinds import kind_label
 from brokerage.ledger.schemas import load_filters
@@ -93,11 +94,9 @@ def proof(entry_id: int):
     )
 
 
-@blueprint.route("/holders/<int:holder_id>")
-@roles_required(Role.holder, Role.representative, Role.broker, Role.council_officer)
-def holder_statement(holder_id: int):
-    """Send the old address of a holder's money statement to its page in the holders section."""
-    return redirect(url_for("holders.statement", holder_id=holder_id), code=301)
+# A holder's money statement is the holders section's page; its old address here still shows it (the same
+# view, checks and access log), so saved links and bookmarks keep working.
+blueprint.add_url_rule("/holders/<int:holder_id>", endpoint="holder_statement", view_func=holder_views.statement)
 
 
 def verify_job(*, council_id: int) -> dict:
