@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from brokerage.ledger import integrity, merkle, services
+from brokerage.ledger.models import LedgerSeal
+from brokerage.ledger.views import seal_job
 from tests.ledger.conftest import issue, sweep
 
 
@@ -156,3 +158,13 @@ def test_the_cli_refuses_bad_input_with_one_line(runner, tmp_path):
     assert missing.exit_code == 2 and len(missing.stderr.strip().splitlines()) == 1
     assert runner.invoke(args=["ledger", "prove", "999999"]).exit_code == 2
     assert runner.invoke(args=["ledger", "seal", "--council", "no-such"]).exit_code == 2
+
+
+def test_the_seal_job_seals_every_council_with_entries_as_its_system_user(app, session, lw):
+    issue(session, lw, 100, key="job-a")
+    session.commit()
+    with app.app_context():
+        sealed = seal_job()
+    assert lw.council.id in sealed and lw.other_council.id not in sealed
+    record = session.execute(select(LedgerSeal).where(LedgerSeal.council_id == lw.council.id)).scalars().one()
+    assert record.actor_id == lw.actor.id
