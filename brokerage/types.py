@@ -46,6 +46,9 @@ class Role(str, enum.Enum):
     council_officer = "council_officer"
     provider = "provider"
     admin = "admin"
+    # Not a person: the recorded actor of scheduled jobs and command-line runs, one per council
+    # (brokerage.accounts.system). It has no password, never signs in and is never listed as a person.
+    system = "system"
 
     @property
     def label(self) -> str:
@@ -60,4 +63,8 @@ ROLE_LABELS = {
     Role.council_officer: "Council officer",
     Role.provider: "Care provider",
     Role.admin: "Administrator",
+    Role.system: "Scheduled job",
 }
+
+# The roles a person can have: what forms, commands and lists of people offer (never Role.system).
+PERSON_ROLES = tuple(role for role in Role if role is not Role.system)

@@ -6,6 +6,43 @@ ever imports a higher one (issue 9: the ledger knows no domain, clusters never i
 
 from __future__ import annotations
 
+from typing import Sequence
+
+from sqlmodel import Session, select
+
+from brokerage.clusters.models import Cluster
+from brokerage.holders import statements as holder_statements
+from brokerage.holders.models import Holder
+from brokerage.ledger import owners as ledger_owners
+from brokerage.providers.models import Provider
+
+# --- ledger: who may own an account (brokerage.ledger.owners fails closed without these) ----------
+
+
+def _in_council(model) -> ledger_owners.OwnerCheck:
+    """Return a check that a record of this model exists in the council."""
+
+    def check(session: Session, council_id: int, owner_id: int) -> bool:
+        record = session.get(model, owner_id)
+        return record is not None and record.council_id == council_id
+
+    check.__name__ = f"{model.__name__.lower()}_in_council"
+    return check
+
+
+def _group_names(session: Session, cluster_ids: Sequence[int]) -> dict[int, str]:
+    """Return the names of these clusters, for holders' statements."""
+    return dict(session.exec(select(Cluster.id, Cluster.name).where(Cluster.id.in_(list(cluster_ids)))).all())
+
+
+def connect_ledger() -> None:
+    """Register the checks of accounts' owners with the ledger, and the group names on holders' statements."""
+    ledger_owners.register_owner(ledger_owners.Owner.holder, _in_council(Holder))
+    ledger_owners.register_owner(ledger_owners.Owner.cluster, _in_council(Cluster))
+    ledger_owners.register_owner(ledger_owners.Owner.provider, _in_council(Provider))
+    holder_statements.register_group_names(_group_names)
+
 
 def connect_domains() -> None:
     """Register every package's hooks; safe to call more than once."""
+    connect_ledger()

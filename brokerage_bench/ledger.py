@@ -63,6 +63,7 @@ class Job:
     url: str
     run_id: str
     council_id: int
+    actor_id: int  # the bench council's system user, whom every entry names as its actor
     holders: tuple[HolderCodes, ...]
     seconds: float
     seed: int
@@ -198,13 +199,17 @@ def setup_world(url: str, *, holders: int, clusters: int, seconds: float) -> Job
     from sqlmodel import Session
 
     from brokerage.accounts.models import Council
+    from brokerage.accounts.system import system_actor
     from brokerage.clusters.models import Cluster, ClusterStatus
     from brokerage.db import make_engine
     from brokerage.holders.models import Holder
     from brokerage.ledger import rules
+    from brokerage.ledger.kinds import EntryKind
     from brokerage.ledger.services import EntrySpec, get_or_create_account, post_entries
     from brokerage.migrate import upgrade
+    from brokerage.wiring import connect_domains
 
+    connect_domains()  # the ledger checks accounts' owners through hooks create_app would register
     upgrade("head", url=url)
     engine = make_engine(url)
     try:
@@ -237,10 +242,11 @@ def setup_world(url: str, *, holders: int, clusters: int, seconds: float) -> Job
                 for i, h in enumerate(holder_rows)
             )
             funding = rules.funding_code(council.id)
+            actor = system_actor(session=session, council_id=council.id)
             post_entries(
-                session=session, actor=None, council_id=council.id,
+                session=session, actor=actor, council_id=council.id,
                 entries=[
-                    EntrySpec(kind="dp_issued", postings=[(funding, -ISSUE_PENCE), (c.wallet, ISSUE_PENCE)],
+                    EntrySpec(kind=EntryKind.dp_issued, postings=[(funding, -ISSUE_PENCE), (c.wallet, ISSUE_PENCE)],
                               idempotency_key=f"bench:{run_id}:dp:{i}", memo="Bench direct payment")
                     for i, c in enumerate(codes)
                 ],
@@ -250,10 +256,12 @@ def setup_world(url: str, *, holders: int, clusters: int, seconds: float) -> Job
                 for code in (c.pool_a, c.pool_b):
                     get_or_create_account(session=session, council_id=council.id, code=code)
             session.commit()
-            council_id = council.id
+            council_id, actor_id = council.id, actor.id
     finally:
         engine.dispose()
-    return Job(url=url, run_id=run_id, council_id=council_id, holders=codes, seconds=seconds, seed=secrets.randbits(32))
+    return Job(
+        url=url, run_id=run_id, council_id=council_id, actor_id=actor_id, holders=codes, seconds=seconds, seed=secrets.randbits(32),
+    )
 
 
 def create_raw_tables(url: str) -> None:
@@ -293,14 +301,24 @@ def _pledge(rng: random.Random, holder: HolderCodes) -> list[tuple[str, int]]:
 # --- worker processes ---------------------------------------------------------------------------
 
 
+def _actor(factory, job: Job):
+    """Load the bench council's system user, the actor of every entry the bench posts."""
+    from brokerage.accounts.models import User
+
+    with factory() as session:
+        return session.get(User, job.actor_id)
+
+
 def _service_loop(engine, job: Job, index: int, deadline: float, counters) -> dict:
     """Post one entry per transaction through post_entry until the deadline."""
     from sqlalchemy.orm import sessionmaker
     from sqlmodel import Session
 
+    from brokerage.ledger.kinds import EntryKind
     from brokerage.ledger.services import post_entry
 
     factory = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
+    actor = _actor(factory, job)
     rng = random.Random(job.seed * 1000 + index)
     stats = {"committed": 0, "retries": 0, "errors": 0, "first_error": None, "latencies_ms": []}
     latencies = stats["latencies_ms"]
@@ -314,7 +332,7 @@ def _service_loop(engine, job: Job, index: int, deadline: float, counters) -> di
         for attempt in range(MAX_ATTEMPTS):
             session = factory()
             try:
-                post_entry(session=session, actor=None, council_id=job.council_id, kind="pledge", postings=postings,
+                post_entry(session=session, actor=actor, council_id=job.council_id, kind=EntryKind.pledge_collected, postings=postings,
                            idempotency_key=key, memo="Bench pledge")
                 session.commit()
             except Exception as error:
@@ -387,7 +405,9 @@ def _worker_main(index: int, job: Job, events, start_times, counters, results) -
     phase = "start"
     try:
         from brokerage.db import make_engine
+        from brokerage.wiring import connect_domains
 
+        connect_domains()  # a spawned process starts with empty registries
         engine = make_engine(job.url)
         with engine.connect() as connection:  # open the first connection before the clock starts
             connection.exec_driver_sql("SELECT 1")
@@ -523,10 +543,12 @@ def run_batches(job: Job, *, batch_size: int, target: int = BATCH_TARGET, on_tic
     from sqlmodel import Session
 
     from brokerage.db import make_engine
+    from brokerage.ledger.kinds import EntryKind
     from brokerage.ledger.services import EntrySpec, post_entries
 
     engine = make_engine(job.url)
     factory = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
+    actor = _actor(factory, job)
     rng = random.Random(job.seed * 1000 + 999)
     result = BatchResult()
     try:
@@ -537,14 +559,14 @@ def run_batches(job: Job, *, batch_size: int, target: int = BATCH_TARGET, on_tic
         while result.entries < target and (result.batches == 0 or time.time() < deadline):
             size = min(batch_size, target - result.entries)
             specs = [
-                EntrySpec(kind="pledge", postings=_pledge(rng, rng.choice(job.holders)),
+                EntrySpec(kind=EntryKind.pledge_collected, postings=_pledge(rng, rng.choice(job.holders)),
                           idempotency_key=f"bench:{job.run_id}:b:{result.entries + i}", memo="Bench pledge batch")
                 for i in range(size)
             ]
             for attempt in range(MAX_ATTEMPTS):
                 session = factory()
                 try:
-                    post_entries(session=session, actor=None, council_id=job.council_id, entries=specs)
+                    post_entries(session=session, actor=actor, council_id=job.council_id, entries=specs)
                     session.commit()
                     break
                 except Exception as error:

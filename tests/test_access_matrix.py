@@ -49,7 +49,7 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         if role in STAFF:
             return {200} if target != "foreign" else {404}
         return {403}
-    if endpoint in ("holders.show", "ledger.holder_statement"):
+    if endpoint in ("holders.show", "ledger.holder_statement", "holders.statement"):
         if role in STAFF:
             return {200} if target != "foreign" else {404}
         if role in (Role.holder, Role.representative):
@@ -97,6 +97,8 @@ def url_for_target(world, endpoint: str, target: str) -> str:
         return f"/holders/{(records['holder'] if mine else records['other_holder']).id}/{suffix}"
     if endpoint == "ledger.holder_statement":
         return f"/ledger/holders/{(records['holder'] if mine else records['other_holder']).id}"
+    if endpoint == "holders.statement":
+        return f"/holders/{(records['holder'] if mine else records['other_holder']).id}/statement"
     if endpoint == "ledger.entry":
         return f"/ledger/entries/{(records['entry'] if mine else records['other_entry']).id}"
     if endpoint == "ledger.proof":

@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from brokerage import clock
 from brokerage.accounts.models import Role
+from brokerage.accounts.system import system_actor
 from brokerage.clusters import services as clusters
 from brokerage.clusters.models import Membership, MembershipStatus, Proposal
 from brokerage.formatting import date_time, long_date, week_of, weeks_for_people
@@ -151,10 +152,10 @@ def test_settlement_runs_on_the_date_in_england(world, session, freeze_clock):
     council_id = membership.council_id
 
     freeze_clock(HALF_PAST_ELEVEN_BST_14_JUNE)
-    assert clusters.settle_leavers(session=session, actor=None, council_id=council_id).done == []
+    assert clusters.settle_leavers(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id).done == []
 
     freeze_clock(HALF_PAST_MIDNIGHT_BST_15_JUNE)
-    assert [m.id for m, _ in clusters.settle_leavers(session=session, actor=None, council_id=council_id).done] == [membership.id]
+    assert [m.id for m, _ in clusters.settle_leavers(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id).done] == [membership.id]
     assert session.get(Membership, membership.id).status == MembershipStatus.left
 
 
@@ -182,7 +183,7 @@ def test_a_proposal_deadline_is_shown_in_england(client, auth, world, session):
 def test_the_journal_filter_takes_days_in_england_and_shows_weeks_and_times_to_people(client, auth, world, session, freeze_clock):
     holder = world.records["a"]["holder"]
     freeze_clock(HALF_PAST_MIDNIGHT_BST_15_JUNE)
-    entry = post_entry(session=session, actor=None, council_id=holder.council_id, kind="dp_issued", memo="Direct payment for 2026-W25",
+    entry = post_entry(session=session, actor=system_actor(session=session, council_id=holder.council_id), council_id=holder.council_id, kind="dp_issued", memo="Direct payment for 2026-W25",
                        postings=[(ledger_rules.funding_code(holder.council_id), -700), (ledger_rules.wallet_code(holder.id), 700)],
                        idempotency_key="dp:test:2026-W25")
     session.commit()
@@ -195,14 +196,14 @@ def test_the_journal_filter_takes_days_in_england_and_shows_weeks_and_times_to_p
     page = client.get(f"/ledger/entries/{entry.id}").text
     # The idempotency key keeps the canonical week for machines; the memo is shown to people.
     assert "15 June 2026 at 12:30am" in page and "Direct payment for week of 15 June 2026" in page and "Direct payment for 2026-W25" not in page
-    statement = client.get(f"/ledger/holders/{holder.id}").text
+    statement = client.get(f"/holders/{holder.id}/statement").text
     assert "week of 15 June 2026" in statement and "2026-W25" not in statement
 
 
 def test_a_holders_own_data_download_gives_times_in_england(client, auth, world, session, freeze_clock):
     holder = world.records["a"]["holder"]
     freeze_clock(HALF_PAST_MIDNIGHT_BST_15_JUNE)
-    post_entry(session=session, actor=None, council_id=holder.council_id, kind="dp_issued", memo="Direct payment for 2026-W25",
+    post_entry(session=session, actor=system_actor(session=session, council_id=holder.council_id), council_id=holder.council_id, kind="dp_issued", memo="Direct payment for 2026-W25",
                postings=[(ledger_rules.funding_code(holder.council_id), -700), (ledger_rules.wallet_code(holder.id), 700)],
                idempotency_key="dp:test:2026-W25")
     session.commit()
@@ -221,7 +222,7 @@ def test_proposals_past_their_deadline_are_closed_by_the_moment_not_the_date(wor
     session.add(proposal)
     session.flush()
     freeze_clock(utc(2026, 10, 25, 0, 45))  # 1:45am BST: the deadline is 45 minutes away
-    assert proposal not in clusters.close_due_proposals(session=session, actor=None, council_id=proposal.council_id).done
+    assert proposal not in clusters.close_due_proposals(session=session, actor=system_actor(session=session, council_id=proposal.council_id), council_id=proposal.council_id).done
     freeze_clock(utc(2026, 10, 25, 1, 31))
-    assert [p.id for p in clusters.close_due_proposals(session=session, actor=None, council_id=proposal.council_id).done] == [proposal.id]
+    assert [p.id for p in clusters.close_due_proposals(session=session, actor=system_actor(session=session, council_id=proposal.council_id), council_id=proposal.council_id).done] == [proposal.id]
     assert session.exec(select(Proposal.status).where(Proposal.id == proposal.id)).one().value != "open"

@@ -11,6 +11,7 @@ from brokerage.accounts.schemas import CouncilSchema, NewUserSchema, load_or_ref
 from brokerage.commands import CommandGroup
 from brokerage.db import session_scope
 from brokerage.errors import BrokerageError, ValidationFailed
+from brokerage.types import PERSON_ROLES
 from brokerage.validation import CONTROL_MESSAGE, has_control_characters
 
 
@@ -35,7 +36,7 @@ def create_council_command(slug: str, name: str, districts: str) -> None:
 @accounts_group.command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--role", required=True, type=click.Choice([r.value for r in PERSON_ROLES]))
 @click.option("--council", "council_slug", default=None, help="The council's short name (not for admins).")
 @click.password_option("--password", help="At least 12 characters.")
 @with_appcontext

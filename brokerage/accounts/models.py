@@ -95,7 +95,8 @@ class User(SQLModel, table=True):
 
     @property
     def is_active(self) -> bool:
-        return self.is_active_account
+        # A system actor (scheduled jobs) is never a signed-in person, whatever its flags say.
+        return self.is_active_account and self.role != Role.system
 
     @property
     def is_anonymous(self) -> bool:

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from brokerage import validation
 from brokerage.accounts.models import ROLE_LABELS, Role
+from brokerage.types import PERSON_ROLES
 from brokerage.errors import ValidationFailed
 from brokerage.forms import BaseForm
 from brokerage.validation import Text
@@ -66,7 +67,7 @@ class UserForm(BaseForm):
         "Email address",
         validators=[DataRequired("Enter an email address"), Email("Enter an email address like name@example.org"), Length(max=254)],
     )
-    role = SelectField("Role", choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in Role], validators=[DataRequired("Choose a role")])
+    role = SelectField("Role", choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in PERSON_ROLES], validators=[DataRequired("Choose a role")])
     council_id = SelectField("Council", coerce=int, choices=[], validate_choice=True)
     password = PasswordField(
         "Temporary password",

@@ -186,6 +186,8 @@ def create_user(
     if actor is not None and actor.role != Role.admin:
         raise NotAllowed("Only administrators can create accounts.")
     role = Role(role)
+    if role == Role.system:
+        raise ValidationFailed({"role": "Choose a person's role: scheduled jobs have their own account."})
     if role != Role.admin and council_id is None:
         raise ValidationFailed({"council_id": "Choose the council this person belongs to."})
     if council_id is not None and session.get(Council, council_id) is None:
@@ -219,10 +221,10 @@ def list_councils(*, session: Session, actor: User) -> list[Council]:
 
 
 def list_users(*, session: Session, actor: User) -> list[User]:
-    """Return every account, for administrators."""
+    """Return every person's account, for administrators (system actors are not people)."""
     if actor.role != Role.admin:
         raise NotAllowed("Only administrators can list accounts.")
-    return list(session.exec(select(User).order_by(User.council_id, User.role, User.name)))
+    return list(session.exec(select(User).where(User.role != Role.system).order_by(User.council_id, User.role, User.name)))
 
 
 def find_council(*, session: Session, slug: str) -> Council | None:

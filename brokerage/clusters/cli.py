@@ -7,6 +7,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
+from brokerage.accounts.system import system_actor
 from brokerage.commands import COUNCIL_SLUG, CommandGroup
 
 
@@ -72,7 +73,8 @@ def _run(name: str, period: str, council_slug: str | None) -> None:
             # One council's failure must not stop the councils after it.
             try:
                 with session_scope() as session:
-                    report = run(session=session, actor=None, council_id=council_id, period=period,
+                    actor = system_actor(session=session, council_id=council_id)
+                    report = run(session=session, actor=actor, council_id=council_id, period=period,
                                  progress=lambda done, total: progress.update(task, completed=done, total=total))
             except RECORD_ERRORS as error:
                 failures.append(f"{council_name}: nothing was done: {failure_message(error)}")

@@ -10,13 +10,14 @@ from sqlmodel import Session, select
 
 from brokerage import clock
 from brokerage.accounts.models import User
+from brokerage.accounts.system import system_actor
 from brokerage.clusters import rules
 from brokerage.clusters.errors import RECORD_ERRORS, BadPeriod, failure_message
 from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus
 from brokerage.holders.models import Holder
 from brokerage.ledger import kinds
 from brokerage.ledger import rules as ledger_rules
-from brokerage.ledger.services import EntrySpec, lock_accounts, post_entries
+from brokerage.ledger.services import EntrySpec, lock_accounts, post_in_batches
 
 BATCH = 500
 
@@ -64,34 +65,23 @@ def _existing_keys(session: Session, council_id: int, keys: list[str]) -> set[st
 
 
 def _post_each(
-    session: Session, actor: User | None, council_id: int, items: list[tuple[str, EntrySpec, int]], report: RunReport,
+    session: Session, actor: User, council_id: int, items: list[tuple[str, EntrySpec, int]], report: RunReport,
     progress: Callable[[int, int], None] | None,
 ) -> None:
-    """Post (label, spec, pence) items in batches; a batch that fails is posted one by one, so one bad record holds up nobody."""
-    for start in range(0, len(items), BATCH):
-        batch = items[start:start + BATCH]
-        try:
-            with session.begin_nested():
-                post_entries(session=session, actor=actor, council_id=council_id, entries=[spec for _, spec, _ in batch])
-            done = batch
-        except RECORD_ERRORS:
-            done = []
-            for item in batch:
-                label, spec, _ = item
-                try:
-                    with session.begin_nested():
-                        post_entries(session=session, actor=actor, council_id=council_id, entries=[spec])
-                    done.append(item)
-                except RECORD_ERRORS as error:
-                    report.failed.append(f"{label}: {failure_message(error)}")
-        report.posted += len(done)
-        report.total_pence += sum(pence for _, _, pence in done)
-        if progress:
-            progress(start + len(batch), len(items))
+    """Post (label, spec, pence) items through the ledger's batch loop; one bad record holds up nobody and is named."""
+    outcomes = post_in_batches(
+        session=session, actor=actor, council_id=council_id, entries=[spec for _, spec, _ in items], batch_size=BATCH, progress=progress,
+    )
+    for (label, _, pence), outcome in zip(items, outcomes):
+        if isinstance(outcome, RECORD_ERRORS):
+            report.failed.append(f"{label}: {failure_message(outcome)}")
+        else:
+            report.posted += 1
+            report.total_pence += pence
 
 
 def issue_dp(
-    *, session: Session, actor: User | None, council_id: int, period: str, progress: Callable[[int, int], None] | None = None
+    *, session: Session, actor: User, council_id: int, period: str, progress: Callable[[int, int], None] | None = None
 ) -> RunReport:
     """Post each holder's weekly allocation for the period from the council's funding to their wallet.
 
@@ -138,7 +128,7 @@ def _lock_wallets(session: Session, council_id: int, codes: set[str], failed: di
 
 
 def collect_pledges(
-    *, session: Session, actor: User | None, council_id: int, period: str, progress: Callable[[int, int], None] | None = None
+    *, session: Session, actor: User, council_id: int, period: str, progress: Callable[[int, int], None] | None = None
 ) -> RunReport:
     """Move each active pledge for the period from the holder's wallet to their share of the pool.
 
@@ -196,7 +186,7 @@ def issue_dp_job(*, council_id: int, period: str) -> dict:
     from brokerage.db import session_scope
 
     with session_scope() as session:
-        return issue_dp(session=session, actor=None, council_id=council_id, period=period).as_dict()
+        return issue_dp(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id, period=period).as_dict()
 
 
 def collect_job(*, council_id: int, period: str) -> dict:
@@ -204,7 +194,7 @@ def collect_job(*, council_id: int, period: str) -> dict:
     from brokerage.db import session_scope
 
     with session_scope() as session:
-        return collect_pledges(session=session, actor=None, council_id=council_id, period=period).as_dict()
+        return collect_pledges(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id, period=period).as_dict()
 
 
 def settle_job(*, council_id: int) -> dict:
@@ -214,9 +204,9 @@ def settle_job(*, council_id: int) -> dict:
 
     # Separate transactions: refunds to leavers never wait on a proposal that cannot be decided.
     with session_scope() as session:
-        settled = settle_leavers(session=session, actor=None, council_id=council_id, today=today())
+        settled = settle_leavers(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id, today=today())
     with session_scope() as session:
-        decided = close_due_proposals(session=session, actor=None, council_id=council_id)
+        decided = close_due_proposals(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id)
     return {
         "settled": len(settled.done), "decided": len(decided.done), "failed": settled.failed + decided.failed,
     }

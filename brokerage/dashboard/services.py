@@ -20,7 +20,7 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
     if role == Role.admin:
         return {
             "councils": list(session.exec(select(Council).order_by(Council.name))),
-            "user_count": session.exec(select(func.count()).select_from(User)).one(),
+            "user_count": session.exec(select(func.count()).select_from(User).where(User.role != Role.system)).one(),
         }
     council = session.get(Council, actor.council_id)
     if role == Role.holder:

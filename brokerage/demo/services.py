@@ -274,6 +274,7 @@ def demo_logins(*, session: Session) -> list[DemoLogin]:
 
 def _post_demo_money(session: Session, council: Council, clusters: list[Cluster], providers: list[Provider], today: date) -> None:
     """Post four weeks of direct payments, pledges, care costs and a payout, then seal the ledger."""
+    from brokerage.accounts.system import system_actor
     from brokerage.clusters.rules import covers_week, parse_period, period_of
     from brokerage.ledger import rules
     from brokerage.ledger.integrity import seal
@@ -287,6 +288,7 @@ def _post_demo_money(session: Session, council: Council, clusters: list[Cluster]
         ).order_by(Membership.id)
     ).all()
     funding = rules.funding_code(council.id)
+    job = system_actor(session=session, council_id=council.id)  # the weekly runs post these
     weeks = [period_of(today - timedelta(weeks=back)) for back in range(4, 0, -1)]
     specs: list[EntrySpec] = []
     for period in weeks:
@@ -305,7 +307,7 @@ def _post_demo_money(session: Session, council: Council, clusters: list[Cluster]
                     postings=[(rules.wallet_code(membership.holder_id), -membership.weekly_pledge_pence),
                               (rules.pool_code(membership.cluster_id, membership.holder_id), membership.weekly_pledge_pence)],
                 ))
-    post_entries(session=session, actor=None, council_id=council.id, entries=specs)
+    post_entries(session=session, actor=job, council_id=council.id, entries=specs)
 
     # Each active cluster paid a provider for two weeks of care, shared by pledge (largest remainder).
     by_cluster: dict[int, list[Membership]] = {}
@@ -331,8 +333,8 @@ def _post_demo_money(session: Session, council: Council, clusters: list[Cluster]
                                   postings=[(rules.payable_code(provider.id), -cost), (rules.CLEARING_CODE, cost)]))
             care.append(EntrySpec(kind="payout_paid", memo=f"Stripe confirmed payment to {provider.name}", idempotency_key=f"stripe:evt_demo_paid_{provider.id}",
                                   postings=[(rules.CLEARING_CODE, -cost), (rules.paid_code(provider.id), cost)]))
-    post_entries(session=session, actor=None, council_id=council.id, entries=care)
-    seal(session=session, actor=None, council_id=council.id)
+    post_entries(session=session, actor=job, council_id=council.id, entries=care)
+    seal(session=session, actor=job, council_id=council.id)
 
 
 def _make_demo_decisions(session: Session, council: Council, clusters: list[Cluster], holders: list[Holder]) -> None:

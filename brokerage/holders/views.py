@@ -13,6 +13,7 @@ from brokerage.forms import attach_error
 from brokerage.holders import services
 from brokerage.holders.models import SensitiveItem
 from brokerage.holders.schemas import VISIBILITY_HINTS, AllocationForm, ProfileForm, RepresentativeForm, export_csv, export_json
+from brokerage.holders.statements import holder_statements
 from brokerage.pages import holders as pages
 from brokerage.pages.holders import set_allocation  # TRANSITIONAL: brokerage.clusters.membership.set_allocation at the merge
 
@@ -152,3 +153,14 @@ def allocation(holder_id: int):
             flash("The weekly budget was changed. It applies from the next direct payment.", "success")
             return redirect(url_for("holders.show", holder_id=holder_id))
     return _show(holder_id, allocation_form=form, status=422)
+
+
+@blueprint.route("/<int:holder_id>/statement")
+@writes_when_reading  # staff reads go to the access log
+@roles_required(Role.holder, Role.representative, Role.broker, Role.council_officer)
+def statement(holder_id: int):
+    """Show a holder's wallet and pool shares with running balances."""
+    session = get_session()
+    holder, statements, cluster_names = holder_statements(session=session, actor=current_user, holder_id=holder_id)
+    session.commit()  # keeps the access-log line for staff reads
+    return render_template("holders/statement.html", holder=holder, statements=statements, cluster_names=cluster_names)

@@ -1,4 +1,4 @@
-"""`brokerage ledger`: seal, verify, prove, check proofs and export."""
+"""`brokerage ledger`: seal, verify, prove, check proofs and export. Commands act as each council's system user."""
 
 from __future__ import annotations
 
@@ -11,15 +11,22 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 
+from brokerage.accounts.models import Council
+from brokerage.accounts.system import system_actor
 from brokerage.commands import COUNCIL_SLUG, DATE, ID, CommandGroup, fail
+from brokerage.db import session_scope
+from brokerage.errors import BrokerageError
+from brokerage.ledger import export
+from brokerage.ledger.integrity import prove, seal, verify
+from brokerage.ledger.merkle import check_proof
+from brokerage.ledger.models import JournalEntry
+from brokerage.ledger.queries import council_of_entry
 
 
 def _council_ids(session, slug: str | None) -> list[int]:
-    from sqlalchemy import select
-
-    from brokerage.accounts.models import Council
-
     if slug:
         council = session.execute(select(Council).where(Council.slug == slug)).scalar_one_or_none()
         if council is None:
@@ -38,12 +45,9 @@ def ledger_group() -> None:
 @with_appcontext
 def seal_command(council_slug: str | None) -> None:
     """Sequence new entries and seal them under a Merkle root chained to the last seal."""
-    from brokerage.db import session_scope
-    from brokerage.ledger.integrity import seal
-
     with session_scope() as session:
         for council_id in _council_ids(session, council_slug):
-            record = seal(session=session, actor=None, council_id=council_id)
+            record = seal(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id)
             if record is None:
                 click.echo(f"council {council_id}: nothing new to seal")
             else:
@@ -55,12 +59,7 @@ def seal_command(council_slug: str | None) -> None:
 @with_appcontext
 def verify_command(council_slug: str | None) -> None:
     """Recompute every balance, hash, sequence and seal; exit 1 naming the first problem."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from sqlalchemy import func, select
-
-    from brokerage.db import session_scope
-    from brokerage.ledger.integrity import verify
-    from brokerage.ledger.models import JournalEntry
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # only this command draws a bar
 
     problems = []
     totals = {"entries": 0, "postings": 0, "accounts": 0, "seals": 0, "unsealed": 0}
@@ -71,7 +70,8 @@ def verify_command(council_slug: str | None) -> None:
         with Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as progress:
             task = progress.add_task("verify", total=total)
             for council_id in councils:
-                report = verify(session=session, actor=None, council_id=council_id, progress=lambda n: progress.advance(task, n))
+                actor = system_actor(session=session, council_id=council_id)
+                report = verify(session=session, actor=actor, council_id=council_id, progress=lambda n: progress.advance(task, n))
                 problems.extend(report.problems)
                 for key in totals:
                     totals[key] += getattr(report, key)
@@ -92,13 +92,12 @@ def verify_command(council_slug: str | None) -> None:
 @with_appcontext
 def prove_command(entry_id: int) -> None:
     """Print a JSON inclusion proof of a sealed entry."""
-    from brokerage.db import session_scope
-    from brokerage.errors import BrokerageError
-    from brokerage.ledger.integrity import prove
-
     try:
         with session_scope() as session:
-            proof = prove(session=session, actor=None, entry_id=entry_id)
+            council_id = council_of_entry(session=session, entry_id=entry_id)
+            if council_id is None:
+                fail(f"There is no entry {entry_id}.")
+            proof = prove(session=session, actor=system_actor(session=session, council_id=council_id), entry_id=entry_id)
     except BrokerageError as error:
         fail(error.message)
     click.echo(json.dumps(proof, indent=2))
@@ -108,8 +107,6 @@ def prove_command(entry_id: int) -> None:
 @click.argument("proof_file", type=click.Path(dir_okay=False, allow_dash=True))
 def check_proof_command(proof_file: str) -> None:
     """Check an inclusion proof against its seal's root, without the database."""
-    from brokerage.ledger.merkle import check_proof
-
     try:
         text = sys.stdin.read() if proof_file == "-" else Path(proof_file).read_text()
         proof = json.loads(text)
@@ -131,9 +128,6 @@ def check_proof_command(proof_file: str) -> None:
 @with_appcontext
 def export_command(fmt: str, out_path: str, council_slug: str | None, start, end) -> None:
     """Export the ledger to Beancount or CSV."""
-    from brokerage.db import session_scope
-    from brokerage.ledger import export
-
     start_day: date | None = start
     end_day: date | None = end
     if start_day and end_day and start_day > end_day:
@@ -142,8 +136,6 @@ def export_command(fmt: str, out_path: str, council_slug: str | None, start, end
     if not target.parent.exists():
         fail(f"the folder {target.parent} does not exist")
     with session_scope() as session:
-        from sqlalchemy.engine import Engine
-
         bind = session.get_bind()
         if bind.dialect.name == "postgresql" and isinstance(bind, Engine):
             # One snapshot for the whole export, so balances and transactions agree under live writes.

@@ -39,3 +39,21 @@ class TamperDetected(LedgerError):
     """Verification found a record that does not match its hash or the rules."""
 
     status = 500
+
+
+class UnknownKind(LedgerError):
+    """The entry's kind is not one of the ledger's EntryKinds."""
+
+
+class ActorRequired(TypeError):
+    """A ledger service was called with no actor: a programming error, never a user's.
+
+    Jobs and command-line runs act as their council's system user (brokerage.accounts.system).
+    """
+
+
+class OwnerCheckMissing(RuntimeError):
+    """No domain package registered the check for an account's owner, so the ledger refuses the account.
+
+    The checks are registered by brokerage.wiring.connect_domains(), which create_app calls.
+    """

@@ -9,22 +9,39 @@ everything from the rows; `prove` prints an inclusion proof that `merkle.check_p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlmodel import Session
 
-from brokerage.accounts.models import User
 from brokerage.ledger import merkle, rules
 from brokerage.ledger.errors import UnknownAccount
 from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal, Posting
-from brokerage.ledger.services import _check_scope, lock_council
+from brokerage.ledger.scope import check_scope
+
+if TYPE_CHECKING:
+    from brokerage.accounts.models import User
+
+# The ledger's own namespace of PostgreSQL advisory locks: (SEALING_LOCK, council id) serialises sealers.
+SEALING_LOCK = 7301
 
 
-def seal(*, session: Session, actor: User | None, council_id: int, limit: int | None = None) -> LedgerSeal | None:
+def lock_sealing(session: Session, council_id: int) -> None:
+    """Make sealers of one council take turns until the transaction ends.
+
+    A transaction-scoped PostgreSQL advisory lock keyed by the ledger's namespace and the council id:
+    it locks no row of any table (not the council's, which the ledger does not own), and exists from
+    the council's first seal, when there is no sequence or seal row yet to lock. SQLite needs none:
+    its writers already take turns (BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :council)"), {"namespace": SEALING_LOCK, "council": council_id})
+
+
+def seal(*, session: Session, actor: User, council_id: int, limit: int | None = None) -> LedgerSeal | None:
     """Sequence the council's closed, unsequenced entries and seal them; None when there are none."""
-    _check_scope(actor, council_id)
-    lock_council(session, council_id)
+    check_scope(actor, council_id)
+    lock_sealing(session, council_id)
     last_seq = session.execute(
         select(func.coalesce(func.max(EntrySequence.seq), 0)).where(EntrySequence.council_id == council_id)
     ).scalar_one()
@@ -52,7 +69,7 @@ def seal(*, session: Session, actor: User | None, council_id: int, limit: int | 
     record = LedgerSeal(
         council_id=council_id, first_seq=first, last_seq=last, root=root_hex, previous_hash=previous,
         seal_hash=merkle.seal_hash(council_id=council_id, first_seq=first, last_seq=last, root_hex=root_hex, previous_hex=previous),
-        actor_id=actor.id if actor is not None else None,
+        actor_id=actor.id,
     )
     session.add(record)
     session.flush()
@@ -127,10 +144,10 @@ def _entries_with_postings(session: Session, council_id: int, chunk: int = 2000)
 
 
 def verify(
-    *, session: Session, actor: User | None, council_id: int, progress: Callable[[int], None] | None = None
+    *, session: Session, actor: User, council_id: int, progress: Callable[[int], None] | None = None
 ) -> VerifyReport:
     """Recompute every entry's balance and hash, every cached balance, the sequence and every seal."""
-    _check_scope(actor, council_id)
+    check_scope(actor, council_id)
     report = VerifyReport()
     leaves_by_seq: dict[int, bytes] = {}
     for entry, seq, leg_count, postings in _entries_with_postings(session, council_id):
@@ -204,12 +221,12 @@ def verify(
     return report
 
 
-def prove(*, session: Session, actor: User | None, entry_id: int) -> dict:
+def prove(*, session: Session, actor: User, entry_id: int) -> dict:
     """Return an inclusion proof of a sealed entry in its seal."""
     entry = session.get(JournalEntry, entry_id)
     if entry is None:
         raise UnknownAccount(f"There is no entry {entry_id}.", field="entry")
-    _check_scope(actor, entry.council_id)
+    check_scope(actor, entry.council_id)
     seq = session.execute(select(EntrySequence.seq).where(EntrySequence.entry_id == entry_id)).scalar_one_or_none()
     if seq is None:
         raise UnknownAccount(f"Entry {entry_id} is not sealed yet; run `brokerage ledger seal` first.", field="entry")
@@ -238,9 +255,9 @@ def prove(*, session: Session, actor: User | None, entry_id: int) -> dict:
     }
 
 
-def seal_status(*, session: Session, actor: User | None, council_id: int) -> dict:
+def seal_status(*, session: Session, actor: User, council_id: int) -> dict:
     """Return how much of the council's ledger is sealed, and the latest seal."""
-    _check_scope(actor, council_id)
+    check_scope(actor, council_id)
     entries = session.execute(select(func.count()).select_from(JournalEntry).where(JournalEntry.council_id == council_id)).scalar_one()
     sealed = session.execute(select(func.count()).select_from(EntrySequence).where(EntrySequence.council_id == council_id)).scalar_one()
     latest = session.execute(

@@ -1,20 +1,29 @@
-"""Ledger pages: the council's journal and seal status, one entry, and a holder's money statement."""
+"""Ledger pages: the council's journal and seal status, and one entry; the ledger's jobs (verify, seal).
+
+A holder's money statement is the holders package's page (brokerage.holders.statements); its old
+address here still shows it.
+"""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from brokerage import clock
+from brokerage import clock, jobs
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.db import get_session, writes_when_reading
+from brokerage.accounts.system import system_actor
+from brokerage.db import get_session, session_scope
+from brokerage.holders import views as holder_views
 from brokerage.ledger import integrity, services
+from brokerage.ledger.kinds import kind_label
 from brokerage.ledger.schemas import load_filters
 
 blueprint = Blueprint("ledger", __name__, url_prefix="/ledger")
+blueprint.add_app_template_filter(kind_label, "kind_label")
 
 
 def _day_start(day) -> datetime | None:
@@ -46,8 +55,6 @@ def index():
 @roles_required(Role.council_officer)
 def verify():
     """Recompute the council's ledger now and show the result."""
-    from brokerage import jobs
-
     council_id = current_user.council_id
     # The job uses its own session; end ours first (SQLite has one writer at a time).
     get_session().commit()
@@ -78,8 +85,6 @@ def entry(entry_id: int):
 @roles_required(Role.broker, Role.council_officer)
 def proof(entry_id: int):
     """Download an inclusion proof of a sealed entry."""
-    import json
-
     session = get_session()
     services.get_entry(session=session, actor=current_user, entry_id=entry_id)
     body = integrity.prove(session=session, actor=current_user, entry_id=entry_id)
@@ -89,23 +94,15 @@ def proof(entry_id: int):
     )
 
 
-@blueprint.route("/holders/<int:holder_id>")
-@writes_when_reading  # staff reads go to the access log
-@roles_required(Role.holder, Role.representative, Role.broker, Role.council_officer)
-def holder_statement(holder_id: int):
-    """Show a holder's wallet and pool shares with running balances."""
-    session = get_session()
-    holder, statements, cluster_names = services.holder_statements(session=session, actor=current_user, holder_id=holder_id)
-    session.commit()  # keeps the access-log line for staff reads
-    return render_template("ledger/holder.html", holder=holder, statements=statements, cluster_names=cluster_names)
+# A holder's money statement is the holders section's page; its old address here still shows it (the same
+# view, checks and access log), so saved links and bookmarks keep working.
+blueprint.add_url_rule("/holders/<int:holder_id>", endpoint="holder_statement", view_func=holder_views.statement)
 
 
 def verify_job(*, council_id: int) -> dict:
-    """Run verification for one council (a job, so it can go to a worker)."""
-    from brokerage.db import session_scope
-
+    """Run verification for one council as its system user (a job, so it can go to a worker)."""
     with session_scope() as session:
-        report = integrity.verify(session=session, actor=None, council_id=council_id)
+        report = integrity.verify(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id)
     return {
         "ok": report.ok, "entries": report.entries, "seals": report.seals, "problems": len(report.problems),
         "first_problem": str(report.problems[0]) if report.problems else None,
@@ -113,17 +110,12 @@ def verify_job(*, council_id: int) -> dict:
 
 
 def seal_job(*, council_id: int | None = None) -> dict:
-    """Seal new entries for one council or all (a periodic job)."""
-    from sqlalchemy import select
-
-    from brokerage.accounts.models import Council
-    from brokerage.db import session_scope
-
+    """Seal new entries for one council or every council with entries, each as its system user (a periodic job)."""
     sealed = {}
     with session_scope() as session:
-        ids = [council_id] if council_id else list(session.execute(select(Council.id)).scalars())
+        ids = [council_id] if council_id else services.council_ids_with_entries(session=session)
         for cid in ids:
-            record = integrity.seal(session=session, actor=None, council_id=cid)
+            record = integrity.seal(session=session, actor=system_actor(session=session, council_id=cid), council_id=cid)
             sealed[cid] = None if record is None else [record.first_seq, record.last_seq]
     return sealed
 

@@ -18,7 +18,8 @@ from brokerage.errors import NotAllowed, ValidationFailed
 from brokerage.formatting import pounds, weeks_for_people
 from brokerage.holders import services as holders
 from brokerage.holders.models import Holder, Representation, SensitiveDetail, SensitiveItem
-from brokerage.ledger.services import holder_accounts, statement
+from brokerage.holders.statements import holder_accounts
+from brokerage.ledger.queries import statement
 from brokerage.locks import lock_row
 from brokerage.types import Role, utcnow
 from brokerage.vocabulary import language_name, service_name

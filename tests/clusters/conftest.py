@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from brokerage.accounts.models import Role
+from brokerage.accounts.system import system_actor
 from tests import factories as f
 
 
@@ -19,6 +20,7 @@ class People:
     broker: object
     outsider: object
     outsider_holder: object
+    job: object  # the council's system user: what the weekly and daily jobs act as
 
 
 @pytest.fixture()
@@ -39,4 +41,4 @@ def people(session):
     outsider_holder = f.HolderFactory(session=session, council_id=other.id)
     outsider = f.UserFactory(session=session, role=Role.holder, council_id=other.id, holder_id=outsider_holder.id)
     session.flush()
-    return People(council, holders, users, rep, broker, outsider, outsider_holder)
+    return People(council, holders, users, rep, broker, outsider, outsider_holder, system_actor(session=session, council_id=council.id))

@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
+from brokerage.accounts.system import system_actor
 from brokerage.clusters import rules, runs, services
 from brokerage.clusters.errors import BadPeriod
 from brokerage.clusters.models import ClusterStatus, Membership, MembershipStatus
+from brokerage.ledger import posting
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.errors import Unbalanced
 from brokerage.ledger.models import JournalEntry
@@ -34,14 +36,14 @@ def live(session, cluster, holder) -> Membership:
 
 
 def money(session, council_id: int, code: str) -> int:
-    return balance(session=session, actor=None, council_id=council_id, code=code)
+    return balance(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id, code=code)
 
 
 def leave_and_settle(session, people, cluster, index: int) -> Membership:
     """Member `index` gives notice and is settled the day after their notice ends."""
     membership = live(session, cluster, people.holders[index])
     services.give_notice(session=session, actor=people.users[index], membership_id=membership.id)
-    result = services.settle_leavers(session=session, actor=None, council_id=people.council.id, today=membership.leaves_on + timedelta(days=1))
+    result = services.settle_leavers(session=session, actor=people.job, council_id=people.council.id, today=membership.leaves_on + timedelta(days=1))
     assert result.failed == [] and [m.id for m, _ in result.done] == [membership.id]
     return membership
 
@@ -50,7 +52,7 @@ def two_member_group(session, people):
     cluster = found(session, people, min_size=2)
     join(session, people, cluster, 1, voters=[0])
     assert cluster.status == ClusterStatus.active
-    runs.issue_dp(session=session, actor=None, council_id=people.council.id, period=this_week())
+    runs.issue_dp(session=session, actor=people.job, council_id=people.council.id, period=this_week())
     return cluster
 
 
@@ -59,7 +61,7 @@ def test_leave_rejoin_leave_returns_the_whole_share_each_time(session, people, s
     cluster = two_member_group(session, people)
     council_id, holder = people.council.id, people.holders[1]
     share, wallet = ledger_rules.pool_code(cluster.id, holder.id), ledger_rules.wallet_code(holder.id)
-    runs.collect_pledges(session=session, actor=None, council_id=council_id, period=this_week())
+    runs.collect_pledges(session=session, actor=people.job, council_id=council_id, period=this_week())
     assert money(session, council_id, share) == 5_000
     first = leave_and_settle(session, people, cluster, 1)
     assert money(session, council_id, share) == 0 and money(session, council_id, wallet) == 20_000
@@ -67,7 +69,7 @@ def test_leave_rejoin_leave_returns_the_whole_share_each_time(session, people, s
     join(session, people, cluster, 1, pledge=second_pledge, voters=[0])
     second = live(session, cluster, holder)
     assert second.id != first.id and second.status == MembershipStatus.active
-    runs.collect_pledges(session=session, actor=None, council_id=council_id, period=this_week(1))
+    runs.collect_pledges(session=session, actor=people.job, council_id=council_id, period=this_week(1))
     assert money(session, council_id, share) == second_pledge
     leave_and_settle(session, people, cluster, 1)
 
@@ -80,10 +82,10 @@ def test_leave_rejoin_leave_returns_the_whole_share_each_time(session, people, s
 def test_a_rejoined_member_pays_for_the_week_of_their_new_tenure(session, people):
     cluster = two_member_group(session, people)
     council_id, holder = people.council.id, people.holders[1]
-    runs.collect_pledges(session=session, actor=None, council_id=council_id, period=this_week())
+    runs.collect_pledges(session=session, actor=people.job, council_id=council_id, period=this_week())
     leave_and_settle(session, people, cluster, 1)
     join(session, people, cluster, 1, pledge=3_000, voters=[0])
-    report = runs.collect_pledges(session=session, actor=None, council_id=council_id, period=this_week())
+    report = runs.collect_pledges(session=session, actor=people.job, council_id=council_id, period=this_week())
     assert (report.posted, report.already) == (1, 1)
     assert money(session, council_id, ledger_rules.pool_code(cluster.id, holder.id)) == 3_000
 
@@ -126,7 +128,7 @@ def test_a_period_has_one_ascii_spelling_and_lies_near_today():
 def test_the_runs_refuse_a_period_outside_the_window(session, people):
     for run in (runs.issue_dp, runs.collect_pledges):
         with pytest.raises(BadPeriod) as error:
-            run(session=session, actor=None, council_id=people.council.id, period="0001-W01")
+            run(session=session, actor=people.job, council_id=people.council.id, period="0001-W01")
         assert error.value.field == "period"
     assert session.exec(select(func.count()).select_from(JournalEntry)).one() == 0
 
@@ -134,7 +136,7 @@ def test_the_runs_refuse_a_period_outside_the_window(session, people):
 @pytest.mark.parametrize("spelling", ["full-width", "arabic-indic", "9999-W52", "0001-W01", "2026-W٤٩"])
 def test_the_cli_refuses_other_spellings_and_far_weeks_with_one_line(runner, session, people, spelling):
     period = {"full-width": this_week().translate(FULL_WIDTH), "arabic-indic": this_week().translate(ARABIC_INDIC)}.get(spelling, spelling)
-    runs.issue_dp(session=session, actor=None, council_id=people.council.id, period=this_week())
+    runs.issue_dp(session=session, actor=people.job, council_id=people.council.id, period=this_week())
     session.commit()
     before = session.exec(select(func.count()).select_from(JournalEntry)).one()
     for command in ("issue-dp", "collect"):
@@ -162,12 +164,12 @@ def test_collect_charges_only_weeks_within_the_membership(session, people):
     session.flush()
     for weeks in (-2, -1, 0):
         for holder in people.holders[:3]:
-            post_entry(session=session, actor=None, council_id=council_id, kind="dp_issued", memo="Top-up for the test",
+            post_entry(session=session, actor=people.job, council_id=council_id, kind="dp_issued", memo="Top-up for the test",
                        postings=[(ledger_rules.funding_code(council_id), -20_000), (ledger_rules.wallet_code(holder.id), 20_000)],
                        idempotency_key=f"test-topup:{holder.id}:{weeks}")
     charged = {}
     for weeks in (-2, -1, 0):
-        runs.collect_pledges(session=session, actor=None, council_id=council_id, period=this_week(weeks))
+        runs.collect_pledges(session=session, actor=people.job, council_id=council_id, period=this_week(weeks))
     for membership in (joined_this_week, long_standing, left_last_week):
         charged[membership.id] = sorted(
             key.rsplit(":", 1)[1] for key in session.exec(
@@ -180,9 +182,9 @@ def test_collect_charges_only_weeks_within_the_membership(session, people):
 
 
 def test_no_direct_payment_for_a_week_before_the_holder_was_registered(session, people):
-    report = runs.issue_dp(session=session, actor=None, council_id=people.council.id, period=this_week(-2))
+    report = runs.issue_dp(session=session, actor=people.job, council_id=people.council.id, period=this_week(-2))
     assert report.posted == 0
-    assert runs.issue_dp(session=session, actor=None, council_id=people.council.id, period=this_week()).posted == len(people.holders)
+    assert runs.issue_dp(session=session, actor=people.job, council_id=people.council.id, period=this_week()).posted == len(people.holders)
 
 
 # --- one bad record stops nothing else -------------------------------------------------------------
@@ -190,15 +192,15 @@ def test_no_direct_payment_for_a_week_before_the_holder_was_registered(session, 
 
 def test_one_failed_payment_does_not_stop_the_others(session, people, monkeypatch):
     bad_key = f"dp:{people.holders[2].id}:{this_week()}"
-    real = runs.post_entries
+    real = posting.post_entries  # the ledger's batch loop (post_in_batches) posts through it
 
     def refuse_one(*, entries, **kwargs):
         if any(spec.idempotency_key == bad_key for spec in entries):
             raise Unbalanced("The entry does not balance: a test fault.", field="postings")
         return real(entries=entries, **kwargs)
 
-    monkeypatch.setattr(runs, "post_entries", refuse_one)
-    report = runs.issue_dp(session=session, actor=None, council_id=people.council.id, period=this_week())
+    monkeypatch.setattr(posting, "post_entries", refuse_one)
+    report = runs.issue_dp(session=session, actor=people.job, council_id=people.council.id, period=this_week())
     assert report.posted == len(people.holders) - 1 and report.total_pence == 20_000 * (len(people.holders) - 1)
     assert report.failed == ["Member 2: The entry does not balance: a test fault."]
     assert money(session, people.council.id, ledger_rules.wallet_code(people.holders[3].id)) == 20_000
@@ -215,7 +217,7 @@ def bad_membership(session, people, cluster):
 def test_one_failed_collection_does_not_stop_the_others(session, people):
     cluster = two_member_group(session, people)
     bad_membership(session, people, cluster)
-    report = runs.collect_pledges(session=session, actor=None, council_id=people.council.id, period=this_week())
+    report = runs.collect_pledges(session=session, actor=people.job, council_id=people.council.id, period=this_week())
     assert report.posted == 2 and report.total_pence == 10_000
     assert len(report.failed) == 1 and report.failed[0].startswith(f"{people.outsider_holder.name} ({cluster.name}): There is no holder")
     assert money(session, people.council.id, ledger_rules.pool_code(cluster.id, people.holders[1].id)) == 5_000
@@ -235,7 +237,7 @@ def test_the_collect_command_reports_failures_and_carries_on_with_later_councils
     cluster = two_member_group(session, people)
     bad_membership(session, people, cluster)
     council, holder, other_cluster, _ = second_council(session)
-    runs.issue_dp(session=session, actor=None, council_id=council.id, period=this_week())
+    runs.issue_dp(session=session, actor=system_actor(session=session, council_id=council.id), council_id=council.id, period=this_week())
     session.commit()
     result = runner.invoke(args=["clusters", "collect", "--period", this_week()])
     assert result.exit_code == 1, result.output
@@ -252,10 +254,10 @@ def leaver(session, council_id, cluster, holder, pledge):
                                      status=MembershipStatus.leaving, start_date=runs.today() - timedelta(weeks=8),
                                      notice_date=runs.today() - timedelta(weeks=4, days=1), leaves_on=runs.today() - timedelta(days=1))
     session.flush()
-    post_entry(session=session, actor=None, council_id=council_id, kind="dp_issued", memo="Direct payment",
+    post_entry(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id, kind="dp_issued", memo="Direct payment",
                postings=[(ledger_rules.funding_code(council_id), -pledge), (ledger_rules.wallet_code(holder.id), pledge)],
                idempotency_key=f"test-dp:{membership.id}")
-    post_entry(session=session, actor=None, council_id=council_id, kind="pledge_collected", memo="Pledge",
+    post_entry(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id, kind="pledge_collected", memo="Pledge",
                postings=[(ledger_rules.wallet_code(holder.id), -pledge), (ledger_rules.pool_code(cluster.id, holder.id), pledge)],
                idempotency_key=f"test-pledge:{membership.id}")
     return membership
@@ -267,7 +269,7 @@ def test_the_settle_command_settles_everyone_else_and_reports_the_failure(runner
     stuck = leaver(session, council_id, cluster, people.holders[0], 3_000)
     fine = leaver(session, council_id, cluster, people.holders[1], 4_000)
     # An entry already holds the stuck leaver's key with other content (as a reused row id once did).
-    post_entry(session=session, actor=None, council_id=council_id, kind="member_left", memo="Something else",
+    post_entry(session=session, actor=people.job, council_id=council_id, kind="member_left", memo="Something else",
                postings=[(ledger_rules.pool_code(cluster.id, people.holders[0].id), -1), (ledger_rules.wallet_code(people.holders[0].id), 1)],
                idempotency_key=f"member-left:{stuck.id}")
     council, holder, other_cluster, _ = second_council(session)
@@ -288,10 +290,10 @@ def test_the_settle_command_settles_everyone_else_and_reports_the_failure(runner
 
 def test_the_settle_command_settles_a_rejoined_leaver_in_every_council(runner, session, people):
     cluster = two_member_group(session, people)
-    runs.collect_pledges(session=session, actor=None, council_id=people.council.id, period=this_week())
+    runs.collect_pledges(session=session, actor=people.job, council_id=people.council.id, period=this_week())
     leave_and_settle(session, people, cluster, 1)
     join(session, people, cluster, 1, pledge=7_000, voters=[0])
-    runs.collect_pledges(session=session, actor=None, council_id=people.council.id, period=this_week(1))
+    runs.collect_pledges(session=session, actor=people.job, council_id=people.council.id, period=this_week(1))
     second = live(session, cluster, people.holders[1])
     services.give_notice(session=session, actor=people.users[1], membership_id=second.id)
     second.leaves_on = runs.today() - timedelta(days=1)

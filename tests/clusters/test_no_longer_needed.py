@@ -57,10 +57,10 @@ def test_a_second_removal_left_to_its_deadline_closes_once_and_warns_no_more(ses
     # 1 yes and 1 abstention of the 3 voting members: the third could still make it a tie.
     assert second.status == ProposalStatus.open
     later = utcnow() + timedelta(days=15)
-    result = services.close_due_proposals(session=session, actor=None, council_id=people.council.id, now=later)
+    result = services.close_due_proposals(session=session, actor=people.job, council_id=people.council.id, now=later)
     assert result.failed == [] and result.done == [second]
     assert second.status == ProposalStatus.lapsed and "Member 3 has already given notice to leave." in second.outcome
-    again = services.close_due_proposals(session=session, actor=None, council_id=people.council.id, now=later + timedelta(days=1))
+    again = services.close_due_proposals(session=session, actor=people.job, council_id=people.council.id, now=later + timedelta(days=1))
     assert again.done == [] and again.failed == []
 
 
@@ -69,7 +69,7 @@ def test_removing_a_member_who_has_already_left_is_no_longer_needed(session, peo
     proposal = ask_to_leave(session, people, cluster, 3)
     leaving = membership(session, cluster, people.holders[3])
     services.give_notice(session=session, actor=people.users[3], membership_id=leaving.id)
-    services.settle_leavers(session=session, actor=None, council_id=people.council.id, today=leaving.leaves_on + timedelta(days=1))
+    services.settle_leavers(session=session, actor=people.job, council_id=people.council.id, today=leaving.leaves_on + timedelta(days=1))
     assert leaving.status == MembershipStatus.left
     vote(session, people, proposal, 0, 1)
     assert proposal.status == ProposalStatus.lapsed and proposal.outcome.endswith("Member 3 has already left the group.")

@@ -122,7 +122,7 @@ def test_a_proposal_past_its_deadline_is_decided_by_the_votes_cast(session, peop
     join(session, people, cluster, 2, voters=[0, 1])
     proposal = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Outing")
     services.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.yes)
-    decided = services.close_due_proposals(session=session, actor=None, council_id=people.council.id, now=utcnow() + timedelta(days=15))
+    decided = services.close_due_proposals(session=session, actor=people.job, council_id=people.council.id, now=utcnow() + timedelta(days=15))
     assert decided.done == [proposal] and decided.failed == [] and proposal.status == ProposalStatus.rejected and "not enough members voted" in proposal.outcome
     with pytest.raises(ProposalClosed):
         services.cast_vote(session=session, actor=people.users[1], proposal_id=proposal.id, holder_id=people.holders[1].id, choice=Choice.yes)
@@ -131,8 +131,8 @@ def test_a_proposal_past_its_deadline_is_decided_by_the_votes_cast(session, peop
 def money_in(session, people, cluster, period=None):
     # Members joined today, so this week is the first they pay for.
     period = period or rules.period_of(runs.today())
-    runs.issue_dp(session=session, actor=None, council_id=people.council.id, period=period)
-    return runs.collect_pledges(session=session, actor=None, council_id=people.council.id, period=period)
+    runs.issue_dp(session=session, actor=people.job, council_id=people.council.id, period=period)
+    return runs.collect_pledges(session=session, actor=people.job, council_id=people.council.id, period=period)
 
 
 def test_issuing_and_collecting_are_idempotent_per_period(session, people):
@@ -144,8 +144,8 @@ def test_issuing_and_collecting_are_idempotent_per_period(session, people):
     again = money_in(session, people, cluster)
     assert again.posted == 0 and again.already == 3
     share = ledger_rules.pool_code(cluster.id, people.holders[0].id)
-    assert balance(session=session, actor=None, council_id=people.council.id, code=share) == 5_000
-    assert balance(session=session, actor=None, council_id=people.council.id, code=ledger_rules.wallet_code(people.holders[0].id)) == 15_000
+    assert balance(session=session, actor=people.job, council_id=people.council.id, code=share) == 5_000
+    assert balance(session=session, actor=people.job, council_id=people.council.id, code=ledger_rules.wallet_code(people.holders[0].id)) == 15_000
     assert sweep(session) == []
 
 
@@ -157,11 +157,11 @@ def test_a_leaver_gets_their_pool_share_back_after_notice(session, people):
     leaving = membership(session, cluster, people.holders[2])
     services.give_notice(session=session, actor=people.users[2], membership_id=leaving.id)
     assert leaving.status == MembershipStatus.leaving and leaving.leaves_on == leaving.notice_date + timedelta(weeks=4)
-    assert services.settle_leavers(session=session, actor=None, council_id=people.council.id, today=leaving.leaves_on).done == []
-    settled = services.settle_leavers(session=session, actor=None, council_id=people.council.id, today=leaving.leaves_on + timedelta(days=1))
+    assert services.settle_leavers(session=session, actor=people.job, council_id=people.council.id, today=leaving.leaves_on).done == []
+    settled = services.settle_leavers(session=session, actor=people.job, council_id=people.council.id, today=leaving.leaves_on + timedelta(days=1))
     assert [(m.id, amount) for m, amount in settled.done] == [(leaving.id, 5_000)] and settled.failed == []
     assert leaving.status == MembershipStatus.left
-    assert balance(session=session, actor=None, council_id=people.council.id, code=ledger_rules.wallet_code(people.holders[2].id)) == 20_000
+    assert balance(session=session, actor=people.job, council_id=people.council.id, code=ledger_rules.wallet_code(people.holders[2].id)) == 20_000
     assert sweep(session) == []
 
 
@@ -177,8 +177,8 @@ def test_dissolving_needs_two_thirds_and_returns_every_share(session, people):
     assert proposal.status == ProposalStatus.passed
     assert cluster.status == ClusterStatus.closed
     for holder in people.holders[:3]:
-        assert balance(session=session, actor=None, council_id=people.council.id, code=ledger_rules.pool_code(cluster.id, holder.id)) == 0
-        assert balance(session=session, actor=None, council_id=people.council.id, code=ledger_rules.wallet_code(holder.id)) == 20_000
+        assert balance(session=session, actor=people.job, council_id=people.council.id, code=ledger_rules.pool_code(cluster.id, holder.id)) == 0
+        assert balance(session=session, actor=people.job, council_id=people.council.id, code=ledger_rules.wallet_code(holder.id)) == 20_000
     assert sweep(session) == []
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from brokerage.accounts.models import Role
+from brokerage.accounts.system import system_actor
 from brokerage.clusters.models import Proposal, Vote
 from brokerage.clusters.rules import Choice, ProposalKind
 from brokerage.ledger import rules
@@ -25,7 +26,7 @@ def history(world, session, share):
     holder = world.records["a"]["holder"]
     cluster = world.records["a"]["cluster"]
     rep = world.users["a"][Role.representative]
-    post_entry(session=session, actor=None, council_id=holder.council_id, kind="pledge_collected", memo="Pledge for 2026-W48",
+    post_entry(session=session, actor=system_actor(session=session, council_id=holder.council_id), council_id=holder.council_id, kind="pledge_collected", memo="Pledge for 2026-W48",
                postings=[(rules.wallet_code(holder.id), -12_345), (rules.pool_code(cluster.id, holder.id), 12_345)], idempotency_key="sar-pledge")
     proposal = Proposal(council_id=holder.council_id, cluster_id=cluster.id, kind=ProposalKind.free_text, title="=HYPERLINK(\"http://evil\")",
                         deadline=utcnow() + timedelta(days=14))

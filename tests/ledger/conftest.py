@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from brokerage.accounts.system import system_actor
 from brokerage.ledger import rules
 from brokerage.ledger.services import post_entry
 from tests import factories as f
@@ -19,6 +20,8 @@ class LedgerWorld:
     cluster: object
     provider: object
     other_holder: object
+    actor: object  # the council's system user: the ledger needs an actor, as a job has
+    other_actor: object  # the other council's system user
 
     @property
     def funding(self) -> str:
@@ -44,7 +47,8 @@ def lw(session, request):
     cluster = f.ClusterFactory(session=session, council_id=council.id)
     provider = f.ProviderFactory(session=session, council_id=council.id)
     other_holder = f.HolderFactory(session=session, council_id=other.id)
-    yield LedgerWorld(council, other, holders, cluster, provider, other_holder)
+    actors = system_actor(session=session, council_id=council.id), system_actor(session=session, council_id=other.id)
+    yield LedgerWorld(council, other, holders, cluster, provider, other_holder, *actors)
     if not request.node.get_closest_marker("tampered"):
         problems = sweep(session)
         assert not problems, "ledger invariants broken after the test:\n" + "\n".join(problems)
@@ -53,7 +57,7 @@ def lw(session, request):
 def issue(session, lw, amount=10_000, index=0, key=None):
     """Issue a direct payment from funding to a holder's wallet."""
     return post_entry(
-        session=session, actor=None, council_id=lw.council.id, kind="dp_issued",
+        session=session, actor=lw.actor, council_id=lw.council.id, kind="dp_issued",
         postings=[(lw.funding, -amount), (lw.wallet(index), amount)], idempotency_key=key or f"dp:{index}:{amount}", memo="Direct payment",
     )
 

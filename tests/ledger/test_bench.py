@@ -15,8 +15,10 @@ from sqlmodel import Session
 
 import brokerage_bench.ledger as ledger_bench
 from brokerage.accounts.models import Council
+from brokerage.accounts.system import system_actor
 from brokerage.db import make_engine
 from brokerage.ledger.integrity import verify
+from brokerage.ledger.models import JournalEntry
 from brokerage_bench.ledger import BenchError, bench_ledger_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +51,9 @@ def test_bench_ledger_runs_and_leaves_a_verified_ledger(tmp_path):
     try:
         with sessionmaker(bind=engine, class_=Session)() as session:
             council = session.execute(select(Council).where(Council.slug.like("bench-%"))).scalars().one()
-            report = verify(session=session, actor=None, council_id=council.id)
+            actor = system_actor(session=session, council_id=council.id)
+            report = verify(session=session, actor=actor, council_id=council.id)
+            assert report.entries and {e.actor_id for e in session.execute(select(JournalEntry)).scalars()} == {actor.id}
             assert report.entries > 200  # the direct payments and what the bench posted
             assert report.ok, [str(p) for p in report.problems]
     finally:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from brokerage.accounts.system import system_actor
 from brokerage.ledger import rules, services
 from brokerage.ledger.errors import Overdraft
 from brokerage.ledger.models import JournalEntry
@@ -47,9 +48,13 @@ def make_committed_world(engine):
 def draw_until_empty(url: str, council_id: int, pool: str, payable: str, worker: int, queue) -> None:
     """Draw 7p at a time from the pool until it runs dry; report the keys that went through."""
     from brokerage.db import make_engine
+    from brokerage.wiring import connect_domains
 
+    connect_domains()  # a spawned process starts with the ledger's registries empty, as create_app would fill them
     engine = make_engine(url)
     factory = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
+    with factory() as session:
+        actor = system_actor(session=session, council_id=council_id)
     done = []
     attempt = 0
     while True:
@@ -57,7 +62,7 @@ def draw_until_empty(url: str, council_id: int, pool: str, payable: str, worker:
         key = f"draw-{worker}-{attempt}"
         with factory() as session:
             try:
-                services.post_entry(session=session, actor=None, council_id=council_id, kind="draw",
+                services.post_entry(session=session, actor=actor, council_id=council_id, kind="care_cost",
                                     postings=[(pool, -DRAW), (payable, DRAW)], idempotency_key=key)
                 session.commit()
                 done.append(key)
@@ -72,9 +77,10 @@ def test_eight_processes_drawing_7p_from_10000p_succeed_exactly_1428_times(engin
     council_id, holder_id, cluster_id, provider_id, factory = make_committed_world(engine)
     pool, payable = rules.pool_code(cluster_id, holder_id), rules.payable_code(provider_id)
     with factory() as session:
-        services.post_entry(session=session, actor=None, council_id=council_id, kind="dp_issued",
+        actor = system_actor(session=session, council_id=council_id)  # committed with the seed, for the workers to find
+        services.post_entry(session=session, actor=actor, council_id=council_id, kind="dp_issued",
                             postings=[(rules.funding_code(council_id), -POOL), (rules.wallet_code(holder_id), POOL)], idempotency_key="seed-dp")
-        services.post_entry(session=session, actor=None, council_id=council_id, kind="pledge",
+        services.post_entry(session=session, actor=actor, council_id=council_id, kind="pledge_collected",
                             postings=[(rules.wallet_code(holder_id), -POOL), (pool, POOL)], idempotency_key="seed-pledge")
         session.commit()
 
@@ -92,13 +98,15 @@ def test_eight_processes_drawing_7p_from_10000p_succeed_exactly_1428_times(engin
     assert len(keys) == POOL // DRAW == 1428
     assert len(set(keys)) == len(keys)
     with factory() as session:
-        assert services.balance(session=session, actor=None, council_id=council_id, code=pool) == POOL % DRAW == 4
-        assert services.balance(session=session, actor=None, council_id=council_id, code=payable) == 1428 * DRAW
-        draws = session.execute(select(func.count()).select_from(JournalEntry).where(JournalEntry.council_id == council_id, JournalEntry.kind == "draw")).scalar_one()
+        actor = system_actor(session=session, council_id=council_id)
+        assert services.balance(session=session, actor=actor, council_id=council_id, code=pool) == POOL % DRAW == 4
+        assert services.balance(session=session, actor=actor, council_id=council_id, code=payable) == 1428 * DRAW
+        draws = session.execute(select(func.count()).select_from(JournalEntry).where(JournalEntry.council_id == council_id, JournalEntry.kind == "care_cost")).scalar_one()
         assert draws == 1428
         from brokerage.ledger.integrity import verify
 
-        assert verify(session=session, actor=None, council_id=council_id).ok
+        assert verify(session=session, actor=actor, council_id=council_id).ok
+        assert {row for row in session.execute(select(JournalEntry.actor_id).where(JournalEntry.council_id == council_id)).scalars()} == {actor.id}
 
 
 def kill_connection(session: Session, engine) -> None:
@@ -123,8 +131,11 @@ def count_entries(factory, council_id: int, key: str) -> int:
 def test_a_connection_lost_before_commit_then_a_retry_posts_exactly_once(engine, make_committed_world):
     council_id, holder_id, _, _, factory = make_committed_world(engine)
     legs = [(rules.funding_code(council_id), -500), (rules.wallet_code(holder_id), 500)]
+    with factory() as setup:
+        actor = system_actor(session=setup, council_id=council_id)
+        setup.commit()
     session = factory()
-    services.post_entry(session=session, actor=None, council_id=council_id, kind="dp_issued", postings=legs, idempotency_key="dp-fault-1")
+    services.post_entry(session=session, actor=actor, council_id=council_id, kind="dp_issued", postings=legs, idempotency_key="dp-fault-1")
     kill_connection(session, engine)
     with pytest.raises(Exception):
         session.commit()
@@ -132,7 +143,7 @@ def test_a_connection_lost_before_commit_then_a_retry_posts_exactly_once(engine,
     engine.dispose()  # drop the broken connection from the pool
     assert count_entries(factory, council_id, "dp-fault-1") == 0
     with factory() as retry:
-        services.post_entry(session=retry, actor=None, council_id=council_id, kind="dp_issued", postings=legs, idempotency_key="dp-fault-1")
+        services.post_entry(session=retry, actor=actor, council_id=council_id, kind="dp_issued", postings=legs, idempotency_key="dp-fault-1")
         retry.commit()
     assert count_entries(factory, council_id, "dp-fault-1") == 1
 
@@ -140,8 +151,11 @@ def test_a_connection_lost_before_commit_then_a_retry_posts_exactly_once(engine,
 def test_a_connection_lost_after_commit_then_a_retry_returns_the_first_entry(engine, make_committed_world):
     council_id, holder_id, _, _, factory = make_committed_world(engine)
     legs = [(rules.funding_code(council_id), -500), (rules.wallet_code(holder_id), 500)]
+    with factory() as setup:
+        actor = system_actor(session=setup, council_id=council_id)
+        setup.commit()
     session = factory()
-    first = services.post_entry(session=session, actor=None, council_id=council_id, kind="dp_issued", postings=legs, idempotency_key="dp-fault-2")
+    first = services.post_entry(session=session, actor=actor, council_id=council_id, kind="dp_issued", postings=legs, idempotency_key="dp-fault-2")
     first_id = first.id
     session.commit()
     # The commit reached the database but the caller never heard back.
@@ -149,8 +163,8 @@ def test_a_connection_lost_after_commit_then_a_retry_returns_the_first_entry(eng
     session.invalidate()
     engine.dispose()
     with factory() as retry:
-        again = services.post_entry(session=retry, actor=None, council_id=council_id, kind="dp_issued", postings=legs, idempotency_key="dp-fault-2")
+        again = services.post_entry(session=retry, actor=actor, council_id=council_id, kind="dp_issued", postings=legs, idempotency_key="dp-fault-2")
         retry.commit()
         assert again.id == first_id
-        assert services.balance(session=retry, actor=None, council_id=council_id, code=rules.wallet_code(holder_id)) == 500
+        assert services.balance(session=retry, actor=actor, council_id=council_id, code=rules.wallet_code(holder_id)) == 500
     assert count_entries(factory, council_id, "dp-fault-2") == 1

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from brokerage.ledger import integrity, rules, services
+from brokerage.accounts.system import system_actor
+from brokerage.ledger import integrity, posting, rules, services
 from brokerage.ledger.export import CSV_COLUMNS, beancount_account, export_beancount, export_csv, gbp
 from brokerage.ledger.models import Posting
 from tests.ledger.conftest import issue
@@ -54,7 +55,7 @@ def at(day: int, hour: int = 12) -> datetime:
 
 def post(session, lw, kind, postings, key, memo=""):
     return services.post_entry(
-        session=session, actor=None, council_id=lw.council.id, kind=kind, postings=postings, idempotency_key=key, memo=memo
+        session=session, actor=lw.actor, council_id=lw.council.id, kind=kind, postings=postings, idempotency_key=key, memo=memo
     )
 
 
@@ -63,24 +64,24 @@ def realistic_ledger(session, lw):
     issue(session, lw, 100_00, 0)
     issue(session, lw, 50_00, 1)
     issue(session, lw, 25_55, 2)
-    post(session, lw, "topup", [(rules.TOPUPS_CODE, -5_01), (lw.wallet(2), 5_01)], "topup:1", memo=TRICKY_MEMO)
+    post(session, lw, "adjustment", [(rules.TOPUPS_CODE, -5_01), (lw.wallet(2), 5_01)], "topup:1", memo=TRICKY_MEMO)
     for index, amount in enumerate([40_00, 30_00, 20_01]):
-        post(session, lw, "pledge", [(lw.wallet(index), -amount), (lw.pool(index), amount)], f"pledge:{index}", "Pledge")
+        post(session, lw, "pledge_collected", [(lw.wallet(index), -amount), (lw.pool(index), amount)], f"pledge:{index}", "Pledge")
     shares = rules.allocate_shared_cost(50_00, [1, 1, 1])
     post(
-        session, lw, "timesheet",
+        session, lw, "care_cost",
         [(lw.pool(i), -share) for i, share in enumerate(shares)] + [(lw.payable, sum(shares))], "timesheet:1", "Week 10 care",
     )
     clearing, paid = rules.CLEARING_CODE, rules.paid_code(lw.provider.id)
     post(session, lw, "payout_sent", [(lw.payable, -20_00), (clearing, 20_00)], "payout:1", "Payout 1")
     post(session, lw, "payout_paid", [(clearing, -20_00), (paid, 20_00)], "payout:1:paid", "Payout 1 paid")
     failed = post(session, lw, "payout_sent", [(lw.payable, -30_00), (clearing, 30_00)], "payout:2", "Payout 2")
-    integrity.seal(session=session, actor=None, council_id=lw.council.id)
+    integrity.seal(session=session, actor=lw.actor, council_id=lw.council.id)
     # After the seal, so the export holds sequenced and unsequenced entries alike.
-    services.reverse_entry(session=session, actor=None, entry_id=failed.id, idempotency_key="payout:2:failed")
+    services.reverse_entry(session=session, actor=lw.actor, entry_id=failed.id, idempotency_key="payout:2:failed")
     other = lw.other_council.id
     services.post_entry(
-        session=session, actor=None, council_id=other, kind="dp_issued", idempotency_key="other:dp",
+        session=session, actor=lw.other_actor, council_id=other, kind="dp_issued", idempotency_key="other:dp",
         postings=[(rules.funding_code(other), -7_77), (rules.wallet_code(lw.other_holder.id), 7_77)],
     )
     return failed
@@ -90,7 +91,8 @@ def our_balances(session, council_ids) -> dict[str, str]:
     """Return our cached balances, named as in the export."""
     found = {}
     for council_id in council_ids:
-        accounts, total = services.trial_balance(session=session, actor=None, council_id=council_id)
+        actor = system_actor(session=session, council_id=council_id)
+        accounts, total = services.trial_balance(session=session, actor=actor, council_id=council_id)
         assert total == 0
         found.update({beancount_account(council_id, a.code): gbp(a.balance_pence) for a in accounts})
     return found
@@ -125,7 +127,7 @@ def test_bean_check_accepts_the_export_and_its_balances_equal_ours(session, lw, 
 
     assert_clean(bean_check(path))
     # Other tests may have committed ledgers of their own; an export of every council includes them.
-    councils = [c.id for c in services.councils_with_ledgers(session=session)]
+    councils = services.council_ids_with_entries(session=session)
     assert {lw.council.id, lw.other_council.id} <= set(councils)
     ours = our_balances(session, councils)
     assert beancount_balances(path) == ours
@@ -214,14 +216,14 @@ def test_a_council_filter_leaves_out_other_councils(session, lw, tmp_path):
 
 def test_a_dated_export_opens_with_earlier_balances_and_still_checks(session, lw, tmp_path, monkeypatch):
     def on(moment, action):
-        monkeypatch.setattr(services, "utcnow", lambda: moment)
+        monkeypatch.setattr(posting, "utcnow", lambda: moment)
         return action()
 
     on(at(1), lambda: issue(session, lw, 100_00, 0))
-    on(at(1), lambda: post(session, lw, "pledge", [(lw.wallet(0), -60_00), (lw.pool(0), 60_00)], "pledge", "Pledge"))
+    on(at(1), lambda: post(session, lw, "pledge_collected", [(lw.wallet(0), -60_00), (lw.pool(0), 60_00)], "pledge", "Pledge"))
     # The last microsecond of 2 March still belongs to 2 March in UTC.
     late = datetime(2026, 3, 2, 23, 59, 59, 999_999, tzinfo=timezone.utc)
-    on(late, lambda: post(session, lw, "timesheet", [(lw.pool(0), -25_00), (lw.payable, 25_00)], "ts", "Care"))
+    on(late, lambda: post(session, lw, "care_cost", [(lw.pool(0), -25_00), (lw.payable, 25_00)], "ts", "Care"))
     on(at(3, 0), lambda: issue(session, lw, 1_00, 1))
 
     path = tmp_path / "day2.beancount"
@@ -234,7 +236,7 @@ def test_a_dated_export_opens_with_earlier_balances_and_still_checks(session, lw
     assert set(re.findall(r"^(\S+) balance ", text, re.M)) == {"2026-03-03"}
     expected = {
         beancount_account(lw.council.id, code): gbp(
-            services.balance(session=session, actor=None, council_id=lw.council.id, code=code, as_of=late)
+            services.balance(session=session, actor=lw.actor, council_id=lw.council.id, code=code, as_of=late)
         )
         for code in (lw.funding, lw.wallet(0), lw.pool(0), lw.payable)
     }

@@ -5,22 +5,24 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from brokerage.ledger import integrity, merkle, services
+from brokerage.ledger.models import LedgerSeal
+from brokerage.ledger.views import seal_job
 from tests.ledger.conftest import issue, sweep
 
 
 def seal(session, lw):
-    return integrity.seal(session=session, actor=None, council_id=lw.council.id)
+    return integrity.seal(session=session, actor=lw.actor, council_id=lw.council.id)
 
 
 def verify(session, lw):
-    return integrity.verify(session=session, actor=None, council_id=lw.council.id)
+    return integrity.verify(session=session, actor=lw.actor, council_id=lw.council.id)
 
 
 def pledge(session, lw, amount, index=0, key=None):
-    return services.post_entry(session=session, actor=None, council_id=lw.council.id, kind="pledge",
+    return services.post_entry(session=session, actor=lw.actor, council_id=lw.council.id, kind="pledge_collected",
                                postings=[(lw.wallet(index), -amount), (lw.pool(index), amount)], idempotency_key=key or f"pledge-{index}-{amount}")
 
 
@@ -110,7 +112,7 @@ def test_verify_catches_a_deleted_entry(session, lw, is_postgres):
 def test_an_inclusion_proof_checks_against_the_seal(session, lw):
     entries = [issue(session, lw, 100 + i, key=f"k{i}") for i in range(6)]
     record = seal(session, lw)
-    proof = integrity.prove(session=session, actor=None, entry_id=entries[3].id)
+    proof = integrity.prove(session=session, actor=lw.actor, entry_id=entries[3].id)
     assert proof["seal"]["root"] == record.root
     ok, why = merkle.check_proof(json.loads(json.dumps(proof)))
     assert ok, why
@@ -123,7 +125,7 @@ def test_an_unsealed_entry_has_no_proof_yet(session, lw):
 
     entry = issue(session, lw, 100)
     with pytest.raises(UnknownAccount, match="not sealed"):
-        integrity.prove(session=session, actor=None, entry_id=entry.id)
+        integrity.prove(session=session, actor=lw.actor, entry_id=entry.id)
 
 
 @pytest.mark.tampered
@@ -156,3 +158,13 @@ def test_the_cli_refuses_bad_input_with_one_line(runner, tmp_path):
     assert missing.exit_code == 2 and len(missing.stderr.strip().splitlines()) == 1
     assert runner.invoke(args=["ledger", "prove", "999999"]).exit_code == 2
     assert runner.invoke(args=["ledger", "seal", "--council", "no-such"]).exit_code == 2
+
+
+def test_the_seal_job_seals_every_council_with_entries_as_its_system_user(app, session, lw):
+    issue(session, lw, 100, key="job-a")
+    session.commit()
+    with app.app_context():
+        sealed = seal_job()
+    assert lw.council.id in sealed and lw.other_council.id not in sealed
+    record = session.execute(select(LedgerSeal).where(LedgerSeal.council_id == lw.council.id)).scalars().one()
+    assert record.actor_id == lw.actor.id

@@ -19,7 +19,7 @@ from tests.ledger.conftest import issue
 
 
 def bal(session, lw, code):
-    return services.balance(session=session, actor=None, council_id=lw.council.id, code=code)
+    return services.balance(session=session, actor=lw.actor, council_id=lw.council.id, code=code)
 
 
 def test_issuing_a_direct_payment_moves_money_from_funding_to_the_wallet(session, lw):
@@ -32,19 +32,19 @@ def test_issuing_a_direct_payment_moves_money_from_funding_to_the_wallet(session
 def test_an_unbalanced_entry_is_refused_and_nothing_is_written(session, lw):
     before = session.execute(text("SELECT COUNT(*) FROM journal_entry")).scalar()
     with pytest.raises(Unbalanced, match="sum to 1p"):
-        services.post_entry(session=session, actor=None, council_id=lw.council.id, kind="dp_issued",
+        services.post_entry(session=session, actor=lw.actor, council_id=lw.council.id, kind="dp_issued",
                             postings=[(lw.funding, -100), (lw.wallet(), 101)], idempotency_key="k1")
     with pytest.raises(Unbalanced, match="at least two"):
-        services.post_entry(session=session, actor=None, council_id=lw.council.id, kind="dp_issued", postings=[(lw.wallet(), 0)], idempotency_key="k2")
+        services.post_entry(session=session, actor=lw.actor, council_id=lw.council.id, kind="dp_issued", postings=[(lw.wallet(), 0)], idempotency_key="k2")
     with pytest.raises(Unbalanced, match="integer pence"):
-        services.post_entry(session=session, actor=None, council_id=lw.council.id, kind="dp_issued",
+        services.post_entry(session=session, actor=lw.actor, council_id=lw.council.id, kind="dp_issued",
                             postings=[(lw.funding, -1.5), (lw.wallet(), 1.5)], idempotency_key="k3")
     assert session.execute(text("SELECT COUNT(*) FROM journal_entry")).scalar() == before
 
 
 def test_the_database_refuses_to_close_an_unbalanced_entry(session, lw):
     issue(session, lw)
-    wallet = services.find_account(session=session, actor=None, council_id=lw.council.id, code=lw.wallet())
+    wallet = services.find_account(session=session, actor=lw.actor, council_id=lw.council.id, code=lw.wallet())
     entry = JournalEntry(council_id=lw.council.id, kind="raw", idempotency_key="raw-1", fingerprint="x" * 64, content_hash="y" * 64)
     with pytest.raises((IntegrityError, DBAPIError)):
         with session.begin_nested():
@@ -102,7 +102,7 @@ def test_the_database_refuses_a_negative_balance_on_a_non_negative_account(sessi
 def test_an_overdraft_is_refused_with_a_clear_message_and_nothing_changes(session, lw):
     issue(session, lw, 1_000)
     with pytest.raises(Overdraft, match=r"has £10.00 and this needs £10.01"):
-        services.post_entry(session=session, actor=None, council_id=lw.council.id, kind="pledge",
+        services.post_entry(session=session, actor=lw.actor, council_id=lw.council.id, kind="pledge_collected",
                             postings=[(lw.wallet(), -1_001), (lw.pool(), 1_001)], idempotency_key="pledge-1")
     assert bal(session, lw, lw.wallet()) == 1_000
     assert bal(session, lw, lw.pool()) == 0
@@ -129,38 +129,38 @@ def test_the_same_key_with_other_content_is_refused(session, lw):
 
 def test_a_reversal_undoes_an_entry_and_points_at_it(session, lw):
     entry = issue(session, lw, 900)
-    reversal = services.reverse_entry(session=session, actor=None, entry_id=entry.id, idempotency_key="rev-1", memo="Issued by mistake")
+    reversal = services.reverse_entry(session=session, actor=lw.actor, entry_id=entry.id, idempotency_key="rev-1", memo="Issued by mistake")
     assert reversal.reverses_id == entry.id
     assert bal(session, lw, lw.wallet()) == 0 and bal(session, lw, lw.funding) == 0
     with pytest.raises(AlreadyReversed):
-        services.reverse_entry(session=session, actor=None, entry_id=entry.id, idempotency_key="rev-2")
+        services.reverse_entry(session=session, actor=lw.actor, entry_id=entry.id, idempotency_key="rev-2")
     with pytest.raises(AlreadyReversed):
-        services.reverse_entry(session=session, actor=None, entry_id=reversal.id, idempotency_key="rev-3")
+        services.reverse_entry(session=session, actor=lw.actor, entry_id=reversal.id, idempotency_key="rev-3")
 
 
 def test_a_reversal_that_would_overdraw_is_refused(session, lw):
     entry = issue(session, lw, 900)
-    services.post_entry(session=session, actor=None, council_id=lw.council.id, kind="pledge",
+    services.post_entry(session=session, actor=lw.actor, council_id=lw.council.id, kind="pledge_collected",
                         postings=[(lw.wallet(), -900), (lw.pool(), 900)], idempotency_key="p")
     with pytest.raises(Overdraft):
-        services.reverse_entry(session=session, actor=None, entry_id=entry.id, idempotency_key="rev")
+        services.reverse_entry(session=session, actor=lw.actor, entry_id=entry.id, idempotency_key="rev")
 
 
 def test_balances_at_a_past_moment_come_from_the_postings(session, lw):
     issue(session, lw, 1_000, key="a")
     middle = utcnow()
     issue(session, lw, 250, key="b")
-    account = services.find_account(session=session, actor=None, council_id=lw.council.id, code=lw.wallet())
-    assert services.balance(session=session, actor=None, council_id=lw.council.id, code=lw.wallet(), as_of=middle) == 1_000
+    account = services.find_account(session=session, actor=lw.actor, council_id=lw.council.id, code=lw.wallet())
+    assert services.balance(session=session, actor=lw.actor, council_id=lw.council.id, code=lw.wallet(), as_of=middle) == 1_000
     assert services.balance_as_of(session=session, account_id=account.id, as_of=utcnow()) == 1_250
     assert services.balance_as_of(session=session, account_id=account.id, as_of=middle - timedelta(days=1)) == 0
 
 
 def test_a_statement_has_running_balances(session, lw):
     issue(session, lw, 1_000, key="a")
-    services.post_entry(session=session, actor=None, council_id=lw.council.id, kind="pledge",
+    services.post_entry(session=session, actor=lw.actor, council_id=lw.council.id, kind="pledge_collected",
                         postings=[(lw.wallet(), -300), (lw.pool(), 300)], idempotency_key="p", memo="Pledge to cluster")
-    result = services.statement(session=session, actor=None, council_id=lw.council.id, code=lw.wallet())
+    result = services.statement(session=session, actor=lw.actor, council_id=lw.council.id, code=lw.wallet())
     assert [(line.amount, line.balance) for line in result.lines] == [(1_000, 1_000), (-300, 700)]
     assert result.opening == 0 and result.closing == 700
 
@@ -168,41 +168,41 @@ def test_a_statement_has_running_balances(session, lw):
 def test_the_trial_balance_sums_to_zero(session, lw):
     issue(session, lw, 1_000, key="a")
     issue(session, lw, 2_000, index=1, key="b")
-    accounts, total = services.trial_balance(session=session, actor=None, council_id=lw.council.id)
+    accounts, total = services.trial_balance(session=session, actor=lw.actor, council_id=lw.council.id)
     assert total == 0 and len(accounts) == 3
 
 
 def test_a_batch_posts_all_or_nothing(session, lw):
     specs = [services.EntrySpec(kind="dp_issued", postings=[(lw.funding, -100), (lw.wallet(i % 3), 100)], idempotency_key=f"batch-{i}") for i in range(30)]
-    entries = services.post_entries(session=session, actor=None, council_id=lw.council.id, entries=specs)
+    entries = services.post_entries(session=session, actor=lw.actor, council_id=lw.council.id, entries=specs)
     assert len({e.id for e in entries}) == 30
     assert bal(session, lw, lw.funding) == -3_000
-    bad = specs + [services.EntrySpec(kind="pledge", postings=[(lw.wallet(), -10_000), (lw.pool(), 10_000)], idempotency_key="too-much")]
+    bad = specs + [services.EntrySpec(kind="pledge_collected", postings=[(lw.wallet(), -10_000), (lw.pool(), 10_000)], idempotency_key="too-much")]
     with pytest.raises(Overdraft):
-        services.post_entries(session=session, actor=None, council_id=lw.council.id, entries=bad)
+        services.post_entries(session=session, actor=lw.actor, council_id=lw.council.id, entries=bad)
     assert bal(session, lw, lw.funding) == -3_000
-    again = services.post_entries(session=session, actor=None, council_id=lw.council.id, entries=specs)
+    again = services.post_entries(session=session, actor=lw.actor, council_id=lw.council.id, entries=specs)
     assert [e.id for e in again] == [e.id for e in entries]
 
 
 def test_a_batch_cannot_overdraw_midway(session, lw):
     issue(session, lw, 100)
     specs = [
-        services.EntrySpec(kind="pledge", postings=[(lw.wallet(), -150), (lw.pool(), 150)], idempotency_key="first"),
+        services.EntrySpec(kind="pledge_collected", postings=[(lw.wallet(), -150), (lw.pool(), 150)], idempotency_key="first"),
         services.EntrySpec(kind="dp_issued", postings=[(lw.funding, -100), (lw.wallet(), 100)], idempotency_key="second"),
     ]
     with pytest.raises(Overdraft):
-        services.post_entries(session=session, actor=None, council_id=lw.council.id, entries=specs)
+        services.post_entries(session=session, actor=lw.actor, council_id=lw.council.id, entries=specs)
 
 
 def test_accounts_of_another_council_cannot_be_used(session, lw):
     from brokerage.ledger import rules
 
     with pytest.raises(UnknownAccount):
-        services.post_entry(session=session, actor=None, council_id=lw.council.id, kind="dp_issued",
+        services.post_entry(session=session, actor=lw.actor, council_id=lw.council.id, kind="dp_issued",
                             postings=[(lw.funding, -100), (rules.wallet_code(lw.other_holder.id), 100)], idempotency_key="x")
     with pytest.raises(UnknownAccount):
-        services.post_entry(session=session, actor=None, council_id=lw.council.id, kind="dp_issued",
+        services.post_entry(session=session, actor=lw.actor, council_id=lw.council.id, kind="dp_issued",
                             postings=[(rules.funding_code(lw.other_council.id), -100), (lw.wallet(), 100)], idempotency_key="y")
 
 

@@ -7,6 +7,7 @@ import json
 from sqlmodel import select
 
 from brokerage.accounts.models import Role
+from brokerage.accounts.system import system_actor
 from brokerage.audit.models import AccessLog
 from brokerage.ledger import rules, services
 
@@ -14,12 +15,12 @@ from brokerage.ledger import rules, services
 def test_a_holder_sees_their_wallet_with_running_balances(client, auth, world, session):
     council = world.councils["a"]
     holder = world.records["a"]["holder"]
-    services.post_entry(session=session, actor=None, council_id=council.id, kind="pledge_collected", memo="Pledge for 2026-W48",
+    services.post_entry(session=session, actor=system_actor(session=session, council_id=council.id), council_id=council.id, kind="pledge_collected", memo="Pledge for 2026-W48",
                         postings=[(rules.wallet_code(holder.id), -12_345), (rules.pool_code(world.records["a"]["cluster"].id, holder.id), 12_345)],
                         idempotency_key="pledge-view")
     session.commit()
     auth.sign_in(world.users["a"][Role.holder].email)
-    page = client.get(f"/ledger/holders/{holder.id}").data.decode()
+    page = client.get(f"/holders/{holder.id}/statement").data.decode()
     assert "Your money" in page
     assert "£500.00" in page and "−£123.45" in page and "£376.55" in page
     assert "Your share of Cluster a's pool" in page and "£123.45" in page
@@ -28,7 +29,7 @@ def test_a_holder_sees_their_wallet_with_running_balances(client, auth, world, s
 def test_staff_reading_a_statement_is_logged_and_the_officer_sees_it(client, auth, world, session):
     holder = world.records["a"]["holder"]
     auth.sign_in(world.users["a"][Role.broker].email)
-    assert client.get(f"/ledger/holders/{holder.id}").status_code == 200
+    assert client.get(f"/holders/{holder.id}/statement").status_code == 200
     assert client.get(f"/holders/{holder.id}").status_code == 200
     logged = session.exec(select(AccessLog).where(AccessLog.holder_id == holder.id)).all()
     assert {row.what for row in logged} == {"money statement", "record"}
@@ -87,3 +88,19 @@ def test_a_far_future_date_is_explained_not_a_crash(client, auth, world):
     auth.sign_in(world.users["a"][Role.broker].email)
     response = client.get("/ledger/?end=9999-12-31")
     assert response.status_code == 422 and "Enter a date between 2000 and 2999" in response.data.decode()
+
+
+def test_the_old_address_of_a_statement_still_shows_it(client, auth, world):
+    holder = world.records["a"]["holder"]
+    auth.sign_in(world.users["a"][Role.holder].email)
+    old, new = client.get(f"/ledger/holders/{holder.id}"), client.get(f"/holders/{holder.id}/statement")
+    assert old.status_code == new.status_code == 200
+    assert "Your money" in old.data.decode() and old.data == new.data
+
+
+def test_the_journal_names_kinds_in_plain_english(client, auth, world):
+    auth.sign_in(world.users["a"][Role.broker].email)
+    page = client.get("/ledger/").data.decode()
+    assert ">Direct payment</option>" in page and "dp issued" not in page
+    entry = world.records["a"]["entry"]
+    assert f"Entry {entry.id}: Direct payment" in client.get(f"/ledger/entries/{entry.id}").data.decode()
