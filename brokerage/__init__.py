@@ -31,6 +31,9 @@ def create_app(config: dict | None = None, *, serving: bool = True) -> Flask:
     register_security(app)
     register_template_helpers(app)
     register_commands(app)
+    from brokerage.wiring import connect_domains  # the factory imports what it wires, as every register_* does
+
+    connect_domains()
     return app
 
 

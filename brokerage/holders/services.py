@@ -198,7 +198,10 @@ def _group_mate_ids(session: Session, own_ids: list[int]) -> set[int]:
     return set(rows)
 
 
-def details_visible_to(*, session: Session, actor: User, holder_ids: list[int], context: str = "cluster") -> dict[int, list[tuple[str, str]]]:
+# TRANSITIONAL (core branch): `group_mate_ids` as the people branch defines it; take that branch's version at the merge.
+def details_visible_to(
+    *, session: Session, actor: User, holder_ids: list[int], context: str = "cluster", group_mate_ids: set[int] | None = None
+) -> dict[int, list[tuple[str, str]]]:
     """Return, per holder, the (label, value) pairs they chose to show in this context; log staff reads.
 
     "cluster": items marked "People in my groups", shown to fellow members of a live cluster (and to staff).
@@ -215,7 +218,7 @@ def details_visible_to(*, session: Session, actor: User, holder_ids: list[int], 
     ids = sorted({int(i) for i in holder_ids})
     if not staff:
         own = [actor.holder_id] if actor.role == Role.holder and actor.holder_id else represented_holder_ids(session=session, actor=actor)
-        mates = _group_mate_ids(session, own)
+        mates = _group_mate_ids(session, own) if group_mate_ids is None else group_mate_ids
         ids = [i for i in ids if i in mates]
     if not ids:
         return {}
@@ -257,7 +260,7 @@ class HolderRecord:
 def holder_record(*, session: Session, actor: User, holder_id: int) -> HolderRecord:
     """Return a holder's record page for the actor, logging a staff read of the record and of any sensitive details."""
     from brokerage.audit import log_access
-    from brokerage.clusters.services import memberships_of
+    from brokerage.clusters.queries import memberships_of
 
     holder = get_holder(session=session, actor=actor, holder_id=holder_id)
     record = HolderRecord(holder=holder, memberships=memberships_of(session=session, actor=actor, holder_ids=[holder.id]))
