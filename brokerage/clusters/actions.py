@@ -18,7 +18,8 @@ from brokerage import clock
 from brokerage.accounts.models import User
 from brokerage.clusters import rules
 from brokerage.clusters.errors import ProposalActionMissing
-from brokerage.clusters.membership import admit, end_request, live_count, pledge_refused, set_pledges, start_notice
+from brokerage.clusters.members import live_count
+from brokerage.clusters.membership import admit, end_request, pledge_refused, set_pledges, start_notice
 from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus, Proposal
 from brokerage.clusters.proposals import close_proposal, open_proposals
 from brokerage.clusters.rules import ProposalKind, ProposalStatus

@@ -14,21 +14,12 @@ from sqlmodel import Session, select
 from brokerage import clock
 from brokerage.access import same_council
 from brokerage.accounts.models import Role, User
+from brokerage.clusters import rules
 from brokerage.clusters.actions import ProposalAction, action_for
 from brokerage.clusters.errors import RECORD_ERRORS, AlreadyVoted, BadTransition, NotAMember, ProposalClosed, failure_message
-from brokerage.clusters.membership import (
-    OPEN,
-    BatchResult,
-    add_join_request,
-    eligible_voters,
-    get_cluster,
-    get_membership,
-    holder_for_actor,
-    start_notice,
-    visible_holder_ids,
-)
+from brokerage.clusters.members import OPEN, eligible_voters, get_cluster, get_membership, holder_for_actor, visible_holder_ids
+from brokerage.clusters.membership import BatchResult, add_join_request, start_notice
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Proposal, Vote
-from brokerage.clusters import rules
 from brokerage.clusters.proposals import PROPOSAL_DAYS, close_proposal, count, get_proposal, new_proposal, open_proposals
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage.errors import BrokerageError, NotAllowed, ValidationFailed

@@ -1,8 +1,8 @@
-"""Membership of groups: who is in a group and who acts for them, forming a group, asking to join,
-pledges within the weekly budget, notice and settling leavers. They flush and never commit.
+"""Membership of groups: forming a group, asking to join, pledges within the weekly budget, the weekly
+budget itself, notice and settling leavers. They flush and never commit.
 
-This is the lower piece of clusters: it never opens, decides or applies a proposal. A flow that
-needs a vote as well (a join request opens an "admit" proposal) lives in `governance`.
+The lower piece of clusters (above `members`): it never opens, decides or applies a proposal. A
+flow that needs a vote as well (a join request opens an "admit" proposal) lives in `governance`.
 """
 
 from __future__ import annotations
@@ -10,28 +10,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from brokerage import clock, validation
-from brokerage.access import get_or_404, same_council
+from brokerage.access import same_council
 from brokerage.accounts.models import Council, Role, User
 from brokerage.clusters import rules
 from brokerage.clusters.errors import RECORD_ERRORS, AlreadyJoined, BadTransition, ClusterFull, PledgeTooHigh, failure_message
+from brokerage.clusters.members import LIVE_MEMBERSHIP, OPEN, get_cluster, get_membership, holder_for_actor, live_count
 from brokerage.clusters.models import Cluster, ClusterKind, ClusterStatus, Membership, MembershipStatus
-from brokerage.errors import NotAllowed, NotFound, ValidationFailed
+from brokerage.errors import NotAllowed, ValidationFailed
 from brokerage.formatting import pounds
 from brokerage.holders.models import Holder
-from brokerage.holders.services import can_act_for, get_holder, represented_holder_ids
+from brokerage.holders.services import get_holder
 from brokerage.ledger import kinds
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.services import balance, post_entry
 from brokerage.locks import fresh_row, insert_once, lock_row, lock_rows
 from brokerage.types import utcnow
 
-LIVE_MEMBERSHIP = (MembershipStatus.admitted, MembershipStatus.active, MembershipStatus.leaving)
 PLEDGING = (MembershipStatus.requested, MembershipStatus.admitted, MembershipStatus.active, MembershipStatus.leaving)
-OPEN = (ClusterStatus.forming, ClusterStatus.active)
-STAFF = (Role.broker, Role.council_officer)
 
 
 @dataclass
@@ -42,105 +40,7 @@ class BatchResult:
     failed: list[str] = field(default_factory=list)
 
 
-# --- who acts for whom, and who is in a group ----------------------------------------------------
-
-
-def visible_holder_ids(*, session: Session, actor: User) -> list[int]:
-    """Return the holder ids the actor acts as: themselves, or the holders they represent."""
-    if actor.role == Role.holder:
-        return [actor.holder_id] if actor.holder_id else []
-    if actor.role == Role.representative:
-        return represented_holder_ids(session=session, actor=actor)
-    return []
-
-
-def holders_actor_acts_for(*, session: Session, actor: User) -> list[Holder]:
-    """Return the holders the actor can act for: themselves, or those who authorised them."""
-    ids = visible_holder_ids(session=session, actor=actor)
-    if not ids:
-        return []
-    return list(session.exec(select(Holder).where(Holder.id.in_(ids), Holder.council_id == actor.council_id).order_by(Holder.name)))
-
-
-def holder_for_actor(*, session: Session, actor: User, holder_id: int) -> Holder:
-    """Return the holder the actor is, or acts for with authorisation; brokers may act for anyone in their council."""
-    holder = get_or_404(session, actor, Holder, holder_id, what="person")
-    if actor.role == Role.broker or can_act_for(session=session, actor=actor, holder=holder):
-        return holder
-    raise NotFound()
-
-
-def get_cluster(*, session: Session, actor: User, cluster_id: int) -> Cluster:
-    """Return a cluster the actor may see: staff see their council's, holders forming ones and their own."""
-    cluster = get_or_404(session, actor, Cluster, cluster_id, what="cluster")
-    if actor.role in (Role.broker, Role.council_officer, Role.admin):
-        return cluster
-    if actor.role in (Role.holder, Role.representative):
-        # Open groups (forming or active) can be found and asked to join; their page shows only
-        # how many members they have until you are one. Closing and closed groups are for members.
-        if cluster.status in OPEN:
-            return cluster
-        ids = visible_holder_ids(session=session, actor=actor)
-        member = session.exec(
-            select(Membership.id).where(Membership.cluster_id == cluster.id, Membership.holder_id.in_(ids or [-1]))
-        ).first()
-        if member is not None:
-            return cluster
-    raise NotFound()
-
-
-def get_membership(*, session: Session, actor: User, membership_id: int) -> Membership:
-    """Return a membership of the actor's council."""
-    return get_or_404(session, actor, Membership, membership_id, what="membership")
-
-
-def membership_cluster_id(*, session: Session, actor: User, membership_id: int) -> int:
-    """Return the cluster of a membership the actor acts for."""
-    membership = get_membership(session=session, actor=actor, membership_id=membership_id)
-    holder_for_actor(session=session, actor=actor, holder_id=membership.holder_id)
-    return membership.cluster_id
-
-
-def cluster_members(*, session: Session, actor: User, cluster: Cluster) -> list[tuple[Membership, Holder]]:
-    """Return the cluster's live members (admitted, active or on notice)."""
-    same_council(actor, cluster.council_id, what="cluster")
-    rows = session.exec(
-        select(Membership, Holder)
-        .join(Holder, Holder.id == Membership.holder_id)
-        .where(Membership.cluster_id == cluster.id, Membership.status.in_(LIVE_MEMBERSHIP))
-        .order_by(Holder.name)
-    )
-    return list(rows)
-
-
-def live_count(session: Session, cluster_id: int) -> int:
-    """Count a cluster's live members."""
-    return session.exec(
-        select(func.count()).select_from(Membership).where(Membership.cluster_id == cluster_id, Membership.status.in_(LIVE_MEMBERSHIP))
-    ).one()
-
-
-def active_member_ids(*, session: Session, cluster_id: int) -> list[int]:
-    """Return the holder ids of a cluster's active members."""
-    return list(session.exec(select(Membership.holder_id).where(Membership.cluster_id == cluster_id, Membership.status == MembershipStatus.active)))
-
-
-def eligible_voters(session: Session, cluster: Cluster) -> list[int]:
-    """Return the holder ids who may vote: active members, or the admitted founders of a forming cluster."""
-    statuses = [MembershipStatus.active]
-    if cluster.status == ClusterStatus.forming:
-        statuses.append(MembershipStatus.admitted)
-    return sorted(session.exec(select(Membership.holder_id).where(Membership.cluster_id == cluster.id, Membership.status.in_(statuses))))
-
-
-def require_member_or_broker(*, session: Session, actor: User, cluster: Cluster) -> None:
-    """Raise NotFound unless the actor is a broker of the council or acts for a live member."""
-    same_council(actor, cluster.council_id, what="cluster")
-    if actor.role == Role.broker:
-        return
-    members = {h.id for _, h in cluster_members(session=session, actor=actor, cluster=cluster)}
-    if not set(visible_holder_ids(session=session, actor=actor)) & members:
-        raise NotFound()
+# --- who shares a group -------------------------------------------------------------------------
 
 
 def group_mate_ids(*, session: Session, holder_ids: list[int] | set[int]) -> set[int]:
@@ -404,20 +304,6 @@ def start_notice(session: Session, membership: Membership, today: date) -> None:
     membership.leaves_on = rules.notice_end(today, council.notice_weeks)
     session.add(membership)
     session.flush()
-
-
-def notice_preview(*, session: Session, actor: User, membership_id: int) -> dict:
-    """Return what giving notice would mean: the last day, and the share that would come back."""
-    membership = get_membership(session=session, actor=actor, membership_id=membership_id)
-    holder = holder_for_actor(session=session, actor=actor, holder_id=membership.holder_id)
-    if membership.status not in (MembershipStatus.requested, MembershipStatus.admitted, MembershipStatus.active):
-        raise BadTransition("This membership is already ending.")
-    council = session.get(Council, membership.council_id)
-    share = balance(session=session, actor=None, council_id=membership.council_id, code=ledger_rules.pool_code(membership.cluster_id, holder.id))
-    return {
-        "membership": membership, "holder": holder, "cluster": session.get(Cluster, membership.cluster_id),
-        "leaves_on": rules.notice_end(clock.today(), council.notice_weeks), "notice_weeks": council.notice_weeks, "share": share,
-    }
 
 
 def settle_leavers(*, session: Session, actor: User | None, council_id: int, today: date | None = None) -> BatchResult:

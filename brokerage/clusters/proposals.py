@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Council, User
 from brokerage.clusters import rules
-from brokerage.clusters.membership import eligible_voters, get_cluster
+from brokerage.clusters.members import eligible_voters, get_cluster
 from brokerage.clusters.models import Cluster, Proposal, Vote
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage.holders.models import Holder

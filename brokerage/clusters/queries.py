@@ -1,6 +1,6 @@
-"""Read models for the clusters pages: search and suggestions, lists, the cluster page and the proposal page.
+"""Read models for the clusters pages: search and suggestions, lists, the cluster, proposal and notice pages.
 
-They only read (above `membership` and `governance`, which they never change). The page that
+They only read (above `members` and `proposals`; they never change anything). The page that
 also shows other domains' data (contracts, demand, shared details) is `brokerage.pages.clusters`.
 """
 
@@ -11,15 +11,18 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, func, select
 
+from brokerage import clock
 from brokerage.accounts.models import Council, Role, User
 from brokerage.clusters import rules
-from brokerage.clusters.membership import (
+from brokerage.clusters.errors import BadTransition
+from brokerage.clusters.members import (
     LIVE_MEMBERSHIP,
     OPEN,
     STAFF,
     cluster_members,
     eligible_voters,
     get_cluster,
+    get_membership,
     holder_for_actor,
     holders_actor_acts_for,
     require_member_or_broker,
@@ -32,7 +35,9 @@ from brokerage.errors import NotAllowed, NotFound
 from brokerage.formatting import language_name, service_name
 from brokerage.geo import haversine_km
 from brokerage.holders.models import Holder
+from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.models import LedgerAccount
+from brokerage.ledger.services import balance
 
 # --- lists --------------------------------------------------------------------------------------
 
@@ -238,6 +243,20 @@ def cluster_page(*, session: Session, actor: User, cluster_id: int) -> ClusterPa
         my_memberships=mine, can_join=can_join, voters=eligible_voters(session, cluster), pooled=pooled,
         names={h.id: h.name for h in acting_for},
     )
+
+
+def notice_preview(*, session: Session, actor: User, membership_id: int) -> dict:
+    """Return what giving notice would mean: the last day, and the share that would come back."""
+    membership = get_membership(session=session, actor=actor, membership_id=membership_id)
+    holder = holder_for_actor(session=session, actor=actor, holder_id=membership.holder_id)
+    if membership.status not in (MembershipStatus.requested, MembershipStatus.admitted, MembershipStatus.active):
+        raise BadTransition("This membership is already ending.")
+    council = session.get(Council, membership.council_id)
+    share = balance(session=session, actor=None, council_id=membership.council_id, code=ledger_rules.pool_code(membership.cluster_id, holder.id))
+    return {
+        "membership": membership, "holder": holder, "cluster": session.get(Cluster, membership.cluster_id),
+        "leaves_on": rules.notice_end(clock.today(), council.notice_weeks), "notice_weeks": council.notice_weeks, "share": share,
+    }
 
 
 def propose_page(*, session: Session, actor: User, cluster_id: int) -> ClusterPage:

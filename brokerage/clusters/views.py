@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.clusters import governance, membership, queries
+from brokerage.clusters import governance, members, membership, queries
 from brokerage.clusters.rules import Choice, ProposalKind
 from brokerage.clusters.schemas import ClusterForm, FindForm, JoinForm, PledgeForm, ProposalForm, VoteForm
 from brokerage.db import get_session, writes_when_reading
@@ -114,7 +114,7 @@ def join(cluster_id: int):
     """Ask to join a cluster with a weekly pledge."""
     session = get_session()
     form = JoinForm(prefix="join")
-    form.holder_id.choices = _people_choices(membership.holders_actor_acts_for(session=session, actor=current_user))
+    form.holder_id.choices = _people_choices(members.holders_actor_acts_for(session=session, actor=current_user))
     status = 422
     if form.validate_on_submit():
         try:
@@ -138,7 +138,7 @@ def pledge(membership_id: int):
     """Change my weekly pledge."""
     session = get_session()
     form = PledgeForm(prefix=f"m{membership_id}")
-    cluster_id = membership.membership_cluster_id(session=session, actor=current_user, membership_id=membership_id)
+    cluster_id = members.membership_cluster_id(session=session, actor=current_user, membership_id=membership_id)
     status = 422
     if form.validate_on_submit():
         try:
@@ -159,7 +159,7 @@ def leave(membership_id: int):
     """Give notice to leave a cluster, after saying plainly what will happen."""
     session = get_session()
     if request.method == "GET":
-        preview = membership.notice_preview(session=session, actor=current_user, membership_id=membership_id)
+        preview = queries.notice_preview(session=session, actor=current_user, membership_id=membership_id)
         return render_template("clusters/leave.html", **preview)
     ending = governance.give_notice(session=session, actor=current_user, membership_id=membership_id)
     session.commit()

@@ -15,7 +15,8 @@ from sqlmodel import Session, select
 from brokerage import clock
 from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Role, User
-from brokerage.clusters import governance, membership, queries
+from brokerage.clusters import governance, queries
+from brokerage.clusters.members import active_member_ids, cluster_members, get_cluster, require_member_or_broker, visible_holder_ids
 from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus, Proposal
 from brokerage.clusters.rules import ProposalKind
 from brokerage.contracts.services import contracted_hours
@@ -282,8 +283,8 @@ def add_demand_line(
 ) -> DemandLine:
     """Record what an active group asks for (by a member, their representative or a broker), and whom it serves."""
     cluster = get_or_404(session, actor, Cluster, cluster_id, what="group")
-    members = membership.active_member_ids(session=session, cluster_id=cluster.id)
-    if actor.role != Role.broker and not set(membership.visible_holder_ids(session=session, actor=actor)) & set(members):
+    members = active_member_ids(session=session, cluster_id=cluster.id)
+    if actor.role != Role.broker and not set(visible_holder_ids(session=session, actor=actor)) & set(members):
         raise NotAllowed("Only the group's members, their representatives and brokers can say what the group needs.")
     errors = {}
     served = list(members) if served is None else served
@@ -344,7 +345,7 @@ class ClusterDemandPage:
 
 def cluster_demand_page(*, session: Session, actor: User, cluster_id: int) -> ClusterDemandPage:
     """Return a group and its active members, to a broker or someone acting for a member."""
-    cluster = membership.get_cluster(session=session, actor=actor, cluster_id=cluster_id)
-    membership.require_member_or_broker(session=session, actor=actor, cluster=cluster)
-    members = membership.cluster_members(session=session, actor=actor, cluster=cluster)
-    return ClusterDemandPage(cluster=cluster, members=[(m, h) for m, h in members if m.status == MembershipStatus.active])
+    cluster = get_cluster(session=session, actor=actor, cluster_id=cluster_id)
+    require_member_or_broker(session=session, actor=actor, cluster=cluster)
+    live = cluster_members(session=session, actor=actor, cluster=cluster)
+    return ClusterDemandPage(cluster=cluster, members=[(m, h) for m, h in live if m.status == MembershipStatus.active])

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from sqlmodel import Session
 
 from brokerage.accounts.models import User
-from brokerage.clusters.membership import STAFF, group_mate_ids, visible_holder_ids
+from brokerage.clusters.members import STAFF, visible_holder_ids
+from brokerage.clusters.membership import group_mate_ids
 from brokerage.clusters.queries import ClusterPage, cluster_page
 from brokerage.contracts.services import contracts_of_cluster
 from brokerage.holders.services import details_visible_to

@@ -8,7 +8,8 @@ import pytest
 from sqlmodel import select
 
 from brokerage.clusters import governance, queries, rules, runs
-from brokerage.clusters.membership import cluster_members, create_cluster, get_cluster, set_pledge, settle_leavers
+from brokerage.clusters.members import cluster_members, get_cluster
+from brokerage.clusters.membership import create_cluster, set_pledge, settle_leavers
 from brokerage.clusters.errors import AlreadyVoted, NotAMember, PledgeTooHigh, ProposalClosed
 from brokerage.clusters.models import ClusterStatus, Membership, MembershipStatus, Vote
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
