@@ -192,7 +192,8 @@ def dissolve(*, session: Session, actor: User | None, cluster: Cluster, decided_
 
 def _dissolve(*, session: Session, proposal: Proposal, actor: User | None) -> str:
     cluster = session.get(Cluster, proposal.cluster_id)
-    refunded = dissolve(session=session, actor=None, cluster=cluster, decided_by=proposal)
+    # The refunds are posted as whoever decided: the member whose vote carried it, or the deadline run's actor.
+    refunded = dissolve(session=session, actor=actor, cluster=cluster, decided_by=proposal)
     return f"The group is closed and {pounds(refunded)} went back to members' wallets."
 
 

@@ -326,7 +326,7 @@ def settle_leavers(*, session: Session, actor: User | None, council_id: int, tod
             with session.begin_nested():
                 share_code = ledger_rules.pool_code(membership.cluster_id, membership.holder_id)
                 # Costs already approved have left the share (pool -> payable), so what remains is theirs.
-                share = balance(session=session, actor=None, council_id=council_id, code=share_code)
+                share = balance(session=session, actor=actor, council_id=council_id, code=share_code)
                 if share > 0:
                     post_entry(
                         session=session, actor=actor, council_id=council_id, kind=kinds.EntryKind.member_left, memo="Pool share returned at the end of notice",

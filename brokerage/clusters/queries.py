@@ -252,7 +252,7 @@ def notice_preview(*, session: Session, actor: User, membership_id: int) -> dict
     if membership.status not in (MembershipStatus.requested, MembershipStatus.admitted, MembershipStatus.active):
         raise BadTransition("This membership is already ending.")
     council = session.get(Council, membership.council_id)
-    share = balance(session=session, actor=None, council_id=membership.council_id, code=ledger_rules.pool_code(membership.cluster_id, holder.id))
+    share = balance(session=session, actor=actor, council_id=membership.council_id, code=ledger_rules.pool_code(membership.cluster_id, holder.id))
     return {
         "membership": membership, "holder": holder, "cluster": session.get(Cluster, membership.cluster_id),
         "leaves_on": rules.notice_end(clock.today(), council.notice_weeks), "notice_weeks": council.notice_weeks, "share": share,
