@@ -22,7 +22,7 @@ from brokerage.clusters.membership import BatchResult, add_join_request, start_n
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Proposal, Vote
 from brokerage.clusters.proposals import PROPOSAL_DAYS, close_proposal, count, get_proposal, new_proposal, open_proposals
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
-from brokerage.errors import BrokerageError, NotAllowed, ValidationFailed
+from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import pounds
 from brokerage.holders.models import Holder
 from brokerage.locks import fresh_row, insert_once, lock_row, lock_rows
@@ -39,6 +39,8 @@ def open_proposal(
     kind = ProposalKind(kind)
     action_for(kind)  # a kind nobody can carry out is refused now, not when the vote ends
     cluster = session.get(Cluster, cluster_id)
+    if cluster is None:
+        raise NotFound()
     if actor is not None:
         same_council(actor, cluster.council_id, what="cluster")
     return new_proposal(session=session, actor=actor, cluster=cluster, kind=kind, title=title, description=description, payload=payload, days=days)

@@ -90,3 +90,8 @@ def test_clusters_never_imports_matching_not_even_inside_a_function():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             found += [f"{path.name}:{node.lineno} {name}" for name in names if name.startswith("brokerage.matching")]
     assert found == []
+
+
+def test_a_proposal_for_a_group_that_does_not_exist_is_not_found(session, people):
+    with pytest.raises(NotFound):
+        governance.open_proposal(session=session, actor=people.broker, cluster_id=2**31 - 1, kind=ProposalKind.free_text, title="Tea")
