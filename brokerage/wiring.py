@@ -10,10 +10,13 @@ from typing import Sequence
 
 from sqlmodel import Session, select
 
+from brokerage.clusters import actions as proposal_actions
 from brokerage.clusters.models import Cluster
+from brokerage.clusters.rules import ProposalKind
 from brokerage.holders import statements as holder_statements
 from brokerage.holders.models import Holder
 from brokerage.ledger import owners as ledger_owners
+from brokerage.matching.decisions import CARE_MATCH
 from brokerage.providers.models import Provider
 
 # --- ledger: who may own an account (brokerage.ledger.owners fails closed without these) ----------
@@ -46,3 +49,12 @@ def connect_ledger() -> None:
 def connect_domains() -> None:
     """Register every package's hooks; safe to call more than once."""
     connect_ledger()
+    _connect_proposal_actions()
+
+
+# --- proposal actions: what a passed proposal of another package's kind does -------------------
+
+
+def _connect_proposal_actions() -> None:
+    """Register the kinds of proposal whose action belongs to a package above clusters (clusters' own are built in)."""
+    proposal_actions.register(ProposalKind.accept_match, CARE_MATCH)

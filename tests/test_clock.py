@@ -15,8 +15,9 @@ from sqlmodel import select
 
 from brokerage import clock
 from brokerage.accounts.models import Role
+from brokerage.clusters import governance
+from brokerage.clusters.membership import settle_leavers
 from brokerage.accounts.system import system_actor
-from brokerage.clusters import services as clusters
 from brokerage.clusters.models import Membership, MembershipStatus, Proposal
 from brokerage.formatting import date_time, long_date, week_of, weeks_for_people
 from brokerage.ledger import rules as ledger_rules
@@ -152,17 +153,17 @@ def test_settlement_runs_on_the_date_in_england(world, session, freeze_clock):
     council_id = membership.council_id
 
     freeze_clock(HALF_PAST_ELEVEN_BST_14_JUNE)
-    assert clusters.settle_leavers(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id).done == []
+    assert settle_leavers(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id).done == []
 
     freeze_clock(HALF_PAST_MIDNIGHT_BST_15_JUNE)
-    assert [m.id for m, _ in clusters.settle_leavers(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id).done] == [membership.id]
+    assert [m.id for m, _ in settle_leavers(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id).done] == [membership.id]
     assert session.get(Membership, membership.id).status == MembershipStatus.left
 
 
 def test_notice_ends_are_counted_from_the_date_in_england(world, session, freeze_clock):
     membership = world.records["a"]["membership"]
     freeze_clock(utc(2026, 10, 24, 23, 30))  # 00:30 BST on Sunday 25 October
-    clusters.give_notice(session=session, actor=world.users["a"][Role.holder], membership_id=membership.id)
+    governance.give_notice(session=session, actor=world.users["a"][Role.holder], membership_id=membership.id)
     notice_weeks = session.get(type(world.councils["a"]), membership.council_id).notice_weeks
     assert membership.notice_date == date(2026, 10, 25)
     assert membership.leaves_on == date(2026, 10, 25) + timedelta(weeks=notice_weeks)
@@ -222,7 +223,7 @@ def test_proposals_past_their_deadline_are_closed_by_the_moment_not_the_date(wor
     session.add(proposal)
     session.flush()
     freeze_clock(utc(2026, 10, 25, 0, 45))  # 1:45am BST: the deadline is 45 minutes away
-    assert proposal not in clusters.close_due_proposals(session=session, actor=system_actor(session=session, council_id=proposal.council_id), council_id=proposal.council_id).done
+    assert proposal not in governance.close_due_proposals(session=session, actor=system_actor(session=session, council_id=proposal.council_id), council_id=proposal.council_id).done
     freeze_clock(utc(2026, 10, 25, 1, 31))
-    assert [p.id for p in clusters.close_due_proposals(session=session, actor=system_actor(session=session, council_id=proposal.council_id), council_id=proposal.council_id).done] == [proposal.id]
+    assert [p.id for p in governance.close_due_proposals(session=session, actor=system_actor(session=session, council_id=proposal.council_id), council_id=proposal.council_id).done] == [proposal.id]
     assert session.exec(select(Proposal.status).where(Proposal.id == proposal.id)).one().value != "open"

@@ -12,6 +12,7 @@ from brokerage.commands import COUNCIL_SLUG, CommandGroup
 
 
 def _councils(session, slug: str | None) -> list:
+    # Imported when the command runs, so listing the CLI stays fast.
     from sqlmodel import select
 
     from brokerage.accounts.models import Council
@@ -27,6 +28,7 @@ def _councils(session, slug: str | None) -> list:
 
 
 def _check_period(period: str) -> None:
+    # Imported when the command runs, so listing the CLI stays fast.
     from brokerage.clusters.runs import check_period
     from brokerage.errors import BrokerageError
 
@@ -47,6 +49,7 @@ def _finish(failures: list[str]) -> None:
 
 
 def _run(name: str, period: str, council_slug: str | None) -> None:
+    # Imported when the command runs, so listing the CLI stays fast.
     from flask import current_app
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -114,6 +117,7 @@ def collect_command(period: str, council_slug: str | None) -> None:
 @with_appcontext
 def settle_command(council_slug: str | None) -> None:
     """Return pool shares to leavers whose notice has ended, and decide proposals past their deadline."""
+    # Imported when the command runs, so listing the CLI stays fast.
     from brokerage.clusters.errors import RECORD_ERRORS, failure_message
     from brokerage.clusters.runs import settle_job
     from brokerage.db import session_scope

@@ -66,3 +66,10 @@ class AlreadyJoined(ClusterError):
     """The holder has already asked to join this cluster, or is a member."""
 
     status = 409
+
+
+class ProposalActionMissing(LookupError):
+    """No action is registered for a kind of proposal: a wiring fault in the program, never a member's mistake.
+
+    Deliberately not a BrokerageError: a decision must stop loudly here, not close as "no longer needed".
+    """

@@ -13,10 +13,14 @@ from brokerage.accounts.models import User
 from brokerage.accounts.system import system_actor
 from brokerage.clusters import rules
 from brokerage.clusters.errors import RECORD_ERRORS, BadPeriod, failure_message
+from brokerage.clusters.governance import close_due_proposals
+from brokerage.clusters.membership import settle_leavers
 from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus
+from brokerage.db import session_scope
 from brokerage.holders.models import Holder
 from brokerage.ledger import kinds
 from brokerage.ledger import rules as ledger_rules
+from brokerage.ledger.models import JournalEntry
 from brokerage.ledger.services import EntrySpec, lock_accounts, post_in_batches
 
 BATCH = 500
@@ -55,8 +59,6 @@ class RunReport:
 
 
 def _existing_keys(session: Session, council_id: int, keys: list[str]) -> set[str]:
-    from brokerage.ledger.models import JournalEntry
-
     found: set[str] = set()
     for start in range(0, len(keys), 1000):
         chunk = keys[start:start + 1000]
@@ -183,25 +185,18 @@ def collect_pledges(
 
 def issue_dp_job(*, council_id: int, period: str) -> dict:
     """Run issue_dp for one council as a job."""
-    from brokerage.db import session_scope
-
     with session_scope() as session:
         return issue_dp(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id, period=period).as_dict()
 
 
 def collect_job(*, council_id: int, period: str) -> dict:
     """Run collect_pledges for one council as a job."""
-    from brokerage.db import session_scope
-
     with session_scope() as session:
         return collect_pledges(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id, period=period).as_dict()
 
 
 def settle_job(*, council_id: int) -> dict:
     """Settle leavers whose notice has ended, and decide proposals past their deadline (a daily job)."""
-    from brokerage.clusters.services import close_due_proposals, settle_leavers
-    from brokerage.db import session_scope
-
     # Separate transactions: refunds to leavers never wait on a proposal that cannot be decided.
     with session_scope() as session:
         settled = settle_leavers(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id, today=today())

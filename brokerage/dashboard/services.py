@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, func, select
 
 from brokerage.accounts.models import Council, Role, User
-from brokerage.clusters import services as clusters
+from brokerage.clusters import queries as clusters
 from brokerage.clusters.models import Cluster, ClusterStatus
 from brokerage.holders import services as holders
 from brokerage.holders.models import Holder

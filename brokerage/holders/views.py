@@ -10,12 +10,12 @@ from brokerage.accounts.models import Role
 from brokerage.db import get_session, writes_when_reading
 from brokerage.errors import BrokerageError
 from brokerage.forms import attach_error
+from brokerage.clusters.membership import set_allocation
 from brokerage.holders import services
 from brokerage.holders.models import SensitiveItem
 from brokerage.holders.schemas import VISIBILITY_HINTS, AllocationForm, ProfileForm, RepresentativeForm, export_csv, export_json
 from brokerage.holders.statements import holder_statements
 from brokerage.pages import holders as pages
-from brokerage.pages.holders import set_allocation  # TRANSITIONAL: brokerage.clusters.membership.set_allocation at the merge
 
 blueprint = Blueprint("holders", __name__, url_prefix="/holders")
 

@@ -37,6 +37,7 @@ def progress(message: str):
 
 
 def _load_instance(path: str):
+    # Imported when the command runs, so listing the CLI stays fast.
     from brokerage.matching.files import read_json
     from brokerage.matching.instance import parse_instance
 
@@ -57,6 +58,7 @@ def match_group() -> None:
               type=click.Path(dir_okay=False), help="Where to write the solution.")
 def solve_command(instance_path: str, out_path: str) -> None:
     """Solve INSTANCE.json and write the solution to SOLUTION.json."""
+    # Imported when the command runs, so listing the CLI stays fast.
     from brokerage.matching.files import FileProblem, encode, write_atomic
     from brokerage.matching.solver import solve
 
@@ -76,6 +78,7 @@ def solve_command(instance_path: str, out_path: str) -> None:
 @click.argument("solution_path", metavar="SOLUTION.json", type=click.Path(dir_okay=False))
 def check_command(instance_path: str, solution_path: str) -> None:
     """Check SOLUTION.json against INSTANCE.json; exit 1 and list problems if it is invalid."""
+    # Imported when the command runs, so listing the CLI stays fast.
     from brokerage.matching.check import check_solution
     from brokerage.matching.files import read_json
     from brokerage.matching.instance import parse_solution
@@ -105,6 +108,7 @@ def check_command(instance_path: str, solution_path: str) -> None:
               type=click.Path(dir_okay=False), help="Where to write the instance.")
 def generate_command(scale: str, seed: int, out_path: str) -> None:
     """Write a synthetic instance with English geography."""
+    # Imported when the command runs, so listing the CLI stays fast.
     from brokerage.matching.files import FileProblem, encode, write_atomic
     from brokerage.matching.generator import generate
 

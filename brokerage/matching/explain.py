@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,8 +18,13 @@ if TYPE_CHECKING:
     from brokerage.matching.solver import Network
 
 
-def explain_assignments(network: Network, flow: np.ndarray, used: np.ndarray) -> list[str]:
-    """Return one explanation per used pair (indices `used` into the network's pairs)."""
+def explain_assignments(network: Network, flow: np.ndarray, used: np.ndarray, *,
+                        cluster_names: Mapping[str, str] | None = None) -> list[str]:
+    """Return one explanation per used pair (indices `used` into the network's pairs).
+
+    A cluster is named from `cluster_names` (id -> name) when given, else "cluster <id>".
+    """
+    names = cluster_names or {}
     instance, t, p = network.instance, network.tables, network.pairs
     nd, ns = len(instance.demand), len(instance.supply)
     d_used, s_used = p.demand[used], p.supply[used]
@@ -67,8 +73,8 @@ def explain_assignments(network: Network, flow: np.ndarray, used: np.ndarray) ->
             notes.append(_share_note(instance, d, s, h, assigned_list[d], d_used, s_used,
                                      line_used_pairs))
         if mates:
-            notes.append(f"also serves {mates} other line{'s' if mates > 1 else ''} in cluster "
-                         f"{demand.cluster}")
+            cluster = names.get(demand.cluster) or f"cluster {demand.cluster}"
+            notes.append(f"also serves {mates} other line{'s' if mates > 1 else ''} in {cluster}")
         sentence = f"{facts}{km:.1f} km away, {price}; {'; '.join(notes)}."
         texts.append(sentence[0].upper() + sentence[1:])
     return texts

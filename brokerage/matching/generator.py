@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from brokerage.matching.instance import INSTANCE_FORMAT
+from brokerage.matching.instance import INSTANCE_FORMAT, parse_instance
 from brokerage.matching.vocabulary import KINDS, SERVICES, SLOTS
 
 # (name, lat, lon, population in thousands, {language: share of residents speaking it first})
@@ -332,8 +332,7 @@ def _supply(rng, n_supply, scale, weight, share, languages, town, hoods, dense) 
 
 
 def _add_current_suppliers(rng, instance: dict) -> None:
-    # Imported here so that importing the generator stays light.
-    from brokerage.matching.instance import parse_instance
+    # Imported here so that importing the generator stays light (pairs loads SciPy).
     from brokerage.matching.pairs import feasible_pairs
 
     parsed = parse_instance(instance)

@@ -7,24 +7,31 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session, select
 
+from brokerage import clock
 from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Role, User
-from brokerage.clusters.models import Cluster, ClusterStatus, Proposal
+from brokerage.clusters import governance, queries
+from brokerage.clusters.members import active_member_ids, cluster_members, get_cluster, require_member_or_broker, visible_holder_ids
+from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus, Proposal
 from brokerage.clusters.rules import ProposalKind
+from brokerage.contracts.services import contracted_hours
+from brokerage.db import session_scope
 from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import pounds, service_name
 from brokerage.geo import haversine_km
+from brokerage.holders.models import Holder
 from brokerage.locks import fresh_row, lock_row
+from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
-from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, move_assignment, move_demand_line
+from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, move_assignment
+from brokerage.matching.vocabulary import SLOTS
 from brokerage.providers import rules as provider_rules
 from brokerage.providers.models import Provider, VettingItem
-from brokerage import clock
-from brokerage.types import utcnow
 
 STAFF = (Role.broker, Role.council_officer)
 
@@ -90,15 +97,9 @@ def build_instance(*, session: Session, actor: User | None, council_id: int, tod
 
 def committed_hours(session: Session, council_id: int) -> tuple[dict[int, int], dict[int, int]]:
     """Return hours a week already contracted or sent to a vote, by demand line and by provider."""
-    from brokerage.contracts.models import Contract
-    from brokerage.contracts.rules import ContractStatus
-
-    by_line: dict[int, int] = defaultdict(int)
-    by_provider: dict[int, int] = defaultdict(int)
-    for contract in session.exec(select(Contract).where(Contract.council_id == council_id, Contract.status == ContractStatus.active)):
-        if contract.demand_line_id:
-            by_line[contract.demand_line_id] += contract.hours_per_week
-        by_provider[contract.provider_id] += contract.hours_per_week
+    contracted_by_line, contracted_by_provider = contracted_hours(session=session, council_id=council_id)
+    by_line: dict[int, int] = defaultdict(int, contracted_by_line)
+    by_provider: dict[int, int] = defaultdict(int, contracted_by_provider)
     for assignment in session.exec(select(MatchAssignment).where(MatchAssignment.council_id == council_id, MatchAssignment.status == AssignmentStatus.sent)):
         by_line[assignment.demand_line_id] += assignment.hours
         by_provider[assignment.provider_id] += assignment.hours
@@ -107,7 +108,7 @@ def committed_hours(session: Session, council_id: int) -> tuple[dict[int, int], 
 
 def run_matching(*, session: Session, actor: User | None, council_id: int) -> MatchRun:
     """Solve the council's matching and store the proposal for the broker to review."""
-    from brokerage.matching.instance import parse_instance
+    # numpy, SciPy and OR-Tools load when a run is solved, not whenever the web app starts.
     from brokerage.matching.solver import solve
 
     _require_broker(actor)
@@ -116,7 +117,9 @@ def run_matching(*, session: Session, actor: User | None, council_id: int) -> Ma
     raw = build_instance(session=session, actor=actor, council_id=council_id)
     started = time.perf_counter()
     instance = parse_instance(raw)
-    solution = solve(instance)
+    # The engine speaks in file ids; people read group names, so it is given them.
+    names = {f"k-{cluster_id}": name for cluster_id, name in queries.cluster_names(session=session, council_id=council_id).items()}
+    solution = solve(instance, cluster_names=names)
     elapsed = time.perf_counter() - started
     run = MatchRun(
         council_id=council_id, created_by_id=actor.id if actor else None, lines=len(instance.demand), suppliers=len(instance.supply),
@@ -127,31 +130,21 @@ def run_matching(*, session: Session, actor: User | None, council_id: int) -> Ma
     session.flush()
     demand = {d.id: d for d in instance.demand}
     supply = {s.id: s for s in instance.supply}
-    names = {f"k-{c.id}": c.name for c in session.exec(select(Cluster).where(Cluster.council_id == council_id))}
-
-    def readable(text: str) -> str:
-        # The engine speaks in file ids; people read group names.
-        import re
-
-        return re.sub(r"\bcluster (k-[0-9]+)", lambda m: names.get(m.group(1), m.group(0)), text, flags=re.ASCII)
-
     for assignment in solution.assignments:
         d, s = demand[assignment.demand], supply[assignment.supplier]
         session.add(MatchAssignment(
             council_id=council_id, run_id=run.id, demand_line_id=int(d.id[2:]), cluster_id=int(d.cluster[2:]), provider_id=int(s.id[2:]),
             hours=assignment.hours, solver_hours=assignment.hours, rate_pence=s.rate_pence,
-            distance_km=round(haversine_km(d.lat, d.lon, s.lat, s.lon), 2), explanation=readable(assignment.explanation),
+            distance_km=round(haversine_km(d.lat, d.lon, s.lat, s.lon), 2), explanation=assignment.explanation,
         ))
     for unmet in solution.unmet:
-        session.add(MatchGap(council_id=council_id, run_id=run.id, demand_line_id=int(unmet.demand[2:]), hours=unmet.hours, reason=readable(unmet.reason)))
+        session.add(MatchGap(council_id=council_id, run_id=run.id, demand_line_id=int(unmet.demand[2:]), hours=unmet.hours, reason=unmet.reason))
     session.flush()
     return run
 
 
 def run_job(*, council_id: int) -> dict:
     """Run matching for one council as a job."""
-    from brokerage.db import session_scope
-
     with session_scope() as session:
         run = run_matching(session=session, actor=None, council_id=council_id)
         return {"run_id": run.id, "covered_hours": run.covered_hours, "demanded_hours": run.demanded_hours}
@@ -221,8 +214,6 @@ def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> 
 
 def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 14) -> list[Proposal]:
     """Put each cluster's part of a run to its members as an 'accept a match' proposal."""
-    from datetime import timedelta
-
     _require_broker(actor)
     run = get_run(session=session, actor=actor, run_id=run_id)
     # Sent twice at once, a run must still ask each group only once.
@@ -238,21 +229,17 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
         by_cluster[assignment.cluster_id].append(assignment)
     proposals = []
     for cluster_id, parts in sorted(by_cluster.items()):
-        cluster = session.get(Cluster, cluster_id)
         names = sorted({session.get(Provider, a.provider_id).name for a in parts})
         lines = []
         for a in parts:
             provider = session.get(Provider, a.provider_id)
             line = session.get(DemandLine, a.demand_line_id)
             lines.append(f"{a.hours} hours a week of {service_name(line.service)} from {provider.name} at {pounds(a.rate_pence)} an hour. {a.explanation}")
-        proposal = Proposal(
-            council_id=cluster.council_id, cluster_id=cluster.id, kind=ProposalKind.accept_match,
-            title=f"Accept care from {', '.join(names)}"[:200], description="\n".join(lines),
-            payload={"run_id": run.id, "assignment_ids": [a.id for a in parts]}, created_by_id=actor.id,
-            deadline=utcnow() + timedelta(days=days),
+        proposal = governance.open_proposal(
+            session=session, actor=actor, cluster_id=cluster_id, kind=ProposalKind.accept_match,
+            title=f"Accept care from {', '.join(names)}", description="\n".join(lines),
+            payload={"run_id": run.id, "assignment_ids": [a.id for a in parts]}, days=days,
         )
-        session.add(proposal)
-        session.flush()
         for a in parts:
             a.status = move_assignment(a.status, AssignmentStatus.sent)
             a.proposal_id = proposal.id
@@ -260,76 +247,6 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
         proposals.append(proposal)
     session.flush()
     return proposals
-
-
-def contracts_from_match(*, session: Session, proposal: Proposal, start: date | None = None) -> list:
-    """Create the contracts of a passed 'accept a match' proposal (called in the deciding vote's transaction)."""
-    from brokerage.contracts.models import Contract
-    from brokerage.contracts.rules import ContractStatus
-    from brokerage.contracts.rules import AllocationRule
-
-    start = start or clock.today()
-    # Vetting may have lapsed while the members voted: a lapsed provider gets no contract.
-    vetted = vetted_provider_ids(session, proposal.council_id, start)
-    made = []
-    for assignment_id in proposal.payload.get("assignment_ids", []):
-        assignment = session.get(MatchAssignment, int(assignment_id))
-        if assignment is None or assignment.proposal_id != proposal.id or assignment.status != AssignmentStatus.sent:
-            continue
-        if assignment.provider_id not in vetted:
-            assignment.status = move_assignment(assignment.status, AssignmentStatus.rejected)
-            assignment.explanation += " Not contracted: the provider's vetting lapsed before the vote."
-            session.add(assignment)
-            continue
-        line = session.get(DemandLine, assignment.demand_line_id)
-        if line.status != DemandLineStatus.open:
-            # Another vote contracted this care first: a second contract would pay for it twice.
-            assignment.status = move_assignment(assignment.status, AssignmentStatus.rejected)
-            assignment.explanation += " Not contracted: this care was already contracted."
-            session.add(assignment)
-            continue
-        contract = Contract(
-            council_id=proposal.council_id, provider_id=assignment.provider_id, cluster_id=assignment.cluster_id,
-            demand_line_id=line.id, proposal_id=proposal.id, service=line.service, hours_per_week=assignment.hours,
-            rate_pence=assignment.rate_pence, start_date=start, allocation_rule=AllocationRule.by_hours, min_visit_minutes=60,
-        )
-        session.add(contract)
-        assignment.status = move_assignment(assignment.status, AssignmentStatus.accepted)
-        session.add(assignment)
-        made.append(contract)
-        session.flush()
-        taken, _ = committed_hours(session, proposal.council_id)
-        if taken.get(line.id, 0) >= line.hours:
-            line.status = move_demand_line(line.status, DemandLineStatus.contracted)
-            session.add(line)
-    session.flush()
-    return made
-
-
-def match_no_longer_possible(*, session: Session, proposal: Proposal) -> str | None:
-    """Return why none of a match proposal's care can still be contracted, or None if some can."""
-    waiting = [
-        assignment for assignment_id in proposal.payload.get("assignment_ids", [])
-        if (assignment := session.get(MatchAssignment, int(assignment_id))) is not None
-        and assignment.proposal_id == proposal.id and assignment.status == AssignmentStatus.sent
-    ]
-    if not waiting:
-        return "the care in this match was withdrawn or changed since it was sent."
-    if all(session.get(DemandLine, a.demand_line_id).status != DemandLineStatus.open for a in waiting):
-        return "this care was already contracted by another decision."
-    return None
-
-
-def reject_match(*, session: Session, proposal: Proposal) -> None:
-    """Mark a rejected proposal's assignments as rejected."""
-    for assignment_id in proposal.payload.get("assignment_ids", []):
-        assignment = session.get(MatchAssignment, int(assignment_id))
-        if assignment is not None and assignment.proposal_id == proposal.id:
-            # Already rejected (its provider's vetting lapsed, say) stays rejected; anything else was sent.
-            if assignment.status != AssignmentStatus.rejected:
-                assignment.status = move_assignment(assignment.status, AssignmentStatus.rejected)
-                session.add(assignment)
-    session.flush()
 
 
 def gap_report(*, session: Session, actor: User) -> dict:
@@ -349,16 +266,6 @@ def gap_report(*, session: Session, actor: User) -> dict:
     return {"run": run, "rows": rows, "by_service": sorted(totals.items(), key=lambda item: (-item[1], item[0]))}
 
 
-def contracts_of_cluster(*, session: Session, actor: User, cluster: Cluster) -> list:
-    """Return a cluster's contracts with their providers."""
-    from brokerage.contracts.models import Contract
-    from brokerage.contracts.rules import ContractStatus
-
-    same_council(actor, cluster.council_id, what="cluster")
-    return list(session.exec(select(Contract, Provider).join(Provider, Provider.id == Contract.provider_id).where(Contract.cluster_id == cluster.id).order_by(Contract.id)))
-
-
-
 def latest_run_id(session: Session, council_id: int) -> int | None:
     """Return the id of the council's newest matching run."""
     return session.exec(select(MatchRun.id).where(MatchRun.council_id == council_id).order_by(MatchRun.id.desc())).first()
@@ -375,12 +282,8 @@ def add_demand_line(
     language_required: bool, carer_gender: str | None, max_rate_pence: int, served: list[int] | None = None,
 ) -> DemandLine:
     """Record what an active group asks for (by a member, their representative or a broker), and whom it serves."""
-    from brokerage.clusters.models import Membership, MembershipStatus
-    from brokerage.clusters.services import visible_holder_ids
-    from brokerage.matching.vocabulary import SLOTS
-
     cluster = get_or_404(session, actor, Cluster, cluster_id, what="group")
-    members = session.exec(select(Membership.holder_id).where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.active)).all()
+    members = active_member_ids(session=session, cluster_id=cluster.id)
     if actor.role != Role.broker and not set(visible_holder_ids(session=session, actor=actor)) & set(members):
         raise NotAllowed("Only the group's members, their representatives and brokers can say what the group needs.")
     errors = {}
@@ -424,3 +327,25 @@ def demand_of_cluster(*, session: Session, actor: User, cluster: Cluster) -> lis
     """Return what a cluster asks for."""
     same_council(actor, cluster.council_id, what="group")
     return list(session.exec(select(DemandLine).where(DemandLine.cluster_id == cluster.id, DemandLine.status == DemandLineStatus.open).order_by(DemandLine.id)))
+
+
+def matching_page(*, session: Session, actor: User) -> dict:
+    """Return the matching page: the open demand, past runs, and the active groups demand can be added for."""
+    data = demand_overview(session=session, actor=actor)
+    return {**data, "runs": list_runs(session=session, actor=actor), "clusters": queries.active_clusters(session=session, actor=actor)}
+
+
+@dataclass
+class ClusterDemandPage:
+    """The form where a group says what it needs: the group, and the active members the care can serve."""
+
+    cluster: Cluster
+    members: list[tuple[Membership, Holder]]
+
+
+def cluster_demand_page(*, session: Session, actor: User, cluster_id: int) -> ClusterDemandPage:
+    """Return a group and its active members, to a broker or someone acting for a member."""
+    cluster = get_cluster(session=session, actor=actor, cluster_id=cluster_id)
+    require_member_or_broker(session=session, actor=actor, cluster=cluster)
+    live = cluster_members(session=session, actor=actor, cluster=cluster)
+    return ClusterDemandPage(cluster=cluster, members=[(m, h) for m, h in live if m.status == MembershipStatus.active])

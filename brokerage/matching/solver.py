@@ -44,7 +44,7 @@ import math
 import multiprocessing
 import resource
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -56,6 +56,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from brokerage.matching.errors import MatchingError
+from brokerage.matching.explain import explain_assignments, explain_unmet
 from brokerage.matching.instance import Assignment, Instance, Solution, Unmet
 from brokerage.matching.pairs import Pairs, Tables, build_tables, feasible_pairs
 from brokerage.matching.vocabulary import KINDS
@@ -115,11 +116,15 @@ def build_network(instance: Instance) -> Network:
     return Network(instance, tables, feasible_pairs(instance, tables))
 
 
-def solve(instance: Instance) -> Solution:
-    """Return the maximum-coverage, least-cost solution with explanations."""
+def solve(instance: Instance, *, cluster_names: Mapping[str, str] | None = None) -> Solution:
+    """Return the maximum-coverage, least-cost solution with explanations.
+
+    `cluster_names` maps cluster ids to the names people know them by, for the explanations; a
+    cluster without one is called "cluster <id>", as in the solution file.
+    """
     with helper_for(instance) as helper:
         matching = optimise(build_network(instance), helper=helper)
-    return to_solution(matching)
+    return to_solution(matching, cluster_names=cluster_names)
 
 
 def solve_baseline(instance: Instance) -> Solution:
@@ -174,14 +179,12 @@ def helper_for(instance: Instance) -> Iterator[Helper | None]:
         yield helper
 
 
-def to_solution(matching: Matching) -> Solution:
-    """Turn a matching into a solution file's content, explaining every line."""
-    from brokerage.matching.explain import explain_assignments, explain_unmet
-
+def to_solution(matching: Matching, *, cluster_names: Mapping[str, str] | None = None) -> Solution:
+    """Turn a matching into a solution file's content, explaining every line (naming clusters as `solve` does)."""
     network, flow = matching.network, matching.flow
     instance, pairs = network.instance, network.pairs
     used = np.flatnonzero(flow > 0)
-    texts = explain_assignments(network, flow, used)
+    texts = explain_assignments(network, flow, used, cluster_names=cluster_names)
     demand_ids = [d.id for d in instance.demand]
     supply_ids = [s.id for s in instance.supply]
     assignments = tuple(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import session as cookie
 from flask_login import current_user
-from sqlmodel import select
+from rq.exceptions import NoSuchJobError
 from wtforms.fields.choices import SelectChoice
 
+from brokerage import jobs
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
 from brokerage.db import get_session
@@ -25,11 +27,8 @@ def answer_matching_error(error: MatchingError):
     return current_app.handle_user_exception(BrokerageError(error.message, field=error.field, status=error.status))
 
 
-def _demand_form(session, form=None) -> DemandLineForm:
-    from brokerage.clusters.models import Cluster, ClusterStatus
-
+def _demand_form(clusters, form=None) -> DemandLineForm:
     form = form or DemandLineForm(formdata=None)
-    clusters = session.exec(select(Cluster).where(Cluster.council_id == current_user.council_id, Cluster.status == ClusterStatus.active).order_by(Cluster.name)).all()
     form.cluster_id.choices = [SelectChoice(str(c.id), c.name) for c in clusters]
     return form
 
@@ -38,24 +37,16 @@ def _demand_form(session, form=None) -> DemandLineForm:
 @roles_required(Role.broker, Role.council_officer)
 def index():
     """Show the open demand, past runs, and the button to run matching."""
-    session = get_session()
-    data = services.demand_overview(session=session, actor=current_user)
+    data = services.matching_page(session=get_session(), actor=current_user)
     job = _job_status()
-    return render_template("matching/index.html", runs=services.list_runs(session=session, actor=current_user), form=_demand_form(session), job=job, **data)
+    return render_template("matching/index.html", form=_demand_form(data.pop("clusters")), job=job, **data)
 
 
 def _job_status():
     """Return the status of the matching job this browser started, while it is queued or running."""
-    from flask import current_app
-    from flask import session as cookie
-
     job_id = cookie.get("matching_job")
     if not job_id or not current_app.config.get("REDIS_URL"):
         return None
-    from rq.exceptions import NoSuchJobError
-
-    from brokerage import jobs
-
     try:
         handle = jobs.fetch(job_id)
     except NoSuchJobError:  # the job expired from Redis: nothing to show
@@ -71,7 +62,8 @@ def _job_status():
 def add_demand():
     """Add a demand line for a group."""
     session = get_session()
-    form = _demand_form(session, DemandLineForm())
+    data = services.matching_page(session=session, actor=current_user)
+    form = _demand_form(data.pop("clusters"), DemandLineForm())
     if form.validate_on_submit():
         try:
             services.add_demand_line(
@@ -86,16 +78,15 @@ def add_demand():
             session.commit()
             flash("The demand line was added. Run matching to find care for it.", "success")
             return redirect(url_for("matching.index"))
-    data = services.demand_overview(session=session, actor=current_user)
-    return render_template("matching/index.html", runs=services.list_runs(session=session, actor=current_user), form=form, **data), 422
+    data = services.matching_page(session=session, actor=current_user)
+    data.pop("clusters")
+    return render_template("matching/index.html", form=form, **data), 422
 
 
 @blueprint.route("/runs", methods=["POST"])
 @roles_required(Role.broker)
 def run():
     """Run matching for the council (a job: inline, or on the worker with Redis)."""
-    from brokerage import jobs
-
     council_id = current_user.council_id
     get_session().commit()
     handle = jobs.enqueue("matching.run", council_id=council_id)
@@ -105,8 +96,6 @@ def run():
     if handle.status == "failed":
         flash("Matching could not run. Nothing was changed.", "error")
     else:
-        from flask import session as cookie
-
         cookie["matching_job"] = handle.id
         flash("Matching is running in the background. This page shows its progress.", "info")
     return redirect(url_for("matching.index"))
@@ -170,15 +159,12 @@ def gaps():
 @roles_required(Role.holder, Role.representative, Role.broker)
 def cluster_demand(cluster_id: int):
     """Say what a group needs: the service, hours, times and carer wishes, and whom it is for."""
-    from brokerage.clusters import services as clusters
-
     session = get_session()
-    page = clusters.cluster_page(session=session, actor=current_user, cluster_id=cluster_id)
-    clusters.require_member_or_broker(session=session, actor=current_user, cluster=page.cluster)
+    page = services.cluster_demand_page(session=session, actor=current_user, cluster_id=cluster_id)
     form = ClusterDemandForm()
-    form.served.choices = [SelectChoice(str(h.id), h.name) for m, h in page.members if m.status.value == "active"]
+    form.served.choices = [SelectChoice(str(h.id), h.name) for _, h in page.members]
     if request.method == "GET":
-        form.served.data = [h.id for m, h in page.members if m.status.value == "active"]
+        form.served.data = [h.id for _, h in page.members]
     if form.validate_on_submit():
         try:
             services.add_demand_line(

@@ -12,16 +12,14 @@ from brokerage.access import STAFF
 from brokerage.accounts.models import Council, User
 from brokerage.audit import log_access
 from brokerage.audit.services import reads_of
-from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Proposal, Vote
-from brokerage.clusters.services import memberships_of
-from brokerage.errors import NotAllowed, ValidationFailed
+from brokerage.clusters.models import Cluster, Membership, Proposal, Vote
+from brokerage.clusters.queries import memberships_of
 from brokerage.formatting import pounds, weeks_for_people
 from brokerage.holders import services as holders
 from brokerage.holders.models import Holder, Representation, SensitiveDetail, SensitiveItem
 from brokerage.holders.statements import holder_accounts
 from brokerage.ledger.queries import statement
-from brokerage.locks import lock_row
-from brokerage.types import Role, utcnow
+from brokerage.types import utcnow
 from brokerage.vocabulary import language_name, service_name
 
 # --- the holder record page ---------------------------------------------------------------------
@@ -195,40 +193,3 @@ def subject_access_export(*, session: Session, actor: User, holder_id: int) -> d
         "ledger": money,
         "access_log": access_log,
     }
-
-
-# --- TRANSITIONAL: until the core helper's clusters.membership lands --------------------------------
-# Both functions below belong to clusters.membership (same names, same signatures). They sit here only
-# so this branch runs on its own; at the merge, delete them and import these from there instead.
-
-
-def group_mate_ids(*, session: Session, holder_ids: list[int]) -> set[int]:
-    """Return the holders who share a live group membership with any of these holders (themselves included)."""
-    if not holder_ids:
-        return set()
-    live = (MembershipStatus.admitted, MembershipStatus.active, MembershipStatus.leaving)
-    groups = select(Membership.cluster_id).where(Membership.holder_id.in_(holder_ids), Membership.status.in_(live))
-    return set(session.exec(select(Membership.holder_id).where(Membership.cluster_id.in_(groups), Membership.status.in_(live))))
-
-
-def set_allocation(*, session: Session, actor: User, holder_id: int, weekly_allocation_pence: int) -> Holder:
-    """Set a holder's weekly direct payment (brokers, for the council); never below what they already pledge."""
-    if actor.role != Role.broker:
-        raise NotAllowed("Only a broker can change a weekly budget.")
-    holder = holders.get_holder(session=session, actor=actor, holder_id=holder_id)
-    if isinstance(weekly_allocation_pence, bool) or not isinstance(weekly_allocation_pence, int) or weekly_allocation_pence < 0:
-        raise ValidationFailed({"allocation": "Enter an amount in pounds, like 250 or 250.50"})
-    # The holder row guards "pledges within the allocation" (locks.py): a pledge being raised at
-    # this moment either commits first and is counted here, or waits and sees the new budget.
-    holder = lock_row(session, Holder, holder.id)
-    pledged = sum(
-        session.exec(
-            select(Membership.weekly_pledge_pence).where(Membership.holder_id == holder.id, Membership.status != MembershipStatus.left)
-        )
-    )
-    if weekly_allocation_pence < pledged:
-        raise ValidationFailed({"allocation": f"{holder.name} pledges {pounds(pledged)} a week to groups. Lower the pledges first."})
-    holder.weekly_allocation_pence = weekly_allocation_pence
-    session.add(holder)
-    session.flush()
-    return holder

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from brokerage.accounts.models import Role, User
-from brokerage.clusters import services
+from brokerage.clusters import governance
+from brokerage.clusters.membership import create_cluster, set_allocation, set_pledge
 from brokerage.clusters.errors import AlreadyVoted, PledgeTooHigh, ProposalClosed
 from brokerage.clusters.models import ClusterStatus, Membership, MembershipStatus, Proposal, Vote
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage.errors import ValidationFailed
 from brokerage.holders.models import Holder
-from brokerage.pages.holders import set_allocation  # TRANSITIONAL: clusters.membership.set_allocation at the merge
 from tests import factories as f
 from tests.races import committed_factory, new_council, pause_after_select, purge_council, race
 
@@ -49,7 +49,7 @@ def group_voting_on(session, factory, members: int, title: str):
     cluster = f.ClusterFactory(session=session, council_id=council.id, max_size=6)
     for holder in holders:
         f.MembershipFactory(session=session, council_id=council.id, cluster_id=cluster.id, holder_id=holder.id, weekly_pledge_pence=1_000)
-    proposal = services.propose(session=session, actor=users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title=title)
+    proposal = governance.propose(session=session, actor=users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title=title)
     return holders, users, proposal
 
 
@@ -72,15 +72,15 @@ def test_two_deciding_votes_at_once_never_take_a_group_over_its_size(factory):
             cluster = f.ClusterFactory(session=session, council_id=council.id, min_size=2, max_size=3, status=ClusterStatus.active)
             for holder in holders[:2]:
                 f.MembershipFactory(session=session, council_id=council.id, cluster_id=cluster.id, holder_id=holder.id)
-            asks = [services.request_to_join(session=session, actor=users[i], cluster_id=cluster.id, holder_id=holders[i].id, pledge=1_000) for i in (2, 3)]
+            asks = [governance.request_to_join(session=session, actor=users[i], cluster_id=cluster.id, holder_id=holders[i].id, pledge=1_000) for i in (2, 3)]
             # The second member's yes leaves each request one yes-vote from passing.
             for ask in asks:
-                services.cast_vote(session=session, actor=users[1], proposal_id=ask.id, holder_id=holders[1].id, choice=Choice.yes)
+                governance.cast_vote(session=session, actor=users[1], proposal_id=ask.id, holder_id=holders[1].id, choice=Choice.yes)
             session.commit()
             voter, voter_holder, cluster_id, ask_ids = users[0].id, holders[0].id, cluster.id, [a.id for a in asks]
 
         def deciding_vote(proposal_id):
-            return lambda s: services.cast_vote(session=s, actor=as_user(s, voter), proposal_id=proposal_id, holder_id=voter_holder, choice=Choice.yes).status
+            return lambda s: governance.cast_vote(session=s, actor=as_user(s, voter), proposal_id=proposal_id, holder_id=voter_holder, choice=Choice.yes).status
 
         results = race(factory, [deciding_vote(i) for i in ask_ids])
         assert all(not isinstance(r, Exception) for r in results), results
@@ -98,12 +98,12 @@ def test_many_people_asking_to_join_an_empty_group_at_once_admit_one_first_membe
             factory.councils.append(council.id)
             holders, users = holders_with_accounts(session, council, 6)
             broker = f.UserFactory(session=session, role=Role.broker, council_id=council.id)
-            cluster = services.create_cluster(session=session, actor=broker, name="No founder yet", description="", kinds=["goal"], area="E1")
+            cluster = create_cluster(session=session, actor=broker, name="No founder yet", description="", kinds=["goal"], area="E1")
             session.commit()
             cluster_id, people = cluster.id, [(u.id, h.id) for u, h in zip(users, holders)]
 
         def join(user_id, holder_id):
-            return lambda s: services.request_to_join(session=s, actor=as_user(s, user_id), cluster_id=cluster_id, holder_id=holder_id, pledge=1_000).status
+            return lambda s: governance.request_to_join(session=s, actor=as_user(s, user_id), cluster_id=cluster_id, holder_id=holder_id, pledge=1_000).status
 
         results = race(factory, [join(u, h) for u, h in people])
         assert all(not isinstance(r, Exception) for r in results), results
@@ -138,7 +138,7 @@ def test_two_pledges_at_once_never_add_up_to_more_than_the_budget(factory):
             user_id, holder_id, membership_ids = user.id, holder.id, [m.id for m in memberships]
 
         def pledge_all(membership_id):
-            return lambda s: services.set_pledge(session=s, actor=as_user(s, user_id), membership_id=membership_id, pledge=40_000).weekly_pledge_pence
+            return lambda s: set_pledge(session=s, actor=as_user(s, user_id), membership_id=membership_id, pledge=40_000).weekly_pledge_pence
 
         results = race(factory, [pledge_all(m) for m in membership_ids])
         assert sorted(type(r).__name__ for r in results) == ["PledgeTooHigh", "int"], results
@@ -162,7 +162,7 @@ def test_two_requests_to_join_at_once_never_pledge_more_than_the_budget(factory)
             user_id, holder_id = user.id, holder.id
 
         def join(cluster_id):
-            return lambda s: services.request_to_join(session=s, actor=as_user(s, user_id), cluster_id=cluster_id, holder_id=holder_id, pledge=30_000).id
+            return lambda s: governance.request_to_join(session=s, actor=as_user(s, user_id), cluster_id=cluster_id, holder_id=holder_id, pledge=30_000).id
 
         results = race(factory, [join(c) for c in clusters])
         assert sum(isinstance(r, PledgeTooHigh) for r in results) == 1, results
@@ -183,7 +183,7 @@ def test_a_lower_budget_and_a_higher_pledge_at_once_never_leave_pledges_above_th
             user_id, broker_id, holder_id, membership_id = user.id, broker.id, holder.id, membership.id
 
         results = race(factory, [
-            lambda s: services.set_pledge(session=s, actor=as_user(s, user_id), membership_id=membership_id, pledge=40_000).weekly_pledge_pence,
+            lambda s: set_pledge(session=s, actor=as_user(s, user_id), membership_id=membership_id, pledge=40_000).weekly_pledge_pence,
             lambda s: set_allocation(session=s, actor=as_user(s, broker_id), holder_id=holder_id, weekly_allocation_pence=100).weekly_allocation_pence,
         ])
         # Whichever came second was refused, with its own plain message.
@@ -201,7 +201,7 @@ def test_every_member_voting_yes_at_once_decides_the_proposal_exactly_once(facto
             proposal_id, voters = proposal.id, [(u.id, h.id) for u, h in zip(users, holders)]
 
         def vote(user_id, holder_id):
-            return lambda s: services.cast_vote(session=s, actor=as_user(s, user_id), proposal_id=proposal_id, holder_id=holder_id, choice=Choice.yes).status
+            return lambda s: governance.cast_vote(session=s, actor=as_user(s, user_id), proposal_id=proposal_id, holder_id=holder_id, choice=Choice.yes).status
 
         results = race(factory, [vote(u, h) for u, h in voters])
         # Three yes votes of four decide it; a fourth arriving after that is told voting has closed.
@@ -223,9 +223,9 @@ def test_a_deciding_vote_applying_new_pledges_and_a_raise_elsewhere_at_once_stay
             members = [f.MembershipFactory(session=session, council_id=council.id, cluster_id=cluster.id, holder_id=h.id, weekly_pledge_pence=1_000) for h in holders]
             other = f.ClusterFactory(session=session, council_id=council.id)
             elsewhere = f.MembershipFactory(session=session, council_id=council.id, cluster_id=other.id, holder_id=holders[0].id, weekly_pledge_pence=0)
-            proposal = services.propose(session=session, actor=users[0], cluster_id=cluster.id, kind=ProposalKind.change_pledges,
+            proposal = governance.propose(session=session, actor=users[0], cluster_id=cluster.id, kind=ProposalKind.change_pledges,
                                         title="Pledge £150 each", payload={"pledges": {str(m.id): 15_000 for m in members}})
-            services.cast_vote(session=session, actor=users[1], proposal_id=proposal.id, holder_id=holders[1].id, choice=Choice.yes)
+            governance.cast_vote(session=session, actor=users[1], proposal_id=proposal.id, holder_id=holders[1].id, choice=Choice.yes)
             session.commit()
             ids = dict(proposal=proposal.id, elsewhere=elsewhere.id, holder=holders[0].id, user=users[0].id, voter=users[2].id, voter_holder=holders[2].id)
 
@@ -233,11 +233,11 @@ def test_a_deciding_vote_applying_new_pledges_and_a_raise_elsewhere_at_once_stay
         def deciding_vote(s):
             # Hold the vote open just after it read the holder's pledges, so the raise runs meanwhile.
             pause_after_select(s, Membership.__table__, "holder_id", 0.4)
-            return services.cast_vote(session=s, actor=as_user(s, ids["voter"]), proposal_id=ids["proposal"], holder_id=ids["voter_holder"], choice=Choice.yes).status
+            return governance.cast_vote(session=s, actor=as_user(s, ids["voter"]), proposal_id=ids["proposal"], holder_id=ids["voter_holder"], choice=Choice.yes).status
 
         def raise_pledge(s):
             time.sleep(0.1)
-            return services.set_pledge(session=s, actor=as_user(s, ids["user"]), membership_id=ids["elsewhere"], pledge=10_000).weekly_pledge_pence
+            return set_pledge(session=s, actor=as_user(s, ids["user"]), membership_id=ids["elsewhere"], pledge=10_000).weekly_pledge_pence
 
         results = race(factory, [deciding_vote, raise_pledge])
         assert all(not isinstance(r, Exception) or isinstance(r, (PledgeTooHigh, ProposalClosed)) for r in results), results
@@ -255,7 +255,7 @@ def test_one_member_voting_twice_at_once_counts_once_and_the_other_is_told_plain
             proposal_id, user_id, holder_id = proposal.id, users[0].id, holders[0].id
 
         results = race(factory, [
-            lambda s: services.cast_vote(session=s, actor=as_user(s, user_id), proposal_id=proposal_id, holder_id=holder_id, choice=Choice.yes).id,
+            lambda s: governance.cast_vote(session=s, actor=as_user(s, user_id), proposal_id=proposal_id, holder_id=holder_id, choice=Choice.yes).id,
         ] * 2)
         assert sum(isinstance(r, AlreadyVoted) for r in results) == 1, results
         with factory() as session:

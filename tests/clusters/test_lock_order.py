@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from brokerage.accounts.models import Role, User
-from brokerage.clusters import services
+from brokerage.clusters import governance
 from brokerage.clusters.rules import Choice, ProposalKind
 from brokerage.holders.models import Holder
 from tests import factories as f
@@ -31,19 +31,19 @@ def test_two_change_pledge_decisions_sharing_two_holders_do_not_deadlock(engine)
         b2 = f.MembershipFactory(session=session, council_id=council.id, cluster_id=b.id, holder_id=h2.id, weekly_pledge_pence=1_000)
         f.MembershipFactory(session=session, council_id=council.id, cluster_id=b.id, holder_id=vb.id, weekly_pledge_pence=1_000)
         assert sorted([str(a1.id), str(a2.id)])[0] == str(a2.id) and sorted([str(b1.id), str(b2.id)])[0] == str(b1.id)
-        pa = services.propose(session=session, actor=u1, cluster_id=a.id, kind=ProposalKind.change_pledges, title="A",
+        pa = governance.propose(session=session, actor=u1, cluster_id=a.id, kind=ProposalKind.change_pledges, title="A",
                               payload={"pledges": {str(a1.id): 2_000, str(a2.id): 2_000}})
-        pb = services.propose(session=session, actor=u1, cluster_id=b.id, kind=ProposalKind.change_pledges, title="B",
+        pb = governance.propose(session=session, actor=u1, cluster_id=b.id, kind=ProposalKind.change_pledges, title="B",
                               payload={"pledges": {str(b1.id): 2_000, str(b2.id): 2_000}})
-        services.cast_vote(session=session, actor=u2, proposal_id=pa.id, holder_id=h2.id, choice=Choice.yes)
-        services.cast_vote(session=session, actor=u2, proposal_id=pb.id, holder_id=h2.id, choice=Choice.yes)
+        governance.cast_vote(session=session, actor=u2, proposal_id=pa.id, holder_id=h2.id, choice=Choice.yes)
+        governance.cast_vote(session=session, actor=u2, proposal_id=pb.id, holder_id=h2.id, choice=Choice.yes)
         session.commit()
         ids = dict(pa=pa.id, pb=pb.id, uva=uva.id, uvb=uvb.id, va=va.id, vb=vb.id)
 
     def decide(proposal, user, holder):
         def job(s):
             pause_after_select(s, Holder.__table__, "id", 0.5, for_update=True)  # just after the first holder lock
-            return services.cast_vote(session=s, actor=s.get(User, ids[user]), proposal_id=ids[proposal], holder_id=ids[holder], choice=Choice.yes).status
+            return governance.cast_vote(session=s, actor=s.get(User, ids[user]), proposal_id=ids[proposal], holder_id=ids[holder], choice=Choice.yes).status
         return job
 
     try:

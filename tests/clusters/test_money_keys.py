@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
+from brokerage.clusters import governance, rules, runs
+from brokerage.clusters.membership import settle_leavers
 from brokerage.accounts.system import system_actor
-from brokerage.clusters import rules, runs, services
 from brokerage.clusters.errors import BadPeriod
 from brokerage.clusters.models import ClusterStatus, Membership, MembershipStatus
 from brokerage.ledger import posting
@@ -42,8 +43,8 @@ def money(session, council_id: int, code: str) -> int:
 def leave_and_settle(session, people, cluster, index: int) -> Membership:
     """Member `index` gives notice and is settled the day after their notice ends."""
     membership = live(session, cluster, people.holders[index])
-    services.give_notice(session=session, actor=people.users[index], membership_id=membership.id)
-    result = services.settle_leavers(session=session, actor=people.job, council_id=people.council.id, today=membership.leaves_on + timedelta(days=1))
+    governance.give_notice(session=session, actor=people.users[index], membership_id=membership.id)
+    result = settle_leavers(session=session, actor=people.job, council_id=people.council.id, today=membership.leaves_on + timedelta(days=1))
     assert result.failed == [] and [m.id for m, _ in result.done] == [membership.id]
     return membership
 
@@ -295,7 +296,7 @@ def test_the_settle_command_settles_a_rejoined_leaver_in_every_council(runner, s
     join(session, people, cluster, 1, pledge=7_000, voters=[0])
     runs.collect_pledges(session=session, actor=people.job, council_id=people.council.id, period=this_week(1))
     second = live(session, cluster, people.holders[1])
-    services.give_notice(session=session, actor=people.users[1], membership_id=second.id)
+    governance.give_notice(session=session, actor=people.users[1], membership_id=second.id)
     second.leaves_on = runs.today() - timedelta(days=1)
     council, _, other_cluster, _ = second_council(session)
     later = leaver(session, council.id, other_cluster, f.HolderFactory(session=session, council_id=council.id), 2_500)

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from sqlmodel import func, select
 
-from brokerage.clusters import services
+from brokerage.clusters import governance
+from brokerage.clusters.membership import settle_leavers
 from brokerage.clusters.models import ClusterStatus, MembershipStatus, Vote
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage.types import utcnow
@@ -24,11 +25,11 @@ def four_members(session, people):
 
 def vote(session, people, proposal, *voters, choice=Choice.yes):
     for index in voters:
-        services.cast_vote(session=session, actor=people.users[index], proposal_id=proposal.id, holder_id=people.holders[index].id, choice=choice)
+        governance.cast_vote(session=session, actor=people.users[index], proposal_id=proposal.id, holder_id=people.holders[index].id, choice=choice)
 
 
 def ask_to_leave(session, people, cluster, index, title="Missed every meeting"):
-    return services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.remove_member,
+    return governance.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.remove_member,
                             title=title, payload={"membership_id": membership(session, cluster, people.holders[index]).id})
 
 
@@ -57,10 +58,10 @@ def test_a_second_removal_left_to_its_deadline_closes_once_and_warns_no_more(ses
     # 1 yes and 1 abstention of the 3 voting members: the third could still make it a tie.
     assert second.status == ProposalStatus.open
     later = utcnow() + timedelta(days=15)
-    result = services.close_due_proposals(session=session, actor=people.job, council_id=people.council.id, now=later)
+    result = governance.close_due_proposals(session=session, actor=people.job, council_id=people.council.id, now=later)
     assert result.failed == [] and result.done == [second]
     assert second.status == ProposalStatus.lapsed and "Member 3 has already given notice to leave." in second.outcome
-    again = services.close_due_proposals(session=session, actor=people.job, council_id=people.council.id, now=later + timedelta(days=1))
+    again = governance.close_due_proposals(session=session, actor=people.job, council_id=people.council.id, now=later + timedelta(days=1))
     assert again.done == [] and again.failed == []
 
 
@@ -68,8 +69,8 @@ def test_removing_a_member_who_has_already_left_is_no_longer_needed(session, peo
     cluster = four_members(session, people)
     proposal = ask_to_leave(session, people, cluster, 3)
     leaving = membership(session, cluster, people.holders[3])
-    services.give_notice(session=session, actor=people.users[3], membership_id=leaving.id)
-    services.settle_leavers(session=session, actor=people.job, council_id=people.council.id, today=leaving.leaves_on + timedelta(days=1))
+    governance.give_notice(session=session, actor=people.users[3], membership_id=leaving.id)
+    settle_leavers(session=session, actor=people.job, council_id=people.council.id, today=leaving.leaves_on + timedelta(days=1))
     assert leaving.status == MembershipStatus.left
     vote(session, people, proposal, 0, 1)
     assert proposal.status == ProposalStatus.lapsed and proposal.outcome.endswith("Member 3 has already left the group.")
@@ -78,9 +79,9 @@ def test_removing_a_member_who_has_already_left_is_no_longer_needed(session, peo
 def test_new_pledges_for_a_member_now_leaving_are_no_longer_needed(session, people):
     cluster = four_members(session, people)
     target = membership(session, cluster, people.holders[3])
-    proposal = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.change_pledges,
+    proposal = governance.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.change_pledges,
                                 title="Pledge more", payload={"pledges": {str(target.id): 9_000}})
-    services.give_notice(session=session, actor=people.users[3], membership_id=target.id)
+    governance.give_notice(session=session, actor=people.users[3], membership_id=target.id)
     vote(session, people, proposal, 0, 1)
     assert proposal.status == ProposalStatus.lapsed
     assert proposal.outcome.endswith("Member 3 is leaving or has left the group, so their pledge cannot change.")
@@ -90,7 +91,7 @@ def test_new_pledges_for_a_member_now_leaving_are_no_longer_needed(session, peop
 def test_new_pledges_beyond_a_lowered_budget_are_no_longer_needed(session, people):
     cluster = four_members(session, people)
     target = membership(session, cluster, people.holders[2])
-    proposal = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.change_pledges,
+    proposal = governance.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.change_pledges,
                                 title="Pledge more", payload={"pledges": {str(target.id): 9_000}})
     people.holders[2].weekly_allocation_pence = 6_000
     session.add(people.holders[2])
@@ -124,14 +125,14 @@ def test_admitting_someone_to_a_group_that_has_filled_up_is_no_longer_needed(ses
 def test_a_withdrawn_request_to_join_is_no_longer_needed(session, people):
     cluster = found(session, people, min_size=2)
     request = join(session, people, cluster, 1)
-    services.give_notice(session=session, actor=people.users[1], membership_id=membership(session, cluster, people.holders[1]).id)
+    governance.give_notice(session=session, actor=people.users[1], membership_id=membership(session, cluster, people.holders[1]).id)
     assert request.status == ProposalStatus.lapsed and request.outcome == "No longer needed: withdrawn by the person who asked to join."
 
 
 def test_closing_a_group_twice_is_no_longer_needed(session, people):
     cluster = four_members(session, people)
-    first = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.dissolve, title="Close the group")
-    second = services.propose(session=session, actor=people.users[1], cluster_id=cluster.id, kind=ProposalKind.dissolve, title="Wind up")
+    first = governance.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.dissolve, title="Close the group")
+    second = governance.propose(session=session, actor=people.users[1], cluster_id=cluster.id, kind=ProposalKind.dissolve, title="Wind up")
     vote(session, people, second, 0)
     vote(session, people, first, 0, 1, 2)
     assert first.status == ProposalStatus.passed and cluster.status == ClusterStatus.closed
@@ -158,7 +159,7 @@ def test_the_pages_show_a_proposal_that_is_no_longer_needed_and_why(client, sess
 
 def test_a_proposal_made_certain_by_someone_leaving_is_decided_at_once(session, people):
     cluster = four_members(session, people)
-    tea = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Tea on Fridays")
+    tea = governance.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Tea on Fridays")
     vote(session, people, tea, 0, 1)
     assert tea.status == ProposalStatus.open  # 2 of 4: members 2 and 3 could still vote it down
     vote(session, people, ask_to_leave(session, people, cluster, 3), 0, 1, 2)
@@ -168,19 +169,19 @@ def test_a_proposal_made_certain_by_someone_leaving_is_decided_at_once(session, 
 
 def test_a_proposal_nobody_left_could_vote_on_is_decided_when_the_last_other_voter_gives_notice(session, people):
     cluster = four_members(session, people)
-    tea = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Tea on Fridays")
+    tea = governance.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Tea on Fridays")
     vote(session, people, tea, 0)
     for index in (1, 2, 3):
         assert tea.status == ProposalStatus.open
-        services.give_notice(session=session, actor=people.users[index], membership_id=membership(session, cluster, people.holders[index]).id)
+        governance.give_notice(session=session, actor=people.users[index], membership_id=membership(session, cluster, people.holders[index]).id)
     assert tea.status == ProposalStatus.passed and "1 yes, 0 no, 0 abstained of 1 members" in tea.outcome
 
 
 def test_the_proposal_page_says_a_leavers_vote_is_not_counted(client, session, people):
     cluster = four_members(session, people)
-    tea = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Tea on Fridays")
+    tea = governance.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Tea on Fridays")
     vote(session, people, tea, 3)
-    services.give_notice(session=session, actor=people.users[3], membership_id=membership(session, cluster, people.holders[3]).id)
+    governance.give_notice(session=session, actor=people.users[3], membership_id=membership(session, cluster, people.holders[3]).id)
     session.commit()
     sign_in(client, people.users[0])
     page = client.get(f"/clusters/proposals/{tea.id}").data.decode()

@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from brokerage.clusters import rules, runs, services
+from brokerage.clusters import governance, queries, rules, runs
+from brokerage.clusters.members import cluster_members, get_cluster
+from brokerage.clusters.membership import create_cluster, set_pledge, settle_leavers
 from brokerage.clusters.errors import AlreadyVoted, NotAMember, PledgeTooHigh, ProposalClosed
 from brokerage.clusters.models import ClusterStatus, Membership, MembershipStatus, Vote
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
@@ -20,16 +22,16 @@ from tests.ledger.conftest import sweep
 
 def found(session, people, min_size=3):
     """Member 0 founds a cluster; members 1 and 2 join by vote."""
-    cluster = services.create_cluster(session=session, actor=people.users[0], name="Somali elders", description="Home care in Somali",
+    cluster = create_cluster(session=session, actor=people.users[0], name="Somali elders", description="Home care in Somali",
                                       kinds=["culture", "neighbourhood"], area="E1", min_size=min_size, max_size=6, founder_pledge=5_000)
     return cluster
 
 
 def join(session, people, cluster, index, pledge=5_000, voters=()):
-    proposal = services.request_to_join(session=session, actor=people.users[index], cluster_id=cluster.id, holder_id=people.holders[index].id, pledge=pledge)
+    proposal = governance.request_to_join(session=session, actor=people.users[index], cluster_id=cluster.id, holder_id=people.holders[index].id, pledge=pledge)
     for voter in voters:
         if proposal.status == ProposalStatus.open:
-            services.cast_vote(session=session, actor=people.users[voter], proposal_id=proposal.id, holder_id=people.holders[voter].id, choice=Choice.yes)
+            governance.cast_vote(session=session, actor=people.users[voter], proposal_id=proposal.id, holder_id=people.holders[voter].id, choice=Choice.yes)
     return proposal
 
 
@@ -47,13 +49,13 @@ def test_a_cluster_forms_by_vote_and_becomes_active_at_its_minimum_size(session,
     second = join(session, people, cluster, 2, voters=[0, 1])
     assert second.status == ProposalStatus.passed
     assert cluster.status == ClusterStatus.active
-    assert {m.status for m, _ in services.cluster_members(session=session, actor=people.users[0], cluster=cluster)} == {MembershipStatus.active}
+    assert {m.status for m, _ in cluster_members(session=session, actor=people.users[0], cluster=cluster)} == {MembershipStatus.active}
 
 
 def test_a_join_request_that_is_voted_down_leaves_no_member(session, people):
     cluster = found(session, people, min_size=2)
     proposal = join(session, people, cluster, 1)
-    services.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.no)
+    governance.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.no)
     assert proposal.status == ProposalStatus.rejected
     assert membership(session, cluster, people.holders[1]).status == MembershipStatus.left
 
@@ -62,45 +64,45 @@ def test_each_member_votes_once_and_only_members_vote(session, people):
     cluster = found(session, people)
     join(session, people, cluster, 1, voters=[0])
     proposal = join(session, people, cluster, 2)
-    services.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.abstain)
+    governance.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.abstain)
     with pytest.raises(AlreadyVoted):
-        services.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.yes)
+        governance.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.yes)
     with pytest.raises(NotAMember):
-        services.cast_vote(session=session, actor=people.users[3], proposal_id=proposal.id, holder_id=people.holders[3].id, choice=Choice.yes)
+        governance.cast_vote(session=session, actor=people.users[3], proposal_id=proposal.id, holder_id=people.holders[3].id, choice=Choice.yes)
     with pytest.raises(NotFound):
-        services.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[1].id, choice=Choice.yes)
+        governance.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[1].id, choice=Choice.yes)
 
 
 def test_a_representative_votes_only_for_the_holders_they_act_for_and_is_recorded(session, people):
     cluster = found(session, people)
     join(session, people, cluster, 1, voters=[0])
     join(session, people, cluster, 3, voters=[0, 1])
-    proposal = services.propose(session=session, actor=people.users[3], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Meet on Fridays")
-    services.cast_vote(session=session, actor=people.rep, proposal_id=proposal.id, holder_id=people.holders[1].id, choice=Choice.yes)
+    proposal = governance.propose(session=session, actor=people.users[3], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Meet on Fridays")
+    governance.cast_vote(session=session, actor=people.rep, proposal_id=proposal.id, holder_id=people.holders[1].id, choice=Choice.yes)
     vote = session.exec(select(Vote).where(Vote.proposal_id == proposal.id)).one()
     assert vote.holder_id == people.holders[1].id and vote.cast_by_id == people.rep.id
     member = membership(session, cluster, people.holders[1])
-    services.set_pledge(session=session, actor=people.rep, membership_id=member.id, pledge=4_000)
+    set_pledge(session=session, actor=people.rep, membership_id=member.id, pledge=4_000)
     assert member.changed_by_id == people.rep.id and member.changed_at is not None
     with pytest.raises(NotFound):
-        services.cast_vote(session=session, actor=people.rep, proposal_id=proposal.id, holder_id=people.holders[3].id, choice=Choice.yes)
+        governance.cast_vote(session=session, actor=people.rep, proposal_id=proposal.id, holder_id=people.holders[3].id, choice=Choice.yes)
 
 
 def test_a_broker_cannot_vote(session, people):
     cluster = found(session, people, min_size=2)
     proposal = join(session, people, cluster, 1)
     with pytest.raises(NotAllowed):
-        services.cast_vote(session=session, actor=people.broker, proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.yes)
+        governance.cast_vote(session=session, actor=people.broker, proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.yes)
 
 
 def test_pledges_across_clusters_never_exceed_the_allocation(session, people):
     cluster = found(session, people, min_size=2)
-    other = services.create_cluster(session=session, actor=people.users[0], name="Second", description="", kinds=["goal"], area="E1", founder_pledge=14_000)
+    other = create_cluster(session=session, actor=people.users[0], name="Second", description="", kinds=["goal"], area="E1", founder_pledge=14_000)
     with pytest.raises(PledgeTooHigh, match="You can pledge up to £60.00 a week here"):
-        services.set_pledge(session=session, actor=people.users[0], membership_id=membership(session, cluster, people.holders[0]).id, pledge=6_001)
-    services.set_pledge(session=session, actor=people.users[0], membership_id=membership(session, cluster, people.holders[0]).id, pledge=6_000)
+        set_pledge(session=session, actor=people.users[0], membership_id=membership(session, cluster, people.holders[0]).id, pledge=6_001)
+    set_pledge(session=session, actor=people.users[0], membership_id=membership(session, cluster, people.holders[0]).id, pledge=6_000)
     with pytest.raises(PledgeTooHigh):
-        services.request_to_join(session=session, actor=people.users[1], cluster_id=other.id, holder_id=people.holders[1].id, pledge=20_001)
+        governance.request_to_join(session=session, actor=people.users[1], cluster_id=other.id, holder_id=people.holders[1].id, pledge=20_001)
 
 
 def test_a_passed_proposal_applies_in_the_same_transaction(session, people):
@@ -108,10 +110,10 @@ def test_a_passed_proposal_applies_in_the_same_transaction(session, people):
     join(session, people, cluster, 1, voters=[0])
     join(session, people, cluster, 2, voters=[0, 1])
     target = membership(session, cluster, people.holders[2])
-    proposal = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.change_pledges,
+    proposal = governance.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.change_pledges,
                                 title="Everyone pledges £60", payload={"pledges": {str(target.id): 6_000}})
     for voter in (0, 1):
-        services.cast_vote(session=session, actor=people.users[voter], proposal_id=proposal.id, holder_id=people.holders[voter].id, choice=Choice.yes)
+        governance.cast_vote(session=session, actor=people.users[voter], proposal_id=proposal.id, holder_id=people.holders[voter].id, choice=Choice.yes)
     assert proposal.status == ProposalStatus.passed
     assert target.weekly_pledge_pence == 6_000
 
@@ -120,12 +122,12 @@ def test_a_proposal_past_its_deadline_is_decided_by_the_votes_cast(session, peop
     cluster = found(session, people)
     join(session, people, cluster, 1, voters=[0])
     join(session, people, cluster, 2, voters=[0, 1])
-    proposal = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Outing")
-    services.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.yes)
-    decided = services.close_due_proposals(session=session, actor=people.job, council_id=people.council.id, now=utcnow() + timedelta(days=15))
+    proposal = governance.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.free_text, title="Outing")
+    governance.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.yes)
+    decided = governance.close_due_proposals(session=session, actor=people.job, council_id=people.council.id, now=utcnow() + timedelta(days=15))
     assert decided.done == [proposal] and decided.failed == [] and proposal.status == ProposalStatus.rejected and "not enough members voted" in proposal.outcome
     with pytest.raises(ProposalClosed):
-        services.cast_vote(session=session, actor=people.users[1], proposal_id=proposal.id, holder_id=people.holders[1].id, choice=Choice.yes)
+        governance.cast_vote(session=session, actor=people.users[1], proposal_id=proposal.id, holder_id=people.holders[1].id, choice=Choice.yes)
 
 
 def money_in(session, people, cluster, period=None):
@@ -155,10 +157,10 @@ def test_a_leaver_gets_their_pool_share_back_after_notice(session, people):
     join(session, people, cluster, 2, voters=[0, 1])
     money_in(session, people, cluster)
     leaving = membership(session, cluster, people.holders[2])
-    services.give_notice(session=session, actor=people.users[2], membership_id=leaving.id)
+    governance.give_notice(session=session, actor=people.users[2], membership_id=leaving.id)
     assert leaving.status == MembershipStatus.leaving and leaving.leaves_on == leaving.notice_date + timedelta(weeks=4)
-    assert services.settle_leavers(session=session, actor=people.job, council_id=people.council.id, today=leaving.leaves_on).done == []
-    settled = services.settle_leavers(session=session, actor=people.job, council_id=people.council.id, today=leaving.leaves_on + timedelta(days=1))
+    assert settle_leavers(session=session, actor=people.job, council_id=people.council.id, today=leaving.leaves_on).done == []
+    settled = settle_leavers(session=session, actor=people.job, council_id=people.council.id, today=leaving.leaves_on + timedelta(days=1))
     assert [(m.id, amount) for m, amount in settled.done] == [(leaving.id, 5_000)] and settled.failed == []
     assert leaving.status == MembershipStatus.left
     assert balance(session=session, actor=people.job, council_id=people.council.id, code=ledger_rules.wallet_code(people.holders[2].id)) == 20_000
@@ -170,10 +172,10 @@ def test_dissolving_needs_two_thirds_and_returns_every_share(session, people):
     join(session, people, cluster, 1, voters=[0])
     join(session, people, cluster, 2, voters=[0, 1])
     money_in(session, people, cluster)
-    proposal = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.dissolve, title="Close the group")
-    services.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.yes)
+    proposal = governance.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.dissolve, title="Close the group")
+    governance.cast_vote(session=session, actor=people.users[0], proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.yes)
     assert proposal.status == ProposalStatus.open
-    services.cast_vote(session=session, actor=people.users[1], proposal_id=proposal.id, holder_id=people.holders[1].id, choice=Choice.yes)
+    governance.cast_vote(session=session, actor=people.users[1], proposal_id=proposal.id, holder_id=people.holders[1].id, choice=Choice.yes)
     assert proposal.status == ProposalStatus.passed
     assert cluster.status == ClusterStatus.closed
     for holder in people.holders[:3]:
@@ -184,20 +186,20 @@ def test_dissolving_needs_two_thirds_and_returns_every_share(session, people):
 
 def test_suggestions_and_search_find_clusters_for_me(session, people):
     cluster = found(session, people, min_size=2)
-    services.create_cluster(session=session, actor=people.users[4], name="Bengali circle", description="", kinds=["culture"], area="E1", founder_pledge=1_000)
-    mine = services.suggestions_for(session=session, actor=people.users[1], holder_id=people.holders[1].id)
+    create_cluster(session=session, actor=people.users[4], name="Bengali circle", description="", kinds=["culture"], area="E1", founder_pledge=1_000)
+    mine = queries.suggestions_for(session=session, actor=people.users[1], holder_id=people.holders[1].id)
     assert mine[0][0].id == cluster.id and "speaks Somali" in mine[0][1].reason
-    assert [c.id for c, _, _ in services.find_clusters(session=session, actor=people.users[1], language="so")] == [cluster.id]
-    assert services.find_clusters(session=session, actor=people.users[1], kind="care_need") == []
+    assert [c.id for c, _, _ in queries.find_clusters(session=session, actor=people.users[1], language="so")] == [cluster.id]
+    assert queries.find_clusters(session=session, actor=people.users[1], kind="care_need") == []
 
 
 def test_another_councils_holder_cannot_see_or_join(session, people):
     cluster = found(session, people, min_size=2)
     with pytest.raises(NotFound):
-        services.get_cluster(session=session, actor=people.outsider, cluster_id=cluster.id)
+        get_cluster(session=session, actor=people.outsider, cluster_id=cluster.id)
     with pytest.raises(NotFound):
-        services.request_to_join(session=session, actor=people.outsider, cluster_id=cluster.id, holder_id=people.outsider_holder.id, pledge=100)
-    assert services.find_clusters(session=session, actor=people.outsider) == []
+        governance.request_to_join(session=session, actor=people.outsider, cluster_id=cluster.id, holder_id=people.outsider_holder.id, pledge=100)
+    assert queries.find_clusters(session=session, actor=people.outsider) == []
 
 
 def test_a_removal_names_the_member_and_not_someone_already_leaving(session, people):
@@ -207,12 +209,12 @@ def test_a_removal_names_the_member_and_not_someone_already_leaving(session, peo
     join(session, people, cluster, 1, voters=[0])
     join(session, people, cluster, 2, voters=[0, 1])
     target = membership(session, cluster, people.holders[2])
-    proposal = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.remove_member,
+    proposal = governance.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.remove_member,
                                 title="Missed every meeting", payload={"membership_id": target.id})
     assert proposal.title == "Ask Member 2 to leave: Missed every meeting"
-    services.give_notice(session=session, actor=people.users[2], membership_id=target.id)
+    governance.give_notice(session=session, actor=people.users[2], membership_id=target.id)
     with pytest.raises(ValidationFailed):
-        services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.remove_member,
+        governance.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.remove_member,
                          title="Again", payload={"membership_id": target.id})
 
 
@@ -221,15 +223,15 @@ def test_joining_founding_or_changing_to_a_zero_pledge_is_refused(session, peopl
 
     cluster = found(session, people, min_size=2)
     with pytest.raises(ValidationFailed) as caught:
-        services.request_to_join(session=session, actor=people.users[1], cluster_id=cluster.id, holder_id=people.holders[1].id, pledge=0)
+        governance.request_to_join(session=session, actor=people.users[1], cluster_id=cluster.id, holder_id=people.holders[1].id, pledge=0)
     assert list(caught.value.errors) == ["pledge"] and "more than £0" in caught.value.errors["pledge"][0]
     with pytest.raises(ValidationFailed):
-        services.create_cluster(session=session, actor=people.users[4], name="Nothing in", description="", kinds=["goal"], area="E1", founder_pledge=0)
+        create_cluster(session=session, actor=people.users[4], name="Nothing in", description="", kinds=["goal"], area="E1", founder_pledge=0)
     founder = membership(session, cluster, people.holders[0])
     with pytest.raises(ValidationFailed):
-        services.set_pledge(session=session, actor=people.users[0], membership_id=founder.id, pledge=0)
+        set_pledge(session=session, actor=people.users[0], membership_id=founder.id, pledge=0)
     with pytest.raises(ValidationFailed) as caught:
-        services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.change_pledges,
+        governance.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.change_pledges,
                          title="Pay nothing", payload={"pledges": {founder.id: 0}})
     assert "pledges" in caught.value.errors
 
@@ -238,7 +240,7 @@ def test_a_groups_area_must_be_one_of_the_councils_postcode_districts(session, p
     from brokerage.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as caught:
-        services.create_cluster(session=session, actor=people.users[4], name="Far away", description="", kinds=["goal"], area="ZZ9", founder_pledge=1_000)
+        create_cluster(session=session, actor=people.users[4], name="Far away", description="", kinds=["goal"], area="ZZ9", founder_pledge=1_000)
     assert "E1" in caught.value.errors["area"][0]
-    cluster = services.create_cluster(session=session, actor=people.users[4], name="Near", description="", kinds=["goal"], area=" e2 ", founder_pledge=1_000)
+    cluster = create_cluster(session=session, actor=people.users[4], name="Near", description="", kinds=["goal"], area=" e2 ", founder_pledge=1_000)
     assert cluster.area == "E2"

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Proposal
-from brokerage.clusters import services
+from brokerage.clusters import governance
 from brokerage.clusters.rules import ProposalStatus, period_of
 from brokerage.clusters.runs import today
 from tests import factories as f
@@ -213,7 +213,7 @@ def test_asking_a_member_to_leave_needs_no_title_and_names_the_member(client, pe
 
 def test_a_vote_for_someone_who_cannot_vote_says_so_plainly(client, people, session):
     cluster = start_group(client, people, session)
-    proposal = services.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind="free_text", title="Tea")
+    proposal = governance.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind="free_text", title="Tea")
     session.commit()
     sign_in(client, people.users[0])
     response = client.post(f"/clusters/proposals/{proposal.id}", data={"holder_id": str(people.holders[1].id), "choice": "yes"})

@@ -11,7 +11,7 @@ from brokerage.clusters.models import MembershipStatus
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.holders.services import details_visible_to as _details_visible_to
 from brokerage.holders.services import get_profile, holder_ids_acted_for, update_profile
-from brokerage.pages.holders import group_mate_ids  # TRANSITIONAL: clusters.membership.group_mate_ids at the merge
+from brokerage.clusters.membership import group_mate_ids
 from tests import factories as f
 
 

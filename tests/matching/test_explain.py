@@ -80,3 +80,21 @@ def test_every_generated_line_is_explained(small_generated):
     assert all(a.explanation.endswith(".") and "km away" in a.explanation
                for a in solution.assignments)
     assert all(u.reason.strip() for u in solution.unmet)
+
+
+def _two_lines_of_one_cluster_sharing_a_supplier():
+    return [line(id="d-1", hours=5), line(id="d-2", hours=5)], [supplier()]
+
+
+def test_lines_sharing_a_carer_name_the_cluster_by_its_file_id_when_no_names_are_given():
+    texts = [a.explanation for a in solved(*_two_lines_of_one_cluster_sharing_a_supplier()).assignments]
+    assert texts and all("also serves 1 other line in cluster k-001" in text for text in texts)
+
+
+def test_the_caller_gives_the_names_people_know_clusters_by():
+    lines, suppliers = _two_lines_of_one_cluster_sharing_a_supplier()
+    solution = solve(parse_instance(instance_of(lines, suppliers)), cluster_names={"k-001": "Somali Mothers"})
+    texts = [a.explanation for a in solution.assignments]
+    assert texts and all("also serves 1 other line in Somali Mothers" in text and "k-001" not in text for text in texts)
+    other = solve(parse_instance(instance_of(lines, suppliers)), cluster_names={"k-999": "Elsewhere"})
+    assert all("in cluster k-001" in a.explanation for a in other.assignments)

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from brokerage import clock
 from brokerage.accounts.models import Council, User
-from brokerage.clusters import services as clusters
+from brokerage.clusters import governance
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus
 from brokerage.clusters.rules import Choice, ProposalStatus
 from brokerage.contracts.models import Contract
@@ -71,7 +71,7 @@ def test_a_passed_vote_turns_the_groups_part_into_contracts(session, demo):
         if proposal.status != ProposalStatus.open:
             break
         user = session.exec(select(User).where(User.holder_id == membership.holder_id)).first()
-        clusters.cast_vote(session=session, actor=user, proposal_id=proposal.id, holder_id=membership.holder_id, choice=Choice.yes)
+        governance.cast_vote(session=session, actor=user, proposal_id=proposal.id, holder_id=membership.holder_id, choice=Choice.yes)
     assert proposal.status == ProposalStatus.passed
     contracts = session.exec(select(Contract).where(Contract.proposal_id == proposal.id)).all()
     assert len(contracts) == 1
@@ -160,8 +160,8 @@ def test_contracted_and_sent_hours_are_not_matched_again(session, demo):
 def test_a_provider_whose_vetting_lapsed_during_the_vote_gets_no_contract(session, demo):
     from datetime import timedelta
 
-    from brokerage.matching.services import contracts_from_match, vetted_provider_ids
-    from brokerage.types import utcnow
+    from brokerage.matching.decisions import contracts_from_match
+    from brokerage.matching.services import vetted_provider_ids
 
     council, broker = demo
     run = services.run_matching(session=session, actor=broker, council_id=council.id)
@@ -210,7 +210,7 @@ def test_a_match_whose_care_was_contracted_meanwhile_closes_as_no_longer_needed(
         if proposal.status != ProposalStatus.open:
             break
         user = session.exec(select(User).where(User.holder_id == membership.holder_id)).first()
-        clusters.cast_vote(session=session, actor=user, proposal_id=proposal.id, holder_id=membership.holder_id, choice=Choice.yes)
+        governance.cast_vote(session=session, actor=user, proposal_id=proposal.id, holder_id=membership.holder_id, choice=Choice.yes)
     assert proposal.status == ProposalStatus.lapsed
     assert proposal.outcome.endswith("this care was already contracted by another decision.")
     assert session.exec(select(Contract).where(Contract.proposal_id == proposal.id)).all() == []
@@ -219,7 +219,7 @@ def test_a_match_whose_care_was_contracted_meanwhile_closes_as_no_longer_needed(
 
 def test_a_contract_is_never_made_twice_for_care_already_contracted(session, demo):
     from brokerage.matching.models import DemandLine
-    from brokerage.matching.services import contracts_from_match
+    from brokerage.matching.decisions import contracts_from_match
 
     council, broker = demo
     run = services.run_matching(session=session, actor=broker, council_id=council.id)

@@ -11,7 +11,6 @@ from brokerage import clock
 from brokerage.accounts.models import Role
 from brokerage.matching.services import vetted_provider_ids
 from brokerage.providers.models import Provider, ProviderKind, VettingItem
-from brokerage.types import utcnow
 from tests import factories as f
 
 

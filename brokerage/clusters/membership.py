@@ -1,0 +1,344 @@
+"""Membership of groups: forming a group, asking to join, pledges within the weekly budget, the weekly
+budget itself, notice and settling leavers. They flush and never commit.
+
+The lower piece of clusters (above `members`): it never opens, decides or applies a proposal. A
+flow that needs a vote as well (a join request opens an "admit" proposal) lives in `governance`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session, select
+
+from brokerage import clock, validation
+from brokerage.access import same_council
+from brokerage.accounts.models import Council, Role, User
+from brokerage.clusters import rules
+from brokerage.clusters.errors import RECORD_ERRORS, AlreadyJoined, BadTransition, ClusterFull, PledgeTooHigh, failure_message
+from brokerage.clusters.members import LIVE_MEMBERSHIP, OPEN, get_cluster, get_membership, holder_for_actor, live_count
+from brokerage.clusters.models import Cluster, ClusterKind, ClusterStatus, Membership, MembershipStatus
+from brokerage.errors import NotAllowed, ValidationFailed
+from brokerage.formatting import pounds
+from brokerage.holders.models import Holder
+from brokerage.holders.services import get_holder
+from brokerage.ledger import kinds
+from brokerage.ledger import rules as ledger_rules
+from brokerage.ledger.services import balance, post_entry
+from brokerage.locks import fresh_row, insert_once, lock_row, lock_rows
+from brokerage.types import utcnow
+
+PLEDGING = (MembershipStatus.requested, MembershipStatus.admitted, MembershipStatus.active, MembershipStatus.leaving)
+
+
+@dataclass
+class BatchResult:
+    """What a daily run did: the records it handled, and one plain line for each it could not."""
+
+    done: list = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+# --- who shares a group -------------------------------------------------------------------------
+
+
+def group_mate_ids(*, session: Session, holder_ids: list[int] | set[int]) -> set[int]:
+    """Return the holders who share a live membership of a group with any of these holders (themselves included)."""
+    if not holder_ids:
+        return set()
+    clusters = select(Membership.cluster_id).where(Membership.holder_id.in_(list(holder_ids)), Membership.status.in_(LIVE_MEMBERSHIP))
+    rows = session.exec(select(Membership.holder_id).where(Membership.cluster_id.in_(clusters), Membership.status.in_(LIVE_MEMBERSHIP)))
+    return set(rows)
+
+
+# --- forming ------------------------------------------------------------------------------------
+
+
+def create_cluster(
+    *,
+    session: Session,
+    actor: User,
+    name: str,
+    description: str,
+    kinds: list[str],
+    area: str,
+    min_size: int | None = None,
+    max_size: int | None = None,
+    founder_holder_id: int | None = None,
+    founder_pledge: int = 0,
+) -> Cluster:
+    """Create a forming cluster; a holder (or their representative) founds it as its first member."""
+    if actor.role not in (Role.holder, Role.representative, Role.broker):
+        raise NotAllowed("Only holders, their representatives and brokers can start a cluster.")
+    council = session.get(Council, actor.council_id)
+    min_size = council.cluster_min_size if min_size is None else min_size
+    max_size = council.cluster_max_size if max_size is None else max_size
+    errors = {}
+    if not name.strip():
+        errors["name"] = "Enter a name for the group"
+    if not kinds or any(k not in ClusterKind.__members__ for k in kinds):
+        errors["kinds"] = "Choose at least one kind of group"
+    if not 2 <= min_size <= max_size <= 12:
+        errors["max_size"] = "A group has between 2 and 12 members, and the smallest size cannot be more than the largest"
+    area = validation.normalise_district(area)
+    if area and area not in council.districts:
+        errors["area"] = _area_message(council)
+    if errors:
+        raise ValidationFailed(errors)
+    founder = None
+    if actor.role in (Role.holder, Role.representative):
+        founder = holder_for_actor(session=session, actor=actor, holder_id=founder_holder_id or actor.holder_id or -1)
+    elif founder_holder_id:
+        founder = holder_for_actor(session=session, actor=actor, holder_id=founder_holder_id)
+    if founder is not None:
+        require_pledge_above_zero(founder_pledge)
+    cluster = Cluster(
+        council_id=actor.council_id, name=name.strip(), description=description.strip(), kinds=sorted(set(kinds)),
+        area=area, lat=founder.lat if founder else None, lon=founder.lon if founder else None,
+        min_size=min_size, max_size=max_size, status=ClusterStatus.forming,
+    )
+    session.add(cluster)
+    session.flush()
+    if founder is not None:
+        check_pledge(session, founder, founder_pledge, exclude_membership=None)
+        session.add(Membership(
+            council_id=cluster.council_id, cluster_id=cluster.id, holder_id=founder.id, status=MembershipStatus.admitted,
+            weekly_pledge_pence=founder_pledge, start_date=clock.today(),
+        ))
+        session.flush()
+    return cluster
+
+
+def _area_message(council: Council) -> str:
+    if not council.districts:
+        return "Leave the area empty: the council has not listed its postcode districts yet"
+    return f"Enter one of the council's postcode districts: {', '.join(council.districts)}"
+
+
+# --- pledges ------------------------------------------------------------------------------------
+
+
+def require_pledge_above_zero(pledge: int) -> None:
+    """Refuse a pledge a member chooses (joining, founding, changing) unless it is more than £0."""
+    try:
+        rules.check_pledge_above_zero(pledge)
+    except ValueError as error:
+        raise ValidationFailed({"pledge": str(error)}) from None
+
+
+def check_pledge(session: Session, holder: Holder, pledge: int, *, exclude_membership: int | None) -> None:
+    """Refuse a pledge that would take the holder's pledges past their allocation.
+
+    Locks the holder row first (locks.py: after any cluster and proposal), so two pledges, or a
+    pledge and a lower allocation, cannot both pass on what each read before the other committed.
+    """
+    holder = lock_row(session, Holder, holder.id)
+    # Plain columns, not Membership objects: the session may remember stale pledges.
+    others = [
+        amount
+        for membership_id, amount in session.exec(
+            select(Membership.id, Membership.weekly_pledge_pence).where(Membership.holder_id == holder.id, Membership.status.in_(PLEDGING))
+        )
+        if membership_id != exclude_membership
+    ]
+    try:
+        rules.check_pledge(allocation=holder.weekly_allocation_pence, other_pledges=others, pledge=pledge)
+    except ValueError as error:
+        headroom = max(rules.pledge_headroom(holder.weekly_allocation_pence, others), 0)
+        message = str(error)
+        if "more than" in message:
+            message = (
+                f"Your pledges to all your groups cannot add up to more than your weekly budget of "
+                f"{pounds(holder.weekly_allocation_pence)}. You can pledge up to {pounds(headroom)} a week here."
+            )
+        raise PledgeTooHigh(message, field="pledge") from None
+
+
+def pledge_refused(session: Session, holder: Holder, pledge: int, membership_id: int) -> bool:
+    """Tell whether this membership's pledge would now take the holder past their allocation."""
+    try:
+        check_pledge(session, holder, pledge, exclude_membership=membership_id)
+    except PledgeTooHigh:
+        return True
+    return False
+
+
+def set_pledge(*, session: Session, actor: User, membership_id: int, pledge: int) -> Membership:
+    """Change one's own weekly pledge, within the allocation."""
+    membership = get_membership(session=session, actor=actor, membership_id=membership_id)
+    holder = holder_for_actor(session=session, actor=actor, holder_id=membership.holder_id)
+    # A membership's status changes under its group's lock (notice, admission), so read it there.
+    lock_row(session, Cluster, membership.cluster_id)
+    membership = fresh_row(session, Membership, membership.id)
+    if membership.status not in PLEDGING or membership.status == MembershipStatus.leaving:
+        raise BadTransition("You can only change the pledge of a membership that is not ending.")
+    require_pledge_above_zero(pledge)
+    check_pledge(session, holder, pledge, exclude_membership=membership.id)
+    membership.weekly_pledge_pence = pledge
+    membership.changed_by_id, membership.changed_at = actor.id, utcnow()
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def set_pledges(*, session: Session, pledges: dict[str, int]) -> None:
+    """Set several members' pledges at once (a passed 'change pledges' decision), each within its allocation."""
+    memberships = {m.id: m for m in session.exec(
+        select(Membership).where(Membership.id.in_([int(i) for i in pledges])).execution_options(populate_existing=True)
+    )}
+    # Every holder concerned, in id order, before any is checked (locks.py).
+    lock_rows(session, Holder, [m.holder_id for m in memberships.values()])
+    for membership_id, amount in sorted(pledges.items(), key=lambda item: int(item[0])):
+        membership = memberships[int(membership_id)]
+        check_pledge(session, session.get(Holder, membership.holder_id), int(amount), exclude_membership=membership.id)
+        membership.weekly_pledge_pence = int(amount)
+        session.add(membership)
+    session.flush()
+
+
+def set_allocation(*, session: Session, actor: User, holder_id: int, weekly_allocation_pence: int) -> Holder:
+    """Set a holder's weekly direct payment (brokers, for the council); never below what they already pledge."""
+    if actor.role != Role.broker:
+        raise NotAllowed("Only a broker can change a weekly budget.")
+    holder = get_holder(session=session, actor=actor, holder_id=holder_id)
+    if isinstance(weekly_allocation_pence, bool) or not isinstance(weekly_allocation_pence, int) or weekly_allocation_pence < 0:
+        raise ValidationFailed({"allocation": "Enter an amount in pounds, like 250 or 250.50"})
+    # The holder row guards "pledges within the allocation" (locks.py): a pledge being raised at
+    # this moment either commits first and is counted here, or waits and sees the new budget.
+    holder = lock_row(session, Holder, holder.id)
+    pledged = sum(
+        session.exec(
+            select(Membership.weekly_pledge_pence).where(Membership.holder_id == holder.id, Membership.status != MembershipStatus.left)
+        )
+    )
+    if weekly_allocation_pence < pledged:
+        raise ValidationFailed({"allocation": f"{holder.name} pledges {pounds(pledged)} a week to groups. Lower the pledges first."})
+    holder.weekly_allocation_pence = weekly_allocation_pence
+    session.add(holder)
+    session.flush()
+    return holder
+
+
+# --- joining ------------------------------------------------------------------------------------
+
+
+def add_join_request(*, session: Session, actor: User, cluster_id: int, holder_id: int, pledge: int) -> Membership:
+    """Record a request to join a cluster with a weekly pledge, under the group's lock; the vote on it is governance's."""
+    cluster = get_cluster(session=session, actor=actor, cluster_id=cluster_id)
+    holder = holder_for_actor(session=session, actor=actor, holder_id=holder_id)
+    # The group's row guards its size and its one first member: joins to one group take turns.
+    cluster = lock_row(session, Cluster, cluster.id)
+    if cluster.status not in OPEN:
+        raise BadTransition("This group is not taking new members.")
+    already = AlreadyJoined(f"{holder.name} has already asked to join or is a member.", field="holder_id")
+    existing = session.exec(
+        select(Membership.id).where(Membership.cluster_id == cluster.id, Membership.holder_id == holder.id, Membership.status != MembershipStatus.left)
+    ).first()
+    if existing is not None:
+        raise already
+    if live_count(session, cluster.id) >= cluster.max_size:
+        raise ClusterFull("This group is full.")
+    require_pledge_above_zero(pledge)
+    check_pledge(session, holder, pledge, exclude_membership=None)
+    # Someone who left may ask again: that is a new tenure with a new row, so its money keys never
+    # meet those of the earlier stay. Their pool share is one ledger account across tenures.
+    membership = Membership(
+        council_id=cluster.council_id, cluster_id=cluster.id, holder_id=holder.id, status=MembershipStatus.requested,
+        weekly_pledge_pence=pledge, changed_by_id=actor.id, changed_at=utcnow(),
+    )
+    # One live membership per holder and group (a partial unique index): a second request racing
+    # this one gets the same plain answer.
+    with insert_once(session, already):
+        session.add(membership)
+    return membership
+
+
+def admit(*, session: Session, membership_id: int) -> Holder:
+    """Let a requested member in (active in an active group, admitted in a forming one); return the holder."""
+    membership = session.get(Membership, membership_id)
+    cluster = session.get(Cluster, membership.cluster_id)
+    holder = session.get(Holder, membership.holder_id)
+    check_pledge(session, holder, membership.weekly_pledge_pence, exclude_membership=membership.id)
+    target = "active" if cluster.status == ClusterStatus.active else "admitted"
+    membership.status = MembershipStatus(rules.move_membership(membership.status, "admitted"))
+    if target == "active":
+        membership.status = MembershipStatus(rules.move_membership(membership.status, "active"))
+    membership.start_date = clock.today()
+    session.add(membership)
+    session.flush()
+    _activate_if_big_enough(session, cluster)
+    return holder
+
+
+def _activate_if_big_enough(session: Session, cluster: Cluster) -> None:
+    if cluster.status != ClusterStatus.forming:
+        return
+    admitted = list(session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.admitted)))
+    if len(admitted) >= cluster.min_size:
+        cluster.status = ClusterStatus(rules.move_cluster(cluster.status, "active"))
+        for membership in admitted:
+            membership.status = MembershipStatus(rules.move_membership(membership.status, "active"))
+            session.add(membership)
+        session.add(cluster)
+        session.flush()
+
+
+def end_request(*, session: Session, membership_id: int) -> None:
+    """End a request to join that was not granted; a membership that moved on meanwhile is left alone."""
+    membership = fresh_row(session, Membership, membership_id)
+    if membership.status == MembershipStatus.requested:
+        membership.status = MembershipStatus(rules.move_membership(membership.status, "left"))
+        session.add(membership)
+        session.flush()
+
+
+# --- leaving ------------------------------------------------------------------------------------
+
+
+def start_notice(session: Session, membership: Membership, today: date) -> None:
+    """Put a member on notice from today; their pool share comes back when the notice ends."""
+    council = session.get(Council, membership.council_id)
+    membership.status = MembershipStatus(rules.move_membership(membership.status, "leaving"))
+    membership.notice_date = today
+    membership.leaves_on = rules.notice_end(today, council.notice_weeks)
+    session.add(membership)
+    session.flush()
+
+
+def settle_leavers(*, session: Session, actor: User | None, council_id: int, today: date | None = None) -> BatchResult:
+    """Return each leaver's pool share to their wallet once their notice has ended; mark them left.
+
+    Each leaver is settled in a savepoint: one that fails is named in the result and stays on
+    notice for the next run, and every other leaver is still settled.
+    """
+    if actor is not None:
+        same_council(actor, council_id, what="council")
+    today = today or clock.today()
+    leaving = (Membership.council_id == council_id, Membership.status == MembershipStatus.leaving, Membership.leaves_on < today)
+    # Every group concerned first, in id order (locks.py), so a vote that dissolves one of them, or a
+    # second settle run, takes turns with this one; then the leavers are read again under the locks.
+    lock_rows(session, Cluster, session.exec(select(Membership.cluster_id).where(*leaving)).all())
+    due = list(session.exec(select(Membership).where(*leaving).order_by(Membership.id).execution_options(populate_existing=True)))
+    result = BatchResult()
+    for membership in due:
+        try:
+            with session.begin_nested():
+                share_code = ledger_rules.pool_code(membership.cluster_id, membership.holder_id)
+                # Costs already approved have left the share (pool -> payable), so what remains is theirs.
+                share = balance(session=session, actor=actor, council_id=council_id, code=share_code)
+                if share > 0:
+                    post_entry(
+                        session=session, actor=actor, council_id=council_id, kind=kinds.EntryKind.member_left, memo="Pool share returned at the end of notice",
+                        postings=[(share_code, -share), (ledger_rules.wallet_code(membership.holder_id), share)],
+                        idempotency_key=kinds.member_left_key(membership_id=membership.id),
+                    )
+                membership.status = MembershipStatus(rules.move_membership(membership.status, "left"))
+                session.add(membership)
+            result.done.append((membership, share))
+        except RECORD_ERRORS as error:
+            holder = session.get(Holder, membership.holder_id)
+            cluster = session.get(Cluster, membership.cluster_id)
+            result.failed.append(f"{holder.name} leaving {cluster.name}: {failure_message(error)}")
+    session.flush()
+    return result

@@ -1,0 +1,48 @@
+"""The cluster page: the group with what its members shared, the care it asks for and its contracts.
+
+A read model of the web layer: it shows clusters, holders, contracts and matching at once, which
+no single domain package may import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from brokerage.accounts.models import User
+from brokerage.clusters.members import STAFF, visible_holder_ids
+from brokerage.clusters.membership import group_mate_ids
+from brokerage.clusters.queries import ClusterPage, cluster_page
+from brokerage.contracts.services import contracts_of_cluster
+from brokerage.holders.services import details_visible_to
+from brokerage.matching.services import demand_of_cluster
+
+
+@dataclass
+class ClusterShow:
+    """Everything the cluster page shows to one actor."""
+
+    page: ClusterPage
+    # What each member chose to show this actor, by holder id.
+    details: dict = field(default_factory=dict)
+    contracts: list = field(default_factory=list)
+    demand: list = field(default_factory=list)
+
+
+def cluster_show(*, session: Session, actor: User, cluster_id: int) -> ClusterShow:
+    """Return the cluster page for the actor; a staff read of members' shared details goes to the access log."""
+    page = cluster_page(session=session, actor=actor, cluster_id=cluster_id)
+    show = ClusterShow(page=page)
+    if not page.members:
+        # Someone browsing a group they are not in sees no members, and so none of this.
+        return show
+    staff = actor.role in STAFF
+    mates = set() if staff else group_mate_ids(session=session, holder_ids=visible_holder_ids(session=session, actor=actor))
+    show.details = details_visible_to(
+        session=session, actor=actor, holder_ids=[h.id for _, h in page.members], context="broker" if staff else "cluster",
+        group_mate_ids=mates,
+    )
+    show.contracts = contracts_of_cluster(session=session, actor=actor, cluster=page.cluster)
+    show.demand = demand_of_cluster(session=session, actor=actor, cluster=page.cluster)
+    return show

@@ -1,0 +1,57 @@
+"""The cluster page's read model: members see what their group mates shared, staff see more and are logged, others see no one."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from brokerage.accounts.models import Role
+from brokerage.audit.models import AccessLog
+from brokerage.contracts.services import create_contract
+from brokerage.holders.models import SensitiveDetail, SensitiveItem, Visibility
+from brokerage.matching.models import DemandLine
+from brokerage.pages.clusters import cluster_show
+from tests import factories as f
+
+
+@pytest.fixture()
+def group(world, session):
+    """Holder a's cluster with the neighbour as a fellow member who shared one item with groups and one with the broker."""
+    records = world.records["a"]
+    neighbour, cluster = records["other_holder"], records["cluster"]
+    f.MembershipFactory(session=session, council_id=neighbour.council_id, cluster_id=cluster.id, holder_id=neighbour.id)
+    for item, value, visibility in (("culture", "Somali", "clusters"), ("faith", "Muslim", "broker")):
+        session.add(SensitiveDetail(council_id=neighbour.council_id, holder_id=neighbour.id, item=SensitiveItem(item), value=value,
+                                    visibility=Visibility(visibility), consent_recorded_by_id=world.users["a"][Role.broker].id))
+    line = DemandLine(council_id=cluster.council_id, cluster_id=cluster.id, service="home_care", hours=6, slots=["mon_am"], lat=51.5, lon=-0.06,
+                      max_rate_pence=2400)
+    session.add(line)
+    session.flush()
+    create_contract(session=session, actor=None, council_id=cluster.council_id, provider_id=records["provider"].id, cluster_id=cluster.id,
+                    demand_line_id=line.id, proposal_id=None, service="home_care", hours_per_week=6, rate_pence=2200,
+                    start_date=line.created_at.date())
+    return cluster, neighbour
+
+
+def test_a_member_sees_what_group_mates_shared_with_groups_and_the_groups_care(world, session, group):
+    cluster, neighbour = group
+    show = cluster_show(session=session, actor=world.users["a"][Role.holder], cluster_id=cluster.id)
+    assert show.details == {neighbour.id: [("Culture", "Somali")]}
+    assert [line.hours for line in show.demand] == [6] and [c.hours_per_week for c, _ in show.contracts] == [6]
+    assert session.exec(select(AccessLog).where(AccessLog.holder_id == neighbour.id)).all() == []
+
+
+def test_a_broker_sees_what_was_shared_with_the_broker_and_the_read_is_logged(world, session, group):
+    cluster, neighbour = group
+    show = cluster_show(session=session, actor=world.users["a"][Role.broker], cluster_id=cluster.id)
+    assert show.details[neighbour.id] == [("Culture", "Somali"), ("Faith", "Muslim")]
+    assert session.exec(select(AccessLog.what).where(AccessLog.holder_id == neighbour.id)).all() == ["special-category data"]
+
+
+def test_someone_browsing_a_group_they_are_not_in_sees_no_members_details_care_or_contracts(world, session, group):
+    cluster, _ = group
+    browser = world.records["a"]["other_holder"]
+    stranger = f.HolderFactory(session=session, council_id=browser.council_id)
+    user = f.UserFactory(session=session, role=Role.holder, council_id=browser.council_id, holder_id=stranger.id)
+    show = cluster_show(session=session, actor=user, cluster_id=cluster.id)
+    assert show.page.members == [] and show.details == {} and show.demand == [] and show.contracts == []
