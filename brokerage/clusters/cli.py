@@ -5,18 +5,24 @@ from __future__ import annotations
 import sys
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from sqlmodel import select
 
+from brokerage import jobs
+from brokerage.accounts.models import Council
 from brokerage.accounts.system import system_actor
+from brokerage.clusters import runs
+from brokerage.clusters.errors import RECORD_ERRORS, failure_message
+from brokerage.clusters.runs import check_period, settle_job
 from brokerage.commands import COUNCIL_SLUG, CommandGroup
+from brokerage.db import session_scope
+from brokerage.errors import BrokerageError
+from brokerage.formatting import pounds
 
 
 def _councils(session, slug: str | None) -> list:
-    # Imported when the command runs, so listing the CLI stays fast.
-    from sqlmodel import select
-
-    from brokerage.accounts.models import Council
-
     query = select(Council).order_by(Council.id)
     if slug:
         query = query.where(Council.slug == slug)
@@ -28,10 +34,6 @@ def _councils(session, slug: str | None) -> list:
 
 
 def _check_period(period: str) -> None:
-    # Imported when the command runs, so listing the CLI stays fast.
-    from brokerage.clusters.runs import check_period
-    from brokerage.errors import BrokerageError
-
     try:
         check_period(period)
     except BrokerageError as error:
@@ -49,16 +51,6 @@ def _finish(failures: list[str]) -> None:
 
 
 def _run(name: str, period: str, council_slug: str | None) -> None:
-    # Imported when the command runs, so listing the CLI stays fast.
-    from flask import current_app
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from brokerage import jobs
-    from brokerage.clusters import runs
-    from brokerage.clusters.errors import RECORD_ERRORS, failure_message
-    from brokerage.db import session_scope
-    from brokerage.formatting import pounds
-
     _check_period(period)
     with session_scope() as session:
         councils = [(c.id, c.name) for c in _councils(session, council_slug)]
@@ -117,11 +109,6 @@ def collect_command(period: str, council_slug: str | None) -> None:
 @with_appcontext
 def settle_command(council_slug: str | None) -> None:
     """Return pool shares to leavers whose notice has ended, and decide proposals past their deadline."""
-    # Imported when the command runs, so listing the CLI stays fast.
-    from brokerage.clusters.errors import RECORD_ERRORS, failure_message
-    from brokerage.clusters.runs import settle_job
-    from brokerage.db import session_scope
-
     with session_scope() as session:
         councils = [(c.id, c.name) for c in _councils(session, council_slug)]
     failures: list[str] = []

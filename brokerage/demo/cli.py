@@ -8,6 +8,11 @@ import sys
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from rich.console import Console
+from rich.table import Table
+
+from brokerage.db import session_scope
+from brokerage.demo.services import load_demo
 
 DEFAULT_DEMO_PASSWORD = "carepool-demo-2026"
 
@@ -17,12 +22,6 @@ DEFAULT_DEMO_PASSWORD = "carepool-demo-2026"
 @with_appcontext
 def demo_command(password: str | None) -> None:
     """Load a realistic demo council and print the demo sign-in details."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from brokerage.db import session_scope
-    from brokerage.demo.services import load_demo
-
     if current_app.config["ENV_MODE"] == "production":
         click.echo("error: refusing to load demo accounts in production (set CAREPOOL_ENV=development)", err=True)
         sys.exit(2)
