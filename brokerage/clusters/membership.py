@@ -70,7 +70,7 @@ def create_cluster(
 ) -> Cluster:
     """Create a forming cluster; a holder (or their representative) founds it as its first member."""
     if actor.role not in (Role.holder, Role.representative, Role.broker):
-        raise NotAllowed("Only holders, their representatives and brokers can start a cluster.")
+        raise NotAllowed("Only holders, their representatives and brokers can start a group.")
     council = session.get(Council, actor.council_id)
     min_size = council.cluster_min_size if min_size is None else min_size
     max_size = council.cluster_max_size if max_size is None else max_size

@@ -93,7 +93,7 @@ def find_clusters(
 ) -> list[tuple[Cluster, int, float | None]]:
     """Search the council's open clusters (forming or active with room); return (cluster, members, km)."""
     if actor.council_id is None:
-        raise NotAllowed("Clusters belong to a council.")
+        raise NotAllowed("Groups belong to a council.")
     clusters = list(
         session.exec(select(Cluster).where(Cluster.council_id == actor.council_id, Cluster.status.in_(OPEN)).order_by(Cluster.name))
     )

@@ -198,7 +198,7 @@ def move_cluster(current: str | enum.Enum, target: str | enum.Enum) -> str:
     """Return the new cluster status, or raise BadTransition."""
     current, target = getattr(current, "value", current), getattr(target, "value", target)
     if target not in CLUSTER_MOVES.get(current, set()):
-        raise BadTransition(f"A cluster that is {current} cannot become {target}.")
+        raise BadTransition(f"A group that is {current} cannot become {target}.")
     return target
 
 

@@ -123,8 +123,8 @@ def _cell(value) -> str:
 def _account_label(account: dict) -> str:
     if account["kind"] == "wallet":
         return "Your wallet"
-    if account["cluster"]:
-        return f"Your share of {account['cluster']}'s pool"
+    if account["group"]:
+        return f"Your share of {account['group']}'s pool"
     return account["account"]
 
 
@@ -150,9 +150,9 @@ def export_rows(data: dict) -> list[tuple[str, str, str, str]]:
         state = f"authority ended {r['revoked_at']}" if r["revoked_at"] else "can act for you"
         rows.append(("representations", r["representative"], f"{r['relationship'] or 'representative'}; {state}", r["granted_at"]))
     for m in data["memberships"]:
-        rows.append(("memberships", m["cluster"], f"{m['status']}; weekly pledge {m['weekly_pledge']['pounds']}", m["start_date"] or m["created_at"]))
+        rows.append(("memberships", m["group"], f"{m['status']}; weekly pledge {m['weekly_pledge']['pounds']}", m["start_date"] or m["created_at"]))
     for v in data["votes"]:
-        rows.append(("votes", f"{v['proposal']} ({v['cluster']})", f"{v['choice']}, cast by {v['cast_by']}", v["cast_at"]))
+        rows.append(("votes", f"{v['proposal']} ({v['group']})", f"{v['choice']}, cast by {v['cast_by']}", v["cast_at"]))
     for account in data["ledger"]:
         label = _account_label(account)
         rows.append(("ledger", f"{label}: balance now", account["balance"]["pounds"], data["exported_at"]))

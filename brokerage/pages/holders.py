@@ -123,7 +123,7 @@ def subject_access_export(*, session: Session, actor: User, holder_id: int) -> d
     ]
     memberships = [
         {
-            "cluster": cluster.name,
+            "group": cluster.name,
             "status": membership.status.value,
             "weekly_pledge": _money(membership.weekly_pledge_pence),
             "start_date": _when(membership.start_date),
@@ -141,7 +141,7 @@ def subject_access_export(*, session: Session, actor: User, holder_id: int) -> d
     votes = [
         {
             "proposal": proposal.title,
-            "cluster": cluster.name,
+            "group": cluster.name,
             "choice": vote.choice.value,
             "cast_by": person(vote.cast_by_id),
             "cast_at": _when(vote.cast_at),
@@ -162,7 +162,7 @@ def subject_access_export(*, session: Session, actor: User, holder_id: int) -> d
             {
                 "account": account.code,
                 "kind": account.account_type.value,
-                "cluster": cluster_names.get(account.cluster_id) if account.cluster_id else None,
+                "group": cluster_names.get(account.cluster_id) if account.cluster_id else None,
                 "balance": _money(sheet.closing),
                 "postings": [
                     {

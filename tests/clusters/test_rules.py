@@ -258,7 +258,7 @@ def test_a_proposal_is_decided_once():
 def test_a_move_from_an_unknown_status_is_a_bad_transition_that_names_both():
     with pytest.raises(BadTransition, match="A membership that is lost cannot become active."):
         rules.move_membership("lost", "active")
-    with pytest.raises(BadTransition, match="A cluster that is lost cannot become active."):
+    with pytest.raises(BadTransition, match="A group that is lost cannot become active."):
         rules.move_cluster("lost", "active")
     with pytest.raises(BadTransition, match="A proposal that is lost cannot become passed."):
         rules.move_proposal("lost", "passed")

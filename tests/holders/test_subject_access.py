@@ -55,14 +55,14 @@ def test_the_json_download_holds_every_section_and_every_posting(client, auth, w
     assert data["sensitive_details"][0]["value"] == "Muslim" and data["sensitive_details"][0]["consent_given_at"]
     assert data["sensitive_details"][0]["consent_recorded_by"].startswith(world.users["a"][Role.representative].name)
     assert [r["representative"].split(" (")[0] for r in data["representations"]] == [world.users["a"][Role.representative].name]
-    assert data["memberships"][0]["cluster"] == "Cluster a" and data["memberships"][0]["weekly_pledge"]["pence"] == 10_000
+    assert data["memberships"][0]["group"] == "Cluster a" and data["memberships"][0]["weekly_pledge"]["pence"] == 10_000
     assert data["votes"][0]["choice"] == "yes" and data["votes"][0]["cast_by"].startswith(world.users["a"][Role.representative].name)
     accounts = {a["kind"]: a for a in data["ledger"]}
     assert [(p["kind"], p["amount"]["pence"], p["amount"]["pounds"]) for p in accounts["wallet"]["postings"]] == [
         ("dp_issued", 50_000, "£500.00"), ("pledge_collected", -12_345, "−£123.45"),
     ]
     assert accounts["wallet"]["balance"]["pence"] == 37_655
-    assert accounts["pool"]["cluster"] == "Cluster a" and accounts["pool"]["postings"][0]["amount"]["pence"] == 12_345
+    assert accounts["pool"]["group"] == "Cluster a" and accounts["pool"]["postings"][0]["amount"]["pence"] == 12_345
     assert {(line["who"].split(" (")[0], line["what"]) for line in data["access_log"]} == {(broker.name, "record"), (broker.name, "special-category data")}
 
 
