@@ -46,6 +46,10 @@ def same_council(actor: User, council_id: int | None, *, what: str = "record") -
     `what` only tells the reader of the code what is checked: the answer is exactly the one a missing
     record gets (same status, same message), so another council's ids are not even confirmed to exist.
     """
+    if actor is None:
+        # A programming error, not a refusal: every service knows who acts (a job acts as its council's
+        # system user, brokerage.accounts.system), so nothing is ever done without a council check.
+        raise TypeError("a service was called without the acting user")
     if actor.role == Role.admin:
         return
     if council_id is None or actor.council_id != council_id:

@@ -107,7 +107,7 @@ def _insurance_runs_out_on_14_june(session, world):
 
 
 def _vetted_suppliers(session, provider):
-    return [s["id"] for s in build_instance(session=session, actor=None, council_id=provider.council_id)["supply"] if s["vetted"]]
+    return [s["id"] for s in build_instance(session=session, actor=system_actor(session=session, council_id=provider.council_id), council_id=provider.council_id)["supply"] if s["vetted"]]
 
 
 def test_insurance_running_out_on_14_june_is_valid_until_the_end_of_14_june_in_england(client, auth, world, session, freeze_clock):

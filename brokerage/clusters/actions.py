@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from brokerage import clock
 from brokerage.accounts.models import User
+from brokerage.accounts.system import system_actor
 from brokerage.clusters import rules
 from brokerage.clusters.errors import ProposalActionMissing
 from brokerage.clusters.members import live_count
@@ -101,7 +102,7 @@ def _admission_impossible(*, session: Session, proposal: Proposal) -> str | None
     return None
 
 
-def _admit(*, session: Session, proposal: Proposal, actor: User | None) -> str:
+def _admit(*, session: Session, proposal: Proposal, actor: User) -> str:
     holder = admit(session=session, membership_id=proposal.payload["membership_id"])
     return f"{holder.name} has joined."
 
@@ -123,7 +124,7 @@ def _removal_impossible(*, session: Session, proposal: Proposal) -> str | None:
     return None
 
 
-def _remove(*, session: Session, proposal: Proposal, actor: User | None) -> str:
+def _remove(*, session: Session, proposal: Proposal, actor: User) -> str:
     membership = fresh_row(session, Membership, proposal.payload["membership_id"])
     start_notice(session, membership, clock.today())
     return "The member's notice period has started."
@@ -148,7 +149,7 @@ def _pledges_impossible(*, session: Session, proposal: Proposal) -> str | None:
     return None
 
 
-def _change_pledges(*, session: Session, proposal: Proposal, actor: User | None) -> str:
+def _change_pledges(*, session: Session, proposal: Proposal, actor: User) -> str:
     set_pledges(session=session, pledges=proposal.payload["pledges"])
     return "The new pledges apply from the next collection."
 
@@ -156,7 +157,7 @@ def _change_pledges(*, session: Session, proposal: Proposal, actor: User | None)
 # --- close the group ----------------------------------------------------------------------------
 
 
-def dissolve(*, session: Session, actor: User | None, cluster: Cluster, decided_by: Proposal) -> int:
+def dissolve(*, session: Session, actor: User, cluster: Cluster, decided_by: Proposal) -> int:
     """Close a cluster by a passed proposal, returning every member's pool share to their wallet (the asset lock); return the total."""
     if cluster.status in (ClusterStatus.forming, ClusterStatus.active):
         cluster.status = ClusterStatus(rules.move_cluster(cluster.status, "closing"))
@@ -190,14 +191,15 @@ def dissolve(*, session: Session, actor: User | None, cluster: Cluster, decided_
     return total
 
 
-def _dissolve(*, session: Session, proposal: Proposal, actor: User | None) -> str:
+def _dissolve(*, session: Session, proposal: Proposal, actor: User) -> str:
     cluster = session.get(Cluster, proposal.cluster_id)
-    # The refunds are posted as whoever decided: the member whose vote carried it, or the deadline run's actor.
-    refunded = dissolve(session=session, actor=actor, cluster=cluster, decided_by=proposal)
+    # The members decided, not whoever's act happened to settle the vote: the refunds are posted as
+    # the council's system user, the same on every path, and their keys name the deciding proposal.
+    refunded = dissolve(session=session, actor=system_actor(session=session, council_id=proposal.council_id), cluster=cluster, decided_by=proposal)
     return f"The group is closed and {pounds(refunded)} went back to members' wallets."
 
 
-def _decide_something_else(*, session: Session, proposal: Proposal, actor: User | None) -> str:
+def _decide_something_else(*, session: Session, proposal: Proposal, actor: User) -> str:
     return ""
 
 

@@ -32,7 +32,7 @@ from brokerage.types import utcnow
 
 
 def open_proposal(
-    *, session: Session, actor: User | None, cluster_id: int, kind: ProposalKind, title: str, description: str = "",
+    *, session: Session, actor: User, cluster_id: int, kind: ProposalKind, title: str, description: str = "",
     payload: dict | None = None, days: int = PROPOSAL_DAYS,
 ) -> Proposal:
     """Put a proposal another package prepared to a cluster's members (e.g. matching's care match); its kind must have an action."""
@@ -41,8 +41,7 @@ def open_proposal(
     cluster = session.get(Cluster, cluster_id)
     if cluster is None:
         raise NotFound()
-    if actor is not None:
-        same_council(actor, cluster.council_id, what="cluster")
+    same_council(actor, cluster.council_id, what="cluster")
     return new_proposal(session=session, actor=actor, cluster=cluster, kind=kind, title=title, description=description, payload=payload, days=days)
 
 
@@ -133,10 +132,9 @@ def cast_vote(*, session: Session, actor: User, proposal_id: int, holder_id: int
     return proposal
 
 
-def close_due_proposals(*, session: Session, actor: User | None, council_id: int, now: datetime | None = None) -> BatchResult:
+def close_due_proposals(*, session: Session, actor: User, council_id: int, now: datetime | None = None) -> BatchResult:
     """Decide every open proposal of the council whose deadline has passed (a scheduled job)."""
-    if actor is not None:
-        same_council(actor, council_id, what="council")
+    same_council(actor, council_id, what="council")
     now = now or utcnow()
     due_ids = list(
         session.exec(
@@ -162,13 +160,13 @@ def close_due_proposals(*, session: Session, actor: User | None, council_id: int
     return result
 
 
-def _after_members_changed(session: Session, proposal: Proposal, actor: User | None) -> None:
+def _after_members_changed(session: Session, proposal: Proposal, actor: User) -> None:
     """After a passed proposal that changed who may vote (someone let in or asked to leave), decide what that settled."""
     if proposal.status == ProposalStatus.passed and action_for(proposal.kind).changes_voters:
         _decide_settled_proposals(session, proposal.cluster_id, actor)
 
 
-def _decide_settled_proposals(session: Session, cluster_id: int, actor: User | None) -> None:
+def _decide_settled_proposals(session: Session, cluster_id: int, actor: User) -> None:
     """Decide the group's open proposals whose result a change of voting members has made certain.
 
     Votes count only while the voter is a voting member: when someone starts notice or joins, a
@@ -198,7 +196,7 @@ def _no_longer_possible(session: Session, proposal: Proposal, action: ProposalAc
     return action.no_longer_possible(session=session, proposal=proposal)
 
 
-def _decide_if_possible(session: Session, proposal: Proposal, actor: User | None, *, closed: bool) -> None:
+def _decide_if_possible(session: Session, proposal: Proposal, actor: User, *, closed: bool) -> None:
     result = count(session=session, proposal=proposal, closed=closed)
     if not result.decided:
         return

@@ -306,14 +306,13 @@ def start_notice(session: Session, membership: Membership, today: date) -> None:
     session.flush()
 
 
-def settle_leavers(*, session: Session, actor: User | None, council_id: int, today: date | None = None) -> BatchResult:
+def settle_leavers(*, session: Session, actor: User, council_id: int, today: date | None = None) -> BatchResult:
     """Return each leaver's pool share to their wallet once their notice has ended; mark them left.
 
     Each leaver is settled in a savepoint: one that fails is named in the result and stays on
     notice for the next run, and every other leaver is still settled.
     """
-    if actor is not None:
-        same_council(actor, council_id, what="council")
+    same_council(actor, council_id, what="council")
     today = today or clock.today()
     leaving = (Membership.council_id == council_id, Membership.status == MembershipStatus.leaving, Membership.leaves_on < today)
     # Every group concerned first, in id order (locks.py), so a vote that dissolves one of them, or a

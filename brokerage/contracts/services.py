@@ -23,13 +23,12 @@ if TYPE_CHECKING:
 
 
 def create_contract(
-    *, session: Session, actor: User | None, council_id: int, provider_id: int, cluster_id: int, demand_line_id: int | None,
+    *, session: Session, actor: User, council_id: int, provider_id: int, cluster_id: int, demand_line_id: int | None,
     proposal_id: int | None, service: str, hours_per_week: int, rate_pence: int, start_date: date,
     allocation_rule: AllocationRule = AllocationRule.by_hours, min_visit_minutes: int = 60,
 ) -> Contract:
     """Make an active contract for a provider to give a group's members care (a passed match, in its deciding transaction)."""
-    if actor is not None:
-        same_council(actor, council_id, what="council")
+    same_council(actor, council_id, what="council")
     errors = {}
     if isinstance(hours_per_week, bool) or not isinstance(hours_per_week, int) or hours_per_week <= 0:
         errors["hours_per_week"] = "A contract is for at least one hour a week"

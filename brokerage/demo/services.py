@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from brokerage import clock
 from brokerage.accounts import services as accounts
+from brokerage.accounts.system import system_actor
 from brokerage.accounts.models import Council, Role
 from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus
 from brokerage.holders.models import Holder, Representation
@@ -427,4 +428,4 @@ def _make_demo_demand(session: Session, council: Council, clusters: list[Cluster
             current_provider_id=current, shares={str(h): 1 for h in members},
         ))
     session.flush()
-    run_matching(session=session, actor=None, council_id=council.id)
+    run_matching(session=session, actor=system_actor(session=session, council_id=council.id), council_id=council.id)

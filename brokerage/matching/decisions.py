@@ -24,7 +24,7 @@ from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, move_as
 from brokerage.matching.services import committed_hours, vetted_provider_ids
 
 
-def contracts_from_match(*, session: Session, proposal: Proposal, start: date | None = None, actor: User | None = None) -> list[Contract]:
+def contracts_from_match(*, session: Session, actor: User, proposal: Proposal, start: date | None = None) -> list[Contract]:
     """Create the contracts of a passed 'accept a match' proposal (called in the deciding vote's transaction)."""
     start = start or clock.today()
     # Vetting may have lapsed while the members voted: a lapsed provider gets no contract.
@@ -93,7 +93,7 @@ def reject_match(*, session: Session, proposal: Proposal) -> None:
 # asks the broker to draw up the contract, and there is nothing to check or reject.
 
 
-def accept_match(*, session: Session, proposal: Proposal, actor: User | None) -> str:
+def accept_match(*, session: Session, proposal: Proposal, actor: User) -> str:
     """Carry out a passed care match: make its contracts; return what happened in one sentence."""
     if proposal.payload.get("assignment_ids"):
         made = contracts_from_match(session=session, proposal=proposal, actor=actor)

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from brokerage import clock
 from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Role, User
+from brokerage.accounts.system import system_actor
 from brokerage.clusters import governance, queries
 from brokerage.clusters.members import active_member_ids, cluster_members, get_cluster, require_member_or_broker, visible_holder_ids
 from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus, Proposal
@@ -36,8 +37,9 @@ from brokerage.providers.models import Provider, VettingItem
 STAFF = (Role.broker, Role.council_officer)
 
 
-def _require_broker(actor: User | None) -> None:
-    if actor is not None and actor.role != Role.broker:
+def _require_broker(actor: User) -> None:
+    # A scheduled or queued run acts as the council's system user (brokerage.accounts.system).
+    if actor.role not in (Role.broker, Role.system):
         raise NotAllowed("Only brokers can run and change matching.")
 
 
@@ -53,10 +55,9 @@ def vetted_provider_ids(session: Session, council_id: int, today: date) -> set[i
     }
 
 
-def build_instance(*, session: Session, actor: User | None, council_id: int, today: date | None = None) -> dict:
+def build_instance(*, session: Session, actor: User, council_id: int, today: date | None = None) -> dict:
     """Return the council's open demand of active clusters and its supply as a format-1 instance."""
-    if actor is not None:
-        same_council(actor, council_id, what="council")
+    same_council(actor, council_id, what="council")
     today = today or clock.today()
     lines = session.exec(
         select(DemandLine)
@@ -106,14 +107,13 @@ def committed_hours(session: Session, council_id: int) -> tuple[dict[int, int], 
     return dict(by_line), dict(by_provider)
 
 
-def run_matching(*, session: Session, actor: User | None, council_id: int) -> MatchRun:
+def run_matching(*, session: Session, actor: User, council_id: int) -> MatchRun:
     """Solve the council's matching and store the proposal for the broker to review."""
     # numpy, SciPy and OR-Tools load when a run is solved, not whenever the web app starts.
     from brokerage.matching.solver import solve
 
     _require_broker(actor)
-    if actor is not None:
-        same_council(actor, council_id, what="council")
+    same_council(actor, council_id, what="council")
     raw = build_instance(session=session, actor=actor, council_id=council_id)
     started = time.perf_counter()
     instance = parse_instance(raw)
@@ -146,7 +146,7 @@ def run_matching(*, session: Session, actor: User | None, council_id: int) -> Ma
 def run_job(*, council_id: int) -> dict:
     """Run matching for one council as a job."""
     with session_scope() as session:
-        run = run_matching(session=session, actor=None, council_id=council_id)
+        run = run_matching(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id)
         return {"run_id": run.id, "covered_hours": run.covered_hours, "demanded_hours": run.demanded_hours}
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 import brokerage
-from brokerage.clusters import actions, governance
+from brokerage.clusters import actions, governance, membership
 from brokerage.clusters.actions import ProposalAction
 from brokerage.clusters.errors import ProposalActionMissing
 from brokerage.clusters.models import Proposal
@@ -95,3 +95,11 @@ def test_clusters_never_imports_matching_not_even_inside_a_function():
 def test_a_proposal_for_a_group_that_does_not_exist_is_not_found(session, people):
     with pytest.raises(NotFound):
         governance.open_proposal(session=session, actor=people.broker, cluster_id=2**31 - 1, kind=ProposalKind.free_text, title="Tea")
+
+
+@pytest.mark.parametrize("call", ["close_due_proposals", "settle_leavers"])
+def test_a_scheduled_run_without_an_acting_user_is_refused_before_it_does_anything(session, people, call):
+    # A job acts as its council's system user; no service skips the council check for want of an actor.
+    run = getattr(governance, call, None) or getattr(membership, call)
+    with pytest.raises(TypeError, match="without the acting user"):
+        run(session=session, actor=None, council_id=people.council.id)

@@ -15,6 +15,7 @@ from brokerage.clusters.models import ClusterStatus, Membership, MembershipStatu
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage.errors import NotAllowed, NotFound
 from brokerage.ledger import rules as ledger_rules
+from brokerage.ledger.models import JournalEntry
 from brokerage.ledger.services import balance
 from brokerage.types import utcnow
 from tests.ledger.conftest import sweep
@@ -181,6 +182,9 @@ def test_dissolving_needs_two_thirds_and_returns_every_share(session, people):
     for holder in people.holders[:3]:
         assert balance(session=session, actor=people.job, council_id=people.council.id, code=ledger_rules.pool_code(cluster.id, holder.id)) == 0
         assert balance(session=session, actor=people.job, council_id=people.council.id, code=ledger_rules.wallet_code(holder.id)) == 20_000
+    # The members decided, so the refunds are the council's system user's act, not the last voter's.
+    refunds = session.exec(select(JournalEntry).where(JournalEntry.kind == "member_refund", JournalEntry.council_id == people.council.id)).all()
+    assert len(refunds) == 3 and {entry.actor_id for entry in refunds} == {people.job.id}
     assert sweep(session) == []
 
 

@@ -170,7 +170,7 @@ def test_a_provider_whose_vetting_lapsed_during_the_vote_gets_no_contract(sessio
     # By the time the vote passes (years later here), every piece of the provider's evidence has run out.
     later = clock.today() + timedelta(days=3650)
     assert assignment.provider_id not in vetted_provider_ids(session, council.id, later)
-    made = contracts_from_match(session=session, proposal=proposal, start=later)
+    made = contracts_from_match(session=session, actor=broker, proposal=proposal, start=later)
     assert made == [] and assignment.status == "rejected" and "vetting lapsed" in assignment.explanation
 
 
@@ -226,7 +226,7 @@ def test_a_contract_is_never_made_twice_for_care_already_contracted(session, dem
     proposal = next(p for p in services.send_to_clusters(session=session, actor=broker, run_id=run.id) if "Hooyo" in p.title)
     assignment = session.exec(select(MatchAssignment).where(MatchAssignment.proposal_id == proposal.id)).one()
     session.get(DemandLine, assignment.demand_line_id).status = "contracted"
-    assert contracts_from_match(session=session, proposal=proposal) == []
+    assert contracts_from_match(session=session, actor=broker, proposal=proposal) == []
     assert assignment.status == "rejected" and "already contracted" in assignment.explanation
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
+from brokerage.accounts.system import system_actor
 from brokerage.accounts.models import Role
 from brokerage.audit.models import AccessLog
 from brokerage.contracts.services import create_contract
@@ -27,7 +28,7 @@ def group(world, session):
                       max_rate_pence=2400)
     session.add(line)
     session.flush()
-    create_contract(session=session, actor=None, council_id=cluster.council_id, provider_id=records["provider"].id, cluster_id=cluster.id,
+    create_contract(session=session, actor=system_actor(session=session, council_id=cluster.council_id), council_id=cluster.council_id, provider_id=records["provider"].id, cluster_id=cluster.id,
                     demand_line_id=line.id, proposal_id=None, service="home_care", hours_per_week=6, rate_pence=2200,
                     start_date=line.created_at.date())
     return cluster, neighbour
