@@ -155,6 +155,7 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["db_sessionmaker"]()
         event.listen(g.db_session, "after_flush", _track_written_tables)
+        event.listen(g.db_session, "do_orm_execute", _track_written_statement)
     return g.db_session
 
 
@@ -176,6 +177,13 @@ def _track_written_tables(session: Session, _flush_context) -> None:
         table = getattr(record, "__tablename__", None)
         if table:
             written.add(table)
+
+
+def _track_written_statement(state) -> None:
+    """Remember the table of an INSERT, UPDATE or DELETE statement run through the session (not a flush)."""
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(getattr(state.statement, "table", None), "name", None)
+        state.session.info.setdefault("written_tables", set()).add(table or "?")
 
 
 def _check_reads_only(session: Session) -> None:
