@@ -32,8 +32,7 @@ def _sqlite_begin_statement() -> tuple[str, float]:
     in_request = has_request_context()
     mode = _begin_mode.get()
     if mode is None:
-        reads_only = in_request and request.method in SAFE_METHODS and not _view_writes_when_reading()
-        mode = "deferred" if reads_only else "immediate"
+        mode = "deferred" if in_request and request_reads_only() else "immediate"
     busy = float(current_app.config.get("SQLITE_REQUEST_BUSY_SECONDS", REQUEST_BUSY_SECONDS)) if in_request else BACKGROUND_BUSY_SECONDS
     return ("BEGIN IMMEDIATE" if mode == "immediate" else "BEGIN DEFERRED"), busy
 
@@ -78,9 +77,27 @@ def writes_when_reading(view):
     return view
 
 
-def _view_writes_when_reading() -> bool:
+def only_jobs_write(view):
+    """Mark a view (a form sent with POST) that writes nothing itself: the jobs it enqueues do the writing.
+
+    A job works in its own session. Such a view's transaction only reads, so on SQLite it begins
+    without the write lock and an inline job can take it at once; and nothing of the view's is left
+    uncommitted for the job not to see. The commit point checks that the view wrote nothing.
+    """
+    view.only_jobs_write = True
+    return view
+
+
+def _view_marker(name: str) -> bool:
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    return bool(getattr(view, "writes_when_reading", False))
+    return bool(getattr(view, name, False))
+
+
+def request_reads_only() -> bool:
+    """Tell whether this request's transaction only reads: a page (GET, HEAD) or a view marked `only_jobs_write`."""
+    if _view_marker("only_jobs_write"):
+        return True
+    return request.method in SAFE_METHODS and not _view_marker("writes_when_reading")
 
 
 def make_engine(url: str) -> Engine:
@@ -138,6 +155,7 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["db_sessionmaker"]()
         event.listen(g.db_session, "after_flush", _track_written_tables)
+        event.listen(g.db_session, "do_orm_execute", _track_written_statement)
     return g.db_session
 
 
@@ -161,10 +179,24 @@ def _track_written_tables(session: Session, _flush_context) -> None:
             written.add(table)
 
 
+def _track_written_statement(state) -> None:
+    """Remember the table of an INSERT, UPDATE or DELETE statement run through the session (not a flush)."""
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(getattr(state.statement, "table", None), "name", None)
+        state.session.info.setdefault("written_tables", set()).add(table or "?")
+
+
 def _check_reads_only(session: Session) -> None:
-    written = session.info.get("written_tables", set()) - READS_MAY_WRITE
-    if written and request.method in SAFE_METHODS:
-        message = f"{request.method} {request.path} wrote to {', '.join(sorted(written))}: a page that reads must not write"
+    written = session.info.get("written_tables", set())
+    if _view_marker("only_jobs_write"):
+        problem = "a view whose jobs do the writing must not write itself"
+    elif request.method in SAFE_METHODS:
+        written = written - READS_MAY_WRITE
+        problem = "a page that reads must not write"
+    else:
+        return
+    if written:
+        message = f"{request.method} {request.path} wrote to {', '.join(sorted(written))}: {problem}"
         if current_app.testing:
             raise RuntimeError(message)
         current_app.logger.error(message)
@@ -185,10 +217,13 @@ def finish_request(status: int) -> None:
     session = g.get("db_session")
     if session is None:
         return
-    _check_reads_only(session)
     if status < 400 or g.pop("db_keep_when_refused", False):
+        # Flush first, so the check below sees every write the commit would make.
+        session.flush()
+        _check_reads_only(session)
         session.commit()
     else:
+        _check_reads_only(session)
         session.rollback()
 
 

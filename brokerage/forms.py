@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import StopValidation, ValidationError
@@ -54,14 +55,28 @@ def refuse(form: FlaskForm, error: BrokerageError, *, keep_changes: bool = False
     The one way a view turns a refused operation into form errors. `keep_changes=True` keeps what the
     service recorded about the refusal itself (a failed sign-in counts towards the lockout).
     """
+    if isinstance(error, NotFound):
+        raise error
     if keep_changes:
         keep_changes_when_refused()
     else:
         rollback_request_session()
-    return attach_error(form, error)
+    return _attach_error(form, error)
 
 
-def attach_error(form: FlaskForm, error: BrokerageError) -> int:
+def refuse_in_flash(error: BrokerageError, message: str | None = None) -> None:
+    """Undo what the request changed and say why in a flashed message, for a button that then goes back to its page.
+
+    The redirect that follows is a success to the commit point, so the rollback happens here. A
+    missing record, or another council's, is re-raised: a 404 page, never a message.
+    """
+    if isinstance(error, NotFound):
+        raise error
+    rollback_request_session()
+    flash(message or error.message, "error")
+
+
+def _attach_error(form: FlaskForm, error: BrokerageError) -> int:
     """Show a domain error beside the field it names, or at the top of the form; return the status for the page.
 
     A missing record, or another council's, is re-raised: it is a 404 page like any other, never a form message.

@@ -7,10 +7,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 from redis import Redis
 from rq import Queue, Worker
 from rq.job import Job
+
+from brokerage.db import request_reads_only
 
 # Jobs are named, not pickled callables, so a worker on another machine runs the same code.
 REGISTRY: dict[str, str] = {
@@ -50,10 +52,13 @@ def register(name: str, target: str) -> None:
 def enqueue(name: str, **kwargs: Any) -> JobHandle:
     """Queue a job on Redis, or run it now when no Redis is configured.
 
-    A job always works in its own session, so commit before enqueueing: an inline job cannot see
-    uncommitted work, and on SQLite it would wait for the caller's write lock.
+    A job always works in its own session and commits there. A request that starts one writes nothing
+    itself (its view is marked `db.only_jobs_write`): nothing of the request's would be committed when
+    the job looks, and on SQLite an inline job would wait for the request's write lock.
     """
     _resolve(name)  # fail fast on unknown names, in the caller's process
+    if has_request_context() and not request_reads_only():
+        raise RuntimeError(f"{request.method} {request.path} queues {name!r} while it may write: mark its view @only_jobs_write")
     app = current_app._get_current_object()
     redis_url = app.config.get("REDIS_URL")
     if not redis_url:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from sqlalchemy import update
 from sqlmodel import select
 
+from brokerage import jobs
 from brokerage.accounts.models import Council
-from brokerage.db import get_session, keep_changes_when_refused
+from brokerage.db import get_session, keep_changes_when_refused, only_jobs_write
 from brokerage.errors import Conflict
 from brokerage.forms import BaseForm, refuse
 
@@ -99,3 +101,53 @@ def test_a_page_that_only_reads_may_not_write(app):
     response = app.test_client().get("/t/read")
     # In tests a write from a GET is a failure; in production it is logged.
     assert response.status_code == 500
+
+
+def _app_with_job_views(app):
+    views = Blueprint("job_views_test", __name__)
+
+    @views.route("/t/job", methods=["POST"])
+    @only_jobs_write
+    def starts_a_job():
+        return str(jobs.enqueue("ping", message="hi").result)
+
+    @views.route("/t/job-unmarked", methods=["POST"])
+    def starts_a_job_while_it_may_write():
+        return str(jobs.enqueue("ping", message="hi").result)
+
+    @views.route("/t/job-writes", methods=["POST"])
+    @only_jobs_write
+    def writes_although_its_jobs_should():
+        get_session().add(_council("sneaky-job"))
+        return "done"
+
+    app.register_blueprint(views)
+    return app.test_client()
+
+
+def test_a_view_whose_jobs_write_may_start_one(app):
+    response = _app_with_job_views(app).post("/t/job")
+    assert response.status_code == 200
+    assert "'message': 'hi'" in response.get_data(as_text=True)
+
+
+def test_a_view_that_may_write_cannot_start_a_job(app):
+    # Its transaction holds SQLite's write lock and its work is not committed when the job looks.
+    assert _app_with_job_views(app).post("/t/job-unmarked").status_code == 500
+
+
+def test_a_view_whose_jobs_write_must_not_write_itself(app, session):
+    assert _app_with_job_views(app).post("/t/job-writes").status_code == 500
+    assert "sneaky-job" not in _slugs(session)
+
+
+def test_a_page_that_writes_through_a_statement_is_caught_too(app):
+    views = Blueprint("statement_test", __name__)
+
+    @views.route("/t/read-statement")
+    def read_that_updates():
+        get_session().execute(update(Council).where(Council.slug == "nobody").values(name="changed"))
+        return "read"
+
+    app.register_blueprint(views)
+    assert app.test_client().get("/t/read-statement").status_code == 500

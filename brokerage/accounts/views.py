@@ -14,9 +14,9 @@ from brokerage.accounts.models import Role
 from brokerage.accounts.rules import is_safe_next
 from brokerage.accounts.schemas import ChangePasswordForm, CouncilForm, ResetPasswordForm, SignInForm, UserForm
 from brokerage.db import get_session
-from brokerage.errors import BrokerageError, NotFound
+from brokerage.errors import BrokerageError
 from brokerage.extensions import login_manager, rate_limit
-from brokerage.forms import attach_error
+from brokerage.forms import refuse, refuse_in_flash
 
 blueprint = Blueprint("accounts", __name__)
 
@@ -46,10 +46,9 @@ def sign_in():
     form = SignInForm()
     next_url = request.args.get("next")
     if form.validate_on_submit():
-        session = get_session()
         try:
             user = services.authenticate(
-                session=session,
+                session=get_session(),
                 email=form.email.data,
                 password=form.password.data,
                 max_failures=current_app.config["LOGIN_MAX_FAILURES"],
@@ -57,10 +56,8 @@ def sign_in():
             )
         except (SignInFailed, AccountLocked) as error:
             # The failure count is part of the record: keep it even though sign-in failed.
-            session.commit()
-            attach_error(form, error)
+            refuse(form, error, keep_changes=True)
             return render_template("accounts/sign_in.html", form=form), error.status, _retry_after(error)
-        session.commit()
         # A fresh session on sign-in: nothing from before (messages, a previous user's state) carries over.
         sessions.begin(user)
         return redirect(next_url if is_safe_next(next_url) else url_for("dashboard.index"))
@@ -72,9 +69,7 @@ def sign_in():
 @login_required
 def sign_out():
     """Sign out on every device: a copy of this session's cookie stops working too."""
-    session = get_session()
-    services.sign_out(session=session, actor=current_user)
-    session.commit()
+    services.sign_out(session=get_session(), actor=current_user)
     logout_user()
     cookie.clear()
     flash("You have signed out.", "success")
@@ -93,9 +88,8 @@ def councils():
                 session=session, actor=current_user, slug=form.slug.data, name=form.name.data, area_districts=form.area_districts.data or ""
             )
         except BrokerageError as error:
-            attach_error(form, error)
+            refuse(form, error)
         else:
-            session.commit()
             flash(f"{council.name} was added.", "success")
             return redirect(url_for("accounts.councils"))
     rows = services.list_councils(session=session, actor=current_user)
@@ -106,14 +100,13 @@ def councils():
 @roles_required(Role.admin)
 def users():
     """List accounts and add a new one."""
-    session = get_session()
+    page = services.users_page(session=get_session(), actor=current_user)
     form = UserForm()
-    council_rows = services.list_councils(session=session, actor=current_user)
-    form.council_id.choices = [SelectChoice("0", "No council (administrators only)")] + [SelectChoice(str(c.id), c.name) for c in council_rows]
+    form.council_id.choices = [SelectChoice("0", "No council (administrators only)")] + [SelectChoice(str(c.id), c.name) for c in page.councils]
     if form.validate_on_submit():
         try:
             user = services.create_user(
-                session=session,
+                session=get_session(),
                 actor=current_user,
                 email=form.email.data,
                 name=form.name.data,
@@ -122,33 +115,28 @@ def users():
                 council_id=form.council_id.data or None,
             )
         except BrokerageError as error:
-            attach_error(form, error)
+            refuse(form, error)
         else:
-            session.commit()
             flash(f"An account for {user.name} was added.", "success")
             return redirect(url_for("accounts.users"))
-    rows = services.list_users(session=session, actor=current_user)
-    names = {c.id: c.name for c in council_rows}
-    return render_template("accounts/users.html", form=form, users=rows, council_names=names), (422 if form.errors or form.form_errors else 200)
+    return render_template("accounts/users.html", form=form, users=page.users, council_names=page.council_names), (
+        422 if form.errors or form.form_errors else 200
+    )
 
 
 @blueprint.route("/admin/users/<int:user_id>/password", methods=["POST"])
 @roles_required(Role.admin)
 def reset_password(user_id: int):
     """Set a temporary password for someone, and unlock their account."""
-    session = get_session()
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            user = services.reset_password(session=session, actor=current_user, user_id=user_id, password=form.password.data)
-        except NotFound:
-            raise  # no such account: the same 404 as any missing record, never a message on the list
+            user = services.reset_password(session=get_session(), actor=current_user, user_id=user_id, password=form.password.data)
         except BrokerageError as error:
-            session.rollback()
+            # No such account is the same 404 as any missing record, never a message on the list.
             reason = error.errors.get("password", [error.message])[0] if hasattr(error, "errors") else error.message
-            flash(f"The password was not changed: {reason.rstrip('.')}.", "error")
+            refuse_in_flash(error, f"The password was not changed: {reason.rstrip('.')}.")
         else:
-            session.commit()
             flash(f"{user.name} has a new temporary password and can sign in again.", "success")
     else:
         flash("The password was not changed: enter a temporary password.", "error")
@@ -159,20 +147,16 @@ def reset_password(user_id: int):
 @roles_required(Role.admin)
 def set_active(user_id: int):
     """Deactivate or reactivate someone's account; either way their sessions end."""
-    session = get_session()
     active = request.form.get("active")
     if active not in ("yes", "no"):
         flash("Nothing was changed: choose to deactivate or reactivate the account.", "error")
         return redirect(url_for("accounts.users"))
     try:
-        user = services.set_account_active(session=session, actor=current_user, user_id=user_id, active=active == "yes")
-    except NotFound:
-        raise  # no such account: the same 404 as any missing record, never a message on the list
+        user = services.set_account_active(session=get_session(), actor=current_user, user_id=user_id, active=active == "yes")
     except BrokerageError as error:
-        session.rollback()
-        flash(f"Nothing was changed: {error.message}", "error")
+        # No such account is the same 404 as any missing record, never a message on the list.
+        refuse_in_flash(error, f"Nothing was changed: {error.message}")
     else:
-        session.commit()
         if user.is_active_account:
             flash(f"{user.name} can sign in again.", "success")
         else:
@@ -185,13 +169,12 @@ def set_active(user_id: int):
 @rate_limit("PASSWORD_RATE_LIMIT")
 def change_password():
     """Change my own password; this session stays signed in and every other one ends."""
-    session = get_session()
     form = ChangePasswordForm()
     status, headers = 200, {}
     if form.validate_on_submit():
         try:
             user = services.change_own_password(
-                session=session,
+                session=get_session(),
                 actor=current_user,
                 current=form.current.data,
                 new=form.new.data,
@@ -200,11 +183,9 @@ def change_password():
             )
         except BrokerageError as error:
             # A wrong current password is counted like a failed sign-in; nothing else was written.
-            session.commit()
-            attach_error(form, error)
+            refuse(form, error, keep_changes=True)
             status, headers = error.status, _retry_after(error)
         else:
-            session.commit()
             sessions.reissue(user)
             flash("Your password has been changed. You have been signed out on any other devices.", "success")
             return redirect(url_for("dashboard.index"))

@@ -13,8 +13,8 @@ from brokerage.clusters.rules import Choice, ProposalKind
 from brokerage.clusters.schemas import ClusterForm, FindForm, JoinForm, PledgeForm, ProposalForm, VoteForm
 from brokerage.db import get_session, writes_when_reading
 from brokerage.errors import BrokerageError, NotAllowed
+from brokerage.forms import refuse
 from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES
-from brokerage.forms import attach_error
 from brokerage.pages.clusters import cluster_show
 
 blueprint = Blueprint("clusters", __name__, url_prefix="/clusters")
@@ -71,17 +71,15 @@ def new():
                 founder_holder_id=form.holder_id.data or None, founder_pledge=form.pledge.pence or 0,
             )
         except BrokerageError as error:
-            attach_error(form, error)
+            refuse(form, error)
         else:
-            session.commit()
             flash(f"{cluster.name} has started. People can now find it under \"Find a group\" and ask to join.", "success")
             return redirect(url_for("clusters.show", cluster_id=cluster.id))
     return render_template("clusters/new.html", form=form), (422 if form.errors or form.form_errors else 200)
 
 
 def _show(cluster_id: int, *, join_form=None, pledge_forms=None, status: int = 200):
-    session = get_session()
-    show = cluster_show(session=session, actor=current_user, cluster_id=cluster_id)
+    show = cluster_show(session=get_session(), actor=current_user, cluster_id=cluster_id)
     page = show.page
     # Prefixes keep element ids unique when one page shows several of these forms.
     join_form = join_form or JoinForm(formdata=None, prefix="join")
@@ -92,8 +90,6 @@ def _show(cluster_id: int, *, join_form=None, pledge_forms=None, status: int = 2
             form = PledgeForm(formdata=None, prefix=f"m{mine.id}")
             form.pledge.data = f"{mine.weekly_pledge_pence / 100:.2f}"
             pledge_forms[mine.id] = form
-    if page.members:
-        session.commit()  # keeps the access-log lines for staff reads
     return render_template(
         "clusters/show.html", page=page, join_form=join_form, pledge_forms=pledge_forms, details=show.details, contracts=show.contracts,
         demand=show.demand,
@@ -120,10 +116,8 @@ def join(cluster_id: int):
         try:
             proposal = governance.request_to_join(session=session, actor=current_user, cluster_id=cluster_id, holder_id=form.holder_id.data, pledge=form.pledge.pence)
         except BrokerageError as error:
-            session.rollback()
-            status = attach_error(form, error)
+            status = refuse(form, error)
         else:
-            session.commit()
             if proposal.status.value == "passed":
                 flash("You are the first member of this group.", "success")
             else:
@@ -144,10 +138,8 @@ def pledge(membership_id: int):
         try:
             membership.set_pledge(session=session, actor=current_user, membership_id=membership_id, pledge=form.pledge.pence)
         except BrokerageError as error:
-            session.rollback()
-            status = attach_error(form, error)
+            status = refuse(form, error)
         else:
-            session.commit()
             flash("Your weekly pledge has been changed. It applies from the next collection.", "success")
             return redirect(url_for("clusters.show", cluster_id=cluster_id))
     return _show(cluster_id, pledge_forms={membership_id: form}, status=status)
@@ -162,7 +154,6 @@ def leave(membership_id: int):
         preview = queries.notice_preview(session=session, actor=current_user, membership_id=membership_id)
         return render_template("clusters/leave.html", **preview)
     ending = governance.give_notice(session=session, actor=current_user, membership_id=membership_id)
-    session.commit()
     if ending.leaves_on:
         flash(f"Your notice has started. Your share of the pool comes back to your wallet after {ending.leaves_on:%-d %B %Y}.", "success")
     else:
@@ -184,10 +175,8 @@ def propose(cluster_id: int):
             proposal = governance.propose(session=session, actor=current_user, cluster_id=cluster_id, kind=ProposalKind(form.kind.data),
                                           title=form.title.data, description=form.description.data or "", payload=payload)
         except BrokerageError as error:
-            session.rollback()
-            attach_error(form, error)
+            refuse(form, error)
         else:
-            session.commit()
             flash("Your proposal has been put to the members.", "success")
             return redirect(url_for("clusters.proposal", proposal_id=proposal.id))
     return render_template("clusters/propose.html", form=form, page=page), (422 if form.errors or form.form_errors else 200)
@@ -209,10 +198,8 @@ def proposal(proposal_id: int):
             try:
                 decided = governance.cast_vote(session=session, actor=current_user, proposal_id=proposal_id, holder_id=form.holder_id.data, choice=Choice(form.choice.data))
             except BrokerageError as error:
-                session.rollback()
-                status = attach_error(form, error)
+                status = refuse(form, error)
             else:
-                session.commit()
                 message = "Your vote has been counted."
                 if decided.status.value != "open":
                     message += f" The vote is decided: {decided.outcome}"

@@ -7,9 +7,9 @@ from flask_login import current_user
 
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.db import get_session, writes_when_reading
+from brokerage.db import get_session, keep_changes_when_refused, writes_when_reading
 from brokerage.errors import BrokerageError
-from brokerage.forms import attach_error
+from brokerage.forms import refuse
 from brokerage.clusters.membership import set_allocation
 from brokerage.holders import services
 from brokerage.holders.models import SensitiveItem
@@ -37,9 +37,12 @@ def show(holder_id: int):
 
 
 def _show(holder_id: int, *, rep_form=None, allocation_form=None, status: int = 200):
-    session = get_session()
-    record = pages.holder_record(session=session, actor=current_user, holder_id=holder_id)
-    session.commit()  # keeps the access-log lines for staff reads
+    # A staff read goes to the access log, committed with the answer.
+    record = pages.holder_record(session=get_session(), actor=current_user, holder_id=holder_id)
+    if status >= 400:
+        # The page again after a refused form: the refused change is already undone (forms.refuse),
+        # and the access-log line of this staff read is kept.
+        keep_changes_when_refused()
     if allocation_form is None:
         allocation_form = AllocationForm(formdata=None)
         allocation_form.allocation.data = f"{record.holder.weekly_allocation_pence / 100:.2f}"
@@ -66,10 +69,8 @@ def profile(holder_id: int):
                 care_needs=form.care_needs.data or [], goals=form.goals.data or "", sensitive=form.sensitive(),
             )
         except BrokerageError as error:
-            session.rollback()
-            status = attach_error(form, error)
+            status = refuse(form, error)
         else:
-            session.commit()
             flash("Your changes were saved." if current_user.holder_id == holder.id else f"The changes to {holder.name}'s profile were saved.", "success")
             return redirect(url_for("holders.show", holder_id=holder.id))
     elif not form.is_submitted():
@@ -108,19 +109,15 @@ def data_csv(holder_id: int):
 @roles_required(Role.holder)
 def add_representative(holder_id: int):
     """Authorise a family member or carer to act for me."""
-    session = get_session()
     form = RepresentativeForm()
     status = 422
     if form.validate_on_submit():
         try:
-            rep = services.authorise_representative(session=session, actor=current_user, holder_id=holder_id, email=form.email.data, relationship=form.relationship.data or "")
+            services.authorise_representative(session=get_session(), actor=current_user, holder_id=holder_id, email=form.email.data, relationship=form.relationship.data or "")
         except BrokerageError as error:
-            session.rollback()
-            status = attach_error(form, error)
+            status = refuse(form, error)
         else:
-            session.commit()
             flash("They can now act for you. You can stop this at any time.", "success")
-            del rep
             return redirect(url_for("holders.show", holder_id=holder_id))
     return _show(holder_id, rep_form=form, status=status)
 
@@ -129,9 +126,7 @@ def add_representative(holder_id: int):
 @roles_required(Role.holder)
 def revoke_representative(holder_id: int, representation_id: int):
     """Stop someone acting for me."""
-    session = get_session()
-    services.revoke_representative(session=session, actor=current_user, holder_id=holder_id, representation_id=representation_id)
-    session.commit()
+    services.revoke_representative(session=get_session(), actor=current_user, holder_id=holder_id, representation_id=representation_id)
     flash("They can no longer act for you.", "success")
     return redirect(url_for("holders.show", holder_id=holder_id))
 
@@ -140,16 +135,13 @@ def revoke_representative(holder_id: int, representation_id: int):
 @roles_required(Role.broker)
 def allocation(holder_id: int):
     """Set a holder's weekly direct payment."""
-    session = get_session()
     form = AllocationForm()
     if form.validate_on_submit():
         try:
-            set_allocation(session=session, actor=current_user, holder_id=holder_id, weekly_allocation_pence=form.allocation.pence)
+            set_allocation(session=get_session(), actor=current_user, holder_id=holder_id, weekly_allocation_pence=form.allocation.pence)
         except BrokerageError as error:
-            session.rollback()
-            attach_error(form, error)
+            refuse(form, error)
         else:
-            session.commit()
             flash("The weekly budget was changed. It applies from the next direct payment.", "success")
             return redirect(url_for("holders.show", holder_id=holder_id))
     return _show(holder_id, allocation_form=form, status=422)
@@ -160,7 +152,6 @@ def allocation(holder_id: int):
 @roles_required(Role.holder, Role.representative, Role.broker, Role.council_officer)
 def statement(holder_id: int):
     """Show a holder's wallet and pool shares with running balances."""
-    session = get_session()
-    holder, statements, cluster_names = holder_statements(session=session, actor=current_user, holder_id=holder_id)
-    session.commit()  # keeps the access-log line for staff reads
+    # A staff read goes to the access log, committed with the answer.
+    holder, statements, cluster_names = holder_statements(session=get_session(), actor=current_user, holder_id=holder_id)
     return render_template("holders/statement.html", holder=holder, statements=statements, cluster_names=cluster_names)

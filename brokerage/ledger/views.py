@@ -7,18 +7,17 @@ address here still shows it.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from brokerage import clock, jobs
+from brokerage import jobs
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
 from brokerage.accounts.system import system_actor
-from brokerage.db import get_session, session_scope
+from brokerage.db import get_session, only_jobs_write, session_scope
 from brokerage.holders import views as holder_views
-from brokerage.ledger import integrity, services
+from brokerage.ledger import integrity, pages, services
 from brokerage.ledger.kinds import kind_label
 from brokerage.ledger.schemas import load_filters
 
@@ -26,39 +25,24 @@ blueprint = Blueprint("ledger", __name__, url_prefix="/ledger")
 blueprint.add_app_template_filter(kind_label, "kind_label")
 
 
-def _day_start(day) -> datetime | None:
-    # People type days as they live them: a day in England, not a UTC day.
-    return clock.start_of_day(day) if day else None
-
-
 @blueprint.route("/")
 @roles_required(Role.broker, Role.council_officer)
 def index():
     """Show the council's journal with filters, and the seal status."""
-    session = get_session()
     filters, errors = load_filters(request.args)
-    end = _day_start(filters["end"] + timedelta(days=1)) if filters["end"] else None
-    page = services.list_entries(
-        session=session, actor=current_user, council_id=current_user.council_id, kind=filters["kind"], account=filters["account"],
-        start=_day_start(filters["start"]), end=end, page=filters["page"],
-    )
-    status = integrity.seal_status(session=session, actor=current_user, council_id=current_user.council_id)
-    accounts, total = services.trial_balance(session=session, actor=current_user, council_id=current_user.council_id)
-    kinds = services.entry_kinds(session=session, actor=current_user, council_id=current_user.council_id)
+    journal = pages.journal_page(session=get_session(), actor=current_user, council_id=current_user.council_id, **filters)
     return render_template(
-        "ledger/index.html", page=page, status=status, errors=errors, args=request.args, kinds=kinds,
-        accounts=accounts, total=total,
+        "ledger/index.html", page=journal.page, status=journal.status, errors=errors, args=request.args, kinds=journal.kinds,
+        accounts=journal.accounts, total=journal.total,
     ), (422 if errors else 200)
 
 
 @blueprint.route("/verify", methods=["POST"])
+@only_jobs_write  # the check runs as a job, in its own session
 @roles_required(Role.council_officer)
 def verify():
     """Recompute the council's ledger now and show the result."""
-    council_id = current_user.council_id
-    # The job uses its own session; end ours first (SQLite has one writer at a time).
-    get_session().commit()
-    handle = jobs.enqueue("ledger.verify", council_id=council_id)
+    handle = jobs.enqueue("ledger.verify", council_id=current_user.council_id)
     if handle.status == "finished":
         result = handle.result
         if result["ok"]:
@@ -85,9 +69,7 @@ def entry(entry_id: int):
 @roles_required(Role.broker, Role.council_officer)
 def proof(entry_id: int):
     """Download an inclusion proof of a sealed entry."""
-    session = get_session()
-    services.get_entry(session=session, actor=current_user, entry_id=entry_id)
-    body = integrity.prove(session=session, actor=current_user, entry_id=entry_id)
+    body = pages.entry_proof(session=get_session(), actor=current_user, entry_id=entry_id)
     return Response(
         json.dumps(body, indent=2), mimetype="application/json",
         headers={"Content-Disposition": f"attachment; filename=carepool-proof-entry-{entry_id}.json"},

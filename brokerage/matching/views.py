@@ -11,9 +11,9 @@ from wtforms.fields.choices import SelectChoice
 from brokerage import jobs
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.db import get_session
-from brokerage.errors import BrokerageError, NotFound
-from brokerage.forms import attach_error
+from brokerage.db import get_session, only_jobs_write
+from brokerage.errors import BrokerageError
+from brokerage.forms import refuse, refuse_in_flash
 from brokerage.matching import services
 from brokerage.matching.errors import MatchingError
 from brokerage.matching.schemas import AdjustForm, ClusterDemandForm, DemandLineForm
@@ -72,10 +72,8 @@ def add_demand():
                 carer_gender=form.carer_gender.data or None, max_rate_pence=form.max_rate.pence,
             )
         except BrokerageError as error:
-            session.rollback()
-            attach_error(form, error)
+            refuse(form, error)
         else:
-            session.commit()
             flash("The demand line was added. Run matching to find care for it.", "success")
             return redirect(url_for("matching.index"))
     data = services.matching_page(session=session, actor=current_user)
@@ -84,12 +82,11 @@ def add_demand():
 
 
 @blueprint.route("/runs", methods=["POST"])
+@only_jobs_write  # the run is a job, in its own session
 @roles_required(Role.broker)
 def run():
     """Run matching for the council (a job: inline, or on the worker with Redis)."""
-    council_id = current_user.council_id
-    get_session().commit()
-    handle = jobs.enqueue("matching.run", council_id=council_id)
+    handle = jobs.enqueue("matching.run", council_id=current_user.council_id)
     if handle.status == "finished":
         flash(f"Matching finished: {handle.result['covered_hours']} of {handle.result['demanded_hours']} hours covered.", "success")
         return redirect(url_for("matching.review", run_id=handle.result["run_id"]))
@@ -120,10 +117,8 @@ def adjust(assignment_id: int):
         try:
             services.adjust(session=session, actor=current_user, assignment_id=assignment_id, hours=form.hours.data)
         except BrokerageError as error:
-            session.rollback()
-            attach_error(form, error)
+            refuse(form, error)
         else:
-            session.commit()
             flash("The hours were changed.", "success")
             return redirect(url_for("matching.review", run_id=run_id) + f"#assignment-{assignment_id}")
     data = services.review(session=session, actor=current_user, run_id=run_id)
@@ -134,16 +129,11 @@ def adjust(assignment_id: int):
 @roles_required(Role.broker)
 def send(run_id: int):
     """Put each group's part to its members' vote."""
-    session = get_session()
     try:
-        proposals = services.send_to_clusters(session=session, actor=current_user, run_id=run_id)
-    except NotFound:
-        raise  # another council's run, or none: the same 404 as any missing record
+        proposals = services.send_to_clusters(session=get_session(), actor=current_user, run_id=run_id)
     except BrokerageError as error:
-        session.rollback()
-        flash(error.message, "error")
+        refuse_in_flash(error)  # another council's run, or none, is the same 404 as any missing record
         return redirect(url_for("matching.review", run_id=run_id))
-    session.commit()
     flash(f"Sent to {len(proposals)} group(s) to vote on.", "success")
     return redirect(url_for("matching.review", run_id=run_id))
 
@@ -173,10 +163,8 @@ def cluster_demand(cluster_id: int):
                 carer_gender=form.carer_gender.data or None, max_rate_pence=form.max_rate.pence, served=form.served.data,
             )
         except BrokerageError as error:
-            session.rollback()
-            attach_error(form, error)
+            refuse(form, error)
         else:
-            session.commit()
             flash("Thank you. The broker will look for care that fits.", "success")
             return redirect(url_for("clusters.show", cluster_id=cluster_id))
     return render_template("matching/cluster_demand.html", form=form, page=page), (422 if form.errors or form.form_errors else 200)

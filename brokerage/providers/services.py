@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlmodel import Session, select
@@ -70,6 +71,50 @@ def vetting_summary(*, session: Session, council_id: int, today: date) -> dict[i
         )
         for p in providers
     }
+
+
+@dataclass
+class ProvidersPage:
+    """The council's providers, each with its vetting state."""
+
+    providers: list[Provider]
+    states: dict[int, rules.VettingState]
+
+
+def providers_page(*, session: Session, actor: User) -> ProvidersPage:
+    """Return the providers page for staff."""
+    rows = list_providers(session=session, actor=actor)
+    return ProvidersPage(providers=rows, states=vetting_summary(session=session, council_id=actor.council_id, today=clock.today()))
+
+
+@dataclass
+class ProviderPage:
+    """One provider's page: the profile, the vetting evidence and its state, and who may change them."""
+
+    provider: Provider
+    items: list[VettingItem]
+    state: rules.VettingState
+    today: date
+    may_change: bool
+    # The names of the people who added and verified the evidence, by user id.
+    checkers: dict[int, str]
+
+
+def provider_page(*, session: Session, actor: User, provider_id: int) -> ProviderPage:
+    """Return one provider's page for the actor: staff of its council, or the provider themselves."""
+    provider = get_provider(session=session, actor=actor, provider_id=provider_id)
+    items = vetting_of(session=session, actor=actor, provider=provider)
+    today = clock.today()
+    state = rules.vetting_state([(i.kind.value, i.expires_on, i.verified_at is not None) for i in items], regulated="personal_care" in provider.services, today=today)
+    return ProviderPage(
+        provider=provider, items=items, state=state, today=today, may_change=may_change(actor, provider),
+        checkers=vetting_people(session=session, items=items),
+    )
+
+
+def may_change(actor: User, provider: Provider) -> bool:
+    """Tell whether the actor may change a provider's profile and evidence: a broker, or the provider themselves."""
+    return actor.role == Role.broker or (actor.role == Role.provider and actor.provider_id == provider.id)
 
 
 def kind_counts(*, session: Session, council_id: int) -> dict[str, int]:
