@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from flask import Flask, current_app, has_request_context, request
 from redis import Redis
@@ -14,16 +13,10 @@ from rq.job import Job
 
 from brokerage.db import request_reads_only
 
-# Jobs are named, not pickled callables, so a worker on another machine runs the same code.
-REGISTRY: dict[str, str] = {
-    "ping": "brokerage.accounts.jobs:ping",
-    "ledger.verify": "brokerage.ledger.views:verify_job",
-    "ledger.seal": "brokerage.ledger.views:seal_job",
-    "clusters.issue_dp": "brokerage.clusters.runs:issue_dp_job",
-    "clusters.collect": "brokerage.clusters.runs:collect_job",
-    "clusters.settle": "brokerage.clusters.runs:settle_job",
-    "matching.run": "brokerage.matching.services:run_job",
-}
+# Jobs are named, not pickled callables, so a worker on another machine runs the same code. Each
+# package's jobs are registered by `wiring.connect_domains()` (create_app calls it, and so does every
+# worker, which `brokerage worker` gives its app): this module sits below them all and imports none.
+REGISTRY: dict[str, Callable[..., Any]] = {}
 
 
 @dataclass
@@ -37,16 +30,17 @@ class JobHandle:
     error: str | None = None
 
 
-def _resolve(name: str):
+def _resolve(name: str) -> Callable[..., Any]:
     if name not in REGISTRY:
         raise KeyError(f"unknown job {name!r}")
-    module, _, attr = REGISTRY[name].partition(":")
-    return getattr(importlib.import_module(module), attr)
+    return REGISTRY[name]
 
 
-def register(name: str, target: str) -> None:
-    """Add a job by name, pointing at 'module:function'."""
-    REGISTRY[name] = target
+def register(name: str, function: Callable[..., Any]) -> None:
+    """Add a job by name; the same function again is fine, another function under a used name is refused."""
+    if REGISTRY.get(name, function) is not function:
+        raise ValueError(f"job {name!r} is already registered to another function")
+    REGISTRY[name] = function
 
 
 def enqueue(name: str, **kwargs: Any) -> JobHandle:

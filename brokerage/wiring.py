@@ -10,12 +10,16 @@ from typing import Sequence
 
 from sqlmodel import Session, select
 
+from brokerage import jobs, scheduled
+from brokerage.accounts import jobs as account_jobs
 from brokerage.clusters import actions as proposal_actions
+from brokerage.clusters import runs
 from brokerage.clusters.models import Cluster
 from brokerage.clusters.rules import ProposalKind
 from brokerage.holders import statements as holder_statements
 from brokerage.holders.models import Holder
 from brokerage.ledger import owners as ledger_owners
+from brokerage.matching import services as matching
 from brokerage.matching.decisions import CARE_MATCH
 from brokerage.providers.models import Provider
 
@@ -50,6 +54,7 @@ def connect_domains() -> None:
     """Register every package's hooks; safe to call more than once."""
     connect_ledger()
     _connect_proposal_actions()
+    _connect_jobs()
 
 
 # --- proposal actions: what a passed proposal of another package's kind does -------------------
@@ -58,3 +63,17 @@ def connect_domains() -> None:
 def _connect_proposal_actions() -> None:
     """Register the kinds of proposal whose action belongs to a package above clusters (clusters' own are built in)."""
     proposal_actions.register(ProposalKind.accept_match, CARE_MATCH)
+
+
+# --- jobs: what a worker (or an inline run) may be asked to do, by name --------------------------
+
+
+def _connect_jobs() -> None:
+    """Register every package's jobs with the job interface."""
+    jobs.register("ping", account_jobs.ping)
+    jobs.register("ledger.verify", scheduled.verify_job)
+    jobs.register("ledger.seal", scheduled.seal_job)
+    jobs.register("clusters.issue_dp", runs.issue_dp_job)
+    jobs.register("clusters.collect", runs.collect_job)
+    jobs.register("clusters.settle", runs.settle_job)
+    jobs.register("matching.run", matching.run_job)

@@ -10,7 +10,8 @@ import uuid
 
 import pytest
 
-from brokerage import jobs
+from brokerage import jobs, scheduled
+from brokerage.clusters import runs
 
 
 def test_without_redis_a_job_runs_inline_and_sees_the_database(app, world, session):
@@ -70,3 +71,11 @@ def test_with_redis_a_worker_process_runs_the_job(tmp_path):
             time.sleep(0.2)
     assert result.status == "finished", result.error
     assert result.result == {"message": "via redis", "councils": 0}
+
+
+def test_every_job_is_registered_by_its_package_and_a_name_is_never_taken_twice(app):
+    assert {"ping", "ledger.verify", "ledger.seal", "clusters.issue_dp", "clusters.collect", "clusters.settle", "matching.run"} <= set(jobs.REGISTRY)
+    assert jobs.REGISTRY["ledger.seal"] is scheduled.seal_job
+    jobs.register("clusters.settle", runs.settle_job)  # the same function again: fine
+    with pytest.raises(ValueError, match="already registered"):
+        jobs.register("clusters.settle", runs.issue_dp_job)

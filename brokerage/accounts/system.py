@@ -29,12 +29,19 @@ def _find(session: Session, council_id: int) -> User | None:
     return session.exec(select(User).where(User.council_id == council_id, User.role == Role.system).order_by(User.id)).first()
 
 
-def system_actor(*, session: Session, council_id: int) -> User:
-    """Return the council's system user, creating it on first use (flushed, not committed)."""
+def system_actor(*, session: Session, council_id: int, create: bool = True) -> User:
+    """Return the council's system user, creating it on first use (flushed, not committed).
+
+    `create=False` is for work that only reads (verifying the ledger, proving an entry): it writes
+    nothing, so it runs on a read-only database role; if the user does not exist yet, it returns an
+    unsaved one that only answers the council check.
+    """
     user = _find(session, council_id)
     if user is not None:
         return user
     user = User(council_id=council_id, email=system_email(council_id), name=NAME, role=Role.system, password_hash=NO_PASSWORD)
+    if not create:
+        return user
     try:
         with session.begin_nested():
             session.add(user)

@@ -70,7 +70,7 @@ def verify_command(council_slug: str | None) -> None:
         with Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as progress:
             task = progress.add_task("verify", total=total)
             for council_id in councils:
-                actor = system_actor(session=session, council_id=council_id)
+                actor = system_actor(session=session, council_id=council_id, create=False)
                 report = verify(session=session, actor=actor, council_id=council_id, progress=lambda n: progress.advance(task, n))
                 problems.extend(report.problems)
                 for key in totals:
@@ -97,7 +97,7 @@ def prove_command(entry_id: int) -> None:
             council_id = council_of_entry(session=session, entry_id=entry_id)
             if council_id is None:
                 fail(f"There is no entry {entry_id}.")
-            proof = prove(session=session, actor=system_actor(session=session, council_id=council_id), entry_id=entry_id)
+            proof = prove(session=session, actor=system_actor(session=session, council_id=council_id, create=False), entry_id=entry_id)
     except BrokerageError as error:
         fail(error.message)
     click.echo(json.dumps(proof, indent=2))

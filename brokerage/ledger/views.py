@@ -14,10 +14,9 @@ from flask_login import current_user
 from brokerage import jobs
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.accounts.system import system_actor
-from brokerage.db import get_session, only_jobs_write, session_scope
+from brokerage.db import get_session, only_jobs_write
 from brokerage.holders import views as holder_views
-from brokerage.ledger import integrity, pages, services
+from brokerage.ledger import pages, services
 from brokerage.ledger.kinds import kind_label
 from brokerage.ledger.schemas import load_filters
 
@@ -79,25 +78,3 @@ def proof(entry_id: int):
 # A holder's money statement is the holders section's page; its old address here still shows it (the same
 # view, checks and access log), so saved links and bookmarks keep working.
 blueprint.add_url_rule("/holders/<int:holder_id>", endpoint="holder_statement", view_func=holder_views.statement)
-
-
-def verify_job(*, council_id: int) -> dict:
-    """Run verification for one council as its system user (a job, so it can go to a worker)."""
-    with session_scope() as session:
-        report = integrity.verify(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id)
-    return {
-        "ok": report.ok, "entries": report.entries, "seals": report.seals, "problems": len(report.problems),
-        "first_problem": str(report.problems[0]) if report.problems else None,
-    }
-
-
-def seal_job(*, council_id: int | None = None) -> dict:
-    """Seal new entries for one council or every council with entries, each as its system user (a periodic job)."""
-    sealed = {}
-    with session_scope() as session:
-        ids = [council_id] if council_id else services.council_ids_with_entries(session=session)
-        for cid in ids:
-            record = integrity.seal(session=session, actor=system_actor(session=session, council_id=cid), council_id=cid)
-            sealed[cid] = None if record is None else [record.first_seq, record.last_seq]
-    return sealed
-

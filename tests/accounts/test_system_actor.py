@@ -15,6 +15,7 @@ from brokerage.clusters.rules import period_of
 from brokerage.errors import ValidationFailed
 from brokerage.ledger.models import JournalEntry
 from brokerage.types import PERSON_ROLES
+from tests import factories as f
 
 
 def test_each_council_has_one_system_user_made_on_first_use(session, world):
@@ -86,3 +87,15 @@ def test_a_job_posts_as_its_councils_system_user(app, session, world):
     period = period_of(runs.today())
     entries = session.exec(select(JournalEntry).where(JournalEntry.council_id == council_id, JournalEntry.idempotency_key.like(f"dp:%:{period}"))).all()
     assert len(entries) == 2 and {e.actor_id for e in entries} == {actor.id}
+
+
+def test_verifying_the_ledger_writes_nothing_not_even_the_system_user(runner, session, world):
+    quiet = f.CouncilFactory(session=session)
+    systems = select(func.count()).select_from(User).where(User.role == Role.system)
+    before = session.exec(systems).one()
+    result = runner.invoke(args=["ledger", "verify", "--council", quiet.slug])
+    assert result.exit_code == 0, result.output
+    assert session.exec(systems).one() == before
+    looked_up = system_actor(session=session, council_id=quiet.id, create=False)
+    assert looked_up.id is None and looked_up.role == Role.system and looked_up.council_id == quiet.id
+    assert session.exec(systems).one() == before

@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from brokerage.ledger import integrity, merkle, services
 from brokerage.ledger.models import LedgerSeal
-from brokerage.ledger.views import seal_job
+from brokerage.scheduled import seal_job
 from tests.ledger.conftest import issue, sweep
 
 
