@@ -149,6 +149,11 @@ class Checkboxes(SelectMultipleField):
         self.unknown_message = unknown_message
 
     def pre_validate(self, form):
-        allowed = {choice.value for choice in self.choices or []}
+        # Compare like with like: the data is coerced (coerce=int for ids), the choices' values may be text.
+        values = [choice.value if hasattr(choice, "value") else choice[0] for choice in self.choices or []]
+        try:
+            allowed = {self.coerce(value) for value in values}
+        except (TypeError, ValueError):
+            allowed = set(values)
         if any(value not in allowed for value in self.data or []):
             raise ValidationError(self.unknown_message)

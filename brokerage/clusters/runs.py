@@ -75,7 +75,7 @@ def _post_each(
         session=session, actor=actor, council_id=council_id, entries=[spec for _, spec, _ in items], batch_size=BATCH, progress=progress,
     )
     for (label, _, pence), outcome in zip(items, outcomes):
-        if isinstance(outcome, RECORD_ERRORS):
+        if isinstance(outcome, Exception):
             report.failed.append(f"{label}: {failure_message(outcome)}")
         else:
             report.posted += 1

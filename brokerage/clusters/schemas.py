@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from brokerage.forms import BaseForm, PoundsField, WholeNumberField
-from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from brokerage.forms import BaseForm, Checkboxes, PoundsField, WholeNumberField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 KIND_CHOICES = [
     SelectChoice("neighbourhood", "Neighbours – people who live near each other"),
@@ -16,19 +15,12 @@ KIND_CHOICES = [
 ]
 
 
-class MultiCheckboxField(SelectMultipleField):
-    """Checkboxes for several choices."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 class ClusterForm(BaseForm):
     """Start a new cluster."""
 
     name = StringField("Name of the group", validators=[DataRequired("Enter a name for the group"), Length(max=120, message="Use 120 characters or fewer")])
     description = TextAreaField("What the group is for", validators=[Optional(), Length(max=1000, message="Use 1000 characters or fewer")])
-    kinds = MultiCheckboxField("What brings the group together", choices=KIND_CHOICES, validators=[DataRequired("Choose at least one")])
+    kinds = Checkboxes("What brings the group together", choices=KIND_CHOICES, validators=[DataRequired("Choose at least one")])
     area = StringField("Area", description="For example a postcode district like E1.", validators=[Optional(), Length(max=120)])
     min_size = WholeNumberField("Smallest number of members", invalid_message="Enter the smallest number of members as a whole number, like 3", validators=[InputRequired("Enter the smallest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
     max_size = WholeNumberField("Largest number of members", invalid_message="Enter the largest number of members as a whole number, like 8", validators=[InputRequired("Enter the largest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])

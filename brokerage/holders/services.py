@@ -183,13 +183,6 @@ def update_profile(
 # --- who sees which sensitive details -----------------------------------------------------------
 
 
-def holder_ids_acted_for(*, session: Session, actor: User) -> list[int]:
-    """Return the holders the actor acts for: themselves as a holder, or those they represent."""
-    if actor.role == Role.holder and actor.holder_id:
-        return [actor.holder_id]
-    return represented_holder_ids(session=session, actor=actor)
-
-
 def details_visible_to(
     *, session: Session, actor: User, holder_ids: Iterable[int], group_mate_ids: AbstractSet[int] = frozenset(), context: str = "cluster"
 ) -> dict[int, list[tuple[str, str]]]:
@@ -200,7 +193,7 @@ def details_visible_to(
     Items marked "Nobody" are never returned; the holder and their representative read them with get_profile.
 
     `group_mate_ids` are the holders who share a live group with those the actor acts for (see
-    `holder_ids_acted_for`), themselves included; the caller finds them, since groups belong to the
+    `clusters.members.visible_holder_ids`), themselves included; the caller finds them, since groups belong to the
     clusters package. A holder or representative sees only these holders' items; staff ignore it.
     """
     if context not in CONTEXT_VISIBILITY:

@@ -73,8 +73,3 @@ def member_left_key(*, membership_id: int) -> str:
 def dissolve_key(*, proposal_id: int, holder_id: int) -> str:
     """Name one member's refund when a group closes: a group closes once, by one passed proposal."""
     return f"dissolve:{proposal_id}:{holder_id}"
-
-
-def reversal_key(*, entry_id: int, reason: str) -> str:
-    """Name the reversal of one entry for one reason (for example a payment event id): an entry is reversed once."""
-    return f"reverse:{entry_id}:{reason}"

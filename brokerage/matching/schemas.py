@@ -7,7 +7,7 @@ from wtforms import BooleanField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
-from brokerage.clusters.schemas import MultiCheckboxField, PoundsField
+from brokerage.forms import Checkboxes, PoundsField
 from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES, SLOTS, slot_label
 
 SLOT_CHOICES = [SelectChoice(slot, slot_label(slot)) for slot in SLOTS]
@@ -19,8 +19,8 @@ class DemandLineForm(BaseForm):
     cluster_id = SelectField("Group", coerce=int, choices=[], validators=[DataRequired("Choose a group")])
     service = SelectField("Service", choices=[SelectChoice(k, v.capitalize()) for k, v in SERVICE_NAMES.items()], validators=[DataRequired("Choose a service")])
     hours = WholeNumberField("Hours a week", invalid_message="Enter the hours a week as a whole number, like 12", validators=[InputRequired("Enter the hours a week"), NumberRange(min=1, max=168, message="Enter between 1 and 168 hours")])
-    slots = MultiCheckboxField("When", choices=SLOT_CHOICES, validators=[DataRequired("Choose at least one time")])
-    languages = MultiCheckboxField("Languages", choices=[SelectChoice(c, n) for c, n in sorted(COMMON_LANGUAGE_NAMES.items(), key=lambda i: i[1])])
+    slots = Checkboxes("When", choices=SLOT_CHOICES, validators=[DataRequired("Choose at least one time")])
+    languages = Checkboxes("Languages", choices=[SelectChoice(c, n) for c, n in sorted(COMMON_LANGUAGE_NAMES.items(), key=lambda i: i[1])])
     language_required = BooleanField("The carer must speak one of these languages")
     carer_gender = RadioField("Carer", choices=[SelectChoice("", "No preference"), SelectChoice("female", "A woman"), SelectChoice("male", "A man")], default="")
     max_rate = PoundsField("Most the group will pay an hour", validators=[InputRequired("Enter the most the group will pay an hour")])
@@ -30,7 +30,7 @@ class ClusterDemandForm(DemandLineForm):
     """What a group asks for, from its own page: no group choice, but whom it serves."""
 
     cluster_id = None
-    served = MultiCheckboxField("Who is this care for", coerce=int, choices=[], validators=[DataRequired("Choose the members this care is for")])
+    served = Checkboxes("Who is this care for", coerce=int, choices=[], validators=[DataRequired("Choose the members this care is for")])
 
 
 class AdjustForm(BaseForm):

@@ -10,14 +10,15 @@ from brokerage.audit.models import AccessLog
 from brokerage.clusters.models import MembershipStatus
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.holders.services import details_visible_to as _details_visible_to
-from brokerage.holders.services import get_profile, holder_ids_acted_for, update_profile
+from brokerage.clusters.members import visible_holder_ids
+from brokerage.holders.services import get_profile, update_profile
 from brokerage.clusters.membership import group_mate_ids
 from tests import factories as f
 
 
 def details_visible_to(*, session, actor, holder_ids, context):
     """Ask as the group page does: with the group mates of whoever the actor acts for."""
-    mates = group_mate_ids(session=session, holder_ids=holder_ids_acted_for(session=session, actor=actor))
+    mates = group_mate_ids(session=session, holder_ids=visible_holder_ids(session=session, actor=actor))
     return _details_visible_to(session=session, actor=actor, holder_ids=holder_ids, group_mate_ids=mates, context=context)
 
 
