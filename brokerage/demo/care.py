@@ -10,9 +10,10 @@ from sqlmodel import Session
 
 from brokerage.clusters.proposals import open_proposals
 from brokerage.clusters.rules import ProposalKind, ProposalStatus
+from brokerage.contracts.services import contracts_of_cluster
 from brokerage.demo import data
-from brokerage.demo.groups import BENGALI, StoryError, vote
-from brokerage.demo.story import Cast, StoryClock
+from brokerage.demo.groups import BENGALI, vote_yes
+from brokerage.demo.story import Cast, StoryClock, StoryError
 from brokerage.matching import services as matching
 from brokerage.matching.models import MatchRun
 
@@ -44,9 +45,10 @@ def vote_on_the_match(*, session: Session, story: StoryClock, cast: Cast) -> Non
     """The circle's members vote the match through, which makes the contract."""
     cluster = cast.clusters[BENGALI]
     (proposal,) = open_proposals(session=session, cluster_id=cluster.id, kind=ProposalKind.accept_match)
-    proposal = vote(session=session, cast=cast, proposal=proposal, between=lambda: story.later(hours=9))
-    if proposal.status != ProposalStatus.passed or not proposal.outcome.endswith("1 contract(s) made."):
-        raise StoryError(f"the Bengali circle was meant to accept its match: {proposal.outcome}")
+    proposal = vote_yes(session=session, cast=cast, proposal=proposal, between=lambda: story.later(hours=9))
+    contracts = contracts_of_cluster(session=session, actor=cast.user(data.BROKER[0]), cluster=cluster)
+    if proposal.status != ProposalStatus.passed or len(contracts) != 1:
+        raise StoryError(f"the Bengali circle was meant to accept its match and have one contract: {proposal.outcome}")
 
 
 def record_demand(*, session: Session, story: StoryClock, cast: Cast) -> None:

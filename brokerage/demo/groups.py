@@ -17,17 +17,13 @@ from brokerage.clusters.members import eligible_voters
 from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus, Proposal
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage.demo import data
-from brokerage.demo.story import Cast, StoryClock
+from brokerage.demo.story import Cast, StoryClock, StoryError
 from brokerage.holders.models import Holder
 
 SOMALI, BENGALI, STRATFORD, LUNCH_CLUB, URDU = (
     "Somali elders of Whitechapel", "Bengali women's care circle", "Stratford Turkish families", "Bethnal Green lunch club",
     "Urdu speakers' home help",
 )
-
-
-class StoryError(RuntimeError):
-    """A step of the demo's story did not turn out as the story says (the services changed under it)."""
 
 
 def plan_members(cast: Cast) -> None:
@@ -41,8 +37,8 @@ def plan_members(cast: Cast) -> None:
 def holder_ids_with_logins(cast: Cast) -> set[int]:
     """Return the holders who act for themselves in the story: in each group that has been active, those who vote.
 
-    The four founding members of a group of five, or the two of a group of four, vote the others in
-    (and the larger groups' care match or closing through); everyone else asks the broker to act for them.
+    The first four members of a group of five (or two of a group of four) vote the others in, and the
+    larger groups' care match or closing through; everyone else asks the broker to act for them.
     """
     voters = set()
     for name, _, _, _, stage, _ in data.CLUSTERS:
@@ -62,11 +58,8 @@ def pledge_for(holder: Holder) -> int:
     return holder.weekly_allocation_pence // 3 // 100 * 100
 
 
-def vote(
-    *, session: Session, cast: Cast, proposal: Proposal, choice: Choice = Choice.yes, between: Callable[[], None] | None = None,
-    until_decided: bool = True,
-) -> Proposal:
-    """Members who have their own login vote, one after another, until the proposal is decided."""
+def vote_yes(*, session: Session, cast: Cast, proposal: Proposal, between: Callable[[], None] | None = None) -> Proposal:
+    """Members who have their own login vote yes, one after another, until the proposal is decided."""
     cluster = session.get(Cluster, proposal.cluster_id)
     for holder_id in eligible_voters(session, cluster):
         if proposal.status != ProposalStatus.open:
@@ -76,10 +69,10 @@ def vote(
         if between is not None:
             between()
         try:
-            proposal = governance.cast_vote(session=session, actor=cast.accounts[holder_id], proposal_id=proposal.id, holder_id=holder_id, choice=choice)
+            proposal = governance.cast_vote(session=session, actor=cast.accounts[holder_id], proposal_id=proposal.id, holder_id=holder_id, choice=Choice.yes)
         except AlreadyVoted:
             continue
-    if until_decided and proposal.status == ProposalStatus.open:
+    if proposal.status == ProposalStatus.open:
         raise StoryError(f"the members' votes did not decide {proposal.title!r}")
     return proposal
 
@@ -114,7 +107,7 @@ def form_group(*, session: Session, story: StoryClock, cast: Cast, spec: tuple) 
             session=session, actor=_actor(cast, holder), cluster_id=cluster.id, holder_id=holder.id, pledge=pledge_for(holder)
         )
         story.later(hours=2)
-        _require(vote(session=session, cast=cast, proposal=proposal, between=lambda: story.later(minutes=40)), ProposalStatus.passed)
+        _require(vote_yes(session=session, cast=cast, proposal=proposal, between=lambda: story.later(minutes=40)), ProposalStatus.passed)
     if cluster.status != ClusterStatus.active:
         raise StoryError(f"{name} was meant to be active once its members were in")
     return cluster
@@ -137,7 +130,7 @@ def close_the_lunch_club(*, session: Session, story: StoryClock, cast: Cast) -> 
         title="Close the lunch club", description="The lunch club has done what we set it up for, and most of us now meet with the Bow group.",
     )
     story.later(hours=4)
-    proposal = _require(vote(session=session, cast=cast, proposal=proposal, between=lambda: story.later(minutes=50)), ProposalStatus.passed)
+    proposal = _require(vote_yes(session=session, cast=cast, proposal=proposal, between=lambda: story.later(minutes=50)), ProposalStatus.passed)
     if session.get(Cluster, cluster.id).status != ClusterStatus.closed:
         raise StoryError("the lunch club was meant to be closed by its vote")
     return proposal

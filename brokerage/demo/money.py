@@ -13,7 +13,7 @@ from sqlmodel import Session
 from brokerage.accounts.models import Council
 from brokerage.accounts.system import system_actor
 from brokerage.clusters import runs
-from brokerage.demo.groups import StoryError
+from brokerage.demo.story import StoryError
 from brokerage.ledger.integrity import seal
 
 

@@ -39,7 +39,7 @@ def load_demo(*, session: Session, password: str, seed: int = 2026) -> list[Demo
         return demo_logins(session=session)
     rng = random.Random(seed)
     with StoryClock() as story:
-        monday = story.this_monday  # of the real week: the story ends yesterday, the review run is today's
+        monday = story.this_monday  # of the real week: the story ends the day before it, and the review run is now
         story.at(monday - timedelta(weeks=7), 9)
         cast = people.open_councils(session=session)
         people.add_staff(session=session, cast=cast, password=password)

@@ -24,6 +24,10 @@ from brokerage.providers.models import Provider
 TICK = timedelta(seconds=1)  # each reading of the story's clock is a second after the one before
 
 
+class StoryError(RuntimeError):
+    """A step of the demo's story did not turn out as the story says (a service changed under it)."""
+
+
 class StoryClock:
     """Move `brokerage.clock.now` through the story, only forwards and never past the real moment."""
 
