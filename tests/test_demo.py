@@ -197,21 +197,31 @@ def test_the_demo_loads_under_a_frozen_clock_too(session, freeze_clock):
     assert _riverside(session).created_at < moment
 
 
-# Pages that show the demo's money, groups and matching (the browser tests walk the same ones).
-PAGES = {
-    "broker@riverside.example": ["/ledger/", "/ledger/entries/1", "/ledger/holders/1", "/providers/2", "/providers/4", "/clusters/2",
-                                 "/clusters/6", "/clusters/7", "/matching/", "/matching/gaps"],
-    "officer@riverside.example": ["/ledger/", "/holders/", "/providers/9", "/clusters/1"],
-    "holder@riverside.example": ["/ledger/holders/1", "/clusters/1", "/clusters/proposals/1"],
-    "rep@riverside.example": ["/clusters/proposals/1", "/ledger/holders/2"],
-    "provider@riverside.example": ["/providers/8"],
-}
-
-
 def test_the_pages_that_showed_care_costs_and_payouts_still_open(client, session):
+    from brokerage.ledger.models import JournalEntry
+
     load_demo(session=session, password=PASSWORD)
     session.commit()
-    for email, paths in PAGES.items():
+    council = _riverside(session)
+    holder = {h.name: h.id for h in session.exec(select(Holder).where(Holder.council_id == council.id))}
+    provider = {p.name: p.id for p in session.exec(select(Provider).where(Provider.council_id == council.id))}
+    group = {c.name: c.id for c in session.exec(select(Cluster).where(Cluster.council_id == council.id))}
+    entry = session.exec(select(JournalEntry.id).where(JournalEntry.council_id == council.id).order_by(JournalEntry.id)).first()
+    proposal = session.exec(select(Proposal.id).where(Proposal.council_id == council.id).order_by(Proposal.id)).first()
+    bengali = group["Bengali women's care circle"]
+    # Pages that show the demo's money, groups and matching (the browser tests walk the same ones on a fresh database).
+    pages = {
+        "broker@riverside.example": [
+            "/ledger/", f"/ledger/entries/{entry}", f"/ledger/holders/{holder['Amina Hassan']}", f"/providers/{provider['Sylhet Sisters Homecare CIC']}",
+            f"/providers/{provider['Docklands Reablement Ltd']}", f"/clusters/{bengali}",
+            f"/clusters/{group['Stratford Turkish families']}", f"/clusters/{group['Bethnal Green lunch club']}", "/matching/", "/matching/gaps",
+        ],
+        "officer@riverside.example": ["/ledger/", "/holders/", f"/providers/{provider['Nasima Khatun (PA)']}", f"/clusters/{group['Somali elders of Whitechapel']}"],
+        "holder@riverside.example": [f"/ledger/holders/{holder['Amina Hassan']}", f"/clusters/{group['Somali elders of Whitechapel']}", f"/clusters/proposals/{proposal}"],
+        "rep@riverside.example": [f"/clusters/proposals/{proposal}", f"/ledger/holders/{holder['Hodan Warsame']}"],
+        "provider@riverside.example": [f"/providers/{provider['Fartun Abdi (PA)']}"],
+    }
+    for email, paths in pages.items():
         client.post("/sign-in", data={"email": email, "password": PASSWORD})
         for path in paths:
             assert client.get(path).status_code == 200, f"{email} {path}"
