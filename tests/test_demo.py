@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlmodel import func, select
 
 from brokerage.accounts.models import Council, User
-from brokerage.clusters.models import Cluster, ClusterKind, ClusterStatus, Membership, MembershipStatus
+from brokerage.clusters.models import Cluster, ClusterKind, ClusterStatus, Membership, MembershipStatus, Proposal, Vote
+from brokerage.clusters.rules import ProposalKind, ProposalStatus
 from brokerage.demo.services import load_demo
 from brokerage.holders.models import Holder
 from brokerage.providers.models import Provider, ProviderKind
@@ -25,7 +26,13 @@ def test_the_demo_has_every_role_kind_and_stage(session):
     assert len({h.weekly_allocation_pence for h in holders}) > 10
     clusters = session.exec(select(Cluster).where(Cluster.council_id == council.id)).all()
     assert {k for c in clusters for k in c.kinds} == {k.value for k in ClusterKind}
-    assert {c.status for c in clusters} == set(ClusterStatus)
+    # Every status a group rests in. "Closing" lasts only inside the transaction in which a dissolve vote
+    # passes (the pool shares are refunded and the group closed at once), so the demo's closing group is
+    # an active one whose members are voting to close it.
+    assert {c.status for c in clusters} == set(ClusterStatus) - {ClusterStatus.closing}
+    closing = session.exec(select(Proposal).where(Proposal.kind == ProposalKind.dissolve, Proposal.status == ProposalStatus.open)).all()
+    assert [session.get(Cluster, p.cluster_id).name for p in closing] == ["Stratford Turkish families"]
+    assert session.get(Cluster, closing[0].cluster_id).status == ClusterStatus.active
     kinds = {p.kind for p in session.exec(select(Provider).where(Provider.council_id == council.id))}
     assert kinds == set(ProviderKind)
     on_notice = session.exec(select(func.count()).select_from(Membership).where(Membership.status == MembershipStatus.leaving)).one()
@@ -86,3 +93,136 @@ def test_the_demo_command_refuses_production(runner, app):
     app.config["ENV_MODE"] = "production"
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 2
+
+
+# --- the demo happens through the product's own services ------------------------------------------
+
+
+def _riverside(session):
+    return session.exec(select(Council).where(Council.slug == "riverside")).one()
+
+
+def test_the_demo_posts_only_what_the_product_posts(session):
+    from brokerage.accounts.system import system_actor
+    from brokerage.ledger.models import JournalEntry
+
+    load_demo(session=session, password=PASSWORD)
+    council = _riverside(session)
+    job = system_actor(session=session, council_id=council.id)
+    entries = session.exec(select(JournalEntry).where(JournalEntry.council_id == council.id)).all()
+    by_kind = {}
+    for entry in entries:
+        by_kind.setdefault(entry.kind, []).append(entry)
+    # Four weeks of the weekly runs, and the refunds of the group that voted to close; no care costs or
+    # payouts, which no product code makes yet.
+    assert set(by_kind) == {"dp_issued", "pledge_collected", "member_refund"}
+    holders = session.exec(select(func.count()).select_from(Holder).where(Holder.council_id == council.id)).one()
+    assert len(by_kind["dp_issued"]) == 4 * holders
+    assert len({e.idempotency_key.rsplit(":", 1)[1] for e in by_kind["dp_issued"]}) == 4  # four ISO weeks
+    # The runs post as the council's system user, as the jobs do; the refunds as the member whose vote closed the group.
+    assert {e.actor_id for e in by_kind["dp_issued"] + by_kind["pledge_collected"]} == {job.id}
+    (closer,) = {e.actor_id for e in by_kind["member_refund"]}
+    assert session.get(User, closer).role == "holder"
+
+
+def test_every_member_was_voted_in_and_the_closed_group_voted_to_close(session):
+    load_demo(session=session, password=PASSWORD)
+    council = _riverside(session)
+    proposals = session.exec(select(Proposal).where(Proposal.council_id == council.id)).all()
+    admitted = {p.payload["membership_id"] for p in proposals if p.kind == ProposalKind.admit_member and p.status == ProposalStatus.passed}
+    memberships = session.exec(select(Membership).where(Membership.council_id == council.id).order_by(Membership.id)).all()
+    founders = {}
+    for membership in memberships:
+        founders.setdefault(membership.cluster_id, membership.id)
+    joined = [m for m in memberships if m.id not in founders.values() and m.status != MembershipStatus.requested]
+    assert joined and {m.id for m in joined} <= admitted
+    closed = session.exec(select(Cluster).where(Cluster.council_id == council.id, Cluster.status == ClusterStatus.closed)).one()
+    (decision,) = [p for p in proposals if p.cluster_id == closed.id and p.kind == ProposalKind.dissolve]
+    assert decision.status == ProposalStatus.passed and "went back to members' wallets" in decision.outcome
+
+
+def test_a_group_accepted_a_match_and_the_latest_run_waits_for_the_broker(session):
+    from brokerage.contracts.models import Contract
+    from brokerage.matching.models import MatchAssignment, MatchRun
+
+    load_demo(session=session, password=PASSWORD)
+    council = _riverside(session)
+    (contract,) = session.exec(select(Contract).where(Contract.council_id == council.id)).all()
+    decision = session.get(Proposal, contract.proposal_id)
+    assert decision.kind == ProposalKind.accept_match and decision.status == ProposalStatus.passed
+    assert session.get(Cluster, contract.cluster_id).name == "Bengali women's care circle"
+    latest = session.exec(select(MatchRun).where(MatchRun.council_id == council.id).order_by(MatchRun.id.desc())).first()
+    assert latest.covered_hours == 44 and latest.demanded_hours == 48
+    assert {a.status for a in session.exec(select(MatchAssignment).where(MatchAssignment.run_id == latest.id))} == {"proposed"}
+
+
+def test_the_representative_voted_and_the_shared_details_have_the_holders_consent(session):
+    from brokerage.holders.models import SensitiveDetail
+
+    load_demo(session=session, password=PASSWORD)
+    rep = session.exec(select(User).where(User.email == "rep@riverside.example")).one()
+    votes = session.exec(select(Vote).where(Vote.cast_by_id == rep.id)).all()
+    assert [session.get(Holder, v.holder_id).name for v in votes] == ["Hodan Warsame"]
+    details = session.exec(select(SensitiveDetail)).all()
+    assert len(details) == 4
+    for detail in details:
+        assert session.get(User, detail.consent_recorded_by_id).holder_id == detail.holder_id
+
+
+def test_the_story_happened_weeks_ago_and_the_clock_is_given_back(session):
+    from datetime import timedelta
+
+    from brokerage import clock
+    from brokerage.ledger.models import JournalEntry
+
+    real_now = clock.now
+    load_demo(session=session, password=PASSWORD)
+    assert clock.now is real_now
+    council = _riverside(session)
+    assert council.created_at < clock.now() - timedelta(weeks=6)
+    first = session.exec(select(JournalEntry).where(JournalEntry.council_id == council.id).order_by(JournalEntry.id)).first()
+    assert clock.now() - timedelta(weeks=5) < first.created_at < clock.now() - timedelta(weeks=3)
+    on_notice = session.exec(select(Membership).where(Membership.status == MembershipStatus.leaving)).all()
+    assert all(m.notice_date < clock.today() < m.leaves_on for m in on_notice)
+
+
+def test_the_demo_loads_under_a_frozen_clock_too(session, freeze_clock):
+    from datetime import datetime, timezone
+
+    from brokerage import clock
+
+    moment = freeze_clock(datetime(2026, 3, 30, 0, 30, tzinfo=timezone.utc))  # a Monday, just after midnight, first day of summer time
+    load_demo(session=session, password=PASSWORD)
+    assert clock.now() == moment
+    assert _riverside(session).created_at < moment
+
+
+def test_the_pages_that_showed_care_costs_and_payouts_still_open(client, session):
+    from brokerage.ledger.models import JournalEntry
+
+    load_demo(session=session, password=PASSWORD)
+    session.commit()
+    council = _riverside(session)
+    holder = {h.name: h.id for h in session.exec(select(Holder).where(Holder.council_id == council.id))}
+    provider = {p.name: p.id for p in session.exec(select(Provider).where(Provider.council_id == council.id))}
+    group = {c.name: c.id for c in session.exec(select(Cluster).where(Cluster.council_id == council.id))}
+    entry = session.exec(select(JournalEntry.id).where(JournalEntry.council_id == council.id).order_by(JournalEntry.id)).first()
+    proposal = session.exec(select(Proposal.id).where(Proposal.council_id == council.id).order_by(Proposal.id)).first()
+    bengali = group["Bengali women's care circle"]
+    # Pages that show the demo's money, groups and matching (the browser tests walk the same ones on a fresh database).
+    pages = {
+        "broker@riverside.example": [
+            "/ledger/", f"/ledger/entries/{entry}", f"/ledger/holders/{holder['Amina Hassan']}", f"/providers/{provider['Sylhet Sisters Homecare CIC']}",
+            f"/providers/{provider['Docklands Reablement Ltd']}", f"/clusters/{bengali}",
+            f"/clusters/{group['Stratford Turkish families']}", f"/clusters/{group['Bethnal Green lunch club']}", "/matching/", "/matching/gaps",
+        ],
+        "officer@riverside.example": ["/ledger/", "/holders/", f"/providers/{provider['Nasima Khatun (PA)']}", f"/clusters/{group['Somali elders of Whitechapel']}"],
+        "holder@riverside.example": [f"/ledger/holders/{holder['Amina Hassan']}", f"/clusters/{group['Somali elders of Whitechapel']}", f"/clusters/proposals/{proposal}"],
+        "rep@riverside.example": [f"/clusters/proposals/{proposal}", f"/ledger/holders/{holder['Hodan Warsame']}"],
+        "provider@riverside.example": [f"/providers/{provider['Fartun Abdi (PA)']}"],
+    }
+    for email, paths in pages.items():
+        client.post("/sign-in", data={"email": email, "password": PASSWORD})
+        for path in paths:
+            assert client.get(path).status_code == 200, f"{email} {path}"
+        client.post("/sign-out")

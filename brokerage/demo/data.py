@@ -1,0 +1,115 @@
+"""The demo's cast, as plain data: names, places, providers, groups and what the groups ask for.
+
+Nothing here touches the database; `people`, `groups` and `care` load it through the services.
+"""
+
+from __future__ import annotations
+
+from brokerage.clusters.models import ClusterStatus
+from brokerage.providers.models import ProviderKind
+
+DEMO_SLUG = "riverside"
+OTHER_SLUG = "northfield"
+COUNCIL_NAME = "Riverside Borough Council (demo)"
+OTHER_NAME = "Northfield City Council (demo)"
+COUNCIL_DISTRICTS = "E1 E1W E2 E3 E14 E15"
+OTHER_DISTRICTS = "LS6 LS7 LS8"
+
+# Postcode districts with an approximate centre, so distances in the demo are realistic.
+DISTRICTS = {
+    "E1": (51.5155, -0.0590), "E2": (51.5290, -0.0600), "E3": (51.5270, -0.0240),
+    "E14": (51.5080, -0.0180), "E1W": (51.5070, -0.0590), "E15": (51.5400, 0.0000),
+}
+
+FIRST_NAMES = {
+    "so": ["Amina", "Hodan", "Faduma", "Abdi", "Khadra", "Mohamed", "Sahra", "Yusuf"],
+    "bn": ["Rahima", "Abdul", "Shirin", "Jahanara", "Mizanur", "Rokeya", "Anwar", "Nazma"],
+    "pl": ["Halina", "Zofia", "Tadeusz", "Krystyna", "Janusz", "Irena"],
+    "tr": ["Ayşe", "Mehmet", "Fatma", "Hüseyin", "Emine"],
+    "ur": ["Parveen", "Tariq", "Shabana", "Imran", "Nasreen"],
+    "en": ["Margaret", "Derek", "Joan", "Patrick", "Linda", "Winston", "Grace", "Colin", "Maureen", "Desmond"],
+}
+SURNAMES = {
+    "so": ["Hassan", "Warsame", "Farah", "Abdullahi", "Ali", "Osman"],
+    "bn": ["Begum", "Miah", "Uddin", "Khatun", "Rahman", "Ahmed"],
+    "pl": ["Kowalska", "Nowak", "Wiśniewski", "Zielińska"],
+    "tr": ["Yılmaz", "Demir", "Kaya", "Şahin"],
+    "ur": ["Khan", "Hussain", "Iqbal", "Malik"],
+    "en": ["Thompson", "Clarke", "O'Brien", "Campbell", "Walker", "Edwards", "Bennett", "Francis"],
+}
+# The first language of each holder, in the order they are registered (holder 1 is Amina Hassan).
+LANGUAGE_MIX = ["so"] * 8 + ["bn"] * 9 + ["pl"] * 5 + ["tr"] * 4 + ["ur"] * 4 + ["en"] * 10
+NEEDS = ["home_care", "personal_care", "companionship", "day_activities", "respite", "domestic", "transport", "reablement"]
+GOALS = [
+    "Keep living at home and see friends each week",
+    "Get out to the mosque and the market on Fridays",
+    "Have a carer who speaks my language",
+    "Give my daughter a break on weekends",
+    "Build up strength after my fall",
+    "Go swimming again",
+    "Cook my own meals with a little help",
+]
+
+# (name, kind, ownership, services, languages, staff genders, hourly rate in pence, capacity in hours, district)
+PROVIDERS = [
+    ("Hooyo Care Co-operative", ProviderKind.coop, "worker co-operative", ["home_care", "personal_care", "companionship"], ["so", "en"], ["female"], 2150, 120, "E1"),
+    ("Sylhet Sisters Homecare CIC", ProviderKind.cic, "community interest company", ["home_care", "personal_care", "domestic"], ["bn", "en"], ["female"], 2250, 90, "E1W"),
+    ("Bow Friends Day Club", ProviderKind.charity, "registered charity", ["day_activities", "companionship", "transport"], ["en", "bn"], ["female", "male"], 1900, 150, "E3"),
+    ("Docklands Reablement Ltd", ProviderKind.private, "private company", ["reablement", "personal_care"], ["en", "pl"], ["female", "male"], 2850, 168, "E14"),
+    ("Kasia's Helping Hands", ProviderKind.micro_provider, "sole trader micro-enterprise", ["domestic", "companionship", "home_care"], ["pl", "en"], ["female"], 2000, 35, "E2"),
+    ("Anatolia Home Support", ProviderKind.micro_provider, "family micro-enterprise", ["home_care", "companionship"], ["tr", "en"], ["female", "male"], 2100, 40, "E15"),
+    ("Stratford Respite Co-op", ProviderKind.coop, "multi-stakeholder co-operative", ["respite", "personal_care"], ["en", "ur"], ["female", "male"], 2400, 80, "E15"),
+]
+# Personal assistants: (name, languages, genders, district). The first has the demo's provider login.
+PAS = [
+    ("Fartun Abdi (PA)", ["so", "en", "ar"], ["female"], "E1"),
+    ("Nasima Khatun (PA)", ["bn", "en"], ["female"], "E2"),
+    ("Tomasz Nowak (PA)", ["pl", "en"], ["male"], "E14"),
+    ("Grace Mensah (PA)", ["en", "tw"], ["female"], "E3"),
+    ("Bilal Iqbal (PA)", ["ur", "pa", "en"], ["male"], "E1W"),
+]
+SLOTS = [f"{d}_{p}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun") for p in ("am", "pm", "eve")]
+
+# Where each group's story ends: active, still forming, members voting to close it ("closing": the
+# product closes a group in the same moment the vote passes, so its status stays active until then),
+# or closed. Each group draws its members from the holders whose first language is `lang`.
+CLUSTERS = [
+    ("Somali elders of Whitechapel", ["culture", "neighbourhood"], "E1", "so", ClusterStatus.active, "Somali-speaking elders pooling for home care from women carers who share our language and faith."),
+    ("Bengali women's care circle", ["culture"], "E1W", "bn", ClusterStatus.active, "Bengali and Sylheti-speaking women buying personal care together."),
+    ("Bow carers' respite group", ["care_need"], "E3", "en", ClusterStatus.active, "Families who need regular respite breaks, sharing a trusted team."),
+    ("Polish companions", ["culture", "goal"], "E14", "pl", ClusterStatus.forming, "Polish speakers who want company and help getting out and about."),
+    ("Poplar get-moving group", ["goal", "neighbourhood"], "E14", "en", ClusterStatus.forming, "Regaining strength after illness, with reablement sessions together."),
+    ("Stratford Turkish families", ["culture", "neighbourhood"], "E15", "tr", ClusterStatus.closing, "Turkish-speaking families; closing as members move to a new scheme."),
+    ("Bethnal Green lunch club", ["neighbourhood", "care_need"], "E2", "en", ClusterStatus.closed, "A lunch and companionship group that has finished its work."),
+    ("Urdu speakers' home help", ["culture", "care_need"], "E1W", "ur", ClusterStatus.active, "Urdu-speaking households sharing domestic help and companionship."),
+]
+GROUP_SIZE = (3, 8)  # the demo groups' smallest and largest size
+
+# What the active groups ask the matching to find: (group, service, hours a week, slots, languages,
+# language required, carer gender, most per hour in pence).
+DEMAND = [
+    ("Somali elders of Whitechapel", "home_care", 14, ["mon_am", "tue_am", "wed_am", "thu_am", "fri_pm"], ["so"], True, "female", 2400),
+    ("Somali elders of Whitechapel", "respite", 4, ["sun_eve"], ["so"], True, "female", 2600),
+    ("Bengali women's care circle", "personal_care", 10, ["mon_am", "wed_am", "fri_am", "sat_am"], ["bn"], True, "female", 2500),
+    ("Bengali women's care circle", "companionship", 6, ["tue_pm", "thu_pm"], ["bn", "en"], False, None, 2000),
+    ("Bow carers' respite group", "respite", 8, ["sat_am", "sat_pm", "sun_am"], [], False, None, 2600),
+    ("Urdu speakers' home help", "domestic", 6, ["mon_pm", "wed_pm", "fri_pm"], ["ur"], False, None, 2000),
+]
+# Care a group has already agreed: matched, sent to the group, voted through and contracted.
+CONTRACTED = ("Bengali women's care circle", "domestic", 6, ["tue_am", "thu_am", "sat_pm"], ["bn"], True, "female", 2400)
+
+# The people whose sign-in details `brokerage demo` prints: (email, name), or the email of a holder's or provider's login.
+ADMIN = ("admin@carepool.example", "Alex Admin")
+BROKER = ("broker@riverside.example", "Bola Broker")
+# A second broker records providers' evidence, so Bola can check it: nobody verifies what they added themselves.
+BROKER_2 = ("broker2@riverside.example", "Femi Second-Broker")
+OFFICER = ("officer@riverside.example", "Chris Officer")
+OFFICER_2 = ("officer2@riverside.example", "Dana Second-Officer")
+HOLDER_LOGIN = "holder@riverside.example"
+REPRESENTATIVE = ("rep@riverside.example", "Idil Hassan")
+PROVIDER_LOGIN = "provider@riverside.example"
+OTHER_BROKER = ("broker@northfield.example", "Nia Northfield-Broker")
+OTHER_HOLDER_LOGIN = "holder@northfield.example"
+PRINTED = [ADMIN[0], BROKER[0], BROKER_2[0], OFFICER[0], OFFICER_2[0], HOLDER_LOGIN, REPRESENTATIVE[0], PROVIDER_LOGIN, OTHER_BROKER[0], OTHER_HOLDER_LOGIN]
+# Every other holder who takes part in a group signs in with an address like this one (not printed).
+MEMBER_EMAIL = "holder{id}@members.riverside.example"

@@ -1,0 +1,183 @@
+"""The demo's people: councils, staff, holders, providers and their evidence, logins, a representative, consent.
+
+Everything goes through the accounts, providers and holders services, except the holders
+themselves: no service registers a holder (the council's records are imported), so their rows are
+added here as the tests' factories add them.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from sqlmodel import Session
+
+from brokerage.accounts import services as accounts
+from brokerage.accounts.models import Role, User
+from brokerage.demo import data
+from brokerage.demo.story import Cast
+from brokerage.holders import services as holders
+from brokerage.holders.models import Holder, SensitiveItem, Visibility
+from brokerage.providers import services as providers
+from brokerage.providers.models import Provider, ProviderKind, VettingKind
+
+
+def _jitter(rng: random.Random, lat: float, lon: float, km: float = 0.8) -> tuple[float, float]:
+    return round(lat + rng.uniform(-km, km) / 111.0, 5), round(lon + rng.uniform(-km, km) / 69.0, 5)
+
+
+def open_councils(*, session: Session) -> Cast:
+    """Create the two demo councils (as the command line does, with no actor) and return the cast to fill."""
+    council = accounts.create_council(
+        session=session, actor=None, slug=data.DEMO_SLUG, name=data.COUNCIL_NAME, area_districts=data.COUNCIL_DISTRICTS
+    )
+    other = accounts.create_council(session=session, actor=None, slug=data.OTHER_SLUG, name=data.OTHER_NAME, area_districts=data.OTHER_DISTRICTS)
+    return Cast(council=council, other=other)
+
+
+def add_staff(*, session: Session, cast: Cast, password: str) -> None:
+    """Create the administrator, the brokers and the council officers."""
+    for (email, name), role, council in [
+        (data.ADMIN, Role.admin, None),
+        (data.BROKER, Role.broker, cast.council),
+        (data.BROKER_2, Role.broker, cast.council),
+        (data.OFFICER, Role.council_officer, cast.council),
+        (data.OFFICER_2, Role.council_officer, cast.council),
+        (data.OTHER_BROKER, Role.broker, cast.other),
+    ]:
+        cast.staff[email] = accounts.create_user(
+            session=session, actor=None, email=email, name=name, role=role, password=password, council_id=council.id if council else None
+        )
+
+
+def register_holders(*, session: Session, rng: random.Random, cast: Cast) -> None:
+    """Add the council's direct-payment holders (about forty, in six languages) and one in the other council."""
+    districts = list(data.DISTRICTS)
+    for index, lang in enumerate(data.LANGUAGE_MIX):
+        first = data.FIRST_NAMES[lang][index % len(data.FIRST_NAMES[lang])]
+        surname = data.SURNAMES[lang][(index * 7) % len(data.SURNAMES[lang])]
+        district = districts[(index * 5) % len(districts)]
+        lat, lon = _jitter(rng, *data.DISTRICTS[district])
+        languages = [lang] if lang == "en" else ([lang, "en"] if rng.random() < 0.5 else [lang])
+        needs = sorted(rng.sample(data.NEEDS, rng.randint(1, 3)))
+        cast.holders.append(Holder(
+            council_id=cast.council.id, name=f"{first} {surname}",
+            # Weekly direct payments range from about £120 to £950, in whole pounds here for readability.
+            weekly_allocation_pence=rng.randrange(120, 950) * 100,
+            postcode_district=district, lat=lat, lon=lon, languages=languages, care_needs=needs, goals=rng.choice(data.GOALS),
+        ))
+    session.add_all(cast.holders)
+    session.flush()
+
+
+def register_providers(*, session: Session, rng: random.Random, cast: Cast) -> None:
+    """Register the council's providers and personal assistants, as a broker does."""
+    broker = cast.user(data.BROKER[0])
+    for name, kind, ownership, services, languages, genders, rate, capacity, district in data.PROVIDERS:
+        lat, lon = _jitter(rng, *data.DISTRICTS[district], km=0.3)
+        cast.providers.append(providers.register_provider(
+            session=session, actor=broker, name=name, kind=kind, ownership_model=ownership, services=services, languages=languages,
+            staff_genders=genders, slots=sorted(rng.sample(data.SLOTS, 12)), capacity_hours=capacity, postcode_district=district,
+            lat=lat, lon=lon, radius_km=rng.choice([5.0, 6.0, 8.0]), hourly_rate_pence=rate,
+            living_wage=kind != ProviderKind.private, ethical_care_charter=kind in (ProviderKind.coop, ProviderKind.cic, ProviderKind.charity),
+        ))
+    for name, languages, genders, district in data.PAS:
+        lat, lon = _jitter(rng, *data.DISTRICTS[district], km=0.3)
+        cast.providers.append(providers.register_provider(
+            session=session, actor=broker, name=name, kind=ProviderKind.pa, ownership_model="self-employed personal assistant",
+            services=["home_care", "companionship", "domestic"], languages=languages, staff_genders=genders,
+            slots=sorted(rng.sample(data.SLOTS, 8)), capacity_hours=rng.choice([15, 20, 25, 30]), postcode_district=district,
+            lat=lat, lon=lon, radius_km=rng.choice([2.5, 3.0, 4.0]), hourly_rate_pence=rng.choice([1650, 1750, 1850]),
+            living_wage=True, ethical_care_charter=False,
+        ))
+
+
+def record_evidence(*, session: Session, cast: Cast, today: date) -> None:
+    """One broker records each provider's DBS, insurance and CQC evidence; another checks and verifies it.
+
+    `today` is the day the story ends: most evidence is in date then, one provider's DBS has expired
+    since it was checked and one runs out soon, as in real life.
+    """
+    recorder, checker = cast.user(data.BROKER_2[0]), cast.user(data.BROKER[0])
+    for index, provider in enumerate(cast.providers):
+        dbs_expiry = today + timedelta(days=400 + index * 10)
+        if index == 3:
+            dbs_expiry = today - timedelta(days=12)
+        if index == 5:
+            dbs_expiry = today + timedelta(days=20)
+        evidence = [(VettingKind.dbs, f"DBS-{100200 + index}", dbs_expiry), (VettingKind.insurance, f"INS-{7700 + index}", today + timedelta(days=200 + index))]
+        if "personal_care" in provider.services:
+            evidence.append((VettingKind.cqc, f"1-{550000 + index}", today + timedelta(days=700)))
+        for kind, reference, expires_on in evidence:
+            item = providers.add_vetting(session=session, actor=recorder, provider_id=provider.id, kind=kind, reference=reference, expires_on=expires_on)
+            providers.verify_vetting(session=session, actor=checker, item_id=item.id)
+
+
+def open_accounts(*, session: Session, cast: Cast, password: str, holder_ids: set[int]) -> None:
+    """Give these holders their own logins (Amina's is printed), and the first personal assistant hers."""
+    amina = cast.holders[0]
+    for holder in cast.holders:
+        if holder.id in holder_ids or holder is amina:
+            email = data.HOLDER_LOGIN if holder is amina else data.MEMBER_EMAIL.format(id=holder.id)
+            cast.accounts[holder.id] = accounts.create_user(
+                session=session, actor=None, email=email, name=holder.name, role=Role.holder, password=password,
+                council_id=cast.council.id, holder_id=holder.id,
+            )
+    pa = next(p for p in cast.providers if p.kind == ProviderKind.pa)
+    cast.staff[data.PROVIDER_LOGIN] = accounts.create_user(
+        session=session, actor=None, email=data.PROVIDER_LOGIN, name=pa.name, role=Role.provider, password=password,
+        council_id=cast.council.id, provider_id=pa.id,
+    )
+
+
+def add_representative(*, session: Session, cast: Cast, password: str) -> User:
+    """Idil Hassan gets a representative's login, and her mother Amina and Hodan each authorise her."""
+    email, name = data.REPRESENTATIVE
+    rep = accounts.create_user(session=session, actor=None, email=email, name=name, role=Role.representative, password=password, council_id=cast.council.id)
+    cast.staff[email] = rep
+    for holder in cast.holders[:2]:
+        holders.authorise_representative(session=session, actor=cast.accounts[holder.id], holder_id=holder.id, email=email, relationship="daughter")
+    return rep
+
+
+# Some Somali elders chose to share their faith or heritage, each with the audience they chose.
+SHARED = [
+    (SensitiveItem.faith, "Muslim", Visibility.clusters),
+    (SensitiveItem.heritage, "Somali", Visibility.clusters),
+    (SensitiveItem.faith, "Muslim", Visibility.broker),
+    (SensitiveItem.culture, "Somali", Visibility.nobody),
+]
+
+
+def record_consent(*, session: Session, cast: Cast) -> None:
+    """Four holders add a sensitive detail to their own profile, which records their consent."""
+    for holder, (item, value, visibility) in zip(cast.holders[:4], SHARED):
+        holders.update_profile(
+            session=session, actor=cast.accounts[holder.id], holder_id=holder.id, languages=holder.languages, care_needs=holder.care_needs,
+            goals=holder.goals, sensitive={item: (value, visibility)},
+        )
+
+
+def add_other_council(*, session: Session, cast: Cast, password: str) -> None:
+    """A holder and a provider in the other council, so tenancy can be seen and tested with the demo data too."""
+    far_holder = Holder(
+        council_id=cast.other.id, name="Beryl Ackroyd", weekly_allocation_pence=41000, postcode_district="LS6",
+        lat=53.8200, lon=-1.5800, languages=["en"], care_needs=["companionship"], goals="Stay in touch with my choir",
+    )
+    session.add(far_holder)
+    session.flush()
+    providers.register_provider(
+        session=session, actor=cast.user(data.OTHER_BROKER[0]), name="Headingley Care Co-op", kind=ProviderKind.coop,
+        ownership_model="worker co-operative", services=["home_care", "companionship"], languages=["en"], staff_genders=["female", "male"],
+        slots=["mon_am", "tue_am", "wed_pm"], capacity_hours=60, postcode_district="LS6", lat=53.8190, lon=-1.5770,
+        radius_km=6.0, hourly_rate_pence=2300, living_wage=True, ethical_care_charter=True,
+    )
+    cast.staff[data.OTHER_HOLDER_LOGIN] = accounts.create_user(
+        session=session, actor=None, email=data.OTHER_HOLDER_LOGIN, name=far_holder.name, role=Role.holder, password=password,
+        council_id=cast.other.id, holder_id=far_holder.id,
+    )
+
+
+def provider_named(cast: Cast, prefix: str) -> Provider:
+    """Return the council's provider whose name starts with this."""
+    return next(p for p in cast.providers if p.name.startswith(prefix))
