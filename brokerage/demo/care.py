@@ -14,6 +14,7 @@ from brokerage.contracts.services import contracts_of_cluster
 from brokerage.demo import data
 from brokerage.demo.groups import BENGALI, vote_yes
 from brokerage.demo.story import Cast, StoryClock, StoryError
+from brokerage.accounts.system import system_actor
 from brokerage.matching import services as matching
 from brokerage.matching.models import MatchRun
 
@@ -60,4 +61,4 @@ def record_demand(*, session: Session, story: StoryClock, cast: Cast) -> None:
 
 def run_for_review(*, session: Session, cast: Cast) -> MatchRun:
     """Run matching now, as the nightly matching job does, for the broker to review."""
-    return matching.run_matching(session=session, actor=None, council_id=cast.council.id)
+    return matching.run_matching(session=session, actor=system_actor(session=session, council_id=cast.council.id), council_id=cast.council.id)
