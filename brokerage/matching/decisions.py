@@ -97,7 +97,7 @@ def accept_match(*, session: Session, proposal: Proposal, actor: User) -> str:
     """Carry out a passed care match: make its contracts; return what happened in one sentence."""
     if proposal.payload.get("assignment_ids"):
         made = contracts_from_match(session=session, proposal=proposal, actor=actor)
-        return f"The match is accepted: {len(made)} contract(s) made."
+        return f"The match is accepted: {len(made)} contract{'' if len(made) == 1 else 's'} made."
     return "The match is accepted; the broker will draw up the contract."
 
 

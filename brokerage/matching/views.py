@@ -134,7 +134,7 @@ def send(run_id: int):
     except BrokerageError as error:
         refuse_in_flash(error)  # another council's run, or none, is the same 404 as any missing record
         return redirect(url_for("matching.review", run_id=run_id))
-    flash(f"Sent to {len(proposals)} group(s) to vote on.", "success")
+    flash(f"Sent to {len(proposals)} group{'' if len(proposals) == 1 else 's'} to vote on.", "success")
     return redirect(url_for("matching.review", run_id=run_id))
 
 

@@ -65,6 +65,8 @@ def test_a_pledge_over_the_allocation_is_refused_beside_the_field(client, people
     response = client.post(f"/clusters/memberships/{membership.id}/pledge", data={f"m{membership.id}-pledge": "200.01"})
     assert response.status_code == 422
     assert "cannot add up to more than your weekly budget of £200.00" in response.data.decode()
+    # A screen reader hears the problem first: the page title says so.
+    assert "<title>Error: " in response.data.decode()
     session.refresh(membership)
     assert membership.weekly_pledge_pence == 5_000
     ok = client.post(f"/clusters/memberships/{membership.id}/pledge", data={f"m{membership.id}-pledge": "75.50"})
