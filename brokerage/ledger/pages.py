@@ -30,10 +30,13 @@ class JournalPage:
 
 def journal_page(
     *, session: Session, actor: User, council_id: int, kind: str | None = None, account: str | None = None,
-    start: date | None = None, end: date | None = None, page: int = 1,
+    start: date | None = None, end: date | None = None, page: int = 1, refused: bool = False,
 ) -> JournalPage:
-    """Return the council's journal page; `start` and `end` are days in England, both included."""
-    entries = list_entries(
+    """Return the council's journal page; `start` and `end` are days in England, both included.
+
+    `refused` is for filters that could not be read: the page then lists no entries.
+    """
+    entries = EntryPage(rows=[], total=0, page=1, per_page=50) if refused else list_entries(
         session=session, actor=actor, council_id=council_id, kind=kind, account=account,
         # People type days as they live them: a day in England, not a UTC day.
         start=clock.start_of_day(start) if start else None, end=clock.end_of_day(end) if end else None, page=page,

@@ -184,6 +184,8 @@ def list_entries(
             )
         )
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    # A page past the end (an old link, a typed number) shows the last page, never "page 99 of 6" over nothing.
+    page = min(page, max(1, -(-total // per_page)))
     ids = list(session.execute(query.order_by(JournalEntry.id.desc()).limit(per_page).offset((page - 1) * per_page)).scalars())
     entries = {e.id: e for e in session.execute(select(JournalEntry).where(JournalEntry.id.in_(ids))).scalars()}
     seqs = dict(session.execute(select(EntrySequence.entry_id, EntrySequence.seq).where(EntrySequence.entry_id.in_(ids))).all())

@@ -10,8 +10,8 @@ from brokerage.validation import DateText, Text, WholeNumber
 class EntryFilterSchema(Schema):
     """Filters on the council's journal page (query string)."""
 
-    kind = Text(load_default=None, validate=validate.Length(max=40), metadata={"description": "Entry kind"})
-    account = Text(load_default=None, validate=validate.Length(max=80), metadata={"description": "Part of an account code"})
+    kind = Text(load_default=None, validate=validate.Length(max=40, error="Choose a kind of entry from the list"), metadata={"description": "Entry kind"})
+    account = Text(load_default=None, validate=validate.Length(max=80, error="Enter at most {max} characters of an account"), metadata={"description": "Part of an account code"})
     start = DateText(load_default=None, metadata={"description": "From this day (inclusive)"})
     end = DateText(load_default=None, metadata={"description": "To this day (inclusive)"})
     page = WholeNumber(load_default=1, validate=validate.Range(min=1, max=100_000))

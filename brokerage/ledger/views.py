@@ -29,7 +29,8 @@ blueprint.add_app_template_filter(kind_label, "kind_label")
 def index():
     """Show the council's journal with filters, and the seal status."""
     filters, errors = load_filters(request.args)
-    journal = pages.journal_page(session=get_session(), actor=current_user, council_id=current_user.council_id, **filters)
+    # A filter that cannot be read lists nothing, rather than every entry as if it had matched.
+    journal = pages.journal_page(session=get_session(), actor=current_user, council_id=current_user.council_id, refused=bool(errors), **filters)
     return render_template(
         "ledger/index.html", page=journal.page, status=journal.status, errors=errors, args=request.args, kinds=journal.kinds,
         accounts=journal.accounts, total=journal.total,

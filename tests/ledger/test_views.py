@@ -47,7 +47,7 @@ def test_the_journal_lists_and_filters_entries(client, auth, world):
     page = client.get("/ledger/").data.decode()
     assert "2 entries" in page and "All sealed" in page and "Balanced" in page
     filtered = client.get(f"/ledger/?account=holder:{world.records['a']['holder'].id}:").data.decode()
-    assert "1 entries" in filtered
+    assert "1 entry." in filtered
     none = client.get("/ledger/?kind=no_such_kind").data.decode()
     assert "No entries match." in none
 
@@ -60,6 +60,17 @@ def test_bad_filters_are_named_beside_the_field(client, auth, world):
     assert "Enter a real date as year-month-day, for example 2027-03-27" in body and 'id="filter-start-error"' in body
     backwards = client.get("/ledger/?start=2026-02-01&end=2026-01-01")
     assert backwards.status_code == 422 and "on or after the start date" in backwards.data.decode()
+    # A filter that cannot be read lists nothing, rather than every entry as if it had matched.
+    assert "No entries match." in body and "2 entries" not in body
+    long = client.get("/ledger/?account=" + "x" * 81)
+    assert long.status_code == 422 and "Enter at most 80 characters of an account" in long.data.decode()
+
+
+def test_a_page_past_the_end_shows_the_last_page(client, auth, world):
+    auth.sign_in(world.users["a"][Role.council_officer].email)
+    page = client.get("/ledger/?page=99")
+    assert page.status_code == 200
+    assert "2 entries." in page.data.decode() and "No entries match." not in page.data.decode()
 
 
 def test_an_entry_page_shows_postings_and_offers_a_proof(client, auth, world):
