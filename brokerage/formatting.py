@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup, escape
 
 from brokerage import clock
-from brokerage.vocabulary import language_name, service_name
+from brokerage.vocabulary import language_name, service_name, vetting_names
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -104,6 +104,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(weeks_for_people, "weeks_for_people")
     app.add_template_filter(language_name, "language")
     app.add_template_filter(service_name, "service")
+    app.add_template_filter(vetting_names, "vetting_names")
     app.add_template_filter(breakable, "breakable")
 
 

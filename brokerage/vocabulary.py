@@ -90,6 +90,16 @@ def provider_kind_name(kind: str) -> str:
 
 GENDERS = ("female", "male")
 
+# --- vetting evidence -----------------------------------------------------------------------------
+
+# As a sentence reads them: "Missing: DBS check, insurance".
+VETTING_IN_A_SENTENCE = {"dbs": "DBS check", "insurance": "insurance", "cqc": "CQC registration"}
+
+
+def vetting_names(codes) -> str:
+    """Return vetting evidence codes as words in a list, e.g. ["dbs", "insurance"] -> "DBS check, insurance"."""
+    return ", ".join(VETTING_IN_A_SENTENCE.get(code, code) for code in codes)
+
 # --- languages ------------------------------------------------------------------------------------
 
 # ISO 639-1 withdrew "bh" (Bihari) in 2021 and CLDR no longer names it, but older council systems

@@ -51,3 +51,8 @@ def test_services_and_slots_are_named_once():
 def test_formatting_keeps_no_word_lists_of_its_own():
     assert not hasattr(formatting, "LANGUAGE_NAMES") and not hasattr(formatting, "SERVICE_NAMES")
     assert formatting.language_name is vocabulary.language_name and formatting.service_name is vocabulary.service_name
+
+
+def test_vetting_evidence_is_named_as_a_sentence_reads_it():
+    assert vocabulary.vetting_names(["dbs", "insurance", "cqc"]) == "DBS check, insurance, CQC registration"
+    assert vocabulary.vetting_names([]) == ""

@@ -200,7 +200,10 @@ def proposal(proposal_id: int):
             except BrokerageError as error:
                 status = refuse(form, error)
             else:
-                message = "Your vote has been counted."
+                # A representative reads whose vote it was, not "your vote".
+                voter = next((h.name for h in data["can_vote"] if h.id == form.holder_id.data), None)
+                own = current_user.holder_id == form.holder_id.data or voter is None
+                message = "Your vote has been counted." if own else f"{voter}'s vote has been counted."
                 if decided.status.value != "open":
                     message += f" The vote is decided: {decided.outcome}"
                 flash(message, "success")

@@ -165,6 +165,7 @@ def cluster_demand(cluster_id: int):
         except BrokerageError as error:
             refuse(form, error)
         else:
-            flash("Thank you. The broker will look for care that fits.", "success")
+            flash("Thank you. The broker will look for care that fits." if current_user.role != Role.broker
+                  else "The group's need is saved. It will be matched in the next run.", "success")
             return redirect(url_for("clusters.show", cluster_id=cluster_id))
     return render_template("matching/cluster_demand.html", form=form, page=page), (422 if form.errors or form.form_errors else 200)

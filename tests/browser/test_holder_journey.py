@@ -81,7 +81,7 @@ def test_a_representative_votes_for_the_person_they_act_for(page, live_server):
     voting_for.select_option(label="Hodan Warsame")
     page.get_by_label("No", exact=True).check()
     page.get_by_role("button", name="Cast vote").click()
-    assert "Your vote has been counted" in flash(page)
+    assert "Hodan Warsame's vote has been counted" in flash(page)
     row = page.get_by_role("row").filter(has_text="Hodan Warsame")
     assert "(representative)" in row.inner_text()
     assert axe_violations(page) == []

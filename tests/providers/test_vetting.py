@@ -100,6 +100,10 @@ def test_expired_evidence_is_shown_as_expired_and_cannot_be_verified(client, aut
     auth.sign_in(world.users["a"][Role.broker].email)
     page = client.get(f"/providers/{provider.id}")
     assert "Expired" in page.text and "No DBS check yet" not in page.text
+    # The broker's dashboard names the evidence to chase in words, not codes.
+    dashboard = client.get("/dashboard").text
+    assert "Not yet checked by a broker: DBS check" in dashboard and "Missing: DBS check, insurance" in dashboard
+    assert "INSURANCE" not in dashboard
     assert client.post(f"/providers/vetting/{stale.id}/verify").status_code == 409
     assert provider.id not in vetted_provider_ids(session, provider.council_id, today)
 
