@@ -23,13 +23,13 @@ PROPOSAL_DAYS = 14
 
 
 def new_proposal(
-    *, session: Session, actor: User | None, cluster: Cluster, kind: ProposalKind, title: str, description: str = "",
+    *, session: Session, actor: User, cluster: Cluster, kind: ProposalKind, title: str, description: str = "",
     payload: dict | None = None, days: int = PROPOSAL_DAYS,
 ) -> Proposal:
     """Add an open proposal to a cluster with a deadline `days` from now (the checks are the caller's)."""
     proposal = Proposal(
         council_id=cluster.council_id, cluster_id=cluster.id, kind=kind, title=title[:200], description=description,
-        payload=dict(payload or {}), created_by_id=actor.id if actor else None, deadline=utcnow() + timedelta(days=days),
+        payload=dict(payload or {}), created_by_id=actor.id, deadline=utcnow() + timedelta(days=days),
     )
     session.add(proposal)
     session.flush()
