@@ -21,6 +21,7 @@ class EntryKind(str, enum.Enum):
     care_cost = "care_cost"  # approved care moves from pool shares to what the group owes the provider
     payout_sent = "payout_sent"  # a released payment run moves payable to clearing
     payout_paid = "payout_paid"  # the payment processor confirms the money reached the provider
+    topup = "topup"  # a holder adds their own money to a pool share by card or Direct Debit
     reversal = "reversal"  # undoes one earlier entry, pointing at it
     adjustment = "adjustment"  # a correction posted by hand (tests and back-office tools)
 
@@ -38,6 +39,7 @@ LABELS = {
     EntryKind.care_cost: "Care paid for from the pool",
     EntryKind.payout_sent: "Payment to the provider sent",
     EntryKind.payout_paid: "Payment to the provider confirmed",
+    EntryKind.topup: "Money added by card or Direct Debit",
     EntryKind.reversal: "Correction (reverses an earlier entry)",
     EntryKind.adjustment: "Adjustment",
 }
@@ -73,3 +75,23 @@ def member_left_key(*, membership_id: int) -> str:
 def dissolve_key(*, proposal_id: int, holder_id: int) -> str:
     """Name one member's refund when a group closes: a group closes once, by one passed proposal."""
     return f"dissolve:{proposal_id}:{holder_id}"
+
+
+def care_cost_key(*, contract_id: int, week: str) -> str:
+    """Name the approved care of one contract in one ISO week: a week's timesheet is approved once, however often it was resubmitted."""
+    return f"care:{contract_id}:{week}"
+
+
+def payout_key(*, run_id: int, provider_id: int) -> str:
+    """Name one provider's payment in one payment run; the same string is the Stripe Transfer's idempotency key."""
+    return f"payrun:{run_id}:{provider_id}"
+
+
+def payout_failed_key(*, run_id: int, provider_id: int) -> str:
+    """Name the reversal of a payment whose transfer Stripe refused: it fails once."""
+    return f"payrun:{run_id}:{provider_id}:failed"
+
+
+def stripe_event_key(*, event_id: str, effect: str = "") -> str:
+    """Name the ledger effect of one Stripe event (`evt_…`); `effect` tells apart two entries one event makes."""
+    return f"stripe:{event_id}:{effect}" if effect else f"stripe:{event_id}"

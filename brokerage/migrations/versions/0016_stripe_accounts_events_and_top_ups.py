@@ -1,0 +1,26 @@
+"""stripe accounts events and top ups
+
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-01
+"""
+
+from typing import Sequence, Union
+
+import sqlalchemy as sa  # noqa: F401
+
+from alembic import op  # noqa: F401
+
+
+revision: str = '0016'
+down_revision: Union[str, None] = '0015'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
