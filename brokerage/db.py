@@ -94,8 +94,9 @@ def _view_marker(name: str) -> bool:
 
 
 def request_reads_only() -> bool:
-    """Tell whether this request's transaction only reads: a page (GET, HEAD) or a view marked `only_jobs_write`."""
-    if _view_marker("only_jobs_write"):
+    """Tell whether this request's transaction only reads: a page (GET, HEAD), a view marked `only_jobs_write`,
+    or any request once its changes are committed."""
+    if g.get("db_committed") or _view_marker("only_jobs_write"):
         return True
     return request.method in SAFE_METHODS and not _view_marker("writes_when_reading")
 
@@ -207,6 +208,15 @@ def keep_changes_when_refused() -> None:
     g.db_keep_when_refused = True
 
 
+def after_commit(callback) -> None:
+    """Call `callback()` once this request's changes are committed, and never if they are rolled back.
+
+    `jobs.enqueue_after_commit` uses it: a job that must see what the request wrote (a stored Stripe
+    event, a released payment run) is queued only once that is committed.
+    """
+    g.setdefault("db_after_commit", []).append(callback)
+
+
 def finish_request(status: int) -> None:
     """The one commit point of a request: commit when the answer is a success or a redirect, roll back otherwise.
 
@@ -222,6 +232,9 @@ def finish_request(status: int) -> None:
         session.flush()
         _check_reads_only(session)
         session.commit()
+        g.db_committed = True
+        for callback in g.pop("db_after_commit", []):
+            callback()
     else:
         _check_reads_only(session)
         session.rollback()

@@ -11,7 +11,7 @@ from redis import Redis
 from rq import Queue, Worker
 from rq.job import Job
 
-from brokerage.db import request_reads_only
+from brokerage.db import after_commit, request_reads_only
 
 # Jobs are named, not pickled callables, so a worker on another machine runs the same code. Each
 # package's jobs are registered by `wiring.connect_domains()` (create_app calls it, and so does every
@@ -66,6 +66,26 @@ def enqueue(name: str, **kwargs: Any) -> JobHandle:
     queue = _queue(app)
     job = queue.enqueue(run_named_job, name, kwargs, job_timeout=3600, result_ttl=86400, failure_ttl=86400)
     return JobHandle(id=job.id, name=name, status="queued")
+
+
+def enqueue_after_commit(name: str, **kwargs: Any) -> None:
+    """Queue a job once the request's changes are committed (never if they are rolled back).
+
+    For a view that writes and then needs a job to carry on from what it wrote: a webhook that stores
+    its event, an officer releasing a payment run. Outside a request it queues now.
+    """
+    _resolve(name)
+    if not has_request_context():
+        enqueue(name, **kwargs)
+        return
+    app = current_app._get_current_object()
+
+    def _queue_it() -> None:
+        handle = enqueue(name, **kwargs)
+        if handle.status == "failed":
+            app.logger.error("Job %s queued after commit failed: %s", name, handle.error)
+
+    after_commit(_queue_it)
 
 
 def fetch(job_id: str) -> JobHandle:

@@ -79,3 +79,41 @@ def test_every_job_is_registered_by_its_package_and_a_name_is_never_taken_twice(
     jobs.register("clusters.settle", runs.settle_job)  # the same function again: fine
     with pytest.raises(ValueError, match="already registered"):
         jobs.register("clusters.settle", runs.issue_dp_job)
+
+
+def test_a_job_queued_after_commit_runs_once_the_request_committed_and_never_after_a_rollback(app):
+    from flask import Blueprint
+
+    from brokerage import jobs
+    from brokerage.db import get_session
+
+    seen = []
+
+    def remember(value):
+        # Runs inline (no Redis here): the request's write is already committed when it looks.
+        from sqlalchemy import text
+
+        with app.extensions["db_sessionmaker"]() as session:
+            seen.append((value, session.execute(text("SELECT count(*) FROM council WHERE slug = :s"), {"s": value}).scalar()))
+
+    jobs.register("test_remember", remember)
+    blueprint = Blueprint("after_commit_test", __name__)
+
+    @blueprint.post("/_test/after-commit/<slug>/<int:status>")
+    def write_then_queue(slug, status):
+        from sqlalchemy import text
+
+        get_session().execute(text(
+            "INSERT INTO council (slug, name, area_districts, cluster_min_size, cluster_max_size, notice_weeks, surplus_weeks, "
+            "quorum_percent, majority_percent, dissolve_numerator, dissolve_denominator, created_at) "
+            "VALUES (:s, :s, '', 3, 8, 4, 8, 50, 50, 2, 3, '2026-11-01 00:00:00')"), {"s": slug})
+        jobs.enqueue_after_commit("test_remember", value=slug)
+        return "", status
+
+    app.register_blueprint(blueprint)
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    assert client.post("/_test/after-commit/kept/200").status_code == 200
+    assert client.post("/_test/after-commit/dropped/409").status_code == 409
+    assert seen == [("kept", 1)]
+    jobs.REGISTRY.pop("test_remember")

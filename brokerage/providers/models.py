@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from sqlalchemy import false as sa_false
 from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Column, Date, Enum, Float, Integer, String
 from sqlmodel import Field, SQLModel
 
@@ -66,6 +67,8 @@ class Provider(SQLModel, table=True):
     is_local: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
     stripe_account_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     stripe_status: str = Field(default="none", sa_column=Column(String(20), nullable=False, server_default="none"))
+    # True only once Stripe's `account.updated` event says the connected account can receive payouts.
+    payouts_enabled: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=sa_false()))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 

@@ -7,7 +7,7 @@ Create Date: 2026-12-01
 
 from typing import Sequence, Union
 
-import sqlalchemy as sa  # noqa: F401
+import sqlalchemy as sa
 
 from alembic import op  # noqa: F401
 
@@ -19,8 +19,10 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('provider', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('payouts_enabled', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('provider', schema=None) as batch_op:
+        batch_op.drop_column('payouts_enabled')
