@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Date, Enum, Integer, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Date, Enum, Integer, String
 from sqlmodel import Field, SQLModel
 
 from brokerage.contracts.rules import AllocationRule, ContractStatus
@@ -29,6 +29,9 @@ class Contract(SQLModel, table=True):
     demand_line_id: int | None = Field(default=None, foreign_key="demand_line.id", ondelete="RESTRICT")
     proposal_id: int | None = Field(default=None, foreign_key="proposal.id", ondelete="RESTRICT")
     service: str = Field(sa_column=Column(String(40), nullable=False))
+    # The members the contract serves, holder id (as text) -> their share of the hours, e.g. {"12": 1, "15": 2};
+    # copied from the demand line when the contract is made, so the contract alone says whom it serves.
+    member_shares: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     hours_per_week: int = Field(sa_column=Column(Integer, nullable=False))
     rate_pence: int = Field(sa_column=Column(BigInteger, nullable=False))
     start_date: date = Field(sa_column=Column(Date, nullable=False))

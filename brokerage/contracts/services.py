@@ -25,9 +25,12 @@ if TYPE_CHECKING:
 def create_contract(
     *, session: Session, actor: User, council_id: int, provider_id: int, cluster_id: int, demand_line_id: int | None,
     proposal_id: int | None, service: str, hours_per_week: int, rate_pence: int, start_date: date,
-    allocation_rule: AllocationRule = AllocationRule.by_hours, min_visit_minutes: int = 60,
+    allocation_rule: AllocationRule = AllocationRule.by_hours, min_visit_minutes: int = 60, member_shares: dict | None = None,
 ) -> Contract:
-    """Make an active contract for a provider to give a group's members care (a passed match, in its deciding transaction)."""
+    """Make an active contract for a provider to give a group's members care (a passed match, in its deciding transaction).
+
+    `member_shares` maps each member's holder id to their share of the hours (the demand line's shares).
+    """
     same_council(actor, council_id, what="council")
     errors = {}
     if isinstance(hours_per_week, bool) or not isinstance(hours_per_week, int) or hours_per_week <= 0:
@@ -38,9 +41,12 @@ def create_contract(
         rules.check_min_visit(min_visit_minutes)
     except ValueError as error:
         errors["min_visit_minutes"] = str(error).capitalize()
+    shares = {str(holder): share for holder, share in (member_shares or {}).items()}
+    if not shares or any(not str(h).isdigit() or isinstance(v, bool) or not isinstance(v, int) or v <= 0 for h, v in shares.items()):
+        errors["member_shares"] = "A contract serves at least one member, each with a share of one or more"
     if errors:
         raise ValidationFailed(errors)
-    contract = Contract(
+    contract = Contract(member_shares=shares,
         council_id=council_id, provider_id=provider_id, cluster_id=cluster_id, demand_line_id=demand_line_id, proposal_id=proposal_id,
         service=service, hours_per_week=hours_per_week, rate_pence=rate_pence, start_date=start_date,
         allocation_rule=AllocationRule(allocation_rule), min_visit_minutes=min_visit_minutes,

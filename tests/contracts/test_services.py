@@ -33,7 +33,8 @@ def place(session):
 def _contract(session, place, **changes):
     council, cluster, provider, _, broker, line = place
     values = dict(session=session, actor=broker, council_id=council.id, provider_id=provider.id, cluster_id=cluster.id, demand_line_id=line.id,
-                  proposal_id=None, service="home_care", hours_per_week=12, rate_pence=2150, start_date=START)
+                  proposal_id=None, service="home_care", hours_per_week=12, rate_pence=2150, start_date=START,
+                  member_shares={"1": 1})
     return create_contract(**{**values, **changes})
 
 
@@ -82,3 +83,11 @@ def test_a_contract_changes_status_only_by_the_transition_table(session, place):
     with pytest.raises(NotAllowed):
         move_contract(session=session, actor=holder_user, contract_id=contract.id, status=ContractStatus.active)
     assert contract.status == ContractStatus.active
+
+
+def test_a_contract_names_the_members_it_serves(session, place):
+    assert _contract(session, place, member_shares={12: 1, "15": 2}).member_shares == {"12": 1, "15": 2}
+    for shares in ({}, None, {"12": 0}, {"x": 1}, {"12": True}):
+        with pytest.raises(ValidationFailed) as refused:
+            _contract(session, place, member_shares=shares)
+        assert "member_shares" in refused.value.errors

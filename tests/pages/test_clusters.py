@@ -30,7 +30,7 @@ def group(world, session):
     session.flush()
     create_contract(session=session, actor=system_actor(session=session, council_id=cluster.council_id), council_id=cluster.council_id, provider_id=records["provider"].id, cluster_id=cluster.id,
                     demand_line_id=line.id, proposal_id=None, service="home_care", hours_per_week=6, rate_pence=2200,
-                    start_date=line.created_at.date())
+                    start_date=line.created_at.date(), member_shares={str(records["holder"].id): 1, str(neighbour.id): 1})
     return cluster, neighbour
 
 
