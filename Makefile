@@ -38,13 +38,13 @@ test: install
 	$(MAKE) test-sqlite SEED=$(SEED)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) test-postgres SEED=$(SEED); else echo "TEST_DATABASE_URL is not set: skipped the PostgreSQL run"; fi
 
-# SQLite runs on two processes (each has its own database file); PostgreSQL runs in one, because the
-# run rebuilds the schema of the one database `test`.
+# Both run on two processes: each SQLite worker has its own database file, and each PostgreSQL worker
+# its own database beside TEST_DATABASE_URL's (`test_gw0`, `test_gw1`), created by tests/conftest.py.
 test-sqlite: install
 	env -u TEST_DATABASE_URL $(BIN)/pytest -q -n 2 -p randomly --randomly-seed=$(SEED)
 
 test-postgres: install
-	$(BIN)/pytest -q -p randomly --randomly-seed=$(SEED) -m "not browser"
+	$(BIN)/pytest -q -n 2 -p randomly --randomly-seed=$(SEED) -m "not browser"
 
 ## make mutation: mutation-test the pure rules with mutmut (slow, not part of `make test`);
 ## MODULES="ledger/rules.py ledger/merkle.py" runs a subset. The last line printed is JSON.

@@ -23,8 +23,32 @@ settings.register_profile("mutation", derandomize=True, database=None, deadline=
 
 
 def database_url(tmp_root: Path) -> str:
-    """Return TEST_DATABASE_URL, or a fresh SQLite file for this run."""
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.sqlite'}"
+    """Return TEST_DATABASE_URL, or a fresh SQLite file for this run.
+
+    Under pytest-xdist each PostgreSQL worker gets its own database beside the given one (`test_gw0`,
+    `test_gw1`, ...), created on first use: the run rebuilds its schema, so workers cannot share one.
+    """
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_root / 'test.sqlite'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url.startswith("postgresql") and worker:
+        url = _worker_database(url, worker)
+    return url
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """Return the URL of this xdist worker's own PostgreSQL database, creating it if it is missing."""
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def reset_database(url: str) -> None:
