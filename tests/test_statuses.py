@@ -17,16 +17,21 @@ from brokerage.contracts.rules import BadContractMove, ContractStatus
 from brokerage.matching import rules as matching_rules
 from brokerage.matching.errors import BadStatusMove
 from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, RunStatus
+from brokerage.payments import rules as payment_rules
+from brokerage.payments.rules import BadPaymentMove, PayoutStatus, TopUpStatus
 
 SOURCE = Path(__file__).resolve().parent.parent / "brokerage"
 
 TRANSITIONS = {
     "move_membership", "move_proposal", "move_cluster", "move_run", "move_assignment", "move_demand_line", "move_contract",
+    "move_top_up", "move_payout",
 }
 
 # Attributes called `status` that are not a record's status, each with why: (file, enclosing function).
 NOT_A_RECORD_STATUS = {
     ("errors.py", "BrokerageError.__init__"): "an error's HTTP status, set from the constructor's argument",
+    ("payments/local_stripe_connect.py", "ConnectBalanceTransaction.__init__"): "a Stripe object on the local test server",
+    ("payments/local_stripe_controls.py", "ConnectedPayout.__init__"): "a Stripe object on the local test server",
 }
 
 
@@ -180,6 +185,8 @@ TABLES = [
     (matching_rules.move_assignment, matching_rules.ASSIGNMENT_MOVES, AssignmentStatus, BadStatusMove),
     (matching_rules.move_demand_line, matching_rules.DEMAND_LINE_MOVES, DemandLineStatus, BadStatusMove),
     (contract_rules.move_contract, contract_rules.CONTRACT_MOVES, ContractStatus, BadContractMove),
+    (payment_rules.move_top_up, payment_rules.TOP_UP_MOVES, TopUpStatus, BadPaymentMove),
+    (payment_rules.move_payout, payment_rules.PAYOUT_MOVES, PayoutStatus, BadPaymentMove),
 ]
 
 
