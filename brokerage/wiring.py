@@ -22,6 +22,7 @@ from brokerage.ledger import owners as ledger_owners
 from brokerage.matching import services as matching
 from brokerage.matching.decisions import CARE_MATCH
 from brokerage.providers.models import Provider
+from brokerage.timesheets.approvers import CHOOSE_APPROVER
 
 # --- ledger: who may own an account (brokerage.ledger.owners fails closed without these) ----------
 
@@ -63,6 +64,7 @@ def connect_domains() -> None:
 def _connect_proposal_actions() -> None:
     """Register the kinds of proposal whose action belongs to a package above clusters (clusters' own are built in)."""
     proposal_actions.register(ProposalKind.accept_match, CARE_MATCH)
+    proposal_actions.register(ProposalKind.choose_approver, CHOOSE_APPROVER)
 
 
 # --- jobs: what a worker (or an inline run) may be asked to do, by name --------------------------
