@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
 from brokerage.db import get_session
-from brokerage.errors import BrokerageError
+from brokerage.errors import BrokerageError, NotAllowed
 from brokerage.formatting import pounds, week_of
 from brokerage.forms import refuse, refuse_in_flash
 from brokerage.timesheets import approval, approvers, pages, queries, sheets
@@ -142,6 +142,8 @@ def approve(timesheet_id: int):
     """Approve the sheet: the week's care is paid from the members' pool shares to what the group owes the provider."""
     try:
         sheet = approval.approve(session=get_session(), actor=current_user, timesheet_id=timesheet_id)
+    except NotAllowed:
+        raise  # a member who is not the approver gets the 403 page: there is no button for them to press
     except BrokerageError as error:
         refuse_in_flash(error)
     else:
@@ -158,6 +160,8 @@ def reject(timesheet_id: int):
     if form.validate_on_submit():
         try:
             approval.reject(session=get_session(), actor=current_user, timesheet_id=timesheet_id, reason=form.reason.data)
+        except NotAllowed:
+            raise  # not the approver: the 403 page, not a message beside the reason
         except BrokerageError as error:
             status = refuse(form, error)
         else:

@@ -257,3 +257,18 @@ def test_a_member_who_left_is_still_a_member_the_contract_serves_but_pledges_not
     approval.approve(session=session, actor=care.broker, timesheet_id=sheet.id)
     (entry,) = care_entries(session, care.council.id)
     assert ledger_rules.pool_code(care.cluster.id, care.holders[2].id) not in dict(entry_postings(session=session, entry_id=entry.id))
+
+
+def test_approved_sheets_lists_a_providers_approved_weeks_with_their_visits_for_remittances(session, care):
+    from brokerage.timesheets.queries import approved_sheets
+
+    a, b, _ = care.holders
+    sheet = submitted(session, care, [visit(b, 1, minutes=60), visit(a, 0, minutes=90)])
+    assert approved_sheets(session=session, provider_id=care.provider.id) == []
+    approval.approve(session=session, actor=care.broker, timesheet_id=sheet.id)
+    (found,) = approved_sheets(session=session, provider_id=care.provider.id)
+    assert (found.sheet.id, found.contract.id, found.group) == (sheet.id, care.contract.id, "Riverside neighbours")
+    assert [(line.member, line.visit.minutes) for line in found.visits] == [("Amina Hassan", 90), ("Bob Jones", 60)]
+    assert approved_sheets(session=session, provider_id=care.provider.id, ids=[]) == []
+    assert approved_sheets(session=session, provider_id=care.provider.id, ids=[sheet.id])[0].sheet.id == sheet.id
+    assert approved_sheets(session=session, provider_id=care.other_provider_user.provider_id) == []
