@@ -86,12 +86,12 @@ def get_sheet(*, session: Session, actor: User, timesheet_id: int) -> Timesheet:
     return sheet
 
 
-def _own_sheet(session: Session, actor: User, timesheet_id: int, *, lock: bool = True) -> Timesheet:
+def _own_sheet(session: Session, actor: User, timesheet_id: int) -> Timesheet:
     """Return the provider's own sheet, locked; anyone else's is NotFound, anyone but its provider NotAllowed."""
     sheet = get_sheet(session=session, actor=actor, timesheet_id=timesheet_id)
     if not is_own_provider(actor, sheet.provider_id):
         raise NotAllowed("Only the provider records visits on its timesheets.")
-    return lock_row(session, Timesheet, sheet.id) if lock else sheet
+    return lock_row(session, Timesheet, sheet.id)
 
 
 def _editable(sheet: Timesheet) -> None:
