@@ -41,6 +41,7 @@ def foreign_ids(session, world) -> dict[str, int]:
         "provider_id": b["provider"].id, "run_id": b["run"].id, "entry_id": b["entry"].id, "assignment_id": assignment.id,
         "item_id": item.id, "representation_id": representation.id, "user_id": world.users["b"][Role.broker].id,
         "top_up_id": top_up.id,
+        "contract_id": b["contract"].id, "timesheet_id": b["timesheet"].id, "visit_id": b["visit"].id,
     }
 
 

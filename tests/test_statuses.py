@@ -19,12 +19,15 @@ from brokerage.matching.errors import BadStatusMove
 from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, RunStatus
 from brokerage.payments import rules as payment_rules
 from brokerage.payments.rules import BadPaymentMove, PayoutStatus, TopUpStatus
+from brokerage.timesheets import rules as timesheet_rules
+from brokerage.timesheets.rules import BadTimesheetMove, TimesheetStatus
 
 SOURCE = Path(__file__).resolve().parent.parent / "brokerage"
 
 TRANSITIONS = {
     "move_membership", "move_proposal", "move_cluster", "move_run", "move_assignment", "move_demand_line", "move_contract",
     "move_top_up", "move_payout",
+    "move_timesheet",
 }
 
 # Attributes called `status` that are not a record's status, each with why: (file, enclosing function).
@@ -187,6 +190,7 @@ TABLES = [
     (contract_rules.move_contract, contract_rules.CONTRACT_MOVES, ContractStatus, BadContractMove),
     (payment_rules.move_top_up, payment_rules.TOP_UP_MOVES, TopUpStatus, BadPaymentMove),
     (payment_rules.move_payout, payment_rules.PAYOUT_MOVES, PayoutStatus, BadPaymentMove),
+    (timesheet_rules.move_timesheet, timesheet_rules.TIMESHEET_MOVES, TimesheetStatus, BadTimesheetMove),
 ]
 
 
@@ -214,6 +218,9 @@ def test_the_written_tables():
     assert matching_rules.DEMAND_LINE_MOVES == {"open": {"contracted"}, "contracted": set()}
     assert matching_rules.RUN_MOVES == {"finished": set()}
     assert contract_rules.CONTRACT_MOVES == {"active": set()}
+    assert timesheet_rules.TIMESHEET_MOVES == {
+        "draft": {"submitted"}, "submitted": {"approved", "rejected"}, "rejected": {"submitted"}, "approved": set(),
+    }
     assert cluster_rules.MEMBERSHIP_MOVES["leaving"] == {"left"} and cluster_rules.MEMBERSHIP_MOVES["left"] == set()
     assert all(cluster_rules.PROPOSAL_MOVES[s] == set() for s in ("passed", "rejected", "lapsed"))
 
