@@ -20,6 +20,7 @@ from brokerage.extensions import csrf, init_limiter, login_manager
 from brokerage.holders import views as holders_views
 from brokerage.ledger import views as ledger_views
 from brokerage.matching import views as matching_views
+from brokerage.payments import run_views as payrun_views
 from brokerage.providers import views as providers_views
 
 
@@ -89,7 +90,8 @@ def register_database(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Attach every domain's blueprint."""
     for blueprint in (accounts_views.blueprint, dashboard_views.blueprint, holders_views.blueprint, clusters_views.blueprint,
-                      providers_views.blueprint, ledger_views.blueprint, audit_views.blueprint, matching_views.blueprint):
+                      providers_views.blueprint, ledger_views.blueprint, audit_views.blueprint, matching_views.blueprint,
+                      payrun_views.blueprint):
         app.register_blueprint(blueprint)
 
 

@@ -21,6 +21,8 @@ from brokerage.holders.models import Holder
 from brokerage.ledger import owners as ledger_owners
 from brokerage.matching import services as matching
 from brokerage.matching.decisions import CARE_MATCH
+from brokerage.payments import events as stripe_events
+from brokerage.payments import transfer_events, transfers
 from brokerage.providers.models import Provider
 
 # --- ledger: who may own an account (brokerage.ledger.owners fails closed without these) ----------
@@ -55,6 +57,7 @@ def connect_domains() -> None:
     connect_ledger()
     _connect_proposal_actions()
     _connect_jobs()
+    _connect_stripe_events()
 
 
 # --- proposal actions: what a passed proposal of another package's kind does -------------------
@@ -77,3 +80,13 @@ def _connect_jobs() -> None:
     jobs.register("clusters.collect", runs.collect_job)
     jobs.register("clusters.settle", runs.settle_job)
     jobs.register("matching.run", matching.run_job)
+    jobs.register("payments.execute_run", transfers.execute_run_job)
+
+
+# --- Stripe events: which package gives each event type its effect --------------------------------
+
+
+def _connect_stripe_events() -> None:
+    """Register the handlers of Stripe's events with the webhook's registry."""
+    for event_type, handler in transfer_events.HANDLERS.items():
+        stripe_events.register(event_type, handler)

@@ -17,11 +17,13 @@ from brokerage.contracts.rules import BadContractMove, ContractStatus
 from brokerage.matching import rules as matching_rules
 from brokerage.matching.errors import BadStatusMove
 from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, RunStatus
+from brokerage.payments import run_rules as payment_rules
 
 SOURCE = Path(__file__).resolve().parent.parent / "brokerage"
 
 TRANSITIONS = {
     "move_membership", "move_proposal", "move_cluster", "move_run", "move_assignment", "move_demand_line", "move_contract",
+    "move_payment_run", "move_payment_line",
 }
 
 # Attributes called `status` that are not a record's status, each with why: (file, enclosing function).
@@ -180,6 +182,8 @@ TABLES = [
     (matching_rules.move_assignment, matching_rules.ASSIGNMENT_MOVES, AssignmentStatus, BadStatusMove),
     (matching_rules.move_demand_line, matching_rules.DEMAND_LINE_MOVES, DemandLineStatus, BadStatusMove),
     (contract_rules.move_contract, contract_rules.CONTRACT_MOVES, ContractStatus, BadContractMove),
+    (payment_rules.move_payment_run, payment_rules.RUN_MOVES, payment_rules.RunStatus, payment_rules.BadPaymentMove),
+    (payment_rules.move_payment_line, payment_rules.LINE_MOVES, payment_rules.LineStatus, payment_rules.BadPaymentMove),
 ]
 
 
