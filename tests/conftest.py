@@ -17,6 +17,9 @@ from brokerage.wiring import connect_domains
 
 SERVICE_MARKERS = ("postgres_only", "redis", "browser")
 
+# The local Stripe server and the apps that talk to it (fixtures stripe_server, stripe_app, stripe_client...).
+pytest_plugins = ["tests.stripe_support"]
+
 # `make mutation` runs each mutant against the same examples, with no example database to carry
 # a failure found for one mutant over to the next, and no deadline for a slow mutant to trip.
 settings.register_profile("mutation", derandomize=True, database=None, deadline=None)
