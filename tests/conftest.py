@@ -227,6 +227,18 @@ class World:
             run = MatchRun(council_id=council.id, lines=0, suppliers=0)
             session.add(run)
             session.flush()
+            # A released payment run paying both providers, and a cancelled one (its neighbour in the council).
+            from brokerage.payments.run_models import PaymentLine, PaymentRun
+
+            payment_run = PaymentRun(council_id=council.id, status="released", prepared_by_id=users[Role.broker].id,
+                                     released_by_id=users[Role.council_officer].id, released_at=utcnow(), total_pence=3000)
+            other_payment_run = PaymentRun(council_id=council.id, status="cancelled", prepared_by_id=users[Role.broker].id, total_pence=100)
+            session.add_all([payment_run, other_payment_run])
+            session.flush()
+            payment_line = PaymentLine(council_id=council.id, run_id=payment_run.id, provider_id=provider.id, amount_pence=2000)
+            other_payment_line = PaymentLine(council_id=council.id, run_id=payment_run.id, provider_id=other_provider.id, amount_pence=1000)
+            session.add_all([payment_line, other_payment_line])
+            session.flush()
             self.councils[key] = council
             self.users[key] = users
             self.records[key] = {
@@ -234,6 +246,8 @@ class World:
                 "cluster": cluster, "private_cluster": private_cluster, "entry": entry, "other_entry": other_entry,
                 "proposal": proposal, "other_proposal": other_proposal, "run": run,
                 "membership": membership, "other_membership": other_membership,
+                "payment_run": payment_run, "other_payment_run": other_payment_run,
+                "payment_line": payment_line, "other_payment_line": other_payment_line,
             }
         session.commit()
 

@@ -93,6 +93,6 @@ def restart_run_command(run_id: int) -> None:
             fail(f"there is no payment run {run_id}")
         council_id = ensure_restartable(run).council_id
     result = transfers.execute_run(council_id=council_id, run_id=run_id)
-    click.echo(f"run {run_id}: {result.status}; sent {len(result.sent)}, refused {len(result.failed)}, still waiting {len(result.waiting)}")
+    click.echo(f"run {run_id}: {result.run_status}; sent {len(result.sent)}, refused {len(result.failed)}, still waiting {len(result.waiting)}")
     sys.exit(1 if result.waiting else 0)
 

@@ -22,8 +22,6 @@ from brokerage.holders.models import Holder
 from brokerage.payments.run_models import PaymentLine, PaymentLineTimesheet, PaymentRun
 from brokerage.payments.run_rules import MONEY_OUT, OPEN_RUN, LineStatus, RunStatus
 from brokerage.providers.models import Provider
-from brokerage.timesheets.models import Timesheet, Visit
-from brokerage.timesheets.rules import TimesheetStatus
 from brokerage.types import Role
 
 # A provider sees a payment once an officer has released its run.
@@ -31,23 +29,8 @@ SHOWN_TO_PROVIDER = (RunStatus.released, RunStatus.paying, RunStatus.paid, RunSt
 
 
 def unpaid_timesheets(*, session: Session, council_id: int, provider_id: int) -> list[tuple[int, int]]:
-    """Return (timesheet id, total in pence) of a provider's approved timesheets no line has paid or plans to pay."""
-    taken = (
-        select(PaymentLineTimesheet.timesheet_id)
-        .join(PaymentLine, PaymentLine.id == PaymentLineTimesheet.line_id)
-        .join(PaymentRun, PaymentRun.id == PaymentLine.run_id)
-        .where(
-            PaymentLine.council_id == council_id, PaymentLine.provider_id == provider_id,
-            or_(PaymentLine.status.in_(MONEY_OUT), and_(PaymentLine.status == LineStatus.planned, PaymentRun.status.in_(OPEN_RUN))),
-        )
-    )
-    rows = session.exec(
-        select(Timesheet.id, Timesheet.total_pence)
-        .where(Timesheet.council_id == council_id, Timesheet.provider_id == provider_id, Timesheet.status == TimesheetStatus.approved,
-               Timesheet.id.not_in(taken))
-        .order_by(Timesheet.week, Timesheet.id)
-    ).all()
-    return [(timesheet_id, int(total)) for timesheet_id, total in rows]
+    """TEMPORARY until the timesheets branch is merged."""
+    return []
 
 
 @dataclass
@@ -107,24 +90,5 @@ def remittance(*, session: Session, actor: User, line_id: int) -> Remittance:
     elif actor.role not in (Role.broker, Role.council_officer):
         raise NotFound()
     provider = session.get(Provider, line.provider_id)
-    links = session.exec(
-        select(PaymentLineTimesheet, Timesheet, Contract, Cluster.name)
-        .join(Timesheet, Timesheet.id == PaymentLineTimesheet.timesheet_id)
-        .join(Contract, Contract.id == Timesheet.contract_id)
-        .join(Cluster, Cluster.id == Contract.cluster_id)
-        .where(PaymentLineTimesheet.line_id == line.id)
-        .order_by(Contract.id, Timesheet.week)
-    ).all()
-    sheet_ids = [t.id for _, t, _, _ in links]
-    visits: dict[int, list[tuple[Visit, str]]] = {i: [] for i in sheet_ids}
-    if sheet_ids:
-        for visit, name in session.exec(
-            select(Visit, Holder.name).join(Holder, Holder.id == Visit.holder_id)
-            .where(Visit.timesheet_id.in_(sheet_ids)).order_by(Visit.visit_date, Visit.start_time, Visit.id)
-        ):
-            visits[visit.timesheet_id].append((visit, name))
-    sheets = [
-        RemittanceSheet(timesheet=sheet, contract=contract, group_name=group, amount_pence=link.amount_pence, visits=visits[sheet.id])
-        for link, sheet, contract, group in links
-    ]
+    sheets = []
     return Remittance(line=line, run=run, provider=provider, sheets=sheets)

@@ -40,58 +40,58 @@ def prepare():
         refuse_in_flash(error)
         return redirect(url_for("payruns.index"))
     flash(f"Payment run {run.id} is prepared. Another council officer must check and release it.", "success")
-    return redirect(url_for("payruns.show", run_id=run.id))
+    return redirect(url_for("payruns.show", payment_run_id=run.id))
 
 
-@blueprint.route("/runs/<int:run_id>")
+@blueprint.route("/runs/<int:payment_run_id>")
 @roles_required(Role.broker, Role.council_officer)
-def show(run_id: int):
+def show(payment_run_id: int):
     """Show a run: its total and a line per provider."""
-    return render_template("payments/run.html", page=runs.run_page(session=get_session(), actor=current_user, run_id=run_id))
+    return render_template("payments/run.html", page=runs.run_page(session=get_session(), actor=current_user, run_id=payment_run_id))
 
 
-@blueprint.route("/runs/<int:run_id>/release", methods=["POST"])
+@blueprint.route("/runs/<int:payment_run_id>/release", methods=["POST"])
 @roles_required(Role.council_officer)
-def release(run_id: int):
+def release(payment_run_id: int):
     """Release a run (maker-checker) and start paying it once the release is saved."""
     try:
-        run = runs.release_run(session=get_session(), actor=current_user, run_id=run_id)
+        run = runs.release_run(session=get_session(), actor=current_user, run_id=payment_run_id)
     except BrokerageError as error:
         refuse_in_flash(error)
-        return redirect(url_for("payruns.show", run_id=run_id))
+        return redirect(url_for("payruns.show", payment_run_id=payment_run_id))
     jobs.enqueue_after_commit(EXECUTE, council_id=run.council_id, run_id=run.id)
     flash(f"Payment run {run.id} is released. Payments are being sent.", "success")
-    return redirect(url_for("payruns.show", run_id=run.id))
+    return redirect(url_for("payruns.show", payment_run_id=run.id))
 
 
-@blueprint.route("/runs/<int:run_id>/restart", methods=["POST"])
+@blueprint.route("/runs/<int:payment_run_id>/restart", methods=["POST"])
 @only_jobs_write  # the payments are made by the job, in its own sessions
 @roles_required(Role.council_officer)
-def restart(run_id: int):
+def restart(payment_run_id: int):
     """Start a released run again after it stopped: lines already sent are never sent twice."""
     try:
-        run = runs.check_restartable(session=get_session(), actor=current_user, run_id=run_id)
+        run = runs.check_restartable(session=get_session(), actor=current_user, run_id=payment_run_id)
     except BrokerageError as error:
         refuse_in_flash(error)
-        return redirect(url_for("payruns.show", run_id=run_id))
+        return redirect(url_for("payruns.show", payment_run_id=payment_run_id))
     handle = jobs.enqueue(EXECUTE, council_id=run.council_id, run_id=run.id)
     if handle.status == "failed":
         flash("The run could not be started again. Nothing more was sent. Try again later.", "error")
     else:
         flash(f"Payment run {run.id} was started again.", "success")
-    return redirect(url_for("payruns.show", run_id=run.id))
+    return redirect(url_for("payruns.show", payment_run_id=run.id))
 
 
-@blueprint.route("/runs/<int:run_id>/cancel", methods=["POST"])
+@blueprint.route("/runs/<int:payment_run_id>/cancel", methods=["POST"])
 @roles_required(Role.broker, Role.council_officer)
-def cancel(run_id: int):
+def cancel(payment_run_id: int):
     """Cancel a run that has not been released."""
     try:
-        runs.cancel_run(session=get_session(), actor=current_user, run_id=run_id)
+        runs.cancel_run(session=get_session(), actor=current_user, run_id=payment_run_id)
     except BrokerageError as error:
         refuse_in_flash(error)
-        return redirect(url_for("payruns.show", run_id=run_id))
-    flash(f"Payment run {run_id} is cancelled. Nothing was paid.", "success")
+        return redirect(url_for("payruns.show", payment_run_id=payment_run_id))
+    flash(f"Payment run {payment_run_id} is cancelled. Nothing was paid.", "success")
     return redirect(url_for("payruns.index"))
 
 
@@ -100,8 +100,11 @@ def cancel(run_id: int):
 def reconciliation():
     """Compare Stripe with the ledger since a day (default: the last 30 days)."""
     text = request.args.get("since", "").strip()
+    if "since" not in request.args:
+        default = clock.today() - timedelta(days=RECONCILE_DAYS)
+        return render_template("payments/reconcile.html", report=None, since=default.isoformat(), error=None)
     try:
-        since = validation.parse_date(text) if text else clock.today() - timedelta(days=RECONCILE_DAYS)
+        since = validation.parse_date(text)
     except ValueError as problem:
         return render_template("payments/reconcile.html", report=None, since=text, error=str(problem)), 422
     try:
@@ -123,8 +126,8 @@ def mine():
     return render_template("payments/mine.html", page=remittance.payments_page(session=get_session(), actor=current_user))
 
 
-@blueprint.route("/lines/<int:line_id>")
+@blueprint.route("/lines/<int:payment_line_id>")
 @roles_required(Role.provider, Role.broker, Role.council_officer)
-def remittance_advice(line_id: int):
+def remittance_advice(payment_line_id: int):
     """Show what one payment is for: contracts, weeks and visits."""
-    return render_template("payments/remittance.html", advice=remittance.remittance(session=get_session(), actor=current_user, line_id=line_id))
+    return render_template("payments/remittance.html", advice=remittance.remittance(session=get_session(), actor=current_user, line_id=payment_line_id))

@@ -83,14 +83,14 @@ class RunResult:
     """What one execution of a run did."""
 
     run_id: int
-    status: str
+    run_status: str
     sent: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     waiting: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         """Return the result for a job's caller."""
-        return {"run_id": self.run_id, "status": self.status, "sent": len(self.sent), "failed": len(self.failed), "waiting": len(self.waiting)}
+        return {"run_id": self.run_id, "status": self.run_status, "sent": len(self.sent), "failed": len(self.failed), "waiting": len(self.waiting)}
 
 
 def start_paying(*, session: Session, actor, run_id: int) -> list[int]:
@@ -235,7 +235,7 @@ def execute_run(*, council_id: int, run_id: int, client: stripe.StripeClient | N
     with session_scope() as session:
         actor = system_actor(session=session, council_id=council_id)
         line_ids = start_paying(session=session, actor=actor, run_id=run_id)
-    result = RunResult(run_id=run_id, status="")
+    result = RunResult(run_id=run_id, run_status="")
     for line_id in line_ids:
         with session_scope() as session:
             sending = mark_sending(session=session, actor=system_actor(session=session, council_id=council_id), line_id=line_id)
@@ -259,7 +259,7 @@ def execute_run(*, council_id: int, run_id: int, client: stripe.StripeClient | N
             result.sent.append(line_id)
         after_each_line(line_id)
     with session_scope() as session:
-        result.status = finish_run(session=session, run_id=run_id)
+        result.run_status = finish_run(session=session, run_id=run_id)
     return result
 
 
