@@ -69,7 +69,8 @@ def reconcile_command(since, council_slug, confirm_days, as_json) -> None:
 
 
 def _print_table(report: reconcile.Report) -> None:
-    console = Console(width=max(100, Console().width))
+    # A terminal wraps the table to its width; a file or pipe gets long lines, one difference per row.
+    console = Console() if sys.stdout.isatty() else Console(width=200)
     console.print(f"Compared {report.payouts} payout entries with {report.transfers} Stripe transfers since {report.since.isoformat()}.")
     if not report.differences:
         console.print("No differences: Stripe and the ledger agree.")

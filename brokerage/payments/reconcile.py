@@ -22,6 +22,7 @@ from brokerage.ledger.models import JournalEntry, LedgerAccount, Posting
 from brokerage.ledger.rules import CLEARING_CODE
 from brokerage.payments.reconcile_rules import CONFIRM_DAYS, Difference, LedgerPayout, StripeTransfer, compare
 from brokerage.payments.run_models import PaymentLine
+from brokerage.payments.run_rules import stripe_value
 from brokerage.types import Role
 
 PAGE = 100
@@ -102,21 +103,21 @@ def stripe_transfers(*, client: stripe.StripeClient, since: datetime, council_id
     for kind in ("transfer", "transfer_refund"):
         listing = client.v1.balance_transactions.list(params={"created": created, "type": kind, "limit": PAGE})
         for bt in listing.auto_paging_iter():
-            source = bt.get("source")
-            source_id = source if isinstance(source, str) else (source.get("id") if source else None)
+            source = stripe_value(bt, "source")
+            source_id = source if isinstance(source, str) else stripe_value(source, "id")
             if kind == "transfer" and source_id:
-                moved[source_id] = moved.get(source_id, 0) - int(bt.get("amount") or 0)
+                moved[source_id] = moved.get(source_id, 0) - int(stripe_value(bt, "amount", 0))
     found = []
     for transfer in client.v1.transfers.list(params={"created": created, "limit": PAGE}).auto_paging_iter():
-        metadata = transfer.get("metadata") or {}
-        council, run, provider = (_int(metadata.get(k)) for k in ("council", "run", "provider"))
+        metadata = stripe_value(transfer, "metadata", {})
+        council, run, provider = (_int(stripe_value(metadata, k)) for k in ("council", "run", "provider"))
         if council_ids is not None and council not in council_ids:
             continue
         found.append(StripeTransfer(
             id=transfer.id, key=f"payrun:{run}:{provider}" if run and provider else None, council_id=council,
-            amount_pence=int(transfer.get("amount") or 0), amount_reversed_pence=int(transfer.get("amount_reversed") or 0),
-            destination=str(transfer.get("destination") or ""),
-            created=datetime.fromtimestamp(int(transfer.get("created") or 0), tz=timezone.utc), balance_pence=moved.get(transfer.id),
+            amount_pence=int(stripe_value(transfer, "amount", 0)), amount_reversed_pence=int(stripe_value(transfer, "amount_reversed", 0)),
+            destination=str(stripe_value(transfer, "destination", "")),
+            created=datetime.fromtimestamp(int(stripe_value(transfer, "created", 0)), tz=timezone.utc), balance_pence=moved.get(transfer.id),
         ))
     return found
 

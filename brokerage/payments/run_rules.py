@@ -124,6 +124,18 @@ def move_payment_line(current: str | enum.Enum, target: str | enum.Enum) -> Line
     return LineStatus(target)
 
 
+def stripe_value(obj, name: str, default=None):
+    """Return a field of a Stripe object (or of a dict), or `default` when it is missing or null.
+
+    StripeObjects are not dicts in stripe 16 (no `.get`); both answer `obj[name]`.
+    """
+    try:
+        value = obj[name]
+    except (KeyError, TypeError, AttributeError):
+        return default
+    return default if value is None else value
+
+
 def run_outcome(line_statuses: Iterable[str | enum.Enum]) -> RunStatus | None:
     """Return paid or paid_with_failures once no line waits to be sent, or None while one does."""
     values = [getattr(s, "value", s) for s in line_statuses]

@@ -24,17 +24,8 @@ from brokerage.ledger.kinds import EntryKind, stripe_event_key
 from brokerage.ledger.rules import CLEARING_CODE, paid_code
 from brokerage.locks import lock_row
 from brokerage.payments.run_models import PaymentLine, PaymentRun
-from brokerage.payments.run_rules import LineStatus, RunStatus, move_payment_line, move_payment_run
+from brokerage.payments.run_rules import LineStatus, RunStatus, move_payment_line, move_payment_run, stripe_value
 from brokerage.types import utcnow
-
-
-def _field(obj: Any, name: str, default: Any = None) -> Any:
-    """Read a field of a StripeObject (or a plain dict in a test) without caring which."""
-    try:
-        value = obj[name]
-    except (KeyError, TypeError, AttributeError):
-        return default
-    return default if value is None else value
 
 
 def _number(text: Any) -> int | None:
@@ -43,15 +34,15 @@ def _number(text: Any) -> int | None:
 
 def find_line(session: Session, transfer: Any) -> PaymentLine | None:
     """Return the payment line a transfer pays: by its metadata (council, run, provider), else by its id."""
-    metadata = _field(transfer, "metadata", {}) or {}
-    council, run, provider = (_number(_field(metadata, k)) for k in ("council", "run", "provider"))
+    metadata = stripe_value(transfer, "metadata", {}) or {}
+    council, run, provider = (_number(stripe_value(metadata, k)) for k in ("council", "run", "provider"))
     if council and run and provider:
         line = session.exec(
             select(PaymentLine).where(PaymentLine.council_id == council, PaymentLine.run_id == run, PaymentLine.provider_id == provider)
         ).first()
         if line is not None:
             return line
-    transfer_id = _field(transfer, "id")
+    transfer_id = stripe_value(transfer, "id")
     if not transfer_id:
         return None
     return session.exec(select(PaymentLine).where(PaymentLine.stripe_transfer_id == transfer_id)).first()
@@ -66,8 +57,8 @@ def on_transfer_created(*, session: Session, event: Any) -> str:
     line = lock_row(session, PaymentLine, found.id)
     if line.status not in (LineStatus.sending, LineStatus.sent):
         return f"no effect: the payment is {line.status.value}"
-    if int(_field(transfer, "amount", 0)) != line.amount_pence:
-        line.reason = f"Stripe's transfer is for {_field(transfer, 'amount')}p, not {line.amount_pence}p; see reconciliation."
+    if int(stripe_value(transfer, "amount", 0)) != line.amount_pence:
+        line.reason = f"Stripe's transfer is for {stripe_value(transfer, 'amount')}p, not {line.amount_pence}p; see reconciliation."
         session.flush()
         return "amounts differ"
     actor = system_actor(session=session, council_id=line.council_id)
@@ -75,10 +66,10 @@ def on_transfer_created(*, session: Session, event: Any) -> str:
         session=session, actor=actor, council_id=line.council_id, kind=EntryKind.payout_paid,
         postings=[(CLEARING_CODE, -line.amount_pence), (paid_code(line.provider_id), line.amount_pence)],
         idempotency_key=stripe_event_key(event_id=event.id),
-        memo=f"Payment run {line.run_id}: Stripe confirmed transfer {_field(transfer, 'id')}",
+        memo=f"Payment run {line.run_id}: Stripe confirmed transfer {stripe_value(transfer, 'id')}",
     )
     line.paid_entry_id = entry.id
-    line.stripe_transfer_id = line.stripe_transfer_id or _field(transfer, "id")
+    line.stripe_transfer_id = line.stripe_transfer_id or stripe_value(transfer, "id")
     line.status = move_payment_line(line.status, LineStatus.paid)
     line.reason, line.updated_at = "", utcnow()
     session.flush()
@@ -86,7 +77,7 @@ def on_transfer_created(*, session: Session, event: Any) -> str:
 
 
 def _fully_reversed(transfer: Any) -> bool:
-    return bool(_field(transfer, "reversed", False)) or int(_field(transfer, "amount_reversed", 0)) >= int(_field(transfer, "amount", 0)) > 0
+    return bool(stripe_value(transfer, "reversed", False)) or int(stripe_value(transfer, "amount_reversed", 0)) >= int(stripe_value(transfer, "amount", 0)) > 0
 
 
 def on_transfer_reversed(*, session: Session, event: Any) -> str:
@@ -103,13 +94,13 @@ def on_transfer_reversed(*, session: Session, event: Any) -> str:
     if line.status not in (LineStatus.sending, LineStatus.sent, LineStatus.paid):
         return f"no effect: the payment is {line.status.value}"
     actor = system_actor(session=session, council_id=line.council_id)
-    memo = f"Payment run {line.run_id}: Stripe reversed transfer {_field(transfer, 'id')}, so the money is back in payable"
+    memo = f"Payment run {line.run_id}: Stripe reversed transfer {stripe_value(transfer, 'id')}, so the money is back in payable"
     if line.status == LineStatus.paid:
         ledger.reverse_entry(session=session, actor=actor, entry_id=line.paid_entry_id,
                              idempotency_key=stripe_event_key(event_id=event.id, effect="unconfirm"), memo=memo)
     ledger.reverse_entry(session=session, actor=actor, entry_id=line.payout_entry_id,
                          idempotency_key=stripe_event_key(event_id=event.id, effect="payable"), memo=memo)
-    line.stripe_transfer_id = line.stripe_transfer_id or _field(transfer, "id")
+    line.stripe_transfer_id = line.stripe_transfer_id or stripe_value(transfer, "id")
     line.status = move_payment_line(line.status, LineStatus.reversed)
     line.reason = "Stripe reversed this transfer, so the money is back with the council to pay again."
     line.updated_at = utcnow()

@@ -40,7 +40,7 @@ from brokerage.ledger.rules import CLEARING_CODE, payable_code
 from brokerage.locks import lock_row
 from brokerage.payments import gateway
 from brokerage.payments.run_models import PaymentLine, PaymentRun
-from brokerage.payments.run_rules import LineStatus, RunStatus, is_worth_retrying, move_payment_line, move_payment_run, run_outcome
+from brokerage.payments.run_rules import LineStatus, RunStatus, is_worth_retrying, move_payment_line, move_payment_run, run_outcome, stripe_value
 from brokerage.providers.models import Provider
 from brokerage.types import utcnow
 
@@ -159,8 +159,8 @@ def existing_transfer(client: stripe.StripeClient, sending: Sending):
     """Return the transfer already made for this line (after Stripe forgot the key), or None."""
     found = client.v1.transfers.list(params={"transfer_group": transfer_group(sending.run_id), "destination": sending.destination, "limit": 100})
     for transfer in found.auto_paging_iter():
-        metadata = transfer.get("metadata") or {}
-        if metadata.get("run") == str(sending.run_id) and metadata.get("provider") == str(sending.provider_id):
+        metadata = stripe_value(transfer, "metadata", {})
+        if stripe_value(metadata, "run") == str(sending.run_id) and stripe_value(metadata, "provider") == str(sending.provider_id):
             return transfer
     return None
 
