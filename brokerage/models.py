@@ -9,3 +9,4 @@ from brokerage.audit.models import AccessLog  # noqa: F401
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun  # noqa: F401
 from brokerage.contracts.models import Contract  # noqa: F401
 from brokerage.payments.run_models import PaymentLine, PaymentLineTimesheet, PaymentRun  # noqa: F401
+from brokerage.payments.models import ConnectedPayout, StripeEvent, TopUp  # noqa: F401

@@ -62,6 +62,7 @@ def check(config: dict, *, serving: bool = True) -> None:
     """Refuse unsafe settings; the web secret is checked only where requests are served."""
     if serving:
         check_secret(config)
+        check_stripe_webhook_secret(config)
     if not config.get("DATABASE_URL"):
         raise ConfigError("DATABASE_URL is empty.")
     from limits import parse_many
@@ -82,3 +83,12 @@ def check_secret(config: dict) -> None:
                 "SECRET_KEY must be set to a random value of at least 16 characters in production "
                 "(set CAREPOOL_ENV=development for local use)."
             )
+
+
+def check_stripe_webhook_secret(config: dict) -> None:
+    """Refuse to serve in production without STRIPE_WEBHOOK_SECRET: Stripe's events could not be verified."""
+    if config["ENV_MODE"] == "production" and not config.get("STRIPE_WEBHOOK_SECRET"):
+        raise ConfigError(
+            "STRIPE_WEBHOOK_SECRET must be set in production: without it no Stripe event can be verified "
+            "(set CAREPOOL_ENV=development for local use)."
+        )

@@ -22,7 +22,7 @@ from brokerage.ledger import owners as ledger_owners
 from brokerage.matching import services as matching
 from brokerage.matching.decisions import CARE_MATCH
 from brokerage.payments import events as stripe_events
-from brokerage.payments import transfer_events, transfers
+from brokerage.payments import onboarding, payouts, topups, transfer_events, transfers, webhooks
 from brokerage.providers.models import Provider
 
 # --- ledger: who may own an account (brokerage.ledger.owners fails closed without these) ----------
@@ -81,12 +81,19 @@ def _connect_jobs() -> None:
     jobs.register("clusters.settle", runs.settle_job)
     jobs.register("matching.run", matching.run_job)
     jobs.register("payments.execute_run", transfers.execute_run_job)
+    jobs.register("payments.process_event", webhooks.process_event_job)
 
 
-# --- Stripe events: which package gives each event type its effect --------------------------------
+# --- Stripe events: which package gives each type its effect (transfers: payment runs) ------------
 
 
 def _connect_stripe_events() -> None:
-    """Register the handlers of Stripe's events with the webhook's registry."""
+    """Register the handlers of Stripe events with the webhook's registry."""
+    stripe_events.register("account.updated", onboarding.on_account_updated)
+    stripe_events.register("payment_intent.succeeded", topups.on_payment_succeeded)
+    stripe_events.register("payment_intent.payment_failed", topups.on_payment_failed)
+    stripe_events.register("charge.refunded", topups.on_charge_refunded)
+    stripe_events.register("payout.paid", payouts.on_payout)
+    stripe_events.register("payout.failed", payouts.on_payout)
     for event_type, handler in transfer_events.HANDLERS.items():
         stripe_events.register(event_type, handler)

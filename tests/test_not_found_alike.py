@@ -11,6 +11,7 @@ from brokerage.accounts.models import Role
 from brokerage.errors import NOT_FOUND
 from brokerage.holders.models import Representation
 from brokerage.matching.models import DemandLine, MatchAssignment
+from brokerage.payments.models import TopUp
 from tests import factories as f
 
 ROLES = [Role.holder, Role.representative, Role.broker, Role.council_officer, Role.provider, "admin"]
@@ -31,12 +32,16 @@ def foreign_ids(session, world) -> dict[str, int]:
     session.add(assignment)
     item = f.VettingFactory(session=session, council_id=council_id, provider_id=b["provider"].id, verified_at=None)
     representation = session.exec(select(Representation).where(Representation.council_id == council_id)).first()
+    top_up = TopUp(council_id=council_id, holder_id=b["holder"].id, cluster_id=b["cluster"].id, payment_intent_id="pi_foreign",
+                   amount_pence=500, methods=["card"])
+    session.add(top_up)
     session.commit()
     return {
         "holder_id": b["holder"].id, "cluster_id": b["cluster"].id, "membership_id": b["membership"].id, "proposal_id": b["proposal"].id,
         "provider_id": b["provider"].id, "run_id": b["run"].id, "entry_id": b["entry"].id, "assignment_id": assignment.id,
         "item_id": item.id, "representation_id": representation.id, "user_id": world.users["b"][Role.broker].id,
         "payment_run_id": b["payment_run"].id, "payment_line_id": b["payment_line"].id,
+        "top_up_id": top_up.id,
     }
 
 

@@ -22,6 +22,7 @@ class EntryKind(str, enum.Enum):
     payout_sent = "payout_sent"  # a released payment run moves payable to clearing
     payout_paid = "payout_paid"  # the payment processor confirms the money reached the provider
     topup = "topup"  # a holder adds their own money to a pool share by card or Direct Debit
+    topup_refund = "topup_refund"  # Stripe refunded (part of) a top-up: it leaves the pool share again
     reversal = "reversal"  # undoes one earlier entry, pointing at it
     adjustment = "adjustment"  # a correction posted by hand (tests and back-office tools)
 
@@ -40,6 +41,7 @@ LABELS = {
     EntryKind.payout_sent: "Payment to the provider sent",
     EntryKind.payout_paid: "Payment to the provider confirmed",
     EntryKind.topup: "Money added by card or Direct Debit",
+    EntryKind.topup_refund: "Card or Direct Debit payment refunded",
     EntryKind.reversal: "Correction (reverses an earlier entry)",
     EntryKind.adjustment: "Adjustment",
 }

@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-# handler(session=, event=) where `event` is the stored event's payload as a `stripe.Event`.
+# handler(session=, event=) where `event` is the stored event's payload as a `stripe.Event`; it returns the
+# outcome in words ("top-up 12 added to the pool"), or raises `Deferred` when an earlier event it needs
+# (a `payment_intent.succeeded` before its `charge.refunded`) has not been processed yet.
 HANDLERS: dict[str, Callable[..., Any]] = {}
+
+
+class Deferred(Exception):
+    """The event needs another event processed first: it is kept unprocessed and tried again after any
+    event about the same object (the same `subject_id`: a PaymentIntent, a transfer) is processed."""
 
 
 def register(event_type: str, handler: Callable[..., Any]) -> None:

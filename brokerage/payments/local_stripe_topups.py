@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import warnings
 
+from aiohttp import web
 from localstripe import resources as ls
 from localstripe.errors import UserError
 
@@ -104,6 +105,12 @@ async def _pay(request):
         await asyncio.sleep(0.05)
     await asyncio.sleep(0)  # let the settling callback finish sending its event
     events = ls.store.get(EMITTED_KEY, [])[before:]
+    back = data.get("return_url")
+    if back:
+        # A form on the demo's page (the holder "paying"): go back to it, on this machine only.
+        if not isinstance(back, str) or not back.startswith(("http://127.0.0.1", "http://localhost")):
+            raise UserError(400, "return_url must be local")
+        raise web.HTTPSeeOther(back)
     return json_response({"payment_intent": intent._export(), "events": events})
 
 

@@ -69,6 +69,8 @@ class Provider(SQLModel, table=True):
     stripe_status: str = Field(default="none", sa_column=Column(String(20), nullable=False, server_default="none"))
     # True only once Stripe's `account.updated` event says the connected account can receive payouts.
     payouts_enabled: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=sa_false()))
+    # When Stripe made the newest `account.updated` applied above: an older event arriving late changes nothing.
+    stripe_event_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 

@@ -124,6 +124,7 @@ def test_session_cookie_is_secure_and_http_only_in_production(monkeypatch):
 
     monkeypatch.setenv("CAREPOOL_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "a-real-random-secret-value-123456")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_a-real-secret")
     monkeypatch.setenv("DATABASE_URL", "sqlite://")
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True

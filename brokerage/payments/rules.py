@@ -1,0 +1,117 @@
+"""Pure rules of payments: the statuses of top-ups, connected-account payouts and payment set-up, and
+what a Stripe event is about. No Flask, no SQL."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, Mapping
+
+from brokerage.errors import BrokerageError
+
+# A top-up is at least £1 and at most £5,000 (a card payment larger than that is not what a pool share needs).
+TOP_UP_MIN_PENCE = 100
+TOP_UP_MAX_PENCE = 500_000
+METHODS = {"card": "Debit or credit card", "bacs_debit": "Direct Debit from a UK bank account"}
+
+
+class BadPaymentMove(BrokerageError):
+    """A top-up or payout cannot move from its status to that one."""
+
+    status = 409
+
+
+class TopUpStatus(str, enum.Enum):
+    """Where a top-up is: waiting for the payment, paid (money in the pool share), failed, or refunded in full."""
+
+    waiting = "waiting"
+    succeeded = "succeeded"
+    failed = "failed"
+    refunded = "refunded"
+
+    @property
+    def label(self) -> str:
+        """Return the status in plain English."""
+        return TOP_UP_LABELS[self.value]
+
+
+TOP_UP_LABELS = {"waiting": "Waiting for the payment", "succeeded": "Added to the pool", "failed": "Payment failed", "refunded": "Refunded"}
+
+# A failed payment can be tried again on the same PaymentIntent; money refunded in full is final.
+TOP_UP_MOVES: dict[str, set[str]] = {
+    "waiting": {"succeeded", "failed"},
+    "failed": {"succeeded"},
+    "succeeded": {"refunded"},
+    "refunded": set(),
+}
+
+
+def move_top_up(current: str | enum.Enum, target: str | enum.Enum) -> TopUpStatus:
+    """Return the new top-up status, or raise BadPaymentMove."""
+    current, target = getattr(current, "value", current), getattr(target, "value", target)
+    if target not in TOP_UP_MOVES.get(current, set()):
+        raise BadPaymentMove(f"A top-up that is {current} cannot become {target}.")
+    return TopUpStatus(target)
+
+
+class PayoutStatus(str, enum.Enum):
+    """A connected account's payout to the provider's bank, as Stripe last told it."""
+
+    paid = "paid"
+    failed = "failed"
+
+
+# Stripe may report a paid payout as failed later (the bank returned it); a failed one never becomes paid.
+PAYOUT_MOVES: dict[str, set[str]] = {"paid": {"failed"}, "failed": set()}
+
+
+def move_payout(current: str | enum.Enum, target: str | enum.Enum) -> PayoutStatus:
+    """Return the new payout status, or raise BadPaymentMove."""
+    current, target = getattr(current, "value", current), getattr(target, "value", target)
+    if target not in PAYOUT_MOVES.get(current, set()):
+        raise BadPaymentMove(f"A payout that is {current} cannot become {target}.")
+    return PayoutStatus(target)
+
+
+class SetupStatus(str, enum.Enum):
+    """How far a provider's Stripe connected account is set up (stored in provider.stripe_status)."""
+
+    none = "none"
+    details_needed = "details_needed"
+    pending = "pending"
+    enabled = "enabled"
+    paused = "paused"
+
+
+def setup_status(account: Mapping[str, Any], previous: str) -> SetupStatus:
+    """Return the set-up status an `account` object from Stripe shows, given the provider's previous status."""
+    requirements = account.get("requirements") or {}
+    if account.get("payouts_enabled"):
+        return SetupStatus.enabled
+    if previous in (SetupStatus.enabled.value, SetupStatus.paused.value):
+        return SetupStatus.paused
+    if not account.get("details_submitted") or requirements.get("currently_due"):
+        return SetupStatus.details_needed
+    return SetupStatus.pending
+
+
+def event_subject(event: Mapping[str, Any]) -> str | None:
+    """Return the id of what an event is about: a charge's PaymentIntent, else the object itself."""
+    obj = (event.get("data") or {}).get("object") or {}
+    if obj.get("object") == "charge" and obj.get("payment_intent"):
+        return str(obj["payment_intent"])
+    return str(obj["id"]) if obj.get("id") else None
+
+
+def council_in_metadata(event: Mapping[str, Any]) -> int | None:
+    """Return the council id our own objects carry in metadata (`council`), or None."""
+    obj = (event.get("data") or {}).get("object") or {}
+    value = (obj.get("metadata") or {}).get("council")
+    if isinstance(value, str) and value.isascii() and value.isdigit() and 0 < int(value) < 2**31:
+        return int(value)
+    return None
+
+
+def refund_split(refunded: int, available: int) -> tuple[int, int]:
+    """Return (taken back from the pool share, shortfall): never more than the share holds."""
+    taken = max(0, min(refunded, available))
+    return taken, refunded - taken

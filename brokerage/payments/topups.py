@@ -1,0 +1,230 @@
+"""Top-ups: a holder adds their own money to their share of a group's pool by card or Bacs Direct Debit.
+
+Starting one makes a Stripe PaymentIntent and records it. The money reaches the pool share only when
+Stripe's `payment_intent.succeeded` event arrives (never on the holder's return from paying): it posts
+`external:topups` → `pool:{group}:{holder}`. A refund (`charge.refunded`) takes the refunded part back
+out of the share, as far as the share still holds it; the rest is recorded as a shortfall for the broker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import stripe
+from sqlmodel import Session, select
+
+from brokerage.access import STAFF, get_or_404, same_council
+from brokerage.accounts.models import Role, User
+from brokerage.accounts.system import system_actor
+from brokerage.clusters.members import OPEN
+from brokerage.clusters.models import Cluster, Membership, MembershipStatus
+from brokerage.errors import NotAllowed, NotFound, ValidationFailed
+from brokerage.holders.models import Holder
+from brokerage.holders.services import can_act_for
+from brokerage.ledger import services as ledger
+from brokerage.ledger.kinds import EntryKind, stripe_event_key
+from brokerage.ledger.rules import TOPUPS_CODE, pool_code
+from brokerage.locks import lock_row
+from brokerage.payments import rules
+from brokerage.payments.events import Deferred
+from brokerage.payments.models import TopUp
+from brokerage.payments.onboarding import StripeUnavailable, stripe_client
+from brokerage.payments.rules import TopUpStatus, move_top_up
+from brokerage.types import utcnow
+
+PAYABLE = (MembershipStatus.admitted, MembershipStatus.active)
+
+
+def _holder_acted_for(session: Session, actor: User, holder_id: int) -> Holder:
+    if actor.role in STAFF or actor.role == Role.admin:
+        raise NotAllowed("Only the person, or someone they asked to act for them, can add money.")
+    holder = get_or_404(session, actor, Holder, holder_id, what="person")
+    if not can_act_for(session=session, actor=actor, holder=holder):
+        raise NotFound()
+    return holder
+
+
+@dataclass
+class Share:
+    """A group whose pool holds a share of this holder's, and what the share holds now."""
+
+    cluster: Cluster
+    balance: int
+
+
+def shares_of(*, session: Session, actor: User, holder_id: int) -> tuple[Holder, list[Share]]:
+    """Return the holder and the open groups whose pool they can add money to (admitted or active member)."""
+    holder = _holder_acted_for(session, actor, holder_id)
+    rows = session.exec(
+        select(Cluster).join(Membership, Membership.cluster_id == Cluster.id)
+        .where(Membership.holder_id == holder.id, Membership.status.in_(PAYABLE), Cluster.status.in_(OPEN),
+               Cluster.council_id == holder.council_id)
+        .order_by(Cluster.name)
+    ).all()
+    job = system_actor(session=session, council_id=holder.council_id, create=False)
+    return holder, [Share(c, ledger.balance(session=session, actor=job, council_id=holder.council_id, code=pool_code(c.id, holder.id))) for c in rows]
+
+
+def start_top_up(*, session: Session, actor: User, holder_id: int, cluster_id: int | None, amount_pence: int | None,
+                 methods: list[str], config: dict, form_key: str) -> TopUp:
+    """Make a PaymentIntent for a top-up and record it; the same form (form_key) twice gives the same top-up.
+
+    Raises ValidationFailed naming the field, PaymentsNotSetUp without a Stripe key, StripeUnavailable.
+    """
+    holder, shares = shares_of(session=session, actor=actor, holder_id=holder_id)
+    errors: dict[str, str] = {}
+    if cluster_id not in {s.cluster.id for s in shares}:
+        errors["cluster"] = "Choose one of your groups"
+    if amount_pence is None or not rules.TOP_UP_MIN_PENCE <= amount_pence <= rules.TOP_UP_MAX_PENCE:
+        errors["amount"] = "Enter an amount from £1 to £5,000"
+    if not methods or any(m not in rules.METHODS for m in methods):
+        errors["method"] = "Choose how to pay"
+    if not form_key or len(form_key) > 64:
+        errors["form_key"] = "Reload the page and try again"
+    if errors:
+        raise ValidationFailed(errors)
+    client = stripe_client(config)
+    try:
+        intent = client.v1.payment_intents.create(
+            params={"amount": amount_pence, "currency": "gbp", "payment_method_types": list(methods),
+                    "description": "Money added to a care group's pool",
+                    "metadata": {"council": str(holder.council_id), "holder": str(holder.id), "cluster": str(cluster_id)}},
+            options={"idempotency_key": f"top-up:{holder.id}:{form_key}"},
+        )
+    except stripe.StripeError as error:
+        raise StripeUnavailable(f"Stripe could not start the payment: {error.user_message or 'no answer'}. Nothing was taken; try again.") from None
+    existing = session.exec(select(TopUp).where(TopUp.payment_intent_id == intent.id)).first()
+    if existing is not None:
+        return existing
+    top_up = TopUp(council_id=holder.council_id, holder_id=holder.id, cluster_id=cluster_id, created_by_id=actor.id,
+                   payment_intent_id=intent.id, amount_pence=amount_pence, methods=list(methods))
+    session.add(top_up)
+    session.flush()
+    return top_up
+
+
+def get_top_up(*, session: Session, actor: User, top_up_id: int) -> TopUp:
+    """Return a top-up for the holder, their representative, or staff of the council; others get 404."""
+    top_up = get_or_404(session, actor, TopUp, top_up_id, what="top-up")
+    if actor.role in STAFF:
+        return top_up
+    holder = session.get(Holder, top_up.holder_id)
+    if actor.role in (Role.holder, Role.representative) and can_act_for(session=session, actor=actor, holder=holder):
+        return top_up
+    raise NotFound()
+
+
+def council_top_ups(*, session: Session, actor: User) -> list[tuple[TopUp, str, str]]:
+    """Return the council's top-ups, newest first, with the holder's and the group's names (staff only)."""
+    if actor.role not in STAFF:
+        raise NotAllowed("Only council staff can see every top-up.")
+    same_council(actor, actor.council_id)
+    rows = session.exec(
+        select(TopUp, Holder.name, Cluster.name).join(Holder, Holder.id == TopUp.holder_id).join(Cluster, Cluster.id == TopUp.cluster_id)
+        .where(TopUp.council_id == actor.council_id).order_by(TopUp.created_at.desc(), TopUp.id.desc())
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+# --- what Stripe's events do ---------------------------------------------------------------------
+
+
+def _locked_top_up(session: Session, payment_intent_id: str | None) -> TopUp | None:
+    if not payment_intent_id:
+        return None
+    found = session.exec(select(TopUp.id).where(TopUp.payment_intent_id == payment_intent_id)).first()
+    return lock_row(session, TopUp, found) if found is not None else None
+
+
+def _from_metadata(session: Session, intent) -> TopUp | None:
+    """Record a top-up Stripe paid that we made but never stored (the request that made it failed to commit)."""
+    metadata = intent.get("metadata") or {}
+    ids = [metadata.get(k) for k in ("council", "holder", "cluster")]
+    if not all(isinstance(v, str) and v.isascii() and v.isdigit() for v in ids):
+        return None
+    council_id, holder_id, cluster_id = (int(v) for v in ids)
+    holder, cluster = session.get(Holder, holder_id), session.get(Cluster, cluster_id)
+    if holder is None or cluster is None or holder.council_id != council_id or cluster.council_id != council_id:
+        return None
+    if not isinstance(intent.get("amount"), int) or intent["amount"] <= 0:
+        return None
+    top_up = TopUp(council_id=council_id, holder_id=holder_id, cluster_id=cluster_id, payment_intent_id=intent["id"],
+                   amount_pence=intent["amount"], methods=list(intent.get("payment_method_types") or []))
+    session.add(top_up)
+    session.flush()
+    return lock_row(session, TopUp, top_up.id)
+
+
+def _note(top_up: TopUp, event_id: str) -> None:
+    top_up.event_ids = [*top_up.event_ids, event_id]
+    top_up.updated_at = utcnow()
+
+
+def on_payment_succeeded(*, session: Session, event: stripe.Event) -> str:
+    """Post a paid top-up into the holder's pool share (once per top-up)."""
+    intent = event.data.object.to_dict()
+    top_up = _locked_top_up(session, intent["id"]) or _from_metadata(session, intent)
+    if top_up is None:
+        return "not a top-up made here: no effect"
+    if top_up.status in (TopUpStatus.succeeded, TopUpStatus.refunded):
+        return f"top-up {top_up.id} was already added: no effect"
+    if intent.get("currency") != "gbp" or intent.get("amount") != top_up.amount_pence:
+        return f"refused: top-up {top_up.id} was for {top_up.amount_pence} gbp pence, Stripe says {intent.get('amount')} {intent.get('currency')}"
+    job = system_actor(session=session, council_id=top_up.council_id)
+    ledger.post_entry(
+        session=session, actor=job, council_id=top_up.council_id, kind=EntryKind.topup,
+        postings=[(TOPUPS_CODE, -top_up.amount_pence), (pool_code(top_up.cluster_id, top_up.holder_id), top_up.amount_pence)],
+        idempotency_key=stripe_event_key(event_id=event.id), memo="Money you added by card or Direct Debit",
+    )
+    top_up.status = move_top_up(top_up.status, TopUpStatus.succeeded)
+    top_up.failure_message = ""
+    _note(top_up, event.id)
+    return f"top-up {top_up.id}: {top_up.amount_pence} pence added to the pool share"
+
+
+def on_payment_failed(*, session: Session, event: stripe.Event) -> str:
+    """Record that a top-up's payment failed, with Stripe's reason; nothing is posted."""
+    intent = event.data.object.to_dict()
+    top_up = _locked_top_up(session, intent["id"])
+    if top_up is None:
+        return "not a top-up made here: no effect"
+    if top_up.status in (TopUpStatus.succeeded, TopUpStatus.refunded):
+        return f"top-up {top_up.id} already succeeded (this failure came earlier): no effect"
+    error = intent.get("last_payment_error") or {}
+    if top_up.status == TopUpStatus.waiting:
+        top_up.status = move_top_up(top_up.status, TopUpStatus.failed)
+    top_up.failure_message = (error.get("message") or "The payment did not go through.")[:500]
+    _note(top_up, event.id)
+    return f"top-up {top_up.id}: payment failed"
+
+
+def on_charge_refunded(*, session: Session, event: stripe.Event) -> str:
+    """Take a refunded top-up back out of the pool share, as far as the share holds it; record any shortfall."""
+    charge = event.data.object.to_dict()
+    top_up = _locked_top_up(session, charge.get("payment_intent"))
+    if top_up is None:
+        return "not a top-up made here: no effect"
+    if top_up.status in (TopUpStatus.waiting, TopUpStatus.failed):
+        raise Deferred(f"top-up {top_up.id} has not been added to the pool yet")
+    refunded_now = min(int(charge.get("amount_refunded") or 0), top_up.amount_pence)
+    new = refunded_now - top_up.refunded_pence
+    if new <= 0:
+        return f"top-up {top_up.id}: this refund was already recorded: no effect"
+    pool = pool_code(top_up.cluster_id, top_up.holder_id)
+    locked = ledger.lock_accounts(session=session, council_id=top_up.council_id, codes=[pool, TOPUPS_CODE])
+    taken, short = rules.refund_split(new, locked[pool][1])
+    if taken:
+        job = system_actor(session=session, council_id=top_up.council_id)
+        ledger.post_entry(
+            session=session, actor=job, council_id=top_up.council_id, kind=EntryKind.topup_refund,
+            postings=[(pool, -taken), (TOPUPS_CODE, taken)], idempotency_key=stripe_event_key(event_id=event.id),
+            memo="Money you added by card or Direct Debit, refunded",
+        )
+    top_up.refunded_pence = refunded_now
+    top_up.shortfall_pence += short
+    if refunded_now >= top_up.amount_pence:
+        top_up.status = move_top_up(top_up.status, TopUpStatus.refunded)
+    _note(top_up, event.id)
+    if short:
+        return f"top-up {top_up.id}: {taken} pence taken back; the share lacked {short} pence (shortfall for the broker)"
+    return f"top-up {top_up.id}: {taken} pence taken back from the pool share"

@@ -1,0 +1,113 @@
+"""Payment pages: Stripe's webhook, setting up a provider's payments, and holders' top-ups."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from brokerage import jobs
+from brokerage.access import roles_required
+from brokerage.accounts.models import Role
+from brokerage.db import get_session
+from brokerage.errors import ValidationFailed
+from brokerage.extensions import csrf
+from brokerage.forms import refuse, refuse_in_flash
+from brokerage.payments import onboarding, rules, topups, webhooks
+from brokerage.payments.schemas import METHOD_HINTS, TopUpForm
+
+blueprint = Blueprint("payments", __name__)
+PROCESS_JOB = "payments.process_event"
+STRIPE_FORMS = "https://connect.stripe.com"
+
+
+@blueprint.post("/stripe/webhook")
+@csrf.exempt
+def webhook():
+    """Receive a Stripe event: verify, store, answer at once; a job gives it its effect."""
+    try:
+        stored = webhooks.receive(session=get_session(), payload=request.get_data(), signature=request.headers.get("Stripe-Signature"),
+                                  secret=current_app.config.get("STRIPE_WEBHOOK_SECRET"))
+    except webhooks.WebhookRefused as error:
+        current_app.logger.warning("Stripe webhook refused: %s", error.message)
+        return jsonify(error=error.message), 400
+    if stored.processed_at is None:
+        jobs.enqueue_after_commit(PROCESS_JOB, event_id=stored.event_id)
+    return jsonify(received=stored.event_id), 200
+
+
+@blueprint.post("/providers/<int:provider_id>/set-up-payments")
+@roles_required(Role.provider, Role.broker)
+def set_up_provider(provider_id: int):
+    """Make the provider's Stripe account (once) and send them to Stripe's onboarding."""
+    back = url_for("providers.show", provider_id=provider_id, _external=True, _anchor="payments")
+    try:
+        link = onboarding.start_onboarding(session=get_session(), actor=current_user, provider_id=provider_id,
+                                           config=current_app.config, return_url=back)
+    except (onboarding.PaymentsNotSetUp, onboarding.StripeUnavailable) as error:
+        refuse_in_flash(error)
+        return redirect(back)
+    return redirect(link)
+
+
+@blueprint.route("/holders/<int:holder_id>/top-up", methods=["GET", "POST"])
+@roles_required(Role.holder, Role.representative)
+def new_top_up(holder_id: int):
+    """Add money to a pool share by card or Direct Debit: the form, then Stripe's payment."""
+    session = get_session()
+    holder, shares = topups.shares_of(session=session, actor=current_user, holder_id=holder_id)
+    form = TopUpForm()
+    form.set_choices(shares)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            top_up = topups.start_top_up(session=session, actor=current_user, holder_id=holder.id, cluster_id=form.cluster.data,
+                                         amount_pence=form.amount.pence, methods=form.methods(), config=current_app.config,
+                                         form_key=form.form_key.data)
+        except (ValidationFailed, onboarding.PaymentsNotSetUp, onboarding.StripeUnavailable) as error:
+            status = refuse(form, error)
+        else:
+            return redirect(url_for("payments.top_up", top_up_id=top_up.id))
+    elif form.errors:
+        status = 422
+    return render_template("payments/new_top_up.html", form=form, holder=holder, shares=shares, method_hints=METHOD_HINTS,
+                           stripe_ready=bool(current_app.config.get("STRIPE_SECRET_KEY"))), status
+
+
+@blueprint.get("/top-ups/<int:top_up_id>")
+@roles_required(Role.holder, Role.representative, Role.broker, Role.council_officer)
+def top_up(top_up_id: int):
+    """Show one top-up: what happens next, and whether the money has reached the pool."""
+    item = topups.get_top_up(session=get_session(), actor=current_user, top_up_id=top_up_id)
+    base = current_app.config.get("STRIPE_API_BASE")
+    local_pay = f"{base}/_config/payment_intents/{item.payment_intent_id}/pay" if base and _is_local(base) else None
+    return render_template("payments/top_up.html", top_up=item, methods=rules.METHODS, local_pay=local_pay,
+                           back=url_for("payments.top_up", top_up_id=item.id, _external=True))
+
+
+@blueprint.get("/top-ups")
+@roles_required(Role.broker, Role.council_officer)
+def top_ups():
+    """List the council's top-ups, with any refund the pool could not cover."""
+    rows = topups.council_top_ups(session=get_session(), actor=current_user)
+    return render_template("payments/top_ups.html", rows=rows)
+
+
+def _is_local(url: str) -> bool:
+    return urlsplit(url).hostname in ("127.0.0.1", "localhost")
+
+
+@blueprint.after_app_request
+def allow_forms_to_stripe(response):
+    """Let forms lead to Stripe's onboarding (and, in the demo, to the local Stripe server) under the CSP."""
+    policy = response.headers.get("Content-Security-Policy")
+    if policy and "form-action 'self';" in policy:
+        extra = [STRIPE_FORMS]
+        base = current_app.config.get("STRIPE_API_BASE")
+        if base and _is_local(base):
+            parts = urlsplit(base)
+            extra.append(f"{parts.scheme}://{parts.netloc}")
+        response.headers["Content-Security-Policy"] = policy.replace("form-action 'self';", f"form-action 'self' {' '.join(extra)};")
+    return response
+
