@@ -8,7 +8,7 @@ formatting: they live in `brokerage.vocabulary`, and this module only registers 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
@@ -38,6 +38,35 @@ def long_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = clock.london(value)
     return f"{value.day} {value.strftime('%B %Y')}"
+
+
+def weekday_date(value: date) -> str:
+    """Format a date with its day of the week, like 'Monday 30 November 2026'."""
+    if isinstance(value, datetime):
+        value = clock.london(value).date()
+    return f"{value.strftime('%A')} {long_date(value)}"
+
+
+def time_of_day(value: time) -> str:
+    """Format a time of day (no date) the GOV.UK way: '9:30am', '2:05pm', 'midday', 'midnight'."""
+    if (value.hour, value.minute) == (0, 0):
+        return "midnight"
+    if (value.hour, value.minute) == (12, 0):
+        return "midday"
+    return f"{(value.hour - 1) % 12 + 1}:{value.minute:02d}{'am' if value.hour < 12 else 'pm'}"
+
+
+def minutes_words(minutes: int | None) -> str:
+    """Format a length of time in minutes for people: 90 -> '1 h 30 min', 45 -> '45 min', 120 -> '2 h'."""
+    if minutes is None:
+        return "–"
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        raise TypeError("a length of time is whole minutes")
+    sign = "−" if minutes < 0 else ""
+    hours, rest = divmod(abs(minutes), 60)
+    if not hours:
+        return f"{sign}{rest} min"
+    return f"{sign}{hours} h {rest} min" if rest else f"{sign}{hours} h"
 
 
 def clock_time(value: datetime) -> str:
@@ -101,6 +130,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(date_time, "date_time")
     app.add_template_filter(week_of, "week_of")
+    app.add_template_filter(weekday_date, "weekday_date")
+    app.add_template_filter(time_of_day, "time_of_day")
+    app.add_template_filter(minutes_words, "minutes")
     app.add_template_filter(weeks_for_people, "weeks_for_people")
     app.add_template_filter(language_name, "language")
     app.add_template_filter(service_name, "service")

@@ -10,3 +10,4 @@ from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, Mat
 from brokerage.contracts.models import Contract  # noqa: F401
 from brokerage.payments.run_models import PaymentLine, PaymentLineTimesheet, PaymentRun  # noqa: F401
 from brokerage.payments.models import ConnectedPayout, StripeEvent, TopUp  # noqa: F401
+from brokerage.timesheets.models import Timesheet, TimesheetApprover, Visit  # noqa: F401

@@ -24,6 +24,7 @@ from brokerage.matching.decisions import CARE_MATCH
 from brokerage.payments import events as stripe_events
 from brokerage.payments import onboarding, payouts, topups, transfer_events, transfers, webhooks
 from brokerage.providers.models import Provider
+from brokerage.timesheets.approvers import CHOOSE_APPROVER
 
 # --- ledger: who may own an account (brokerage.ledger.owners fails closed without these) ----------
 
@@ -66,6 +67,7 @@ def connect_domains() -> None:
 def _connect_proposal_actions() -> None:
     """Register the kinds of proposal whose action belongs to a package above clusters (clusters' own are built in)."""
     proposal_actions.register(ProposalKind.accept_match, CARE_MATCH)
+    proposal_actions.register(ProposalKind.choose_approver, CHOOSE_APPROVER)
 
 
 # --- jobs: what a worker (or an inline run) may be asked to do, by name --------------------------

@@ -189,6 +189,9 @@ class World:
         from brokerage.accounts.system import system_actor
         from brokerage.ledger.integrity import seal
         from brokerage.ledger.services import post_entry
+        from brokerage.contracts.models import Contract
+        from brokerage.timesheets.models import Timesheet, Visit
+        from datetime import date, time
 
         self.councils = {}
         self.users = {}
@@ -238,6 +241,23 @@ class World:
             payment_line = PaymentLine(council_id=council.id, run_id=payment_run.id, provider_id=provider.id, amount_pence=2000)
             other_payment_line = PaymentLine(council_id=council.id, run_id=payment_run.id, provider_id=other_provider.id, amount_pence=1000)
             session.add_all([payment_line, other_payment_line])
+            # A contract for each group, each with a draft timesheet holding one visit.
+            contract = Contract(council_id=council.id, provider_id=provider.id, cluster_id=cluster.id, service="home_care",
+                                member_shares={str(holder.id): 1}, hours_per_week=10, rate_pence=2200, start_date=date(2026, 1, 5))
+            other_contract = Contract(council_id=council.id, provider_id=other_provider.id, cluster_id=private_cluster.id, service="home_care",
+                                      member_shares={str(other_holder.id): 1}, hours_per_week=10, rate_pence=2200, start_date=date(2026, 1, 5))
+            session.add_all([contract, other_contract])
+            session.flush()
+            timesheet = Timesheet(council_id=council.id, contract_id=contract.id, provider_id=provider.id, cluster_id=cluster.id, week="2026-W02")
+            other_timesheet = Timesheet(council_id=council.id, contract_id=other_contract.id, provider_id=other_provider.id,
+                                        cluster_id=private_cluster.id, week="2026-W02")
+            session.add_all([timesheet, other_timesheet])
+            session.flush()
+            visit = Visit(council_id=council.id, timesheet_id=timesheet.id, holder_id=holder.id, visit_date=date(2026, 1, 5), start_time=time(9),
+                          minutes=60)
+            other_visit = Visit(council_id=council.id, timesheet_id=other_timesheet.id, holder_id=other_holder.id, visit_date=date(2026, 1, 5),
+                                start_time=time(9), minutes=60)
+            session.add_all([visit, other_visit])
             session.flush()
             self.councils[key] = council
             self.users[key] = users
@@ -248,6 +268,8 @@ class World:
                 "membership": membership, "other_membership": other_membership,
                 "payment_run": payment_run, "other_payment_run": other_payment_run,
                 "payment_line": payment_line, "other_payment_line": other_payment_line,
+                "contract": contract, "other_contract": other_contract, "timesheet": timesheet, "other_timesheet": other_timesheet,
+                "visit": visit, "other_visit": other_visit,
             }
         session.commit()
 

@@ -65,6 +65,12 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
     if endpoint == "payments.top_up":
         # The world has no top-up: every role allowed in finds nothing (tests/payments check real ones).
         return {404} if role in STAFF or role in (Role.holder, Role.representative) else {403}
+    if endpoint == "timesheets.choose_approver":
+        if role == Role.broker:
+            return {200} if target != "foreign" else {404}
+        if role in (Role.holder, Role.representative):
+            return {200} if target == "own" else {404}
+        return {403}
     if endpoint == "audit.access_log":
         return {200} if role == Role.council_officer else {403}
     if admin:
@@ -104,6 +110,21 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
     if endpoint == "providers.show":
         if role in STAFF:
             return {200} if target != "foreign" else {404}
+        if role == Role.provider:
+            return {200} if target == "own" else {404}
+        return {403}
+    if endpoint == "timesheets.index":
+        return {200} if role == Role.provider else {403}
+    if endpoint == "timesheets.waiting":
+        return {200} if role in STAFF else {403}
+    if endpoint == "timesheets.show":
+        # The provider, the council's staff, and the group's members (or their representatives).
+        if role in STAFF:
+            return {200} if target != "foreign" else {404}
+        if role in (Role.provider, Role.holder, Role.representative):
+            return {200} if target == "own" else {404}
+        return {403}
+    if endpoint == "timesheets.edit_visit":
         if role == Role.provider:
             return {200} if target == "own" else {404}
         return {403}
@@ -152,6 +173,12 @@ def url_for_target(world, endpoint: str, target: str) -> str:
         return f"/holders/{(records['holder'] if mine else records['other_holder']).id}/top-up"
     if endpoint == "payments.top_up":
         return "/top-ups/987654321"
+    if endpoint == "timesheets.show":
+        return f"/timesheets/{(records['timesheet'] if mine else records['other_timesheet']).id}"
+    if endpoint == "timesheets.edit_visit":
+        return f"/timesheets/visits/{(records['visit'] if mine else records['other_visit']).id}/edit"
+    if endpoint == "timesheets.choose_approver":
+        return f"/timesheets/groups/{(records['cluster'] if mine else records['private_cluster']).id}/approver"
     raise AssertionError(endpoint)
 
 

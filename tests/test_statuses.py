@@ -18,12 +18,15 @@ from brokerage.matching import rules as matching_rules
 from brokerage.matching.errors import BadStatusMove
 from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, RunStatus
 from brokerage.payments import run_rules as payment_rules
+from brokerage.timesheets import rules as timesheet_rules
+from brokerage.timesheets.rules import BadTimesheetMove, TimesheetStatus
 
 SOURCE = Path(__file__).resolve().parent.parent / "brokerage"
 
 TRANSITIONS = {
     "move_membership", "move_proposal", "move_cluster", "move_run", "move_assignment", "move_demand_line", "move_contract",
     "move_payment_run", "move_payment_line",
+    "move_timesheet",
 }
 
 # Attributes called `status` that are not a record's status, each with why: (file, enclosing function).
@@ -184,6 +187,7 @@ TABLES = [
     (contract_rules.move_contract, contract_rules.CONTRACT_MOVES, ContractStatus, BadContractMove),
     (payment_rules.move_payment_run, payment_rules.RUN_MOVES, payment_rules.RunStatus, payment_rules.BadPaymentMove),
     (payment_rules.move_payment_line, payment_rules.LINE_MOVES, payment_rules.LineStatus, payment_rules.BadPaymentMove),
+    (timesheet_rules.move_timesheet, timesheet_rules.TIMESHEET_MOVES, TimesheetStatus, BadTimesheetMove),
 ]
 
 
@@ -211,6 +215,9 @@ def test_the_written_tables():
     assert matching_rules.DEMAND_LINE_MOVES == {"open": {"contracted"}, "contracted": set()}
     assert matching_rules.RUN_MOVES == {"finished": set()}
     assert contract_rules.CONTRACT_MOVES == {"active": set()}
+    assert timesheet_rules.TIMESHEET_MOVES == {
+        "draft": {"submitted"}, "submitted": {"approved", "rejected"}, "rejected": {"submitted"}, "approved": set(),
+    }
     assert cluster_rules.MEMBERSHIP_MOVES["leaving"] == {"left"} and cluster_rules.MEMBERSHIP_MOVES["left"] == set()
     assert all(cluster_rules.PROPOSAL_MOVES[s] == set() for s in ("passed", "rejected", "lapsed"))
 

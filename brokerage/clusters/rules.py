@@ -22,6 +22,8 @@ class ProposalKind(str, enum.Enum):
     remove_member = "remove_member"
     dissolve = "dissolve"
     free_text = "free_text"
+    # Timesheets' own: registered in brokerage.wiring (brokerage.timesheets.approvers).
+    choose_approver = "choose_approver"
 
     @property
     def label(self) -> str:
@@ -33,6 +35,7 @@ class ProposalKind(str, enum.Enum):
             "remove_member": "Ask a member to leave",
             "dissolve": "Close the group",
             "free_text": "Decide something else",
+            "choose_approver": "Choose who approves timesheets",
         }[self.value]
 
 

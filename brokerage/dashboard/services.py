@@ -11,6 +11,7 @@ from brokerage.holders import services as holders
 from brokerage.holders.models import Holder
 from brokerage.providers import services as providers
 from brokerage.providers.models import Provider
+from brokerage.timesheets import queries as timesheets
 from brokerage import clock
 
 
@@ -31,7 +32,8 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
         ]
         # Requests count too: the pledge check reserves them, so the dashboard must agree.
         pledged = sum(m.weekly_pledge_pence for m, _ in memberships)
-        return {"council": council, "holder": holder, "memberships": memberships, "pledged": pledged}
+        return {"council": council, "holder": holder, "memberships": memberships, "pledged": pledged,
+                "timesheets_waiting": timesheets.waiting_for_member(session=session, actor=actor)}
     if role == Role.representative:
         people = holders.holders_for_representative(session=session, actor=actor)
         return {
@@ -41,6 +43,7 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
                 (m, c) for m, c in clusters.memberships_of(session=session, actor=actor, holder_ids=[h.id for h in people])
                 if m.status.value != "left"
             ],
+            "timesheets_waiting": timesheets.waiting_for_member(session=session, actor=actor),
         }
     if role == Role.provider:
         provider = session.get(Provider, actor.provider_id) if actor.provider_id else None
@@ -67,6 +70,7 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
         "cluster_counts": clusters.status_counts(session=session, council_id=actor.council_id),
         "provider_kinds": providers.kind_counts(session=session, council_id=actor.council_id),
         "forming": forming,
+        "timesheets_waiting": len(timesheets.waiting_for_staff(session=session, actor=actor)),
         "vetting_problems": sorted(
             ((provider_rows[pid], st) for pid, st in states.items() if not st.valid or st.expiring_soon),
             key=lambda row: row[0].name,

@@ -15,8 +15,10 @@ from brokerage.clusters.members import STAFF, visible_holder_ids
 from brokerage.clusters.membership import group_mate_ids
 from brokerage.clusters.queries import ClusterPage, cluster_page
 from brokerage.contracts.services import contracts_of_cluster
+from brokerage.holders.models import Holder
 from brokerage.holders.services import details_visible_to
 from brokerage.matching.services import demand_of_cluster
+from brokerage.timesheets.approvers import approver_of
 
 
 @dataclass
@@ -28,6 +30,8 @@ class ClusterShow:
     details: dict = field(default_factory=dict)
     contracts: list = field(default_factory=list)
     demand: list = field(default_factory=list)
+    # The member the group chose to approve timesheets (besides the broker), if any.
+    approver: Holder | None = None
 
 
 def cluster_show(*, session: Session, actor: User, cluster_id: int) -> ClusterShow:
@@ -45,4 +49,5 @@ def cluster_show(*, session: Session, actor: User, cluster_id: int) -> ClusterSh
     )
     show.contracts = contracts_of_cluster(session=session, actor=actor, cluster=page.cluster)
     show.demand = demand_of_cluster(session=session, actor=actor, cluster=page.cluster)
+    show.approver = approver_of(session=session, cluster_id=page.cluster.id)
     return show

@@ -1,0 +1,148 @@
+"""Deciding a submitted timesheet: approve it (one ledger entry pays for the week from the members' pool shares) or send it back.
+
+Lock order: the timesheet row first, then the ledger accounts (`ledger.services.post_entry` locks those
+in id order). Two approvers at once take turns on the sheet's lock; the second finds it approved. The
+entry's idempotency key names the contract's week (`care:{contract}:{week}`), so even without the lock
+the week could be paid once only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from brokerage.accounts.models import Role, User
+from brokerage.clusters.members import LIVE_MEMBERSHIP
+from brokerage.clusters.models import Cluster, Membership
+from brokerage.contracts.models import Contract
+from brokerage.errors import NotAllowed, ValidationFailed
+from brokerage.formatting import pounds
+from brokerage.ledger import kinds
+from brokerage.ledger import rules as ledger_rules
+from brokerage.ledger.errors import Overdraft
+from brokerage.ledger.services import balance, post_entry
+from brokerage.locks import lock_row
+from brokerage.providers.models import Provider
+from brokerage.types import utcnow
+
+from brokerage.timesheets import rules
+from brokerage.timesheets.approvers import acts_as_approver
+from brokerage.timesheets.errors import SheetNotOpen, ShareTooSmall
+from brokerage.timesheets.models import Timesheet
+from brokerage.timesheets.rules import Pay, TimesheetStatus, VisitIn
+from brokerage.timesheets.sheets import get_sheet, member_names, visit_in, visits_of, week_problems
+
+REASON_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class WeekCost:
+    """What a week costs and who pays what: pence by member holder id (members with nothing to pay left out)."""
+
+    pay: Pay
+    parts: dict[int, int]
+
+
+def pledges_of(session: Session, cluster_id: int, holder_ids: list[int]) -> dict[int, int]:
+    """Return each member's current weekly pledge to the group in pence (nothing for someone no longer in it)."""
+    rows = session.exec(select(Membership.holder_id, Membership.weekly_pledge_pence).where(
+        Membership.cluster_id == cluster_id, Membership.holder_id.in_(holder_ids or [-1]), Membership.status.in_(LIVE_MEMBERSHIP),
+    ))
+    return {holder_id: pledge for holder_id, pledge in rows}
+
+
+def week_cost(*, session: Session, contract: Contract, provider: Provider, visits: list[VisitIn]) -> WeekCost:
+    """Return the week's pay and its split between the contract's members by the contract's allocation rule (raises CannotShare)."""
+    pay = rules.week_pay(visits=visits, rate_pence=contract.rate_pence, travel_paid=provider.ethical_care_charter)
+    members = [int(h) for h in contract.member_shares]
+    minutes: dict[int, int] = {}
+    for visit in visits:
+        minutes[visit.holder_id] = minutes.get(visit.holder_id, 0) + rules.paid_minutes_of(visit, pay.travel_paid)
+    if not pay.total_pence:
+        return WeekCost(pay=pay, parts={})
+    parts = rules.split_cost(total_pence=pay.total_pence, rule=contract.allocation_rule, members=members, paid_minutes=minutes,
+                             pledges=pledges_of(session, contract.cluster_id, members))
+    return WeekCost(pay=pay, parts=parts)
+
+
+def may_decide(session: Session, actor: User, sheet: Timesheet) -> bool:
+    """Tell whether the actor may approve or send back a sheet: the council's broker, or the group's chosen approver."""
+    return actor.role == Role.broker or acts_as_approver(session=session, actor=actor, cluster_id=sheet.cluster_id)
+
+
+def _waiting_sheet(session: Session, actor: User, timesheet_id: int) -> Timesheet:
+    sheet = get_sheet(session=session, actor=actor, timesheet_id=timesheet_id)
+    if not may_decide(session, actor, sheet):
+        raise NotAllowed("Only the broker, or the member the group chose to approve timesheets, can approve or send back a timesheet.")
+    sheet = lock_row(session, Timesheet, sheet.id)
+    if sheet.status == TimesheetStatus.approved:
+        raise SheetNotOpen("This timesheet has already been approved, so it was not paid again.")
+    if sheet.status != TimesheetStatus.submitted:
+        raise SheetNotOpen("This timesheet is not waiting for approval: the provider has not sent it yet.")
+    return sheet
+
+
+def _shortfalls(session: Session, actor: User, sheet: Timesheet, parts: dict[int, int], names: dict[int, str]) -> list[str]:
+    found = []
+    for holder_id, part in sorted(parts.items(), key=lambda item: names.get(item[0], "")):
+        has = balance(session=session, actor=actor, council_id=sheet.council_id, code=ledger_rules.pool_code(sheet.cluster_id, holder_id))
+        if has < part:
+            found.append(f"{names.get(holder_id, 'A member')}'s share of the pool has {pounds(has)}; their part is {pounds(part)}.")
+    return found
+
+
+def approve(*, session: Session, actor: User, timesheet_id: int) -> Timesheet:
+    """Approve a submitted sheet: post one care_cost entry moving each member's part from their pool share to the provider's payable.
+
+    Refused, with nothing posted or changed: a visit the contract does not allow now, or a member's share
+    that cannot cover their part (ShareTooSmall, naming the member and the shortfall).
+    """
+    sheet = _waiting_sheet(session, actor, timesheet_id)
+    contract = session.get(Contract, sheet.contract_id)
+    provider = session.get(Provider, sheet.provider_id)
+    cluster = session.get(Cluster, sheet.cluster_id)
+    visits = [visit_in(v) for v in visits_of(session, sheet.id)]
+    if not visits:
+        raise SheetNotOpen("This timesheet has no visits, so there is nothing to approve.")
+    problems = week_problems(session, sheet, contract, visits)
+    if problems:
+        raise ValidationFailed({"": problems}, message=" ".join(problems))
+    cost = week_cost(session=session, contract=contract, provider=provider, visits=visits)
+    names = member_names(session, contract)
+    short = _shortfalls(session, actor, sheet, cost.parts, names)
+    if short:
+        raise ShareTooSmall(" ".join(short) + " Nothing was paid: the members can add to their shares, or the broker can talk to the provider.")
+    postings = [(ledger_rules.pool_code(sheet.cluster_id, holder_id), -part) for holder_id, part in sorted(cost.parts.items())]
+    postings.append((ledger_rules.payable_code(sheet.provider_id), cost.pay.total_pence))
+    try:
+        entry = post_entry(
+            session=session, actor=actor, council_id=sheet.council_id, kind=kinds.EntryKind.care_cost, postings=postings,
+            idempotency_key=kinds.care_cost_key(contract_id=contract.id, week=sheet.week),
+            memo=f"Care from {provider.name} for {cluster.name}, {sheet.week}",
+        )
+    except Overdraft:
+        # A share fell between the check and the post (another approval took from it): say whose, plainly.
+        short = _shortfalls(session, actor, sheet, cost.parts, names)
+        raise ShareTooSmall(" ".join(short) or "A member's share of the pool cannot cover their part. Nothing was paid.") from None
+    sheet.status = rules.move_timesheet(sheet.status, TimesheetStatus.approved)
+    sheet.care_entry_id, sheet.total_pence, sheet.travel_paid = entry.id, cost.pay.total_pence, cost.pay.travel_paid
+    sheet.decided_at, sheet.decided_by_id = utcnow(), actor.id
+    session.add(sheet)
+    session.flush()
+    return sheet
+
+
+def reject(*, session: Session, actor: User, timesheet_id: int, reason: str) -> Timesheet:
+    """Send a submitted sheet back to its provider with a reason (required), so they can correct it and send it again."""
+    sheet = _waiting_sheet(session, actor, timesheet_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": "Say why you are sending the timesheet back, so the provider can correct it"})
+    if len(reason) > REASON_LIMIT:
+        raise ValidationFailed({"reason": f"Use {REASON_LIMIT} characters or fewer"})
+    sheet.status = rules.move_timesheet(sheet.status, TimesheetStatus.rejected)
+    sheet.rejection_reason, sheet.decided_at, sheet.decided_by_id = reason, utcnow(), actor.id
+    session.add(sheet)
+    session.flush()
+    return sheet

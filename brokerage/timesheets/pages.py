@@ -1,0 +1,161 @@
+"""What the timesheet pages show: the provider's contracts and weeks, and one sheet with its visits, pay and split.
+
+Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlmodel import Session, select
+
+from brokerage import clock
+from brokerage.accounts.models import Role, User
+from brokerage.clusters.models import Cluster
+from brokerage.contracts.models import Contract
+from brokerage.errors import NotAllowed
+from brokerage.holders.models import Holder
+from brokerage.ledger import rules as ledger_rules
+from brokerage.ledger.services import entry_postings
+from brokerage.providers.models import Provider
+
+from brokerage.timesheets import rules
+from brokerage.timesheets.approval import may_decide, week_cost
+from brokerage.timesheets.approvers import approver_of
+from brokerage.timesheets.models import Timesheet, Visit
+from brokerage.timesheets.rules import EDITABLE, CannotShare, Pay, TimesheetStatus
+from brokerage.timesheets.sheets import get_sheet, is_own_provider, member_names, own_visit, visit_in, visits_of
+
+# How far back the provider's list offers weeks with no sheet yet.
+RECENT_WEEKS = 8
+
+
+@dataclass
+class WeekRow:
+    """One week of a contract, with its sheet if one was started."""
+
+    week: str
+    sheet: Timesheet | None
+
+
+@dataclass
+class ContractWeeks:
+    """One of the provider's contracts with its weeks, newest first."""
+
+    contract: Contract
+    group: str
+    members: list[str]
+    weeks: list[WeekRow] = field(default_factory=list)
+
+
+def provider_weeks(*, session: Session, actor: User) -> list[ContractWeeks]:
+    """Return the provider's contracts, each with its recent weeks and every sheet it has."""
+    if actor.role != Role.provider:
+        raise NotAllowed("Only providers keep timesheets.")
+    if actor.provider_id is None:
+        return []
+    today = clock.today()
+    found = []
+    contracts = session.exec(
+        select(Contract, Cluster.name).join(Cluster, Cluster.id == Contract.cluster_id)
+        .where(Contract.provider_id == actor.provider_id, Contract.council_id == actor.council_id).order_by(Contract.start_date, Contract.id)
+    )
+    for contract, group in contracts:
+        sheets = {s.week: s for s in session.exec(select(Timesheet).where(Timesheet.contract_id == contract.id))}
+        last = min(today, contract.end_date) if contract.end_date else today
+        first = max(contract.start_date, last - timedelta(weeks=RECENT_WEEKS - 1))
+        weeks = set(rules.weeks_between(first, last)) if first <= last else set()
+        names = member_names(session, contract)
+        found.append(ContractWeeks(
+            contract=contract, group=group, members=sorted(names.values()),
+            weeks=[WeekRow(week, sheets.get(week)) for week in sorted(weeks | set(sheets), reverse=True)],
+        ))
+    return found
+
+
+@dataclass
+class VisitRow:
+    """One visit on the sheet page."""
+
+    visit: Visit
+    member: str
+    pay_pence: int
+
+
+@dataclass
+class SheetPage:
+    """Everything the sheet page shows one actor."""
+
+    sheet: Timesheet
+    contract: Contract
+    provider: Provider
+    group: str
+    visits: list[VisitRow]
+    pay: Pay
+    travel: str
+    # (member's name, their part in pence), by name; posted parts once approved, else what approval would post now.
+    split: list[tuple[str, int]]
+    split_problem: str | None
+    members: list[tuple[int, str]]
+    days: list[date]
+    approver: str | None
+    decided_by: str | None
+    may_edit: bool
+    may_decide: bool
+    is_provider: bool
+
+
+def _posted_parts(session: Session, sheet: Timesheet) -> dict[int, int]:
+    """Return what each member paid by the sheet's care entry, by holder id."""
+    parts = {}
+    prefix = f"pool:{sheet.cluster_id}:"
+    for code, amount in entry_postings(session=session, entry_id=sheet.care_entry_id):
+        if code.startswith(prefix) and ledger_rules.type_of_code(code) == ledger_rules.AccountType.pool:
+            parts[int(code[len(prefix):])] = -amount
+    return parts
+
+
+def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage:
+    """Return a timesheet's page for someone who may see it (its provider, the council's staff, the group's members, its approver)."""
+    sheet = get_sheet(session=session, actor=actor, timesheet_id=timesheet_id)
+    contract = session.get(Contract, sheet.contract_id)
+    provider = session.get(Provider, sheet.provider_id)
+    group = session.get(Cluster, sheet.cluster_id).name
+    names = member_names(session, contract)
+    stored = visits_of(session, sheet.id)
+    visits = [visit_in(v) for v in stored]
+    approved = sheet.status == TimesheetStatus.approved
+    travel_paid = sheet.travel_paid if approved else provider.ethical_care_charter
+    pay = rules.week_pay(visits=visits, rate_pence=contract.rate_pence, travel_paid=travel_paid)
+    split_problem = None
+    if approved:
+        parts = _posted_parts(session, sheet)
+    else:
+        try:
+            parts = week_cost(session=session, contract=contract, provider=provider, visits=visits).parts
+        except CannotShare as error:
+            parts, split_problem = {}, error.message
+    if parts and not names.keys() >= parts.keys():
+        names.update(dict(session.exec(select(Holder.id, Holder.name).where(Holder.id.in_(list(parts)))).all()))
+    each = rules.visit_pay(visits=visits, total_pence=pay.total_pence, travel_paid=travel_paid)
+    own = is_own_provider(actor, sheet.provider_id)
+    approver = approver_of(session=session, cluster_id=sheet.cluster_id)
+    decider = session.get(User, sheet.decided_by_id) if sheet.decided_by_id else None
+    return SheetPage(
+        sheet=sheet, contract=contract, provider=provider, group=group,
+        visits=[VisitRow(v, names.get(v.holder_id, "A former member"), p) for v, p in zip(stored, each)],
+        pay=pay, travel=rules.travel_sentence(provider_name=provider.name, charter=travel_paid, pay=pay),
+        split=sorted(((names.get(h, "A former member"), part) for h, part in parts.items()), key=lambda row: row[0]),
+        split_problem=split_problem, members=sorted(names.items(), key=lambda item: item[1]),
+        days=rules.week_days(sheet.week), approver=approver.name if approver else None, decided_by=decider.name if decider else None,
+        may_edit=own and sheet.status in EDITABLE,
+        may_decide=sheet.status == TimesheetStatus.submitted and may_decide(session, actor, sheet),
+        is_provider=own,
+    )
+
+
+def visit_page(*, session: Session, actor: User, visit_id: int) -> tuple[Visit, SheetPage]:
+    """Return one of the provider's visits with its sheet's page, for changing it."""
+    visit, sheet = own_visit(session=session, actor=actor, visit_id=visit_id)
+    return visit, sheet_page(session=session, actor=actor, timesheet_id=sheet.id)

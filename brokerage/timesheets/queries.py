@@ -1,0 +1,98 @@
+"""Reading timesheets for other packages and lists: approved sheets with their visits (payment remittances), and sheets waiting for approval.
+
+Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from sqlmodel import Session, select
+
+from brokerage.accounts.models import Role, User
+from brokerage.clusters.members import STAFF, visible_holder_ids
+from brokerage.clusters.models import Cluster
+from brokerage.contracts.models import Contract
+from brokerage.holders.models import Holder
+from brokerage.providers.models import Provider
+
+from brokerage.timesheets.approvers import approving_cluster_ids
+from brokerage.timesheets.models import Timesheet, Visit
+from brokerage.timesheets.rules import TimesheetStatus
+
+
+@dataclass
+class VisitLine:
+    """One visit with the member's name."""
+
+    visit: Visit
+    member: str
+
+
+@dataclass
+class ApprovedSheet:
+    """An approved timesheet with its contract, its group's name and its visits (for a remittance)."""
+
+    sheet: Timesheet
+    contract: Contract
+    group: str
+    visits: list[VisitLine] = field(default_factory=list)
+
+
+def approved_sheets(*, session: Session, provider_id: int, ids: Iterable[int] | None = None) -> list[ApprovedSheet]:
+    """Return a provider's approved timesheets (optionally only these ids), by week then contract, with their visits.
+
+    The caller checks who may read them (a payment run of the provider's council, its remittance page).
+    """
+    query = select(Timesheet, Contract, Cluster.name).join(Contract, Contract.id == Timesheet.contract_id).join(
+        Cluster, Cluster.id == Timesheet.cluster_id
+    ).where(Timesheet.provider_id == provider_id, Timesheet.status == TimesheetStatus.approved)
+    if ids is not None:
+        query = query.where(Timesheet.id.in_(list(ids) or [-1]))
+    rows = list(session.exec(query.order_by(Timesheet.week, Timesheet.contract_id)))
+    found = [ApprovedSheet(sheet=sheet, contract=contract, group=group) for sheet, contract, group in rows]
+    by_id = {item.sheet.id: item for item in found}
+    if by_id:
+        visits = session.exec(
+            select(Visit, Holder.name).join(Holder, Holder.id == Visit.holder_id)
+            .where(Visit.timesheet_id.in_(list(by_id))).order_by(Visit.visit_date, Visit.start_time, Visit.id)
+        )
+        for visit, name in visits:
+            by_id[visit.timesheet_id].visits.append(VisitLine(visit=visit, member=name))
+    return found
+
+
+@dataclass
+class WaitingSheet:
+    """A submitted timesheet in a list: whose, for which group, which week."""
+
+    sheet: Timesheet
+    provider: str
+    group: str
+
+
+def _waiting(session: Session, council_id: int, cluster_ids: list[int] | None = None) -> list[WaitingSheet]:
+    query = (
+        select(Timesheet, Provider.name, Cluster.name)
+        .join(Provider, Provider.id == Timesheet.provider_id).join(Cluster, Cluster.id == Timesheet.cluster_id)
+        .where(Timesheet.council_id == council_id, Timesheet.status == TimesheetStatus.submitted)
+    )
+    if cluster_ids is not None:
+        query = query.where(Timesheet.cluster_id.in_(cluster_ids or [-1]))
+    return [WaitingSheet(sheet, provider, group) for sheet, provider, group in session.exec(query.order_by(Timesheet.submitted_at, Timesheet.id))]
+
+
+def waiting_for_staff(*, session: Session, actor: User) -> list[WaitingSheet]:
+    """Return the council's timesheets waiting for approval, oldest first (brokers and council officers)."""
+    if actor.role not in STAFF:
+        return []
+    return _waiting(session, actor.council_id)
+
+
+def waiting_for_member(*, session: Session, actor: User) -> list[WaitingSheet]:
+    """Return the timesheets waiting for the member the actor is, or acts for, because their group chose them to approve."""
+    if actor.role not in (Role.holder, Role.representative):
+        return []
+    clusters = approving_cluster_ids(session=session, actor=actor, holder_ids=visible_holder_ids(session=session, actor=actor))
+    return _waiting(session, actor.council_id, clusters) if clusters else []

@@ -1,0 +1,299 @@
+"""Pure rules of timesheets: statuses, weeks, what a visit may be, pay, and how the cost is shared. No Flask, no SQL."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from typing import Iterable, Mapping, Sequence
+
+from brokerage.errors import BrokerageError
+from brokerage.formatting import long_date, minutes_words, pounds, time_of_day, weekday_date
+from brokerage.ledger.rules import allocate_shared_cost
+
+# The longest a single visit or its travel may be: a day, and ten hours.
+MAX_VISIT_MINUTES = 24 * 60
+MAX_TRAVEL_MINUTES = 10 * 60
+
+
+class BadTimesheetMove(BrokerageError):
+    """A timesheet cannot move from its status to that one."""
+
+    status = 409
+
+
+class TimesheetStatus(str, enum.Enum):
+    """Where a week's timesheet is: the provider drafts it, submits it, and it is approved or sent back."""
+
+    draft = "draft"
+    submitted = "submitted"
+    approved = "approved"
+    rejected = "rejected"
+
+    @property
+    def label(self) -> str:
+        """Return the status in plain English."""
+        return {"draft": "Not sent yet", "submitted": "Waiting for approval", "approved": "Approved", "rejected": "Sent back"}[self.value]
+
+
+# Approved is final: the care was paid from the pool. A rejected sheet is corrected and sent again.
+TIMESHEET_MOVES: dict[str, set[str]] = {
+    "draft": {"submitted"},
+    "submitted": {"approved", "rejected"},
+    "rejected": {"submitted"},
+    "approved": set(),
+}
+
+# The provider may change the visits only while the sheet is with them.
+EDITABLE = frozenset({TimesheetStatus.draft, TimesheetStatus.rejected})
+
+
+def move_timesheet(current: str | enum.Enum, target: str | enum.Enum) -> TimesheetStatus:
+    """Return the new timesheet status, or raise BadTimesheetMove (the only way a timesheet's status changes)."""
+    current, target = getattr(current, "value", current), getattr(target, "value", target)
+    if target not in TIMESHEET_MOVES.get(current, set()):
+        raise BadTimesheetMove(f"A timesheet that is {current} cannot become {target}.")
+    return TimesheetStatus(target)
+
+
+# --- weeks ------------------------------------------------------------------------------------------
+
+WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})", re.ASCII)
+
+
+def week_monday(week: str) -> date:
+    """Return the Monday of a canonical ISO week ('2026-W49'), or raise ValueError."""
+    match = WEEK.fullmatch(week or "")
+    if not match:
+        raise ValueError("a week is written like 2026-W49")
+    return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+
+
+def week_of_day(day: date) -> str:
+    """Return the canonical ISO week of a date, like '2026-W49'."""
+    year, number, _ = day.isocalendar()
+    return f"{year:04d}-W{number:02d}"
+
+
+def week_days(week: str) -> list[date]:
+    """Return the seven dates of an ISO week, Monday first."""
+    monday = week_monday(week)
+    return [monday + timedelta(days=i) for i in range(7)]
+
+
+def weeks_between(first: date, last: date) -> list[str]:
+    """Return the ISO weeks from the one holding `first` to the one holding `last`, newest first."""
+    weeks, monday = [], first - timedelta(days=first.weekday())
+    while monday <= last:
+        weeks.append(week_of_day(monday))
+        monday += timedelta(days=7)
+    return list(reversed(weeks))
+
+
+TIME = re.compile(r"([0-9]{1,2})(?:[:.]([0-9]{2}))?\s*(am|pm)?", re.ASCII | re.IGNORECASE)
+
+
+def parse_start(text: str) -> time:
+    """Parse a start time typed as '9:30', '09:30', '14:00', '9.30am' or '2pm', or raise ValueError."""
+    match = TIME.fullmatch((text or "").strip().replace(" ", ""))
+    if not match:
+        raise ValueError("Enter a start time like 9:30am or 14:00")
+    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), (match.group(3) or "").lower()
+    if half:
+        if not 1 <= hour <= 12:
+            raise ValueError("Enter a start time like 9:30am or 14:00")
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    elif match.group(2) is None:
+        raise ValueError("Enter a start time like 9:30am or 14:00")
+    if hour > 23 or minute > 59:
+        raise ValueError("Enter a real time of day, like 9:30am or 14:00")
+    return time(hour, minute)
+
+
+# --- what a visit may be -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a contract allows, as the visit checks need it."""
+
+    members: frozenset[int]
+    hours_per_week: int
+    min_visit_minutes: int
+    start_date: date
+    end_date: date | None
+
+
+@dataclass(frozen=True)
+class VisitIn:
+    """A visit as the provider entered it."""
+
+    holder_id: int
+    visit_date: date
+    start: time
+    minutes: int
+    travel_minutes: int = 0
+
+
+def _minutes(start: time) -> int:
+    return start.hour * 60 + start.minute
+
+
+def visit_problems(*, terms: Terms, week: str, visit: VisitIn, others: Sequence[VisitIn], today: date, names: Mapping[int, str]) -> dict[str, str]:
+    """Return {field: message} for every way a visit breaks the contract or the week; empty when it may be recorded.
+
+    `others` are the week's other visits (without the one being changed).
+    """
+    problems: dict[str, str] = {}
+    if visit.holder_id not in terms.members:
+        problems["holder_id"] = "Choose a member this contract serves"
+    days = week_days(week)
+    if not days[0] <= visit.visit_date <= days[-1]:
+        problems["visit_date"] = f"Choose a day in the {_week_words(week)}, from {weekday_date(days[0])} to {weekday_date(days[-1])}"
+    elif visit.visit_date < terms.start_date:
+        problems["visit_date"] = f"The contract starts on {weekday_date(terms.start_date)}: a visit before then is not under this contract"
+    elif terms.end_date is not None and visit.visit_date > terms.end_date:
+        problems["visit_date"] = f"The contract ended on {weekday_date(terms.end_date)}: a visit after then is not under this contract"
+    elif visit.visit_date > today:
+        problems["visit_date"] = "Record a visit once it has happened: this day has not come yet"
+    if visit.minutes < terms.min_visit_minutes:
+        problems["minutes"] = (
+            f"A visit under this contract lasts at least {minutes_words(terms.min_visit_minutes)} "
+            "(the Ethical Care Charter: no rushed short visits)"
+        )
+    elif visit.minutes > MAX_VISIT_MINUTES:
+        problems["minutes"] = "A visit cannot last more than a day; record each day's visit separately"
+    if not 0 <= visit.travel_minutes <= MAX_TRAVEL_MINUTES:
+        problems["travel_minutes"] = f"Enter travel time from 0 to {MAX_TRAVEL_MINUTES} minutes"
+    if "minutes" not in problems:
+        week_minutes = sum(v.minutes for v in others) + visit.minutes
+        if week_minutes > terms.hours_per_week * 60:
+            problems["minutes"] = (
+                f"This visit would make the week's care {minutes_words(week_minutes)}, more than the contract's "
+                f"{terms.hours_per_week} hour{'' if terms.hours_per_week == 1 else 's'} a week"
+            )
+    if not problems:
+        begins, ends = _minutes(visit.start), _minutes(visit.start) + visit.minutes
+        for other in others:
+            if other.holder_id == visit.holder_id and other.visit_date == visit.visit_date:
+                if _minutes(other.start) < ends and begins < _minutes(other.start) + other.minutes:
+                    problems["start"] = (
+                        f"This visit overlaps the visit to {names.get(visit.holder_id, 'this member')} "
+                        f"at {time_of_day(other.start)} that day"
+                    )
+                    break
+    return problems
+
+
+def _week_words(week: str) -> str:
+    return f"week of {long_date(week_monday(week))}"
+
+
+# --- pay ---------------------------------------------------------------------------------------------
+
+
+def pay_for(minutes: int, rate_pence: int) -> int:
+    """Return the pay in whole pence for minutes at an hourly rate: minutes × rate / 60, rounded half up.
+
+    Half a penny or more rounds up, less rounds down (integers only: (m × r + 30) // 60).
+    """
+    for value in (minutes, rate_pence):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError("minutes and the rate are whole, non-negative numbers")
+    return (minutes * rate_pence + 30) // 60
+
+
+@dataclass(frozen=True)
+class Pay:
+    """A week's pay: care and travel time, what is paid, and the total in pence."""
+
+    care_minutes: int
+    travel_minutes: int
+    travel_paid: bool
+    rate_pence: int
+    total_pence: int
+    travel_pence: int
+
+    @property
+    def paid_minutes(self) -> int:
+        """Return the minutes that are paid: care, and travel where it is paid."""
+        return self.care_minutes + (self.travel_minutes if self.travel_paid else 0)
+
+    @property
+    def care_pence(self) -> int:
+        """Return the part of the total for care time (the total less travel, so the two always add up)."""
+        return self.total_pence - self.travel_pence
+
+
+def week_pay(*, visits: Iterable[VisitIn], rate_pence: int, travel_paid: bool) -> Pay:
+    """Return the week's pay: all paid minutes at the rate, rounded once (half up); travel counts only when it is paid."""
+    visits = list(visits)
+    care = sum(v.minutes for v in visits)
+    travel = sum(v.travel_minutes for v in visits)
+    paid = care + (travel if travel_paid else 0)
+    return Pay(
+        care_minutes=care, travel_minutes=travel, travel_paid=travel_paid, rate_pence=rate_pence,
+        total_pence=pay_for(paid, rate_pence), travel_pence=pay_for(travel, rate_pence) if travel_paid else 0,
+    )
+
+
+def paid_minutes_of(visit: VisitIn, travel_paid: bool) -> int:
+    """Return the paid minutes of one visit."""
+    return visit.minutes + (visit.travel_minutes if travel_paid else 0)
+
+
+def visit_pay(*, visits: Sequence[VisitIn], total_pence: int, travel_paid: bool) -> list[int]:
+    """Split the week's total over its visits by paid minutes (largest remainder), so the visits' pay adds up to the total."""
+    weights = [paid_minutes_of(v, travel_paid) for v in visits]
+    if not visits or sum(weights) == 0:
+        return [0 for _ in visits]
+    return allocate_shared_cost(total_pence, weights)
+
+
+def travel_sentence(*, provider_name: str, charter: bool, pay: Pay) -> str:
+    """Say in plain words whether travel time is paid, and how much it comes to."""
+    if not charter:
+        if pay.travel_minutes:
+            return (f"Travel time is recorded but not paid: {provider_name} has not signed the Ethical Care Charter "
+                    f"({minutes_words(pay.travel_minutes)} of travel this week).")
+        return f"Travel time is not paid: {provider_name} has not signed the Ethical Care Charter."
+    return (f"Travel time is paid because {provider_name} has signed the Ethical Care Charter: "
+            f"{minutes_words(pay.travel_minutes)} of travel at {pounds(pay.rate_pence)} an hour = {pounds(pay.travel_pence)}.")
+
+
+# --- who pays what -----------------------------------------------------------------------------------
+
+
+class CannotShare(BrokerageError):
+    """The week's cost cannot be shared under the contract's rule (nobody to share it with)."""
+
+    status = 422
+
+
+def share_weights(*, rule: str, members: Iterable[int], paid_minutes: Mapping[int, int], pledges: Mapping[int, int]) -> dict[int, int]:
+    """Return each member's weight under the allocation rule.
+
+    equal: one each over the contract's members; by_hours: the paid minutes each member received this
+    week (no visits, nothing to pay); by_pledge: each member's current weekly pledge.
+    """
+    members = sorted(set(members))
+    rule = getattr(rule, "value", rule)
+    if rule == "equal":
+        return {h: 1 for h in members}
+    if rule == "by_hours":
+        return {h: int(paid_minutes.get(h, 0)) for h in members}
+    if rule == "by_pledge":
+        return {h: int(pledges.get(h, 0)) for h in members}
+    raise ValueError(f"unknown allocation rule {rule!r}")
+
+
+def split_cost(*, total_pence: int, rule: str, members: Iterable[int], paid_minutes: Mapping[int, int], pledges: Mapping[int, int]) -> dict[int, int]:
+    """Split the week's total between the contract's members by its rule, largest remainder; members with no part are left out."""
+    weights = share_weights(rule=rule, members=members, paid_minutes=paid_minutes, pledges=pledges)
+    if not weights or sum(weights.values()) == 0:
+        if getattr(rule, "value", rule) == "by_pledge":
+            raise CannotShare("None of the members this contract serves pledges anything to the group, so the cost cannot be shared by pledge.")
+        raise CannotShare("There is nobody to share this week's cost with: no member this contract serves had a visit.")
+    parts = allocate_shared_cost(total_pence, weights)
+    return {holder: part for holder, part in parts.items() if part}

@@ -1,0 +1,232 @@
+"""The provider's side of a timesheet: start a week's sheet, record, change and remove visits, and submit it.
+
+Every change to a sheet's visits is made under the sheet's row lock (`locks.lock_row`), so two requests
+adding visits at once cannot take the week past the contract's hours between them. Services flush,
+never commit.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from sqlmodel import Session, select
+
+from brokerage import clock
+from brokerage.access import get_or_404
+from brokerage.accounts.models import Role, User
+from brokerage.clusters.members import LIVE_MEMBERSHIP, STAFF, visible_holder_ids
+from brokerage.clusters.models import Membership
+from brokerage.contracts.models import Contract
+from brokerage.errors import NotAllowed, NotFound, ValidationFailed
+from brokerage.formatting import week_of, weekday_date
+from brokerage.holders.models import Holder
+from brokerage.locks import insert_once, lock_row
+from brokerage.providers.models import Provider
+from brokerage.types import utcnow
+
+from brokerage.timesheets import rules
+from brokerage.timesheets.approvers import acts_as_approver
+from brokerage.timesheets.errors import SheetNotOpen
+from brokerage.timesheets.models import Timesheet, Visit
+from brokerage.timesheets.rules import EDITABLE, Terms, TimesheetStatus, VisitIn
+
+# --- reading what a sheet is about ----------------------------------------------------------------
+
+
+def terms_of(contract: Contract) -> Terms:
+    """Return what a contract allows, as the visit checks need it."""
+    return Terms(
+        members=frozenset(int(h) for h in contract.member_shares), hours_per_week=contract.hours_per_week,
+        min_visit_minutes=contract.min_visit_minutes, start_date=contract.start_date, end_date=contract.end_date,
+    )
+
+
+def member_names(session: Session, contract: Contract) -> dict[int, str]:
+    """Return the names of the members a contract serves, by holder id."""
+    ids = [int(h) for h in contract.member_shares]
+    return dict(session.exec(select(Holder.id, Holder.name).where(Holder.id.in_(ids or [-1]), Holder.council_id == contract.council_id)).all())
+
+
+def visits_of(session: Session, timesheet_id: int) -> list[Visit]:
+    """Return a sheet's visits by day and start time."""
+    return list(session.exec(select(Visit).where(Visit.timesheet_id == timesheet_id).order_by(Visit.visit_date, Visit.start_time, Visit.id)))
+
+
+def visit_in(visit: Visit) -> VisitIn:
+    """Return a stored visit as the rules read it."""
+    return VisitIn(holder_id=visit.holder_id, visit_date=visit.visit_date, start=visit.start_time, minutes=visit.minutes,
+                   travel_minutes=visit.travel_minutes)
+
+
+def is_own_provider(actor: User, provider_id: int) -> bool:
+    """Tell whether the actor is a user of this provider."""
+    return actor.role == Role.provider and actor.provider_id is not None and actor.provider_id == provider_id
+
+
+def may_read(session: Session, actor: User, sheet: Timesheet) -> bool:
+    """Tell whether the actor may see a sheet: its provider, the council's staff, the group's members and its chosen approver."""
+    if actor.role in STAFF:
+        return True
+    if actor.role == Role.provider:
+        return is_own_provider(actor, sheet.provider_id)
+    if actor.role in (Role.holder, Role.representative):
+        mine = visible_holder_ids(session=session, actor=actor)
+        member = session.exec(select(Membership.id).where(
+            Membership.cluster_id == sheet.cluster_id, Membership.holder_id.in_(mine or [-1]), Membership.status.in_(LIVE_MEMBERSHIP),
+        )).first()
+        return member is not None or acts_as_approver(session=session, actor=actor, cluster_id=sheet.cluster_id)
+    return False
+
+
+def get_sheet(*, session: Session, actor: User, timesheet_id: int) -> Timesheet:
+    """Return a timesheet the actor may see, or raise NotFound (another council's, or not theirs)."""
+    sheet = get_or_404(session, actor, Timesheet, timesheet_id, what="timesheet")
+    if not may_read(session, actor, sheet):
+        raise NotFound()
+    return sheet
+
+
+def _own_sheet(session: Session, actor: User, timesheet_id: int, *, lock: bool = True) -> Timesheet:
+    """Return the provider's own sheet, locked; anyone else's is NotFound, anyone but its provider NotAllowed."""
+    sheet = get_sheet(session=session, actor=actor, timesheet_id=timesheet_id)
+    if not is_own_provider(actor, sheet.provider_id):
+        raise NotAllowed("Only the provider records visits on its timesheets.")
+    return lock_row(session, Timesheet, sheet.id) if lock else sheet
+
+
+def _editable(sheet: Timesheet) -> None:
+    if sheet.status not in EDITABLE:
+        if sheet.status == TimesheetStatus.approved:
+            raise SheetNotOpen("This timesheet is approved and paid: it cannot change.")
+        raise SheetNotOpen("This timesheet has been sent for approval: it can change only if it is sent back to you.")
+
+
+def own_visit(*, session: Session, actor: User, visit_id: int) -> tuple[Visit, Timesheet]:
+    """Return one of the provider's visits with its sheet; anyone else's is NotFound."""
+    visit = get_or_404(session, actor, Visit, visit_id, what="visit")
+    sheet = get_sheet(session=session, actor=actor, timesheet_id=visit.timesheet_id)
+    if not is_own_provider(actor, sheet.provider_id):
+        raise NotFound()
+    return visit, sheet
+
+
+# --- starting a week ------------------------------------------------------------------------------
+
+
+def start_sheet(*, session: Session, actor: User, contract_id: int, week: str) -> Timesheet:
+    """Return the provider's sheet for a contract's week, starting a draft if there is none (a week once begun, within the contract)."""
+    contract = get_or_404(session, actor, Contract, contract_id, what="contract")
+    if not is_own_provider(actor, contract.provider_id):
+        raise NotFound() if actor.role == Role.provider else NotAllowed("Only the provider keeps timesheets for its contracts.")
+    try:
+        days = rules.week_days(week)
+    except ValueError:
+        raise ValidationFailed({"week": "Choose a week from the list"}) from None
+    if days[0] > clock.today():
+        raise ValidationFailed({"week": f"The {week_of(week)} has not begun yet"})
+    if days[-1] < contract.start_date or (contract.end_date is not None and days[0] > contract.end_date):
+        raise ValidationFailed({"week": f"The contract does not cover the {week_of(week)}"})
+    existing = session.exec(select(Timesheet).where(Timesheet.contract_id == contract.id, Timesheet.week == week)).first()
+    if existing is not None:
+        return existing
+    sheet = Timesheet(council_id=contract.council_id, contract_id=contract.id, provider_id=contract.provider_id,
+                      cluster_id=contract.cluster_id, week=week)
+    try:
+        with insert_once(session, SheetNotOpen("started elsewhere")):
+            session.add(sheet)
+    except SheetNotOpen:
+        # Another request started the same week first: theirs is the week's one sheet.
+        return session.exec(select(Timesheet).where(Timesheet.contract_id == contract.id, Timesheet.week == week)).one()
+    return sheet
+
+
+# --- visits ---------------------------------------------------------------------------------------
+
+
+def _check_visit(session: Session, sheet: Timesheet, visit: VisitIn, *, leaving_out: int | None = None) -> Contract:
+    contract = session.get(Contract, sheet.contract_id)
+    others = [visit_in(v) for v in visits_of(session, sheet.id) if v.id != leaving_out]
+    problems = rules.visit_problems(terms=terms_of(contract), week=sheet.week, visit=visit, others=others, today=clock.today(),
+                                    names=member_names(session, contract))
+    if problems:
+        raise ValidationFailed(problems)
+    return contract
+
+
+def add_visit(
+    *, session: Session, actor: User, timesheet_id: int, holder_id: int, visit_date: date, start: time, minutes: int, travel_minutes: int = 0,
+) -> Visit:
+    """Record a visit on the provider's draft or sent-back sheet; refuse one the contract or the week does not allow (ValidationFailed)."""
+    sheet = _own_sheet(session, actor, timesheet_id)
+    _editable(sheet)
+    entered = VisitIn(holder_id=holder_id, visit_date=visit_date, start=start, minutes=minutes, travel_minutes=travel_minutes or 0)
+    _check_visit(session, sheet, entered)
+    visit = Visit(council_id=sheet.council_id, timesheet_id=sheet.id, holder_id=holder_id, visit_date=visit_date, start_time=start,
+                  minutes=minutes, travel_minutes=travel_minutes or 0)
+    session.add(visit)
+    session.flush()
+    return visit
+
+
+def change_visit(
+    *, session: Session, actor: User, visit_id: int, holder_id: int, visit_date: date, start: time, minutes: int, travel_minutes: int = 0,
+) -> Visit:
+    """Change a visit on the provider's draft or sent-back sheet, with the same checks as recording it."""
+    visit, sheet = own_visit(session=session, actor=actor, visit_id=visit_id)
+    sheet = _own_sheet(session, actor, sheet.id)
+    _editable(sheet)
+    entered = VisitIn(holder_id=holder_id, visit_date=visit_date, start=start, minutes=minutes, travel_minutes=travel_minutes or 0)
+    _check_visit(session, sheet, entered, leaving_out=visit.id)
+    visit.holder_id, visit.visit_date, visit.start_time = holder_id, visit_date, start
+    visit.minutes, visit.travel_minutes = minutes, travel_minutes or 0
+    session.add(visit)
+    session.flush()
+    return visit
+
+
+def remove_visit(*, session: Session, actor: User, visit_id: int) -> Timesheet:
+    """Remove a visit from the provider's draft or sent-back sheet; return the sheet."""
+    visit, sheet = own_visit(session=session, actor=actor, visit_id=visit_id)
+    sheet = _own_sheet(session, actor, sheet.id)
+    _editable(sheet)
+    session.delete(visit)
+    session.flush()
+    return sheet
+
+
+# --- submitting -----------------------------------------------------------------------------------
+
+
+def submit(*, session: Session, actor: User, timesheet_id: int) -> Timesheet:
+    """Send the provider's sheet for approval, checking every visit again against the contract as it is now."""
+    sheet = _own_sheet(session, actor, timesheet_id)
+    _editable(sheet)
+    contract = session.get(Contract, sheet.contract_id)
+    visits = [visit_in(v) for v in visits_of(session, sheet.id)]
+    if not visits:
+        raise SheetNotOpen("Record at least one visit before sending the timesheet.")
+    problems = week_problems(session, sheet, contract, visits)
+    if problems:
+        raise ValidationFailed({"": problems}, message=" ".join(problems))
+    provider = session.get(Provider, sheet.provider_id)
+    sheet.total_pence = rules.week_pay(visits=visits, rate_pence=contract.rate_pence, travel_paid=provider.ethical_care_charter).total_pence
+    sheet.travel_paid = provider.ethical_care_charter
+    sheet.status = rules.move_timesheet(sheet.status, TimesheetStatus.submitted)
+    sheet.submitted_at = utcnow()
+    session.add(sheet)
+    session.flush()
+    return sheet
+
+
+def week_problems(session: Session, sheet: Timesheet, contract: Contract, visits: list[VisitIn]) -> list[str]:
+    """Return a sentence for each visit the contract, as it is now, does not allow (checked again at submission and approval)."""
+    names = member_names(session, contract)
+    terms = terms_of(contract)
+    found = []
+    for index, visit in enumerate(visits):
+        # Each visit against the ones before it: the week's hours are counted once, in order.
+        problems = rules.visit_problems(terms=terms, week=sheet.week, visit=visit, others=visits[:index], today=clock.today(), names=names)
+        for message in problems.values():
+            found.append(f"The visit to {names.get(visit.holder_id, 'a member')} on {weekday_date(visit.visit_date)}: {message}.")
+    return found
+

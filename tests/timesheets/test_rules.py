@@ -1,0 +1,146 @@
+"""The pure rules of timesheets: moves, weeks, visit checks, pay rounded half up, and the split by each allocation rule."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from brokerage.formatting import minutes_words, time_of_day, weekday_date
+from brokerage.timesheets import rules
+from brokerage.timesheets.rules import CannotShare, Terms, VisitIn
+
+MONDAY = date(2026, 11, 30)
+TERMS = Terms(members=frozenset({1, 2, 3}), hours_per_week=10, min_visit_minutes=60, start_date=MONDAY, end_date=None)
+
+
+def visit(holder=1, day=0, start=time(9), minutes=60, travel=0):
+    return VisitIn(holder_id=holder, visit_date=date.fromordinal(MONDAY.toordinal() + day), start=start, minutes=minutes, travel_minutes=travel)
+
+
+def problems(v, others=(), terms=TERMS, today=date(2026, 12, 9)):
+    return rules.visit_problems(terms=terms, week="2026-W49", visit=v, others=list(others), today=today, names={1: "Amina Hassan"})
+
+
+def test_a_sheet_goes_draft_submitted_then_approved_or_back_and_approved_is_final():
+    assert rules.move_timesheet("draft", "submitted") == rules.TimesheetStatus.submitted
+    assert rules.move_timesheet("rejected", "submitted") == rules.TimesheetStatus.submitted
+    for target in ("draft", "submitted", "rejected"):
+        with pytest.raises(rules.BadTimesheetMove, match="that is approved cannot become"):
+            rules.move_timesheet("approved", target)
+    with pytest.raises(rules.BadTimesheetMove):
+        rules.move_timesheet("draft", "approved")
+
+
+def test_weeks_are_canonical_iso_weeks():
+    assert rules.week_monday("2026-W49") == MONDAY
+    assert rules.week_of_day(date(2026, 12, 6)) == "2026-W49" and rules.week_of_day(date(2027, 1, 1)) == "2026-W53"
+    assert rules.week_days("2026-W49")[-1] == date(2026, 12, 6)
+    assert rules.weeks_between(date(2026, 11, 25), date(2026, 12, 7)) == ["2026-W50", "2026-W49", "2026-W48"]
+    for bad in ("2026-W5", "2026W49", "２０２６-W49", "2026-W60", ""):
+        with pytest.raises(ValueError):
+            rules.week_monday(bad)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("9:30", time(9, 30)), ("09:30", time(9, 30)), ("14:00", time(14)), ("9.30am", time(9, 30)), ("2pm", time(14)),
+    ("12am", time(0)), ("12:15pm", time(12, 15)), (" 7:05 PM ", time(19, 5)),
+])
+def test_start_times_are_read_as_people_write_them(text, expected):
+    assert rules.parse_start(text) == expected
+
+
+@pytest.mark.parametrize("text", ["9", "25:00", "9:75", "13pm", "noonish", "", "٩:٣٠"])
+def test_start_times_that_are_not_times_are_refused(text):
+    with pytest.raises(ValueError):
+        rules.parse_start(text)
+
+
+def test_lengths_days_and_times_read_plainly():
+    assert [minutes_words(m) for m in (45, 60, 90, 80, 600)] == ["45 min", "1 h", "1 h 30 min", "1 h 20 min", "10 h"]
+    assert weekday_date(MONDAY) == "Monday 30 November 2026"
+    assert [time_of_day(t) for t in (time(9, 30), time(12), time(0), time(14, 5))] == ["9:30am", "midday", "midnight", "2:05pm"]
+
+
+def test_a_visit_within_the_contract_and_the_week_has_no_problems():
+    assert problems(visit(minutes=60)) == {}
+
+
+def test_each_way_a_visit_breaks_the_rules_is_named_beside_its_field():
+    assert set(problems(visit(holder=9))) == {"holder_id"}
+    assert set(problems(visit(minutes=59))) == {"minutes"}
+    assert set(problems(visit(day=7))) == {"visit_date"}
+    assert set(problems(visit(day=-1))) == {"visit_date"}
+    assert set(problems(visit(travel=-1))) == {"travel_minutes"}
+    assert "has not come yet" in problems(visit(day=3), today=date(2026, 12, 2))["visit_date"]
+    late = Terms(members=frozenset({1}), hours_per_week=10, min_visit_minutes=60, start_date=date(2026, 12, 2), end_date=None)
+    assert "starts on Wednesday 2 December 2026" in problems(visit(day=1), terms=late)["visit_date"]
+    ended = Terms(members=frozenset({1}), hours_per_week=10, min_visit_minutes=60, start_date=MONDAY, end_date=date(2026, 12, 1))
+    assert "ended on Tuesday 1 December 2026" in problems(visit(day=2), terms=ended)["visit_date"]
+
+
+def test_the_weeks_hours_count_every_visit_and_stop_at_the_contracts_hours():
+    others = [visit(day=d, minutes=180) for d in range(3)]
+    assert problems(visit(day=4, minutes=60), others) == {}
+    assert "would make the week's care 10 h 1 min" in problems(visit(day=4, minutes=61), others)["minutes"]
+
+
+def test_pay_rounds_half_a_penny_up_and_less_down():
+    assert rules.pay_for(60, 2150) == 2150
+    assert rules.pay_for(1, 30) == 1  # 0.5p rounds up
+    assert rules.pay_for(1, 29) == 0  # 0.483p rounds down
+    assert rules.pay_for(80, 2150) == 2867  # 2866.67p
+    assert rules.pay_for(0, 2150) == 0
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError):
+            rules.pay_for(bad, 2150)
+
+
+@given(st.integers(0, 10_000), st.integers(0, 100_000))
+def test_pay_is_the_exact_amount_rounded_half_up(minutes, rate):
+    exact = minutes * rate / 60
+    assert abs(rules.pay_for(minutes, rate) - exact) <= 0.5
+    assert (rules.pay_for(minutes, rate) * 60 - minutes * rate) in range(-29, 31)  # half a penny (30) rounds up, less rounds down
+
+
+def test_travel_counts_as_paid_time_only_under_the_charter_and_the_parts_add_up():
+    visits = [visit(minutes=60, travel=40), visit(day=1, minutes=90, travel=40)]
+    paid = rules.week_pay(visits=visits, rate_pence=2150, travel_paid=True)
+    assert (paid.care_minutes, paid.travel_minutes, paid.paid_minutes, paid.total_pence) == (150, 80, 230, 8242)
+    assert paid.travel_pence == 2867 and paid.care_pence + paid.travel_pence == paid.total_pence
+    unpaid = rules.week_pay(visits=visits, rate_pence=2150, travel_paid=False)
+    assert (unpaid.paid_minutes, unpaid.total_pence, unpaid.travel_pence) == (150, 5375, 0)
+    assert rules.travel_sentence(provider_name="Bridge Care", charter=True, pay=paid) == (
+        "Travel time is paid because Bridge Care has signed the Ethical Care Charter: 1 h 20 min of travel at £21.50 an hour = £28.67."
+    )
+    assert "recorded but not paid" in rules.travel_sentence(provider_name="Bridge Care", charter=False, pay=unpaid)
+
+
+def test_each_visits_pay_adds_up_to_the_weeks_total():
+    visits = [visit(minutes=60), visit(day=1, minutes=60), visit(day=2, minutes=60)]
+    assert rules.visit_pay(visits=visits, total_pence=100, travel_paid=False) == [34, 33, 33]
+
+
+def test_the_split_follows_the_rule_with_largest_remainder():
+    common = dict(members=[1, 2, 3], paid_minutes={1: 150, 2: 90}, pledges={1: 3000, 2: 2000, 3: 1000})
+    assert rules.split_cost(total_pence=8600, rule="equal", **common) == {1: 2867, 2: 2867, 3: 2866}
+    assert rules.split_cost(total_pence=8600, rule="by_hours", **common) == {1: 5375, 2: 3225}
+    assert rules.split_cost(total_pence=8600, rule="by_pledge", **common) == {1: 4300, 2: 2867, 3: 1433}
+    with pytest.raises(CannotShare, match="pledges anything"):
+        rules.split_cost(total_pence=100, rule="by_pledge", members=[1], paid_minutes={1: 60}, pledges={})
+    with pytest.raises(CannotShare):
+        rules.split_cost(total_pence=100, rule="by_hours", members=[1], paid_minutes={}, pledges={})
+
+
+@given(st.integers(1, 1_000_000), st.lists(st.integers(0, 600), min_size=1, max_size=6), st.sampled_from(["equal", "by_hours", "by_pledge"]))
+def test_the_parts_always_sum_to_the_total(total, weights, rule):
+    members = list(range(1, len(weights) + 1))
+    values = dict(zip(members, weights))
+    try:
+        parts = rules.split_cost(total_pence=total, rule=rule, members=members, paid_minutes=values, pledges=values)
+    except CannotShare:
+        assert rule != "equal" and sum(weights) == 0
+        return
+    assert sum(parts.values()) == total and all(part > 0 for part in parts.values())

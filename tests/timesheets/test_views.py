@@ -1,0 +1,167 @@
+"""The timesheet pages: a provider records a week and sends it, the broker sends it back and approves it; errors beside the field, access and 404s."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlmodel import select
+
+from brokerage.clusters.rules import ProposalKind
+from brokerage.clusters.models import Proposal
+from brokerage.timesheets.models import Timesheet, Visit
+from brokerage.timesheets.rules import TimesheetStatus
+from tests import factories as f
+from tests.timesheets.helpers import NOW, WEEK, care_entries, make_care
+
+
+@pytest.fixture(autouse=True)
+def _now(freeze_clock):
+    freeze_clock(NOW)
+
+
+def sign_in(client, user):
+    client.post("/sign-out")
+    assert client.post("/sign-in", data={"email": user.email, "password": f.PASSWORD}).status_code == 302
+
+
+def visit_form(holder, day="2026-11-30", start="9:30am", minutes="90", travel=""):
+    return {"visit-holder_id": str(holder.id), "visit-visit_date": day, "visit-start": start, "visit-minutes": minutes, "visit-travel_minutes": travel}
+
+
+def start_week(client, care, session):
+    response = client.post(f"/timesheets/contracts/{care.contract.id}/start", data={"week": WEEK})
+    assert response.status_code == 302, response.data
+    return session.exec(select(Timesheet).where(Timesheet.contract_id == care.contract.id)).one()
+
+
+def test_a_provider_records_a_week_the_broker_sends_it_back_then_approves_it(client, session):
+    care = make_care(session, charter=True)
+    session.commit()
+    sign_in(client, care.provider_user)
+    weeks = client.get("/timesheets/").data.decode()
+    assert "Week of 30 November 2026" in weeks and "Riverside neighbours" in weeks
+    sheet = start_week(client, care, session)
+    assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0], travel="80")).status_code == 302
+    assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[1], day="2026-12-01", start="14:00", minutes="60")).status_code == 302
+    page = client.get(f"/timesheets/{sheet.id}").data.decode()
+    for words in ("Amina Hassan", "Monday 30 November 2026", "Tuesday 1 December 2026", "9:30am", "2:00pm", "1 h 30 min",
+                  "Travel time is paid because Bridge Care Co-op has signed the Ethical Care Charter: 1 h 20 min of travel at £21.50 an hour = £28.67."):
+        assert words in page, words
+    assert client.post(f"/timesheets/{sheet.id}/submit").status_code == 302
+
+    sign_in(client, care.broker)
+    dashboard = client.get("/dashboard").data.decode()
+    assert "Timesheets waiting for approval (1)" in dashboard
+    assert "Week of 30 November 2026" in client.get("/timesheets/waiting").data.decode()
+    refused = client.post(f"/timesheets/{sheet.id}/reject", data={"reject-reason": ""})
+    assert refused.status_code == 422
+    assert re.search(r'id="reject-reason-error-1" class="govuk-error-message">.*Say why you are sending the timesheet back', refused.data.decode())
+    assert client.post(f"/timesheets/{sheet.id}/reject", data={"reject-reason": "The Tuesday visit was 90 minutes"}).status_code == 302
+
+    sign_in(client, care.provider_user)
+    page = client.get(f"/timesheets/{sheet.id}").data.decode()
+    assert "The Tuesday visit was 90 minutes" in page and "Send the corrected timesheet" in page
+    tuesday = session.exec(select(Visit).where(Visit.holder_id == care.holders[1].id)).one()
+    changed = client.post(f"/timesheets/visits/{tuesday.id}/edit", data={
+        "holder_id": str(care.holders[1].id), "visit_date": "2026-12-01", "start": "14:00", "minutes": "90", "travel_minutes": "0"})
+    assert changed.status_code == 302
+    assert client.post(f"/timesheets/{sheet.id}/submit").status_code == 302
+
+    sign_in(client, care.broker)
+    approved = client.post(f"/timesheets/{sheet.id}/approve", follow_redirects=True).data.decode()
+    # 180 care + 80 travel minutes at £21.50 = £93.1666… → £93.17
+    assert "The timesheet is approved: £93.17" in approved
+    session.expire_all()
+    assert session.get(Timesheet, sheet.id).status == TimesheetStatus.approved
+    assert len(care_entries(session, care.council.id)) == 1
+
+
+def test_a_short_visit_is_refused_beside_its_field_and_nothing_is_saved(client, session):
+    care = make_care(session)
+    session.commit()
+    sign_in(client, care.provider_user)
+    sheet = start_week(client, care, session)
+    response = client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0], minutes="15"))
+    assert response.status_code == 422
+    body = response.data.decode()
+    assert re.search(r'id="visit-minutes-error-1" class="govuk-error-message">.*at least 1 h', body)
+    assert "<title>Error: " in body
+    response = client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0], start="half nine", minutes="an hour"))
+    body = response.data.decode()
+    assert response.status_code == 422
+    assert re.search(r'id="visit-start-error-1" class="govuk-error-message">.*Enter a start time like 9:30am', body)
+    assert re.search(r'id="visit-minutes-error-1" class="govuk-error-message">.*Enter the length in whole minutes', body)
+    assert session.exec(select(Visit)).all() == []
+
+
+def test_a_visit_for_someone_the_contract_does_not_serve_is_refused(client, session):
+    care = make_care(session)
+    session.commit()
+    sign_in(client, care.provider_user)
+    sheet = start_week(client, care, session)
+    lone = session.get(type(care.holders[0]), care.outsider.holder_id)
+    response = client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(lone))
+    assert response.status_code == 422 and "Choose a member this contract serves" in response.data.decode()
+    assert session.exec(select(Visit)).all() == []
+
+
+def test_a_share_that_cannot_pay_is_flashed_by_name_and_nothing_is_posted(client, session):
+    care = make_care(session, fund=(1200, 50_000, 50_000))
+    session.commit()
+    sign_in(client, care.provider_user)
+    sheet = start_week(client, care, session)
+    client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0], minutes="120"))
+    client.post(f"/timesheets/{sheet.id}/submit")
+    sign_in(client, care.broker)
+    page = client.post(f"/timesheets/{sheet.id}/approve", follow_redirects=True).data.decode()
+    assert "Amina Hassan&#39;s share of the pool has £12.00; their part is £43.00." in page
+    assert care_entries(session, care.council.id) == []
+    session.expire_all()
+    assert session.get(Timesheet, sheet.id).status == TimesheetStatus.submitted
+
+
+def test_members_read_the_sheet_without_buttons_and_strangers_get_404(client, session):
+    care = make_care(session)
+    other = make_care(session)
+    session.commit()
+    sign_in(client, care.provider_user)
+    sheet = start_week(client, care, session)
+    client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0]))
+    client.post(f"/timesheets/{sheet.id}/submit")
+    sign_in(client, care.users[1])
+    page = client.get(f"/timesheets/{sheet.id}").data.decode()
+    assert "Amina Hassan" in page and "Approve the timesheet" not in page
+    assert client.post(f"/timesheets/{sheet.id}/approve").status_code == 403
+    for stranger in (care.outsider, care.other_provider_user, other.broker, other.provider_user):
+        sign_in(client, stranger)
+        assert client.get(f"/timesheets/{sheet.id}").status_code == 404, stranger.role
+    sign_in(client, other.broker)
+    assert client.post(f"/timesheets/{sheet.id}/approve").status_code == 404
+    assert client.post(f"/timesheets/{sheet.id}/reject", data={"reject-reason": "No"}).status_code == 404
+    assert care_entries(session, care.council.id) == []
+
+
+def test_a_member_puts_the_choice_of_approver_to_the_vote_from_the_group_page(client, session):
+    care = make_care(session)
+    session.commit()
+    sign_in(client, care.users[0])
+    group = client.get(f"/clusters/{care.cluster.id}").data.decode()
+    assert f"/timesheets/groups/{care.cluster.id}/approver" in group
+    assert client.get(f"/timesheets/groups/{care.cluster.id}/approver").status_code == 200
+    refused = client.post(f"/timesheets/groups/{care.cluster.id}/approver", data={"holder_id": str(care.outsider.holder_id)})
+    assert refused.status_code == 422 and "Choose a member of this group" in refused.data.decode()
+    response = client.post(f"/timesheets/groups/{care.cluster.id}/approver", data={"holder_id": str(care.holders[1].id)})
+    assert response.status_code == 302
+    proposal = session.exec(select(Proposal).where(Proposal.kind == ProposalKind.choose_approver)).one()
+    assert response.headers["Location"].endswith(f"/clusters/proposals/{proposal.id}")
+    assert proposal.payload == {"holder_id": care.holders[1].id}
+
+
+def test_a_week_not_yet_begun_cannot_be_started(client, session):
+    care = make_care(session)
+    session.commit()
+    sign_in(client, care.provider_user)
+    page = client.post(f"/timesheets/contracts/{care.contract.id}/start", data={"week": "2026-W52"}, follow_redirects=True).data.decode()
+    assert "The week of 21 December 2026 has not begun yet" in page
+    assert session.exec(select(Timesheet)).all() == []
