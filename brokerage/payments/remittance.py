@@ -8,20 +8,20 @@ contracts, which weeks and which visits the money is for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from brokerage.access import get_or_404
 from brokerage.accounts.models import User
-from brokerage.clusters.models import Cluster
-from brokerage.contracts.models import Contract
 from brokerage.errors import NotFound
-from brokerage.holders.models import Holder
 from brokerage.payments.run_models import PaymentLine, PaymentLineTimesheet, PaymentRun
 from brokerage.payments.run_rules import MONEY_OUT, OPEN_RUN, LineStatus, RunStatus
 from brokerage.providers.models import Provider
+from brokerage.timesheets.models import Timesheet
+from brokerage.timesheets.queries import ApprovedSheet, approved_sheets
+from brokerage.timesheets.rules import TimesheetStatus
 from brokerage.types import Role
 
 # A provider sees a payment once an officer has released its run.
@@ -29,8 +29,23 @@ SHOWN_TO_PROVIDER = (RunStatus.released, RunStatus.paying, RunStatus.paid, RunSt
 
 
 def unpaid_timesheets(*, session: Session, council_id: int, provider_id: int) -> list[tuple[int, int]]:
-    """TEMPORARY until the timesheets branch is merged."""
-    return []
+    """Return (timesheet id, total in pence) of a provider's approved timesheets no line has paid or plans to pay."""
+    taken = (
+        select(PaymentLineTimesheet.timesheet_id)
+        .join(PaymentLine, PaymentLine.id == PaymentLineTimesheet.line_id)
+        .join(PaymentRun, PaymentRun.id == PaymentLine.run_id)
+        .where(
+            PaymentLine.council_id == council_id, PaymentLine.provider_id == provider_id,
+            or_(PaymentLine.status.in_(MONEY_OUT), and_(PaymentLine.status == LineStatus.planned, PaymentRun.status.in_(OPEN_RUN))),
+        )
+    )
+    rows = session.exec(
+        select(Timesheet.id, Timesheet.total_pence)
+        .where(Timesheet.council_id == council_id, Timesheet.provider_id == provider_id, Timesheet.status == TimesheetStatus.approved,
+               Timesheet.id.not_in(taken))
+        .order_by(Timesheet.week, Timesheet.id)
+    ).all()
+    return [(timesheet_id, int(total)) for timesheet_id, total in rows]
 
 
 @dataclass
@@ -55,29 +70,19 @@ def payments_page(*, session: Session, actor: User) -> PaymentsPage:
 
 
 @dataclass
-class RemittanceSheet:
-    """One week of one contract that a payment covers, with its visits and the members' names."""
-
-    timesheet: Timesheet
-    contract: Contract
-    group_name: str
-    amount_pence: int
-    visits: list[tuple[Visit, str]] = field(default_factory=list)
-
-
-@dataclass
 class Remittance:
     """What one payment to a provider is for."""
 
     line: PaymentLine
     run: PaymentRun
     provider: Provider
-    sheets: list[RemittanceSheet]
+    sheets: list[ApprovedSheet]
+    amounts: dict[int, int]  # what the line counted for each timesheet, in pence
 
     @property
     def covered_pence(self) -> int:
         """Return the total of the timesheets listed, in pence."""
-        return sum(s.amount_pence for s in self.sheets)
+        return sum(self.amounts.values())
 
 
 def remittance(*, session: Session, actor: User, line_id: int) -> Remittance:
@@ -90,5 +95,8 @@ def remittance(*, session: Session, actor: User, line_id: int) -> Remittance:
     elif actor.role not in (Role.broker, Role.council_officer):
         raise NotFound()
     provider = session.get(Provider, line.provider_id)
-    sheets = []
-    return Remittance(line=line, run=run, provider=provider, sheets=sheets)
+    amounts = dict(session.exec(
+        select(PaymentLineTimesheet.timesheet_id, PaymentLineTimesheet.amount_pence).where(PaymentLineTimesheet.line_id == line.id)
+    ).all())
+    sheets = approved_sheets(session=session, provider_id=line.provider_id, ids=list(amounts)) if amounts else []
+    return Remittance(line=line, run=run, provider=provider, sheets=sheets, amounts={k: int(v) for k, v in amounts.items()})

@@ -80,6 +80,6 @@ class PaymentLineTimesheet(SQLModel, table=True):
     __tablename__ = "payment_line_timesheet"
 
     line_id: int = Field(sa_column=Column(Integer, ForeignKey("payment_line.id", ondelete="CASCADE"), primary_key=True))
-    timesheet_id: int = Field(sa_column=Column(Integer, primary_key=True))
+    timesheet_id: int = Field(sa_column=Column(Integer, ForeignKey("timesheet.id", ondelete="RESTRICT"), primary_key=True))
     council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
     amount_pence: int = Field(sa_column=Column(BigInteger, nullable=False))

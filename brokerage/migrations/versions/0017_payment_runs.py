@@ -83,6 +83,7 @@ def upgrade() -> None:
         sa.Column('council_id', sa.Integer(), nullable=False),
         sa.Column('amount_pence', sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(['line_id'], ['payment_line.id'], ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['timesheet_id'], ['timesheet.id'], ondelete='RESTRICT'),
         sa.ForeignKeyConstraint(['council_id'], ['council.id'], ondelete='RESTRICT'),
         sa.PrimaryKeyConstraint('line_id', 'timesheet_id'),
     )
