@@ -238,3 +238,14 @@ def test_lines_are_unique_per_provider_and_run(session, world):
         with session.begin_nested():
             session.add(PaymentLine(council_id=world.council.id, run_id=run.id, provider_id=world.providers[0].id, amount_pence=5))
             session.flush()
+
+
+def test_the_dashboards_link_to_the_payment_pages(client, session, world):
+    session.commit()
+    sign_in(client, world.broker)
+    assert "/payments/runs" in client.get("/dashboard").text
+    sign_in(client, world.officer)
+    text = client.get("/dashboard").text
+    assert "/payments/runs" in text and "/payments/reconcile" in text
+    sign_in(client, world.provider_users[world.providers[0].id])
+    assert "/payments/mine" in client.get("/dashboard").text

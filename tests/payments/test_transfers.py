@@ -276,3 +276,18 @@ def test_which_stripe_failures_are_tried_again(status, retried):
 
 def test_stripe_errors_are_classified_by_the_sdks_own_classes():
     assert issubclass(stripe.IdempotencyError, stripe.StripeError) and issubclass(stripe.APIConnectionError, stripe.StripeError)
+
+
+def test_the_restart_command_finishes_a_stopped_run_and_refuses_a_finished_one(stripe_app, session, pw, stripe_sdk, stripe_server):
+    run = _released(session, pw)
+    stripe_server.fail_next_transfer(status=502, count=1 + transfers.gateway.NETWORK_RETRIES)
+    _execute(stripe_app, pw, run)
+    assert run_of(session, run.id).status == RunStatus.paying
+    runner = stripe_app.test_cli_runner()
+    answer = runner.invoke(args=["payments", "restart-run", str(run.id)])
+    assert answer.exit_code == 0, answer.output
+    assert "paid; sent 1" in answer.output
+    assert len(transfers_at_stripe(stripe_sdk)) == 3
+    again = runner.invoke(args=["payments", "restart-run", str(run.id)])
+    assert again.exit_code == 2 and "has nothing left to send" in again.output
+    assert runner.invoke(args=["payments", "restart-run", "987654"]).exit_code == 2
