@@ -17,9 +17,11 @@ from brokerage.contracts.rules import BadContractMove, ContractStatus
 from brokerage.matching import rules as matching_rules
 from brokerage.matching.errors import BadStatusMove
 from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, RunStatus
-from brokerage.payments import run_rules as payment_rules
+from brokerage.payments import run_rules as payrun_rules
 from brokerage.timesheets import rules as timesheet_rules
 from brokerage.timesheets.rules import BadTimesheetMove, TimesheetStatus
+from brokerage.payments import rules as payment_rules
+from brokerage.payments.rules import BadPaymentMove, PayoutStatus, TopUpStatus
 
 SOURCE = Path(__file__).resolve().parent.parent / "brokerage"
 
@@ -27,11 +29,14 @@ TRANSITIONS = {
     "move_membership", "move_proposal", "move_cluster", "move_run", "move_assignment", "move_demand_line", "move_contract",
     "move_payment_run", "move_payment_line",
     "move_timesheet",
+    "move_top_up", "move_payout",
 }
 
 # Attributes called `status` that are not a record's status, each with why: (file, enclosing function).
 NOT_A_RECORD_STATUS = {
     ("errors.py", "BrokerageError.__init__"): "an error's HTTP status, set from the constructor's argument",
+    ("payments/local_stripe_connect.py", "ConnectBalanceTransaction.__init__"): "a Stripe object on the local test server",
+    ("payments/local_stripe_controls.py", "ConnectedPayout.__init__"): "a Stripe object on the local test server",
 }
 
 
@@ -185,9 +190,11 @@ TABLES = [
     (matching_rules.move_assignment, matching_rules.ASSIGNMENT_MOVES, AssignmentStatus, BadStatusMove),
     (matching_rules.move_demand_line, matching_rules.DEMAND_LINE_MOVES, DemandLineStatus, BadStatusMove),
     (contract_rules.move_contract, contract_rules.CONTRACT_MOVES, ContractStatus, BadContractMove),
-    (payment_rules.move_payment_run, payment_rules.RUN_MOVES, payment_rules.RunStatus, payment_rules.BadPaymentMove),
-    (payment_rules.move_payment_line, payment_rules.LINE_MOVES, payment_rules.LineStatus, payment_rules.BadPaymentMove),
+    (payrun_rules.move_payment_run, payrun_rules.RUN_MOVES, payrun_rules.RunStatus, payrun_rules.BadPaymentMove),
+    (payrun_rules.move_payment_line, payrun_rules.LINE_MOVES, payrun_rules.LineStatus, payrun_rules.BadPaymentMove),
     (timesheet_rules.move_timesheet, timesheet_rules.TIMESHEET_MOVES, TimesheetStatus, BadTimesheetMove),
+    (payment_rules.move_top_up, payment_rules.TOP_UP_MOVES, TopUpStatus, BadPaymentMove),
+    (payment_rules.move_payout, payment_rules.PAYOUT_MOVES, PayoutStatus, BadPaymentMove),
 ]
 
 

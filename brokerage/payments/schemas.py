@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 
 from wtforms import HiddenField, RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from brokerage.forms import BaseForm, PoundsField
 
 METHOD_CHOICES = [
-    ("either", "Card or Direct Debit: choose on the payment page"),
-    ("card", "Debit or credit card"),
-    ("bacs_debit", "Direct Debit from a UK bank account"),
+    SelectChoice("either", "Card or Direct Debit: choose on the payment page"),
+    SelectChoice("card", "Debit or credit card"),
+    SelectChoice("bacs_debit", "Direct Debit from a UK bank account"),
 ]
 METHOD_HINTS = {
     "card": "The money is usually in the pool within a minute.",
@@ -32,7 +33,7 @@ class TopUpForm(BaseForm):
 
     def set_choices(self, shares) -> None:
         """Offer the holder's groups; give a new form its key."""
-        self.cluster.choices = [(s.cluster.id, s.cluster.name) for s in shares]
+        self.cluster.choices = [SelectChoice(s.cluster.id, s.cluster.name) for s in shares]
         if not self.form_key.data:
             self.form_key.data = uuid.uuid4().hex
 
