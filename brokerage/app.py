@@ -20,6 +20,7 @@ from brokerage.extensions import csrf, init_limiter, login_manager
 from brokerage.holders import views as holders_views
 from brokerage.ledger import views as ledger_views
 from brokerage.matching import views as matching_views
+from brokerage.payments import run_views as payrun_views
 from brokerage.payments import views as payments_views
 from brokerage.providers import views as providers_views
 from brokerage.timesheets import views as timesheets_views
@@ -92,7 +93,7 @@ def register_blueprints(app: Flask) -> None:
     """Attach every domain's blueprint."""
     for blueprint in (accounts_views.blueprint, dashboard_views.blueprint, holders_views.blueprint, clusters_views.blueprint,
                       providers_views.blueprint, ledger_views.blueprint, audit_views.blueprint, matching_views.blueprint,
-                      payments_views.blueprint, timesheets_views.blueprint):
+                      payments_views.blueprint, payrun_views.blueprint, timesheets_views.blueprint):
         app.register_blueprint(blueprint)
 
 

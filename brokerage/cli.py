@@ -20,6 +20,7 @@ from brokerage.errors import ConfigError
 from brokerage.ledger.cli import ledger_group
 from brokerage.matching.cli import match_group
 from brokerage.migrate import current_revision, upgrade
+from brokerage.payments.cli import payments_group
 
 
 def _create_app() -> Flask:
@@ -132,6 +133,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(clusters_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(match_group)
+    app.cli.add_command(payments_group)
     app.cli.add_command(bench_group)
 
 

@@ -8,5 +8,6 @@ from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, Led
 from brokerage.audit.models import AccessLog  # noqa: F401
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun  # noqa: F401
 from brokerage.contracts.models import Contract  # noqa: F401
+from brokerage.payments.run_models import PaymentLine, PaymentLineTimesheet, PaymentRun  # noqa: F401
 from brokerage.payments.models import ConnectedPayout, StripeEvent, TopUp  # noqa: F401
 from brokerage.timesheets.models import Timesheet, TimesheetApprover, Visit  # noqa: F401

@@ -22,7 +22,7 @@ from brokerage.ledger import owners as ledger_owners
 from brokerage.matching import services as matching
 from brokerage.matching.decisions import CARE_MATCH
 from brokerage.payments import events as stripe_events
-from brokerage.payments import onboarding, payouts, topups, webhooks
+from brokerage.payments import onboarding, payouts, topups, transfer_events, transfers, webhooks
 from brokerage.providers.models import Provider
 from brokerage.timesheets.approvers import CHOOSE_APPROVER
 
@@ -82,6 +82,7 @@ def _connect_jobs() -> None:
     jobs.register("clusters.collect", runs.collect_job)
     jobs.register("clusters.settle", runs.settle_job)
     jobs.register("matching.run", matching.run_job)
+    jobs.register("payments.execute_run", transfers.execute_run_job)
     jobs.register("payments.process_event", webhooks.process_event_job)
 
 
@@ -96,3 +97,5 @@ def _connect_stripe_events() -> None:
     stripe_events.register("charge.refunded", topups.on_charge_refunded)
     stripe_events.register("payout.paid", payouts.on_payout)
     stripe_events.register("payout.failed", payouts.on_payout)
+    for event_type, handler in transfer_events.HANDLERS.items():
+        stripe_events.register(event_type, handler)

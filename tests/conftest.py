@@ -254,6 +254,17 @@ class World:
             run = MatchRun(council_id=council.id, lines=0, suppliers=0)
             session.add(run)
             session.flush()
+            # A released payment run paying both providers, and a cancelled one (its neighbour in the council).
+            from brokerage.payments.run_models import PaymentLine, PaymentRun
+
+            payment_run = PaymentRun(council_id=council.id, status="released", prepared_by_id=users[Role.broker].id,
+                                     released_by_id=users[Role.council_officer].id, released_at=utcnow(), total_pence=3000)
+            other_payment_run = PaymentRun(council_id=council.id, status="cancelled", prepared_by_id=users[Role.broker].id, total_pence=100)
+            session.add_all([payment_run, other_payment_run])
+            session.flush()
+            payment_line = PaymentLine(council_id=council.id, run_id=payment_run.id, provider_id=provider.id, amount_pence=2000)
+            other_payment_line = PaymentLine(council_id=council.id, run_id=payment_run.id, provider_id=other_provider.id, amount_pence=1000)
+            session.add_all([payment_line, other_payment_line])
             # A contract for each group, each with a draft timesheet holding one visit.
             contract = Contract(council_id=council.id, provider_id=provider.id, cluster_id=cluster.id, service="home_care",
                                 member_shares={str(holder.id): 1}, hours_per_week=10, rate_pence=2200, start_date=date(2026, 1, 5))
@@ -279,6 +290,8 @@ class World:
                 "cluster": cluster, "private_cluster": private_cluster, "entry": entry, "other_entry": other_entry,
                 "proposal": proposal, "other_proposal": other_proposal, "run": run,
                 "membership": membership, "other_membership": other_membership,
+                "payment_run": payment_run, "other_payment_run": other_payment_run,
+                "payment_line": payment_line, "other_payment_line": other_payment_line,
                 "contract": contract, "other_contract": other_contract, "timesheet": timesheet, "other_timesheet": other_timesheet,
                 "visit": visit, "other_visit": other_visit,
             }

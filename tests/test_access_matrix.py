@@ -40,6 +40,22 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         if role in (Role.holder, Role.representative):
             return {200} if target == "own" else {404}
         return {403}
+    if endpoint in ("payruns.index",):
+        return {200} if role in STAFF else {403}
+    if endpoint == "payruns.reconciliation":
+        return {200} if role == Role.council_officer else {403}
+    if endpoint == "payruns.mine":
+        return {200} if role == Role.provider else {403}
+    if endpoint == "payruns.show":
+        if role in STAFF:
+            return {200} if target != "foreign" else {404}
+        return {403}
+    if endpoint == "payruns.remittance_advice":
+        if role in STAFF:
+            return {200} if target != "foreign" else {404}
+        if role == Role.provider:
+            return {200} if target == "own" else {404}
+        return {403}
     if endpoint == "payments.top_ups":
         return {200} if role in STAFF else {403}
     if endpoint == "payments.new_top_up":
@@ -149,6 +165,10 @@ def url_for_target(world, endpoint: str, target: str) -> str:
         return f"/providers/{(records['provider'] if mine else records['other_provider']).id}/edit"
     if endpoint == "providers.show":
         return f"/providers/{(records['provider'] if mine else records['other_provider']).id}"
+    if endpoint == "payruns.show":
+        return f"/payments/runs/{(records['payment_run'] if mine else records['other_payment_run']).id}"
+    if endpoint == "payruns.remittance_advice":
+        return f"/payments/lines/{(records['payment_line'] if mine else records['other_payment_line']).id}"
     if endpoint == "payments.new_top_up":
         return f"/holders/{(records['holder'] if mine else records['other_holder']).id}/top-up"
     if endpoint == "payments.top_up":

@@ -40,6 +40,7 @@ def foreign_ids(session, world) -> dict[str, int]:
         "holder_id": b["holder"].id, "cluster_id": b["cluster"].id, "membership_id": b["membership"].id, "proposal_id": b["proposal"].id,
         "provider_id": b["provider"].id, "run_id": b["run"].id, "entry_id": b["entry"].id, "assignment_id": assignment.id,
         "item_id": item.id, "representation_id": representation.id, "user_id": world.users["b"][Role.broker].id,
+        "payment_run_id": b["payment_run"].id, "payment_line_id": b["payment_line"].id,
         "top_up_id": top_up.id,
         "contract_id": b["contract"].id, "timesheet_id": b["timesheet"].id, "visit_id": b["visit"].id,
     }

@@ -17,17 +17,19 @@ from brokerage.contracts.rules import BadContractMove, ContractStatus
 from brokerage.matching import rules as matching_rules
 from brokerage.matching.errors import BadStatusMove
 from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, RunStatus
-from brokerage.payments import rules as payment_rules
-from brokerage.payments.rules import BadPaymentMove, PayoutStatus, TopUpStatus
+from brokerage.payments import run_rules as payrun_rules
 from brokerage.timesheets import rules as timesheet_rules
 from brokerage.timesheets.rules import BadTimesheetMove, TimesheetStatus
+from brokerage.payments import rules as payment_rules
+from brokerage.payments.rules import BadPaymentMove, PayoutStatus, TopUpStatus
 
 SOURCE = Path(__file__).resolve().parent.parent / "brokerage"
 
 TRANSITIONS = {
     "move_membership", "move_proposal", "move_cluster", "move_run", "move_assignment", "move_demand_line", "move_contract",
-    "move_top_up", "move_payout",
+    "move_payment_run", "move_payment_line",
     "move_timesheet",
+    "move_top_up", "move_payout",
 }
 
 # Attributes called `status` that are not a record's status, each with why: (file, enclosing function).
@@ -188,9 +190,11 @@ TABLES = [
     (matching_rules.move_assignment, matching_rules.ASSIGNMENT_MOVES, AssignmentStatus, BadStatusMove),
     (matching_rules.move_demand_line, matching_rules.DEMAND_LINE_MOVES, DemandLineStatus, BadStatusMove),
     (contract_rules.move_contract, contract_rules.CONTRACT_MOVES, ContractStatus, BadContractMove),
+    (payrun_rules.move_payment_run, payrun_rules.RUN_MOVES, payrun_rules.RunStatus, payrun_rules.BadPaymentMove),
+    (payrun_rules.move_payment_line, payrun_rules.LINE_MOVES, payrun_rules.LineStatus, payrun_rules.BadPaymentMove),
+    (timesheet_rules.move_timesheet, timesheet_rules.TIMESHEET_MOVES, TimesheetStatus, BadTimesheetMove),
     (payment_rules.move_top_up, payment_rules.TOP_UP_MOVES, TopUpStatus, BadPaymentMove),
     (payment_rules.move_payout, payment_rules.PAYOUT_MOVES, PayoutStatus, BadPaymentMove),
-    (timesheet_rules.move_timesheet, timesheet_rules.TIMESHEET_MOVES, TimesheetStatus, BadTimesheetMove),
 ]
 
 

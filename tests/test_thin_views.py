@@ -20,7 +20,7 @@ from brokerage.db import READS_MAY_WRITE
 from tests.test_access_matrix import PUBLIC, ROLES, routes, url_for_target
 
 PACKAGE = Path(__file__).resolve().parent.parent / "brokerage"
-VIEWS = sorted(PACKAGE.glob("*/views.py"))
+VIEWS = sorted([*PACKAGE.glob("*/views.py"), *PACKAGE.glob("*/*_views.py")])
 QUERY_BUILDERS = {"select", "insert", "update", "delete", "text"}
 
 
@@ -41,19 +41,19 @@ def test_the_views_are_found():
     assert len(VIEWS) >= 8, VIEWS
 
 
-@pytest.mark.parametrize("path", VIEWS, ids=lambda p: p.parent.name)
+@pytest.mark.parametrize("path", VIEWS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_no_view_commits(path):
-    commits = [f"{path.parent.name}/views.py:{call.lineno}" for call in _calls(path)
+    commits = [f"{path.parent.name}/{path.name}:{call.lineno}" for call in _calls(path)
                if isinstance(call.func, ast.Attribute) and call.func.attr == "commit"]
     assert not commits, f"views never commit; the request's commit point does (db.finish_request): {commits}"
 
 
-@pytest.mark.parametrize("path", VIEWS, ids=lambda p: p.parent.name)
+@pytest.mark.parametrize("path", VIEWS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_no_view_calls_the_database_session(path):
     # Not to read (a query belongs in a service), not to roll back (forms.refuse does), not to commit.
-    found = [f"{path.parent.name}/views.py:{call.lineno} .{call.func.attr}()" for call in _calls(path)
+    found = [f"{path.parent.name}/{path.name}:{call.lineno} .{call.func.attr}()" for call in _calls(path)
              if isinstance(call.func, ast.Attribute) and _is_session(call.func.value)]
-    built = [f"{path.parent.name}/views.py:{call.lineno} {call.func.id}()" for call in _calls(path)
+    built = [f"{path.parent.name}/{path.name}:{call.lineno} {call.func.id}()" for call in _calls(path)
              if isinstance(call.func, ast.Name) and call.func.id in QUERY_BUILDERS]
     assert not found + built, "views call one service and leave the session to it:\n" + "\n".join(found + built)
 

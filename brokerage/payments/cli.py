@@ -1,0 +1,99 @@
+"""`brokerage payments`: reconcile Stripe with the ledger, and restart a payment run that stopped.
+
+`reconcile` exits 0 when Stripe and the ledger agree, 1 when it lists differences, 2 with one line on
+stderr for bad input (a date that is not YYYY-MM-DD, an unknown council, no STRIPE_SECRET_KEY), and 3
+when Stripe could not be asked (nothing was compared).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+import stripe
+from flask import current_app
+from flask.cli import with_appcontext
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import select
+
+from brokerage.accounts.models import Council
+from brokerage.commands import COUNCIL_SLUG, DATE, ID, CommandGroup, fail
+from brokerage.db import session_scope
+from brokerage.formatting import pounds
+from brokerage.payments import gateway, reconcile, transfers
+from brokerage.payments.reconcile_rules import CONFIRM_DAYS, exit_code
+from brokerage.payments.run_models import PaymentRun
+from brokerage.payments.runs import ensure_restartable
+
+STRIPE_FAILED = 3
+
+
+@click.group("payments", cls=CommandGroup)
+def payments_group() -> None:
+    """Payment runs and reconciliation with Stripe."""
+
+
+def _councils(session, slug: str | None) -> list[int]:
+    if slug:
+        council = session.exec(select(Council).where(Council.slug == slug)).first()
+        if council is None:
+            fail(f"there is no council called {slug!r}")
+        return [council.id]
+    return list(session.exec(select(Council.id).order_by(Council.id)))
+
+
+@payments_group.command("reconcile")
+@click.option("--since", type=DATE, required=True, help="First day to compare, as YYYY-MM-DD (a day in England).")
+@click.option("--council", "council_slug", type=COUNCIL_SLUG, default=None, help="Short name of one council (default: every council).")
+@click.option("--confirm-days", type=click.IntRange(0, 90), default=CONFIRM_DAYS, show_default=True,
+              help="List money waiting in clearing for longer than this.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@with_appcontext
+def reconcile_command(since, council_slug, confirm_days, as_json) -> None:
+    """Compare Stripe's transfers and balance transactions with the ledger; exit 1 when anything differs."""
+    client = gateway.client(current_app.config)
+    try:
+        with session_scope() as session:
+            councils = _councils(session, council_slug)
+            report = reconcile.reconcile(session=session, client=client, council_ids=councils, since=since,
+                                         every_council=council_slug is None, confirm_days=confirm_days)
+    except stripe.StripeError as error:
+        fail(f"Stripe could not be asked, so nothing was compared: {' '.join(str(error).split()) or type(error).__name__}", STRIPE_FAILED)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        _print_table(report)
+    sys.exit(exit_code(report.differences))
+
+
+def _print_table(report: reconcile.Report) -> None:
+    # A terminal wraps the table to its width; a file or pipe gets long lines, one difference per row.
+    console = Console() if sys.stdout.isatty() else Console(width=200)
+    console.print(f"Compared {report.payouts} payout entries with {report.transfers} Stripe transfers since {report.since.isoformat()}.")
+    if not report.differences:
+        console.print("No differences: Stripe and the ledger agree.")
+        return
+    table = Table(title=f"{len(report.differences)} difference{'' if len(report.differences) == 1 else 's'}")
+    for column in ("What", "Payment", "Amount", "Stripe", "Likely cause"):
+        table.add_column(column, overflow="fold")
+    for d in report.differences:
+        table.add_row(d.kind.label, d.key, pounds(d.amount_pence), d.stripe_id or "–", d.cause)
+    console.print(table)
+
+
+@payments_group.command("restart-run")
+@click.argument("run_id", type=ID)
+@with_appcontext
+def restart_run_command(run_id: int) -> None:
+    """Start a released payment run again after it stopped; nobody is paid twice."""
+    with session_scope() as session:
+        run = session.get(PaymentRun, run_id)
+        if run is None:
+            fail(f"there is no payment run {run_id}")
+        council_id = ensure_restartable(run).council_id
+    result = transfers.execute_run(council_id=council_id, run_id=run_id)
+    click.echo(f"run {run_id}: {result.run_status}; sent {len(result.sent)}, refused {len(result.failed)}, still waiting {len(result.waiting)}")
+    sys.exit(1 if result.waiting else 0)
+

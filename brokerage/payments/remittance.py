@@ -1,0 +1,102 @@
+"""What each payment pays for: the approved timesheets a line covers, and the provider's payments and remittances.
+
+A line pays the provider's payable balance. When a run is prepared, the line is linked to the provider's
+approved timesheets that no other line has paid or plans to pay (a failed, reversed or held line, or a
+line of a cancelled run, lets its timesheets go to the next run), so the remittance says which
+contracts, which weeks and which visits the money is for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, select
+
+from brokerage.access import get_or_404
+from brokerage.accounts.models import User
+from brokerage.errors import NotFound
+from brokerage.payments.run_models import PaymentLine, PaymentLineTimesheet, PaymentRun
+from brokerage.payments.run_rules import MONEY_OUT, OPEN_RUN, LineStatus, RunStatus
+from brokerage.providers.models import Provider
+from brokerage.timesheets.models import Timesheet
+from brokerage.timesheets.queries import ApprovedSheet, approved_sheets
+from brokerage.timesheets.rules import TimesheetStatus
+from brokerage.types import Role
+
+# A provider sees a payment once an officer has released its run.
+SHOWN_TO_PROVIDER = (RunStatus.released, RunStatus.paying, RunStatus.paid, RunStatus.paid_with_failures)
+
+
+def unpaid_timesheets(*, session: Session, council_id: int, provider_id: int) -> list[tuple[int, int]]:
+    """Return (timesheet id, total in pence) of a provider's approved timesheets no line has paid or plans to pay."""
+    taken = (
+        select(PaymentLineTimesheet.timesheet_id)
+        .join(PaymentLine, PaymentLine.id == PaymentLineTimesheet.line_id)
+        .join(PaymentRun, PaymentRun.id == PaymentLine.run_id)
+        .where(
+            PaymentLine.council_id == council_id, PaymentLine.provider_id == provider_id,
+            or_(PaymentLine.status.in_(MONEY_OUT), and_(PaymentLine.status == LineStatus.planned, PaymentRun.status.in_(OPEN_RUN))),
+        )
+    )
+    rows = session.exec(
+        select(Timesheet.id, Timesheet.total_pence)
+        .where(Timesheet.council_id == council_id, Timesheet.provider_id == provider_id, Timesheet.status == TimesheetStatus.approved,
+               Timesheet.id.not_in(taken))
+        .order_by(Timesheet.week, Timesheet.id)
+    ).all()
+    return [(timesheet_id, int(total)) for timesheet_id, total in rows]
+
+
+@dataclass
+class PaymentsPage:
+    """A provider's payments, newest first, each with its run."""
+
+    provider: Provider
+    payments: list[tuple[PaymentLine, PaymentRun]]
+
+
+def payments_page(*, session: Session, actor: User) -> PaymentsPage:
+    """Return the signed-in provider's payments from released runs."""
+    if actor.role != Role.provider or actor.provider_id is None:
+        raise NotFound()
+    provider = get_or_404(session, actor, Provider, actor.provider_id, what="provider")
+    rows = session.exec(
+        select(PaymentLine, PaymentRun).join(PaymentRun, PaymentRun.id == PaymentLine.run_id)
+        .where(PaymentLine.council_id == provider.council_id, PaymentLine.provider_id == provider.id, PaymentRun.status.in_(SHOWN_TO_PROVIDER))
+        .order_by(PaymentRun.released_at.desc(), PaymentLine.id.desc())
+    ).all()
+    return PaymentsPage(provider=provider, payments=[(line, run) for line, run in rows])
+
+
+@dataclass
+class Remittance:
+    """What one payment to a provider is for."""
+
+    line: PaymentLine
+    run: PaymentRun
+    provider: Provider
+    sheets: list[ApprovedSheet]
+    amounts: dict[int, int]  # what the line counted for each timesheet, in pence
+
+    @property
+    def covered_pence(self) -> int:
+        """Return the total of the timesheets listed, in pence."""
+        return sum(self.amounts.values())
+
+
+def remittance(*, session: Session, actor: User, line_id: int) -> Remittance:
+    """Return a payment's remittance: for its provider, or for staff of its council (NotFound for anyone else)."""
+    line = get_or_404(session, actor, PaymentLine, line_id, what="payment")
+    run = session.get(PaymentRun, line.run_id)
+    if actor.role == Role.provider:
+        if actor.provider_id != line.provider_id or run.status not in SHOWN_TO_PROVIDER:
+            raise NotFound()
+    elif actor.role not in (Role.broker, Role.council_officer):
+        raise NotFound()
+    provider = session.get(Provider, line.provider_id)
+    amounts = dict(session.exec(
+        select(PaymentLineTimesheet.timesheet_id, PaymentLineTimesheet.amount_pence).where(PaymentLineTimesheet.line_id == line.id)
+    ).all())
+    sheets = approved_sheets(session=session, provider_id=line.provider_id, ids=list(amounts)) if amounts else []
+    return Remittance(line=line, run=run, provider=provider, sheets=sheets, amounts={k: int(v) for k, v in amounts.items()})

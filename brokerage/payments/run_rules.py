@@ -1,0 +1,169 @@
+"""Pure rules of payment runs: the statuses of a run and of its lines, each with one transition function,
+and the small decisions the run makes (which Stripe failures are worth another try, when a run is finished).
+
+No Flask, no SQL: tested without a database.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Iterable
+
+from brokerage.errors import BrokerageError
+
+
+class BadPaymentMove(BrokerageError):
+    """A payment run or line cannot move from its status to that one."""
+
+    status = 409
+
+
+class RunStatus(str, enum.Enum):
+    """Where a payment run is: prepared by a broker, released by an officer, paid by a job."""
+
+    prepared = "prepared"
+    released = "released"
+    paying = "paying"
+    paid = "paid"
+    paid_with_failures = "paid_with_failures"
+    cancelled = "cancelled"
+
+    @property
+    def label(self) -> str:
+        """Return the status in plain English."""
+        return RUN_WORDS[self.value]
+
+
+RUN_WORDS = {
+    "prepared": "Waiting for an officer to release it",
+    "released": "Released, waiting to start paying",
+    "paying": "Paying",
+    "paid": "Paid",
+    "paid_with_failures": "Paid, but some providers were not paid",
+    "cancelled": "Cancelled",
+}
+
+# A paid run becomes "paid with failures" when Stripe reverses one of its transfers later.
+RUN_MOVES: dict[str, set[str]] = {
+    "prepared": {"released", "cancelled"},
+    "released": {"paying"},
+    "paying": {"paid", "paid_with_failures"},
+    "paid": {"paid_with_failures"},
+    "paid_with_failures": set(),
+    "cancelled": set(),
+}
+
+# Runs that still hold (or may still move) providers' payable money: only one per council at a time.
+OPEN_RUN = ("prepared", "released", "paying")
+
+
+def move_payment_run(current: str | enum.Enum, target: str | enum.Enum) -> RunStatus:
+    """Return the run's new status, or raise BadPaymentMove."""
+    current, target = getattr(current, "value", current), getattr(target, "value", target)
+    if target not in RUN_MOVES.get(current, set()):
+        raise BadPaymentMove(f"A payment run that is {current} cannot become {target}.")
+    return RunStatus(target)
+
+
+class LineStatus(str, enum.Enum):
+    """Where one provider's payment in a run is.
+
+    planned → sending (its payout entry is posted; Stripe is being asked) → sent (Stripe made the
+    transfer) → paid (Stripe's transfer.created event confirmed it). A refused transfer is failed; a
+    transfer reversed by Stripe is reversed; a provider whose vetting lapsed before release is held.
+    """
+
+    planned = "planned"
+    sending = "sending"
+    sent = "sent"
+    paid = "paid"
+    failed = "failed"
+    reversed = "reversed"
+    held = "held"
+
+    @property
+    def label(self) -> str:
+        """Return the status in plain English."""
+        return LINE_WORDS[self.value]
+
+
+LINE_WORDS = {
+    "planned": "To be paid",
+    "sending": "Being sent to Stripe",
+    "sent": "Sent, waiting for Stripe to confirm",
+    "paid": "Paid",
+    "failed": "Not paid: Stripe refused the transfer",
+    "reversed": "Paid, then taken back by Stripe",
+    "held": "Held: not paid",
+}
+
+# `sending` may go straight to paid or reversed: Stripe's event can arrive before the job has
+# recorded the transfer it made.
+LINE_MOVES: dict[str, set[str]] = {
+    "planned": {"sending", "held"},
+    "sending": {"sent", "paid", "failed", "reversed"},
+    "sent": {"paid", "reversed"},
+    "paid": {"reversed"},
+    "failed": set(),
+    "reversed": set(),
+    "held": set(),
+}
+
+# Lines whose transfer may still be made, or is made and waits for Stripe's word.
+UNFINISHED_LINE = ("planned", "sending")
+# Lines whose money left `payable` and has not come back.
+MONEY_OUT = ("sending", "sent", "paid")
+NOT_PAID = ("failed", "reversed", "held")
+
+
+def move_payment_line(current: str | enum.Enum, target: str | enum.Enum) -> LineStatus:
+    """Return the line's new status, or raise BadPaymentMove."""
+    current, target = getattr(current, "value", current), getattr(target, "value", target)
+    if target not in LINE_MOVES.get(current, set()):
+        raise BadPaymentMove(f"A payment line that is {current} cannot become {target}.")
+    return LineStatus(target)
+
+
+def stripe_value(obj, name: str, default=None):
+    """Return a field of a Stripe object (or of a dict), or `default` when it is missing or null.
+
+    StripeObjects are not dicts in stripe 16 (no `.get`); both answer `obj[name]`.
+    """
+    try:
+        value = obj[name]
+    except (KeyError, TypeError, AttributeError):
+        return default
+    return default if value is None else value
+
+
+def run_outcome(line_statuses: Iterable[str | enum.Enum]) -> RunStatus | None:
+    """Return paid or paid_with_failures once no line waits to be sent, or None while one does."""
+    values = [getattr(s, "value", s) for s in line_statuses]
+    if any(v in UNFINISHED_LINE for v in values):
+        return None
+    return RunStatus.paid_with_failures if any(v in NOT_PAID for v in values) else RunStatus.paid
+
+
+def is_worth_retrying(http_status: int | None, *, connection_failed: bool = False, idempotency_clash: bool = False) -> bool:
+    """Tell whether a failed transfer request may succeed later with the same idempotency key.
+
+    No answer (timeout, connection lost), a 5xx, 429 (too many requests) and Stripe's 409 for the same key
+    in flight elsewhere may all have made the transfer or may make it next time: the line stays `sending`
+    and the same key is sent again. Any other 4xx is Stripe refusing the transfer itself.
+    """
+    if connection_failed or idempotency_clash or http_status is None:
+        return True
+    return http_status >= 500 or http_status == 429
+
+
+def amount_to_pay(payable_pence: int, reserved_pence: int) -> int:
+    """Return what a new run may pay a provider: its payable balance less what an unfinished run already plans to pay."""
+    return max(0, int(payable_pence) - int(reserved_pence))
+
+
+def vetting_reason(missing: Iterable[str], expired: Iterable[str], unverified: Iterable[str], words: dict[str, str]) -> str:
+    """Return why a provider's vetting stops its payment, in words ("Vetting not valid at release: DBS check expired")."""
+    parts = [f"{words.get(k, k)} expired" for k in expired]
+    parts += [f"{words.get(k, k)} missing" for k in missing]
+    parts += [f"{words.get(k, k)} not yet checked by a broker" for k in unverified]
+    return "Vetting not valid at release: " + (", ".join(parts) if parts else "not vetted") + "."

@@ -1,0 +1,133 @@
+"""Payment run pages: the runs list and preparing one, a run's page with release, restart and cancel, the
+officer's reconciliation page, and a provider's payments with a remittance for each."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import stripe
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from brokerage import clock, jobs, validation
+from brokerage.access import roles_required
+from brokerage.accounts.models import Role
+from brokerage.db import get_session, only_jobs_write
+from brokerage.errors import BrokerageError, ConfigError
+from brokerage.forms import refuse_in_flash
+from brokerage.payments import gateway, reconcile, remittance, runs
+
+blueprint = Blueprint("payruns", __name__, url_prefix="/payments")
+
+EXECUTE = "payments.execute_run"
+RECONCILE_DAYS = 30
+
+
+@blueprint.route("/runs")
+@roles_required(Role.broker, Role.council_officer)
+def index():
+    """List the council's payment runs, with the button to prepare one."""
+    return render_template("payments/runs.html", page=runs.runs_page(session=get_session(), actor=current_user))
+
+
+@blueprint.route("/runs", methods=["POST"])
+@roles_required(Role.broker, Role.council_officer)
+def prepare():
+    """Prepare a payment run of everything payable now."""
+    try:
+        run = runs.prepare_run(session=get_session(), actor=current_user)
+    except BrokerageError as error:
+        refuse_in_flash(error)
+        return redirect(url_for("payruns.index"))
+    flash(f"Payment run {run.id} is prepared. Another council officer must check and release it.", "success")
+    return redirect(url_for("payruns.show", payment_run_id=run.id))
+
+
+@blueprint.route("/runs/<int:payment_run_id>")
+@roles_required(Role.broker, Role.council_officer)
+def show(payment_run_id: int):
+    """Show a run: its total and a line per provider."""
+    return render_template("payments/run.html", page=runs.run_page(session=get_session(), actor=current_user, run_id=payment_run_id))
+
+
+@blueprint.route("/runs/<int:payment_run_id>/release", methods=["POST"])
+@roles_required(Role.council_officer)
+def release(payment_run_id: int):
+    """Release a run (maker-checker) and start paying it once the release is saved."""
+    try:
+        run = runs.release_run(session=get_session(), actor=current_user, run_id=payment_run_id)
+    except BrokerageError as error:
+        refuse_in_flash(error)
+        return redirect(url_for("payruns.show", payment_run_id=payment_run_id))
+    jobs.enqueue_after_commit(EXECUTE, council_id=run.council_id, run_id=run.id)
+    flash(f"Payment run {run.id} is released. Payments are being sent.", "success")
+    return redirect(url_for("payruns.show", payment_run_id=run.id))
+
+
+@blueprint.route("/runs/<int:payment_run_id>/restart", methods=["POST"])
+@only_jobs_write  # the payments are made by the job, in its own sessions
+@roles_required(Role.council_officer)
+def restart(payment_run_id: int):
+    """Start a released run again after it stopped: lines already sent are never sent twice."""
+    try:
+        run = runs.check_restartable(session=get_session(), actor=current_user, run_id=payment_run_id)
+    except BrokerageError as error:
+        refuse_in_flash(error)
+        return redirect(url_for("payruns.show", payment_run_id=payment_run_id))
+    handle = jobs.enqueue(EXECUTE, council_id=run.council_id, run_id=run.id)
+    if handle.status == "failed":
+        flash("The run could not be started again. Nothing more was sent. Try again later.", "error")
+    else:
+        flash(f"Payment run {run.id} was started again.", "success")
+    return redirect(url_for("payruns.show", payment_run_id=run.id))
+
+
+@blueprint.route("/runs/<int:payment_run_id>/cancel", methods=["POST"])
+@roles_required(Role.broker, Role.council_officer)
+def cancel(payment_run_id: int):
+    """Cancel a run that has not been released."""
+    try:
+        runs.cancel_run(session=get_session(), actor=current_user, run_id=payment_run_id)
+    except BrokerageError as error:
+        refuse_in_flash(error)
+        return redirect(url_for("payruns.show", payment_run_id=payment_run_id))
+    flash(f"Payment run {payment_run_id} is cancelled. Nothing was paid.", "success")
+    return redirect(url_for("payruns.index"))
+
+
+@blueprint.route("/reconcile")
+@roles_required(Role.council_officer)
+def reconciliation():
+    """Compare Stripe with the ledger since a day (default: the last 30 days)."""
+    text = request.args.get("since", "").strip()
+    if "since" not in request.args:
+        default = clock.today() - timedelta(days=RECONCILE_DAYS)
+        return render_template("payments/reconcile.html", report=None, since=default.isoformat(), error=None)
+    try:
+        since = validation.parse_date(text)
+    except ValueError as problem:
+        return render_template("payments/reconcile.html", report=None, since=text, error=str(problem)), 422
+    try:
+        report = reconcile.reconcile_for_officer(
+            session=get_session(), actor=current_user, client=gateway.client(current_app.config), since=since,
+        )
+    except ConfigError as problem:
+        return render_template("payments/reconcile.html", report=None, since=since.isoformat(), error=problem.message), 503
+    except stripe.StripeError as problem:
+        message = f"Stripe could not be asked just now ({type(problem).__name__}). Nothing was changed. Try again in a few minutes."
+        return render_template("payments/reconcile.html", report=None, since=since.isoformat(), error=message), 503
+    return render_template("payments/reconcile.html", report=report, since=since.isoformat(), error=None)
+
+
+@blueprint.route("/mine")
+@roles_required(Role.provider)
+def mine():
+    """Show the signed-in provider's payments."""
+    return render_template("payments/mine.html", page=remittance.payments_page(session=get_session(), actor=current_user))
+
+
+@blueprint.route("/lines/<int:payment_line_id>")
+@roles_required(Role.provider, Role.broker, Role.council_officer)
+def remittance_advice(payment_line_id: int):
+    """Show what one payment is for: contracts, weeks and visits."""
+    return render_template("payments/remittance.html", advice=remittance.remittance(session=get_session(), actor=current_user, line_id=payment_line_id))

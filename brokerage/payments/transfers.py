@@ -1,0 +1,268 @@
+"""Paying a released run: one ledger payout entry and one Stripe Transfer per line, exactly once.
+
+The job `payments.execute_run` (registered in `wiring.py`) pays each line in this order:
+
+1. In one transaction: lock the line; if it is `planned`, post payable → `stripe:clearing`
+   (EntryKind.payout_sent, key `payrun:{run}:{provider}`) and mark it `sending`. Commit.
+2. Outside any transaction, ask Stripe for the transfer with the idempotency key `payrun:{run}:{provider}`
+   (the SDK retries timeouts and 5xx with that same key, `gateway.NETWORK_RETRIES` times).
+3. In one transaction: record the transfer's id and mark the line `sent` (4xx: mark it `failed` with
+   Stripe's message and reverse its payout entry, key `payrun:{run}:{provider}:failed`). Commit.
+
+Why this order never pays twice. The entry and the `sending` mark are committed before Stripe is asked,
+so whatever dies afterwards leaves a line that says "maybe sent". A restarted job sends a `sending` line
+again with the same key: Stripe answers with the transfer it already made (or makes it now, if the first
+request never arrived). Stripe forgets keys after 24 hours, so before sending a line again the job first
+looks for a transfer already made for it (the run's `transfer_group`, matched on the line's metadata) and
+adopts it. A line is never sent before its entry exists, and the entry is posted once (its key), so the
+ledger can never show a payment Stripe did not get asked for, nor miss one it made. A line whose money
+Stripe refused is reversed once (its own key; a ledger entry is reversed at most once).
+
+Timeouts and 5xx that outlast the SDK's retries leave the line `sending`, and the run `paying`, until an
+officer restarts the run (the button on its page, or `brokerage payments restart-run`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import stripe
+from flask import current_app
+from sqlmodel import Session, select
+
+from brokerage.accounts.system import system_actor
+from brokerage.db import session_scope
+from brokerage.errors import BrokerageError
+from brokerage.ledger import services as ledger
+from brokerage.ledger.kinds import EntryKind, payout_failed_key, payout_key
+from brokerage.ledger.rules import CLEARING_CODE, payable_code
+from brokerage.locks import lock_row
+from brokerage.payments import gateway
+from brokerage.payments.run_models import PaymentLine, PaymentRun
+from brokerage.payments.run_rules import LineStatus, RunStatus, is_worth_retrying, move_payment_line, move_payment_run, run_outcome, stripe_value
+from brokerage.providers.models import Provider
+from brokerage.types import utcnow
+
+CURRENCY = "gbp"
+
+
+def transfer_group(run_id: int) -> str:
+    """Return the Stripe transfer_group of a run's transfers (used to find a transfer made before a crash)."""
+    return f"payrun-{run_id}"
+
+
+@dataclass
+class Sending:
+    """What a line asks Stripe for: the same every time it is sent."""
+
+    line_id: int
+    council_id: int
+    run_id: int
+    provider_id: int
+    amount_pence: int
+    destination: str
+    again: bool  # it was `sending` already: a transfer may exist
+
+    @property
+    def key(self) -> str:
+        """Return the idempotency key, the same as the ledger entry's."""
+        return payout_key(run_id=self.run_id, provider_id=self.provider_id)
+
+    def params(self) -> dict[str, Any]:
+        """Return the Transfer's parameters."""
+        return {
+            "amount": self.amount_pence, "currency": CURRENCY, "destination": self.destination,
+            "transfer_group": transfer_group(self.run_id),
+            "metadata": {"council": str(self.council_id), "run": str(self.run_id), "provider": str(self.provider_id)},
+        }
+
+
+@dataclass
+class RunResult:
+    """What one execution of a run did."""
+
+    run_id: int
+    run_status: str
+    sent: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    waiting: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """Return the result for a job's caller."""
+        return {"run_id": self.run_id, "status": self.run_status, "sent": len(self.sent), "failed": len(self.failed), "waiting": len(self.waiting)}
+
+
+def start_paying(*, session: Session, actor, run_id: int) -> list[int]:
+    """Mark a released run as paying and return the ids of its lines still to send (none for a run in another status)."""
+    run = lock_row(session, PaymentRun, run_id)
+    if run is None or run.council_id != actor.council_id:
+        return []
+    if run.status == RunStatus.released:
+        run.status = move_payment_run(run.status, RunStatus.paying)
+    if run.status != RunStatus.paying:
+        return []
+    run.started_at = utcnow()
+    session.flush()
+    return list(session.exec(
+        select(PaymentLine.id).where(PaymentLine.run_id == run_id, PaymentLine.status.in_((LineStatus.planned, LineStatus.sending)))
+        .order_by(PaymentLine.id)
+    ))
+
+
+def mark_sending(*, session: Session, actor, line_id: int) -> Sending | None:
+    """Post a planned line's payout entry and mark it sending (step 1); return what to send, or None when it needs nothing."""
+    line = lock_row(session, PaymentLine, line_id)
+    if line is None or line.status not in (LineStatus.planned, LineStatus.sending):
+        return None
+    again = line.status == LineStatus.sending
+    provider = session.get(Provider, line.provider_id)
+    if not again:
+        if not provider.stripe_account_id:
+            _hold(session, line, "This provider has no Stripe account, so nothing was sent.")
+            return None
+        try:
+            with session.begin_nested():
+                entry = ledger.post_entry(
+                    session=session, actor=actor, council_id=line.council_id, kind=EntryKind.payout_sent,
+                    postings=[(payable_code(line.provider_id), -line.amount_pence), (CLEARING_CODE, line.amount_pence)],
+                    idempotency_key=payout_key(run_id=line.run_id, provider_id=line.provider_id),
+                    memo=f"Payment run {line.run_id}: payment to {provider.name}",
+                )
+        except BrokerageError as error:  # the payable money is no longer there (an overdraft): nothing is sent
+            _hold(session, line, f"Not sent: {error.message}")
+            return None
+        line.payout_entry_id = entry.id
+        line.status = move_payment_line(line.status, LineStatus.sending)
+    line.attempts += 1
+    line.updated_at = utcnow()
+    session.flush()
+    return Sending(
+        line_id=line.id, council_id=line.council_id, run_id=line.run_id, provider_id=line.provider_id,
+        amount_pence=line.amount_pence, destination=provider.stripe_account_id or "", again=again,
+    )
+
+
+def _hold(session: Session, line: PaymentLine, reason: str) -> None:
+    line.status = LineStatus(move_payment_line(line.status, LineStatus.held))
+    line.reason, line.updated_at = reason[:500], utcnow()
+    session.flush()
+
+
+def _fail(session: Session, line: PaymentLine, reason: str) -> None:
+    line.status = LineStatus(move_payment_line(line.status, LineStatus.failed))
+    line.reason, line.updated_at = reason[:500], utcnow()
+    session.flush()
+
+
+def existing_transfer(client: stripe.StripeClient, sending: Sending):
+    """Return the transfer already made for this line (after Stripe forgot the key), or None."""
+    found = client.v1.transfers.list(params={"transfer_group": transfer_group(sending.run_id), "destination": sending.destination, "limit": 100})
+    for transfer in found.auto_paging_iter():
+        metadata = stripe_value(transfer, "metadata", {})
+        if stripe_value(metadata, "run") == str(sending.run_id) and stripe_value(metadata, "provider") == str(sending.provider_id):
+            return transfer
+    return None
+
+
+def send_transfer(client: stripe.StripeClient, sending: Sending):
+    """Ask Stripe for the line's transfer (step 2), with its idempotency key; raise stripe.StripeError when it fails."""
+    if sending.again:
+        transfer = existing_transfer(client, sending)
+        if transfer is not None:
+            return transfer
+    return client.v1.transfers.create(params=sending.params(), options={"idempotency_key": sending.key})
+
+
+def record_sent(*, session: Session, line_id: int, transfer_id: str) -> None:
+    """Record the transfer Stripe made for a line (step 3); Stripe's event may have moved the line on already."""
+    line = lock_row(session, PaymentLine, line_id)
+    if line.stripe_transfer_id is None:
+        line.stripe_transfer_id = transfer_id
+    if line.status == LineStatus.sending:
+        line.status = move_payment_line(line.status, LineStatus.sent)
+        line.sent_at = utcnow()
+    line.reason, line.updated_at = "", utcnow()
+    session.flush()
+
+
+def record_refused(*, session: Session, actor, line_id: int, message: str) -> None:
+    """Mark a line failed with Stripe's message and put its money back in payable (step 3, a 4xx)."""
+    line = lock_row(session, PaymentLine, line_id)
+    if line.status != LineStatus.sending:
+        return
+    ledger.reverse_entry(
+        session=session, actor=actor, entry_id=line.payout_entry_id,
+        idempotency_key=payout_failed_key(run_id=line.run_id, provider_id=line.provider_id),
+        memo=f"Payment run {line.run_id}: Stripe refused the transfer, so the money is back in payable",
+    )
+    _fail(session, line, f"Stripe refused the transfer: {message}")
+
+
+def record_try_again(*, session: Session, line_id: int, message: str) -> None:
+    """Keep a line `sending` after a failure that may pass, noting it for the run's page."""
+    line = lock_row(session, PaymentLine, line_id)
+    if line.status == LineStatus.sending:
+        line.reason = f"Stripe could not be reached or had a problem ({message}). Restart the run to try again; nobody is paid twice."[:500]
+        line.updated_at = utcnow()
+        session.flush()
+
+
+def finish_run(*, session: Session, run_id: int) -> str:
+    """Mark the run paid (or paid with failures) once no line waits to be sent; return its status."""
+    run = lock_row(session, PaymentRun, run_id)
+    statuses = session.exec(select(PaymentLine.status).where(PaymentLine.run_id == run_id)).all()
+    outcome = run_outcome(statuses)
+    if run.status == RunStatus.paying and outcome is not None:
+        run.status = move_payment_run(run.status, outcome)
+        run.finished_at = utcnow()
+        session.flush()
+    return run.status.value
+
+
+def _message(error: stripe.StripeError) -> str:
+    text = getattr(error, "user_message", None) or str(error) or type(error).__name__
+    return " ".join(str(text).split())[:300]
+
+
+# Tests replace this to stop a run halfway (a worker killed between two lines).
+after_each_line: Callable[[int], None] = lambda line_id: None  # noqa: E731
+
+
+def execute_run(*, council_id: int, run_id: int, client: stripe.StripeClient | None = None) -> RunResult:
+    """Pay a released run's lines (or finish a run that stopped halfway); each step commits on its own."""
+    client = client or gateway.client(current_app.config)
+    with session_scope() as session:
+        actor = system_actor(session=session, council_id=council_id)
+        line_ids = start_paying(session=session, actor=actor, run_id=run_id)
+    result = RunResult(run_id=run_id, run_status="")
+    for line_id in line_ids:
+        with session_scope() as session:
+            sending = mark_sending(session=session, actor=system_actor(session=session, council_id=council_id), line_id=line_id)
+        if sending is None:
+            continue
+        try:
+            transfer = send_transfer(client, sending)
+        except stripe.StripeError as error:
+            clash = isinstance(error, stripe.IdempotencyError)
+            connection = isinstance(error, stripe.APIConnectionError)
+            with session_scope() as session:
+                if is_worth_retrying(getattr(error, "http_status", None), connection_failed=connection, idempotency_clash=clash):
+                    record_try_again(session=session, line_id=line_id, message=_message(error))
+                    result.waiting.append(line_id)
+                else:
+                    record_refused(session=session, actor=system_actor(session=session, council_id=council_id), line_id=line_id, message=_message(error))
+                    result.failed.append(line_id)
+        else:
+            with session_scope() as session:
+                record_sent(session=session, line_id=line_id, transfer_id=transfer.id)
+            result.sent.append(line_id)
+        after_each_line(line_id)
+    with session_scope() as session:
+        result.run_status = finish_run(session=session, run_id=run_id)
+    return result
+
+
+def execute_run_job(*, council_id: int, run_id: int) -> dict:
+    """Run `execute_run` as a job (released by an officer, or restarted)."""
+    return execute_run(council_id=council_id, run_id=run_id).as_dict()

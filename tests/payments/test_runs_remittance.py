@@ -1,0 +1,90 @@
+"""Each payment's remittance: which contracts, which weeks and which visits it pays, and a timesheet paid only once."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import pytest
+
+from brokerage.contracts.models import Contract
+from brokerage.payments import remittance, runs
+from brokerage.payments.run_models import PaymentLineTimesheet
+from brokerage.timesheets.models import Timesheet, Visit
+from brokerage.timesheets.rules import TimesheetStatus
+from tests import factories as f
+from tests.payments.runs_support import fund, lines_of, make_world, sign_in
+
+
+@pytest.fixture()
+def world(session):
+    return make_world(session)
+
+
+def approved_sheet(session, world, provider, week: str, pence: int, *, member_name="Ada Member", status=TimesheetStatus.approved):
+    """Add a contract's approved timesheet with one visit, and its care money in the provider's payable (as approval posts)."""
+    cluster = f.ClusterFactory(session=session, council_id=world.council.id, name=f"Riverside group {week[-2:]}")
+    holder = f.HolderFactory(session=session, council_id=world.council.id, name=member_name)
+    contract = Contract(council_id=world.council.id, provider_id=provider.id, cluster_id=cluster.id, service="home_care",
+                        member_shares={str(holder.id): 1}, hours_per_week=5, rate_pence=2000, start_date=date(2026, 11, 2))
+    session.add(contract)
+    session.flush()
+    entry = fund(session, provider, pence, key=f"care:{contract.id}:{week}")
+    sheet = Timesheet(council_id=world.council.id, contract_id=contract.id, provider_id=provider.id, cluster_id=cluster.id, week=week,
+                      status=status, total_pence=pence, care_entry_id=entry.id)
+    session.add(sheet)
+    session.flush()
+    session.add(Visit(council_id=world.council.id, timesheet_id=sheet.id, holder_id=holder.id, visit_date=date(2026, 11, 30),
+                      start_time=time(9, 30), minutes=60, travel_minutes=10))
+    session.flush()
+    return sheet
+
+
+def test_a_line_is_linked_to_the_providers_approved_timesheets_not_yet_paid(session, world):
+    provider = world.providers[0]
+    first = approved_sheet(session, world, provider, "2026-W48", 1500)
+    second = approved_sheet(session, world, provider, "2026-W49", 1800)
+    approved_sheet(session, world, provider, "2026-W50", 999, status=TimesheetStatus.submitted)
+    run = runs.prepare_run(session=session, actor=world.broker)
+    line = next(line for line in lines_of(session, run.id) if line.provider_id == provider.id)
+    links = session.exec(PaymentLineTimesheet.__table__.select().where(PaymentLineTimesheet.line_id == line.id)).all()
+    assert sorted((row.timesheet_id, row.amount_pence) for row in links) == [(first.id, 1500), (second.id, 1800)]
+    assert line.amount_pence == 1000 + 1500 + 1800 + 999  # the payable balance: money is the truth, sheets explain it
+
+
+def test_a_timesheet_in_an_open_run_is_not_linked_again_but_a_cancelled_runs_are(session, world):
+    provider = world.providers[0]
+    sheet = approved_sheet(session, world, provider, "2026-W49", 1800)
+    run = runs.prepare_run(session=session, actor=world.broker)
+    assert remittance.unpaid_timesheets(session=session, council_id=world.council.id, provider_id=provider.id) == []
+    runs.cancel_run(session=session, actor=world.broker, run_id=run.id)
+    assert remittance.unpaid_timesheets(session=session, council_id=world.council.id, provider_id=provider.id) == [(sheet.id, 1800)]
+
+
+def test_the_provider_reads_which_contracts_weeks_and_visits_a_payment_covers(client, session, world):
+    provider = world.providers[0]
+    sheet = approved_sheet(session, world, provider, "2026-W49", 1800, member_name="Ada Lovelace")
+    run = runs.prepare_run(session=session, actor=world.broker)
+    runs.release_run(session=session, actor=world.officer, run_id=run.id)
+    line = next(line for line in lines_of(session, run.id) if line.provider_id == provider.id)
+    session.commit()
+    sign_in(client, world.provider_users[provider.id])
+    page = client.get(f"/payments/lines/{line.id}")
+    assert page.status_code == 200
+    text = page.text
+    assert "week of 30 November 2026" in text and "2026-W49" not in text
+    assert f"Contract {sheet.contract_id}" in text and "Riverside group 49" in text
+    assert "Ada Lovelace" in text and "09:30" in text and "£18.00" in text
+    mine = client.get("/payments/mine")
+    assert f"/payments/lines/{line.id}" in mine.text
+    # Staff of the council read the same remittance from the run's page.
+    sign_in(client, world.officer)
+    assert "Ada Lovelace" in client.get(f"/payments/lines/{line.id}").text
+
+
+def test_a_payment_with_no_timesheet_says_so(client, session, world):
+    run = runs.prepare_run(session=session, actor=world.broker)
+    runs.release_run(session=session, actor=world.officer, run_id=run.id)
+    line = lines_of(session, run.id)[0]
+    session.commit()
+    sign_in(client, world.provider_users[line.provider_id])
+    assert "not linked to any timesheet" in client.get(f"/payments/lines/{line.id}").text
