@@ -15,7 +15,7 @@ METHODS = {"card": "Debit or credit card", "bacs_debit": "Direct Debit from a UK
 
 
 class BadPaymentMove(BrokerageError):
-    """A top-up or payout cannot move from its status to that one."""
+    """A top-up, payout, payment run or payment line cannot move from its status to that one."""
 
     status = 409
 

@@ -9,13 +9,7 @@ from __future__ import annotations
 import enum
 from typing import Iterable
 
-from brokerage.errors import BrokerageError
-
-
-class BadPaymentMove(BrokerageError):
-    """A payment run or line cannot move from its status to that one."""
-
-    status = 409
+from brokerage.payments.rules import BadPaymentMove  # one error for every payment status move
 
 
 class RunStatus(str, enum.Enum):
