@@ -1,4 +1,5 @@
-"""`brokerage payments`: reconcile Stripe with the ledger, and restart a payment run that stopped.
+"""`brokerage payments`: reconcile Stripe with the ledger, restart a payment run that stopped, catch up on
+missed Stripe events, and run the local Stripe-compatible server for the demo.
 
 `reconcile` exits 0 when Stripe and the ledger agree, 1 when it lists differences, 2 with one line on
 stderr for bad input (a date that is not YYYY-MM-DD, an unknown council, no STRIPE_SECRET_KEY), and 3
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, time
 
 import click
 import stripe
@@ -22,7 +24,9 @@ from brokerage.accounts.models import Council
 from brokerage.commands import COUNCIL_SLUG, DATE, ID, CommandGroup, fail
 from brokerage.db import session_scope
 from brokerage.formatting import pounds
-from brokerage.payments import gateway, reconcile, transfers
+from brokerage.clock import LONDON
+from brokerage.errors import ConfigError
+from brokerage.payments import gateway, reconcile, transfers, webhooks
 from brokerage.payments.reconcile_rules import CONFIRM_DAYS, exit_code
 from brokerage.payments.run_models import PaymentRun
 from brokerage.payments.runs import ensure_restartable
@@ -97,3 +101,61 @@ def restart_run_command(run_id: int) -> None:
     click.echo(f"run {run_id}: {result.run_status}; sent {len(result.sent)}, refused {len(result.failed)}, still waiting {len(result.waiting)}")
     sys.exit(1 if result.waiting else 0)
 
+
+
+@payments_group.command("catch-up")
+@click.option("--since", type=DATE, default=None, help="Only events from this day (YYYY-MM-DD); default: all Stripe keeps (30 days).")
+@with_appcontext
+def catch_up_command(since) -> None:
+    """Fetch Stripe events that never reached the webhook, store them and give them their effect once."""
+    try:
+        client = gateway.client(current_app.config)
+    except ConfigError as error:
+        fail(str(error))
+    moment = datetime.combine(since, time.min, tzinfo=LONDON) if since else None
+    try:
+        with session_scope() as session:
+            new = webhooks.catch_up(session=session, client=client, since=moment)
+    except stripe.StripeError as error:
+        click.echo(f"error: Stripe could not be asked: {error.user_message or error}", err=True)
+        sys.exit(STRIPE_FAILED)
+    for event_id in new:
+        with session_scope() as session:
+            outcome = webhooks.process_event(session=session, event_id=event_id)
+        click.echo(f"{event_id}: {outcome}")
+    click.echo(f"{len(new)} missed event{'' if len(new) == 1 else 's'} stored and processed.")
+
+
+@payments_group.command("local-stripe")
+@click.option("--port", type=click.IntRange(1, 65535), default=8421, show_default=True)
+@click.option("--keep", type=click.Path(dir_okay=False), default=None, help="Keep the server's objects in this file across restarts.")
+@click.option("--webhook", default=None, help="Deliver signed events to this local URL, e.g. http://127.0.0.1:5000/stripe/webhook.")
+@click.option("--webhook-secret", envvar="STRIPE_WEBHOOK_SECRET", default=None, help="The secret to sign them with (default: STRIPE_WEBHOOK_SECRET).")
+def local_stripe_command(port: int, keep: str | None, webhook: str | None, webhook_secret: str | None) -> None:
+    """Run the local Stripe-compatible server on 127.0.0.1 for the demo, until stopped (never for real money)."""
+    import signal  # only this command waits for a signal
+
+    try:
+        from brokerage.payments import local_stripe  # a dev dependency (localstripe), needed by this command only
+    except ImportError:
+        fail("the local Stripe server needs the dev dependencies: pip install -e '.[dev]'")
+    if webhook and not webhook_secret:
+        fail("--webhook needs --webhook-secret or STRIPE_WEBHOOK_SECRET")
+    try:
+        server = local_stripe.start(port, keep=keep)
+    except OSError as error:
+        fail(f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}")
+    if webhook:
+        try:
+            server.send_webhooks_to(webhook, webhook_secret)
+        except ValueError as error:
+            server.stop()
+            fail(str(error))
+    click.echo(f"Local Stripe server on {server.url}" + (f", sending events to {webhook}" if webhook else "") + " (Ctrl+C to stop)")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        signal.pause()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.stop()

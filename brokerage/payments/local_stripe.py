@@ -15,9 +15,7 @@ store is a module global). What the extension covers and what it does not: docs/
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
-import urllib.request
 import warnings
 from dataclasses import dataclass, field
 
@@ -31,6 +29,7 @@ with warnings.catch_warnings():
 from localstripe.webhooks import _webhooks, register_webhook
 
 from brokerage.payments import local_stripe_connect, local_stripe_controls, local_stripe_topups
+from brokerage.payments.local_controls import Controls
 
 HOST = "127.0.0.1"
 _lock = threading.Lock()
@@ -60,51 +59,10 @@ def _loop() -> asyncio.AbstractEventLoop:
 
 
 @dataclass
-class LocalStripe:
-    """A running local Stripe server: its address, controls for tests and the demo, and stop()."""
+class LocalStripe(Controls):
+    """A running local Stripe server: its address, its controls (see Controls), webhooks and stop()."""
 
-    url: str
-    _runner: web.AppRunner = field(repr=False)
-
-    def _call(self, method: str, path: str, data: dict | None = None):
-        body = json.dumps(data).encode() if data is not None else None
-        request = urllib.request.Request(self.url + path, data=body, method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            text = answer.read()
-        return json.loads(text) if text else None
-    def flush(self) -> None:
-        """Forget every object, event, idempotency key and queued fault."""
-        self._call("DELETE", "/_config/data")
-
-    def set_account_status(self, account_id: str, **status) -> dict:
-        """Set details_submitted / charges_enabled / payouts_enabled / currently_due / disabled_reason; return account.updated."""
-        return self._call("POST", f"/_config/accounts/{account_id}/status", status)["event"]
-
-    def complete_onboarding(self, account_id: str) -> dict:
-        """Finish an account's onboarding as Stripe would (payouts enabled); return the account.updated event."""
-        return self.set_account_status(account_id, complete=True)
-
-    def fail_next_transfer(self, *, status: int = 500, message: str | None = None, code: str | None = None,
-                           mode: str = "error", count: int = 1, seconds: float | None = None) -> None:
-        """Make the next `count` transfer requests fail: an error `status`, a `lost_response`, or a `delay`."""
-        data = {"mode": mode, "count": count, "status": status, "message": message, "code": code}
-        if seconds is not None:
-            data["seconds"] = seconds
-        self._call("POST", "/_config/transfers/fail_next", data)
-
-    def pay(self, payment_intent_id: str, *, method: str = "card", succeed: bool = True) -> list[dict]:
-        """Pay a PaymentIntent as the holder would (card or bacs_debit); return the events it caused."""
-        answer = self._call("POST", f"/_config/payment_intents/{payment_intent_id}/pay", {"method": method, "succeed": succeed})
-        return answer["events"]
-
-    def payout(self, account_id: str, amount: int, *, status: str = "paid") -> dict:
-        """Pay out `amount` pence from a connected account to its bank (paid or failed); return the event."""
-        return self._call("POST", f"/_config/accounts/{account_id}/payouts", {"amount": amount, "status": status})["event"]
-
-    def events(self, type: str | None = None) -> list[dict]:
-        """Return the stored events, oldest first, optionally of one type."""
-        return self._call("GET", "/_config/events" + (f"?type={type}" if type else ""))
+    _runner: web.AppRunner = field(repr=False, default=None)
 
     def send_webhooks_to(self, url: str, secret: str) -> None:
         """Deliver every later event, signed with `secret`, to `url` (a local address)."""
@@ -127,12 +85,40 @@ class LocalStripe:
             _state["running"] = None
 
 
-def start(port: int = 0) -> LocalStripe:
-    """Start the local Stripe server on 127.0.0.1 (`port` 0: a free one) and return its handle."""
+def keep_in(path: str) -> None:
+    """Keep the store in the file at `path` (the demo's server, so a restart remembers accounts and transfers).
+
+    Loads what the file holds now and rewrites it after every change, as localstripe's own disk store does.
+    """
+    import pickle  # only the demo's server keeps its store
+
+    _install()
+
+    def dump() -> None:
+        with open(path, "wb") as file:
+            pickle.dump(dict(ls.store), file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    try:
+        with open(path, "rb") as file:
+            kept = pickle.load(file)
+    except FileNotFoundError:
+        kept = {}
+    dict.clear(ls.store)
+    dict.update(ls.store, kept)
+    ls.store.dump_to_disk = dump
+
+
+def start(port: int = 0, *, keep: str | None = None) -> LocalStripe:
+    """Start the local Stripe server on 127.0.0.1 (`port` 0: a free one) and return its handle.
+
+    `keep`: a file to keep the store in across restarts (see `keep_in`); by default it lives in memory only.
+    """
     with _lock:
         if _state["running"] is not None:
             raise RuntimeError("a local Stripe server already runs in this process: stop it first")
         _install()
+        if keep:
+            keep_in(keep)
 
         async def serve() -> tuple[web.AppRunner, int]:
             runner = web.AppRunner(ls_server.app, access_log=None, handle_signals=False)

@@ -52,9 +52,7 @@ def _verified(payload: bytes, signature: str | None, secret: str | None) -> dict
         event = json.loads(payload)
     except ValueError:
         raise WebhookRefused("The body is not a Stripe event in JSON.") from None
-    if (not isinstance(event, dict) or not isinstance(event.get("id"), str) or not event["id"].startswith("evt_")
-            or not isinstance(event.get("type"), str) or not isinstance(event.get("created"), int)
-            or not isinstance(event.get("data"), dict) or len(event["id"]) > 255 or len(event["type"]) > 100):
+    if not _well_formed(event):
         raise WebhookRefused("The body is not a Stripe event: it needs an id, a type, a time and data.")
     return event
 
@@ -70,9 +68,14 @@ def _council_of(session: Session, event: dict) -> int | None:
     return session.exec(select(Provider.council_id).where(Provider.stripe_account_id == account)).first()
 
 
-def receive(*, session: Session, payload: bytes, signature: str | None, secret: str | None) -> StripeEvent:
-    """Verify a delivery and store its event once; return the stored row. Raises WebhookRefused (400)."""
-    event = _verified(payload, signature, secret)
+def _well_formed(event) -> bool:
+    return (isinstance(event, dict) and isinstance(event.get("id"), str) and event["id"].startswith("evt_")
+            and isinstance(event.get("type"), str) and isinstance(event.get("created"), int)
+            and isinstance(event.get("data"), dict) and len(event["id"]) <= 255 and len(event["type"]) <= 100)
+
+
+def store_event(*, session: Session, event: dict) -> StripeEvent:
+    """Store a Stripe event once (a second copy, even a concurrent one, stores nothing); return the stored row."""
     values = dict(
         event_id=event["id"], type=event["type"], council_id=_council_of(session, event),
         subject_id=rules.event_subject(event), account=event.get("account") if isinstance(event.get("account"), str) else None,
@@ -83,6 +86,28 @@ def receive(*, session: Session, payload: bytes, signature: str | None, secret: 
     # A second delivery of the same event, even at the same moment, inserts nothing: the unique event id decides.
     session.execute(insert(StripeEvent).values(**values).on_conflict_do_nothing(index_elements=["event_id"]))
     return session.exec(select(StripeEvent).where(StripeEvent.event_id == event["id"])).one()
+
+
+def receive(*, session: Session, payload: bytes, signature: str | None, secret: str | None) -> StripeEvent:
+    """Verify a delivery and store its event once; return the stored row. Raises WebhookRefused (400)."""
+    return store_event(session=session, event=_verified(payload, signature, secret))
+
+
+def catch_up(*, session: Session, client: stripe.StripeClient, since: datetime | None = None) -> list[str]:
+    """Fetch the events Stripe holds (since a time, else all it keeps: 30 days) and store those never delivered.
+
+    Stripe's own advice for missed webhooks. The events come from Stripe's API over our secret key, so they
+    need no signature. Returns the ids newly stored, oldest first, for `process_event`.
+    """
+    params: dict = {"limit": 100}
+    if since is not None:
+        params["created"] = {"gte": int(since.timestamp())}
+    fetched = [event.to_dict() for event in client.v1.events.list(params=params).auto_paging_iter()]
+    known = set(session.exec(select(StripeEvent.event_id).where(StripeEvent.event_id.in_([e.get("id") for e in fetched])))) if fetched else set()
+    new = sorted((e for e in fetched if _well_formed(e) and e["id"] not in known), key=lambda e: (e["created"], e["id"]))
+    for event in new:
+        store_event(session=session, event=event)
+    return [event["id"] for event in new]
 
 
 def _lock_event(session: Session, event_id: str) -> StripeEvent | None:
