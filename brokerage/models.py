@@ -7,4 +7,4 @@ from brokerage.providers.models import Provider, ProviderKind, VettingItem, Vett
 from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal, Posting  # noqa: F401
 from brokerage.audit.models import AccessLog  # noqa: F401
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun  # noqa: F401
-from brokerage.contracts.models import Contract  # noqa: F401
+from brokerage.contracts.models import Contract, ContractEvent  # noqa: F401

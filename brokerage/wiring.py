@@ -16,6 +16,7 @@ from brokerage.clusters import actions as proposal_actions
 from brokerage.clusters import runs
 from brokerage.clusters.models import Cluster
 from brokerage.clusters.rules import ProposalKind
+from brokerage.contracts.changes import CONTRACT_CHANGE
 from brokerage.holders import statements as holder_statements
 from brokerage.holders.models import Holder
 from brokerage.ledger import owners as ledger_owners
@@ -63,6 +64,7 @@ def connect_domains() -> None:
 def _connect_proposal_actions() -> None:
     """Register the kinds of proposal whose action belongs to a package above clusters (clusters' own are built in)."""
     proposal_actions.register(ProposalKind.accept_match, CARE_MATCH)
+    proposal_actions.register(ProposalKind.change_contract, CONTRACT_CHANGE)
 
 
 # --- jobs: what a worker (or an inline run) may be asked to do, by name --------------------------
@@ -77,3 +79,4 @@ def _connect_jobs() -> None:
     jobs.register("clusters.collect", runs.collect_job)
     jobs.register("clusters.settle", runs.settle_job)
     jobs.register("matching.run", matching.run_job)
+    jobs.register("contracts.end_due", scheduled.end_contracts_job)

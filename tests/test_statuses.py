@@ -206,7 +206,7 @@ def test_the_written_tables():
     assert matching_rules.ASSIGNMENT_MOVES == {"proposed": {"sent"}, "sent": {"accepted", "rejected"}, "accepted": set(), "rejected": set()}
     assert matching_rules.DEMAND_LINE_MOVES == {"open": {"contracted"}, "contracted": set()}
     assert matching_rules.RUN_MOVES == {"finished": set()}
-    assert contract_rules.CONTRACT_MOVES == {"active": set()}
+    assert contract_rules.CONTRACT_MOVES == {"active": {"ending"}, "ending": {"ended"}, "ended": set()}
     assert cluster_rules.MEMBERSHIP_MOVES["leaving"] == {"left"} and cluster_rules.MEMBERSHIP_MOVES["left"] == set()
     assert all(cluster_rules.PROPOSAL_MOVES[s] == set() for s in ("passed", "rejected", "lapsed"))
 

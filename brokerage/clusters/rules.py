@@ -22,6 +22,8 @@ class ProposalKind(str, enum.Enum):
     remove_member = "remove_member"
     dissolve = "dissolve"
     free_text = "free_text"
+    # Change a contract's hours, rate, end date or how its cost is shared (contracts' action, registered in wiring).
+    change_contract = "change_contract"
 
     @property
     def label(self) -> str:
@@ -33,6 +35,7 @@ class ProposalKind(str, enum.Enum):
             "remove_member": "Ask a member to leave",
             "dissolve": "Close the group",
             "free_text": "Decide something else",
+            "change_contract": "Change the care arranged",
         }[self.value]
 
 
