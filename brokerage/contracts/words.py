@@ -12,8 +12,11 @@ def _date(value: str | None) -> str:
     return long_date(date.fromisoformat(value)) if value else "no end date"
 
 
+HOW_SHARED = {"equal": "equally", "by_hours": "by the hours each person uses", "by_pledge": "in proportion to each person's pledge"}
+
+
 def _rule(value: str | None) -> str:
-    return AllocationRule(value).label.lower() if value else "–"
+    return HOW_SHARED[AllocationRule(value).value] if value else "–"
 
 
 def change_sentences(changes: dict[str, list]) -> list[str]:
