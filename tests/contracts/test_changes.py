@@ -149,3 +149,15 @@ def test_an_ended_contract_takes_no_change(session, care, freeze_clock):
     assert refused.value.errors == {"change": ["This care has ended, so it cannot change"]}
     with pytest.raises(ValidationFailed, match="Check"):
         give_notice(session=session, actor=care.users["broker"], contract_id=care.contract.id, end_date=date(2027, 3, 1))
+
+
+def test_the_daily_command_ends_the_care_whose_last_day_has_passed(runner, session, care, freeze_clock):
+    give_notice(session=session, actor=care.users["broker"], contract_id=care.contract.id, end_date=date(2026, 12, 29))
+    session.commit()
+    freeze_clock(NOW + timedelta(days=28))  # 29 December: the last day itself, not yet ended
+    assert f"{care.council.name}: 0 contracts ended" in runner.invoke(args=["contracts", "end-due"]).output
+    freeze_clock(NOW + timedelta(days=29))
+    result = runner.invoke(args=["contracts", "end-due", "--council", care.council.slug])
+    assert result.exit_code == 0 and result.output == f"{care.council.name}: 1 contract ended\n"
+    session.expire_all()
+    assert session.get(Contract, care.contract.id).status == ContractStatus.ended
