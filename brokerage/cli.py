@@ -15,6 +15,7 @@ from brokerage import create_app, jobs, settings
 from brokerage.accounts.cli import accounts_group
 from brokerage.clusters.cli import clusters_group
 from brokerage.commands import CommandGroup, fail
+from brokerage.contracts.cli import contracts_group
 from brokerage.demo.cli import demo_command
 from brokerage.errors import ConfigError
 from brokerage.ledger.cli import ledger_group
@@ -134,6 +135,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(match_group)
     app.cli.add_command(payments_group)
+    app.cli.add_command(contracts_group)
     app.cli.add_command(bench_group)
 
 

@@ -1,12 +1,14 @@
-"""Jobs that work on the ledger for a council as its system user (verify, seal).
+"""Jobs that work for a council as its system user: verify and seal the ledger, end contracts.
 
-They sit above accounts and the ledger, because the ledger knows no user: the job finds the
-council's system user (brokerage.accounts.system) and acts as it.
+They sit above accounts, the ledger and contracts, because the ledger knows no user: the job finds
+the council's system user (brokerage.accounts.system) and acts as it.
 """
 
 from __future__ import annotations
 
+from brokerage import clock
 from brokerage.accounts.system import system_actor
+from brokerage.contracts.services import end_due_contracts
 from brokerage.db import session_scope
 from brokerage.ledger import integrity
 from brokerage.ledger.services import council_ids_with_entries
@@ -31,3 +33,10 @@ def seal_job(*, council_id: int | None = None) -> dict:
             record = integrity.seal(session=session, actor=system_actor(session=session, council_id=cid), council_id=cid)
             sealed[cid] = None if record is None else [record.first_seq, record.last_seq]
     return sealed
+
+
+def end_contracts_job(*, council_id: int) -> dict:
+    """End the council's contracts whose last day of care has passed (a daily job; running it twice changes nothing)."""
+    with session_scope() as session:
+        ended = end_due_contracts(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id, today=clock.today())
+        return {"ended": [contract.id for contract in ended]}

@@ -16,6 +16,7 @@ from brokerage.clusters import actions as proposal_actions
 from brokerage.clusters import runs
 from brokerage.clusters.models import Cluster
 from brokerage.clusters.rules import ProposalKind
+from brokerage.contracts.changes import CONTRACT_CHANGE
 from brokerage.holders import statements as holder_statements
 from brokerage.holders.models import Holder
 from brokerage.ledger import owners as ledger_owners
@@ -68,6 +69,7 @@ def _connect_proposal_actions() -> None:
     """Register the kinds of proposal whose action belongs to a package above clusters (clusters' own are built in)."""
     proposal_actions.register(ProposalKind.accept_match, CARE_MATCH)
     proposal_actions.register(ProposalKind.choose_approver, CHOOSE_APPROVER)
+    proposal_actions.register(ProposalKind.change_contract, CONTRACT_CHANGE)
 
 
 # --- jobs: what a worker (or an inline run) may be asked to do, by name --------------------------
@@ -84,6 +86,7 @@ def _connect_jobs() -> None:
     jobs.register("matching.run", matching.run_job)
     jobs.register("payments.execute_run", transfers.execute_run_job)
     jobs.register("payments.process_event", webhooks.process_event_job)
+    jobs.register("contracts.end_due", scheduled.end_contracts_job)
 
 
 # --- Stripe events: which package gives each type its effect (transfers: payment runs) ------------

@@ -71,6 +71,17 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         if role in (Role.holder, Role.representative):
             return {200} if target == "own" else {404}
         return {403}
+    if endpoint in ("contracts.change", "contracts.notice"):
+        if role == Role.broker:
+            return {200} if target != "foreign" else {404}
+        return {403}
+    if endpoint == "contracts.show":
+        # The group's members and their representatives, the provider's own accounts, and the council's staff.
+        if role in STAFF:
+            return {200} if target != "foreign" else {404}
+        if role in (Role.holder, Role.representative, Role.provider):
+            return {200} if target == "own" else {404}
+        return {403}
     if endpoint == "audit.access_log":
         return {200} if role == Role.council_officer else {403}
     if admin:
@@ -161,6 +172,9 @@ def url_for_target(world, endpoint: str, target: str) -> str:
         return f"/matching/clusters/{(records['cluster'] if mine else records['private_cluster']).id}/demand"
     if endpoint == "clusters.proposal":
         return f"/clusters/proposals/{(records['proposal'] if mine else records['other_proposal']).id}"
+    if endpoint in ("contracts.show", "contracts.change", "contracts.notice"):
+        suffix = {"contracts.show": "", "contracts.change": "/change", "contracts.notice": "/notice"}[endpoint]
+        return f"/contracts/{(records['contract'] if mine else records['other_contract']).id}{suffix}"
     if endpoint == "providers.edit":
         return f"/providers/{(records['provider'] if mine else records['other_provider']).id}/edit"
     if endpoint == "providers.show":

@@ -217,6 +217,8 @@ BAD_COMMANDS = [
     ["clusters", "collect", "--period", "nonsense"],
     ["clusters", "settle", "--council", "no-such-council"],
     ["clusters", "settle", "--council", ""],  # empty would have meant every council
+    ["contracts", "end-due", "--council", "no-such-council"],
+    ["contracts", "end-due", "--council", ""],
     ["clusters", "issue-dp", "--period", "2026-W49", "--council", "a\x01b"],
     ["ledger", "verify", "--council", "Riverside Council"],
     ["accounts", "create-user", "--email", "a@example.org", "--name", "X", "--role", "admin", "--council", "council-a",

@@ -55,7 +55,7 @@ def plausible_form(world) -> dict:
         "max_rate": "25", "name": "Name", "relationship": "daughter", "email": "someone@example.org", "allocation": "100",
         "new": "a-long-new-passphrase-2026", "password": "a-long-new-passphrase-2026", "capacity_hours": "10", "radius_km": "3",
         "postcode_district": "E1", "lat": "51.5", "lon": "-0.05", "hourly_rate": "20", "languages": "en", "services": "home_care",
-        "staff_genders": "female",
+        "staff_genders": "female", "hours_per_week": "10", "hourly_rate": "22", "end_date": "2099-01-01", "allocation_rule": "equal",
     }
 
 

@@ -212,5 +212,6 @@ _ACTIONS: dict[ProposalKind, ProposalAction] = {
     ProposalKind.change_pledges: ProposalAction(apply=_change_pledges, no_longer_possible=_pledges_impossible, holders_concerned=_pledgers),
     ProposalKind.dissolve: ProposalAction(apply=_dissolve),
     ProposalKind.free_text: ProposalAction(apply=_decide_something_else),
-    # ProposalKind.accept_match is matching's: registered in brokerage.wiring.connect_domains().
+    # ProposalKind.accept_match is matching's and ProposalKind.change_contract is contracts': both are
+    # registered in brokerage.wiring.connect_domains().
 }

@@ -84,6 +84,8 @@ def propose(
                 errors["pledges"] = "Each new pledge must be more than £0 (in whole pence); a member who wants to pay nothing gives notice"
     if kind == ProposalKind.admit_member:
         errors["kind"] = "People ask to join from the group's page"
+    if kind == ProposalKind.change_contract:
+        errors["kind"] = "A broker proposes a change to the care from the contract's page"
     if errors:
         raise ValidationFailed(errors)
     return new_proposal(session=session, actor=actor, cluster=cluster, kind=kind, title=title.strip(), description=description.strip(), payload=payload)

@@ -24,6 +24,8 @@ class ProposalKind(str, enum.Enum):
     free_text = "free_text"
     # Timesheets' own: registered in brokerage.wiring (brokerage.timesheets.approvers).
     choose_approver = "choose_approver"
+    # Change a contract's hours, rate, end date or how its cost is shared (contracts' action, registered in wiring).
+    change_contract = "change_contract"
 
     @property
     def label(self) -> str:
@@ -36,6 +38,7 @@ class ProposalKind(str, enum.Enum):
             "dissolve": "Close the group",
             "free_text": "Decide something else",
             "choose_approver": "Choose who approves timesheets",
+            "change_contract": "Change the care arranged",
         }[self.value]
 
 

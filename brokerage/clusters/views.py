@@ -16,6 +16,7 @@ from brokerage.errors import BrokerageError, NotAllowed
 from brokerage.forms import refuse
 from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES
 from brokerage.pages.clusters import cluster_show
+from brokerage.pages.proposals import proposal_show
 
 blueprint = Blueprint("clusters", __name__, url_prefix="/clusters")
 MEMBERS = (Role.holder, Role.representative)
@@ -187,7 +188,7 @@ def propose(cluster_id: int):
 def proposal(proposal_id: int):
     """Show a proposal and vote on it."""
     session = get_session()
-    data = queries.proposal_page(session=session, actor=current_user, proposal_id=proposal_id)
+    data = proposal_show(session=session, actor=current_user, proposal_id=proposal_id)
     form = VoteForm()
     form.holder_id.choices = [SelectChoice(str(h.id), h.name) for h in data["can_vote"]]
     if request.method == "POST":
@@ -208,6 +209,6 @@ def proposal(proposal_id: int):
                     message += f" The vote is decided: {decided.outcome}"
                 flash(message, "success")
                 return redirect(url_for("clusters.proposal", proposal_id=proposal_id))
-        data = queries.proposal_page(session=session, actor=current_user, proposal_id=proposal_id)
+        data = proposal_show(session=session, actor=current_user, proposal_id=proposal_id)
         return render_template("clusters/proposal.html", form=form, **data), status
     return render_template("clusters/proposal.html", form=form, **data)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Date, Enum, Integer, String
 from sqlmodel import Field, SQLModel
 
-from brokerage.contracts.rules import AllocationRule, ContractStatus
+from brokerage.contracts.rules import AllocationRule, ContractEventKind, ContractStatus
 from brokerage.types import UTCDateTime, utcnow
 
 
@@ -46,3 +46,22 @@ class Contract(SQLModel, table=True):
         sa_column=Column(Enum(ContractStatus, name="contract_status", native_enum=False, length=12), nullable=False, server_default="active"),
     )
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ContractEvent(SQLModel, table=True):
+    """One line of a contract's history: made, a change proposed, agreed or not, notice given, ended.
+
+    Append-only in spirit: lines are added, never changed or removed.
+    """
+
+    __tablename__ = "contract_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    contract_id: int = Field(foreign_key="contract.id", index=True, ondelete="RESTRICT")
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # Who did it: a person, or the council's system user for the daily run; the deciding vote's caster for a decision.
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="RESTRICT")
+    proposal_id: int | None = Field(default=None, foreign_key="proposal.id", ondelete="RESTRICT")
+    kind: ContractEventKind = Field(sa_column=Column(Enum(ContractEventKind, name="contract_event_kind", native_enum=False, length=20), nullable=False))
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

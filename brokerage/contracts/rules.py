@@ -1,10 +1,14 @@
-"""Pure rules of contracts."""
+"""Pure rules of contracts: statuses and their one transition, the weekly cost and its split, notice."""
 
 from __future__ import annotations
 
 import enum
+from datetime import date, timedelta
+from typing import Mapping
 
 from brokerage.errors import BrokerageError
+from brokerage.formatting import long_date
+from brokerage.ledger.rules import allocate_shared_cost
 
 MIN_VISIT_MINUTES = 30
 
@@ -16,12 +20,19 @@ class BadContractMove(BrokerageError):
 
 
 class ContractStatus(str, enum.Enum):
-    """Where a contract is. Contracts are made active; nothing yet ends one."""
+    """Where a contract is: made active; ending once notice is given (an end date is set); ended after its end date."""
 
     active = "active"
+    ending = "ending"
+    ended = "ended"
+
+    @property
+    def label(self) -> str:
+        """Return the status in plain English."""
+        return {"active": "In place", "ending": "Ending: notice given", "ended": "Ended"}[self.value]
 
 
-CONTRACT_MOVES: dict[str, set[str]] = {"active": set()}
+CONTRACT_MOVES: dict[str, set[str]] = {"active": {"ending"}, "ending": {"ended"}, "ended": set()}
 
 
 def move_contract(current: str | enum.Enum, target: str | enum.Enum) -> ContractStatus:
@@ -30,6 +41,18 @@ def move_contract(current: str | enum.Enum, target: str | enum.Enum) -> Contract
     if target not in CONTRACT_MOVES.get(current, set()):
         raise BadContractMove(f"A contract that is {current} cannot become {target}.")
     return ContractStatus(target)
+
+
+def status_on(status: str | enum.Enum, end_date: date | None, today: date) -> ContractStatus:
+    """Return the status a contract has on `today`: an ending contract whose end date has passed has ended.
+
+    The daily run (`contracts.services.end_due_contracts`) stores the move; until it runs, pages and
+    the hours count read the status through this, so they never depend on when the run last ran.
+    """
+    status = ContractStatus(getattr(status, "value", status))
+    if status == ContractStatus.ending and end_date is not None and end_date < today:
+        return ContractStatus.ended
+    return status
 
 
 class AllocationRule(str, enum.Enum):
@@ -45,7 +68,77 @@ class AllocationRule(str, enum.Enum):
         return {"equal": "Shared equally", "by_hours": "By hours each member uses", "by_pledge": "In proportion to pledges"}[self.value]
 
 
+class ContractEventKind(str, enum.Enum):
+    """What happened to a contract, for its history."""
+
+    made = "made"
+    change_proposed = "change_proposed"
+    change_passed = "change_passed"
+    change_rejected = "change_rejected"
+    change_lapsed = "change_lapsed"
+    notice_given = "notice_given"
+    ended = "ended"
+
+
 def check_min_visit(minutes: int) -> None:
     """Raise ValueError unless visits are at least 30 minutes (Ethical Care Charter: no 15-minute visits)."""
     if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < MIN_VISIT_MINUTES:
         raise ValueError(f"visits must be at least {MIN_VISIT_MINUTES} minutes")
+
+
+def weekly_cost(hours_per_week: int, rate_pence: int) -> int:
+    """Return a contract's weekly cost in pence: hours a week times the hourly rate."""
+    return hours_per_week * rate_pence
+
+
+def pledges_all_zero(rule: AllocationRule | str, shares: Mapping[str, int], pledges: Mapping[str, int]) -> bool:
+    """Tell whether a split by pledge falls back to equal parts because no member served pledges anything."""
+    return AllocationRule(rule) == AllocationRule.by_pledge and not any(pledges.get(str(m), 0) for m in shares)
+
+
+def weekly_parts(total_pence: int, rule: AllocationRule | str, shares: dict[str, int], pledges: dict[str, int]) -> dict[str, int]:
+    """Split a weekly cost in pence between the members served (the keys of `shares`), by largest remainder.
+
+    equal: equal weights; by_hours: each member's expected hours share; by_pledge: each member's current
+    weekly pledge to the group (members with no pledge weigh 0; if every pledge is 0, equal parts, see
+    `pledges_all_zero`). The parts sum exactly to the total. Raises ValueError with no member.
+    """
+    members = [str(m) for m in shares]
+    if not members:
+        raise ValueError("a contract serves at least one member")
+    rule = AllocationRule(rule)
+    if rule == AllocationRule.by_hours:
+        weights = {m: int(shares[m]) for m in members}
+    elif rule == AllocationRule.by_pledge and not pledges_all_zero(rule, shares, pledges):
+        weights = {m: int(pledges.get(m, 0)) for m in members}
+    else:
+        weights = {m: 1 for m in members}
+    if not any(weights.values()):
+        weights = {m: 1 for m in members}
+    return allocate_shared_cost(total_pence, weights)
+
+
+def earliest_end(today: date, notice_weeks: int) -> date:
+    """Return the first day a contract may end on when notice is given today: the council's notice period ahead."""
+    return today + timedelta(weeks=notice_weeks)
+
+
+def end_date_problem(end_date: date, *, today: date, notice_weeks: int, start_date: date) -> str | None:
+    """Return why a contract may not end on this date (inside the notice period, or before it starts), or None."""
+    first = earliest_end(today, notice_weeks)
+    if end_date < first:
+        weeks = f"{notice_weeks} week{'' if notice_weeks == 1 else 's'}"
+        return f"Ending needs {weeks}' notice: choose {long_date(first)} or later"
+    if end_date < start_date:
+        return f"The care starts on {long_date(start_date)}; choose an end date after that"
+    return None
+
+
+def change_problems(*, hours_per_week: int | None, rate_pence: int | None) -> dict[str, str]:
+    """Return {field: message} for new hours or a new rate a contract cannot have (none is less than one)."""
+    errors = {}
+    if hours_per_week is not None and (isinstance(hours_per_week, bool) or not isinstance(hours_per_week, int) or hours_per_week <= 0):
+        errors["hours_per_week"] = "A contract is for at least one hour a week"
+    if rate_pence is not None and (isinstance(rate_pence, bool) or not isinstance(rate_pence, int) or rate_pence <= 0):
+        errors["hourly_rate"] = "The hourly rate must be more than £0"
+    return errors

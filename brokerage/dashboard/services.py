@@ -7,6 +7,8 @@ from sqlmodel import Session, func, select
 from brokerage.accounts.models import Council, Role, User
 from brokerage.clusters import queries as clusters
 from brokerage.clusters.models import Cluster, ClusterStatus
+from brokerage.contracts.queries import contracts_for_provider_page
+from brokerage.contracts.services import contracts_of_provider
 from brokerage.holders import services as holders
 from brokerage.holders.models import Holder
 from brokerage.providers import services as providers
@@ -50,7 +52,8 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
         state = None
         if provider is not None:
             state = providers.vetting_summary(session=session, council_id=actor.council_id, today=clock.today()).get(provider.id)
-        return {"council": council, "provider": provider, "state": state}
+        contracts = contracts_for_provider_page(session=session, contracts=contracts_of_provider(session=session, actor=actor))
+        return {"council": council, "provider": provider, "state": state, "contracts": contracts}
     # Broker and council officer.
     today = clock.today()
     states = providers.vetting_summary(session=session, council_id=actor.council_id, today=today)

@@ -49,7 +49,9 @@ def contracts_from_match(*, session: Session, actor: User, proposal: Proposal, s
         contract = create_contract(
             session=session, actor=actor, council_id=proposal.council_id, provider_id=assignment.provider_id, cluster_id=assignment.cluster_id,
             demand_line_id=line.id, proposal_id=proposal.id, service=line.service, hours_per_week=assignment.hours,
-            rate_pence=assignment.rate_pence, start_date=start, allocation_rule=AllocationRule.by_hours, min_visit_minutes=60,
+            rate_pence=assignment.rate_pence, start_date=start, min_visit_minutes=60,
+            # The rule the members saw on the vote page (brokerage.pages.proposals); by hours unless the proposal names another.
+            allocation_rule=AllocationRule(proposal.payload.get("allocation_rule", AllocationRule.by_hours.value)),
             member_shares=line.shares,
         )
         assignment.status = move_assignment(assignment.status, AssignmentStatus.accepted)

@@ -1,0 +1,142 @@
+"""Changes to a contract that the group decides: a broker proposes new hours, rate, end date or allocation
+rule; the members vote like on any proposal; a passed change is applied in the deciding vote's transaction.
+
+`CONTRACT_CHANGE` is registered as the change_contract proposal action in `brokerage.wiring.connect_domains()`.
+Every step goes into the contract's history.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session
+
+from brokerage import clock
+from brokerage.accounts.models import Role, User
+from brokerage.clusters import governance
+from brokerage.clusters.actions import ProposalAction
+from brokerage.clusters.models import Cluster, Proposal
+from brokerage.clusters.proposals import count
+from brokerage.clusters.rules import ProposalKind
+from brokerage.contracts import rules
+from brokerage.contracts.models import Contract
+from brokerage.contracts.rules import AllocationRule, ContractEventKind, ContractStatus
+from brokerage.contracts.services import check_end_date, current_status, get_contract, notice_weeks, record_event, set_end_date
+from brokerage.contracts.words import change_sentences
+from brokerage.errors import BrokerageError, NotAllowed, ValidationFailed
+from brokerage.formatting import service_name
+from brokerage.locks import fresh_row, lock_row
+from brokerage.providers.models import Provider
+
+FIELDS = ("hours_per_week", "rate_pence", "end_date", "allocation_rule")
+
+
+def _current(contract: Contract) -> dict:
+    """Return the contract's changeable terms as plain data (dates as ISO text, the rule by name)."""
+    return {
+        "hours_per_week": contract.hours_per_week, "rate_pence": contract.rate_pence,
+        "end_date": contract.end_date.isoformat() if contract.end_date else None,
+        "allocation_rule": AllocationRule(contract.allocation_rule).value,
+    }
+
+
+def propose_change(
+    *, session: Session, actor: User, contract_id: int, hours_per_week: int | None = None, rate_pence: int | None = None,
+    end_date: date | None = None, allocation_rule: AllocationRule | str | None = None,
+) -> Proposal:
+    """Put a change of a contract to its group's vote (a broker); only what differs from today's terms is proposed.
+
+    Raises ValidationFailed naming the field: hours or rate not more than 0, an end date inside the
+    notice period, nothing changed, or a contract that has ended.
+    """
+    if actor.role != Role.broker:
+        raise NotAllowed("Only a broker can propose a change to a contract.")
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    if current_status(contract) == ContractStatus.ended:
+        raise ValidationFailed({"change": "This care has ended, so it cannot change"})
+    errors = rules.change_problems(hours_per_week=hours_per_week, rate_pence=rate_pence)
+    if end_date is not None:
+        try:
+            check_end_date(session, contract, end_date)
+        except ValidationFailed as error:
+            errors.update({name: messages[0] for name, messages in error.errors.items()})
+    if errors:
+        raise ValidationFailed(errors)
+    proposed = {
+        "hours_per_week": hours_per_week, "rate_pence": rate_pence, "end_date": end_date.isoformat() if end_date else None,
+        "allocation_rule": AllocationRule(allocation_rule).value if allocation_rule else None,
+    }
+    now = _current(contract)
+    changes = {name: value for name, value in proposed.items() if value is not None and value != now[name]}
+    if not changes:
+        raise ValidationFailed({"change": "Change at least one thing: the hours, the rate, the end date or how the cost is shared"})
+    provider = session.get(Provider, contract.provider_id)
+    sentences = change_sentences({name: [now[name], new] for name, new in changes.items()})
+    proposal = governance.open_proposal(
+        session=session, actor=actor, cluster_id=contract.cluster_id, kind=ProposalKind.change_contract,
+        title=f"Change the {service_name(contract.service)} from {provider.name}",
+        description="The broker proposes: " + "; ".join(sentences) + ".",
+        payload={"contract_id": contract.id, "changes": changes, "was": {name: now[name] for name in changes}},
+    )
+    record_event(session=session, contract=contract, kind=ContractEventKind.change_proposed, actor=actor, proposal_id=proposal.id,
+                 detail={"changes": {name: [now[name], new] for name, new in changes.items()}})
+    return proposal
+
+
+def _contract_of(session: Session, proposal: Proposal) -> Contract:
+    return fresh_row(session, Contract, int(proposal.payload["contract_id"]))
+
+
+def _change_impossible(*, session: Session, proposal: Proposal) -> str | None:
+    """Return why a passed change can no longer be made (the care ended, the end date is now inside the notice period), or None."""
+    contract = _contract_of(session, proposal)
+    if current_status(contract) == ContractStatus.ended:
+        return "the care has already ended."
+    end = proposal.payload["changes"].get("end_date")
+    if end:
+        problem = rules.end_date_problem(
+            date.fromisoformat(end), today=clock.today(), notice_weeks=notice_weeks(session, contract.council_id), start_date=contract.start_date,
+        )
+        if problem:
+            return f"the end date is now too soon. {problem}."
+    return None
+
+
+def apply_change(*, session: Session, proposal: Proposal, actor: User) -> str:
+    """Make a passed change to its contract (in the deciding vote's transaction) and record it; return what happened in one sentence."""
+    # The contract's lock comes after the group's and the proposal's (locks.py order), which the decision holds.
+    contract = lock_row(session, Contract, int(proposal.payload["contract_id"]))
+    reason = _change_impossible(session=session, proposal=proposal)
+    if reason:
+        raise BrokerageError(reason)
+    was = _current(contract)
+    changes = proposal.payload["changes"]
+    if "hours_per_week" in changes:
+        contract.hours_per_week = int(changes["hours_per_week"])
+    if "rate_pence" in changes:
+        contract.rate_pence = int(changes["rate_pence"])
+    if "allocation_rule" in changes:
+        contract.allocation_rule = AllocationRule(changes["allocation_rule"])
+    session.add(contract)
+    if changes.get("end_date"):
+        set_end_date(session=session, contract=contract, end_date=date.fromisoformat(changes["end_date"]))
+    session.flush()
+    record_event(session=session, contract=contract, kind=ContractEventKind.change_passed, actor=actor, proposal_id=proposal.id,
+                 detail={"changes": {name: [was[name], new] for name, new in changes.items()}})
+    return "The change to the care is made."
+
+
+def change_not_made(*, session: Session, proposal: Proposal) -> None:
+    """Record in the contract's history that the group turned a change down, or that it could no longer be made."""
+    contract = _contract_of(session, proposal)
+    changes = {name: [proposal.payload.get("was", {}).get(name), new] for name, new in proposal.payload["changes"].items()}
+    cluster = session.get(Cluster, proposal.cluster_id)
+    if count(session=session, proposal=proposal, closed=True).passed and cluster is not None:
+        reason = _change_impossible(session=session, proposal=proposal) or "it could no longer be made."
+        record_event(session=session, contract=contract, kind=ContractEventKind.change_lapsed, actor=None, proposal_id=proposal.id,
+                     detail={"changes": changes, "reason": reason})
+        return
+    record_event(session=session, contract=contract, kind=ContractEventKind.change_rejected, actor=None, proposal_id=proposal.id, detail={"changes": changes})
+
+
+CONTRACT_CHANGE = ProposalAction(apply=apply_change, no_longer_possible=_change_impossible, ended_without_passing=change_not_made)

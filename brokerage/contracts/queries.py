@@ -1,0 +1,139 @@
+"""The contract page's read model: who may read a contract, and what it shows them. It changes nothing.
+
+Readers: the group's live members (admitted, active or on notice: they still pay for and get the care)
+and the representatives they authorised, brokers and council officers of the contract's council, and
+the provider's own accounts. Anyone else gets the same 404 as a contract that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from brokerage import clock
+from brokerage.accounts.models import Council, Role, User
+from brokerage.clusters.members import LIVE_MEMBERSHIP, visible_holder_ids
+from brokerage.clusters.models import Cluster, Membership, Proposal
+from brokerage.clusters.rules import ProposalKind, ProposalStatus
+from brokerage.contracts import rules
+from brokerage.contracts.models import Contract, ContractEvent
+from brokerage.contracts.rules import ContractStatus
+from brokerage.contracts.services import current_status, get_contract, member_pledges
+from brokerage.contracts.words import event_sentence
+from brokerage.errors import NotFound
+from brokerage.holders.models import Holder
+from brokerage.providers.models import Provider
+
+STAFF = (Role.broker, Role.council_officer)
+LEFT_THE_GROUP = "Someone who has left the group"
+
+
+def readable_contract(*, session: Session, actor: User, contract_id: int) -> Contract:
+    """Return a contract the actor may read, or raise NotFound (another council's, or not theirs)."""
+    contract = get_contract(session=session, actor=actor, contract_id=contract_id)
+    if actor.role in STAFF:
+        return contract
+    if actor.role == Role.provider and actor.provider_id and actor.provider_id == contract.provider_id:
+        return contract
+    if actor.role in (Role.holder, Role.representative):
+        mine = visible_holder_ids(session=session, actor=actor)
+        member = session.exec(
+            select(Membership.id).where(
+                Membership.cluster_id == contract.cluster_id, Membership.holder_id.in_(mine or [-1]), Membership.status.in_(LIVE_MEMBERSHIP),
+            )
+        ).first()
+        if member is not None:
+            return contract
+    raise NotFound()
+
+
+@dataclass
+class HistoryLine:
+    """One line of a contract's history."""
+
+    at: datetime
+    text: str
+    proposal_id: int | None = None
+
+
+@dataclass
+class ContractPage:
+    """Everything the contract page shows one reader."""
+
+    contract: Contract
+    provider: Provider
+    cluster: Cluster
+    status: ContractStatus
+    weekly_cost: int
+    # (name, pence a week) for each member served; empty when the reader is not shown the split.
+    parts: list = field(default_factory=list)
+    # The names of the people the care is for (providers see these, not what each pays).
+    people: list = field(default_factory=list)
+    split_by_pledge_fell_back: bool = False
+    history: list = field(default_factory=list)
+    open_changes: list = field(default_factory=list)
+    notice_weeks: int = 4
+    earliest_end: date | None = None
+    can_manage: bool = False
+    shows_split: bool = True
+    links_decisions: bool = True
+
+
+def names_served(session: Session, contract: Contract, *, staff: bool) -> dict[str, str]:
+    """Return the name of each member the contract serves, as the group page would show it to the reader.
+
+    Staff see every name; a member sees the names of the group's live members, as on the group page,
+    and a member served who has since left is shown without a name.
+    """
+    ids = [int(m) for m in contract.member_shares]
+    names = dict(session.exec(select(Holder.id, Holder.name).where(Holder.id.in_(ids or [-1]))).all())
+    if staff:
+        return {str(i): names.get(i, LEFT_THE_GROUP) for i in ids}
+    live = set(session.exec(select(Membership.holder_id).where(Membership.cluster_id == contract.cluster_id, Membership.status.in_(LIVE_MEMBERSHIP))))
+    return {str(i): names[i] if i in live and i in names else LEFT_THE_GROUP for i in ids}
+
+
+def contract_page(*, session: Session, actor: User, contract_id: int) -> ContractPage:
+    """Return the contract page for a reader (see the module's note for who may read it)."""
+    contract = readable_contract(session=session, actor=actor, contract_id=contract_id)
+    today = clock.today()
+    council = session.get(Council, contract.council_id)
+    staff = actor.role in STAFF
+    page = ContractPage(
+        contract=contract, provider=session.get(Provider, contract.provider_id), cluster=session.get(Cluster, contract.cluster_id),
+        status=current_status(contract, today), weekly_cost=rules.weekly_cost(contract.hours_per_week, contract.rate_pence),
+        notice_weeks=council.notice_weeks, earliest_end=rules.earliest_end(today, council.notice_weeks),
+        can_manage=actor.role == Role.broker, shows_split=actor.role != Role.provider, links_decisions=actor.role != Role.provider,
+    )
+    names = names_served(session, contract, staff=staff or actor.role == Role.provider)
+    page.people = sorted(names.values())
+    pledges = member_pledges(session=session, contract=contract)
+    if page.shows_split:
+        parts = rules.weekly_parts(page.weekly_cost, contract.allocation_rule, contract.member_shares, pledges)
+        page.parts = sorted(((names[m], pence) for m, pence in parts.items()), key=lambda row: row[0])
+        page.split_by_pledge_fell_back = rules.pledges_all_zero(contract.allocation_rule, contract.member_shares, pledges)
+    page.history = contract_history(session=session, contract=contract)
+    if page.links_decisions:
+        page.open_changes = [
+            p for p in session.exec(
+                select(Proposal).where(Proposal.cluster_id == contract.cluster_id, Proposal.kind == ProposalKind.change_contract,
+                                       Proposal.status == ProposalStatus.open).order_by(Proposal.id)
+            ) if int(p.payload.get("contract_id", 0)) == contract.id
+        ]
+    return page
+
+
+def contract_history(*, session: Session, contract: Contract) -> list[HistoryLine]:
+    """Return a contract's history in order, each line in plain English."""
+    events = list(session.exec(select(ContractEvent).where(ContractEvent.contract_id == contract.id).order_by(ContractEvent.at, ContractEvent.id)))
+    titles = dict(session.exec(select(Proposal.id, Proposal.title).where(Proposal.id.in_([e.proposal_id for e in events if e.proposal_id] or [-1]))).all())
+    return [HistoryLine(at=e.at, text=event_sentence(e.kind, e.detail, decision=titles.get(e.proposal_id)), proposal_id=e.proposal_id) for e in events]
+
+
+def contracts_for_provider_page(*, session: Session, contracts: list[Contract]) -> list[tuple[Contract, str, ContractStatus, int]]:
+    """Return (contract, group name, status today, weekly cost) for a provider's list of contracts."""
+    names = dict(session.exec(select(Cluster.id, Cluster.name).where(Cluster.id.in_([c.cluster_id for c in contracts] or [-1]))).all())
+    today = clock.today()
+    return [(c, names.get(c.cluster_id, ""), current_status(c, today), rules.weekly_cost(c.hours_per_week, c.rate_pence)) for c in contracts]

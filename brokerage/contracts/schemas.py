@@ -1,0 +1,48 @@
+"""Forms of the contract pages: propose a change to the group, and give notice."""
+
+from __future__ import annotations
+
+from wtforms import RadioField
+from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
+from wtforms.validators import NumberRange, Optional
+
+from brokerage.contracts.rules import AllocationRule
+from brokerage.forms import BaseForm, PoundsField, WholeNumberField
+from brokerage.providers.schemas import DateInputField
+
+RULE_CHOICES = [
+    SelectChoice(AllocationRule.equal.value, "Equally: everyone pays the same"),
+    SelectChoice(AllocationRule.by_hours.value, "By the hours each person uses"),
+    SelectChoice(AllocationRule.by_pledge.value, "In proportion to what each person pledges to the group"),
+]
+
+
+class OptionalDateInputField(DateInputField):
+    """A GOV.UK date input that may be left empty (its data is then None)."""
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, data, extra_filters)
+        if self.problem == self.required_message:
+            self.problem = None
+
+
+class ChangeForm(BaseForm):
+    """A change to a contract that the group will vote on."""
+
+    hours_per_week = WholeNumberField(
+        "Hours a week", validators=[Optional(), NumberRange(min=1, max=168, message="Enter between 1 and 168 hours a week")],
+        invalid_message="Enter the hours a week as a whole number, like 12",
+    )
+    hourly_rate = PoundsField("Hourly rate in pounds", description="For example, 21.50.")
+    end_date = OptionalDateInputField(
+        "Last day of care (optional)", description="Leave empty to keep the care going. Ending needs the council's notice period.",
+    )
+    allocation_rule = RadioField("How the members share the cost", choices=RULE_CHOICES, validators=[Optional()],
+                                 invalid_choice_message="Choose how the members share the cost")
+
+
+class NoticeForm(BaseForm):
+    """Give notice to end a contract."""
+
+    end_date = DateInputField("Last day of care", description="For example, 31 1 2027.", required_message="Enter the last day of care")

@@ -1,0 +1,120 @@
+"""The proposal (vote) page: the proposal with its votes, and for care, what it costs and who pays what.
+
+A read model of the web layer: a care match is matching's, a change of care is contracts', the vote is
+clusters'; only a package above all three may read them together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from brokerage.accounts.models import Role, User
+from brokerage.clusters.members import LIVE_MEMBERSHIP
+from brokerage.clusters.models import Membership, Proposal
+from brokerage.clusters.queries import proposal_page
+from brokerage.clusters.rules import ProposalKind
+from brokerage.contracts import rules as contract_rules
+from brokerage.contracts.models import Contract
+from brokerage.contracts.rules import AllocationRule
+from brokerage.holders.models import Holder
+from brokerage.matching.models import DemandLine, MatchAssignment
+from brokerage.providers.models import Provider
+
+LEFT_THE_GROUP = "Someone who has left the group"
+
+
+@dataclass
+class CareCost:
+    """What care put to a vote costs a week, and what each member would pay, with today's figures when it changes care."""
+
+    total: int
+    rule: AllocationRule
+    # (name, pence a week, pence a week now or None), by name.
+    parts: list = field(default_factory=list)
+    # (provider name, service, hours a week, rate in pence, pence a week) for each piece of care.
+    lines: list = field(default_factory=list)
+    total_now: int | None = None
+    rule_now: AllocationRule | None = None
+    pledges_fall_back: bool = False
+
+
+def _group_view(session: Session, cluster_id: int, holder_ids: set[str], staff: bool) -> tuple[dict[str, str], dict[str, int]]:
+    """Return the names (as the group page shows them: live members' names) and current pledges of these holders."""
+    live = dict(session.exec(
+        select(Membership.holder_id, Membership.weekly_pledge_pence).where(Membership.cluster_id == cluster_id, Membership.status.in_(LIVE_MEMBERSHIP))
+    ).all())
+    ids = [int(h) for h in holder_ids]
+    names = dict(session.exec(select(Holder.id, Holder.name).where(Holder.id.in_(ids or [-1]))).all())
+    shown = {str(h): names.get(h, LEFT_THE_GROUP) if (staff or h in live) else LEFT_THE_GROUP for h in ids}
+    return shown, {str(h): live.get(h, 0) for h in ids}
+
+
+def _add(into: dict[str, int], parts: dict[str, int]) -> None:
+    for member, pence in parts.items():
+        into[member] = into.get(member, 0) + pence
+
+
+def _match_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost | None:
+    """Return the weekly cost of a care match's assignments split under the proposed rule, or None when it names none."""
+    ids = [int(i) for i in proposal.payload.get("assignment_ids", [])]
+    assignments = [a for a in session.exec(select(MatchAssignment).where(MatchAssignment.id.in_(ids or [-1])).order_by(MatchAssignment.id))
+                   if a.proposal_id == proposal.id]
+    if not assignments:
+        return None
+    rule = AllocationRule(proposal.payload.get("allocation_rule", AllocationRule.by_hours.value))
+    lines = {line.id: line for line in session.exec(select(DemandLine).where(DemandLine.id.in_([a.demand_line_id for a in assignments])))}
+    providers = dict(session.exec(select(Provider.id, Provider.name).where(Provider.id.in_([a.provider_id for a in assignments]))).all())
+    members = set().union(*(set(lines[a.demand_line_id].shares) for a in assignments))
+    names, pledges = _group_view(session, proposal.cluster_id, members, staff)
+    cost = CareCost(total=0, rule=rule)
+    parts: dict[str, int] = {}
+    for a in assignments:
+        line = lines[a.demand_line_id]
+        weekly = contract_rules.weekly_cost(a.hours, a.rate_pence)
+        cost.total += weekly
+        cost.lines.append((providers.get(a.provider_id, ""), line.service, a.hours, a.rate_pence, weekly))
+        if line.shares:
+            _add(parts, contract_rules.weekly_parts(weekly, rule, line.shares, pledges))
+            cost.pledges_fall_back |= contract_rules.pledges_all_zero(rule, line.shares, pledges)
+    cost.parts = sorted(((names[m], pence, None) for m, pence in parts.items()), key=lambda row: row[0])
+    return cost
+
+
+def _change_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost | None:
+    """Return a contract change's weekly cost and split if the group agrees, beside today's."""
+    contract = session.get(Contract, int(proposal.payload.get("contract_id", 0)))
+    if contract is None or contract.council_id != proposal.council_id:
+        return None
+    changes = proposal.payload.get("changes", {})
+    hours = int(changes.get("hours_per_week", contract.hours_per_week))
+    rate = int(changes.get("rate_pence", contract.rate_pence))
+    rule = AllocationRule(changes.get("allocation_rule", contract.allocation_rule))
+    names, pledges = _group_view(session, proposal.cluster_id, set(contract.member_shares), staff)
+    total = contract_rules.weekly_cost(hours, rate)
+    now = contract_rules.weekly_cost(contract.hours_per_week, contract.rate_pence)
+    after = contract_rules.weekly_parts(total, rule, contract.member_shares, pledges)
+    before = contract_rules.weekly_parts(now, contract.allocation_rule, contract.member_shares, pledges)
+    provider = session.get(Provider, contract.provider_id)
+    return CareCost(
+        total=total, rule=rule, total_now=now, rule_now=AllocationRule(contract.allocation_rule),
+        parts=sorted(((names[m], after[m], before[m]) for m in after), key=lambda row: row[0]),
+        lines=[(provider.name, contract.service, hours, rate, total)],
+        pledges_fall_back=contract_rules.pledges_all_zero(rule, contract.member_shares, pledges),
+    )
+
+
+def proposal_show(*, session: Session, actor: User, proposal_id: int) -> dict:
+    """Return the proposal page (see clusters.queries.proposal_page) with `cost`: what care put to the vote costs and who pays what."""
+    data = proposal_page(session=session, actor=actor, proposal_id=proposal_id)
+    proposal = data["proposal"]
+    staff = actor.role in (Role.broker, Role.council_officer)
+    cost = None
+    if proposal.kind == ProposalKind.accept_match:
+        cost = _match_cost(session, proposal, staff)
+    elif proposal.kind == ProposalKind.change_contract:
+        cost = _change_cost(session, proposal, staff)
+    data["cost"] = cost
+    data["contract_id"] = proposal.payload.get("contract_id") if proposal.kind == ProposalKind.change_contract else None
+    return data

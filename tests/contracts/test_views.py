@@ -1,0 +1,157 @@
+"""The contract page and its forms, through the browser's requests: who reads what, and changes and notice by a broker."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+
+from brokerage.clusters.models import Proposal
+from brokerage.contracts.models import Contract
+from brokerage.contracts.rules import AllocationRule
+from brokerage.contracts.services import give_notice
+from tests.contracts.conftest import NOW
+from tests.factories import UserFactory
+
+
+def _text(response) -> str:
+    """Return the page's words, tags removed and spaces collapsed."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def _sign_in(auth, user):
+    assert auth.sign_in(user.email).status_code == 302
+
+
+@pytest.mark.parametrize(("who", "status"), [
+    ("amina", 200), ("bo", 200), ("rep", 200), ("broker", 200), ("officer", 200), ("provider", 200),
+    ("cai", 404), ("other_rep", 404), ("other_provider", 404), ("foreign_broker", 404),
+])
+def test_the_contract_page_is_for_the_groups_members_the_councils_staff_and_the_provider(client, auth, care, who, status):
+    _sign_in(auth, care.users[who])
+    assert client.get(f"/contracts/{care.contract.id}").status_code == status
+
+
+def test_an_administrator_cannot_open_a_contract(client, auth, care, session):
+    admin = UserFactory(session=session, role="admin", council_id=None, email="contracts-admin@example.org")
+    session.commit()
+    _sign_in(auth, admin)
+    assert client.get(f"/contracts/{care.contract.id}").status_code == 403
+
+
+def test_a_member_reads_the_care_its_cost_and_what_each_person_pays(client, auth, care):
+    _sign_in(auth, care.users["amina"])
+    text = _text(client.get(f"/contracts/{care.contract.id}"))
+    for words in ("Home care from Sunrise Care", "Hooyo Circle", "Hours a week 12", "Hourly rate £22.00", "Weekly cost £264.00 (12 hours at £22.00 an hour)",
+                  "Shortest visit 60 minutes", "Starts 2 November 2026", "No end date", "Status In place",
+                  "Amina Yusuf £132.00", "Bo Chen £132.00", "Total £264.00", "The cost is shared by hours each member uses",
+                  "1 December 2026 at midday Drawn up by the broker."):
+        assert words in text, words
+    assert "cluster" not in text.lower()
+    assert "Propose a change" not in text  # only brokers manage contracts
+
+
+def test_the_split_follows_the_rule_by_pledge(client, auth, care, session):
+    care.contract.allocation_rule = AllocationRule.by_pledge
+    session.add(care.contract)
+    session.commit()
+    _sign_in(auth, care.users["rep"])
+    text = _text(client.get(f"/contracts/{care.contract.id}"))
+    assert "Amina Yusuf £198.00" in text and "Bo Chen £66.00" in text
+
+
+def test_the_provider_sees_whom_the_care_is_for_but_not_what_each_person_pays(client, auth, care):
+    _sign_in(auth, care.users["provider"])
+    text = _text(client.get(f"/contracts/{care.contract.id}"))
+    assert "Who the care is for Amina Yusuf, Bo Chen" in text
+    assert "£132.00" not in text and "What each person pays" not in text
+
+
+def test_the_providers_dashboard_lists_its_contracts_with_links(client, auth, care):
+    _sign_in(auth, care.users["provider"])
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert f'href="/contracts/{care.contract.id}"' in page
+    assert "Hooyo Circle" in _text(client.get("/dashboard")) and "£264.00" in page
+    auth.sign_out()
+    _sign_in(auth, care.users["other_provider"])
+    assert "You have no contracts yet" in _text(client.get("/dashboard"))
+
+
+def test_the_group_page_links_each_contract_to_its_page(client, auth, care):
+    _sign_in(auth, care.users["bo"])
+    assert f'href="/contracts/{care.contract.id}"' in client.get(f"/clusters/{care.cluster.id}").get_data(as_text=True)
+
+
+def test_an_ended_contract_says_so(client, auth, care, session, freeze_clock):
+    give_notice(session=session, actor=care.users["broker"], contract_id=care.contract.id, end_date=date(2026, 12, 29))
+    session.commit()
+    _sign_in(auth, care.users["broker"])
+    text = _text(client.get(f"/contracts/{care.contract.id}"))
+    assert "Notice has been given. The last day of care is 29 December 2026." in text and "Status Ending: notice given" in text
+    assert "The broker gave notice: the care ends on 29 December 2026." in text
+    freeze_clock(NOW + timedelta(days=30))
+    _sign_in(auth, care.users["broker"])  # a month on, the first session has long gone idle
+    text = _text(client.get(f"/contracts/{care.contract.id}"))
+    assert "This care has ended. It takes no new hours" in text and "Status Ended" in text
+    assert "Propose a change" not in text
+
+
+@pytest.mark.parametrize(("form", "field", "message"), [
+    ({"hours_per_week": "0"}, "hours_per_week", "Enter between 1 and 168 hours a week"),
+    ({"hours_per_week": "lots"}, "hours_per_week", "Enter the hours a week as a whole number, like 12"),
+    ({"hourly_rate": "0"}, "hourly_rate", "The hourly rate must be more than £0"),
+    ({"hourly_rate": "twenty"}, "hourly_rate", "Enter an amount in pounds"),
+    ({"end_date-day": "28", "end_date-month": "12", "end_date-year": "2026"}, "end_date", "Ending needs 4 weeks&#39; notice: choose 29 December 2026 or later"),
+    ({"end_date-day": "31", "end_date-month": "2", "end_date-year": "2027"}, "end_date", ""),
+    ({"allocation_rule": "by_magic"}, "allocation_rule", "Choose how the members share the cost"),
+    ({}, None, "Change at least one thing"),
+])
+def test_a_change_that_cannot_be_made_is_shown_beside_its_field_and_nothing_is_put_to_the_vote(client, auth, care, session, form, field, message):
+    _sign_in(auth, care.users["broker"])
+    data = {"hours_per_week": "12", "hourly_rate": "22.00", "allocation_rule": "by_hours", **form}
+    response = client.post(f"/contracts/{care.contract.id}/change", data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert message in page
+    if field:
+        assert f'id="{field}-error-1"' in page
+    assert session.exec(select(Proposal).where(Proposal.cluster_id == care.cluster.id)).all() == []
+    session.expire_all()
+    assert session.get(Contract, care.contract.id).hours_per_week == 12
+
+
+def test_a_broker_puts_a_change_to_the_group_and_the_vote_page_shows_what_it_would_cost(client, auth, care, session):
+    _sign_in(auth, care.users["broker"])
+    form = client.get(f"/contracts/{care.contract.id}/change").get_data(as_text=True)
+    assert 'value="12"' in form and 'value="22.00"' in form
+    response = client.post(f"/contracts/{care.contract.id}/change", data={"hours_per_week": "10", "hourly_rate": "23", "allocation_rule": "by_hours"})
+    assert response.status_code == 302
+    proposal = session.exec(select(Proposal).where(Proposal.cluster_id == care.cluster.id)).one()
+    assert response.headers["Location"].endswith(f"/clusters/proposals/{proposal.id}")
+    auth.sign_out()
+    _sign_in(auth, care.users["amina"])
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert ("If the group agrees, this care will cost £230.00 a week (now £264.00). Amina Yusuf would pay £115.00 a week (now £132.00), "
+            "Bo Chen would pay £115.00 a week (now £132.00).") in text
+    assert "Change the care arranged" in text
+    contract_text = _text(client.get(f"/contracts/{care.contract.id}"))
+    assert "Changes waiting for the group's vote" in contract_text
+    assert "The broker asked the group to agree a change: hours a week from 12 to 10; hourly rate from £22.00 to £23.00." in contract_text
+    session.expire_all()
+    assert session.get(Contract, care.contract.id).hours_per_week == 12
+
+
+def test_a_broker_gives_notice_from_the_contract_page(client, auth, care, session):
+    _sign_in(auth, care.users["broker"])
+    assert "The earliest last day of care is 29 December 2026" in _text(client.get(f"/contracts/{care.contract.id}/notice"))
+    too_soon = client.post(f"/contracts/{care.contract.id}/notice", data={"end_date-day": "1", "end_date-month": "12", "end_date-year": "2026"})
+    assert too_soon.status_code == 422 and "choose 29 December 2026 or later" in too_soon.get_data(as_text=True)
+    assert session.get(Contract, care.contract.id).end_date is None
+    empty = client.post(f"/contracts/{care.contract.id}/notice", data={})
+    assert empty.status_code == 422 and "Enter the last day of care" in empty.get_data(as_text=True)
+    done = client.post(f"/contracts/{care.contract.id}/notice", data={"end_date-day": "29", "end_date-month": "12", "end_date-year": "2026"})
+    assert done.status_code == 302
+    session.expire_all()
+    assert session.get(Contract, care.contract.id).end_date == date(2026, 12, 29)

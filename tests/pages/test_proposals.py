@@ -1,0 +1,76 @@
+"""The vote page for care says, before anyone votes, what the care costs a week and what each member would pay."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from brokerage.clusters.models import Proposal
+from brokerage.clusters.rules import ProposalKind
+from brokerage.matching.models import DemandLine, MatchAssignment, MatchRun
+from brokerage.matching.rules import AssignmentStatus
+from brokerage.types import utcnow
+from tests.contracts.conftest import care  # noqa: F401  (the fixture: a group of two with care)
+
+
+def _text(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def _match(session, care, *, shares, payload_extra=None, hours=12, rate=2_200):  # noqa: F811
+    council_id = care.council.id
+    line = DemandLine(council_id=council_id, cluster_id=care.cluster.id, service="home_care", hours=hours, slots=["mon_am"], lat=51.5, lon=-0.05,
+                      max_rate_pence=2_500, shares=shares)
+    run = MatchRun(council_id=council_id)
+    session.add_all([line, run])
+    session.flush()
+    assignment = MatchAssignment(council_id=council_id, run_id=run.id, demand_line_id=line.id, cluster_id=care.cluster.id, provider_id=care.provider.id,
+                                 hours=hours, solver_hours=hours, rate_pence=rate, distance_km=1.0, explanation="Near", status=AssignmentStatus.sent)
+    session.add(assignment)
+    session.flush()
+    proposal = Proposal(council_id=council_id, cluster_id=care.cluster.id, kind=ProposalKind.accept_match, title="Accept care from Sunrise Care",
+                        payload={"run_id": run.id, "assignment_ids": [assignment.id], **(payload_extra or {})}, deadline=utcnow() + timedelta(days=14))
+    session.add(proposal)
+    session.flush()
+    assignment.proposal_id = proposal.id
+    session.add(assignment)
+    session.commit()
+    return proposal
+
+
+@pytest.mark.parametrize("who", ["amina", "rep", "broker"])
+def test_before_anyone_votes_the_page_says_what_the_care_costs_and_what_each_member_would_pay(client, auth, session, care, who):  # noqa: F811
+    proposal = _match(session, care, shares={str(care.amina.id): 1, str(care.bo.id): 1})
+    assert auth.sign_in(care.users[who].email).status_code == 302
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert ("If the group agrees, this care costs £264.00 a week. Amina Yusuf would pay £132.00 a week, Bo Chen would pay £132.00 a week.") in text
+    assert "The cost is shared by hours each member uses." in text
+    assert "Sunrise Care Home care 12 £22.00 £264.00" in text
+    assert "Nobody has voted yet." in text
+
+
+def test_the_split_follows_the_rule_the_proposal_names(client, auth, session, care):  # noqa: F811
+    proposal = _match(session, care, shares={str(care.amina.id): 1, str(care.bo.id): 1}, payload_extra={"allocation_rule": "by_pledge"})
+    assert auth.sign_in(care.users["bo"].email).status_code == 302
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert "Amina Yusuf would pay £198.00 a week, Bo Chen would pay £66.00 a week." in text
+    assert "The cost is shared in proportion to pledges." in text
+
+
+def test_the_split_by_hours_follows_the_shares_and_sums_to_the_cost(client, auth, session, care):  # noqa: F811
+    proposal = _match(session, care, shares={str(care.amina.id): 2, str(care.bo.id): 1}, hours=7, rate=1_001)
+    assert auth.sign_in(care.users["amina"].email).status_code == 302
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    # £70.07 a week: two thirds and one third, the odd penny to the largest remainder.
+    assert "this care costs £70.07 a week. Amina Yusuf would pay £46.71 a week, Bo Chen would pay £23.36 a week." in text
+
+
+def test_a_proposal_that_is_not_about_care_shows_no_cost(client, auth, session, care):  # noqa: F811
+    proposal = Proposal(council_id=care.council.id, cluster_id=care.cluster.id, kind=ProposalKind.free_text, title="Tea",
+                        deadline=utcnow() + timedelta(days=14))
+    session.add(proposal)
+    session.commit()
+    assert auth.sign_in(care.users["amina"].email).status_code == 302
+    assert "What this care costs" not in _text(client.get(f"/clusters/proposals/{proposal.id}"))
