@@ -209,8 +209,6 @@ class World:
         from brokerage.clusters.rules import ProposalKind
         from brokerage.ledger import rules
         from brokerage.matching.models import MatchRun
-        from brokerage.contracts.models import Contract
-        from datetime import date
         from brokerage.types import utcnow
         from brokerage.accounts.system import system_actor
         from brokerage.ledger.integrity import seal
@@ -255,13 +253,6 @@ class World:
             session.add_all([proposal, other_proposal])
             run = MatchRun(council_id=council.id, lines=0, suppliers=0)
             session.add(run)
-            # Care for each group: the holder's group from the provider, the private group from the other provider.
-            contract = Contract(council_id=council.id, provider_id=provider.id, cluster_id=cluster.id, service="home_care", hours_per_week=6,
-                                rate_pence=2200, start_date=date(2026, 1, 5), member_shares={str(holder.id): 1})
-            other_contract = Contract(council_id=council.id, provider_id=other_provider.id, cluster_id=private_cluster.id, service="home_care",
-                                      hours_per_week=4, rate_pence=2100, start_date=date(2026, 1, 5), member_shares={str(other_holder.id): 1})
-            session.add_all([contract, other_contract])
-            session.flush()
             # A released payment run paying both providers, and a cancelled one (its neighbour in the council).
             from brokerage.payments.run_models import PaymentLine, PaymentRun
 
