@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import func, select
 
 from brokerage.accounts.models import Council, User
@@ -15,8 +16,14 @@ from brokerage.types import PERSON_ROLES
 PASSWORD = "demo password for tests"
 
 
-def test_the_demo_has_every_role_kind_and_stage(session):
-    logins = load_demo(session=session, password=PASSWORD)
+@pytest.fixture()
+def app(stripe_app):
+    """The demo pays its providers through the local Stripe server, so its app talks to the test one."""
+    return stripe_app
+
+
+def test_the_demo_has_every_role_kind_and_stage(app, session):
+    logins = load_demo(session=session, password=PASSWORD, stripe_config=app.config)
     session.commit()
     assert {login.role for login in logins} == {r.label for r in PERSON_ROLES}  # the system actor is nobody's login
     council = session.exec(select(Council).where(Council.slug == "riverside")).one()
@@ -39,8 +46,8 @@ def test_the_demo_has_every_role_kind_and_stage(session):
     assert on_notice >= 1
 
 
-def test_no_holder_pledges_more_than_their_allocation_in_the_demo(session):
-    load_demo(session=session, password=PASSWORD)
+def test_no_holder_pledges_more_than_their_allocation_in_the_demo(app, session):
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
     for holder in session.exec(select(Holder)):
         pledged = sum(
             m.weekly_pledge_pence
@@ -50,12 +57,12 @@ def test_no_holder_pledges_more_than_their_allocation_in_the_demo(session):
         assert pledged <= holder.weekly_allocation_pence, holder.name
 
 
-def test_the_demo_ledger_balances_and_verifies(session):
+def test_the_demo_ledger_balances_and_verifies(app, session):
     from brokerage.accounts.system import system_actor
     from brokerage.ledger.integrity import verify
     from brokerage.ledger.services import trial_balance
 
-    load_demo(session=session, password=PASSWORD)
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
     council = session.exec(select(Council).where(Council.slug == "riverside")).one()
     actor = system_actor(session=session, council_id=council.id)
     report = verify(session=session, actor=actor, council_id=council.id)
@@ -65,15 +72,15 @@ def test_the_demo_ledger_balances_and_verifies(session):
     assert total == 0 and any(a.code.startswith("pool:") and a.balance_pence > 0 for a in accounts)
 
 
-def test_loading_the_demo_twice_adds_nothing(session):
-    load_demo(session=session, password=PASSWORD)
+def test_loading_the_demo_twice_adds_nothing(app, session):
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
     users = session.exec(select(func.count()).select_from(User)).one()
-    load_demo(session=session, password=PASSWORD)
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
     assert session.exec(select(func.count()).select_from(User)).one() == users
 
 
-def test_every_demo_login_reaches_its_dashboard(client, session):
-    logins = load_demo(session=session, password=PASSWORD)
+def test_every_demo_login_reaches_its_dashboard(app, client, session):
+    logins = load_demo(session=session, password=PASSWORD, stripe_config=app.config)
     session.commit()
     for login in logins:
         response = client.post("/sign-in", data={"email": login.email, "password": PASSWORD})
@@ -102,20 +109,22 @@ def _riverside(session):
     return session.exec(select(Council).where(Council.slug == "riverside")).one()
 
 
-def test_the_demo_posts_only_what_the_product_posts(session):
+def test_the_demo_posts_only_what_the_product_posts(app, session):
     from brokerage.accounts.system import system_actor
     from brokerage.ledger.models import JournalEntry
 
-    load_demo(session=session, password=PASSWORD)
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
     council = _riverside(session)
     job = system_actor(session=session, council_id=council.id)
     entries = session.exec(select(JournalEntry).where(JournalEntry.council_id == council.id)).all()
     by_kind = {}
     for entry in entries:
         by_kind.setdefault(entry.kind, []).append(entry)
-    # Four weeks of the weekly runs, and the refunds of the group that voted to close; no care costs or
-    # payouts, which no product code makes yet.
-    assert set(by_kind) == {"dp_issued", "pledge_collected", "member_refund"}
+    # Four weeks of the weekly runs, the refunds of the group that voted to close, two approved weeks of
+    # care, and the one payment run released: sent, and confirmed by Stripe's event.
+    assert set(by_kind) == {"dp_issued", "pledge_collected", "member_refund", "care_cost", "payout_sent", "payout_paid"}
+    assert (len(by_kind["care_cost"]), len(by_kind["payout_sent"]), len(by_kind["payout_paid"])) == (2, 1, 1)
+    assert by_kind["payout_paid"][0].idempotency_key.startswith("stripe:evt_")
     holders = session.exec(select(func.count()).select_from(Holder).where(Holder.council_id == council.id)).one()
     assert len(by_kind["dp_issued"]) == 4 * holders
     assert len({e.idempotency_key.rsplit(":", 1)[1] for e in by_kind["dp_issued"]}) == 4  # four ISO weeks
@@ -123,8 +132,8 @@ def test_the_demo_posts_only_what_the_product_posts(session):
     assert {e.actor_id for e in by_kind["dp_issued"] + by_kind["pledge_collected"] + by_kind["member_refund"]} == {job.id}
 
 
-def test_every_member_was_voted_in_and_the_closed_group_voted_to_close(session):
-    load_demo(session=session, password=PASSWORD)
+def test_every_member_was_voted_in_and_the_closed_group_voted_to_close(app, session):
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
     council = _riverside(session)
     proposals = session.exec(select(Proposal).where(Proposal.council_id == council.id)).all()
     admitted = {p.payload["membership_id"] for p in proposals if p.kind == ProposalKind.admit_member and p.status == ProposalStatus.passed}
@@ -139,12 +148,15 @@ def test_every_member_was_voted_in_and_the_closed_group_voted_to_close(session):
     assert decision.status == ProposalStatus.passed and "went back to members' wallets" in decision.outcome
 
 
-def test_a_group_accepted_a_match_and_the_latest_run_waits_for_the_broker(session):
+def test_a_group_accepted_a_match_and_the_latest_run_waits_for_the_broker(app, session):
     from brokerage.contracts.models import Contract
     from brokerage.matching.models import MatchAssignment, MatchRun
 
-    load_demo(session=session, password=PASSWORD)
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
     council = _riverside(session)
+    from brokerage.accounts.system import system_actor
+
+    auditor = system_actor(session=session, council_id=council.id)
     (contract,) = session.exec(select(Contract).where(Contract.council_id == council.id)).all()
     decision = session.get(Proposal, contract.proposal_id)
     assert decision.kind == ProposalKind.accept_match and decision.status == ProposalStatus.passed
@@ -154,10 +166,10 @@ def test_a_group_accepted_a_match_and_the_latest_run_waits_for_the_broker(sessio
     assert {a.status for a in session.exec(select(MatchAssignment).where(MatchAssignment.run_id == latest.id))} == {"proposed"}
 
 
-def test_the_representative_voted_and_the_shared_details_have_the_holders_consent(session):
+def test_the_representative_voted_and_the_shared_details_have_the_holders_consent(app, session):
     from brokerage.holders.models import SensitiveDetail
 
-    load_demo(session=session, password=PASSWORD)
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
     rep = session.exec(select(User).where(User.email == "rep@riverside.example")).one()
     votes = session.exec(select(Vote).where(Vote.cast_by_id == rep.id)).all()
     assert [session.get(Holder, v.holder_id).name for v in votes] == ["Hodan Warsame"]
@@ -167,14 +179,14 @@ def test_the_representative_voted_and_the_shared_details_have_the_holders_consen
         assert session.get(User, detail.consent_recorded_by_id).holder_id == detail.holder_id
 
 
-def test_the_story_happened_weeks_ago_and_the_clock_is_given_back(session):
+def test_the_story_happened_weeks_ago_and_the_clock_is_given_back(app, session):
     from datetime import timedelta
 
     from brokerage import clock
     from brokerage.ledger.models import JournalEntry
 
     real_now = clock.now
-    load_demo(session=session, password=PASSWORD)
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
     assert clock.now is real_now
     council = _riverside(session)
     assert council.created_at < clock.now() - timedelta(weeks=6)
@@ -184,21 +196,21 @@ def test_the_story_happened_weeks_ago_and_the_clock_is_given_back(session):
     assert all(m.notice_date < clock.today() < m.leaves_on for m in on_notice)
 
 
-def test_the_demo_loads_under_a_frozen_clock_too(session, freeze_clock):
+def test_the_demo_loads_under_a_frozen_clock_too(app, session, freeze_clock):
     from datetime import datetime, timezone
 
     from brokerage import clock
 
     moment = freeze_clock(datetime(2026, 3, 30, 0, 30, tzinfo=timezone.utc))  # a Monday, just after midnight, first day of summer time
-    load_demo(session=session, password=PASSWORD)
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
     assert clock.now() == moment
     assert _riverside(session).created_at < moment
 
 
-def test_the_pages_that_showed_care_costs_and_payouts_still_open(client, session):
+def test_the_pages_that_showed_care_costs_and_payouts_still_open(app, client, session):
     from brokerage.ledger.models import JournalEntry
 
-    load_demo(session=session, password=PASSWORD)
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
     session.commit()
     council = _riverside(session)
     holder = {h.name: h.id for h in session.exec(select(Holder).where(Holder.council_id == council.id))}
@@ -217,10 +229,43 @@ def test_the_pages_that_showed_care_costs_and_payouts_still_open(client, session
         "officer@riverside.example": ["/ledger/", "/holders/", f"/providers/{provider['Nasima Khatun (PA)']}", f"/clusters/{group['Somali elders of Whitechapel']}"],
         "holder@riverside.example": [f"/ledger/holders/{holder['Amina Hassan']}", f"/clusters/{group['Somali elders of Whitechapel']}", f"/clusters/proposals/{proposal}"],
         "rep@riverside.example": [f"/clusters/proposals/{proposal}", f"/ledger/holders/{holder['Hodan Warsame']}"],
-        "provider@riverside.example": [f"/providers/{provider['Fartun Abdi (PA)']}"],
+        "provider@riverside.example": [f"/providers/{provider['Nasima Khatun (PA)']}", "/timesheets/", "/payments/mine"],
     }
     for email, paths in pages.items():
         client.post("/sign-in", data={"email": email, "password": PASSWORD})
         for path in paths:
             assert client.get(path).status_code == 200, f"{email} {path}"
         client.post("/sign-out")
+
+
+def test_care_is_recorded_approved_and_paid_and_stripe_agrees_with_the_ledger(app, session, stripe_sdk):
+    from datetime import date
+
+    from brokerage.contracts.models import Contract
+    from brokerage.ledger.queries import balance
+    from brokerage.ledger.rules import CLEARING_CODE, paid_code, payable_code
+    from brokerage.payments import reconcile
+    from brokerage.payments.run_models import PaymentRun
+    from brokerage.timesheets.models import Timesheet
+
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    council = _riverside(session)
+    from brokerage.accounts.system import system_actor
+
+    auditor = system_actor(session=session, council_id=council.id)
+    (contract,) = session.exec(select(Contract).where(Contract.council_id == council.id)).all()
+    provider = session.get(Provider, contract.provider_id)
+    assert provider.name == "Nasima Khatun (PA)" and provider.payouts_enabled and provider.stripe_status == "enabled"
+    sheets = session.exec(select(Timesheet).where(Timesheet.contract_id == contract.id).order_by(Timesheet.week)).all()
+    assert [s.status.value for s in sheets] == ["approved", "approved", "submitted"]
+    runs = session.exec(select(PaymentRun).where(PaymentRun.council_id == council.id).order_by(PaymentRun.id)).all()
+    assert [r.status.value for r in runs] == ["paid", "prepared"]
+    assert runs[0].prepared_by_id != runs[0].released_by_id
+    # The first run paid the first week; the second holds the second; clearing is empty once Stripe confirmed.
+    assert balance(session=session, actor=auditor, council_id=council.id, code=paid_code(provider.id)) == sheets[0].total_pence
+    assert balance(session=session, actor=auditor, council_id=council.id, code=payable_code(provider.id)) == sheets[1].total_pence == runs[1].total_pence
+    assert balance(session=session, actor=auditor, council_id=council.id, code=CLEARING_CODE) == 0
+    transfers = stripe_sdk.v1.transfers.list().data
+    assert [(t.amount, t.destination) for t in transfers] == [(sheets[0].total_pence, provider.stripe_account_id)]
+    report = reconcile.reconcile(session=session, client=stripe_sdk, council_ids=[council.id], since=date(2026, 1, 1))
+    assert report.payouts == report.transfers == 1 and report.differences == []

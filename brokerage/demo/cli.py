@@ -28,7 +28,7 @@ def demo_command(password: str | None) -> None:
     password = password or os.environ.get("CAREPOOL_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
     console = Console(stderr=False, width=max(Console().width, 110))
     with console.status("Loading the demo council…"), session_scope() as session:
-        logins = load_demo(session=session, password=password)
+        logins = load_demo(session=session, password=password, stripe_config=current_app.config)
     table = Table(title="Demo sign-in details (password for all: " + password + ")")
     table.add_column("Role", no_wrap=True)
     table.add_column("Email", no_wrap=True)

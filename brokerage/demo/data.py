@@ -60,7 +60,7 @@ PROVIDERS = [
     ("Anatolia Home Support", ProviderKind.micro_provider, "family micro-enterprise", ["home_care", "companionship"], ["tr", "en"], ["female", "male"], 2100, 40, "E15"),
     ("Stratford Respite Co-op", ProviderKind.coop, "multi-stakeholder co-operative", ["respite", "personal_care"], ["en", "ur"], ["female", "male"], 2400, 80, "E15"),
 ]
-# Personal assistants: (name, languages, genders, district). The first has the demo's provider login.
+# Personal assistants: (name, languages, genders, district).
 PAS = [
     ("Fartun Abdi (PA)", ["so", "en", "ar"], ["female"], "E1"),
     ("Nasima Khatun (PA)", ["bn", "en"], ["female"], "E2"),
@@ -108,6 +108,8 @@ OFFICER_2 = ("officer2@riverside.example", "Dana Second-Officer")
 HOLDER_LOGIN = "holder@riverside.example"
 REPRESENTATIVE = ("rep@riverside.example", "Idil Hassan")
 PROVIDER_LOGIN = "provider@riverside.example"
+# The provider login belongs to the personal assistant the Bengali circle contracts, so it has visits to record and payments to see.
+PROVIDER_WITH_LOGIN = "Nasima Khatun (PA)"
 OTHER_BROKER = ("broker@northfield.example", "Nia Northfield-Broker")
 OTHER_HOLDER_LOGIN = "holder@northfield.example"
 PRINTED = [ADMIN[0], BROKER[0], BROKER_2[0], OFFICER[0], OFFICER_2[0], HOLDER_LOGIN, REPRESENTATIVE[0], PROVIDER_LOGIN, OTHER_BROKER[0], OTHER_HOLDER_LOGIN]

@@ -123,7 +123,7 @@ def open_accounts(*, session: Session, cast: Cast, password: str, holder_ids: se
                 session=session, actor=None, email=email, name=holder.name, role=Role.holder, password=password,
                 council_id=cast.council.id, holder_id=holder.id,
             )
-    pa = next(p for p in cast.providers if p.kind == ProviderKind.pa)
+    pa = next(p for p in cast.providers if p.name == data.PROVIDER_WITH_LOGIN)
     cast.staff[data.PROVIDER_LOGIN] = accounts.create_user(
         session=session, actor=None, email=data.PROVIDER_LOGIN, name=pa.name, role=Role.provider, password=password,
         council_id=cast.council.id, provider_id=pa.id,

@@ -3,12 +3,14 @@
 Seven weeks ago Riverside brings its direct-payment holders and providers onto carepool; over the
 next fortnight eight groups form; for the last four weeks the weekly runs pay direct payments and
 collect pledges; along the way a group closes, members give notice, a group accepts a care match and
-new decisions open. The clock moves with the story (see `story`), so every date is when it happened.
+new decisions open; the contracted care is recorded week by week, approved and paid by payment runs
+through the local Stripe server. The clock moves with the story (see `story`), so every date is when it happened.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,7 +19,7 @@ from sqlmodel import Session, select
 from brokerage.accounts import services as accounts
 from brokerage.accounts.models import Council, User
 from brokerage.clusters.rules import period_of
-from brokerage.demo import care, data, groups, money, people
+from brokerage.demo import care, data, groups, money, paying, people
 from brokerage.demo.story import StoryClock
 
 DEMO_PASSWORD_HINT = "The demo password is printed by `brokerage demo`; it is for local demo use only."
@@ -33,8 +35,11 @@ class DemoLogin:
     council: str
 
 
-def load_demo(*, session: Session, password: str, seed: int = 2026) -> list[DemoLogin]:
-    """Load the demo councils and return the demo logins; do nothing if they are already there."""
+def load_demo(*, session: Session, password: str, stripe_config: Mapping, seed: int = 2026) -> list[DemoLogin]:
+    """Load the demo councils and return the demo logins; do nothing if they are already there.
+
+    `stripe_config` holds STRIPE_SECRET_KEY and STRIPE_API_BASE of the local Stripe server the providers are paid through.
+    """
     if accounts.find_council(session=session, slug=data.DEMO_SLUG) is not None:
         return demo_logins(session=session)
     rng = random.Random(seed)
@@ -64,21 +69,34 @@ def load_demo(*, session: Session, password: str, seed: int = 2026) -> list[Demo
             week = monday - timedelta(weeks=weeks_back)
             story.at(week, 6)
             money.run_week(session=session, councils=councils, period=period_of(week))
-            if weeks_back == 3:
-                story.at(week + timedelta(days=1), 11)
-                groups.raise_a_pledge(session=session, cast=cast)
-            if weeks_back == 2:
-                story.at(week + timedelta(days=2), 10)
-                groups.close_the_lunch_club(session=session, story=story, cast=cast)
+            if weeks_back == 4:
                 story.at(week + timedelta(days=3), 10)
                 care.ask_for_domestic_help(session=session, cast=cast)
                 story.at(week + timedelta(days=4), 9, 30)
                 care.match_and_send(session=session, story=story, cast=cast)
+            if weeks_back == 3:
+                story.at(week, 11)
+                groups.raise_a_pledge(session=session, cast=cast)
+                story.at(week, 12)
+                care.vote_on_the_match(session=session, story=story, cast=cast)
+                story.later(hours=20)
+                paying.set_up_payments(session=session, cast=cast, config=stripe_config)
+            if weeks_back == 2:
+                # The first week of care is recorded, approved, and paid by the council's first payment run.
+                pay_for_last_week(session=session, story=story, cast=cast, week=week)
+                story.at(week + timedelta(days=1), 10)
+                first_run = paying.prepare_run(session=session, cast=cast)
+                story.at(week + timedelta(days=1), 15)
+                paying.release_and_pay(session=session, story=story, cast=cast, run_id=first_run.id, config=stripe_config)
+                story.at(week + timedelta(days=2), 10)
+                groups.close_the_lunch_club(session=session, story=story, cast=cast)
             if weeks_back == 1:
-                story.at(week, 10)
+                # The second week is approved too, and its payment run waits for an officer to release it.
+                pay_for_last_week(session=session, story=story, cast=cast, week=week)
+                story.at(week, 17)
                 groups.give_notice(session=session, story=story, cast=cast)
                 story.at(week + timedelta(days=1), 10)
-                care.vote_on_the_match(session=session, story=story, cast=cast)
+                paying.prepare_run(session=session, cast=cast)
 
         story.at(monday - timedelta(days=4), 10)
         groups.ask_to_join_forming_groups(session=session, story=story, cast=cast)
@@ -88,11 +106,22 @@ def load_demo(*, session: Session, password: str, seed: int = 2026) -> list[Demo
         groups.somali_decisions(session=session, story=story, cast=cast)
         story.at(monday - timedelta(days=1), 11)
         care.record_demand(session=session, story=story, cast=cast)
+        # Last week's timesheet is sent on Sunday evening and waits for the broker's approval.
+        story.at(monday - timedelta(days=1), 18)
+        paying.record_week(session=session, story=story, cast=cast, monday=monday - timedelta(weeks=1))
 
         story.back_to_now()
         care.run_for_review(session=session, cast=cast)
         money.seal_all(session=session, councils=councils)
     return demo_logins(session=session)
+
+
+def pay_for_last_week(*, session: Session, story: StoryClock, cast, week) -> None:
+    """On Monday the provider sends last week's timesheet and the broker approves it."""
+    story.at(week, 10)
+    sheet = paying.record_week(session=session, story=story, cast=cast, monday=week - timedelta(weeks=1))
+    story.at(week, 14)
+    paying.approve(session=session, sheet_id=sheet.id, cast=cast)
 
 
 def demo_logins(*, session: Session) -> list[DemoLogin]:

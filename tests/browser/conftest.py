@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 DEMO_PASSWORD = "browser-test-password"
+WEBHOOK_SECRET = "whsec_browser_tests"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -36,15 +41,47 @@ def live_server(tmp_path_factory):
     # The per-address sign-in limit's default comes from CAREPOOL_ENV, not ENV_MODE: every browser signs in from 127.0.0.1.
     app = create_app({"ENV_MODE": "testing", "SECRET_KEY": "browser-test-secret-key-123456", "DATABASE_URL": database, "REDIS_URL": None,
                       "SIGN_IN_RATE_LIMIT": "1000 per minute"})
-    with app.app_context(), session_scope(app) as session:
-        load_demo(session=session, password=DEMO_PASSWORD)
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    # Stripe: the demo's own local server, in a process of its own (the other tests' in-process server is emptied
+    # before each of them), delivering signed events to this live server as Stripe would.
+    stripe_port = _free_port()
+    stripe = subprocess.Popen(
+        [sys.executable, "-m", "brokerage.cli", "payments", "local-stripe", "--port", str(stripe_port),
+         "--webhook", f"{url}/stripe/webhook", "--webhook-secret", WEBHOOK_SECRET],
+        env={**os.environ, "CAREPOOL_ENV": "testing"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    _wait_for_port(stripe_port, stripe)
+    app.config.update(STRIPE_SECRET_KEY="sk_test_local", STRIPE_API_BASE=f"http://127.0.0.1:{stripe_port}", STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
+    with app.app_context(), session_scope(app) as session:
+        load_demo(session=session, password=DEMO_PASSWORD, stripe_config=app.config)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield url
     server.shutdown()
     thread.join(timeout=5)
+    stripe.terminate()
+    stripe.wait(timeout=10)
     app.extensions["db_engine"].dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_port(port: int, process: subprocess.Popen) -> None:
+    """Wait until the local Stripe server listens, or fail with what it printed."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the local Stripe server stopped: {process.stderr.read().decode()}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError("the local Stripe server did not start within 60 s")
 
 
 @pytest.fixture(scope="session")

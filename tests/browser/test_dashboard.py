@@ -50,7 +50,7 @@ def test_a_wrong_password_is_explained_and_the_focus_can_reach_the_field(page, l
         ("holder@riverside.example", "Hello, Amina Hassan"),
         ("rep@riverside.example", "People you act for"),
         ("officer@riverside.example", "Council audit dashboard"),
-        ("provider@riverside.example", "Fartun Abdi (PA)"),
+        ("provider@riverside.example", "Nasima Khatun (PA)"),
         ("admin@carepool.example", "Administration"),
     ],
 )

@@ -21,8 +21,14 @@ PASSWORD = "workflow test password"
 
 
 @pytest.fixture()
-def demo(session):
-    load_demo(session=session, password=PASSWORD)
+def app(stripe_app):
+    """The demo pays its providers through the local Stripe server, so its app talks to the test one."""
+    return stripe_app
+
+
+@pytest.fixture()
+def demo(app, session):
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
     council = session.exec(select(Council).where(Council.slug == "riverside")).one()
     broker = session.exec(select(User).where(User.email == "broker@riverside.example")).one()
     session.commit()

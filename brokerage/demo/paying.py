@@ -1,0 +1,122 @@
+"""The demo's money reaching carers: the contracted provider sets up payments, records its visits each
+week, the broker approves the timesheets, and payment runs pay it through the local Stripe server.
+
+Every step goes through the product's own services. Stripe is the local Stripe-compatible server
+(`brokerage payments local-stripe`, which `make demo` starts): the demo finishes the provider's
+onboarding with the server's controls, as the provider would on Stripe's pages, and fetches the
+events Stripe sent while nobody was listening (`payments.webhooks.catch_up`), as the service does
+after missing webhooks.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from urllib.parse import urlsplit
+
+from collections.abc import Mapping
+from sqlmodel import Session
+
+from brokerage.accounts.system import system_actor
+from brokerage.clusters.rules import period_of
+from brokerage.contracts.models import Contract
+from brokerage.contracts.services import contracts_of_cluster
+from brokerage.demo import data
+from brokerage.demo.groups import BENGALI
+from brokerage.demo.story import Cast, StoryClock, StoryError
+from brokerage.errors import ConfigError
+from brokerage.payments import gateway, onboarding, runs, transfers, webhooks
+from brokerage.payments.local_controls import Controls
+from brokerage.payments.run_models import PaymentRun
+from brokerage.providers.models import Provider
+from brokerage.timesheets import approval, sheets
+
+# The contracted care's visits in a week: (weekday, Monday = 0; start; minutes), on the slots the group
+# asked for (Tuesday and Thursday mornings, Saturday afternoon): six hours in all.
+VISITS = [(1, time(9, 30), 120), (3, time(9, 30), 120), (5, time(14, 0), 120)]
+TRAVEL_MINUTES = 15  # each visit's travel, paid where the provider keeps the Ethical Care Charter
+
+
+def local_stripe(config: Mapping) -> Controls:
+    """Return the controls of the local Stripe server the settings point at; refuse any other Stripe (ConfigError)."""
+    base = config.get("STRIPE_API_BASE") or ""
+    if not config.get("STRIPE_SECRET_KEY") or urlsplit(base).hostname not in ("127.0.0.1", "localhost"):
+        raise ConfigError(
+            "The demo pays its providers through the local Stripe server: run `make demo` with no STRIPE_SECRET_KEY set, "
+            "or start `brokerage payments local-stripe` and point STRIPE_API_BASE at it."
+        )
+    return Controls(base)
+
+
+def the_contract(*, session: Session, cast: Cast) -> tuple[Contract, Provider]:
+    """Return the Bengali circle's contract, the demo's one, with its provider."""
+    contracts = contracts_of_cluster(session=session, actor=cast.user(data.BROKER[0]), cluster=cast.clusters[BENGALI])
+    if len(contracts) != 1:
+        raise StoryError(f"the Bengali circle was meant to have one contract, not {len(contracts)}")
+    return contracts[0]
+
+
+def catch_up(*, session: Session, config: Mapping) -> None:
+    """Store and process the events the local Stripe server sent while no web server was listening."""
+    for event_id in webhooks.catch_up(session=session, client=gateway.client(config)):
+        webhooks.process_event(session=session, event_id=event_id)
+
+
+def set_up_payments(*, session: Session, cast: Cast, config: Mapping) -> None:
+    """The contracted provider sets up payments and finishes Stripe's onboarding; Stripe's event enables payouts."""
+    _, provider = the_contract(session=session, cast=cast)
+    controls = local_stripe(config)
+    onboarding.start_onboarding(session=session, actor=cast.user(data.PROVIDER_LOGIN), provider_id=provider.id,
+                                config=config, return_url=f"http://127.0.0.1:5000/providers/{provider.id}")
+    controls.complete_onboarding(provider.stripe_account_id)
+    catch_up(session=session, config=config)
+    session.refresh(provider)
+    if not provider.payouts_enabled:
+        raise StoryError(f"{provider.name} was meant to be able to receive payouts once Stripe said so")
+
+
+def record_week(*, session: Session, story: StoryClock, cast: Cast, monday: date, submit: bool = True):
+    """The provider records the week's visits (each member in turn) and sends the timesheet."""
+    contract, provider = the_contract(session=session, cast=cast)
+    actor = cast.user(data.PROVIDER_LOGIN)
+    sheet = sheets.start_sheet(session=session, actor=actor, contract_id=contract.id, week=period_of(monday))
+    members = sorted(int(holder) for holder in contract.member_shares)
+    travel = TRAVEL_MINUTES if provider.ethical_care_charter else 0
+    for index, (weekday, start, minutes) in enumerate(VISITS):
+        day = monday + timedelta(days=weekday)
+        if day < contract.start_date:
+            continue
+        story.later(minutes=5)
+        sheets.add_visit(session=session, actor=actor, timesheet_id=sheet.id, holder_id=members[index % len(members)],
+                         visit_date=day, start=start, minutes=minutes, travel_minutes=travel)
+    if submit:
+        story.later(minutes=10)
+        sheet = sheets.submit(session=session, actor=actor, timesheet_id=sheet.id)
+    return sheet
+
+
+def approve(*, session: Session, sheet_id: int, cast: Cast) -> None:
+    """The broker approves a timesheet: the members' parts move from their pool shares to what the provider is owed."""
+    approval.approve(session=session, actor=cast.user(data.BROKER[0]), timesheet_id=sheet_id)
+
+
+def prepare_run(*, session: Session, cast: Cast) -> PaymentRun:
+    """The broker prepares a payment run of everything approved and not yet paid."""
+    return runs.prepare_run(session=session, actor=cast.user(data.BROKER[0]))
+
+
+def release_and_pay(*, session: Session, story: StoryClock, cast: Cast, run_id: int, config: Mapping) -> None:
+    """An officer (not the broker who prepared it) releases the run; it pays through Stripe and Stripe confirms."""
+    runs.release_run(session=session, actor=cast.user(data.OFFICER[0]), run_id=run_id)
+    story.later(minutes=2)
+    # The run's job, step by step in the demo's one transaction (the job commits each step on its own).
+    council_id = cast.council.id
+    client = gateway.client(config)
+    for line_id in transfers.start_paying(session=session, actor=system_actor(session=session, council_id=council_id), run_id=run_id):
+        sending = transfers.mark_sending(session=session, actor=system_actor(session=session, council_id=council_id), line_id=line_id)
+        if sending is not None:
+            transfers.record_sent(session=session, line_id=line_id, transfer_id=transfers.send_transfer(client, sending).id)
+    status = transfers.finish_run(session=session, run_id=run_id)
+    story.later(minutes=1)
+    catch_up(session=session, config=config)
+    if status != "paid":
+        raise StoryError(f"payment run {run_id} was meant to pay everyone, but it is {status}")
