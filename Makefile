@@ -20,12 +20,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-## make demo: install, migrate the SQLite database, load the demo data and serve on 127.0.0.1:$(PORT)
+## make demo: install, migrate the SQLite database, start the local Stripe server (unless STRIPE_SECRET_KEY
+## is set), load the demo data and serve on 127.0.0.1:$(PORT); see scripts/demo.sh
 demo: install
-	$(DEV_ENV) $(BIN)/brokerage db upgrade
-	$(DEV_ENV) $(BIN)/brokerage demo
-	@echo "Serving carepool on http://127.0.0.1:$(PORT) (Ctrl+C to stop)"
-	$(DEV_ENV) $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
+	PORT=$(PORT) ./scripts/demo.sh
 
 serve: install
 	$(DEV_ENV) $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app

@@ -62,6 +62,7 @@ def live_server(tmp_path_factory):
     thread.join(timeout=5)
     stripe.terminate()
     stripe.wait(timeout=10)
+    stripe.stderr.close()
     app.extensions["db_engine"].dispose()
 
 

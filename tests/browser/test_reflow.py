@@ -33,11 +33,21 @@ PAGES = {
         "/clusters/2",
         "/clusters/find?within_km=50",
         "/holders/",
+        "/contracts/1",
+        "/timesheets/waiting",
+        "/timesheets/1",
+        "/payments/runs",
+        "/payments/runs/1",
+        "/payments/lines/1",
+        "/top-ups",
     ],
-    "officer@riverside.example": ["/dashboard", "/audit/access-log", "/ledger/", "/holders/", "/matching/", "/providers/4", "/clusters/1"],
-    "holder@riverside.example": ["/dashboard", "/clusters/proposals/1", "/ledger/holders/1", "/clusters/1", "/clusters/find?within_km=50"],
+    "officer@riverside.example": [
+        "/dashboard", "/audit/access-log", "/ledger/", "/holders/", "/matching/", "/providers/4", "/clusters/1",
+        "/payments/runs/2", "/payments/reconcile", "/contracts/1",
+    ],
+    "holder@riverside.example": ["/dashboard", "/clusters/proposals/1", "/ledger/holders/1", "/clusters/1", "/clusters/find?within_km=50", "/holders/1/top-up"],
     "rep@riverside.example": ["/dashboard", "/clusters/proposals/1", "/ledger/holders/1"],
-    "provider@riverside.example": ["/dashboard", "/providers/8"],
+    "provider@riverside.example": ["/dashboard", "/providers/9", "/timesheets/", "/timesheets/1", "/contracts/1", "/payments/mine", "/payments/lines/1"],
 }
 
 # For each table: is it inside a named region, and can a keyboard reach it when it scrolls?

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make demo`: migrate the SQLite database, start the local Stripe server when no Stripe key is set,
+# load the demo data and serve on 127.0.0.1. Everything listens on 127.0.0.1 only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+PORT=${PORT:-5000}
+STRIPE_PORT=${STRIPE_PORT:-8421}
+export CAREPOOL_ENV=${CAREPOOL_ENV:-development}
+mkdir -p instance
+
+"$BIN/brokerage" db upgrade
+
+if [ -z "${STRIPE_SECRET_KEY:-}" ]; then
+  # No Stripe account needed: the local Stripe-compatible server (docs/local-stripe.md) keeps its
+  # accounts and transfers in instance/, so a second `make demo` finds the ones the demo made.
+  export STRIPE_SECRET_KEY=sk_test_local
+  export STRIPE_API_BASE="http://127.0.0.1:$STRIPE_PORT"
+  export STRIPE_WEBHOOK_SECRET=${STRIPE_WEBHOOK_SECRET:-whsec_local_demo_only}
+  "$BIN/brokerage" payments local-stripe --port "$STRIPE_PORT" --keep instance/local-stripe.pickle \
+    --webhook "http://127.0.0.1:$PORT/stripe/webhook" &
+  stripe_pid=$!
+  trap 'kill "$stripe_pid" 2>/dev/null || true' EXIT INT TERM
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$STRIPE_PORT") 2>/dev/null; then break; fi
+    if ! kill -0 "$stripe_pid" 2>/dev/null; then echo "The local Stripe server did not start (is port $STRIPE_PORT free? STRIPE_PORT=... make demo)" >&2; exit 1; fi
+    sleep 0.1
+  done
+fi
+
+"$BIN/brokerage" demo
+# Events Stripe sent while nothing was listening (a restart of the demo) are fetched and processed.
+"$BIN/brokerage" payments catch-up >/dev/null
+echo "Serving carepool on http://127.0.0.1:$PORT (Ctrl+C to stop)"
+"$BIN/gunicorn" --bind "127.0.0.1:$PORT" --workers 2 --access-logfile - wsgi:app
