@@ -269,3 +269,17 @@ def test_care_is_recorded_approved_and_paid_and_stripe_agrees_with_the_ledger(ap
     assert [(t.amount, t.destination) for t in transfers] == [(sheets[0].total_pence, provider.stripe_account_id)]
     report = reconcile.reconcile(session=session, client=stripe_sdk, council_ids=[council.id], since=date(2026, 1, 1))
     assert report.payouts == report.transfers == 1 and report.differences == []
+
+
+def test_bean_check_accepts_the_demo_ledger_with_its_care_and_payouts(app, session, tmp_path):
+    from brokerage.ledger import services
+    from tests.ledger.test_export import assert_clean, bean_check, beancount_balances, our_balances, write_beancount
+
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    council = _riverside(session)
+    path = tmp_path / "demo.beancount"
+    text = write_beancount(session, path, council_id=council.id)
+    assert ":Paid:P" in text and ":Payable:P" in text and "Clearing" in text
+    assert_clean(bean_check(path))
+    assert beancount_balances(path) == our_balances(session, [council.id])
+    assert council.id in services.council_ids_with_entries(session=session)
