@@ -26,6 +26,8 @@ def from_environment(*, instance_path: str) -> dict:
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or None,
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE") or None,
+        # Sent to holders' browsers for Stripe's Payment Element (pk_live_... or pk_test_...); never a secret key.
+        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY") or None,
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "1" if mode == "production" else "0") == "1",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -65,6 +67,7 @@ def check(config: dict, *, serving: bool = True) -> None:
         check_stripe_webhook_secret(config)
     if not config.get("DATABASE_URL"):
         raise ConfigError("DATABASE_URL is empty.")
+    check_stripe_publishable_key(config)
     from limits import parse_many
 
     for name in ("SIGN_IN_RATE_LIMIT", "PASSWORD_RATE_LIMIT"):
@@ -91,4 +94,14 @@ def check_stripe_webhook_secret(config: dict) -> None:
         raise ConfigError(
             "STRIPE_WEBHOOK_SECRET must be set in production: without it no Stripe event can be verified "
             "(set CAREPOOL_ENV=development for local use)."
+        )
+
+
+def check_stripe_publishable_key(config: dict) -> None:
+    """Refuse a STRIPE_PUBLISHABLE_KEY that is not a publishable key: it is written into pages for every holder to read."""
+    key = config.get("STRIPE_PUBLISHABLE_KEY")
+    if key and not (key.startswith("pk_") and key.isascii() and key.replace("_", "").isalnum()):
+        raise ConfigError(
+            "STRIPE_PUBLISHABLE_KEY must be Stripe's publishable key (it starts pk_live_ or pk_test_). "
+            "It is shown to every holder's browser, so never put a secret or restricted key there."
         )

@@ -47,3 +47,20 @@ def test_the_cli_lists_the_command_groups():
     assert result.exit_code == 0
     for group in ("db", "accounts", "demo", "worker", "bench"):
         assert group in result.output
+
+
+def test_the_stripe_publishable_key_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CAREPOOL_ENV", "development")
+    monkeypatch.setenv("STRIPE_PUBLISHABLE_KEY", "pk_test_51Abc")
+    assert create_app().config["STRIPE_PUBLISHABLE_KEY"] == "pk_test_51Abc"
+    monkeypatch.setenv("STRIPE_PUBLISHABLE_KEY", "")
+    assert create_app().config["STRIPE_PUBLISHABLE_KEY"] is None
+
+
+@pytest.mark.parametrize("key", ["sk_live_51Abc", "rk_test_51Abc", "pk_test_51Abc\"><script>", "whsec_1"])
+def test_a_secret_or_strange_key_is_refused_as_the_publishable_key(monkeypatch, key):
+    # The publishable key is written into pages for every holder's browser.
+    monkeypatch.setenv("CAREPOOL_ENV", "development")
+    monkeypatch.setenv("STRIPE_PUBLISHABLE_KEY", key)
+    with pytest.raises(ConfigError, match="STRIPE_PUBLISHABLE_KEY"):
+        create_app()

@@ -114,6 +114,37 @@ def get_top_up(*, session: Session, actor: User, top_up_id: int) -> TopUp:
     raise NotFound()
 
 
+# What Stripe says of a PaymentIntent the holder can still pay (Stripe's statuses, not ours).
+PAYABLE_INTENT = ("requires_payment_method", "requires_confirmation", "requires_action")
+
+
+@dataclass
+class Checkout:
+    """What the top-up page needs for Stripe's Payment Element: the client secret while the payment is still to make."""
+
+    stripe_status: str
+    client_secret: str | None
+
+
+def checkout(*, session: Session, actor: User, top_up_id: int, config: dict) -> Checkout | None:
+    """Ask Stripe where a top-up's PaymentIntent is; None for staff or a top-up no longer waiting or failed.
+
+    The client secret lets a browser pay the PaymentIntent, so only the holder and their representative get it,
+    and only while Stripe still waits for a payment. Reads only. Raises PaymentsNotSetUp, StripeUnavailable.
+    """
+    top_up = get_top_up(session=session, actor=actor, top_up_id=top_up_id)
+    if actor.role not in (Role.holder, Role.representative) or top_up.status not in (TopUpStatus.waiting, TopUpStatus.failed):
+        return None
+    client = stripe_client(config)
+    try:
+        intent = client.v1.payment_intents.retrieve(top_up.payment_intent_id)
+    except stripe.StripeError as error:
+        raise StripeUnavailable(f"Stripe could not show the payment: {error.user_message or 'no answer'}. Reload the page to try again.") from None
+    found = intent.to_dict()
+    status = found.get("status") or ""
+    return Checkout(stripe_status=status, client_secret=found.get("client_secret") if status in PAYABLE_INTENT else None)
+
+
 def council_top_ups(*, session: Session, actor: User) -> list[tuple[TopUp, str, str]]:
     """Return the council's top-ups, newest first, with the holder's and the group's names (staff only)."""
     if actor.role not in STAFF:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from brokerage import jobs
@@ -20,6 +20,17 @@ from brokerage.payments.schemas import METHOD_HINTS, TopUpForm
 blueprint = Blueprint("payments", __name__)
 PROCESS_JOB = "payments.process_event"
 STRIPE_FORMS = "https://connect.stripe.com"
+# Stripe.js and its Payment Element, allowed under the CSP only on a page that shows the element
+# (Stripe's integration security guide: scripts and frames from js.stripe.com, 3D Secure frames from
+# hooks.stripe.com, calls to api.stripe.com). Stripe.js must be loaded from js.stripe.com, never self-hosted.
+STRIPE_JS = "https://js.stripe.com/v3/"
+STRIPE_JS_CSP = {
+    "script-src": "https://js.stripe.com https://*.js.stripe.com",
+    "frame-src": "https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com",
+    "connect-src": "https://api.stripe.com",
+}
+# Where Stripe sends the holder back to (return_url) says how confirming went; it never changes anything here.
+RETURN_STATUSES = ("succeeded", "processing", "failed", "requires_action")
 
 
 @blueprint.post("/stripe/webhook")
@@ -60,7 +71,10 @@ def new_top_up(holder_id: int):
     form = TopUpForm()
     form.set_choices(shares)
     status = 200
-    if form.validate_on_submit():
+    ready = _can_take_payments(current_app.config)
+    if request.method == "POST" and not ready:
+        status = refuse(form, onboarding.PaymentsNotSetUp(NOT_SET_UP))
+    elif form.validate_on_submit():
         try:
             top_up = topups.start_top_up(session=session, actor=current_user, holder_id=holder.id, cluster_id=form.cluster.data,
                                          amount_pence=form.amount.pence, methods=form.methods(), config=current_app.config,
@@ -72,18 +86,33 @@ def new_top_up(holder_id: int):
     elif form.errors:
         status = 422
     return render_template("payments/new_top_up.html", form=form, holder=holder, shares=shares, method_hints=METHOD_HINTS,
-                           stripe_ready=bool(current_app.config.get("STRIPE_SECRET_KEY"))), status
+                           stripe_ready=ready), status
 
 
 @blueprint.get("/top-ups/<int:top_up_id>")
 @roles_required(Role.holder, Role.representative, Role.broker, Role.council_officer)
 def top_up(top_up_id: int):
-    """Show one top-up: what happens next, and whether the money has reached the pool."""
-    item = topups.get_top_up(session=get_session(), actor=current_user, top_up_id=top_up_id)
-    base = current_app.config.get("STRIPE_API_BASE")
-    local_pay = f"{base}/_config/payment_intents/{item.payment_intent_id}/pay" if base and _is_local(base) else None
-    return render_template("payments/top_up.html", top_up=item, methods=rules.METHODS, local_pay=local_pay,
-                           back=url_for("payments.top_up", top_up_id=item.id, _external=True))
+    """Show one top-up: where it is, and for its holder a way to pay (Stripe's Payment Element). Writes nothing."""
+    session = get_session()
+    item = topups.get_top_up(session=session, actor=current_user, top_up_id=top_up_id)
+    config = current_app.config
+    base = config.get("STRIPE_API_BASE")
+    local = bool(base and _is_local(base))
+    local_pay = f"{base}/_config/payment_intents/{item.payment_intent_id}/pay" if local else None
+    back = url_for("payments.top_up", top_up_id=item.id, _external=True)
+    checkout, problem = None, None
+    if not local and _can_take_payments(config):
+        try:
+            checkout = topups.checkout(session=session, actor=current_user, top_up_id=item.id, config=config)
+        except (onboarding.PaymentsNotSetUp, onboarding.StripeUnavailable) as error:
+            problem = error.message
+    if checkout is not None and checkout.client_secret:
+        g.stripe_js = True
+    returned = request.args.get("redirect_status")
+    return render_template("payments/top_up.html", top_up=item, methods=rules.METHODS, local_pay=local_pay, back=back,
+                           checkout=checkout, problem=problem, stripe_js=STRIPE_JS, not_set_up=NOT_SET_UP,
+                           publishable_key=config.get("STRIPE_PUBLISHABLE_KEY"),
+                           returned=returned if returned in RETURN_STATUSES else None)
 
 
 @blueprint.get("/top-ups")
@@ -94,8 +123,17 @@ def top_ups():
     return render_template("payments/top_ups.html", rows=rows)
 
 
+NOT_SET_UP = "Card and Direct Debit payments are not set up on this server yet, so you cannot pay here. Ask your broker."
+
+
 def _is_local(url: str) -> bool:
     return urlsplit(url).hostname in ("127.0.0.1", "localhost")
+
+
+def _can_take_payments(config) -> bool:
+    """Stripe's secret key, and a way for the holder to pay: the local test server's buttons or Stripe's Payment Element."""
+    base = config.get("STRIPE_API_BASE")
+    return bool(config.get("STRIPE_SECRET_KEY")) and bool((base and _is_local(base)) or config.get("STRIPE_PUBLISHABLE_KEY"))
 
 
 @blueprint.after_app_request
@@ -111,3 +149,20 @@ def allow_forms_to_stripe(response):
         response.headers["Content-Security-Policy"] = policy.replace("form-action 'self';", f"form-action 'self' {' '.join(extra)};")
     return response
 
+
+
+@blueprint.after_app_request
+def allow_stripe_js(response):
+    """Let the one page showing Stripe's Payment Element load Stripe.js, its frames and its API calls under the CSP."""
+    policy = response.headers.get("Content-Security-Policy")
+    if policy and g.get("stripe_js"):
+        directives = [part.strip() for part in policy.split(";") if part.strip()]
+        names = [d.split()[0] for d in directives]
+        for name, sources in STRIPE_JS_CSP.items():
+            if name in names:
+                i = names.index(name)
+                directives[i] = f"{directives[i]} {sources}"
+            else:
+                directives.append(f"{name} 'self' {sources}")
+        response.headers["Content-Security-Policy"] = "; ".join(directives)
+    return response
