@@ -111,11 +111,12 @@ def release_and_pay(*, session: Session, story: StoryClock, cast: Cast, run_id: 
     # The run's job, step by step in the demo's one transaction (the job commits each step on its own).
     council_id = cast.council.id
     client = gateway.client(config)
-    for line_id in transfers.start_paying(session=session, actor=system_actor(session=session, council_id=council_id), run_id=run_id):
+    token = f"demo-run-{run_id}"
+    for line_id in transfers.claim_run(session=session, actor=system_actor(session=session, council_id=council_id), run_id=run_id, token=token) or []:
         sending = transfers.mark_sending(session=session, actor=system_actor(session=session, council_id=council_id), line_id=line_id)
         if sending is not None:
             transfers.record_sent(session=session, line_id=line_id, transfer_id=transfers.send_transfer(client, sending).id)
-    status = transfers.finish_run(session=session, run_id=run_id)
+    status = transfers.finish_run(session=session, run_id=run_id, token=token)
     story.later(minutes=1)
     catch_up(session=session, config=config)
     if status != "paid":

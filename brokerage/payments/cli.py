@@ -98,8 +98,11 @@ def restart_run_command(run_id: int) -> None:
             fail(f"there is no payment run {run_id}")
         council_id = ensure_restartable(run).council_id
     result = transfers.execute_run(council_id=council_id, run_id=run_id)
-    click.echo(f"run {run_id}: {result.run_status}; sent {len(result.sent)}, refused {len(result.failed)}, still waiting {len(result.waiting)}")
-    sys.exit(1 if result.waiting else 0)
+    if result.busy and not (result.sent or result.failed or result.waiting or result.unsure):
+        fail(f"payment run {run_id} is being paid by another job right now; nothing was sent")
+    click.echo(f"run {run_id}: {result.run_status}; sent {len(result.sent)}, refused {len(result.failed)}, still waiting {len(result.waiting)}, "
+               f"to check with Stripe {len(result.unsure)}")
+    sys.exit(1 if result.waiting or result.unsure else 0)
 
 
 

@@ -41,6 +41,11 @@ class PaymentRun(SQLModel, table=True):
     # When the job last started paying it (a restart updates it), and when every line was done.
     started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # The job paying it now: its random token, and when its claim lapses if the job dies without
+    # letting go (renewed before each line). While it holds, no other job pays the run, nobody can
+    # restart it, and no line can be checked with Stripe. See transfers.claim_run.
+    claim_token: str | None = Field(default=None, sa_column=Column(String(36), nullable=True))
+    claimed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class PaymentLine(SQLModel, table=True):

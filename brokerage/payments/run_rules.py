@@ -7,6 +7,7 @@ No Flask, no SQL: tested without a database.
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Iterable
 
 from brokerage.payments.rules import BadPaymentMove  # one error for every payment status move
@@ -65,6 +66,9 @@ class LineStatus(str, enum.Enum):
     planned → sending (its payout entry is posted; Stripe is being asked) → sent (Stripe made the
     transfer) → paid (Stripe's transfer.created event confirmed it). A refused transfer is failed; a
     transfer reversed by Stripe is reversed; a provider whose vetting lapsed before release is held.
+    A line whose transfer may or may not exist, and that sending again cannot settle (Stripe refused a
+    repeat of a request that may have worked, or its idempotency key was used with other parameters), is
+    unsure: its money stays out of payable until an officer checks with Stripe (`line_checks.py`).
     """
 
     planned = "planned"
@@ -74,6 +78,7 @@ class LineStatus(str, enum.Enum):
     failed = "failed"
     reversed = "reversed"
     held = "held"
+    unsure = "unsure"
 
     @property
     def label(self) -> str:
@@ -89,13 +94,16 @@ LINE_WORDS = {
     "failed": "Not paid: Stripe refused the transfer",
     "reversed": "Paid, then taken back by Stripe",
     "held": "Held: not paid",
+    "unsure": "Not known whether Stripe paid it: check with Stripe",
 }
 
 # `sending` may go straight to paid or reversed: Stripe's event can arrive before the job has
-# recorded the transfer it made.
+# recorded the transfer it made. An unsure line becomes sent (an officer found its transfer), paid or
+# reversed (Stripe's event about its transfer), or failed (an officer found no transfer at Stripe).
 LINE_MOVES: dict[str, set[str]] = {
     "planned": {"sending", "held"},
-    "sending": {"sent", "paid", "failed", "reversed"},
+    "sending": {"sent", "paid", "failed", "reversed", "unsure"},
+    "unsure": {"sent", "paid", "failed", "reversed"},
     "sent": {"paid", "reversed"},
     "paid": {"reversed"},
     "failed": set(),
@@ -103,10 +111,12 @@ LINE_MOVES: dict[str, set[str]] = {
     "held": set(),
 }
 
-# Lines whose transfer may still be made, or is made and waits for Stripe's word.
-UNFINISHED_LINE = ("planned", "sending")
+# Lines whose transfer may still be made, or may exist and nobody knows yet: the run is not finished.
+UNFINISHED_LINE = ("planned", "sending", "unsure")
 # Lines whose money left `payable` and has not come back.
-MONEY_OUT = ("sending", "sent", "paid")
+MONEY_OUT = ("sending", "sent", "paid", "unsure")
+# Lines an officer may check with Stripe (when no job is paying the run).
+CHECKABLE_LINE = ("sending", "unsure")
 NOT_PAID = ("failed", "reversed", "held")
 
 
@@ -138,16 +148,45 @@ def run_outcome(line_statuses: Iterable[str | enum.Enum]) -> RunStatus | None:
     return RunStatus.paid_with_failures if any(v in NOT_PAID for v in values) else RunStatus.paid
 
 
-def is_worth_retrying(http_status: int | None, *, connection_failed: bool = False, idempotency_clash: bool = False) -> bool:
+def is_worth_retrying(http_status: int | None, *, connection_failed: bool = False) -> bool:
     """Tell whether a failed transfer request may succeed later with the same idempotency key.
 
-    No answer (timeout, connection lost), a 5xx, 429 (too many requests) and Stripe's 409 for the same key
-    in flight elsewhere may all have made the transfer or may make it next time: the line stays `sending`
-    and the same key is sent again. Any other 4xx is Stripe refusing the transfer itself.
+    No answer (timeout, connection lost), a 5xx, 429 (too many requests) and Stripe's 409 (a request with
+    the same key is still running elsewhere) may all have made the transfer or may make it next time.
+    The SDK raises the 409 as a plain APIError(409), not an IdempotencyError (that is the 400).
     """
-    if connection_failed or idempotency_clash or http_status is None:
+    if connection_failed or http_status is None:
         return True
-    return http_status >= 500 or http_status == 429
+    return http_status >= 500 or http_status in (409, 429)
+
+
+class Failure(str, enum.Enum):
+    """What a failed transfer request means for its line."""
+
+    try_again = "try_again"  # keep it `sending`: sending again with the same key settles it
+    refused = "refused"  # Stripe refused it and no transfer can exist: put the money back in payable
+    unsure = "unsure"  # a transfer may exist and sending again cannot tell: an officer checks with Stripe
+
+
+def transfer_failure(http_status: int | None, *, connection_failed: bool = False, idempotency_error: bool = False,
+                     repeat: bool = False) -> Failure:
+    """Return what a failed transfer request means for its line.
+
+    `repeat`: the line was already `sending` before this attempt, so an earlier request (another job's,
+    or one before a crash) may have made the transfer. A 4xx is a refusal only on a first attempt; on a
+    repeat, or when the key was used with other parameters (Stripe's 400 idempotency_error), the line is
+    unsure. Reversing a line whose transfer may exist would pay the provider twice.
+    """
+    if is_worth_retrying(http_status, connection_failed=connection_failed):
+        return Failure.try_again
+    if idempotency_error or repeat:
+        return Failure.unsure
+    return Failure.refused
+
+
+def is_claimed(claimed_until: datetime | None, now: datetime) -> bool:
+    """Tell whether a job holds a run's claim at `now` (a claim ends when its job finishes, or lapses at `claimed_until`)."""
+    return claimed_until is not None and claimed_until > now
 
 
 def amount_to_pay(payable_pence: int, reserved_pence: int) -> int:

@@ -15,7 +15,7 @@ from brokerage.accounts.models import Role
 from brokerage.db import get_session, only_jobs_write
 from brokerage.errors import BrokerageError, ConfigError
 from brokerage.forms import refuse_in_flash
-from brokerage.payments import gateway, reconcile, remittance, runs
+from brokerage.payments import gateway, line_checks, reconcile, remittance, runs
 
 blueprint = Blueprint("payruns", __name__, url_prefix="/payments")
 
@@ -75,11 +75,31 @@ def restart(payment_run_id: int):
         refuse_in_flash(error)
         return redirect(url_for("payruns.show", payment_run_id=payment_run_id))
     handle = jobs.enqueue(EXECUTE, council_id=run.council_id, run_id=run.id)
+    # The job itself does nothing if another job has claimed the run since the check above.
     if handle.status == "failed":
         flash("The run could not be started again. Nothing more was sent. Try again later.", "error")
     else:
         flash(f"Payment run {run.id} was started again.", "success")
     return redirect(url_for("payruns.show", payment_run_id=run.id))
+
+
+@blueprint.route("/lines/<int:payment_line_id>/check", methods=["POST"])
+@roles_required(Role.council_officer)
+def check_line(payment_line_id: int):
+    """Ask Stripe whether a payment nobody is sure about was made, and settle it (sent, or money back in payable)."""
+    session = get_session()
+    line = line_checks.line_for_officer(session=session, actor=current_user, line_id=payment_line_id)
+    back = url_for("payruns.show", payment_run_id=line.run_id, _anchor=f"line-{line.id}")
+    try:
+        message = line_checks.check_with_stripe(session=session, actor=current_user, line_id=line.id, client=gateway.client(current_app.config))
+    except BrokerageError as error:
+        refuse_in_flash(error)
+        return redirect(back)
+    except stripe.StripeError as problem:
+        refuse_in_flash(ConfigError(f"Stripe could not be asked just now ({type(problem).__name__}). Nothing was changed. Try again in a few minutes."))
+        return redirect(back)
+    flash(message, "success")
+    return redirect(back)
 
 
 @blueprint.route("/runs/<int:payment_run_id>/cancel", methods=["POST"])

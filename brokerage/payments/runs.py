@@ -18,16 +18,19 @@ from brokerage import clock
 from brokerage.access import get_or_404
 from brokerage.accounts.models import User
 from brokerage.errors import Conflict, NotAllowed, NotFound
+from brokerage.formatting import clock_time
 from brokerage.ledger.models import LedgerAccount
 from brokerage.ledger.rules import AccountType
 from brokerage.locks import insert_once, lock_row
 from brokerage.payments import remittance
 from brokerage.payments.run_models import PaymentLine, PaymentLineTimesheet, PaymentRun
 from brokerage.payments.run_rules import (
+    CHECKABLE_LINE,
     OPEN_RUN,
     LineStatus,
     RunStatus,
     amount_to_pay,
+    is_claimed,
     move_payment_line,
     move_payment_run,
     vetting_reason,
@@ -194,9 +197,12 @@ def cancel_run(*, session: Session, actor: User, run_id: int) -> PaymentRun:
 
 
 def ensure_restartable(run: PaymentRun) -> PaymentRun:
-    """Return a run that has been released and may have lines left to send; raise RunStillOpen otherwise."""
+    """Return a run that has been released, may have lines left to send and no job is paying; raise RunStillOpen otherwise."""
     if run.status not in (RunStatus.released, RunStatus.paying):
         raise RunStillOpen(f"Payment run {run.id} has nothing left to send: it is {run.status.label.lower()}.")
+    if is_claimed(run.claimed_until, utcnow()):
+        raise RunStillOpen(f"Payment run {run.id} is being paid right now, so it cannot be started again. "
+                           f"If it seems stuck, it can be restarted after {clock_time(run.claimed_until)}.")
     return run
 
 
@@ -245,6 +251,9 @@ class RunPage:
     may_cancel: bool
     may_restart: bool
     counts: dict[str, int] = field(default_factory=dict)
+    being_paid: bool = False  # a job holds the run now
+    may_check: bool = False  # the reader may check its sending or unsure lines with Stripe
+    checkable: tuple[str, ...] = CHECKABLE_LINE
 
 
 def run_page(*, session: Session, actor: User, run_id: int) -> RunPage:
@@ -263,11 +272,12 @@ def run_page(*, session: Session, actor: User, run_id: int) -> RunPage:
     for line, _ in rows:
         counts[line.status.value] = counts.get(line.status.value, 0) + 1
     is_officer = actor.role in RELEASERS
+    being_paid = is_claimed(run.claimed_until, utcnow())
     return RunPage(
         run=run, lines=[(line, name) for line, name in rows], people=people,
         to_pay_pence=sum(line.amount_pence for line, _ in rows) - held, held_pence=held,
         may_release=is_officer and run.status == RunStatus.prepared and run.prepared_by_id != actor.id,
         may_cancel=run.status == RunStatus.prepared,
-        may_restart=is_officer and run.status in (RunStatus.released, RunStatus.paying),
-        counts=counts,
+        may_restart=is_officer and run.status in (RunStatus.released, RunStatus.paying) and not being_paid,
+        counts=counts, being_paid=being_paid, may_check=is_officer and not being_paid,
     )

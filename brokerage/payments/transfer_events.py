@@ -55,7 +55,8 @@ def on_transfer_created(*, session: Session, event: Any) -> str:
     if found is None:
         return "unknown transfer"
     line = lock_row(session, PaymentLine, found.id)
-    if line.status not in (LineStatus.sending, LineStatus.sent):
+    # An unsure line's transfer is hereby known to exist: the event settles it.
+    if line.status not in (LineStatus.sending, LineStatus.unsure, LineStatus.sent):
         return f"no effect: the payment is {line.status.value}"
     if int(stripe_value(transfer, "amount", 0)) != line.amount_pence:
         line.reason = f"Stripe's transfer is for {stripe_value(transfer, 'amount')}p, not {line.amount_pence}p; see reconciliation."
@@ -91,7 +92,7 @@ def on_transfer_reversed(*, session: Session, event: Any) -> str:
     # Lock order: the run, then its line (the run's status may change below).
     run = lock_row(session, PaymentRun, found.run_id)
     line = lock_row(session, PaymentLine, found.id)
-    if line.status not in (LineStatus.sending, LineStatus.sent, LineStatus.paid):
+    if line.status not in (LineStatus.sending, LineStatus.unsure, LineStatus.sent, LineStatus.paid):
         return f"no effect: the payment is {line.status.value}"
     actor = system_actor(session=session, council_id=line.council_id)
     memo = f"Payment run {line.run_id}: Stripe reversed transfer {stripe_value(transfer, 'id')}, so the money is back in payable"

@@ -73,7 +73,7 @@ def test_the_provider_reads_which_contracts_weeks_and_visits_a_payment_covers(cl
     text = page.text
     assert "week of 30 November 2026" in text and "2026-W49" not in text
     assert f"Contract {sheet.contract_id}" in text and "Riverside group 49" in text
-    assert "Ada Lovelace" in text and "09:30" in text and "£18.00" in text
+    assert "Ada Lovelace" in text and "9:30am" in text and "09:30" not in text and "£18.00" in text  # times read like every other page
     mine = client.get("/payments/mine")
     assert f"/payments/lines/{line.id}" in mine.text
     # Staff of the council read the same remittance from the run's page.

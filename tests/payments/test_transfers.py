@@ -225,8 +225,7 @@ def test_two_executions_at_once_send_each_transfer_once(stripe_app, session, pw,
     def send_and_restart(client, sending):
         transfer = original(client, sending)
         if not nested:
-            nested.append(True)
-            transfers.execute_run(council_id=pw.council.id, run_id=run.id, client=client)
+            nested.append(transfers.execute_run(council_id=pw.council.id, run_id=run.id, client=client))
         return transfer
 
     with stripe_app.app_context():
@@ -237,6 +236,8 @@ def test_two_executions_at_once_send_each_transfer_once(stripe_app, session, pw,
             transfers.send_transfer = saved
     assert len(transfers_at_stripe(stripe_sdk)) == 3
     assert {line.status for line in lines_of(session, run.id)} == {LineStatus.sent}
+    # The first job held the run: the second did nothing at all.
+    assert nested[0].busy and (nested[0].sent, nested[0].waiting, nested[0].failed) == ([], [], [])
 
 
 def test_without_a_stripe_key_a_released_run_waits_and_nothing_moves(app, session):
@@ -266,12 +267,30 @@ def test_the_handlers_are_registered_for_stripes_events(app):
     assert events.HANDLERS["transfer.reversed"] is transfer_events.on_transfer_reversed
 
 
-@pytest.mark.parametrize("status, retried", [(None, True), (500, True), (503, True), (429, True), (400, False), (402, False), (404, False)])
+@pytest.mark.parametrize("status, retried", [(None, True), (500, True), (503, True), (429, True), (409, True), (400, False), (402, False), (404, False)])
 def test_which_stripe_failures_are_tried_again(status, retried):
     from brokerage.payments.run_rules import is_worth_retrying
 
     assert is_worth_retrying(status) is retried
-    assert is_worth_retrying(400, connection_failed=True) and is_worth_retrying(409, idempotency_clash=True)
+    assert is_worth_retrying(400, connection_failed=True)
+
+
+@pytest.mark.parametrize("status, connection, idempotency, repeat, expected", [
+    (None, True, False, False, "try_again"),   # no answer: the same key again settles it
+    (503, False, False, True, "try_again"),
+    (409, False, False, False, "try_again"),   # the same key in flight elsewhere: never a refusal
+    (409, False, False, True, "try_again"),
+    (429, False, False, False, "try_again"),
+    (400, False, False, False, "refused"),     # a first request refused: no transfer can exist
+    (402, False, False, False, "refused"),
+    (400, False, False, True, "unsure"),       # a repeat refused: an earlier request may have worked
+    (400, False, True, False, "unsure"),       # the key used with other parameters: stop and check
+    (404, False, True, True, "unsure"),
+])
+def test_what_a_failed_transfer_means_for_its_line(status, connection, idempotency, repeat, expected):
+    from brokerage.payments.run_rules import transfer_failure
+
+    assert transfer_failure(status, connection_failed=connection, idempotency_error=idempotency, repeat=repeat).value == expected
 
 
 def test_stripe_errors_are_classified_by_the_sdks_own_classes():
