@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from brokerage import jobs, scheduled
 from brokerage.accounts import jobs as account_jobs
 from brokerage.clusters import actions as proposal_actions
+from brokerage.clusters import leaver_holds
 from brokerage.clusters import runs
 from brokerage.clusters.models import Cluster
 from brokerage.clusters.rules import ProposalKind
@@ -25,6 +26,7 @@ from brokerage.matching.decisions import CARE_MATCH
 from brokerage.payments import events as stripe_events
 from brokerage.payments import onboarding, payouts, topups, transfer_events, transfers, webhooks
 from brokerage.providers.models import Provider
+from brokerage.timesheets import leavers as timesheet_leavers
 from brokerage.timesheets.approvers import CHOOSE_APPROVER
 
 # --- ledger: who may own an account (brokerage.ledger.owners fails closed without these) ----------
@@ -58,6 +60,7 @@ def connect_domains() -> None:
     """Register every package's hooks; safe to call more than once."""
     connect_ledger()
     _connect_proposal_actions()
+    _connect_leaver_holds()
     _connect_jobs()
     _connect_stripe_events()
 
@@ -70,6 +73,14 @@ def _connect_proposal_actions() -> None:
     proposal_actions.register(ProposalKind.accept_match, CARE_MATCH)
     proposal_actions.register(ProposalKind.choose_approver, CHOOSE_APPROVER)
     proposal_actions.register(ProposalKind.change_contract, CONTRACT_CHANGE)
+
+
+# --- leavers: what must happen before a leaver's pool share is returned --------------------------
+
+
+def _connect_leaver_holds() -> None:
+    """Register what can make a leaver's settlement wait (timesheets: care of their notice not yet approved or sent back)."""
+    leaver_holds.register_hold("timesheets", timesheet_leavers.sheets_still_open)
 
 
 # --- jobs: what a worker (or an inline run) may be asked to do, by name --------------------------

@@ -120,5 +120,7 @@ def settle_command(council_slug: str | None) -> None:
             failures.append(f"{name}: nothing was done: {failure_message(error)}")
             continue
         click.echo(f"{name}: {result['settled']} leavers settled, {result['decided']} proposals decided")
+        for line in result["waiting"]:
+            click.echo(f"{name}: {line}")
         failures.extend(f"{name}: {line}" for line in result["failed"])
     _finish(failures)

@@ -17,6 +17,7 @@ from brokerage.access import same_council
 from brokerage.accounts.models import Council, Role, User
 from brokerage.clusters import rules
 from brokerage.clusters.errors import RECORD_ERRORS, AlreadyJoined, BadTransition, ClusterFull, PledgeTooHigh, failure_message
+from brokerage.clusters.leaver_holds import reasons_to_wait
 from brokerage.clusters.members import LIVE_MEMBERSHIP, OPEN, get_cluster, get_membership, holder_for_actor, live_count
 from brokerage.clusters.models import Cluster, ClusterKind, ClusterStatus, Membership, MembershipStatus
 from brokerage.errors import NotAllowed, ValidationFailed
@@ -38,6 +39,8 @@ class BatchResult:
 
     done: list = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # Leavers whose share waits (see `leaver_holds`): one plain line each; they are settled by a later run.
+    waiting: list[str] = field(default_factory=list)
 
 
 # --- who shares a group -------------------------------------------------------------------------
@@ -307,10 +310,12 @@ def start_notice(session: Session, membership: Membership, today: date) -> None:
 
 
 def settle_leavers(*, session: Session, actor: User, council_id: int, today: date | None = None) -> BatchResult:
-    """Return each leaver's pool share to their wallet once their notice has ended; mark them left.
+    """Return what is left of each leaver's pool share to their wallet once their notice has ended; mark them left.
 
-    Each leaver is settled in a savepoint: one that fails is named in the result and stays on
-    notice for the next run, and every other leaver is still settled.
+    A leaver whose share is still needed (`leaver_holds`: a timesheet of their notice not yet approved
+    or sent back) waits, named in `result.waiting`, and stays on notice for a later run. Each leaver is
+    settled in a savepoint: one that fails is named in the result and stays on notice for the next run,
+    and every other leaver is still settled. Idempotent: the refund's key names the tenure (the row).
     """
     same_council(actor, council_id, what="council")
     today = today or clock.today()
@@ -321,6 +326,12 @@ def settle_leavers(*, session: Session, actor: User, council_id: int, today: dat
     due = list(session.exec(select(Membership).where(*leaving).order_by(Membership.id).execution_options(populate_existing=True)))
     result = BatchResult()
     for membership in due:
+        waiting = reasons_to_wait(session=session, membership=membership, today=today)
+        if waiting:
+            holder = session.get(Holder, membership.holder_id)
+            cluster = session.get(Cluster, membership.cluster_id)
+            result.waiting.append(f"{holder.name} leaving {cluster.name}: {'; '.join(waiting)}")
+            continue
         try:
             with session.begin_nested():
                 share_code = ledger_rules.pool_code(membership.cluster_id, membership.holder_id)

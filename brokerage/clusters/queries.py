@@ -7,7 +7,7 @@ also shows other domains' data (contracts, demand, shared details) is `brokerage
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, func, select
 
@@ -219,6 +219,8 @@ class ClusterPage:
     voters: list
     pooled: int | None
     names: dict
+    # Memberships whose notice has ended but whose share waits for the last timesheets (see `leaver_holds`).
+    notice_over: set = field(default_factory=set)
 
 
 def cluster_page(*, session: Session, actor: User, cluster_id: int) -> ClusterPage:
@@ -242,6 +244,7 @@ def cluster_page(*, session: Session, actor: User, cluster_id: int) -> ClusterPa
         cluster=cluster, members=members, proposals=proposals_of(session=session, actor=actor, cluster=cluster) if (staff or is_member) else [],
         my_memberships=mine, can_join=can_join, voters=eligible_voters(session, cluster), pooled=pooled,
         names={h.id: h.name for h in acting_for},
+        notice_over={m.id for m in mine if m.status == MembershipStatus.leaving and m.leaves_on and m.leaves_on < clock.today()},
     )
 
 

@@ -203,5 +203,5 @@ def settle_job(*, council_id: int) -> dict:
     with session_scope() as session:
         decided = close_due_proposals(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id)
     return {
-        "settled": len(settled.done), "decided": len(decided.done), "failed": settled.failed + decided.failed,
+        "settled": len(settled.done), "waiting": settled.waiting, "decided": len(decided.done), "failed": settled.failed + decided.failed,
     }

@@ -55,6 +55,9 @@ def propose_change(
     if current_status(contract) == ContractStatus.ended:
         raise ValidationFailed({"change": "This care has ended, so it cannot change"})
     errors = rules.change_problems(hours_per_week=hours_per_week, rate_pence=rate_pence)
+    if allocation_rule and allocation_rule not in {rule.value for rule in AllocationRule}:
+        errors["allocation_rule"] = "Choose how the members share the cost"
+        allocation_rule = None
     if end_date is not None:
         try:
             check_end_date(session, contract, end_date)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from brokerage.errors import BrokerageError
 from brokerage.formatting import long_date
@@ -116,6 +117,26 @@ def weekly_parts(total_pence: int, rule: AllocationRule | str, shares: dict[str,
     if not any(weights.values()):
         weights = {m: 1 for m in members}
     return allocate_shared_cost(total_pence, weights)
+
+
+@dataclass(frozen=True)
+class WeekTerms:
+    """The terms a week of care is priced under: hours a week, the hourly rate in pence, and how the cost is shared."""
+
+    hours_per_week: int
+    rate_pence: int
+    allocation_rule: AllocationRule
+
+
+def terms_before(current: WeekTerms, later_changes: Iterable[Mapping[str, list]]) -> WeekTerms:
+    """Return the terms before some passed changes, undoing them newest first (each {term: [was, new]}, as the history keeps them)."""
+    terms = current
+    for changes in later_changes:
+        was = {name: pair[0] for name, pair in changes.items() if name in ("hours_per_week", "rate_pence", "allocation_rule") and pair and pair[0] is not None}
+        if "allocation_rule" in was:
+            was["allocation_rule"] = AllocationRule(was["allocation_rule"])
+        terms = replace(terms, **{name: (value if name == "allocation_rule" else int(value)) for name, value in was.items()})
+    return terms
 
 
 def earliest_end(today: date, notice_weeks: int) -> date:

@@ -27,6 +27,23 @@ class OptionalDateInputField(DateInputField):
             self.problem = None
 
 
+class OptionalRadioField(RadioField):
+    """Radio buttons that may be left unchosen (data None); blank or spaces count as unchosen, anything else must be a choice.
+
+    Not `validators=[Optional()]`: Optional clears the "not a choice" error for whitespace and lets " " through.
+    """
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0].strip():
+            super().process_formdata(valuelist)
+        else:
+            self.data = None
+
+    def pre_validate(self, form):
+        if self.data is not None:
+            super().pre_validate(form)
+
+
 class ChangeForm(BaseForm):
     """A change to a contract that the group will vote on."""
 
@@ -38,8 +55,8 @@ class ChangeForm(BaseForm):
     end_date = OptionalDateInputField(
         "Last day of care (optional)", description="Leave empty to keep the care going. Ending needs the council's notice period.",
     )
-    allocation_rule = RadioField("How the members share the cost", choices=RULE_CHOICES, validators=[Optional()],
-                                 invalid_choice_message="Choose how the members share the cost")
+    allocation_rule = OptionalRadioField("How the members share the cost", choices=RULE_CHOICES,
+                                         invalid_choice_message="Choose how the members share the cost")
 
 
 class NoticeForm(BaseForm):

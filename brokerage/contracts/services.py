@@ -41,6 +41,18 @@ def record_event(
     return event
 
 
+def terms_on(*, session: Session, contract: Contract, day: date) -> rules.WeekTerms:
+    """Return the hours, rate and sharing rule the contract had at the end of a day in England (passed changes since then undone)."""
+    later = session.exec(
+        select(ContractEvent.detail).where(
+            ContractEvent.contract_id == contract.id, ContractEvent.kind == ContractEventKind.change_passed, ContractEvent.at >= clock.end_of_day(day),
+        ).order_by(ContractEvent.at.desc(), ContractEvent.id.desc())
+    )
+    current = rules.WeekTerms(hours_per_week=contract.hours_per_week, rate_pence=contract.rate_pence,
+                              allocation_rule=AllocationRule(contract.allocation_rule))
+    return rules.terms_before(current, [detail.get("changes", {}) for detail in later])
+
+
 def create_contract(
     *, session: Session, actor: User, council_id: int, provider_id: int, cluster_id: int, demand_line_id: int | None,
     proposal_id: int | None, service: str, hours_per_week: int, rate_pence: int, start_date: date,

@@ -2,7 +2,11 @@
 
 Starting one makes a Stripe PaymentIntent and records it. The money reaches the pool share only when
 Stripe's `payment_intent.succeeded` event arrives (never on the holder's return from paying): it posts
-`external:topups` → `pool:{group}:{holder}`. A refund (`charge.refunded`) takes the refunded part back
+`external:topups` → `pool:{group}:{holder}`. Starting one is refused for a share whose member is on
+notice or has left (`PAYABLE`). A payment that succeeds once the member is no longer an admitted or
+active member of an open group (their notice began, their share was settled, or the group closed) goes
+to the holder's wallet instead (`wallet:{holder}`, key `stripe:{event}:wallet`): the money is theirs
+and the share is being, or has been, returned to the wallet anyway. A refund (`charge.refunded`) takes the refunded part back
 out of the share, as far as the share still holds it; the rest is recorded as a shortfall for the broker.
 """
 
@@ -23,7 +27,8 @@ from brokerage.holders.models import Holder
 from brokerage.holders.services import can_act_for
 from brokerage.ledger import services as ledger
 from brokerage.ledger.kinds import EntryKind, stripe_event_key
-from brokerage.ledger.rules import TOPUPS_CODE, pool_code
+from brokerage.ledger.models import JournalEntry
+from brokerage.ledger.rules import TOPUPS_CODE, pool_code, wallet_code
 from brokerage.locks import lock_row
 from brokerage.payments import rules
 from brokerage.payments.events import Deferred
@@ -202,15 +207,49 @@ def on_payment_succeeded(*, session: Session, event: stripe.Event) -> str:
     if intent.get("currency") != "gbp" or intent.get("amount") != top_up.amount_pence:
         return f"refused: top-up {top_up.id} was for {top_up.amount_pence} gbp pence, Stripe says {intent.get('amount')} {intent.get('currency')}"
     job = system_actor(session=session, council_id=top_up.council_id)
+    to_share = _share_open(session, top_up)
     ledger.post_entry(
         session=session, actor=job, council_id=top_up.council_id, kind=EntryKind.topup,
-        postings=[(TOPUPS_CODE, -top_up.amount_pence), (pool_code(top_up.cluster_id, top_up.holder_id), top_up.amount_pence)],
-        idempotency_key=stripe_event_key(event_id=event.id), memo="Money you added by card or Direct Debit",
+        postings=[(TOPUPS_CODE, -top_up.amount_pence), (_destination(top_up, to_share), top_up.amount_pence)],
+        idempotency_key=stripe_event_key(event_id=event.id, effect="" if to_share else WALLET_EFFECT),
+        memo="Money you added by card or Direct Debit" + ("" if to_share else ", kept in your wallet: you are leaving or have left the group"),
     )
     top_up.status = move_top_up(top_up.status, TopUpStatus.succeeded)
     top_up.failure_message = ""
     _note(top_up, event.id)
+    if not to_share:
+        return f"top-up {top_up.id}: {top_up.amount_pence} pence added to the holder's wallet (no longer a member paying into the group)"
     return f"top-up {top_up.id}: {top_up.amount_pence} pence added to the pool share"
+
+
+WALLET_EFFECT = "wallet"
+
+
+def _share_open(session: Session, top_up: TopUp) -> bool:
+    """Tell whether the top-up's share still takes money: an admitted or active member of an open group.
+
+    Read under the group's lock, which settling leavers and closing the group hold (locks.py: the group
+    before ledger accounts), so a share is never topped up just after it was returned.
+    """
+    cluster = lock_row(session, Cluster, top_up.cluster_id)
+    if cluster.status not in OPEN:
+        return False
+    member = session.exec(select(Membership.id).where(
+        Membership.cluster_id == top_up.cluster_id, Membership.holder_id == top_up.holder_id, Membership.status.in_(PAYABLE),
+    )).first()
+    return member is not None
+
+
+def _destination(top_up: TopUp, to_share: bool) -> str:
+    return pool_code(top_up.cluster_id, top_up.holder_id) if to_share else wallet_code(top_up.holder_id)
+
+
+def _went_to_wallet(session: Session, top_up: TopUp) -> bool:
+    """Tell whether a top-up's success was posted to the holder's wallet rather than the pool share."""
+    keys = [stripe_event_key(event_id=event_id, effect=WALLET_EFFECT) for event_id in top_up.event_ids]
+    return bool(keys) and session.exec(
+        select(JournalEntry.id).where(JournalEntry.council_id == top_up.council_id, JournalEntry.idempotency_key.in_(keys))
+    ).first() is not None
 
 
 def on_payment_failed(*, session: Session, event: stripe.Event) -> str:
@@ -241,7 +280,7 @@ def on_charge_refunded(*, session: Session, event: stripe.Event) -> str:
     new = refunded_now - top_up.refunded_pence
     if new <= 0:
         return f"top-up {top_up.id}: this refund was already recorded: no effect"
-    pool = pool_code(top_up.cluster_id, top_up.holder_id)
+    pool = _destination(top_up, not _went_to_wallet(session, top_up))  # where the money went: the share, or the wallet
     locked = ledger.lock_accounts(session=session, council_id=top_up.council_id, codes=[pool, TOPUPS_CODE])
     taken, short = rules.refund_split(new, locked[pool][1])
     if taken:

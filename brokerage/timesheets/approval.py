@@ -8,13 +8,10 @@ the week could be paid once only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from brokerage.accounts.models import Role, User
-from brokerage.clusters.members import LIVE_MEMBERSHIP
-from brokerage.clusters.models import Cluster, Membership
+from brokerage.clusters.models import Cluster
 from brokerage.contracts.models import Contract
 from brokerage.errors import NotAllowed, ValidationFailed
 from brokerage.formatting import pounds
@@ -26,44 +23,14 @@ from brokerage.locks import lock_row
 from brokerage.providers.models import Provider
 from brokerage.types import utcnow
 
-from brokerage.timesheets import rules
+from brokerage.timesheets import pricing, rules
 from brokerage.timesheets.approvers import acts_as_approver
 from brokerage.timesheets.errors import SheetNotOpen, ShareTooSmall
 from brokerage.timesheets.models import Timesheet
-from brokerage.timesheets.rules import Pay, TimesheetStatus, VisitIn
+from brokerage.timesheets.rules import TimesheetStatus
 from brokerage.timesheets.sheets import get_sheet, member_names, visit_in, visits_of, week_problems
 
 REASON_LIMIT = 1000
-
-
-@dataclass(frozen=True)
-class WeekCost:
-    """What a week costs and who pays what: pence by member holder id (members with nothing to pay left out)."""
-
-    pay: Pay
-    parts: dict[int, int]
-
-
-def pledges_of(session: Session, cluster_id: int, holder_ids: list[int]) -> dict[int, int]:
-    """Return each member's current weekly pledge to the group in pence (nothing for someone no longer in it)."""
-    rows = session.exec(select(Membership.holder_id, Membership.weekly_pledge_pence).where(
-        Membership.cluster_id == cluster_id, Membership.holder_id.in_(holder_ids or [-1]), Membership.status.in_(LIVE_MEMBERSHIP),
-    ))
-    return {holder_id: pledge for holder_id, pledge in rows}
-
-
-def week_cost(*, session: Session, contract: Contract, provider: Provider, visits: list[VisitIn]) -> WeekCost:
-    """Return the week's pay and its split between the contract's members by the contract's allocation rule (raises CannotShare)."""
-    pay = rules.week_pay(visits=visits, rate_pence=contract.rate_pence, travel_paid=provider.ethical_care_charter)
-    members = [int(h) for h in contract.member_shares]
-    minutes: dict[int, int] = {}
-    for visit in visits:
-        minutes[visit.holder_id] = minutes.get(visit.holder_id, 0) + rules.paid_minutes_of(visit, pay.travel_paid)
-    if not pay.total_pence:
-        return WeekCost(pay=pay, parts={})
-    parts = rules.split_cost(total_pence=pay.total_pence, rule=contract.allocation_rule, members=members, paid_minutes=minutes,
-                             pledges=pledges_of(session, contract.cluster_id, members))
-    return WeekCost(pay=pay, parts=parts)
 
 
 def may_decide(session: Session, actor: User, sheet: Timesheet) -> bool:
@@ -95,8 +62,10 @@ def _shortfalls(session: Session, actor: User, sheet: Timesheet, parts: dict[int
 def approve(*, session: Session, actor: User, timesheet_id: int) -> Timesheet:
     """Approve a submitted sheet: post one care_cost entry moving each member's part from their pool share to the provider's payable.
 
-    Refused, with nothing posted or changed: a visit the contract does not allow now, or a member's share
-    that cannot cover their part (ShareTooSmall, naming the member and the shortfall).
+    The week is paid by the terms fixed on the sheet when it was sent (its rate, travel and each member's
+    part; see `pricing`), whatever the contract says now. Refused, with nothing posted or changed: a visit
+    the week's terms do not allow, or a member's share that cannot cover their part (ShareTooSmall, naming
+    the member and the shortfall).
     """
     sheet = _waiting_sheet(session, actor, timesheet_id)
     contract = session.get(Contract, sheet.contract_id)
@@ -105,10 +74,14 @@ def approve(*, session: Session, actor: User, timesheet_id: int) -> Timesheet:
     visits = [visit_in(v) for v in visits_of(session, sheet.id)]
     if not visits:
         raise SheetNotOpen("This timesheet has no visits, so there is nothing to approve.")
-    problems = week_problems(session, sheet, contract, visits)
+    terms = pricing.week_terms(session, contract, sheet)
+    problems = week_problems(session, sheet, contract, visits, pricing.visit_terms(session, contract, sheet, terms))
     if problems:
         raise ValidationFailed({"": problems}, message=" ".join(problems))
-    cost = week_cost(session=session, contract=contract, provider=provider, visits=visits)
+    # A sheet sent before the terms were kept on it is priced as approval always priced it: now.
+    cost = pricing.fixed_cost(sheet, visits) or pricing.week_cost(
+        session=session, contract=contract, sheet=sheet, terms=terms, travel_paid=sheet.travel_paid, visits=visits,
+    )
     names = member_names(session, contract)
     short = _shortfalls(session, actor, sheet, cost.parts, names)
     if short:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from sqlalchemy import false as sa_false
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, Date, Enum, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Column, Date, Enum, Integer, String, Text, Time, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from brokerage.contracts.rules import AllocationRule
 from brokerage.timesheets.rules import TimesheetStatus
 from brokerage.types import UTCDateTime, utcnow
 
@@ -43,6 +44,15 @@ class Timesheet(SQLModel, table=True):
     total_pence: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     # Whether travel time was paid (the provider kept the Ethical Care Charter) when the sheet was last submitted or approved.
     travel_paid: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=sa_false()))
+    # The week's own terms, fixed when the sheet is (last) submitted, and what approval pays: the contract's
+    # hourly rate, weekly hours and sharing rule on the week's last day (changes passed later undone), and
+    # each member's part in pence by holder id ({"12": 1075}). Empty while a sheet has never been sent.
+    rate_pence: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    hours_per_week: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    allocation_rule: AllocationRule | None = Field(
+        default=None, sa_column=Column(Enum(AllocationRule, name="allocation_rule", native_enum=False, length=12), nullable=True),
+    )
+    parts: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # The care_cost entry posted when the sheet was approved.
     care_entry_id: int | None = Field(default=None, foreign_key="journal_entry.id", ondelete="RESTRICT")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

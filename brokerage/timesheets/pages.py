@@ -14,14 +14,15 @@ from brokerage import clock
 from brokerage.accounts.models import Role, User
 from brokerage.clusters.models import Cluster
 from brokerage.contracts.models import Contract
+from brokerage.contracts.rules import AllocationRule
 from brokerage.errors import NotAllowed
 from brokerage.holders.models import Holder
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.services import entry_postings
 from brokerage.providers.models import Provider
 
-from brokerage.timesheets import rules
-from brokerage.timesheets.approval import may_decide, week_cost
+from brokerage.timesheets import pricing, rules
+from brokerage.timesheets.approval import may_decide
 from brokerage.timesheets.approvers import approver_of
 from brokerage.timesheets.models import Timesheet, Visit
 from brokerage.timesheets.rules import EDITABLE, CannotShare, Pay, TimesheetStatus
@@ -97,6 +98,10 @@ class SheetPage:
     # (member's name, their part in pence), by name; posted parts once approved, else what approval would post now.
     split: list[tuple[str, int]]
     split_problem: str | None
+    # How the week's cost is shared (the week's own terms), and whether this reader may see who pays what (never a provider).
+    rule: AllocationRule
+    shows_split: bool
+    hours_per_week: int
     members: list[tuple[int, str]]
     days: list[date]
     approver: str | None
@@ -126,20 +131,29 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
     stored = visits_of(session, sheet.id)
     visits = [visit_in(v) for v in stored]
     approved = sheet.status == TimesheetStatus.approved
-    travel_paid = sheet.travel_paid if approved else provider.ethical_care_charter
-    pay = rules.week_pay(visits=visits, rate_pence=contract.rate_pence, travel_paid=travel_paid)
+    own = is_own_provider(actor, sheet.provider_id)
+    terms = pricing.week_terms(session, contract, sheet)
+    sent = sheet.status in (TimesheetStatus.submitted, TimesheetStatus.approved)
+    # Sent: its own travel and terms, fixed at submission; still with the provider: as it would be sent now.
+    travel_paid = sheet.travel_paid if sent else provider.ethical_care_charter
+    fixed = pricing.fixed_cost(sheet, visits) if sent else None
+    pay = fixed.pay if fixed else rules.week_pay(visits=visits, rate_pence=terms.rate_pence, travel_paid=travel_paid)
     split_problem = None
-    if approved:
+    if actor.role == Role.provider:
+        # What each member pays is the group's business, as on the contract page: never shown to the provider.
+        parts = {}
+    elif approved:
         parts = _posted_parts(session, sheet)
+    elif fixed:
+        parts = fixed.parts
     else:
         try:
-            parts = week_cost(session=session, contract=contract, provider=provider, visits=visits).parts
+            parts = pricing.week_cost(session=session, contract=contract, sheet=sheet, terms=terms, travel_paid=travel_paid, visits=visits).parts
         except CannotShare as error:
             parts, split_problem = {}, error.message
     if parts and not names.keys() >= parts.keys():
         names.update(dict(session.exec(select(Holder.id, Holder.name).where(Holder.id.in_(list(parts)))).all()))
     each = rules.visit_pay(visits=visits, total_pence=pay.total_pence, travel_paid=travel_paid)
-    own = is_own_provider(actor, sheet.provider_id)
     approver = approver_of(session=session, cluster_id=sheet.cluster_id)
     decider = session.get(User, sheet.decided_by_id) if sheet.decided_by_id else None
     return SheetPage(
@@ -147,7 +161,8 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
         visits=[VisitRow(v, names.get(v.holder_id, "A former member"), p) for v, p in zip(stored, each)],
         pay=pay, travel=rules.travel_sentence(provider_name=provider.name, charter=travel_paid, pay=pay),
         split=sorted(((names.get(h, "A former member"), part) for h, part in parts.items()), key=lambda row: row[0]),
-        split_problem=split_problem, members=sorted(names.items(), key=lambda item: item[1]),
+        split_problem=split_problem, rule=fixed.rule if fixed else terms.allocation_rule, shows_split=actor.role != Role.provider,
+        hours_per_week=terms.hours_per_week, members=sorted(names.items(), key=lambda item: item[1]),
         days=rules.week_days(sheet.week), approver=approver.name if approver else None, decided_by=decider.name if decider else None,
         may_edit=own and sheet.status in EDITABLE,
         may_decide=sheet.status == TimesheetStatus.submitted and may_decide(session, actor, sheet),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import Iterable, Mapping, Sequence
 
+from brokerage.contracts.rules import weekly_parts
 from brokerage.errors import BrokerageError
 from brokerage.formatting import long_date, minutes_words, pounds, time_of_day, weekday_date
 from brokerage.ledger.rules import allocate_shared_cost
@@ -63,11 +64,16 @@ WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})", re.ASCII)
 
 
 def week_monday(week: str) -> date:
-    """Return the Monday of a canonical ISO week ('2026-W49'), or raise ValueError."""
+    """Return the Monday of a canonical ISO week ('2026-W49'), or raise ValueError (also for a week whose Sunday is past 9999)."""
     match = WEEK.fullmatch(week or "")
     if not match:
         raise ValueError("a week is written like 2026-W49")
-    return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    try:
+        monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+        monday + timedelta(days=6)
+    except (ValueError, OverflowError):
+        raise ValueError("there is no such week") from None
+    return monday
 
 
 def week_of_day(day: date) -> str:
@@ -116,13 +122,17 @@ def parse_start(text: str) -> time:
 
 @dataclass(frozen=True)
 class Terms:
-    """What a contract allows, as the visit checks need it."""
+    """What a contract allows in a week, as the visit checks need it.
+
+    `members`: those it serves who are in the group that week; `last_days`: the last day of those on notice.
+    """
 
     members: frozenset[int]
     hours_per_week: int
     min_visit_minutes: int
     start_date: date
     end_date: date | None
+    last_days: Mapping[int, date] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -149,8 +159,14 @@ def visit_problems(*, terms: Terms, week: str, visit: VisitIn, others: Sequence[
     if visit.holder_id not in terms.members:
         problems["holder_id"] = "Choose a member this contract serves"
     days = week_days(week)
+    last_day = terms.last_days.get(visit.holder_id)
     if not days[0] <= visit.visit_date <= days[-1]:
         problems["visit_date"] = f"Choose a day in the {_week_words(week)}, from {weekday_date(days[0])} to {weekday_date(days[-1])}"
+    elif last_day is not None and visit.visit_date > last_day:
+        problems["visit_date"] = (
+            f"{names.get(visit.holder_id, 'This member')} left the group after {weekday_date(last_day)}: "
+            "a visit after then is not paid from the group's pool"
+        )
     elif visit.visit_date < terms.start_date:
         problems["visit_date"] = f"The contract starts on {weekday_date(terms.start_date)}: a visit before then is not under this contract"
     elif terms.end_date is not None and visit.visit_date > terms.end_date:
@@ -266,34 +282,22 @@ def travel_sentence(*, provider_name: str, charter: bool, pay: Pay) -> str:
 
 
 class CannotShare(BrokerageError):
-    """The week's cost cannot be shared under the contract's rule (nobody to share it with)."""
+    """The week's cost cannot be shared: the contract serves nobody who is in the group for that week."""
 
     status = 422
 
 
-def share_weights(*, rule: str, members: Iterable[int], paid_minutes: Mapping[int, int], pledges: Mapping[int, int]) -> dict[int, int]:
-    """Return each member's weight under the allocation rule.
+def split_cost(*, total_pence: int, rule: str, members: Iterable[int], paid_minutes: Mapping[int, int], pledges: Mapping[int, int]) -> dict[int, int]:
+    """Split the week's total between these members by the contract's one split rule; members with no part are left out.
 
-    equal: one each over the contract's members; by_hours: the paid minutes each member received this
-    week (no visits, nothing to pay); by_pledge: each member's current weekly pledge.
+    The rule is `contracts.rules.weekly_parts`, the same the contract and vote pages show: by_hours weighs
+    the paid minutes each member received this week; by_pledge each member's pledge, and equal parts if
+    nobody pledges anything; any rule with nothing to weigh falls back to equal parts. Raises CannotShare
+    with no member.
     """
     members = sorted(set(members))
-    rule = getattr(rule, "value", rule)
-    if rule == "equal":
-        return {h: 1 for h in members}
-    if rule == "by_hours":
-        return {h: int(paid_minutes.get(h, 0)) for h in members}
-    if rule == "by_pledge":
-        return {h: int(pledges.get(h, 0)) for h in members}
-    raise ValueError(f"unknown allocation rule {rule!r}")
-
-
-def split_cost(*, total_pence: int, rule: str, members: Iterable[int], paid_minutes: Mapping[int, int], pledges: Mapping[int, int]) -> dict[int, int]:
-    """Split the week's total between the contract's members by its rule, largest remainder; members with no part are left out."""
-    weights = share_weights(rule=rule, members=members, paid_minutes=paid_minutes, pledges=pledges)
-    if not weights or sum(weights.values()) == 0:
-        if getattr(rule, "value", rule) == "by_pledge":
-            raise CannotShare("None of the members this contract serves pledges anything to the group, so the cost cannot be shared by pledge.")
-        raise CannotShare("There is nobody to share this week's cost with: no member this contract serves had a visit.")
-    parts = allocate_shared_cost(total_pence, weights)
-    return {holder: part for holder, part in parts.items() if part}
+    if not members:
+        raise CannotShare("There is nobody to share this week's cost with: no member this contract serves was in the group that week.")
+    parts = weekly_parts(total_pence, rule, {str(h): int(paid_minutes.get(h, 0)) for h in members},
+                         {str(h): int(pledges.get(h, 0)) for h in members})
+    return {int(holder): part for holder, part in parts.items() if part}

@@ -17,6 +17,7 @@ from brokerage.accounts.models import Role, User
 from brokerage.clusters.members import LIVE_MEMBERSHIP, STAFF, visible_holder_ids
 from brokerage.clusters.models import Membership
 from brokerage.contracts.models import Contract
+from brokerage.contracts.services import terms_on
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import week_of, weekday_date
 from brokerage.holders.models import Holder
@@ -24,21 +25,13 @@ from brokerage.locks import insert_once, lock_row
 from brokerage.providers.models import Provider
 from brokerage.types import utcnow
 
-from brokerage.timesheets import rules
+from brokerage.timesheets import pricing, rules
 from brokerage.timesheets.approvers import acts_as_approver
 from brokerage.timesheets.errors import SheetNotOpen
 from brokerage.timesheets.models import Timesheet, Visit
 from brokerage.timesheets.rules import EDITABLE, Terms, TimesheetStatus, VisitIn
 
 # --- reading what a sheet is about ----------------------------------------------------------------
-
-
-def terms_of(contract: Contract) -> Terms:
-    """Return what a contract allows, as the visit checks need it."""
-    return Terms(
-        members=frozenset(int(h) for h in contract.member_shares), hours_per_week=contract.hours_per_week,
-        min_visit_minutes=contract.min_visit_minutes, start_date=contract.start_date, end_date=contract.end_date,
-    )
 
 
 def member_names(session: Session, contract: Contract) -> dict[int, str]:
@@ -146,7 +139,7 @@ def start_sheet(*, session: Session, actor: User, contract_id: int, week: str) -
 def _check_visit(session: Session, sheet: Timesheet, visit: VisitIn, *, leaving_out: int | None = None) -> Contract:
     contract = session.get(Contract, sheet.contract_id)
     others = [visit_in(v) for v in visits_of(session, sheet.id) if v.id != leaving_out]
-    problems = rules.visit_problems(terms=terms_of(contract), week=sheet.week, visit=visit, others=others, today=clock.today(),
+    problems = rules.visit_problems(terms=pricing.visit_terms(session, contract, sheet), week=sheet.week, visit=visit, others=others, today=clock.today(),
                                     names=member_names(session, contract))
     if problems:
         raise ValidationFailed(problems)
@@ -198,19 +191,27 @@ def remove_visit(*, session: Session, actor: User, visit_id: int) -> Timesheet:
 
 
 def submit(*, session: Session, actor: User, timesheet_id: int) -> Timesheet:
-    """Send the provider's sheet for approval, checking every visit again against the contract as it is now."""
+    """Send the provider's sheet for approval, fixing on it the week's terms and each member's part (see `pricing`).
+
+    Every visit is checked again against the week's terms; raises ValidationFailed, or CannotShare when
+    nobody the contract serves was in the group that week.
+    """
     sheet = _own_sheet(session, actor, timesheet_id)
     _editable(sheet)
     contract = session.get(Contract, sheet.contract_id)
     visits = [visit_in(v) for v in visits_of(session, sheet.id)]
     if not visits:
         raise SheetNotOpen("Record at least one visit before sending the timesheet.")
-    problems = week_problems(session, sheet, contract, visits)
+    # Sent again after being sent back: priced again, by the same week's terms.
+    terms = terms_on(session=session, contract=contract, day=rules.week_days(sheet.week)[-1])
+    problems = week_problems(session, sheet, contract, visits, pricing.visit_terms(session, contract, sheet, terms))
     if problems:
         raise ValidationFailed({"": problems}, message=" ".join(problems))
     provider = session.get(Provider, sheet.provider_id)
-    sheet.total_pence = rules.week_pay(visits=visits, rate_pence=contract.rate_pence, travel_paid=provider.ethical_care_charter).total_pence
-    sheet.travel_paid = provider.ethical_care_charter
+    cost = pricing.week_cost(session=session, contract=contract, sheet=sheet, terms=terms, travel_paid=provider.ethical_care_charter, visits=visits)
+    sheet.total_pence, sheet.travel_paid = cost.pay.total_pence, cost.pay.travel_paid
+    sheet.rate_pence, sheet.hours_per_week, sheet.allocation_rule = terms.rate_pence, terms.hours_per_week, terms.allocation_rule
+    sheet.parts = {str(holder): part for holder, part in sorted(cost.parts.items())}
     sheet.status = rules.move_timesheet(sheet.status, TimesheetStatus.submitted)
     sheet.submitted_at = utcnow()
     session.add(sheet)
@@ -218,10 +219,9 @@ def submit(*, session: Session, actor: User, timesheet_id: int) -> Timesheet:
     return sheet
 
 
-def week_problems(session: Session, sheet: Timesheet, contract: Contract, visits: list[VisitIn]) -> list[str]:
-    """Return a sentence for each visit the contract, as it is now, does not allow (checked again at submission and approval)."""
+def week_problems(session: Session, sheet: Timesheet, contract: Contract, visits: list[VisitIn], terms: Terms) -> list[str]:
+    """Return a sentence for each visit the week's terms do not allow (checked again at submission and approval)."""
     names = member_names(session, contract)
-    terms = terms_of(contract)
     found = []
     for index, visit in enumerate(visits):
         # Each visit against the ones before it: the week's hours are counted once, in order.

@@ -13,7 +13,10 @@ from brokerage.contracts.models import Contract
 from brokerage.contracts.rules import AllocationRule
 from brokerage.contracts.services import give_notice
 from tests.contracts.conftest import NOW
+from tests import factories as f
 from tests.factories import UserFactory
+from tests.timesheets.helpers import NOW as SHEETS_NOW
+from tests.timesheets.helpers import make_care
 
 
 def _text(response) -> str:
@@ -155,3 +158,42 @@ def test_a_broker_gives_notice_from_the_contract_page(client, auth, care, sessio
     assert done.status_code == 302
     session.expire_all()
     assert session.get(Contract, care.contract.id).end_date == date(2026, 12, 29)
+
+
+# --- review finding 6: odd input is refused beside the field, never a server error -----------------
+
+ODD = ["", "-1", "0", "abc", "9" * 30, "1e9", "١٢", "99999999", "2.5", " ", "\x00", "-0"]
+
+
+def test_odd_change_and_notice_values_never_give_a_server_error(client, session, freeze_clock):
+    freeze_clock(SHEETS_NOW)
+    care = make_care(session)
+    session.commit()
+    assert client.post("/sign-in", data={"email": care.broker.email, "password": f.PASSWORD}).status_code == 302
+    bad = []
+    for field in ("hours_per_week", "hourly_rate", "end_date-day", "end_date-month", "end_date-year", "allocation_rule"):
+        for value in ODD + ["0000", "99999", "13", "32", "\t"]:
+            data = {"hours_per_week": "", "hourly_rate": "", "end_date-day": "", "end_date-month": "", "end_date-year": "", "allocation_rule": ""}
+            data[field] = value
+            r = client.post(f"/contracts/{care.contract.id}/change", data=data)
+            if r.status_code >= 500:
+                bad.append(("change", field, value, r.status_code))
+    for d, m, y in [("31", "12", "9999"), ("1", "1", "0001"), ("29", "2", "2027"), ("1", "1", "99999"), ("", "", ""), ("x", "y", "z")]:
+        r = client.post(f"/contracts/{care.contract.id}/notice", data={"end_date-day": d, "end_date-month": m, "end_date-year": y})
+        if r.status_code >= 500:
+            bad.append(("notice", d, m, y, r.status_code))
+    assert not bad, bad
+
+
+def test_a_sharing_rule_of_spaces_is_no_choice_and_an_unknown_one_is_refused_beside_the_field(client, session, freeze_clock):
+    freeze_clock(SHEETS_NOW)
+    care = make_care(session)
+    session.commit()
+    assert client.post("/sign-in", data={"email": care.broker.email, "password": f.PASSWORD}).status_code == 302
+    blank = {"hours_per_week": "", "hourly_rate": "", "end_date-day": "", "end_date-month": "", "end_date-year": ""}
+    response = client.post(f"/contracts/{care.contract.id}/change", data={**blank, "allocation_rule": " "})
+    assert response.status_code == 422 and "Change at least one thing" in _text(response)
+    response = client.post(f"/contracts/{care.contract.id}/change", data={**blank, "allocation_rule": "by_magic"})
+    assert response.status_code == 422 and "Choose how the members share the cost" in _text(response)
+    session.expire_all()
+    assert session.exec(select(Proposal).where(Proposal.cluster_id == care.cluster.id)).all() == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlmodel import select
@@ -11,7 +12,8 @@ from brokerage.accounts.models import Role
 from brokerage.accounts.system import system_actor
 from brokerage.ledger import services as ledger
 from brokerage.ledger.models import JournalEntry
-from brokerage.ledger.rules import TOPUPS_CODE, pool_code
+from brokerage.clusters.models import MembershipStatus
+from brokerage.ledger.rules import TOPUPS_CODE, pool_code, wallet_code
 from brokerage.payments.models import TopUp
 from tests.payments.conftest import stored
 from tests.stripe_support import deliver
@@ -253,3 +255,49 @@ def test_without_a_stripe_key_the_page_explains_and_a_post_makes_nothing(client,
                            data={"cluster": str(records["cluster"].id), "amount": "25", "method": "card", "form_key": "abc"})
     assert response.status_code in (409, 422)
     assert session.exec(select(TopUp)).all() == []
+
+
+# --- review finding 2: top-ups and a member who is leaving or has left ------------------------------
+
+
+def _set_membership(session, world, status, leaves_on=None):
+    membership = session.get(type(world.records["a"]["membership"]), world.records["a"]["membership"].id)
+    membership.status = MembershipStatus(status)
+    membership.notice_date, membership.leaves_on = date(2026, 1, 1), leaves_on or date(2026, 1, 29)
+    session.add(membership)
+    session.commit()
+
+
+def wallet(session, world, key="a"):
+    council_id = world.councils[key].id
+    session.expire_all()
+    return ledger.balance(session=session, actor=system_actor(session=session, council_id=council_id), council_id=council_id,
+                          code=wallet_code(world.records[key]["holder"].id))
+
+
+@pytest.mark.parametrize("status", ["leaving", "left"])
+def test_no_top_up_starts_for_a_share_whose_member_is_leaving_or_has_left(pay, world, session, stripe_sdk, status):
+    _set_membership(session, world, status)
+    client = pay.sign_in(Role.holder)
+    records = world.records["a"]
+    response = start(client, records["holder"], records["cluster"], key="k" * 32)
+    assert response.status_code == 422 and "Choose one of your groups" in response.get_data(as_text=True)
+    assert session.exec(select(TopUp)).all() == []
+
+
+@pytest.mark.parametrize("status", ["leaving", "left"])
+def test_a_payment_that_succeeds_after_notice_began_goes_to_the_wallet_and_a_refund_comes_back_from_it(
+    started, world, session, stripe_server, stripe_sdk, status,
+):
+    client, top_up, intent = started
+    before = wallet(session, world)
+    _set_membership(session, world, status)
+    [succeeded] = stripe_server.pay(intent.id, method="card")
+    assert deliver(client, succeeded).status_code == 200
+    assert share(session, world) == 0 and wallet(session, world) == before + 2500
+    [entry] = entries(session, "topup")
+    assert entry.idempotency_key == f"stripe:{succeeded['id']}:wallet"
+    assert deliver(client, succeeded).status_code == 200  # the same event again: nothing more
+    assert wallet(session, world) == before + 2500 and len(entries(session, "topup")) == 1
+    deliver(client, refund(stripe_server, stripe_sdk, intent, 1000))
+    assert share(session, world) == 0 and wallet(session, world) == before + 1500

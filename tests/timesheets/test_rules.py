@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from brokerage.contracts import rules as contract_rules
 from brokerage.formatting import minutes_words, time_of_day, weekday_date
 from brokerage.timesheets import rules
 from brokerage.timesheets.rules import CannotShare, Terms, VisitIn
@@ -81,6 +82,21 @@ def test_each_way_a_visit_breaks_the_rules_is_named_beside_its_field():
     assert "ended on Tuesday 1 December 2026" in problems(visit(day=2), terms=ended)["visit_date"]
 
 
+def test_a_visit_after_a_leavers_last_day_is_refused():
+    leaving = Terms(members=frozenset({1}), hours_per_week=10, min_visit_minutes=60, start_date=MONDAY, end_date=None,
+                    last_days={1: date(2026, 12, 2)})
+    assert problems(visit(day=2), terms=leaving) == {}  # their last day is still theirs
+    refused = problems(visit(day=3), terms=leaving)["visit_date"]
+    assert "left the group after Wednesday 2 December 2026" in refused and "not paid from the group's pool" in refused
+
+
+def test_a_week_past_the_calendars_end_is_no_week():
+    for week in ("9999-W52", "0000-W01", "2025-W53", "2026-W00"):
+        with pytest.raises(ValueError):
+            rules.week_days(week)
+    assert rules.week_days("2020-W53")[0] == date(2020, 12, 28)
+
+
 def test_the_weeks_hours_count_every_visit_and_stop_at_the_contracts_hours():
     others = [visit(day=d, minutes=180) for d in range(3)]
     assert problems(visit(day=4, minutes=60), others) == {}
@@ -128,19 +144,20 @@ def test_the_split_follows_the_rule_with_largest_remainder():
     assert rules.split_cost(total_pence=8600, rule="equal", **common) == {1: 2867, 2: 2867, 3: 2866}
     assert rules.split_cost(total_pence=8600, rule="by_hours", **common) == {1: 5375, 2: 3225}
     assert rules.split_cost(total_pence=8600, rule="by_pledge", **common) == {1: 4300, 2: 2867, 3: 1433}
-    with pytest.raises(CannotShare, match="pledges anything"):
-        rules.split_cost(total_pence=100, rule="by_pledge", members=[1], paid_minutes={1: 60}, pledges={})
-    with pytest.raises(CannotShare):
-        rules.split_cost(total_pence=100, rule="by_hours", members=[1], paid_minutes={}, pledges={})
+    with pytest.raises(CannotShare, match="nobody"):
+        rules.split_cost(total_pence=100, rule="equal", members=[], paid_minutes={}, pledges={})
+
+
+def test_by_pledge_with_no_pledges_is_shared_equally_as_the_contract_page_says():
+    # The one split rule (contracts.rules.weekly_parts): the contract and vote pages promise equal parts here.
+    assert rules.split_cost(total_pence=100, rule="by_pledge", members=[1, 2, 3], paid_minutes={1: 60}, pledges={}) == {1: 34, 2: 33, 3: 33}
+    assert contract_rules.weekly_parts(100, "by_pledge", {"1": 1, "2": 1, "3": 1}, {}) == {"1": 34, "2": 33, "3": 33}
+    assert rules.split_cost(total_pence=100, rule="by_hours", members=[1], paid_minutes={}, pledges={}) == {1: 100}
 
 
 @given(st.integers(1, 1_000_000), st.lists(st.integers(0, 600), min_size=1, max_size=6), st.sampled_from(["equal", "by_hours", "by_pledge"]))
 def test_the_parts_always_sum_to_the_total(total, weights, rule):
     members = list(range(1, len(weights) + 1))
     values = dict(zip(members, weights))
-    try:
-        parts = rules.split_cost(total_pence=total, rule=rule, members=members, paid_minutes=values, pledges=values)
-    except CannotShare:
-        assert rule != "equal" and sum(weights) == 0
-        return
+    parts = rules.split_cost(total_pence=total, rule=rule, members=members, paid_minutes=values, pledges=values)
     assert sum(parts.values()) == total and all(part > 0 for part in parts.values())

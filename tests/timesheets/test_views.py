@@ -9,10 +9,14 @@ from sqlmodel import select
 
 from brokerage.clusters.rules import ProposalKind
 from brokerage.clusters.models import Proposal
+from brokerage.contracts.rules import AllocationRule
+from brokerage.ledger import rules as ledger_rules
+from brokerage.ledger.services import entry_postings
+from brokerage.timesheets import approval, sheets
 from brokerage.timesheets.models import Timesheet, Visit
 from brokerage.timesheets.rules import TimesheetStatus
 from tests import factories as f
-from tests.timesheets.helpers import NOW, WEEK, care_entries, make_care
+from tests.timesheets.helpers import NOW, WEEK, care_entries, make_care, visit
 
 
 @pytest.fixture(autouse=True)
@@ -165,3 +169,80 @@ def test_a_week_not_yet_begun_cannot_be_started(client, session):
     page = client.post(f"/timesheets/contracts/{care.contract.id}/start", data={"week": "2026-W52"}, follow_redirects=True).data.decode()
     assert "The week of 21 December 2026 has not begun yet" in page
     assert session.exec(select(Timesheet)).all() == []
+
+
+# --- review findings: what the provider sees, the one split rule, odd input ------------------------
+
+ODD = ["", "-1", "0", "abc", "9" * 30, "1e9", "١٢", "99999999", "2.5", " ", "\x00", "-0"]
+
+
+def test_the_provider_never_sees_what_each_member_pays_on_the_sheet(client, session):
+    care = make_care(session)
+    sheet = sheets.start_sheet(session=session, actor=care.provider_user, contract_id=care.contract.id, week=WEEK)
+    sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id, **visit(care.holders[0]))
+    session.commit()
+    sign_in(client, care.provider_user)
+    assert "What each person pays a week" not in client.get(f"/contracts/{care.contract.id}").data.decode()
+    for status in ("draft", "submitted", "approved"):
+        if status == "submitted":
+            sheets.submit(session=session, actor=care.provider_user, timesheet_id=sheet.id)
+            session.commit()
+        if status == "approved":
+            approval.approve(session=session, actor=care.broker, timesheet_id=sheet.id)
+            session.commit()
+        page = client.get(f"/timesheets/{sheet.id}").data.decode()
+        assert "Who pays what" not in page and "Amina Hassan" in page, status  # the visit's member, but not the parts
+        assert "£21.50" in page  # the week's pay is the provider's business
+    sign_in(client, care.broker)
+    assert "Who pays what" in client.get(f"/timesheets/{sheet.id}").data.decode()
+
+
+def test_by_pledge_with_no_pledges_is_shared_equally_on_the_pages_and_at_approval(client, session):
+    care = make_care(session, rule=AllocationRule.by_pledge, pledges=(0, 0, 0))
+    sheet = sheets.start_sheet(session=session, actor=care.provider_user, contract_id=care.contract.id, week=WEEK)
+    sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id, **visit(care.holders[0]))
+    sheets.submit(session=session, actor=care.provider_user, timesheet_id=sheet.id)
+    session.commit()
+    sign_in(client, care.users[0])
+    assert "everyone pays the same" in client.get(f"/contracts/{care.contract.id}").data.decode()
+    sign_in(client, care.broker)
+    response = client.post(f"/timesheets/{sheet.id}/approve", follow_redirects=True)
+    session.expire_all()
+    assert session.get(Timesheet, sheet.id).status == TimesheetStatus.approved, response.data.decode()[:2000]
+    (entry,) = care_entries(session, care.council.id)
+    postings = dict(entry_postings(session=session, entry_id=entry.id))
+    assert sorted(-postings[ledger_rules.pool_code(care.cluster.id, h.id)] for h in care.holders) == [716, 717, 717]
+
+
+def test_odd_weeks_and_visit_values_never_give_a_server_error(client, session):
+    care = make_care(session)
+    sheet = sheets.start_sheet(session=session, actor=care.provider_user, contract_id=care.contract.id, week=WEEK)
+    v = sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id, **visit(care.holders[0]))
+    session.commit()
+    bad = []
+    sign_in(client, care.provider_user)
+    for value in ODD + ["2026-W53", "2026-W99", "0000-W01", "9999-W52", "9999-W01", "2020-W53", "2026-w49", "2026-W4９"]:
+        r = client.post(f"/timesheets/contracts/{care.contract.id}/start", data={"week": value})
+        if r.status_code >= 500:
+            bad.append(("start", value, r.status_code))
+    for field in ("visit-holder_id", "visit-visit_date", "visit-start", "visit-minutes", "visit-travel_minutes"):
+        for value in ODD + ["0000-01-01", "9999-12-31", "2026-02-30", "25:00", "12:60", "13pm", "0am"]:
+            data = visit_form(care.holders[0], day="2026-12-01", start="10:00", minutes="60")
+            data[field] = value
+            r = client.post(f"/timesheets/{sheet.id}/visits", data=data)
+            if r.status_code >= 500:
+                bad.append(("visit", field, value, r.status_code))
+            r = client.post(f"/timesheets/visits/{v.id}/edit", data={k.replace("visit-", ""): val for k, val in data.items()})
+            if r.status_code >= 500:
+                bad.append(("edit", field, value, r.status_code))
+    assert not bad, bad
+    session.expire_all()
+    assert len(session.exec(select(Timesheet).where(Timesheet.contract_id == care.contract.id)).all()) == 1  # no odd week started one
+
+
+def test_a_week_past_the_calendars_end_is_refused_plainly(client, session):
+    care = make_care(session)
+    session.commit()
+    sign_in(client, care.provider_user)
+    response = client.post(f"/timesheets/contracts/{care.contract.id}/start", data={"week": "9999-W52"}, follow_redirects=True)
+    assert response.status_code == 200 and "Choose a week from the list" in response.data.decode()
