@@ -4,8 +4,8 @@ The hourly rate, weekly hours and sharing rule the week is priced under, and eac
 when the sheet is submitted; approval pays exactly that. Sheets already sent are given their contract's
 current terms (what approval would have used).
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-09
 """
 
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0018'
-down_revision: Union[str, None] = '0017'
+revision: str = '0019'
+down_revision: Union[str, None] = '0018'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
