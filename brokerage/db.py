@@ -37,6 +37,16 @@ def _sqlite_begin_statement() -> tuple[str, float]:
     return ("BEGIN IMMEDIATE" if mode == "immediate" else "BEGIN DEFERRED"), busy
 
 
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """Begin SQLite transactions deferred inside this block (no write lock): for work that only reads."""
+    token = _begin_mode.set("deferred")
+    try:
+        yield
+    finally:
+        _begin_mode.reset(token)
+
+
 def _nul_parameter(parameters, names) -> str | None:
     """Return the name of the first statement parameter holding a NUL character, or None."""
     batches = parameters if isinstance(parameters, list) else [parameters]

@@ -11,11 +11,19 @@ from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from argon2 import PasswordHasher, profiles
+
 from brokerage import create_app
-from brokerage.db import make_engine
+from brokerage.accounts import passwords
+from brokerage.db import make_engine, reading_only
 from brokerage.wiring import connect_domains
 
 SERVICE_MARKERS = ("postgres_only", "redis", "browser")
+
+# argon2id at its cheapest in this process: thousands of sign-ins and the demo's accounts take
+# milliseconds instead of minutes. Still argon2id, still verified for real; the served app keeps the
+# default cost (tests/accounts/test_sign_in.py checks it), as do the processes tests start.
+passwords.use_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
 
 # The local Stripe server and the apps that talk to it (fixtures stripe_server, stripe_app, stripe_client...).
 pytest_plugins = ["tests.stripe_support"]
@@ -95,7 +103,8 @@ def committed_counts(engine) -> dict[str, int]:
 
         _committed_tables.extend(sorted(inspect(engine).get_table_names()))
     query = " UNION ALL ".join(f"SELECT '{name}', COUNT(*) FROM {engine.dialect.identifier_preparer.quote(name)}" for name in _committed_tables)
-    with engine.connect() as other:
+    # Deferred: it only reads, so it never waits for a transaction that holds the write lock (tests/demo_support.py).
+    with reading_only(), engine.connect() as other:
         return dict(other.execute(text(query)).all())
 
 

@@ -7,7 +7,15 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+# argon2id with argon2-cffi's defaults (RFC 9106's low-memory profile): slow on purpose.
 _hasher = PasswordHasher()
+
+
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Hash and verify with other parameters from now on (the tests' cheapest argon2id; never in a served app)."""
+    global _hasher
+    _hasher = hasher
+    _dummy_hash.cache_clear()
 
 
 @cache

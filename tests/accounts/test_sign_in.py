@@ -140,3 +140,21 @@ def test_unknown_and_known_emails_lock_alike_so_accounts_cannot_be_discovered(ap
         answers[email] = [(r.status_code, b"Too many failed sign-ins" in r.data) for r in statuses]
     assert answers["holder-a@example.org"] == answers["nobody-here@example.org"]
     assert answers["nobody-here@example.org"][-1] == (429, True)
+
+
+def test_the_app_hashes_with_argon2ids_default_cost_and_only_the_tests_use_the_cheapest(tmp_path):
+    import subprocess
+    import sys
+
+    from argon2 import PasswordHasher, extract_parameters, profiles
+
+    # The tests' own process hashes cheaply (tests/conftest.py); a fresh process, like the served app, does not.
+    cheap = extract_parameters(f.password_hash())
+    assert (cheap.time_cost, cheap.memory_cost) == (profiles.CHEAPEST.time_cost, profiles.CHEAPEST.memory_cost)
+    code = "from brokerage.accounts.passwords import hash_password; print(hash_password('a long enough password'))"
+    made = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    served = extract_parameters(made)
+    default = PasswordHasher()
+    assert made.startswith("$argon2id$")
+    assert (served.time_cost, served.memory_cost, served.parallelism) == (default.time_cost, default.memory_cost, default.parallelism)
+    assert served.memory_cost >= 65536
