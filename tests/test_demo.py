@@ -96,6 +96,15 @@ def test_the_demo_command_prints_the_logins(runner, app):
     assert "broker@riverside.example" in result.output and PASSWORD in result.output
 
 
+def test_the_demo_command_without_the_local_stripe_server_says_so_in_one_line(db_url, connection):
+    from tests.conftest import app_in_transaction
+
+    plain = app_in_transaction(db_url, connection, ENV_MODE="development")  # no STRIPE_* settings
+    result = plain.test_cli_runner().invoke(args=["demo", "--password", PASSWORD])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "local Stripe server" in result.output
+
+
 def test_the_demo_command_refuses_production(runner, app):
     app.config["ENV_MODE"] = "production"
     result = runner.invoke(args=["demo"])

@@ -11,7 +11,9 @@ from flask.cli import with_appcontext
 from rich.console import Console
 from rich.table import Table
 
+from brokerage.commands import fail
 from brokerage.db import session_scope
+from brokerage.errors import ConfigError
 from brokerage.demo.services import load_demo
 
 DEFAULT_DEMO_PASSWORD = "carepool-demo-2026"
@@ -27,8 +29,11 @@ def demo_command(password: str | None) -> None:
         sys.exit(2)
     password = password or os.environ.get("CAREPOOL_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
     console = Console(stderr=False, width=max(Console().width, 110))
-    with console.status("Loading the demo council…"), session_scope() as session:
-        logins = load_demo(session=session, password=password, stripe_config=current_app.config)
+    try:
+        with console.status("Loading the demo council…"), session_scope() as session:
+            logins = load_demo(session=session, password=password, stripe_config=current_app.config)
+    except ConfigError as error:  # no local Stripe server to pay the demo's providers through
+        fail(error.message)
     table = Table(title="Demo sign-in details (password for all: " + password + ")")
     table.add_column("Role", no_wrap=True)
     table.add_column("Email", no_wrap=True)

@@ -42,6 +42,7 @@ def load_demo(*, session: Session, password: str, stripe_config: Mapping, seed: 
     """
     if accounts.find_council(session=session, slug=data.DEMO_SLUG) is not None:
         return demo_logins(session=session)
+    paying.local_stripe(stripe_config)  # refuse at once, before anything is written, without the local Stripe server
     rng = random.Random(seed)
     with StoryClock() as story:
         monday = story.this_monday  # of the real week: the story ends the day before it, and the review run is now
