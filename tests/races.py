@@ -7,6 +7,8 @@ import uuid
 from contextlib import contextmanager
 from typing import Callable
 
+import pytest
+
 from sqlalchemy import delete, event, insert, select, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
@@ -16,6 +18,19 @@ from sqlmodel import Session, SQLModel
 def committed_factory(engine) -> sessionmaker:
     """Return a session factory whose commits other connections see (outside the test's rolled-back transaction)."""
     return sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
+
+
+@pytest.fixture(name="factory")
+def council_factory(engine):
+    """Return a committing session factory, and delete every council the test made afterwards (`factory.councils`).
+
+    A race test module imports this (`from tests.races import council_factory`) and asks for `factory`.
+    """
+    made = committed_factory(engine)
+    made.councils = []
+    yield made
+    for council_id in made.councils:
+        purge_council(made, council_id)
 
 
 def new_council(session):

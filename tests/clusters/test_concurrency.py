@@ -16,22 +16,12 @@ from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage.errors import ValidationFailed
 from brokerage.holders.models import Holder
 from tests import factories as f
-from tests.races import committed_factory, new_council, pause_after_select, purge_council, race
+from tests.races import council_factory, new_council, pause_after_select, race  # noqa: F401  (council_factory is the `factory` fixture)
 
 pytestmark = pytest.mark.postgres_only
 
 TRIALS = 6
 LIVE = (MembershipStatus.admitted, MembershipStatus.active, MembershipStatus.leaving)
-
-
-@pytest.fixture()
-def factory(engine):
-    """Return a committing session factory, and delete every council the test made afterwards."""
-    made = committed_factory(engine)
-    made.councils = []
-    yield made
-    for council_id in made.councils:
-        purge_council(made, council_id)
 
 
 def holders_with_accounts(session, council, count: int, allocation: int = 20_000):

@@ -13,19 +13,9 @@ from brokerage.contracts.rules import ContractEventKind, ContractStatus
 from brokerage.contracts.services import create_contract, give_notice
 from brokerage.errors import ValidationFailed
 from tests import factories as f
-from tests.races import committed_factory, new_council, pause_after_select, purge_council, race
+from tests.races import council_factory, new_council, pause_after_select, race  # noqa: F401  (council_factory is the `factory` fixture)
 
 pytestmark = pytest.mark.postgres_only
-
-
-@pytest.fixture()
-def factory(engine):
-    """Return a committing session factory, and delete every council the test made afterwards."""
-    made = committed_factory(engine)
-    made.councils = []
-    yield made
-    for council_id in made.councils:
-        purge_council(made, council_id)
 
 
 def test_two_brokers_giving_notice_at_once_give_it_once(factory):

@@ -13,21 +13,11 @@ from brokerage.payments import runs, transfers
 from brokerage.payments.run_models import PaymentLine, PaymentRun
 from brokerage.payments.run_rules import LineStatus, RunStatus
 from tests.payments.runs_support import fast_retries, make_world, payout_entries  # noqa: F401
-from tests.races import committed_factory, purge_council, race
+from tests.races import council_factory, race  # noqa: F401  (council_factory is the `factory` fixture)
 
 pytestmark = pytest.mark.postgres_only
 
 TRIALS = 4
-
-
-@pytest.fixture()
-def factory(engine):
-    """Return a committing session factory, and delete every council the test made afterwards."""
-    made = committed_factory(engine)
-    made.councils = []
-    yield made
-    for council_id in made.councils:
-        purge_council(made, council_id)
 
 
 def _world(factory):
