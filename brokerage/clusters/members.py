@@ -16,7 +16,6 @@ from brokerage.holders.services import can_act_for, represented_holder_ids
 
 LIVE_MEMBERSHIP = (MembershipStatus.admitted, MembershipStatus.active, MembershipStatus.leaving)
 OPEN = (ClusterStatus.forming, ClusterStatus.active)
-STAFF = (Role.broker, Role.council_officer)
 
 
 def visible_holder_ids(*, session: Session, actor: User) -> list[int]:

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, func, select
 
 from brokerage import clock
+from brokerage.access import STAFF
 from brokerage.accounts.models import Council, Role, User
 from brokerage.clusters import rules
 from brokerage.clusters.errors import BadTransition
 from brokerage.clusters.members import (
     LIVE_MEMBERSHIP,
     OPEN,
-    STAFF,
     cluster_members,
     eligible_voters,
     get_cluster,

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from brokerage import clock
+from brokerage.access import STAFF
 from brokerage.accounts.models import Council, Role, User
 from brokerage.clusters.members import LIVE_MEMBERSHIP, visible_holder_ids
 from brokerage.clusters.models import Cluster, Membership, Proposal
@@ -26,7 +27,6 @@ from brokerage.errors import NotFound
 from brokerage.holders.models import Holder
 from brokerage.providers.models import Provider
 
-STAFF = (Role.broker, Role.council_officer)
 LEFT_THE_GROUP = "Someone who has left the group"
 
 

@@ -13,7 +13,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from brokerage import clock
-from brokerage.access import get_or_404, same_council
+from brokerage.access import STAFF, get_or_404, same_council
 from brokerage.accounts.models import Role, User
 from brokerage.accounts.system import system_actor
 from brokerage.clusters import governance, queries
@@ -34,7 +34,6 @@ from brokerage.matching.vocabulary import SLOTS
 from brokerage.providers import rules as provider_rules
 from brokerage.providers.models import Provider, VettingItem
 
-STAFF = (Role.broker, Role.council_officer)
 
 
 def _require_broker(actor: User) -> None:

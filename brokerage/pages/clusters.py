@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
+from brokerage.access import STAFF
 from brokerage.accounts.models import User
-from brokerage.clusters.members import STAFF, visible_holder_ids
+from brokerage.clusters.members import visible_holder_ids
 from brokerage.clusters.membership import group_mate_ids
 from brokerage.clusters.queries import ClusterPage, cluster_page
 from brokerage.contracts.services import contracts_of_cluster

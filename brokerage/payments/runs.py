@@ -15,7 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from brokerage import clock
-from brokerage.access import get_or_404
+from brokerage.access import STAFF, get_or_404
 from brokerage.accounts.models import User
 from brokerage.errors import Conflict, NotAllowed, NotFound
 from brokerage.formatting import clock_time
@@ -41,7 +41,6 @@ from brokerage.types import Role, utcnow
 
 PREPARERS = (Role.broker, Role.council_officer)
 RELEASERS = (Role.council_officer,)
-STAFF = (Role.broker, Role.council_officer)
 
 
 class RunStillOpen(Conflict):

@@ -10,8 +10,9 @@ from typing import Iterable
 
 from sqlmodel import Session, select
 
+from brokerage.access import STAFF
 from brokerage.accounts.models import Role, User
-from brokerage.clusters.members import STAFF, visible_holder_ids
+from brokerage.clusters.members import visible_holder_ids
 from brokerage.clusters.models import Cluster
 from brokerage.contracts.models import Contract
 from brokerage.holders.models import Holder

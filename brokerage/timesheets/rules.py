@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import Iterable, Mapping, Sequence
 
+from brokerage.clusters.rules import parse_period, period_of
 from brokerage.contracts.rules import weekly_parts
 from brokerage.errors import BrokerageError
-from brokerage.formatting import long_date, minutes_words, pounds, time_of_day, weekday_date
+from brokerage.formatting import minutes_words, pounds, time_of_day, week_of, weekday_date
 from brokerage.ledger.rules import allocate_shared_cost
 
 # The longest a single visit or its travel may be: a day, and ten hours.
@@ -60,26 +61,13 @@ def move_timesheet(current: str | enum.Enum, target: str | enum.Enum) -> Timeshe
 
 # --- weeks ------------------------------------------------------------------------------------------
 
-WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})", re.ASCII)
-
-
 def week_monday(week: str) -> date:
-    """Return the Monday of a canonical ISO week ('2026-W49'), or raise ValueError (also for a week whose Sunday is past 9999)."""
-    match = WEEK.fullmatch(week or "")
-    if not match:
-        raise ValueError("a week is written like 2026-W49")
-    try:
-        monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
-        monday + timedelta(days=6)
-    except (ValueError, OverflowError):
-        raise ValueError("there is no such week") from None
-    return monday
+    """Return the Monday of a canonical ISO week ('2026-W49'), or raise ValueError (the money runs' rule: clusters.rules.parse_period)."""
+    return parse_period(week)[0]
 
 
-def week_of_day(day: date) -> str:
-    """Return the canonical ISO week of a date, like '2026-W49'."""
-    year, number, _ = day.isocalendar()
-    return f"{year:04d}-W{number:02d}"
+# The canonical ISO week of a date, like '2026-W49': the same spelling the money runs put in their keys.
+week_of_day = period_of
 
 
 def week_days(week: str) -> list[date]:
@@ -161,7 +149,7 @@ def visit_problems(*, terms: Terms, week: str, visit: VisitIn, others: Sequence[
     days = week_days(week)
     last_day = terms.last_days.get(visit.holder_id)
     if not days[0] <= visit.visit_date <= days[-1]:
-        problems["visit_date"] = f"Choose a day in the {_week_words(week)}, from {weekday_date(days[0])} to {weekday_date(days[-1])}"
+        problems["visit_date"] = f"Choose a day in the {week_of(week)}, from {weekday_date(days[0])} to {weekday_date(days[-1])}"
     elif last_day is not None and visit.visit_date > last_day:
         problems["visit_date"] = (
             f"{names.get(visit.holder_id, 'This member')} left the group after {weekday_date(last_day)}: "
@@ -200,10 +188,6 @@ def visit_problems(*, terms: Terms, week: str, visit: VisitIn, others: Sequence[
                     )
                     break
     return problems
-
-
-def _week_words(week: str) -> str:
-    return f"week of {long_date(week_monday(week))}"
 
 
 # --- pay ---------------------------------------------------------------------------------------------

@@ -12,9 +12,9 @@ from datetime import date, time
 from sqlmodel import Session, select
 
 from brokerage import clock
-from brokerage.access import get_or_404
+from brokerage.access import STAFF, get_or_404
 from brokerage.accounts.models import Role, User
-from brokerage.clusters.members import LIVE_MEMBERSHIP, STAFF, visible_holder_ids
+from brokerage.clusters.members import LIVE_MEMBERSHIP, visible_holder_ids
 from brokerage.clusters.models import Membership
 from brokerage.contracts.models import Contract
 from brokerage.contracts.services import terms_on
