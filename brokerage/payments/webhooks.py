@@ -103,7 +103,10 @@ def catch_up(*, session: Session, client: stripe.StripeClient, since: datetime |
     if since is not None:
         params["created"] = {"gte": int(since.timestamp())}
     fetched = [event.to_dict() for event in client.v1.events.list(params=params).auto_paging_iter()]
-    known = set(session.exec(select(StripeEvent.event_id).where(StripeEvent.event_id.in_([e.get("id") for e in fetched])))) if fetched else set()
+    ids = [e.get("id") for e in fetched]
+    known: set[str] = set()
+    for start in range(0, len(ids), 500):  # 30 days of events can be thousands: keep each IN (...) small
+        known.update(session.exec(select(StripeEvent.event_id).where(StripeEvent.event_id.in_(ids[start:start + 500]))))
     new = sorted((e for e in fetched if _well_formed(e) and e["id"] not in known), key=lambda e: (e["created"], e["id"]))
     for event in new:
         store_event(session=session, event=event)
