@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
-from brokerage.ledger import merkle, rules
+from brokerage.ledger import merkle, rules, summary
 from brokerage.ledger.errors import UnknownAccount
 from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal, Posting
 from brokerage.ledger.scope import check_scope
@@ -217,6 +217,7 @@ def verify(
         expected_first = record.last_seq + 1
     if seqs and expected_first != seqs[-1] + 1:
         report.problems.append(Problem(council_id, f"sequenced entries from seq {expected_first} are not covered by a seal"))
+    report.problems.extend(Problem(council_id, problem) for problem in summary.differences(session=session, council_id=council_id))
     report.problems.sort(key=lambda p: (p.seq is None, p.seq or 0, p.entry_id or 0))
     return report
 

@@ -8,9 +8,9 @@ below zero.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, Date, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from brokerage.ledger.rules import AccountType
@@ -124,3 +124,32 @@ class LedgerSeal(SQLModel, table=True):
     seal_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
     actor_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="RESTRICT")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class PoolMonth(SQLModel, table=True):
+    """What moved in and out of one pool share in one month in England, by kind of entry, provider and contract.
+
+    A summary kept exact by the posting path, in the same transaction as the entries it sums
+    (brokerage.ledger.summary); `ledger verify` recomputes it from the postings. A reversal counts
+    under the kind of the entry it reverses, in the month it was posted. `provider_id` is the
+    provider whose payable the entry credited and `contract_id` the contract a care cost was for;
+    0 where there is none (0, not NULL, so the unique key holds).
+    """
+
+    __tablename__ = "ledger_pool_month"
+    __table_args__ = (
+        UniqueConstraint("account_id", "month", "kind", "provider_id", "contract_id", name="uq_ledger_pool_month"),
+        Index("ix_ledger_pool_month_council_month", "council_id", "month"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", ondelete="RESTRICT")
+    account_id: int = Field(foreign_key="ledger_account.id", ondelete="RESTRICT")
+    cluster_id: int = Field(sa_column=Column(Integer, nullable=False))
+    holder_id: int = Field(sa_column=Column(Integer, nullable=False))
+    month: date = Field(sa_column=Column(Date, nullable=False))
+    kind: str = Field(sa_column=Column(String(40), nullable=False))
+    provider_id: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    contract_id: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    amount_pence: int = Field(sa_column=Column(BigInteger, nullable=False))
+    entries: int = Field(sa_column=Column(Integer, nullable=False))

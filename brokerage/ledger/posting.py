@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from brokerage.errors import BrokerageError
 from brokerage.formatting import pounds
-from brokerage.ledger import rules
+from brokerage.ledger import rules, summary
 from brokerage.ledger.errors import AlreadyReversed, IdempotencyConflict, Overdraft, Unbalanced, UnknownAccount, UnknownKind
 from brokerage.ledger.kinds import EntryKind
 from brokerage.ledger.models import EntryClose, JournalEntry, LedgerAccount, Posting
@@ -268,6 +268,15 @@ def _insert(session: Session, council_id: int, entry_rows: list[dict], posting_s
         connection.execute(
             EntryClose.__table__.insert(),
             [{"entry_id": entry_id, "council_id": council_id, "leg_count": len(ordered)} for entry_id, ordered in zip(ids, posting_sets)],
+        )
+        # The reports' summary of pool shares, in the same savepoint: it stands or falls with the entries.
+        summary.add_entries(
+            session, council_id,
+            [
+                (row["kind"], row["idempotency_key"], row["created_at"], row["reverses_id"], [(leg.account, leg.amount) for leg in ordered])
+                for row, ordered in zip(entry_rows, posting_sets)
+            ],
+            account_ids,
         )
     return ids
 

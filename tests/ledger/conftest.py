@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from brokerage.accounts.system import system_actor
-from brokerage.ledger import rules
+from brokerage.ledger import rules, summary
 from brokerage.ledger.services import post_entry
 from tests import factories as f
 
@@ -89,4 +89,7 @@ def sweep(session) -> list[str]:
         "SELECT council_id, idempotency_key FROM journal_entry GROUP BY council_id, idempotency_key HAVING COUNT(*) > 1"
     )):
         problems.append(f"idempotency key {key} is used twice in council {council}")
+    # The reports' pool summary agrees with the postings after whatever the test posted (reversals included).
+    for (council,) in session.execute(text("SELECT DISTINCT council_id FROM journal_entry")):
+        problems.extend(summary.differences(session=session, council_id=council))
     return problems
