@@ -1,0 +1,45 @@
+"""Server-drawn charts: named for screen readers, escaped, and drawn to scale."""
+
+from __future__ import annotations
+
+import re
+
+from brokerage import charts
+
+
+def pounds(pence: int) -> str:
+    return f"£{pence / 100:,.0f}"
+
+
+def test_a_bar_chart_is_one_named_picture_with_bars_to_scale():
+    svg = charts.bar_chart([("Co-ops", 30_000), ("Charities", 15_000)], title="Spend by kind", value_label=pounds)
+    assert svg.startswith('<svg class="app-svg-chart"') and 'role="img"' in svg
+    assert "<title" in svg and "Spend by kind" in svg
+    widths = [int(w) for w in re.findall(r'<rect x="\d+" y="\d+" width="(\d+)"', svg)]
+    assert widths[0] == 2 * widths[1]
+    assert "£300" in svg and "£150" in svg
+
+
+def test_labels_are_escaped_and_long_ones_shortened():
+    svg = charts.bar_chart([("<script>alert(1)</script> and a very long provider name indeed", 1)], title="<b>", value_label=str)
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "<b>" not in svg
+    assert "…" in svg
+
+
+def test_an_empty_chart_says_so():
+    assert "Nothing to show" in charts.bar_chart([], title="Spend", value_label=str)
+
+
+def test_a_line_chart_breaks_at_missing_months_and_tells_lines_apart_without_colour():
+    svg = charts.line_chart(["Jan", "Feb", "Mar", "Apr"], [("Local", [10, None, 30, 40]), ("Co-ops", [5, 6, 7, 8])],
+                            title="Shares", value_label=lambda v: f"{v:.0f}%", top=100)
+    assert svg.count("<polyline") == 2  # Local's gap leaves only Mar–Apr as a line; Co-ops is one line
+    dashes = set(re.findall(r'stroke-dasharray="([^"]*)"', svg))
+    assert len(dashes) == 2
+    assert "100%" in svg and "Local" in svg
+
+
+def test_a_column_chart_scales_to_a_round_axis():
+    svg = charts.column_chart(["Jul", "Aug"], [700, 0], title="Monthly", value_label=str)
+    assert ">1000<" in svg
+    assert charts.nice_ceiling(0) == 1 and charts.nice_ceiling(7) == 10 and charts.nice_ceiling(210) == 250 and charts.nice_ceiling(2000) == 2000
