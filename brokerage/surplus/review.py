@@ -79,8 +79,10 @@ def _live_memberships(session: Session, council_id: int) -> dict[tuple[int, int]
 
 
 def _pool_shares(session: Session, council_id: int) -> dict[tuple[int, int], LedgerAccount]:
+    # Balances as committed now: the ledger's trigger changes them behind the session's back.
     rows = session.exec(
         select(LedgerAccount).where(LedgerAccount.council_id == council_id, LedgerAccount.account_type == AccountType.pool)
+        .execution_options(populate_existing=True)
     )
     return {(a.cluster_id, a.holder_id): a for a in rows}
 

@@ -128,11 +128,14 @@ def lowest_balance(opening: int, amounts: Iterable[int]) -> int:
 
 
 def above_pledges(*, balance: int, lowest: int, weekly_pledge: int, multiple: int) -> int:
-    """Return the pence above `multiple` weekly pledges when the share never went down to that over the window, else 0."""
+    """Return the pence above `multiple` weekly pledges when the share never went down to that over the window, else 0.
+
+    `lowest` is the lowest balance of the window, now included, so it is never more than `balance`.
+    """
     threshold = multiple * weekly_pledge
     if lowest <= threshold:
         return 0
-    return max(0, balance - threshold)
+    return balance - threshold
 
 
 @dataclass(frozen=True)
@@ -152,8 +155,6 @@ def assess(
     (day, pence) postings since, oldest first.
     """
     balance = opening + sum(amount for _, amount in movements)
-    if balance <= 0:
-        return None
     if settings.kind == RuleKind.above_pledges:
         amount = above_pledges(balance=balance, lowest=lowest_balance(opening, [a for _, a in movements]),
                                weekly_pledge=weekly_pledge, multiple=settings.multiple)
@@ -282,7 +283,7 @@ def move_clawback(current: str | enum.Enum, target: str | enum.Enum) -> Clawback
 
 def decided_problem(status: str | enum.Enum) -> str | None:
     """Return why a clawback can no longer be decided or withdrawn, in plain words; None while it waits."""
-    status = getattr(status, "value", status)
-    if status == ClawbackStatus.proposed.value:
+    status = ClawbackStatus(status)
+    if status == ClawbackStatus.proposed:
         return None
-    return f"This clawback is already decided ({CLAWBACK_WORDS.get(status, status).lower()}), so nothing more was done."
+    return f"This clawback is already decided ({status.label.lower()}), so nothing more was done."

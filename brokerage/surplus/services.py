@@ -1,8 +1,9 @@
 """Clawbacks, maker-checker: one council officer proposes taking flagged money back, a different one approves or rejects it.
 
-Approval posts one `clawback` entry, pool share -> `council:{c}:funding`, through the ledger's `post_entry`,
-with the key `clawback:{id}`; the ledger's overdraft check refuses it if the share no longer holds the
-amount, and then nothing changes. Lock order (the same as the daily review's): the flag's row, then the
+Approval applies the council's rule to the share again as it is now (the review's figure may be a day old),
+then posts one `clawback` entry, pool share -> `council:{c}:funding`, through the ledger's `post_entry`, with
+the key `clawback:{id}`; the ledger's overdraft check refuses it if the share no longer holds the amount
+(care approved at the same moment), and then nothing changes. Lock order (the same as the daily review's): the flag's row, then the
 clawback's row, then the ledger accounts (post_entry locks those). Of two officers deciding at once, the
 second waits on the locks and then finds the clawback decided. Services flush, never commit.
 """
@@ -17,7 +18,7 @@ from sqlmodel import Session, select
 from brokerage import clock
 from brokerage.access import get_or_404
 from brokerage.accounts.models import Role, User
-from brokerage.clusters.models import Cluster
+from brokerage.clusters.models import Cluster, Membership
 from brokerage.errors import NotAllowed, ValidationFailed
 from brokerage.formatting import long_date, pounds
 from brokerage.holders.models import Holder
@@ -30,8 +31,9 @@ from brokerage.locks import insert_once, lock_row
 from brokerage.surplus import rules
 from brokerage.surplus.errors import BadClawbackMove, ClawbackPending, FlagClosed, NoticeNotOver, NotYourProposal, SamePerson, ShareTooSmall
 from brokerage.surplus.models import Clawback, SurplusFlag
-from brokerage.surplus.review import close_flag
+from brokerage.surplus.review import assess_share, close_flag
 from brokerage.surplus.rules import ClawbackStatus, FlagStatus
+from brokerage.surplus.settings import rule_of
 from brokerage.types import utcnow
 
 OFFICERS = (Role.council_officer,)
@@ -83,6 +85,21 @@ def propose_clawback(*, session: Session, actor: User, flag_id: int, amount_penc
     return clawback
 
 
+def unspent_now(*, session: Session, actor: User, flag: SurplusFlag, today: date) -> int:
+    """Return what the council's rule finds unspent in a flag's share right now, in pence (the review's figure is a day old).
+
+    Raises FlagClosed if the council changed its rule since the flag was raised: the next review closes it and flags again.
+    """
+    settings = rule_of(session=session, council_id=flag.council_id)
+    if settings.kind != flag.rule:
+        raise FlagClosed("The council changed its surplus rule since this share was flagged, so nothing was taken back. "
+                         "The next review flags the share again under the new rule, with new notice.")
+    membership = session.get(Membership, flag.membership_id)
+    found = assess_share(session=session, actor=actor, council_id=flag.council_id, code=ledger_rules.pool_code(flag.cluster_id, flag.holder_id),
+                         settings=settings, today=today, weekly_pledge=membership.weekly_pledge_pence)
+    return found.amount if found else 0
+
+
 def _deciding(session: Session, actor: User, clawback_id: int, doing: str) -> tuple[Clawback, SurplusFlag]:
     """Return a clawback and its flag, both locked (flag first), once the actor may decide it; raise otherwise."""
     _officer(actor, doing)
@@ -99,8 +116,9 @@ def _deciding(session: Session, actor: User, clawback_id: int, doing: str) -> tu
 def approve_clawback(*, session: Session, actor: User, clawback_id: int) -> Clawback:
     """Approve a clawback another officer proposed: post pool share -> council funding once, and close the flag.
 
-    Raises SamePerson for the proposer, BadClawbackMove once it is decided, FlagClosed, NoticeNotOver, and
-    ShareTooSmall when the unspent amount fell below it or the share no longer holds it (nothing changes then).
+    The rule is applied again to the share as it is now: raises ShareTooSmall when the share no longer holds
+    the amount or less of it is unspent than proposed (nothing changes then), SamePerson for the proposer,
+    BadClawbackMove once it is decided, FlagClosed, and NoticeNotOver.
     """
     clawback, flag = _deciding(session, actor, clawback_id, "approve a clawback")
     if flag.status != FlagStatus.open:
@@ -109,12 +127,21 @@ def approve_clawback(*, session: Session, actor: User, clawback_id: int) -> Claw
     if problem := rules.notice_problem(today=today, from_day=flag.clawback_from):
         raise NoticeNotOver(problem)
     name, group = _names(session, clawback.holder_id, clawback.cluster_id)
-    if clawback.amount_pence > flag.amount_pence:
+    share = ledger_rules.pool_code(clawback.cluster_id, clawback.holder_id)
+
+    def too_small() -> ShareTooSmall:
+        held = balance(session=session, actor=actor, council_id=clawback.council_id, code=share)
+        return ShareTooSmall(f"{name}'s share of {group} now holds {pounds(held)}, less than the {pounds(clawback.amount_pence)} this "
+                             "clawback would take. Nothing was taken back. Reject it, and propose a smaller amount if money is still unspent.")
+
+    if clawback.amount_pence > balance(session=session, actor=actor, council_id=clawback.council_id, code=share):
+        raise too_small()
+    unspent = unspent_now(session=session, actor=actor, flag=flag, today=today)
+    if clawback.amount_pence > unspent:
         raise ShareTooSmall(
-            f"Since this was proposed, the unspent money in {name}'s share of {group} fell to {pounds(flag.amount_pence)}, less than "
+            f"Since this was proposed, the unspent money in {name}'s share of {group} fell to {pounds(unspent)}, less than "
             f"the {pounds(clawback.amount_pence)} proposed. Nothing was taken back. Reject it, and propose a smaller amount if you still need to."
         )
-    share = ledger_rules.pool_code(clawback.cluster_id, clawback.holder_id)
     try:
         entry = post_entry(
             session=session, actor=actor, council_id=clawback.council_id, kind=kinds.EntryKind.clawback,
@@ -122,11 +149,8 @@ def approve_clawback(*, session: Session, actor: User, clawback_id: int) -> Claw
             idempotency_key=kinds.clawback_key(clawback_id=clawback.id), memo=MEMO,
         )
     except Overdraft:
-        has = balance(session=session, actor=actor, council_id=clawback.council_id, code=share)
-        raise ShareTooSmall(
-            f"{name}'s share of {group} now holds {pounds(has)}, less than the {pounds(clawback.amount_pence)} this clawback would take. "
-            "Nothing was taken back. Reject it, and propose a smaller amount if money is still unspent."
-        ) from None
+        # Money left the share after the checks above (care approved at the same moment): the ledger refuses.
+        raise too_small() from None
     clawback.status = rules.move_clawback(clawback.status, ClawbackStatus.approved)
     clawback.decided_by_id, clawback.decided_at, clawback.entry_id = actor.id, utcnow(), entry.id
     session.add(clawback)

@@ -22,8 +22,7 @@ blueprint = Blueprint("surplus", __name__, url_prefix="/surplus")
 @roles_required(Role.council_officer)
 def index():
     """Show the council's open surplus flags per member and the clawbacks waiting for a second officer."""
-    return render_template("surplus/index.html", page=queries.surplus_page(session=get_session(), actor=current_user),
-                           reject_form=RejectForm(formdata=None))
+    return render_template("surplus/index.html", page=queries.surplus_page(session=get_session(), actor=current_user))
 
 
 @blueprint.route("/flags/<int:flag_id>", methods=["GET", "POST"])
@@ -43,13 +42,13 @@ def flag(flag_id: int):
                                                  amount_pence=form.amount.pence, reason=form.reason.data or "")
         except BrokerageError as error:
             status = refuse(form, error)
+            # The refusal undid the request's changes, this read's access-log line with them: read the page again.
+            page = queries.flag_page(session=get_session(), actor=current_user, flag_id=flag_id)
         else:
             flash(f"The clawback of {pounds(clawback.amount_pence)} from {page.holder.name}'s share is proposed. "
                   "Another council officer must check and approve it before anything is taken back.", "success")
             return redirect(url_for("surplus.index"))
-    # The page again after a refusal: the refused proposal is undone, and this read of the record is logged.
-    page = queries.flag_page(session=get_session(), actor=current_user, flag_id=flag_id)
-    keep_changes_when_refused()
+    keep_changes_when_refused()  # the read of the member's record stays in the access log
     return render_template("surplus/flag.html", page=page, form=form), status
 
 

@@ -14,7 +14,7 @@ from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.ledger.kinds import EntryKind, clawback_key
 from brokerage.ledger.models import JournalEntry
 from brokerage.ledger.services import entry_postings, post_entry
-from brokerage.surplus import services
+from brokerage.surplus import services, settings
 from brokerage.surplus.errors import (
     BadClawbackMove,
     ClawbackPending,
@@ -153,6 +153,42 @@ def test_approval_is_refused_and_changes_nothing_when_the_share_no_longer_holds_
     session.refresh(flag)
     assert (clawback.status, clawback.entry_id, clawback.decided_by_id) == (ClawbackStatus.proposed, None, None)
     assert flag.status == FlagStatus.open and sw.balance(session) == left and clawback_entries(session, sw) == []
+
+
+def test_the_ledger_refuses_a_clawback_when_care_takes_the_money_between_the_checks_and_the_posting(
+    session, sw, flag, freeze_clock, monkeypatch,
+):
+    clawback = propose(session, sw, flag, amount=8_000)
+    real_post = services.post_entry
+
+    def care_approved_at_the_same_moment(**kwargs):
+        spend(session, sw, freeze_clock, NOTICE_ENDS, 20_000, "care-meanwhile")
+        return real_post(**kwargs)
+
+    monkeypatch.setattr(services, "post_entry", care_approved_at_the_same_moment)
+    with pytest.raises(ShareTooSmall, match="now holds £40.00, less than the £80.00"):
+        services.approve_clawback(session=session, actor=sw.second_officer, clawback_id=clawback.id)
+    session.refresh(clawback)
+    session.refresh(flag)
+    assert (clawback.status, clawback.entry_id) == (ClawbackStatus.proposed, None)
+    assert flag.status == FlagStatus.open and sw.balance(session) == 4_000 and clawback_entries(session, sw) == []
+
+
+def test_approval_applies_the_rule_to_the_share_as_it_is_now(session, sw, flag, freeze_clock):
+    # £150 of care since the review, which has not run again: only £10 of the share is still more than eight weeks old.
+    clawback = propose(session, sw, flag, amount=8_000)
+    spend(session, sw, freeze_clock, NOTICE_ENDS, 15_000, "care-today")
+    with pytest.raises(ShareTooSmall, match="fell to £10.00, less than the £80.00 proposed"):
+        services.approve_clawback(session=session, actor=sw.second_officer, clawback_id=clawback.id)
+    assert clawback_entries(session, sw) == []
+
+
+def test_a_change_of_rule_stops_an_approval_under_the_old_rule(session, sw, flag):
+    clawback = propose(session, sw, flag)
+    settings.set_rule(session=session, actor=sw.third_officer, kind="above_pledges", weeks=8, multiple=8, notice_days=28)
+    with pytest.raises(FlagClosed, match="changed its surplus rule"):
+        services.approve_clawback(session=session, actor=sw.second_officer, clawback_id=clawback.id)
+    assert clawback_entries(session, sw) == []
 
 
 def test_approval_is_refused_when_the_unspent_amount_fell_below_the_proposal(session, sw, flag, freeze_clock):

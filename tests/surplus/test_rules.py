@@ -37,6 +37,10 @@ def test_a_pledge_exactly_n_weeks_old_is_not_yet_more_than_n_weeks_old():
     assert rules.unspent_for_weeks(balance=2_000, movements=movements, today=TODAY + timedelta(days=1), weeks=8) == 2_000
 
 
+def test_a_penny_that_came_in_recently_is_recent():
+    assert rules.unspent_for_weeks(balance=2_001, movements=[(TODAY - timedelta(days=60), 2_000), (TODAY, 1)], today=TODAY, weeks=8) == 2_000
+
+
 def test_money_from_before_the_movements_counts_as_old():
     # The opening balance (before the first day read) is older than anything in the movements.
     assert rules.unspent_for_weeks(balance=5_000, movements=[(TODAY, 1_000)], today=TODAY, weeks=1) == 4_000
@@ -71,9 +75,33 @@ def test_assess_applies_the_councils_rule_and_says_why():
 
 
 def test_assess_finds_nothing_in_an_empty_or_young_share():
-    assert rules.assess(settings=RuleSettings(), today=TODAY, opening=0, movements=[], weekly_pledge=2_000) is None
     young = [(TODAY - timedelta(days=10), 2_000)]
-    assert rules.assess(settings=RuleSettings(kind=RuleKind.above_pledges), today=TODAY, opening=0, movements=young, weekly_pledge=0) is None
+    for settings in (RuleSettings(), RuleSettings(kind=RuleKind.above_pledges)):
+        assert rules.assess(settings=settings, today=TODAY, opening=0, movements=[], weekly_pledge=2_000) is None
+        assert rules.assess(settings=settings, today=TODAY, opening=0, movements=young, weekly_pledge=0) is None
+
+
+def test_a_single_old_penny_is_flagged():
+    found = rules.assess(settings=RuleSettings(), today=TODAY, opening=1, movements=[], weekly_pledge=2_000)
+    assert found == rules.Assessment(1, rules.unspent_reason(1, 8))
+
+
+def test_the_reasons_say_the_amount_the_rule_and_its_numbers_in_full():
+    assert rules.unspent_reason(8_000, 1) == (
+        "£80.00 of this share came in more than 1 week ago and has not been spent on care. "
+        "The council's rule is that money left unspent for more than 1 week can be taken back."
+    )
+    assert rules.above_pledges_reason(4_000, 2_000, 8) == (
+        "This share has held more than £160.00 (8 weeks of the £20.00 weekly pledge) on every day of the last 12 weeks. "
+        "The council's rule is that the part above that, £40.00, can be taken back."
+    )
+    assert rules.above_pledges_reason(3_000, 0, 1) == (
+        "This member pledges nothing each week now, and the share has held money on every day of the last 12 weeks. "
+        "The council's rule is that money above 1 week of pledges can be taken back: here that is all £30.00."
+    )
+    found = rules.assess(settings=RuleSettings(kind=RuleKind.above_pledges, multiple=2), today=TODAY, opening=10_000, movements=[],
+                         weekly_pledge=2_000)
+    assert found == rules.Assessment(6_000, rules.above_pledges_reason(6_000, 2_000, 2))
 
 
 def test_a_member_who_pledges_nothing_is_told_so_in_the_reason():
@@ -103,12 +131,16 @@ def test_an_amount_to_take_back_is_between_a_penny_and_the_unspent_amount(amount
 
 def test_a_clawback_needs_a_reason_of_at_most_500_characters():
     assert rules.reason_problem("  ") == "Say why the council is taking this money back"
+    assert rules.reason_problem(None) == "Say why the council is taking this money back"
+    assert rules.reason_problem("x" * 500) is None
     assert rules.reason_problem("x" * 501) == "Use 500 characters or fewer"
     assert rules.reason_problem("Unspent since the summer") is None
 
 
 def test_the_settings_are_checked_field_by_field():
     assert rules.check_settings(kind="unspent_weeks", weeks=8, multiple=8, notice_days=28) == {}
+    assert rules.check_settings(kind="unspent_weeks", weeks=1, multiple=1, notice_days=7) == {}
+    assert rules.check_settings(kind="above_pledges", weeks=52, multiple=52, notice_days=365) == {}
     assert rules.check_settings(kind="sometimes", weeks=0, multiple=53, notice_days=6) == {
         "kind": "Choose which rule the council uses",
         "weeks": "Enter the number of weeks between 1 and 52",
@@ -127,7 +159,10 @@ def test_a_rule_describes_itself_with_right_plurals():
         "Money in a member's share that has not been spent for more than 1 week is flagged, "
         "and could be taken back 7 days after the flag at the earliest."
     )
-    assert "above 4 weeks of their pledges" in RuleSettings(kind=RuleKind.above_pledges, multiple=4).describe()
+    assert RuleSettings(kind=RuleKind.above_pledges, multiple=4, notice_days=1).describe() == (
+        "A member's share that stays above 4 weeks of their pledges on every day for 12 weeks is flagged; "
+        "the part above that could be taken back 1 day after the flag at the earliest."
+    )
 
 
 # --- rule A is first-in-first-out ageing, exactly ------------------------------------------------
@@ -181,8 +216,18 @@ def test_a_proposed_clawback_is_approved_rejected_or_withdrawn_once():
         for later in ClawbackStatus:
             with pytest.raises(BadClawbackMove, match=f"that is {target} cannot become {later.value}"):
                 rules.move_clawback(target, later)
-        assert rules.decided_problem(target).startswith("This clawback is already decided")
-    assert rules.decided_problem(ClawbackStatus.proposed) is None
+    assert rules.decided_problem(ClawbackStatus.approved) == (
+        "This clawback is already decided (approved: the money was taken back), so nothing more was done.")
+    assert rules.decided_problem("rejected") == "This clawback is already decided (rejected: nothing was taken back), so nothing more was done."
+    assert rules.decided_problem("cancelled").startswith("This clawback is already decided (withdrawn: nothing was taken back)")
+    assert rules.decided_problem(ClawbackStatus.proposed) is None and rules.decided_problem("proposed") is None
+
+
+def test_an_unknown_status_is_refused_by_name():
+    with pytest.raises(BadClawbackMove, match="that is lost cannot become approved"):
+        rules.move_clawback("lost", "approved")
+    with pytest.raises(BadFlagMove, match="that is lost cannot become closed"):
+        rules.move_flag("lost", "closed")
 
 
 def test_a_closed_flag_stays_closed():

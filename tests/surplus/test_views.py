@@ -65,6 +65,16 @@ def test_another_councils_flag_is_a_404_exactly_like_a_missing_one(client, auth,
     assert "Amina Hassan" not in _text(client.get("/surplus"))
 
 
+def test_a_flags_page_says_whose_share_how_much_why_and_from_when(client, auth, flagged):
+    auth.sign_in(flagged.officer.email)
+    body = _text(client.get(f"/surplus/flags/{flagged.flag.id}"))
+    assert "Amina Hassan's share of Somali elders of Whitechapel" in body
+    for key, value in (("Could be taken back", "£80.00"), ("In the share now", "£240.00"), ("Flagged on", "2 March 2026"),
+                       ("Could be taken back from", "30 March 2026"), ("Why", "£80.00 of this share came in more than 8 weeks ago")):
+        assert re.search(rf"<dt[^>]*>{re.escape(key)}</dt> <dd[^>]*>{re.escape(value)}", body), key
+    assert 'value="80.00"' in body and "Propose the clawback" in body
+
+
 def test_opening_a_flag_is_recorded_in_the_access_log(client, auth, flagged, session):
     auth.sign_in(flagged.officer.email)
     assert client.get(f"/surplus/flags/{flagged.flag.id}").status_code == 200
@@ -80,6 +90,8 @@ def test_a_refused_proposal_shows_the_error_beside_the_field_and_saves_nothing(c
     assert re.search(r'id="reason-error-1" class="govuk-error-message">.*Say why the council is taking this money back', body)
     assert body.count("<title>Error: ") == 1
     assert session.exec(select(Clawback)).all() == []
+    # The officer's read of the member's record is still logged, once.
+    assert session.exec(select(AccessLog.what).where(AccessLog.holder_id == flagged.holder.id)).all() == ["surplus flag"]
 
 
 def test_proposing_before_the_notice_ends_is_refused_and_the_page_says_when(client, auth, flagged, freeze_clock, session):
@@ -90,6 +102,7 @@ def test_proposing_before_the_notice_ends_is_refused_and_the_page_says_when(clie
     response = client.post(f"/surplus/flags/{flagged.flag.id}", data={"amount": "10", "reason": "Unspent"})
     assert response.status_code == 422 and "not before" in _text(response)
     assert session.exec(select(Clawback)).all() == []
+    assert len(session.exec(select(AccessLog).where(AccessLog.holder_id == flagged.holder.id)).all()) == 2  # the page, then the refused post
 
 
 def test_one_officer_proposes_and_another_approves_through_the_pages(client, auth, flagged, session):
