@@ -22,6 +22,7 @@ from brokerage.ledger.cli import ledger_group
 from brokerage.matching.cli import match_group
 from brokerage.migrate import current_revision, upgrade
 from brokerage.payments.cli import payments_group
+from brokerage.surplus.cli import surplus_group
 
 
 def _create_app() -> Flask:
@@ -136,6 +137,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(match_group)
     app.cli.add_command(payments_group)
     app.cli.add_command(contracts_group)
+    app.cli.add_command(surplus_group)
     app.cli.add_command(bench_group)
 
 

@@ -26,6 +26,7 @@ from brokerage.matching.decisions import CARE_MATCH
 from brokerage.payments import events as stripe_events
 from brokerage.payments import onboarding, payouts, topups, transfer_events, transfers, webhooks
 from brokerage.providers.models import Provider
+from brokerage.surplus import review as surplus_review
 from brokerage.timesheets import leavers as timesheet_leavers
 from brokerage.timesheets.approvers import CHOOSE_APPROVER
 
@@ -98,6 +99,7 @@ def _connect_jobs() -> None:
     jobs.register("payments.execute_run", transfers.execute_run_job)
     jobs.register("payments.process_event", webhooks.process_event_job)
     jobs.register("contracts.end_due", scheduled.end_contracts_job)
+    jobs.register("surplus.review", surplus_review.review_job)
 
 
 # --- Stripe events: which package gives each type its effect (transfers: payment runs) ------------

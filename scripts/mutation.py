@@ -36,6 +36,7 @@ TESTS = {
     "matching/rules.py": ["tests/matching/test_rules.py", "tests/test_statuses.py"],
     # vetting_state's tests have lived beside the cluster rules.
     "providers/rules.py": ["tests/providers/test_rules*.py", "tests/clusters/test_rules.py"],
+    "surplus/rules.py": ["tests/surplus/test_rules.py", "tests/test_statuses.py"],
 }
 
 # mutmut's exit codes that mean the tests caught the mutant (failed, crashed or ran out of time).

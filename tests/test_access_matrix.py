@@ -84,6 +84,11 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         return {403}
     if endpoint == "audit.access_log":
         return {200} if role == Role.council_officer else {403}
+    if endpoint in ("surplus.index", "surplus.settings"):
+        return {200} if role == Role.council_officer else {403}
+    if endpoint == "surplus.flag":
+        # The world has no surplus flag: an officer finds nothing (tests/surplus check real ones).
+        return {404} if role == Role.council_officer else {403}
     if admin:
         # Admins manage accounts; the care pages are for council staff and members.
         return {403}
@@ -187,6 +192,8 @@ def url_for_target(world, endpoint: str, target: str) -> str:
         return f"/holders/{(records['holder'] if mine else records['other_holder']).id}/top-up"
     if endpoint == "payments.top_up":
         return "/top-ups/987654321"
+    if endpoint == "surplus.flag":
+        return "/surplus/flags/987654321"
     if endpoint == "timesheets.show":
         return f"/timesheets/{(records['timesheet'] if mine else records['other_timesheet']).id}"
     if endpoint == "timesheets.edit_visit":

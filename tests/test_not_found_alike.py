@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlmodel import select
@@ -12,6 +13,7 @@ from brokerage.errors import NOT_FOUND
 from brokerage.holders.models import Representation
 from brokerage.matching.models import DemandLine, MatchAssignment
 from brokerage.payments.models import TopUp
+from brokerage.surplus.models import Clawback, SurplusFlag
 from tests import factories as f
 
 ROLES = [Role.holder, Role.representative, Role.broker, Role.council_officer, Role.provider, "admin"]
@@ -35,15 +37,31 @@ def foreign_ids(session, world) -> dict[str, int]:
     top_up = TopUp(council_id=council_id, holder_id=b["holder"].id, cluster_id=b["cluster"].id, payment_intent_id="pi_foreign",
                    amount_pence=500, methods=["card"])
     session.add(top_up)
+    flag, clawback = _surplus_records(session, world)
     session.commit()
     return {
         "holder_id": b["holder"].id, "cluster_id": b["cluster"].id, "membership_id": b["membership"].id, "proposal_id": b["proposal"].id,
         "provider_id": b["provider"].id, "run_id": b["run"].id, "entry_id": b["entry"].id, "assignment_id": assignment.id,
         "item_id": item.id, "representation_id": representation.id, "user_id": world.users["b"][Role.broker].id,
         "payment_run_id": b["payment_run"].id, "payment_line_id": b["payment_line"].id,
-        "top_up_id": top_up.id,
+        "top_up_id": top_up.id, "flag_id": flag.id, "clawback_id": clawback.id,
         "contract_id": b["contract"].id, "timesheet_id": b["timesheet"].id, "visit_id": b["visit"].id,
     }
+
+
+def _surplus_records(session, world):
+    """Add a surplus flag of council B whose notice has ended, and a clawback waiting under it."""
+    b = world.records["b"]
+    council_id = world.councils["b"].id
+    flag = SurplusFlag(council_id=council_id, cluster_id=b["cluster"].id, holder_id=b["holder"].id, membership_id=b["membership"].id,
+                       rule="unspent_weeks", amount_pence=5_000, reason="Unspent", raised_on=date(2026, 1, 1), clawback_from=date(2026, 1, 29),
+                       reviewed_on=date(2026, 1, 1))
+    session.add(flag)
+    session.flush()
+    clawback = Clawback(council_id=council_id, flag_id=flag.id, cluster_id=flag.cluster_id, holder_id=flag.holder_id, amount_pence=1_000,
+                        reason="Unspent", proposed_by_id=world.users["b"][Role.council_officer].id)
+    session.add(clawback)
+    return flag, clawback
 
 
 def plausible_form(world) -> dict:
@@ -56,6 +74,7 @@ def plausible_form(world) -> dict:
         "new": "a-long-new-passphrase-2026", "password": "a-long-new-passphrase-2026", "capacity_hours": "10", "radius_km": "3",
         "postcode_district": "E1", "lat": "51.5", "lon": "-0.05", "hourly_rate": "20", "languages": "en", "services": "home_care",
         "staff_genders": "female", "hours_per_week": "10", "hourly_rate": "22", "end_date": "2099-01-01", "allocation_rule": "equal",
+        "amount": "5", "reason": "Unspent for months", "note": "Not yet",
     }
 
 

@@ -22,6 +22,8 @@ from brokerage.timesheets import rules as timesheet_rules
 from brokerage.timesheets.rules import BadTimesheetMove, TimesheetStatus
 from brokerage.payments import rules as payment_rules
 from brokerage.payments.rules import BadPaymentMove, PayoutStatus, TopUpStatus
+from brokerage.surplus import rules as surplus_rules
+from brokerage.surplus.errors import BadClawbackMove, BadFlagMove
 
 SOURCE = Path(__file__).resolve().parent.parent / "brokerage"
 
@@ -30,6 +32,7 @@ TRANSITIONS = {
     "move_payment_run", "move_payment_line",
     "move_timesheet",
     "move_top_up", "move_payout",
+    "move_flag", "move_clawback",
 }
 
 # Attributes called `status` that are not a record's status, each with why: (file, enclosing function).
@@ -195,6 +198,8 @@ TABLES = [
     (timesheet_rules.move_timesheet, timesheet_rules.TIMESHEET_MOVES, TimesheetStatus, BadTimesheetMove),
     (payment_rules.move_top_up, payment_rules.TOP_UP_MOVES, TopUpStatus, BadPaymentMove),
     (payment_rules.move_payout, payment_rules.PAYOUT_MOVES, PayoutStatus, BadPaymentMove),
+    (surplus_rules.move_flag, surplus_rules.FLAG_MOVES, surplus_rules.FlagStatus, BadFlagMove),
+    (surplus_rules.move_clawback, surplus_rules.CLAWBACK_MOVES, surplus_rules.ClawbackStatus, BadClawbackMove),
 ]
 
 

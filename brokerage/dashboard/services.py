@@ -13,6 +13,7 @@ from brokerage.holders import services as holders
 from brokerage.holders.models import Holder
 from brokerage.providers import services as providers
 from brokerage.providers.models import Provider
+from brokerage.surplus.queries import flags_for_member
 from brokerage.timesheets import queries as timesheets
 from brokerage import clock
 
@@ -35,7 +36,8 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
         # Requests count too: the pledge check reserves them, so the dashboard must agree.
         pledged = sum(m.weekly_pledge_pence for m, _ in memberships)
         return {"council": council, "holder": holder, "memberships": memberships, "pledged": pledged,
-                "timesheets_waiting": timesheets.waiting_for_member(session=session, actor=actor)}
+                "timesheets_waiting": timesheets.waiting_for_member(session=session, actor=actor),
+                "surplus_flags": flags_for_member(session=session, actor=actor)}
     if role == Role.representative:
         people = holders.holders_for_representative(session=session, actor=actor)
         return {
@@ -46,6 +48,7 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
                 if m.status.value != "left"
             ],
             "timesheets_waiting": timesheets.waiting_for_member(session=session, actor=actor),
+            "surplus_flags": flags_for_member(session=session, actor=actor),
         }
     if role == Role.provider:
         provider = session.get(Provider, actor.provider_id) if actor.provider_id else None

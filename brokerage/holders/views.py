@@ -16,6 +16,7 @@ from brokerage.holders.models import SensitiveItem
 from brokerage.holders.schemas import VISIBILITY_HINTS, AllocationForm, ProfileForm, RepresentativeForm, export_csv, export_json
 from brokerage.holders.statements import holder_statements
 from brokerage.pages import holders as pages
+from brokerage.surplus.queries import open_flags_of_holder
 
 blueprint = Blueprint("holders", __name__, url_prefix="/holders")
 
@@ -154,4 +155,6 @@ def statement(holder_id: int):
     """Show a holder's wallet and pool shares with running balances."""
     # A staff read goes to the access log, committed with the answer.
     holder, statements, cluster_names = holder_statements(session=get_session(), actor=current_user, holder_id=holder_id)
-    return render_template("holders/statement.html", holder=holder, statements=statements, cluster_names=cluster_names)
+    surplus_flags = open_flags_of_holder(session=get_session(), actor=current_user, holder_id=holder.id)
+    return render_template("holders/statement.html", holder=holder, statements=statements, cluster_names=cluster_names,
+                           surplus_flags=surplus_flags)

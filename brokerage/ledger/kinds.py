@@ -23,6 +23,7 @@ class EntryKind(str, enum.Enum):
     payout_paid = "payout_paid"  # the payment processor confirms the money reached the provider
     topup = "topup"  # a holder adds their own money to a pool share by card or Direct Debit
     topup_refund = "topup_refund"  # Stripe refunded (part of) a top-up: it leaves the pool share again
+    clawback = "clawback"  # two council officers agreed to take unspent money from a pool share back to funding
     reversal = "reversal"  # undoes one earlier entry, pointing at it
     adjustment = "adjustment"  # a correction posted by hand (tests and back-office tools)
 
@@ -42,6 +43,7 @@ LABELS = {
     EntryKind.payout_paid: "Payment to the provider confirmed",
     EntryKind.topup: "Money added by card or Direct Debit",
     EntryKind.topup_refund: "Card or Direct Debit payment refunded",
+    EntryKind.clawback: "Unspent money taken back by the council",
     EntryKind.reversal: "Correction (reverses an earlier entry)",
     EntryKind.adjustment: "Adjustment",
 }
@@ -97,3 +99,8 @@ def payout_failed_key(*, run_id: int, provider_id: int) -> str:
 def stripe_event_key(*, event_id: str, effect: str = "") -> str:
     """Name the ledger effect of one Stripe event (`evt_…`); `effect` tells apart two entries one event makes."""
     return f"stripe:{event_id}:{effect}" if effect else f"stripe:{event_id}"
+
+
+def clawback_key(*, clawback_id: int) -> str:
+    """Name one clawback decision: a proposal two officers agreed to, made once (its row is never reused)."""
+    return f"clawback:{clawback_id}"

@@ -1,0 +1,58 @@
+"""Forms of the surplus pages: the council's rule, proposing a clawback, and rejecting one."""
+
+from __future__ import annotations
+
+from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, NumberRange
+
+from brokerage.forms import BaseForm, PoundsField, WholeNumberField
+from brokerage.surplus.rules import MULTIPLE_RANGE, NOTICE_RANGE, REASON_LIMIT, WEEKS_RANGE, RuleKind, RuleSettings
+
+RULE_CHOICES = [
+    SelectChoice(RuleKind.unspent_weeks.value, "Money left unspent for more than a number of weeks"),
+    SelectChoice(RuleKind.above_pledges.value, "A balance above a number of weeks of pledges, every day for 12 weeks"),
+]
+RULE_HINTS = {
+    RuleKind.unspent_weeks.value: "Spending uses the oldest money first. Money still in a share after the number of weeks below is flagged.",
+    RuleKind.above_pledges.value: "A share that never went down to the number of weekly pledges below, for 12 weeks, is flagged above that.",
+}
+
+
+def _whole(label: str, bounds: tuple[int, int], what: str, description: str) -> WholeNumberField:
+    return WholeNumberField(
+        label, description=description,
+        validators=[InputRequired(message=f"Enter {what}"), NumberRange(min=bounds[0], max=bounds[1], message=f"Enter {what} between {bounds[0]} and {bounds[1]}")],
+        invalid_message=f"Enter {what} as a whole number, like {bounds[0] + 7}",
+    )
+
+
+class SettingsForm(BaseForm):
+    """The council's surplus rule."""
+
+    kind = RadioField("Which rule does the council use?", choices=RULE_CHOICES, invalid_choice_message="Choose which rule the council uses",
+                      validators=[InputRequired(message="Choose which rule the council uses")])
+    weeks = _whole("Weeks unspent (first rule)", WEEKS_RANGE, "the number of weeks",
+                   "Money unspent for more than this many weeks is flagged. The usual number is 8.")
+    multiple = _whole("Weeks of pledges (second rule)", MULTIPLE_RANGE, "the number of weeks of pledges",
+                      "A share above this many weekly pledges, every day for 12 weeks, is flagged.")
+    notice_days = _whole("Days of notice", NOTICE_RANGE, "the days of notice",
+                         "How long a member has, after seeing a flag, before the council could take money back. The usual notice is 28 days.")
+
+    def fill(self, settings: RuleSettings) -> None:
+        """Show the council's current rule."""
+        self.kind.data = settings.kind.value
+        self.weeks.data, self.multiple.data, self.notice_days.data = settings.weeks, settings.multiple, settings.notice_days
+
+
+class ProposeForm(BaseForm):
+    """Propose taking back flagged money."""
+
+    amount = PoundsField("Amount to take back, in pounds", description="No more than the unspent amount.")
+    reason = TextAreaField("Why the council is taking it back", description="The member and the second officer will read this.")
+
+
+class RejectForm(BaseForm):
+    """Reject a clawback another officer proposed."""
+
+    note = TextAreaField("Why it is rejected (optional)", description=f"At most {REASON_LIMIT} characters.")
