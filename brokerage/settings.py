@@ -48,6 +48,9 @@ def from_environment(*, instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         # No page takes an upload, so a request body over this is refused with 413 before it is read.
         "MAX_CONTENT_LENGTH": _whole_number(env, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
+        # How often the scheduled seal runs (`brokerage ledger seal` from cron, or the "ledger.seal" job): the ledger
+        # pages tell staff when an entry not sealed yet should be.
+        "SEAL_EVERY_MINUTES": _whole_number(env, "SEAL_EVERY_MINUTES", 10),
     }
 
 

@@ -74,6 +74,15 @@ def parse_whole_number(text: str) -> int:
     return int(text)
 
 
+def page_number(args, *, name: str = "page", last: int = 100_000) -> int:
+    """Return the page number in a query string: anything but a whole number from 1 to `last` is page 1."""
+    try:
+        number = parse_whole_number(args.get(name) or "1")
+    except ValueError:
+        return 1
+    return number if 1 <= number <= last else 1
+
+
 def parse_decimal(text: str) -> float:
     """Return a plain decimal number like 7.5 or -0.059 in ASCII digits, or raise ValueError.
 

@@ -20,10 +20,12 @@ from brokerage.clusters.rules import ProposalKind
 from brokerage.contracts.changes import CONTRACT_CHANGE
 from brokerage.holders import statements as holder_statements
 from brokerage.holders.models import Holder
+from brokerage.ledger import names as ledger_names
 from brokerage.ledger import owners as ledger_owners
 from brokerage.matching import services as matching
 from brokerage.matching.decisions import CARE_MATCH
 from brokerage.payments import events as stripe_events
+from brokerage.pages import account_names
 from brokerage.payments import onboarding, payouts, topups, transfer_events, transfers, webhooks
 from brokerage.providers.models import Provider
 from brokerage.surplus import review as surplus_review
@@ -50,10 +52,11 @@ def _group_names(session: Session, cluster_ids: Sequence[int]) -> dict[int, str]
 
 
 def connect_ledger() -> None:
-    """Register the checks of accounts' owners with the ledger, and the group names on holders' statements."""
+    """Register the checks of accounts' owners and the names of accounts with the ledger, and the group names on holders' statements."""
     ledger_owners.register_owner(ledger_owners.Owner.holder, _in_council(Holder))
     ledger_owners.register_owner(ledger_owners.Owner.cluster, _in_council(Cluster))
     ledger_owners.register_owner(ledger_owners.Owner.provider, _in_council(Provider))
+    ledger_names.register_account_namer(account_names.name_accounts)
     holder_statements.register_group_names(_group_names)
 
 

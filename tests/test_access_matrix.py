@@ -82,7 +82,7 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         if role in (Role.holder, Role.representative, Role.provider):
             return {200} if target == "own" else {404}
         return {403}
-    if endpoint == "audit.access_log":
+    if endpoint in ("audit.access_log", "audit.access_log_csv"):
         return {200} if role == Role.council_officer else {403}
     if endpoint in ("surplus.index", "surplus.settings"):
         return {200} if role == Role.council_officer else {403}
@@ -92,7 +92,9 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
     if admin:
         # Admins manage accounts; the care pages are for council staff and members.
         return {403}
-    if endpoint in ("ledger.entry", "ledger.proof"):
+    if endpoint == "ledger.seals":
+        return {200} if role in STAFF else {403}
+    if endpoint in ("ledger.entry", "ledger.proof", "ledger.proof_page"):
         if role in STAFF:
             return {200} if target != "foreign" else {404}
         return {403}
@@ -113,7 +115,7 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         if role in (Role.holder, Role.representative):
             return {200} if target == "own" else {404}
         return {403}
-    if endpoint in ("holders.profile", "holders.data_json", "holders.data_csv", "clusters.leave"):
+    if endpoint in ("holders.profile", "holders.data_json", "holders.data_csv", "holders.record_views", "clusters.leave"):
         if role in (Role.holder, Role.representative):
             return {200} if target == "own" else {404}
         return {403}
@@ -154,8 +156,8 @@ def url_for_target(world, endpoint: str, target: str) -> str:
     mine = target in ("own", "foreign")
     if endpoint == "holders.show":
         return f"/holders/{(records['holder'] if mine else records['other_holder']).id}"
-    if endpoint in ("holders.profile", "holders.data_json", "holders.data_csv"):
-        suffix = {"holders.profile": "profile", "holders.data_json": "data.json", "holders.data_csv": "data.csv"}[endpoint]
+    if endpoint in ("holders.profile", "holders.data_json", "holders.data_csv", "holders.record_views"):
+        suffix = {"holders.profile": "profile", "holders.data_json": "data.json", "holders.data_csv": "data.csv", "holders.record_views": "record-views"}[endpoint]
         return f"/holders/{(records['holder'] if mine else records['other_holder']).id}/{suffix}"
     if endpoint == "ledger.holder_statement":
         return f"/ledger/holders/{(records['holder'] if mine else records['other_holder']).id}"
@@ -165,6 +167,8 @@ def url_for_target(world, endpoint: str, target: str) -> str:
         return f"/ledger/entries/{(records['entry'] if mine else records['other_entry']).id}"
     if endpoint == "ledger.proof":
         return f"/ledger/entries/{(records['entry'] if mine else records['other_entry']).id}/proof.json"
+    if endpoint == "ledger.proof_page":
+        return f"/ledger/entries/{(records['entry'] if mine else records['other_entry']).id}/proof"
     if endpoint == "clusters.show":
         return f"/clusters/{(records['cluster'] if mine else records['private_cluster']).id}"
     if endpoint == "matching.review":

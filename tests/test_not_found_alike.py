@@ -151,3 +151,24 @@ def test_an_id_in_another_scripts_digits_is_a_404_not_the_record_with_that_numbe
     # werkzeug's \d+ and int() read "١٢" or "１２" as 12: the same holder under another spelling.
     other_script = "".join(chr(ord(zero) + int(d)) for d in str(holder_id))
     assert client.get(f"/holders/{other_script}").status_code == 404
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS.values()))
+def test_the_proof_page_and_the_holders_list_of_readers_say_the_same_for_another_councils_id_and_a_missing_one(client, auth, world, fmt):
+    pairs = [
+        (world.users["a"][Role.broker].email, "/ledger/entries/{}/proof", world.records["b"]["entry"].id),
+        (world.users["a"][Role.holder].email, "/holders/{}/record-views", world.records["b"]["holder"].id),
+        (world.users["a"][Role.representative].email, "/holders/{}/record-views", world.records["b"]["holder"].id),
+    ]
+    for email, path, foreign in pairs:
+        auth.sign_in(email)
+        answers = [_normalised(client.get(path.format(record_id), headers={"Accept": fmt})) for record_id in (foreign, MISSING)]
+        assert answers[0][0] == 404 and answers[0] == answers[1], path
+        auth.sign_out()
+
+
+def test_the_access_log_refuses_another_councils_staff_member_like_a_missing_one_in_html_and_csv(client, auth, world):
+    auth.sign_in(world.users["a"][Role.council_officer].email)
+    for path in ("/audit/access-log", "/audit/access-log.csv"):
+        answers = [_normalised(client.get(path, query_string={"staff": staff})) for staff in (world.users["b"][Role.broker].id, MISSING)]
+        assert answers[0][0] == 422 and answers[0] == answers[1], path

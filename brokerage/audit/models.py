@@ -14,7 +14,12 @@ class AccessLog(SQLModel, table=True):
     """One read of a holder's record by a member of staff."""
 
     __tablename__ = "access_log"
-    __table_args__ = (Index("ix_access_log_council_holder", "council_id", "holder_id"),)
+    __table_args__ = (
+        Index("ix_access_log_council_holder", "council_id", "holder_id"),
+        # The officers' log, newest first, and filtered by who looked (migration 0023).
+        Index("ix_access_log_council_at", "council_id", "at"),
+        Index("ix_access_log_council_actor_at", "council_id", "actor_id", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     council_id: int = Field(foreign_key="council.id", ondelete="RESTRICT")

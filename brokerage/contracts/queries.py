@@ -1,4 +1,5 @@
-"""The contract page's read model: who may read a contract, and what it shows them. It changes nothing.
+"""The contract page's read model: who may read a contract, and what it shows them. It changes nothing but the
+access log: staff who open a contract have seen who it serves and what each of them pays.
 
 Readers: the group's live members (admitted, active or on notice: they still pay for and get the care)
 and the representatives they authorised, brokers and council officers of the contract's council, and
@@ -15,6 +16,8 @@ from sqlmodel import Session, select
 from brokerage import clock
 from brokerage.access import STAFF
 from brokerage.accounts.models import Council, Role, User
+from brokerage.audit.rules import CONTRACT
+from brokerage.audit.services import log_accesses
 from brokerage.clusters.members import LIVE_MEMBERSHIP, visible_holder_ids
 from brokerage.clusters.models import Cluster, Membership, Proposal
 from brokerage.clusters.rules import ProposalKind, ProposalStatus
@@ -109,6 +112,8 @@ def contract_page(*, session: Session, actor: User, contract_id: int) -> Contrac
     )
     names = names_served(session, contract, staff=staff or actor.role == Role.provider)
     page.people = sorted(names.values())
+    if staff:
+        log_accesses(session=session, actor=actor, council_id=contract.council_id, holder_ids=[int(m) for m in names], what=CONTRACT)
     pledges = member_pledges(session=session, contract=contract)
     if page.shows_split:
         parts = rules.weekly_parts(page.weekly_cost, contract.allocation_rule, contract.member_shares, pledges)

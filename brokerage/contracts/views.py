@@ -10,7 +10,7 @@ from brokerage.accounts.models import Role
 from brokerage.contracts import changes, services
 from brokerage.contracts.queries import contract_page
 from brokerage.contracts.schemas import ChangeForm, NoticeForm
-from brokerage.db import get_session
+from brokerage.db import get_session, writes_when_reading
 from brokerage.errors import BrokerageError
 from brokerage.formatting import long_date
 from brokerage.forms import refuse
@@ -20,6 +20,7 @@ READERS = (Role.holder, Role.representative, Role.broker, Role.council_officer, 
 
 
 @blueprint.route("/<int:contract_id>")
+@writes_when_reading  # staff reads of who the care is for go to the access log
 @roles_required(*READERS)
 def show(contract_id: int):
     """Show a contract: the care, its cost and each member's part, its dates and its history."""

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from brokerage.access import STAFF, get_or_404
 from brokerage.accounts.models import Role, User
 from brokerage.audit import log_access
+from brokerage.audit.rules import SPECIAL_CATEGORY
 from brokerage.errors import AlreadyDone, NotAllowed, NotFound, ValidationFailed
 from brokerage.holders.models import Holder, Representation, SensitiveDetail, SensitiveItem, Visibility
 from brokerage.locks import insert_once
@@ -24,7 +25,6 @@ CONTEXT_VISIBILITY = {
     "cluster": (Visibility.clusters,),
     "broker": (Visibility.broker, Visibility.clusters),
 }
-SPECIAL_CATEGORY = "special-category data"
 
 
 def represented_holder_ids(*, session: Session, actor: User) -> list[int]:

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from brokerage.access import STAFF
 from brokerage.audit import log_access
+from brokerage.audit.rules import MONEY_STATEMENT
 from brokerage.holders.models import Holder
 from brokerage.holders.services import get_holder
 from brokerage.ledger.models import LedgerAccount
@@ -51,7 +52,7 @@ def holder_statements(*, session: Session, actor: User, holder_id: int) -> tuple
     """Return a holder's wallet and pool-share statements and the groups' names; log a staff read."""
     holder = get_holder(session=session, actor=actor, holder_id=holder_id)
     if actor.role in STAFF:
-        log_access(session=session, actor=actor, holder_id=holder.id, what="money statement")
+        log_access(session=session, actor=actor, holder_id=holder.id, what=MONEY_STATEMENT)
     accounts = accounts_of_holder(session=session, actor=actor, council_id=holder.council_id, holder_id=holder.id)
     names = _names(session, sorted({a.cluster_id for a in accounts if a.cluster_id}))
     statements = [statement(session=session, actor=actor, council_id=holder.council_id, code=a.code) for a in accounts]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from brokerage.access import roles_required
@@ -17,6 +17,7 @@ from brokerage.holders.schemas import VISIBILITY_HINTS, AllocationForm, ProfileF
 from brokerage.holders.statements import holder_statements
 from brokerage.pages import holders as pages
 from brokerage.surplus.queries import open_flags_of_holder
+from brokerage.validation import page_number
 
 blueprint = Blueprint("holders", __name__, url_prefix="/holders")
 
@@ -104,6 +105,14 @@ def data_csv(holder_id: int):
     """Download everything carepool holds about a holder, as a spreadsheet (CSV)."""
     data = pages.subject_access_export(session=get_session(), actor=current_user, holder_id=holder_id)
     return _download(export_csv(data), mimetype="text/csv", filename=f"carepool-data-{holder_id}.csv")
+
+
+@blueprint.route("/<int:holder_id>/record-views")
+@roles_required(Role.holder, Role.representative)
+def record_views(holder_id: int):
+    """Show the holder who on the staff looked at their record, what and when (their own and their representative's reads are not listed)."""
+    holder, reads = pages.record_views(session=get_session(), actor=current_user, holder_id=holder_id, page=page_number(request.args))
+    return render_template("audit/record_views.html", holder=holder, log=reads, own=current_user.holder_id == holder.id)
 
 
 @blueprint.route("/<int:holder_id>/representatives", methods=["POST"])

@@ -1,17 +1,24 @@
-"""Read models of the ledger's pages: the council's journal with its seal status, and an entry's proof. Nothing here writes."""
+"""Read models of the ledger's pages: the council's journal with its seal status, one entry, and the seal history.
+
+Accounts are shown by name (brokerage.ledger.names), never by code alone. Nothing here writes.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from brokerage import clock
-from brokerage.ledger import integrity
-from brokerage.ledger.models import LedgerAccount
-from brokerage.ledger.queries import EntryPage, entry_kinds, get_entry, list_entries, trial_balance
+from brokerage.errors import NotAllowed
+from brokerage.ledger import integrity, names
+from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal
+from brokerage.ledger.queries import JOURNAL_READERS, EntryPage, entry_kinds, get_entry, list_entries, trial_balance
+from brokerage.ledger.rules import AccountType
+from brokerage.ledger.scope import check_scope
 
 if TYPE_CHECKING:
     from brokerage.accounts.models import User
@@ -19,13 +26,17 @@ if TYPE_CHECKING:
 
 @dataclass
 class JournalPage:
-    """The journal page: a filtered page of entries, the seal status, the trial balance and the kinds to filter by."""
+    """The journal page: a filtered page of entries, the seal status, the trial balance and the kinds to filter by.
+
+    `names` gives every account code on the page (postings and trial balance) its name.
+    """
 
     page: EntryPage
     status: dict
     accounts: list[LedgerAccount]
     total: int
     kinds: list[str]
+    names: dict[str, str] = field(default_factory=dict)
 
 
 def journal_page(
@@ -34,20 +45,97 @@ def journal_page(
 ) -> JournalPage:
     """Return the council's journal page; `start` and `end` are days in England, both included.
 
+    `account` is part of an account's name (a person's, a group's or a provider's) or of its code.
     `refused` is for filters that could not be read: the page then lists no entries.
     """
-    entries = EntryPage(rows=[], total=0, page=1, per_page=50) if refused else list_entries(
-        session=session, actor=actor, council_id=council_id, kind=kind, account=account,
-        # People type days as they live them: a day in England, not a UTC day.
-        start=clock.start_of_day(start) if start else None, end=clock.end_of_day(end) if end else None, page=page,
-    )
+    if refused:
+        entries = EntryPage(rows=[], total=0, page=1, per_page=50)
+    else:
+        check_scope(actor, council_id)
+        account_ids = names.find_accounts(session=session, council_id=council_id, text=account) if account else None
+        entries = list_entries(
+            session=session, actor=actor, council_id=council_id, kind=kind, account_ids=account_ids,
+            # People type days as they live them: a day in England, not a UTC day.
+            start=clock.start_of_day(start) if start else None, end=clock.end_of_day(end) if end else None, page=page,
+        )
     status = integrity.seal_status(session=session, actor=actor, council_id=council_id)
     accounts, total = trial_balance(session=session, actor=actor, council_id=council_id)
+    codes = [a.code for a in accounts] + [code for _, _, postings in entries.rows for code, _ in postings]
+    account_names = names.name_accounts(session=session, council_id=council_id, codes=codes)
+    # Money in the order it flows (funding, wallets, pool shares, providers), then by name.
+    flow = list(AccountType)
+    accounts.sort(key=lambda a: (flow.index(a.account_type), account_names[a.code].casefold(), a.code))
     kinds = entry_kinds(session=session, actor=actor, council_id=council_id)
-    return JournalPage(page=entries, status=status, accounts=accounts, total=total, kinds=kinds)
+    return JournalPage(page=entries, status=status, accounts=accounts, total=total, kinds=kinds, names=account_names)
+
+
+@dataclass
+class EntryView:
+    """One entry with its postings, sequence number, any reversal of it, and its accounts' names."""
+
+    entry: JournalEntry
+    seq: int | None
+    postings: list[tuple[str, int]]
+    reversal: JournalEntry | None
+    names: dict[str, str]
+
+
+def entry_page(*, session: Session, actor: User, entry_id: int) -> EntryView:
+    """Return an entry's page for staff of its council."""
+    entry, seq, postings, reversal = get_entry(session=session, actor=actor, entry_id=entry_id)
+    account_names = names.name_accounts(session=session, council_id=entry.council_id, codes=[code for code, _ in postings])
+    return EntryView(entry=entry, seq=seq, postings=postings, reversal=reversal, names=account_names)
 
 
 def entry_proof(*, session: Session, actor: User, entry_id: int) -> dict:
     """Return the inclusion proof of a sealed entry, for staff who may read the entry."""
     get_entry(session=session, actor=actor, entry_id=entry_id)
     return integrity.prove(session=session, actor=actor, entry_id=entry_id)
+
+
+@dataclass
+class SealHistory:
+    """A page of a council's seals, newest first, with what sealing still waits for."""
+
+    seals: list[LedgerSeal]
+    total: int
+    page: int
+    per_page: int
+    status: dict
+    oldest_unsealed_at: datetime | None
+
+    @property
+    def pages(self) -> int:
+        """Return the number of pages."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def seal_history(*, session: Session, actor: User, council_id: int, page: int = 1, per_page: int = 50) -> SealHistory:
+    """Return a page of the council's seals (newest first), the seal status and when the oldest unsealed entry was made."""
+    if actor.role not in JOURNAL_READERS:
+        raise NotAllowed("Only brokers and council officers can read the council's seals.")
+    status = integrity.seal_status(session=session, actor=actor, council_id=council_id)
+    total = session.execute(select(func.count()).select_from(LedgerSeal).where(LedgerSeal.council_id == council_id)).scalar_one()
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    seals = list(
+        session.execute(
+            select(LedgerSeal).where(LedgerSeal.council_id == council_id).order_by(LedgerSeal.last_seq.desc())
+            .limit(per_page).offset((page - 1) * per_page)
+        ).scalars()
+    )
+    oldest = None
+    if status["unsealed"]:
+        oldest = session.execute(
+            select(func.min(JournalEntry.created_at))
+            .join(EntryClose, EntryClose.entry_id == JournalEntry.id)
+            .outerjoin(EntrySequence, EntrySequence.entry_id == JournalEntry.id)
+            .where(JournalEntry.council_id == council_id, EntrySequence.entry_id.is_(None))
+        ).scalar_one_or_none()
+    return SealHistory(seals=seals, total=total, page=page, per_page=per_page, status=status, oldest_unsealed_at=oldest)
+
+
+def seal_of(*, session: Session, council_id: int, seq: int) -> LedgerSeal | None:
+    """Return the council's seal that covers a sequence number; the caller has checked who may see it."""
+    return session.execute(
+        select(LedgerSeal).where(LedgerSeal.council_id == council_id, LedgerSeal.first_seq <= seq, LedgerSeal.last_seq >= seq)
+    ).scalar_one_or_none()

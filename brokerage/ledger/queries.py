@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Collection
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -107,11 +107,12 @@ def statement(
 def trial_balance(*, session: Session, actor: User, council_id: int) -> tuple[list[LedgerAccount], int]:
     """Return every account of the council with its balance, and their total (always zero)."""
     check_scope(actor, council_id)
+    # populate_existing: the cached balances are kept by a trigger, so rows already in the session may be stale.
     accounts = list(
-        session.execute(select(LedgerAccount).where(LedgerAccount.council_id == council_id).order_by(LedgerAccount.code)).scalars()
+        session.execute(
+            select(LedgerAccount).where(LedgerAccount.council_id == council_id).order_by(LedgerAccount.code).execution_options(populate_existing=True)
+        ).scalars()
     )
-    for account in accounts:
-        session.refresh(account, ["balance_pence"])
     return accounts, sum(a.balance_pence for a in accounts)
 
 
@@ -159,12 +160,17 @@ def list_entries(
     council_id: int,
     kind: str | None = None,
     account: str | None = None,
+    account_ids: Collection[int] | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
     page: int = 1,
     per_page: int = 50,
 ) -> EntryPage:
-    """Return a filtered page of the council's entries with their postings and sequence numbers."""
+    """Return a filtered page of the council's entries with their postings and sequence numbers.
+
+    `account` keeps entries with a posting to an account whose code contains it; `account_ids`, entries with a
+    posting to one of these accounts (none at all when it is empty).
+    """
     if actor.role not in JOURNAL_READERS:
         raise NotAllowed("Only brokers and council officers can read the council's journal.")
     check_scope(actor, council_id)
@@ -182,6 +188,10 @@ def list_entries(
                 .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
                 .where(LedgerAccount.council_id == council_id, LedgerAccount.code.contains(account))
             )
+        )
+    if account_ids is not None:
+        query = query.where(
+            JournalEntry.id.in_(select(Posting.entry_id).where(Posting.council_id == council_id, Posting.account_id.in_(sorted(account_ids))))
         )
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     # A page past the end (an old link, a typed number) shows the last page, never "page 99 of 6" over nothing.

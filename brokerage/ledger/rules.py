@@ -6,7 +6,7 @@ import enum
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 
 
@@ -190,3 +190,17 @@ def request_fingerprint(*, kind: str, memo: str, legs: Sequence[Leg], reverses_i
         "legs": sorted([leg.account, leg.amount] for leg in legs),
     }
     return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def next_seal_due(*, last_sealed_at: datetime | None, now: datetime, every: timedelta) -> datetime:
+    """Return when the scheduled seal should next run: the next whole period after the last seal, or one period from now."""
+    if every <= timedelta(0):
+        raise ValueError("sealing must be scheduled at a positive interval")
+    if last_sealed_at is None or last_sealed_at > now:
+        return now + every
+    return last_sealed_at + ((now - last_sealed_at) // every + 1) * every
+
+
+def seal_overdue(*, oldest_unsealed_at: datetime | None, now: datetime, every: timedelta) -> bool:
+    """Tell whether an entry has waited more than two sealing periods: the scheduled seal is probably not running."""
+    return oldest_unsealed_at is not None and now - oldest_unsealed_at > 2 * every

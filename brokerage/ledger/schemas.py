@@ -11,7 +11,8 @@ class EntryFilterSchema(Schema):
     """Filters on the council's journal page (query string)."""
 
     kind = Text(load_default=None, validate=validate.Length(max=40, error="Choose a kind of entry from the list"), metadata={"description": "Entry kind"})
-    account = Text(load_default=None, validate=validate.Length(max=80, error="Enter at most {max} characters of an account"), metadata={"description": "Part of an account code"})
+    account = Text(load_default=None, validate=validate.Length(max=80, error="Enter at most {max} characters of an account"),
+                   metadata={"description": "Part of an account's name (a person, group or provider) or code"})
     start = DateText(load_default=None, metadata={"description": "From this day (inclusive)"})
     end = DateText(load_default=None, metadata={"description": "To this day (inclusive)"})
     page = WholeNumber(load_default=1, validate=validate.Range(min=1, max=100_000))
@@ -36,3 +37,4 @@ def load_filters(args) -> tuple[dict, dict[str, list[str]]]:
         if "page" in messages:
             messages["page"] = ["Enter a page number of 1 or more"]
         return EntryFilterSchema().load({}), messages
+

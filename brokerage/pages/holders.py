@@ -1,4 +1,4 @@
-"""Read models of the holder pages that show several domains at once: the record page and the data download."""
+"""Read models of the holder pages that show several domains at once: the record page, who looked at it, and the data download."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from sqlmodel import Session, select
 
 from brokerage import clock
 from brokerage.access import STAFF
-from brokerage.accounts.models import Council, User
+from brokerage.accounts.models import Council, Role, User
 from brokerage.audit import log_access
-from brokerage.audit.services import reads_of
+from brokerage.audit.rules import RECORD
+from brokerage.audit.services import LogPage, reads_of, reads_of_holder
 from brokerage.clusters.models import Cluster, Membership, Proposal, Vote
 from brokerage.clusters.queries import memberships_of
+from brokerage.errors import NotAllowed, NotFound
 from brokerage.formatting import pounds, weeks_for_people
 from brokerage.holders import services as holders
 from brokerage.holders.models import Holder, Representation, SensitiveDetail, SensitiveItem
@@ -48,7 +50,7 @@ def holder_record(*, session: Session, actor: User, holder_id: int) -> HolderRec
         representatives=holders.representatives_of(session=session, actor=actor, holder_id=holder.id),
     )
     if actor.role in STAFF:
-        log_access(session=session, actor=actor, holder_id=holder.id, what="record")
+        log_access(session=session, actor=actor, holder_id=holder.id, what=RECORD)
         shared = holders.details_visible_to(session=session, actor=actor, holder_ids=[holder.id], context="broker")
         record.shared_details = shared.get(holder.id, [])
     elif holders.can_act_for(session=session, actor=actor, holder=holder):
@@ -56,6 +58,22 @@ def holder_record(*, session: Session, actor: User, holder_id: int) -> HolderRec
         _, details = holders.get_profile(session=session, actor=actor, holder_id=holder.id)
         record.own_details = [details[item] for item in SensitiveItem if item in details]
     return record
+
+
+# --- who looked at the record -------------------------------------------------------------------
+
+
+def record_views(*, session: Session, actor: User, holder_id: int, page: int = 1) -> tuple[Holder, LogPage]:
+    """Return who on the staff looked at a holder's record, newest first, for the holder or their representative.
+
+    Staff get 403 (officers read the whole log elsewhere); anyone else who may not act for the holder gets 404.
+    """
+    if actor.role in STAFF or actor.role == Role.admin:
+        raise NotAllowed("This page is for the person themselves, or someone they asked to act for them.")
+    holder = holders.get_holder(session=session, actor=actor, holder_id=holder_id)
+    if not holders.can_act_for(session=session, actor=actor, holder=holder):
+        raise NotFound()
+    return holder, reads_of_holder(session=session, holder=holder, page=page)
 
 
 # --- subject access request ---------------------------------------------------------------------

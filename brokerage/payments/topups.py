@@ -20,6 +20,8 @@ from sqlmodel import Session, select
 from brokerage.access import STAFF, get_or_404, same_council
 from brokerage.accounts.models import Role, User
 from brokerage.accounts.system import system_actor
+from brokerage.audit.rules import TOP_UP
+from brokerage.audit.services import log_access
 from brokerage.clusters.members import OPEN
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
@@ -117,6 +119,14 @@ def get_top_up(*, session: Session, actor: User, top_up_id: int) -> TopUp:
     if actor.role in (Role.holder, Role.representative) and can_act_for(session=session, actor=actor, holder=holder):
         return top_up
     raise NotFound()
+
+
+def read_top_up(*, session: Session, actor: User, top_up_id: int) -> TopUp:
+    """Return a top-up for its page, as get_top_up does; a staff read goes to the access log (it is the holder's payment)."""
+    top_up = get_top_up(session=session, actor=actor, top_up_id=top_up_id)
+    if actor.role in STAFF:
+        log_access(session=session, actor=actor, holder_id=top_up.holder_id, what=TOP_UP)
+    return top_up
 
 
 # What Stripe says of a PaymentIntent the holder can still pay (Stripe's statuses, not ours).

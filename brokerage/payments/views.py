@@ -10,7 +10,7 @@ from flask_login import current_user
 from brokerage import jobs
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.db import get_session
+from brokerage.db import get_session, writes_when_reading
 from brokerage.errors import ValidationFailed
 from brokerage.extensions import csrf
 from brokerage.forms import refuse, refuse_in_flash
@@ -90,11 +90,12 @@ def new_top_up(holder_id: int):
 
 
 @blueprint.get("/top-ups/<int:top_up_id>")
+@writes_when_reading  # staff reads of a person's payment go to the access log
 @roles_required(Role.holder, Role.representative, Role.broker, Role.council_officer)
 def top_up(top_up_id: int):
-    """Show one top-up: where it is, and for its holder a way to pay (Stripe's Payment Element). Writes nothing."""
+    """Show one top-up: where it is, and for its holder a way to pay (Stripe's Payment Element). Writes only the access log."""
     session = get_session()
-    item = topups.get_top_up(session=session, actor=current_user, top_up_id=top_up_id)
+    item = topups.read_top_up(session=session, actor=current_user, top_up_id=top_up_id)
     config = current_app.config
     base = config.get("STRIPE_API_BASE")
     local = bool(base and _is_local(base))

@@ -1,6 +1,6 @@
 """What the timesheet pages show: the provider's contracts and weeks, and one sheet with its visits, pay and split.
 
-Nothing here writes.
+Nothing here writes, except the access log: staff who open a sheet have seen the care each member it names was given.
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from datetime import date, timedelta
 from sqlmodel import Session, select
 
 from brokerage import clock
+from brokerage.access import STAFF
 from brokerage.accounts.models import Role, User
+from brokerage.audit.rules import TIMESHEET
+from brokerage.audit.services import log_accesses
 from brokerage.clusters.models import Cluster
 from brokerage.contracts.models import Contract
 from brokerage.contracts.rules import AllocationRule
@@ -129,6 +132,8 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
     group = session.get(Cluster, sheet.cluster_id).name
     names = member_names(session, contract)
     stored = visits_of(session, sheet.id)
+    if actor.role in STAFF:
+        log_accesses(session=session, actor=actor, council_id=sheet.council_id, holder_ids=[v.holder_id for v in stored], what=TIMESHEET)
     visits = [visit_in(v) for v in stored]
     approved = sheet.status == TimesheetStatus.approved
     own = is_own_provider(actor, sheet.provider_id)

@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.db import get_session
+from brokerage.db import get_session, writes_when_reading
 from brokerage.errors import BrokerageError, NotAllowed
 from brokerage.formatting import pounds, week_of
 from brokerage.forms import refuse, refuse_in_flash
@@ -58,6 +58,7 @@ def _show(timesheet_id: int, *, visit_form: VisitForm | None = None, reject_form
 
 
 @blueprint.route("/<int:timesheet_id>")
+@writes_when_reading  # staff reads of members' care go to the access log
 @roles_required(*READERS)
 def show(timesheet_id: int):
     """Show a week's timesheet: its visits, pay, travel and who pays what."""

@@ -68,10 +68,18 @@ def test_the_ledger_pages_are_accessible(page, live_server):
     assert page.get_by_role("heading", level=1).inner_text() == "Ledger"
     assert page.get_by_text("All sealed").is_visible()
     assert axe_violations(page) == []
+    page.get_by_role("link", name="Seals and checks").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Seals and checks"
+    assert axe_violations(page) == []
     page.get_by_role("button", name="Check the whole ledger now").click()
     assert page.get_by_text("The ledger checks out").is_visible()
-    page.locator("table a.govuk-link").first.click()
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="journal").click()
+    page.locator("#entries-caption ~ tbody a.govuk-link").first.click()
     assert page.get_by_role("heading", level=1).inner_text().startswith("Entry ")
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="The proof that this entry is sealed").click()
+    assert page.get_by_role("heading", name="The proof checks out").is_visible()
     assert axe_violations(page) == []
 
 

@@ -26,7 +26,10 @@ PAGES = {
         "/providers/",
         "/providers/4",
         "/ledger/",
+        "/ledger/?account=Amina",
         "/ledger/entries/1",
+        "/ledger/entries/1/proof",
+        "/ledger/seals",
         "/ledger/holders/1",
         "/clusters/",
         "/clusters/1",
@@ -42,11 +45,12 @@ PAGES = {
         "/top-ups",
     ],
     "officer@riverside.example": [
-        "/dashboard", "/audit/access-log", "/ledger/", "/holders/", "/matching/", "/providers/4", "/clusters/1",
+        "/dashboard", "/audit/access-log", "/audit/access-log?person=Amina", "/ledger/", "/ledger/seals", "/holders/", "/matching/", "/providers/4", "/clusters/1",
         "/payments/runs/2", "/payments/reconcile", "/contracts/1",
     ],
-    "holder@riverside.example": ["/dashboard", "/clusters/proposals/1", "/ledger/holders/1", "/clusters/1", "/clusters/find?within_km=50", "/holders/1/top-up"],
-    "rep@riverside.example": ["/dashboard", "/clusters/proposals/1", "/ledger/holders/1"],
+    "holder@riverside.example": ["/dashboard", "/clusters/proposals/1", "/ledger/holders/1", "/clusters/1", "/clusters/find?within_km=50", "/holders/1/top-up",
+                                 "/holders/1/record-views"],
+    "rep@riverside.example": ["/dashboard", "/clusters/proposals/1", "/ledger/holders/1", "/holders/1/record-views"],
     "provider@riverside.example": ["/dashboard", "/providers/9", "/timesheets/", "/timesheets/1", "/contracts/1", "/payments/mine", "/payments/lines/1"],
 }
 

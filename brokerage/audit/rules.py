@@ -1,0 +1,32 @@
+"""Pure rules of the access log: what a read is called, and how a reader is described to the person read about."""
+
+from __future__ import annotations
+
+# What a member of staff looked at, as stored in access_log.what. Each page that shows a holder's record logs one of these.
+RECORD = "record"
+MONEY_STATEMENT = "money statement"
+SPECIAL_CATEGORY = "special-category data"  # brokerage.holders.services logs it when staff see what a holder shared with them
+TIMESHEET = "care visits on a timesheet"
+CONTRACT = "care contract"
+TOP_UP = "money added by card or Direct Debit"
+
+# How each is shown to officers and to the holder: plain words, never the jargon of the law.
+WHAT_LABELS = {
+    RECORD: "Record: details, care needs, groups and who acts for them",
+    MONEY_STATEMENT: "Money statement",
+    SPECIAL_CATEGORY: "Culture, faith or heritage shared with the broker",
+    TIMESHEET: "Care visits on a timesheet",
+    CONTRACT: "Care contract and what each person pays",
+    TOP_UP: "Money added by card or Direct Debit",
+}
+
+
+def what_label(what: str) -> str:
+    """Return what was looked at in plain words; a kind of read this module does not know is shown as stored."""
+    return WHAT_LABELS.get(what) or what[:1].upper() + what[1:]
+
+
+def describe_reader(*, name: str, role_label: str, council_name: str | None) -> str:
+    """Describe who looked, as the person looked at reads it: 'Priya Shah, broker at Riverside Borough Council'."""
+    role = role_label[:1].lower() + role_label[1:]
+    return f"{name}, {role} at {council_name}" if council_name else f"{name}, {role}"

@@ -1,0 +1,96 @@
+"""What people call a ledger account: "Amina Hassan's share of Somali elders of Whitechapel", never `pool:1:1`.
+
+An account code names its owners by id (brokerage.ledger.owners), and only the packages that own
+holders, groups, providers and councils know their names. The ledger imports none of them, so one
+naming function is registered here by brokerage.wiring.connect_domains(). It names many accounts in
+one call, so a page of postings costs a few queries, never one per account. The ledger names its own
+accounts (Stripe clearing, money added by card) itself; an account nobody named gets a plain
+description of its kind, never its code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from brokerage.ledger import rules
+from brokerage.ledger.models import LedgerAccount
+from brokerage.ledger.owners import OWNERS_OF, Owner
+from brokerage.ledger.rules import AccountType
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """An account to name: its code, its type and the ids of its owners read from the code."""
+
+    code: str
+    account_type: AccountType
+    holder_id: int | None = None
+    cluster_id: int | None = None
+    provider_id: int | None = None
+
+
+# namer(session, council_id, accounts) -> {code: name}; codes it leaves out get a plain description.
+AccountNamer = Callable[[Session, int, Sequence[AccountRef]], dict[str, str]]
+
+_namers: list[AccountNamer] = []
+
+# The accounts the ledger itself owns, and what any other account is when nobody has named it.
+OWN_NAMES = {AccountType.clearing: "Stripe clearing", AccountType.external: "Money added by card or Direct Debit"}
+PLAIN = {
+    AccountType.funding: "The council's funding",
+    AccountType.wallet: "A holder's wallet",
+    AccountType.pool: "A holder's share of a group's pool",
+    AccountType.payable: "Owed to a provider",
+    AccountType.paid: "Paid to a provider",
+    **OWN_NAMES,
+}
+
+
+def register_account_namer(namer: AccountNamer) -> None:
+    """Register the function that names holders', groups', providers' and the council's accounts; a second call replaces the first."""
+    _namers[:] = [namer]
+
+
+def has_namer() -> bool:
+    """Tell whether a naming function is registered."""
+    return bool(_namers)
+
+
+def account_ref(code: str) -> AccountRef | None:
+    """Return what a code says about its account, or None when it is not an account code."""
+    try:
+        kind = rules.type_of_code(code)
+    except ValueError:
+        return None
+    parts = code.split(":")
+    owners = {owner.value: int(parts[position]) for owner, position in OWNERS_OF.get(kind, ())}
+    return AccountRef(
+        code=code, account_type=kind, holder_id=owners.get(Owner.holder.value), cluster_id=owners.get(Owner.cluster.value),
+        provider_id=owners.get(Owner.provider.value),
+    )
+
+
+def name_accounts(*, session: Session, council_id: int, codes: Iterable[str]) -> dict[str, str]:
+    """Return a name for each account code of one council, in one call to the registered namer."""
+    refs = {code: account_ref(code) for code in dict.fromkeys(codes)}
+    names = {code: OWN_NAMES[ref.account_type] for code, ref in refs.items() if ref and ref.account_type in OWN_NAMES}
+    wanted = [ref for code, ref in refs.items() if ref and code not in names]
+    if wanted and _namers:
+        found = _namers[0](session, council_id, wanted)
+        names.update({ref.code: found[ref.code] for ref in wanted if found.get(ref.code)})
+    for code, ref in refs.items():
+        if code not in names:
+            names[code] = PLAIN[ref.account_type] if ref else "An account"
+    return names
+
+
+def find_accounts(*, session: Session, council_id: int, text: str) -> list[int]:
+    """Return the ids of the council's accounts whose name or code contains the text (names ignore case)."""
+    accounts = session.execute(select(LedgerAccount.id, LedgerAccount.code).where(LedgerAccount.council_id == council_id)).all()
+    names = name_accounts(session=session, council_id=council_id, codes=[code for _, code in accounts])
+    wanted = text.casefold()
+    return sorted(account_id for account_id, code in accounts if text in code or wanted in names[code].casefold())

@@ -1,0 +1,102 @@
+"""Every page that shows staff a holder's record logs the read, once per view, with a plain "what".
+
+If a page that shows a person's record stops logging, or a new page about a holder is added without
+deciding whether it logs, a test here fails.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from brokerage.accounts.models import Role
+from brokerage.audit import rules
+from brokerage.audit.models import AccessLog
+from brokerage.payments.models import TopUp
+
+# The pages that show staff a holder's record, and what each logs about holder a of the world.
+LOGGED = {
+    "holders.show": rules.RECORD,
+    "holders.statement": rules.MONEY_STATEMENT,
+    "ledger.holder_statement": rules.MONEY_STATEMENT,
+    "timesheets.show": rules.TIMESHEET,
+    "contracts.show": rules.CONTRACT,
+    "payments.top_up": rules.TOP_UP,
+}
+# Pages about a holder that staff cannot open: only the holder and their representatives, whose reads are not staff reads.
+OWN_ONLY = {"holders.profile", "holders.data_json", "holders.data_csv", "holders.record_views", "payments.new_top_up"}
+
+
+@pytest.fixture()
+def top_up(world, session):
+    """A top-up by holder a of the world."""
+    a = world.records["a"]
+    item = TopUp(council_id=world.councils["a"].id, holder_id=a["holder"].id, cluster_id=a["cluster"].id, payment_intent_id="pi_logged",
+                 amount_pence=500, methods=["card"])
+    session.add(item)
+    session.commit()
+    return item
+
+
+def _url(endpoint: str, world, top_up) -> str:
+    a = world.records["a"]
+    return {
+        "holders.show": f"/holders/{a['holder'].id}",
+        "holders.statement": f"/holders/{a['holder'].id}/statement",
+        "ledger.holder_statement": f"/ledger/holders/{a['holder'].id}",
+        "timesheets.show": f"/timesheets/{a['timesheet'].id}",
+        "contracts.show": f"/contracts/{a['contract'].id}",
+        "payments.top_up": f"/top-ups/{top_up.id}",
+    }[endpoint]
+
+
+def _log(session) -> list[tuple[int, int, str]]:
+    session.expire_all()
+    return list(session.exec(select(AccessLog.actor_id, AccessLog.holder_id, AccessLog.what).order_by(AccessLog.id)).all())
+
+
+def test_every_get_page_about_a_holder_is_either_logged_or_only_for_the_holder(app):
+    about_a_holder = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods and "holder_id" in rule.arguments}
+    unclassified = about_a_holder - set(LOGGED) - OWN_ONLY
+    assert not unclassified, f"decide whether these pages log staff reads (add them to LOGGED or OWN_ONLY): {sorted(unclassified)}"
+    for endpoint in OWN_ONLY:
+        assert app.view_functions[endpoint].allowed_roles <= {Role.holder, Role.representative}, endpoint
+
+
+def test_every_logged_page_is_marked_as_writing_when_read(app):
+    for endpoint in LOGGED:
+        assert getattr(app.view_functions[endpoint], "writes_when_reading", False), f"{endpoint} writes the access log: mark it @writes_when_reading"
+
+
+@pytest.mark.parametrize("role", [Role.broker, Role.council_officer])
+@pytest.mark.parametrize("endpoint", sorted(LOGGED))
+def test_a_staff_read_of_a_holder_record_page_is_logged_once_per_view(client, auth, world, session, top_up, role, endpoint):
+    staff = world.users["a"][role]
+    holder = world.records["a"]["holder"]
+    auth.sign_in(staff.email)
+    before = _log(session)
+    assert client.get(_url(endpoint, world, top_up)).status_code == 200
+    assert _log(session)[len(before):] == [(staff.id, holder.id, LOGGED[endpoint])]
+    assert client.get(_url(endpoint, world, top_up)).status_code == 200
+    assert _log(session)[len(before):] == [(staff.id, holder.id, LOGGED[endpoint])] * 2
+
+
+@pytest.mark.parametrize("role", [Role.holder, Role.representative])
+def test_the_holders_own_reads_and_their_representatives_are_not_logged(client, auth, world, session, top_up, role):
+    auth.sign_in(world.users["a"][role].email)
+    for endpoint in sorted(LOGGED):
+        assert client.get(_url(endpoint, world, top_up)).status_code == 200, endpoint
+    assert _log(session) == []
+
+
+def test_another_councils_staff_log_nothing_and_get_a_404(client, auth, world, session, top_up):
+    auth.sign_in(world.users["b"][Role.broker].email)
+    for endpoint in sorted(LOGGED):
+        assert client.get(_url(endpoint, world, top_up)).status_code == 404, endpoint
+    assert _log(session) == []
+
+
+def test_every_stored_what_has_plain_words():
+    for what in (rules.RECORD, rules.MONEY_STATEMENT, rules.SPECIAL_CATEGORY, rules.TIMESHEET, rules.CONTRACT, rules.TOP_UP):
+        label = rules.what_label(what)
+        assert label and label[0].isupper() and "special-category" not in label
