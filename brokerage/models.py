@@ -11,3 +11,4 @@ from brokerage.contracts.models import Contract, ContractEvent  # noqa: F401
 from brokerage.payments.run_models import PaymentLine, PaymentLineTimesheet, PaymentRun  # noqa: F401
 from brokerage.payments.models import ConnectedPayout, StripeEvent, TopUp  # noqa: F401
 from brokerage.timesheets.models import Timesheet, TimesheetApprover, Visit  # noqa: F401
+from brokerage.auditpack.models import AuditPackRequest  # noqa: F401
