@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from brokerage.auditpack import rules as pack_rules
 from brokerage.clusters import rules as cluster_rules
 from brokerage.clusters.errors import BadTransition
 from brokerage.clusters.models import ClusterStatus, MembershipStatus
@@ -30,6 +31,7 @@ TRANSITIONS = {
     "move_payment_run", "move_payment_line",
     "move_timesheet",
     "move_top_up", "move_payout",
+    "move_pack",
 }
 
 # Attributes called `status` that are not a record's status, each with why: (file, enclosing function).
@@ -195,6 +197,7 @@ TABLES = [
     (timesheet_rules.move_timesheet, timesheet_rules.TIMESHEET_MOVES, TimesheetStatus, BadTimesheetMove),
     (payment_rules.move_top_up, payment_rules.TOP_UP_MOVES, TopUpStatus, BadPaymentMove),
     (payment_rules.move_payout, payment_rules.PAYOUT_MOVES, PayoutStatus, BadPaymentMove),
+    (pack_rules.move_pack, pack_rules.PACK_MOVES, pack_rules.PackStatus, pack_rules.BadPackMove),
 ]
 
 

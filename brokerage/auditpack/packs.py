@@ -20,7 +20,7 @@ from brokerage.accounts.models import Council, Role, User
 from brokerage.auditpack import rules
 from brokerage.auditpack.models import AuditPackRequest
 from brokerage.auditpack.pack import file_digest
-from brokerage.auditpack.rules import OPEN, PackStatus, Quarter
+from brokerage.auditpack.rules import OPEN, PackStatus, Quarter, move_pack
 from brokerage.errors import Conflict, NotAllowed, ValidationFailed
 from brokerage.locks import insert_once, lock_row
 
@@ -51,7 +51,8 @@ def request_pack(*, session: Session, actor: User, quarter: Quarter, now: dateti
         if rules.shown_status(record.status, record.requested_at, now) in OPEN:
             raise already
         # A pack whose job died long ago no longer holds the quarter.
-        record.status, record.finished_at, record.error = PackStatus.failed, now, STOPPED
+        record.status = move_pack(record.status, PackStatus.failed)
+        record.finished_at, record.error = now, STOPPED
         session.add(record)
     session.flush()
     record = AuditPackRequest(council_id=actor.council_id, quarter=str(quarter), requested_by_id=actor.id, requested_at=now)
@@ -136,7 +137,8 @@ def start_building(*, session: Session, actor: User, request_id: int, now: datet
     same_council(actor, record.council_id, what="audit pack")
     if record.status != PackStatus.queued:
         return None
-    record.status, record.started_at = PackStatus.building, now or clock.now()
+    record.status = move_pack(record.status, PackStatus.building)
+    record.started_at = now or clock.now()
     session.add(record)
     session.flush()
     return record
@@ -147,7 +149,8 @@ def finish_building(*, session: Session, actor: User, request_id: int, file_name
     """Record that a request's pack is ready: its file, size and SHA-256."""
     record = lock_row(session, AuditPackRequest, request_id)
     same_council(actor, record.council_id if record else None, what="audit pack")
-    record.status, record.finished_at = PackStatus.ready, now or clock.now()
+    record.status = move_pack(record.status, PackStatus.ready)
+    record.finished_at = now or clock.now()
     record.file_name, record.size_bytes, record.sha256, record.error = file_name, size, sha256, ""
     session.add(record)
     session.flush()
@@ -160,6 +163,9 @@ def fail_building(*, session: Session, actor: User, request_id: int, error: str,
     if record is None:
         return
     same_council(actor, record.council_id, what="audit pack")
-    record.status, record.finished_at, record.error = PackStatus.failed, now or clock.now(), " ".join(error.split())[:500]
+    if record.status not in OPEN:
+        return
+    record.status = move_pack(record.status, PackStatus.failed)
+    record.finished_at, record.error = now or clock.now(), " ".join(error.split())[:500]
     session.add(record)
     session.flush()

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 from brokerage import clock
+from brokerage.errors import BrokerageError
 from brokerage.formatting import long_date, weeks_for_people
 from brokerage.ledger.kinds import kind_label
 
@@ -262,6 +263,24 @@ class PackStatus(str, enum.Enum):
     def label(self) -> str:
         """Return the status in plain English."""
         return {"queued": "Waiting to start", "building": "Being made", "ready": "Ready", "failed": "Failed"}[self.value]
+
+
+class BadPackMove(BrokerageError):
+    """A requested pack cannot move from its status to that one."""
+
+    status = 409
+
+
+# A pack is made once: a failed or stopped one is asked for again, as a new request.
+PACK_MOVES: dict[str, set[str]] = {"queued": {"building", "failed"}, "building": {"ready", "failed"}, "ready": set(), "failed": set()}
+
+
+def move_pack(current: str | enum.Enum, target: str | enum.Enum) -> PackStatus:
+    """Return the new status of a requested pack, or raise BadPackMove (the only way it changes)."""
+    current, target = getattr(current, "value", current), getattr(target, "value", target)
+    if target not in PACK_MOVES.get(current, set()):
+        raise BadPackMove(f"A pack that is {current} cannot become {target}.")
+    return PackStatus(target)
 
 
 OPEN = (PackStatus.queued, PackStatus.building)
