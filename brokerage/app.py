@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 from brokerage import cli, db, formatting, handlers, security, settings, wiring
 from brokerage.accounts import views as accounts_views
 from brokerage.audit import views as audit_views
+from brokerage.auditpack import views as auditpack_views
 from brokerage.clusters import views as clusters_views
 from brokerage.contracts import views as contracts_views
 from brokerage.dashboard import views as dashboard_views
@@ -96,7 +97,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (accounts_views.blueprint, dashboard_views.blueprint, holders_views.blueprint, clusters_views.blueprint,
                       providers_views.blueprint, ledger_views.blueprint, audit_views.blueprint, matching_views.blueprint,
                       payments_views.blueprint, payrun_views.blueprint, timesheets_views.blueprint, contracts_views.blueprint,
-                      surplus_views.blueprint):
+                      surplus_views.blueprint, auditpack_views.blueprint):
         app.register_blueprint(blueprint)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError
 
 from brokerage import create_app, jobs, settings
 from brokerage.accounts.cli import accounts_group
+from brokerage.auditpack.cli import audit_group
 from brokerage.clusters.cli import clusters_group
 from brokerage.commands import CommandGroup, fail
 from brokerage.contracts.cli import contracts_group
@@ -139,6 +140,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(contracts_group)
     app.cli.add_command(surplus_group)
     app.cli.add_command(bench_group)
+    app.cli.add_command(audit_group)
 
 
 if __name__ == "__main__":

@@ -12,3 +12,4 @@ from brokerage.payments.run_models import PaymentLine, PaymentLineTimesheet, Pay
 from brokerage.payments.models import ConnectedPayout, StripeEvent, TopUp  # noqa: F401
 from brokerage.timesheets.models import Timesheet, TimesheetApprover, Visit  # noqa: F401
 from brokerage.surplus.models import Clawback, SurplusFlag, SurplusRule  # noqa: F401
+from brokerage.auditpack.models import AuditPackRequest  # noqa: F401

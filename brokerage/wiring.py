@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from brokerage import jobs, scheduled
 from brokerage.accounts import jobs as account_jobs
+from brokerage.auditpack import jobs as auditpack_jobs
 from brokerage.clusters import actions as proposal_actions
 from brokerage.clusters import leaver_holds
 from brokerage.clusters import runs
@@ -103,6 +104,7 @@ def _connect_jobs() -> None:
     jobs.register("payments.process_event", webhooks.process_event_job)
     jobs.register("contracts.end_due", scheduled.end_contracts_job)
     jobs.register("surplus.review", surplus_review.review_job)
+    jobs.register(auditpack_jobs.BUILD, auditpack_jobs.build_pack_job)
 
 
 # --- Stripe events: which package gives each type its effect (transfers: payment runs) ------------

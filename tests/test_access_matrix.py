@@ -89,6 +89,13 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
     if endpoint == "surplus.flag":
         # The world has no surplus flag: an officer finds nothing (tests/surplus check real ones).
         return {404} if role == Role.council_officer else {403}
+    if endpoint == "auditpack.compliance":
+        return {200} if role in STAFF else {403}
+    if endpoint == "auditpack.index":
+        return {200} if role == Role.council_officer else {403}
+    if endpoint == "auditpack.download":
+        # The world has no pack: the officer, the one role let in, finds nothing (tests/auditpack check real ones).
+        return {404} if role == Role.council_officer else {403}
     if admin:
         # Admins manage accounts; the care pages are for council staff and members.
         return {403}
@@ -202,6 +209,8 @@ def url_for_target(world, endpoint: str, target: str) -> str:
         return f"/timesheets/{(records['timesheet'] if mine else records['other_timesheet']).id}"
     if endpoint == "timesheets.edit_visit":
         return f"/timesheets/visits/{(records['visit'] if mine else records['other_visit']).id}/edit"
+    if endpoint == "auditpack.download":
+        return "/audit-pack/987654321/download"
     if endpoint == "timesheets.choose_approver":
         return f"/timesheets/groups/{(records['cluster'] if mine else records['private_cluster']).id}/approver"
     raise AssertionError(endpoint)

@@ -9,6 +9,8 @@ import pytest
 from sqlmodel import select
 
 from brokerage.accounts.models import Role
+from brokerage.auditpack.models import AuditPackRequest
+from brokerage.auditpack.rules import PackStatus
 from brokerage.errors import NOT_FOUND
 from brokerage.holders.models import Representation
 from brokerage.matching.models import DemandLine, MatchAssignment
@@ -38,13 +40,15 @@ def foreign_ids(session, world) -> dict[str, int]:
                    amount_pence=500, methods=["card"])
     session.add(top_up)
     flag, clawback = _surplus_records(session, world)
+    pack = AuditPackRequest(council_id=council_id, quarter="2026Q3", requested_by_id=world.users["b"][Role.council_officer].id, status=PackStatus.failed)
+    session.add(pack)
     session.commit()
     return {
         "holder_id": b["holder"].id, "cluster_id": b["cluster"].id, "membership_id": b["membership"].id, "proposal_id": b["proposal"].id,
         "provider_id": b["provider"].id, "run_id": b["run"].id, "entry_id": b["entry"].id, "assignment_id": assignment.id,
         "item_id": item.id, "representation_id": representation.id, "user_id": world.users["b"][Role.broker].id,
         "payment_run_id": b["payment_run"].id, "payment_line_id": b["payment_line"].id,
-        "top_up_id": top_up.id, "flag_id": flag.id, "clawback_id": clawback.id,
+        "top_up_id": top_up.id, "flag_id": flag.id, "clawback_id": clawback.id, "audit_pack_id": pack.id,
         "contract_id": b["contract"].id, "timesheet_id": b["timesheet"].id, "visit_id": b["visit"].id,
     }
 

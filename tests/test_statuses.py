@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from brokerage.auditpack import rules as pack_rules
 from brokerage.clusters import rules as cluster_rules
 from brokerage.clusters.errors import BadTransition
 from brokerage.clusters.models import ClusterStatus, MembershipStatus
@@ -33,6 +34,7 @@ TRANSITIONS = {
     "move_timesheet",
     "move_top_up", "move_payout",
     "move_flag", "move_clawback",
+    "move_pack",
 }
 
 # Attributes called `status` that are not a record's status, each with why: (file, enclosing function).
@@ -200,6 +202,7 @@ TABLES = [
     (payment_rules.move_payout, payment_rules.PAYOUT_MOVES, PayoutStatus, BadPaymentMove),
     (surplus_rules.move_flag, surplus_rules.FLAG_MOVES, surplus_rules.FlagStatus, BadFlagMove),
     (surplus_rules.move_clawback, surplus_rules.CLAWBACK_MOVES, surplus_rules.ClawbackStatus, BadClawbackMove),
+    (pack_rules.move_pack, pack_rules.PACK_MOVES, pack_rules.PackStatus, pack_rules.BadPackMove),
 ]
 
 

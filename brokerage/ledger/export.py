@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Iterator, TextIO
 
 from sqlalchemy import func, select
@@ -86,22 +86,27 @@ def beancount_string(text: str) -> str:
 
 @dataclass(frozen=True)
 class _Window:
-    """The filters of one export, as conditions on entries."""
+    """The filters of one export, as conditions on entries; its days are days in `zone`."""
 
     council_id: int | None
     start: date | None
     end: date | None
+    zone: tzinfo = timezone.utc
 
     @property
     def start_at(self) -> datetime | None:
-        return _midnight(self.start) if self.start is not None else None
+        return _midnight(self.start, self.zone) if self.start is not None else None
 
     @property
     def end_before(self) -> datetime | None:
         # The end day is inclusive, so entries must be before the midnight that ends it.
         if self.end is None or self.end == date.max:
             return None
-        return _midnight(self.end + timedelta(days=1))
+        return _midnight(self.end + timedelta(days=1), self.zone)
+
+    def day(self, moment: datetime) -> date:
+        """Return the day a stored moment falls on, in this export's zone."""
+        return moment.astimezone(self.zone).date()
 
     def conditions(self, *, before_start: bool = False) -> list:
         """Return the WHERE conditions on JournalEntry: the window, or everything before it."""
@@ -118,14 +123,14 @@ class _Window:
         return found
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
 
 
-def _window(council_id: int | None, start: date | None, end: date | None) -> _Window:
+def _window(council_id: int | None, start: date | None, end: date | None, zone: tzinfo | None) -> _Window:
     if start is not None and end is not None and start > end:
         raise ValueError("the start date must not be after the end date")
-    return _Window(council_id, start, end)
+    return _Window(council_id, start, end, zone or timezone.utc)
 
 
 def _chunks(session: Session, window: _Window, chunk_size: int) -> Iterator[list[tuple]]:
@@ -165,7 +170,7 @@ def _sums(session: Session, window: _Window, *, before_start: bool) -> list[tupl
         conditions = window.conditions(before_start=True)
     else:
         # Closing balances include what came before the start, which the opening balances carry in.
-        conditions = _Window(window.council_id, None, window.end).conditions()
+        conditions = _Window(window.council_id, None, window.end, window.zone).conditions()
     rows = session.execute(
         select(LedgerAccount.council_id, LedgerAccount.code, func.sum(Posting.amount_pence))
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
@@ -176,10 +181,6 @@ def _sums(session: Session, window: _Window, *, before_start: bool) -> list[tupl
     return [(council_id, code, int(total)) for council_id, code, total in rows]
 
 
-def _utc_day(moment: datetime) -> date:
-    return moment.astimezone(timezone.utc).date()
-
-
 def export_beancount(
     *,
     session: Session,
@@ -188,9 +189,13 @@ def export_beancount(
     end: date | None = None,
     out: TextIO,
     chunk_size: int = CHUNK_SIZE,
+    zone: tzinfo | None = None,
 ) -> ExportSummary:
-    """Write the ledger as a Beancount file whose balance assertions hold our balances to the penny."""
-    window = _window(council_id, start, end)
+    """Write the ledger as a Beancount file whose balance assertions hold our balances to the penny.
+
+    `start` and `end` are days in `zone` (default UTC), and so are the dates of the transactions.
+    """
+    window = _window(council_id, start, end, zone)
     first_at, last_at = session.execute(
         select(func.min(JournalEntry.created_at), func.max(JournalEntry.created_at)).where(*window.conditions())
     ).one()
@@ -202,8 +207,8 @@ def export_beancount(
         out.write(_header(window))
         return ExportSummary(entries=0, postings=0, accounts=0)
 
-    open_day = start if start is not None else _utc_day(first_at)
-    last_day = _utc_day(last_at) if last_at is not None else open_day
+    open_day = start if start is not None else window.day(first_at)
+    last_day = window.day(last_at) if last_at is not None else open_day
     balances = {beancount_account(c, code): total for c, code, total in closing}
     for council in sorted({c for c, _, _ in opening}):
         # Every opening transaction is balanced here, so this account must end at zero.
@@ -224,7 +229,7 @@ def export_beancount(
     for chunk in _chunks(session, window, chunk_size):
         lines = []
         for row, legs in chunk:
-            lines.append(f"{_utc_day(row.created_at).isoformat()} * {beancount_string(row.memo)}\n")
+            lines.append(f"{window.day(row.created_at).isoformat()} * {beancount_string(row.memo)}\n")
             lines.append(f'  entry: "{row.id}"\n')
             lines.append(f"  kind: {beancount_string(row.kind)}\n")
             if row.seq is not None:
@@ -250,7 +255,11 @@ def export_beancount(
 def _header(window: _Window) -> str:
     scope = "every council" if window.council_id is None else f"council {window.council_id}"
     days = f"{window.start or 'the beginning'} to {window.end or 'the end'}"
-    return f'; Carepool ledger export: {scope}, {days} (UTC days).\noption "operating_currency" "{CURRENCY}"\n\n'
+    return f'; Carepool ledger export: {scope}, {days} ({_zone_name(window.zone)} days).\noption "operating_currency" "{CURRENCY}"\n\n'
+
+
+def _zone_name(zone: tzinfo) -> str:
+    return "UTC" if zone is timezone.utc else str(getattr(zone, "key", zone))
 
 
 def export_csv(
@@ -261,9 +270,13 @@ def export_csv(
     end: date | None = None,
     out: TextIO,
     chunk_size: int = CHUNK_SIZE,
+    zone: tzinfo | None = None,
 ) -> ExportSummary:
-    """Write one CSV row per posting, in entry id and leg order; open `out` with newline=''."""
-    window = _window(council_id, start, end)
+    """Write one CSV row per posting, in entry id and leg order; open `out` with newline=''.
+
+    `start` and `end` are days in `zone` (default UTC); `created_at` is always written in UTC.
+    """
+    window = _window(council_id, start, end, zone)
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     entries = postings = 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 REQUIRED_EVIDENCE = ("dbs", "insurance")
@@ -18,6 +18,13 @@ class VettingState:
     expired: tuple[str, ...]
     expiring_soon: tuple[str, ...]
     unverified: tuple[str, ...] = ()
+    # (kind, the date it runs out) of the latest verified evidence of each required kind, in the order required.
+    # Dates for the pages that show them; two states with the same judgement compare equal whatever the dates.
+    expires: tuple[tuple[str, date], ...] = field(default=(), compare=False)
+
+    def expiry_of(self, kind: str) -> date | None:
+        """Return the date the latest verified evidence of this kind runs out, or None when there is none."""
+        return dict(self.expires).get(kind)
 
 
 def vetting_state(items: list[tuple], *, regulated: bool, today: date) -> VettingState:
@@ -40,4 +47,6 @@ def vetting_state(items: list[tuple], *, regulated: bool, today: date) -> Vettin
     unverified = tuple(k for k in required if k not in latest and k in waiting)
     expired = tuple(k for k in required if k in latest and latest[k] < today)
     soon = tuple(k for k in required if k in latest and today <= latest[k] < today + SOON)
-    return VettingState(valid=not missing and not expired and not unverified, missing=missing, expired=expired, expiring_soon=soon, unverified=unverified)
+    expires = tuple((k, latest[k]) for k in required if k in latest)
+    return VettingState(valid=not missing and not expired and not unverified, missing=missing, expired=expired, expiring_soon=soon, unverified=unverified,
+                        expires=expires)

@@ -4,7 +4,7 @@ Each council's surplus rule (rule A's weeks stay in council.surplus_weeks), the 
 raises on pool shares, and clawbacks proposed by one officer and decided by another.
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-14
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision: str = '0021'
-down_revision: Union[str, None] = '0019'
+down_revision: Union[str, None] = '0020'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -3,7 +3,7 @@
 The officers' access log lists a council's reads newest first, filtered by who looked and by day.
 
 Revision ID: 0023
-Revises: 0019
+Revises: 0022
 Create Date: 2026-12-10
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0023'
-down_revision: Union[str, None] = '0019'
+down_revision: Union[str, None] = '0022'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
