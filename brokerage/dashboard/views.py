@@ -9,7 +9,7 @@ from brokerage import clock
 from brokerage.accounts.models import Role
 from brokerage.dashboard import services
 from brokerage.db import get_session
-from brokerage.spending.overview import officer_overview
+from brokerage.spending.services import officer_overview
 
 blueprint = Blueprint("dashboard", __name__)
 

@@ -9,7 +9,7 @@ import pytest
 from brokerage.errors import NotAllowed
 from brokerage.payments.run_models import PaymentLine, PaymentRun
 from brokerage.providers.models import VettingKind
-from brokerage.spending.overview import officer_overview
+from brokerage.spending.services import officer_overview
 from brokerage.spending.services import Figures
 from tests import factories as f
 
