@@ -34,6 +34,12 @@ def nice_ceiling(value: float) -> float:
     return 10 * power
 
 
+def shows_label(index: int, count: int, every: int) -> bool:
+    """Tell whether the axis names label `index` of `count`: every `every`th and the last, never two side by side."""
+    last = count - 1
+    return index == last or (index % every == 0 and last - index >= every)
+
+
 def _open(width: int, height: int, title: str, description: str) -> tuple[str, str]:
     ident = f"chart-{uuid4().hex[:8]}"
     head = (
@@ -99,7 +105,7 @@ def line_chart(
         parts.append(f'<text x="{left - 6}" y="{y + 5:.1f}" text-anchor="end" font-size="13" fill="#0b0c0c">{escape(value_label(value))}</text>')
     every = max(1, -(-len(labels) // 8))
     for index, label in enumerate(labels):
-        if index % every == 0 or index == len(labels) - 1:
+        if shows_label(index, len(labels), every):
             x = left + step * index if len(labels) > 1 else left + plot_w / 2
             parts.append(f'<text x="{x:.1f}" y="{height - lower + 20}" text-anchor="middle" font-size="13" fill="#0b0c0c">{escape(label)}</text>')
     for number, (name, points) in enumerate(series):
@@ -148,7 +154,7 @@ def column_chart(labels: Sequence[str], values: Sequence[int], *, title: str, va
         bar = max(0.0, plot_h * value / axis_top)
         x = left + slot * index + slot * 0.15
         parts.append(f'<rect x="{x:.1f}" y="{upper + plot_h - bar:.1f}" width="{slot * 0.7:.1f}" height="{bar:.1f}" fill="{COLOURS[0]}"></rect>')
-        if index % every == 0 or index == len(labels) - 1:
+        if shows_label(index, len(labels), every):
             parts.append(f'<text x="{x + slot * 0.35:.1f}" y="{height - lower + 20}" text-anchor="middle" font-size="13" fill="#0b0c0c">{escape(label)}</text>')
     parts.append(tail)
     return Markup("".join(parts))

@@ -11,6 +11,8 @@ STAFF = {Role.broker, Role.council_officer}
 
 # Routes anyone may open without signing in.
 PUBLIC = {"accounts.home", "accounts.sign_in", "static", "payments.webhook"}  # Stripe's webhook checks its signature instead
+# The pooled spend reports: the council's brokers and officers only (their filters' ids: tests/test_not_found_alike.py).
+SPENDING = ("spending.index", "spending.groups", "spending.members", "spending.providers", "spending.services", "spending.kinds")
 
 
 def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
@@ -28,7 +30,7 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         if role in STAFF:
             return {200} if target != "foreign" else {404}
         return {403}
-    if endpoint in ("holders.index", "clusters.index", "providers.index", "ledger.index", "matching.index", "matching.gaps"):
+    if endpoint in ("holders.index", "clusters.index", "providers.index", "ledger.index", "matching.index", "matching.gaps", *SPENDING):
         return {200} if role in STAFF else {403}
     if endpoint == "providers.new":
         return {200} if role == Role.broker else {403}

@@ -43,3 +43,9 @@ def test_a_column_chart_scales_to_a_round_axis():
     svg = charts.column_chart(["Jul", "Aug"], [700, 0], title="Monthly", value_label=str)
     assert ">1000<" in svg
     assert charts.nice_ceiling(0) == 1 and charts.nice_ceiling(7) == 10 and charts.nice_ceiling(210) == 250 and charts.nice_ceiling(2000) == 2000
+
+
+def test_the_axis_names_every_few_months_and_the_last_without_crowding_it():
+    shown = [i for i in range(12) if charts.shows_label(i, 12, 2)]
+    assert shown == [0, 2, 4, 6, 8, 11]
+    assert [i for i in range(5) if charts.shows_label(i, 5, 1)] == [0, 1, 2, 3, 4]

@@ -17,6 +17,7 @@ from brokerage.matching.models import DemandLine, MatchAssignment
 from brokerage.payments.models import TopUp
 from brokerage.surplus.models import Clawback, SurplusFlag
 from tests import factories as f
+from tests.test_access_matrix import SPENDING
 
 ROLES = [Role.holder, Role.representative, Role.broker, Role.council_officer, Role.provider, "admin"]
 MISSING = 987_654_321
@@ -176,3 +177,21 @@ def test_the_access_log_refuses_another_councils_staff_member_like_a_missing_one
     for path in ("/audit/access-log", "/audit/access-log.csv"):
         answers = [_normalised(client.get(path, query_string={"staff": staff})) for staff in (world.users["b"][Role.broker].id, MISSING)]
         assert answers[0][0] == 422 and answers[0] == answers[1], path
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: getattr(r, "value", r))
+def test_another_councils_id_in_a_spend_reports_filter_answers_like_a_missing_one(app, client, auth, world, role):
+    email = "admin@example.org" if role == "admin" else world.users["a"][role].email
+    assert auth.sign_in(email).status_code == 302
+    b = world.records["b"]
+    foreign = {"group": b["cluster"].id, "holder": b["holder"].id, "provider": b["provider"].id}
+    differences = []
+    for endpoint in SPENDING:
+        path = next(rule.rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
+        for name, record_id in foreign.items():
+            for extra, accept in (({}, "text/html"), ({}, "application/json"), ({"format": "csv"}, "text/csv"), ({"to_month": "13"}, "text/html")):
+                answers = [_normalised(client.get(path, query_string={name: value, **extra}, headers={"Accept": accept}))
+                           for value in (record_id, MISSING)]
+                if answers[0] != answers[1] or answers[0][0] not in (403, 404):
+                    differences.append(f"{path}?{name}= ({accept}, {extra}): another council's id gives {answers[0][:3]}, a missing one {answers[1][:3]}")
+    assert not differences, "\n".join(differences)

@@ -47,6 +47,7 @@ PAGES = {
     "officer@riverside.example": [
         "/dashboard", "/audit/access-log", "/audit/access-log?person=Amina", "/ledger/", "/ledger/seals", "/holders/", "/matching/", "/providers/4", "/clusters/1",
         "/payments/runs/2", "/payments/reconcile", "/contracts/1",
+        "/spending/", "/spending/groups", "/spending/members", "/spending/providers", "/spending/services", "/spending/kinds-of-provider",
     ],
     "holder@riverside.example": ["/dashboard", "/clusters/proposals/1", "/ledger/holders/1", "/clusters/1", "/clusters/find?within_km=50", "/holders/1/top-up",
                                  "/holders/1/record-views"],
