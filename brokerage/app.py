@@ -25,6 +25,7 @@ from brokerage.payments import run_views as payrun_views
 from brokerage.payments import views as payments_views
 from brokerage.providers import views as providers_views
 from brokerage.timesheets import views as timesheets_views
+from brokerage.transparency import views as transparency_views
 
 
 class CarepoolFlask(Flask):
@@ -94,7 +95,8 @@ def register_blueprints(app: Flask) -> None:
     """Attach every domain's blueprint."""
     for blueprint in (accounts_views.blueprint, dashboard_views.blueprint, holders_views.blueprint, clusters_views.blueprint,
                       providers_views.blueprint, ledger_views.blueprint, audit_views.blueprint, matching_views.blueprint,
-                      payments_views.blueprint, payrun_views.blueprint, timesheets_views.blueprint, contracts_views.blueprint):
+                      payments_views.blueprint, payrun_views.blueprint, timesheets_views.blueprint, contracts_views.blueprint,
+                      transparency_views.blueprint):
         app.register_blueprint(blueprint)
 
 

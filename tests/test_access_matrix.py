@@ -10,7 +10,8 @@ ROLES = [Role.holder, Role.representative, Role.broker, Role.council_officer, Ro
 STAFF = {Role.broker, Role.council_officer}
 
 # Routes anyone may open without signing in.
-PUBLIC = {"accounts.home", "accounts.sign_in", "static", "payments.webhook"}  # Stripe's webhook checks its signature instead
+PUBLIC = {"accounts.home", "accounts.sign_in", "static", "payments.webhook",  # Stripe's webhook checks its signature instead
+          "transparency.public_report", "transparency.public_csv"}  # a council's public report (tests/transparency/test_public.py)
 
 
 def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
@@ -83,6 +84,10 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
             return {200} if target == "own" else {404}
         return {403}
     if endpoint == "audit.access_log":
+        return {200} if role == Role.council_officer else {403}
+    if endpoint in ("transparency.wealth", "transparency.wealth_csv"):
+        return {200} if role in STAFF else {403}
+    if endpoint == "transparency.settings":
         return {200} if role == Role.council_officer else {403}
     if admin:
         # Admins manage accounts; the care pages are for council staff and members.
