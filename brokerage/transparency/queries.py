@@ -8,11 +8,12 @@ sums in the database, so a council's whole history is read in a few hundred mill
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from typing import Mapping, Sequence
+from typing import Sequence
 
-from sqlalchemy import and_, case, distinct, func, literal, select
+from sqlalchemy import BigInteger, and_, case, cast, func, literal, select, union_all
 from sqlmodel import Session
 
 from brokerage.contracts.models import Contract
@@ -20,7 +21,7 @@ from brokerage.holders.models import Holder
 from brokerage.ledger.kinds import EntryKind
 from brokerage.ledger.models import PoolMonth
 from brokerage.providers.models import Provider
-from brokerage.transparency.report import SpendClass
+from brokerage.transparency.report import Bits
 from brokerage.transparency.rules import MICRO_STAFF
 
 CARE = EntryKind.care_cost.value
@@ -84,69 +85,93 @@ def spend_by_month_and_provider(session: Session, *, council_id: int, start: dat
 # --- the public report: by period, with the people behind each figure -------------------------------
 
 
-def _care_rows(*, council_id: int, periods: Mapping[date, int], local_ids: Sequence[int]):
-    """Return the care spend rows of these months with their period and provider facts, as a subquery."""
-    local = case((PoolMonth.provider_id.in_(list(local_ids)), 1), else_=0) if local_ids else literal(0)
-    return (
-        select(
-            case(dict(periods), value=PoolMonth.month).label("period"), PoolMonth.holder_id.label("holder_id"),
-            PoolMonth.amount_pence.label("pence"), Provider.kind.label("kind"),
-            case((Provider.living_wage, 1), else_=0).label("living_wage"), case((Provider.ethical_care_charter, 1), else_=0).label("ethical_care"),
-            case((Provider.staff_count <= MICRO_STAFF, 1), else_=0).label("micro"), local.label("local"), Contract.service.label("service"),
-        )
-        .select_from(PoolMonth)
-        .outerjoin(Provider, and_(Provider.id == PoolMonth.provider_id, Provider.council_id == council_id))
-        .outerjoin(Contract, and_(Contract.id == PoolMonth.contract_id, Contract.council_id == council_id))
-        .where(PoolMonth.council_id == council_id, PoolMonth.kind == CARE, PoolMonth.month >= min(periods), PoolMonth.month <= max(periods),
-               PoolMonth.amount_pence != 0)
-        .subquery()
-    )
+def council_services(session: Session, *, council_id: int) -> list[str]:
+    """Return the services of the council's contracts, in order."""
+    return sorted(session.execute(select(Contract.service).where(Contract.council_id == council_id).distinct()).scalars())
 
 
-def spend_classes(session: Session, *, council_id: int, periods: Mapping[date, int], local_ids: Sequence[int]) -> list[SpendClass]:
-    """Return the care spend of each period (months mapped to a period number) by class, with the people in each."""
-    rows = _care_rows(council_id=council_id, periods=periods, local_ids=local_ids)
-    keys = (rows.c.period, rows.c.kind, rows.c.living_wage, rows.c.ethical_care, rows.c.micro, rows.c.local, rows.c.service)
-    result = session.execute(select(*keys, func.sum(rows.c.pence), func.count(distinct(rows.c.holder_id))).group_by(*keys))
-    return [
-        SpendClass(int(period), kind.value if kind is not None else "unknown", bool(lw), bool(ecc), bool(micro), bool(local), service or "other",
-                   -int(pence), int(people))
-        for period, kind, lw, ecc, micro, local, service, pence, people in result
-    ]
+@dataclass
+class PublicMoney:
+    """A council's money by period, for the public report: raw, before any suppression."""
+
+    classes: dict[tuple[int, int], tuple[int, int]]  # (period, class mask) -> (signed pence on the shares, people)
+    unions: dict[int, Counter]  # period -> {the OR of a person's masks: how many people}
+    pooled: dict[int, tuple[int, int]]  # period -> (pence pooled, people who pooled)
 
 
-def people_in(session: Session, *, council_id: int, periods: Mapping[date, int], local_ids: Sequence[int],
-              groups: Mapping[str, tuple[str, str | None, int | None]]) -> dict[int, dict[str, int]]:
-    """Count the people whose pool shares paid for care in each period, in all and in each group.
+def public_money(session: Session, *, council_id: int, starts: Sequence[date], end: date, local_ids: Sequence[int], bits: Bits) -> PublicMoney:
+    """Sum care spend and money pooled in each period (from each start to the next, the last to `end`, exclusive), with the people in each.
 
-    A group is (column, value, flag): the rows whose kind or service is `value` (None: unknown), or whose
-    flag column (local, micro, living_wage, ethical_care) is `flag`. Returns period -> group -> people,
-    with "spent" for everybody.
+    Care rows are summed per period, person, provider and contract first (whole numbers only, so it is quick), then
+    marked with their class's mask (`Bits`) and summed per period, person and mask; what nets to nothing is dropped,
+    so each (period, mask) counts each person once. On PostgreSQL the people's OR of masks is counted in the
+    database (bit_or); SQLite, which has no bit_or, hands back the rows.
     """
-    rows = _care_rows(council_id=council_id, periods=periods, local_ids=local_ids)
-    names = sorted(groups)
-    flags = []
-    for number, name in enumerate(names):
-        column, value, flag = groups[name]
-        condition = rows.c[column] == flag if flag is not None else (rows.c[column].is_(None) if value is None else rows.c[column] == value)
-        flags.append(func.max(case((condition, 1), else_=0)).label(f"g{number}"))
-    per_person = select(rows.c.period, rows.c.holder_id, *flags).group_by(rows.c.period, rows.c.holder_id).subquery()
-    result = session.execute(
-        select(per_person.c.period, func.count(), *[func.sum(per_person.c[f"g{number}"]) for number in range(len(names))]).group_by(per_person.c.period)
+    period = case(*[(PoolMonth.month < starts[n + 1], n) for n in range(len(starts) - 1)], else_=len(starts) - 1) if len(starts) > 1 else literal(0)
+    in_range = (PoolMonth.council_id == council_id, PoolMonth.month >= starts[0], PoolMonth.month < end)
+    raw = (
+        select(period.label("period"), PoolMonth.holder_id, PoolMonth.provider_id, PoolMonth.contract_id, PoolMonth.amount_pence)
+        .where(PoolMonth.kind == CARE, *in_range).subquery("raw")
     )
-    return {int(row[0]): {"spent": int(row[1]), **{name: int(row[2 + number] or 0) for number, name in enumerate(names)}} for row in result}
+    keys = (raw.c.period, raw.c.holder_id, raw.c.provider_id, raw.c.contract_id)
+    shares = select(*keys, func.sum(raw.c.amount_pence).label("pence")).group_by(*keys).having(func.sum(raw.c.amount_pence) != 0).subquery("shares")
+    marked = (
+        select(shares.c.period, shares.c.holder_id, shares.c.pence, cast(_mask(bits, shares.c.provider_id, local_ids), BigInteger).label("mask"))
+        .select_from(shares)
+        .outerjoin(Provider, and_(Provider.id == shares.c.provider_id, Provider.council_id == council_id))
+        .outerjoin(Contract, and_(Contract.id == shares.c.contract_id, Contract.council_id == council_id))
+        .subquery("marked")
+    )
+    keys = (marked.c.period, marked.c.holder_id, marked.c.mask)
+    classed = select(*keys, func.sum(marked.c.pence).label("pence")).group_by(*keys).having(func.sum(marked.c.pence) != 0)
+    money = PublicMoney(classes={}, unions={}, pooled=_pooled(session, period, in_range))
+    if session.get_bind().dialect.name != "postgresql":
+        people: dict[tuple[int, int], int] = {}
+        for period_number, holder_id, mask, pence in session.execute(classed):
+            total = money.classes.get((period_number, mask), (0, 0))
+            money.classes[(period_number, mask)] = (total[0] + int(pence), total[1] + 1)
+            people[(period_number, holder_id)] = people.get((period_number, holder_id), 0) | mask
+        for (period_number, _), union in people.items():
+            money.unions.setdefault(period_number, Counter())[union] += 1
+        return money
+    classed = classed.cte("classed")
+    per_person = select(classed.c.period, func.bit_or(classed.c.mask).label("mask")).group_by(classed.c.period, classed.c.holder_id).subquery()
+    statement = union_all(
+        select(literal(0).label("part"), classed.c.period, classed.c.mask, func.sum(classed.c.pence), func.count()).group_by(classed.c.period, classed.c.mask),
+        select(literal(1), per_person.c.period, per_person.c.mask, literal(0), func.count()).group_by(per_person.c.period, per_person.c.mask),
+    )
+    for part, period_number, mask, pence, count in session.execute(statement):
+        if part == 0:
+            money.classes[(int(period_number), int(mask))] = (int(pence), int(count))
+        else:
+            money.unions.setdefault(int(period_number), Counter())[int(mask)] += int(count)
+    return money
 
 
-def pooled_in(session: Session, *, council_id: int, periods: Mapping[date, int]) -> dict[int, tuple[int, int]]:
+def _mask(bits: Bits, provider_id, local_ids: Sequence[int]):
+    """Return the SQL for a care row's class mask, from its provider's facts and its contract's service."""
+    flags = bits.flags
+    local = case((provider_id.in_(list(local_ids)), flags["local"]), else_=flags["not:local"]) if local_ids else literal(flags["not:local"])
+    return (
+        case(*[(Provider.kind == kind, bit) for kind, bit in bits.kinds.items() if kind != "unknown"], else_=bits.kinds["unknown"])
+        + case((Provider.living_wage, flags["living_wage"]), else_=flags["not:living_wage"])
+        + case((Provider.ethical_care_charter, flags["ethical_care"]), else_=flags["not:ethical_care"])
+        + case((Provider.staff_count <= MICRO_STAFF, flags["micro"]), else_=flags["not:micro"])
+        + local
+        + case(*[(Contract.service == service, bit) for service, bit in bits.service_bits.items() if service != "other"],
+               else_=bits.service_bits.get("other", 0))
+    )
+
+
+def _pooled(session: Session, period, in_range) -> dict[int, tuple[int, int]]:
     """Return, for each period, the pence pooled (pledges and top-ups, less refunded top-ups) and how many people pooled."""
-    rows = (
-        select(case(dict(periods), value=PoolMonth.month).label("period"), PoolMonth.holder_id.label("holder_id"), PoolMonth.amount_pence.label("pence"))
-        .where(PoolMonth.council_id == council_id, PoolMonth.kind.in_(POOLED_IN), PoolMonth.month >= min(periods), PoolMonth.month <= max(periods),
-               PoolMonth.amount_pence != 0)
-        .subquery()
+    raw = select(period.label("period"), PoolMonth.holder_id, PoolMonth.amount_pence).where(PoolMonth.kind.in_(POOLED_IN), *in_range).subquery()
+    per_person = (
+        select(raw.c.period, func.sum(raw.c.amount_pence).label("pence")).group_by(raw.c.period, raw.c.holder_id)
+        .having(func.sum(raw.c.amount_pence) != 0).subquery()
     )
-    result = session.execute(select(rows.c.period, func.sum(rows.c.pence), func.count(distinct(rows.c.holder_id))).group_by(rows.c.period))
-    return {int(period): (int(pence), int(people)) for period, pence, people in result}
+    rows = session.execute(select(per_person.c.period, func.sum(per_person.c.pence), func.count()).group_by(per_person.c.period))
+    return {int(number): (int(pence), int(people)) for number, pence, people in rows}
 
 
 def first_month(session: Session, *, council_id: int) -> date | None:

@@ -23,6 +23,51 @@ FLAGS = ("local", "micro", "living_wage", "ethical_care")
 
 
 @dataclass(frozen=True)
+class Bits:
+    """Which bit of a class's mask stands for what: one kind of provider, one service, one side of each yes/no fact.
+
+    The database marks each row of care spend with its class's mask (queries.public_money), so one pass over
+    the pool summary gives each class's pence and people, and each person's figures as the OR of their masks.
+    """
+
+    services: tuple[str, ...]  # the council's services, "other" last
+
+    @property
+    def kinds(self) -> dict[str, int]:
+        """Return the bit of each kind of provider ("unknown": spend with no single provider)."""
+        return {kind: 1 << n for n, kind in enumerate((*PROVIDER_KINDS, "unknown"))}
+
+    @property
+    def flags(self) -> dict[str, int]:
+        """Return the bit of each yes/no fact and of its opposite ("not:local")."""
+        names = [name for flag in FLAGS for name in (flag, f"not:{flag}")]
+        return {name: 1 << (8 + n) for n, name in enumerate(names)}
+
+    @property
+    def service_bits(self) -> dict[str, int]:
+        """Return the bit of each service."""
+        return {service: 1 << (17 + n) for n, service in enumerate(self.services)}
+
+    @property
+    def care(self) -> int:
+        """Return the bits any row of care spend has one of (its kind of provider)."""
+        return sum(self.kinds.values())
+
+    def decode(self, period: int, mask: int, pence: int, people: int) -> SpendClass:
+        """Return the class a mask stands for, with its care spend (pence, positive) and people."""
+        kind = next(kind for kind, bit in self.kinds.items() if mask & bit)
+        service = next((service for service, bit in self.service_bits.items() if mask & bit), "other")
+        flags = self.flags
+        return SpendClass(period=period, kind=kind, living_wage=bool(mask & flags["living_wage"]), ethical_care=bool(mask & flags["ethical_care"]),
+                          micro=bool(mask & flags["micro"]), local=bool(mask & flags["local"]), service=service, pence=pence, people=people)
+
+    def people(self, unions: Mapping[int, int], groups: Iterable[str]) -> dict[str, int]:
+        """Count the people in each group ("kind:coop", "service:respite", "local", "not:micro", "spent") from how many people had each OR of masks."""
+        bits = {f"kind:{k}": b for k, b in self.kinds.items()} | {f"service:{s}": b for s, b in self.service_bits.items()} | self.flags | {"spent": self.care}
+        return {group: sum(count for mask, count in unions.items() if mask & bits[group]) for group in groups}
+
+
+@dataclass(frozen=True)
 class SpendClass:
     """Care spend in one period on one kind of provider with the same facts, for one service: the report's smallest group."""
 
@@ -54,17 +99,10 @@ def services_in(classes: Iterable[SpendClass]) -> list[str]:
     return [s for s in SERVICES if s in present] + sorted(present - set(SERVICES) - {"other"}) + (["other"] if "other" in present else [])
 
 
-def people_groups(kinds: Iterable[str], services: Iterable[str]) -> dict[str, tuple[str, str | None, int | None]]:
-    """Return the groups whose people the database counts (queries.people_in): each figure but the period's total."""
-    groups: dict[str, tuple[str, str | None, int | None]] = {}
-    for kind in kinds:
-        groups[f"kind:{kind}"] = ("kind", None if kind == "unknown" else kind, None)
-    for service in services:
-        groups[f"service:{service}"] = ("service", None if service == "other" else service, None)
-    for flag in FLAGS:
-        groups[flag] = (flag, None, 1)
-        groups[f"not:{flag}"] = (flag, None, 0)
-    return groups
+def figure_keys(kinds: Iterable[str], services: Iterable[str]) -> list[str]:
+    """Return the keys of one period's spend figures: the total, each kind and service, and each fact and its opposite."""
+    return ["spent", *[f"kind:{k}" for k in kinds], *[f"service:{s}" for s in services],
+            *[name for flag in FLAGS for name in (flag, f"not:{flag}")]]
 
 
 def figures_of(classes: list[SpendClass], people: Mapping[str, int], *, kinds: list[str], services: list[str]) -> tuple[dict[str, Figure], list[Sum]]:

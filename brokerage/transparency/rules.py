@@ -264,7 +264,3 @@ def _in_span(basis: np.ndarray | None, vector: np.ndarray) -> bool:
     rest = vector - basis.T @ (basis @ vector)
     return float(np.abs(rest).max()) < 1e-6
 
-
-def show(pence: int | None, hidden: bool, fmt) -> str:
-    """Return a figure as the report shows it: formatted, or SUPPRESSED when hidden."""
-    return SUPPRESSED if hidden or pence is None else fmt(pence)

@@ -91,6 +91,7 @@ class DistanceField(StringField):
 
     def pre_validate(self, form):
         if getattr(self, "invalid", False) or (self.data is not None and not LOCAL_DISTANCE_MIN <= self.data <= LOCAL_DISTANCE_MAX):
+            self.data = (self.raw_data or [""])[0]  # shown back as typed
             raise StopValidation(DISTANCE_MESSAGE)
 
 

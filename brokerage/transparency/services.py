@@ -23,6 +23,7 @@ from brokerage.transparency.rules import (
 )
 
 PUBLIC_QUARTERS = 8  # the public report shows the last two years' complete quarters
+MAX_SERVICES = 40  # services the public report tells apart (a mask bit each); any more count as "other"
 
 
 def _staff_council(session: Session, actor: User) -> Council:
@@ -189,16 +190,17 @@ def public_report(*, session: Session, slug: str, today: date | None = None) -> 
     rule = local_rule(session=session, council=council)
     if not quarters:
         return PublicReport(council_name=council.name, slug=council.slug, periods=[], kinds=report.kinds_in([]), services=[], rule=rule)
-    months = {month: number for number, quarter in enumerate(quarters) for month in periods.months_between(quarter, periods.add_months(quarter, 2))}
     local_ids = [row.id for row in queries.providers(session, council_id=council.id)
                  if is_local(rule, district=row.postcode_district, lat=row.lat, lon=row.lon)]
-    classes = queries.spend_classes(session, council_id=council.id, periods=months, local_ids=local_ids)
+    bits = report.Bits(services=(*queries.council_services(session, council_id=council.id)[:MAX_SERVICES], "other"))
+    money = queries.public_money(session, council_id=council.id, starts=quarters, end=periods.add_months(quarters[-1], 3), local_ids=local_ids,
+                                 bits=bits)
+    classes = [bits.decode(number, mask, -pence, people) for (number, mask), (pence, people) in money.classes.items()]
     kinds, services = report.kinds_in(classes), report.services_in(classes)
-    people = queries.people_in(session, council_id=council.id, periods=months, local_ids=local_ids, groups=report.people_groups(kinds, services))
-    pooled = queries.pooled_in(session, council_id=council.id, periods=months)
+    keys = report.figure_keys(kinds, services)
     built = [
-        report.public_period(quarter, [c for c in classes if c.period == number], people.get(number, {}), pooled.get(number, (0, 0)),
-                             kinds=kinds, services=services)
+        report.public_period(quarter, [c for c in classes if c.period == number], bits.people(money.unions.get(number, {}), keys),
+                             money.pooled.get(number, (0, 0)), kinds=kinds, services=services)
         for number, quarter in enumerate(quarters)
     ]
     return PublicReport(council_name=council.name, slug=council.slug, periods=built, kinds=kinds, services=services, rule=rule)

@@ -8,40 +8,12 @@ import pytest
 
 from brokerage.accounts.models import Role
 from brokerage.errors import NotAllowed, ValidationFailed
-from brokerage.ledger import services as ledger
-from brokerage.providers.models import ProviderKind
 from brokerage.timesheets import approval, sheets
 from brokerage.transparency import services
 from tests import factories as f
 from tests.timesheets.helpers import NOW as TIMESHEET_NOW
 from tests.timesheets.helpers import WEEK, make_care, visit
-from tests.transparency.conftest import BETHNAL_GREEN, CROYDON, STRATFORD, WHITECHAPEL, moment, today_is
-
-JAN, FEB, MAR = date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)
-
-
-@pytest.fixture()
-def spent(spending, freeze_clock):
-    """Care in January and March 2026 (none in February) with five kinds of provider, and a correction in March."""
-    s = spending
-    east, west = s.add_holders(3, "E1", WHITECHAPEL), s.add_holders(2, "E2", BETHNAL_GREEN)
-    s.add_provider("coop", kind=ProviderKind.coop, district="E1", where=WHITECHAPEL, staff=4, living_wage=True, charter=True)
-    s.add_provider("private", kind=ProviderKind.private, district="CR0", where=CROYDON, staff=40, living_wage=False, charter=False)
-    s.add_provider("pa", kind=ProviderKind.pa, district="E15", where=STRATFORD, staff=1, living_wage=True, charter=False)
-    s.add_provider("charity", kind=ProviderKind.charity, district="E2", where=BETHNAL_GREEN, staff=20, living_wage=True, charter=True,
-                   service="day_activities")
-    s.add_provider("cic", kind=ProviderKind.cic, district="CR0", where=CROYDON, staff=8, living_wage=False, charter=True)
-    s.fund(east + west, 300_00, at=moment(2026, 1, 5))
-    s.spend("coop", [(east[0], 200_00), (east[1], 100_00)], at=moment(2026, 1, 12), week="2026-W02")
-    s.spend("private", [(west[0], 100_00)], at=moment(2026, 1, 31), week="2026-W05")
-    s.fund(east + west, 300_00, at=moment(2026, 3, 2))
-    s.spend("pa", [(east[2], 200_00)], at=moment(2026, 3, 9), week="2026-W10")
-    s.spend("charity", [(west[1], 100_00), (east[0], 50_00)], at=moment(2026, 3, 16), week="2026-W11")
-    s.spend("cic", [(west[0], 50_00)], at=moment(2026, 3, 16), week="2026-W11")
-    wrong = s.spend("cic", [(west[0], 70_00)], at=moment(2026, 3, 17), week="2026-W12")
-    ledger.reverse_entry(session=s.session, actor=s.job, entry_id=wrong.id, idempotency_key="undo-cic-W12")
-    today_is(freeze_clock, date(2026, 4, 20))
-    return s
+from tests.transparency.conftest import FEB, JAN, MAR
 
 
 def test_each_months_spend_and_measures_equal_what_was_posted(spent):
