@@ -50,7 +50,7 @@ def _percent_axis(value: float) -> str:
 
 
 def _pounds_axis(value: float) -> str:
-    return f"£{value:,.0f}"
+    return f"£{value:,.0f}" if value >= 10 or value == 0 else f"£{value:,.2f}"
 
 
 def _share_points(shares: list[int | None]) -> list[float | None]:

@@ -17,8 +17,16 @@ from brokerage.transparency.schemas import SettingsForm, csv_text, load_period, 
 
 blueprint = Blueprint("transparency", __name__)
 
-# The public report is the same for everyone and names no one, so shared caches may keep it a few minutes.
+# The public report is the same for everyone and names no one, so shared caches may keep it a few minutes; but an answer
+# to a visitor with cookies may carry a refreshed session cookie, which only their own browser may keep.
 PUBLIC_CACHE = "public, max-age=300"
+PRIVATE_CACHE = "private, max-age=300"
+
+
+def _cacheable(response):
+    response.headers["Cache-Control"] = PRIVATE_CACHE if request.cookies else PUBLIC_CACHE
+    response.vary.add("Cookie")
+    return response
 
 
 @blueprint.route("/community-wealth")
@@ -77,9 +85,7 @@ def settings():
 def public_report(slug: str):
     """Show a council's public report of pooled spending, to anyone (404 unless the council publishes it)."""
     report = services.public_report(session=get_session(), slug=slug)
-    response = make_response(render_template("transparency/public.html", report=report, tables=pages.public_tables(report), min_people=MIN_PEOPLE))
-    response.headers["Cache-Control"] = PUBLIC_CACHE
-    return response
+    return _cacheable(make_response(render_template("transparency/public.html", report=report, tables=pages.public_tables(report), min_people=MIN_PEOPLE)))
 
 
 @blueprint.route("/public/<slug>/figures.csv")
@@ -90,5 +96,4 @@ def public_csv(slug: str):
     if table is None:
         raise NotFound()
     head, rows = pages.public_csv(report, table)
-    return Response(csv_text(head, rows), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={report.slug}-{table}.csv", "Cache-Control": PUBLIC_CACHE})
+    return _cacheable(Response(csv_text(head, rows), mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={report.slug}-{table}.csv"}))

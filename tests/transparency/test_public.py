@@ -99,7 +99,9 @@ def test_the_page_is_the_same_for_everyone_and_may_be_cached(client, auth, quart
     assert "Set-Cookie" not in signed_out.headers
     auth.sign_in(quarter.officer.email)
     signed_in = client.get("/public/riverbend")
-    assert signed_in.status_code == 200 and signed_in.headers["Cache-Control"] == "public, max-age=300"
+    # Only the visitor's own browser may keep an answer that may carry their refreshed session cookie.
+    assert signed_in.status_code == 200 and signed_in.headers["Cache-Control"] == "private, max-age=300"
+    assert "Cookie" in signed_in.headers["Vary"] and "Cookie" in signed_out.headers["Vary"]
     assert "Signed in as" not in signed_in.get_data(as_text=True) and "csrf_token" not in signed_in.get_data(as_text=True)
     strip = lambda text: re.sub(r"chart-[0-9a-f]{8}", "chart", text)  # noqa: E731 (each chart's ids are its own)
     assert strip(signed_in.get_data(as_text=True)) == strip(signed_out.get_data(as_text=True))
