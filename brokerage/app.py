@@ -28,6 +28,7 @@ from brokerage.providers import views as providers_views
 from brokerage.surplus import views as surplus_views
 from brokerage.spending import views as spending_views
 from brokerage.timesheets import views as timesheets_views
+from brokerage.transparency import views as transparency_views
 
 
 class CarepoolFlask(Flask):
@@ -98,7 +99,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (accounts_views.blueprint, dashboard_views.blueprint, holders_views.blueprint, clusters_views.blueprint,
                       providers_views.blueprint, ledger_views.blueprint, audit_views.blueprint, matching_views.blueprint,
                       payments_views.blueprint, payrun_views.blueprint, timesheets_views.blueprint, contracts_views.blueprint,
-                      surplus_views.blueprint, auditpack_views.blueprint, spending_views.blueprint):
+                      surplus_views.blueprint, auditpack_views.blueprint, spending_views.blueprint, transparency_views.blueprint):
         app.register_blueprint(blueprint)
 
 

@@ -10,7 +10,8 @@ ROLES = [Role.holder, Role.representative, Role.broker, Role.council_officer, Ro
 STAFF = {Role.broker, Role.council_officer}
 
 # Routes anyone may open without signing in.
-PUBLIC = {"accounts.home", "accounts.sign_in", "static", "payments.webhook"}  # Stripe's webhook checks its signature instead
+PUBLIC = {"accounts.home", "accounts.sign_in", "static", "payments.webhook",  # Stripe's webhook checks its signature instead
+          "transparency.public_report", "transparency.public_csv"}  # a council's public report (tests/transparency/test_public.py)
 # The pooled spend reports: the council's brokers and officers only (their filters' ids: tests/test_not_found_alike.py).
 SPENDING = ("spending.index", "spending.groups", "spending.members", "spending.providers", "spending.services", "spending.kinds")
 
@@ -98,6 +99,10 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
     if endpoint == "auditpack.download":
         # The world has no pack: the officer, the one role let in, finds nothing (tests/auditpack check real ones).
         return {404} if role == Role.council_officer else {403}
+    if endpoint in ("transparency.wealth", "transparency.wealth_csv"):
+        return {200} if role in STAFF else {403}
+    if endpoint == "transparency.settings":
+        return {200} if role == Role.council_officer else {403}
     if admin:
         # Admins manage accounts; the care pages are for council staff and members.
         return {403}

@@ -51,6 +51,7 @@ def foreign_ids(session, world) -> dict[str, int]:
         "payment_run_id": b["payment_run"].id, "payment_line_id": b["payment_line"].id,
         "top_up_id": top_up.id, "flag_id": flag.id, "clawback_id": clawback.id, "audit_pack_id": pack.id,
         "contract_id": b["contract"].id, "timesheet_id": b["timesheet"].id, "visit_id": b["visit"].id,
+        "slug": world.councils["b"].slug,  # a council that has not opted in to a public report: a 404, as for an unknown slug
     }
 
 
@@ -78,7 +79,7 @@ def plausible_form(world) -> dict:
         "max_rate": "25", "name": "Name", "relationship": "daughter", "email": "someone@example.org", "allocation": "100",
         "new": "a-long-new-passphrase-2026", "password": "a-long-new-passphrase-2026", "capacity_hours": "10", "radius_km": "3",
         "postcode_district": "E1", "lat": "51.5", "lon": "-0.05", "hourly_rate": "20", "languages": "en", "services": "home_care",
-        "staff_genders": "female", "hours_per_week": "10", "hourly_rate": "22", "end_date": "2099-01-01", "allocation_rule": "equal",
+        "staff_genders": "female", "staff_count": "3", "hours_per_week": "10", "hourly_rate": "22", "end_date": "2099-01-01", "allocation_rule": "equal",
         "amount": "5", "reason": "Unspent for months", "note": "Not yet",
     }
 

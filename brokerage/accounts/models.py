@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Enum, ForeignKey, Integer, String
+from sqlalchemy import false as sa_false
+from sqlalchemy import Boolean, CheckConstraint, Column, Enum, Float, ForeignKey, Integer, String
 from sqlmodel import Field, SQLModel
 
 from brokerage.types import ROLE_LABELS, Role, UTCDateTime, utcnow  # noqa: F401 (Role lives at the bottom layer)
@@ -24,6 +25,7 @@ class Council(SQLModel, table=True):
             "dissolve_denominator >= 1 AND dissolve_numerator <= dissolve_denominator AND 2 * dissolve_numerator >= dissolve_denominator",
             name="ck_council_dissolve_majority",
         ),
+        CheckConstraint("local_distance_km IS NULL OR (local_distance_km >= 0.5 AND local_distance_km <= 50)", name="ck_council_local_distance"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -43,6 +45,11 @@ class Council(SQLModel, table=True):
     # fraction, because 67% would refuse 2 votes out of 3.
     dissolve_numerator: int = Field(default=2, sa_column=Column(Integer, nullable=False, server_default="2"))
     dissolve_denominator: int = Field(default=3, sa_column=Column(Integer, nullable=False, server_default="3"))
+    # Community wealth (brokerage.transparency, docs/community-wealth.md): a provider outside the council's districts
+    # still counts as local within this many km of their centre; None counts the districts only.
+    local_distance_km: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    # The public report of pooled spending (/public/<slug>) is shown only once a council officer opts in.
+    publish_report: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=sa_false()))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
     @property

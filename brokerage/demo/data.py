@@ -60,6 +60,11 @@ PROVIDERS = [
     ("Anatolia Home Support", ProviderKind.micro_provider, "family micro-enterprise", ["home_care", "companionship"], ["tr", "en"], ["female", "male"], 2100, 40, "E15"),
     ("Stratford Respite Co-op", ProviderKind.coop, "multi-stakeholder co-operative", ["respite", "personal_care"], ["en", "ur"], ["female", "male"], 2400, 80, "E15"),
 ]
+# How many people work for each provider (five or fewer is a micro-provider); a personal assistant is one.
+STAFF_COUNTS = {
+    "Hooyo Care Co-operative": 14, "Sylhet Sisters Homecare CIC": 9, "Bow Friends Day Club": 22, "Docklands Reablement Ltd": 40,
+    "Kasia's Helping Hands": 2, "Anatolia Home Support": 4, "Stratford Respite Co-op": 5,
+}
 # Personal assistants: (name, languages, genders, district).
 PAS = [
     ("Fartun Abdi (PA)", ["so", "en", "ar"], ["female"], "E1"),

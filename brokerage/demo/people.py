@@ -32,6 +32,8 @@ def open_councils(*, session: Session) -> Cast:
         session=session, actor=None, slug=data.DEMO_SLUG, name=data.COUNCIL_NAME, area_districts=data.COUNCIL_DISTRICTS
     )
     other = accounts.create_council(session=session, actor=None, slug=data.OTHER_SLUG, name=data.OTHER_NAME, area_districts=data.OTHER_DISTRICTS)
+    # Riverside's officers have opted in to the public report (/public/riverside); Northfield has not.
+    council.publish_report = True
     return Cast(council=council, other=other)
 
 
@@ -78,7 +80,7 @@ def register_providers(*, session: Session, rng: random.Random, cast: Cast) -> N
         cast.providers.append(providers.register_provider(
             session=session, actor=broker, name=name, kind=kind, ownership_model=ownership, services=services, languages=languages,
             staff_genders=genders, slots=sorted(rng.sample(data.SLOTS, 12)), capacity_hours=capacity, postcode_district=district,
-            lat=lat, lon=lon, radius_km=rng.choice([5.0, 6.0, 8.0]), hourly_rate_pence=rate,
+            lat=lat, lon=lon, radius_km=rng.choice([5.0, 6.0, 8.0]), hourly_rate_pence=rate, staff_count=data.STAFF_COUNTS[name],
             living_wage=kind != ProviderKind.private, ethical_care_charter=kind in (ProviderKind.coop, ProviderKind.cic, ProviderKind.charity),
         ))
     for name, languages, genders, district in data.PAS:
@@ -87,7 +89,7 @@ def register_providers(*, session: Session, rng: random.Random, cast: Cast) -> N
             session=session, actor=broker, name=name, kind=ProviderKind.pa, ownership_model="self-employed personal assistant",
             services=["home_care", "companionship", "domestic"], languages=languages, staff_genders=genders,
             slots=sorted(rng.sample(data.SLOTS, 8)), capacity_hours=rng.choice([15, 20, 25, 30]), postcode_district=district,
-            lat=lat, lon=lon, radius_km=rng.choice([2.5, 3.0, 4.0]), hourly_rate_pence=rng.choice([1650, 1750, 1850]),
+            lat=lat, lon=lon, radius_km=rng.choice([2.5, 3.0, 4.0]), hourly_rate_pence=rng.choice([1650, 1750, 1850]), staff_count=1,
             living_wage=True, ethical_care_charter=False,
         ))
 
@@ -170,7 +172,7 @@ def add_other_council(*, session: Session, cast: Cast, password: str) -> None:
         session=session, actor=cast.user(data.OTHER_BROKER[0]), name="Headingley Care Co-op", kind=ProviderKind.coop,
         ownership_model="worker co-operative", services=["home_care", "companionship"], languages=["en"], staff_genders=["female", "male"],
         slots=["mon_am", "tue_am", "wed_pm"], capacity_hours=60, postcode_district="LS6", lat=53.8190, lon=-1.5770,
-        radius_km=6.0, hourly_rate_pence=2300, living_wage=True, ethical_care_charter=True,
+        radius_km=6.0, hourly_rate_pence=2300, staff_count=11, living_wage=True, ethical_care_charter=True,
     )
     cast.staff[data.OTHER_HOLDER_LOGIN] = accounts.create_user(
         session=session, actor=None, email=data.OTHER_HOLDER_LOGIN, name=far_holder.name, role=Role.holder, password=password,

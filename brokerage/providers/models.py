@@ -45,6 +45,7 @@ class Provider(SQLModel, table=True):
         CheckConstraint("hourly_rate_pence > 0", name="ck_provider_rate_positive"),
         CheckConstraint("capacity_hours >= 0", name="ck_provider_capacity"),
         CheckConstraint("radius_km > 0", name="ck_provider_radius"),
+        CheckConstraint("staff_count >= 1", name="ck_provider_staff_count"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -64,7 +65,9 @@ class Provider(SQLModel, table=True):
     hourly_rate_pence: int = Field(sa_column=Column(BigInteger, nullable=False))
     living_wage: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     ethical_care_charter: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
-    is_local: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    # Everyone who works for it, the owner included: five or fewer makes it a micro-provider (community wealth).
+    # Whether it is local is not stored: the council's rule decides it (brokerage.transparency.rules.is_local).
+    staff_count: int = Field(default=1, sa_column=Column(Integer, nullable=False))
     stripe_account_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     stripe_status: str = Field(default="none", sa_column=Column(String(20), nullable=False, server_default="none"))
     # True only once Stripe's `account.updated` event says the connected account can receive payouts.

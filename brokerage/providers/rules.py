@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 REQUIRED_EVIDENCE = ("dbs", "insurance")
 SOON = timedelta(days=30)
+MICRO_STAFF = 5  # a provider with this many staff or fewer is a micro-provider (DESIGN.md section 1)
 
 
 @dataclass(frozen=True)

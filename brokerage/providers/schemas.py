@@ -11,7 +11,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from brokerage.forms import BaseForm, Checkboxes, PoundsField
 from brokerage.providers.models import ProviderKind, VettingKind
-from brokerage.providers.services import CAPACITY_MAX, LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, RADIUS_MAX, RADIUS_MIN
+from brokerage.providers.rules import MICRO_STAFF
+from brokerage.providers.services import CAPACITY_MAX, LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, RADIUS_MAX, RADIUS_MIN, STAFF_MAX, STAFF_MESSAGE
 from brokerage.validation import parse_date, parse_date_parts, parse_decimal, parse_whole_number
 from brokerage.vocabulary import SERVICES, SLOTS, language_choices, service_name, slot_label
 
@@ -106,6 +107,11 @@ class ProfileForm(BaseForm):
     languages = Checkboxes("Languages the staff speak", unknown_message="Choose languages from the list", validators=[DataRequired("Choose at least one language")])
     staff_genders = Checkboxes("The staff include", choices=GENDER_CHOICES, unknown_message="Choose women, men or both",
                                validators=[DataRequired("Choose women, men or both")])
+    staff_count = NumberField(
+        "How many people work for the provider", whole=True, invalid_message=STAFF_MESSAGE,
+        description=f"Everyone who gives care or runs it, the owner included; 1 for a personal assistant. {MICRO_STAFF} or fewer is a micro-provider.",
+        validators=[InputRequired("Enter how many people work for the provider"), NumberRange(min=1, max=STAFF_MAX, message=STAFF_MESSAGE)],
+    )
     capacity_hours = NumberField(
         "Hours available each week", whole=True, invalid_message=f"Enter the hours as a whole number from 0 to {CAPACITY_MAX}",
         description="Hours of care the provider can take on, across all groups. Enter 0 to take no more work for now.",
@@ -144,6 +150,7 @@ class ProfileForm(BaseForm):
         for name in ("services", "languages", "staff_genders", "slots"):
             getattr(self, name).data = list(getattr(provider, name))
         self.capacity_hours.data = provider.capacity_hours
+        self.staff_count.data = provider.staff_count
         self.radius_km.data = f"{provider.radius_km:g}"
         self.hourly_rate.data = f"{provider.hourly_rate_pence / 100:.2f}"
         self.living_wage.data = provider.living_wage
@@ -154,7 +161,7 @@ class ProfileForm(BaseForm):
         """Return the profile as keyword arguments for the services."""
         return {
             "services": self.services.data or [], "languages": self.languages.data or [], "staff_genders": self.staff_genders.data or [],
-            "capacity_hours": self.capacity_hours.data, "slots": self.slots.data or [], "radius_km": self.radius_km.data,
+            "capacity_hours": self.capacity_hours.data, "staff_count": self.staff_count.data, "slots": self.slots.data or [], "radius_km": self.radius_km.data,
             "hourly_rate_pence": self.hourly_rate.pence, "living_wage": bool(self.living_wage.data),
             "ethical_care_charter": bool(self.ethical_care_charter.data), "ownership_model": self.ownership_model.data or "",
         }

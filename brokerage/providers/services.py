@@ -20,6 +20,8 @@ from brokerage.types import utcnow
 from brokerage.vocabulary import GENDERS, LANGUAGE_CODES, SERVICES, SLOTS
 
 CAPACITY_MAX = 168
+STAFF_MAX = 100_000
+STAFF_MESSAGE = f"Enter the number of staff as a whole number from 1 to {STAFF_MAX:,}"
 RADIUS_MIN, RADIUS_MAX = 0.5, 50.0
 LAT_MIN, LAT_MAX = 49.0, 61.0  # the United Kingdom, so a latitude and longitude typed the wrong way round is caught
 LON_MIN, LON_MAX = -9.0, 2.0
@@ -139,7 +141,7 @@ def _number(value, *, whole: bool = False) -> float | int | None:
 
 
 def _check_profile(provider: Provider | None, *, services: list[str], languages: list[str], staff_genders: list[str],
-                   capacity_hours, slots: list[str], radius_km, hourly_rate_pence, ownership_model: str) -> dict[str, str]:
+                   capacity_hours, slots: list[str], radius_km, hourly_rate_pence, ownership_model: str, staff_count=None) -> dict[str, str]:
     errors: dict[str, str] = {}
     had_services = provider.services if provider else []
     had_languages = provider.languages if provider else []
@@ -169,6 +171,10 @@ def _check_profile(provider: Provider | None, *, services: list[str], languages:
         errors["hourly_rate"] = "Enter an hourly rate more than £0"
     if len(ownership_model or "") > 80:
         errors["ownership_model"] = "Use 80 characters or fewer"
+    if staff_count is not None or provider is None:
+        staff = _number(staff_count, whole=True)
+        if staff is None or not 1 <= staff <= STAFF_MAX:
+            errors["staff_count"] = STAFF_MESSAGE
     return errors
 
 
@@ -184,7 +190,7 @@ def _check_identity(*, name, kind) -> dict[str, str]:
 
 
 def _apply_profile(provider: Provider, *, services, languages, staff_genders, capacity_hours, slots, radius_km,
-                   hourly_rate_pence, living_wage, ethical_care_charter, ownership_model) -> None:
+                   hourly_rate_pence, living_wage, ethical_care_charter, ownership_model, staff_count=None) -> None:
     provider.services = _ordered(provider.services or [], services)
     provider.languages = _ordered(provider.languages or [], languages)
     provider.staff_genders = [g for g in GENDERS if g in staff_genders]
@@ -195,6 +201,8 @@ def _apply_profile(provider: Provider, *, services, languages, staff_genders, ca
     provider.living_wage = bool(living_wage)
     provider.ethical_care_charter = bool(ethical_care_charter)
     provider.ownership_model = (ownership_model or "").strip()
+    if staff_count is not None:
+        provider.staff_count = staff_count
 
 
 def _editable_provider(session: Session, actor: User, provider_id: int) -> Provider:
@@ -221,14 +229,15 @@ def update_profile(
     ownership_model: str = "",
     name: str | None = None,
     kind: str | ProviderKind | None = None,
+    staff_count: int | None = None,
 ) -> Provider:
-    """Change what a provider offers; a broker may also change its name and kind."""
+    """Change what a provider offers and how many staff it has (None leaves the count); a broker may also change its name and kind."""
     provider = _editable_provider(session, actor, provider_id)
     if (name is not None or kind is not None) and actor.role != Role.broker:
         raise NotAllowed("Only a broker can change a provider's name or kind.", field="name" if name is not None else "kind")
     profile = dict(services=list(services or []), languages=list(languages or []), staff_genders=list(staff_genders or []),
                    capacity_hours=capacity_hours, slots=list(slots or []), radius_km=radius_km, hourly_rate_pence=hourly_rate_pence,
-                   ownership_model=ownership_model or "")
+                   ownership_model=ownership_model or "", staff_count=staff_count)
     errors = _check_profile(provider, **profile)
     if name is not None or kind is not None:
         errors |= _check_identity(name=provider.name if name is None else name, kind=provider.kind if kind is None else kind)
@@ -260,16 +269,17 @@ def register_provider(
     slots: list[str],
     radius_km: float,
     hourly_rate_pence: int,
+    staff_count: int,
     living_wage: bool = False,
     ethical_care_charter: bool = False,
     ownership_model: str = "",
 ) -> Provider:
-    """Register a provider or personal assistant in the broker's council, with no verified evidence yet."""
+    """Register a provider or personal assistant in the broker's council, with its number of staff and no verified evidence yet."""
     if actor.role != Role.broker or actor.council_id is None:
         raise NotAllowed("Only a broker can register a provider.")
     profile = dict(services=list(services or []), languages=list(languages or []), staff_genders=list(staff_genders or []),
                    capacity_hours=capacity_hours, slots=list(slots or []), radius_km=radius_km, hourly_rate_pence=hourly_rate_pence,
-                   ownership_model=ownership_model or "")
+                   ownership_model=ownership_model or "", staff_count=staff_count)
     errors = _check_identity(name=name, kind=kind) | _check_profile(None, **profile)
     district = (postcode_district or "").strip().upper()
     if not validation.is_district(district):
@@ -282,7 +292,8 @@ def register_provider(
     if errors:
         raise ValidationFailed(errors)
     provider = Provider(council_id=actor.council_id, name=name.strip(), kind=ProviderKind(kind), postcode_district=district,
-                        lat=latitude, lon=longitude, capacity_hours=capacity_hours, radius_km=float(radius_km), hourly_rate_pence=hourly_rate_pence)
+                        lat=latitude, lon=longitude, capacity_hours=capacity_hours, radius_km=float(radius_km), hourly_rate_pence=hourly_rate_pence,
+                        staff_count=staff_count)
     _apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter)
     session.add(provider)
     session.flush()

@@ -13,6 +13,7 @@ from brokerage.forms import refuse, refuse_in_flash
 from brokerage.handlers import wants_json
 from brokerage.providers import services
 from brokerage.providers.errors import SameChecker
+from brokerage.providers.rules import MICRO_STAFF
 from brokerage.providers.schemas import SLOT_CHOICES, VETTING_HINTS, VETTING_NAMES, BrokerProfileForm, ProfileForm, RegisterForm, VettingForm
 
 blueprint = Blueprint("providers", __name__, url_prefix="/providers")
@@ -52,7 +53,7 @@ def _show(provider_id: int, *, vetting_form: VettingForm | None = None, status: 
     return render_template(
         "providers/show.html", provider=page.provider, items=page.items, state=page.state, today=page.today, may_change=page.may_change,
         checkers=page.checkers, vetting_form=vetting_form or VettingForm(formdata=None), vetting_names=VETTING_NAMES, vetting_words=services.VETTING_WORDS,
-        vetting_hints=VETTING_HINTS, slot_names={c.value: c.label for c in SLOT_CHOICES},
+        vetting_hints=VETTING_HINTS, slot_names={c.value: c.label for c in SLOT_CHOICES}, micro_staff=MICRO_STAFF,
     ), status
 
 

@@ -43,11 +43,13 @@ PAGES = {
         "/payments/runs/1",
         "/payments/lines/1",
         "/top-ups",
+        "/community-wealth",
     ],
     "officer@riverside.example": [
         "/dashboard", "/audit/access-log", "/audit/access-log?person=Amina", "/ledger/", "/ledger/seals", "/holders/", "/matching/", "/providers/4", "/clusters/1",
         "/payments/runs/2", "/payments/reconcile", "/contracts/1",
         "/spending/", "/spending/groups", "/spending/members", "/spending/providers", "/spending/services", "/spending/kinds-of-provider",
+        "/community-wealth", "/community-wealth?start=2024-01", "/community-wealth/settings",
     ],
     "holder@riverside.example": ["/dashboard", "/clusters/proposals/1", "/ledger/holders/1", "/clusters/1", "/clusters/find?within_km=50", "/holders/1/top-up",
                                  "/holders/1/record-views"],

@@ -1,0 +1,103 @@
+"""Each provider records how many people work for it: five or fewer makes it a micro-provider."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from brokerage.accounts.models import Role
+from brokerage.errors import ValidationFailed
+from brokerage.providers import services
+from brokerage.providers.models import Provider
+from tests.providers.test_registration import registration
+
+
+def test_a_broker_registers_a_provider_with_its_staff_count(client, auth, world, session, profile_form):
+    auth.sign_in(world.users["a"][Role.broker].email)
+    form = client.get("/providers/new").get_data(as_text=True)
+    assert "How many people work for the provider" in form and "5 or fewer is a micro-provider" in form
+    assert client.post("/providers/new", data=registration(profile_form, staff_count="1")).status_code == 302
+    provider = session.exec(select(Provider).where(Provider.name == "Fartun Abdi")).one()
+    assert provider.staff_count == 1
+    assert "1 (a micro-provider: 5 or fewer)" in client.get(f"/providers/{provider.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("", "Enter how many people work for the provider"),
+    ("0", "Enter the number of staff as a whole number from 1 to 100,000"),
+    ("-2", "Enter the number of staff as a whole number from 1 to 100,000"),
+    ("2.5", "Enter the number of staff as a whole number from 1 to 100,000"),
+    ("many", "Enter the number of staff as a whole number from 1 to 100,000"),
+    ("１２", "Enter the number of staff as a whole number from 1 to 100,000"),
+])
+def test_a_missing_or_impossible_staff_count_is_refused_beside_the_field(client, auth, world, session, profile_form, typed, message):
+    auth.sign_in(world.users["a"][Role.broker].email)
+    response = client.post("/providers/new", data=registration(profile_form, staff_count=typed))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="staff_count-error-1"' in page and message in page
+    assert 'href="#staff_count"' in page
+    assert session.exec(select(Provider).where(Provider.name == "Fartun Abdi")).first() is None
+
+
+def test_a_provider_updates_its_own_staff_count(client, auth, world, session, profile_form):
+    provider = world.records["a"]["provider"]
+    auth.sign_in(world.users["a"][Role.provider].email)
+    assert 'value="1"' in client.get(f"/providers/{provider.id}/edit").get_data(as_text=True)
+    assert client.post(f"/providers/{provider.id}/edit", data=profile_form(staff_count="12")).status_code == 302
+    session.expire_all()
+    assert session.get(Provider, provider.id).staff_count == 12
+    page = client.get(f"/providers/{provider.id}").get_data(as_text=True)
+    assert "Number of staff" in page and "micro-provider" not in page
+
+
+def test_the_service_refuses_a_count_below_one_and_keeps_the_count_when_none_is_given(session, world):
+    provider = world.records["a"]["provider"]
+    broker = world.users["a"][Role.broker]
+    profile = dict(services=["home_care"], languages=["en"], staff_genders=["female"], capacity_hours=10, slots=["mon_am"], radius_km=5.0,
+                   hourly_rate_pence=2000, living_wage=False, ethical_care_charter=False)
+    with pytest.raises(ValidationFailed) as refused:
+        services.update_profile(session=session, actor=broker, provider_id=provider.id, staff_count=0, **profile)
+    assert "staff_count" in refused.value.errors
+    services.update_profile(session=session, actor=broker, provider_id=provider.id, **profile)
+    assert provider.staff_count == 1
+
+
+def test_the_database_refuses_a_provider_with_no_staff(session, world):
+    from sqlalchemy.exc import IntegrityError
+
+    provider = world.records["a"]["provider"]
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.execute(text("UPDATE provider SET staff_count = 0 WHERE id = :id"), {"id": provider.id})
+
+
+def test_providers_registered_before_get_a_count_by_their_kind(tmp_path):
+    from sqlalchemy import create_engine
+
+    from brokerage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'staff.sqlite'}"
+    upgrade("0020", url=url)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO council (slug, name, area_districts, cluster_min_size, cluster_max_size, notice_weeks, surplus_weeks, "
+            "quorum_percent, majority_percent, dissolve_numerator, dissolve_denominator, created_at) "
+            "VALUES ('c', 'C', 'E1', 3, 8, 4, 8, 50, 50, 2, 3, '2026-11-01 00:00:00')"
+        ))
+        for kind in ("pa", "micro_provider", "coop", "private"):
+            connection.execute(text(
+                "INSERT INTO provider (council_id, name, kind, ownership_model, services, languages, staff_genders, slots, capacity_hours, "
+                "postcode_district, lat, lon, radius_km, hourly_rate_pence, living_wage, ethical_care_charter, is_local, stripe_status, "
+                "payouts_enabled, created_at) VALUES (1, :kind, :kind, '', '[]', '[]', '[]', '[]', 10, 'E1', 51.5, -0.05, 5, 2000, 0, 0, 1, "
+                "'none', 0, '2026-11-01 00:00:00')"
+            ), {"kind": kind})
+    upgrade("head", url=url)
+    with engine.connect() as connection:
+        counts = dict(connection.execute(text("SELECT kind, staff_count FROM provider")).all())
+        publish = connection.execute(text("SELECT publish_report, local_distance_km FROM council")).one()
+    engine.dispose()
+    # A personal assistant is one person; a micro-provider stays micro; any other kind is not counted micro on a guess.
+    assert counts == {"pa": 1, "micro_provider": 5, "coop": 6, "private": 6}
+    assert tuple(publish) == (0, None)
