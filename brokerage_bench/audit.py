@@ -26,7 +26,7 @@ import sys
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from typing import Callable, Iterator
 
 import click
 from sqlalchemy import BigInteger, Column, DateTime, Float, Integer, MetaData, Table, event, func, select
@@ -96,8 +96,29 @@ def _fast_commits(engine: Engine) -> None:
         @event.listens_for(engine, "connect")
         def _no_wait(dbapi_connection, _record):
             with dbapi_connection.cursor() as cursor:
-                cursor.execute("SET synchronous_commit TO off"); cursor.execute("SET track_functions = 'all'")
+                cursor.execute("SET synchronous_commit TO off")
             dbapi_connection.commit()
+
+
+def _tidy(engine: Engine) -> Callable[[int], None] | None:
+    """Return what the build does between weeks: on PostgreSQL, vacuum the tables every week updates.
+
+    Every posting updates its account's cached balance, so a week leaves tens of thousands of dead
+    account rows behind, and the funding account, which every direct payment touches, drags its own
+    dead versions through each update until they are vacuumed: a direct payment run then costs more
+    every month. In a real council a week passes between runs and autovacuum clears them; the bench
+    plays weeks seconds apart, so it vacuums between them itself.
+    """
+    if engine.dialect.name != "postgresql":
+        return None
+
+    def vacuum(week: int) -> None:
+        tables = ("ledger_account", "ledger_pool_month") if week % 4 == 0 else ("ledger_account",)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for table in tables:
+                connection.exec_driver_sql(f"VACUUM {table}")
+
+    return vacuum
 
 
 def find_built(engine: Engine, *, holders: int, weeks: int, seed: int):
@@ -112,6 +133,11 @@ def find_built(engine: Engine, *, holders: int, weeks: int, seed: int):
 
 def build(engine: Engine, *, holders: int, weeks: int, seed: int, batch: int, threads: int = 1, on_week=None) -> tuple[int, float, datetime]:
     """Build and record a history, posting with `threads` threads at once; return (council id, seconds it took, the moment it ended)."""
+    if engine.dialect.name == "postgresql":
+        # A batch's entries go in as multi-row INSERTs, and psycopg parses each statement's text in Python: once per
+        # text when it has at most 50 parameters, else every time. Pages of five rows stay under that, which saves
+        # about a sixth of the build's own CPU; the database does the same work either way.
+        engine = engine.execution_options(insertmanyvalues_page_size=5)
     factory = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
     real_now = clock.now()
     today = clock.london(real_now).date()
@@ -124,7 +150,7 @@ def build(engine: Engine, *, holders: int, weeks: int, seed: int, batch: int, th
         world = create_world(factory, slug=f"bench-audit-{secrets.token_hex(4)}", holders=holders, weeks=weeks, start=start,
                              today=today, seed=seed, parts=threads)
         history = History(world, factory, history_clock, batch=batch, seed=seed)
-        history.play(on_week=on_week)
+        history.play(on_week=on_week, between_weeks=_tidy(engine))
     finally:
         history_clock.restore()
     with factory() as session:

@@ -152,9 +152,14 @@ class History:
     def _add(self, code: str, pence: int) -> None:
         self.balance[code] = self.balance.get(code, 0) + pence
 
-    def play(self, on_week: Callable[[int], None] | None = None) -> Posted:
-        """Post every week in order, then seal what is left; return what was posted."""
+    def play(self, on_week: Callable[[int], None] | None = None, between_weeks: Callable[[int], None] | None = None) -> Posted:
+        """Post every week in order, then seal what is left; return what was posted.
+
+        `between_weeks(week)` runs before each week, outside any transaction (the build vacuums there).
+        """
         for week in range(self.world.weeks):
+            if between_weeks:
+                between_weeks(week)
             monday = self.world.start + timedelta(weeks=week)
             period = period_of(monday)
             if week % DP_WEEKS == 0:
