@@ -20,12 +20,15 @@ stay (the ledger is append-only). A finished build is recorded in the bench's ow
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import statistics
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Callable, Iterator
 
 import click
@@ -100,6 +103,46 @@ def _fast_commits(engine: Engine) -> None:
             dbapi_connection.commit()
 
 
+class DatabaseCpu:
+    """Add up the CPU time of the PostgreSQL processes serving an engine's connections, when they run on this machine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.pids: set[int] = set()
+        if engine.dialect.name == "postgresql":
+            event.listen(engine, "connect", self._connected)
+
+    def _connected(self, dbapi_connection, _record) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.pids.add(cursor.fetchone()[0])
+        dbapi_connection.commit()
+
+    def seconds(self) -> float | None:
+        """Return the CPU seconds those processes used so far, or None when none of them can be seen here."""
+        ticks, seen = 0, False
+        for pid in self.pids:
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
+                    continue  # a database elsewhere: the number is some local process's
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime and stime, in clock ticks
+            seen = True
+        return ticks / os.sysconf("SC_CLK_TCK") if seen else None
+
+
+@dataclass
+class Built:
+    """A finished history: its council, how long it took and when it ended; CPU figures only when built in this run."""
+
+    council_id: int
+    build_s: float
+    built_at: datetime
+    cpu_s: float | None = None
+    database_cpu_s: float | None = None
+
+
 def _tidy(engine: Engine) -> Callable[[int], None] | None:
     """Return what the build does between weeks: on PostgreSQL, vacuum the tables every week updates.
 
@@ -131,8 +174,11 @@ def find_built(engine: Engine, *, holders: int, weeks: int, seed: int):
         ).first()
 
 
-def build(engine: Engine, *, holders: int, weeks: int, seed: int, batch: int, threads: int = 1, on_week=None) -> tuple[int, float, datetime]:
-    """Build and record a history, posting with `threads` threads at once; return (council id, seconds it took, the moment it ended)."""
+def build(engine: Engine, *, holders: int, weeks: int, seed: int, batch: int, threads: int = 1, on_week=None) -> Built:
+    """Build and record a history, posting with `threads` threads at once."""
+    _fast_commits(engine)
+    meter = DatabaseCpu(engine)
+    engine.dispose()  # the connections made from here on wait for no disk and are counted
     if engine.dialect.name == "postgresql":
         # A batch's entries go in as multi-row INSERTs, and psycopg parses each statement's text in Python: once per
         # text when it has at most 50 parameters, else every time. Pages of five rows stay under that, which saves
@@ -144,7 +190,7 @@ def build(engine: Engine, *, holders: int, weeks: int, seed: int, batch: int, th
     # The history's last week is the one before this week, so every entry lies in the past.
     start = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks)
     history_clock = HistoryClock()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
         history_clock.at(start - timedelta(days=7), 9)
         world = create_world(factory, slug=f"bench-audit-{secrets.token_hex(4)}", holders=holders, weeks=weeks, start=start,
@@ -164,7 +210,7 @@ def build(engine: Engine, *, holders: int, weeks: int, seed: int, batch: int, th
             build_s=build_s, built_at=built_at,
         ))
         session.commit()
-    return world.council_id, build_s, built_at
+    return Built(world.council_id, build_s, built_at, time.process_time() - cpu_started, meter.seconds())
 
 
 def _counts(session: Session, council_id: int) -> tuple[int, int]:
@@ -253,29 +299,33 @@ def _run(url: str, backend: str, *, holders: int, weeks: int, seed: int, reuse: 
             found = find_built(engine, holders=holders, weeks=weeks, seed=seed) if reuse else None
         except Exception as error:
             _fail(f"could not set up the bench: {type(error).__name__}: {_first_line(error)}", 1)
-        click.echo(f"Audit bench on {backend} ({shown}): {holders:,} holders, {weeks} weeks, seed {seed}")
+        load_start = os.getloadavg()[0]
+        click.echo(f"Audit bench on {backend} ({shown}): {holders:,} holders, {weeks} weeks, seed {seed}; "
+                   f"this machine has {os.cpu_count()} CPUs, load average {load_start:.1f}")
         if found is not None:
-            council_id, build_s, built_at = found.council_id, found.build_s, found.built_at
-            click.echo(f"Reusing the history built at {built_at:%Y-%m-%d %H:%M} UTC in {build_s:.1f} s (council {council_id}; "
-                       "recorded in bench_audit_history when its build finished)")
+            built = Built(found.council_id, found.build_s, found.built_at)
+            click.echo(f"Reusing the history built at {built.built_at:%Y-%m-%d %H:%M} UTC in {built.build_s:.1f} s (council "
+                       f"{built.council_id}; recorded in bench_audit_history when its build finished)")
         else:
             if reuse:
                 click.echo("No finished history of this size and seed is recorded here (bench_audit_history), so building one")
-            _fast_commits(engine)
             columns = (TextColumn("Building"), BarColumn(), MofNCompleteColumn(), TextColumn("weeks"), TimeElapsedColumn(), TimeRemainingColumn())
             with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
                 task = progress.add_task("build", total=weeks)
                 try:
-                    council_id, build_s, built_at = build(
+                    built = build(
                         engine, holders=holders, weeks=weeks, seed=seed, batch=batch, threads=threads,
                         on_week=lambda n: progress.update(task, completed=n),
                     )
                 except Exception as error:
                     _fail(f"the build failed: {type(error).__name__}: {_first_line(error)}", 1)
-        summary = _time_all(engine, council_id, built_at, repeat, console)
+            database = f", {built.database_cpu_s:.0f} s in PostgreSQL" if built.database_cpu_s is not None else ""
+            click.echo(f"Built in {built.build_s:.1f} s with {threads} thread(s); CPU: {built.cpu_s:.0f} s in this process{database}")
+        summary = _time_all(engine, built.council_id, built.built_at, repeat, console)
     finally:
         engine.dispose()
-    _report(summary, holders=holders, weeks=weeks, build_s=build_s, reused=found is not None, backend=backend, repeat=repeat)
+    summary["load"] = (load_start, os.getloadavg()[0])
+    _report(summary, built, holders=holders, weeks=weeks, reused=found is not None, backend=backend, repeat=repeat)
 
 
 def _time_all(engine: Engine, council_id: int, built_at: datetime, repeat: int, console) -> dict:
@@ -300,10 +350,14 @@ def _time_all(engine: Engine, council_id: int, built_at: datetime, repeat: int, 
     return figures
 
 
-def _report(figures: dict, *, holders: int, weeks: int, build_s: float, reused: bool, backend: str, repeat: int) -> None:
+def _report(figures: dict, built: Built, *, holders: int, weeks: int, reused: bool, backend: str, repeat: int) -> None:
     """Print a line per query, the verdict against the goals, and the JSON line last."""
     summary = {"holders": holders, "weeks": weeks, "entries": figures["entries"], "postings": figures["postings"],
-               "build_s": round(build_s, 1), "reused": reused, "database": backend}
+               "build_s": round(built.build_s, 1), "reused": reused, "database": backend}
+    if built.cpu_s is not None:
+        summary["build_cpu_s"] = round(built.cpu_s, 1)
+    if built.database_cpu_s is not None:
+        summary["build_db_cpu_s"] = round(built.database_cpu_s, 1)
     slow = []
     for name, times in figures["times"].items():
         median = statistics.median(times)
@@ -313,6 +367,8 @@ def _report(figures: dict, *, holders: int, weeks: int, build_s: float, reused: 
         click.echo(f"{name:<22} {median:9.1f} ms  (median of {repeat}; fastest {min(times):.1f}, slowest {max(times):.1f})"
                    + ("  SLOW" if median >= QUERY_GOAL_MS else ""))
     summary["pack_s"] = round(figures["pack_s"], 2)
+    # Other work on the machine slows every figure: the load average (processes wanting a CPU) before and after.
+    summary["cpus"], (summary["load_start"], summary["load_end"]) = os.cpu_count(), (round(n, 1) for n in figures["load"])
     click.echo(f"{'pack (stand-in)':<22} {figures['pack_s']:9.2f} s   (ledger export of last quarter to CSV and Beancount)")
     click.echo(f"Goal: every query under {QUERY_GOAL_MS} ms: " + ("met" if not slow else f"missed by {', '.join(slow)}"))
     click.echo(f"Goal: the quarterly pack under {PACK_GOAL_S} s: " + ("met" if figures["pack_s"] < PACK_GOAL_S else "missed"))
