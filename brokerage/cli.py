@@ -102,12 +102,17 @@ def worker(burst: bool) -> None:
 class BenchGroup(CommandGroup):
     """`brokerage bench`: its commands live in the brokerage_bench package, loaded only when looked up."""
 
-    COMMANDS = ("ledger", "match")
+    COMMANDS = ("audit", "ledger", "match")
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name == "audit":
+            # Imported here for the same reason as the ledger bench below: the app never loads the benchmarks.
+            from brokerage_bench.audit import bench_audit_command
+
+            return bench_audit_command
         if name == "ledger":
             # Imported here, not at the top: the app (create_app registers this group) must never import
             # the benchmarks; only running or listing `brokerage bench ...` loads them.

@@ -106,7 +106,7 @@ def _first_line(error: BaseException) -> str:
     return (text.splitlines() or [type(error).__name__])[0][:300]
 
 
-def check_database(url: str) -> str:
+def check_database(url: str, *, bench: str = "the ledger bench") -> str:
     """Return the backend name ("sqlite" or "postgresql") after connecting once, or raise BenchError."""
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
@@ -119,9 +119,9 @@ def check_database(url: str) -> str:
         raise BenchError(f"{url!r} is not a database URL") from None
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
-        raise BenchError(f"the ledger bench runs on sqlite or postgresql, not {backend}")
+        raise BenchError(f"{bench} runs on sqlite or postgresql, not {backend}")
     if backend == "sqlite" and (not parsed.database or parsed.database == ":memory:" or "mode=memory" in url):
-        raise BenchError("the ledger bench needs a SQLite file that worker processes can share, not an in-memory database")
+        raise BenchError(f"{bench} needs a SQLite file that several connections can share, not an in-memory database")
     shown = parsed.render_as_string(hide_password=True)
     connect_args = {"connect_timeout": 5} if backend == "postgresql" else {"timeout": 5}
     try:
