@@ -13,7 +13,7 @@ A council publishes its public report of pooled spending only when an officer op
 (`council.publish_report`, off for every council until then).
 
 Revision ID: 0024
-Revises: 0020
+Revises: 0023
 Create Date: 2026-12-11
 """
 
@@ -25,7 +25,7 @@ from alembic import op
 
 
 revision: str = '0024'
-down_revision: Union[str, None] = '0020'
+down_revision: Union[str, None] = '0023'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
