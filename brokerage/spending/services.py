@@ -17,6 +17,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from brokerage.access import STAFF, get_or_404
+from brokerage.auditpack.services import ComplianceSummary, compliance_summary
 from brokerage.accounts.models import Council, Role, User
 from brokerage.clusters.models import Cluster
 from brokerage.errors import NotAllowed, NotFound
@@ -27,6 +28,8 @@ from brokerage.providers.models import Provider, VettingItem
 from brokerage.providers.rules import VettingState
 from brokerage.providers.services import vetting_summary
 from brokerage.spending import queries
+from brokerage.surplus.queries import FlagTotals, open_flag_totals
+from brokerage.surplus.services import WaitingClawback, clawbacks_waiting
 from brokerage.spending.queries import Scope, Slice
 from brokerage.spending.rules import (
     PAGE_SIZE, PROVIDER_KINDS, Dimension, Period, last_12_months, last_quarter, month_name, ownership_label, reckon_from_start,
@@ -274,9 +277,9 @@ class OfficerOverview:
     runs: list[RunToRelease]
     vetting: list[VettingToChase]
     timesheets_waiting: int
-    # Clawbacks to approve: the lead fills this from brokerage.surplus.services.clawbacks_waiting(session=, actor=)
-    # (another part of issue 11); the dashboard lists them under "Waiting for you" when there are any.
-    clawbacks: list = field(default_factory=list)
+    clawbacks: list[WaitingClawback]  # proposed by another officer, for this one to approve or reject
+    flags: FlagTotals  # money unspent beyond the council's surplus rule now
+    compliance: ComplianceSummary
 
     @property
     def runs_to_release(self) -> list[RunToRelease]:
@@ -304,6 +307,8 @@ def officer_overview(*, session: Session, actor: User, today: date) -> OfficerOv
         unspent_pence=unspent, groups_holding=holding, top_groups=top, runs=runs_waiting(session=session, actor=actor),
         vetting=vetting_to_chase(session=session, council_id=council.id, today=today),
         timesheets_waiting=len(waiting_for_staff(session=session, actor=actor)),
+        clawbacks=clawbacks_waiting(session=session, actor=actor), flags=open_flag_totals(session=session, council_id=council.id),
+        compliance=compliance_summary(session=session, actor=actor, today=today),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from brokerage import clock
 from brokerage.access import get_or_404, same_council
@@ -198,3 +198,22 @@ def open_flags_of_holder(*, session: Session, actor: User, holder_id: int) -> li
     holder = session.get(Holder, holder_id)
     same_council(actor, holder.council_id if holder else None, what="person")
     return _holder_flags(session, [holder_id])
+
+
+@dataclass(frozen=True)
+class FlagTotals:
+    """The council's open surplus flags in sum, for a dashboard: how many members' shares, how much, under which rule."""
+
+    members: int
+    pence: int
+    settings: RuleSettings
+    last_review: date | None
+
+
+def open_flag_totals(*, session: Session, council_id: int) -> FlagTotals:
+    """Return how many pool shares hold flagged money now and how much could be taken back (pence), with the rule."""
+    members, pence, last = session.exec(
+        select(func.count(SurplusFlag.id), func.coalesce(func.sum(SurplusFlag.amount_pence), 0), func.max(SurplusFlag.reviewed_on))
+        .where(SurplusFlag.council_id == council_id, SurplusFlag.status == FlagStatus.open)
+    ).one()
+    return FlagTotals(members=int(members), pence=int(pence), settings=rule_of(session=session, council_id=council_id), last_review=last)

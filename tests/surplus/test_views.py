@@ -205,3 +205,17 @@ def test_another_member_sees_no_flag(client, auth, flagged, session):
     auth.sign_in(neighbour_user.email)
     assert "Unspent money" not in _text(client.get("/dashboard"))
     assert "Unspent money" not in _text(client.get(f"/holders/{flagged.neighbour.id}/statement"))
+
+
+def test_the_officers_dashboard_answers_whether_money_sat_unspent_and_lists_the_clawback_for_the_other_officer(client, auth, flagged, session):
+    auth.sign_in(flagged.officer.email)
+    page = _text(client.get("/dashboard"))
+    assert "Unspent for longer than the council's rule" in page
+    assert "Yes: £80.00 in 1 member's share could be taken back" in re.sub(r"<[^>]+>", "", page)
+    client.post(f"/surplus/flags/{flagged.flag.id}", data={"amount": "50", "reason": "Unspent since December"})
+    # The proposer is not asked to approve their own clawback; the second officer is, by name and amount.
+    assert "Clawback of £50.00 to approve" not in _text(client.get("/dashboard"))
+    auth.sign_out()
+    auth.sign_in(flagged.second_officer.email)
+    page = _text(client.get("/dashboard"))
+    assert "Clawback of £50.00 to approve or reject" in page and f"proposed by {flagged.officer.name}" in page
