@@ -60,10 +60,10 @@ def headings(report: SpendReport, *, in_csv: bool = False) -> list[str]:
     return (names if in_csv else names[:1]) + money
 
 
-def cells(report: SpendReport, row: SpendRow, *, in_csv: bool = False) -> list[str]:
-    """Return one row's cells as the page (or, `in_csv`, the CSV file) shows them."""
+def cells(report: SpendReport, row: SpendRow, *, in_csv: bool = False, columns: list | None = None) -> list[str]:
+    """Return one row's cells as the page (or, `in_csv`, the CSV file) shows them; `columns` saves working them out again."""
     money = csv_pounds if in_csv else pounds
-    values = [value if isinstance(value, str) else money(value) for value in (get(row) for _, get in money_columns(report))]
+    values = [value if isinstance(value, str) else money(value) for value in (get(row) for _, get in (columns or money_columns(report)))]
     names = _names(report, row) if in_csv else [row.name]
     return names + values
 
@@ -79,7 +79,8 @@ def report_csv(report: SpendReport) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(headings(report, in_csv=True))
     name_count = len(NAMES[report.dimension])
+    columns = money_columns(report)  # once: which columns appear depends on every row
     for row in report.rows:
-        values = cells(report, row, in_csv=True)
+        values = cells(report, row, in_csv=True, columns=columns)
         writer.writerow([_safe(value) for value in values[:name_count]] + values[name_count:])
     return out.getvalue()
