@@ -48,7 +48,7 @@ def wealth():
 @roles_required(Role.broker, Role.council_officer)
 def wealth_csv():
     """Download one chart's figures, month by month (CSV)."""
-    start, end, chart, errors = load_period(request.args, today=clock.today())
+    start, end, chart, errors = load_period(request.args, today=clock.today(), with_chart=True)
     if errors:
         raise ValidationFailed(errors)
     trend = services.wealth_trend(session=get_session(), actor=current_user, start=start, end=end)
