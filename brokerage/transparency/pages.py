@@ -156,7 +156,8 @@ def public_tables(report) -> list[Table]:
     ):
         chart = charts.line_chart(labels, [(heading(c), _points([part(p, c).pence for p in quarters])) for c in columns], title=caption,
                                   value_label=_pounds_axis,
-                                  description=f"{len(columns)} lines of pounds over the quarters; a kept-confidential figure is a gap. The table has the figures.")
+                                  description=f"{len(columns)} lines of pounds over the quarters; a kept-confidential figure is a gap. "
+                                              "The table has the figures.")
         tables.append(Table(key, caption, chart, ["Quarter", *[heading(c) for c in columns], "All care spend"],
                             [[name, *[_shown(part(p, c).pence) for c in columns], _shown(p.spent.pence)] for name, p in zip(names, quarters)]))
     for key, (caption, measures) in SHARE_CHARTS.items():

@@ -42,10 +42,10 @@ class PeriodSchema(Schema):
         unknown = "exclude"
 
 
-def load_period(args, *, today: date) -> tuple[date, date, str, dict[str, list[str]]]:
-    """Load the period from the query string (blank: the last 12 months); return (start, end, chart, errors by field)."""
+def load_period(args, *, today: date, with_chart: bool = False) -> tuple[date, date, str, dict[str, list[str]]]:
+    """Load the period (blank: the last 12 months), and the chart when `with_chart`, from the query string; return (start, end, chart, errors by field)."""
     _, default_start, default_end = periods.presets(today)[0]
-    raw = {key: value for key, value in args.items() if value not in ("", None)}
+    raw = {key: value for key, value in args.items() if value not in ("", None) and (with_chart or key != "chart")}
     try:
         data = PeriodSchema().load(raw)
     except ValidationError as error:

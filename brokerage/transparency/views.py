@@ -48,13 +48,15 @@ def wealth():
 @roles_required(Role.broker, Role.council_officer)
 def wealth_csv():
     """Download one chart's figures, month by month (CSV)."""
-    start, end, chart, errors = load_period(request.args, today=clock.today())
+    start, end, chart, errors = load_period(request.args, today=clock.today(), with_chart=True)
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed(errors, "The months or the chart in this address cannot be read. "
+                                       "Go back to the community-wealth page and choose the months again.")
     trend = services.wealth_trend(session=get_session(), actor=current_user, start=start, end=end)
     head, rows = pages.wealth_csv(trend, chart)
     filename = f"community-wealth-{chart}-{periods.month_text(start)}-to-{periods.month_text(end)}.csv"
-    return Response(csv_text(head, rows), mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "no-store"})
+    return Response(csv_text(head, rows), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "no-store"})
 
 
 @blueprint.route("/community-wealth/settings", methods=["GET", "POST"])
@@ -85,7 +87,8 @@ def settings():
 def public_report(slug: str):
     """Show a council's public report of pooled spending, to anyone (404 unless the council publishes it)."""
     report = services.public_report(session=get_session(), slug=slug)
-    return _cacheable(make_response(render_template("transparency/public.html", report=report, tables=pages.public_tables(report), min_people=MIN_PEOPLE)))
+    page = render_template("transparency/public.html", report=report, tables=pages.public_tables(report), min_people=MIN_PEOPLE)
+    return _cacheable(make_response(page))
 
 
 @blueprint.route("/public/<slug>/figures.csv")
@@ -96,4 +99,5 @@ def public_csv(slug: str):
     if table is None:
         raise NotFound()
     head, rows = pages.public_csv(report, table)
-    return _cacheable(Response(csv_text(head, rows), mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={report.slug}-{table}.csv"}))
+    disposition = f"attachment; filename={report.slug}-{table}.csv"
+    return _cacheable(Response(csv_text(head, rows), mimetype="text/csv", headers={"Content-Disposition": disposition}))
