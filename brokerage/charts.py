@@ -107,7 +107,9 @@ def line_chart(
     for index, label in enumerate(labels):
         if shows_label(index, len(labels), every):
             x = left + step * index if len(labels) > 1 else left + plot_w / 2
-            parts.append(f'<text x="{x:.1f}" y="{height - lower + 20}" text-anchor="middle" font-size="13" fill="#0b0c0c">{escape(label)}</text>')
+            # The last label ends at its point, so it is never cut off at the chart's right edge.
+            anchor = "end" if index == len(labels) - 1 and len(labels) > 1 else "middle"
+            parts.append(f'<text x="{x:.1f}" y="{height - lower + 20}" text-anchor="{anchor}" font-size="13" fill="#0b0c0c">{escape(label)}</text>')
     for number, (name, points) in enumerate(series):
         colour, dash, shape = COLOURS[number % 8], DASHES[number % 8], MARKERS[number % 8]
         segment: list[str] = []
