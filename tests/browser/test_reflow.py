@@ -50,6 +50,7 @@ PAGES = {
         "/payments/runs/2", "/payments/reconcile", "/contracts/1",
         "/spending/", "/spending/groups", "/spending/members", "/spending/providers", "/spending/services", "/spending/kinds-of-provider",
         "/community-wealth", "/community-wealth?start=2024-01", "/community-wealth/settings",
+        "/surplus", "/surplus/settings", "/compliance", "/audit-pack",
     ],
     "holder@riverside.example": ["/dashboard", "/clusters/proposals/1", "/ledger/holders/1", "/clusters/1", "/clusters/find?within_km=50", "/holders/1/top-up",
                                  "/holders/1/record-views"],
