@@ -9,7 +9,6 @@ import enum
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal
 
 from brokerage import clock
 from brokerage.errors import BrokerageError
@@ -212,7 +211,8 @@ def gbp(pence: int) -> str:
 
 def hours(minutes: int) -> str:
     """Format minutes as hours with two decimals for a spreadsheet, e.g. 90 -> '1.50', 20 -> '0.33'."""
-    return str((Decimal(minutes) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    hundredths = (minutes * 100 * 2 + 60) // 120  # minutes / 60 in hundredths, halves rounded up, in whole numbers
+    return f"{hundredths // 100}.{hundredths % 100:02d}"
 
 
 def london_iso(moment: datetime | None) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from datetime import date
+from functools import lru_cache
 from itertools import groupby
 from typing import TextIO
 
@@ -86,7 +87,8 @@ def write_statements(*, session: Session, council_id: int, quarter: Quarter, out
             .group_by(Posting.account_id)
         )
     }
-    movements = session.execute(
+    # Core rows from the session's own connection (the same snapshot), streamed: no ORM work per row.
+    movements = session.connection().execute(
         select(Posting.account_id, JournalEntry.id, JournalEntry.created_at, JournalEntry.kind, JournalEntry.memo, Posting.amount_pence)
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
         .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
@@ -96,6 +98,9 @@ def write_statements(*, session: Session, council_id: int, quarter: Quarter, out
     )
     writer = csv.writer(out)
     writer.writerow(STATEMENT_COLUMNS)
+    # Memos repeat ("Direct payment 2026-W27" for every holder), so each is put in words once.
+    what = lru_cache(maxsize=8192)(rules.statement_what)
+    money = lru_cache(maxsize=65_536)(rules.gbp)
     # Accounts that held money at the start but may not move in the quarter, merged in account order.
     quiet = sorted(account_id for account_id, total in opening.items() if total)
     position = 0
@@ -132,7 +137,7 @@ def write_statements(*, session: Session, council_id: int, quarter: Quarter, out
         for _, entry_id, at, kind, memo, amount in rows:
             balance += amount
             local = rules.london_iso(at)
-            batch.append((*about, "movement", local[:10], local, entry_id, rules.statement_what(memo, kind), amount, rules.gbp(amount),
+            batch.append((*about, "movement", local[:10], local, entry_id, what(memo, kind), amount, money(amount),
                           balance, rules.gbp(balance)))
             lines += 1
         batch.append(balance_row(about, "closing", quarter.last_day, balance))
@@ -150,7 +155,8 @@ def write_timesheets(*, session: Session, council_id: int, quarter: Quarter, out
     holders = _names(session, Holder, council_id)
     approver = aliased(User)
     query = (
-        select(Timesheet, Provider.name, Cluster.name, approver.name)
+        select(Timesheet.id, Timesheet.contract_id, Timesheet.week, Timesheet.status, Timesheet.decided_at, Timesheet.parts, Timesheet.care_entry_id,
+               Provider.name, Cluster.name, approver.name)
         .join(Provider, Provider.id == Timesheet.provider_id)
         .join(Cluster, Cluster.id == Timesheet.cluster_id)
         .outerjoin(approver, approver.id == Timesheet.decided_by_id)
@@ -158,6 +164,7 @@ def write_timesheets(*, session: Session, council_id: int, quarter: Quarter, out
                or_(Timesheet.week.in_(quarter.weeks()), and_(Timesheet.decided_at.is_not(None), *_in_quarter(quarter, Timesheet.decided_at))))
         .order_by(Timesheet.id)
     )
+    weeks = lru_cache(maxsize=None)(week_of)
     writer = csv.writer(out)
     writer.writerow(TIMESHEET_COLUMNS)
     lines = 0
@@ -166,7 +173,7 @@ def write_timesheets(*, session: Session, council_id: int, quarter: Quarter, out
         chunk = session.execute(query.where(Timesheet.id > after).limit(CHUNK)).all()
         if not chunk:
             return lines
-        ids = [row[0].id for row in chunk]
+        ids = [row[0] for row in chunk]
         visits: dict[int, dict[int, tuple[int, int, int]]] = {}
         for sheet_id, holder_id, count, minutes, travel in session.execute(
             select(Visit.timesheet_id, Visit.holder_id, func.count(), func.sum(Visit.minutes), func.sum(Visit.travel_minutes))
@@ -175,18 +182,20 @@ def write_timesheets(*, session: Session, council_id: int, quarter: Quarter, out
         ):
             visits.setdefault(sheet_id, {})[holder_id] = (int(count), int(minutes), int(travel))
         rows = []
-        for sheet, provider, group, decided_by in chunk:
-            approved = sheet.status == TimesheetStatus.approved
-            parts = {int(k): int(v) for k, v in (sheet.parts or {}).items()}
-            members = sorted(set(visits.get(sheet.id, {})) | set(parts), key=lambda h: (holders.get(h, ""), h)) or [None]
+        for sheet_id, contract_id, week, status, decided_at, parts, entry_id, provider, group, decided_by in chunk:
+            status = TimesheetStatus(status)
+            approved = status == TimesheetStatus.approved
+            parts = {int(k): int(v) for k, v in (parts or {}).items()}
+            mine = visits.get(sheet_id, {})
+            members = sorted(set(mine) | set(parts), key=lambda h: (holders.get(h, ""), h)) or [None]
             for holder_id in members:
-                count, minutes, travel = visits.get(sheet.id, {}).get(holder_id, (0, 0, 0))
-                part = parts.get(holder_id) if sheet.status in (TimesheetStatus.submitted, TimesheetStatus.approved) else None
+                count, minutes, travel = mine.get(holder_id, (0, 0, 0))
+                part = parts.get(holder_id) if status in (TimesheetStatus.submitted, TimesheetStatus.approved) else None
                 rows.append((
-                    sheet.id, sheet.contract_id, provider, group, week_of(sheet.week), sheet.week,
-                    holders.get(holder_id, "") if holder_id else "", count, rules.hours(minutes), rules.hours(travel), sheet.status.label,
-                    decided_by if approved else "", rules.london_iso(sheet.decided_at) if approved else "",
-                    "" if part is None else rules.gbp(part), sheet.care_entry_id or "",
+                    sheet_id, contract_id, provider, group, weeks(week), week,
+                    holders.get(holder_id, "") if holder_id else "", count, rules.hours(minutes), rules.hours(travel), status.label,
+                    decided_by if approved else "", rules.london_iso(decided_at) if approved else "",
+                    "" if part is None else rules.gbp(part), entry_id or "",
                 ))
         writer.writerows(rows)
         lines += len(rows)

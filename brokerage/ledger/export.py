@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import Iterator, TextIO
 
 from sqlalchemy import func, select
@@ -51,8 +52,9 @@ def gbp(pence: int) -> str:
     return f"{'-' if pence < 0 else ''}{whole}.{part:02d}"
 
 
+@lru_cache(maxsize=65_536)
 def beancount_account(council_id: int, code: str) -> str:
-    """Return the Beancount account name for one of a council's account codes."""
+    """Return the Beancount account name for one of a council's account codes (remembered: a big export names each thousands of times)."""
     kind = rules.type_of_code(code)
     parts = code.split(":")
     root = f"C{council_id}"
@@ -76,12 +78,15 @@ def opening_account(council_id: int) -> str:
     return f"Equity:C{council_id}:Opening"
 
 
+# Beancount's lexer knows no escape for control characters other than \n, \r and \t, so they cannot survive as they are.
+_UNSPEAKABLE = {code: "\ufffd" for code in (*range(0x20), 0x7F)}
+
+
+@lru_cache(maxsize=8_192)
 def beancount_string(text: str) -> str:
-    """Quote text as a Beancount string literal."""
+    """Quote text as a Beancount string literal (remembered: memos repeat, one a week for every holder)."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-    # Beancount's lexer knows no escape for other control characters, so they cannot survive as they are.
-    escaped = "".join("\ufffd" if ord(c) < 0x20 or c == "\x7f" else c for c in escaped)
-    return f'"{escaped}"'
+    return f'"{escaped.translate(_UNSPEAKABLE)}"'
 
 
 @dataclass(frozen=True)
@@ -133,11 +138,22 @@ def _window(council_id: int | None, start: date | None, end: date | None, zone: 
     return _Window(council_id, start, end, zone or timezone.utc)
 
 
+def _codes(session: Session, window: _Window) -> dict[int, str]:
+    """Return the code of every account the window's entries can touch, by account id (read once, not joined per posting)."""
+    query = select(LedgerAccount.id, LedgerAccount.code)
+    if window.council_id is not None:
+        query = query.where(LedgerAccount.council_id == window.council_id)
+    return dict(session.connection().execute(query).all())
+
+
 def _chunks(session: Session, window: _Window, chunk_size: int) -> Iterator[list[tuple]]:
     """Yield the window's entries in id order, a chunk at a time, each with its postings in leg order."""
+    # Core rows from the session's own connection (the same transaction and snapshot): no ORM work per row.
+    connection = session.connection()
+    codes = _codes(session, window)
     after = 0
     while True:
-        entries = session.execute(
+        entries = connection.execute(
             select(
                 JournalEntry.id, JournalEntry.council_id, JournalEntry.created_at, JournalEntry.kind, JournalEntry.memo,
                 JournalEntry.idempotency_key, JournalEntry.reverses_id, JournalEntry.content_hash, EntrySequence.seq,
@@ -152,33 +168,42 @@ def _chunks(session: Session, window: _Window, chunk_size: int) -> Iterator[list
         first, last = entries[0].id, entries[-1].id
         postings: dict[int, list[tuple]] = {row.id: [] for row in entries}
         # A range plus the window's conditions, rather than IN (5,000 ids), keeps the query small.
-        for entry_id, account_id, code, amount in session.execute(
-            select(Posting.entry_id, Posting.account_id, LedgerAccount.code, Posting.amount_pence)
+        for entry_id, account_id, amount in connection.execute(
+            select(Posting.entry_id, Posting.account_id, Posting.amount_pence)
             .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-            .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
             .where(Posting.entry_id >= first, Posting.entry_id <= last, *window.conditions())
             .order_by(Posting.entry_id, Posting.leg)
-        ):
-            postings[entry_id].append((account_id, code, amount))
+        ).all():
+            postings[entry_id].append((account_id, codes[account_id], amount))
         yield [(row, postings[row.id]) for row in entries]
         after = last
 
 
-def _sums(session: Session, window: _Window, *, before_start: bool) -> list[tuple[int, str, int]]:
-    """Sum postings per account up to the window's end (or its start): (council id, code, pence)."""
-    if before_start:
-        conditions = window.conditions(before_start=True)
-    else:
-        # Closing balances include what came before the start, which the opening balances carry in.
-        conditions = _Window(window.council_id, None, window.end, window.zone).conditions()
-    rows = session.execute(
+def _sums(session: Session, conditions: list) -> dict[tuple[int, str], int]:
+    """Sum postings per account over the entries these conditions select: {(council id, code): pence}."""
+    rows = session.connection().execute(
         select(LedgerAccount.council_id, LedgerAccount.code, func.sum(Posting.amount_pence))
         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
         .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
         .where(*conditions)
         .group_by(LedgerAccount.council_id, LedgerAccount.code)
     ).all()
-    return [(council_id, code, int(total)) for council_id, code, total in rows]
+    return {(council_id, code): int(total) for council_id, code, total in rows}
+
+
+def _balances(session: Session, window: _Window) -> tuple[list[tuple[int, str, int]], list[tuple[int, str, int]]]:
+    """Return the closing balance of every account up to the window's end, and the non-zero opening balances at its start.
+
+    Both are summed by the database. With a start, closing = opening + the window's own sums: one pass over
+    the postings before the start, not two.
+    """
+    if window.start is None:
+        closing = _sums(session, _Window(window.council_id, None, window.end, window.zone).conditions())
+        return [(c, code, total) for (c, code), total in closing.items()], []
+    before = _sums(session, window.conditions(before_start=True))
+    during = _sums(session, window.conditions())
+    closing = {key: before.get(key, 0) + during.get(key, 0) for key in before.keys() | during.keys()}
+    return [(c, code, total) for (c, code), total in closing.items()], [(c, code, total) for (c, code), total in before.items() if total]
 
 
 def export_beancount(
@@ -201,8 +226,7 @@ def export_beancount(
     ).one()
     # The balances we assert are summed by the database, separately from the rows streamed below,
     # so an entry lost or changed on the way into the file makes bean-check fail.
-    closing = _sums(session, window, before_start=False)
-    opening = [row for row in _sums(session, window, before_start=True) if row[2] != 0] if start is not None else []
+    closing, opening = _balances(session, window)
     if first_at is None and not opening:
         out.write(_header(window))
         return ExportSummary(entries=0, postings=0, accounts=0)
@@ -226,6 +250,7 @@ def export_beancount(
         out.write(f"  {opening_account(council)}  {gbp(-total)} {CURRENCY}\n\n")
 
     entries = postings = 0
+    money = lru_cache(maxsize=65_536)(gbp)  # amounts repeat: the same pledge and payment every week
     for chunk in _chunks(session, window, chunk_size):
         lines = []
         for row, legs in chunk:
@@ -238,7 +263,7 @@ def export_beancount(
                 lines.append(f'  reverses: "{row.reverses_id}"\n')
             lines.append(f'  hash: "{row.content_hash}"\n')
             for _, code, amount in legs:
-                lines.append(f"  {beancount_account(row.council_id, code)}  {gbp(amount)} {CURRENCY}\n")
+                lines.append(f"  {beancount_account(row.council_id, code)}  {money(amount)} {CURRENCY}\n")
             lines.append("\n")
             entries += 1
             postings += len(legs)
@@ -281,6 +306,7 @@ def export_csv(
     writer.writerow(CSV_COLUMNS)
     entries = postings = 0
     accounts: set[int] = set()
+    money = lru_cache(maxsize=65_536)(gbp)  # amounts repeat: the same pledge and payment every week
     for chunk in _chunks(session, window, chunk_size):
         rows = []
         for row, legs in chunk:
@@ -291,7 +317,7 @@ def export_csv(
                 postings += 1
                 rows.append((
                     row.id, "" if row.seq is None else row.seq, row.council_id, created, row.kind, row.memo,
-                    row.idempotency_key, "" if row.reverses_id is None else row.reverses_id, code, amount, gbp(amount),
+                    row.idempotency_key, "" if row.reverses_id is None else row.reverses_id, code, amount, money(amount),
                     row.content_hash,
                 ))
         writer.writerows(rows)
