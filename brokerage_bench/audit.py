@@ -369,7 +369,7 @@ def _report(figures: dict, built: Built, *, holders: int, weeks: int, reused: bo
     summary["pack_s"] = round(figures["pack_s"], 2)
     # Other work on the machine slows every figure: the load average (processes wanting a CPU) before and after.
     summary["cpus"], (summary["load_start"], summary["load_end"]) = os.cpu_count(), (round(n, 1) for n in figures["load"])
-    click.echo(f"{'pack (stand-in)':<22} {figures['pack_s']:9.2f} s   (ledger export of last quarter to CSV and Beancount)")
+    click.echo(f"{'pack':<22} {figures['pack_s']:9.2f} s   (the auditor pack of last quarter)")
     click.echo(f"Goal: every query under {QUERY_GOAL_MS} ms: " + ("met" if not slow else f"missed by {', '.join(slow)}"))
     click.echo(f"Goal: the quarterly pack under {PACK_GOAL_S} s: " + ("met" if figures["pack_s"] < PACK_GOAL_S else "missed"))
     click.echo(json.dumps(summary))

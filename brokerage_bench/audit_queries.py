@@ -4,18 +4,17 @@ Add a query by adding a `Timed` to `QUERIES` (its JSON key is `{name}_ms`); the 
 (`pack_s`). Each callable reads as the council's officer (`actor`), in a session of its own, with
 `brokerage.clock` frozen at the moment the history ends, so "this quarter" is the history's own.
 
-Until the officer's dashboard and the pack land (brokerage.spending, brokerage.transparency,
-brokerage.auditpack, brokerage.surplus), the dashboard's figures are timed here as the aggregate
-queries over the pool summary (`ledger_pool_month`) and the accounts that such a dashboard runs,
-and the pack as `ledger export` of one quarter to CSV and Beancount.
+The pages' own service functions are timed (brokerage.spending, brokerage.transparency,
+brokerage.surplus, brokerage.auditpack, brokerage.audit, brokerage.ledger), and the pack is the
+auditor pack of last quarter (`brokerage audit pack`), written to a temporary file.
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import func, select
@@ -25,16 +24,21 @@ from brokerage import clock
 from brokerage.access import same_council
 from brokerage.accounts.models import Council, User
 from brokerage.clusters.models import Cluster
-from brokerage.contracts.models import Contract
-from brokerage.holders.models import Holder
-from brokerage.ledger import export
+from brokerage.audit.services import access_log_page
+from brokerage.auditpack.pack import write_pack_file
+from brokerage.auditpack.rules import quarter_of
+from brokerage.auditpack.services import compliance_page
 from brokerage.ledger.integrity import seal_status
 from brokerage.ledger.kinds import EntryKind
 from brokerage.ledger.models import LedgerAccount, PoolMonth
-from brokerage.ledger.pages import journal_page
+from brokerage.ledger.pages import journal_page, seal_history
 from brokerage.ledger.queries import balance, statement, trial_balance
 from brokerage.ledger.rules import AccountType, funding_code, pool_code
 from brokerage.providers.models import Provider
+from brokerage.spending.export import report_csv
+from brokerage.spending.services import officer_overview, spend_by
+from brokerage.surplus.queries import surplus_page
+from brokerage.transparency.services import public_report, wealth_trend
 
 MONEY_IN = (EntryKind.pledge_collected.value, EntryKind.topup.value)
 CARE = EntryKind.care_cost.value
@@ -96,51 +100,6 @@ def spend_by_month_and_kind(session: Session, actor: User, council: Council) -> 
     ).all()
 
 
-def _spend_by(session: Session, council: Council, table, key, name) -> list:
-    """Last quarter's care spend by a record of `table` (joined on `key` of the summary), with its `name`, biggest first."""
-    start, end = quarter(clock.today(), 1)
-    spent = func.sum(PoolMonth.amount_pence)
-    return session.execute(
-        select(name, -spent)
-        .join(table, table.id == key)
-        .where(*_summary(council, start, end, PoolMonth.kind == CARE))
-        .group_by(table.id, name)
-        .order_by(spent)
-    ).all()
-
-
-def spend_by_group(session: Session, actor: User, council: Council) -> list:
-    """Last quarter's spend by group, with the groups' names."""
-    same_council(actor, council.id)
-    return _spend_by(session, council, Cluster, PoolMonth.cluster_id, Cluster.name)
-
-
-def spend_by_holder(session: Session, actor: User, council: Council) -> list:
-    """Last quarter's spend by holder, with their names (the CSV lists every holder)."""
-    same_council(actor, council.id)
-    return _spend_by(session, council, Holder, PoolMonth.holder_id, Holder.name)
-
-
-def spend_by_provider(session: Session, actor: User, council: Council) -> list:
-    """Last quarter's spend by provider, with their names."""
-    same_council(actor, council.id)
-    return _spend_by(session, council, Provider, PoolMonth.provider_id, Provider.name)
-
-
-def spend_by_service(session: Session, actor: User, council: Council) -> list:
-    """Last quarter's spend by service, through the contracts the care was bought under."""
-    same_council(actor, council.id)
-    start, end = quarter(clock.today(), 1)
-    spent = func.sum(PoolMonth.amount_pence)
-    return session.execute(
-        select(Contract.service, -spent)
-        .join(Contract, Contract.id == PoolMonth.contract_id)
-        .where(*_summary(council, start, end, PoolMonth.kind == CARE))
-        .group_by(Contract.service)
-        .order_by(spent)
-    ).all()
-
-
 def unspent_by_group(session: Session, actor: User, council: Council) -> list:
     """What sits unspent in each group's pool now, from the pool shares' balances, biggest first."""
     same_council(actor, council.id)
@@ -178,34 +137,69 @@ def funding_balance_as_of(session: Session, actor: User, council: Council) -> in
     return balance(session=session, actor=actor, council_id=council.id, code=funding_code(council.id), as_of=clock.start_of_day(start))
 
 
+def _last_quarter(day: date):
+    start, end = quarter(day, 1)
+    return start, date.fromordinal(end.toordinal() - 1).replace(day=1)
+
+
+def _last_12_months(day: date):
+    return _month(day, 11), _month(day)
+
+
+def _spend(dimension: str, period: Callable[[date], tuple[date, date]]) -> Callable[[Session, User, Council], object]:
+    def run(session: Session, actor: User, council: Council) -> object:
+        start, end = period(clock.today())
+        return spend_by(session=session, actor=actor, dimension=dimension, start=start, end=end)
+    return run
+
+
+def _every_share_csv(session: Session, actor: User, council: Council) -> str:
+    """The CSV of every member's share over the last 12 months (5,000 holders: every row)."""
+    start, end = _last_12_months(clock.today())
+    return report_csv(spend_by(session=session, actor=actor, dimension="holder", start=start, end=end, page=None))
+
+
+def _wealth(session: Session, actor: User, council: Council) -> object:
+    start, end = _last_12_months(clock.today())
+    return wealth_trend(session=session, actor=actor, start=start, end=end)
+
+
 QUERIES: list[Timed] = [
-    Timed("pooled_spent", pooled_and_spent),
-    Timed("spend_by_month_kind", spend_by_month_and_kind),
-    Timed("spend_by_group", spend_by_group),
-    Timed("spend_by_holder", spend_by_holder),
-    Timed("spend_by_provider", spend_by_provider),
-    Timed("spend_by_service", spend_by_service),
-    Timed("unspent_by_group", unspent_by_group),
+    # The officer's dashboard, and the pages one click from it.
+    Timed("officer_dashboard", lambda session, actor, council: officer_overview(session=session, actor=actor, today=clock.today())),
+    Timed("spend_by_month", _spend("month", _last_12_months)),
+    Timed("spend_by_group", _spend("group", _last_12_months)),
+    Timed("spend_by_holder", _spend("holder", _last_12_months)),
+    Timed("spend_by_provider", _spend("provider", _last_12_months)),
+    Timed("spend_by_service", _spend("service", _last_12_months)),
+    Timed("spend_by_ownership_last_quarter", _spend("ownership", _last_quarter)),
+    Timed("every_share_csv", _every_share_csv),
+    Timed("community_wealth", _wealth),
+    Timed("public_report", lambda session, actor, council: public_report(session=session, slug=council.slug, today=clock.today())),
+    Timed("surplus_page", lambda session, actor, council: surplus_page(session=session, actor=actor)),
+    Timed("compliance_page", lambda session, actor, council: compliance_page(session=session, actor=actor, today=clock.today())),
+    Timed("access_log_page", lambda session, actor, council: access_log_page(session=session, actor=actor)),
+    Timed("seal_history", lambda session, actor, council: seal_history(session=session, actor=actor, council_id=council.id)),
+    # The ledger's own pages and reads.
     Timed("trial_balance", lambda session, actor, council: trial_balance(session=session, actor=actor, council_id=council.id)),
     Timed("statement", share_statement),
     Timed("balance_as_of", funding_balance_as_of),
     Timed("journal_page", lambda session, actor, council: journal_page(session=session, actor=actor, council_id=council.id)),
     Timed("seal_status", lambda session, actor, council: seal_status(session=session, actor=actor, council_id=council.id)),
+    # The same figures as plain aggregates over the pool summary, for comparison with the pages above.
+    Timed("raw_pooled_spent", pooled_and_spent),
+    Timed("raw_spend_by_month_kind", spend_by_month_and_kind),
+    Timed("raw_unspent_by_group", unspent_by_group),
 ]
 
 
-def export_quarter(session: Session, actor: User, council: Council) -> tuple:
-    """Export last quarter of the council's ledger to CSV and to Beancount (files deleted afterwards)."""
+def pack_last_quarter(session: Session, actor: User, council: Council) -> object:
+    """Write the auditor pack of last quarter to a temporary file (deleted afterwards), as `brokerage audit pack` does."""
     same_council(actor, council.id)
-    start, end = quarter(clock.today(), 1)
-    last_day = date.fromordinal(end.toordinal() - 1)
-    summaries = []
+    wanted = quarter_of(quarter(clock.today(), 1)[0])
     with tempfile.TemporaryDirectory(prefix="bench-audit-") as folder:
-        for name, writer in (("ledger.csv", export.export_csv), ("ledger.beancount", export.export_beancount)):
-            with open(os.path.join(folder, name), "w", newline="" if name.endswith(".csv") else None, encoding="utf-8") as out:
-                summaries.append(writer(session=session, council_id=council.id, start=start, end=last_day, out=out))
-    return tuple(summaries)
+        return write_pack_file(session=session, council_id=council.id, quarter=wanted, target=Path(folder) / "pack.zip")
 
 
-# The quarterly pack, timed once; until brokerage.auditpack lands, the ledger's own exports of a quarter.
-PACK = Timed("pack", export_quarter)
+# The quarterly pack, timed once.
+PACK = Timed("pack", pack_last_quarter)

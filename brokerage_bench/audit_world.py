@@ -32,6 +32,7 @@ from brokerage.types import Role, utcnow
 from brokerage.vocabulary import SERVICES
 
 DISTRICTS = ("E1", "E2", "E3", "E5", "E8", "E9", "E14")
+OUTSIDE = ("N1", "SE1", "IG1")  # districts outside the bench council's area
 FIRST_NAMES = ("Amina", "Hassan", "Fatima", "Yusuf", "Mary", "John", "Priya", "Ravi", "Grace", "Tunde", "Mei", "Jan", "Ola",
                "Siobhan", "Dylan", "Aisha", "Bilal", "Rosa", "Chen", "Kwame", "Halima", "Tomasz", "Nia", "Ibrahim")
 LAST_NAMES = ("Hassan", "Begum", "Smith", "Okafor", "Patel", "Nowak", "Khan", "Jones", "Ali", "Murphy", "Williams", "Ahmed",
@@ -165,14 +166,16 @@ def _providers(session: Session, council_id: int, holders: int, rng: random.Rand
     chosen = [k for k in KINDS] + rng.choices(KINDS, weights=[k[2] for k in KINDS], k=count - len(KINDS))
     rows = []
     for n, (kind, model, _, living_wage, ethical) in enumerate(chosen, start=1):
-        district = rng.choice(DISTRICTS)
+        # About three in ten work from outside the council's districts: community wealth has something to tell apart.
+        district = rng.choice(DISTRICTS) if rng.random() < 0.7 else rng.choice(OUTSIDE)
+        staff = 1 if kind == ProviderKind.pa else rng.randint(2, 5) if kind == ProviderKind.micro_provider else rng.randint(3, 40)
         rows.append({
             "council_id": council_id, "name": NAMES[kind].format(first=rng.choice(FIRST_NAMES), last=rng.choice(LAST_NAMES), district=district) + f" {n}",
             "kind": kind, "ownership_model": model, "services": rng.sample(SERVICES, 3), "languages": ["en", rng.choice(("so", "bn", "pl", "ur", "zh"))],
             "staff_genders": ["female", "male"], "slots": ["mon_am", "wed_pm", "fri_am"], "capacity_hours": rng.randint(20, 400),
             "postcode_district": district, "lat": 51.51 + rng.random() / 50, "lon": -0.06 + rng.random() / 50, "radius_km": 5.0,
             "hourly_rate_pence": rng.randint(1800, 3200), "living_wage": rng.random() < living_wage,
-            "ethical_care_charter": rng.random() < ethical, "is_local": rng.random() < 0.7,
+            "ethical_care_charter": rng.random() < ethical, "staff_count": staff,
             "stripe_account_id": f"acct_bench{council_id}x{n}", "stripe_status": "enabled", "payouts_enabled": True, "created_at": now,
         })
     ids = _insert(session, Provider, rows)
@@ -293,7 +296,8 @@ def create_world(factory: sessionmaker, *, slug: str, holders: int, weeks: int, 
     """
     rng = random.Random(seed)
     with factory() as session:
-        council = Council(slug=slug, name=f"Audit bench: {holders} holders, {weeks} weeks", area_districts=" ".join(DISTRICTS))
+        council = Council(slug=slug, name=f"Audit bench: {holders} holders, {weeks} weeks", area_districts=" ".join(DISTRICTS),
+                          publish_report=True)
         session.add(council)
         session.flush()
         system_id, broker_id, officer_id = _people(session, council.id, slug)
