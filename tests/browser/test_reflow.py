@@ -40,10 +40,11 @@ PAGES = {
         "/payments/runs/1",
         "/payments/lines/1",
         "/top-ups",
+        "/compliance",
     ],
     "officer@riverside.example": [
         "/dashboard", "/audit/access-log", "/ledger/", "/holders/", "/matching/", "/providers/4", "/clusters/1",
-        "/payments/runs/2", "/payments/reconcile", "/contracts/1",
+        "/payments/runs/2", "/payments/reconcile", "/contracts/1", "/compliance", "/audit-pack",
     ],
     "holder@riverside.example": ["/dashboard", "/clusters/proposals/1", "/ledger/holders/1", "/clusters/1", "/clusters/find?within_km=50", "/holders/1/top-up"],
     "rep@riverside.example": ["/dashboard", "/clusters/proposals/1", "/ledger/holders/1"],
