@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import tempfile
 import zipfile
 from contextlib import contextmanager
@@ -30,12 +31,14 @@ from brokerage.auditpack import readme, sections
 from brokerage.auditpack.rules import Quarter, manifest_line
 from brokerage.db import reading_only
 from brokerage.errors import NotFound
-from brokerage.ledger.export import export_beancount, export_csv
+from brokerage.ledger.export import export_both
 
 # The files in the order they are written; the progress bar counts them.
 FILES = (readme.STATEMENTS, readme.TIMESHEETS, readme.CONTRACTS, readme.VETTING, readme.LEDGER_CSV, readme.LEDGER_BEANCOUNT,
          readme.SEALS, readme.README, readme.MANIFEST)
 Progress = Callable[[str], None]
+# The Beancount file is held in memory up to this size while the CSV is written, then on disk.
+SPOOL_BYTES = 64 << 20
 
 
 @contextmanager
@@ -150,11 +153,14 @@ def write_pack(*, session: Session, council_id: int, quarter: Quarter, out: Bina
         providers |= sections.paid_provider_ids(session=session, council_id=council_id, quarter=quarter)
         with pack.text(readme.VETTING) as stream:
             sections.write_vetting(session=session, council_id=council_id, quarter=quarter, provider_ids=providers, as_of=as_of, out=stream)
-        ledger_window = dict(session=session, council_id=council_id, start=quarter.first_day, end=quarter.last_day, zone=clock.LONDON)
-        with pack.text(readme.LEDGER_CSV) as stream:
-            ledger = export_csv(**ledger_window, out=stream)
-        with pack.text(readme.LEDGER_BEANCOUNT) as stream:
-            export_beancount(**ledger_window, out=stream)
+        # One pass over the quarter's entries writes both files; the Beancount one waits in a spool while the zip takes the CSV.
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+", encoding="utf-8", newline="") as beancount:
+            with pack.text(readme.LEDGER_CSV) as stream:
+                ledger, _ = export_both(session=session, council_id=council_id, start=quarter.first_day, end=quarter.last_day, zone=clock.LONDON,
+                                        csv_out=stream, beancount_out=beancount)
+            beancount.seek(0)
+            with pack.text(readme.LEDGER_BEANCOUNT) as stream:
+                shutil.copyfileobj(beancount, stream, 1 << 20)
         with pack.text(readme.SEALS) as stream:
             seals = sections.write_seals(session=session, council_id=council_id, out=stream)
         summary.facts = readme.PackFacts(

@@ -206,6 +206,121 @@ def _balances(session: Session, window: _Window) -> tuple[list[tuple[int, str, i
     return [(c, code, total) for (c, code), total in closing.items()], [(c, code, total) for (c, code), total in before.items() if total]
 
 
+class _BeancountWriter:
+    """Writes one window as Beancount: the accounts and opening balances at once, each chunk's transactions, then the assertions."""
+
+    def __init__(self, session: Session, window: _Window, out: TextIO) -> None:
+        self.out = out
+        self.window = window
+        self.entries = self.postings = 0
+        self.money = lru_cache(maxsize=65_536)(gbp)  # amounts repeat: the same pledge and payment every week
+        first_at, last_at = session.execute(
+            select(func.min(JournalEntry.created_at), func.max(JournalEntry.created_at)).where(*window.conditions())
+        ).one()
+        # The balances we assert are summed by the database, separately from the rows streamed below,
+        # so an entry lost or changed on the way into the file makes bean-check fail.
+        closing, opening = _balances(session, window)
+        out.write(_header(window))
+        self.empty = first_at is None and not opening
+        if self.empty:
+            self.balances: dict[str, int] = {}
+            return
+        open_day = window.start if window.start is not None else window.day(first_at)
+        self.last_day = window.day(last_at) if last_at is not None else open_day
+        self.balances = {beancount_account(c, code): total for c, code, total in closing}
+        for council in sorted({c for c, _, _ in opening}):
+            # Every opening transaction is balanced here, so this account must end at zero.
+            self.balances[opening_account(council)] = 0
+        for name in sorted(self.balances):
+            out.write(f"{open_day.isoformat()} open {name} {CURRENCY}\n")
+        out.write("\n")
+        for council, code, total in sorted(opening):
+            name = beancount_account(council, code)
+            out.write(f"{open_day.isoformat()} * {beancount_string(f'Opening balance of {code}')}\n")
+            out.write(f"  {name}  {gbp(total)} {CURRENCY}\n")
+            out.write(f"  {opening_account(council)}  {gbp(-total)} {CURRENCY}\n\n")
+
+    def chunk(self, chunk: list[tuple]) -> None:
+        """Write a chunk of entries as transactions."""
+        lines = []
+        for row, legs in chunk:
+            lines.append(f"{self.window.day(row.created_at).isoformat()} * {beancount_string(row.memo)}\n")
+            lines.append(f'  entry: "{row.id}"\n')
+            lines.append(f"  kind: {beancount_string(row.kind)}\n")
+            if row.seq is not None:
+                lines.append(f'  seq: "{row.seq}"\n')
+            if row.reverses_id is not None:
+                lines.append(f'  reverses: "{row.reverses_id}"\n')
+            lines.append(f'  hash: "{row.content_hash}"\n')
+            for _, code, amount in legs:
+                lines.append(f"  {beancount_account(row.council_id, code)}  {self.money(amount)} {CURRENCY}\n")
+            lines.append("\n")
+            self.entries += 1
+            self.postings += len(legs)
+        self.out.write("".join(lines))
+
+    def finish(self) -> ExportSummary:
+        """Write the balance assertions and return what was written."""
+        if self.empty:
+            return ExportSummary(entries=0, postings=0, accounts=0)
+        # An assertion holds at the start of its day, so the day after the last one covers every entry.
+        assert_day = (self.last_day + timedelta(days=1)).isoformat()
+        for name in sorted(self.balances):
+            # "~ 0.00" overrides the tolerance Beancount would infer (half a penny), leaving no slack at all.
+            self.out.write(f"{assert_day} balance {name}  {gbp(self.balances[name])} ~ 0.00 {CURRENCY}\n")
+        return ExportSummary(entries=self.entries, postings=self.postings, accounts=len(self.balances))
+
+
+def _header(window: _Window) -> str:
+    scope = "every council" if window.council_id is None else f"council {window.council_id}"
+    days = f"{window.start or 'the beginning'} to {window.end or 'the end'}"
+    return f'; Carepool ledger export: {scope}, {days} ({_zone_name(window.zone)} days).\noption "operating_currency" "{CURRENCY}"\n\n'
+
+
+def _zone_name(zone: tzinfo) -> str:
+    return "UTC" if zone is timezone.utc else str(getattr(zone, "key", zone))
+
+
+class _CsvWriter:
+    """Writes one CSV row per posting."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.writer = csv.writer(out)
+        self.writer.writerow(CSV_COLUMNS)
+        self.entries = self.postings = 0
+        self.accounts: set[int] = set()
+        self.money = lru_cache(maxsize=65_536)(gbp)  # amounts repeat: the same pledge and payment every week
+
+    def chunk(self, chunk: list[tuple]) -> None:
+        """Write a chunk of entries, a row per posting."""
+        rows = []
+        for row, legs in chunk:
+            self.entries += 1
+            created = row.created_at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+            for account_id, code, amount in legs:
+                self.accounts.add(account_id)
+                self.postings += 1
+                rows.append((
+                    row.id, "" if row.seq is None else row.seq, row.council_id, created, row.kind, row.memo,
+                    row.idempotency_key, "" if row.reverses_id is None else row.reverses_id, code, amount, self.money(amount),
+                    row.content_hash,
+                ))
+        self.writer.writerows(rows)
+
+    def finish(self) -> ExportSummary:
+        """Return what was written."""
+        return ExportSummary(entries=self.entries, postings=self.postings, accounts=len(self.accounts))
+
+
+def _stream(session: Session, window: _Window, chunk_size: int, writers: list) -> list[ExportSummary]:
+    """Read the window's entries once, giving each chunk to every writer, and return each writer's summary."""
+    if not all(getattr(writer, "empty", False) for writer in writers):
+        for chunk in _chunks(session, window, chunk_size):
+            for writer in writers:
+                writer.chunk(chunk)
+    return [writer.finish() for writer in writers]
+
+
 def export_beancount(
     *,
     session: Session,
@@ -221,70 +336,7 @@ def export_beancount(
     `start` and `end` are days in `zone` (default UTC), and so are the dates of the transactions.
     """
     window = _window(council_id, start, end, zone)
-    first_at, last_at = session.execute(
-        select(func.min(JournalEntry.created_at), func.max(JournalEntry.created_at)).where(*window.conditions())
-    ).one()
-    # The balances we assert are summed by the database, separately from the rows streamed below,
-    # so an entry lost or changed on the way into the file makes bean-check fail.
-    closing, opening = _balances(session, window)
-    if first_at is None and not opening:
-        out.write(_header(window))
-        return ExportSummary(entries=0, postings=0, accounts=0)
-
-    open_day = start if start is not None else window.day(first_at)
-    last_day = window.day(last_at) if last_at is not None else open_day
-    balances = {beancount_account(c, code): total for c, code, total in closing}
-    for council in sorted({c for c, _, _ in opening}):
-        # Every opening transaction is balanced here, so this account must end at zero.
-        balances[opening_account(council)] = 0
-
-    out.write(_header(window))
-    for name in sorted(balances):
-        out.write(f"{open_day.isoformat()} open {name} {CURRENCY}\n")
-    out.write("\n")
-
-    for council, code, total in sorted(opening):
-        name = beancount_account(council, code)
-        out.write(f"{open_day.isoformat()} * {beancount_string(f'Opening balance of {code}')}\n")
-        out.write(f"  {name}  {gbp(total)} {CURRENCY}\n")
-        out.write(f"  {opening_account(council)}  {gbp(-total)} {CURRENCY}\n\n")
-
-    entries = postings = 0
-    money = lru_cache(maxsize=65_536)(gbp)  # amounts repeat: the same pledge and payment every week
-    for chunk in _chunks(session, window, chunk_size):
-        lines = []
-        for row, legs in chunk:
-            lines.append(f"{window.day(row.created_at).isoformat()} * {beancount_string(row.memo)}\n")
-            lines.append(f'  entry: "{row.id}"\n')
-            lines.append(f"  kind: {beancount_string(row.kind)}\n")
-            if row.seq is not None:
-                lines.append(f'  seq: "{row.seq}"\n')
-            if row.reverses_id is not None:
-                lines.append(f'  reverses: "{row.reverses_id}"\n')
-            lines.append(f'  hash: "{row.content_hash}"\n')
-            for _, code, amount in legs:
-                lines.append(f"  {beancount_account(row.council_id, code)}  {money(amount)} {CURRENCY}\n")
-            lines.append("\n")
-            entries += 1
-            postings += len(legs)
-        out.write("".join(lines))
-
-    # An assertion holds at the start of its day, so the day after the last one covers every entry.
-    assert_day = (last_day + timedelta(days=1)).isoformat()
-    for name in sorted(balances):
-        # "~ 0.00" overrides the tolerance Beancount would infer (half a penny), leaving no slack at all.
-        out.write(f"{assert_day} balance {name}  {gbp(balances[name])} ~ 0.00 {CURRENCY}\n")
-    return ExportSummary(entries=entries, postings=postings, accounts=len(balances))
-
-
-def _header(window: _Window) -> str:
-    scope = "every council" if window.council_id is None else f"council {window.council_id}"
-    days = f"{window.start or 'the beginning'} to {window.end or 'the end'}"
-    return f'; Carepool ledger export: {scope}, {days} ({_zone_name(window.zone)} days).\noption "operating_currency" "{CURRENCY}"\n\n'
-
-
-def _zone_name(zone: tzinfo) -> str:
-    return "UTC" if zone is timezone.utc else str(getattr(zone, "key", zone))
+    return _stream(session, window, chunk_size, [_BeancountWriter(session, window, out)])[0]
 
 
 def export_csv(
@@ -302,26 +354,27 @@ def export_csv(
     `start` and `end` are days in `zone` (default UTC); `created_at` is always written in UTC.
     """
     window = _window(council_id, start, end, zone)
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    entries = postings = 0
-    accounts: set[int] = set()
-    money = lru_cache(maxsize=65_536)(gbp)  # amounts repeat: the same pledge and payment every week
-    for chunk in _chunks(session, window, chunk_size):
-        rows = []
-        for row, legs in chunk:
-            entries += 1
-            created = row.created_at.astimezone(timezone.utc).isoformat(timespec="microseconds")
-            for account_id, code, amount in legs:
-                accounts.add(account_id)
-                postings += 1
-                rows.append((
-                    row.id, "" if row.seq is None else row.seq, row.council_id, created, row.kind, row.memo,
-                    row.idempotency_key, "" if row.reverses_id is None else row.reverses_id, code, amount, money(amount),
-                    row.content_hash,
-                ))
-        writer.writerows(rows)
-    return ExportSummary(entries=entries, postings=postings, accounts=len(accounts))
+    return _stream(session, window, chunk_size, [_CsvWriter(out)])[0]
 
 
-__all__ = ["ExportSummary", "export_beancount", "export_csv", "beancount_account", "gbp"]
+def export_both(
+    *,
+    session: Session,
+    council_id: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    csv_out: TextIO,
+    beancount_out: TextIO,
+    chunk_size: int = CHUNK_SIZE,
+    zone: tzinfo | None = None,
+) -> tuple[ExportSummary, ExportSummary]:
+    """Write the CSV and the Beancount file of one window in a single pass over its entries; return (csv, beancount) summaries.
+
+    The same files as `export_csv` and `export_beancount`, read once (the auditor pack wants both).
+    """
+    window = _window(council_id, start, end, zone)
+    csv_summary, beancount_summary = _stream(session, window, chunk_size, [_CsvWriter(csv_out), _BeancountWriter(session, window, beancount_out)])
+    return csv_summary, beancount_summary
+
+
+__all__ = ["ExportSummary", "export_beancount", "export_both", "export_csv", "beancount_account", "gbp"]

@@ -43,7 +43,7 @@ PAGES = {
         "/payments/runs/1",
         "/payments/lines/1",
         "/top-ups",
-        "/community-wealth",
+        "/community-wealth", "/compliance",
     ],
     "officer@riverside.example": [
         "/dashboard", "/audit/access-log", "/audit/access-log?person=Amina", "/ledger/", "/ledger/seals", "/holders/", "/matching/", "/providers/4", "/clusters/1",

@@ -204,6 +204,19 @@ def test_small_chunks_give_the_same_files(session, lw):
         assert chunked.getvalue() == whole.getvalue() and small == big
 
 
+def test_one_pass_for_both_files_writes_the_same_files_as_two(session, lw):
+    from brokerage import clock
+    from brokerage.ledger.export import export_both
+
+    realistic_ledger(session, lw)
+    for window in ({}, {"council_id": lw.council.id, "start": date(2026, 1, 2), "zone": clock.LONDON}, {"end": date(2000, 1, 1)}):
+        alone = io.StringIO(newline=""), io.StringIO()
+        summaries = export_csv(session=session, out=alone[0], **window), export_beancount(session=session, out=alone[1], **window)
+        together = io.StringIO(newline=""), io.StringIO()
+        assert export_both(session=session, csv_out=together[0], beancount_out=together[1], chunk_size=3, **window) == summaries
+        assert [f.getvalue() for f in together] == [f.getvalue() for f in alone]
+
+
 def test_a_council_filter_leaves_out_other_councils(session, lw, tmp_path):
     realistic_ledger(session, lw)
     path = tmp_path / "ledger.beancount"
