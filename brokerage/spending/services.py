@@ -17,6 +17,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from brokerage.access import STAFF, get_or_404
+from brokerage.audit import log_access
+from brokerage.audit.rules import MONEY_STATEMENT
 from brokerage.auditpack.services import ComplianceSummary, compliance_summary
 from brokerage.accounts.models import Council, Role, User
 from brokerage.clusters.models import Cluster
@@ -135,6 +137,8 @@ def report_scope(*, session: Session, actor: User, group_id: int | None = None, 
         names["group"] = get_or_404(session, actor, Cluster, group_id, what="group").name
     if holder_id is not None:
         names["holder"] = get_or_404(session, actor, Holder, holder_id, what="holder").name
+        # One member's money month by month is their money statement: staff reads of it go to the access log.
+        log_access(session=session, actor=actor, holder_id=holder_id, what=MONEY_STATEMENT)
     if provider_id is not None:
         names["provider"] = get_or_404(session, actor, Provider, provider_id, what="provider").name
     return Scope(actor.council_id, cluster_id=group_id, holder_id=holder_id, provider_id=provider_id), names

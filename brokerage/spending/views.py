@@ -13,7 +13,7 @@ from flask_login import current_user
 from brokerage import clock
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.db import get_session
+from brokerage.db import get_session, writes_when_reading
 from brokerage.spending import drawing, export, services
 from brokerage.spending.rules import TITLES, Dimension, Period, csv_filename, month_name, quick_periods
 from brokerage.spending.schemas import load_report_query
@@ -65,6 +65,7 @@ def _report(dimension: Dimension, template: str):
 
 
 @blueprint.route("/")
+@writes_when_reading  # a filter on one member logs the read of their money (services.report_scope)
 @roles_required(Role.broker, Role.council_officer)
 def index():
     """Show the period's pooled money in one reckoning, month by month, with links to every breakdown."""
@@ -72,6 +73,7 @@ def index():
 
 
 @blueprint.route("/groups")
+@writes_when_reading  # a filter on one member logs the read of their money (services.report_scope)
 @roles_required(Role.broker, Role.council_officer)
 def groups():
     """Show each group's pooled money: in, spent, returned and unspent."""
@@ -79,6 +81,7 @@ def groups():
 
 
 @blueprint.route("/members")
+@writes_when_reading  # a filter on one member logs the read of their money (services.report_scope)
 @roles_required(Role.broker, Role.council_officer)
 def members():
     """Show each member's share of each group's pool, a page at a time."""
@@ -86,6 +89,7 @@ def members():
 
 
 @blueprint.route("/providers")
+@writes_when_reading  # a filter on one member logs the read of their money (services.report_scope)
 @roles_required(Role.broker, Role.council_officer)
 def providers():
     """Show what each provider was paid from the pools."""
@@ -93,6 +97,7 @@ def providers():
 
 
 @blueprint.route("/services", endpoint="services")
+@writes_when_reading  # a filter on one member logs the read of their money (services.report_scope)
 @roles_required(Role.broker, Role.council_officer)
 def by_service():
     """Show what each service cost the pools."""
@@ -100,6 +105,7 @@ def by_service():
 
 
 @blueprint.route("/kinds-of-provider")
+@writes_when_reading  # a filter on one member logs the read of their money (services.report_scope)
 @roles_required(Role.broker, Role.council_officer)
 def kinds():
     """Show what went to each kind of provider: personal assistants, micro-providers, co-ops, CICs, charities, private companies."""

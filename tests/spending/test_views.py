@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlmodel import select
 
+from brokerage.audit.models import AccessLog
 from brokerage.errors import NOT_FOUND
 from brokerage.holders.models import Holder
 
@@ -163,3 +164,12 @@ def test_brokers_and_officers_of_the_council_see_the_pages(client, auth, books, 
     auth.sign_in(email)
     for path in PAGES:
         assert client.get(path).status_code == status
+
+
+@pytest.mark.parametrize("extra", [{}, {"format": "csv"}])
+def test_one_members_money_month_by_month_is_a_read_of_their_record_and_goes_to_the_access_log(officer, books, session, extra):
+    response = officer.get("/spending/", query_string={**PERIOD, "holder": books.bob.id, **extra})
+    assert response.status_code == 200
+    session.expire_all()
+    logged = session.exec(select(AccessLog.actor_id, AccessLog.holder_id).where(AccessLog.holder_id == books.bob.id)).all()
+    assert logged == [(books.officer.id, books.bob.id)]
