@@ -5,6 +5,8 @@ Nothing here touches the database; `people`, `groups` and `care` load it through
 
 from __future__ import annotations
 
+from datetime import time
+
 from brokerage.clusters.models import ClusterStatus
 from brokerage.providers.models import ProviderKind
 
@@ -97,6 +99,28 @@ DEMAND = [
 ]
 # Care a group has already agreed: matched, sent to the group, voted through and contracted.
 CONTRACTED = ("Bengali women's care circle", "domestic", 6, ["tue_am", "thu_am", "sat_pm"], ["bn"], True, "female", 2400)
+# Its visits in a week: (weekday, Monday = 0; start; minutes), on the slots the circle asked for: six hours in all.
+CONTRACTED_VISITS = [(1, time(9, 30), 120), (3, time(9, 30), 120), (5, time(14, 0), 120)]
+
+# The weekly runs pay direct payments and collect pledges for this many weeks before the real one, so the
+# previous calendar quarter in England (which can begin 26 weeks before today) is always in the story.
+HISTORY_WEEKS = 27
+# The story begins this many weeks before the real week: a fortnight for the groups to form, then the weeks of money.
+STORY_WEEKS = HISTORY_WEEKS + 3
+
+# Care agreed earlier in the story, and given every week since: (weeks before the real week that the group
+# asks for it, the wish as in DEMAND, the provider the matching is meant to find, the visits of a week:
+# (weekday, Monday = 0; start; minutes)). Each wish names a service, language or carer only that provider
+# offers, so the matching's choice is certain. The Urdu speakers ask for nothing until the last days, so
+# their pool shares keep months of pledges unspent.
+HISTORY_CARE = [
+    (28, ("Somali elders of Whitechapel", "personal_care", 6, ["tue_am", "thu_pm", "sat_am"], ["so"], True, "female", 2400),
+     "Hooyo Care Co-operative", [(1, time(9, 0), 180), (3, time(14, 0), 180)]),
+    (28, ("Bow carers' respite group", "day_activities", 6, ["wed_am", "thu_am", "sat_am"], [], False, None, 2200),
+     "Bow Friends Day Club", [(2, time(10, 0), 360)]),
+    (16, ("Bengali women's care circle", "personal_care", 4, ["mon_am", "fri_am"], ["bn"], True, "female", 2500),
+     "Sylhet Sisters Homecare CIC", [(0, time(9, 0), 120), (4, time(9, 0), 120)]),
+]
 
 # The people whose sign-in details `brokerage demo` prints: (email, name), or the email of a holder's or provider's login.
 ADMIN = ("admin@carepool.example", "Alex Admin")
@@ -115,3 +139,5 @@ OTHER_HOLDER_LOGIN = "holder@northfield.example"
 PRINTED = [ADMIN[0], BROKER[0], BROKER_2[0], OFFICER[0], OFFICER_2[0], HOLDER_LOGIN, REPRESENTATIVE[0], PROVIDER_LOGIN, OTHER_BROKER[0], OTHER_HOLDER_LOGIN]
 # Every other holder who takes part in a group signs in with an address like this one (not printed).
 MEMBER_EMAIL = "holder{id}@members.riverside.example"
+# Each provider with care to record signs in with an address like this one (not printed; Nasima's is PROVIDER_LOGIN).
+PROVIDER_EMAIL = "provider{id}@providers.riverside.example"
