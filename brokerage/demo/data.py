@@ -109,14 +109,14 @@ HISTORY_WEEKS = 27
 STORY_WEEKS = HISTORY_WEEKS + 3
 
 # Care agreed earlier in the story, and given every week since: (weeks before the real week that the group
-# asks for it, the wish as in DEMAND, the provider the matching is meant to find, the visits of a week:
+# asks for it (the first two the weekend before the weekly runs begin), the wish as in DEMAND, the provider the matching is meant to find, the visits of a week:
 # (weekday, Monday = 0; start; minutes)). Each wish names a service, language or carer only that provider
 # offers, so the matching's choice is certain. The Urdu speakers ask for nothing until the last days, so
 # their pool shares keep months of pledges unspent.
 HISTORY_CARE = [
-    (28, ("Somali elders of Whitechapel", "personal_care", 6, ["tue_am", "thu_pm", "sat_am"], ["so"], True, "female", 2400),
+    (HISTORY_WEEKS + 1, ("Somali elders of Whitechapel", "personal_care", 6, ["tue_am", "thu_pm", "sat_am"], ["so"], True, "female", 2400),
      "Hooyo Care Co-operative", [(1, time(9, 0), 180), (3, time(14, 0), 180)]),
-    (28, ("Bow carers' respite group", "day_activities", 6, ["wed_am", "thu_am", "sat_am"], [], False, None, 2200),
+    (HISTORY_WEEKS + 1, ("Bow carers' respite group", "day_activities", 6, ["wed_am", "thu_am", "sat_am"], [], False, None, 2200),
      "Bow Friends Day Club", [(2, time(10, 0), 360)]),
     (16, ("Bengali women's care circle", "personal_care", 4, ["mon_am", "fri_am"], ["bn"], True, "female", 2500),
      "Sylhet Sisters Homecare CIC", [(0, time(9, 0), 120), (4, time(9, 0), 120)]),
