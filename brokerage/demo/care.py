@@ -55,7 +55,7 @@ def cast_name(cast: Cast, cluster_id: int) -> str:
     return next(name for name, cluster in cast.clusters.items() if cluster.id == cluster_id)
 
 
-def vote_on_the_match(*, session: Session, story: StoryClock, cast: Cast, group: str, provider: str, visits: list,
+def vote_on_the_match(*, session: Session, story: StoryClock, cast: Cast, group: str, provider: str, visits: list, every: int = 1,
                       hours_between: int = 9) -> Care:
     """The group's members vote the match through, which makes its contract with the provider; the story keeps it with the week's visits."""
     cluster = cast.clusters[group]
@@ -66,7 +66,7 @@ def vote_on_the_match(*, session: Session, story: StoryClock, cast: Cast, group:
     if proposal.status != ProposalStatus.passed or [p.name for _, p in made] != [provider]:
         raise StoryError(f"{group} was meant to accept its match and have a contract with {provider}: {proposal.outcome}")
     contract, found = made[0]
-    cast.care[provider] = Care(contract=contract, provider=found, visits=visits)
+    cast.care[provider] = Care(contract=contract, provider=found, visits=visits, every=every)
     return cast.care[provider]
 
 

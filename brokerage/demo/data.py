@@ -6,6 +6,7 @@ Nothing here touches the database; `people`, `groups` and `care` load it through
 from __future__ import annotations
 
 from datetime import time
+from typing import NamedTuple
 
 from brokerage.clusters.models import ClusterStatus
 from brokerage.providers.models import ProviderKind
@@ -105,21 +106,33 @@ CONTRACTED_VISITS = [(1, time(9, 30), 120), (3, time(9, 30), 120), (5, time(14, 
 # The weekly runs pay direct payments and collect pledges for this many weeks before the real one, so the
 # previous calendar quarter in England (which can begin 26 weeks before today) is always in the story.
 HISTORY_WEEKS = 27
+# The other council joined carepool later: its weekly runs cover only this many weeks (it is there to show tenancy).
+OTHER_COUNCIL_WEEKS = 4
 # The story begins this many weeks before the real week: a fortnight for the groups to form, then the weeks of money.
 STORY_WEEKS = HISTORY_WEEKS + 3
 
-# Care agreed earlier in the story, and given every week since: (weeks before the real week that the group
-# asks for it (the first two the weekend before the weekly runs begin), the wish as in DEMAND, the provider the matching is meant to find, the visits of a week:
-# (weekday, Monday = 0; start; minutes)). Each wish names a service, language or carer only that provider
-# offers, so the matching's choice is certain. The Urdu speakers ask for nothing until the last days, so
-# their pool shares keep months of pledges unspent.
+
+class AgreedCare(NamedTuple):
+    """Care a group agrees earlier in the story and gets from then on."""
+
+    weeks_back: int  # weeks before the real week that the group asks for it (on the Saturday; voted through on Sunday)
+    wish: tuple  # as in DEMAND
+    provider: str  # the one provider the wish can find: its service, language or carer is offered by nobody else
+    visits: list  # the visits of a week of care: (weekday, Monday = 0; start; minutes)
+    every: int = 1  # care every this many weeks
+
+
+# The first two are agreed the weekend before the weekly runs begin, the CIC's four months ago. The Urdu
+# speakers ask for no care until the last days, so their pool shares keep months of pledges unspent.
 HISTORY_CARE = [
-    (HISTORY_WEEKS + 1, ("Somali elders of Whitechapel", "personal_care", 6, ["tue_am", "thu_pm", "sat_am"], ["so"], True, "female", 2400),
-     "Hooyo Care Co-operative", [(1, time(9, 0), 180), (3, time(14, 0), 180)]),
-    (HISTORY_WEEKS + 1, ("Bow carers' respite group", "day_activities", 6, ["wed_am", "thu_am", "sat_am"], [], False, None, 2200),
-     "Bow Friends Day Club", [(2, time(10, 0), 360)]),
-    (16, ("Bengali women's care circle", "personal_care", 4, ["mon_am", "fri_am"], ["bn"], True, "female", 2500),
-     "Sylhet Sisters Homecare CIC", [(0, time(9, 0), 120), (4, time(9, 0), 120)]),
+    AgreedCare(HISTORY_WEEKS + 1, ("Somali elders of Whitechapel", "personal_care", 6, ["tue_am", "thu_pm", "sat_am"], ["so"], True, "female", 2400),
+               "Hooyo Care Co-operative", [(1, time(9, 0), 180), (3, time(14, 0), 180)]),
+    # A day at the club every other Wednesday, for one member in turn.
+    AgreedCare(HISTORY_WEEKS + 1, ("Bow carers' respite group", "day_activities", 6, ["wed_am", "thu_am", "sat_am"], [], False, None, 2200),
+               "Bow Friends Day Club", [(2, time(10, 0), 360)], every=2),
+    # Personal care on Monday and Friday mornings of every other week.
+    AgreedCare(16, ("Bengali women's care circle", "personal_care", 4, ["mon_am", "fri_am"], ["bn"], True, "female", 2500),
+               "Sylhet Sisters Homecare CIC", [(0, time(9, 0), 120), (4, time(9, 0), 120)], every=2),
 ]
 
 # The people whose sign-in details `brokerage demo` prints: (email, name), or the email of a holder's or provider's login.

@@ -1,10 +1,10 @@
-"""The demo's months of care: the care groups agreed early in the story, the week's visits recorded and
-approved every Monday, and the council's monthly payment runs.
+"""The demo's months of care: the care groups agreed early in the story, each week of care recorded and
+approved on the Monday after it, and the council's monthly payment runs.
 
-Each contract comes from a matching run the group voted through (`care`); every Monday each contracted
-provider sends last week's timesheet and the broker approves it, which pays the week from the members'
-pool shares; on the first Monday of a month the broker prepares a payment run of everything approved and
-an officer releases it, paid through the local Stripe server (`paying`).
+Each contract comes from a matching run the group voted through (`care`); every Monday each provider
+that gave care last week sends its timesheet and the broker approves it, which pays the week from the
+members' pool shares; on the first Monday of a month the broker prepares a payment run of everything
+approved and an officer releases it, paid through the local Stripe server (`paying`).
 """
 
 from __future__ import annotations
@@ -26,18 +26,19 @@ def agree_care(*, session: Session, story: StoryClock, cast: Cast, config: Mappi
 
     Once a contract is made its provider sets up payments with Stripe, so the monthly runs can pay it.
     """
-    wishes = [(wish, provider, visits) for back, wish, provider, visits in data.HISTORY_CARE if back == weeks_back]
-    if not wishes:
+    agreed = [item for item in data.HISTORY_CARE if item.weeks_back == weeks_back]
+    if not agreed:
         return
     story.at(week + timedelta(days=5), 10)
-    for wish, _, _ in wishes:
+    for item in agreed:
         story.later(minutes=15)
-        care.ask(session=session, cast=cast, wish=wish)
+        care.ask(session=session, cast=cast, wish=item.wish)
     story.later(minutes=30)
-    care.match_and_send(session=session, story=story, cast=cast, expected={wish[0]: provider for wish, provider, _ in wishes})
+    care.match_and_send(session=session, story=story, cast=cast, expected={item.wish[0]: item.provider for item in agreed})
     story.at(week + timedelta(days=6), 10)
-    for wish, provider, visits in wishes:
-        made = care.vote_on_the_match(session=session, story=story, cast=cast, group=wish[0], provider=provider, visits=visits, hours_between=2)
+    for item in agreed:
+        made = care.vote_on_the_match(session=session, story=story, cast=cast, group=item.wish[0], provider=item.provider,
+                                      visits=item.visits, every=item.every, hours_between=2)
         story.later(minutes=45)
         paying.set_up_payments(session=session, cast=cast, config=config, provider=made.provider)
 

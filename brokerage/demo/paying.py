@@ -60,8 +60,16 @@ def set_up_payments(*, session: Session, cast: Cast, config: Mapping, provider: 
         raise StoryError(f"{provider.name} was meant to be able to receive payouts once Stripe said so")
 
 
+def weeks_of_care(care: Care, monday: date) -> int:
+    """Return how many weeks this Monday is after the contract's first whole week (-1 for a week it starts in after Monday)."""
+    start = care.contract.start_date
+    return (monday - (start + timedelta(days=-start.weekday() % 7))).days // 7
+
+
 def week_visits(care: Care, monday: date) -> list[tuple[date, time, int]]:
-    """Return the days, starts and minutes of a contract's visits in the week from this Monday, from the day the contract starts."""
+    """Return the days, starts and minutes of a contract's visits in the week from this Monday (a week of care), from the day it starts."""
+    if weeks_of_care(care, monday) % care.every:
+        return []
     days = [(monday + timedelta(days=weekday), start, minutes) for weekday, start, minutes in care.visits]
     return [visit for visit in days if visit[0] >= care.contract.start_date]
 
@@ -73,7 +81,7 @@ def record_week(*, session: Session, story: StoryClock, cast: Cast, care: Care, 
     sheet = sheets.start_sheet(session=session, actor=actor, contract_id=contract.id, week=period_of(monday))
     members = sorted(int(holder) for holder in contract.member_shares)
     travel = TRAVEL_MINUTES if provider.ethical_care_charter else 0
-    turn = max(0, (monday - contract.start_date).days // 7) * len(care.visits)  # who is visited moves on each week
+    turn = weeks_of_care(care, monday) // care.every * len(care.visits)  # who is visited moves on each week of care
     for index, (day, start, minutes) in enumerate(week_visits(care, monday)):
         story.later(minutes=5)
         sheets.add_visit(session=session, actor=actor, timesheet_id=sheet.id, holder_id=members[(turn + index) % len(members)],

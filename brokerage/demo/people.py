@@ -123,7 +123,7 @@ def open_accounts(*, session: Session, cast: Cast, password: str, holder_ids: se
                 session=session, actor=None, email=email, name=holder.name, role=Role.holder, password=password,
                 council_id=cast.council.id, holder_id=holder.id,
             )
-    for name in [data.PROVIDER_WITH_LOGIN] + [provider for _, _, provider, _ in data.HISTORY_CARE]:
+    for name in [data.PROVIDER_WITH_LOGIN] + [agreed.provider for agreed in data.HISTORY_CARE]:
         provider = provider_named(cast, name)
         email = data.PROVIDER_LOGIN if name == data.PROVIDER_WITH_LOGIN else data.PROVIDER_EMAIL.format(id=provider.id)
         cast.provider_logins[provider.id] = cast.staff[email] = accounts.create_user(

@@ -76,7 +76,8 @@ def load_demo(*, session: Session, password: str, stripe_config: Mapping, seed: 
         for weeks_back in range(data.HISTORY_WEEKS, 0, -1):
             week = monday - timedelta(weeks=weeks_back)
             story.at(week, 6)
-            money.run_week(session=session, councils=councils, period=period_of(week))
+            running = councils if weeks_back <= data.OTHER_COUNCIL_WEEKS else [cast.council]  # the other council joined later
+            money.run_week(session=session, councils=running, period=period_of(week))
             history.pay_for_last_week(session=session, story=story, cast=cast, week=week)
             if history.is_monthly_run_due(week, weeks_back):
                 history.monthly_run(session=session, story=story, cast=cast, config=stripe_config)

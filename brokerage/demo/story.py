@@ -83,11 +83,12 @@ class StoryClock:
 
 @dataclass
 class Care:
-    """A contract the story has made, its provider, and the visits the provider makes in a week: (weekday, start, minutes)."""
+    """A contract the story has made, its provider, and the visits the provider makes in a week of care: (weekday, start, minutes)."""
 
     contract: Contract
     provider: Provider
     visits: list[tuple[int, time, int]]
+    every: int = 1  # a week of care every this many weeks, counted from the week the contract starts
 
 
 @dataclass
