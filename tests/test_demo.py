@@ -202,8 +202,6 @@ def test_the_representative_voted_and_the_shared_details_have_the_holders_consen
 
 
 def test_the_story_happened_months_ago_and_the_clock_is_given_back(app, session):
-    from datetime import timedelta
-
     from brokerage import clock
     from brokerage.ledger.models import JournalEntry
 
