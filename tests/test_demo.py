@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta, timezone
+
 import pytest
 from sqlmodel import func, select
 
 from brokerage.accounts.models import Council, User
 from brokerage.clusters.models import Cluster, ClusterKind, ClusterStatus, Membership, MembershipStatus, Proposal, Vote
 from brokerage.clusters.rules import ProposalKind, ProposalStatus
+from brokerage.demo.data import HISTORY_WEEKS
 from brokerage.demo.services import load_demo
 from brokerage.holders.models import Holder
 from brokerage.providers.models import Provider, ProviderKind
@@ -121,6 +124,10 @@ def _riverside(session):
 def test_the_demo_posts_only_what_the_product_posts(app, session):
     from brokerage.accounts.system import system_actor
     from brokerage.ledger.models import JournalEntry
+    from brokerage.payments.run_models import PaymentLine, PaymentRun
+    from brokerage.payments.run_rules import RunStatus
+    from brokerage.timesheets.models import Timesheet
+    from brokerage.timesheets.rules import TimesheetStatus
 
     load_demo(session=session, password=PASSWORD, stripe_config=app.config)
     council = _riverside(session)
@@ -129,14 +136,18 @@ def test_the_demo_posts_only_what_the_product_posts(app, session):
     by_kind = {}
     for entry in entries:
         by_kind.setdefault(entry.kind, []).append(entry)
-    # Four weeks of the weekly runs, the refunds of the group that voted to close, two approved weeks of
-    # care, and the one payment run released: sent, and confirmed by Stripe's event.
+    # 27 weeks of the weekly runs, the refunds of the group that voted to close, every approved week of
+    # care, and the payment runs released: each payout sent, and confirmed by Stripe's event.
     assert set(by_kind) == {"dp_issued", "pledge_collected", "member_refund", "care_cost", "payout_sent", "payout_paid"}
-    assert (len(by_kind["care_cost"]), len(by_kind["payout_sent"]), len(by_kind["payout_paid"])) == (2, 1, 1)
-    assert by_kind["payout_paid"][0].idempotency_key.startswith("stripe:evt_")
+    approved = session.exec(select(Timesheet).where(Timesheet.council_id == council.id, Timesheet.status == TimesheetStatus.approved)).all()
+    assert sorted(e.id for e in by_kind["care_cost"]) == sorted(s.care_entry_id for s in approved)
+    paid_lines = session.exec(select(PaymentLine).join(PaymentRun, PaymentRun.id == PaymentLine.run_id).where(
+        PaymentLine.council_id == council.id, PaymentRun.status == RunStatus.paid)).all()
+    assert len(by_kind["payout_sent"]) == len(by_kind["payout_paid"]) == len(paid_lines) > 10
+    assert all(e.idempotency_key.startswith("stripe:evt_") for e in by_kind["payout_paid"])
     holders = session.exec(select(func.count()).select_from(Holder).where(Holder.council_id == council.id)).one()
-    assert len(by_kind["dp_issued"]) == 4 * holders
-    assert len({e.idempotency_key.rsplit(":", 1)[1] for e in by_kind["dp_issued"]}) == 4  # four ISO weeks
+    assert len(by_kind["dp_issued"]) == HISTORY_WEEKS * holders
+    assert len({e.idempotency_key.rsplit(":", 1)[1] for e in by_kind["dp_issued"]}) == HISTORY_WEEKS  # 27 ISO weeks
     # The runs post as the council's system user, as the jobs do; so do the refunds of the group the members voted to close.
     assert {e.actor_id for e in by_kind["dp_issued"] + by_kind["pledge_collected"] + by_kind["member_refund"]} == {job.id}
 
@@ -157,19 +168,21 @@ def test_every_member_was_voted_in_and_the_closed_group_voted_to_close(app, sess
     assert decision.status == ProposalStatus.passed and "went back to members' wallets" in decision.outcome
 
 
-def test_a_group_accepted_a_match_and_the_latest_run_waits_for_the_broker(app, session):
+def test_every_contract_is_a_match_a_group_voted_through_and_the_latest_run_waits_for_the_broker(app, session):
     from brokerage.contracts.models import Contract
     from brokerage.matching.models import MatchAssignment, MatchRun
 
     load_demo(session=session, password=PASSWORD, stripe_config=app.config)
     council = _riverside(session)
-    from brokerage.accounts.system import system_actor
-
-    auditor = system_actor(session=session, council_id=council.id)
-    (contract,) = session.exec(select(Contract).where(Contract.council_id == council.id)).all()
-    decision = session.get(Proposal, contract.proposal_id)
-    assert decision.kind == ProposalKind.accept_match and decision.status == ProposalStatus.passed
-    assert session.get(Cluster, contract.cluster_id).name == "Bengali women's care circle"
+    contracts = session.exec(select(Contract).where(Contract.council_id == council.id).order_by(Contract.id)).all()
+    for contract in contracts:
+        decision = session.get(Proposal, contract.proposal_id)
+        assert decision.kind == ProposalKind.accept_match and decision.status == ProposalStatus.passed
+    made = [(session.get(Cluster, c.cluster_id).name, session.get(Provider, c.provider_id).name) for c in contracts]
+    assert made == [
+        ("Somali elders of Whitechapel", "Hooyo Care Co-operative"), ("Bow carers' respite group", "Bow Friends Day Club"),
+        ("Bengali women's care circle", "Sylhet Sisters Homecare CIC"), ("Bengali women's care circle", "Nasima Khatun (PA)"),
+    ]
     latest = session.exec(select(MatchRun).where(MatchRun.council_id == council.id).order_by(MatchRun.id.desc())).first()
     assert latest.covered_hours == 44 and latest.demanded_hours == 48
     assert {a.status for a in session.exec(select(MatchAssignment).where(MatchAssignment.run_id == latest.id))} == {"proposed"}
@@ -188,9 +201,7 @@ def test_the_representative_voted_and_the_shared_details_have_the_holders_consen
         assert session.get(User, detail.consent_recorded_by_id).holder_id == detail.holder_id
 
 
-def test_the_story_happened_weeks_ago_and_the_clock_is_given_back(app, session):
-    from datetime import timedelta
-
+def test_the_story_happened_months_ago_and_the_clock_is_given_back(app, session):
     from brokerage import clock
     from brokerage.ledger.models import JournalEntry
 
@@ -198,22 +209,29 @@ def test_the_story_happened_weeks_ago_and_the_clock_is_given_back(app, session):
     load_demo(session=session, password=PASSWORD, stripe_config=app.config)
     assert clock.now is real_now
     council = _riverside(session)
-    assert council.created_at < clock.now() - timedelta(weeks=6)
+    assert council.created_at < clock.now() - timedelta(weeks=29)
     first = session.exec(select(JournalEntry).where(JournalEntry.council_id == council.id).order_by(JournalEntry.id)).first()
-    assert clock.now() - timedelta(weeks=5) < first.created_at < clock.now() - timedelta(weeks=3)
+    assert clock.now() - timedelta(weeks=29) < first.created_at < clock.now() - timedelta(weeks=26)
     on_notice = session.exec(select(Membership).where(Membership.status == MembershipStatus.leaving)).all()
     assert all(m.notice_date < clock.today() < m.leaves_on for m in on_notice)
 
 
-def test_the_demo_loads_under_a_frozen_clock_too(app, session, freeze_clock):
-    from datetime import datetime, timezone
-
+@pytest.mark.parametrize("moment", [
+    datetime(2026, 3, 30, 0, 30, tzinfo=timezone.utc),  # a Monday, just after midnight, first day of summer time
+    datetime(2023, 12, 31, 23, 30, tzinfo=timezone.utc),  # the last evening of a quarter, a Sunday: last quarter began 26 weeks ago
+], ids=["monday-after-midnight", "sunday-at-quarter-end"])
+def test_the_demo_loads_under_a_frozen_clock_too_with_last_quarter_in_its_history(app, session, freeze_clock, moment):
     from brokerage import clock
 
-    moment = freeze_clock(datetime(2026, 3, 30, 0, 30, tzinfo=timezone.utc))  # a Monday, just after midnight, first day of summer time
+    freeze_clock(moment)
     load_demo(session=session, password=PASSWORD, stripe_config=app.config)
     assert clock.now() == moment
-    assert _riverside(session).created_at < moment
+    council = _riverside(session)
+    assert council.created_at < moment
+    start, end = _previous_quarter(clock.london(moment).date())
+    assert min(_weeks_run(session, council.id)) <= start
+    spend = _care_spend(session, council.id)
+    assert all(spend.get((month, ProviderKind.coop), 0) > 0 for month in _months(start, end))
 
 
 def test_the_pages_that_showed_care_costs_and_payouts_still_open(app, client, session):
@@ -248,13 +266,12 @@ def test_the_pages_that_showed_care_costs_and_payouts_still_open(app, client, se
 
 
 def test_care_is_recorded_approved_and_paid_and_stripe_agrees_with_the_ledger(app, session, stripe_sdk):
-    from datetime import date
-
+    from brokerage import clock
     from brokerage.contracts.models import Contract
     from brokerage.ledger.queries import balance
     from brokerage.ledger.rules import CLEARING_CODE, paid_code, payable_code
     from brokerage.payments import reconcile
-    from brokerage.payments.run_models import PaymentRun
+    from brokerage.payments.run_models import PaymentLine, PaymentRun
     from brokerage.timesheets.models import Timesheet
 
     load_demo(session=session, password=PASSWORD, stripe_config=app.config)
@@ -262,22 +279,27 @@ def test_care_is_recorded_approved_and_paid_and_stripe_agrees_with_the_ledger(ap
     from brokerage.accounts.system import system_actor
 
     auditor = system_actor(session=session, council_id=council.id)
-    (contract,) = session.exec(select(Contract).where(Contract.council_id == council.id)).all()
-    provider = session.get(Provider, contract.provider_id)
-    assert provider.name == "Nasima Khatun (PA)" and provider.payouts_enabled and provider.stripe_status == "enabled"
+    provider = session.exec(select(Provider).where(Provider.name == "Nasima Khatun (PA)")).one()
+    (contract,) = session.exec(select(Contract).where(Contract.provider_id == provider.id)).all()
+    assert provider.payouts_enabled and provider.stripe_status == "enabled"
     sheets = session.exec(select(Timesheet).where(Timesheet.contract_id == contract.id).order_by(Timesheet.week)).all()
     assert [s.status.value for s in sheets] == ["approved", "approved", "submitted"]
     runs = session.exec(select(PaymentRun).where(PaymentRun.council_id == council.id).order_by(PaymentRun.id)).all()
-    assert [r.status.value for r in runs] == ["paid", "prepared"]
-    assert runs[0].prepared_by_id != runs[0].released_by_id
-    # The first run paid the first week; the second holds the second; clearing is empty once Stripe confirmed.
+    assert [r.status.value for r in runs] == ["paid"] * (len(runs) - 1) + ["prepared"] and len(runs) >= 6  # monthly, then this month's two
+    assert all(r.prepared_by_id != r.released_by_id for r in runs[:-1])
+    # Her first week was paid by the last run released; her second is held by the run waiting for release; clearing is
+    # empty once Stripe confirmed every payout.
+    lines = {r.id: session.exec(select(PaymentLine).where(PaymentLine.run_id == r.id, PaymentLine.provider_id == provider.id)).all() for r in runs}
+    assert [len(lines[r.id]) for r in runs] == [0] * (len(runs) - 2) + [1, 1]
     assert balance(session=session, actor=auditor, council_id=council.id, code=paid_code(provider.id)) == sheets[0].total_pence
-    assert balance(session=session, actor=auditor, council_id=council.id, code=payable_code(provider.id)) == sheets[1].total_pence == runs[1].total_pence
+    assert balance(session=session, actor=auditor, council_id=council.id, code=payable_code(provider.id)) == sheets[1].total_pence == lines[runs[-1].id][0].amount_pence
     assert balance(session=session, actor=auditor, council_id=council.id, code=CLEARING_CODE) == 0
-    transfers = stripe_sdk.v1.transfers.list().data
-    assert [(t.amount, t.destination) for t in transfers] == [(sheets[0].total_pence, provider.stripe_account_id)]
-    report = reconcile.reconcile(session=session, client=stripe_sdk, council_ids=[council.id], since=date(2026, 1, 1))
-    assert report.payouts == report.transfers == 1 and report.differences == []
+    transfers = stripe_sdk.v1.transfers.list(params={"limit": 100}).data
+    assert [(t.amount, t.destination) for t in transfers if t.destination == provider.stripe_account_id] == [(sheets[0].total_pence, provider.stripe_account_id)]
+    paid_lines = [line for r in runs[:-1] for line in session.exec(select(PaymentLine).where(PaymentLine.run_id == r.id))]
+    assert sorted(t.amount for t in transfers) == sorted(line.amount_pence for line in paid_lines)
+    report = reconcile.reconcile(session=session, client=stripe_sdk, council_ids=[council.id], since=clock.london(council.created_at).date())
+    assert report.payouts == report.transfers == len(paid_lines) and report.differences == []
 
 
 def test_bean_check_accepts_the_demo_ledger_with_its_care_and_payouts(app, session, tmp_path):
@@ -292,3 +314,92 @@ def test_bean_check_accepts_the_demo_ledger_with_its_care_and_payouts(app, sessi
     assert_clean(bean_check(path))
     assert beancount_balances(path) == our_balances(session, [council.id])
     assert council.id in services.council_ids_with_entries(session=session)
+
+
+# --- the demo's history: what a council officer asks of it ----------------------------------------
+
+
+def _previous_quarter(today: date) -> tuple[date, date]:
+    """Return the first and last day of the calendar quarter before the one holding today."""
+    this_quarter = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+    end = this_quarter - timedelta(days=1)
+    return date(end.year, (end.month - 1) // 3 * 3 + 1, 1), end
+
+
+def _months(start: date, end: date) -> list[date]:
+    """Return the first days of the months from start to end."""
+    months, month = [], start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _care_spend(session, council_id: int) -> dict:
+    """Return care spend from the pool shares by (month in England, provider kind), in pence, as the pool summary holds it."""
+    from brokerage.ledger.models import PoolMonth
+
+    rows = session.exec(
+        select(PoolMonth.month, Provider.kind, func.sum(PoolMonth.amount_pence)).join(Provider, Provider.id == PoolMonth.provider_id)
+        .where(PoolMonth.council_id == council_id, PoolMonth.kind == "care_cost").group_by(PoolMonth.month, Provider.kind)
+    ).all()
+    return {(month, kind): -int(amount) for month, kind, amount in rows}
+
+
+def _weeks_run(session, council_id: int) -> list[date]:
+    """Return the Mondays of the weeks whose direct payments the weekly runs issued."""
+    from brokerage.clusters.rules import parse_period
+    from brokerage.ledger.models import JournalEntry
+
+    keys = session.exec(select(JournalEntry.idempotency_key).where(JournalEntry.council_id == council_id, JournalEntry.kind == "dp_issued")).all()
+    return sorted({parse_period(key.rsplit(":", 1)[1])[0] for key in keys})
+
+
+def test_the_weekly_runs_cover_the_27_weeks_before_this_one_and_so_last_quarter(app, session):
+    from brokerage import clock
+
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    today = clock.london(clock.now()).date()
+    this_monday = today - timedelta(days=today.weekday())
+    assert _weeks_run(session, _riverside(session).id) == [this_monday - timedelta(weeks=n) for n in range(HISTORY_WEEKS, 0, -1)]
+    assert this_monday - timedelta(weeks=HISTORY_WEEKS) <= _previous_quarter(today)[0]
+
+
+def test_an_officer_finds_care_spend_with_a_coop_in_every_month_of_last_quarter(app, session):
+    from brokerage import clock
+
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    council = _riverside(session)
+    start, end = _previous_quarter(clock.london(clock.now()).date())
+    spend = _care_spend(session, council.id)
+    quarter = _months(start, end)
+    assert len(quarter) == 3 and all(spend.get((month, ProviderKind.coop), 0) > 0 for month in quarter)
+    # Spend with other kinds of provider too, so a co-op's share is a share, not the whole; the spend runs for months.
+    assert sum(spend.get((month, ProviderKind.charity), 0) for month in quarter) > 0
+    assert {kind for _, kind in spend} == {ProviderKind.coop, ProviderKind.charity, ProviderKind.cic, ProviderKind.pa}
+    assert len({month for month, _ in spend}) >= 6
+    other = session.exec(select(Council).where(Council.slug == "northfield")).one()
+    assert _care_spend(session, other.id) == {}
+
+
+def test_a_group_that_asked_for_no_care_holds_pledges_unspent_for_more_than_8_weeks(app, session):
+    from brokerage import clock
+    from brokerage.ledger.models import JournalEntry, LedgerAccount, PoolMonth, Posting
+    from brokerage.ledger.rules import AccountType
+
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    council = _riverside(session)
+    group = session.exec(select(Cluster).where(Cluster.council_id == council.id, Cluster.name == "Urdu speakers' home help")).one()
+    today = clock.london(clock.now()).date()
+    assert group.status == ClusterStatus.active and clock.london(group.created_at).date() < today - timedelta(weeks=8)
+    assert session.exec(select(PoolMonth).where(PoolMonth.cluster_id == group.id, PoolMonth.kind != "pledge_collected")).all() == []
+    shares = session.exec(select(LedgerAccount).where(LedgerAccount.cluster_id == group.id, LedgerAccount.account_type == AccountType.pool)).all()
+    assert len(shares) == 4
+    for share in shares:
+        # Spending takes the oldest money first, so what is left beyond the last 8 weeks' pledges came in more than 8 weeks ago.
+        came_in = session.exec(
+            select(JournalEntry.created_at, Posting.amount_pence).join(JournalEntry, JournalEntry.id == Posting.entry_id)
+            .where(Posting.account_id == share.id, Posting.amount_pence > 0)
+        ).all()
+        recent = sum(amount for moment, amount in came_in if clock.london(moment).date() >= today - timedelta(weeks=8))
+        assert recent > 0 and share.balance_pence - recent > 0, share.code

@@ -5,6 +5,9 @@ Nothing here touches the database; `people`, `groups` and `care` load it through
 
 from __future__ import annotations
 
+from datetime import time
+from typing import NamedTuple
+
 from brokerage.clusters.models import ClusterStatus
 from brokerage.providers.models import ProviderKind
 
@@ -102,6 +105,40 @@ DEMAND = [
 ]
 # Care a group has already agreed: matched, sent to the group, voted through and contracted.
 CONTRACTED = ("Bengali women's care circle", "domestic", 6, ["tue_am", "thu_am", "sat_pm"], ["bn"], True, "female", 2400)
+# Its visits in a week: (weekday, Monday = 0; start; minutes), on the slots the circle asked for: six hours in all.
+CONTRACTED_VISITS = [(1, time(9, 30), 120), (3, time(9, 30), 120), (5, time(14, 0), 120)]
+
+# The weekly runs pay direct payments and collect pledges for this many weeks before the real one, so the
+# previous calendar quarter in England (which can begin 26 weeks before today) is always in the story.
+HISTORY_WEEKS = 27
+# The other council joined carepool later: its weekly runs cover only this many weeks (it is there to show tenancy).
+OTHER_COUNCIL_WEEKS = 4
+# The story begins this many weeks before the real week: a fortnight for the groups to form, then the weeks of money.
+STORY_WEEKS = HISTORY_WEEKS + 3
+
+
+class AgreedCare(NamedTuple):
+    """Care a group agrees earlier in the story and gets from then on."""
+
+    weeks_back: int  # weeks before the real week that the group asks for it (on the Saturday; voted through on Sunday)
+    wish: tuple  # as in DEMAND
+    provider: str  # the one provider the wish can find: its service, language or carer is offered by nobody else
+    visits: list  # the visits of a week of care: (weekday, Monday = 0; start; minutes)
+    every: int = 1  # care every this many weeks
+
+
+# The first two are agreed the weekend before the weekly runs begin, the CIC's four months ago. The Urdu
+# speakers ask for no care until the last days, so their pool shares keep months of pledges unspent.
+HISTORY_CARE = [
+    AgreedCare(HISTORY_WEEKS + 1, ("Somali elders of Whitechapel", "personal_care", 6, ["tue_am", "thu_pm", "sat_am"], ["so"], True, "female", 2400),
+               "Hooyo Care Co-operative", [(1, time(9, 0), 180), (3, time(14, 0), 180)]),
+    # A day at the club every other Wednesday, for one member in turn.
+    AgreedCare(HISTORY_WEEKS + 1, ("Bow carers' respite group", "day_activities", 6, ["wed_am", "thu_am", "sat_am"], [], False, None, 2200),
+               "Bow Friends Day Club", [(2, time(10, 0), 360)], every=2),
+    # Personal care on Monday and Friday mornings of every other week.
+    AgreedCare(16, ("Bengali women's care circle", "personal_care", 4, ["mon_am", "fri_am"], ["bn"], True, "female", 2500),
+               "Sylhet Sisters Homecare CIC", [(0, time(9, 0), 120), (4, time(9, 0), 120)], every=2),
+]
 
 # The people whose sign-in details `brokerage demo` prints: (email, name), or the email of a holder's or provider's login.
 ADMIN = ("admin@carepool.example", "Alex Admin")
@@ -120,3 +157,5 @@ OTHER_HOLDER_LOGIN = "holder@northfield.example"
 PRINTED = [ADMIN[0], BROKER[0], BROKER_2[0], OFFICER[0], OFFICER_2[0], HOLDER_LOGIN, REPRESENTATIVE[0], PROVIDER_LOGIN, OTHER_BROKER[0], OTHER_HOLDER_LOGIN]
 # Every other holder who takes part in a group signs in with an address like this one (not printed).
 MEMBER_EMAIL = "holder{id}@members.riverside.example"
+# Each provider with care to record signs in with an address like this one (not printed; Nasima's is PROVIDER_LOGIN).
+PROVIDER_EMAIL = "provider{id}@providers.riverside.example"

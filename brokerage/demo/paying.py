@@ -18,21 +18,16 @@ from sqlmodel import Session
 
 from brokerage.accounts.system import system_actor
 from brokerage.clusters.rules import period_of
-from brokerage.contracts.models import Contract
-from brokerage.contracts.services import contracts_of_cluster
 from brokerage.demo import data
-from brokerage.demo.groups import BENGALI
-from brokerage.demo.story import Cast, StoryClock, StoryError
+from brokerage.demo.story import Care, Cast, StoryClock, StoryError
 from brokerage.errors import ConfigError
 from brokerage.payments import gateway, onboarding, runs, transfers, webhooks
 from brokerage.payments.local_controls import Controls
 from brokerage.payments.run_models import PaymentRun
 from brokerage.providers.models import Provider
 from brokerage.timesheets import approval, sheets
+from brokerage.timesheets.models import Timesheet
 
-# The contracted care's visits in a week: (weekday, Monday = 0; start; minutes), on the slots the group
-# asked for (Tuesday and Thursday mornings, Saturday afternoon): six hours in all.
-VISITS = [(1, time(9, 30), 120), (3, time(9, 30), 120), (5, time(14, 0), 120)]
 TRAVEL_MINUTES = 15  # each visit's travel, paid where the provider keeps the Ethical Care Charter
 
 
@@ -47,25 +42,16 @@ def local_stripe(config: Mapping) -> Controls:
     return Controls(base)
 
 
-def the_contract(*, session: Session, cast: Cast) -> tuple[Contract, Provider]:
-    """Return the Bengali circle's contract, the demo's one, with its provider."""
-    contracts = contracts_of_cluster(session=session, actor=cast.user(data.BROKER[0]), cluster=cast.clusters[BENGALI])
-    if len(contracts) != 1:
-        raise StoryError(f"the Bengali circle was meant to have one contract, not {len(contracts)}")
-    return contracts[0]
-
-
 def catch_up(*, session: Session, config: Mapping) -> None:
     """Store and process the events the local Stripe server sent while no web server was listening."""
     for event_id in webhooks.catch_up(session=session, client=gateway.client(config)):
         webhooks.process_event(session=session, event_id=event_id)
 
 
-def set_up_payments(*, session: Session, cast: Cast, config: Mapping) -> None:
-    """The contracted provider sets up payments and finishes Stripe's onboarding; Stripe's event enables payouts."""
-    _, provider = the_contract(session=session, cast=cast)
+def set_up_payments(*, session: Session, cast: Cast, config: Mapping, provider: Provider) -> None:
+    """A newly contracted provider sets up payments and finishes Stripe's onboarding; Stripe's event enables payouts."""
     controls = local_stripe(config)
-    onboarding.start_onboarding(session=session, actor=cast.user(data.PROVIDER_LOGIN), provider_id=provider.id,
+    onboarding.start_onboarding(session=session, actor=cast.provider_logins[provider.id], provider_id=provider.id,
                                 config=config, return_url=f"http://127.0.0.1:5000/providers/{provider.id}")
     controls.complete_onboarding(provider.stripe_account_id)
     catch_up(session=session, config=config)
@@ -74,19 +60,31 @@ def set_up_payments(*, session: Session, cast: Cast, config: Mapping) -> None:
         raise StoryError(f"{provider.name} was meant to be able to receive payouts once Stripe said so")
 
 
-def record_week(*, session: Session, story: StoryClock, cast: Cast, monday: date, submit: bool = True):
-    """The provider records the week's visits (each member in turn) and sends the timesheet."""
-    contract, provider = the_contract(session=session, cast=cast)
-    actor = cast.user(data.PROVIDER_LOGIN)
+def weeks_of_care(care: Care, monday: date) -> int:
+    """Return how many weeks this Monday is after the contract's first whole week (-1 for a week it starts in after Monday)."""
+    start = care.contract.start_date
+    return (monday - (start + timedelta(days=-start.weekday() % 7))).days // 7
+
+
+def week_visits(care: Care, monday: date) -> list[tuple[date, time, int]]:
+    """Return the days, starts and minutes of a contract's visits in the week from this Monday (a week of care), from the day it starts."""
+    if weeks_of_care(care, monday) % care.every:
+        return []
+    days = [(monday + timedelta(days=weekday), start, minutes) for weekday, start, minutes in care.visits]
+    return [visit for visit in days if visit[0] >= care.contract.start_date]
+
+
+def record_week(*, session: Session, story: StoryClock, cast: Cast, care: Care, monday: date, submit: bool = True) -> Timesheet:
+    """The provider records the week's visits (each member in turn, week after week) and sends the timesheet."""
+    contract, provider = care.contract, care.provider
+    actor = cast.provider_logins[provider.id]
     sheet = sheets.start_sheet(session=session, actor=actor, contract_id=contract.id, week=period_of(monday))
     members = sorted(int(holder) for holder in contract.member_shares)
     travel = TRAVEL_MINUTES if provider.ethical_care_charter else 0
-    for index, (weekday, start, minutes) in enumerate(VISITS):
-        day = monday + timedelta(days=weekday)
-        if day < contract.start_date:
-            continue
+    turn = weeks_of_care(care, monday) // care.every * len(care.visits)  # who is visited moves on each week of care
+    for index, (day, start, minutes) in enumerate(week_visits(care, monday)):
         story.later(minutes=5)
-        sheets.add_visit(session=session, actor=actor, timesheet_id=sheet.id, holder_id=members[index % len(members)],
+        sheets.add_visit(session=session, actor=actor, timesheet_id=sheet.id, holder_id=members[(turn + index) % len(members)],
                          visit_date=day, start=start, minutes=minutes, travel_minutes=travel)
     if submit:
         story.later(minutes=10)

@@ -116,7 +116,7 @@ def record_evidence(*, session: Session, cast: Cast, today: date) -> None:
 
 
 def open_accounts(*, session: Session, cast: Cast, password: str, holder_ids: set[int]) -> None:
-    """Give these holders their own logins (Amina's is printed), and the first personal assistant hers."""
+    """Give these holders their own logins (Amina's is printed), and each provider the story contracts its own (Nasima's is printed)."""
     amina = cast.holders[0]
     for holder in cast.holders:
         if holder.id in holder_ids or holder is amina:
@@ -125,11 +125,13 @@ def open_accounts(*, session: Session, cast: Cast, password: str, holder_ids: se
                 session=session, actor=None, email=email, name=holder.name, role=Role.holder, password=password,
                 council_id=cast.council.id, holder_id=holder.id,
             )
-    pa = next(p for p in cast.providers if p.name == data.PROVIDER_WITH_LOGIN)
-    cast.staff[data.PROVIDER_LOGIN] = accounts.create_user(
-        session=session, actor=None, email=data.PROVIDER_LOGIN, name=pa.name, role=Role.provider, password=password,
-        council_id=cast.council.id, provider_id=pa.id,
-    )
+    for name in [data.PROVIDER_WITH_LOGIN] + [agreed.provider for agreed in data.HISTORY_CARE]:
+        provider = provider_named(cast, name)
+        email = data.PROVIDER_LOGIN if name == data.PROVIDER_WITH_LOGIN else data.PROVIDER_EMAIL.format(id=provider.id)
+        cast.provider_logins[provider.id] = cast.staff[email] = accounts.create_user(
+            session=session, actor=None, email=email, name=provider.name, role=Role.provider, password=password,
+            council_id=cast.council.id, provider_id=provider.id,
+        )
 
 
 def add_representative(*, session: Session, cast: Cast, password: str) -> User:

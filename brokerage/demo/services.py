@@ -1,10 +1,13 @@
-"""Load a realistic demo council by playing its last seven weeks through the real services.
+"""Load a realistic demo council by playing its last thirty weeks through the real services.
 
-Seven weeks ago Riverside brings its direct-payment holders and providers onto carepool; over the
-next fortnight eight groups form; for the last four weeks the weekly runs pay direct payments and
-collect pledges; along the way a group closes, members give notice, a group accepts a care match and
-new decisions open; the contracted care is recorded week by week, approved and paid by payment runs
-through the local Stripe server. The clock moves with the story (see `story`), so every date is when it happened.
+Thirty weeks ago Riverside brings its direct-payment holders and providers onto carepool; over the
+next fortnight eight groups form, and two of them agree care with a co-operative and a charity; for
+the last 27 weeks the weekly runs pay direct payments and collect pledges (so the previous calendar
+quarter is always in the story). Each Monday the contracted providers' weeks are recorded and approved,
+and each month a payment run pays them through the local Stripe server (`history`). Along the way the
+Bengali circle adds care from a CIC and then a personal assistant, a group closes, members give notice,
+and new decisions open; the Urdu speakers ask for no care until the last days, so their pool shares
+hold months of unspent pledges. The clock moves with the story (see `story`), so every date is when it happened.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from sqlmodel import Session, select
 from brokerage.accounts import services as accounts
 from brokerage.accounts.models import Council, User
 from brokerage.clusters.rules import period_of
-from brokerage.demo import care, data, groups, money, paying, people
+from brokerage.demo import care, data, groups, history, money, paying, people
 from brokerage.demo.story import StoryClock
 
 DEMO_PASSWORD_HINT = "The demo password is printed by `brokerage demo`; it is for local demo use only."
@@ -46,7 +49,8 @@ def load_demo(*, session: Session, password: str, stripe_config: Mapping, seed: 
     rng = random.Random(seed)
     with StoryClock() as story:
         monday = story.this_monday  # of the real week: the story ends the day before it, and the review run is now
-        story.at(monday - timedelta(weeks=7), 9)
+        start = monday - timedelta(weeks=data.STORY_WEEKS)
+        story.at(start, 9)
         cast = people.open_councils(session=session)
         people.add_staff(session=session, cast=cast, password=password)
         people.register_holders(session=session, rng=rng, cast=cast)
@@ -56,35 +60,42 @@ def load_demo(*, session: Session, password: str, stripe_config: Mapping, seed: 
         people.add_other_council(session=session, cast=cast, password=password)
         story.later(hours=3)
         people.record_evidence(session=session, cast=cast, today=story.today)
-        story.at(monday - timedelta(days=48), 10)
+        story.at(start + timedelta(days=1), 10)
         people.add_representative(session=session, cast=cast, password=password)
         people.record_consent(session=session, cast=cast)
 
         # Over a fortnight the eight groups form, two days apart, each voting in its members.
         for index, spec in enumerate(data.CLUSTERS):
-            story.at(monday - timedelta(days=46 - 2 * index), 10)
+            story.at(start + timedelta(days=3 + 2 * index), 10)
             groups.form_group(session=session, story=story, cast=cast, spec=spec)
+        # That weekend the first groups agree their care; the weekly runs begin on Monday.
+        weeks_back = data.HISTORY_WEEKS + 1
+        history.agree_care(session=session, story=story, cast=cast, config=stripe_config, week=monday - timedelta(weeks=weeks_back), weeks_back=weeks_back)
 
         councils = [cast.council, cast.other]
-        for weeks_back in (4, 3, 2, 1):
+        for weeks_back in range(data.HISTORY_WEEKS, 0, -1):
             week = monday - timedelta(weeks=weeks_back)
             story.at(week, 6)
-            money.run_week(session=session, councils=councils, period=period_of(week))
+            running = councils if weeks_back <= data.OTHER_COUNCIL_WEEKS else [cast.council]  # the other council joined later
+            money.run_week(session=session, councils=running, period=period_of(week))
+            history.pay_for_last_week(session=session, story=story, cast=cast, week=week)
+            if history.is_monthly_run_due(week, weeks_back):
+                history.monthly_run(session=session, story=story, cast=cast, config=stripe_config)
+            history.agree_care(session=session, story=story, cast=cast, config=stripe_config, week=week, weeks_back=weeks_back)
             if weeks_back == 4:
                 story.at(week + timedelta(days=3), 10)
                 care.ask_for_domestic_help(session=session, cast=cast)
                 story.at(week + timedelta(days=4), 9, 30)
-                care.match_and_send(session=session, story=story, cast=cast)
+                care.match_and_send(session=session, story=story, cast=cast, expected={groups.BENGALI: data.PROVIDER_WITH_LOGIN})
             if weeks_back == 3:
                 story.at(week, 11)
                 groups.raise_a_pledge(session=session, cast=cast)
                 story.at(week, 12)
-                care.vote_on_the_match(session=session, story=story, cast=cast)
+                nasima = care.vote_on_domestic_help(session=session, story=story, cast=cast, visits=data.CONTRACTED_VISITS)
                 story.later(hours=20)
-                paying.set_up_payments(session=session, cast=cast, config=stripe_config)
+                paying.set_up_payments(session=session, cast=cast, config=stripe_config, provider=nasima.provider)
             if weeks_back == 2:
-                # The first week of care is recorded, approved, and paid by the council's first payment run.
-                pay_for_last_week(session=session, story=story, cast=cast, week=week)
+                # The personal assistant's first week was approved this morning: the council's payment run pays it.
                 story.at(week + timedelta(days=1), 10)
                 first_run = paying.prepare_run(session=session, cast=cast)
                 story.at(week + timedelta(days=1), 15)
@@ -92,8 +103,7 @@ def load_demo(*, session: Session, password: str, stripe_config: Mapping, seed: 
                 story.at(week + timedelta(days=2), 10)
                 groups.close_the_lunch_club(session=session, story=story, cast=cast)
             if weeks_back == 1:
-                # The second week is approved too, and its payment run waits for an officer to release it.
-                pay_for_last_week(session=session, story=story, cast=cast, week=week)
+                # Her second week is approved too, and this payment run waits for an officer to release it.
                 story.at(week, 17)
                 groups.give_notice(session=session, story=story, cast=cast)
                 story.at(week + timedelta(days=1), 10)
@@ -109,20 +119,12 @@ def load_demo(*, session: Session, password: str, stripe_config: Mapping, seed: 
         care.record_demand(session=session, story=story, cast=cast)
         # Last week's timesheet is sent on Sunday evening and waits for the broker's approval.
         story.at(monday - timedelta(days=1), 18)
-        paying.record_week(session=session, story=story, cast=cast, monday=monday - timedelta(weeks=1))
+        paying.record_week(session=session, story=story, cast=cast, care=nasima, monday=monday - timedelta(weeks=1))
 
         story.back_to_now()
         care.run_for_review(session=session, cast=cast)
         money.seal_all(session=session, councils=councils)
     return demo_logins(session=session)
-
-
-def pay_for_last_week(*, session: Session, story: StoryClock, cast, week) -> None:
-    """On Monday the provider sends last week's timesheet and the broker approves it."""
-    story.at(week, 10)
-    sheet = paying.record_week(session=session, story=story, cast=cast, monday=week - timedelta(weeks=1))
-    story.at(week, 14)
-    paying.approve(session=session, sheet_id=sheet.id, cast=cast)
 
 
 def demo_logins(*, session: Session) -> list[DemoLogin]:

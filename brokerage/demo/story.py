@@ -18,6 +18,7 @@ from typing import Callable
 from brokerage import clock
 from brokerage.accounts.models import Council, User
 from brokerage.clusters.models import Cluster
+from brokerage.contracts.models import Contract
 from brokerage.holders.models import Holder
 from brokerage.providers.models import Provider
 
@@ -81,6 +82,16 @@ class StoryClock:
 
 
 @dataclass
+class Care:
+    """A contract the story has made, its provider, and the visits the provider makes in a week of care: (weekday, start, minutes)."""
+
+    contract: Contract
+    provider: Provider
+    visits: list[tuple[int, time, int]]
+    every: int = 1  # a week of care every this many weeks, counted from the week the contract starts
+
+
+@dataclass
 class Cast:
     """Everyone in the story, as the later steps need them."""
 
@@ -92,6 +103,8 @@ class Cast:
     providers: list[Provider] = field(default_factory=list)
     clusters: dict[str, Cluster] = field(default_factory=dict)  # by name
     members: dict[str, list[Holder]] = field(default_factory=dict)  # each group's members, in the order they joined
+    care: dict[str, Care] = field(default_factory=dict)  # the contracts made so far, by provider name, oldest first
+    provider_logins: dict[int, User] = field(default_factory=dict)  # the login of each provider with care to record, by provider id
 
     def user(self, email: str) -> User:
         """Return a staff member's, the representative's or another printed login's account."""

@@ -55,8 +55,26 @@ PAGES = {
     "holder@riverside.example": ["/dashboard", "/clusters/proposals/1", "/ledger/holders/1", "/clusters/1", "/clusters/find?within_km=50", "/holders/1/top-up",
                                  "/holders/1/record-views"],
     "rep@riverside.example": ["/dashboard", "/clusters/proposals/1", "/ledger/holders/1", "/holders/1/record-views"],
-    "provider@riverside.example": ["/dashboard", "/providers/9", "/timesheets/", "/timesheets/1", "/contracts/1", "/payments/mine", "/payments/lines/1"],
+    # The personal assistant's own contract, timesheet and payment: their ids are decided by the story's months of
+    # other providers' care, so each is the first link of its kind on the page that lists them.
+    "provider@riverside.example": [
+        "/dashboard", "/providers/9", "/timesheets/", ("/timesheets/", r"/timesheets/\d+"), ("/dashboard", r"/contracts/\d+"), "/payments/mine",
+        ("/payments/mine", r"/payments/lines/\d+"),
+    ],
 }
+
+FIRST_LINK = "pattern => [...document.querySelectorAll('main a')].map(a => a.getAttribute('href')).find(h => new RegExp(`^${pattern}$`).test(h))"
+
+
+def _path(page, base_url: str, path: str | tuple[str, str]) -> str:
+    """Return a page's path: a (listing, pattern) pair is the first link on the listing whose path matches the pattern."""
+    if isinstance(path, str):
+        return path
+    listing, pattern = path
+    page.goto(f"{base_url}{listing}")
+    found = page.evaluate(FIRST_LINK, pattern)
+    assert found, f"no link like {pattern} on {listing}"
+    return found
 
 # For each table: is it inside a named region, and can a keyboard reach it when it scrolls?
 TABLE_PROBLEMS = """() => Array.from(document.querySelectorAll('table')).flatMap((table, i) => {
@@ -87,6 +105,7 @@ def test_no_page_scrolls_sideways_at_320_px(browser, live_server, email):
     try:
         problems = []
         for path in PAGES[email]:
+            path = _path(page, live_server, path)
             response = page.goto(f"{live_server}{path}")
             assert response.status == 200, f"{path}: {response.status}"
             width = page.evaluate("document.documentElement.scrollWidth")
