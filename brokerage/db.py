@@ -177,8 +177,9 @@ def rollback_request_session() -> None:
         session.rollback()
 
 
-# A page that only reads (GET, HEAD) may record one thing: that staff read a person's record.
-READS_MAY_WRITE = frozenset({"access_log"})
+# A page that only reads (GET, HEAD) may record two things: that staff read a person's record, and a public
+# report's quarter frozen the first time it is shown (brokerage.transparency.models.PublishedQuarter).
+READS_MAY_WRITE = frozenset({"access_log", "published_quarter"})
 
 
 def _track_written_tables(session: Session, _flush_context) -> None:

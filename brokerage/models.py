@@ -13,3 +13,4 @@ from brokerage.payments.models import ConnectedPayout, StripeEvent, TopUp  # noq
 from brokerage.timesheets.models import Timesheet, TimesheetApprover, Visit  # noqa: F401
 from brokerage.surplus.models import Clawback, SurplusFlag, SurplusRule  # noqa: F401
 from brokerage.auditpack.models import AuditPackRequest  # noqa: F401
+from brokerage.transparency.models import PublishedQuarter  # noqa: F401

@@ -66,10 +66,10 @@ def new_group_form(holder_id: int) -> dict:
 
 
 def test_a_page_that_only_reads_opens_at_once_while_another_connection_holds_the_write_lock(signed_in, writer):
-    started = time.monotonic()
+    # The writer holds the lock for the whole test, and a request that wanted it would give up with a 503 after
+    # busy_app's 0.5 s: a 200 shows the page never asked for it (no stopwatch, which a busy machine would fail).
     response = signed_in.get("/clusters/find")
     assert response.status_code == 200
-    assert time.monotonic() - started < 0.5
 
 
 def test_a_form_sent_while_the_database_is_busy_answers_503_with_retry_after_and_saves_nothing(busy_app, signed_in, writer):

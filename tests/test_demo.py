@@ -403,3 +403,18 @@ def test_a_group_that_asked_for_no_care_holds_pledges_unspent_for_more_than_8_we
         ).all()
         recent = sum(amount for moment, amount in came_in if clock.london(moment).date() >= today - timedelta(weeks=8))
         assert recent > 0 and share.balance_pence - recent > 0, share.code
+
+
+def test_the_demo_review_flags_the_unspent_shares_and_the_officer_dashboard_says_so(app, client, session):
+    from brokerage.surplus.models import SurplusFlag
+    from brokerage.surplus.rules import FlagStatus
+
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    session.commit()
+    council = _riverside(session)
+    group = session.exec(select(Cluster).where(Cluster.council_id == council.id, Cluster.name == "Urdu speakers' home help")).one()
+    flags = session.exec(select(SurplusFlag).where(SurplusFlag.council_id == council.id, SurplusFlag.status == FlagStatus.open)).all()
+    assert {flag.cluster_id for flag in flags} >= {group.id} and all(flag.amount_pence > 0 for flag in flags)
+    client.post("/sign-in", data={"email": "officer@riverside.example", "password": PASSWORD})
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "could be taken back under the council" in page and "Last quarter&#39;s spend by kind of provider" in page

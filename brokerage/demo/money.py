@@ -15,6 +15,7 @@ from brokerage.accounts.system import system_actor
 from brokerage.clusters import runs
 from brokerage.demo.story import StoryError
 from brokerage.ledger.integrity import seal
+from brokerage.surplus.review import review_council
 
 
 def run_week(*, session: Session, councils: list[Council], period: str) -> None:
@@ -32,3 +33,9 @@ def seal_all(*, session: Session, councils: list[Council]) -> None:
     """Seal whatever each council's ledger holds that is not sealed yet, as the ledger's seal job does."""
     for council in councils:
         seal(session=session, actor=system_actor(session=session, council_id=council.id), council_id=council.id)
+
+
+def review_surplus(*, session: Session, councils: list[Council]) -> None:
+    """Flag money unspent beyond each council's surplus rule, as the daily review job does."""
+    for council in councils:
+        review_council(session=session, actor=system_actor(session=session, council_id=council.id), council_id=council.id)

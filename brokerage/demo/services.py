@@ -123,6 +123,7 @@ def load_demo(*, session: Session, password: str, stripe_config: Mapping, seed: 
 
         story.back_to_now()
         care.run_for_review(session=session, cast=cast)
+        money.review_surplus(session=session, councils=councils)
         money.seal_all(session=session, councils=councils)
     return demo_logins(session=session)
 

@@ -16,7 +16,7 @@ from brokerage import clock
 from brokerage.access import STAFF
 from brokerage.accounts.models import Council, Role, User
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
-from brokerage.transparency import periods, queries, report
+from brokerage.transparency import published, periods, queries, report
 from brokerage.transparency.rules import (
     LOCAL_DISTANCE_MAX, LOCAL_DISTANCE_MIN, MEASURE_KEYS, LocalRule, ProviderFacts, centre_of, distance_from_centre, district_key, is_local,
     measures_of, share_tenths,
@@ -197,10 +197,16 @@ def public_report(*, session: Session, slug: str, today: date | None = None) -> 
                                  bits=bits)
     classes = [bits.decode(number, mask, -pence, people) for (number, mask), (pence, people) in money.classes.items()]
     kinds, services = report.kinds_in(classes), report.services_in(classes)
+    # A quarter published before is shown as it was first published, never recomputed (see transparency.models).
+    frozen = published.published(session, council.id, quarters)
+    kinds = kinds + sorted({k for figures in frozen.values() for k in figures["kinds"]} - set(kinds))
+    services = services + sorted({k for figures in frozen.values() for k in figures["services"]} - set(services))
     keys = report.figure_keys(kinds, services)
     built = [
+        published.from_json(quarter, frozen[quarter], kinds=kinds, services=services) if quarter in frozen else
         report.public_period(quarter, [c for c in classes if c.period == number], bits.people(money.unions.get(number, {}), keys),
                              money.pooled.get(number, (0, 0)), kinds=kinds, services=services)
         for number, quarter in enumerate(quarters)
     ]
+    published.publish(session, council.id, [period for period in built if period.start not in frozen])
     return PublicReport(council_name=council.name, slug=council.slug, periods=built, kinds=kinds, services=services, rule=rule)

@@ -8,7 +8,7 @@ from flask_login import current_user
 from brokerage import clock
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.db import get_session
+from brokerage.db import get_session, writes_when_reading
 from brokerage.errors import NotFound, ValidationFailed
 from brokerage.forms import refuse
 from brokerage.transparency import pages, periods, services
@@ -84,6 +84,7 @@ def settings():
 
 
 @blueprint.route("/public/<slug>")
+@writes_when_reading  # the first showing of a complete quarter freezes its figures
 def public_report(slug: str):
     """Show a council's public report of pooled spending, to anyone (404 unless the council publishes it)."""
     report = services.public_report(session=get_session(), slug=slug)
@@ -92,6 +93,7 @@ def public_report(slug: str):
 
 
 @blueprint.route("/public/<slug>/figures.csv")
+@writes_when_reading
 def public_csv(slug: str):
     """Download one table of a council's public report (CSV), with [c] for each figure kept confidential."""
     table = load_public_table(request.args)
