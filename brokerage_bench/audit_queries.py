@@ -15,16 +15,16 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from brokerage import clock
 from brokerage.access import same_council
 from brokerage.accounts.models import Council, User
-from brokerage.clusters.models import Cluster
+from brokerage.clusters.models import Cluster, Membership, MembershipStatus
 from brokerage.contracts.models import Contract
 from brokerage.holders.models import Holder
 from brokerage.ledger import export
@@ -34,7 +34,7 @@ from brokerage.ledger.models import LedgerAccount, PoolMonth
 from brokerage.ledger.pages import journal_page
 from brokerage.ledger.queries import balance, statement, trial_balance
 from brokerage.ledger.rules import AccountType, funding_code, pool_code
-from brokerage.providers.models import Provider
+from brokerage.providers.models import Provider, ProviderKind, VettingItem
 
 MONEY_IN = (EntryKind.pledge_collected.value, EntryKind.topup.value)
 CARE = EntryKind.care_cost.value
@@ -154,6 +154,50 @@ def unspent_by_group(session: Session, actor: User, council: Council) -> list:
     ).all()
 
 
+def wealth_trend(session: Session, actor: User, council: Council) -> list:
+    """Community wealth by month over two years: care spend in all, and with local, co-operative, Living Wage and Charter providers."""
+    same_council(actor, council.id)
+    start = _month(clock.today(), 23)
+    spent = -PoolMonth.amount_pence
+    community = Provider.kind.in_([ProviderKind.coop, ProviderKind.cic, ProviderKind.charity, ProviderKind.micro_provider])
+    return session.execute(
+        select(
+            PoolMonth.month, func.sum(spent),
+            *(func.sum(case((flag, spent), else_=0)) for flag in (Provider.is_local, community, Provider.living_wage, Provider.ethical_care_charter)),
+        )
+        .join(Provider, Provider.id == PoolMonth.provider_id)
+        .where(*_summary(council, start, date.max, PoolMonth.kind == CARE))
+        .group_by(PoolMonth.month)
+        .order_by(PoolMonth.month)
+    ).all()
+
+
+def surplus_candidates(session: Session, actor: User, council: Council) -> list:
+    """Pool shares holding more than the council's surplus weeks of their member's pledge (the clawback rule's first look)."""
+    same_council(actor, council.id)
+    return session.execute(
+        select(LedgerAccount.holder_id, LedgerAccount.cluster_id, LedgerAccount.balance_pence, Membership.weekly_pledge_pence)
+        .join(Membership, (Membership.cluster_id == LedgerAccount.cluster_id) & (Membership.holder_id == LedgerAccount.holder_id))
+        .where(
+            LedgerAccount.council_id == council.id, LedgerAccount.account_type == AccountType.pool,
+            Membership.status != MembershipStatus.left,
+            LedgerAccount.balance_pence > Membership.weekly_pledge_pence * council.surplus_weeks,
+        )
+        .order_by(LedgerAccount.balance_pence.desc())
+    ).all()
+
+
+def vetting_expiring(session: Session, actor: User, council: Council) -> list:
+    """Providers whose evidence has run out or runs out within 30 days, soonest first."""
+    same_council(actor, council.id)
+    return session.execute(
+        select(Provider.name, VettingItem.kind, VettingItem.expires_on)
+        .join(Provider, Provider.id == VettingItem.provider_id)
+        .where(VettingItem.council_id == council.id, VettingItem.expires_on <= clock.today() + timedelta(days=30))
+        .order_by(VettingItem.expires_on)
+    ).all()
+
+
 def _first_share(session: Session, council: Council) -> str:
     account = session.execute(
         select(LedgerAccount.cluster_id, LedgerAccount.holder_id)
@@ -186,6 +230,9 @@ QUERIES: list[Timed] = [
     Timed("spend_by_provider", spend_by_provider),
     Timed("spend_by_service", spend_by_service),
     Timed("unspent_by_group", unspent_by_group),
+    Timed("wealth_trend", wealth_trend),
+    Timed("surplus_candidates", surplus_candidates),
+    Timed("vetting_expiring", vetting_expiring),
     Timed("trial_balance", lambda session, actor, council: trial_balance(session=session, actor=actor, council_id=council.id)),
     Timed("statement", share_statement),
     Timed("balance_as_of", funding_balance_as_of),
