@@ -57,6 +57,7 @@ NAMES = {
     ProviderKind.private: "{last} Care Ltd",
 }
 HOLDERS_PER_PROVIDER = 15
+UNDERSPENDERS = 0.15  # groups that contract for well under what they pledge
 NEVER_SIGNS_IN = "!bench: never signs in"
 
 
@@ -243,7 +244,7 @@ def _groups(session: Session, council_id: int, holders: int, start: date, rng: r
 
 def _contracts(session: Session, council_id: int, groups: list[Group], suppliers: dict[int, Supplier], provider_rows: dict[int, Provider],
                start: date, rng: random.Random) -> None:
-    """Give each group one contract, or two with different providers (a quarter of groups); planned at about 90% of its pledges.
+    """Give each group one contract, or two with different providers (a quarter of groups), costing about what it pledges.
 
     A group contracts only with providers of its own part, so the build's threads never wait for each other's account locks.
     """
@@ -253,9 +254,11 @@ def _contracts(session: Session, council_id: int, groups: list[Group], suppliers
         pledged = sum(m.pledge for m in group.members)
         provider_ids = sorted(p for p, s in suppliers.items() if s.part == group.part)
         providers = rng.sample(provider_ids, 2 if rng.random() < 0.25 and len(provider_ids) > 1 else 1)
+        # Most groups contract for about what they pledge; some for much less, and build a surplus.
+        share = rng.uniform(0.6, 0.8) if rng.random() < UNDERSPENDERS else rng.uniform(0.95, 1.05)
         for provider_id in providers:
             provider = provider_rows[provider_id]
-            hours = max(1, pledged * 9 // 10 // len(providers) // provider.hourly_rate_pence)
+            hours = max(1, round(pledged * share / len(providers) / provider.hourly_rate_pence))
             rows.append({
                 "council_id": council_id, "provider_id": provider_id, "cluster_id": group.cluster_id, "service": rng.choice(provider.services),
                 "member_shares": {str(m.holder_id): 1 for m in group.members}, "hours_per_week": hours,
