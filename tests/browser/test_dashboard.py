@@ -64,7 +64,7 @@ def test_every_role_dashboard_is_accessible(page, live_server, email, heading):
 def test_the_ledger_pages_are_accessible(page, live_server):
     sign_in(page, live_server, "officer@riverside.example")
     page.wait_for_url(f"{live_server}/dashboard")
-    page.get_by_role("link", name="Ledger").click()
+    page.get_by_role("link", name="Ledger", exact=True).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Ledger"
     assert page.get_by_text("All sealed").is_visible()
     assert axe_violations(page) == []
