@@ -223,3 +223,42 @@ class WholeNumber(_fields.Integer):
             except ValueError:
                 raise self.make_error("invalid") from None
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+from marshmallow import Schema as _Schema  # noqa: E402
+from marshmallow import validate as _validate  # noqa: E402
+from marshmallow import validates_schema as _validates_schema  # noqa: E402
+
+
+class DayRangeFilters(_Schema):
+    """Filters of a list page read from the query string: from/to days in England (both included) and a page number."""
+
+    start = DateText(load_default=None, metadata={"description": "From this day in England (inclusive)"})
+    end = DateText(load_default=None, metadata={"description": "To this day in England (inclusive)"})
+    page = WholeNumber(load_default=1, validate=_validate.Range(min=1, max=100_000))
+
+    class Meta:
+        unknown = "exclude"
+
+    @_validates_schema
+    def check_range(self, data, **kwargs):
+        """Refuse a range that ends before it starts."""
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise _SchemaError("The end date must be on or after the start date.", "end")
+
+
+def load_filters(schema: type[_Schema], args, *, messages: dict[str, str] | None = None) -> tuple[dict, dict[str, list[str]]]:
+    """Load a page's filters from the query string (blank means no filter); return (filters, errors by field).
+
+    Filters that cannot be read come back as the defaults, with the errors: the page then lists nothing.
+    `messages` replaces marshmallow's words for a field with the page's own (e.g. {"page": "Enter a page number…"}).
+    """
+    raw = {key: value for key, value in args.items() if value not in ("", None)}
+    try:
+        return schema().load(raw), {}
+    except _SchemaError as error:
+        found = {key: (value if isinstance(value, list) else [str(value)]) for key, value in error.messages.items()}
+        for field, message in {"page": "Enter a page number of 1 or more", **(messages or {})}.items():
+            if field in found:
+                found[field] = [message]
+        return schema().load({}), found
