@@ -100,8 +100,10 @@ def test_opening_every_page_as_any_role_changes_no_table_but_the_access_log(app,
     assert not changed, f"opening pages as {role} changed {changed}"
 
 
-def test_the_access_log_is_the_one_thing_a_page_may_write():
-    assert READS_MAY_WRITE == frozenset({"access_log"})
+def test_a_page_may_write_only_the_access_log_and_a_public_reports_frozen_quarter():
+    # A staff read of a person's record, and the first showing of a complete quarter of a public report
+    # (frozen then, so two readings can never be subtracted: tests/transparency/test_public.py).
+    assert READS_MAY_WRITE == frozenset({"access_log", "published_quarter"})
 
 
 def test_a_staff_read_is_recorded_through_the_commit_point(client, auth, world, session):
