@@ -95,7 +95,11 @@ def kinds_in(classes: Iterable[SpendClass]) -> list[str]:
 
 def services_in(classes: Iterable[SpendClass]) -> list[str]:
     """Return the services with spend in any period, in the vocabulary's order, then any others, then "other"."""
-    present = {c.service for c in classes}
+    return ordered_services({c.service for c in classes})
+
+
+def ordered_services(present: set[str]) -> list[str]:
+    """Return services in the vocabulary's order, then any others, then "other"."""
     return [s for s in SERVICES if s in present] + sorted(present - set(SERVICES) - {"other"}) + (["other"] if "other" in present else [])
 
 

@@ -149,3 +149,10 @@ def test_a_past_quarters_figures_do_not_change_when_a_providers_facts_change(qua
     # assistant's four people's £120.10, which the report keeps confidential.
     assert before.measures["living_wage"].pence - (after.measures["living_wage"].pence or 0) != sum(PA_PENCE)
     assert after.measures == before.measures
+
+
+def test_a_report_of_quarters_all_published_before_is_read_back_exactly_as_first_shown(quarter, session):
+    first = services.public_report(session=session, slug="riverbend", today=date(2026, 4, 15))
+    again = services.public_report(session=session, slug="riverbend", today=date(2026, 4, 15))
+    assert first.periods and again.periods == first.periods
+    assert (again.kinds, again.services) == (first.kinds, first.services)
