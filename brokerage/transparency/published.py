@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from brokerage.errors import AlreadyDone
+from brokerage.locks import insert_once
 from brokerage.transparency.models import PublishedQuarter
 from brokerage.transparency.report import PublicPeriod, Shown
 
@@ -47,12 +48,19 @@ def published(session: Session, council_id: int, starts: list[date]) -> dict[dat
     return {row.quarter_start: row.figures for row in rows}
 
 
-def publish(session: Session, council_id: int, periods: list[PublicPeriod]) -> None:
-    """Store quarters shown for the first time; another request that stored one first wins, and its figures are the same kind of thing."""
+def publish(session: Session, council_id: int, periods: list[PublicPeriod], *, kinds: list[str], services: list[str]) -> list[PublicPeriod]:
+    """Store quarters shown for the first time and return them as published.
+
+    When another request published a quarter at the same moment, its figures are the ones kept and
+    returned, so every reader of a quarter sees the same figures.
+    """
+    shown = []
     for period in periods:
         try:
-            with session.begin_nested():
+            with insert_once(session, AlreadyDone("This quarter was published by another request at the same moment.")):
                 session.add(PublishedQuarter(council_id=council_id, quarter_start=period.start, figures=to_json(period)))
-                session.flush()
-        except IntegrityError:
-            pass
+            shown.append(period)
+        except AlreadyDone:
+            stored = published(session, council_id, [period.start])[period.start]
+            shown.append(from_json(period.start, stored, kinds=kinds, services=services))
+    return shown

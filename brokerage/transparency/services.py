@@ -214,5 +214,6 @@ def public_report(*, session: Session, slug: str, today: date | None = None) -> 
                              money.pooled.get(number, (0, 0)), kinds=kinds, services=services)
         for number, quarter in enumerate(quarters)
     ]
-    published.publish(session, council.id, [period for period in built if period.start not in frozen])
+    fresh = iter(published.publish(session, council.id, [period for period in built if period.start not in frozen], kinds=kinds, services=services))
+    built = [period if period.start in frozen else next(fresh) for period in built]
     return PublicReport(council_name=council.name, slug=council.slug, periods=built, kinds=kinds, services=services, rule=rule)
