@@ -242,6 +242,8 @@ def time_one(factory: sessionmaker, timed: Timed, actor: User, council: Council,
     times = []
     for _ in range(repeat):
         with reading_only(), factory() as session:
+            if timed.prepare is not None:
+                timed.prepare(session, actor, council)
             started = time.perf_counter()
             timed.run(session, actor, council)
             times.append((time.perf_counter() - started) * 1000)

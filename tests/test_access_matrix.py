@@ -31,7 +31,7 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         if role in STAFF:
             return {200} if target != "foreign" else {404}
         return {403}
-    if endpoint in ("holders.index", "clusters.index", "providers.index", "ledger.index", "matching.index", "matching.gaps", *SPENDING):
+    if endpoint in ("holders.index", "clusters.index", "providers.index", "ledger.index", "ledger.accounts", "matching.index", "matching.gaps", *SPENDING):
         return {200} if role in STAFF else {403}
     if endpoint == "providers.new":
         return {200} if role == Role.broker else {403}

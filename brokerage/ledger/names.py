@@ -48,6 +48,16 @@ PLAIN = {
     AccountType.paid: "Paid to a provider",
     **OWN_NAMES,
 }
+# Each type of account as a line of the trial balance, for people.
+TYPE_LABELS = {
+    AccountType.funding: "The council's funding",
+    AccountType.wallet: "Holders' wallets",
+    AccountType.pool: "Holders' shares of group pools",
+    AccountType.payable: "Owed to providers",
+    AccountType.clearing: "Stripe clearing (payments on their way)",
+    AccountType.paid: "Paid to providers",
+    AccountType.external: "Money added by card or Direct Debit",
+}
 
 
 def register_account_namer(namer: AccountNamer) -> None:

@@ -15,8 +15,11 @@ from sqlmodel import Session
 from brokerage import clock
 from brokerage.errors import NotAllowed
 from brokerage.ledger import integrity, names
-from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal
-from brokerage.ledger.queries import JOURNAL_READERS, EntryPage, entry_kinds, get_entry, list_entries, trial_balance
+from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, LedgerSeal
+from brokerage.ledger.kinds import EntryKind
+from brokerage.ledger.queries import (
+    JOURNAL_READERS, AccountPage, EntryPage, TypeTotal, get_entry, list_accounts, list_entries, trial_balance_by_type,
+)
 from brokerage.ledger.rules import AccountType
 from brokerage.ledger.scope import check_scope
 
@@ -26,14 +29,14 @@ if TYPE_CHECKING:
 
 @dataclass
 class JournalPage:
-    """The journal page: a filtered page of entries, the seal status, the trial balance and the kinds to filter by.
+    """The journal page: a filtered page of entries, the seal status, the trial balance by type and the kinds to filter by.
 
-    `names` gives every account code on the page (postings and trial balance) its name.
+    `names` gives every account code in the page's postings its name.
     """
 
     page: EntryPage
     status: dict
-    accounts: list[LedgerAccount]
+    types: list[TypeTotal]
     total: int
     kinds: list[str]
     names: dict[str, str] = field(default_factory=dict)
@@ -48,6 +51,7 @@ def journal_page(
     `account` is part of an account's name (a person's, a group's or a provider's) or of its code.
     `refused` is for filters that could not be read: the page then lists no entries.
     """
+    status = integrity.seal_status(session=session, actor=actor, council_id=council_id)
     if refused:
         entries = EntryPage(rows=[], total=0, page=1, per_page=50)
     else:
@@ -57,16 +61,43 @@ def journal_page(
             session=session, actor=actor, council_id=council_id, kind=kind, account_ids=account_ids,
             # People type days as they live them: a day in England, not a UTC day.
             start=clock.start_of_day(start) if start else None, end=clock.end_of_day(end) if end else None, page=page,
+            known_total=status["entries"],
         )
-    status = integrity.seal_status(session=session, actor=actor, council_id=council_id)
-    accounts, total = trial_balance(session=session, actor=actor, council_id=council_id)
-    codes = [a.code for a in accounts] + [code for _, _, postings in entries.rows for code, _ in postings]
+    types, total = trial_balance_by_type(session=session, actor=actor, council_id=council_id)
+    codes = [code for _, _, postings in entries.rows for code, _ in postings]
     account_names = names.name_accounts(session=session, council_id=council_id, codes=codes)
-    # Money in the order it flows (funding, wallets, pool shares, providers), then by name.
-    flow = list(AccountType)
-    accounts.sort(key=lambda a: (flow.index(a.account_type), account_names[a.code].casefold(), a.code))
-    kinds = entry_kinds(session=session, actor=actor, council_id=council_id)
-    return JournalPage(page=entries, status=status, accounts=accounts, total=total, kinds=kinds, names=account_names)
+    # Every kind the product posts, so the filter costs no pass over the journal.
+    kinds = [kind.value for kind in EntryKind]
+    return JournalPage(page=entries, status=status, types=types, total=total, kinds=kinds, names=account_names)
+
+
+@dataclass
+class AccountsPage:
+    """A page of the council's accounts with names and balances, the trial balance by type, and the filter used."""
+
+    page: AccountPage
+    types: list[TypeTotal]
+    total: int
+    names: dict[str, str]
+    account_type: AccountType | None
+
+
+def accounts_page(
+    *, session: Session, actor: User, council_id: int, account_type: AccountType | None = None, account: str | None = None,
+    page: int = 1, refused: bool = False,
+) -> AccountsPage:
+    """Return a page of the council's accounts (one type, or all), biggest balance first, each named.
+
+    `account` is part of an account's name or code; `refused` is for filters that could not be read.
+    """
+    types, total = trial_balance_by_type(session=session, actor=actor, council_id=council_id)
+    if refused:
+        rows = AccountPage(rows=[], total=0, page=1, per_page=50)
+    else:
+        account_ids = names.find_accounts(session=session, council_id=council_id, text=account) if account else None
+        rows = list_accounts(session=session, actor=actor, council_id=council_id, account_type=account_type, account_ids=account_ids, page=page)
+    account_names = names.name_accounts(session=session, council_id=council_id, codes=[row.code for row in rows.rows])
+    return AccountsPage(page=rows, types=types, total=total, names=account_names, account_type=account_type)
 
 
 @dataclass

@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Collection
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from brokerage.errors import NotAllowed, NotFound
 from brokerage.ledger.errors import UnknownAccount
 from brokerage.ledger.models import EntrySequence, JournalEntry, LedgerAccount, Posting
 from brokerage.ledger.posting import entry_postings
+from brokerage.ledger.rules import AccountType
 from brokerage.ledger.scope import check_scope
 from brokerage.types import Role
 
@@ -116,6 +117,84 @@ def trial_balance(*, session: Session, actor: User, council_id: int) -> tuple[li
     return accounts, sum(a.balance_pence for a in accounts)
 
 
+@dataclass(frozen=True)
+class TypeTotal:
+    """One line of the trial balance by type: how many accounts of a type there are, and their balances' sum in pence."""
+
+    account_type: AccountType
+    accounts: int
+    balance_pence: int
+
+
+def trial_balance_by_type(*, session: Session, actor: User, council_id: int) -> tuple[list[TypeTotal], int]:
+    """Return the council's trial balance in one query: a line per account type, in the order money flows, and the total (always zero)."""
+    check_scope(actor, council_id)
+    rows = session.execute(
+        select(LedgerAccount.account_type, func.count(), func.coalesce(func.sum(LedgerAccount.balance_pence), 0))
+        .where(LedgerAccount.council_id == council_id)
+        .group_by(LedgerAccount.account_type)
+    ).all()
+    flow = list(AccountType)
+    lines = sorted((TypeTotal(AccountType(kind), count, int(total)) for kind, count, total in rows), key=lambda line: flow.index(line.account_type))
+    return lines, sum(line.balance_pence for line in lines)
+
+
+@dataclass
+class AccountRow:
+    """One account on a page of accounts: its id, code, type and balance in pence."""
+
+    id: int
+    code: str
+    account_type: AccountType
+    balance_pence: int
+
+
+@dataclass
+class AccountPage:
+    """One page of a council's accounts: in the order money flows, then biggest balance first."""
+
+    rows: list[AccountRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """Return the number of pages."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def list_accounts(
+    *, session: Session, actor: User, council_id: int, account_type: AccountType | None = None,
+    account_ids: Collection[int] | None = None, page: int = 1, per_page: int = 50,
+) -> AccountPage:
+    """Return a page of the council's accounts with their balances, of one type or all, or only `account_ids`.
+
+    Raises NotAllowed for anyone but the council's brokers and officers.
+    """
+    if actor.role not in JOURNAL_READERS:
+        raise NotAllowed("Only brokers and council officers can read the council's accounts.")
+    check_scope(actor, council_id)
+    where = [LedgerAccount.council_id == council_id]
+    if account_type is not None:
+        where.append(LedgerAccount.account_type == account_type)
+    if account_ids is not None:
+        where.append(LedgerAccount.id.in_(sorted(account_ids)))
+    total = session.execute(select(func.count()).select_from(LedgerAccount).where(*where)).scalar_one()
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    flow = case({kind: index for index, kind in enumerate(AccountType)}, value=LedgerAccount.account_type)
+    rows = session.execute(
+        select(LedgerAccount.id, LedgerAccount.code, LedgerAccount.account_type, LedgerAccount.balance_pence)
+        .where(*where)
+        .order_by(flow, LedgerAccount.balance_pence.desc(), LedgerAccount.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return AccountPage(
+        rows=[AccountRow(id=r.id, code=r.code, account_type=AccountType(r.account_type), balance_pence=r.balance_pence) for r in rows],
+        total=total, page=page, per_page=per_page,
+    )
+
+
 def accounts_of_holder(*, session: Session, actor: User, council_id: int, holder_id: int) -> list[LedgerAccount]:
     """Return the council's accounts a holder owns (wallet, then pool shares); the caller checks who may see them."""
     check_scope(actor, council_id)
@@ -165,11 +244,14 @@ def list_entries(
     end: datetime | None = None,
     page: int = 1,
     per_page: int = 50,
+    known_total: int | None = None,
 ) -> EntryPage:
     """Return a filtered page of the council's entries with their postings and sequence numbers.
 
     `account` keeps entries with a posting to an account whose code contains it; `account_ids`, entries with a
-    posting to one of these accounts (none at all when it is empty).
+    posting to one of these accounts (none at all when it is empty). `known_total` is the number of the
+    council's entries when the caller has just counted them (the seal status does); it is used only when
+    nothing filters the page, and saves counting them again.
     """
     if actor.role not in JOURNAL_READERS:
         raise NotAllowed("Only brokers and council officers can read the council's journal.")
@@ -193,7 +275,11 @@ def list_entries(
         query = query.where(
             JournalEntry.id.in_(select(Posting.entry_id).where(Posting.council_id == council_id, Posting.account_id.in_(sorted(account_ids))))
         )
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    unfiltered = not (kind or start or end or account) and account_ids is None
+    if unfiltered and known_total is not None:
+        total = known_total
+    else:
+        total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     # A page past the end (an old link, a typed number) shows the last page, never "page 99 of 6" over nothing.
     page = min(page, max(1, -(-total // per_page)))
     ids = list(session.execute(query.order_by(JournalEntry.id.desc()).limit(per_page).offset((page - 1) * per_page)).scalars())

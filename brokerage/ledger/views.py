@@ -20,7 +20,8 @@ from brokerage.db import get_session, only_jobs_write
 from brokerage.holders import views as holder_views
 from brokerage.ledger import pages
 from brokerage.ledger.kinds import kind_label
-from brokerage.ledger.schemas import load_filters
+from brokerage.ledger.names import TYPE_LABELS
+from brokerage.ledger.schemas import load_account_filters, load_filters
 from brokerage.pages import seals as seal_pages
 from brokerage.validation import page_number
 
@@ -37,7 +38,18 @@ def index():
     journal = pages.journal_page(session=get_session(), actor=current_user, council_id=current_user.council_id, refused=bool(errors), **filters)
     return render_template(
         "ledger/index.html", page=journal.page, status=journal.status, errors=errors, args=request.args, kinds=journal.kinds,
-        accounts=journal.accounts, total=journal.total, names=journal.names,
+        types=journal.types, type_labels=TYPE_LABELS, total=journal.total, names=journal.names,
+    ), (422 if errors else 200)
+
+
+@blueprint.route("/accounts")
+@roles_required(Role.broker, Role.council_officer)
+def accounts():
+    """Show a page of the council's accounts by name with their balances, of one type or all, biggest first."""
+    filters, errors = load_account_filters(request.args)
+    view = pages.accounts_page(session=get_session(), actor=current_user, council_id=current_user.council_id, refused=bool(errors), **filters)
+    return render_template(
+        "ledger/accounts.html", view=view, errors=errors, args=request.args, type_labels=TYPE_LABELS,
     ), (422 if errors else 200)
 
 

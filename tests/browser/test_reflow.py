@@ -30,6 +30,8 @@ PAGES = {
         "/ledger/entries/1",
         "/ledger/entries/1/proof",
         "/ledger/seals",
+        "/ledger/accounts",
+        "/ledger/accounts?type=pool",
         "/ledger/holders/1",
         "/clusters/",
         "/clusters/1",

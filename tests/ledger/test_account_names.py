@@ -6,10 +6,13 @@ import re
 
 import pytest
 from sqlalchemy import event
+from sqlmodel import select
 
 from brokerage.accounts.models import Role
 from brokerage.accounts.system import system_actor
 from brokerage.ledger import names, rules, services
+from brokerage.formatting import pounds
+from brokerage.ledger.models import LedgerAccount
 from tests import factories as f
 
 CODE = re.compile(r"\b(?:holder|pool|provider|council):[0-9]+:?[a-z0-9]*|stripe:clearing|external:topups")
@@ -62,14 +65,73 @@ def test_the_journal_names_every_account_and_keeps_codes_to_the_small_print(clie
             assert body.rfind(name, 0, found.start()) > body.rfind("<li>", 0, found.start()) or body.rfind(name, 0, found.start()) > body.rfind("<tr", 0, found.start())
 
 
-def test_the_trial_balance_lists_each_account_by_name_with_its_balance(client, auth, world, money):
+def _table(body: str, table_id: str) -> str:
+    table = body[body.index(f'id="{table_id}-caption"'):]
+    return table[:table.index("</table>")]
+
+
+def test_the_journal_gives_the_trial_balance_by_type_in_the_order_money_flows(client, auth, world, money, session):
     auth.sign_in(world.users["a"][Role.council_officer].email)
     body = client.get("/ledger/").get_data(as_text=True).replace("&#39;", "'")
-    table = body[body.index('id="trial-balance-caption"'):]
-    table = table[:table.index("</table>")]
+    table = _table(body, "trial-balance")
+    # Funding, wallets, pool shares, then providers: one line per type, with how many accounts and their sum.
+    order = ["The council's funding", "Holders' wallets", "Holders' shares of group pools", "Owed to providers", "Stripe clearing", "Paid to providers"]
+    positions = [table.index(label) for label in order]
+    assert positions == sorted(positions)
+    accounts = session.exec(select(LedgerAccount).where(LedgerAccount.council_id == world.councils["a"].id)).all()
+    pools = [a for a in accounts if a.account_type == rules.AccountType.pool]
+    row = table[table.index("Holders' shares of group pools"):]
+    row = row[:row.index("</tr>")]
+    assert f">{len(pools)}<" in row and pounds(sum(a.balance_pence for a in pools)) in row
+    assert 'href="/ledger/accounts?type=pool">Holders\' shares of group pools' in table
+    assert f">{len(accounts)}<" in table[table.index(">Total<"):] and "Balanced" in body
+
+
+def test_the_accounts_page_lists_each_account_by_name_with_its_balance(client, auth, world, money):
+    auth.sign_in(world.users["a"][Role.council_officer].email)
+    response = client.get("/ledger/accounts")
+    assert response.status_code == 200
+    table = _table(response.get_data(as_text=True).replace("&#39;", "'"), "accounts")
     assert "Holder a's share of Cluster a" in table and "£45.00" in table and "Neighbour a's wallet" in table and "£400.00" in table
+    assert not CODE.findall(_main_text(table))
     # Money in the order it flows: the council's funding first, what reached providers near the end.
     assert table.index("Council A funding") < table.index("Holder a's wallet") < table.index("Owed to Co-op a") < table.index("Paid to Co-op a")
+
+
+def test_the_accounts_page_filters_by_type_and_by_name(client, auth, world, money):
+    auth.sign_in(world.users["a"][Role.broker].email)
+    pools = _table(client.get("/ledger/accounts?type=pool").get_data(as_text=True).replace("&#39;", "'"), "accounts")
+    assert "Holder a's share of Cluster a" in pools and "wallet" not in pools and "Council A funding" not in pools
+    found = _table(client.get("/ledger/accounts?account=neighbour+a").get_data(as_text=True).replace("&#39;", "'"), "accounts")
+    assert "Neighbour a's wallet" in found and "Holder a's" not in found
+    # Council B's holder is nobody here, by name or by code.
+    other = world.records["b"]["holder"]
+    for text in ("Holder b", rules.wallet_code(other.id)):
+        assert "No accounts match." in client.get("/ledger/accounts", query_string={"account": text}).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["type=treasure", "page=0", "account=" + "x" * 81])
+def test_a_filter_that_cannot_be_read_is_explained_and_lists_nothing(client, auth, world, money, query):
+    auth.sign_in(world.users["a"][Role.council_officer].email)
+    response = client.get(f"/ledger/accounts?{query}")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "There is a problem" in body and "No accounts match." in body
+
+
+def test_the_accounts_page_pages_through_many_accounts(client, auth, world, session):
+    council = world.councils["a"]
+    job = system_actor(session=session, council_id=council.id)
+    holders = [f.HolderFactory(session=session, council_id=council.id, name=f"Paging holder {i}") for i in range(55)]
+    for i, holder in enumerate(holders):
+        services.post_entry(session=session, actor=job, council_id=council.id, kind="dp_issued", memo="paging", idempotency_key=f"paging-{i}",
+                            postings=[(rules.funding_code(council.id), -(100 + i)), (rules.wallet_code(holder.id), 100 + i)])
+    session.commit()
+    auth.sign_in(world.users["a"][Role.council_officer].email)
+    first = client.get("/ledger/accounts?type=wallet").get_data(as_text=True).replace("&#39;", "'")
+    second = client.get("/ledger/accounts?type=wallet&page=2").get_data(as_text=True).replace("&#39;", "'")
+    assert "page 1 of 2" in first and "page 2 of 2" in second
+    # Biggest balance first: the holder paid most heads the first page, the one paid least is on the second.
+    assert "Paging holder 54" in first and "Paging holder 0's wallet" in second and "Paging holder 0's wallet" not in first
 
 
 def test_the_entry_page_names_its_accounts(client, auth, world, money):
