@@ -86,7 +86,11 @@ def account_ref(code: str) -> AccountRef | None:
 
 def name_accounts(*, session: Session, council_id: int, codes: Iterable[str]) -> dict[str, str]:
     """Return a name for each account code of one council, in one call to the registered namer."""
-    refs = {code: account_ref(code) for code in dict.fromkeys(codes)}
+    return _name_refs(session, council_id, {code: account_ref(code) for code in dict.fromkeys(codes)})
+
+
+def _name_refs(session: Session, council_id: int, refs: dict[str, AccountRef | None]) -> dict[str, str]:
+    """Name accounts already read into refs ({code: ref, or None for what is not an account code})."""
     names = {code: OWN_NAMES[ref.account_type] for code, ref in refs.items() if ref and ref.account_type in OWN_NAMES}
     wanted = [ref for code, ref in refs.items() if ref and code not in names]
     if wanted and _namers:
@@ -99,8 +103,20 @@ def name_accounts(*, session: Session, council_id: int, codes: Iterable[str]) ->
 
 
 def find_accounts(*, session: Session, council_id: int, text: str) -> list[int]:
-    """Return the ids of the council's accounts whose name or code contains the text (names ignore case)."""
-    accounts = session.execute(select(LedgerAccount.id, LedgerAccount.code).where(LedgerAccount.council_id == council_id)).all()
-    names = name_accounts(session=session, council_id=council_id, codes=[code for _, code in accounts])
+    """Return the ids of the council's accounts whose name or code contains the text (names ignore case).
+
+    Every account is named, so that a phrase across a name's parts ("Hassan's share") is found too; the
+    owners are read from the accounts' own columns rather than parsed from each code.
+    """
+    accounts = session.execute(
+        select(LedgerAccount.id, LedgerAccount.code, LedgerAccount.account_type, LedgerAccount.holder_id, LedgerAccount.cluster_id,
+               LedgerAccount.provider_id).where(LedgerAccount.council_id == council_id)
+    ).all()
+    refs = {
+        row.code: AccountRef(code=row.code, account_type=row.account_type, holder_id=row.holder_id, cluster_id=row.cluster_id,
+                             provider_id=row.provider_id)
+        for row in accounts
+    }
+    names = _name_refs(session, council_id, refs)
     wanted = text.casefold()
-    return sorted(account_id for account_id, code in accounts if text in code or wanted in names[code].casefold())
+    return sorted(row.id for row in accounts if text in row.code or wanted in names[row.code].casefold())

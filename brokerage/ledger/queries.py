@@ -278,6 +278,11 @@ def list_entries(
     unfiltered = not (kind or start or end or account) and account_ids is None
     if unfiltered and known_total is not None:
         total = known_total
+    elif account_ids is not None and not (kind or start or end or account):
+        # Only accounts filter: count their entries from the postings' (account, entry) index alone, never
+        # reading the entries; the accounts are first narrowed to the council's own.
+        own = select(LedgerAccount.id).where(LedgerAccount.council_id == council_id, LedgerAccount.id.in_(sorted(account_ids)))
+        total = session.execute(select(func.count(func.distinct(Posting.entry_id))).where(Posting.account_id.in_(own))).scalar_one()
     else:
         total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     # A page past the end (an old link, a typed number) shows the last page, never "page 99 of 6" over nothing.
