@@ -10,6 +10,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, StopValidation, ValidationError
 
 from brokerage.forms import BaseForm, Checkboxes, PoundsField
+from brokerage.places.schemas import PostcodeField
 from brokerage.providers.models import ProviderKind, VettingKind
 from brokerage.providers.rules import MICRO_STAFF
 from brokerage.providers.services import CAPACITY_MAX, LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, RADIUS_MAX, RADIUS_MIN, STAFF_MAX, STAFF_MESSAGE
@@ -231,8 +232,7 @@ class ApplicationForm(BrokerProfileForm):
                                    Length(max=254, message="Use 254 characters or fewer")])
     password = PasswordField("Choose a password", description="At least 12 characters. A few unusual words together work well.",
                              validators=[DataRequired("Choose a password")])
-    postcode = StringField("Your postcode", description="Where you work from, for example E1 6AN. Distances to the people you could care for are measured from here.",
-                           filters=[_strip], validators=[DataRequired("Enter your postcode"), Length(max=10, message="Enter a postcode like E1 6AN")])
+    postcode = PostcodeField("Your postcode", description="Where you work from, for example E1 6AN. Distances to the people you could care for are measured from here.")
     staff_count = NumberField(
         "How many people work with you", whole=True, invalid_message=STAFF_MESSAGE,
         description=f"Everyone who gives care or runs it, you included; 1 if you work alone. {MICRO_STAFF} or fewer is a micro-provider.",

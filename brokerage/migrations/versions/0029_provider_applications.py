@@ -6,7 +6,7 @@ with valid vetting is matched. Every provider registered before this (by a broke
 The broker who decided an application, when, and why a refusal was made are kept with it.
 
 Revision ID: 0029
-Revises: 0025
+Revises: 0026
 Create Date: 2026-12-14
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 
 
 revision: str = '0029'
-down_revision: Union[str, None] = '0025'
+down_revision: Union[str, None] = '0026'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
