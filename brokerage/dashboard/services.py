@@ -14,6 +14,7 @@ from brokerage.holders.models import Holder
 from brokerage.providers import applications
 from brokerage.providers import services as providers
 from brokerage.providers.models import Provider
+from brokerage.providers.rules import ProviderStatus
 from brokerage.surplus.queries import flags_for_member
 from brokerage.timesheets import queries as timesheets
 from brokerage import clock
@@ -80,8 +81,10 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
         "forming": forming,
         "timesheets_waiting": len(timesheets.waiting_for_staff(session=session, actor=actor)),
         "applications": applications.queue(session=session, actor=actor, today=today).waiting,
+        # Applications are listed apart, above, with the evidence they still need.
         "vetting_problems": sorted(
-            ((provider_rows[pid], st) for pid, st in states.items() if not st.valid or st.expiring_soon),
+            ((provider_rows[pid], st) for pid, st in states.items()
+             if (not st.valid or st.expiring_soon) and provider_rows[pid].status == ProviderStatus.approved),
             key=lambda row: row[0].name,
         ),
     }

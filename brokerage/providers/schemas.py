@@ -268,10 +268,13 @@ class ApplicationForm(BrokerProfileForm):
         if field.data not in {choice.value for choice in KIND_CHOICES}:
             raise ValidationError("Choose how you work")
 
-    def validate_website(self, field):
-        """Refuse the form when the hidden box was filled in."""
-        if field.data:
-            raise ValidationError("Leave this box empty")
+    def validate(self, extra_validators=None) -> bool:
+        """Check the fields; refuse the whole form when the hidden box was filled in (people never see it)."""
+        ok = super().validate(extra_validators)
+        if self.website.data:
+            self.form_errors.append("The form could not be sent. Leave the box called 'Leave this box empty' empty, and send it again.")
+            return False
+        return ok
 
     def application(self) -> dict:
         """Return everything about the application as keyword arguments for `applications.apply`."""

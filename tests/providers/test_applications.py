@@ -66,7 +66,6 @@ def test_applying_makes_a_provider_waiting_for_review_and_an_account_that_is_sig
     ({"services": None}, "services", "Choose at least one service"),
     ({"hourly_rate": "0"}, "hourly_rate", "more than £0"),
     ({"staff_count": "0"}, "staff_count", "from 1 to"),
-    ({"website": "http://spam.example"}, "website", "Leave this box empty"),
 ])
 def test_a_wrong_answer_is_explained_beside_its_field_and_nothing_is_made(client, session, places, changes, field, message):
     before = counts(session)
@@ -77,6 +76,13 @@ def test_a_wrong_answer_is_explained_beside_its_field_and_nothing_is_made(client
     assert f'href="#{field}"' in page
     assert counts(session) == before
     assert client.get("/dashboard").status_code == 302  # nobody was signed in
+
+
+def test_a_form_filled_in_by_a_robot_is_refused_and_makes_nothing(client, session, places):
+    before = counts(session)
+    response = client.post("/offer-care", data=application_form(website="http://spam.example"))
+    assert response.status_code == 422 and "The form could not be sent." in response.get_data(as_text=True)
+    assert counts(session) == before and client.get("/dashboard").status_code == 302
 
 
 def test_several_wrong_answers_are_all_named_at_once(session, places):
@@ -128,6 +134,8 @@ def test_the_broker_dashboard_lists_applications_waiting(client, auth, session, 
     auth.sign_in("broker-a@example.org")
     page = client.get("/dashboard").get_data(as_text=True)
     assert "1 application waiting for review" in page and "Hope Home Help" in page
+    # Listed once, with the applications: not again among the approved providers' vetting to chase.
+    assert page.count("Hope Home Help") == 1
 
 
 def test_an_application_is_not_in_the_providers_list_or_its_counts_until_approved(client, auth, session, places):
