@@ -37,7 +37,7 @@ def add_evidence(page, kind: str, reference: str) -> None:
     page.get_by_label("Month").fill("12")
     page.get_by_label("Year").fill("2099")
     page.get_by_role("button", name="Add evidence").click()
-    assert page.get_by_text(f"was added. It counts once a broker has verified it.").first.is_visible()
+    assert page.get_by_text("was added. It counts once a broker has verified it.").first.is_visible()
 
 
 def test_a_provider_applies_a_broker_vets_them_and_they_become_matchable(browser, live_server):

@@ -18,7 +18,7 @@ from brokerage.providers import applications
 from brokerage.providers import services as providers
 from brokerage.providers.rules import ProviderStatus
 from brokerage.types import utcnow
-from tests.providers.applying import apply_through_the_service, places  # noqa: F401 (a fixture)
+from tests.providers.applying import apply_through_the_service
 
 
 @pytest.fixture()

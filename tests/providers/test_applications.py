@@ -9,14 +9,14 @@ import pytest
 from sqlmodel import func, select
 
 from brokerage import clock
-from brokerage.accounts.models import CouncilDistrict, Role, User
+from brokerage.accounts.models import Role, User
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from brokerage.providers import applications, services
 from brokerage.providers.errors import SameChecker
 from brokerage.providers.models import Provider, VettingItem
 from brokerage.providers.rules import ProviderStatus
 from tests import factories as f
-from tests.providers.applying import APPLICANT_PASSWORD, application_form, apply_through_the_service, places  # noqa: F401 (a fixture)
+from tests.providers.applying import APPLICANT_PASSWORD, application_form, apply_through_the_service
 
 def counts(session) -> tuple[int, int]:
     return (session.exec(select(func.count()).select_from(Provider)).one(), session.exec(select(func.count()).select_from(User)).one())
