@@ -136,11 +136,6 @@ class AccountPage:
     linked: list[str]
     holds: list[str]
 
-    @property
-    def role_choices(self) -> list[Role]:
-        """Return the roles this account could be given: every person's role but administrator (admins belong to no council)."""
-        return [r for r in PERSON_ROLES if r != Role.admin]
-
 
 def account_page(*, session: Session, actor: User, user_id: int) -> AccountPage:
     """Return one person's account as an administrator sees it."""
