@@ -33,7 +33,7 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         return {403}
     if endpoint in ("holders.index", "clusters.index", "providers.index", "ledger.index", "ledger.accounts", "matching.index", "matching.gaps", *SPENDING):
         return {200} if role in STAFF else {403}
-    if endpoint == "providers.new":
+    if endpoint in ("providers.new", "holders.new"):
         return {200} if role == Role.broker else {403}
     if endpoint in ("clusters.find", "clusters.new"):
         return {200} if role in (Role.holder, Role.representative, Role.broker) else {403}
