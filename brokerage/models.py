@@ -1,7 +1,7 @@
 """Import every domain's models so SQLModel.metadata knows all tables."""
 
 from brokerage.accounts.models import Council, CouncilDistrict, Role, SignInThrottle, User  # noqa: F401
-from brokerage.clusters.models import Cluster, ClusterKind, ClusterStatus, Membership, MembershipStatus, Proposal, Vote  # noqa: F401
+from brokerage.clusters.models import Cluster, ClusterDistrict, ClusterKind, ClusterStatus, Membership, MembershipStatus, Proposal, Vote  # noqa: F401
 from brokerage.holders.models import Holder, Representation, SensitiveDetail  # noqa: F401
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind  # noqa: F401
 from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal, PoolMonth, Posting  # noqa: F401

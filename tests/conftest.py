@@ -238,8 +238,10 @@ class World:
         self.users = {}
         self.records = {}
         self.admin = f.UserFactory(session=session, role=Role.admin, council_id=None, email="admin@example.org")
+        f.load_places(session)
         for key in ("a", "b"):
             council = f.CouncilFactory(session=session, slug=f"council-{key}", name=f"Council {key.upper()}")
+            f.claim_districts(session, council, "E3 E14" if key == "a" else "LS6")
             holder = f.HolderFactory(session=session, council_id=council.id, name=f"Holder {key}")
             other_holder = f.HolderFactory(session=session, council_id=council.id, name=f"Neighbour {key}")
             provider = f.ProviderFactory(session=session, council_id=council.id, name=f"Co-op {key}")
@@ -352,3 +354,11 @@ def freeze_clock(monkeypatch):
         return moment
 
     return freeze
+
+
+@pytest.fixture()
+def places(session):
+    """Store the test places (tests.factories.PLACES) in the postcode table, in the test's transaction."""
+    from tests.factories import load_places  # as the world fixture imports the factories: only the tests that use them load them
+
+    load_places(session)

@@ -38,7 +38,7 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
     if endpoint == "providers.queue":
         # Applications to offer care: the council's brokers review them, its officers may look.
         return {200} if role in STAFF else {403}
-    if endpoint == "providers.new":
+    if endpoint in ("providers.new", "holders.new"):
         return {200} if role == Role.broker else {403}
     if endpoint in ("clusters.find", "clusters.new"):
         return {200} if role in (Role.holder, Role.representative, Role.broker) else {403}

@@ -79,6 +79,7 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
         "cluster_counts": clusters.status_counts(session=session, council_id=actor.council_id),
         "provider_kinds": providers.kind_counts(session=session, council_id=actor.council_id),
         "forming": forming,
+        "areas": clusters.areas_of(session=session, cluster_ids=[c.id for c in forming]),
         "timesheets_waiting": len(timesheets.waiting_for_staff(session=session, actor=actor)),
         "applications": applications.queue(session=session, actor=actor, today=today).waiting,
         # Applications are listed apart, above, with the evidence they still need.

@@ -118,3 +118,11 @@ def read_row(values: Sequence[str], columns: Columns) -> Centroid | None:
         )
     return Centroid(code, code if is_district else code.split(" ")[0], lat, lon, is_district)
 
+
+
+def district_sort_key(district: str) -> tuple[str, int, str]:
+    """Sort districts as people read them: E1, E1W, E2, E14, not E1, E14, E1W, E2."""
+    match = re.fullmatch(r"([A-Z]+)([0-9]+)([A-Z]?)", district or "", re.ASCII)
+    if not match:
+        return (district or "", 0, "")
+    return (match.group(1), int(match.group(2)), match.group(3))

@@ -41,6 +41,15 @@ def locate(*, session: Session, postcode: str, field: str = "postcode") -> Place
     return Place(postcode=code, district=district, lat=row.lat, lon=row.lon, exact=row.postcode == code)
 
 
+def locate_into(errors: dict, *, session: Session, postcode: str, field: str = "postcode") -> Place | None:
+    """Return where a postcode is, or None after putting why not in `errors` under `field` (for services that name every problem at once)."""
+    try:
+        return locate(session=session, postcode=postcode, field=field)
+    except (InvalidPostcode, UnknownPostcode) as error:
+        errors[field] = error.message
+        return None
+
+
 def district_centres(*, session: Session, districts: Iterable[str]) -> dict[str, tuple[float, float]]:
     """Return the centre of each of these districts that the table knows, as {district: (lat, lon)}."""
     wanted = sorted({normalise_postcode(d) for d in districts})
@@ -50,6 +59,14 @@ def district_centres(*, session: Session, districts: Iterable[str]) -> dict[str,
         PostcodeCentroid.is_district.is_(True), PostcodeCentroid.postcode.in_(wanted)
     )
     return {code: (lat, lon) for code, lat, lon in session.exec(query)}
+
+
+def area_centre(*, session: Session, districts: Iterable[str]) -> tuple[float, float] | None:
+    """Return the middle of an area of districts (the mean of the centres the table knows), or None when it knows none of them."""
+    centres = list(district_centres(session=session, districts=districts).values())
+    if not centres:
+        return None
+    return (round(sum(lat for lat, _ in centres) / len(centres), 6), round(sum(lon for _, lon in centres) / len(centres), 6))
 
 
 @dataclass

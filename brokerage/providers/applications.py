@@ -75,7 +75,7 @@ def apply(
     if errors:
         raise ValidationFailed(errors)
     provider = Provider(
-        council_id=council_id, name=name.strip(), kind=ProviderKind(kind), postcode_district=place.district, lat=place.lat, lon=place.lon,
+        council_id=council_id, name=name.strip(), kind=ProviderKind(kind), postcode=place.postcode, postcode_district=place.district, lat=place.lat, lon=place.lon,
         capacity_hours=capacity_hours, radius_km=float(radius_km), hourly_rate_pence=hourly_rate_pence, staff_count=staff_count,
         status=ProviderStatus.pending_review,
     )

@@ -62,6 +62,8 @@ class Provider(SQLModel, table=True):
     staff_genders: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     slots: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     capacity_hours: int = Field(sa_column=Column(Integer, nullable=False))
+    # The postcode the broker gave (None for providers registered before postcodes were kept), and its district and centre.
+    postcode: str | None = Field(default=None, sa_column=Column(String(8), nullable=True))
     postcode_district: str = Field(sa_column=Column(String(8), nullable=False))
     lat: float = Field(sa_column=Column(Float, nullable=False))
     lon: float = Field(sa_column=Column(Float, nullable=False))

@@ -7,13 +7,13 @@ from datetime import date
 from wtforms import BooleanField, EmailField, Field, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, StopValidation, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 
 from brokerage.forms import BaseForm, Checkboxes, PoundsField
 from brokerage.places.schemas import PostcodeField
 from brokerage.providers.models import ProviderKind, VettingKind
 from brokerage.providers.rules import MICRO_STAFF
-from brokerage.providers.services import CAPACITY_MAX, LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, RADIUS_MAX, RADIUS_MIN, STAFF_MAX, STAFF_MESSAGE
+from brokerage.providers.services import CAPACITY_MAX, RADIUS_MAX, RADIUS_MIN, STAFF_MAX, STAFF_MESSAGE
 from brokerage.validation import parse_date, parse_date_parts, parse_decimal, parse_whole_number
 from brokerage.vocabulary import SERVICES, SLOTS, language_choices, service_name, slot_label
 
@@ -123,7 +123,7 @@ class ProfileForm(BaseForm):
                        validators=[DataRequired("Choose at least one time")])
     radius_km = NumberField(
         "How far the provider travels, in kilometres", invalid_message="Enter the distance as a number, like 5 or 7.5",
-        description="From the provider's postcode district. 1 mile is about 1.6 km.",
+        description="From the provider's postcode. 1 mile is about 1.6 km.",
         validators=[InputRequired("Enter how far the provider travels"),
                     NumberRange(min=RADIUS_MIN, max=RADIUS_MAX, message=f"Enter a distance from {RADIUS_MIN:g} to {RADIUS_MAX:g} km")],
     )
@@ -173,6 +173,8 @@ class BrokerProfileForm(ProfileForm):
 
     name = StringField("Name", filters=[_strip], validators=[DataRequired("Enter the name"), Length(max=120, message="Use 120 characters or fewer")])
     kind = RadioField("Kind of provider", choices=KIND_CHOICES, validate_choice=False, validators=[InputRequired("Choose the kind of provider")])
+    # Left empty when changing a provider registered before postcodes were kept, it keeps where they are.
+    postcode = PostcodeField("Postcode", description="Where they work from, like E1 6AN. Distances are measured from here.", validators=[Optional()])
 
     def validate_kind(self, field):
         """Refuse a kind that is not in the list."""
@@ -184,25 +186,21 @@ class BrokerProfileForm(ProfileForm):
         super().fill(provider)
         self.name.data = provider.name
         self.kind.data = provider.kind.value
+        self.postcode.data = provider.postcode
 
     def profile(self) -> dict:
-        """Return the profile, name and kind as keyword arguments for the services."""
-        return super().profile() | {"name": self.name.data, "kind": self.kind.data}
+        """Return the profile, name, kind and postcode as keyword arguments for the services."""
+        return super().profile() | {"name": self.name.data, "kind": self.kind.data, "postcode": self.postcode.data or None}
 
 
 class RegisterForm(BrokerProfileForm):
     """A new provider or personal assistant, and where they are."""
 
-    postcode_district = StringField("Postcode district", description="The first half of the postcode, like E1 or LS6.",
-                                    filters=[_strip], validators=[DataRequired("Enter the postcode district"), Length(max=8, message="Enter the first half of the postcode only, like E1 or LS6")])
-    lat = NumberField("Latitude", invalid_message="Enter the latitude as a number, like 51.5155",
-                      validators=[InputRequired("Enter the latitude"), NumberRange(min=LAT_MIN, max=LAT_MAX, message=f"Enter a latitude in the UK, from {LAT_MIN:g} to {LAT_MAX:g}")])
-    lon = NumberField("Longitude", invalid_message="Enter the longitude as a number, like -0.059",
-                      validators=[InputRequired("Enter the longitude"), NumberRange(min=LON_MIN, max=LON_MAX, message=f"Enter a longitude in the UK, from {LON_MIN:g} to {LON_MAX:g}")])
+    postcode = PostcodeField("Postcode", description="Where they work from, like E1 6AN. Distances are measured from here.")
 
     def profile(self) -> dict:
-        """Return everything about the new provider as keyword arguments for the services."""
-        return super().profile() | {"postcode_district": self.postcode_district.data, "lat": self.lat.data, "lon": self.lon.data}
+        """Return everything about the new provider as keyword arguments for the services (a postcode is required)."""
+        return super().profile() | {"postcode": self.postcode.data}
 
 
 class VettingForm(BaseForm):

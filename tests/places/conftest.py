@@ -18,7 +18,7 @@ PLACES = [
 
 @pytest.fixture()
 def places(session):
-    """Store the places above in the test's transaction."""
+    """Store the places above in the test's transaction (these tests count them, so they are their own)."""
     store_centroids(session=session, centroids=PLACES)
     session.flush()
     return PLACES

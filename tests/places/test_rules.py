@@ -130,3 +130,9 @@ def test_a_postcode_without_a_location_is_none(values):
 def test_read_row_refuses_what_it_cannot_read(values, says):
     with pytest.raises(BadFile, match=says):
         read_row(values, COLUMNS)
+
+
+def test_districts_sort_as_people_read_them():
+    from brokerage.places.rules import district_sort_key
+
+    assert sorted(["E15", "E2", "E1W", "E14", "E1", "EC1A", "E3", "LS6"], key=district_sort_key) == ["E1", "E1W", "E2", "E3", "E14", "E15", "EC1A", "LS6"]
