@@ -12,14 +12,14 @@ from brokerage.providers import applications
 PLACES = [
     Centroid("E1 6AN", "E1", 51.5203, -0.0714, False),
     Centroid("E1", "E1", 51.5155, -0.0590, True),
-    Centroid("LS6", "LS6", 53.8196, -1.5796, True),
+    Centroid("M1", "M1", 53.4794, -2.2453, True),
 ]
 APPLICANT_PASSWORD = "kettle harbour violet 27"
 
 
 @pytest.fixture()
 def places(session, world):
-    """Know where E1 6AN, E1 and LS6 are; council A covers E1, and no council covers LS6."""
+    """Know where E1 6AN, E1 and M1 are; council A covers E1, and no council covers M1."""
     store_centroids(session=session, centroids=PLACES)
     session.add(CouncilDistrict(district="E1", council_id=world.councils["a"].id))
     session.commit()
