@@ -20,6 +20,12 @@ from brokerage.types import PERSON_ROLES
 PASSWORD = "demo password for tests"
 
 
+def demo_in(app, session):
+    """Load the demo in the app's context: it invites people through the real services, whose links are built from the app's routes."""
+    with app.app_context():
+        return load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+
+
 @pytest.fixture()
 def app(stripe_app):
     """The demo pays its providers through the local Stripe server, so its app talks to the test one."""
@@ -27,7 +33,7 @@ def app(stripe_app):
 
 
 def test_the_demo_has_every_role_kind_and_stage(app, session):
-    logins = load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    logins = demo_in(app, session)
     session.commit()
     assert {login.role for login in logins} == {r.label for r in PERSON_ROLES}  # the system actor is nobody's login
     council = session.exec(select(Council).where(Council.slug == "riverside")).one()
@@ -51,7 +57,7 @@ def test_the_demo_has_every_role_kind_and_stage(app, session):
 
 
 def test_no_holder_pledges_more_than_their_allocation_in_the_demo(app, session):
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     for holder in session.exec(select(Holder)):
         pledged = sum(
             m.weekly_pledge_pence
@@ -66,7 +72,7 @@ def test_the_demo_ledger_balances_and_verifies(app, session):
     from brokerage.ledger.integrity import verify
     from brokerage.ledger.services import trial_balance
 
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     council = session.exec(select(Council).where(Council.slug == "riverside")).one()
     actor = system_actor(session=session, council_id=council.id)
     report = verify(session=session, actor=actor, council_id=council.id)
@@ -77,14 +83,14 @@ def test_the_demo_ledger_balances_and_verifies(app, session):
 
 
 def test_loading_the_demo_twice_adds_nothing(app, session):
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     users = session.exec(select(func.count()).select_from(User)).one()
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     assert session.exec(select(func.count()).select_from(User)).one() == users
 
 
 def test_every_demo_login_reaches_its_dashboard(app, client, session):
-    logins = load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    logins = demo_in(app, session)
     session.commit()
     for login in logins:
         response = client.post("/sign-in", data={"email": login.email, "password": PASSWORD})
@@ -130,7 +136,7 @@ def test_the_demo_posts_only_what_the_product_posts(app, session):
     from brokerage.timesheets.models import Timesheet
     from brokerage.timesheets.rules import TimesheetStatus
 
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     council = _riverside(session)
     job = system_actor(session=session, council_id=council.id)
     entries = session.exec(select(JournalEntry).where(JournalEntry.council_id == council.id)).all()
@@ -154,7 +160,7 @@ def test_the_demo_posts_only_what_the_product_posts(app, session):
 
 
 def test_every_member_was_voted_in_and_the_closed_group_voted_to_close(app, session):
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     council = _riverside(session)
     proposals = session.exec(select(Proposal).where(Proposal.council_id == council.id)).all()
     admitted = {p.payload["membership_id"] for p in proposals if p.kind == ProposalKind.admit_member and p.status == ProposalStatus.passed}
@@ -173,7 +179,7 @@ def test_every_contract_is_a_match_a_group_voted_through_and_the_latest_run_wait
     from brokerage.contracts.models import Contract
     from brokerage.matching.models import MatchAssignment, MatchRun
 
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     council = _riverside(session)
     contracts = session.exec(select(Contract).where(Contract.council_id == council.id).order_by(Contract.id)).all()
     for contract in contracts:
@@ -192,7 +198,7 @@ def test_every_contract_is_a_match_a_group_voted_through_and_the_latest_run_wait
 def test_the_representative_voted_and_the_shared_details_have_the_holders_consent(app, session):
     from brokerage.holders.models import SensitiveDetail
 
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     rep = session.exec(select(User).where(User.email == "rep@riverside.example")).one()
     votes = session.exec(select(Vote).where(Vote.cast_by_id == rep.id)).all()
     assert [session.get(Holder, v.holder_id).name for v in votes] == ["Hodan Warsame"]
@@ -207,7 +213,7 @@ def test_the_story_happened_months_ago_and_the_clock_is_given_back(app, session)
     from brokerage.ledger.models import JournalEntry
 
     real_now = clock.now
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     assert clock.now is real_now
     council = _riverside(session)
     assert council.created_at < clock.now() - timedelta(weeks=29)
@@ -225,7 +231,7 @@ def test_the_demo_loads_under_a_frozen_clock_too_with_last_quarter_in_its_histor
     from brokerage import clock
 
     freeze_clock(moment)
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     assert clock.now() == moment
     council = _riverside(session)
     assert council.created_at < moment
@@ -238,7 +244,7 @@ def test_the_demo_loads_under_a_frozen_clock_too_with_last_quarter_in_its_histor
 def test_the_pages_that_showed_care_costs_and_payouts_still_open(app, client, session):
     from brokerage.ledger.models import JournalEntry
 
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     session.commit()
     council = _riverside(session)
     holder = {h.name: h.id for h in session.exec(select(Holder).where(Holder.council_id == council.id))}
@@ -275,7 +281,7 @@ def test_care_is_recorded_approved_and_paid_and_stripe_agrees_with_the_ledger(ap
     from brokerage.payments.run_models import PaymentLine, PaymentRun
     from brokerage.timesheets.models import Timesheet
 
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     council = _riverside(session)
     from brokerage.accounts.system import system_actor
 
@@ -307,7 +313,7 @@ def test_bean_check_accepts_the_demo_ledger_with_its_care_and_payouts(app, sessi
     from brokerage.ledger import services
     from tests.ledger.test_export import assert_clean, bean_check, beancount_balances, our_balances, write_beancount
 
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     council = _riverside(session)
     path = tmp_path / "demo.beancount"
     text = write_beancount(session, path, council_id=council.id)
@@ -359,7 +365,7 @@ def _weeks_run(session, council_id: int) -> list[date]:
 def test_the_weekly_runs_cover_the_27_weeks_before_this_one_and_so_last_quarter(app, session):
     from brokerage import clock
 
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     today = clock.london(clock.now()).date()
     this_monday = today - timedelta(days=today.weekday())
     assert _weeks_run(session, _riverside(session).id) == [this_monday - timedelta(weeks=n) for n in range(HISTORY_WEEKS, 0, -1)]
@@ -369,7 +375,7 @@ def test_the_weekly_runs_cover_the_27_weeks_before_this_one_and_so_last_quarter(
 def test_an_officer_finds_care_spend_with_a_coop_in_every_month_of_last_quarter(app, session):
     from brokerage import clock
 
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     council = _riverside(session)
     start, end = _previous_quarter(clock.london(clock.now()).date())
     spend = _care_spend(session, council.id)
@@ -388,7 +394,7 @@ def test_a_group_that_asked_for_no_care_holds_pledges_unspent_for_more_than_8_we
     from brokerage.ledger.models import JournalEntry, LedgerAccount, PoolMonth, Posting
     from brokerage.ledger.rules import AccountType
 
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     council = _riverside(session)
     group = session.exec(select(Cluster).where(Cluster.council_id == council.id, Cluster.name == "Urdu speakers' home help")).one()
     today = clock.london(clock.now()).date()
@@ -410,7 +416,7 @@ def test_the_demo_review_flags_the_unspent_shares_and_the_officer_dashboard_says
     from brokerage.surplus.models import SurplusFlag
     from brokerage.surplus.rules import FlagStatus
 
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     session.commit()
     council = _riverside(session)
     group = session.exec(select(Cluster).where(Cluster.council_id == council.id, Cluster.name == "Urdu speakers' home help")).one()

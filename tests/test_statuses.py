@@ -14,6 +14,8 @@ from brokerage.clusters.errors import BadTransition
 from brokerage.clusters.models import ClusterStatus, MembershipStatus
 from brokerage.clusters.rules import ProposalStatus
 from brokerage.contracts import rules as contract_rules
+from brokerage.invitations import rules as invitation_rules
+from brokerage.invitations.errors import BadInvitationMove
 from brokerage.contracts.rules import BadContractMove, ContractStatus
 from brokerage.matching import rules as matching_rules
 from brokerage.matching.errors import BadStatusMove
@@ -35,6 +37,7 @@ TRANSITIONS = {
     "move_top_up", "move_payout",
     "move_flag", "move_clawback",
     "move_pack",
+    "move_invitation",
 }
 
 # Attributes called `status` that are not a record's status, each with why: (file, enclosing function).
@@ -203,6 +206,7 @@ TABLES = [
     (surplus_rules.move_flag, surplus_rules.FLAG_MOVES, surplus_rules.FlagStatus, BadFlagMove),
     (surplus_rules.move_clawback, surplus_rules.CLAWBACK_MOVES, surplus_rules.ClawbackStatus, BadClawbackMove),
     (pack_rules.move_pack, pack_rules.PACK_MOVES, pack_rules.PackStatus, pack_rules.BadPackMove),
+    (invitation_rules.move_invitation, invitation_rules.INVITATION_MOVES, invitation_rules.InvitationStatus, BadInvitationMove),
 ]
 
 

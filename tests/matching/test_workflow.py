@@ -20,6 +20,12 @@ from brokerage.matching.models import MatchAssignment, MatchRun
 PASSWORD = "workflow test password"
 
 
+def demo_in(app, session):
+    """Load the demo in the app's context: it invites people through the real services, whose links are built from the app's routes."""
+    with app.app_context():
+        return load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+
+
 @pytest.fixture()
 def app(stripe_app):
     """The demo pays its providers through the local Stripe server, so its app talks to the test one."""
@@ -28,7 +34,7 @@ def app(stripe_app):
 
 @pytest.fixture()
 def demo(app, session):
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     council = session.exec(select(Council).where(Council.slug == "riverside")).one()
     broker = session.exec(select(User).where(User.email == "broker@riverside.example")).one()
     session.commit()
