@@ -6,9 +6,9 @@ import csv
 import io
 import json
 
-from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from brokerage.forms import BaseForm, Checkboxes, PoundsField
 from brokerage.holders.models import Power, SensitiveItem, Visibility
