@@ -41,7 +41,7 @@ def _signed_in():
 def index():
     """List the invitations to the council's holders that are waiting, with buttons to send again or cancel."""
     rows = queries.waiting_for_brokers(session=get_session(), actor=current_user)
-    return render_template("invitations/index.html", rows=rows, button=ButtonForm(formdata=None))
+    return render_template("invitations/index.html", rows=rows)
 
 
 @blueprint.route("/holders/<int:holder_id>/invite", methods=["GET", "POST"])
@@ -156,7 +156,7 @@ def staff():
             status = refuse(form, error)
         else:
             return _after_sending(sent, url_for("invitations.staff"))
-    return render_template("invitations/staff.html", form=form, page=page, button=ButtonForm(formdata=None)), (
+    return render_template("invitations/staff.html", form=form, page=page), (
         status if status != 200 else _status(form)
     )
 

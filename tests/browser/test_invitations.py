@@ -116,6 +116,15 @@ def test_a_broker_invites_a_holder_who_accepts_from_the_outbox_and_signs_in(brow
         holder.goto(link)
         assert holder.get_by_role("heading", level=1).inner_text() == "This link does not work"
         assert problems(holder) == []
+        # ...and, their own account made, they ask to join a group like anyone else.
+        holder.goto(f"{live_server}/dashboard")
+        holder.get_by_role("link", name="Find a group", exact=True).click()
+        holder.get_by_label("Kind of group").select_option("goal")
+        holder.get_by_role("button", name="Search").click()
+        holder.get_by_role("table").get_by_role("link", name="Polish companions").click()
+        holder.get_by_label("Weekly pledge in pounds").fill("10")
+        holder.get_by_role("button", name="Ask to join").click()
+        assert "sent" in flash(holder) or "first member" in flash(holder)
     finally:
         context.close()
 

@@ -337,3 +337,57 @@ def test_only_administrators_invite_staff_and_only_as_brokers_or_officers(ctx, s
     with pytest.raises(ValidationFailed):
         services.invite_staff(session=session, actor=world.admin, council_id=world.councils["a"].id, role=Role.council_officer, name="X",
                               email=world.users["a"][Role.holder].email)
+
+
+# --- every kind of invitation: its link runs out, works once, and is cancelled only by whoever manages it --------
+
+
+def _invite(kind, session, world, email, *, holder_id=None):
+    if kind == "holder":
+        holder_id = holder_id or world.records["a"]["other_holder"].id
+        return services.invite_holder(session=session, actor=world.users["a"][Role.broker], holder_id=holder_id, email=email)
+    if kind == "representative":
+        return _invite_rep(session, world, email=email)
+    return services.invite_staff(session=session, actor=world.admin, council_id=world.councils["a"].id, role=kind, name="Staff", email=email)
+
+
+MANAGERS = {"holder": ("a", Role.broker), "representative": ("a", Role.holder), "broker": ("admin", None), "council_officer": ("admin", None)}
+OTHER_COUNCIL = {"holder": ("b", Role.broker), "representative": ("b", Role.holder)}
+
+
+def _manager(world, kind, table=MANAGERS):
+    council, role = table[kind]
+    return world.admin if council == "admin" else world.users[council][role]
+
+
+@pytest.mark.parametrize("kind", list(MANAGERS))
+def test_every_kind_of_link_runs_out_works_once_and_only_its_manager_cancels_it(ctx, session, world, outbox, later, kind):
+    email = f"{kind}@invited.example"
+    expired = _invite(kind, session, world, email)
+    stale = token_of(outbox.last_link(email))
+    later.advance(days=7)
+    with pytest.raises(LinkNotUsable):
+        accepting.accept_invitation(session=session, actor=None, token=stale, name="New Person", password=NEW_PASSWORD)
+    # Sent again: a new link; the old one stays dead.
+    services.resend_invitation(session=session, actor=_manager(world, kind), invitation_id=expired.invitation.id)
+    fresh = token_of(outbox.last_link(email))
+    with pytest.raises(LinkNotUsable):
+        accepting.accept_page(session=session, actor=None, token=stale)
+    # Someone of the other council, or a role that does not manage this kind, cannot touch it.
+    strangers = [world.users["b"][Role.broker], world.users["b"][Role.holder], world.users["a"][Role.council_officer]]
+    strangers += [world.admin] if kind in ("holder", "representative") else [world.users["a"][Role.broker]]
+    for stranger in strangers:
+        with pytest.raises(NotFound):
+            services.cancel_invitation(session=session, actor=stranger, invitation_id=expired.invitation.id)
+    user = accepting.accept_invitation(session=session, actor=None, token=fresh, name="New Person", password=NEW_PASSWORD)
+    assert user.role.value == kind and user.email == email
+    with pytest.raises(LinkNotUsable):
+        accepting.accept_invitation(session=session, actor=None, token=fresh, name="Again", password=NEW_PASSWORD)
+    with pytest.raises(BadInvitationMove):
+        services.cancel_invitation(session=session, actor=_manager(world, kind), invitation_id=expired.invitation.id)
+    # A second one of the same kind, cancelled by its manager before it is used.
+    newcomer = f.HolderFactory(session=session, council_id=world.councils["a"].id)
+    second = _invite(kind, session, world, f"second-{email}", holder_id=newcomer.id)
+    services.cancel_invitation(session=session, actor=_manager(world, kind), invitation_id=second.invitation.id)
+    with pytest.raises(LinkNotUsable):
+        accepting.accept_invitation(session=session, actor=None, token=token_of(outbox.last_link(f"second-{email}")), password=NEW_PASSWORD)
