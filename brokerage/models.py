@@ -16,3 +16,4 @@ from brokerage.auditpack.models import AuditPackRequest  # noqa: F401
 from brokerage.transparency.models import PublishedQuarter  # noqa: F401
 from brokerage.invitations.models import Invitation, PasswordReset  # noqa: F401
 from brokerage.mail.models import OutboxMessage  # noqa: F401
+from brokerage.places.models import PostcodeCentroid  # noqa: F401

@@ -12,6 +12,7 @@ STAFF = {Role.broker, Role.council_officer}
 # Routes anyone may open without signing in.
 PUBLIC = {"accounts.home", "accounts.sign_in", "static", "payments.webhook",  # Stripe's webhook checks its signature instead
           "transparency.public_report", "transparency.public_csv",  # a council's public report (tests/transparency/test_public.py)
+          "offer_care.apply",  # the public "offer care" form (tests/providers/test_applications.py)
           # An invitation's or a reset's link is its own key; asking for a reset link needs no account (tests/invitations).
           "invitations.accept", "invitations.forgotten_password", "invitations.forgotten_sent", "invitations.reset_password"}
 # The pooled spend reports: the council's brokers and officers only (their filters' ids: tests/test_not_found_alike.py).
@@ -27,7 +28,8 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
     admin = role == "admin"
     if endpoint in ("dashboard.index", "accounts.change_password"):
         return {200}
-    if endpoint in ("accounts.councils", "accounts.users", "invitations.staff", "mail.outbox"):
+    if endpoint in ("accounts.councils", "accounts.users", "accounts.account", "invitations.staff", "mail.outbox"):
+        # Administrators manage every council's accounts: another council's account is theirs to open too.
         return {200} if admin else {403}
     if endpoint == "mail.message":
         # The world's outbox is empty: the administrator finds nothing (tests/mail read real messages).
@@ -48,6 +50,9 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
             return {200} if target != "foreign" else {404}
         return {403}
     if endpoint in ("holders.index", "clusters.index", "providers.index", "ledger.index", "ledger.accounts", "matching.index", "matching.gaps", *SPENDING):
+        return {200} if role in STAFF else {403}
+    if endpoint == "providers.queue":
+        # Applications to offer care: the council's brokers review them, its officers may look.
         return {200} if role in STAFF else {403}
     if endpoint == "providers.new":
         return {200} if role == Role.broker else {403}
@@ -240,6 +245,8 @@ def url_for_target(world, endpoint: str, target: str) -> str:
         return f"/timesheets/visits/{(records['visit'] if mine else records['other_visit']).id}/edit"
     if endpoint == "auditpack.download":
         return "/audit-pack/987654321/download"
+    if endpoint == "accounts.account":
+        return f"/admin/users/{world.users[council][Role.broker if mine else Role.holder].id}"
     if endpoint == "timesheets.choose_approver":
         return f"/timesheets/groups/{(records['cluster'] if mine else records['private_cluster']).id}/approver"
     raise AssertionError(endpoint)

@@ -27,6 +27,8 @@ from brokerage.payments import rules as payment_rules
 from brokerage.payments.rules import BadPaymentMove, PayoutStatus, TopUpStatus
 from brokerage.surplus import rules as surplus_rules
 from brokerage.surplus.errors import BadClawbackMove, BadFlagMove
+from brokerage.providers import rules as provider_rules
+from brokerage.providers.errors import BadProviderMove
 
 SOURCE = Path(__file__).resolve().parent.parent / "brokerage"
 
@@ -38,6 +40,7 @@ TRANSITIONS = {
     "move_flag", "move_clawback",
     "move_pack",
     "move_invitation",
+    "move_provider",
 }
 
 # Attributes called `status` that are not a record's status, each with why: (file, enclosing function).
@@ -207,6 +210,7 @@ TABLES = [
     (surplus_rules.move_clawback, surplus_rules.CLAWBACK_MOVES, surplus_rules.ClawbackStatus, BadClawbackMove),
     (pack_rules.move_pack, pack_rules.PACK_MOVES, pack_rules.PackStatus, pack_rules.BadPackMove),
     (invitation_rules.move_invitation, invitation_rules.INVITATION_MOVES, invitation_rules.InvitationStatus, BadInvitationMove),
+    (provider_rules.move_provider, provider_rules.PROVIDER_MOVES, provider_rules.ProviderStatus, BadProviderMove),
 ]
 
 
@@ -234,6 +238,7 @@ def test_the_written_tables():
     assert matching_rules.DEMAND_LINE_MOVES == {"open": {"contracted"}, "contracted": set()}
     assert matching_rules.RUN_MOVES == {"finished": set()}
     assert contract_rules.CONTRACT_MOVES == {"active": {"ending"}, "ending": {"ended"}, "ended": set()}
+    assert provider_rules.PROVIDER_MOVES == {"pending_review": {"approved", "refused"}, "approved": set(), "refused": set()}
     assert timesheet_rules.TIMESHEET_MOVES == {
         "draft": {"submitted"}, "submitted": {"approved", "rejected"}, "rejected": {"submitted"}, "approved": set(),
     }

@@ -21,6 +21,8 @@ from brokerage.holders.models import Holder, Power, SensitiveItem, Visibility
 from brokerage.invitations import accepting
 from brokerage.invitations import services as invitations
 from brokerage.mail.models import OutboxMessage
+from brokerage.places.rules import Centroid, district_of
+from brokerage.places.services import store_centroids
 from brokerage.providers import services as providers
 from brokerage.providers.models import Provider, ProviderKind, VettingKind
 
@@ -29,8 +31,16 @@ def _jitter(rng: random.Random, lat: float, lon: float, km: float = 0.8) -> tupl
     return round(lat + rng.uniform(-km, km) / 111.0, 5), round(lon + rng.uniform(-km, km) / 69.0, 5)
 
 
+def load_places(*, session: Session) -> None:
+    """Load where the demo's postcodes are, as `brokerage geo import` would: its districts' centres and some full postcodes."""
+    districts = {**data.DISTRICTS, **data.OTHER_DISTRICT_CENTRES}
+    store_centroids(session=session, centroids=[Centroid(d, d, lat, lon, True) for d, (lat, lon) in districts.items()])
+    store_centroids(session=session, centroids=[Centroid(p, district_of(p), lat, lon, False) for p, (lat, lon) in data.POSTCODES.items()])
+
+
 def open_councils(*, session: Session) -> Cast:
     """Create the two demo councils (as the command line does, with no actor) and return the cast to fill."""
+    load_places(session=session)
     council = accounts.create_council(
         session=session, actor=None, slug=data.DEMO_SLUG, name=data.COUNCIL_NAME, area_districts=data.COUNCIL_DISTRICTS
     )

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Role, User
@@ -15,6 +15,7 @@ from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from brokerage.providers import rules
 from brokerage.providers.errors import SameChecker
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind
+from brokerage.providers.rules import ProviderStatus
 from brokerage import clock, validation
 from brokerage.types import utcnow
 from brokerage.vocabulary import GENDERS, LANGUAGE_CODES, SERVICES, SLOTS
@@ -54,10 +55,12 @@ def vetting_people(*, session: Session, items: list[VettingItem]) -> dict[int, s
 
 
 def list_providers(*, session: Session, actor: User) -> list[Provider]:
-    """Return the providers of the actor's council, for staff."""
+    """Return the approved providers of the actor's council, for staff (applications have their own queue: `applications.queue`)."""
     if actor.role not in (Role.broker, Role.council_officer):
         raise NotFound()
-    return list(session.exec(select(Provider).where(Provider.council_id == actor.council_id).order_by(Provider.name)))
+    return list(session.exec(
+        select(Provider).where(Provider.council_id == actor.council_id, Provider.status == ProviderStatus.approved).order_by(Provider.name)
+    ))
 
 
 def vetting_summary(*, session: Session, council_id: int, today: date) -> dict[int, rules.VettingState]:
@@ -81,12 +84,17 @@ class ProvidersPage:
 
     providers: list[Provider]
     states: dict[int, rules.VettingState]
+    applications_waiting: int = 0
 
 
 def providers_page(*, session: Session, actor: User) -> ProvidersPage:
-    """Return the providers page for staff."""
+    """Return the providers page for staff: the approved providers, and how many applications wait for review."""
     rows = list_providers(session=session, actor=actor)
-    return ProvidersPage(providers=rows, states=vetting_summary(session=session, council_id=actor.council_id, today=clock.today()))
+    waiting = session.exec(
+        select(func.count()).select_from(Provider).where(Provider.council_id == actor.council_id, Provider.status == ProviderStatus.pending_review)
+    ).one()
+    return ProvidersPage(providers=rows, states=vetting_summary(session=session, council_id=actor.council_id, today=clock.today()),
+                         applications_waiting=waiting)
 
 
 @dataclass
@@ -100,6 +108,9 @@ class ProviderPage:
     may_change: bool
     # The names of the people who added and verified the evidence, by user id.
     checkers: dict[int, str]
+    # What must still happen before the provider can be matched, and the broker who decided its application.
+    steps: list[str]
+    reviewer: str | None
 
 
 def provider_page(*, session: Session, actor: User, provider_id: int) -> ProviderPage:
@@ -108,9 +119,13 @@ def provider_page(*, session: Session, actor: User, provider_id: int) -> Provide
     items = vetting_of(session=session, actor=actor, provider=provider)
     today = clock.today()
     state = rules.vetting_state([(i.kind.value, i.expires_on, i.verified_at is not None) for i in items], regulated="personal_care" in provider.services, today=today)
+    people = vetting_people(session=session, items=items)
+    reviewer = None
+    if provider.reviewed_by_id is not None:
+        reviewer = session.exec(select(User.name).where(User.id == provider.reviewed_by_id)).first()
     return ProviderPage(
-        provider=provider, items=items, state=state, today=today, may_change=may_change(actor, provider),
-        checkers=vetting_people(session=session, items=items),
+        provider=provider, items=items, state=state, today=today, may_change=may_change(actor, provider), checkers=people,
+        steps=rules.still_to_do(provider.status, state, VETTING_WORDS, own=actor.provider_id == provider.id), reviewer=reviewer,
     )
 
 
@@ -120,8 +135,9 @@ def may_change(actor: User, provider: Provider) -> bool:
 
 
 def kind_counts(*, session: Session, council_id: int) -> dict[str, int]:
-    """Count a council's providers by kind."""
-    return dict(Counter(k.value for k in session.exec(select(Provider.kind).where(Provider.council_id == council_id))))
+    """Count a council's approved providers by kind."""
+    kinds = session.exec(select(Provider.kind).where(Provider.council_id == council_id, Provider.status == ProviderStatus.approved))
+    return dict(Counter(k.value for k in kinds))
 
 
 def _ordered(current: list[str], chosen: list[str]) -> list[str]:
@@ -293,7 +309,7 @@ def register_provider(
         raise ValidationFailed(errors)
     provider = Provider(council_id=actor.council_id, name=name.strip(), kind=ProviderKind(kind), postcode_district=district,
                         lat=latitude, lon=longitude, capacity_hours=capacity_hours, radius_km=float(radius_km), hourly_rate_pence=hourly_rate_pence,
-                        staff_count=staff_count)
+                        staff_count=staff_count, status=ProviderStatus.approved)  # a broker registering it is its review
     _apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter)
     session.add(provider)
     session.flush()

@@ -5,7 +5,7 @@ each stored only as the SHA-256 of its token; the outbox of mail kept instead of
 holder gives a representative (representatives authorised before keep all three).
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0029 (first written on 0025; re-chained after main's 0026 and 0029 when main was merged in)
 Create Date: 2026-12-14
 """
 
@@ -18,7 +18,7 @@ import brokerage.types
 
 
 revision: str = '0027'
-down_revision: Union[str, None] = '0025'
+down_revision: Union[str, None] = '0029'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
