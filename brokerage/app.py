@@ -18,9 +18,11 @@ from brokerage.auditpack import views as auditpack_views
 from brokerage.clusters import views as clusters_views
 from brokerage.contracts import views as contracts_views
 from brokerage.dashboard import views as dashboard_views
-from brokerage.extensions import csrf, init_limiter, login_manager
+from brokerage.extensions import csrf, init_limiter, login_manager, mailman
 from brokerage.holders import views as holders_views
+from brokerage.invitations import views as invitations_views
 from brokerage.ledger import views as ledger_views
+from brokerage.mail import views as mail_views
 from brokerage.matching import views as matching_views
 from brokerage.payments import run_views as payrun_views
 from brokerage.payments import views as payments_views
@@ -83,10 +85,11 @@ def register_converters(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the login manager, CSRF protection and the per-address rate limiter to the app."""
+    """Bind the login manager, CSRF protection, the per-address rate limiter and mail to the app."""
     csrf.init_app(app)
     login_manager.init_app(app)
     init_limiter(app)
+    mailman.init_app(app)
 
 
 def register_database(app: Flask) -> None:
@@ -99,7 +102,8 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (accounts_views.blueprint, dashboard_views.blueprint, holders_views.blueprint, clusters_views.blueprint,
                       providers_views.blueprint, providers_views.public, ledger_views.blueprint, audit_views.blueprint, matching_views.blueprint,
                       payments_views.blueprint, payrun_views.blueprint, timesheets_views.blueprint, contracts_views.blueprint,
-                      surplus_views.blueprint, auditpack_views.blueprint, spending_views.blueprint, transparency_views.blueprint):
+                      surplus_views.blueprint, auditpack_views.blueprint, spending_views.blueprint, transparency_views.blueprint,
+                      invitations_views.blueprint, mail_views.blueprint):
         app.register_blueprint(blueprint)
 
 

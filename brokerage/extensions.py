@@ -5,8 +5,11 @@ from __future__ import annotations
 import ipaddress
 
 from flask import current_app, request
+from typing import Callable
+
 from flask_limiter import Limiter
 from flask_login import LoginManager
+from flask_mailman import Mail
 from flask_wtf import CSRFProtect
 
 
@@ -30,6 +33,8 @@ def client_address() -> str:
 
 
 csrf = CSRFProtect()
+# Sends by SMTP when MAIL_SERVER is set; brokerage.mail keeps mail in the outbox page otherwise.
+mailman = Mail()
 login_manager = LoginManager()
 login_manager.login_view = "accounts.sign_in"
 login_manager.login_message = "Please sign in to see this page."
@@ -43,9 +48,12 @@ limiter = Limiter(
 )
 
 
-def rate_limit(setting: str):
-    """Limit a view's POSTs per client address by the limit named in the setting, e.g. SIGN_IN_RATE_LIMIT."""
-    return limiter.limit(lambda: current_app.config[setting], methods=["POST"])
+def rate_limit(setting: str, *, per: Callable[[], str] | None = None):
+    """Limit a view's POSTs per client address by the limit named in the setting, e.g. SIGN_IN_RATE_LIMIT.
+
+    `per` counts against another key instead, such as the email address a form asks about.
+    """
+    return limiter.limit(lambda: current_app.config[setting], methods=["POST"], key_func=per, scope=setting if per else None)
 
 
 def init_limiter(app) -> None:

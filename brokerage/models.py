@@ -14,4 +14,6 @@ from brokerage.timesheets.models import Timesheet, TimesheetApprover, Visit  # n
 from brokerage.surplus.models import Clawback, SurplusFlag, SurplusRule  # noqa: F401
 from brokerage.auditpack.models import AuditPackRequest  # noqa: F401
 from brokerage.transparency.models import PublishedQuarter  # noqa: F401
+from brokerage.invitations.models import Invitation, PasswordReset  # noqa: F401
+from brokerage.mail.models import OutboxMessage  # noqa: F401
 from brokerage.places.models import PostcodeCentroid  # noqa: F401

@@ -50,6 +50,28 @@ def from_environment(*, instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         # No page takes an upload, so a request body over this is refused with 413 before it is read.
         "MAX_CONTENT_LENGTH": _whole_number(env, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
+        # Mail (Flask-Mailman). With no MAIL_SERVER, outside production, mail is kept in the outbox page that
+        # administrators read (/admin/outbox) instead of being sent: development, tests and the demo.
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": _whole_number(env, "MAIL_PORT", 25),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _flag(env, "MAIL_USE_TLS"),
+        "MAIL_USE_SSL": _flag(env, "MAIL_USE_SSL"),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER") or None,
+        # Seconds to wait for the mail server, so a server that hangs cannot hold a request or a job for ever.
+        "MAIL_TIMEOUT": _whole_number(env, "MAIL_TIMEOUT", 10),
+        # Flask-Mailman would keep mail in memory when TESTING is set: carepool's tests use a real SMTP server instead.
+        "MAIL_BACKEND": "smtp",
+        # The address people reach carepool at, for the links in emails (never taken from a request's Host header
+        # in production, where it must be set).
+        "PUBLIC_URL": (env.get("PUBLIC_URL") or "").strip().rstrip("/") or None,
+        # An invitation's link works for this many days; a password reset link for this many minutes.
+        "INVITATION_DAYS": _whole_number(env, "INVITATION_DAYS", 7),
+        "RESET_LINK_MINUTES": _whole_number(env, "RESET_LINK_MINUTES", 60),
+        # "Forgotten your password?" posts allowed per client address, and per email address asked about.
+        "RESET_RATE_LIMIT": env.get("RESET_RATE_LIMIT", "1000 per minute" if mode == "testing" else "5 per minute;30 per hour"),
+        "RESET_EMAIL_RATE_LIMIT": env.get("RESET_EMAIL_RATE_LIMIT", "1000 per minute" if mode == "testing" else "3 per 15 minutes;10 per day"),
         # How often the scheduled seal runs (`brokerage ledger seal` from cron, or the "ledger.seal" job): the ledger
         # pages tell staff when an entry not sealed yet should be.
         "SEAL_EVERY_MINUTES": _whole_number(env, "SEAL_EVERY_MINUTES", 10),
@@ -65,17 +87,28 @@ def _whole_number(env, name: str, default: int, *, minimum: int = 1) -> int:
     return int(raw)
 
 
+def _flag(env, name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no"):
+        return False
+    if raw in ("1", "true", "yes"):
+        return True
+    raise ConfigError(f"{name} must be 1 or 0, not {env.get(name)!r}.")
+
+
 def check(config: dict, *, serving: bool = True) -> None:
     """Refuse unsafe settings; the web secret is checked only where requests are served."""
     if serving:
         check_secret(config)
         check_stripe_webhook_secret(config)
+        check_mail_in_production(config)
+    check_mail(config)
     if not config.get("DATABASE_URL"):
         raise ConfigError("DATABASE_URL is empty.")
     check_stripe_publishable_key(config)
     from limits import parse_many
 
-    for name in ("SIGN_IN_RATE_LIMIT", "PASSWORD_RATE_LIMIT", "APPLY_RATE_LIMIT"):
+    for name in ("SIGN_IN_RATE_LIMIT", "PASSWORD_RATE_LIMIT", "APPLY_RATE_LIMIT", "RESET_RATE_LIMIT", "RESET_EMAIL_RATE_LIMIT"):
         try:
             parse_many(config[name])
         except ValueError:
@@ -110,3 +143,30 @@ def check_stripe_publishable_key(config: dict) -> None:
             "STRIPE_PUBLISHABLE_KEY must be Stripe's publishable key (it starts pk_live_ or pk_test_). "
             "It is shown to every holder's browser, so never put a secret or restricted key there."
         )
+
+
+def check_mail(config: dict) -> None:
+    """Refuse mail settings that cannot work: TLS and SSL together, a server with no sender, a public address that is not a web address."""
+    if config.get("MAIL_USE_TLS") and config.get("MAIL_USE_SSL"):
+        raise ConfigError("Set MAIL_USE_TLS (STARTTLS, usually port 587) or MAIL_USE_SSL (usually port 465), not both.")
+    if config.get("MAIL_SERVER") and not config.get("MAIL_DEFAULT_SENDER"):
+        raise ConfigError("MAIL_DEFAULT_SENDER must be set with MAIL_SERVER: it is the From address of every email, e.g. 'carepool <carepool@council.gov.uk>'.")
+    public = config.get("PUBLIC_URL")
+    if public and not (public.startswith(("https://", "http://")) and public.isascii() and " " not in public):
+        raise ConfigError(f"PUBLIC_URL must be the web address people open carepool at, like https://carepool.council.gov.uk, not {public!r}.")
+
+
+def check_mail_in_production(config: dict) -> None:
+    """Refuse to serve in production without a mail server and a public https address for the links in emails.
+
+    Without a mail server the outbox would keep working invitation and password reset links in the database.
+    """
+    if config["ENV_MODE"] != "production":
+        return
+    if not config.get("MAIL_SERVER"):
+        raise ConfigError(
+            "MAIL_SERVER must be set in production: invitations and password reset links are sent by email "
+            "(set CAREPOOL_ENV=development to keep mail in the outbox page instead)."
+        )
+    if not (config.get("PUBLIC_URL") or "").startswith("https://"):
+        raise ConfigError("PUBLIC_URL must be set in production to the https:// address people open carepool at: the links in emails use it.")

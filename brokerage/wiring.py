@@ -25,6 +25,7 @@ from brokerage.holders import statements as holder_statements
 from brokerage.holders.models import Holder
 from brokerage.ledger import names as ledger_names
 from brokerage.ledger import owners as ledger_owners
+from brokerage.mail import services as mail
 from brokerage.matching import services as matching
 from brokerage.matching.decisions import CARE_MATCH
 from brokerage.payments import events as stripe_events
@@ -109,6 +110,7 @@ def _connect_jobs() -> None:
     jobs.register("contracts.end_due", scheduled.end_contracts_job)
     jobs.register("surplus.review", surplus_review.review_job)
     jobs.register(auditpack_jobs.BUILD, auditpack_jobs.build_pack_job)
+    jobs.register(mail.SEND_JOB, mail.deliver)
 
 
 # --- Stripe events: which package gives each type its effect (transfers: payment runs) ------------

@@ -7,6 +7,8 @@ BIN=.venv/bin
 PORT=${PORT:-5000}
 STRIPE_PORT=${STRIPE_PORT:-8421}
 export CAREPOOL_ENV=${CAREPOOL_ENV:-development}
+# The links in the demo's mail (the outbox page, /admin/outbox) point at the port it is served on.
+export PUBLIC_URL=${PUBLIC_URL:-http://127.0.0.1:$PORT}
 mkdir -p instance
 
 "$BIN/brokerage" db upgrade

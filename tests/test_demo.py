@@ -16,6 +16,12 @@ from brokerage.providers.models import Provider, ProviderKind
 PASSWORD = "demo password for tests"
 
 
+def demo_in(app, session):
+    """Load the demo in the app's context: it invites people through the real services, whose links are built from the app's routes."""
+    with app.app_context():
+        return load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+
+
 @pytest.fixture()
 def app(stripe_app):
     """The demo pays its providers through the local Stripe server, so its app talks to the test one."""
@@ -23,9 +29,9 @@ def app(stripe_app):
 
 
 def test_loading_the_demo_twice_adds_nothing(app, session):
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     users = session.exec(select(func.count()).select_from(User)).one()
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     assert session.exec(select(func.count()).select_from(User)).one() == users
 
 
@@ -63,7 +69,7 @@ def test_the_story_happened_months_ago_and_the_clock_is_given_back(app, session)
     from brokerage.ledger.models import JournalEntry
 
     real_now = clock.now
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     assert clock.now is real_now
     council = _riverside(session)
     assert council.created_at < clock.now() - timedelta(weeks=29)
@@ -81,7 +87,7 @@ def test_the_demo_loads_under_a_frozen_clock_too_with_last_quarter_in_its_histor
     from brokerage import clock
 
     freeze_clock(moment)
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     assert clock.now() == moment
     council = _riverside(session)
     assert council.created_at < moment
@@ -100,7 +106,7 @@ def test_care_is_recorded_approved_and_paid_and_stripe_agrees_with_the_ledger(ap
     from brokerage.payments.run_models import PaymentLine, PaymentRun
     from brokerage.timesheets.models import Timesheet
 
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     council = _riverside(session)
     from brokerage.accounts.system import system_actor
 
@@ -170,7 +176,7 @@ def _weeks_run(session, council_id: int) -> list[date]:
 def test_the_weekly_runs_cover_the_27_weeks_before_this_one_and_so_last_quarter(app, session):
     from brokerage import clock
 
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    demo_in(app, session)
     today = clock.london(clock.now()).date()
     this_monday = today - timedelta(days=today.weekday())
     assert _weeks_run(session, _riverside(session).id) == [this_monday - timedelta(weeks=n) for n in range(HISTORY_WEEKS, 0, -1)]

@@ -253,3 +253,27 @@ def test_the_demo_review_flags_the_unspent_shares_and_the_officer_dashboard_says
     text = re.sub(r"<[^>]+>", "", page.replace("&#39;", "'"))
     assert "could be taken back under the council" in text, text[text.find("Unspent for longer"):][:400]
     assert "Last quarter's spend by kind of provider" in text
+
+
+def test_the_demo_invites_through_the_outbox_and_the_admin_login_reads_it(client, session, demo_database):
+    from brokerage.holders.models import Power, Representation
+    from brokerage.invitations.models import Invitation
+    from brokerage.invitations.rules import InvitationKind, InvitationStatus
+    from brokerage.mail.models import OutboxMessage
+
+    # Idil made her account from Amina's invitation and accepted Hodan's signed in; a holder's invitation waits.
+    invitations = session.exec(select(Invitation).order_by(Invitation.id)).all()
+    assert [(i.kind, i.status) for i in invitations] == [
+        (InvitationKind.representative, InvitationStatus.accepted), (InvitationKind.representative, InvitationStatus.accepted),
+        (InvitationKind.holder, InvitationStatus.pending),
+    ]
+    idil = session.exec(select(User).where(User.email == "rep@riverside.example")).one()
+    assert {r.holder_id for r in session.exec(select(Representation).where(Representation.representative_id == idil.id))} == {
+        i.holder_id for i in invitations[:2]}
+    assert all(r.powers == frozenset(Power) for r in session.exec(select(Representation)))
+    waiting = invitations[2]
+    assert session.exec(select(User).where(User.holder_id == waiting.holder_id)).first() is None
+    assert [m.recipient for m in session.exec(select(OutboxMessage).order_by(OutboxMessage.id))] == ["rep@riverside.example"] * 2 + [waiting.email]
+    assert client.post("/sign-in", data={"email": "admin@carepool.example", "password": demo_database.password}).status_code == 302
+    outbox = client.get("/admin/outbox/").get_data(as_text=True)
+    assert waiting.email.split("@")[0] in outbox and "make your carepool account" in outbox

@@ -64,3 +64,66 @@ def test_a_secret_or_strange_key_is_refused_as_the_publishable_key(monkeypatch, 
     monkeypatch.setenv("STRIPE_PUBLISHABLE_KEY", key)
     with pytest.raises(ConfigError, match="STRIPE_PUBLISHABLE_KEY"):
         create_app()
+
+
+PRODUCTION = {"CAREPOOL_ENV": "production", "SECRET_KEY": "a-real-random-secret-value-123456", "STRIPE_WEBHOOK_SECRET": "whsec_real",
+              "DATABASE_URL": "sqlite://", "MAIL_SERVER": "smtp.council.example", "MAIL_DEFAULT_SENDER": "carepool <carepool@council.example>",
+              "PUBLIC_URL": "https://carepool.council.example/"}
+
+
+def _environment(monkeypatch, **values):
+    for name in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_DEFAULT_SENDER", "PUBLIC_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in values.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+
+
+def test_the_mail_settings_are_read_from_the_environment(monkeypatch):
+    _environment(monkeypatch, **PRODUCTION, MAIL_PORT="587", MAIL_USERNAME="carepool", MAIL_PASSWORD="secret", MAIL_USE_TLS="1")
+    config = create_app().config
+    assert (config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_USERNAME"], config["MAIL_PASSWORD"]) == ("smtp.council.example", 587, "carepool", "secret")
+    assert config["MAIL_USE_TLS"] is True and config["MAIL_USE_SSL"] is False
+    assert config["PUBLIC_URL"] == "https://carepool.council.example"
+    assert (config["INVITATION_DAYS"], config["RESET_LINK_MINUTES"]) == (7, 60)
+
+
+@pytest.mark.parametrize(("missing", "named"), [("MAIL_SERVER", "MAIL_SERVER"), ("PUBLIC_URL", "PUBLIC_URL"), ("MAIL_DEFAULT_SENDER", "MAIL_DEFAULT_SENDER")])
+def test_production_refuses_to_serve_without_a_mail_server_a_sender_or_its_public_address(monkeypatch, missing, named):
+    _environment(monkeypatch, **{**PRODUCTION, missing: None})
+    with pytest.raises(ConfigError, match=named):
+        create_app()
+    # Commands serve no web request and send no link: they still start.
+    if missing != "MAIL_DEFAULT_SENDER":
+        assert create_app(serving=False).config["ENV_MODE"] == "production"
+
+
+def test_production_links_must_be_https(monkeypatch):
+    _environment(monkeypatch, **{**PRODUCTION, "PUBLIC_URL": "http://carepool.council.example"})
+    with pytest.raises(ConfigError, match="https://"):
+        create_app()
+
+
+@pytest.mark.parametrize(("values", "named"), [
+    ({"MAIL_USE_TLS": "1", "MAIL_USE_SSL": "1"}, "not both"),
+    ({"MAIL_USE_TLS": "maybe"}, "MAIL_USE_TLS must be 1 or 0"),
+    ({"PUBLIC_URL": "carepool.example"}, "PUBLIC_URL"),
+    ({"MAIL_SERVER": "localhost"}, "MAIL_DEFAULT_SENDER"),
+    ({"INVITATION_DAYS": "0"}, "INVITATION_DAYS"),
+    ({"RESET_RATE_LIMIT": "lots"}, "RESET_RATE_LIMIT"),
+])
+def test_mail_settings_that_cannot_work_are_refused_at_start(monkeypatch, values, named):
+    _environment(monkeypatch, CAREPOOL_ENV="development", **values)
+    with pytest.raises(ConfigError, match=named):
+        create_app()
+
+
+def test_without_a_mail_server_development_keeps_mail_in_the_outbox(monkeypatch):
+    _environment(monkeypatch, CAREPOOL_ENV="development")
+    app = create_app()
+    with app.app_context():
+        from brokerage.mail.services import uses_outbox
+
+        assert uses_outbox() and app.config["MAIL_BACKEND"] == "smtp"

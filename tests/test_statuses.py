@@ -14,6 +14,8 @@ from brokerage.clusters.errors import BadTransition
 from brokerage.clusters.models import ClusterStatus, MembershipStatus
 from brokerage.clusters.rules import ProposalStatus
 from brokerage.contracts import rules as contract_rules
+from brokerage.invitations import rules as invitation_rules
+from brokerage.invitations.errors import BadInvitationMove
 from brokerage.contracts.rules import BadContractMove, ContractStatus
 from brokerage.matching import rules as matching_rules
 from brokerage.matching.errors import BadStatusMove
@@ -37,6 +39,7 @@ TRANSITIONS = {
     "move_top_up", "move_payout",
     "move_flag", "move_clawback",
     "move_pack",
+    "move_invitation",
     "move_provider",
 }
 
@@ -206,6 +209,7 @@ TABLES = [
     (surplus_rules.move_flag, surplus_rules.FLAG_MOVES, surplus_rules.FlagStatus, BadFlagMove),
     (surplus_rules.move_clawback, surplus_rules.CLAWBACK_MOVES, surplus_rules.ClawbackStatus, BadClawbackMove),
     (pack_rules.move_pack, pack_rules.PACK_MOVES, pack_rules.PackStatus, pack_rules.BadPackMove),
+    (invitation_rules.move_invitation, invitation_rules.INVITATION_MOVES, invitation_rules.InvitationStatus, BadInvitationMove),
     (provider_rules.move_provider, provider_rules.PROVIDER_MOVES, provider_rules.ProviderStatus, BadProviderMove),
 ]
 

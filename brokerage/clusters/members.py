@@ -11,34 +11,34 @@ from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Role, User
 from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus
 from brokerage.errors import NotFound
-from brokerage.holders.models import Holder
+from brokerage.holders.models import Holder, Power
 from brokerage.holders.services import can_act_for, represented_holder_ids
 
 LIVE_MEMBERSHIP = (MembershipStatus.admitted, MembershipStatus.active, MembershipStatus.leaving)
 OPEN = (ClusterStatus.forming, ClusterStatus.active)
 
 
-def visible_holder_ids(*, session: Session, actor: User) -> list[int]:
-    """Return the holder ids the actor acts as: themselves, or the holders they represent."""
+def visible_holder_ids(*, session: Session, actor: User, power: Power = Power.groups) -> list[int]:
+    """Return the holder ids the actor acts as: themselves, or the holders who let them do this (in groups, unless another power is named)."""
     if actor.role == Role.holder:
         return [actor.holder_id] if actor.holder_id else []
     if actor.role == Role.representative:
-        return represented_holder_ids(session=session, actor=actor)
+        return represented_holder_ids(session=session, actor=actor, power=power)
     return []
 
 
-def holders_actor_acts_for(*, session: Session, actor: User) -> list[Holder]:
-    """Return the holders the actor can act for: themselves, or those who authorised them."""
-    ids = visible_holder_ids(session=session, actor=actor)
+def holders_actor_acts_for(*, session: Session, actor: User, power: Power = Power.groups) -> list[Holder]:
+    """Return the holders the actor can act for in groups (or in another power): themselves, or those who authorised them."""
+    ids = visible_holder_ids(session=session, actor=actor, power=power)
     if not ids:
         return []
     return list(session.exec(select(Holder).where(Holder.id.in_(ids), Holder.council_id == actor.council_id).order_by(Holder.name)))
 
 
-def holder_for_actor(*, session: Session, actor: User, holder_id: int) -> Holder:
-    """Return the holder the actor is, or acts for with authorisation; brokers may act for anyone in their council."""
+def holder_for_actor(*, session: Session, actor: User, holder_id: int, power: Power = Power.groups) -> Holder:
+    """Return the holder the actor is, or acts for in groups (or another power) with their leave; brokers may act for anyone in their council."""
     holder = get_or_404(session, actor, Holder, holder_id, what="person")
-    if actor.role == Role.broker or can_act_for(session=session, actor=actor, holder=holder):
+    if actor.role == Role.broker or can_act_for(session=session, actor=actor, holder=holder, power=power):
         return holder
     raise NotFound()
 
@@ -106,11 +106,11 @@ def eligible_voters(session: Session, cluster: Cluster) -> list[int]:
     return sorted(session.exec(select(Membership.holder_id).where(Membership.cluster_id == cluster.id, Membership.status.in_(statuses))))
 
 
-def require_member_or_broker(*, session: Session, actor: User, cluster: Cluster) -> None:
-    """Raise NotFound unless the actor is a broker of the council or acts for a live member."""
+def require_member_or_broker(*, session: Session, actor: User, cluster: Cluster, power: Power = Power.groups) -> None:
+    """Raise NotFound unless the actor is a broker of the council or acts for a live member (in groups, or in another power)."""
     same_council(actor, cluster.council_id, what="cluster")
     if actor.role == Role.broker:
         return
     members = {h.id for _, h in cluster_members(session=session, actor=actor, cluster=cluster)}
-    if not set(visible_holder_ids(session=session, actor=actor)) & members:
+    if not set(visible_holder_ids(session=session, actor=actor, power=power)) & members:
         raise NotFound()

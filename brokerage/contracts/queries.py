@@ -27,7 +27,7 @@ from brokerage.contracts.rules import ContractStatus
 from brokerage.contracts.services import current_status, get_contract, member_pledges
 from brokerage.contracts.words import event_sentence
 from brokerage.errors import NotFound
-from brokerage.holders.models import Holder
+from brokerage.holders.models import Holder, Power
 from brokerage.providers.models import Provider
 
 LEFT_THE_GROUP = "Someone who has left the group"
@@ -41,7 +41,8 @@ def readable_contract(*, session: Session, actor: User, contract_id: int) -> Con
     if actor.role == Role.provider and actor.provider_id and actor.provider_id == contract.provider_id:
         return contract
     if actor.role in (Role.holder, Role.representative):
-        mine = visible_holder_ids(session=session, actor=actor)
+        # The care arranged: a representative needs the member's leave to manage their care.
+        mine = visible_holder_ids(session=session, actor=actor, power=Power.care)
         member = session.exec(
             select(Membership.id).where(
                 Membership.cluster_id == contract.cluster_id, Membership.holder_id.in_(mine or [-1]), Membership.status.in_(LIVE_MEMBERSHIP),

@@ -10,7 +10,7 @@ from brokerage.clusters.models import Cluster, ClusterStatus
 from brokerage.contracts.queries import contracts_for_provider_page
 from brokerage.contracts.services import contracts_of_provider
 from brokerage.holders import services as holders
-from brokerage.holders.models import Holder
+from brokerage.holders.models import Holder, Power
 from brokerage.providers import applications
 from brokerage.providers import services as providers
 from brokerage.providers.models import Provider
@@ -45,6 +45,8 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
         return {
             "council": council,
             "people": people,
+            # Whose money they may see (brokerage.holders.models.Power): the others' budgets and statements are not shown.
+            "money_ids": set(holders.represented_holder_ids(session=session, actor=actor, power=Power.money)),
             "memberships": [
                 (m, c) for m, c in clusters.memberships_of(session=session, actor=actor, holder_ids=[h.id for h in people])
                 if m.status.value != "left"

@@ -169,5 +169,7 @@ OTHER_HOLDER_LOGIN = "holder@northfield.example"
 PRINTED = [ADMIN[0], BROKER[0], BROKER_2[0], OFFICER[0], OFFICER_2[0], HOLDER_LOGIN, REPRESENTATIVE[0], PROVIDER_LOGIN, OTHER_BROKER[0], OTHER_HOLDER_LOGIN]
 # Every other holder who takes part in a group signs in with an address like this one (not printed).
 MEMBER_EMAIL = "holder{id}@members.riverside.example"
+# The holder the broker has just invited: the invitation waits in the outbox (/admin/outbox, for the admin login).
+INVITED_EMAIL = "holder{id}@invited.riverside.example"
 # Each provider with care to record signs in with an address like this one (not printed; Nasima's is PROVIDER_LOGIN).
 PROVIDER_EMAIL = "provider{id}@providers.riverside.example"

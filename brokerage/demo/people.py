@@ -1,7 +1,8 @@
-"""The demo's people: councils, staff, holders, providers and their evidence, logins, a representative, consent.
+"""The demo's people: councils, staff, holders, providers and their evidence, logins, a representative, consent, an invitation.
 
-Everything goes through the accounts, providers and holders services, as a broker would use them:
-each person and provider is placed by a postcode the demo's postcode table knows (`load_places`).
+Everything goes through the accounts, providers, holders and invitations services, as a broker would
+use them: each person and provider is placed by a postcode the demo's postcode table knows
+(`load_places`). Invitations are read from the outbox, as a newcomer would.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from brokerage.accounts import services as accounts
 from brokerage.accounts.models import Role, User
@@ -17,7 +18,10 @@ from brokerage.demo import data
 from brokerage.demo.story import Cast
 from brokerage.holders import registration
 from brokerage.holders import services as holders
-from brokerage.holders.models import SensitiveItem, Visibility
+from brokerage.holders.models import Power, SensitiveItem, Visibility
+from brokerage.invitations import accepting
+from brokerage.invitations import services as invitations
+from brokerage.mail.models import OutboxMessage
 from brokerage.places.rules import Centroid, district_of
 from brokerage.places.services import store_centroids
 from brokerage.providers import services as providers
@@ -152,14 +156,29 @@ def open_accounts(*, session: Session, cast: Cast, password: str, holder_ids: se
         )
 
 
+def link_in_outbox(*, session: Session, to: str) -> str:
+    """Return the token of the link in the newest message of the outbox to this address: the demo opens its email."""
+    message = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == to).order_by(OutboxMessage.id.desc())).first()
+    link = next(word for word in message.body.split() if word.startswith("http"))
+    return link.rstrip("/").rsplit("/", 1)[1]
+
+
 def add_representative(*, session: Session, cast: Cast, password: str) -> User:
-    """Idil Hassan gets a representative's login, and her mother Amina and Hodan each authorise her."""
+    """Amina and Hodan each invite Idil Hassan to act for them; she makes her account from the first email and accepts the second signed in."""
     email, name = data.REPRESENTATIVE
-    rep = accounts.create_user(session=session, actor=None, email=email, name=name, role=Role.representative, password=password, council_id=cast.council.id)
-    cast.staff[email] = rep
+    rep = None
     for holder in cast.holders[:2]:
-        holders.authorise_representative(session=session, actor=cast.accounts[holder.id], holder_id=holder.id, email=email, relationship="daughter")
+        invitations.invite_representative(session=session, actor=cast.accounts[holder.id], holder_id=holder.id, name=name, email=email,
+                                          relationship="daughter", powers=list(Power))
+        rep = accepting.accept_invitation(session=session, actor=rep, token=link_in_outbox(session=session, to=email), password=password)
+    cast.staff[email] = rep
     return rep
+
+
+def invite_a_holder(*, session: Session, cast: Cast) -> None:
+    """The broker invites the first holder who has no login yet; the invitation waits in the outbox (/admin/outbox, for the admin login)."""
+    holder = next(h for h in cast.holders if h.id not in cast.accounts)
+    invitations.invite_holder(session=session, actor=cast.user(data.BROKER[0]), holder_id=holder.id, email=data.INVITED_EMAIL.format(id=holder.id))
 
 
 # Some Somali elders chose to share their faith or heritage, each with the audience they chose.

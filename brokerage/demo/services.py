@@ -24,6 +24,7 @@ from brokerage.accounts.models import Council, User
 from brokerage.clusters.rules import period_of
 from brokerage.demo import care, data, groups, history, money, paying, people
 from brokerage.demo.story import StoryClock
+from brokerage.mail.services import outbox_only
 
 DEMO_PASSWORD_HINT = "The demo password is printed by `brokerage demo`; it is for local demo use only."
 
@@ -47,7 +48,8 @@ def load_demo(*, session: Session, password: str, stripe_config: Mapping, seed: 
         return demo_logins(session=session)
     paying.local_stripe(stripe_config)  # refuse at once, before anything is written, without the local Stripe server
     rng = random.Random(seed)
-    with StoryClock() as story:
+    # The demo's addresses are made up: its mail stays in the outbox even where MAIL_SERVER is set.
+    with StoryClock() as story, outbox_only():
         monday = story.this_monday  # of the real week: the story ends the day before it, and the review run is now
         start = monday - timedelta(weeks=data.STORY_WEEKS)
         story.at(start, 9)
@@ -122,6 +124,7 @@ def load_demo(*, session: Session, password: str, stripe_config: Mapping, seed: 
         paying.record_week(session=session, story=story, cast=cast, care=nasima, monday=monday - timedelta(weeks=1))
 
         story.back_to_now()
+        people.invite_a_holder(session=session, cast=cast)
         care.run_for_review(session=session, cast=cast)
         money.review_surplus(session=session, councils=councils)
         money.seal_all(session=session, councils=councils)

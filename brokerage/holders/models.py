@@ -6,7 +6,8 @@ import enum
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Enum, Float, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Column, Enum, Float, String, Text, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
 from brokerage.types import UTCDateTime, utcnow
@@ -42,8 +43,34 @@ class Holder(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class Power(str, enum.Enum):
+    """What a holder lets a representative do for them; they choose any of these when they invite them."""
+
+    money = "money"
+    groups = "groups"
+    care = "care"
+
+    @property
+    def label(self) -> str:
+        """Return what the power lets someone do, in plain English."""
+        return POWER_LABELS[self]
+
+    @property
+    def column(self) -> str:
+        """Return the Representation column that records this power."""
+        return POWER_COLUMNS[self]
+
+
+POWER_LABELS = {
+    Power.money: "See money and statements",
+    Power.groups: "Vote and join groups for me",
+    Power.care: "Manage care: timesheets, care requests and my care profile",
+}
+POWER_COLUMNS = {Power.money: "may_see_money", Power.groups: "may_act_in_groups", Power.care: "may_manage_care"}
+
+
 class Representation(SQLModel, table=True):
-    """A holder's authorisation for a family member or carer to act for them."""
+    """A holder's authorisation for a family member or carer to act for them, in what the holder chose."""
 
     __tablename__ = "representation"
     __table_args__ = (UniqueConstraint("representative_id", "holder_id", name="uq_representation_pair"),)
@@ -55,6 +82,21 @@ class Representation(SQLModel, table=True):
     relationship: str = Field(default="", sa_column=Column(String(60), nullable=False, server_default=""))
     granted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # What the holder lets them do (Power). Representatives authorised before these existed keep all three.
+    may_see_money: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=sa_true()))
+    may_act_in_groups: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=sa_true()))
+    may_manage_care: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=sa_true()))
+
+    @property
+    def powers(self) -> frozenset[Power]:
+        """Return what this representative may do for the holder."""
+        return frozenset(power for power in Power if getattr(self, power.column))
+
+    def set_powers(self, powers) -> None:
+        """Record what this representative may do for the holder."""
+        chosen = {Power(p) for p in powers}
+        for power in Power:
+            setattr(self, power.column, power in chosen)
 
 
 class SensitiveItem(str, enum.Enum):

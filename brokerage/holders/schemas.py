@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from brokerage.forms import BaseForm, Checkboxes, PoundsField
-from brokerage.holders.models import SensitiveItem, Visibility
+from brokerage.holders.models import Power, SensitiveItem, Visibility
 from brokerage.holders.registration import CONTACT_MESSAGE, EMAIL_MAX, EMAIL_MESSAGE, NAME_MAX
 from brokerage.holders.rules import phone_problem
 from brokerage.places.schemas import PostcodeField
@@ -230,12 +230,18 @@ def export_json(data: dict) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-class RepresentativeForm(BaseForm):
-    """Authorise someone to act for me."""
+def powers_field(label: str = "What they may do for you") -> Checkboxes:
+    """Return the checkboxes of what a representative may do (Power): none ticked until the holder chooses."""
+    return Checkboxes(
+        label, choices=[SelectChoice(power.value, power.label) for power in Power],
+        unknown_message="Choose from the list", validators=[DataRequired("Choose at least one thing they may do")],
+    )
 
-    email = EmailField("Their email address", description="They need a representative account. Your broker can set one up.",
-                       validators=[DataRequired("Enter their email address"), Email("Enter an email address like name@example.org")])
-    relationship = StringField("How you know them", description="For example: daughter, carer, friend.", validators=[Optional(), Length(max=60)])
+
+class PowersForm(BaseForm):
+    """Change what someone acting for me may do."""
+
+    powers = powers_field()
 
 
 class AllocationForm(BaseForm):

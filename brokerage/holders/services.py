@@ -11,7 +11,7 @@ from brokerage.accounts.models import Role, User
 from brokerage.audit import log_access
 from brokerage.audit.rules import SPECIAL_CATEGORY
 from brokerage.errors import AlreadyDone, NotAllowed, NotFound, ValidationFailed
-from brokerage.holders.models import Holder, Representation, SensitiveDetail, SensitiveItem, Visibility
+from brokerage.holders.models import Holder, Power, Representation, SensitiveDetail, SensitiveItem, Visibility
 from brokerage.locks import insert_once
 from brokerage.types import utcnow
 from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES
@@ -27,33 +27,45 @@ CONTEXT_VISIBILITY = {
 }
 
 
-def represented_holder_ids(*, session: Session, actor: User) -> list[int]:
-    """Return the ids of the holders this representative is currently authorised for."""
-    rows = session.exec(
-        select(Representation.holder_id).where(
-            Representation.representative_id == actor.id, Representation.revoked_at.is_(None)
-        )
-    )
-    return sorted(rows)
+def represented_holder_ids(*, session: Session, actor: User, power: Power | None = None) -> list[int]:
+    """Return the ids of the holders this representative is currently authorised for (in this power, when one is named)."""
+    query = select(Representation.holder_id).where(Representation.representative_id == actor.id, Representation.revoked_at.is_(None))
+    if power is not None:
+        query = query.where(getattr(Representation, Power(power).column).is_(True))
+    return sorted(session.exec(query))
 
 
-def can_act_for(*, session: Session, actor: User, holder: Holder) -> bool:
-    """Tell whether the actor is the holder, or a representative the holder authorised."""
+def can_act_for(*, session: Session, actor: User, holder: Holder, power: Power | None = None) -> bool:
+    """Tell whether the actor is the holder, or a representative the holder authorised (for this power, when one is named)."""
     if actor.council_id != holder.council_id:
         return False
     if actor.role == Role.holder:
         return actor.holder_id == holder.id
     if actor.role == Role.representative:
-        return holder.id in represented_holder_ids(session=session, actor=actor)
+        return holder.id in represented_holder_ids(session=session, actor=actor, power=power)
     return False
 
 
-def get_holder(*, session: Session, actor: User, holder_id: int) -> Holder:
-    """Return a holder the actor may see: their own, one they represent, or any in their council for staff."""
+def powers_for(*, session: Session, actor: User, holder: Holder) -> frozenset[Power]:
+    """Return what the actor may do for the holder: everything for the holder, what they chose for a representative, else nothing."""
+    if actor.council_id != holder.council_id:
+        return frozenset()
+    if actor.role == Role.holder:
+        return frozenset(Power) if actor.holder_id == holder.id else frozenset()
+    if actor.role == Role.representative:
+        row = session.exec(select(Representation).where(
+            Representation.representative_id == actor.id, Representation.holder_id == holder.id, Representation.revoked_at.is_(None),
+        )).first()
+        return row.powers if row is not None else frozenset()
+    return frozenset()
+
+
+def get_holder(*, session: Session, actor: User, holder_id: int, power: Power | None = None) -> Holder:
+    """Return a holder the actor may see: their own, one they represent (in this power, when named), or any in their council for staff."""
     holder = get_or_404(session, actor, Holder, holder_id, what="person")
     if actor.role in (Role.broker, Role.council_officer, Role.admin):
         return holder
-    if actor.role in (Role.holder, Role.representative) and can_act_for(session=session, actor=actor, holder=holder):
+    if actor.role in (Role.holder, Role.representative) and can_act_for(session=session, actor=actor, holder=holder, power=power):
         return holder
     raise NotFound()
 
@@ -65,9 +77,9 @@ def list_holders(*, session: Session, actor: User) -> list[Holder]:
     return list(session.exec(select(Holder).where(Holder.council_id == actor.council_id).order_by(Holder.name)))
 
 
-def holders_for_representative(*, session: Session, actor: User) -> list[Holder]:
-    """Return the holders this representative acts for."""
-    ids = represented_holder_ids(session=session, actor=actor)
+def holders_for_representative(*, session: Session, actor: User, power: Power | None = None) -> list[Holder]:
+    """Return the holders this representative acts for (in this power, when one is named)."""
+    ids = represented_holder_ids(session=session, actor=actor, power=power)
     if not ids:
         return []
     return list(
@@ -78,12 +90,12 @@ def holders_for_representative(*, session: Session, actor: User) -> list[Holder]
 # --- the holder's own profile -------------------------------------------------------------------
 
 
-def _holder_acted_for(session: Session, actor: User, holder_id: int) -> Holder:
-    """Return the holder if the actor is them or their representative; staff get 403, others 404."""
+def _holder_acted_for(session: Session, actor: User, holder_id: int, power: Power | None = None) -> Holder:
+    """Return the holder if the actor is them or their representative (with this power); staff get 403, others 404."""
     if actor.role in STAFF or actor.role == Role.admin:
         raise NotAllowed("Only the person, or someone they asked to act for them, can do this.")
     holder = get_or_404(session, actor, Holder, holder_id, what="person")
-    if not can_act_for(session=session, actor=actor, holder=holder):
+    if not can_act_for(session=session, actor=actor, holder=holder, power=power):
         raise NotFound()
     return holder
 
@@ -94,8 +106,8 @@ def _details_of(session: Session, holder_id: int) -> dict[SensitiveItem, Sensiti
 
 
 def get_profile(*, session: Session, actor: User, holder_id: int) -> tuple[Holder, dict[SensitiveItem, SensitiveDetail]]:
-    """Return a holder and all their sensitive details, for the holder or their representative."""
-    holder = _holder_acted_for(session, actor, holder_id)
+    """Return a holder and all their sensitive details, for the holder or a representative who manages their care."""
+    holder = _holder_acted_for(session, actor, holder_id, Power.care)
     return holder, _details_of(session, holder.id)
 
 
@@ -119,8 +131,9 @@ def update_profile(
 
     Passing a non-empty value for a sensitive item records that the actor gave consent to store it
     now; an empty value deletes the item (consent withdrawn, data erased). Items not passed are kept.
+    A representative needs the holder's leave to manage their care.
     """
-    holder = _holder_acted_for(session, actor, holder_id)
+    holder = _holder_acted_for(session, actor, holder_id, Power.care)
     errors: dict[str, list[str]] = {}
     languages = [code.strip() for code in languages if code and code.strip()]
     care_needs = [token.strip() for token in care_needs if token and token.strip()]
@@ -238,28 +251,52 @@ def representatives_of(*, session: Session, actor: User, holder_id: int) -> list
     )
 
 
-def authorise_representative(*, session: Session, actor: User, holder_id: int, email: str, relationship: str) -> Representation:
-    """Let a holder authorise a family member or carer (who has a representative account) to act for them."""
-    holder = get_holder(session=session, actor=actor, holder_id=holder_id)
-    if actor.role != Role.holder or actor.holder_id != holder.id:
-        raise NotAllowed("Only the person themselves can choose who acts for them.")
-    rep = session.exec(select(User).where(User.email == email.strip().lower())).first()
-    if rep is None or rep.role != Role.representative or rep.council_id != holder.council_id:
-        raise ValidationFailed({"email": "There is no representative account with this email address. Ask your broker to set one up."})
-    existing = session.exec(select(Representation).where(Representation.holder_id == holder.id, Representation.representative_id == rep.id)).first()
-    if existing is not None and existing.revoked_at is None:
-        raise ValidationFailed({"email": f"{rep.name} can already act for you."})
+def add_representation(*, session: Session, actor: User, holder_id: int, relationship: str, powers) -> Representation:
+    """Let the actor, a representative, act for a holder in what the holder chose: the step of accepting the holder's invitation.
+
+    The authority is the holder's invitation, which the caller has checked (brokerage.invitations). Someone the
+    holder authorised before, and later stopped, is authorised again; someone still authorised gets the powers
+    of this newer invitation.
+    """
+    if actor.role != Role.representative:
+        raise NotAllowed("Only a representative's account can act for someone else.")
+    holder = get_or_404(session, actor, Holder, holder_id, what="person")
+    chosen = {Power(p) for p in powers}
+    if not chosen:
+        raise ValidationFailed({"powers": "Choose at least one thing they may do"})
+    relationship = (relationship or "").strip()[:60]
+    existing = session.exec(select(Representation).where(Representation.holder_id == holder.id, Representation.representative_id == actor.id)).first()
     if existing is not None:
-        existing.revoked_at = None
-        existing.granted_at = utcnow()
-        existing.relationship = relationship.strip()[:60]
+        if existing.revoked_at is not None:
+            existing.revoked_at = None
+            existing.granted_at = utcnow()
+        existing.relationship = relationship
+        existing.set_powers(chosen)
         session.add(existing)
         session.flush()
         return existing
-    representation = Representation(council_id=holder.council_id, representative_id=rep.id, holder_id=holder.id, relationship=relationship.strip()[:60])
-    # The same form sent twice at once: the second finds the first already saved.
-    with insert_once(session, AlreadyDone(f"{rep.name} can already act for you.", field="email")):
+    representation = Representation(council_id=holder.council_id, representative_id=actor.id, holder_id=holder.id, relationship=relationship)
+    representation.set_powers(chosen)
+    # The same invitation accepted twice at once: the second finds the first already saved.
+    with insert_once(session, AlreadyDone(f"You can already act for {holder.name}.")):
         session.add(representation)
+    return representation
+
+
+def change_powers(*, session: Session, actor: User, holder_id: int, representation_id: int, powers) -> Representation:
+    """Change what a representative may do for the holder (the holder only)."""
+    holder = get_holder(session=session, actor=actor, holder_id=holder_id)
+    if actor.role != Role.holder or actor.holder_id != holder.id:
+        raise NotAllowed("Only the person themselves can change who acts for them.")
+    representation = session.get(Representation, representation_id)
+    if representation is None or representation.holder_id != holder.id or representation.revoked_at is not None:
+        raise NotFound()
+    chosen = {Power(p) for p in powers}
+    if not chosen:
+        raise ValidationFailed({"powers": "Choose at least one thing they may do, or stop them acting for you"})
+    representation.set_powers(chosen)
+    session.add(representation)
+    session.flush()
     return representation
 
 

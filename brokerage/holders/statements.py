@@ -15,7 +15,7 @@ from sqlmodel import Session
 from brokerage.access import STAFF
 from brokerage.audit import log_access
 from brokerage.audit.rules import MONEY_STATEMENT
-from brokerage.holders.models import Holder
+from brokerage.holders.models import Holder, Power
 from brokerage.holders.services import get_holder
 from brokerage.ledger.models import LedgerAccount
 from brokerage.ledger.queries import Statement, accounts_of_holder, statement
@@ -43,14 +43,14 @@ def _names(session: Session, cluster_ids: list[int]) -> dict[int, str]:
 
 
 def holder_accounts(*, session: Session, actor: User, holder_id: int) -> list[LedgerAccount]:
-    """Return a holder's wallet and pool-share accounts, for the holder, their representative or staff."""
-    holder = get_holder(session=session, actor=actor, holder_id=holder_id)
+    """Return a holder's wallet and pool-share accounts, for the holder, a representative who may see their money, or staff."""
+    holder = get_holder(session=session, actor=actor, holder_id=holder_id, power=Power.money)
     return accounts_of_holder(session=session, actor=actor, council_id=holder.council_id, holder_id=holder.id)
 
 
 def holder_statements(*, session: Session, actor: User, holder_id: int) -> tuple[Holder, list[Statement], dict[int, str]]:
-    """Return a holder's wallet and pool-share statements and the groups' names; log a staff read."""
-    holder = get_holder(session=session, actor=actor, holder_id=holder_id)
+    """Return a holder's wallet and pool-share statements and the groups' names (a representative needs leave to see money); log a staff read."""
+    holder = get_holder(session=session, actor=actor, holder_id=holder_id, power=Power.money)
     if actor.role in STAFF:
         log_access(session=session, actor=actor, holder_id=holder.id, what=MONEY_STATEMENT)
     accounts = accounts_of_holder(session=session, actor=actor, council_id=holder.council_id, holder_id=holder.id)

@@ -12,9 +12,9 @@ from brokerage.errors import BrokerageError
 from brokerage.forms import refuse
 from brokerage.clusters.membership import set_allocation
 from brokerage.holders import registration, services
-from brokerage.holders.models import SensitiveItem
+from brokerage.holders.models import Power, SensitiveItem
 from brokerage.holders.schemas import (
-    VISIBILITY_HINTS, AddHolderForm, AllocationForm, PostcodeForm, ProfileForm, RepresentativeForm, export_csv, export_json,
+    VISIBILITY_HINTS, AddHolderForm, AllocationForm, PostcodeForm, PowersForm, ProfileForm, export_csv, export_json,
 )
 from brokerage.holders.statements import holder_statements
 from brokerage.pages import holders as pages
@@ -63,7 +63,7 @@ def show(holder_id: int):
     return _show(holder_id)
 
 
-def _show(holder_id: int, *, rep_form=None, allocation_form=None, postcode_form=None, status: int = 200):
+def _show(holder_id: int, *, powers_form=None, allocation_form=None, postcode_form=None, status: int = 200):
     # A staff read goes to the access log, committed with the answer.
     record = pages.holder_record(session=get_session(), actor=current_user, holder_id=holder_id)
     if status >= 400:
@@ -79,7 +79,7 @@ def _show(holder_id: int, *, rep_form=None, allocation_form=None, postcode_form=
     return render_template(
         "holders/show.html", holder=record.holder, memberships=record.memberships, record=record,
         item_labels=services.ITEM_LABELS, visibility_labels=services.VISIBILITY_LABELS, representatives=record.representatives,
-        rep_form=rep_form or RepresentativeForm(formdata=None), allocation_form=allocation_form, postcode_form=postcode_form,
+        powers_form=powers_form, allocation_form=allocation_form, postcode_form=postcode_form, power_choices=list(Power),
     ), status
 
 
@@ -143,21 +143,22 @@ def record_views(holder_id: int):
     return render_template("audit/record_views.html", holder=holder, log=reads, own=current_user.holder_id == holder.id)
 
 
-@blueprint.route("/<int:holder_id>/representatives", methods=["POST"])
+@blueprint.route("/<int:holder_id>/representatives/<int:representation_id>/powers", methods=["POST"])
 @roles_required(Role.holder)
-def add_representative(holder_id: int):
-    """Authorise a family member or carer to act for me."""
-    form = RepresentativeForm()
+def change_powers(holder_id: int, representation_id: int):
+    """Change what someone acting for me may do."""
+    form = PowersForm()
     status = 422
     if form.validate_on_submit():
         try:
-            services.authorise_representative(session=get_session(), actor=current_user, holder_id=holder_id, email=form.email.data, relationship=form.relationship.data or "")
+            services.change_powers(session=get_session(), actor=current_user, holder_id=holder_id, representation_id=representation_id,
+                                   powers=form.powers.data)
         except BrokerageError as error:
             status = refuse(form, error)
         else:
-            flash("They can now act for you. You can stop this at any time.", "success")
+            flash("What they can do for you has been changed.", "success")
             return redirect(url_for("holders.show", holder_id=holder_id))
-    return _show(holder_id, rep_form=form, status=status)
+    return _show(holder_id, powers_form=(representation_id, form), status=status)
 
 
 @blueprint.route("/<int:holder_id>/representatives/<int:representation_id>/revoke", methods=["POST"])

@@ -25,7 +25,7 @@ from brokerage.db import session_scope
 from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import pounds, service_name
 from brokerage.geo import haversine_km
-from brokerage.holders.models import Holder
+from brokerage.holders.models import Holder, Power
 from brokerage.locks import fresh_row, lock_row
 from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
@@ -287,7 +287,8 @@ def add_demand_line(
     """Record what an active group asks for (by a member, their representative or a broker), and whom it serves."""
     cluster = get_or_404(session, actor, Cluster, cluster_id, what="group")
     members = active_member_ids(session=session, cluster_id=cluster.id)
-    if actor.role != Role.broker and not set(visible_holder_ids(session=session, actor=actor)) & set(members):
+    # A representative needs the member's leave to manage their care.
+    if actor.role != Role.broker and not set(visible_holder_ids(session=session, actor=actor, power=Power.care)) & set(members):
         raise NotAllowed("Only the group's members, their representatives and brokers can say what the group needs.")
     errors = {}
     served = list(members) if served is None else served
@@ -349,6 +350,6 @@ class ClusterDemandPage:
 def cluster_demand_page(*, session: Session, actor: User, cluster_id: int) -> ClusterDemandPage:
     """Return a group and its active members, to a broker or someone acting for a member."""
     cluster = get_cluster(session=session, actor=actor, cluster_id=cluster_id)
-    require_member_or_broker(session=session, actor=actor, cluster=cluster)
+    require_member_or_broker(session=session, actor=actor, cluster=cluster, power=Power.care)
     live = cluster_members(session=session, actor=actor, cluster=cluster)
     return ClusterDemandPage(cluster=cluster, members=[(m, h) for m, h in live if m.status == MembershipStatus.active])

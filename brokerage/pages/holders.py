@@ -18,8 +18,9 @@ from brokerage.clusters.queries import memberships_of
 from brokerage.errors import NotAllowed, NotFound
 from brokerage.formatting import pounds, weeks_for_people
 from brokerage.holders import services as holders
-from brokerage.holders.models import Holder, Representation, SensitiveDetail, SensitiveItem
+from brokerage.holders.models import Holder, Power, Representation, SensitiveDetail, SensitiveItem
 from brokerage.holders.statements import holder_accounts
+from brokerage.invitations import queries as invitations
 from brokerage.ledger.queries import statement
 from brokerage.types import utcnow
 from brokerage.vocabulary import language_name, service_name
@@ -39,6 +40,12 @@ class HolderRecord:
     # For staff: what the holder chose to show their broker.
     shared_details: list[tuple[str, str]] = field(default_factory=list)
     acting_for: bool = False
+    # What the actor may do for the holder: everything for the holder, what they chose for a representative.
+    powers: frozenset[Power] = frozenset()
+    # For the holder: the people they asked to act for them who have not accepted yet.
+    invitations: list[invitations.InvitationRow] = field(default_factory=list)
+    # For brokers: whether the holder can sign in, or an invitation is waiting for them.
+    sign_in: invitations.SignInState | None = None
 
 
 def holder_record(*, session: Session, actor: User, holder_id: int) -> HolderRecord:
@@ -53,10 +60,15 @@ def holder_record(*, session: Session, actor: User, holder_id: int) -> HolderRec
         log_access(session=session, actor=actor, holder_id=holder.id, what=RECORD)
         shared = holders.details_visible_to(session=session, actor=actor, holder_ids=[holder.id], context="broker")
         record.shared_details = shared.get(holder.id, [])
+        if actor.role == Role.broker:
+            record.sign_in = invitations.sign_in_state(session=session, actor=actor, holder_id=holder.id)
     elif holders.can_act_for(session=session, actor=actor, holder=holder):
         record.acting_for = True
-        _, details = holders.get_profile(session=session, actor=actor, holder_id=holder.id)
-        record.own_details = [details[item] for item in SensitiveItem if item in details]
+        record.powers = holders.powers_for(session=session, actor=actor, holder=holder)
+        if Power.care in record.powers:
+            _, details = holders.get_profile(session=session, actor=actor, holder_id=holder.id)
+            record.own_details = [details[item] for item in SensitiveItem if item in details]
+        record.invitations = invitations.waiting_for_holder(session=session, actor=actor, holder_id=holder.id)
     return record
 
 
@@ -91,7 +103,7 @@ def _money(pence: int) -> dict:
 
 
 def subject_access_export(*, session: Session, actor: User, holder_id: int) -> dict:
-    """Collect everything carepool holds about a holder, for the holder or their representative."""
+    """Collect everything carepool holds about a holder, for the holder or a representative who manages their care and may see their money."""
     holder, details = holders.get_profile(session=session, actor=actor, holder_id=holder_id)
     council = session.get(Council, holder.council_id)
 

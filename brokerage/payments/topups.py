@@ -25,7 +25,7 @@ from brokerage.audit.services import log_access
 from brokerage.clusters.members import OPEN
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
-from brokerage.holders.models import Holder
+from brokerage.holders.models import Holder, Power
 from brokerage.holders.services import can_act_for
 from brokerage.ledger import services as ledger
 from brokerage.ledger.kinds import EntryKind, stripe_event_key
@@ -46,7 +46,7 @@ def _holder_acted_for(session: Session, actor: User, holder_id: int) -> Holder:
     if actor.role in STAFF or actor.role == Role.admin:
         raise NotAllowed("Only the person, or someone they asked to act for them, can add money.")
     holder = get_or_404(session, actor, Holder, holder_id, what="person")
-    if not can_act_for(session=session, actor=actor, holder=holder):
+    if not can_act_for(session=session, actor=actor, holder=holder, power=Power.money):
         raise NotFound()
     return holder
 
@@ -116,7 +116,7 @@ def get_top_up(*, session: Session, actor: User, top_up_id: int) -> TopUp:
     if actor.role in STAFF:
         return top_up
     holder = session.get(Holder, top_up.holder_id)
-    if actor.role in (Role.holder, Role.representative) and can_act_for(session=session, actor=actor, holder=holder):
+    if actor.role in (Role.holder, Role.representative) and can_act_for(session=session, actor=actor, holder=holder, power=Power.money):
         return top_up
     raise NotFound()
 

@@ -17,7 +17,7 @@ from brokerage.accounts.models import Role, User
 from brokerage.audit import log_access
 from brokerage.clusters.models import Cluster
 from brokerage.errors import NotAllowed
-from brokerage.holders.models import Holder
+from brokerage.holders.models import Holder, Power
 from brokerage.holders.services import holders_for_representative
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.queries import balance
@@ -189,7 +189,7 @@ def flags_for_member(*, session: Session, actor: User) -> list[HolderFlag]:
     if actor.role == Role.holder and actor.holder_id:
         return _holder_flags(session, [actor.holder_id])
     if actor.role == Role.representative:
-        return _holder_flags(session, [h.id for h in holders_for_representative(session=session, actor=actor)])
+        return _holder_flags(session, [h.id for h in holders_for_representative(session=session, actor=actor, power=Power.money)])
     return []
 
 

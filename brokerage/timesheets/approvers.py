@@ -15,7 +15,7 @@ from brokerage.clusters.members import LIVE_MEMBERSHIP, OPEN, get_cluster, requi
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Proposal
 from brokerage.clusters.rules import ProposalKind
 from brokerage.errors import BrokerageError, ValidationFailed
-from brokerage.holders.models import Holder
+from brokerage.holders.models import Holder, Power
 from brokerage.holders.services import can_act_for
 from brokerage.types import utcnow
 
@@ -70,11 +70,11 @@ def approver_of(*, session: Session, cluster_id: int) -> Holder | None:
 
 
 def acts_as_approver(*, session: Session, actor: User, cluster_id: int) -> bool:
-    """Tell whether the actor is the group's chosen approver, or a representative they authorised."""
+    """Tell whether the actor is the group's chosen approver, or a representative they let manage their care."""
     if actor.role not in (Role.holder, Role.representative):
         return False
     approver = approver_of(session=session, cluster_id=cluster_id)
-    return approver is not None and can_act_for(session=session, actor=actor, holder=approver)
+    return approver is not None and can_act_for(session=session, actor=actor, holder=approver, power=Power.care)
 
 
 def approving_cluster_ids(*, session: Session, actor: User, holder_ids: list[int]) -> list[int]:

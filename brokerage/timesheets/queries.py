@@ -15,7 +15,7 @@ from brokerage.accounts.models import Role, User
 from brokerage.clusters.members import visible_holder_ids
 from brokerage.clusters.models import Cluster
 from brokerage.contracts.models import Contract
-from brokerage.holders.models import Holder
+from brokerage.holders.models import Holder, Power
 from brokerage.providers.models import Provider
 
 from brokerage.timesheets.approvers import approving_cluster_ids
@@ -95,5 +95,5 @@ def waiting_for_member(*, session: Session, actor: User) -> list[WaitingSheet]:
     """Return the timesheets waiting for the member the actor is, or acts for, because their group chose them to approve."""
     if actor.role not in (Role.holder, Role.representative):
         return []
-    clusters = approving_cluster_ids(session=session, actor=actor, holder_ids=visible_holder_ids(session=session, actor=actor))
+    clusters = approving_cluster_ids(session=session, actor=actor, holder_ids=visible_holder_ids(session=session, actor=actor, power=Power.care))
     return _waiting(session, actor.council_id, clusters) if clusters else []

@@ -20,7 +20,7 @@ from brokerage.contracts.models import Contract
 from brokerage.contracts.services import terms_on
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import week_of, weekday_date
-from brokerage.holders.models import Holder
+from brokerage.holders.models import Holder, Power
 from brokerage.locks import insert_once, lock_row
 from brokerage.providers.models import Provider
 from brokerage.types import utcnow
@@ -63,7 +63,8 @@ def may_read(session: Session, actor: User, sheet: Timesheet) -> bool:
     if actor.role == Role.provider:
         return is_own_provider(actor, sheet.provider_id)
     if actor.role in (Role.holder, Role.representative):
-        mine = visible_holder_ids(session=session, actor=actor)
+        # Timesheets are care: a representative needs the member's leave to manage it.
+        mine = visible_holder_ids(session=session, actor=actor, power=Power.care)
         member = session.exec(select(Membership.id).where(
             Membership.cluster_id == sheet.cluster_id, Membership.holder_id.in_(mine or [-1]), Membership.status.in_(LIVE_MEMBERSHIP),
         )).first()

@@ -126,6 +126,8 @@ def test_session_cookie_is_secure_and_http_only_in_production(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "a-real-random-secret-value-123456")
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_a-real-secret")
     monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    for name, value in {"MAIL_SERVER": "smtp.council.example", "MAIL_DEFAULT_SENDER": "carepool@council.example", "PUBLIC_URL": "https://carepool.example"}.items():
+        monkeypatch.setenv(name, value)
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True

@@ -17,7 +17,8 @@ WIDTH = 320
 
 # Every page with a table (or a chart) that each role can reach in the demo data.
 PAGES = {
-    "admin@carepool.example": ["/dashboard", "/admin/users", "/admin/users?role=broker", ("/admin/users", r"/admin/users/\d+"), "/admin/councils"],
+    "admin@carepool.example": ["/dashboard", "/admin/users", "/admin/users?role=broker", ("/admin/users", r"/admin/users/\d+"), "/admin/councils",
+                               "/admin/invitations", "/admin/outbox/", ("/admin/outbox/", r"/admin/outbox/\d+")],
     "broker@riverside.example": [
         "/dashboard",
         "/matching/",
@@ -53,6 +54,7 @@ PAGES = {
         "/payments/lines/1",
         "/top-ups",
         "/community-wealth", "/compliance",
+        "/invitations/",
     ],
     "officer@riverside.example": [
         "/dashboard", "/audit/access-log", "/audit/access-log?person=Amina", "/ledger/", "/ledger/seals", "/holders/", "/matching/", "/providers/4", "/clusters/1",
@@ -62,7 +64,7 @@ PAGES = {
         "/surplus", "/surplus/settings", "/compliance", "/audit-pack",
     ],
     "holder@riverside.example": ["/dashboard", "/clusters/proposals/1", "/ledger/holders/1", "/clusters/1", "/clusters/find?within_km=50", "/holders/1/top-up",
-                                 "/holders/1/record-views"],
+                                 "/holders/1/record-views", "/holders/1", "/holders/1/representatives/invite", "/forgotten-password"],
     "rep@riverside.example": ["/dashboard", "/clusters/proposals/1", "/ledger/holders/1", "/holders/1/record-views"],
     # The personal assistant's own contract, timesheet and payment: their ids are decided by the story's months of
     # other providers' care, so each is the first link of its kind on the page that lists them.

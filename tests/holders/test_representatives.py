@@ -4,49 +4,46 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from brokerage.accounts.models import Role
+from brokerage.accounts.models import Role, User
 from brokerage.holders.models import Representation
-from tests import factories as f
 
 
-def test_a_holder_authorises_and_revokes_a_representative(client, auth, world, session):
+def test_a_holder_authorises_a_representative_by_invitation_and_revokes_them(client, auth, world, session):
+    from brokerage.mail.models import OutboxMessage
+
     holder = world.records["a"]["holder"]
-    new_rep = f.UserFactory(session=session, role=Role.representative, council_id=world.councils["a"].id, email="son@example.org")
-    session.commit()
     auth.sign_in(world.users["a"][Role.holder].email)
-    bad = client.post(f"/holders/{holder.id}/representatives", data={"email": "nobody@example.org", "relationship": ""})
-    assert bad.status_code == 422 and "There is no representative account with this email address" in bad.data.decode()
     import re
 
     page = client.get(f"/holders/{holder.id}").data.decode()
     assert re.search(r"<title>([^<]*)</title>", page).group(1) == f"{holder.name} – carepool"
-    assert client.post(f"/holders/{holder.id}/representatives", data={"email": "son@example.org", "relationship": "son"}).status_code == 302
-    row = session.exec(select(Representation).where(Representation.representative_id == new_rep.id)).one()
+    # The old form that authorised an existing account by its email address is gone: people are invited instead.
+    assert client.post(f"/holders/{holder.id}/representatives", data={"email": "son@example.org"}).status_code == 404
+    sent = client.post(f"/holders/{holder.id}/representatives/invite", data={"name": "Yusuf", "email": "son@example.org", "relationship": "son",
+                                                                           "powers": ["money", "groups", "care"]})
+    assert sent.status_code == 302
     auth.sign_out()
-    auth.sign_in("son@example.org")
+    body = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == "son@example.org")).one().body
+    link = re.search(r"https?://\S+", body).group(0).split("localhost", 1)[1]
+    assert client.post(link, data={"password": "a long passphrase for yusuf"}).status_code == 302
     assert client.get(f"/holders/{holder.id}").status_code == 200
-    auth.sign_out()
+    row = session.exec(select(Representation).join(User, User.id == Representation.representative_id).where(User.email == "son@example.org")).one()
+    client.post("/sign-out")
     auth.sign_in(world.users["a"][Role.holder].email)
     assert client.post(f"/holders/{holder.id}/representatives/{row.id}/revoke").status_code == 302
     auth.sign_out()
-    auth.sign_in("son@example.org")
+    client.post("/sign-in", data={"email": "son@example.org", "password": "a long passphrase for yusuf"})
     assert client.get(f"/holders/{holder.id}").status_code == 404
 
 
 def test_only_the_holder_chooses_their_representatives(client, auth, world):
     holder = world.records["a"]["holder"]
     auth.sign_in(world.users["a"][Role.representative].email)
-    assert client.post(f"/holders/{holder.id}/representatives", data={"email": "x@example.org"}).status_code == 403
+    assert client.post(f"/holders/{holder.id}/representatives/invite", data={"name": "X", "email": "x@example.org", "powers": ["money"]}).status_code == 403
     auth.sign_out()
     auth.sign_in(world.users["b"][Role.holder].email)
     assert client.post(f"/holders/{holder.id}/representatives/1/revoke").status_code == 404
-
-
-def test_a_representative_of_another_council_cannot_be_authorised(client, auth, world):
-    holder = world.records["a"]["holder"]
-    auth.sign_in(world.users["a"][Role.holder].email)
-    response = client.post(f"/holders/{holder.id}/representatives", data={"email": world.users["b"][Role.representative].email})
-    assert response.status_code == 422
+    assert client.post(f"/holders/{holder.id}/representatives/invite", data={"name": "X", "email": "x@example.org", "powers": ["money"]}).status_code == 404
 
 
 def test_a_broker_sets_the_weekly_budget_but_not_below_pledges(client, auth, world, session):

@@ -15,27 +15,34 @@ from tests import factories as f
 from tests.races import row_appears_after_check
 
 
-def test_authorising_a_representative_twice_at_once_answers_409_with_a_plain_message(client, auth, world, session):
+def test_accepting_an_invitation_twice_at_once_answers_409_with_a_plain_message(client, world, session):
+    from brokerage.invitations import services as invitations
+    from brokerage.mail.models import OutboxMessage
+
     holder = world.records["a"]["holder"]
     rep = f.UserFactory(session=session, role=Role.representative, council_id=world.councils["a"].id, email="daughter@example.org", name="Amina")
+    with client.application.test_request_context():
+        invitations.invite_representative(session=session, actor=world.users["a"][Role.holder], holder_id=holder.id, name="Amina",
+                                          email="daughter@example.org", powers=["money"])
     session.commit()
-    auth.sign_in(world.users["a"][Role.holder].email)
+    link = session.exec(select(OutboxMessage)).one().body.split("http://localhost", 1)[1].split()[0]
+    client.post("/sign-in", data={"email": "daughter@example.org", "password": f.PASSWORD})
     racing = Representation(council_id=holder.council_id, representative_id=rep.id, holder_id=holder.id, relationship="daughter")
     with row_appears_after_check(racing, ("holder_id", "representative_id")) as inserted:
-        response = client.post(f"/holders/{holder.id}/representatives", data={"email": "daughter@example.org", "relationship": "daughter"})
+        response = client.post(link)
     assert inserted
     assert response.status_code == 409
-    assert "Amina can already act for you." in response.data.decode()
+    assert f"You can already act for {holder.name}." in response.data.decode()
 
 
-def test_authorise_representative_refuses_the_copy_a_racing_request_inserted(world, session):
+def test_add_representation_refuses_the_copy_a_racing_request_inserted(world, session):
     holder = world.records["a"]["holder"]
     rep = f.UserFactory(session=session, role=Role.representative, council_id=world.councils["a"].id, email="son@example.org", name="Yusuf")
     racing = Representation(council_id=holder.council_id, representative_id=rep.id, holder_id=holder.id, relationship="son")
     with row_appears_after_check(racing, ("holder_id", "representative_id")) as inserted:
-        with pytest.raises(AlreadyDone, match="Yusuf can already act for you") as refused:
-            services.authorise_representative(session=session, actor=world.users["a"][Role.holder], holder_id=holder.id, email="son@example.org", relationship="son")
-    assert inserted and refused.value.status == 409 and refused.value.field == "email"
+        with pytest.raises(AlreadyDone, match=f"You can already act for {holder.name}") as refused:
+            services.add_representation(session=session, actor=rep, holder_id=holder.id, relationship="son", powers=["care"])
+    assert inserted and refused.value.status == 409
     assert len(session.exec(select(Representation).where(Representation.representative_id == rep.id)).all()) == 1
 
 

@@ -93,6 +93,8 @@ def test_production_refuses_to_start_without_the_webhook_secret(monkeypatch):
     monkeypatch.setenv("CAREPOOL_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "a-real-random-secret-value-123456")
     monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    for name, value in {"MAIL_SERVER": "smtp.council.example", "MAIL_DEFAULT_SENDER": "carepool@council.example", "PUBLIC_URL": "https://carepool.example"}.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
     with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET"):
         create_app()

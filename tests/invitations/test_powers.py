@@ -1,0 +1,108 @@
+"""What a holder lets a representative do: see money, act in groups, manage care; each checked where representatives act."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from brokerage.accounts.models import Role
+from brokerage.holders.models import Power, Representation
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture()
+def representation(world, session):
+    """Return the row that lets council A's representative act for holder A (with every power, as before powers existed)."""
+    row = session.exec(select(Representation).where(Representation.representative_id == world.users["a"][Role.representative].id)).one()
+    assert row.powers == frozenset(Power)
+    return row
+
+
+def choose(client, auth, world, representation, powers):
+    """The holder ticks what their representative may do; then the representative signs in."""
+    holder = world.records["a"]["holder"]
+    auth.sign_in(world.users["a"][Role.holder].email)
+    response = client.post(f"/holders/{holder.id}/representatives/{representation.id}/powers", data={"powers": [p.value for p in powers]})
+    assert response.status_code == 302, text(response)
+    auth.sign_out()
+    auth.sign_in(world.users["a"][Role.representative].email)
+
+
+def money_pages(world):
+    holder = world.records["a"]["holder"]
+    return [f"/holders/{holder.id}/statement", f"/ledger/holders/{holder.id}", f"/holders/{holder.id}/top-up"]
+
+
+def group_pages(world):
+    records = world.records["a"]
+    return [f"/clusters/proposals/{records['proposal'].id}", f"/clusters/memberships/{records['membership'].id}/leave"]
+
+
+def care_pages(world):
+    records = world.records["a"]
+    return [f"/timesheets/{records['timesheet'].id}", f"/contracts/{records['contract'].id}", f"/matching/clusters/{records['cluster'].id}/demand",
+            f"/holders/{records['holder'].id}/profile"]
+
+
+@pytest.mark.parametrize("withheld", list(Power), ids=lambda p: p.value)
+def test_a_representative_reaches_only_what_the_holder_lets_them(client, auth, world, representation, session, withheld):
+    pages = {Power.money: money_pages(world), Power.groups: group_pages(world), Power.care: care_pages(world)}
+    auth.sign_in(world.users["a"][Role.representative].email)
+    for power, urls in pages.items():
+        for url in urls:
+            assert client.get(url).status_code == 200, url
+    auth.sign_out()
+    choose(client, auth, world, representation, set(Power) - {withheld})
+    for power, urls in pages.items():
+        for url in urls:
+            assert client.get(url).status_code == (404 if power == withheld else 200), url
+    # The record page is still theirs to read, without the links they may not follow.
+    page = text(client.get(f"/holders/{world.records['a']['holder'].id}"))
+    assert ("Money statement" in page) is (withheld != Power.money)
+    assert ("languages, care needs, goals, culture, faith and heritage" in page) is (withheld != Power.care)
+
+
+def test_without_the_groups_power_a_representative_cannot_vote_for_the_holder(client, auth, world, representation, session):
+    from brokerage.clusters.models import Vote
+
+    choose(client, auth, world, representation, {Power.money, Power.care})
+    proposal = world.records["a"]["proposal"]
+    response = client.post(f"/clusters/proposals/{proposal.id}", data={"holder_id": str(world.records["a"]["holder"].id), "choice": "yes"})
+    assert response.status_code == 404
+    assert session.exec(select(Vote).where(Vote.proposal_id == proposal.id)).all() == []
+
+
+def test_without_the_money_power_the_dashboard_shows_no_money_and_the_download_is_refused(client, auth, world, representation):
+    holder = world.records["a"]["holder"]
+    choose(client, auth, world, representation, {Power.groups, Power.care})
+    dashboard = text(client.get("/dashboard"))
+    assert holder.name in dashboard and f"/holders/{holder.id}/statement" not in dashboard
+    assert client.get(f"/holders/{holder.id}/data.csv").status_code == 404
+
+
+def test_only_the_holder_changes_what_a_representative_may_do_and_never_to_nothing(client, auth, world, representation, session):
+    holder = world.records["a"]["holder"]
+    url = f"/holders/{holder.id}/representatives/{representation.id}/powers"
+    auth.sign_in(world.users["a"][Role.holder].email)
+    page = text(client.get(f"/holders/{holder.id}"))
+    assert "Change what" in page and page.count('name="powers"') == 3
+    empty = client.post(url, data={"csrf_token": "as a browser sends it, with no box ticked"})
+    assert empty.status_code == 422 and "Choose at least one thing they may do" in text(empty)
+    auth.sign_out()
+    for who in (Role.representative, Role.broker):
+        auth.sign_in(world.users["a"][who].email)
+        assert client.post(url, data={"powers": ["money"]}).status_code == 403
+        auth.sign_out()
+    auth.sign_in(world.users["b"][Role.holder].email)
+    assert client.post(url, data={"powers": ["money"]}).status_code == 404
+    auth.sign_out()
+    auth.sign_in(world.users["a"][Role.holder].email)
+    assert client.post(f"/holders/{holder.id}/representatives/987654321/powers", data={"powers": ["money"]}).status_code == 404
+    session.refresh(representation)
+    assert representation.powers == frozenset(Power)
+    assert client.post(url, data={"powers": ["care"]}).status_code == 302
+    session.refresh(representation)
+    assert representation.powers == frozenset({Power.care})

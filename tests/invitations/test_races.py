@@ -1,0 +1,74 @@
+"""One link, used twice at the same moment, does its work once: one account, one new password, one raised session version."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete
+from sqlmodel import select
+
+from brokerage.accounts.models import Role, User
+from brokerage.accounts.passwords import verify_password
+from brokerage.invitations import accepting, resets
+from brokerage.invitations.errors import LinkNotUsable
+from brokerage.invitations.models import Invitation, PasswordReset
+from brokerage.invitations.rules import InvitationKind, InvitationStatus, hash_token, new_token
+from brokerage.types import utcnow
+from tests import factories as f
+from tests.races import council_factory, new_council, race  # noqa: F401 (council_factory is the `factory` fixture)
+
+# SQLite lets one writer in at a time from BEGIN, so the two could never start together: PostgreSQL only.
+pytestmark = pytest.mark.postgres_only
+
+TRIALS = 3
+
+
+def test_an_invitation_accepted_twice_at_once_makes_one_account(factory):
+    for trial in range(TRIALS):
+        with factory() as session:
+            council = new_council(session)
+            factory.councils.append(council.id)
+            holder = f.HolderFactory(session=session, council_id=council.id)
+            token = new_token()
+            session.add(Invitation(council_id=council.id, kind=InvitationKind.holder, name=holder.name, phone="07700 900123", holder_id=holder.id,
+                                   token_hash=hash_token(token), expires_at=utcnow() + timedelta(days=7)))
+            session.commit()
+            holder_id = holder.id
+
+        def accept(email):
+            return lambda s: accepting.accept_invitation(session=s, actor=None, token=token, email=email, password="a long and unusual passphrase").id
+
+        results = race(factory, [accept(f"first-{council.id}@example.org"), accept(f"second-{council.id}@example.org")])
+        assert sorted(type(r).__name__ for r in results) == ["LinkNotUsable", "int"], results
+        with factory() as session:
+            accounts = session.exec(select(User).where(User.holder_id == holder_id)).all()
+            assert [a.id for a in accounts] == [r for r in results if isinstance(r, int)]
+            assert session.exec(select(Invitation).where(Invitation.holder_id == holder_id)).one().status == InvitationStatus.accepted
+
+
+def test_a_reset_link_used_twice_at_once_sets_one_password_and_ends_the_sessions_once(factory):
+    for trial in range(TRIALS):
+        with factory() as session:
+            council = new_council(session)
+            factory.councils.append(council.id)
+            user = f.UserFactory(session=session, role=Role.broker, council_id=council.id, email=f"reset-{council.id}@example.org")
+            token = new_token()
+            session.add(PasswordReset(user_id=user.id, token_hash=hash_token(token), session_version=user.session_version,
+                                      expires_at=utcnow() + timedelta(hours=1)))
+            session.commit()
+            user_id, version = user.id, user.session_version
+
+        def use(password):
+            return lambda s: resets.reset_password(session=s, token=token, password=password).email
+
+        results = race(factory, [use("first long unusual passphrase"), use("second long unusual passphrase")])
+        assert sum(isinstance(r, LinkNotUsable) for r in results) == 1, results
+        with factory() as session:
+            user = session.get(User, user_id)
+            assert user.session_version == version + 1
+            winner = "first long unusual passphrase" if isinstance(results[1], LinkNotUsable) else "second long unusual passphrase"
+            assert verify_password(user.password_hash, winner)
+            # Purging the council skips the foreign keys' cascades on PostgreSQL: the link goes first.
+            session.execute(delete(PasswordReset).where(PasswordReset.user_id == user_id))
+            session.commit()
