@@ -19,6 +19,7 @@ from brokerage.clusters.models import Proposal
 from brokerage.contracts.models import Contract
 from brokerage.contracts.rules import AllocationRule
 from brokerage.contracts.services import create_contract
+from brokerage.formatting import plural
 from brokerage.matching.models import DemandLine, MatchAssignment
 from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, move_assignment, move_demand_line
 from brokerage.matching.services import committed_hours, vetted_provider_ids
@@ -100,7 +101,7 @@ def accept_match(*, session: Session, proposal: Proposal, actor: User) -> str:
     """Carry out a passed care match: make its contracts; return what happened in one sentence."""
     if proposal.payload.get("assignment_ids"):
         made = contracts_from_match(session=session, proposal=proposal, actor=actor)
-        return f"The match is accepted: {len(made)} contract{'' if len(made) == 1 else 's'} made."
+        return f"The match is accepted: {plural(len(made), 'contract')} made."
     return "The match is accepted; the broker will draw up the contract."
 
 

@@ -59,7 +59,7 @@ def why_not(demand: Demand, supply: Supply) -> list[str]:
         reasons.append(f"is {distance:.1f} km away, beyond its {supply.radius_km:g} km radius")
     if supply.rate_pence > demand.max_rate_pence:
         reasons.append(
-            f"charges {pounds(supply.rate_pence)}/h, over the {pounds(demand.max_rate_pence)} cap"
+            f"charges {pounds(supply.rate_pence)} an hour, more than the {pounds(demand.max_rate_pence)} the group will pay"
         )
     if not supply.vetted:
         reasons.append("is not vetted")

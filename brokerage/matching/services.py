@@ -118,7 +118,8 @@ def run_matching(*, session: Session, actor: User, council_id: int) -> MatchRun:
     instance = parse_instance(raw)
     # The engine speaks in file ids; people read group names, so it is given them.
     names = {f"k-{cluster_id}": name for cluster_id, name in queries.cluster_names(session=session, council_id=council_id).items()}
-    solution = solve(instance, cluster_names=names)
+    providers = {f"s-{p.id}": p.name for p in session.exec(select(Provider).where(Provider.council_id == council_id))}
+    solution = solve(instance, cluster_names=names, supplier_names=providers)
     elapsed = time.perf_counter() - started
     run = MatchRun(
         council_id=council_id, created_by_id=actor.id if actor else None, lines=len(instance.demand), suppliers=len(instance.supply),

@@ -14,6 +14,7 @@ from brokerage.accounts.models import Role
 from brokerage.db import get_session, only_jobs_write
 from brokerage.errors import BrokerageError
 from brokerage.forms import refuse, refuse_in_flash
+from brokerage.formatting import plural
 from brokerage.matching import services
 from brokerage.matching.errors import MatchingError
 from brokerage.matching.schemas import AdjustForm, ClusterDemandForm, DemandLineForm
@@ -134,7 +135,7 @@ def send(run_id: int):
     except BrokerageError as error:
         refuse_in_flash(error)  # another council's run, or none, is the same 404 as any missing record
         return redirect(url_for("matching.review", run_id=run_id))
-    flash(f"Sent to {len(proposals)} group{'' if len(proposals) == 1 else 's'} to vote on.", "success")
+    flash(f"Sent to {plural(len(proposals), 'group')} to vote on.", "success")
     return redirect(url_for("matching.review", run_id=run_id))
 
 
