@@ -8,13 +8,14 @@ formatting: they live in `brokerage.vocabulary`, and this module only registers 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 
 from brokerage import clock
-from brokerage.vocabulary import DAY_NAMES, DAYS, PARTS, language_name, service_name, vetting_names
+from brokerage.vocabulary import DAY_NAMES, DAYS, PARTS, group_kinds_words, language_name, service_name, vetting_names
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -172,6 +173,12 @@ def times_words(slots) -> str:
     return sentence[:1].upper() + sentence[1:]
 
 
+def capitalize_first(text: object) -> str:
+    """Start a sentence with a capital and leave the rest alone ("week of…" -> "Week of…"; Jinja's capitalize lowers the rest)."""
+    text = str(text)
+    return text[:1].upper() + text[1:]
+
+
 def possessive(name: str) -> str:
     """Return a name's possessive: "Amina Hassan" -> "Amina Hassan's", "James" -> "James's" (GOV.UK style)."""
     return f"{name}'s"
@@ -209,8 +216,12 @@ class Voice:
 
 
 def voice(holder, reader) -> Voice:
-    """Return the words for a holder as this reader reads them: "your" for the holder themselves, their name for anyone else."""
-    return Voice(holder.name, own=getattr(reader, "holder_id", None) is not None and reader.holder_id == holder.id)
+    """Return the words for a holder as this reader reads them: "your" for the holder themselves, their name for anyone else.
+
+    `holder` is a holder record, or a mapping with its "id" and "name" where a page has only those.
+    """
+    holder_id, name = (holder["id"], holder["name"]) if isinstance(holder, Mapping) else (holder.id, holder.name)
+    return Voice(name, own=getattr(reader, "holder_id", None) is not None and reader.holder_id == holder_id)
 
 
 _BREAK_AFTER = re.compile(r"([@.:/_-])")
@@ -246,6 +257,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(times_words, "times")
     app.add_template_filter(words_list, "words_list")
     app.add_template_filter(voice, "voice")
+    app.add_template_filter(group_kinds_words, "group_kinds")
+    app.add_template_filter(capitalize_first, "capitalize_first")
 
 
 def parse_pounds(text: str) -> int:

@@ -41,6 +41,12 @@ def contracts_from_match(*, session: Session, actor: User, proposal: Proposal, s
             session.add(assignment)
             continue
         line = session.get(DemandLine, assignment.demand_line_id)
+        if line.status == DemandLineStatus.withdrawn:
+            # The broker withdrew the request while the members voted: nobody asks for this care any more.
+            assignment.status = move_assignment(assignment.status, AssignmentStatus.rejected)
+            assignment.explanation += " Not contracted: the request for this care was withdrawn."
+            session.add(assignment)
+            continue
         if line.status != DemandLineStatus.open:
             # Another vote contracted this care first: a second contract would pay for it twice.
             assignment.status = move_assignment(assignment.status, AssignmentStatus.rejected)
@@ -76,8 +82,13 @@ def match_no_longer_possible(*, session: Session, proposal: Proposal) -> str | N
     ]
     if not waiting:
         return "the care in this match was withdrawn or changed since it was sent."
-    if all(session.get(DemandLine, a.demand_line_id).status != DemandLineStatus.open for a in waiting):
+    statuses = {session.get(DemandLine, a.demand_line_id).status for a in waiting}
+    if statuses == {DemandLineStatus.withdrawn}:
+        return "the broker withdrew the request for this care while the members voted."
+    if statuses == {DemandLineStatus.contracted}:
         return "this care was already contracted by another decision."
+    if DemandLineStatus.open not in statuses:
+        return "the requests for this care were withdrawn or already contracted by another decision."
     return None
 
 
