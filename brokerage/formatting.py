@@ -239,6 +239,54 @@ def breakable(text: object) -> Markup:
     return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(text))))
 
 
+_THEAD = re.compile(r"<thead\b.*?</thead>", re.DOTALL | re.IGNORECASE)
+_HEADER_CELL = re.compile(r"<th\b([^>]*)>(.*?)</th>", re.DOTALL | re.IGNORECASE)
+_ROW = re.compile(r"<tr\b.*?</tr>", re.DOTALL | re.IGNORECASE)
+_CELL_OPENING = re.compile(r"<t([dh])(?=[\s>])([^>]*)>", re.IGNORECASE)
+_COLSPAN = re.compile(r"""\bcolspan\s*=\s*["']?(\d+)""", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _span(attributes: str) -> int:
+    found = _COLSPAN.search(attributes)
+    return max(1, int(found.group(1))) if found else 1
+
+
+def label_table_cells(html: str) -> Markup:
+    """Give each body cell of a table the text of its column's heading as data-label, for narrow screens.
+
+    There the rows stack (static/app.css) and each cell shows its heading before its value. A cell
+    that spans every column (a "nothing yet" row) is a message and gets no label. A table without a
+    heading row is returned as it was.
+    """
+    html = str(html)  # already safe HTML: plain str, so joining its pieces escapes nothing
+    thead = _THEAD.search(html)
+    if not thead:
+        return Markup(html)
+    labels: list[str] = []
+    for attributes, inner in _HEADER_CELL.findall(thead.group(0)):
+        text = " ".join(_TAGS.sub(" ", inner).split())
+        labels.extend([Markup(text).unescape()] * _span(attributes))
+
+    def label_row(row: re.Match) -> str:
+        column = 0
+
+        def label_cell(cell: re.Match) -> str:
+            nonlocal column
+            kind, attributes = cell.groups()
+            span = _span(attributes)
+            label = labels[column] if span < len(labels) and column < len(labels) else ""
+            column += span
+            if not label or "data-label" in attributes:
+                return cell.group(0)
+            return f'<t{kind}{attributes} data-label="{escape(label)}">'
+
+        return _CELL_OPENING.sub(label_cell, row.group(0))
+
+    head, rest = html[: thead.end()], html[thead.end():]
+    return Markup(head + _ROW.sub(label_row, rest))
+
+
 def init_app(app: Flask) -> None:
     """Register the template filters."""
     app.add_template_filter(pounds, "pounds")
@@ -259,6 +307,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(voice, "voice")
     app.add_template_filter(group_kinds_words, "group_kinds")
     app.add_template_filter(capitalize_first, "capitalize_first")
+    app.add_template_filter(label_table_cells, "label_cells")
 
 
 def parse_pounds(text: str) -> int:

@@ -191,6 +191,8 @@ def proposal(proposal_id: int):
     data = proposal_show(session=session, actor=current_user, proposal_id=proposal_id)
     form = VoteForm()
     form.holder_id.choices = [SelectChoice(str(h.id), h.name) for h in data["can_vote"]]
+    if current_user.role == Role.representative:
+        form.choice.label.text = "Their vote"  # a representative casts someone else's vote
     if request.method == "POST":
         if current_user.role not in MEMBERS:
             raise NotAllowed("Only members, or representatives they authorised, can vote.")

@@ -55,6 +55,7 @@ def add_staff(*, session: Session, cast: Cast, password: str) -> None:
 def register_holders(*, session: Session, rng: random.Random, cast: Cast) -> None:
     """Add the council's direct-payment holders (about forty, in six languages) and one in the other council."""
     districts = list(data.DISTRICTS)
+    broker = cast.user(data.BROKER[0])  # looks after every Riverside holder: named on their dashboards
     for index, lang in enumerate(data.LANGUAGE_MIX):
         first = data.FIRST_NAMES[lang][index % len(data.FIRST_NAMES[lang])]
         surname = data.SURNAMES[lang][(index * 7) % len(data.SURNAMES[lang])]
@@ -67,6 +68,7 @@ def register_holders(*, session: Session, rng: random.Random, cast: Cast) -> Non
             # Weekly direct payments range from about £120 to £950, in whole pounds here for readability.
             weekly_allocation_pence=rng.randrange(120, 950) * 100,
             postcode_district=district, lat=lat, lon=lon, languages=languages, care_needs=needs, goals=rng.choice(data.GOALS),
+            broker_id=broker.id,
         ))
     session.add_all(cast.holders)
     session.flush()

@@ -39,6 +39,9 @@ class HolderRecord:
     # For staff: what the holder chose to show their broker.
     shared_details: list[tuple[str, str]] = field(default_factory=list)
     acting_for: bool = False
+    # The broker who looks after them, and (for a broker changing it) the council's brokers.
+    broker: User | None = None
+    brokers: list[User] = field(default_factory=list)
 
 
 def holder_record(*, session: Session, actor: User, holder_id: int) -> HolderRecord:
@@ -48,7 +51,10 @@ def holder_record(*, session: Session, actor: User, holder_id: int) -> HolderRec
         holder=holder,
         memberships=memberships_of(session=session, actor=actor, holder_ids=[holder.id]),
         representatives=holders.representatives_of(session=session, actor=actor, holder_id=holder.id),
+        broker=holders.broker_of(session=session, holder=holder),
     )
+    if actor.role == Role.broker:
+        record.brokers = holders.council_brokers(session=session, council_id=holder.council_id)
     if actor.role in STAFF:
         log_access(session=session, actor=actor, holder_id=holder.id, what=RECORD)
         shared = holders.details_visible_to(session=session, actor=actor, holder_ids=[holder.id], context="broker")
