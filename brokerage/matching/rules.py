@@ -184,7 +184,8 @@ def _field_words(name: str, value) -> str:
     if name == "hours":
         return f"{plural(value, 'hour')} a week"
     if name == "slots":
-        return times_words(value).lower()
+        said = times_words(value)
+        return said[:1].lower() + said[1:]
     if name == "languages":
         return words_list((language_name(code) for code in value), "or") or "none"
     if name == "language_required":
