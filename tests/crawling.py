@@ -13,7 +13,9 @@ from collections.abc import Callable
 from html import unescape
 from urllib.parse import urljoin, urlsplit
 
-HREF = re.compile(r'<a\b[^>]*\bhref="([^"#]*)', re.IGNORECASE)
+LINK = re.compile(r"<a\b([^>]*)>", re.IGNORECASE)
+HREF = re.compile(r'\bhref="([^"#]*)', re.IGNORECASE)
+DOWNLOAD = re.compile(r"\sdownload(?:[\s=>]|$)", re.IGNORECASE)
 # Downloads, the sign-out button's target and static files are not pages to read.
 NOT_PAGES = re.compile(r"\.(?:csv|json|zip)$|/download$|^/static/|^/sign-out$|^/stripe/")
 
@@ -28,9 +30,12 @@ def kind_of(path: str) -> str:
 def links_of(html: str, here: str) -> list[str]:
     """Return the local page paths (with their queries) that a page links to."""
     found = []
-    for href in HREF.findall(html):
-        url = urlsplit(urljoin("http://site" + here, unescape(href)))
-        if url.netloc != "site" or NOT_PAGES.search(url.path):
+    for attributes in LINK.findall(html):
+        href = HREF.search(attributes)
+        if href is None or DOWNLOAD.search(attributes):
+            continue
+        url = urlsplit(urljoin("http://site" + here, unescape(href.group(1))))
+        if url.netloc != "site" or NOT_PAGES.search(url.path) or "format=" in url.query:
             continue
         found.append(url.path + (f"?{url.query}" if url.query else ""))
     return found
