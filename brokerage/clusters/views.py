@@ -13,6 +13,7 @@ from brokerage.clusters.rules import Choice, ProposalKind
 from brokerage.clusters.schemas import ClusterForm, FindForm, JoinForm, PledgeForm, ProposalForm, VoteForm
 from brokerage.db import get_session, writes_when_reading
 from brokerage.errors import BrokerageError, NotAllowed
+from brokerage.formatting import long_date
 from brokerage.forms import refuse
 from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES
 from brokerage.pages.clusters import cluster_show
@@ -111,7 +112,8 @@ def join(cluster_id: int):
     """Ask to join a cluster with a weekly pledge."""
     session = get_session()
     form = JoinForm(prefix="join")
-    form.holder_id.choices = _people_choices(members.holders_actor_acts_for(session=session, actor=current_user))
+    people = members.holders_actor_acts_for(session=session, actor=current_user)
+    form.holder_id.choices = _people_choices(people)
     status = 422
     if form.validate_on_submit():
         try:
@@ -119,10 +121,13 @@ def join(cluster_id: int):
         except BrokerageError as error:
             status = refuse(form, error)
         else:
+            # A representative reads whose request it was, not "your request".
+            name = next((h.name for h in people if h.id == form.holder_id.data and h.id != current_user.holder_id), None)
             if proposal.status.value == "passed":
-                flash("You are the first member of this group.", "success")
+                flash(f"{name} is the first member of this group." if name else "You are the first member of this group.", "success")
             else:
-                flash("Your request to join has been sent. The members will vote on it.", "success")
+                whose = f"{name}'s" if name else "Your"
+                flash(f"{whose} request to join has been sent. The members will vote on it.", "success")
             return redirect(url_for("clusters.show", cluster_id=cluster_id))
     return _show(cluster_id, join_form=form, status=status)
 
@@ -137,11 +142,12 @@ def pledge(membership_id: int):
     status = 422
     if form.validate_on_submit():
         try:
-            membership.set_pledge(session=session, actor=current_user, membership_id=membership_id, pledge=form.pledge.pence)
+            changed = membership.set_pledge(session=session, actor=current_user, membership_id=membership_id, pledge=form.pledge.pence)
         except BrokerageError as error:
             status = refuse(form, error)
         else:
-            flash("Your weekly pledge has been changed. It applies from the next collection.", "success")
+            whose = "Your" if changed.holder_id == current_user.holder_id else "The"
+            flash(f"{whose} weekly pledge has been changed. It applies from the next collection.", "success")
             return redirect(url_for("clusters.show", cluster_id=cluster_id))
     return _show(cluster_id, pledge_forms={membership_id: form}, status=status)
 
@@ -155,10 +161,13 @@ def leave(membership_id: int):
         preview = queries.notice_preview(session=session, actor=current_user, membership_id=membership_id)
         return render_template("clusters/leave.html", **preview)
     ending = governance.give_notice(session=session, actor=current_user, membership_id=membership_id)
+    own = current_user.holder_id == ending.holder_id
     if ending.leaves_on:
-        flash(f"Your notice has started. Your share of the pool comes back to your wallet after {ending.leaves_on:%-d %B %Y}.", "success")
+        whose = "your" if own else "their"
+        flash(f"{'Your notice' if own else 'Notice'} has started. {whose.capitalize()} share of the pool comes back to {whose} wallet after "
+              f"{long_date(ending.leaves_on)}.", "success")
     else:
-        flash("Your request to join has been withdrawn.", "success")
+        flash(f"{'Your' if own else 'The'} request to join has been withdrawn.", "success")
     return redirect(url_for("clusters.show", cluster_id=ending.cluster_id))
 
 

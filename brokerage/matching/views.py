@@ -89,7 +89,7 @@ def run():
     """Run matching for the council (a job: inline, or on the worker with Redis)."""
     handle = jobs.enqueue("matching.run", council_id=current_user.council_id)
     if handle.status == "finished":
-        flash(f"Matching finished: {handle.result['covered_hours']} of {handle.result['demanded_hours']} hours covered.", "success")
+        flash(f"Matching finished: {handle.result['covered_hours']} of {plural(handle.result['demanded_hours'], 'hour')} covered.", "success")
         return redirect(url_for("matching.review", run_id=handle.result["run_id"]))
     if handle.status == "failed":
         flash("Matching could not run. Nothing was changed.", "error")
