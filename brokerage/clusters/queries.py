@@ -185,6 +185,7 @@ def suggestions_for(*, session: Session, actor: User, holder_id: int, limit: int
     ranked = rules.suggest(
         holder_languages=holder.languages, holder_needs=holder.care_needs, holder_location=(holder.lat, holder.lon),
         clusters=candidates, language_name=language_name, service_name=service_name, limit=limit,
+        whose="your" if actor.holder_id == holder.id else f"{holder.name}'s",
     )
     by_id = {c.id: c for c in clusters}
     return [(by_id[s.cluster_id], s) for s in ranked]

@@ -63,6 +63,8 @@ def new():
     if current_user.role == Role.broker:
         people = [SelectChoice("0", "Nobody yet – a broker is starting it")]
     form.holder_id.choices = people
+    if current_user.role != Role.holder:  # the pledge comes from someone else's budget
+        form.pledge.description = form.THEIR_PLEDGE
     if request.method == "GET":
         form.min_size.data, form.max_size.data = page.min_size, page.max_size
     if form.validate_on_submit():
@@ -86,6 +88,8 @@ def _show(cluster_id: int, *, join_form=None, pledge_forms=None, status: int = 2
     # Prefixes keep element ids unique when one page shows several of these forms.
     join_form = join_form or JoinForm(formdata=None, prefix="join")
     join_form.holder_id.choices = [SelectChoice(str(h.id), h.name) for h in page.can_join]
+    if current_user.role != Role.holder:
+        join_form.pledge.description = join_form.THEIR_PLEDGE
     pledge_forms = pledge_forms or {}
     for mine in page.my_memberships:
         if mine.id not in pledge_forms:
