@@ -97,7 +97,7 @@ def register_database(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Attach every domain's blueprint."""
     for blueprint in (accounts_views.blueprint, dashboard_views.blueprint, holders_views.blueprint, clusters_views.blueprint,
-                      providers_views.blueprint, ledger_views.blueprint, audit_views.blueprint, matching_views.blueprint,
+                      providers_views.blueprint, providers_views.public, ledger_views.blueprint, audit_views.blueprint, matching_views.blueprint,
                       payments_views.blueprint, payrun_views.blueprint, timesheets_views.blueprint, contracts_views.blueprint,
                       surplus_views.blueprint, auditpack_views.blueprint, spending_views.blueprint, transparency_views.blueprint):
         app.register_blueprint(blueprint)

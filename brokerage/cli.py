@@ -23,6 +23,7 @@ from brokerage.ledger.cli import ledger_group
 from brokerage.matching.cli import match_group
 from brokerage.migrate import current_revision, upgrade
 from brokerage.payments.cli import payments_group
+from brokerage.places.cli import geo_group
 from brokerage.surplus.cli import surplus_group
 
 
@@ -146,6 +147,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(surplus_group)
     app.cli.add_command(bench_group)
     app.cli.add_command(audit_group)
+    app.cli.add_command(geo_group)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Import every domain's models so SQLModel.metadata knows all tables."""
 
 from brokerage.accounts.models import Council, CouncilDistrict, Role, SignInThrottle, User  # noqa: F401
-from brokerage.clusters.models import Cluster, ClusterKind, ClusterStatus, Membership, MembershipStatus, Proposal, Vote  # noqa: F401
+from brokerage.clusters.models import Cluster, ClusterDistrict, ClusterKind, ClusterStatus, Membership, MembershipStatus, Proposal, Vote  # noqa: F401
 from brokerage.holders.models import Holder, Representation, SensitiveDetail  # noqa: F401
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind  # noqa: F401
 from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal, PoolMonth, Posting  # noqa: F401
@@ -14,3 +14,4 @@ from brokerage.timesheets.models import Timesheet, TimesheetApprover, Visit  # n
 from brokerage.surplus.models import Clawback, SurplusFlag, SurplusRule  # noqa: F401
 from brokerage.auditpack.models import AuditPackRequest  # noqa: F401
 from brokerage.transparency.models import PublishedQuarter  # noqa: F401
+from brokerage.places.models import PostcodeCentroid  # noqa: F401

@@ -41,6 +41,8 @@ def from_environment(*, instance_path: str) -> dict:
         # Per-address limits (Flask-Limiter syntax). Tests sign in many times a minute from one address.
         "SIGN_IN_RATE_LIMIT": env.get("SIGN_IN_RATE_LIMIT", "1000 per minute" if mode == "testing" else "20 per minute;200 per hour"),
         "PASSWORD_RATE_LIMIT": env.get("PASSWORD_RATE_LIMIT", "1000 per minute" if mode == "testing" else "10 per minute;50 per hour"),
+        # Sending the public "offer care" form (each one that passes makes an account and a provider).
+        "APPLY_RATE_LIMIT": env.get("APPLY_RATE_LIMIT", "1000 per minute" if mode == "testing" else "20 per hour;50 per day"),
         # Empty: Redis at REDIS_URL when that is set, else memory (per process).
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or None,
         # How many proxies in front of the app may set X-Forwarded-For; 0 trusts none.
@@ -73,7 +75,7 @@ def check(config: dict, *, serving: bool = True) -> None:
     check_stripe_publishable_key(config)
     from limits import parse_many
 
-    for name in ("SIGN_IN_RATE_LIMIT", "PASSWORD_RATE_LIMIT"):
+    for name in ("SIGN_IN_RATE_LIMIT", "PASSWORD_RATE_LIMIT", "APPLY_RATE_LIMIT"):
         try:
             parse_many(config[name])
         except ValueError:

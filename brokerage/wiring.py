@@ -11,7 +11,9 @@ from typing import Sequence
 from sqlmodel import Session, select
 
 from brokerage import jobs, scheduled
+from brokerage.accounts import admin as account_admin
 from brokerage.accounts import jobs as account_jobs
+from brokerage.accounts.models import Role
 from brokerage.auditpack import jobs as auditpack_jobs
 from brokerage.clusters import actions as proposal_actions
 from brokerage.clusters import leaver_holds
@@ -27,9 +29,10 @@ from brokerage.matching import services as matching
 from brokerage.matching.decisions import CARE_MATCH
 from brokerage.payments import events as stripe_events
 from brokerage.pages import account_names
-from brokerage.payments import onboarding, payouts, topups, transfer_events, transfers, webhooks
+from brokerage.payments import onboarding, payouts, runs as payment_runs, topups, transfer_events, transfers, webhooks
 from brokerage.providers.models import Provider
 from brokerage.surplus import review as surplus_review
+from brokerage.surplus import services as surplus_services
 from brokerage.timesheets import leavers as timesheet_leavers
 from brokerage.timesheets.approvers import CHOOSE_APPROVER
 
@@ -68,6 +71,7 @@ def connect_domains() -> None:
     _connect_leaver_holds()
     _connect_jobs()
     _connect_stripe_events()
+    _connect_role_holds()
 
 
 # --- proposal actions: what a passed proposal of another package's kind does -------------------
@@ -120,3 +124,13 @@ def _connect_stripe_events() -> None:
     stripe_events.register("payout.failed", payouts.on_payout)
     for event_type, handler in transfer_events.HANDLERS.items():
         stripe_events.register(event_type, handler)
+
+
+# --- accounts: records that keep a broker or an officer in their role (brokerage.accounts.admin) ---------
+
+
+def _connect_role_holds() -> None:
+    """Register the payment runs and clawbacks that still wait on the person who started them."""
+    account_admin.register_role_hold(Role.broker, payment_runs.runs_waiting_on)
+    account_admin.register_role_hold(Role.council_officer, payment_runs.runs_waiting_on)
+    account_admin.register_role_hold(Role.council_officer, surplus_services.clawbacks_waiting_on)

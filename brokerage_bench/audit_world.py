@@ -214,7 +214,7 @@ def _groups(session: Session, council_id: int, holders: int, start: date, rng: r
     cluster_rows = [
         {
             "council_id": council_id, "name": f"{rng.choice(THEMES)} of {district} ({n})", "description": "", "kinds": ["neighbourhood"],
-            "area": district, "min_size": 2, "max_size": 12, "status": ClusterStatus.active, "created_at": now,
+            "min_size": 2, "max_size": 12, "status": ClusterStatus.active, "created_at": now,
         }
         for n, district in enumerate((rng.choice(DISTRICTS) for _ in sizes), start=1)
     ]

@@ -227,7 +227,7 @@ def setup_world(url: str, *, holders: int, clusters: int, seconds: float) -> Job
                 for i in range(holders)
             ]
             cluster_rows = [
-                Cluster(council_id=council.id, name=f"Bench cluster {k + 1}", kinds=["neighbourhood"], area="E1", status=ClusterStatus.active)
+                Cluster(council_id=council.id, name=f"Bench cluster {k + 1}", kinds=["neighbourhood"], status=ClusterStatus.active)
                 for k in range(clusters)
             ]
             session.add_all(holder_rows + cluster_rows)

@@ -25,8 +25,9 @@ SERVICE_MARKERS = ("postgres_only", "redis", "browser")
 # default cost (tests/accounts/test_sign_in.py checks it), as do the processes tests start.
 passwords.use_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
 
-# The local Stripe server and the apps that talk to it (fixtures stripe_server, stripe_app, stripe_client...).
-pytest_plugins = ["tests.stripe_support"]
+# The local Stripe server and the apps that talk to it (fixtures stripe_server, stripe_app, stripe_client...),
+# and the demo loaded once per process (demo_app, demo_session, demo_client...).
+pytest_plugins = ["tests.stripe_support", "tests.demo_support"]
 
 # `make mutation` runs each mutant against the same examples, with no example database to carry
 # a failure found for one mutant over to the next, and no deadline for a slow mutant to trip.
@@ -96,14 +97,21 @@ def engine(db_url):
 _committed_tables: list[str] = []
 
 
-def committed_counts(engine) -> dict[str, int]:
-    """Return how many committed rows each table holds, as any other connection sees them."""
-    if not _committed_tables:
-        from sqlalchemy import inspect
+def committed_counts(engine, *, cache: bool = True) -> dict[str, int]:
+    """Return how many committed rows each table holds, as any other connection sees them.
 
-        _committed_tables.extend(sorted(inspect(engine).get_table_names()))
-    query = " UNION ALL ".join(f"SELECT '{name}', COUNT(*) FROM {engine.dialect.identifier_preparer.quote(name)}" for name in _committed_tables)
-    # Deferred: it only reads, so it never waits for a transaction that holds the write lock (tests/demo_support.py).
+    The table names are read once per run for the run's own database (`cache`), every time otherwise.
+    """
+    from sqlalchemy import inspect
+
+    if not cache:
+        tables = sorted(inspect(engine).get_table_names())
+    else:
+        if not _committed_tables:
+            _committed_tables.extend(sorted(inspect(engine).get_table_names()))
+        tables = _committed_tables
+    query = " UNION ALL ".join(f"SELECT '{name}', COUNT(*) FROM {engine.dialect.identifier_preparer.quote(name)}" for name in tables)
+    # Deferred: it only reads, so it never waits for a transaction that holds the write lock.
     with reading_only(), engine.connect() as other:
         return dict(other.execute(text(query)).all())
 
@@ -230,8 +238,10 @@ class World:
         self.users = {}
         self.records = {}
         self.admin = f.UserFactory(session=session, role=Role.admin, council_id=None, email="admin@example.org")
+        f.load_places(session)
         for key in ("a", "b"):
             council = f.CouncilFactory(session=session, slug=f"council-{key}", name=f"Council {key.upper()}")
+            f.claim_districts(session, council, "E3 E14" if key == "a" else "LS6")
             holder = f.HolderFactory(session=session, council_id=council.id, name=f"Holder {key}")
             other_holder = f.HolderFactory(session=session, council_id=council.id, name=f"Neighbour {key}")
             provider = f.ProviderFactory(session=session, council_id=council.id, name=f"Co-op {key}")
@@ -355,3 +365,11 @@ def freeze_clock(monkeypatch):
         return moment
 
     return freeze
+
+
+@pytest.fixture()
+def places(session):
+    """Store the test places (tests.factories.PLACES) in the postcode table, in the test's transaction."""
+    from tests.factories import load_places  # as the world fixture imports the factories: only the tests that use them load them
+
+    load_places(session)

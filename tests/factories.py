@@ -7,10 +7,12 @@ from datetime import timedelta
 import factory
 
 from brokerage import clock
-from brokerage.accounts.models import Council, Role, User
+from brokerage.accounts.models import Council, CouncilDistrict, Role, User
 from brokerage.accounts.passwords import hash_password
 from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus
 from brokerage.holders.models import Holder, Representation
+from brokerage.places.rules import Centroid, district_of
+from brokerage.places.services import store_centroids
 from brokerage.types import utcnow
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind
 
@@ -97,7 +99,6 @@ class ClusterFactory(BaseFactory):
 
     name = factory.Sequence(lambda n: f"Cluster {n}")
     kinds = factory.LazyFunction(lambda: ["neighbourhood"])
-    area = "E1"
     status = ClusterStatus.active
 
 
@@ -122,3 +123,24 @@ class UserFactory(BaseFactory):
 class RepresentationFactory(BaseFactory):
     class Meta:
         model = Representation
+
+
+def claim_districts(session, council, districts: str) -> None:
+    """Give a council its own postcode districts, as creating it through the service does (council_district rows)."""
+    council.area_districts = districts
+    session.add(council)
+    session.add_all(CouncilDistrict(district=d, council_id=council.id) for d in districts.split())
+    session.flush()
+
+
+# Places the tests look postcodes up in: full postcodes, and district centres for any other postcode there.
+PLACES = (
+    ("E1 6AN", 51.5203, -0.0714), ("E1 1BB", 51.5190, -0.0596), ("E1W 1LA", 51.5067, -0.0712), ("E2 9PA", 51.5291, -0.0554),
+    ("E1", 51.5155, -0.0590), ("E1W", 51.5070, -0.0590), ("E2", 51.5290, -0.0600), ("E3", 51.5270, -0.0240), ("LS6", 53.8196, -1.5796),
+)
+
+
+def load_places(session) -> None:
+    """Store PLACES in the postcode table."""
+    store_centroids(session=session, centroids=[Centroid(p, district_of(p), lat, lon, " " not in p) for p, lat, lon in PLACES])
+    session.flush()

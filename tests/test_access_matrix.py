@@ -11,7 +11,8 @@ STAFF = {Role.broker, Role.council_officer}
 
 # Routes anyone may open without signing in.
 PUBLIC = {"accounts.home", "accounts.sign_in", "static", "payments.webhook",  # Stripe's webhook checks its signature instead
-          "transparency.public_report", "transparency.public_csv"}  # a council's public report (tests/transparency/test_public.py)
+          "transparency.public_report", "transparency.public_csv",  # a council's public report (tests/transparency/test_public.py)
+          "offer_care.apply"}  # the public "offer care" form (tests/providers/test_applications.py)
 # The pooled spend reports: the council's brokers and officers only (their filters' ids: tests/test_not_found_alike.py).
 SPENDING = ("spending.index", "spending.groups", "spending.members", "spending.providers", "spending.services", "spending.kinds")
 
@@ -25,7 +26,8 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
     admin = role == "admin"
     if endpoint in ("dashboard.index", "accounts.change_password"):
         return {200}
-    if endpoint in ("accounts.councils", "accounts.users"):
+    if endpoint in ("accounts.councils", "accounts.users", "accounts.account"):
+        # Administrators manage every council's accounts: another council's account is theirs to open too.
         return {200} if admin else {403}
     if endpoint == "matching.review":
         if role in STAFF:
@@ -33,7 +35,10 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         return {403}
     if endpoint in ("holders.index", "clusters.index", "providers.index", "ledger.index", "ledger.accounts", "matching.index", "matching.gaps", *SPENDING):
         return {200} if role in STAFF else {403}
-    if endpoint == "providers.new":
+    if endpoint == "providers.queue":
+        # Applications to offer care: the council's brokers review them, its officers may look.
+        return {200} if role in STAFF else {403}
+    if endpoint in ("providers.new", "holders.new"):
         return {200} if role == Role.broker else {403}
     if endpoint in ("clusters.find", "clusters.new"):
         return {200} if role in (Role.holder, Role.representative, Role.broker) else {403}
@@ -220,6 +225,8 @@ def url_for_target(world, endpoint: str, target: str) -> str:
         return "/audit-pack/987654321/download"
     if endpoint == "matching.edit_demand":
         return f"/matching/demand/{(records['demand_line'] if mine else records['other_demand_line']).id}/edit"
+    if endpoint == "accounts.account":
+        return f"/admin/users/{world.users[council][Role.broker if mine else Role.holder].id}"
     if endpoint == "timesheets.choose_approver":
         return f"/timesheets/groups/{(records['cluster'] if mine else records['private_cluster']).id}/approver"
     raise AssertionError(endpoint)

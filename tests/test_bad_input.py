@@ -89,7 +89,7 @@ def test_text_that_would_display_in_another_order_is_refused_but_right_to_left_s
 def test_the_database_refuses_a_nul_the_same_way_on_every_engine(session, world):
     council = world.councils["a"] if hasattr(world, "councils") and world.councils else session.exec(select(Council)).first()
     with pytest.raises(ValidationFailed) as caught:
-        session.add(Cluster(council_id=council.id, name=NUL, description="", kinds=["goal"], area="", min_size=2, max_size=6))
+        session.add(Cluster(council_id=council.id, name=NUL, description="", kinds=["goal"], min_size=2, max_size=6))
         session.flush()
     assert caught.value.errors == {"name": [CONTROL_MESSAGE]}
     session.rollback()
@@ -103,8 +103,8 @@ def _sign_in(client, email):
 def test_a_nul_in_a_new_group_is_shown_beside_the_field_and_nothing_is_saved(client, session, world):
     _sign_in(client, world.users["a"][Role.holder].email)
     before = len(session.exec(select(Cluster)).all())
-    for field in ("name", "description", "area"):
-        data = {"name": "Elders", "description": "Home care", "kinds": ["culture"], "area": "E1", "min_size": "2", "max_size": "6",
+    for field in ("name", "description", "districts"):
+        data = {"name": "Elders", "description": "Home care", "kinds": ["culture"], "districts": "E3", "min_size": "2", "max_size": "6",
                 "holder_id": str(world.users["a"][Role.holder].holder_id), "pledge": "10", field: NUL}
         response = client.post("/clusters/new", data=data)
         assert response.status_code in (200, 422), field

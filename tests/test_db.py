@@ -62,7 +62,7 @@ def writer(sqlite_file):
 
 
 def new_group_form(holder_id: int) -> dict:
-    return {"name": "Busy day", "kinds": ["goal"], "area": "E1", "min_size": "2", "max_size": "6", "holder_id": str(holder_id), "pledge": "10"}
+    return {"name": "Busy day", "kinds": ["goal"], "min_size": "2", "max_size": "6", "holder_id": str(holder_id), "pledge": "10"}
 
 
 def test_a_page_that_only_reads_opens_at_once_while_another_connection_holds_the_write_lock(signed_in, writer):

@@ -25,6 +25,8 @@ from brokerage.payments import rules as payment_rules
 from brokerage.payments.rules import BadPaymentMove, PayoutStatus, TopUpStatus
 from brokerage.surplus import rules as surplus_rules
 from brokerage.surplus.errors import BadClawbackMove, BadFlagMove
+from brokerage.providers import rules as provider_rules
+from brokerage.providers.errors import BadProviderMove
 
 SOURCE = Path(__file__).resolve().parent.parent / "brokerage"
 
@@ -35,6 +37,7 @@ TRANSITIONS = {
     "move_top_up", "move_payout",
     "move_flag", "move_clawback",
     "move_pack",
+    "move_provider",
 }
 
 # Attributes called `status` that are not a record's status, each with why: (file, enclosing function).
@@ -203,6 +206,7 @@ TABLES = [
     (surplus_rules.move_flag, surplus_rules.FLAG_MOVES, surplus_rules.FlagStatus, BadFlagMove),
     (surplus_rules.move_clawback, surplus_rules.CLAWBACK_MOVES, surplus_rules.ClawbackStatus, BadClawbackMove),
     (pack_rules.move_pack, pack_rules.PACK_MOVES, pack_rules.PackStatus, pack_rules.BadPackMove),
+    (provider_rules.move_provider, provider_rules.PROVIDER_MOVES, provider_rules.ProviderStatus, BadProviderMove),
 ]
 
 
@@ -230,6 +234,7 @@ def test_the_written_tables():
     assert matching_rules.DEMAND_LINE_MOVES == {"open": {"contracted", "withdrawn"}, "contracted": set(), "withdrawn": set()}
     assert matching_rules.RUN_MOVES == {"finished": set()}
     assert contract_rules.CONTRACT_MOVES == {"active": {"ending"}, "ending": {"ended"}, "ended": set()}
+    assert provider_rules.PROVIDER_MOVES == {"pending_review": {"approved", "refused"}, "approved": set(), "refused": set()}
     assert timesheet_rules.TIMESHEET_MOVES == {
         "draft": {"submitted"}, "submitted": {"approved", "rejected"}, "rejected": {"submitted"}, "approved": set(),
     }

@@ -29,3 +29,9 @@ class DuplicateCouncil(BrokerageError):
     """Another council already uses this short name."""
 
     status = 409
+
+
+class RoleInUse(BrokerageError):
+    """The account still owns records of its role, so the role cannot change yet."""
+
+    status = 409

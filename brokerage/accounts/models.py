@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import false as sa_false
-from sqlalchemy import Boolean, CheckConstraint, Column, Enum, Float, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Column, Enum, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from brokerage.types import ROLE_LABELS, Role, UTCDateTime, utcnow  # noqa: F401 (Role lives at the bottom layer)
@@ -62,6 +62,8 @@ class CouncilDistrict(SQLModel, table=True):
     """A postcode district claimed by one council: the database refuses a second council claiming it."""
 
     __tablename__ = "council_district"
+    # The target of a group's area (clusters.models.ClusterDistrict): a district of this council, not any.
+    __table_args__ = (UniqueConstraint("district", "council_id", name="uq_council_district_council"),)
 
     district: str = Field(sa_column=Column(String(4), primary_key=True))
     council_id: int = Field(sa_column=Column(Integer, ForeignKey("council.id", ondelete="CASCADE"), nullable=False, index=True))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate, validates
 from marshmallow import ValidationError as SchemaError
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
@@ -13,7 +13,8 @@ from brokerage.accounts.models import ROLE_LABELS, Role
 from brokerage.types import PERSON_ROLES
 from brokerage.errors import ValidationFailed
 from brokerage.forms import BaseForm
-from brokerage.validation import Text
+from brokerage.validation import ID_MAX, Text, WholeNumber
+from brokerage.validation import load_filters as load_query
 
 
 class SignInForm(BaseForm):
@@ -95,6 +96,19 @@ class ResetPasswordForm(BaseForm):
     password = PasswordField("New temporary password", validators=[DataRequired("Enter a temporary password")])
 
 
+class RoleForm(BaseForm):
+    """An administrator gives an account another role; `confirm` is sent by the confirmation page."""
+
+    role = SelectField("New role", choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in PERSON_ROLES if r != Role.admin],
+                       validators=[DataRequired("Choose a role")])
+    confirm = HiddenField()
+
+    @property
+    def confirmed(self) -> bool:
+        """Tell whether the administrator has confirmed the change."""
+        return self.confirm.data == "yes"
+
+
 class ChangePasswordForm(BaseForm):
     """Someone changes their own password."""
 
@@ -131,6 +145,25 @@ class NewUserSchema(Schema):
     name = Text(required=True, validate=validate.Length(min=1, max=120, error="Enter the person's name in 120 characters or fewer"))
     email = fields.Email(required=True, validate=validate.Length(max=254), error_messages={"invalid": "Enter an email address like name@example.org"})
     role = fields.Enum(Role, by_value=True, required=True, error_messages={"unknown": "Choose a role from the list"})
+
+
+class AccountFilterSchema(Schema):
+    """The accounts list's search: part of a name or email address, a role, a council and a page number."""
+
+    class Meta:
+        unknown = "exclude"
+
+    q = Text(load_default=None, validate=validate.Length(max=120, error="Enter at most {max} characters"),
+             metadata={"description": "Part of a name or email address"})
+    role = fields.Enum(Role, by_value=True, load_default=None, error_messages={"unknown": "Choose a role from the list"})
+    council = WholeNumber(load_default=None, validate=validate.Range(min=1, max=ID_MAX, error="Choose a council from the list"))
+    page = WholeNumber(load_default=1, validate=validate.Range(min=1, max=100_000))
+
+
+def load_account_filters(args) -> tuple[dict, dict[str, list[str]]]:
+    """Load the accounts list's filters from the query string (blank means any); return (filters, errors by field)."""
+    filters, errors = load_query(AccountFilterSchema, args, messages={"role": "Choose a role from the list", "council": "Choose a council from the list"})
+    return {"text": filters["q"], "role": filters["role"], "council_id": filters["council"], "page": filters["page"]}, errors
 
 
 def load_or_refuse(schema: Schema, data: dict) -> dict:

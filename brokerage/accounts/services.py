@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -227,24 +226,6 @@ def list_users(*, session: Session, actor: User) -> list[User]:
     if actor.role != Role.admin:
         raise NotAllowed("Only administrators can list accounts.")
     return list(session.exec(select(User).where(User.role != Role.system).order_by(User.council_id, User.role, User.name)))
-
-
-@dataclass
-class UsersPage:
-    """The accounts page: every council (the form's choices) and every person's account."""
-
-    councils: list[Council]
-    users: list[User]
-
-    @property
-    def council_names(self) -> dict[int, str]:
-        """Return each council's name by id."""
-        return {c.id: c.name for c in self.councils}
-
-
-def users_page(*, session: Session, actor: User) -> UsersPage:
-    """Return what the accounts page shows an administrator."""
-    return UsersPage(councils=list_councils(session=session, actor=actor), users=list_users(session=session, actor=actor))
 
 
 def find_council(*, session: Session, slug: str) -> Council | None:

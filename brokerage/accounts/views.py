@@ -8,11 +8,12 @@ from flask_login import current_user, login_required, logout_user
 from wtforms.fields.choices import SelectChoice
 
 from brokerage.access import roles_required
-from brokerage.accounts import services, sessions
+from brokerage.accounts import admin, services, sessions
 from brokerage.accounts.errors import AccountLocked, SignInFailed
 from brokerage.accounts.models import Role
+from brokerage.types import PERSON_ROLES
 from brokerage.accounts.rules import is_safe_next
-from brokerage.accounts.schemas import ChangePasswordForm, CouncilForm, ResetPasswordForm, SignInForm, UserForm
+from brokerage.accounts.schemas import ChangePasswordForm, CouncilForm, ResetPasswordForm, RoleForm, SignInForm, UserForm, load_account_filters
 from brokerage.db import get_session
 from brokerage.errors import BrokerageError
 from brokerage.extensions import login_manager, rate_limit
@@ -99,8 +100,9 @@ def councils():
 @blueprint.route("/admin/users", methods=["GET", "POST"])
 @roles_required(Role.admin)
 def users():
-    """List accounts and add a new one."""
-    page = services.users_page(session=get_session(), actor=current_user)
+    """Find accounts by name or email, role and council, 50 a page; and add a new one."""
+    filters, errors = load_account_filters(request.args)
+    page = admin.find_accounts(session=get_session(), actor=current_user, errors=errors, **filters)
     form = UserForm()
     form.council_id.choices = [SelectChoice("0", "No council (administrators only)")] + [SelectChoice(str(c.id), c.name) for c in page.councils]
     if form.validate_on_submit():
@@ -118,10 +120,45 @@ def users():
             refuse(form, error)
         else:
             flash(f"An account for {user.name} was added.", "success")
-            return redirect(url_for("accounts.users"))
-    return render_template("accounts/users.html", form=form, users=page.users, council_names=page.council_names), (
-        422 if form.errors or form.form_errors else 200
-    )
+            return redirect(url_for("accounts.account", user_id=user.id))
+    failed = form.errors or form.form_errors or page.errors
+    return render_template("accounts/users.html", form=form, page=page, args=request.args, roles=ROLE_CHOICES), (422 if failed else 200)
+
+
+ROLE_CHOICES = [(r.value, r.label) for r in PERSON_ROLES]
+
+
+def _account(user_id: int, *, role_form: RoleForm | None = None, reset_form: ResetPasswordForm | None = None, status: int = 200):
+    page = admin.account_page(session=get_session(), actor=current_user, user_id=user_id)
+    role_form = role_form or RoleForm(formdata=None)
+    return render_template("accounts/account.html", page=page, user=page.user, role_form=role_form,
+                           reset_form=reset_form or ResetPasswordForm(formdata=None)), status
+
+
+@blueprint.route("/admin/users/<int:user_id>")
+@roles_required(Role.admin)
+def account(user_id: int):
+    """Show one account: reset its password, deactivate or reactivate it, change its role."""
+    return _account(user_id)
+
+
+@blueprint.route("/admin/users/<int:user_id>/role", methods=["POST"])
+@roles_required(Role.admin)
+def change_role(user_id: int):
+    """Ask to confirm a new role for an account, then give it; refused beside the field while it owns records of its old role."""
+    form = RoleForm()
+    if not form.validate_on_submit():
+        return _account(user_id, role_form=form, status=422)
+    try:
+        if not form.confirmed:
+            change = admin.check_role_change(session=get_session(), actor=current_user, user_id=user_id, role=form.role.data)
+            return render_template("accounts/confirm_role.html", change=change, form=form)
+        change = admin.change_role(session=get_session(), actor=current_user, user_id=user_id, role=form.role.data)
+    except BrokerageError as error:
+        status = refuse(form, error)
+        return _account(user_id, role_form=form, status=status)
+    flash(f"{change.user.name} is now a {change.new.label.lower()}, and has been signed out everywhere.", "success")
+    return redirect(url_for("accounts.account", user_id=user_id))
 
 
 @blueprint.route("/admin/users/<int:user_id>/password", methods=["POST"])
@@ -133,14 +170,12 @@ def reset_password(user_id: int):
         try:
             user = services.reset_password(session=get_session(), actor=current_user, user_id=user_id, password=form.password.data)
         except BrokerageError as error:
-            # No such account is the same 404 as any missing record, never a message on the list.
-            reason = error.errors.get("password", [error.message])[0] if hasattr(error, "errors") else error.message
-            refuse_in_flash(error, f"The password was not changed: {reason.rstrip('.')}.")
-        else:
-            flash(f"{user.name} has a new temporary password and can sign in again.", "success")
-    else:
-        flash("The password was not changed: enter a temporary password.", "error")
-    return redirect(url_for("accounts.users"))
+            # No such account is the same 404 as any missing record, never a message on the page.
+            status = refuse(form, error)
+            return _account(user_id, reset_form=form, status=status)
+        flash(f"{user.name} has a new temporary password and can sign in again.", "success")
+        return redirect(url_for("accounts.account", user_id=user_id))
+    return _account(user_id, reset_form=form, status=422)
 
 
 @blueprint.route("/admin/users/<int:user_id>/active", methods=["POST"])
@@ -150,18 +185,18 @@ def set_active(user_id: int):
     active = request.form.get("active")
     if active not in ("yes", "no"):
         flash("Nothing was changed: choose to deactivate or reactivate the account.", "error")
-        return redirect(url_for("accounts.users"))
+        return redirect(url_for("accounts.account", user_id=user_id))
     try:
         user = services.set_account_active(session=get_session(), actor=current_user, user_id=user_id, active=active == "yes")
     except BrokerageError as error:
-        # No such account is the same 404 as any missing record, never a message on the list.
+        # No such account is the same 404 as any missing record, never a message on the page.
         refuse_in_flash(error, f"Nothing was changed: {error.message}")
     else:
         if user.is_active_account:
             flash(f"{user.name} can sign in again.", "success")
         else:
             flash(f"{user.name} can no longer sign in, and has been signed out everywhere.", "success")
-    return redirect(url_for("accounts.users"))
+    return redirect(url_for("accounts.account", user_id=user_id))
 
 
 @blueprint.route("/account/password", methods=["GET", "POST"])

@@ -7,15 +7,16 @@ flow that needs a vote as well (a join request opens an "admit" proposal) lives 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session, select
 
-from brokerage import clock, validation
+from brokerage import clock
 from brokerage.access import same_council
 from brokerage.accounts.models import Council, Role, User
-from brokerage.clusters import rules
+from brokerage.clusters import areas, rules
 from brokerage.clusters.errors import RECORD_ERRORS, AlreadyJoined, BadTransition, ClusterFull, PledgeTooHigh, failure_message
 from brokerage.clusters.leaver_holds import reasons_to_wait
 from brokerage.clusters.members import LIVE_MEMBERSHIP, OPEN, get_cluster, get_membership, holder_for_actor, live_count
@@ -65,13 +66,16 @@ def create_cluster(
     name: str,
     description: str,
     kinds: list[str],
-    area: str,
+    districts: Iterable[str] = (),
     min_size: int | None = None,
     max_size: int | None = None,
     founder_holder_id: int | None = None,
     founder_pledge: int = 0,
 ) -> Cluster:
-    """Create a forming cluster; a holder (or their representative) founds it as its first member."""
+    """Create a forming cluster over some of its council's districts; a holder (or their representative) founds it as its first member.
+
+    The group is placed at its founder's home, or, when a broker starts it with nobody yet, at the middle of its area.
+    """
     if actor.role not in (Role.holder, Role.representative, Role.broker):
         raise NotAllowed("Only holders, their representatives and brokers can start a group.")
     council = session.get(Council, actor.council_id)
@@ -84,9 +88,11 @@ def create_cluster(
         errors["kinds"] = "Choose at least one kind of group"
     if not 2 <= min_size <= max_size <= 12:
         errors["max_size"] = "A group has between 2 and 12 members, and the smallest size cannot be more than the largest"
-    area = validation.normalise_district(area)
-    if area and area not in council.districts:
-        errors["area"] = _area_message(council)
+    try:
+        area = areas.check_area(session=session, council_id=council.id, districts=districts)
+    except ValidationFailed as error:
+        errors |= {field: messages[0] for field, messages in error.errors.items()}
+        area = []
     if errors:
         raise ValidationFailed(errors)
     founder = None
@@ -96,13 +102,14 @@ def create_cluster(
         founder = holder_for_actor(session=session, actor=actor, holder_id=founder_holder_id)
     if founder is not None:
         require_pledge_above_zero(founder_pledge)
+    lat, lon = areas.place_of_group(session=session, founder=founder, districts=area)
     cluster = Cluster(
         council_id=actor.council_id, name=name.strip(), description=description.strip(), kinds=sorted(set(kinds)),
-        area=area, lat=founder.lat if founder else None, lon=founder.lon if founder else None,
-        min_size=min_size, max_size=max_size, status=ClusterStatus.forming,
+        lat=lat, lon=lon, min_size=min_size, max_size=max_size, status=ClusterStatus.forming,
     )
     session.add(cluster)
     session.flush()
+    areas.set_area(session=session, cluster=cluster, districts=area)
     if founder is not None:
         check_pledge(session, founder, founder_pledge, exclude_membership=None)
         session.add(Membership(
@@ -111,12 +118,6 @@ def create_cluster(
         ))
         session.flush()
     return cluster
-
-
-def _area_message(council: Council) -> str:
-    if not council.districts:
-        return "Leave the area empty: the council has not listed its postcode districts yet"
-    return f"Enter one of the council's postcode districts: {', '.join(council.districts)}"
 
 
 # --- pledges ------------------------------------------------------------------------------------

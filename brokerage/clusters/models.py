@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Date, Enum, Float, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Date, Enum, Float, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
@@ -53,7 +53,8 @@ class Cluster(SQLModel, table=True):
     name: str = Field(sa_column=Column(String(120), nullable=False))
     description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     kinds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    area: str = Field(default="", sa_column=Column(String(120), nullable=False, server_default=""))
+    # Where the group is, for distances and matching: its founder's home, or else the centre of its area
+    # (the districts in `cluster_district`). None only for groups started before areas were kept.
     lat: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
     lon: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
     min_size: int = Field(default=2, sa_column=Column(Integer, nullable=False))
@@ -63,6 +64,22 @@ class Cluster(SQLModel, table=True):
         sa_column=Column(Enum(ClusterStatus, name="cluster_status", native_enum=False, length=12), nullable=False),
     )
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ClusterDistrict(SQLModel, table=True):
+    """One postcode district of a group's area; the database refuses a district that is not its council's own."""
+
+    __tablename__ = "cluster_district"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["district", "council_id"], ["council_district.district", "council_district.council_id"],
+            name="fk_cluster_district_council_district", ondelete="RESTRICT",
+        ),
+    )
+
+    cluster_id: int = Field(sa_column=Column(Integer, ForeignKey("cluster.id", ondelete="CASCADE"), primary_key=True))
+    district: str = Field(sa_column=Column(String(4), primary_key=True))
+    council_id: int = Field(sa_column=Column(Integer, ForeignKey("council.id", ondelete="RESTRICT"), nullable=False, index=True))
 
 
 # One membership that has not ended per holder and cluster; ended ones stay as history.

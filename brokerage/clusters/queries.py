@@ -28,16 +28,18 @@ from brokerage.clusters.members import (
     require_member_or_broker,
     visible_holder_ids,
 )
-from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus, Proposal, Vote
+from brokerage.clusters.areas import areas_of, council_districts
+from brokerage.clusters.models import Cluster, ClusterDistrict, ClusterStatus, Membership, MembershipStatus, Proposal, Vote
 from brokerage.clusters.proposals import count, get_proposal, proposals_of, votes_of
 from brokerage.clusters.rules import ProposalStatus
-from brokerage.errors import NotAllowed, NotFound
+from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import language_name, service_name
 from brokerage.geo import haversine_km
 from brokerage.holders.models import Holder
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.models import LedgerAccount
 from brokerage.ledger.services import balance
+from brokerage.places.services import locate
 
 # --- lists --------------------------------------------------------------------------------------
 
@@ -47,6 +49,20 @@ def list_clusters(*, session: Session, actor: User) -> list[Cluster]:
     if actor.role not in STAFF:
         raise NotFound()
     return list(session.exec(select(Cluster).where(Cluster.council_id == actor.council_id).order_by(Cluster.status, Cluster.name)))
+
+
+@dataclass
+class ClustersPage:
+    """The staff list of groups, with each group's area."""
+
+    clusters: list[Cluster]
+    areas: dict[int, list[str]]
+
+
+def clusters_page(*, session: Session, actor: User) -> ClustersPage:
+    """Return the council's groups and their areas, for staff."""
+    clusters = list_clusters(session=session, actor=actor)
+    return ClustersPage(clusters=clusters, areas=areas_of(session=session, cluster_ids=[c.id for c in clusters]))
 
 
 def memberships_of(*, session: Session, actor: User, holder_ids: list[int]) -> list[tuple[Membership, Cluster]]:
@@ -124,13 +140,15 @@ def find_clusters(
     need: str | None = None,
     within_km: float | None = None,
     origin: tuple[float, float] | None = None,
+    district: str | None = None,
 ) -> list[tuple[Cluster, int, float | None]]:
-    """Search the council's open clusters (forming or active with room); return (cluster, members, km)."""
+    """Search the council's open clusters (forming or active with room), in an area that includes `district` if given; return (cluster, members, km)."""
     if actor.council_id is None:
         raise NotAllowed("Groups belong to a council.")
-    clusters = list(
-        session.exec(select(Cluster).where(Cluster.council_id == actor.council_id, Cluster.status.in_(OPEN)).order_by(Cluster.name))
-    )
+    query = select(Cluster).where(Cluster.council_id == actor.council_id, Cluster.status.in_(OPEN)).order_by(Cluster.name)
+    if district:
+        query = query.where(Cluster.id.in_(select(ClusterDistrict.cluster_id).where(ClusterDistrict.council_id == actor.council_id, ClusterDistrict.district == district)))
+    clusters = list(session.exec(query))
     profile = _member_profiles(session, [c.id for c in clusters])
     results = []
     for cluster in clusters:
@@ -203,23 +221,49 @@ def forming_needing_members(*, session: Session, actor: User) -> list[tuple[Clus
 
 @dataclass
 class FindPage:
-    """The "find a group" page: search results, suggestions for each person I act for, and groups short of members."""
+    """The "find a group" page: search results, suggestions for each person I act for, groups short of members, and the areas."""
 
     results: list
     suggestions: list
     forming: list
+    # The council's districts (the area filter's choices), each result's area, and where distances were measured from.
+    districts: list[str] = field(default_factory=list)
+    areas: dict[int, list[str]] = field(default_factory=dict)
+    measured_from: str | None = None
+
+
+NEEDS_ORIGIN = "Enter a postcode to measure the distance from"
 
 
 def find_page(*, session: Session, actor: User, search: dict | None = None) -> FindPage:
-    """Return the find page: results when `search` (kind, language, need, within_km) is given, and suggestions."""
+    """Return the find page: results when `search` (kind, language, need, within_km, district, near) is given, and suggestions.
+
+    Distances are measured from the postcode `near` when given (UnknownPostcode naming it when carepool does
+    not know where it is), or else from the home of the first person the actor acts for.
+    """
     people = holders_actor_acts_for(session=session, actor=actor)
-    results = []
+    districts = council_districts(session=session, council_id=actor.council_id) if actor.council_id else []
+    results, measured_from = [], None
     if search is not None:
-        origin = (people[0].lat, people[0].lon) if people else None
-        results = find_clusters(session=session, actor=actor, origin=origin, **search)
+        search = dict(search)
+        near, district = search.pop("near", None), search.pop("district", None)
+        if district and district not in districts:
+            raise ValidationFailed({"district": "Choose an area from the list"})
+        origin = None
+        if near:
+            place = locate(session=session, postcode=near, field="near")
+            origin, measured_from = (place.lat, place.lon), place.postcode
+        elif people:
+            origin, measured_from = (people[0].lat, people[0].lon), people[0].postcode or people[0].postcode_district
+        if search.get("within_km") is not None and origin is None:
+            raise ValidationFailed({"near": NEEDS_ORIGIN})
+        results = find_clusters(session=session, actor=actor, origin=origin, district=district, **search)
     suggestions = [(person, suggestions_for(session=session, actor=actor, holder_id=person.id)) for person in people]
     forming = forming_needing_members(session=session, actor=actor) if actor.role == Role.broker else []
-    return FindPage(results=results, suggestions=suggestions, forming=forming)
+    return FindPage(
+        results=results, suggestions=suggestions, forming=forming, districts=districts,
+        areas=areas_of(session=session, cluster_ids=[c.id for c, _, _ in results]), measured_from=measured_from,
+    )
 
 
 @dataclass
@@ -229,13 +273,16 @@ class NewClusterPage:
     people: list[Holder]
     min_size: int
     max_size: int
+    # The council's own districts, which a group's area is chosen from.
+    districts: list[str] = field(default_factory=list)
 
 
 def new_cluster_page(*, session: Session, actor: User) -> NewClusterPage:
-    """Return the founders the actor may name and the council's default group sizes."""
+    """Return the founders the actor may name, the council's default group sizes and its districts."""
     council = session.get(Council, actor.council_id)
     return NewClusterPage(
         people=holders_actor_acts_for(session=session, actor=actor), min_size=council.cluster_min_size, max_size=council.cluster_max_size,
+        districts=council_districts(session=session, council_id=council.id),
     )
 
 
@@ -256,6 +303,8 @@ class ClusterPage:
     names: dict
     # Memberships whose notice has ended but whose share waits for the last timesheets (see `leaver_holds`).
     notice_over: set = field(default_factory=set)
+    # The group's area: its council's districts it covers.
+    area: list[str] = field(default_factory=list)
 
 
 def cluster_page(*, session: Session, actor: User, cluster_id: int) -> ClusterPage:
@@ -280,6 +329,7 @@ def cluster_page(*, session: Session, actor: User, cluster_id: int) -> ClusterPa
         my_memberships=mine, can_join=can_join, voters=eligible_voters(session, cluster), pooled=pooled,
         names={h.id: h.name for h in acting_for},
         notice_over={m.id for m in mine if m.status == MembershipStatus.leaving and m.leaves_on and m.leaves_on < clock.today()},
+        area=areas_of(session=session, cluster_ids=[cluster.id]).get(cluster.id, []),
     )
 
 

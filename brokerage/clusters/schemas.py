@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from brokerage.forms import BaseForm, Checkboxes, PoundsField, WholeNumberField
+from brokerage.places.schemas import PostcodeField
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
@@ -21,7 +22,7 @@ class ClusterForm(BaseForm):
     name = StringField("Name of the group", validators=[DataRequired("Enter a name for the group"), Length(max=120, message="Use 120 characters or fewer")])
     description = TextAreaField("What the group is for", validators=[Optional(), Length(max=1000, message="Use 1000 characters or fewer")])
     kinds = Checkboxes("What brings the group together", choices=KIND_CHOICES, validators=[DataRequired("Choose at least one")])
-    area = StringField("Area", description="For example a postcode district like E1.", validators=[Optional(), Length(max=120)])
+    districts = Checkboxes("Area", description="The postcode districts the group is for. Tick all that apply.", unknown_message="Choose from your council's districts")
     min_size = WholeNumberField("Smallest number of members", invalid_message="Enter the smallest number of members as a whole number, like 3", validators=[InputRequired("Enter the smallest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
     max_size = WholeNumberField("Largest number of members", invalid_message="Enter the largest number of members as a whole number, like 8", validators=[InputRequired("Enter the largest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
     holder_id = SelectField("Who is starting it", coerce=int, choices=[], validate_choice=True, invalid_choice_message="Choose yourself or someone you act for")
@@ -91,4 +92,7 @@ class FindForm(BaseForm):
     kind = SelectField("Kind of group", choices=[SelectChoice("", "Any kind")] + KIND_CHOICES, validators=[Optional()])
     language = SelectField("Language", choices=[], validators=[Optional()], validate_choice=True)
     need = SelectField("Care need", choices=[], validators=[Optional()], validate_choice=True)
+    # Its choices are the council's districts, from the page; the search checks the district is one of them.
+    district = SelectField("Area", choices=[], validators=[Optional()], validate_choice=False)
+    near = PostcodeField("Distance from postcode", description="Leave empty to measure from your home.", validators=[Optional()])
     within_km = WholeNumberField("Within (km)", invalid_message="Enter a distance in whole kilometres, like 5", validators=[Optional(), NumberRange(min=1, max=100, message="Enter a distance from 1 to 100 km")])

@@ -31,8 +31,8 @@ def _people_choices(people) -> list[SelectChoice]:
 @roles_required(Role.broker, Role.council_officer)
 def index():
     """List the council's clusters."""
-    rows = queries.list_clusters(session=get_session(), actor=current_user)
-    return render_template("clusters/index.html", clusters=rows)
+    page = queries.clusters_page(session=get_session(), actor=current_user)
+    return render_template("clusters/index.html", clusters=page.clusters, areas=page.areas)
 
 
 @blueprint.route("/find")
@@ -40,6 +40,8 @@ def index():
 def find():
     """Search clusters, and suggest clusters for me."""
     form = FindForm(request.args)
+    if current_user.role == Role.broker:
+        form.near.description = "For example E1 6AN."
     form.language.choices = [SelectChoice("", "Any language")] + [SelectChoice(code, name) for code, name in sorted(COMMON_LANGUAGE_NAMES.items(), key=lambda i: i[1])]
     form.need.choices = [SelectChoice("", "Any need")] + [SelectChoice(token, name.capitalize()) for token, name in SERVICE_NAMES.items()]
     searched = bool(request.args)
@@ -47,9 +49,16 @@ def find():
     if searched and not form.validate():
         status = 422
     elif searched:
-        search = {"kind": form.kind.data or None, "language": form.language.data or None, "need": form.need.data or None, "within_km": form.within_km.data}
-    page = queries.find_page(session=get_session(), actor=current_user, search=search)
-    return render_template("clusters/find.html", form=form, results=page.results, searched=searched, suggestions=page.suggestions, forming=page.forming), status
+        search = {"kind": form.kind.data or None, "language": form.language.data or None, "need": form.need.data or None, "within_km": form.within_km.data,
+                  "district": form.district.data or None, "near": form.near.data or None}
+    try:
+        page = queries.find_page(session=get_session(), actor=current_user, search=search)
+    except BrokerageError as error:  # a postcode carepool does not know, an area not the council's, a distance from nowhere
+        status = refuse(form, error)
+        page = queries.find_page(session=get_session(), actor=current_user, search=None)
+    form.district.choices = [SelectChoice("", "Any area")] + [SelectChoice(d, d) for d in page.districts]
+    return render_template("clusters/find.html", form=form, results=page.results, searched=searched, suggestions=page.suggestions, forming=page.forming,
+                           areas=page.areas, measured_from=page.measured_from), status
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
@@ -65,13 +74,14 @@ def new():
     form.holder_id.choices = people
     if current_user.role != Role.holder:  # the pledge comes from someone else's budget
         form.pledge.description = form.THEIR_PLEDGE
+    form.districts.choices = [SelectChoice(d, d) for d in page.districts]
     if request.method == "GET":
         form.min_size.data, form.max_size.data = page.min_size, page.max_size
     if form.validate_on_submit():
         try:
             cluster = membership.create_cluster(
                 session=session, actor=current_user, name=form.name.data, description=form.description.data or "", kinds=form.kinds.data,
-                area=form.area.data or "", min_size=form.min_size.data, max_size=form.max_size.data,
+                districts=form.districts.data or [], min_size=form.min_size.data, max_size=form.max_size.data,
                 founder_holder_id=form.holder_id.data or None, founder_pledge=form.pledge.pence or 0,
             )
         except BrokerageError as error:

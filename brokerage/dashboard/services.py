@@ -11,8 +11,10 @@ from brokerage.contracts.queries import contracts_for_provider_page
 from brokerage.contracts.services import contracts_of_provider
 from brokerage.holders import services as holders
 from brokerage.holders.models import Holder
+from brokerage.providers import applications
 from brokerage.providers import services as providers
 from brokerage.providers.models import Provider
+from brokerage.providers.rules import ProviderStatus
 from brokerage.surplus.queries import flags_for_member
 from brokerage.timesheets import queries as timesheets
 from brokerage import clock
@@ -62,7 +64,8 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
         if provider is not None:
             state = providers.vetting_summary(session=session, council_id=actor.council_id, today=clock.today()).get(provider.id)
         contracts = contracts_for_provider_page(session=session, contracts=contracts_of_provider(session=session, actor=actor))
-        return {"council": council, "provider": provider, "state": state, "contracts": contracts}
+        return {"council": council, "provider": provider, "state": state, "contracts": contracts,
+                "application": applications.own_progress(session=session, actor=actor)}
     # Broker and council officer.
     today = clock.today()
     states = providers.vetting_summary(session=session, council_id=actor.council_id, today=today)
@@ -82,9 +85,13 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
         "cluster_counts": clusters.status_counts(session=session, council_id=actor.council_id),
         "provider_kinds": providers.kind_counts(session=session, council_id=actor.council_id),
         "forming": forming,
+        "areas": clusters.areas_of(session=session, cluster_ids=[c.id for c in forming]),
         "timesheets_waiting": len(timesheets.waiting_for_staff(session=session, actor=actor)),
+        "applications": applications.queue(session=session, actor=actor, today=today).waiting,
+        # Applications are listed apart, above, with the evidence they still need.
         "vetting_problems": sorted(
-            ((provider_rows[pid], st) for pid, st in states.items() if not st.valid or st.expiring_soon),
+            ((provider_rows[pid], st) for pid, st in states.items()
+             if (not st.valid or st.expiring_soon) and provider_rows[pid].status == ProviderStatus.approved),
             key=lambda row: row[0].name,
         ),
     }

@@ -23,6 +23,18 @@ DISTRICTS = {
     "E1": (51.5155, -0.0590), "E2": (51.5290, -0.0600), "E3": (51.5270, -0.0240),
     "E14": (51.5080, -0.0180), "E1W": (51.5070, -0.0590), "E15": (51.5400, 0.0000),
 }
+OTHER_DISTRICT_CENTRES = {"LS6": (53.8196, -1.5796), "LS7": (53.8220, -1.5350), "LS8": (53.8230, -1.5100)}
+# Full postcodes in those districts, with centres close to the real ones: the demo's people live at them,
+# and anyone trying the forms can type them. Any other postcode in a demo district is placed at its centre.
+POSTCODES = {
+    "E1 6AN": (51.5203, -0.0714), "E1 1BB": (51.5190, -0.0596), "E1 4NS": (51.5241, -0.0404),
+    "E1W 1LA": (51.5067, -0.0712), "E1W 3TJ": (51.5043, -0.0560),
+    "E2 9PA": (51.5291, -0.0554), "E2 6DG": (51.5262, -0.0667),
+    "E3 2SJ": (51.5290, -0.0226), "E3 4AE": (51.5232, -0.0301),
+    "E14 5AB": (51.5049, -0.0195), "E14 0AA": (51.5105, -0.0152),
+    "E15 1BX": (51.5419, -0.0026), "E15 4BQ": (51.5380, 0.0060),
+    "LS6 3BR": (53.8174, -1.5822), "LS7 3HB": (53.8179, -1.5359), "LS8 5AE": (53.8148, -1.5212),
+}
 
 FIRST_NAMES = {
     "so": ["Amina", "Hodan", "Faduma", "Abdi", "Khadra", "Mohamed", "Sahra", "Yusuf"],

@@ -96,7 +96,7 @@ def form_group(*, session: Session, story: StoryClock, cast: Cast, spec: tuple) 
     smallest, largest = data.GROUP_SIZE
     cluster = membership.create_cluster(
         session=session, actor=_actor(cast, founder), name=name, description=description, kinds=kinds,
-        area=district, min_size=smallest, max_size=largest, founder_holder_id=founder.id, founder_pledge=pledge_for(founder),
+        districts=[district], min_size=smallest, max_size=largest, founder_holder_id=founder.id, founder_pledge=pledge_for(founder),
     )
     cast.clusters[name] = cluster
     if stage == ClusterStatus.forming:

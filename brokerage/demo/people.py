@@ -1,8 +1,7 @@
 """The demo's people: councils, staff, holders, providers and their evidence, logins, a representative, consent.
 
-Everything goes through the accounts, providers and holders services, except the holders
-themselves: no service registers a holder (the council's records are imported), so their rows are
-added here as the tests' factories add them.
+Everything goes through the accounts, providers and holders services, as a broker would use them:
+each person and provider is placed by a postcode the demo's postcode table knows (`load_places`).
 """
 
 from __future__ import annotations
@@ -16,18 +15,35 @@ from brokerage.accounts import services as accounts
 from brokerage.accounts.models import Role, User
 from brokerage.demo import data
 from brokerage.demo.story import Cast
+from brokerage.holders import registration
 from brokerage.holders import services as holders
-from brokerage.holders.models import Holder, SensitiveItem, Visibility
+from brokerage.holders.models import SensitiveItem, Visibility
+from brokerage.places.rules import Centroid, district_of
+from brokerage.places.services import store_centroids
 from brokerage.providers import services as providers
 from brokerage.providers.models import Provider, ProviderKind, VettingKind
 
 
-def _jitter(rng: random.Random, lat: float, lon: float, km: float = 0.8) -> tuple[float, float]:
-    return round(lat + rng.uniform(-km, km) / 111.0, 5), round(lon + rng.uniform(-km, km) / 69.0, 5)
+def _postcodes_in(district: str) -> list[str]:
+    return [postcode for postcode in data.POSTCODES if district_of(postcode) == district]
+
+
+def _keep_the_story(rng: random.Random) -> None:
+    # People were once placed at random points near their district's centre, two draws each. The draws
+    # stay, so every later choice (slots, radii, budgets) and with them the story's matches are unchanged.
+    rng.random(), rng.random()
+
+
+def load_places(*, session: Session) -> None:
+    """Load where the demo's postcodes are, as `brokerage geo import` would: its districts' centres and some full postcodes."""
+    districts = {**data.DISTRICTS, **data.OTHER_DISTRICT_CENTRES}
+    store_centroids(session=session, centroids=[Centroid(d, d, lat, lon, True) for d, (lat, lon) in districts.items()])
+    store_centroids(session=session, centroids=[Centroid(p, district_of(p), lat, lon, False) for p, (lat, lon) in data.POSTCODES.items()])
 
 
 def open_councils(*, session: Session) -> Cast:
     """Create the two demo councils (as the command line does, with no actor) and return the cast to fill."""
+    load_places(session=session)
     council = accounts.create_council(
         session=session, actor=None, slug=data.DEMO_SLUG, name=data.COUNCIL_NAME, area_districts=data.COUNCIL_DISTRICTS
     )
@@ -55,43 +71,43 @@ def add_staff(*, session: Session, cast: Cast, password: str) -> None:
 def register_holders(*, session: Session, rng: random.Random, cast: Cast) -> None:
     """Add the council's direct-payment holders (about forty, in six languages) and one in the other council."""
     districts = list(data.DISTRICTS)
-    broker = cast.user(data.BROKER[0])  # looks after every Riverside holder: named on their dashboards
+    broker = cast.user(data.BROKER[0])
     for index, lang in enumerate(data.LANGUAGE_MIX):
         first = data.FIRST_NAMES[lang][index % len(data.FIRST_NAMES[lang])]
         surname = data.SURNAMES[lang][(index * 7) % len(data.SURNAMES[lang])]
         district = districts[(index * 5) % len(districts)]
-        lat, lon = _jitter(rng, *data.DISTRICTS[district])
+        postcodes = _postcodes_in(district)
+        _keep_the_story(rng)
         languages = [lang] if lang == "en" else ([lang, "en"] if rng.random() < 0.5 else [lang])
         needs = sorted(rng.sample(data.NEEDS, rng.randint(1, 3)))
-        cast.holders.append(Holder(
-            council_id=cast.council.id, name=f"{first} {surname}",
+        holder = registration.add_holder(
+            session=session, actor=broker, name=f"{first} {surname}",
             # Weekly direct payments range from about £120 to £950, in whole pounds here for readability.
-            weekly_allocation_pence=rng.randrange(120, 950) * 100,
-            postcode_district=district, lat=lat, lon=lon, languages=languages, care_needs=needs, goals=rng.choice(data.GOALS),
-            broker_id=broker.id,
-        ))
-    session.add_all(cast.holders)
-    session.flush()
+            weekly_allocation_pence=rng.randrange(120, 950) * 100, postcode=postcodes[index % len(postcodes)],
+            languages=languages, care_needs=needs, phone=f"020 7946 {index:04d}",  # Ofcom keeps 020 7946 0000-0999 for drama
+            goals=rng.choice(data.GOALS),
+        )
+        cast.holders.append(holder)
 
 
 def register_providers(*, session: Session, rng: random.Random, cast: Cast) -> None:
     """Register the council's providers and personal assistants, as a broker does."""
     broker = cast.user(data.BROKER[0])
     for name, kind, ownership, services, languages, genders, rate, capacity, district in data.PROVIDERS:
-        lat, lon = _jitter(rng, *data.DISTRICTS[district], km=0.3)
+        _keep_the_story(rng)
         cast.providers.append(providers.register_provider(
             session=session, actor=broker, name=name, kind=kind, ownership_model=ownership, services=services, languages=languages,
-            staff_genders=genders, slots=sorted(rng.sample(data.SLOTS, 12)), capacity_hours=capacity, postcode_district=district,
-            lat=lat, lon=lon, radius_km=rng.choice([5.0, 6.0, 8.0]), hourly_rate_pence=rate, staff_count=data.STAFF_COUNTS[name],
+            staff_genders=genders, slots=sorted(rng.sample(data.SLOTS, 12)), capacity_hours=capacity, postcode=_postcodes_in(district)[0],
+            radius_km=rng.choice([5.0, 6.0, 8.0]), hourly_rate_pence=rate, staff_count=data.STAFF_COUNTS[name],
             living_wage=kind != ProviderKind.private, ethical_care_charter=kind in (ProviderKind.coop, ProviderKind.cic, ProviderKind.charity),
         ))
     for name, languages, genders, district in data.PAS:
-        lat, lon = _jitter(rng, *data.DISTRICTS[district], km=0.3)
+        _keep_the_story(rng)
         cast.providers.append(providers.register_provider(
             session=session, actor=broker, name=name, kind=ProviderKind.pa, ownership_model="self-employed personal assistant",
             services=["home_care", "companionship", "domestic"], languages=languages, staff_genders=genders,
-            slots=sorted(rng.sample(data.SLOTS, 8)), capacity_hours=rng.choice([15, 20, 25, 30]), postcode_district=district,
-            lat=lat, lon=lon, radius_km=rng.choice([2.5, 3.0, 4.0]), hourly_rate_pence=rng.choice([1650, 1750, 1850]), staff_count=1,
+            slots=sorted(rng.sample(data.SLOTS, 8)), capacity_hours=rng.choice([15, 20, 25, 30]), postcode=_postcodes_in(district)[-1],
+            radius_km=rng.choice([2.5, 3.0, 4.0]), hourly_rate_pence=rng.choice([1650, 1750, 1850]), staff_count=1,
             living_wage=True, ethical_care_charter=False,
         ))
 
@@ -166,16 +182,15 @@ def record_consent(*, session: Session, cast: Cast) -> None:
 
 def add_other_council(*, session: Session, cast: Cast, password: str) -> None:
     """A holder and a provider in the other council, so tenancy can be seen and tested with the demo data too."""
-    far_holder = Holder(
-        council_id=cast.other.id, name="Beryl Ackroyd", weekly_allocation_pence=41000, postcode_district="LS6",
-        lat=53.8200, lon=-1.5800, languages=["en"], care_needs=["companionship"], goals="Stay in touch with my choir",
+    far_holder = registration.add_holder(
+        session=session, actor=cast.user(data.OTHER_BROKER[0]), name="Beryl Ackroyd", weekly_allocation_pence=41000, postcode="LS6 3BR",
+        languages=["en"], care_needs=["companionship"], phone="0113 496 0000",  # Ofcom's drama numbers for Leeds
+        goals="Stay in touch with my choir",
     )
-    session.add(far_holder)
-    session.flush()
     providers.register_provider(
         session=session, actor=cast.user(data.OTHER_BROKER[0]), name="Headingley Care Co-op", kind=ProviderKind.coop,
         ownership_model="worker co-operative", services=["home_care", "companionship"], languages=["en"], staff_genders=["female", "male"],
-        slots=["mon_am", "tue_am", "wed_pm"], capacity_hours=60, postcode_district="LS6", lat=53.8190, lon=-1.5770,
+        slots=["mon_am", "tue_am", "wed_pm"], capacity_hours=60, postcode="LS6 3BR",
         radius_km=6.0, hourly_rate_pence=2300, staff_count=11, living_wage=True, ethical_care_charter=True,
     )
     cast.staff[data.OTHER_HOLDER_LOGIN] = accounts.create_user(

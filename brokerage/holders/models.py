@@ -25,9 +25,15 @@ class Holder(SQLModel, table=True):
     council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
     name: str = Field(sa_column=Column(String(120), nullable=False))
     weekly_allocation_pence: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # Where they live: the full postcode as typed ("E1 6AN"; None for records from before postcodes were
+    # kept), and its district and centre as the postcode table placed it (brokerage.places).
+    postcode: str | None = Field(default=None, sa_column=Column(String(8), nullable=True))
     postcode_district: str = Field(sa_column=Column(String(8), nullable=False))
     lat: float = Field(sa_column=Column(Float, nullable=False))
     lon: float = Field(sa_column=Column(Float, nullable=False))
+    # How to reach them, or the representative who passes things on: at least one when a broker adds them.
+    email: str | None = Field(default=None, sa_column=Column(String(254), nullable=True))
+    phone: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
     # ISO 639-1 codes, most fluent first.
     languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Service tokens from the matching format (home_care, personal_care, ...).

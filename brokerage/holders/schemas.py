@@ -8,10 +8,13 @@ import json
 
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from brokerage.forms import BaseForm, Checkboxes, PoundsField
 from brokerage.holders.models import SensitiveItem, Visibility
+from brokerage.holders.registration import CONTACT_MESSAGE, EMAIL_MAX, EMAIL_MESSAGE, NAME_MAX
+from brokerage.holders.rules import phone_problem
+from brokerage.places.schemas import PostcodeField
 from brokerage.holders.services import GOALS_MAX, SENSITIVE_MAX, THEIR_VISIBILITY_LABELS, VISIBILITY_LABELS
 from brokerage.vocabulary import SERVICES, language_choices, service_name
 
@@ -131,6 +134,52 @@ class ProfileForm(BaseForm):
         return {item.value: (getattr(self, item.value).data or "", getattr(self, f"{item.value}_visibility").data) for item in SensitiveItem}
 
 
+class AddHolderForm(BaseForm):
+    """A broker adds a budget holder: who they are, their budget, where they live, and how to invite them."""
+
+    name = StringField("Full name", filters=[_strip], validators=[DataRequired("Enter their name"), Length(max=NAME_MAX, message=f"Use {NAME_MAX} characters or fewer")])
+    allocation = PoundsField("Weekly care budget", description="Their direct payment each week, in pounds, like 250.00.",
+                             validators=[InputRequired("Enter their weekly care budget")])
+    postcode = PostcodeField("Postcode", description="Where they live, like E1 6AN. Groups near them are found from this.")
+    languages = Checkboxes("Languages they speak", unknown_message="Choose languages from the list",
+                           validators=[DataRequired("Choose at least one language they speak")])
+    care_needs = Checkboxes("The care they need", unknown_message="Choose care needs from the list")
+    email = EmailField("Email address", description="Theirs, or their representative's. Give this, a phone number, or both.", filters=[_strip],
+                       validators=[Optional(), Email(EMAIL_MESSAGE), Length(max=EMAIL_MAX, message=f"Use {EMAIL_MAX} characters or fewer")])
+    phone = StringField("Phone number", description="For example 07700 900123. Someone can pass the invitation on.", filters=[_strip],
+                        validators=[Optional()])
+
+    def set_choices(self) -> None:
+        """Offer the common languages and the services as care needs."""
+        self.languages.choices = [SelectChoice(code, name) for code, name in language_choices()]
+        self.care_needs.choices = [SelectChoice(t, service_name(t).capitalize()) for t in SERVICES]
+
+    def validate_allocation(self, field):
+        """Refuse a budget of nothing."""
+        if field.pence is not None and field.pence <= 0:
+            raise ValidationError("Enter a weekly budget of more than £0")
+
+    def validate_phone(self, field):
+        """Refuse what is not a phone number."""
+        problem = phone_problem(field.data) if field.data else None
+        if problem:
+            raise ValidationError(problem)
+
+    def validate(self, extra_validators=None) -> bool:
+        """Check the fields, then that there is a way to invite them: an email address or a phone number."""
+        ok = super().validate(extra_validators)
+        if ok and not self.email.data and not self.phone.data:
+            self.email.errors = list(self.email.errors) + [CONTACT_MESSAGE]
+            ok = False
+        return ok
+
+
+class PostcodeForm(BaseForm):
+    """Where a holder lives, changed by a broker."""
+
+    postcode = PostcodeField("Postcode", description="For example E1 6AN.")
+
+
 # --- the subject access download ----------------------------------------------------------------
 
 CSV_COLUMNS = ("section", "field", "value", "when")
@@ -159,8 +208,11 @@ def export_rows(data: dict) -> list[tuple[str, str, str, str]]:
         ("profile", "Name", p["name"], p["created_at"]),
         ("profile", "Council", p["council"], None),
         ("profile", "Weekly care budget", p["weekly_allocation"]["pounds"], None),
+        ("profile", "Postcode", p["postcode"], None),
         ("profile", "Postcode district", p["postcode_district"], None),
         ("profile", "Location", f"{p['location']['lat']}, {p['location']['lon']}", None),
+        ("profile", "Email address", p["email"], None),
+        ("profile", "Phone number", p["phone"], None),
         ("profile", "Languages", ", ".join(lang["name"] for lang in p["languages"]), None),
         ("profile", "Care needs", ", ".join(need["name"] for need in p["care_needs"]), None),
         ("profile", "Goals", p["goals"], None),

@@ -11,10 +11,11 @@ from brokerage.db import get_session, keep_changes_when_refused, writes_when_rea
 from brokerage.errors import BrokerageError
 from brokerage.forms import refuse
 from brokerage.clusters.membership import set_allocation
-from brokerage.holders import services
+from brokerage.holders import registration, services
 from brokerage.holders.models import SensitiveItem
 from brokerage.holders.schemas import (
-    VISIBILITY_HINTS, AllocationForm, BrokerForm, ProfileForm, RepresentativeForm, export_csv, export_json, their_visibility_hints,
+    VISIBILITY_HINTS, AddHolderForm, AllocationForm, BrokerForm, PostcodeForm, ProfileForm, RepresentativeForm, export_csv, export_json,
+    their_visibility_hints,
 )
 from brokerage.holders.statements import holder_statements
 from brokerage.pages import holders as pages
@@ -32,6 +33,29 @@ def index():
     return render_template("holders/index.html", holders=rows)
 
 
+@blueprint.route("/new", methods=["GET", "POST"])
+@roles_required(Role.broker)
+def new():
+    """Add a budget holder to the council; inviting them comes next."""
+    form = AddHolderForm()
+    form.set_choices()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            holder = registration.add_holder(
+                session=get_session(), actor=current_user, name=form.name.data, weekly_allocation_pence=form.allocation.pence,
+                postcode=form.postcode.data, languages=form.languages.data or [], care_needs=form.care_needs.data or [],
+                email=form.email.data or None, phone=form.phone.data or None,
+            )
+        except BrokerageError as error:
+            status = refuse(form, error)
+        else:
+            flash(f"{holder.name} has been added. The next step is to invite them, so they can sign in and choose their own password.", "success")
+            return redirect(url_for("holders.show", holder_id=holder.id))
+    failed = bool(form.errors or form.form_errors)
+    return render_template("holders/new.html", form=form), (status if failed else 200)
+
+
 @blueprint.route("/<int:holder_id>")
 @writes_when_reading  # staff reads go to the access log
 @roles_required(Role.holder, Role.representative, Role.broker, Role.council_officer)
@@ -40,7 +64,7 @@ def show(holder_id: int):
     return _show(holder_id)
 
 
-def _show(holder_id: int, *, rep_form=None, allocation_form=None, broker_form=None, status: int = 200):
+def _show(holder_id: int, *, rep_form=None, allocation_form=None, postcode_form=None, broker_form=None, status: int = 200):
     # A staff read goes to the access log, committed with the answer.
     record = pages.holder_record(session=get_session(), actor=current_user, holder_id=holder_id)
     if status >= 400:
@@ -50,6 +74,9 @@ def _show(holder_id: int, *, rep_form=None, allocation_form=None, broker_form=No
     if allocation_form is None:
         allocation_form = AllocationForm(formdata=None)
         allocation_form.allocation.data = f"{record.holder.weekly_allocation_pence / 100:.2f}"
+    if postcode_form is None:
+        postcode_form = PostcodeForm(formdata=None, prefix="home")
+        postcode_form.postcode.data = record.holder.postcode
     if broker_form is None:
         broker_form = BrokerForm(formdata=None, data={"broker_id": str(record.holder.broker_id or "")})
     broker_form.broker_id.choices = [("", "Nobody yet")] + [(str(b.id), b.name) for b in record.brokers]
@@ -57,7 +84,7 @@ def _show(holder_id: int, *, rep_form=None, allocation_form=None, broker_form=No
         "holders/show.html", holder=record.holder, memberships=record.memberships, record=record,
         item_labels=services.ITEM_LABELS, representatives=record.representatives,
         visibility_labels=services.VISIBILITY_LABELS if current_user.holder_id == record.holder.id else services.THEIR_VISIBILITY_LABELS,
-        rep_form=rep_form or RepresentativeForm(formdata=None), allocation_form=allocation_form, broker_form=broker_form,
+        rep_form=rep_form or RepresentativeForm(formdata=None), allocation_form=allocation_form, postcode_form=postcode_form, broker_form=broker_form,
     ), status
 
 
@@ -181,6 +208,22 @@ def broker(holder_id: int):
             flash("Their broker was saved. It shows on their dashboard.", "success")
             return redirect(url_for("holders.show", holder_id=holder_id))
     return _show(holder_id, broker_form=form, status=422)
+
+
+@blueprint.route("/<int:holder_id>/postcode", methods=["POST"])
+@roles_required(Role.broker)
+def postcode(holder_id: int):
+    """Change where a holder lives, by their postcode."""
+    form = PostcodeForm(prefix="home")
+    if form.validate_on_submit():
+        try:
+            registration.move_holder(session=get_session(), actor=current_user, holder_id=holder_id, postcode=form.postcode.data)
+        except BrokerageError as error:
+            refuse(form, error)
+        else:
+            flash("Where they live was changed. Groups near them are now found from the new postcode.", "success")
+            return redirect(url_for("holders.show", holder_id=holder_id))
+    return _show(holder_id, postcode_form=form, status=422)
 
 
 @blueprint.route("/<int:holder_id>/statement")

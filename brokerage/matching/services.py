@@ -30,6 +30,7 @@ from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, Mat
 from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, demand_problems, move_assignment
 from brokerage.providers import rules as provider_rules
 from brokerage.providers.models import Provider, VettingItem
+from brokerage.providers.rules import ProviderStatus
 
 
 
@@ -40,19 +41,19 @@ def _require_broker(actor: User) -> None:
 
 
 def vetted_provider_ids(session: Session, council_id: int, today: date) -> set[int]:
-    """Return the council's providers whose vetting is valid today."""
+    """Return the council's providers that may be matched today: approved (never an application waiting or refused) and vetted."""
     items: dict[int, list[tuple[str, date]]] = defaultdict(list)
     for item in session.exec(select(VettingItem).where(VettingItem.council_id == council_id)):
         items[item.provider_id].append((item.kind.value, item.expires_on, item.verified_at is not None))
     return {
         p.id
         for p in session.exec(select(Provider).where(Provider.council_id == council_id))
-        if provider_rules.vetting_state(items.get(p.id, []), regulated="personal_care" in p.services, today=today).valid
+        if provider_rules.is_matchable(p.status, provider_rules.vetting_state(items.get(p.id, []), regulated="personal_care" in p.services, today=today))
     }
 
 
 def build_instance(*, session: Session, actor: User, council_id: int, today: date | None = None) -> dict:
-    """Return the council's open demand of active clusters and its supply as a format-1 instance."""
+    """Return the council's open demand of active clusters and its approved providers as a format-1 instance."""
     same_council(actor, council_id, what="council")
     today = today or clock.today()
     lines = session.exec(
@@ -62,7 +63,10 @@ def build_instance(*, session: Session, actor: User, council_id: int, today: dat
         .order_by(DemandLine.id)
     ).all()
     vetted = vetted_provider_ids(session, council_id, today)
-    providers = session.exec(select(Provider).where(Provider.council_id == council_id).order_by(Provider.id)).all()
+    # An application waiting for review, or refused, is not supply at all: it is never offered to the solver.
+    providers = session.exec(
+        select(Provider).where(Provider.council_id == council_id, Provider.status == ProviderStatus.approved).order_by(Provider.id)
+    ).all()
     # Hours already contracted, or out to a group's vote, are neither demand nor spare capacity any more.
     taken_by_line, taken_by_provider = committed_hours(session, council_id)
     remaining = {line.id: line.hours - taken_by_line.get(line.id, 0) for line in lines}

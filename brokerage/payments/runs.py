@@ -280,3 +280,11 @@ def run_page(*, session: Session, actor: User, run_id: int) -> RunPage:
         may_restart=is_officer and run.status in (RunStatus.released, RunStatus.paying) and not being_paid,
         counts=counts, being_paid=being_paid, may_check=is_officer and not being_paid,
     )
+
+
+def runs_waiting_on(session: Session, user: User) -> list[str]:
+    """Return a sentence for each payment run this person prepared that still waits for release (it keeps them in their role)."""
+    runs = session.exec(
+        select(PaymentRun.id).where(PaymentRun.prepared_by_id == user.id, PaymentRun.status == RunStatus.prepared).order_by(PaymentRun.id)
+    ).all()
+    return [f"They prepared payment run {run_id}, which is waiting to be released or cancelled." for run_id in runs]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from brokerage.errors import NotAllowed
+from brokerage.errors import Conflict, NotAllowed
 
 
 class SameChecker(NotAllowed):
@@ -11,3 +11,7 @@ class SameChecker(NotAllowed):
     def __init__(self, message: str, *, provider_id: int):
         super().__init__(message)
         self.provider_id = provider_id
+
+
+class BadProviderMove(Conflict):
+    """A provider's status cannot move from where it is to that one."""

@@ -6,9 +6,10 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import false as sa_false
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Column, Date, Enum, Float, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Column, Date, Enum, Float, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
+from brokerage.providers.rules import ProviderStatus
 from brokerage.types import UTCDateTime, utcnow
 from brokerage.vocabulary import PROVIDER_KIND_LABELS
 
@@ -46,6 +47,9 @@ class Provider(SQLModel, table=True):
         CheckConstraint("capacity_hours >= 0", name="ck_provider_capacity"),
         CheckConstraint("radius_km > 0", name="ck_provider_radius"),
         CheckConstraint("staff_count >= 1", name="ck_provider_staff_count"),
+        # A refused application records when, and says why.
+        CheckConstraint("status <> 'refused' OR (reviewed_at IS NOT NULL AND review_note <> '')", name="ck_provider_refusal"),
+        Index("ix_provider_council_status", "council_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -58,6 +62,8 @@ class Provider(SQLModel, table=True):
     staff_genders: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     slots: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     capacity_hours: int = Field(sa_column=Column(Integer, nullable=False))
+    # The postcode the broker gave (None for providers registered before postcodes were kept), and its district and centre.
+    postcode: str | None = Field(default=None, sa_column=Column(String(8), nullable=True))
     postcode_district: str = Field(sa_column=Column(String(8), nullable=False))
     lat: float = Field(sa_column=Column(Float, nullable=False))
     lon: float = Field(sa_column=Column(Float, nullable=False))
@@ -74,6 +80,19 @@ class Provider(SQLModel, table=True):
     payouts_enabled: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=sa_false()))
     # When Stripe made the newest `account.updated` applied above: an older event arriving late changes nothing.
     stripe_event_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # A broker registering a provider approves it by that act (and the rows from before applications existed
+    # were registered so); an application on the public form starts pending_review (brokerage.providers.applications).
+    status: ProviderStatus = Field(
+        default=ProviderStatus.approved,
+        sa_column=Column(Enum(ProviderStatus, name="provider_status", native_enum=False, length=20), nullable=False, server_default="approved"),
+    )
+    # The broker who approved or refused an application, when, and (for a refusal) why, in words the applicant reads.
+    # use_alter: user_account.provider_id points the other way, and the two tables must still be created in some order.
+    reviewed_by_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("user_account.id", ondelete="RESTRICT", use_alter=True, name="fk_provider_reviewed_by_id_user_account"), nullable=True,
+    ))
+    reviewed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    review_note: str = Field(default="", sa_column=Column(String(500), nullable=False, server_default=""))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 

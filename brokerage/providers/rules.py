@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+
+from brokerage.providers.errors import BadProviderMove
 
 REQUIRED_EVIDENCE = ("dbs", "insurance")
 SOON = timedelta(days=30)
@@ -51,3 +54,60 @@ def vetting_state(items: list[tuple], *, regulated: bool, today: date) -> Vettin
     expires = tuple((k, latest[k]) for k in required if k in latest)
     return VettingState(valid=not missing and not expired and not unverified, missing=missing, expired=expired, expiring_soon=soon, unverified=unverified,
                         expires=expires)
+
+
+class ProviderStatus(str, enum.Enum):
+    """Where a provider stands with the council: an application waiting for a broker's review, approved, or refused.
+
+    A provider a broker registers is approved by that act; one that applies on the public form waits
+    for review. Only an approved provider whose vetting is valid is ever matched.
+    """
+
+    pending_review = "pending_review"
+    approved = "approved"
+    refused = "refused"
+
+    @property
+    def label(self) -> str:
+        """Return the status in plain English."""
+        return STATUS_WORDS[self.value]
+
+
+STATUS_WORDS = {"pending_review": "Waiting for review", "approved": "Approved", "refused": "Refused"}
+
+PROVIDER_MOVES: dict[str, set[str]] = {
+    "pending_review": {"approved", "refused"},
+    "approved": set(),
+    "refused": set(),
+}
+
+
+def move_provider(current: str | enum.Enum, target: str | enum.Enum) -> ProviderStatus:
+    """Return the provider's new status, or raise BadProviderMove (a decided application stays decided)."""
+    current, target = getattr(current, "value", current), getattr(target, "value", target)
+    if target not in PROVIDER_MOVES.get(current, set()):
+        raise BadProviderMove(f"A provider that is {current} cannot become {target}.")
+    return ProviderStatus(target)
+
+
+def is_matchable(status: str | enum.Enum, state: VettingState) -> bool:
+    """Tell whether a provider may be matched: approved by a broker, and its vetting valid."""
+    return getattr(status, "value", status) == ProviderStatus.approved.value and state.valid
+
+
+def still_to_do(status: str | enum.Enum, state: VettingState, words: dict[str, str], *, own: bool = True) -> list[str]:
+    """Return what must still happen before a provider can be matched, one plain sentence each ([] when nothing or refused).
+
+    `own`: the sentences speak to the provider ("your DBS check"); otherwise about them ("their DBS check").
+    """
+    status = getattr(status, "value", status)
+    if status == ProviderStatus.refused.value:
+        return []
+    whose, add = ("your", "Add your") if own else ("their", "They add their")
+    steps = []
+    if status == ProviderStatus.pending_review.value:
+        steps.append(f"A broker has to review {whose} application.")
+    steps += [f"{add} {words.get(kind, kind)}." for kind in state.missing]
+    steps += [f"A broker has to check and verify {whose} {words.get(kind, kind)}." for kind in state.unverified]
+    steps += [f"{add} new {words.get(kind, kind)}: the last one has run out." for kind in state.expired]
+    return steps

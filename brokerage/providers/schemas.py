@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from wtforms import BooleanField, Field, RadioField, StringField
+from wtforms import BooleanField, EmailField, Field, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, StopValidation, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 
 from brokerage.forms import BaseForm, Checkboxes, PoundsField
+from brokerage.places.schemas import PostcodeField
 from brokerage.providers.models import ProviderKind, VettingKind
 from brokerage.providers.rules import MICRO_STAFF
-from brokerage.providers.services import CAPACITY_MAX, LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, RADIUS_MAX, RADIUS_MIN, STAFF_MAX, STAFF_MESSAGE
+from brokerage.providers.services import CAPACITY_MAX, RADIUS_MAX, RADIUS_MIN, STAFF_MAX, STAFF_MESSAGE
 from brokerage.validation import parse_date, parse_date_parts, parse_decimal, parse_whole_number
 from brokerage.vocabulary import SERVICES, SLOTS, language_choices, service_name, slot_label
 
@@ -122,7 +123,7 @@ class ProfileForm(BaseForm):
                        validators=[DataRequired("Choose at least one time")])
     radius_km = NumberField(
         "How far the provider travels, in kilometres", invalid_message="Enter the distance as a number, like 5 or 7.5",
-        description="From the provider's postcode district. 1 mile is about 1.6 km.",
+        description="From the provider's postcode. 1 mile is about 1.6 km.",
         validators=[InputRequired("Enter how far the provider travels"),
                     NumberRange(min=RADIUS_MIN, max=RADIUS_MAX, message=f"Enter a distance from {RADIUS_MIN:g} to {RADIUS_MAX:g} km")],
     )
@@ -172,6 +173,8 @@ class BrokerProfileForm(ProfileForm):
 
     name = StringField("Name", filters=[_strip], validators=[DataRequired("Enter the name"), Length(max=120, message="Use 120 characters or fewer")])
     kind = RadioField("Kind of provider", choices=KIND_CHOICES, validate_choice=False, validators=[InputRequired("Choose the kind of provider")])
+    # Left empty when changing a provider registered before postcodes were kept, it keeps where they are.
+    postcode = PostcodeField("Postcode", description="Where they work from, like E1 6AN. Distances are measured from here.", validators=[Optional()])
 
     def validate_kind(self, field):
         """Refuse a kind that is not in the list."""
@@ -183,25 +186,21 @@ class BrokerProfileForm(ProfileForm):
         super().fill(provider)
         self.name.data = provider.name
         self.kind.data = provider.kind.value
+        self.postcode.data = provider.postcode
 
     def profile(self) -> dict:
-        """Return the profile, name and kind as keyword arguments for the services."""
-        return super().profile() | {"name": self.name.data, "kind": self.kind.data}
+        """Return the profile, name, kind and postcode as keyword arguments for the services."""
+        return super().profile() | {"name": self.name.data, "kind": self.kind.data, "postcode": self.postcode.data or None}
 
 
 class RegisterForm(BrokerProfileForm):
     """A new provider or personal assistant, and where they are."""
 
-    postcode_district = StringField("Postcode district", description="The first half of the postcode, like E1 or LS6.",
-                                    filters=[_strip], validators=[DataRequired("Enter the postcode district"), Length(max=8, message="Enter the first half of the postcode only, like E1 or LS6")])
-    lat = NumberField("Latitude", invalid_message="Enter the latitude as a number, like 51.5155",
-                      validators=[InputRequired("Enter the latitude"), NumberRange(min=LAT_MIN, max=LAT_MAX, message=f"Enter a latitude in the UK, from {LAT_MIN:g} to {LAT_MAX:g}")])
-    lon = NumberField("Longitude", invalid_message="Enter the longitude as a number, like -0.059",
-                      validators=[InputRequired("Enter the longitude"), NumberRange(min=LON_MIN, max=LON_MAX, message=f"Enter a longitude in the UK, from {LON_MIN:g} to {LON_MAX:g}")])
+    postcode = PostcodeField("Postcode", description="Where they work from, like E1 6AN. Distances are measured from here.")
 
     def profile(self) -> dict:
-        """Return everything about the new provider as keyword arguments for the services."""
-        return super().profile() | {"postcode_district": self.postcode_district.data, "lat": self.lat.data, "lon": self.lon.data}
+        """Return everything about the new provider as keyword arguments for the services (a postcode is required)."""
+        return super().profile() | {"postcode": self.postcode.data}
 
 
 class VettingForm(BaseForm):
@@ -217,3 +216,73 @@ class VettingForm(BaseForm):
         """Refuse a kind of evidence that is not in the list."""
         if field.data not in {k.value for k in VettingKind}:
             raise ValidationError("Choose the kind of evidence")
+
+
+class ApplicationForm(BrokerProfileForm):
+    """The public "offer care" form: who the applicant is, their account, where they are, and what they offer."""
+
+    contact_name = StringField("Your full name", filters=[_strip], validators=[DataRequired("Enter your full name"), Length(max=120, message="Use 120 characters or fewer")])
+    name = StringField("Name people will see", description="Your own name if you work alone as a personal assistant, or your organisation's name.",
+                       filters=[_strip], validators=[DataRequired("Enter the name people will see"), Length(max=120, message="Use 120 characters or fewer")])
+    kind = RadioField("How you work", choices=KIND_CHOICES, validate_choice=False, validators=[InputRequired("Choose how you work")])
+    email = EmailField("Email address", description="You sign in with this. We write to it about your application.", filters=[_strip],
+                       validators=[DataRequired("Enter your email address"), Email("Enter an email address like name@example.org"),
+                                   Length(max=254, message="Use 254 characters or fewer")])
+    password = PasswordField("Choose a password", description="At least 12 characters. A few unusual words together work well.",
+                             validators=[DataRequired("Choose a password")])
+    postcode = PostcodeField("Your postcode", description="Where you work from, for example E1 6AN. Distances to the people you could care for are measured from here.")
+    staff_count = NumberField(
+        "How many people work with you", whole=True, invalid_message=STAFF_MESSAGE,
+        description=f"Everyone who gives care or runs it, you included; 1 if you work alone. {MICRO_STAFF} or fewer is a micro-provider.",
+        validators=[InputRequired("Enter how many people work with you"), NumberRange(min=1, max=STAFF_MAX, message=STAFF_MESSAGE)],
+    )
+    capacity_hours = NumberField(
+        "Hours you can offer each week", whole=True, invalid_message=f"Enter the hours as a whole number from 0 to {CAPACITY_MAX}",
+        validators=[InputRequired("Enter the hours you can offer each week"),
+                    NumberRange(min=0, max=CAPACITY_MAX, message=f"Enter a whole number of hours from 0 to {CAPACITY_MAX}")],
+    )
+    radius_km = NumberField(
+        "How far you will travel, in kilometres", invalid_message="Enter the distance as a number, like 5 or 7.5",
+        description="From your postcode. 1 mile is about 1.6 km.",
+        validators=[InputRequired("Enter how far you will travel"),
+                    NumberRange(min=RADIUS_MIN, max=RADIUS_MAX, message=f"Enter a distance from {RADIUS_MIN:g} to {RADIUS_MAX:g} km")],
+    )
+    services = Checkboxes("Care you offer", unknown_message="Choose services from the list", validators=[DataRequired("Choose at least one service")])
+    languages = Checkboxes("Languages you and your staff speak", unknown_message="Choose languages from the list",
+                           validators=[DataRequired("Choose at least one language")])
+    staff_genders = Checkboxes("The carers who work with you include", choices=GENDER_CHOICES, unknown_message="Choose women, men or both",
+                               validators=[DataRequired("Choose women, men or both")])
+    slots = Checkboxes("Times you can usually work", choices=SLOT_CHOICES, unknown_message="Choose times from the list",
+                       validators=[DataRequired("Choose at least one time")])
+    living_wage = BooleanField("I pay everyone who works with me at least the real Living Wage")
+    ethical_care_charter = BooleanField("I keep UNISON's Ethical Care Charter (no 15-minute visits, travel time paid)")
+    ownership_model = StringField("Who owns and runs it (optional)", description="For example: owned by its care workers, or a sole trader.",
+                                  filters=[_strip], validators=[Length(max=80, message="Use 80 characters or fewer")])
+    # A box people never see: a form-filling robot fills it in, and is refused.
+    website = StringField("Leave this box empty")
+
+    def validate_kind(self, field):
+        """Refuse a way of working that is not in the list."""
+        if field.data not in {choice.value for choice in KIND_CHOICES}:
+            raise ValidationError("Choose how you work")
+
+    def validate(self, extra_validators=None) -> bool:
+        """Check the fields; refuse the whole form when the hidden box was filled in (people never see it)."""
+        ok = super().validate(extra_validators)
+        if self.website.data:
+            self.form_errors.append("The form could not be sent. Leave the box called 'Leave this box empty' empty, and send it again.")
+            return False
+        return ok
+
+    def application(self) -> dict:
+        """Return everything about the application as keyword arguments for `applications.apply`."""
+        return self.profile() | {"contact_name": self.contact_name.data, "email": self.email.data or "", "password": self.password.data or "",
+                                 "postcode": self.postcode.data or ""}
+
+
+class RefuseForm(BaseForm):
+    """A broker refuses an application, saying why."""
+
+    reason = TextAreaField("Why are you refusing it?", description="The applicant reads this. Say what they could do, if anything.", filters=[_strip],
+                           validators=[DataRequired("Say why the application is refused: the applicant reads this"),
+                                       Length(max=500, message="Use 500 characters or fewer")])

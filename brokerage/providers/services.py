@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Role, User
@@ -15,7 +15,10 @@ from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from brokerage.providers import rules
 from brokerage.providers.errors import SameChecker
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind
-from brokerage import clock, validation
+from brokerage.providers.rules import ProviderStatus
+from brokerage import clock
+from brokerage.places.rules import normalise_postcode
+from brokerage.places.services import locate_into
 from brokerage.types import utcnow
 from brokerage.vocabulary import GENDERS, LANGUAGE_CODES, SERVICES, SLOTS
 
@@ -23,8 +26,6 @@ CAPACITY_MAX = 168
 STAFF_MAX = 100_000
 STAFF_MESSAGE = f"Enter the number of staff as a whole number from 1 to {STAFF_MAX:,}"
 RADIUS_MIN, RADIUS_MAX = 0.5, 50.0
-LAT_MIN, LAT_MAX = 49.0, 61.0  # the United Kingdom, so a latitude and longitude typed the wrong way round is caught
-LON_MIN, LON_MAX = -9.0, 2.0
 VETTING_WORDS = {"dbs": "DBS check", "insurance": "insurance", "cqc": "CQC registration"}  # as named within a sentence
 
 
@@ -54,10 +55,12 @@ def vetting_people(*, session: Session, items: list[VettingItem]) -> dict[int, s
 
 
 def list_providers(*, session: Session, actor: User) -> list[Provider]:
-    """Return the providers of the actor's council, for staff."""
+    """Return the approved providers of the actor's council, for staff (applications have their own queue: `applications.queue`)."""
     if actor.role not in (Role.broker, Role.council_officer):
         raise NotFound()
-    return list(session.exec(select(Provider).where(Provider.council_id == actor.council_id).order_by(Provider.name)))
+    return list(session.exec(
+        select(Provider).where(Provider.council_id == actor.council_id, Provider.status == ProviderStatus.approved).order_by(Provider.name)
+    ))
 
 
 def vetting_summary(*, session: Session, council_id: int, today: date) -> dict[int, rules.VettingState]:
@@ -81,12 +84,17 @@ class ProvidersPage:
 
     providers: list[Provider]
     states: dict[int, rules.VettingState]
+    applications_waiting: int = 0
 
 
 def providers_page(*, session: Session, actor: User) -> ProvidersPage:
-    """Return the providers page for staff."""
+    """Return the providers page for staff: the approved providers, and how many applications wait for review."""
     rows = list_providers(session=session, actor=actor)
-    return ProvidersPage(providers=rows, states=vetting_summary(session=session, council_id=actor.council_id, today=clock.today()))
+    waiting = session.exec(
+        select(func.count()).select_from(Provider).where(Provider.council_id == actor.council_id, Provider.status == ProviderStatus.pending_review)
+    ).one()
+    return ProvidersPage(providers=rows, states=vetting_summary(session=session, council_id=actor.council_id, today=clock.today()),
+                         applications_waiting=waiting)
 
 
 @dataclass
@@ -100,6 +108,9 @@ class ProviderPage:
     may_change: bool
     # The names of the people who added and verified the evidence, by user id.
     checkers: dict[int, str]
+    # What must still happen before the provider can be matched, and the broker who decided its application.
+    steps: list[str]
+    reviewer: str | None
 
 
 def provider_page(*, session: Session, actor: User, provider_id: int) -> ProviderPage:
@@ -108,9 +119,13 @@ def provider_page(*, session: Session, actor: User, provider_id: int) -> Provide
     items = vetting_of(session=session, actor=actor, provider=provider)
     today = clock.today()
     state = rules.vetting_state([(i.kind.value, i.expires_on, i.verified_at is not None) for i in items], regulated="personal_care" in provider.services, today=today)
+    people = vetting_people(session=session, items=items)
+    reviewer = None
+    if provider.reviewed_by_id is not None:
+        reviewer = session.exec(select(User.name).where(User.id == provider.reviewed_by_id)).first()
     return ProviderPage(
-        provider=provider, items=items, state=state, today=today, may_change=may_change(actor, provider),
-        checkers=vetting_people(session=session, items=items),
+        provider=provider, items=items, state=state, today=today, may_change=may_change(actor, provider), checkers=people,
+        steps=rules.still_to_do(provider.status, state, VETTING_WORDS, own=actor.provider_id == provider.id), reviewer=reviewer,
     )
 
 
@@ -120,8 +135,9 @@ def may_change(actor: User, provider: Provider) -> bool:
 
 
 def kind_counts(*, session: Session, council_id: int) -> dict[str, int]:
-    """Count a council's providers by kind."""
-    return dict(Counter(k.value for k in session.exec(select(Provider.kind).where(Provider.council_id == council_id))))
+    """Count a council's approved providers by kind."""
+    kinds = session.exec(select(Provider.kind).where(Provider.council_id == council_id, Provider.status == ProviderStatus.approved))
+    return dict(Counter(k.value for k in kinds))
 
 
 def _ordered(current: list[str], chosen: list[str]) -> list[str]:
@@ -230,20 +246,27 @@ def update_profile(
     name: str | None = None,
     kind: str | ProviderKind | None = None,
     staff_count: int | None = None,
+    postcode: str | None = None,
 ) -> Provider:
-    """Change what a provider offers and how many staff it has (None leaves the count); a broker may also change its name and kind."""
+    """Change what a provider offers and how many staff it has (None leaves the count); a broker may also change its name, kind and postcode."""
     provider = _editable_provider(session, actor, provider_id)
-    if (name is not None or kind is not None) and actor.role != Role.broker:
-        raise NotAllowed("Only a broker can change a provider's name or kind.", field="name" if name is not None else "kind")
+    if (name is not None or kind is not None or postcode is not None) and actor.role != Role.broker:
+        field = "name" if name is not None else "kind" if kind is not None else "postcode"
+        raise NotAllowed("Only a broker can change a provider's name, kind or postcode.", field=field)
     profile = dict(services=list(services or []), languages=list(languages or []), staff_genders=list(staff_genders or []),
                    capacity_hours=capacity_hours, slots=list(slots or []), radius_km=radius_km, hourly_rate_pence=hourly_rate_pence,
                    ownership_model=ownership_model or "", staff_count=staff_count)
     errors = _check_profile(provider, **profile)
     if name is not None or kind is not None:
         errors |= _check_identity(name=provider.name if name is None else name, kind=provider.kind if kind is None else kind)
+    # The postcode it already has is not looked up again: saving other changes never depends on the postcode table.
+    moved = postcode is not None and normalise_postcode(postcode) != provider.postcode
+    place = locate_into(errors, session=session, postcode=postcode) if moved else None
     if errors:
         raise ValidationFailed(errors)
     _apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter)
+    if place is not None:
+        provider.postcode, provider.postcode_district, provider.lat, provider.lon = place.postcode, place.district, place.lat, place.lon
     if name is not None:
         provider.name = name.strip()
     if kind is not None:
@@ -259,9 +282,7 @@ def register_provider(
     actor: User,
     name: str,
     kind: str | ProviderKind,
-    postcode_district: str,
-    lat: float,
-    lon: float,
+    postcode: str,
     services: list[str],
     languages: list[str],
     staff_genders: list[str],
@@ -274,26 +295,19 @@ def register_provider(
     ethical_care_charter: bool = False,
     ownership_model: str = "",
 ) -> Provider:
-    """Register a provider or personal assistant in the broker's council, with its number of staff and no verified evidence yet."""
+    """Register a provider or personal assistant in the broker's council at a postcode, with its number of staff and no verified evidence yet."""
     if actor.role != Role.broker or actor.council_id is None:
         raise NotAllowed("Only a broker can register a provider.")
     profile = dict(services=list(services or []), languages=list(languages or []), staff_genders=list(staff_genders or []),
                    capacity_hours=capacity_hours, slots=list(slots or []), radius_km=radius_km, hourly_rate_pence=hourly_rate_pence,
                    ownership_model=ownership_model or "", staff_count=staff_count)
     errors = _check_identity(name=name, kind=kind) | _check_profile(None, **profile)
-    district = (postcode_district or "").strip().upper()
-    if not validation.is_district(district):
-        errors["postcode_district"] = "Enter the first half of the postcode, like E1 or LS6"
-    latitude, longitude = _number(lat), _number(lon)
-    if latitude is None or not LAT_MIN <= latitude <= LAT_MAX:
-        errors["lat"] = f"Enter a latitude in the UK, from {LAT_MIN:g} to {LAT_MAX:g}"
-    if longitude is None or not LON_MIN <= longitude <= LON_MAX:
-        errors["lon"] = f"Enter a longitude in the UK, from {LON_MIN:g} to {LON_MAX:g}"
+    place = locate_into(errors, session=session, postcode=postcode)
     if errors:
         raise ValidationFailed(errors)
-    provider = Provider(council_id=actor.council_id, name=name.strip(), kind=ProviderKind(kind), postcode_district=district,
-                        lat=latitude, lon=longitude, capacity_hours=capacity_hours, radius_km=float(radius_km), hourly_rate_pence=hourly_rate_pence,
-                        staff_count=staff_count)
+    provider = Provider(council_id=actor.council_id, name=name.strip(), kind=ProviderKind(kind), postcode=place.postcode, postcode_district=place.district,
+                        lat=place.lat, lon=place.lon, capacity_hours=capacity_hours, radius_km=float(radius_km), hourly_rate_pence=hourly_rate_pence,
+                        staff_count=staff_count, status=ProviderStatus.approved)  # a broker registering it is its review
     _apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter)
     session.add(provider)
     session.flush()

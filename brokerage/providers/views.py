@@ -6,17 +6,23 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from brokerage.access import roles_required
+from brokerage.accounts import sessions
 from brokerage.accounts.models import Role
 from brokerage.db import get_session
-from brokerage.errors import ValidationFailed
+from brokerage.errors import BrokerageError, ValidationFailed
+from brokerage.extensions import rate_limit
 from brokerage.forms import refuse, refuse_in_flash
 from brokerage.handlers import wants_json
-from brokerage.providers import services
+from brokerage.providers import applications, services
 from brokerage.providers.errors import SameChecker
 from brokerage.providers.rules import MICRO_STAFF
-from brokerage.providers.schemas import SLOT_CHOICES, VETTING_HINTS, VETTING_NAMES, BrokerProfileForm, ProfileForm, RegisterForm, VettingForm
+from brokerage.providers.schemas import (
+    SLOT_CHOICES, VETTING_HINTS, VETTING_NAMES, ApplicationForm, BrokerProfileForm, ProfileForm, RefuseForm, RegisterForm, VettingForm,
+)
 
 blueprint = Blueprint("providers", __name__, url_prefix="/providers")
+# The public "offer care" form: anyone may apply, signed out.
+public = Blueprint("offer_care", __name__)
 
 
 def _failed(form) -> bool:
@@ -28,7 +34,7 @@ def _failed(form) -> bool:
 def index():
     """List the council's providers with their vetting state."""
     page = services.providers_page(session=get_session(), actor=current_user)
-    return render_template("providers/index.html", providers=page.providers, states=page.states)
+    return render_template("providers/index.html", providers=page.providers, states=page.states, applications_waiting=page.applications_waiting)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
@@ -48,10 +54,11 @@ def new():
     return render_template("providers/new.html", form=form), (422 if _failed(form) else 200)
 
 
-def _show(provider_id: int, *, vetting_form: VettingForm | None = None, status: int = 200):
+def _show(provider_id: int, *, vetting_form: VettingForm | None = None, refuse_form: RefuseForm | None = None, status: int = 200):
     page = services.provider_page(session=get_session(), actor=current_user, provider_id=provider_id)
     return render_template(
         "providers/show.html", provider=page.provider, items=page.items, state=page.state, today=page.today, may_change=page.may_change,
+        steps=page.steps, reviewer=page.reviewer, refuse_form=refuse_form or RefuseForm(formdata=None),
         checkers=page.checkers, vetting_form=vetting_form or VettingForm(formdata=None), vetting_names=VETTING_NAMES, vetting_words=services.VETTING_WORDS,
         vetting_hints=VETTING_HINTS, slot_names={c.value: c.label for c in SLOT_CHOICES}, micro_staff=MICRO_STAFF,
     ), status
@@ -116,3 +123,64 @@ def verify_vetting(item_id: int):
         return redirect(url_for("providers.show", provider_id=error.provider_id, _anchor="vetting"))
     flash(f"{VETTING_NAMES[item.kind.value]} {item.reference} is verified.", "success")
     return redirect(url_for("providers.show", provider_id=item.provider_id, _anchor="vetting"))
+
+
+@public.route("/offer-care", methods=["GET", "POST"])
+@rate_limit("APPLY_RATE_LIMIT")
+def apply():
+    """Apply to offer care as a micro-provider or personal assistant; the applicant is then signed in to their own account."""
+    form = ApplicationForm()
+    form.set_choices()
+    if form.validate_on_submit():
+        try:
+            applied = applications.apply(session=get_session(), **form.application())
+        except BrokerageError as error:
+            refuse(form, error)
+        else:
+            sessions.begin(applied.user)
+            flash("Thank you. Your application has been sent to the council's brokers. Below is what happens next.", "success")
+            return redirect(url_for("providers.show", provider_id=applied.provider.id))
+    return render_template("providers/apply.html", form=form), (422 if _failed(form) else 200)
+
+
+@blueprint.route("/applications")
+@roles_required(Role.broker, Role.council_officer)
+def queue():
+    """List the council's applications to offer care that wait for a broker's review, oldest first."""
+    found = applications.queue(session=get_session(), actor=current_user)
+    return render_template("providers/applications.html", queue=found, vetting_words=services.VETTING_WORDS)
+
+
+@blueprint.route("/<int:provider_id>/approve", methods=["POST"])
+@roles_required(Role.broker)
+def approve(provider_id: int):
+    """Approve an application; the provider is matched once its evidence is verified too."""
+    try:
+        provider = applications.approve(session=get_session(), actor=current_user, provider_id=provider_id)
+    except BrokerageError as error:
+        if wants_json():
+            raise
+        refuse_in_flash(error)
+    else:
+        flash(f"{provider.name} is approved. They can be matched once their vetting evidence is verified.", "success")
+    return redirect(url_for("providers.show", provider_id=provider_id))
+
+
+@blueprint.route("/<int:provider_id>/refuse", methods=["POST"])
+@roles_required(Role.broker)
+def refuse_application(provider_id: int):
+    """Refuse an application, saying why; the applicant reads the reason."""
+    form = RefuseForm()
+    if form.validate_on_submit():
+        try:
+            provider = applications.refuse(session=get_session(), actor=current_user, provider_id=provider_id, reason=form.reason.data)
+        except ValidationFailed as error:
+            return _show(provider_id, refuse_form=form, status=refuse(form, error))
+        except BrokerageError as error:
+            if wants_json():
+                raise
+            refuse_in_flash(error)
+            return redirect(url_for("providers.show", provider_id=provider_id))
+        flash(f"{provider.name}'s application is refused. They can read your reason when they sign in.", "success")
+        return redirect(url_for("providers.queue"))
+    return _show(provider_id, refuse_form=form, status=422)

@@ -223,3 +223,12 @@ def waiting_clawbacks(*, session: Session, council_id: int) -> list[WaitingClawb
         .order_by(Clawback.proposed_at, Clawback.id)
     ).all()
     return [WaitingClawback(clawback=c, holder_name=h, group_name=g, proposed_by=p, clawback_from=d) for c, h, g, p, d in rows]
+
+
+def clawbacks_waiting_on(session: Session, user: User) -> list[str]:
+    """Return a sentence for each clawback this officer proposed that still waits for a second officer (it keeps them an officer)."""
+    rows = session.exec(
+        select(Clawback.amount_pence, Holder.name).join(Holder, Holder.id == Clawback.holder_id)
+        .where(Clawback.proposed_by_id == user.id, Clawback.status == ClawbackStatus.proposed).order_by(Clawback.id)
+    ).all()
+    return [f"They proposed taking back {pounds(amount)} from {name}, which is waiting for a second officer." for amount, name in rows]

@@ -100,5 +100,10 @@ def test_a_broker_starts_a_group(page, live_server):
     page.get_by_label("Care need – the same kind of care").check()
     page.get_by_label("Weekly pledge in pounds").fill("0")
     page.get_by_role("button", name="Start the group").click()
+    # With nobody in it yet, the group is placed by its area: the broker is asked for one.
+    assert page.get_by_text("Choose the districts the group covers").first.is_visible()
+    assert axe_violations(page) == []
+    page.get_by_role("group", name="Area").get_by_label("E14").check()
+    page.get_by_role("button", name="Start the group").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Limehouse carers' circle"
     assert "has started" in flash(page)

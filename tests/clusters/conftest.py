@@ -27,6 +27,7 @@ class People:
 def people(session):
     """Return five holders with accounts, a representative for the first two, a broker, and an outsider."""
     council = f.CouncilFactory(session=session)
+    f.claim_districts(session, council, "E1 E2")
     other = f.CouncilFactory(session=session)
     languages = [["so", "en"], ["so"], ["so"], ["en"], ["bn"]]
     holders = [

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from brokerage.accounts.models import Role, User
 from brokerage.clusters import governance
-from brokerage.clusters.membership import create_cluster, set_allocation, set_pledge
+from brokerage.clusters.membership import set_allocation, set_pledge
 from brokerage.clusters.errors import AlreadyVoted, PledgeTooHigh, ProposalClosed
 from brokerage.clusters.models import ClusterStatus, Membership, MembershipStatus, Proposal, Vote
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
@@ -87,8 +87,7 @@ def test_many_people_asking_to_join_an_empty_group_at_once_admit_one_first_membe
             council = new_council(session)
             factory.councils.append(council.id)
             holders, users = holders_with_accounts(session, council, 6)
-            broker = f.UserFactory(session=session, role=Role.broker, council_id=council.id)
-            cluster = create_cluster(session=session, actor=broker, name="No founder yet", description="", kinds=["goal"], area="E1")
+            cluster = f.ClusterFactory(session=session, council_id=council.id, name="No founder yet", kinds=["goal"], status=ClusterStatus.forming)
             session.commit()
             cluster_id, people = cluster.id, [(u.id, h.id) for u, h in zip(users, holders)]
 

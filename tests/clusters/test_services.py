@@ -11,20 +11,22 @@ from brokerage.clusters import governance, queries, rules, runs
 from brokerage.clusters.members import cluster_members, get_cluster
 from brokerage.clusters.membership import create_cluster, set_pledge, settle_leavers
 from brokerage.clusters.errors import AlreadyVoted, NotAMember, PledgeTooHigh, ProposalClosed
-from brokerage.clusters.models import ClusterStatus, Membership, MembershipStatus, Vote
+from brokerage.clusters.areas import areas_of
+from brokerage.clusters.models import Cluster, ClusterDistrict, ClusterStatus, Membership, MembershipStatus, Vote
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage.errors import NotAllowed, NotFound
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.models import JournalEntry
 from brokerage.ledger.services import balance
 from brokerage.types import utcnow
+from tests import factories as f
 from tests.ledger.conftest import sweep
 
 
 def found(session, people, min_size=3):
     """Member 0 founds a cluster; members 1 and 2 join by vote."""
     cluster = create_cluster(session=session, actor=people.users[0], name="Somali elders", description="Home care in Somali",
-                                      kinds=["culture", "neighbourhood"], area="E1", min_size=min_size, max_size=6, founder_pledge=5_000)
+                                      kinds=["culture", "neighbourhood"], districts=["E1"], min_size=min_size, max_size=6, founder_pledge=5_000)
     return cluster
 
 
@@ -98,7 +100,7 @@ def test_a_broker_cannot_vote(session, people):
 
 def test_pledges_across_clusters_never_exceed_the_allocation(session, people):
     cluster = found(session, people, min_size=2)
-    other = create_cluster(session=session, actor=people.users[0], name="Second", description="", kinds=["goal"], area="E1", founder_pledge=14_000)
+    other = create_cluster(session=session, actor=people.users[0], name="Second", description="", kinds=["goal"], districts=["E1"], founder_pledge=14_000)
     with pytest.raises(PledgeTooHigh, match="You can pledge up to £60.00 a week here"):
         set_pledge(session=session, actor=people.users[0], membership_id=membership(session, cluster, people.holders[0]).id, pledge=6_001)
     set_pledge(session=session, actor=people.users[0], membership_id=membership(session, cluster, people.holders[0]).id, pledge=6_000)
@@ -190,7 +192,7 @@ def test_dissolving_needs_two_thirds_and_returns_every_share(session, people):
 
 def test_suggestions_and_search_find_clusters_for_me(session, people):
     cluster = found(session, people, min_size=2)
-    create_cluster(session=session, actor=people.users[4], name="Bengali circle", description="", kinds=["culture"], area="E1", founder_pledge=1_000)
+    create_cluster(session=session, actor=people.users[4], name="Bengali circle", description="", kinds=["culture"], districts=["E1"], founder_pledge=1_000)
     mine = queries.suggestions_for(session=session, actor=people.users[1], holder_id=people.holders[1].id)
     assert mine[0][0].id == cluster.id and "speaks Somali" in mine[0][1].reason
     assert [c.id for c, _, _ in queries.find_clusters(session=session, actor=people.users[1], language="so")] == [cluster.id]
@@ -230,7 +232,7 @@ def test_joining_founding_or_changing_to_a_zero_pledge_is_refused(session, peopl
         governance.request_to_join(session=session, actor=people.users[1], cluster_id=cluster.id, holder_id=people.holders[1].id, pledge=0)
     assert list(caught.value.errors) == ["pledge"] and "more than £0" in caught.value.errors["pledge"][0]
     with pytest.raises(ValidationFailed):
-        create_cluster(session=session, actor=people.users[4], name="Nothing in", description="", kinds=["goal"], area="E1", founder_pledge=0)
+        create_cluster(session=session, actor=people.users[4], name="Nothing in", description="", kinds=["goal"], districts=["E1"], founder_pledge=0)
     founder = membership(session, cluster, people.holders[0])
     with pytest.raises(ValidationFailed):
         set_pledge(session=session, actor=people.users[0], membership_id=founder.id, pledge=0)
@@ -243,8 +245,54 @@ def test_joining_founding_or_changing_to_a_zero_pledge_is_refused(session, peopl
 def test_a_groups_area_must_be_one_of_the_councils_postcode_districts(session, people):
     from brokerage.errors import ValidationFailed
 
+    for districts in (["ZZ9"], ["E1", "E3"], ["LS6"]):
+        with pytest.raises(ValidationFailed) as caught:
+            create_cluster(session=session, actor=people.users[4], name="Far away", description="", kinds=["goal"], districts=districts, founder_pledge=1_000)
+        assert caught.value.errors["districts"] == ["Choose from your council's districts: E1, E2"]
+    assert session.exec(select(Cluster).where(Cluster.name == "Far away")).first() is None
+    cluster = create_cluster(session=session, actor=people.users[4], name="Near", description="", kinds=["goal"], districts=[" e2 ", "E1", "e2"], founder_pledge=1_000)
+    assert areas_of(session=session, cluster_ids=[cluster.id]) == {cluster.id: ["E1", "E2"]}
+    # The founder's home places the group, whatever its area.
+    assert (cluster.lat, cluster.lon) == (people.holders[4].lat, people.holders[4].lon)
+
+
+def test_a_group_with_no_founder_is_placed_at_the_middle_of_its_area(session, people, places):
+    from brokerage.errors import ValidationFailed
+
+    cluster = create_cluster(session=session, actor=people.broker, name="Whitechapel and Bethnal Green", description="", kinds=["neighbourhood"],
+                             districts=["E2", "E1"])
+    assert (cluster.lat, cluster.lon) == (round((51.5155 + 51.5290) / 2, 6), round((-0.0590 - 0.0600) / 2, 6))
+    assert areas_of(session=session, cluster_ids=[cluster.id]) == {cluster.id: ["E1", "E2"]}
     with pytest.raises(ValidationFailed) as caught:
-        create_cluster(session=session, actor=people.users[4], name="Far away", description="", kinds=["goal"], area="ZZ9", founder_pledge=1_000)
-    assert "E1" in caught.value.errors["area"][0]
-    cluster = create_cluster(session=session, actor=people.users[4], name="Near", description="", kinds=["goal"], area=" e2 ", founder_pledge=1_000)
-    assert cluster.area == "E2"
+        create_cluster(session=session, actor=people.broker, name="Nowhere", description="", kinds=["goal"])
+    assert "Choose the districts the group covers" in caught.value.errors["districts"][0]
+
+
+def test_a_group_with_no_founder_in_districts_nobody_has_placed_is_refused(session, people):
+    from brokerage.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as caught:
+        create_cluster(session=session, actor=people.broker, name="Unplaced", description="", kinds=["goal"], districts=["E1"])
+    assert caught.value.errors["districts"] == ["We do not know where these districts are yet. Ask your council to load the postcode table"]
+    assert session.exec(select(Cluster).where(Cluster.name == "Unplaced")).first() is None
+
+
+def test_the_database_refuses_a_district_that_is_not_the_groups_councils(session, people):
+    from sqlalchemy.exc import IntegrityError
+
+    cluster = create_cluster(session=session, actor=people.users[4], name="Mine", description="", kinds=["goal"], founder_pledge=1_000)
+    other = f.CouncilFactory(session=session)
+    f.claim_districts(session, other, "LS7")
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.add(ClusterDistrict(cluster_id=cluster.id, district="LS7", council_id=cluster.council_id))
+        session.flush()
+
+
+def test_search_by_area_uses_the_set_of_districts(session, people):
+    both = create_cluster(session=session, actor=people.users[4], name="Both", description="", kinds=["goal"], districts=["E1", "E2"], founder_pledge=1_000)
+    only_e1 = create_cluster(session=session, actor=people.users[3], name="Only E1", description="", kinds=["goal"], districts=["E1"], founder_pledge=1_000)
+    anywhere = create_cluster(session=session, actor=people.users[2], name="Anywhere", description="", kinds=["goal"], founder_pledge=1_000)
+    found_in = lambda d: [c.id for c, _, _ in queries.find_clusters(session=session, actor=people.users[1], district=d)]  # noqa: E731
+    assert found_in("E2") == [both.id]
+    assert found_in("E1") == [both.id, only_e1.id]
+    assert found_in(None) == [anywhere.id, both.id, only_e1.id]

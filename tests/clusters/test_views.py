@@ -23,7 +23,7 @@ def sign_in(client, user):
 def start_group(client, people, session, pledge="50"):
     sign_in(client, people.users[0])
     response = client.post("/clusters/new", data={
-        "name": "Somali elders", "description": "Home care in Somali", "kinds": ["culture", "neighbourhood"], "area": "E1",
+        "name": "Somali elders", "description": "Home care in Somali", "kinds": ["culture", "neighbourhood"], "districts": ["E1", "E2"],
         "min_size": "2", "max_size": "6", "holder_id": str(people.holders[0].id), "pledge": pledge,
     })
     assert response.status_code == 302, response.data
@@ -139,6 +139,64 @@ def test_search_filters_explain_bad_distance(client, people, session):
     response = client.get("/clusters/find?within_km=500")
     assert response.status_code == 422 and "Enter a distance from 1 to 100 km" in response.data.decode()
     assert "Somali elders" in client.get("/clusters/find?language=so&within_km=5").data.decode()
+
+
+def test_the_group_form_offers_the_councils_districts_as_checkboxes_in_a_fieldset(client, people, session):
+    sign_in(client, people.users[0])
+    page = client.get("/clusters/new").data.decode()
+    fieldset = page[page.index('<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">Area</legend>') - 200:]
+    assert re.findall(r'name="districts" type="checkbox" value="([A-Z0-9]+)"', fieldset) == ["E1", "E2"]
+    cluster = start_group(client, people, session)
+    shown = client.get(f"/clusters/{cluster.id}").data.decode()
+    assert re.search(r"Area</dt>\s*<dd[^>]*>E1, E2</dd>", shown)
+
+
+def test_a_district_that_is_not_the_councils_is_refused_beside_the_boxes_and_nothing_is_saved(client, people, session):
+    sign_in(client, people.users[0])
+    response = client.post("/clusters/new", data={
+        "name": "Elsewhere", "kinds": ["goal"], "districts": ["E1", "LS6"], "min_size": "2", "max_size": "6",
+        "holder_id": str(people.holders[0].id), "pledge": "10",
+    })
+    assert response.status_code == 422 and 'id="districts-error-1"' in response.data.decode()
+    assert session.exec(select(Cluster)).all() == []
+
+
+def test_a_broker_starts_a_group_with_nobody_in_it_placed_at_the_middle_of_its_area(client, people, session, places):
+    sign_in(client, people.broker)
+    data = {"name": "Bethnal Green neighbours", "kinds": ["neighbourhood"], "min_size": "2", "max_size": "6", "holder_id": "0"}
+    refused = client.post("/clusters/new", data=data)
+    assert refused.status_code == 422 and "Choose the districts the group covers" in refused.data.decode()
+    assert client.post("/clusters/new", data={**data, "districts": ["E2"]}).status_code == 302
+    cluster = session.exec(select(Cluster).where(Cluster.name == "Bethnal Green neighbours")).one()
+    assert (cluster.lat, cluster.lon) == (51.5290, -0.0600)
+
+
+def test_find_measures_from_a_postcode_and_searches_by_area(client, people, session, places):
+    start_group(client, people, session)  # placed at Member 0's home, E1's test centre (51.5155, -0.059)
+    sign_in(client, people.users[3])
+    def results(response):  # the search results, after the suggestions
+        return response.data.decode().split("Search</h2>")[1]
+
+    near = client.get("/clusters/find?near=e2+9pa&within_km=5")
+    assert near.status_code == 200 and "Somali elders" in results(near) and "Distance from E2 9PA" in results(near)
+    far = client.get("/clusters/find?near=LS6+1AA&within_km=5")  # placed at Leeds' LS6 centre
+    assert far.status_code == 200 and "Somali elders" not in results(far) and "0 groups found" in results(far)
+    assert "Somali elders" in results(client.get("/clusters/find?district=E2"))
+    unknown = client.get("/clusters/find?near=E9+9ZZ")
+    assert unknown.status_code == 422 and "We do not know where E9 9ZZ is" in unknown.data.decode() and 'id="near-error-1"' in unknown.data.decode()
+    assert "groups found" not in unknown.data.decode()
+    bad = client.get("/clusters/find?near=51.5,-0.06")
+    assert bad.status_code == 422 and "Enter a full UK postcode, like E1 6AN" in bad.data.decode()
+    elsewhere = client.get("/clusters/find?district=LS6")
+    assert elsewhere.status_code == 422 and "Choose an area from the list" in elsewhere.data.decode()
+
+
+def test_a_broker_searching_by_distance_is_asked_for_a_postcode(client, people, session, places):
+    start_group(client, people, session)
+    sign_in(client, people.broker)
+    asked = client.get("/clusters/find?within_km=5")
+    assert asked.status_code == 422 and "Enter a postcode to measure the distance from" in asked.data.decode()
+    assert "Somali elders" in client.get("/clusters/find?within_km=5&near=E1+6AN").data.decode()
 
 
 def test_the_cli_issues_and_collects_once_per_period(runner, people, session, client):

@@ -6,6 +6,8 @@ import copy
 
 import pytest
 
+from tests.providers.applying import places  # noqa: F401 (the fixture of the applications' tests)
+
 # The instance example from shared/matching-instance.md, exactly as written there.
 SPEC_INSTANCE = {
     "format": "carepool-matching/1",

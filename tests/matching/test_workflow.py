@@ -11,27 +11,24 @@ from brokerage.clusters import governance
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus
 from brokerage.clusters.rules import Choice, ProposalStatus
 from brokerage.contracts.models import Contract
-from brokerage.demo.services import load_demo
 from brokerage.errors import NotFound, ValidationFailed
 from brokerage.matching import services
 from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import MatchAssignment, MatchRun
 
-PASSWORD = "workflow test password"
+from tests.demo_support import PASSWORD
 
 
 @pytest.fixture()
-def app(stripe_app):
-    """The demo pays its providers through the local Stripe server, so its app talks to the test one."""
-    return stripe_app
+def app(demo_app):
+    """Every test here starts from the demo, loaded once per process (tests/demo_support.py), in a rolled-back transaction."""
+    return demo_app
 
 
 @pytest.fixture()
-def demo(app, session):
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+def demo(session):
     council = session.exec(select(Council).where(Council.slug == "riverside")).one()
     broker = session.exec(select(User).where(User.email == "broker@riverside.example")).one()
-    session.commit()
     return council, broker
 
 

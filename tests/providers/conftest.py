@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.providers.applying import places  # noqa: F401 (the fixture of the applications' tests)
+
 
 @pytest.fixture()
 def profile_form():

@@ -5,17 +5,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import delete, select
 
 from brokerage import clock
 from brokerage.accounts.models import Role
+from brokerage.errors import NotAllowed
 from brokerage.matching.services import vetted_provider_ids
+from brokerage.places.models import PostcodeCentroid
 from brokerage.providers.models import Provider, ProviderKind, VettingItem
+from brokerage.providers.services import update_profile
 from tests import factories as f
 
 
 def registration(profile_form, **overrides) -> dict:
-    data = profile_form(name="Fartun Abdi", kind="pa", postcode_district="e1", lat="51.52", lon="-0.06",
+    data = profile_form(name="Fartun Abdi", kind="pa", postcode="e1 6an",
                         languages=["so", "en"], services=["home_care", "companionship"])
     data.update(overrides)
     return data
@@ -26,7 +29,7 @@ def expiry(days: int) -> dict:
     return {"expires_on-day": str(when.day), "expires_on-month": str(when.month), "expires_on-year": str(when.year)}
 
 
-def test_a_registered_provider_is_matched_only_once_evidence_is_added_and_verified(client, auth, world, session, profile_form):
+def test_a_registered_provider_is_matched_only_once_evidence_is_added_and_verified(client, auth, world, session, profile_form, places):
     council = world.councils["a"]
     today = clock.today()
     auth.sign_in(world.users["a"][Role.broker].email)
@@ -35,6 +38,7 @@ def test_a_registered_provider_is_matched_only_once_evidence_is_added_and_verifi
     assert response.status_code == 302
     provider = session.exec(select(Provider).where(Provider.name == "Fartun Abdi")).one()
     assert (provider.council_id, provider.kind, provider.postcode_district) == (council.id, ProviderKind.pa, "E1")
+    assert (provider.postcode, provider.lat, provider.lon) == ("E1 6AN", 51.5203, -0.0714)  # placed by the postcode table
     assert provider.languages == ["so", "en"] and provider.hourly_rate_pence == 2200
     assert response.headers["Location"].endswith(f"/providers/{provider.id}")
     assert provider.id not in vetted_provider_ids(session, council.id, today)
@@ -71,13 +75,14 @@ def test_a_registered_provider_is_matched_only_once_evidence_is_added_and_verifi
     [
         ("name", "", "Enter the name"),
         ("kind", "franchise", "Choose the kind of provider"),
-        ("postcode_district", "E1 6AN", "Enter the first half of the postcode, like E1 or LS6"),
-        ("lat", "-0.06", "Enter a latitude in the UK, from 49 to 61"),
-        ("lon", "west", "Enter the longitude as a number"),
+        ("postcode", "", "Enter a full UK postcode, like E1 6AN"),
+        ("postcode", "E1", "Enter a full UK postcode, like E1 6AN"),
+        ("postcode", "51.5155, -0.059", "Enter a full UK postcode, like E1 6AN"),
+        ("postcode", "e9 9zz", "We do not know where E9 9ZZ is. Check it, or ask your council to add it"),
         ("hourly_rate", "0.00", "Enter an hourly rate more than £0"),
     ],
 )
-def test_a_broker_is_told_what_to_fix_and_nothing_is_registered(client, auth, world, session, profile_form, field, value, message):
+def test_a_broker_is_told_what_to_fix_and_nothing_is_registered(client, auth, world, session, profile_form, places, field, value, message):
     auth.sign_in(world.users["a"][Role.broker].email)
     response = client.post("/providers/new", data=registration(profile_form, **{field: value}))
     assert response.status_code == 422
@@ -91,3 +96,46 @@ def test_only_brokers_register_providers(client, auth, world, session, profile_f
     assert client.get("/providers/new").status_code == 403
     assert client.post("/providers/new", data=registration(profile_form)).status_code == 403
     assert session.exec(select(Provider).where(Provider.name == "Fartun Abdi")).first() is None
+
+
+def test_a_postcode_not_in_the_table_is_placed_at_its_districts_centre(client, auth, world, session, profile_form, places):
+    auth.sign_in(world.users["a"][Role.broker].email)
+    assert client.post("/providers/new", data=registration(profile_form, postcode="E2 7QB")).status_code == 302
+    provider = session.exec(select(Provider).where(Provider.name == "Fartun Abdi")).one()
+    assert (provider.postcode, provider.postcode_district, provider.lat, provider.lon) == ("E2 7QB", "E2", 51.5290, -0.0600)
+
+
+def test_the_form_asks_for_a_postcode_and_never_a_latitude(client, auth, world):
+    auth.sign_in(world.users["a"][Role.broker].email)
+    page = client.get("/providers/new").text
+    assert 'name="postcode"' in page and "atitude" not in page and 'name="lat"' not in page and 'name="lon"' not in page
+
+
+def test_a_broker_moves_a_provider_by_postcode_and_other_changes_never_look_it_up_again(client, auth, world, session, profile_form, places):
+    provider = world.records["a"]["provider"]
+    auth.sign_in(world.users["a"][Role.broker].email)
+    edit = profile_form(name=provider.name, kind=provider.kind.value, postcode="E1W 1LA")
+    assert client.post(f"/providers/{provider.id}/edit", data=edit).status_code == 302
+    session.refresh(provider)
+    assert (provider.postcode, provider.postcode_district, provider.lat, provider.lon) == ("E1W 1LA", "E1W", 51.5067, -0.0712)
+    assert "5 km from E1W 1LA" in client.get(f"/providers/{provider.id}").text
+    # The postcode it has is kept without a lookup, even once the table no longer knows it.
+    session.exec(delete(PostcodeCentroid))
+    session.flush()
+    assert client.post(f"/providers/{provider.id}/edit", data={**edit, "radius_km": "7"}).status_code == 302
+    session.refresh(provider)
+    assert (provider.radius_km, provider.postcode, provider.lat) == (7.0, "E1W 1LA", 51.5067)
+    # A new one it does not know is refused beside the box, and nothing changes.
+    refused = client.post(f"/providers/{provider.id}/edit", data={**edit, "radius_km": "9", "postcode": "E3 2SJ"})
+    assert refused.status_code == 422 and "We do not know where E3 2SJ is" in refused.text and 'id="postcode-error-1"' in refused.text
+    session.refresh(provider)
+    assert (provider.radius_km, provider.postcode) == (7.0, "E1W 1LA")
+
+
+def test_a_provider_cannot_move_itself(session, world, places):
+    provider = world.records["a"]["provider"]
+    with pytest.raises(NotAllowed) as refused:
+        update_profile(session=session, actor=world.users["a"][Role.provider], provider_id=provider.id, services=["home_care"], languages=["en"],
+                       staff_genders=["female"], capacity_hours=40, slots=["mon_am"], radius_km=5.0, hourly_rate_pence=2000,
+                       living_wage=False, ethical_care_charter=False, postcode="E1 6AN")
+    assert refused.value.field == "postcode"

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from brokerage import clock
-from brokerage.providers.rules import SOON, VettingState, vetting_state
+from brokerage.providers.rules import SOON, ProviderStatus, VettingState, is_matchable, still_to_do, vetting_state
 
 TODAY = date(2026, 11, 22)
 LATER = date(2027, 11, 22)
@@ -110,3 +110,37 @@ def test_each_required_kind_is_in_exactly_one_state_and_valid_means_none_is_wron
         assert (kind in result.expired) == (newest is not None and newest < TODAY)
         assert (kind in result.expiring_soon) == (newest is not None and TODAY <= newest < TODAY + SOON)
     assert result.valid == (not result.missing and not result.unverified and not result.expired)
+
+
+# --- applications: status, what is still to do, and who may be matched ------------------------------------
+
+WORDS = {"dbs": "DBS check", "insurance": "insurance", "cqc": "CQC registration"}
+
+
+def _state(items, regulated=False):
+    return vetting_state(items, regulated=regulated, today=date(2026, 12, 1))
+
+
+def test_only_an_approved_provider_with_valid_vetting_is_matchable():
+    valid = _state([("dbs", date(2027, 6, 1), True), ("insurance", date(2027, 6, 1), True)])
+    unverified = _state([("dbs", date(2027, 6, 1), False), ("insurance", date(2027, 6, 1), True)])
+    assert valid.valid and not unverified.valid
+    assert is_matchable(ProviderStatus.approved, valid) and is_matchable("approved", valid)
+    assert not is_matchable(ProviderStatus.approved, unverified)
+    assert not is_matchable(ProviderStatus.pending_review, valid)
+    assert not is_matchable(ProviderStatus.refused, valid)
+
+
+def test_what_is_still_to_do_speaks_to_the_provider_or_about_them():
+    state = _state([("dbs", date(2027, 6, 1), False), ("insurance", date(2026, 11, 1), True)], regulated=True)
+    assert still_to_do(ProviderStatus.pending_review, state, WORDS) == [
+        "A broker has to review your application.",
+        "Add your CQC registration.",
+        "A broker has to check and verify your DBS check.",
+        "Add your new insurance: the last one has run out.",
+    ]
+    assert still_to_do("pending_review", state, WORDS, own=False)[:2] == ["A broker has to review their application.", "They add their CQC registration."]
+    done = _state([("dbs", date(2027, 6, 1), True), ("insurance", date(2027, 6, 1), True)])
+    assert still_to_do(ProviderStatus.approved, done, WORDS) == []
+    # A refused application has nothing left to do: it is not matched whatever its evidence.
+    assert still_to_do(ProviderStatus.refused, state, WORDS) == []

@@ -5,7 +5,7 @@ withdrawal is kept with who made it and what the line was before. A holder names
 after them.
 
 Revision ID: 0028
-Revises: 0025
+Revises: 0029
 Create Date: 2026-12-12
 """
 
@@ -18,7 +18,7 @@ import brokerage.types
 
 
 revision: str = '0028'
-down_revision: Union[str, None] = '0025'
+down_revision: Union[str, None] = '0029'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

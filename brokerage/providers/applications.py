@@ -1,0 +1,212 @@
+"""Providers who apply themselves: the public "offer care" application, the brokers' review, and what is still to do.
+
+An application creates a provider waiting for review (`ProviderStatus.pending_review`) in the council
+whose postcode districts include the applicant's postcode, and a provider account for the applicant,
+with the password they chose. The applicant adds their own vetting evidence; a broker verifies it
+(never the person who added it: `services.verify_vetting`), and a broker approves or refuses the
+application. Only an approved provider with valid vetting is ever matched (`brokerage.matching`).
+Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, func, select
+
+from brokerage import clock
+from brokerage.access import STAFF, get_or_404, same_council
+from brokerage.accounts import rules as account_rules
+from brokerage.accounts.models import CouncilDistrict, Role, User
+from brokerage.accounts.services import create_user
+from brokerage.errors import BrokerageError, Conflict, NotAllowed, NotFound, ValidationFailed
+from brokerage.locks import lock_row
+from brokerage.places.services import locate
+from brokerage.providers import rules
+from brokerage.providers.models import Provider, ProviderKind, VettingItem
+from brokerage.providers.rules import ProviderStatus, move_provider
+from brokerage.providers.services import VETTING_WORDS, _apply_profile, _check_identity, _check_profile, vetting_of
+from brokerage.types import utcnow
+
+REASON_MAX = 500
+NAME_MAX = 120
+
+
+@dataclass
+class Applied:
+    """A new application: the provider waiting for review, and the applicant's own account."""
+
+    provider: Provider
+    user: User
+
+
+def apply(
+    *, session: Session, name: str, kind: str | ProviderKind, contact_name: str, email: str, password: str, postcode: str,
+    services: list[str], languages: list[str], staff_genders: list[str], capacity_hours: int, slots: list[str], radius_km: float,
+    hourly_rate_pence: int, staff_count: int, living_wage: bool = False, ethical_care_charter: bool = False, ownership_model: str = "",
+) -> Applied:
+    """Apply to offer care, signed out: a provider waiting for review in the postcode's council, and a provider account for the applicant."""
+    profile = dict(services=list(services or []), languages=list(languages or []), staff_genders=list(staff_genders or []),
+                   capacity_hours=capacity_hours, slots=list(slots or []), radius_km=radius_km, hourly_rate_pence=hourly_rate_pence,
+                   ownership_model=ownership_model or "", staff_count=staff_count)
+    errors = _check_identity(name=name, kind=kind) | _check_profile(None, **profile)
+    contact_name = (contact_name or "").strip()
+    if not contact_name:
+        errors["contact_name"] = "Enter your full name"
+    elif len(contact_name) > NAME_MAX:
+        errors["contact_name"] = f"Use {NAME_MAX} characters or fewer"
+    email = account_rules.normalise_email(email or "")
+    problem = account_rules.password_problem(password or "", email=email)
+    if problem:
+        errors["password"] = problem
+    if email and session.exec(select(User.id).where(User.email == email)).first() is not None:
+        errors["email"] = "There is already an account with this email address. Sign in with it, or use another address."
+    place, council_id = None, None
+    try:
+        place = locate(session=session, postcode=postcode or "", field="postcode")
+    except BrokerageError as error:
+        errors["postcode"] = error.message
+    if place is not None:
+        council_id = session.exec(select(CouncilDistrict.council_id).where(CouncilDistrict.district == place.district)).first()
+        if council_id is None:
+            errors["postcode"] = (f"No council uses carepool for {place.district} yet, so care cannot be offered there through this form. "
+                                  "Ask your council's adult social care team.")
+    if errors:
+        raise ValidationFailed(errors)
+    provider = Provider(
+        council_id=council_id, name=name.strip(), kind=ProviderKind(kind), postcode=place.postcode, postcode_district=place.district, lat=place.lat, lon=place.lon,
+        capacity_hours=capacity_hours, radius_km=float(radius_km), hourly_rate_pence=hourly_rate_pence, staff_count=staff_count,
+        status=ProviderStatus.pending_review,
+    )
+    _apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter)
+    session.add(provider)
+    session.flush()
+    # Created with no acting user, as the command line does: the applicant is nobody yet.
+    user = create_user(session=session, actor=None, email=email, name=contact_name, role=Role.provider, password=password,
+                       council_id=council_id, provider_id=provider.id)
+    return Applied(provider=provider, user=user)
+
+
+# --- what an application still needs ---------------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    """Where one provider stands: its status, its vetting, and what must still happen before it can be matched."""
+
+    provider: Provider
+    state: rules.VettingState
+    steps: list[str]
+    reviewer: str | None
+
+    @property
+    def matchable(self) -> bool:
+        """Tell whether the provider can be matched now."""
+        return rules.is_matchable(self.provider.status, self.state)
+
+
+def progress_of(*, session: Session, actor: User, provider: Provider, today: date | None = None) -> Progress:
+    """Return where a provider the actor may see stands, and what is still to do before it can be matched."""
+    items = vetting_of(session=session, actor=actor, provider=provider)
+    state = rules.vetting_state([(i.kind.value, i.expires_on, i.verified_at is not None) for i in items], regulated="personal_care" in provider.services,
+                                today=today or clock.today())
+    reviewer = session.get(User, provider.reviewed_by_id).name if provider.reviewed_by_id else None
+    steps = rules.still_to_do(provider.status, state, VETTING_WORDS, own=actor.provider_id == provider.id)
+    return Progress(provider=provider, state=state, steps=steps, reviewer=reviewer)
+
+
+# --- the brokers' queue ------------------------------------------------------------------------------------
+
+
+@dataclass
+class QueueRow:
+    """An application in the queue, with where its evidence stands."""
+
+    progress: Progress
+    evidence_waiting: int  # pieces the applicant added that no broker has verified yet
+
+
+@dataclass
+class Queue:
+    """The council's applications waiting for review, oldest first, and the ones refused lately."""
+
+    waiting: list[QueueRow]
+    refused: list[Provider]
+
+
+def _staff(actor: User) -> None:
+    if actor.role not in STAFF or actor.council_id is None:
+        raise NotAllowed("Only the council's brokers and officers can see applications.")
+
+
+def queue(*, session: Session, actor: User, today: date | None = None) -> Queue:
+    """Return the actor's council's applications waiting for review, oldest first, and the 20 refused most recently."""
+    _staff(actor)
+    today = today or clock.today()
+    waiting = list(session.exec(
+        select(Provider).where(Provider.council_id == actor.council_id, Provider.status == ProviderStatus.pending_review)
+        .order_by(Provider.created_at, Provider.id)
+    ))
+    unverified: dict[int, int] = {}
+    if waiting:
+        unverified = dict(session.exec(
+            select(VettingItem.provider_id, func.count()).where(
+                VettingItem.council_id == actor.council_id, VettingItem.verified_at.is_(None), VettingItem.provider_id.in_([p.id for p in waiting]),
+            ).group_by(VettingItem.provider_id)
+        ).all())
+    refused = list(session.exec(
+        select(Provider).where(Provider.council_id == actor.council_id, Provider.status == ProviderStatus.refused)
+        .order_by(Provider.reviewed_at.desc(), Provider.id.desc()).limit(20)
+    ))
+    rows = [QueueRow(progress_of(session=session, actor=actor, provider=p, today=today), unverified.get(p.id, 0)) for p in waiting]
+    return Queue(waiting=rows, refused=refused)
+
+
+def _application(session: Session, actor: User, provider_id: int) -> Provider:
+    provider = get_or_404(session, actor, Provider, provider_id, what="provider")
+    if actor.role not in STAFF:
+        raise NotFound()
+    if actor.role != Role.broker:
+        raise NotAllowed("Only a broker can approve or refuse an application.")
+    # Two brokers deciding at once: the second reads the first one's decision.
+    provider = lock_row(session, Provider, provider.id)
+    if provider.status != ProviderStatus.pending_review:
+        raise Conflict(f"This application has already been decided: {provider.status.label.lower()}.")
+    return provider
+
+
+def approve(*, session: Session, actor: User, provider_id: int) -> Provider:
+    """Approve an application (brokers only); the provider is matched once its vetting evidence is verified too."""
+    provider = _application(session, actor, provider_id)
+    provider.status = move_provider(provider.status, ProviderStatus.approved)
+    provider.reviewed_by_id, provider.reviewed_at = actor.id, utcnow()
+    session.add(provider)
+    session.flush()
+    return provider
+
+
+def refuse(*, session: Session, actor: User, provider_id: int, reason: str) -> Provider:
+    """Refuse an application with a reason the applicant reads (brokers only); a refused provider is never matched."""
+    provider = _application(session, actor, provider_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": "Say why the application is refused: the applicant reads this"})
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed({"reason": f"Use {REASON_MAX} characters or fewer"})
+    provider.status = move_provider(provider.status, ProviderStatus.refused)
+    provider.reviewed_by_id, provider.reviewed_at, provider.review_note = actor.id, utcnow(), reason
+    session.add(provider)
+    session.flush()
+    return provider
+
+
+def own_progress(*, session: Session, actor: User) -> Progress | None:
+    """Return where the signed-in provider's own application stands, or None when the account is linked to no provider."""
+    if actor.role != Role.provider or actor.provider_id is None:
+        return None
+    provider = session.get(Provider, actor.provider_id)
+    if provider is None:
+        return None
+    same_council(actor, provider.council_id, what="provider")
+    return progress_of(session=session, actor=actor, provider=provider)

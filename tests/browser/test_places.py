@@ -1,0 +1,65 @@
+"""Postcodes in a real browser at 320 px: a broker adds a holder and starts a group by district, and nobody types a latitude."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import sign_in
+from tests.browser.test_dashboard import axe_violations
+
+pytestmark = pytest.mark.browser
+
+WIDTH = 320
+
+
+@pytest.fixture()
+def narrow(browser):
+    context = browser.new_context(locale="en-GB", viewport={"width": WIDTH, "height": 800})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def fits(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+
+
+def test_a_broker_adds_a_holder_by_postcode_and_an_unknown_one_is_explained(narrow, live_server):
+    page = narrow
+    sign_in(page, live_server, "broker@riverside.example")
+    page.wait_for_url(f"{live_server}/dashboard")
+    page.goto(f"{live_server}/holders/")
+    page.get_by_role("link", name="Add a budget holder").click()
+    assert page.locator("input[name=lat], input[name=lon]").count() == 0
+    page.get_by_label("Full name").fill("Halima Jama")
+    page.get_by_label("Weekly care budget").fill("310")
+    page.get_by_label("Postcode").fill("e9 9zz")
+    page.get_by_role("group", name="Languages they speak").get_by_label("Somali").check()
+    page.get_by_label("Phone number").fill("07700 900123")
+    page.get_by_role("button", name="Add them").click()
+    assert page.get_by_role("alert").is_visible()
+    assert page.get_by_text("We do not know where E9 9ZZ is. Check it, or ask your council to add it").first.is_visible()
+    assert axe_violations(page) == [] and fits(page)
+    page.get_by_label("Postcode").fill("E1 4NS")  # one of the demo's own postcodes
+    page.get_by_role("button", name="Add them").click()
+    assert page.get_by_role("heading", name="Halima Jama", exact=True).is_visible()
+    assert page.get_by_text("The next step is to invite them").is_visible()
+    assert page.get_by_text("E1 4NS").first.is_visible()
+    assert axe_violations(page) == [] and fits(page)
+
+
+def test_a_broker_starts_a_group_for_some_of_the_councils_districts(narrow, live_server):
+    page = narrow
+    sign_in(page, live_server, "broker@riverside.example")
+    page.wait_for_url(f"{live_server}/dashboard")
+    page.goto(f"{live_server}/clusters/new")
+    area = page.get_by_role("group", name="Area")
+    assert [box.get_attribute("value") for box in area.get_by_role("checkbox").all()] == ["E1", "E1W", "E2", "E3", "E14", "E15"]
+    page.get_by_label("Name of the group").fill("Wapping and Shadwell neighbours")
+    page.get_by_role("group", name="What brings the group together").get_by_label("Neighbours").check()
+    area.get_by_label("E1W").check()
+    area.get_by_label("E1", exact=True).check()
+    page.get_by_role("button", name="Start the group").click()
+    assert page.get_by_role("heading", name="Wapping and Shadwell neighbours", exact=True).is_visible()
+    assert page.get_by_text("E1, E1W").is_visible()
+    assert axe_violations(page) == [] and fits(page)

@@ -1,0 +1,127 @@
+"""A provider applies on the public form, a broker verifies the evidence the applicant added and approves them, and they become matchable.
+
+At 320 px wide, with axe on every page. The journey uses the demo's second council (Northfield), so the new
+provider never changes what another browser test matches in Riverside; its names are its own, so it runs in
+any order with the other tests on the shared live server.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from tests.browser.conftest import sign_in
+from tests.browser.test_dashboard import axe_violations
+
+pytestmark = pytest.mark.browser
+
+WIDTH = 320
+PASSWORD = "lantern orchard copper 58"
+
+
+def fits(page) -> list[str]:
+    """Return what is wrong with the page at 320 px: sideways scrolling, and axe's violations."""
+    problems = [f"{page.url}: {v}" for v in axe_violations(page)]
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > WIDTH:
+        problems.append(f"{page.url} is {width} px wide")
+    return problems
+
+
+def add_evidence(page, kind: str, reference: str) -> None:
+    page.get_by_role("radio", name=kind, exact=True).check()
+    page.get_by_label("Reference number").fill(reference)
+    page.get_by_label("Day").fill("31")
+    page.get_by_label("Month").fill("12")
+    page.get_by_label("Year").fill("2099")
+    page.get_by_role("button", name="Add evidence").click()
+    assert page.get_by_text("was added. It counts once a broker has verified it.").first.is_visible()
+
+
+def test_a_provider_applies_a_broker_vets_them_and_they_become_matchable(browser, live_server):
+    tag = uuid.uuid4().hex[:8]
+    name, email = f"Headingley Home Help {tag}", f"applicant-{tag}@example.org"
+    problems: list[str] = []
+    applicant = browser.new_context(locale="en-GB", viewport={"width": WIDTH, "height": 800})
+    broker = browser.new_context(locale="en-GB", viewport={"width": WIDTH, "height": 800})
+    try:
+        page = applicant.new_page()
+        page.goto(f"{live_server}/")
+        page.get_by_role("link", name="offer their care to people in the area").click()
+        assert page.get_by_role("heading", level=1).inner_text() == "Offer care to people in your area"
+        problems += fits(page)
+
+        # Sent empty: every answer is asked for, beside its box and in the summary.
+        page.get_by_role("button", name="Send my application").click()
+        assert page.get_by_role("alert").is_visible()
+        assert page.get_by_role("link", name="Enter your postcode").is_visible() or page.get_by_role("link", name="Enter a full UK postcode, like E1 6AN").is_visible()
+        problems += fits(page)
+
+        page.get_by_label("Your full name").fill(f"Ruth Ambrose {tag}")
+        page.get_by_label("Name people will see").fill(name)
+        page.get_by_role("radio", name="Micro-provider").check()
+        page.get_by_label("Your postcode").fill("ls6 3br")
+        page.get_by_label("Email address").fill(email)
+        page.get_by_label("Choose a password").fill(PASSWORD)
+        page.get_by_role("checkbox", name="Companionship", exact=True).check()
+        page.get_by_role("checkbox", name="English", exact=True).check()
+        page.get_by_role("checkbox", name="Women", exact=True).check()
+        page.get_by_label("How many people work with you").fill("3")
+        page.get_by_role("checkbox", name="Saturday afternoon", exact=True).check()
+        page.get_by_label("Hours you can offer each week").fill("12")
+        page.get_by_label("How far you will travel, in kilometres").fill("3")
+        page.get_by_label("Hourly rate").fill("21.40")
+        page.get_by_role("checkbox", name=re.compile("real Living Wage")).check()
+        page.get_by_role("button", name="Send my application").click()
+
+        # Signed in to the new account, on the provider's own page: what happens next.
+        page.wait_for_url(re.compile(r".*/providers/\d+$"))
+        provider_path = page.url.removeprefix(live_server)
+        assert page.get_by_text("Your application has been sent").is_visible()
+        assert page.get_by_text("A broker has to review your application.").is_visible()
+        assert page.get_by_text("Add your DBS check.").is_visible()
+        problems += fits(page)
+        add_evidence(page, "DBS check", f"DBS{tag}")
+        add_evidence(page, "Insurance", f"PL-{tag}")
+        assert page.get_by_text("A broker has to check and verify your DBS check.").is_visible()
+        problems += fits(page)
+        page.goto(f"{live_server}/dashboard")
+        assert page.get_by_text("Your application is waiting for a broker's review.").is_visible()
+        problems += fits(page)
+
+        # The council's broker: the application is on their dashboard and in the queue.
+        staff = broker.new_page()
+        sign_in(staff, live_server, "broker@northfield.example")
+        staff.wait_for_url(f"{live_server}/dashboard")
+        assert staff.get_by_role("link", name=name).is_visible()
+        problems += fits(staff)
+        staff.goto(f"{live_server}/providers/applications")
+        problems += fits(staff)
+        staff.get_by_role("link", name=name).click()
+        assert staff.url.endswith(provider_path)
+        problems += fits(staff)
+        # The applicant added both pieces of evidence, so this broker may verify them.
+        for kind, reference in (("DBS check", f"DBS{tag}"), ("insurance", f"PL-{tag}")):
+            staff.get_by_role("button", name=f"Verify {kind} {reference}").click()
+            assert staff.get_by_text(f"{reference} is verified.").is_visible()
+        assert staff.get_by_text(f"The evidence is verified. {name} is not matched unless the application is approved.").is_visible()
+        problems += fits(staff)
+        staff.get_by_role("button", name="Approve the application").click()
+        assert staff.get_by_text(f"{name} is approved.").is_visible()
+        assert staff.get_by_text(f"{name} can be matched with groups and paid.").is_visible()
+        problems += fits(staff)
+        staff.goto(f"{live_server}/providers/")
+        assert staff.get_by_role("link", name=name).is_visible()
+
+        # The applicant sees nothing left to do.
+        page.goto(f"{live_server}{provider_path}")
+        assert page.get_by_text(f"{name} can be matched with groups and paid.").is_visible()
+        assert page.get_by_text("Your application").count() == 0
+        page.goto(f"{live_server}/dashboard")
+        assert page.locator("#application-status").count() == 0
+        assert problems == []
+    finally:
+        applicant.close()
+        broker.close()
