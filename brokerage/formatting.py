@@ -8,13 +8,14 @@ formatting: they live in `brokerage.vocabulary`, and this module only registers 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 
 from brokerage import clock
-from brokerage.vocabulary import language_name, service_name, vetting_names
+from brokerage.vocabulary import DAY_NAMES, DAYS, PARTS, group_kinds_words, language_name, service_name, vetting_names
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -102,11 +103,125 @@ def week_of(period: str) -> str:
     return f"week of {long_date(monday)}"
 
 
+# After these words a week reads "the week of …": "Pledge for the week of 30 November 2026".
+_BEFORE_THE_WEEK = re.compile(r"\b(?:for|in|of|from|to|until|during|by|since|after|before)\s$", re.IGNORECASE)
+
+
 def weeks_for_people(text: str | None) -> str | None:
-    """Replace every canonical ISO week in a stored text (such as a ledger memo) with 'week of …'."""
+    """Replace every canonical ISO week in a stored text (such as a ledger memo) with '(the) week of …'."""
     if not text:
         return text
-    return ISO_WEEK.sub(lambda match: week_of(match.group(0)), text)
+
+    def words(match: re.Match) -> str:
+        said = week_of(match.group(0))
+        if said != match.group(0) and _BEFORE_THE_WEEK.search(text[: match.start()]):
+            return f"the {said}"
+        return said
+
+    return ISO_WEEK.sub(words, text)
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """Return a count with its noun, e.g. (1, "group") -> "1 group", (3, "group") -> "3 groups", (2, "entry", "entries")."""
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise TypeError("a count is a whole number")
+    word = singular if count == 1 else (plural_form or f"{singular}s")
+    return f"{count:,} {word}"
+
+
+def words_list(items, last: str = "and") -> str:
+    """Join words the way a sentence does: "a", "a and b", "a, b and c"."""
+    items = [str(item) for item in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {last} {items[-1]}"
+
+
+_PART_WORDS = {"am": "mornings", "pm": "afternoons", "eve": "evenings"}
+_WEEKDAYS, _WEEKEND = DAYS[:5], DAYS[5:]
+
+
+def _days_phrase(days: tuple[str, ...]) -> str:
+    if days == DAYS:
+        return "every day"
+    if days == _WEEKDAYS:
+        return "on weekdays"
+    if days == _WEEKEND:
+        return "at weekends"
+    return "on " + words_list(DAY_NAMES[day] for day in days)
+
+
+def times_words(slots) -> str:
+    """Say in plain words when care is needed, e.g. ["mon_am", "wed_am"] -> "Mornings on Monday and Wednesday".
+
+    Days that want the same parts of the day are said together: "Mornings and afternoons on weekdays;
+    evenings on Saturday". No slots at all reads "No times given".
+    """
+    wanted: dict[str, set[str]] = {}
+    for slot in slots or []:
+        day, _, part = slot.partition("_")
+        wanted.setdefault(day, set()).add(part)
+    by_parts: dict[tuple[str, ...], list[str]] = {}
+    for day in DAYS:
+        if wanted.get(day):
+            parts = tuple(part for part in PARTS if part in wanted[day])
+            by_parts.setdefault(parts, []).append(day)
+    if not by_parts:
+        return "No times given"
+    phrases = [f"{words_list(_PART_WORDS[p] for p in parts)} {_days_phrase(tuple(days))}" for parts, days in by_parts.items()]
+    sentence = "; ".join(phrases)
+    return sentence[:1].upper() + sentence[1:]
+
+
+def capitalize_first(text: object) -> str:
+    """Start a sentence with a capital and leave the rest alone ("week of…" -> "Week of…"; Jinja's capitalize lowers the rest)."""
+    text = str(text)
+    return text[:1].upper() + text[1:]
+
+
+def possessive(name: str) -> str:
+    """Return a name's possessive: "Amina Hassan" -> "Amina Hassan's", "James" -> "James's" (GOV.UK style)."""
+    return f"{name}'s"
+
+
+class Voice:
+    """The words a page about one person uses for them: "you" and "your" when they read it, their name otherwise.
+
+    A broker or a representative reading Amina's money statement reads "Amina Hassan's wallet"; Amina
+    reads "Your wallet". Capitalised forms start a sentence.
+    """
+
+    def __init__(self, name: str, own: bool):
+        self.name, self.own = name, own
+        self.you = "you" if own else name
+        self.your = "your" if own else possessive(name)
+        self.you_have = "you have" if own else f"{name} has"
+        self.they = "you" if own else "they"
+        self.their = "your" if own else "their"
+
+    @property
+    def You(self) -> str:  # noqa: N802 (reads like the word it starts a sentence with)
+        """Return "You" or the name, to start a sentence."""
+        return self.you[:1].upper() + self.you[1:]
+
+    @property
+    def Your(self) -> str:  # noqa: N802
+        """Return "Your" or the name's possessive, to start a sentence."""
+        return self.your[:1].upper() + self.your[1:]
+
+    @property
+    def You_have(self) -> str:  # noqa: N802
+        """Return "You have" or "<name> has", to start a sentence."""
+        return self.you_have[:1].upper() + self.you_have[1:]
+
+
+def voice(holder, reader) -> Voice:
+    """Return the words for a holder as this reader reads them: "your" for the holder themselves, their name for anyone else.
+
+    `holder` is a holder record, or a mapping with its "id" and "name" where a page has only those.
+    """
+    holder_id, name = (holder["id"], holder["name"]) if isinstance(holder, Mapping) else (holder.id, holder.name)
+    return Voice(name, own=getattr(reader, "holder_id", None) is not None and reader.holder_id == holder_id)
 
 
 _BREAK_AFTER = re.compile(r"([@.:/_-])")
@@ -124,6 +239,54 @@ def breakable(text: object) -> Markup:
     return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(text))))
 
 
+_THEAD = re.compile(r"<thead\b.*?</thead>", re.DOTALL | re.IGNORECASE)
+_HEADER_CELL = re.compile(r"<th\b([^>]*)>(.*?)</th>", re.DOTALL | re.IGNORECASE)
+_ROW = re.compile(r"<tr\b.*?</tr>", re.DOTALL | re.IGNORECASE)
+_CELL_OPENING = re.compile(r"<t([dh])(?=[\s>])([^>]*)>", re.IGNORECASE)
+_COLSPAN = re.compile(r"""\bcolspan\s*=\s*["']?(\d+)""", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _span(attributes: str) -> int:
+    found = _COLSPAN.search(attributes)
+    return max(1, int(found.group(1))) if found else 1
+
+
+def label_table_cells(html: str) -> Markup:
+    """Give each body cell of a table the text of its column's heading as data-label, for narrow screens.
+
+    There the rows stack (static/app.css) and each cell shows its heading before its value. A cell
+    that spans every column (a "nothing yet" row) is a message and gets no label. A table without a
+    heading row is returned as it was.
+    """
+    html = str(html)  # already safe HTML: plain str, so joining its pieces escapes nothing
+    thead = _THEAD.search(html)
+    if not thead:
+        return Markup(html)
+    labels: list[str] = []
+    for attributes, inner in _HEADER_CELL.findall(thead.group(0)):
+        text = " ".join(_TAGS.sub(" ", inner).split())
+        labels.extend([Markup(text).unescape()] * _span(attributes))
+
+    def label_row(row: re.Match) -> str:
+        column = 0
+
+        def label_cell(cell: re.Match) -> str:
+            nonlocal column
+            kind, attributes = cell.groups()
+            span = _span(attributes)
+            label = labels[column] if span < len(labels) and column < len(labels) else ""
+            column += span
+            if not label or "data-label" in attributes:
+                return cell.group(0)
+            return f'<t{kind}{attributes} data-label="{escape(label)}">'
+
+        return _CELL_OPENING.sub(label_cell, row.group(0))
+
+    head, rest = html[: thead.end()], html[thead.end():]
+    return Markup(head + _ROW.sub(label_row, rest))
+
+
 def init_app(app: Flask) -> None:
     """Register the template filters."""
     app.add_template_filter(pounds, "pounds")
@@ -138,6 +301,13 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(service_name, "service")
     app.add_template_filter(vetting_names, "vetting_names")
     app.add_template_filter(breakable, "breakable")
+    app.add_template_filter(plural, "plural")
+    app.add_template_filter(times_words, "times")
+    app.add_template_filter(words_list, "words_list")
+    app.add_template_filter(voice, "voice")
+    app.add_template_filter(group_kinds_words, "group_kinds")
+    app.add_template_filter(capitalize_first, "capitalize_first")
+    app.add_template_filter(label_table_cells, "label_cells")
 
 
 def parse_pounds(text: str) -> int:

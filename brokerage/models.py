@@ -6,7 +6,7 @@ from brokerage.holders.models import Holder, Representation, SensitiveDetail  # 
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind  # noqa: F401
 from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal, PoolMonth, Posting  # noqa: F401
 from brokerage.audit.models import AccessLog  # noqa: F401
-from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun  # noqa: F401
+from brokerage.matching.models import DemandLine, DemandLineChange, MatchAssignment, MatchGap, MatchRun  # noqa: F401
 from brokerage.contracts.models import Contract, ContractEvent  # noqa: F401
 from brokerage.payments.run_models import PaymentLine, PaymentLineTimesheet, PaymentRun  # noqa: F401
 from brokerage.payments.models import ConnectedPayout, StripeEvent, TopUp  # noqa: F401

@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from brokerage.db import rollback_request_session
 from brokerage.errors import BrokerageError
 from brokerage.extensions import limiter
+from brokerage.formatting import plural
 from brokerage.handlers import wants_json
 
 CSP = (
@@ -57,8 +58,8 @@ def register_rate_limit_answer(app: Flask) -> None:
         # The storage rounds the reset time up to whole seconds, so a one-minute window can read 61 s.
         minutes = max(1, round(seconds / 60))
         message = (
-            f"There have been too many attempts from your internet connection. Wait {minutes} "
-            f"minute{'s' if minutes != 1 else ''} and try again."
+            f"There have been too many attempts from your internet connection. Wait {plural(minutes, 'minute')} "
+            "and try again."
         )
         problem = BrokerageError(message, status=429)
         problem.title = "Too many attempts"

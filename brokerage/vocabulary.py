@@ -67,6 +67,27 @@ def slot_name(slot: str) -> str:
     return f"{slot_label(slot)}s"
 
 
+# --- what brings a group together -----------------------------------------------------------------
+
+# The codes are the group's kinds (clusters.models.ClusterKind); people read these words.
+GROUP_KIND_NAMES = {
+    "neighbourhood": "neighbours",
+    "culture": "a shared culture",
+    "care_need": "the same care need",
+    "goal": "a shared goal",
+}
+
+
+def group_kinds_words(kinds) -> str:
+    """Say what brings a group together, e.g. ["culture", "neighbourhood"] -> "Neighbours and a shared culture"."""
+    names = [GROUP_KIND_NAMES.get(kind, kind.replace("_", " ")) for kind in GROUP_KIND_NAMES if kind in (kinds or [])]
+    names += [kind.replace("_", " ") for kind in kinds or [] if kind not in GROUP_KIND_NAMES]
+    if not names:
+        return "–"
+    sentence = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return sentence[:1].upper() + sentence[1:]
+
+
 # --- providers ------------------------------------------------------------------------------------
 
 # The codes are the matching file format's; the labels are what people read on every page and in

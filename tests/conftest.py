@@ -300,6 +300,17 @@ class World:
             other_visit = Visit(council_id=council.id, timesheet_id=other_timesheet.id, holder_id=other_holder.id, visit_date=date(2026, 1, 5),
                                 start_time=time(9), minutes=60)
             session.add_all([visit, other_visit])
+            # What each group asked for, already withdrawn: the broker's edit page has a record to open, and no
+            # other test's matching or demand sees them (a withdrawn line is never matched or listed as wanted).
+            from brokerage.matching.models import DemandLine
+            from brokerage.matching.rules import DemandLineStatus
+
+            demand_line, other_demand_line = (
+                DemandLine(council_id=council.id, cluster_id=group.id, service="home_care", hours=4, slots=["mon_am"], lat=51.5, lon=-0.05,
+                           max_rate_pence=2500, status=DemandLineStatus.withdrawn)
+                for group in (cluster, private_cluster)
+            )
+            session.add_all([demand_line, other_demand_line])
             session.flush()
             self.councils[key] = council
             self.users[key] = users
@@ -311,7 +322,7 @@ class World:
                 "payment_run": payment_run, "other_payment_run": other_payment_run,
                 "payment_line": payment_line, "other_payment_line": other_payment_line,
                 "contract": contract, "other_contract": other_contract, "timesheet": timesheet, "other_timesheet": other_timesheet,
-                "visit": visit, "other_visit": other_visit,
+                "visit": visit, "other_visit": other_visit, "demand_line": demand_line, "other_demand_line": other_demand_line,
             }
         session.commit()
 

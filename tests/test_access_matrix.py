@@ -95,7 +95,7 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         if role in (Role.holder, Role.representative):
             return {200} if target == "own" else {404}
         return {403}
-    if endpoint in ("contracts.change", "contracts.notice"):
+    if endpoint in ("contracts.change", "contracts.notice", "matching.edit_demand"):
         if role == Role.broker:
             return {200} if target != "foreign" else {404}
         return {403}
@@ -245,6 +245,8 @@ def url_for_target(world, endpoint: str, target: str) -> str:
         return f"/timesheets/visits/{(records['visit'] if mine else records['other_visit']).id}/edit"
     if endpoint == "auditpack.download":
         return "/audit-pack/987654321/download"
+    if endpoint == "matching.edit_demand":
+        return f"/matching/demand/{(records['demand_line'] if mine else records['other_demand_line']).id}/edit"
     if endpoint == "accounts.account":
         return f"/admin/users/{world.users[council][Role.broker if mine else Role.holder].id}"
     if endpoint == "timesheets.choose_approver":

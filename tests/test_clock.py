@@ -90,7 +90,8 @@ def test_a_stored_moment_is_shown_on_its_date_in_england():
 def test_weeks_are_shown_to_people_by_their_monday():
     assert week_of("2026-W49") == "week of 30 November 2026"
     assert week_of("2027-W01") == "week of 4 January 2027"
-    assert weeks_for_people("Pledge to Elders for 2026-W49") == "Pledge to Elders for week of 30 November 2026"
+    assert weeks_for_people("Pledge to Elders for 2026-W49") == "Pledge to Elders for the week of 30 November 2026"
+    assert weeks_for_people("Care from Hooyo for Elders, 2026-W49") == "Care from Hooyo for Elders, week of 30 November 2026"
     # Only the canonical ASCII form is a week; anything else is left as it was written.
     assert weeks_for_people("Direct payment for ２０２６-W49") == "Direct payment for ２０２６-W49"
     assert week_of("2026-W60") == "2026-W60"
@@ -200,7 +201,7 @@ def test_the_journal_filter_takes_days_in_england_and_shows_weeks_and_times_to_p
     assert f"/ledger/entries/{entry.id}\"" not in on_14_june
     page = client.get(f"/ledger/entries/{entry.id}").text
     # The idempotency key keeps the canonical week for machines; the memo is shown to people.
-    assert "15 June 2026 at 12:30am" in page and "Direct payment for week of 15 June 2026" in page and "Direct payment for 2026-W25" not in page
+    assert "15 June 2026 at 12:30am" in page and "Direct payment for the week of 15 June 2026" in page and "Direct payment for 2026-W25" not in page
     statement = client.get(f"/holders/{holder.id}/statement").text
     assert "week of 15 June 2026" in statement and "2026-W25" not in statement
 
@@ -217,7 +218,7 @@ def test_a_holders_own_data_download_gives_times_in_england(client, auth, world,
     assert data["exported_at"] == "2026-06-15T00:30:00+01:00"
     [wallet] = [account for account in data["ledger"] if account["kind"] == "wallet"]
     [latest] = [line for line in wallet["postings"] if line["kind"] == "dp_issued" and line["at"].startswith("2026-06")]
-    assert latest["at"] == "2026-06-15T00:30:00+01:00" and latest["memo"] == "Direct payment for week of 15 June 2026"
+    assert latest["at"] == "2026-06-15T00:30:00+01:00" and latest["memo"] == "Direct payment for the week of 15 June 2026"
     assert "2026-06-15T00:30:00+01:00" in client.get(f"/holders/{holder.id}/data.csv").text
 
 

@@ -62,7 +62,7 @@ def foreign_ids(session, world) -> dict[str, int]:
         "item_id": item.id, "representation_id": representation.id, "user_id": world.users["b"][Role.broker].id,
         "payment_run_id": b["payment_run"].id, "payment_line_id": b["payment_line"].id,
         "top_up_id": top_up.id, "flag_id": flag.id, "clawback_id": clawback.id, "audit_pack_id": pack.id,
-        "contract_id": b["contract"].id, "timesheet_id": b["timesheet"].id, "visit_id": b["visit"].id,
+        "contract_id": b["contract"].id, "timesheet_id": b["timesheet"].id, "visit_id": b["visit"].id, "line_id": line.id,
         "slug": world.councils["b"].slug,  # a council that has not opted in to a public report: a 404, as for an unknown slug
         "invitation_id": invitation.id, "token": dead_token,
         "message_id": MISSING - 1,  # the outbox belongs to no council: only administrators read it, and they read all of it

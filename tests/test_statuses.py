@@ -235,7 +235,7 @@ def test_allowed_moves_pass_and_every_other_move_raises(move, table, status, err
 
 def test_the_written_tables():
     assert matching_rules.ASSIGNMENT_MOVES == {"proposed": {"sent"}, "sent": {"accepted", "rejected"}, "accepted": set(), "rejected": set()}
-    assert matching_rules.DEMAND_LINE_MOVES == {"open": {"contracted"}, "contracted": set()}
+    assert matching_rules.DEMAND_LINE_MOVES == {"open": {"contracted", "withdrawn"}, "contracted": set(), "withdrawn": set()}
     assert matching_rules.RUN_MOVES == {"finished": set()}
     assert contract_rules.CONTRACT_MOVES == {"active": {"ending"}, "ending": {"ended"}, "ended": set()}
     assert provider_rules.PROVIDER_MOVES == {"pending_review": {"approved", "refused"}, "approved": set(), "refused": set()}

@@ -15,6 +15,7 @@ from brokerage.accounts.models import Council, CouncilDistrict, Role, SignInThro
 from brokerage.accounts.passwords import hash_password, needs_rehash, verify_password
 from brokerage import validation
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from brokerage.formatting import plural
 from brokerage.locks import insert_once
 from brokerage.types import utcnow
 
@@ -26,7 +27,7 @@ def _throttle_key(email: str) -> str:
 def _locked(locked_until: datetime, now: datetime, *, field: str, what: str) -> AccountLocked:
     seconds = max(1, int((locked_until - now).total_seconds()) + 1)
     minutes = max(1, (seconds + 59) // 60)
-    wait = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    wait = plural(minutes, "minute")
     return AccountLocked(
         f"Too many {what}. Wait {wait} and try again, or ask your administrator to help.", field=field, retry_after=seconds
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from brokerage.auditpack.rules import Quarter
-from brokerage.formatting import date_time, long_date
+from brokerage.formatting import date_time, long_date, plural
 
 STATEMENTS = "statements.csv"
 TIMESHEETS = "timesheets.csv"
@@ -36,10 +36,6 @@ class PackFacts:
     seals: int
 
 
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count:,} {one if count == 1 else (many or one + 's')}"
-
-
 def readme_text(facts: PackFacts) -> str:
     """Return the README of a pack."""
     q = facts.quarter
@@ -63,7 +59,7 @@ What each file is
 
 {STATEMENTS}
     The money statement of every budget holder's account that held money or moved money in the quarter
-    ({_plural(facts.accounts, "account")}): each holder's wallet, and their share of each group's pool.
+    ({plural(facts.accounts, "account")}): each holder's wallet, and their share of each group's pool.
     Accounts are named ("Amina Hassan's share of Somali elders of Whitechapel"), with the ledger's code
     beside the name. For each account there is an "opening" line (balance brought forward) on the
     first day of the quarter, a "movement" line for each payment in or out with the balance after it,
@@ -72,26 +68,26 @@ What each file is
 
 {TIMESHEETS}
     Timesheets for the weeks that begin in the quarter, and any other timesheet approved or sent back
-    during it ({_plural(facts.timesheet_lines, "line")}), one line for each member the care was for: the contract, provider,
+    during it ({plural(facts.timesheet_lines, "line")}), one line for each member the care was for: the contract, provider,
     group, the week ("week of 30 November 2026") and its ISO week (2026-W49), the number of visits and
     hours, the status, who approved it and when, the member's part of the cost, and the number of the
     ledger entry that paid for it from the pool (see ledger.csv).
 
 {CONTRACTS}
-    The contracts in force on any day of the quarter ({_plural(facts.contracts, "contract")}): provider, group, service,
+    The contracts in force on any day of the quarter ({plural(facts.contracts, "contract")}): provider, group, service,
     hours a week, hourly rate, weekly cost, start and end dates, how the cost is shared, how many members
     it serves, and its status on the day this pack was made.
 
 {VETTING}
     The vetting evidence of every provider that was paid or charged for care in the quarter, or held a
-    contract in it ({_plural(facts.providers, "provider")}): DBS checks, insurance and CQC registration, each with its reference,
+    contract in it ({plural(facts.providers, "provider")}): DBS checks, insurance and CQC registration, each with its reference,
     the date it runs out, when it was added, and when and by whom it was checked. Evidence a provider
     must have but never gave has a line saying "never given". "provider_vetted" says whether the
     provider was vetted on the "as_of" day (the quarter's last day, or the day the pack was made if
     the quarter had not ended), counting only evidence checked by then.
 
 {LEDGER_CSV}
-    Every posting of every ledger entry made in the quarter ({_plural(facts.entries, "entry", "entries")}), one line per posting:
+    Every posting of every ledger entry made in the quarter ({plural(facts.entries, "entry", "entries")}), one line per posting:
     the entry's number, its sequence number once sealed, when it was made (UTC), what kind of entry it
     is, its memo, the account code, the amount, and the entry's content hash. The postings of each
     entry add up to exactly zero.
@@ -103,7 +99,7 @@ What each file is
     holder 12); statements.csv gives the names of the people and groups behind them.
 
 {SEALS}
-    Every seal of the council's ledger so far ({_plural(facts.seals, "seal")}). A seal covers a range of entries by their
+    Every seal of the council's ledger so far ({plural(facts.seals, "seal")}). A seal covers a range of entries by their
     sequence numbers (first_seq to last_seq) with the Merkle root of their content hashes, and names
     the hash of the seal before it, so the seals form a chain.
 

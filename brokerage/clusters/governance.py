@@ -23,7 +23,7 @@ from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Pro
 from brokerage.clusters.proposals import PROPOSAL_DAYS, close_proposal, count, get_proposal, new_proposal, open_proposals
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFailed
-from brokerage.formatting import pounds
+from brokerage.formatting import plural, pounds
 from brokerage.holders.models import Holder
 from brokerage.locks import fresh_row, insert_once, lock_row, lock_rows
 from brokerage.types import utcnow
@@ -204,7 +204,7 @@ def _decide_if_possible(session: Session, proposal: Proposal, actor: User, *, cl
         return
     # Looked up before anything changes: a kind nobody registered stops the decision loudly.
     action = action_for(proposal.kind)
-    summary = f"{result.yes} yes, {result.no} no, {result.abstain} abstained of {result.eligible} members"
+    summary = f"{result.yes} yes, {result.no} no, {result.abstain} abstained of {plural(result.eligible, 'member')}"
     if result.passed:
         # Every holder whose pledge the action checks, in id order, before any check (locks.py):
         # two decisions sharing holders then take turns instead of deadlocking.

@@ -29,7 +29,7 @@ from brokerage.clusters.members import (
     visible_holder_ids,
 )
 from brokerage.clusters.areas import areas_of, council_districts
-from brokerage.clusters.models import Cluster, ClusterDistrict, ClusterStatus, Membership, MembershipStatus
+from brokerage.clusters.models import Cluster, ClusterDistrict, ClusterStatus, Membership, MembershipStatus, Proposal, Vote
 from brokerage.clusters.proposals import count, get_proposal, proposals_of, votes_of
 from brokerage.clusters.rules import ProposalStatus
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
@@ -76,6 +76,40 @@ def memberships_of(*, session: Session, actor: User, holder_ids: list[int]) -> l
         .order_by(Cluster.name)
     )
     return list(rows)
+
+
+def decisions_waiting(*, session: Session, actor: User) -> list[tuple[Proposal, Cluster, Holder]]:
+    """Return the open decisions waiting for a vote from someone the actor votes for (themselves, or the people they act for).
+
+    One row per (decision, voter), soonest deadline first: a voter is an active member, or an admitted
+    founder of a forming group (`eligible_voters`), who has not voted on it yet.
+    """
+    holder_ids = visible_holder_ids(session=session, actor=actor)
+    if not holder_ids:
+        return []
+    voters: dict[int, list[int]] = {}
+    for membership, cluster in session.exec(
+        select(Membership, Cluster).join(Cluster, Cluster.id == Membership.cluster_id)
+        .where(Membership.holder_id.in_(holder_ids), Membership.council_id == actor.council_id,
+               Membership.status.in_([MembershipStatus.active, MembershipStatus.admitted]))
+    ):
+        if membership.status == MembershipStatus.active or cluster.status == ClusterStatus.forming:
+            voters.setdefault(cluster.id, []).append(membership.holder_id)
+    if not voters:
+        return []
+    proposals = session.exec(
+        select(Proposal, Cluster).join(Cluster, Cluster.id == Proposal.cluster_id)
+        .where(Proposal.cluster_id.in_(voters), Proposal.status == ProposalStatus.open).order_by(Proposal.deadline, Proposal.id)
+    ).all()
+    voted = set(session.exec(
+        select(Vote.proposal_id, Vote.holder_id).where(Vote.proposal_id.in_([p.id for p, _ in proposals] or [-1]), Vote.holder_id.in_(holder_ids))
+    ).all())
+    people = {h.id: h for h in session.exec(select(Holder).where(Holder.id.in_(holder_ids)))}
+    return [
+        (proposal, cluster, people[holder_id])
+        for proposal, cluster in proposals for holder_id in sorted(voters[cluster.id], key=lambda h: people[h].name)
+        if (proposal.id, holder_id) not in voted
+    ]
 
 
 def status_counts(*, session: Session, council_id: int) -> dict[str, int]:
@@ -169,6 +203,7 @@ def suggestions_for(*, session: Session, actor: User, holder_id: int, limit: int
     ranked = rules.suggest(
         holder_languages=holder.languages, holder_needs=holder.care_needs, holder_location=(holder.lat, holder.lon),
         clusters=candidates, language_name=language_name, service_name=service_name, limit=limit,
+        whose="your" if actor.holder_id == holder.id else f"{holder.name}'s",
     )
     by_id = {c.id: c for c in clusters}
     return [(by_id[s.cluster_id], s) for s in ranked]

@@ -288,11 +288,13 @@ def suggest(
     language_name=lambda code: code,
     service_name=lambda token: token,
     limit: int = 5,
+    whose: str = "your",
 ) -> list[Suggestion]:
     """Rank open clusters for a holder by shared language, shared needs, nearness and room to join.
 
     Each cluster dict has: id, lat, lon, kinds, member_languages (list of codes, one per member),
-    member_needs (list of service tokens, one per member's need), members, max_size.
+    member_needs (list of service tokens, one per member's need), members, max_size. `whose` is how
+    the reader says the holder's ("your", or "Amina Hassan's" to someone acting for her).
     """
     results = []
     for cluster in clusters:
@@ -310,7 +312,7 @@ def suggest(
         shared = sorted(set(holder_needs) & set(cluster["member_needs"]))
         if shared:
             score += 2.0 * len(shared)
-            reasons.append("shares your need for " + " and ".join(service_name(s) for s in shared[:2]))
+            reasons.append(f"shares {whose} need for " + " and ".join(service_name(s) for s in shared[:2]))
         if cluster.get("lat") is not None and holder_location:
             km = haversine_km(holder_location[0], holder_location[1], cluster["lat"], cluster["lon"])
             score += max(0.0, 5.0 - km)

@@ -27,6 +27,7 @@ class ClusterForm(BaseForm):
     max_size = WholeNumberField("Largest number of members", invalid_message="Enter the largest number of members as a whole number, like 8", validators=[InputRequired("Enter the largest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
     holder_id = SelectField("Who is starting it", coerce=int, choices=[], validate_choice=True, invalid_choice_message="Choose yourself or someone you act for")
     pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool. You can change it later. Leave empty if a broker is starting the group.", validators=[Optional()])
+    THEIR_PLEDGE = "How much of their weekly budget to put into the group's pool. It can change later. Leave empty if a broker is starting the group."
 
     def validate_max_size(self, field):
         """Refuse a largest size below the smallest."""
@@ -39,6 +40,7 @@ class JoinForm(BaseForm):
 
     holder_id = SelectField("Who is joining", coerce=int, choices=[], validate_choice=True, invalid_choice_message="Choose yourself or someone you act for who is not already in this group")
     pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool.", validators=[InputRequired("Enter a weekly pledge of more than £0")])
+    THEIR_PLEDGE = "How much of the weekly budget of the person joining to put into the group's pool."
 
 
 class PledgeForm(BaseForm):

@@ -13,6 +13,7 @@ from brokerage.clusters.rules import Choice, ProposalKind
 from brokerage.clusters.schemas import ClusterForm, FindForm, JoinForm, PledgeForm, ProposalForm, VoteForm
 from brokerage.db import get_session, writes_when_reading
 from brokerage.errors import BrokerageError, NotAllowed
+from brokerage.formatting import long_date
 from brokerage.forms import refuse
 from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES
 from brokerage.pages.clusters import cluster_show
@@ -71,6 +72,8 @@ def new():
     if current_user.role == Role.broker:
         people = [SelectChoice("0", "Nobody yet – a broker is starting it")]
     form.holder_id.choices = people
+    if current_user.role != Role.holder:  # the pledge comes from someone else's budget
+        form.pledge.description = form.THEIR_PLEDGE
     form.districts.choices = [SelectChoice(d, d) for d in page.districts]
     if request.method == "GET":
         form.min_size.data, form.max_size.data = page.min_size, page.max_size
@@ -95,6 +98,8 @@ def _show(cluster_id: int, *, join_form=None, pledge_forms=None, status: int = 2
     # Prefixes keep element ids unique when one page shows several of these forms.
     join_form = join_form or JoinForm(formdata=None, prefix="join")
     join_form.holder_id.choices = [SelectChoice(str(h.id), h.name) for h in page.can_join]
+    if current_user.role != Role.holder:
+        join_form.pledge.description = join_form.THEIR_PLEDGE
     pledge_forms = pledge_forms or {}
     for mine in page.my_memberships:
         if mine.id not in pledge_forms:
@@ -121,7 +126,8 @@ def join(cluster_id: int):
     """Ask to join a cluster with a weekly pledge."""
     session = get_session()
     form = JoinForm(prefix="join")
-    form.holder_id.choices = _people_choices(members.holders_actor_acts_for(session=session, actor=current_user))
+    people = members.holders_actor_acts_for(session=session, actor=current_user)
+    form.holder_id.choices = _people_choices(people)
     status = 422
     if form.validate_on_submit():
         try:
@@ -129,10 +135,13 @@ def join(cluster_id: int):
         except BrokerageError as error:
             status = refuse(form, error)
         else:
+            # A representative reads whose request it was, not "your request".
+            name = next((h.name for h in people if h.id == form.holder_id.data and h.id != current_user.holder_id), None)
             if proposal.status.value == "passed":
-                flash("You are the first member of this group.", "success")
+                flash(f"{name} is the first member of this group." if name else "You are the first member of this group.", "success")
             else:
-                flash("Your request to join has been sent. The members will vote on it.", "success")
+                whose = f"{name}'s" if name else "Your"
+                flash(f"{whose} request to join has been sent. The members will vote on it.", "success")
             return redirect(url_for("clusters.show", cluster_id=cluster_id))
     return _show(cluster_id, join_form=form, status=status)
 
@@ -147,11 +156,12 @@ def pledge(membership_id: int):
     status = 422
     if form.validate_on_submit():
         try:
-            membership.set_pledge(session=session, actor=current_user, membership_id=membership_id, pledge=form.pledge.pence)
+            changed = membership.set_pledge(session=session, actor=current_user, membership_id=membership_id, pledge=form.pledge.pence)
         except BrokerageError as error:
             status = refuse(form, error)
         else:
-            flash("Your weekly pledge has been changed. It applies from the next collection.", "success")
+            whose = "Your" if changed.holder_id == current_user.holder_id else "The"
+            flash(f"{whose} weekly pledge has been changed. It applies from the next collection.", "success")
             return redirect(url_for("clusters.show", cluster_id=cluster_id))
     return _show(cluster_id, pledge_forms={membership_id: form}, status=status)
 
@@ -165,10 +175,13 @@ def leave(membership_id: int):
         preview = queries.notice_preview(session=session, actor=current_user, membership_id=membership_id)
         return render_template("clusters/leave.html", **preview)
     ending = governance.give_notice(session=session, actor=current_user, membership_id=membership_id)
+    own = current_user.holder_id == ending.holder_id
     if ending.leaves_on:
-        flash(f"Your notice has started. Your share of the pool comes back to your wallet after {ending.leaves_on:%-d %B %Y}.", "success")
+        whose = "your" if own else "their"
+        flash(f"{'Your notice' if own else 'Notice'} has started. {whose.capitalize()} share of the pool comes back to {whose} wallet after "
+              f"{long_date(ending.leaves_on)}.", "success")
     else:
-        flash("Your request to join has been withdrawn.", "success")
+        flash(f"{'Your' if own else 'The'} request to join has been withdrawn.", "success")
     return redirect(url_for("clusters.show", cluster_id=ending.cluster_id))
 
 
@@ -201,6 +214,8 @@ def proposal(proposal_id: int):
     data = proposal_show(session=session, actor=current_user, proposal_id=proposal_id)
     form = VoteForm()
     form.holder_id.choices = [SelectChoice(str(h.id), h.name) for h in data["can_vote"]]
+    if current_user.role == Role.representative:
+        form.choice.label.text = "Their vote"  # a representative casts someone else's vote
     if request.method == "POST":
         if current_user.role not in MEMBERS:
             raise NotAllowed("Only members, or representatives they authorised, can vote.")

@@ -11,6 +11,7 @@ from sqlmodel import select
 from brokerage.accounts.models import Council
 from brokerage.commands import COUNCIL_SLUG, CommandGroup
 from brokerage.db import session_scope
+from brokerage.formatting import plural
 from brokerage.scheduled import end_contracts_job
 
 
@@ -34,4 +35,4 @@ def end_due_command(council_slug: str | None) -> None:
         sys.exit(2)
     for council_id, name in councils:
         ended = end_contracts_job(council_id=council_id)["ended"]
-        click.echo(f"{name}: {len(ended)} contract{'' if len(ended) == 1 else 's'} ended")
+        click.echo(f"{name}: {plural(len(ended), 'contract')} ended")

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Iterable, Mapping
 
 from brokerage.errors import BrokerageError
-from brokerage.formatting import long_date
+from brokerage.formatting import long_date, plural
 from brokerage.ledger.rules import allocate_shared_cost
 
 MIN_VISIT_MINUTES = 30
@@ -148,8 +148,8 @@ def end_date_problem(end_date: date, *, today: date, notice_weeks: int, start_da
     """Return why a contract may not end on this date (inside the notice period, or before it starts), or None."""
     first = earliest_end(today, notice_weeks)
     if end_date < first:
-        weeks = f"{notice_weeks} week{'' if notice_weeks == 1 else 's'}"
-        return f"Ending needs {weeks}' notice: choose {long_date(first)} or later"
+        notice = plural(notice_weeks, "week's", "weeks'")
+        return f"Ending needs {notice} notice: choose {long_date(first)} or later"
     if end_date < start_date:
         return f"The care starts on {long_date(start_date)}; choose an end date after that"
     return None

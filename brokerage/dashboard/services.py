@@ -39,7 +39,10 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
         pledged = sum(m.weekly_pledge_pence for m, _ in memberships)
         return {"council": council, "holder": holder, "memberships": memberships, "pledged": pledged,
                 "timesheets_waiting": timesheets.waiting_for_member(session=session, actor=actor),
-                "surplus_flags": flags_for_member(session=session, actor=actor)}
+                "surplus_flags": flags_for_member(session=session, actor=actor),
+                "decisions": clusters.decisions_waiting(session=session, actor=actor),
+                "broker": holders.broker_of(session=session, holder=holder) if holder else None,
+                "brokers": holders.council_brokers(session=session, council_id=actor.council_id)}
     if role == Role.representative:
         people = holders.holders_for_representative(session=session, actor=actor)
         return {
@@ -53,6 +56,9 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
             ],
             "timesheets_waiting": timesheets.waiting_for_member(session=session, actor=actor),
             "surplus_flags": flags_for_member(session=session, actor=actor),
+            "decisions": clusters.decisions_waiting(session=session, actor=actor),
+            "people_brokers": {h.id: holders.broker_of(session=session, holder=h) for h in people},
+            "brokers": holders.council_brokers(session=session, council_id=actor.council_id),
         }
     if role == Role.provider:
         provider = session.get(Provider, actor.provider_id) if actor.provider_id else None

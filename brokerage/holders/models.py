@@ -6,7 +6,7 @@ import enum
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Column, Enum, Float, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Column, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
@@ -40,6 +40,12 @@ class Holder(SQLModel, table=True):
     # Service tokens from the matching format (home_care, personal_care, ...).
     care_needs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     goals: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # The broker who looks after them: named, with how to reach them, on their dashboard.
+    # (user_account already points at holder: the constraint is added after both tables exist.)
+    broker_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("user_account.id", ondelete="SET NULL", use_alter=True, name="fk_holder_broker_id_user_account"), nullable=True),
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 

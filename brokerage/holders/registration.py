@@ -86,6 +86,7 @@ def add_holder(
     holder = Holder(
         council_id=actor.council_id, name=name, weekly_allocation_pence=weekly_allocation_pence, postcode=place.postcode,
         postcode_district=place.district, lat=place.lat, lon=place.lon, languages=languages, care_needs=care_needs, email=email, phone=phone, goals=goals,
+        broker_id=actor.id,  # the broker who adds someone looks after them until another is named (their dashboard says so)
     )
     session.add(holder)
     session.flush()

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
@@ -15,7 +15,7 @@ from brokerage.holders.models import Power, SensitiveItem, Visibility
 from brokerage.holders.registration import CONTACT_MESSAGE, EMAIL_MAX, EMAIL_MESSAGE, NAME_MAX
 from brokerage.holders.rules import phone_problem
 from brokerage.places.schemas import PostcodeField
-from brokerage.holders.services import GOALS_MAX, SENSITIVE_MAX, VISIBILITY_LABELS
+from brokerage.holders.services import GOALS_MAX, SENSITIVE_MAX, THEIR_VISIBILITY_LABELS, VISIBILITY_LABELS
 from brokerage.vocabulary import SERVICES, language_choices, service_name
 
 CONSENT_MISSING = "Tick the box to agree, or leave this empty"
@@ -24,6 +24,17 @@ VISIBILITY_HINTS = {
     Visibility.clusters: "The other members of groups you are in, and your broker.",
     Visibility.broker: "Your broker and the council officers who check their work. We record every time they look.",
 }
+
+
+def their_visibility_hints(name: str) -> dict[Visibility, str]:
+    """Return the hints of the visibility choices as someone acting for `name` reads them."""
+    return {
+        Visibility.nobody: f"Only {name} and anyone they asked to act for them.",
+        Visibility.clusters: f"The other members of groups {name} is in, and their broker.",
+        Visibility.broker: "Their broker and the council officers who check their work. We record every time they look.",
+    }
+
+
 ITEM_HINTS = {
     SensitiveItem.culture: "For example Somali, Caribbean or Deaf culture.",
     SensitiveItem.faith: "For example Muslim, Sikh or Church of England.",
@@ -72,6 +83,18 @@ class ProfileForm(BaseForm):
                            validators=[Optional(), Length(max=SENSITIVE_MAX, message=f"Use {SENSITIVE_MAX} characters or fewer")])
     heritage_visibility = _visibility_field(SensitiveItem.heritage)
     heritage_consent = BooleanField("I agree that carepool stores this")
+
+    def about(self, name: str) -> None:
+        """Word the form for someone acting for the holder: "Languages Hodan Warsame speaks", not "Languages you speak"."""
+        self.languages.label.text = f"Languages {name} speaks"
+        self.care_needs.label.text = f"The care {name} needs"
+        self.goals.label.text = f"What {name} wants their care to help them do"
+        self.goals.description = f"For example: get out to the mosque on Fridays, or cook their own meals. Up to {GOALS_MAX} characters."
+        for item in SensitiveItem:
+            getattr(self, item.value).label.text = f"{name}'s {item.value} (optional)"
+            getattr(self, f"{item.value}_visibility").label.text = f"Who can see {name}'s {item.value}"
+            getattr(self, f"{item.value}_visibility").choices = [SelectChoice(v.value, THEIR_VISIBILITY_LABELS[v]) for v in Visibility]
+            getattr(self, f"{item.value}_consent").label.text = f"{name} agrees that carepool stores this"
 
     def set_choices(self, *, languages: list[str], care_needs: list[str]) -> None:
         """Offer the common languages and services, plus any the holder already has that are not in the lists."""
@@ -248,3 +271,17 @@ class AllocationForm(BaseForm):
     """A holder's weekly direct payment, set by the council's broker."""
 
     allocation = PoundsField("Weekly care budget in pounds", validators=[InputRequired("Enter the weekly budget in pounds")])
+
+
+class BrokerForm(BaseForm):
+    """Who looks after a holder: one of the council's brokers, or nobody yet."""
+
+    broker_id = SelectField("Their broker", choices=[], validate_choice=False)
+
+    @property
+    def chosen_id(self) -> int | None:
+        """Return the chosen broker's id, None for nobody, or -1 for something that is not in the list."""
+        value = (self.broker_id.data or "").strip()
+        if not value:
+            return None
+        return int(value) if value.isascii() and value.isdigit() else -1

@@ -20,6 +20,8 @@ GOALS_MAX = 500
 SENSITIVE_MAX = 120
 ITEM_LABELS = {SensitiveItem.culture: "Culture", SensitiveItem.faith: "Faith", SensitiveItem.heritage: "Heritage"}
 VISIBILITY_LABELS = {Visibility.nobody: "Nobody", Visibility.clusters: "People in my groups", Visibility.broker: "My broker"}
+# The same choices as someone acting for the holder reads them.
+THEIR_VISIBILITY_LABELS = {Visibility.nobody: "Nobody", Visibility.clusters: "People in their groups", Visibility.broker: "Their broker"}
 # Who each context shows items to. "People in my groups" is the wider choice: it includes the broker.
 CONTEXT_VISIBILITY = {
     "cluster": (Visibility.clusters,),
@@ -312,3 +314,36 @@ def revoke_representative(*, session: Session, actor: User, holder_id: int, repr
     session.add(representation)
     session.flush()
     return representation
+
+
+# --- the holder's broker ---------------------------------------------------------------------------
+
+
+def council_brokers(*, session: Session, council_id: int) -> list[User]:
+    """Return a council's brokers who can sign in, by name."""
+    return list(session.exec(
+        select(User).where(User.council_id == council_id, User.role == Role.broker, User.is_active_account.is_(True)).order_by(User.name, User.id)
+    ))
+
+
+def broker_of(*, session: Session, holder: Holder) -> User | None:
+    """Return the broker who looks after a holder, while that account is a broker of their council who can sign in."""
+    if holder.broker_id is None:
+        return None
+    broker = session.get(User, holder.broker_id)
+    if broker is None or broker.role != Role.broker or broker.council_id != holder.council_id or not broker.is_active_account:
+        return None
+    return broker
+
+
+def set_broker(*, session: Session, actor: User, holder_id: int, broker_id: int | None) -> Holder:
+    """Name the broker who looks after a holder, or nobody (brokers only); the broker must work for the holder's council."""
+    if actor.role != Role.broker:
+        raise NotAllowed("Only brokers can say who looks after someone.")
+    holder = get_or_404(session, actor, Holder, holder_id, what="person")
+    if broker_id is not None and broker_id not in {b.id for b in council_brokers(session=session, council_id=holder.council_id)}:
+        raise ValidationFailed({"broker_id": "Choose a broker from the list"})
+    holder.broker_id = broker_id
+    session.add(holder)
+    session.flush()
+    return holder

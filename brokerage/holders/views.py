@@ -14,7 +14,8 @@ from brokerage.clusters.membership import set_allocation
 from brokerage.holders import registration, services
 from brokerage.holders.models import Power, SensitiveItem
 from brokerage.holders.schemas import (
-    VISIBILITY_HINTS, AddHolderForm, AllocationForm, PostcodeForm, PowersForm, ProfileForm, export_csv, export_json,
+    VISIBILITY_HINTS, AddHolderForm, AllocationForm, BrokerForm, PostcodeForm, PowersForm, ProfileForm, export_csv, export_json,
+    their_visibility_hints,
 )
 from brokerage.holders.statements import holder_statements
 from brokerage.pages import holders as pages
@@ -63,7 +64,7 @@ def show(holder_id: int):
     return _show(holder_id)
 
 
-def _show(holder_id: int, *, powers_form=None, allocation_form=None, postcode_form=None, status: int = 200):
+def _show(holder_id: int, *, powers_form=None, allocation_form=None, postcode_form=None, broker_form=None, status: int = 200):
     # A staff read goes to the access log, committed with the answer.
     record = pages.holder_record(session=get_session(), actor=current_user, holder_id=holder_id)
     if status >= 400:
@@ -76,10 +77,14 @@ def _show(holder_id: int, *, powers_form=None, allocation_form=None, postcode_fo
     if postcode_form is None:
         postcode_form = PostcodeForm(formdata=None, prefix="home")
         postcode_form.postcode.data = record.holder.postcode
+    if broker_form is None:
+        broker_form = BrokerForm(formdata=None, data={"broker_id": str(record.holder.broker_id or "")})
+    broker_form.broker_id.choices = [("", "Nobody yet")] + [(str(b.id), b.name) for b in record.brokers]
     return render_template(
         "holders/show.html", holder=record.holder, memberships=record.memberships, record=record,
-        item_labels=services.ITEM_LABELS, visibility_labels=services.VISIBILITY_LABELS, representatives=record.representatives,
-        powers_form=powers_form, allocation_form=allocation_form, postcode_form=postcode_form, power_choices=list(Power),
+        item_labels=services.ITEM_LABELS, representatives=record.representatives,
+        visibility_labels=services.VISIBILITY_LABELS if current_user.holder_id == record.holder.id else services.THEIR_VISIBILITY_LABELS,
+        powers_form=powers_form, allocation_form=allocation_form, postcode_form=postcode_form, broker_form=broker_form, power_choices=list(Power),
     ), status
 
 
@@ -106,9 +111,13 @@ def profile(holder_id: int):
     elif not form.is_submitted():
         form.fill(holder, details)
     failed = bool(form.errors or form.form_errors)
+    own = current_user.holder_id == holder.id
+    if not own:
+        form.about(holder.name)
+    hints = VISIBILITY_HINTS if own else their_visibility_hints(holder.name)
     return render_template(
         "holders/profile.html", form=form, holder=holder, items=list(SensitiveItem),
-        visibility_hints={v.value: hint for v, hint in VISIBILITY_HINTS.items()}, own=current_user.holder_id == holder.id,
+        visibility_hints={v.value: hint for v, hint in hints.items()}, own=own,
     ), (status if failed else 200)
 
 
@@ -184,6 +193,22 @@ def allocation(holder_id: int):
             flash("The weekly budget was changed. It applies from the next direct payment.", "success")
             return redirect(url_for("holders.show", holder_id=holder_id))
     return _show(holder_id, allocation_form=form, status=422)
+
+
+@blueprint.route("/<int:holder_id>/broker", methods=["POST"])
+@roles_required(Role.broker)
+def broker(holder_id: int):
+    """Name the broker who looks after a holder (shown on their dashboard with how to reach them)."""
+    form = BrokerForm()
+    if form.validate_on_submit():
+        try:
+            services.set_broker(session=get_session(), actor=current_user, holder_id=holder_id, broker_id=form.chosen_id)
+        except BrokerageError as error:
+            refuse(form, error)
+        else:
+            flash("Their broker was saved. It shows on their dashboard.", "success")
+            return redirect(url_for("holders.show", holder_id=holder_id))
+    return _show(holder_id, broker_form=form, status=422)
 
 
 @blueprint.route("/<int:holder_id>/postcode", methods=["POST"])

@@ -19,6 +19,7 @@ from brokerage.accounts.system import system_actor
 from brokerage.commands import COUNCIL_SLUG, DATE, ID, CommandGroup, fail
 from brokerage.db import session_scope
 from brokerage.errors import BrokerageError
+from brokerage.formatting import plural
 from brokerage.ledger import export
 from brokerage.ledger.integrity import prove, seal, verify
 from brokerage.ledger.merkle import check_proof
@@ -79,7 +80,7 @@ def verify_command(council_slug: str | None) -> None:
     if problems:
         click.echo(f"FAILED: {problems[0]}")
         if len(problems) > 1:
-            click.echo(f"… and {len(problems) - 1} more problem(s):")
+            click.echo(f"… and {plural(len(problems) - 1, 'more problem')}:")
             for problem in problems[1:20]:
                 click.echo(f"  {problem}")
         click.echo(f"checked {summary}")

@@ -17,6 +17,7 @@ from brokerage import jobs
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
 from brokerage.db import get_session, only_jobs_write
+from brokerage.formatting import plural
 from brokerage.holders import views as holder_views
 from brokerage.ledger import pages
 from brokerage.ledger.kinds import kind_label
@@ -67,10 +68,8 @@ def seals():
 def check_message(result: dict) -> tuple[str, str]:
     """Say in plain words what a check of the whole ledger found, and how to show it (success or error)."""
     if result["ok"]:
-        entries = "1 entry" if result["entries"] == 1 else f"{result['entries']} entries"
-        seals = "1 seal" if result["seals"] == 1 else f"{result['seals']} seals"
-        return f"The ledger checks out: {entries}, {seals}, no problems.", "success"
-    more = "" if result["problems"] == 1 else f" ({result['problems']} problems in all)"
+        return f"The ledger checks out: {plural(result['entries'], 'entry', 'entries')}, {plural(result['seals'], 'seal')}, no problems.", "success"
+    more = "" if result["problems"] == 1 else f" ({plural(result['problems'], 'problem')} in all)"
     return f"The ledger check FAILED. The first problem: {result['first_problem']}{more}.", "error"
 
 

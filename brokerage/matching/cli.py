@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import click
 
 from brokerage.commands import CommandGroup
+from brokerage.formatting import plural
 from brokerage.matching.errors import InstanceError
 
 SCALE_CHOICE = click.Choice(["S", "M", "L"], case_sensitive=False)
@@ -98,7 +99,7 @@ def check_command(instance_path: str, solution_path: str) -> None:
     if report.ok:
         click.echo("valid")
         return
-    click.echo(f"invalid: {len(report.problems)} problem{'s' if len(report.problems) > 1 else ''}")
+    click.echo(f"invalid: {plural(len(report.problems), 'problem')}")
     for problem in report.problems:
         click.echo(f"- {problem}")
     sys.exit(1)

@@ -19,6 +19,7 @@ from brokerage.clusters.models import Proposal
 from brokerage.contracts.models import Contract
 from brokerage.contracts.rules import AllocationRule
 from brokerage.contracts.services import create_contract
+from brokerage.formatting import plural
 from brokerage.matching.models import DemandLine, MatchAssignment
 from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, move_assignment, move_demand_line
 from brokerage.matching.services import committed_hours, vetted_provider_ids
@@ -40,6 +41,12 @@ def contracts_from_match(*, session: Session, actor: User, proposal: Proposal, s
             session.add(assignment)
             continue
         line = session.get(DemandLine, assignment.demand_line_id)
+        if line.status == DemandLineStatus.withdrawn:
+            # The broker withdrew the request while the members voted: nobody asks for this care any more.
+            assignment.status = move_assignment(assignment.status, AssignmentStatus.rejected)
+            assignment.explanation += " Not contracted: the request for this care was withdrawn."
+            session.add(assignment)
+            continue
         if line.status != DemandLineStatus.open:
             # Another vote contracted this care first: a second contract would pay for it twice.
             assignment.status = move_assignment(assignment.status, AssignmentStatus.rejected)
@@ -75,8 +82,13 @@ def match_no_longer_possible(*, session: Session, proposal: Proposal) -> str | N
     ]
     if not waiting:
         return "the care in this match was withdrawn or changed since it was sent."
-    if all(session.get(DemandLine, a.demand_line_id).status != DemandLineStatus.open for a in waiting):
+    statuses = {session.get(DemandLine, a.demand_line_id).status for a in waiting}
+    if statuses == {DemandLineStatus.withdrawn}:
+        return "the broker withdrew the request for this care while the members voted."
+    if statuses == {DemandLineStatus.contracted}:
         return "this care was already contracted by another decision."
+    if DemandLineStatus.open not in statuses:
+        return "the requests for this care were withdrawn or already contracted by another decision."
     return None
 
 
@@ -100,7 +112,7 @@ def accept_match(*, session: Session, proposal: Proposal, actor: User) -> str:
     """Carry out a passed care match: make its contracts; return what happened in one sentence."""
     if proposal.payload.get("assignment_ids"):
         made = contracts_from_match(session=session, proposal=proposal, actor=actor)
-        return f"The match is accepted: {len(made)} contract{'' if len(made) == 1 else 's'} made."
+        return f"The match is accepted: {plural(len(made), 'contract')} made."
     return "The match is accepted; the broker will draw up the contract."
 
 

@@ -1,4 +1,8 @@
-"""Explain a matching in plain English: why each supplier, and why hours went unmet."""
+"""Explain a matching in plain English: why each supplier, and why hours went unmet.
+
+The words are for people, brokers and the members who vote on a match alike: a supplier of the file
+format is a "provider", a demand line is a "request", and money is "an hour", never "/h".
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.spatial import cKDTree
 
-from brokerage.formatting import pounds
+from brokerage.formatting import plural, pounds
 from brokerage.matching.pairs import km_for_chord, unit_vectors
 from brokerage.matching.rules import why_not
 from brokerage.matching.vocabulary import KIND_NAMES, language_name, service_name, slot_name
@@ -19,12 +23,15 @@ if TYPE_CHECKING:
 
 
 def explain_assignments(network: Network, flow: np.ndarray, used: np.ndarray, *,
-                        cluster_names: Mapping[str, str] | None = None) -> list[str]:
+                        cluster_names: Mapping[str, str] | None = None,
+                        supplier_names: Mapping[str, str] | None = None) -> list[str]:
     """Return one explanation per used pair (indices `used` into the network's pairs).
 
-    A cluster is named from `cluster_names` (id -> name) when given, else "cluster <id>".
+    A cluster is named from `cluster_names` (id -> name) when given, else "cluster <id>"; a
+    supplier from `supplier_names`, else by its id.
     """
     names = cluster_names or {}
+    who = supplier_names or {}
     instance, t, p = network.instance, network.tables, network.pairs
     nd, ns = len(instance.demand), len(instance.supply)
     d_used, s_used = p.demand[used], p.supply[used]
@@ -66,15 +73,15 @@ def explain_assignments(network: Network, flow: np.ndarray, used: np.ndarray, *,
             else:
                 if d not in current_notes:
                     current_notes[d] = _current_note(network, d, supplier_load, flow, used,
-                                                     line_used_pairs)
+                                                     line_used_pairs, who)
                 if current_notes[d]:
                     notes.append(current_notes[d])
         if split[d]:
             notes.append(_share_note(instance, d, s, h, assigned_list[d], d_used, s_used,
-                                     line_used_pairs))
+                                     line_used_pairs, who))
         if mates:
             cluster = names.get(demand.cluster) or f"cluster {demand.cluster}"
-            notes.append(f"also serves {mates} other line{'s' if mates > 1 else ''} in {cluster}")
+            notes.append(f"also serves {plural(mates, 'other request')} from {cluster}")
         sentence = f"{facts}{km:.1f} km away, {price}; {'; '.join(notes)}."
         texts.append(sentence[0].upper() + sentence[1:])
     return texts
@@ -92,38 +99,38 @@ def explain_unmet(network: Network, flow: np.ndarray, short: np.ndarray) -> list
         demand = instance.demand[d]
         service = service_name(demand.service)
         left = demand.hours - int(assigned[d])
-        prefix = "" if left == demand.hours else f"{left} of {demand.hours} h unmet: "
+        prefix = "" if left == demand.hours else f"{left} of {plural(demand.hours, 'hour')} not covered: "
         if p.n_feasible[d]:
             n = int(p.n_feasible[d])
-            reason = (f"{n} supplier{'s' if n > 1 else ''} could serve it but "
-                      f"{'their' if n > 1 else 'its'} capacity is used by other lines")
+            reason = (f"{plural(n, 'provider')} could give this care but "
+                      f"{'they are' if n > 1 else 'it is'} fully booked by other requests")
         elif demand.service not in offered:
-            reason = f"No vetted supplier offers {service} at all"
+            reason = f"No vetted provider offers {service} at all"
         elif p.n_reach[d] == 0:
             km, radius = nearest[d]
-            reason = (f"No vetted supplier offering {service} travels to this address; the "
+            reason = (f"No vetted provider of {service} travels this far; the "
                       f"nearest is {km:.1f} km away and travels up to {radius:g} km")
         elif p.n_slots[d] == 0:
-            reason = (f"No vetted supplier within reach offers {service} on "
+            reason = (f"No vetted provider within reach offers {service} on "
                       f"{_slots_phrase(demand.slots)}")
         elif p.n_language[d] == 0 and not demand.languages:
-            reason = ("The line requires a language but lists none, so no supplier can match "
-                      "it; add the language or clear language_required")
+            reason = ("The request says the carer must speak a language but names none, so no "
+                      "provider can match it; add the language, or say the carer need not speak it")
         elif p.n_language[d] == 0:
-            reason = (f"No vetted {_languages_phrase(demand.languages)}-speaking supplier within "
+            reason = (f"No vetted {_languages_phrase(demand.languages)}-speaking provider within "
                       f"reach offers {service} at the times needed")
         elif p.n_gender[d] == 0:
-            reason = (f"No vetted supplier within reach with {demand.carer_gender} staff offers "
+            reason = (f"No vetted provider within reach with {demand.carer_gender} staff offers "
                       f"{service} at the times needed" + _language_tail(demand))
         elif p.cheapest_over_cap[d] >= 0:
             n = int(p.n_gender[d])
             cheapest = pounds(int(p.cheapest_over_cap[d]))
-            reason = (f"{n} supplier{'s' if n > 1 else ''} could serve it but "
+            reason = (f"{plural(n, 'provider')} could give this care but "
                       f"{'charge' if n > 1 else 'charges'} more than the "
-                      f"{pounds(demand.max_rate_pence)}/h cap "
-                      f"({'the cheapest asks' if n > 1 else 'it asks'} {cheapest}/h)")
+                      f"{pounds(demand.max_rate_pence)} an hour the group will pay "
+                      f"({'the cheapest asks' if n > 1 else 'it asks'} {cheapest} an hour)")
         else:
-            reason = "No vetted supplier meets every requirement of this line"
+            reason = "No vetted provider meets everything this request asks for"
         reason = prefix + reason + "."
         reasons.append(reason[0].upper() + reason[1:])
     return reasons
@@ -145,7 +152,7 @@ def _language_tail(demand: Demand) -> str:
 
 def _slots_phrase(slots) -> str:
     if not slots:
-        return "any time (the line lists no times)"
+        return "any time (the request gives no times)"
     if len(slots) > 3:
         return f"any of the {len(slots)} times needed"
     names = [slot_name(s) for s in slots]
@@ -169,8 +176,8 @@ def _line_facts(demand: Demand, supply: Supply) -> list[str]:
 
 def _price_phrase(rate: int, cap: int) -> str:
     if rate == cap:
-        return f"{pounds(rate)}/h, at the cap"
-    return f"{pounds(rate)}/h under the {pounds(cap)} cap"
+        return f"{pounds(rate)} an hour, the most the group will pay"
+    return f"{pounds(rate)} an hour, within the {pounds(cap)} the group will pay"
 
 
 def _supplier_phrase(supply: Supply) -> str:
@@ -183,34 +190,35 @@ def _supplier_phrase(supply: Supply) -> str:
     return f"{kind} {' and '.join(virtues)}" if virtues else kind
 
 
-def _current_note(network, d, supplier_load, flow, used, line_used_pairs) -> str:
+def _current_note(network, d, supplier_load, flow, used, line_used_pairs, who) -> str:
     instance, t, p = network.instance, network.tables, network.pairs
     demand = instance.demand[d]
     current = int(t.d_current[d])
+    name = who.get(demand.current_supplier, demand.current_supplier)
     if current < 0:
-        return f"current supplier {demand.current_supplier} is not in this matching"
+        return f"current provider {name} is not in this matching"
     lo, hi = line_used_pairs[d], line_used_pairs[d + 1]
     if current in p.supply[used[lo:hi]].tolist():
         return ""  # the current carer still has part of the line; the share note says so
     reasons = why_not(demand, instance.supply[current])
     if reasons:
-        return f"current supplier {demand.current_supplier} can no longer serve it ({reasons[0]})"
+        return f"current provider {name} can no longer give this care ({reasons[0]})"
     if supplier_load[current] >= instance.supply[current].capacity_hours:
-        return f"replaces current supplier {demand.current_supplier}, who is fully booked"
-    return (f"replaces current supplier {demand.current_supplier}, as keeping it would cost "
+        return f"replaces current provider {name}, who is fully booked"
+    return (f"replaces current provider {name}, as keeping them would cost "
             "more overall")
 
 
-def _share_note(instance, d, s, h, assigned, d_used, s_used, line_used_pairs) -> str:
+def _share_note(instance, d, s, h, assigned, d_used, s_used, line_used_pairs, who) -> str:
     demand = instance.demand[d]
     lo, hi = line_used_pairs[d], line_used_pairs[d + 1]
-    others = [instance.supply[x].id for x in s_used[lo:hi].tolist() if x != s]
-    note = f"{h} of {demand.hours} h here"
+    others = [who.get(instance.supply[x].id, instance.supply[x].id) for x in s_used[lo:hi].tolist() if x != s]
+    note = f"{h} of {plural(demand.hours, 'hour')} here"
     if others:
         shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
         note += f", the rest with {shown}"
     if assigned < demand.hours:
-        note += f"; {demand.hours - assigned} h unmet"
+        note += f"; {plural(demand.hours - assigned, 'hour')} not covered"
     return note
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Column, Enum, Float, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
-from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, RunStatus
+from brokerage.matching.rules import AssignmentStatus, DemandLineChangeKind, DemandLineStatus, RunStatus
 from brokerage.types import UTCDateTime, utcnow
 
 
@@ -41,6 +41,26 @@ class DemandLine(SQLModel, table=True):
         sa_column=Column(Enum(DemandLineStatus, name="demand_line_status", native_enum=False, length=12), nullable=False, server_default="open"),
     )
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # When a broker last edited or withdrew it: a matching run made before then matched the old request.
+    changed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class DemandLineChange(SQLModel, table=True):
+    """One edit or withdrawal of a demand line: who, when, and what it was before (the line keeps its history)."""
+
+    __tablename__ = "demand_line_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
+    demand_line_id: int = Field(foreign_key="demand_line.id", index=True, ondelete="RESTRICT")
+    actor_id: int = Field(foreign_key="user_account.id", ondelete="RESTRICT")
+    kind: DemandLineChangeKind = Field(
+        sa_column=Column(Enum(DemandLineChangeKind, name="demand_line_change_kind", native_enum=False, length=12), nullable=False)
+    )
+    # {field: [before, after]} for an edit; empty for a withdrawal.
+    changes: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class MatchRun(SQLModel, table=True):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import enum
 
-from brokerage.formatting import pounds
+from brokerage.formatting import plural, pounds, times_words, words_list
 from brokerage.geo import haversine_km
 from brokerage.matching.errors import BadStatusMove
 from brokerage.matching.instance import Demand, Supply
-from brokerage.matching.vocabulary import language_name, service_name
+from brokerage.matching.vocabulary import SERVICES, SLOTS, language_name, service_name
 
 # Distances within this of the radius count as inside it, so rounding never decides a match.
 DISTANCE_TOLERANCE_KM = 1e-9
@@ -59,7 +59,7 @@ def why_not(demand: Demand, supply: Supply) -> list[str]:
         reasons.append(f"is {distance:.1f} km away, beyond its {supply.radius_km:g} km radius")
     if supply.rate_pence > demand.max_rate_pence:
         reasons.append(
-            f"charges {pounds(supply.rate_pence)}/h, over the {pounds(demand.max_rate_pence)} cap"
+            f"charges {pounds(supply.rate_pence)} an hour, more than the {pounds(demand.max_rate_pence)} the group will pay"
         )
     if not supply.vetted:
         reasons.append("is not vetted")
@@ -82,10 +82,18 @@ class AssignmentStatus(str, enum.Enum):
 
 
 class DemandLineStatus(str, enum.Enum):
-    """Whether a demand line still wants care or has been contracted."""
+    """Whether a demand line still wants care, has been contracted, or was withdrawn (it then leaves matching, kept for the record)."""
 
     open = "open"
     contracted = "contracted"
+    withdrawn = "withdrawn"
+
+
+class DemandLineChangeKind(str, enum.Enum):
+    """What a broker did to a demand line."""
+
+    edited = "edited"
+    withdrawn = "withdrawn"
 
 
 RUN_MOVES: dict[str, set[str]] = {"finished": set()}
@@ -97,7 +105,7 @@ ASSIGNMENT_MOVES: dict[str, set[str]] = {
     "rejected": set(),
 }
 
-DEMAND_LINE_MOVES: dict[str, set[str]] = {"open": {"contracted"}, "contracted": set()}
+DEMAND_LINE_MOVES: dict[str, set[str]] = {"open": {"contracted", "withdrawn"}, "contracted": set(), "withdrawn": set()}
 
 
 def _move(moves: dict[str, set[str]], what: str, current: str | enum.Enum, target: str | enum.Enum) -> str:
@@ -120,3 +128,84 @@ def move_assignment(current: str | enum.Enum, target: str | enum.Enum) -> Assign
 def move_demand_line(current: str | enum.Enum, target: str | enum.Enum) -> DemandLineStatus:
     """Return the new demand line status, or raise BadStatusMove."""
     return DemandLineStatus(_move(DEMAND_LINE_MOVES, "demand line", current, target))
+
+
+# What a broker may change on a demand line, in the order the edit page lists them.
+DEMAND_LINE_FIELDS = ("service", "hours", "slots", "languages", "language_required", "carer_gender", "max_rate_pence", "shares")
+
+
+def demand_line_changes(before: dict, after: dict) -> dict[str, list]:
+    """Return each field of a demand line that an edit changes, as {field: [old, new]} (empty when nothing changes)."""
+    return {name: [before.get(name), after.get(name)] for name in DEMAND_LINE_FIELDS if before.get(name) != after.get(name)}
+
+
+def edit_problems(changes: dict[str, list], *, committed: int, contracted: int) -> dict[str, str]:
+    """Return {field: problem} for an edit of a line with `committed` hours contracted or out to a vote (`contracted` of them contracted).
+
+    Once some of its care is agreed or voted on, the service and the members it is for stay as they were
+    (a contract and a vote are about exactly that care), and the hours cannot drop below what is agreed.
+    """
+    problems = {}
+    if committed:
+        if "service" in changes:
+            problems["service"] = "Some of this care is already arranged or out to the group's vote, so the service cannot change. Withdraw this request and add a new one instead"
+        if "shares" in changes:
+            problems["served"] = "Some of this care is already arranged or out to the group's vote, so whom it is for cannot change. Withdraw this request and add a new one instead"
+        if "hours" in changes and changes["hours"][1] < committed:
+            what = "arranged" if committed == contracted else "arranged or out to the group's vote"
+            problems["hours"] = f"{committed} hours a week are already {what}; ask for at least {committed}"
+    return problems
+
+
+def demand_problems(*, service: str, hours, slots, languages, language_required: bool, carer_gender: str | None,
+                    max_rate_pence, served, members) -> dict[str, str]:
+    """Return {field: problem} for what a group asks for; empty when it may be saved (added or edited)."""
+    problems = {}
+    if service not in SERVICES:
+        problems["service"] = "Choose a service"
+    if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 168:
+        problems["hours"] = "Enter between 1 and 168 hours"
+    if not served or any(h not in members for h in served):
+        problems["served"] = "Choose the members this care is for"
+    if not slots or any(s not in SLOTS for s in slots):
+        problems["slots"] = "Choose at least one time"
+    if language_required and not languages:
+        problems["languages"] = "Choose the languages the carer must speak"
+    if carer_gender not in (None, "female", "male"):
+        problems["carer_gender"] = "Choose a woman, a man or no preference"
+    if isinstance(max_rate_pence, bool) or not isinstance(max_rate_pence, int) or max_rate_pence <= 0:
+        problems["max_rate"] = "Enter the most the group will pay an hour"
+    return problems
+
+
+def _field_words(name: str, value) -> str:
+    if name == "service":
+        return service_name(value)
+    if name == "hours":
+        return f"{plural(value, 'hour')} a week"
+    if name == "slots":
+        said = times_words(value)
+        return said[:1].lower() + said[1:]
+    if name == "languages":
+        return words_list((language_name(code) for code in value), "or") or "none"
+    if name == "language_required":
+        return "must speak it" if value else "need not speak it"
+    if name == "carer_gender":
+        return {"female": "a woman", "male": "a man"}.get(value, "no preference")
+    if name == "max_rate_pence":
+        return f"{pounds(value)} an hour"
+    if name == "shares":
+        return plural(len(value), "member")
+    return str(value)
+
+
+CHANGE_NAMES = {"service": "service", "hours": "hours", "slots": "times", "languages": "languages", "language_required": "the carer's language",
+                "carer_gender": "carer", "max_rate_pence": "most the group will pay", "shares": "whom it is for"}
+
+
+def change_words(changes: dict[str, list]) -> str:
+    """Say what an edit of a demand line changed, e.g. "hours from 14 hours a week to 12 hours a week"."""
+    return "; ".join(
+        f"{CHANGE_NAMES.get(name, name)} from {_field_words(name, old)} to {_field_words(name, new)}"
+        for name, (old, new) in changes.items()
+    ) or "nothing"

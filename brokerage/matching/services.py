@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session, select
@@ -17,20 +16,19 @@ from brokerage.access import STAFF, get_or_404, same_council
 from brokerage.accounts.models import Role, User
 from brokerage.accounts.system import system_actor
 from brokerage.clusters import governance, queries
-from brokerage.clusters.members import active_member_ids, cluster_members, get_cluster, require_member_or_broker, visible_holder_ids
-from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus, Proposal
+from brokerage.clusters.members import active_member_ids, visible_holder_ids
+from brokerage.clusters.models import Cluster, ClusterStatus, Proposal
 from brokerage.clusters.rules import ProposalKind
 from brokerage.contracts.services import contracted_hours
 from brokerage.db import session_scope
 from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFailed
-from brokerage.formatting import pounds, service_name
+from brokerage.formatting import plural, pounds, service_name
 from brokerage.geo import haversine_km
-from brokerage.holders.models import Holder, Power
+from brokerage.holders.models import Power
 from brokerage.locks import fresh_row, lock_row
 from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
-from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, move_assignment
-from brokerage.matching.vocabulary import SLOTS
+from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, demand_problems, move_assignment
 from brokerage.providers import rules as provider_rules
 from brokerage.providers.models import Provider, VettingItem
 from brokerage.providers.rules import ProviderStatus
@@ -122,7 +120,8 @@ def run_matching(*, session: Session, actor: User, council_id: int) -> MatchRun:
     instance = parse_instance(raw)
     # The engine speaks in file ids; people read group names, so it is given them.
     names = {f"k-{cluster_id}": name for cluster_id, name in queries.cluster_names(session=session, council_id=council_id).items()}
-    solution = solve(instance, cluster_names=names)
+    providers = {f"s-{p.id}": p.name for p in session.exec(select(Provider).where(Provider.council_id == council_id))}
+    solution = solve(instance, cluster_names=names, supplier_names=providers)
     elapsed = time.perf_counter() - started
     run = MatchRun(
         council_id=council_id, created_by_id=actor.id if actor else None, lines=len(instance.demand), suppliers=len(instance.supply),
@@ -205,9 +204,9 @@ def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> 
     line_total = hours + sum(a.hours for a in others if a.demand_line_id == line.id)
     provider_total = hours + sum(a.hours for a in others if a.provider_id == provider.id)
     if line_total > line.hours:
-        raise ValidationFailed({"hours": f"The group asked for {line.hours} hours a week of {service_name(line.service)}; this would give {line_total}"})
+        raise ValidationFailed({"hours": f"The group asked for {plural(line.hours, 'hour')} a week of {service_name(line.service)}; this would give {line_total}"})
     if provider_total > provider.capacity_hours:
-        raise ValidationFailed({"hours": f"{provider.name} can take {provider.capacity_hours} hours a week; this would give them {provider_total}"})
+        raise ValidationFailed({"hours": f"{provider.name} can take {plural(provider.capacity_hours, 'hour')} a week; this would give them {provider_total}"})
     assignment.hours = hours
     assignment.edited_by_id = actor.id
     session.add(assignment)
@@ -232,6 +231,12 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
         by_cluster[assignment.cluster_id].append(assignment)
     proposals = []
     for cluster_id, parts in sorted(by_cluster.items()):
+        # The group first, as a broker's edit of its requests locks it (brokerage.matching.demand): a request
+        # withdrawn or changed since the run is not sent, as the run matched what it no longer asks for.
+        lock_row(session, Cluster, cluster_id)
+        parts = [a for a in parts if still_as_matched(session.get(DemandLine, a.demand_line_id), run)]
+        if not parts:
+            continue
         names = sorted({session.get(Provider, a.provider_id).name for a in parts})
         lines = []
         for a in parts:
@@ -252,6 +257,11 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
     return proposals
 
 
+def still_as_matched(line: DemandLine, run: MatchRun) -> bool:
+    """Tell whether a demand line is still open and unchanged since the run that matched it."""
+    return line.status == DemandLineStatus.open and (line.changed_at is None or line.changed_at <= run.created_at)
+
+
 def gap_report(*, session: Session, actor: User) -> dict:
     """Return the latest run's unmet demand, grouped by service, for commissioning."""
     if actor.role not in STAFF:
@@ -264,7 +274,9 @@ def gap_report(*, session: Session, actor: User) -> dict:
     clusters = {c.id: c for c in session.exec(select(Cluster).where(Cluster.council_id == run.council_id))}
     totals: dict[str, int] = defaultdict(int)
     for gap in gaps:
-        totals[lines[gap.demand_line_id].service] += gap.hours
+        # A request withdrawn since needs nobody new; one changed since is counted as the run saw it.
+        if lines[gap.demand_line_id].status == DemandLineStatus.open:
+            totals[lines[gap.demand_line_id].service] += gap.hours
     rows = [(gap, lines[gap.demand_line_id], clusters[lines[gap.demand_line_id].cluster_id]) for gap in gaps]
     return {"run": run, "rows": rows, "by_service": sorted(totals.items(), key=lambda item: (-item[1], item[0]))}
 
@@ -290,20 +302,11 @@ def add_demand_line(
     # A representative needs the member's leave to manage their care.
     if actor.role != Role.broker and not set(visible_holder_ids(session=session, actor=actor, power=Power.care)) & set(members):
         raise NotAllowed("Only the group's members, their representatives and brokers can say what the group needs.")
-    errors = {}
     served = list(members) if served is None else served
-    if not served or any(h not in members for h in served):
-        errors["served"] = "Choose the members this care is for"
+    errors = demand_problems(service=service, hours=hours, slots=slots, languages=languages, language_required=language_required,
+                             carer_gender=carer_gender, max_rate_pence=max_rate_pence, served=served, members=members)
     if cluster.status != ClusterStatus.active:
         errors["cluster_id"] = "Choose an active group"
-    if not slots or any(s not in SLOTS for s in slots):
-        errors["slots"] = "Choose at least one time"
-    if language_required and not languages:
-        errors["languages"] = "Choose the languages the carer must speak"
-    if carer_gender not in (None, "female", "male"):
-        errors["carer_gender"] = "Choose a woman, a man or no preference"
-    if not max_rate_pence or max_rate_pence <= 0:
-        errors["max_rate"] = "Enter the most the group will pay an hour"
     if errors:
         raise ValidationFailed(errors)
     line = DemandLine(
@@ -314,42 +317,3 @@ def add_demand_line(
     session.add(line)
     session.flush()
     return line
-
-
-def demand_overview(*, session: Session, actor: User) -> dict:
-    """Return the council's open demand lines with their groups, for the matching page."""
-    if actor.role not in STAFF:
-        raise NotAllowed("Only brokers and council officers can see matching.")
-    rows = session.exec(
-        select(DemandLine, Cluster).join(Cluster, Cluster.id == DemandLine.cluster_id)
-        .where(DemandLine.council_id == actor.council_id, DemandLine.status == DemandLineStatus.open).order_by(Cluster.name, DemandLine.id)
-    ).all()
-    return {"demand": rows, "demanded_hours": sum(line.hours for line, _ in rows)}
-
-
-def demand_of_cluster(*, session: Session, actor: User, cluster: Cluster) -> list[DemandLine]:
-    """Return what a cluster asks for."""
-    same_council(actor, cluster.council_id, what="group")
-    return list(session.exec(select(DemandLine).where(DemandLine.cluster_id == cluster.id, DemandLine.status == DemandLineStatus.open).order_by(DemandLine.id)))
-
-
-def matching_page(*, session: Session, actor: User) -> dict:
-    """Return the matching page: the open demand, past runs, and the active groups demand can be added for."""
-    data = demand_overview(session=session, actor=actor)
-    return {**data, "runs": list_runs(session=session, actor=actor), "clusters": queries.active_clusters(session=session, actor=actor)}
-
-
-@dataclass
-class ClusterDemandPage:
-    """The form where a group says what it needs: the group, and the active members the care can serve."""
-
-    cluster: Cluster
-    members: list[tuple[Membership, Holder]]
-
-
-def cluster_demand_page(*, session: Session, actor: User, cluster_id: int) -> ClusterDemandPage:
-    """Return a group and its active members, to a broker or someone acting for a member."""
-    cluster = get_cluster(session=session, actor=actor, cluster_id=cluster_id)
-    require_member_or_broker(session=session, actor=actor, cluster=cluster, power=Power.care)
-    live = cluster_members(session=session, actor=actor, cluster=cluster)
-    return ClusterDemandPage(cluster=cluster, members=[(m, h) for m, h in live if m.status == MembershipStatus.active])

@@ -116,15 +116,17 @@ def build_network(instance: Instance) -> Network:
     return Network(instance, tables, feasible_pairs(instance, tables))
 
 
-def solve(instance: Instance, *, cluster_names: Mapping[str, str] | None = None) -> Solution:
+def solve(instance: Instance, *, cluster_names: Mapping[str, str] | None = None,
+          supplier_names: Mapping[str, str] | None = None) -> Solution:
     """Return the maximum-coverage, least-cost solution with explanations.
 
     `cluster_names` maps cluster ids to the names people know them by, for the explanations; a
-    cluster without one is called "cluster <id>", as in the solution file.
+    cluster without one is called "cluster <id>", as in the solution file. `supplier_names` does
+    the same for suppliers, which are otherwise named by their ids.
     """
     with helper_for(instance) as helper:
         matching = optimise(build_network(instance), helper=helper)
-    return to_solution(matching, cluster_names=cluster_names)
+    return to_solution(matching, cluster_names=cluster_names, supplier_names=supplier_names)
 
 
 def solve_baseline(instance: Instance) -> Solution:
@@ -179,12 +181,13 @@ def helper_for(instance: Instance) -> Iterator[Helper | None]:
         yield helper
 
 
-def to_solution(matching: Matching, *, cluster_names: Mapping[str, str] | None = None) -> Solution:
+def to_solution(matching: Matching, *, cluster_names: Mapping[str, str] | None = None,
+                supplier_names: Mapping[str, str] | None = None) -> Solution:
     """Turn a matching into a solution file's content, explaining every line (naming clusters as `solve` does)."""
     network, flow = matching.network, matching.flow
     instance, pairs = network.instance, network.pairs
     used = np.flatnonzero(flow > 0)
-    texts = explain_assignments(network, flow, used, cluster_names=cluster_names)
+    texts = explain_assignments(network, flow, used, cluster_names=cluster_names, supplier_names=supplier_names)
     demand_ids = [d.id for d in instance.demand]
     supply_ids = [s.id for s in instance.supply]
     assignments = tuple(

@@ -14,9 +14,10 @@ from brokerage.accounts.models import Role
 from brokerage.db import get_session, only_jobs_write
 from brokerage.errors import BrokerageError
 from brokerage.forms import refuse, refuse_in_flash
-from brokerage.matching import services
+from brokerage.formatting import plural
+from brokerage.matching import demand, services
 from brokerage.matching.errors import MatchingError
-from brokerage.matching.schemas import AdjustForm, ClusterDemandForm, DemandLineForm
+from brokerage.matching.schemas import AdjustForm, ClusterDemandForm, DemandLineForm, WithdrawDemandForm
 
 blueprint = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -37,7 +38,7 @@ def _demand_form(clusters, form=None) -> DemandLineForm:
 @roles_required(Role.broker, Role.council_officer)
 def index():
     """Show the open demand, past runs, and the button to run matching."""
-    data = services.matching_page(session=get_session(), actor=current_user)
+    data = demand.matching_page(session=get_session(), actor=current_user)
     job = _job_status()
     return render_template("matching/index.html", form=_demand_form(data.pop("clusters")), job=job, **data)
 
@@ -62,7 +63,7 @@ def _job_status():
 def add_demand():
     """Add a demand line for a group."""
     session = get_session()
-    data = services.matching_page(session=session, actor=current_user)
+    data = demand.matching_page(session=session, actor=current_user)
     form = _demand_form(data.pop("clusters"), DemandLineForm())
     if form.validate_on_submit():
         try:
@@ -74,9 +75,9 @@ def add_demand():
         except BrokerageError as error:
             refuse(form, error)
         else:
-            flash("The demand line was added. Run matching to find care for it.", "success")
+            flash("The request for care was added. Run matching to find care for it.", "success")
             return redirect(url_for("matching.index"))
-    data = services.matching_page(session=session, actor=current_user)
+    data = demand.matching_page(session=session, actor=current_user)
     data.pop("clusters")
     return render_template("matching/index.html", form=form, **data), 422
 
@@ -88,7 +89,7 @@ def run():
     """Run matching for the council (a job: inline, or on the worker with Redis)."""
     handle = jobs.enqueue("matching.run", council_id=current_user.council_id)
     if handle.status == "finished":
-        flash(f"Matching finished: {handle.result['covered_hours']} of {handle.result['demanded_hours']} hours covered.", "success")
+        flash(f"Matching finished: {handle.result['covered_hours']} of {plural(handle.result['demanded_hours'], 'hour')} covered.", "success")
         return redirect(url_for("matching.review", run_id=handle.result["run_id"]))
     if handle.status == "failed":
         flash("Matching could not run. Nothing was changed.", "error")
@@ -134,7 +135,7 @@ def send(run_id: int):
     except BrokerageError as error:
         refuse_in_flash(error)  # another council's run, or none, is the same 404 as any missing record
         return redirect(url_for("matching.review", run_id=run_id))
-    flash(f"Sent to {len(proposals)} group{'' if len(proposals) == 1 else 's'} to vote on.", "success")
+    flash(f"Sent to {plural(len(proposals), 'group')} to vote on.", "success")
     return redirect(url_for("matching.review", run_id=run_id))
 
 
@@ -150,7 +151,7 @@ def gaps():
 def cluster_demand(cluster_id: int):
     """Say what a group needs: the service, hours, times and carer wishes, and whom it is for."""
     session = get_session()
-    page = services.cluster_demand_page(session=session, actor=current_user, cluster_id=cluster_id)
+    page = demand.cluster_demand_page(session=session, actor=current_user, cluster_id=cluster_id)
     form = ClusterDemandForm()
     form.served.choices = [SelectChoice(str(h.id), h.name) for _, h in page.members]
     if request.method == "GET":
@@ -169,3 +170,59 @@ def cluster_demand(cluster_id: int):
                   else "The group's need is saved. It will be matched in the next run.", "success")
             return redirect(url_for("clusters.show", cluster_id=cluster_id))
     return render_template("matching/cluster_demand.html", form=form, page=page), (422 if form.errors or form.form_errors else 200)
+
+
+def _edit_form(page: demand.DemandLinePage, form: ClusterDemandForm | None = None) -> ClusterDemandForm:
+    """Return the edit form with whom the care may be for; a fresh one shows the line as it is."""
+    if form is None:
+        line = page.line
+        form = ClusterDemandForm(formdata=None, data={
+            "service": line.service, "hours": line.hours, "slots": line.slots, "languages": line.languages,
+            "language_required": line.language_required, "carer_gender": line.carer_gender or "",
+            "max_rate": f"{line.max_rate_pence // 100}.{line.max_rate_pence % 100:02d}", "served": [int(h) for h in line.shares],
+        })
+    form.served.choices = [SelectChoice(str(h.id), h.name) for h in page.people]
+    return form
+
+
+@blueprint.route("/demand/<int:line_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.broker)
+def edit_demand(line_id: int):
+    """Change what a group asks for: the service, hours, times, carer wishes, price or whom it is for."""
+    session = get_session()
+    page = demand.demand_line_page(session=session, actor=current_user, line_id=line_id)
+    form = _edit_form(page, ClusterDemandForm() if request.method == "POST" else None)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            line = demand.edit_demand_line(
+                session=session, actor=current_user, line_id=line_id, service=form.service.data, hours=form.hours.data,
+                slots=form.slots.data, languages=form.languages.data or [], language_required=form.language_required.data,
+                carer_gender=form.carer_gender.data or None, max_rate_pence=form.max_rate.pence, served=form.served.data,
+            )
+        except BrokerageError as error:
+            status = refuse(form, error)
+            page = demand.demand_line_page(session=session, actor=current_user, line_id=line_id)
+            return render_template("matching/edit_demand.html", page=page, form=_edit_form(page, form), withdraw_form=WithdrawDemandForm(formdata=None)), status
+        flash("The request for care was changed. The next matching run uses it as it is now.", "success")
+        return redirect(url_for("clusters.show", cluster_id=line.cluster_id) + "#what-the-group-asks-for")
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("matching/edit_demand.html", page=page, form=form, withdraw_form=WithdrawDemandForm(formdata=None)), status
+
+
+@blueprint.route("/demand/<int:line_id>/withdraw", methods=["POST"])
+@roles_required(Role.broker)
+def withdraw_demand(line_id: int):
+    """Withdraw what a group asks for: it leaves matching and is kept for the record."""
+    session = get_session()
+    page = demand.demand_line_page(session=session, actor=current_user, line_id=line_id)
+    form = WithdrawDemandForm()
+    if form.validate_on_submit():
+        try:
+            demand.withdraw_demand_line(session=session, actor=current_user, line_id=line_id, reason=form.reason.data or "")
+        except BrokerageError as error:
+            status = refuse(form, error)
+            page = demand.demand_line_page(session=session, actor=current_user, line_id=line_id)
+            return render_template("matching/edit_demand.html", page=page, form=_edit_form(page), withdraw_form=form), status
+        flash("The request for care was withdrawn. It will not be matched again.", "success")
+        return redirect(url_for("clusters.show", cluster_id=page.cluster.id) + "#what-the-group-asks-for")
+    return render_template("matching/edit_demand.html", page=page, form=_edit_form(page), withdraw_form=form), 422

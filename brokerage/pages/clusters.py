@@ -18,7 +18,7 @@ from brokerage.clusters.queries import ClusterPage, cluster_page
 from brokerage.contracts.services import contracts_of_cluster
 from brokerage.holders.models import Holder
 from brokerage.holders.services import details_visible_to
-from brokerage.matching.services import demand_of_cluster
+from brokerage.matching.demand import demand_of_cluster
 from brokerage.timesheets.approvers import approver_of
 
 

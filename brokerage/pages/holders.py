@@ -46,6 +46,9 @@ class HolderRecord:
     invitations: list[invitations.InvitationRow] = field(default_factory=list)
     # For brokers: whether the holder can sign in, or an invitation is waiting for them.
     sign_in: invitations.SignInState | None = None
+    # The broker who looks after them, and (for a broker changing it) the council's brokers.
+    broker: User | None = None
+    brokers: list[User] = field(default_factory=list)
 
 
 def holder_record(*, session: Session, actor: User, holder_id: int) -> HolderRecord:
@@ -55,7 +58,10 @@ def holder_record(*, session: Session, actor: User, holder_id: int) -> HolderRec
         holder=holder,
         memberships=memberships_of(session=session, actor=actor, holder_ids=[holder.id]),
         representatives=holders.representatives_of(session=session, actor=actor, holder_id=holder.id),
+        broker=holders.broker_of(session=session, holder=holder),
     )
+    if actor.role == Role.broker:
+        record.brokers = holders.council_brokers(session=session, council_id=holder.council_id)
     if actor.role in STAFF:
         log_access(session=session, actor=actor, holder_id=holder.id, what=RECORD)
         shared = holders.details_visible_to(session=session, actor=actor, holder_ids=[holder.id], context="broker")

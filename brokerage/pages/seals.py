@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from brokerage import clock
 from brokerage.accounts.models import User
+from brokerage.formatting import plural
 from brokerage.ledger import integrity, merkle, rules
 from brokerage.ledger.models import LedgerSeal
 from brokerage.ledger.pages import EntryView, SealHistory, entry_page, seal_history, seal_of
@@ -33,8 +34,8 @@ class Schedule:
         minutes = int(self.every.total_seconds() // 60)
         if minutes % 60 == 0:
             hours = minutes // 60
-            return "1 hour" if hours == 1 else f"{hours} hours"
-        return "1 minute" if minutes == 1 else f"{minutes} minutes"
+            return plural(hours, "hour")
+        return plural(minutes, "minute")
 
 
 @dataclass

@@ -23,7 +23,7 @@ from sqlmodel import select
 from brokerage.accounts.models import Council
 from brokerage.commands import COUNCIL_SLUG, DATE, ID, CommandGroup, fail
 from brokerage.db import session_scope
-from brokerage.formatting import pounds
+from brokerage.formatting import plural, pounds
 from brokerage.clock import LONDON
 from brokerage.errors import ConfigError
 from brokerage.payments import gateway, reconcile, transfers, webhooks
@@ -79,7 +79,7 @@ def _print_table(report: reconcile.Report) -> None:
     if not report.differences:
         console.print("No differences: Stripe and the ledger agree.")
         return
-    table = Table(title=f"{len(report.differences)} difference{'' if len(report.differences) == 1 else 's'}")
+    table = Table(title=plural(len(report.differences), "difference"))
     for column in ("What", "Payment", "Amount", "Stripe", "Likely cause"):
         table.add_column(column, overflow="fold")
     for d in report.differences:
@@ -126,7 +126,7 @@ def catch_up_command(since) -> None:
         with session_scope() as session:
             outcome = webhooks.process_event(session=session, event_id=event_id)
         click.echo(f"{event_id}: {outcome}")
-    click.echo(f"{len(new)} missed event{'' if len(new) == 1 else 's'} stored and processed.")
+    click.echo(f"{plural(len(new), 'missed event')} stored and processed.")
 
 
 @payments_group.command("local-stripe")

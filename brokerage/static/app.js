@@ -32,3 +32,18 @@ tableRegions.forEach((region) => {
     if (event.target !== region) event.target.scrollIntoView({ block: 'nearest', inline: 'nearest' });
   });
 });
+
+// A long list of checkboxes folded into a details element (macros.html
+// checkboxes(collapsed=True)) says in its summary what is ticked; keep it true
+// as boxes are ticked.
+document.querySelectorAll('details.app-choices').forEach((details) => {
+  const chosen = details.querySelector('.app-choices__chosen');
+  if (!chosen) return;
+  details.addEventListener('change', () => {
+    const labels = [...details.querySelectorAll('input[type="checkbox"]:checked')]
+      .map((box) => (box.labels && box.labels[0] ? box.labels[0].textContent.trim() : box.value));
+    chosen.textContent = labels.length
+      ? labels.slice(0, 4).join(', ') + (labels.length > 4 ? ` and ${labels.length - 4} more` : '')
+      : 'None chosen';
+  });
+});

@@ -9,8 +9,8 @@ from sqlmodel import select
 from brokerage.accounts.models import Council
 from brokerage.commands import COUNCIL_SLUG, CommandGroup, fail
 from brokerage.db import session_scope
+from brokerage.formatting import plural
 from brokerage.surplus.review import review_job
-from brokerage.surplus.rules import plural
 
 
 @click.group("surplus", cls=CommandGroup)

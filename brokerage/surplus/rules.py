@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Iterable
 
-from brokerage.formatting import long_date, pounds
+from brokerage.formatting import long_date, plural, pounds
 from brokerage.surplus.errors import BadClawbackMove, BadFlagMove
 
 DEFAULT_WEEKS = 8  # Council.surplus_weeks: rule A's N
@@ -72,11 +72,6 @@ class RuleSettings:
                     f"{plural(self.notice_days, 'day')} after the flag at the earliest.")
         return (f"Money in a member's share that has not been spent for more than {plural(self.weeks, 'week')} is flagged, "
                 f"and could be taken back {plural(self.notice_days, 'day')} after the flag at the earliest.")
-
-
-def plural(count: int, word: str) -> str:
-    """Return '1 week' or '8 weeks'."""
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def check_settings(*, kind: str | None, weeks: int | None, multiple: int | None, notice_days: int | None) -> dict[str, str]:

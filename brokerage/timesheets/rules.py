@@ -11,7 +11,7 @@ from typing import Iterable, Mapping, Sequence
 from brokerage.clusters.rules import parse_period, period_of
 from brokerage.contracts.rules import weekly_parts
 from brokerage.errors import BrokerageError
-from brokerage.formatting import minutes_words, pounds, time_of_day, week_of, weekday_date
+from brokerage.formatting import minutes_words, plural, pounds, time_of_day, week_of, weekday_date
 from brokerage.ledger.rules import allocate_shared_cost
 
 # The longest a single visit or its travel may be: a day, and ten hours.
@@ -175,7 +175,7 @@ def visit_problems(*, terms: Terms, week: str, visit: VisitIn, others: Sequence[
         if week_minutes > terms.hours_per_week * 60:
             problems["minutes"] = (
                 f"This visit would make the week's care {minutes_words(week_minutes)}, more than the contract's "
-                f"{terms.hours_per_week} hour{'' if terms.hours_per_week == 1 else 's'} a week"
+                f"{plural(terms.hours_per_week, 'hour')} a week"
             )
     if not problems:
         begins, ends = _minutes(visit.start), _minutes(visit.start) + visit.minutes

@@ -108,5 +108,5 @@ def test_an_officer_reaches_any_holders_statement_from_the_holders_list(client, 
     assert f'href="/holders/{holder.id}"' in listing
     assert f'href="/holders/{holder.id}/statement"' in client.get(f"/holders/{holder.id}").get_data(as_text=True)
     statement = client.get(f"/holders/{holder.id}/statement")
-    assert statement.status_code == 200 and "Money statement" in statement.get_data(as_text=True)
+    assert statement.status_code == 200 and f"{holder.name}&#39;s money" in statement.get_data(as_text=True)
     assert client.get(f"/holders/{world.records['b']['holder'].id}/statement").status_code == 404

@@ -1,7 +1,10 @@
 """Reflow at 320 CSS px (WCAG 2.2 1.4.10): no page scrolls sideways as a whole.
 
-A wide data table may scroll sideways inside its own labelled region, which
-a keyboard can reach; everything else has to wrap to the width of the screen.
+On a narrow screen a data table's rows stack, each cell labelled with its
+column's heading; a table still too wide on a wider screen scrolls sideways
+inside its own labelled region, which a keyboard can reach. Everything else
+wraps to the width of the screen. Besides the pages listed here, every page
+each demo person reaches from their dashboard is checked (tests/crawling.py).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import pytest
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_dashboard import axe_violations
+from tests.crawling import crawl, kind_of
 
 pytestmark = pytest.mark.browser
 
@@ -101,6 +105,22 @@ TABLE_PROBLEMS = """() => Array.from(document.querySelectorAll('table')).flatMap
 
 DUPLICATE_IDS = "() => [...document.querySelectorAll('[id]')].map(e => e.id).filter((id, i, ids) => ids.indexOf(id) !== i)"
 
+# At a narrow width a table with a heading row stacks: its rows are blocks, its headings are not shown, and each
+# labelled cell shows its heading before its value.
+UNSTACKED = """() => Array.from(document.querySelectorAll('table')).flatMap((table, i) => {
+  if (!table.tHead) return [];
+  const problems = [];
+  if (getComputedStyle(table.tHead).display !== 'none') problems.push(`table ${i + 1}: its heading row is still shown`);
+  for (const row of table.tBodies[0] ? table.tBodies[0].rows : []) {
+    if (getComputedStyle(row).display !== 'block') { problems.push(`table ${i + 1}: its rows do not stack`); break; }
+    const cell = row.querySelector('[data-label]');
+    if (cell && !getComputedStyle(cell, '::before').content.includes(cell.dataset.label)) {
+      problems.push(`table ${i + 1}: a cell does not show its heading`); break;
+    }
+  }
+  return problems;
+})"""
+
 
 def _open_at_320(browser, live_server, email):
     context = browser.new_context(locale="en-GB", viewport={"width": WIDTH, "height": 800})
@@ -128,6 +148,44 @@ def test_no_page_scrolls_sideways_at_320_px(browser, live_server, email):
         assert problems == []
     finally:
         context.close()
+
+
+# Each person's pages, found from their dashboard: (email, at least this many kinds of page, kinds that must be among them).
+JOURNEYS = {
+    "holder@riverside.example": (15, {"/clusters/N", "/clusters/proposals/N", "/holders/N/statement", "/holders/N/profile", "/matching/clusters/N/demand"}),
+    "rep@riverside.example": (15, {"/clusters/N", "/clusters/proposals/N", "/holders/N/statement", "/holders/N/profile", "/holders/N/top-up"}),
+    "broker@riverside.example": (45, {"/matching/", "/matching/demand/N/edit", "/matching/runs/N", "/matching/gaps", "/providers/N/edit",
+                                      "/holders/N", "/ledger/entries/N", "/timesheets/N", "/payments/runs/N", "/clusters/new", "/providers/new"}),
+    "officer@riverside.example": (40, {"/audit/access-log", "/surplus", "/spending/members?from_month&from_year&to_month&to_year", "/audit-pack"}),
+    "provider@riverside.example": (8, {"/timesheets/", "/timesheets/N", "/payments/mine", "/providers/N/edit"}),
+    "admin@carepool.example": (3, {"/admin/users", "/admin/councils"}),
+}
+
+
+@pytest.mark.parametrize("email", list(JOURNEYS))
+def test_every_page_a_person_reaches_fits_320_px_with_stacked_tables(browser, live_server, email):
+    least, must = JOURNEYS[email]
+    context, page = _open_at_320(browser, live_server, email)
+    problems = []
+
+    def fetch(path: str) -> str | None:
+        response = page.goto(f"{live_server}{path}")
+        if response is None or response.status != 200 or "text/html" not in response.headers.get("content-type", ""):
+            return None
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > WIDTH:
+            problems.append(f"{path} is {width} px wide")
+        problems.extend(f"{path}: {p}" for p in page.evaluate(TABLE_PROBLEMS) + page.evaluate(UNSTACKED))
+        problems.extend(f"{path}: id {i} is used twice" for i in page.evaluate(DUPLICATE_IDS))
+        problems.extend(f"{path}: {v}" for v in axe_violations(page))
+        return page.content()
+
+    try:
+        kinds = {kind_of(path) for path in crawl(fetch, per_kind=1)}
+    finally:
+        context.close()
+    assert len(kinds) >= least and must <= kinds, sorted(kinds)
+    assert problems == []
 
 
 def test_an_account_is_found_and_its_buttons_fit_the_screen_at_320_px(browser, live_server):

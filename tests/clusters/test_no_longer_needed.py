@@ -174,7 +174,7 @@ def test_a_proposal_nobody_left_could_vote_on_is_decided_when_the_last_other_vot
     for index in (1, 2, 3):
         assert tea.status == ProposalStatus.open
         governance.give_notice(session=session, actor=people.users[index], membership_id=membership(session, cluster, people.holders[index]).id)
-    assert tea.status == ProposalStatus.passed and "1 yes, 0 no, 0 abstained of 1 members" in tea.outcome
+    assert tea.status == ProposalStatus.passed and "1 yes, 0 no, 0 abstained of 1 member)" in tea.outcome
 
 
 def test_the_proposal_page_says_a_leavers_vote_is_not_counted(client, session, people):

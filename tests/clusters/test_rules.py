@@ -428,3 +428,8 @@ def test_full_groups_are_skipped_and_the_rest_are_ranked_by_score_then_id_up_to_
     clusters.append(group(2, member_languages=["so", "so"]))
     assert [s.cluster_id for s in suggest(clusters)] == [2, 3, 4, 5, 7]
     assert [s.cluster_id for s in suggest(clusters, limit=2)] == [2, 3]
+
+
+def test_a_suggestion_read_by_someone_acting_for_the_holder_names_them():
+    ranked = suggest([group(1, member_needs=["home_care"])], whose="Amina Hassan's")
+    assert "shares Amina Hassan's need for home care" in ranked[0].reason and "your" not in ranked[0].reason

@@ -36,7 +36,7 @@ def test_staff_reading_a_statement_is_logged_and_the_officer_sees_it(client, aut
     auth.sign_out()
     auth.sign_in(world.users["a"][Role.council_officer].email)
     page = client.get("/audit/access-log").data.decode()
-    assert "<td class=\"govuk-table__cell\">Money statement</td>" in page and world.users["a"][Role.broker].name in page
+    assert "<td class=\"govuk-table__cell\" data-label=\"What they looked at\">Money statement</td>" in page and world.users["a"][Role.broker].name in page
     auth.sign_out()
     auth.sign_in(world.users["b"][Role.council_officer].email)
     other = client.get("/audit/access-log").data.decode()

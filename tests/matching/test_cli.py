@@ -39,7 +39,7 @@ def test_solve_writes_the_same_bytes_every_time(runner, tmp_path, spec_instance)
                                            str(tmp_path / name)]).exit_code == 0
         outputs.append((tmp_path / name).read_bytes())
     assert outputs[0] == outputs[1]
-    assert "£21.50/h" in outputs[0].decode("utf-8")
+    assert "£21.50 an hour" in outputs[0].decode("utf-8")
 
 
 def test_check_exits_1_and_lists_problems_for_an_invalid_solution(runner, tmp_path,

@@ -16,7 +16,7 @@ def solved(lines, suppliers):
 def test_an_assignment_names_language_gender_distance_price_and_employer(spec_instance):
     text = solve(parse_instance(spec_instance)).assignments[0].explanation
     assert text.startswith("Speaks Somali (required), female staff, 1.0 km away, "
-                           "£21.50/h under the £24.00 cap; care co-operative paying the Living Wage")
+                           "£21.50 an hour, within the £24.00 the group will pay; care co-operative paying the Living Wage")
     assert "Ethical Care Charter" in text and text.endswith(".")
 
 
@@ -25,7 +25,7 @@ def test_an_assignment_says_when_the_current_carer_is_kept_or_replaced():
     assert "current carer kept" in kept.assignments[0].explanation
     moved = solved([line(current_supplier="s-old")],
                    [supplier(), supplier(id="s-old", genders=["male"])])
-    assert ("current supplier s-old can no longer serve it (has no female staff)"
+    assert ("current provider s-old can no longer give this care (has no female staff)"
             in moved.assignments[0].explanation)
 
 
@@ -33,8 +33,8 @@ def test_an_assignment_says_how_a_split_line_is_shared():
     solution = solved([line(hours=20)], [supplier(capacity_hours=12),
                                          supplier(id="s-2", capacity_hours=8)])
     texts = [a.explanation for a in solution.assignments]
-    assert "12 of 20 h here, the rest with s-2" in texts[0]
-    assert "8 of 20 h here, the rest with s-0001" in texts[1]
+    assert "12 of 20 hours here, the rest with s-2" in texts[0]
+    assert "8 of 20 hours here, the rest with s-0001" in texts[1]
 
 
 def test_a_preferred_language_that_is_missing_is_said_plainly():
@@ -44,25 +44,25 @@ def test_a_preferred_language_that_is_missing_is_said_plainly():
 
 @pytest.mark.parametrize(("lines", "suppliers", "reason"), [
     ([line(id="d-1"), line(id="d-2")], [supplier(capacity_hours=20)],
-     "1 supplier could serve it but its capacity is used by other lines."),
+     "1 provider could give this care but it is fully booked by other requests."),
     ([line(service="respite", slots=["sun_eve"])], [supplier(services=["respite"])],
-     "No vetted supplier within reach offers respite on Sunday evenings."),
+     "No vetted provider within reach offers respite on Sunday evenings."),
     ([line()], [supplier(languages=["en"])],
-     "No vetted Somali-speaking supplier within reach offers home care at the times needed."),
+     "No vetted Somali-speaking provider within reach offers home care at the times needed."),
     ([line(carer_gender="male")], [supplier(genders=["female"])],
-     "No vetted supplier within reach with male staff offers home care at the times needed in "
+     "No vetted provider within reach with male staff offers home care at the times needed in "
      "Somali."),
     ([line(max_rate_pence=2000)], [supplier(), supplier(id="s-2", rate_pence=2500)],
-     "2 suppliers could serve it but charge more than the £20.00/h cap (the cheapest asks "
-     "£21.50/h)."),
+     "2 providers could give this care but charge more than the £20.00 an hour the group will pay "
+     "(the cheapest asks £21.50 an hour)."),
     ([line()], [supplier(radius_km=0.5)],
-     "No vetted supplier offering home care travels to this address; the nearest is 1.0 km "
+     "No vetted provider of home care travels this far; the nearest is 1.0 km "
      "away and travels up to 0.5 km."),
-    ([line(service="transport")], [supplier()], "No vetted supplier offers transport at all."),
-    ([line()], [supplier(vetted=False)], "No vetted supplier offers home care at all."),
+    ([line(service="transport")], [supplier()], "No vetted provider offers transport at all."),
+    ([line()], [supplier(vetted=False)], "No vetted provider offers home care at all."),
     ([line(languages=[])], [supplier()],
-     "The line requires a language but lists none, so no supplier can match it; add the "
-     "language or clear language_required."),
+     "The request says the carer must speak a language but names none, so no provider can match "
+     "it; add the language, or say the carer need not speak it."),
 ])
 def test_an_unmet_line_says_which_requirement_ruled_suppliers_out(lines, suppliers, reason):
     solution = solved(lines, suppliers)
@@ -72,7 +72,7 @@ def test_an_unmet_line_says_which_requirement_ruled_suppliers_out(lines, supplie
 def test_a_partly_met_line_says_how_many_hours_are_missing():
     solution = solved([line(hours=30)], [supplier(capacity_hours=26)])
     assert solution.unmet[0].hours == 4
-    assert solution.unmet[0].reason.startswith("4 of 30 h unmet: 1 supplier could serve it")
+    assert solution.unmet[0].reason.startswith("4 of 30 hours not covered: 1 provider could give this care")
 
 
 def test_every_generated_line_is_explained(small_generated):
@@ -88,13 +88,28 @@ def _two_lines_of_one_cluster_sharing_a_supplier():
 
 def test_lines_sharing_a_carer_name_the_cluster_by_its_file_id_when_no_names_are_given():
     texts = [a.explanation for a in solved(*_two_lines_of_one_cluster_sharing_a_supplier()).assignments]
-    assert texts and all("also serves 1 other line in cluster k-001" in text for text in texts)
+    assert texts and all("also serves 1 other request from cluster k-001" in text for text in texts)
 
 
 def test_the_caller_gives_the_names_people_know_clusters_by():
     lines, suppliers = _two_lines_of_one_cluster_sharing_a_supplier()
     solution = solve(parse_instance(instance_of(lines, suppliers)), cluster_names={"k-001": "Somali Mothers"})
     texts = [a.explanation for a in solution.assignments]
-    assert texts and all("also serves 1 other line in Somali Mothers" in text and "k-001" not in text for text in texts)
+    assert texts and all("also serves 1 other request from Somali Mothers" in text and "k-001" not in text for text in texts)
     other = solve(parse_instance(instance_of(lines, suppliers)), cluster_names={"k-999": "Elsewhere"})
-    assert all("in cluster k-001" in a.explanation for a in other.assignments)
+    assert all("from cluster k-001" in a.explanation for a in other.assignments)
+
+
+def test_the_caller_gives_the_names_people_know_providers_by():
+    kept = solve(parse_instance(instance_of([line(hours=20)], [supplier(capacity_hours=12), supplier(id="s-2", capacity_hours=8)])),
+                 supplier_names={"s-0001": "Hooyo Care", "s-2": "Nasima Khatun"})
+    texts = [a.explanation for a in kept.assignments]
+    assert "the rest with Nasima Khatun" in texts[0] and "the rest with Hooyo Care" in texts[1]
+    assert not any("s-2" in text or "s-0001" in text for text in texts)
+
+
+def test_no_explanation_uses_the_file_formats_words_or_shorthand(small_generated):
+    solution = solve(parse_instance(small_generated))
+    for text in [a.explanation for a in solution.assignments] + [u.reason for u in solution.unmet]:
+        for word in ("supplier", " line", "/h", " h ", "cap", "unmet"):
+            assert word not in text, (word, text)

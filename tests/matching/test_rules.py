@@ -42,7 +42,7 @@ def test_the_format_example_pair_can_serve():
     ({}, {"genders": ["male"]}, "has no female staff"),
     ({"slots": ["sun_eve"]}, {}, "is not available at any of the times needed"),
     ({}, {"radius_km": 0.5}, "km away, beyond its 0.5 km radius"),
-    ({"max_rate_pence": 2100}, {}, "charges £21.50/h, over the £21.00 cap"),
+    ({"max_rate_pence": 2100}, {}, "charges £21.50 an hour, more than the £21.00 the group will pay"),
     ({}, {"vetted": False}, "is not vetted"),
 ])
 def test_each_hard_constraint_can_rule_a_supplier_out(line_changes, supplier_changes, reason):

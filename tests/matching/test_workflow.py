@@ -110,7 +110,7 @@ def test_the_pages_run_review_adjust_send_and_report_gaps(client, session, demo)
     assert client.post(f"/matching/runs/{run.id}/send").status_code == 302
     assert "Sent" in client.get(f"/matching/runs/{run.id}").data.decode()
     gaps = client.get("/matching/gaps").data.decode()
-    assert "No vetted Somali-speaking supplier" in gaps
+    assert "No vetted Somali-speaking provider" in gaps
 
 
 def test_an_officer_can_review_but_not_run_matching(client, session, demo):

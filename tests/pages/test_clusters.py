@@ -39,7 +39,7 @@ def test_a_member_sees_what_group_mates_shared_with_groups_and_the_groups_care(w
     show = cluster_show(session=session, actor=world.users["a"][Role.holder], cluster_id=cluster.id)
     assert show.details == {neighbour.id: [("Culture", "Somali")]}
     # The world's own contract for this group comes first.
-    assert [line.hours for line in show.demand] == [6] and [c.hours_per_week for c, _ in show.contracts] == [world.records["a"]["contract"].hours_per_week, 6]
+    assert [view.line.hours for view in show.demand] == [6] and [c.hours_per_week for c, _ in show.contracts] == [world.records["a"]["contract"].hours_per_week, 6]
     assert session.exec(select(AccessLog).where(AccessLog.holder_id == neighbour.id)).all() == []
 
 

@@ -1,0 +1,250 @@
+"""Brokers change and withdraw what a group asks for; every request shows its times and why it is not met (issue 12)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from brokerage.accounts.models import Council, User
+from brokerage.clusters import governance
+from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Proposal
+from brokerage.clusters.rules import Choice, ProposalStatus
+from brokerage.demo.services import load_demo
+from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from brokerage.matching import demand, services
+from brokerage.matching.models import DemandLine, DemandLineChange, MatchAssignment
+from brokerage.matching.rules import AssignmentStatus, DemandLineStatus
+
+PASSWORD = "demand lines test password"
+SOMALI = "Somali elders of Whitechapel"
+
+
+@pytest.fixture()
+def app(stripe_app):
+    """The demo pays its providers through the local Stripe server, so its app talks to the test one."""
+    return stripe_app
+
+
+@pytest.fixture()
+def demo(app, session):
+    """Load the demo; return its broker and a way to find a group's request by service."""
+    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
+    session.commit()
+    broker = session.exec(select(User).where(User.email == "broker@riverside.example")).one()
+
+    def line(group: str, service: str) -> DemandLine:
+        cluster = session.exec(select(Cluster).where(Cluster.name == group)).one()
+        return session.exec(select(DemandLine).where(DemandLine.cluster_id == cluster.id, DemandLine.service == service)).one()
+
+    return broker, line
+
+
+def _as_it_is(line: DemandLine, **changes) -> dict:
+    """Return an edit's arguments: the line as it is, with some changes."""
+    fields = {"service": line.service, "hours": line.hours, "slots": list(line.slots), "languages": list(line.languages),
+              "language_required": line.language_required, "carer_gender": line.carer_gender, "max_rate_pence": line.max_rate_pence,
+              "served": [int(h) for h in line.shares]}
+    return {**fields, **changes}
+
+
+def _sign_in(client, email):
+    assert client.post("/sign-in", data={"email": email, "password": PASSWORD}).status_code == 302
+
+
+def test_a_broker_changes_a_request_and_its_history_keeps_what_it_was(session, demo):
+    broker, line = demo
+    respite = line(SOMALI, "respite")
+    demand.edit_demand_line(session=session, actor=broker, line_id=respite.id, **_as_it_is(respite, hours=6, slots=["sat_eve", "sun_eve"]))
+    assert (respite.hours, respite.slots, respite.changed_at is not None) == (6, ["sat_eve", "sun_eve"], True)
+    (change,) = session.exec(select(DemandLineChange).where(DemandLineChange.demand_line_id == respite.id)).all()
+    assert change.kind.value == "edited" and change.actor_id == broker.id
+    assert change.changes == {"hours": [4, 6], "slots": [["sun_eve"], ["sat_eve", "sun_eve"]]}
+    page = demand.demand_line_page(session=session, actor=broker, line_id=respite.id)
+    assert page.history[0][2] == ("hours from 4 hours a week to 6 hours a week; "
+                                  "times from evenings on Sunday to evenings at weekends")
+
+
+def test_an_edit_that_changes_nothing_records_nothing(session, demo):
+    broker, line = demo
+    respite = line(SOMALI, "respite")
+    demand.edit_demand_line(session=session, actor=broker, line_id=respite.id, **_as_it_is(respite))
+    assert respite.changed_at is None
+    assert session.exec(select(DemandLineChange).where(DemandLineChange.demand_line_id == respite.id)).all() == []
+
+
+def test_a_request_with_care_out_to_a_vote_keeps_its_service_members_and_those_hours(session, demo):
+    broker, line = demo
+    council = session.exec(select(Council).where(Council.slug == "riverside")).one()
+    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    services.send_to_clusters(session=session, actor=broker, run_id=run.id)
+    home_care = line(SOMALI, "home_care")
+    voting = sum(a.hours for a in session.exec(select(MatchAssignment).where(MatchAssignment.demand_line_id == home_care.id,
+                                                                               MatchAssignment.status == AssignmentStatus.sent)))
+    assert voting == 14
+    with pytest.raises(ValidationFailed) as refused:
+        demand.edit_demand_line(session=session, actor=broker, line_id=home_care.id,
+                                **_as_it_is(home_care, service="companionship", hours=10, served=[int(h) for h in home_care.shares][:2]))
+    assert set(refused.value.errors) == {"service", "hours", "served"}
+    assert "14 hours a week are already arranged or out to the group's vote" in refused.value.errors["hours"][0]
+    # Times and the price only steer future matching: they may change.
+    demand.edit_demand_line(session=session, actor=broker, line_id=home_care.id, **_as_it_is(home_care, hours=16, max_rate_pence=2500))
+    assert (home_care.hours, home_care.max_rate_pence, home_care.service) == (16, 2500, "home_care")
+
+
+def test_withdrawing_a_request_takes_it_out_of_matching_and_keeps_it(session, demo):
+    broker, line = demo
+    council = session.exec(select(Council).where(Council.slug == "riverside")).one()
+    respite = line(SOMALI, "respite")
+    demand.withdraw_demand_line(session=session, actor=broker, line_id=respite.id, reason="They found a day centre")
+    assert respite.status == DemandLineStatus.withdrawn
+    instance = services.build_instance(session=session, actor=broker, council_id=council.id)
+    assert f"d-{respite.id}" not in {d["id"] for d in instance["demand"]} and len(instance["demand"]) == 5
+    cluster = session.get(Cluster, respite.cluster_id)
+    assert respite.id not in {view.line.id for view in demand.demand_of_cluster(session=session, actor=broker, cluster=cluster)}
+    assert session.get(DemandLine, respite.id) is not None
+    (change,) = session.exec(select(DemandLineChange).where(DemandLineChange.demand_line_id == respite.id)).all()
+    assert (change.kind.value, change.reason, change.actor_id) == ("withdrawn", "They found a day centre", broker.id)
+    with pytest.raises(Conflict, match="was withdrawn"):
+        demand.withdraw_demand_line(session=session, actor=broker, line_id=respite.id)
+    with pytest.raises(Conflict, match="was withdrawn"):
+        demand.edit_demand_line(session=session, actor=broker, line_id=respite.id, **_as_it_is(respite, hours=2))
+
+
+def test_only_the_councils_brokers_change_or_withdraw_a_request(session, demo):
+    broker, line = demo
+    respite = line(SOMALI, "respite")
+    officer = session.exec(select(User).where(User.email == "officer@riverside.example")).one()
+    holder = session.exec(select(User).where(User.email == "holder@riverside.example")).one()
+    elsewhere = session.exec(select(User).where(User.email == "broker@northfield.example")).one()
+    for person in (officer, holder):
+        with pytest.raises(NotAllowed):
+            demand.withdraw_demand_line(session=session, actor=person, line_id=respite.id)
+        with pytest.raises(NotAllowed):
+            demand.edit_demand_line(session=session, actor=person, line_id=respite.id, **_as_it_is(respite, hours=2))
+    with pytest.raises(NotFound):
+        demand.withdraw_demand_line(session=session, actor=elsewhere, line_id=respite.id)
+    with pytest.raises(NotFound):
+        demand.demand_line_page(session=session, actor=elsewhere, line_id=respite.id)
+    assert respite.status == DemandLineStatus.open and respite.hours == 4
+
+
+def test_a_run_made_before_a_change_does_not_send_the_changed_or_withdrawn_requests(session, demo):
+    broker, line = demo
+    # The demo's newest run waits for the broker's review; then the broker changes and withdraws what two groups ask for.
+    run_id = services.latest_run_id(session, broker.council_id)
+    bengali, bow = line("Bengali women's care circle", "companionship"), line("Bow carers' respite group", "respite")
+    demand.edit_demand_line(session=session, actor=broker, line_id=bengali.id, **_as_it_is(bengali, slots=["tue_pm"]))
+    demand.withdraw_demand_line(session=session, actor=broker, line_id=bow.id)
+    services.send_to_clusters(session=session, actor=broker, run_id=run_id)
+    sent = {a.demand_line_id: a.status for a in session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run_id))}
+    assert sent[bengali.id] == AssignmentStatus.proposed and sent[bow.id] == AssignmentStatus.proposed
+    assert sent[line(SOMALI, "home_care").id] == AssignmentStatus.sent
+    assert not session.exec(select(Proposal).where(Proposal.cluster_id == bow.cluster_id, Proposal.kind == "accept_match",
+                                                   Proposal.status == ProposalStatus.open)).all()
+
+
+def test_a_vote_on_care_whose_request_was_withdrawn_is_no_longer_needed(session, demo):
+    broker, line = demo
+    run_id = services.latest_run_id(session, broker.council_id)
+    (proposal,) = [p for p in services.send_to_clusters(session=session, actor=broker, run_id=run_id)
+                   if session.get(Cluster, p.cluster_id).name == "Bow carers' respite group"]
+    demand.withdraw_demand_line(session=session, actor=broker, line_id=line("Bow carers' respite group", "respite").id)
+    for membership in session.exec(select(Membership).where(Membership.cluster_id == proposal.cluster_id, Membership.status == MembershipStatus.active)):
+        voter = session.exec(select(User).where(User.holder_id == membership.holder_id)).first()
+        if voter is not None and proposal.status == ProposalStatus.open:
+            governance.cast_vote(session=session, actor=voter, proposal_id=proposal.id, holder_id=membership.holder_id, choice=Choice.yes)
+    if proposal.status == ProposalStatus.open:  # too few of the members have accounts to decide it: the deadline does
+        governance.close_due_proposals(session=session, actor=broker, council_id=broker.council_id, now=proposal.deadline)
+    session.refresh(proposal)
+    assert proposal.status == ProposalStatus.lapsed
+    assert "withdrew the request for this care" in proposal.outcome
+
+
+# --- the pages ------------------------------------------------------------------------------------
+
+
+def test_a_broker_changes_a_request_from_its_page_and_the_group_page_shows_it(app, session, demo):
+    broker, line = demo
+    respite = line(SOMALI, "respite")
+    client = app.test_client()
+    _sign_in(client, "broker@riverside.example")
+    page = client.get(f"/matching/demand/{respite.id}/edit").get_data(as_text=True)
+    assert "Change what the group asks for" in page and "Evenings on Sunday" in page
+    bad = client.post(f"/matching/demand/{respite.id}/edit", data={"service": "respite", "hours": "", "slots": "sun_eve", "max_rate": "26",
+                                                                   "served": list(respite.shares), "carer_gender": "female"})
+    assert bad.status_code == 422 and "There is a problem" in bad.get_data(as_text=True)
+    session.refresh(respite)
+    assert respite.hours == 4
+    form = {"service": "respite", "hours": "6", "slots": ["sat_eve", "sun_eve"], "languages": "so", "language_required": "y",
+            "carer_gender": "female", "max_rate": "26.00", "served": list(respite.shares)}
+    done = client.post(f"/matching/demand/{respite.id}/edit", data=form)
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/clusters/{respite.cluster_id}#what-the-group-asks-for")
+    group = client.get(f"/clusters/{respite.cluster_id}").get_data(as_text=True)
+    assert "6 hours a week of respite" in group and "Evenings at weekends" in group and "The request for care was changed" in group
+    history = client.get(f"/matching/demand/{respite.id}/edit").get_data(as_text=True)
+    assert "Changed by Bola Broker" in history and "hours from 4 hours a week to 6 hours a week" in history
+
+
+def test_a_broker_withdraws_a_request_from_its_page(app, session, demo):
+    broker, line = demo
+    respite = line(SOMALI, "respite")
+    client = app.test_client()
+    _sign_in(client, "broker@riverside.example")
+    done = client.post(f"/matching/demand/{respite.id}/withdraw", data={"reason": "A day centre now"})
+    assert done.status_code == 302
+    session.refresh(respite)
+    assert respite.status == DemandLineStatus.withdrawn
+    group = client.get(f"/clusters/{respite.cluster_id}").get_data(as_text=True)
+    assert "4 hours a week of respite" not in group and "was withdrawn. It will not be matched again" in group
+    page = client.get(f"/matching/demand/{respite.id}/edit").get_data(as_text=True)
+    assert "What the group asked for" in page and "Withdrawn by Bola Broker" in page and "A day centre now" in page
+    assert "Save the changes" not in page
+    again = client.post(f"/matching/demand/{respite.id}/withdraw", data={})
+    assert again.status_code == 409 and "This request for care was withdrawn" in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("email", ["holder@riverside.example", "rep@riverside.example", "officer@riverside.example", "provider@riverside.example"])
+def test_no_one_but_a_broker_opens_or_sends_the_forms(app, session, demo, email):
+    _, line = demo
+    respite = line(SOMALI, "respite")
+    client = app.test_client()
+    _sign_in(client, email)
+    assert client.get(f"/matching/demand/{respite.id}/edit").status_code == 403
+    assert client.post(f"/matching/demand/{respite.id}/edit", data={"hours": "1"}).status_code == 403
+    assert client.post(f"/matching/demand/{respite.id}/withdraw", data={}).status_code == 403
+    session.refresh(respite)
+    assert respite.status == DemandLineStatus.open and respite.hours == 4
+
+
+def test_another_councils_broker_finds_no_request(app, session, demo):
+    _, line = demo
+    respite = line(SOMALI, "respite")
+    client = app.test_client()
+    _sign_in(client, "broker@northfield.example")
+    for path in (f"/matching/demand/{respite.id}/edit", "/matching/demand/987654321/edit"):
+        assert client.get(path).status_code == 404
+    assert client.post(f"/matching/demand/{respite.id}/withdraw", data={}).status_code == 404
+    assert client.post(f"/matching/demand/{respite.id}/edit", data={"hours": "1"}).status_code == 404
+    session.refresh(respite)
+    assert respite.status == DemandLineStatus.open
+
+
+def test_a_member_reads_when_each_request_is_wanted_and_why_one_is_not_met(app, session, demo):
+    _, line = demo
+    respite = line(SOMALI, "respite")
+    client = app.test_client()
+    _sign_in(client, "holder@riverside.example")
+    group = client.get(f"/clusters/{respite.cluster_id}").get_data(as_text=True)
+    assert "4 hours a week of respite" in group and "Evenings on Sunday" in group and "A woman who speaks Somali" in group
+    assert "Not met yet." in group and "No vetted Somali-speaking provider within reach offers respite at the times needed." in group
+    assert "Mornings on Monday, Tuesday, Wednesday and Thursday; afternoons on Friday" in group
+    assert "Change or withdraw" not in group
+
+
+def test_the_matching_pages_show_each_requests_times(app, session, demo):
+    client = app.test_client()
+    _sign_in(client, "officer@riverside.example")
+    for path in ("/matching/", "/matching/gaps", f"/matching/runs/{services.latest_run_id(session, demo[0].council_id)}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Evenings on Sunday" in page, path
+    assert "Change or withdraw" not in client.get("/matching/").get_data(as_text=True)

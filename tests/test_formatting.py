@@ -1,0 +1,97 @@
+"""The words pages use for counts, times, weeks, people and table cells (brokerage.formatting)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from brokerage.formatting import capitalize_first, label_table_cells, plural, times_words, voice, weeks_for_people, words_list
+from brokerage.vocabulary import group_kinds_words
+
+
+@pytest.mark.parametrize(("count", "words"), [(0, "0 groups"), (1, "1 group"), (2, "2 groups"), (12_345, "12,345 groups")])
+def test_a_count_agrees_with_its_noun(count, words):
+    assert plural(count, "group") == words
+
+
+def test_a_noun_with_its_own_plural_and_a_possessive():
+    assert plural(1, "entry", "entries") == "1 entry" and plural(3, "entry", "entries") == "3 entries"
+    assert plural(1, "person", "people") == "1 person" and plural(2, "person", "people") == "2 people"
+    assert plural(1, "week's", "weeks'") + " notice" == "1 week's notice"
+    assert plural(4, "week's", "weeks'") + " notice" == "4 weeks' notice"
+
+
+def test_a_count_must_be_a_whole_number():
+    with pytest.raises(TypeError):
+        plural(True, "group")
+    with pytest.raises(TypeError):
+        plural(1.5, "group")
+
+
+def test_lists_read_as_a_sentence():
+    assert words_list([]) == "" and words_list(["Somali"]) == "Somali"
+    assert words_list(["Somali", "Arabic"], "or") == "Somali or Arabic"
+    assert words_list(["a", "b", "c"]) == "a, b and c"
+
+
+@pytest.mark.parametrize(("slots", "words"), [
+    (["mon_am", "wed_am", "fri_am"], "Mornings on Monday, Wednesday and Friday"),
+    ([f"{d}_{p}" for d in ("mon", "tue", "wed", "thu", "fri") for p in ("am", "pm")] + ["sat_eve"],
+     "Mornings and afternoons on weekdays; evenings on Saturday"),
+    ([f"{d}_eve" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")], "Evenings every day"),
+    (["sun_am", "sat_am"], "Mornings at weekends"),
+    (["sun_eve"], "Evenings on Sunday"),
+    ([], "No times given"),
+])
+def test_times_are_said_in_plain_words(slots, words):
+    assert times_words(slots) == words
+
+
+def test_a_stored_week_reads_as_the_week_of_its_monday():
+    assert weeks_for_people("Pledge to Elders for 2026-W49") == "Pledge to Elders for the week of 30 November 2026"
+    assert weeks_for_people("Care from Hooyo for Elders, 2026-W49") == "Care from Hooyo for Elders, week of 30 November 2026"
+    assert weeks_for_people("Direct payment for 2026-W60") == "Direct payment for 2026-W60"  # no such week: left as written
+
+
+def test_a_page_about_someone_says_you_to_them_and_their_name_to_anyone_else():
+    amina = SimpleNamespace(id=7, name="Amina Hassan")
+    own = voice(amina, SimpleNamespace(holder_id=7))
+    assert (own.Your, own.your, own.You, own.You_have, own.their) == ("Your", "your", "You", "You have", "your")
+    broker = voice(amina, SimpleNamespace(holder_id=None))
+    assert (broker.Your, broker.you, broker.You_have, broker.their) == ("Amina Hassan's", "Amina Hassan", "Amina Hassan has", "their")
+    assert voice({"id": 7, "name": "Amina Hassan"}, SimpleNamespace(holder_id=8)).Your == "Amina Hassan's"
+    assert voice(amina, object()).Your == "Amina Hassan's"  # a reader with no holder record at all
+
+
+def test_a_sentence_starts_with_a_capital_and_keeps_the_rest():
+    assert capitalize_first("week of 30 November 2026") == "Week of 30 November 2026"
+    assert capitalize_first("14 hours a week of home care") == "14 hours a week of home care"
+
+
+def test_a_groups_kinds_are_said_as_what_brings_them_together():
+    assert group_kinds_words(["culture", "neighbourhood"]) == "Neighbours and a shared culture"
+    assert group_kinds_words(["care_need"]) == "The same care need"
+    assert group_kinds_words([]) == "–"
+
+
+TABLE = """<thead class="govuk-table__head"><tr><th scope="col">Date</th><th scope="col">In &amp; out<span class="govuk-visually-hidden"> of the wallet</span></th>
+<th scope="col" colspan="2">Balance</th></tr></thead>
+<tbody><tr><td class="govuk-table__cell">1 May</td><td>£1.00</td><td>£2.00</td><td>x</td></tr>
+<tr><th scope="row">Total</th><td colspan="3">£3.00</td></tr>
+<tr><td colspan="4">No money has moved yet.</td></tr></tbody>"""
+
+
+def test_each_body_cell_is_labelled_with_its_columns_heading():
+    html = str(label_table_cells(TABLE))
+    assert '<td class="govuk-table__cell" data-label="Date">1 May</td>' in html
+    assert '<td data-label="In &amp; out of the wallet">£1.00</td>' in html
+    assert '<td data-label="Balance">£2.00</td><td data-label="Balance">x</td>' in html
+    assert '<th scope="row" data-label="Date">Total</th><td colspan="3" data-label="In &amp; out of the wallet">' in html
+    assert '<td colspan="4">No money has moved yet.</td>' in html  # a message across the row is not a value
+    assert html.count("data-label") == 6 and "<thead" in html and html.index("<thead") == 0
+
+
+def test_a_table_without_a_heading_row_is_left_as_it_was():
+    rows = "<tbody><tr><td>1</td></tr></tbody>"
+    assert str(label_table_cells(rows)) == rows
