@@ -61,7 +61,7 @@ def test_a_representative_reaches_only_what_the_holder_lets_them(client, auth, w
             assert client.get(url).status_code == (404 if power == withheld else 200), url
     # The record page is still theirs to read, without the links they may not follow.
     page = text(client.get(f"/holders/{world.records['a']['holder'].id}"))
-    assert ("Money statement" in page) is (withheld != Power.money)
+    assert ("money, week by week" in page) is (withheld != Power.money)
     assert ("Weekly care budget" in page) is (withheld != Power.money)
     assert ("languages, care needs, goals, culture, faith and heritage" in page) is (withheld != Power.care)
 
