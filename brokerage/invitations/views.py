@@ -50,6 +50,9 @@ def invite_holder(holder_id: int):
     """Invite a holder to make their own account: by email, or by a link to pass on when only a phone number is known."""
     state = queries.sign_in_state(session=get_session(), actor=current_user, holder_id=holder_id)
     form = HolderInvitationForm()
+    if request.method == "GET":
+        # What the broker wrote down when adding them ("add a holder"), ready to send.
+        form.email.data, form.phone.data = state.holder.email, state.holder.phone
     status = 200
     if form.validate_on_submit():
         try:

@@ -225,3 +225,13 @@ def test_an_administrator_invites_a_broker_from_the_invitations_page_linked_from
     assert client.post(outbox.last_link("bea@example.org"), data={"name": "Bea Broker", "password": NEW_PASSWORD}).status_code == 302
     assert session.exec(select(User).where(User.email == "bea@example.org")).one().council_id == world.councils["b"].id
     assert session.exec(select(Invitation)).one().status == InvitationStatus.accepted
+
+
+def test_the_invitation_form_starts_from_the_contact_details_the_broker_wrote_down(client, auth, world, session):
+    holder = world.records["a"]["other_holder"]
+    holder.email, holder.phone = "neighbour.a@example.org", "07700 900456"
+    session.add(holder)
+    session.commit()
+    auth.sign_in(world.users["a"][Role.broker].email)
+    page = client.get(f"/holders/{holder.id}/invite").get_data(as_text=True)
+    assert 'value="neighbour.a@example.org"' in page and 'value="07700 900456"' in page
