@@ -12,10 +12,9 @@ from html import unescape
 
 import pytest
 
-from brokerage.demo.services import load_demo
 from tests.crawling import crawl
+from tests.demo_support import PASSWORD
 
-PASSWORD = "demo password for tests"
 EVERYONE = ["holder@riverside.example", "rep@riverside.example", "broker@riverside.example", "officer@riverside.example",
             "provider@riverside.example", "admin@carepool.example"]
 MEMBERS = ["holder@riverside.example", "rep@riverside.example"]
@@ -45,16 +44,14 @@ def visible_text(html: str) -> str:
 
 
 @pytest.fixture()
-def app(stripe_app):
-    """The demo pays its providers through the local Stripe server, so its app talks to the test one."""
-    return stripe_app
+def app(demo_app):
+    """The demo, loaded once per process (tests/demo_support.py), in a rolled-back transaction."""
+    return demo_app
 
 
 @pytest.fixture()
-def demo_pages(app, session):
-    """Load the demo and return a function giving {path: visible text} of every page a demo person reaches."""
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
-    session.commit()
+def demo_pages(app):
+    """Return a function giving {path: visible text} of every page a demo person reaches."""
 
     def pages_of(email: str) -> dict[str, str]:
         client = app.test_client()

@@ -9,27 +9,24 @@ from brokerage.accounts.models import Council, User
 from brokerage.clusters import governance
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Proposal
 from brokerage.clusters.rules import Choice, ProposalStatus
-from brokerage.demo.services import load_demo
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from brokerage.matching import demand, services
 from brokerage.matching.models import DemandLine, DemandLineChange, MatchAssignment
 from brokerage.matching.rules import AssignmentStatus, DemandLineStatus
+from tests.demo_support import PASSWORD
 
-PASSWORD = "demand lines test password"
 SOMALI = "Somali elders of Whitechapel"
 
 
 @pytest.fixture()
-def app(stripe_app):
-    """The demo pays its providers through the local Stripe server, so its app talks to the test one."""
-    return stripe_app
+def app(demo_app):
+    """Every test here starts from the demo, loaded once per process (tests/demo_support.py), in a rolled-back transaction."""
+    return demo_app
 
 
 @pytest.fixture()
-def demo(app, session):
-    """Load the demo; return its broker and a way to find a group's request by service."""
-    load_demo(session=session, password=PASSWORD, stripe_config=app.config)
-    session.commit()
+def demo(session):
+    """Return the demo's broker and a way to find a group's request by service."""
     broker = session.exec(select(User).where(User.email == "broker@riverside.example")).one()
 
     def line(group: str, service: str) -> DemandLine:
