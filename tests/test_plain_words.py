@@ -13,8 +13,8 @@ from html import unescape
 import pytest
 
 from tests.crawling import crawl
-
 from tests.demo_support import PASSWORD
+
 EVERYONE = ["holder@riverside.example", "rep@riverside.example", "broker@riverside.example", "officer@riverside.example",
             "provider@riverside.example", "admin@carepool.example"]
 MEMBERS = ["holder@riverside.example", "rep@riverside.example"]
@@ -50,7 +50,7 @@ def app(demo_app):
 
 
 @pytest.fixture()
-def demo_pages(app, session):
+def demo_pages(app):
     """Return a function giving {path: visible text} of every page a demo person reaches."""
 
     def pages_of(email: str) -> dict[str, str]:

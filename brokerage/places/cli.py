@@ -13,6 +13,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 
 from brokerage.commands import CommandGroup, fail
 from brokerage.db import session_scope
+from brokerage.formatting import plural
 from brokerage.places.rules import BadFile, Centroid, find_columns, read_row
 from brokerage.places.services import BATCH_SIZE, Stored, store_centroids, work_out_districts
 
@@ -20,10 +21,6 @@ from brokerage.places.services import BATCH_SIZE, Stored, store_centroids, work_
 @click.group("geo", cls=CommandGroup)
 def geo_group() -> None:
     """Postcodes and where they are."""
-
-
-def _plural(count: int, word: str, words: str | None = None) -> str:
-    return f"{count:,} {word if count == 1 else (words or word + 's')}"
 
 
 def _stored(done: Stored) -> str:
@@ -102,8 +99,8 @@ def import_command(csv_file: str, districts: bool, batch_size: int) -> None:
             fail(f"line {reader.line_num} is not valid CSV: {error}")
         if districts:
             district_rows = work_out_districts(session=session, districts=seen - given)
-    click.echo(f"Read {_plural(rows, 'row')} from {csv_file}.")
+    click.echo(f"Read {plural(rows, 'row')} from {csv_file}.")
     click.echo(f"Postcodes and districts in the file: {_stored(postcodes)}.")
-    click.echo(f"Skipped {_plural(skipped, 'postcode')} the file gives no location for.")
+    click.echo(f"Skipped {plural(skipped, 'postcode')} the file gives no location for.")
     if districts:
         click.echo(f"District centres worked out from their postcodes: {_stored(district_rows)}.")

@@ -13,8 +13,8 @@ from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from brokerage.matching import demand, services
 from brokerage.matching.models import DemandLine, DemandLineChange, MatchAssignment
 from brokerage.matching.rules import AssignmentStatus, DemandLineStatus
-
 from tests.demo_support import PASSWORD
+
 SOMALI = "Somali elders of Whitechapel"
 
 
@@ -25,7 +25,7 @@ def app(demo_app):
 
 
 @pytest.fixture()
-def demo(app, session):
+def demo(session):
     """Return the demo's broker and a way to find a group's request by service."""
     broker = session.exec(select(User).where(User.email == "broker@riverside.example")).one()
 
