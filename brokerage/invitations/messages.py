@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from brokerage.formatting import plural
 from brokerage.mail.rules import Message
 
 SIGN_OFF = "carepool, for {council}"
@@ -9,7 +10,7 @@ NOT_YOU = "If you were not expecting this email, you can ignore it. Nothing happ
 
 
 def _days(days: int) -> str:
-    return f"{days} day{'s' if days != 1 else ''}"
+    return plural(days, "day")
 
 
 def holder_invitation(*, to: str, name: str, council: str, broker: str, link: str, days: int) -> Message:
