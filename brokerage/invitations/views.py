@@ -50,6 +50,10 @@ def invite_holder(holder_id: int):
     """Invite a holder to make their own account: by email, or by a link to pass on when only a phone number is known."""
     state = queries.sign_in_state(session=get_session(), actor=current_user, holder_id=holder_id)
     form = HolderInvitationForm()
+    if request.method == "GET":
+        # The broker gave these when adding the holder: they should not have to type them again.
+        form.email.data = state.holder.email
+        form.phone.data = None if state.holder.email else state.holder.phone
     status = 200
     if form.validate_on_submit():
         try:
