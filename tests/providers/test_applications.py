@@ -269,3 +269,11 @@ def test_the_error_summary_lists_the_problems_in_the_order_the_form_asks_the_que
 def test_the_form_speaks_to_the_applicant_about_their_times(client, places):
     page = client.get("/offer-care").get_data(as_text=True)
     assert "Tick every time of the week you can usually work." in page and "the provider" not in page
+
+
+def test_the_applicants_page_asks_for_exactly_the_evidence_still_missing_and_speaks_to_them(client, session, places):
+    response = client.post("/offer-care", data=application_form(services=["personal_care", "companionship"]))
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    # Personal care needs a CQC registration too: the sentence asks for all three, not just the DBS check and insurance.
+    assert "Add your DBS check, insurance and CQC registration below." in page
+    assert "You need a Stripe account to be paid." in page and "The provider needs" not in page
