@@ -85,6 +85,17 @@ def test_a_reset_link_runs_out_after_an_hour(client, world, outbox, later):
     assert client.post(link, data={"password": NEW_PASSWORD}).status_code == 410
 
 
+def test_a_reset_link_that_no_longer_works_offers_to_send_a_new_one(client, world, outbox):
+    holder = world.users["a"][Role.holder]
+    ask(client, holder.email)
+    link = outbox.last_link(holder.email)
+    assert client.post(link, data={"password": NEW_PASSWORD}).status_code == 302
+    client.post("/sign-out")
+    for dead in (link, "/reset-password/never-sent"):
+        page = client.get(dead)
+        assert page.status_code == 410 and 'href="/forgotten-password">Ask for a new link to reset your password</a>' in text(page)
+
+
 def test_reset_link_minutes_sets_how_long_a_link_works(db_url, connection, world, outbox, later):
     client = app_in_transaction(db_url, connection, RESET_LINK_MINUTES=5).test_client()
     holder = world.users["a"][Role.holder]
