@@ -277,3 +277,9 @@ def test_the_applicants_page_asks_for_exactly_the_evidence_still_missing_and_spe
     # Personal care needs a CQC registration too: the sentence asks for all three, not just the DBS check and insurance.
     assert "Add your DBS check, insurance and CQC registration below." in page
     assert "You need a Stripe account to be paid." in page and "The provider needs" not in page
+
+
+def test_the_applications_page_says_personal_care_needs_a_cqc_registration_too(client, auth, places):
+    auth.sign_in(places.users["a"][Role.broker].email)
+    page = client.get("/providers/applications").get_data(as_text=True)
+    assert "DBS check and insurance (and CQC registration, for personal care) have been verified" in page
