@@ -20,6 +20,18 @@ WTFORMS_CHOICE_MESSAGES = frozenset({"Not a valid choice.", "Invalid Choice: cou
 class BaseForm(FlaskForm):
     """The base of every form: text with control characters is refused beside its field before anything else runs."""
 
+    # The order the page shows the fields in, when it differs from the order they were declared in (a subclass's own
+    # fields come after those it inherits). The error summary lists its messages in this order, as the page reads.
+    field_order: tuple[str, ...] = ()
+
+    def __iter__(self):
+        """Yield the fields in `field_order` first, then the rest in the order they were declared."""
+        fields = list(super().__iter__())
+        if not self.field_order:
+            return iter(fields)
+        rank = {name: index for index, name in enumerate(self.field_order)}
+        return iter(sorted(fields, key=lambda field: rank.get(field.name, len(rank))))
+
     def control_character_errors(self) -> dict[str, str]:
         """Return {field name: message} for each field whose submitted text holds control characters."""
         problems = {}

@@ -40,7 +40,8 @@ def password_problem(password: str, *, email: str = "") -> str | None:
         return "Use a password that is harder to guess: more different letters, numbers or words"
     local = email.split("@")[0].lower()
     if local and len(local) >= 4 and local in password.lower():
-        return "Do not use your email address in your password"
+        # Say which part: someone whose password is "Zofia-…" did not think they had used their email address.
+        return f"Do not use {local!r}, the first part of your email address, in your password"
     return None
 
 

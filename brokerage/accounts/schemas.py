@@ -16,6 +16,9 @@ from brokerage.forms import BaseForm
 from brokerage.validation import ID_MAX, Text, WholeNumber
 from brokerage.validation import load_filters as load_query
 
+# The roles an administrator gives when adding an account by hand.
+STAFF_ROLES = (Role.broker, Role.council_officer, Role.admin)
+
 
 class SignInForm(BaseForm):
     """Email and password."""
@@ -68,7 +71,10 @@ class UserForm(BaseForm):
         "Email address",
         validators=[DataRequired("Enter an email address"), Email("Enter an email address like name@example.org"), Length(max=254)],
     )
-    role = SelectField("Role", choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in PERSON_ROLES], validators=[DataRequired("Choose a role")])
+    # Staff only: an unlinked holder, representative or provider account is a dead end ("not linked to a care budget
+    # yet"). They arrive by a broker's or holder's invitation, or by applying to offer care, which link them.
+    role = SelectField("Role", choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in PERSON_ROLES if r in STAFF_ROLES],
+                       validators=[DataRequired("Choose a role")])
     council_id = SelectField("Council", coerce=int, choices=[], validate_choice=True)
     password = PasswordField(
         "Temporary password",

@@ -51,8 +51,9 @@ def invite_holder(holder_id: int):
     state = queries.sign_in_state(session=get_session(), actor=current_user, holder_id=holder_id)
     form = HolderInvitationForm()
     if request.method == "GET":
-        # What the broker wrote down when adding them ("add a holder"), ready to send.
-        form.email.data, form.phone.data = state.holder.email, state.holder.phone
+        # The broker gave these when adding the holder: they should not have to type them again.
+        form.email.data = state.holder.email
+        form.phone.data = None if state.holder.email else state.holder.phone
     status = 200
     if form.validate_on_submit():
         try:

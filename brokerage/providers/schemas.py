@@ -101,8 +101,15 @@ class DateInputField(Field):
             raise StopValidation(self.problem)
 
 
+# The profile's fields in the order templates/providers/_fields.html shows them.
+PROFILE_ORDER = ("services", "languages", "staff_genders", "staff_count", "slots", "capacity_hours", "radius_km", "hourly_rate",
+                 "living_wage", "ethical_care_charter", "ownership_model")
+
+
 class ProfileForm(BaseForm):
     """What a provider offers: services, languages, staff, hours, times, distance, rate and commitments."""
+
+    field_order = PROFILE_ORDER
 
     services = Checkboxes("Services offered", unknown_message="Choose services from the list", validators=[DataRequired("Choose at least one service")])
     languages = Checkboxes("Languages the staff speak", unknown_message="Choose languages from the list", validators=[DataRequired("Choose at least one language")])
@@ -171,6 +178,8 @@ class ProfileForm(BaseForm):
 class BrokerProfileForm(ProfileForm):
     """The profile as a broker sees it, with the name and kind."""
 
+    field_order = ("name", "kind", "postcode", *PROFILE_ORDER)
+
     name = StringField("Name", filters=[_strip], validators=[DataRequired("Enter the name"), Length(max=120, message="Use 120 characters or fewer")])
     kind = RadioField("Kind of provider", choices=KIND_CHOICES, validate_choice=False, validators=[InputRequired("Choose the kind of provider")])
     # Left empty when changing a provider registered before postcodes were kept, it keeps where they are.
@@ -220,6 +229,8 @@ class VettingForm(BaseForm):
 
 class ApplicationForm(BrokerProfileForm):
     """The public "offer care" form: who the applicant is, their account, where they are, and what they offer."""
+
+    field_order = ("contact_name", "name", "kind", "postcode", "email", "password", *PROFILE_ORDER)
 
     contact_name = StringField("Your full name", filters=[_strip], validators=[DataRequired("Enter your full name"), Length(max=120, message="Use 120 characters or fewer")])
     name = StringField("Name people will see", description="Your own name if you work alone as a personal assistant, or your organisation's name.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import func, select
 
 from brokerage.accounts.models import Council, Role, User
@@ -56,7 +57,7 @@ def test_a_non_admin_account_needs_a_council_and_nothing_is_saved(client, auth, 
     auth.sign_in("admin@example.org")
     before = count(session, User)
     response = client.post(
-        "/admin/users", data={"name": "X", "email": "x@example.org", "role": "holder", "council_id": "0", "password": "a long enough password"}
+        "/admin/users", data={"name": "X", "email": "x@example.org", "role": "broker", "council_id": "0", "password": "a long enough password"}
     )
     assert response.status_code == 422
     assert b"Choose the council this person belongs to." in response.data
@@ -128,3 +129,17 @@ def test_a_refused_reset_says_why_beside_the_field_in_one_sentence(client, auth,
     page = client.post(f"/admin/users/{world.users['a'][Role.holder].id}/password", data={"password": "aaaaaaaaaaaa"})
     assert page.status_code == 422
     assert 'id="password-error-1"' in page.text and "harder to guess" in page.text and ".." not in page.text
+
+
+@pytest.mark.parametrize("role", ["holder", "representative", "provider"])
+def test_an_administrator_cannot_add_an_account_that_would_be_linked_to_nobody(client, auth, world, session, role):
+    # Such an account signs in to "Your account is not linked to a care budget yet", and no page can link it.
+    auth.sign_in("admin@example.org")
+    before = count(session, User)
+    page = client.get("/admin/users").get_data(as_text=True)
+    form = page[page.index('id="role" name="role"'):]
+    assert f'<option value="{role}"' not in form[:form.index("</select>")] and 'value="broker"' in form[:form.index("</select>")]
+    council = world.councils["a"].id
+    response = client.post("/admin/users", data={"name": "X", "email": "x@example.org", "role": role, "council_id": str(council),
+                                                 "password": "a long enough password"})
+    assert response.status_code == 422 and count(session, User) == before

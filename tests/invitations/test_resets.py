@@ -59,7 +59,7 @@ def test_the_link_sets_a_new_password_signs_in_ends_every_other_session_and_lift
     page = client.get(link)
     assert page.status_code == 200 and "Choose a new password" in text(page)
     weak = client.post(link, data={"password": "holder-a-pass"})
-    assert weak.status_code == 422 and "Do not use your email address in your password" in text(weak)
+    assert weak.status_code == 422 and "the first part of your email address, in your password" in text(weak)
     done = client.post(link, data={"password": NEW_PASSWORD})
     assert done.status_code == 302 and done.headers["Location"] == "/dashboard"
     assert "signed out everywhere else" in text(client.get("/dashboard"))
@@ -83,6 +83,17 @@ def test_a_reset_link_runs_out_after_an_hour(client, world, outbox, later):
     later.advance(seconds=1)
     assert client.get(link).status_code == 410
     assert client.post(link, data={"password": NEW_PASSWORD}).status_code == 410
+
+
+def test_a_reset_link_that_no_longer_works_offers_to_send_a_new_one(client, world, outbox):
+    holder = world.users["a"][Role.holder]
+    ask(client, holder.email)
+    link = outbox.last_link(holder.email)
+    assert client.post(link, data={"password": NEW_PASSWORD}).status_code == 302
+    client.post("/sign-out")
+    for dead in (link, "/reset-password/never-sent"):
+        page = client.get(dead)
+        assert page.status_code == 410 and 'href="/forgotten-password">Ask for a new link to reset your password</a>' in text(page)
 
 
 def test_reset_link_minutes_sets_how_long_a_link_works(db_url, connection, world, outbox, later):

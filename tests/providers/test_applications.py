@@ -254,3 +254,32 @@ def test_an_applicant_cannot_verify_their_own_evidence(client, session, places):
     assert client.post(f"/providers/vetting/{item.id}/verify").status_code == 403
     session.refresh(item)
     assert item.verified_at is None
+
+
+def test_the_error_summary_lists_the_problems_in_the_order_the_form_asks_the_questions(client, places):
+    response = client.post("/offer-care", data={})
+    page = response.get_data(as_text=True)
+    summary = page[page.index("govuk-error-summary__list"):page.index("</ul>", page.index("govuk-error-summary__list"))]
+    targets = re.findall(r'href="#([a-z_]+)"', summary)
+    asked = [name for name in re.findall(r'<(?:input|select|textarea)[^>]* name="([a-z_]+)"', page) if name in targets]
+    assert targets[:3] == ["contact_name", "name", "kind"] and targets.index("hourly_rate") > targets.index("slots")
+    assert targets == list(dict.fromkeys(asked))
+
+
+def test_the_form_speaks_to_the_applicant_about_their_times(client, places):
+    page = client.get("/offer-care").get_data(as_text=True)
+    assert "Tick every time of the week you can usually work." in page and "the provider" not in page
+
+
+def test_the_applicants_page_asks_for_exactly_the_evidence_still_missing_and_speaks_to_them(client, session, places):
+    response = client.post("/offer-care", data=application_form(services=["personal_care", "companionship"]))
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    # Personal care needs a CQC registration too: the sentence asks for all three, not just the DBS check and insurance.
+    assert "Add your DBS check, insurance and CQC registration below." in page
+    assert "You need a Stripe account to be paid." in page and "The provider needs" not in page
+
+
+def test_the_applications_page_says_personal_care_needs_a_cqc_registration_too(client, auth, places):
+    auth.sign_in(places.users["a"][Role.broker].email)
+    page = client.get("/providers/applications").get_data(as_text=True)
+    assert "DBS check and insurance (and CQC registration, for personal care) have been verified" in page
