@@ -19,7 +19,7 @@ def test_a_broker_reviews_adjusts_and_sends_a_matching_run(page, live_server):
     page.get_by_role("button", name="Run matching now").click()
     assert "hours covered" in page.get_by_role("heading", level=1).inner_text()
     assert page.get_by_text("Speaks Somali (required)").first.is_visible()
-    assert page.get_by_text("No vetted Somali-speaking supplier").is_visible()
+    assert page.get_by_text("No vetted Somali-speaking provider").is_visible()
     assert axe_violations(page) == []
 
     hours = page.get_by_label("Hours of home care from Hooyo Care Co-operative")
