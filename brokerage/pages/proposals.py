@@ -33,7 +33,7 @@ class CareCost:
     rule: AllocationRule
     # (name, pence a week, pence a week now or None), by name.
     parts: list = field(default_factory=list)
-    # (provider name, service, hours a week, rate in pence, pence a week) for each piece of care.
+    # (provider name, service, hours a week, rate in pence, pence a week, the times asked for or None) for each piece of care.
     lines: list = field(default_factory=list)
     total_now: int | None = None
     rule_now: AllocationRule | None = None
@@ -74,7 +74,7 @@ def _match_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost |
         line = lines[a.demand_line_id]
         weekly = contract_rules.weekly_cost(a.hours, a.rate_pence)
         cost.total += weekly
-        cost.lines.append((providers.get(a.provider_id, ""), line.service, a.hours, a.rate_pence, weekly))
+        cost.lines.append((providers.get(a.provider_id, ""), line.service, a.hours, a.rate_pence, weekly, line.slots))
         if line.shares:
             _add(parts, contract_rules.weekly_parts(weekly, rule, line.shares, pledges))
             cost.pledges_fall_back |= contract_rules.pledges_all_zero(rule, line.shares, pledges)
@@ -100,7 +100,7 @@ def _change_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost 
     return CareCost(
         total=total, rule=rule, total_now=now, rule_now=AllocationRule(contract.allocation_rule),
         parts=sorted(((names[m], after[m], before[m]) for m in after), key=lambda row: row[0]),
-        lines=[(provider.name, contract.service, hours, rate, total)],
+        lines=[(provider.name, contract.service, hours, rate, total, None)],
         pledges_fall_back=contract_rules.pledges_all_zero(rule, contract.member_shares, pledges),
     )
 

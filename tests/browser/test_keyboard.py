@@ -33,6 +33,9 @@ def _open(page, live_server, email, path):
     ("holder@riverside.example", "/matching/clusters/1/demand", "Send to the broker", 14, 50),
     ("broker@riverside.example", "/providers/new", "Register", 25, 50),
     ("holder@riverside.example", "/holders/1/profile", "Save changes", 25, 30),
+    ("broker@riverside.example", "/holders/new", "Add them", 25, 30),
+    # Starting a group: the council's districts (six in the demo, dozens in a real borough).
+    ("holder@riverside.example", "/clusters/new", "Start the group", 15, 5),
 ])
 def test_a_keyboard_user_passes_each_long_list_with_one_tab(page, live_server, email, path, button, bound, saved):
     _open(page, live_server, email, path)

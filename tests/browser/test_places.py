@@ -34,6 +34,7 @@ def test_a_broker_adds_a_holder_by_postcode_and_an_unknown_one_is_explained(narr
     page.get_by_label("Full name").fill("Halima Jama")
     page.get_by_label("Weekly care budget").fill("310")
     page.get_by_label("Postcode").fill("e9 9zz")
+    page.locator("summary", has_text="Languages they speak").click()  # the long list is folded away
     page.get_by_role("group", name="Languages they speak").get_by_label("Somali").check()
     page.get_by_label("Phone number").fill("07700 900123")
     page.get_by_role("button", name="Add them").click()
@@ -53,6 +54,7 @@ def test_a_broker_starts_a_group_for_some_of_the_councils_districts(narrow, live
     sign_in(page, live_server, "broker@riverside.example")
     page.wait_for_url(f"{live_server}/dashboard")
     page.goto(f"{live_server}/clusters/new")
+    page.locator("summary", has_text="Area").click()  # the council's districts are folded away
     area = page.get_by_role("group", name="Area")
     assert [box.get_attribute("value") for box in area.get_by_role("checkbox").all()] == ["E1", "E1W", "E2", "E3", "E14", "E15"]
     page.get_by_label("Name of the group").fill("Wapping and Shadwell neighbours")

@@ -245,3 +245,13 @@ def test_the_matching_pages_show_each_requests_times(app, session, demo):
         page = client.get(path).get_data(as_text=True)
         assert "Evenings on Sunday" in page, path
     assert "Change or withdraw" not in client.get("/matching/").get_data(as_text=True)
+
+
+def test_the_care_put_to_a_vote_says_when_it_was_asked_for(app, session, demo):
+    broker, line = demo
+    (proposal,) = [p for p in services.send_to_clusters(session=session, actor=broker, run_id=services.latest_run_id(session, broker.council_id))
+                   if session.get(Cluster, p.cluster_id).name == SOMALI]
+    client = app.test_client()
+    _sign_in(client, "holder@riverside.example")
+    page = client.get(f"/clusters/proposals/{proposal.id}").get_data(as_text=True)
+    assert "The care and what it costs" in page and "Mornings on Monday, Tuesday, Wednesday and Thursday; afternoons on Friday" in page

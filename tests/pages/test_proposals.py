@@ -47,7 +47,7 @@ def test_before_anyone_votes_the_page_says_what_the_care_costs_and_what_each_mem
     text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
     assert ("If the group agrees, this care costs £264.00 a week. Amina Yusuf would pay £132.00 a week, Bo Chen would pay £132.00 a week.") in text
     assert "The cost is shared by hours each member uses." in text
-    assert "Sunrise Care Home care 12 £22.00 £264.00" in text
+    assert "Sunrise Care Home care Mornings on Monday 12 £22.00 £264.00" in text
     assert "Nobody has voted yet." in text
 
 
