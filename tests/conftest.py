@@ -26,7 +26,7 @@ SERVICE_MARKERS = ("postgres_only", "redis", "browser")
 passwords.use_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
 
 # The local Stripe server and the apps that talk to it (fixtures stripe_server, stripe_app, stripe_client...),
-# and the demo loaded once per process (demo_app, demo_session, demo_client...).
+# and the demo loaded once per process (demo_app, demo_database...).
 pytest_plugins = ["tests.stripe_support", "tests.demo_support"]
 
 # `make mutation` runs each mutant against the same examples, with no example database to carry

@@ -8,8 +8,8 @@ back afterwards, exactly as other tests do on the run's database, so what one te
 never sees.
 
 Fixtures: `demo_database` (its url, the logins load_demo returned, and their password), `demo_engine`,
-and per test `demo_connection`, `demo_app`, `demo_session`, `demo_client`. A module whose every test
-starts from the demo can simply make its `app` fixture return `demo_app` (tests/matching/test_workflow.py).
+and per test `demo_connection` and `demo_app`. A module whose every test starts from the demo makes its
+`app` fixture return `demo_app` (tests/matching/test_workflow.py); `session` and `client` then follow it.
 Tests that load the demo themselves (under a frozen clock, twice, or with Stripe's records kept) stay
 on the run's database.
 """
@@ -107,16 +107,3 @@ def demo_app(demo_database, demo_connection, stripe_server):
 
     return app_in_transaction(demo_database.url, demo_connection, **stripe_config(stripe_server.url))
 
-
-@pytest.fixture()
-def demo_session(demo_app):
-    """Return a session inside the shared demo's rolled-back transaction."""
-    session = demo_app.extensions["db_sessionmaker"]()
-    yield session
-    session.close()
-
-
-@pytest.fixture()
-def demo_client(demo_app):
-    """Return a test client of the shared demo's app."""
-    return demo_app.test_client()
