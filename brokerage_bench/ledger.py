@@ -375,13 +375,14 @@ def _raw_loop(engine, job: Job, index: int, deadline: float, counters) -> dict:
             for attempt in range(MAX_ATTEMPTS):
                 try:
                     with connection.begin():
+                        now = utcnow()
                         entry_id = connection.execute(insert_entry, {
                             "council_id": job.council_id, "kind": "pledge", "memo": "Bench pledge", "idempotency_key": key,
-                            "fingerprint": digest, "created_at": utcnow(), "content_hash": digest,
+                            "fingerprint": digest, "created_at": now, "content_hash": digest,
                         }).scalar_one()
                         connection.execute(insert_posting, [
                             {"council_id": job.council_id, "entry_id": entry_id, "leg": leg, "account_id": leg * 1000 + index,
-                             "amount_pence": amount}
+                             "amount_pence": amount, "created_at": now}
                             for leg, (_, amount) in enumerate(legs, start=1)
                         ])
                 except Exception as error:

@@ -72,6 +72,8 @@ class Posting(SQLModel, table=True):
         UniqueConstraint("entry_id", "leg", name="uq_posting_leg"),
         CheckConstraint("amount_pence <> 0", name="ck_posting_non_zero"),
         Index("ix_posting_account_entry", "account_id", "entry_id"),
+        # A balance at a past moment is an index-only sum (PostgreSQL carries the amount in the index).
+        Index("ix_posting_account_created", "account_id", "created_at", postgresql_include=["amount_pence"]),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -80,6 +82,8 @@ class Posting(SQLModel, table=True):
     leg: int = Field(sa_column=Column(Integer, nullable=False))
     account_id: int = Field(foreign_key="ledger_account.id", ondelete="RESTRICT")
     amount_pence: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # Its entry's created_at, copied so that balances at a past moment need no join.
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class EntryClose(SQLModel, table=True):

@@ -260,8 +260,11 @@ def _insert(session: Session, council_id: int, entry_rows: list[dict], posting_s
             for row in connection.execute(entry_table.insert().returning(entry_table.c.id, sort_by_parameter_order=True), entry_rows)
         ]
         posting_rows = [
-            {"council_id": council_id, "entry_id": entry_id, "leg": index, "account_id": account_ids[leg.account], "amount_pence": leg.amount}
-            for entry_id, ordered in zip(ids, posting_sets)
+            {
+                "council_id": council_id, "entry_id": entry_id, "leg": index, "account_id": account_ids[leg.account],
+                "amount_pence": leg.amount, "created_at": row["created_at"],
+            }
+            for entry_id, row, ordered in zip(ids, entry_rows, posting_sets)
             for index, leg in enumerate(ordered, start=1)
         ]
         connection.execute(Posting.__table__.insert(), posting_rows)

@@ -75,8 +75,7 @@ def balance_as_of(*, session: Session, account_id: int, as_of: datetime) -> int:
     """Sum an account's postings made at or before `as_of`."""
     total = session.execute(
         select(func.coalesce(func.sum(Posting.amount_pence), 0))
-        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(Posting.account_id == account_id, JournalEntry.created_at <= as_of)
+        .where(Posting.account_id == account_id, Posting.created_at <= as_of)
     ).scalar_one()
     return int(total)
 

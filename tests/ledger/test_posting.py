@@ -50,7 +50,7 @@ def test_the_database_refuses_to_close_an_unbalanced_entry(session, lw):
         with session.begin_nested():
             session.add(entry)
             session.flush()
-            session.add(Posting(council_id=lw.council.id, entry_id=entry.id, leg=1, account_id=wallet.id, amount_pence=5))
+            session.add(Posting(council_id=lw.council.id, entry_id=entry.id, leg=1, account_id=wallet.id, amount_pence=5, created_at=entry.created_at))
             session.flush()
             session.add(EntryClose(entry_id=entry.id, council_id=lw.council.id, leg_count=1))
             session.flush()
