@@ -45,13 +45,16 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
                 "brokers": holders.council_brokers(session=session, council_id=actor.council_id)}
     if role == Role.representative:
         people = holders.holders_for_representative(session=session, actor=actor)
+        group_ids = holders.represented_holder_ids(session=session, actor=actor, power=Power.groups)
         return {
             "council": council,
             "people": people,
             # Whose money they may see (brokerage.holders.models.Power): the others' budgets and statements are not shown.
             "money_ids": set(holders.represented_holder_ids(session=session, actor=actor, power=Power.money)),
+            # Groups of the people who let them help with groups only (Power.groups).
+            "group_ids": group_ids,
             "memberships": [
-                (m, c) for m, c in clusters.memberships_of(session=session, actor=actor, holder_ids=[h.id for h in people])
+                (m, c) for m, c in clusters.memberships_of(session=session, actor=actor, holder_ids=group_ids)
                 if m.status.value != "left"
             ],
             "timesheets_waiting": timesheets.waiting_for_member(session=session, actor=actor),

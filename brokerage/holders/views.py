@@ -84,7 +84,7 @@ def _show(holder_id: int, *, powers_form=None, allocation_form=None, postcode_fo
         "holders/show.html", holder=record.holder, memberships=record.memberships, record=record,
         item_labels=services.ITEM_LABELS, representatives=record.representatives,
         visibility_labels=services.VISIBILITY_LABELS if current_user.holder_id == record.holder.id else services.THEIR_VISIBILITY_LABELS,
-        powers_form=powers_form, allocation_form=allocation_form, postcode_form=postcode_form, broker_form=broker_form, power_choices=list(Power),
+        powers_form=powers_form, allocation_form=allocation_form, postcode_form=postcode_form, broker_form=broker_form, power_choices=list(Power), powers=Power,
     ), status
 
 

@@ -50,13 +50,16 @@ class HolderRecord:
     broker: User | None = None
     brokers: list[User] = field(default_factory=list)
 
+    def sees(self, power: Power) -> bool:
+        """Tell whether the reader may see what this power covers: staff and the holder always, a representative if given it."""
+        return not self.acting_for or power in self.powers
+
 
 def holder_record(*, session: Session, actor: User, holder_id: int) -> HolderRecord:
     """Return a holder's record page for the actor, logging a staff read of the record and of any sensitive details."""
     holder = holders.get_holder(session=session, actor=actor, holder_id=holder_id)
     record = HolderRecord(
         holder=holder,
-        memberships=memberships_of(session=session, actor=actor, holder_ids=[holder.id]),
         representatives=holders.representatives_of(session=session, actor=actor, holder_id=holder.id),
         broker=holders.broker_of(session=session, holder=holder),
     )
@@ -75,6 +78,9 @@ def holder_record(*, session: Session, actor: User, holder_id: int) -> HolderRec
             _, details = holders.get_profile(session=session, actor=actor, holder_id=holder.id)
             record.own_details = [details[item] for item in SensitiveItem if item in details]
         record.invitations = invitations.waiting_for_holder(session=session, actor=actor, holder_id=holder.id)
+    # A representative sees the groups only with the groups power, and what is pledged only with the money power.
+    if record.sees(Power.groups):
+        record.memberships = memberships_of(session=session, actor=actor, holder_ids=[holder.id])
     return record
 
 
@@ -89,7 +95,8 @@ def record_views(*, session: Session, actor: User, holder_id: int, page: int = 1
     if actor.role in STAFF or actor.role == Role.admin:
         raise NotAllowed("This page is for the person themselves, or someone they asked to act for them.")
     holder = holders.get_holder(session=session, actor=actor, holder_id=holder_id)
-    if not holders.can_act_for(session=session, actor=actor, holder=holder):
+    # The log names statements and care details looked at: for whoever may see both, as the download is.
+    if not {Power.care, Power.money} <= holders.powers_for(session=session, actor=actor, holder=holder):
         raise NotFound()
     return holder, reads_of_holder(session=session, holder=holder, page=page)
 

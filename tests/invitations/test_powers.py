@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import select
 
 from brokerage.accounts.models import Role
+from brokerage.formatting import pounds
 from brokerage.holders.models import Power, Representation
 
 
@@ -107,3 +108,35 @@ def test_only_the_holder_changes_what_a_representative_may_do_and_never_to_nothi
     assert client.post(url, data={"powers": ["care"]}).status_code == 302
     session.refresh(representation)
     assert representation.powers == frozenset({Power.care})
+
+
+@pytest.mark.parametrize("withheld", [Power.money, Power.groups], ids=lambda p: p.value)
+def test_the_record_page_and_dashboard_show_groups_and_pledges_only_with_their_power(client, auth, world, representation, withheld):
+    records = world.records["a"]
+    holder, cluster, membership = records["holder"], records["cluster"], records["membership"]
+    pledge = f"pledges {pounds(membership.weekly_pledge_pence)} a week"
+    auth.sign_in(world.users["a"][Role.representative].email)
+    page = text(client.get(f"/holders/{holder.id}"))
+    assert cluster.name in page and pledge in page
+    assert cluster.name in text(client.get("/dashboard"))
+    auth.sign_out()
+    choose(client, auth, world, representation, set(Power) - {withheld})
+    page = text(client.get(f"/holders/{holder.id}"))
+    dashboard = text(client.get("/dashboard"))
+    assert pledge not in page
+    if withheld == Power.groups:
+        assert cluster.name not in page and "has not asked you to help with their groups" in page
+        assert "Their groups" not in dashboard and cluster.name not in dashboard
+    else:
+        assert cluster.name in page and cluster.name in dashboard
+
+
+@pytest.mark.parametrize("withheld", [Power.money, Power.care], ids=lambda p: p.value)
+def test_who_looked_at_the_record_needs_the_same_powers_as_the_download(client, auth, world, representation, withheld):
+    holder = world.records["a"]["holder"]
+    auth.sign_in(world.users["a"][Role.representative].email)
+    assert client.get(f"/holders/{holder.id}/record-views").status_code == 200
+    auth.sign_out()
+    choose(client, auth, world, representation, set(Power) - {withheld})
+    assert client.get(f"/holders/{holder.id}/record-views").status_code == 404
+    assert client.get(f"/holders/{holder.id}/data.csv").status_code == 404
