@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from sqlmodel import Session, select
 
 from brokerage.accounts.models import CouncilDistrict
-from brokerage.clusters.models import Cluster, ClusterDistrict
+from brokerage.clusters.models import Cluster, ClusterDistrict, Membership, MembershipStatus
 from brokerage.errors import ValidationFailed
 from brokerage.holders.models import Holder
 from brokerage.places.rules import district_sort_key
@@ -20,6 +20,8 @@ from brokerage.validation import normalise_district
 NO_DISTRICTS = "Your council has not listed its postcode districts yet, so a group cannot have an area. Ask an administrator"
 NEEDS_AREA = "Choose the districts the group covers: with nobody in it yet, that is where it is found and matched"
 UNKNOWN_CENTRES = "We do not know where these districts are yet. Ask your council to load the postcode table"
+# The members who count for where a group is: admitted, active or leaving (not those who asked or left).
+LIVE = (MembershipStatus.admitted, MembershipStatus.active, MembershipStatus.leaving)
 
 
 def council_districts(*, session: Session, council_id: int) -> list[str]:
@@ -40,15 +42,45 @@ def check_area(*, session: Session, council_id: int, districts: Iterable[str]) -
 
 
 def place_of_group(*, session: Session, founder: Holder | None, districts: list[str]) -> tuple[float, float]:
-    """Return where a new group is: its founder's home, or else the middle of its area; ValidationFailed when neither is known."""
-    if founder is not None:
+    """Return where a new group is: its founder's home when that is in its area (or it has none), else the middle of its area.
+
+    A founder who lives outside the districts they chose does not pull the group out of its area: the
+    group is placed at the middle of the area, or at the founder's home only when the table knows
+    none of the area's districts. ValidationFailed (naming `districts`) when neither is known.
+    """
+    if founder is not None and (not districts or founder.postcode_district in districts):
         return founder.lat, founder.lon
     if not districts:
         raise ValidationFailed({"districts": NEEDS_AREA})
     centre = area_centre(session=session, districts=districts)
-    if centre is None:
-        raise ValidationFailed({"districts": UNKNOWN_CENTRES})
-    return centre
+    if centre is not None:
+        return centre
+    if founder is not None:
+        return founder.lat, founder.lon
+    raise ValidationFailed({"districts": UNKNOWN_CENTRES})
+
+
+def locate_group(*, session: Session, cluster: Cluster) -> tuple[float, float] | None:
+    """Return where a group is, finding and keeping it if the group has no place yet; None when nothing says where.
+
+    A group started by a broker before areas were kept may have no place: it is then the middle of its
+    area, or else the middle of its live members' homes (an active group always has members).
+    """
+    if cluster.lat is not None and cluster.lon is not None:
+        return cluster.lat, cluster.lon
+    place = area_centre(session=session, districts=areas_of(session=session, cluster_ids=[cluster.id]).get(cluster.id, []))
+    if place is None:
+        homes = session.exec(
+            select(Holder.lat, Holder.lon).join(Membership, Membership.holder_id == Holder.id)
+            .where(Membership.cluster_id == cluster.id, Membership.status.in_(LIVE))
+        ).all()
+        if not homes:
+            return None
+        place = (round(sum(lat for lat, _ in homes) / len(homes), 6), round(sum(lon for _, lon in homes) / len(homes), 6))
+    cluster.lat, cluster.lon = place
+    session.add(cluster)
+    session.flush()
+    return place
 
 
 def set_area(*, session: Session, cluster: Cluster, districts: list[str]) -> None:

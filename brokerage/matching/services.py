@@ -16,6 +16,7 @@ from brokerage.access import STAFF, get_or_404, same_council
 from brokerage.accounts.models import Role, User
 from brokerage.accounts.system import system_actor
 from brokerage.clusters import governance, queries
+from brokerage.clusters.areas import locate_group
 from brokerage.clusters.members import active_member_ids, visible_holder_ids
 from brokerage.clusters.models import Cluster, ClusterStatus, Proposal
 from brokerage.clusters.rules import ProposalKind
@@ -307,12 +308,15 @@ def add_demand_line(
                              carer_gender=carer_gender, max_rate_pence=max_rate_pence, served=served, members=members)
     if cluster.status != ClusterStatus.active:
         errors["cluster_id"] = "Choose an active group"
+    place = locate_group(session=session, cluster=cluster)
+    if place is None:
+        errors["cluster_id"] = "We do not know where this group is. Ask its broker to add its members"
     if errors:
         raise ValidationFailed(errors)
     line = DemandLine(
         council_id=cluster.council_id, cluster_id=cluster.id, service=service, hours=hours, slots=sorted(set(slots)),
         languages=sorted(set(languages)), language_required=language_required, carer_gender=carer_gender,
-        lat=cluster.lat or 0.0, lon=cluster.lon or 0.0, max_rate_pence=max_rate_pence, shares={str(h): 1 for h in sorted(set(served))},
+        lat=place[0], lon=place[1], max_rate_pence=max_rate_pence, shares={str(h): 1 for h in sorted(set(served))},
     )
     session.add(line)
     session.flush()

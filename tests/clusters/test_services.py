@@ -252,7 +252,7 @@ def test_a_groups_area_must_be_one_of_the_councils_postcode_districts(session, p
     assert session.exec(select(Cluster).where(Cluster.name == "Far away")).first() is None
     cluster = create_cluster(session=session, actor=people.users[4], name="Near", description="", kinds=["goal"], districts=[" e2 ", "E1", "e2"], founder_pledge=1_000)
     assert areas_of(session=session, cluster_ids=[cluster.id]) == {cluster.id: ["E1", "E2"]}
-    # The founder's home places the group, whatever its area.
+    # The founder lives in E1, inside the area: their home places the group.
     assert (cluster.lat, cluster.lon) == (people.holders[4].lat, people.holders[4].lon)
 
 
@@ -266,6 +266,36 @@ def test_a_group_with_no_founder_is_placed_at_the_middle_of_its_area(session, pe
     with pytest.raises(ValidationFailed) as caught:
         create_cluster(session=session, actor=people.broker, name="Nowhere", description="", kinds=["goal"])
     assert "Choose the districts the group covers" in caught.value.errors["districts"][0]
+
+
+def test_a_founder_who_lives_outside_the_area_does_not_pull_the_group_out_of_it(session, people, places):
+    founder = people.holders[4]
+    assert founder.postcode_district == "E1"
+    cluster = create_cluster(session=session, actor=people.users[4], name="Bethnal Green walkers", description="", kinds=["goal"],
+                             districts=["E2"], founder_pledge=1_000)
+    assert (cluster.lat, cluster.lon) == (51.5290, -0.0600) != (founder.lat, founder.lon)  # the centre of E2
+
+
+def test_a_group_with_no_place_is_placed_when_care_is_asked_for_and_never_at_latitude_zero(session, people, places):
+    from brokerage.matching.services import add_demand_line, build_instance
+
+    cluster = found(session, people, min_size=2)
+    governance.request_to_join(session=session, actor=people.users[1], cluster_id=cluster.id, holder_id=people.holders[1].id, pledge=2_000)
+    for membership in session.exec(select(Membership).where(Membership.cluster_id == cluster.id)):
+        membership.status = MembershipStatus.active
+    cluster.status = ClusterStatus.active
+    # As a group a broker started before areas were kept: no place, and no area.
+    people.holders[1].lat, people.holders[1].lon = 51.5291, -0.0554  # lives in E2 9PA
+    cluster.lat = cluster.lon = None
+    session.exec(ClusterDistrict.__table__.delete().where(ClusterDistrict.cluster_id == cluster.id))
+    session.flush()
+    line = add_demand_line(session=session, actor=people.broker, cluster_id=cluster.id, service="home_care", hours=4, slots=["mon_am"],
+                           languages=[], language_required=False, carer_gender=None, max_rate_pence=2_500)
+    homes = [people.holders[0], people.holders[1]]
+    middle = (round(sum(h.lat for h in homes) / 2, 6), round(sum(h.lon for h in homes) / 2, 6))
+    assert (line.lat, line.lon) == middle == (cluster.lat, cluster.lon)
+    sent = next(d for d in build_instance(session=session, actor=people.broker, council_id=cluster.council_id)["demand"] if d["id"] == f"d-{line.id}")
+    assert sent["location"] == {"lat": middle[0], "lon": middle[1]}
 
 
 def test_a_group_with_no_founder_in_districts_nobody_has_placed_is_refused(session, people):

@@ -40,3 +40,47 @@ def test_each_groups_area_moves_into_its_set_and_back(tmp_path):
         areas = dict(connection.execute(text("SELECT id, area FROM cluster")).all())
     engine.dispose()
     assert areas == {1: "E1", 2: "E2", 3: "", 4: "", 5: "LS6", 6: ""}
+
+
+def test_groups_without_a_place_get_one_and_their_demand_lines_leave_latitude_zero(tmp_path):
+    """Migration 0033: from the area's centre, else the live members' homes; lines at (0, 0) take the group's place."""
+    from sqlmodel import Session
+
+    from brokerage.clusters.models import ClusterDistrict
+    from brokerage.matching.models import DemandLine
+    from tests import factories as f
+
+    url = f"sqlite:///{tmp_path / 'places.sqlite'}"
+    upgrade("head", url=url)
+    engine = create_engine(url)
+    with Session(engine) as session:
+        council = f.CouncilFactory(session=session)
+        f.claim_districts(session, council, "E1 E2")
+        f.load_places(session)
+        by_area = f.ClusterFactory(session=session, council_id=council.id, lat=None, lon=None)
+        session.add(ClusterDistrict(cluster_id=by_area.id, district="E2", council_id=council.id))
+        by_members = f.ClusterFactory(session=session, council_id=council.id, lat=None, lon=None)
+        nowhere = f.ClusterFactory(session=session, council_id=council.id, lat=None, lon=None, status="forming")
+        homes = [(51.5155, -0.0590), (51.5291, -0.0554), (40.0, 0.0)]
+        for (lat, lon), status in zip(homes, ["active", "leaving", "left"]):
+            holder = f.HolderFactory(session=session, council_id=council.id, lat=lat, lon=lon)
+            f.MembershipFactory(session=session, council_id=council.id, cluster_id=by_members.id, holder_id=holder.id, status=status)
+        line = DemandLine(council_id=council.id, cluster_id=by_members.id, service="home_care", hours=3, lat=0.0, lon=0.0, max_rate_pence=2_000)
+        placed = DemandLine(council_id=council.id, cluster_id=by_area.id, service="home_care", hours=3, lat=51.5, lon=-0.1, max_rate_pence=2_000)
+        session.add_all([line, placed])
+        session.commit()
+        ids = by_area.id, by_members.id, nowhere.id, line.id, placed.id
+    from alembic import command
+
+    command.downgrade(alembic_config(url), "0030")
+    upgrade("head", url=url)
+    with engine.connect() as connection:
+        places = {row[0]: (row[1], row[2]) for row in connection.execute(text("SELECT id, lat, lon FROM cluster"))}
+        lines = {row[0]: (row[1], row[2]) for row in connection.execute(text("SELECT id, lat, lon FROM demand_line"))}
+    engine.dispose()
+    middle = (round((51.5155 + 51.5291) / 2, 6), round((-0.0590 - 0.0554) / 2, 6))  # the member who left does not count
+    assert places[ids[0]] == (51.5290, -0.0600)  # the centre of E2
+    assert places[ids[1]] == middle
+    assert places[ids[2]] == (None, None)
+    assert lines[ids[3]] == middle
+    assert lines[ids[4]] == (51.5, -0.1)
