@@ -60,7 +60,8 @@ def test_check_exits_1_and_lists_problems_for_an_invalid_solution(runner, tmp_pa
 @pytest.mark.parametrize(("content", "message"), [
     (None, "error: cannot read"),
     ("{not json", "is not valid JSON"),
-    ('{"format": "carepool-matching/1", "demand": [], "supply": [], "x": NaN}', "not valid JSON"),
+    ('{"format": "carepool-matching/1", "demand": [], "supply": [], "x": NaN}',
+     "error: x: NaN is not a number JSON allows"),
     (json.dumps(instance_of([line(hours=-1)], [supplier()])),
      "error: demand[d-0001].hours: must be an integer >= 0"),
     (b"\xff\xfe\x00", "is not UTF-8 text"),
