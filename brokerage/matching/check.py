@@ -77,72 +77,98 @@ def broken_constraints(line: Demand, supplier: Supply) -> list[str]:
 def spec_pairs(instance: Instance) -> tuple[np.ndarray, np.ndarray]:
     """Return (line, supplier) indices of every pair meeting all seven hard constraints.
 
-    A plain search: for each vetted supplier and each service it offers, the lines asking for
-    that service whose latitude is close enough to be in reach (the great-circle distance is never
-    less than the difference in latitude), then the other constraints as array tests. It gives
-    the same pairs as calling `broken_constraints` on every pair.
+    A plain search. For each vetted supplier and each service it offers, take the lines asking
+    for that service whose latitude is close enough to be in reach (a great-circle distance is
+    never less than the difference in latitude), keep those whose position on the unit sphere
+    differs in x and in y by no more than the straight-line length of the reach (no coordinate
+    of a difference exceeds its length), test the rate, staff, slots and language, and measure
+    the rest with the haversine. It gives the same pairs as `broken_constraints` on every pair.
     """
     demand, supply = instance.demand, instance.supply
     nd = len(demand)
     if nd == 0 or not supply:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    slot_bit = {}
+    # There are 21 slots, so a line's slots fit in the bits of one integer.
+    slot_bit: dict[str, int] = {}
     for line in demand:
         for slot in line.slots:
             slot_bit.setdefault(slot, len(slot_bit))
-    languages = sorted({c for line in demand for c in line.languages})
-    lang_bit = {code: n for n, code in enumerate(languages)}
 
     def slot_mask(slots) -> int:
         return sum(1 << slot_bit[s] for s in set(slots) if s in slot_bit)
 
-    # Bitmasks as Python integers in object arrays: any number of slots and languages, exactly.
-    d_slots = np.array([slot_mask(x.slots) for x in demand], dtype=object)
-    d_lang = np.array([sum(1 << lang_bit[c] for c in set(x.languages)) for x in demand],
-                      dtype=object)
-    d_required = np.array([x.language_required for x in demand], dtype=bool)
-    d_gender = np.array([x.carer_gender or "" for x in demand], dtype=object)
-    d_max_rate = np.array([x.max_rate_pence for x in demand], dtype=np.int64)
-    d_lat = np.array([x.lat for x in demand], dtype=np.float64)
-    d_lon = np.array([x.lon for x in demand], dtype=np.float64)
+    languages = sorted({c for line in demand for c in line.languages})
+    lang_column = {code: n for n, code in enumerate(languages)}
+    # speaks[i, k]: line i lists language k.
+    speaks = np.zeros((nd, max(1, len(languages))), dtype=bool)
+    for i, x in enumerate(demand):
+        speaks[i, [lang_column[c] for c in x.languages]] = True
+    gender_code = {None: 0, "female": 1, "male": 2}
 
-    by_service: dict[str, np.ndarray] = {}
+    # Per service, the lines asking for it as columns sorted by latitude, so a window is a slice.
+    columns: dict[str, dict[str, np.ndarray]] = {}
     for service in sorted({x.service for x in demand}):
-        lines = np.array([i for i, x in enumerate(demand) if x.service == service], np.int64)
-        by_service[service] = lines[np.argsort(d_lat[lines], kind="stable")]
+        rows = [i for i, x in enumerate(demand) if x.service == service]
+        rows.sort(key=lambda i: demand[i].lat)
+        lines = [demand[i] for i in rows]
+        lat = np.array([x.lat for x in lines], dtype=np.float64)
+        lon = np.array([x.lon for x in lines], dtype=np.float64)
+        columns[service] = {
+            "index": np.array(rows, dtype=np.int64),
+            "lat": lat,
+            "lon": lon,
+            "x": np.cos(np.radians(lat)) * np.cos(np.radians(lon)),
+            "y": np.cos(np.radians(lat)) * np.sin(np.radians(lon)),
+            "max_rate": np.array([x.max_rate_pence for x in lines], dtype=np.int64),
+            "gender": np.array([gender_code[x.carer_gender] for x in lines], dtype=np.int8),
+            "slots": np.array([slot_mask(x.slots) for x in lines], dtype=np.int64),
+            "required": np.array([x.language_required for x in lines], dtype=bool),
+        }
 
     found_d, found_s = [], []
     for j, sup in enumerate(supply):
         if not sup.vetted:
             continue
-        s_slots = slot_mask(sup.slots)
-        s_lang = sum(1 << lang_bit[c] for c in set(sup.languages) if c in lang_bit)
         limit = sup.radius_km + SPEC_TOLERANCE_KM
-        # Latitude window in degrees, a little wider than the reach so rounding loses no pair.
-        window = math.degrees(limit / SPEC_EARTH_RADIUS_KM) * (1 + 1e-9) + 1e-9
-        for service in set(sup.services):
-            lines = by_service.get(service)
-            if lines is None:
+        angle = limit / SPEC_EARTH_RADIUS_KM
+        # Both bounds a little wider than exact, so that rounding never loses a pair.
+        window = math.degrees(angle) * (1 + 1e-9) + 1e-9
+        chord = 2 * math.sin(min(angle, math.pi) / 2) * (1 + 1e-9) + 1e-9
+        x0 = math.cos(math.radians(sup.lat)) * math.cos(math.radians(sup.lon))
+        y0 = math.cos(math.radians(sup.lat)) * math.sin(math.radians(sup.lon))
+        # staff_ok[code]: a line asking for this gender code (0: no preference) can be served.
+        staff_ok = np.array([True, "female" in sup.genders, "male" in sup.genders])
+        s_slots = slot_mask(sup.slots)
+        s_lang = [lang_column[c] for c in set(sup.languages) if c in lang_column]
+        for service in sorted(set(sup.services)):
+            col = columns.get(service)
+            if col is None:
                 continue
-            lat = d_lat[lines]
-            lo = np.searchsorted(lat, sup.lat - window, side="left")
-            hi = np.searchsorted(lat, sup.lat + window, side="right")
-            cand = lines[lo:hi]
-            if not len(cand):
+            lo = int(np.searchsorted(col["lat"], sup.lat - window, side="left"))
+            hi = int(np.searchsorted(col["lat"], sup.lat + window, side="right"))
+            if lo == hi:
                 continue
-            ok = d_max_rate[cand] >= sup.rate_pence
-            ok &= (d_gender[cand] == "") | np.isin(d_gender[cand], list(sup.genders))
-            ok &= (d_slots[cand] & s_slots) != 0
-            ok &= ~d_required[cand] | ((d_lang[cand] & s_lang) != 0)
-            cand = cand[ok.astype(bool)]
-            if not len(cand):
+            part = slice(lo, hi)
+            ok = np.abs(col["x"][part] - x0) <= chord
+            ok &= np.abs(col["y"][part] - y0) <= chord
+            ok &= col["max_rate"][part] >= sup.rate_pence
+            ok &= (col["slots"][part] & s_slots) != 0
+            ok &= staff_ok[col["gender"][part]]
+            at = lo + np.flatnonzero(ok)
+            if not len(at):
                 continue
-            km = _distances_km(d_lat[cand], d_lon[cand], sup.lat, sup.lon)
+            rows = col["index"][at]
+            needs = col["required"][at]
+            if needs.any():
+                spoken = ~needs
+                spoken[needs] = speaks[rows[needs]][:, s_lang].any(axis=1)
+                at, rows = at[spoken], rows[spoken]
+            km = _distances_km(col["lat"][at], col["lon"][at], sup.lat, sup.lon)
             near = km <= limit
             for k in np.flatnonzero(np.abs(km - limit) <= _RECHECK_KM):
-                line = demand[cand[k]]
+                line = demand[rows[k]]
                 near[k] = spec_distance_km(line.lat, line.lon, sup.lat, sup.lon) <= limit
-            found_d.append(cand[near])
+            found_d.append(rows[near])
             found_s.append(np.full(int(near.sum()), j, np.int64))
     if not found_d:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
