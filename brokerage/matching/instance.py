@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from operator import attrgetter
 
 from brokerage.matching.errors import InstanceError
 from brokerage.untrusted import has_lone_surrogate, shown, shown_value
@@ -25,34 +26,11 @@ MAX_PENCE = 1_000_000
 
 _SERVICE_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
 
-DEMAND_KEYS = (
-    "id",
-    "cluster",
-    "service",
-    "hours",
-    "slots",
-    "languages",
-    "language_required",
-    "carer_gender",
-    "location",
-    "max_rate_pence",
-    "current_supplier",
-)
-SUPPLY_KEYS = (
-    "id",
-    "kind",
-    "services",
-    "capacity_hours",
-    "slots",
-    "languages",
-    "genders",
-    "location",
-    "radius_km",
-    "rate_pence",
-    "living_wage",
-    "ethical_care_charter",
-    "vetted",
-)
+DEMAND_KEYS = ("id", "cluster", "service", "hours", "slots", "languages", "language_required",
+               "carer_gender", "location", "max_rate_pence", "current_supplier")
+SUPPLY_KEYS = ("id", "kind", "services", "capacity_hours", "slots", "languages", "genders",
+               "location", "radius_km", "rate_pence", "living_wage", "ethical_care_charter",
+               "vetted")
 
 
 # Records are plain slotted dataclasses, not frozen ones: building a frozen dataclass costs five
@@ -137,6 +115,15 @@ class Instance:
 
     demand: tuple[Demand, ...]
     supply: tuple[Supply, ...]
+
+    def in_id_order(self) -> Instance:
+        """Return the instance with its lines and suppliers sorted by id (code-point order).
+
+        The solver works on this, so every tie is broken by id and the same lines and suppliers
+        give the same solution whatever order a file lists them in.
+        """
+        return Instance(demand=tuple(sorted(self.demand, key=attrgetter("id"))),
+                        supply=tuple(sorted(self.supply, key=attrgetter("id"))))
 
     def to_dict(self) -> dict:
         """Return the instance as a JSON-ready dict in format 1."""

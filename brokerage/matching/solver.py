@@ -112,31 +112,10 @@ class Matching:
 
 def build_network(instance: Instance) -> Network:
     """Compute column arrays and all feasible pairs for an instance, its records in id order."""
-    instance = in_id_order(instance)
+    # Sorting by id breaks every later tie by id, so any file order gives the same solution.
+    instance = instance.in_id_order()
     tables = build_tables(instance)
     return Network(instance, tables, feasible_pairs(instance, tables))
-
-
-def in_id_order(instance: Instance) -> Instance:
-    """Return the instance with its lines and suppliers sorted by id.
-
-    Every tie (equal costs, components, the flow solver's arc order) is then broken by id, so the
-    same lines and suppliers give the same solution whatever order a file lists them in.
-    """
-    demand, supply = instance.demand, instance.supply
-    if _ids_ascending(demand) and _ids_ascending(supply):
-        return instance
-    return Instance(demand=tuple(sorted(demand, key=_by_id)),
-                    supply=tuple(sorted(supply, key=_by_id)))
-
-
-def _by_id(record) -> str:
-    return record.id
-
-
-def _ids_ascending(records) -> bool:
-    # Ids are unique, so ascending means strictly ascending; most files are already in id order.
-    return all(a.id < b.id for a, b in zip(records, records[1:]))
 
 
 def solve(instance: Instance, *, cluster_names: Mapping[str, str] | None = None,
