@@ -263,6 +263,26 @@ def test_a_file_nested_too_deeply_is_one_line_not_a_recursion_traceback(runner, 
     _one_line_error(runner.invoke(args=[a.format(deep=deep, out=tmp_path / "out.json") for a in args]))
 
 
+@pytest.mark.parametrize(("text", "says"), [
+    ('{"seq": 1, "seq": 2}', "error: the proof's seq: duplicate key"),
+    ('{"seq": NaN}', "error: the proof's seq: NaN is not a number JSON allows"),
+    ('{"seq": ' + "9" * 5000 + "}", "error: the proof's seq: a number of 5000 characters is too long"),
+    ('{"seq": 1, "content_hash": "x\\ud800"}', "error: the proof's content_hash: holds a lone surrogate"),
+])
+def test_a_proof_file_is_read_strictly_and_refused_on_one_line(runner, tmp_path, text, says):
+    proof = tmp_path / "proof.json"
+    proof.write_text(text, encoding="utf-8")
+    assert _one_line_error(runner.invoke(args=["ledger", "check-proof", str(proof)])).startswith(says)
+
+
+def test_a_malformed_proof_is_answered_on_one_short_line(runner, tmp_path):
+    proof = tmp_path / "proof.json"
+    proof.write_text('{"seq": "x\\n' + "y" * 10_000 + '", "content_hash": "ab", "path": [], "seal": {}}', encoding="utf-8")
+    result = runner.invoke(args=["ledger", "check-proof", str(proof)])
+    assert result.exit_code == 1 and result.output.startswith("FAILED: the proof is malformed")
+    assert len(result.output.splitlines()) == 1 and len(result.output) < 400
+
+
 def test_a_database_without_tables_or_that_cannot_be_opened_is_one_line(tmp_path):
     empty = _run_cli(["ledger", "verify"], tmp_path, CAREPOOL_ENV="development")
     assert empty.returncode == 1 and empty.stderr.strip().splitlines() == ["error: the database has no tables yet: run `brokerage db upgrade` first"]

@@ -18,6 +18,7 @@ from brokerage.accounts.models import Council
 from brokerage.accounts.system import system_actor
 from brokerage.commands import COUNCIL_SLUG, DATE, ID, CommandGroup, fail
 from brokerage.db import session_scope
+from brokerage.untrusted import JSONProblem, shown, strict_json
 from brokerage.errors import BrokerageError
 from brokerage.formatting import plural
 from brokerage.ledger import export
@@ -109,14 +110,19 @@ def prove_command(entry_id: int) -> None:
 def check_proof_command(proof_file: str) -> None:
     """Check an inclusion proof against its seal's root, without the database."""
     try:
-        text = sys.stdin.read() if proof_file == "-" else Path(proof_file).read_text()
-        proof = json.loads(text)
+        text = sys.stdin.read() if proof_file == "-" else Path(proof_file).read_text(encoding="utf-8")
     except (OSError, ValueError) as error:
-        fail(f"cannot read the proof: {error}")
+        fail(f"cannot read the proof: {shown(str(error), 300)}")
+    try:
+        # Strict: a duplicate key or NaN in a proof is refused, not quietly read one way.
+        proof = strict_json(text)
+    except JSONProblem as error:
+        fail(f"the proof {error.problem}" if not error.where else f"the proof's {error.where}: {error.problem}")
     if not isinstance(proof, dict):
         fail("the proof must be a JSON object")
     ok, explanation = check_proof(proof)
-    click.echo(("OK: " if ok else "FAILED: ") + explanation)
+    # The explanation may quote the file (a malformed field, a root): one short line all the same.
+    click.echo(("OK: " if ok else "FAILED: ") + shown(explanation, 300))
     sys.exit(0 if ok else 1)
 
 

@@ -14,12 +14,17 @@ import click
 from brokerage.commands import CommandGroup
 from brokerage.formatting import plural
 from brokerage.matching.errors import InstanceError
+from brokerage.untrusted import shown
 
 SCALE_CHOICE = click.Choice(["S", "M", "L"], case_sensitive=False)
 
 
 def _fail_input(message: str) -> None:
     """Print one line on stderr and exit 2, the code for bad input."""
+    # Messages echo ids through `untrusted.shown` already; escaping again here keeps the line one
+    # line even if a message someday forgets to.
+    if not message.isprintable():
+        message = shown(message, 4 * len(message) + 1)
     click.echo(f"error: {message}", err=True)
     sys.exit(2)
 
@@ -49,15 +54,25 @@ def _load_instance(path: str):
         _fail_input(exc.message)
 
 
+def _check_out(path: str) -> None:
+    # Before the work, so that a folder or a missing folder is said at once, not after the solve.
+    from brokerage.matching.files import check_writable
+
+    try:
+        check_writable(path)
+    except InstanceError as exc:
+        _fail_input(exc.message)
+
+
 @click.group("match", cls=CommandGroup)
 def match_group() -> None:
     """Solve, check and generate matching instances (format carepool-matching/1)."""
 
 
 @match_group.command("solve")
-@click.argument("instance_path", metavar="INSTANCE.json", type=click.Path(dir_okay=False))
+@click.argument("instance_path", metavar="INSTANCE.json", type=str)
 @click.option("--out", "out_path", required=True, metavar="SOLUTION.json",
-              type=click.Path(dir_okay=False), help="Where to write the solution.")
+              type=str, help="Where to write the solution.")
 def solve_command(instance_path: str, out_path: str) -> None:
     """Solve INSTANCE.json and write the solution to SOLUTION.json."""
     # Loaded when the command runs: the engine brings in NumPy, SciPy and OR-Tools (about 0.4 s),
@@ -65,6 +80,7 @@ def solve_command(instance_path: str, out_path: str) -> None:
     from brokerage.matching.files import FileProblem, encode, write_atomic
     from brokerage.matching.solver import solve
 
+    _check_out(out_path)
     instance = _load_instance(instance_path)
     with progress(f"Matching {len(instance.demand)} lines to {len(instance.supply)} suppliers"):
         solution = solve(instance)
@@ -77,8 +93,8 @@ def solve_command(instance_path: str, out_path: str) -> None:
 
 
 @match_group.command("check")
-@click.argument("instance_path", metavar="INSTANCE.json", type=click.Path(dir_okay=False))
-@click.argument("solution_path", metavar="SOLUTION.json", type=click.Path(dir_okay=False))
+@click.argument("instance_path", metavar="INSTANCE.json", type=str)
+@click.argument("solution_path", metavar="SOLUTION.json", type=str)
 def check_command(instance_path: str, solution_path: str) -> None:
     """Check SOLUTION.json against INSTANCE.json; exit 1 and list problems if it is invalid."""
     # Loaded when the command runs: the engine brings in NumPy, SciPy and OR-Tools (about 0.4 s),
@@ -109,7 +125,7 @@ def check_command(instance_path: str, solution_path: str) -> None:
 @click.option("--scale", required=True, type=SCALE_CHOICE, help="S, M or L.")
 @click.option("--seed", default=1, show_default=True, type=click.IntRange(0, 2**32 - 1), help="Random seed (0 to 4294967295).")
 @click.option("--out", "out_path", required=True, metavar="INSTANCE.json",
-              type=click.Path(dir_okay=False), help="Where to write the instance.")
+              type=str, help="Where to write the instance.")
 def generate_command(scale: str, seed: int, out_path: str) -> None:
     """Write a synthetic instance with English geography."""
     # Loaded when the command runs: the engine brings in NumPy, SciPy and OR-Tools (about 0.4 s),
@@ -117,6 +133,7 @@ def generate_command(scale: str, seed: int, out_path: str) -> None:
     from brokerage.matching.files import FileProblem, encode, write_atomic
     from brokerage.matching.generator import generate
 
+    _check_out(out_path)
     with progress(f"Generating a scale {scale.upper()} instance"):
         instance = generate(scale.upper(), seed)
     try:

@@ -94,14 +94,22 @@ def explain_unmet(network: Network, flow: np.ndarray, short: np.ndarray) -> list
     reach_zero = [d for d in short.tolist() if p.n_feasible[d] == 0 and p.n_reach[d] == 0]
     nearest = _nearest_offering(network, reach_zero)
     assigned = np.bincount(p.demand, weights=flow, minlength=len(instance.demand))
+    # Feasible suppliers that have any hours at all: one with capacity 0 is not "booked".
+    with_hours = np.bincount(p.demand, weights=network.tables.s_capacity[p.supply] > 0,
+                             minlength=len(instance.demand)).astype(np.int64)
     reasons = []
     for d in short.tolist():
         demand = instance.demand[d]
         service = service_name(demand.service)
         left = demand.hours - int(assigned[d])
         prefix = "" if left == demand.hours else f"{left} of {plural(demand.hours, 'hour')} not covered: "
-        if p.n_feasible[d]:
+        if p.n_feasible[d] and with_hours[d] == 0:
             n = int(p.n_feasible[d])
+            none = ("none of them has any hours to offer (each has a capacity of 0 hours a week)"
+                    if n > 1 else "it has no hours to offer (its capacity is 0 hours a week)")
+            reason = f"{plural(n, 'provider')} could give this care but {none}"
+        elif p.n_feasible[d]:
+            n = int(with_hours[d])
             reason = (f"{plural(n, 'provider')} could give this care but "
                       f"{'they are' if n > 1 else 'it is'} fully booked by other requests")
         elif demand.service not in offered:

@@ -8,20 +8,26 @@ import tempfile
 from pathlib import Path
 
 from brokerage.matching.errors import InstanceError
+from brokerage.matching.instance import record_name
+from brokerage.untrusted import JSONProblem, shown, strict_json
 
 
 class FileProblem(InstanceError):
     """A file could not be read, decoded or written."""
 
 
-def _reject_constant(name: str):
-    # JSON has no NaN or Infinity; Python's decoder accepts them unless told not to.
-    raise ValueError(f"{name} is not valid JSON")
+def shown_path(path: str | os.PathLike) -> str:
+    """Return a file name as it may appear in a one-line message (escaped, and cut when very long)."""
+    return shown(os.fspath(path), 200)
 
 
 def read_json(path: str | os.PathLike) -> object:
-    """Return the decoded content of a JSON file, or raise FileProblem with one clear line."""
-    name = os.fspath(path)
+    """Return the strictly decoded content of a JSON file, or raise FileProblem with one clear line.
+
+    Duplicate keys, NaN and Infinity, numbers of more than 100 characters, lone surrogates and
+    nesting too deep to decode are refused, naming the record and the field where they are.
+    """
+    name = shown_path(path)
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -31,9 +37,22 @@ def read_json(path: str | os.PathLike) -> object:
     except UnicodeDecodeError:
         raise FileProblem(f"{name} is not UTF-8 text") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except ValueError as exc:
-        raise FileProblem(f"{name} is not valid JSON: {exc}") from None
+        return strict_json(text, record_name=record_name)
+    except JSONProblem as exc:
+        if exc.where:
+            raise FileProblem(f"{exc.where}: {exc.problem}", field=exc.where) from None
+        raise FileProblem(f"{name} {exc.problem}") from None
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Raise FileProblem unless a file could be written at `path` (its folder exists; it is no folder)."""
+    target = Path(path)
+    name = shown_path(path)
+    if target.is_dir():
+        raise FileProblem(f"cannot write {name}: it is a folder, not a file")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise FileProblem(f"cannot write {name}: the folder {shown_path(folder)} does not exist")
 
 
 def encode(obj: dict, list_keys: tuple[str, ...]) -> str:
@@ -66,7 +85,7 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
-        raise FileProblem(f"cannot write {os.fspath(path)}: {exc.strerror or exc}") from None
+        raise FileProblem(f"cannot write {shown_path(path)}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
@@ -75,7 +94,11 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise FileProblem(f"cannot write {os.fspath(path)}: {exc.strerror or exc}") from None
+        raise FileProblem(f"cannot write {shown_path(path)}: {exc.strerror or exc}") from None
+    except UnicodeEncodeError:
+        Path(tmp).unlink(missing_ok=True)
+        raise FileProblem(f"cannot write {shown_path(path)}: the text holds a lone surrogate, "
+                          "which UTF-8 cannot write") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

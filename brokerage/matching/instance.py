@@ -10,8 +10,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from operator import attrgetter
 
 from brokerage.matching.errors import InstanceError
+from brokerage.untrusted import has_lone_surrogate, shown, shown_value
 from brokerage.matching.vocabulary import GENDERS, KINDS, LANGUAGE_CODES, SLOT_BIT
 
 INSTANCE_FORMAT = "carepool-matching/1"
@@ -24,34 +26,11 @@ MAX_PENCE = 1_000_000
 
 _SERVICE_RE = re.compile(r"[a-z][a-z0-9_]*\Z")
 
-DEMAND_KEYS = (
-    "id",
-    "cluster",
-    "service",
-    "hours",
-    "slots",
-    "languages",
-    "language_required",
-    "carer_gender",
-    "location",
-    "max_rate_pence",
-    "current_supplier",
-)
-SUPPLY_KEYS = (
-    "id",
-    "kind",
-    "services",
-    "capacity_hours",
-    "slots",
-    "languages",
-    "genders",
-    "location",
-    "radius_km",
-    "rate_pence",
-    "living_wage",
-    "ethical_care_charter",
-    "vetted",
-)
+DEMAND_KEYS = ("id", "cluster", "service", "hours", "slots", "languages", "language_required",
+               "carer_gender", "location", "max_rate_pence", "current_supplier")
+SUPPLY_KEYS = ("id", "kind", "services", "capacity_hours", "slots", "languages", "genders",
+               "location", "radius_km", "rate_pence", "living_wage", "ethical_care_charter",
+               "vetted")
 
 
 # Records are plain slotted dataclasses, not frozen ones: building a frozen dataclass costs five
@@ -136,6 +115,15 @@ class Instance:
 
     demand: tuple[Demand, ...]
     supply: tuple[Supply, ...]
+
+    def in_id_order(self) -> Instance:
+        """Return the instance with its lines and suppliers sorted by id (code-point order).
+
+        The solver works on this, so every tie is broken by id and the same lines and suppliers
+        give the same solution whatever order a file lists them in.
+        """
+        return Instance(demand=tuple(sorted(self.demand, key=attrgetter("id"))),
+                        supply=tuple(sorted(self.supply, key=attrgetter("id"))))
 
     def to_dict(self) -> dict:
         """Return the instance as a JSON-ready dict in format 1."""
@@ -267,14 +255,19 @@ def _records(kind: str, raw: list, parse) -> list:
 
 
 def _record_label(kind: str, index: int, rec: object) -> str:
+    return f"{kind}[{record_name(kind, index, rec)}]"
+
+
+def record_name(kind: str, index: int, rec: object) -> str:
+    """Name a record of list `kind` for a message: by its id (escaped and shortened), else `#index`."""
     # Name the record by its id when it has a usable one, since that is what a person can find.
     if type(rec) is dict:
         keys = ("demand", "supplier") if kind == "assignments" else (
             ("demand",) if kind == "unmet" else ("id",))
         ids = [rec.get(k) for k in keys]
         if all(type(x) is str and x for x in ids):
-            return f"{kind}[{'->'.join(ids)}]"
-    return f"{kind}[#{index}]"
+            return "->".join(shown(x) for x in ids)
+    return f"#{index}"
 
 
 def _top_keys(obj: dict, order: tuple) -> None:
@@ -296,14 +289,14 @@ def _keys(obj: dict, order: tuple) -> None:
     for key in order:
         if key not in obj:
             raise _Bad(key, "missing")
-    raise _Bad(sorted(str(k) for k in obj if k not in order)[0], "unknown field")
+    raise _Bad(shown(sorted(str(k) for k in obj if k not in order)[0]), "unknown field")
 
 
 def _check_unique(kind: str, records: tuple) -> None:
     seen: set[str] = set()
     for rec in records:
         if rec.id in seen:
-            raise InstanceError(f"{kind}[{rec.id}].id: duplicate id (ids must be unique)",
+            raise InstanceError(f"{kind}[{shown(rec.id)}].id: duplicate id (ids must be unique)",
                                 field="id")
         seen.add(rec.id)
 
@@ -311,7 +304,21 @@ def _check_unique(kind: str, records: tuple) -> None:
 def _text(field: str, value: object) -> str:
     if type(value) is not str or not value:
         raise _Bad(field, "must be a non-empty string")
+    if has_lone_surrogate(value):
+        raise _Bad(field, _NOT_UNICODE)
     return value
+
+
+def _free_text(field: str, value: object) -> str:
+    if type(value) is not str:
+        raise _Bad(field, "must be a string")
+    if has_lone_surrogate(value):
+        raise _Bad(field, _NOT_UNICODE)
+    return value
+
+
+# A lone surrogate decodes from "\ud800" in JSON but cannot be written as UTF-8.
+_NOT_UNICODE = "holds a lone surrogate, which is not a character (not valid Unicode)"
 
 
 def _count(field: str, value: object, limit: int) -> int:
@@ -347,7 +354,7 @@ def _tokens(field: str, value: object, allowed, what: str) -> tuple[str, ...]:
             ok = type(item) is str and (item in allowed if isinstance(allowed, frozenset)
                                         else allowed(item))
             if not ok:
-                raise _Bad(field, f"must be a list of {what}; {item!r} is not one")
+                raise _Bad(field, f"must be a list of {what}; {shown_value(item)} is not one")
     raise _Bad(field, f"must be a list of {what}")
 
 
@@ -394,6 +401,8 @@ def _demand(rec: dict) -> Demand:
     current = rec["current_supplier"]
     if current is not None and (type(current) is not str or not current):
         raise _Bad("current_supplier", "must be a supplier id (non-empty string) or null")
+    if current is not None:
+        _text("current_supplier", current)
     return Demand(rid, cluster, service, hours, slots, languages, language_required, gender,
                   lat, lon, max_rate, current)
 
@@ -427,9 +436,8 @@ def _assignment(rec: dict) -> Assignment:
     supplier = _text("supplier", rec["supplier"])
     if type(rec["hours"]) is not int:
         raise _Bad("hours", "must be an integer")
-    if type(rec["explanation"]) is not str:
-        raise _Bad("explanation", "must be a string")
-    return Assignment(demand, supplier, rec["hours"], rec["explanation"])
+    explanation = _free_text("explanation", rec["explanation"])
+    return Assignment(demand, supplier, rec["hours"], explanation)
 
 
 def _unmet(rec: dict) -> Unmet:
@@ -437,6 +445,5 @@ def _unmet(rec: dict) -> Unmet:
     demand = _text("demand", rec["demand"])
     if type(rec["hours"]) is not int:
         raise _Bad("hours", "must be an integer")
-    if type(rec["reason"]) is not str:
-        raise _Bad("reason", "must be a string")
-    return Unmet(demand, rec["hours"], rec["reason"])
+    reason = _free_text("reason", rec["reason"])
+    return Unmet(demand, rec["hours"], reason)

@@ -31,7 +31,7 @@ _BAND_KM = 0.5
 
 @dataclass(frozen=True)
 class Tables:
-    """Column arrays of an instance's demand lines and suppliers, in file order."""
+    """Column arrays of an instance's demand lines and suppliers, in the order of the instance (id order, as `solver.build_network` sorts it)."""
 
     d_lat: np.ndarray
     d_lon: np.ndarray

@@ -111,7 +111,9 @@ class Matching:
 
 
 def build_network(instance: Instance) -> Network:
-    """Compute column arrays and all feasible pairs for an instance."""
+    """Compute column arrays and all feasible pairs for an instance, its records in id order."""
+    # Sorting by id breaks every later tie by id, so any file order gives the same solution.
+    instance = instance.in_id_order()
     tables = build_tables(instance)
     return Network(instance, tables, feasible_pairs(instance, tables))
 

@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from brokerage.untrusted import shown, shown_value
 from brokerage.validation import parse_decimal
 
 # The outward code: A9, A99, AA9, AA99, A9A or AA9A, with the letters each position may hold.
@@ -102,18 +103,18 @@ def read_row(values: Sequence[str], columns: Columns) -> Centroid | None:
     code = normalise_postcode(raw_postcode)
     is_district = not _FULL.fullmatch(code)
     if is_district and not _DISTRICT.fullmatch(code):
-        raise BadFile(f"{raw_postcode.strip()!r} is not a UK postcode or postcode district")
+        raise BadFile(f"{shown_value(raw_postcode.strip())} is not a UK postcode or postcode district")
     if not raw_lat and not raw_lon:
         return None
     try:
         lat, lon = parse_decimal(raw_lat), parse_decimal(raw_lon)
     except ValueError:
-        raise BadFile(f"the latitude {raw_lat!r} and longitude {raw_lon!r} of {code} must be numbers like 51.5155 and -0.059") from None
+        raise BadFile(f"the latitude {shown_value(raw_lat)} and longitude {shown_value(raw_lon)} of {code} must be numbers like 51.5155 and -0.059") from None
     if lat == ONS_NO_LOCATION:
         return None
     if not (LAT_MIN <= lat <= LAT_MAX and LON_MIN <= lon <= LON_MAX):
         raise BadFile(
-            f"{code} is at latitude {raw_lat}, longitude {raw_lon}, which is not in the United Kingdom "
+            f"{code} is at latitude {shown(raw_lat)}, longitude {shown(raw_lon)}, which is not in the United Kingdom "
             f"(latitude {LAT_MIN:g} to {LAT_MAX:g}, longitude {LON_MIN:g} to {LON_MAX:g})"
         )
     return Centroid(code, code if is_district else code.split(" ")[0], lat, lon, is_district)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -9,7 +10,7 @@ from click.testing import CliRunner
 
 from brokerage.matching.cli import match_group
 from brokerage_bench.match import bench_match_command
-from tests.matching.conftest import instance_of, line, supplier
+from tests.matching.conftest import SPEC_INSTANCE, instance_of, line, supplier
 
 
 @pytest.fixture()
@@ -60,7 +61,8 @@ def test_check_exits_1_and_lists_problems_for_an_invalid_solution(runner, tmp_pa
 @pytest.mark.parametrize(("content", "message"), [
     (None, "error: cannot read"),
     ("{not json", "is not valid JSON"),
-    ('{"format": "carepool-matching/1", "demand": [], "supply": [], "x": NaN}', "not valid JSON"),
+    ('{"format": "carepool-matching/1", "demand": [], "supply": [], "x": NaN}',
+     "error: x: NaN is not a number JSON allows"),
     (json.dumps(instance_of([line(hours=-1)], [supplier()])),
      "error: demand[d-0001].hours: must be an integer >= 0"),
     (b"\xff\xfe\x00", "is not UTF-8 text"),
@@ -111,3 +113,140 @@ def test_bench_prints_a_json_summary_last(runner):
 def test_the_commands_are_named_as_the_format_says():
     assert match_group.name == "match" and bench_match_command.name == "match"
     assert set(match_group.commands) == {"solve", "check", "generate"}
+
+
+# --- the contract for every input: exit 2, one short line on stderr, nothing written ----------
+
+def spec_text(**changes) -> str:
+    """The format's example instance as text, with the first line's fields changed."""
+    doc = copy.deepcopy(SPEC_INSTANCE)
+    doc["demand"][0].update(changes)
+    return json.dumps(doc)
+
+
+def refused(runner, tmp_path, text, *args):
+    """Solve (or run `args`) on an instance file holding `text`; return the one stderr line."""
+    source, out = tmp_path / "instance.json", tmp_path / "solution.json"
+    source.write_text(text, encoding="utf-8")
+    result = runner.invoke(match_group, list(args) or ["solve", str(source), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr[:500]
+    assert len(lines[0]) < 300
+    assert not out.exists()
+    return lines[0]
+
+
+def test_json_nested_thousands_deep_names_the_file(runner, tmp_path):
+    line_ = refused(runner, tmp_path, "[" * 100_000 + "]" * 100_000)
+    assert "instance.json is nested too deeply to read" in line_
+
+
+def test_a_deeply_nested_value_is_echoed_abridged(runner, tmp_path):
+    deep = "[" * 900 + "]" * 900
+    text = spec_text().replace('"slots": ["mon_am", "tue_am", "wed_am"]', f'"slots": {deep}', 1)
+    line_ = refused(runner, tmp_path, text)
+    assert line_.startswith("error: demand[d-0001].slots: must be a list of slots")
+
+
+def test_a_lone_surrogate_in_an_id_is_refused_naming_the_field(runner, tmp_path):
+    text = spec_text().replace('"d-0001"', '"d-\\ud800"', 1)
+    line_ = refused(runner, tmp_path, text)
+    assert line_.startswith("error: demand[d-\\ud800].id: holds a lone surrogate \\ud800")
+
+
+def test_a_lone_surrogate_in_a_solutions_explanation_is_refused(runner, tmp_path):
+    source, answer = tmp_path / "instance.json", tmp_path / "solution.json"
+    source.write_text(json.dumps(SPEC_INSTANCE), encoding="utf-8")
+    assert runner.invoke(match_group, ["solve", str(source), "--out", str(answer)]).exit_code == 0
+    doc = json.loads(answer.read_text(encoding="utf-8"))
+    doc["assignments"][0]["explanation"] = "fine \ud800"
+    answer.write_text(json.dumps(doc), encoding="utf-8")
+    result = runner.invoke(match_group, ["check", str(source), str(answer)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: assignments[d-0001->s-0001].explanation: holds a lone")
+
+
+@pytest.mark.parametrize("bad_id", ["a\nerror: forged", "x" * 10_000_000])
+def test_ids_are_echoed_escaped_and_shortened(runner, tmp_path, bad_id):
+    line_ = refused(runner, tmp_path, spec_text(id=bad_id, hours=-1))
+    assert line_.endswith("].hours: must be an integer >= 0")
+    if "\n" in bad_id:
+        assert line_ == "error: demand[a\\nerror: forged].hours: must be an integer >= 0"
+    else:
+        assert "x" * 59 + "…]" in line_
+
+
+def test_check_echoes_ids_of_a_solution_on_one_line_each(runner, tmp_path):
+    source, answer = tmp_path / "instance.json", tmp_path / "solution.json"
+    source.write_text(json.dumps(SPEC_INSTANCE), encoding="utf-8")
+    runner.invoke(match_group, ["solve", str(source), "--out", str(answer)])
+    doc = json.loads(answer.read_text(encoding="utf-8"))
+    doc["assignments"].append({"demand": "d-9\nerror: forged", "supplier": "s" * 100_000,
+                               "hours": 1, "explanation": "x"})
+    doc["covered_hours"] += 1
+    answer.write_text(json.dumps(doc), encoding="utf-8")
+    result = runner.invoke(match_group, ["check", str(source), str(answer)])
+    assert result.exit_code == 1
+    assert not any(line_.startswith("error:") for line_ in result.stdout.splitlines())
+    assert max(len(line_) for line_ in result.stdout.splitlines()) < 300
+    assert "- assignment d-9\\nerror: forged -> " in result.stdout
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    (spec_text().replace('"hours": 20', '"hours": 20, "hours": 5', 1),
+     "error: demand[d-0001].hours: duplicate key"),
+    (spec_text().replace('"lat": 51.5155', '"lat": 51.5155, "lat": 51.6', 1),
+     "error: demand[d-0001].location.lat: duplicate key"),
+    (spec_text().replace('"format"', '"format": "carepool-matching/1", "format"', 1),
+     "error: format: duplicate key"),
+])
+def test_duplicate_keys_are_refused_naming_the_record(runner, tmp_path, text, where):
+    assert refused(runner, tmp_path, text).startswith(where)
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("NaN", "NaN is not a number JSON allows"),
+    ("Infinity", "Infinity is not a number JSON allows"),
+    ("-Infinity", "-Infinity is not a number JSON allows"),
+    ("9" * 5000, "a number of 5000 characters is too long (at most 100)"),
+    ("1" * 5000 + ".5", "a number of 5002 characters is too long (at most 100)"),
+    ("1e999", "1e999 is too large a number"),
+])
+def test_numbers_json_does_not_allow_name_the_field_and_record(runner, tmp_path, value, problem):
+    text = spec_text().replace('"max_rate_pence": 2400', f'"max_rate_pence": {value}', 1)
+    assert refused(runner, tmp_path, text) == f"error: demand[d-0001].max_rate_pence: {problem}"
+
+
+def test_a_folder_as_the_instance_is_one_line(runner, tmp_path):
+    line_ = refused(runner, tmp_path, "{}", "solve", str(tmp_path), "--out",
+                    str(tmp_path / "solution.json"))
+    assert line_.startswith(f"error: cannot read {tmp_path}: ")
+
+
+@pytest.mark.parametrize("command", ["solve", "generate"])
+def test_a_folder_as_the_output_is_one_line(runner, tmp_path, command):
+    source = tmp_path / "instance.json"
+    args = ([command, str(source), "--out", str(tmp_path)] if command == "solve"
+            else [command, "--scale", "S", "--out", str(tmp_path)])
+    line_ = refused(runner, tmp_path, json.dumps(SPEC_INSTANCE), *args)
+    assert line_ == f"error: cannot write {tmp_path}: it is a folder, not a file"
+
+
+def test_a_folder_as_the_solution_to_check_is_one_line(runner, tmp_path):
+    source = tmp_path / "instance.json"
+    line_ = refused(runner, tmp_path, json.dumps(SPEC_INSTANCE), "check", str(source),
+                    str(tmp_path))
+    assert line_.startswith(f"error: cannot read {tmp_path}: ")
+
+
+def test_the_only_supplier_with_no_capacity_is_said_to_have_none(runner, tmp_path):
+    doc = copy.deepcopy(SPEC_INSTANCE)
+    doc["supply"][0]["capacity_hours"] = 0
+    source, out = tmp_path / "instance.json", tmp_path / "solution.json"
+    source.write_text(json.dumps(doc), encoding="utf-8")
+    assert runner.invoke(match_group, ["solve", str(source), "--out", str(out)]).exit_code == 0
+    (unmet,) = json.loads(out.read_text(encoding="utf-8"))["unmet"]
+    assert unmet["reason"] == ("1 provider could give this care but it has no hours to offer "
+                               "(its capacity is 0 hours a week).")

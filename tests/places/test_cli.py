@@ -125,3 +125,19 @@ def test_bad_arguments_exit_2_with_one_line(runner, tmp_path, args, says):
     (tmp_path / "x.csv").write_text(ONSPD, encoding="utf-8")
     result = runner.invoke(args=[a.replace("{tmp}", str(tmp_path)) for a in args])
     assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1 and says in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("row", [
+    b'"E1' + b"X" * 100_000 + b'",51.5,-0.05',
+    b'E1 6AN,51.' + b"5" * 100_000 + b",west",
+    b'E1 6AN,-0.0714,51.' + b"5" * 100_000,
+    b'"E1 6CA\nerror: forged",51.5,-0.05',
+], ids=["long-postcode", "long-number", "long-out-of-range", "newline"])
+def test_what_a_bad_row_says_is_echoed_escaped_and_short(runner, session, tmp_path, row):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"pcds,lat,long\n" + row + b"\n")
+    result = _import(runner, path)
+    assert result.exit_code == 2, result.output + result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: line ") and len(line) < 400, line[:500]
+    assert "forged" not in row.decode() or "'E1 6CA\\nerror: forged'" in line
