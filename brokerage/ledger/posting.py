@@ -10,14 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session
 
 from brokerage.errors import BrokerageError
 from brokerage.formatting import pounds
 from brokerage.ledger import rules, summary
-from brokerage.ledger.errors import AlreadyReversed, IdempotencyConflict, Overdraft, Unbalanced, UnknownAccount, UnknownKind
+from brokerage.ledger.errors import (
+    AlreadyReversed, IdempotencyConflict, LedgerDatabaseRefused, Overdraft, Unbalanced, UnknownAccount, UnknownKind,
+)
 from brokerage.ledger.kinds import EntryKind
 from brokerage.ledger.models import EntryClose, JournalEntry, LedgerAccount, Posting
 from brokerage.ledger.owners import owner_ids
@@ -162,12 +166,26 @@ def _prepare(entries: Sequence[EntrySpec]) -> list[tuple[EntrySpec, str, str, li
 
 
 def post_entries(*, session: Session, actor: User, council_id: int, entries: Sequence[EntrySpec]) -> list[JournalEntry]:
-    """Post many entries in the caller's transaction, with the same checks as post_entry, all or nothing."""
+    """Post many entries in the caller's transaction, with the same checks as post_entry, all or nothing.
+
+    Raises Unbalanced, UnknownKind, UnknownAccount, Overdraft, IdempotencyConflict or AlreadyReversed;
+    nothing is written when it raises.
+    """
     check_scope(actor, council_id)
     if not entries:
         return []
     prepared = _prepare(entries)
+    if _lean(session) and all(item[0].reverses_id is None for item in prepared):
+        outcomes = _post_lean(session, actor, council_id, prepared, all_or_nothing=True)
+        for outcome in outcomes:
+            if isinstance(outcome, Exception):
+                raise outcome
+        return outcomes
+    return _post_python(session, actor, council_id, prepared)
 
+
+def _post_python(session: Session, actor: User, council_id: int, prepared: list) -> list[JournalEntry]:
+    """The write path in Python: SQLite, and reversals on PostgreSQL."""
     # Repeats of a key, in this batch or from before, return the first entry.
     keys = [key for _, _, key, _, _, _ in prepared]
     existing = {
@@ -206,17 +224,8 @@ def post_entries(*, session: Session, actor: User, council_id: int, entries: Seq
     entry_rows = []
     posting_sets = []
     for spec, kind, key, legs, memo, fingerprint in fresh:
-        # Postings are written in account-id order: the balance trigger then locks rows in that order too.
-        ordered = sorted(legs, key=lambda leg: (account_ids[leg.account], leg.amount))
-        content = rules.entry_content(
-            council_id=council_id, entry_id=0, kind=kind, memo=memo, actor_id=actor_id, idempotency_key=key,
-            created_at=now, reverses_id=spec.reverses_id, postings=[(leg.account, leg.amount) for leg in ordered],
-        )
-        entry_rows.append({
-            "council_id": council_id, "kind": kind, "memo": memo, "actor_id": actor_id, "idempotency_key": key,
-            "fingerprint": fingerprint, "created_at": now, "reverses_id": spec.reverses_id,
-            "content_hash": rules.content_hash(content),
-        })
+        ordered = _ordered(legs, account_ids)
+        entry_rows.append(_entry_row(council_id, actor_id, now, kind, key, memo, fingerprint, spec.reverses_id, ordered))
         posting_sets.append(ordered)
 
     try:
@@ -224,14 +233,245 @@ def post_entries(*, session: Session, actor: User, council_id: int, entries: Seq
     except IntegrityError as error:
         return _after_conflict(session, council_id, fresh, error, keys, results, existing)
 
-    # The balance trigger changed these rows behind the ORM's back.
-    touched = set(account_ids.values())
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, LedgerAccount) and obj.id in touched:
-            session.expire(obj, ["balance_pence"])
+    _expire_balances(session, set(account_ids.values()))
     created = {e.id: e for e in session.execute(select(JournalEntry).where(JournalEntry.id.in_(ids))).scalars()}
     by_key = {created[i].idempotency_key: created[i] for i in ids}
     return [r if r is not None else (existing.get(k) or by_key[k]) for r, k in zip(results, keys)]
+
+
+def _ordered(legs: list[Leg], account_ids: dict[str, int]) -> list[Leg]:
+    """Return the legs in account-id order, the order their leg numbers (and the content hash) follow."""
+    return sorted(legs, key=lambda leg: (account_ids[leg.account], leg.amount))
+
+
+def _entry_row(council_id, actor_id, now, kind, key, memo, fingerprint, reverses_id, ordered: list[Leg]) -> dict:
+    content = rules.entry_content(
+        council_id=council_id, entry_id=0, kind=kind, memo=memo, actor_id=actor_id, idempotency_key=key,
+        created_at=now, reverses_id=reverses_id, postings=[(leg.account, leg.amount) for leg in ordered],
+    )
+    return {
+        "council_id": council_id, "kind": kind, "memo": memo, "actor_id": actor_id, "idempotency_key": key,
+        "fingerprint": fingerprint, "created_at": now, "reverses_id": reverses_id, "content_hash": rules.content_hash(content),
+    }
+
+
+def _expire_balances(session: Session, touched: set[int]) -> None:
+    """The balance trigger changed these rows behind the ORM's back."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, LedgerAccount) and obj.id in touched:
+            session.expire(obj, ["balance_pence"])
+
+
+# --- the lean path on PostgreSQL ----------------------------------------------------------------
+#
+# One call of the ledger_post_batch function (migration 0031) per batch: it locks, checks, claims the
+# keys and writes, with every trigger still on, and answers one row per entry. What it needs from
+# Python is each leg's account id, to put the legs in id order before the content hash is taken.
+# Ids never change (the 0002 guard trigger), so they are cached per database; the function checks
+# every id against its code and answers `stale` when one is wrong (an account created in a
+# transaction that was rolled back), and the ids are then read again.
+#
+# Hot accounts: every DP issue posts to council:{c}:funding and every top-up to external:topups.
+# Accounts that may go negative need no overdraft check, so the function does not lock them up
+# front: their postings go in last, in id order, and the balance trigger's row lock is held from the
+# end of the call to the commit only. Their cached balance stays one exact column on the account
+# row, as for every account: the invariant sweep, `ledger verify` and every reader of balance_pence
+# (trial balance, statements, spending, surplus, payments, audit packs) read it unchanged and in one
+# row per account. Sharded counters or summing on read would free the row entirely, but would make
+# balance_pence inexact inside a transaction or turn every balance read into a sum; with one call
+# and a commit per batch, the remaining queue is the commit itself.
+
+_ACCOUNT_IDS: dict[tuple, int] = {}
+_ACCOUNT_IDS_LIMIT = 200_000
+
+_CALL = text(
+    "SELECT r_index, r_status, r_entry_id, r_detail FROM ledger_post_batch("
+    ":council, :actor, :created_at, :all_or_nothing, "
+    "CAST(:e_kind AS text[]), CAST(:e_key AS text[]), CAST(:e_memo AS text[]), CAST(:e_fingerprint AS text[]), CAST(:e_hash AS text[]), "
+    "CAST(:l_entry AS integer[]), CAST(:l_leg AS integer[]), CAST(:l_account AS integer[]), CAST(:l_code AS text[]), CAST(:l_amount AS bigint[]), "
+    "CAST(:s_entry AS integer[]), CAST(:s_account AS integer[]), CAST(:s_month AS date[]), CAST(:s_kind AS text[]), "
+    "CAST(:s_provider AS integer[]), CAST(:s_contract AS integer[]), CAST(:s_amount AS bigint[]), "
+    "CAST(:s_cluster AS integer[]), CAST(:s_holder AS integer[]))"
+)
+
+
+def _lean(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _account_ids(session: Session, council_id: int, codes: set[str], *, fresh: bool = False) -> dict[str, int]:
+    """Return code -> account id for the council, from the cache where it can, creating accounts on first use."""
+    database = session.connection().engine.url
+    found: dict[str, int] = {}
+    if not fresh:
+        for code in codes:
+            account_id = _ACCOUNT_IDS.get((database, council_id, code))
+            if account_id is not None:
+                found[code] = account_id
+    missing = sorted(codes - found.keys())
+    if missing:
+        for row in session.execute(
+            select(LedgerAccount.id, LedgerAccount.code).where(LedgerAccount.council_id == council_id, LedgerAccount.code.in_(missing))
+        ):
+            found[row.code] = row.id
+        for code in missing:
+            if code not in found:
+                found[code] = get_or_create_account(session=session, council_id=council_id, code=code).id
+        if len(_ACCOUNT_IDS) > _ACCOUNT_IDS_LIMIT:
+            _ACCOUNT_IDS.clear()
+        _ACCOUNT_IDS.update({(database, council_id, code): found[code] for code in missing})
+    return found
+
+
+def _post_lean(session: Session, actor: User, council_id: int, prepared: list, *, all_or_nothing: bool) -> list[JournalEntry | Exception]:
+    """Post prepared entries with one call of ledger_post_batch; return each entry, or the error that refused it.
+
+    With `all_or_nothing`, one refusal means nothing is written (the errors are returned for the caller
+    to raise). A key repeated in the batch returns its first occurrence's entry, or IdempotencyConflict.
+    """
+    outcomes: list[JournalEntry | Exception | None] = [None] * len(prepared)
+    firsts: dict[str, int] = {}
+    repeats: list[tuple[int, int]] = []
+    unique = []
+    for index, item in enumerate(prepared):
+        key, fingerprint = item[2], item[5]
+        if key in firsts:
+            if prepared[firsts[key]][5] != fingerprint:
+                conflict = IdempotencyConflict(f"The idempotency key {key!r} is used twice in this batch for different entries.", field="idempotency_key")
+                if all_or_nothing:
+                    return [conflict]
+                outcomes[index] = conflict
+            else:
+                repeats.append((index, firsts[key]))
+            continue
+        firsts[key] = index
+        unique.append((index, item))
+
+    codes = {leg.account for _, item in unique for leg in item[3]}
+    account_ids = _account_ids(session, council_id, codes)
+    rows = None
+    for attempt in range(2):
+        call, entry_rows, posting_sets = _call_parameters(council_id, actor.id, unique, account_ids, all_or_nothing)
+        rows = session.connection().execute(_CALL, call).all()
+        if rows and rows[0].r_status == "stale" and attempt == 0:
+            account_ids = _account_ids(session, council_id, codes, fresh=True)
+            continue
+        break
+    if rows and rows[0].r_index == 0:
+        if rows[0].r_status == "stale":
+            raise RuntimeError("ledger_post_batch: account ids are still stale after reading them again")
+        return _lean_error(session, council_id, [item for _, item in unique], rows[0].r_detail, all_or_nothing, len(prepared))
+
+    existing_ids = [row.r_entry_id for row in rows if row.r_status in ("existing", "conflict")]
+    existing = {e.id: e for e in session.execute(select(JournalEntry).where(JournalEntry.id.in_(existing_ids))).scalars()} if existing_ids else {}
+    touched: set[int] = set()
+    for row, (index, item), entry_row, ordered in zip(rows, unique, entry_rows, posting_sets):
+        spec, kind, key, legs, memo, fingerprint = item
+        if row.r_status == "posted":
+            outcomes[index] = _written(session, row.r_entry_id, entry_row)
+            touched.update(account_ids[leg.account] for leg in ordered)
+        elif row.r_status == "existing":
+            outcomes[index] = existing[row.r_entry_id]
+        elif row.r_status == "conflict":
+            outcomes[index] = IdempotencyConflict(
+                f"The idempotency key {key!r} was already used for a different entry ({row.r_entry_id}).", field="idempotency_key"
+            )
+        elif row.r_status == "overdraft":
+            code, before, delta = row.r_detail.rsplit(" ", 2)
+            outcomes[index] = Overdraft(
+                f"Not enough money in {code}: it has {pounds(int(before))} and this needs {pounds(-int(delta))}.", field="postings"
+            )
+        else:  # skipped: all or nothing, and another entry was refused
+            outcomes[index] = None
+    for index, first in repeats:
+        outcomes[index] = outcomes[first]
+    if touched:
+        _expire_balances(session, touched)
+    if all_or_nothing and any(isinstance(o, Exception) for o in outcomes):
+        return [o for o in outcomes if isinstance(o, Exception)][:1]
+    return outcomes
+
+
+def _call_parameters(council_id: int, actor_id: int, unique: list, account_ids: dict[str, int], all_or_nothing: bool):
+    """Return the function's arguments, and each entry's row and legs in id order as written."""
+    now = utcnow()
+    month = summary.month_of(now)
+    call = {
+        "council": council_id, "actor": actor_id, "created_at": now, "all_or_nothing": all_or_nothing,
+        **{name: [] for name in ("e_kind", "e_key", "e_memo", "e_fingerprint", "e_hash", "l_entry", "l_leg", "l_account", "l_code",
+                                 "l_amount", "s_entry", "s_account", "s_month", "s_kind", "s_provider", "s_contract", "s_amount",
+                                 "s_cluster", "s_holder")},
+    }
+    entry_rows, posting_sets = [], []
+    for number, (_, (spec, kind, key, legs, memo, fingerprint)) in enumerate(unique, start=1):
+        ordered = _ordered(legs, account_ids)
+        row = _entry_row(council_id, actor_id, now, kind, key, memo, fingerprint, None, ordered)
+        entry_rows.append(row)
+        posting_sets.append(ordered)
+        call["e_kind"].append(kind)
+        call["e_key"].append(key)
+        call["e_memo"].append(memo)
+        call["e_fingerprint"].append(fingerprint)
+        call["e_hash"].append(row["content_hash"])
+        for leg_number, leg in enumerate(ordered, start=1):
+            call["l_entry"].append(number)
+            call["l_leg"].append(leg_number)
+            call["l_account"].append(account_ids[leg.account])
+            call["l_code"].append(leg.account)
+            call["l_amount"].append(leg.amount)
+        effects: dict[tuple, int] = {}
+        for code, counted_kind, provider, contract, amount in summary.pool_effects(
+            kind=kind, key=key, postings=[(leg.account, leg.amount) for leg in ordered]
+        ):
+            effects[(code, counted_kind, provider, contract)] = effects.get((code, counted_kind, provider, contract), 0) + amount
+        for (code, counted_kind, provider, contract), amount in effects.items():
+            _, cluster_id, holder_id = code.split(":")
+            call["s_entry"].append(number)
+            call["s_account"].append(account_ids[code])
+            call["s_month"].append(month)
+            call["s_kind"].append(counted_kind)
+            call["s_provider"].append(provider)
+            call["s_contract"].append(contract)
+            call["s_amount"].append(amount)
+            call["s_cluster"].append(int(cluster_id))
+            call["s_holder"].append(int(holder_id))
+    return call, entry_rows, posting_sets
+
+
+def _written(session: Session, entry_id: int, row: dict) -> JournalEntry:
+    """Return the entry the function wrote, built from what was sent, in the session without a SELECT."""
+    entry = session.identity_map.get(identity_key(JournalEntry, entry_id))
+    if entry is not None:
+        return entry
+    entry = JournalEntry(id=entry_id, **row)
+    make_transient_to_detached(entry)
+    session.add(entry)
+    return entry
+
+
+def _lean_error(session, council_id, items, detail: str, all_or_nothing: bool, count: int):
+    """The database refused the writes (and undid them): name the error as the Python path would."""
+    state, constraint, message = (detail.split(" ", 2) + ["", ""])[:3]
+    if constraint == "uq_journal_entry_idempotency":
+        found = {
+            e.idempotency_key: e
+            for e in session.execute(
+                select(JournalEntry).where(JournalEntry.council_id == council_id, JournalEntry.idempotency_key.in_([item[2] for item in items]))
+            ).scalars()
+        }
+        for _, _, key, _, _, fingerprint in items:
+            if key in found and found[key].fingerprint != fingerprint:
+                error: Exception = IdempotencyConflict(
+                    f"The idempotency key {key!r} was already used for a different entry ({found[key].id}).", field="idempotency_key"
+                )
+                break
+        else:
+            error = LedgerDatabaseRefused(message)
+    elif "non_negative" in constraint or "non_negative" in message:
+        error = Overdraft("Not enough money in an account for this entry.", field="postings")
+    else:
+        error = LedgerDatabaseRefused(f"The database refused the entries ({state} {constraint}): {message}")
+    return [error] if all_or_nothing else [error] * count
 
 
 def _check_overdraft(fresh: list, account_ids: dict[str, int], balances: dict[int, tuple[int, bool]]) -> None:
@@ -304,6 +544,17 @@ def _after_conflict(session, council_id, fresh, error, keys, results, existing):
     return [r if r is not None else (existing.get(k) or found[k]) for r, k in zip(results, keys)]
 
 
+# The ledger's namespace of PostgreSQL advisory locks (integrity.SEALING_LOCK is 7301): (RUN_WRITER_LOCK,
+# council id) makes a council's money runs post one at a time.
+RUN_WRITER_LOCK = 7302
+
+
+def lock_run_writer(session: Session, council_id: int) -> None:
+    """Make the council's batch writers (money runs) take turns until the transaction ends; SQLite's writers already do."""
+    if _lean(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :council)"), {"namespace": RUN_WRITER_LOCK, "council": council_id})
+
+
 def post_in_batches(
     *,
     session: Session,
@@ -315,26 +566,70 @@ def post_in_batches(
 ) -> list[JournalEntry | Exception]:
     """Post many entries a batch at a time, each batch in a savepoint; return each entry, or the error that refused it.
 
-    A batch that fails is posted again one entry at a time, so one bad entry holds up no other:
-    it alone is left out, and its error is returned in its place. `progress(done, total)` is
-    called after each batch.
+    One bad entry holds up no other: it alone is left out, and its error is returned in its place.
+    On PostgreSQL the council's runs take turns (`lock_run_writer`, until the caller commits) and a
+    batch is one call of ledger_post_batch, which answers for each entry; elsewhere, or when the
+    database refuses a batch, it is posted again one entry at a time. Every entry has an idempotency
+    key, so a run that died is simply run again: what it posted comes back as the first entries.
+    `progress(done, total)` is called after each batch.
     """
     check_scope(actor, council_id)
+    lean = _lean(session)
+    if lean:
+        lock_run_writer(session, council_id)
     outcomes: list[JournalEntry | Exception] = []
     for start in range(0, len(entries), batch_size):
         batch = list(entries[start:start + batch_size])
-        try:
-            with session.begin_nested():
-                outcomes.extend(post_entries(session=session, actor=actor, council_id=council_id, entries=batch))
-        except ENTRY_ERRORS:
-            for spec in batch:
-                try:
-                    with session.begin_nested():
-                        outcomes.extend(post_entries(session=session, actor=actor, council_id=council_id, entries=[spec]))
-                except ENTRY_ERRORS as error:
-                    outcomes.append(error)
+        done = _batch_lean(session, actor, council_id, batch) if lean else None
+        if done is None:
+            done = _batch_python(session, actor, council_id, batch)
+        outcomes.extend(done)
         if progress:
             progress(start + len(batch), len(entries))
+    return outcomes
+
+
+def _batch_python(session: Session, actor: User, council_id: int, batch: list[EntrySpec]) -> list[JournalEntry | Exception]:
+    try:
+        with session.begin_nested():
+            return post_entries(session=session, actor=actor, council_id=council_id, entries=batch)
+    except ENTRY_ERRORS:
+        return _one_by_one(session, actor, council_id, batch)
+
+
+def _one_by_one(session: Session, actor: User, council_id: int, batch: list[EntrySpec]) -> list[JournalEntry | Exception]:
+    outcomes: list[JournalEntry | Exception] = []
+    for spec in batch:
+        try:
+            with session.begin_nested():
+                outcomes.extend(post_entries(session=session, actor=actor, council_id=council_id, entries=[spec]))
+        except ENTRY_ERRORS as error:
+            outcomes.append(error)
+    return outcomes
+
+
+def _batch_lean(session: Session, actor: User, council_id: int, batch: list[EntrySpec]) -> list[JournalEntry | Exception] | None:
+    """Post a batch with one call that answers per entry; None when it must be posted one entry at a time."""
+    if any(spec.reverses_id is not None for spec in batch):
+        return None
+    outcomes: list[JournalEntry | Exception | None] = [None] * len(batch)
+    good, places = [], []
+    for index, spec in enumerate(batch):
+        try:
+            good.append(_prepare([spec])[0])
+            places.append(index)
+        except BrokerageError as error:
+            outcomes[index] = error
+    if good:
+        try:
+            with session.begin_nested():
+                done = _post_lean(session, actor, council_id, good, all_or_nothing=False)
+        except ENTRY_ERRORS:
+            return _one_by_one(session, actor, council_id, batch)
+        if any(isinstance(o, LedgerDatabaseRefused) for o in done):
+            return _one_by_one(session, actor, council_id, batch)
+        for index, outcome in zip(places, done):
+            outcomes[index] = outcome
     return outcomes
 
 
