@@ -653,6 +653,18 @@ def _raw_batch(engine, job: Job, entry, posting, specs, now) -> None:
         ])
 
 
+def vacuum_ledger(url: str) -> None:
+    """VACUUM the rows every posting updates (accounts, the pool summary), as autovacuum would between rounds."""
+    from brokerage.db import make_engine
+
+    engine = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("VACUUM (ANALYZE) ledger_account, ledger_pool_month")
+    finally:
+        engine.dispose()
+
+
 def autovacuum_off(url: str) -> bool:
     """Tell whether PostgreSQL's autovacuum is off (the ledger's account rows then bloat and every figure drifts)."""
     from brokerage.db import make_engine
@@ -712,7 +724,10 @@ def check_scratch(url: str | None, scratch: bool) -> str:
 @click.option("--seconds", default=5.0, show_default=True, type=float, help="Length of each timed slice.")
 @click.option("--rounds", default=3, show_default=True, type=int, help="Rounds of slices; the median ratio is reported.")
 @click.option("--batch-size", default=100, show_default=True, type=int, help="Entries per post_entries call in the batch slices.")
-def bench_ledger_command(database_url: str | None, scratch: bool, workers: int, seconds: float, rounds: int, batch_size: int) -> None:
+@click.option("--vacuum/--no-vacuum", "vacuum_between_rounds", default=True, show_default=True,
+              help="Where autovacuum is off, VACUUM the ledger's account and summary rows before each round, as autovacuum would.")
+def bench_ledger_command(database_url: str | None, scratch: bool, workers: int, seconds: float, rounds: int, batch_size: int,
+                         vacuum_between_rounds: bool) -> None:
     """Measure ledger posting throughput and latency against raw inserts of the same rows.
 
     Needs a scratch database: the bench council it creates and that council's ledger rows stay
@@ -734,14 +749,14 @@ def bench_ledger_command(database_url: str | None, scratch: bool, workers: int, 
         backend = check_database(url)
     except BenchError as error:
         _fail(str(error))
-    _run(url, backend, workers, seconds, rounds, batch_size, Console(stderr=True))
+    _run(url, backend, workers, seconds, rounds, batch_size, Console(stderr=True), vacuum_between_rounds)
 
 
 def _median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
-def _run(url: str, backend: str, workers: int, seconds: float, rounds: int, batch_size: int, console) -> None:
+def _run(url: str, backend: str, workers: int, seconds: float, rounds: int, batch_size: int, console, vacuum_between_rounds: bool = True) -> None:
     """Set up, run the rounds of slices, print the summary and the JSON line."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from sqlalchemy.engine import make_url
@@ -752,15 +767,18 @@ def _run(url: str, backend: str, workers: int, seconds: float, rounds: int, batc
     pool = None
     engine = None
     slices = ("service", "raw", "floor", "hot", "batch", "raw batch")
+    vacuum = False
     per_round: list[dict] = []
     try:
         try:
             with console.status("Migrating and creating the bench council…"):
                 job = setup_world(url, holders=HOLDERS, clusters=CLUSTERS, seconds=seconds)
                 create_raw_tables(url)
+            vacuum = vacuum_between_rounds and autovacuum_off(url)
             if autovacuum_off(url):
                 click.echo("warning: autovacuum is off on this database: ledger_account rows bloat with every posting and "
-                           "the figures drift down run by run (see the README's production section)", err=True)
+                           "the figures drift down run by run (see the README's production section)"
+                           + ("; the bench vacuums the ledger's account and summary rows before each round" if vacuum else ""), err=True)
         except Exception as error:
             click.echo(f"error: could not set up the bench: {type(error).__name__}: {_first_line(error)}", err=True)
             sys.exit(1)
@@ -774,6 +792,8 @@ def _run(url: str, backend: str, workers: int, seconds: float, rounds: int, batc
         progress = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console, transient=True)
         with progress:
             for round_number in range(rounds):
+                if vacuum:
+                    vacuum_ledger(url)
                 figures: dict = {}
                 # The order turns each round, so no slice always follows the same one.
                 shift = round_number % len(slices)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session
 
-from brokerage.errors import BrokerageError
+from brokerage.errors import BrokerageError, ValidationFailed
 from brokerage.formatting import pounds
 from brokerage.ledger import rules, summary
 from brokerage.ledger.errors import (
@@ -28,6 +28,7 @@ from brokerage.ledger.owners import owner_ids
 from brokerage.ledger.rules import Leg
 from brokerage.ledger.scope import check_scope
 from brokerage.types import utcnow
+from brokerage.validation import CONTROL_MESSAGE
 
 if TYPE_CHECKING:
     from brokerage.accounts.models import User
@@ -284,14 +285,18 @@ def _expire_balances(session: Session, touched: set[int]) -> None:
 _ACCOUNT_IDS: dict[tuple, int] = {}
 _ACCOUNT_IDS_LIMIT = 200_000
 
-_CALL = text(
+# The call in the driver's own parameter style: SQLAlchemy's events (the NUL check) still see it.
+_ARGUMENTS = (
+    ("council", ""), ("actor", ""), ("created_at", ""), ("all_or_nothing", ""),
+    ("e_kind", "text[]"), ("e_key", "text[]"), ("e_memo", "text[]"), ("e_fingerprint", "text[]"), ("e_hash", "text[]"),
+    ("l_entry", "integer[]"), ("l_leg", "integer[]"), ("l_account", "integer[]"), ("l_code", "text[]"), ("l_amount", "bigint[]"),
+    ("s_entry", "integer[]"), ("s_account", "integer[]"), ("s_month", "date[]"), ("s_kind", "text[]"), ("s_provider", "integer[]"),
+    ("s_contract", "integer[]"), ("s_amount", "bigint[]"), ("s_cluster", "integer[]"), ("s_holder", "integer[]"),
+)
+_CALL = (
     "SELECT r_index, r_status, r_entry_id, r_detail FROM ledger_post_batch("
-    ":council, :actor, :created_at, :all_or_nothing, "
-    "CAST(:e_kind AS text[]), CAST(:e_key AS text[]), CAST(:e_memo AS text[]), CAST(:e_fingerprint AS text[]), CAST(:e_hash AS text[]), "
-    "CAST(:l_entry AS integer[]), CAST(:l_leg AS integer[]), CAST(:l_account AS integer[]), CAST(:l_code AS text[]), CAST(:l_amount AS bigint[]), "
-    "CAST(:s_entry AS integer[]), CAST(:s_account AS integer[]), CAST(:s_month AS date[]), CAST(:s_kind AS text[]), "
-    "CAST(:s_provider AS integer[]), CAST(:s_contract AS integer[]), CAST(:s_amount AS bigint[]), "
-    "CAST(:s_cluster AS integer[]), CAST(:s_holder AS integer[]))"
+    + ", ".join(f"%({name})s::{cast}" if cast else f"%({name})s" for name, cast in _ARGUMENTS)
+    + ")"
 )
 
 
@@ -300,12 +305,15 @@ def _lean(session: Session) -> bool:
 
 
 def _account_ids(session: Session, council_id: int, codes: set[str], *, fresh: bool = False) -> dict[str, int]:
-    """Return code -> account id for the council, from the cache where it can, creating accounts on first use."""
-    database = session.connection().engine.url
+    """Return code -> account id for the council, from the cache where it can, creating accounts on first use.
+
+    The cache needs no database in its key: ledger_post_batch checks every id names its code in
+    the council, so an id from another database, or from a transaction rolled back, is caught there.
+    """
     found: dict[str, int] = {}
     if not fresh:
         for code in codes:
-            account_id = _ACCOUNT_IDS.get((database, council_id, code))
+            account_id = _ACCOUNT_IDS.get((council_id, code))
             if account_id is not None:
                 found[code] = account_id
     missing = sorted(codes - found.keys())
@@ -319,7 +327,7 @@ def _account_ids(session: Session, council_id: int, codes: set[str], *, fresh: b
                 found[code] = get_or_create_account(session=session, council_id=council_id, code=code).id
         if len(_ACCOUNT_IDS) > _ACCOUNT_IDS_LIMIT:
             _ACCOUNT_IDS.clear()
-        _ACCOUNT_IDS.update({(database, council_id, code): found[code] for code in missing})
+        _ACCOUNT_IDS.update({(council_id, code): found[code] for code in missing})
     return found
 
 
@@ -352,7 +360,7 @@ def _post_lean(session: Session, actor: User, council_id: int, prepared: list, *
     rows = None
     for attempt in range(2):
         call, entry_rows, posting_sets = _call_parameters(council_id, actor.id, unique, account_ids, all_or_nothing)
-        rows = session.connection().execute(_CALL, call).all()
+        rows = session.connection().exec_driver_sql(_CALL, call).all()
         if rows and rows[0].r_status == "stale" and attempt == 0:
             account_ids = _account_ids(session, council_id, codes, fresh=True)
             continue
@@ -404,6 +412,10 @@ def _call_parameters(council_id: int, actor_id: int, unique: list, account_ids: 
     }
     entry_rows, posting_sets = [], []
     for number, (_, (spec, kind, key, legs, memo, fingerprint)) in enumerate(unique, start=1):
+        # Inside arrays, text escapes brokerage.db's NUL check of each parameter: the same refusal here.
+        for name, value in (("memo", memo), ("idempotency_key", key)):
+            if "\x00" in value:
+                raise ValidationFailed({name: [CONTROL_MESSAGE]})
         ordered = _ordered(legs, account_ids)
         row = _entry_row(council_id, actor_id, now, kind, key, memo, fingerprint, None, ordered)
         entry_rows.append(row)

@@ -174,3 +174,12 @@ def test_runs_of_one_council_take_turns(session, lw):
         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND classid = :ns AND objid = :council"
     ), {"ns": posting.RUN_WRITER_LOCK, "council": lw.council.id}).scalar()
     assert held == 1
+
+
+def test_a_nul_character_in_a_memo_is_refused_on_every_database(session, lw):
+    from brokerage.errors import ValidationFailed
+
+    spec = services.EntrySpec(kind="dp_issued", postings=[(lw.funding, -5), (lw.wallet(), 5)], idempotency_key="nul", memo="a\x00b")
+    with pytest.raises(ValidationFailed):
+        services.post_entries(session=session, actor=lw.actor, council_id=lw.council.id, entries=[spec])
+    assert entries_with_key(session, lw, "nul") == 0
