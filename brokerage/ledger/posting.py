@@ -166,15 +166,20 @@ def _prepare(entries: Sequence[EntrySpec]) -> list[tuple[EntrySpec, str, str, li
     return prepared
 
 
-def post_entries(*, session: Session, actor: User, council_id: int, entries: Sequence[EntrySpec]) -> list[JournalEntry]:
+def post_entries(
+    *, session: Session, actor: User, council_id: int, entries: Sequence[EntrySpec], each: bool = False
+) -> list[JournalEntry] | list[JournalEntry | Exception]:
     """Post many entries in the caller's transaction, with the same checks as post_entry, all or nothing.
 
     Raises Unbalanced, UnknownKind, UnknownAccount, Overdraft, IdempotencyConflict or AlreadyReversed;
-    nothing is written when it raises.
+    nothing is written when it raises. With `each` (post_in_batches), every entry stands alone: the
+    list holds each entry, or the error that refused it, and the others are written.
     """
     check_scope(actor, council_id)
     if not entries:
         return []
+    if each:
+        return _post_each(session, actor, council_id, list(entries))
     prepared = _prepare(entries)
     if _lean(session) and all(item[0].reverses_id is None for item in prepared):
         outcomes = _post_lean(session, actor, council_id, prepared, all_or_nothing=True)
@@ -624,6 +629,17 @@ def _batch_lean(session: Session, actor: User, council_id: int, batch: list[Entr
     """Post a batch with one call that answers per entry; None when it must be posted one entry at a time."""
     if any(spec.reverses_id is not None for spec in batch):
         return None
+    try:
+        with session.begin_nested():
+            return post_entries(session=session, actor=actor, council_id=council_id, entries=batch, each=True)
+    except ENTRY_ERRORS:
+        return _one_by_one(session, actor, council_id, batch)
+
+
+def _post_each(session: Session, actor: User, council_id: int, batch: list[EntrySpec]) -> list[JournalEntry | Exception]:
+    """Post each entry on its own merits: one call of ledger_post_batch on PostgreSQL, one savepoint each elsewhere."""
+    if not _lean(session) or any(spec.reverses_id is not None for spec in batch):
+        return _one_by_one(session, actor, council_id, batch)
     outcomes: list[JournalEntry | Exception | None] = [None] * len(batch)
     good, places = [], []
     for index, spec in enumerate(batch):
@@ -633,11 +649,7 @@ def _batch_lean(session: Session, actor: User, council_id: int, batch: list[Entr
         except BrokerageError as error:
             outcomes[index] = error
     if good:
-        try:
-            with session.begin_nested():
-                done = _post_lean(session, actor, council_id, good, all_or_nothing=False)
-        except ENTRY_ERRORS:
-            return _one_by_one(session, actor, council_id, batch)
+        done = _post_lean(session, actor, council_id, good, all_or_nothing=False)
         if any(isinstance(o, LedgerDatabaseRefused) for o in done):
             return _one_by_one(session, actor, council_id, batch)
         for index, outcome in zip(places, done):
