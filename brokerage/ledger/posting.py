@@ -3,6 +3,11 @@
 Services flush, never commit. Every money feature posts through `post_entry`, `post_entries` or
 `post_in_batches`. The rules enforced here are enforced again by the database (see the 0002
 migration): balanced entries, append-only rows, and non-negative accounts.
+
+On PostgreSQL a batch is one call of the ledger_post_batch function (migration 0031), with the same
+checks, errors and idempotency; reversals and SQLite take the Python path (`_post_python`). How
+shared ("hot") accounts such as a council's funding are kept from queueing writers is explained
+above `_ACCOUNT_IDS` below.
 """
 
 from __future__ import annotations
@@ -97,10 +102,11 @@ def _fetch_and_lock(session: Session, council_id: int, codes: list[str]) -> dict
     query = (
         select(LedgerAccount.id, LedgerAccount.balance_pence, LedgerAccount.non_negative, LedgerAccount.code)
         .where(LedgerAccount.council_id == council_id, LedgerAccount.code.in_(codes))
-        .order_by(LedgerAccount.id)
+        .order_by(LedgerAccount.non_negative.desc(), LedgerAccount.id)
     )
-    # Row locks in id order, so writers never deadlock. SQLite needs none: every transaction there
-    # holds the write lock (BEGIN IMMEDIATE).
+    # Row locks in one order, so writers never deadlock: the non-negative accounts by id, then those that
+    # may go negative by id, the order ledger_post_batch takes them in. SQLite needs none: every
+    # transaction there holds the write lock (BEGIN IMMEDIATE).
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return {row.code: (row.id, row.balance_pence, row.non_negative) for row in session.execute(query)}
@@ -273,9 +279,9 @@ def _expire_balances(session: Session, touched: set[int]) -> None:
 # One call of the ledger_post_batch function (migration 0031) per batch: it locks, checks, claims the
 # keys and writes, with every trigger still on, and answers one row per entry. What it needs from
 # Python is each leg's account id, to put the legs in id order before the content hash is taken.
-# Ids never change (the 0002 guard trigger), so they are cached per database; the function checks
-# every id against its code and answers `stale` when one is wrong (an account created in a
-# transaction that was rolled back), and the ids are then read again.
+# Ids never change (the 0002 guard trigger), so they are cached by council and code; the function
+# checks every id against its code and answers `stale` when one is wrong (an account created in a
+# transaction that was rolled back, another database), and the ids are then read again.
 #
 # Hot accounts: every DP issue posts to council:{c}:funding and every top-up to external:topups.
 # Accounts that may go negative need no overdraft check, so the function does not lock them up
@@ -488,7 +494,9 @@ def _lean_error(session, council_id, items, detail: str, all_or_nothing: bool, c
         error = Overdraft("Not enough money in an account for this entry.", field="postings")
     else:
         error = LedgerDatabaseRefused(f"The database refused the entries ({state} {constraint}): {message}")
-    return [error] if all_or_nothing else [error] * count
+    if not all_or_nothing:  # post_in_batches posts the batch again one entry at a time
+        return [LedgerDatabaseRefused(f"The database refused the batch ({state} {constraint}): {message}")] * count
+    return [error]
 
 
 def _check_overdraft(fresh: list, account_ids: dict[str, int], balances: dict[int, tuple[int, bool]]) -> None:
