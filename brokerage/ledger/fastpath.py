@@ -6,6 +6,7 @@ errors and idempotency are those of the Python path in posting.py, which SQLite 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -19,7 +20,6 @@ from brokerage.ledger import rules, summary
 from brokerage.ledger.errors import IdempotencyConflict, LedgerDatabaseRefused, Overdraft
 from brokerage.ledger.models import JournalEntry, LedgerAccount
 from brokerage.ledger.rules import Leg
-from brokerage.types import utcnow
 from brokerage.validation import CONTROL_MESSAGE
 
 if TYPE_CHECKING:
@@ -121,7 +121,9 @@ def _account_ids(session: Session, council_id: int, codes: set[str], *, fresh: b
     return found
 
 
-def post_lean(session: Session, actor: User, council_id: int, prepared: list, *, all_or_nothing: bool) -> list[JournalEntry | Exception]:
+def post_lean(
+    session: Session, actor: User, council_id: int, prepared: list, *, all_or_nothing: bool, now: datetime
+) -> list[JournalEntry | Exception]:
     """Post prepared entries with one call of ledger_post_batch; return each entry, or the error that refused it.
 
     With `all_or_nothing`, one refusal means nothing is written (the errors are returned for the caller
@@ -149,7 +151,7 @@ def post_lean(session: Session, actor: User, council_id: int, prepared: list, *,
     account_ids = _account_ids(session, council_id, codes)
     rows = None
     for attempt in range(2):
-        call, entry_rows, posting_sets = _call_parameters(council_id, actor.id, unique, account_ids, all_or_nothing)
+        call, entry_rows, posting_sets = _call_parameters(council_id, actor.id, unique, account_ids, all_or_nothing, now)
         rows = session.connection().exec_driver_sql(_CALL, call).all()
         if rows and rows[0].r_status == "stale" and attempt == 0:
             account_ids = _account_ids(session, council_id, codes, fresh=True)
@@ -190,9 +192,8 @@ def post_lean(session: Session, actor: User, council_id: int, prepared: list, *,
     return outcomes
 
 
-def _call_parameters(council_id: int, actor_id: int, unique: list, account_ids: dict[str, int], all_or_nothing: bool):
-    """Return the function's arguments, and each entry's row and legs in id order as written."""
-    now = utcnow()
+def _call_parameters(council_id: int, actor_id: int, unique: list, account_ids: dict[str, int], all_or_nothing: bool, now: datetime):
+    """Return the function's arguments, and each entry's row and legs in id order as written, all made at `now`."""
     month = summary.month_of(now)
     call = {
         "council": council_id, "actor": actor_id, "created_at": now, "all_or_nothing": all_or_nothing,

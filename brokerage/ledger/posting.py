@@ -185,7 +185,7 @@ def post_entries(
         return _post_each(session, actor, council_id, list(entries))
     prepared = _prepare(entries)
     if fastpath.lean(session) and all(item[0].reverses_id is None for item in prepared):
-        outcomes = fastpath.post_lean(session, actor, council_id, prepared, all_or_nothing=True)
+        outcomes = fastpath.post_lean(session, actor, council_id, prepared, all_or_nothing=True, now=utcnow())
         for outcome in outcomes:
             if isinstance(outcome, Exception):
                 raise outcome
@@ -406,7 +406,7 @@ def _post_each(session: Session, actor: User, council_id: int, batch: list[Entry
         except BrokerageError as error:
             outcomes[index] = error
     if good:
-        done = fastpath.post_lean(session, actor, council_id, good, all_or_nothing=False)
+        done = fastpath.post_lean(session, actor, council_id, good, all_or_nothing=False, now=utcnow())
         if any(isinstance(o, LedgerDatabaseRefused) for o in done):
             return _one_by_one(session, actor, council_id, batch)
         for index, outcome in zip(places, done):
