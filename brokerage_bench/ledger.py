@@ -1,21 +1,34 @@
 """`brokerage bench ledger`: how fast the ledger posts, against plain inserts of the same rows.
 
-Three measurements on one database, in one run:
+Several rounds on one database, in one run; each round times these slices, in an order that turns
+round by round, so load from elsewhere on the machine falls on every slice alike:
 
 1. service: W worker processes post one three-legged entry per transaction through `post_entry`
    (a pledge from a holder's wallet split across two of their pool shares) for S seconds;
-2. raw: the same W processes insert the same shape of rows (one entry row, three posting rows)
-   per transaction into two bench_ tables with no constraints, triggers or indexes;
-3. batch: this process posts entries in batches through `post_entries`, one transaction a batch.
+2. raw: the same W processes insert the same shape of rows (one entry row, three posting rows) per
+   transaction into two bench_ tables with no constraints, triggers or indexes, in two statements;
+3. floor: the same rows in one statement per transaction (PostgreSQL; on SQLite, as raw);
+4. hot: the W processes post one direct payment per transaction, every one from the council's
+   funding account: eight writers through one shared account;
+5. batch: this process posts entries in batches through `post_entries`, one transaction a batch;
+6. raw batch: this process inserts the same rows a batch per transaction (one statement per table).
 
-Human-readable lines go to stdout (progress to stderr) and the last stdout line is one JSON object.
+Every slice checks a connection out of the same kind of engine per transaction (brokerage.db
+make_engine), so service and raw pay the same connection costs. The ratios are taken within each
+round (service / raw, service / floor, hot / raw, batch / raw) and the median over rounds is reported.
+
+Human-readable lines go to stdout (progress and warnings to stderr) and the last stdout line is one
+JSON object: entries_per_s, raw_entries_per_s, ratio, raw_floor_ratio, p50_ms, p99_ms (service),
+batch_entries_per_s, batch_ratio_vs_raw_single, hot_account_ratio, workers, database, rounds (and a
+few more figures).
 
 The database must be a scratch one: `--database-url` is required and the database's name (the
 PostgreSQL database, or the SQLite file) must start with `bench`, unless `--i-know-this-is-scratch`
 is given. The bench migrates it to head and posts into a council of its own (slug bench-<random>);
 that council and its ledger rows stay (the ledger is append-only, and the database is scratch).
 The two bench_raw_ tables are the bench's own: it creates them after migrating and drops them at
-the end, also when a run fails, so they never appear in the migration history.
+the end, also when a run fails, so they never appear in the migration history. With autovacuum off
+the ledger's account rows bloat and every figure drifts down: the bench warns.
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ import os
 import queue
 import random
 import secrets
+import statistics
 import sys
 import time
 from dataclasses import dataclass, field
@@ -36,11 +50,11 @@ import click
 HOLDERS = 200
 CLUSTERS = 20
 ISSUE_PENCE = 100_000_000  # £1m per holder, far more than a run can pledge
-BATCH_TARGET = 20_000  # entries the batch phase aims for, unless S seconds run out first
+BATCH_TARGET = 20_000  # entries a batch slice posts at most, unless S seconds run out first
 MAX_ATTEMPTS = 10  # tries per transaction before it counts as an error
 MAX_ERRORS = 20  # a worker that hits this many non-transient errors stops early
 READY_TIMEOUT = 180.0  # seconds a worker may take to start (imports, first connection)
-PHASES = ("service", "raw")
+PHASES = ("service", "raw", "floor", "hot")  # the worker slices of a round
 
 
 class BenchError(Exception):
@@ -163,6 +177,7 @@ def _raw_tables():
         Column("leg", Integer, nullable=False),
         Column("account_id", Integer, nullable=False),
         Column("amount_pence", BigInteger, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
     )
     return entry, posting
 
@@ -309,42 +324,25 @@ def _actor(factory, job: Job):
         return session.get(User, job.actor_id)
 
 
-def _service_loop(engine, job: Job, index: int, deadline: float, counters) -> dict:
-    """Post one entry per transaction through post_entry until the deadline."""
-    from sqlalchemy.orm import sessionmaker
-    from sqlmodel import Session
-
-    from brokerage.ledger.kinds import EntryKind
-    from brokerage.ledger.services import post_entry
-
-    factory = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
-    actor = _actor(factory, job)
-    rng = random.Random(job.seed * 1000 + index)
+def _loop(job: Job, index: int, deadline: float, counters, one) -> dict:
+    """Call `one(number)` (one transaction; retried when transient) until the deadline; return the worker's figures."""
     stats = {"committed": 0, "retries": 0, "errors": 0, "first_error": None, "latencies_ms": []}
     latencies = stats["latencies_ms"]
     number = 0
     cpu_started = time.process_time()
     while time.time() < deadline and stats["errors"] < MAX_ERRORS:
-        postings = _pledge(rng, rng.choice(job.holders))
-        key = f"bench:{job.run_id}:s{index}:{number}"
         number += 1
         started = time.perf_counter()
         for attempt in range(MAX_ATTEMPTS):
-            session = factory()
             try:
-                post_entry(session=session, actor=actor, council_id=job.council_id, kind=EntryKind.pledge_collected, postings=postings,
-                           idempotency_key=key, memo="Bench pledge")
-                session.commit()
+                one(number)
             except Exception as error:
-                session.rollback()
                 if _is_transient(error) and attempt + 1 < MAX_ATTEMPTS:
                     stats["retries"] += 1
                     continue
                 stats["errors"] += 1
                 stats["first_error"] = stats["first_error"] or f"{type(error).__name__}: {_first_line(error)}"
                 break
-            finally:
-                session.close()
             latencies.append((time.perf_counter() - started) * 1000)
             stats["committed"] += 1
             counters[index] = stats["committed"]
@@ -353,55 +351,93 @@ def _service_loop(engine, job: Job, index: int, deadline: float, counters) -> di
     return stats
 
 
-def _raw_loop(engine, job: Job, index: int, deadline: float, counters) -> dict:
-    """Insert one entry row and three posting rows per transaction with SQLAlchemy Core until the deadline."""
+def _service_step(engine, job: Job, index: int, phase: str, round_number: int):
+    """Return a function posting one entry per transaction through post_entry, on a session checked out for it.
+
+    `service` posts a pledge (wallet -> two pool shares); `hot` a direct payment from the council's funding.
+    """
+    from sqlalchemy.orm import sessionmaker
+    from sqlmodel import Session
+
+    from brokerage.ledger import rules
+    from brokerage.ledger.kinds import EntryKind
+    from brokerage.ledger.services import post_entry
+
+    factory = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
+    actor = _actor(factory, job)
+    rng = random.Random(job.seed * 1000 + index * 10 + round_number)
+    funding = rules.funding_code(job.council_id)
+
+    def one(number: int) -> None:
+        holder = rng.choice(job.holders)
+        if phase == "hot":
+            amount = rng.randint(200, 5_000)
+            kind, postings = EntryKind.dp_issued, [(funding, -amount), (holder.wallet, amount)]
+        else:
+            kind, postings = EntryKind.pledge_collected, _pledge(rng, holder)
+        key = f"bench:{job.run_id}:{phase}{round_number}:{index}:{number}"
+        with factory() as session:
+            try:
+                post_entry(session=session, actor=actor, council_id=job.council_id, kind=kind, postings=postings,
+                           idempotency_key=key, memo="Bench pledge")
+                session.commit()
+            except Exception:
+                session.rollback()
+                raise
+
+    return one
+
+
+def _raw_step(engine, job: Job, index: int, phase: str, round_number: int):
+    """Return a function inserting one entry row and three posting rows in one transaction, on a connection checked out for it.
+
+    `raw`: an INSERT … RETURNING for the entry, then one for its postings. `floor`: all four rows in
+    one statement on PostgreSQL (a data-modifying WITH), the least a database can be asked.
+    """
+    from sqlalchemy import text
+
     from brokerage.types import utcnow
 
     entry, posting = _raw_tables()
     insert_entry = entry.insert().returning(entry.c.id)
     insert_posting = posting.insert()
-    rng = random.Random(job.seed * 1000 + 500 + index)
-    stats = {"committed": 0, "retries": 0, "errors": 0, "first_error": None, "latencies_ms": []}
-    latencies = stats["latencies_ms"]
-    number = 0
-    cpu_started = time.process_time()
-    with engine.connect() as connection:
-        while time.time() < deadline and stats["errors"] < MAX_ERRORS:
-            legs = _pledge(rng, rng.choice(job.holders))
-            key = f"bench:{job.run_id}:r{index}:{number}"
-            digest = hashlib.sha256(key.encode()).hexdigest()
-            number += 1
-            started = time.perf_counter()
-            for attempt in range(MAX_ATTEMPTS):
-                try:
-                    with connection.begin():
-                        now = utcnow()
-                        entry_id = connection.execute(insert_entry, {
-                            "council_id": job.council_id, "kind": "pledge", "memo": "Bench pledge", "idempotency_key": key,
-                            "fingerprint": digest, "created_at": now, "content_hash": digest,
-                        }).scalar_one()
-                        connection.execute(insert_posting, [
-                            {"council_id": job.council_id, "entry_id": entry_id, "leg": leg, "account_id": leg * 1000 + index,
-                             "amount_pence": amount, "created_at": now}
-                            for leg, (_, amount) in enumerate(legs, start=1)
-                        ])
-                except Exception as error:
-                    if _is_transient(error) and attempt + 1 < MAX_ATTEMPTS:
-                        stats["retries"] += 1
-                        continue
-                    stats["errors"] += 1
-                    stats["first_error"] = stats["first_error"] or f"{type(error).__name__}: {_first_line(error)}"
-                    break
-                latencies.append((time.perf_counter() - started) * 1000)
-                stats["committed"] += 1
-                counters[index] = stats["committed"]
-                break
-    stats["cpu_s"] = time.process_time() - cpu_started
-    return stats
+    in_one = text(
+        "WITH e AS (INSERT INTO bench_raw_entry (council_id, kind, memo, idempotency_key, fingerprint, created_at, content_hash) "
+        "VALUES (:council_id, 'pledge', 'Bench pledge', :key, :digest, :created_at, :digest) RETURNING id) "
+        "INSERT INTO bench_raw_posting (council_id, entry_id, leg, account_id, amount_pence, created_at) "
+        "SELECT :council_id, e.id, v.leg, v.account_id, v.amount, :created_at FROM e, "
+        "(VALUES (1, :a1, CAST(:m1 AS bigint)), (2, :a2, CAST(:m2 AS bigint)), (3, :a3, CAST(:m3 AS bigint))) AS v(leg, account_id, amount)"
+    )
+    floor = phase == "floor" and engine.dialect.name == "postgresql"
+    rng = random.Random(job.seed * 1000 + 500 + index * 10 + round_number)
+
+    def one(number: int) -> None:
+        legs = _pledge(rng, rng.choice(job.holders))
+        key = f"bench:{job.run_id}:{phase}{round_number}:{index}:{number}"
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        with engine.begin() as connection:
+            now = utcnow()
+            if floor:
+                connection.execute(in_one, {
+                    "council_id": job.council_id, "key": key, "digest": digest, "created_at": now,
+                    **{f"a{leg}": leg * 1000 + index for leg in (1, 2, 3)}, **{f"m{leg}": amount for leg, (_, amount) in enumerate(legs, start=1)},
+                })
+                return
+            entry_id = connection.execute(insert_entry, {
+                "council_id": job.council_id, "kind": "pledge", "memo": "Bench pledge", "idempotency_key": key,
+                "fingerprint": digest, "created_at": now, "content_hash": digest,
+            }).scalar_one()
+            connection.execute(insert_posting, [
+                {"council_id": job.council_id, "entry_id": entry_id, "leg": leg, "account_id": leg * 1000 + index,
+                 "amount_pence": amount, "created_at": now}
+                for leg, (_, amount) in enumerate(legs, start=1)
+            ])
+
+    return one
 
 
-def _worker_main(index: int, job: Job, events, start_times, counters, results) -> None:
-    """Run each phase in turn: report ready, wait for the start, loop until the deadline, report."""
+def _worker_main(index: int, job: Job, inbox, counters, results) -> None:
+    """Report ready, then run each slice the parent sends: wait for its start, loop until its deadline, report."""
     engine = None
     phase = "start"
     try:
@@ -409,15 +445,19 @@ def _worker_main(index: int, job: Job, events, start_times, counters, results) -
         from brokerage.wiring import connect_domains
 
         connect_domains()  # a spawned process starts with empty registries
-        engine = make_engine(job.url)
+        engine = make_engine(job.url)  # one engine for every slice: the same pool, the same checkouts
         with engine.connect() as connection:  # open the first connection before the clock starts
             connection.exec_driver_sql("SELECT 1")
-        loops = {"service": _service_loop, "raw": _raw_loop}
-        for number, phase in enumerate(PHASES):
-            results.put(("ready", index, phase, None))
-            events[number].wait()
-            deadline = start_times[number] + job.seconds
-            stats = loops[phase](engine, job, index, deadline, counters)
+        results.put(("ready", index, "start", None))
+        while True:
+            command = inbox.get()
+            if command is None:
+                return
+            phase, round_number, start_at, seconds = command
+            make = _service_step if phase in ("service", "hot") else _raw_step
+            one = make(engine, job, index, phase, round_number)
+            time.sleep(max(0.0, start_at - time.time()))
+            stats = _loop(job, index, start_at + seconds, counters, one)
             stats["ended_at"] = time.time()
             results.put(("done", index, phase, stats))
     except BaseException as error:  # noqa: BLE001 - report anything, the parent decides
@@ -428,22 +468,21 @@ def _worker_main(index: int, job: Job, events, start_times, counters, results) -
 
 
 class _Workers:
-    """W spawned processes that run the timed phases together."""
+    """W spawned processes that run the timed slices together, as the parent sends them."""
 
     def __init__(self, job: Job, workers: int) -> None:
         import multiprocessing
 
         self.ctx = multiprocessing.get_context("spawn")
+        self.job = job
         self.workers = workers
-        self.events = [self.ctx.Event() for _ in PHASES]
-        self.start_times = self.ctx.Array("d", len(PHASES), lock=False)
         self.counters = self.ctx.Array("q", workers, lock=False)
+        self.inboxes = [self.ctx.Queue() for _ in range(workers)]
         self.results = self.ctx.Queue()
-        self.early: list[tuple] = []
-        self.ready: set[int] = set()
+        self.ready = False
         self.processes = [
             self.ctx.Process(
-                target=_worker_main, args=(i, job, self.events, self.start_times, self.counters, self.results),
+                target=_worker_main, args=(i, job, self.inboxes[i], self.counters, self.results),
                 name=f"ledger-bench-{i}", daemon=True,
             )
             for i in range(workers)
@@ -456,11 +495,9 @@ class _Workers:
         got: dict[int, object] = {}
         give_up = time.time() + timeout if timeout else None
         quiet_dead: dict[int, float] = {}
-        later: list[tuple] = []
         while len(got) < self.workers:
             try:
-                # A quick worker's next message (ready for the next phase) may come before a slow one's done.
-                message, index, message_phase, payload = self.early.pop(0) if self.early else self.results.get(timeout=0.2)
+                message, index, message_phase, payload = self.results.get(timeout=0.2)
             except queue.Empty:
                 if tick:
                     tick()
@@ -475,27 +512,23 @@ class _Workers:
                 continue
             if message == "failed":
                 raise BenchError(f"worker {index} failed in the {message_phase} phase: {payload}")
-            if message == kind and message_phase == phase:
+            if message == kind:
                 got[index] = payload
-            else:
-                later.append((message, index, message_phase, payload))
-        self.early.extend(later)
         return got
 
-    def wait_ready(self, number: int) -> None:
-        """Wait until every worker is connected and waiting to start phase `number`."""
-        if number not in self.ready:
-            self._collect("ready", PHASES[number], READY_TIMEOUT)
-            self.ready.add(number)
+    def wait_ready(self) -> None:
+        """Wait until every worker is connected and waiting for its first slice."""
+        if not self.ready:
+            self._collect("ready", "start", READY_TIMEOUT)
+            self.ready = True
 
-    def run_phase(self, number: int, on_tick=None) -> PhaseResult:
-        phase = PHASES[number]
-        self.wait_ready(number)
+    def run_phase(self, phase: str, round_number: int, on_tick=None) -> PhaseResult:
+        self.wait_ready()
         for i in range(self.workers):
             self.counters[i] = 0
-        start = time.time()
-        self.start_times[number] = start
-        self.events[number].set()
+        start = time.time() + 0.1
+        for inbox in self.inboxes:
+            inbox.put((phase, round_number, start, self.job.seconds))
         done = self._collect("done", phase, None, tick=(lambda: on_tick(start, sum(self.counters))) if on_tick else None)
         result = PhaseResult()
         for stats in done.values():
@@ -510,19 +543,20 @@ class _Workers:
         return result
 
     def close(self) -> None:
-        for event in self.events:
-            event.set()  # release anyone still waiting, e.g. after a failure
+        for inbox in self.inboxes:
+            inbox.put(None)  # let every worker finish, also after a failure
         for process in self.processes:
             process.join(timeout=10)
         for process in self.processes:
             if process.is_alive():
                 process.terminate()
                 process.join(timeout=5)
-        self.results.close()
-        self.results.join_thread()
+        for q in (*self.inboxes, self.results):
+            q.close()
+            q.join_thread()
 
 
-# --- batch phase --------------------------------------------------------------------------------
+# --- batch slices (this process, one writer) -----------------------------------------------------
 
 
 @dataclass
@@ -534,24 +568,33 @@ class BatchResult:
     elapsed: float = 0.0
 
     @property
+    def per_second(self) -> float:
+        return self.entries / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
     def postings_per_second(self) -> float:
         return self.postings / self.elapsed if self.elapsed > 0 else 0.0
 
 
-def run_batches(job: Job, *, batch_size: int, target: int = BATCH_TARGET, on_tick=None) -> BatchResult:
-    """Post up to `target` entries in batches through post_entries, one transaction a batch, within S seconds."""
+def run_batches(job: Job, *, batch_size: int, round_number: int = 0, raw: bool = False, target: int = BATCH_TARGET, engine=None,
+                on_tick=None) -> BatchResult:
+    """Post up to `target` entries in batches within S seconds, one transaction a batch: through post_entries, or raw."""
     from sqlalchemy.orm import sessionmaker
     from sqlmodel import Session
 
     from brokerage.db import make_engine
     from brokerage.ledger.kinds import EntryKind
     from brokerage.ledger.services import EntrySpec, post_entries
+    from brokerage.types import utcnow
 
-    engine = make_engine(job.url)
+    own = engine is None
+    engine = engine or make_engine(job.url)
     factory = sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
     actor = _actor(factory, job)
-    rng = random.Random(job.seed * 1000 + 999)
+    rng = random.Random(job.seed * 1000 + 999 + round_number * 2 + raw)
+    entry, posting = _raw_tables()
     result = BatchResult()
+    tag = f"rb{round_number}" if raw else f"b{round_number}"
     try:
         with engine.connect() as connection:  # warm the pool before the clock starts
             connection.exec_driver_sql("SELECT 1")
@@ -561,22 +604,26 @@ def run_batches(job: Job, *, batch_size: int, target: int = BATCH_TARGET, on_tic
             size = min(batch_size, target - result.entries)
             specs = [
                 EntrySpec(kind=EntryKind.pledge_collected, postings=_pledge(rng, rng.choice(job.holders)),
-                          idempotency_key=f"bench:{job.run_id}:b:{result.entries + i}", memo="Bench pledge batch")
+                          idempotency_key=f"bench:{job.run_id}:{tag}:{result.entries + i}", memo="Bench pledge batch")
                 for i in range(size)
             ]
             for attempt in range(MAX_ATTEMPTS):
-                session = factory()
                 try:
-                    post_entries(session=session, actor=actor, council_id=job.council_id, entries=specs)
-                    session.commit()
+                    if raw:
+                        _raw_batch(engine, job, entry, posting, specs, utcnow())
+                    else:
+                        with factory() as session:
+                            try:
+                                post_entries(session=session, actor=actor, council_id=job.council_id, entries=specs)
+                                session.commit()
+                            except Exception:
+                                session.rollback()
+                                raise
                     break
                 except Exception as error:
-                    session.rollback()
                     if not (_is_transient(error) and attempt + 1 < MAX_ATTEMPTS):
                         raise BenchError(f"batch posting failed: {type(error).__name__}: {_first_line(error)}") from None
                     result.retries += 1
-                finally:
-                    session.close()
             result.entries += size
             result.postings += sum(len(spec.postings) for spec in specs)
             result.batches += 1
@@ -584,8 +631,52 @@ def run_batches(job: Job, *, batch_size: int, target: int = BATCH_TARGET, on_tic
                 on_tick(result.entries)
         result.elapsed = time.perf_counter() - started
     finally:
-        engine.dispose()
+        if own:
+            engine.dispose()
     return result
+
+
+def _raw_batch(engine, job: Job, entry, posting, specs, now) -> None:
+    """Insert a batch's entry rows in one statement and their posting rows in another, in one transaction."""
+    with engine.begin() as connection:
+        ids = [
+            row.id for row in connection.execute(entry.insert().returning(entry.c.id, sort_by_parameter_order=True), [
+                {"council_id": job.council_id, "kind": "pledge", "memo": "Bench pledge batch", "idempotency_key": spec.idempotency_key,
+                 "fingerprint": "0" * 64, "created_at": now, "content_hash": "0" * 64}
+                for spec in specs
+            ])
+        ]
+        connection.execute(posting.insert(), [
+            {"council_id": job.council_id, "entry_id": entry_id, "leg": leg, "account_id": leg, "amount_pence": amount, "created_at": now}
+            for entry_id, spec in zip(ids, specs)
+            for leg, (_, amount) in enumerate(spec.postings, start=1)
+        ])
+
+
+def vacuum_ledger(url: str) -> None:
+    """VACUUM the rows every posting updates (accounts, the pool summary), as autovacuum would between rounds."""
+    from brokerage.db import make_engine
+
+    engine = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("VACUUM (ANALYZE) ledger_account, ledger_pool_month")
+    finally:
+        engine.dispose()
+
+
+def autovacuum_off(url: str) -> bool:
+    """Tell whether PostgreSQL's autovacuum is off (the ledger's account rows then bloat and every figure drifts)."""
+    from brokerage.db import make_engine
+
+    if not url.startswith("postgresql"):
+        return False
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.exec_driver_sql("SHOW autovacuum").scalar() != "on"
+    finally:
+        engine.dispose()
 
 
 # --- the command --------------------------------------------------------------------------------
@@ -629,10 +720,14 @@ def check_scratch(url: str | None, scratch: bool) -> str:
               help="Scratch database to bench (required); its name must start with 'bench'. It is migrated to head.")
 @click.option("--i-know-this-is-scratch", "scratch", is_flag=True,
               help="Allow a database whose name does not start with 'bench'.")
-@click.option("--workers", default=4, show_default=True, type=int, help="Worker processes for the timed runs.")
-@click.option("--seconds", default=5.0, show_default=True, type=float, help="Length of each timed run.")
-@click.option("--batch-size", default=1000, show_default=True, type=int, help="Entries per post_entries call in the batch run.")
-def bench_ledger_command(database_url: str | None, scratch: bool, workers: int, seconds: float, batch_size: int) -> None:
+@click.option("--workers", default=8, show_default=True, type=int, help="Worker processes for the timed slices.")
+@click.option("--seconds", default=5.0, show_default=True, type=float, help="Length of each timed slice.")
+@click.option("--rounds", default=3, show_default=True, type=int, help="Rounds of slices; the median ratio is reported.")
+@click.option("--batch-size", default=100, show_default=True, type=int, help="Entries per post_entries call in the batch slices.")
+@click.option("--vacuum/--no-vacuum", "vacuum_between_rounds", default=True, show_default=True,
+              help="Where autovacuum is off, VACUUM the ledger's account and summary rows before each round, as autovacuum would.")
+def bench_ledger_command(database_url: str | None, scratch: bool, workers: int, seconds: float, rounds: int, batch_size: int,
+                         vacuum_between_rounds: bool) -> None:
     """Measure ledger posting throughput and latency against raw inserts of the same rows.
 
     Needs a scratch database: the bench council it creates and that council's ledger rows stay
@@ -645,6 +740,8 @@ def bench_ledger_command(database_url: str | None, scratch: bool, workers: int, 
         _fail(f"--workers must be at least 1, not {workers}")
     if not seconds > 0 or math.isinf(seconds):
         _fail(f"--seconds must be a positive number, not {seconds}")
+    if rounds < 1:
+        _fail(f"--rounds must be at least 1, not {rounds}")
     if batch_size < 1:
         _fail(f"--batch-size must be at least 1, not {batch_size}")
     try:
@@ -652,90 +749,143 @@ def bench_ledger_command(database_url: str | None, scratch: bool, workers: int, 
         backend = check_database(url)
     except BenchError as error:
         _fail(str(error))
-    _run(url, backend, workers, seconds, batch_size, Console(stderr=True))
+    _run(url, backend, workers, seconds, rounds, batch_size, Console(stderr=True), vacuum_between_rounds)
 
 
-def _run(url: str, backend: str, workers: int, seconds: float, batch_size: int, console) -> None:
-    """Set up, run the three measurements, print the summary and the JSON line."""
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def _run(url: str, backend: str, workers: int, seconds: float, rounds: int, batch_size: int, console, vacuum_between_rounds: bool = True) -> None:
+    """Set up, run the rounds of slices, print the summary and the JSON line."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from sqlalchemy.engine import make_url
 
+    from brokerage.db import make_engine
+
     shown = make_url(url).render_as_string(hide_password=True)
     pool = None
+    engine = None
+    slices = ("service", "raw", "floor", "hot", "batch", "raw batch")
+    vacuum = False
+    per_round: list[dict] = []
     try:
         try:
             with console.status("Migrating and creating the bench council…"):
                 job = setup_world(url, holders=HOLDERS, clusters=CLUSTERS, seconds=seconds)
                 create_raw_tables(url)
+            vacuum = vacuum_between_rounds and autovacuum_off(url)
+            if autovacuum_off(url):
+                click.echo("warning: autovacuum is off on this database: ledger_account rows bloat with every posting and "
+                           "the figures drift down run by run (see the README's production section)"
+                           + ("; the bench vacuums the ledger's account and summary rows before each round" if vacuum else ""), err=True)
         except Exception as error:
             click.echo(f"error: could not set up the bench: {type(error).__name__}: {_first_line(error)}", err=True)
             sys.exit(1)
-        click.echo(f"Ledger bench on {backend} ({shown}): {workers} worker process(es), {seconds:g} s per timed run, "
+        click.echo(f"Ledger bench on {backend} ({shown}): {workers} worker process(es), {rounds} round(s) of {seconds:g} s slices, "
                    f"council bench-{job.run_id} (id {job.council_id}), {HOLDERS} holders, {CLUSTERS} clusters")
 
         with console.status(f"Starting {workers} worker process(es)…"):
             pool = _Workers(job, workers)
-            pool.wait_ready(0)
-        progress = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console, transient=False)
+            pool.wait_ready()
+        engine = make_engine(url)
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console, transient=True)
         with progress:
-            phases = {}
-            for number, (phase, label) in enumerate([("service", "post_entry"), ("raw", "raw inserts")]):
-                task = progress.add_task(f"{label:<12} 0 entries", total=seconds)
+            for round_number in range(rounds):
+                if vacuum:
+                    vacuum_ledger(url)
+                figures: dict = {}
+                # The order turns each round, so no slice always follows the same one.
+                shift = round_number % len(slices)
+                for name in slices[shift:] + slices[:shift]:
+                    label = f"round {round_number + 1} {name}"
+                    task = progress.add_task(f"{label:<20} 0 entries", total=seconds)
+                    if name in PHASES:
+                        def tick(start, count, task=task, label=label):
+                            progress.update(task, completed=min(max(time.time() - start, 0), seconds), description=f"{label:<20} {count:,} entries")
 
-                def tick(start, count, task=task, label=label):
-                    progress.update(task, completed=min(time.time() - start, seconds), description=f"{label:<12} {count:,} entries")
-
-                phases[phase] = pool.run_phase(number, on_tick=tick)
-                result = phases[phase]
-                progress.update(task, completed=seconds, description=f"{label:<12} {result.committed:,} entries")
+                        figures[name] = pool.run_phase(name, round_number, on_tick=tick)
+                    else:
+                        started = time.time()
+                        figures[name] = run_batches(
+                            job, batch_size=batch_size, round_number=round_number, raw=name == "raw batch", engine=engine,
+                            on_tick=lambda n, task=task, label=label, started=started: progress.update(
+                                task, completed=min(time.time() - started, seconds), description=f"{label:<20} {n:,} entries"),
+                        )
+                    progress.update(task, completed=seconds)
+                per_round.append(figures)
             pool.close()
             pool = None
-            target = BATCH_TARGET
-            task = progress.add_task(f"{'post_entries':<12} 0 entries", total=target)
-            batch = run_batches(job, batch_size=batch_size, target=target,
-                                on_tick=lambda n: progress.update(task, completed=n, description=f"{'post_entries':<12} {n:,} entries"))
-            progress.update(task, completed=target)
     except BenchError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
     finally:
         if pool is not None:
             pool.close()
+        if engine is not None:
+            engine.dispose()
         try:
             drop_raw_tables(url)  # on success and on failure alike: the tables are the bench's own
         except Exception as error:
             click.echo(f"warning: could not drop the bench_raw tables: {_first_line(error)}", err=True)
 
-    service, raw = phases["service"], phases["raw"]
-    for name, result in (("post_entry (service API)", service), ("raw inserts (baseline)", raw)):
-        click.echo(
-            f"{name:<25} {result.committed:>9,} entries in {result.elapsed:6.2f} s = {result.per_second:>9,.1f} entries/s; "
-            f"p50 {_percentile(result.latencies_ms, 0.50):.2f} ms, p99 {_percentile(result.latencies_ms, 0.99):.2f} ms; "
-            f"client CPU {result.cpu_ms_per_entry:.2f} ms/entry; {result.retries} retried, {result.errors} failed"
-        )
-        if result.first_error:
-            click.echo(f"  first failure: {result.first_error}")
-    ratio = service.per_second / raw.per_second if raw.per_second else 0.0
-    click.echo(f"{'service / raw':<25} {ratio:.3f}")
-    click.echo(
-        f"{'post_entries (batches)':<25} {batch.entries:>9,} entries ({batch.postings:,} postings) in {batch.elapsed:6.2f} s, "
-        f"{batch.batches} batch(es) of up to {batch_size} = {batch.postings_per_second:,.1f} postings/s"
-        + (f"; {batch.retries} retried" if batch.retries else "")
-    )
-    if backend == "sqlite" and workers > 1:
-        click.echo("note: SQLite allows one writer at a time, so the worker processes take turns at the write lock")
+    def rate(figures, name):
+        return figures[name].per_second
+
+    def ratio(a, b):
+        return [rate(f, a) / rate(f, b) if rate(f, b) else 0.0 for f in per_round]
+
+    errors = 0
+    for number, figures in enumerate(per_round, start=1):
+        click.echo(f"round {number}:")
+        for name, label in (("service", "post_entry (service API)"), ("raw", "raw inserts (2 statements)"),
+                            ("floor", "raw floor (1 statement)"), ("hot", "post_entry, shared account")):
+            result = figures[name]
+            errors += result.errors
+            click.echo(
+                f"  {label:<28} {result.committed:>8,} entries in {result.elapsed:6.2f} s = {result.per_second:>9,.1f} entries/s; "
+                f"p50 {_percentile(result.latencies_ms, 0.50):.2f} ms, p99 {_percentile(result.latencies_ms, 0.99):.2f} ms; "
+                f"client CPU {result.cpu_ms_per_entry:.2f} ms/entry; {result.retries} retried, {result.errors} failed"
+            )
+            if result.first_error:
+                click.echo(f"    first failure: {result.first_error}")
+        for name, label in (("batch", "post_entries (batches)"), ("raw batch", "raw inserts (batches)")):
+            result = figures[name]
+            click.echo(
+                f"  {label:<28} {result.entries:>8,} entries in {result.elapsed:6.2f} s = {result.per_second:>9,.1f} entries/s, "
+                f"{result.batches} batch(es) of up to {batch_size}" + (f"; {result.retries} retried" if result.retries else "")
+            )
+    service = [f["service"] for f in per_round]
+    latencies = sorted(ms for result in service for ms in result.latencies_ms)
     summary = {
-        "entries_per_s": round(service.per_second, 1),
-        "raw_entries_per_s": round(raw.per_second, 1),
-        "ratio": round(ratio, 3),
-        "p50_ms": round(_percentile(service.latencies_ms, 0.50), 2),
-        "p99_ms": round(_percentile(service.latencies_ms, 0.99), 2),
-        "batch_postings_per_s": round(batch.postings_per_second, 1),
+        "entries_per_s": round(_median([r.per_second for r in service]), 1),
+        "raw_entries_per_s": round(_median([f["raw"].per_second for f in per_round]), 1),
+        "ratio": round(_median(ratio("service", "raw")), 3),
+        "raw_floor_ratio": round(_median(ratio("service", "floor")), 3),
+        "p50_ms": round(_percentile(latencies, 0.50), 2),
+        "p99_ms": round(_percentile(latencies, 0.99), 2),
+        "batch_entries_per_s": round(_median([f["batch"].per_second for f in per_round]), 1),
+        "batch_ratio_vs_raw_single": round(_median(ratio("batch", "raw")), 3),
+        "hot_account_ratio": round(_median(ratio("hot", "raw")), 3),
         "workers": workers,
         "database": backend,
+        "rounds": rounds,
+        "hot_entries_per_s": round(_median([f["hot"].per_second for f in per_round]), 1),
+        "raw_floor_entries_per_s": round(_median([f["floor"].per_second for f in per_round]), 1),
+        "raw_batch_entries_per_s": round(_median([f["raw batch"].per_second for f in per_round]), 1),
+        "batch_postings_per_s": round(_median([f["batch"].postings_per_second for f in per_round]), 1),
+        "ratios_by_round": ratio("service", "raw"),
     }
+    summary["ratios_by_round"] = [round(r, 3) for r in summary["ratios_by_round"]]
+    click.echo(f"{'service / raw (median)':<30} {summary['ratio']:.3f}  (rounds: {', '.join(f'{r:.3f}' for r in summary['ratios_by_round'])})")
+    click.echo(f"{'service / raw floor':<30} {summary['raw_floor_ratio']:.3f}")
+    click.echo(f"{'shared account / raw':<30} {summary['hot_account_ratio']:.3f}")
+    click.echo(f"{'batches / raw single':<30} {summary['batch_ratio_vs_raw_single']:.3f}")
+    if backend == "sqlite" and workers > 1:
+        click.echo("note: SQLite allows one writer at a time, so the worker processes take turns at the write lock; "
+                   "the raw floor is the raw slice again (SQLite has no INSERT in WITH)")
     click.echo(json.dumps(summary))
-    if service.errors or raw.errors:
+    if errors:
         sys.exit(1)
 
 

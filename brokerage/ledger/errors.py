@@ -57,3 +57,9 @@ class OwnerCheckMissing(RuntimeError):
 
     The checks are registered by brokerage.wiring.connect_domains(), which create_app calls.
     """
+
+
+class LedgerDatabaseRefused(LedgerError):
+    """A database check refused entries the application had checked (a rule of migration 0002); nothing was written."""
+
+    status = 409

@@ -3,6 +3,11 @@
 Services flush, never commit. Every money feature posts through `post_entry`, `post_entries` or
 `post_in_batches`. The rules enforced here are enforced again by the database (see the 0002
 migration): balanced entries, append-only rows, and non-negative accounts.
+
+On PostgreSQL a batch is one call of the ledger_post_batch function (migration 0031), with the same
+checks, errors and idempotency; reversals and SQLite take the Python path (`_post_python`). How
+shared ("hot") accounts such as a council's funding are kept from queueing writers is explained
+above `_ACCOUNT_IDS` below.
 """
 
 from __future__ import annotations
@@ -10,14 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
 from brokerage.errors import BrokerageError
 from brokerage.formatting import pounds
-from brokerage.ledger import rules, summary
-from brokerage.ledger.errors import AlreadyReversed, IdempotencyConflict, Overdraft, Unbalanced, UnknownAccount, UnknownKind
+from brokerage.ledger import fastpath, rules, summary
+from brokerage.ledger.errors import (
+    AlreadyReversed, IdempotencyConflict, LedgerDatabaseRefused, Overdraft, Unbalanced, UnknownAccount, UnknownKind,
+)
 from brokerage.ledger.kinds import EntryKind
 from brokerage.ledger.models import EntryClose, JournalEntry, LedgerAccount, Posting
 from brokerage.ledger.owners import owner_ids
@@ -92,10 +99,11 @@ def _fetch_and_lock(session: Session, council_id: int, codes: list[str]) -> dict
     query = (
         select(LedgerAccount.id, LedgerAccount.balance_pence, LedgerAccount.non_negative, LedgerAccount.code)
         .where(LedgerAccount.council_id == council_id, LedgerAccount.code.in_(codes))
-        .order_by(LedgerAccount.id)
+        .order_by(LedgerAccount.non_negative.desc(), LedgerAccount.id)
     )
-    # Row locks in id order, so writers never deadlock. SQLite needs none: every transaction there
-    # holds the write lock (BEGIN IMMEDIATE).
+    # Row locks in one order, so writers never deadlock: the non-negative accounts by id, then those that
+    # may go negative by id, the order ledger_post_batch takes them in. SQLite needs none: every
+    # transaction there holds the write lock (BEGIN IMMEDIATE).
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     return {row.code: (row.id, row.balance_pence, row.non_negative) for row in session.execute(query)}
@@ -161,13 +169,32 @@ def _prepare(entries: Sequence[EntrySpec]) -> list[tuple[EntrySpec, str, str, li
     return prepared
 
 
-def post_entries(*, session: Session, actor: User, council_id: int, entries: Sequence[EntrySpec]) -> list[JournalEntry]:
-    """Post many entries in the caller's transaction, with the same checks as post_entry, all or nothing."""
+def post_entries(
+    *, session: Session, actor: User, council_id: int, entries: Sequence[EntrySpec], each: bool = False
+) -> list[JournalEntry] | list[JournalEntry | Exception]:
+    """Post many entries in the caller's transaction, with the same checks as post_entry, all or nothing.
+
+    Raises Unbalanced, UnknownKind, UnknownAccount, Overdraft, IdempotencyConflict or AlreadyReversed;
+    nothing is written when it raises. With `each` (post_in_batches), every entry stands alone: the
+    list holds each entry, or the error that refused it, and the others are written.
+    """
     check_scope(actor, council_id)
     if not entries:
         return []
+    if each:
+        return _post_each(session, actor, council_id, list(entries))
     prepared = _prepare(entries)
+    if fastpath.lean(session) and all(item[0].reverses_id is None for item in prepared):
+        outcomes = fastpath.post_lean(session, actor, council_id, prepared, all_or_nothing=True, now=utcnow())
+        for outcome in outcomes:
+            if isinstance(outcome, Exception):
+                raise outcome
+        return outcomes
+    return _post_python(session, actor, council_id, prepared)
 
+
+def _post_python(session: Session, actor: User, council_id: int, prepared: list) -> list[JournalEntry]:
+    """The write path in Python: SQLite, and reversals on PostgreSQL."""
     # Repeats of a key, in this batch or from before, return the first entry.
     keys = [key for _, _, key, _, _, _ in prepared]
     existing = {
@@ -206,17 +233,8 @@ def post_entries(*, session: Session, actor: User, council_id: int, entries: Seq
     entry_rows = []
     posting_sets = []
     for spec, kind, key, legs, memo, fingerprint in fresh:
-        # Postings are written in account-id order: the balance trigger then locks rows in that order too.
-        ordered = sorted(legs, key=lambda leg: (account_ids[leg.account], leg.amount))
-        content = rules.entry_content(
-            council_id=council_id, entry_id=0, kind=kind, memo=memo, actor_id=actor_id, idempotency_key=key,
-            created_at=now, reverses_id=spec.reverses_id, postings=[(leg.account, leg.amount) for leg in ordered],
-        )
-        entry_rows.append({
-            "council_id": council_id, "kind": kind, "memo": memo, "actor_id": actor_id, "idempotency_key": key,
-            "fingerprint": fingerprint, "created_at": now, "reverses_id": spec.reverses_id,
-            "content_hash": rules.content_hash(content),
-        })
+        ordered = fastpath.ordered_legs(legs, account_ids)
+        entry_rows.append(fastpath.entry_row(council_id, actor_id, now, kind, key, memo, fingerprint, spec.reverses_id, ordered))
         posting_sets.append(ordered)
 
     try:
@@ -224,11 +242,7 @@ def post_entries(*, session: Session, actor: User, council_id: int, entries: Seq
     except IntegrityError as error:
         return _after_conflict(session, council_id, fresh, error, keys, results, existing)
 
-    # The balance trigger changed these rows behind the ORM's back.
-    touched = set(account_ids.values())
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, LedgerAccount) and obj.id in touched:
-            session.expire(obj, ["balance_pence"])
+    fastpath.expire_balances(session, set(account_ids.values()))
     created = {e.id: e for e in session.execute(select(JournalEntry).where(JournalEntry.id.in_(ids))).scalars()}
     by_key = {created[i].idempotency_key: created[i] for i in ids}
     return [r if r is not None else (existing.get(k) or by_key[k]) for r, k in zip(results, keys)]
@@ -304,6 +318,17 @@ def _after_conflict(session, council_id, fresh, error, keys, results, existing):
     return [r if r is not None else (existing.get(k) or found[k]) for r, k in zip(results, keys)]
 
 
+# The ledger's namespace of PostgreSQL advisory locks (integrity.SEALING_LOCK is 7301): (RUN_WRITER_LOCK,
+# council id) makes a council's money runs post one at a time.
+RUN_WRITER_LOCK = 7302
+
+
+def lock_run_writer(session: Session, council_id: int) -> None:
+    """Make the council's batch writers (money runs) take turns until the transaction ends; SQLite's writers already do."""
+    if fastpath.lean(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :council)"), {"namespace": RUN_WRITER_LOCK, "council": council_id})
+
+
 def post_in_batches(
     *,
     session: Session,
@@ -315,26 +340,77 @@ def post_in_batches(
 ) -> list[JournalEntry | Exception]:
     """Post many entries a batch at a time, each batch in a savepoint; return each entry, or the error that refused it.
 
-    A batch that fails is posted again one entry at a time, so one bad entry holds up no other:
-    it alone is left out, and its error is returned in its place. `progress(done, total)` is
-    called after each batch.
+    One bad entry holds up no other: it alone is left out, and its error is returned in its place.
+    On PostgreSQL the council's runs take turns (`lock_run_writer`, until the caller commits) and a
+    batch is one call of ledger_post_batch, which answers for each entry; elsewhere, or when the
+    database refuses a batch, it is posted again one entry at a time. Every entry has an idempotency
+    key, so a run that died is simply run again: what it posted comes back as the first entries.
+    `progress(done, total)` is called after each batch.
     """
     check_scope(actor, council_id)
+    lean = fastpath.lean(session)
+    if lean:
+        lock_run_writer(session, council_id)
     outcomes: list[JournalEntry | Exception] = []
     for start in range(0, len(entries), batch_size):
         batch = list(entries[start:start + batch_size])
-        try:
-            with session.begin_nested():
-                outcomes.extend(post_entries(session=session, actor=actor, council_id=council_id, entries=batch))
-        except ENTRY_ERRORS:
-            for spec in batch:
-                try:
-                    with session.begin_nested():
-                        outcomes.extend(post_entries(session=session, actor=actor, council_id=council_id, entries=[spec]))
-                except ENTRY_ERRORS as error:
-                    outcomes.append(error)
+        done = _batch_lean(session, actor, council_id, batch) if lean else None
+        if done is None:
+            done = _batch_python(session, actor, council_id, batch)
+        outcomes.extend(done)
         if progress:
             progress(start + len(batch), len(entries))
+    return outcomes
+
+
+def _batch_python(session: Session, actor: User, council_id: int, batch: list[EntrySpec]) -> list[JournalEntry | Exception]:
+    try:
+        with session.begin_nested():
+            return post_entries(session=session, actor=actor, council_id=council_id, entries=batch)
+    except ENTRY_ERRORS:
+        return _one_by_one(session, actor, council_id, batch)
+
+
+def _one_by_one(session: Session, actor: User, council_id: int, batch: list[EntrySpec]) -> list[JournalEntry | Exception]:
+    outcomes: list[JournalEntry | Exception] = []
+    for spec in batch:
+        try:
+            with session.begin_nested():
+                outcomes.extend(post_entries(session=session, actor=actor, council_id=council_id, entries=[spec]))
+        except ENTRY_ERRORS as error:
+            outcomes.append(error)
+    return outcomes
+
+
+def _batch_lean(session: Session, actor: User, council_id: int, batch: list[EntrySpec]) -> list[JournalEntry | Exception] | None:
+    """Post a batch with one call that answers per entry; None when it must be posted one entry at a time."""
+    if any(spec.reverses_id is not None for spec in batch):
+        return None
+    try:
+        with session.begin_nested():
+            return post_entries(session=session, actor=actor, council_id=council_id, entries=batch, each=True)
+    except ENTRY_ERRORS:
+        return _one_by_one(session, actor, council_id, batch)
+
+
+def _post_each(session: Session, actor: User, council_id: int, batch: list[EntrySpec]) -> list[JournalEntry | Exception]:
+    """Post each entry on its own merits: one call of ledger_post_batch on PostgreSQL, one savepoint each elsewhere."""
+    if not fastpath.lean(session) or any(spec.reverses_id is not None for spec in batch):
+        return _one_by_one(session, actor, council_id, batch)
+    outcomes: list[JournalEntry | Exception | None] = [None] * len(batch)
+    good, places = [], []
+    for index, spec in enumerate(batch):
+        try:
+            good.append(_prepare([spec])[0])
+            places.append(index)
+        except BrokerageError as error:
+            outcomes[index] = error
+    if good:
+        done = fastpath.post_lean(session, actor, council_id, good, all_or_nothing=False, now=utcnow())
+        if any(isinstance(o, LedgerDatabaseRefused) for o in done):
+            return _one_by_one(session, actor, council_id, batch)
+        for index, outcome in zip(places, done):
+            outcomes[index] = outcome
     return outcomes
 
 

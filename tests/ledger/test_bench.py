@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
@@ -22,7 +23,10 @@ from brokerage.ledger.models import JournalEntry
 from brokerage_bench.ledger import BenchError, bench_ledger_command
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYS = {"entries_per_s", "raw_entries_per_s", "ratio", "p50_ms", "p99_ms", "batch_postings_per_s", "workers", "database"}
+KEYS = {
+    "entries_per_s", "raw_entries_per_s", "ratio", "raw_floor_ratio", "p50_ms", "p99_ms", "batch_entries_per_s",
+    "batch_ratio_vs_raw_single", "hot_account_ratio", "workers", "database", "rounds", "batch_postings_per_s",
+}
 
 
 def _bench_tables(url: str) -> list:
@@ -37,12 +41,13 @@ def _bench_tables(url: str) -> list:
 def test_bench_ledger_runs_and_leaves_a_verified_ledger(tmp_path):
     url = f"sqlite:///{tmp_path / 'bench.sqlite'}"
     result = CliRunner().invoke(
-        bench_ledger_command, ["--database-url", url, "--workers", "2", "--seconds", "1", "--batch-size", "200"]
+        bench_ledger_command, ["--database-url", url, "--workers", "2", "--seconds", "1", "--rounds", "2", "--batch-size", "200"]
     )
     assert result.exit_code == 0, result.output + result.stderr
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert KEYS <= figures.keys()
-    assert figures["workers"] == 2 and figures["database"] == "sqlite"
+    assert figures["workers"] == 2 and figures["database"] == "sqlite" and figures["rounds"] == 2
+    assert len(figures["ratios_by_round"]) == 2 and figures["batch_entries_per_s"] > 0
     # Rates are not asserted: a loaded machine may commit little in one second. The batch run posts a fixed count.
     assert figures["entries_per_s"] >= 0 and figures["raw_entries_per_s"] >= 0
     assert figures["batch_postings_per_s"] > 0
@@ -142,3 +147,51 @@ def test_the_bench_group_still_lists_and_finds_both_benchmarks():
     assert "ledger" in result.output and "match" in result.output
     assert bench_group.get_command(None, "ledger") is bench_ledger_command
     assert bench_group.get_command(None, "nope") is None
+
+
+def _scratch_postgres_url(name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    base = make_url(os.environ["TEST_DATABASE_URL"])
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.mark.postgres_only
+def test_bench_ledger_on_postgres_times_every_slice_and_leaves_a_verified_ledger():
+    from sqlalchemy import text
+
+    name = f"bench_{make_url_database()}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    admin = make_engine(os.environ["TEST_DATABASE_URL"]).execution_options(isolation_level="AUTOCOMMIT")
+    url = _scratch_postgres_url(name)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        result = CliRunner().invoke(
+            bench_ledger_command, ["--database-url", url, "--workers", "2", "--seconds", "0.5", "--rounds", "1", "--batch-size", "50"]
+        )
+        assert result.exit_code == 0, result.output + result.stderr
+        figures = json.loads(result.stdout.strip().splitlines()[-1])
+        assert KEYS <= figures.keys() and figures["database"] == "postgresql"
+        engine = make_engine(url)
+        try:
+            with sessionmaker(bind=engine, class_=Session)() as session:
+                autovacuum = session.execute(text("SHOW autovacuum")).scalar()
+                assert ("autovacuum is off" in result.stderr) == (autovacuum != "on")
+                council = session.execute(select(Council).where(Council.slug.like("bench-%"))).scalars().one()
+                actor = system_actor(session=session, council_id=council.id)
+                report = verify(session=session, actor=actor, council_id=council.id)
+                assert report.ok, [str(p) for p in report.problems]
+                assert session.execute(text("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'bench_raw%'")).scalar() == 0
+        finally:
+            engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def make_url_database() -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(os.environ["TEST_DATABASE_URL"]).database
