@@ -117,15 +117,20 @@ def build_network(instance: Instance) -> Network:
 
 
 def solve(instance: Instance, *, cluster_names: Mapping[str, str] | None = None,
-          supplier_names: Mapping[str, str] | None = None) -> Solution:
+          supplier_names: Mapping[str, str] | None = None, time_limit: float = 0.0) -> Solution:
     """Return the maximum-coverage, least-cost solution with explanations.
 
     `cluster_names` maps cluster ids to the names people know them by, for the explanations; a
     cluster without one is called "cluster <id>", as in the solution file. `supplier_names` does
-    the same for suppliers, which are otherwise named by their ids.
+    the same for suppliers, which are otherwise named by their ids. `time_limit` (seconds of
+    deterministic work, see `improve.py`) improves the one-pass answer; 0 returns it as it is.
     """
     with helper_for(instance) as helper:
         matching = optimise(build_network(instance), helper=helper)
+    if time_limit > 0:
+        from brokerage.matching.improve import improve
+
+        matching = improve(matching, time_limit=time_limit).matching
     return to_solution(matching, cluster_names=cluster_names, supplier_names=supplier_names)
 
 
