@@ -128,7 +128,7 @@ def solve(instance: Instance, *, cluster_names: Mapping[str, str] | None = None,
     with helper_for(instance) as helper:
         matching = optimise(build_network(instance), helper=helper)
     if time_limit > 0:
-        from brokerage.matching.improve import improve
+        from brokerage.matching.improve import improve  # it imports this module: a cycle at load
 
         matching = improve(matching, time_limit=time_limit).matching
     return to_solution(matching, cluster_names=cluster_names, supplier_names=supplier_names)
