@@ -26,6 +26,7 @@ class Council(SQLModel, table=True):
             name="ck_council_dissolve_majority",
         ),
         CheckConstraint("local_distance_km IS NULL OR (local_distance_km >= 0.5 AND local_distance_km <= 50)", name="ck_council_local_distance"),
+        CheckConstraint("match_time_limit_s BETWEEN 0 AND 600", name="ck_council_match_time_limit"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -50,6 +51,9 @@ class Council(SQLModel, table=True):
     local_distance_km: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
     # The public report of pooled spending (/public/<slug>) is shown only once a council officer opts in.
     publish_report: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=sa_false()))
+    # Matching runs improve their first answer for about this many seconds of deterministic work
+    # (brokerage.matching.improve); 0 keeps the one-pass answer.
+    match_time_limit_s: int = Field(default=10, sa_column=Column(Integer, nullable=False, server_default="10"))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
     @property

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from brokerage import clock
 from brokerage.access import STAFF, get_or_404, same_council
-from brokerage.accounts.models import Role, User
+from brokerage.accounts.models import Council, Role, User
 from brokerage.accounts.system import system_actor
 from brokerage.clusters import governance, queries
 from brokerage.clusters.areas import locate_group
@@ -122,7 +122,8 @@ def run_matching(*, session: Session, actor: User, council_id: int) -> MatchRun:
     # The engine speaks in file ids; people read group names, so it is given them.
     names = {f"k-{cluster_id}": name for cluster_id, name in queries.cluster_names(session=session, council_id=council_id).items()}
     providers = {f"s-{p.id}": p.name for p in session.exec(select(Provider).where(Provider.council_id == council_id))}
-    solution = solve(instance, cluster_names=names, supplier_names=providers)
+    council = session.get(Council, council_id)
+    solution = solve(instance, cluster_names=names, supplier_names=providers, time_limit=council.match_time_limit_s)
     elapsed = time.perf_counter() - started
     run = MatchRun(
         council_id=council_id, created_by_id=actor.id if actor else None, lines=len(instance.demand), suppliers=len(instance.supply),

@@ -73,8 +73,7 @@ CONTINUITY_CHARGE = 6000
 
 # Arc costs are integers in hundredths of a penny, fine enough that rounding rarely ties.
 COST_SCALE = 100
-# Distances enter the cost rounded to the metre, so that last-bit differences between maths
-# libraries on different machines cannot change an integer arc cost.
+# Distances enter the cost rounded to the metre: maths libraries' last bits cannot change a cost.
 DISTANCE_DECIMALS = 3
 # Components are packed into chunks of at least this many arcs, in component order.
 CHUNK_ARCS = 100_000
@@ -119,15 +118,19 @@ def build_network(instance: Instance) -> Network:
 
 
 def solve(instance: Instance, *, cluster_names: Mapping[str, str] | None = None,
-          supplier_names: Mapping[str, str] | None = None) -> Solution:
+          supplier_names: Mapping[str, str] | None = None, time_limit: float = 0.0) -> Solution:
     """Return the maximum-coverage, least-cost solution with explanations.
 
     `cluster_names` maps cluster ids to the names people know them by, for the explanations; a
-    cluster without one is called "cluster <id>", as in the solution file. `supplier_names` does
-    the same for suppliers, which are otherwise named by their ids.
+    cluster without one is called "cluster <id>", as in the solution file; `supplier_names` the same
+    for suppliers. `time_limit` (deterministic work, see `improve.py`) improves the one-pass answer.
     """
     with helper_for(instance) as helper:
         matching = optimise(build_network(instance), helper=helper)
+    if time_limit > 0:
+        from brokerage.matching.improve import improve  # it imports this module: a cycle at load
+
+        matching = improve(matching, time_limit=time_limit).matching
     return to_solution(matching, cluster_names=cluster_names, supplier_names=supplier_names)
 
 
