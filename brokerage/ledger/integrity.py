@@ -8,6 +8,7 @@ everything from the rows; `prove` prints an inclusion proof that `merkle.check_p
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator
 
@@ -16,7 +17,9 @@ from sqlmodel import Session
 
 from brokerage.ledger import merkle, rules, summary
 from brokerage.ledger.errors import UnknownAccount
-from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal, Posting
+from brokerage.ledger.models import (
+    BalanceSnapshot, EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal, Posting, UnsealedEntry,
+)
 from brokerage.ledger.scope import check_scope
 
 if TYPE_CHECKING:
@@ -38,42 +41,134 @@ def lock_sealing(session: Session, council_id: int) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :council)"), {"namespace": SEALING_LOCK, "council": council_id})
 
 
-def seal(*, session: Session, actor: User, council_id: int, limit: int | None = None) -> LedgerSeal | None:
-    """Sequence the council's closed, unsequenced entries and seal them; None when there are none."""
+# Entries sealed per round trip: memory stays bounded however many entries one seal covers.
+SEAL_CHUNK = 5000
+
+
+def seal(*, session: Session, actor: User, council_id: int, limit: int | None = None, chunk: int = SEAL_CHUNK) -> LedgerSeal | None:
+    """Sequence the council's closed, unsequenced entries and seal them; None when there are none.
+
+    The entries come from the queue of unsealed entries in id order, `chunk` at a time, and the Merkle
+    root is built as they stream, so memory does not grow with the number sealed. The seal also writes
+    a balance snapshot for every account its entries post to (see BalanceSnapshot).
+    """
     check_scope(actor, council_id)
     lock_sealing(session, council_id)
+    # Only what is queued when the seal starts: writers committing meanwhile wait for the next seal.
+    max_id = session.execute(select(func.max(UnsealedEntry.entry_id)).where(UnsealedEntry.council_id == council_id)).scalar_one()
+    if max_id is None:
+        return None
     last_seq = session.execute(
         select(func.coalesce(func.max(EntrySequence.seq), 0)).where(EntrySequence.council_id == council_id)
     ).scalar_one()
-    pending = (
-        select(JournalEntry.id, JournalEntry.content_hash)
-        .join(EntryClose, EntryClose.entry_id == JournalEntry.id)
-        .outerjoin(EntrySequence, EntrySequence.entry_id == JournalEntry.id)
-        .where(JournalEntry.council_id == council_id, EntrySequence.entry_id.is_(None))
-        .order_by(JournalEntry.id)
-    )
-    if limit:
-        pending = pending.limit(limit)
-    rows = session.execute(pending).all()
-    if not rows:
-        return None
-    first = last_seq + 1
-    sequence_rows = [{"entry_id": row.id, "council_id": council_id, "seq": first + i} for i, row in enumerate(rows)]
-    session.execute(EntrySequence.__table__.insert(), sequence_rows)
-    leaves = [merkle.leaf_hash(first + i, row.content_hash) for i, row in enumerate(rows)]
-    root_hex = merkle.root(leaves).hex()
     previous = session.execute(
-        select(LedgerSeal.seal_hash).where(LedgerSeal.council_id == council_id).order_by(LedgerSeal.last_seq.desc()).limit(1)
-    ).scalar_one_or_none()
-    last = first + len(rows) - 1
+        select(LedgerSeal.seal_hash, LedgerSeal.last_seq, LedgerSeal.through_created_at)
+        .where(LedgerSeal.council_id == council_id).order_by(LedgerSeal.last_seq.desc()).limit(1)
+    ).first()
+    first = last_seq + 1
+    builder = merkle.RootBuilder()
+    after = 0
+    earliest = latest = None
+    connection = session.connection()
+    while limit is None or builder.count < limit:
+        take = chunk if limit is None else min(chunk, limit - builder.count)
+        rows = session.execute(
+            select(JournalEntry.id, JournalEntry.content_hash, JournalEntry.created_at)
+            .join(UnsealedEntry, UnsealedEntry.entry_id == JournalEntry.id)
+            .where(UnsealedEntry.council_id == council_id, UnsealedEntry.entry_id > after, UnsealedEntry.entry_id <= max_id)
+            .order_by(UnsealedEntry.entry_id)
+            .limit(take)
+        ).all()
+        if not rows:
+            break
+        start = first + builder.count
+        connection.execute(
+            EntrySequence.__table__.insert(),
+            [{"entry_id": row.id, "council_id": council_id, "seq": start + i} for i, row in enumerate(rows)],
+        )
+        for i, row in enumerate(rows):
+            builder.add(merkle.leaf_hash(start + i, row.content_hash))
+            earliest = row.created_at if earliest is None or row.created_at < earliest else earliest
+            latest = row.created_at if latest is None or row.created_at > latest else latest
+        after = rows[-1].id
+    if builder.count == 0:
+        return None
+    last = first + builder.count - 1
+    # Unqueue exactly what was sequenced (never a range of ids: a writer may have queued one inside it meanwhile).
+    connection.execute(
+        UnsealedEntry.__table__.delete().where(
+            UnsealedEntry.entry_id.in_(
+                select(EntrySequence.entry_id).where(EntrySequence.council_id == council_id, EntrySequence.seq.between(first, last))
+            )
+        )
+    )
+    through = latest
+    if previous is not None:
+        before = previous.through_created_at
+        if before is None:  # the seals before snapshots existed: their span, once
+            before = session.execute(
+                select(func.max(JournalEntry.created_at))
+                .join(EntrySequence, EntrySequence.entry_id == JournalEntry.id)
+                .where(EntrySequence.council_id == council_id, EntrySequence.seq < first)
+            ).scalar_one()
+        through = max(through, before) if before is not None else through
+    root_hex = builder.root().hex()
+    previous_hash = previous.seal_hash if previous is not None else None
     record = LedgerSeal(
-        council_id=council_id, first_seq=first, last_seq=last, root=root_hex, previous_hash=previous,
-        seal_hash=merkle.seal_hash(council_id=council_id, first_seq=first, last_seq=last, root_hex=root_hex, previous_hex=previous),
-        actor_id=actor.id,
+        council_id=council_id, first_seq=first, last_seq=last, root=root_hex, previous_hash=previous_hash,
+        seal_hash=merkle.seal_hash(council_id=council_id, first_seq=first, last_seq=last, root_hex=root_hex, previous_hex=previous_hash),
+        actor_id=actor.id, min_created_at=earliest, through_created_at=through,
     )
     session.add(record)
     session.flush()
+    _write_snapshots(session, council_id, record, previous_complete=previous is None or previous.through_created_at is not None)
     return record
+
+
+def _write_snapshots(session: Session, council_id: int, record: LedgerSeal, *, previous_complete: bool) -> None:
+    """Write the balance at this seal of every account the seal's entries post to: the last snapshot plus what moved."""
+    moved = dict(
+        session.execute(
+            select(Posting.account_id, func.sum(Posting.amount_pence))
+            .join(EntrySequence, EntrySequence.entry_id == Posting.entry_id)
+            .where(EntrySequence.council_id == council_id, EntrySequence.seq.between(record.first_seq, record.last_seq))
+            .group_by(Posting.account_id)
+        ).all()
+    )
+    if not moved:
+        return
+    if previous_complete:
+        base = snapshot_balances(session=session, council_id=council_id, before_seq=record.first_seq)
+    else:  # seals made before snapshots existed: sum everything they cover, once
+        base = dict(
+            session.execute(
+                select(Posting.account_id, func.sum(Posting.amount_pence))
+                .join(EntrySequence, EntrySequence.entry_id == Posting.entry_id)
+                .where(EntrySequence.council_id == council_id, EntrySequence.seq < record.first_seq)
+                .group_by(Posting.account_id)
+            ).all()
+        )
+    session.connection().execute(
+        BalanceSnapshot.__table__.insert(),
+        [
+            {"seal_id": record.id, "account_id": account_id, "council_id": council_id, "last_seq": record.last_seq,
+             "balance_pence": int(base.get(account_id) or 0) + int(delta)}
+            for account_id, delta in sorted(moved.items())
+        ],
+    )
+
+
+def snapshot_balances(*, session: Session, council_id: int, before_seq: int) -> dict[int, int]:
+    """Return each account's balance in pence at its latest snapshot covering only seqs below `before_seq` (accounts with one)."""
+    latest = (
+        select(BalanceSnapshot.balance_pence)
+        .where(BalanceSnapshot.account_id == LedgerAccount.id, BalanceSnapshot.last_seq < before_seq)
+        .order_by(BalanceSnapshot.last_seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.execute(select(LedgerAccount.id, latest).where(LedgerAccount.council_id == council_id))
+    return {account_id: int(balance) for account_id, balance in rows if balance is not None}
 
 
 @dataclass
@@ -111,49 +206,68 @@ class VerifyReport:
         return not self.problems
 
 
-def _entries_with_postings(session: Session, council_id: int, chunk: int = 2000) -> Iterator[tuple]:
-    """Yield (entry, seq, closed_leg_count, postings[(code, amount, leg)]) in id order, a chunk at a time."""
-    after = 0
-    while True:
-        entries = session.execute(
-            select(
-                JournalEntry.id, JournalEntry.council_id, JournalEntry.kind, JournalEntry.memo, JournalEntry.actor_id,
-                JournalEntry.idempotency_key, JournalEntry.created_at, JournalEntry.reverses_id, JournalEntry.content_hash,
-                EntrySequence.seq, EntryClose.leg_count,
-            )
-            .outerjoin(EntrySequence, EntrySequence.entry_id == JournalEntry.id)
-            .outerjoin(EntryClose, EntryClose.entry_id == JournalEntry.id)
-            .where(JournalEntry.council_id == council_id, JournalEntry.id > after)
-            .order_by(JournalEntry.id)
-            .limit(chunk)
-        ).all()
-        if not entries:
-            return
-        ids = [row.id for row in entries]
-        postings: dict[int, list] = {i: [] for i in ids}
-        for entry_id, code, amount, leg in session.execute(
-            select(Posting.entry_id, LedgerAccount.code, Posting.amount_pence, Posting.leg)
-            .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
-            .where(Posting.entry_id.in_(ids))
-            .order_by(Posting.entry_id, Posting.leg)
-        ):
-            postings[entry_id].append((code, amount, leg))
-        for row in entries:
-            yield row, row.seq, row.leg_count, postings[row.id]
-        after = ids[-1]
+# Rows fetched per round trip by verify's streaming queries.
+VERIFY_BATCH = 5000
+
+
+def _stream(session: Session, query) -> Iterator:
+    """Run a query on a server-side cursor where the database has one, a batch of rows at a time."""
+    return session.execute(query, execution_options={"yield_per": VERIFY_BATCH})
+
+
+def _entries_with_postings(session: Session, council_id: int) -> Iterator[tuple]:
+    """Yield (entry, seq, closed_leg_count, postings[(code, amount, leg, account_id)]) in id order.
+
+    Two streaming queries, one over the entries and one over the postings, both in entry id order,
+    merged here: no list of ids is ever sent back to the database.
+    """
+    entries = _stream(
+        session,
+        select(
+            JournalEntry.id, JournalEntry.council_id, JournalEntry.kind, JournalEntry.memo, JournalEntry.actor_id,
+            JournalEntry.idempotency_key, JournalEntry.created_at, JournalEntry.reverses_id, JournalEntry.content_hash,
+            EntrySequence.seq, EntryClose.leg_count,
+        )
+        .outerjoin(EntrySequence, EntrySequence.entry_id == JournalEntry.id)
+        .outerjoin(EntryClose, EntryClose.entry_id == JournalEntry.id)
+        .where(JournalEntry.council_id == council_id)
+        .order_by(JournalEntry.id),
+    )
+    codes = dict(session.execute(select(LedgerAccount.id, LedgerAccount.code)).all())
+    postings = iter(
+        _stream(
+            session,
+            select(Posting.entry_id, Posting.account_id, Posting.amount_pence, Posting.leg)
+            .where(Posting.council_id == council_id)
+            .order_by(Posting.entry_id, Posting.leg),
+        )
+    )
+    pending = next(postings, None)
+    for row in entries:
+        legs = []
+        while pending is not None and pending.entry_id <= row.id:
+            if pending.entry_id == row.id:
+                legs.append((codes.get(pending.account_id), pending.amount_pence, pending.leg, pending.account_id))
+            pending = next(postings, None)
+        yield row, row.seq, row.leg_count, legs
 
 
 def verify(
     *, session: Session, actor: User, council_id: int, progress: Callable[[int], None] | None = None
 ) -> VerifyReport:
-    """Recompute every entry's balance and hash, every cached balance, the sequence and every seal."""
+    """Recompute every entry's balance and hash, every cached balance, the sequence, every seal and every balance snapshot."""
     check_scope(actor, council_id)
     report = VerifyReport()
     leaves_by_seq: dict[int, bytes] = {}
+    seals = list(session.execute(select(LedgerSeal).where(LedgerSeal.council_id == council_id).order_by(LedgerSeal.first_seq)).scalars())
+    seal_starts = [record.first_seq for record in seals]
+    # What each seal moved on each account, to check the snapshots: (account id, seal index) -> pence.
+    moved: dict[tuple[int, int], int] = {}
+    queued = set(session.execute(select(UnsealedEntry.entry_id).where(UnsealedEntry.council_id == council_id)).scalars())
     for entry, seq, leg_count, postings in _entries_with_postings(session, council_id):
         report.entries += 1
         report.postings += len(postings)
-        total = sum(amount for _, amount, _ in postings)
+        total = sum(amount for _, amount, _, _ in postings)
         if leg_count is None:
             report.problems.append(Problem(council_id, "the entry was never closed", entry.id, seq))
         elif total != 0 or len(postings) < 2 or len(postings) != leg_count:
@@ -162,15 +276,23 @@ def verify(
             rules.entry_content(
                 council_id=entry.council_id, entry_id=0, kind=entry.kind, memo=entry.memo, actor_id=entry.actor_id,
                 idempotency_key=entry.idempotency_key, created_at=entry.created_at, reverses_id=entry.reverses_id,
-                postings=[(code, amount) for code, amount, _ in postings],
+                postings=[(code, amount) for code, amount, _, _ in postings],
             )
         )
         if recomputed != entry.content_hash:
             report.problems.append(Problem(council_id, "the entry's content does not match its hash (changed after it was written)", entry.id, seq))
         if seq is None:
             report.unsealed += 1
+            if leg_count is not None and entry.id not in queued:
+                report.problems.append(Problem(council_id, "the entry is closed but neither sealed nor queued for sealing", entry.id))
         else:
             leaves_by_seq[seq] = merkle.leaf_hash(seq, entry.content_hash)
+            if entry.id in queued:
+                report.problems.append(Problem(council_id, "the entry is sealed but still queued for sealing", entry.id, seq))
+            index = bisect_right(seal_starts, seq) - 1
+            if index >= 0 and seq <= seals[index].last_seq:
+                for _, amount, _, account_id in postings:
+                    moved[(account_id, index)] = moved.get((account_id, index), 0) + amount
         if progress:
             progress(1)
 
@@ -197,7 +319,7 @@ def verify(
 
     previous = None
     expected_first = 1
-    for record in session.execute(select(LedgerSeal).where(LedgerSeal.council_id == council_id).order_by(LedgerSeal.first_seq)).scalars():
+    for record in seals:
         report.seals += 1
         label = f"seal {record.id} (seq {record.first_seq}–{record.last_seq})"
         if record.first_seq != expected_first:
@@ -217,9 +339,49 @@ def verify(
         expected_first = record.last_seq + 1
     if seqs and expected_first != seqs[-1] + 1:
         report.problems.append(Problem(council_id, f"sequenced entries from seq {expected_first} are not covered by a seal"))
+    report.problems.extend(_snapshot_problems(session, council_id, seals, moved))
     report.problems.extend(Problem(council_id, problem) for problem in summary.differences(session=session, council_id=council_id))
     report.problems.sort(key=lambda p: (p.seq is None, p.seq or 0, p.entry_id or 0))
     return report
+
+
+def _snapshot_problems(session: Session, council_id: int, seals: list[LedgerSeal], moved: dict[tuple[int, int], int]) -> list[Problem]:
+    """Check every balance snapshot equals its account's postings up to its seal, and none is missing."""
+    problems = []
+    index_of = {record.id: index for index, record in enumerate(seals)}
+    codes = dict(session.execute(select(LedgerAccount.id, LedgerAccount.code).where(LedgerAccount.council_id == council_id)).all())
+    # Per account: the seal indexes that moved it, ascending, and its balance after each.
+    by_account: dict[int, tuple[list[int], list[int]]] = {}
+    for account_id, index in sorted(moved):
+        indexes, balances = by_account.setdefault(account_id, ([], []))
+        indexes.append(index)
+        balances.append((balances[-1] if balances else 0) + moved[(account_id, index)])
+
+    def balance_through(account_id: int, index: int) -> int:
+        indexes, balances = by_account.get(account_id, ([], []))
+        position = bisect_right(indexes, index)
+        return balances[position - 1] if position else 0
+
+    seen = set()
+    for seal_id, account_id, last_seq, balance in _stream(
+        session,
+        select(BalanceSnapshot.seal_id, BalanceSnapshot.account_id, BalanceSnapshot.last_seq, BalanceSnapshot.balance_pence)
+        .where(BalanceSnapshot.council_id == council_id)
+        .order_by(BalanceSnapshot.account_id, BalanceSnapshot.last_seq),
+    ):
+        index = index_of.get(seal_id)
+        label = f"the balance snapshot of {codes.get(account_id, account_id)} at seal {seal_id}"
+        if index is None or seals[index].last_seq != last_seq:
+            problems.append(Problem(council_id, f"{label} does not match its seal's range"))
+            continue
+        seen.add((account_id, index))
+        expected = balance_through(account_id, index)
+        if balance != expected:
+            problems.append(Problem(council_id, f"{label} says {balance}p but the postings sum to {expected}p"))
+    for account_id, index in sorted(moved):
+        if seals[index].through_created_at is not None and (account_id, index) not in seen:
+            problems.append(Problem(council_id, f"seal {seals[index].id} has no balance snapshot of {codes.get(account_id, account_id)}"))
+    return problems
 
 
 def prove(*, session: Session, actor: User, entry_id: int) -> dict:
