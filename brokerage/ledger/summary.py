@@ -122,7 +122,7 @@ def recompute(*, session: Session, council_id: int) -> dict[Key, tuple[int, int]
         .distinct()
     )
     original = aliased(JournalEntry)
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             JournalEntry.id, JournalEntry.kind, JournalEntry.idempotency_key, JournalEntry.created_at,
             original.kind, original.idempotency_key, LedgerAccount.code, LedgerAccount.id, Posting.amount_pence,
@@ -160,7 +160,10 @@ def stored(*, session: Session, council_id: int) -> dict[Key, tuple[int, int]]:
     """Return the council's summary as stored: key -> (pence, entries)."""
     return {
         (row.account_id, row.month, row.kind, row.provider_id, row.contract_id): (row.amount_pence, row.entries)
-        for row in session.execute(select(PoolMonth).where(PoolMonth.council_id == council_id)).scalars()
+        for row in session.connection().execute(
+            select(PoolMonth.account_id, PoolMonth.month, PoolMonth.kind, PoolMonth.provider_id, PoolMonth.contract_id, PoolMonth.amount_pence, PoolMonth.entries)
+            .where(PoolMonth.council_id == council_id)
+        )
     }
 
 
