@@ -273,12 +273,10 @@ def verify(
             report.problems.append(Problem(council_id, "the entry was never closed", entry.id, seq))
         elif total != 0 or len(postings) < 2 or len(postings) != leg_count:
             report.problems.append(Problem(council_id, f"{len(postings)} postings sum to {total}p (closed with {leg_count})", entry.id, seq))
-        recomputed = rules.content_hash(
-            rules.entry_content(
-                council_id=entry.council_id, entry_id=0, kind=entry.kind, memo=entry.memo, actor_id=entry.actor_id,
-                idempotency_key=entry.idempotency_key, created_at=entry.created_at, reverses_id=entry.reverses_id,
-                postings=[(code, amount) for code, amount, _, _ in postings],
-            )
+        recomputed = rules.entry_hash(
+            council_id=entry.council_id, kind=entry.kind, memo=entry.memo, actor_id=entry.actor_id,
+            idempotency_key=entry.idempotency_key, created_at=entry.created_at, reverses_id=entry.reverses_id,
+            postings=[(code, amount) for code, amount, _, _ in postings],
         )
         if recomputed != entry.content_hash:
             report.problems.append(Problem(council_id, "the entry's content does not match its hash (changed after it was written)", entry.id, seq))

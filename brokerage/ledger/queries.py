@@ -139,7 +139,7 @@ def statement(
 ) -> Statement:
     """Return an account's postings between two moments, oldest first, with running balances in pence.
 
-    With `page`, only that page of `per_page` lines is read (the last page when past the end); its
+    With `page`, only that page of `per_page` lines is read (the last page when past the end or below 1); its
     opening balance is the period's opening plus the sum of the lines before it, both summed by the
     database. Without `page`, every line of the period.
     """
@@ -156,7 +156,7 @@ def statement(
     if page is not None:
         total_lines = session.execute(select(func.count()).select_from(Posting).where(*where)).scalar_one()
         pages = max(1, -(-total_lines // per_page))
-        page = min(max(page, 1), pages)
+        page = pages if page < 1 else min(page, pages)
         skip = (page - 1) * per_page
         if skip:
             before = select(Posting.amount_pence).where(*where).order_by(*order).limit(skip).subquery()
