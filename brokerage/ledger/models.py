@@ -117,6 +117,8 @@ class LedgerSeal(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("council_id", "first_seq", name="uq_ledger_seal_first"),
         CheckConstraint("first_seq >= 1 AND first_seq <= last_seq", name="ck_ledger_seal_range"),
+        # The nearest seal a balance at a past moment can start from (through_created_at grows with last_seq).
+        Index("ix_ledger_seal_council_through", "council_id", "through_created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

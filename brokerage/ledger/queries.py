@@ -98,14 +98,12 @@ def balance_as_of(*, session: Session, account_id: int, as_of: datetime) -> int:
     computed in one statement, so the seals, the queue and the postings are read at one moment. With no
     seal that fits, it is the plain sum, index-only on PostgreSQL.
     """
-    council_id = session.execute(select(LedgerAccount.council_id).where(LedgerAccount.id == account_id)).scalar_one_or_none()
-    last_seq = None
-    if council_id is not None:
-        last_seq = session.execute(
-            select(LedgerSeal.last_seq)
-            .where(LedgerSeal.council_id == council_id, LedgerSeal.through_created_at <= as_of)
-            .order_by(LedgerSeal.last_seq.desc()).limit(1)
-        ).scalar_one_or_none()
+    council_id = select(LedgerAccount.council_id).where(LedgerAccount.id == account_id).scalar_subquery()
+    last_seq = session.execute(
+        select(LedgerSeal.last_seq)
+        .where(LedgerSeal.council_id == council_id, LedgerSeal.through_created_at <= as_of)
+        .order_by(LedgerSeal.through_created_at.desc(), LedgerSeal.last_seq.desc()).limit(1)
+    ).scalar_one_or_none()
     if last_seq is None:
         total = session.execute(
             select(func.coalesce(func.sum(Posting.amount_pence), 0))

@@ -78,6 +78,7 @@ def upgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     op.add_column('ledger_seal', sa.Column('min_created_at', UTCDateTime(timezone=True), nullable=True))
     op.add_column('ledger_seal', sa.Column('through_created_at', UTCDateTime(timezone=True), nullable=True))
+    op.create_index('ix_ledger_seal_council_through', 'ledger_seal', ['council_id', 'through_created_at'])
     op.create_table(
         'ledger_balance_snapshot',
         sa.Column('seal_id', sa.Integer(), nullable=False),
@@ -121,6 +122,7 @@ def downgrade() -> None:
     op.drop_table('ledger_unsealed_entry')
     op.drop_index('ix_ledger_balance_snapshot_account_seq', table_name='ledger_balance_snapshot')
     op.drop_table('ledger_balance_snapshot')
+    op.drop_index('ix_ledger_seal_council_through', table_name='ledger_seal')
     # Plain DROP COLUMN (SQLite 3.35+): batch mode would rebuild ledger_seal and lose its triggers.
     op.execute("ALTER TABLE ledger_seal DROP COLUMN through_created_at")
     op.execute("ALTER TABLE ledger_seal DROP COLUMN min_created_at")
