@@ -98,12 +98,13 @@ def balance_as_of(*, session: Session, account_id: int, as_of: datetime) -> int:
     computed in one statement, so the seals, the queue and the postings are read at one moment. With no
     seal that fits, it is the plain sum, index-only on PostgreSQL.
     """
-    council_id = select(LedgerAccount.council_id).where(LedgerAccount.id == account_id).scalar_subquery()
-    last_seq = session.execute(
+    nearest = (
         select(LedgerSeal.last_seq)
-        .where(LedgerSeal.council_id == council_id, LedgerSeal.through_created_at <= as_of)
+        .where(LedgerSeal.council_id == LedgerAccount.council_id, LedgerSeal.through_created_at <= as_of)
         .order_by(LedgerSeal.through_created_at.desc(), LedgerSeal.last_seq.desc()).limit(1)
-    ).scalar_one_or_none()
+        .scalar_subquery()
+    )
+    council_id, last_seq = session.execute(select(LedgerAccount.council_id, nearest).where(LedgerAccount.id == account_id)).one_or_none() or (None, None)
     if last_seq is None:
         total = session.execute(
             select(func.coalesce(func.sum(Posting.amount_pence), 0))
@@ -119,8 +120,10 @@ def balance_as_of(*, session: Session, account_id: int, as_of: datetime) -> int:
     later = select(func.min(LedgerSeal.min_created_at)).where(LedgerSeal.council_id == council_id, LedgerSeal.last_seq > last_seq).scalar_subquery()
     queued = select(func.min(UnsealedEntry.created_at)).where(UnsealedEntry.council_id == council_id).scalar_subquery()
     # The smaller of two times, either of which may be NULL (then the other; both NULL: nothing is outside the snapshot).
-    pick = func.least if session.get_bind().dialect.name == "postgresql" else func.min
-    floor = pick(func.coalesce(later, queued), func.coalesce(queued, later))
+    if session.get_bind().dialect.name == "postgresql":
+        floor = func.least(later, queued)  # LEAST skips NULLs
+    else:
+        floor = func.min(func.coalesce(later, queued), func.coalesce(queued, later))
     covered = select(EntrySequence.entry_id).where(EntrySequence.entry_id == Posting.entry_id, EntrySequence.seq <= last_seq).exists()
     since = (
         select(func.coalesce(func.sum(Posting.amount_pence), 0))
