@@ -170,7 +170,8 @@ def build_ledger(session, *, postings: int, echo) -> int:
     session.commit()
     if postgres:
         with session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as plain:
-            plain.execute(text("VACUUM ANALYZE posting, journal_entry, entry_sequence, entry_close, ledger_account, ledger_balance_snapshot, ledger_seal"))
+            plain.execute(text("VACUUM ANALYZE posting, journal_entry, entry_sequence, entry_close, ledger_account, ledger_balance_snapshot, ledger_seal, "
+                               "ledger_unsealed_entry, ledger_pool_month"))
     return council.id
 
 
