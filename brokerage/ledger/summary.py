@@ -167,9 +167,26 @@ def stored(*, session: Session, council_id: int) -> dict[Key, tuple[int, int]]:
     }
 
 
-def differences(*, session: Session, council_id: int) -> list[str]:
-    """Name every summary row that disagrees with the postings (empty when the summary is exact)."""
-    want = recompute(session=session, council_id=council_id)
+def fold_entry(
+    totals: dict[Key, list[int]], *, kind: str, key: str, created_at: datetime, original: tuple[str, str] | None,
+    postings: Sequence[tuple[str, int, int]],
+) -> None:
+    """Add one entry, its postings given as (code, account id, pence), to totals being recomputed (as `recompute` does)."""
+    if not any(code is not None and code.startswith("pool:") for code, _, _ in postings):
+        return
+    _fold_entry(totals, [(None, kind, key, created_at, *(original or (None, None)), code, account_id, amount) for code, account_id, amount in postings])
+
+
+def differences(*, session: Session, council_id: int, recomputed: dict[Key, list[int]] | None = None) -> list[str]:
+    """Name every summary row that disagrees with the postings (empty when the summary is exact).
+
+    `recomputed` is the summary the caller already recomputed from the postings with `fold_entry`
+    (verify does, as it reads every entry); without it the postings are read again.
+    """
+    if recomputed is None:
+        want = recompute(session=session, council_id=council_id)
+    else:
+        want = {key: (amount, count) for key, (amount, count) in recomputed.items()}
     have = stored(session=session, council_id=council_id)
     problems = []
     for key in sorted(set(want) | set(have)):
