@@ -15,11 +15,9 @@ from typing import TYPE_CHECKING, Callable, Iterator
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
-from brokerage.ledger import merkle, rules, summary
+from brokerage.ledger import merkle, rules, snapshots, summary
 from brokerage.ledger.errors import UnknownAccount
-from brokerage.ledger.models import (
-    BalanceSnapshot, EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal, Posting, UnsealedEntry,
-)
+from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal, Posting, UnsealedEntry
 from brokerage.ledger.scope import check_scope
 
 if TYPE_CHECKING:
@@ -121,54 +119,8 @@ def seal(*, session: Session, actor: User, council_id: int, limit: int | None = 
     )
     session.add(record)
     session.flush()
-    _write_snapshots(session, council_id, record, previous_complete=previous is None or previous.through_created_at is not None)
+    snapshots.write(session, council_id, record, previous_complete=previous is None or previous.through_created_at is not None)
     return record
-
-
-def _write_snapshots(session: Session, council_id: int, record: LedgerSeal, *, previous_complete: bool) -> None:
-    """Write the balance at this seal of every account the seal's entries post to: the last snapshot plus what moved."""
-    moved = dict(
-        session.execute(
-            select(Posting.account_id, func.sum(Posting.amount_pence))
-            .join(EntrySequence, EntrySequence.entry_id == Posting.entry_id)
-            .where(EntrySequence.council_id == council_id, EntrySequence.seq.between(record.first_seq, record.last_seq))
-            .group_by(Posting.account_id)
-        ).all()
-    )
-    if not moved:
-        return
-    if previous_complete:
-        base = snapshot_balances(session=session, council_id=council_id, before_seq=record.first_seq)
-    else:  # seals made before snapshots existed: sum everything they cover, once
-        base = dict(
-            session.execute(
-                select(Posting.account_id, func.sum(Posting.amount_pence))
-                .join(EntrySequence, EntrySequence.entry_id == Posting.entry_id)
-                .where(EntrySequence.council_id == council_id, EntrySequence.seq < record.first_seq)
-                .group_by(Posting.account_id)
-            ).all()
-        )
-    session.connection().execute(
-        BalanceSnapshot.__table__.insert(),
-        [
-            {"seal_id": record.id, "account_id": account_id, "council_id": council_id, "last_seq": record.last_seq,
-             "balance_pence": int(base.get(account_id) or 0) + int(delta)}
-            for account_id, delta in sorted(moved.items())
-        ],
-    )
-
-
-def snapshot_balances(*, session: Session, council_id: int, before_seq: int) -> dict[int, int]:
-    """Return each account's balance in pence at its latest snapshot covering only seqs below `before_seq` (accounts with one)."""
-    latest = (
-        select(BalanceSnapshot.balance_pence)
-        .where(BalanceSnapshot.account_id == LedgerAccount.id, BalanceSnapshot.last_seq < before_seq)
-        .order_by(BalanceSnapshot.last_seq.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    rows = session.execute(select(LedgerAccount.id, latest).where(LedgerAccount.council_id == council_id))
-    return {account_id: int(balance) for account_id, balance in rows if balance is not None}
 
 
 @dataclass
@@ -381,49 +333,10 @@ def verify(
         expected_first = record.last_seq + 1
     if seqs and expected_first != seqs[-1] + 1:
         report.problems.append(Problem(council_id, f"sequenced entries from seq {expected_first} are not covered by a seal"))
-    report.problems.extend(_snapshot_problems(session, council_id, seals, moved))
+    report.problems.extend(Problem(council_id, problem) for problem in snapshots.differences(session, council_id, seals, moved))
     report.problems.extend(Problem(council_id, problem) for problem in summary.differences(session=session, council_id=council_id, recomputed=pool_totals))
     report.problems.sort(key=lambda p: (p.seq is None, p.seq or 0, p.entry_id or 0))
     return report
-
-
-def _snapshot_problems(session: Session, council_id: int, seals: list[LedgerSeal], moved: dict[tuple[int, int], int]) -> list[Problem]:
-    """Check every balance snapshot equals its account's postings up to its seal, and none is missing."""
-    problems = []
-    index_of = {record.id: index for index, record in enumerate(seals)}
-    codes = dict(session.execute(select(LedgerAccount.id, LedgerAccount.code).where(LedgerAccount.council_id == council_id)).all())
-    # Per account: the seal indexes that moved it, ascending, and its balance after each.
-    by_account: dict[int, tuple[list[int], list[int]]] = {}
-    for account_id, index in sorted(moved):
-        indexes, balances = by_account.setdefault(account_id, ([], []))
-        indexes.append(index)
-        balances.append((balances[-1] if balances else 0) + moved[(account_id, index)])
-
-    def balance_through(account_id: int, index: int) -> int:
-        indexes, balances = by_account.get(account_id, ([], []))
-        position = bisect_right(indexes, index)
-        return balances[position - 1] if position else 0
-
-    seen = set()
-    for seal_id, account_id, last_seq, balance in _stream(
-        session,
-        select(BalanceSnapshot.seal_id, BalanceSnapshot.account_id, BalanceSnapshot.last_seq, BalanceSnapshot.balance_pence)
-        .where(BalanceSnapshot.council_id == council_id)
-        .order_by(BalanceSnapshot.account_id, BalanceSnapshot.last_seq),
-    ):
-        index = index_of.get(seal_id)
-        label = f"the balance snapshot of {codes.get(account_id, account_id)} at seal {seal_id}"
-        if index is None or seals[index].last_seq != last_seq:
-            problems.append(Problem(council_id, f"{label} does not match its seal's range"))
-            continue
-        seen.add((account_id, index))
-        expected = balance_through(account_id, index)
-        if balance != expected:
-            problems.append(Problem(council_id, f"{label} says {balance}p but the postings sum to {expected}p"))
-    for account_id, index in sorted(moved):
-        if seals[index].through_created_at is not None and (account_id, index) not in seen:
-            problems.append(Problem(council_id, f"seal {seals[index].id} has no balance snapshot of {codes.get(account_id, account_id)}"))
-    return problems
 
 
 def prove(*, session: Session, actor: User, entry_id: int) -> dict:
