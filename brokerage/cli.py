@@ -103,7 +103,7 @@ def worker(burst: bool) -> None:
 class BenchGroup(CommandGroup):
     """`brokerage bench`: its commands live in the brokerage_bench package, loaded only when looked up."""
 
-    COMMANDS = ("audit", "ledger", "match")
+    COMMANDS = ("audit", "ledger", "ledger-reads", "match")
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.COMMANDS)
@@ -120,6 +120,11 @@ class BenchGroup(CommandGroup):
             from brokerage_bench.ledger import bench_ledger_command
 
             return bench_ledger_command
+        if name == "ledger-reads":
+            # Imported here for the same reason: the app never loads the benchmarks.
+            from brokerage_bench.ledger_reads import bench_ledger_reads_command
+
+            return bench_ledger_reads_command
         if name == "match":
             # Imported here for the same reason: the app never loads the benchmarks.
             from brokerage_bench.match import bench_match_command

@@ -48,12 +48,22 @@ def holder_accounts(*, session: Session, actor: User, holder_id: int) -> list[Le
     return accounts_of_holder(session=session, actor=actor, council_id=holder.council_id, holder_id=holder.id)
 
 
-def holder_statements(*, session: Session, actor: User, holder_id: int) -> tuple[Holder, list[Statement], dict[int, str]]:
-    """Return a holder's wallet and pool-share statements and the groups' names (a representative needs leave to see money); log a staff read."""
+def holder_statements(
+    *, session: Session, actor: User, holder_id: int, pages: dict[int, int] | None = None, per_page: int = 50,
+) -> tuple[Holder, list[Statement], dict[int, str]]:
+    """Return a page of each of a holder's wallet and pool-share statements and the groups' names; log a staff read.
+
+    `pages` maps an account id to the page of its statement wanted; the rest show their latest page.
+    A representative needs leave to see money.
+    """
     holder = get_holder(session=session, actor=actor, holder_id=holder_id, power=Power.money)
     if actor.role in STAFF:
         log_access(session=session, actor=actor, holder_id=holder.id, what=MONEY_STATEMENT)
     accounts = accounts_of_holder(session=session, actor=actor, council_id=holder.council_id, holder_id=holder.id)
     names = _names(session, sorted({a.cluster_id for a in accounts if a.cluster_id}))
-    statements = [statement(session=session, actor=actor, council_id=holder.council_id, code=a.code) for a in accounts]
+    wanted = pages or {}
+    statements = [
+        statement(session=session, actor=actor, council_id=holder.council_id, code=a.code, page=wanted.get(a.id, 0), per_page=per_page)
+        for a in accounts
+    ]
     return holder, statements, names

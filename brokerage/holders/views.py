@@ -233,7 +233,12 @@ def postcode(holder_id: int):
 def statement(holder_id: int):
     """Show a holder's wallet and pool shares with running balances."""
     # A staff read goes to the access log, committed with the answer.
-    holder, statements, cluster_names = holder_statements(session=get_session(), actor=current_user, holder_id=holder_id)
+    pages = {}
+    for name, value in request.args.items():
+        # page-<account id>=<n>: which page of that account's statement; anything else shows the latest page.
+        if name.startswith("page-") and name[5:].isdigit() and value.isdigit():
+            pages[int(name[5:])] = int(value)
+    holder, statements, cluster_names = holder_statements(session=get_session(), actor=current_user, holder_id=holder_id, pages=pages)
     surplus_flags = open_flags_of_holder(session=get_session(), actor=current_user, holder_id=holder.id)
     return render_template("holders/statement.html", holder=holder, statements=statements, cluster_names=cluster_names,
                            surplus_flags=surplus_flags)

@@ -43,6 +43,32 @@ def root(leaves: Sequence[bytes]) -> bytes:
     return node_hash(root(leaves[:k]), root(leaves[k:]))
 
 
+class RootBuilder:
+    """Build the same root as `root` from leaves given one at a time, holding O(log n) hashes."""
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, bytes]] = []  # (size, hash) of perfect subtrees, biggest first
+        self.count = 0
+
+    def add(self, leaf: bytes) -> None:
+        """Append a leaf, merging equal perfect subtrees as a binary counter does."""
+        size, current = 1, leaf
+        while self._stack and self._stack[-1][0] == size:
+            _, left = self._stack.pop()
+            size, current = size * 2, node_hash(left, current)
+        self._stack.append((size, current))
+        self.count += 1
+
+    def root(self) -> bytes:
+        """Return the root: RFC 6962 splits at the largest power of two, so fold the subtrees from the right."""
+        if not self._stack:
+            raise ValueError("a Merkle tree needs at least one leaf")
+        current = self._stack[-1][1]
+        for _, left in reversed(self._stack[:-1]):
+            current = node_hash(left, current)
+        return current
+
+
 def audit_path(index: int, leaves: Sequence[bytes]) -> list[tuple[str, bytes]]:
     """Return the sibling hashes from leaf `index` up to the root, each tagged 'L' or 'R'."""
     if not 0 <= index < len(leaves):

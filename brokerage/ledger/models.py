@@ -117,6 +117,8 @@ class LedgerSeal(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("council_id", "first_seq", name="uq_ledger_seal_first"),
         CheckConstraint("first_seq >= 1 AND first_seq <= last_seq", name="ck_ledger_seal_range"),
+        # The nearest seal a balance at a past moment can start from (through_created_at grows with last_seq).
+        Index("ix_ledger_seal_council_through", "council_id", "through_created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -128,6 +130,45 @@ class LedgerSeal(SQLModel, table=True):
     seal_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
     actor_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="RESTRICT")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # The earliest created_at of the entries this seal covers, and the latest of every entry sealed so far
+    # (this seal and all before it). NULL on seals made before balance snapshots existed. Not in the seal hash.
+    min_created_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    through_created_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class BalanceSnapshot(SQLModel, table=True):
+    """An account's balance at a seal: the sum of its postings whose entries have seq <= the seal's last_seq.
+
+    Written by `seal` for every account with a posting among the entries that seal covers, so an
+    account's balance at seal S is its row at the latest seal at or before S (0 when there is none).
+    Append-only; `ledger verify` recomputes every row from the postings.
+    """
+
+    __tablename__ = "ledger_balance_snapshot"
+    __table_args__ = (
+        Index("ix_ledger_balance_snapshot_account_seq", "account_id", "last_seq", postgresql_include=["balance_pence"]),
+    )
+
+    seal_id: int = Field(sa_column=Column(Integer, ForeignKey("ledger_seal.id", ondelete="RESTRICT"), primary_key=True))
+    account_id: int = Field(sa_column=Column(Integer, ForeignKey("ledger_account.id", ondelete="RESTRICT"), primary_key=True))
+    council_id: int = Field(foreign_key="council.id", ondelete="RESTRICT")
+    last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    balance_pence: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class UnsealedEntry(SQLModel, table=True):
+    """A closed entry no seal covers yet: a trigger adds it when the entry closes, `seal` removes it.
+
+    Not a record of money but an index of work to do, so sealing and point-in-time balances never
+    search the whole journal for what is unsealed. `ledger verify` checks it against the entries.
+    """
+
+    __tablename__ = "ledger_unsealed_entry"
+    __table_args__ = (Index("ix_ledger_unsealed_entry_council_created", "council_id", "created_at"),)
+
+    entry_id: int = Field(sa_column=Column(Integer, ForeignKey("journal_entry.id", ondelete="RESTRICT"), primary_key=True))
+    council_id: int = Field(foreign_key="council.id", ondelete="RESTRICT")
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class PoolMonth(SQLModel, table=True):

@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Collection
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from brokerage.errors import NotAllowed, NotFound
 from brokerage.ledger.errors import UnknownAccount
-from brokerage.ledger.models import EntrySequence, JournalEntry, LedgerAccount, Posting
+from brokerage.ledger.models import BalanceSnapshot, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal, Posting, UnsealedEntry
 from brokerage.ledger.posting import entry_postings
 from brokerage.ledger.rules import AccountType
 from brokerage.ledger.scope import check_scope
@@ -44,6 +45,14 @@ class Statement:
     opening: int
     closing: int
     lines: list[StatementLine] = field(default_factory=list)
+    page: int = 1
+    per_page: int = 50
+    total_lines: int = 0
+
+    @property
+    def pages(self) -> int:
+        """Return the number of pages of the period's lines."""
+        return max(1, -(-self.total_lines // self.per_page))
 
 
 def find_account(*, session: Session, actor: User, council_id: int, code: str) -> LedgerAccount:
@@ -66,53 +75,127 @@ def balance(*, session: Session, actor: User, council_id: int, code: str, as_of:
     if account is None:
         return 0
     if as_of is None:
-        session.refresh(account, ["balance_pence"])
-        return account.balance_pence
+        return _balance_now(session, account.id)
     return balance_as_of(session=session, account_id=account.id, as_of=as_of)
 
 
+def current_balance(account=LedgerAccount):
+    """Return the SQL expression for an account's balance now, in pence: the one place every reader takes it from."""
+    return account.balance_pence
+
+
 def balance_as_of(*, session: Session, account_id: int, as_of: datetime) -> int:
-    """Sum an account's postings made at or before `as_of`."""
-    total = session.execute(
+    """Sum an account's postings made at or before `as_of`, in pence, starting from a balance snapshot where one fits.
+
+    A snapshot at seal S holds the sum of the account's postings whose entries have seq <= S.last_seq
+    (the set X_S). S fits when every entry it covers was made at or before `as_of`
+    (S.through_created_at <= as_of). Every visible entry outside X_S is either sealed later (made at or
+    after the earliest min_created_at of the later seals) or queued unsealed (made at or after the
+    queue's earliest created_at); call the smaller of those two times L. Then
+
+        balance(as_of) = snapshot(S) + sum of postings with L <= created_at <= as_of whose entry is not in X_S
+
+    computed in one statement, so the seals, the queue and the postings are read at one moment. With no
+    seal that fits, it is the plain sum, index-only on PostgreSQL.
+    """
+    nearest = (
+        select(LedgerSeal.last_seq)
+        .where(LedgerSeal.council_id == LedgerAccount.council_id, LedgerSeal.through_created_at <= as_of)
+        .order_by(LedgerSeal.through_created_at.desc(), LedgerSeal.last_seq.desc()).limit(1)
+        .scalar_subquery()
+    )
+    council_id, last_seq = session.execute(select(LedgerAccount.council_id, nearest).where(LedgerAccount.id == account_id)).one_or_none() or (None, None)
+    if last_seq is None:
+        total = session.execute(
+            select(func.coalesce(func.sum(Posting.amount_pence), 0))
+            .where(Posting.account_id == account_id, Posting.created_at <= as_of)
+        ).scalar_one()
+        return int(total)
+    snapshot = (
+        select(BalanceSnapshot.balance_pence)
+        .where(BalanceSnapshot.account_id == account_id, BalanceSnapshot.last_seq <= last_seq)
+        .order_by(BalanceSnapshot.last_seq.desc()).limit(1)
+        .scalar_subquery()
+    )
+    later = select(func.min(LedgerSeal.min_created_at)).where(LedgerSeal.council_id == council_id, LedgerSeal.last_seq > last_seq).scalar_subquery()
+    queued = select(func.min(UnsealedEntry.created_at)).where(UnsealedEntry.council_id == council_id).scalar_subquery()
+    # The smaller of two times, either of which may be NULL (then the other; both NULL: nothing is outside the snapshot).
+    if session.get_bind().dialect.name == "postgresql":
+        floor = func.least(later, queued)  # LEAST skips NULLs
+    else:
+        floor = func.min(func.coalesce(later, queued), func.coalesce(queued, later))
+    covered = select(EntrySequence.entry_id).where(EntrySequence.entry_id == Posting.entry_id, EntrySequence.seq <= last_seq).exists()
+    since = (
         select(func.coalesce(func.sum(Posting.amount_pence), 0))
-        .where(Posting.account_id == account_id, Posting.created_at <= as_of)
-    ).scalar_one()
+        .where(Posting.account_id == account_id, Posting.created_at <= as_of, Posting.created_at >= floor, ~covered)
+        .scalar_subquery()
+    )
+    total = session.execute(select(func.coalesce(snapshot, 0) + since)).scalar_one()
     return int(total)
 
 
 def statement(
-    *, session: Session, actor: User, council_id: int, code: str, start: datetime | None = None, end: datetime | None = None
+    *, session: Session, actor: User, council_id: int, code: str, start: datetime | None = None, end: datetime | None = None,
+    page: int | None = None, per_page: int = 50,
 ) -> Statement:
-    """Return an account's postings between two moments, with running balances."""
+    """Return an account's postings between two moments, oldest first, with running balances in pence.
+
+    With `page`, only that page of `per_page` lines is read (the last page when past the end or below 1); its
+    opening balance is the period's opening plus the sum of the lines before it, both summed by the
+    database. Without `page`, every line of the period.
+    """
     account = find_account(session=session, actor=actor, council_id=council_id, code=code)
     opening = balance_as_of(session=session, account_id=account.id, as_of=start) if start else 0
-    query = (
-        select(JournalEntry.id, JournalEntry.created_at, JournalEntry.kind, JournalEntry.memo, Posting.amount_pence)
-        .join(Posting, Posting.entry_id == JournalEntry.id)
-        .where(Posting.account_id == account.id)
-        .order_by(JournalEntry.created_at, JournalEntry.id, Posting.leg)
-    )
+    where = [Posting.account_id == account.id]
     if start:
-        query = query.where(JournalEntry.created_at > start)
+        where.append(Posting.created_at > start)
     if end:
-        query = query.where(JournalEntry.created_at <= end)
+        where.append(Posting.created_at <= end)
+    order = (Posting.created_at, Posting.entry_id, Posting.leg)
+    total_lines = None
+    skip = 0
+    if page is not None:
+        total_lines = session.execute(select(func.count()).select_from(Posting).where(*where)).scalar_one()
+        pages = max(1, -(-total_lines // per_page))
+        page = pages if page < 1 else min(page, pages)
+        skip = (page - 1) * per_page
+        if skip:
+            before = select(Posting.amount_pence).where(*where).order_by(*order).limit(skip).subquery()
+            opening += int(session.execute(select(func.coalesce(func.sum(before.c.amount_pence), 0))).scalar_one())
+    query = (
+        select(Posting.entry_id, Posting.created_at, JournalEntry.kind, JournalEntry.memo, Posting.amount_pence)
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(*where)
+        .order_by(*order)
+    )
+    if page is not None:
+        query = query.limit(per_page).offset(skip)
     running = opening
     lines = []
     for entry_id, at, kind, memo, amount in session.execute(query):
         running += amount
         lines.append(StatementLine(entry_id=entry_id, at=at, kind=kind, memo=memo, amount=amount, balance=running))
-    return Statement(account=account, opening=opening, closing=running, lines=lines)
+    closing = running
+    if page is not None and skip + len(lines) < total_lines:
+        closing = (balance_as_of(session=session, account_id=account.id, as_of=end) if end else _balance_now(session, account.id))
+    return Statement(account=account, opening=opening, closing=closing, lines=lines, page=page or 1, per_page=per_page,
+                     total_lines=len(lines) if total_lines is None else total_lines)
+
+
+def _balance_now(session: Session, account_id: int) -> int:
+    return int(session.execute(select(current_balance()).where(LedgerAccount.id == account_id)).scalar_one())
 
 
 def trial_balance(*, session: Session, actor: User, council_id: int) -> tuple[list[LedgerAccount], int]:
-    """Return every account of the council with its balance, and their total (always zero)."""
+    """Return every account of the council with its balance in pence, and their total (always zero), in one query."""
     check_scope(actor, council_id)
-    # populate_existing: the cached balances are kept by a trigger, so rows already in the session may be stale.
-    accounts = list(
-        session.execute(
-            select(LedgerAccount).where(LedgerAccount.council_id == council_id).order_by(LedgerAccount.code).execution_options(populate_existing=True)
-        ).scalars()
-    )
+    accounts = []
+    for account, balance_pence in session.execute(
+        select(LedgerAccount, current_balance().label("balance_now")).where(LedgerAccount.council_id == council_id).order_by(LedgerAccount.code)
+    ):
+        # The balance read now, set as loaded (not as a change to write back): rows already in the session may be stale.
+        set_committed_value(account, "balance_pence", int(balance_pence))
+        accounts.append(account)
     return accounts, sum(a.balance_pence for a in accounts)
 
 
@@ -129,7 +212,7 @@ def trial_balance_by_type(*, session: Session, actor: User, council_id: int) -> 
     """Return the council's trial balance in one query: a line per account type, in the order money flows, and the total (always zero)."""
     check_scope(actor, council_id)
     rows = session.execute(
-        select(LedgerAccount.account_type, func.count(), func.coalesce(func.sum(LedgerAccount.balance_pence), 0))
+        select(LedgerAccount.account_type, func.count(), func.coalesce(func.sum(current_balance()), 0))
         .where(LedgerAccount.council_id == council_id)
         .group_by(LedgerAccount.account_type)
     ).all()
@@ -183,9 +266,9 @@ def list_accounts(
     page = min(max(page, 1), max(1, -(-total // per_page)))
     flow = case({kind: index for index, kind in enumerate(AccountType)}, value=LedgerAccount.account_type)
     rows = session.execute(
-        select(LedgerAccount.id, LedgerAccount.code, LedgerAccount.account_type, LedgerAccount.balance_pence)
+        select(LedgerAccount.id, LedgerAccount.code, LedgerAccount.account_type, current_balance().label("balance_pence"))
         .where(*where)
-        .order_by(flow, LedgerAccount.balance_pence.desc(), LedgerAccount.id)
+        .order_by(flow, current_balance().desc(), LedgerAccount.id)
         .limit(per_page).offset((page - 1) * per_page)
     ).all()
     return AccountPage(

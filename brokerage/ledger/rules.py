@@ -145,6 +145,10 @@ def allocate_shared_cost(total: int, weights: Sequence[int] | dict, *, keys: Seq
     return [sign * part for part in floors]
 
 
+# json's own string encoder (as json.dumps uses with ensure_ascii=False), so entry_hash writes the same bytes.
+_json_str = json.encoder.encode_basestring
+
+
 def canonical_json(data: object) -> bytes:
     """Serialise data deterministically for hashing."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -179,6 +183,26 @@ def entry_content(
 def content_hash(content: dict) -> str:
     """Return the SHA-256 hex digest of an entry's canonical content."""
     return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+def entry_hash(
+    *, council_id: int, kind: str, memo: str, actor_id: int | None, idempotency_key: str, created_at: datetime,
+    reverses_id: int | None, postings: Sequence[tuple[str | None, int]],
+) -> str:
+    """Return the same digest as content_hash(entry_content(...)) with entry 0, writing the canonical JSON directly (verify's hot path)."""
+    text = _json_str
+    body = "".join((
+        '{"actor":', "null" if actor_id is None else str(int(actor_id)),
+        ',"at":', text(created_at.isoformat(timespec="microseconds")),
+        ',"council":', str(int(council_id)),
+        ',"entry":0,"key":', text(idempotency_key),
+        ',"kind":', text(kind),
+        ',"memo":', text(memo),
+        ',"postings":[', ",".join(f"[{'null' if code is None else text(code)},{int(amount)}]" for code, amount in postings),
+        '],"reverses":', "null" if reverses_id is None else str(int(reverses_id)),
+        "}",
+    ))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 def request_fingerprint(*, kind: str, memo: str, legs: Sequence[Leg], reverses_id: int | None = None) -> str:

@@ -122,7 +122,7 @@ def recompute(*, session: Session, council_id: int) -> dict[Key, tuple[int, int]
         .distinct()
     )
     original = aliased(JournalEntry)
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             JournalEntry.id, JournalEntry.kind, JournalEntry.idempotency_key, JournalEntry.created_at,
             original.kind, original.idempotency_key, LedgerAccount.code, LedgerAccount.id, Posting.amount_pence,
@@ -160,13 +160,33 @@ def stored(*, session: Session, council_id: int) -> dict[Key, tuple[int, int]]:
     """Return the council's summary as stored: key -> (pence, entries)."""
     return {
         (row.account_id, row.month, row.kind, row.provider_id, row.contract_id): (row.amount_pence, row.entries)
-        for row in session.execute(select(PoolMonth).where(PoolMonth.council_id == council_id)).scalars()
+        for row in session.connection().execute(
+            select(PoolMonth.account_id, PoolMonth.month, PoolMonth.kind, PoolMonth.provider_id, PoolMonth.contract_id, PoolMonth.amount_pence, PoolMonth.entries)
+            .where(PoolMonth.council_id == council_id)
+        )
     }
 
 
-def differences(*, session: Session, council_id: int) -> list[str]:
-    """Name every summary row that disagrees with the postings (empty when the summary is exact)."""
-    want = recompute(session=session, council_id=council_id)
+def fold_entry(
+    totals: dict[Key, list[int]], *, kind: str, key: str, created_at: datetime, original: tuple[str, str] | None,
+    postings: Sequence[tuple[str, int, int]],
+) -> None:
+    """Add one entry, its postings given as (code, account id, pence), to totals being recomputed (as `recompute` does)."""
+    if not any(code is not None and code.startswith("pool:") for code, _, _ in postings):
+        return
+    _fold_entry(totals, [(None, kind, key, created_at, *(original or (None, None)), code, account_id, amount) for code, account_id, amount in postings])
+
+
+def differences(*, session: Session, council_id: int, recomputed: dict[Key, list[int]] | None = None) -> list[str]:
+    """Name every summary row that disagrees with the postings (empty when the summary is exact).
+
+    `recomputed` is the summary the caller already recomputed from the postings with `fold_entry`
+    (verify does, as it reads every entry); without it the postings are read again.
+    """
+    if recomputed is None:
+        want = recompute(session=session, council_id=council_id)
+    else:
+        want = {key: (amount, count) for key, (amount, count) in recomputed.items()}
     have = stored(session=session, council_id=council_id)
     problems = []
     for key in sorted(set(want) | set(have)):
