@@ -72,7 +72,7 @@ def test_groups_without_a_place_get_one_and_their_demand_lines_leave_latitude_ze
         ids = by_area.id, by_members.id, nowhere.id, line.id, placed.id
     from alembic import command
 
-    command.downgrade(alembic_config(url), "0030")
+    command.downgrade(alembic_config(url), "0032")
     upgrade("head", url=url)
     with engine.connect() as connection:
         places = {row[0]: (row[1], row[2]) for row in connection.execute(text("SELECT id, lat, lon FROM cluster"))}

@@ -210,13 +210,10 @@ SIGNATURE = (
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        # ledger_account's fillfactor and autovacuum settings are set once, by 0032.
         op.execute(FUNCTION)
-        # Every posting updates its account's row: room on the page keeps those updates HOT (no index
-        # entry, pruned on the page without waiting for vacuum). Pages written from now on.
-        op.execute("ALTER TABLE ledger_account SET (fillfactor = 50)")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("ALTER TABLE ledger_account RESET (fillfactor)")
         op.execute(f"DROP FUNCTION IF EXISTS {SIGNATURE}")

@@ -11,7 +11,7 @@
   tiny table.
 
 Revision ID: 0032
-Revises: 0030
+Revises: 0031
 Create Date: 2026-12-16
 """
 
@@ -25,7 +25,7 @@ from brokerage.types import UTCDateTime
 
 
 revision: str = '0032'
-down_revision: Union[str, None] = '0030'
+down_revision: Union[str, None] = '0031'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -7,7 +7,7 @@ middle of its area, or else the middle of its live members' homes; each demand l
 members, so no demand lines), and the demand form finds their place when they do.
 
 Revision ID: 0033
-Revises: 0031
+Revises: 0032
 Create Date: 2026-12-16
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 
 
 revision: str = '0033'
-down_revision: Union[str, None] = '0031'
+down_revision: Union[str, None] = '0032'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
