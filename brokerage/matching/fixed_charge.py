@@ -11,8 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse import coo_matrix
 
 from brokerage.matching.errors import MatchingError
 from brokerage.matching.solver import (
@@ -22,6 +21,7 @@ from brokerage.matching.solver import (
     Matching,
     _arc_capacity,
     _cluster_groups,
+    arc_components,
     continuity_at_stake,
     hourly_cost,
     keeps_current,
@@ -70,18 +70,8 @@ def _model(matching: Matching) -> _Model:
 def _components(model: _Model) -> list[np.ndarray]:
     """Return the arcs of each connected component, in the order of their first line."""
     live = np.flatnonzero(model.capacity > 0)
-    if len(live) == 0:
-        return []
-    nd, ns = len(model.hours), len(model.supplier_capacity)
-    graph = csr_matrix((np.ones(len(live), np.int8), (model.line[live], nd + model.supplier[live])),
-                       shape=(nd + ns, nd + ns))
-    _, label = connected_components(graph, directed=False)
-    arc_label = label[model.line[live]]
-    # Labels follow node order, so the first line of a component fixes its place.
-    order = np.argsort(arc_label, kind="stable")
-    sorted_labels = arc_label[order]
-    starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
-    return [np.sort(live[order[a:b]]) for a, b in zip(starts, np.r_[starts[1:], len(order)])]
+    components = arc_components(model.line[live], model.supplier[live], len(model.hours), len(model.supplier_capacity))
+    return [np.sort(live[members]) for members in components]
 
 
 def _closed_all(model: _Model, arcs: np.ndarray) -> np.ndarray:

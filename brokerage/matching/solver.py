@@ -320,36 +320,35 @@ class _Chunk:
 def _plan_chunks(network: Network, capacity: np.ndarray) -> list[_Chunk]:
     """Split the pairs that can carry hours into chunks of whole connected components."""
     t, p = network.tables, network.pairs
-    nd, ns = len(t.d_hours), len(t.s_rate)
     live = np.flatnonzero(capacity > 0)
-    if len(live) == 0:
-        return []
-    graph = csr_matrix((np.ones(len(live), np.int8), (p.demand[live], nd + p.supply[live])),
-                       shape=(nd + ns, nd + ns))
-    _, label = connected_components(graph, directed=False)
-    arc_label = label[p.demand[live]]
-    # Pack components by the order of their first line, which depends on the instance only.
-    comp_order = np.argsort(arc_label, kind="stable")
-    sorted_labels = arc_label[comp_order]
-    starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
-    ends = np.r_[starts[1:], len(sorted_labels)]
     # A big component is a chunk of its own; small ones are packed together in label order.
     chunks: list[_Chunk] = []
     pending: list[np.ndarray] = []
     pending_arcs = 0
-    for a, b in zip(starts.tolist(), ends.tolist()):
-        members = comp_order[a:b]
-        if b - a >= CHUNK_ARCS:
+    for members in arc_components(p.demand[live], p.supply[live], len(t.d_hours), len(t.s_rate)):
+        if len(members) >= CHUNK_ARCS:
             chunks.append(_make_chunk(p, live[members]))
             continue
         pending.append(members)
-        pending_arcs += b - a
+        pending_arcs += len(members)
         if pending_arcs >= CHUNK_ARCS:
             chunks.append(_make_chunk(p, live[np.concatenate(pending)]))
             pending, pending_arcs = [], 0
     if pending:
         chunks.append(_make_chunk(p, live[np.concatenate(pending)]))
     return chunks
+
+
+def arc_components(demand: np.ndarray, supply: np.ndarray, nd: int, ns: int) -> list[np.ndarray]:
+    """Return the connected components of these arcs (line, supplier indices) as positions, in the order of their first line."""
+    if len(demand) == 0:
+        return []
+    graph = csr_matrix((np.ones(len(demand), np.int8), (demand, nd + supply)), shape=(nd + ns, nd + ns))
+    arc_label = connected_components(graph, directed=False)[1][demand]
+    order = np.argsort(arc_label, kind="stable")
+    sorted_labels = arc_label[order]
+    starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
+    return [order[a:b] for a, b in zip(starts.tolist(), np.r_[starts[1:], len(order)].tolist())]
 
 
 def _make_chunk(p: Pairs, arcs: np.ndarray) -> _Chunk:
