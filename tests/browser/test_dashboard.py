@@ -6,6 +6,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 
@@ -24,8 +25,8 @@ def test_a_broker_signs_in_and_sees_the_dashboard_with_no_accessibility_violatio
     sign_in(page, live_server, "broker@riverside.example")
     page.wait_for_url(f"{live_server}/dashboard")
     assert page.get_by_role("heading", level=1).inner_text() == "Broker dashboard"
-    assert page.get_by_text("Riverside Borough Council (demo)").first.is_visible()
-    assert page.get_by_text("Forming groups that need members").is_visible()
+    expect(page.get_by_text("Riverside Borough Council (demo)").first).to_be_visible()
+    expect(page.get_by_text("Forming groups that need members")).to_be_visible()
     # The GOV.UK Frontend script ran under our CSP (no inline scripts allowed).
     assert "govuk-frontend-supported" in page.eval_on_selector("body", "b => b.className")
     assert axe_violations(page) == []
@@ -35,8 +36,8 @@ def test_the_sign_in_page_and_its_errors_are_accessible(page, live_server):
     page.goto(f"{live_server}/sign-in")
     assert axe_violations(page) == []
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_role("alert").is_visible()
-    assert page.get_by_text("Enter your email address").first.is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.get_by_text("Enter your email address").first).to_be_visible()
     assert axe_violations(page) == []
 
 
@@ -78,7 +79,7 @@ def test_the_ledger_pages_are_accessible(page, live_server):
     assert page.get_by_role("heading", level=1).inner_text() == "Seals and checks"
     assert axe_violations(page) == []
     page.get_by_role("button", name="Check the whole ledger now").click()
-    assert page.get_by_text("The ledger checks out").is_visible()
+    expect(page.get_by_text("The ledger checks out")).to_be_visible()
     assert axe_violations(page) == []
     page.get_by_role("link", name="journal").click()
     # The demo sealed everything it posted; entries made a fortnight ago and before are its own, whatever ran first.
@@ -88,7 +89,7 @@ def test_the_ledger_pages_are_accessible(page, live_server):
     assert page.get_by_role("heading", level=1).inner_text().startswith("Entry ")
     assert axe_violations(page) == []
     page.get_by_role("link", name="The proof that this entry is sealed").click()
-    assert page.get_by_role("heading", name="The proof checks out").is_visible()
+    expect(page.get_by_role("heading", name="The proof checks out")).to_be_visible()
     assert axe_violations(page) == []
 
 
@@ -97,5 +98,5 @@ def test_a_holder_reads_their_money_statement(page, live_server):
     page.wait_for_url(f"{live_server}/dashboard")
     page.get_by_role("link", name="See your money, week by week").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Your money"
-    assert page.get_by_text("Direct payment for").first.is_visible()
+    expect(page.get_by_text("Direct payment for").first).to_be_visible()
     assert axe_violations(page) == []

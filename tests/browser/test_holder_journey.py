@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_dashboard import axe_violations
@@ -19,7 +20,7 @@ def test_a_holder_finds_a_group_asks_to_join_votes_changes_a_pledge_and_sees_the
     page.wait_for_url(f"{live_server}/dashboard")
     page.get_by_role("link", name="Find a group", exact=True).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Find a group"
-    assert page.get_by_text("km away").first.is_visible()
+    expect(page.get_by_text("km away").first).to_be_visible()
     assert axe_violations(page) == []
 
     # Search by keyboard-friendly form controls, then open a forming group.
@@ -44,13 +45,13 @@ def test_a_holder_finds_a_group_asks_to_join_votes_changes_a_pledge_and_sees_the
     page.get_by_label("Yes", exact=True).check()
     page.get_by_role("button", name="Cast vote").click()
     assert "Your vote has been counted" in flash(page)
-    assert page.get_by_role("cell", name="Amina Hassan").first.is_visible()
+    expect(page.get_by_role("cell", name="Amina Hassan").first).to_be_visible()
 
     # Change my pledge: too much first, then a sensible amount.
     page.get_by_role("link", name="Somali elders of Whitechapel").click()
     page.get_by_label("New weekly pledge in pounds").fill("5000")
     page.get_by_role("button", name="Change pledge").click()
-    assert page.get_by_text("cannot add up to more than your weekly budget").first.is_visible()
+    expect(page.get_by_text("cannot add up to more than your weekly budget").first).to_be_visible()
     page.get_by_label("New weekly pledge in pounds").fill("30")
     page.get_by_role("button", name="Change pledge").click()
     assert "Your weekly pledge has been changed" in flash(page)
@@ -67,7 +68,7 @@ def test_a_holder_finds_a_group_asks_to_join_votes_changes_a_pledge_and_sees_the
     page.get_by_role("link", name="See your money, week by week").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Your money"
     # The weekly collection's own words (the demo's money comes from the weekly runs, which name the group).
-    assert page.get_by_text("Pledge to Somali elders of Whitechapel").first.is_visible()
+    expect(page.get_by_text("Pledge to Somali elders of Whitechapel").first).to_be_visible()
     assert axe_violations(page) == []
 
 
@@ -91,17 +92,17 @@ def test_a_broker_starts_a_group(page, live_server):
     sign_in(page, live_server, "broker@riverside.example")
     page.wait_for_url(f"{live_server}/dashboard")
     page.get_by_role("link", name="Find or start a group").click()
-    assert page.get_by_text("Forming groups that need members").is_visible()
+    expect(page.get_by_text("Forming groups that need members")).to_be_visible()
     page.get_by_role("link", name="Start a new group").click()
     page.get_by_role("button", name="Start the group").click()
-    assert page.get_by_text("Enter a name for the group").first.is_visible()
+    expect(page.get_by_text("Enter a name for the group").first).to_be_visible()
     assert axe_violations(page) == []
     page.get_by_label("Name of the group").fill("Limehouse carers' circle")
     page.get_by_label("Care need – the same kind of care").check()
     page.get_by_label("Weekly pledge in pounds").fill("0")
     page.get_by_role("button", name="Start the group").click()
     # With nobody in it yet, the group is placed by its area: the broker is asked for one.
-    assert page.get_by_text("Choose the districts the group covers").first.is_visible()
+    expect(page.get_by_text("Choose the districts the group covers").first).to_be_visible()
     assert axe_violations(page) == []
     page.get_by_role("group", name="Area").get_by_label("E14").check()
     page.get_by_role("button", name="Start the group").click()

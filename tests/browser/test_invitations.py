@@ -10,6 +10,7 @@ import re
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_dashboard import axe_violations
@@ -104,7 +105,7 @@ def test_a_broker_invites_a_holder_who_accepts_from_the_outbox_and_signs_in(brow
         assert problems(holder) == []
         holder.get_by_label("Choose a password").fill("short")
         holder.get_by_role("button", name="Make my account").click()
-        assert holder.get_by_text("Use a password of at least 12 characters").first.is_visible()
+        expect(holder.get_by_text("Use a password of at least 12 characters").first).to_be_visible()
         assert problems(holder) == []
         holder.get_by_label("Choose a password").fill(PASSWORD)
         holder.get_by_role("button", name="Make my account").click()
@@ -144,7 +145,7 @@ def test_a_holder_asks_someone_to_act_for_them_who_accepts(browser, page, live_s
     page.get_by_label("Their email address").fill(email)
     page.get_by_label("How you know them (optional)").fill("carer")
     page.get_by_role("button", name="Send the invitation").click()
-    assert page.get_by_text("Choose at least one thing they may do").first.is_visible()
+    expect(page.get_by_text("Choose at least one thing they may do").first).to_be_visible()
     assert problems(page) == []
     page.get_by_label("Vote and join groups for me").check()
     page.get_by_label("Manage care: timesheets, care requests and my care profile").check()
@@ -203,7 +204,7 @@ def test_someone_who_forgot_their_password_chooses_a_new_one_and_their_other_ses
             assert officer.get_by_role("heading", level=1).inner_text() == "Forgotten your password?"
             assert problems(officer) == []
             officer.get_by_role("button", name="Send me a link").click()
-            assert officer.get_by_text("Enter your email address").first.is_visible()
+            expect(officer.get_by_text("Enter your email address").first).to_be_visible()
             assert problems(officer) == []
             officer.get_by_label("Email address").fill(email)
             officer.get_by_role("button", name="Send me a link").click()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_dashboard import axe_violations
@@ -18,14 +19,14 @@ def test_a_broker_reviews_adjusts_and_sends_a_matching_run(page, live_server):
     assert axe_violations(page) == []
     page.get_by_role("button", name="Run matching now").click()
     assert "hours covered" in page.get_by_role("heading", level=1).inner_text()
-    assert page.get_by_text("Speaks Somali (required)").first.is_visible()
-    assert page.get_by_text("No vetted Somali-speaking provider").is_visible()
+    expect(page.get_by_text("Speaks Somali (required)").first).to_be_visible()
+    expect(page.get_by_text("No vetted Somali-speaking provider")).to_be_visible()
     assert axe_violations(page) == []
 
     hours = page.get_by_label("Hours of home care from Hooyo Care Co-operative")
     hours.fill("500")
     page.get_by_role("button", name="Change hours from Hooyo Care Co-operative").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     assert axe_violations(page) == []
     page.get_by_label("Hours of home care from Hooyo Care Co-operative").fill("12")
     page.get_by_role("button", name="Change hours from Hooyo Care Co-operative").click()

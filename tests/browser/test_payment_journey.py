@@ -9,6 +9,7 @@ import re
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from brokerage import clock
 from brokerage.formatting import long_date
@@ -48,12 +49,12 @@ def test_care_recorded_by_the_provider_is_approved_released_and_paid_with_a_remi
     page.get_by_label("Length in minutes").fill("15")
     page.get_by_role("button", name="Record the visit").click()
     # Never 15-minute visits (Ethical Care Charter): the refusal is beside the field, and nothing is recorded.
-    assert page.locator(".govuk-error-message").filter(has_text="at least").first.is_visible()
+    expect(page.locator(".govuk-error-message").filter(has_text="at least").first).to_be_visible()
     page.get_by_label("Length in minutes").fill("90")
     page.get_by_role("button", name="Record the visit").click()
-    assert page.get_by_text("1 h 30 min").first.is_visible()
+    expect(page.get_by_text("1 h 30 min").first).to_be_visible()
     page.get_by_role("button", name="Send for approval").click()
-    assert page.get_by_text("Waiting for approval").first.is_visible()
+    expect(page.get_by_text("Waiting for approval").first).to_be_visible()
     sign_out(page)
 
     # The broker approves it: the members' parts move from their pool shares to what the provider is owed.
@@ -62,7 +63,7 @@ def test_care_recorded_by_the_provider_is_approved_released_and_paid_with_a_remi
     assert axe_violations(page) == []
     page.get_by_role("link", name=re.compile(this_week, re.I)).first.click()
     page.get_by_role("button", name="Approve the timesheet").click()
-    assert page.get_by_text("Approved").first.is_visible()
+    expect(page.get_by_text("Approved").first).to_be_visible()
     sign_out(page)
 
     # The run the broker prepared last week is released by an officer; then the broker prepares this week's.
@@ -76,7 +77,7 @@ def test_care_recorded_by_the_provider_is_approved_released_and_paid_with_a_remi
     sign_in(page, live_server, "broker@riverside.example")
     page.goto(f"{live_server}/payments/runs")
     page.get_by_role("button", name="Prepare a payment run").click()
-    assert page.get_by_role("cell", name="Nasima Khatun (PA)").first.is_visible()
+    expect(page.get_by_role("cell", name="Nasima Khatun (PA)").first).to_be_visible()
     run_url = page.url
     # The broker who prepared it cannot release it.
     assert page.get_by_role("button", name="Release and pay").count() == 0
@@ -94,7 +95,7 @@ def test_care_recorded_by_the_provider_is_approved_released_and_paid_with_a_remi
             break
         page.wait_for_timeout(250)
         page.reload()
-    assert page.get_by_text("Paid", exact=True).first.is_visible()
+    expect(page.get_by_text("Paid", exact=True).first).to_be_visible()
     sign_out(page)
 
     # The provider sees the payment and, in its remittance, the week and the visit it pays for.
@@ -102,6 +103,6 @@ def test_care_recorded_by_the_provider_is_approved_released_and_paid_with_a_remi
     page.goto(f"{live_server}/payments/mine")
     assert axe_violations(page) == []
     page.get_by_role("link", name=f"Payment run {run_number}", exact=True).click()
-    assert page.get_by_text(re.compile(this_week, re.I)).first.is_visible()
-    assert page.get_by_text("Bengali women's care circle").first.is_visible()
+    expect(page.get_by_text(re.compile(this_week, re.I)).first).to_be_visible()
+    expect(page.get_by_text("Bengali women's care circle").first).to_be_visible()
     assert axe_violations(page) == []

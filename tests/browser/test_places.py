@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_dashboard import axe_violations
@@ -38,14 +39,14 @@ def test_a_broker_adds_a_holder_by_postcode_and_an_unknown_one_is_explained(narr
     page.get_by_role("group", name="Languages they speak").get_by_label("Somali").check()
     page.get_by_label("Phone number").fill("07700 900123")
     page.get_by_role("button", name="Add them").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     assert page.get_by_text("We do not know where E9 9ZZ is. Check it, or ask your council to add it").first.is_visible()
     assert axe_violations(page) == [] and fits(page)
     page.get_by_label("Postcode").fill("E1 4NS")  # one of the demo's own postcodes
     page.get_by_role("button", name="Add them").click()
-    assert page.get_by_role("heading", name="Halima Jama", exact=True).is_visible()
-    assert page.get_by_text("The next step is to invite them").is_visible()
-    assert page.get_by_text("E1 4NS").first.is_visible()
+    expect(page.get_by_role("heading", name="Halima Jama", exact=True)).to_be_visible()
+    expect(page.get_by_text("The next step is to invite them")).to_be_visible()
+    expect(page.get_by_text("E1 4NS").first).to_be_visible()
     assert axe_violations(page) == [] and fits(page)
 
 
@@ -63,5 +64,5 @@ def test_a_broker_starts_a_group_for_some_of_the_councils_districts(narrow, live
     area.get_by_label("E1", exact=True).check()
     page.get_by_role("button", name="Start the group").click()
     assert page.get_by_role("heading", name="Wapping and Shadwell neighbours", exact=True).is_visible()
-    assert page.get_by_text("E1, E1W").is_visible()
+    expect(page.get_by_text("E1, E1W")).to_be_visible()
     assert axe_violations(page) == [] and fits(page)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_dashboard import axe_violations
@@ -30,5 +31,5 @@ def test_a_provider_updates_their_availability(page, live_server):
     assert axe_violations(page) == []
     page.get_by_label("Hours available each week").fill("-4")
     page.get_by_role("button", name="Save").first.click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     assert axe_violations(page) == []

@@ -11,6 +11,7 @@ import re
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_dashboard import axe_violations
@@ -36,8 +37,11 @@ def add_evidence(page, kind: str, reference: str) -> None:
     page.get_by_label("Day").fill("31")
     page.get_by_label("Month").fill("12")
     page.get_by_label("Year").fill("2099")
-    page.get_by_role("button", name="Add evidence").click()
-    assert page.get_by_text("was added. It counts once a broker has verified it.").first.is_visible()
+    # The page posts back to its own address: wait for the new page, or the old one may be read.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add evidence").click()
+    expect(page.get_by_text("was added. It counts once a broker has verified it.").first).to_be_visible()
+    expect(page.get_by_text(reference).first).to_be_visible()
 
 
 def test_a_provider_applies_a_broker_vets_them_and_they_become_matchable(browser, live_server):
@@ -55,7 +59,7 @@ def test_a_provider_applies_a_broker_vets_them_and_they_become_matchable(browser
 
         # Sent empty: every answer is asked for, beside its box and in the summary.
         page.get_by_role("button", name="Send my application").click()
-        assert page.get_by_role("alert").is_visible()
+        expect(page.get_by_role("alert")).to_be_visible()
         assert page.get_by_role("link", name="Enter your postcode").is_visible() or page.get_by_role("link", name="Enter a full UK postcode, like E1 6AN").is_visible()
         problems += fits(page)
 
@@ -79,23 +83,23 @@ def test_a_provider_applies_a_broker_vets_them_and_they_become_matchable(browser
         # Signed in to the new account, on the provider's own page: what happens next.
         page.wait_for_url(re.compile(r".*/providers/\d+$"))
         provider_path = page.url.removeprefix(live_server)
-        assert page.get_by_text("Your application has been sent").is_visible()
-        assert page.get_by_text("A broker has to review your application.").is_visible()
-        assert page.get_by_text("Add your DBS check.").is_visible()
+        expect(page.get_by_text("Your application has been sent")).to_be_visible()
+        expect(page.get_by_text("A broker has to review your application.")).to_be_visible()
+        expect(page.get_by_text("Add your DBS check.")).to_be_visible()
         problems += fits(page)
         add_evidence(page, "DBS check", f"DBS{tag}")
         add_evidence(page, "Insurance", f"PL-{tag}")
         assert page.get_by_text("A broker has to check and verify your DBS check.").is_visible()
         problems += fits(page)
         page.goto(f"{live_server}/dashboard")
-        assert page.get_by_text("Your application is waiting for a broker's review.").is_visible()
+        expect(page.get_by_text("Your application is waiting for a broker's review.")).to_be_visible()
         problems += fits(page)
 
         # The council's broker: the application is on their dashboard and in the queue.
         staff = broker.new_page()
         sign_in(staff, live_server, "broker@northfield.example")
         staff.wait_for_url(f"{live_server}/dashboard")
-        assert staff.get_by_role("link", name=name).is_visible()
+        expect(staff.get_by_role("link", name=name)).to_be_visible()
         problems += fits(staff)
         staff.goto(f"{live_server}/providers/applications")
         problems += fits(staff)
@@ -105,15 +109,15 @@ def test_a_provider_applies_a_broker_vets_them_and_they_become_matchable(browser
         # The applicant added both pieces of evidence, so this broker may verify them.
         for kind, reference in (("DBS check", f"DBS{tag}"), ("insurance", f"PL-{tag}")):
             staff.get_by_role("button", name=f"Verify {kind} {reference}").click()
-            assert staff.get_by_text(f"{reference} is verified.").is_visible()
-        assert staff.get_by_text(f"The evidence is verified. {name} is not matched unless the application is approved.").is_visible()
+            expect(staff.get_by_text(f"{reference} is verified.")).to_be_visible()
+        expect(staff.get_by_text(f"The evidence is verified. {name} is not matched unless the application is approved.")).to_be_visible()
         problems += fits(staff)
         staff.get_by_role("button", name="Approve the application").click()
-        assert staff.get_by_text(f"{name} is approved.").is_visible()
+        expect(staff.get_by_text(f"{name} is approved.")).to_be_visible()
         assert staff.get_by_text(f"{name} can be matched with groups and paid.").is_visible()
         problems += fits(staff)
         staff.goto(f"{live_server}/providers/")
-        assert staff.get_by_role("link", name=name).is_visible()
+        expect(staff.get_by_role("link", name=name)).to_be_visible()
 
         # The applicant sees nothing left to do.
         page.goto(f"{live_server}{provider_path}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_dashboard import axe_violations
 from tests.browser.test_reflow import DUPLICATE_IDS, TABLE_PROBLEMS, WIDTH
@@ -18,7 +19,7 @@ def test_the_public_report_reads_well_on_a_small_screen_without_signing_in(brows
         assert response.status == 200
         assert response.headers["cache-control"] == "public, max-age=300"
         assert page.get_by_role("heading", level=1).inner_text() == "Where pooled care money goes"
-        assert page.get_by_role("heading", name="How we protect privacy").is_visible()
+        expect(page.get_by_role("heading", name="How we protect privacy")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
         assert page.evaluate(TABLE_PROBLEMS) == []
         assert page.evaluate(DUPLICATE_IDS) == []
