@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from sqlmodel import Session, select
 
 from brokerage.accounts.models import CouncilDistrict
-from brokerage.clusters.models import Cluster, ClusterDistrict, Membership, MembershipStatus
+from brokerage.clusters.members import LIVE_MEMBERSHIP
+from brokerage.clusters.models import Cluster, ClusterDistrict, Membership
 from brokerage.errors import ValidationFailed
 from brokerage.holders.models import Holder
 from brokerage.places.rules import district_sort_key
@@ -20,8 +21,6 @@ from brokerage.validation import normalise_district
 NO_DISTRICTS = "Your council has not listed its postcode districts yet, so a group cannot have an area. Ask an administrator"
 NEEDS_AREA = "Choose the districts the group covers: with nobody in it yet, that is where it is found and matched"
 UNKNOWN_CENTRES = "We do not know where these districts are yet. Ask your council to load the postcode table"
-# The members who count for where a group is: admitted, active or leaving (not those who asked or left).
-LIVE = (MembershipStatus.admitted, MembershipStatus.active, MembershipStatus.leaving)
 
 
 def council_districts(*, session: Session, council_id: int) -> list[str]:
@@ -72,7 +71,7 @@ def locate_group(*, session: Session, cluster: Cluster) -> tuple[float, float] |
     if place is None:
         homes = session.exec(
             select(Holder.lat, Holder.lon).join(Membership, Membership.holder_id == Holder.id)
-            .where(Membership.cluster_id == cluster.id, Membership.status.in_(LIVE))
+            .where(Membership.cluster_id == cluster.id, Membership.status.in_(LIVE_MEMBERSHIP))
         ).all()
         if not homes:
             return None
