@@ -183,3 +183,34 @@ def test_a_nul_character_in_a_memo_is_refused_on_every_database(session, lw):
     with pytest.raises(ValidationFailed):
         services.post_entries(session=session, actor=lw.actor, council_id=lw.council.id, entries=[spec])
     assert entries_with_key(session, lw, "nul") == 0
+
+
+HOSTILE_TEXT = ['"', "\\", '\\"', "{a,b}", "NULL", " padded ", "it's", "é 😀", 'x"y\\z{,}', "\t\n"]
+
+
+def test_any_memo_and_key_text_is_stored_exactly_as_given(session, lw):
+    """The write path sends text inside array literals on PostgreSQL: quotes, backslashes, braces and NULL come back as sent."""
+    specs = [
+        services.EntrySpec(kind="dp_issued", postings=[(lw.funding, -1), (lw.wallet(), 1)], idempotency_key=f"k{i}{text}", memo=f"m{text}")
+        for i, text in enumerate(HOSTILE_TEXT)
+    ]
+    returned = services.post_entries(session=session, actor=lw.actor, council_id=lw.council.id, entries=specs)
+    session.commit()
+    session.expire_all()
+    for spec, entry in zip(specs, returned):
+        stored = session.get(JournalEntry, entry.id)
+        assert (stored.idempotency_key, stored.memo) == (spec.idempotency_key, spec.memo)
+    assert verify(session=session, actor=lw.actor, council_id=lw.council.id).ok
+
+
+def test_array_literals_quote_text_and_keep_ints_and_nulls():
+    from datetime import date
+
+    from brokerage.ledger.fastpath import array_literal
+
+    assert array_literal([1, None, -5]) == "{1,NULL,-5}"
+    assert array_literal(['a"b', "c\\d", "NULL"]) == '{"a\\"b","c\\\\d","NULL"}'
+    assert array_literal([date(2026, 12, 1)]) == '{"2026-12-01"}'
+    assert array_literal([]) == "{}"
+    with pytest.raises(TypeError):
+        array_literal([1.5])
