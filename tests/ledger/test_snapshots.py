@@ -130,3 +130,19 @@ def test_verify_catches_an_entry_taken_off_the_queue_of_unsealed_entries(session
     without_triggers(session, is_postgres, "ledger_unsealed_entry", "DELETE FROM ledger_unsealed_entry")
     problems = integrity.verify(session=session, actor=lw.actor, council_id=lw.council.id).problems
     assert any(p.entry_id == entry.id and "queued" in p.what for p in problems)
+
+
+def test_every_closed_entry_is_queued_once_with_its_time_whichever_path_wrote_it(session, lw):
+    """A batch, a single post and a reversal (the Python path) all reach the queue of unsealed entries."""
+    batch = services.post_entries(session=session, actor=lw.actor, council_id=lw.council.id, entries=[
+        services.EntrySpec(kind="dp_issued", postings=[(lw.funding, -10 - i), (lw.wallet(), 10 + i)], idempotency_key=f"queue:{i}")
+        for i in range(5)
+    ])
+    single = issue(session, lw, 7, key="queue:single")
+    reversal = services.reverse_entry(session=session, actor=lw.actor, entry_id=batch[0].id, idempotency_key="queue:reversal")
+    session.commit()
+    written = batch + [single, reversal]
+    queued = {row.entry_id: row for row in session.execute(select(UnsealedEntry)).scalars()}
+    assert set(queued) == {entry.id for entry in written}
+    for entry in written:
+        assert queued[entry.id].created_at == entry.created_at and queued[entry.id].council_id == lw.council.id
