@@ -1,7 +1,7 @@
 """The ledger's service API in one import: posting (posting.py) and reading (queries.py). Services flush, never commit.
 
 Other packages import `post_entry`, `post_entries`, `post_in_batches`, `EntrySpec`, `balance`,
-`lock_accounts` and `statement` from here; the code lives in the two modules named above.
+`lock_accounts`, `lock_run_writer` and `statement` from here; the code lives in the two modules named above.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from brokerage.ledger.posting import (
     entry_postings,
     get_or_create_account,
     lock_accounts,
+    lock_run_writer,
     post_entries,
     post_entry,
     post_in_batches,
@@ -50,6 +51,7 @@ __all__ = [
     "get_or_create_account",
     "list_entries",
     "lock_accounts",
+    "lock_run_writer",
     "post_entries",
     "post_entry",
     "post_in_batches",

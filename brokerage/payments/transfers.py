@@ -5,9 +5,14 @@ time the claim lapses, on the run's locked row): while one job holds it, a secon
 does nothing, the restart button is refused and no line can be checked with Stripe. It then pays each
 line in this order:
 
-1. In one transaction: renew the claim (stop if another job took it over); lock the line; if it is
-   `planned`, post payable → `stripe:clearing` (EntryKind.payout_sent, key `payrun:{run}:{provider}`)
-   and mark it `sending`. Commit.
+1. Payout entries, a batch of lines at a time (`post_payouts`, PAYOUT_BATCH lines a transaction): renew
+   the claim; lock the lines still `planned`; post each one's payable → `stripe:clearing` entry
+   (EntryKind.payout_sent, key `payrun:{run}:{provider}`) through the council's one writer
+   (`ledger.post_in_batches`, one call of the database for the batch, a result per line) and mark it
+   `sending` with no attempt yet; a line whose money is not there, or whose provider has no Stripe
+   account, is held, and the others go on. Commit. Then, line by line, in one transaction: renew the
+   claim (stop if another job took it over); lock the line, count the attempt (a line still `planned`
+   is posted here, one entry). Commit.
 2. Outside any transaction, ask Stripe for the transfer with the idempotency key `payrun:{run}:{provider}`
    (the SDK retries timeouts, 5xx and 409 with that same key, `gateway.NETWORK_RETRIES` times).
 3. In one transaction: record the transfer's id and mark the line `sent`. Commit. A failure is read by
@@ -161,14 +166,64 @@ def let_go(*, session: Session, run_id: int, token: str) -> None:
         session.flush()
 
 
+PAYOUT_BATCH = 200  # lines whose payout entries are posted in one transaction
+
+
+def post_payouts(*, session: Session, actor, run_id: int, line_ids: list[int]) -> int:
+    """Post the payout entries of a run's planned lines in one batch and mark them sending (step 1); return how many.
+
+    Lines no longer `planned` are left as they are. A line whose payable money is not there, or whose
+    provider has no Stripe account, is held with the reason; every other line is posted. The entries
+    go through the council's one writer (`ledger.post_in_batches`), which is taken before any line or
+    account is locked, so money runs of one council always queue in the same order.
+    """
+    run = session.get(PaymentRun, run_id)
+    if run is None or run.council_id != actor.council_id:
+        return 0
+    ledger.lock_run_writer(session, run.council_id)
+    lines = [
+        line for line in (lock_row(session, PaymentLine, line_id) for line_id in sorted(line_ids))
+        if line is not None and line.run_id == run_id and line.status == LineStatus.planned
+    ]
+    providers = {p.id: p for p in session.exec(select(Provider).where(Provider.id.in_({line.provider_id for line in lines})))}
+    payable = []
+    for line in lines:
+        if providers[line.provider_id].stripe_account_id:
+            payable.append(line)
+        else:
+            _hold(session, line, "This provider has no Stripe account, so nothing was sent.")
+    outcomes = ledger.post_in_batches(session=session, actor=actor, council_id=run.council_id, entries=[
+        ledger.EntrySpec(
+            kind=EntryKind.payout_sent, postings=[(payable_code(line.provider_id), -line.amount_pence), (CLEARING_CODE, line.amount_pence)],
+            idempotency_key=payout_key(run_id=line.run_id, provider_id=line.provider_id),
+            memo=f"Payment run {line.run_id}: payment to {providers[line.provider_id].name}",
+        )
+        for line in payable
+    ], batch_size=PAYOUT_BATCH)
+    posted = 0
+    for line, outcome in zip(payable, outcomes):
+        if isinstance(outcome, Exception):  # the payable money is no longer there (an overdraft): nothing is sent
+            _hold(session, line, f"Not sent: {getattr(outcome, 'message', None) or outcome}")
+            continue
+        line.payout_entry_id = outcome.id
+        line.status = move_payment_line(line.status, LineStatus.sending)
+        line.updated_at = utcnow()
+        posted += 1
+    session.flush()
+    return posted
+
+
 def mark_sending(*, session: Session, actor, line_id: int) -> Sending | None:
-    """Post a planned line's payout entry and mark it sending (step 1); return what to send, or None when it needs nothing."""
+    """Count a line's attempt and return what to send (posting its payout entry first if it is still planned), or None when it needs nothing.
+
+    `again` is set when an earlier attempt may have reached Stripe (the line was sending and attempted before).
+    """
     line = lock_row(session, PaymentLine, line_id)
     if line is None or line.status not in (LineStatus.planned, LineStatus.sending):
         return None
-    again = line.status == LineStatus.sending
+    again = line.status == LineStatus.sending and line.attempts > 0
     provider = session.get(Provider, line.provider_id)
-    if not again:
+    if line.status == LineStatus.planned:
         if not provider.stripe_account_id:
             _hold(session, line, "This provider has no Stripe account, so nothing was sent.")
             return None
@@ -321,6 +376,13 @@ def execute_run(*, council_id: int, run_id: int, client: stripe.StripeClient | N
             result.run_status, result.busy = session.get(PaymentRun, run_id).status.value, True
         return result
     try:
+        for start in range(0, len(line_ids), PAYOUT_BATCH):
+            with session_scope() as session:
+                if not renew_claim(session=session, run_id=run_id, token=token):
+                    result.busy = True
+                    return result
+                post_payouts(session=session, actor=system_actor(session=session, council_id=council_id), run_id=run_id,
+                             line_ids=line_ids[start:start + PAYOUT_BATCH])
         for line_id in line_ids:
             if not _pay_line(council_id=council_id, run_id=run_id, line_id=line_id, token=token, client=client, result=result):
                 result.busy = True  # the claim lapsed and another job took the run over: it pays the rest

@@ -310,3 +310,35 @@ def test_the_restart_command_finishes_a_stopped_run_and_refuses_a_finished_one(s
     again = runner.invoke(args=["payments", "restart-run", str(run.id)])
     assert again.exit_code == 2 and "has nothing left to send" in again.output
     assert runner.invoke(args=["payments", "restart-run", "987654"]).exit_code == 2
+
+
+def test_a_runs_payout_entries_are_posted_in_one_batch_before_any_transfer_and_a_bad_line_holds_up_nobody(
+    stripe_app, session, pw, stripe_sdk, monkeypatch
+):
+    from brokerage.ledger import services as ledger
+    from brokerage.ledger.kinds import EntryKind
+    from brokerage.ledger.rules import CLEARING_CODE, payable_code
+
+    run = _released(session, pw)
+    no_account, drained = pw.providers[1], pw.providers[2]
+    no_account.stripe_account_id = None
+    ledger.post_entry(session=session, actor=pw.officer, council_id=pw.council.id, kind=EntryKind.payout_sent,
+                      postings=[(payable_code(drained.id), -700), (CLEARING_CODE, 700)], idempotency_key="test:drained")
+    session.commit()
+    steps = []
+    batches, send = ledger.post_in_batches, transfers.send_transfer
+    monkeypatch.setattr(ledger, "post_in_batches", lambda **kw: steps.append(("batch", len(kw["entries"]))) or batches(**kw))
+    monkeypatch.setattr(transfers, "send_transfer", lambda client, sending: steps.append(("transfer", sending.provider_id)) or send(client, sending))
+
+    result = _execute(stripe_app, pw, run)
+
+    assert steps == [("batch", 2), ("transfer", pw.providers[0].id)]
+    assert result.sent == [line.id for line in lines_of(session, run.id) if line.provider_id == pw.providers[0].id]
+    lines = {line.provider_id: line for line in lines_of(session, run.id)}
+    assert lines[pw.providers[0].id].status == LineStatus.sent and lines[pw.providers[0].id].attempts == 1
+    assert (lines[no_account.id].status, lines[no_account.id].reason) == (LineStatus.held, "This provider has no Stripe account, so nothing was sent.")
+    assert lines[drained.id].status == LineStatus.held and lines[drained.id].reason.startswith("Not sent: Not enough money")
+    assert [e.idempotency_key for e in payout_entries(session, pw.council.id) if e.idempotency_key.startswith("payrun:")] == [
+        f"payrun:{run.id}:{pw.providers[0].id}"
+    ]
+    assert pw.payable(session, 1) == 2500  # a held line's money stays payable
