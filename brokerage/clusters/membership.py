@@ -27,7 +27,8 @@ from brokerage.holders.models import Holder
 from brokerage.holders.services import get_holder
 from brokerage.ledger import kinds
 from brokerage.ledger import rules as ledger_rules
-from brokerage.ledger.services import balance, post_entry
+from brokerage.ledger.models import LedgerAccount
+from brokerage.ledger.services import EntrySpec, lock_accounts, lock_run_writer, post_in_batches
 from brokerage.locks import fresh_row, insert_once, lock_row, lock_rows
 from brokerage.types import utcnow
 
@@ -310,46 +311,87 @@ def start_notice(session: Session, membership: Membership, today: date) -> None:
     session.flush()
 
 
+def lock_balances(session: Session, council_id: int, codes: set[str], failed: dict[str, str]) -> dict[str, int]:
+    """Lock the accounts (one query, in id order) and return their balances in pence.
+
+    An account that cannot be opened is left out and its code named in `failed` with the reason.
+    """
+    try:
+        with session.begin_nested():
+            return {code: balance for code, (_, balance, _) in lock_accounts(session=session, council_id=council_id, codes=codes).items()}
+    except RECORD_ERRORS:
+        pass
+    balances = {}
+    for code in sorted(codes):
+        try:
+            with session.begin_nested():
+                balances.update({c: b for c, (_, b, _) in lock_accounts(session=session, council_id=council_id, codes=[code]).items()})
+        except RECORD_ERRORS as error:
+            failed[code] = failure_message(error)
+    return balances
+
+
 def settle_leavers(*, session: Session, actor: User, council_id: int, today: date | None = None) -> BatchResult:
     """Return what is left of each leaver's pool share to their wallet once their notice has ended; mark them left.
 
     A leaver whose share is still needed (`leaver_holds`: a timesheet of their notice not yet approved
-    or sent back) waits, named in `result.waiting`, and stays on notice for a later run. Each leaver is
-    settled in a savepoint: one that fails is named in the result and stays on notice for the next run,
-    and every other leaver is still settled. Idempotent: the refund's key names the tenure (the row).
+    or sent back) waits, named in `result.waiting`, and stays on notice for a later run. The refunds
+    are posted together through the council's one writer (`post_in_batches`), a result per leaver: one
+    that fails is named in the result and stays on notice for the next run, and every other leaver is
+    still settled. Idempotent: the refund's key names the tenure (the row).
     """
     same_council(actor, council_id, what="council")
     today = today or clock.today()
+    # The council's money runs queue on one writer, taken before any row: a run never holds rows another run waits for.
+    lock_run_writer(session, council_id)
     leaving = (Membership.council_id == council_id, Membership.status == MembershipStatus.leaving, Membership.leaves_on < today)
     # Every group concerned first, in id order (locks.py), so a vote that dissolves one of them, or a
     # second settle run, takes turns with this one; then the leavers are read again under the locks.
     lock_rows(session, Cluster, session.exec(select(Membership.cluster_id).where(*leaving)).all())
     due = list(session.exec(select(Membership).where(*leaving).order_by(Membership.id).execution_options(populate_existing=True)))
     result = BatchResult()
+    ready = []
     for membership in due:
         waiting = reasons_to_wait(session=session, membership=membership, today=today)
         if waiting:
-            holder = session.get(Holder, membership.holder_id)
-            cluster = session.get(Cluster, membership.cluster_id)
-            result.waiting.append(f"{holder.name} leaving {cluster.name}: {'; '.join(waiting)}")
-            continue
-        try:
-            with session.begin_nested():
-                share_code = ledger_rules.pool_code(membership.cluster_id, membership.holder_id)
-                # Costs already approved have left the share (pool -> payable), so what remains is theirs.
-                share = balance(session=session, actor=actor, council_id=council_id, code=share_code)
-                if share > 0:
-                    post_entry(
-                        session=session, actor=actor, council_id=council_id, kind=kinds.EntryKind.member_left, memo="Pool share returned at the end of notice",
-                        postings=[(share_code, -share), (ledger_rules.wallet_code(membership.holder_id), share)],
-                        idempotency_key=kinds.member_left_key(membership_id=membership.id),
-                    )
-                membership.status = MembershipStatus(rules.move_membership(membership.status, "left"))
-                session.add(membership)
-            result.done.append((membership, share))
-        except RECORD_ERRORS as error:
-            holder = session.get(Holder, membership.holder_id)
-            cluster = session.get(Cluster, membership.cluster_id)
-            result.failed.append(f"{holder.name} leaving {cluster.name}: {failure_message(error)}")
+            result.waiting.append(f"{_leaver_label(session, membership)}: {'; '.join(waiting)}")
+        else:
+            ready.append(membership)
+    # Costs already approved have left each share (pool -> payable), so what remains, read under the lock, is theirs.
+    codes = {m.id: ledger_rules.pool_code(m.cluster_id, m.holder_id) for m in ready}
+    opened = set(session.exec(select(LedgerAccount.code).where(LedgerAccount.council_id == council_id, LedgerAccount.code.in_(set(codes.values())))))
+    unopened: dict[str, str] = {}
+    shares = lock_balances(session, council_id, opened, unopened)
+    refunds = []
+    for membership in ready:
+        code = codes[membership.id]
+        if code in unopened:
+            result.failed.append(f"{_leaver_label(session, membership)}: {unopened[code]}")
+        elif shares.get(code, 0) > 0:
+            refunds.append((membership, shares[code], EntrySpec(
+                kind=kinds.EntryKind.member_left, memo="Pool share returned at the end of notice",
+                idempotency_key=kinds.member_left_key(membership_id=membership.id),
+                postings=[(code, -shares[code]), (ledger_rules.wallet_code(membership.holder_id), shares[code])],
+            )))
+        else:
+            _mark_left(session, membership, result, 0)
+    outcomes = post_in_batches(session=session, actor=actor, council_id=council_id, entries=[spec for _, _, spec in refunds])
+    for (membership, share, _), outcome in zip(refunds, outcomes):
+        if isinstance(outcome, Exception):
+            result.failed.append(f"{_leaver_label(session, membership)}: {failure_message(outcome)}")
+        else:
+            _mark_left(session, membership, result, share)
+    result.done.sort(key=lambda done: done[0].id)
     session.flush()
     return result
+
+
+def _mark_left(session: Session, membership: Membership, result: BatchResult, share: int) -> None:
+    membership.status = MembershipStatus(rules.move_membership(membership.status, "left"))
+    session.add(membership)
+    result.done.append((membership, share))
+
+
+def _leaver_label(session: Session, membership: Membership) -> str:
+    return f"{session.get(Holder, membership.holder_id).name} leaving {session.get(Cluster, membership.cluster_id).name}"
+

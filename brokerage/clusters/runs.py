@@ -14,14 +14,14 @@ from brokerage.accounts.system import system_actor
 from brokerage.clusters import rules
 from brokerage.clusters.errors import RECORD_ERRORS, BadPeriod, failure_message
 from brokerage.clusters.governance import close_due_proposals
-from brokerage.clusters.membership import settle_leavers
+from brokerage.clusters.membership import lock_balances, settle_leavers
 from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus
 from brokerage.db import session_scope
 from brokerage.holders.models import Holder
 from brokerage.ledger import kinds
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.models import JournalEntry
-from brokerage.ledger.services import EntrySpec, lock_accounts, post_in_batches
+from brokerage.ledger.services import EntrySpec, lock_run_writer, post_in_batches
 
 BATCH = 500
 
@@ -112,23 +112,6 @@ def issue_dp(
     return report
 
 
-def _lock_wallets(session: Session, council_id: int, codes: set[str], failed: dict[str, str]) -> dict[str, int]:
-    """Lock the wallets and return their balances; a wallet that cannot be opened is left out and named in `failed`."""
-    try:
-        with session.begin_nested():
-            return {code: balance for code, (_, balance, _) in lock_accounts(session=session, council_id=council_id, codes=codes).items()}
-    except RECORD_ERRORS:
-        pass
-    balances = {}
-    for code in sorted(codes):
-        try:
-            with session.begin_nested():
-                balances.update({c: b for c, (_, b, _) in lock_accounts(session=session, council_id=council_id, codes=[code]).items()})
-        except RECORD_ERRORS as error:
-            failed[code] = failure_message(error)
-    return balances
-
-
 def collect_pledges(
     *, session: Session, actor: User, council_id: int, period: str, progress: Callable[[int, int], None] | None = None
 ) -> RunReport:
@@ -160,9 +143,11 @@ def collect_pledges(
     done = _existing_keys(session, council_id, list(keys.values()))
     pending = [(m, c) for m, c in rows if keys[m.id] not in done]
     report.already = len(rows) - len(pending)
+    # The council's money runs queue on one writer, taken before any row (a DP issue holding it locks wallets).
+    lock_run_writer(session, council_id)
     # One query locks every wallet involved; balances then run forward in memory.
     unopened: dict[str, str] = {}
-    balances = _lock_wallets(session, council_id, {ledger_rules.wallet_code(m.holder_id) for m, _ in pending}, unopened)
+    balances = lock_balances(session, council_id, {ledger_rules.wallet_code(m.holder_id) for m, _ in pending}, unopened)
     names = dict(session.exec(select(Holder.id, Holder.name).where(Holder.id.in_({m.holder_id for m, _ in pending}))).all()) if pending else {}
     items = []
     for membership, cluster in pending:

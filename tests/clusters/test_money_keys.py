@@ -306,3 +306,22 @@ def test_the_settle_command_settles_a_rejoined_leaver_in_every_council(runner, s
     assert money(session, people.council.id, ledger_rules.pool_code(cluster.id, people.holders[1].id)) == 0
     assert money(session, council.id, ledger_rules.pool_code(other_cluster.id, later.holder_id)) == 0
 
+
+
+def test_leavers_refunds_are_posted_together_through_the_councils_writer(session, people, monkeypatch):
+    from brokerage.clusters import membership as membership_module
+
+    council_id = people.council.id
+    cluster = f.ClusterFactory(session=session, council_id=council_id, status=ClusterStatus.active)
+    leavers = [leaver(session, council_id, cluster, people.holders[i], 1_000 * (i + 1)) for i in range(3)]
+    calls = []
+    batches = membership_module.post_in_batches
+    monkeypatch.setattr(membership_module, "post_in_batches", lambda **kw: calls.append(len(kw["entries"])) or batches(**kw))
+    result = settle_leavers(session=session, actor=people.job, council_id=council_id)
+    assert calls == [3]
+    assert [(m.id, share) for m, share in result.done] == [(m.id, 1_000 * (i + 1)) for i, m in enumerate(leavers)]
+    for i, m in enumerate(leavers):
+        assert m.status == MembershipStatus.left
+        assert money(session, council_id, ledger_rules.pool_code(cluster.id, people.holders[i].id)) == 0
+        assert money(session, council_id, ledger_rules.wallet_code(people.holders[i].id)) == 1_000 * (i + 1)
+    assert sweep(session) == []
