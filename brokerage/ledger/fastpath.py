@@ -282,6 +282,8 @@ def array_literal(values: list) -> str:
     input documents ("Array Value Input"), so any text comes back exactly; the NUL character, which
     PostgreSQL text cannot hold, is refused before this.
     """
+    if all(type(value) is int for value in values):  # ids, leg numbers and pence: most of the arrays
+        return "{" + ",".join(map(str, values)) + "}"
     parts = []
     for value in values:
         if value is None:
@@ -315,10 +317,15 @@ def _written(session: Session, entry_id: int, row: dict) -> JournalEntry:
     return entry
 
 
+_MANAGER = []
+
+
 def _journal_entry_manager():
-    """JournalEntry's ORM class manager, with the mappers configured."""
-    configure_mappers()
-    return inspect(JournalEntry).class_manager
+    """JournalEntry's ORM class manager, with the mappers configured (looked up once)."""
+    if not _MANAGER:
+        configure_mappers()
+        _MANAGER.append(inspect(JournalEntry).class_manager)
+    return _MANAGER[0]
 
 
 def _lean_error(session, council_id, items, detail: str, all_or_nothing: bool, count: int):

@@ -168,3 +168,43 @@ def test_a_connection_lost_after_commit_then_a_retry_returns_the_first_entry(eng
         assert again.id == first_id
         assert services.balance(session=retry, actor=actor, council_id=council_id, code=rules.wallet_code(holder_id)) == 500
     assert count_entries(factory, council_id, "dp-fault-2") == 1
+
+
+@pytest.mark.postgres_only
+def test_two_writers_racing_for_one_key_with_different_entries_give_one_entry_and_one_conflict(engine, make_committed_world):
+    """The second writer's claim waits on the first's uncommitted key, finds it taken, and is refused by name."""
+    import threading
+
+    from brokerage.ledger.errors import IdempotencyConflict
+    from tests import factories as f
+
+    council_id, holder_id, _, _, factory = make_committed_world(engine)
+    with factory() as setup:
+        other = f.HolderFactory(session=setup, council_id=council_id)
+        actor = system_actor(session=setup, council_id=council_id)
+        setup.commit()
+    first = factory()
+    services.post_entry(session=first, actor=actor, council_id=council_id, kind="dp_issued", idempotency_key="raced",
+                        postings=[(rules.funding_code(council_id), -300), (rules.wallet_code(holder_id), 300)])
+    outcome: dict = {}
+
+    def second_writer():
+        with factory() as session:
+            try:  # another holder's wallet: nothing locked in common, so only the key is contended
+                services.post_entry(session=session, actor=actor, council_id=council_id, kind="dp_issued", idempotency_key="raced",
+                                    postings=[(rules.funding_code(council_id), -400), (rules.wallet_code(other.id), 400)])
+                session.commit()
+                outcome["posted"] = True
+            except Exception as error:  # the outcome under test
+                session.rollback()
+                outcome["error"] = error
+
+    thread = threading.Thread(target=second_writer)
+    thread.start()
+    thread.join(timeout=1.0)
+    assert thread.is_alive(), "the second writer should wait for the first writer's key"
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    assert isinstance(outcome.get("error"), IdempotencyConflict), outcome
+    assert count_entries(factory, council_id, "raced") == 1

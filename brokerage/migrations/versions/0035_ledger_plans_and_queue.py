@@ -10,7 +10,9 @@
    lookup and lock in the function is now a probe of one key (LATERAL … LIMIT 1, which the planner
    cannot turn into a join over the table; the locks are still taken in account id order).
    Otherwise it is 0031's. (Running the function with sequential scans off also held the plans, but
-   the SET clause cost about a tenth of a call.)
+   the SET clause cost about a tenth of a call.) It also skips two statements that usually have no
+   rows: the second look at keys when every key was claimed, and the pool summary for entries that
+   touch no pool share.
 2. 0032's trigger queued each closed entry with a row trigger: one function call and one INSERT per
    entry. A batch of 100 entries closes them in one statement, so a statement trigger with a
    transition table queues them all with one INSERT … SELECT. What is queued is unchanged: every
@@ -157,32 +159,38 @@ BEGIN
             LOOP
                 fresh[rec.i] := rec.id; entry_ids[rec.i] := rec.id; status[rec.i] := 'posted';
             END LOOP;
-            FOR rec IN
-                SELECT g.i, e.id, e.fingerprint FROM generate_series(1, n) AS g(i)
-                CROSS JOIN LATERAL (SELECT e.id, e.fingerprint FROM journal_entry e
-                                    WHERE e.council_id = p_council AND e.idempotency_key = e_key[g.i] LIMIT 1) e
-                WHERE status[g.i] = 'accept'
-            LOOP
-                entry_ids[rec.i] := rec.id;
-                status[rec.i] := CASE WHEN rec.fingerprint = e_fingerprint[rec.i] THEN 'existing' ELSE 'conflict' END;
-                IF status[rec.i] = 'conflict' AND p_all_or_nothing THEN
-                    RAISE EXCEPTION 'idempotency key % was claimed by a concurrent writer for other content', e_key[rec.i]
-                        USING ERRCODE = 'unique_violation', CONSTRAINT = 'uq_journal_entry_idempotency';
-                END IF;
-            END LOOP;
+            -- Keys a concurrent writer claimed first (none, unless two writers raced for a key).
+            IF 'accept' = ANY (status) THEN
+                FOR rec IN
+                    SELECT g.i, e.id, e.fingerprint FROM generate_series(1, n) AS g(i)
+                    CROSS JOIN LATERAL (SELECT e.id, e.fingerprint FROM journal_entry e
+                                        WHERE e.council_id = p_council AND e.idempotency_key = e_key[g.i] LIMIT 1) e
+                    WHERE status[g.i] = 'accept'
+                LOOP
+                    entry_ids[rec.i] := rec.id;
+                    status[rec.i] := CASE WHEN rec.fingerprint = e_fingerprint[rec.i] THEN 'existing' ELSE 'conflict' END;
+                    IF status[rec.i] = 'conflict' AND p_all_or_nothing THEN
+                        RAISE EXCEPTION 'idempotency key % was claimed by a concurrent writer for other content', e_key[rec.i]
+                            USING ERRCODE = 'unique_violation', CONSTRAINT = 'uq_journal_entry_idempotency';
+                    END IF;
+                END LOOP;
+            END IF;
 
             -- The pool summary (brokerage.ledger.summary), before the postings: its rows belong to
             -- pool shares, which are non-negative and so locked above.
-            INSERT INTO ledger_pool_month (council_id, account_id, cluster_id, holder_id, month, kind, provider_id, contract_id, amount_pence, entries)
-            SELECT p_council, s.a, min(s.cl), min(s.h), s.mo, s.k, s.pr, s.co, sum(s.amt), count(DISTINCT s.e)
-            FROM unnest(s_entry, s_account, s_month, s_kind, s_provider, s_contract, s_amount, s_cluster, s_holder)
-                AS s(e, a, mo, k, pr, co, amt, cl, h)
-            WHERE fresh[s.e] IS NOT NULL
-            GROUP BY s.a, s.mo, s.k, s.pr, s.co
-            ORDER BY s.a, s.mo, s.k, s.pr, s.co
-            ON CONFLICT (account_id, month, kind, provider_id, contract_id) DO UPDATE
-                SET amount_pence = ledger_pool_month.amount_pence + EXCLUDED.amount_pence,
-                    entries = ledger_pool_month.entries + EXCLUDED.entries;
+            -- (No statement at all for entries that touch no pool share, such as a direct payment.)
+            IF coalesce(array_length(s_entry, 1), 0) > 0 THEN
+                INSERT INTO ledger_pool_month (council_id, account_id, cluster_id, holder_id, month, kind, provider_id, contract_id, amount_pence, entries)
+                SELECT p_council, s.a, min(s.cl), min(s.h), s.mo, s.k, s.pr, s.co, sum(s.amt), count(DISTINCT s.e)
+                FROM unnest(s_entry, s_account, s_month, s_kind, s_provider, s_contract, s_amount, s_cluster, s_holder)
+                    AS s(e, a, mo, k, pr, co, amt, cl, h)
+                WHERE fresh[s.e] IS NOT NULL
+                GROUP BY s.a, s.mo, s.k, s.pr, s.co
+                ORDER BY s.a, s.mo, s.k, s.pr, s.co
+                ON CONFLICT (account_id, month, kind, provider_id, contract_id) DO UPDATE
+                    SET amount_pence = ledger_pool_month.amount_pence + EXCLUDED.amount_pence,
+                        entries = ledger_pool_month.entries + EXCLUDED.entries;
+            END IF;
 
             -- Postings to locked accounts first; then those to accounts that may go negative, in
             -- account id order, so their row locks are taken last and in one order by every writer.
