@@ -1,4 +1,4 @@
-"""The ledger's write path on PostgreSQL: a batch of entries in one call of ledger_post_batch (migration 0031).
+"""The ledger's write path on PostgreSQL: a batch of entries in one call of ledger_post_batch (migration 0031, rewritten by 0035).
 
 `posting.post_entries` and `post_in_batches` come here on PostgreSQL (reversals excepted); the checks,
 errors and idempotency are those of the Python path in posting.py, which SQLite keeps.
@@ -54,7 +54,7 @@ def expire_balances(session: Session, touched: set[int]) -> None:
 
 # --- the lean path on PostgreSQL ----------------------------------------------------------------
 #
-# One call of the ledger_post_batch function (migration 0031) per batch: it locks, checks, claims the
+# One call of the ledger_post_batch function (migrations 0031 and 0035) per batch: it locks, checks, claims the
 # keys and writes, with every trigger still on, and answers one row per entry. What it needs from
 # Python is each leg's account id, to put the legs in id order before the content hash is taken.
 # Ids never change (the 0002 guard trigger), so they are cached by council and code; the function

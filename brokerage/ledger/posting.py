@@ -4,7 +4,7 @@ Services flush, never commit. Every money feature posts through `post_entry`, `p
 `post_in_batches`. The rules enforced here are enforced again by the database (see the 0002
 migration): balanced entries, append-only rows, and non-negative accounts.
 
-On PostgreSQL a batch is one call of the ledger_post_batch function (migration 0031), with the same
+On PostgreSQL a batch is one call of the ledger_post_batch function (migrations 0031 and 0035), with the same
 checks, errors and idempotency; reversals and SQLite take the Python path (`_post_python`). How
 shared ("hot") accounts such as a council's funding are kept from queueing writers is explained
 above `_ACCOUNT_IDS` below.
