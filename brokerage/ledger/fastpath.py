@@ -74,7 +74,8 @@ def expire_balances(session: Session, touched: set[int]) -> None:
 _ACCOUNT_IDS: dict[tuple, int] = {}
 _ACCOUNT_IDS_LIMIT = 200_000
 
-# The call in the driver's own parameter style: SQLAlchemy's events (the NUL check) still see it.
+# The call in the driver's own parameter style, run on the driver's cursor (`_execute`), so
+# brokerage.db's NUL check of every parameter is done in `_call_parameters` instead.
 # The arrays go as PostgreSQL array literals (`array_literal`), each one string cast on the server:
 # the driver's own list adaptation inspects and dumps every element in Python, and was a fifth of the
 # client's time per entry (measured with cProfile on `brokerage bench ledger`'s service step).

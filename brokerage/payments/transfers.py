@@ -51,7 +51,7 @@ from brokerage.errors import BrokerageError
 from brokerage.ledger import services as ledger
 from brokerage.ledger.kinds import EntryKind, payout_failed_key, payout_key
 from brokerage.ledger.rules import CLEARING_CODE, payable_code
-from brokerage.locks import lock_row
+from brokerage.locks import lock_row, lock_rows
 from brokerage.payments import gateway
 from brokerage.payments.run_models import PaymentLine, PaymentRun
 from brokerage.payments.run_rules import (
@@ -181,10 +181,7 @@ def post_payouts(*, session: Session, actor, run_id: int, line_ids: list[int]) -
     if run is None or run.council_id != actor.council_id:
         return 0
     ledger.lock_run_writer(session, run.council_id)
-    lines = [
-        line for line in (lock_row(session, PaymentLine, line_id) for line_id in sorted(line_ids))
-        if line is not None and line.run_id == run_id and line.status == LineStatus.planned
-    ]
+    lines = [line for line in lock_rows(session, PaymentLine, line_ids) if line.run_id == run_id and line.status == LineStatus.planned]
     providers = {p.id: p for p in session.exec(select(Provider).where(Provider.id.in_({line.provider_id for line in lines})))}
     payable = []
     for line in lines:
