@@ -394,4 +394,3 @@ def _mark_left(session: Session, membership: Membership, result: BatchResult, sh
 
 def _leaver_label(session: Session, membership: Membership) -> str:
     return f"{session.get(Holder, membership.holder_id).name} leaving {session.get(Cluster, membership.cluster_id).name}"
-
