@@ -214,3 +214,33 @@ def test_array_literals_quote_text_and_keep_ints_and_nulls():
     assert array_literal([]) == "{}"
     with pytest.raises(TypeError):
         array_literal([1.5])
+
+
+@pytest.mark.postgres_only
+def test_a_process_reads_a_councils_account_ids_once_not_one_holder_at_a_time(session, lw, monkeypatch):
+    """After the first miss, posting for another holder whose accounts exist asks the database for no ids."""
+    from sqlalchemy import event
+
+    from brokerage.ledger import fastpath
+
+    for index in (0, 1):
+        posting.get_or_create_account(session=session, council_id=lw.council.id, code=lw.wallet(index))
+    posting.get_or_create_account(session=session, council_id=lw.council.id, code=lw.funding)
+    monkeypatch.setattr(fastpath, "_ACCOUNT_IDS", {})
+    monkeypatch.setattr(fastpath, "_COUNCILS_READ", set())
+    reads = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("SELECT") and "FROM ledger_account" in statement:
+            reads.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        services.post_entries(session=session, actor=lw.actor, council_id=lw.council.id, entries=[dp(lw, "first", index=0)])
+        assert len(reads) == 1  # the whole council, once
+        services.post_entries(session=session, actor=lw.actor, council_id=lw.council.id, entries=[dp(lw, "second", index=1)])
+        assert len(reads) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert bal(session, lw, lw.wallet(1)) == 100
