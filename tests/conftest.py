@@ -373,3 +373,21 @@ def places(session):
     from tests.factories import load_places  # as the world fixture imports the factories: only the tests that use them load them
 
     load_places(session)
+
+
+def pytest_collection_modifyitems(config, items):
+    """With CAREPOOL_DATABASE_TESTS_ONLY=1 (`make test-postgres`), run only the tests that use a database.
+
+    `make test` runs the suite on SQLite first, then again on PostgreSQL; a test with no database
+    fixture (db_url, directly or through app, session, client, runner…) and no PostgreSQL or Redis
+    marker gives the same result both times, so the second run leaves it out (deselected, not skipped).
+    """
+    if os.environ.get("CAREPOOL_DATABASE_TESTS_ONLY") != "1":
+        return
+    keep, drop = [], []
+    for item in items:
+        uses_database = "db_url" in getattr(item, "fixturenames", ()) or any(item.get_closest_marker(m) for m in ("postgres_only", "redis"))
+        (keep if uses_database else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

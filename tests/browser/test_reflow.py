@@ -131,26 +131,6 @@ def _open_at_320(browser, live_server, email):
     return context, page
 
 
-@pytest.mark.parametrize("email", list(PAGES))
-def test_no_page_scrolls_sideways_at_320_px(browser, live_server, email):
-    context, page = _open_at_320(browser, live_server, email)
-    try:
-        problems = []
-        for path in PAGES[email]:
-            path = _path(page, live_server, path)
-            response = page.goto(f"{live_server}{path}")
-            assert response.status == 200, f"{path}: {response.status}"
-            width = page.evaluate("document.documentElement.scrollWidth")
-            if width > WIDTH:
-                problems.append(f"{path} is {width} px wide")
-            problems += [f"{path}: {p}" for p in page.evaluate(TABLE_PROBLEMS)]
-            problems += [f"{path}: id {i} is used twice" for i in page.evaluate(DUPLICATE_IDS)]
-            problems += [f"{path}: {v}" for v in axe_violations(page)]
-        assert problems == []
-    finally:
-        context.close()
-
-
 # Each person's pages, found from their dashboard: (email, at least this many kinds of page, kinds that must be among them).
 # The browser tests share one demo, and the journeys before this one change it (a holder gives notice, say), so the
 # counts leave room; the kinds named are there whatever ran first.
@@ -166,7 +146,7 @@ JOURNEYS = {
 
 
 @pytest.mark.parametrize("email", list(JOURNEYS))
-def test_every_page_a_person_reaches_fits_320_px_with_stacked_tables(browser, live_server, email):
+def test_every_page_a_person_reaches_and_every_listed_page_fits_320_px_with_stacked_tables(browser, live_server, email):
     least, must = JOURNEYS[email]
     context, page = _open_at_320(browser, live_server, email)
     problems = []
@@ -184,7 +164,13 @@ def test_every_page_a_person_reaches_fits_320_px_with_stacked_tables(browser, li
         return page.content()
 
     try:
-        kinds = {kind_of(path) for path in crawl(fetch, per_kind=2 if email in ("holder@riverside.example", "rep@riverside.example") else 1)}
+        reached = crawl(fetch, per_kind=2 if email in ("holder@riverside.example", "rep@riverside.example") else 1)
+        kinds = {kind_of(path) for path in reached}
+        # The pages with tables or charts listed above, where the crawl did not happen to open that very page.
+        for listed in PAGES[email]:
+            path = _path(page, live_server, listed)
+            if path not in reached and fetch(path) is None:
+                problems.append(f"{path} did not answer 200 with a page")
     finally:
         context.close()
     assert len(kinds) >= least and must <= kinds, sorted(kinds)
