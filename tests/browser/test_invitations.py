@@ -71,6 +71,7 @@ def test_a_broker_invites_a_holder_who_accepts_from_the_outbox_and_signs_in(brow
     sign_in(page, live_server, "broker@riverside.example")
     page.wait_for_url(f"{live_server}/dashboard")
     page.get_by_role("link", name="People").click()
+    page.wait_for_url(f"{live_server}/holders/")  # read the list's links only once the list has come back
     # A holder who cannot sign in yet: the last in the list whose page offers an invitation.
     paths = page.evaluate("[...document.querySelectorAll('main a')].map(a => a.getAttribute('href')).filter(h => /^\\/holders\\/\\d+$/.test(h))")
     for path in reversed(paths):
