@@ -41,22 +41,16 @@ only on the instance, so the same instance gives the same solution wherever it r
 from __future__ import annotations
 
 import math
-import multiprocessing
-import resource
-import threading
-from collections.abc import Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from brokerage.matching.errors import MatchingError
 from brokerage.matching.explain import explain_assignments, explain_unmet
+from brokerage.matching.flow import solve_chunk
+from brokerage.matching.helper import Helper, helper_for, solve_split  # noqa: F401 (Helper is re-exported)
 from brokerage.matching.instance import Assignment, Instance, Solution, Unmet
 from brokerage.matching.pairs import Pairs, Tables, build_tables, feasible_pairs
 from brokerage.matching.vocabulary import KINDS
@@ -79,8 +73,6 @@ DISTANCE_DECIMALS = 3
 CHUNK_ARCS = 100_000
 # Below this many arcs one process is faster than starting a second.
 PARALLEL_MIN_ARCS = 600_000
-# Instances with this many lines and suppliers start the helper process while pairs are built.
-HELPER_MIN_RECORDS = 50_000
 
 _KIND_CHARGE = np.array([KIND_CHARGE[k] for k in KINDS], dtype=np.float64)
 
@@ -139,51 +131,6 @@ def solve_baseline(instance: Instance) -> Solution:
     with helper_for(instance) as helper:
         matching = optimise(build_network(instance), baseline=True, helper=helper)
     return to_solution(matching)
-
-
-class Helper:
-    """A second process that solves chunks, started in the background before it is needed."""
-
-    def __init__(self) -> None:
-        context = multiprocessing.get_context("forkserver")
-        # Workers fork from a server that has already imported the solver, so they start fast.
-        context.set_forkserver_preload([__name__])
-        self._pool = ProcessPoolExecutor(1, mp_context=context)
-        # Starting a process blocks until it runs; a thread keeps that off the critical path.
-        self._starter = threading.Thread(target=self._start, daemon=True)
-        self._starter.start()
-
-    def _start(self) -> None:
-        try:
-            self._pool.submit(_warm_up).result()
-        except BrokenProcessPool:
-            pass  # `submit` reports it again, where the caller can fall back
-
-    def submit(self, jobs) -> Future:
-        """Start solving chunks in the helper process."""
-        self._starter.join()
-        return self._pool.submit(_solve_many, jobs)
-
-    def close(self) -> None:
-        """Stop the helper process."""
-        self._starter.join()
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def __enter__(self) -> Helper:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-
-@contextmanager
-def helper_for(instance: Instance) -> Iterator[Helper | None]:
-    """Yield a started helper process when the instance is big enough to use one, else None."""
-    if len(instance.demand) + len(instance.supply) < HELPER_MIN_RECORDS:
-        yield None
-        return
-    with Helper() as helper:
-        yield helper
 
 
 def to_solution(matching: Matching, *, cluster_names: Mapping[str, str] | None = None,
@@ -367,7 +314,7 @@ def _run_chunks(network: Network, plan: list[_Chunk], capacity, costs,
         line_node = np.searchsorted(chunk.lines, p.demand[chunk.arcs]) + 2
         supplier_node = np.searchsorted(chunk.suppliers, p.supply[chunk.arcs]) + 2 + nl
         jobs.append((
-            line_node, supplier_node, capacity[chunk.arcs], costs[chunk.arcs],
+            "pairs", line_node, supplier_node, capacity[chunk.arcs], costs[chunk.arcs],
             t.d_hours[chunk.lines], t.s_capacity[chunk.suppliers],
         ))
     sizes = [len(c.arcs) for c in plan]
@@ -383,67 +330,14 @@ def _run_chunks(network: Network, plan: list[_Chunk], capacity, costs,
             (here if side == 0 else there).append(i)
             load[side] += sizes[i]
         try:
-            solved, helper_peak_kb = _solve_split(jobs, here, there, helper)
+            solved, helper_peak_kb = solve_split(jobs, here, there, helper)
         finally:
             if own_helper:
                 helper.close()
     else:
-        solved = [_solve_chunk(job) for job in jobs]
+        solved = [solve_chunk(job) for job in jobs]
     for chunk, chunk_flow in zip(plan, solved):
         flow[chunk.arcs] = chunk_flow
     return flow, helper_peak_kb
 
 
-def _solve_split(jobs, here: list[int], there: list[int], helper: Helper):
-    solved: list[np.ndarray | None] = [None] * len(jobs)
-    peak_kb = 0
-    try:
-        future = helper.submit([jobs[i] for i in there])
-    except BrokenProcessPool:
-        future = None
-    for i in here:
-        solved[i] = _solve_chunk(jobs[i])
-    try:
-        if future is None:
-            raise BrokenProcessPool("the helper did not start")
-        flows, peak_kb = future.result()
-    except BrokenProcessPool:
-        # A helper cannot start when the main script re-runs its work on import; solving here
-        # instead gives the same flows, only later.
-        flows = [_solve_chunk(jobs[i]) for i in there]
-    for i, chunk_flow in zip(there, flows):
-        solved[i] = chunk_flow
-    return solved, peak_kb
-
-
-def _warm_up() -> int:
-    return 0
-
-
-def _solve_many(jobs) -> tuple[list[np.ndarray], int]:
-    """Solve chunks in a helper process; return their flows and the helper's peak RSS in KiB."""
-    flows = [_solve_chunk(job) for job in jobs]
-    return flows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def _solve_chunk(job) -> np.ndarray:
-    """Solve one chunk as a max flow of min cost and return the flow on its pair arcs."""
-    line_node, supplier_node, capacity, costs, hours, supplier_capacity = job
-    nl, ns = len(hours), len(supplier_capacity)
-    source, sink = 0, 1
-    solver = min_cost_flow.SimpleMinCostFlow()
-    lines = np.arange(2, 2 + nl)
-    suppliers = np.arange(2 + nl, 2 + nl + ns)
-    # The pair arcs go in first, so they are arcs 0 .. len(line_node) - 1.
-    solver.add_arcs_with_capacity_and_unit_cost(line_node, supplier_node, capacity, costs)
-    solver.add_arcs_with_capacity_and_unit_cost(
-        np.full(nl, source), lines, hours, np.zeros(nl, np.int64))
-    solver.add_arcs_with_capacity_and_unit_cost(
-        suppliers, np.full(ns, sink), supplier_capacity, np.zeros(ns, np.int64))
-    total = int(hours.sum())
-    solver.set_node_supply(source, total)
-    solver.set_node_supply(sink, -total)
-    status = solver.solve_max_flow_with_min_cost()
-    if status != solver.OPTIMAL:
-        raise MatchingError(f"the flow solver failed ({status.name})")
-    return solver.flows(np.arange(len(line_node)))

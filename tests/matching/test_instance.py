@@ -116,7 +116,8 @@ def test_rejects_empty_and_duplicate_ids():
 
 def test_rejects_a_wrong_format_or_shape(spec_instance):
     for doc, message in [
-        ({**spec_instance, "format": "carepool-matching/2"}, "format: must be"),
+        ({**spec_instance, "format": "carepool-matching/3"}, "format: must be"),
+        ({**spec_instance, "format": "carepool-matching/2"}, "demand[d-0001].slot_hours: missing"),
         ({**spec_instance, "demand": {}}, "demand: must be a list"),
         ({**spec_instance, "extra": 1}, "extra: unknown field"),
         ({"format": "carepool-matching/1", "demand": []}, "supply: missing"),
