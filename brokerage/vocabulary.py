@@ -67,6 +67,37 @@ def slot_name(slot: str) -> str:
     return f"{slot_label(slot)}s"
 
 
+def times_phrase(slots) -> str:
+    """Return slot tokens as one phrase, e.g. mon_am..thu_am and fri_pm -> "Monday to Thursday mornings and Friday afternoons".
+
+    Days of one part of the day go together; three or more days in a row become "X to Y".
+    """
+    days_of: dict[str, list[int]] = {}
+    for slot in sorted(set(slots), key=SLOTS.index):
+        day, part = slot.split("_")
+        days_of.setdefault(part, []).append(DAYS.index(day))
+    groups = []
+    for part, days in sorted(days_of.items(), key=lambda item: (item[1][0], PARTS.index(item[0]))):
+        runs: list[list[int]] = []
+        for day in days:
+            if runs and day == runs[-1][-1] + 1:
+                runs[-1].append(day)
+            else:
+                runs.append([day])
+        names = []
+        for run in runs:
+            if len(run) >= 3:
+                names.append(f"{DAY_NAMES[DAYS[run[0]]]} to {DAY_NAMES[DAYS[run[-1]]]}")
+            else:
+                names.extend(DAY_NAMES[DAYS[day]] for day in run)
+        groups.append(f"{_and(names)} {PART_NAMES[part]}s")
+    return _and(groups)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
 # --- what brings a group together -----------------------------------------------------------------
 
 # The codes are the group's kinds (clusters.models.ClusterKind); people read these words.

@@ -15,7 +15,7 @@ from scipy.spatial import cKDTree
 from brokerage.formatting import plural, pounds
 from brokerage.matching.pairs import km_for_chord, unit_vectors
 from brokerage.matching.rules import why_not
-from brokerage.matching.vocabulary import KIND_NAMES, language_name, service_name, slot_name
+from brokerage.matching.vocabulary import KIND_NAMES, SLOTS, language_name, service_name, slot_name, times_phrase
 
 if TYPE_CHECKING:
     from brokerage.matching.instance import Demand, Supply
@@ -24,11 +24,13 @@ if TYPE_CHECKING:
 
 def explain_assignments(network: Network, flow: np.ndarray, used: np.ndarray, *,
                         cluster_names: Mapping[str, str] | None = None,
-                        supplier_names: Mapping[str, str] | None = None) -> list[str]:
+                        supplier_names: Mapping[str, str] | None = None,
+                        placed: list[dict[str, int]] | None = None) -> list[str]:
     """Return one explanation per used pair (indices `used` into the network's pairs).
 
     A cluster is named from `cluster_names` (id -> name) when given, else "cluster <id>"; a
-    supplier from `supplier_names`, else by its id.
+    supplier from `supplier_names`, else by its id. Format 2's `placed` (each used pair's hours per
+    slot) puts the times first: "Monday to Thursday mornings (12 hours). Speaks Somali …".
     """
     names = cluster_names or {}
     who = supplier_names or {}
@@ -52,8 +54,8 @@ def explain_assignments(network: Network, flow: np.ndarray, used: np.ndarray, *,
     assigned_list = assigned.tolist()
 
     texts = []
-    for d, s, h, mates, km in zip(d_used.tolist(), s_used.tolist(), flow[used].tolist(),
-                                  cluster_mates.tolist(), p.distance_km[used].tolist()):
+    for i, (d, s, h, mates, km) in enumerate(zip(d_used.tolist(), s_used.tolist(), flow[used].tolist(),
+                                                 cluster_mates.tolist(), p.distance_km[used].tolist())):
         demand, supply = instance.demand[d], instance.supply[s]
         fact_key = (demand.languages, demand.language_required, demand.carer_gender,
                     supply.languages)
@@ -83,12 +85,19 @@ def explain_assignments(network: Network, flow: np.ndarray, used: np.ndarray, *,
             cluster = names.get(demand.cluster) or f"cluster {demand.cluster}"
             notes.append(f"also serves {plural(mates, 'other request')} from {cluster}")
         sentence = f"{facts}{km:.1f} km away, {price}; {'; '.join(notes)}."
-        texts.append(sentence[0].upper() + sentence[1:])
+        sentence = sentence[0].upper() + sentence[1:]
+        if placed is not None:
+            sentence = f"{times_phrase(placed[i])} ({plural(h, 'hour')}). {sentence}"
+        texts.append(sentence)
     return texts
 
 
-def explain_unmet(network: Network, flow: np.ndarray, short: np.ndarray) -> list[str]:
-    """Return, for each demand line in `short`, why its remaining hours went unmet."""
+def explain_unmet(network: Network, flow: np.ndarray, short: np.ndarray, *, left_in_slots: np.ndarray | None = None) -> list[str]:
+    """Return, for each demand line in `short`, why its remaining hours went unmet.
+
+    Format 2's `left_in_slots` (lines x 21, the hours left per slot) names the times: which of them
+    nobody suitable works in, and in which the providers who could come are booked.
+    """
     instance, p = network.instance, network.pairs
     offered = _vetted_offers(instance)
     reach_zero = [d for d in short.tolist() if p.n_feasible[d] == 0 and p.n_reach[d] == 0]
@@ -103,7 +112,9 @@ def explain_unmet(network: Network, flow: np.ndarray, short: np.ndarray) -> list
         service = service_name(demand.service)
         left = demand.hours - int(assigned[d])
         prefix = "" if left == demand.hours else f"{left} of {plural(demand.hours, 'hour')} not covered: "
-        if p.n_feasible[d] and with_hours[d] == 0:
+        if left_in_slots is not None and p.n_feasible[d]:
+            reason, prefix = _slot_reason(network, d, left_in_slots[d], left), ""
+        elif p.n_feasible[d] and with_hours[d] == 0:
             n = int(p.n_feasible[d])
             none = ("none of them has any hours to offer (each has a capacity of 0 hours a week)"
                     if n > 1 else "it has no hours to offer (its capacity is 0 hours a week)")
@@ -142,6 +153,34 @@ def explain_unmet(network: Network, flow: np.ndarray, short: np.ndarray) -> list
         reason = prefix + reason + "."
         reasons.append(reason[0].upper() + reason[1:])
     return reasons
+
+
+def _slot_reason(network: Network, d: int, left: np.ndarray, hours_left: int) -> str:
+    """Format 2: say, for a line some provider can serve, in which of its times nobody suitable works and in which they are booked."""
+    instance, p, slots = network.instance, network.pairs, network.slots
+    demand = instance.demand[d]
+    lo, hi = np.searchsorted(p.demand, [d, d + 1])
+    suppliers = p.supply[lo:hi]
+    times = np.flatnonzero(left > 0)
+    able = slots.s_hours[suppliers][:, times] > 0  # (suppliers, times): works then
+    weekly = network.tables.s_capacity[suppliers] > 0
+    nobody = [SLOTS[t] for t in times[~able.any(axis=0)].tolist()]
+    booked_at = times[able.any(axis=0)]
+    parts = []
+    if nobody:
+        who = f" who speaks {_languages_phrase(demand.languages)}" if demand.language_required and demand.languages else ""
+        who += f" with {demand.carer_gender} staff" if demand.carer_gender else ""
+        parts.append(f"no vetted provider{who} within reach offers {service_name(demand.service)} on {times_phrase(nobody)}")
+    if len(booked_at):
+        could = able[:, np.isin(times, booked_at)].any(axis=1)
+        n, n_with = int(could.sum()), int((could & weekly).sum())
+        state = (("has" if n == 1 else "have") + " no hours to offer (a weekly cap of 0 hours)" if n_with == 0
+                 else ("is" if n == 1 else "are") + " fully booked")
+        who = "the only provider who could come" if n == 1 else f"the {n} providers who could come"
+        parts.append(f"on {times_phrase(SLOTS[t] for t in booked_at.tolist())} {who} {state}")
+    total = demand.hours
+    head = plural(hours_left, "hour") if hours_left == total else f"{hours_left} of {plural(total, 'hour')}"
+    return f"{head} not covered: " + "; ".join(parts)
 
 
 # --- phrases -------------------------------------------------------------------------------

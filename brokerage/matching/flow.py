@@ -42,3 +42,17 @@ def _solve_pairs(job) -> np.ndarray:
     if status != solver.OPTIMAL:
         raise MatchingError(f"the flow solver failed ({status.name})")
     return solver.flows(np.arange(len(line_node)))
+
+
+def _solve_slots(job) -> np.ndarray:
+    """Solve a format 2 chunk (slots.slot_job) as a max flow of min cost; return the flow on its slot arcs."""
+    _, n_priced, tails, heads, capacity, cost = job
+    solver = min_cost_flow.SimpleMinCostFlow()
+    solver.add_arcs_with_capacity_and_unit_cost(tails, heads, capacity, cost)
+    total = int(capacity[tails == 0].sum())
+    solver.set_node_supply(0, total)
+    solver.set_node_supply(1, -total)
+    status = solver.solve_max_flow_with_min_cost()
+    if status != solver.OPTIMAL:
+        raise MatchingError(f"the flow solver failed ({status.name})")
+    return solver.flows(np.arange(n_priced))

@@ -53,6 +53,7 @@ from brokerage.matching.flow import solve_chunk
 from brokerage.matching.helper import Helper, helper_for, solve_split  # noqa: F401 (Helper is re-exported)
 from brokerage.matching.instance import Assignment, Instance, Solution, Unmet
 from brokerage.matching.pairs import Pairs, Tables, build_tables, feasible_pairs
+from brokerage.matching.slots import N_SLOTS, SlotArcs, pair_hours, slot_arcs, slot_dict, slot_job
 from brokerage.matching.vocabulary import KINDS
 
 # --- the documented cost, in pence -----------------------------------------------------------
@@ -84,6 +85,7 @@ class Network:
     instance: Instance
     tables: Tables
     pairs: Pairs
+    slots: SlotArcs | None = None  # format 2: each pair's arcs per common slot
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class Matching:
     network: Network
     flow: np.ndarray
     helper_peak_kb: int = 0  # peak RSS of the helper process, if one was used
+    slot_flow: np.ndarray | None = None  # format 2: hours on each of network.slots' arcs
 
     def assigned_hours(self) -> np.ndarray:
         """Return the hours assigned to each demand line."""
@@ -106,7 +109,9 @@ def build_network(instance: Instance) -> Network:
     # Sorting by id breaks every later tie by id, so any file order gives the same solution.
     instance = instance.in_id_order()
     tables = build_tables(instance)
-    return Network(instance, tables, feasible_pairs(instance, tables))
+    pairs = feasible_pairs(instance, tables)
+    slots = slot_arcs(instance, pairs, tables.d_hours, tables.s_capacity) if instance.format == 2 else None
+    return Network(instance, tables, pairs, slots)
 
 
 def solve(instance: Instance, *, cluster_names: Mapping[str, str] | None = None,
@@ -119,7 +124,7 @@ def solve(instance: Instance, *, cluster_names: Mapping[str, str] | None = None,
     """
     with helper_for(instance) as helper:
         matching = optimise(build_network(instance), helper=helper)
-    if time_limit > 0:
+    if time_limit > 0 and instance.format == 1:  # the improvement knows format 1's network only
         from brokerage.matching.improve import improve  # it imports this module: a cycle at load
 
         matching = improve(matching, time_limit=time_limit).matching
@@ -139,19 +144,20 @@ def to_solution(matching: Matching, *, cluster_names: Mapping[str, str] | None =
     network, flow = matching.network, matching.flow
     instance, pairs = network.instance, network.pairs
     used = np.flatnonzero(flow > 0)
-    texts = explain_assignments(network, flow, used, cluster_names=cluster_names, supplier_names=supplier_names)
+    placed, left_in_slots = slot_hours_of(matching, used)
+    texts = explain_assignments(network, flow, used, cluster_names=cluster_names, supplier_names=supplier_names, placed=placed)
     demand_ids = [d.id for d in instance.demand]
     supply_ids = [s.id for s in instance.supply]
     assignments = tuple(
-        Assignment(demand_ids[d], supply_ids[s], h, text)
-        for d, s, h, text in zip(pairs.demand[used].tolist(), pairs.supply[used].tolist(),
-                                 flow[used].tolist(), texts)
+        Assignment(demand_ids[d], supply_ids[s], h, text, None if placed is None else placed[i])
+        for i, (d, s, h, text) in enumerate(zip(pairs.demand[used].tolist(), pairs.supply[used].tolist(),
+                                                flow[used].tolist(), texts))
     )
     left = network.tables.d_hours - matching.assigned_hours()
     short = np.flatnonzero(left > 0)
-    reasons = explain_unmet(network, flow, short)
+    reasons = explain_unmet(network, flow, short, left_in_slots=left_in_slots)
     unmet = tuple(
-        Unmet(instance.demand[d].id, int(h), reason)
+        Unmet(instance.demand[d].id, int(h), reason, None if left_in_slots is None else slot_dict(np.arange(N_SLOTS), left_in_slots[d]))
         for d, h, reason in zip(short.tolist(), left[short].tolist(), reasons)
     )
     return Solution(
@@ -159,7 +165,19 @@ def to_solution(matching: Matching, *, cluster_names: Mapping[str, str] | None =
         unmet=unmet,
         covered_hours=int(flow.sum()),
         cost=round(objective_pence(network, flow) / 100, 2),
+        format=instance.format,
     )
+
+
+def slot_hours_of(matching: Matching, used: np.ndarray) -> tuple[list[dict[str, int]] | None, np.ndarray | None]:
+    """Format 2: return each used pair's hours per slot, and each line's hours left per slot (lines x 21); else (None, None)."""
+    slots, slot_flow = matching.network.slots, matching.slot_flow
+    if slots is None or slot_flow is None:
+        return None, None
+    placed = [slot_dict(slots.slot[lo:hi], slot_flow[lo:hi]) for lo, hi in zip(slots.start[used].tolist(), slots.start[used + 1].tolist())]
+    line_slot = matching.network.pairs.demand[slots.pair] * N_SLOTS + slots.slot
+    taken = np.bincount(line_slot, weights=slot_flow, minlength=slots.d_hours.size).astype(np.int64)
+    return placed, slots.d_hours - taken.reshape(slots.d_hours.shape)
 
 
 # --- costs -------------------------------------------------------------------------------
@@ -214,6 +232,8 @@ def objective_pence(network: Network, flow: np.ndarray) -> float:
 
 
 def _arc_capacity(network: Network) -> np.ndarray:
+    if network.slots is not None:
+        return network.slots.pair_capacity
     t, p = network.tables, network.pairs
     return np.minimum(t.d_hours[p.demand], t.s_capacity[p.supply])
 
@@ -253,8 +273,8 @@ def optimise(network: Network, *, baseline: bool = False, helper: Helper | None 
         group_hours = np.bincount(groups, weights=t.d_hours[p.demand]).astype(np.int64)
         group_capacity = np.minimum(group_hours, t.s_capacity[group_supplier])
         costs = _amortised_costs(network, capacity, group_capacity[groups])
-    flow, helper_peak_kb = _run_chunks(network, plan, capacity, costs, helper)
-    return Matching(network, flow, helper_peak_kb)
+    flow, helper_peak_kb, slot_flow = _run_chunks(network, plan, capacity, costs, helper)
+    return Matching(network, flow, helper_peak_kb, slot_flow)
 
 
 @dataclass(frozen=True)
@@ -304,12 +324,17 @@ def _make_chunk(p: Pairs, arcs: np.ndarray) -> _Chunk:
 
 
 def _run_chunks(network: Network, plan: list[_Chunk], capacity, costs,
-                helper: Helper | None) -> tuple[np.ndarray, int]:
-    """Solve every chunk and return the flow on each pair, and a helper process's peak RSS."""
-    t, p = network.tables, network.pairs
+                helper: Helper | None) -> tuple[np.ndarray, int, np.ndarray | None]:
+    """Solve every chunk; return the flow on each pair, a helper process's peak RSS, and format 2's slot flows."""
+    t, p, slots = network.tables, network.pairs, network.slots
     flow = np.zeros(len(p), dtype=np.int64)
-    jobs = []
+    jobs, positions = [], []
     for chunk in plan:
+        if slots is not None:
+            job, where = slot_job(slots, p, chunk.arcs, costs, t.s_capacity)
+            jobs.append(job)
+            positions.append(where)
+            continue
         nl = len(chunk.lines)
         line_node = np.searchsorted(chunk.lines, p.demand[chunk.arcs]) + 2
         supplier_node = np.searchsorted(chunk.suppliers, p.supply[chunk.arcs]) + 2 + nl
@@ -317,7 +342,7 @@ def _run_chunks(network: Network, plan: list[_Chunk], capacity, costs,
             "pairs", line_node, supplier_node, capacity[chunk.arcs], costs[chunk.arcs],
             t.d_hours[chunk.lines], t.s_capacity[chunk.suppliers],
         ))
-    sizes = [len(c.arcs) for c in plan]
+    sizes = [len(c.arcs) for c in plan] if slots is None else [len(where) for where in positions]
     helper_peak_kb = 0
     if len(jobs) > 1 and sum(sizes) >= PARALLEL_MIN_ARCS:
         own_helper = helper is None
@@ -336,8 +361,13 @@ def _run_chunks(network: Network, plan: list[_Chunk], capacity, costs,
                 helper.close()
     else:
         solved = [solve_chunk(job) for job in jobs]
+    if slots is not None:
+        slot_flow = np.zeros(len(slots), dtype=np.int64)
+        for where, chunk_flow in zip(positions, solved):
+            slot_flow[where] = chunk_flow
+        return pair_hours(slots, slot_flow, len(p)), helper_peak_kb, slot_flow
     for chunk, chunk_flow in zip(plan, solved):
         flow[chunk.arcs] = chunk_flow
-    return flow, helper_peak_kb
+    return flow, helper_peak_kb, None
 
 

@@ -17,6 +17,7 @@ from brokerage.vocabulary import (  # noqa: F401 (re-exported for the engine)
     provider_kind_name,
     service_name,
     slot_name,
+    times_phrase,
 )
 
 # How the engine's explanations name each kind of supplier, in a sentence.
