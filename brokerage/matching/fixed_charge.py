@@ -14,6 +14,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
 from brokerage.matching.errors import MatchingError
+from brokerage.matching.slots import N_SLOTS, SlotArcs
 from brokerage.matching.solver import (
     CLUSTER_CHARGE,
     CONTINUITY_CHARGE,
@@ -33,16 +34,39 @@ MIP_REL_GAP = 1e-7
 
 @dataclass(frozen=True)
 class _Model:
-    """What the exact model needs, per pair of the network, in the solver's pair order."""
+    """What the exact model needs, per pair of the network, in the solver's pair order.
+
+    The hours are variables per *unit*: a pair in format 1, a pair's slot arc in format 2
+    (docs/matching-format-2.md). Units are sorted by pair. A unit has a line-side row (the line, or
+    the line's slot) and a supplier-side row (the supplier, or the supplier's slot); in format 2
+    each supplier also has a week row, its capacity_hours.
+    """
 
     cost: np.ndarray  # c_a, pence an hour, with the continuity charge spread per hour
-    capacity: np.ndarray  # min(line hours, supplier capacity)
+    capacity: np.ndarray  # the most hours the pair can carry on its own
     line: np.ndarray
     supplier: np.ndarray
     group: np.ndarray  # (cluster, supplier) group index
     n_groups: int
     hours: np.ndarray  # per line
     supplier_capacity: np.ndarray  # per supplier
+    unit_pair: np.ndarray
+    unit_cap: np.ndarray
+    unit_row: np.ndarray  # line-side row of each unit
+    row_cap: np.ndarray  # hours of each line-side row
+    unit_col: np.ndarray  # supplier-side row of each unit
+    col_cap: np.ndarray  # hours of each supplier-side row
+    slots: SlotArcs | None  # format 2
+
+    def units_of(self, pairs: np.ndarray) -> np.ndarray:
+        """Return the units of these pairs (ascending pair indices), in order."""
+        return pairs if self.slots is None else self.slots.of_pairs(pairs)
+
+    def pair_hours(self, pairs: np.ndarray, units: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Return the hours on each of `pairs` given hours `x` on their units `units`."""
+        if self.slots is None:
+            return x
+        return np.bincount(np.searchsorted(pairs, self.unit_pair[units]), weights=x, minlength=len(pairs)).astype(np.int64)
 
 
 # --- the model ---------------------------------------------------------------------------------
@@ -50,20 +74,30 @@ class _Model:
 
 def _model(matching: Matching) -> _Model:
     network = matching.network
-    t, p = network.tables, network.pairs
+    t, p, slots = network.tables, network.pairs, network.slots
     cost = hourly_cost(network)
     moving = continuity_at_stake(network)[p.demand] & ~keeps_current(network)
     cost = cost + moving * (CONTINUITY_CHARGE / np.maximum(t.d_hours[p.demand], 1))
     groups, _ = _cluster_groups(network)
+    capacity = _arc_capacity(network)
+    if slots is None:
+        units = dict(unit_pair=np.arange(len(p)), unit_cap=capacity, unit_row=p.demand, row_cap=t.d_hours,
+                     unit_col=p.supply, col_cap=t.s_capacity)
+    else:
+        units = dict(unit_pair=slots.pair, unit_cap=slots.capacity, unit_row=p.demand[slots.pair] * N_SLOTS + slots.slot,
+                     row_cap=slots.d_hours.reshape(-1), unit_col=p.supply[slots.pair] * N_SLOTS + slots.slot,
+                     col_cap=slots.s_hours.reshape(-1))
     return _Model(
         cost=cost,
-        capacity=_arc_capacity(network),
+        capacity=capacity,
         line=p.demand,
         supplier=p.supply,
         group=groups,
         n_groups=int(groups.max()) + 1 if len(groups) else 0,
         hours=t.d_hours,
         supplier_capacity=t.s_capacity,
+        slots=slots,
+        **units,
     )
 
 
@@ -98,79 +132,88 @@ def _line_points(network) -> np.ndarray:
 # --- exact solves ------------------------------------------------------------------------------
 
 
-def _build(model: _Model, arcs: np.ndarray, spare: np.ndarray, open_groups: np.ndarray, total: int):
-    """Return (c, integrality, bounds, constraints, n) of the exact model on `arcs`.
+@dataclass(frozen=True)
+class _Spare:
+    """The hours the fixed units leave: per line-side row, per supplier-side row and per supplier's week."""
 
-    `spare` is each supplier's capacity left by the fixed pairs (indexed like the network).
-    """
-    n = len(arcs)
-    line_ids, line_of = np.unique(model.line[arcs], return_inverse=True)
-    sup_ids, sup_of = np.unique(model.supplier[arcs], return_inverse=True)
-    cap = np.minimum(model.capacity[arcs], spare[model.supplier[arcs]]).astype(np.float64)
+    row: np.ndarray
+    col: np.ndarray
+    week: np.ndarray
+
+
+def _build(model: _Model, arcs: np.ndarray, spare: _Spare, open_groups: np.ndarray, total: int):
+    """Return (c, bounds, constraints, units) of the exact model on pairs `arcs`; its first len(units) variables are the units' hours."""
+    units = model.units_of(arcs)
+    n, npairs = len(units), len(arcs)
+    pair_of = np.searchsorted(arcs, model.unit_pair[units])
+    supplier_of = model.supplier[arcs]
+    cap = np.minimum(np.minimum(model.unit_cap[units], spare.col[model.unit_col[units]]), spare.week[supplier_of[pair_of]]).astype(np.float64)
+    pair_cap = np.minimum(np.bincount(pair_of, weights=cap, minlength=npairs), spare.week[supplier_of])
     group = model.group[arcs]
     closed = ~np.isin(group, open_groups)
     g_ids, g_of = np.unique(group[closed], return_inverse=True)
     m = len(g_ids)
-    arc_idx = np.arange(n)
-    closed_idx = arc_idx[closed]
+    unit_idx, pair_idx = np.arange(n), np.arange(npairs)
+    closed_idx = pair_idx[closed]
 
     rows, cols, vals, lo, hi = [], [], [], [], []
     r = 0
 
-    def add(row_ids, col_ids, values):
+    def add(row_ids, col_ids, values, low, high):
+        nonlocal r
         rows.append(np.asarray(row_ids) + r)
         cols.append(np.asarray(col_ids))
         vals.append(np.asarray(values, dtype=np.float64))
+        lo.append(np.asarray(low, dtype=np.float64))
+        hi.append(np.asarray(high, dtype=np.float64))
+        r += len(low)
 
-    # Line hours and supplier spare capacity.
-    add(line_of, arc_idx, np.ones(n))
-    lo.append(np.zeros(len(line_ids))); hi.append(model.hours[line_ids].astype(np.float64))
-    r += len(line_ids)
-    add(sup_of, arc_idx, np.ones(n))
-    lo.append(np.zeros(len(sup_ids))); hi.append(spare[sup_ids].astype(np.float64))
-    r += len(sup_ids)
+    # Line-side rows, supplier-side rows and, in format 2, each supplier's week.
+    for keys, limits in ((model.unit_row[units], spare.row), (model.unit_col[units], spare.col)):
+        ids, of = np.unique(keys, return_inverse=True)
+        add(of, unit_idx, np.ones(n), np.zeros(len(ids)), limits[ids])
+    if model.slots is not None:
+        ids, of = np.unique(supplier_of[pair_of], return_inverse=True)
+        add(of, unit_idx, np.ones(n), np.zeros(len(ids)), spare.week[ids])
     # Coverage is fixed.
-    add(np.zeros(n, np.int64), arc_idx, np.ones(n))
-    lo.append(np.array([float(total)])); hi.append(np.array([float(total)]))
-    r += 1
-    # x_a <= cap_a y_a
-    add(np.r_[arc_idx, arc_idx], np.r_[arc_idx, n + arc_idx], np.r_[np.ones(n), -cap])
-    lo.append(np.full(n, -np.inf)); hi.append(np.zeros(n))
-    r += n
+    add(np.zeros(n, np.int64), unit_idx, np.ones(n), [float(total)], [float(total)])
+    # x_u <= cap_u y_a(u)
+    add(np.r_[unit_idx, unit_idx], np.r_[unit_idx, n + pair_of], np.r_[np.ones(n), -cap], np.full(n, -np.inf), np.zeros(n))
     # y_a <= z_g for groups no fixed pair opened
     k = len(closed_idx)
-    add(np.r_[np.arange(k), np.arange(k)], np.r_[n + closed_idx, 2 * n + g_of],
-        np.r_[np.ones(k), -np.ones(k)])
-    lo.append(np.full(k, -np.inf)); hi.append(np.zeros(k))
-    r += k
-    # sum_{a in g} x_a <= cap_g z_g, cap_g the most the supplier can give the group's lines
+    add(np.r_[np.arange(k), np.arange(k)], np.r_[n + closed_idx, n + npairs + g_of], np.r_[np.ones(k), -np.ones(k)],
+        np.full(k, -np.inf), np.zeros(k))
+    # sum_{u in g} x_u <= cap_g z_g, cap_g the most the supplier can give the group's lines
     g_sup = np.zeros(m, np.int64)
-    g_sup[g_of] = model.supplier[arcs[closed_idx]]
-    g_cap = np.minimum(np.bincount(g_of, weights=cap[closed_idx], minlength=m), spare[g_sup])
-    add(np.r_[g_of, np.arange(m)], np.r_[closed_idx, 2 * n + np.arange(m)],
-        np.r_[np.ones(k), -g_cap])
-    lo.append(np.full(m, -np.inf)); hi.append(np.zeros(m))
-    r += m
+    g_sup[g_of] = supplier_of[closed_idx]
+    g_cap = np.minimum(np.bincount(g_of, weights=pair_cap[closed_idx], minlength=m), spare.week[g_sup])
+    unit_group = np.full(npairs, -1, np.int64)
+    unit_group[closed_idx] = g_of
+    unit_group = unit_group[pair_of]
+    in_group = np.flatnonzero(unit_group >= 0)
+    add(np.r_[unit_group[in_group], np.arange(m)], np.r_[in_group, n + npairs + np.arange(m)],
+        np.r_[np.ones(len(in_group)), -g_cap], np.full(m, -np.inf), np.zeros(m))
 
-    matrix = coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                        shape=(r, 2 * n + m)).tocsr()
-    c = np.r_[model.cost[arcs], np.full(n, float(PAIR_CHARGE)), np.full(m, float(CLUSTER_CHARGE))]
-    bounds = Bounds(np.zeros(2 * n + m), np.r_[cap, np.ones(n + m)])
+    matrix = coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, n + npairs + m)).tocsr()
+    c = np.r_[model.cost[model.unit_pair[units]], np.full(npairs, float(PAIR_CHARGE)), np.full(m, float(CLUSTER_CHARGE))]
+    bounds = Bounds(np.zeros(n + npairs + m), np.r_[cap, np.ones(npairs + m)])
     constraints = LinearConstraint(matrix, np.concatenate(lo), np.concatenate(hi))
-    return c, bounds, constraints, n
+    return c, bounds, constraints, units
 
 
-def _spare(model: _Model, flow: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """Return each supplier's capacity left by the pairs not in `free`."""
-    fixed = flow.copy()
-    fixed[free] = 0
-    used = np.bincount(model.supplier, weights=fixed, minlength=len(model.supplier_capacity))
-    return (model.supplier_capacity - used.astype(np.int64)).astype(np.int64)
+def _spare(model: _Model, unit_flow: np.ndarray, free_units: np.ndarray) -> _Spare:
+    """Return the hours left by the units not in `free_units`."""
+    fixed = unit_flow.copy()
+    fixed[free_units] = 0
+    row = model.row_cap - np.bincount(model.unit_row, weights=fixed, minlength=len(model.row_cap)).astype(np.int64)
+    col = model.col_cap - np.bincount(model.unit_col, weights=fixed, minlength=len(model.col_cap)).astype(np.int64)
+    by_supplier = np.bincount(model.supplier[model.unit_pair], weights=fixed, minlength=len(model.supplier_capacity))
+    return _Spare(row, col, (model.supplier_capacity - by_supplier.astype(np.int64)).astype(np.int64))
 
 
 def _lp_bound(model: _Model, arcs: np.ndarray, total: int) -> float:
     """Return the strong LP relaxation's optimum (pence) for a whole component."""
-    spare = model.supplier_capacity.astype(np.int64)
+    spare = _Spare(model.row_cap, model.col_cap, model.supplier_capacity)
     c, bounds, constraints, _ = _build(model, arcs, spare, np.zeros(0, np.int64), total)
     res = milp(c, integrality=np.zeros(len(c)), bounds=bounds, constraints=constraints)
     if res.status != 0:
@@ -180,9 +223,12 @@ def _lp_bound(model: _Model, arcs: np.ndarray, total: int) -> float:
 
 
 def _flow_bound(model: _Model, arcs: np.ndarray) -> float:
-    """Return a valid lower bound (pence): the min-cost max flow with fixed charges spread thin."""
-    line_ids, line_of = np.unique(model.line[arcs], return_inverse=True)
-    sup_ids, sup_of = np.unique(model.supplier[arcs], return_inverse=True)
+    """Return a valid lower bound (pence): the min-cost max flow with fixed charges spread thin.
+
+    The network is the format's own (with its slot rows in format 2), so its maximum flow is the
+    component's coverage.
+    """
+    units = model.units_of(arcs)
     cap = model.capacity[arcs]
     g_ids, g_of = np.unique(model.group[arcs], return_inverse=True)
     g_sup = np.zeros(len(g_ids), np.int64)
@@ -190,14 +236,24 @@ def _flow_bound(model: _Model, arcs: np.ndarray) -> float:
     g_cap = np.minimum(np.bincount(g_of, weights=cap), model.supplier_capacity[g_sup])
     per_hour = model.cost[arcs] + PAIR_CHARGE / np.maximum(cap, 1) + CLUSTER_CHARGE / np.maximum(g_cap[g_of], 1)
     scaled = np.floor(per_hour * 100).astype(np.int64)  # rounded down: the bound stays valid
-    nl, ns = len(line_ids), len(sup_ids)
+    pair_of = np.searchsorted(arcs, model.unit_pair[units])
+    row_ids, row_of = np.unique(model.unit_row[units], return_inverse=True)
+    col_ids, col_of = np.unique(model.unit_col[units], return_inverse=True)
+    nr, nc = len(row_ids), len(col_ids)
     solver = min_cost_flow.SimpleMinCostFlow()
-    solver.add_arcs_with_capacity_and_unit_cost(line_of + 2, sup_of + 2 + nl, cap, scaled)
-    solver.add_arcs_with_capacity_and_unit_cost(np.zeros(nl, np.int64), np.arange(2, 2 + nl),
-                                                model.hours[line_ids], np.zeros(nl, np.int64))
-    solver.add_arcs_with_capacity_and_unit_cost(np.arange(2 + nl, 2 + nl + ns), np.ones(ns, np.int64),
-                                                model.supplier_capacity[sup_ids], np.zeros(ns, np.int64))
-    total = int(model.hours[line_ids].sum())
+    solver.add_arcs_with_capacity_and_unit_cost(row_of + 2, col_of + 2 + nr, model.unit_cap[units], scaled[pair_of])
+    solver.add_arcs_with_capacity_and_unit_cost(np.zeros(nr, np.int64), np.arange(2, 2 + nr), model.row_cap[row_ids], np.zeros(nr, np.int64))
+    if model.slots is None:
+        solver.add_arcs_with_capacity_and_unit_cost(np.arange(2 + nr, 2 + nr + nc), np.ones(nc, np.int64), model.col_cap[col_ids],
+                                                    np.zeros(nc, np.int64))
+    else:
+        sup_ids, sup_of = np.unique(col_ids // N_SLOTS, return_inverse=True)
+        ns = len(sup_ids)
+        solver.add_arcs_with_capacity_and_unit_cost(np.arange(2 + nr, 2 + nr + nc), sup_of + 2 + nr + nc, model.col_cap[col_ids],
+                                                    np.zeros(nc, np.int64))
+        solver.add_arcs_with_capacity_and_unit_cost(np.arange(2 + nr + nc, 2 + nr + nc + ns), np.ones(ns, np.int64),
+                                                    model.supplier_capacity[sup_ids], np.zeros(ns, np.int64))
+    total = int(model.row_cap[row_ids].sum())
     solver.set_node_supply(0, total)
     solver.set_node_supply(1, -total)
     if solver.solve_max_flow_with_min_cost() != solver.OPTIMAL:
@@ -205,16 +261,18 @@ def _flow_bound(model: _Model, arcs: np.ndarray) -> float:
     return solver.optimal_cost() / 100 - 1e-6
 
 
-def _solve_exact(model: _Model, free: np.ndarray, flow: np.ndarray, open_groups: np.ndarray,
+def _solve_exact(model: _Model, free: np.ndarray, unit_flow: np.ndarray, open_groups: np.ndarray,
                  node_limit: int) -> tuple[np.ndarray, bool, float, int] | None:
     """Re-solve the hours on `free` pairs exactly, every other pair fixed.
 
-    Return (hours on `free`, proven optimal, dual bound in pence, nodes used), or None if HiGHS
-    found no solution within its node limit.
+    Return (hours on the free pairs' units, proven optimal, dual bound in pence, nodes used), or
+    None if HiGHS found no solution within its node limit.
     """
-    total = int(flow[free].sum())
-    spare = _spare(model, flow, free)
-    c, bounds, constraints, n = _build(model, free, spare, open_groups, total)
+    free_units = model.units_of(free)
+    total = int(unit_flow[free_units].sum())
+    spare = _spare(model, unit_flow, free_units)
+    c, bounds, constraints, units = _build(model, free, spare, open_groups, total)
+    n = len(units)
     # Hours may be continuous: once y is fixed, what is left is a flow problem, whose optimal
     # vertices are integral. A fractional answer (cuts can leave one) is re-solved with y fixed.
     integrality = np.r_[np.zeros(n), np.ones(len(c) - n)]
@@ -224,23 +282,25 @@ def _solve_exact(model: _Model, free: np.ndarray, flow: np.ndarray, open_groups:
         return None
     x = res.x[:n]
     if np.abs(x - np.rint(x)).max(initial=0) > 1e-6:
-        y = np.rint(res.x[n:2 * n])
-        fixed = Bounds(bounds.lb, np.r_[bounds.ub[:n] * y, bounds.ub[n:]])
+        y = np.rint(res.x[n:n + len(free)])
+        pair_of = np.searchsorted(free, model.unit_pair[units])
+        fixed = Bounds(bounds.lb, np.r_[bounds.ub[:n] * y[pair_of], bounds.ub[n:]])
         lp = milp(c, integrality=np.zeros(len(c)), bounds=fixed, constraints=constraints)
         if lp.x is None:
             return None
         x = lp.x[:n]
     x = np.rint(x).astype(np.int64)
-    if not _feasible(model, free, x, spare, total):
+    if not _feasible(model, units, x, spare, total):
         return None
     dual = getattr(res, "mip_dual_bound", None)
     dual = float(dual) * (1 - 1e-9) - 1e-6 if dual is not None and np.isfinite(dual) else -np.inf
     return x, res.status == 0, dual, int(getattr(res, "mip_node_count", node_limit) or 0)
 
 
-def _feasible(model: _Model, free: np.ndarray, x: np.ndarray, spare: np.ndarray, total: int) -> bool:
-    if (x < 0).any() or (x > model.capacity[free]).any() or int(x.sum()) != total:
+def _feasible(model: _Model, units: np.ndarray, x: np.ndarray, spare: _Spare, total: int) -> bool:
+    if (x < 0).any() or (x > model.unit_cap[units]).any() or int(x.sum()) != total:
         return False
-    by_line = np.bincount(model.line[free], weights=x, minlength=len(model.hours))
-    by_sup = np.bincount(model.supplier[free], weights=x, minlength=len(spare))
-    return bool((by_line <= model.hours).all() and (by_sup <= spare).all())
+    by_row = np.bincount(model.unit_row[units], weights=x, minlength=len(spare.row))
+    by_col = np.bincount(model.unit_col[units], weights=x, minlength=len(spare.col))
+    by_week = np.bincount(model.supplier[model.unit_pair[units]], weights=x, minlength=len(spare.week))
+    return bool((by_row <= spare.row).all() and (by_col <= spare.col).all() and (by_week <= spare.week).all())

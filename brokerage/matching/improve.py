@@ -117,6 +117,8 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
     network = matching.network
     model = _model(matching)
     flow = matching.flow.astype(np.int64).copy()
+    # The hours per unit (pair, or format 2's slot arc), kept in step with `flow` by _place.
+    unit_flow = (flow if model.slots is None else matching.slot_flow.astype(np.int64)).copy()
     first_cost = objective_pence(network, flow)
     components = _components(model)
     budget = _Budget(int(round(max(0.0, time_limit) * WORK_PER_SECOND)))
@@ -140,13 +142,12 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
         if proven[k] or len(arcs) > EXACT_MAX_ARCS or not budget.take(_arc_work(arcs)):
             continue
         open_groups = _closed_all(model, arcs)
-        result = _solve_exact(model, arcs, flow, open_groups, min(EXACT_NODE_LIMIT, budget.left))
+        result = _solve_exact(model, arcs, unit_flow, open_groups, min(EXACT_NODE_LIMIT, budget.left))
         if result is None:
             continue
         new, optimal, dual, nodes = result
         budget.take(min(nodes, budget.left))
-        if _sub_cost(model, arcs, new, open_groups) < _sub_cost(model, arcs, flow[arcs], open_groups) - EPSILON_PENCE:
-            flow[arcs] = new
+        _place(model, arcs, new, flow, unit_flow, open_groups)
         bounds[k] = max(bounds[k], dual)
         if optimal or _is_proven(_sub_cost(model, arcs, flow[arcs], open_groups), bounds[k]):
             proven[k] = True
@@ -166,7 +167,7 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
                 continue
             while share.take(_arc_work(np.empty(LNS_MAX_ARCS))):
                 neighbourhoods += 1
-                gained, nodes = _lns_step(model, components[k], lines, flow, rng, xyz,
+                gained, nodes = _lns_step(model, components[k], lines, flow, unit_flow, rng, xyz,
                                           min(LNS_NODE_LIMIT, max(1, share.left)))
                 share.take(min(nodes, share.left))
                 if gained:
@@ -182,7 +183,7 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
     for k, arcs in enumerate(components):
         bounds[k] = min(bounds[k], _sub_cost(model, arcs, flow[arcs], _closed_all(model, arcs)))
     return Improvement(
-        matching=replace(matching, flow=flow),
+        matching=replace(matching, flow=flow, slot_flow=None if model.slots is None else unit_flow),
         first_cost_pence=first_cost,
         cost_pence=cost,
         lower_bound_pence=math.fsum(bounds),
@@ -223,7 +224,18 @@ def _lp_work(arcs: np.ndarray) -> int:
 # --- large-neighbourhood search ----------------------------------------------------------------
 
 
-def _lns_step(model: _Model, arcs: np.ndarray, lines: np.ndarray, flow: np.ndarray,
+def _place(model: _Model, arcs: np.ndarray, new: np.ndarray, flow: np.ndarray, unit_flow: np.ndarray, open_groups: np.ndarray) -> bool:
+    """Put hours `new` (on the units of pairs `arcs`) in place if they cost less; tell whether they did."""
+    units = model.units_of(arcs)
+    hours = model.pair_hours(arcs, units, new)
+    if _sub_cost(model, arcs, hours, open_groups) < _sub_cost(model, arcs, flow[arcs], open_groups) - EPSILON_PENCE:
+        flow[arcs] = hours
+        unit_flow[units] = new
+        return True
+    return False
+
+
+def _lns_step(model: _Model, arcs: np.ndarray, lines: np.ndarray, flow: np.ndarray, unit_flow: np.ndarray,
               rng: np.random.Generator, xyz: np.ndarray, node_limit: int) -> tuple[bool, int]:
     """Free the lines nearest a random line of a component, re-solve them, keep a gain.
 
@@ -232,17 +244,16 @@ def _lns_step(model: _Model, arcs: np.ndarray, lines: np.ndarray, flow: np.ndarr
     seed = lines[rng.integers(len(lines))]
     d2 = ((xyz[lines] - xyz[seed]) ** 2).sum(axis=1)
     near = lines[np.lexsort((lines, d2))]
-    line_arcs = np.bincount(model.line[arcs], minlength=len(model.hours))[near]
+    # A neighbourhood holds at most LNS_MAX_ARCS hour variables: pairs, or format 2's slot arcs.
+    weight = None if model.slots is None else np.diff(model.slots.start)[arcs]
+    line_arcs = np.bincount(model.line[arcs], weights=weight, minlength=len(model.hours))[near]
     take = max(1, int(np.searchsorted(np.cumsum(line_arcs), LNS_MAX_ARCS, side="right")))
     chosen = near[:take]
     free = arcs[np.isin(model.line[arcs], chosen)]
     fixed = np.setdiff1d(arcs, free, assume_unique=True)
     open_groups = np.unique(model.group[fixed[flow[fixed] > 0]])
-    result = _solve_exact(model, free, flow, open_groups, node_limit)
+    result = _solve_exact(model, free, unit_flow, open_groups, node_limit)
     if result is None:
         return False, node_limit
     new, nodes = result[0], result[3]
-    if _sub_cost(model, free, new, open_groups) < _sub_cost(model, free, flow[free], open_groups) - EPSILON_PENCE:
-        flow[free] = new
-        return True, nodes
-    return False, nodes
+    return _place(model, free, new, flow, unit_flow, open_groups), nodes

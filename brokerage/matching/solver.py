@@ -124,7 +124,7 @@ def solve(instance: Instance, *, cluster_names: Mapping[str, str] | None = None,
     """
     with helper_for(instance) as helper:
         matching = optimise(build_network(instance), helper=helper)
-    if time_limit > 0 and instance.format == 1:  # the improvement knows format 1's network only
+    if time_limit > 0:
         from brokerage.matching.improve import improve  # it imports this module: a cycle at load
 
         matching = improve(matching, time_limit=time_limit).matching
