@@ -1,5 +1,8 @@
 """Check a solution against every rule for a valid solution in the matching format.
 
+Format 2 (hours per time of day, docs/matching-format-2.md) is checked by `check_slots.py`, on the
+pair test and pair search here.
+
 The check shares no code with the solver's search for pairs (`pairs.py`, `rules.py`, `geo.py`) or
 with its flow solver (OR-Tools): each assigned pair is tested here against the seven hard
 constraints exactly as `shared/matching-instance.md` states them, with its own haversine, and the
@@ -17,6 +20,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_flow
 
+from brokerage.matching.errors import InstanceError
 from brokerage.matching.instance import Demand, Instance, Solution, Supply
 from brokerage.untrusted import shown
 
@@ -51,6 +55,13 @@ def spec_distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> floa
     return 2 * SPEC_EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
 
 
+def hour_slots(record: Demand | Supply) -> tuple[str, ...]:
+    """Return the slots a record has hours in: its `slots` (format 1), or its slots of over 0 hours (format 2)."""
+    if record.slot_hours is None:
+        return record.slots
+    return tuple(slot for slot, hours in record.slot_hours.items() if hours > 0)
+
+
 def broken_constraints(line: Demand, supplier: Supply) -> list[str]:
     """List, in the format's order, each hard constraint the pair breaks (empty when it can serve)."""
     broken = []
@@ -60,8 +71,9 @@ def broken_constraints(line: Demand, supplier: Supply) -> list[str]:
         broken.append("shares no language with the line, which requires one (constraint 2)")
     if line.carer_gender is not None and line.carer_gender not in supplier.genders:
         broken.append(f"has no {line.carer_gender} staff (constraint 3)")
-    if not set(line.slots) & set(supplier.slots):
-        broken.append("shares no slot with the line (constraint 4)")
+    if not set(hour_slots(line)) & set(hour_slots(supplier)):
+        broken.append("shares no slot with the line (constraint 4)" if line.slot_hours is None
+                      else "has no hours in any slot the line needs hours in (constraint 4)")
     km = spec_distance_km(line.lat, line.lon, supplier.lat, supplier.lon)
     if km > supplier.radius_km + SPEC_TOLERANCE_KM:
         broken.append(f"is {km:.3f} km away, beyond its {supplier.radius_km:g} km radius "
@@ -91,7 +103,7 @@ def spec_pairs(instance: Instance) -> tuple[np.ndarray, np.ndarray]:
     # There are 21 slots, so a line's slots fit in the bits of one integer.
     slot_bit: dict[str, int] = {}
     for line in demand:
-        for slot in line.slots:
+        for slot in hour_slots(line):
             slot_bit.setdefault(slot, len(slot_bit))
 
     def slot_mask(slots) -> int:
@@ -121,7 +133,7 @@ def spec_pairs(instance: Instance) -> tuple[np.ndarray, np.ndarray]:
             "y": np.cos(np.radians(lat)) * np.sin(np.radians(lon)),
             "max_rate": np.array([x.max_rate_pence for x in lines], dtype=np.int64),
             "gender": np.array([gender_code[x.carer_gender] for x in lines], dtype=np.int8),
-            "slots": np.array([slot_mask(x.slots) for x in lines], dtype=np.int64),
+            "slots": np.array([slot_mask(hour_slots(x)) for x in lines], dtype=np.int64),
             "required": np.array([x.language_required for x in lines], dtype=bool),
         }
 
@@ -138,7 +150,7 @@ def spec_pairs(instance: Instance) -> tuple[np.ndarray, np.ndarray]:
         y0 = math.cos(math.radians(sup.lat)) * math.sin(math.radians(sup.lon))
         # staff_ok[code]: a line asking for this gender code (0: no preference) can be served.
         staff_ok = np.array([True, "female" in sup.genders, "male" in sup.genders])
-        s_slots = slot_mask(sup.slots)
+        s_slots = slot_mask(hour_slots(sup))
         s_lang = [lang_column[c] for c in set(sup.languages) if c in lang_column]
         for service in sorted(set(sup.services)):
             col = columns.get(service)
@@ -206,7 +218,19 @@ def max_flow_hours(instance: Instance) -> int:
 
 
 def check_solution(instance: Instance, solution: Solution) -> CheckReport:
-    """Validate a solution against the instance and return a report listing every problem."""
+    """Validate a solution against the instance and return a report listing every problem.
+
+    Raises InstanceError (bad input, not an invalid solution) when the two are in different formats.
+    """
+    if solution.format != instance.format:
+        raise InstanceError(
+            f"format: the solution is in format {solution.format} but the instance is in format "
+            f"{instance.format}; check a solution against an instance of its own format", field="format")
+    if instance.format == 2:
+        # check_slots builds on this module's pair test and search, so it is loaded here.
+        from brokerage.matching.check_slots import check_solution_2
+
+        return check_solution_2(instance, solution)
     problems: list[str] = []
     demand = {d.id: d for d in instance.demand}
     supply = {s.id: s for s in instance.supply}

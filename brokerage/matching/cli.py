@@ -66,7 +66,7 @@ def _check_out(path: str) -> None:
 
 @click.group("match", cls=CommandGroup)
 def match_group() -> None:
-    """Solve, check and generate matching instances (format carepool-matching/1)."""
+    """Solve, check and generate matching instances (formats carepool-matching/1 and /2)."""
 
 
 @match_group.command("solve")
@@ -77,7 +77,7 @@ def match_group() -> None:
               type=click.FloatRange(0, 3600),
               help="Improve the first answer for about this long (a deterministic work budget).")
 def solve_command(instance_path: str, out_path: str, time_limit: float) -> None:
-    """Solve INSTANCE.json and write the solution to SOLUTION.json."""
+    """Solve INSTANCE.json and write the solution to SOLUTION.json, in the instance's format (1 or 2)."""
     # Loaded when the command runs: the engine brings in NumPy, SciPy and OR-Tools (about 0.4 s),
     # which the web app and every other command would otherwise pay for at start-up.
     from brokerage.matching.files import FileProblem, encode, write_atomic
@@ -101,7 +101,7 @@ def solve_command(instance_path: str, out_path: str, time_limit: float) -> None:
 @click.argument("instance_path", metavar="INSTANCE.json", type=str)
 @click.argument("solution_path", metavar="SOLUTION.json", type=str)
 def check_command(instance_path: str, solution_path: str) -> None:
-    """Check SOLUTION.json against INSTANCE.json; exit 1 and list problems if it is invalid."""
+    """Check SOLUTION.json against INSTANCE.json (both format 1 or both format 2); exit 1 and list problems if it is invalid."""
     # Loaded when the command runs: the engine brings in NumPy, SciPy and OR-Tools (about 0.4 s),
     # which the web app and every other command would otherwise pay for at start-up.
     from brokerage.matching.check import check_solution
@@ -113,8 +113,11 @@ def check_command(instance_path: str, solution_path: str) -> None:
         solution = parse_solution(read_json(solution_path))
     except InstanceError as exc:
         _fail_input(exc.message)
-    with progress("Checking the solution"):
-        report = check_solution(instance, solution)
+    try:
+        with progress("Checking the solution"):
+            report = check_solution(instance, solution)
+    except InstanceError as exc:  # a solution in the other format than the instance's
+        _fail_input(exc.message)
     click.echo(f"covered hours: {report.covered_hours}")
     click.echo(f"maximum possible hours: {report.max_hours}")
     if report.ok:
@@ -131,8 +134,10 @@ def check_command(instance_path: str, solution_path: str) -> None:
 @click.option("--seed", default=1, show_default=True, type=click.IntRange(0, 2**32 - 1), help="Random seed (0 to 4294967295).")
 @click.option("--out", "out_path", required=True, metavar="INSTANCE.json",
               type=str, help="Where to write the instance.")
-def generate_command(scale: str, seed: int, out_path: str) -> None:
-    """Write a synthetic instance with English geography."""
+@click.option("--format", "format_", default="1", show_default=True, type=click.Choice(["1", "2"]),
+              help="1: weekly hours and slots; 2: hours per slot (docs/matching-format-2.md).")
+def generate_command(scale: str, seed: int, out_path: str, format_: str) -> None:
+    """Write a synthetic instance with English geography, in format 1 or 2."""
     # Loaded when the command runs: the engine brings in NumPy, SciPy and OR-Tools (about 0.4 s),
     # which the web app and every other command would otherwise pay for at start-up.
     from brokerage.matching.files import FileProblem, encode, write_atomic
@@ -140,7 +145,7 @@ def generate_command(scale: str, seed: int, out_path: str) -> None:
 
     _check_out(out_path)
     with progress(f"Generating a scale {scale.upper()} instance"):
-        instance = generate(scale.upper(), seed)
+        instance = generate(scale.upper(), seed, format=int(format_))
     try:
         write_atomic(out_path, encode(instance, ("demand", "supply")))
     except FileProblem as exc:

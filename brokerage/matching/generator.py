@@ -4,13 +4,20 @@ Demand lines come in clusters of 3 to 8 neighbours around town neighbourhoods; s
 around the same towns. Each area has its own mix of community languages, so language rules
 bite where they would in life. About a third of lines already have a carer (`current_supplier`)
 who could still serve them, so continuity matters.
+
+Format 2 (`format=2`, docs/matching-format-2.md) is drawn as format 1 and then given hours per
+time of day from a second generator, so format 1 stays the same for the same seed: each line's
+hours are spread over its times of day at most four hours a visit (adding times when it has too
+few, keeping some when it has more times than hours), and each supplier's hours over the times it
+works. Personal assistants and micro-providers are people with a cap on their week; about half
+the agencies have no weekly cap beyond their rota.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from brokerage.matching.instance import INSTANCE_FORMAT, parse_instance
+from brokerage.matching.instance import INSTANCE_FORMAT, INSTANCE_FORMAT_2, parse_instance
 from brokerage.matching.vocabulary import KINDS, SERVICES, SLOTS
 
 # (name, lat, lon, population in thousands, {language: share of residents speaking it first})
@@ -131,12 +138,16 @@ SLOT_WEIGHT = np.array([1.0, 0.9, 0.5] * 7) * np.array([2.0] * 15 + [1.0] * 6)
 WEEKDAY_DAYTIME = [SLOTS.index(f"{d}_{p}") for d in ("mon", "tue", "wed", "thu", "fri")
                    for p in ("am", "pm")]
 EVERY_MORNING = [SLOTS.index(f"{d}_am") for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
+# Format 2: the most hours of care one visit gives in one time of day (a morning, say).
+VISIT_MAX = 4
 
 
-def generate(scale: str, seed: int) -> dict:
-    """Return a synthetic instance (format 1) for scale S, M or L, the same for the same seed."""
+def generate(scale: str, seed: int, format: int = 1) -> dict:  # noqa: A002 (the format's own word)
+    """Return a synthetic instance in format 1 or 2 for scale S, M or L, the same for the same seed."""
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(SCALES)}")
+    if format not in (1, 2):
+        raise ValueError("format must be 1 or 2")
     n_demand, n_supply, names = SCALES[scale]
     rng = np.random.default_rng([seed, ord(scale)])
     areas = [a for a in AREAS if names is None or a[0] in names]
@@ -159,6 +170,9 @@ def generate(scale: str, seed: int) -> dict:
     supply = _supply(rng, n_supply, scale, weight, share, languages, town,
                      (nb_area, nb_lat, nb_lon), dense)
     instance = {"format": INSTANCE_FORMAT, "demand": demand, "supply": supply}
+    if format == 2:
+        # Its own generator, so that format 1 draws exactly what it always drew.
+        _to_format_2(np.random.default_rng([seed, ord(scale), 2]), instance)
     _add_current_suppliers(rng, instance)
     return instance
 
@@ -350,3 +364,75 @@ def _add_current_suppliers(rng, instance: dict) -> None:
         elif u[i] < 0.37 and supply:
             # Some carers can no longer serve a line: they moved, or the needs changed.
             line["current_supplier"] = supply[int(stranger[i])]["id"]
+
+
+def _to_format_2(rng, instance: dict) -> None:
+    """Give a format 1 instance (before its current suppliers) hours per slot, in place."""
+    demand, supply = instance["demand"], instance["supply"]
+    line_hours = _line_slot_hours(rng, np.array([d["hours"] for d in demand], dtype=np.int64),
+                                  _slot_matrix([d["slots"] for d in demand]))
+    supply_hours, capacity = _supplier_slot_hours(rng, supply)
+    instance["format"] = INSTANCE_FORMAT_2
+    instance["demand"] = [_with_slot_hours(d, line_hours[i], "service") for i, d in enumerate(demand)]
+    instance["supply"] = [_with_slot_hours(s, supply_hours[j], "services") | {"capacity_hours": capacity[j]}
+                          for j, s in enumerate(supply)]
+
+
+def _slot_matrix(slot_lists) -> np.ndarray:
+    rows = np.zeros((len(slot_lists), len(SLOTS)), dtype=bool)
+    for i, slots in enumerate(slot_lists):
+        rows[i, [SLOTS.index(s) for s in slots]] = True
+    return rows
+
+
+def _with_slot_hours(record: dict, hours_row: np.ndarray, after: str) -> dict:
+    """Return a format 2 record: no `hours` or `slots`, and `slot_hours` just after the field `after`."""
+    out = {}
+    for key, value in record.items():
+        if key not in ("hours", "slots"):
+            out[key] = value
+        if key == after:
+            out["slot_hours"] = {SLOTS[b]: int(hours_row[b]) for b in np.flatnonzero(hours_row)}
+    return out
+
+
+def _ranks(keys: np.ndarray) -> np.ndarray:
+    """Return each entry's rank in its row, 0 for the largest key."""
+    return np.argsort(np.argsort(-keys, axis=1, kind="stable"), axis=1, kind="stable")
+
+
+def _line_slot_hours(rng, hours: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Spread each line's weekly hours over its slots, 1 to VISIT_MAX hours in each."""
+    n = len(hours)
+    noise = rng.gumbel(size=(n, len(SLOTS)))
+    # A line with more hours than its slots can hold gets more slots, at times of day it already
+    # has (a morning person gets more mornings); one with more slots than hours keeps some.
+    part_used = np.tile(chosen.reshape(n, 7, 3).any(axis=1), 7)
+    keys = np.where(chosen, 100.0 + noise, np.log(SLOT_WEIGHT)[None, :] + noise + 5.0 * part_used)
+    count = np.maximum(np.minimum(chosen.sum(axis=1), hours), -(-hours // VISIT_MAX))
+    used = _ranks(keys) < count[:, None]
+    # Even shares; the odd hours go to slots at random.
+    extra = _ranks(np.where(used, rng.random((n, len(SLOTS))), -1.0)) < (hours % count)[:, None]
+    return np.where(used, (hours // count)[:, None] + extra, 0)
+
+
+def _supplier_slot_hours(rng, supply: list[dict]) -> tuple[np.ndarray, list]:
+    """Return each supplier's hours per slot and its weekly cap (None for no cap)."""
+    n = len(supply)
+    works = _slot_matrix([s["slots"] for s in supply])
+    kind = np.array([KINDS.index(s["kind"]) for s in supply], dtype=np.int64)
+    week = np.array([s["capacity_hours"] for s in supply], dtype=np.int64)
+    person = SMALL_KINDS[kind]
+    capped = person | (rng.random(n) < 0.5)
+    # A person works 2 to 4 hours a time of day; a micro-provider's few staff 3 to 8 between them.
+    by_hand = np.where(kind[:, None] == KINDS.index("pa"), rng.integers(2, VISIT_MAX + 1, size=(n, len(SLOTS))),
+                       rng.integers(3, 2 * VISIT_MAX + 1, size=(n, len(SLOTS))))
+    # An agency's rota: its week spread by how busy each time is, with room to spare when capped.
+    rota = np.rint(week * np.where(capped, rng.uniform(1.3, 1.8, size=n), 1.0)).astype(np.int64)
+    weight = np.where(works, SLOT_WEIGHT[None, :], 0.0)
+    raw = rota[:, None] * weight / np.maximum(weight.sum(axis=1, keepdims=True), 1e-12)
+    share = np.floor(raw).astype(np.int64)
+    share += _ranks(np.where(works, raw - share, -1.0)) < (rota - share.sum(axis=1))[:, None]
+    hours = np.where(works, np.where(person[:, None], by_hand, np.maximum(share, 1)), 0)
+    capacity = [int(min(week[j], hours[j].sum())) if capped[j] else None for j in range(n)]
+    return hours, capacity
