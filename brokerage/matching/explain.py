@@ -7,6 +7,7 @@ format is a "provider", a demand line is a "request", and money is "an hour", ne
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -87,7 +88,7 @@ def explain_assignments(network: Network, flow: np.ndarray, used: np.ndarray, *,
         sentence = f"{facts}{km:.1f} km away, {price}; {'; '.join(notes)}."
         sentence = sentence[0].upper() + sentence[1:]
         if placed is not None:
-            sentence = f"{times_phrase(placed[i])} ({plural(h, 'hour')}). {sentence}"
+            sentence = f"{_times(tuple(placed[i]))} ({plural(h, 'hour')}). {sentence}"
         texts.append(sentence)
     return texts
 
@@ -184,6 +185,13 @@ def _slot_reason(network: Network, d: int, left: np.ndarray, hours_left: int) ->
 
 
 # --- phrases -------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _times(slots: tuple[str, ...]) -> str:
+    """times_phrase, remembered: many assignments share the same times."""
+    return times_phrase(slots)
+
 
 
 def _languages_phrase(codes) -> str:
