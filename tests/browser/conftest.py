@@ -107,9 +107,26 @@ def page(browser):
     context.close()
 
 
+def click_and_wait(target, **click_options) -> None:
+    """Click a link or button that loads a new page, and return only once that page has loaded.
+
+    Every page here comes from the server, so a link or a form's button replaces the document. Read straight
+    after the click, the page may still be the one being left (its text, its counts, its address), or a document
+    half replaced (axe then finds no documentElement): on a loaded machine the new page can come seconds later.
+    Waiting for the navigation the click starts, begun before the click, cannot miss it.
+    """
+    with target.page.expect_navigation():
+        target.click(**click_options)
+
+
+def flash(page):
+    """The heading of the page's notification banner (what the last action did), for `expect`, which waits for it."""
+    return page.locator(".govuk-notification-banner__heading").first
+
+
 def sign_in(page, base_url: str, email: str, password: str = DEMO_PASSWORD) -> None:
-    """Sign in through the real form, by label, as a person would."""
+    """Sign in through the real form, by label, as a person would; return once the page it leads to has loaded."""
     page.goto(f"{base_url}/sign-in")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    click_and_wait(page.get_by_role("button", name="Sign in"))

@@ -12,7 +12,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import click_and_wait, flash, sign_in
 from tests.browser.test_dashboard import axe_violations
 
 pytestmark = pytest.mark.browser
@@ -34,10 +34,6 @@ def problems(page) -> list[str]:
     return found
 
 
-def flash(page) -> str:
-    return page.locator(".govuk-notification-banner__heading").first.inner_text()
-
-
 def new_page(browser):
     """Open a page in a browser of its own (another person, on another device)."""
     context = browser.new_context(locale="en-GB")
@@ -54,10 +50,10 @@ def link_from_outbox(browser, live_server, to: str) -> str:
     try:
         sign_in(page, live_server, "admin@carepool.example")
         page.wait_for_url(f"{live_server}/dashboard")
-        page.get_by_role("link", name="Outbox").click()
-        assert page.get_by_role("heading", level=1).inner_text() == "Outbox"
+        click_and_wait(page.get_by_role("link", name="Outbox"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Outbox")
         assert problems(page) == []
-        page.locator(".app-outbox__item", has_text=to).first.get_by_role("link").click()
+        click_and_wait(page.locator(".app-outbox__item", has_text=to).first.get_by_role("link"))
         assert problems(page) == []
         link = page.locator(".app-mail-body a").first
         href = link.get_attribute("href")
@@ -70,7 +66,7 @@ def link_from_outbox(browser, live_server, to: str) -> str:
 def test_a_broker_invites_a_holder_who_accepts_from_the_outbox_and_signs_in(browser, page, live_server):
     sign_in(page, live_server, "broker@riverside.example")
     page.wait_for_url(f"{live_server}/dashboard")
-    page.get_by_role("link", name="People").click()
+    click_and_wait(page.get_by_role("link", name="People"))
     page.wait_for_url(f"{live_server}/holders/")  # read the list's links only once the list has come back
     # A holder who cannot sign in yet: the last in the list whose page offers an invitation.
     paths = page.evaluate("[...document.querySelectorAll('main a')].map(a => a.getAttribute('href')).filter(h => /^\\/holders\\/\\d+$/.test(h))")
@@ -81,55 +77,56 @@ def test_a_broker_invites_a_holder_who_accepts_from_the_outbox_and_signs_in(brow
     else:
         pytest.fail("no holder left to invite")
     name = page.get_by_role("heading", level=1).inner_text()
-    page.get_by_role("link", name="Invite them to sign in").click()
-    assert page.get_by_role("heading", level=1).inner_text() == f"Invite {name} to sign in"
+    click_and_wait(page.get_by_role("link", name="Invite them to sign in"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Invite {name} to sign in")
     assert problems(page) == []
     # The form starts from what the broker wrote down when adding them; with both cleared it says what it needs.
     page.get_by_label("Email address", exact=True).fill("")
     page.locator("input[name=phone]").fill("")
-    page.get_by_role("button", name="Send the invitation").click()
-    assert page.get_by_role("alert").is_visible() and page.get_by_text("Enter their email address, or a phone number").first.is_visible()
+    click_and_wait(page.get_by_role("button", name="Send the invitation"))
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.get_by_text("Enter their email address, or a phone number").first).to_be_visible()
     assert problems(page) == []
     email = unique_email("holder")
     page.get_by_label("Email address", exact=True).fill(email)
-    page.get_by_role("button", name="Send the invitation").click()
-    assert f"We have emailed {name} a link" in flash(page)
-    page.get_by_role("link", name="Invitations").click()
-    assert page.locator(".app-invitations__item", has_text=email).count() == 1
+    click_and_wait(page.get_by_role("button", name="Send the invitation"))
+    expect(flash(page)).to_contain_text(f"We have emailed {name} a link")
+    click_and_wait(page.get_by_role("link", name="Invitations"))
+    expect(page.locator(".app-invitations__item", has_text=email)).to_have_count(1)
     assert problems(page) == []
 
     link = link_from_outbox(browser, live_server, email)
     context, holder = new_page(browser)
     try:
         holder.goto(link)
-        assert holder.get_by_role("heading", level=1).inner_text() == "Make your carepool account"
+        expect(holder.get_by_role("heading", level=1)).to_have_text("Make your carepool account")
         assert problems(holder) == []
         holder.get_by_label("Choose a password").fill("short")
-        holder.get_by_role("button", name="Make my account").click()
+        click_and_wait(holder.get_by_role("button", name="Make my account"))
         expect(holder.get_by_text("Use a password of at least 12 characters").first).to_be_visible()
         assert problems(holder) == []
         holder.get_by_label("Choose a password").fill(PASSWORD)
-        holder.get_by_role("button", name="Make my account").click()
+        click_and_wait(holder.get_by_role("button", name="Make my account"))
         holder.wait_for_url(f"{live_server}/dashboard")
-        assert "Welcome to carepool" in flash(holder)
+        expect(flash(holder)).to_contain_text("Welcome to carepool")
         assert problems(holder) == []
         # Signed out, they sign in with the password they chose; the link no longer works.
-        holder.get_by_role("button", name="Sign out").click()
+        click_and_wait(holder.get_by_role("button", name="Sign out"))
         sign_in(holder, live_server, email, PASSWORD)
         holder.wait_for_url(f"{live_server}/dashboard")
-        assert name in holder.locator(".app-account-bar").inner_text()
+        expect(holder.locator(".app-account-bar")).to_contain_text(name, use_inner_text=True)
         holder.goto(link)
-        assert holder.get_by_role("heading", level=1).inner_text() == "This link does not work"
+        expect(holder.get_by_role("heading", level=1)).to_have_text("This link does not work")
         assert problems(holder) == []
         # ...and, their own account made, they ask to join a group like anyone else.
         holder.goto(f"{live_server}/dashboard")
-        holder.get_by_role("link", name="Find a group", exact=True).click()
+        click_and_wait(holder.get_by_role("link", name="Find a group", exact=True))
         holder.get_by_label("Kind of group").select_option("goal")
-        holder.get_by_role("button", name="Search").click()
-        holder.get_by_role("table").get_by_role("link", name="Polish companions").click()
+        click_and_wait(holder.get_by_role("button", name="Search"))
+        click_and_wait(holder.get_by_role("table").get_by_role("link", name="Polish companions"))
         holder.get_by_label("Weekly pledge in pounds").fill("10")
-        holder.get_by_role("button", name="Ask to join").click()
-        assert "sent" in flash(holder) or "first member" in flash(holder)
+        click_and_wait(holder.get_by_role("button", name="Ask to join"))
+        expect(flash(holder)).to_contain_text(re.compile("sent|first member"))
     finally:
         context.close()
 
@@ -138,44 +135,46 @@ def test_a_holder_asks_someone_to_act_for_them_who_accepts(browser, page, live_s
     sign_in(page, live_server, "holder@riverside.example")
     page.wait_for_url(f"{live_server}/dashboard")
     page.goto(f"{live_server}/holders/1")
-    page.get_by_role("link", name="Ask a family member or carer to act for you").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Ask someone to act for you"
+    click_and_wait(page.get_by_role("link", name="Ask a family member or carer to act for you"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ask someone to act for you")
     assert problems(page) == []
     email = unique_email("carer")
     page.get_by_label("Their name").fill("Sahra Warsame")
     page.get_by_label("Their email address").fill(email)
     page.get_by_label("How you know them (optional)").fill("carer")
-    page.get_by_role("button", name="Send the invitation").click()
+    click_and_wait(page.get_by_role("button", name="Send the invitation"))
     expect(page.get_by_text("Choose at least one thing they may do").first).to_be_visible()
     assert problems(page) == []
     page.get_by_label("Vote and join groups for me").check()
     page.get_by_label("Manage care: timesheets, care requests and my care profile").check()
-    page.get_by_role("button", name="Send the invitation").click()
-    assert "We have emailed Sahra Warsame a link" in flash(page)
-    assert page.locator(".app-invitations__item", has_text=email).count() == 1
+    click_and_wait(page.get_by_role("button", name="Send the invitation"))
+    expect(flash(page)).to_contain_text("We have emailed Sahra Warsame a link")
+    expect(page.locator(".app-invitations__item", has_text=email)).to_have_count(1)
     assert problems(page) == []
 
     link = link_from_outbox(browser, live_server, email)
     context, carer = new_page(browser)
     try:
         carer.goto(link)
-        assert carer.get_by_role("heading", level=1).inner_text() == "Act for Amina Hassan"
-        assert carer.get_by_text("Vote and join groups for me").is_visible() and carer.get_by_text("See money and statements").count() == 0
+        expect(carer.get_by_role("heading", level=1)).to_have_text("Act for Amina Hassan")
+        expect(carer.get_by_text("Vote and join groups for me")).to_be_visible()
+        expect(carer.get_by_text("See money and statements")).to_have_count(0)
         assert problems(carer) == []
         carer.get_by_label("Choose a password").fill(PASSWORD)
-        carer.get_by_role("button", name="Make my account and accept").click()
+        click_and_wait(carer.get_by_role("button", name="Make my account and accept"))
         carer.wait_for_url(f"{live_server}/dashboard")
-        assert carer.get_by_role("heading", level=1).inner_text() == "People you act for"
-        carer.get_by_role("link", name="Amina Hassan").first.click()
-        assert carer.get_by_role("heading", level=1).inner_text() == "Amina Hassan"
-        assert carer.get_by_role("link", name=re.compile("money, week by week")).count() == 0  # Amina did not let her see money
+        expect(carer.get_by_role("heading", level=1)).to_have_text("People you act for")
+        click_and_wait(carer.get_by_role("link", name="Amina Hassan").first)
+        expect(carer.get_by_role("heading", level=1)).to_have_text("Amina Hassan")
+        expect(carer.get_by_role("link", name=re.compile("money, week by week"))).to_have_count(0)  # Amina did not let her see money
         assert problems(carer) == []
     finally:
         context.close()
     # Amina now sees her among the people who can act for her, with what she may do.
     page.reload()
     person = page.locator(".app-representative", has_text="Sahra Warsame")
-    assert person.count() == 1 and "Vote and join groups for me" in person.inner_text()
+    expect(person).to_have_count(1)
+    expect(person).to_contain_text("Vote and join groups for me", use_inner_text=True)
 
 
 def test_someone_who_forgot_their_password_chooses_a_new_one_and_their_other_session_ends(browser, page, live_server):
@@ -183,45 +182,45 @@ def test_someone_who_forgot_their_password_chooses_a_new_one_and_their_other_ses
     email = unique_email("officer")
     sign_in(page, live_server, "admin@carepool.example")
     page.wait_for_url(f"{live_server}/dashboard")
-    page.get_by_role("link", name="Invitations").click()
+    click_and_wait(page.get_by_role("link", name="Invitations"))
     assert problems(page) == []
     page.get_by_label("Full name").fill("Olu Officer")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Role").select_option(label="Council officer")
     page.get_by_label("Council").select_option(label="Riverside Borough Council (demo)")
-    page.get_by_role("button", name="Send the invitation").click()
-    assert "We have emailed Olu Officer a link" in flash(page)
+    click_and_wait(page.get_by_role("button", name="Send the invitation"))
+    expect(flash(page)).to_contain_text("We have emailed Olu Officer a link")
     other_context, elsewhere = new_page(browser)
     try:
         elsewhere.goto(link_from_outbox(browser, live_server, email))
         elsewhere.get_by_label("Choose a password").fill(PASSWORD)
-        elsewhere.get_by_role("button", name="Make my account").click()
+        click_and_wait(elsewhere.get_by_role("button", name="Make my account"))
         elsewhere.wait_for_url(f"{live_server}/dashboard")
 
         context, officer = new_page(browser)
         try:
             officer.goto(f"{live_server}/sign-in")
-            officer.get_by_role("link", name="Forgotten your password?").click()
-            assert officer.get_by_role("heading", level=1).inner_text() == "Forgotten your password?"
+            click_and_wait(officer.get_by_role("link", name="Forgotten your password?"))
+            expect(officer.get_by_role("heading", level=1)).to_have_text("Forgotten your password?")
             assert problems(officer) == []
-            officer.get_by_role("button", name="Send me a link").click()
+            click_and_wait(officer.get_by_role("button", name="Send me a link"))
             expect(officer.get_by_text("Enter your email address").first).to_be_visible()
             assert problems(officer) == []
             officer.get_by_label("Email address").fill(email)
-            officer.get_by_role("button", name="Send me a link").click()
-            assert officer.get_by_role("heading", level=1).inner_text() == "Check your email"
+            click_and_wait(officer.get_by_role("button", name="Send me a link"))
+            expect(officer.get_by_role("heading", level=1)).to_have_text("Check your email")
             assert problems(officer) == []
             officer.goto(link_from_outbox(browser, live_server, email))
-            assert officer.get_by_role("heading", level=1).inner_text() == "Choose a new password"
+            expect(officer.get_by_role("heading", level=1)).to_have_text("Choose a new password")
             assert problems(officer) == []
             new_password = "heron quarry violet 77"
             officer.get_by_label("New password").fill(new_password)
-            officer.get_by_role("button", name="Change my password").click()
+            click_and_wait(officer.get_by_role("button", name="Change my password"))
             officer.wait_for_url(f"{live_server}/dashboard")
-            assert "signed out everywhere else" in flash(officer)
+            expect(flash(officer)).to_contain_text("signed out everywhere else")
             # The session on the other device has ended.
             elsewhere.goto(f"{live_server}/dashboard")
-            assert re.search(r"/sign-in", elsewhere.url)
+            expect(elsewhere).to_have_url(re.compile(r"/sign-in"))
             sign_in(elsewhere, live_server, email, new_password)
             elsewhere.wait_for_url(f"{live_server}/dashboard")
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_dashboard import axe_violations
@@ -51,11 +52,11 @@ def test_a_keyboard_user_passes_each_long_list_with_one_tab(page, live_server, e
 def test_a_folded_list_opens_from_the_keyboard_and_says_what_is_ticked(page, live_server):
     _open(page, live_server, "holder@riverside.example", "/matching/clusters/1/demand")
     summary = page.locator("details.app-choices summary").filter(has_text="When the care is needed")
-    assert "None chosen" in summary.inner_text()
+    expect(summary).to_contain_text("None chosen", use_inner_text=True)
     summary.focus()
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
     page.keyboard.press("Space")
-    assert page.get_by_label("Monday morning").is_checked()
-    assert "Monday morning" in summary.inner_text()
+    expect(page.get_by_label("Monday morning")).to_be_checked()
+    expect(summary).to_contain_text("Monday morning", use_inner_text=True)
     assert axe_violations(page) == []

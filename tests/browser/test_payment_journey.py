@@ -13,18 +13,14 @@ from playwright.sync_api import expect
 
 from brokerage import clock
 from brokerage.formatting import long_date
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import click_and_wait, sign_in
 from tests.browser.test_dashboard import axe_violations
 
 pytestmark = pytest.mark.browser
 
 
-def flash(page) -> str:
-    return page.locator(".govuk-notification-banner__heading").first.inner_text()
-
-
 def sign_out(page) -> None:
-    page.get_by_role("button", name="Sign out").click()
+    click_and_wait(page.get_by_role("button", name="Sign out"))
 
 
 def week_of(day: date) -> str:
@@ -41,19 +37,19 @@ def test_care_recorded_by_the_provider_is_approved_released_and_paid_with_a_remi
     page.wait_for_url(f"{live_server}/dashboard")
     page.goto(f"{live_server}/timesheets/")
     assert axe_violations(page) == []
-    page.get_by_role("button", name=re.compile(f"Start the timesheet for the {this_week}", re.I)).click()
+    click_and_wait(page.get_by_role("button", name=re.compile(f"Start the timesheet for the {this_week}", re.I)))
     assert axe_violations(page) == []
     page.get_by_label("Member visited").select_option(index=0)
     page.get_by_label("Day").select_option(today.isoformat())
     page.get_by_label("Start time").fill("07:00")
     page.get_by_label("Length in minutes").fill("15")
-    page.get_by_role("button", name="Record the visit").click()
+    click_and_wait(page.get_by_role("button", name="Record the visit"))
     # Never 15-minute visits (Ethical Care Charter): the refusal is beside the field, and nothing is recorded.
     expect(page.locator(".govuk-error-message").filter(has_text="at least").first).to_be_visible()
     page.get_by_label("Length in minutes").fill("90")
-    page.get_by_role("button", name="Record the visit").click()
+    click_and_wait(page.get_by_role("button", name="Record the visit"))
     expect(page.get_by_text("1 h 30 min").first).to_be_visible()
-    page.get_by_role("button", name="Send for approval").click()
+    click_and_wait(page.get_by_role("button", name="Send for approval"))
     expect(page.get_by_text("Waiting for approval").first).to_be_visible()
     sign_out(page)
 
@@ -61,8 +57,8 @@ def test_care_recorded_by_the_provider_is_approved_released_and_paid_with_a_remi
     sign_in(page, live_server, "broker@riverside.example")
     page.goto(f"{live_server}/timesheets/waiting")
     assert axe_violations(page) == []
-    page.get_by_role("link", name=re.compile(this_week, re.I)).first.click()
-    page.get_by_role("button", name="Approve the timesheet").click()
+    click_and_wait(page.get_by_role("link", name=re.compile(this_week, re.I)).first)
+    click_and_wait(page.get_by_role("button", name="Approve the timesheet"))
     expect(page.get_by_text("Approved").first).to_be_visible()
     sign_out(page)
 
@@ -70,17 +66,18 @@ def test_care_recorded_by_the_provider_is_approved_released_and_paid_with_a_remi
     sign_in(page, live_server, "officer@riverside.example")
     page.goto(f"{live_server}/payments/runs")
     assert axe_violations(page) == []
-    page.locator(".govuk-inset-text").get_by_role("link", name=re.compile("Payment run")).click()
-    page.get_by_role("button", name="Release and pay").click()
+    click_and_wait(page.locator(".govuk-inset-text").get_by_role("link", name=re.compile("Payment run")))
+    click_and_wait(page.get_by_role("button", name="Release and pay"))
     sign_out(page)
 
     sign_in(page, live_server, "broker@riverside.example")
     page.goto(f"{live_server}/payments/runs")
-    page.get_by_role("button", name="Prepare a payment run").click()
+    click_and_wait(page.get_by_role("button", name="Prepare a payment run"))
+    page.wait_for_url(re.compile(r"/payments/runs/\d+$"))
     expect(page.get_by_role("cell", name="Nasima Khatun (PA)").first).to_be_visible()
     run_url = page.url
     # The broker who prepared it cannot release it.
-    assert page.get_by_role("button", name="Release and pay").count() == 0
+    expect(page.get_by_role("button", name="Release and pay")).to_have_count(0)
     run_number = run_url.rstrip("/").rsplit("/", 1)[1]
     sign_out(page)
 
@@ -88,7 +85,7 @@ def test_care_recorded_by_the_provider_is_approved_released_and_paid_with_a_remi
     sign_in(page, live_server, "officer2@riverside.example")
     page.goto(run_url)
     assert axe_violations(page) == []
-    page.get_by_role("button", name="Release and pay").click()
+    click_and_wait(page.get_by_role("button", name="Release and pay"))
     page.goto(run_url)
     for _ in range(40):  # the local Stripe server delivers its event about a second later
         if page.get_by_text("Paid", exact=True).count():
@@ -102,7 +99,7 @@ def test_care_recorded_by_the_provider_is_approved_released_and_paid_with_a_remi
     sign_in(page, live_server, "provider@riverside.example")
     page.goto(f"{live_server}/payments/mine")
     assert axe_violations(page) == []
-    page.get_by_role("link", name=f"Payment run {run_number}", exact=True).click()
+    click_and_wait(page.get_by_role("link", name=f"Payment run {run_number}", exact=True))
     expect(page.get_by_text(re.compile(this_week, re.I)).first).to_be_visible()
     expect(page.get_by_text("Bengali women's care circle").first).to_be_visible()
     assert axe_violations(page) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import click_and_wait, sign_in
 from tests.browser.test_dashboard import axe_violations
 
 pytestmark = pytest.mark.browser
@@ -30,20 +30,21 @@ def test_a_broker_adds_a_holder_by_postcode_and_an_unknown_one_is_explained(narr
     sign_in(page, live_server, "broker@riverside.example")
     page.wait_for_url(f"{live_server}/dashboard")
     page.goto(f"{live_server}/holders/")
-    page.get_by_role("link", name="Add a budget holder").click()
-    assert page.locator("input[name=lat], input[name=lon]").count() == 0
+    click_and_wait(page.get_by_role("link", name="Add a budget holder"))
+    expect(page.get_by_label("Postcode")).to_be_visible()  # the form itself, so what it lacks is read from it
+    expect(page.locator("input[name=lat], input[name=lon]")).to_have_count(0)
     page.get_by_label("Full name").fill("Halima Jama")
     page.get_by_label("Weekly care budget").fill("310")
     page.get_by_label("Postcode").fill("e9 9zz")
     page.locator("summary", has_text="Languages they speak").click()  # the long list is folded away
     page.get_by_role("group", name="Languages they speak").get_by_label("Somali").check()
     page.get_by_label("Phone number").fill("07700 900123")
-    page.get_by_role("button", name="Add them").click()
+    click_and_wait(page.get_by_role("button", name="Add them"))
     expect(page.get_by_role("alert")).to_be_visible()
-    assert page.get_by_text("We do not know where E9 9ZZ is. Check it, or ask your council to add it").first.is_visible()
+    expect(page.get_by_text("We do not know where E9 9ZZ is. Check it, or ask your council to add it").first).to_be_visible()
     assert axe_violations(page) == [] and fits(page)
     page.get_by_label("Postcode").fill("E1 4NS")  # one of the demo's own postcodes
-    page.get_by_role("button", name="Add them").click()
+    click_and_wait(page.get_by_role("button", name="Add them"))
     expect(page.get_by_role("heading", name="Halima Jama", exact=True)).to_be_visible()
     expect(page.get_by_text("The next step is to invite them")).to_be_visible()
     expect(page.get_by_text("E1 4NS").first).to_be_visible()
@@ -62,7 +63,7 @@ def test_a_broker_starts_a_group_for_some_of_the_councils_districts(narrow, live
     page.get_by_role("group", name="What brings the group together").get_by_label("Neighbours").check()
     area.get_by_label("E1W").check()
     area.get_by_label("E1", exact=True).check()
-    page.get_by_role("button", name="Start the group").click()
-    assert page.get_by_role("heading", name="Wapping and Shadwell neighbours", exact=True).is_visible()
+    click_and_wait(page.get_by_role("button", name="Start the group"))
+    expect(page.get_by_role("heading", name="Wapping and Shadwell neighbours", exact=True)).to_be_visible()
     expect(page.get_by_text("E1, E1W")).to_be_visible()
     assert axe_violations(page) == [] and fits(page)

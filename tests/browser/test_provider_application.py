@@ -13,7 +13,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import click_and_wait, sign_in
 from tests.browser.test_dashboard import axe_violations
 
 pytestmark = pytest.mark.browser
@@ -38,8 +38,7 @@ def add_evidence(page, kind: str, reference: str) -> None:
     page.get_by_label("Month").fill("12")
     page.get_by_label("Year").fill("2099")
     # The page posts back to its own address: wait for the new page, or the old one may be read.
-    with page.expect_navigation():
-        page.get_by_role("button", name="Add evidence").click()
+    click_and_wait(page.get_by_role("button", name="Add evidence"))
     expect(page.get_by_text("was added. It counts once a broker has verified it.").first).to_be_visible()
     expect(page.get_by_text(reference).first).to_be_visible()
 
@@ -53,14 +52,15 @@ def test_a_provider_applies_a_broker_vets_them_and_they_become_matchable(browser
     try:
         page = applicant.new_page()
         page.goto(f"{live_server}/")
-        page.get_by_role("link", name="offer their care to people in the area").click()
-        assert page.get_by_role("heading", level=1).inner_text() == "Offer care to people in your area"
+        click_and_wait(page.get_by_role("link", name="offer their care to people in the area"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Offer care to people in your area")
         problems += fits(page)
 
         # Sent empty: every answer is asked for, beside its box and in the summary.
-        page.get_by_role("button", name="Send my application").click()
+        click_and_wait(page.get_by_role("button", name="Send my application"))
         expect(page.get_by_role("alert")).to_be_visible()
-        assert page.get_by_role("link", name="Enter your postcode").is_visible() or page.get_by_role("link", name="Enter a full UK postcode, like E1 6AN").is_visible()
+        postcode_asked = page.get_by_role("link", name="Enter your postcode").or_(page.get_by_role("link", name="Enter a full UK postcode, like E1 6AN"))
+        expect(postcode_asked.first).to_be_visible()
         problems += fits(page)
 
         page.get_by_label("Your full name").fill(f"Ruth Ambrose {tag}")
@@ -78,7 +78,7 @@ def test_a_provider_applies_a_broker_vets_them_and_they_become_matchable(browser
         page.get_by_label("How far you will travel, in kilometres").fill("3")
         page.get_by_label("Hourly rate").fill("21.40")
         page.get_by_role("checkbox", name=re.compile("real Living Wage")).check()
-        page.get_by_role("button", name="Send my application").click()
+        click_and_wait(page.get_by_role("button", name="Send my application"))
 
         # Signed in to the new account, on the provider's own page: what happens next.
         page.wait_for_url(re.compile(r".*/providers/\d+$"))
@@ -89,7 +89,7 @@ def test_a_provider_applies_a_broker_vets_them_and_they_become_matchable(browser
         problems += fits(page)
         add_evidence(page, "DBS check", f"DBS{tag}")
         add_evidence(page, "Insurance", f"PL-{tag}")
-        assert page.get_by_text("A broker has to check and verify your DBS check.").is_visible()
+        expect(page.get_by_text("A broker has to check and verify your DBS check.")).to_be_visible()
         problems += fits(page)
         page.goto(f"{live_server}/dashboard")
         expect(page.get_by_text("Your application is waiting for a broker's review.")).to_be_visible()
@@ -103,28 +103,28 @@ def test_a_provider_applies_a_broker_vets_them_and_they_become_matchable(browser
         problems += fits(staff)
         staff.goto(f"{live_server}/providers/applications")
         problems += fits(staff)
-        staff.get_by_role("link", name=name).click()
-        assert staff.url.endswith(provider_path)
+        click_and_wait(staff.get_by_role("link", name=name))
+        expect(staff).to_have_url(re.compile(f"{re.escape(provider_path)}$"))
         problems += fits(staff)
         # The applicant added both pieces of evidence, so this broker may verify them.
         for kind, reference in (("DBS check", f"DBS{tag}"), ("insurance", f"PL-{tag}")):
-            staff.get_by_role("button", name=f"Verify {kind} {reference}").click()
+            click_and_wait(staff.get_by_role("button", name=f"Verify {kind} {reference}"))
             expect(staff.get_by_text(f"{reference} is verified.")).to_be_visible()
         expect(staff.get_by_text(f"The evidence is verified. {name} is not matched unless the application is approved.")).to_be_visible()
         problems += fits(staff)
-        staff.get_by_role("button", name="Approve the application").click()
+        click_and_wait(staff.get_by_role("button", name="Approve the application"))
         expect(staff.get_by_text(f"{name} is approved.")).to_be_visible()
-        assert staff.get_by_text(f"{name} can be matched with groups and paid.").is_visible()
+        expect(staff.get_by_text(f"{name} can be matched with groups and paid.")).to_be_visible()
         problems += fits(staff)
         staff.goto(f"{live_server}/providers/")
         expect(staff.get_by_role("link", name=name)).to_be_visible()
 
         # The applicant sees nothing left to do.
         page.goto(f"{live_server}{provider_path}")
-        assert page.get_by_text(f"{name} can be matched with groups and paid.").is_visible()
-        assert page.get_by_text("Your application").count() == 0
+        expect(page.get_by_text(f"{name} can be matched with groups and paid.")).to_be_visible()
+        expect(page.get_by_text("Your application")).to_have_count(0)
         page.goto(f"{live_server}/dashboard")
-        assert page.locator("#application-status").count() == 0
+        expect(page.locator("#application-status")).to_have_count(0)
         assert problems == []
     finally:
         applicant.close()

@@ -18,7 +18,7 @@ def test_the_public_report_reads_well_on_a_small_screen_without_signing_in(brows
         response = page.goto(f"{live_server}/public/riverside")
         assert response.status == 200
         assert response.headers["cache-control"] == "public, max-age=300"
-        assert page.get_by_role("heading", level=1).inner_text() == "Where pooled care money goes"
+        expect(page.get_by_role("heading", level=1)).to_have_text("Where pooled care money goes")
         expect(page.get_by_role("heading", name="How we protect privacy")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
         assert page.evaluate(TABLE_PROBLEMS) == []
