@@ -173,6 +173,51 @@ def times_words(slots) -> str:
     return sentence[:1].upper() + sentence[1:]
 
 
+def _day_runs(days: list[str]) -> list[str]:
+    """Name days, three or more in a row as "Monday to Thursday"."""
+    runs: list[list[int]] = []
+    for index in sorted(DAYS.index(day) for day in days):
+        if runs and index == runs[-1][-1] + 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    names = []
+    for run in runs:
+        if len(run) >= 3:
+            names.append(f"{DAY_NAMES[DAYS[run[0]]]} to {DAY_NAMES[DAYS[run[-1]]]}")
+        else:
+            names.extend(DAY_NAMES[DAYS[index]] for index in run)
+    return names
+
+
+def slot_hours_words(slot_hours: Mapping[str, int] | None) -> str:
+    """Say hours per time of day in plain words, e.g. "Monday to Thursday mornings, 3 hours each; Friday afternoon, 2 hours".
+
+    Times of day with the same hours are said together, in the order of the week. None at all reads "No times given".
+    """
+    groups: dict[tuple[str, int], list[str]] = {}
+    for day in DAYS:
+        for part in PARTS:
+            hours = (slot_hours or {}).get(f"{day}_{part}", 0)
+            if hours:
+                groups.setdefault((part, hours), []).append(day)
+    if not groups:
+        return "No times given"
+    phrases = []
+    for (part, hours), days in groups.items():
+        several = len(days) > 1
+        part_words = _PART_WORDS[part] if several else _PART_WORDS[part][:-1]
+        phrases.append(f"{words_list(_day_runs(days))} {part_words}, {plural(hours, 'hour')}{' each' if several else ''}")
+    return "; ".join(phrases)
+
+
+def when_words(times) -> str:
+    """Say when care is wanted or given: hours per time of day (a mapping) or just the times (a list of slots)."""
+    if isinstance(times, Mapping):
+        return slot_hours_words(times)
+    return times_words(times)
+
+
 def capitalize_first(text: object) -> str:
     """Start a sentence with a capital and leave the rest alone ("week of…" -> "Week of…"; Jinja's capitalize lowers the rest)."""
     text = str(text)
@@ -303,6 +348,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(breakable, "breakable")
     app.add_template_filter(plural, "plural")
     app.add_template_filter(times_words, "times")
+    app.add_template_filter(when_words, "when")
     app.add_template_filter(words_list, "words_list")
     app.add_template_filter(voice, "voice")
     app.add_template_filter(group_kinds_words, "group_kinds")

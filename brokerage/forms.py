@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms import Field, IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms.utils import unset_value
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from brokerage.db import keep_changes_when_refused, rollback_request_session
 from brokerage.errors import BrokerageError, NotFound, ValidationFailed
-from brokerage.formatting import parse_pounds
+from brokerage.formatting import parse_pounds, plural, slot_hours_words
+from brokerage.slot_hours import in_week_order, total
 from brokerage.validation import control_character_problem, parse_whole_number
+from brokerage.vocabulary import DAY_NAMES, DAYS, PART_NAMES, PARTS, SLOTS, slot_label
 
 
 WTFORMS_CHOICE_MESSAGES = frozenset({"Not a valid choice.", "Invalid Choice: could not coerce.", "Not a valid choice"})
@@ -169,3 +174,91 @@ class Checkboxes(SelectMultipleField):
             allowed = set(values)
         if any(value not in allowed for value in self.data or []):
             raise ValidationError(self.unknown_message)
+
+
+class SlotHoursField(Field):
+    """Hours a week in each time of day: a whole-number box for each of the week's 21 times, named `<name>-mon_am` and so on.
+
+    `data` is {slot: hours} in week order, without the empty boxes (None while a box is wrong). A wrong box's
+    message is kept in `cell_errors` and shown beside its day; `error_ids` says which box each error in
+    `errors` belongs to, so the error summary links to it. Monday morning's box takes the field's id.
+    """
+
+    DAYS, PARTS, DAY_NAMES, PART_NAMES = DAYS, PARTS, DAY_NAMES, PART_NAMES
+
+    def __init__(self, label=None, validators=None, *, most: int, total_most: int | None = None,
+                 required_message: str = "Enter the hours for at least one time of day", **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.most = most
+        self.total_most = total_most
+        self.required_message = required_message
+        self.cells: dict[str, str] = dict.fromkeys(SLOTS, "")
+        self.cell_errors: dict[str, str] = {}
+        self.error_ids: list[str] = []
+        self.problem: str | None = None
+        self.extra_raw_data: list[str] = []
+
+    def cell_id(self, slot: str) -> str:
+        """Return the id of a time's box."""
+        return self.id if slot == SLOTS[0] else f"{self.id}-{slot}"
+
+    def cell_name(self, slot: str) -> str:
+        """Return the name a time's box is sent under."""
+        return f"{self.name}-{slot}"
+
+    def day_errors(self, day: str) -> list[tuple[str, str]]:
+        """Return (slot, message) for each wrong box of a day."""
+        return [(f"{day}_{part}", self.cell_errors[f"{day}_{part}"]) for part in PARTS if f"{day}_{part}" in self.cell_errors]
+
+    def said(self) -> str:
+        """Say the hours given so far in plain words ("No hours given yet" when there are none, or a box is wrong)."""
+        hours = self.data if isinstance(self.data, Mapping) else None
+        if not hours:
+            return "No hours given yet"
+        return f"{plural(total(hours), 'hour')} a week: {slot_hours_words(hours)}"
+
+    def whole_errors(self) -> list[str]:
+        """Return the errors about the hours as a whole (none of a single box's)."""
+        own = set(self.cell_errors.values())
+        return [message for message in self.errors if message not in own]
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, data, extra_filters)
+        self.cell_errors, self.error_ids, self.problem = {}, [], None
+        if isinstance(self.data, Mapping):
+            self.cells = {slot: str(self.data.get(slot) or "") for slot in SLOTS}
+        if formdata is None:
+            return
+        self.cells = {slot: (formdata.getlist(self.cell_name(slot)) or [""])[0].strip() for slot in SLOTS}
+        self.extra_raw_data = list(self.cells.values())
+        hours: dict[str, int] = {}
+        for slot, text in self.cells.items():
+            try:
+                value = parse_whole_number(text) if text else 0
+            except ValueError:
+                value = None
+            if value is None or not 0 <= value <= self.most:
+                self.cell_errors[slot] = f"{slot_label(slot)} hours must be a whole number from 0 to {self.most}"
+            else:
+                hours[slot] = value
+        self.data = None if self.cell_errors else in_week_order(hours)
+        if self.data is not None and not self.data:
+            self.problem = self.required_message
+        elif self.data and self.total_most is not None and total(self.data) > self.total_most:
+            self.problem = f"The hours add up to {total(self.data)} a week: enter no more than {self.total_most} in all"
+
+    def process_formdata(self, valuelist):
+        """Leave the work to `process`, which reads the 21 boxes."""
+
+    def pre_validate(self, form):
+        for slot in SLOTS:
+            if slot in self.cell_errors:
+                self.errors.append(self.cell_errors[slot])
+                self.error_ids.append(self.cell_id(slot))
+        # Nothing sent at all (no box) is no hours at all.
+        problem = self.problem or (self.required_message if not self.cell_errors and not self.data else None)
+        if problem:
+            self.errors.append(problem)
+            self.error_ids.append(self.id)
+        if self.errors:
+            raise StopValidation()

@@ -161,6 +161,10 @@ def _people(session: Session, council_id: int, slug: str) -> tuple[int, int, int
     return system.id, broker.id, officer.id
 
 
+# Every bench provider works these hours in each time of day, under its weekly cap.
+TIMES = {"mon_am": 40, "wed_pm": 40, "fri_am": 40}
+
+
 def _providers(session: Session, council_id: int, holders: int, rng: random.Random, today: date, parts: int) -> tuple[list[int], dict[int, Supplier]]:
     count = max(len(KINDS), holders // HOLDERS_PER_PROVIDER)
     now = utcnow()
@@ -173,7 +177,7 @@ def _providers(session: Session, council_id: int, holders: int, rng: random.Rand
         rows.append({
             "council_id": council_id, "name": NAMES[kind].format(first=rng.choice(FIRST_NAMES), last=rng.choice(LAST_NAMES), district=district) + f" {n}",
             "kind": kind, "ownership_model": model, "services": rng.sample(SERVICES, 3), "languages": ["en", rng.choice(("so", "bn", "pl", "ur", "zh"))],
-            "staff_genders": ["female", "male"], "slots": ["mon_am", "wed_pm", "fri_am"], "capacity_hours": rng.randint(20, 400),
+            "staff_genders": ["female", "male"], "slots": list(TIMES), "slot_hours": TIMES, "capacity_hours": rng.randint(20, 400),
             "postcode_district": district, "lat": 51.51 + rng.random() / 50, "lon": -0.06 + rng.random() / 50, "radius_km": 5.0,
             "hourly_rate_pence": rng.randint(1800, 3200), "living_wage": rng.random() < living_wage,
             "ethical_care_charter": rng.random() < ethical, "staff_count": staff,

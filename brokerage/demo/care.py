@@ -23,10 +23,10 @@ from brokerage.providers.models import Provider
 
 
 def ask(*, session: Session, cast: Cast, wish: tuple) -> None:
-    """The broker records what a group asks for: (group, service, hours, slots, languages, language required, carer gender, most per hour)."""
-    name, service, hours, slots, languages, required, gender, cap = wish
+    """The broker records what a group asks for: (group, service, hours per time of day, languages, language required, carer gender, most per hour)."""
+    name, service, slot_hours, languages, required, gender, cap = wish
     matching.add_demand_line(
-        session=session, actor=cast.user(data.BROKER[0]), cluster_id=cast.clusters[name].id, service=service, hours=hours, slots=slots,
+        session=session, actor=cast.user(data.BROKER[0]), cluster_id=cast.clusters[name].id, service=service, slot_hours=slot_hours,
         languages=languages, language_required=required, carer_gender=gender, max_rate_pence=cap,
     )
 

@@ -65,7 +65,21 @@ GOALS = [
     "Cook my own meals with a little help",
 ]
 
-# (name, kind, ownership, services, languages, staff genders, hourly rate in pence, capacity in hours, district)
+
+
+def week(*parts: tuple[str, str, int]) -> dict[str, int]:
+    """Return hours per time of day from (days, part, hours) such as ("mon-thu", "am", 3): days "mon", "mon-fri" or "sat,sun"."""
+    order = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    hours_of = {}
+    for days, part, hours in parts:
+        for span in days.split(","):
+            first, _, last = span.partition("-")
+            for day in order[order.index(first):order.index(last or first) + 1]:
+                hours_of[f"{day}_{part}"] = hours
+    return {f"{day}_{part}": hours_of[f"{day}_{part}"] for day in order for part in ("am", "pm", "eve") if f"{day}_{part}" in hours_of}
+
+
+# (name, kind, ownership, services, languages, staff genders, hourly rate in pence, weekly cap in hours (None: none), district)
 PROVIDERS = [
     ("Hooyo Care Co-operative", ProviderKind.coop, "worker co-operative", ["home_care", "personal_care", "companionship"], ["so", "en"], ["female"], 2150, 120, "E1"),
     ("Sylhet Sisters Homecare CIC", ProviderKind.cic, "community interest company", ["home_care", "personal_care", "domestic"], ["bn", "en"], ["female"], 2250, 90, "E1W"),
@@ -73,12 +87,28 @@ PROVIDERS = [
     ("Docklands Reablement Ltd", ProviderKind.private, "private company", ["reablement", "personal_care"], ["en", "pl"], ["female", "male"], 2850, 168, "E14"),
     ("Kasia's Helping Hands", ProviderKind.micro_provider, "sole trader micro-enterprise", ["domestic", "companionship", "home_care"], ["pl", "en"], ["female"], 2000, 35, "E2"),
     ("Anatolia Home Support", ProviderKind.micro_provider, "family micro-enterprise", ["home_care", "companionship"], ["tr", "en"], ["female", "male"], 2100, 40, "E15"),
-    ("Stratford Respite Co-op", ProviderKind.coop, "multi-stakeholder co-operative", ["respite", "personal_care"], ["en", "ur"], ["female", "male"], 2400, 80, "E15"),
+    ("Stratford Respite Co-op", ProviderKind.coop, "multi-stakeholder co-operative", ["respite", "personal_care"], ["en", "ur"], ["female", "male"], 2400, None, "E15"),
 ]
 # How many people work for each provider (five or fewer is a micro-provider); a personal assistant is one.
 STAFF_COUNTS = {
     "Hooyo Care Co-operative": 14, "Sylhet Sisters Homecare CIC": 9, "Bow Friends Day Club": 22, "Docklands Reablement Ltd": 40,
     "Kasia's Helping Hands": 2, "Anatolia Home Support": 4, "Stratford Respite Co-op": 5,
+}
+# The hours each provider's staff can work in each time of day, across all their groups.
+PROVIDER_HOURS = {
+    "Hooyo Care Co-operative": week(("mon-fri", "am", 12), ("mon-fri", "pm", 10), ("mon-fri", "eve", 4), ("sat", "am", 6), ("sat", "pm", 6)),
+    "Sylhet Sisters Homecare CIC": week(("mon-fri", "am", 10), ("mon-fri", "pm", 6), ("sat", "am", 6)),
+    "Bow Friends Day Club": week(("mon-fri", "am", 12), ("mon-fri", "pm", 12), ("sat", "am", 6)),
+    "Docklands Reablement Ltd": week(("mon-sun", "am", 8), ("mon-sun", "pm", 8), ("mon-sun", "eve", 4)),
+    "Kasia's Helping Hands": week(("mon-fri", "am", 4), ("mon-fri", "pm", 4)),
+    "Anatolia Home Support": week(("mon-sat", "am", 4), ("mon-sat", "pm", 3)),
+    "Stratford Respite Co-op": week(("mon-fri", "eve", 4), ("sat-sun", "am", 6), ("sat-sun", "pm", 6), ("sat-sun", "eve", 6)),
+    "Fartun Abdi (PA)": week(("mon-sat", "am", 3)),
+    "Nasima Khatun (PA)": week(("mon-fri", "am", 2), ("tue,thu", "pm", 3), ("sat", "pm", 3)),
+    "Tomasz Nowak (PA)": week(("mon-fri", "pm", 4)),
+    "Grace Mensah (PA)": week(("mon-fri", "eve", 2), ("sat-sun", "am", 3)),
+    "Bilal Iqbal (PA)": week(("tue,thu", "am", 3), ("mon,wed,fri", "pm", 3)),
+    "Headingley Care Co-op": week(("mon-tue", "am", 20), ("wed", "pm", 20)),
 }
 # Personal assistants: (name, languages, genders, district).
 PAS = [
@@ -105,19 +135,19 @@ CLUSTERS = [
 ]
 GROUP_SIZE = (3, 8)  # the demo groups' smallest and largest size
 
-# What the active groups ask the matching to find: (group, service, hours a week, slots, languages,
+# What the active groups ask the matching to find: (group, service, hours a week in each time of day, languages,
 # language required, carer gender, most per hour in pence).
 DEMAND = [
-    ("Somali elders of Whitechapel", "home_care", 14, ["mon_am", "tue_am", "wed_am", "thu_am", "fri_pm"], ["so"], True, "female", 2400),
-    ("Somali elders of Whitechapel", "respite", 4, ["sun_eve"], ["so"], True, "female", 2600),
-    ("Bengali women's care circle", "personal_care", 10, ["mon_am", "wed_am", "fri_am", "sat_am"], ["bn"], True, "female", 2500),
-    ("Bengali women's care circle", "companionship", 6, ["tue_pm", "thu_pm"], ["bn", "en"], False, None, 2000),
-    ("Bow carers' respite group", "respite", 8, ["sat_am", "sat_pm", "sun_am"], [], False, None, 2600),
-    ("Urdu speakers' home help", "domestic", 6, ["mon_pm", "wed_pm", "fri_pm"], ["ur"], False, None, 2000),
+    ("Somali elders of Whitechapel", "home_care", week(("mon-thu", "am", 3), ("fri", "pm", 2)), ["so"], True, "female", 2400),
+    ("Somali elders of Whitechapel", "respite", week(("sun", "eve", 4)), ["so"], True, "female", 2600),
+    ("Bengali women's care circle", "personal_care", week(("mon,wed", "am", 3), ("fri-sat", "am", 2)), ["bn"], True, "female", 2500),
+    ("Bengali women's care circle", "companionship", week(("tue,thu", "pm", 3)), ["bn", "en"], False, None, 2000),
+    ("Bow carers' respite group", "respite", week(("sat", "am", 3), ("sat", "pm", 3), ("sun", "am", 2)), [], False, None, 2600),
+    ("Urdu speakers' home help", "domestic", week(("mon,wed,fri", "pm", 2)), ["ur"], False, None, 2000),
 ]
 # Care a group has already agreed: matched, sent to the group, voted through and contracted.
-CONTRACTED = ("Bengali women's care circle", "domestic", 6, ["tue_am", "thu_am", "sat_pm"], ["bn"], True, "female", 2400)
-# Its visits in a week: (weekday, Monday = 0; start; minutes), on the slots the circle asked for: six hours in all.
+CONTRACTED = ("Bengali women's care circle", "domestic", week(("tue,thu", "am", 2), ("sat", "pm", 2)), ["bn"], True, "female", 2400)
+# Its visits in a week: (weekday, Monday = 0; start; minutes), in the times the circle asked for: six hours in all.
 CONTRACTED_VISITS = [(1, time(9, 30), 120), (3, time(9, 30), 120), (5, time(14, 0), 120)]
 
 # The weekly runs pay direct payments and collect pledges for this many weeks before the real one, so the
@@ -142,13 +172,13 @@ class AgreedCare(NamedTuple):
 # The first two are agreed the weekend before the weekly runs begin, the CIC's four months ago. The Urdu
 # speakers ask for no care until the last days, so their pool shares keep months of pledges unspent.
 HISTORY_CARE = [
-    AgreedCare(HISTORY_WEEKS + 1, ("Somali elders of Whitechapel", "personal_care", 6, ["tue_am", "thu_pm", "sat_am"], ["so"], True, "female", 2400),
+    AgreedCare(HISTORY_WEEKS + 1, ("Somali elders of Whitechapel", "personal_care", week(("tue", "am", 3), ("thu", "pm", 3)), ["so"], True, "female", 2400),
                "Hooyo Care Co-operative", [(1, time(9, 0), 180), (3, time(14, 0), 180)]),
     # A day at the club every other Wednesday, for one member in turn.
-    AgreedCare(HISTORY_WEEKS + 1, ("Bow carers' respite group", "day_activities", 6, ["wed_am", "thu_am", "sat_am"], [], False, None, 2200),
+    AgreedCare(HISTORY_WEEKS + 1, ("Bow carers' respite group", "day_activities", week(("wed", "am", 3), ("wed", "pm", 3)), [], False, None, 2200),
                "Bow Friends Day Club", [(2, time(10, 0), 360)], every=2),
     # Personal care on Monday and Friday mornings of every other week.
-    AgreedCare(16, ("Bengali women's care circle", "personal_care", 4, ["mon_am", "fri_am"], ["bn"], True, "female", 2500),
+    AgreedCare(16, ("Bengali women's care circle", "personal_care", week(("mon,fri", "am", 2)), ["bn"], True, "female", 2500),
                "Sylhet Sisters Homecare CIC", [(0, time(9, 0), 120), (4, time(9, 0), 120)], every=2),
 ]
 

@@ -38,6 +38,12 @@ def _keep_the_story(rng: random.Random) -> None:
     rng.random(), rng.random()
 
 
+def _times_once_drawn(rng: random.Random, count: int) -> None:
+    # Providers' times were once drawn at random. The draw stays, so every later choice (radii, rates,
+    # budgets) is unchanged; their hours in each time of day are now the demo's own (data.PROVIDER_HOURS).
+    rng.sample(data.SLOTS, count)
+
+
 def load_places(*, session: Session) -> None:
     """Load where the demo's postcodes are, as `brokerage geo import` would: its districts' centres and some full postcodes."""
     districts = {**data.DISTRICTS, **data.OTHER_DISTRICT_CENTRES}
@@ -99,18 +105,20 @@ def register_providers(*, session: Session, rng: random.Random, cast: Cast) -> N
     broker = cast.user(data.BROKER[0])
     for name, kind, ownership, services, languages, genders, rate, capacity, district in data.PROVIDERS:
         _keep_the_story(rng)
+        _times_once_drawn(rng, 12)
         cast.providers.append(providers.register_provider(
             session=session, actor=broker, name=name, kind=kind, ownership_model=ownership, services=services, languages=languages,
-            staff_genders=genders, slots=sorted(rng.sample(data.SLOTS, 12)), capacity_hours=capacity, postcode=_postcodes_in(district)[0],
+            staff_genders=genders, slot_hours=data.PROVIDER_HOURS[name], capacity_hours=capacity, postcode=_postcodes_in(district)[0],
             radius_km=rng.choice([5.0, 6.0, 8.0]), hourly_rate_pence=rate, staff_count=data.STAFF_COUNTS[name],
             living_wage=kind != ProviderKind.private, ethical_care_charter=kind in (ProviderKind.coop, ProviderKind.cic, ProviderKind.charity),
         ))
     for name, languages, genders, district in data.PAS:
         _keep_the_story(rng)
+        _times_once_drawn(rng, 8)
         cast.providers.append(providers.register_provider(
             session=session, actor=broker, name=name, kind=ProviderKind.pa, ownership_model="self-employed personal assistant",
             services=["home_care", "companionship", "domestic"], languages=languages, staff_genders=genders,
-            slots=sorted(rng.sample(data.SLOTS, 8)), capacity_hours=rng.choice([15, 20, 25, 30]), postcode=_postcodes_in(district)[-1],
+            slot_hours=data.PROVIDER_HOURS[name], capacity_hours=rng.choice([15, 20, 25, 30]), postcode=_postcodes_in(district)[-1],
             radius_km=rng.choice([2.5, 3.0, 4.0]), hourly_rate_pence=rng.choice([1650, 1750, 1850]), staff_count=1,
             living_wage=True, ethical_care_charter=False,
         ))
@@ -209,7 +217,7 @@ def add_other_council(*, session: Session, cast: Cast, password: str) -> None:
     providers.register_provider(
         session=session, actor=cast.user(data.OTHER_BROKER[0]), name="Headingley Care Co-op", kind=ProviderKind.coop,
         ownership_model="worker co-operative", services=["home_care", "companionship"], languages=["en"], staff_genders=["female", "male"],
-        slots=["mon_am", "tue_am", "wed_pm"], capacity_hours=60, postcode="LS6 3BR",
+        slot_hours=data.PROVIDER_HOURS["Headingley Care Co-op"], capacity_hours=60, postcode="LS6 3BR",
         radius_km=6.0, hourly_rate_pence=2300, staff_count=11, living_wage=True, ethical_care_charter=True,
     )
     cast.staff[data.OTHER_HOLDER_LOGIN] = accounts.create_user(

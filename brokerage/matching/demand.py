@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from brokerage.access import STAFF, get_or_404, same_council
-from brokerage.accounts.models import Role, User
+from brokerage.accounts.models import Council, Role, User
 from brokerage.clusters import queries
 from brokerage.clusters.members import active_member_ids, cluster_members, get_cluster, require_member_or_broker
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus
@@ -29,6 +29,7 @@ from brokerage.holders.models import Holder, Power
 from brokerage.locks import lock_row
 from brokerage.matching.models import DemandLine, DemandLineChange, MatchAssignment, MatchGap, MatchRun
 from brokerage.matching.rules import (
+    asked_slot_hours,
     AssignmentStatus,
     DemandLineChangeKind,
     change_words,
@@ -39,6 +40,8 @@ from brokerage.matching.rules import (
     move_demand_line,
 )
 from brokerage.matching.services import latest_run_id, list_runs
+from brokerage.matching.snapshot import line_slot_hours
+from brokerage.slot_hours import in_week_order, total
 from brokerage.types import utcnow
 
 REASON_LIMIT = 500
@@ -121,7 +124,9 @@ def demand_overview(*, session: Session, actor: User) -> dict:
 def matching_page(*, session: Session, actor: User) -> dict:
     """Return the matching page: the open demand, past runs, and the active groups demand can be added for."""
     data = demand_overview(session=session, actor=actor)
-    return {**data, "runs": list_runs(session=session, actor=actor), "clusters": queries.active_clusters(session=session, actor=actor)}
+    council = session.get(Council, actor.council_id)
+    return {**data, "runs": list_runs(session=session, actor=actor), "clusters": queries.active_clusters(session=session, actor=actor),
+            "time_limit": council.match_time_limit_s}
 
 
 @dataclass
@@ -155,6 +160,8 @@ class DemandLinePage:
     view: DemandView
     # (change, who made it, what it changed in words), oldest first.
     history: list[tuple[DemandLineChange, User, str]] = field(default_factory=list)
+    # The hours it asks for in each time of day.
+    asked: dict[str, int] = field(default_factory=dict)
 
 
 def _require_broker(actor: User) -> None:
@@ -175,7 +182,7 @@ def demand_line_page(*, session: Session, actor: User, line_id: int) -> DemandLi
         .where(DemandLineChange.demand_line_id == line.id).order_by(DemandLineChange.at, DemandLineChange.id)
     ).all()]
     (view,) = demand_views(session=session, council_id=line.council_id, lines=[line])
-    return DemandLinePage(line=line, cluster=cluster, people=people, view=view, history=history)
+    return DemandLinePage(line=line, cluster=cluster, people=people, view=view, history=history, asked=line_slot_hours(line))
 
 
 def _locked_line(session: Session, actor: User, line_id: int) -> DemandLine:
@@ -200,27 +207,30 @@ def _not_open(line: DemandLine) -> Conflict:
 
 
 def edit_demand_line(
-    *, session: Session, actor: User, line_id: int, service: str, hours: int, slots: list[str], languages: list[str],
-    language_required: bool, carer_gender: str | None, max_rate_pence: int, served: list[int],
+    *, session: Session, actor: User, line_id: int, service: str, languages: list[str], language_required: bool, carer_gender: str | None,
+    max_rate_pence: int, served: list[int], slot_hours: dict | None = None, hours: int | None = None, slots: list[str] | None = None,
 ) -> DemandLine:
     """Change an open demand line (brokers), keeping what it was in its history; return it.
 
-    Once some of its care is contracted or out to a vote, its service and members stay, and its hours
-    cannot drop below that care (ValidationFailed). An edit that changes nothing records nothing.
+    Its times are hours per time of day (`slot_hours`), or weekly `hours` spread evenly over `slots`. Once some
+    of its care is contracted or out to a vote, its service and members stay, and its hours cannot drop below
+    that care (ValidationFailed). An edit that changes nothing records nothing.
     """
     _require_broker(actor)
     line = _locked_line(session, actor, line_id)
     if line.status != DemandLineStatus.open:
         raise _not_open(line)
     allowed = set(active_member_ids(session=session, cluster_id=line.cluster_id)) | {int(h) for h in line.shares}
-    errors = demand_problems(service=service, hours=hours, slots=slots, languages=languages, language_required=language_required,
+    errors = demand_problems(service=service, slot_hours=slot_hours, hours=hours, slots=slots, languages=languages, language_required=language_required,
                              carer_gender=carer_gender, max_rate_pence=max_rate_pence, served=served, members=allowed)
     if errors:
         raise ValidationFailed(errors)
-    before = {name: getattr(line, name) for name in ("service", "hours", "slots", "languages", "language_required", "carer_gender", "max_rate_pence", "shares")}
+    asked = in_week_order(asked_slot_hours(slot_hours=slot_hours, hours=hours, slots=slots))
+    before = {name: getattr(line, name) for name in ("service", "hours", "languages", "language_required", "carer_gender", "max_rate_pence", "shares")}
+    before["slot_hours"] = line_slot_hours(line)
     # Shares keep each member's weight; a member added by the edit gets the usual one.
     shares = {str(h): line.shares.get(str(h), 1) for h in sorted(set(served))}
-    after = {"service": service, "hours": hours, "slots": sorted(set(slots)), "languages": sorted(set(languages)),
+    after = {"service": service, "hours": total(asked), "slot_hours": asked, "languages": sorted(set(languages)),
              "language_required": bool(language_required), "carer_gender": carer_gender, "max_rate_pence": max_rate_pence, "shares": shares}
     changes = demand_line_changes(before, after)
     if not changes:
@@ -231,6 +241,7 @@ def edit_demand_line(
         raise ValidationFailed(problems)
     for name, (_, new) in changes.items():
         setattr(line, name, new)
+    line.slot_hours, line.slots = asked, list(asked)
     line.changed_at = utcnow()
     if contracted and contracted >= line.hours:
         # Everything it now asks for is already contracted: it is done, as a passed match would leave it.

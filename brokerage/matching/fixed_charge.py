@@ -222,13 +222,12 @@ def _lp_bound(model: _Model, arcs: np.ndarray, total: int) -> float:
     return res.fun * (1 - 1e-9) - 1e-6
 
 
-def _flow_bound(model: _Model, arcs: np.ndarray) -> float:
+def _flow_bound(model: _Model, arcs: np.ndarray, with_flow: bool = False):
     """Return a valid lower bound (pence): the min-cost max flow with fixed charges spread thin.
 
     The network is the format's own (with its slot rows in format 2), so its maximum flow is the
-    component's coverage.
+    component's coverage. With `with_flow`, return (bound, hours per unit, integer cost per pair).
     """
-    units = model.units_of(arcs)
     cap = model.capacity[arcs]
     g_ids, g_of = np.unique(model.group[arcs], return_inverse=True)
     g_sup = np.zeros(len(g_ids), np.int64)
@@ -236,12 +235,20 @@ def _flow_bound(model: _Model, arcs: np.ndarray) -> float:
     g_cap = np.minimum(np.bincount(g_of, weights=cap), model.supplier_capacity[g_sup])
     per_hour = model.cost[arcs] + PAIR_CHARGE / np.maximum(cap, 1) + CLUSTER_CHARGE / np.maximum(g_cap[g_of], 1)
     scaled = np.floor(per_hour * 100).astype(np.int64)  # rounded down: the bound stays valid
-    pair_of = np.searchsorted(arcs, model.unit_pair[units])
+    units = model.units_of(arcs)
+    hours, cost = _min_cost_flow(model, arcs, scaled[np.searchsorted(arcs, model.unit_pair[units])])
+    bound = cost / 100 - 1e-6
+    return (bound, hours, scaled) if with_flow else bound
+
+
+def _min_cost_flow(model: _Model, arcs: np.ndarray, unit_cost: np.ndarray) -> tuple[np.ndarray, int]:
+    """Return (hours per unit, cost) of the min-cost max flow over the units of `arcs`, at integer costs `unit_cost`."""
+    units = model.units_of(arcs)
     row_ids, row_of = np.unique(model.unit_row[units], return_inverse=True)
     col_ids, col_of = np.unique(model.unit_col[units], return_inverse=True)
     nr, nc = len(row_ids), len(col_ids)
     solver = min_cost_flow.SimpleMinCostFlow()
-    solver.add_arcs_with_capacity_and_unit_cost(row_of + 2, col_of + 2 + nr, model.unit_cap[units], scaled[pair_of])
+    solver.add_arcs_with_capacity_and_unit_cost(row_of + 2, col_of + 2 + nr, model.unit_cap[units], unit_cost)
     solver.add_arcs_with_capacity_and_unit_cost(np.zeros(nr, np.int64), np.arange(2, 2 + nr), model.row_cap[row_ids], np.zeros(nr, np.int64))
     if model.slots is None:
         solver.add_arcs_with_capacity_and_unit_cost(np.arange(2 + nr, 2 + nr + nc), np.ones(nc, np.int64), model.col_cap[col_ids],
@@ -257,8 +264,39 @@ def _flow_bound(model: _Model, arcs: np.ndarray) -> float:
     solver.set_node_supply(0, total)
     solver.set_node_supply(1, -total)
     if solver.solve_max_flow_with_min_cost() != solver.OPTIMAL:
-        raise MatchingError("the flow bound failed")
-    return solver.optimal_cost() / 100 - 1e-6
+        raise MatchingError("the min-cost flow failed")
+    return solver.flows(np.arange(len(units))).astype(np.int64), solver.optimal_cost()
+
+
+def _round(model: _Model, arcs: np.ndarray, lp_hours: np.ndarray, total: int, passes: int = 3) -> np.ndarray | None:
+    """Turn the LP's hours (per unit of `arcs`) into whole hours: a min-cost flow on the pairs the LP uses.
+
+    Each fixed charge is spread over the hours the LP (then the last pass) gives its pair or group,
+    so pairs the LP fills look cheap. Return the cheapest answer's hours per unit, or None.
+    """
+    units = model.units_of(arcs)
+    pair_of = np.searchsorted(arcs, model.unit_pair[units])
+    _, g_of = np.unique(model.group[arcs], return_inverse=True)
+    best, best_cost = None, np.inf
+    hours = lp_hours.astype(np.float64)
+    for _ in range(passes):
+        on_pair = np.bincount(pair_of, weights=hours, minlength=len(arcs))
+        on_group = np.bincount(g_of, weights=on_pair)
+        keep = np.flatnonzero(on_pair > 1e-6)
+        per_hour = model.cost[arcs[keep]] + PAIR_CHARGE / on_pair[keep] + CLUSTER_CHARGE / on_group[g_of[keep]]
+        kept_units = model.units_of(arcs[keep])
+        scaled = np.rint(per_hour * 100).astype(np.int64)[np.searchsorted(arcs[keep], model.unit_pair[kept_units])]
+        flow, _ = _min_cost_flow(model, arcs[keep], scaled)
+        if int(flow.sum()) != total:
+            break
+        hours = np.zeros(len(units))
+        hours[np.searchsorted(units, kept_units)] = flow
+        cost = _sub_cost(model, arcs, model.pair_hours(arcs, units, hours), np.zeros(0, np.int64))
+        if cost < best_cost - 1e-6:
+            best, best_cost = hours.astype(np.int64), cost
+        else:
+            break
+    return best
 
 
 def _solve_exact(model: _Model, free: np.ndarray, unit_flow: np.ndarray, open_groups: np.ndarray,

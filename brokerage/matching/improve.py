@@ -6,15 +6,19 @@ the answer is improved within a work budget, without ever changing the covered h
 
 - The network is split into connected components (lines and suppliers linked by pairs that
   can carry hours). The objective and the coverage decompose over components.
-- Each component gets a proven lower bound: the LP relaxation of the exact model below, with
-  the strong (disaggregated) links `x_a <= cap_a * y_a` and `y_a <= z_g`, and hours fixed at
-  the component's flow. A component too big for the LP gets the weaker bound of the min-cost
-  flow with every fixed charge spread over the hours it can cover (which is the LP relaxation
-  with only aggregated links).
+- Each component gets a proven lower bound (`relaxation.py`): the flow bound (the min-cost flow
+  with every fixed charge spread over the hours it can cover), then, budget allowing, the strong
+  LP of the exact model below tightened by rounds of cutting planes or, for a component too big
+  for the LP, a Lagrangian bound climbed by subgradient steps.
 - Small components are solved exactly as one MIP (HiGHS, through `scipy.optimize.milp`).
-- Larger components, and small ones the MIP did not close, are improved by large-neighbourhood
-  search: free the lines nearest a randomly chosen line, re-solve them exactly with every other
-  line fixed, and keep the new hours if they cost less.
+- The strong LP's answer is rounded by a min-cost flow over the pairs it uses, with each fixed
+  charge spread over the hours the LP gives it; the cheaper of that and the current answer stays.
+- Local search (format 1): move a whole line to one supplier with room, or swap the suppliers
+  of two lines that have one each, while that lowers the cost.
+- Large-neighbourhood search: free a few lines linked by capacity (a random line, the lines its
+  cheapest suppliers serve now, the lines theirs serve, ...) or the lines nearest a random line,
+  re-solve them exactly (their cheapest pairs and the ones in use) with every other line fixed,
+  and keep the new hours if they cost less. Neighbourhoods grow when a pass finds little.
 
 The exact model of a set of free pairs `a` (hours `x_a`, integer, at most `cap_a`):
 
@@ -29,9 +33,10 @@ keep it, CONTINUITY_CHARGE / hours_d, and `g` runs over (cluster, supplier) grou
 pair has opened already. This is exactly `solver.objective_pence` restricted to the free pairs.
 
 Determinism: nothing depends on the wall clock. The time limit is turned into a work budget
-(`WORK_PER_SECOND` units a second; a MIP costs a fixed charge, one unit per branch-and-bound
-node it used and one per 100 arcs, the strong LP grows with the square of its arcs), HiGHS runs single-threaded with node limits, and neighbourhoods are drawn from
-a `numpy` generator with a fixed seed. The same instance and time limit give the same answer.
+(`WORK_PER_SECOND` units a second, a unit being about a millisecond of one core): every step is
+charged by a formula of its size (pairs, LP iterations, branch-and-bound nodes), HiGHS runs with
+node limits, and random choices come from a `numpy` generator with a fixed seed. The same
+instance and time limit give the same answer.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy.sparse import csr_matrix
 
 from brokerage.matching.errors import MatchingError
 from brokerage.matching.fixed_charge import (
@@ -47,30 +53,49 @@ from brokerage.matching.fixed_charge import (
     _components,
     _flow_bound,
     _line_points,
-    _lp_bound,
     _model,
     _Model,
+    _round,
     _solve_exact,
     _sub_cost,
 )
-from brokerage.matching.solver import Matching, build_network, helper_for, objective_pence, optimise, to_solution
+from brokerage.matching.relaxation import Lagrangian, StrongLP
+from brokerage.matching.solver import (
+    CLUSTER_CHARGE,
+    PAIR_CHARGE,
+    Matching,
+    build_network,
+    helper_for,
+    objective_pence,
+    optimise,
+    to_solution,
+)
 
 # --- the work budget -------------------------------------------------------------------------
 # Work units per second of time limit, calibrated so that a run takes about the time limit on
-# the 2-core machine the project is measured on. A faster machine finishes sooner with the same
-# answer; a slower one takes longer with the same answer.
-WORK_PER_SECOND = 20
-# Work units charged for each MIP solved, before its nodes and arcs.
-SOLVE_WORK = 16
+# the 2-core machine the project is measured on (a unit is about a millisecond of one core). A
+# faster machine finishes sooner with the same answer; a slower one takes longer with the same answer.
+WORK_PER_SECOND = 1000
 # Branch-and-bound nodes for one component solved as a whole, and for one neighbourhood.
 EXACT_NODE_LIMIT = 200
 LNS_NODE_LIMIT = 20
 # Components with at most this many arcs are tried as one exact MIP.
 EXACT_MAX_ARCS = 300
-# A neighbourhood grows line by line, nearest first, to at most this many arcs.
+# A neighbourhood holds at most this many hour variables.
 LNS_MAX_ARCS = 250
-# Components with at most this many arcs get the strong LP bound; bigger ones the flow bound.
-LP_MAX_ARCS = 150_000
+# Neighbourhoods start with this many lines and grow by LNS_GROW lines, to at most LNS_MAX_LINES,
+# after a pass over a component's lines gains less than LNS_STALL of its gap.
+LNS_LINES, LNS_GROW, LNS_MAX_LINES, LNS_STALL = 6, 2, 14, 0.02
+# A neighbourhood frees each line's this many cheapest pairs (fixed charges spread over their
+# capacity), the pairs in use and the pairs the LP uses; the capacity links of a line follow its
+# this many cheapest pairs.
+FREE_PAIRS, LINK_PAIRS = 4, 4
+# Components with at most this many arcs get the strong LP bound; bigger ones (format 1) the Lagrangian.
+LP_MAX_ARCS = 8000
+# At most this share of the budget goes to bounds, and at most this many cut rounds per component.
+BOUND_SHARE, CUT_ROUNDS = 0.25, 30
+# A cut round must raise the bound by this share of the gap to go on.
+CUT_PROGRESS = 0.002
 # The seed of the neighbourhood generator: fixed, so runs repeat.
 SEED = 14
 # A new answer must be cheaper by more than this many pence to replace the old one.
@@ -117,71 +142,74 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
     network = matching.network
     model = _model(matching)
     flow = matching.flow.astype(np.int64).copy()
-    # The hours per unit (pair, or format 2's slot arc), kept in step with `flow` by _place.
-    unit_flow = (flow if model.slots is None else matching.slot_flow.astype(np.int64)).copy()
+    # The hours per unit (pair, or format 2's slot arc), kept in step with `flow` by _Search.place;
+    # in format 1 the units are the pairs, and the two are one array.
+    unit_flow = flow if model.slots is None else matching.slot_flow.astype(np.int64).copy()
     first_cost = objective_pence(network, flow)
     components = _components(model)
     budget = _Budget(int(round(max(0.0, time_limit) * WORK_PER_SECOND)))
-    rng = np.random.default_rng(SEED)
-    xyz = _line_points(network)
+    search = _Search(model, flow, unit_flow, _line_points(network))
 
-    bounds: list[float] = []
-    proven: list[bool] = []
-    for arcs in components:
-        # The strong LP when the budget affords it; the flow bound (one min-cost flow) always.
-        bound = _flow_bound(model, arcs)
-        if len(arcs) <= LP_MAX_ARCS and budget.take(_lp_work(arcs)):
-            bound = max(bound, _lp_bound(model, arcs, int(flow[arcs].sum())))
-        bounds.append(bound)
-        proven.append(_is_proven(_sub_cost(model, arcs, flow[arcs], _closed_all(model, arcs)), bound))
+    def cost_of(k: int) -> float:
+        return _sub_cost(model, components[k], flow[components[k]], _closed_all(model, components[k]))
+
+    lagrange = budget.left > 0 and model.slots is None
+    flows = [_flow_bound(model, arcs, with_flow=lagrange) for arcs in components]
+    bounds = [f[0] if lagrange else f for f in flows]
+    proven = [_is_proven(cost_of(k), bounds[k]) for k in range(len(components))]
+    order = sorted(range(len(components)), key=lambda k: (len(components[k]), k))
 
     # Small components first: each is solved whole while the budget lasts.
-    order = sorted(range(len(components)), key=lambda k: (len(components[k]), k))
     for k in order:
         arcs = components[k]
-        if proven[k] or len(arcs) > EXACT_MAX_ARCS or not budget.take(_arc_work(arcs)):
+        if proven[k] or len(arcs) > EXACT_MAX_ARCS or budget.left < _mip_work(len(arcs), 0):
             continue
         open_groups = _closed_all(model, arcs)
-        result = _solve_exact(model, arcs, unit_flow, open_groups, min(EXACT_NODE_LIMIT, budget.left))
+        result = _solve_exact(model, arcs, unit_flow, open_groups, EXACT_NODE_LIMIT)
+        budget.take(min(_mip_work(len(arcs), EXACT_NODE_LIMIT if result is None else result[3]), budget.left))
         if result is None:
             continue
         new, optimal, dual, nodes = result
-        budget.take(min(nodes, budget.left))
-        _place(model, arcs, new, flow, unit_flow, open_groups)
+        search.place(arcs, new, open_groups)
         bounds[k] = max(bounds[k], dual)
-        if optimal or _is_proven(_sub_cost(model, arcs, flow[arcs], open_groups), bounds[k]):
-            proven[k] = True
+        proven[k] = optimal or _is_proven(cost_of(k), bounds[k])
+
+    # Bounds (and the LP's rounded answer) for the rest, within BOUND_SHARE of the budget: the
+    # strong LP and its cuts for components small enough, the Lagrangian for the others.
+    open_k = [k for k in order if not proven[k]]
+    bound_budget = _Budget(int(budget.left * BOUND_SHARE))
+    guides: dict[int, np.ndarray] = {}
+    for k in open_k:
+        if len(components[k]) <= LP_MAX_ARCS:
+            bounds[k], guides[k] = _cut_rounds(model, components[k], unit_flow, bounds[k], cost_of(k), bound_budget, search)
+    big = [k for k in open_k if len(components[k]) > LP_MAX_ARCS and lagrange]
+    size = sum(len(components[k]) for k in big)
+    for k in big:
+        arcs, share = components[k], _Budget(int(bound_budget.left * len(components[k]) / size))
+        size -= len(arcs)
+        relaxed = Lagrangian(model, arcs, int(flow[arcs].sum()), flows[k][1], flows[k][2])
+        while share.take(_lagrange_work(len(arcs))):
+            relaxed.step(cost_of(k))
+        bounds[k] = max(bounds[k], relaxed.bound)
+        bound_budget.take(share.spent)
+    budget.take(min(budget.left, bound_budget.spent))
 
     # The budget left goes to the open components, in proportion to their gaps.
-    neighbourhoods = improved = 0
-    open_k = [k for k in range(len(components)) if not proven[k]]
-    gaps = {k: _sub_cost(model, components[k], flow[components[k]], _closed_all(model, components[k])) - bounds[k]
-            for k in open_k}
+    search.local(components, open_k, budget)
+    gaps = {k: max(0.0, cost_of(k) - bounds[k]) for k in open_k}
     total_gap = sum(gaps.values())
     if total_gap > 0 and budget.left > 0:
         shares = {k: int(budget.left * gaps[k] / total_gap) for k in open_k}
         for k in open_k:
-            share = _Budget(shares[k])
-            lines = np.unique(model.line[components[k]])
-            if len(lines) < 2:
-                continue
-            while share.take(_arc_work(np.empty(LNS_MAX_ARCS))):
-                neighbourhoods += 1
-                gained, nodes = _lns_step(model, components[k], lines, flow, unit_flow, rng, xyz,
-                                          min(LNS_NODE_LIMIT, max(1, share.left)))
-                share.take(min(nodes, share.left))
-                if gained:
-                    improved += 1
-                    if _is_proven(_sub_cost(model, components[k], flow[components[k]],
-                                            _closed_all(model, components[k])), bounds[k]):
-                        proven[k] = True
-                        break
+            search.neighbourhoods(components[k], guides.get(k), _Budget(shares[k]), gaps[k],
+                                  lambda k=k: _is_proven(cost_of(k), bounds[k]))
 
     cost = objective_pence(network, flow)
     if cost > first_cost + EPSILON_PENCE:  # never worse than the first answer
         raise MatchingError("the improvement made the matching dearer")
-    for k, arcs in enumerate(components):
-        bounds[k] = min(bounds[k], _sub_cost(model, arcs, flow[arcs], _closed_all(model, arcs)))
+    for k in range(len(components)):
+        bounds[k] = min(bounds[k], cost_of(k))
+        proven[k] = proven[k] or _is_proven(cost_of(k), bounds[k])
     return Improvement(
         matching=replace(matching, flow=flow, slot_flow=None if model.slots is None else unit_flow),
         first_cost_pence=first_cost,
@@ -190,9 +218,31 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
         components=len(components),
         exact_components=sum(proven),
         optimal=all(proven),
-        neighbourhoods=neighbourhoods,
-        improved_neighbourhoods=improved,
+        neighbourhoods=search.solved,
+        improved_neighbourhoods=search.improved,
     )
+
+
+def _cut_rounds(model: _Model, arcs, unit_flow, bound: float, cost: float, share: "_Budget", search: "_Search"):
+    """Bound a component by the strong LP and cut rounds within `share`; put its rounded answer in place if cheaper.
+
+    Return (bound, the pairs the LP used).
+    """
+    total = int(unit_flow[model.units_of(arcs)].sum())
+    if share.left < _lp_work(len(arcs)):
+        return bound, None
+    relaxed = StrongLP(model, arcs, total)
+    for _ in range(CUT_ROUNDS):
+        before = relaxed.bound
+        added, work = relaxed.round(unit_flow[relaxed.units])
+        share.take(min(work, share.left))
+        if not added or share.left <= 0 or relaxed.bound - before < CUT_PROGRESS * max(cost - relaxed.bound, 1.0):
+            break
+    rounded = _round(model, arcs, relaxed.x, total)
+    if rounded is not None:
+        search.place(arcs, rounded, _closed_all(model, arcs))
+    used = np.bincount(relaxed.pair_of, weights=relaxed.x, minlength=len(arcs)) > 1e-6
+    return max(bound, relaxed.bound), arcs[used]
 
 
 def _is_proven(cost: float, bound: float) -> bool:
@@ -202,58 +252,300 @@ def _is_proven(cost: float, bound: float) -> bool:
 
 class _Budget:
     def __init__(self, units: int) -> None:
-        self.left = units
+        self.left, self.spent = units, 0
 
     def take(self, units: int) -> bool:
         if units > self.left:
             return False
         self.left -= units
+        self.spent += units
         return True
 
 
-def _arc_work(arcs: np.ndarray) -> int:
-    # Measured: a MIP over a few hundred arcs takes about a second whatever its node count.
-    return SOLVE_WORK + len(arcs) // 100
+# Measured on the reference machine, in milliseconds of one core.
+def _mip_work(variables: int, nodes: int) -> int:
+    """Work of a MIP with this many hour variables (and as many y, fewer z) and branch-and-bound nodes."""
+    return 5 + variables * variables // 70 + nodes * (1 + variables // 25)
 
 
-def _lp_work(arcs: np.ndarray) -> int:
-    # Measured: the strong LP takes about 0.3 s for 3,300 arcs and grows about as their square.
-    return 1 + int(6 * (len(arcs) / 3300) ** 2)
+def _lp_work(arcs: int) -> int:
+    return 1 + int(130 * (arcs / 3300) ** 2.2)
 
 
-# --- large-neighbourhood search ----------------------------------------------------------------
+def _lagrange_work(arcs: int) -> int:
+    return 1 + arcs // 25_000
 
 
-def _place(model: _Model, arcs: np.ndarray, new: np.ndarray, flow: np.ndarray, unit_flow: np.ndarray, open_groups: np.ndarray) -> bool:
-    """Put hours `new` (on the units of pairs `arcs`) in place if they cost less; tell whether they did."""
-    units = model.units_of(arcs)
-    hours = model.pair_hours(arcs, units, new)
-    if _sub_cost(model, arcs, hours, open_groups) < _sub_cost(model, arcs, flow[arcs], open_groups) - EPSILON_PENCE:
-        flow[arcs] = hours
-        unit_flow[units] = new
+# --- the search ----------------------------------------------------------------------------------
+
+
+class _Search:
+    """The current answer (hours per pair and per unit) and the moves that improve it."""
+
+    def __init__(self, model: _Model, flow: np.ndarray, unit_flow: np.ndarray, xyz: np.ndarray) -> None:
+        self.model, self.flow, self.unit_flow, self.xyz = model, flow, unit_flow, xyz
+        self.rng = np.random.default_rng(SEED)
+        self.solved = self.improved = 0
+        # Each pair's rank among its line's pairs by cost with the pair charge spread over its capacity.
+        amortised = model.cost + PAIR_CHARGE / np.maximum(model.capacity, 1)
+        order = np.lexsort((np.arange(len(amortised)), amortised, model.line))
+        starts = np.searchsorted(model.line[order], model.line[order], side="left")
+        self.rank = np.empty(len(order), np.int64)
+        self.rank[order] = np.arange(len(order)) - starts
+
+    def place(self, arcs: np.ndarray, new: np.ndarray, open_groups: np.ndarray) -> bool:
+        """Put hours `new` (on the units of pairs `arcs`) in place if they cost less; tell whether they did."""
+        model = self.model
+        units = model.units_of(arcs)
+        hours = model.pair_hours(arcs, units, new)
+        if _sub_cost(model, arcs, hours, open_groups) < _sub_cost(model, arcs, self.flow[arcs], open_groups) - EPSILON_PENCE:
+            self.flow[arcs] = hours
+            self.unit_flow[units] = new
+            return True
+        return False
+
+    def local(self, components: list[np.ndarray], open_k: list[int], budget: _Budget) -> None:
+        """Run the local search (format 1) on the open components while the budget lasts."""
+        if self.model.slots is not None:
+            return
+        for k in open_k:
+            _LocalSearch(self.model, components[k], self.flow).run(budget)
+
+    def neighbourhoods(self, arcs: np.ndarray, guide, budget: _Budget, gap: float, proven) -> None:
+        """Re-solve neighbourhoods of a component within `budget` until it is proven optimal."""
+        model = self.model
+        lines = np.unique(model.line[arcs])
+        if len(lines) < 2:
+            return
+        candidate = np.zeros(len(model.line), bool)
+        candidate[arcs[self.rank[arcs] < LINK_PAIRS]] = True
+        links = csr_matrix((np.ones(int(candidate.sum())), (model.line[candidate], model.supplier[candidate])),
+                           shape=(len(model.hours), len(model.supplier_capacity)))
+        free = np.zeros(len(model.line), bool)
+        free[arcs[self.rank[arcs] < FREE_PAIRS]] = True
+        if guide is not None:
+            free[guide] = True
+        size, steps, gained = LNS_LINES, 0, 0.0
+        cost = _sub_cost(model, arcs, self.flow[arcs], _closed_all(model, arcs))
+        while budget.left > 0:
+            chosen = self._chain(lines, links, arcs, size) if steps % 2 == 0 else self._nearest(lines, size)
+            in_hood = arcs[np.isin(model.line[arcs], chosen)]
+            pairs = in_hood[free[in_hood] | (self.flow[in_hood] > 0)]
+            pairs = self._cap(pairs, chosen)
+            variables = len(model.units_of(pairs))
+            if budget.left < _mip_work(variables, 0):
+                break
+            fixed = np.setdiff1d(arcs, in_hood, assume_unique=True)
+            open_groups = np.unique(model.group[fixed[self.flow[fixed] > 0]])
+            result = _solve_exact(model, pairs, self.unit_flow, open_groups, LNS_NODE_LIMIT)
+            self.solved += 1
+            steps += 1
+            budget.take(min(_mip_work(variables, LNS_NODE_LIMIT if result is None else result[3]), budget.left))
+            if result is not None:
+                if self.place(pairs, result[0], open_groups):
+                    self.improved += 1
+                    if proven():
+                        return
+            if steps * size >= len(lines):  # a pass over the component's lines
+                now = _sub_cost(model, arcs, self.flow[arcs], _closed_all(model, arcs))
+                gained, cost, steps = cost - now, now, 0
+                if gained < LNS_STALL * gap:
+                    size = min(size + LNS_GROW, LNS_MAX_LINES)
+                    if self.model.slots is None:
+                        _LocalSearch(model, arcs, self.flow).run(budget)
+
+    def _cap(self, pairs: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+        """Keep the pairs of the first lines of `chosen` whose hour variables fit LNS_MAX_ARCS (at least one line)."""
+        model = self.model
+        weight = np.ones(len(pairs)) if model.slots is None else np.diff(model.slots.start)[pairs]
+        per_line = np.bincount(np.searchsorted(np.sort(chosen), model.line[pairs]), weights=weight, minlength=len(chosen))
+        per_line = per_line[np.argsort(np.argsort(chosen))]  # in the order of `chosen`
+        take = max(1, int(np.searchsorted(np.cumsum(per_line), LNS_MAX_ARCS, side="right")))
+        return pairs[np.isin(model.line[pairs], chosen[:take])]
+
+    def _nearest(self, lines: np.ndarray, size: int) -> np.ndarray:
+        seed = lines[self.rng.integers(len(lines))]
+        d2 = ((self.xyz[lines] - self.xyz[seed]) ** 2).sum(axis=1)
+        return lines[np.lexsort((lines, d2))][:size]
+
+    def _chain(self, lines: np.ndarray, links: csr_matrix, arcs: np.ndarray, size: int) -> np.ndarray:
+        """Return a random line, then the lines served by its cheapest suppliers, then theirs, ... (`size` at most)."""
+        used = arcs[self.flow[arcs] > 0]
+        model = self.model
+        served = csr_matrix((np.ones(len(used)), (model.supplier[used], model.line[used])),
+                            shape=(len(model.supplier_capacity), len(model.hours)))
+        start = int(lines[self.rng.integers(len(lines))])
+        chosen, seen, frontier = [start], {start}, [start]
+        while frontier and len(chosen) < size:
+            following = []
+            for d in frontier:
+                suppliers = links.indices[links.indptr[d]:links.indptr[d + 1]].copy()
+                self.rng.shuffle(suppliers)
+                for s in suppliers.tolist():
+                    for other in served.indices[served.indptr[s]:served.indptr[s + 1]].tolist():
+                        if other not in seen:
+                            seen.add(other)
+                            chosen.append(other)
+                            following.append(other)
+                            if len(chosen) >= size:
+                                return np.array(chosen)
+            frontier = following
+        return np.array(chosen)
+
+
+class _LocalSearch:
+    """Whole-line moves and swaps on a format 1 component (pairs are units), while they lower the cost."""
+
+    def __init__(self, model: _Model, arcs: np.ndarray, flow: np.ndarray) -> None:
+        self.model, self.arcs, self.flow = model, arcs, flow
+        self.line, self.supplier, self.group = model.line[arcs], model.supplier[arcs], model.group[arcs]
+        self.cost, self.cap = model.cost[arcs], model.capacity[arcs]
+        self.starts, self.order = _groups_by(self.line, len(model.hours))
+        x = flow[arcs]
+        self.load = np.bincount(self.supplier, weights=x, minlength=len(model.supplier_capacity)).astype(np.int64)
+        self.count = np.bincount(self.group[x > 0], minlength=model.n_groups)  # pairs in use per group
+        self.hours = np.bincount(self.line, weights=x, minlength=len(model.hours)).astype(np.int64)
+        self.key = self.line.astype(np.int64) * len(model.supplier_capacity) + self.supplier
+        self.by_key = np.argsort(self.key, kind="stable")
+
+    def run(self, budget: _Budget) -> None:
+        while budget.take(1 + len(self.arcs) // 1000):
+            moves = [self._shifts(), self._swaps(), self._chains()]
+            budget.take(min(budget.left, sum(tried for _, tried in moves) // 10))
+            if sum(done for done, _ in moves) == 0:
+                return
+
+    def _of_line(self, d: int) -> np.ndarray:
+        return self.order[self.starts[d]:self.starts[d + 1]]
+
+    def _try(self, idx: np.ndarray, new: np.ndarray) -> bool:
+        """Replace the hours on local pairs `idx` by `new` if the supplier capacities allow and the cost falls."""
+        model, x = self.model, self.flow[self.arcs[idx]]
+        used, now = x > 0, new > 0
+        change = float((new - x) @ self.cost[idx]) + PAIR_CHARGE * (int(now.sum()) - int(used.sum()))
+        groups = np.unique(self.group[idx])
+        others = self.count[groups] - np.bincount(np.searchsorted(groups, self.group[idx][used]), minlength=len(groups))
+        after = others + np.bincount(np.searchsorted(groups, self.group[idx][now]), minlength=len(groups))
+        change += CLUSTER_CHARGE * (int((after > 0).sum()) - int((self.count[groups] > 0).sum()))
+        if change >= -EPSILON_PENCE:
+            return False
+        suppliers = np.unique(self.supplier[idx])
+        delta = np.bincount(np.searchsorted(suppliers, self.supplier[idx]), weights=new - x, minlength=len(suppliers))
+        if (self.load[suppliers] + delta > model.supplier_capacity[suppliers]).any():
+            return False
+        self.load[suppliers] += delta.astype(np.int64)
+        self.count[groups] = after
+        self.flow[self.arcs[idx]] = new
         return True
-    return False
+
+    def _removal(self, x: np.ndarray) -> np.ndarray:
+        """Return what each line's pairs cost now, with the group charges only it pays."""
+        used = x > 0
+        alone = used & (self.count[self.group] == 1)
+        return np.bincount(self.line, weights=np.where(used, x * self.cost + PAIR_CHARGE, 0) + CLUSTER_CHARGE * alone,
+                           minlength=len(self.hours))
+
+    def _shifts(self) -> tuple[int, int]:
+        """Move whole lines to the one pair that saves most; return (moves, candidates tried)."""
+        x = self.flow[self.arcs]
+        t = self.hours[self.line]
+        others = self.count[self.group] - (x > 0)
+        gain = self._removal(x)[self.line] - (t * self.cost + PAIR_CHARGE + CLUSTER_CHARGE * (others == 0))
+        room = self.model.supplier_capacity[self.supplier] - self.load[self.supplier] + x
+        gain[(room < t) | (self.cap < t) | (t == 0) | (x == t)] = -np.inf
+        tried = moves = 0
+        for a in _best_per(self.line, gain, EPSILON_PENCE).tolist():
+            idx = self._of_line(int(self.line[a]))
+            new = np.where(idx == a, self.hours[self.line[a]], 0)
+            tried += 1
+            moves += self._try(idx, new)
+        return moves, tried
+
+    def _swaps(self) -> tuple[int, int]:
+        """Swap the suppliers of two lines served by one each; return (moves, candidates tried)."""
+        x = self.flow[self.arcs]
+        used = np.flatnonzero(x > 0)
+        single = np.bincount(self.line[used], minlength=len(self.hours)) == 1
+        home = np.full(len(self.hours), -1)
+        mine = used[single[self.line[used]]]
+        home[self.line[mine]] = self.supplier[mine]
+        at_starts, at_order = _groups_by(self.supplier[mine], len(self.model.supplier_capacity))
+        # a = (d1, s2): d1 served by s1 alone; d2 served by s2 alone; b = (d2, s1) must exist.
+        a = np.flatnonzero((x == 0) & (home[self.line] >= 0))
+        counts = at_starts[self.supplier[a] + 1] - at_starts[self.supplier[a]]
+        a_rep = np.repeat(a, counts)
+        pos = np.repeat(at_starts[self.supplier[a]] - np.r_[0, np.cumsum(counts)[:-1]], counts) + np.arange(int(counts.sum()))
+        d2 = self.line[mine[at_order[pos]]]
+        d1 = self.line[a_rep]
+        want = d2.astype(np.int64) * len(self.model.supplier_capacity) + home[d1]
+        at = np.minimum(np.searchsorted(self.key[self.by_key], want), len(self.key) - 1)
+        b = self.by_key[at]
+        ok = (self.key[b] == want) & (d1 != d2)
+        a_rep, b, d1, d2 = a_rep[ok], b[ok], d1[ok], d2[ok]
+        removal = self._removal(x)
+        opens = CLUSTER_CHARGE * ((self.count[self.group[a_rep]] == 0).astype(int) + (self.count[self.group[b]] == 0))
+        gain = removal[d1] + removal[d2] - self.hours[d1] * self.cost[a_rep] - self.hours[d2] * self.cost[b] - 2 * PAIR_CHARGE - opens
+        tried = moves = 0
+        for i in _best_per(d1, gain, EPSILON_PENCE).tolist():
+            idx = np.r_[self._of_line(int(d1[i])), self._of_line(int(d2[i]))]
+            if len(np.unique(self.line[idx])) < 2:
+                continue
+            new = np.where(idx == a_rep[i], self.hours[d1[i]], 0) + np.where(idx == b[i], self.hours[d2[i]], 0)
+            tried += 1
+            moves += self._try(idx, new)
+        return moves, tried
 
 
-def _lns_step(model: _Model, arcs: np.ndarray, lines: np.ndarray, flow: np.ndarray, unit_flow: np.ndarray,
-              rng: np.random.Generator, xyz: np.ndarray, node_limit: int) -> tuple[bool, int]:
-    """Free the lines nearest a random line of a component, re-solve them, keep a gain.
+def _chains(self) -> tuple[int, int]:
+    """Move a line to a supplier without room for it, and a line served there alone to where it fits best."""
+    x = self.flow[self.arcs]
+    t = self.hours[self.line]
+    room = self.model.supplier_capacity[self.supplier] - self.load[self.supplier] + x
+    gain = self._removal(x)[self.line] - (t * self.cost + PAIR_CHARGE + CLUSTER_CHARGE * (self.count[self.group] - (x > 0) == 0))
+    movable = (self.cap >= t) & (t > 0) & (x < t)
+    fits = np.flatnonzero(movable & (room >= t))
+    fits = fits[np.lexsort((fits, -gain[fits], self.line[fits]))]
+    fits = fits[np.r_[True, self.line[fits][1:] != self.line[fits][:-1]]] if len(fits) else fits
+    best = np.full(len(self.hours), -1)
+    best[self.line[fits]] = fits
+    used = np.flatnonzero(x > 0)
+    alone = used[(np.bincount(self.line[used], minlength=len(self.hours)) == 1)[self.line[used]] & (best[self.line[used]] >= 0)]
+    starts, order = _groups_by(self.supplier[alone], len(self.model.supplier_capacity))
+    first = np.flatnonzero(movable & (room < t))
+    i, member = _expand(starts, order, self.supplier[first])
+    a, d2 = first[i], self.line[alone[member]]
+    b = best[d2]
+    ok = (t[a] - room[a] <= self.hours[d2]) & (d2 != self.line[a])
+    a, b = a[ok], b[ok]
+    tried = moves = 0
+    for k in _best_per(self.line[a], gain[a] + gain[b], EPSILON_PENCE).tolist():
+        idx = np.r_[self._of_line(int(self.line[a[k]])), self._of_line(int(self.line[b[k]]))]
+        new = np.where(idx == a[k], t[a[k]], 0) + np.where(idx == b[k], t[b[k]], 0)
+        tried += 1
+        moves += self._try(idx, new)
+    return moves, tried
 
-    Return whether the hours changed, and the branch-and-bound nodes used.
-    """
-    seed = lines[rng.integers(len(lines))]
-    d2 = ((xyz[lines] - xyz[seed]) ** 2).sum(axis=1)
-    near = lines[np.lexsort((lines, d2))]
-    # A neighbourhood holds at most LNS_MAX_ARCS hour variables: pairs, or format 2's slot arcs.
-    weight = None if model.slots is None else np.diff(model.slots.start)[arcs]
-    line_arcs = np.bincount(model.line[arcs], weights=weight, minlength=len(model.hours))[near]
-    take = max(1, int(np.searchsorted(np.cumsum(line_arcs), LNS_MAX_ARCS, side="right")))
-    chosen = near[:take]
-    free = arcs[np.isin(model.line[arcs], chosen)]
-    fixed = np.setdiff1d(arcs, free, assume_unique=True)
-    open_groups = np.unique(model.group[fixed[flow[fixed] > 0]])
-    result = _solve_exact(model, free, unit_flow, open_groups, node_limit)
-    if result is None:
-        return False, node_limit
-    new, nodes = result[0], result[3]
-    return _place(model, free, new, flow, unit_flow, open_groups), nodes
+
+_LocalSearch._chains = _chains
+
+
+def _expand(starts: np.ndarray, order: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (i, member): each position i of `keys` once per member of its key's group (`_groups_by`)."""
+    counts = starts[keys + 1] - starts[keys]
+    i = np.repeat(np.arange(len(keys)), counts)
+    pos = np.repeat(starts[keys] - np.r_[0, np.cumsum(counts)[:-1]], counts) + np.arange(int(counts.sum()))
+    return i, order[pos]
+
+
+def _best_per(keys: np.ndarray, gain: np.ndarray, floor: float) -> np.ndarray:
+    """Return, for each key, the position of its largest gain above `floor`, largest gains first."""
+    good = np.flatnonzero(gain > floor)
+    good = good[np.lexsort((good, -gain[good], keys[good]))]
+    good = good[np.r_[True, keys[good][1:] != keys[good][:-1]]] if len(good) else good
+    return good[np.lexsort((good, -gain[good]))]
+
+
+def _groups_by(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return (starts, order): the positions with key k are order[starts[k]:starts[k + 1]]."""
+    order = np.argsort(keys, kind="stable")
+    return np.searchsorted(keys[order], np.arange(n + 1)), order

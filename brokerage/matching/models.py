@@ -25,6 +25,9 @@ class DemandLine(SQLModel, table=True):
     council_id: int = Field(foreign_key="council.id", index=True, ondelete="RESTRICT")
     cluster_id: int = Field(foreign_key="cluster.id", index=True, ondelete="RESTRICT")
     service: str = Field(sa_column=Column(String(40), nullable=False))
+    # Hours a week in each time of day, e.g. {"mon_am": 3, "fri_pm": 2}, in week order (matching format 2). `hours` is
+    # their sum and `slots` the times with hours; a line stored without them (empty) spreads `hours` over `slots`.
+    slot_hours: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     hours: int = Field(sa_column=Column(Integer, nullable=False))
     slots: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -81,6 +84,10 @@ class MatchRun(SQLModel, table=True):
     cost: float = Field(default=0.0, sa_column=Column(Float, nullable=False, server_default="0"))
     seconds: float = Field(default=0.0, sa_column=Column(Float, nullable=False, server_default="0"))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # The proven lower bound on the cost (pounds) and how far above it the cost may be (percent of
+    # the cost); None for runs made before they were kept (migration 0037).
+    lower_bound: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    gap_pct: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
 
 
 class MatchAssignment(SQLModel, table=True):
@@ -99,6 +106,8 @@ class MatchAssignment(SQLModel, table=True):
     solver_hours: int = Field(sa_column=Column(Integer, nullable=False))
     rate_pence: int = Field(sa_column=Column(BigInteger, nullable=False))
     distance_km: float = Field(sa_column=Column(Float, nullable=False))
+    # The hours in each time of day, summing to `hours` (None for a run made before times were matched).
+    slot_hours: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     explanation: str = Field(sa_column=Column(Text, nullable=False))
     # proposed -> sent (to the cluster's vote) -> accepted (contract made) or rejected
     status: AssignmentStatus = Field(
@@ -119,4 +128,6 @@ class MatchGap(SQLModel, table=True):
     run_id: int = Field(foreign_key="match_run.id", index=True, ondelete="RESTRICT")
     demand_line_id: int = Field(foreign_key="demand_line.id", ondelete="RESTRICT")
     hours: int = Field(sa_column=Column(Integer, nullable=False))
+    # The hours left in each time of day (None for a run made before times were matched).
+    slot_hours: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     reason: str = Field(sa_column=Column(Text, nullable=False))

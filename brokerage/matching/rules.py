@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import enum
 
-from brokerage.formatting import plural, pounds, times_words, words_list
+from brokerage.formatting import plural, pounds, slot_hours_words, times_words, words_list
 from brokerage.geo import haversine_km
 from brokerage.matching.errors import BadStatusMove
 from brokerage.matching.instance import Demand, Supply
 from brokerage.matching.vocabulary import SERVICES, SLOTS, language_name, service_name
+from brokerage.slot_hours import DEMAND_SLOT_MAX, slot_hours_problems, spread_hours
 
 # Distances within this of the radius count as inside it, so rounding never decides a match.
 DISTANCE_TOLERANCE_KM = 1e-9
@@ -130,8 +131,13 @@ def move_demand_line(current: str | enum.Enum, target: str | enum.Enum) -> Deman
     return DemandLineStatus(_move(DEMAND_LINE_MOVES, "demand line", current, target))
 
 
-# What a broker may change on a demand line, in the order the edit page lists them.
-DEMAND_LINE_FIELDS = ("service", "hours", "slots", "languages", "language_required", "carer_gender", "max_rate_pence", "shares")
+# What a broker may change on a demand line, in the order the edit page lists them (its times are kept as hours per
+# time of day; an edit recorded before they were kept says "slots").
+DEMAND_LINE_FIELDS = ("service", "hours", "slot_hours", "languages", "language_required", "carer_gender", "max_rate_pence", "shares")
+# The most hours a week one demand line may ask for.
+DEMAND_HOURS_MAX = 168
+# How long a council's matching runs may improve their first answer, in seconds of the solver's work budget (0 to 600, council.match_time_limit_s's check).
+MATCH_TIME_LIMIT_MAX = 600
 
 
 def demand_line_changes(before: dict, after: dict) -> dict[str, list]:
@@ -153,22 +159,39 @@ def edit_problems(changes: dict[str, list], *, committed: int, contracted: int) 
             problems["served"] = "Some of this care is already arranged or out to the group's vote, so whom it is for cannot change. Withdraw this request and add a new one instead"
         if "hours" in changes and changes["hours"][1] < committed:
             what = "arranged" if committed == contracted else "arranged or out to the group's vote"
-            problems["hours"] = f"{committed} hours a week are already {what}; ask for at least {committed}"
+            problems["slot_hours"] = f"{committed} hours a week are already {what}; ask for at least {committed}"
     return problems
 
 
-def demand_problems(*, service: str, hours, slots, languages, language_required: bool, carer_gender: str | None,
-                    max_rate_pence, served, members) -> dict[str, str]:
-    """Return {field: problem} for what a group asks for; empty when it may be saved (added or edited)."""
+def asked_slot_hours(*, slot_hours: dict | None, hours=None, slots=None) -> dict:
+    """Return the hours asked for in each time of day: as given, or weekly hours spread evenly over the times given."""
+    if slot_hours is not None:
+        return dict(slot_hours)
+    if isinstance(hours, bool) or not isinstance(hours, int) or not slots or any(s not in SLOTS for s in slots):
+        return {}
+    return spread_hours(hours, slots)
+
+
+def demand_problems(*, service: str, languages, language_required: bool, carer_gender: str | None, max_rate_pence, served, members,
+                    slot_hours: dict | None = None, hours=None, slots=None) -> dict[str, str]:
+    """Return {field: problem} for what a group asks for; empty when it may be saved (added or edited).
+
+    The times are hours per time of day (`slot_hours`), or else weekly `hours` and the `slots` they are spread over.
+    """
     problems = {}
     if service not in SERVICES:
         problems["service"] = "Choose a service"
-    if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 168:
-        problems["hours"] = "Enter between 1 and 168 hours"
+    if slot_hours is not None:
+        problem = slot_hours_problems(slot_hours, most=DEMAND_SLOT_MAX, total_most=DEMAND_HOURS_MAX)
+        if problem:
+            problems["slot_hours"] = problem
+    else:
+        if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= DEMAND_HOURS_MAX:
+            problems["hours"] = f"Enter between 1 and {DEMAND_HOURS_MAX} hours"
+        if not slots or any(s not in SLOTS for s in slots):
+            problems["slots"] = "Choose at least one time"
     if not served or any(h not in members for h in served):
         problems["served"] = "Choose the members this care is for"
-    if not slots or any(s not in SLOTS for s in slots):
-        problems["slots"] = "Choose at least one time"
     if language_required and not languages:
         problems["languages"] = "Choose the languages the carer must speak"
     if carer_gender not in (None, "female", "male"):
@@ -186,6 +209,8 @@ def _field_words(name: str, value) -> str:
     if name == "slots":
         said = times_words(value)
         return said[:1].lower() + said[1:]
+    if name == "slot_hours":
+        return slot_hours_words(value)
     if name == "languages":
         return words_list((language_name(code) for code in value), "or") or "none"
     if name == "language_required":
@@ -199,7 +224,7 @@ def _field_words(name: str, value) -> str:
     return str(value)
 
 
-CHANGE_NAMES = {"service": "service", "hours": "hours", "slots": "times", "languages": "languages", "language_required": "the carer's language",
+CHANGE_NAMES = {"service": "service", "hours": "hours", "slots": "times", "slot_hours": "times", "languages": "languages", "language_required": "the carer's language",
                 "carer_gender": "carer", "max_rate_pence": "most the group will pay", "shares": "whom it is for"}
 
 

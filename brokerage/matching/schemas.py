@@ -7,10 +7,10 @@ from wtforms import BooleanField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from brokerage.forms import Checkboxes, PoundsField
-from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES, SLOTS, slot_label
-
-SLOT_CHOICES = [SelectChoice(slot, slot_label(slot)) for slot in SLOTS]
+from brokerage.forms import Checkboxes, PoundsField, SlotHoursField
+from brokerage.matching.rules import DEMAND_HOURS_MAX, MATCH_TIME_LIMIT_MAX
+from brokerage.slot_hours import DEMAND_SLOT_MAX
+from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES
 
 
 class DemandLineForm(BaseForm):
@@ -18,8 +18,10 @@ class DemandLineForm(BaseForm):
 
     cluster_id = SelectField("Group", coerce=int, choices=[], validators=[DataRequired("Choose a group")])
     service = SelectField("Service", choices=[SelectChoice(k, v.capitalize()) for k, v in SERVICE_NAMES.items()], validators=[DataRequired("Choose a service")])
-    hours = WholeNumberField("Hours a week", invalid_message="Enter the hours a week as a whole number, like 12", validators=[InputRequired("Enter the hours a week"), NumberRange(min=1, max=168, message="Enter between 1 and 168 hours")])
-    slots = Checkboxes("When the care is needed", choices=SLOT_CHOICES, validators=[DataRequired("Choose at least one time")])
+    slot_hours = SlotHoursField(
+        "Hours of care needed each week, by time of day", most=DEMAND_SLOT_MAX, total_most=DEMAND_HOURS_MAX,
+        description="For example, 3 in Monday morning for three hours every Monday morning. Leave a box empty when no care is needed then.",
+    )
     languages = Checkboxes("Languages the carer could speak", choices=[SelectChoice(c, n) for c, n in sorted(COMMON_LANGUAGE_NAMES.items(), key=lambda i: i[1])])
     language_required = BooleanField("The carer must speak one of these languages")
     carer_gender = RadioField("Carer", choices=[SelectChoice("", "No preference"), SelectChoice("female", "A woman"), SelectChoice("male", "A man")], default="")
@@ -44,3 +46,15 @@ class WithdrawDemandForm(BaseForm):
 
     reason = TextAreaField("Why it is withdrawn (optional)", description="This is kept with the request's history.",
                            validators=[Optional(), Length(max=500, message="Use 500 characters or fewer")])
+
+
+class TimeLimitForm(BaseForm):
+    """How long the council's matching runs improve their first answer."""
+
+    time_limit = WholeNumberField(
+        "Seconds to improve each run",
+        description="Matching first finds an answer covering as many hours as possible, then spends up to this long making it cheaper "
+                    "and steadier for people. 0 keeps the first answer. The same demand and setting always give the same answer.",
+        invalid_message="Enter the seconds as a whole number",
+        validators=[InputRequired("Enter the seconds, or 0"), NumberRange(min=0, max=MATCH_TIME_LIMIT_MAX, message=f"Enter between 0 and {MATCH_TIME_LIMIT_MAX} seconds")],
+    )

@@ -1,17 +1,16 @@
 """The broker's matching workflow: build an instance from the database, solve, review, adjust, send, contract.
 
-Services flush and never commit. The solver itself is pure (`solver.solve`) and reads format 1.
+Services flush and never commit. The solver itself is pure (`solver.solve`); the service's own runs give it
+format 2, hours per time of day (`snapshot.build_instance`), and keep the times of each proposed part.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from datetime import date
 
 from sqlmodel import Session, select
 
-from brokerage import clock
 from brokerage.access import STAFF, get_or_404, same_council
 from brokerage.accounts.models import Council, Role, User
 from brokerage.accounts.system import system_actor
@@ -20,20 +19,23 @@ from brokerage.clusters.areas import locate_group
 from brokerage.clusters.members import active_member_ids, visible_holder_ids
 from brokerage.clusters.models import Cluster, ClusterStatus, Proposal
 from brokerage.clusters.rules import ProposalKind
-from brokerage.contracts.services import contracted_hours
 from brokerage.db import session_scope
 from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFailed
-from brokerage.formatting import plural, pounds, service_name
+from brokerage.formatting import plural, pounds, service_name, slot_hours_words
 from brokerage.geo import haversine_km
 from brokerage.holders.models import Power
 from brokerage.locks import fresh_row, lock_row
 from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
-from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, demand_problems, move_assignment
-from brokerage.providers import rules as provider_rules
-from brokerage.providers.models import Provider, VettingItem
-from brokerage.providers.rules import ProviderStatus
-
+from brokerage.matching.rules import (
+    MATCH_TIME_LIMIT_MAX, AssignmentStatus, DemandLineStatus, asked_slot_hours, demand_problems, move_assignment,
+)
+from brokerage.matching.snapshot import (  # noqa: F401 (build_instance, committed_hours and vetted_provider_ids are re-exported)
+    build_instance, committed_hours, line_slot_hours, vetted_provider_ids,
+)
+from brokerage.providers.models import Provider
+from brokerage.providers.services import provider_slot_hours
+from brokerage.slot_hours import fit, in_week_order, total, without
 
 
 def _require_broker(actor: User) -> None:
@@ -42,77 +44,10 @@ def _require_broker(actor: User) -> None:
         raise NotAllowed("Only brokers can run and change matching.")
 
 
-def vetted_provider_ids(session: Session, council_id: int, today: date) -> set[int]:
-    """Return the council's providers that may be matched today: approved (never an application waiting or refused) and vetted."""
-    items: dict[int, list[tuple[str, date]]] = defaultdict(list)
-    for item in session.exec(select(VettingItem).where(VettingItem.council_id == council_id)):
-        items[item.provider_id].append((item.kind.value, item.expires_on, item.verified_at is not None))
-    return {
-        p.id
-        for p in session.exec(select(Provider).where(Provider.council_id == council_id))
-        if provider_rules.is_matchable(p.status, provider_rules.vetting_state(items.get(p.id, []), regulated="personal_care" in p.services, today=today))
-    }
-
-
-def build_instance(*, session: Session, actor: User, council_id: int, today: date | None = None) -> dict:
-    """Return the council's open demand of active clusters and its approved providers as a format-1 instance."""
-    same_council(actor, council_id, what="council")
-    today = today or clock.today()
-    lines = session.exec(
-        select(DemandLine)
-        .join(Cluster, Cluster.id == DemandLine.cluster_id)
-        .where(DemandLine.council_id == council_id, DemandLine.status == DemandLineStatus.open, Cluster.status == ClusterStatus.active)
-        .order_by(DemandLine.id)
-    ).all()
-    vetted = vetted_provider_ids(session, council_id, today)
-    # An application waiting for review, or refused, is not supply at all: it is never offered to the solver.
-    providers = session.exec(
-        select(Provider).where(Provider.council_id == council_id, Provider.status == ProviderStatus.approved).order_by(Provider.id)
-    ).all()
-    # Hours already contracted, or out to a group's vote, are neither demand nor spare capacity any more.
-    taken_by_line, taken_by_provider = committed_hours(session, council_id)
-    remaining = {line.id: line.hours - taken_by_line.get(line.id, 0) for line in lines}
-    lines = [line for line in lines if remaining[line.id] > 0]
-    return {
-        "format": "carepool-matching/1",
-        "demand": [
-            {
-                "id": f"d-{line.id}", "cluster": f"k-{line.cluster_id}", "service": line.service, "hours": remaining[line.id],
-                "slots": sorted(line.slots), "languages": sorted(line.languages), "language_required": line.language_required,
-                "carer_gender": line.carer_gender, "location": {"lat": line.lat, "lon": line.lon},
-                "max_rate_pence": line.max_rate_pence,
-                "current_supplier": f"s-{line.current_provider_id}" if line.current_provider_id else None,
-            }
-            for line in lines
-        ],
-        "supply": [
-            {
-                "id": f"s-{p.id}", "kind": p.kind.value, "services": sorted(p.services),
-                "capacity_hours": max(0, p.capacity_hours - taken_by_provider.get(p.id, 0)),
-                "slots": sorted(p.slots), "languages": sorted(p.languages), "genders": sorted(p.staff_genders),
-                "location": {"lat": p.lat, "lon": p.lon}, "radius_km": p.radius_km, "rate_pence": p.hourly_rate_pence,
-                "living_wage": p.living_wage, "ethical_care_charter": p.ethical_care_charter, "vetted": p.id in vetted,
-            }
-            for p in providers
-        ],
-    }
-
-
-def committed_hours(session: Session, council_id: int) -> tuple[dict[int, int], dict[int, int]]:
-    """Return hours a week already contracted or sent to a vote, by demand line and by provider."""
-    contracted_by_line, contracted_by_provider = contracted_hours(session=session, council_id=council_id)
-    by_line: dict[int, int] = defaultdict(int, contracted_by_line)
-    by_provider: dict[int, int] = defaultdict(int, contracted_by_provider)
-    for assignment in session.exec(select(MatchAssignment).where(MatchAssignment.council_id == council_id, MatchAssignment.status == AssignmentStatus.sent)):
-        by_line[assignment.demand_line_id] += assignment.hours
-        by_provider[assignment.provider_id] += assignment.hours
-    return dict(by_line), dict(by_provider)
-
-
 def run_matching(*, session: Session, actor: User, council_id: int) -> MatchRun:
     """Solve the council's matching and store the proposal for the broker to review."""
     # numpy, SciPy and OR-Tools load when a run is solved, not whenever the web app starts.
-    from brokerage.matching.solver import solve
+    from brokerage.matching.improve import solve_within
 
     _require_broker(actor)
     same_council(actor, council_id, what="council")
@@ -123,12 +58,12 @@ def run_matching(*, session: Session, actor: User, council_id: int) -> MatchRun:
     names = {f"k-{cluster_id}": name for cluster_id, name in queries.cluster_names(session=session, council_id=council_id).items()}
     providers = {f"s-{p.id}": p.name for p in session.exec(select(Provider).where(Provider.council_id == council_id))}
     council = session.get(Council, council_id)
-    solution = solve(instance, cluster_names=names, supplier_names=providers, time_limit=council.match_time_limit_s)
+    solution, improvement = solve_within(instance, cluster_names=names, supplier_names=providers, time_limit=council.match_time_limit_s)
     elapsed = time.perf_counter() - started
     run = MatchRun(
         council_id=council_id, created_by_id=actor.id if actor else None, lines=len(instance.demand), suppliers=len(instance.supply),
         demanded_hours=sum(d.hours for d in instance.demand), covered_hours=solution.covered_hours, cost=float(solution.cost),
-        seconds=round(elapsed, 3),
+        seconds=round(elapsed, 3), lower_bound=round(improvement.lower_bound_pence / 100, 2), gap_pct=round(improvement.gap_pct, 3),
     )
     session.add(run)
     session.flush()
@@ -140,11 +75,26 @@ def run_matching(*, session: Session, actor: User, council_id: int) -> MatchRun:
             council_id=council_id, run_id=run.id, demand_line_id=int(d.id[2:]), cluster_id=int(d.cluster[2:]), provider_id=int(s.id[2:]),
             hours=assignment.hours, solver_hours=assignment.hours, rate_pence=s.rate_pence,
             distance_km=round(haversine_km(d.lat, d.lon, s.lat, s.lon), 2), explanation=assignment.explanation,
+            slot_hours=in_week_order(assignment.slot_hours) if assignment.slot_hours is not None else None,
         ))
     for unmet in solution.unmet:
-        session.add(MatchGap(council_id=council_id, run_id=run.id, demand_line_id=int(unmet.demand[2:]), hours=unmet.hours, reason=unmet.reason))
+        session.add(MatchGap(council_id=council_id, run_id=run.id, demand_line_id=int(unmet.demand[2:]), hours=unmet.hours, reason=unmet.reason,
+                             slot_hours=in_week_order(unmet.slot_hours) if unmet.slot_hours is not None else None))
     session.flush()
     return run
+
+
+def set_match_time_limit(*, session: Session, actor: User, council_id: int, seconds: int) -> Council:
+    """Set how long (seconds, 0 to 600, a deterministic work budget) the council's runs improve their first answer; brokers only."""
+    _require_broker(actor)
+    same_council(actor, council_id, what="council")
+    if not 0 <= seconds <= MATCH_TIME_LIMIT_MAX:
+        raise ValidationFailed({"time_limit": [f"Enter between 0 and {MATCH_TIME_LIMIT_MAX} seconds"]})
+    council = session.get(Council, council_id)
+    council.match_time_limit_s = seconds
+    session.add(council)
+    session.flush()
+    return council
 
 
 def run_job(*, council_id: int) -> dict:
@@ -205,15 +155,37 @@ def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> 
     others = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == assignment.run_id, MatchAssignment.id != assignment.id)).all()
     line_total = hours + sum(a.hours for a in others if a.demand_line_id == line.id)
     provider_total = hours + sum(a.hours for a in others if a.provider_id == provider.id)
+    offered = provider_slot_hours(provider)
+    capacity = provider.capacity_hours if provider.capacity_hours is not None else total(offered)
     if line_total > line.hours:
         raise ValidationFailed({"hours": f"The group asked for {plural(line.hours, 'hour')} a week of {service_name(line.service)}; this would give {line_total}"})
-    if provider_total > provider.capacity_hours:
-        raise ValidationFailed({"hours": f"{provider.name} can take {plural(provider.capacity_hours, 'hour')} a week; this would give them {provider_total}"})
+    if provider_total > capacity:
+        raise ValidationFailed({"hours": f"{provider.name} can take {plural(capacity, 'hour')} a week; this would give them {provider_total}"})
+    if assignment.slot_hours is not None:
+        assignment.slot_hours = _refit(assignment, hours, line=line, offered=offered, others=others, provider=provider)
     assignment.hours = hours
     assignment.edited_by_id = actor.id
     session.add(assignment)
     session.flush()
     return assignment
+
+
+def _refit(assignment: MatchAssignment, hours: int, *, line: DemandLine, offered: dict[str, int], others: list[MatchAssignment],
+           provider: Provider) -> dict[str, int]:
+    """Return an assignment's times for its new hours: fewer come off its latest times; more go to the earliest times both still have free."""
+    asked, free = line_slot_hours(line), dict(offered)
+    for other in others:
+        if other.slot_hours and other.demand_line_id == line.id:
+            asked = without(asked, other.slot_hours)
+        if other.slot_hours and other.provider_id == provider.id:
+            free = without(free, other.slot_hours)
+    mine = assignment.slot_hours or {}
+    room = {slot: min(asked.get(slot, 0), free.get(slot, 0)) - mine.get(slot, 0) for slot in asked if slot in free}
+    placed = fit(mine, hours, {slot: more for slot, more in room.items() if more > 0})
+    if placed is None:
+        most = total(mine) + sum(more for more in room.values() if more > 0)
+        raise ValidationFailed({"hours": f"Only {plural(most, 'hour')} a week fit at times the group asked for and {provider.name} can work"})
+    return placed
 
 
 def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 14) -> list[Proposal]:
@@ -244,7 +216,8 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
         for a in parts:
             provider = session.get(Provider, a.provider_id)
             line = session.get(DemandLine, a.demand_line_id)
-            lines.append(f"{a.hours} hours a week of {service_name(line.service)} from {provider.name} at {pounds(a.rate_pence)} an hour. {a.explanation}")
+            times = f" ({slot_hours_words(a.slot_hours)})" if a.slot_hours else ""
+            lines.append(f"{a.hours} hours a week of {service_name(line.service)} from {provider.name} at {pounds(a.rate_pence)} an hour{times}. {a.explanation}")
         proposal = governance.open_proposal(
             session=session, actor=actor, cluster_id=cluster_id, kind=ProposalKind.accept_match,
             title=f"Accept care from {', '.join(names)}", description="\n".join(lines),
@@ -295,17 +268,21 @@ def assignment_run_id(*, session: Session, actor: User, assignment_id: int) -> i
 
 
 def add_demand_line(
-    *, session: Session, actor: User, cluster_id: int, service: str, hours: int, slots: list[str], languages: list[str],
-    language_required: bool, carer_gender: str | None, max_rate_pence: int, served: list[int] | None = None,
+    *, session: Session, actor: User, cluster_id: int, service: str, languages: list[str], language_required: bool,
+    carer_gender: str | None, max_rate_pence: int, served: list[int] | None = None, slot_hours: dict | None = None,
+    hours: int | None = None, slots: list[str] | None = None,
 ) -> DemandLine:
-    """Record what an active group asks for (by a member, their representative or a broker), and whom it serves."""
+    """Record what an active group asks for (by a member, their representative or a broker), and whom it serves.
+
+    Its times are the hours a week in each time of day (`slot_hours`), or weekly `hours` spread evenly over `slots`.
+    """
     cluster = get_or_404(session, actor, Cluster, cluster_id, what="group")
     members = active_member_ids(session=session, cluster_id=cluster.id)
     # A representative needs the member's leave to manage their care.
     if actor.role != Role.broker and not set(visible_holder_ids(session=session, actor=actor, power=Power.care)) & set(members):
         raise NotAllowed("Only the group's members, their representatives and brokers can say what the group needs.")
     served = list(members) if served is None else served
-    errors = demand_problems(service=service, hours=hours, slots=slots, languages=languages, language_required=language_required,
+    errors = demand_problems(service=service, slot_hours=slot_hours, hours=hours, slots=slots, languages=languages, language_required=language_required,
                              carer_gender=carer_gender, max_rate_pence=max_rate_pence, served=served, members=members)
     if cluster.status != ClusterStatus.active:
         errors["cluster_id"] = "Choose an active group"
@@ -314,8 +291,9 @@ def add_demand_line(
         errors["cluster_id"] = "We do not know where this group is. Ask its broker to add its members"
     if errors:
         raise ValidationFailed(errors)
+    asked = in_week_order(asked_slot_hours(slot_hours=slot_hours, hours=hours, slots=slots))
     line = DemandLine(
-        council_id=cluster.council_id, cluster_id=cluster.id, service=service, hours=hours, slots=sorted(set(slots)),
+        council_id=cluster.council_id, cluster_id=cluster.id, service=service, slot_hours=asked, hours=total(asked), slots=list(asked),
         languages=sorted(set(languages)), language_required=language_required, carer_gender=carer_gender,
         lat=place[0], lon=place[1], max_rate_pence=max_rate_pence, shares={str(h): 1 for h in sorted(set(served))},
     )

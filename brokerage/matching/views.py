@@ -17,7 +17,7 @@ from brokerage.forms import refuse, refuse_in_flash
 from brokerage.formatting import plural
 from brokerage.matching import demand, services
 from brokerage.matching.errors import MatchingError
-from brokerage.matching.schemas import AdjustForm, ClusterDemandForm, DemandLineForm, WithdrawDemandForm
+from brokerage.matching.schemas import AdjustForm, ClusterDemandForm, DemandLineForm, TimeLimitForm, WithdrawDemandForm
 
 blueprint = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -68,8 +68,8 @@ def add_demand():
     if form.validate_on_submit():
         try:
             services.add_demand_line(
-                session=session, actor=current_user, cluster_id=form.cluster_id.data, service=form.service.data, hours=form.hours.data,
-                slots=form.slots.data, languages=form.languages.data or [], language_required=form.language_required.data,
+                session=session, actor=current_user, cluster_id=form.cluster_id.data, service=form.service.data, slot_hours=form.slot_hours.data,
+                languages=form.languages.data or [], language_required=form.language_required.data,
                 carer_gender=form.carer_gender.data or None, max_rate_pence=form.max_rate.pence,
             )
         except BrokerageError as error:
@@ -80,6 +80,24 @@ def add_demand():
     data = demand.matching_page(session=session, actor=current_user)
     data.pop("clusters")
     return render_template("matching/index.html", form=form, **data), 422
+
+
+@blueprint.route("/settings", methods=["POST"])
+@roles_required(Role.broker)
+def settings():
+    """Set how long the council's matching runs improve their first answer."""
+    session = get_session()
+    form = TimeLimitForm()
+    if form.validate_on_submit():
+        try:
+            services.set_match_time_limit(session=session, actor=current_user, council_id=current_user.council_id, seconds=form.time_limit.data)
+        except BrokerageError as error:
+            refuse(form, error)
+        else:
+            flash(f"Matching runs now improve their answer for up to {plural(form.time_limit.data, 'second')}.", "success")
+            return redirect(url_for("matching.index"))
+    data = demand.matching_page(session=session, actor=current_user)
+    return render_template("matching/index.html", form=_demand_form(data.pop("clusters")), limit_form=form, **data), 422
 
 
 @blueprint.route("/runs", methods=["POST"])
@@ -159,8 +177,8 @@ def cluster_demand(cluster_id: int):
     if form.validate_on_submit():
         try:
             services.add_demand_line(
-                session=session, actor=current_user, cluster_id=cluster_id, service=form.service.data, hours=form.hours.data,
-                slots=form.slots.data, languages=form.languages.data or [], language_required=form.language_required.data,
+                session=session, actor=current_user, cluster_id=cluster_id, service=form.service.data, slot_hours=form.slot_hours.data,
+                languages=form.languages.data or [], language_required=form.language_required.data,
                 carer_gender=form.carer_gender.data or None, max_rate_pence=form.max_rate.pence, served=form.served.data,
             )
         except BrokerageError as error:
@@ -177,7 +195,7 @@ def _edit_form(page: demand.DemandLinePage, form: ClusterDemandForm | None = Non
     if form is None:
         line = page.line
         form = ClusterDemandForm(formdata=None, data={
-            "service": line.service, "hours": line.hours, "slots": line.slots, "languages": line.languages,
+            "service": line.service, "slot_hours": page.asked, "languages": line.languages,
             "language_required": line.language_required, "carer_gender": line.carer_gender or "",
             "max_rate": f"{line.max_rate_pence // 100}.{line.max_rate_pence % 100:02d}", "served": [int(h) for h in line.shares],
         })
@@ -195,8 +213,8 @@ def edit_demand(line_id: int):
     if request.method == "POST" and form.validate_on_submit():
         try:
             line = demand.edit_demand_line(
-                session=session, actor=current_user, line_id=line_id, service=form.service.data, hours=form.hours.data,
-                slots=form.slots.data, languages=form.languages.data or [], language_required=form.language_required.data,
+                session=session, actor=current_user, line_id=line_id, service=form.service.data, slot_hours=form.slot_hours.data,
+                languages=form.languages.data or [], language_required=form.language_required.data,
                 carer_gender=form.carer_gender.data or None, max_rate_pence=form.max_rate.pence, served=form.served.data,
             )
         except BrokerageError as error:

@@ -74,7 +74,7 @@ def _match_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost |
         line = lines[a.demand_line_id]
         weekly = contract_rules.weekly_cost(a.hours, a.rate_pence)
         cost.total += weekly
-        cost.lines.append((providers.get(a.provider_id, ""), line.service, a.hours, a.rate_pence, weekly, line.slots))
+        cost.lines.append((providers.get(a.provider_id, ""), line.service, a.hours, a.rate_pence, weekly, a.slot_hours or line.slot_hours or line.slots))
         if line.shares:
             _add(parts, contract_rules.weekly_parts(weekly, rule, line.shares, pledges))
             cost.pledges_fall_back |= contract_rules.pledges_all_zero(rule, line.shares, pledges)

@@ -26,7 +26,7 @@ from brokerage.places.services import locate
 from brokerage.providers import rules
 from brokerage.providers.models import Provider, ProviderKind, VettingItem
 from brokerage.providers.rules import ProviderStatus, move_provider
-from brokerage.providers.services import VETTING_WORDS, _apply_profile, _check_identity, _check_profile, vetting_of
+from brokerage.providers.services import VETTING_WORDS, _apply_profile, _check_identity, _check_profile, availability, vetting_of
 from brokerage.types import utcnow
 
 REASON_MAX = 500
@@ -43,13 +43,17 @@ class Applied:
 
 def apply(
     *, session: Session, name: str, kind: str | ProviderKind, contact_name: str, email: str, password: str, postcode: str,
-    services: list[str], languages: list[str], staff_genders: list[str], capacity_hours: int, slots: list[str], radius_km: float,
-    hourly_rate_pence: int, staff_count: int, living_wage: bool = False, ethical_care_charter: bool = False, ownership_model: str = "",
+    services: list[str], languages: list[str], staff_genders: list[str], capacity_hours: int | None, radius_km: float,
+    hourly_rate_pence: int, staff_count: int, slot_hours: dict | None = None, slots: list[str] | None = None, living_wage: bool = False,
+    ethical_care_charter: bool = False, ownership_model: str = "",
 ) -> Applied:
-    """Apply to offer care, signed out: a provider waiting for review in the postcode's council, and a provider account for the applicant."""
+    """Apply to offer care, signed out: a provider waiting for review in the postcode's council, and a provider account for the applicant.
+
+    Hours per time of day and the weekly cap are as for `services.update_profile`.
+    """
     profile = dict(services=list(services or []), languages=list(languages or []), staff_genders=list(staff_genders or []),
-                   capacity_hours=capacity_hours, slots=list(slots or []), radius_km=radius_km, hourly_rate_pence=hourly_rate_pence,
-                   ownership_model=ownership_model or "", staff_count=staff_count)
+                   capacity_hours=capacity_hours, slot_hours=availability(capacity_hours=capacity_hours, slot_hours=slot_hours, slots=slots),
+                   radius_km=radius_km, hourly_rate_pence=hourly_rate_pence, ownership_model=ownership_model or "", staff_count=staff_count)
     errors = _check_identity(name=name, kind=kind) | _check_profile(None, **profile)
     contact_name = (contact_name or "").strip()
     if not contact_name:

@@ -60,8 +60,12 @@ class Provider(SQLModel, table=True):
     services: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     staff_genders: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Hours a week it can work in each time of day across all its staff, e.g. {"mon_am": 12}, in week order (matching
+    # format 2); `slots` are the times with hours. A provider stored without them (empty) spreads its capacity over `slots`.
+    slot_hours: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     slots: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    capacity_hours: int = Field(sa_column=Column(Integer, nullable=False))
+    # The most hours a week it takes across all times; None: no cap beyond the sum of its slot hours.
+    capacity_hours: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     # The postcode the broker gave (None for providers registered before postcodes were kept), and its district and centre.
     postcode: str | None = Field(default=None, sa_column=Column(String(8), nullable=True))
     postcode_district: str = Field(sa_column=Column(String(8), nullable=False))

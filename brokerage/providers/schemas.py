@@ -9,13 +9,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 
-from brokerage.forms import BaseForm, Checkboxes, PoundsField
+from brokerage.forms import BaseForm, Checkboxes, PoundsField, SlotHoursField
 from brokerage.places.schemas import PostcodeField
 from brokerage.providers.models import ProviderKind, VettingKind
 from brokerage.providers.rules import MICRO_STAFF
-from brokerage.providers.services import CAPACITY_MAX, RADIUS_MAX, RADIUS_MIN, STAFF_MAX, STAFF_MESSAGE
+from brokerage.providers.services import CAPACITY_MAX, CAPACITY_MESSAGE, RADIUS_MAX, RADIUS_MIN, STAFF_MAX, STAFF_MESSAGE, provider_slot_hours
+from brokerage.slot_hours import PROVIDER_SLOT_MAX
 from brokerage.validation import parse_date, parse_date_parts, parse_decimal, parse_whole_number
-from brokerage.vocabulary import SERVICES, SLOTS, language_choices, service_name, slot_label
+from brokerage.vocabulary import SERVICES, language_choices, service_name
 
 VETTING_NAMES = {"dbs": "DBS check", "insurance": "Insurance", "cqc": "CQC registration"}
 VETTING_HINTS = {
@@ -25,7 +26,6 @@ VETTING_HINTS = {
 }
 GENDER_CHOICES = [SelectChoice("female", "Women"), SelectChoice("male", "Men")]
 KIND_CHOICES = [SelectChoice(kind.value, kind.label) for kind in ProviderKind]
-SLOT_CHOICES = [SelectChoice(slot, slot_label(slot)) for slot in SLOTS]
 
 
 def _strip(value):
@@ -102,7 +102,7 @@ class DateInputField(Field):
 
 
 # The profile's fields in the order templates/providers/_fields.html shows them.
-PROFILE_ORDER = ("services", "languages", "staff_genders", "staff_count", "slots", "capacity_hours", "radius_km", "hourly_rate",
+PROFILE_ORDER = ("services", "languages", "staff_genders", "staff_count", "slot_hours", "capacity_hours", "radius_km", "hourly_rate",
                  "living_wage", "ethical_care_charter", "ownership_model")
 
 
@@ -120,14 +120,15 @@ class ProfileForm(BaseForm):
         description=f"Everyone who gives care or runs it, the owner included; 1 for a personal assistant. {MICRO_STAFF} or fewer is a micro-provider.",
         validators=[InputRequired("Enter how many people work for the provider"), NumberRange(min=1, max=STAFF_MAX, message=STAFF_MESSAGE)],
     )
-    capacity_hours = NumberField(
-        "Hours available each week", whole=True, invalid_message=f"Enter the hours as a whole number from 0 to {CAPACITY_MAX}",
-        description="Hours of care the provider can take on, across all groups. Enter 0 to take no more work for now.",
-        validators=[InputRequired("Enter the hours available each week"),
-                    NumberRange(min=0, max=CAPACITY_MAX, message=f"Enter a whole number of hours from 0 to {CAPACITY_MAX}")],
+    slot_hours = SlotHoursField(
+        "Hours the provider can work each week, by time of day", most=PROVIDER_SLOT_MAX,
+        description="Across all the staff, for all groups. Leave a box empty when nobody can work then.",
     )
-    slots = Checkboxes("Times the provider can work", choices=SLOT_CHOICES, unknown_message="Choose times from the list",
-                       validators=[DataRequired("Choose at least one time")])
+    capacity_hours = NumberField(
+        "Most hours each week, across all times (optional)", whole=True, invalid_message=CAPACITY_MESSAGE,
+        description="Leave this empty if the hours above are the only limit. Enter 0 to take no more work for now.",
+        validators=[Optional(), NumberRange(min=0, max=CAPACITY_MAX, message=CAPACITY_MESSAGE)],
+    )
     radius_km = NumberField(
         "How far the provider travels, in kilometres", invalid_message="Enter the distance as a number, like 5 or 7.5",
         description="From the provider's postcode. 1 mile is about 1.6 km.",
@@ -155,8 +156,9 @@ class ProfileForm(BaseForm):
 
     def fill(self, provider) -> None:
         """Show the provider's current profile in the form."""
-        for name in ("services", "languages", "staff_genders", "slots"):
+        for name in ("services", "languages", "staff_genders"):
             getattr(self, name).data = list(getattr(provider, name))
+        self.slot_hours.process(None, provider_slot_hours(provider))
         self.capacity_hours.data = provider.capacity_hours
         self.staff_count.data = provider.staff_count
         self.radius_km.data = f"{provider.radius_km:g}"
@@ -169,7 +171,8 @@ class ProfileForm(BaseForm):
         """Return the profile as keyword arguments for the services."""
         return {
             "services": self.services.data or [], "languages": self.languages.data or [], "staff_genders": self.staff_genders.data or [],
-            "capacity_hours": self.capacity_hours.data, "staff_count": self.staff_count.data, "slots": self.slots.data or [], "radius_km": self.radius_km.data,
+            "capacity_hours": self.capacity_hours.data, "staff_count": self.staff_count.data, "slot_hours": self.slot_hours.data or {},
+            "radius_km": self.radius_km.data,
             "hourly_rate_pence": self.hourly_rate.pence, "living_wage": bool(self.living_wage.data),
             "ethical_care_charter": bool(self.ethical_care_charter.data), "ownership_model": self.ownership_model.data or "",
         }
@@ -247,10 +250,14 @@ class ApplicationForm(BrokerProfileForm):
         description=f"Everyone who gives care or runs it, you included; 1 if you work alone. {MICRO_STAFF} or fewer is a micro-provider.",
         validators=[InputRequired("Enter how many people work with you"), NumberRange(min=1, max=STAFF_MAX, message=STAFF_MESSAGE)],
     )
+    slot_hours = SlotHoursField(
+        "Hours you can offer each week, by time of day", most=PROVIDER_SLOT_MAX,
+        description="With everyone who works with you. Leave a box empty when nobody can work then.",
+    )
     capacity_hours = NumberField(
-        "Hours you can offer each week", whole=True, invalid_message=f"Enter the hours as a whole number from 0 to {CAPACITY_MAX}",
-        validators=[InputRequired("Enter the hours you can offer each week"),
-                    NumberRange(min=0, max=CAPACITY_MAX, message=f"Enter a whole number of hours from 0 to {CAPACITY_MAX}")],
+        "Most hours you will take each week (optional)", whole=True, invalid_message=CAPACITY_MESSAGE,
+        description="Leave this empty if the hours above are the only limit.",
+        validators=[Optional(), NumberRange(min=0, max=CAPACITY_MAX, message=CAPACITY_MESSAGE)],
     )
     radius_km = NumberField(
         "How far you will travel, in kilometres", invalid_message="Enter the distance as a number, like 5 or 7.5",
@@ -263,8 +270,6 @@ class ApplicationForm(BrokerProfileForm):
                            validators=[DataRequired("Choose at least one language")])
     staff_genders = Checkboxes("The carers who work with you include", choices=GENDER_CHOICES, unknown_message="Choose women, men or both",
                                validators=[DataRequired("Choose women, men or both")])
-    slots = Checkboxes("Times you can usually work", choices=SLOT_CHOICES, unknown_message="Choose times from the list",
-                       validators=[DataRequired("Choose at least one time")])
     living_wage = BooleanField("I pay everyone who works with me at least the real Living Wage")
     ethical_care_charter = BooleanField("I keep UNISON's Ethical Care Charter (no 15-minute visits, travel time paid)")
     ownership_model = StringField("Who owns and runs it (optional)", description="For example: owned by its care workers, or a sole trader.",

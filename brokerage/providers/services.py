@@ -19,12 +19,14 @@ from brokerage.providers.rules import ProviderStatus
 from brokerage import clock
 from brokerage.places.rules import normalise_postcode
 from brokerage.places.services import locate_into
+from brokerage.slot_hours import PROVIDER_SLOT_MAX, in_week_order, slot_hours_problems, spread_hours
 from brokerage.types import utcnow
 from brokerage.vocabulary import GENDERS, LANGUAGE_CODES, SERVICES, SLOTS
 
 CAPACITY_MAX = 168
 STAFF_MAX = 100_000
 STAFF_MESSAGE = f"Enter the number of staff as a whole number from 1 to {STAFF_MAX:,}"
+CAPACITY_MESSAGE = f"Enter the most hours a week as a whole number from 0 to {CAPACITY_MAX}, or leave it empty for no limit"
 RADIUS_MIN, RADIUS_MAX = 0.5, 50.0
 VETTING_WORDS = {"dbs": "DBS check", "insurance": "insurance", "cqc": "CQC registration"}  # as named within a sentence
 
@@ -156,8 +158,22 @@ def _number(value, *, whole: bool = False) -> float | int | None:
     return None
 
 
+def availability(*, capacity_hours, slot_hours: dict | None, slots: list[str] | None) -> dict:
+    """Return a provider's hours per time of day: as given, or (only times given) its capacity spread over them, an hour each at least."""
+    if slot_hours is not None:
+        return dict(slot_hours)
+    capacity = capacity_hours if isinstance(capacity_hours, int) and not isinstance(capacity_hours, bool) else 0
+    # A time that is not one of the week's is kept, so the check names it rather than dropping it.
+    return spread_hours(capacity, slots or [], at_least_one=True) | {slot: 0 for slot in slots or [] if slot not in SLOTS}
+
+
+def provider_slot_hours(provider: Provider) -> dict[str, int]:
+    """Return the hours a provider can work in each time of day (one stored with times only spreads its capacity over them)."""
+    return in_week_order(provider.slot_hours) or availability(capacity_hours=provider.capacity_hours, slot_hours=None, slots=provider.slots)
+
+
 def _check_profile(provider: Provider | None, *, services: list[str], languages: list[str], staff_genders: list[str],
-                   capacity_hours, slots: list[str], radius_km, hourly_rate_pence, ownership_model: str, staff_count=None) -> dict[str, str]:
+                   capacity_hours, slot_hours: dict, radius_km, hourly_rate_pence, ownership_model: str, staff_count=None) -> dict[str, str]:
     errors: dict[str, str] = {}
     had_services = provider.services if provider else []
     had_languages = provider.languages if provider else []
@@ -172,13 +188,13 @@ def _check_profile(provider: Provider | None, *, services: list[str], languages:
         errors["languages"] = "Choose languages from the list"
     if not staff_genders or any(g not in GENDERS for g in staff_genders):
         errors["staff_genders"] = "Choose women, men or both"
+    # The weekly cap is optional: None means no cap beyond the hours in each time of day.
     capacity = _number(capacity_hours, whole=True)
-    if capacity is None or not 0 <= capacity <= CAPACITY_MAX:
-        errors["capacity_hours"] = f"Enter a whole number of hours from 0 to {CAPACITY_MAX}"
-    if not slots:
-        errors["slots"] = "Choose at least one time"
-    elif any(s not in SLOTS for s in slots):
-        errors["slots"] = "Choose times from the list"
+    if capacity_hours is not None and (capacity is None or not 0 <= capacity <= CAPACITY_MAX):
+        errors["capacity_hours"] = CAPACITY_MESSAGE
+    problem = slot_hours_problems(slot_hours, most=PROVIDER_SLOT_MAX)
+    if problem:
+        errors["slot_hours"] = problem
     radius = _number(radius_km)
     if radius is None or not RADIUS_MIN <= radius <= RADIUS_MAX:
         errors["radius_km"] = f"Enter a distance from {RADIUS_MIN:g} to {RADIUS_MAX:g} km"
@@ -205,12 +221,13 @@ def _check_identity(*, name, kind) -> dict[str, str]:
     return errors
 
 
-def _apply_profile(provider: Provider, *, services, languages, staff_genders, capacity_hours, slots, radius_km,
+def _apply_profile(provider: Provider, *, services, languages, staff_genders, capacity_hours, slot_hours, radius_km,
                    hourly_rate_pence, living_wage, ethical_care_charter, ownership_model, staff_count=None) -> None:
     provider.services = _ordered(provider.services or [], services)
     provider.languages = _ordered(provider.languages or [], languages)
     provider.staff_genders = [g for g in GENDERS if g in staff_genders]
-    provider.slots = [s for s in SLOTS if s in slots]
+    provider.slot_hours = in_week_order(slot_hours)
+    provider.slots = list(provider.slot_hours)
     provider.capacity_hours = capacity_hours
     provider.radius_km = float(radius_km)
     provider.hourly_rate_pence = hourly_rate_pence
@@ -236,26 +253,31 @@ def update_profile(
     services: list[str],
     languages: list[str],
     staff_genders: list[str],
-    capacity_hours: int,
-    slots: list[str],
+    capacity_hours: int | None,
     radius_km: float,
     hourly_rate_pence: int,
     living_wage: bool,
     ethical_care_charter: bool,
+    slot_hours: dict | None = None,
+    slots: list[str] | None = None,
     ownership_model: str = "",
     name: str | None = None,
     kind: str | ProviderKind | None = None,
     staff_count: int | None = None,
     postcode: str | None = None,
 ) -> Provider:
-    """Change what a provider offers and how many staff it has (None leaves the count); a broker may also change its name, kind and postcode."""
+    """Change what a provider offers and how many staff it has (None leaves the count); a broker may also change its name, kind and postcode.
+
+    `slot_hours` are the hours it can work in each time of day; given only `slots`, its capacity is spread over them.
+    `capacity_hours` None: no weekly cap beyond its slot hours.
+    """
     provider = _editable_provider(session, actor, provider_id)
     if (name is not None or kind is not None or postcode is not None) and actor.role != Role.broker:
         field = "name" if name is not None else "kind" if kind is not None else "postcode"
         raise NotAllowed("Only a broker can change a provider's name, kind or postcode.", field=field)
     profile = dict(services=list(services or []), languages=list(languages or []), staff_genders=list(staff_genders or []),
-                   capacity_hours=capacity_hours, slots=list(slots or []), radius_km=radius_km, hourly_rate_pence=hourly_rate_pence,
-                   ownership_model=ownership_model or "", staff_count=staff_count)
+                   capacity_hours=capacity_hours, slot_hours=availability(capacity_hours=capacity_hours, slot_hours=slot_hours, slots=slots),
+                   radius_km=radius_km, hourly_rate_pence=hourly_rate_pence, ownership_model=ownership_model or "", staff_count=staff_count)
     errors = _check_profile(provider, **profile)
     if name is not None or kind is not None:
         errors |= _check_identity(name=provider.name if name is None else name, kind=provider.kind if kind is None else kind)
@@ -286,21 +308,25 @@ def register_provider(
     services: list[str],
     languages: list[str],
     staff_genders: list[str],
-    capacity_hours: int,
-    slots: list[str],
+    capacity_hours: int | None,
     radius_km: float,
     hourly_rate_pence: int,
     staff_count: int,
+    slot_hours: dict | None = None,
+    slots: list[str] | None = None,
     living_wage: bool = False,
     ethical_care_charter: bool = False,
     ownership_model: str = "",
 ) -> Provider:
-    """Register a provider or personal assistant in the broker's council at a postcode, with its number of staff and no verified evidence yet."""
+    """Register a provider or personal assistant in the broker's council at a postcode, with its number of staff and no verified evidence yet.
+
+    Its hours per time of day and weekly cap are as for `update_profile`.
+    """
     if actor.role != Role.broker or actor.council_id is None:
         raise NotAllowed("Only a broker can register a provider.")
     profile = dict(services=list(services or []), languages=list(languages or []), staff_genders=list(staff_genders or []),
-                   capacity_hours=capacity_hours, slots=list(slots or []), radius_km=radius_km, hourly_rate_pence=hourly_rate_pence,
-                   ownership_model=ownership_model or "", staff_count=staff_count)
+                   capacity_hours=capacity_hours, slot_hours=availability(capacity_hours=capacity_hours, slot_hours=slot_hours, slots=slots),
+                   radius_km=radius_km, hourly_rate_pence=hourly_rate_pence, ownership_model=ownership_model or "", staff_count=staff_count)
     errors = _check_identity(name=name, kind=kind) | _check_profile(None, **profile)
     place = locate_into(errors, session=session, postcode=postcode)
     if errors:

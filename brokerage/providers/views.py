@@ -17,7 +17,7 @@ from brokerage.providers import applications, services
 from brokerage.providers.errors import SameChecker
 from brokerage.providers.rules import MICRO_STAFF
 from brokerage.providers.schemas import (
-    SLOT_CHOICES, VETTING_HINTS, VETTING_NAMES, ApplicationForm, BrokerProfileForm, ProfileForm, RefuseForm, RegisterForm, VettingForm,
+    VETTING_HINTS, VETTING_NAMES, ApplicationForm, BrokerProfileForm, ProfileForm, RefuseForm, RegisterForm, VettingForm,
 )
 
 blueprint = Blueprint("providers", __name__, url_prefix="/providers")
@@ -60,7 +60,7 @@ def _show(provider_id: int, *, vetting_form: VettingForm | None = None, refuse_f
         "providers/show.html", provider=page.provider, items=page.items, state=page.state, today=page.today, may_change=page.may_change,
         steps=page.steps, reviewer=page.reviewer, refuse_form=refuse_form or RefuseForm(formdata=None),
         checkers=page.checkers, vetting_form=vetting_form or VettingForm(formdata=None), vetting_names=VETTING_NAMES, vetting_words=services.VETTING_WORDS,
-        vetting_hints=VETTING_HINTS, slot_names={c.value: c.label for c in SLOT_CHOICES}, micro_staff=MICRO_STAFF,
+        vetting_hints=VETTING_HINTS, micro_staff=MICRO_STAFF,
     ), status
 
 

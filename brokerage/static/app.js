@@ -47,3 +47,16 @@ document.querySelectorAll('details.app-choices').forEach((details) => {
       : 'None chosen';
   });
 });
+
+// Hours per time of day folded into a details element (macros.html slot_hours_input(collapsed=True)) say
+// in the summary how many hours a week the boxes hold; keep it true as they are typed in.
+document.querySelectorAll('details.app-slot-hours-fold').forEach((details) => {
+  const said = details.querySelector('.app-slot-hours__said');
+  if (!said) return;
+  details.addEventListener('input', () => {
+    const hours = [...details.querySelectorAll('input[inputmode="numeric"]')]
+      .map((box) => (/^\s*[0-9]+\s*$/.test(box.value) ? parseInt(box.value, 10) : 0))
+      .reduce((sum, value) => sum + value, 0);
+    said.textContent = hours ? `${hours} ${hours === 1 ? 'hour' : 'hours'} a week` : said.dataset.none;
+  });
+});

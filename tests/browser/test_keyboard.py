@@ -51,12 +51,13 @@ def test_a_keyboard_user_passes_each_long_list_with_one_tab(page, live_server, e
 
 def test_a_folded_list_opens_from_the_keyboard_and_says_what_is_ticked(page, live_server):
     _open(page, live_server, "holder@riverside.example", "/matching/clusters/1/demand")
-    summary = page.locator("details.app-choices summary").filter(has_text="When the care is needed")
-    expect(summary).to_contain_text("None chosen", use_inner_text=True)
+    summary = page.locator("details summary").filter(has_text="Hours of care needed each week, by time of day")
+    expect(summary).to_contain_text("No hours given yet", use_inner_text=True)
     summary.focus()
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")
-    page.keyboard.press("Space")
-    expect(page.get_by_label("Monday morning")).to_be_checked()
-    expect(summary).to_contain_text("Monday morning", use_inner_text=True)
+    expect(page.get_by_label("Monday morning hours")).to_be_focused()
+    page.keyboard.type("3")
+    expect(page.get_by_label("Monday morning hours")).to_have_value("3")
+    expect(summary).to_contain_text("3 hours a week", use_inner_text=True)
     assert axe_violations(page) == []

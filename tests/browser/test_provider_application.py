@@ -73,8 +73,11 @@ def test_a_provider_applies_a_broker_vets_them_and_they_become_matchable(browser
         page.get_by_role("checkbox", name="English", exact=True).check()
         page.get_by_role("checkbox", name="Women", exact=True).check()
         page.get_by_label("How many people work with you").fill("3")
-        page.get_by_role("checkbox", name="Saturday afternoon", exact=True).check()
-        page.get_by_label("Hours you can offer each week").fill("12")
+        # The fold of hours opens itself after a refused send (it had an error); open it if not.
+        fold = page.locator("details").filter(has=page.locator("summary", has_text="Hours you can offer each week, by time of day"))
+        if fold.get_attribute("open") is None:
+            fold.locator("summary").click()
+        page.get_by_label("Saturday afternoon hours").fill("12")
         page.get_by_label("How far you will travel, in kilometres").fill("3")
         page.get_by_label("Hourly rate").fill("21.40")
         page.get_by_role("checkbox", name=re.compile("real Living Wage")).check()

@@ -38,7 +38,7 @@ def demo(session):
 
 def _as_it_is(line: DemandLine, **changes) -> dict:
     """Return an edit's arguments: the line as it is, with some changes."""
-    fields = {"service": line.service, "hours": line.hours, "slots": list(line.slots), "languages": list(line.languages),
+    fields = {"service": line.service, "slot_hours": dict(line.slot_hours), "languages": list(line.languages),
               "language_required": line.language_required, "carer_gender": line.carer_gender, "max_rate_pence": line.max_rate_pence,
               "served": [int(h) for h in line.shares]}
     return {**fields, **changes}
@@ -51,14 +51,39 @@ def _sign_in(client, email):
 def test_a_broker_changes_a_request_and_its_history_keeps_what_it_was(session, demo):
     broker, line = demo
     respite = line(SOMALI, "respite")
-    demand.edit_demand_line(session=session, actor=broker, line_id=respite.id, **_as_it_is(respite, hours=6, slots=["sat_eve", "sun_eve"]))
+    demand.edit_demand_line(session=session, actor=broker, line_id=respite.id, **_as_it_is(respite, slot_hours={"sun_eve": 3, "sat_eve": 3}))
     assert (respite.hours, respite.slots, respite.changed_at is not None) == (6, ["sat_eve", "sun_eve"], True)
+    assert respite.slot_hours == {"sat_eve": 3, "sun_eve": 3} and list(respite.slot_hours) == ["sat_eve", "sun_eve"]  # in the order of the week
     (change,) = session.exec(select(DemandLineChange).where(DemandLineChange.demand_line_id == respite.id)).all()
     assert change.kind.value == "edited" and change.actor_id == broker.id
-    assert change.changes == {"hours": [4, 6], "slots": [["sun_eve"], ["sat_eve", "sun_eve"]]}
+    assert change.changes == {"hours": [4, 6], "slot_hours": [{"sun_eve": 4}, {"sat_eve": 3, "sun_eve": 3}]}
     page = demand.demand_line_page(session=session, actor=broker, line_id=respite.id)
     assert page.history[0][2] == ("hours from 4 hours a week to 6 hours a week; "
-                                  "times from evenings on Sunday to evenings at weekends")
+                                  "times from Sunday evening, 4 hours to Saturday and Sunday evenings, 3 hours each")
+
+
+def test_weekly_hours_and_times_given_without_hours_per_time_are_spread_over_the_times(session, demo):
+    broker, line = demo
+    respite = line(SOMALI, "respite")
+    fields = {k: v for k, v in _as_it_is(respite).items() if k != "slot_hours"}
+    demand.edit_demand_line(session=session, actor=broker, line_id=respite.id, **fields, hours=7, slots=["sun_eve", "sat_eve", "sat_am"])
+    assert (respite.slot_hours, respite.hours, respite.slots) == ({"sat_am": 3, "sat_eve": 2, "sun_eve": 2}, 7, ["sat_am", "sat_eve", "sun_eve"])
+
+
+@pytest.mark.parametrize(("slot_hours", "message"), [
+    ({}, "Enter the hours for at least one time of day"),
+    ({"mon_am": 0}, "Enter the hours for at least one time of day"),
+    ({"mon_am": 41}, "Monday morning hours must be a whole number from 0 to 40"),
+    ({"someday": 2}, "Enter hours only for the times of day on the form"),
+    ({slot: 40 for slot in ("mon_am", "mon_pm", "mon_eve", "tue_am", "tue_pm")}, "The hours add up to 200 a week: enter no more than 168 in all"),
+])
+def test_bad_hours_per_time_of_day_are_refused_and_nothing_changes(session, demo, slot_hours, message):
+    broker, line = demo
+    respite = line(SOMALI, "respite")
+    with pytest.raises(ValidationFailed) as refused:
+        demand.edit_demand_line(session=session, actor=broker, line_id=respite.id, **_as_it_is(respite, slot_hours=slot_hours))
+    assert message in refused.value.errors["slot_hours"][0]
+    assert (respite.slot_hours, respite.hours, respite.changed_at) == ({"sun_eve": 4}, 4, None)
 
 
 def test_an_edit_that_changes_nothing_records_nothing(session, demo):
@@ -80,11 +105,12 @@ def test_a_request_with_care_out_to_a_vote_keeps_its_service_members_and_those_h
     assert voting == 14
     with pytest.raises(ValidationFailed) as refused:
         demand.edit_demand_line(session=session, actor=broker, line_id=home_care.id,
-                                **_as_it_is(home_care, service="companionship", hours=10, served=[int(h) for h in home_care.shares][:2]))
-    assert set(refused.value.errors) == {"service", "hours", "served"}
-    assert "14 hours a week are already arranged or out to the group's vote" in refused.value.errors["hours"][0]
+                                **_as_it_is(home_care, service="companionship", slot_hours={"mon_am": 10}, served=[int(h) for h in home_care.shares][:2]))
+    assert set(refused.value.errors) == {"service", "slot_hours", "served"}
+    assert "14 hours a week are already arranged or out to the group's vote" in refused.value.errors["slot_hours"][0]
     # Times and the price only steer future matching: they may change.
-    demand.edit_demand_line(session=session, actor=broker, line_id=home_care.id, **_as_it_is(home_care, hours=16, max_rate_pence=2500))
+    more = {**home_care.slot_hours, "fri_pm": 4}
+    demand.edit_demand_line(session=session, actor=broker, line_id=home_care.id, **_as_it_is(home_care, slot_hours=more, max_rate_pence=2500))
     assert (home_care.hours, home_care.max_rate_pence, home_care.service) == (16, 2500, "home_care")
 
 
@@ -117,7 +143,7 @@ def test_only_the_councils_brokers_change_or_withdraw_a_request(session, demo):
         with pytest.raises(NotAllowed):
             demand.withdraw_demand_line(session=session, actor=person, line_id=respite.id)
         with pytest.raises(NotAllowed):
-            demand.edit_demand_line(session=session, actor=person, line_id=respite.id, **_as_it_is(respite, hours=2))
+            demand.edit_demand_line(session=session, actor=person, line_id=respite.id, **_as_it_is(respite, slot_hours={"sun_eve": 2}))
     with pytest.raises(NotFound):
         demand.withdraw_demand_line(session=session, actor=elsewhere, line_id=respite.id)
     with pytest.raises(NotFound):
@@ -130,7 +156,7 @@ def test_a_run_made_before_a_change_does_not_send_the_changed_or_withdrawn_reque
     # The demo's newest run waits for the broker's review; then the broker changes and withdraws what two groups ask for.
     run_id = services.latest_run_id(session, broker.council_id)
     bengali, bow = line("Bengali women's care circle", "companionship"), line("Bow carers' respite group", "respite")
-    demand.edit_demand_line(session=session, actor=broker, line_id=bengali.id, **_as_it_is(bengali, slots=["tue_pm"]))
+    demand.edit_demand_line(session=session, actor=broker, line_id=bengali.id, **_as_it_is(bengali, slot_hours={"tue_pm": 6}))
     demand.withdraw_demand_line(session=session, actor=broker, line_id=bow.id)
     services.send_to_clusters(session=session, actor=broker, run_id=run_id)
     sent = {a.demand_line_id: a.status for a in session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run_id))}
@@ -166,18 +192,22 @@ def test_a_broker_changes_a_request_from_its_page_and_the_group_page_shows_it(ap
     client = app.test_client()
     _sign_in(client, "broker@riverside.example")
     page = client.get(f"/matching/demand/{respite.id}/edit").get_data(as_text=True)
-    assert "Change what the group asks for" in page and "Evenings on Sunday" in page
-    bad = client.post(f"/matching/demand/{respite.id}/edit", data={"service": "respite", "hours": "", "slots": "sun_eve", "max_rate": "26",
-                                                                   "served": list(respite.shares), "carer_gender": "female"})
-    assert bad.status_code == 422 and "There is a problem" in bad.get_data(as_text=True)
-    session.refresh(respite)
-    assert respite.hours == 4
-    form = {"service": "respite", "hours": "6", "slots": ["sat_eve", "sun_eve"], "languages": "so", "language_required": "y",
+    assert "Change what the group asks for" in page and "Sunday evening, 4 hours" in page
+    assert 'id="slot_hours-sun_eve" name="slot_hours-sun_eve" type="text" inputmode="numeric" value="4"' in page  # the form shows the line's hours
+    form = {"service": "respite", "slot_hours-sat_eve": "3", "slot_hours-sun_eve": "3", "languages": "so", "language_required": "y",
             "carer_gender": "female", "max_rate": "26.00", "served": list(respite.shares)}
+    bad = client.post(f"/matching/demand/{respite.id}/edit", data={**form, "slot_hours-sat_eve": "three"})
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "There is a problem" in text
+    message = "Saturday evening hours must be a whole number from 0 to 40"
+    assert f'<p id="slot_hours-sat_eve-error" class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> {message}</p>' in text
+    assert f'<a href="#slot_hours-sat_eve">{message}</a>' in text and 'value="three" aria-describedby="slot_hours-sat_eve-error" aria-invalid="true"' in text
+    session.refresh(respite)
+    assert (respite.hours, respite.slot_hours) == (4, {"sun_eve": 4})
     done = client.post(f"/matching/demand/{respite.id}/edit", data=form)
     assert done.status_code == 302 and done.headers["Location"].endswith(f"/clusters/{respite.cluster_id}#what-the-group-asks-for")
     group = client.get(f"/clusters/{respite.cluster_id}").get_data(as_text=True)
-    assert "6 hours a week of respite" in group and "Evenings at weekends" in group and "The request for care was changed" in group
+    assert "6 hours a week of respite" in group and "Saturday and Sunday evenings, 3 hours each" in group and "The request for care was changed" in group
     history = client.get(f"/matching/demand/{respite.id}/edit").get_data(as_text=True)
     assert "Changed by Bola Broker" in history and "hours from 4 hours a week to 6 hours a week" in history
 
@@ -232,9 +262,9 @@ def test_a_member_reads_when_each_request_is_wanted_and_why_one_is_not_met(app, 
     client = app.test_client()
     _sign_in(client, "holder@riverside.example")
     group = client.get(f"/clusters/{respite.cluster_id}").get_data(as_text=True)
-    assert "4 hours a week of respite" in group and "Evenings on Sunday" in group and "A woman who speaks Somali" in group
+    assert "4 hours a week of respite" in group and "Sunday evening, 4 hours" in group and "A woman who speaks Somali" in group
     assert "Not met yet." in group and "No vetted Somali-speaking provider within reach offers respite at the times needed." in group
-    assert "Mornings on Monday, Tuesday, Wednesday and Thursday; afternoons on Friday" in group
+    assert "Monday to Thursday mornings, 3 hours each; Friday afternoon, 2 hours" in group
     assert "Change or withdraw" not in group
 
 
@@ -243,7 +273,7 @@ def test_the_matching_pages_show_each_requests_times(app, session, demo):
     _sign_in(client, "officer@riverside.example")
     for path in ("/matching/", "/matching/gaps", f"/matching/runs/{services.latest_run_id(session, demo[0].council_id)}"):
         page = client.get(path).get_data(as_text=True)
-        assert "Evenings on Sunday" in page, path
+        assert "Sunday evening, 4 hours" in page, path
     assert "Change or withdraw" not in client.get("/matching/").get_data(as_text=True)
 
 
@@ -254,4 +284,6 @@ def test_the_care_put_to_a_vote_says_when_it_was_asked_for(app, session, demo):
     client = app.test_client()
     _sign_in(client, "holder@riverside.example")
     page = client.get(f"/clusters/proposals/{proposal.id}").get_data(as_text=True)
-    assert "The care and what it costs" in page and "Mornings on Monday, Tuesday, Wednesday and Thursday; afternoons on Friday" in page
+    # The times the provider comes, from the match: hours in each time of day.
+    assert "The care and what it costs" in page and "Monday to Thursday mornings, 3 hours each; Friday afternoon, 2 hours" in page
+    assert "(Monday to Thursday mornings, 3 hours each; Friday afternoon, 2 hours)" in proposal.description

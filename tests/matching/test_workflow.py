@@ -14,7 +14,7 @@ from brokerage.contracts.models import Contract
 from brokerage.errors import NotFound, ValidationFailed
 from brokerage.matching import services
 from brokerage.matching.instance import parse_instance
-from brokerage.matching.models import MatchAssignment, MatchRun
+from brokerage.matching.models import DemandLine, MatchAssignment, MatchRun
 
 from tests.demo_support import PASSWORD
 
@@ -32,11 +32,11 @@ def demo(session):
     return council, broker
 
 
-def test_the_instance_built_from_the_database_is_valid_format_1_and_marks_lapsed_vetting(session, demo):
+def test_the_instance_built_from_the_database_is_valid_format_2_and_marks_lapsed_vetting(session, demo):
     council, broker = demo
     raw = services.build_instance(session=session, actor=broker, council_id=council.id)
     instance = parse_instance(raw)
-    assert len(instance.demand) == 6
+    assert instance.format == 2 and len(instance.demand) == 6
     vetted = {s.id: s.vetted for s in instance.supply}
     assert vetted and not all(vetted.values())  # Docklands Reablement's DBS has expired
 
@@ -123,30 +123,34 @@ def test_bad_demand_is_named_beside_the_field(client, session, demo):
     council, _ = demo
     client.post("/sign-in", data={"email": "broker@riverside.example", "password": PASSWORD})
     somali = session.exec(select(Cluster).where(Cluster.name.startswith("Somali"))).one()
-    response = client.post("/matching/demand", data={"cluster_id": str(somali.id), "service": "home_care", "hours": "0", "max_rate": "x"})
+    response = client.post("/matching/demand", data={"cluster_id": str(somali.id), "service": "home_care", "slot_hours-mon_am": "0", "max_rate": "x"})
     assert response.status_code == 422
     body = response.data.decode()
-    assert "Enter between 1 and 168 hours" in body and "Choose at least one time" in body and "Enter an amount in pounds" in body
-    ok = client.post("/matching/demand", data={"cluster_id": str(somali.id), "service": "transport", "hours": "2", "slots": ["sat_am"], "max_rate": "18", "carer_gender": ""})
+    assert "Enter the hours for at least one time of day" in body and "Enter an amount in pounds" in body
+    late = client.post("/matching/demand", data={"cluster_id": str(somali.id), "service": "transport", "slot_hours-sat_eve": "41", "max_rate": "18"})
+    assert late.status_code == 422 and '<a href="#slot_hours-sat_eve">Saturday evening hours must be a whole number from 0 to 40</a>' in late.data.decode()
+    assert session.exec(select(DemandLine).where(DemandLine.service == "transport")).all() == []  # nothing was saved
+    ok = client.post("/matching/demand", data={"cluster_id": str(somali.id), "service": "transport", "slot_hours-sat_am": "2", "max_rate": "18", "carer_gender": ""})
     assert ok.status_code == 302
+    (line,) = session.exec(select(DemandLine).where(DemandLine.service == "transport")).all()
+    assert (line.slot_hours, line.hours, line.slots) == ({"sat_am": 2}, 2, ["sat_am"])
 
 
 def test_a_member_says_what_the_group_needs_and_whom_it_serves(client, session, demo):
-    from brokerage.matching.models import DemandLine
-
     somali = session.exec(select(Cluster).where(Cluster.name.startswith("Somali"))).one()
     client.post("/sign-in", data={"email": "holder@riverside.example", "password": PASSWORD})
     amina = session.exec(select(User).where(User.email == "holder@riverside.example")).one()
     form = client.get(f"/matching/clusters/{somali.id}/demand")
     assert form.status_code == 200 and "Who is this care for" in form.data.decode()
-    bad = client.post(f"/matching/clusters/{somali.id}/demand", data={"service": "transport", "hours": "2", "slots": ["sat_am"], "max_rate": "18"})
+    bad = client.post(f"/matching/clusters/{somali.id}/demand", data={"service": "transport", "slot_hours-sat_am": "2", "max_rate": "18"})
     assert bad.status_code == 422 and "Choose the members this care is for" in bad.data.decode()
     ok = client.post(f"/matching/clusters/{somali.id}/demand", data={
-        "service": "transport", "hours": "2", "slots": ["sat_am"], "max_rate": "18", "served": [str(amina.holder_id)], "carer_gender": "",
+        "service": "transport", "slot_hours-sat_am": "1", "slot_hours-sat_pm": "1", "max_rate": "18", "served": [str(amina.holder_id)], "carer_gender": "",
     })
     assert ok.status_code == 302
     line = session.exec(select(DemandLine).where(DemandLine.service == "transport")).one()
     assert line.shares == {str(amina.holder_id): 1}
+    assert line.slot_hours == {"sat_am": 1, "sat_pm": 1}
     assert "2 hours a week of transport" in client.get(f"/clusters/{somali.id}").data.decode()
 
 

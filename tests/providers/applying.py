@@ -32,7 +32,7 @@ def application_form(**overrides) -> dict:
         "contact_name": "Grace Okafor", "name": "Grace Okafor (personal assistant)", "kind": "pa", "postcode": "e16an",
         "email": "Grace@Example.org", "password": APPLICANT_PASSWORD,
         "services": ["home_care", "companionship"], "languages": ["en", "yo"], "staff_genders": ["female"], "staff_count": "1",
-        "capacity_hours": "20", "slots": ["mon_am", "tue_am"], "radius_km": "4", "hourly_rate": "19.50",
+        "capacity_hours": "20", "slot_hours-mon_am": "10", "slot_hours-tue_am": "10", "radius_km": "4", "hourly_rate": "19.50",
         "living_wage": "y", "ethical_care_charter": "y", "ownership_model": "",
     }
     data.update(overrides)

@@ -261,14 +261,15 @@ def test_the_error_summary_lists_the_problems_in_the_order_the_form_asks_the_que
     page = response.get_data(as_text=True)
     summary = page[page.index("govuk-error-summary__list"):page.index("</ul>", page.index("govuk-error-summary__list"))]
     targets = re.findall(r'href="#([a-z_]+)"', summary)
-    asked = [name for name in re.findall(r'<(?:input|select|textarea)[^>]* name="([a-z_]+)"', page) if name in targets]
-    assert targets[:3] == ["contact_name", "name", "kind"] and targets.index("hourly_rate") > targets.index("slots")
+    # The hours by time of day are 21 boxes, each named after the field (slot_hours-mon_am and so on).
+    asked = [name.split("-")[0] for name in re.findall(r'<(?:input|select|textarea)[^>]* name="([a-z_-]+)"', page) if name.split("-")[0] in targets]
+    assert targets[:3] == ["contact_name", "name", "kind"] and targets.index("hourly_rate") > targets.index("slot_hours")
     assert targets == list(dict.fromkeys(asked))
 
 
 def test_the_form_speaks_to_the_applicant_about_their_times(client, places):
     page = client.get("/offer-care").get_data(as_text=True)
-    assert "Tick every time of the week you can usually work." in page and "the provider" not in page
+    assert "Hours you can offer each week, by time of day" in page and "With everyone who works with you." in page and "the provider" not in page
 
 
 def test_the_applicants_page_asks_for_exactly_the_evidence_still_missing_and_speaks_to_them(client, session, places):

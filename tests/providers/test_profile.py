@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from brokerage.accounts.models import Role
-from brokerage.errors import NotAllowed
+from brokerage.errors import NotAllowed, ValidationFailed
 from brokerage.providers import services
 from brokerage.providers.models import Provider, ProviderKind
 
@@ -19,21 +21,38 @@ def reload(session, provider) -> Provider:
     return session.get(Provider, provider.id)
 
 
-def test_a_provider_updates_their_capacity_and_slots(client, auth, world, session, profile_form):
+def test_a_provider_updates_their_hours_in_each_time_of_day_and_their_weekly_cap(client, auth, world, session, profile_form):
     provider = world.records["a"]["provider"]
     auth.sign_in(world.users["a"][Role.provider].email)
     page = client.get(edit_url(provider))
     assert page.status_code == 200
-    assert "Update your profile" in page.text and 'value="40"' in page.text and 'value="mon_am" checked' in page.text
+    # Registered with 40 hours on Monday mornings: the form shows them in Monday morning's box, and the cap.
+    assert "Update your profile" in page.text and 'id="slot_hours" name="slot_hours-mon_am" type="text" inputmode="numeric" value="40"' in page.text
+    assert 'id="capacity_hours" name="capacity_hours" type="text" value="40"' in page.text
     assert 'name="name"' not in page.text  # the name and kind are for the broker to change
-    response = client.post(edit_url(provider), data=profile_form(capacity_hours="25", slots=["tue_pm", "mon_am", "sun_eve"], living_wage="y"))
+    form = profile_form(capacity_hours="25", living_wage="y", **{"slot_hours-mon_am": "4", "slot_hours-sun_eve": "2", "slot_hours-tue_pm": "6"})
+    response = client.post(edit_url(provider), data=form)
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/providers/{provider.id}")
     saved = reload(session, provider)
     assert saved.capacity_hours == 25
-    assert saved.slots == ["mon_am", "tue_pm", "sun_eve"]  # in the order of the week
+    assert saved.slot_hours == {"mon_am": 4, "tue_pm": 6, "sun_eve": 2} and list(saved.slot_hours) == saved.slots == ["mon_am", "tue_pm", "sun_eve"]
     assert saved.living_wage is True and saved.ethical_care_charter is False
     page = client.get(f"/providers/{provider.id}")
-    assert "Your profile was updated." in page.text and "Tuesday afternoon" in page.text
+    assert "Your profile was updated." in page.text
+    assert "Monday morning, 4 hours; Tuesday afternoon, 6 hours; Sunday evening, 2 hours" in page.text and "25 hours" in page.text
+
+
+def test_a_provider_may_leave_the_weekly_cap_empty_for_no_limit_beyond_their_hours(client, auth, world, session, profile_form):
+    provider = world.records["a"]["provider"]
+    auth.sign_in(world.users["a"][Role.provider].email)
+    response = client.post(edit_url(provider), data=profile_form(capacity_hours="", **{"slot_hours-mon_am": "12", "slot_hours-mon_pm": "8"}))
+    assert response.status_code == 302
+    saved = reload(session, provider)
+    assert (saved.capacity_hours, saved.slot_hours) == (None, {"mon_am": 12, "mon_pm": 8})
+    assert "No limit beyond the hours by time of day" in client.get(f"/providers/{provider.id}").text
+
+
+CAP = "Enter the most hours a week as a whole number from 0 to 168, or leave it empty for no limit"
 
 
 @pytest.mark.parametrize(
@@ -41,16 +60,14 @@ def test_a_provider_updates_their_capacity_and_slots(client, auth, world, sessio
     [
         ("hourly_rate", "0", "Enter an hourly rate more than £0"),
         ("hourly_rate", "twenty", "Enter an amount in pounds, like 25 or 25.50"),
-        ("capacity_hours", "200", "Enter a whole number of hours from 0 to 168"),
-        ("capacity_hours", "ten", "Enter the hours as a whole number from 0 to 168"),
-        ("capacity_hours", "", "Enter the hours available each week"),
+        ("capacity_hours", "200", CAP),
+        ("capacity_hours", "ten", CAP),
         ("radius_km", "0.1", "Enter a distance from 0.5 to 50 km"),
         # float() and int() alone take these, and NaN passes every range check.
         ("radius_km", "nan", "Enter the distance as a number, like 5 or 7.5"),
         ("radius_km", "1e1", "Enter the distance as a number, like 5 or 7.5"),
-        ("capacity_hours", "１２", "Enter the hours as a whole number from 0 to 168"),
-        ("capacity_hours", "1_0", "Enter the hours as a whole number from 0 to 168"),
-        ("slots", ["someday"], "Choose times from the list"),
+        ("capacity_hours", "１２", CAP),
+        ("capacity_hours", "1_0", CAP),
     ],
 )
 def test_a_bad_rate_or_capacity_is_refused_beside_the_field_and_nothing_is_saved(client, auth, world, session, profile_form, field, value, message):
@@ -64,6 +81,49 @@ def test_a_bad_rate_or_capacity_is_refused_beside_the_field_and_nothing_is_saved
         assert f'value="{value}"' in response.text  # what was typed is shown back
     saved = reload(session, provider)
     assert (saved.capacity_hours, saved.hourly_rate_pence, saved.slots) == (40, 2200, ["mon_am"])
+
+
+@pytest.mark.parametrize(
+    ("cell", "value", "message"),
+    [
+        ("tue_am", "ten", "Tuesday morning hours must be a whole number from 0 to 168"),
+        ("sun_eve", "-1", "Sunday evening hours must be a whole number from 0 to 168"),
+        ("wed_pm", "169", "Wednesday afternoon hours must be a whole number from 0 to 168"),
+        ("fri_eve", "2.5", "Friday evening hours must be a whole number from 0 to 168"),
+        ("mon_am", "１２", "Monday morning hours must be a whole number from 0 to 168"),
+    ],
+)
+def test_a_bad_hours_box_is_refused_beside_its_day_and_nothing_is_saved(client, auth, world, session, profile_form, cell, value, message):
+    provider = world.records["a"]["provider"]
+    auth.sign_in(world.users["a"][Role.provider].email)
+    box = "slot_hours" if cell == "mon_am" else f"slot_hours-{cell}"  # Monday morning's box takes the field's id
+    response = client.post(edit_url(provider), data=profile_form(capacity_hours="12", **{f"slot_hours-{cell}": value}))
+    assert response.status_code == 422
+    assert f'<p id="{box}-error" class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> {message}</p>' in response.text
+    assert f'<a href="#{box}">{message}</a>' in response.text  # the error summary links to the box itself
+    assert (f'id="{box}" name="slot_hours-{cell}" type="text" inputmode="numeric" value="{value}" aria-describedby="{box}-error" aria-invalid="true"'
+            in response.text)
+    saved = reload(session, provider)
+    assert (saved.capacity_hours, saved.slots, saved.slot_hours) == (40, ["mon_am"], {})
+
+
+def test_no_hours_at_all_is_refused_and_nothing_is_saved(client, auth, world, session, profile_form):
+    provider = world.records["a"]["provider"]
+    auth.sign_in(world.users["a"][Role.provider].email)
+    response = client.post(edit_url(provider), data=profile_form(**{"slot_hours-mon_am": "0"}))
+    assert response.status_code == 422
+    assert 'id="slot_hours-error-1" class="govuk-error-message"' in response.text and '<a href="#slot_hours">Enter the hours for at least one time of day</a>' in response.text
+    assert reload(session, provider).slot_hours == {}
+
+
+def test_every_hours_box_is_labelled_with_its_day_and_time(client, auth, world):
+    provider = world.records["a"]["provider"]
+    auth.sign_in(world.users["a"][Role.provider].email)
+    page = client.get(edit_url(provider)).text
+    labels = re.findall(r'<label class="govuk-label govuk-date-input__label" for="(slot_hours[^"]*)">(.*?)</label>', page)
+    said = [re.sub(r"<[^>]+>", "", text) for _, text in labels]
+    assert len(labels) == 21 and said[0] == "Monday Morning hours" and said[-1] == "Sunday Evening hours"
+    assert page.count('<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">') >= 7  # one fieldset a day
 
 
 def test_a_provider_cannot_edit_another_provider(client, auth, world, session, profile_form):
@@ -82,7 +142,7 @@ def test_a_provider_cannot_rename_themselves(client, auth, world, session, profi
     assert (saved.name, saved.kind) == ("Co-op a", ProviderKind.coop)
     with pytest.raises(NotAllowed):
         services.update_profile(session=session, actor=world.users["a"][Role.provider], provider_id=provider.id, name="Renamed",
-                                **{k: getattr(saved, k) for k in ("services", "languages", "staff_genders", "capacity_hours", "slots", "radius_km",
+                                **{k: getattr(saved, k) for k in ("services", "languages", "staff_genders", "capacity_hours", "slot_hours", "radius_km",
                                                                    "hourly_rate_pence", "living_wage", "ethical_care_charter")})
 
 
@@ -122,3 +182,32 @@ def test_the_profile_link_shows_for_the_provider_and_brokers_only(client, auth, 
     auth.sign_in(world.users["a"][Role.broker].email)
     assert f'href="/providers/{provider.id}/edit"' in client.get(f"/providers/{provider.id}").text
     assert 'href="/providers/new"' in client.get("/providers/").text
+
+
+def _profile(**changes) -> dict:
+    return {"services": ["home_care"], "languages": ["en"], "staff_genders": ["female"], "radius_km": 5.0, "hourly_rate_pence": 2000,
+            "living_wage": False, "ethical_care_charter": False, **changes}
+
+
+def test_the_service_keeps_hours_per_time_of_day_or_spreads_a_capacity_over_the_times_given(session, world):
+    provider, actor = world.records["a"]["provider"], world.users["a"][Role.provider]
+    services.update_profile(session=session, actor=actor, provider_id=provider.id, **_profile(capacity_hours=None, slot_hours={"tue_am": 5, "mon_am": 7}))
+    assert (provider.slot_hours, provider.slots, provider.capacity_hours) == ({"mon_am": 7, "tue_am": 5}, ["mon_am", "tue_am"], None)
+    # Only times and a weekly capacity (as before hours per time of day): spread over them, each keeping an hour; the capacity stays the cap.
+    services.update_profile(session=session, actor=actor, provider_id=provider.id, **_profile(capacity_hours=2, slots=["sun_eve", "mon_am", "wed_pm"]))
+    assert (provider.slot_hours, provider.capacity_hours) == ({"mon_am": 1, "wed_pm": 1, "sun_eve": 1}, 2)
+    assert services.provider_slot_hours(provider) == {"mon_am": 1, "wed_pm": 1, "sun_eve": 1}
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"capacity_hours": 40, "slots": ["mon_am", "someday"]}, "slot_hours", "Enter hours only for the times of day on the form"),
+    ({"capacity_hours": None, "slot_hours": {}}, "slot_hours", "Enter the hours for at least one time of day"),
+    ({"capacity_hours": None, "slot_hours": {"mon_am": 169}}, "slot_hours", "Monday morning hours must be a whole number from 0 to 168"),
+    ({"capacity_hours": -1, "slot_hours": {"mon_am": 4}}, "capacity_hours", CAP),
+])
+def test_the_service_refuses_bad_hours_and_changes_nothing(session, world, changes, field, message):
+    provider, actor = world.records["a"]["provider"], world.users["a"][Role.provider]
+    with pytest.raises(ValidationFailed) as refused:
+        services.update_profile(session=session, actor=actor, provider_id=provider.id, **_profile(**changes))
+    assert refused.value.errors[field] == [message]
+    assert (provider.slot_hours, provider.slots, provider.capacity_hours) == ({}, ["mon_am"], 40)

@@ -1,0 +1,392 @@
+"""Lower bounds for `improve.py`, and the fractional answers that guide its search.
+
+Two relaxations of the exact model (`improve.py`), each a proven lower bound for a component:
+
+- The strong LP, tightened by rounds of cutting planes. Each round solves the LP (warm, from the
+  last basis, when SciPy's HiGHS bindings allow), then adds the inequalities the fractional
+  answer violates most, row by row:
+  * on each line-side row (a line, or a line's slot; `hours` its hours, `cap_u` the most unit u
+    can carry), for a set S of its units with room mu = hours - cap(S) > 0 left over:
+    x(row) - sum_{u not in S} min(cap_u, mu) y_u <= cap(S)
+    (the hours beyond what S can carry come from other open pairs, each giving at most its cap);
+  * on each supplier-side row and, in format 1, each (cluster, supplier) group's row, the
+    complemented mixed-integer rounding (c-MIR) of the row after each x_u is written as
+    cap_u y_u minus a slack, for a few divisors (Marchand and Wolsey's procedure).
+  Both are valid for every integer answer, so the LP value stays a lower bound.
+- For components too big for the LP (format 1 only): the Lagrangian relaxation that moves the
+  line, supplier and coverage rows into the objective with multipliers (pi_d >= 0, mu_s >= 0,
+  lambda). It falls apart into one small problem per (cluster, supplier) group: open the group
+  (CLUSTER_CHARGE) if its best hours, a fractional knapsack over its pairs with profit
+  lambda - cost - pi_d - mu_s - PAIR_CHARGE / cap per hour up to the group's capacity, earn more.
+  Any multipliers give a valid bound; they start at the min-cost flow's node potentials (where
+  the bound equals or beats the flow bound) and climb by deflected subgradient steps.
+
+Everything here is deterministic: no clock, fixed orders, HiGHS on one thread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csc_matrix, csr_matrix, vstack
+
+from brokerage.matching.errors import MatchingError
+from brokerage.matching.fixed_charge import _build, _Model, _Spare
+from brokerage.matching.solver import CLUSTER_CHARGE, PAIR_CHARGE
+
+try:  # SciPy's own HiGHS bindings re-solve an LP warm after cuts; without them each round starts cold.
+    from scipy.optimize._highspy import _core as _highs
+except ImportError:  # pragma: no cover - older SciPy
+    _highs = None
+
+# Cuts must be violated by at least this much (hours) to be added.
+MIN_VIOLATION = 1e-3
+# At most this many units of a line-side row form the set S of a cover.
+COVER_SIZE = 4
+# Values closer than this to 0 or 1 count as integral.
+EPS = 1e-6
+# Each subgradient step aims this much (a share) above the best Lagrangian bound so far.
+TARGET_RISE = 0.005
+
+
+def _safe(value: float) -> float:
+    """Lower an LP optimum by the solver's round-off, so that it stays a bound."""
+    return value * (1 - 1e-9) - 1e-6
+
+
+class _LP:
+    """One component's strong LP, solved again after cuts are added."""
+
+    def __init__(self, c, bounds: Bounds, constraints: LinearConstraint) -> None:
+        self.c, self.bounds = c, bounds
+        self.matrix, self.lo, self.hi = csr_matrix(constraints.A), constraints.lb, constraints.ub
+        self.highs = None
+        if _highs is not None:
+            a = csc_matrix(self.matrix)
+            lp = _highs.HighsLp()
+            lp.num_col_, lp.num_row_ = len(c), a.shape[0]
+            lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(c), a.shape[0]
+            lp.a_matrix_.format_ = _highs.MatrixFormat.kColwise
+            lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+            lp.col_cost_, lp.col_lower_, lp.col_upper_ = c, bounds.lb, bounds.ub
+            lp.row_lower_, lp.row_upper_ = self.lo, self.hi
+            self.highs = _highs._Highs()
+            for key, value in (("output_flag", False), ("threads", 1), ("random_seed", 0)):
+                self.highs.setOptionValue(key, value)
+            self.highs.passModel(lp)
+
+    def solve(self) -> tuple[float, np.ndarray, int]:
+        """Return (optimum in pence, answer, work units spent)."""
+        rows, nnz = self.matrix.shape[0], self.matrix.nnz
+        if self.highs is None:
+            res = milp(self.c, integrality=np.zeros(len(self.c)), bounds=self.bounds,
+                       constraints=LinearConstraint(self.matrix, self.lo, self.hi))
+            if res.status != 0:
+                raise MatchingError(f"the LP bound failed ({res.message})")
+            return res.fun, res.x, 1 + nnz // 200
+        self.highs.run()
+        if self.highs.getModelStatus() != _highs.HighsModelStatus.kOptimal:
+            raise MatchingError("the LP bound failed")
+        info = self.highs.getInfo()
+        work = 1 + info.simplex_iteration_count * (rows + len(self.c)) // 200_000
+        return info.objective_function_value, np.array(self.highs.getSolution().col_value), work
+
+    def add(self, cuts: csr_matrix, rhs: np.ndarray) -> None:
+        self.matrix = vstack([self.matrix, cuts]).tocsr()
+        self.lo, self.hi = np.r_[self.lo, np.full(len(rhs), -np.inf)], np.r_[self.hi, rhs]
+        if self.highs is not None:
+            self.highs.addRows(len(rhs), np.full(len(rhs), -np.inf), rhs, cuts.nnz, cuts.indptr[:-1].astype(np.int32),
+                               cuts.indices.astype(np.int32), cuts.data)
+
+
+class StrongLP:
+    """The strong LP of a whole component with its cutting-plane rounds.
+
+    Columns: the units' hours x, then y per pair, then z per (cluster, supplier) group.
+    """
+
+    def __init__(self, model: _Model, arcs: np.ndarray, total: int) -> None:
+        spare = _Spare(model.row_cap, model.col_cap, model.supplier_capacity)
+        c, bounds, constraints, units = _build(model, arcs, spare, np.zeros(0, np.int64), total)
+        self.model, self.arcs, self.units = model, arcs, units
+        self.n, self.npairs = len(units), len(arcs)
+        self.pair_of = np.searchsorted(arcs, model.unit_pair[units])
+        self.cap = bounds.ub[:self.n]
+        _, self.group_of = np.unique(model.group[arcs], return_inverse=True)
+        # As in _build: what the supplier can give the group's pairs.
+        week = model.supplier_capacity[model.supplier[arcs]]
+        pair_cap = np.minimum(np.bincount(self.pair_of, weights=self.cap, minlength=self.npairs), week)
+        ng = int(self.group_of.max()) + 1 if len(arcs) else 0
+        g_week = np.zeros(ng)
+        g_week[self.group_of] = week
+        self.group_cap = np.minimum(np.bincount(self.group_of, weights=pair_cap, minlength=ng), g_week)
+        self.lp = _LP(c, bounds, constraints)
+        self.bound = -np.inf
+        self.x = None  # the last LP answer's hours per unit
+        self.y = None
+        self.rows = [_row_groups(model.unit_row[units]), _row_groups(model.unit_col[units])]
+        self.row_rhs = [model.row_cap, model.col_cap]
+        self.row_key = [model.unit_row[units], model.unit_col[units]]
+        self.cuts = 0
+
+    def round(self, incumbent: np.ndarray | None) -> tuple[bool, int]:
+        """Solve the LP and add its violated cuts; return (whether any were added, work units spent).
+
+        `incumbent`, the hours of a known answer on the units, guards against adding an invalid cut.
+        """
+        fun, values, work = self.lp.solve()
+        self.bound = max(self.bound, _safe(fun))
+        n, npairs = self.n, self.npairs
+        self.x, self.y, z = values[:n], values[n:n + npairs], values[n + npairs:]
+        cuts, rhs, checked = self._separate(z)
+        work += 1 + checked // 50
+        if not rhs:
+            return False, work
+        matrix = vstack(cuts).tocsr()
+        rhs = np.asarray(rhs)
+        if incumbent is not None:  # a valid cut never cuts off a real answer
+            matrix, rhs = _keep_valid(matrix, rhs, self._point(incumbent))
+        if not len(rhs):
+            return False, work
+        self.lp.add(matrix, rhs)
+        self.cuts += len(rhs)
+        return True, work
+
+    def _point(self, hours: np.ndarray) -> np.ndarray:
+        used = np.bincount(self.pair_of, weights=hours, minlength=self.npairs) > 0
+        groups = np.zeros(self.group_of.max() + 1 if self.npairs else 0)
+        groups[self.group_of[used]] = 1
+        return np.r_[hours, used.astype(float), groups]
+
+    def _separate(self, z: np.ndarray) -> tuple[list, list, int]:
+        x, y, cap, pair_of = self.x, self.y, self.cap, self.pair_of
+        yu = y[pair_of]
+        fractional = (yu > EPS) & (yu < 1 - EPS)
+        cuts, rhs, checked = [], [], 0
+        size = self.n + self.npairs + len(z)
+
+        def add(units, x_coef, y_coef, bound, group=None, z_coef=0.0):
+            cols = np.r_[units, self.n + pair_of[units]]
+            vals = np.r_[x_coef, y_coef]
+            if group is not None:
+                cols, vals = np.r_[cols, self.n + self.npairs + group], np.r_[vals, z_coef]
+            cuts.append(csr_matrix((vals, (np.zeros(len(cols), np.int64), cols)), shape=(1, size)))
+            rhs.append(bound)
+
+        # Line-side rows: covers. Supplier-side rows: c-MIR (their pairs are distinct in both formats).
+        for side, (starts, order) in enumerate(self.rows):
+            has = np.add.reduceat(fractional[order].astype(np.int64), starts[:-1]) if len(order) else np.zeros(0)
+            for k in np.flatnonzero(has > 0):
+                units = order[starts[k]:starts[k + 1]]
+                limit = float(self.row_rhs[side][self.row_key[side][units[0]]])
+                checked += len(units)
+                if side == 0:
+                    cut = _cover(x[units], yu[units], cap[units], limit)
+                    if cut is not None:
+                        add(units, np.ones(len(units)), cut[0], cut[1])
+                else:
+                    cut = _cmir(x[units], yu[units], cap[units], limit)
+                    if cut is not None:
+                        add(units, cut[0], cut[1], cut[3])
+        if self.model.slots is None:  # format 1: each group's row, sum x <= cap_g z_g
+            starts, order = _row_groups(self.group_of)
+            zfrac = (z > EPS) & (z < 1 - EPS)
+            has = np.add.reduceat(fractional[order].astype(np.int64), starts[:-1]) + zfrac
+            for g in np.flatnonzero(has > 0):
+                units = order[starts[g]:starts[g + 1]]
+                checked += len(units)
+                cut = _cmir(x[units], yu[units], cap[units], 0.0, -float(self.group_cap[g]), float(z[g]))
+                if cut is not None:
+                    add(units, cut[0], cut[1], cut[3], g, cut[2])
+        return cuts, rhs, checked
+
+
+def _row_groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (starts, order): the positions with equal keys are order[starts[k]:starts[k + 1]]."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.r_[0, np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1, len(keys)]
+    return starts, order
+
+
+def _keep_valid(matrix: csr_matrix, rhs: np.ndarray, point: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
+    ok = matrix @ point <= rhs + 1e-6 * (1 + np.abs(rhs))
+    return matrix[np.flatnonzero(ok)], rhs[ok]
+
+
+def _cover(x: np.ndarray, y: np.ndarray, cap: np.ndarray, hours: float):
+    """Return (y coefficients, right-hand side) of the most violated cover of a line-side row, or None.
+
+    The cut is sum x - sum_{u not in S} min(cap_u, mu) y_u <= cap(S), mu = hours - cap(S) > 0.
+    """
+    order = np.lexsort((-cap, -y))
+    best, best_score = None, MIN_VIOLATION
+    total = x.sum()
+    for k in range(1, min(COVER_SIZE, len(x) - 1) + 1):
+        inside = order[:k]
+        room = hours - cap[inside].sum()
+        if room <= EPS:
+            break
+        coef = -np.minimum(cap, room)
+        coef[inside] = 0.0
+        violation = total + (coef * y).sum() - cap[inside].sum()
+        if violation / room > best_score:
+            best, best_score = (coef, float(cap[inside].sum())), violation / room
+    return best
+
+
+def _cmir(x: np.ndarray, y: np.ndarray, cap: np.ndarray, limit: float, z_coef: float = 0.0, z: float = 0.0):
+    """Return (x, y, z coefficients, right-hand side) of the most violated c-MIR cut of one row, or None.
+
+    The row is sum x_u + z_coef z <= limit with x_u <= cap_u y_u, y and z binary (z_coef 0: no z).
+    Each x_u with y_u > 0 is written cap_u y_u - t_u (t_u >= 0), the others are dropped; the
+    integer part is scaled by a divisor delta, variables at 1/2 or more complemented, and rounded.
+    """
+    sub = y > EPS
+    if not sub.any():
+        return None
+    slack = float((cap[sub] * y[sub] - x[sub]).sum())
+    a = np.r_[cap[sub], [z_coef] if z_coef else []]
+    v = np.r_[y[sub], [z] if z_coef else []]
+    flip = v >= 0.5
+    candidates = np.unique(np.r_[cap[sub], [-z_coef] if z_coef else []])
+    best, best_violation = None, MIN_VIOLATION
+    for base in candidates.tolist():
+        for delta in (base, base / 2, base / 4):
+            if delta <= EPS:
+                continue
+            scaled = a / delta
+            beta = limit / delta - scaled[flip].sum()
+            f0 = beta - np.floor(beta)
+            if f0 < 1e-3 or f0 > 1 - 1e-3:
+                continue
+            coef = np.where(flip, -scaled, scaled)
+            rounded = np.floor(coef) + np.maximum(coef - np.floor(coef) - f0, 0) / (1 - f0)
+            values = np.where(flip, 1 - v, v)
+            # Violation in hours: the cut times delta (1 - f0).
+            violation = ((rounded * values).sum() - slack / (delta * (1 - f0)) - np.floor(beta)) * delta * (1 - f0)
+            if violation > best_violation:
+                best, best_violation = (delta, f0, rounded, float(np.floor(beta))), violation
+    if best is None:
+        return None
+    delta, f0, rounded, floor_beta = best
+    scale = delta * (1 - f0)
+    integer = np.where(flip, -rounded, rounded) * scale
+    bound = (floor_beta - rounded[flip].sum()) * scale
+    k = len(cap[sub])
+    x_coef, y_coef = np.zeros(len(x)), np.zeros(len(x))
+    x_coef[sub] = 1.0
+    y_coef[sub] = integer[:k] - cap[sub]
+    return x_coef, y_coef, (integer[k] if z_coef else 0.0), bound
+
+
+# --- the Lagrangian bound (format 1) ---------------------------------------------------------------
+
+
+class Lagrangian:
+    """The Lagrangian bound of a format 1 component, improved step by step.
+
+    `flow` and `scaled` are the hours and integer costs of the min-cost flow of `_flow_bound`,
+    whose node potentials give the first multipliers.
+    """
+
+    def __init__(self, model: _Model, arcs: np.ndarray, total: int, flow: np.ndarray, scaled: np.ndarray) -> None:
+        self.model, self.arcs, self.total = model, arcs, total
+        self.cap = model.capacity[arcs].astype(np.float64)
+        self.cost, self.pair_share = model.cost[arcs], PAIR_CHARGE / np.maximum(self.cap, 1)
+        self.line, self.supplier = model.line[arcs], model.supplier[arcs]
+        _, self.group_of = np.unique(model.group[arcs], return_inverse=True)
+        ng = int(self.group_of.max()) + 1
+        g_sup = np.zeros(ng, np.int64)
+        g_sup[self.group_of] = self.supplier
+        self.group_cap = np.minimum(np.bincount(self.group_of, weights=self.cap, minlength=ng), model.supplier_capacity[g_sup])
+        self.lines, self.suppliers = np.unique(self.line), np.unique(self.supplier)
+        self.line_at, self.supplier_at = np.searchsorted(self.lines, self.line), np.searchsorted(self.suppliers, self.supplier)
+        self.hours = model.hours[self.lines].astype(np.float64)
+        self.capacity = model.supplier_capacity[self.suppliers].astype(np.float64)
+        self.lam, self.pi, self.mu = self._potentials(flow, scaled)
+        self.bound = -np.inf
+        self.scale = 1.0
+        self.stalled = 0
+        self.direction = None
+
+    def _potentials(self, flow: np.ndarray, scaled: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """Return (lambda, pi, mu) from shortest-path potentials of the flow's residual network.
+
+        Nodes: 0 source, 1 sink, then lines, then suppliers. Bellman-Ford passes from a virtual root.
+        """
+        nl, ns = len(self.lines), len(self.suppliers)
+        line_node, sup_node = 2 + self.line_at, 2 + nl + self.supplier_at
+        by_line = np.bincount(self.line_at, weights=flow, minlength=nl)
+        by_sup = np.bincount(self.supplier_at, weights=flow, minlength=ns)
+        lines, sups = 2 + np.arange(nl), 2 + nl + np.arange(ns)
+        zero_l, zero_s = np.zeros(nl, np.int64), np.zeros(ns, np.int64)
+        tail = np.r_[line_node[flow < self.cap], sup_node[flow > 0], zero_l[by_line < self.hours], lines[by_line > 0],
+                     sups[by_sup < self.capacity], zero_s[by_sup > 0] + 1]
+        head = np.r_[sup_node[flow < self.cap], line_node[flow > 0], lines[by_line < self.hours], zero_l[by_line > 0],
+                     zero_s[by_sup < self.capacity] + 1, sups[by_sup > 0]]
+        weight = np.r_[scaled[flow < self.cap], -scaled[flow > 0], np.zeros(len(tail) - int((flow < self.cap).sum() + (flow > 0).sum()))]
+        # Bellman-Ford towards a virtual sink (every node at most 0 from it) on the reversed arcs:
+        # the lowest optimal potentials, which give a better first bound than the highest ones.
+        order = np.argsort(tail, kind="stable")
+        tail, weight, head = tail[order], weight[order], head[order]
+        starts = np.r_[0, np.flatnonzero(tail[1:] != tail[:-1]) + 1]
+        dist = np.zeros(2 + nl + ns)
+        for _ in range(2 + nl + ns):
+            new = dist.copy()
+            new[tail[starts]] = np.minimum(dist[tail[starts]], np.minimum.reduceat(dist[head] + weight, starts))
+            if np.array_equal(new, dist):
+                break
+            dist = new
+        dist = -dist / 100  # scaled costs are in hundredths of a penny
+        return dist[1] - dist[0], np.maximum(dist[lines] - dist[0], 0), np.maximum(dist[1] - dist[sups], 0)
+
+    def value(self) -> tuple[float, np.ndarray]:
+        """Return the Lagrangian's value at the current multipliers and its hours per pair."""
+        profit = self.lam - self.cost - self.pi[self.line_at] - self.mu[self.supplier_at] - self.pair_share
+        hours = np.where(profit > 0, self.cap, 0.0)
+        filled = np.bincount(self.group_of, weights=hours, minlength=len(self.group_cap))
+        over = np.flatnonzero((filled > self.group_cap)[self.group_of] & (profit > 0))
+        if len(over):  # a fractional knapsack where the group's capacity binds: best profit first
+            g = self.group_of[over]
+            order = np.lexsort((-profit[over], g))
+            arcs, g = over[order], g[order]
+            fill = np.cumsum(self.cap[arcs])
+            first = np.r_[True, g[1:] != g[:-1]]
+            before = fill - self.cap[arcs] - np.maximum.accumulate(np.where(first, fill - self.cap[arcs], 0))
+            hours[arcs] = np.clip(self.group_cap[g] - before, 0, self.cap[arcs])
+        gain = np.bincount(self.group_of, weights=hours * np.maximum(profit, 0), minlength=len(self.group_cap))
+        opened = gain > CLUSTER_CHARGE
+        hours[~opened[self.group_of]] = 0
+        earned = float((gain[opened] - CLUSTER_CHARGE).sum())
+        value = self.lam * self.total - float(self.pi @ self.hours) - float(self.mu @ self.capacity) - earned
+        return value, hours
+
+    def step(self, ceiling: float) -> None:
+        """Evaluate the bound and take one deflected subgradient step towards a little above the best bound so far.
+
+        `ceiling`, the cost of a known answer, caps the target.
+        """
+        value, hours = self.value()
+        target = min(ceiling, max(self.bound, value) * (1 + TARGET_RISE))
+        if value > self.bound + 1e-9:
+            self.bound, self.stalled = value, 0
+        else:
+            self.stalled += 1
+            if self.stalled >= 20:
+                self.scale, self.stalled = self.scale * 0.7, 0
+        g_line = np.bincount(self.line_at, weights=hours, minlength=len(self.lines)) - self.hours
+        g_sup = np.bincount(self.supplier_at, weights=hours, minlength=len(self.suppliers)) - self.capacity
+        g_line[(self.pi <= 0) & (g_line < 0)] = 0
+        g_sup[(self.mu <= 0) & (g_sup < 0)] = 0
+        gradient = (g_line, g_sup, self.total - hours.sum())
+        if self.direction is not None:
+            gradient = tuple(g + 0.7 * d for g, d in zip(gradient, self.direction))
+        self.direction = gradient
+        norm = float((gradient[0] ** 2).sum() + (gradient[1] ** 2).sum() + gradient[2] ** 2)
+        if norm <= 0 or target <= value:
+            return
+        t = self.scale * (target - value) / norm
+        self.pi = np.maximum(self.pi + t * gradient[0], 0)
+        self.mu = np.maximum(self.mu + t * gradient[1], 0)
+        self.lam += t * gradient[2]

@@ -1,0 +1,156 @@
+"""What a council's matching run solves: its open demand and free supply, as a format 2 instance (hours per time of day).
+
+Care already contracted, or out to a group's vote, is neither demand nor spare capacity any more. Its
+hours come off the demand line and the provider in the times of day it takes: those of the match it
+came from (`MatchAssignment.slot_hours`). Care whose times are not known (a contract from before times
+were matched, or one whose hours changed since) is taken from the line's earliest times, and from the
+provider's week as a whole: its weekly cap drops by as much.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session, select
+
+from brokerage import clock
+from brokerage.access import same_council
+from brokerage.accounts.models import User
+from brokerage.clusters.models import Cluster, ClusterStatus
+from brokerage.contracts.models import Contract
+from brokerage.contracts.rules import ContractStatus
+from brokerage.contracts.services import current_status
+from brokerage.matching.instance import INSTANCE_FORMAT_2
+from brokerage.matching.models import DemandLine, MatchAssignment
+from brokerage.matching.rules import AssignmentStatus, DemandLineStatus
+from brokerage.providers import rules as provider_rules
+from brokerage.providers.models import Provider, VettingItem
+from brokerage.providers.rules import ProviderStatus
+from brokerage.providers.services import provider_slot_hours
+from brokerage.slot_hours import added, at_most, in_week_order, spread_hours, take_earliest, total, without
+
+
+@dataclass
+class Taken:
+    """Hours a week already committed (contracted or out to a vote), and the part of them whose times are known."""
+
+    hours: int = 0
+    slot_hours: dict[str, int] = field(default_factory=dict)
+
+    def add(self, hours: int, slot_hours: dict[str, int] | None) -> None:
+        """Count more committed care; `slot_hours` says its times where known."""
+        self.hours += hours
+        if slot_hours:
+            self.slot_hours = added(self.slot_hours, at_most(slot_hours, hours))
+
+
+def line_slot_hours(line: DemandLine) -> dict[str, int]:
+    """Return the hours a demand line asks for in each time of day (one stored with times only spreads its hours over them)."""
+    return in_week_order(line.slot_hours) or spread_hours(line.hours, line.slots)
+
+
+def vetted_provider_ids(session: Session, council_id: int, today: date) -> set[int]:
+    """Return the council's providers that may be matched today: approved (never an application waiting or refused) and vetted."""
+    items: dict[int, list[tuple[str, date]]] = defaultdict(list)
+    for item in session.exec(select(VettingItem).where(VettingItem.council_id == council_id)):
+        items[item.provider_id].append((item.kind.value, item.expires_on, item.verified_at is not None))
+    return {
+        p.id
+        for p in session.exec(select(Provider).where(Provider.council_id == council_id))
+        if provider_rules.is_matchable(p.status, provider_rules.vetting_state(items.get(p.id, []), regulated="personal_care" in p.services, today=today))
+    }
+
+
+def committed_care(session: Session, council_id: int) -> tuple[dict[int, Taken], dict[int, Taken]]:
+    """Return the care a week already contracted (all but ended contracts) or sent to a vote, by demand line and by provider."""
+    by_line: dict[int, Taken] = defaultdict(Taken)
+    by_provider: dict[int, Taken] = defaultdict(Taken)
+    today = clock.today()
+    accepted = {
+        (a.proposal_id, a.demand_line_id, a.provider_id): a.slot_hours
+        for a in session.exec(select(MatchAssignment).where(MatchAssignment.council_id == council_id, MatchAssignment.status == AssignmentStatus.accepted))
+    }
+    live = (ContractStatus.active, ContractStatus.ending)
+    for contract in session.exec(select(Contract).where(Contract.council_id == council_id, Contract.status.in_(live)).order_by(Contract.id)):
+        if current_status(contract, today) == ContractStatus.ended:
+            continue
+        times = accepted.get((contract.proposal_id, contract.demand_line_id, contract.provider_id))
+        if contract.demand_line_id:
+            by_line[contract.demand_line_id].add(contract.hours_per_week, times)
+        by_provider[contract.provider_id].add(contract.hours_per_week, times)
+    sent = select(MatchAssignment).where(MatchAssignment.council_id == council_id, MatchAssignment.status == AssignmentStatus.sent).order_by(MatchAssignment.id)
+    for assignment in session.exec(sent):
+        by_line[assignment.demand_line_id].add(assignment.hours, assignment.slot_hours)
+        by_provider[assignment.provider_id].add(assignment.hours, assignment.slot_hours)
+    return dict(by_line), dict(by_provider)
+
+
+def committed_hours(session: Session, council_id: int) -> tuple[dict[int, int], dict[int, int]]:
+    """Return hours a week already contracted or sent to a vote, by demand line and by provider."""
+    by_line, by_provider = committed_care(session, council_id)
+    return {k: v.hours for k, v in by_line.items()}, {k: v.hours for k, v in by_provider.items()}
+
+
+def still_wanted(wanted: dict[str, int], taken: Taken | None) -> dict[str, int]:
+    """Return the hours of a line still to find in each time of day, once its committed care is taken off."""
+    if taken is None:
+        return wanted
+    left = without(wanted, taken.slot_hours)
+    # Committed care whose times are not known (or that no longer fits the line's times) comes off the earliest times.
+    return take_earliest(left, total(left) - max(0, total(wanted) - taken.hours))
+
+
+def still_free(offered: dict[str, int], cap: int | None, taken: Taken | None) -> tuple[dict[str, int], int | None]:
+    """Return a provider's hours still free in each time of day and its weekly cap left (None: no cap), once committed care is taken off."""
+    if taken is None:
+        return offered, cap
+    left = without(offered, taken.slot_hours)
+    if cap is not None:
+        return left, max(0, cap - taken.hours)
+    # No cap of its own: care whose times are not known still takes hours from its week.
+    week = max(0, total(offered) - taken.hours)
+    return left, (week if week < total(left) else None)
+
+
+def build_instance(*, session: Session, actor: User, council_id: int, today: date | None = None) -> dict:
+    """Return the council's open demand of active clusters and its approved providers as a format 2 instance (a JSON-ready dict)."""
+    same_council(actor, council_id, what="council")
+    today = today or clock.today()
+    lines = session.exec(
+        select(DemandLine)
+        .join(Cluster, Cluster.id == DemandLine.cluster_id)
+        .where(DemandLine.council_id == council_id, DemandLine.status == DemandLineStatus.open, Cluster.status == ClusterStatus.active)
+        .order_by(DemandLine.id)
+    ).all()
+    vetted = vetted_provider_ids(session, council_id, today)
+    # An application waiting for review, or refused, is not supply at all: it is never offered to the solver.
+    providers = session.exec(
+        select(Provider).where(Provider.council_id == council_id, Provider.status == ProviderStatus.approved).order_by(Provider.id)
+    ).all()
+    taken_by_line, taken_by_provider = committed_care(session, council_id)
+    wanted = {line.id: still_wanted(line_slot_hours(line), taken_by_line.get(line.id)) for line in lines}
+    free = {p.id: still_free(provider_slot_hours(p), p.capacity_hours, taken_by_provider.get(p.id)) for p in providers}
+    return {
+        "format": INSTANCE_FORMAT_2,
+        "demand": [
+            {
+                "id": f"d-{line.id}", "cluster": f"k-{line.cluster_id}", "service": line.service, "slot_hours": wanted[line.id],
+                "languages": sorted(line.languages), "language_required": line.language_required,
+                "carer_gender": line.carer_gender, "location": {"lat": line.lat, "lon": line.lon},
+                "max_rate_pence": line.max_rate_pence,
+                "current_supplier": f"s-{line.current_provider_id}" if line.current_provider_id else None,
+            }
+            for line in lines if wanted[line.id]
+        ],
+        "supply": [
+            {
+                "id": f"s-{p.id}", "kind": p.kind.value, "services": sorted(p.services), "slot_hours": free[p.id][0],
+                "capacity_hours": free[p.id][1], "languages": sorted(p.languages), "genders": sorted(p.staff_genders),
+                "location": {"lat": p.lat, "lon": p.lon}, "radius_km": p.radius_km, "rate_pence": p.hourly_rate_pence,
+                "living_wage": p.living_wage, "ethical_care_charter": p.ethical_care_charter, "vetted": p.id in vetted,
+            }
+            for p in providers
+        ],
+    }
