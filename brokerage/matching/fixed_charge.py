@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csc_matrix
 
 from brokerage.matching.errors import MatchingError
 from brokerage.matching.slots import N_SLOTS, SlotArcs
@@ -28,8 +28,17 @@ from brokerage.matching.solver import (
     keeps_current,
 )
 
+try:  # SciPy's own HiGHS bindings: deterministic work counts, interrupts and warm restarts.
+    from scipy.optimize._highspy import _core as _highs
+except ImportError:  # pragma: no cover - older SciPy: plain `milp`, work estimated from sizes
+    _highs = None
+
 # HiGHS's relative gap for calling a MIP optimal.
 MIP_REL_GAP = 1e-7
+# HiGHS options for the MIPs.
+MIP_OPTIONS: dict = {}
+# Work units (about a millisecond each) of a HiGHS solve: a fixed part and one per this many simplex iterations.
+SOLVE_WORK, ITERATIONS_PER_UNIT = 6, 6
 
 
 @dataclass(frozen=True)
@@ -299,12 +308,66 @@ def _round(model: _Model, arcs: np.ndarray, lp_hours: np.ndarray, total: int, pa
     return best
 
 
+def _highs_model(c, bounds: Bounds, constraints: LinearConstraint, integrality=None):
+    """Return SciPy's HiGHS holding this model (one thread, quiet), not yet solved."""
+    a = csc_matrix(constraints.A)
+    lp = _highs.HighsLp()
+    lp.num_col_, lp.num_row_ = len(c), a.shape[0]
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(c), a.shape[0]
+    lp.a_matrix_.format_ = _highs.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = c, bounds.lb, bounds.ub
+    lp.row_lower_, lp.row_upper_ = constraints.lb, constraints.ub
+    if integrality is not None:
+        lp.integrality_ = [_highs.HighsVarType(int(i)) for i in integrality]
+    highs = _highs._Highs()
+    for key, value in (("output_flag", False), ("threads", 1), ("random_seed", 0)):
+        highs.setOptionValue(key, value)
+    highs.passModel(lp)
+    return highs
+
+
+def _mip(c, integrality, bounds: Bounds, constraints: LinearConstraint, node_limit: int, checks: int):
+    """Solve a MIP with HiGHS; return (answer or None, proven optimal, dual bound, nodes, work units).
+
+    HiGHS stops after `node_limit` nodes, or after looking `checks` times whether to stop (it
+    looks about once per LP it solves, the same times in every run).
+    """
+    if _highs is None:
+        res = milp(c, integrality=integrality, bounds=bounds, constraints=constraints,
+                   options={"node_limit": node_limit, "mip_rel_gap": MIP_REL_GAP})
+        nodes = int(getattr(res, "mip_node_count", node_limit) or 0)
+        dual = getattr(res, "mip_dual_bound", None)
+        return res.x, res.status == 0, -np.inf if dual is None else dual, nodes, SOLVE_WORK + len(c) ** 2 // 300 + 4 * nodes
+    highs = _highs_model(c, bounds, constraints, integrality)
+    highs.setOptionValue("mip_max_nodes", node_limit)
+    highs.setOptionValue("mip_rel_gap", MIP_REL_GAP)
+    for key, value in MIP_OPTIONS.items():
+        highs.setOptionValue(key, value)
+    looked = [0]
+
+    def check(kind, message, out, answer, data) -> None:
+        looked[0] += 1
+        if looked[0] > checks:
+            answer.user_interrupt = True
+
+    highs.setCallback(check, None)
+    highs.startCallback(_highs.cb.HighsCallbackType.kCallbackMipInterrupt)
+    highs.run()
+    info = highs.getInfo()
+    work = SOLVE_WORK + info.simplex_iteration_count // ITERATIONS_PER_UNIT
+    found = info.primal_solution_status == _highs.SolutionStatus.kSolutionStatusFeasible
+    x = np.array(highs.getSolution().col_value) if found else None
+    optimal = highs.getModelStatus() == _highs.HighsModelStatus.kOptimal
+    return x, optimal, info.mip_dual_bound, info.mip_node_count, work
+
+
 def _solve_exact(model: _Model, free: np.ndarray, unit_flow: np.ndarray, open_groups: np.ndarray,
-                 node_limit: int) -> tuple[np.ndarray, bool, float, int] | None:
+                 node_limit: int, checks: int = 100) -> tuple[np.ndarray | None, bool, float, int, int]:
     """Re-solve the hours on `free` pairs exactly, every other pair fixed.
 
-    Return (hours on the free pairs' units, proven optimal, dual bound in pence, nodes used), or
-    None if HiGHS found no solution within its node limit.
+    Return (hours on the free pairs' units, or None if HiGHS found none in its limits, proven
+    optimal, dual bound in pence, nodes used, work units spent).
     """
     free_units = model.units_of(free)
     total = int(unit_flow[free_units].sum())
@@ -314,25 +377,23 @@ def _solve_exact(model: _Model, free: np.ndarray, unit_flow: np.ndarray, open_gr
     # Hours may be continuous: once y is fixed, what is left is a flow problem, whose optimal
     # vertices are integral. A fractional answer (cuts can leave one) is re-solved with y fixed.
     integrality = np.r_[np.zeros(n), np.ones(len(c) - n)]
-    res = milp(c, integrality=integrality, bounds=bounds, constraints=constraints,
-               options={"node_limit": node_limit, "mip_rel_gap": MIP_REL_GAP})
-    if res.x is None:
-        return None
-    x = res.x[:n]
+    values, optimal, dual, nodes, work = _mip(c, integrality, bounds, constraints, node_limit, checks)
+    dual = float(dual) * (1 - 1e-9) - 1e-6 if dual is not None and np.isfinite(dual) else -np.inf
+    if values is None:
+        return None, False, dual, nodes, work
+    x = values[:n]
     if np.abs(x - np.rint(x)).max(initial=0) > 1e-6:
-        y = np.rint(res.x[n:n + len(free)])
+        y = np.rint(values[n:n + len(free)])
         pair_of = np.searchsorted(free, model.unit_pair[units])
         fixed = Bounds(bounds.lb, np.r_[bounds.ub[:n] * y[pair_of], bounds.ub[n:]])
         lp = milp(c, integrality=np.zeros(len(c)), bounds=fixed, constraints=constraints)
         if lp.x is None:
-            return None
+            return None, False, dual, nodes, work
         x = lp.x[:n]
     x = np.rint(x).astype(np.int64)
     if not _feasible(model, units, x, spare, total):
-        return None
-    dual = getattr(res, "mip_dual_bound", None)
-    dual = float(dual) * (1 - 1e-9) - 1e-6 if dual is not None and np.isfinite(dual) else -np.inf
-    return x, res.status == 0, dual, int(getattr(res, "mip_node_count", node_limit) or 0)
+        return None, False, dual, nodes, work
+    return x, optimal, dual, nodes, work
 
 
 def _feasible(model: _Model, units: np.ndarray, x: np.ndarray, spare: _Spare, total: int) -> bool:

@@ -59,7 +59,8 @@ from brokerage.matching.fixed_charge import (
     _solve_exact,
     _sub_cost,
 )
-from brokerage.matching.relaxation import Lagrangian, StrongLP
+from brokerage.matching.local_search import LocalSearch
+from brokerage.matching.relaxation import FULL_EVERY, Lagrangian, StrongLP
 from brokerage.matching.solver import (
     CLUSTER_CHARGE,
     PAIR_CHARGE,
@@ -75,10 +76,12 @@ from brokerage.matching.solver import (
 # Work units per second of time limit, calibrated so that a run takes about the time limit on
 # the 2-core machine the project is measured on (a unit is about a millisecond of one core). A
 # faster machine finishes sooner with the same answer; a slower one takes longer with the same answer.
-WORK_PER_SECOND = 1000
+WORK_PER_SECOND = 1100
 # Branch-and-bound nodes for one component solved as a whole, and for one neighbourhood.
 EXACT_NODE_LIMIT = 200
 LNS_NODE_LIMIT = 20
+# ... and how many times HiGHS may look whether to stop (about once per LP it solves).
+EXACT_CHECKS, LNS_CHECKS = 2000, 100
 # Components with at most this many arcs are tried as one exact MIP.
 EXACT_MAX_ARCS = 300
 # A neighbourhood holds at most this many hour variables.
@@ -90,10 +93,13 @@ LNS_LINES, LNS_GROW, LNS_MAX_LINES, LNS_STALL = 6, 2, 14, 0.02
 # capacity), the pairs in use and the pairs the LP uses; the capacity links of a line follow its
 # this many cheapest pairs.
 FREE_PAIRS, LINK_PAIRS = 4, 4
+# The Lagrangian's guess at the LP's hours is rounded with the current answer added at this
+# weight; pairs it gives more than GUIDE_HOURS are freed in neighbourhoods.
+GUESS_WEIGHT, GUIDE_HOURS = 0.3, 0.5
 # Components with at most this many arcs get the strong LP bound; bigger ones (format 1) the Lagrangian.
 LP_MAX_ARCS = 8000
 # At most this share of the budget goes to bounds, and at most this many cut rounds per component.
-BOUND_SHARE, CUT_ROUNDS = 0.25, 30
+BOUND_SHARE, CUT_ROUNDS = 0.55, 30
 # A cut round must raise the bound by this share of the gap to go on.
 CUT_PROGRESS = 0.002
 # The seed of the neighbourhood generator: fixed, so runs repeat.
@@ -148,7 +154,6 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
     first_cost = objective_pence(network, flow)
     components = _components(model)
     budget = _Budget(int(round(max(0.0, time_limit) * WORK_PER_SECOND)))
-    search = _Search(model, flow, unit_flow, _line_points(network))
 
     def cost_of(k: int) -> float:
         return _sub_cost(model, components[k], flow[components[k]], _closed_all(model, components[k]))
@@ -157,52 +162,10 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
     flows = [_flow_bound(model, arcs, with_flow=lagrange) for arcs in components]
     bounds = [f[0] if lagrange else f for f in flows]
     proven = [_is_proven(cost_of(k), bounds[k]) for k in range(len(components))]
-    order = sorted(range(len(components)), key=lambda k: (len(components[k]), k))
-
-    # Small components first: each is solved whole while the budget lasts.
-    for k in order:
-        arcs = components[k]
-        if proven[k] or len(arcs) > EXACT_MAX_ARCS or budget.left < _mip_work(len(arcs), 0):
-            continue
-        open_groups = _closed_all(model, arcs)
-        result = _solve_exact(model, arcs, unit_flow, open_groups, EXACT_NODE_LIMIT)
-        budget.take(min(_mip_work(len(arcs), EXACT_NODE_LIMIT if result is None else result[3]), budget.left))
-        if result is None:
-            continue
-        new, optimal, dual, nodes = result
-        search.place(arcs, new, open_groups)
-        bounds[k] = max(bounds[k], dual)
-        proven[k] = optimal or _is_proven(cost_of(k), bounds[k])
-
-    # Bounds (and the LP's rounded answer) for the rest, within BOUND_SHARE of the budget: the
-    # strong LP and its cuts for components small enough, the Lagrangian for the others.
-    open_k = [k for k in order if not proven[k]]
-    bound_budget = _Budget(int(budget.left * BOUND_SHARE))
-    guides: dict[int, np.ndarray] = {}
-    for k in open_k:
-        if len(components[k]) <= LP_MAX_ARCS:
-            bounds[k], guides[k] = _cut_rounds(model, components[k], unit_flow, bounds[k], cost_of(k), bound_budget, search)
-    big = [k for k in open_k if len(components[k]) > LP_MAX_ARCS and lagrange]
-    size = sum(len(components[k]) for k in big)
-    for k in big:
-        arcs, share = components[k], _Budget(int(bound_budget.left * len(components[k]) / size))
-        size -= len(arcs)
-        relaxed = Lagrangian(model, arcs, int(flow[arcs].sum()), flows[k][1], flows[k][2])
-        while share.take(_lagrange_work(len(arcs))):
-            relaxed.step(cost_of(k))
-        bounds[k] = max(bounds[k], relaxed.bound)
-        bound_budget.take(share.spent)
-    budget.take(min(budget.left, bound_budget.spent))
-
-    # The budget left goes to the open components, in proportion to their gaps.
-    search.local(components, open_k, budget)
-    gaps = {k: max(0.0, cost_of(k) - bounds[k]) for k in open_k}
-    total_gap = sum(gaps.values())
-    if total_gap > 0 and budget.left > 0:
-        shares = {k: int(budget.left * gaps[k] / total_gap) for k in open_k}
-        for k in open_k:
-            search.neighbourhoods(components[k], guides.get(k), _Budget(shares[k]), gaps[k],
-                                  lambda k=k: _is_proven(cost_of(k), bounds[k]))
+    search = None
+    if budget.left > 0:
+        search = _Search(model, flow, unit_flow, _line_points(network))
+        _spend(search, components, flows, bounds, proven, budget, cost_of)
 
     cost = objective_pence(network, flow)
     if cost > first_cost + EPSILON_PENCE:  # never worse than the first answer
@@ -218,9 +181,61 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
         components=len(components),
         exact_components=sum(proven),
         optimal=all(proven),
-        neighbourhoods=search.solved,
-        improved_neighbourhoods=search.improved,
+        neighbourhoods=0 if search is None else search.solved,
+        improved_neighbourhoods=0 if search is None else search.improved,
     )
+
+
+def _spend(search: "_Search", components: list[np.ndarray], flows: list, bounds: list[float], proven: list[bool],
+           budget: "_Budget", cost_of) -> None:
+    """Improve the answer (in `search`) and the components' bounds and proofs (in place) within `budget`."""
+    model, flow, unit_flow = search.model, search.flow, search.unit_flow
+    order = sorted(range(len(components)), key=lambda k: (len(components[k]), k))
+    # Small components first: each is solved whole while the budget lasts.
+    for k in order:
+        arcs = components[k]
+        if proven[k] or len(arcs) > EXACT_MAX_ARCS or budget.left < _mip_work(len(arcs)):
+            continue
+        open_groups = _closed_all(model, arcs)
+        new, optimal, dual, _, work = _solve_exact(model, arcs, unit_flow, open_groups, EXACT_NODE_LIMIT, EXACT_CHECKS)
+        budget.take(min(work, budget.left))
+        bounds[k] = max(bounds[k], dual)
+        if new is not None:
+            search.place(arcs, new, open_groups)
+        proven[k] = (optimal and new is not None) or _is_proven(cost_of(k), bounds[k])
+
+    # Bounds (and the relaxations' rounded answers) for the rest, within BOUND_SHARE of the budget:
+    # the strong LP and its cuts for components small enough, the Lagrangian for the others (format 1).
+    open_k = [k for k in order if not proven[k]]
+    bound_budget = _Budget(int(budget.left * BOUND_SHARE))
+    guides: dict[int, np.ndarray] = {}
+    for k in open_k:
+        if len(components[k]) <= LP_MAX_ARCS:
+            bounds[k], guides[k] = _cut_rounds(model, components[k], unit_flow, bounds[k], cost_of(k), bound_budget, search)
+    big = [k for k in open_k if len(components[k]) > LP_MAX_ARCS and model.slots is None]
+    size = sum(len(components[k]) for k in big)
+    for k in big:
+        arcs, share = components[k], _Budget(int(bound_budget.left * len(components[k]) / size))
+        size -= len(arcs)
+        relaxed, ceiling = Lagrangian(model, arcs, int(flow[arcs].sum()), flows[k][1], flows[k][2]), cost_of(k)
+        while share.take(_lagrange_work(len(arcs))):
+            for _ in range(FULL_EVERY):
+                relaxed.step(ceiling)
+        bounds[k] = max(bounds[k], relaxed.bound)
+        bound_budget.take(share.spent)
+        guides[k] = search.round_guess(arcs, relaxed.average, budget)
+    budget.take(min(budget.left, bound_budget.spent))
+
+    # The budget left goes to local search, then to neighbourhoods of the open components in
+    # proportion to their gaps.
+    search.local(components, open_k, budget)
+    gaps = {k: max(0.0, cost_of(k) - bounds[k]) for k in open_k}
+    total_gap = sum(gaps.values())
+    if total_gap > 0 and budget.left > 0:
+        shares = {k: int(budget.left * gaps[k] / total_gap) for k in open_k}
+        for k in open_k:
+            search.neighbourhoods(components[k], guides.get(k), _Budget(shares[k]), gaps[k],
+                                  lambda k=k: _is_proven(cost_of(k), bounds[k]))
 
 
 def _cut_rounds(model: _Model, arcs, unit_flow, bound: float, cost: float, share: "_Budget", search: "_Search"):
@@ -263,9 +278,9 @@ class _Budget:
 
 
 # Measured on the reference machine, in milliseconds of one core.
-def _mip_work(variables: int, nodes: int) -> int:
-    """Work of a MIP with this many hour variables (and as many y, fewer z) and branch-and-bound nodes."""
-    return 5 + variables * variables // 70 + nodes * (1 + variables // 25)
+def _mip_work(variables: int) -> int:
+    """The least work a MIP with this many hour variables is likely to take (its real work is charged after)."""
+    return 5 + variables * variables // 300
 
 
 def _lp_work(arcs: int) -> int:
@@ -273,7 +288,8 @@ def _lp_work(arcs: int) -> int:
 
 
 def _lagrange_work(arcs: int) -> int:
-    return 1 + arcs // 25_000
+    """Work of FULL_EVERY Lagrangian steps."""
+    return 1 + FULL_EVERY * arcs // 28_000
 
 
 # --- the search ----------------------------------------------------------------------------------
@@ -304,12 +320,27 @@ class _Search:
             return True
         return False
 
+    def round_guess(self, arcs: np.ndarray, guess: np.ndarray, budget: _Budget) -> np.ndarray:
+        """Round a guess at the LP's hours (format 1), polish it by local search, and keep it if cheaper.
+
+        Return the pairs the guess uses, to guide the neighbourhoods.
+        """
+        trial = self.flow.copy()
+        # The current answer, lightly weighted, keeps the coverage within reach of the rounding.
+        rounded = _round(self.model, arcs, guess + GUESS_WEIGHT * self.flow[arcs], int(self.flow[arcs].sum()))
+        if rounded is not None:
+            trial[arcs] = rounded
+            LocalSearch(self.model, arcs, trial).run(budget)
+            budget.take(min(budget.left, _lagrange_work(len(arcs))))
+            self.place(arcs, trial[arcs], _closed_all(self.model, arcs))
+        return arcs[guess > GUIDE_HOURS]
+
     def local(self, components: list[np.ndarray], open_k: list[int], budget: _Budget) -> None:
         """Run the local search (format 1) on the open components while the budget lasts."""
         if self.model.slots is not None:
             return
         for k in open_k:
-            _LocalSearch(self.model, components[k], self.flow).run(budget)
+            LocalSearch(self.model, components[k], self.flow).run(budget)
 
     def neighbourhoods(self, arcs: np.ndarray, guide, budget: _Budget, gap: float, proven) -> None:
         """Re-solve neighbourhoods of a component within `budget` until it is proven optimal."""
@@ -333,26 +364,26 @@ class _Search:
             pairs = in_hood[free[in_hood] | (self.flow[in_hood] > 0)]
             pairs = self._cap(pairs, chosen)
             variables = len(model.units_of(pairs))
-            if budget.left < _mip_work(variables, 0):
+            if budget.left < _mip_work(variables) + len(arcs) // 20_000:
                 break
+            budget.take(len(arcs) // 20_000)  # choosing the neighbourhood and fixing the rest
             fixed = np.setdiff1d(arcs, in_hood, assume_unique=True)
             open_groups = np.unique(model.group[fixed[self.flow[fixed] > 0]])
-            result = _solve_exact(model, pairs, self.unit_flow, open_groups, LNS_NODE_LIMIT)
+            new, _, _, _, work = _solve_exact(model, pairs, self.unit_flow, open_groups, LNS_NODE_LIMIT, LNS_CHECKS)
             self.solved += 1
             steps += 1
-            budget.take(min(_mip_work(variables, LNS_NODE_LIMIT if result is None else result[3]), budget.left))
-            if result is not None:
-                if self.place(pairs, result[0], open_groups):
-                    self.improved += 1
-                    if proven():
-                        return
+            budget.take(min(work, budget.left))
+            if new is not None and self.place(pairs, new, open_groups):
+                self.improved += 1
+                if proven():
+                    return
             if steps * size >= len(lines):  # a pass over the component's lines
                 now = _sub_cost(model, arcs, self.flow[arcs], _closed_all(model, arcs))
                 gained, cost, steps = cost - now, now, 0
                 if gained < LNS_STALL * gap:
                     size = min(size + LNS_GROW, LNS_MAX_LINES)
                     if self.model.slots is None:
-                        _LocalSearch(model, arcs, self.flow).run(budget)
+                        LocalSearch(model, arcs, self.flow).run(budget)
 
     def _cap(self, pairs: np.ndarray, chosen: np.ndarray) -> np.ndarray:
         """Keep the pairs of the first lines of `chosen` whose hour variables fit LNS_MAX_ARCS (at least one line)."""
@@ -391,161 +422,3 @@ class _Search:
                                 return np.array(chosen)
             frontier = following
         return np.array(chosen)
-
-
-class _LocalSearch:
-    """Whole-line moves and swaps on a format 1 component (pairs are units), while they lower the cost."""
-
-    def __init__(self, model: _Model, arcs: np.ndarray, flow: np.ndarray) -> None:
-        self.model, self.arcs, self.flow = model, arcs, flow
-        self.line, self.supplier, self.group = model.line[arcs], model.supplier[arcs], model.group[arcs]
-        self.cost, self.cap = model.cost[arcs], model.capacity[arcs]
-        self.starts, self.order = _groups_by(self.line, len(model.hours))
-        x = flow[arcs]
-        self.load = np.bincount(self.supplier, weights=x, minlength=len(model.supplier_capacity)).astype(np.int64)
-        self.count = np.bincount(self.group[x > 0], minlength=model.n_groups)  # pairs in use per group
-        self.hours = np.bincount(self.line, weights=x, minlength=len(model.hours)).astype(np.int64)
-        self.key = self.line.astype(np.int64) * len(model.supplier_capacity) + self.supplier
-        self.by_key = np.argsort(self.key, kind="stable")
-
-    def run(self, budget: _Budget) -> None:
-        while budget.take(1 + len(self.arcs) // 1000):
-            moves = [self._shifts(), self._swaps(), self._chains()]
-            budget.take(min(budget.left, sum(tried for _, tried in moves) // 10))
-            if sum(done for done, _ in moves) == 0:
-                return
-
-    def _of_line(self, d: int) -> np.ndarray:
-        return self.order[self.starts[d]:self.starts[d + 1]]
-
-    def _try(self, idx: np.ndarray, new: np.ndarray) -> bool:
-        """Replace the hours on local pairs `idx` by `new` if the supplier capacities allow and the cost falls."""
-        model, x = self.model, self.flow[self.arcs[idx]]
-        used, now = x > 0, new > 0
-        change = float((new - x) @ self.cost[idx]) + PAIR_CHARGE * (int(now.sum()) - int(used.sum()))
-        groups = np.unique(self.group[idx])
-        others = self.count[groups] - np.bincount(np.searchsorted(groups, self.group[idx][used]), minlength=len(groups))
-        after = others + np.bincount(np.searchsorted(groups, self.group[idx][now]), minlength=len(groups))
-        change += CLUSTER_CHARGE * (int((after > 0).sum()) - int((self.count[groups] > 0).sum()))
-        if change >= -EPSILON_PENCE:
-            return False
-        suppliers = np.unique(self.supplier[idx])
-        delta = np.bincount(np.searchsorted(suppliers, self.supplier[idx]), weights=new - x, minlength=len(suppliers))
-        if (self.load[suppliers] + delta > model.supplier_capacity[suppliers]).any():
-            return False
-        self.load[suppliers] += delta.astype(np.int64)
-        self.count[groups] = after
-        self.flow[self.arcs[idx]] = new
-        return True
-
-    def _removal(self, x: np.ndarray) -> np.ndarray:
-        """Return what each line's pairs cost now, with the group charges only it pays."""
-        used = x > 0
-        alone = used & (self.count[self.group] == 1)
-        return np.bincount(self.line, weights=np.where(used, x * self.cost + PAIR_CHARGE, 0) + CLUSTER_CHARGE * alone,
-                           minlength=len(self.hours))
-
-    def _shifts(self) -> tuple[int, int]:
-        """Move whole lines to the one pair that saves most; return (moves, candidates tried)."""
-        x = self.flow[self.arcs]
-        t = self.hours[self.line]
-        others = self.count[self.group] - (x > 0)
-        gain = self._removal(x)[self.line] - (t * self.cost + PAIR_CHARGE + CLUSTER_CHARGE * (others == 0))
-        room = self.model.supplier_capacity[self.supplier] - self.load[self.supplier] + x
-        gain[(room < t) | (self.cap < t) | (t == 0) | (x == t)] = -np.inf
-        tried = moves = 0
-        for a in _best_per(self.line, gain, EPSILON_PENCE).tolist():
-            idx = self._of_line(int(self.line[a]))
-            new = np.where(idx == a, self.hours[self.line[a]], 0)
-            tried += 1
-            moves += self._try(idx, new)
-        return moves, tried
-
-    def _swaps(self) -> tuple[int, int]:
-        """Swap the suppliers of two lines served by one each; return (moves, candidates tried)."""
-        x = self.flow[self.arcs]
-        used = np.flatnonzero(x > 0)
-        single = np.bincount(self.line[used], minlength=len(self.hours)) == 1
-        home = np.full(len(self.hours), -1)
-        mine = used[single[self.line[used]]]
-        home[self.line[mine]] = self.supplier[mine]
-        at_starts, at_order = _groups_by(self.supplier[mine], len(self.model.supplier_capacity))
-        # a = (d1, s2): d1 served by s1 alone; d2 served by s2 alone; b = (d2, s1) must exist.
-        a = np.flatnonzero((x == 0) & (home[self.line] >= 0))
-        counts = at_starts[self.supplier[a] + 1] - at_starts[self.supplier[a]]
-        a_rep = np.repeat(a, counts)
-        pos = np.repeat(at_starts[self.supplier[a]] - np.r_[0, np.cumsum(counts)[:-1]], counts) + np.arange(int(counts.sum()))
-        d2 = self.line[mine[at_order[pos]]]
-        d1 = self.line[a_rep]
-        want = d2.astype(np.int64) * len(self.model.supplier_capacity) + home[d1]
-        at = np.minimum(np.searchsorted(self.key[self.by_key], want), len(self.key) - 1)
-        b = self.by_key[at]
-        ok = (self.key[b] == want) & (d1 != d2)
-        a_rep, b, d1, d2 = a_rep[ok], b[ok], d1[ok], d2[ok]
-        removal = self._removal(x)
-        opens = CLUSTER_CHARGE * ((self.count[self.group[a_rep]] == 0).astype(int) + (self.count[self.group[b]] == 0))
-        gain = removal[d1] + removal[d2] - self.hours[d1] * self.cost[a_rep] - self.hours[d2] * self.cost[b] - 2 * PAIR_CHARGE - opens
-        tried = moves = 0
-        for i in _best_per(d1, gain, EPSILON_PENCE).tolist():
-            idx = np.r_[self._of_line(int(d1[i])), self._of_line(int(d2[i]))]
-            if len(np.unique(self.line[idx])) < 2:
-                continue
-            new = np.where(idx == a_rep[i], self.hours[d1[i]], 0) + np.where(idx == b[i], self.hours[d2[i]], 0)
-            tried += 1
-            moves += self._try(idx, new)
-        return moves, tried
-
-
-def _chains(self) -> tuple[int, int]:
-    """Move a line to a supplier without room for it, and a line served there alone to where it fits best."""
-    x = self.flow[self.arcs]
-    t = self.hours[self.line]
-    room = self.model.supplier_capacity[self.supplier] - self.load[self.supplier] + x
-    gain = self._removal(x)[self.line] - (t * self.cost + PAIR_CHARGE + CLUSTER_CHARGE * (self.count[self.group] - (x > 0) == 0))
-    movable = (self.cap >= t) & (t > 0) & (x < t)
-    fits = np.flatnonzero(movable & (room >= t))
-    fits = fits[np.lexsort((fits, -gain[fits], self.line[fits]))]
-    fits = fits[np.r_[True, self.line[fits][1:] != self.line[fits][:-1]]] if len(fits) else fits
-    best = np.full(len(self.hours), -1)
-    best[self.line[fits]] = fits
-    used = np.flatnonzero(x > 0)
-    alone = used[(np.bincount(self.line[used], minlength=len(self.hours)) == 1)[self.line[used]] & (best[self.line[used]] >= 0)]
-    starts, order = _groups_by(self.supplier[alone], len(self.model.supplier_capacity))
-    first = np.flatnonzero(movable & (room < t))
-    i, member = _expand(starts, order, self.supplier[first])
-    a, d2 = first[i], self.line[alone[member]]
-    b = best[d2]
-    ok = (t[a] - room[a] <= self.hours[d2]) & (d2 != self.line[a])
-    a, b = a[ok], b[ok]
-    tried = moves = 0
-    for k in _best_per(self.line[a], gain[a] + gain[b], EPSILON_PENCE).tolist():
-        idx = np.r_[self._of_line(int(self.line[a[k]])), self._of_line(int(self.line[b[k]]))]
-        new = np.where(idx == a[k], t[a[k]], 0) + np.where(idx == b[k], t[b[k]], 0)
-        tried += 1
-        moves += self._try(idx, new)
-    return moves, tried
-
-
-_LocalSearch._chains = _chains
-
-
-def _expand(starts: np.ndarray, order: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return (i, member): each position i of `keys` once per member of its key's group (`_groups_by`)."""
-    counts = starts[keys + 1] - starts[keys]
-    i = np.repeat(np.arange(len(keys)), counts)
-    pos = np.repeat(starts[keys] - np.r_[0, np.cumsum(counts)[:-1]], counts) + np.arange(int(counts.sum()))
-    return i, order[pos]
-
-
-def _best_per(keys: np.ndarray, gain: np.ndarray, floor: float) -> np.ndarray:
-    """Return, for each key, the position of its largest gain above `floor`, largest gains first."""
-    good = np.flatnonzero(gain > floor)
-    good = good[np.lexsort((good, -gain[good], keys[good]))]
-    good = good[np.r_[True, keys[good][1:] != keys[good][:-1]]] if len(good) else good
-    return good[np.lexsort((good, -gain[good]))]
-
-
-def _groups_by(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return (starts, order): the positions with key k are order[starts[k]:starts[k + 1]]."""
-    order = np.argsort(keys, kind="stable")
-    return np.searchsorted(keys[order], np.arange(n + 1)), order

@@ -28,16 +28,12 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import csc_matrix, csr_matrix, vstack
+from scipy.sparse import csr_matrix, vstack
 
 from brokerage.matching.errors import MatchingError
-from brokerage.matching.fixed_charge import _build, _Model, _Spare
+from brokerage.matching.fixed_charge import _build, _highs, _highs_model, _Model, _Spare
 from brokerage.matching.solver import CLUSTER_CHARGE, PAIR_CHARGE
 
-try:  # SciPy's own HiGHS bindings re-solve an LP warm after cuts; without them each round starts cold.
-    from scipy.optimize._highspy import _core as _highs
-except ImportError:  # pragma: no cover - older SciPy
-    _highs = None
 
 # Cuts must be violated by at least this much (hours) to be added.
 MIN_VIOLATION = 1e-3
@@ -47,6 +43,11 @@ COVER_SIZE = 4
 EPS = 1e-6
 # Each subgradient step aims this much (a share) above the best Lagrangian bound so far.
 TARGET_RISE = 0.005
+# The weight of the newest answer in the running average of the subproblems' hours.
+AVERAGE_WEIGHT = 0.2
+# Every this many steps the Lagrangian is evaluated over all pairs (a bound); in between only over
+# the pairs whose profit per hour was above -ACTIVE_MARGIN pence then.
+FULL_EVERY, ACTIVE_MARGIN = 10, 150.0
 
 
 def _safe(value: float) -> float:
@@ -60,20 +61,8 @@ class _LP:
     def __init__(self, c, bounds: Bounds, constraints: LinearConstraint) -> None:
         self.c, self.bounds = c, bounds
         self.matrix, self.lo, self.hi = csr_matrix(constraints.A), constraints.lb, constraints.ub
-        self.highs = None
-        if _highs is not None:
-            a = csc_matrix(self.matrix)
-            lp = _highs.HighsLp()
-            lp.num_col_, lp.num_row_ = len(c), a.shape[0]
-            lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(c), a.shape[0]
-            lp.a_matrix_.format_ = _highs.MatrixFormat.kColwise
-            lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
-            lp.col_cost_, lp.col_lower_, lp.col_upper_ = c, bounds.lb, bounds.ub
-            lp.row_lower_, lp.row_upper_ = self.lo, self.hi
-            self.highs = _highs._Highs()
-            for key, value in (("output_flag", False), ("threads", 1), ("random_seed", 0)):
-                self.highs.setOptionValue(key, value)
-            self.highs.passModel(lp)
+        # With SciPy's HiGHS bindings the LP is solved again warm after cuts; without, each round starts cold.
+        self.highs = None if _highs is None else _highs_model(c, bounds, constraints)
 
     def solve(self) -> tuple[float, np.ndarray, int]:
         """Return (optimum in pence, answer, work units spent)."""
@@ -188,6 +177,8 @@ class StrongLP:
                     cut = _cmir(x[units], yu[units], cap[units], limit)
                     if cut is not None:
                         add(units, cut[0], cut[1], cut[3])
+                    for cover in self._shared(units, limit):
+                        add(*cover)
         if self.model.slots is None:  # format 1: each group's row, sum x <= cap_g z_g
             starts, order = _row_groups(self.group_of)
             zfrac = (z > EPS) & (z < 1 - EPS)
@@ -199,6 +190,41 @@ class StrongLP:
                 if cut is not None:
                     add(units, cut[0], cut[1], cut[3], g, cut[2])
         return cuts, rhs, checked
+
+
+def _shared(self, units: np.ndarray, limit: float) -> list:
+    """Return covers of the line-side rows a full supplier-side row serves: (units, x, y coefficients, bound).
+
+    For line-side rows D served by the supplier-side row, S their units in it: S carries at most
+    cap(S) = min(limit, sum of their caps), so the rows' other units bring mu = hours(D) - cap(S)
+    or more, and x(D) - sum_{u of D not in S} min(cap_u, mu) y_u <= cap(S).
+    """
+    x, yu, cap = self.x, self.y[self.pair_of], self.cap
+    if x[units].sum() < limit - 1e-6:
+        return []
+    served = units[x[units] > EPS]
+    rows = self.row_key[0][served]
+    if len(np.unique(rows)) < 2:
+        return []
+    starts, order = self.rows[0]
+    keys = self.row_key[0][order[starts[:-1]]]
+    found = []
+    heaviest = rows[np.argsort(-x[served], kind="stable")]
+    for chosen in (np.unique(rows), np.unique(heaviest[:2])):
+        at = np.searchsorted(keys, chosen)
+        members = np.concatenate([order[starts[k]:starts[k + 1]] for k in at.tolist()])
+        inside = np.isin(members, units)
+        carry = min(limit, float(cap[members[inside]].sum()))
+        room = float(self.row_rhs[0][chosen].sum()) - carry
+        if room <= EPS:
+            continue
+        y_coef = np.where(inside, 0.0, -np.minimum(cap[members], room))
+        if x[members].sum() + (y_coef * yu[members]).sum() - carry > MIN_VIOLATION:
+            found.append((members, np.ones(len(members)), y_coef, carry))
+    return found
+
+
+StrongLP._shared = _shared
 
 
 def _row_groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -309,6 +335,9 @@ class Lagrangian:
         self.scale = 1.0
         self.stalled = 0
         self.direction = None
+        self.average = np.zeros(len(arcs))  # the recent subproblem answers' hours, a guess at the LP's
+        self.every = self.active = self._view(np.arange(len(arcs)))
+        self.steps, self.best = 0, -np.inf
 
     def _potentials(self, flow: np.ndarray, scaled: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """Return (lambda, pi, mu) from shortest-path potentials of the flow's residual network.
@@ -341,42 +370,64 @@ class Lagrangian:
         dist = -dist / 100  # scaled costs are in hundredths of a penny
         return dist[1] - dist[0], np.maximum(dist[lines] - dist[0], 0), np.maximum(dist[1] - dist[sups], 0)
 
-    def value(self) -> tuple[float, np.ndarray]:
-        """Return the Lagrangian's value at the current multipliers and its hours per pair."""
-        profit = self.lam - self.cost - self.pi[self.line_at] - self.mu[self.supplier_at] - self.pair_share
-        hours = np.where(profit > 0, self.cap, 0.0)
-        filled = np.bincount(self.group_of, weights=hours, minlength=len(self.group_cap))
-        over = np.flatnonzero((filled > self.group_cap)[self.group_of] & (profit > 0))
+    def _view(self, idx: np.ndarray) -> tuple:
+        """Return the arrays the steps read for pairs `idx`: (idx, fixed cost, cap, group, line, supplier, group caps).
+
+        Groups are numbered afresh among the pairs, so that per-group sums stay short.
+        """
+        groups, group = np.unique(self.group_of[idx], return_inverse=True)
+        return (idx, self.cost[idx] + self.pair_share[idx], self.cap[idx], group, self.line_at[idx],
+                self.supplier_at[idx], self.group_cap[groups])
+
+    def value(self, view: tuple) -> tuple[float, np.ndarray, np.ndarray]:
+        """Return the Lagrangian's value over the pairs of `view` (`_view`), their hours, and their profit per hour.
+
+        Over all pairs it is a lower bound; over fewer it only steers the multipliers.
+        """
+        _, fixed, cap, group, line, supplier, group_cap = view
+        profit = self.lam - fixed - self.pi[line] - self.mu[supplier]
+        hours = np.where(profit > 0, cap, 0.0)
+        filled = np.bincount(group, weights=hours, minlength=len(group_cap))
+        over = np.flatnonzero((filled > group_cap)[group] & (profit > 0))
         if len(over):  # a fractional knapsack where the group's capacity binds: best profit first
-            g = self.group_of[over]
+            g = group[over]
             order = np.lexsort((-profit[over], g))
             arcs, g = over[order], g[order]
-            fill = np.cumsum(self.cap[arcs])
+            fill = np.cumsum(cap[arcs])
             first = np.r_[True, g[1:] != g[:-1]]
-            before = fill - self.cap[arcs] - np.maximum.accumulate(np.where(first, fill - self.cap[arcs], 0))
-            hours[arcs] = np.clip(self.group_cap[g] - before, 0, self.cap[arcs])
-        gain = np.bincount(self.group_of, weights=hours * np.maximum(profit, 0), minlength=len(self.group_cap))
+            before = fill - cap[arcs] - np.maximum.accumulate(np.where(first, fill - cap[arcs], 0))
+            hours[arcs] = np.clip(group_cap[g] - before, 0, cap[arcs])
+        gain = np.bincount(group, weights=hours * np.maximum(profit, 0), minlength=len(group_cap))
         opened = gain > CLUSTER_CHARGE
-        hours[~opened[self.group_of]] = 0
+        hours[~opened[group]] = 0
         earned = float((gain[opened] - CLUSTER_CHARGE).sum())
         value = self.lam * self.total - float(self.pi @ self.hours) - float(self.mu @ self.capacity) - earned
-        return value, hours
+        return value, hours, profit
 
     def step(self, ceiling: float) -> None:
-        """Evaluate the bound and take one deflected subgradient step towards a little above the best bound so far.
+        """Take one deflected subgradient step towards a little above the best bound so far.
 
-        `ceiling`, the cost of a known answer, caps the target.
+        Every FULL_EVERY steps the value over all pairs is the bound, and the pairs whose profit
+        is within ACTIVE_MARGIN of paying are the ones the next steps look at. `ceiling`, the cost
+        of a known answer, caps the target.
         """
-        value, hours = self.value()
+        full = self.steps % FULL_EVERY == 0
+        view = self.every if full else self.active
+        value, hours, profit = self.value(view)
+        self.steps += 1
+        if full:
+            self.bound = max(self.bound, value)
+            self.active = self._view(np.flatnonzero(profit > -ACTIVE_MARGIN))
+            self.average += AVERAGE_WEIGHT * (hours - self.average)
         target = min(ceiling, max(self.bound, value) * (1 + TARGET_RISE))
-        if value > self.bound + 1e-9:
-            self.bound, self.stalled = value, 0
+        if value > self.best + 1e-9:
+            self.best, self.stalled = value, 0
         else:
             self.stalled += 1
             if self.stalled >= 20:
                 self.scale, self.stalled = self.scale * 0.7, 0
-        g_line = np.bincount(self.line_at, weights=hours, minlength=len(self.lines)) - self.hours
-        g_sup = np.bincount(self.supplier_at, weights=hours, minlength=len(self.suppliers)) - self.capacity
+        g_line = np.bincount(view[4], weights=hours, minlength=len(self.lines)) - self.hours
+        g_sup = np.bincount(view[5], weights=hours, minlength=len(self.suppliers)) - self.capacity
         g_line[(self.pi <= 0) & (g_line < 0)] = 0
         g_sup[(self.mu <= 0) & (g_sup < 0)] = 0
         gradient = (g_line, g_sup, self.total - hours.sum())
