@@ -36,9 +36,9 @@ def improvement_figures(improvement, splits: int) -> dict:
         "lower_bound": round(improvement.lower_bound_pence / 100, 2),
         "gap_pct": round(improvement.gap_pct, 3),
         "optimal_split_lines": splits if improvement.optimal else None,
-        "exact_components": improvement.exact_components,
-        "components": improvement.components,
-        "neighbourhoods": improvement.neighbourhoods,
+        "exact_components": int(improvement.exact_components),
+        "components": int(improvement.components),
+        "neighbourhoods": int(improvement.neighbourhoods),
     }
 
 

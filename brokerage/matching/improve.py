@@ -60,7 +60,7 @@ from brokerage.matching.fixed_charge import (
     _sub_cost,
 )
 from brokerage.matching.local_search import LocalSearch
-from brokerage.matching.relaxation import FULL_EVERY, Lagrangian, StrongLP
+from brokerage.matching.relaxation import FULL_EVERY, Lagrangian, StrongLP, lp_work
 from brokerage.matching.solver import (
     CLUSTER_CHARGE,
     PAIR_CHARGE,
@@ -179,7 +179,7 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
         cost_pence=cost,
         lower_bound_pence=math.fsum(bounds),
         components=len(components),
-        exact_components=sum(proven),
+        exact_components=int(sum(proven)),
         optimal=all(proven),
         neighbourhoods=0 if search is None else search.solved,
         improved_neighbourhoods=0 if search is None else search.improved,
@@ -243,13 +243,15 @@ def _cut_rounds(model: _Model, arcs, unit_flow, bound: float, cost: float, share
 
     Return (bound, the pairs the LP used).
     """
-    total = int(unit_flow[model.units_of(arcs)].sum())
-    if share.left < _lp_work(len(arcs)):
+    units = model.units_of(arcs)
+    total = int(unit_flow[units].sum())
+    if share.left < lp_work(len(units)):
         return bound, None
     relaxed = StrongLP(model, arcs, total)
-    for _ in range(CUT_ROUNDS):
+    # Format 2's LP re-solves slowly after cuts: it gets the LP alone.
+    for _ in range(CUT_ROUNDS if model.slots is None else 1):
         before = relaxed.bound
-        added, work = relaxed.round(unit_flow[relaxed.units])
+        added, work = relaxed.round(unit_flow[relaxed.units], cut=model.slots is None)
         share.take(min(work, share.left))
         if not added or share.left <= 0 or relaxed.bound - before < CUT_PROGRESS * max(cost - relaxed.bound, 1.0):
             break
@@ -281,10 +283,6 @@ class _Budget:
 def _mip_work(variables: int) -> int:
     """The least work a MIP with this many hour variables is likely to take (its real work is charged after)."""
     return 5 + variables * variables // 300
-
-
-def _lp_work(arcs: int) -> int:
-    return 1 + int(130 * (arcs / 3300) ** 2.2)
 
 
 def _lagrange_work(arcs: int) -> int:
