@@ -6,19 +6,20 @@ the answer is improved within a work budget, without ever changing the covered h
 
 - The network is split into connected components (lines and suppliers linked by pairs that
   can carry hours). The objective and the coverage decompose over components.
-- Each component gets a proven lower bound (`relaxation.py`): the flow bound (the min-cost flow
-  with every fixed charge spread over the hours it can cover), then, budget allowing, the strong
-  LP of the exact model below tightened by rounds of cutting planes or, for a component too big
-  for the LP, a Lagrangian bound climbed by subgradient steps.
-- Small components are solved exactly as one MIP (HiGHS, through `scipy.optimize.milp`).
-- The strong LP's answer is rounded by a min-cost flow over the pairs it uses, with each fixed
-  charge spread over the hours the LP gives it; the cheaper of that and the current answer stays.
-- Local search (format 1): move a whole line to one supplier with room, or swap the suppliers
-  of two lines that have one each, while that lowers the cost.
+- Each component gets a proven lower bound: the flow bound (the min-cost flow with every fixed
+  charge spread over the hours it can cover), then, within BOUND_SHARE of the budget, the strong
+  LP of the exact model below with rounds of cutting planes or, for a component too big for the
+  LP (format 1), a Lagrangian bound climbed by subgradient steps (`relaxation.py`).
+- Small components are solved exactly as one MIP (HiGHS).
+- The relaxation's fractional answer (the LP's, or the Lagrangian's recent average) is rounded by
+  a min-cost flow over the pairs it uses, each fixed charge spread over the hours it gives them.
+- Local search (`local_search.py`, format 1) moves whole lines, swaps them, chains their moves,
+  moves parts of split lines and all of a supplier's lines in a cluster, while the cost falls.
 - Large-neighbourhood search: free a few lines linked by capacity (a random line, the lines its
-  cheapest suppliers serve now, the lines theirs serve, ...) or the lines nearest a random line,
-  re-solve them exactly (their cheapest pairs and the ones in use) with every other line fixed,
-  and keep the new hours if they cost less. Neighbourhoods grow when a pass finds little.
+  cheapest suppliers serve now, then theirs, ...) or the lines nearest a random line, re-solve
+  them exactly (their cheapest pairs, the ones in use and the ones the relaxation uses) with every
+  other line fixed, and keep the new hours if they cost less. Neighbourhoods grow when a pass
+  over a component's lines gains little.
 
 The exact model of a set of free pairs `a` (hours `x_a`, integer, at most `cap_a`):
 
@@ -33,10 +34,12 @@ keep it, CONTINUITY_CHARGE / hours_d, and `g` runs over (cluster, supplier) grou
 pair has opened already. This is exactly `solver.objective_pence` restricted to the free pairs.
 
 Determinism: nothing depends on the wall clock. The time limit is turned into a work budget
-(`WORK_PER_SECOND` units a second, a unit being about a millisecond of one core): every step is
-charged by a formula of its size (pairs, LP iterations, branch-and-bound nodes), HiGHS runs with
-node limits, and random choices come from a `numpy` generator with a fixed seed. The same
-instance and time limit give the same answer.
+(`WORK_PER_SECOND` units a second, a unit being about a millisecond of one core on the reference
+machine). Every step is charged by what it did: a MIP by HiGHS's simplex iterations, an LP by its
+size, a local search round by its pairs and the moves it tried, a Lagrangian step by its pairs.
+HiGHS runs on one thread with node limits and a cap on how often it may look whether to stop,
+and random choices come from a `numpy` generator with a fixed seed. The same instance and time
+limit give the same answer.
 """
 
 from __future__ import annotations
@@ -62,7 +65,6 @@ from brokerage.matching.fixed_charge import (
 from brokerage.matching.local_search import LocalSearch
 from brokerage.matching.relaxation import FULL_EVERY, Lagrangian, StrongLP, lp_work
 from brokerage.matching.solver import (
-    CLUSTER_CHARGE,
     PAIR_CHARGE,
     Matching,
     build_network,
@@ -76,7 +78,9 @@ from brokerage.matching.solver import (
 # Work units per second of time limit, calibrated so that a run takes about the time limit on
 # the 2-core machine the project is measured on (a unit is about a millisecond of one core). A
 # faster machine finishes sooner with the same answer; a slower one takes longer with the same answer.
-WORK_PER_SECOND = 1100
+WORK_PER_SECOND = 1050
+# The work outside the charged steps (the flow bounds, ranks, costs), one unit per this many pairs.
+SETUP_PAIRS_PER_UNIT = 200
 # Branch-and-bound nodes for one component solved as a whole, and for one neighbourhood.
 EXACT_NODE_LIMIT = 200
 LNS_NODE_LIMIT = 20
@@ -163,7 +167,7 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
     bounds = [f[0] if lagrange else f for f in flows]
     proven = [_is_proven(cost_of(k), bounds[k]) for k in range(len(components))]
     search = None
-    if budget.left > 0:
+    if budget.take(len(flow) // SETUP_PAIRS_PER_UNIT):  # bounds, multipliers, ranks, costs: work outside the steps
         search = _Search(model, flow, unit_flow, _line_points(network))
         _spend(search, components, flows, bounds, proven, budget, cost_of)
 
@@ -365,7 +369,7 @@ class _Search:
             if budget.left < _mip_work(variables) + len(arcs) // 20_000:
                 break
             budget.take(len(arcs) // 20_000)  # choosing the neighbourhood and fixing the rest
-            fixed = np.setdiff1d(arcs, in_hood, assume_unique=True)
+            fixed = np.setdiff1d(arcs, pairs, assume_unique=True)
             open_groups = np.unique(model.group[fixed[self.flow[fixed] > 0]])
             new, _, _, _, work = _solve_exact(model, pairs, self.unit_flow, open_groups, LNS_NODE_LIMIT, LNS_CHECKS)
             self.solved += 1

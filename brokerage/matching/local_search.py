@@ -41,15 +41,16 @@ class LocalSearch:
         self.load = np.bincount(self.supplier, weights=x, minlength=len(model.supplier_capacity)).astype(np.int64)
         self.count = np.bincount(self.group[x > 0], minlength=model.n_groups)  # pairs in use per group
         self.hours = np.bincount(self.line, weights=x, minlength=len(model.hours)).astype(np.int64)
-        self.key = self.line.astype(np.int64) * len(model.supplier_capacity) + self.supplier
-        self.by_key = np.argsort(self.key, kind="stable")
+        key = self.line.astype(np.int64) * len(model.supplier_capacity) + self.supplier
+        self.by_key = np.argsort(key, kind="stable")
+        self.sorted_key = key[self.by_key]
 
     def run(self, budget) -> None:
         """Make rounds of moves while one is made and `budget` (improve._Budget) affords a round."""
         # Measured: a round's numpy work grows with the pairs, each move tried costs ~0.1 ms.
         while budget.take(1 + len(self.arcs) // 1000):
             moves = [getattr(self, "_" + name)() for name in MOVES]
-            budget.take(min(budget.left, sum(tried for _, tried in moves) // 8))
+            budget.take(min(budget.left, sum(tried for _, tried in moves) // 9))
             if sum(done for done, _ in moves) == 0:
                 return
 
@@ -59,9 +60,8 @@ class LocalSearch:
     def _pair(self, lines: np.ndarray, suppliers: np.ndarray) -> np.ndarray:
         """Return the local index of each (line, supplier) pair, or -1 where there is none."""
         want = lines.astype(np.int64) * len(self.model.supplier_capacity) + suppliers
-        at = np.minimum(np.searchsorted(self.key[self.by_key], want), len(self.key) - 1)
-        found = self.by_key[at]
-        return np.where(self.key[found] == want, found, -1)
+        at = np.minimum(np.searchsorted(self.sorted_key, want), len(self.sorted_key) - 1)
+        return np.where(self.sorted_key[at] == want, self.by_key[at], -1)
 
     def _try(self, idx: np.ndarray, new: np.ndarray) -> bool:
         """Replace the hours on local pairs `idx` by `new` if the supplier capacities allow and the cost falls."""
@@ -224,63 +224,59 @@ class LocalSearch:
 
         return self._attempt(order_, move)
 
+    def _ejections(self) -> tuple[int, int]:
+        """Move lines along a path d1 -> the supplier of d2, d2 -> that of d3, ..., dk -> a supplier with room.
 
-def _ejections(self) -> tuple[int, int]:
-    """Move lines along a path d1 -> the supplier of d2, d2 -> that of d3, ..., dk -> a supplier with room.
-
-    Each d_i+1 is served by that supplier alone, and its leaving makes the room for d_i. The
-    cheapest such paths (up to EJECTION_LENGTH lines) come from a few rounds of value iteration
-    over the improvement graph, then are checked exactly.
-    """
-    x = self.flow[self.arcs]
-    t = self.hours[self.line]
-    gain, room, movable = self._shift_gains(x)
-    lines = len(self.hours)
-    # Ending where the line fits now.
-    fits = np.flatnonzero(movable & (room >= t))
-    fits = fits[np.lexsort((fits, -gain[fits], self.line[fits]))]
-    fits = fits[np.r_[True, self.line[fits][1:] != self.line[fits][:-1]]] if len(fits) else fits
-    end_pair = np.full(lines, -1)
-    end_pair[self.line[fits]] = fits
-    best = np.full(lines, np.inf)
-    best[self.line[fits]] = -gain[fits]
-    # Edges: pair a = (d, s), e served by s alone, and e's leaving makes room for d.
-    alone = self._alone(x)
-    starts, order = groups_by(self.supplier[alone], len(self.model.supplier_capacity))
-    first = np.flatnonzero(movable & (room < t))
-    k, member = expand(starts, order, self.supplier[first])
-    a, e = first[k], self.line[alone[member]]
-    ok = (room[a] + self.hours[e] >= t[a]) & (e != self.line[a])
-    a, e = a[ok], e[ok]
-    via_pair, via_line = np.full(lines, -1), np.full(lines, -1)
-    for _ in range(EJECTION_LENGTH - 1):
-        if not len(a):
-            break
-        through = -gain[a] + best[e]
-        top = np.lexsort((a, through, self.line[a]))
-        top = top[np.r_[True, self.line[a][top][1:] != self.line[a][top][:-1]]]
-        d = self.line[a[top]]
-        better = through[top] < best[d] - EPSILON_PENCE
-        best[d[better]] = through[top][better]
-        via_pair[d[better]], via_line[d[better]] = a[top][better], e[top][better]
-    tried = made = 0
-    for d in np.flatnonzero(best < -EPSILON_PENCE)[np.argsort(best[best < -EPSILON_PENCE], kind="stable")].tolist():
-        path, seen = [], set()
-        while d >= 0 and d not in seen and len(path) < EJECTION_LENGTH:
-            seen.add(d)
-            if via_pair[d] < 0:
-                path.append(int(end_pair[d]))
+        Each d_i+1 is served by that supplier alone, and its leaving makes the room for d_i. The
+        cheapest such paths (up to EJECTION_LENGTH lines) come from a few rounds of value iteration
+        over the improvement graph, then are checked exactly.
+        """
+        x = self.flow[self.arcs]
+        t = self.hours[self.line]
+        gain, room, movable = self._shift_gains(x)
+        lines = len(self.hours)
+        # Ending where the line fits now.
+        fits = np.flatnonzero(movable & (room >= t))
+        fits = fits[np.lexsort((fits, -gain[fits], self.line[fits]))]
+        fits = fits[np.r_[True, self.line[fits][1:] != self.line[fits][:-1]]] if len(fits) else fits
+        end_pair = np.full(lines, -1)
+        end_pair[self.line[fits]] = fits
+        best = np.full(lines, np.inf)
+        best[self.line[fits]] = -gain[fits]
+        # Edges: pair a = (d, s), e served by s alone, and e's leaving makes room for d.
+        alone = self._alone(x)
+        starts, order = groups_by(self.supplier[alone], len(self.model.supplier_capacity))
+        first = np.flatnonzero(movable & (room < t))
+        k, member = expand(starts, order, self.supplier[first])
+        a, e = first[k], self.line[alone[member]]
+        ok = (room[a] + self.hours[e] >= t[a]) & (e != self.line[a])
+        a, e = a[ok], e[ok]
+        via_pair, via_line = np.full(lines, -1), np.full(lines, -1)
+        for _ in range(EJECTION_LENGTH - 1):
+            if not len(a):
                 break
-            path.append(int(via_pair[d]))
-            d = int(via_line[d])
-        if len(path) < 2 or path[-1] < 0 or len(set(self.line[path].tolist())) < len(path):
-            continue
-        tried += 1
-        made += self._try(*self._whole(self.line[np.array(path)], np.array(path)))
-    return made, tried
-
-
-LocalSearch._ejections = _ejections
+            through = -gain[a] + best[e]
+            top = np.lexsort((a, through, self.line[a]))
+            top = top[np.r_[True, self.line[a][top][1:] != self.line[a][top][:-1]]]
+            d = self.line[a[top]]
+            better = through[top] < best[d] - EPSILON_PENCE
+            best[d[better]] = through[top][better]
+            via_pair[d[better]], via_line[d[better]] = a[top][better], e[top][better]
+        tried = made = 0
+        for d in np.flatnonzero(best < -EPSILON_PENCE)[np.argsort(best[best < -EPSILON_PENCE], kind="stable")].tolist():
+            path, seen = [], set()
+            while d >= 0 and d not in seen and len(path) < EJECTION_LENGTH:
+                seen.add(d)
+                if via_pair[d] < 0:
+                    path.append(int(end_pair[d]))
+                    break
+                path.append(int(via_pair[d]))
+                d = int(via_line[d])
+            if len(path) < 2 or path[-1] < 0 or len(set(self.line[path].tolist())) < len(path):
+                continue
+            tried += 1
+            made += self._try(*self._whole(self.line[np.array(path)], np.array(path)))
+        return made, tried
 
 
 def groups_by(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

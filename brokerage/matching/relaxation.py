@@ -2,24 +2,27 @@
 
 Two relaxations of the exact model (`improve.py`), each a proven lower bound for a component:
 
-- The strong LP, tightened by rounds of cutting planes. Each round solves the LP (warm, from the
-  last basis, when SciPy's HiGHS bindings allow), then adds the inequalities the fractional
-  answer violates most, row by row:
-  * on each line-side row (a line, or a line's slot; `hours` its hours, `cap_u` the most unit u
-    can carry), for a set S of its units with room mu = hours - cap(S) > 0 left over:
-    x(row) - sum_{u not in S} min(cap_u, mu) y_u <= cap(S)
-    (the hours beyond what S can carry come from other open pairs, each giving at most its cap);
+- The strong LP, tightened by rounds of cutting planes (format 1; format 2's LP is solved once).
+  Each round solves the LP (warm from the last basis with SciPy's HiGHS bindings; interior point
+  first for a big one), then adds the inequalities the fractional answer violates most:
+  * covers of each line-side row (a line, or a line's slot; `hours` its hours, `cap_u` the most
+    unit u can carry): for a set S of its units with room mu = hours - cap(S) > 0 left over,
+    x(row) - sum_{u not in S} min(cap_u, mu) y_u <= cap(S), as the hours beyond what S carries
+    come from other open pairs, each giving at most min(cap_u, mu) of what is needed;
+  * the same for several line-side rows D sharing a full supplier-side row, whose units S in it
+    carry at most cap(S) = min(the supplier's hours, their caps) together;
   * on each supplier-side row and, in format 1, each (cluster, supplier) group's row, the
     complemented mixed-integer rounding (c-MIR) of the row after each x_u is written as
     cap_u y_u minus a slack, for a few divisors (Marchand and Wolsey's procedure).
-  Both are valid for every integer answer, so the LP value stays a lower bound.
-- For components too big for the LP (format 1 only): the Lagrangian relaxation that moves the
-  line, supplier and coverage rows into the objective with multipliers (pi_d >= 0, mu_s >= 0,
-  lambda). It falls apart into one small problem per (cluster, supplier) group: open the group
+  All are valid for every integer answer (and a cut the current answer breaks is dropped).
+- For components too big for the LP (format 1): the Lagrangian relaxation that moves the line,
+  supplier and coverage rows into the objective with multipliers (pi_d >= 0, mu_s >= 0, lambda).
+  It falls apart into one small problem per (cluster, supplier) group: open the group
   (CLUSTER_CHARGE) if its best hours, a fractional knapsack over its pairs with profit
   lambda - cost - pi_d - mu_s - PAIR_CHARGE / cap per hour up to the group's capacity, earn more.
-  Any multipliers give a valid bound; they start at the min-cost flow's node potentials (where
-  the bound equals or beats the flow bound) and climb by deflected subgradient steps.
+  Any multipliers give a valid bound; they start at node potentials of `_flow_bound`'s min-cost
+  flow and climb by deflected subgradient steps (Polyak steps towards a little above the best
+  bound), most of them over only the pairs close to paying.
 
 Everything here is deterministic: no clock, fixed orders, HiGHS on one thread.
 """
@@ -31,7 +34,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix, vstack
 
 from brokerage.matching.errors import MatchingError
-from brokerage.matching.fixed_charge import _build, _highs, _highs_model, _Model, _Spare
+from brokerage.matching.fixed_charge import _build, _highs, _highs_model, _Model, _potentials, _Spare
 from brokerage.matching.solver import CLUSTER_CHARGE, PAIR_CHARGE
 
 
@@ -41,6 +44,10 @@ MIN_VIOLATION = 1e-3
 COVER_SIZE = 4
 # Values closer than this to 0 or 1 count as integral.
 EPS = 1e-6
+# The strong LP of a component with more hour variables than this is solved by interior point first.
+IPM_HOURS = 6000
+# A warm re-solve after cuts costs about this fraction (1/WARM_SHARE) of the first solve.
+WARM_SHARE = 6
 # Each subgradient step aims this much (a share) above the best Lagrangian bound so far.
 TARGET_RISE = 0.005
 # The weight of the newest answer in the running average of the subproblems' hours.
@@ -48,6 +55,11 @@ AVERAGE_WEIGHT = 0.2
 # Every this many steps the Lagrangian is evaluated over all pairs (a bound); in between only over
 # the pairs whose profit per hour was above -ACTIVE_MARGIN pence then.
 FULL_EVERY, ACTIVE_MARGIN = 10, 150.0
+
+
+def lp_work(hours: int) -> int:
+    """Work units (about a millisecond each) of solving a component's strong LP with this many hour variables."""
+    return 1 + int(130 * (hours / 3300) ** 2.2)
 
 
 def _safe(value: float) -> float:
@@ -58,27 +70,29 @@ def _safe(value: float) -> float:
 class _LP:
     """One component's strong LP, solved again after cuts are added."""
 
-    def __init__(self, c, bounds: Bounds, constraints: LinearConstraint) -> None:
+    def __init__(self, c, bounds: Bounds, constraints: LinearConstraint, hours: int) -> None:
         self.c, self.bounds = c, bounds
         self.matrix, self.lo, self.hi = csr_matrix(constraints.A), constraints.lb, constraints.ub
+        self.work = lp_work(hours)
         # With SciPy's HiGHS bindings the LP is solved again warm after cuts; without, each round starts cold.
         self.highs = None if _highs is None else _highs_model(c, bounds, constraints)
+        if self.highs is not None and hours > IPM_HOURS:  # big: interior point, then a basis by crossover
+            self.highs.setOptionValue("solver", "ipm")
 
     def solve(self) -> tuple[float, np.ndarray, int]:
         """Return (optimum in pence, answer, work units spent)."""
-        rows, nnz = self.matrix.shape[0], self.matrix.nnz
         if self.highs is None:
             res = milp(self.c, integrality=np.zeros(len(self.c)), bounds=self.bounds,
                        constraints=LinearConstraint(self.matrix, self.lo, self.hi))
             if res.status != 0:
                 raise MatchingError(f"the LP bound failed ({res.message})")
-            return res.fun, res.x, 1 + nnz // 200
+            return res.fun, res.x, self.work
         self.highs.run()
         if self.highs.getModelStatus() != _highs.HighsModelStatus.kOptimal:
             raise MatchingError("the LP bound failed")
-        info = self.highs.getInfo()
-        work = 1 + info.simplex_iteration_count * (rows + len(self.c)) // 200_000
-        return info.objective_function_value, np.array(self.highs.getSolution().col_value), work
+        work, self.work = self.work, 1 + self.work // WARM_SHARE  # later solves start from this basis
+        self.highs.setOptionValue("solver", "simplex")
+        return self.highs.getInfo().objective_function_value, np.array(self.highs.getSolution().col_value), work
 
     def add(self, cuts: csr_matrix, rhs: np.ndarray) -> None:
         self.matrix = vstack([self.matrix, cuts]).tocsr()
@@ -109,7 +123,7 @@ class StrongLP:
         g_week = np.zeros(ng)
         g_week[self.group_of] = week
         self.group_cap = np.minimum(np.bincount(self.group_of, weights=pair_cap, minlength=ng), g_week)
-        self.lp = _LP(c, bounds, constraints)
+        self.lp = _LP(c, bounds, constraints, len(units))
         self.bound = -np.inf
         self.x = None  # the last LP answer's hours per unit
         self.y = None
@@ -118,8 +132,8 @@ class StrongLP:
         self.row_key = [model.unit_row[units], model.unit_col[units]]
         self.cuts = 0
 
-    def round(self, incumbent: np.ndarray | None) -> tuple[bool, int]:
-        """Solve the LP and add its violated cuts; return (whether any were added, work units spent).
+    def round(self, incumbent: np.ndarray | None, cut: bool = True) -> tuple[bool, int]:
+        """Solve the LP and (if `cut`) add its violated cuts; return (whether any were added, work units spent).
 
         `incumbent`, the hours of a known answer on the units, guards against adding an invalid cut.
         """
@@ -127,6 +141,8 @@ class StrongLP:
         self.bound = max(self.bound, _safe(fun))
         n, npairs = self.n, self.npairs
         self.x, self.y, z = values[:n], values[n:n + npairs], values[n + npairs:]
+        if not cut:
+            return False, work
         cuts, rhs, checked = self._separate(z)
         work += 1 + checked // 50
         if not rhs:
@@ -191,40 +207,36 @@ class StrongLP:
                     add(units, cut[0], cut[1], cut[3], g, cut[2])
         return cuts, rhs, checked
 
+    def _shared(self, units: np.ndarray, limit: float) -> list:
+        """Return covers of the line-side rows a full supplier-side row serves: (units, x, y coefficients, bound).
 
-def _shared(self, units: np.ndarray, limit: float) -> list:
-    """Return covers of the line-side rows a full supplier-side row serves: (units, x, y coefficients, bound).
-
-    For line-side rows D served by the supplier-side row, S their units in it: S carries at most
-    cap(S) = min(limit, sum of their caps), so the rows' other units bring mu = hours(D) - cap(S)
-    or more, and x(D) - sum_{u of D not in S} min(cap_u, mu) y_u <= cap(S).
-    """
-    x, yu, cap = self.x, self.y[self.pair_of], self.cap
-    if x[units].sum() < limit - 1e-6:
-        return []
-    served = units[x[units] > EPS]
-    rows = self.row_key[0][served]
-    if len(np.unique(rows)) < 2:
-        return []
-    starts, order = self.rows[0]
-    keys = self.row_key[0][order[starts[:-1]]]
-    found = []
-    heaviest = rows[np.argsort(-x[served], kind="stable")]
-    for chosen in (np.unique(rows), np.unique(heaviest[:2])):
-        at = np.searchsorted(keys, chosen)
-        members = np.concatenate([order[starts[k]:starts[k + 1]] for k in at.tolist()])
-        inside = np.isin(members, units)
-        carry = min(limit, float(cap[members[inside]].sum()))
-        room = float(self.row_rhs[0][chosen].sum()) - carry
-        if room <= EPS:
-            continue
-        y_coef = np.where(inside, 0.0, -np.minimum(cap[members], room))
-        if x[members].sum() + (y_coef * yu[members]).sum() - carry > MIN_VIOLATION:
-            found.append((members, np.ones(len(members)), y_coef, carry))
-    return found
-
-
-StrongLP._shared = _shared
+        For line-side rows D served by the supplier-side row, S their units in it: S carries at most
+        cap(S) = min(limit, sum of their caps), so the rows' other units bring mu = hours(D) - cap(S)
+        or more, and x(D) - sum_{u of D not in S} min(cap_u, mu) y_u <= cap(S).
+        """
+        x, yu, cap = self.x, self.y[self.pair_of], self.cap
+        if x[units].sum() < limit - 1e-6:
+            return []
+        served = units[x[units] > EPS]
+        rows = self.row_key[0][served]
+        if len(np.unique(rows)) < 2:
+            return []
+        starts, order = self.rows[0]
+        keys = self.row_key[0][order[starts[:-1]]]
+        found = []
+        heaviest = rows[np.argsort(-x[served], kind="stable")]
+        for chosen in (np.unique(rows), np.unique(heaviest[:2])):
+            at = np.searchsorted(keys, chosen)
+            members = np.concatenate([order[starts[k]:starts[k + 1]] for k in at.tolist()])
+            inside = np.isin(members, units)
+            carry = min(limit, float(cap[members[inside]].sum()))
+            room = float(self.row_rhs[0][chosen].sum()) - carry
+            if room <= EPS:
+                continue
+            y_coef = np.where(inside, 0.0, -np.minimum(cap[members], room))
+            if x[members].sum() + (y_coef * yu[members]).sum() - carry > MIN_VIOLATION:
+                found.append((members, np.ones(len(members)), y_coef, carry))
+        return found
 
 
 def _row_groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -330,7 +342,7 @@ class Lagrangian:
         self.line_at, self.supplier_at = np.searchsorted(self.lines, self.line), np.searchsorted(self.suppliers, self.supplier)
         self.hours = model.hours[self.lines].astype(np.float64)
         self.capacity = model.supplier_capacity[self.suppliers].astype(np.float64)
-        self.lam, self.pi, self.mu = self._potentials(flow, scaled)
+        self.lam, self.pi, self.mu = _potentials(self.line_at, self.supplier_at, self.cap, self.hours, self.capacity, flow, scaled)
         self.bound = -np.inf
         self.scale = 1.0
         self.stalled = 0
@@ -338,37 +350,6 @@ class Lagrangian:
         self.average = np.zeros(len(arcs))  # the recent subproblem answers' hours, a guess at the LP's
         self.every = self.active = self._view(np.arange(len(arcs)))
         self.steps, self.best = 0, -np.inf
-
-    def _potentials(self, flow: np.ndarray, scaled: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        """Return (lambda, pi, mu) from shortest-path potentials of the flow's residual network.
-
-        Nodes: 0 source, 1 sink, then lines, then suppliers. Bellman-Ford passes from a virtual root.
-        """
-        nl, ns = len(self.lines), len(self.suppliers)
-        line_node, sup_node = 2 + self.line_at, 2 + nl + self.supplier_at
-        by_line = np.bincount(self.line_at, weights=flow, minlength=nl)
-        by_sup = np.bincount(self.supplier_at, weights=flow, minlength=ns)
-        lines, sups = 2 + np.arange(nl), 2 + nl + np.arange(ns)
-        zero_l, zero_s = np.zeros(nl, np.int64), np.zeros(ns, np.int64)
-        tail = np.r_[line_node[flow < self.cap], sup_node[flow > 0], zero_l[by_line < self.hours], lines[by_line > 0],
-                     sups[by_sup < self.capacity], zero_s[by_sup > 0] + 1]
-        head = np.r_[sup_node[flow < self.cap], line_node[flow > 0], lines[by_line < self.hours], zero_l[by_line > 0],
-                     zero_s[by_sup < self.capacity] + 1, sups[by_sup > 0]]
-        weight = np.r_[scaled[flow < self.cap], -scaled[flow > 0], np.zeros(len(tail) - int((flow < self.cap).sum() + (flow > 0).sum()))]
-        # Bellman-Ford towards a virtual sink (every node at most 0 from it) on the reversed arcs:
-        # the lowest optimal potentials, which give a better first bound than the highest ones.
-        order = np.argsort(tail, kind="stable")
-        tail, weight, head = tail[order], weight[order], head[order]
-        starts = np.r_[0, np.flatnonzero(tail[1:] != tail[:-1]) + 1]
-        dist = np.zeros(2 + nl + ns)
-        for _ in range(2 + nl + ns):
-            new = dist.copy()
-            new[tail[starts]] = np.minimum(dist[tail[starts]], np.minimum.reduceat(dist[head] + weight, starts))
-            if np.array_equal(new, dist):
-                break
-            dist = new
-        dist = -dist / 100  # scaled costs are in hundredths of a penny
-        return dist[1] - dist[0], np.maximum(dist[lines] - dist[0], 0), np.maximum(dist[1] - dist[sups], 0)
 
     def _view(self, idx: np.ndarray) -> tuple:
         """Return the arrays the steps read for pairs `idx`: (idx, fixed cost, cap, group, line, supplier, group caps).

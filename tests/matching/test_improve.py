@@ -3,13 +3,15 @@ and bounds its own gap, repeatably."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from brokerage.matching import fixed_charge, local_search, relaxation, solver
 from brokerage.matching import improve as improve_module
-from brokerage.matching import solver
 from brokerage.matching.check import check_solution
 from brokerage.matching.files import encode
 from brokerage.matching.improve import improve, solve_within
@@ -133,3 +135,118 @@ def test_solve_with_a_time_limit_matches_solve_within(spec_instance):
     solution = solver.solve(instance, time_limit=1)
     again, _ = solve_within(instance, time_limit=1)
     assert solution == again
+
+
+# --- the mechanisms inside: cuts, the Lagrangian, local search, rounding, the fallback ------------
+
+
+def _components_of(first):
+    model = fixed_charge._model(first)
+    return model, fixed_charge._components(model)
+
+
+@settings(max_examples=30, deadline=None)
+@given(instances(max_demand=6, max_supply=5))
+def test_cut_rounds_and_the_lagrangian_stay_below_the_optimum(doc):
+    first = first_answer(parse_instance(doc))
+    model, components = _components_of(first)
+    optimum = full_mip_optimum(first)
+    flow = first.flow.astype(np.int64)
+    lp, cut, lagrangian = [], [], []
+    for arcs in components:
+        total = int(flow[arcs].sum())
+        relaxed = relaxation.StrongLP(model, arcs, total)
+        relaxed.round(flow[relaxed.units])
+        lp.append(relaxed.bound)
+        for _ in range(10):
+            added, _ = relaxed.round(flow[relaxed.units])
+            if not added:
+                break
+        cut.append(relaxed.bound)
+        _, hours, scaled = fixed_charge._flow_bound(model, arcs, with_flow=True)
+        relaxed_l = relaxation.Lagrangian(model, arcs, total, hours, scaled)
+        for _ in range(60):
+            relaxed_l.step(fixed_charge._sub_cost(model, arcs, flow[arcs], np.zeros(0, np.int64)))
+        lagrangian.append(relaxed_l.bound)
+    assert sum(cut) >= sum(lp) - 1e-6
+    assert sum(cut) <= optimum + 1e-3
+    assert sum(lagrangian) <= optimum + 1e-3
+
+
+def test_cuts_raise_the_lp_bound_on_a_generated_instance(small_generated):
+    first = first_answer(parse_instance(small_generated))
+    model, components = _components_of(first)
+    arcs = max(components, key=len)
+    flow = first.flow.astype(np.int64)
+    relaxed = relaxation.StrongLP(model, arcs, int(flow[arcs].sum()))
+    relaxed.round(flow[relaxed.units])
+    lp = relaxed.bound
+    for _ in range(10):
+        relaxed.round(flow[relaxed.units])
+    assert relaxed.cuts > 0 and relaxed.bound > lp
+    assert relaxed.bound <= fixed_charge._sub_cost(model, arcs, flow[arcs], np.zeros(0, np.int64))
+
+
+@settings(max_examples=30, deadline=None)
+@given(instances(max_demand=10, max_supply=6))
+def test_local_search_keeps_every_line_s_hours_and_the_capacities_and_never_costs_more(doc):
+    instance = parse_instance(doc)
+    first = first_answer(instance)
+    model, components = _components_of(first)
+    flow = first.flow.astype(np.int64).copy()
+    for arcs in components:
+        local_search.LocalSearch(model, arcs, flow).run(improve_module._Budget(10**6))
+    assert np.array_equal(np.bincount(model.line, weights=flow, minlength=len(model.hours)),
+                          np.bincount(model.line, weights=first.flow, minlength=len(model.hours)))
+    assert solver.objective_pence(first.network, flow) <= solver.objective_pence(first.network, first.flow) + 1e-6
+    solution = solver.to_solution(replace(first, flow=flow))
+    assert check_solution(instance, solution).problems == ()
+
+
+def test_local_search_moves_a_line_to_the_supplier_its_neighbour_uses():
+    # Two lines of one cluster. The one-pass answer sends one to s-2, cheaper by the hour but with
+    # room for one line only; both with s-1 pay one cluster charge, not two, and cost less.
+    doc = instance_of(
+        [line(id="d-1", hours=10, cluster="k-1"), line(id="d-2", hours=10, cluster="k-1")],
+        [supplier(id="s-1", capacity_hours=20, rate_pence=2000), supplier(id="s-2", capacity_hours=10, rate_pence=1800)],
+    )
+    first = first_answer(parse_instance(doc))
+    assert len(np.unique(first.network.pairs.supply[first.flow > 0])) == 2
+    model, components = _components_of(first)
+    flow = first.flow.astype(np.int64).copy()
+    for arcs in components:
+        local_search.LocalSearch(model, arcs, flow).run(improve_module._Budget(10**6))
+    assert len(np.unique(model.supplier[flow > 0])) == 1
+    assert solver.objective_pence(first.network, flow) == pytest.approx(
+        solver.objective_pence(first.network, first.flow) + 200 * 10 - solver.CLUSTER_CHARGE)
+
+
+@settings(max_examples=20, deadline=None)
+@given(instances(max_demand=8, max_supply=6))
+def test_rounding_the_lp_keeps_the_coverage(doc):
+    first = first_answer(parse_instance(doc))
+    model, components = _components_of(first)
+    flow = first.flow.astype(np.int64)
+    for arcs in components:
+        total = int(flow[arcs].sum())
+        relaxed = relaxation.StrongLP(model, arcs, total)
+        relaxed.round(None)
+        hours = fixed_charge._round(model, arcs, relaxed.x, total)
+        if hours is None:
+            continue
+        assert int(hours.sum()) == total
+        assert (hours <= model.capacity[arcs]).all() and (hours >= 0).all()
+        assert (np.bincount(model.line[arcs], weights=hours, minlength=len(model.hours)) <= model.hours).all()
+        assert (np.bincount(model.supplier[arcs], weights=hours, minlength=len(model.supplier_capacity))
+                <= model.supplier_capacity).all()
+
+
+def test_without_scipy_s_highs_bindings_the_improvement_still_works(small_generated, monkeypatch):
+    monkeypatch.setattr(fixed_charge, "_highs", None)
+    monkeypatch.setattr(relaxation, "_highs", None)
+    instance = parse_instance(small_generated)
+    first = first_answer(instance)
+    result = improve(first, time_limit=1)
+    solution = solver.to_solution(result.matching)
+    assert check_solution(instance, solution).problems == ()
+    assert result.lower_bound_pence <= result.cost_pence <= result.first_cost_pence + 1e-6
