@@ -35,8 +35,6 @@ except ImportError:  # pragma: no cover - older SciPy: plain `milp`, work estima
 
 # HiGHS's relative gap for calling a MIP optimal.
 MIP_REL_GAP = 1e-7
-# HiGHS options for the MIPs.
-MIP_OPTIONS: dict = {}
 # Work units (about a millisecond each) of a HiGHS solve: a fixed part and one per this many simplex iterations.
 SOLVE_WORK, ITERATIONS_PER_UNIT = 6, 6
 
@@ -220,17 +218,6 @@ def _spare(model: _Model, unit_flow: np.ndarray, free_units: np.ndarray) -> _Spa
     return _Spare(row, col, (model.supplier_capacity - by_supplier.astype(np.int64)).astype(np.int64))
 
 
-def _lp_bound(model: _Model, arcs: np.ndarray, total: int) -> float:
-    """Return the strong LP relaxation's optimum (pence) for a whole component."""
-    spare = _Spare(model.row_cap, model.col_cap, model.supplier_capacity)
-    c, bounds, constraints, _ = _build(model, arcs, spare, np.zeros(0, np.int64), total)
-    res = milp(c, integrality=np.zeros(len(c)), bounds=bounds, constraints=constraints)
-    if res.status != 0:
-        raise MatchingError(f"the LP bound failed ({res.message})")
-    # Round-off of the LP solver must not push the bound above the true optimum.
-    return res.fun * (1 - 1e-9) - 1e-6
-
-
 def _flow_bound(model: _Model, arcs: np.ndarray, with_flow: bool = False):
     """Return a valid lower bound (pence): the min-cost max flow with fixed charges spread thin.
 
@@ -373,8 +360,6 @@ def _mip(c, integrality, bounds: Bounds, constraints: LinearConstraint, node_lim
     highs = _highs_model(c, bounds, constraints, integrality)
     highs.setOptionValue("mip_max_nodes", node_limit)
     highs.setOptionValue("mip_rel_gap", MIP_REL_GAP)
-    for key, value in MIP_OPTIONS.items():
-        highs.setOptionValue(key, value)
     looked = [0]
 
     def check(kind, message, out, answer, data) -> None:

@@ -78,7 +78,7 @@ from brokerage.matching.solver import (
 # Work units per second of time limit, calibrated so that a run takes about the time limit on
 # the 2-core machine the project is measured on (a unit is about a millisecond of one core). A
 # faster machine finishes sooner with the same answer; a slower one takes longer with the same answer.
-WORK_PER_SECOND = 1050
+WORK_PER_SECOND = 1100
 # The work outside the charged steps (the flow bounds, ranks, costs), one unit per this many pairs.
 SETUP_PAIRS_PER_UNIT = 200
 # Branch-and-bound nodes for one component solved as a whole, and for one neighbourhood.

@@ -9,7 +9,10 @@ the cost (checked exactly, with the group charges):
 - chain: shift a line to a supplier without room, and a line served there alone to its best place;
 - part: move one part of a split line to another of its pairs (merging the split, or moving the part);
 - group: move every line a supplier serves in one cluster to one other supplier (the cluster
-  charge only falls when they all go).
+  charge only falls when they all go);
+- ejection: move lines along a path d1 -> the supplier of d2, d2 -> that of d3, ..., where each
+  leaving line makes the room for the one coming, the last going where it fits (the cheapest
+  such paths come from value iteration over the improvement graph).
 
 Rounds go on while a move is made and the work budget lasts. No randomness: ties go to the lower index.
 """
