@@ -40,7 +40,12 @@ def index():
     """Show the open demand, past runs, and the button to run matching."""
     data = demand.matching_page(session=get_session(), actor=current_user)
     job = _job_status()
-    return render_template("matching/index.html", form=_demand_form(data.pop("clusters")), job=job, **data)
+    return render_template("matching/index.html", form=_demand_form(data.pop("clusters")), limit_form=_limit_form(data), job=job, **data)
+
+
+def _limit_form(data: dict) -> TimeLimitForm:
+    """The council's improvement time, as it stands, in its form."""
+    return TimeLimitForm(formdata=None, time_limit=data["time_limit"])
 
 
 def _job_status():
@@ -79,7 +84,7 @@ def add_demand():
             return redirect(url_for("matching.index"))
     data = demand.matching_page(session=session, actor=current_user)
     data.pop("clusters")
-    return render_template("matching/index.html", form=form, **data), 422
+    return render_template("matching/index.html", form=form, limit_form=_limit_form(data), **data), 422
 
 
 @blueprint.route("/settings", methods=["POST"])
