@@ -64,6 +64,7 @@ def test_the_matching_page_sets_the_time_and_names_a_bad_value_beside_its_field(
         response = client.post("/matching/settings", data={"time_limit": bad})
         assert response.status_code == 422 and message in response.data.decode()
         assert 'href="#time_limit"' in response.data.decode()  # the error summary links to the field
+        assert "Error: Matching" in response.data.decode()
     session.refresh(council)
     assert council.match_time_limit_s == 10
     response = client.post("/matching/settings", data={"time_limit": "4"})
