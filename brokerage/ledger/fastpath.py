@@ -63,8 +63,8 @@ def expire_balances(session: Session, touched: set[int]) -> None:
 #
 # Hot accounts: every DP issue posts to council:{c}:funding and every top-up to external:topups.
 # Accounts that may go negative need no overdraft check, so the function does not lock them up
-# front: their postings go in last, in id order, and the balance trigger's row lock is held from the
-# end of the call to the commit only. Their cached balance stays one exact column on the account
+# front: the balance trigger (once per INSERT statement since migration 0038) locks them in id order
+# at the end of the postings' INSERT, so their row lock is held from the end of the call to the commit only. Their cached balance stays one exact column on the account
 # row, as for every account: the invariant sweep, `ledger verify` and every reader of balance_pence
 # (trial balance, statements, spending, surplus, payments, audit packs) read it unchanged and in one
 # row per account. Sharded counters or summing on read would free the row entirely, but would make

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from brokerage.errors import NotFound
 from brokerage.ledger import services
 from brokerage.ledger.errors import AlreadyReversed, IdempotencyConflict, Overdraft, Unbalanced, UnknownAccount
-from brokerage.ledger.models import EntryClose, JournalEntry, Posting
+from brokerage.ledger.models import EntryClose, JournalEntry, LedgerAccount, Posting
 from brokerage.ledger.rules import Leg
 from brokerage.types import utcnow
 from tests import factories as f
@@ -216,3 +216,89 @@ def test_staff_of_another_council_cannot_read_or_post(session, lw):
     with pytest.raises(NotFound):
         services.post_entry(session=session, actor=outsider, council_id=lw.council.id, kind="dp_issued",
                             postings=[Leg(lw.funding, -1), Leg(lw.wallet(), 1)], idempotency_key="z")
+
+
+# --- the database's own checks of postings, however many rows one statement inserts --------------
+# (PostgreSQL runs them once per INSERT statement since migration 0038; SQLite once per row.)
+
+
+def _raw_entry(session, council_id: int, key: str) -> JournalEntry:
+    entry = JournalEntry(council_id=council_id, kind="raw", idempotency_key=key, fingerprint="x" * 64, content_hash="y" * 64)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def _insert_postings(session, entry: JournalEntry, legs: list[tuple[int, int]], council_id: int | None = None, first_leg: int = 1) -> None:
+    """Insert the legs (account id, pence) of one entry in one INSERT statement, numbered from first_leg."""
+    numbers = range(first_leg, first_leg + len(legs))
+    values = ", ".join(f"(:c, :e, {number}, :a{number}, :p{number}, :t)" for number in numbers)
+    parameters = {"c": council_id or entry.council_id, "e": entry.id, "t": entry.created_at}
+    for number, (account_id, pence) in zip(numbers, legs):
+        parameters[f"a{number}"], parameters[f"p{number}"] = account_id, pence
+    session.execute(text(f"INSERT INTO posting (council_id, entry_id, leg, account_id, amount_pence, created_at) VALUES {values}"), parameters)
+
+
+def _account_id(session, lw, code, council_id=None):
+    return services.get_or_create_account(session=session, council_id=council_id or lw.council.id, code=code).id
+
+
+def test_one_statement_of_many_postings_moves_each_cached_balance_by_its_net_amount(session, lw):
+    issue(session, lw, 1_000)
+    wallet, other_wallet, wallet_3 = (_account_id(session, lw, code) for code in (lw.wallet(), lw.wallet(1), lw.wallet(2)))
+    entry = _raw_entry(session, lw.council.id, "raw-many")
+    _insert_postings(session, entry, [(other_wallet, 200), (wallet, -300), (other_wallet, 60), (wallet_3, 40)])
+    session.add(EntryClose(entry_id=entry.id, council_id=lw.council.id, leg_count=4))
+    session.flush()
+    session.expire_all()
+    assert bal(session, lw, lw.wallet()) == 700
+    assert bal(session, lw, lw.wallet(1)) == 260
+    assert bal(session, lw, lw.wallet(2)) == 40
+    # The fixture's sweep then checks every cached balance against the sum of its postings.
+
+
+def test_the_database_refuses_more_postings_in_a_closed_entry(session, lw):
+    entry = issue(session, lw, 1_000)
+    wallet, other_wallet = _account_id(session, lw, lw.wallet()), _account_id(session, lw, lw.wallet(1))
+    with pytest.raises((IntegrityError, DBAPIError), match="closed; no more postings"):
+        with session.begin_nested():
+            _insert_postings(session, entry, [(wallet, -100), (other_wallet, 100)], first_leg=3)
+    session.expire_all()
+    assert bal(session, lw, lw.wallet()) == 1_000
+    assert bal(session, lw, lw.wallet(1)) == 0
+
+
+def test_the_database_refuses_a_posting_across_councils_in_any_row_of_a_statement(session, lw):
+    from brokerage.ledger import rules
+
+    issue(session, lw, 1_000)
+    wallet, other_wallet = _account_id(session, lw, lw.wallet()), _account_id(session, lw, lw.wallet(1))
+    foreign = _account_id(session, lw, rules.funding_code(lw.other_council.id), council_id=lw.other_council.id)
+    entry = _raw_entry(session, lw.council.id, "raw-across")
+    for legs, council_id in (
+        ([(wallet, -100), (other_wallet, 50), (foreign, 50)], None),  # another council's account, in the last row
+        ([(wallet, -100), (other_wallet, 100)], lw.other_council.id),  # postings that claim another council
+    ):
+        with pytest.raises((IntegrityError, DBAPIError), match="must belong to one council"):
+            with session.begin_nested():
+                _insert_postings(session, entry, legs, council_id=council_id)
+    with session.begin_nested():
+        _insert_postings(session, entry, [(wallet, -100), (other_wallet, 100)])
+        session.add(EntryClose(entry_id=entry.id, council_id=lw.council.id, leg_count=2))
+        session.flush()
+    session.expire_all()
+    assert bal(session, lw, lw.wallet()) == 900
+    assert bal(session, lw, lw.wallet(1)) == 100
+    assert session.get(LedgerAccount, foreign).balance_pence == 0
+
+
+def test_the_database_refuses_a_statement_that_leaves_a_non_negative_account_below_zero(session, lw):
+    issue(session, lw, 1_000)
+    wallet, other_wallet = _account_id(session, lw, lw.wallet()), _account_id(session, lw, lw.wallet(1))
+    with pytest.raises((IntegrityError, DBAPIError)):
+        with session.begin_nested():
+            entry = _raw_entry(session, lw.council.id, "raw-overdrawn")
+            _insert_postings(session, entry, [(other_wallet, 700), (wallet, -700), (other_wallet, 500), (wallet, -500)])
+    session.expire_all()
+    assert bal(session, lw, lw.wallet()) == 1_000
+    assert bal(session, lw, lw.wallet(1)) == 0
