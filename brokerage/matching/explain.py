@@ -6,6 +6,7 @@ format is a "provider", a demand line is a "request", and money is "an hour", ne
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -88,7 +89,7 @@ def explain_assignments(network: Network, flow: np.ndarray, used: np.ndarray, *,
         sentence = f"{facts}{km:.1f} km away, {price}; {'; '.join(notes)}."
         sentence = sentence[0].upper() + sentence[1:]
         if placed is not None:
-            sentence = f"{_times(tuple(placed[i]))} ({plural(h, 'hour')}). {sentence}"
+            sentence = f"{times_sentence(placed[i])} {sentence}"
         texts.append(sentence)
     return texts
 
@@ -187,6 +188,22 @@ def _slot_reason(network: Network, d: int, left: np.ndarray, hours_left: int) ->
 # --- phrases -------------------------------------------------------------------------------
 
 
+def times_sentence(slot_hours: Mapping[str, int]) -> str:
+    """Return the sentence a format 2 explanation starts with, e.g. "Monday to Thursday mornings (12 hours)."."""
+    return f"{_times(tuple(slot_hours))} ({plural(sum(slot_hours.values()), 'hour')})."
+
+
+def retimed(explanation: str, before: Mapping[str, int], after: Mapping[str, int]) -> str:
+    """Return an explanation whose times sentence names `after` instead of `before` (a broker changed the hours).
+
+    An explanation that does not start with `before`'s sentence, or a part left with no hours, is returned unchanged.
+    """
+    old = times_sentence(before) if before else ""
+    if not old or not after or not explanation.startswith(old):
+        return explanation
+    return times_sentence(after) + explanation[len(old):]
+
+
 @lru_cache(maxsize=4096)
 def _times(slots: tuple[str, ...]) -> str:
     """times_phrase, remembered: many assignments share the same times."""
@@ -268,13 +285,34 @@ def _share_note(instance, d, s, h, assigned, d_used, s_used, line_used_pairs, wh
     demand = instance.demand[d]
     lo, hi = line_used_pairs[d], line_used_pairs[d + 1]
     others = [who.get(instance.supply[x].id, instance.supply[x].id) for x in s_used[lo:hi].tolist() if x != s]
-    note = f"{h} of {plural(demand.hours, 'hour')} here"
+    return share_note(h, demand.hours, others, demand.hours - assigned)
+
+
+def share_note(hours: int, line_hours: int, others: list[str], uncovered: int) -> str:
+    """Return the note on a line shared or not wholly covered: "5 of 14 hours here, the rest with Hooyo; 4 hours not covered"."""
+    note = f"{hours} of {plural(line_hours, 'hour')} here"
     if others:
         shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
         note += f", the rest with {shown}"
-    if assigned < demand.hours:
-        note += f"; {plural(demand.hours - assigned, 'hour')} not covered"
+    if uncovered > 0:
+        note += f"; {plural(uncovered, 'hour')} not covered"
     return note
+
+
+# A share note inside an explanation: it runs to the next note ("; ") or to the closing full stop.
+_SHARE_NOTE = re.compile(r"\d+ of \d+ hours? here(?:, the rest with .*?)?(?:; \d+ hours? not covered)?(?=; |\.$)")
+
+
+def reshared(explanation: str, note: str) -> str:
+    """Return an explanation with its share note replaced by `note` (added before the full stop if it had none; removed if `note` is empty)."""
+    found = _SHARE_NOTE.search(explanation)
+    if found:
+        if note:
+            return explanation[:found.start()] + note + explanation[found.end():]
+        return explanation[:found.start()].removesuffix("; ") + explanation[found.end():]
+    if note and explanation.endswith("."):
+        return f"{explanation[:-1]}; {note}."
+    return explanation
 
 
 def _vetted_offers(instance) -> frozenset[str]:

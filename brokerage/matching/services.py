@@ -25,6 +25,7 @@ from brokerage.formatting import plural, pounds, service_name, slot_hours_words
 from brokerage.geo import haversine_km
 from brokerage.holders.models import Power
 from brokerage.locks import fresh_row, lock_row
+from brokerage.matching.explain import reshared, retimed, share_note
 from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
 from brokerage.matching.rules import (
@@ -162,12 +163,27 @@ def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> 
     if provider_total > capacity:
         raise ValidationFailed({"hours": f"{provider.name} can take {plural(capacity, 'hour')} a week; this would give them {provider_total}"})
     if assignment.slot_hours is not None:
+        before = dict(assignment.slot_hours)
         assignment.slot_hours = _refit(assignment, hours, line=line, offered=offered, others=others, provider=provider)
+        assignment.explanation = retimed(assignment.explanation, before, assignment.slot_hours)
     assignment.hours = hours
     assignment.edited_by_id = actor.id
     session.add(assignment)
+    _refigure_line(session, line, [assignment, *(a for a in others if a.demand_line_id == line.id)])
     session.flush()
     return assignment
+
+
+def _refigure_line(session: Session, line: DemandLine, parts: list[MatchAssignment]) -> None:
+    """Say in each part's explanation how the line is now shared and how much is not covered (after a broker's change)."""
+    given = sorted((a for a in parts if a.hours > 0), key=lambda a: a.id)
+    uncovered = line.hours - sum(a.hours for a in given)
+    names = {a.id: session.get(Provider, a.provider_id).name for a in given}
+    for part in given:
+        others = [names[a.id] for a in given if a.id != part.id]
+        note = share_note(part.hours, line.hours, others, uncovered) if others or uncovered > 0 else ""
+        part.explanation = reshared(part.explanation, note)
+        session.add(part)
 
 
 def _refit(assignment: MatchAssignment, hours: int, *, line: DemandLine, offered: dict[str, int], others: list[MatchAssignment],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from brokerage.matching.explain import reshared, retimed, share_note
 from brokerage.matching.instance import parse_instance
 from brokerage.matching.solver import solve
 from tests.matching.conftest import instance_of, line, supplier
@@ -113,3 +114,29 @@ def test_no_explanation_uses_the_file_formats_words_or_shorthand(small_generated
     for text in [a.explanation for a in solution.assignments] + [u.reason for u in solution.unmet]:
         for word in ("supplier", " line", "/h", " h ", "cap", "unmet"):
             assert word not in text, (word, text)
+
+
+# --- a broker's change of hours: the figures in the stored explanations follow it -------------------
+
+_BASE = "Speaks Somali, 2.2 km away, £24.00 an hour, within the £26.00 the group will pay; care co-operative"
+
+
+def test_a_share_note_is_replaced_added_or_taken_out_whole():
+    shared = f"{_BASE}; 8 of 14 hours here, the rest with St. Anne's Care, Bow Co-op; 2 hours not covered; also serves 1 other request from Bow."
+    assert reshared(shared, share_note(5, 14, ["St. Anne's Care, Bow Co-op"], 5)) == (
+        f"{_BASE}; 5 of 14 hours here, the rest with St. Anne's Care, Bow Co-op; 5 hours not covered; also serves 1 other request from Bow.")
+    # The line now has this provider alone, for all its hours: the note goes.
+    assert reshared(shared, "") == f"{_BASE}; also serves 1 other request from Bow."
+    at_the_end = f"{_BASE}; 3 of 3 hours here, the rest with Hooyo."
+    assert reshared(at_the_end, share_note(2, 3, [], 1)) == f"{_BASE}; 2 of 3 hours here; 1 hour not covered."
+    # A part that had the whole line to itself gets the note when hours are taken off.
+    assert reshared(f"{_BASE}.", share_note(4, 8, [], 4)) == f"{_BASE}; 4 of 8 hours here; 4 hours not covered."
+    assert reshared(f"{_BASE}.", "") == f"{_BASE}."
+
+
+def test_the_times_sentence_is_renamed_only_where_it_is_the_solvers():
+    before, after = {"sat_am": 3, "sat_pm": 3, "sun_am": 2}, {"sat_am": 3, "sat_pm": 1}
+    text = f"Saturday and Sunday mornings and Saturday afternoons (8 hours). {_BASE}."
+    assert retimed(text, before, after) == f"Saturday mornings and Saturday afternoons (4 hours). {_BASE}."
+    assert retimed(f"{_BASE}.", before, after) == f"{_BASE}."  # no times sentence: left as it is
+    assert retimed(text, before, {}) == text  # a part taken to 0 hours is not sent

@@ -146,10 +146,15 @@ def test_lowering_a_part_takes_hours_off_its_latest_times_and_raising_it_fits_th
     respite = _line(session, "Bow carers' respite group", "respite")
     part = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.demand_line_id == respite.id)).one()
     assert part.slot_hours == {"sat_am": 3, "sat_pm": 3, "sun_am": 2}
+    assert part.explanation.startswith("Saturday and Sunday mornings and Saturday afternoons (8 hours). ")
+    rest = part.explanation.split(". ", 1)[1]
     services.adjust(session=session, actor=broker, assignment_id=part.id, hours=4)
     assert (part.hours, part.slot_hours) == (4, {"sat_am": 3, "sat_pm": 1})
+    # The explanation names the times the part now has, not the solver's.
+    assert part.explanation == f"Saturday mornings and Saturday afternoons (4 hours). {rest[:-1]}; 4 of 8 hours here; 4 hours not covered."
     services.adjust(session=session, actor=broker, assignment_id=part.id, hours=7)
     assert (part.hours, part.slot_hours) == (7, {"sat_am": 3, "sat_pm": 3, "sun_am": 1})
+    assert part.explanation == f"Saturday and Sunday mornings and Saturday afternoons (7 hours). {rest[:-1]}; 7 of 8 hours here; 1 hour not covered."
     services.adjust(session=session, actor=broker, assignment_id=part.id, hours=0)
     assert (part.hours, part.slot_hours) == (0, {})
 
