@@ -92,6 +92,8 @@ def bench_match_command(scale: str, seed: int, time_limit: float, file_format: s
             built = time.perf_counter()
             matching = optimise(network, helper=helper)
         first = time.perf_counter()
+        # Peak memory up to the first answer (this process, and the helper that solved chunks for it).
+        first_peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + matching.helper_peak_kb
         first_splits = carer_counts(matching)[1]
     with progress("Improving and bounding"):
         improvement = improve(matching, time_limit=time_limit)
@@ -129,6 +131,8 @@ def bench_match_command(scale: str, seed: int, time_limit: float, file_format: s
         "time_limit": time_limit,
         "improve_s": round(improved - first, 3),
         "first_split_lines": first_splits,
+        "first_answer_s": round(first - start, 3),
+        "first_answer_peak_mb": round(first_peak_kb / 1024, 1),
         "format": instance.format,
         **improvement_figures(improvement, splits),
         **slot_figures(instance, solution, network),
