@@ -87,6 +87,7 @@ def bench_match_command(scale: str, seed: int, time_limit: float, file_format: s
     with progress("Solving"):
         start = time.perf_counter()
         instance = parse_instance(raw)
+        del raw  # as `match solve` keeps only the parsed instance
         with helper_for(instance) as helper:
             network = build_network(instance)
             built = time.perf_counter()

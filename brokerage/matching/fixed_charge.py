@@ -91,7 +91,8 @@ def _model(matching: Matching) -> _Model:
         units = dict(unit_pair=np.arange(len(p)), unit_cap=capacity, unit_row=p.demand, row_cap=t.d_hours,
                      unit_col=p.supply, col_cap=t.s_capacity)
     else:
-        units = dict(unit_pair=slots.pair, unit_cap=slots.capacity, unit_row=p.demand[slots.pair] * N_SLOTS + slots.slot,
+        units = dict(unit_pair=slots.pair.astype(np.int64), unit_cap=slots.capacity.astype(np.int64),
+                     unit_row=p.demand[slots.pair] * N_SLOTS + slots.slot,
                      row_cap=slots.d_hours.reshape(-1), unit_col=p.supply[slots.pair] * N_SLOTS + slots.slot,
                      col_cap=slots.s_hours.reshape(-1))
     return _Model(

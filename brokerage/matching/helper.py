@@ -64,15 +64,16 @@ def helper_for(instance: Instance) -> Iterator[Helper | None]:
         yield helper
 
 
-def solve_split(jobs, here: list[int], there: list[int], helper: Helper):
-    solved: list[np.ndarray | None] = [None] * len(jobs)
+def solve_split(job_of, count: int, here: list[int], there: list[int], helper: Helper):
+    """Solve chunks `there` in the helper and `here` in this process; `job_of(i)` builds chunk i's job. Return the flows and the helper's peak RSS in KiB."""
+    solved: list[np.ndarray | None] = [None] * count
     peak_kb = 0
     try:
-        future = helper.submit([jobs[i] for i in there])
+        future = helper.submit([job_of(i) for i in there])
     except BrokenProcessPool:
         future = None
     for i in here:
-        solved[i] = solve_chunk(jobs[i])
+        solved[i] = solve_chunk(job_of(i))
     try:
         if future is None:
             raise BrokenProcessPool("the helper did not start")
@@ -80,7 +81,7 @@ def solve_split(jobs, here: list[int], there: list[int], helper: Helper):
     except BrokenProcessPool:
         # A helper cannot start when the main script re-runs its work on import; solving here
         # instead gives the same flows, only later.
-        flows = [solve_chunk(jobs[i]) for i in there]
+        flows = [solve_chunk(job_of(i)) for i in there]
     for i, chunk_flow in zip(there, flows):
         solved[i] = chunk_flow
     return solved, peak_kb

@@ -27,9 +27,9 @@ _EXPAND_PAIRS = 500_000
 class SlotArcs:
     """The slot arcs of a format 2 network, sorted by (pair, slot), and each side's hours per slot."""
 
-    pair: np.ndarray  # index into the network's pairs
-    slot: np.ndarray  # index into vocabulary.SLOTS
-    capacity: np.ndarray  # min(the line's hours in the slot, the supplier's)
+    pair: np.ndarray  # int32: index into the network's pairs
+    slot: np.ndarray  # int8: index into vocabulary.SLOTS
+    capacity: np.ndarray  # int32: min(the line's hours in the slot, the supplier's)
     start: np.ndarray  # pair p's arcs are start[p] .. start[p + 1] - 1
     d_hours: np.ndarray  # (lines, 21): hours needed per slot
     s_hours: np.ndarray  # (suppliers, 21): hours offered per slot
@@ -75,7 +75,9 @@ def slot_arcs(instance: Instance, pairs: Pairs, d_total: np.ndarray, s_capacity:
     start = np.searchsorted(pair, np.arange(len(pairs) + 1))
     on_own = np.bincount(pair, weights=capacity, minlength=len(pairs)).astype(np.int64)
     pair_capacity = np.minimum(on_own, np.minimum(d_total[pairs.demand], s_capacity[pairs.supply]))
-    return SlotArcs(pair.astype(np.int64), slot.astype(np.int64), capacity.astype(np.int64), start,
+    # Held for the whole solve, so as narrow as they can be (pairs and hours fit in int32, a slot in int8);
+    # arithmetic on them is done after widening (slot_job, fixed_charge).
+    return SlotArcs(pair.astype(np.int32), slot.astype(np.int8), capacity.astype(np.int32), start,
                     d_hours, s_hours, pair_capacity)
 
 
@@ -86,7 +88,7 @@ def slot_job(arcs: SlotArcs, pairs: Pairs, chunk_pairs: np.ndarray, costs: np.nd
     order; the priced slot arcs come first, then the free arcs in and out of them.
     """
     positions = arcs.of_pairs(chunk_pairs)
-    pair, slot = arcs.pair[positions], arcs.slot[positions]
+    pair, slot = arcs.pair[positions].astype(np.int64), arcs.slot[positions].astype(np.int64)
     d, s = pairs.demand[pair], pairs.supply[pair]
     line_slots, line_node = np.unique(d * N_SLOTS + slot, return_inverse=True)
     supplier_slots, supplier_slot_node = np.unique(s * N_SLOTS + slot, return_inverse=True)
@@ -103,7 +105,9 @@ def slot_job(arcs: SlotArcs, pairs: Pairs, chunk_pairs: np.ndarray, costs: np.nd
                             np.searchsorted(suppliers, ss_s) + first_supplier, np.ones(len(suppliers), np.int64)])
     capacity = np.concatenate([arcs.capacity[positions], arcs.d_hours[ls_d, ls_t], arcs.s_hours[ss_s, ss_t], s_capacity[suppliers]])
     cost = np.concatenate([costs[pair], np.zeros(len(tails) - len(positions), np.int64)])
-    return ("slots", len(positions), tails, heads, capacity, cost), positions
+    # Nodes and hours fit in int32 (the flow solver takes them so): a big chunk's job, held and sent
+    # to the helper process, is then a third smaller.
+    return ("slots", len(positions), tails.astype(np.int32), heads.astype(np.int32), capacity.astype(np.int32), cost), positions
 
 
 def pair_hours(arcs: SlotArcs, slot_flow: np.ndarray, n_pairs: int) -> np.ndarray:

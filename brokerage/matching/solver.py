@@ -328,43 +328,48 @@ def _run_chunks(network: Network, plan: list[_Chunk], capacity, costs,
     """Solve every chunk; return the flow on each pair, a helper process's peak RSS, and format 2's slot flows."""
     t, p, slots = network.tables, network.pairs, network.slots
     flow = np.zeros(len(p), dtype=np.int64)
-    jobs, positions = [], []
-    for chunk in plan:
+    positions: dict[int, np.ndarray] = {}
+
+    # Each chunk's job is built when it is solved or sent, so a big instance holds few at once.
+    def job_of(i: int):
+        chunk = plan[i]
         if slots is not None:
-            job, where = slot_job(slots, p, chunk.arcs, costs, t.s_capacity)
-            jobs.append(job)
-            positions.append(where)
-            continue
+            job, positions[i] = slot_job(slots, p, chunk.arcs, costs, t.s_capacity)
+            return job
         nl = len(chunk.lines)
         line_node = np.searchsorted(chunk.lines, p.demand[chunk.arcs]) + 2
         supplier_node = np.searchsorted(chunk.suppliers, p.supply[chunk.arcs]) + 2 + nl
-        jobs.append((
+        return (
             "pairs", line_node, supplier_node, capacity[chunk.arcs], costs[chunk.arcs],
             t.d_hours[chunk.lines], t.s_capacity[chunk.suppliers],
-        ))
-    sizes = [len(c.arcs) for c in plan] if slots is None else [len(where) for where in positions]
+        )
+
+    if slots is None:
+        sizes = [len(c.arcs) for c in plan]
+    else:
+        sizes = [int((slots.start[c.arcs + 1] - slots.start[c.arcs]).sum()) for c in plan]
     helper_peak_kb = 0
-    if len(jobs) > 1 and sum(sizes) >= PARALLEL_MIN_ARCS:
+    if len(plan) > 1 and sum(sizes) >= PARALLEL_MIN_ARCS:
         own_helper = helper is None
         helper = helper or Helper()
         # Share the chunks between this process and one helper, biggest first, so both cores
         # work and finish at about the same time. Where a chunk is solved never changes its flow.
         here, there, load = [], [], [0, 0]
-        for i in sorted(range(len(jobs)), key=lambda i: (-sizes[i], i)):
+        for i in sorted(range(len(plan)), key=lambda i: (-sizes[i], i)):
             side = 0 if load[0] <= load[1] else 1
             (here if side == 0 else there).append(i)
             load[side] += sizes[i]
         try:
-            solved, helper_peak_kb = solve_split(jobs, here, there, helper)
+            solved, helper_peak_kb = solve_split(job_of, len(plan), here, there, helper)
         finally:
             if own_helper:
                 helper.close()
     else:
-        solved = [solve_chunk(job) for job in jobs]
+        solved = [solve_chunk(job_of(i)) for i in range(len(plan))]
     if slots is not None:
         slot_flow = np.zeros(len(slots), dtype=np.int64)
-        for where, chunk_flow in zip(positions, solved):
-            slot_flow[where] = chunk_flow
+        for i, chunk_flow in enumerate(solved):
+            slot_flow[positions[i]] = chunk_flow
         return pair_hours(slots, slot_flow, len(p)), helper_peak_kb, slot_flow
     for chunk, chunk_flow in zip(plan, solved):
         flow[chunk.arcs] = chunk_flow
