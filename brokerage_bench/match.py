@@ -42,6 +42,19 @@ def improvement_figures(improvement, splits: int) -> dict:
     }
 
 
+def exact_figures(exact, seconds: float, cost: float) -> dict:
+    """Return what the exact solve found (pounds), and how far the answer is above its proven bound."""
+    bound = exact.lower_bound_pence / 100
+    return {
+        "exact_s": round(seconds, 1),
+        "exact_cost": None if exact.cost_pence is None else round(exact.cost_pence / 100, 2),
+        "exact_lower_bound": round(bound, 2),
+        "exact_optimal": exact.optimal,
+        "exact_split_lines": exact.split_lines,
+        "gap_to_exact_bound_pct": round(100 * (cost - bound) / cost, 3) if cost > 0 else 0.0,
+    }
+
+
 def slot_figures(instance, solution, network) -> dict:
     """Format 2: count hours placed where a side has none or beyond a slot's or a week's hours, from the solution file's content."""
     if instance.format != 2:
@@ -73,9 +86,12 @@ def slot_figures(instance, solution, network) -> dict:
               help="Improve the first answer for about this long (a deterministic work budget).")
 @click.option("--format", "file_format", default="1", show_default=True, type=click.Choice(["1", "2"]),
               help="Instance format: 2 gives hours per time of day (docs/matching-format-2.md).")
-def bench_match_command(scale: str, seed: int, time_limit: float, file_format: str) -> None:
+@click.option("--exact", "exact_seconds", default=0.0, show_default=True, metavar="SECONDS", type=click.FloatRange(0, 36000),
+              help="Also solve the whole instance exactly with HiGHS for up to this much wall time, to compare (0: don't).")
+def bench_match_command(scale: str, seed: int, time_limit: float, file_format: str, exact_seconds: float) -> None:
     """Generate, solve, check and compare with the baseline; print a JSON summary last."""
     from brokerage.matching.check import check_solution
+    from brokerage.matching.exact import solve_whole
     from brokerage.matching.generator import generate
     from brokerage.matching.improve import improve
     from brokerage.matching.instance import parse_instance
@@ -102,6 +118,12 @@ def bench_match_command(scale: str, seed: int, time_limit: float, file_format: s
         improved = time.perf_counter()
         solution = to_solution(matching)
         done = time.perf_counter()
+    exact = None
+    if exact_seconds > 0:
+        with progress(f"Solving exactly (up to {exact_seconds:g} s)"):
+            exact_start = time.perf_counter()
+            exact = solve_whole(matching, exact_seconds)
+            exact_s = time.perf_counter() - exact_start
     with progress("Checking"):
         report = check_solution(instance, solution)
     with progress("Solving the baseline"):
@@ -137,7 +159,10 @@ def bench_match_command(scale: str, seed: int, time_limit: float, file_format: s
         "format": instance.format,
         **improvement_figures(improvement, splits),
         **slot_figures(instance, solution, network),
+        **({} if exact is None else exact_figures(exact, exact_s, solution.cost)),
     }
+    if exact is not None and exact.optimal and summary["optimal_split_lines"] is None:
+        summary["optimal_split_lines"] = exact.split_lines
     baseline_covered = int(baseline.flow.sum())
     click.echo(f"check: {'valid' if report.ok else 'INVALID'}; baseline covers "
                f"{baseline_covered} h")

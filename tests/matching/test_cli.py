@@ -99,7 +99,7 @@ def test_an_unwritable_output_exits_2(runner, tmp_path, spec_instance):
 
 
 def test_bench_prints_a_json_summary_last(runner):
-    result = runner.invoke(bench_match_command, ["--scale", "S", "--seed", "2"])
+    result = runner.invoke(bench_match_command, ["--scale", "S", "--seed", "2", "--exact", "1"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert list(summary)[:15] == [
@@ -110,6 +110,9 @@ def test_bench_prints_a_json_summary_last(runner):
     assert summary["lower_bound"] <= summary["cost"]
     assert summary["covered_hours"] == summary["max_hours"]
     assert summary["split_lines"] < summary["baseline_split_lines"]
+    # --exact: HiGHS on the whole instance for a second; its bound is a bound on the answer.
+    assert summary["exact_lower_bound"] <= summary["cost"] + 1e-6 and summary["gap_to_exact_bound_pct"] >= 0
+    assert summary["exact_cost"] is None or summary["exact_cost"] >= summary["exact_lower_bound"] - 1e-6
 
 
 def test_the_commands_are_named_as_the_format_says():
