@@ -6,6 +6,7 @@ Needs no database. The last stdout line is one JSON object.
 from __future__ import annotations
 
 import json
+import math
 import resource
 import sys
 import time
@@ -43,15 +44,18 @@ def improvement_figures(improvement, splits: int) -> dict:
 
 
 def exact_figures(exact, seconds: float, cost: float) -> dict:
-    """Return what the exact solve found (pounds), and how far the answer is above its proven bound."""
-    bound = exact.lower_bound_pence / 100
+    """Return what the exact solve found (pounds), and how far the answer is above its proven bound.
+
+    A bound HiGHS had no time to prove is -inf: it is given as null, as JSON has no infinity.
+    """
+    bound = exact.lower_bound_pence / 100 if math.isfinite(exact.lower_bound_pence) else None
     return {
         "exact_s": round(seconds, 1),
         "exact_cost": None if exact.cost_pence is None else round(exact.cost_pence / 100, 2),
-        "exact_lower_bound": round(bound, 2),
+        "exact_lower_bound": None if bound is None else round(bound, 2),
         "exact_optimal": exact.optimal,
         "exact_split_lines": exact.split_lines,
-        "gap_to_exact_bound_pct": round(100 * (cost - bound) / cost, 3) if cost > 0 else 0.0,
+        "gap_to_exact_bound_pct": None if bound is None else round(100 * (cost - bound) / cost, 3) if cost > 0 else 0.0,
     }
 
 

@@ -43,3 +43,16 @@ def test_it_counts_a_line_as_split_only_when_more_than_one_provider_serves_it():
     # 4 hours, and either provider could give them all: the optimum does not split.
     whole = first_answer(parse_instance(instance_of([line(hours=4)], [supplier(capacity_hours=6), supplier(id="s-0002", capacity_hours=6)])))
     assert solve_whole(whole, seconds=30).split_lines == 0
+
+
+def test_the_bench_gives_a_bound_highs_had_no_time_to_prove_as_null_not_infinity():
+    import json
+
+    from brokerage.matching.exact import ExactRun
+    from brokerage_bench.match import exact_figures
+
+    unproven = exact_figures(ExactRun(None, float("-inf"), False, None), 1.0, 1234.5)
+    assert unproven["exact_lower_bound"] is None and unproven["gap_to_exact_bound_pct"] is None
+    assert "Infinity" not in json.dumps(unproven)
+    proven = exact_figures(ExactRun(123_000.0, 120_000.0, False, 3), 1.0, 1234.5)
+    assert (proven["exact_lower_bound"], proven["exact_cost"], proven["gap_to_exact_bound_pct"]) == (1200.0, 1230.0, 2.795)
