@@ -216,6 +216,16 @@ def test_array_literals_quote_text_and_keep_ints_and_nulls():
         array_literal([1.5])
 
 
+def test_int_arrays_take_only_ints():
+    from brokerage.ledger.fastpath import _int_array
+
+    assert _int_array([1, -5, 2**40]) == "{1,-5,1099511627776}"
+    assert _int_array([]) == "{}"
+    for bad in (["1,2"], [None], [1.5]):  # a string could smuggle in elements; the database would read NULL as no amount
+        with pytest.raises(TypeError):
+            _int_array(bad)
+
+
 @pytest.mark.postgres_only
 def test_a_process_reads_a_councils_account_ids_once_not_one_holder_at_a_time(session, lw, monkeypatch):
     """After the first miss, posting for another holder whose accounts exist asks the database for no ids."""
