@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import click_and_wait, sign_in
-from tests.browser.test_dashboard import axe_violations
+from tests.browser.test_dashboard import axe_violations, load_axe_on_every_page
 from tests.crawling import crawl, kind_of
 
 pytestmark = pytest.mark.browser
@@ -128,6 +128,7 @@ UNSTACKED = """() => Array.from(document.querySelectorAll('table')).flatMap((tab
 
 def _open_at_320(browser, live_server, email):
     context = browser.new_context(locale="en-GB", viewport={"width": WIDTH, "height": 800})
+    load_axe_on_every_page(context)
     page = context.new_page()
     sign_in(page, live_server, email)
     page.wait_for_url(f"{live_server}/dashboard")
