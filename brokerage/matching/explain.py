@@ -299,8 +299,11 @@ def share_note(hours: int, line_hours: int, others: list[str], uncovered: int) -
     return note
 
 
-# A share note inside an explanation: it runs to the next note ("; ") or to the closing full stop.
-_SHARE_NOTE = re.compile(r"\d+ of \d+ hours? here(?:, the rest with .*?)?(?:; \d+ hours? not covered)?(?=; |\.$)")
+# A share note inside an explanation (explain_assignments): it runs to the only note that can follow
+# it, "also serves …", or to the closing full stop, so a provider named in it may hold "; " itself.
+_SHARE_NOTE = re.compile(
+    r"\d+ of \d+ hours? here(?:, the rest with .*?)?(?:; \d+ hours? not covered)?(?=; also serves \d+ other requests? from |\.$)"
+)
 
 
 def reshared(explanation: str, note: str) -> str:

@@ -134,6 +134,18 @@ def test_a_share_note_is_replaced_added_or_taken_out_whole():
     assert reshared(f"{_BASE}.", "") == f"{_BASE}."
 
 
+def test_a_share_note_naming_a_provider_with_a_semicolon_is_replaced_whole():
+    # A provider's name may hold "; " itself: the note still runs to the next note the explanation can have, or its end.
+    odd = "Hooyo Care; Bow branch"
+    shared = f"{_BASE}; 8 of 14 hours here, the rest with {odd}; 2 hours not covered; also serves 2 other requests from Bow; east."
+    assert reshared(shared, share_note(5, 14, [odd], 5)) == (
+        f"{_BASE}; 5 of 14 hours here, the rest with {odd}; 5 hours not covered; also serves 2 other requests from Bow; east.")
+    assert reshared(shared, "") == f"{_BASE}; also serves 2 other requests from Bow; east."
+    last = f"{_BASE}; 3 of 8 hours here, the rest with {odd}."
+    assert reshared(last, share_note(4, 8, [odd], 0)) == f"{_BASE}; 4 of 8 hours here, the rest with {odd}."
+    assert reshared(last, "") == f"{_BASE}."
+
+
 def test_the_times_sentence_is_renamed_only_where_it_is_the_solvers():
     before, after = {"sat_am": 3, "sat_pm": 3, "sun_am": 2}, {"sat_am": 3, "sat_pm": 1}
     text = f"Saturday and Sunday mornings and Saturday afternoons (8 hours). {_BASE}."
