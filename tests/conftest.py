@@ -404,12 +404,15 @@ def places(session):
 
 
 def pytest_collection_modifyitems(config, items):
-    """With CAREPOOL_DATABASE_TESTS_ONLY=1 (`make test-postgres`), run only the tests that use a database.
+    """Run the long tests first; with CAREPOOL_DATABASE_TESTS_ONLY=1 (`make test-postgres`), only the tests that use a database.
 
     `make test` runs the suite on SQLite first, then again on PostgreSQL; a test with no database
     fixture (db_url, directly or through app, session, client, runner…) and no PostgreSQL or Redis
     marker gives the same result both times, so the second run leaves it out (deselected, not skipped).
     """
+    # The long tests first (a stable sort, after pytest-randomly's shuffle): xdist hands tests out in
+    # this order, so the two workers start on them together instead of one finishing the run alone.
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
     if os.environ.get("CAREPOOL_DATABASE_TESTS_ONLY") != "1":
         return
     keep, drop = [], []

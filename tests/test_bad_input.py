@@ -246,6 +246,7 @@ def _run_cli(args, tmp_path, **env):
     return subprocess.run(command, capture_output=True, text=True, env=environment, cwd=tmp_path, timeout=120)
 
 
+@pytest.mark.long
 def test_matching_commands_need_no_web_secret_but_serving_does(tmp_path):
     generated = _run_cli(["match", "generate", "--scale", "S", "--out", str(tmp_path / "i.json")], tmp_path)
     assert generated.returncode == 0, generated.stderr
@@ -283,6 +284,7 @@ def test_a_malformed_proof_is_answered_on_one_short_line(runner, tmp_path):
     assert len(result.output.splitlines()) == 1 and len(result.output) < 400
 
 
+@pytest.mark.long
 def test_a_database_without_tables_or_that_cannot_be_opened_is_one_line(tmp_path):
     empty = _run_cli(["ledger", "verify"], tmp_path, CAREPOOL_ENV="development")
     assert empty.returncode == 1 and empty.stderr.strip().splitlines() == ["error: the database has no tables yet: run `brokerage db upgrade` first"]

@@ -63,6 +63,7 @@ def link_from_outbox(browser, live_server, to: str) -> str:
         context.close()
 
 
+@pytest.mark.long
 def test_a_broker_invites_a_holder_who_accepts_from_the_outbox_and_signs_in(browser, page, live_server):
     sign_in(page, live_server, "broker@riverside.example")
     page.wait_for_url(f"{live_server}/dashboard")
@@ -177,6 +178,7 @@ def test_a_holder_asks_someone_to_act_for_them_who_accepts(browser, page, live_s
     expect(person).to_contain_text("Vote and join groups for me", use_inner_text=True)
 
 
+@pytest.mark.long
 def test_someone_who_forgot_their_password_chooses_a_new_one_and_their_other_session_ends(browser, page, live_server):
     # A new officer of Riverside, invited by the administrator, so no demo login's password changes.
     email = unique_email("officer")

@@ -149,6 +149,7 @@ JOURNEYS = {
 }
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("email", list(JOURNEYS))
 def test_every_page_a_person_reaches_and_every_listed_page_fits_320_px_with_stacked_tables(browser, live_server, email):
     least, must = JOURNEYS[email]

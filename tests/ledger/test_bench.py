@@ -38,6 +38,7 @@ def _bench_tables(url: str) -> list:
         engine.dispose()
 
 
+@pytest.mark.long
 def test_bench_ledger_runs_and_leaves_a_verified_ledger(tmp_path):
     url = f"sqlite:///{tmp_path / 'bench.sqlite'}"
     result = CliRunner().invoke(
@@ -156,6 +157,7 @@ def _scratch_postgres_url(name: str) -> str:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
+@pytest.mark.long
 @pytest.mark.postgres_only
 def test_bench_ledger_on_postgres_times_every_slice_and_leaves_a_verified_ledger():
     from sqlalchemy import text

@@ -72,6 +72,7 @@ def draw_until_empty(url: str, council_id: int, pool: str, payable: str, worker:
     queue.put(done)
 
 
+@pytest.mark.long
 @pytest.mark.postgres_only
 def test_eight_processes_drawing_7p_from_10000p_succeed_exactly_1428_times(engine, db_url, make_committed_world):
     council_id, holder_id, cluster_id, provider_id, factory = make_committed_world(engine)
