@@ -29,14 +29,16 @@ passwords.use_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
 # and the demo loaded once per process (demo_app, demo_database...).
 pytest_plugins = ["tests.stripe_support", "tests.demo_support"]
 
+
 def _compile_each_url_builder_once() -> None:
     """Have werkzeug compile each URL rule's builder once per process, not once per app.
 
     Every database test makes its own app (`app_in_transaction`), and werkzeug's `Rule.compile`
-    generates and compile()s two Python functions per rule: 95% of `create_app`'s 0.1 s, about
-    three minutes of each CI run. The function it generates depends only on what the key below
-    holds (the rule, its parsed parts and its defaults), and takes its rule as an argument, so one
-    compiled function serves every app's copy of the rule. The served app is untouched.
+    generates and compile()s two Python functions per rule: half of `create_app`'s 0.10 s on the
+    2-core machine, over two minutes of CPU in each CI run. The function it generates depends only
+    on what the key below holds (the rule, its parsed parts and its defaults), and takes its rule as
+    an argument, so one compiled function serves every app's copy of the rule. The served app is
+    untouched.
     """
     from werkzeug.routing.rules import Rule
 
