@@ -100,6 +100,8 @@ _CALL = (
     + ")"
 )
 _Answer = namedtuple("_Answer", "r_index r_status r_entry_id r_detail")
+# The integer arrays that may hold NULL (a pool effect with no provider or contract); the others go through _int_array.
+_NULLABLE = {"s_provider", "s_contract"}
 
 
 # The field a NUL character is reported against, by argument.
@@ -305,10 +307,6 @@ def _call_parameters(council_id: int, actor_id: int, unique: list, account_ids: 
             if "\x00" in call[name]:  # brokerage.db's check of every parameter, which this call does not pass through
                 raise ValidationFailed({_FIELDS.get(name, name): [CONTROL_MESSAGE]})
     return call, entry_rows, posting_sets
-
-
-# The integer arrays that may hold NULL (a pool effect with no provider or contract).
-_NULLABLE = {"s_provider", "s_contract"}
 
 
 def _int_array(values: list[int]) -> str:
