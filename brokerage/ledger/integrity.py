@@ -8,16 +8,17 @@ everything from the rows; `prove` prints an inclusion proof that `merkle.check_p
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from brokerage.ledger import merkle, rules, snapshots, summary
+from brokerage.ledger import entry_checks, merkle, snapshots, summary
+from brokerage.ledger.entry_checks import Problem
 from brokerage.ledger.errors import UnknownAccount
-from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal, Posting, UnsealedEntry
+from brokerage.ledger.models import EntrySequence, JournalEntry, LedgerAccount, LedgerSeal, Posting, UnsealedEntry
 from brokerage.ledger.scope import check_scope
 
 if TYPE_CHECKING:
@@ -124,24 +125,6 @@ def seal(*, session: Session, actor: User, council_id: int, limit: int | None = 
 
 
 @dataclass
-class Problem:
-    """One thing verification found wrong."""
-
-    council_id: int
-    what: str
-    entry_id: int | None = None
-    seq: int | None = None
-
-    def __str__(self) -> str:
-        where = f"council {self.council_id}"
-        if self.entry_id is not None:
-            where += f", entry {self.entry_id}"
-        if self.seq is not None:
-            where += f" (seq {self.seq})"
-        return f"{where}: {self.what}"
-
-
-@dataclass
 class VerifyReport:
     """What verification checked and what it found."""
 
@@ -158,130 +141,49 @@ class VerifyReport:
         return not self.problems
 
 
-# Rows fetched per round trip by verify's streaming queries.
-VERIFY_BATCH = 5000
-
-
-def _stream(session: Session, query) -> Iterator:
-    """Yield a query's rows (tuples) from a server-side cursor where the database has one, a batch at a time."""
-    # On the Core connection: the ORM's row handling would cost more than the database's work.
-    result = session.connection().execute(query, execution_options={"yield_per": VERIFY_BATCH})
-    for batch in result.partitions():
-        yield from batch
-
-
-def _posting_rows(session: Session, council_id: int) -> Iterator[tuple[int, int, int, int]]:
-    """Yield the council's postings as (entry id, account id, pence, leg) in entry and leg order.
-
-    Straight from the driver's cursor (a named, server-side one on PostgreSQL): a million rows of four
-    integers need no type conversion, and SQLAlchemy's row objects would cost more than the database.
-    """
-    connection = session.connection()
-    raw = connection.connection.dbapi_connection
-    columns = "SELECT entry_id, account_id, amount_pence, leg FROM posting WHERE council_id = {} ORDER BY entry_id, leg"
-    if connection.dialect.name == "postgresql":
-        cursor = raw.cursor(name=f"verify_postings_{council_id}")
-        cursor.itersize = VERIFY_BATCH
-        cursor.execute(columns.format("%s"), (council_id,))
-    else:
-        cursor = raw.cursor()
-        cursor.execute(columns.format("?"), (council_id,))
-    try:
-        while batch := cursor.fetchmany(VERIFY_BATCH):
-            yield from batch
-    finally:
-        cursor.close()
-
-
-def _entries_with_postings(session: Session, council_id: int) -> Iterator[tuple]:
-    """Yield (entry row, postings[(code, amount, leg, account_id)]) in id order.
-
-    The entry row is (id, council_id, kind, memo, actor_id, idempotency_key, created_at, reverses_id,
-    content_hash, seq, closed_leg_count). Two streaming queries, one over the entries and one over the
-    postings, both in entry id order, merged here: no list of ids is ever sent back to the database.
-    """
-    entries = _stream(
-        session,
-        select(
-            JournalEntry.id, JournalEntry.council_id, JournalEntry.kind, JournalEntry.memo, JournalEntry.actor_id,
-            JournalEntry.idempotency_key, JournalEntry.created_at, JournalEntry.reverses_id, JournalEntry.content_hash,
-            EntrySequence.seq, EntryClose.leg_count,
-        )
-        .outerjoin(EntrySequence, EntrySequence.entry_id == JournalEntry.id)
-        .outerjoin(EntryClose, EntryClose.entry_id == JournalEntry.id)
-        .where(JournalEntry.council_id == council_id)
-        .order_by(JournalEntry.id),
-    )
-    codes = dict(session.execute(select(LedgerAccount.id, LedgerAccount.code)).all())
-    postings = _posting_rows(session, council_id)
-    done = (None, None, None, None)
-    entry_of, account_id, amount, leg = next(postings, done)
-    for row in entries:
-        entry_id = row[0]
-        legs = []
-        while entry_of is not None and entry_of <= entry_id:
-            if entry_of == entry_id:
-                legs.append((codes.get(account_id), amount, leg, account_id))
-            entry_of, account_id, amount, leg = next(postings, done)
-        yield row, legs
-
-
 def verify(
     *, session: Session, actor: User, council_id: int, progress: Callable[[int], None] | None = None
 ) -> VerifyReport:
-    """Recompute every entry's balance and hash, every cached balance, the sequence, every seal and every balance snapshot."""
+    """Recompute every entry's balance and hash, every cached balance, the sequence, every seal and every balance snapshot.
+
+    On PostgreSQL a big ledger is read in one REPEATABLE READ snapshot on a connection of its own, and
+    its entries are checked on two cores (brokerage.ledger.entry_checks); the report is the same.
+    """
     check_scope(actor, council_id)
+    if entry_checks.can_split(session, council_id):
+        with session.get_bind().engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
+            with Session(bind=connection) as reader:
+                return _verify(reader, council_id, progress, split=True)
+    return _verify(session, council_id, progress, split=False)
+
+
+def _verify(session: Session, council_id: int, progress: Callable[[int], None] | None, *, split: bool) -> VerifyReport:
     if session.get_bind().dialect.name == "postgresql":
         # Every row of verify's cursors is read: plan them for the whole result, not the first rows.
         session.execute(text("SELECT set_config('cursor_tuple_fraction', '1.0', true)"))
     report = VerifyReport()
-    leaves_by_seq: dict[int, bytes] = {}
     seals = list(session.execute(select(LedgerSeal).where(LedgerSeal.council_id == council_id).order_by(LedgerSeal.first_seq)).scalars())
-    seal_starts = [record.first_seq for record in seals]
-    # What each seal moved on each account, to check the snapshots: (account id, seal index) -> pence.
-    moved: dict[tuple[int, int], int] = {}
-    queued = set(session.execute(select(UnsealedEntry.entry_id).where(UnsealedEntry.council_id == council_id)).scalars())
-    # The pool summary, recomputed from the same rows; a reversal counts under its original's kind and key.
-    pool_totals: dict = {}
-    reversed_ids = set(
-        session.execute(select(JournalEntry.reverses_id).where(JournalEntry.council_id == council_id, JournalEntry.reverses_id.is_not(None))).scalars()
-    )
-    originals: dict[int, tuple[str, str]] = {}
-    for row, postings in _entries_with_postings(session, council_id):
-        entry_id, entry_council, kind, memo, actor_id, key, created_at, reverses_id, content_hash, seq, leg_count = row
-        report.entries += 1
-        report.postings += len(postings)
-        total = sum(amount for _, amount, _, _ in postings)
-        if leg_count is None:
-            report.problems.append(Problem(council_id, "the entry was never closed", entry_id, seq))
-        elif total != 0 or len(postings) < 2 or len(postings) != leg_count:
-            report.problems.append(Problem(council_id, f"{len(postings)} postings sum to {total}p (closed with {leg_count})", entry_id, seq))
-        recomputed = rules.entry_hash(
-            council_id=entry_council, kind=kind, memo=memo, actor_id=actor_id, idempotency_key=key, created_at=created_at,
-            reverses_id=reverses_id, postings=[(code, amount) for code, amount, _, _ in postings],
+    queued = frozenset(session.execute(select(UnsealedEntry.entry_id).where(UnsealedEntry.council_id == council_id)).scalars())
+    # A reversal counts in the pool summary under its original's kind and key.
+    reversed_entry = aliased(JournalEntry)
+    originals = {
+        row.id: (row.kind, row.idempotency_key)
+        for row in session.execute(
+            select(JournalEntry.id, JournalEntry.kind, JournalEntry.idempotency_key)
+            .join(reversed_entry, reversed_entry.reverses_id == JournalEntry.id)
+            .where(JournalEntry.council_id == council_id, reversed_entry.council_id == council_id)
+            .distinct()
         )
-        if recomputed != content_hash:
-            report.problems.append(Problem(council_id, "the entry's content does not match its hash (changed after it was written)", entry_id, seq))
-        if entry_id in reversed_ids:
-            originals[entry_id] = (kind, key)
-        summary.fold_entry(
-            pool_totals, kind=kind, key=key, created_at=created_at, original=originals.get(reverses_id) if reverses_id else None,
-            postings=[(code, account, amount) for code, amount, _, account in postings],
-        )
-        if seq is None:
-            report.unsealed += 1
-            if leg_count is not None and entry_id not in queued:
-                report.problems.append(Problem(council_id, "the entry is closed but neither sealed nor queued for sealing", entry_id))
-        else:
-            leaves_by_seq[seq] = merkle.leaf_hash(seq, content_hash)
-            if entry_id in queued:
-                report.problems.append(Problem(council_id, "the entry is sealed but still queued for sealing", entry_id, seq))
-            index = bisect_right(seal_starts, seq) - 1
-            if index >= 0 and seq <= seals[index].last_seq:
-                for _, amount, _, account_id in postings:
-                    moved[(account_id, index)] = moved.get((account_id, index), 0) + amount
-        if progress:
-            progress(1)
+    }
+    context = entry_checks.Context(council_id, tuple((s.first_seq, s.last_seq) for s in seals), queued, originals)
+    middle = _middle_entry(session, council_id, seals) if split else None
+    if middle is not None:
+        found = entry_checks.check_entries_split(session, context, middle, progress=progress)
+    else:
+        found = entry_checks.check_entries(session, context, progress=progress)
+    report.entries, report.postings, report.unsealed = found.entries, found.postings, found.unsealed
+    report.problems.extend(found.problems)
+    leaves_by_seq, moved, pool_totals = found.leaves, found.moved, found.pool_totals
 
     seqs = sorted(leaves_by_seq)
     if seqs and seqs != list(range(1, len(seqs) + 1)):
@@ -337,6 +239,14 @@ def verify(
     report.problems.extend(Problem(council_id, problem) for problem in summary.differences(session=session, council_id=council_id, recomputed=pool_totals))
     report.problems.sort(key=lambda p: (p.seq is None, p.seq or 0, p.entry_id or 0))
     return report
+
+
+def _middle_entry(session: Session, council_id: int, seals: list[LedgerSeal]) -> int | None:
+    """Return the id of the sealed entry where verify splits its pass (entry_checks.SPLIT_AT of the way); None without one."""
+    if not seals:
+        return None
+    seq = max(1, round(seals[-1].last_seq * entry_checks.SPLIT_AT))
+    return session.execute(select(EntrySequence.entry_id).where(EntrySequence.council_id == council_id, EntrySequence.seq == seq)).scalar_one_or_none()
 
 
 def prove(*, session: Session, actor: User, entry_id: int) -> dict:
