@@ -23,6 +23,7 @@ from brokerage.errors import NotAllowed, ValidationFailed
 from brokerage.formatting import long_date
 from brokerage.locks import lock_row
 from brokerage.providers.models import Provider
+from brokerage.slot_hours import DEMAND_SLOT_MAX, in_week_order, slot_hours_problems, total
 
 if TYPE_CHECKING:
     from brokerage.clusters.models import Cluster
@@ -57,10 +58,12 @@ def create_contract(
     *, session: Session, actor: User, council_id: int, provider_id: int, cluster_id: int, demand_line_id: int | None,
     proposal_id: int | None, service: str, hours_per_week: int, rate_pence: int, start_date: date,
     allocation_rule: AllocationRule = AllocationRule.by_hours, min_visit_minutes: int = 60, member_shares: dict | None = None,
+    slot_hours: dict | None = None,
 ) -> Contract:
     """Make an active contract for a provider to give a group's members care (a passed match, in its deciding transaction).
 
-    `member_shares` maps each member's holder id to their share of the hours (the demand line's shares).
+    `member_shares` maps each member's holder id to their share of the hours (the demand line's shares);
+    `slot_hours` the hours in each time of day agreed at the match, summing to `hours_per_week` (None: no times agreed).
     """
     same_council(actor, council_id, what="council")
     errors = {}
@@ -75,9 +78,15 @@ def create_contract(
     shares = {str(holder): share for holder, share in (member_shares or {}).items()}
     if not shares or any(not str(h).isdigit() or isinstance(v, bool) or not isinstance(v, int) or v <= 0 for h, v in shares.items()):
         errors["member_shares"] = "A contract serves at least one member, each with a share of one or more"
+    if slot_hours is not None and "hours_per_week" not in errors:
+        problem = slot_hours_problems(slot_hours, most=DEMAND_SLOT_MAX)
+        if problem is None and total(slot_hours) != hours_per_week:
+            problem = f"The hours in each time of day add up to {total(slot_hours)}, not the {hours_per_week} hours a week of the contract"
+        if problem:
+            errors["slot_hours"] = problem
     if errors:
         raise ValidationFailed(errors)
-    contract = Contract(member_shares=shares,
+    contract = Contract(member_shares=shares, slot_hours=in_week_order(slot_hours) if slot_hours is not None else None,
         council_id=council_id, provider_id=provider_id, cluster_id=cluster_id, demand_line_id=demand_line_id, proposal_id=proposal_id,
         service=service, hours_per_week=hours_per_week, rate_pence=rate_pence, start_date=start_date,
         allocation_rule=AllocationRule(allocation_rule), min_visit_minutes=min_visit_minutes,

@@ -59,7 +59,7 @@ def contracts_from_match(*, session: Session, actor: User, proposal: Proposal, s
             rate_pence=assignment.rate_pence, start_date=start, min_visit_minutes=60,
             # The rule the members saw on the vote page (brokerage.pages.proposals); by hours unless the proposal names another.
             allocation_rule=AllocationRule(proposal.payload.get("allocation_rule", AllocationRule.by_hours.value)),
-            member_shares=line.shares,
+            member_shares=line.shares, slot_hours=assignment.slot_hours,
         )
         assignment.status = move_assignment(assignment.status, AssignmentStatus.accepted)
         session.add(assignment)

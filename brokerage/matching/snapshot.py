@@ -1,9 +1,10 @@
 """What a council's matching run solves: its open demand and free supply, as a format 2 instance (hours per time of day).
 
 Care already contracted, or out to a group's vote, is neither demand nor spare capacity any more. Its
-hours come off the demand line and the provider in the times of day it takes: those of the match it
-came from (`MatchAssignment.slot_hours`). Care whose times are not known (a contract from before times
-were matched, or one whose hours changed since) is taken from the line's earliest times, and from the
+hours come off the demand line and the provider in the times of day it takes: those agreed at the
+match a contract came from (`Contract.slot_hours`), or those of a match out to a vote
+(`MatchAssignment.slot_hours`). Care whose times are not known (a contract from before times were
+matched, or the hours a change added since) is taken from the line's earliest times, and from the
 provider's week as a whole: its weekly cap drops by as much.
 """
 
@@ -68,18 +69,13 @@ def committed_care(session: Session, council_id: int) -> tuple[dict[int, Taken],
     by_line: dict[int, Taken] = defaultdict(Taken)
     by_provider: dict[int, Taken] = defaultdict(Taken)
     today = clock.today()
-    accepted = {
-        (a.proposal_id, a.demand_line_id, a.provider_id): a.slot_hours
-        for a in session.exec(select(MatchAssignment).where(MatchAssignment.council_id == council_id, MatchAssignment.status == AssignmentStatus.accepted))
-    }
     live = (ContractStatus.active, ContractStatus.ending)
     for contract in session.exec(select(Contract).where(Contract.council_id == council_id, Contract.status.in_(live)).order_by(Contract.id)):
         if current_status(contract, today) == ContractStatus.ended:
             continue
-        times = accepted.get((contract.proposal_id, contract.demand_line_id, contract.provider_id))
         if contract.demand_line_id:
-            by_line[contract.demand_line_id].add(contract.hours_per_week, times)
-        by_provider[contract.provider_id].add(contract.hours_per_week, times)
+            by_line[contract.demand_line_id].add(contract.hours_per_week, contract.slot_hours)
+        by_provider[contract.provider_id].add(contract.hours_per_week, contract.slot_hours)
     sent = select(MatchAssignment).where(MatchAssignment.council_id == council_id, MatchAssignment.status == AssignmentStatus.sent).order_by(MatchAssignment.id)
     for assignment in session.exec(sent):
         by_line[assignment.demand_line_id].add(assignment.hours, assignment.slot_hours)

@@ -91,3 +91,26 @@ def test_a_contract_names_the_members_it_serves(session, place):
         with pytest.raises(ValidationFailed) as refused:
             _contract(session, place, member_shares=shares)
         assert "member_shares" in refused.value.errors
+
+
+def test_a_contract_keeps_the_times_agreed_in_week_order(session, place):
+    contract = _contract(session, place, slot_hours={"fri_pm": 2, "mon_am": 4, "tue_am": 0, "wed_am": 6})
+    assert list(contract.slot_hours.items()) == [("mon_am", 4), ("wed_am", 6), ("fri_pm", 2)]
+
+
+@pytest.mark.parametrize("times, words", [
+    ({"mon_am": 4, "fri_pm": 2}, "add up to 6, not the 12 hours a week"),
+    ({"mon_am": 13, "elevenses": -1}, "times of day on the form"),
+    ({"mon_am": "12"}, "whole number"),
+    ({}, "at least one time of day"),
+])
+def test_times_that_are_not_the_contracts_hours_are_refused_and_nothing_is_made(session, place, times, words):
+    from sqlmodel import func, select
+
+    from brokerage.contracts.models import Contract
+
+    before = session.exec(select(func.count()).select_from(Contract)).one()
+    with pytest.raises(ValidationFailed) as refused:
+        _contract(session, place, slot_hours=times)
+    assert words in " ".join(refused.value.errors["slot_hours"])
+    assert session.exec(select(func.count()).select_from(Contract)).one() == before

@@ -197,3 +197,29 @@ def test_a_sharing_rule_of_spaces_is_no_choice_and_an_unknown_one_is_refused_bes
     assert response.status_code == 422 and "Choose how the members share the cost" in _text(response)
     session.expire_all()
     assert session.exec(select(Proposal).where(Proposal.cluster_id == care.cluster.id)).all() == []
+
+
+def test_the_contract_page_says_when_the_care_happens(client, auth, care, session):
+    care.contract.slot_hours = {"mon_am": 3, "tue_am": 3, "wed_am": 3, "fri_pm": 3}
+    session.add(care.contract)
+    session.commit()
+    for who in ("amina", "provider", "broker"):
+        _sign_in(auth, care.users[who])
+        text = _text(client.get(f"/contracts/{care.contract.id}"))
+        assert "When Monday to Wednesday mornings, 3 hours each; Friday afternoon, 3 hours" in text, who
+        assert "changed since" not in text
+
+
+def test_after_a_change_of_hours_the_page_says_the_times_were_agreed_for_the_old_hours(client, auth, care, session):
+    care.contract.slot_hours = {"mon_am": 6, "fri_pm": 6}
+    care.contract.hours_per_week = 14
+    session.add(care.contract)
+    session.commit()
+    _sign_in(auth, care.users["provider"])
+    text = _text(client.get(f"/contracts/{care.contract.id}"))
+    assert "When Monday morning, 6 hours; Friday afternoon, 6 hours (the times agreed at the match, for 12 hours a week;" in text
+
+
+def test_a_contract_with_no_times_agreed_says_so(client, auth, care):
+    _sign_in(auth, care.users["provider"])
+    assert "When No times were agreed at the match" in _text(client.get(f"/contracts/{care.contract.id}"))

@@ -78,6 +78,9 @@ def test_care_already_contracted_comes_off_the_times_it_takes(session, demo):
     free = _supply(raw, nasima)
     assert free["slot_hours"] == {"mon_am": 2, "tue_pm": 3, "wed_am": 2, "thu_pm": 3, "fri_am": 2, "sat_pm": 1}
     assert free["capacity_hours"] == nasima.capacity_hours - 6
+    # Her contract, made when the group's vote passed, keeps those times itself (its page says when the care happens).
+    (contract,) = session.exec(select(Contract).where(Contract.provider_id == nasima.id)).all()
+    assert contract.slot_hours == {"tue_am": 2, "thu_am": 2, "sat_pm": 2}
     # The contracted line is not asked for again.
     contracted = _line(session, "Bengali women's care circle", "domestic")
     assert f"d-{contracted.id}" not in {d["id"] for d in raw["demand"]}
