@@ -36,7 +36,7 @@ class Contract(SQLModel, table=True):
     # When the care happens: the hours in each time of day agreed at the match, e.g. {"mon_am": 3, "fri_pm": 2}
     # (brokerage.slot_hours); None when no times were agreed (a contract made before times were matched).
     # They sum to the hours a week the contract was made with; a passed change of hours leaves them as agreed.
-    slot_hours: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    slot_hours: dict | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     rate_pence: int = Field(sa_column=Column(BigInteger, nullable=False))
     start_date: date = Field(sa_column=Column(Date, nullable=False))
     end_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))

@@ -23,7 +23,7 @@ from brokerage.errors import NotAllowed, ValidationFailed
 from brokerage.formatting import long_date
 from brokerage.locks import lock_row
 from brokerage.providers.models import Provider
-from brokerage.slot_hours import DEMAND_SLOT_MAX, in_week_order, slot_hours_problems, total
+from brokerage.slot_hours import PROVIDER_SLOT_MAX, in_week_order, slot_hours_problems, total
 
 if TYPE_CHECKING:
     from brokerage.clusters.models import Cluster
@@ -79,7 +79,7 @@ def create_contract(
     if not shares or any(not str(h).isdigit() or isinstance(v, bool) or not isinstance(v, int) or v <= 0 for h, v in shares.items()):
         errors["member_shares"] = "A contract serves at least one member, each with a share of one or more"
     if slot_hours is not None and "hours_per_week" not in errors:
-        problem = slot_hours_problems(slot_hours, most=DEMAND_SLOT_MAX)
+        problem = slot_hours_problems(slot_hours, most=PROVIDER_SLOT_MAX)
         if problem is None and total(slot_hours) != hours_per_week:
             problem = f"The hours in each time of day add up to {total(slot_hours)}, not the {hours_per_week} hours a week of the contract"
         if problem:

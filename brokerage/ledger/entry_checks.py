@@ -13,6 +13,7 @@ import multiprocessing
 import os
 from bisect import bisect_right
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
@@ -243,36 +244,55 @@ def check_entries_split(
     context_mp = multiprocessing.get_context("forkserver")
     done = context_mp.Value("q", 0, lock=False)
     pool = ProcessPoolExecutor(1, mp_context=context_mp, initializer=_share_counter, initargs=(done,))
+    mine, reported = [0], [0]
+
+    def report_other() -> None:
+        # What the second process has checked since the last report, read from the counter it shares.
+        now = done.value
+        if progress and now > reported[0]:
+            progress(now - reported[0])
+            reported[0] = now
+
+    def tick(n: int) -> None:
+        if progress:
+            progress(n)
+            mine[0] += n
+            if mine[0] % VERIFY_BATCH == 0:
+                report_other()
+
     upper = None
     try:
-        future = pool.submit(_check_upper, url, snapshot, context, middle)
-        mine, reported = [0], [0]
-
-        def report_other() -> None:
-            # What the second process has checked since the last report, read from the counter it shares.
-            now = done.value
-            if progress and now > reported[0]:
-                progress(now - reported[0])
-                reported[0] = now
-
-        def tick(n: int) -> None:
-            if progress:
-                progress(n)
-                mine[0] += n
-                if mine[0] % VERIFY_BATCH == 0:
-                    report_other()
-
-        found = check_entries(session, context, hi=middle, progress=tick)
         try:
-            upper = future.result()
-        except Exception:  # the second process failed (could not start, or lost its connection): check its half here
-            upper = None
-        else:
-            report_other()
+            # Starting the process can fail here (no forkserver, a daemon process that may not have children).
+            future = pool.submit(_check_upper, url, snapshot, context, middle)
+        except Exception:
+            future = None
+        found = check_entries(session, context, hi=middle, progress=tick)
+        if future is not None:
+            try:
+                while True:
+                    try:
+                        upper = future.result(timeout=0.5)
+                        break
+                    except FuturesTimeout:
+                        report_other()  # the bar keeps moving while this process waits for the other
+            except Exception:  # the second process failed (could not start, or lost its connection): its half is checked here
+                upper = None
+            else:
+                report_other()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     if upper is None:
-        upper = check_entries(session, context, lo=middle, progress=progress)
+        # What the second process reported before it failed is not counted again.
+        skip = [reported[0]]
+
+        def tick_rest(n: int) -> None:
+            if skip[0] > 0:
+                skip[0] -= n
+            elif progress:
+                progress(n)
+
+        upper = check_entries(session, context, lo=middle, progress=tick_rest if progress else None)
     found.merge(upper)
     return found
 

@@ -98,9 +98,25 @@ def test_a_contract_keeps_the_times_agreed_in_week_order(session, place):
     assert list(contract.slot_hours.items()) == [("mon_am", 4), ("wed_am", 6), ("fri_pm", 2)]
 
 
+def test_a_request_with_many_hours_in_one_time_of_day_is_contracted_with_them(session, place):
+    # A request of weekly hours and times is spread over its times with no cap per time: 60 hours on
+    # Monday mornings for a group of carers' visits is a request the demand form takes.
+    contract = _contract(session, place, hours_per_week=60, slot_hours={"mon_am": 60})
+    assert contract.slot_hours == {"mon_am": 60}
+
+
+def test_a_contract_made_without_times_stores_none_not_json_null(session, place):
+    from sqlalchemy import text
+
+    contract = _contract(session, place)
+    session.flush()
+    assert session.execute(text("SELECT count(*) FROM contract WHERE id = :c AND slot_hours IS NULL"), {"c": contract.id}).scalar_one() == 1
+
+
 @pytest.mark.parametrize("times, words", [
     ({"mon_am": 4, "fri_pm": 2}, "add up to 6, not the 12 hours a week"),
     ({"mon_am": 13, "elevenses": -1}, "times of day on the form"),
+    ({"mon_am": 169}, "whole number from 0 to 168"),
     ({"mon_am": "12"}, "whole number"),
     ({}, "at least one time of day"),
 ])

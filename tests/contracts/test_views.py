@@ -206,8 +206,8 @@ def test_the_contract_page_says_when_the_care_happens(client, auth, care, sessio
     for who in ("amina", "provider", "broker"):
         _sign_in(auth, care.users[who])
         text = _text(client.get(f"/contracts/{care.contract.id}"))
-        assert "When Monday to Wednesday mornings, 3 hours each; Friday afternoon, 3 hours" in text, who
-        assert "changed since" not in text
+        assert "Days and times Monday to Wednesday mornings, 3 hours each; Friday afternoon, 3 hours." in text, who
+        assert "The hours have changed" not in text
 
 
 def test_after_a_change_of_hours_the_page_says_the_times_were_agreed_for_the_old_hours(client, auth, care, session):
@@ -217,9 +217,10 @@ def test_after_a_change_of_hours_the_page_says_the_times_were_agreed_for_the_old
     session.commit()
     _sign_in(auth, care.users["provider"])
     text = _text(client.get(f"/contracts/{care.contract.id}"))
-    assert "When Monday morning, 6 hours; Friday afternoon, 6 hours (the times agreed at the match, for 12 hours a week;" in text
+    assert ("Days and times Monday morning, 6 hours; Friday afternoon, 6 hours. These times were agreed for 12 hours a week. "
+            "The hours have changed, so the group and the provider will agree new times.") in text
 
 
 def test_a_contract_with_no_times_agreed_says_so(client, auth, care):
     _sign_in(auth, care.users["provider"])
-    assert "When No times were agreed at the match" in _text(client.get(f"/contracts/{care.contract.id}"))
+    assert "Days and times Not agreed yet. The group and the provider will agree when visits happen." in _text(client.get(f"/contracts/{care.contract.id}"))

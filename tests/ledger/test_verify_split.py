@@ -116,11 +116,12 @@ def test_tampering_in_either_half_is_named_as_one_pass_names_it(factory, ledger,
 
 
 @pytest.mark.postgres_only
-def test_when_the_second_process_fails_this_one_checks_its_half(factory, ledger, monkeypatch):
+@pytest.mark.parametrize("fails", ["when it starts", "while it works"])
+def test_when_the_second_process_fails_this_one_checks_its_half(factory, ledger, monkeypatch, fails):
     council_id, actor, _ = ledger
 
     class Broken:
-        """A pool whose process never runs the work."""
+        """A pool whose process never runs the work: it cannot start, or its work raises."""
 
         def __init__(self, *args, **kwargs):
             pass
@@ -128,8 +129,10 @@ def test_when_the_second_process_fails_this_one_checks_its_half(factory, ledger,
         def submit(self, *args, **kwargs):
             from concurrent.futures import Future
 
+            if fails == "when it starts":
+                raise AssertionError("daemonic processes are not allowed to have children")
             future = Future()
-            future.set_exception(OSError("cannot start a process"))
+            future.set_exception(OSError("the connection was lost"))
             return future
 
         def shutdown(self, **kwargs):
@@ -137,9 +140,21 @@ def test_when_the_second_process_fails_this_one_checks_its_half(factory, ledger,
 
     monkeypatch.setattr(entry_checks, "ProcessPoolExecutor", Broken)
     merged = _checked_by(monkeypatch)
-    split = _verify(factory, council_id, actor)
+    ticks = []
+    with factory() as session:
+        split = integrity.verify(session=session, actor=actor, council_id=council_id, progress=ticks.append)
     assert merged[0].pids == {os.getpid()}
+    assert sum(ticks) == split.entries == ENTRIES + 2  # the progress bar ends at the number of entries, not past it
     assert _seen(split) == _seen(_one_pass(monkeypatch, factory, council_id, actor))
+
+
+@pytest.mark.postgres_only
+def test_the_progress_of_both_processes_adds_up_to_the_entries(factory, ledger, monkeypatch):
+    council_id, actor, _ = ledger
+    ticks = []
+    with factory() as session:
+        report = integrity.verify(session=session, actor=actor, council_id=council_id, progress=ticks.append)
+    assert sum(ticks) == report.entries == ENTRIES + 2
 
 
 @pytest.mark.postgres_only
