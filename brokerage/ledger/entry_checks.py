@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session as OrmSession
 
+from brokerage.db import make_engine
 from brokerage.ledger import merkle, rules, summary
 from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal, UnsealedEntry
 
@@ -308,8 +309,6 @@ def _share_counter(counter) -> None:
 
 def _check_upper(url: str, snapshot: str, context: Context, middle: int) -> Findings:
     """In the second process: check the entries from `middle` on, in the snapshot the first process exported."""
-    from brokerage.db import make_engine
-
     engine = make_engine(url)
     try:
         with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
