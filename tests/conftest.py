@@ -156,8 +156,9 @@ def leaves_no_committed_rows(request):
         yield
         return
     engine = request.getfixturevalue("engine")
-    # What the last database test of this process left is what this one starts from: no fixture commits
-    # rows between two tests, and counting about 80 tables takes 7-18 ms on PostgreSQL.
+    # What the last database test of this process left is what this one starts from (counting about 80
+    # tables takes 7-18 ms on PostgreSQL). No fixture commits rows between two tests; one that did (a
+    # module- or session-scoped fixture) fails the next test here, and the message says it may be the cause.
     before = _counts_after_last_test or committed_counts(engine)
     yield
     # Runs after the test's own fixtures are torn down (autouse fixtures are set up first).
@@ -165,7 +166,10 @@ def leaves_no_committed_rows(request):
     _counts_after_last_test.clear()
     _counts_after_last_test.update(after)
     left = {name: after[name] - before.get(name, 0) for name in after if after[name] != before.get(name, 0)}
-    assert not left, f"the test left committed rows behind (table: rows added): {left}"
+    assert not left, (
+        f"the test left committed rows behind (table: rows added): {left}; if the test commits nothing, look at the fixtures "
+        "of wider scope it uses: rows committed or deleted since the last database test of this process count here too"
+    )
 
 
 @pytest.fixture()
