@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import os
 from pathlib import Path
 
@@ -149,19 +151,14 @@ def committed_counts(engine, *, cache: bool = True) -> dict[str, int]:
 _counts_after_last_test: dict[str, int] = {}
 
 
-@pytest.fixture(autouse=True)
-def leaves_no_committed_rows(request):
-    """Fail a database test that leaves committed rows behind, so the order tests run in never matters."""
-    if "db_url" not in request.fixturenames:
-        yield
-        return
-    engine = request.getfixturevalue("engine")
+@contextmanager
+def no_committed_rows_left(engine):
+    """Fail (AssertionError) if the block leaves committed rows behind that were not there after the last block checked."""
     # What the last database test of this process left is what this one starts from (counting about 80
     # tables takes 7-18 ms on PostgreSQL). No fixture commits rows between two tests; one that did (a
     # module- or session-scoped fixture) fails the next test here, and the message says it may be the cause.
-    before = _counts_after_last_test or committed_counts(engine)
+    before = dict(_counts_after_last_test) or committed_counts(engine)  # a copy: the cache is refilled below
     yield
-    # Runs after the test's own fixtures are torn down (autouse fixtures are set up first).
     after = committed_counts(engine)
     _counts_after_last_test.clear()
     _counts_after_last_test.update(after)
@@ -170,6 +167,17 @@ def leaves_no_committed_rows(request):
         f"the test left committed rows behind (table: rows added): {left}; if the test commits nothing, look at the fixtures "
         "of wider scope it uses: rows committed or deleted since the last database test of this process count here too"
     )
+
+
+@pytest.fixture(autouse=True)
+def leaves_no_committed_rows(request):
+    """Fail a database test that leaves committed rows behind, so the order tests run in never matters."""
+    if "db_url" not in request.fixturenames:
+        yield
+        return
+    # Checked after the test's own fixtures are torn down (autouse fixtures are set up first).
+    with no_committed_rows_left(request.getfixturevalue("engine")):
+        yield
 
 
 @pytest.fixture()
