@@ -90,7 +90,13 @@ class Findings:
 
 
 def _between(column, lo: int | None, hi: int | None) -> list:
-    return [condition for condition in (column >= lo if lo is not None else None, column < hi if hi is not None else None) if condition is not None]
+    """Return the conditions lo <= column < hi, leaving out a bound that is None."""
+    conditions = []
+    if lo is not None:
+        conditions.append(column >= lo)
+    if hi is not None:
+        conditions.append(column < hi)
+    return conditions
 
 
 def _stream(session: OrmSession, query) -> Iterator:
