@@ -10,6 +10,7 @@ from typing import Iterable, Mapping
 from brokerage.errors import BrokerageError
 from brokerage.formatting import long_date, plural
 from brokerage.ledger.rules import allocate_shared_cost
+from brokerage.slot_hours import PROVIDER_SLOT_MAX, slot_hours_problems, total
 
 MIN_VISIT_MINUTES = 30
 
@@ -163,3 +164,17 @@ def change_problems(*, hours_per_week: int | None, rate_pence: int | None) -> di
     if rate_pence is not None and (isinstance(rate_pence, bool) or not isinstance(rate_pence, int) or rate_pence <= 0):
         errors["hourly_rate"] = "The hourly rate must be more than £0"
     return errors
+
+
+def times_problem(slot_hours: object, *, hours_per_week: int | None, remedy: str = "") -> str | None:
+    """Return why times cannot be those of a contract of these hours a week, in words for the form (None when they can).
+
+    Each time of day holds a whole number of hours from 0 to PROVIDER_SLOT_MAX, as a provider's offer
+    may, and they add up to the hours a week; with `hours_per_week` None (the hours are wrong
+    themselves) the sum is not checked. `remedy` follows the message about a wrong sum.
+    """
+    problem = slot_hours_problems(slot_hours, most=PROVIDER_SLOT_MAX)
+    if problem is None and hours_per_week is not None and total(slot_hours) != hours_per_week:
+        problem = (f"The times add up to {plural(total(slot_hours), 'hour')} a week, not the {plural(hours_per_week, 'hour')} a week "
+                   f"of the care{'. ' + remedy if remedy else ''}")
+    return problem

@@ -23,7 +23,7 @@ from brokerage.errors import NotAllowed, ValidationFailed
 from brokerage.formatting import long_date
 from brokerage.locks import lock_row
 from brokerage.providers.models import Provider
-from brokerage.slot_hours import PROVIDER_SLOT_MAX, in_week_order, slot_hours_problems, total
+from brokerage.slot_hours import in_week_order
 
 if TYPE_CHECKING:
     from brokerage.clusters.models import Cluster
@@ -78,10 +78,8 @@ def create_contract(
     shares = {str(holder): share for holder, share in (member_shares or {}).items()}
     if not shares or any(not str(h).isdigit() or isinstance(v, bool) or not isinstance(v, int) or v <= 0 for h, v in shares.items()):
         errors["member_shares"] = "A contract serves at least one member, each with a share of one or more"
-    if slot_hours is not None and "hours_per_week" not in errors:
-        problem = slot_hours_problems(slot_hours, most=PROVIDER_SLOT_MAX)
-        if problem is None and total(slot_hours) != hours_per_week:
-            problem = f"The hours in each time of day add up to {total(slot_hours)}, not the {hours_per_week} hours a week of the contract"
+    if slot_hours is not None:
+        problem = rules.times_problem(slot_hours, hours_per_week=None if "hours_per_week" in errors else hours_per_week)
         if problem:
             errors["slot_hours"] = problem
     if errors:

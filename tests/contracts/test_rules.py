@@ -132,3 +132,31 @@ def test_each_status_reads_in_plain_english():
 ])
 def test_new_hours_and_rates_must_be_more_than_nothing(hours, rate, fields):
     assert set(rules.change_problems(hours_per_week=hours, rate_pence=rate)) == fields
+
+
+# --- the days and times --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("times", "hours", "problem"), [
+    ({"mon_am": 6, "thu_pm": 6}, 12, None),
+    ({"mon_am": 168}, 168, None),
+    ({"mon_am": 6, "thu_pm": 4}, 12, "The times add up to 10 hours a week, not the 12 hours a week of the care"),
+    ({"mon_am": 1}, 2, "The times add up to 1 hour a week, not the 2 hours a week of the care"),
+    ({"mon_am": 6, "thu_pm": 4}, None, None),  # the hours are wrong themselves: the sum is not checked
+    ({"mon_am": 169}, 169, "Monday morning hours must be a whole number from 0 to 168"),
+    ({"mon_am": 2.5}, 12, "Monday morning hours must be a whole number from 0 to 168"),
+    ({"mon_am": "12"}, 12, "Monday morning hours must be a whole number from 0 to 168"),
+    ({"mon_am": True}, 1, "Monday morning hours must be a whole number from 0 to 168"),
+    ({"elevenses": 12}, 12, "Enter hours only for the times of day on the form"),
+    ({}, 12, "Enter the hours for at least one time of day"),
+    ({"mon_am": 0}, 12, "Enter the hours for at least one time of day"),
+    (["mon_am"], 12, "Enter the hours for at least one time of day"),
+])
+def test_a_contracts_times_are_whole_hours_in_real_times_of_day_adding_up_to_its_hours(times, hours, problem):
+    assert rules.times_problem(times, hours_per_week=hours) == problem
+
+
+def test_a_wrong_sum_of_times_says_what_to_do_when_asked():
+    assert rules.times_problem({"mon_am": 3}, hours_per_week=4, remedy="Make them match") == (
+        "The times add up to 3 hours a week, not the 4 hours a week of the care. Make them match")
+    assert rules.times_problem({"mon_am": 169}, hours_per_week=4, remedy="Make them match").endswith("from 0 to 168")

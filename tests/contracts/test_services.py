@@ -114,7 +114,7 @@ def test_a_contract_made_without_times_stores_none_not_json_null(session, place)
 
 
 @pytest.mark.parametrize("times, words", [
-    ({"mon_am": 4, "fri_pm": 2}, "add up to 6, not the 12 hours a week"),
+    ({"mon_am": 4, "fri_pm": 2}, "The times add up to 6 hours a week, not the 12 hours a week of the care"),
     ({"mon_am": 13, "elevenses": -1}, "times of day on the form"),
     ({"mon_am": 169}, "whole number from 0 to 168"),
     ({"mon_am": "12"}, "whole number"),
