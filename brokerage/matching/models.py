@@ -107,7 +107,7 @@ class MatchAssignment(SQLModel, table=True):
     rate_pence: int = Field(sa_column=Column(BigInteger, nullable=False))
     distance_km: float = Field(sa_column=Column(Float, nullable=False))
     # The hours in each time of day, summing to `hours` (None for a run made before times were matched).
-    slot_hours: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    slot_hours: dict | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     explanation: str = Field(sa_column=Column(Text, nullable=False))
     # proposed -> sent (to the cluster's vote) -> accepted (contract made) or rejected
     status: AssignmentStatus = Field(
@@ -129,5 +129,5 @@ class MatchGap(SQLModel, table=True):
     demand_line_id: int = Field(foreign_key="demand_line.id", ondelete="RESTRICT")
     hours: int = Field(sa_column=Column(Integer, nullable=False))
     # The hours left in each time of day (None for a run made before times were matched).
-    slot_hours: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    slot_hours: dict | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     reason: str = Field(sa_column=Column(Text, nullable=False))

@@ -52,7 +52,7 @@ class Timesheet(SQLModel, table=True):
     allocation_rule: AllocationRule | None = Field(
         default=None, sa_column=Column(Enum(AllocationRule, name="allocation_rule", native_enum=False, length=12), nullable=True),
     )
-    parts: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    parts: dict | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     # The care_cost entry posted when the sheet was approved.
     care_entry_id: int | None = Field(default=None, foreign_key="journal_entry.id", ondelete="RESTRICT")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

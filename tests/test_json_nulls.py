@@ -1,0 +1,109 @@
+"""Nullable JSON columns keep "nothing" as SQL NULL, not the JSON text `null`; migration 0040 turns old `null`s into NULL (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, SQLModel
+
+import brokerage.models  # noqa: F401  (every table on the metadata)
+from brokerage.clusters.models import Proposal
+from brokerage.clusters.rules import ProposalKind
+from brokerage.contracts.models import Contract
+from brokerage.db import make_engine
+from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
+from brokerage.migrate import upgrade
+from brokerage.timesheets.models import Timesheet
+from brokerage.types import utcnow
+from tests import factories as f
+from tests.matching.test_hours_migration import _scratch_url
+
+NULLABLE_JSON = {("contract", "slot_hours"), ("match_assignment", "slot_hours"), ("match_gap", "slot_hours"), ("timesheet", "parts")}
+
+
+def _nullable_json_columns():
+    return [(table.name, column) for table in SQLModel.metadata.sorted_tables for column in table.columns
+            if isinstance(column.type, sa.JSON) and column.nullable]
+
+
+def test_every_nullable_json_column_stores_none_as_sql_null():
+    columns = _nullable_json_columns()
+    assert {(table, column.name) for table, column in columns} == NULLABLE_JSON  # a new one is checked here too
+    assert [(table, column.name) for table, column in columns if not column.type.none_as_null] == []
+
+
+def _rows(session: Session) -> dict[str, object]:
+    """Make one row of each table with a nullable JSON column, each holding None there."""
+    council = f.CouncilFactory(session=session)
+    cluster = f.ClusterFactory(session=session, council_id=council.id)
+    provider = f.ProviderFactory(session=session, council_id=council.id)
+    line = DemandLine(council_id=council.id, cluster_id=cluster.id, service="home_care", hours=6, slots=["mon_am"], slot_hours={"mon_am": 6},
+                      lat=51.5, lon=-0.05, max_rate_pence=2500)
+    run = MatchRun(council_id=council.id)
+    session.add_all([line, run])
+    session.flush()
+    proposal = Proposal(council_id=council.id, cluster_id=cluster.id, kind=ProposalKind.accept_match, title="Care", deadline=utcnow() + timedelta(days=7))
+    session.add(proposal)
+    session.flush()
+    contract = Contract(council_id=council.id, provider_id=provider.id, cluster_id=cluster.id, demand_line_id=line.id, proposal_id=proposal.id,
+                        service="home_care", hours_per_week=6, rate_pence=2000, start_date=date(2026, 11, 2), member_shares={"1": 1})
+    session.add(contract)
+    session.flush()
+    rows = {
+        "contract": contract,
+        "match_assignment": MatchAssignment(council_id=council.id, run_id=run.id, demand_line_id=line.id, cluster_id=cluster.id, provider_id=provider.id,
+                                            hours=6, solver_hours=6, rate_pence=2000, distance_km=1.0, slot_hours=None, explanation=""),
+        "match_gap": MatchGap(council_id=council.id, run_id=run.id, demand_line_id=line.id, hours=6, slot_hours=None, reason="Nobody near"),
+        "timesheet": Timesheet(council_id=council.id, contract_id=contract.id, provider_id=provider.id, cluster_id=cluster.id, week="2026-W46"),
+    }
+    session.add_all(rows.values())
+    session.flush()
+    return rows
+
+
+def _count(connection, table: str, column: str, where: str) -> int:
+    return connection.execute(sa.text(f"SELECT count(*) FROM {table} WHERE {where.format(column=column)}")).scalar_one()
+
+
+def test_a_none_is_found_by_is_null(session):
+    _rows(session)
+    connection = session.connection()
+    for table, column in sorted(NULLABLE_JSON):
+        assert _count(connection, table, column, "{column} IS NULL") == 1, table
+        assert _count(connection, table, column, "CAST({column} AS TEXT) = 'null'") == 0, table
+
+
+def test_migration_0040_turns_stored_json_nulls_into_sql_null(db_url, tmp_path):
+    url = _scratch_url(db_url, tmp_path)
+    upgrade("0039", url=url)
+    engine = make_engine(url)
+    try:
+        with sessionmaker(bind=engine, class_=Session, expire_on_commit=False)() as session:
+            rows = _rows(session)
+            # As the code before 0040 wrote them: None as the JSON text null (plain JSON, not none_as_null).
+            for table, column in sorted(NULLABLE_JSON - {("contract", "slot_hours")}):
+                old = sa.table(table, sa.column("id"), sa.column(column, sa.JSON))
+                session.execute(old.update().where(old.c.id == rows[table].id).values({column: None}))
+            kept = sa.table("match_gap", sa.column("id"), sa.column("slot_hours", sa.JSON))
+            other = MatchGap(council_id=rows["match_gap"].council_id, run_id=rows["match_gap"].run_id, demand_line_id=rows["match_gap"].demand_line_id,
+                             hours=2, slot_hours={"tue_pm": 2}, reason="Nobody free")
+            session.add(other)
+            session.commit()
+            other_id = other.id
+        with engine.connect() as connection:
+            for table, column in sorted(NULLABLE_JSON - {("contract", "slot_hours")}):
+                assert _count(connection, table, column, "CAST({column} AS TEXT) = 'null'") == 1, table  # the old way is really there
+        upgrade("head", url=url)
+        with engine.connect() as connection:
+            for table, column in sorted(NULLABLE_JSON):
+                assert _count(connection, table, column, "CAST({column} AS TEXT) = 'null'") == 0, table
+                assert _count(connection, table, column, "{column} IS NULL") == 1, table
+            assert connection.execute(sa.select(kept.c.slot_hours).where(kept.c.id == other_id)).scalar_one() == {"tue_pm": 2}
+    finally:
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+                connection.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
