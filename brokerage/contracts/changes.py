@@ -1,5 +1,5 @@
-"""Changes to a contract that the group decides: a broker proposes new hours, rate, end date or allocation
-rule; the members vote like on any proposal; a passed change is applied in the deciding vote's transaction.
+"""Changes to a contract that the group decides: a broker proposes new hours, days and times, rate, end date or
+allocation rule; the members vote like on any proposal; a passed change is applied in the deciding vote's transaction.
 
 `CONTRACT_CHANGE` is registered as the change_contract proposal action in `brokerage.wiring.connect_domains()`.
 Every step goes into the contract's history.
@@ -24,17 +24,19 @@ from brokerage.contracts.rules import AllocationRule, ContractEventKind, Contrac
 from brokerage.contracts.services import check_end_date, current_status, get_contract, notice_weeks, record_event, set_end_date
 from brokerage.contracts.words import change_sentences
 from brokerage.errors import BrokerageError, NotAllowed, ValidationFailed
-from brokerage.formatting import service_name
+from brokerage.formatting import plural, service_name
 from brokerage.locks import fresh_row, lock_row
 from brokerage.providers.models import Provider
+from brokerage.slot_hours import in_week_order, total
 
-FIELDS = ("hours_per_week", "rate_pence", "end_date", "allocation_rule")
+FIELDS = ("hours_per_week", "slot_hours", "rate_pence", "end_date", "allocation_rule")
+TIMES_REMEDY = "Make them match, or leave every box empty to agree the times later"
 
 
 def _current(contract: Contract) -> dict:
-    """Return the contract's changeable terms as plain data (dates as ISO text, the rule by name)."""
+    """Return the contract's changeable terms as plain data (times in week order or None, dates as ISO text, the rule by name)."""
     return {
-        "hours_per_week": contract.hours_per_week, "rate_pence": contract.rate_pence,
+        "hours_per_week": contract.hours_per_week, "slot_hours": in_week_order(contract.slot_hours) or None, "rate_pence": contract.rate_pence,
         "end_date": contract.end_date.isoformat() if contract.end_date else None,
         "allocation_rule": AllocationRule(contract.allocation_rule).value,
     }
@@ -42,12 +44,14 @@ def _current(contract: Contract) -> dict:
 
 def propose_change(
     *, session: Session, actor: User, contract_id: int, hours_per_week: int | None = None, rate_pence: int | None = None,
-    end_date: date | None = None, allocation_rule: AllocationRule | str | None = None,
+    end_date: date | None = None, allocation_rule: AllocationRule | str | None = None, slot_hours: dict | None = None,
 ) -> Proposal:
     """Put a change of a contract to its group's vote (a broker); only what differs from today's terms is proposed.
 
-    Raises ValidationFailed naming the field: hours or rate not more than 0, an end date inside the
-    notice period, nothing changed, or a contract that has ended.
+    `slot_hours` are new days and times ({slot: hours}; None keeps today's), adding up to the hours a
+    week after the change. Raises ValidationFailed naming the field: hours or rate not more than 0,
+    times that are wrong or do not add up, an end date inside the notice period, nothing changed, or a
+    contract that has ended.
     """
     if actor.role != Role.broker:
         raise NotAllowed("Only a broker can propose a change to a contract.")
@@ -58,6 +62,15 @@ def propose_change(
     if allocation_rule and allocation_rule not in {rule.value for rule in AllocationRule}:
         errors["allocation_rule"] = "Choose how the members share the cost"
         allocation_rule = None
+    hours_after = contract.hours_per_week if hours_per_week is None else hours_per_week
+    if slot_hours is not None and hours_after == contract.hours_per_week and _same_times(slot_hours, contract.slot_hours):
+        # Today's times with today's hours are no change, and are not checked: an earlier change of the
+        # hours may have left them short, and the form offers them again.
+        slot_hours = None
+    if slot_hours is not None:
+        problem = rules.times_problem(slot_hours, hours_per_week=None if "hours_per_week" in errors else hours_after, remedy=TIMES_REMEDY)
+        if problem:
+            errors["slot_hours"] = problem
     if end_date is not None:
         try:
             check_end_date(session, contract, end_date)
@@ -66,13 +79,14 @@ def propose_change(
     if errors:
         raise ValidationFailed(errors)
     proposed = {
-        "hours_per_week": hours_per_week, "rate_pence": rate_pence, "end_date": end_date.isoformat() if end_date else None,
+        "hours_per_week": hours_per_week, "slot_hours": in_week_order(slot_hours) if slot_hours is not None else None,
+        "rate_pence": rate_pence, "end_date": end_date.isoformat() if end_date else None,
         "allocation_rule": AllocationRule(allocation_rule).value if allocation_rule else None,
     }
     now = _current(contract)
     changes = {name: value for name, value in proposed.items() if value is not None and value != now[name]}
     if not changes:
-        raise ValidationFailed({"change": "Change at least one thing: the hours, the rate, the end date or how the cost is shared"})
+        raise ValidationFailed({"change": "Change at least one thing: the hours, the days and times, the rate, the end date or how the cost is shared"})
     provider = session.get(Provider, contract.provider_id)
     sentences = change_sentences({name: [now[name], new] for name, new in changes.items()})
     proposal = governance.open_proposal(
@@ -86,12 +100,21 @@ def propose_change(
     return proposal
 
 
+def _same_times(slot_hours: object, current: dict | None) -> bool:
+    """Tell whether proposed times are today's, in week order (times that are wrong in themselves are not)."""
+    return rules.times_problem(slot_hours, hours_per_week=None) is None and in_week_order(slot_hours) == in_week_order(current)
+
+
 def _contract_of(session: Session, proposal: Proposal) -> Contract:
     return fresh_row(session, Contract, int(proposal.payload["contract_id"]))
 
 
 def _change_impossible(*, session: Session, proposal: Proposal) -> str | None:
-    """Return why a passed change can no longer be made (the care ended, the end date is now inside the notice period), or None."""
+    """Return why a passed change can no longer be made, or None.
+
+    The care has ended, the end date is now inside the notice period, or the times no longer add up to
+    the hours a week (another change of the hours passed since).
+    """
     contract = _contract_of(session, proposal)
     if current_status(contract) == ContractStatus.ended:
         return "the care has already ended."
@@ -102,6 +125,10 @@ def _change_impossible(*, session: Session, proposal: Proposal) -> str | None:
         )
         if problem:
             return f"the end date is now too soon. {problem}."
+    times = proposal.payload["changes"].get("slot_hours")
+    hours = int(proposal.payload["changes"].get("hours_per_week", contract.hours_per_week))
+    if times and total(times) != hours:
+        return f"the care is now for {plural(hours, 'hour')} a week, but these times add up to {plural(total(times), 'hour')}."
     return None
 
 
@@ -116,6 +143,8 @@ def apply_change(*, session: Session, proposal: Proposal, actor: User) -> str:
     changes = proposal.payload["changes"]
     if "hours_per_week" in changes:
         contract.hours_per_week = int(changes["hours_per_week"])
+    if "slot_hours" in changes:
+        contract.slot_hours = in_week_order(changes["slot_hours"])
     if "rate_pence" in changes:
         contract.rate_pence = int(changes["rate_pence"])
     if "allocation_rule" in changes:

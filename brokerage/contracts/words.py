@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from brokerage.contracts.rules import AllocationRule, ContractEventKind
-from brokerage.formatting import long_date, pounds
+from brokerage.formatting import long_date, pounds, slot_hours_words
 
 
 def _date(value: str | None) -> str:
@@ -19,15 +19,22 @@ def _rule(value: str | None) -> str:
     return HOW_SHARED[AllocationRule(value).value] if value else "–"
 
 
+def _times(value: dict | None) -> str:
+    return f"“{slot_hours_words(value)}”"
+
+
 def change_sentences(changes: dict[str, list]) -> list[str]:
     """Return one phrase per changed term, e.g. 'hours a week from 12 to 10', given {name: [old, new]}."""
     phrases = []
-    for name in ("hours_per_week", "rate_pence", "end_date", "allocation_rule"):
+    for name in ("hours_per_week", "slot_hours", "rate_pence", "end_date", "allocation_rule"):
         if name not in changes:
             continue
         old, new = changes[name]
         if name == "hours_per_week":
             phrases.append(f"hours a week from {old} to {new}" if old is not None else f"{new} hours a week")
+        elif name == "slot_hours":
+            # The times are said in quotes: their own words may hold semicolons, which part the phrases.
+            phrases.append(f"days and times from {_times(old)} to {_times(new)}" if old else f"days and times: {_times(new)}")
         elif name == "rate_pence":
             phrases.append(f"hourly rate from {pounds(old)} to {pounds(new)}" if old is not None else f"hourly rate {pounds(new)}")
         elif name == "end_date":
