@@ -182,16 +182,21 @@ class SlotHoursField(Field):
     `data` is {slot: hours} in week order, without the empty boxes (None while a box is wrong). A wrong box's
     message is kept in `cell_errors` and shown beside its day; `error_ids` says which box each error in
     `errors` belongs to, so the error summary links to it. Monday morning's box takes the field's id.
+    With `optional`, every box left empty (or 0) is no answer: `data` is None and there is no error;
+    `none_said` is what the folded field's summary says then.
     """
 
     DAYS, PARTS, DAY_NAMES, PART_NAMES = DAYS, PARTS, DAY_NAMES, PART_NAMES
 
     def __init__(self, label=None, validators=None, *, most: int, total_most: int | None = None,
-                 required_message: str = "Enter the hours for at least one time of day", **kwargs):
+                 required_message: str = "Enter the hours for at least one time of day", optional: bool = False,
+                 none_said: str = "No hours given yet", **kwargs):
         super().__init__(label, validators, **kwargs)
         self.most = most
         self.total_most = total_most
         self.required_message = required_message
+        self.optional = optional
+        self.none_said = none_said
         self.cells: dict[str, str] = dict.fromkeys(SLOTS, "")
         self.cell_errors: dict[str, str] = {}
         self.error_ids: list[str] = []
@@ -211,10 +216,13 @@ class SlotHoursField(Field):
         return [(f"{day}_{part}", self.cell_errors[f"{day}_{part}"]) for part in PARTS if f"{day}_{part}" in self.cell_errors]
 
     def said(self) -> str:
-        """Say the hours given so far in plain words ("No hours given yet" when there are none, or a box is wrong)."""
+        """Say the hours given so far in plain words (`none_said` when there are none; a wrong box in an optional field says so)."""
         hours = self.data if isinstance(self.data, Mapping) else None
+        if not hours and self.optional and self.cell_errors:
+            # Empty means "no change" in an optional field: a wrong box must not read as that.
+            return "Some hours need correcting"
         if not hours:
-            return "No hours given yet"
+            return self.none_said
         return f"{plural(total(hours), 'hour')} a week: {slot_hours_words(hours)}"
 
     def whole_errors(self) -> list[str]:
@@ -243,7 +251,10 @@ class SlotHoursField(Field):
                 hours[slot] = value
         self.data = None if self.cell_errors else in_week_order(hours)
         if self.data is not None and not self.data:
-            self.problem = self.required_message
+            if self.optional:
+                self.data = None
+            else:
+                self.problem = self.required_message
         elif self.data and self.total_most is not None and total(self.data) > self.total_most:
             self.problem = f"The hours add up to {total(self.data)} a week: enter no more than {self.total_most} in all"
 
@@ -256,7 +267,7 @@ class SlotHoursField(Field):
                 self.errors.append(self.cell_errors[slot])
                 self.error_ids.append(self.cell_id(slot))
         # Nothing sent at all (no box) is no hours at all.
-        problem = self.problem or (self.required_message if not self.cell_errors and not self.data else None)
+        problem = self.problem or (self.required_message if not self.cell_errors and not self.data and not self.optional else None)
         if problem:
             self.errors.append(problem)
             self.error_ids.append(self.id)
