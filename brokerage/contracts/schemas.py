@@ -8,8 +8,9 @@ from wtforms.utils import unset_value
 from wtforms.validators import NumberRange, Optional
 
 from brokerage.contracts.rules import AllocationRule
-from brokerage.forms import BaseForm, PoundsField, WholeNumberField
+from brokerage.forms import BaseForm, PoundsField, SlotHoursField, WholeNumberField
 from brokerage.providers.schemas import DateInputField
+from brokerage.slot_hours import PROVIDER_SLOT_MAX
 
 RULE_CHOICES = [
     SelectChoice(AllocationRule.equal.value, "Equally: everyone pays the same"),
@@ -51,6 +52,8 @@ class ChangeForm(BaseForm):
         "Hours a week", validators=[Optional(), NumberRange(min=1, max=168, message="Enter between 1 and 168 hours a week")],
         invalid_message="Enter the hours a week as a whole number, like 12",
     )
+    # Every box empty keeps today's times (or, with new hours, leaves the times to agree later).
+    slot_hours = SlotHoursField("Days and times", most=PROVIDER_SLOT_MAX, optional=True, none_said="No change to the days and times")
     hourly_rate = PoundsField("Hourly rate in pounds", description="For example, 21.50.")
     end_date = OptionalDateInputField(
         "Last day of care (optional)", description="Leave empty to keep the care going. Ending needs the council's notice period.",

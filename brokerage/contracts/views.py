@@ -31,11 +31,12 @@ def show(contract_id: int):
 @blueprint.route("/<int:contract_id>/change", methods=["GET", "POST"])
 @roles_required(Role.broker)
 def change(contract_id: int):
-    """Propose a change of hours, rate, end date or how the cost is shared; the group votes on it."""
+    """Propose a change of hours, days and times, rate, end date or how the cost is shared; the group votes on it."""
     page = contract_page(session=get_session(), actor=current_user, contract_id=contract_id)
     form = ChangeForm()
     if not form.is_submitted():
         form.hours_per_week.data = page.contract.hours_per_week
+        form.slot_hours.process(None, page.contract.slot_hours)
         form.hourly_rate.data = f"{page.contract.rate_pence / 100:.2f}"
         form.allocation_rule.data = page.contract.allocation_rule.value
     status = 200
@@ -44,6 +45,7 @@ def change(contract_id: int):
             proposal = changes.propose_change(
                 session=get_session(), actor=current_user, contract_id=contract_id, hours_per_week=form.hours_per_week.data,
                 rate_pence=form.hourly_rate.pence, end_date=form.end_date.data, allocation_rule=form.allocation_rule.data or None,
+                slot_hours=form.slot_hours.data,
             )
         except BrokerageError as error:
             status = refuse(form, error)

@@ -21,6 +21,7 @@ from brokerage.contracts.rules import AllocationRule
 from brokerage.holders.models import Holder
 from brokerage.matching.models import DemandLine, MatchAssignment
 from brokerage.providers.models import Provider
+from brokerage.slot_hours import total as total_hours
 
 LEFT_THE_GROUP = "Someone who has left the group"
 
@@ -91,6 +92,9 @@ def _change_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost 
     hours = int(changes.get("hours_per_week", contract.hours_per_week))
     rate = int(changes.get("rate_pence", contract.rate_pence))
     rule = AllocationRule(changes.get("allocation_rule", contract.allocation_rule))
+    # The times after the change (new ones, or today's), when they add up to its hours; otherwise they are to agree.
+    times = changes.get("slot_hours") or contract.slot_hours
+    times = times if total_hours(times) == hours else None
     names, pledges = _group_view(session, proposal.cluster_id, set(contract.member_shares), staff)
     total = contract_rules.weekly_cost(hours, rate)
     now = contract_rules.weekly_cost(contract.hours_per_week, contract.rate_pence)
@@ -100,7 +104,7 @@ def _change_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost 
     return CareCost(
         total=total, rule=rule, total_now=now, rule_now=AllocationRule(contract.allocation_rule),
         parts=sorted(((names[m], after[m], before[m]) for m in after), key=lambda row: row[0]),
-        lines=[(provider.name, contract.service, hours, rate, total, None)],
+        lines=[(provider.name, contract.service, hours, rate, total, times)],
         pledges_fall_back=contract_rules.pledges_all_zero(rule, contract.member_shares, pledges),
     )
 

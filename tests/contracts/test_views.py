@@ -224,3 +224,122 @@ def test_after_a_change_of_hours_the_page_says_the_times_were_agreed_for_the_old
 def test_a_contract_with_no_times_agreed_says_so(client, auth, care):
     _sign_in(auth, care.users["provider"])
     assert "Days and times Not agreed yet. The group and the provider will agree when visits happen." in _text(client.get(f"/contracts/{care.contract.id}"))
+
+
+# --- changing the days and times -------------------------------------------------------------------
+
+TIMES = {"mon_am": 3, "tue_am": 3, "wed_am": 3, "fri_pm": 3}
+BLANK_TIMES = {f"slot_hours-{day}_{part}": "" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun") for part in ("am", "pm", "eve")}
+
+
+def _timed(session, care):
+    care.contract.slot_hours = dict(TIMES)
+    session.add(care.contract)
+    session.commit()
+
+
+def _change_form(**times) -> dict:
+    """Return the change form as sent with today's terms, and hours in the times of day given (every other box empty)."""
+    return {"hours_per_week": "12", "hourly_rate": "22.00", "allocation_rule": "by_hours", **BLANK_TIMES,
+            **{f"slot_hours-{slot}": str(hours) for slot, hours in times.items()}}
+
+
+def test_the_change_form_offers_todays_days_and_times_and_says_how_to_change_them(client, auth, care, session):
+    _timed(session, care)
+    _sign_in(auth, care.users["broker"])
+    response = client.get(f"/contracts/{care.contract.id}/change")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    for slot, hours in TIMES.items():
+        assert f'name="slot_hours-{slot}" type="text" inputmode="numeric" value="{hours}"' in page, slot
+    assert 'name="slot_hours-thu_am" type="text" inputmode="numeric" value=""' in page
+    text = _text(response)
+    assert "Days and times: Monday to Wednesday mornings, 3 hours each; Friday afternoon, 3 hours." in text
+    assert "Days and times 12 hours a week: Monday to Wednesday mornings, 3 hours each; Friday afternoon, 3 hours" in text
+    assert "If you change the hours a week, change these to add up to the new hours, or empty every box to agree new times later." in text
+    assert 'data-none="No change to the days and times"' in page
+    assert "The group votes on any change to the hours, the days and times, the rate" in _text(client.get(f"/contracts/{care.contract.id}"))
+
+
+def test_the_change_form_of_a_contract_with_no_times_leaves_the_boxes_empty(client, auth, care):
+    _sign_in(auth, care.users["broker"])
+    response = client.get(f"/contracts/{care.contract.id}/change")
+    text = _text(response)
+    assert "Days and times: not agreed yet." in text and "Days and times No change to the days and times" in text
+    assert "No times are agreed yet. To agree them, enter the hours in each time of day, adding up to the hours a week." in text
+    assert 'inputmode="numeric" value="3"' not in response.get_data(as_text=True)
+
+
+def test_a_broker_puts_new_times_to_the_group_and_the_vote_page_and_history_say_them(client, auth, care, session):
+    _timed(session, care)
+    _sign_in(auth, care.users["broker"])
+    response = client.post(f"/contracts/{care.contract.id}/change", data=_change_form(mon_pm=6, tue_am=4, thu_am=2))
+    assert response.status_code == 302
+    proposal = session.exec(select(Proposal).where(Proposal.cluster_id == care.cluster.id)).one()
+    assert response.headers["Location"].endswith(f"/clusters/proposals/{proposal.id}")
+    assert proposal.payload["changes"] == {"slot_hours": {"mon_pm": 6, "tue_am": 4, "thu_am": 2}}
+    auth.sign_out()
+    _sign_in(auth, care.users["amina"])
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert ("The broker proposes: days and times from “Monday to Wednesday mornings, 3 hours each; Friday afternoon, 3 hours” "
+            "to “Monday afternoon, 6 hours; Tuesday morning, 4 hours; Thursday morning, 2 hours”.") in text
+    assert "Home care Monday afternoon, 6 hours; Tuesday morning, 4 hours; Thursday morning, 2 hours" in text  # the care after the change
+    assert "will cost £264.00 a week (now £264.00)" in text
+    contract_text = _text(client.get(f"/contracts/{care.contract.id}"))
+    assert "The broker asked the group to agree a change: days and times from “Monday to Wednesday mornings" in contract_text
+    assert "Days and times Monday to Wednesday mornings, 3 hours each; Friday afternoon, 3 hours." in contract_text  # not until they agree
+
+
+def test_new_hours_with_every_time_box_empty_leave_the_times_to_agree_later(client, auth, care, session):
+    _timed(session, care)
+    _sign_in(auth, care.users["broker"])
+    response = client.post(f"/contracts/{care.contract.id}/change", data={**_change_form(), "hours_per_week": "10"})
+    assert response.status_code == 302
+    proposal = session.exec(select(Proposal).where(Proposal.cluster_id == care.cluster.id)).one()
+    assert proposal.payload["changes"] == {"hours_per_week": 10}
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert "Home care 10" in text and "Monday to Wednesday mornings" not in text  # today's times will not fit the new hours
+
+
+@pytest.mark.parametrize(("times", "hours", "message", "box"), [
+    ({"mon_am": 5, "thu_am": 5}, "12",
+     "The times add up to 10 hours a week, not the 12 hours a week of the care. Make them match, or leave every box empty to agree the times later",
+     "slot_hours"),
+    (TIMES, "10",
+     "The times add up to 12 hours a week, not the 10 hours a week of the care. Make them match, or leave every box empty to agree the times later",
+     "slot_hours"),
+    ({"mon_am": 6, "tue_pm": "six"}, "12", "Tuesday afternoon hours must be a whole number from 0 to 168", "slot_hours-tue_pm"),
+    ({"mon_am": 6, "sun_eve": "2.5"}, "12", "Sunday evening hours must be a whole number from 0 to 168", "slot_hours-sun_eve"),
+    ({"mon_am": 169}, "169", "Monday morning hours must be a whole number from 0 to 168", "slot_hours"),
+])
+def test_times_that_are_wrong_are_shown_beside_the_field_and_in_the_summary_and_nothing_is_put_to_the_vote(
+        client, auth, care, session, times, hours, message, box):
+    _timed(session, care)
+    _sign_in(auth, care.users["broker"])
+    response = client.post(f"/contracts/{care.contract.id}/change", data={**_change_form(**times), "hours_per_week": hours})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert page.count(message) == 2  # beside the field and in the error summary
+    assert f'<a href="#{box}">{message}</a>' in page
+    assert 'class="govuk-details app-choices app-slot-hours-fold" open' in page  # the folded boxes open on an error
+    assert session.exec(select(Proposal).where(Proposal.cluster_id == care.cluster.id)).all() == []
+    session.expire_all()
+    contract = session.get(Contract, care.contract.id)
+    assert (contract.hours_per_week, contract.slot_hours) == (12, TIMES)
+
+
+def test_todays_times_sent_back_unchanged_are_no_change(client, auth, care, session):
+    _timed(session, care)
+    _sign_in(auth, care.users["broker"])
+    response = client.post(f"/contracts/{care.contract.id}/change", data=_change_form(**TIMES))
+    assert response.status_code == 422
+    assert "Change at least one thing: the hours, the days and times, the rate, the end date or how the cost is shared" in _text(response)
+    assert session.exec(select(Proposal).where(Proposal.cluster_id == care.cluster.id)).all() == []
+
+
+def test_another_councils_broker_cannot_open_or_send_the_change_form(client, auth, care, session):
+    _timed(session, care)
+    _sign_in(auth, care.users["foreign_broker"])
+    assert client.get(f"/contracts/{care.contract.id}/change").status_code == 404
+    assert client.post(f"/contracts/{care.contract.id}/change", data=_change_form(mon_pm=12)).status_code == 404
+    assert session.exec(select(Proposal).where(Proposal.cluster_id == care.cluster.id)).all() == []
