@@ -76,7 +76,11 @@ What each file is
 {CONTRACTS}
     The contracts in force on any day of the quarter ({plural(facts.contracts, "contract")}): provider, group, service,
     hours a week, hourly rate, weekly cost, start and end dates, how the cost is shared, how many members
-    it serves, and its status on the day this pack was made.
+    it serves, its status on the day this pack was made, and the days and times agreed, as they stand
+    that day: "days_and_times" in words ("Monday to Wednesday mornings, 3 hours each", or "Not agreed"),
+    saying so when they were agreed for hours that have changed since, and "slot_hours" with the hours
+    of each time of day as JSON in week order ({{"mon_am":3,"tue_am":3}}: a day from mon to sun, then
+    am, pm or eve for the morning, afternoon or evening).
 
 {VETTING}
     The vetting evidence of every provider that was paid or charged for care in the quarter, or held a

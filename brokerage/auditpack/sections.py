@@ -7,6 +7,7 @@ holder), streams the big ones in chunks, and writes people's names beside every 
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date
 from functools import lru_cache
 from itertools import groupby
@@ -26,10 +27,11 @@ from brokerage.holders.models import Holder
 from brokerage.ledger.models import JournalEntry, LedgerAccount, LedgerSeal, Posting
 from brokerage.providers import rules as provider_rules
 from brokerage.providers.models import Provider, VettingItem
+from brokerage.slot_hours import in_week_order, total
 from brokerage.timesheets.models import Timesheet, Visit
 from brokerage.timesheets.rules import TimesheetStatus
 from brokerage.vocabulary import PROVIDER_KIND_LABELS, VETTING_IN_A_SENTENCE, service_name
-from brokerage.formatting import week_of
+from brokerage.formatting import plural, slot_hours_words, week_of
 
 CHUNK = 5_000
 BROUGHT_FORWARD, CARRIED_FORWARD = "Balance brought forward", "Balance carried forward"
@@ -44,7 +46,7 @@ TIMESHEET_COLUMNS = (
 )
 CONTRACT_COLUMNS = (
     "contract_id", "provider", "group", "service", "hours_per_week", "rate_gbp", "weekly_cost_gbp", "start_date", "end_date",
-    "status", "sharing_rule", "members",
+    "status", "sharing_rule", "members", "days_and_times", "slot_hours",
 )
 VETTING_COLUMNS = (
     "provider_id", "provider", "provider_kind", "evidence", "reference", "expires_on", "added_on", "verified_on", "verified_by",
@@ -226,9 +228,20 @@ def write_contracts(*, contracts: list[tuple[Contract, str, str]], today: date, 
             contract.id, provider, group, service_name(contract.service), contract.hours_per_week, rules.gbp(contract.rate_pence),
             rules.gbp(contract.rate_pence * contract.hours_per_week), contract.start_date.isoformat(),
             contract.end_date.isoformat() if contract.end_date else "", status_on(contract.status, contract.end_date, today).label,
-            contract.allocation_rule.label, len(contract.member_shares or {}),
+            contract.allocation_rule.label, len(contract.member_shares or {}), *_times(contract),
         ))
     return len(contracts)
+
+
+def _times(contract: Contract) -> tuple[str, str]:
+    """Return a contract's agreed days and times in words and as compact JSON in week order ("" when none were agreed)."""
+    times = in_week_order(contract.slot_hours)
+    if not times:
+        return "Not agreed", ""
+    words = slot_hours_words(times)
+    if total(times) != contract.hours_per_week:
+        words += f" (agreed for {plural(total(times), 'hour')} a week, before the hours changed)"
+    return words, json.dumps(times, separators=(",", ":"))
 
 
 # --- vetting -----------------------------------------------------------------------------------------

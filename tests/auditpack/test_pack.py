@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import zipfile
 from collections import defaultdict
 from pathlib import Path
@@ -16,6 +17,7 @@ from brokerage.accounts.models import Role
 from brokerage.auditpack import readme
 from brokerage.auditpack.pack import FILES, write_pack, write_pack_file
 from brokerage.auditpack.rules import Quarter
+from brokerage.contracts.models import Contract
 from brokerage.ledger.models import JournalEntry, LedgerAccount, LedgerSeal, Posting
 from tests.auditpack.conftest import Q3, utc
 from tests.ledger.test_export import assert_clean, bean_check
@@ -140,6 +142,7 @@ def test_the_contracts_vetting_and_seals_are_there_with_names(pack, q3, session)
     mine = next(line for line in contracts if int(line["contract_id"]) == q3.contract.id)
     assert (mine["group"], mine["service"], mine["hours_per_week"], mine["rate_gbp"], mine["weekly_cost_gbp"], mine["start_date"], mine["end_date"]) == (
         "Cluster a", "home care", "10", "22.00", "220.00", "2026-01-05", "")
+    assert (mine["days_and_times"], mine["slot_hours"]) == ("Not agreed", "")  # the world's contracts were made with no times
     vetting = rows(pack[readme.VETTING])
     # The world's providers never gave evidence: a line for each piece they need.
     assert {(line["provider"], line["evidence"], line["reference"], line["provider_vetted"], line["as_of"]) for line in vetting} == {
@@ -148,6 +151,23 @@ def test_the_contracts_vetting_and_seals_are_there_with_names(pack, q3, session)
     stored = session.execute(select(LedgerSeal).where(LedgerSeal.council_id == q3.council.id).order_by(LedgerSeal.first_seq)).scalars().all()
     assert [(line["root"], line["seal_hash"], line["previous_hash"]) for line in seals] == [(s.root, s.seal_hash, s.previous_hash or "") for s in stored]
     assert len(stored) == 2 and seals[1]["previous_hash"] == seals[0]["seal_hash"]
+
+
+def test_the_contracts_say_the_days_and_times_agreed_in_words_and_as_slot_hours(q3, session, tmp_path):
+    contract = q3.contract
+    contract.slot_hours = {"mon_am": 3, "tue_am": 3, "wed_am": 2, "fri_pm": 2}
+    other = session.get(Contract, q3.world.records["a"]["other_contract"].id)
+    other.hours_per_week, other.slot_hours = 12, {"sat_eve": 10}  # a change of hours passed after the times were agreed
+    session.add_all([contract, other])
+    session.commit()
+    written = write_pack_file(session=session, council_id=q3.council.id, quarter=Q3, target=tmp_path / "times.zip", made_at=utc(2026, 10, 5, 10))
+    files = open_pack(written.path)
+    by_id = {int(line["contract_id"]): line for line in rows(files[readme.CONTRACTS])}
+    mine = by_id[contract.id]
+    assert mine["days_and_times"] == "Monday and Tuesday mornings, 3 hours each; Wednesday morning, 2 hours; Friday afternoon, 2 hours"
+    assert json.loads(mine["slot_hours"]) == contract.slot_hours and mine["slot_hours"] == '{"mon_am":3,"tue_am":3,"wed_am":2,"fri_pm":2}'
+    assert by_id[other.id]["days_and_times"] == "Saturday evening, 10 hours (agreed for 10 hours a week, before the hours changed)"
+    assert '"days_and_times" in words' in files[readme.README] and "as JSON in week order" in files[readme.README]
 
 
 def test_the_readme_names_the_council_the_quarter_and_the_moment_and_how_to_check(pack):
