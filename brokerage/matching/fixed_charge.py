@@ -238,37 +238,6 @@ def _flow_bound(model: _Model, arcs: np.ndarray, with_flow: bool = False):
     return (bound, hours, scaled) if with_flow else bound
 
 
-def _potentials(line_at, supplier_at, cap, hours, capacity, flow, scaled) -> tuple[float, np.ndarray, np.ndarray]:
-    """Return multipliers (lambda, pi per line, mu per supplier) from node potentials of a min-cost flow.
-
-    The flow (`_flow_bound`'s, on pairs from line `line_at` to supplier `supplier_at` at integer
-    costs `scaled`) is optimal, so its residual network has no negative cycle. Bellman-Ford towards
-    a virtual sink on it gives the lowest optimal potentials, which start the Lagrangian higher than
-    the highest ones. Nodes: 0 source, 1 sink, then lines, then suppliers.
-    """
-    nl, ns = len(hours), len(capacity)
-    line_node, sup_node = 2 + line_at, 2 + nl + supplier_at
-    by_line, by_sup = np.bincount(line_at, weights=flow, minlength=nl), np.bincount(supplier_at, weights=flow, minlength=ns)
-    lines, sups = 2 + np.arange(nl), 2 + nl + np.arange(ns)
-    zero_l, zero_s = np.zeros(nl, np.int64), np.zeros(ns, np.int64)
-    room, used = flow < cap, flow > 0
-    tail = np.r_[line_node[room], sup_node[used], zero_l[by_line < hours], lines[by_line > 0], sups[by_sup < capacity], zero_s[by_sup > 0] + 1]
-    head = np.r_[sup_node[room], line_node[used], lines[by_line < hours], zero_l[by_line > 0], zero_s[by_sup < capacity] + 1, sups[by_sup > 0]]
-    weight = np.r_[scaled[room], -scaled[used], np.zeros(len(tail) - int(room.sum() + used.sum()))]
-    order = np.argsort(tail, kind="stable")
-    tail, weight, head = tail[order], weight[order], head[order]
-    starts = np.r_[0, np.flatnonzero(tail[1:] != tail[:-1]) + 1]
-    dist = np.zeros(2 + nl + ns)
-    for _ in range(2 + nl + ns):
-        new = dist.copy()
-        new[tail[starts]] = np.minimum(dist[tail[starts]], np.minimum.reduceat(dist[head] + weight, starts))
-        if np.array_equal(new, dist):
-            break
-        dist = new
-    dist = -dist / 100  # scaled costs are in hundredths of a penny
-    return dist[1] - dist[0], np.maximum(dist[lines] - dist[0], 0), np.maximum(dist[1] - dist[sups], 0)
-
-
 def _min_cost_flow(model: _Model, arcs: np.ndarray, unit_cost: np.ndarray) -> tuple[np.ndarray, int]:
     """Return (hours per unit, cost) of the min-cost max flow over the units of `arcs`, at integer costs `unit_cost`."""
     units = model.units_of(arcs)

@@ -9,7 +9,7 @@ the answer is improved within a work budget, without ever changing the covered h
 - Each component gets a proven lower bound: the flow bound (the min-cost flow with every fixed
   charge spread over the hours it can cover), then, within BOUND_SHARE of the budget, the strong
   LP of the exact model below with rounds of cutting planes or, for a component too big for the
-  LP (format 1), a Lagrangian bound climbed by subgradient steps (`relaxation.py`).
+  LP, a Lagrangian bound climbed by subgradient steps (`relaxation.py`).
 - Small components are solved exactly as one MIP (HiGHS).
 - The relaxation's fractional answer (the LP's, or the Lagrangian's recent average) is rounded by
   a min-cost flow over the pairs it uses, each fixed charge spread over the hours it gives them.
@@ -63,7 +63,8 @@ from brokerage.matching.fixed_charge import (
     _sub_cost,
 )
 from brokerage.matching.local_search import LocalSearch
-from brokerage.matching.relaxation import FULL_EVERY, Lagrangian, StrongLP, lp_work
+from brokerage.matching.lagrangian import FULL_EVERY, Lagrangian
+from brokerage.matching.relaxation import StrongLP, lp_work
 from brokerage.matching.solver import (
     PAIR_CHARGE,
     Matching,
@@ -100,8 +101,10 @@ FREE_PAIRS, LINK_PAIRS = 4, 4
 # The Lagrangian's guess at the LP's hours is rounded with the current answer added at this
 # weight; pairs it gives more than GUIDE_HOURS are freed in neighbourhoods.
 GUESS_WEIGHT, GUIDE_HOURS = 0.3, 0.5
-# Components with at most this many arcs get the strong LP bound; bigger ones (format 1) the Lagrangian.
+# Components with at most this many arcs get the strong LP bound; bigger ones the Lagrangian.
 LP_MAX_ARCS = 8000
+# The Lagrangian's first multipliers in format 2 cost one work unit per this many units.
+STARTING_UNITS_PER_UNIT = 1000
 # At most this share of the budget goes to bounds, and at most this many cut rounds per component.
 BOUND_SHARE, CUT_ROUNDS = 0.55, 30
 # A cut round must raise the bound by this share of the gap to go on.
@@ -162,7 +165,7 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
     def cost_of(k: int) -> float:
         return _sub_cost(model, components[k], flow[components[k]], _closed_all(model, components[k]))
 
-    lagrange = budget.left > 0 and model.slots is None
+    lagrange = budget.left > 0
     flows = [_flow_bound(model, arcs, with_flow=lagrange) for arcs in components]
     bounds = [f[0] if lagrange else f for f in flows]
     proven = [_is_proven(cost_of(k), bounds[k]) for k in range(len(components))]
@@ -209,20 +212,23 @@ def _spend(search: "_Search", components: list[np.ndarray], flows: list, bounds:
         proven[k] = (optimal and new is not None) or _is_proven(cost_of(k), bounds[k])
 
     # Bounds (and the relaxations' rounded answers) for the rest, within BOUND_SHARE of the budget:
-    # the strong LP and its cuts for components small enough, the Lagrangian for the others (format 1).
+    # the strong LP and its cuts for components small enough, the Lagrangian for the others.
     open_k = [k for k in order if not proven[k]]
     bound_budget = _Budget(int(budget.left * BOUND_SHARE))
     guides: dict[int, np.ndarray] = {}
     for k in open_k:
         if len(components[k]) <= LP_MAX_ARCS:
             bounds[k], guides[k] = _cut_rounds(model, components[k], unit_flow, bounds[k], cost_of(k), bound_budget, search)
-    big = [k for k in open_k if len(components[k]) > LP_MAX_ARCS and model.slots is None]
+    big = [k for k in open_k if len(components[k]) > LP_MAX_ARCS]
     size = sum(len(components[k]) for k in big)
     for k in big:
         arcs, share = components[k], _Budget(int(bound_budget.left * len(components[k]) / size))
         size -= len(arcs)
         relaxed, ceiling = Lagrangian(model, arcs, int(flow[arcs].sum()), flows[k][1], flows[k][2]), cost_of(k)
-        while share.take(_lagrange_work(len(arcs))):
+        units, slots = len(relaxed.cap), model.slots is not None
+        if slots:  # the first multipliers (Bellman-Ford over the slot network; format 1's fit in the setup work)
+            share.take(min(share.left, units // STARTING_UNITS_PER_UNIT))
+        while share.take(_lagrange_work(units, slots)):
             for _ in range(FULL_EVERY):
                 relaxed.step(ceiling)
         bounds[k] = max(bounds[k], relaxed.bound)
@@ -289,9 +295,9 @@ def _mip_work(variables: int) -> int:
     return 5 + variables * variables // 300
 
 
-def _lagrange_work(arcs: int) -> int:
-    """Work of FULL_EVERY Lagrangian steps."""
-    return 1 + FULL_EVERY * arcs // 28_000
+def _lagrange_work(arcs: int, slots: bool = False) -> int:
+    """Work of FULL_EVERY Lagrangian steps over this many units (format 2's units, slot arcs, cost more: their pairs share caps)."""
+    return 1 + FULL_EVERY * arcs // (16_000 if slots else 28_000)
 
 
 # --- the search ----------------------------------------------------------------------------------
@@ -323,10 +329,19 @@ class _Search:
         return False
 
     def round_guess(self, arcs: np.ndarray, guess: np.ndarray, budget: _Budget) -> np.ndarray:
-        """Round a guess at the LP's hours (format 1), polish it by local search, and keep it if cheaper.
+        """Round a guess at the LP's hours (per unit), polish it by local search (format 1), and keep it if cheaper.
 
         Return the pairs the guess uses, to guide the neighbourhoods.
         """
+        model = self.model
+        if model.slots is not None:
+            units = model.units_of(arcs)
+            rounded = _round(model, arcs, guess + GUESS_WEIGHT * self.unit_flow[units], int(self.flow[arcs].sum()))
+            budget.take(min(budget.left, _lagrange_work(len(units), slots=True)))
+            if rounded is not None:
+                self.place(arcs, rounded, _closed_all(model, arcs))
+            on_pair = np.bincount(np.searchsorted(arcs, model.unit_pair[units]), weights=guess, minlength=len(arcs))
+            return arcs[on_pair > GUIDE_HOURS]
         trial = self.flow.copy()
         # The current answer, lightly weighted, keeps the coverage within reach of the rounding.
         rounded = _round(self.model, arcs, guess + GUESS_WEIGHT * self.flow[arcs], int(self.flow[arcs].sum()))

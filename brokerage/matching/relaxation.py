@@ -1,6 +1,7 @@
-"""Lower bounds for `improve.py`, and the fractional answers that guide its search.
+"""The strong LP bound for `improve.py`, and the fractional answer that guides its search.
 
-Two relaxations of the exact model (`improve.py`), each a proven lower bound for a component:
+A relaxation of the exact model (`improve.py`), a proven lower bound for a component (for a
+component too big for the LP, `lagrangian.py`):
 
 - The strong LP, tightened by rounds of cutting planes (format 1; format 2's LP is solved once).
   Each round solves the LP (warm from the last basis with SciPy's HiGHS bindings; interior point
@@ -15,14 +16,6 @@ Two relaxations of the exact model (`improve.py`), each a proven lower bound for
     complemented mixed-integer rounding (c-MIR) of the row after each x_u is written as
     cap_u y_u minus a slack, for a few divisors (Marchand and Wolsey's procedure).
   All are valid for every integer answer (and a cut the current answer breaks is dropped).
-- For components too big for the LP (format 1): the Lagrangian relaxation that moves the line,
-  supplier and coverage rows into the objective with multipliers (pi_d >= 0, mu_s >= 0, lambda).
-  It falls apart into one small problem per (cluster, supplier) group: open the group
-  (CLUSTER_CHARGE) if its best hours, a fractional knapsack over its pairs with profit
-  lambda - cost - pi_d - mu_s - PAIR_CHARGE / cap per hour up to the group's capacity, earn more.
-  Any multipliers give a valid bound; they start at node potentials of `_flow_bound`'s min-cost
-  flow and climb by deflected subgradient steps (Polyak steps towards a little above the best
-  bound), most of them over only the pairs close to paying.
 
 Everything here is deterministic: no clock, fixed orders, HiGHS on one thread.
 """
@@ -34,8 +27,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix, vstack
 
 from brokerage.matching.errors import MatchingError
-from brokerage.matching.fixed_charge import _build, _highs, _highs_model, _Model, _potentials, _Spare
-from brokerage.matching.solver import CLUSTER_CHARGE, PAIR_CHARGE
+from brokerage.matching.fixed_charge import _build, _highs, _highs_model, _Model, _Spare
 
 
 # Cuts must be violated by at least this much (hours) to be added.
@@ -48,14 +40,6 @@ EPS = 1e-6
 IPM_HOURS = 6000
 # A warm re-solve after cuts costs about this fraction (1/WARM_SHARE) of the first solve.
 WARM_SHARE = 6
-# Each subgradient step aims this much (a share) above the best Lagrangian bound so far.
-TARGET_RISE = 0.005
-# The weight of the newest answer in the running average of the subproblems' hours.
-AVERAGE_WEIGHT = 0.2
-# Every this many steps the Lagrangian is evaluated over all pairs (a bound); in between only over
-# the pairs whose profit per hour was above -ACTIVE_MARGIN pence then.
-FULL_EVERY, ACTIVE_MARGIN = 10, 150.0
-
 
 def lp_work(hours: int) -> int:
     """Work units (about a millisecond each) of solving a component's strong LP with this many hour variables."""
@@ -316,109 +300,3 @@ def _cmir(x: np.ndarray, y: np.ndarray, cap: np.ndarray, limit: float, z_coef: f
     x_coef[sub] = 1.0
     y_coef[sub] = integer[:k] - cap[sub]
     return x_coef, y_coef, (integer[k] if z_coef else 0.0), bound
-
-
-# --- the Lagrangian bound (format 1) ---------------------------------------------------------------
-
-
-class Lagrangian:
-    """The Lagrangian bound of a format 1 component, improved step by step.
-
-    `flow` and `scaled` are the hours and integer costs of the min-cost flow of `_flow_bound`,
-    whose node potentials give the first multipliers.
-    """
-
-    def __init__(self, model: _Model, arcs: np.ndarray, total: int, flow: np.ndarray, scaled: np.ndarray) -> None:
-        self.model, self.arcs, self.total = model, arcs, total
-        self.cap = model.capacity[arcs].astype(np.float64)
-        self.cost, self.pair_share = model.cost[arcs], PAIR_CHARGE / np.maximum(self.cap, 1)
-        self.line, self.supplier = model.line[arcs], model.supplier[arcs]
-        _, self.group_of = np.unique(model.group[arcs], return_inverse=True)
-        ng = int(self.group_of.max()) + 1
-        g_sup = np.zeros(ng, np.int64)
-        g_sup[self.group_of] = self.supplier
-        self.group_cap = np.minimum(np.bincount(self.group_of, weights=self.cap, minlength=ng), model.supplier_capacity[g_sup])
-        self.lines, self.suppliers = np.unique(self.line), np.unique(self.supplier)
-        self.line_at, self.supplier_at = np.searchsorted(self.lines, self.line), np.searchsorted(self.suppliers, self.supplier)
-        self.hours = model.hours[self.lines].astype(np.float64)
-        self.capacity = model.supplier_capacity[self.suppliers].astype(np.float64)
-        self.lam, self.pi, self.mu = _potentials(self.line_at, self.supplier_at, self.cap, self.hours, self.capacity, flow, scaled)
-        self.bound = -np.inf
-        self.scale = 1.0
-        self.stalled = 0
-        self.direction = None
-        self.average = np.zeros(len(arcs))  # the recent subproblem answers' hours, a guess at the LP's
-        self.every = self.active = self._view(np.arange(len(arcs)))
-        self.steps, self.best = 0, -np.inf
-
-    def _view(self, idx: np.ndarray) -> tuple:
-        """Return the arrays the steps read for pairs `idx`: (idx, fixed cost, cap, group, line, supplier, group caps).
-
-        Groups are numbered afresh among the pairs, so that per-group sums stay short.
-        """
-        groups, group = np.unique(self.group_of[idx], return_inverse=True)
-        return (idx, self.cost[idx] + self.pair_share[idx], self.cap[idx], group, self.line_at[idx],
-                self.supplier_at[idx], self.group_cap[groups])
-
-    def value(self, view: tuple) -> tuple[float, np.ndarray, np.ndarray]:
-        """Return the Lagrangian's value over the pairs of `view` (`_view`), their hours, and their profit per hour.
-
-        Over all pairs it is a lower bound; over fewer it only steers the multipliers.
-        """
-        _, fixed, cap, group, line, supplier, group_cap = view
-        profit = self.lam - fixed - self.pi[line] - self.mu[supplier]
-        hours = np.where(profit > 0, cap, 0.0)
-        filled = np.bincount(group, weights=hours, minlength=len(group_cap))
-        over = np.flatnonzero((filled > group_cap)[group] & (profit > 0))
-        if len(over):  # a fractional knapsack where the group's capacity binds: best profit first
-            g = group[over]
-            order = np.lexsort((-profit[over], g))
-            arcs, g = over[order], g[order]
-            fill = np.cumsum(cap[arcs])
-            first = np.r_[True, g[1:] != g[:-1]]
-            before = fill - cap[arcs] - np.maximum.accumulate(np.where(first, fill - cap[arcs], 0))
-            hours[arcs] = np.clip(group_cap[g] - before, 0, cap[arcs])
-        gain = np.bincount(group, weights=hours * np.maximum(profit, 0), minlength=len(group_cap))
-        opened = gain > CLUSTER_CHARGE
-        hours[~opened[group]] = 0
-        earned = float((gain[opened] - CLUSTER_CHARGE).sum())
-        value = self.lam * self.total - float(self.pi @ self.hours) - float(self.mu @ self.capacity) - earned
-        return value, hours, profit
-
-    def step(self, ceiling: float) -> None:
-        """Take one deflected subgradient step towards a little above the best bound so far.
-
-        Every FULL_EVERY steps the value over all pairs is the bound, and the pairs whose profit
-        is within ACTIVE_MARGIN of paying are the ones the next steps look at. `ceiling`, the cost
-        of a known answer, caps the target.
-        """
-        full = self.steps % FULL_EVERY == 0
-        view = self.every if full else self.active
-        value, hours, profit = self.value(view)
-        self.steps += 1
-        if full:
-            self.bound = max(self.bound, value)
-            self.active = self._view(np.flatnonzero(profit > -ACTIVE_MARGIN))
-            self.average += AVERAGE_WEIGHT * (hours - self.average)
-        target = min(ceiling, max(self.bound, value) * (1 + TARGET_RISE))
-        if value > self.best + 1e-9:
-            self.best, self.stalled = value, 0
-        else:
-            self.stalled += 1
-            if self.stalled >= 20:
-                self.scale, self.stalled = self.scale * 0.7, 0
-        g_line = np.bincount(view[4], weights=hours, minlength=len(self.lines)) - self.hours
-        g_sup = np.bincount(view[5], weights=hours, minlength=len(self.suppliers)) - self.capacity
-        g_line[(self.pi <= 0) & (g_line < 0)] = 0
-        g_sup[(self.mu <= 0) & (g_sup < 0)] = 0
-        gradient = (g_line, g_sup, self.total - hours.sum())
-        if self.direction is not None:
-            gradient = tuple(g + 0.7 * d for g, d in zip(gradient, self.direction))
-        self.direction = gradient
-        norm = float((gradient[0] ** 2).sum() + (gradient[1] ** 2).sum() + gradient[2] ** 2)
-        if norm <= 0 or target <= value:
-            return
-        t = self.scale * (target - value) / norm
-        self.pi = np.maximum(self.pi + t * gradient[0], 0)
-        self.mu = np.maximum(self.mu + t * gradient[1], 0)
-        self.lam += t * gradient[2]

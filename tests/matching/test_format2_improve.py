@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+from unittest.mock import patch
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from brokerage.matching import solver
+from brokerage.matching import fixed_charge, lagrangian, solver
+from brokerage.matching import improve as improve_module
+from brokerage.matching.check import check_solution
 from brokerage.matching.improve import improve
 from brokerage.matching.instance import parse_instance
 from tests.matching.test_format2_solver import instances_2, reference_max_flow_2
@@ -118,3 +121,49 @@ def test_on_small_format_2_instances_the_improvement_reaches_the_mip_optimum_whe
         assert math.isclose(outcome.lower_bound_pence, optimum, rel_tol=1e-6, abs_tol=1e-2), seed
         first_was_dearer += outcome.first_cost_pence > optimum + 1e-3
     assert first_was_dearer >= 2  # the test has cases where the one-pass answer is not optimal
+
+
+@settings(max_examples=40, deadline=None)
+@given(instances_2())
+def test_the_format_2_lagrangian_stays_below_the_exact_optimum(doc):
+    first = solver.optimise(solver.build_network(parse_instance(doc)))
+    model = fixed_charge._model(first)
+    optimum = exact_optimum_pence(first.network)
+    flow = first.flow.astype(np.int64)
+    bounds = []
+    for arcs in fixed_charge._components(model):
+        _, hours, scaled = fixed_charge._flow_bound(model, arcs, with_flow=True)
+        relaxed = lagrangian.Lagrangian(model, arcs, int(flow[arcs].sum()), hours, scaled)
+        assert len(relaxed.cap) == len(model.units_of(arcs)) and len(relaxed.nu) == len(np.unique(model.supplier[arcs]))
+        for _ in range(60):
+            relaxed.step(fixed_charge._sub_cost(model, arcs, flow[arcs], np.zeros(0, np.int64)))
+        assert (relaxed.pi >= 0).all() and (relaxed.mu >= 0).all() and (relaxed.nu >= 0).all()
+        bounds.append(relaxed.bound)
+    assert sum(bounds) <= optimum + 1e-3
+
+
+@settings(max_examples=25, deadline=None)
+@given(instances_2(), st.integers(1, 3))
+def test_format_2_components_too_big_for_the_lp_get_the_lagrangian_and_keep_every_rule(doc, seconds):
+    """With LP_MAX_ARCS at 0 every component takes the Lagrangian's path: its bound and its rounded guess."""
+    instance = parse_instance(doc)
+    first = solver.optimise(solver.build_network(instance))
+    with patch.object(improve_module, "LP_MAX_ARCS", 0):
+        outcome = improve(first, time_limit=seconds)
+    check = check_solution(instance, solver.to_solution(outcome.matching))
+    assert check.ok, check.problems
+    assert int(outcome.matching.flow.sum()) == reference_max_flow_2(instance)
+    assert outcome.cost_pence <= outcome.first_cost_pence + 1e-6
+    assert outcome.lower_bound_pence <= exact_optimum_pence(first.network) + 1e-3
+
+
+def test_on_a_generated_format_2_instance_the_lagrangian_raises_the_bound_and_its_guess_lowers_the_cost():
+    from brokerage.matching.generator import generate
+
+    first = solver.optimise(solver.build_network(parse_instance(generate("S", 3, format=2))))
+    with patch.object(improve_module, "LP_MAX_ARCS", 0):
+        with_lagrangian = improve(first, time_limit=1)
+    with patch.object(improve_module, "LP_MAX_ARCS", 0), patch.object(improve_module, "BOUND_SHARE", 0.0):
+        without = improve(first, time_limit=1)
+    assert with_lagrangian.lower_bound_pence > without.lower_bound_pence
+    assert with_lagrangian.cost_pence < without.cost_pence

@@ -16,6 +16,7 @@ from brokerage.matching.check import check_solution
 from brokerage.matching.files import encode
 from brokerage.matching.improve import improve, solve_within
 from brokerage.matching.instance import parse_instance
+from brokerage.matching.lagrangian import Lagrangian
 from tests.matching.conftest import instance_of, line, supplier
 from tests.matching.helpers import reference_max_flow
 from tests.matching.strategies import instances
@@ -164,7 +165,7 @@ def test_cut_rounds_and_the_lagrangian_stay_below_the_optimum(doc):
                 break
         cut.append(relaxed.bound)
         _, hours, scaled = fixed_charge._flow_bound(model, arcs, with_flow=True)
-        relaxed_l = relaxation.Lagrangian(model, arcs, total, hours, scaled)
+        relaxed_l = Lagrangian(model, arcs, total, hours, scaled)
         for _ in range(60):
             relaxed_l.step(fixed_charge._sub_cost(model, arcs, flow[arcs], np.zeros(0, np.int64)))
         lagrangian.append(relaxed_l.bound)
