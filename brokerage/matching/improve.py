@@ -224,10 +224,14 @@ def _spend(search: "_Search", components: list[np.ndarray], flows: list, bounds:
     for k in big:
         arcs, share = components[k], _Budget(int(bound_budget.left * len(components[k]) / size))
         size -= len(arcs)
+        units, slots = len(model.units_of(arcs)), model.slots is not None
+        # The first multipliers (Bellman-Ford over the slot network; format 1's fit in the setup work).
+        start = units // STARTING_UNITS_PER_UNIT if slots else 0
+        if not share.take(start + _lagrange_work(units, slots)):  # not even one round of steps: the flow bound stays
+            continue
         relaxed, ceiling = Lagrangian(model, arcs, int(flow[arcs].sum()), flows[k][1], flows[k][2]), cost_of(k)
-        units, slots = len(relaxed.cap), model.slots is not None
-        if slots:  # the first multipliers (Bellman-Ford over the slot network; format 1's fit in the setup work)
-            share.take(min(share.left, units // STARTING_UNITS_PER_UNIT))
+        for _ in range(FULL_EVERY):
+            relaxed.step(ceiling)
         while share.take(_lagrange_work(units, slots)):
             for _ in range(FULL_EVERY):
                 relaxed.step(ceiling)

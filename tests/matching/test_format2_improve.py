@@ -167,3 +167,16 @@ def test_on_a_generated_format_2_instance_the_lagrangian_raises_the_bound_and_it
         without = improve(first, time_limit=1)
     assert with_lagrangian.lower_bound_pence > without.lower_bound_pence
     assert with_lagrangian.cost_pence < without.cost_pence
+
+
+def test_a_component_whose_share_of_the_budget_cannot_pay_for_the_lagrangian_keeps_its_flow_bound_and_is_not_rounded():
+    """At scale L a slot network's Bellman-Ford and rounding cost far more than a 10 s budget's share: they are skipped."""
+    first = solver.optimise(solver.build_network(_seeded_instance(3)))
+    model = fixed_charge._model(first)
+    flow_bound = sum(fixed_charge._flow_bound(model, arcs) for arcs in fixed_charge._components(model))
+    never = AssertionError("the Lagrangian was built with no budget for it")
+    with patch.object(improve_module, "EXACT_MAX_ARCS", 0), patch.object(improve_module, "LP_MAX_ARCS", 0), \
+            patch.object(improve_module, "STARTING_UNITS_PER_UNIT", 1), patch.object(improve_module, "Lagrangian", side_effect=never):
+        outcome = improve(first, time_limit=0.01)
+    assert math.isclose(outcome.lower_bound_pence, min(flow_bound, outcome.cost_pence), rel_tol=1e-12)
+    assert outcome.cost_pence <= outcome.first_cost_pence + 1e-6
