@@ -9,7 +9,7 @@ the answer is improved within a work budget, without ever changing the covered h
 - Each component gets a proven lower bound: the flow bound (the min-cost flow with every fixed
   charge spread over the hours it can cover), then, within BOUND_SHARE of the budget, the strong
   LP of the exact model below with rounds of cutting planes or, for a component too big for the
-  LP, a Lagrangian bound climbed by subgradient steps (`relaxation.py`).
+  LP, a Lagrangian bound climbed by subgradient steps (`lagrangian.py`).
 - Small components are solved exactly as one MIP (HiGHS).
 - The relaxation's fractional answer (the LP's, or the Lagrangian's recent average) is rounded by
   a min-cost flow over the pairs it uses, each fixed charge spread over the hours it gives them.
@@ -32,6 +32,8 @@ The exact model of a set of free pairs `a` (hours `x_a`, integer, at most `cap_a
 where `c_a` is the hourly cost plus, on a pair moving a line from a current supplier that could
 keep it, CONTINUITY_CHARGE / hours_d, and `g` runs over (cluster, supplier) groups that no fixed
 pair has opened already. This is exactly `solver.objective_pence` restricted to the free pairs.
+In format 2 the hours are per slot arc `u` of a pair (`x_u <= cap_u y_a` for each), with rows per
+(line, slot) and (supplier, slot), and each supplier's week a row of its own (`fixed_charge._build`).
 
 Determinism: nothing depends on the wall clock. The time limit is turned into a work budget
 (`WORK_PER_SECOND` units a second, a unit being about a millisecond of one core on the reference
@@ -103,8 +105,9 @@ FREE_PAIRS, LINK_PAIRS = 4, 4
 GUESS_WEIGHT, GUIDE_HOURS = 0.3, 0.5
 # Components with at most this many arcs get the strong LP bound; bigger ones the Lagrangian.
 LP_MAX_ARCS = 8000
-# The Lagrangian's first multipliers in format 2 cost one work unit per this many units.
-STARTING_UNITS_PER_UNIT = 1000
+# In format 2 the Lagrangian's first multipliers cost one work unit per this many units, and the
+# rounding of its guess (up to three min-cost flows) one per ROUNDING_UNITS_PER_UNIT.
+STARTING_UNITS_PER_UNIT, ROUNDING_UNITS_PER_UNIT = 1000, 800
 # At most this share of the budget goes to bounds, and at most this many cut rounds per component.
 BOUND_SHARE, CUT_ROUNDS = 0.55, 30
 # A cut round must raise the bound by this share of the gap to go on.
@@ -225,13 +228,15 @@ def _spend(search: "_Search", components: list[np.ndarray], flows: list, bounds:
         arcs, share = components[k], _Budget(int(bound_budget.left * len(components[k]) / size))
         size -= len(arcs)
         units, slots = len(model.units_of(arcs)), model.slots is not None
-        # The first multipliers (Bellman-Ford over the slot network; format 1's fit in the setup work).
-        start = units // STARTING_UNITS_PER_UNIT if slots else 0
-        if not share.take(start + _lagrange_work(units, slots)):  # not even one round of steps: the flow bound stays
+        # Format 2 pays first for its start (Bellman-Ford), its rounding and one round of steps, or keeps its
+        # flow bound: on a big slot network they cost far more than a small share. (Format 1's fit in setup.)
+        first = units // STARTING_UNITS_PER_UNIT + units // ROUNDING_UNITS_PER_UNIT + _lagrange_work(units, slots) if slots else 0
+        if slots and not share.take(first):
             continue
         relaxed, ceiling = Lagrangian(model, arcs, int(flow[arcs].sum()), flows[k][1], flows[k][2]), cost_of(k)
-        for _ in range(FULL_EVERY):
-            relaxed.step(ceiling)
+        if slots:
+            for _ in range(FULL_EVERY):
+                relaxed.step(ceiling)
         while share.take(_lagrange_work(units, slots)):
             for _ in range(FULL_EVERY):
                 relaxed.step(ceiling)
@@ -340,8 +345,8 @@ class _Search:
         model = self.model
         if model.slots is not None:
             units = model.units_of(arcs)
+            # Paid for by the caller (ROUNDING_UNITS_PER_UNIT).
             rounded = _round(model, arcs, guess + GUESS_WEIGHT * self.unit_flow[units], int(self.flow[arcs].sum()))
-            budget.take(min(budget.left, _lagrange_work(len(units), slots=True)))
             if rounded is not None:
                 self.place(arcs, rounded, _closed_all(model, arcs))
             on_pair = np.bincount(np.searchsorted(arcs, model.unit_pair[units]), weights=guess, minlength=len(arcs))

@@ -251,3 +251,16 @@ def test_without_scipy_s_highs_bindings_the_improvement_still_works(small_genera
     solution = solver.to_solution(result.matching)
     assert check_solution(instance, solution).problems == ()
     assert result.lower_bound_pence <= result.cost_pence <= result.first_cost_pence + 1e-6
+
+
+def test_format_1_rounds_the_lagrangian_s_first_guess_even_when_its_share_pays_for_no_steps(small_generated):
+    """As before format 2's guard: a small budget (a council's 1 s) still gets the rounded guess and its local search."""
+    from unittest.mock import patch
+
+    first = first_answer(parse_instance(small_generated))
+    with patch.object(improve_module, "LP_MAX_ARCS", 0), patch.object(improve_module, "_lagrange_work", lambda *a, **k: 10**9), \
+            patch.object(improve_module, "Lagrangian", wraps=Lagrangian) as built, \
+            patch.object(improve_module._Search, "round_guess", autospec=True, side_effect=improve_module._Search.round_guess) as rounded:
+        outcome = improve(first, time_limit=1)
+    assert built.call_count == rounded.call_count >= 1
+    assert outcome.cost_pence <= outcome.first_cost_pence + 1e-6
