@@ -187,6 +187,7 @@ class SlotHoursField(Field):
     """
 
     DAYS, PARTS, DAY_NAMES, PART_NAMES = DAYS, PARTS, DAY_NAMES, PART_NAMES
+    WRONG_SAID = "Some hours need correcting"  # an optional field's summary while a box is wrong
 
     def __init__(self, label=None, validators=None, *, most: int, total_most: int | None = None,
                  required_message: str = "Enter the hours for at least one time of day", optional: bool = False,
@@ -220,7 +221,7 @@ class SlotHoursField(Field):
         hours = self.data if isinstance(self.data, Mapping) else None
         if not hours and self.optional and self.cell_errors:
             # Empty means "no change" in an optional field: a wrong box must not read as that.
-            return "Some hours need correcting"
+            return self.WRONG_SAID
         if not hours:
             return self.none_said
         return f"{plural(total(hours), 'hour')} a week: {slot_hours_words(hours)}"

@@ -29,7 +29,6 @@ from brokerage.locks import fresh_row, lock_row
 from brokerage.providers.models import Provider
 from brokerage.slot_hours import in_week_order, total
 
-FIELDS = ("hours_per_week", "slot_hours", "rate_pence", "end_date", "allocation_rule")
 TIMES_REMEDY = "Make them match, or leave every box empty to agree the times later"
 
 

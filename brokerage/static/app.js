@@ -54,9 +54,11 @@ document.querySelectorAll('details.app-slot-hours-fold').forEach((details) => {
   const said = details.querySelector('.app-slot-hours__said');
   if (!said) return;
   details.addEventListener('input', () => {
-    const hours = [...details.querySelectorAll('input[inputmode="numeric"]')]
-      .map((box) => (/^\s*[0-9]+\s*$/.test(box.value) ? parseInt(box.value, 10) : 0))
-      .reduce((sum, value) => sum + value, 0);
-    said.textContent = hours ? `${hours} ${hours === 1 ? 'hour' : 'hours'} a week` : said.dataset.none;
+    const boxes = [...details.querySelectorAll('input[inputmode="numeric"]')];
+    const whole = (box) => /^\s*[0-9]+\s*$/.test(box.value);
+    const hours = boxes.map((box) => (whole(box) ? parseInt(box.value, 10) : 0)).reduce((sum, value) => sum + value, 0);
+    // Where empty means "no change" (an optional field), a box that is not a whole number must not read as that.
+    const wrong = said.dataset.wrong && boxes.some((box) => box.value.trim() && !whole(box));
+    said.textContent = wrong ? said.dataset.wrong : hours ? `${hours} ${hours === 1 ? 'hour' : 'hours'} a week` : said.dataset.none;
   });
 });

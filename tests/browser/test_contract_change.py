@@ -36,6 +36,11 @@ def test_a_broker_changes_the_days_and_times_and_a_wrong_sum_is_explained_beside
         page.get_by_label("Hours a week").fill("40")
         page.get_by_label("Monday morning hours").fill("1")
         expect(summary).to_contain_text("1 hour a week", use_inner_text=True)
+        # A box that is not a whole number must not read as "no change" (the server's summary says the same).
+        page.get_by_label("Tuesday morning hours").fill("two")
+        expect(summary).to_contain_text("Some hours need correcting", use_inner_text=True)
+        page.get_by_label("Tuesday morning hours").fill("")
+        expect(summary).to_contain_text("1 hour a week", use_inner_text=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
         assert axe_violations(page) == []
         click_and_wait(page.get_by_role("button", name="Put the change to the group"))
