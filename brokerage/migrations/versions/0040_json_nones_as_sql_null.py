@@ -34,8 +34,9 @@ def upgrade() -> None:
     for table_name, column_name in COLUMNS:
         column = sa.column(column_name, sa.JSON)
         table = sa.table(table_name, column)
-        # The JSON text of a JSON null is "null" on both databases (json on PostgreSQL, text on SQLite).
-        connection.execute(table.update().where(sa.cast(column, sa.Text) == 'null').values({column_name: sa.null()}))
+        # A JSON null, however it was spelled (json on PostgreSQL keeps the text as written).
+        json_type = sa.func.json_typeof if connection.dialect.name == 'postgresql' else sa.func.json_type
+        connection.execute(table.update().where(json_type(column) == 'null').values({column_name: sa.null()}))
 
 
 def downgrade() -> None:
