@@ -246,6 +246,17 @@ def _cluster_groups(network: Network) -> tuple[np.ndarray, np.ndarray]:
     return groups.reshape(-1), p.supply[first]
 
 
+def cluster_capacity(network: Network, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return each pair's (cluster, supplier) group and the hours a week the supplier could give each group.
+
+    That is what each pair can carry on its own (`capacity`; in format 2 only at the times both sides
+    have), summed over the cluster's lines, up to the supplier's capacity.
+    """
+    groups, group_supplier = _cluster_groups(network)
+    group_hours = np.bincount(groups, weights=capacity).astype(np.int64)
+    return groups, np.minimum(group_hours, network.tables.s_capacity[group_supplier])
+
+
 def _amortised_costs(network: Network, pair_hours, cluster_hours) -> np.ndarray:
     """Return integer arc costs with each fixed charge spread over the hours it can cover."""
     t, p = network.tables, network.pairs
@@ -268,10 +279,7 @@ def optimise(network: Network, *, baseline: bool = False, helper: Helper | None 
     if baseline:
         costs = (t.s_rate[p.supply] * COST_SCALE).astype(np.int64)
     else:
-        groups, group_supplier = _cluster_groups(network)
-        # What one supplier could give one cluster: its lines' hours, up to its capacity.
-        group_hours = np.bincount(groups, weights=t.d_hours[p.demand]).astype(np.int64)
-        group_capacity = np.minimum(group_hours, t.s_capacity[group_supplier])
+        groups, group_capacity = cluster_capacity(network, capacity)
         costs = _amortised_costs(network, capacity, group_capacity[groups])
     flow, helper_peak_kb, slot_flow = _run_chunks(network, plan, capacity, costs, helper)
     return Matching(network, flow, helper_peak_kb, slot_flow)

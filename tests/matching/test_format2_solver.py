@@ -209,3 +209,28 @@ def test_random_shuffles_of_a_bigger_format_2_instance_agree():
         shuffled = _format_2(rng.sample(demand, len(demand)), rng.sample(supply, len(supply)))
         assert as_json(solver.solve(parse_instance(shuffled))) == first
     assert solver.solve(parse_instance(doc)).covered_hours == reference_max_flow_2(parse_instance(doc))
+
+
+def test_the_cluster_charge_is_spread_over_the_hours_a_supplier_can_give_the_cluster_at_the_times_both_have():
+    # Two lines of one cluster want 12 hours each, Monday to Thursday mornings; the co-op is free on Tuesday
+    # mornings only, so it can give the cluster 6 hours, not 24 (which the first answer used to assume,
+    # making that cluster charge look a quarter of its real size per hour).
+    needs = {"mon_am": 3, "tue_am": 3, "wed_am": 3, "thu_am": 3}
+    person = dict(cluster="k-1", slot_hours=needs, languages=[], language_required=False, carer_gender=None)
+    doc = _format_2([_line_2(id="d-1", **person), _line_2(id="d-2", **person)],
+                    [_supplier_2(id="s-tue", slot_hours={"tue_am": 20}, capacity_hours=40),
+                     _supplier_2(id="s-all", slot_hours={slot: 20 for slot in needs}, capacity_hours=None)])
+    network = solver.build_network(parse_instance(doc))
+    groups, capacity = solver.cluster_capacity(network, solver._arc_capacity(network))
+    by_supplier = {network.instance.supply[s].id: int(capacity[g]) for g, s in zip(groups, network.pairs.supply)}
+    assert by_supplier == {"s-tue": 6, "s-all": 24}
+
+
+def test_in_format_1_the_cluster_capacity_is_the_cluster_s_hours_up_to_the_supplier_s_capacity():
+    doc = {"format": "carepool-matching/1",
+           "demand": [line(id="d-1", cluster="k-1", hours=10), line(id="d-2", cluster="k-1", hours=8)],
+           "supply": [supplier(id="s-big", capacity_hours=40), supplier(id="s-small", capacity_hours=12)]}
+    network = solver.build_network(parse_instance(doc))
+    groups, capacity = solver.cluster_capacity(network, solver._arc_capacity(network))
+    by_supplier = {network.instance.supply[s].id: int(capacity[g]) for g, s in zip(groups, network.pairs.supply)}
+    assert by_supplier == {"s-big": 18, "s-small": 12}
