@@ -108,7 +108,7 @@ def _contract_of(session: Session, proposal: Proposal) -> Contract:
     return fresh_row(session, Contract, int(proposal.payload["contract_id"]))
 
 
-def _change_impossible(*, session: Session, proposal: Proposal) -> str | None:
+def change_impossible(*, session: Session, proposal: Proposal) -> str | None:
     """Return why a passed change can no longer be made, or None.
 
     The care has ended, the end date is now inside the notice period, or the times no longer add up to
@@ -135,7 +135,7 @@ def apply_change(*, session: Session, proposal: Proposal, actor: User) -> str:
     """Make a passed change to its contract (in the deciding vote's transaction) and record it; return what happened in one sentence."""
     # The contract's lock comes after the group's and the proposal's (locks.py order), which the decision holds.
     contract = lock_row(session, Contract, int(proposal.payload["contract_id"]))
-    reason = _change_impossible(session=session, proposal=proposal)
+    reason = change_impossible(session=session, proposal=proposal)
     if reason:
         raise BrokerageError(reason)
     was = _current(contract)
@@ -163,11 +163,11 @@ def change_not_made(*, session: Session, proposal: Proposal) -> None:
     changes = {name: [proposal.payload.get("was", {}).get(name), new] for name, new in proposal.payload["changes"].items()}
     cluster = session.get(Cluster, proposal.cluster_id)
     if count(session=session, proposal=proposal, closed=True).passed and cluster is not None:
-        reason = _change_impossible(session=session, proposal=proposal) or "it could no longer be made."
+        reason = change_impossible(session=session, proposal=proposal) or "it could no longer be made."
         record_event(session=session, contract=contract, kind=ContractEventKind.change_lapsed, actor=None, proposal_id=proposal.id,
                      detail={"changes": changes, "reason": reason})
         return
     record_event(session=session, contract=contract, kind=ContractEventKind.change_rejected, actor=None, proposal_id=proposal.id, detail={"changes": changes})
 
 
-CONTRACT_CHANGE = ProposalAction(apply=apply_change, no_longer_possible=_change_impossible, ended_without_passing=change_not_made)
+CONTRACT_CHANGE = ProposalAction(apply=apply_change, no_longer_possible=change_impossible, ended_without_passing=change_not_made)

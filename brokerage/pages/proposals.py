@@ -14,8 +14,9 @@ from brokerage.accounts.models import Role, User
 from brokerage.clusters.members import LIVE_MEMBERSHIP
 from brokerage.clusters.models import Membership, Proposal
 from brokerage.clusters.queries import proposal_page
-from brokerage.clusters.rules import ProposalKind
+from brokerage.clusters.rules import ProposalKind, ProposalStatus
 from brokerage.contracts import rules as contract_rules
+from brokerage.contracts.changes import change_impossible
 from brokerage.contracts.models import Contract
 from brokerage.contracts.rules import AllocationRule
 from brokerage.holders.models import Holder
@@ -120,5 +121,10 @@ def proposal_show(*, session: Session, actor: User, proposal_id: int) -> dict:
     elif proposal.kind == ProposalKind.change_contract:
         cost = _change_cost(session, proposal, staff)
     data["cost"] = cost
+    # A change that could no longer be made (the care ended, the hours changed under new times, the end date
+    # is now too soon) would lapse if agreed: the members are told before they vote.
+    data["cannot_be_made"] = (change_impossible(session=session, proposal=proposal)
+                              if cost is not None and proposal.kind == ProposalKind.change_contract
+                              and proposal.status == ProposalStatus.open else None)
     data["contract_id"] = proposal.payload.get("contract_id") if proposal.kind == ProposalKind.change_contract else None
     return data

@@ -343,3 +343,19 @@ def test_another_councils_broker_cannot_open_or_send_the_change_form(client, aut
     assert client.get(f"/contracts/{care.contract.id}/change").status_code == 404
     assert client.post(f"/contracts/{care.contract.id}/change", data=_change_form(mon_pm=12)).status_code == 404
     assert session.exec(select(Proposal).where(Proposal.cluster_id == care.cluster.id)).all() == []
+
+
+def test_the_vote_page_warns_when_a_change_could_no_longer_be_made_if_agreed(client, auth, care, session):
+    _timed(session, care)
+    _sign_in(auth, care.users["broker"])
+    assert client.post(f"/contracts/{care.contract.id}/change", data=_change_form(mon_pm=6, tue_am=4, thu_am=2)).status_code == 302
+    proposal = session.exec(select(Proposal).where(Proposal.cluster_id == care.cluster.id)).one()
+    auth.sign_out()
+    _sign_in(auth, care.users["amina"])
+    assert "can no longer be made" not in _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    care.contract.hours_per_week = 10  # another change of the hours passed meanwhile
+    session.add(care.contract)
+    session.flush()
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert ("Warning This change can no longer be made as it stands: the care is now for 10 hours a week, but these times add up "
+            "to 12 hours. If the group agrees, nothing will change.") in text
