@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
@@ -103,6 +104,28 @@ def reset_database(url: str) -> None:
             connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
+
+
+@pytest.fixture()
+def scratch_url(db_url, tmp_path):
+    """An empty database of this test's own for migration tests: a SQLite file, or a PostgreSQL database beside the run's.
+
+    Emptied again afterwards (the test disposes of its engines first).
+    """
+    if not db_url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'scratch.sqlite'}"
+        return
+    base = make_url(db_url)
+    name = f"{base.database}_hours"  # the run's database is already its worker's own
+    admin = make_engine(db_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        if not connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = base.set(database=name).render_as_string(hide_password=False)
+    reset_database(url)
+    yield url
+    reset_database(url)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,6 @@ from brokerage.migrate import upgrade
 from brokerage.timesheets.models import Timesheet
 from brokerage.types import utcnow
 from tests import factories as f
-from tests.matching.test_hours_migration import _scratch_url
 
 NULLABLE_JSON = {("contract", "slot_hours"), ("match_assignment", "slot_hours"), ("match_gap", "slot_hours"), ("timesheet", "parts")}
 
@@ -75,8 +74,8 @@ def test_a_none_is_found_by_is_null(session):
         assert _count(connection, table, column, "CAST({column} AS TEXT) = 'null'") == 0, table
 
 
-def test_migration_0040_turns_stored_json_nulls_into_sql_null(db_url, tmp_path):
-    url = _scratch_url(db_url, tmp_path)
+def test_migration_0040_turns_stored_json_nulls_into_sql_null(scratch_url):
+    url = scratch_url
     upgrade("0039", url=url)
     engine = make_engine(url)
     try:
@@ -102,8 +101,4 @@ def test_migration_0040_turns_stored_json_nulls_into_sql_null(db_url, tmp_path):
                 assert _count(connection, table, column, "{column} IS NULL") == 1, table
             assert connection.execute(sa.select(kept.c.slot_hours).where(kept.c.id == other_id)).scalar_one() == {"tue_pm": 2}
     finally:
-        with engine.begin() as connection:
-            if engine.dialect.name == "postgresql":
-                connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-                connection.execute(sa.text("CREATE SCHEMA public"))
         engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from alembic import command
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
@@ -17,13 +17,12 @@ from brokerage.matching.models import DemandLine, MatchAssignment, MatchRun
 from brokerage.migrate import alembic_config, upgrade
 from brokerage.types import utcnow
 from tests import factories as f
-from tests.matching.test_hours_migration import _scratch_url
 
 TIMES = {"tue_am": 2, "thu_am": 2, "sat_pm": 2}
 
 
-def test_existing_contracts_get_the_times_of_the_assignment_their_vote_accepted_and_lose_them_going_back(db_url, tmp_path):
-    url = _scratch_url(db_url, tmp_path)
+def test_existing_contracts_get_the_times_of_the_assignment_their_vote_accepted_and_lose_them_going_back(scratch_url):
+    url = scratch_url
     upgrade("head", url=url)
     engine = make_engine(url)
     try:
@@ -66,8 +65,4 @@ def test_existing_contracts_get_the_times_of_the_assignment_their_vote_accepted_
             times = dict(connection.execute(select(Contract.id, Contract.slot_hours).where(Contract.id.in_(ids))).all())
         assert [times[i] for i in ids] == [TIMES, None, None]
     finally:
-        with engine.begin() as connection:
-            if engine.dialect.name == "postgresql":
-                connection.execute(text("DROP SCHEMA public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()

@@ -8,9 +8,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import create_engine, inspect
 
-from brokerage.db import make_engine
 from brokerage.migrate import alembic_config, upgrade
-from tests.conftest import reset_database
 
 WHEN = datetime(2026, 11, 1, tzinfo=timezone.utc)
 council = sa.table("council", *(sa.column(c) for c in ("id", "slug", "name", "area_districts", "cluster_min_size", "cluster_max_size", "notice_weeks",
@@ -27,22 +25,6 @@ demand_line = sa.table("demand_line", *(sa.column(c) for c in ("id", "council_id
                        *(sa.column(c, sa.JSON) for c in ("slots", "languages", "shares", "slot_hours")))
 
 
-def _scratch_url(db_url: str, tmp_path) -> str:
-    """Return an empty database of this test's own: a SQLite file, or a PostgreSQL database beside the run's."""
-    if not db_url.startswith("postgresql"):
-        return f"sqlite:///{tmp_path / 'hours.sqlite'}"
-    base = sa.engine.make_url(db_url)
-    name = f"{base.database}_hours"  # the run's database is already its worker's own (tests/conftest.py)
-    admin = make_engine(db_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        if not connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = base.set(database=name).render_as_string(hide_password=False)
-    reset_database(url)
-    return url
-
-
 def _provider(id_: int, capacity: int, slots: list[str]) -> dict:
     return {"id": id_, "council_id": 1, "name": f"Provider {id_}", "kind": "coop", "capacity_hours": capacity, "postcode_district": "E1",
             "lat": 51.5, "lon": -0.05, "radius_km": 5.0, "hourly_rate_pence": 2000, "living_wage": True, "ethical_care_charter": False,
@@ -54,8 +36,8 @@ def _line(id_: int, hours: int, slots: list[str]) -> dict:
             "lon": -0.05, "max_rate_pence": 2500, "created_at": WHEN, "slots": slots, "languages": [], "shares": {"1": 1}}
 
 
-def test_weekly_hours_are_spread_over_each_lines_and_providers_times_and_back(db_url, tmp_path):
-    url = _scratch_url(db_url, tmp_path)
+def test_weekly_hours_are_spread_over_each_lines_and_providers_times_and_back(scratch_url):
+    url = scratch_url
     upgrade("0035", url=url)
     engine = create_engine(url)
     try:
