@@ -111,16 +111,25 @@ def _change_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost 
 
 
 def proposal_show(*, session: Session, actor: User, proposal_id: int) -> dict:
-    """Return the proposal page (see clusters.queries.proposal_page) with `cost`: what care put to the vote costs and who pays what."""
+    """Return the proposal page (see clusters.queries.proposal_page) with `cost`: what care put to the vote costs and who pays what.
+
+    Once the vote is decided, `cost` keeps only what the proposal itself fixed: a care match's hours and rates
+    (each member's part is worked out from today's pledges, so it is left out), and nothing for a change of
+    care, whose figures are partly today's contract (the contract page shows the care as it is now).
+    """
     data = proposal_page(session=session, actor=actor, proposal_id=proposal_id)
     proposal = data["proposal"]
     staff = actor.role in (Role.broker, Role.council_officer)
+    decided = proposal.status != ProposalStatus.open
     cost = None
     if proposal.kind == ProposalKind.accept_match:
         cost = _match_cost(session, proposal, staff)
-    elif proposal.kind == ProposalKind.change_contract:
+        if cost is not None and decided:
+            cost.parts, cost.pledges_fall_back = [], False
+    elif proposal.kind == ProposalKind.change_contract and not decided:
         cost = _change_cost(session, proposal, staff)
     data["cost"] = cost
+    data["decided"] = decided
     # A change that could no longer be made (the care ended, the hours changed under new times, the end date
     # is now too soon) would lapse if agreed: the members are told before they vote.
     data["cannot_be_made"] = (change_impossible(session=session, proposal=proposal)

@@ -146,6 +146,32 @@ def test_a_broker_puts_a_change_to_the_group_and_the_vote_page_shows_what_it_wou
     assert session.get(Contract, care.contract.id).hours_per_week == 12
 
 
+@pytest.mark.parametrize(("choice", "said"), [
+    ("yes", "The group agreed this change."),
+    ("no", "The group did not agree this change, so the care stayed as it was."),
+])
+def test_once_the_group_has_decided_the_vote_page_no_longer_says_what_the_change_would_cost(client, auth, care, session, choice, said):
+    from brokerage.clusters import governance
+    from brokerage.clusters.rules import Choice, ProposalStatus
+
+    _sign_in(auth, care.users["broker"])
+    assert client.post(f"/contracts/{care.contract.id}/change", data={"hours_per_week": "10", "hourly_rate": "23", "allocation_rule": "by_hours"}).status_code == 302
+    proposal = session.exec(select(Proposal).where(Proposal.cluster_id == care.cluster.id)).one()
+    for who, holder in (("amina", care.amina), ("bo", care.bo)):
+        if proposal.status == ProposalStatus.open:
+            governance.cast_vote(session=session, actor=care.users[who], proposal_id=proposal.id, holder_id=holder.id, choice=Choice(choice))
+    session.commit()
+    assert proposal.status == (ProposalStatus.passed if choice == "yes" else ProposalStatus.rejected)
+    auth.sign_out()
+    _sign_in(auth, care.users["amina"])
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    # Today's contract is the "now" of an open change; once decided, "will cost £230.00 (now £230.00)" would be nonsense.
+    assert said in text
+    assert "If the group agrees" not in text and "would pay" not in text and "What this care costs" not in text
+    assert "The broker proposes: hours a week from 12 to 10; hourly rate from £22.00 to £23.00." in text
+    assert "See the care as it is now" in text
+
+
 def test_a_broker_gives_notice_from_the_contract_page(client, auth, care, session):
     _sign_in(auth, care.users["broker"])
     assert "The earliest last day of care is 29 December 2026" in _text(client.get(f"/contracts/{care.contract.id}/notice"))

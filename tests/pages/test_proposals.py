@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from brokerage.clusters.models import Proposal
-from brokerage.clusters.rules import ProposalKind
+from brokerage.clusters.rules import ProposalKind, ProposalStatus
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchRun
 from brokerage.matching.rules import AssignmentStatus
 from brokerage.types import utcnow
@@ -74,3 +74,22 @@ def test_a_proposal_that_is_not_about_care_shows_no_cost(client, auth, session, 
     session.commit()
     assert auth.sign_in(care.users["amina"].email).status_code == 302
     assert "What this care costs" not in _text(client.get(f"/clusters/proposals/{proposal.id}"))
+
+
+@pytest.mark.parametrize(("status", "said"), [
+    (ProposalStatus.passed, "The group agreed to this care at £264.00 a week."),
+    (ProposalStatus.rejected, "The group did not agree to this care at £264.00 a week."),
+    (ProposalStatus.lapsed, "This care, at £264.00 a week, could no longer be arranged when the vote was decided."),
+])
+def test_once_decided_the_page_says_what_was_put_to_the_vote_not_what_members_would_pay(client, auth, session, care, status, said):  # noqa: F811
+    proposal = _match(session, care, shares={str(care.amina.id): 1, str(care.bo.id): 1}, payload_extra={"allocation_rule": "by_pledge"})
+    proposal.status, proposal.decided_at = status, utcnow()
+    session.add(proposal)
+    session.commit()
+    assert auth.sign_in(care.users["amina"].email).status_code == 302
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert said in text
+    assert "The cost was to be shared in proportion to pledges." in text
+    assert "Sunrise Care Home care Mornings on Monday 12 £22.00 £264.00" in text
+    # What each member pays follows today's pledges, so a decided vote does not say it.
+    assert "If the group agrees" not in text and "would pay" not in text
