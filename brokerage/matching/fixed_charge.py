@@ -238,6 +238,25 @@ def _flow_bound(model: _Model, arcs: np.ndarray, with_flow: bool = False):
     return (bound, hours, scaled) if with_flow else bound
 
 
+def _first_answer_bound(model: _Model, arcs: np.ndarray, unit_flow: np.ndarray, costs: np.ndarray) -> tuple:
+    """Return `_flow_bound(model, arcs, with_flow=True)`, read off the first answer without solving a flow.
+
+    The first answer (`unit_flow`) is a min-cost max flow on the same network at `costs` (per pair,
+    `solver.amortised_costs`) = rint(100 v), v being the flow bound's cost an hour, so
+    |costs - 100 v| <= 1/2. Every max flow f of the component carries its F hours, so
+    100 v.f >= costs.f - F/2 >= costs.f* - F/2 for the first answer f*: (costs.f* - F/2) / 100 is a
+    valid lower bound, at most F/100 pence below the flow bound's exact value (costs.f* >= 100 v.f - F/2
+    for the best f). f* and `costs` start the Lagrangian as well as the flow bound's own flow would
+    (f* is optimal at those costs).
+    """
+    units = model.units_of(arcs)
+    hours = unit_flow[units].astype(np.int64)
+    scaled = costs[arcs].astype(np.int64)
+    paid = int(np.dot(scaled[np.searchsorted(arcs, model.unit_pair[units])], hours))  # exact: integers
+    total = int(hours.sum())
+    return (paid - total / 2) / 100 - 1e-6 * (1 + total), hours, scaled
+
+
 def _min_cost_flow(model: _Model, arcs: np.ndarray, unit_cost: np.ndarray) -> tuple[np.ndarray, int]:
     """Return (hours per unit, cost) of the min-cost max flow over the units of `arcs`, at integer costs `unit_cost`."""
     units = model.units_of(arcs)

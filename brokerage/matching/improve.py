@@ -7,7 +7,7 @@ the answer is improved within a work budget, without ever changing the covered h
 - The network is split into connected components (lines and suppliers linked by pairs that
   can carry hours). The objective and the coverage decompose over components.
 - Each component gets a proven lower bound: the flow bound (the min-cost flow with every fixed
-  charge spread over the hours it can cover), then, within BOUND_SHARE of the budget, the strong
+  charge spread over the hours it can cover; the first answer is that flow, so it is read off it), then, within BOUND_SHARE of the budget, the strong
   LP of the exact model below with rounds of cutting planes or, for a component too big for the
   LP, a Lagrangian bound climbed by subgradient steps (`lagrangian.py`).
 - Small components are solved exactly as one MIP (HiGHS).
@@ -54,15 +54,7 @@ from scipy.sparse import csr_matrix
 
 from brokerage.matching.errors import MatchingError
 from brokerage.matching.fixed_charge import (
-    _closed_all,
-    _components,
-    _flow_bound,
-    _line_points,
-    _model,
-    _Model,
-    _round,
-    _solve_exact,
-    _sub_cost,
+    _closed_all, _components, _first_answer_bound, _flow_bound, _line_points, _model, _Model, _round, _solve_exact, _sub_cost,
 )
 from brokerage.matching.local_search import LocalSearch
 from brokerage.matching.lagrangian import FULL_EVERY, Lagrangian
@@ -70,6 +62,7 @@ from brokerage.matching.relaxation import StrongLP, lp_work
 from brokerage.matching.solver import (
     PAIR_CHARGE,
     Matching,
+    amortised_costs,
     build_network,
     helper_for,
     objective_pence,
@@ -168,9 +161,12 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
     def cost_of(k: int) -> float:
         return _sub_cost(model, components[k], flow[components[k]], _closed_all(model, components[k]))
 
-    lagrange = budget.left > 0
-    flows = [_flow_bound(model, arcs, with_flow=lagrange) for arcs in components]
-    bounds = [f[0] if lagrange else f for f in flows]
+    # The flow bounds: in format 2 read off the first answer, which is that min-cost flow (at L solving it
+    # again took as long as the first answer); format 1 solves them, cheaply, and starts its Lagrangian there.
+    costs = amortised_costs(network) if matching.amortised_optimal and model.slots is not None else None
+    flows = [_flow_bound(model, arcs, with_flow=True) if costs is None else _first_answer_bound(model, arcs, unit_flow, costs)
+             for arcs in components]
+    bounds = [f[0] for f in flows]
     proven = [_is_proven(cost_of(k), bounds[k]) for k in range(len(components))]
     search = None
     if budget.take(len(flow) // SETUP_PAIRS_PER_UNIT):  # bounds, multipliers, ranks, costs: work outside the steps
@@ -184,7 +180,7 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
         bounds[k] = min(bounds[k], cost_of(k))
         proven[k] = proven[k] or _is_proven(cost_of(k), bounds[k])
     return Improvement(
-        matching=replace(matching, flow=flow, slot_flow=None if model.slots is None else unit_flow),
+        matching=replace(matching, flow=flow, slot_flow=None if model.slots is None else unit_flow, amortised_optimal=False),
         first_cost_pence=first_cost,
         cost_pence=cost,
         lower_bound_pence=math.fsum(bounds),

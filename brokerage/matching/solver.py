@@ -96,6 +96,9 @@ class Matching:
     flow: np.ndarray
     helper_peak_kb: int = 0  # peak RSS of the helper process, if one was used
     slot_flow: np.ndarray | None = None  # format 2: hours on each of network.slots' arcs
+    # The flow is a min-cost max flow at `amortised_costs(network)` (optimise's first answer, as it
+    # came), so improve.py may read its flow bound off it instead of solving that flow again.
+    amortised_optimal: bool = False
 
     def assigned_hours(self) -> np.ndarray:
         """Return the hours assigned to each demand line."""
@@ -257,6 +260,13 @@ def cluster_capacity(network: Network, capacity: np.ndarray) -> tuple[np.ndarray
     return groups, np.minimum(group_hours, network.tables.s_capacity[group_supplier])
 
 
+def amortised_costs(network: Network) -> np.ndarray:
+    """Return the first answer's integer costs per pair (hundredths of a penny an hour), each fixed charge spread over the hours it can cover."""
+    capacity = _arc_capacity(network)
+    groups, group_capacity = cluster_capacity(network, capacity)
+    return _amortised_costs(network, capacity, group_capacity[groups])
+
+
 def _amortised_costs(network: Network, pair_hours, cluster_hours) -> np.ndarray:
     """Return integer arc costs with each fixed charge spread over the hours it can cover."""
     t, p = network.tables, network.pairs
@@ -276,13 +286,9 @@ def optimise(network: Network, *, baseline: bool = False, helper: Helper | None 
     t, p = network.tables, network.pairs
     capacity = _arc_capacity(network)
     plan = _plan_chunks(network, capacity)
-    if baseline:
-        costs = (t.s_rate[p.supply] * COST_SCALE).astype(np.int64)
-    else:
-        groups, group_capacity = cluster_capacity(network, capacity)
-        costs = _amortised_costs(network, capacity, group_capacity[groups])
+    costs = (t.s_rate[p.supply] * COST_SCALE).astype(np.int64) if baseline else amortised_costs(network)
     flow, helper_peak_kb, slot_flow = _run_chunks(network, plan, capacity, costs, helper)
-    return Matching(network, flow, helper_peak_kb, slot_flow)
+    return Matching(network, flow, helper_peak_kb, slot_flow, amortised_optimal=not baseline)
 
 
 @dataclass(frozen=True)

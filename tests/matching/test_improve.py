@@ -4,6 +4,7 @@ and bounds its own gap, repeatably."""
 from __future__ import annotations
 
 from dataclasses import replace
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -264,3 +265,61 @@ def test_format_1_rounds_the_lagrangian_s_first_guess_even_when_its_share_pays_f
         outcome = improve(first, time_limit=1)
     assert built.call_count == rounded.call_count >= 1
     assert outcome.cost_pence <= outcome.first_cost_pence + 1e-6
+
+
+def _fine_flow_bound(model, arcs) -> float:
+    """The flow bound at costs scaled by 10**6, not 100: within a millionth of a penny an hour below its exact value."""
+    cap = model.capacity[arcs]
+    g_ids, g_of = np.unique(model.group[arcs], return_inverse=True)
+    g_sup = np.zeros(len(g_ids), np.int64)
+    g_sup[g_of] = model.supplier[arcs]
+    g_cap = np.minimum(np.bincount(g_of, weights=cap), model.supplier_capacity[g_sup])
+    per_hour = model.cost[arcs] + solver.PAIR_CHARGE / np.maximum(cap, 1) + solver.CLUSTER_CHARGE / np.maximum(g_cap[g_of], 1)
+    scaled = np.floor(per_hour * 10**6).astype(np.int64)
+    units = model.units_of(arcs)
+    _, cost = fixed_charge._min_cost_flow(model, arcs, scaled[np.searchsorted(arcs, model.unit_pair[units])])
+    return cost / 10**6
+
+
+@pytest.mark.parametrize("file_format", [1, 2])
+@pytest.mark.parametrize("seed", [3, 7])
+def test_the_flow_bound_read_off_the_first_answer_is_at_most_the_exact_flow_bound_and_close_to_it(file_format, seed):
+    from brokerage.matching.generator import generate
+
+    first = first_answer(parse_instance(generate("S", seed, format=file_format)))
+    assert first.amortised_optimal
+    model = fixed_charge._model(first)
+    unit_flow = first.flow if model.slots is None else first.slot_flow
+    costs = solver.amortised_costs(first.network)
+    for arcs in fixed_charge._components(model):
+        bound, hours, scaled = fixed_charge._first_answer_bound(model, arcs, unit_flow, costs)
+        exact = _fine_flow_bound(model, arcs)
+        total = int(hours.sum())
+        assert bound <= exact + total * 1e-6  # valid: never above the flow bound's exact value
+        assert bound >= exact - total / 100 - 1e-6 * (1 + total) - total * 1e-6  # and at most a hundredth of a penny an hour below
+        assert np.array_equal(hours, unit_flow[model.units_of(arcs)]) and np.array_equal(scaled, costs[arcs])
+
+
+def test_improve_reads_format_2_s_flow_bound_off_a_first_answer_and_solves_it_for_any_other_flow():
+    from brokerage.matching.generator import generate
+
+    first = first_answer(parse_instance(generate("S", 7, format=2)))
+    never = AssertionError("the flow bound was solved again")
+    with patch.object(improve_module, "_flow_bound", side_effect=never):
+        result = improve(first, time_limit=0)
+    with patch.object(improve_module, "_flow_bound", wraps=fixed_charge._flow_bound) as solving:
+        solved = improve(replace(first, amortised_optimal=False), time_limit=0)
+    assert solving.call_count == result.components
+    assert 0 < result.lower_bound_pence <= result.cost_pence
+    assert abs(result.lower_bound_pence - solved.lower_bound_pence) <= first.flow.sum() / 100
+    # An improved matching is no longer that min-cost flow: improving it again solves the bound.
+    assert not improve(first, time_limit=0.05).matching.amortised_optimal
+    assert not solver.optimise(first.network, baseline=True).amortised_optimal
+
+
+def test_format_1_still_solves_its_flow_bounds(small_generated):
+    first = first_answer(parse_instance(small_generated))
+    assert first.amortised_optimal
+    with patch.object(improve_module, "_flow_bound", wraps=fixed_charge._flow_bound) as solving:
+        result = improve(first, time_limit=0)
+    assert solving.call_count == result.components
