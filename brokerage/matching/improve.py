@@ -14,7 +14,8 @@ the answer is improved within a work budget, without ever changing the covered h
 - The relaxation's fractional answer (the LP's, or the Lagrangian's recent average) is rounded by
   a min-cost flow over the pairs it uses, each fixed charge spread over the hours it gives them.
 - Local search (`local_search.py`, format 1) moves whole lines, swaps them, chains their moves,
-  moves parts of split lines and all of a supplier's lines in a cluster, while the cost falls.
+  moves parts of split lines and all of a supplier's lines in a cluster, while the cost falls; in
+  format 2 (`slot_moves.py`) it moves split lines whole onto one pair with room at all their times.
 - Large-neighbourhood search: free a few lines linked by capacity (a random line, the lines its
   cheapest suppliers serve now, then theirs, ...) or the lines nearest a random line, re-solve
   them exactly (their cheapest pairs, the ones in use and the ones the relaxation uses) with every
@@ -59,6 +60,7 @@ from brokerage.matching.fixed_charge import (
 from brokerage.matching.local_search import LocalSearch
 from brokerage.matching.lagrangian import FULL_EVERY, Lagrangian
 from brokerage.matching.relaxation import StrongLP, lp_work
+from brokerage.matching.slot_moves import SlotShifts
 from brokerage.matching.solver import (
     PAIR_CHARGE,
     Matching,
@@ -358,11 +360,13 @@ class _Search:
         return arcs[guess > GUIDE_HOURS]
 
     def local(self, components: list[np.ndarray], open_k: list[int], budget: _Budget) -> None:
-        """Run the local search (format 1) on the open components while the budget lasts."""
-        if self.model.slots is not None:
-            return
+        """Run the local search on the open components while the budget lasts."""
         for k in open_k:
-            LocalSearch(self.model, components[k], self.flow).run(budget)
+            self.local_search(components[k]).run(budget)
+
+    def local_search(self, arcs: np.ndarray):
+        """Return the local search of a component: format 1's moves, or format 2's (`slot_moves.py`)."""
+        return LocalSearch(self.model, arcs, self.flow) if self.model.slots is None else SlotShifts(self.model, arcs, self.flow, self.unit_flow)
 
     def neighbourhoods(self, arcs: np.ndarray, guide, budget: _Budget, gap: float, proven) -> None:
         """Re-solve neighbourhoods of a component within `budget` until it is proven optimal."""
@@ -404,8 +408,7 @@ class _Search:
                 gained, cost, steps = cost - now, now, 0
                 if gained < LNS_STALL * gap:
                     size = min(size + LNS_GROW, LNS_MAX_LINES)
-                    if self.model.slots is None:
-                        LocalSearch(model, arcs, self.flow).run(budget)
+                    self.local_search(arcs).run(budget)
 
     def _cap(self, pairs: np.ndarray, chosen: np.ndarray) -> np.ndarray:
         """Keep the pairs of the first lines of `chosen` whose hour variables fit LNS_MAX_ARCS (at least one line)."""

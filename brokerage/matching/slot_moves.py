@@ -1,0 +1,106 @@
+"""Local search for `improve.py` in format 2 (hours per time of day): a split line moved whole onto one of its pairs.
+
+A line whose hours are split between suppliers pays a pair charge for each, and often a cluster
+charge too. For each split line this tries every pair of the line that could carry all of it on
+its own: at every time of day the line has hours, the pair must have a slot arc with room for them
+and the supplier must have those hours spare (counting what the line gives it now), and the
+supplier's week must have room for the line's week. The move that lowers the objective most
+(`solver.objective_pence`: hours at each pair's cost, the pair and cluster charges) is made.
+
+The line keeps its hours in every slot, so the coverage, the line's rows and every capacity stay as
+they were. Rounds go on while a move is made and the work budget lasts. No randomness: lines are
+taken in index order, and ties go to the lower pair.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from brokerage.matching.fixed_charge import _Model
+from brokerage.matching.slots import N_SLOTS
+from brokerage.matching.solver import CLUSTER_CHARGE, PAIR_CHARGE
+
+# A move must save more than this many pence.
+EPSILON_PENCE = 1e-6
+# Work units (improve._Budget: about a millisecond of one core) for this many split lines tried.
+LINES_PER_UNIT = 8
+
+
+class SlotShifts:
+    """The moves on one component's pairs `arcs`; `flow` (hours per pair) and `unit_flow` (per slot arc) change in place."""
+
+    def __init__(self, model: _Model, arcs: np.ndarray, flow: np.ndarray, unit_flow: np.ndarray) -> None:
+        self.model, self.arcs, self.flow, self.unit_flow = model, arcs, flow, unit_flow
+        units = model.units_of(arcs)
+        # Supplier-side hours in use per (supplier, slot) row and per supplier week: a supplier's
+        # pairs all lie in one component, so this component's units are all that use them.
+        self.col_used = np.bincount(model.unit_col[units], weights=unit_flow[units], minlength=len(model.col_cap)).astype(np.int64)
+        self.week_used = np.bincount(model.supplier[model.unit_pair[units]], weights=unit_flow[units],
+                                     minlength=len(model.supplier_capacity)).astype(np.int64)
+        self.count = np.bincount(model.group[arcs[flow[arcs] > 0]], minlength=model.n_groups)  # pairs in use per group
+        lines = model.line[arcs]
+        self.order = np.argsort(lines, kind="stable")  # the component's pairs by line, in pair order within a line
+        self.lines, self.starts = np.unique(lines[self.order], return_index=True)
+        self.starts = np.r_[self.starts, len(arcs)]
+
+    def run(self, budget) -> int:
+        """Make rounds of moves while one is made and `budget` (improve._Budget) lasts; return the moves made."""
+        made = 0
+        while budget.take(1 + len(self.arcs) // 20_000):
+            used = self.flow[self.arcs[self.order]] > 0
+            per_line = np.add.reduceat(used.astype(np.int64), self.starts[:-1]) if len(used) else used
+            moved = 0
+            for n, i in enumerate(np.flatnonzero(per_line >= 2).tolist()):
+                if n % LINES_PER_UNIT == 0 and not budget.take(1):
+                    return made + moved
+                moved += self._shift(self.arcs[self.order[self.starts[i]:self.starts[i + 1]]])
+            made += moved
+            if moved == 0:
+                break
+        return made
+
+    def _shift(self, pairs: np.ndarray) -> int:
+        """Move one line (its pairs `pairs`, ascending) whole onto the pair that saves most; return 1 if moved."""
+        model, slots = self.model, self.model.slots
+        x = self.flow[pairs]
+        used = x > 0
+        units = slots.of_pairs(pairs)
+        at = np.repeat(np.arange(len(pairs)), slots.start[pairs + 1] - slots.start[pairs])
+        slot = slots.slot[units].astype(np.int64)
+        cap = np.zeros((len(pairs), N_SLOTS), np.int64)
+        cap[at, slot] = slots.capacity[units]
+        now = np.zeros((len(pairs), N_SLOTS), np.int64)
+        now[at, slot] = self.unit_flow[units]
+        hours = now.sum(axis=0)  # the line's hours in each slot
+        need, total = hours > 0, int(hours.sum())
+        supplier = model.supplier[pairs]
+        rows = supplier[:, None] * N_SLOTS + np.arange(N_SLOTS)
+        spare = model.col_cap[rows] - self.col_used[rows] + now  # what each supplier could give the line at each time
+        week = model.supplier_capacity[supplier] - self.week_used[supplier] + x
+        fits = ((cap >= hours) | ~need).all(axis=1) & ((spare >= hours) | ~need).all(axis=1) & (week >= total)
+        fits &= model.capacity[pairs] >= total
+        if not fits.any():
+            return 0
+        cost = model.cost[pairs]
+        groups, group_of = np.unique(model.group[pairs], return_inverse=True)
+        before = self.count[groups]
+        left = before - np.bincount(group_of[used], minlength=len(groups))  # pairs in use per group once the line leaves
+        opened = int((left > 0).sum()) + (left[group_of] == 0) - int((before > 0).sum())
+        change = cost * total + PAIR_CHARGE + CLUSTER_CHARGE * opened - (float(cost[used] @ x[used]) + PAIR_CHARGE * int(used.sum()))
+        change = np.where(fits, change, np.inf)
+        best = int(np.argmin(change))
+        if not change[best] < -EPSILON_PENCE:
+            return 0
+        # Take the line off its suppliers, then put all of it on the best pair, slot by slot.
+        np.subtract.at(self.col_used, rows[at, slot], now[at, slot])
+        np.subtract.at(self.week_used, supplier, x)
+        np.subtract.at(self.count, model.group[pairs[used]], 1)
+        self.unit_flow[units] = 0
+        mine = units[at == best]
+        self.unit_flow[mine] = hours[slots.slot[mine].astype(np.int64)]
+        self.col_used[rows[best]] += hours
+        self.week_used[supplier[best]] += total
+        self.count[model.group[pairs[best]]] += 1
+        self.flow[pairs] = 0
+        self.flow[pairs[best]] = total
+        return 1

@@ -1,0 +1,110 @@
+"""Format 2's local search (`slot_moves.py`): a split line moved whole onto one pair, every slot rule and the coverage kept."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+
+from brokerage.matching import fixed_charge, solver
+from brokerage.matching.check import check_solution
+from brokerage.matching.generator import generate
+from brokerage.matching.improve import _Budget
+from brokerage.matching.instance import parse_instance
+from brokerage.matching.slot_moves import SlotShifts
+from tests.matching.test_format2_solver import _format_2, _line_2, _supplier_2, instances_2
+
+NEAR = {"lat": 51.5, "lon": -0.07}
+
+
+def _shifted(first, budget: int = 10**6):
+    """Run the moves on every component of a first answer; return (matching after, moves made, work spent)."""
+    model = fixed_charge._model(first)
+    flow, unit_flow = first.flow.astype(np.int64).copy(), first.slot_flow.astype(np.int64).copy()
+    spent = _Budget(budget)
+    made = sum(SlotShifts(model, arcs, flow, unit_flow).run(spent) for arcs in fixed_charge._components(model))
+    return first.__class__(first.network, flow, 0, unit_flow), made, spent.spent
+
+
+def _rows(matching):
+    """Hours per (line, slot), per (supplier, slot) and per supplier week."""
+    model = fixed_charge._model(matching)
+    x = matching.slot_flow
+    return (np.bincount(model.unit_row, weights=x, minlength=len(model.row_cap)),
+            np.bincount(model.unit_col, weights=x, minlength=len(model.col_cap)),
+            np.bincount(model.supplier[model.unit_pair], weights=x, minlength=len(model.supplier_capacity)), model)
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances_2())
+def test_the_moves_keep_every_line_s_hours_at_each_time_every_capacity_and_never_cost_more(doc):
+    instance = parse_instance(doc)
+    first = solver.optimise(solver.build_network(instance))
+    after, _, _ = _shifted(first)
+    line_before, _, _, model = _rows(first)
+    line_after, supplier_after, week_after, _ = _rows(after)
+    assert np.array_equal(line_before, line_after)  # the same hours at the same times: the coverage is the maximum flow still
+    assert (after.slot_flow >= 0).all() and (after.slot_flow <= model.unit_cap).all()
+    assert (supplier_after <= model.col_cap).all() and (week_after <= model.supplier_capacity).all()
+    assert np.array_equal(after.flow, np.bincount(model.unit_pair, weights=after.slot_flow, minlength=len(after.flow)))
+    assert solver.objective_pence(after.network, after.flow) <= solver.objective_pence(first.network, first.flow) + 1e-6
+    report = check_solution(instance, solver.to_solution(after))  # the independent checker agrees
+    assert report.ok and report.covered_hours == report.max_hours, report.problems
+
+
+def test_a_line_split_between_two_carers_goes_whole_to_the_one_free_at_all_its_times():
+    # Each carer is cheapest at one of the line's times; one of them is free at both. One pair charge saved
+    # pays for the dearer hour.
+    needs = {"mon_am": 3, "wed_am": 3}
+    doc = _format_2(
+        [_line_2(id="d-1", cluster="k-1", slot_hours=needs, languages=[], language_required=False, carer_gender=None, location=NEAR)],
+        [_supplier_2(id="s-both", slot_hours={"mon_am": 3, "wed_am": 3}, rate_pence=2_000, capacity_hours=None, location=NEAR),
+         _supplier_2(id="s-monday", slot_hours={"mon_am": 3}, rate_pence=1_900, capacity_hours=None, location=NEAR)],
+    )
+    network = solver.build_network(parse_instance(doc))
+    # A first answer that splits the line (as the one-pass solve may, with the charges spread thin).
+    first = solver.optimise(network)
+    split = first.slot_flow.copy()
+    model = fixed_charge._model(first)
+    both = [p for p in range(len(network.pairs)) if network.instance.supply[network.pairs.supply[p]].id == "s-both"][0]
+    for u in range(len(split)):
+        on_both = model.unit_pair[u] == both
+        monday = network.slots.slot[u] == 0
+        split[u] = 3 if on_both != monday else 0
+    start = first.__class__(network, np.bincount(model.unit_pair, weights=split, minlength=len(network.pairs)).astype(np.int64), 0, split)
+    assert (start.flow > 0).sum() == 2
+    after, made, spent = _shifted(start)
+    assert made == 1 and spent > 0
+    assert after.flow[both] == 6 and (after.flow > 0).sum() == 1
+    saved = solver.objective_pence(network, start.flow) - solver.objective_pence(network, after.flow)
+    assert saved > 0
+
+
+def test_a_line_stays_split_when_no_one_carer_has_room_at_all_its_times():
+    needs = {"mon_am": 3, "wed_am": 3}
+    doc = _format_2(
+        [_line_2(id="d-1", cluster="k-1", slot_hours=needs, languages=[], language_required=False, carer_gender=None, location=NEAR)],
+        [_supplier_2(id="s-monday", slot_hours={"mon_am": 3}, rate_pence=2_000, capacity_hours=None, location=NEAR),
+         _supplier_2(id="s-wednesday", slot_hours={"wed_am": 3}, rate_pence=2_000, capacity_hours=None, location=NEAR)],
+    )
+    first = solver.optimise(solver.build_network(parse_instance(doc)))
+    after, made, _ = _shifted(first)
+    assert made == 0 and np.array_equal(after.slot_flow, first.slot_flow) and (after.flow > 0).sum() == 2
+
+
+def test_on_a_generated_instance_the_moves_cut_the_split_lines_and_the_cost_within_their_budget():
+    first = solver.optimise(solver.build_network(parse_instance(generate("S", 1, format=2))))
+    after, made, spent = _shifted(first)
+    splits = [np.bincount(first.network.pairs.demand[m.flow > 0]) for m in (first, after)]
+    assert made > 20 and (splits[1] >= 2).sum() < (splits[0] >= 2).sum()
+    assert solver.objective_pence(after.network, after.flow) < solver.objective_pence(first.network, first.flow)
+    line_before, _, _, model = _rows(first)
+    line_after, supplier_after, week_after, _ = _rows(after)
+    assert np.array_equal(line_before, line_after)
+    assert (after.slot_flow <= model.unit_cap).all()
+    assert (supplier_after <= model.col_cap).all() and (week_after <= model.supplier_capacity).all()
+    # Capacities bind here: the moves had to respect them.
+    assert (supplier_after == model.col_cap).any() and (week_after == model.supplier_capacity).any()
+    report = check_solution(after.network.instance, solver.to_solution(after))
+    assert report.ok and report.covered_hours == report.max_hours, report.problems
+    starved, none_made, none_spent = _shifted(first, budget=0)
+    assert none_made == 0 and none_spent == 0 and np.array_equal(starved.flow, first.flow)
