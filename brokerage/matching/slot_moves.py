@@ -1,15 +1,20 @@
-"""Local search for `improve.py` in format 2 (hours per time of day): a split line moved whole onto one of its pairs.
+"""Local search for `improve.py` in format 2 (hours per time of day): split lines moved whole or in parts.
 
 A line whose hours are split between suppliers pays a pair charge for each, and often a cluster
-charge too. For each split line this tries every pair of the line that could carry all of it on
-its own: at every time of day the line has hours, the pair must have a slot arc with room for them
-and the supplier must have those hours spare (counting what the line gives it now), and the
-supplier's week must have room for the line's week. The move that lowers the objective most
+charge too. For each split line this tries:
+
+- a shift: the whole line onto one of its pairs;
+- failing that, a part: one supplier's part of the line onto another of its pairs, in use (the
+  split merges) or not.
+
+The hours keep their times: at every time of day they are moved at, the pair must have a slot arc
+with room for them, the supplier must have them spare (counting what the line gives it now), and
+the supplier's week must have room. The move that lowers the objective most
 (`solver.objective_pence`: hours at each pair's cost, the pair and cluster charges) is made.
 
-The line keeps its hours in every slot, so the coverage, the line's rows and every capacity stay as
-they were. Rounds go on while a move is made and the work budget lasts. No randomness: lines are
-taken in index order, and ties go to the lower pair.
+Every line keeps its hours at every time, so the coverage and every capacity hold. Rounds go on
+while a move is made and the work budget lasts. No randomness: lines are taken in index order,
+and ties go to the lower pair.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from brokerage.matching.solver import CLUSTER_CHARGE, PAIR_CHARGE
 # A move must save more than this many pence.
 EPSILON_PENCE = 1e-6
 # Work units (improve._Budget: about a millisecond of one core) for this many split lines tried.
-LINES_PER_UNIT = 8
+LINES_PER_UNIT = 3
 
 
 class SlotShifts:
@@ -80,7 +85,7 @@ class SlotShifts:
         fits = ((cap >= hours) | ~need).all(axis=1) & ((spare >= hours) | ~need).all(axis=1) & (week >= total)
         fits &= model.capacity[pairs] >= total
         if not fits.any():
-            return 0
+            return self._part(pairs, units, at, slot, cap, now, rows, x)
         cost = model.cost[pairs]
         groups, group_of = np.unique(model.group[pairs], return_inverse=True)
         before = self.count[groups]
@@ -90,17 +95,70 @@ class SlotShifts:
         change = np.where(fits, change, np.inf)
         best = int(np.argmin(change))
         if not change[best] < -EPSILON_PENCE:
-            return 0
+            return self._part(pairs, units, at, slot, cap, now, rows, x)
         # Take the line off its suppliers, then put all of it on the best pair, slot by slot.
         np.subtract.at(self.col_used, rows[at, slot], now[at, slot])
         np.subtract.at(self.week_used, supplier, x)
         np.subtract.at(self.count, model.group[pairs[used]], 1)
         self.unit_flow[units] = 0
         mine = units[at == best]
-        self.unit_flow[mine] = hours[slots.slot[mine].astype(np.int64)]
+        self.unit_flow[mine] = hours[slots_of(model, mine)]
         self.col_used[rows[best]] += hours
         self.week_used[supplier[best]] += total
         self.count[model.group[pairs[best]]] += 1
         self.flow[pairs] = 0
         self.flow[pairs[best]] = total
         return 1
+
+    def _part(self, pairs, units, at, slot, cap, now, rows, x) -> int:
+        """Move one supplier's part of a split line, at the same times, onto another of its pairs that saves most; return 1 if moved.
+
+        (`_shift`'s arrays of the line: its pairs' slot arcs `units` with their pair `at` and `slot`, the
+        hours `cap` and `now` per pair and slot, the supplier-side `rows` and the hours `x` per pair.)
+        """
+        model = self.model
+        used = x > 0
+        supplier = model.supplier[pairs]
+        room = np.minimum(cap - now, model.col_cap[rows] - self.col_used[rows])  # what each pair could take on, per slot
+        week = model.supplier_capacity[supplier] - self.week_used[supplier]
+        cost = model.cost[pairs]
+        groups, group_of = np.unique(model.group[pairs], return_inverse=True)
+        count = self.count[groups]
+        best, best_change = None, -EPSILON_PENCE
+        for i in np.flatnonzero(used).tolist():
+            part, need, hours = now[i], now[i] > 0, int(x[i])
+            fits = ((room >= part) | ~need).all(axis=1) & (week >= hours) & (model.capacity[pairs] >= x + hours)
+            fits[i] = False
+            if not fits.any():
+                continue
+            left = count.copy()
+            left[group_of[i]] -= 1
+            opened = int((left > 0).sum()) + (~used & (left[group_of] == 0)) - int((count > 0).sum())
+            change = (cost - cost[i]) * hours + PAIR_CHARGE * (~used) - PAIR_CHARGE + CLUSTER_CHARGE * opened
+            change = np.where(fits, change, np.inf)
+            q = int(np.argmin(change))
+            if change[q] < best_change:
+                best, best_change = (i, q), float(change[q])
+        if best is None:
+            return 0
+        i, q = best
+        part, hours = now[i], int(x[i])
+        mine = units[at == i]
+        self.unit_flow[mine] = 0
+        theirs = units[at == q]
+        self.unit_flow[theirs] += part[slots_of(model, theirs)]
+        self.col_used[rows[i]] -= part
+        self.col_used[rows[q]] += part
+        self.week_used[supplier[i]] -= hours
+        self.week_used[supplier[q]] += hours
+        self.count[model.group[pairs[i]]] -= 1
+        if not used[q]:
+            self.count[model.group[pairs[q]]] += 1
+        self.flow[pairs[i]] = 0
+        self.flow[pairs[q]] += hours
+        return 1
+
+
+def slots_of(model: _Model, units: np.ndarray) -> np.ndarray:
+    """Return the slot (index into vocabulary.SLOTS) of each of these slot arcs."""
+    return model.slots.slot[units].astype(np.int64)

@@ -79,6 +79,37 @@ def test_a_line_split_between_two_carers_goes_whole_to_the_one_free_at_all_its_t
     assert saved > 0
 
 
+def _placed(network, hours: dict[tuple[str, str], int]):
+    """A matching with these hours per (supplier id, slot name), for a network of one line."""
+    from brokerage.vocabulary import SLOTS
+
+    model = fixed_charge._model(solver.optimise(network))
+    unit_flow = np.zeros(len(network.slots), np.int64)
+    for u in range(len(unit_flow)):
+        supplier = network.instance.supply[network.pairs.supply[model.unit_pair[u]]].id
+        unit_flow[u] = hours.get((supplier, SLOTS[network.slots.slot[u]]), 0)
+    flow = np.bincount(model.unit_pair, weights=unit_flow, minlength=len(network.pairs)).astype(np.int64)
+    return solver.Matching(network, flow, 0, unit_flow)
+
+
+def test_when_no_carer_can_take_the_whole_line_one_carer_s_part_merges_into_another_s():
+    # Nobody works Monday, Tuesday and Wednesday mornings; A works Monday and Tuesday, so B's Tuesday goes to A.
+    needs = {"mon_am": 2, "tue_am": 2, "wed_am": 2}
+    doc = _format_2(
+        [_line_2(id="d-1", cluster="k-1", slot_hours=needs, languages=[], language_required=False, carer_gender=None, location=NEAR)],
+        [_supplier_2(id="a", slot_hours={"mon_am": 4, "tue_am": 4}, rate_pence=2_000, capacity_hours=None, location=NEAR),
+         _supplier_2(id="b", slot_hours={"tue_am": 4}, rate_pence=2_000, capacity_hours=None, location=NEAR),
+         _supplier_2(id="c", slot_hours={"wed_am": 4}, rate_pence=2_000, capacity_hours=None, location=NEAR)],
+    )
+    network = solver.build_network(parse_instance(doc))
+    start = _placed(network, {("a", "mon_am"): 2, ("b", "tue_am"): 2, ("c", "wed_am"): 2})
+    after, made, _ = _shifted(start)
+    assert made == 1
+    assert _placed(network, {("a", "mon_am"): 2, ("a", "tue_am"): 2, ("c", "wed_am"): 2}).slot_flow.tolist() == after.slot_flow.tolist()
+    # B no longer serves the group: its pair charge and its cluster charge both go.
+    assert solver.objective_pence(network, after.flow) == solver.objective_pence(network, start.flow) - solver.PAIR_CHARGE - solver.CLUSTER_CHARGE
+
+
 def test_a_line_stays_split_when_no_one_carer_has_room_at_all_its_times():
     needs = {"mon_am": 3, "wed_am": 3}
     doc = _format_2(
