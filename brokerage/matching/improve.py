@@ -7,15 +7,16 @@ the answer is improved within a work budget, without ever changing the covered h
 - The network is split into connected components (lines and suppliers linked by pairs that
   can carry hours). The objective and the coverage decompose over components.
 - Each component gets a proven lower bound: the flow bound (the min-cost flow with every fixed
-  charge spread over the hours it can cover; the first answer is that flow, so it is read off it), then, within BOUND_SHARE of the budget, the strong
-  LP of the exact model below with rounds of cutting planes or, for a component too big for the
-  LP, a Lagrangian bound climbed by subgradient steps (`lagrangian.py`).
+  charge spread over the hours it can cover; format 2 reads it off the first answer, that flow),
+  then, within BOUND_SHARE of the budget, the strong LP of the exact model below with rounds of
+  cutting planes or, for a component too big for the LP, a Lagrangian bound (`lagrangian.py`).
 - Small components are solved exactly as one MIP (HiGHS).
 - The relaxation's fractional answer (the LP's, or the Lagrangian's recent average) is rounded by
   a min-cost flow over the pairs it uses, each fixed charge spread over the hours it gives them.
 - Local search (`local_search.py`, format 1) moves whole lines, swaps them, chains their moves,
   moves parts of split lines and all of a supplier's lines in a cluster, while the cost falls; in
-  format 2 (`slot_moves.py`) it moves split lines whole onto one pair with room at all their times.
+  format 2 (`slot_moves.py`) it moves a split line, whole or one supplier's part of it, onto a pair
+  with room at the same times.
 - Large-neighbourhood search: free a few lines linked by capacity (a random line, the lines its
   cheapest suppliers serve now, then theirs, ...) or the lines nearest a random line, re-solve
   them exactly (their cheapest pairs, the ones in use and the ones the relaxation uses) with every
@@ -62,14 +63,7 @@ from brokerage.matching.lagrangian import FULL_EVERY, Lagrangian
 from brokerage.matching.relaxation import StrongLP, lp_work
 from brokerage.matching.slot_moves import SlotShifts
 from brokerage.matching.solver import (
-    PAIR_CHARGE,
-    Matching,
-    amortised_costs,
-    build_network,
-    helper_for,
-    objective_pence,
-    optimise,
-    to_solution,
+    PAIR_CHARGE, Matching, amortised_costs, build_network, helper_for, objective_pence, optimise, to_solution,
 )
 
 # --- the work budget -------------------------------------------------------------------------
@@ -163,8 +157,8 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
     def cost_of(k: int) -> float:
         return _sub_cost(model, components[k], flow[components[k]], _closed_all(model, components[k]))
 
-    # The flow bounds: in format 2 read off the first answer, which is that min-cost flow (at L solving it
-    # again took as long as the first answer); format 1 solves them, cheaply, and starts its Lagrangian there.
+    # Format 2 reads the flow bounds off the first answer, that min-cost flow (at L solving it again took as
+    # long as the first answer); format 1 solves them, cheaply, and starts its Lagrangian there.
     costs = amortised_costs(network) if matching.amortised_optimal and model.slots is not None else None
     flows = [_flow_bound(model, arcs, with_flow=True) if costs is None else _first_answer_bound(model, arcs, unit_flow, costs)
              for arcs in components]
@@ -366,7 +360,9 @@ class _Search:
 
     def local_search(self, arcs: np.ndarray):
         """Return the local search of a component: format 1's moves, or format 2's (`slot_moves.py`)."""
-        return LocalSearch(self.model, arcs, self.flow) if self.model.slots is None else SlotShifts(self.model, arcs, self.flow, self.unit_flow)
+        if self.model.slots is None:
+            return LocalSearch(self.model, arcs, self.flow)
+        return SlotShifts(self.model, arcs, self.flow, self.unit_flow)
 
     def neighbourhoods(self, arcs: np.ndarray, guide, budget: _Budget, gap: float, proven) -> None:
         """Re-solve neighbourhoods of a component within `budget` until it is proven optimal."""

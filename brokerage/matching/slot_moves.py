@@ -45,8 +45,8 @@ class SlotShifts:
         self.count = np.bincount(model.group[arcs[flow[arcs] > 0]], minlength=model.n_groups)  # pairs in use per group
         lines = model.line[arcs]
         self.order = np.argsort(lines, kind="stable")  # the component's pairs by line, in pair order within a line
-        self.lines, self.starts = np.unique(lines[self.order], return_index=True)
-        self.starts = np.r_[self.starts, len(arcs)]
+        _, starts = np.unique(lines[self.order], return_index=True)
+        self.starts = np.r_[starts, len(arcs)]  # line i's pairs are order[starts[i]:starts[i + 1]]
 
     def run(self, budget) -> int:
         """Make rounds of moves while one is made and `budget` (improve._Budget) lasts; return the moves made."""
@@ -111,7 +111,7 @@ class SlotShifts:
         return 1
 
     def _part(self, pairs, units, at, slot, cap, now, rows, x) -> int:
-        """Move one supplier's part of a split line, at the same times, onto another of its pairs that saves most; return 1 if moved.
+        """Move one supplier's part of a split line, at the same times, onto the pair that saves most; return 1 if moved.
 
         (`_shift`'s arrays of the line: its pairs' slot arcs `units` with their pair `at` and `slot`, the
         hours `cap` and `now` per pair and slot, the supplier-side `rows` and the hours `x` per pair.)

@@ -261,7 +261,10 @@ def cluster_capacity(network: Network, capacity: np.ndarray) -> tuple[np.ndarray
 
 
 def amortised_costs(network: Network) -> np.ndarray:
-    """Return the first answer's integer costs per pair (hundredths of a penny an hour), each fixed charge spread over the hours it can cover."""
+    """Return the first answer's integer costs per pair (hundredths of a penny an hour).
+
+    Each fixed charge is spread over the hours it can cover (`cluster_capacity` for the cluster charge).
+    """
     capacity = _arc_capacity(network)
     groups, group_capacity = cluster_capacity(network, capacity)
     return _amortised_costs(network, capacity, group_capacity[groups])
