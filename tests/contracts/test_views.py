@@ -147,8 +147,8 @@ def test_a_broker_puts_a_change_to_the_group_and_the_vote_page_shows_what_it_wou
 
 
 @pytest.mark.parametrize(("choice", "said"), [
-    ("yes", "The group agreed this change."),
-    ("no", "The group did not agree this change, so the care stayed as it was."),
+    ("yes", "The group agreed to this change."),
+    ("no", "The group did not agree to this change, so the care stayed as it was."),
 ])
 def test_once_the_group_has_decided_the_vote_page_no_longer_says_what_the_change_would_cost(client, auth, care, session, choice, said):
     from brokerage.clusters import governance

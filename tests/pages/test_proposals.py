@@ -79,7 +79,7 @@ def test_a_proposal_that_is_not_about_care_shows_no_cost(client, auth, session, 
 @pytest.mark.parametrize(("status", "said"), [
     (ProposalStatus.passed, "The group agreed to this care at £264.00 a week."),
     (ProposalStatus.rejected, "The group did not agree to this care at £264.00 a week."),
-    (ProposalStatus.lapsed, "This care, at £264.00 a week, could no longer be arranged when the vote was decided."),
+    (ProposalStatus.lapsed, "This care, at £264.00 a week, could no longer be arranged."),
 ])
 def test_once_decided_the_page_says_what_was_put_to_the_vote_not_what_members_would_pay(client, auth, session, care, status, said):  # noqa: F811
     proposal = _match(session, care, shares={str(care.amina.id): 1, str(care.bo.id): 1}, payload_extra={"allocation_rule": "by_pledge"})
