@@ -111,6 +111,31 @@ def test_when_no_carer_can_take_the_whole_line_one_carer_s_part_merges_into_anot
     assert saved == solver.PAIR_CHARGE + solver.CLUSTER_CHARGE
 
 
+def _one_line(needs: dict, carers: list[tuple[str, dict, int]]):
+    doc = _format_2(
+        [_line_2(id="d-1", cluster="k-1", slot_hours=needs, languages=[], language_required=False, carer_gender=None, location=NEAR)],
+        [_supplier_2(id=name, slot_hours=times, rate_pence=rate, capacity_hours=None, location=NEAR) for name, times, rate in carers],
+    )
+    return solver.build_network(parse_instance(doc))
+
+
+def test_a_part_joins_hours_its_new_carer_already_gives_at_the_same_time():
+    network = _one_line({"mon_am": 4, "wed_am": 2}, [("a", {"mon_am": 4}, 2_000), ("b", {"mon_am": 4}, 2_100), ("c", {"wed_am": 2}, 2_000)])
+    start = _placed(network, {("a", "mon_am"): 2, ("b", "mon_am"): 2, ("c", "wed_am"): 2})
+    after, made, _ = _shifted(start)
+    assert made == 1
+    assert _placed(network, {("a", "mon_am"): 4, ("c", "wed_am"): 2}).slot_flow.tolist() == after.slot_flow.tolist()
+
+
+def test_a_part_moves_to_a_cheaper_carer_not_yet_used():
+    network = _one_line({"mon_am": 2, "wed_am": 2}, [("a", {"mon_am": 2}, 2_400), ("b", {"wed_am": 2}, 2_000), ("d", {"mon_am": 2}, 1_800)])
+    start = _placed(network, {("a", "mon_am"): 2, ("b", "wed_am"): 2})
+    after, made, _ = _shifted(start)
+    assert made == 1
+    assert _placed(network, {("d", "mon_am"): 2, ("b", "wed_am"): 2}).slot_flow.tolist() == after.slot_flow.tolist()
+    assert solver.objective_pence(network, after.flow) < solver.objective_pence(network, start.flow)
+
+
 def test_a_line_stays_split_when_no_one_carer_has_room_at_all_its_times():
     needs = {"mon_am": 3, "wed_am": 3}
     doc = _format_2(
