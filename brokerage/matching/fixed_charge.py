@@ -239,7 +239,7 @@ def _flow_bound(model: _Model, arcs: np.ndarray, with_flow: bool = False):
 
 
 def _first_answer_bound(model: _Model, arcs: np.ndarray, unit_flow: np.ndarray, costs: np.ndarray) -> tuple:
-    """Return `_flow_bound(model, arcs, with_flow=True)`, read off the first answer without solving a flow.
+    """Return (bound, hours per unit, integer cost per pair) as `_flow_bound(..., with_flow=True)` does, read off the first answer.
 
     The first answer (`unit_flow`) is a min-cost max flow on the same network at `costs` (per pair,
     `solver.amortised_costs`) = rint(100 v), v being the flow bound's cost an hour, so

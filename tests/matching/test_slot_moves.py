@@ -22,7 +22,7 @@ def _shifted(first, budget: int = 10**6):
     flow, unit_flow = first.flow.astype(np.int64).copy(), first.slot_flow.astype(np.int64).copy()
     spent = _Budget(budget)
     made = sum(SlotShifts(model, arcs, flow, unit_flow).run(spent) for arcs in fixed_charge._components(model))
-    return first.__class__(first.network, flow, 0, unit_flow), made, spent.spent
+    return solver.Matching(first.network, flow, 0, unit_flow), made, spent.spent
 
 
 def _rows(matching):
@@ -54,23 +54,10 @@ def test_the_moves_keep_every_line_s_hours_at_each_time_every_capacity_and_never
 def test_a_line_split_between_two_carers_goes_whole_to_the_one_free_at_all_its_times():
     # Each carer is cheapest at one of the line's times; one of them is free at both. One pair charge saved
     # pays for the dearer hour.
-    needs = {"mon_am": 3, "wed_am": 3}
-    doc = _format_2(
-        [_line_2(id="d-1", cluster="k-1", slot_hours=needs, languages=[], language_required=False, carer_gender=None, location=NEAR)],
-        [_supplier_2(id="s-both", slot_hours={"mon_am": 3, "wed_am": 3}, rate_pence=2_000, capacity_hours=None, location=NEAR),
-         _supplier_2(id="s-monday", slot_hours={"mon_am": 3}, rate_pence=1_900, capacity_hours=None, location=NEAR)],
-    )
-    network = solver.build_network(parse_instance(doc))
-    # A first answer that splits the line (as the one-pass solve may, with the charges spread thin).
-    first = solver.optimise(network)
-    split = first.slot_flow.copy()
-    model = fixed_charge._model(first)
+    network = _one_line({"mon_am": 3, "wed_am": 3}, [("s-both", {"mon_am": 3, "wed_am": 3}, 2_000), ("s-monday", {"mon_am": 3}, 1_900)])
+    # An answer that splits the line (as the one-pass solve may, with the charges spread thin).
+    start = _placed(network, {("s-monday", "mon_am"): 3, ("s-both", "wed_am"): 3})
     both = [p for p in range(len(network.pairs)) if network.instance.supply[network.pairs.supply[p]].id == "s-both"][0]
-    for u in range(len(split)):
-        on_both = model.unit_pair[u] == both
-        monday = network.slots.slot[u] == 0
-        split[u] = 3 if on_both != monday else 0
-    start = first.__class__(network, np.bincount(model.unit_pair, weights=split, minlength=len(network.pairs)).astype(np.int64), 0, split)
     assert (start.flow > 0).sum() == 2
     after, made, spent = _shifted(start)
     assert made == 1 and spent > 0
@@ -94,14 +81,8 @@ def _placed(network, hours: dict[tuple[str, str], int]):
 
 def test_when_no_carer_can_take_the_whole_line_one_carer_s_part_merges_into_another_s():
     # Nobody works Monday, Tuesday and Wednesday mornings; A works Monday and Tuesday, so B's Tuesday goes to A.
-    needs = {"mon_am": 2, "tue_am": 2, "wed_am": 2}
-    doc = _format_2(
-        [_line_2(id="d-1", cluster="k-1", slot_hours=needs, languages=[], language_required=False, carer_gender=None, location=NEAR)],
-        [_supplier_2(id="a", slot_hours={"mon_am": 4, "tue_am": 4}, rate_pence=2_000, capacity_hours=None, location=NEAR),
-         _supplier_2(id="b", slot_hours={"tue_am": 4}, rate_pence=2_000, capacity_hours=None, location=NEAR),
-         _supplier_2(id="c", slot_hours={"wed_am": 4}, rate_pence=2_000, capacity_hours=None, location=NEAR)],
-    )
-    network = solver.build_network(parse_instance(doc))
+    network = _one_line({"mon_am": 2, "tue_am": 2, "wed_am": 2},
+                        [("a", {"mon_am": 4, "tue_am": 4}, 2_000), ("b", {"tue_am": 4}, 2_000), ("c", {"wed_am": 4}, 2_000)])
     start = _placed(network, {("a", "mon_am"): 2, ("b", "tue_am"): 2, ("c", "wed_am"): 2})
     after, made, _ = _shifted(start)
     assert made == 1
@@ -137,13 +118,8 @@ def test_a_part_moves_to_a_cheaper_carer_not_yet_used():
 
 
 def test_a_line_stays_split_when_no_one_carer_has_room_at_all_its_times():
-    needs = {"mon_am": 3, "wed_am": 3}
-    doc = _format_2(
-        [_line_2(id="d-1", cluster="k-1", slot_hours=needs, languages=[], language_required=False, carer_gender=None, location=NEAR)],
-        [_supplier_2(id="s-monday", slot_hours={"mon_am": 3}, rate_pence=2_000, capacity_hours=None, location=NEAR),
-         _supplier_2(id="s-wednesday", slot_hours={"wed_am": 3}, rate_pence=2_000, capacity_hours=None, location=NEAR)],
-    )
-    first = solver.optimise(solver.build_network(parse_instance(doc)))
+    network = _one_line({"mon_am": 3, "wed_am": 3}, [("s-monday", {"mon_am": 3}, 2_000), ("s-wednesday", {"wed_am": 3}, 2_000)])
+    first = solver.optimise(network)
     after, made, _ = _shifted(first)
     assert made == 0 and np.array_equal(after.slot_flow, first.slot_flow) and (after.flow > 0).sum() == 2
 
