@@ -37,6 +37,9 @@ except ImportError:  # pragma: no cover - older SciPy: plain `milp`, work estima
 MIP_REL_GAP = 1e-7
 # Work units (about a millisecond each) of a HiGHS solve: a fixed part and one per this many simplex iterations.
 SOLVE_WORK, ITERATIONS_PER_UNIT = 6, 6
+# Between two of HiGHS's looks whether to stop, its LPs take about one simplex iteration per this many
+# rows (0.05-0.15 iterations a row between looks in the MIPs of generated S, M and L instances, both formats).
+ROWS_PER_ITERATION_PER_LOOK = 10
 
 
 @dataclass(frozen=True)
@@ -334,11 +337,15 @@ def _highs_model(c, bounds: Bounds, constraints: LinearConstraint, integrality=N
     return highs
 
 
-def _mip(c, integrality, bounds: Bounds, constraints: LinearConstraint, node_limit: int, checks: int):
+def _mip(c, integrality, bounds: Bounds, constraints: LinearConstraint, node_limit: int, checks: int,
+         work_limit: int | None = None):
     """Solve a MIP with HiGHS; return (answer or None, proven optimal, dual bound, nodes, work units).
 
-    HiGHS stops after `node_limit` nodes, or after looking `checks` times whether to stop (it
-    looks about once per LP it solves, the same times in every run).
+    HiGHS stops after `node_limit` nodes, or after looking `checks` times whether to stop (it looks
+    about once per LP it solves, the same times in every run). With `work_limit` it looks fewer times:
+    as many as LPs of ROWS_PER_ITERATION_PER_LOOK rows an iteration fit in the limit. HiGHS does not say
+    its iterations while it runs, so the looks are the deterministic clock (at L one component's
+    MIP took 13 s of a 10 s budget without this). The work returned is still its real iterations.
     """
     if _highs is None:
         res = milp(c, integrality=integrality, bounds=bounds, constraints=constraints,
@@ -346,6 +353,9 @@ def _mip(c, integrality, bounds: Bounds, constraints: LinearConstraint, node_lim
         nodes = int(getattr(res, "mip_node_count", node_limit) or 0)
         dual = getattr(res, "mip_dual_bound", None)
         return res.x, res.status == 0, -np.inf if dual is None else dual, nodes, SOLVE_WORK + len(c) ** 2 // 300 + 4 * nodes
+    if work_limit is not None:
+        per_look = max(1.0, constraints.A.shape[0] / ROWS_PER_ITERATION_PER_LOOK)  # iterations between two looks
+        checks = min(checks, int(max(0, work_limit - SOLVE_WORK) * ITERATIONS_PER_UNIT / per_look))
     highs = _highs_model(c, bounds, constraints, integrality)
     highs.setOptionValue("mip_max_nodes", node_limit)
     highs.setOptionValue("mip_rel_gap", MIP_REL_GAP)
@@ -367,9 +377,9 @@ def _mip(c, integrality, bounds: Bounds, constraints: LinearConstraint, node_lim
     return x, optimal, info.mip_dual_bound, info.mip_node_count, work
 
 
-def _solve_exact(model: _Model, free: np.ndarray, unit_flow: np.ndarray, open_groups: np.ndarray,
-                 node_limit: int, checks: int = 100) -> tuple[np.ndarray | None, bool, float, int, int]:
-    """Re-solve the hours on `free` pairs exactly, every other pair fixed.
+def _solve_exact(model: _Model, free: np.ndarray, unit_flow: np.ndarray, open_groups: np.ndarray, node_limit: int,
+                 checks: int = 100, work_limit: int | None = None) -> tuple[np.ndarray | None, bool, float, int, int]:
+    """Re-solve the hours on `free` pairs exactly, every other pair fixed, within `work_limit` work units if given.
 
     Return (hours on the free pairs' units, or None if HiGHS found none in its limits, proven
     optimal, dual bound in pence, nodes used, work units spent).
@@ -382,7 +392,7 @@ def _solve_exact(model: _Model, free: np.ndarray, unit_flow: np.ndarray, open_gr
     # Hours may be continuous: once y is fixed, what is left is a flow problem, whose optimal
     # vertices are integral. A fractional answer (cuts can leave one) is re-solved with y fixed.
     integrality = np.r_[np.zeros(n), np.ones(len(c) - n)]
-    values, optimal, dual, nodes, work = _mip(c, integrality, bounds, constraints, node_limit, checks)
+    values, optimal, dual, nodes, work = _mip(c, integrality, bounds, constraints, node_limit, checks, work_limit)
     dual = float(dual) * (1 - 1e-9) - 1e-6 if dual is not None and np.isfinite(dual) else -np.inf
     if values is None:
         return None, False, dual, nodes, work

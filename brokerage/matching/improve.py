@@ -199,7 +199,8 @@ def _spend(search: "_Search", components: list[np.ndarray], flows: list, bounds:
         if proven[k] or len(arcs) > EXACT_MAX_ARCS or budget.left < _mip_work(len(arcs)):
             continue
         open_groups = _closed_all(model, arcs)
-        new, optimal, dual, _, work = _solve_exact(model, arcs, unit_flow, open_groups, EXACT_NODE_LIMIT, EXACT_CHECKS)
+        new, optimal, dual, _, work = _solve_exact(model, arcs, unit_flow, open_groups, EXACT_NODE_LIMIT, EXACT_CHECKS,
+                                                   budget.left)
         budget.take(min(work, budget.left))
         bounds[k] = max(bounds[k], dual)
         if new is not None:
@@ -391,7 +392,7 @@ class _Search:
             budget.take(len(arcs) // 20_000)  # choosing the neighbourhood and fixing the rest
             fixed = np.setdiff1d(arcs, pairs, assume_unique=True)
             open_groups = np.unique(model.group[fixed[self.flow[fixed] > 0]])
-            new, _, _, _, work = _solve_exact(model, pairs, self.unit_flow, open_groups, LNS_NODE_LIMIT, LNS_CHECKS)
+            new, _, _, _, work = _solve_exact(model, pairs, self.unit_flow, open_groups, LNS_NODE_LIMIT, LNS_CHECKS, budget.left)
             self.solved += 1
             steps += 1
             budget.take(min(work, budget.left))

@@ -323,3 +323,17 @@ def test_format_1_still_solves_its_flow_bounds(small_generated):
     with patch.object(improve_module, "_flow_bound", wraps=fixed_charge._flow_bound) as solving:
         result = improve(first, time_limit=0)
     assert solving.call_count == result.components
+
+
+def test_a_mip_given_a_work_limit_stops_near_it_and_the_same_way_every_time(small_generated):
+    # The whole of this instance's one big component: unlimited, HiGHS spends over 20,000 work units
+    # (seconds) on it, far past any budget it is given.
+    first = first_answer(parse_instance(small_generated))
+    model, components = _components_of(first)
+    arcs = max(components, key=len)
+    flow = first.flow.astype(np.int64)
+    runs = [fixed_charge._solve_exact(model, arcs, flow, fixed_charge._closed_all(model, arcs), 200, 2000, work_limit=1000)
+            for _ in range(2)]
+    (_, _, dual, nodes, work), again = runs[0], runs[1]
+    assert fixed_charge.SOLVE_WORK < work <= 1500
+    assert (again[2], again[3], again[4]) == (dual, nodes, work)
