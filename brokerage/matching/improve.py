@@ -176,7 +176,7 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
         bounds[k] = min(bounds[k], cost_of(k))
         proven[k] = proven[k] or _is_proven(cost_of(k), bounds[k])
     return Improvement(
-        matching=replace(matching, flow=flow, slot_flow=None if model.slots is None else unit_flow, amortised_optimal=False),
+        matching=replace(matching, flow=flow, slot_flow=None if model.slots is None else unit_flow, amortised_flow=None),
         first_cost_pence=first_cost,
         cost_pence=cost,
         lower_bound_pence=math.fsum(bounds),

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -96,9 +96,19 @@ class Matching:
     flow: np.ndarray
     helper_peak_kb: int = 0  # peak RSS of the helper process, if one was used
     slot_flow: np.ndarray | None = None  # format 2: hours on each of network.slots' arcs
-    # The flow is a min-cost max flow at `amortised_costs(network)` (optimise's first answer, as it
-    # came), so improve.py may read its flow bound off it instead of solving that flow again.
-    amortised_optimal: bool = False
+    # The flow arrays optimise found as a min-cost max flow at `amortised_costs(network)` (its first
+    # answer); see `amortised_optimal`. Not compared: arrays have no single truth value.
+    amortised_flow: tuple | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def amortised_optimal(self) -> bool:
+        """Tell whether this matching's flow is still optimise's min-cost flow, so improve.py may read its bound off it.
+
+        True only while `flow` and `slot_flow` are the very arrays optimise returned: a matching made
+        from it with other hours (`dataclasses.replace`, `improve`) is not trusted with that bound.
+        """
+        kept = self.amortised_flow
+        return kept is not None and kept[0] is self.flow and kept[1] is self.slot_flow
 
     def assigned_hours(self) -> np.ndarray:
         """Return the hours assigned to each demand line."""
@@ -291,7 +301,7 @@ def optimise(network: Network, *, baseline: bool = False, helper: Helper | None 
     plan = _plan_chunks(network, capacity)
     costs = (t.s_rate[p.supply] * COST_SCALE).astype(np.int64) if baseline else amortised_costs(network)
     flow, helper_peak_kb, slot_flow = _run_chunks(network, plan, capacity, costs, helper)
-    return Matching(network, flow, helper_peak_kb, slot_flow, amortised_optimal=not baseline)
+    return Matching(network, flow, helper_peak_kb, slot_flow, amortised_flow=None if baseline else (flow, slot_flow))
 
 
 @dataclass(frozen=True)

@@ -308,13 +308,26 @@ def test_improve_reads_format_2_s_flow_bound_off_a_first_answer_and_solves_it_fo
     with patch.object(improve_module, "_flow_bound", side_effect=never):
         result = improve(first, time_limit=0)
     with patch.object(improve_module, "_flow_bound", wraps=fixed_charge._flow_bound) as solving:
-        solved = improve(replace(first, amortised_optimal=False), time_limit=0)
+        solved = improve(replace(first, amortised_flow=None), time_limit=0)
     assert solving.call_count == result.components
     assert 0 < result.lower_bound_pence <= result.cost_pence
     assert abs(result.lower_bound_pence - solved.lower_bound_pence) <= first.flow.sum() / 100
     # An improved matching is no longer that min-cost flow: improving it again solves the bound.
     assert not improve(first, time_limit=0.05).matching.amortised_optimal
     assert not solver.optimise(first.network, baseline=True).amortised_optimal
+
+
+def test_a_matching_made_from_the_first_answer_with_other_hours_is_not_trusted_with_its_flow_bound():
+    from brokerage.matching.generator import generate
+
+    first = first_answer(parse_instance(generate("S", 7, format=2)))
+    assert first.amortised_optimal
+    # The same hours in new arrays are trusted no more than other hours: only optimise's own arrays are.
+    for changed in (replace(first, slot_flow=first.slot_flow.copy()), replace(first, flow=first.flow.copy())):
+        assert not changed.amortised_optimal
+        with patch.object(improve_module, "_flow_bound", wraps=fixed_charge._flow_bound) as solving:
+            improve(changed, time_limit=0)
+        assert solving.call_count > 0
 
 
 def test_format_1_still_solves_its_flow_bounds(small_generated):
