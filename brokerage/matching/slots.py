@@ -60,11 +60,12 @@ def hours_table(records) -> np.ndarray:
 def slot_arcs(instance: Instance, pairs: Pairs, d_total: np.ndarray, s_capacity: np.ndarray) -> SlotArcs:
     """Expand every feasible pair into its slot arcs (format 2)."""
     d_hours, s_hours = hours_table(instance.demand), hours_table(instance.supply)
+    d_narrow, s_narrow = d_hours.astype(np.int32), s_hours.astype(np.int32)  # hours fit; the (pairs x 21) gathers are halved
     pair_parts, slot_parts, cap_parts = [], [], []
     for lo in range(0, len(pairs), _EXPAND_PAIRS):
         d = pairs.demand[lo:lo + _EXPAND_PAIRS]
         s = pairs.supply[lo:lo + _EXPAND_PAIRS]
-        both = np.minimum(d_hours[d], s_hours[s])
+        both = np.minimum(d_narrow[d], s_narrow[s])
         p, t = np.nonzero(both)
         pair_parts.append(p + lo)
         slot_parts.append(t)
@@ -90,9 +91,9 @@ def slot_job(arcs: SlotArcs, pairs: Pairs, chunk_pairs: np.ndarray, costs: np.nd
     positions = arcs.of_pairs(chunk_pairs)
     pair, slot = arcs.pair[positions].astype(np.int64), arcs.slot[positions].astype(np.int64)
     d, s = pairs.demand[pair], pairs.supply[pair]
-    line_slots, line_node = np.unique(d * N_SLOTS + slot, return_inverse=True)
-    supplier_slots, supplier_slot_node = np.unique(s * N_SLOTS + slot, return_inverse=True)
-    suppliers = np.unique(s)
+    line_slots, line_node = _unique(d * N_SLOTS + slot, len(arcs.d_hours) * N_SLOTS)
+    supplier_slots, supplier_slot_node = _unique(s * N_SLOTS + slot, len(arcs.s_hours) * N_SLOTS)
+    suppliers = _unique(s, len(arcs.s_hours))[0]
     first_line, first_supplier_slot = 2, 2 + len(line_slots)
     first_supplier = first_supplier_slot + len(supplier_slots)
     line_node = line_node.reshape(-1) + first_line
@@ -108,6 +109,20 @@ def slot_job(arcs: SlotArcs, pairs: Pairs, chunk_pairs: np.ndarray, costs: np.nd
     # Nodes and hours fit in int32 (the flow solver takes them so): a big chunk's job, held and sent
     # to the helper process, is then a third smaller.
     return ("slots", len(positions), tails.astype(np.int32), heads.astype(np.int32), capacity.astype(np.int32), cost), positions
+
+
+def _unique(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return np.unique(keys, return_inverse=True) for keys in 0 .. size - 1, by marking, not sorting.
+
+    The same arrays: a chunk's nodes keep their order (and the flow solver its answer); at M format 2
+    this took slot_job from 0.10 to 0.02 s.
+    """
+    present = np.zeros(size, dtype=bool)
+    present[keys] = True
+    values = np.flatnonzero(present)
+    rank = np.zeros(size, dtype=np.int64)
+    rank[values] = np.arange(len(values))
+    return values, rank[keys]
 
 
 def pair_hours(arcs: SlotArcs, slot_flow: np.ndarray, n_pairs: int) -> np.ndarray:
