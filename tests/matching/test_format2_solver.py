@@ -234,3 +234,15 @@ def test_in_format_1_the_cluster_capacity_is_the_cluster_s_hours_up_to_the_suppl
     groups, capacity = solver.cluster_capacity(network, solver._arc_capacity(network))
     by_supplier = {network.instance.supply[s].id: int(capacity[g]) for g, s in zip(groups, network.pairs.supply)}
     assert by_supplier == {"s-big": 18, "s-small": 12}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 300).flatmap(lambda size: st.tuples(st.just(size), st.lists(st.integers(0, size - 1), max_size=200))))
+def test_chunk_nodes_numbered_by_marking_are_numpy_s_unique(case):
+    from brokerage.matching.slots import _unique
+
+    size, keys = case
+    keys = np.array(keys, dtype=np.int64)
+    values, inverse = _unique(keys, size)
+    expected_values, expected_inverse = np.unique(keys, return_inverse=True)
+    assert np.array_equal(values, expected_values) and np.array_equal(inverse, expected_inverse.reshape(-1))
