@@ -196,7 +196,7 @@ def _spend(search: "_Search", components: list[np.ndarray], flows: list, bounds:
     # Small components first: each is solved whole while the budget lasts.
     for k in order:
         arcs = components[k]
-        if proven[k] or len(arcs) > EXACT_MAX_ARCS or budget.left < _mip_work(len(arcs)):
+        if proven[k] or len(arcs) > EXACT_MAX_ARCS or budget.left < _mip_work(len(model.units_of(arcs))):
             continue
         open_groups = _closed_all(model, arcs)
         new, optimal, dual, _, work = _solve_exact(model, arcs, unit_flow, open_groups, EXACT_NODE_LIMIT, EXACT_CHECKS,
