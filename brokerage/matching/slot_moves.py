@@ -1,9 +1,11 @@
 """Local search for `improve.py` in format 2 (hours per time of day): split lines moved whole or in parts.
 
 A line whose hours are split between suppliers pays a pair charge for each, and often a cluster
-charge too. For each split line this tries:
+charge too; a line on one supplier may be all that keeps that supplier's cluster charge. For each
+line with hours this tries:
 
-- a shift: the whole line onto one of its pairs;
+- a shift: the whole line onto one of its pairs (a split line onto one of its suppliers, a whole
+  line onto another supplier, for example one already serving its group);
 - failing that, a part: one supplier's part of the line onto another of its pairs, in use (the
   split merges) or not.
 
@@ -27,7 +29,7 @@ from brokerage.matching.solver import CLUSTER_CHARGE, PAIR_CHARGE
 
 # A move must save more than this many pence.
 EPSILON_PENCE = 1e-6
-# Work units (improve._Budget: about a millisecond of one core) for this many split lines tried.
+# Work units (improve._Budget: about a millisecond of one core) for this many lines tried.
 LINES_PER_UNIT = 3
 
 
@@ -55,7 +57,7 @@ class SlotShifts:
             used = self.flow[self.arcs[self.order]] > 0
             per_line = np.add.reduceat(used.astype(np.int64), self.starts[:-1]) if len(used) else used
             moved = 0
-            for n, i in enumerate(np.flatnonzero(per_line >= 2).tolist()):
+            for n, i in enumerate(np.flatnonzero(per_line >= 1).tolist()):  # every line with hours, split or not
                 if n % LINES_PER_UNIT == 0 and not budget.take(1):
                     return made + moved
                 moved += self._shift(self.arcs[self.order[self.starts[i]:self.starts[i + 1]]])

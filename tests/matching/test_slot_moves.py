@@ -1,4 +1,4 @@
-"""Format 2's local search (`slot_moves.py`): a split line moved whole onto one pair, every slot rule and the coverage kept."""
+"""Format 2's local search (`slot_moves.py`): a line moved whole onto one pair, or a part of it, every slot rule and the coverage kept."""
 
 from __future__ import annotations
 
@@ -141,3 +141,35 @@ def test_on_a_generated_instance_the_moves_cut_the_split_lines_and_the_cost_with
     assert report.ok and report.covered_hours == report.max_hours, report.problems
     starved, none_made, none_spent = _shifted(first, budget=0)
     assert none_made == 0 and none_spent == 0 and np.array_equal(starved.flow, first.flow)
+
+
+def test_a_line_not_split_moves_whole_to_the_carer_already_serving_its_group():
+    # Two neighbours in one group: a serves the first, b the second, and b is free for the first as well.
+    # Moving the first to b costs 50p an hour more and saves a's cluster charge.
+    doc = _format_2(
+        [_line_2(id=f"d-{i}", cluster="k-1", slot_hours=needs, languages=[], language_required=False, carer_gender=None, location=NEAR)
+         for i, needs in ((1, {"mon_am": 3}), (2, {"tue_am": 3}))],
+        [_supplier_2(id="a", slot_hours={"mon_am": 3}, rate_pence=2_000, capacity_hours=None, location=NEAR),
+         _supplier_2(id="b", slot_hours={"mon_am": 3, "tue_am": 3}, rate_pence=2_050, capacity_hours=None, location=NEAR)],
+    )
+    network = solver.build_network(parse_instance(doc))
+    model = fixed_charge._model(solver.optimise(network))
+
+    def pair(line: str, supplier: str) -> int:
+        return next(p for p in range(len(network.pairs)) if (network.instance.demand[network.pairs.demand[p]].id,
+                                                              network.instance.supply[network.pairs.supply[p]].id) == (line, supplier))
+
+    def placed(on: dict[tuple[str, str], int]):
+        flow = np.zeros(len(network.pairs), np.int64)
+        for (line, supplier), hours in on.items():
+            flow[pair(line, supplier)] = hours
+        unit_flow = flow[model.unit_pair]  # every pair here has one slot arc
+        return solver.Matching(network, flow, 0, unit_flow)
+
+    start = placed({("d-1", "a"): 3, ("d-2", "b"): 3})
+    assert len(network.slots) == len(network.pairs)
+    after, made, _ = _shifted(start)
+    assert made == 1
+    assert after.flow.tolist() == placed({("d-1", "b"): 3, ("d-2", "b"): 3}).flow.tolist()
+    saved = solver.objective_pence(network, start.flow) - solver.objective_pence(network, after.flow)
+    assert saved == solver.CLUSTER_CHARGE - 3 * 50
