@@ -345,7 +345,10 @@ def _mip(c, integrality, bounds: Bounds, constraints: LinearConstraint, node_lim
     about once per LP it solves, the same times in every run). With `work_limit` it looks fewer times:
     as many as LPs of ROWS_PER_ITERATION_PER_LOOK rows an iteration fit in the limit. HiGHS does not say
     its iterations while it runs, so the looks are the deterministic clock (at L one component's
-    MIP took 13 s of a 10 s budget without this). The work returned is still its real iterations.
+    MIP took 13 s of a 10 s budget without this). The work before its first look (presolve, the
+    root LP) is not limited: callers keep MIPs small enough for their budget (improve.py's
+    EXACT_MAX_ARCS, _mip_work and LNS_MAX_ARCS). The work returned is still its real iterations.
+    Without SciPy's HiGHS bindings, plain `milp` runs with its node limit only, and its work is estimated.
     """
     if _highs is None:
         res = milp(c, integrality=integrality, bounds=bounds, constraints=constraints,

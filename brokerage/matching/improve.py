@@ -15,7 +15,7 @@ the answer is improved within a work budget, without ever changing the covered h
   a min-cost flow over the pairs it uses, each fixed charge spread over the hours it gives them.
 - Local search (`local_search.py`, format 1) moves whole lines, swaps them, chains their moves,
   moves parts of split lines and all of a supplier's lines in a cluster, while the cost falls; in
-  format 2 (`slot_moves.py`) it moves a split line, whole or one supplier's part of it, onto a pair
+  format 2 (`slot_moves.py`) it moves a line, whole or one supplier's part of it, onto a pair
   with room at the same times.
 - Large-neighbourhood search: free a few lines linked by capacity (a random line, the lines its
   cheapest suppliers serve now, then theirs, ...) or the lines nearest a random line, re-solve

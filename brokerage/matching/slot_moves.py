@@ -1,4 +1,4 @@
-"""Local search for `improve.py` in format 2 (hours per time of day): split lines moved whole or in parts.
+"""Local search for `improve.py` in format 2 (hours per time of day): lines moved whole or in parts.
 
 A line whose hours are split between suppliers pays a pair charge for each, and often a cluster
 charge too; a line on one supplier may be all that keeps that supplier's cluster charge. For each
@@ -114,7 +114,7 @@ class SlotShifts:
         return 1
 
     def _part(self, pairs, units, at, slot, cap, now, rows, x) -> int:
-        """Move one supplier's part of a split line, at the same times, onto the pair that saves most; return 1 if moved.
+        """Move one supplier's part of a line (all of it, if not split), at the same times, onto the pair saving most; 1 if moved.
 
         (`_shift`'s arrays of the line: its pairs' slot arcs `units` with their pair `at` and `slot`, the
         hours `cap` and `now` per pair and slot, the supplier-side `rows` and the hours `x` per pair.)

@@ -114,13 +114,13 @@ def slot_job(arcs: SlotArcs, pairs: Pairs, chunk_pairs: np.ndarray, costs: np.nd
 def _unique(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Return np.unique(keys, return_inverse=True) for keys in 0 .. size - 1, by marking, not sorting.
 
-    The same arrays: a chunk's nodes keep their order (and the flow solver its answer); at M format 2
-    this took slot_job from 0.10 to 0.02 s.
+    The same values (the ranks as int32): a chunk's nodes keep their order (and the flow solver its
+    answer); at M format 2 this took slot_job from 0.10 to 0.02 s.
     """
     present = np.zeros(size, dtype=bool)
     present[keys] = True
     values = np.flatnonzero(present)
-    rank = np.zeros(size, dtype=np.int64)
+    rank = np.zeros(size, dtype=np.int32)  # node numbers fit; at L, size is lines x 21
     rank[values] = np.arange(len(values))
     return values, rank[keys]
 

@@ -340,7 +340,7 @@ def test_format_1_still_solves_its_flow_bounds(small_generated):
 
 def test_a_mip_given_a_work_limit_stops_near_it_and_the_same_way_every_time(small_generated):
     # The whole of this instance's one big component: unlimited, HiGHS spends over 20,000 work units
-    # (seconds) on it, far past any budget it is given.
+    # (about 20 s) on it, far past any budget it is given.
     first = first_answer(parse_instance(small_generated))
     model, components = _components_of(first)
     arcs = max(components, key=len)
