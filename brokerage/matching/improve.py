@@ -261,7 +261,9 @@ def _cut_rounds(model: _Model, arcs, unit_flow, bound: float, cost: float, share
         return bound, None
     relaxed = StrongLP(model, arcs, total)
     # Format 2's LP re-solves slowly after cuts: it gets the LP alone.
-    for _ in range(CUT_ROUNDS if model.slots is None else 1):
+    for round_number in range(CUT_ROUNDS if model.slots is None else 1):
+        if round_number and share.left < relaxed.lp.work:  # a warm solve's work, known before: not past the share
+            break
         before = relaxed.bound
         added, work = relaxed.round(unit_flow[relaxed.units], cut=model.slots is None)
         share.take(min(work, share.left))

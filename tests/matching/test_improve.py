@@ -350,3 +350,31 @@ def test_a_mip_given_a_work_limit_stops_near_it_and_the_same_way_every_time(smal
     (_, _, dual, nodes, work), again = runs[0], runs[1]
     assert fixed_charge.SOLVE_WORK < work <= 1500
     assert (again[2], again[3], again[4]) == (dual, nodes, work)
+
+
+def test_cut_rounds_stop_when_the_share_left_cannot_pay_for_the_next_solve(small_generated):
+    first = first_answer(parse_instance(small_generated))
+    model, components = _components_of(first)
+    arcs = max(components, key=len)
+
+    def cut_rounds(units: int) -> list[int]:
+        """Run the cut rounds on the biggest component with this share; return each round's work."""
+        flow = first.flow.astype(np.int64).copy()
+        search = improve_module._Search(model, flow, flow, fixed_charge._line_points(first.network))
+        cost = fixed_charge._sub_cost(model, arcs, flow[arcs], np.zeros(0, np.int64))
+        works, original = [], relaxation.StrongLP.round
+
+        def counted(relaxed, *args, **kwargs):
+            added, work = original(relaxed, *args, **kwargs)
+            works.append(work)
+            return added, work
+
+        with patch.object(relaxation.StrongLP, "round", autospec=True, side_effect=counted):
+            bound, _ = improve_module._cut_rounds(model, arcs, flow, -np.inf, cost, improve_module._Budget(units), search)
+        assert np.isfinite(bound)
+        return works
+
+    rounds = cut_rounds(10**6)
+    assert len(rounds) >= 2  # cuts pay on this component
+    # Enough for the first round and a little more, not for the warm solve after it.
+    assert len(cut_rounds(rounds[0] + 1)) == 1
