@@ -347,7 +347,7 @@ def _mip(c, integrality, bounds: Bounds, constraints: LinearConstraint, node_lim
     its iterations while it runs, so the looks are the deterministic clock (at L one component's
     MIP took 13 s of a 10 s budget without this). The work before its first look (presolve, the
     root LP) is not limited: callers keep MIPs small enough for their budget (improve.py's
-    EXACT_MAX_ARCS, _mip_work and LNS_MAX_ARCS). The work returned is still its real iterations.
+    EXACT_MAX_ARCS, mip_work and LNS_MAX_ARCS). The work returned is still its real iterations.
     Without SciPy's HiGHS bindings, plain `milp` runs with its node limit only, and its work is estimated.
     """
     if _highs is None:

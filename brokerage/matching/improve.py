@@ -54,6 +54,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from brokerage.matching.budget import Budget, lagrange_start, lagrange_work, mip_work
 from brokerage.matching.errors import MatchingError
 from brokerage.matching.fixed_charge import (
     _closed_all, _components, _first_answer_bound, _flow_bound, _line_points, _model, _Model, _round, _solve_exact, _sub_cost,
@@ -94,11 +95,9 @@ FREE_PAIRS, LINK_PAIRS = 4, 4
 GUESS_WEIGHT, GUIDE_HOURS = 0.3, 0.5
 # Components with at most this many arcs get the strong LP bound; bigger ones the Lagrangian.
 LP_MAX_ARCS = 8000
-# In format 2 the Lagrangian's first multipliers cost one work unit per this many units, and the
-# rounding of its guess (up to three min-cost flows) one per ROUNDING_UNITS_PER_UNIT.
-STARTING_UNITS_PER_UNIT, ROUNDING_UNITS_PER_UNIT = 1000, 800
-# At most this share of the budget goes to bounds, and at most this many cut rounds per component.
-BOUND_SHARE, CUT_ROUNDS = 0.55, 30
+# At most this share of the budget goes to bounds, and at most this many cut rounds per component
+# (format 2's warm solves are slow, and at S its third round raised the bound by a tenth of the second's).
+BOUND_SHARE, CUT_ROUNDS, SLOT_CUT_ROUNDS = 0.55, 30, 3
 # A cut round must raise the bound by this share of the gap to go on.
 CUT_PROGRESS = 0.002
 # The seed of the neighbourhood generator: fixed, so runs repeat.
@@ -152,7 +151,7 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
     unit_flow = flow if model.slots is None else matching.slot_flow.astype(np.int64).copy()
     first_cost = objective_pence(network, flow)
     components = _components(model)
-    budget = _Budget(int(round(max(0.0, time_limit) * WORK_PER_SECOND)))
+    budget = Budget(int(round(max(0.0, time_limit) * WORK_PER_SECOND)))
 
     def cost_of(k: int) -> float:
         return _sub_cost(model, components[k], flow[components[k]], _closed_all(model, components[k]))
@@ -189,14 +188,14 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
 
 
 def _spend(search: "_Search", components: list[np.ndarray], flows: list, bounds: list[float], proven: list[bool],
-           budget: "_Budget", cost_of) -> None:
+           budget: Budget, cost_of) -> None:
     """Improve the answer (in `search`) and the components' bounds and proofs (in place) within `budget`."""
     model, flow, unit_flow = search.model, search.flow, search.unit_flow
     order = sorted(range(len(components)), key=lambda k: (len(components[k]), k))
     # Small components first: each is solved whole while the budget lasts.
     for k in order:
         arcs = components[k]
-        if proven[k] or len(arcs) > EXACT_MAX_ARCS or budget.left < _mip_work(len(model.units_of(arcs))):
+        if proven[k] or len(arcs) > EXACT_MAX_ARCS or budget.left < mip_work(len(model.units_of(arcs))):
             continue
         open_groups = _closed_all(model, arcs)
         new, optimal, dual, _, work = _solve_exact(model, arcs, unit_flow, open_groups, EXACT_NODE_LIMIT, EXACT_CHECKS,
@@ -210,27 +209,28 @@ def _spend(search: "_Search", components: list[np.ndarray], flows: list, bounds:
     # Bounds (and the relaxations' rounded answers) for the rest, within BOUND_SHARE of the budget:
     # the strong LP and its cuts for components small enough, the Lagrangian for the others.
     open_k = [k for k in order if not proven[k]]
-    bound_budget = _Budget(int(budget.left * BOUND_SHARE))
+    bound_budget = Budget(int(budget.left * BOUND_SHARE))
     guides: dict[int, np.ndarray] = {}
+    big = [k for k in open_k if len(components[k]) > LP_MAX_ARCS]
+    # What the big components' Lagrangians must pay before their first bound is kept for them.
+    reserved = sum(lagrange_start(len(model.units_of(components[k])), model.slots is not None) for k in big)
     for k in open_k:
         if len(components[k]) <= LP_MAX_ARCS:
-            bounds[k], guides[k] = _cut_rounds(model, components[k], unit_flow, bounds[k], cost_of(k), bound_budget, search)
-    big = [k for k in open_k if len(components[k]) > LP_MAX_ARCS]
+            share = Budget(max(0, bound_budget.left - reserved))
+            bounds[k], guides[k] = _cut_rounds(model, components[k], unit_flow, bounds[k], cost_of(k), share, search)
+            bound_budget.take(share.spent)
     size = sum(len(components[k]) for k in big)
     for k in big:
-        arcs, share = components[k], _Budget(int(bound_budget.left * len(components[k]) / size))
+        arcs, share = components[k], Budget(int(bound_budget.left * len(components[k]) / size))
         size -= len(arcs)
         units, slots = len(model.units_of(arcs)), model.slots is not None
-        # Format 2 pays first for its start (Bellman-Ford), its rounding and one round of steps, or keeps its
-        # flow bound: on a big slot network they cost far more than a small share. (Format 1's fit in setup.)
-        first = units // STARTING_UNITS_PER_UNIT + units // ROUNDING_UNITS_PER_UNIT + _lagrange_work(units, slots) if slots else 0
-        if slots and not share.take(first):
+        if not share.take(lagrange_start(units, slots)):
             continue
         relaxed, ceiling = Lagrangian(model, arcs, int(flow[arcs].sum()), flows[k][1], flows[k][2]), cost_of(k)
         if slots:
             for _ in range(FULL_EVERY):
                 relaxed.step(ceiling)
-        while share.take(_lagrange_work(units, slots)):
+        while share.take(lagrange_work(units, slots)):
             for _ in range(FULL_EVERY):
                 relaxed.step(ceiling)
         bounds[k] = max(bounds[k], relaxed.bound)
@@ -246,11 +246,11 @@ def _spend(search: "_Search", components: list[np.ndarray], flows: list, bounds:
     if total_gap > 0 and budget.left > 0:
         shares = {k: int(budget.left * gaps[k] / total_gap) for k in open_k}
         for k in open_k:
-            search.neighbourhoods(components[k], guides.get(k), _Budget(shares[k]), gaps[k],
+            search.neighbourhoods(components[k], guides.get(k), Budget(shares[k]), gaps[k],
                                   lambda k=k: _is_proven(cost_of(k), bounds[k]))
 
 
-def _cut_rounds(model: _Model, arcs, unit_flow, bound: float, cost: float, share: "_Budget", search: "_Search"):
+def _cut_rounds(model: _Model, arcs, unit_flow, bound: float, cost: float, share: Budget, search: "_Search"):
     """Bound a component by the strong LP and cut rounds within `share`; put its rounded answer in place if cheaper.
 
     Return (bound, the pairs the LP used).
@@ -260,12 +260,14 @@ def _cut_rounds(model: _Model, arcs, unit_flow, bound: float, cost: float, share
     if share.left < lp_work(len(units)):
         return bound, None
     relaxed = StrongLP(model, arcs, total)
-    # Format 2's LP re-solves slowly after cuts: it gets the LP alone.
-    for round_number in range(CUT_ROUNDS if model.slots is None else 1):
+    rounds = CUT_ROUNDS if model.slots is None else SLOT_CUT_ROUNDS
+    for round_number in range(rounds):
         if round_number and share.left < relaxed.lp.work:  # a warm solve's work, known before: not past the share
             break
         before = relaxed.bound
-        added, work = relaxed.round(unit_flow[relaxed.units], cut=model.slots is None)
+        # Cuts are looked for only when a round after this one could use them.
+        last = round_number + 1 == rounds or share.left < relaxed.lp.work + relaxed.lp.next_work()
+        added, work = relaxed.round(unit_flow[relaxed.units], cut=model.slots is None or not last)
         share.take(min(work, share.left))
         if not added or share.left <= 0 or relaxed.bound - before < CUT_PROGRESS * max(cost - relaxed.bound, 1.0):
             break
@@ -279,29 +281,6 @@ def _cut_rounds(model: _Model, arcs, unit_flow, bound: float, cost: float, share
 def _is_proven(cost: float, bound: float) -> bool:
     """Tell whether a cost meets its lower bound, up to the solvers' round-off."""
     return cost - bound <= 1e-7 * max(1.0, abs(cost)) + 1e-5
-
-
-class _Budget:
-    def __init__(self, units: int) -> None:
-        self.left, self.spent = units, 0
-
-    def take(self, units: int) -> bool:
-        if units > self.left:
-            return False
-        self.left -= units
-        self.spent += units
-        return True
-
-
-# Measured on the reference machine, in milliseconds of one core.
-def _mip_work(variables: int) -> int:
-    """The least work a MIP with this many hour variables is likely to take (its real work is charged after)."""
-    return 5 + variables * variables // 300
-
-
-def _lagrange_work(arcs: int, slots: bool = False) -> int:
-    """Work of FULL_EVERY Lagrangian steps over this many units (format 2's units, slot arcs, cost more: their pairs share caps)."""
-    return 1 + FULL_EVERY * arcs // (16_000 if slots else 28_000)
 
 
 # --- the search ----------------------------------------------------------------------------------
@@ -332,7 +311,7 @@ class _Search:
             return True
         return False
 
-    def round_guess(self, arcs: np.ndarray, guess: np.ndarray, budget: _Budget) -> np.ndarray:
+    def round_guess(self, arcs: np.ndarray, guess: np.ndarray, budget: Budget) -> np.ndarray:
         """Round a guess at the LP's hours (per unit), polish it by local search (format 1), and keep it if cheaper.
 
         Return the pairs the guess uses, to guide the neighbourhoods.
@@ -340,7 +319,7 @@ class _Search:
         model = self.model
         if model.slots is not None:
             units = model.units_of(arcs)
-            # Paid for by the caller (ROUNDING_UNITS_PER_UNIT).
+            # Paid for by the caller (budget.ROUNDING_UNITS_PER_UNIT).
             rounded = _round(model, arcs, guess + GUESS_WEIGHT * self.unit_flow[units], int(self.flow[arcs].sum()))
             if rounded is not None:
                 self.place(arcs, rounded, _closed_all(model, arcs))
@@ -352,11 +331,11 @@ class _Search:
         if rounded is not None:
             trial[arcs] = rounded
             LocalSearch(self.model, arcs, trial).run(budget)
-            budget.take(min(budget.left, _lagrange_work(len(arcs))))
+            budget.take(min(budget.left, lagrange_work(len(arcs))))
             self.place(arcs, trial[arcs], _closed_all(self.model, arcs))
         return arcs[guess > GUIDE_HOURS]
 
-    def local(self, components: list[np.ndarray], open_k: list[int], budget: _Budget) -> None:
+    def local(self, components: list[np.ndarray], open_k: list[int], budget: Budget) -> None:
         """Run the local search on the open components while the budget lasts."""
         for k in open_k:
             self.local_search(components[k]).run(budget)
@@ -367,7 +346,7 @@ class _Search:
             return LocalSearch(self.model, arcs, self.flow)
         return SlotShifts(self.model, arcs, self.flow, self.unit_flow)
 
-    def neighbourhoods(self, arcs: np.ndarray, guide, budget: _Budget, gap: float, proven) -> None:
+    def neighbourhoods(self, arcs: np.ndarray, guide, budget: Budget, gap: float, proven) -> None:
         """Re-solve neighbourhoods of a component within `budget` until it is proven optimal."""
         model = self.model
         lines = np.unique(model.line[arcs])
@@ -389,7 +368,7 @@ class _Search:
             pairs = in_hood[free[in_hood] | (self.flow[in_hood] > 0)]
             pairs = self._cap(pairs, chosen)
             variables = len(model.units_of(pairs))
-            if budget.left < _mip_work(variables) + len(arcs) // 20_000:
+            if budget.left < mip_work(variables) + len(arcs) // 20_000:
                 break
             budget.take(len(arcs) // 20_000)  # choosing the neighbourhood and fixing the rest
             fixed = np.setdiff1d(arcs, pairs, assume_unique=True)

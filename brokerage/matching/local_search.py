@@ -49,7 +49,7 @@ class LocalSearch:
         self.sorted_key = key[self.by_key]
 
     def run(self, budget) -> None:
-        """Make rounds of moves while one is made and `budget` (improve._Budget) affords a round."""
+        """Make rounds of moves while one is made and `budget` (budget.Budget) affords a round."""
         # Measured: a round's numpy work grows with the pairs, each move tried costs ~0.1 ms.
         while budget.take(1 + len(self.arcs) // 1000):
             moves = [getattr(self, "_" + name)() for name in MOVES]

@@ -3,7 +3,7 @@
 A relaxation of the exact model (`improve.py`), a proven lower bound for a component (for a
 component too big for the LP, `lagrangian.py`):
 
-- The strong LP, tightened by rounds of cutting planes (format 1; format 2's LP is solved once).
+- The strong LP, tightened by rounds of cutting planes.
   Each round solves the LP (warm from the last basis with SciPy's HiGHS bindings; interior point
   first for a big one), then adds the inequalities the fractional answer violates most:
   * covers of each line-side row (a line, or a line's slot; `hours` its hours, `cap_u` the most
@@ -38,8 +38,11 @@ COVER_SIZE = 4
 EPS = 1e-6
 # The strong LP of a component with more hour variables than this is solved by interior point first.
 IPM_HOURS = 6000
-# A warm re-solve after cuts costs about this fraction (1/WARM_SHARE) of the first solve.
-WARM_SHARE = 6
+# Format 1's warm re-solve after cuts costs about 1/WARM_SHARE of the solve before it. Format 2's
+# costs about 1/SLOT_WARM_SHARE of the first solve, every round: measured at S seeds 1-3, the first
+# warm solve took 0.33-0.63 of the first solve's time and the second 0.34-0.39 (the first solve,
+# interior point and crossover, 2.5-3.7 s on the reference machine).
+WARM_SHARE, SLOT_WARM_SHARE = 6, 2
 
 def lp_work(hours: int) -> int:
     """Work units (about a millisecond each) of solving a component's strong LP with this many hour variables."""
@@ -54,10 +57,11 @@ def _safe(value: float) -> float:
 class _LP:
     """One component's strong LP, solved again after cuts are added."""
 
-    def __init__(self, c, bounds: Bounds, constraints: LinearConstraint, hours: int) -> None:
+    def __init__(self, c, bounds: Bounds, constraints: LinearConstraint, hours: int, slots: bool = False) -> None:
         self.c, self.bounds = c, bounds
         self.matrix, self.lo, self.hi = csr_matrix(constraints.A), constraints.lb, constraints.ub
-        self.work = lp_work(hours)
+        self.work = self.first_work = lp_work(hours)
+        self.slots = slots
         # With SciPy's HiGHS bindings the LP is solved again warm after cuts; without, each round starts cold.
         self.highs = None if _highs is None else _highs_model(c, bounds, constraints)
         if self.highs is not None and hours > IPM_HOURS:  # big: interior point, then a basis by crossover
@@ -74,9 +78,15 @@ class _LP:
         self.highs.run()
         if self.highs.getModelStatus() != _highs.HighsModelStatus.kOptimal:
             raise MatchingError("the LP bound failed")
-        work, self.work = self.work, 1 + self.work // WARM_SHARE  # later solves start from this basis
+        work, self.work = self.work, self.next_work()  # later solves start from this basis
         self.highs.setOptionValue("solver", "simplex")
         return self.highs.getInfo().objective_function_value, np.array(self.highs.getSolution().col_value), work
+
+    def next_work(self) -> int:
+        """Return the work of the solve after the coming one (`work`), warm from its basis after cuts."""
+        if self.slots:
+            return 1 + self.first_work // SLOT_WARM_SHARE
+        return 1 + self.work // WARM_SHARE
 
     def add(self, cuts: csr_matrix, rhs: np.ndarray) -> None:
         self.matrix = vstack([self.matrix, cuts]).tocsr()
@@ -107,7 +117,7 @@ class StrongLP:
         g_week = np.zeros(ng)
         g_week[self.group_of] = week
         self.group_cap = np.minimum(np.bincount(self.group_of, weights=pair_cap, minlength=ng), g_week)
-        self.lp = _LP(c, bounds, constraints, len(units))
+        self.lp = _LP(c, bounds, constraints, len(units), slots=model.slots is not None)
         self.bound = -np.inf
         self.x = None  # the last LP answer's hours per unit
         self.y = None

@@ -29,7 +29,7 @@ from brokerage.matching.solver import CLUSTER_CHARGE, PAIR_CHARGE
 
 # A move must save more than this many pence.
 EPSILON_PENCE = 1e-6
-# Work units (improve._Budget: about a millisecond of one core) for this many lines tried: on M's first answer
+# Work units (budget.Budget: about a millisecond of one core) for this many lines tried: on M's first answer
 # a try took 0.15 ms of CPU (22,342 tries in 3.4 s, 2026-12-02), where a MIP's unit took 0.9-1.1 ms on the same machine.
 LINES_PER_UNIT = 6
 
@@ -52,7 +52,7 @@ class SlotShifts:
         self.starts = np.r_[starts, len(arcs)]  # line i's pairs are order[starts[i]:starts[i + 1]]
 
     def run(self, budget) -> int:
-        """Make rounds of moves while one is made and `budget` (improve._Budget) lasts; return the moves made."""
+        """Make rounds of moves while one is made and `budget` (budget.Budget) lasts; return the moves made."""
         made = 0
         while budget.take(1 + len(self.arcs) // 20_000):
             used = self.flow[self.arcs[self.order]] > 0

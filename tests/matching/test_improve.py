@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from brokerage.matching import fixed_charge, local_search, relaxation, solver
+from brokerage.matching import budget, fixed_charge, local_search, relaxation, solver
 from brokerage.matching import improve as improve_module
 from brokerage.matching.check import check_solution
 from brokerage.matching.files import encode
@@ -197,7 +197,7 @@ def test_local_search_keeps_every_line_s_hours_and_the_capacities_and_never_cost
     model, components = _components_of(first)
     flow = first.flow.astype(np.int64).copy()
     for arcs in components:
-        local_search.LocalSearch(model, arcs, flow).run(improve_module._Budget(10**6))
+        local_search.LocalSearch(model, arcs, flow).run(budget.Budget(10**6))
     assert np.array_equal(np.bincount(model.line, weights=flow, minlength=len(model.hours)),
                           np.bincount(model.line, weights=first.flow, minlength=len(model.hours)))
     assert solver.objective_pence(first.network, flow) <= solver.objective_pence(first.network, first.flow) + 1e-6
@@ -217,7 +217,7 @@ def test_local_search_moves_a_line_to_the_supplier_its_neighbour_uses():
     model, components = _components_of(first)
     flow = first.flow.astype(np.int64).copy()
     for arcs in components:
-        local_search.LocalSearch(model, arcs, flow).run(improve_module._Budget(10**6))
+        local_search.LocalSearch(model, arcs, flow).run(budget.Budget(10**6))
     assert len(np.unique(model.supplier[flow > 0])) == 1
     assert solver.objective_pence(first.network, flow) == pytest.approx(
         solver.objective_pence(first.network, first.flow) + 200 * 10 - solver.CLUSTER_CHARGE)
@@ -259,7 +259,7 @@ def test_format_1_rounds_the_lagrangian_s_first_guess_even_when_its_share_pays_f
     from unittest.mock import patch
 
     first = first_answer(parse_instance(small_generated))
-    with patch.object(improve_module, "LP_MAX_ARCS", 0), patch.object(improve_module, "_lagrange_work", lambda *a, **k: 10**9), \
+    with patch.object(improve_module, "LP_MAX_ARCS", 0), patch.object(improve_module, "lagrange_work", lambda *a, **k: 10**9), \
             patch.object(improve_module, "Lagrangian", wraps=Lagrangian) as built, \
             patch.object(improve_module._Search, "round_guess", autospec=True, side_effect=improve_module._Search.round_guess) as rounded:
         outcome = improve(first, time_limit=1)
@@ -370,7 +370,7 @@ def test_cut_rounds_stop_when_the_share_left_cannot_pay_for_the_next_solve(small
             return added, work
 
         with patch.object(relaxation.StrongLP, "round", autospec=True, side_effect=counted):
-            bound, _ = improve_module._cut_rounds(model, arcs, flow, -np.inf, cost, improve_module._Budget(units), search)
+            bound, _ = improve_module._cut_rounds(model, arcs, flow, -np.inf, cost, budget.Budget(units), search)
         assert np.isfinite(bound)
         return works
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from brokerage.matching import fixed_charge, solver
 from brokerage.matching.check import check_solution
 from brokerage.matching.generator import generate
-from brokerage.matching.improve import _Budget
+from brokerage.matching.budget import Budget
 from brokerage.matching.instance import parse_instance
 from brokerage.matching.slot_moves import SlotShifts
 from tests.matching.test_format2_solver import _format_2, _line_2, _supplier_2, instances_2
@@ -20,7 +20,7 @@ def _shifted(first, budget: int = 10**6):
     """Run the moves on every component of a first answer; return (matching after, moves made, work spent)."""
     model = fixed_charge._model(first)
     flow, unit_flow = first.flow.astype(np.int64).copy(), first.slot_flow.astype(np.int64).copy()
-    spent = _Budget(budget)
+    spent = Budget(budget)
     made = sum(SlotShifts(model, arcs, flow, unit_flow).run(spent) for arcs in fixed_charge._components(model))
     return solver.Matching(first.network, flow, 0, unit_flow), made, spent.spent
 
