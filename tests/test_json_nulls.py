@@ -5,19 +5,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel
 
 import brokerage.models  # noqa: F401  (every table on the metadata)
 from brokerage.clusters.models import Proposal
 from brokerage.clusters.rules import ProposalKind
 from brokerage.contracts.models import Contract
-from brokerage.db import make_engine
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
 from brokerage.migrate import upgrade
 from brokerage.timesheets.models import Timesheet
 from brokerage.types import utcnow
 from tests import factories as f
+from tests.migration_support import migrated
 
 NULLABLE_JSON = {("contract", "slot_hours"), ("match_assignment", "slot_hours"), ("match_gap", "slot_hours"), ("timesheet", "parts")}
 
@@ -76,10 +75,8 @@ def test_a_none_is_found_by_is_null(session):
 
 def test_migration_0040_turns_stored_json_nulls_into_sql_null(scratch_url):
     url = scratch_url
-    upgrade("0039", url=url)
-    engine = make_engine(url)
-    try:
-        with sessionmaker(bind=engine, class_=Session, expire_on_commit=False)() as session:
+    with migrated(url, "0039") as (engine, sessions):
+        with sessions() as session:
             rows = _rows(session)
             # As the code before 0040 wrote them: None as the JSON text null (plain JSON, not none_as_null).
             for table, column in sorted(NULLABLE_JSON - {("contract", "slot_hours")}):
@@ -100,5 +97,3 @@ def test_migration_0040_turns_stored_json_nulls_into_sql_null(scratch_url):
                 assert _count(connection, table, column, "CAST({column} AS TEXT) = 'null'") == 0, table
                 assert _count(connection, table, column, "{column} IS NULL") == 1, table
             assert connection.execute(sa.select(kept.c.slot_hours).where(kept.c.id == other_id)).scalar_one() == {"tue_pm": 2}
-    finally:
-        engine.dispose()

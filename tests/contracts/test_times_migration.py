@@ -6,27 +6,23 @@ from datetime import date, timedelta
 
 from alembic import command
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
 
 from brokerage.clusters.models import Proposal
 from brokerage.clusters.rules import ProposalKind
 from brokerage.contracts.models import Contract
-from brokerage.db import make_engine
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchRun
 from brokerage.migrate import alembic_config, upgrade
 from brokerage.types import utcnow
 from tests import factories as f
+from tests.migration_support import migrated
 
 TIMES = {"tue_am": 2, "thu_am": 2, "sat_pm": 2}
 
 
 def test_existing_contracts_get_the_times_of_the_assignment_their_vote_accepted_and_lose_them_going_back(scratch_url):
     url = scratch_url
-    upgrade("head", url=url)
-    engine = make_engine(url)
-    try:
-        with sessionmaker(bind=engine, class_=Session, expire_on_commit=False)() as session:
+    with migrated(url, "head") as (engine, sessions):
+        with sessions() as session:
             council = f.CouncilFactory(session=session)
             cluster = f.ClusterFactory(session=session, council_id=council.id)
             provider = f.ProviderFactory(session=session, council_id=council.id)
@@ -64,5 +60,3 @@ def test_existing_contracts_get_the_times_of_the_assignment_their_vote_accepted_
         with engine.connect() as connection:
             times = dict(connection.execute(select(Contract.id, Contract.slot_hours).where(Contract.id.in_(ids))).all())
         assert [times[i] for i in ids] == [TIMES, None, None]
-    finally:
-        engine.dispose()
