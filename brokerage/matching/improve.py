@@ -212,19 +212,26 @@ def _spend(search: "_Search", components: list[np.ndarray], flows: list, bounds:
     bound_budget = Budget(int(budget.left * BOUND_SHARE))
     guides: dict[int, np.ndarray] = {}
     big = [k for k in open_k if len(components[k]) > LP_MAX_ARCS]
-    # What the big components' Lagrangians must pay before their first bound is kept for them.
-    reserved = sum(lagrange_start(len(model.units_of(components[k])), model.slots is not None) for k in big)
-    for k in open_k:
-        if len(components[k]) <= LP_MAX_ARCS:
-            share = Budget(max(0, bound_budget.left - reserved))
-            bounds[k], guides[k] = _cut_rounds(model, components[k], unit_flow, bounds[k], cost_of(k), share, search)
-            bound_budget.take(share.spent)
+    # What the big components' Lagrangians must pay before their first bound is kept for them, where their
+    # share of the bound budget by size pays for it (at L none does, and the LP components keep it all).
     size = sum(len(components[k]) for k in big)
-    for k in big:
+    starts = [lagrange_start(len(model.units_of(components[k])), model.slots is not None) for k in big]
+    reserved = sum(start for k, start in zip(big, starts) if start <= bound_budget.left * len(components[k]) / size)
+    left = sum(len(components[k]) for k in open_k)  # pairs of the components not yet bounded
+    for k in open_k:
+        arcs = components[k]
+        if len(arcs) <= LP_MAX_ARCS:
+            share = Budget(max(0, bound_budget.left - reserved))
+            if model.slots is not None:  # format 2's warm solves are dear: its cut rounds keep to a share by size
+                share = Budget(min(share.left, max(int(share.left * len(arcs) / left), lp_work(len(model.units_of(arcs))))))
+            bounds[k], guides[k] = _cut_rounds(model, arcs, unit_flow, bounds[k], cost_of(k), share, search)
+            bound_budget.take(share.spent)
+        left -= len(arcs)
+    for k, start in zip(big, starts):
         arcs, share = components[k], Budget(int(bound_budget.left * len(components[k]) / size))
         size -= len(arcs)
         units, slots = len(model.units_of(arcs)), model.slots is not None
-        if not share.take(lagrange_start(units, slots)):
+        if not share.take(start):
             continue
         relaxed, ceiling = Lagrangian(model, arcs, int(flow[arcs].sum()), flows[k][1], flows[k][2]), cost_of(k)
         if slots:

@@ -262,3 +262,26 @@ def test_a_small_component_s_cut_rounds_leave_a_big_component_what_its_lagrangia
         bound_budget = int((round(units) - len(first.flow) // improve_module.SETUP_PAIRS_PER_UNIT) * improve_module.BOUND_SHARE)
         assert bool(built) == (bound_budget >= start), (extra, bound_budget, start)
         assert outcome.cost_pence <= outcome.first_cost_pence + 1e-6
+
+
+def test_format_2_s_cut_rounds_keep_to_the_component_s_share_of_the_bound_budget_by_size():
+    """A warm solve costs half the first: a small component's rounds must not eat a bigger one's bound (at L they did)."""
+    first = _generated_part(2, 100, 130)
+    model = fixed_charge._model(first)
+    sizes = sorted(len(arcs) for arcs in fixed_charge._components(model))
+    spent, original = [], improve_module._cut_rounds
+
+    def recorded(model_, arcs, unit_flow, bound, cost, share, search):
+        result = original(model_, arcs, unit_flow, bound, cost, share, search)
+        spent.append((len(arcs), share.spent, relaxation.lp_work(len(model.units_of(arcs)))))
+        return result
+
+    time_limit = 0.02  # a bound budget of 11 units: the smaller component's three rounds would take 4, its share is 2
+    with patch.object(improve_module, "EXACT_MAX_ARCS", 0), patch.object(improve_module, "_cut_rounds", recorded):
+        outcome = improve(first, time_limit=time_limit)
+    assert [size for size, _, _ in spent] == sizes  # both components get the LP, the smaller first
+    bound_budget = (round(time_limit * improve_module.WORK_PER_SECOND) - len(first.flow) // improve_module.SETUP_PAIRS_PER_UNIT) \
+        * improve_module.BOUND_SHARE
+    size, used, first_solve = spent[0]
+    assert used <= max(int(bound_budget) * size // sum(sizes), first_solve)
+    assert outcome.cost_pence <= outcome.first_cost_pence + 1e-6
