@@ -216,19 +216,23 @@ def _spend(search: "_Search", components: list[np.ndarray], flows: list, bounds:
     # share of the bound budget by size pays for it (at L none does, and the LP components keep it all).
     size = sum(len(components[k]) for k in big)
     starts = [lagrange_start(len(model.units_of(components[k])), model.slots is not None) for k in big]
-    reserved = sum(start for k, start in zip(big, starts) if start <= bound_budget.left * len(components[k]) / size)
-    left = sum(len(components[k]) for k in open_k)  # pairs of the components not yet bounded
+    kept = [start if start <= bound_budget.left * len(components[k]) / size else 0 for k, start in zip(big, starts)]
+    pairs_left = sum(len(components[k]) for k in open_k)  # of the components not yet bounded
     for k in open_k:
         arcs = components[k]
         if len(arcs) <= LP_MAX_ARCS:
-            share = Budget(max(0, bound_budget.left - reserved))
+            share = Budget(max(0, bound_budget.left - sum(kept)))
             if model.slots is not None:  # format 2's warm solves are dear: its cut rounds keep to a share by size
-                share = Budget(min(share.left, max(int(share.left * len(arcs) / left), lp_work(len(model.units_of(arcs))))))
+                share = Budget(min(share.left, max(int(share.left * len(arcs) / pairs_left), lp_work(len(model.units_of(arcs))))))
             bounds[k], guides[k] = _cut_rounds(model, arcs, unit_flow, bounds[k], cost_of(k), share, search)
             bound_budget.take(share.spent)
-        left -= len(arcs)
-    for k, start in zip(big, starts):
-        arcs, share = components[k], Budget(int(bound_budget.left * len(components[k]) / size))
+        pairs_left -= len(arcs)
+    kept_after = sum(kept)
+    for k, start, start_kept in zip(big, starts, kept):
+        # Its share by size, at least the start kept back for it, and never what is kept for those after it.
+        arcs = components[k]
+        kept_after -= start_kept
+        share = Budget(min(bound_budget.left - kept_after, max(int(bound_budget.left * len(arcs) / size), start_kept)))
         size -= len(arcs)
         units, slots = len(model.units_of(arcs)), model.slots is not None
         if not share.take(start):

@@ -5,7 +5,8 @@ component too big for the LP, `lagrangian.py`):
 
 - The strong LP, tightened by rounds of cutting planes.
   Each round solves the LP (warm from the last basis with SciPy's HiGHS bindings; interior point
-  first for a big one), then adds the inequalities the fractional answer violates most:
+  first for a big one), then, when a next round can be paid for, adds the inequalities the
+  fractional answer violates most:
   * covers of each line-side row (a line, or a line's slot; `hours` its hours, `cap_u` the most
     unit u can carry): for a set S of its units with room mu = hours - cap(S) > 0 left over,
     x(row) - sum_{u not in S} min(cap_u, mu) y_u <= cap(S), as the hours beyond what S carries
@@ -84,6 +85,8 @@ class _LP:
 
     def next_work(self) -> int:
         """Return the work of the solve after the coming one (`work`), warm from its basis after cuts."""
+        if self.highs is None:  # without SciPy's HiGHS bindings every solve starts cold
+            return self.work
         if self.slots:
             return 1 + self.first_work // SLOT_WARM_SHARE
         return 1 + self.work // WARM_SHARE
