@@ -70,7 +70,7 @@ def bar_chart(rows: Sequence[tuple[str, int]], *, title: str, value_label: Calla
             f'<text x="{label_width + length + 6}" y="{y + 16}" font-size="14" fill="#0b0c0c">{escape(value_label(value))}</text>'
         )
     if not rows:
-        parts.append(f'<text x="10" y="20" font-size="14" fill="#505a5f">Nothing to show for this period.</text>')
+        parts.append('<text x="10" y="20" font-size="14" fill="#505a5f">Nothing to show for this period.</text>')
     parts.append(tail)
     return Markup("".join(parts))
 

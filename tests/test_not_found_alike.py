@@ -92,7 +92,7 @@ def plausible_form(world) -> dict:
         "title": "A proposal", "description": "Why", "hours": "2", "service": "home_care", "slots": "mon_am", "served": str(holder.id),
         "max_rate": "25", "name": "Name", "relationship": "daughter", "email": "someone@example.org", "allocation": "100",
         "new": "a-long-new-passphrase-2026", "password": "a-long-new-passphrase-2026", "capacity_hours": "10", "radius_km": "3",
-        "postcode": "E1 6AN", "home-postcode": "E2 9PA", "hourly_rate": "20", "languages": "en", "services": "home_care",
+        "postcode": "E1 6AN", "home-postcode": "E2 9PA", "languages": "en", "services": "home_care",
         "staff_genders": "female", "staff_count": "3", "hours_per_week": "10", "hourly_rate": "22", "end_date": "2099-01-01", "allocation_rule": "equal",
         "amount": "5", "reason": "Unspent for months", "note": "Not yet",
     }

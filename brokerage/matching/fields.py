@@ -6,7 +6,6 @@ one-line `InstanceError`, for example ``demand[d-0001].hours: must be an integer
 
 from __future__ import annotations
 
-import math
 import re
 
 from brokerage.matching.errors import InstanceError

@@ -11,7 +11,7 @@ from __future__ import annotations
 from brokerage.matching.errors import InstanceError
 from brokerage.matching.fields import Bad, check_keys, check_unique, free_text_field, read_records, text_field
 from brokerage.matching.instance import (
-    DEMAND_KEYS, INSTANCE_FORMAT_2, MAX_HOURS, SOLUTION_FORMAT_2, SUPPLY_KEYS, Assignment, Demand, Instance, Solution, Supply,
+    DEMAND_KEYS, INSTANCE_FORMAT_2, MAX_HOURS, SUPPLY_KEYS, Assignment, Demand, Instance, Solution, Supply,
     Unmet, _demand, _supply, parse_solution,
 )
 from brokerage.matching.vocabulary import SLOT_BIT, SLOTS
