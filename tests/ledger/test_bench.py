@@ -197,3 +197,12 @@ def make_url_database() -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(os.environ["TEST_DATABASE_URL"]).database
+
+
+def test_the_batch_slices_post_as_many_entries_at_once_as_runs_do():
+    import inspect
+
+    from brokerage.ledger.posting import post_in_batches
+
+    assert ledger_bench.BATCH_SIZE == inspect.signature(post_in_batches).parameters["batch_size"].default
+    assert next(p for p in bench_ledger_command.params if p.name == "batch_size").default == ledger_bench.BATCH_SIZE
