@@ -94,3 +94,50 @@ def test_no_module_is_longer_than_450_lines():
     lengths = {str(path.relative_to(ROOT)): len(path.read_text().splitlines()) for path in _modules()}
     too_long = {name: length for name, length in lengths.items() if length > MAX_LINES}
     assert not too_long, f"split these by responsibility (at most {MAX_LINES} lines each): {too_long}"
+
+
+def _is_module(name: str) -> bool:
+    """Tell whether a dotted name is a module (a class's _methods are its own business, as localstripe's `_api_*` are)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a name inside a module, not a module
+        return False
+
+
+def _private_names_imported(path: Path) -> list[tuple[int, str]]:
+    """Return (line, "module.name") for each _private name this module takes from another project module."""
+    found = []
+    tree = ast.parse(path.read_text())
+    aliases = {}  # a project module imported whole, by the name it is bound to here
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("brokerage"):
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append((node.lineno, f"{node.module}.{alias.name}"))
+                if _is_module(f"{node.module}.{alias.name}"):
+                    aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("brokerage"):
+                    aliases[alias.asname or alias.name.split(".")[0]] = alias.name
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                and node.attr.startswith("_") and not node.attr.startswith("__")):
+            found.append((node.lineno, f"{aliases[node.value.id]}.{node.attr}"))
+    return sorted(set(found))
+
+
+def test_no_module_uses_another_modules_private_names():
+    used = [f"{path.relative_to(ROOT)}:{line} {name}" for path in _modules() for line, name in _private_names_imported(path)]
+    assert not used, "a name another module uses is part of its interface: drop the underscore\n" + "\n".join(used)
+
+
+def test_the_private_name_check_finds_both_ways_of_reaching_in(tmp_path):
+    module = tmp_path / "example.py"
+    module.write_text(
+        "from brokerage.matching import fixed_charge as fc\nfrom brokerage.matching.solver import _arc_capacity, optimise\n\n"
+        "def f(m):\n    return fc._model(m), fc.model_of(m), m._own\n"
+    )
+    assert _private_names_imported(module) == [(2, "brokerage.matching.solver._arc_capacity"), (5, "brokerage.matching.fixed_charge._model")]

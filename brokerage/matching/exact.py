@@ -35,17 +35,17 @@ class ExactRun:
 
 def solve_whole(matching: Matching, seconds: float) -> ExactRun:
     """Solve every component of the matching's instance exactly, sharing `seconds` of wall time by component size."""
-    model = fc._model(matching)
+    model = fc.model_of(matching)
     unit_flow = (matching.slot_flow if matching.slot_flow is not None else matching.flow).astype(np.int64)
-    components = fc._components(model)
+    components = fc.components_of(model)
     arcs_in_all = max(sum(len(arcs) for arcs in components), 1)
     cost, bound, optimal = 0.0, 0.0, True
     hours = np.zeros(len(model.line), dtype=np.float64)
     for arcs in components:
         units = model.units_of(arcs)
         total = int(unit_flow[units].sum())
-        spare = fc._spare(model, unit_flow, units)
-        c, bounds, constraints, units = fc._build(model, arcs, spare, np.zeros(0, np.int64), total)
+        spare = fc.spare_of(model, unit_flow, units)
+        c, bounds, constraints, units = fc.build_mip(model, arcs, spare, np.zeros(0, np.int64), total)
         integrality = np.r_[np.zeros(len(units)), np.ones(len(c) - len(units))]
         limit = seconds * len(arcs) / arcs_in_all + 1
         x, proven, dual = _run(c, integrality, bounds, constraints, limit)
@@ -65,16 +65,16 @@ def solve_whole(matching: Matching, seconds: float) -> ExactRun:
 
 def _run(c, integrality, bounds, constraints, seconds: float) -> tuple[np.ndarray | None, bool, float]:
     """Return (answer or None, proven optimal, dual bound) of one MIP within `seconds`."""
-    if fc._highs is None:
+    if fc.highs_bindings is None:
         res = milp(c, integrality=integrality, bounds=bounds, constraints=constraints,
                    options={"time_limit": seconds, "mip_rel_gap": EXACT_REL_GAP})
         dual = getattr(res, "mip_dual_bound", None)
         return res.x, res.status == 0, -np.inf if dual is None else float(dual)
-    highs = fc._highs_model(c, bounds, constraints, integrality)
+    highs = fc.highs_model(c, bounds, constraints, integrality)
     highs.setOptionValue("time_limit", float(seconds))
     highs.setOptionValue("mip_rel_gap", EXACT_REL_GAP)
     highs.run()
     info = highs.getInfo()
-    found = info.primal_solution_status == fc._highs.SolutionStatus.kSolutionStatusFeasible
+    found = info.primal_solution_status == fc.highs_bindings.SolutionStatus.kSolutionStatusFeasible
     x = np.array(highs.getSolution().col_value) if found else None
-    return x, highs.getModelStatus() == fc._highs.HighsModelStatus.kOptimal, float(info.mip_dual_bound)
+    return x, highs.getModelStatus() == fc.highs_bindings.HighsModelStatus.kOptimal, float(info.mip_dual_bound)

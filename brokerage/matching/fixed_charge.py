@@ -20,8 +20,8 @@ from brokerage.matching.solver import (
     CONTINUITY_CHARGE,
     PAIR_CHARGE,
     Matching,
-    _arc_capacity,
-    _cluster_groups,
+    arc_capacity,
+    cluster_groups,
     arc_components,
     continuity_at_stake,
     hourly_cost,
@@ -29,9 +29,9 @@ from brokerage.matching.solver import (
 )
 
 try:  # SciPy's own HiGHS bindings: deterministic work counts, interrupts and warm restarts.
-    from scipy.optimize._highspy import _core as _highs
+    from scipy.optimize._highspy import _core as highs_bindings
 except ImportError:  # pragma: no cover - older SciPy: plain `milp`, work estimated from sizes
-    _highs = None
+    highs_bindings = None
 
 # HiGHS's relative gap for calling a MIP optimal.
 MIP_REL_GAP = 1e-7
@@ -43,7 +43,7 @@ ROWS_PER_ITERATION_PER_LOOK = 10
 
 
 @dataclass(frozen=True)
-class _Model:
+class Model:
     """What the exact model needs, per pair of the network, in the solver's pair order.
 
     The hours are variables per *unit*: a pair in format 1, a pair's slot arc in format 2
@@ -82,14 +82,15 @@ class _Model:
 # --- the model ---------------------------------------------------------------------------------
 
 
-def _model(matching: Matching) -> _Model:
+def model_of(matching: Matching) -> Model:
+    """Return the exact model's arrays for a matching's network (costs in pence, hours a week)."""
     network = matching.network
     t, p, slots = network.tables, network.pairs, network.slots
     cost = hourly_cost(network)
     moving = continuity_at_stake(network)[p.demand] & ~keeps_current(network)
     cost = cost + moving * (CONTINUITY_CHARGE / np.maximum(t.d_hours[p.demand], 1))
-    groups, _ = _cluster_groups(network)
-    capacity = _arc_capacity(network)
+    groups, _ = cluster_groups(network)
+    capacity = arc_capacity(network)
     if slots is None:
         units = dict(unit_pair=np.arange(len(p)), unit_cap=capacity, unit_row=p.demand, row_cap=t.d_hours,
                      unit_col=p.supply, col_cap=t.s_capacity)
@@ -98,7 +99,7 @@ def _model(matching: Matching) -> _Model:
                      unit_row=p.demand[slots.pair] * N_SLOTS + slots.slot,
                      row_cap=slots.d_hours.reshape(-1), unit_col=p.supply[slots.pair] * N_SLOTS + slots.slot,
                      col_cap=slots.s_hours.reshape(-1))
-    return _Model(
+    return Model(
         cost=cost,
         capacity=capacity,
         line=p.demand,
@@ -112,19 +113,19 @@ def _model(matching: Matching) -> _Model:
     )
 
 
-def _components(model: _Model) -> list[np.ndarray]:
+def components_of(model: Model) -> list[np.ndarray]:
     """Return the arcs of each connected component, in the order of their first line."""
     live = np.flatnonzero(model.capacity > 0)
     components = arc_components(model.line[live], model.supplier[live], len(model.hours), len(model.supplier_capacity))
     return [np.sort(live[members]) for members in components]
 
 
-def _closed_all(model: _Model, arcs: np.ndarray) -> np.ndarray:
+def closed_all(model: Model, arcs: np.ndarray) -> np.ndarray:
     """Return, for a whole component, the groups already opened by pairs outside it: none."""
     return np.zeros(0, np.int64)
 
 
-def _sub_cost(model: _Model, arcs: np.ndarray, x: np.ndarray, open_groups: np.ndarray) -> float:
+def sub_cost(model: Model, arcs: np.ndarray, x: np.ndarray, open_groups: np.ndarray) -> float:
     """Return the objective's share (pence) of hours `x` on `arcs`, given groups already open."""
     used = x > 0
     if not used.any():
@@ -134,7 +135,8 @@ def _sub_cost(model: _Model, arcs: np.ndarray, x: np.ndarray, open_groups: np.nd
     return variable + PAIR_CHARGE * int(used.sum()) + CLUSTER_CHARGE * len(groups)
 
 
-def _line_points(network) -> np.ndarray:
+def line_points(network) -> np.ndarray:
+    """Return each demand line's place as a unit vector (x, y, z), for nearest-line neighbourhoods."""
     t = network.tables
     phi, lam = np.radians(t.d_lat), np.radians(t.d_lon)
     return np.column_stack((np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)))
@@ -144,7 +146,7 @@ def _line_points(network) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _Spare:
+class Spare:
     """The hours the fixed units leave: per line-side row, per supplier-side row and per supplier's week."""
 
     row: np.ndarray
@@ -152,7 +154,7 @@ class _Spare:
     week: np.ndarray
 
 
-def _build(model: _Model, arcs: np.ndarray, spare: _Spare, open_groups: np.ndarray, total: int):
+def build_mip(model: Model, arcs: np.ndarray, spare: Spare, open_groups: np.ndarray, total: int):
     """Return (c, bounds, constraints, units) of the exact model on pairs `arcs`; its first len(units) variables are the units' hours."""
     units = model.units_of(arcs)
     n, npairs = len(units), len(arcs)
@@ -212,17 +214,17 @@ def _build(model: _Model, arcs: np.ndarray, spare: _Spare, open_groups: np.ndarr
     return c, bounds, constraints, units
 
 
-def _spare(model: _Model, unit_flow: np.ndarray, free_units: np.ndarray) -> _Spare:
+def spare_of(model: Model, unit_flow: np.ndarray, free_units: np.ndarray) -> Spare:
     """Return the hours left by the units not in `free_units`."""
     fixed = unit_flow.copy()
     fixed[free_units] = 0
     row = model.row_cap - np.bincount(model.unit_row, weights=fixed, minlength=len(model.row_cap)).astype(np.int64)
     col = model.col_cap - np.bincount(model.unit_col, weights=fixed, minlength=len(model.col_cap)).astype(np.int64)
     by_supplier = np.bincount(model.supplier[model.unit_pair], weights=fixed, minlength=len(model.supplier_capacity))
-    return _Spare(row, col, (model.supplier_capacity - by_supplier.astype(np.int64)).astype(np.int64))
+    return Spare(row, col, (model.supplier_capacity - by_supplier.astype(np.int64)).astype(np.int64))
 
 
-def _flow_bound(model: _Model, arcs: np.ndarray, with_flow: bool = False):
+def flow_bound(model: Model, arcs: np.ndarray, with_flow: bool = False):
     """Return a valid lower bound (pence): the min-cost max flow with fixed charges spread thin.
 
     The network is the format's own (with its slot rows in format 2), so its maximum flow is the
@@ -241,8 +243,8 @@ def _flow_bound(model: _Model, arcs: np.ndarray, with_flow: bool = False):
     return (bound, hours, scaled) if with_flow else bound
 
 
-def _first_answer_bound(model: _Model, arcs: np.ndarray, unit_flow: np.ndarray, costs: np.ndarray) -> tuple:
-    """Return (bound, hours per unit, integer cost per pair) as `_flow_bound(..., with_flow=True)` does, read off the first answer.
+def first_answer_bound(model: Model, arcs: np.ndarray, unit_flow: np.ndarray, costs: np.ndarray) -> tuple:
+    """Return (bound, hours per unit, integer cost per pair) as `flow_bound(..., with_flow=True)` does, read off the first answer.
 
     The first answer (`unit_flow`) is a min-cost max flow on the same network at `costs` (per pair,
     `solver.amortised_costs`) = rint(100 v), v being the flow bound's cost an hour, so
@@ -260,7 +262,7 @@ def _first_answer_bound(model: _Model, arcs: np.ndarray, unit_flow: np.ndarray, 
     return (paid - total / 2) / 100 - 1e-6 * (1 + total), hours, scaled
 
 
-def _min_cost_flow(model: _Model, arcs: np.ndarray, unit_cost: np.ndarray) -> tuple[np.ndarray, int]:
+def _min_cost_flow(model: Model, arcs: np.ndarray, unit_cost: np.ndarray) -> tuple[np.ndarray, int]:
     """Return (hours per unit, cost) of the min-cost max flow over the units of `arcs`, at integer costs `unit_cost`."""
     units = model.units_of(arcs)
     row_ids, row_of = np.unique(model.unit_row[units], return_inverse=True)
@@ -287,7 +289,7 @@ def _min_cost_flow(model: _Model, arcs: np.ndarray, unit_cost: np.ndarray) -> tu
     return solver.flows(np.arange(len(units))).astype(np.int64), solver.optimal_cost()
 
 
-def _round(model: _Model, arcs: np.ndarray, lp_hours: np.ndarray, total: int, passes: int = 3) -> np.ndarray | None:
+def round_relaxed(model: Model, arcs: np.ndarray, lp_hours: np.ndarray, total: int, passes: int = 3) -> np.ndarray | None:
     """Turn the LP's hours (per unit of `arcs`) into whole hours: a min-cost flow on the pairs the LP uses.
 
     Each fixed charge is spread over the hours the LP (then the last pass) gives its pair or group,
@@ -310,7 +312,7 @@ def _round(model: _Model, arcs: np.ndarray, lp_hours: np.ndarray, total: int, pa
             break
         hours = np.zeros(len(units))
         hours[np.searchsorted(units, kept_units)] = flow
-        cost = _sub_cost(model, arcs, model.pair_hours(arcs, units, hours), np.zeros(0, np.int64))
+        cost = sub_cost(model, arcs, model.pair_hours(arcs, units, hours), np.zeros(0, np.int64))
         if cost < best_cost - 1e-6:
             best, best_cost = hours.astype(np.int64), cost
         else:
@@ -318,19 +320,19 @@ def _round(model: _Model, arcs: np.ndarray, lp_hours: np.ndarray, total: int, pa
     return best
 
 
-def _highs_model(c, bounds: Bounds, constraints: LinearConstraint, integrality=None):
+def highs_model(c, bounds: Bounds, constraints: LinearConstraint, integrality=None):
     """Return SciPy's HiGHS holding this model (one thread, quiet), not yet solved."""
     a = csc_matrix(constraints.A)
-    lp = _highs.HighsLp()
+    lp = highs_bindings.HighsLp()
     lp.num_col_, lp.num_row_ = len(c), a.shape[0]
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(c), a.shape[0]
-    lp.a_matrix_.format_ = _highs.MatrixFormat.kColwise
+    lp.a_matrix_.format_ = highs_bindings.MatrixFormat.kColwise
     lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = c, bounds.lb, bounds.ub
     lp.row_lower_, lp.row_upper_ = constraints.lb, constraints.ub
     if integrality is not None:
-        lp.integrality_ = [_highs.HighsVarType(int(i)) for i in integrality]
-    highs = _highs._Highs()
+        lp.integrality_ = [highs_bindings.HighsVarType(int(i)) for i in integrality]
+    highs = highs_bindings._Highs()
     for key, value in (("output_flag", False), ("threads", 1), ("random_seed", 0)):
         highs.setOptionValue(key, value)
     highs.passModel(lp)
@@ -350,7 +352,7 @@ def _mip(c, integrality, bounds: Bounds, constraints: LinearConstraint, node_lim
     EXACT_MAX_ARCS, mip_work and LNS_MAX_ARCS). The work returned is still its real iterations.
     Without SciPy's HiGHS bindings, plain `milp` runs with its node limit only, and its work is estimated.
     """
-    if _highs is None:
+    if highs_bindings is None:
         res = milp(c, integrality=integrality, bounds=bounds, constraints=constraints,
                    options={"node_limit": node_limit, "mip_rel_gap": MIP_REL_GAP})
         nodes = int(getattr(res, "mip_node_count", node_limit) or 0)
@@ -359,7 +361,7 @@ def _mip(c, integrality, bounds: Bounds, constraints: LinearConstraint, node_lim
     if work_limit is not None:
         per_look = max(1.0, constraints.A.shape[0] / ROWS_PER_ITERATION_PER_LOOK)  # iterations between two looks
         checks = min(checks, int(max(0, work_limit - SOLVE_WORK) * ITERATIONS_PER_UNIT / per_look))
-    highs = _highs_model(c, bounds, constraints, integrality)
+    highs = highs_model(c, bounds, constraints, integrality)
     highs.setOptionValue("mip_max_nodes", node_limit)
     highs.setOptionValue("mip_rel_gap", MIP_REL_GAP)
     looked = [0]
@@ -370,17 +372,17 @@ def _mip(c, integrality, bounds: Bounds, constraints: LinearConstraint, node_lim
             answer.user_interrupt = True
 
     highs.setCallback(check, None)
-    highs.startCallback(_highs.cb.HighsCallbackType.kCallbackMipInterrupt)
+    highs.startCallback(highs_bindings.cb.HighsCallbackType.kCallbackMipInterrupt)
     highs.run()
     info = highs.getInfo()
     work = SOLVE_WORK + info.simplex_iteration_count // ITERATIONS_PER_UNIT
-    found = info.primal_solution_status == _highs.SolutionStatus.kSolutionStatusFeasible
+    found = info.primal_solution_status == highs_bindings.SolutionStatus.kSolutionStatusFeasible
     x = np.array(highs.getSolution().col_value) if found else None
-    optimal = highs.getModelStatus() == _highs.HighsModelStatus.kOptimal
+    optimal = highs.getModelStatus() == highs_bindings.HighsModelStatus.kOptimal
     return x, optimal, info.mip_dual_bound, info.mip_node_count, work
 
 
-def _solve_exact(model: _Model, free: np.ndarray, unit_flow: np.ndarray, open_groups: np.ndarray, node_limit: int,
+def solve_exact(model: Model, free: np.ndarray, unit_flow: np.ndarray, open_groups: np.ndarray, node_limit: int,
                  checks: int = 100, work_limit: int | None = None) -> tuple[np.ndarray | None, bool, float, int, int]:
     """Re-solve the hours on `free` pairs exactly, every other pair fixed, within `work_limit` work units if given.
 
@@ -389,8 +391,8 @@ def _solve_exact(model: _Model, free: np.ndarray, unit_flow: np.ndarray, open_gr
     """
     free_units = model.units_of(free)
     total = int(unit_flow[free_units].sum())
-    spare = _spare(model, unit_flow, free_units)
-    c, bounds, constraints, units = _build(model, free, spare, open_groups, total)
+    spare = spare_of(model, unit_flow, free_units)
+    c, bounds, constraints, units = build_mip(model, free, spare, open_groups, total)
     n = len(units)
     # Hours may be continuous: once y is fixed, what is left is a flow problem, whose optimal
     # vertices are integral. A fractional answer (cuts can leave one) is re-solved with y fixed.
@@ -414,7 +416,7 @@ def _solve_exact(model: _Model, free: np.ndarray, unit_flow: np.ndarray, open_gr
     return x, optimal, dual, nodes, work
 
 
-def _feasible(model: _Model, units: np.ndarray, x: np.ndarray, spare: _Spare, total: int) -> bool:
+def _feasible(model: Model, units: np.ndarray, x: np.ndarray, spare: Spare, total: int) -> bool:
     if (x < 0).any() or (x > model.unit_cap[units]).any() or int(x.sum()) != total:
         return False
     by_row = np.bincount(model.unit_row[units], weights=x, minlength=len(spare.row))

@@ -12,7 +12,7 @@ from brokerage.matching.errors import InstanceError
 from brokerage.matching.fields import Bad, check_keys, check_unique, free_text_field, read_records, text_field
 from brokerage.matching.instance import (
     DEMAND_KEYS, INSTANCE_FORMAT_2, MAX_HOURS, SUPPLY_KEYS, Assignment, Demand, Instance, Solution, Supply,
-    Unmet, _demand, _supply, parse_solution,
+    Unmet, demand_record, supply_record, parse_solution,
 )
 from brokerage.matching.vocabulary import SLOT_BIT, SLOTS
 from brokerage.untrusted import shown
@@ -45,7 +45,7 @@ def _demand_2(rec: dict) -> Demand:
     text_field("id", rec["id"])
     slot_hours = slot_hours_field("slot_hours", rec["slot_hours"])
     as_format_1 = {k: v for k, v in rec.items() if k != "slot_hours"} | {"hours": sum(slot_hours.values()), "slots": list(slot_hours)}
-    line = _demand({k: as_format_1[k] for k in DEMAND_KEYS})
+    line = demand_record({k: as_format_1[k] for k in DEMAND_KEYS})
     line.slot_hours = slot_hours
     return line
 
@@ -57,7 +57,7 @@ def _supply_2(rec: dict) -> Supply:
     capped = rec["capacity_hours"] is not None
     capacity = rec["capacity_hours"] if capped else sum(slot_hours.values())
     as_format_1 = {k: v for k, v in rec.items() if k != "slot_hours"} | {"capacity_hours": capacity, "slots": list(slot_hours)}
-    supplier = _supply({k: as_format_1[k] for k in SUPPLY_KEYS})
+    supplier = supply_record({k: as_format_1[k] for k in SUPPLY_KEYS})
     supplier.slot_hours = slot_hours
     supplier.capped = capped
     return supplier

@@ -35,7 +35,7 @@ where `c_a` is the hourly cost plus, on a pair moving a line from a current supp
 keep it, CONTINUITY_CHARGE / hours_d, and `g` runs over (cluster, supplier) groups that no fixed
 pair has opened already. This is exactly `solver.objective_pence` restricted to the free pairs.
 In format 2 the hours are per slot arc `u` of a pair (`x_u <= cap_u y_a` for each), with rows per
-(line, slot) and (supplier, slot), and each supplier's week a row of its own (`fixed_charge._build`).
+(line, slot) and (supplier, slot), and each supplier's week a row of its own (`fixed_charge.build_mip`).
 
 Determinism: nothing depends on the wall clock. The time limit is turned into a work budget
 (`WORK_PER_SECOND` units a second, a unit being about a millisecond of one core on the reference
@@ -57,7 +57,7 @@ from scipy.sparse import csr_matrix
 from brokerage.matching.budget import Budget, lagrange_start, lagrange_work, mip_work
 from brokerage.matching.errors import MatchingError
 from brokerage.matching.fixed_charge import (
-    _closed_all, _components, _first_answer_bound, _flow_bound, _line_points, _model, _Model, _round, _solve_exact, _sub_cost,
+    closed_all, components_of, first_answer_bound, flow_bound, line_points, model_of, Model, round_relaxed, solve_exact, sub_cost,
 )
 from brokerage.matching.local_search import LocalSearch
 from brokerage.matching.lagrangian import FULL_EVERY, Lagrangian
@@ -144,28 +144,28 @@ def improve(matching: Matching, *, time_limit: float) -> Improvement:
     one-pass answer. Raises MatchingError if a solver fails.
     """
     network = matching.network
-    model = _model(matching)
+    model = model_of(matching)
     flow = matching.flow.astype(np.int64).copy()
     # The hours per unit (pair, or format 2's slot arc), kept in step with `flow` by _Search.place;
     # in format 1 the units are the pairs, and the two are one array.
     unit_flow = flow if model.slots is None else matching.slot_flow.astype(np.int64).copy()
     first_cost = objective_pence(network, flow)
-    components = _components(model)
+    components = components_of(model)
     budget = Budget(int(round(max(0.0, time_limit) * WORK_PER_SECOND)))
 
     def cost_of(k: int) -> float:
-        return _sub_cost(model, components[k], flow[components[k]], _closed_all(model, components[k]))
+        return sub_cost(model, components[k], flow[components[k]], closed_all(model, components[k]))
 
     # Format 2 reads the flow bounds off the first answer, that min-cost flow (at L solving it again took as
     # long as the first answer); format 1 solves them, cheaply, and starts its Lagrangian there.
     costs = amortised_costs(network) if matching.amortised_optimal and model.slots is not None else None
-    flows = [_flow_bound(model, arcs, with_flow=True) if costs is None else _first_answer_bound(model, arcs, unit_flow, costs)
+    flows = [flow_bound(model, arcs, with_flow=True) if costs is None else first_answer_bound(model, arcs, unit_flow, costs)
              for arcs in components]
     bounds = [f[0] for f in flows]
     proven = [_is_proven(cost_of(k), bounds[k]) for k in range(len(components))]
     search = None
     if budget.take(len(flow) // SETUP_PAIRS_PER_UNIT):  # bounds, multipliers, ranks, costs: work outside the steps
-        search = _Search(model, flow, unit_flow, _line_points(network))
+        search = _Search(model, flow, unit_flow, line_points(network))
         _spend(search, components, flows, bounds, proven, budget, cost_of)
 
     cost = objective_pence(network, flow)
@@ -197,8 +197,8 @@ def _spend(search: "_Search", components: list[np.ndarray], flows: list, bounds:
         arcs = components[k]
         if proven[k] or len(arcs) > EXACT_MAX_ARCS or budget.left < mip_work(len(model.units_of(arcs))):
             continue
-        open_groups = _closed_all(model, arcs)
-        new, optimal, dual, _, work = _solve_exact(model, arcs, unit_flow, open_groups, EXACT_NODE_LIMIT, EXACT_CHECKS,
+        open_groups = closed_all(model, arcs)
+        new, optimal, dual, _, work = solve_exact(model, arcs, unit_flow, open_groups, EXACT_NODE_LIMIT, EXACT_CHECKS,
                                                    budget.left)
         budget.take(min(work, budget.left))
         bounds[k] = max(bounds[k], dual)
@@ -261,7 +261,7 @@ def _spend(search: "_Search", components: list[np.ndarray], flows: list, bounds:
                                   lambda k=k: _is_proven(cost_of(k), bounds[k]))
 
 
-def _cut_rounds(model: _Model, arcs, unit_flow, bound: float, cost: float, share: Budget, search: "_Search"):
+def _cut_rounds(model: Model, arcs, unit_flow, bound: float, cost: float, share: Budget, search: "_Search"):
     """Bound a component by the strong LP and cut rounds within `share`; put its rounded answer in place if cheaper.
 
     Return (bound, the pairs the LP used).
@@ -282,9 +282,9 @@ def _cut_rounds(model: _Model, arcs, unit_flow, bound: float, cost: float, share
         share.take(min(work, share.left))
         if not added or share.left <= 0 or relaxed.bound - before < CUT_PROGRESS * max(cost - relaxed.bound, 1.0):
             break
-    rounded = _round(model, arcs, relaxed.x, total)
+    rounded = round_relaxed(model, arcs, relaxed.x, total)
     if rounded is not None:
-        search.place(arcs, rounded, _closed_all(model, arcs))
+        search.place(arcs, rounded, closed_all(model, arcs))
     used = np.bincount(relaxed.pair_of, weights=relaxed.x, minlength=len(arcs)) > 1e-6
     return max(bound, relaxed.bound), arcs[used]
 
@@ -300,7 +300,7 @@ def _is_proven(cost: float, bound: float) -> bool:
 class _Search:
     """The current answer (hours per pair and per unit) and the moves that improve it."""
 
-    def __init__(self, model: _Model, flow: np.ndarray, unit_flow: np.ndarray, xyz: np.ndarray) -> None:
+    def __init__(self, model: Model, flow: np.ndarray, unit_flow: np.ndarray, xyz: np.ndarray) -> None:
         self.model, self.flow, self.unit_flow, self.xyz = model, flow, unit_flow, xyz
         self.rng = np.random.default_rng(SEED)
         self.solved = self.improved = 0
@@ -316,7 +316,7 @@ class _Search:
         model = self.model
         units = model.units_of(arcs)
         hours = model.pair_hours(arcs, units, new)
-        if _sub_cost(model, arcs, hours, open_groups) < _sub_cost(model, arcs, self.flow[arcs], open_groups) - EPSILON_PENCE:
+        if sub_cost(model, arcs, hours, open_groups) < sub_cost(model, arcs, self.flow[arcs], open_groups) - EPSILON_PENCE:
             self.flow[arcs] = hours
             self.unit_flow[units] = new
             return True
@@ -331,19 +331,19 @@ class _Search:
         if model.slots is not None:
             units = model.units_of(arcs)
             # Paid for by the caller (budget.ROUNDING_UNITS_PER_UNIT).
-            rounded = _round(model, arcs, guess + GUESS_WEIGHT * self.unit_flow[units], int(self.flow[arcs].sum()))
+            rounded = round_relaxed(model, arcs, guess + GUESS_WEIGHT * self.unit_flow[units], int(self.flow[arcs].sum()))
             if rounded is not None:
-                self.place(arcs, rounded, _closed_all(model, arcs))
+                self.place(arcs, rounded, closed_all(model, arcs))
             on_pair = np.bincount(np.searchsorted(arcs, model.unit_pair[units]), weights=guess, minlength=len(arcs))
             return arcs[on_pair > GUIDE_HOURS]
         trial = self.flow.copy()
         # The current answer, lightly weighted, keeps the coverage within reach of the rounding.
-        rounded = _round(self.model, arcs, guess + GUESS_WEIGHT * self.flow[arcs], int(self.flow[arcs].sum()))
+        rounded = round_relaxed(self.model, arcs, guess + GUESS_WEIGHT * self.flow[arcs], int(self.flow[arcs].sum()))
         if rounded is not None:
             trial[arcs] = rounded
             LocalSearch(self.model, arcs, trial).run(budget)
             budget.take(min(budget.left, lagrange_work(len(arcs))))
-            self.place(arcs, trial[arcs], _closed_all(self.model, arcs))
+            self.place(arcs, trial[arcs], closed_all(self.model, arcs))
         return arcs[guess > GUIDE_HOURS]
 
     def local(self, components: list[np.ndarray], open_k: list[int], budget: Budget) -> None:
@@ -372,7 +372,7 @@ class _Search:
         if guide is not None:
             free[guide] = True
         size, steps, gained = LNS_LINES, 0, 0.0
-        cost = _sub_cost(model, arcs, self.flow[arcs], _closed_all(model, arcs))
+        cost = sub_cost(model, arcs, self.flow[arcs], closed_all(model, arcs))
         while budget.left > 0:
             chosen = self._chain(lines, links, arcs, size) if steps % 2 == 0 else self._nearest(lines, size)
             in_hood = arcs[np.isin(model.line[arcs], chosen)]
@@ -384,7 +384,7 @@ class _Search:
             budget.take(len(arcs) // 20_000)  # choosing the neighbourhood and fixing the rest
             fixed = np.setdiff1d(arcs, pairs, assume_unique=True)
             open_groups = np.unique(model.group[fixed[self.flow[fixed] > 0]])
-            new, _, _, _, work = _solve_exact(model, pairs, self.unit_flow, open_groups, LNS_NODE_LIMIT, LNS_CHECKS, budget.left)
+            new, _, _, _, work = solve_exact(model, pairs, self.unit_flow, open_groups, LNS_NODE_LIMIT, LNS_CHECKS, budget.left)
             self.solved += 1
             steps += 1
             budget.take(min(work, budget.left))
@@ -393,7 +393,7 @@ class _Search:
                 if proven():
                     return
             if steps * size >= len(lines):  # a pass over the component's lines
-                now = _sub_cost(model, arcs, self.flow[arcs], _closed_all(model, arcs))
+                now = sub_cost(model, arcs, self.flow[arcs], closed_all(model, arcs))
                 gained, cost, steps = cost - now, now, 0
                 if gained < LNS_STALL * gap:
                     size = min(size + LNS_GROW, LNS_MAX_LINES)

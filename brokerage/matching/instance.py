@@ -215,9 +215,9 @@ def parse_instance(obj: object) -> Instance:
         raise InstanceError("demand: must be a list", field="demand")
     if type(supply_raw) is not list:
         raise InstanceError("supply: must be a list", field="supply")
-    demand = tuple(read_records("demand", demand_raw, _demand))
+    demand = tuple(read_records("demand", demand_raw, demand_record))
     check_unique("demand", demand)
-    supply = tuple(read_records("supply", supply_raw, _supply))
+    supply = tuple(read_records("supply", supply_raw, supply_record))
     check_unique("supply", supply)
     return Instance(demand=demand, supply=supply)
 
@@ -249,7 +249,8 @@ def parse_solution(obj: object) -> Solution:
     return Solution(assignments=assignments, unmet=unmet, covered_hours=covered, cost=cost)
 
 
-def _demand(rec: dict) -> Demand:
+def demand_record(rec: dict) -> Demand:
+    """Return a format 1 demand record as a Demand; raises Bad naming the field."""
     check_keys(rec, DEMAND_KEYS)
     rid = text_field("id", rec["id"])
     cluster = text_field("cluster", rec["cluster"])
@@ -274,7 +275,8 @@ def _demand(rec: dict) -> Demand:
                   lat, lon, max_rate, current)
 
 
-def _supply(rec: dict) -> Supply:
+def supply_record(rec: dict) -> Supply:
+    """Return a format 1 supply record as a Supply; raises Bad naming the field."""
     check_keys(rec, SUPPLY_KEYS)
     rid = text_field("id", rec["id"])
     kind = rec["kind"]

@@ -5,7 +5,7 @@ objective with multipliers (pi >= 0, mu >= 0, nu >= 0, lambda). It falls apart i
 problem per (cluster, supplier) group: open the group (CLUSTER_CHARGE) if its best hours, a
 fractional knapsack over its units with profit lambda - cost - pi - mu (- nu) - PAIR_CHARGE / cap
 per hour up to each pair's cap (format 2) and the group's capacity, earn more. Any multipliers
-give a valid bound; they start at node potentials of `_flow_bound`'s min-cost flow and climb by
+give a valid bound; they start at node potentials of `flow_bound`'s min-cost flow and climb by
 deflected subgradient steps (Polyak steps towards a little above the best bound), most of them
 over only the units close to paying.
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from brokerage.matching.fixed_charge import _Model
+from brokerage.matching.fixed_charge import Model
 from brokerage.matching.slots import N_SLOTS
 from brokerage.matching.solver import CLUSTER_CHARGE, PAIR_CHARGE
 
@@ -32,7 +32,7 @@ FULL_EVERY, ACTIVE_MARGIN = 10, 150.0
 def _potentials(line_at, supplier_at, cap, hours, capacity, flow, scaled, week_at=None, week_cap=None):
     """Return multipliers (lambda, pi per line-side row, mu per supplier-side row[, nu per week]) from node potentials of a min-cost flow.
 
-    The flow (`_flow_bound`'s, on units from row `line_at` to row `supplier_at` at integer costs
+    The flow (`flow_bound`'s, on units from row `line_at` to row `supplier_at` at integer costs
     `scaled`) is optimal, so its residual network has no negative cycle. Bellman-Ford towards a
     virtual sink on it gives the lowest optimal potentials, which start the Lagrangian higher than
     the highest ones. Nodes: 0 source, 1 sink, then line-side rows, then supplier-side rows, then
@@ -102,10 +102,10 @@ class Lagrangian:
     of its own (multipliers nu >= 0).
 
     `flow` and `scaled` are the hours per unit and the integer costs per pair of the min-cost flow
-    of `_flow_bound`, whose node potentials give the first multipliers.
+    of `flow_bound`, whose node potentials give the first multipliers.
     """
 
-    def __init__(self, model: _Model, arcs: np.ndarray, total: int, flow: np.ndarray, scaled: np.ndarray) -> None:
+    def __init__(self, model: Model, arcs: np.ndarray, total: int, flow: np.ndarray, scaled: np.ndarray) -> None:
         self.model, self.arcs, self.total = model, arcs, total
         self.slots = model.slots is not None
         units = model.units_of(arcs)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from brokerage.matching.fixed_charge import _Model
+from brokerage.matching.fixed_charge import Model
 from brokerage.matching.solver import CLUSTER_CHARGE, PAIR_CHARGE
 
 # A change must save more than this many pence.
@@ -35,7 +35,7 @@ EJECTION_LENGTH = 4
 class LocalSearch:
     """The moves on one component's pairs `arcs`; `flow` (hours per pair) is changed in place."""
 
-    def __init__(self, model: _Model, arcs: np.ndarray, flow: np.ndarray) -> None:
+    def __init__(self, model: Model, arcs: np.ndarray, flow: np.ndarray) -> None:
         self.model, self.arcs, self.flow = model, arcs, flow
         self.line, self.supplier, self.group = model.line[arcs], model.supplier[arcs], model.group[arcs]
         self.cost, self.cap = model.cost[arcs], model.capacity[arcs]

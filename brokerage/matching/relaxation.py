@@ -28,7 +28,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix, vstack
 
 from brokerage.matching.errors import MatchingError
-from brokerage.matching.fixed_charge import _build, _highs, _highs_model, _Model, _Spare
+from brokerage.matching.fixed_charge import build_mip, highs_bindings, highs_model, Model, Spare
 
 
 # Cuts must be violated by at least this much (hours) to be added.
@@ -64,7 +64,7 @@ class _LP:
         self.work = self.first_work = lp_work(hours)
         self.slots = slots
         # With SciPy's HiGHS bindings the LP is solved again warm after cuts; without, each round starts cold.
-        self.highs = None if _highs is None else _highs_model(c, bounds, constraints)
+        self.highs = None if highs_bindings is None else highs_model(c, bounds, constraints)
         if self.highs is not None and hours > IPM_HOURS:  # big: interior point, then a basis by crossover
             self.highs.setOptionValue("solver", "ipm")
 
@@ -77,7 +77,7 @@ class _LP:
                 raise MatchingError(f"the LP bound failed ({res.message})")
             return res.fun, res.x, self.work
         self.highs.run()
-        if self.highs.getModelStatus() != _highs.HighsModelStatus.kOptimal:
+        if self.highs.getModelStatus() != highs_bindings.HighsModelStatus.kOptimal:
             raise MatchingError("the LP bound failed")
         work, self.work = self.work, self.next_work()  # later solves start from this basis
         self.highs.setOptionValue("solver", "simplex")
@@ -105,15 +105,15 @@ class StrongLP:
     Columns: the units' hours x, then y per pair, then z per (cluster, supplier) group.
     """
 
-    def __init__(self, model: _Model, arcs: np.ndarray, total: int) -> None:
-        spare = _Spare(model.row_cap, model.col_cap, model.supplier_capacity)
-        c, bounds, constraints, units = _build(model, arcs, spare, np.zeros(0, np.int64), total)
+    def __init__(self, model: Model, arcs: np.ndarray, total: int) -> None:
+        spare = Spare(model.row_cap, model.col_cap, model.supplier_capacity)
+        c, bounds, constraints, units = build_mip(model, arcs, spare, np.zeros(0, np.int64), total)
         self.model, self.arcs, self.units = model, arcs, units
         self.n, self.npairs = len(units), len(arcs)
         self.pair_of = np.searchsorted(arcs, model.unit_pair[units])
         self.cap = bounds.ub[:self.n]
         _, self.group_of = np.unique(model.group[arcs], return_inverse=True)
-        # As in _build: what the supplier can give the group's pairs.
+        # As in build_mip: what the supplier can give the group's pairs.
         week = model.supplier_capacity[model.supplier[arcs]]
         pair_cap = np.minimum(np.bincount(self.pair_of, weights=self.cap, minlength=self.npairs), week)
         ng = int(self.group_of.max()) + 1 if len(arcs) else 0

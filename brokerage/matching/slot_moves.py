@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from brokerage.matching.fixed_charge import _Model
+from brokerage.matching.fixed_charge import Model
 from brokerage.matching.slots import N_SLOTS
 from brokerage.matching.solver import CLUSTER_CHARGE, PAIR_CHARGE
 
@@ -37,7 +37,7 @@ LINES_PER_UNIT = 6
 class SlotShifts:
     """The moves on one component's pairs `arcs`; `flow` (hours per pair) and `unit_flow` (per slot arc) change in place."""
 
-    def __init__(self, model: _Model, arcs: np.ndarray, flow: np.ndarray, unit_flow: np.ndarray) -> None:
+    def __init__(self, model: Model, arcs: np.ndarray, flow: np.ndarray, unit_flow: np.ndarray) -> None:
         self.model, self.arcs, self.flow, self.unit_flow = model, arcs, flow, unit_flow
         units = model.units_of(arcs)
         # Supplier-side hours in use per (supplier, slot) row and per supplier week: a supplier's
@@ -162,6 +162,6 @@ class SlotShifts:
         return 1
 
 
-def slots_of(model: _Model, units: np.ndarray) -> np.ndarray:
+def slots_of(model: Model, units: np.ndarray) -> np.ndarray:
     """Return the slot (index into vocabulary.SLOTS) of each of these slot arcs."""
     return model.slots.slot[units].astype(np.int64)

@@ -224,7 +224,7 @@ def keeps_current(network: Network) -> np.ndarray:
 def continuity_at_stake(network: Network) -> np.ndarray:
     """Tell, per demand line, whether its current supplier could keep serving it."""
     n = len(network.instance.demand)
-    could_keep = keeps_current(network) & (_arc_capacity(network) > 0)
+    could_keep = keeps_current(network) & (arc_capacity(network) > 0)
     return np.bincount(network.pairs.demand, weights=could_keep, minlength=n) > 0
 
 
@@ -244,14 +244,15 @@ def objective_pence(network: Network, flow: np.ndarray) -> float:
             + CONTINUITY_CHARGE * moved_share)
 
 
-def _arc_capacity(network: Network) -> np.ndarray:
+def arc_capacity(network: Network) -> np.ndarray:
+    """Return the most hours a week each pair can carry on its own (format 2: within the slots both sides have)."""
     if network.slots is not None:
         return network.slots.pair_capacity
     t, p = network.tables, network.pairs
     return np.minimum(t.d_hours[p.demand], t.s_capacity[p.supply])
 
 
-def _cluster_groups(network: Network) -> tuple[np.ndarray, np.ndarray]:
+def cluster_groups(network: Network) -> tuple[np.ndarray, np.ndarray]:
     """Return, per pair, the index of its (cluster, supplier) group, and each group's supplier."""
     t, p = network.tables, network.pairs
     key = t.d_cluster[p.demand] * len(t.s_rate) + p.supply
@@ -265,7 +266,7 @@ def cluster_capacity(network: Network, capacity: np.ndarray) -> tuple[np.ndarray
     That is what each pair can carry on its own (`capacity`; in format 2 only at the times both sides
     have), summed over the cluster's lines, up to the supplier's capacity.
     """
-    groups, group_supplier = _cluster_groups(network)
+    groups, group_supplier = cluster_groups(network)
     group_hours = np.bincount(groups, weights=capacity).astype(np.int64)
     return groups, np.minimum(group_hours, network.tables.s_capacity[group_supplier])
 
@@ -275,7 +276,7 @@ def amortised_costs(network: Network) -> np.ndarray:
 
     Each fixed charge is spread over the hours it can cover (`cluster_capacity` for the cluster charge).
     """
-    capacity = _arc_capacity(network)
+    capacity = arc_capacity(network)
     groups, group_capacity = cluster_capacity(network, capacity)
     return _amortised_costs(network, capacity, group_capacity[groups])
 
@@ -297,7 +298,7 @@ def _amortised_costs(network: Network, pair_hours, cluster_hours) -> np.ndarray:
 def optimise(network: Network, *, baseline: bool = False, helper: Helper | None = None) -> Matching:
     """Return a maximum flow of least (amortised) cost; `baseline` prices hours by rate only."""
     t, p = network.tables, network.pairs
-    capacity = _arc_capacity(network)
+    capacity = arc_capacity(network)
     plan = _plan_chunks(network, capacity)
     costs = (t.s_rate[p.supply] * COST_SCALE).astype(np.int64) if baseline else amortised_costs(network)
     flow, helper_peak_kb, slot_flow = _run_chunks(network, plan, capacity, costs, helper)

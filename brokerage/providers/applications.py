@@ -26,7 +26,7 @@ from brokerage.places.services import locate
 from brokerage.providers import rules
 from brokerage.providers.models import Provider, ProviderKind, VettingItem
 from brokerage.providers.rules import ProviderStatus, move_provider
-from brokerage.providers.services import VETTING_WORDS, _apply_profile, _check_identity, _check_profile, availability, vetting_of
+from brokerage.providers.services import VETTING_WORDS, apply_profile, check_identity, check_profile, availability, vetting_of
 from brokerage.types import utcnow
 
 REASON_MAX = 500
@@ -54,7 +54,7 @@ def apply(
     profile = dict(services=list(services or []), languages=list(languages or []), staff_genders=list(staff_genders or []),
                    capacity_hours=capacity_hours, slot_hours=availability(capacity_hours=capacity_hours, slot_hours=slot_hours, slots=slots),
                    radius_km=radius_km, hourly_rate_pence=hourly_rate_pence, ownership_model=ownership_model or "", staff_count=staff_count)
-    errors = _check_identity(name=name, kind=kind) | _check_profile(None, **profile)
+    errors = check_identity(name=name, kind=kind) | check_profile(None, **profile)
     contact_name = (contact_name or "").strip()
     if not contact_name:
         errors["contact_name"] = "Enter your full name"
@@ -83,7 +83,7 @@ def apply(
         capacity_hours=capacity_hours, radius_km=float(radius_km), hourly_rate_pence=hourly_rate_pence, staff_count=staff_count,
         status=ProviderStatus.pending_review,
     )
-    _apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter)
+    apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter)
     session.add(provider)
     session.flush()
     # Created with no acting user, as the command line does: the applicant is nobody yet.

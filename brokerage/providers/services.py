@@ -172,8 +172,9 @@ def provider_slot_hours(provider: Provider) -> dict[str, int]:
     return in_week_order(provider.slot_hours) or availability(capacity_hours=provider.capacity_hours, slot_hours=None, slots=provider.slots)
 
 
-def _check_profile(provider: Provider | None, *, services: list[str], languages: list[str], staff_genders: list[str],
+def check_profile(provider: Provider | None, *, services: list[str], languages: list[str], staff_genders: list[str],
                    capacity_hours, slot_hours: dict, radius_km, hourly_rate_pence, ownership_model: str, staff_count=None) -> dict[str, str]:
+    """Return the profile's problems as {field: message}, empty when it can be saved (the form's and the application's checks)."""
     errors: dict[str, str] = {}
     had_services = provider.services if provider else []
     had_languages = provider.languages if provider else []
@@ -210,7 +211,8 @@ def _check_profile(provider: Provider | None, *, services: list[str], languages:
     return errors
 
 
-def _check_identity(*, name, kind) -> dict[str, str]:
+def check_identity(*, name, kind) -> dict[str, str]:
+    """Return the problems with a provider's name and kind as {field: message}, empty when both are fine."""
     errors: dict[str, str] = {}
     if not (name or "").strip():
         errors["name"] = "Enter the name"
@@ -221,8 +223,9 @@ def _check_identity(*, name, kind) -> dict[str, str]:
     return errors
 
 
-def _apply_profile(provider: Provider, *, services, languages, staff_genders, capacity_hours, slot_hours, radius_km,
+def apply_profile(provider: Provider, *, services, languages, staff_genders, capacity_hours, slot_hours, radius_km,
                    hourly_rate_pence, living_wage, ethical_care_charter, ownership_model, staff_count=None) -> None:
+    """Copy checked profile values onto the provider (lists keep the order already recorded, times go in week order); commits nothing."""
     provider.services = _ordered(provider.services or [], services)
     provider.languages = _ordered(provider.languages or [], languages)
     provider.staff_genders = [g for g in GENDERS if g in staff_genders]
@@ -278,15 +281,15 @@ def update_profile(
     profile = dict(services=list(services or []), languages=list(languages or []), staff_genders=list(staff_genders or []),
                    capacity_hours=capacity_hours, slot_hours=availability(capacity_hours=capacity_hours, slot_hours=slot_hours, slots=slots),
                    radius_km=radius_km, hourly_rate_pence=hourly_rate_pence, ownership_model=ownership_model or "", staff_count=staff_count)
-    errors = _check_profile(provider, **profile)
+    errors = check_profile(provider, **profile)
     if name is not None or kind is not None:
-        errors |= _check_identity(name=provider.name if name is None else name, kind=provider.kind if kind is None else kind)
+        errors |= check_identity(name=provider.name if name is None else name, kind=provider.kind if kind is None else kind)
     # The postcode it already has is not looked up again: saving other changes never depends on the postcode table.
     moved = postcode is not None and normalise_postcode(postcode) != provider.postcode
     place = locate_into(errors, session=session, postcode=postcode) if moved else None
     if errors:
         raise ValidationFailed(errors)
-    _apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter)
+    apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter)
     if place is not None:
         provider.postcode, provider.postcode_district, provider.lat, provider.lon = place.postcode, place.district, place.lat, place.lon
     if name is not None:
@@ -327,14 +330,14 @@ def register_provider(
     profile = dict(services=list(services or []), languages=list(languages or []), staff_genders=list(staff_genders or []),
                    capacity_hours=capacity_hours, slot_hours=availability(capacity_hours=capacity_hours, slot_hours=slot_hours, slots=slots),
                    radius_km=radius_km, hourly_rate_pence=hourly_rate_pence, ownership_model=ownership_model or "", staff_count=staff_count)
-    errors = _check_identity(name=name, kind=kind) | _check_profile(None, **profile)
+    errors = check_identity(name=name, kind=kind) | check_profile(None, **profile)
     place = locate_into(errors, session=session, postcode=postcode)
     if errors:
         raise ValidationFailed(errors)
     provider = Provider(council_id=actor.council_id, name=name.strip(), kind=ProviderKind(kind), postcode=place.postcode, postcode_district=place.district,
                         lat=place.lat, lon=place.lon, capacity_hours=capacity_hours, radius_km=float(radius_km), hourly_rate_pence=hourly_rate_pence,
                         staff_count=staff_count, status=ProviderStatus.approved)  # a broker registering it is its review
-    _apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter)
+    apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter)
     session.add(provider)
     session.flush()
     return provider

@@ -129,16 +129,16 @@ def test_on_small_format_2_instances_the_improvement_reaches_the_mip_optimum_whe
 @given(instances_2())
 def test_the_format_2_lagrangian_stays_below_the_exact_optimum(doc):
     first = solver.optimise(solver.build_network(parse_instance(doc)))
-    model = fixed_charge._model(first)
+    model = fixed_charge.model_of(first)
     optimum = exact_optimum_pence(first.network)
     flow = first.flow.astype(np.int64)
     bounds = []
-    for arcs in fixed_charge._components(model):
-        _, hours, scaled = fixed_charge._flow_bound(model, arcs, with_flow=True)
+    for arcs in fixed_charge.components_of(model):
+        _, hours, scaled = fixed_charge.flow_bound(model, arcs, with_flow=True)
         relaxed = lagrangian.Lagrangian(model, arcs, int(flow[arcs].sum()), hours, scaled)
         assert len(relaxed.cap) == len(model.units_of(arcs)) and len(relaxed.nu) == len(np.unique(model.supplier[arcs]))
         for _ in range(60):
-            relaxed.step(fixed_charge._sub_cost(model, arcs, flow[arcs], np.zeros(0, np.int64)))
+            relaxed.step(fixed_charge.sub_cost(model, arcs, flow[arcs], np.zeros(0, np.int64)))
         assert (relaxed.pi >= 0).all() and (relaxed.mu >= 0).all() and (relaxed.nu >= 0).all()
         bounds.append(relaxed.bound)
     assert sum(bounds) <= optimum + 1e-3
@@ -172,9 +172,9 @@ def test_on_a_generated_format_2_instance_the_lagrangian_raises_the_bound_and_it
 def test_a_component_whose_share_of_the_budget_cannot_pay_for_the_lagrangian_keeps_its_flow_bound_and_is_not_rounded():
     """At scale L a slot network's Bellman-Ford and rounding cost far more than a 10 s budget's share: they are skipped."""
     first = solver.optimise(solver.build_network(_seeded_instance(3)))
-    model = fixed_charge._model(first)
+    model = fixed_charge.model_of(first)
     costs = solver.amortised_costs(first.network)  # the first answer's flow bound, as improve reads it off
-    flow_bound = sum(fixed_charge._first_answer_bound(model, arcs, first.slot_flow, costs)[0] for arcs in fixed_charge._components(model))
+    flow_bound = sum(fixed_charge.first_answer_bound(model, arcs, first.slot_flow, costs)[0] for arcs in fixed_charge.components_of(model))
     never = AssertionError("the Lagrangian was built with no budget for it")
     with patch.object(improve_module, "EXACT_MAX_ARCS", 0), patch.object(improve_module, "LP_MAX_ARCS", 0), \
             patch.object(budget, "STARTING_UNITS_PER_UNIT", 1), patch.object(improve_module, "Lagrangian", side_effect=never):
@@ -197,10 +197,10 @@ def test_format_2_s_cut_rounds_stay_below_the_exact_optimum(seed, lines, supplie
     On parts of generated instances, where cuts are found (random small instances seldom have any).
     """
     first = _generated_part(seed, lines, suppliers)
-    model = fixed_charge._model(first)
+    model = fixed_charge.model_of(first)
     flow = first.slot_flow.astype(np.int64)
     bounds, cuts = [], 0
-    for arcs in fixed_charge._components(model):
+    for arcs in fixed_charge.components_of(model):
         relaxed = relaxation.StrongLP(model, arcs, int(flow[model.units_of(arcs)].sum()))
         for _ in range(6):
             added, _ = relaxed.round(None)  # no incumbent guards the cuts here
@@ -215,11 +215,11 @@ def test_format_2_s_cut_rounds_stay_below_the_exact_optimum(seed, lines, supplie
 def test_format_2_s_strong_lp_gets_rounds_of_cuts_that_raise_its_bound_charged_at_half_its_first_solve():
     """Format 2's LP was solved once; its cut rounds (at most SLOT_CUT_ROUNDS) raised S's proven bounds by 0.4-0.6% of the cost."""
     first = _generated_part(3, 120, 160)
-    model = fixed_charge._model(first)
-    arcs = max(fixed_charge._components(model), key=len)
+    model = fixed_charge.model_of(first)
+    arcs = max(fixed_charge.components_of(model), key=len)
     flow, unit_flow = first.flow.astype(np.int64).copy(), first.slot_flow.astype(np.int64).copy()
-    search = improve_module._Search(model, flow, unit_flow, fixed_charge._line_points(first.network))
-    cost = fixed_charge._sub_cost(model, arcs, flow[arcs], np.zeros(0, np.int64))
+    search = improve_module._Search(model, flow, unit_flow, fixed_charge.line_points(first.network))
+    cost = fixed_charge.sub_cost(model, arcs, flow[arcs], np.zeros(0, np.int64))
     bounds, works, original = [], [], relaxation.StrongLP.round
 
     def counted(relaxed, *args, **kwargs):
@@ -244,9 +244,9 @@ def test_a_small_component_s_cut_rounds_leave_a_big_component_what_its_lagrangia
     M bound fell by £10,000. Here the Lagrangian is built exactly when the bound budget covers its start.
     """
     first = _generated_part(2, 100, 130)
-    model = fixed_charge._model(first)
-    sizes = sorted(len(arcs) for arcs in fixed_charge._components(model))
-    big = max(fixed_charge._components(model), key=len)
+    model = fixed_charge.model_of(first)
+    sizes = sorted(len(arcs) for arcs in fixed_charge.components_of(model))
+    big = max(fixed_charge.components_of(model), key=len)
     start = budget.lagrange_start(len(model.units_of(big)), True)
     built = []
 
@@ -269,8 +269,8 @@ def test_a_small_component_s_cut_rounds_leave_a_big_component_what_its_lagrangia
 def test_format_2_s_cut_rounds_keep_to_the_component_s_share_of_the_bound_budget_by_size():
     """A warm solve costs half the first: a small component's rounds must not eat a bigger one's bound (at L they did)."""
     first = _generated_part(2, 100, 130)
-    model = fixed_charge._model(first)
-    sizes = sorted(len(arcs) for arcs in fixed_charge._components(model))
+    model = fixed_charge.model_of(first)
+    sizes = sorted(len(arcs) for arcs in fixed_charge.components_of(model))
     spent, original = [], improve_module._cut_rounds
 
     def recorded(model_, arcs, unit_flow, bound, cost, share, search):
@@ -292,8 +292,8 @@ def test_format_2_s_cut_rounds_keep_to_the_component_s_share_of_the_bound_budget
 def test_a_lagrangian_start_no_share_could_pay_for_is_not_kept_back_from_the_lp_components():
     """At L no big component's share pays for its start; keeping the starts back anyway left the LP components nothing."""
     first = _generated_part(2, 100, 130)
-    model = fixed_charge._model(first)
-    small, large = sorted(fixed_charge._components(model), key=len)
+    model = fixed_charge.model_of(first)
+    small, large = sorted(fixed_charge.components_of(model), key=len)
     solved, original = [], improve_module._cut_rounds
 
     def recorded(model_, arcs, unit_flow, bound, cost, share, search):

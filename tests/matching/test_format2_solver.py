@@ -221,7 +221,7 @@ def test_the_cluster_charge_is_spread_over_the_hours_a_supplier_can_give_the_clu
                     [_supplier_2(id="s-tue", slot_hours={"tue_am": 20}, capacity_hours=40),
                      _supplier_2(id="s-all", slot_hours={slot: 20 for slot in needs}, capacity_hours=None)])
     network = solver.build_network(parse_instance(doc))
-    groups, capacity = solver.cluster_capacity(network, solver._arc_capacity(network))
+    groups, capacity = solver.cluster_capacity(network, solver.arc_capacity(network))
     by_supplier = {network.instance.supply[s].id: int(capacity[g]) for g, s in zip(groups, network.pairs.supply)}
     assert by_supplier == {"s-tue": 6, "s-all": 24}
 
@@ -231,7 +231,7 @@ def test_in_format_1_the_cluster_capacity_is_the_cluster_s_hours_up_to_the_suppl
            "demand": [line(id="d-1", cluster="k-1", hours=10), line(id="d-2", cluster="k-1", hours=8)],
            "supply": [supplier(id="s-big", capacity_hours=40), supplier(id="s-small", capacity_hours=12)]}
     network = solver.build_network(parse_instance(doc))
-    groups, capacity = solver.cluster_capacity(network, solver._arc_capacity(network))
+    groups, capacity = solver.cluster_capacity(network, solver.arc_capacity(network))
     by_supplier = {network.instance.supply[s].id: int(capacity[g]) for g, s in zip(groups, network.pairs.supply)}
     assert by_supplier == {"s-big": 18, "s-small": 12}
 

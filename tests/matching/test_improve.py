@@ -143,8 +143,8 @@ def test_solve_with_a_time_limit_matches_solve_within(spec_instance):
 
 
 def _components_of(first):
-    model = fixed_charge._model(first)
-    return model, fixed_charge._components(model)
+    model = fixed_charge.model_of(first)
+    return model, fixed_charge.components_of(model)
 
 
 @settings(max_examples=30, deadline=None)
@@ -165,10 +165,10 @@ def test_cut_rounds_and_the_lagrangian_stay_below_the_optimum(doc):
             if not added:
                 break
         cut.append(relaxed.bound)
-        _, hours, scaled = fixed_charge._flow_bound(model, arcs, with_flow=True)
+        _, hours, scaled = fixed_charge.flow_bound(model, arcs, with_flow=True)
         relaxed_l = Lagrangian(model, arcs, total, hours, scaled)
         for _ in range(60):
-            relaxed_l.step(fixed_charge._sub_cost(model, arcs, flow[arcs], np.zeros(0, np.int64)))
+            relaxed_l.step(fixed_charge.sub_cost(model, arcs, flow[arcs], np.zeros(0, np.int64)))
         lagrangian.append(relaxed_l.bound)
     assert sum(cut) >= sum(lp) - 1e-6
     assert sum(cut) <= optimum + 1e-3
@@ -186,7 +186,7 @@ def test_cuts_raise_the_lp_bound_on_a_generated_instance(small_generated):
     for _ in range(10):
         relaxed.round(flow[relaxed.units])
     assert relaxed.cuts > 0 and relaxed.bound > lp
-    assert relaxed.bound <= fixed_charge._sub_cost(model, arcs, flow[arcs], np.zeros(0, np.int64))
+    assert relaxed.bound <= fixed_charge.sub_cost(model, arcs, flow[arcs], np.zeros(0, np.int64))
 
 
 @settings(max_examples=30, deadline=None)
@@ -233,7 +233,7 @@ def test_rounding_the_lp_keeps_the_coverage(doc):
         total = int(flow[arcs].sum())
         relaxed = relaxation.StrongLP(model, arcs, total)
         relaxed.round(None)
-        hours = fixed_charge._round(model, arcs, relaxed.x, total)
+        hours = fixed_charge.round_relaxed(model, arcs, relaxed.x, total)
         if hours is None:
             continue
         assert int(hours.sum()) == total
@@ -244,8 +244,8 @@ def test_rounding_the_lp_keeps_the_coverage(doc):
 
 
 def test_without_scipy_s_highs_bindings_the_improvement_still_works(small_generated, monkeypatch):
-    monkeypatch.setattr(fixed_charge, "_highs", None)
-    monkeypatch.setattr(relaxation, "_highs", None)
+    monkeypatch.setattr(fixed_charge, "highs_bindings", None)
+    monkeypatch.setattr(relaxation, "highs_bindings", None)
     instance = parse_instance(small_generated)
     first = first_answer(instance)
     result = improve(first, time_limit=1)
@@ -288,11 +288,11 @@ def test_the_flow_bound_read_off_the_first_answer_is_at_most_the_exact_flow_boun
 
     first = first_answer(parse_instance(generate("S", seed, format=file_format)))
     assert first.amortised_optimal
-    model = fixed_charge._model(first)
+    model = fixed_charge.model_of(first)
     unit_flow = first.flow if model.slots is None else first.slot_flow
     costs = solver.amortised_costs(first.network)
-    for arcs in fixed_charge._components(model):
-        bound, hours, scaled = fixed_charge._first_answer_bound(model, arcs, unit_flow, costs)
+    for arcs in fixed_charge.components_of(model):
+        bound, hours, scaled = fixed_charge.first_answer_bound(model, arcs, unit_flow, costs)
         exact = _fine_flow_bound(model, arcs)
         total = int(hours.sum())
         assert bound <= exact + total * 1e-6  # valid: never above the flow bound's exact value
@@ -305,9 +305,9 @@ def test_improve_reads_format_2_s_flow_bound_off_a_first_answer_and_solves_it_fo
 
     first = first_answer(parse_instance(generate("S", 7, format=2)))
     never = AssertionError("the flow bound was solved again")
-    with patch.object(improve_module, "_flow_bound", side_effect=never):
+    with patch.object(improve_module, "flow_bound", side_effect=never):
         result = improve(first, time_limit=0)
-    with patch.object(improve_module, "_flow_bound", wraps=fixed_charge._flow_bound) as solving:
+    with patch.object(improve_module, "flow_bound", wraps=fixed_charge.flow_bound) as solving:
         solved = improve(replace(first, amortised_flow=None), time_limit=0)
     assert solving.call_count == result.components
     assert 0 < result.lower_bound_pence <= result.cost_pence
@@ -325,7 +325,7 @@ def test_a_matching_made_from_the_first_answer_with_other_hours_is_not_trusted_w
     # The same hours in new arrays are trusted no more than other hours: only optimise's own arrays are.
     for changed in (replace(first, slot_flow=first.slot_flow.copy()), replace(first, flow=first.flow.copy())):
         assert not changed.amortised_optimal
-        with patch.object(improve_module, "_flow_bound", wraps=fixed_charge._flow_bound) as solving:
+        with patch.object(improve_module, "flow_bound", wraps=fixed_charge.flow_bound) as solving:
             improve(changed, time_limit=0)
         assert solving.call_count > 0
 
@@ -333,7 +333,7 @@ def test_a_matching_made_from_the_first_answer_with_other_hours_is_not_trusted_w
 def test_format_1_still_solves_its_flow_bounds(small_generated):
     first = first_answer(parse_instance(small_generated))
     assert first.amortised_optimal
-    with patch.object(improve_module, "_flow_bound", wraps=fixed_charge._flow_bound) as solving:
+    with patch.object(improve_module, "flow_bound", wraps=fixed_charge.flow_bound) as solving:
         result = improve(first, time_limit=0)
     assert solving.call_count == result.components
 
@@ -345,7 +345,7 @@ def test_a_mip_given_a_work_limit_stops_near_it_and_the_same_way_every_time(smal
     model, components = _components_of(first)
     arcs = max(components, key=len)
     flow = first.flow.astype(np.int64)
-    runs = [fixed_charge._solve_exact(model, arcs, flow, fixed_charge._closed_all(model, arcs), 200, 2000, work_limit=1000)
+    runs = [fixed_charge.solve_exact(model, arcs, flow, fixed_charge.closed_all(model, arcs), 200, 2000, work_limit=1000)
             for _ in range(2)]
     (_, _, dual, nodes, work), again = runs[0], runs[1]
     assert fixed_charge.SOLVE_WORK < work <= 1500
@@ -360,8 +360,8 @@ def test_cut_rounds_stop_when_the_share_left_cannot_pay_for_the_next_solve(small
     def cut_rounds(units: int) -> list[int]:
         """Run the cut rounds on the biggest component with this share; return each round's work."""
         flow = first.flow.astype(np.int64).copy()
-        search = improve_module._Search(model, flow, flow, fixed_charge._line_points(first.network))
-        cost = fixed_charge._sub_cost(model, arcs, flow[arcs], np.zeros(0, np.int64))
+        search = improve_module._Search(model, flow, flow, fixed_charge.line_points(first.network))
+        cost = fixed_charge.sub_cost(model, arcs, flow[arcs], np.zeros(0, np.int64))
         works, original = [], relaxation.StrongLP.round
 
         def counted(relaxed, *args, **kwargs):

@@ -18,16 +18,16 @@ NEAR = {"lat": 51.5, "lon": -0.07}
 
 def _shifted(first, budget: int = 10**6):
     """Run the moves on every component of a first answer; return (matching after, moves made, work spent)."""
-    model = fixed_charge._model(first)
+    model = fixed_charge.model_of(first)
     flow, unit_flow = first.flow.astype(np.int64).copy(), first.slot_flow.astype(np.int64).copy()
     spent = Budget(budget)
-    made = sum(SlotShifts(model, arcs, flow, unit_flow).run(spent) for arcs in fixed_charge._components(model))
+    made = sum(SlotShifts(model, arcs, flow, unit_flow).run(spent) for arcs in fixed_charge.components_of(model))
     return solver.Matching(first.network, flow, 0, unit_flow), made, spent.spent
 
 
 def _rows(matching):
     """Hours per (line, slot), per (supplier, slot) and per supplier week."""
-    model = fixed_charge._model(matching)
+    model = fixed_charge.model_of(matching)
     x = matching.slot_flow
     return (np.bincount(model.unit_row, weights=x, minlength=len(model.row_cap)),
             np.bincount(model.unit_col, weights=x, minlength=len(model.col_cap)),
@@ -70,7 +70,7 @@ def _placed(network, hours: dict[tuple[str, str], int]):
     """A matching with these hours per (supplier id, slot name), for a network of one line."""
     from brokerage.vocabulary import SLOTS
 
-    model = fixed_charge._model(solver.optimise(network))
+    model = fixed_charge.model_of(solver.optimise(network))
     unit_flow = np.zeros(len(network.slots), np.int64)
     for u in range(len(unit_flow)):
         supplier = network.instance.supply[network.pairs.supply[model.unit_pair[u]]].id
@@ -153,7 +153,7 @@ def test_a_line_not_split_moves_whole_to_the_carer_already_serving_its_group():
          _supplier_2(id="b", slot_hours={"mon_am": 3, "tue_am": 3}, rate_pence=2_050, capacity_hours=None, location=NEAR)],
     )
     network = solver.build_network(parse_instance(doc))
-    model = fixed_charge._model(solver.optimise(network))
+    model = fixed_charge.model_of(solver.optimise(network))
 
     def pair(line: str, supplier: str) -> int:
         return next(p for p in range(len(network.pairs)) if (network.instance.demand[network.pairs.demand[p]].id,
