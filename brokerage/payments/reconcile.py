@@ -8,7 +8,7 @@ behind the application's back shows up. The comparison is `reconcile_rules.compa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import stripe
@@ -26,6 +26,8 @@ from brokerage.payments.run_rules import stripe_value
 from brokerage.types import Role
 
 PAGE = 100
+# How long before the first day asked for Stripe is read for transfers of payout entries inside it.
+EDGE = timedelta(days=1)
 
 
 @dataclass
@@ -51,14 +53,18 @@ def _key_parts(key: str) -> tuple[int, int] | None:
     return None
 
 
-def ledger_payouts(*, session: Session, council_ids: list[int], since: datetime) -> list[LedgerPayout]:
-    """Return the payout entries posted since a moment in these councils, each with what happened to it since."""
-    entries = session.exec(
-        select(JournalEntry).where(
-            JournalEntry.council_id.in_(council_ids), JournalEntry.kind == EntryKind.payout_sent.value,
-            JournalEntry.created_at >= since, JournalEntry.idempotency_key.like("payrun:%"),
-        ).order_by(JournalEntry.id)
-    ).all()
+def ledger_payouts(*, session: Session, council_ids: list[int], since: datetime | None = None,
+                   keys: list[str] | None = None) -> list[LedgerPayout]:
+    """Return the payout entries posted since a moment in these councils (or those with these keys, whenever posted), each with what happened to it since."""
+    found = select(JournalEntry).where(
+        JournalEntry.council_id.in_(council_ids), JournalEntry.kind == EntryKind.payout_sent.value,
+        JournalEntry.idempotency_key.like("payrun:%"),
+    )
+    if since is not None:
+        found = found.where(JournalEntry.created_at >= since)
+    if keys is not None:
+        found = found.where(JournalEntry.idempotency_key.in_(keys))
+    entries = session.exec(found.order_by(JournalEntry.id)).all()
     ids = [e.id for e in entries]
     if not ids:
         return []
@@ -129,7 +135,17 @@ def reconcile(
     """Compare Stripe with the ledger for these councils since a day in England (`every_council` also lists transfers of no council)."""
     start = clock.start_of_day(since)
     payouts = ledger_payouts(session=session, council_ids=council_ids, since=start)
-    transfers = stripe_transfers(client=client, since=start, council_ids=None if every_council else council_ids)
+    # A payment is compared when either side of it falls in the dates asked for: a transfer just before the
+    # first day whose entry is inside is read too, and an entry posted before it (a run restarted days later,
+    # clocks a little apart) is read for a transfer inside, so neither looks like money moved behind our back.
+    posted = {p.key for p in payouts}
+    transfers = [
+        t for t in stripe_transfers(client=client, since=start - EDGE, council_ids=None if every_council else council_ids)
+        if t.created >= start or t.key in posted
+    ]
+    earlier = sorted({t.key for t in transfers if t.key and t.key not in posted})
+    if earlier:
+        payouts += ledger_payouts(session=session, council_ids=council_ids, keys=earlier)
     differences = compare(payouts, transfers, now=clock.now(), confirm_days=confirm_days)
     return Report(since=since, council_ids=council_ids, payouts=len(payouts), transfers=len(transfers), differences=differences)
 

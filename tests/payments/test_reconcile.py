@@ -108,6 +108,19 @@ def test_money_unconfirmed_for_too_long_is_named(stripe_app, session, pw, stripe
     assert len(later.differences) == 3
 
 
+def test_a_payment_is_compared_when_only_its_transfer_falls_in_the_dates_asked_for(stripe_app, session, pw, stripe_sdk, stripe_server, freeze_clock):
+    # The demo's story books its payouts months back, and Stripe makes their transfers on the day it is loaded; in
+    # life a run restarted the next day does the same. Neither is money moved behind the application's back.
+    real = clock.now()
+    freeze_clock(real - timedelta(days=10))
+    _paid_run(session, stripe_app, stripe_server, pw)
+    freeze_clock(real)
+    report = _report(session, stripe_sdk, pw)
+    assert (report.payouts, report.transfers, report.differences) == (3, 3, [])
+    # A transfer from before the first day asked for, whose entry is not inside either, is not read.
+    assert reconcile.reconcile(session=session, client=stripe_sdk, council_ids=[pw.council.id], since=clock.today() + timedelta(days=2)).transfers == 0
+
+
 def test_bad_input_is_one_line_on_stderr_and_exit_2(stripe_app, stripe_server):
     for args in (["--since", "yesterday"], ["--since", "2026-02-30"], ["--since", "2026-11-01", "--council", "no-such-council"], []):
         answer = _cli(stripe_app, *args)
