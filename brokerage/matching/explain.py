@@ -288,6 +288,10 @@ def _share_note(instance, d, s, h, assigned, d_used, s_used, line_used_pairs, wh
     return share_note(h, demand.hours, others, demand.hours - assigned)
 
 
+# The reason on a gap the broker made (or widened) by taking hours out of a proposed match.
+BROKER_TOOK_OUT = "Hours taken out of the proposed match by the broker."
+
+
 def share_note(hours: int, line_hours: int, others: list[str], uncovered: int) -> str:
     """Return the note on a line shared or not wholly covered: "5 of 14 hours here, the rest with Hooyo; 4 hours not covered"."""
     note = f"{hours} of {plural(line_hours, 'hour')} here"

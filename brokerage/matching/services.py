@@ -25,7 +25,7 @@ from brokerage.formatting import plural, pounds, service_name, slot_hours_words
 from brokerage.geo import haversine_km
 from brokerage.holders.models import Power
 from brokerage.locks import fresh_row, lock_row
-from brokerage.matching.explain import reshared, retimed, share_note
+from brokerage.matching.explain import BROKER_TOOK_OUT, reshared, retimed, share_note
 from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
 from brokerage.matching.rules import (
@@ -162,10 +162,11 @@ def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> 
         raise ValidationFailed({"hours": f"The group asked for {plural(line.hours, 'hour')} a week of {service_name(line.service)}; this would give {line_total}"})
     if provider_total > capacity:
         raise ValidationFailed({"hours": f"{provider.name} can take {plural(capacity, 'hour')} a week; this would give them {provider_total}"})
-    if assignment.slot_hours is not None:
-        before = dict(assignment.slot_hours)
+    before = dict(assignment.slot_hours) if assignment.slot_hours is not None else None
+    if before is not None:
         assignment.slot_hours = _refit(assignment, hours, line=line, offered=offered, others=others, provider=provider)
         assignment.explanation = retimed(assignment.explanation, before, assignment.slot_hours)
+    _regap(session, assignment.run_id, line, hours - assignment.hours, before, assignment.slot_hours)
     assignment.hours = hours
     assignment.edited_by_id = actor.id
     session.add(assignment)
@@ -174,14 +175,39 @@ def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> 
     return assignment
 
 
+def _regap(session: Session, run_id: int, line: DemandLine, added: int, before: dict | None, after: dict | None) -> None:
+    """Keep the run's covered hours and the line's gap in step with a broker's change of `added` hours (negative: taken out)."""
+    run = session.get(MatchRun, run_id)
+    run.covered_hours = max(0, run.covered_hours + added)
+    session.add(run)
+    gap = session.exec(select(MatchGap).where(MatchGap.run_id == run_id, MatchGap.demand_line_id == line.id)).first()
+    if gap is None:
+        if added >= 0:
+            return
+        gap = MatchGap(council_id=run.council_id, run_id=run_id, demand_line_id=line.id, hours=0, reason=BROKER_TOOK_OUT,
+                       slot_hours={} if before is not None else None)
+    elif added < 0 and BROKER_TOOK_OUT not in gap.reason:
+        gap.reason = f"{gap.reason.rstrip()} {BROKER_TOOK_OUT}"
+    gap.hours -= added
+    if gap.slot_hours is not None and before is not None and after is not None:
+        left = {slot: gap.slot_hours.get(slot, 0) + before.get(slot, 0) - after.get(slot, 0) for slot in {*gap.slot_hours, *before, *after}}
+        gap.slot_hours = in_week_order({slot: hours for slot, hours in left.items() if hours > 0})
+    if gap.hours <= 0:
+        if gap.id is not None:
+            session.delete(gap)
+        return
+    session.add(gap)
+
+
 def _refigure_line(session: Session, line: DemandLine, parts: list[MatchAssignment]) -> None:
     """Say in each part's explanation how the line is now shared and how much is not covered (after a broker's change)."""
     given = sorted((a for a in parts if a.hours > 0), key=lambda a: a.id)
     uncovered = line.hours - sum(a.hours for a in given)
     names = {a.id: session.get(Provider, a.provider_id).name for a in given}
-    for part in given:
+    # A part taken down to no hours says so too ("0 of 5 hours here, the rest with …"), not what it gave before.
+    for part in sorted(parts, key=lambda a: a.id):
         others = [names[a.id] for a in given if a.id != part.id]
-        note = share_note(part.hours, line.hours, others, uncovered) if others or uncovered > 0 else ""
+        note = share_note(part.hours, line.hours, others, uncovered) if others or uncovered > 0 or part.hours == 0 else ""
         part.explanation = reshared(part.explanation, note)
         session.add(part)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import select
 
@@ -60,6 +62,32 @@ def test_adjusting_hours_respects_the_line_and_the_providers_capacity(session, d
     assert "hours" in error.value.errors
     services.adjust(session=session, actor=broker, assignment_id=assignment.id, hours=assignment.hours - 1)
     assert assignment.hours == assignment.solver_hours - 1 and assignment.edited_by_id == broker.id
+
+
+def test_hours_a_broker_takes_out_are_not_covered_on_the_runs_list_the_run_page_and_the_gap_report_alike(session, demo):
+    council, broker = demo
+    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    part = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.hours >= 3).order_by(MatchAssignment.id)).first()
+    given, line_id = part.hours, part.demand_line_id
+
+    def figures():
+        review = services.review(session=session, actor=broker, run_id=run.id)
+        gaps = services.gap_report(session=session, actor=broker)
+        line_gap = sum(g.hours for g in review["gaps"] if g.demand_line_id == line_id)
+        return run.covered_hours, review["covered"], run.demanded_hours - gaps["run"].covered_hours, sum(g.hours for g in review["gaps"]), line_gap
+
+    assert figures() == (44, 44, 4, 4, 0)
+    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=given - 2)
+    assert figures() == (42, 42, 6, 6, 2)
+    gap = next(g for g in services.review(session=session, actor=broker, run_id=run.id)["gaps"] if g.demand_line_id == line_id)
+    assert "taken out of the proposed match by the broker" in gap.reason
+    if gap.slot_hours is not None:
+        assert sum(gap.slot_hours.values()) == 2
+    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=0)
+    assert figures() == (44 - given, 44 - given, 4 + given, 4 + given, given)
+    assert re.search(r"(?<!\d)0 of \d+ hours? here", part.explanation), part.explanation  # not what it gave before
+    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=given)  # all put back: no gap is left for the line
+    assert figures() == (44, 44, 4, 4, 0)
 
 
 def test_a_passed_vote_turns_the_groups_part_into_contracts(session, demo):
