@@ -37,6 +37,14 @@ def service_name(token: str) -> str:
     return SERVICE_NAMES.get(token, token.replace("_", " "))
 
 
+# --- hourly rates ---------------------------------------------------------------------------------
+
+# The most an hour of care may cost, a provider's rate or what a group will pay (pence): far above any real
+# rate, so a slip of the keyboard (£2,250 for £22.50) is caught where it is typed, and far below the matching
+# file format's limit on a rate (brokerage.matching.instance.MAX_PENCE), so no saved rate can stop a run.
+HOURLY_RATE_MAX_PENCE = 100_000
+
+
 # --- time slots -----------------------------------------------------------------------------------
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -56,3 +56,10 @@ def test_formatting_keeps_no_word_lists_of_its_own():
 def test_vetting_evidence_is_named_as_a_sentence_reads_it():
     assert vocabulary.vetting_names(["dbs", "insurance", "cqc"]) == "DBS check, insurance, CQC registration"
     assert vocabulary.vetting_names([]) == ""
+
+
+def test_no_hourly_rate_the_product_takes_is_one_the_matching_format_refuses():
+    from brokerage.matching.instance import MAX_PENCE
+    from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE
+
+    assert 0 < HOURLY_RATE_MAX_PENCE < MAX_PENCE

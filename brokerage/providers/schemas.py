@@ -13,10 +13,12 @@ from brokerage.forms import BaseForm, Checkboxes, PoundsField, SlotHoursField
 from brokerage.places.schemas import PostcodeField
 from brokerage.providers.models import ProviderKind, VettingKind
 from brokerage.providers.rules import MICRO_STAFF
-from brokerage.providers.services import CAPACITY_MAX, CAPACITY_MESSAGE, RADIUS_MAX, RADIUS_MIN, STAFF_MAX, STAFF_MESSAGE, provider_slot_hours
+from brokerage.providers.services import (
+    CAPACITY_MAX, CAPACITY_MESSAGE, RADIUS_MAX, RADIUS_MIN, RATE_MESSAGE, STAFF_MAX, STAFF_MESSAGE, provider_slot_hours,
+)
 from brokerage.slot_hours import PROVIDER_SLOT_MAX
 from brokerage.validation import parse_date, parse_date_parts, parse_decimal, parse_whole_number
-from brokerage.vocabulary import SERVICES, language_choices, service_name
+from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE, SERVICES, language_choices, service_name
 
 VETTING_NAMES = {"dbs": "DBS check", "insurance": "Insurance", "cqc": "CQC registration"}
 VETTING_HINTS = {
@@ -142,9 +144,11 @@ class ProfileForm(BaseForm):
                                   filters=[_strip], validators=[Length(max=80, message="Use 80 characters or fewer")])
 
     def validate_hourly_rate(self, field):
-        """Refuse a rate of nothing."""
+        """Refuse a rate of nothing, or one no care costs (said with the other fields' problems, not after them)."""
         if field.pence is not None and field.pence <= 0:
             raise ValidationError("Enter an hourly rate more than £0")
+        if field.pence is not None and field.pence > HOURLY_RATE_MAX_PENCE:
+            raise ValidationError(RATE_MESSAGE)
 
     def set_choices(self, provider=None) -> None:
         """Offer the common languages and services, plus any the provider already has that are not in the lists."""

@@ -12,6 +12,7 @@ from sqlmodel import Session, func, select
 from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Role, User
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from brokerage.formatting import pounds
 from brokerage.providers import rules
 from brokerage.providers.errors import SameChecker
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind
@@ -21,10 +22,11 @@ from brokerage.places.rules import normalise_postcode
 from brokerage.places.services import locate_into
 from brokerage.slot_hours import PROVIDER_SLOT_MAX, in_week_order, slot_hours_problems, spread_hours
 from brokerage.types import utcnow
-from brokerage.vocabulary import GENDERS, LANGUAGE_CODES, SERVICES, SLOTS
+from brokerage.vocabulary import GENDERS, HOURLY_RATE_MAX_PENCE, LANGUAGE_CODES, SERVICES, SLOTS
 
 CAPACITY_MAX = 168
 STAFF_MAX = 100_000
+RATE_MESSAGE = f"Enter an hourly rate of {pounds(HOURLY_RATE_MAX_PENCE)} or less"
 STAFF_MESSAGE = f"Enter the number of staff as a whole number from 1 to {STAFF_MAX:,}"
 CAPACITY_MESSAGE = f"Enter the most hours a week as a whole number from 0 to {CAPACITY_MAX}, or leave it empty for no limit"
 RADIUS_MIN, RADIUS_MAX = 0.5, 50.0
@@ -202,6 +204,8 @@ def check_profile(provider: Provider | None, *, services: list[str], languages: 
     rate = _number(hourly_rate_pence, whole=True)
     if rate is None or rate <= 0:
         errors["hourly_rate"] = "Enter an hourly rate more than £0"
+    elif rate > HOURLY_RATE_MAX_PENCE:
+        errors["hourly_rate"] = RATE_MESSAGE
     if len(ownership_model or "") > 80:
         errors["ownership_model"] = "Use 80 characters or fewer"
     if staff_count is not None or provider is None:

@@ -86,6 +86,17 @@ def test_bad_hours_per_time_of_day_are_refused_and_nothing_changes(session, demo
     assert (respite.slot_hours, respite.hours, respite.changed_at) == ({"sun_eve": 4}, 4, None)
 
 
+def test_a_rate_no_care_costs_is_refused_and_nothing_changes(session, demo):
+    # £1,000,000 an hour passed every check, and a provider's such rate would have stopped every later run:
+    # the matching format refuses a rate over £10,000 an hour.
+    broker, line = demo
+    respite = line(SOMALI, "respite")
+    with pytest.raises(ValidationFailed) as refused:
+        demand.edit_demand_line(session=session, actor=broker, line_id=respite.id, **_as_it_is(respite, max_rate_pence=100_000_000))
+    assert refused.value.errors["max_rate"] == ["Enter £1,000.00 an hour or less"]
+    assert respite.changed_at is None
+
+
 def test_an_edit_that_changes_nothing_records_nothing(session, demo):
     broker, line = demo
     respite = line(SOMALI, "respite")

@@ -65,6 +65,7 @@ def test_applying_makes_a_provider_waiting_for_review_and_an_account_that_is_sig
     ({"kind": "wizard"}, "kind", "Choose how you work"),
     ({"services": None}, "services", "Choose at least one service"),
     ({"hourly_rate": "0"}, "hourly_rate", "more than £0"),
+    ({"hourly_rate": "1000.01"}, "hourly_rate", "£1,000.00 or less"),
     ({"staff_count": "0"}, "staff_count", "from 1 to"),
 ])
 def test_a_wrong_answer_is_explained_beside_its_field_and_nothing_is_made(client, session, places, changes, field, message):

@@ -59,6 +59,7 @@ CAP = "Enter the most hours a week as a whole number from 0 to 168, or leave it 
     ("field", "value", "message"),
     [
         ("hourly_rate", "0", "Enter an hourly rate more than £0"),
+        ("hourly_rate", "1000000", "Enter an hourly rate of £1,000.00 or less"),
         ("hourly_rate", "twenty", "Enter an amount in pounds, like 25 or 25.50"),
         ("capacity_hours", "200", CAP),
         ("capacity_hours", "ten", CAP),

@@ -80,6 +80,7 @@ def test_a_registered_provider_is_matched_only_once_evidence_is_added_and_verifi
         ("postcode", "51.5155, -0.059", "Enter a full UK postcode, like E1 6AN"),
         ("postcode", "e9 9zz", "We do not know where E9 9ZZ is. Check it, or ask your council to add it"),
         ("hourly_rate", "0.00", "Enter an hourly rate more than £0"),
+        ("hourly_rate", "2250", "Enter an hourly rate of £1,000.00 or less"),
     ],
 )
 def test_a_broker_is_told_what_to_fix_and_nothing_is_registered(client, auth, world, session, profile_form, places, field, value, message):
