@@ -356,6 +356,10 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(label_table_cells, "label_cells")
 
 
+# The most an amount typed in pounds may be (seven figures of pounds): each form checks its own, lower, limit after this.
+POUNDS_MOST = "£9,999,999.99"
+
+
 def parse_pounds(text: str) -> int:
     """Parse an amount typed in pounds ('12', '12.50', '£1,234.56') into integer pence, or raise ValueError."""
     cleaned = (text or "").strip().replace(",", "").replace(" ", "")
@@ -364,6 +368,8 @@ def parse_pounds(text: str) -> int:
     # [0-9] with re.ASCII: \d and int() also take other scripts' digits ('١٢', '１２').
     match = re.fullmatch(r"([0-9]{1,7})(?:\.([0-9]{1,2}))?", cleaned, flags=re.ASCII)
     if not match:
+        if re.fullmatch(r"[0-9]{8,}(?:\.[0-9]{1,2})?", cleaned, flags=re.ASCII):  # a real amount, only too big to be money here
+            raise ValueError(f"Enter an amount of {POUNDS_MOST} or less")
         raise ValueError("Enter an amount in pounds, like 25 or 25.50")
     whole, part = match.group(1), (match.group(2) or "0").ljust(2, "0")
     return int(whole) * 100 + int(part)

@@ -150,6 +150,18 @@ def test_amounts_in_pounds_take_only_ascii_digits():
             parse_pounds(other)
 
 
+def test_an_amount_too_big_to_be_money_here_is_called_too_big_not_badly_written():
+    from brokerage.formatting import parse_pounds
+
+    assert parse_pounds("9999999.99") == 999_999_999
+    for big in ("99999999", "£12,345,678.50"):
+        with pytest.raises(ValueError, match=r"Enter an amount of £9,999,999.99 or less"):
+            parse_pounds(big)
+    for bad in ("12.345", "1e9", "twenty"):
+        with pytest.raises(ValueError, match="like 25 or 25.50"):
+            parse_pounds(bad)
+
+
 # Vote counting: the cases at the edges of each rule.
 
 

@@ -169,7 +169,7 @@ def test_a_member_says_what_the_group_needs_and_whom_it_serves(client, session, 
     client.post("/sign-in", data={"email": "holder@riverside.example", "password": PASSWORD})
     amina = session.exec(select(User).where(User.email == "holder@riverside.example")).one()
     form = client.get(f"/matching/clusters/{somali.id}/demand")
-    assert form.status_code == 200 and "Who is this care for" in form.data.decode()
+    assert form.status_code == 200 and "Who is this care for" in form.data.decode() and "Send to the broker" in form.data.decode()
     bad = client.post(f"/matching/clusters/{somali.id}/demand", data={"service": "transport", "slot_hours-sat_am": "2", "max_rate": "18"})
     assert bad.status_code == 422 and "Choose the members this care is for" in bad.data.decode()
     ok = client.post(f"/matching/clusters/{somali.id}/demand", data={
@@ -180,6 +180,13 @@ def test_a_member_says_what_the_group_needs_and_whom_it_serves(client, session, 
     assert line.shares == {str(amina.holder_id): 1}
     assert line.slot_hours == {"sat_am": 1, "sat_pm": 1}
     assert "2 hours a week of transport" in client.get(f"/clusters/{somali.id}").data.decode()
+
+
+def test_a_broker_saying_what_a_group_needs_saves_it_rather_than_sending_it_to_themselves(client, session, demo):
+    somali = session.exec(select(Cluster).where(Cluster.name.startswith("Somali"))).one()
+    client.post("/sign-in", data={"email": "broker@riverside.example", "password": PASSWORD})
+    page = client.get(f"/matching/clusters/{somali.id}/demand").data.decode()
+    assert "Save what the group needs" in page and "Send to the broker" not in page and "The broker uses this" not in page
 
 
 def test_contracted_and_sent_hours_are_not_matched_again(session, demo):
