@@ -40,6 +40,14 @@ class CareCost:
     total_now: int | None = None
     rule_now: AllocationRule | None = None
     pledges_fall_back: bool = False
+    # (name, pence a week, weekly pledge) of each member of the group whose part is more than they put in a week.
+    over_pledge: list = field(default_factory=list)
+
+
+def _over_pledge(parts: dict[str, int], names: dict[str, str], pledges: dict[str, int]) -> list:
+    """Return (name, part, pledge) for each live member whose weekly part is more than their weekly pledge, by name."""
+    return sorted(((names[m], pence, pledges[m]) for m, pence in parts.items() if names[m] != LEFT_THE_GROUP and pence > pledges[m]),
+                  key=lambda row: row[0])
 
 
 def _group_view(session: Session, cluster_id: int, holder_ids: set[str], staff: bool) -> tuple[dict[str, str], dict[str, int]]:
@@ -81,6 +89,7 @@ def _match_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost |
             _add(parts, contract_rules.weekly_parts(weekly, rule, line.shares, pledges))
             cost.pledges_fall_back |= contract_rules.pledges_all_zero(rule, line.shares, pledges)
     cost.parts = sorted(((names[m], pence, None) for m, pence in parts.items()), key=lambda row: row[0])
+    cost.over_pledge = _over_pledge(parts, names, pledges)
     return cost
 
 
@@ -107,6 +116,7 @@ def _change_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost 
         parts=sorted(((names[m], after[m], before[m]) for m in after), key=lambda row: row[0]),
         lines=[(provider.name, contract.service, hours, rate, total, times)],
         pledges_fall_back=contract_rules.pledges_all_zero(rule, contract.member_shares, pledges),
+        over_pledge=_over_pledge(after, names, pledges),
     )
 
 
@@ -125,7 +135,7 @@ def proposal_show(*, session: Session, actor: User, proposal_id: int) -> dict:
     if proposal.kind == ProposalKind.accept_match:
         cost = _match_cost(session, proposal, staff)
         if cost is not None and decided:
-            cost.parts, cost.pledges_fall_back = [], False
+            cost.parts, cost.pledges_fall_back, cost.over_pledge = [], False, []
     elif proposal.kind == ProposalKind.change_contract and not decided:
         cost = _change_cost(session, proposal, staff)
     data["cost"] = cost

@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from brokerage.clusters.models import Proposal
+from sqlmodel import select
+
+from brokerage.clusters.models import Membership, Proposal
 from brokerage.clusters.rules import ProposalKind, ProposalStatus
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchRun
 from brokerage.matching.rules import AssignmentStatus
@@ -93,3 +95,23 @@ def test_once_decided_the_page_says_what_was_put_to_the_vote_not_what_members_wo
     assert "Sunrise Care Home care Mornings on Monday 12 £22.00 £264.00" in text
     # What each member pays follows today's pledges, so a decided vote does not say it.
     assert "If the group agrees" not in text and "would pay" not in text
+
+
+def test_a_member_whose_part_is_more_than_their_pledge_is_warned_before_the_vote(client, auth, session, care):  # noqa: F811
+    proposal = _match(session, care, shares={str(care.amina.id): 1, str(care.bo.id): 1})
+    pledges = {m.holder_id: m.weekly_pledge_pence for m in session.exec(select(Membership).where(Membership.cluster_id == care.cluster.id))}
+    over = [name for name, holder in (("Amina Yusuf", care.amina), ("Bo Chen", care.bo)) if pledges[holder.id] < 13_200]
+    assert auth.sign_in(care.users["amina"].email).status_code == 302
+    page = client.get(f"/clusters/proposals/{proposal.id}").data.decode()
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert over, "the fixture's pledges make no part too big: the test would say nothing"
+    for name, holder in (("Amina Yusuf", care.amina), ("Bo Chen", care.bo)):
+        said = f"{name} would pay £132.00 a week, more than the £{pledges[holder.id] / 100:,.2f} a week they put into the group"
+        assert (said in text) == (name in over), name
+    assert 'id="over-pledge"' in page and "of the pool would run down unless they put in more each week." in text
+    # A part within the pledge says nothing.
+    for membership in session.exec(select(Membership).where(Membership.cluster_id == care.cluster.id)):
+        membership.weekly_pledge_pence = 20_000
+        session.add(membership)
+    session.commit()
+    assert 'id="over-pledge"' not in client.get(f"/clusters/proposals/{proposal.id}").data.decode()
