@@ -23,6 +23,9 @@ DATE_EXAMPLE = "27 3 2027"
 DATE_MESSAGE = f"Enter a real date, for example {DATE_EXAMPLE}"
 ISO_DATE_MESSAGE = "Enter a real date as year-month-day, for example 2027-03-27"
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}", re.ASCII)
+TYPED_DATE_MESSAGE = "Enter a real date, for example 27/3/2027 or 27 March 2027"
+# A day, a month (a number or a name) and a four-figure year, apart by slashes, dots, dashes or spaces.
+_TYPED_DATE = re.compile(r"([0-9]{1,2})[ /.-]+([A-Za-z]{3,9}\.?|[0-9]{1,2})[ /.-]+([0-9]{4})", re.ASCII)
 _PART_MAX = {"day": 2, "month": 9, "year": 4}  # "september" is the longest month name
 MONTHS = {name: number for number, names in enumerate(
     [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
@@ -129,6 +132,17 @@ def parse_date_parts(
     return _in_range(value, earliest, latest)
 
 
+def parse_typed_date(text: str, *, earliest: date = EARLIEST, latest: date = LATEST) -> date:
+    """Return a date typed as people in England write it (27/3/2027, 27 March 2027) or as YYYY-MM-DD; ValueError with a plain message."""
+    text = (text or "").strip()
+    if _ISO_DATE.fullmatch(text):
+        return parse_date(text, earliest=earliest, latest=latest)
+    match = _TYPED_DATE.fullmatch(text) if len(text) <= 20 else None
+    if match is None:
+        raise ValueError(TYPED_DATE_MESSAGE)
+    return parse_date_parts(*match.groups(), earliest=earliest, latest=latest)
+
+
 def parse_date(text: str, *, earliest: date = EARLIEST, latest: date = LATEST) -> date:
     """Return the date written as YYYY-MM-DD (ASCII digits only), or raise ValueError with a plain message."""
     text = (text or "").strip()
@@ -230,11 +244,23 @@ from marshmallow import validate as _validate  # noqa: E402
 from marshmallow import validates_schema as _validates_schema  # noqa: E402
 
 
+class TypedDateText(DateText):
+    """A date typed into a page's box: as people in England write it (27/3/2027, 27 March 2027) or as YYYY-MM-DD."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise _SchemaError(TYPED_DATE_MESSAGE)
+        try:
+            return parse_typed_date(value)
+        except ValueError as error:
+            raise _SchemaError(str(error)) from None
+
+
 class DayRangeFilters(_Schema):
     """Filters of a list page read from the query string: from/to days in England (both included) and a page number."""
 
-    start = DateText(load_default=None, metadata={"description": "From this day in England (inclusive)"})
-    end = DateText(load_default=None, metadata={"description": "To this day in England (inclusive)"})
+    start = TypedDateText(load_default=None, metadata={"description": "From this day in England (inclusive)"})
+    end = TypedDateText(load_default=None, metadata={"description": "To this day in England (inclusive)"})
     page = WholeNumber(load_default=1, validate=_validate.Range(min=1, max=100_000))
 
     class Meta:

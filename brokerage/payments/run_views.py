@@ -124,7 +124,7 @@ def reconciliation():
         default = clock.today() - timedelta(days=RECONCILE_DAYS)
         return render_template("payments/reconcile.html", report=None, since=default.isoformat(), error=None)
     try:
-        since = validation.parse_date(text)
+        since = validation.parse_typed_date(text)
     except ValueError as problem:
         return render_template("payments/reconcile.html", report=None, since=text, error=str(problem)), 422
     try:

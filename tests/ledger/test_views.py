@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from sqlmodel import select
 
 from brokerage.accounts.models import Role
@@ -54,12 +55,33 @@ def test_the_journal_lists_and_filters_entries(client, auth, world):
     assert "No entries match." in none
 
 
+def test_dates_are_typed_as_people_in_england_write_them():
+    from datetime import date
+
+    from brokerage.validation import TYPED_DATE_MESSAGE, parse_typed_date
+
+    for typed in ("3/12/2026", "03/12/2026", "3.12.2026", "3-12-2026", "3 December 2026", "3 dec 2026", " 2026-12-03 "):
+        assert parse_typed_date(typed) == date(2026, 12, 3), typed
+    for wrong in ("12/2026", "2026/12/03", "3/12/26", "yesterday", "31/2/2026", "3 Smarch 2026", "1" * 30):
+        with pytest.raises(ValueError) as refused:
+            parse_typed_date(wrong)
+        assert str(refused.value) in (TYPED_DATE_MESSAGE, "Enter a real date, for example 27 3 2027", "The year must include 4 numbers"), wrong
+
+
+def test_the_entry_filters_take_a_date_as_typed_in_england(client, auth, world):
+    auth.sign_in(world.users["a"][Role.broker].email)
+    typed = client.get("/ledger/?start=1/1/2000&end=31 December 2999")
+    iso = client.get("/ledger/?start=2000-01-01&end=2999-12-31")
+    assert typed.status_code == iso.status_code == 200
+    assert 'id="filter-start-error"' not in typed.data.decode()
+
+
 def test_bad_filters_are_named_beside_the_field(client, auth, world):
     auth.sign_in(world.users["a"][Role.broker].email)
     response = client.get("/ledger/?start=yesterday&end=2026-01-01")
     assert response.status_code == 422
     body = response.data.decode()
-    assert "Enter a real date as year-month-day, for example 2027-03-27" in body and 'id="filter-start-error"' in body
+    assert "Enter a real date, for example 27/3/2027 or 27 March 2027" in body and 'id="filter-start-error"' in body
     backwards = client.get("/ledger/?start=2026-02-01&end=2026-01-01")
     assert backwards.status_code == 422 and "on or after the start date" in backwards.data.decode()
     # A filter that cannot be read lists nothing, rather than every entry as if it had matched.
