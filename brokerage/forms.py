@@ -219,8 +219,9 @@ class SlotHoursField(Field):
     def said(self) -> str:
         """Say the hours given so far in plain words (`none_said` when there are none; a wrong box in an optional field says so)."""
         hours = self.data if isinstance(self.data, Mapping) else None
-        if not hours and self.optional and self.cell_errors:
-            # Empty means "no change" in an optional field: a wrong box must not read as that.
+        if not hours and self.cell_errors:
+            # A wrong box leaves the hours unread: the others still hold hours, so "none given" would be untrue
+            # (and in an optional field empty means "no change").
             return self.WRONG_SAID
         if not hours:
             return self.none_said
