@@ -62,6 +62,8 @@ DAY_NAMES = {
     "sun": "Sunday",
 }
 PART_NAMES = {"am": "morning", "pm": "afternoon", "eve": "evening"}
+# The hours of the clock each part of the day covers, [from, to): a visit starting between 10pm and 6am is in none.
+PART_HOURS = {"am": (6, 12), "pm": (12, 17), "eve": (17, 22)}
 
 
 def slot_label(slot: str) -> str:

@@ -112,6 +112,8 @@ class SheetPage:
     may_edit: bool
     may_decide: bool
     is_provider: bool
+    # The visits that start outside the contract's agreed days and times (none when no times were agreed).
+    outside: list[VisitRow] = field(default_factory=list)
 
 
 def _posted_parts(session: Session, sheet: Timesheet) -> dict[int, int]:
@@ -161,9 +163,10 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
     each = rules.visit_pay(visits=visits, total_pence=pay.total_pence, travel_paid=travel_paid)
     approver = approver_of(session=session, cluster_id=sheet.cluster_id)
     decider = session.get(User, sheet.decided_by_id) if sheet.decided_by_id else None
+    rows = [VisitRow(v, names.get(v.holder_id, "A former member"), p) for v, p in zip(stored, each)]
     return SheetPage(
         sheet=sheet, contract=contract, provider=provider, group=group,
-        visits=[VisitRow(v, names.get(v.holder_id, "A former member"), p) for v, p in zip(stored, each)],
+        visits=rows,
         pay=pay, travel=rules.travel_sentence(provider_name=provider.name, charter=travel_paid, pay=pay),
         split=sorted(((names.get(h, "A former member"), part) for h, part in parts.items()), key=lambda row: row[0]),
         split_problem=split_problem, rule=fixed.rule if fixed else terms.allocation_rule, shows_split=actor.role != Role.provider,
@@ -172,6 +175,7 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
         may_edit=own and sheet.status in EDITABLE,
         may_decide=sheet.status == TimesheetStatus.submitted and may_decide(session, actor, sheet),
         is_provider=own,
+        outside=[row for row in rows if row.visit.id in {v.id for v in rules.outside_agreed_times(stored, contract.slot_hours)}],
     )
 
 

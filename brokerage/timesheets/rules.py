@@ -13,6 +13,7 @@ from brokerage.contracts.rules import weekly_parts
 from brokerage.errors import BrokerageError
 from brokerage.formatting import minutes_words, plural, pounds, time_of_day, week_of, weekday_date
 from brokerage.ledger.rules import allocate_shared_cost
+from brokerage.vocabulary import DAYS, PART_HOURS
 
 # The longest a single visit or its travel may be: a day, and ten hours.
 MAX_VISIT_MINUTES = 24 * 60
@@ -285,3 +286,19 @@ def split_cost(*, total_pence: int, rule: str, members: Iterable[int], paid_minu
     parts = weekly_parts(total_pence, rule, {str(h): int(paid_minutes.get(h, 0)) for h in members},
                          {str(h): int(pledges.get(h, 0)) for h in members})
     return {int(holder): part for holder, part in parts.items() if part}
+
+
+def visit_slot(visit_date: date, start: time) -> str | None:
+    """Return the time of day a visit starts in ("tue_am"), by vocabulary.PART_HOURS; None at night (10pm to 6am)."""
+    day = DAYS[visit_date.weekday()]
+    for part, (first, last) in PART_HOURS.items():
+        if first <= start.hour < last:
+            return f"{day}_{part}"
+    return None
+
+
+def outside_agreed_times(visits: Sequence, agreed: Mapping[str, int] | None) -> list:
+    """Return the visits (with .visit_date and .start_time) that start outside the contract's agreed times; none when no times were agreed."""
+    if not agreed:
+        return []
+    return [v for v in visits if visit_slot(v.visit_date, v.start_time) not in agreed]

@@ -161,3 +161,16 @@ def test_the_parts_always_sum_to_the_total(total, weights, rule):
     values = dict(zip(members, weights))
     parts = rules.split_cost(total_pence=total, rule=rule, members=members, paid_minutes=values, pledges=values)
     assert sum(parts.values()) == total and all(part > 0 for part in parts.values())
+
+
+def test_a_visit_is_in_the_time_of_day_it_starts_in_and_at_night_in_none():
+    from types import SimpleNamespace
+
+    from brokerage.timesheets.rules import outside_agreed_times, visit_slot
+
+    tuesday = date(2026, 12, 1)
+    assert [visit_slot(tuesday, time(h, m)) for h, m in ((5, 59), (6, 0), (11, 59), (12, 0), (16, 59), (17, 0), (21, 59), (22, 0))] == [
+        None, "tue_am", "tue_am", "tue_pm", "tue_pm", "tue_eve", "tue_eve", None]
+    visits = [SimpleNamespace(visit_date=tuesday, start_time=time(9)), SimpleNamespace(visit_date=tuesday, start_time=time(23, 30))]
+    assert outside_agreed_times(visits, {"tue_am": 3}) == visits[1:]
+    assert outside_agreed_times(visits, None) == [] and outside_agreed_times(visits, {}) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, time
 
 import pytest
 from sqlmodel import select
@@ -246,3 +247,25 @@ def test_a_week_past_the_calendars_end_is_refused_plainly(client, session):
     sign_in(client, care.provider_user)
     response = client.post(f"/timesheets/contracts/{care.contract.id}/start", data={"week": "9999-W52"}, follow_redirects=True)
     assert response.status_code == 200 and "Choose a week from the list" in response.data.decode()
+
+
+def test_a_visit_outside_the_agreed_days_and_times_is_pointed_out_to_the_approver_and_the_provider(client, session):
+    # The contract is for Tuesday and Thursday mornings and Saturday afternoons; a visit late on Monday night was paid
+    # with nothing said.
+    care = make_care(session)
+    care.contract.slot_hours = {"tue_am": 4, "thu_am": 4, "sat_pm": 2}
+    session.add(care.contract)
+    sheet = sheets.start_sheet(session=session, actor=care.provider_user, contract_id=care.contract.id, week=WEEK)
+    sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id,
+                     **{**visit(care.holders[0]), "visit_date": date(2026, 12, 1), "start": time(9, 30)})
+    session.commit()
+    sign_in(client, care.broker)
+    assert 'id="outside-agreed-times"' not in client.get(f"/timesheets/{sheet.id}").data.decode()
+    sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id,
+                     **{**visit(care.holders[1]), "visit_date": date(2026, 11, 30), "start": time(23, 30)})
+    session.commit()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get(f"/timesheets/{sheet.id}").data.decode()))
+    assert ("1 visit starts outside the days and times agreed for this care (Tuesday and Thursday mornings, 4 hours each; Saturday afternoon, 2 hours): "
+            "Bob Jones on Monday 30 November 2026 at 11:30pm. Check with the provider and the member before approving.") in text
+    sign_in(client, care.provider_user)
+    assert "Whoever approves the timesheet may ask you about it." in client.get(f"/timesheets/{sheet.id}").data.decode()
