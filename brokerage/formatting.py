@@ -32,6 +32,11 @@ def pounds(pence: int | None) -> str:
     return f"{sign}£{whole:,}.{part:02d}"
 
 
+def km_away(km: float) -> str:
+    """Return a distance in words, e.g. "2.2 km away"; under 0.05 km, "less than 0.1 km away" (not "0.0 km away")."""
+    return "less than 0.1 km away" if km < 0.05 else f"{km:.1f} km away"
+
+
 def long_date(value: date | datetime | None) -> str:
     """Format a date like '22 November 2026'; a stored moment counts by its date in England."""
     if value is None:

@@ -95,3 +95,9 @@ def test_each_body_cell_is_labelled_with_its_columns_heading():
 def test_a_table_without_a_heading_row_is_left_as_it_was():
     rows = "<tbody><tr><td>1</td></tr></tbody>"
     assert str(label_table_cells(rows)) == rows
+
+
+def test_a_distance_too_short_to_show_in_tenths_is_not_called_nought():
+    from brokerage.formatting import km_away
+
+    assert [km_away(k) for k in (0.0, 0.049, 0.05, 2.24)] == ["less than 0.1 km away", "less than 0.1 km away", "0.1 km away", "2.2 km away"]

@@ -10,6 +10,7 @@ from fractions import Fraction
 from typing import Iterable, Sequence
 
 from brokerage.clusters.errors import BadTransition
+from brokerage.formatting import km_away
 from brokerage.geo import haversine_km
 
 
@@ -316,7 +317,7 @@ def suggest(
         if cluster.get("lat") is not None and holder_location:
             km = haversine_km(holder_location[0], holder_location[1], cluster["lat"], cluster["lon"])
             score += max(0.0, 5.0 - km)
-            reasons.append(f"{km:.1f} km away")
+            reasons.append(km_away(km))
         if cluster["members"] < 2:
             reasons.append("just starting")
         if score <= 0:

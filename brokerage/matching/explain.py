@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.spatial import cKDTree
 
-from brokerage.formatting import plural, pounds
+from brokerage.formatting import km_away, plural, pounds
 from brokerage.matching.pairs import km_for_chord, unit_vectors
 from brokerage.matching.rules import why_not
 from brokerage.matching.vocabulary import KIND_NAMES, SLOTS, language_name, service_name, slot_name, times_phrase
@@ -86,7 +86,7 @@ def explain_assignments(network: Network, flow: np.ndarray, used: np.ndarray, *,
         if mates:
             cluster = names.get(demand.cluster) or f"cluster {demand.cluster}"
             notes.append(f"also serves {plural(mates, 'other request')} from {cluster}")
-        sentence = f"{facts}{km:.1f} km away, {price}; {'; '.join(notes)}."
+        sentence = f"{facts}{km_away(km)}, {price}; {'; '.join(notes)}."
         sentence = sentence[0].upper() + sentence[1:]
         if placed is not None:
             sentence = f"{times_sentence(placed[i])} {sentence}"
@@ -130,7 +130,7 @@ def explain_unmet(network: Network, flow: np.ndarray, short: np.ndarray, *, left
         elif p.n_reach[d] == 0:
             km, radius = nearest[d]
             reason = (f"No vetted provider of {service} travels this far; the "
-                      f"nearest is {km:.1f} km away and travels up to {radius:g} km")
+                      f"nearest is {km_away(km)} and travels up to {radius:g} km")
         elif p.n_slots[d] == 0:
             reason = (f"No vetted provider within reach offers {service} on "
                       f"{_slots_phrase(demand.slots)}")

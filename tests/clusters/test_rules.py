@@ -407,7 +407,7 @@ def test_shared_needs_score_two_each_and_the_reason_names_the_first_two():
 
 def test_language_need_and_nearness_scores_add_up():
     [only] = suggest([group(1, lat=HOME[0], lon=HOME[1], member_languages=["so", "so"], member_needs=["home_care"])])
-    assert (only.score, only.reason) == (3 * 2 + 2 + 5, "2 members speak Somali; shares your need for home care; 0.0 km away")
+    assert (only.score, only.reason) == (3 * 2 + 2 + 5, "2 members speak Somali; shares your need for home care; less than 0.1 km away")
 
 
 def test_nearness_scores_five_minus_the_distance_and_a_group_without_a_place_scores_none():
@@ -420,7 +420,7 @@ def test_nearness_scores_five_minus_the_distance_and_a_group_without_a_place_sco
         group(4, member_languages=["en"]),
     ], languages=("en",))
     assert [(s.cluster_id, s.score, s.reason) for s in ranked] == [
-        (2, 6.0, "1 member speaks English; 0.0 km away"),
+        (2, 6.0, "1 member speaks English; less than 0.1 km away"),
         (1, round(5 - km, 6), f"{km:.1f} km away"),
         (4, 1.0, "1 member speaks English"),
     ]

@@ -73,7 +73,8 @@ def test_the_matching_page_sets_the_time_and_names_a_bad_value_beside_its_field(
     assert council.match_time_limit_s == 4
     assert client.post("/matching/runs").status_code == 302
     page = client.get("/matching/").data.decode()
-    assert "above the cheapest possible" in page or "This is the cheapest possible" in page
+    assert "above the lowest possible" in page or "This is the lowest possible" in page
+    assert "It is not what anyone pays." in page
 
 
 def test_an_officer_cannot_set_the_time(client, session, demo):
