@@ -215,11 +215,13 @@ class Text(_fields.String):
 class DateText(_fields.Field):
     """A date written as YYYY-MM-DD in ASCII digits, read with the one date parser."""
 
+    parse, message = staticmethod(parse_date), ISO_DATE_MESSAGE
+
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
-            raise _SchemaError(ISO_DATE_MESSAGE)
+            raise _SchemaError(self.message)
         try:
-            return parse_date(value)
+            return self.parse(value)
         except ValueError as error:
             raise _SchemaError(str(error)) from None
 
@@ -247,13 +249,7 @@ from marshmallow import validates_schema as _validates_schema  # noqa: E402
 class TypedDateText(DateText):
     """A date typed into a page's box: as people in England write it (27/3/2027, 27 March 2027) or as YYYY-MM-DD."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str):
-            raise _SchemaError(TYPED_DATE_MESSAGE)
-        try:
-            return parse_typed_date(value)
-        except ValueError as error:
-            raise _SchemaError(str(error)) from None
+    parse, message = staticmethod(parse_typed_date), TYPED_DATE_MESSAGE
 
 
 class DayRangeFilters(_Schema):
