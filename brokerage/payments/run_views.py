@@ -115,6 +115,11 @@ def cancel(payment_run_id: int):
     return redirect(url_for("payruns.index"))
 
 
+def _typed(day) -> str:
+    """Return a day as an officer would type it into the box, e.g. 3/11/2026."""
+    return f"{day.day}/{day.month}/{day.year}"
+
+
 @blueprint.route("/reconcile")
 @roles_required(Role.council_officer)
 def reconciliation():
@@ -122,7 +127,7 @@ def reconciliation():
     text = request.args.get("since", "").strip()
     if "since" not in request.args:
         default = clock.today() - timedelta(days=RECONCILE_DAYS)
-        return render_template("payments/reconcile.html", report=None, since=default.isoformat(), error=None)
+        return render_template("payments/reconcile.html", report=None, since=_typed(default), error=None)
     try:
         since = validation.parse_typed_date(text)
     except ValueError as problem:
@@ -132,11 +137,11 @@ def reconciliation():
             session=get_session(), actor=current_user, client=gateway.client(current_app.config), since=since,
         )
     except ConfigError as problem:
-        return render_template("payments/reconcile.html", report=None, since=since.isoformat(), error=problem.message), 503
+        return render_template("payments/reconcile.html", report=None, since=_typed(since), error=problem.message), 503
     except stripe.StripeError as problem:
         message = f"Stripe could not be asked just now ({type(problem).__name__}). Nothing was changed. Try again in a few minutes."
-        return render_template("payments/reconcile.html", report=None, since=since.isoformat(), error=message), 503
-    return render_template("payments/reconcile.html", report=report, since=since.isoformat(), error=None)
+        return render_template("payments/reconcile.html", report=None, since=_typed(since), error=message), 503
+    return render_template("payments/reconcile.html", report=report, since=_typed(since), error=None)
 
 
 @blueprint.route("/mine")

@@ -142,6 +142,11 @@ def test_the_officer_page_shows_the_same(stripe_client, stripe_app, session, pw,
     assert "First day to check" in stripe_client.get("/payments/reconcile").text
     page = stripe_client.get(f"/payments/reconcile?since={clock.today().isoformat()}")
     assert page.status_code == 200 and "1 difference" in page.text and "A transfer with no payout entry" in page.text
+    today = clock.today()
+    for typed in (f"{today.day}/{today.month}/{today.year}", today.strftime("%d %B %Y")):  # as people in England write a day
+        same = stripe_client.get("/payments/reconcile", query_string={"since": typed})
+        assert same.status_code == 200 and "1 difference" in same.text, typed
+        assert f'value="{today.day}/{today.month}/{today.year}"' in same.text
     bad = stripe_client.get("/payments/reconcile?since=soon")
     assert bad.status_code == 422 and "Enter a real date" in bad.text
     sign_in(stripe_client, pw.broker)
