@@ -164,6 +164,7 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
     approver = approver_of(session=session, cluster_id=sheet.cluster_id)
     decider = session.get(User, sheet.decided_by_id) if sheet.decided_by_id else None
     rows = [VisitRow(v, names.get(v.holder_id, "A former member"), p) for v, p in zip(stored, each)]
+    outside = {v.id for v in rules.outside_agreed_times(stored, contract.slot_hours)}
     return SheetPage(
         sheet=sheet, contract=contract, provider=provider, group=group,
         visits=rows,
@@ -175,7 +176,7 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
         may_edit=own and sheet.status in EDITABLE,
         may_decide=sheet.status == TimesheetStatus.submitted and may_decide(session, actor, sheet),
         is_provider=own,
-        outside=[row for row in rows if row.visit.id in {v.id for v in rules.outside_agreed_times(stored, contract.slot_hours)}],
+        outside=[row for row in rows if row.visit.id in outside],
     )
 
 
