@@ -29,7 +29,7 @@ def test_a_provider_updates_their_availability(page, live_server):
     assert axe_violations(page) == []
     click_and_wait(page.get_by_role("link", name="Update profile"))
     assert axe_violations(page) == []
-    page.get_by_label("Most hours each week, across all times (optional)").fill("-4")
+    page.get_by_label("Most hours you will take each week (optional)").fill("-4")
     click_and_wait(page.get_by_role("button", name="Save").first)
     expect(page.get_by_role("alert")).to_be_visible()
     assert axe_violations(page) == []

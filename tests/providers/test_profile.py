@@ -212,3 +212,20 @@ def test_the_service_refuses_bad_hours_and_changes_nothing(session, world, chang
         services.update_profile(session=session, actor=actor, provider_id=provider.id, **_profile(**changes))
     assert refused.value.errors[field] == [message]
     assert (provider.slot_hours, provider.slots, provider.capacity_hours) == ({}, ["mon_am"], 40)
+
+
+def test_a_provider_is_spoken_to_on_their_own_form_and_a_broker_is_told_about_the_provider(client, auth, world):
+    provider = world.records["a"]["provider"]
+    auth.sign_in(world.users["a"][Role.provider].email)
+    own = client.get(edit_url(provider)).text
+    for words in ("Hours you can offer each week, by time of day", "How many people work with you", "How far you will travel",
+                  "Your hourly rate", "I pay everyone who works with me at least the real Living Wage", "From your postcode"):
+        assert words in own
+    assert "the provider" not in own.lower()
+    auth.sign_out()
+    auth.sign_in(world.users["a"][Role.broker].email)
+    brokers = client.get(edit_url(provider)).text
+    for words in ("Hours the provider can work each week, by time of day", "How many people work for the provider",
+                  "How far the provider travels", "Pays every worker at least the real Living Wage"):
+        assert words in brokers
+    assert "Hours you can offer" not in brokers
