@@ -8,6 +8,7 @@ import pytest
 
 from sqlmodel import select
 
+from brokerage.accounts.models import Role
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Proposal
 from brokerage.clusters import governance
 from brokerage.clusters.rules import ProposalStatus, period_of
@@ -280,3 +281,12 @@ def test_a_vote_for_someone_who_cannot_vote_says_so_plainly(client, people, sess
     body = response.data.decode()
     assert response.status_code == 422 and "Not a valid choice" not in body
     assert "Choose a member you can still vote for" in body
+
+
+def test_the_groups_care_and_the_profiles_lists_start_with_a_capital(client, auth, world):
+    records = world.records["a"]
+    auth.sign_in(world.users["a"][Role.broker].email)
+    group = client.get(f"/clusters/{records['cluster'].id}").text
+    assert 'data-label="Service">Home care</td>' in group
+    provider = client.get(f"/providers/{records['provider'].id}").text
+    assert re.search(r'<dd class="govuk-summary-list__value">\s*[A-Z]', provider.split("Services", 1)[1])
