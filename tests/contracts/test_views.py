@@ -48,7 +48,7 @@ def test_a_member_reads_the_care_its_cost_and_what_each_person_pays(client, auth
     _sign_in(auth, care.users["amina"])
     text = _text(client.get(f"/contracts/{care.contract.id}"))
     for words in ("Home care from Sunrise Care", "Hooyo Circle", "Hours a week 12", "Hourly rate £22.00", "Weekly cost £264.00 (12 hours at £22.00 an hour)",
-                  "Shortest visit 60 minutes", "Starts 2 November 2026", "No end date", "Status In place",
+                  "Shortest visit 1 h", "Starts 2 November 2026", "No end date", "Status In place",
                   "Amina Yusuf £132.00", "Bo Chen £132.00", "Total £264.00", "The cost is shared by hours each member uses",
                   "1 December 2026 at midday Drawn up by the broker."):
         assert words in text, words
