@@ -142,7 +142,8 @@ def statement(
 
     With `page`, only that page of `per_page` lines is read (the last page when past the end or below 1); its
     opening balance is the period's opening plus the sum of the lines before it, both summed by the
-    database. Without `page`, every line of the period.
+    database. Pages are counted back from the newest line, so the last page, the one people open
+    first, is full and the first page holds what is left over. Without `page`, every line of the period.
     """
     account = find_account(session=session, actor=actor, council_id=council_id, code=code)
     opening = balance_as_of(session=session, account_id=account.id, as_of=start) if start else 0
@@ -158,7 +159,8 @@ def statement(
         total_lines = session.execute(select(func.count()).select_from(Posting).where(*where)).scalar_one()
         pages = max(1, -(-total_lines // per_page))
         page = pages if page < 1 else min(page, pages)
-        skip = (page - 1) * per_page
+        last = total_lines - (pages - page) * per_page  # the page's lines end here, counted from the newest
+        skip = max(0, last - per_page)
         if skip:
             before = select(Posting.amount_pence).where(*where).order_by(*order).limit(skip).subquery()
             opening += int(session.execute(select(func.coalesce(func.sum(before.c.amount_pence), 0))).scalar_one())
@@ -169,7 +171,7 @@ def statement(
         .order_by(*order)
     )
     if page is not None:
-        query = query.limit(per_page).offset(skip)
+        query = query.limit(last - skip).offset(skip)
     running = opening
     lines = []
     for entry_id, at, kind, memo, amount in session.execute(query):
