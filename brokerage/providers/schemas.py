@@ -108,39 +108,65 @@ PROFILE_ORDER = ("services", "languages", "staff_genders", "staff_count", "slot_
                  "living_wage", "ethical_care_charter", "ownership_model")
 
 
+# The profile's words for each reader: the provider changing their own ("you"), and a broker ("the provider").
+# Keys: the labels of the ten worded fields, then the descriptions and messages that name the reader.
+OWN_WORDS = {
+    "services": "Care you offer", "languages": "Languages you and your staff speak", "staff_genders": "The carers who work with you include",
+    "staff_count": "How many people work with you", "slot_hours": "Hours you can offer each week, by time of day",
+    "capacity_hours": "Most hours you will take each week (optional)", "radius_km": "How far you will travel, in kilometres",
+    "hourly_rate": "Your hourly rate", "living_wage": "I pay everyone who works with me at least the real Living Wage",
+    "ethical_care_charter": "I keep UNISON's Ethical Care Charter (no 15-minute visits, travel time paid)",
+    "staff_hint": "you included; 1 if you work alone", "staff_missing": "Enter how many people work with you",
+    "slot_hint": "With everyone who works with you.", "radius_hint": "From your postcode.",
+    "radius_missing": "Enter how far you will travel", "rate_missing": "Enter your hourly rate",
+}
+BROKER_WORDS = {
+    "services": "Services offered", "languages": "Languages the staff speak", "staff_genders": "The staff include",
+    "staff_count": "How many people work for the provider", "slot_hours": "Hours the provider can work each week, by time of day",
+    "capacity_hours": "Most hours each week, across all times (optional)", "radius_km": "How far the provider travels, in kilometres",
+    "hourly_rate": "Hourly rate", "living_wage": "Pays every worker at least the real Living Wage",
+    "ethical_care_charter": "Has signed up to UNISON's Ethical Care Charter",
+    "staff_hint": "the owner included; 1 for a personal assistant", "staff_missing": "Enter how many people work for the provider",
+    "slot_hint": "Across all the staff, for all groups.", "radius_hint": "From the provider's postcode.",
+    "radius_missing": "Enter how far the provider travels", "rate_missing": "Enter the hourly rate",
+}
+
+
+def profile_fields(words: dict[str, str], *, stop_hint: str = " Enter 0 to take no more work for now.") -> tuple:
+    """Return the ten worded profile fields (services … ethical_care_charter, in PROFILE_ORDER) in one reader's words.
+
+    `stop_hint` ends the weekly cap's hint: how to stop taking work, for a provider who has some.
+    """
+    return (
+        Checkboxes(words["services"], unknown_message="Choose services from the list", validators=[DataRequired("Choose at least one service")]),
+        Checkboxes(words["languages"], unknown_message="Choose languages from the list", validators=[DataRequired("Choose at least one language")]),
+        Checkboxes(words["staff_genders"], choices=GENDER_CHOICES, unknown_message="Choose women, men or both",
+                   validators=[DataRequired("Choose women, men or both")]),
+        NumberField(words["staff_count"], whole=True, invalid_message=STAFF_MESSAGE,
+                    description=f"Everyone who gives care or runs it, {words['staff_hint']}. {MICRO_STAFF} or fewer is a micro-provider.",
+                    validators=[InputRequired(words["staff_missing"]), NumberRange(min=1, max=STAFF_MAX, message=STAFF_MESSAGE)]),
+        SlotHoursField(words["slot_hours"], most=PROVIDER_SLOT_MAX,
+                       description=f"{words['slot_hint']} Leave a box empty when nobody can work then."),
+        NumberField(words["capacity_hours"], whole=True, invalid_message=CAPACITY_MESSAGE,
+                    description="Leave this empty if the hours above are the only limit." + stop_hint,
+                    validators=[Optional(), NumberRange(min=0, max=CAPACITY_MAX, message=CAPACITY_MESSAGE)]),
+        NumberField(words["radius_km"], invalid_message="Enter the distance as a number, like 5 or 7.5",
+                    description=f"{words['radius_hint']} 1 mile is about 1.6 km.",
+                    validators=[InputRequired(words["radius_missing"]),
+                                NumberRange(min=RADIUS_MIN, max=RADIUS_MAX, message=f"Enter a distance from {RADIUS_MIN:g} to {RADIUS_MAX:g} km")]),
+        PoundsField(words["hourly_rate"], description="In pounds, like 22.50.", validators=[InputRequired(words["rate_missing"])]),
+        BooleanField(words["living_wage"]),
+        BooleanField(words["ethical_care_charter"]),
+    )
+
+
 class ProfileForm(BaseForm):
     """What a provider offers, as the provider changes it themselves ("you"): services, languages, staff, hours, times, distance, rate and commitments."""
 
     field_order = PROFILE_ORDER
 
-    services = Checkboxes("Care you offer", unknown_message="Choose services from the list", validators=[DataRequired("Choose at least one service")])
-    languages = Checkboxes("Languages you and your staff speak", unknown_message="Choose languages from the list",
-                           validators=[DataRequired("Choose at least one language")])
-    staff_genders = Checkboxes("The carers who work with you include", choices=GENDER_CHOICES, unknown_message="Choose women, men or both",
-                               validators=[DataRequired("Choose women, men or both")])
-    staff_count = NumberField(
-        "How many people work with you", whole=True, invalid_message=STAFF_MESSAGE,
-        description=f"Everyone who gives care or runs it, you included; 1 if you work alone. {MICRO_STAFF} or fewer is a micro-provider.",
-        validators=[InputRequired("Enter how many people work with you"), NumberRange(min=1, max=STAFF_MAX, message=STAFF_MESSAGE)],
-    )
-    slot_hours = SlotHoursField(
-        "Hours you can offer each week, by time of day", most=PROVIDER_SLOT_MAX,
-        description="With everyone who works with you. Leave a box empty when nobody can work then.",
-    )
-    capacity_hours = NumberField(
-        "Most hours you will take each week (optional)", whole=True, invalid_message=CAPACITY_MESSAGE,
-        description="Leave this empty if the hours above are the only limit. Enter 0 to take no more work for now.",
-        validators=[Optional(), NumberRange(min=0, max=CAPACITY_MAX, message=CAPACITY_MESSAGE)],
-    )
-    radius_km = NumberField(
-        "How far you will travel, in kilometres", invalid_message="Enter the distance as a number, like 5 or 7.5",
-        description="From your postcode. 1 mile is about 1.6 km.",
-        validators=[InputRequired("Enter how far you will travel"),
-                    NumberRange(min=RADIUS_MIN, max=RADIUS_MAX, message=f"Enter a distance from {RADIUS_MIN:g} to {RADIUS_MAX:g} km")],
-    )
-    hourly_rate = PoundsField("Your hourly rate", description="In pounds, like 22.50.", validators=[InputRequired("Enter your hourly rate")])
-    living_wage = BooleanField("I pay everyone who works with me at least the real Living Wage")
-    ethical_care_charter = BooleanField("I keep UNISON's Ethical Care Charter (no 15-minute visits, travel time paid)")
+    (services, languages, staff_genders, staff_count, slot_hours, capacity_hours, radius_km, hourly_rate, living_wage,
+     ethical_care_charter) = profile_fields(OWN_WORDS)
     ownership_model = StringField("Who owns and runs it (optional)", description="For example: owned by its care workers, or a sole trader.",
                                   filters=[_strip], validators=[Length(max=80, message="Use 80 characters or fewer")])
 
@@ -188,33 +214,8 @@ class BrokerProfileForm(ProfileForm):
 
     field_order = ("name", "kind", "postcode", *PROFILE_ORDER)
 
-    services = Checkboxes("Services offered", unknown_message="Choose services from the list", validators=[DataRequired("Choose at least one service")])
-    languages = Checkboxes("Languages the staff speak", unknown_message="Choose languages from the list", validators=[DataRequired("Choose at least one language")])
-    staff_genders = Checkboxes("The staff include", choices=GENDER_CHOICES, unknown_message="Choose women, men or both",
-                               validators=[DataRequired("Choose women, men or both")])
-    staff_count = NumberField(
-        "How many people work for the provider", whole=True, invalid_message=STAFF_MESSAGE,
-        description=f"Everyone who gives care or runs it, the owner included; 1 for a personal assistant. {MICRO_STAFF} or fewer is a micro-provider.",
-        validators=[InputRequired("Enter how many people work for the provider"), NumberRange(min=1, max=STAFF_MAX, message=STAFF_MESSAGE)],
-    )
-    slot_hours = SlotHoursField(
-        "Hours the provider can work each week, by time of day", most=PROVIDER_SLOT_MAX,
-        description="Across all the staff, for all groups. Leave a box empty when nobody can work then.",
-    )
-    capacity_hours = NumberField(
-        "Most hours each week, across all times (optional)", whole=True, invalid_message=CAPACITY_MESSAGE,
-        description="Leave this empty if the hours above are the only limit. Enter 0 to take no more work for now.",
-        validators=[Optional(), NumberRange(min=0, max=CAPACITY_MAX, message=CAPACITY_MESSAGE)],
-    )
-    radius_km = NumberField(
-        "How far the provider travels, in kilometres", invalid_message="Enter the distance as a number, like 5 or 7.5",
-        description="From the provider's postcode. 1 mile is about 1.6 km.",
-        validators=[InputRequired("Enter how far the provider travels"),
-                    NumberRange(min=RADIUS_MIN, max=RADIUS_MAX, message=f"Enter a distance from {RADIUS_MIN:g} to {RADIUS_MAX:g} km")],
-    )
-    hourly_rate = PoundsField("Hourly rate", description="In pounds, like 22.50.", validators=[InputRequired("Enter the hourly rate")])
-    living_wage = BooleanField("Pays every worker at least the real Living Wage")
-    ethical_care_charter = BooleanField("Has signed up to UNISON's Ethical Care Charter")
+    (services, languages, staff_genders, staff_count, slot_hours, capacity_hours, radius_km, hourly_rate, living_wage,
+     ethical_care_charter) = profile_fields(BROKER_WORDS)
 
     name = StringField("Name", filters=[_strip], validators=[DataRequired("Enter the name"), Length(max=120, message="Use 120 characters or fewer")])
     kind = RadioField("Kind of provider", choices=KIND_CHOICES, validate_choice=False, validators=[InputRequired("Choose the kind of provider")])
@@ -278,16 +279,9 @@ class ApplicationForm(BrokerProfileForm):
     password = PasswordField("Choose a password", description="At least 12 characters. A few unusual words together work well.",
                              validators=[DataRequired("Choose a password")])
     postcode = PostcodeField("Your postcode", description="Where you work from, for example E1 6AN. Distances to the people you could care for are measured from here.")
-    # The applicant is spoken to as a provider is on their own form (ProfileForm), but for the weekly cap: no work to stop yet.
-    services, languages, staff_genders, staff_count, slot_hours, radius_km, hourly_rate, living_wage, ethical_care_charter = (
-        ProfileForm.services, ProfileForm.languages, ProfileForm.staff_genders, ProfileForm.staff_count, ProfileForm.slot_hours,
-        ProfileForm.radius_km, ProfileForm.hourly_rate, ProfileForm.living_wage, ProfileForm.ethical_care_charter,
-    )
-    capacity_hours = NumberField(
-        "Most hours you will take each week (optional)", whole=True, invalid_message=CAPACITY_MESSAGE,
-        description="Leave this empty if the hours above are the only limit.",
-        validators=[Optional(), NumberRange(min=0, max=CAPACITY_MAX, message=CAPACITY_MESSAGE)],
-    )
+    # The applicant is spoken to as a provider is on their own form, but for the weekly cap: no work to stop yet.
+    (services, languages, staff_genders, staff_count, slot_hours, capacity_hours, radius_km, hourly_rate, living_wage,
+     ethical_care_charter) = profile_fields(OWN_WORDS, stop_hint="")
     # A box people never see: a form-filling robot fills it in, and is refused.
     website = StringField("Leave this box empty")
 
