@@ -198,13 +198,25 @@ def update_profile(
 # --- who sees which sensitive details -----------------------------------------------------------
 
 
+def staff_audience(actor: User, *, broker_id: int | None, visibility: Visibility) -> bool:
+    """Tell whether a broker or officer is among those the holder chose, as the profile form's hints promise them.
+
+    "My broker": the holder's own broker and the council officers who check their work.
+    "People in my groups": the other members and the holder's own broker; no officer, no other broker.
+    """
+    if broker_id is not None and actor.id == broker_id:
+        return visibility in (Visibility.broker, Visibility.clusters)
+    return actor.role == Role.council_officer and visibility == Visibility.broker
+
+
 def details_visible_to(
     *, session: Session, actor: User, holder_ids: Iterable[int], group_mate_ids: AbstractSet[int] = frozenset(), context: str = "cluster"
 ) -> dict[int, list[tuple[str, str]]]:
     """Return, per holder, the (label, value) pairs they chose to show in this context; log staff reads.
 
-    "cluster": items marked "People in my groups", shown to fellow members of a live group (and to staff).
-    "broker": items marked "My broker" or "People in my groups", shown only to brokers and council officers.
+    "cluster": items marked "People in my groups", shown to fellow members of a live group and the holder's broker.
+    "broker": items marked "My broker" or "People in my groups", shown only to staff, and of them only to the
+    audience the holder chose (`staff_audience`): their broker, and officers for "My broker" alone.
     Items marked "Nobody" are never returned; the holder and their representative read them with get_profile.
 
     `group_mate_ids` are the holders who share a live group with those the actor acts for (see
@@ -224,15 +236,17 @@ def details_visible_to(
     if not ids:
         return {}
     rows = session.exec(
-        select(SensitiveDetail).where(
+        select(SensitiveDetail, Holder.broker_id).join(Holder, Holder.id == SensitiveDetail.holder_id).where(
             SensitiveDetail.holder_id.in_(ids),
             SensitiveDetail.council_id == actor.council_id,
             SensitiveDetail.visibility.in_(CONTEXT_VISIBILITY[context]),
         )
     )
+    if staff:
+        rows = [(row, broker_id) for row, broker_id in rows if staff_audience(actor, broker_id=broker_id, visibility=row.visibility)]
     order = list(SensitiveItem)
     found: dict[int, list[tuple[str, str]]] = {}
-    for row in sorted(rows, key=lambda r: (r.holder_id, order.index(r.item))):
+    for row in sorted((row for row, _ in rows), key=lambda r: (r.holder_id, order.index(r.item))):
         found.setdefault(row.holder_id, []).append((ITEM_LABELS[row.item], row.value))
     if staff:
         for holder_id in found:

@@ -182,6 +182,9 @@ def test_the_record_page_shows_a_broker_only_what_the_holder_shared_and_logs_the
     share(holder, "heritage", "Windrush generation", "clusters", by=user)
     session.commit()
     broker = world.users["a"][Role.broker]
+    holder.broker_id = broker.id
+    session.add(holder)
+    session.commit()
     auth.sign_in(broker.email)
     page = client.get(f"/holders/{holder.id}").text
     assert "Muslim" in page and "Windrush generation" in page
@@ -189,6 +192,23 @@ def test_the_record_page_shows_a_broker_only_what_the_holder_shared_and_logs_the
     assert "/profile" not in page and "Download everything" not in page
     logged = session.exec(select(AccessLog.what).where(AccessLog.holder_id == holder.id, AccessLog.actor_id == broker.id)).all()
     assert sorted(logged) == ["record", "special-category data"]
+
+
+def test_an_officer_reads_what_was_shared_with_the_broker_and_another_broker_reads_nothing(client, auth, world, session, share):
+    """The form's hints promise "My broker" to the broker and officers, and "People in my groups" to members and the broker."""
+    holder = world.records["a"]["holder"]
+    user = world.users["a"][Role.holder]
+    share(holder, "faith", "Muslim", "broker", by=user)
+    share(holder, "heritage", "Windrush generation", "clusters", by=user)
+    holder.broker_id = f.UserFactory(session=session, role=Role.broker, council_id=holder.council_id).id
+    session.add(holder)
+    session.commit()
+    auth.sign_in(world.users["a"][Role.council_officer].email)
+    page = client.get(f"/holders/{holder.id}").text
+    assert "Muslim" in page and "Windrush generation" not in page
+    auth.sign_in(world.users["a"][Role.broker].email)
+    page = client.get(f"/holders/{holder.id}").text
+    assert "Muslim" not in page and "Windrush generation" not in page and "has not shared any of these with you" in page
 
 
 def test_a_broker_reading_a_record_without_shared_details_logs_only_the_record(client, auth, world, session, share):

@@ -26,6 +26,7 @@ def history(world, session, share):
     holder = world.records["a"]["holder"]
     cluster = world.records["a"]["cluster"]
     rep = world.users["a"][Role.representative]
+    holder.broker_id = world.users["a"][Role.broker].id  # their broker is among those the item is shared with
     post_entry(session=session, actor=system_actor(session=session, council_id=holder.council_id), council_id=holder.council_id, kind="pledge_collected", memo="Pledge for 2026-W48",
                postings=[(rules.wallet_code(holder.id), -12_345), (rules.pool_code(cluster.id, holder.id), 12_345)], idempotency_key="sar-pledge")
     proposal = Proposal(council_id=holder.council_id, cluster_id=cluster.id, kind=ProposalKind.free_text, title="=HYPERLINK(\"http://evil\")",

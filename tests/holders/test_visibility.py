@@ -65,13 +65,31 @@ def test_holders_cannot_ask_for_what_was_shared_with_the_broker(world, session, 
         details_visible_to(session=session, actor=world.users["a"][Role.provider], holder_ids=[shared.id], context="cluster")
 
 
-@pytest.mark.parametrize("role", [Role.broker, Role.council_officer])
-def test_staff_see_items_for_the_broker_and_for_groups_and_each_read_is_logged(world, session, shared, role):
-    staff = world.users["a"][role]
-    found = details_visible_to(session=session, actor=staff, holder_ids=[shared.id, world.records["a"]["holder"].id], context="broker")
+def test_the_holders_broker_sees_items_for_the_broker_and_for_groups_and_each_read_is_logged(world, session, shared):
+    broker = world.users["a"][Role.broker]
+    shared.broker_id = broker.id
+    session.add(shared)
+    found = details_visible_to(session=session, actor=broker, holder_ids=[shared.id, world.records["a"]["holder"].id], context="broker")
     assert found == {shared.id: [("Culture", "Somali"), ("Faith", "Muslim")]}
-    assert session.exec(select(AccessLog.what, AccessLog.actor_id).where(AccessLog.holder_id == shared.id)).all() == [("special-category data", staff.id)]
+    assert session.exec(select(AccessLog.what, AccessLog.actor_id).where(AccessLog.holder_id == shared.id)).all() == [("special-category data", broker.id)]
     assert logged(session, world.records["a"]["holder"].id) == []  # nothing returned, nothing read
+
+
+def test_an_officer_sees_only_what_was_shared_with_the_broker_never_what_was_shared_with_groups(world, session, shared):
+    officer = world.users["a"][Role.council_officer]
+    assert details_visible_to(session=session, actor=officer, holder_ids=[shared.id], context="broker") == {shared.id: [("Faith", "Muslim")]}
+    assert details_visible_to(session=session, actor=officer, holder_ids=[shared.id], context="cluster") == {}
+    assert session.exec(select(AccessLog.actor_id).where(AccessLog.holder_id == shared.id)).all() == [officer.id]
+
+
+def test_another_broker_of_the_council_sees_nothing_the_holder_shared(world, session, shared):
+    """ "My broker" and "People in my groups" name the holder's own broker; a colleague is neither."""
+    colleague = world.users["a"][Role.broker]
+    shared.broker_id = f.UserFactory(session=session, role=Role.broker, council_id=shared.council_id).id
+    session.add(shared)
+    for context in ("broker", "cluster"):
+        assert details_visible_to(session=session, actor=colleague, holder_ids=[shared.id], context=context) == {}
+    assert logged(session, shared.id) == []
 
 
 def test_without_group_mates_a_holder_sees_nothing(world, session, shared):
@@ -79,12 +97,16 @@ def test_without_group_mates_a_holder_sees_nothing(world, session, shared):
 
 
 def test_staff_in_the_cluster_context_see_only_items_shared_with_groups_and_are_logged(world, session, shared):
+    shared.broker_id = world.users["a"][Role.broker].id
+    session.add(shared)
     found = details_visible_to(session=session, actor=world.users["a"][Role.broker], holder_ids=[shared.id], context="cluster")
     assert found == {shared.id: [("Culture", "Somali")]}
     assert logged(session, shared.id) == ["special-category data"]
 
 
 def test_items_for_nobody_are_never_returned_and_other_councils_see_nothing(world, session, shared):
+    shared.broker_id = world.users["a"][Role.broker].id
+    session.add(shared)
     for actor, context in [(world.users["a"][Role.broker], "broker"), (world.users["a"][Role.holder], "cluster")]:
         values = [v for pairs in details_visible_to(session=session, actor=actor, holder_ids=[shared.id], context=context).values() for _, v in pairs]
         assert "Hidden" not in values
