@@ -178,12 +178,19 @@ def create_user(
     email: str,
     name: str,
     role: Role,
-    password: str,
+    password: str | None = None,
     council_id: int | None,
     holder_id: int | None = None,
     provider_id: int | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    """Create a user account with an argon2-hashed password."""
+    """Create a user account with an argon2-hashed password: the password itself, or its hash made earlier (give one of the two).
+
+    A hash is for a password checked by `rules.password_problem` and hashed when it was chosen, such as on an
+    application to offer care that waited for its email address to be confirmed.
+    """
+    if (password is None) == (password_hash is None):
+        raise ValueError("give a password or its hash, not both")
     if actor is not None and actor.role != Role.admin:
         raise NotAllowed("Only administrators can create accounts.")
     role = Role(role)
@@ -194,7 +201,7 @@ def create_user(
     if council_id is not None and session.get(Council, council_id) is None:
         raise ValidationFailed({"council_id": "Choose a council from the list."})
     email = rules.normalise_email(email)
-    problem = rules.password_problem(password, email=email)
+    problem = rules.password_problem(password, email=email) if password is not None else None
     if problem:
         raise ValidationFailed({"password": problem})
     if session.exec(select(User).where(User.email == email)).first() is not None:
@@ -203,7 +210,7 @@ def create_user(
         email=email,
         name=name.strip(),
         role=role,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password) if password is not None else password_hash,
         council_id=None if role == Role.admin else council_id,
         holder_id=holder_id,
         provider_id=provider_id,
