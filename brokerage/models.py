@@ -3,7 +3,7 @@
 from brokerage.accounts.models import Council, CouncilDistrict, Role, SignInThrottle, User  # noqa: F401
 from brokerage.clusters.models import Cluster, ClusterDistrict, ClusterKind, ClusterStatus, Membership, MembershipStatus, Proposal, Vote  # noqa: F401
 from brokerage.holders.models import Holder, Representation, SensitiveDetail  # noqa: F401
-from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind  # noqa: F401
+from brokerage.providers.models import PendingApplication, Provider, ProviderKind, VettingItem, VettingKind  # noqa: F401
 from brokerage.ledger.models import BalanceSnapshot, UnsealedEntry, EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal, PoolMonth, Posting  # noqa: F401
 from brokerage.audit.models import AccessLog  # noqa: F401
 from brokerage.matching.models import DemandLine, DemandLineChange, MatchAssignment, MatchGap, MatchRun  # noqa: F401

@@ -69,6 +69,8 @@ def from_environment(*, instance_path: str) -> dict:
         # An invitation's link works for this many days; a password reset link for this many minutes.
         "INVITATION_DAYS": _whole_number(env, "INVITATION_DAYS", 7),
         "RESET_LINK_MINUTES": _whole_number(env, "RESET_LINK_MINUTES", 60),
+        # The link that confirms an application to offer care works for this many hours.
+        "APPLICATION_LINK_HOURS": _whole_number(env, "APPLICATION_LINK_HOURS", 24),
         # "Forgotten your password?" posts allowed per client address, and per email address asked about.
         "RESET_RATE_LIMIT": env.get("RESET_RATE_LIMIT", "1000 per minute" if mode == "testing" else "5 per minute;30 per hour"),
         "RESET_EMAIL_RATE_LIMIT": env.get("RESET_EMAIL_RATE_LIMIT", "1000 per minute" if mode == "testing" else "3 per 15 minutes;10 per day"),

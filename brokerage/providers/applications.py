@@ -1,8 +1,9 @@
-"""Providers who apply themselves: the public "offer care" application, the brokers' review, and what is still to do.
+"""Providers who apply themselves: the checks of the public "offer care" application, making the provider, the brokers' review, and what is still to do.
 
-An application creates a provider waiting for review (`ProviderStatus.pending_review`) in the council
-whose postcode districts include the applicant's postcode, and a provider account for the applicant,
-with the password they chose. The applicant adds their own vetting evidence; a broker verifies it
+An application is first kept waiting for its email address to be confirmed (`brokerage.providers.pending`).
+Once the link is used, `make_provider` creates a provider waiting for review (`ProviderStatus.pending_review`)
+in the council whose postcode districts include the applicant's postcode, and a provider account for the
+applicant, with the password they chose. The applicant adds their own vetting evidence; a broker verifies it
 (never the person who added it: `services.verify_vetting`), and a broker approves or refuses the
 application. Only an approved provider with valid vetting is ever matched (`brokerage.matching`).
 Services flush, never commit.
@@ -10,7 +11,7 @@ Services flush, never commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session, func, select
@@ -22,7 +23,7 @@ from brokerage.accounts.models import CouncilDistrict, Role, User
 from brokerage.accounts.services import create_user
 from brokerage.errors import BrokerageError, Conflict, NotAllowed, NotFound, ValidationFailed
 from brokerage.locks import lock_row
-from brokerage.places.services import locate
+from brokerage.places.services import Place, locate
 from brokerage.providers import rules
 from brokerage.providers.models import Provider, ProviderKind, VettingItem
 from brokerage.providers.rules import ProviderStatus, move_provider
@@ -31,6 +32,7 @@ from brokerage.types import utcnow
 
 REASON_MAX = 500
 NAME_MAX = 120
+TAKEN = "There is already an account with this email address."
 
 
 @dataclass
@@ -41,15 +43,30 @@ class Applied:
     user: User
 
 
-def apply(
-    *, session: Session, name: str, kind: str | ProviderKind, contact_name: str, email: str, password: str, postcode: str,
+@dataclass
+class Checked:
+    """An application's answers after checking: its problems as {field: message}, and, when it has none, what to make."""
+
+    errors: dict[str, str]
+    contact_name: str
+    email: str
+    answers: dict = field(default_factory=dict)  # name, kind, postcode and the profile, as `make_provider` takes them
+    place: Place | None = None
+    council_id: int | None = None
+    email_taken: bool = False
+
+
+def check_application(
+    *, session: Session, name: str, kind: str | ProviderKind, contact_name: str, email: str, postcode: str,
     services: list[str], languages: list[str], staff_genders: list[str], capacity_hours: int | None, radius_km: float,
     hourly_rate_pence: int, staff_count: int, slot_hours: dict | None = None, slots: list[str] | None = None, living_wage: bool = False,
-    ethical_care_charter: bool = False, ownership_model: str = "",
-) -> Applied:
-    """Apply to offer care, signed out: a provider waiting for review in the postcode's council, and a provider account for the applicant.
+    ethical_care_charter: bool = False, ownership_model: str = "", password: str | None = None,
+) -> Checked:
+    """Check an application to offer care and return every problem at once; stores nothing.
 
-    Hours per time of day and the weekly cap are as for `services.update_profile`.
+    Hours per time of day and the weekly cap are as for `services.update_profile`; a new provider's weekly cap,
+    when given, is at least an hour. The password is checked when given. Whether the email address already has
+    an account is returned apart (`email_taken`), never as a problem: the public form must not tell.
     """
     profile = dict(services=list(services or []), languages=list(languages or []), staff_genders=list(staff_genders or []),
                    capacity_hours=capacity_hours, slot_hours=availability(capacity_hours=capacity_hours, slot_hours=slot_hours, slots=slots),
@@ -61,11 +78,12 @@ def apply(
     elif len(contact_name) > NAME_MAX:
         errors["contact_name"] = f"Use {NAME_MAX} characters or fewer"
     email = account_rules.normalise_email(email or "")
-    problem = account_rules.password_problem(password or "", email=email)
-    if problem:
-        errors["password"] = problem
-    if email and session.exec(select(User.id).where(User.email == email)).first() is not None:
-        errors["email"] = "There is already an account with this email address. Sign in with it, or use another address."
+    if not email:
+        errors["email"] = "Enter your email address"
+    if password is not None:
+        problem = account_rules.password_problem(password or "", email=email)
+        if problem:
+            errors["password"] = problem
     place, council_id = None, None
     try:
         place = locate(session=session, postcode=postcode or "", field="postcode")
@@ -76,19 +94,42 @@ def apply(
         if council_id is None:
             errors["postcode"] = (f"No council uses carepool for {place.district} yet, so care cannot be offered there through this form. "
                                   "Ask your council's adult social care team.")
+    taken = bool(email) and session.exec(select(User.id).where(User.email == email)).first() is not None
+    checked = Checked(errors=errors, contact_name=contact_name, email=email, place=place, council_id=council_id, email_taken=taken)
+    if not errors:
+        checked.answers = dict(name=name.strip(), kind=ProviderKind(kind).value, postcode=place.postcode, living_wage=bool(living_wage),
+                               ethical_care_charter=bool(ethical_care_charter), **profile)
+        checked.answers["radius_km"] = float(radius_km)
+    return checked
+
+
+def make_provider(*, session: Session, contact_name: str, email: str, password_hash: str, answers: dict) -> Applied:
+    """Make the provider waiting for review and the applicant's provider account from a confirmed application, checking it all again.
+
+    `answers` are as `Checked.answers`; the password was checked and hashed when the form was sent.
+    Raises ValidationFailed when the answers no longer pass (the address has an account by now: field "email").
+    """
+    checked = check_application(session=session, contact_name=contact_name, email=email, **answers)
+    errors = dict(checked.errors)
+    if checked.email_taken:
+        errors["email"] = TAKEN
     if errors:
         raise ValidationFailed(errors)
+    place, profile = checked.place, dict(checked.answers)
+    name, kind = profile.pop("name"), ProviderKind(profile.pop("kind"))
+    living_wage, ethical_care_charter = profile.pop("living_wage"), profile.pop("ethical_care_charter")
+    profile.pop("postcode")
     provider = Provider(
-        council_id=council_id, name=name.strip(), kind=ProviderKind(kind), postcode=place.postcode, postcode_district=place.district, lat=place.lat, lon=place.lon,
-        capacity_hours=capacity_hours, radius_km=float(radius_km), hourly_rate_pence=hourly_rate_pence, staff_count=staff_count,
-        status=ProviderStatus.pending_review,
+        council_id=checked.council_id, name=name, kind=kind, postcode=place.postcode, postcode_district=place.district, lat=place.lat, lon=place.lon,
+        capacity_hours=profile["capacity_hours"], radius_km=profile["radius_km"], hourly_rate_pence=profile["hourly_rate_pence"],
+        staff_count=profile["staff_count"], status=ProviderStatus.pending_review,
     )
     apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter)
     session.add(provider)
     session.flush()
     # Created with no acting user, as the command line does: the applicant is nobody yet.
-    user = create_user(session=session, actor=None, email=email, name=contact_name, role=Role.provider, password=password,
-                       council_id=council_id, provider_id=provider.id)
+    user = create_user(session=session, actor=None, email=checked.email, name=checked.contact_name, role=Role.provider,
+                       password_hash=password_hash, council_id=checked.council_id, provider_id=provider.id)
     return Applied(provider=provider, user=user)
 
 

@@ -119,3 +119,27 @@ class VettingItem(SQLModel, table=True):
     checked_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     # Evidence counts only once a broker has seen and verified it; until then the provider is not matched.
     verified_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class PendingApplication(SQLModel, table=True):
+    """An application to offer care waiting for its email address to be confirmed: nothing else exists until the link is used.
+
+    One per email address (a new application replaces the one waiting). The link's token and the chosen
+    password are stored only as hashes; the answers are kept to make the provider from once the link is used.
+    """
+
+    __tablename__ = "pending_application"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The council of the postcode when the form was sent; it is looked up again when the link is used.
+    council_id: int = Field(sa_column=Column(Integer, ForeignKey("council.id", ondelete="CASCADE"), nullable=False, index=True))
+    email: str = Field(sa_column=Column(String(254), nullable=False, unique=True))
+    contact_name: str = Field(sa_column=Column(String(120), nullable=False))
+    password_hash: str = Field(sa_column=Column(String(255), nullable=False))
+    # The rest of the form, as `applications.make_provider` takes it: name, kind, postcode and the profile.
+    answers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # SHA-256 of the token in the link; a new application for the address replaces it, so the old link stops working.
+    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

@@ -9,12 +9,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 
+from brokerage.accounts.rules import normalise_email, password_problem
 from brokerage.forms import BaseForm, Checkboxes, PoundsField, SlotHoursField
 from brokerage.places.schemas import PostcodeField
 from brokerage.providers.models import ProviderKind, VettingKind
 from brokerage.providers.rules import MICRO_STAFF
 from brokerage.providers.services import (
-    CAPACITY_MAX, CAPACITY_MESSAGE, RADIUS_MAX, RADIUS_MIN, RATE_MESSAGE, STAFF_MAX, STAFF_MESSAGE, provider_slot_hours,
+    CAPACITY_MAX, RADIUS_MAX, RADIUS_MIN, RATE_MESSAGE, STAFF_MAX, STAFF_MESSAGE, capacity_least, capacity_message, provider_slot_hours,
 )
 from brokerage.slot_hours import PROVIDER_SLOT_MAX
 from brokerage.validation import parse_date, parse_date_parts, parse_decimal, parse_whole_number
@@ -132,10 +133,21 @@ BROKER_WORDS = {
 }
 
 
-def profile_fields(words: dict[str, str], *, stop_hint: str = " Enter 0 to take no more work for now.") -> tuple:
+def capacity_field(words: dict[str, str], *, new: bool = False) -> NumberField:
+    """Return the weekly cap's box in one reader's words: from 0 (take no more work for now) for a provider, from 1 for a new one."""
+    least = capacity_least(None) if new else 0
+    message = capacity_message(least)
+    # Only a provider who has work can stop taking it: a new one is not told how.
+    stop_hint = "" if new else " Enter 0 to take no more work for now."
+    return NumberField(words["capacity_hours"], whole=True, invalid_message=message,
+                       description="Leave this empty if the hours above are the only limit." + stop_hint,
+                       validators=[Optional(), NumberRange(min=least, max=CAPACITY_MAX, message=message)])
+
+
+def profile_fields(words: dict[str, str], *, new: bool = False) -> tuple:
     """Return the ten worded profile fields (services … ethical_care_charter, in PROFILE_ORDER) in one reader's words.
 
-    `stop_hint` ends the weekly cap's hint: how to stop taking work, for a provider who has some.
+    `new`: for a provider not made yet (applying, or registered by a broker), whose weekly cap is at least an hour.
     """
     return (
         Checkboxes(words["services"], unknown_message="Choose services from the list", validators=[DataRequired("Choose at least one service")]),
@@ -147,9 +159,7 @@ def profile_fields(words: dict[str, str], *, stop_hint: str = " Enter 0 to take 
                     validators=[InputRequired(words["staff_missing"]), NumberRange(min=1, max=STAFF_MAX, message=STAFF_MESSAGE)]),
         SlotHoursField(words["slot_hours"], most=PROVIDER_SLOT_MAX,
                        description=f"{words['slot_hint']} Leave a box empty when nobody can work then."),
-        NumberField(words["capacity_hours"], whole=True, invalid_message=CAPACITY_MESSAGE,
-                    description="Leave this empty if the hours above are the only limit." + stop_hint,
-                    validators=[Optional(), NumberRange(min=0, max=CAPACITY_MAX, message=CAPACITY_MESSAGE)]),
+        capacity_field(words, new=new),
         NumberField(words["radius_km"], invalid_message="Enter the distance as a number, like 5 or 7.5",
                     description=f"{words['radius_hint']} 1 mile is about 1.6 km.",
                     validators=[InputRequired(words["radius_missing"]),
@@ -243,6 +253,8 @@ class RegisterForm(BrokerProfileForm):
     """A new provider or personal assistant, and where they are."""
 
     postcode = PostcodeField("Postcode", description="Where they work from, like E1 6AN. Distances are measured from here.")
+    # A new provider has no work to stop: its weekly cap, when given, is at least an hour.
+    capacity_hours = capacity_field(BROKER_WORDS, new=True)
 
     def profile(self) -> dict:
         """Return everything about the new provider as keyword arguments for the services (a postcode is required)."""
@@ -281,7 +293,7 @@ class ApplicationForm(BrokerProfileForm):
     postcode = PostcodeField("Your postcode", description="Where you work from, for example E1 6AN. Distances to the people you could care for are measured from here.")
     # The applicant is spoken to as a provider is on their own form, but for the weekly cap: no work to stop yet.
     (services, languages, staff_genders, staff_count, slot_hours, capacity_hours, radius_km, hourly_rate, living_wage,
-     ethical_care_charter) = profile_fields(OWN_WORDS, stop_hint="")
+     ethical_care_charter) = profile_fields(OWN_WORDS, new=True)
     # A box people never see: a form-filling robot fills it in, and is refused.
     website = StringField("Leave this box empty")
 
@@ -289,6 +301,12 @@ class ApplicationForm(BrokerProfileForm):
         """Refuse a way of working that is not in the list."""
         if field.data not in {choice.value for choice in KIND_CHOICES}:
             raise ValidationError("Choose how you work")
+
+    def validate_password(self, field):
+        """Refuse a password that is too short or easy to guess (said with the other fields' problems, not after them)."""
+        problem = password_problem(field.data or "", email=normalise_email(self.email.data or ""))
+        if problem:
+            raise ValidationError(problem)
 
     def validate(self, extra_validators=None) -> bool:
         """Check the fields; refuse the whole form when the hidden box was filled in (people never see it)."""
@@ -298,10 +316,17 @@ class ApplicationForm(BrokerProfileForm):
             return False
         return ok
 
+    def answers(self) -> dict:
+        """Return the answers but the password as keyword arguments for `pending.problems`."""
+        return self.profile() | {"contact_name": self.contact_name.data or "", "email": self.email.data or "", "postcode": self.postcode.data or ""}
+
     def application(self) -> dict:
-        """Return everything about the application as keyword arguments for `applications.apply`."""
-        return self.profile() | {"contact_name": self.contact_name.data, "email": self.email.data or "", "password": self.password.data or "",
-                                 "postcode": self.postcode.data or ""}
+        """Return everything about the application as keyword arguments for `pending.apply`."""
+        return self.answers() | {"password": self.password.data or ""}
+
+
+class ConfirmForm(BaseForm):
+    """The button that confirms an application through its emailed link (it only needs its CSRF token)."""
 
 
 class RefuseForm(BaseForm):

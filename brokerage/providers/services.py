@@ -29,6 +29,8 @@ STAFF_MAX = 100_000
 RATE_MESSAGE = f"Enter an hourly rate of {pounds(HOURLY_RATE_MAX_PENCE)} or less"
 STAFF_MESSAGE = f"Enter the number of staff as a whole number from 1 to {STAFF_MAX:,}"
 CAPACITY_MESSAGE = f"Enter the most hours a week as a whole number from 0 to {CAPACITY_MAX}, or leave it empty for no limit"
+# A new provider (applying, or registered by a broker) has no work to stop: a weekly cap of 0 would never be offered any.
+NEW_CAPACITY_MESSAGE = f"Enter the most hours a week as a whole number from 1 to {CAPACITY_MAX}, or leave it empty for no limit"
 RADIUS_MIN, RADIUS_MAX = 0.5, 50.0
 VETTING_WORDS = {"dbs": "DBS check", "insurance": "insurance", "cqc": "CQC registration"}  # as named within a sentence
 
@@ -174,6 +176,16 @@ def provider_slot_hours(provider: Provider) -> dict[str, int]:
     return in_week_order(provider.slot_hours) or availability(capacity_hours=provider.capacity_hours, slot_hours=None, slots=provider.slots)
 
 
+def capacity_least(provider: Provider | None) -> int:
+    """Return the smallest weekly cap allowed: 1 for a new provider, 0 (take no more work for now) for one that already exists."""
+    return 1 if provider is None else 0
+
+
+def capacity_message(least: int) -> str:
+    """Return the message for a weekly cap out of range, from `least`."""
+    return NEW_CAPACITY_MESSAGE if least >= 1 else CAPACITY_MESSAGE
+
+
 def check_profile(provider: Provider | None, *, services: list[str], languages: list[str], staff_genders: list[str],
                    capacity_hours, slot_hours: dict, radius_km, hourly_rate_pence, ownership_model: str, staff_count=None) -> dict[str, str]:
     """Return the profile's problems as {field: message}, empty when it can be saved (the form's and the application's checks)."""
@@ -192,9 +204,10 @@ def check_profile(provider: Provider | None, *, services: list[str], languages: 
     if not staff_genders or any(g not in GENDERS for g in staff_genders):
         errors["staff_genders"] = "Choose women, men or both"
     # The weekly cap is optional: None means no cap beyond the hours in each time of day.
+    # A provider already taking work may set 0 to take no more for now; a new one with a cap of 0 would never be offered any.
     capacity = _number(capacity_hours, whole=True)
-    if capacity_hours is not None and (capacity is None or not 0 <= capacity <= CAPACITY_MAX):
-        errors["capacity_hours"] = CAPACITY_MESSAGE
+    if capacity_hours is not None and (capacity is None or not capacity_least(provider) <= capacity <= CAPACITY_MAX):
+        errors["capacity_hours"] = capacity_message(capacity_least(provider))
     problem = slot_hours_problems(slot_hours, most=PROVIDER_SLOT_MAX)
     if problem:
         errors["slot_hours"] = problem

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from brokerage.access import roles_required
@@ -13,11 +13,11 @@ from brokerage.errors import BrokerageError, ValidationFailed
 from brokerage.extensions import rate_limit
 from brokerage.forms import refuse, refuse_in_flash
 from brokerage.handlers import wants_json
-from brokerage.providers import applications, services
+from brokerage.providers import applications, pending, services
 from brokerage.providers.errors import SameChecker
 from brokerage.providers.rules import MICRO_STAFF
 from brokerage.providers.schemas import (
-    VETTING_HINTS, VETTING_NAMES, ApplicationForm, BrokerProfileForm, ProfileForm, RefuseForm, RegisterForm, VettingForm,
+    VETTING_HINTS, VETTING_NAMES, ApplicationForm, BrokerProfileForm, ConfirmForm, ProfileForm, RefuseForm, RegisterForm, VettingForm,
 )
 
 blueprint = Blueprint("providers", __name__, url_prefix="/providers")
@@ -128,19 +128,47 @@ def verify_vetting(item_id: int):
 @public.route("/offer-care", methods=["GET", "POST"])
 @rate_limit("APPLY_RATE_LIMIT")
 def apply():
-    """Apply to offer care as a micro-provider or personal assistant; the applicant is then signed in to their own account."""
+    """Apply to offer care as a micro-provider or personal assistant; the answer is "check your email" whether or not the address has an account."""
     form = ApplicationForm()
     form.set_choices()
     if form.validate_on_submit():
         try:
-            applied = applications.apply(session=get_session(), **form.application())
+            pending.apply(session=get_session(), **form.application())
         except BrokerageError as error:
             refuse(form, error)
         else:
-            sessions.begin(applied.user)
-            flash("Thank you. Your application has been sent to the council's brokers. Below is what happens next.", "success")
-            return redirect(url_for("providers.show", provider_id=applied.provider.id))
+            return redirect(url_for("offer_care.sent"))
+    elif form.is_submitted() and not form.form_errors:
+        # Every problem on the first send: what only the service can tell (the postcode's council) beside the form's own.
+        _add_problems(form, pending.problems(session=get_session(), **form.answers()))
     return render_template("providers/apply.html", form=form), (422 if _failed(form) else 200)
+
+
+def _add_problems(form, problems: dict[str, str]) -> None:
+    for name, message in problems.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors") and not field.errors:
+            field.errors = [message]
+
+
+@public.route("/offer-care/sent")
+def sent():
+    """Say that an email is on its way, in the same words whether or not the address has an account."""
+    return render_template("providers/apply_sent.html", hours=pending.link_hours())
+
+
+@public.route("/offer-care/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    """Send an application through the link emailed to its address (a page with a button, so that opening the link alone does nothing)."""
+    session = get_session()
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        applied = pending.confirm(session=session, token=token)
+        sessions.begin(applied.user)
+        flash("Thank you. Your application has been sent to the council's brokers. Below is what happens next.", "success")
+        return redirect(url_for("providers.show", provider_id=applied.provider.id))
+    waiting = pending.usable(session=session, token=token)
+    return render_template("providers/confirm.html", form=form, application=waiting)
 
 
 @blueprint.route("/applications")

@@ -1,4 +1,4 @@
-"""A provider applies on the public form, a broker verifies the evidence the applicant added and approves them, and they become matchable.
+"""A provider applies on the public form, confirms it with the link emailed to them, a broker verifies the evidence the applicant added and approves them, and they become matchable.
 
 At 320 px wide, with axe on every page. The journey uses the demo's second council (Northfield), so the new
 provider never changes what another browser test matches in Riverside; its names are its own, so it runs in
@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import click_and_wait, sign_in
 from tests.browser.test_dashboard import axe_violations
+from tests.browser.test_invitations import link_from_outbox
 
 pytestmark = pytest.mark.browser
 
@@ -83,6 +84,15 @@ def test_a_provider_applies_a_broker_vets_them_and_they_become_matchable(browser
         page.get_by_role("checkbox", name=re.compile("real Living Wage")).check()
         click_and_wait(page.get_by_role("button", name="Send my application"))
 
+        # Nothing is made yet: the email address is confirmed first, by the link in the mail.
+        expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+        problems += fits(page)
+        link = link_from_outbox(browser, live_server, email)
+        page.goto(link)
+        expect(page.get_by_role("heading", level=1)).to_have_text("Send your application to offer care")
+        problems += fits(page)
+        click_and_wait(page.get_by_role("button", name="Confirm and send my application"))
+
         # Signed in to the new account, on the provider's own page: what happens next.
         page.wait_for_url(re.compile(r".*/providers/\d+$"))
         provider_path = page.url.removeprefix(live_server)
@@ -90,6 +100,12 @@ def test_a_provider_applies_a_broker_vets_them_and_they_become_matchable(browser
         expect(page.get_by_text("A broker has to review your application.")).to_be_visible()
         expect(page.get_by_text("Add your DBS check.")).to_be_visible()
         problems += fits(page)
+        # The link worked once.
+        used = applicant.new_page()
+        used.goto(link)
+        expect(used.get_by_role("heading", level=1)).to_have_text("This link cannot be used")
+        expect(used.get_by_role("link", name="Apply to offer care again")).to_be_visible()
+        used.close()
         add_evidence(page, "DBS check", f"DBS{tag}")
         add_evidence(page, "Insurance", f"PL-{tag}")
         expect(page.get_by_text("A broker has to check and verify your DBS check.")).to_be_visible()

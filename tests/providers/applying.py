@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 import pytest
+from sqlmodel import select
 
 from brokerage.accounts.models import CouncilDistrict
+from brokerage.accounts.passwords import hash_password
+from brokerage.errors import ValidationFailed
 from brokerage.places.rules import Centroid
 from brokerage.places.services import store_centroids
-from brokerage.providers import applications
+from brokerage.mail.models import OutboxMessage
+from brokerage.providers import applications, pending
 
 PLACES = [
     Centroid("E1 6AN", "E1", 51.5203, -0.0714, False),
@@ -15,6 +22,7 @@ PLACES = [
     Centroid("M1", "M1", 53.4794, -2.2453, True),
 ]
 APPLICANT_PASSWORD = "kettle harbour violet 27"
+LINK = re.compile(r"https?://\S+")
 
 
 @pytest.fixture()
@@ -46,4 +54,31 @@ def apply_through_the_service(session, **overrides) -> applications.Applied:
         "capacity_hours": 30, "slots": ["mon_am"], "radius_km": 5.0, "hourly_rate_pence": 2100, "staff_count": 3,
     }
     data.update(overrides)
-    return applications.apply(session=session, **data)
+    # As a confirmed application makes it (`pending.confirm`), without the email in between.
+    password = data.pop("password")
+    checked = applications.check_application(session=session, password=password, **data)
+    if checked.errors:
+        raise ValidationFailed(checked.errors)
+    return applications.make_provider(session=session, contact_name=checked.contact_name, email=checked.email,
+                                      password_hash=hash_password(password), answers=checked.answers)
+
+
+def link_sent_to(session, email: str) -> str:
+    """Return the path of the link in the newest email to this address (from the outbox)."""
+    session.expire_all()
+    message = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == email).order_by(OutboxMessage.id.desc())).first()
+    assert message is not None, f"no email to {email}"
+    links = LINK.findall(message.body)
+    assert len(links) == 1, message.body
+    return urlsplit(links[0]).path
+
+
+def token_sent_to(session, email: str) -> str:
+    """Return the token in the newest link emailed to this address."""
+    return link_sent_to(session, email).rsplit("/", 1)[-1]
+
+
+def confirm_through_the_service(session, **application) -> applications.Applied:
+    """Apply through the services and confirm the application with the link emailed: the provider and the account exist after this."""
+    pending.apply(session=session, **application)
+    return pending.confirm(session=session, token=token_sent_to(session, application["email"].strip().lower()))

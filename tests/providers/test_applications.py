@@ -16,10 +16,18 @@ from brokerage.providers.errors import SameChecker
 from brokerage.providers.models import Provider, VettingItem
 from brokerage.providers.rules import ProviderStatus
 from tests import factories as f
-from tests.providers.applying import APPLICANT_PASSWORD, application_form, apply_through_the_service
+from tests.providers.applying import APPLICANT_PASSWORD, application_form, apply_through_the_service, link_sent_to
+
+
 
 def counts(session) -> tuple[int, int]:
     return (session.exec(select(func.count()).select_from(Provider)).one(), session.exec(select(func.count()).select_from(User)).one())
+
+
+def apply_and_confirm(client, session, **changes):
+    """Send the form, then confirm it with the link emailed; return the confirmation's response."""
+    assert client.post("/offer-care", data=application_form(**changes)).status_code == 302
+    return client.post(link_sent_to(session, "grace@example.org"))
 
 
 # --- the public form -----------------------------------------------------------------------------------------
@@ -32,19 +40,21 @@ def test_the_form_is_open_to_anyone_signed_out(client, places):
     assert 'name="postcode"' in page and 'name="password"' in page and 'name="living_wage"' in page
 
 
-def test_applying_makes_a_provider_waiting_for_review_and_an_account_that_is_signed_in(client, session, places):
-    response = client.post("/offer-care", data=application_form())
+def test_applying_and_confirming_makes_a_provider_waiting_for_review_and_an_account_that_is_signed_in(client, session, places):
+    response = apply_and_confirm(client, session)
     assert response.status_code == 302
     provider = session.exec(select(Provider).where(Provider.name == "Grace Okafor (personal assistant)")).one()
     assert response.headers["Location"].endswith(f"/providers/{provider.id}")
     assert provider.status == ProviderStatus.pending_review and provider.council_id == places.councils["a"].id
     assert (provider.postcode_district, provider.lat, provider.lon) == ("E1", 51.5203, -0.0714)
     assert provider.hourly_rate_pence == 1950 and provider.living_wage and provider.ethical_care_charter and provider.staff_count == 1
+    assert (provider.capacity_hours, provider.slot_hours, provider.services) == (20, {"mon_am": 10, "tue_am": 10}, ["home_care", "companionship"])
     user = session.exec(select(User).where(User.email == "grace@example.org")).one()
     assert (user.role, user.provider_id, user.council_id, user.name) == (Role.provider, provider.id, provider.council_id, "Grace Okafor")
     assert user.password_hash.startswith("$argon2id$")
     # Signed in at once, and told what happens next.
     page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your application has been sent to the council's brokers." in page.replace("&#39;", "'")
     assert "Your application" in page and "A broker has to review your application." in page and "Add your DBS check." in page
     dashboard = client.get("/dashboard").get_data(as_text=True)
     assert "Your application is waiting for a broker's review." in dashboard.replace("&#39;", "'")
@@ -59,7 +69,8 @@ def test_applying_makes_a_provider_waiting_for_review_and_an_account_that_is_sig
     ({"postcode": "M1 1AE"}, "postcode", "No council uses carepool for M1 yet"),
     ({"password": "aaaaaaaaaaaaaaa"}, "password", "harder to guess"),
     ({"password": "short"}, "password", "at least 12 characters"),
-    ({"email": "broker-a@example.org"}, "email", "There is already an account with this email address"),
+    ({"capacity_hours": "0"}, "capacity_hours", "from 1 to 168"),
+    ({"capacity_hours": "169"}, "capacity_hours", "from 1 to 168"),
     ({"email": "not an email"}, "email", "Enter an email address like name@example.org"),
     ({"contact_name": ""}, "contact_name", "Enter your full name"),
     ({"kind": "wizard"}, "kind", "Choose how you work"),
@@ -218,7 +229,7 @@ def test_another_councils_or_a_missing_application_is_not_found(session, places)
 
 
 def test_the_applicant_adds_evidence_and_a_broker_verifies_it(client, session, places):
-    client.post("/offer-care", data=application_form())
+    apply_and_confirm(client, session)
     provider = session.exec(select(Provider).where(Provider.name == "Grace Okafor (personal assistant)")).one()
     for kind, reference in (("dbs", "001234567890"), ("insurance", "PL-99812")):
         added = client.post(f"/providers/{provider.id}/vetting", data={"kind": kind, "reference": reference, "expires_on": "2099-01-01"})
@@ -248,7 +259,7 @@ def test_a_broker_who_added_an_applicants_evidence_cannot_verify_it_but_another_
 
 
 def test_an_applicant_cannot_verify_their_own_evidence(client, session, places):
-    client.post("/offer-care", data=application_form())
+    apply_and_confirm(client, session)
     provider = session.exec(select(Provider).where(Provider.name == "Grace Okafor (personal assistant)")).one()
     client.post(f"/providers/{provider.id}/vetting", data={"kind": "dbs", "reference": "D-2", "expires_on": "2099-01-01"})
     item = session.exec(select(VettingItem).where(VettingItem.provider_id == provider.id)).one()
@@ -274,7 +285,7 @@ def test_the_form_speaks_to_the_applicant_about_their_times(client, places):
 
 
 def test_the_applicants_page_asks_for_exactly_the_evidence_still_missing_and_speaks_to_them(client, session, places):
-    response = client.post("/offer-care", data=application_form(services=["personal_care", "companionship"]))
+    response = apply_and_confirm(client, session, services=["personal_care", "companionship"])
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     # Personal care needs a CQC registration too: the sentence asks for all three, not just the DBS check and insurance.
     assert "Add your DBS check, insurance and CQC registration below." in page
