@@ -22,7 +22,7 @@ This also checks that this email address is yours. Your application is not sent,
 
 The link works once, for {plural(hours, "hour")}. If it has run out, fill in the form again.
 
-If you did not apply to offer care, you can ignore this email. Nothing happens unless you open the link.
+If you did not apply to offer care, you can ignore this email. Nothing happens unless you open the link and confirm.
 
 carepool
 """

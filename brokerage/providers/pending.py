@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from brokerage import tokens
 from brokerage.accounts.models import Role, User
 from brokerage.accounts.passwords import hash_password
-from brokerage.errors import BrokerageError, ValidationFailed
+from brokerage.errors import ValidationFailed
 from brokerage.locks import insert_once, lock_row
 from brokerage.mail import services as mail
 from brokerage.providers import messages
@@ -120,8 +120,8 @@ def confirm(*, session: Session, token: str) -> Applied:
     return applied
 
 
-def _outdated(error: BrokerageError) -> str:
-    messages_ = [message for field_messages in getattr(error, "errors", {}).values() for message in field_messages]
-    if any(message == TAKEN for message in messages_):
+def _outdated(error: ValidationFailed) -> str:
+    said = [message for problems_of_field in error.errors.values() for message in problems_of_field]
+    if TAKEN in said:
         return f"{TAKEN} Your application was not sent. Sign in with it; if you have forgotten your password, choose \"Forgotten your password?\"."
-    return "Your application cannot be sent as it was: " + " ".join(messages_) + " Fill in the form again."
+    return "Your application cannot be sent as it was: " + " ".join(said) + " Fill in the form again."
