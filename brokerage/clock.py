@@ -25,6 +25,11 @@ def london(moment: datetime) -> datetime:
     return moment.astimezone(LONDON)
 
 
+def wall_clock() -> datetime:
+    """Return the time in England now, without its zone: to compare with a day and a time people typed (a visit's start)."""
+    return london(now()).replace(tzinfo=None)
+
+
 def today() -> date:
     """Return today's date in England."""
     return london(now()).date()

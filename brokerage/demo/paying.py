@@ -92,6 +92,11 @@ def record_week(*, session: Session, story: StoryClock, cast: Cast, care: Care, 
     return sheet
 
 
+def send_week(*, session: Session, cast: Cast, care: Care, sheet_id: int) -> Timesheet:
+    """The provider sends a week's timesheet, once the week is over."""
+    return sheets.submit(session=session, actor=cast.provider_logins[care.provider.id], timesheet_id=sheet_id)
+
+
 def approve(*, session: Session, sheet_id: int, cast: Cast) -> None:
     """The broker approves a timesheet: the members' parts move from their pool shares to what the provider is owed."""
     approval.approve(session=session, actor=cast.user(data.BROKER[0]), timesheet_id=sheet_id)

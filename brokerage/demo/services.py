@@ -119,11 +119,13 @@ def load_demo(*, session: Session, password: str, stripe_config: Mapping, seed: 
         groups.somali_decisions(session=session, story=story, cast=cast)
         story.at(monday - timedelta(days=1), 11)
         care.record_demand(session=session, story=story, cast=cast)
-        # Last week's timesheet is sent on Sunday evening and waits for the broker's approval.
+        # Last week's visits are recorded on Sunday evening; the timesheet is sent once the week is over (now),
+        # and waits for the broker's approval.
         story.at(monday - timedelta(days=1), 18)
-        paying.record_week(session=session, story=story, cast=cast, care=nasima, monday=monday - timedelta(weeks=1))
+        waiting = paying.record_week(session=session, story=story, cast=cast, care=nasima, monday=monday - timedelta(weeks=1), submit=False)
 
         story.back_to_now()
+        paying.send_week(session=session, cast=cast, care=nasima, sheet_id=waiting.id)
         people.invite_a_holder(session=session, cast=cast)
         care.run_for_review(session=session, cast=cast)
         money.review_surplus(session=session, councils=councils)

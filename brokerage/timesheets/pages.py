@@ -29,7 +29,7 @@ from brokerage.timesheets.approval import may_decide
 from brokerage.timesheets.approvers import approver_of
 from brokerage.timesheets.models import Timesheet, Visit
 from brokerage.timesheets.rules import EDITABLE, CannotShare, Pay, TimesheetStatus
-from brokerage.timesheets.sheets import get_sheet, is_own_provider, member_names, own_visit, visit_in, visits_of
+from brokerage.timesheets.sheets import get_sheet, is_own_provider, member_names, own_visit, sendable_from, visit_in, visits_of
 
 # How far back the provider's list offers weeks with no sheet yet.
 RECENT_WEEKS = 8
@@ -112,6 +112,9 @@ class SheetPage:
     may_edit: bool
     may_decide: bool
     is_provider: bool
+    # The first day the sheet may be sent: once its week (or the contract, if sooner) is over; and whether that day has come.
+    sendable_from: date
+    may_send: bool
     # The visits that start outside the contract's agreed days and times (none when no times were agreed).
     outside: list[VisitRow] = field(default_factory=list)
 
@@ -165,6 +168,7 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
     decider = session.get(User, sheet.decided_by_id) if sheet.decided_by_id else None
     rows = [VisitRow(v, names.get(v.holder_id, "A former member"), p) for v, p in zip(stored, each)]
     outside = {v.id for v in rules.outside_agreed_times(stored, contract.slot_hours)}
+    sendable = sendable_from(sheet, contract)
     return SheetPage(
         sheet=sheet, contract=contract, provider=provider, group=group,
         visits=rows,
@@ -175,7 +179,7 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
         days=rules.week_days(sheet.week), approver=approver.name if approver else None, decided_by=decider.name if decider else None,
         may_edit=own and sheet.status in EDITABLE,
         may_decide=sheet.status == TimesheetStatus.submitted and may_decide(session, actor, sheet),
-        is_provider=own,
+        is_provider=own, sendable_from=sendable, may_send=clock.today() >= sendable,
         outside=[row for row in rows if row.visit.id in outside],
     )
 

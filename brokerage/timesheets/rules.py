@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Iterable, Mapping, Sequence
 
 from brokerage.clusters.rules import parse_period, period_of
@@ -135,14 +135,26 @@ class VisitIn:
     travel_minutes: int = 0
 
 
-def _minutes(start: time) -> int:
-    return start.hour * 60 + start.minute
+def visit_begins(visit: VisitIn) -> datetime:
+    """Return when a visit begins, as wall-clock time in England (naive)."""
+    return datetime.combine(visit.visit_date, visit.start)
 
 
-def visit_problems(*, terms: Terms, week: str, visit: VisitIn, others: Sequence[VisitIn], today: date, names: Mapping[int, str]) -> dict[str, str]:
+def visit_ends(visit: VisitIn) -> datetime:
+    """Return when a visit ends, as wall-clock time in England (naive): it may run past midnight into the next day."""
+    return visit_begins(visit) + timedelta(minutes=visit.minutes)
+
+
+def overlaps(one: VisitIn, other: VisitIn) -> bool:
+    """Tell whether two visits share any minute, whatever day each starts on (a late visit runs on past midnight)."""
+    return visit_begins(one) < visit_ends(other) and visit_begins(other) < visit_ends(one)
+
+
+def visit_problems(*, terms: Terms, week: str, visit: VisitIn, others: Sequence[VisitIn], now: datetime, names: Mapping[int, str]) -> dict[str, str]:
     """Return {field: message} for every way a visit breaks the contract or the week; empty when it may be recorded.
 
-    `others` are the week's other visits (without the one being changed).
+    `others` are the week's other visits (without the one being changed); `now` is wall-clock time in
+    England (naive), and a visit is recorded only once it has ended.
     """
     problems: dict[str, str] = {}
     if visit.holder_id not in terms.members:
@@ -160,7 +172,7 @@ def visit_problems(*, terms: Terms, week: str, visit: VisitIn, others: Sequence[
         problems["visit_date"] = f"The contract starts on {weekday_date(terms.start_date)}: a visit before then is not under this contract"
     elif terms.end_date is not None and visit.visit_date > terms.end_date:
         problems["visit_date"] = f"The contract ended on {weekday_date(terms.end_date)}: a visit after then is not under this contract"
-    elif visit.visit_date > today:
+    elif visit.visit_date > now.date():
         problems["visit_date"] = "Record a visit once it has happened: this day has not come yet"
     if visit.minutes < terms.min_visit_minutes:
         problems["minutes"] = (
@@ -178,17 +190,47 @@ def visit_problems(*, terms: Terms, week: str, visit: VisitIn, others: Sequence[
                 f"This visit would make the week's care {minutes_words(week_minutes)}, more than the contract's "
                 f"{plural(terms.hours_per_week, 'hour')} a week"
             )
+    if not problems and visit_ends(visit) > now:
+        problems["start"] = (f"Record a visit once it has happened: this one ends at {time_of_day(visit_ends(visit).time())}"
+                             f"{' today' if visit_ends(visit).date() == now.date() else ' tomorrow'}")
     if not problems:
-        begins, ends = _minutes(visit.start), _minutes(visit.start) + visit.minutes
         for other in others:
-            if other.holder_id == visit.holder_id and other.visit_date == visit.visit_date:
-                if _minutes(other.start) < ends and begins < _minutes(other.start) + other.minutes:
-                    problems["start"] = (
-                        f"This visit overlaps the visit to {names.get(visit.holder_id, 'this member')} "
-                        f"at {time_of_day(other.start)} that day"
-                    )
-                    break
+            if other.holder_id == visit.holder_id and overlaps(visit, other):
+                problems["start"] = (
+                    f"This visit overlaps the visit to {names.get(visit.holder_id, 'this member')} "
+                    f"at {time_of_day(other.start)} on {weekday_date(other.visit_date)}"
+                )
+                break
     return problems
+
+
+@dataclass(frozen=True)
+class Booked:
+    """One of the provider's recorded visits, on any of its timesheets, as the carers' check needs it."""
+
+    visit: VisitIn
+    member: str
+
+
+def carers_problem(*, visit: VisitIn, booked: Sequence[Booked], carers: int) -> str | None:
+    """Return why a visit needs more carers than the provider has at some moment it overlaps, or None.
+
+    `booked` are the provider's other visits on any timesheet (without the one being changed); `carers`
+    is the provider's staff count: a personal assistant working alone cannot be at two visits at once.
+    """
+    clashing = [b for b in booked if overlaps(visit, b.visit)]
+    if not clashing:
+        return None
+    # The most visits under way at once during this one: at some visit's start the count is highest.
+    moments = [visit_begins(visit)] + [max(visit_begins(visit), visit_begins(b.visit)) for b in clashing]
+    busiest = max(sum(1 for b in clashing if visit_begins(b.visit) <= moment < visit_ends(b.visit)) for moment in moments)
+    if busiest < carers:
+        return None
+    first = min(clashing, key=lambda b: visit_begins(b.visit))
+    where = f"the visit to {first.member} at {time_of_day(first.visit.start)} on {weekday_date(first.visit.visit_date)}"
+    if carers == 1:
+        return f"This visit overlaps {where}: one carer working alone cannot be at two visits at once"
+    return f"This visit overlaps {where} and others: {plural(carers, 'carer')} cannot be at {busiest + 1} visits at once"
 
 
 # --- pay ---------------------------------------------------------------------------------------------

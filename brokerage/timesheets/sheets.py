@@ -7,7 +7,7 @@ never commit.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from sqlmodel import Session, select
 
@@ -137,11 +137,32 @@ def start_sheet(*, session: Session, actor: User, contract_id: int, week: str) -
 # --- visits ---------------------------------------------------------------------------------------
 
 
+def booked_around(session: Session, sheet: Timesheet, *, leaving_out: int | None = None) -> list[rules.Booked]:
+    """Return the provider's visits on any of its timesheets from the day before the sheet's week to the day after it.
+
+    The days either side hold the visits that run past midnight into the week, or from it.
+    """
+    days = rules.week_days(sheet.week)
+    rows = session.exec(
+        select(Visit, Holder.name).join(Timesheet, Timesheet.id == Visit.timesheet_id).join(Holder, Holder.id == Visit.holder_id).where(
+            Timesheet.provider_id == sheet.provider_id, Timesheet.council_id == sheet.council_id,
+            Visit.visit_date >= days[0] - timedelta(days=1), Visit.visit_date <= days[-1] + timedelta(days=1),
+        )
+    )
+    return [rules.Booked(visit=visit_in(v), member=name) for v, name in rows if v.id != leaving_out]
+
+
 def _check_visit(session: Session, sheet: Timesheet, visit: VisitIn, *, leaving_out: int | None = None) -> Contract:
     contract = session.get(Contract, sheet.contract_id)
     others = [visit_in(v) for v in visits_of(session, sheet.id) if v.id != leaving_out]
-    problems = rules.visit_problems(terms=pricing.visit_terms(session, contract, sheet), week=sheet.week, visit=visit, others=others, today=clock.today(),
-                                    names=member_names(session, contract))
+    problems = rules.visit_problems(terms=pricing.visit_terms(session, contract, sheet), week=sheet.week, visit=visit, others=others,
+                                    now=clock.wall_clock(), names=member_names(session, contract))
+    if not problems:
+        # The provider's row is locked, so two of its sheets cannot each take its last free carer at the same moment.
+        provider = lock_row(session, Provider, sheet.provider_id)
+        clash = rules.carers_problem(visit=visit, booked=booked_around(session, sheet, leaving_out=leaving_out), carers=provider.staff_count)
+        if clash:
+            problems["start"] = clash
     if problems:
         raise ValidationFailed(problems)
     return contract
@@ -203,6 +224,10 @@ def submit(*, session: Session, actor: User, timesheet_id: int) -> Timesheet:
     visits = [visit_in(v) for v in visits_of(session, sheet.id)]
     if not visits:
         raise SheetNotOpen("Record at least one visit before sending the timesheet.")
+    sendable = sendable_from(sheet, contract)
+    if clock.today() < sendable:
+        raise SheetNotOpen(f"You can send this timesheet from {weekday_date(sendable)}, once the {week_of(sheet.week)} is over: "
+                           "until then there may be more visits to record.")
     # Sent again after being sent back: priced again, by the same week's terms.
     terms = terms_on(session=session, contract=contract, day=rules.week_days(sheet.week)[-1])
     problems = week_problems(session, sheet, contract, visits, pricing.visit_terms(session, contract, sheet, terms))
@@ -220,13 +245,21 @@ def submit(*, session: Session, actor: User, timesheet_id: int) -> Timesheet:
     return sheet
 
 
+def sendable_from(sheet: Timesheet, contract: Contract) -> date:
+    """Return the first day a week's sheet may be sent: the day after the week ends, or after the contract ends if sooner."""
+    last = rules.week_days(sheet.week)[-1]
+    if contract.end_date is not None:
+        last = min(last, contract.end_date)
+    return last + timedelta(days=1)
+
+
 def week_problems(session: Session, sheet: Timesheet, contract: Contract, visits: list[VisitIn], terms: Terms) -> list[str]:
     """Return a sentence for each visit the week's terms do not allow (checked again at submission and approval)."""
     names = member_names(session, contract)
     found = []
     for index, visit in enumerate(visits):
         # Each visit against the ones before it: the week's hours are counted once, in order.
-        problems = rules.visit_problems(terms=terms, week=sheet.week, visit=visit, others=visits[:index], today=clock.today(), names=names)
+        problems = rules.visit_problems(terms=terms, week=sheet.week, visit=visit, others=visits[:index], now=clock.wall_clock(), names=names)
         for message in problems.values():
             found.append(f"The visit to {names.get(visit.holder_id, 'a member')} on {weekday_date(visit.visit_date)}: {message}.")
     return found

@@ -6,7 +6,7 @@ its remittance."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect
@@ -28,11 +28,14 @@ def week_of(day: date) -> str:
     return f"week of {long_date(monday)}"
 
 
-def test_care_recorded_by_the_provider_is_approved_released_and_paid_with_a_remittance(page, live_server):
+def test_care_recorded_by_the_provider_is_approved_released_and_paid_with_a_remittance(page, live_server, freeze_clock):
     today = clock.today()
     this_week = week_of(today)
+    monday = today - timedelta(days=today.weekday())
+    # A timesheet is sent once its week is over: the journey happens next Monday morning (the live server reads the same clock).
+    freeze_clock(datetime.combine(monday + timedelta(days=7), time(10), tzinfo=clock.LONDON).astimezone(timezone.utc))
 
-    # The provider records today's visit on this week's timesheet and sends it.
+    # The provider records this Monday's visit on this week's timesheet and sends it once the week is over.
     sign_in(page, live_server, "provider@riverside.example")
     page.wait_for_url(f"{live_server}/dashboard")
     page.goto(f"{live_server}/timesheets/")
@@ -40,7 +43,7 @@ def test_care_recorded_by_the_provider_is_approved_released_and_paid_with_a_remi
     click_and_wait(page.get_by_role("button", name=re.compile(f"Start the timesheet for the {this_week}", re.I)))
     assert axe_violations(page) == []
     page.get_by_label("Member visited").select_option(index=0)
-    page.get_by_label("Day").select_option(today.isoformat())
+    page.get_by_label("Day").select_option(monday.isoformat())
     page.get_by_label("Start time").fill("07:00")
     page.get_by_label("Length in minutes").fill("15")
     click_and_wait(page.get_by_role("button", name="Record the visit"))

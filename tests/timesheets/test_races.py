@@ -87,3 +87,34 @@ def test_two_visits_recorded_at_once_never_take_the_week_past_the_contracts_hour
         with factory() as session:
             minutes = sum(v.minutes for v in session.exec(select(Visit).where(Visit.timesheet_id == sheet_id)))
             assert minutes == 150
+
+
+def test_a_carer_working_alone_is_never_booked_at_two_visits_at_once_from_two_of_their_sheets(factory):
+    from brokerage.contracts.models import Contract
+
+    for _ in range(TRIALS):
+        with factory() as session:
+            council = new_council(session)
+            factory.councils.append(council.id)
+            care = make_care(session, council=council)
+            care.provider.staff_count = 1
+            second = Contract(council_id=council.id, provider_id=care.provider.id, cluster_id=care.cluster.id, service="companionship",
+                              member_shares={str(care.holders[2].id): 1}, hours_per_week=5, rate_pence=1800, start_date=care.contract.start_date,
+                              min_visit_minutes=60)
+            session.add_all([care.provider, second])
+            session.flush()
+            first_sheet = sheets.start_sheet(session=session, actor=care.provider_user, contract_id=care.contract.id, week=WEEK)
+            second_sheet = sheets.start_sheet(session=session, actor=care.provider_user, contract_id=second.id, week=WEEK)
+            session.commit()
+            provider_user, plan = care.provider_user.id, [(first_sheet.id, care.holders[0].id), (second_sheet.id, care.holders[2].id)]
+
+        def add(sheet_id, holder_id):
+            arguments = {**visit(type("H", (), {"id": holder_id}), 0, minutes=60), "start": time(9)}
+            return lambda s: sheets.add_visit(session=s, actor=as_user(s, provider_user), timesheet_id=sheet_id, **arguments).id
+
+        results = race(factory, [add(sheet_id, holder_id) for sheet_id, holder_id in plan])
+        refused = [r for r in results if isinstance(r, ValidationFailed)]
+        assert len(refused) == 1 and "one carer working alone" in refused[0].errors["start"][0], results
+        with factory() as session:
+            visits = session.exec(select(Visit).where(Visit.timesheet_id.in_([sheet_id for sheet_id, _ in plan]))).all()
+            assert len(visits) == 1

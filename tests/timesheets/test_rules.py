@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 
 import pytest
 from hypothesis import given
@@ -21,8 +21,8 @@ def visit(holder=1, day=0, start=time(9), minutes=60, travel=0):
     return VisitIn(holder_id=holder, visit_date=date.fromordinal(MONDAY.toordinal() + day), start=start, minutes=minutes, travel_minutes=travel)
 
 
-def problems(v, others=(), terms=TERMS, today=date(2026, 12, 9)):
-    return rules.visit_problems(terms=terms, week="2026-W49", visit=v, others=list(others), today=today, names={1: "Amina Hassan"})
+def problems(v, others=(), terms=TERMS, now=datetime(2026, 12, 9, 10, 0)):
+    return rules.visit_problems(terms=terms, week="2026-W49", visit=v, others=list(others), now=now, names={1: "Amina Hassan"})
 
 
 def test_a_sheet_goes_draft_submitted_then_approved_or_back_and_approved_is_final():
@@ -75,7 +75,7 @@ def test_each_way_a_visit_breaks_the_rules_is_named_beside_its_field():
     assert set(problems(visit(day=7))) == {"visit_date"}
     assert set(problems(visit(day=-1))) == {"visit_date"}
     assert set(problems(visit(travel=-1))) == {"travel_minutes"}
-    assert "has not come yet" in problems(visit(day=3), today=date(2026, 12, 2))["visit_date"]
+    assert "has not come yet" in problems(visit(day=3), now=datetime(2026, 12, 2, 23, 59))["visit_date"]
     late = Terms(members=frozenset({1}), hours_per_week=10, min_visit_minutes=60, start_date=date(2026, 12, 2), end_date=None)
     assert "starts on Wednesday 2 December 2026" in problems(visit(day=1), terms=late)["visit_date"]
     ended = Terms(members=frozenset({1}), hours_per_week=10, min_visit_minutes=60, start_date=MONDAY, end_date=date(2026, 12, 1))
@@ -174,3 +174,40 @@ def test_a_visit_is_in_the_time_of_day_it_starts_in_and_at_night_in_none():
     visits = [SimpleNamespace(visit_date=tuesday, start_time=time(9)), SimpleNamespace(visit_date=tuesday, start_time=time(23, 30))]
     assert outside_agreed_times(visits, {"tue_am": 3}) == visits[1:]
     assert outside_agreed_times(visits, None) == [] and outside_agreed_times(visits, {}) == []
+
+
+def test_a_visit_is_recorded_only_once_it_has_ended_even_on_the_same_day():
+    wednesday_ten = datetime(2026, 12, 2, 10, 0)
+    assert problems(visit(day=2, start=time(9), minutes=60), now=wednesday_ten) == {}  # ended at ten: it has happened
+    later = problems(visit(day=2, start=time(9, 30), minutes=60), now=wednesday_ten)
+    assert later == {"start": "Record a visit once it has happened: this one ends at 10:30am today"}
+    assert "ends at 1:00am tomorrow" in problems(visit(day=1, start=time(23), minutes=120), now=datetime(2026, 12, 1, 23, 30))["start"]
+
+
+def test_a_late_visit_running_past_midnight_overlaps_an_early_visit_the_next_day():
+    late = visit(day=0, start=time(23), minutes=120)  # Monday 11pm to Tuesday 1am
+    early = visit(day=1, start=time(0, 30), minutes=60)
+    assert "overlaps the visit to Amina Hassan at 11:00pm on Monday 30 November 2026" in problems(early, [late])["start"]
+    assert problems(visit(day=1, start=time(1), minutes=60), [late]) == {}  # from the minute it ended
+
+
+def booked(holder, day, start, minutes, member="Bob Jones"):
+    return rules.Booked(visit=visit(holder=holder, day=day, start=start, minutes=minutes), member=member)
+
+
+def test_one_carer_working_alone_cannot_be_at_two_visits_at_once_whoever_they_are_for():
+    bob = booked(2, 0, time(9), 60)
+    clash = rules.carers_problem(visit=visit(holder=1, start=time(9, 30)), booked=[bob], carers=1)
+    assert clash == "This visit overlaps the visit to Bob Jones at 9:00am on Monday 30 November 2026: one carer working alone cannot be at two visits at once"
+    assert rules.carers_problem(visit=visit(holder=1, start=time(10)), booked=[bob], carers=1) is None  # back to back is fine
+    assert rules.carers_problem(visit=visit(holder=1, day=1, start=time(0, 15)), booked=[booked(2, 0, time(23), 120)], carers=1) is not None
+
+
+def test_a_provider_with_more_carers_may_visit_as_many_people_at_once_as_it_has_carers():
+    two = [booked(2, 0, time(9), 60), booked(3, 0, time(9), 60, member="Chen Li")]
+    assert rules.carers_problem(visit=visit(start=time(9, 30)), booked=two[:1], carers=2) is None
+    assert "2 carers cannot be at 3 visits at once" in rules.carers_problem(visit=visit(start=time(9, 30)), booked=two, carers=2)
+    # Two visits that follow each other never need two carers at the same moment besides this one.
+    one_after_another = [booked(2, 0, time(9), 60), booked(3, 0, time(10), 60, member="Chen Li")]
+    assert rules.carers_problem(visit=visit(start=time(9, 30)), booked=one_after_another, carers=2) is None
+    assert rules.carers_problem(visit=visit(start=time(9, 30)), booked=one_after_another, carers=1) is not None

@@ -262,3 +262,81 @@ def test_approved_sheets_lists_a_providers_approved_weeks_with_their_visits_for_
     assert approved_sheets(session=session, provider_id=care.provider.id, ids=[]) == []
     assert approved_sheets(session=session, provider_id=care.provider.id, ids=[sheet.id])[0].sheet.id == sheet.id
     assert approved_sheets(session=session, provider_id=care.other_provider_user.provider_id) == []
+
+
+def test_a_visit_that_has_not_ended_yet_today_is_refused(session, care, freeze_clock):
+    from datetime import datetime, timezone
+
+    freeze_clock(datetime(2026, 12, 2, 10, 0, tzinfo=timezone.utc))  # Wednesday 10am in London
+    sheet = started(session, care)
+    with pytest.raises(ValidationFailed) as refused:
+        sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id, **visit(care.holders[0], 2, start=time(9, 30)))
+    assert refused.value.errors["start"] == ["Record a visit once it has happened: this one ends at 10:30am today"]
+    sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id, **visit(care.holders[0], 2, start=time(9, 0)))
+
+
+def test_a_week_is_sent_only_once_it_is_over_and_the_page_says_from_when(session, care, freeze_clock, app):
+    from datetime import datetime, timezone
+
+    from brokerage.timesheets.pages import sheet_page
+
+    freeze_clock(datetime(2026, 12, 6, 18, 0, tzinfo=timezone.utc))  # Sunday evening: the week's last day
+    sheet = started(session, care)
+    sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id, **visit(care.holders[0], 0))
+    with pytest.raises(SheetNotOpen, match="You can send this timesheet from Monday 7 December 2026, once the week of 30 November 2026 is over"):
+        sheets.submit(session=session, actor=care.provider_user, timesheet_id=sheet.id)
+    page = sheet_page(session=session, actor=care.provider_user, timesheet_id=sheet.id)
+    assert not page.may_send and page.sendable_from.isoformat() == "2026-12-07"
+    assert sheet.status == TimesheetStatus.draft
+    freeze_clock(datetime(2026, 12, 7, 0, 5, tzinfo=timezone.utc))  # Monday, just after midnight
+    assert sheets.submit(session=session, actor=care.provider_user, timesheet_id=sheet.id).status == TimesheetStatus.submitted
+
+
+def test_a_contract_that_ends_mid_week_is_sent_the_day_after_it_ends(session, freeze_clock):
+    from datetime import date, datetime, timezone
+
+    care = make_care(session, end=date(2026, 12, 2))
+    freeze_clock(datetime(2026, 12, 3, 9, 0, tzinfo=timezone.utc))  # Thursday
+    sheet = started(session, care)
+    sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id, **visit(care.holders[0], 0))
+    assert sheets.submit(session=session, actor=care.provider_user, timesheet_id=sheet.id).status == TimesheetStatus.submitted
+
+
+def test_a_visit_running_past_midnight_overlaps_the_next_mornings_visit_to_the_same_member(session, care):
+    care.provider.staff_count = 3
+    sheet = started(session, care)
+    sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id, **visit(care.holders[0], 0, start=time(23, 0), minutes=120))
+    with pytest.raises(ValidationFailed) as refused:
+        sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id, **visit(care.holders[0], 1, start=time(0, 30)))
+    assert "overlaps the visit to Amina Hassan at 11:00pm on Monday 30 November 2026" in refused.value.errors["start"][0]
+
+
+def test_a_personal_assistant_working_alone_cannot_record_two_members_at_once_on_any_of_their_sheets(session, care):
+    from brokerage.contracts.models import Contract
+
+    care.provider.staff_count = 1
+    sheet = started(session, care)
+    sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id, **visit(care.holders[0], 0, start=time(9, 0)))
+    before = snapshot(session, care)
+    with pytest.raises(ValidationFailed) as refused:
+        sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id, **visit(care.holders[1], 0, start=time(9, 30)))
+    assert refused.value.errors["start"] == [
+        "This visit overlaps the visit to Amina Hassan at 9:00am on Monday 30 November 2026: one carer working alone cannot be at two visits at once"]
+    assert snapshot(session, care) == before
+    # ...nor on the sheet of another contract of theirs.
+    second = Contract(council_id=care.council.id, provider_id=care.provider.id, cluster_id=care.cluster.id, service="companionship",
+                      member_shares={str(care.holders[2].id): 1}, hours_per_week=5, rate_pence=1800, start_date=care.contract.start_date,
+                      min_visit_minutes=60)
+    session.add(second)
+    session.flush()
+    other_sheet = sheets.start_sheet(session=session, actor=care.provider_user, contract_id=second.id, week=WEEK)
+    with pytest.raises(ValidationFailed) as refused:
+        sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=other_sheet.id, **visit(care.holders[2], 0, start=time(8, 30)))
+    assert "one carer working alone" in refused.value.errors["start"][0]
+    assert session.exec(select(Visit).where(Visit.timesheet_id == other_sheet.id)).all() == []
+    # Changing the visit itself never clashes with what it was.
+    first = session.exec(select(Visit).where(Visit.timesheet_id == sheet.id)).one()
+    sheets.change_visit(session=session, actor=care.provider_user, visit_id=first.id, **visit(care.holders[0], 0, start=time(9, 15)))
+    # A co-op with two carers may be at both.
+    care.provider.staff_count = 2
+    sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id, **visit(care.holders[1], 0, start=time(9, 30)))
