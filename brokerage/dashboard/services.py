@@ -70,7 +70,8 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
             state = providers.vetting_summary(session=session, council_id=actor.council_id, today=clock.today()).get(provider.id)
         contracts = contracts_for_provider_page(session=session, contracts=contracts_of_provider(session=session, actor=actor))
         return {"council": council, "provider": provider, "state": state, "contracts": contracts,
-                "application": applications.own_progress(session=session, actor=actor)}
+                "application": applications.own_progress(session=session, actor=actor),
+                "sheets_to_do": timesheets.with_provider(session=session, actor=actor, today=clock.today())}
     # Broker and council officer.
     today = clock.today()
     states = providers.vetting_summary(session=session, council_id=actor.council_id, today=today)

@@ -1,4 +1,5 @@
-"""Reading timesheets for other packages and lists: approved sheets with their visits (payment remittances), and sheets waiting for approval.
+"""Reading timesheets for other packages and lists: approved sheets with their visits (payment remittances), sheets waiting for approval,
+and the sheets waiting for their provider (sent back, or not sent once the week is over).
 
 Nothing here writes.
 """
@@ -6,6 +7,7 @@ Nothing here writes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Iterable
 
 from sqlmodel import Session, select
@@ -21,6 +23,7 @@ from brokerage.providers.models import Provider
 from brokerage.timesheets.approvers import approving_cluster_ids
 from brokerage.timesheets.models import Timesheet, Visit
 from brokerage.timesheets.rules import TimesheetStatus
+from brokerage.timesheets.sheets import sendable_from
 
 
 @dataclass
@@ -97,3 +100,27 @@ def waiting_for_member(*, session: Session, actor: User) -> list[WaitingSheet]:
         return []
     clusters = approving_cluster_ids(session=session, actor=actor, holder_ids=visible_holder_ids(session=session, actor=actor, power=Power.care))
     return _waiting(session, actor.council_id, clusters) if clusters else []
+
+
+@dataclass
+class ProviderSheet:
+    """One of the provider's timesheets that needs them: sent back to be corrected, or its week over and not sent yet."""
+
+    sheet: Timesheet
+    group: str
+    sent_back: bool
+
+
+def with_provider(*, session: Session, actor: User, today: date) -> list[ProviderSheet]:
+    """Return the provider's sheets waiting for them, sent back first, then weeks over that are not sent yet, oldest week first."""
+    if actor.role != Role.provider or actor.provider_id is None:
+        return []
+    rows = session.exec(
+        select(Timesheet, Contract, Cluster.name).join(Contract, Contract.id == Timesheet.contract_id).join(Cluster, Cluster.id == Timesheet.cluster_id)
+        .where(Timesheet.council_id == actor.council_id, Timesheet.provider_id == actor.provider_id,
+               Timesheet.status.in_([TimesheetStatus.rejected, TimesheetStatus.draft]))
+        .order_by(Timesheet.week, Timesheet.id)
+    )
+    found = [ProviderSheet(sheet, group, sheet.status == TimesheetStatus.rejected) for sheet, contract, group in rows
+             if sheet.status == TimesheetStatus.rejected or today >= sendable_from(sheet, contract)]
+    return sorted(found, key=lambda row: not row.sent_back)

@@ -65,6 +65,11 @@ def test_a_provider_records_a_week_the_broker_sends_it_back_then_approves_it(cli
     assert client.post(f"/timesheets/{sheet.id}/reject", data={"reject-reason": "The Tuesday visit was 90 minutes"}).status_code == 302
 
     sign_in(client, care.provider_user)
+    # The dashboard says so first thing, with the reason and the way to the sheet.
+    dashboard = client.get("/dashboard").data.decode().replace("&#34;", '"')
+    assert "Timesheets waiting for you" in dashboard
+    assert (f'<a class="govuk-link" href="/timesheets/{sheet.id}">The week of 30 November 2026 for Riverside neighbours</a> was sent back to you: '
+            "“The Tuesday visit was 90 minutes”. Correct it and send it again.") in dashboard
     page = client.get(f"/timesheets/{sheet.id}").data.decode()
     assert "The Tuesday visit was 90 minutes" in page and "Send the corrected timesheet" in page
     tuesday = session.exec(select(Visit).where(Visit.holder_id == care.holders[1].id)).one()
@@ -269,3 +274,24 @@ def test_a_visit_outside_the_agreed_days_and_times_is_pointed_out_to_the_approve
             "Bob Jones on Monday 30 November 2026 at 11:30pm. Check with the provider and the member before approving.") in text
     sign_in(client, care.provider_user)
     assert "Whoever approves the timesheet may ask you about it." in client.get(f"/timesheets/{sheet.id}").data.decode()
+
+
+def test_a_providers_dashboard_lists_a_week_that_is_over_and_not_sent_but_not_one_still_going(client, session, freeze_clock):
+    from datetime import datetime, timezone
+
+    care = make_care(session)
+    session.commit()
+    freeze_clock(datetime(2026, 12, 5, 12, 0, tzinfo=timezone.utc))  # Saturday: the week is still going
+    sign_in(client, care.provider_user)
+    sheet = start_week(client, care, session)
+    assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0])).status_code == 302
+    assert "Timesheets waiting for you" not in client.get("/dashboard").data.decode()
+    page = client.get(f"/timesheets/{sheet.id}").data.decode()
+    assert "You can send this timesheet from Monday 7 December 2026, once the week is over." in page and "Send for approval</button>" not in page
+    refused = client.post(f"/timesheets/{sheet.id}/submit", follow_redirects=True).data.decode()
+    assert "You can send this timesheet from Monday 7 December 2026" in refused
+    freeze_clock(NOW)
+    sign_in(client, care.provider_user)  # days later: the old session has timed out
+    dashboard = client.get("/dashboard").data.decode()
+    assert "The week of 30 November 2026 for Riverside neighbours</a> is over: check its visits and send it for approval." in dashboard
+    assert "Send for approval</button>" in client.get(f"/timesheets/{sheet.id}").data.decode()
