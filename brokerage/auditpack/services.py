@@ -91,7 +91,7 @@ def compliance_page(*, session: Session, actor: User, today: date | None = None)
     _check_staff(actor)
     today = today or clock.today()
     council_id = actor.council_id
-    states = vetting_summary(session=session, council_id=council_id, today=today)
+    states = vetting_summary(session=session, council_id=council_id, today=today, approved_only=True)
     providers = {p.id: p for p in session.exec(select(Provider).where(Provider.council_id == council_id))}
     problems = {pid: rules.problems_of(pid, state, today) for pid, state in states.items()}
     rows = [ProblemRow(providers[pid], problem) for pid, found in problems.items() for problem in found]

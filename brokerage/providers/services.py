@@ -69,9 +69,16 @@ def list_providers(*, session: Session, actor: User) -> list[Provider]:
     ))
 
 
-def vetting_summary(*, session: Session, council_id: int, today: date) -> dict[int, rules.VettingState]:
-    """Return each provider's vetting state in a council."""
-    providers = session.exec(select(Provider).where(Provider.council_id == council_id))
+def vetting_summary(*, session: Session, council_id: int, today: date, approved_only: bool = False) -> dict[int, rules.VettingState]:
+    """Return each provider's vetting state in a council; only the approved providers' with `approved_only`.
+
+    Lists of evidence to chase ask for approved providers only: an application's evidence waits in the
+    brokers' queue, and a refused applicant has nothing left to chase.
+    """
+    query = select(Provider).where(Provider.council_id == council_id)
+    if approved_only:
+        query = query.where(Provider.status == ProviderStatus.approved)
+    providers = session.exec(query)
     items = session.exec(select(VettingItem).where(VettingItem.council_id == council_id))
     by_provider: dict[int, list[VettingItem]] = {}
     for item in items:

@@ -338,7 +338,7 @@ def runs_waiting(*, session: Session, actor: User) -> list[RunToRelease]:
 
 def vetting_to_chase(*, session: Session, council_id: int, today: date) -> list[VettingToChase]:
     """Return the council's providers whose vetting is expired, missing or expiring within 30 days: expired first, then by name."""
-    states = vetting_summary(session=session, council_id=council_id, today=today)
+    states = vetting_summary(session=session, council_id=council_id, today=today, approved_only=True)
     troubled = {pid: state for pid, state in states.items() if not state.valid or state.expiring_soon}
     if not troubled:
         return []

@@ -110,3 +110,22 @@ def test_an_officer_reaches_any_holders_statement_from_the_holders_list(client, 
     statement = client.get(f"/holders/{holder.id}/statement")
     assert statement.status_code == 200 and f"{holder.name}&#39;s money" in statement.get_data(as_text=True)
     assert client.get(f"/holders/{world.records['b']['holder'].id}/statement").status_code == 404
+
+
+def test_applicants_waiting_for_review_and_refused_ones_are_never_on_a_list_of_vetting_to_chase(vetting, world, session):
+    from brokerage.providers.rules import ProviderStatus
+    from brokerage.spending.services import vetting_to_chase
+
+    council = world.councils["a"]
+    for status, name in ((ProviderStatus.refused, "Refused applicant"), (ProviderStatus.pending_review, "Waiting applicant")):
+        refused = status == ProviderStatus.refused
+        applicant = f.ProviderFactory(session=session, council_id=council.id, name=name, status=status,
+                                      reviewed_at=utc(2026, 5, 30, 9) if refused else None, review_note="No references" if refused else "")
+        f.VettingFactory(session=session, council_id=council.id, provider_id=applicant.id, kind=VettingKind.dbs, expires_on=TODAY - timedelta(days=1))
+    session.commit()
+    officer = world.users["a"][Role.council_officer]
+    page = compliance_page(session=session, actor=officer, today=TODAY)
+    assert not {"Refused applicant", "Waiting applicant"} & {row.provider.name for row in page.problems}
+    assert compliance_summary(session=session, actor=officer, today=TODAY) == page.summary
+    assert page.summary.expired == 1  # the lapsed co-op alone
+    assert not {"Refused applicant", "Waiting applicant"} & {item.name for item in vetting_to_chase(session=session, council_id=council.id, today=TODAY)}
