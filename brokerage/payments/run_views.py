@@ -130,6 +130,8 @@ def reconciliation():
         return render_template("payments/reconcile.html", report=None, since=_typed(default), error=None)
     try:
         since = validation.parse_typed_date(text)
+        if since > clock.today():
+            raise ValueError("Enter today or a day before it: Stripe has made no payments after today")
     except ValueError as problem:
         return render_template("payments/reconcile.html", report=None, since=text, error=str(problem)), 422
     try:
@@ -137,10 +139,10 @@ def reconciliation():
             session=get_session(), actor=current_user, client=gateway.client(current_app.config), since=since,
         )
     except ConfigError as problem:
-        return render_template("payments/reconcile.html", report=None, since=_typed(since), error=problem.message), 503
+        return render_template("payments/reconcile.html", report=None, since=_typed(since), problem=problem.message), 503
     except stripe.StripeError as problem:
         message = f"Stripe could not be asked just now ({type(problem).__name__}). Nothing was changed. Try again in a few minutes."
-        return render_template("payments/reconcile.html", report=None, since=_typed(since), error=message), 503
+        return render_template("payments/reconcile.html", report=None, since=_typed(since), problem=message), 503
     return render_template("payments/reconcile.html", report=report, since=_typed(since), error=None)
 
 

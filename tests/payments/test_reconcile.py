@@ -149,6 +149,11 @@ def test_the_officer_page_shows_the_same(stripe_client, stripe_app, session, pw,
         assert f'value="{today.day}/{today.month}/{today.year}"' in same.text
     bad = stripe_client.get("/payments/reconcile?since=soon")
     assert bad.status_code == 422 and "Enter a real date" in bad.text
+    # Beside the box and in the summary at the top, which links to it; a day after today is no day to check from.
+    assert 'class="govuk-error-summary"' in bad.text and '<a href="#since">Enter a real date' in bad.text and 'id="since-error"' in bad.text
+    tomorrow = clock.today() + timedelta(days=1)
+    future = stripe_client.get("/payments/reconcile", query_string={"since": tomorrow.isoformat()})
+    assert future.status_code == 422 and '<a href="#since">Enter today or a day before it' in future.text and "1 difference" not in future.text
     sign_in(stripe_client, pw.broker)
     assert stripe_client.get("/payments/reconcile").status_code == 403
 
