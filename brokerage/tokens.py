@@ -1,6 +1,6 @@
 """Tokens for links sent by email: random, stored only as their SHA-256, compared in constant time (pure: no Flask, no database).
 
-The same scheme as invitations and password reset links (`brokerage.invitations.rules`), for domains
+Invitations and password reset links (`brokerage.invitations.rules`) use them, and so do domains
 below invitations in the layers, such as confirming an application to offer care.
 """
 
@@ -37,11 +37,11 @@ def token_matches(token: str, stored_hash: str) -> bool:
     return hmac.compare_digest(hash_token(token), stored_hash)
 
 
-def expiry(now: datetime, *, hours: int = 0, minutes: int = 0) -> datetime:
+def expiry(now: datetime, *, days: int = 0, hours: int = 0, minutes: int = 0) -> datetime:
     """Return when a link made now stops working."""
-    if hours < 0 or minutes < 0 or hours == minutes == 0:
+    if days < 0 or hours < 0 or minutes < 0 or days == hours == minutes == 0:
         raise ValueError("a link must work for some time")
-    return now + timedelta(hours=hours, minutes=minutes)
+    return now + timedelta(days=days, hours=hours, minutes=minutes)
 
 
 def is_expired(expires_at: datetime, now: datetime) -> bool:

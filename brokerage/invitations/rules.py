@@ -8,18 +8,14 @@ again in constant time.
 from __future__ import annotations
 
 import enum
-import hashlib
-import hmac
 import re
-import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from brokerage.invitations.errors import BadInvitationMove
+# The links' tokens: one scheme for every emailed link, kept in brokerage.tokens and named here too.
+from brokerage.tokens import TOKEN_BYTES, TOKEN_PATTERN, expiry, hash_token, is_expired, looks_like_token, new_token, token_matches  # noqa: F401
 from brokerage.types import Role
 
-TOKEN_BYTES = 32
-# secrets.token_urlsafe(32): 43 characters of A-Z a-z 0-9 - _.
-TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}", re.ASCII)
 PHONE_PATTERN = re.compile(r"\+?[0-9(][0-9 ()-]{8,20}", re.ASCII)
 RELATIONSHIP_MAX = 60
 NAME_MAX = 120
@@ -88,36 +84,16 @@ def status_at(stored: InvitationStatus | str, expires_at: datetime, now: datetim
     return status
 
 
-def is_expired(expires_at: datetime, now: datetime) -> bool:
-    """Tell whether a link that works until `expires_at` has run out at `now`."""
-    return now >= expires_at
 
 
-def expiry(now: datetime, *, days: int = 0, minutes: int = 0) -> datetime:
-    """Return when a link made now stops working."""
-    if days < 0 or minutes < 0 or days == minutes == 0:
-        raise ValueError("a link must work for some time")
-    return now + timedelta(days=days, minutes=minutes)
 
 
-def new_token() -> str:
-    """Return a new random token for a link: 32 bytes from the operating system's generator."""
-    return secrets.token_urlsafe(TOKEN_BYTES)
 
 
-def hash_token(token: str) -> str:
-    """Return the SHA-256 (hex) of a token: the only form in which it is stored."""
-    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
 
 
-def looks_like_token(token: str) -> bool:
-    """Tell whether text has the shape of a token, so anything else is refused before a database lookup."""
-    return isinstance(token, str) and TOKEN_PATTERN.fullmatch(token) is not None
 
 
-def token_matches(token: str, stored_hash: str) -> bool:
-    """Tell, in constant time, whether a token is the one whose hash is stored."""
-    return hmac.compare_digest(hash_token(token), stored_hash)
 
 
 def normalise_email(email: str | None) -> str:
