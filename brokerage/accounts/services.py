@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,11 +26,12 @@ def _throttle_key(email: str) -> str:
 
 
 def _locked(locked_until: datetime, now: datetime, *, field: str, what: str) -> AccountLocked:
-    seconds = max(1, int((locked_until - now).total_seconds()) + 1)
-    minutes = max(1, (seconds + 59) // 60)
-    wait = plural(minutes, "minute")
+    # Whole seconds and minutes, rounded up: a 15-minute lock says 15 minutes, never 16.
+    seconds = max(1, math.ceil((locked_until - now).total_seconds()))
+    wait = plural(math.ceil(seconds / 60), "minute")
     return AccountLocked(
-        f"Too many {what}. Wait {wait} and try again, or ask your administrator to help.", field=field, retry_after=seconds
+        f"Too many {what}. Wait {wait} and try again, or choose a new password with “Forgotten your password?” "
+        "on the sign-in page.", field=field, retry_after=seconds
     )
 
 

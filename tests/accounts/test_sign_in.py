@@ -54,6 +54,9 @@ def test_an_account_locks_after_repeated_failures_even_for_the_right_password(ap
     locked = auth.sign_in("holder-a@example.org", "not the password")
     assert locked.status_code == 429
     assert b"Too many failed sign-ins" in locked.data
+    # The lock's own length, not a minute more, and the way out that needs nobody's help.
+    page = locked.get_data(as_text=True).replace("&#34;", '"')
+    assert f"Wait {app.config['LOGIN_LOCK_MINUTES']} minutes and try again" in page and "Forgotten your password?" in page
     still_locked = auth.sign_in("holder-a@example.org")
     assert still_locked.status_code == 429
     assert client.get("/dashboard").status_code == 302
