@@ -221,14 +221,14 @@ def _application(session: Session, actor: User, provider_id: int) -> Provider:
     return provider
 
 
-def approve(*, session: Session, actor: User, provider_id: int) -> Provider:
-    """Approve an application (brokers only); the provider is matched once its vetting evidence is verified too."""
+def approve(*, session: Session, actor: User, provider_id: int) -> Progress:
+    """Approve an application (brokers only) and return where the provider now stands: matched once its vetting is valid too."""
     provider = _application(session, actor, provider_id)
     provider.status = move_provider(provider.status, ProviderStatus.approved)
     provider.reviewed_by_id, provider.reviewed_at = actor.id, utcnow()
     session.add(provider)
     session.flush()
-    return provider
+    return progress_of(session=session, actor=actor, provider=provider)
 
 
 def refuse(*, session: Session, actor: User, provider_id: int, reason: str) -> Provider:

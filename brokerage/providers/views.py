@@ -184,13 +184,15 @@ def queue():
 def approve(provider_id: int):
     """Approve an application; the provider is matched once its evidence is verified too."""
     try:
-        provider = applications.approve(session=get_session(), actor=current_user, provider_id=provider_id)
+        progress = applications.approve(session=get_session(), actor=current_user, provider_id=provider_id)
     except BrokerageError as error:
         if wants_json():
             raise
         refuse_in_flash(error)
     else:
-        flash(f"{provider.name} is approved. They can be matched once their vetting evidence is verified.", "success")
+        name = progress.provider.name
+        flash(f"{name} is approved. They can be matched with groups now." if progress.matchable else
+              f"{name} is approved. Before they can be matched: {' '.join(progress.steps)}", "success")
     return redirect(url_for("providers.show", provider_id=provider_id))
 
 

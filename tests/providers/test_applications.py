@@ -171,7 +171,9 @@ def test_a_broker_approves_an_application_once(client, auth, session, places):
     page = client.get(f"/providers/{applied.provider.id}").get_data(as_text=True)
     assert "Approve the application" in page and "Refuse the application" in page
     done = client.post(f"/providers/{applied.provider.id}/approve", follow_redirects=True)
-    assert "Hope Home Help is approved" in done.get_data(as_text=True)
+    # With no evidence verified yet, the broker is told what still stands between them and being matched.
+    told = done.get_data(as_text=True).replace("&#39;", "'")
+    assert "Hope Home Help is approved. Before they can be matched: " in told and "matched with groups now" not in told
     session.refresh(applied.provider)
     assert applied.provider.status == ProviderStatus.approved and applied.provider.reviewed_by_id == places.users["a"][Role.broker].id
     assert applied.provider.reviewed_at is not None
@@ -296,3 +298,16 @@ def test_the_applications_page_says_personal_care_needs_a_cqc_registration_too(c
     auth.sign_in(places.users["a"][Role.broker].email)
     page = client.get("/providers/applications").get_data(as_text=True)
     assert "DBS check and insurance (and CQC registration, for personal care) have been verified" in page
+
+
+def test_approving_an_application_whose_evidence_is_verified_says_it_can_be_matched_now(client, auth, session, places):
+    applied = apply_through_the_service(session)
+    colleague = f.UserFactory(session=session, role=Role.broker, council_id=applied.provider.council_id)
+    for kind, reference in (("dbs", "001234567890"), ("insurance", "PL-99812")):
+        item = services.add_vetting(session=session, actor=colleague, provider_id=applied.provider.id, kind=kind, reference=reference,
+                                    expires_on=clock.today() + timedelta(days=365))
+        services.verify_vetting(session=session, actor=places.users["a"][Role.broker], item_id=item.id)
+    session.commit()
+    auth.sign_in("broker-a@example.org")
+    done = client.post(f"/providers/{applied.provider.id}/approve", follow_redirects=True).get_data(as_text=True)
+    assert "Hope Home Help is approved. They can be matched with groups now." in done and "Before they can be matched" not in done
