@@ -38,7 +38,7 @@ def create_council_command(slug: str, name: str, districts: str) -> None:
 @click.option("--name", required=True)
 @click.option("--role", required=True, type=click.Choice([r.value for r in PERSON_ROLES]))
 @click.option("--council", "council_slug", default=None, help="The council's short name (not for admins).")
-@click.password_option("--password", help="At least 12 characters.")
+@click.password_option("--password", help="At least 12 characters and not easy to guess.")
 @with_appcontext
 def create_user_command(email: str, name: str, role: str, council_slug: str | None, password: str) -> None:
     """Add a user account (checked by the same rules as the form)."""

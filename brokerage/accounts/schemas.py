@@ -119,7 +119,7 @@ class ChangePasswordForm(BaseForm):
     """Someone changes their own password."""
 
     current = PasswordField("Current password", validators=[DataRequired("Enter your current password")])
-    new = PasswordField("New password", description="At least 12 characters. A few unusual words together work well.",
+    new = PasswordField("New password", description="At least 12 characters and not easy to guess: a few unusual words together work well.",
                         validators=[DataRequired("Enter a new password")])
 
 

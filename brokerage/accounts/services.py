@@ -203,7 +203,7 @@ def create_user(
     if council_id is not None and session.get(Council, council_id) is None:
         raise ValidationFailed({"council_id": "Choose a council from the list."})
     email = rules.normalise_email(email)
-    problem = rules.password_problem(password, email=email) if password is not None else None
+    problem = rules.password_problem(password, email=email, name=name) if password is not None else None
     if problem:
         raise ValidationFailed({"password": problem})
     if session.exec(select(User).where(User.email == email)).first() is not None:
@@ -257,7 +257,7 @@ def reset_password(*, session: Session, actor: User, user_id: int, password: str
     user = session.get(User, user_id)
     if user is None:
         raise NotFound()
-    problem = rules.password_problem(password, email=user.email)
+    problem = rules.password_problem(password, email=user.email, name=user.name)
     if problem:
         raise ValidationFailed({"password": problem})
     # The throttle row first, then the account: the order sign-in takes them in.
@@ -294,7 +294,7 @@ def change_own_password(
     borrowed session cannot be used to guess the password. The caller commits after a wrong
     password too; nothing else has been written by then.
     """
-    problem = rules.password_problem(new, email=actor.email)
+    problem = rules.password_problem(new, email=actor.email, name=actor.name)
     if problem:
         raise ValidationFailed({"new": problem})
     now = now or utcnow()
@@ -305,6 +305,8 @@ def change_own_password(
         now=now, field="current", what="wrong passwords for this account",
     ):
         raise ValidationFailed({"current": "The current password is not right"})
+    if new == current:  # said only once the current password is known to be right, so it gives nothing away
+        raise ValidationFailed({"new": "Choose a new password: this one is your current password"})
     actor.password_hash = hash_password(new)
     session.add(actor)
     end_sessions(session=session, user=actor)

@@ -11,7 +11,7 @@ from brokerage.holders.schemas import powers_field
 from brokerage.invitations.rules import EMAIL_MAX, NAME_MAX, RELATIONSHIP_MAX, STAFF_KINDS
 
 EMAIL_MESSAGE = "Enter an email address like name@example.org"
-PASSWORD_HINT = "At least 12 characters. A few unusual words together work well."
+PASSWORD_HINT = "At least 12 characters and not easy to guess: a few unusual words together work well."
 
 
 def _strip(value):

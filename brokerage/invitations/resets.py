@@ -65,7 +65,7 @@ def usable_reset(*, session: Session, token: str) -> tuple[PasswordReset, User]:
 def reset_password(*, session: Session, token: str, password: str) -> User:
     """Set the new password chosen through a reset link; end every other session, lift any sign-in lock, and return the account."""
     reset, user = usable_reset(session=session, token=token)
-    problem = account_rules.password_problem(password or "", email=user.email) if password else "Choose a new password"
+    problem = account_rules.password_problem(password or "", email=user.email, name=user.name) if password else "Choose a new password"
     if problem:
         raise ValidationFailed({"password": problem})
     # The throttle row first, then the account: the order sign-in takes them in. The account is re-read

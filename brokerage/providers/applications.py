@@ -81,7 +81,7 @@ def check_application(
     if not email:
         errors["email"] = "Enter your email address"
     if password is not None:
-        problem = account_rules.password_problem(password or "", email=email)
+        problem = account_rules.password_problem(password or "", email=email, name=contact_name)
         if problem:
             errors["password"] = problem
     place, council_id = None, None

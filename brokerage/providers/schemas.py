@@ -288,7 +288,7 @@ class ApplicationForm(BrokerProfileForm):
     email = EmailField("Email address", description="You sign in with this. We write to it about your application.", filters=[_strip],
                        validators=[DataRequired("Enter your email address"), Email("Enter an email address like name@example.org"),
                                    Length(max=254, message="Use 254 characters or fewer")])
-    password = PasswordField("Choose a password", description="At least 12 characters. A few unusual words together work well.",
+    password = PasswordField("Choose a password", description="At least 12 characters and not easy to guess: a few unusual words together work well.",
                              validators=[DataRequired("Choose a password")])
     postcode = PostcodeField("Your postcode", description="Where you work from, for example E1 6AN. Distances to the people you could care for are measured from here.")
     # The applicant is spoken to as a provider is on their own form, but for the weekly cap: no work to stop yet.
@@ -304,7 +304,7 @@ class ApplicationForm(BrokerProfileForm):
 
     def validate_password(self, field):
         """Refuse a password that is too short or easy to guess (said with the other fields' problems, not after them)."""
-        problem = password_problem(field.data or "", email=normalise_email(self.email.data or ""))
+        problem = password_problem(field.data or "", email=normalise_email(self.email.data or ""), name=self.contact_name.data or "")
         if problem:
             raise ValidationError(problem)
 

@@ -116,6 +116,22 @@ def test_people_change_their_own_password(client, auth, world):
     assert auth.sign_in(world.users["a"][Role.holder].email, "river boat lantern 42").status_code == 302
 
 
+def test_a_common_password_or_the_current_one_is_refused_beside_the_new_password_and_changes_nothing(client, auth, world, session):
+    from tests.factories import PASSWORD
+
+    holder = world.users["a"][Role.holder]
+    before = holder.password_hash
+    auth.sign_in(holder.email)
+    for new, message in (("password1234", "This password is too easy to guess"),
+                         (PASSWORD, "Choose a new password: this one is your current password")):
+        page = client.post("/account/password", data={"current": PASSWORD, "new": new})
+        assert page.status_code == 422 and 'id="new-error' in page.text and message in page.text, new
+    session.refresh(holder)
+    assert holder.password_hash == before
+    auth.sign_out()
+    assert auth.sign_in(holder.email, PASSWORD).status_code == 302
+
+
 def test_resetting_or_deactivating_an_account_that_does_not_exist_is_a_404_not_a_message(client, auth, world):
     auth.sign_in("admin@example.org")
     for path, data in (("password", {"password": "river boat lantern 42"}), ("active", {"active": "no"})):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from brokerage.accounts import rules
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
@@ -95,3 +97,29 @@ def test_a_session_id_is_an_account_id_and_a_version_in_ascii_digits():
 def test_a_malformed_session_id_is_refused():
     for bad in (None, "", "12", "12:", ":3", "a:1", "1:b", "12:3:4", "-1:3", "1:+3", " 1:3", "١٢:3", "12:٣", "12345678901:1", "1:12345678901"):
         assert rules.parse_session_id(bad) is None, bad
+
+
+@pytest.mark.parametrize(("password", "reason"), [
+    ("password1234", "it is one of the passwords people use most often, or close to one"),
+    ("Password1234!", "it is one of the passwords people use most often, or close to one"),
+    ("qwertyuiop123", "it is one of the passwords people use most often, or close to one"),
+    ("12345678901234", "it is one of the passwords people use most often, or close to one"),
+    ("riverside2026", None),
+])
+def test_a_password_people_use_most_or_a_word_and_a_year_is_refused_with_its_reason(password, reason):
+    expected = "This password is too easy to guess" + (f": {reason}" if reason else "") + ". Try three or four unusual words together"
+    assert rules.password_problem(password) == expected
+
+
+def test_a_password_may_not_hold_the_persons_full_name_however_it_is_spaced():
+    assert rules.password_problem("Hodan Warsame 1", email="h.w@example.org") is None
+    for password in ("Hodan Warsame 1", "hodan.warsame.1952", "HODANWARSAME!!"):
+        assert rules.password_problem(password, email="h.w@example.org", name="Hodan Warsame") == "Do not use your name in your password"
+
+
+def test_only_the_first_72_characters_are_weighed_so_a_long_password_is_quick(monkeypatch):
+    weighed = []
+    real = rules.zxcvbn
+    monkeypatch.setattr(rules, "zxcvbn", lambda password, user_inputs: weighed.append(password) or real(password, user_inputs=user_inputs))
+    assert rules.password_problem("correct horse battery staple " * 400) is None  # zxcvbn's time grows fast with length
+    assert weighed == [("correct horse battery staple " * 4)[:72]]
