@@ -28,6 +28,7 @@ LINK_ACCOUNT = "link_account"  # signed in as the account the invitation is for:
 SIGN_IN_FIRST = "sign_in_first"  # an account uses the invited address: sign in as it, then open the link again
 SIGN_OUT_FIRST = "sign_out_first"  # signed in as someone else
 CANNOT_LINK = "cannot_link"  # the invited address belongs to an account that cannot act for someone
+ADDRESS_TAKEN = "address_taken"  # a holder's or staff invitation, and an account was made with its address since it was sent
 
 
 def usable_invitation(*, session: Session, token: str, lock: bool = False) -> Invitation:
@@ -79,6 +80,8 @@ def _mode(invitation: Invitation, account: User | None, actor: User | None) -> s
         if actor is None:
             return SIGN_IN_FIRST
         return LINK_ACCOUNT if actor.id == account.id else SIGN_OUT_FIRST
+    if invitation.kind != InvitationKind.representative and account is not None:
+        return ADDRESS_TAKEN  # each account has its own address: this invitation cannot make one with it
     return NEW_ACCOUNT if actor is None else SIGN_OUT_FIRST
 
 
@@ -97,6 +100,7 @@ MODE_REFUSALS = {
     SIGN_IN_FIRST: "You already have a carepool account with this email address. Sign in, then open the link again.",
     SIGN_OUT_FIRST: "You are signed in as someone else. Sign out, then open the link again.",
     CANNOT_LINK: "This email address belongs to an account that cannot act for someone else. Ask them to invite another email address.",
+    ADDRESS_TAKEN: "Another carepool account already uses the email address this invitation was sent to. Ask for the invitation to be sent to another address.",
 }
 
 

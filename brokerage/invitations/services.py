@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlmodel import Session, select
+from sqlmodel import Session, or_, select
 
 from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Council, Role, User
@@ -98,6 +98,21 @@ def _refuse_a_second(session: Session, query, message: str, *, field: str = "ema
         session.add(waiting)
 
 
+def _refuse_a_shared_address(session: Session, email: str, query, *, instead: str = "") -> None:
+    """Refuse a second waiting invitation that would make a new account with this address (a holder's or staff's).
+
+    Each account has its own email address: whichever was accepted first, the other link would lead to
+    a page that cannot make the account. A representative's invitation may share an address, as one
+    representative's account acts for several people. The message names nobody: the other invitation
+    may be another council's.
+    """
+    _refuse_a_second(
+        session, query.where(Invitation.kind.in_([InvitationKind.holder, *STAFF_KINDS]), Invitation.email == email),
+        "An invitation to another person at this email address is already waiting, and each account needs its own "
+        f"email address. Ask them for another address{instead}.",
+    )
+
+
 def _email_taken(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == email)).first()
 
@@ -150,6 +165,9 @@ def invite_holder(*, session: Session, actor: User, holder_id: int, email: str |
         session, select(Invitation).where(Invitation.kind == InvitationKind.holder, Invitation.holder_id == holder.id),
         f"An invitation to {holder.name} is already waiting. Send it again or cancel it from the list of invitations.",
     )
+    if email:
+        _refuse_a_shared_address(session, email, select(Invitation).where(or_(Invitation.holder_id.is_(None), Invitation.holder_id != holder.id)),
+                                 instead=", or give only their phone number to pass the link on by hand")
     invitation = Invitation(council_id=holder.council_id, kind=InvitationKind.holder, name=holder.name, email=email or None,
                             phone=phone or None, holder_id=holder.id)
     return _create(session, actor, invitation)
@@ -221,6 +239,7 @@ def invite_staff(*, session: Session, actor: User, council_id: int | None, role:
         session, select(Invitation).where(Invitation.kind.in_(STAFF_KINDS), Invitation.email == email),
         "An invitation to this email address is already waiting. Send it again or cancel it from the list below.",
     )
+    _refuse_a_shared_address(session, email, select(Invitation).where(Invitation.kind == InvitationKind.holder))
     return _create(session, actor, Invitation(council_id=council.id, kind=kind, name=name, email=email))
 
 
@@ -256,6 +275,12 @@ def resend_invitation(*, session: Session, actor: User, invitation_id: int) -> S
         invitation.status = InvitationStatus(move_invitation(invitation.status, InvitationStatus.pending))
     elif invitation.status != InvitationStatus.pending:
         raise BadInvitationMove(f"This invitation was {invitation.status.label.lower()} already, so it cannot be sent again.")
+    if invitation.kind != InvitationKind.representative and invitation.email:
+        # Its link could no longer make an account (accepting.ADDRESS_TAKEN): say so now, not to the person.
+        if _email_taken(session, invitation.email) is not None:
+            raise InvitationClash(f"Another account now uses {invitation.email}, so this invitation cannot make an account with it. "
+                                  "Cancel it and invite them at another address.")
+        _refuse_a_shared_address(session, invitation.email, select(Invitation).where(Invitation.id != invitation.id))
     token = _new_link(invitation, now)
     invitation.times_sent += 1
     session.add(invitation)

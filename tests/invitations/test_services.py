@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from brokerage.accounts import services as accounts
 from brokerage.accounts.errors import DuplicateEmail
 from brokerage.accounts.models import Role, User
 from brokerage.accounts.passwords import verify_password
@@ -220,6 +221,43 @@ def test_a_second_invitation_of_a_holder_who_has_made_their_account_no_longer_wo
     with pytest.raises(LinkNotUsable):
         accepting.accept_invitation(session=session, actor=None, token=token_of(revived.link), email="other@example.org", password=NEW_PASSWORD)
     assert second.invitation.status == InvitationStatus.accepted
+
+
+def test_one_address_waits_in_only_one_invitation_that_would_make_an_account(ctx, session, world, outbox):
+    """Each account has its own address: two people invited at one address would leave the second with a link that cannot work."""
+    _invite_holder(session, world)
+    second = f.HolderFactory(session=session, council_id=world.councils["a"].id, name="Second person")
+    shared = "An invitation to another person at this email address is already waiting"
+    with pytest.raises(InvitationClash, match=shared) as refused:
+        services.invite_holder(session=session, actor=world.users["a"][Role.broker], holder_id=second.id, email=EMAIL.upper())
+    assert refused.value.field == "email" and "give only their phone number" in refused.value.message
+    with pytest.raises(InvitationClash, match=shared):  # another council's administrator is told the same, naming nobody
+        services.invite_staff(session=session, actor=world.admin, council_id=world.councils["b"].id, role="council_officer", name="Ola", email=EMAIL)
+    services.invite_staff(session=session, actor=world.admin, council_id=world.councils["b"].id, role="council_officer", name="Ola",
+                          email="ola@example.org")
+    with pytest.raises(InvitationClash, match=shared):
+        services.invite_holder(session=session, actor=world.users["a"][Role.broker], holder_id=second.id, email="ola@example.org")
+    # A representative may share an address: one representative's account acts for several people.
+    _invite_rep(session, world, email=EMAIL)
+    assert session.exec(select(Invitation).where(Invitation.email == EMAIL)).all()[1].kind == InvitationKind.representative
+
+
+def test_a_link_whose_address_was_given_to_another_account_since_says_so_and_is_not_sent_again(ctx, client, session, world, outbox):
+    sent = _invite_holder(session, world)
+    token = token_of(outbox.last_link(EMAIL))
+    # Since then, the same address was given to another account (here by an administrator).
+    accounts.create_user(session=session, actor=world.admin, email=EMAIL, name="Someone else", role=Role.broker,
+                         password=NEW_PASSWORD, council_id=world.councils["a"].id)
+    session.commit()
+    assert accepting.accept_page(session=session, actor=None, token=token).mode == accepting.ADDRESS_TAKEN
+    with pytest.raises(InvitationClash, match="Ask for the invitation to be sent to another address"):
+        accepting.accept_invitation(session=session, actor=None, token=token, password=NEW_PASSWORD)
+    page = client.get(f"/invitations/{token}")
+    assert page.status_code == 200 and "each account needs its own address" in page.text and 'type="password"' not in page.text
+    assert "Ask your broker at" in page.text
+    with pytest.raises(InvitationClash, match="Cancel it and invite them at another address"):
+        services.resend_invitation(session=session, actor=world.users["a"][Role.broker], invitation_id=sent.invitation.id)
+    assert session.get(Invitation, sent.invitation.id).status == InvitationStatus.pending and len(outbox.messages(EMAIL)) == 1
 
 
 # --- a holder asks someone to act for them -----------------------------------------------------------
