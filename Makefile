@@ -36,15 +36,16 @@ test: install
 	$(MAKE) test-sqlite SEED=$(SEED)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) test-postgres SEED=$(SEED); else echo "TEST_DATABASE_URL is not set: skipped the PostgreSQL run"; fi
 
-# Both run on two processes: each SQLite worker has its own database file, and each PostgreSQL worker
+# Both run on two processes, which take tests from each other when one runs out (--dist worksteal: the slow browser
+# crawls otherwise leave one process busy at the end); each SQLite worker has its own database file, and each PostgreSQL worker
 # its own database beside TEST_DATABASE_URL's (`test_gw0`, `test_gw1`), created by tests/conftest.py.
 test-sqlite: install
-	env -u TEST_DATABASE_URL $(BIN)/pytest -q -n 2 -p randomly --randomly-seed=$(SEED)
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q -n 2 --dist worksteal -p randomly --randomly-seed=$(SEED)
 
 # The PostgreSQL run leaves out what gives the same result on any database: the browser tests (their
 # live demo server runs on SQLite) and every test with no database fixture (tests/conftest.py).
 test-postgres: install
-	CAREPOOL_DATABASE_TESTS_ONLY=1 $(BIN)/pytest -q -n 2 -p randomly --randomly-seed=$(SEED) -m "not browser"
+	CAREPOOL_DATABASE_TESTS_ONLY=1 $(BIN)/pytest -q -n 2 --dist worksteal -p randomly --randomly-seed=$(SEED) -m "not browser"
 
 ## make mutation: mutation-test the pure rules with mutmut (slow, not part of `make test`);
 ## MODULES="ledger/rules.py ledger/merkle.py" runs a subset. The last line printed is JSON.
