@@ -66,6 +66,23 @@ def _in_quarter(quarter: Quarter, column) -> list:
 # --- statements --------------------------------------------------------------------------------------
 
 
+def holders_in_statements(*, session: Session, council_id: int, quarter: Quarter) -> list[int]:
+    """Return the ids of the holders with an account in write_statements' file: money moved on it in the quarter, or held at its start."""
+    moved = select(Posting.account_id).join(JournalEntry, JournalEntry.id == Posting.entry_id).where(
+        JournalEntry.council_id == council_id, *_in_quarter(quarter, JournalEntry.created_at))
+    held = (
+        select(Posting.account_id).join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(JournalEntry.council_id == council_id, JournalEntry.created_at < quarter.start_at)
+        .group_by(Posting.account_id).having(func.sum(Posting.amount_pence) != 0)
+    )
+    return list(session.execute(
+        select(LedgerAccount.holder_id).distinct()
+        .where(LedgerAccount.council_id == council_id, LedgerAccount.holder_id.is_not(None),
+               or_(LedgerAccount.id.in_(moved), LedgerAccount.id.in_(held)))
+        .order_by(LedgerAccount.holder_id)
+    ).scalars())
+
+
 def write_statements(*, session: Session, council_id: int, quarter: Quarter, out: TextIO) -> tuple[int, int]:
     """Write every holder account's statement for the quarter with running balances; return (accounts, movements).
 

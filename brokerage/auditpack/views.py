@@ -11,7 +11,7 @@ from brokerage.accounts.models import Role
 from brokerage.auditpack import packs, services
 from brokerage.auditpack.jobs import BUILD, pack_folder
 from brokerage.auditpack.schemas import PackForm
-from brokerage.db import get_session
+from brokerage.db import get_session, writes_when_reading
 from brokerage.errors import BrokerageError
 from brokerage.forms import refuse, refuse_in_flash
 from brokerage.providers.schemas import VETTING_NAMES
@@ -60,6 +60,7 @@ def ask():
 
 
 @blueprint.route("/audit-pack/<int:audit_pack_id>/download")
+@writes_when_reading  # the download logs a read of each holder's statement in the pack
 @roles_required(Role.council_officer)
 def download(audit_pack_id: int):
     """Download a ready pack, checked against the SHA-256 recorded when it was made."""

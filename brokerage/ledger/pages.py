@@ -15,7 +15,7 @@ from sqlmodel import Session
 from brokerage import clock
 from brokerage.errors import NotAllowed
 from brokerage.ledger import integrity, names
-from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, LedgerSeal
+from brokerage.ledger.models import EntryClose, EntrySequence, JournalEntry, LedgerAccount, LedgerSeal
 from brokerage.ledger.kinds import EntryKind
 from brokerage.ledger.queries import (
     JOURNAL_READERS, AccountPage, EntryPage, TypeTotal, get_entry, list_accounts, list_entries, trial_balance_by_type,
@@ -40,6 +40,7 @@ class JournalPage:
     total: int
     kinds: list[str]
     names: dict[str, str] = field(default_factory=dict)
+    searched_holders: list[int] = field(default_factory=list)  # holders an account filter found accounts of
 
 
 def journal_page(
@@ -52,11 +53,16 @@ def journal_page(
     `refused` is for filters that could not be read: the page then lists no entries.
     """
     status = integrity.seal_status(session=session, actor=actor, council_id=council_id)
+    searched_holders: list[int] = []
     if refused:
         entries = EntryPage(rows=[], total=0, page=1, per_page=50)
     else:
         check_scope(actor, council_id)
         account_ids = names.find_accounts(session=session, council_id=council_id, text=account) if account else None
+        if account_ids:
+            searched_holders = sorted(set(session.execute(
+                select(LedgerAccount.holder_id).where(LedgerAccount.id.in_(account_ids), LedgerAccount.holder_id.is_not(None))
+            ).scalars()))
         entries = list_entries(
             session=session, actor=actor, council_id=council_id, kind=kind, account_ids=account_ids,
             # People type days as they live them: a day in England, not a UTC day.
@@ -68,7 +74,8 @@ def journal_page(
     account_names = names.name_accounts(session=session, council_id=council_id, codes=codes)
     # Every kind the product posts, so the filter costs no pass over the journal.
     kinds = [kind.value for kind in EntryKind]
-    return JournalPage(page=entries, status=status, types=types, total=total, kinds=kinds, names=account_names)
+    return JournalPage(page=entries, status=status, types=types, total=total, kinds=kinds, names=account_names,
+                       searched_holders=searched_holders)
 
 
 @dataclass

@@ -16,7 +16,9 @@ from rq.exceptions import NoSuchJobError
 from brokerage import jobs
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.db import get_session, only_jobs_write
+from brokerage.audit.rules import JOURNAL
+from brokerage.audit.services import log_accesses
+from brokerage.db import get_session, only_jobs_write, writes_when_reading
 from brokerage.formatting import plural
 from brokerage.holders import views as holder_views
 from brokerage.ledger import pages
@@ -31,12 +33,15 @@ blueprint.add_app_template_filter(kind_label, "kind_label")
 
 
 @blueprint.route("/")
+@writes_when_reading  # a search for a person's accounts logs the read of their money
 @roles_required(Role.broker, Role.council_officer)
 def index():
     """Show the council's journal with filters, and the seal status."""
     filters, errors = load_filters(request.args)
     # A filter that cannot be read lists nothing, rather than every entry as if it had matched.
     journal = pages.journal_page(session=get_session(), actor=current_user, council_id=current_user.council_id, refused=bool(errors), **filters)
+    log_accesses(session=get_session(), actor=current_user, council_id=current_user.council_id, holder_ids=journal.searched_holders,
+                 what=JOURNAL)
     return render_template(
         "ledger/index.html", page=journal.page, status=journal.status, errors=errors, args=request.args, kinds=journal.kinds,
         types=journal.types, type_labels=TYPE_LABELS, total=journal.total, names=journal.names,

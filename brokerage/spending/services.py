@@ -18,7 +18,8 @@ from sqlmodel import Session, select
 
 from brokerage.access import STAFF, get_or_404
 from brokerage.audit import log_access
-from brokerage.audit.rules import MONEY_STATEMENT
+from brokerage.audit.services import log_accesses
+from brokerage.audit.rules import MONEY_LIST, MONEY_STATEMENT
 from brokerage.auditpack.services import ComplianceSummary, compliance_summary
 from brokerage.accounts.models import Council, Role, User
 from brokerage.clusters.models import Cluster
@@ -175,6 +176,10 @@ def spend_by(*, session: Session, actor: User, dimension: Dimension | str, start
         raise NotFound()
     report.page = page
     report.rows = [_row(dimension, row) for row in rows]
+    if dimension == Dimension.holder:
+        # Each member listed had their money read (one already named by the filter was logged above).
+        log_accesses(session=session, actor=actor, council_id=scope.council_id, what=MONEY_LIST,
+                     holder_ids=[row.drill["holder"] for row in report.rows if row.drill["holder"] != holder_id])
     if rows:
         whole = rows[0]  # every row carries the totals of all of them
         report.totals = Figures.of(whole, "total_")

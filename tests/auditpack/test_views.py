@@ -161,3 +161,35 @@ def test_another_councils_pack_answers_like_a_missing_one_in_every_format(client
         assert bodies[0] == bodies[1]
     assert client.get(f"/audit-pack/{theirs.id}/download", headers={"Accept": "application/json"}).get_json() == {"error": NOT_FOUND}
     assert "No packs yet." in client.get("/audit-pack").get_data(as_text=True)
+
+
+
+def test_downloading_a_pack_logs_a_read_of_each_holders_statement_in_it(client, auth, q3, session, folder):
+    """The pack holds every holder's money statement for the quarter: whoever downloads it read each of them."""
+    import csv
+
+    from brokerage.audit.models import AccessLog
+    from brokerage.audit.rules import AUDIT_PACK
+    from brokerage.auditpack import readme
+    from brokerage.holders.models import Holder
+
+    officer = q3.world.users["a"][Role.council_officer]
+    auth.sign_in(officer.email)
+    assert client.post("/audit-pack", data={"quarter": "2026Q3"}).status_code == 302
+    [record] = requests_of(session, q3.council.id)
+    assert session.exec(select(AccessLog)).all() == []  # asking for it and making it read nobody's statement
+    download = client.get(f"/audit-pack/{record.id}/download")
+    assert download.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(download.data)) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read(readme.STATEMENTS).decode("utf-8-sig"))))
+    download.close()
+    in_pack = {row["holder"] for row in rows}
+    assert q3.holder.name in in_pack and q3.neighbour.name in in_pack
+    session.expire_all()
+    logged = session.exec(select(AccessLog.actor_id, Holder.name, AccessLog.what).join(Holder, Holder.id == AccessLog.holder_id)).all()
+    assert sorted(logged) == sorted((officer.id, name, AUDIT_PACK) for name in in_pack)
+    # A refused download (another council's officer) logs nothing.
+    auth.sign_out()
+    auth.sign_in(q3.world.users["b"][Role.council_officer].email)
+    assert client.get(f"/audit-pack/{record.id}/download").status_code == 404
+    assert len(session.exec(select(AccessLog)).all()) == len(in_pack)

@@ -173,3 +173,22 @@ def test_one_members_money_month_by_month_is_a_read_of_their_record_and_goes_to_
     session.expire_all()
     logged = session.exec(select(AccessLog.actor_id, AccessLog.holder_id).where(AccessLog.holder_id == books.bob.id)).all()
     assert logged == [(books.officer.id, books.bob.id)]
+
+
+def test_each_member_on_a_page_of_members_shares_is_logged_as_a_read_of_their_money(officer, books, session):
+    from brokerage.audit.models import AccessLog
+    from brokerage.audit.rules import MONEY_LIST, MONEY_STATEMENT
+
+    def log():
+        session.expire_all()
+        return sorted(session.exec(select(AccessLog.actor_id, AccessLog.holder_id, AccessLog.what)).all())
+
+    assert officer.get("/spending/groups").status_code == 200 and officer.get("/spending/providers").status_code == 200
+    assert log() == []  # groups and providers name no one's money
+    page = officer.get("/spending/members")
+    assert page.status_code == 200 and "Amina Hassan" in page.text and "Bob Jones" in page.text
+    who = books.officer.id
+    assert log() == [(who, books.amina.id, MONEY_LIST), (who, books.bob.id, MONEY_LIST)]
+    # Narrowed to Amina: her statement is read, once, and nobody else's.
+    assert officer.get(f"/spending/members?holder={books.amina.id}").status_code == 200
+    assert log() == sorted([(who, books.amina.id, MONEY_LIST), (who, books.bob.id, MONEY_LIST), (who, books.amina.id, MONEY_STATEMENT)])
