@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from brokerage.ledger.kinds import EntryKind
 from brokerage.ledger.rules import AccountType
 from brokerage.validation import DayRangeFilters, Text, WholeNumber
 from brokerage.validation import load_filters as load_query
@@ -12,7 +13,8 @@ from brokerage.validation import load_filters as load_query
 class EntryFilterSchema(DayRangeFilters):
     """Filters on the council's journal page (query string)."""
 
-    kind = Text(load_default=None, validate=validate.Length(max=40, error="Choose a kind of entry from the list"), metadata={"description": "Entry kind"})
+    kind = Text(load_default=None, validate=validate.OneOf([kind.value for kind in EntryKind], error="Choose a kind of entry from the list"),
+                metadata={"description": "Entry kind"})
     account = Text(load_default=None, validate=validate.Length(max=80, error="Enter at most {max} characters of an account"),
                    metadata={"description": "Part of an account's name (a person, group or provider) or code"})
 

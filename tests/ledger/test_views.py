@@ -51,8 +51,17 @@ def test_the_journal_lists_and_filters_entries(client, auth, world):
     assert "2 entries" in page and "All sealed" in page and "Balanced" in page
     filtered = client.get(f"/ledger/?account=holder:{world.records['a']['holder'].id}:").data.decode()
     assert "1 entry." in filtered
-    none = client.get("/ledger/?kind=no_such_kind").data.decode()
-    assert "No entries match." in none
+    none = client.get("/ledger/?kind=no_such_kind")
+    assert none.status_code == 422 and "No entries match." in none.text
+    assert 'id="filter-kind-error"' in none.text and 'href="#filter-kind">Choose a kind of entry from the list</a>' in none.text
+
+
+def test_a_page_number_that_cannot_be_read_is_said_without_a_link_to_a_box_that_is_not_there(client, auth, world):
+    auth.sign_in(world.users["a"][Role.broker].email)
+    for path in ("/ledger/?page=0", "/ledger/accounts?page=0", "/ledger/?page=two"):
+        page = client.get(path)
+        assert page.status_code == 422 and "There is a problem" in page.text, path
+        assert 'href="#filter-page"' not in page.text, path
 
 
 def test_dates_are_typed_as_people_in_england_write_them():
