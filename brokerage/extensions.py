@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 
 from flask import current_app, request
@@ -48,12 +49,24 @@ limiter = Limiter(
 )
 
 
-def rate_limit(setting: str, *, per: Callable[[], str] | None = None):
+def rate_limit(setting: str, *, per: Callable[[], str] | None = None, counts: Callable | None = None):
     """Limit a view's POSTs per client address by the limit named in the setting, e.g. SIGN_IN_RATE_LIMIT.
 
-    `per` counts against another key instead, such as the email address a form asks about.
+    `per` counts against another key instead, such as the email address a form asks about (`per_typed_email`).
+    `counts(response)` says which answers count against the limit (all of them by default); once it is
+    reached, every POST is refused with 429 until the window moves on.
     """
-    return limiter.limit(lambda: current_app.config[setting], methods=["POST"], key_func=per, scope=setting if per else None)
+    return limiter.limit(lambda: current_app.config[setting], methods=["POST"], key_func=per, scope=setting if per else None,
+                         deduct_when=counts)
+
+
+def per_typed_email(purpose: str) -> Callable[[], str]:
+    """Return a `rate_limit(per=)` key: the email address typed in the form, hashed (never kept as typed), under `purpose`."""
+    def key() -> str:
+        typed = (request.form.get("email") or "").strip().lower()  # as accounts.rules.normalise_email
+        return f"{purpose}:" + hashlib.sha256(typed.encode()).hexdigest()
+
+    return key
 
 
 def init_limiter(app) -> None:

@@ -43,6 +43,8 @@ def from_environment(*, instance_path: str) -> dict:
         "PASSWORD_RATE_LIMIT": env.get("PASSWORD_RATE_LIMIT", "1000 per minute" if mode == "testing" else "10 per minute;50 per hour"),
         # Sending the public "offer care" form (each one that passes makes an account and a provider).
         "APPLY_RATE_LIMIT": env.get("APPLY_RATE_LIMIT", "1000 per minute" if mode == "testing" else "20 per hour;50 per day"),
+        # Applications sent for one email address, whoever sends them: each mails that address.
+        "APPLY_EMAIL_RATE_LIMIT": env.get("APPLY_EMAIL_RATE_LIMIT", "1000 per minute" if mode == "testing" else "3 per hour;5 per day"),
         # Empty: Redis at REDIS_URL when that is set, else memory (per process).
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or None,
         # How many proxies in front of the app may set X-Forwarded-For; 0 trusts none.
@@ -110,7 +112,8 @@ def check(config: dict, *, serving: bool = True) -> None:
     check_stripe_publishable_key(config)
     from limits import parse_many
 
-    for name in ("SIGN_IN_RATE_LIMIT", "PASSWORD_RATE_LIMIT", "APPLY_RATE_LIMIT", "RESET_RATE_LIMIT", "RESET_EMAIL_RATE_LIMIT"):
+    for name in ("SIGN_IN_RATE_LIMIT", "PASSWORD_RATE_LIMIT", "APPLY_RATE_LIMIT", "APPLY_EMAIL_RATE_LIMIT", "RESET_RATE_LIMIT",
+                 "RESET_EMAIL_RATE_LIMIT"):
         try:
             parse_many(config[name])
         except ValueError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -10,10 +9,9 @@ from wtforms.fields.choices import SelectChoice
 
 from brokerage.access import roles_required
 from brokerage.accounts import sessions
-from brokerage.accounts.rules import normalise_email
 from brokerage.db import get_session
 from brokerage.errors import BrokerageError
-from brokerage.extensions import rate_limit
+from brokerage.extensions import per_typed_email, rate_limit
 from brokerage.forms import refuse, refuse_in_flash
 from brokerage.invitations import accepting, queries, resets, services
 from brokerage.invitations.errors import LinkNotUsable
@@ -198,14 +196,9 @@ def accept(token: str):
 # --- forgotten passwords: public ------------------------------------------------------------------
 
 
-def _asked_email() -> str:
-    """Return the key the per-email limit counts against: a hash of the address typed, never the address itself."""
-    return "reset-email:" + hashlib.sha256(normalise_email(request.form.get("email") or "").encode()).hexdigest()
-
-
 @blueprint.route("/forgotten-password", methods=["GET", "POST"])
 @rate_limit("RESET_RATE_LIMIT")
-@rate_limit("RESET_EMAIL_RATE_LIMIT", per=_asked_email)
+@rate_limit("RESET_EMAIL_RATE_LIMIT", per=per_typed_email("reset-email"))
 def forgotten_password():
     """Ask for a link to choose a new password; the answer never says whether an account uses the address."""
     form = ForgottenPasswordForm()

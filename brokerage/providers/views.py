@@ -10,7 +10,7 @@ from brokerage.accounts import sessions
 from brokerage.accounts.models import Role
 from brokerage.db import get_session
 from brokerage.errors import BrokerageError, ValidationFailed
-from brokerage.extensions import rate_limit
+from brokerage.extensions import per_typed_email, rate_limit
 from brokerage.forms import refuse, refuse_in_flash
 from brokerage.handlers import wants_json
 from brokerage.providers import applications, pending, services
@@ -127,6 +127,9 @@ def verify_vetting(item_id: int):
 
 @public.route("/offer-care", methods=["GET", "POST"])
 @rate_limit("APPLY_RATE_LIMIT")
+# Each send mails the address typed (a link, or "you already have an account"): so many a day per address, whoever sends
+# them. Only a send that went (a redirect) counts, so someone putting their own form right is never held back.
+@rate_limit("APPLY_EMAIL_RATE_LIMIT", per=per_typed_email("apply-email"), counts=lambda response: response.status_code == 302)
 def apply():
     """Apply to offer care as a micro-provider or personal assistant; the answer is "check your email" whether or not the address has an account."""
     form = ApplicationForm()

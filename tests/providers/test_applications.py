@@ -113,6 +113,32 @@ def test_the_form_is_limited_per_address(app, places):
     assert client.get("/offer-care", environ_base=here).status_code == 200
 
 
+def test_sends_are_limited_per_email_address_typed_from_any_client_and_a_form_sent_back_does_not_count(app, places, session):
+    """Each send mails the address (a link, or "you already have an account"): nobody can fill someone's inbox from many machines."""
+    import secrets
+
+    from brokerage.mail.models import OutboxMessage
+
+    app.config["APPLY_EMAIL_RATE_LIMIT"] = "2 per hour"
+    client = app.test_client()
+    free = f"limit-{secrets.token_hex(4)}@example.org"  # the limit's counts may outlive the test in Redis: an address no other run uses
+    taken = f.UserFactory(session=session, role=Role.broker, council_id=places.councils["a"].id, email=f"taken-{secrets.token_hex(4)}@example.org").email
+    session.commit()
+
+    def send(address, client_address, **overrides):
+        return client.post("/offer-care", data=application_form(email=address, **overrides), environ_base={"REMOTE_ADDR": client_address})
+
+    for address in (free, taken):
+        assert send(address, "192.0.2.51", postcode="nonsense").status_code == 422  # put right, then sent: not counted
+        assert send(address, "192.0.2.52").status_code == 302
+        assert send(address, "192.0.2.53").status_code == 302
+        assert send(address, "192.0.2.54").status_code == 429  # the same answer whether or not the address has an account
+    session.expire_all()
+    for address in (free, taken):
+        assert len(session.exec(select(OutboxMessage).where(OutboxMessage.recipient == address)).all()) == 2, address
+    assert send(f"other-{secrets.token_hex(4)}@example.org", "192.0.2.54").status_code == 302  # another address is not held back
+
+
 def test_the_form_needs_its_csrf_token(app, client, session, places):
     app.config["WTF_CSRF_ENABLED"] = True
     before = counts(session)
