@@ -113,6 +113,7 @@ def test_production_links_must_be_https(monkeypatch):
     ({"MAIL_SERVER": "localhost"}, "MAIL_DEFAULT_SENDER"),
     ({"INVITATION_DAYS": "0"}, "INVITATION_DAYS"),
     ({"RESET_RATE_LIMIT": "lots"}, "RESET_RATE_LIMIT"),
+    ({"APPLY_EMAIL_RATE_LIMIT": "a few"}, "APPLY_EMAIL_RATE_LIMIT"),
 ])
 def test_mail_settings_that_cannot_work_are_refused_at_start(monkeypatch, values, named):
     _environment(monkeypatch, CAREPOOL_ENV="development", **values)
