@@ -280,7 +280,10 @@ def resend_invitation(*, session: Session, actor: User, invitation_id: int) -> S
         if _email_taken(session, invitation.email) is not None:
             raise InvitationClash(f"Another account now uses {invitation.email}, so this invitation cannot make an account with it. "
                                   "Cancel it and invite them at another address.")
-        _refuse_a_shared_address(session, invitation.email, select(Invitation).where(Invitation.id != invitation.id))
+        others = select(Invitation).where(Invitation.id != invitation.id)
+        if invitation.holder_id is not None:  # the same person's other invitation is not another person's
+            others = others.where(or_(Invitation.holder_id.is_(None), Invitation.holder_id != invitation.holder_id))
+        _refuse_a_shared_address(session, invitation.email, others)
     token = _new_link(invitation, now)
     invitation.times_sent += 1
     session.add(invitation)

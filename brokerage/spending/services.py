@@ -151,7 +151,8 @@ def spend_by(*, session: Session, actor: User, dimension: Dimension | str, start
 
     Amounts in pence; `start` and `end` are first days of months in England. `page` counts from 1 in
     pages of PAGE_SIZE rows for groups, shares and providers (None: every row, for a CSV file); a page past
-    the last is NotFound. `order` is "spent" or "unspent" (most first).
+    the last is NotFound. `order` is "spent" or "unspent" (most first). A breakdown by member logs a read
+    of the money of each member it lists (brokerage.audit), as a filter on one member logs theirs.
     """
     dimension = Dimension(dimension)
     scope, names = report_scope(session=session, actor=actor, group_id=group_id, holder_id=holder_id, provider_id=provider_id)
