@@ -190,6 +190,19 @@ def test_an_application_is_not_in_the_providers_list_or_its_counts_until_approve
     assert services.kind_counts(session=session, council_id=applied.provider.council_id)["micro_provider"] == 1
 
 
+def test_an_applicants_vetting_row_says_the_application_is_waiting_beside_valid_or_not(client, auth, session, places):
+    applied = apply_through_the_service(session)
+    session.commit()
+    auth.sign_in("broker-a@example.org")
+    page = client.get(f"/providers/{applied.provider.id}").get_data(as_text=True)
+    row = re.search(r'<dt class="govuk-summary-list__key">Vetting</dt>\s*<dd class="govuk-summary-list__value">(.*?)</dd>', page, re.S).group(1)
+    assert "Not valid" in row and "Application waiting for review" in row
+    assert client.post(f"/providers/{applied.provider.id}/approve").status_code == 302
+    page = client.get(f"/providers/{applied.provider.id}").get_data(as_text=True)
+    row = re.search(r'<dt class="govuk-summary-list__key">Vetting</dt>\s*<dd class="govuk-summary-list__value">(.*?)</dd>', page, re.S).group(1)
+    assert "Not valid" in row and "Application" not in row
+
+
 def test_a_broker_approves_an_application_once(client, auth, session, places):
     applied = apply_through_the_service(session)
     session.commit()
