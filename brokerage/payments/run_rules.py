@@ -10,6 +10,7 @@ import enum
 from datetime import datetime
 from typing import Iterable
 
+from brokerage.formatting import plural
 from brokerage.payments.rules import BadPaymentMove  # one error for every payment status move
 
 
@@ -37,6 +38,19 @@ RUN_WORDS = {
     "paid_with_failures": "Paid, but some providers were not paid",
     "cancelled": "Cancelled",
 }
+
+
+def run_label(status: str | enum.Enum, *, waiting_for_stripe: int = 0) -> str:
+    """Return a run's status in plain English, saying how many of its payments Stripe has still to confirm.
+
+    A run is paid once every transfer is made, before Stripe confirms each one: "Paid" alone, beside
+    lines that say "Sent, waiting for Stripe to confirm", would say two things at once.
+    """
+    words = RUN_WORDS[getattr(status, "value", status)]
+    if waiting_for_stripe and getattr(status, "value", status) in ("paid", "paid_with_failures"):
+        words += f" ({plural(waiting_for_stripe, 'payment')} sent, waiting for Stripe to confirm)"
+    return words
+
 
 # A paid run becomes "paid with failures" when Stripe reverses one of its transfers later.
 RUN_MOVES: dict[str, set[str]] = {

@@ -29,6 +29,7 @@ from brokerage.payments.run_rules import (
     OPEN_RUN,
     LineStatus,
     RunStatus,
+    run_label,
     amount_to_pay,
     is_claimed,
     move_payment_line,
@@ -223,6 +224,11 @@ class RunsPage:
     line_counts: dict[int, int]
     open_run: PaymentRun | None
     may_prepare: bool
+    waiting_counts: dict[int, int] = field(default_factory=dict)  # per run: payments sent, Stripe still to confirm them
+
+    def status_label(self, run: PaymentRun) -> str:
+        """Return a run's status in words, with the payments Stripe has still to confirm."""
+        return run_label(run.status, waiting_for_stripe=self.waiting_counts.get(run.id, 0))
 
 
 def runs_page(*, session: Session, actor: User) -> RunsPage:
@@ -233,8 +239,13 @@ def runs_page(*, session: Session, actor: User) -> RunsPage:
     counts = dict(session.exec(
         select(PaymentLine.run_id, func.count()).where(PaymentLine.council_id == actor.council_id).group_by(PaymentLine.run_id)
     ).all())
+    waiting = dict(session.exec(
+        select(PaymentLine.run_id, func.count())
+        .where(PaymentLine.council_id == actor.council_id, PaymentLine.status == LineStatus.sent).group_by(PaymentLine.run_id)
+    ).all())
     open_run = _open_run(session, actor.council_id)
-    return RunsPage(runs=runs, line_counts=counts, open_run=open_run, may_prepare=actor.role in PREPARERS and open_run is None)
+    return RunsPage(runs=runs, line_counts=counts, open_run=open_run, may_prepare=actor.role in PREPARERS and open_run is None,
+                    waiting_counts=waiting)
 
 
 @dataclass
@@ -253,6 +264,11 @@ class RunPage:
     being_paid: bool = False  # a job holds the run now
     may_check: bool = False  # the reader may check its sending or unsure lines with Stripe
     checkable: tuple[str, ...] = CHECKABLE_LINE
+
+    @property
+    def status_label(self) -> str:
+        """Return the run's status in words, with the payments Stripe has still to confirm."""
+        return run_label(self.run.status, waiting_for_stripe=sum(line.status == LineStatus.sent for line, _ in self.lines))
 
 
 def run_page(*, session: Session, actor: User, run_id: int) -> RunPage:

@@ -52,12 +52,19 @@ def test_prepare_release_execute_and_confirm_end_to_end(stripe_client, stripe_ap
     keys = sorted(e.idempotency_key for e in payout_entries(session, pw.council.id))
     assert keys == sorted(f"payrun:{run.id}:{p.id}" for p in pw.providers)
     assert run_of(session, run.id).status == RunStatus.paid
+    # The run's status says what its lines say: transfers made, Stripe still to confirm them.
+    page = stripe_client.get(f"/payments/runs/{run.id}")
+    assert "Paid (3 payments sent, waiting for Stripe to confirm)" in page.text and "Sent, waiting for Stripe to confirm" in page.text
+    assert "Paid (3 payments sent, waiting for Stripe to confirm)" in stripe_client.get("/payments/runs").text
 
     _confirm_all(session, stripe_server)
     assert pw.clearing(session) == 0
     assert [pw.paid(session, i) for i in range(3)] == [1000, 2500, 700]
     assert {line.status for line in lines_of(session, run.id)} == {LineStatus.paid}
     session.commit()
+    page = stripe_client.get(f"/payments/runs/{run.id}")
+    assert "waiting for Stripe" not in page.text and '<dd class="govuk-summary-list__value">Paid</dd>' in page.text
+    assert "waiting for Stripe" not in stripe_client.get("/payments/runs").text
 
     # The provider sees the payment and its remittance.
     sign_in(stripe_client, pw.provider_users[pw.providers[1].id])
