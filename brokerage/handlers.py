@@ -11,6 +11,13 @@ from brokerage.errors import ALREADY_DONE_MESSAGE, BUSY_MESSAGE, NOT_FOUND, Alre
 from brokerage.extensions import login_manager
 from brokerage.locks import is_busy, is_unique_violation
 
+# What a person is told, instead of the web server's words, when a request goes wrong before any page's own check.
+PLAIN_WORDS = {
+    400: "Something your browser sent could not be read. Go back, reload the page and try again.",
+    405: "This address is for a button on a page, not for opening on its own. Go back to the page and use its button.",
+    413: "What you sent is too large. Go back and send something smaller.",
+}
+
 
 def wants_json() -> bool:
     """Tell whether the client asked for JSON rather than a page."""
@@ -63,7 +70,9 @@ def init_app(app: Flask) -> None:
             # A bad or unknown address answers like a missing record, so no id can be confirmed either way.
             return jsonify({"error": NOT_FOUND if status == 404 else (error.description or error.name)}), status
         template = {403: "errors/403.html", 404: "errors/404.html"}.get(status, "errors/problem.html")
-        return render_template(template, error=error, status=status), status
+        # Werkzeug's own words ("The method is not allowed for the requested URL.") are for developers.
+        plain = PLAIN_WORDS.get(status) if error.description == type(error).description else None
+        return render_template(template, error=error, status=status, plain=plain), status
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

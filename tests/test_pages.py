@@ -57,3 +57,16 @@ def test_pages_use_no_gov_uk_branding(client):
     with client.get("/static/govuk/govuk-frontend.min.css") as response:
         css = response.data.decode()
     assert "GDS Transport" not in css
+
+
+def test_opening_a_buttons_address_or_sending_what_cannot_be_read_is_said_in_plain_words(client, auth, world):
+    """The web server's own words ("The method is not allowed for the requested URL.") are for developers."""
+    auth.sign_in(world.users["a"][Role.broker].email)
+    provider = world.records["a"]["provider"]
+    page = client.get(f"/providers/{provider.id}/refuse")
+    assert page.status_code == 405
+    assert "This address is for a button on a page, not for opening on its own." in page.text
+    assert "method is not allowed" not in page.text.lower() and "URL" not in page.text
+    # An API client is still told in the server's words, as JSON.
+    assert client.get(f"/providers/{provider.id}/refuse", headers={"Accept": "application/json"}).json == {
+        "error": "The method is not allowed for the requested URL."}

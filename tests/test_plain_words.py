@@ -124,3 +124,4 @@ def test_counts_go_through_the_plural_helper_not_an_inline_s():
     found += [f"{path.relative_to(root)}: {m.group(0)!r}" for path in sorted((root / "brokerage").rglob("*.py"))
               for m in re.finditer(r"""\{[^{}]*['"]s['"][^{}]*\}""", path.read_text())]
     assert not found, "use formatting.plural (the plural filter):\n" + "\n".join(found)
+
