@@ -176,8 +176,9 @@ def visit_problems(*, terms: Terms, week: str, visit: VisitIn, others: Sequence[
         problems["visit_date"] = "Record a visit once it has happened: this day has not come yet"
     if visit.minutes < terms.min_visit_minutes:
         problems["minutes"] = (
-            f"A visit under this contract lasts at least {minutes_words(terms.min_visit_minutes)} "
-            "(the Ethical Care Charter: no rushed short visits)"
+            # The contract's own term, whether or not the provider has signed the Ethical Care Charter: no charter is cited.
+            f"A visit under this contract lasts at least {minutes_words(terms.min_visit_minutes)}: "
+            "the contract does not pay for rushed short visits"
         )
     elif visit.minutes > MAX_VISIT_MINUTES:
         problems["minutes"] = "A visit cannot last more than a day; record each day's visit separately"

@@ -69,6 +69,10 @@ def test_a_visit_within_the_contract_and_the_week_has_no_problems():
     assert problems(visit(minutes=60)) == {}
 
 
+def test_a_short_visit_is_refused_by_the_contracts_own_term_citing_no_charter_the_provider_may_not_have_signed():
+    assert problems(visit(minutes=45))["minutes"] == "A visit under this contract lasts at least 1 h: the contract does not pay for rushed short visits"
+
+
 def test_each_way_a_visit_breaks_the_rules_is_named_beside_its_field():
     assert set(problems(visit(holder=9))) == {"holder_id"}
     assert set(problems(visit(minutes=59))) == {"minutes"}
