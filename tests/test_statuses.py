@@ -238,7 +238,7 @@ def test_the_written_tables():
     assert matching_rules.DEMAND_LINE_MOVES == {"open": {"contracted", "withdrawn"}, "contracted": set(), "withdrawn": set()}
     assert matching_rules.RUN_MOVES == {"finished": set()}
     assert contract_rules.CONTRACT_MOVES == {"active": {"ending"}, "ending": {"ended"}, "ended": set()}
-    assert provider_rules.PROVIDER_MOVES == {"pending_review": {"approved", "refused"}, "approved": set(), "refused": set()}
+    assert provider_rules.PROVIDER_MOVES == {"pending_review": {"approved", "refused"}, "approved": set(), "refused": {"pending_review"}}
     assert timesheet_rules.TIMESHEET_MOVES == {
         "draft": {"submitted"}, "submitted": {"approved", "rejected"}, "rejected": {"submitted"}, "approved": set(),
     }

@@ -246,6 +246,26 @@ def refuse(*, session: Session, actor: User, provider_id: int, reason: str) -> P
     return provider
 
 
+def ask_again(*, session: Session, actor: User, provider_id: int) -> Provider:
+    """Send a refused application back to the brokers for another look, as the applicant (their own provider only).
+
+    The refusal (who, when, why) is kept on the provider for the brokers to read until the next decision.
+    Raises NotFound for anyone else's provider and Conflict unless the application is refused.
+    """
+    if actor.role != Role.provider or actor.provider_id != provider_id:
+        raise NotFound()
+    provider = lock_row(session, Provider, provider_id)  # two clicks at once: the second finds it waiting already
+    if provider is None:
+        raise NotFound()
+    if provider.status != ProviderStatus.refused:
+        raise Conflict("Your application is not refused, so there is nothing to ask again: "
+                       f"it is {provider.status.label.lower()}.")
+    provider.status = move_provider(provider.status, ProviderStatus.pending_review)
+    session.add(provider)
+    session.flush()
+    return provider
+
+
 def own_progress(*, session: Session, actor: User) -> Progress | None:
     """Return where the signed-in provider's own application stands, or None when the account is linked to no provider."""
     if actor.role != Role.provider or actor.provider_id is None:

@@ -78,12 +78,12 @@ STATUS_WORDS = {"pending_review": "Waiting for review", "approved": "Approved", 
 PROVIDER_MOVES: dict[str, set[str]] = {
     "pending_review": {"approved", "refused"},
     "approved": set(),
-    "refused": set(),
+    "refused": {"pending_review"},  # the applicant, having put right what the broker said, asks for another look
 }
 
 
 def move_provider(current: str | enum.Enum, target: str | enum.Enum) -> ProviderStatus:
-    """Return the provider's new status, or raise BadProviderMove (a decided application stays decided)."""
+    """Return the provider's new status, or raise BadProviderMove (an approval stays; a refusal may be reviewed again)."""
     current, target = getattr(current, "value", current), getattr(target, "value", target)
     if target not in PROVIDER_MOVES.get(current, set()):
         raise BadProviderMove(f"A provider that is {current} cannot become {target}.")

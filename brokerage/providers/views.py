@@ -199,6 +199,21 @@ def approve(provider_id: int):
     return redirect(url_for("providers.show", provider_id=provider_id))
 
 
+@blueprint.route("/<int:provider_id>/ask-again", methods=["POST"])
+@roles_required(Role.provider)
+def ask_again(provider_id: int):
+    """Send one's own refused application back to the brokers for another look."""
+    try:
+        applications.ask_again(session=get_session(), actor=current_user, provider_id=provider_id)
+    except BrokerageError as error:
+        if wants_json():
+            raise
+        refuse_in_flash(error)
+    else:
+        flash("Your application is with the council's brokers again. They can see what you have changed since.", "success")
+    return redirect(url_for("providers.show", provider_id=provider_id))
+
+
 @blueprint.route("/<int:provider_id>/refuse", methods=["POST"])
 @roles_required(Role.broker)
 def refuse_application(provider_id: int):

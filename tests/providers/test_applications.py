@@ -257,6 +257,34 @@ def test_a_refusal_needs_a_reason_and_the_applicant_reads_it(client, auth, sessi
         applications.approve(session=session, actor=places.users["a"][Role.broker], provider_id=applied.provider.id)
 
 
+def test_a_refused_applicant_puts_it_right_and_asks_for_another_look_and_the_broker_sees_the_refusal(client, auth, session, places):
+    """A refused applicant's address has an account, so applying again on the public form is not open to them: this is their way back."""
+    applied = apply_through_the_service(session)
+    session.commit()
+    reason = "We could not confirm your insurance. Add a current policy and ask again."
+    applications.refuse(session=session, actor=places.users["a"][Role.broker], provider_id=applied.provider.id, reason=reason)
+    session.commit()
+    client.post("/sign-in", data={"email": "hope@example.org", "password": APPLICANT_PASSWORD})
+    page = client.get(f"/providers/{applied.provider.id}").get_data(as_text=True)
+    assert "Ask for my application to be looked at again" in page
+    done = client.post(f"/providers/{applied.provider.id}/ask-again", follow_redirects=True)
+    assert done.status_code == 200 and "Your application is with the council&#39;s brokers again." in done.get_data(as_text=True)
+    session.refresh(applied.provider)
+    assert applied.provider.status == ProviderStatus.pending_review and applied.provider.review_note == reason
+    again = client.post(f"/providers/{applied.provider.id}/ask-again", follow_redirects=True).get_data(as_text=True)
+    assert "there is nothing to ask again" in again  # a second click changes nothing
+    auth.sign_out()
+    auth.sign_in("broker-a@example.org")
+    assert "Hope Home Help" in client.get("/providers/applications").get_data(as_text=True)
+    page = client.get(f"/providers/{applied.provider.id}").get_data(as_text=True)
+    assert "Refused before" in page and reason in page and "Approve the application" in page
+    # Only the applicant asks: not a broker, not another provider, not another council's.
+    assert client.post(f"/providers/{applied.provider.id}/ask-again").status_code == 403
+    for who in (places.users["a"][Role.provider], places.users["b"][Role.provider]):
+        with pytest.raises(NotFound):
+            applications.ask_again(session=session, actor=who, provider_id=applied.provider.id)
+
+
 def test_another_councils_or_a_missing_application_is_not_found(session, places):
     applied = apply_through_the_service(session)
     for provider_id in (applied.provider.id, 987654321):
