@@ -100,7 +100,7 @@ def test_travel_is_paid_only_where_the_provider_keeps_the_ethical_care_charter(s
 
 @pytest.mark.parametrize(("changes", "field", "words"), [
     ({"minutes": 45}, "minutes", "at least 1 h"),
-    ({"minutes": 30}, "minutes", "Ethical Care Charter"),
+    ({"minutes": 30}, "minutes", "does not pay for rushed short visits"),
     ({"day_offset": 7}, "visit_date", "Choose a day in the week of 30 November 2026"),
     ({"day_offset": -1}, "visit_date", "Choose a day in the week"),
 ])
