@@ -47,7 +47,7 @@ def test_care_recorded_by_the_provider_is_approved_released_and_paid_with_a_remi
     page.get_by_label("Start time").fill("07:00")
     page.get_by_label("Length in minutes").fill("15")
     click_and_wait(page.get_by_role("button", name="Record the visit"))
-    # Never 15-minute visits (Ethical Care Charter): the refusal is beside the field, and nothing is recorded.
+    # Never 15-minute visits (the contract's shortest visit is an hour): the refusal is beside the field, and nothing is recorded.
     expect(page.locator(".govuk-error-message").filter(has_text="at least").first).to_be_visible()
     page.get_by_label("Length in minutes").fill("90")
     click_and_wait(page.get_by_role("button", name="Record the visit"))
