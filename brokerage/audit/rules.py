@@ -9,7 +9,7 @@ SPECIAL_CATEGORY = "special-category data"  # brokerage.holders.services logs it
 TIMESHEET = "care visits on a timesheet"
 CONTRACT = "care contract"
 TOP_UP = "money added by card or Direct Debit"
-JOURNAL = "money in the council's journal"  # the journal searched for an account of theirs (brokerage.ledger.views)
+LEDGER_SEARCH = "money in a search of the ledger"  # the journal or the accounts searched for an account of theirs (brokerage.ledger.views)
 MONEY_LIST = "money in a list of members"  # a page of the spending report by member (brokerage.spending.services)
 AUDIT_PACK = "money statement in an audit pack"  # a quarter's auditor pack downloaded (brokerage.auditpack.packs)
 
@@ -21,7 +21,7 @@ WHAT_LABELS = {
     TIMESHEET: "Care visits on a timesheet",
     CONTRACT: "Care contract and what each person pays",
     TOP_UP: "Money added by card or Direct Debit",
-    JOURNAL: "Money, in the council's journal of payments",
+    LEDGER_SEARCH: "Money, in a search of the council's accounts",
     MONEY_LIST: "Money, in a list of what each group member spent",
     AUDIT_PACK: "Money statement, in the council's quarterly pack for its auditors",
 }

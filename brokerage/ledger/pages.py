@@ -43,6 +43,15 @@ class JournalPage:
     searched_holders: list[int] = field(default_factory=list)  # holders an account filter found accounts of
 
 
+def holders_of(session: Session, account_ids: list[int] | None) -> list[int]:
+    """Return the holders owning any of these accounts (a search's finds), for the access log; none for no search."""
+    if not account_ids:
+        return []
+    return sorted(set(session.execute(
+        select(LedgerAccount.holder_id).where(LedgerAccount.id.in_(account_ids), LedgerAccount.holder_id.is_not(None))
+    ).scalars()))
+
+
 def journal_page(
     *, session: Session, actor: User, council_id: int, kind: str | None = None, account: str | None = None,
     start: date | None = None, end: date | None = None, page: int = 1, refused: bool = False,
@@ -59,10 +68,7 @@ def journal_page(
     else:
         check_scope(actor, council_id)
         account_ids = names.find_accounts(session=session, council_id=council_id, text=account) if account else None
-        if account_ids:
-            searched_holders = sorted(set(session.execute(
-                select(LedgerAccount.holder_id).where(LedgerAccount.id.in_(account_ids), LedgerAccount.holder_id.is_not(None))
-            ).scalars()))
+        searched_holders = holders_of(session, account_ids)
         entries = list_entries(
             session=session, actor=actor, council_id=council_id, kind=kind, account_ids=account_ids,
             # People type days as they live them: a day in England, not a UTC day.
@@ -87,6 +93,7 @@ class AccountsPage:
     total: int
     names: dict[str, str]
     account_type: AccountType | None
+    searched_holders: list[int] = field(default_factory=list)  # holders an account filter found accounts of
 
 
 def accounts_page(
@@ -98,13 +105,16 @@ def accounts_page(
     `account` is part of an account's name or code; `refused` is for filters that could not be read.
     """
     types, total = trial_balance_by_type(session=session, actor=actor, council_id=council_id)
+    searched_holders: list[int] = []
     if refused:
         rows = AccountPage(rows=[], total=0, page=1, per_page=50)
     else:
         account_ids = names.find_accounts(session=session, council_id=council_id, text=account) if account else None
+        searched_holders = holders_of(session, account_ids)
         rows = list_accounts(session=session, actor=actor, council_id=council_id, account_type=account_type, account_ids=account_ids, page=page)
     account_names = names.name_accounts(session=session, council_id=council_id, codes=[row.code for row in rows.rows])
-    return AccountsPage(page=rows, types=types, total=total, names=account_names, account_type=account_type)
+    return AccountsPage(page=rows, types=types, total=total, names=account_names, account_type=account_type,
+                        searched_holders=searched_holders)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from rq.exceptions import NoSuchJobError
 from brokerage import jobs
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.audit.rules import JOURNAL
+from brokerage.audit.rules import LEDGER_SEARCH
 from brokerage.audit.services import log_accesses
 from brokerage.db import get_session, only_jobs_write, writes_when_reading
 from brokerage.formatting import plural
@@ -41,7 +41,7 @@ def index():
     # A filter that cannot be read lists nothing, rather than every entry as if it had matched.
     journal = pages.journal_page(session=get_session(), actor=current_user, council_id=current_user.council_id, refused=bool(errors), **filters)
     log_accesses(session=get_session(), actor=current_user, council_id=current_user.council_id, holder_ids=journal.searched_holders,
-                 what=JOURNAL)
+                 what=LEDGER_SEARCH)
     return render_template(
         "ledger/index.html", page=journal.page, status=journal.status, errors=errors, args=request.args, kinds=journal.kinds,
         types=journal.types, type_labels=TYPE_LABELS, total=journal.total, names=journal.names,
@@ -49,11 +49,14 @@ def index():
 
 
 @blueprint.route("/accounts")
+@writes_when_reading  # a search for a person's accounts logs the read of their money
 @roles_required(Role.broker, Role.council_officer)
 def accounts():
     """Show a page of the council's accounts by name with their balances, of one type or all, biggest first."""
     filters, errors = load_account_filters(request.args)
     view = pages.accounts_page(session=get_session(), actor=current_user, council_id=current_user.council_id, refused=bool(errors), **filters)
+    log_accesses(session=get_session(), actor=current_user, council_id=current_user.council_id, holder_ids=view.searched_holders,
+                 what=LEDGER_SEARCH)
     return render_template(
         "ledger/accounts.html", view=view, errors=errors, args=request.args, type_labels=TYPE_LABELS,
     ), (422 if errors else 200)

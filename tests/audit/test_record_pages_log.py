@@ -101,7 +101,7 @@ def test_another_councils_staff_log_nothing_and_get_a_404(client, auth, world, s
 
 
 def test_every_stored_what_has_plain_words():
-    for what in (rules.RECORD, rules.MONEY_STATEMENT, rules.SPECIAL_CATEGORY, rules.TIMESHEET, rules.CONTRACT, rules.TOP_UP, rules.JOURNAL,
+    for what in (rules.RECORD, rules.MONEY_STATEMENT, rules.SPECIAL_CATEGORY, rules.TIMESHEET, rules.CONTRACT, rules.TOP_UP, rules.LEDGER_SEARCH,
                  rules.MONEY_LIST, rules.AUDIT_PACK):
         label = rules.what_label(what)
         assert label and label[0].isupper() and "special-category" not in label
@@ -111,12 +111,12 @@ def test_every_stored_what_has_plain_words():
 
 
 def test_the_other_pages_that_log_reads_are_marked_as_writing_when_read(app):
-    for endpoint in ("ledger.index", "spending.members", "auditpack.download"):
+    for endpoint in ("ledger.index", "ledger.accounts", "spending.members", "auditpack.download"):
         assert getattr(app.view_functions[endpoint], "writes_when_reading", False), endpoint
 
 
 @pytest.mark.parametrize("role", [Role.broker, Role.council_officer])
-def test_searching_the_journal_for_a_persons_accounts_logs_a_read_of_their_money(client, auth, world, session, role):
+def test_searching_the_journal_or_the_accounts_for_a_persons_accounts_logs_a_read_of_their_money(client, auth, world, session, role):
     staff = world.users["a"][role]
     holder = world.records["a"]["holder"]
     auth.sign_in(staff.email)
@@ -125,7 +125,12 @@ def test_searching_the_journal_for_a_persons_accounts_logs_a_read_of_their_money
     assert _log(session) == []  # the whole journal, a kind of entry, or a search that found no one's account
     page = client.get("/ledger/", query_string={"account": holder.name})
     assert page.status_code == 200 and holder.name in page.text
-    assert _log(session) == [(staff.id, holder.id, rules.JOURNAL)]
+    assert _log(session) == [(staff.id, holder.id, rules.LEDGER_SEARCH)]
     assert client.get("/ledger/", query_string={"account": "funding"}).status_code == 200  # the council's own account: no one's
-    assert _log(session) == [(staff.id, holder.id, rules.JOURNAL)]
+    assert _log(session) == [(staff.id, holder.id, rules.LEDGER_SEARCH)]
+    # The page of accounts and their balances, searched the same way, is the same read.
+    assert client.get("/ledger/accounts").status_code == 200 and client.get("/ledger/accounts?type=wallet").status_code == 200
+    assert _log(session) == [(staff.id, holder.id, rules.LEDGER_SEARCH)]
+    assert client.get("/ledger/accounts", query_string={"account": holder.name}).status_code == 200
+    assert _log(session) == [(staff.id, holder.id, rules.LEDGER_SEARCH)] * 2
 
