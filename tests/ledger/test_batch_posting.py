@@ -85,6 +85,35 @@ def test_an_overdraft_midway_refuses_the_whole_batch_and_names_the_account(sessi
     assert bal(session, lw, lw.pool()) == 60
 
 
+def test_an_entry_posted_before_does_not_lend_its_money_twice(session, lw):
+    # A retried batch holds a direct payment already posted (and since spent) and a new pledge that
+    # needs that money again. The payment's 100p is in the balance once; counting it again would let
+    # the pledge through (a write path that checks overdrafts before it knows which keys are new must
+    # not do that).
+    first = services.post_entries(session=session, actor=lw.actor, council_id=lw.council.id, entries=[dp(lw, "twice-dp", 100)])[0]
+    services.post_entries(session=session, actor=lw.actor, council_id=lw.council.id, entries=[pledge(lw, "twice-spent", 100)])
+    with pytest.raises(Overdraft):
+        services.post_entries(session=session, actor=lw.actor, council_id=lw.council.id,
+                              entries=[dp(lw, "twice-dp", 100), pledge(lw, "twice-again", 100)])
+    outcomes = services.post_in_batches(session=session, actor=lw.actor, council_id=lw.council.id,
+                                        entries=[dp(lw, "twice-dp", 100), pledge(lw, "twice-again", 100), dp(lw, "twice-new", 5)])
+    assert outcomes[0].id == first.id
+    assert isinstance(outcomes[1], Overdraft)
+    assert outcomes[2].idempotency_key == "twice-new"
+    assert bal(session, lw, lw.wallet()) == 5 and bal(session, lw, lw.pool()) == 100
+    assert entries_with_key(session, lw, "twice-dp") == 1 and entries_with_key(session, lw, "twice-again") == 0
+
+
+def test_a_key_posted_before_in_a_batch_of_new_keys_is_answered_with_its_entry(session, lw):
+    # The old key's entry comes back in its place; the new keys around it are posted once each.
+    before = services.post_entries(session=session, actor=lw.actor, council_id=lw.council.id, entries=[dp(lw, "old-key", 40)])[0]
+    entries = services.post_entries(session=session, actor=lw.actor, council_id=lw.council.id,
+                                    entries=[dp(lw, "new-1", 10), dp(lw, "old-key", 40), dp(lw, "new-2", 20)])
+    assert entries[1].id == before.id and len({e.id for e in entries}) == 3
+    assert bal(session, lw, lw.wallet()) == 70 and bal(session, lw, lw.funding) == -70
+    assert all(entries_with_key(session, lw, key) == 1 for key in ("new-1", "old-key", "new-2"))
+
+
 def test_a_reversal_takes_the_slower_path_with_the_same_rules(session, lw):
     entry = issue(session, lw, 400)
     reversal = services.reverse_entry(session=session, actor=lw.actor, entry_id=entry.id, idempotency_key="undo")
