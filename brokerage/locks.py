@@ -14,6 +14,10 @@ each hold a lock the other waits for (a deadlock):
     3. holders          pledges within the allocation, the allocation itself; several in id order
     4. ledger accounts  in id order (`ledger.services.lock_accounts`)
 
+An email address is locked by name (`lock_name`), after the holder or invitation row its request
+locks and before nothing else: inviting someone at an address (one waiting invitation per address
+that would make an account) has no row of its own to lock.
+
 A matching run's row guards its assignments (hours within a line and a provider's capacity, sent
 once); `adjust` and `send_to_clusters` lock only it and then insert new proposals, so it stands apart.
 
@@ -26,7 +30,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterable, Iterator, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
@@ -63,6 +67,16 @@ def lock_rows(session: Session, model: type[Row], row_ids: Iterable[int]) -> lis
         .execution_options(populate_existing=True)
     )
     return list(session.execute(statement).scalars())
+
+
+def lock_name(session: Session, name: str) -> None:
+    """Lock a name (an email address, say) until the transaction ends, for a rule that no one row owns.
+
+    PostgreSQL: a transaction-level advisory lock on a 64-bit hash of the name (two names sharing a hash
+    only wait for each other). SQLite: nothing to do, its writers already take turns.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": name})
 
 
 def fresh_row(session: Session, model: type[Row], row_id: int) -> Row | None:

@@ -21,7 +21,7 @@ from brokerage.invitations import messages, rules
 from brokerage.invitations.errors import BadInvitationMove, InvitationClash
 from brokerage.invitations.models import Invitation
 from brokerage.invitations.rules import STAFF_KINDS, InvitationKind, InvitationStatus, move_invitation
-from brokerage.locks import lock_row
+from brokerage.locks import lock_name, lock_row
 from brokerage.mail import services as mail
 from brokerage.types import utcnow
 
@@ -98,14 +98,25 @@ def _refuse_a_second(session: Session, query, message: str, *, field: str = "ema
         session.add(waiting)
 
 
+def _lock_address(session: Session, email: str) -> None:
+    """Make requests inviting someone at this address take turns until the transaction ends.
+
+    No row owns "one waiting invitation per address", and two requests checking it at once would each
+    see no other invitation (an invitation not yet committed is invisible to the other request).
+    """
+    lock_name(session, f"invitation-address:{email}")
+
+
 def _refuse_a_shared_address(session: Session, email: str, query, *, instead: str = "") -> None:
     """Refuse a second waiting invitation that would make a new account with this address (a holder's or staff's).
 
     Each account has its own email address: whichever was accepted first, the other link would lead to
     a page that cannot make the account. A representative's invitation may share an address, as one
     representative's account acts for several people. The message names nobody: the other invitation
-    may be another council's.
+    may be another council's. The address is locked first (_lock_address), so two requests cannot both
+    pass the check.
     """
+    _lock_address(session, email)
     _refuse_a_second(
         session, query.where(Invitation.kind.in_([InvitationKind.holder, *STAFF_KINDS]), Invitation.email == email),
         "An invitation to another person at this email address is already waiting, and each account needs its own "
@@ -233,6 +244,7 @@ def invite_staff(*, session: Session, actor: User, council_id: int | None, role:
         errors["role"] = "Choose broker or council officer"
     if errors:
         raise ValidationFailed(errors)
+    _lock_address(session, email)  # before the checks, so the staff check below is under it too
     if _email_taken(session, email) is not None:
         raise ValidationFailed({"email": "Another account already uses this email address"})
     _refuse_a_second(

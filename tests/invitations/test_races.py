@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,10 +11,11 @@ from sqlmodel import select
 
 from brokerage.accounts.models import Role, User
 from brokerage.accounts.passwords import verify_password
-from brokerage.invitations import accepting, resets
+from brokerage.invitations import accepting, resets, services
 from brokerage.invitations.errors import LinkNotUsable
 from brokerage.invitations.models import Invitation, PasswordReset
 from brokerage.invitations.rules import InvitationKind, InvitationStatus, hash_token, new_token
+from brokerage.mail.models import OutboxMessage
 from brokerage.types import utcnow
 from tests import factories as f
 from tests.races import council_factory, new_council, race  # noqa: F401 (council_factory is the `factory` fixture)
@@ -72,3 +74,54 @@ def test_a_reset_link_used_twice_at_once_sets_one_password_and_ends_the_sessions
             # Purging the council skips the foreign keys' cascades on PostgreSQL: the link goes first.
             session.execute(delete(PasswordReset).where(PasswordReset.user_id == user_id))
             session.commit()
+
+
+@pytest.fixture()
+def invite_app(db_url):
+    """An app on the real database, for the services that read its settings (an invitation's days, its link)."""
+    from brokerage import create_app
+    from tests.conftest import TEST_CONFIG
+
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": db_url})
+    yield app
+    app.extensions["db_engine"].dispose()
+
+
+def test_two_people_invited_at_one_address_at_once_leave_one_invitation_waiting(factory, invite_app, monkeypatch):
+    # Each request waits a moment between its checks and its insert, so without a lock both would pass the
+    # check ("no other invitation is waiting at this address") before either had written.
+    original = services._create
+
+    def create_slowly(session, actor, invitation):
+        time.sleep(0.3)
+        return original(session, actor, invitation)
+
+    monkeypatch.setattr(services, "_create", create_slowly)
+    for trial in range(TRIALS):
+        with factory() as session:
+            council = new_council(session)
+            factory.councils.append(council.id)
+            broker = f.UserFactory(session=session, role=Role.broker, council_id=council.id)
+            holders = [f.HolderFactory(session=session, council_id=council.id) for _ in range(2)]
+            session.commit()
+            broker_id, holder_ids = broker.id, [h.id for h in holders]
+        address = f"shared-{council.id}@example.org"
+
+        def invite(holder_id):
+            def job(s):
+                with invite_app.app_context():
+                    return services.invite_holder(session=s, actor=s.get(User, broker_id), holder_id=holder_id, email=address).invitation.id
+            return job
+
+        try:
+            results = race(factory, [invite(holder_ids[0]), invite(holder_ids[1])])
+            assert sorted(type(r).__name__ for r in results) == ["InvitationClash", "int"], results
+            with factory() as session:
+                waiting = session.exec(select(Invitation).where(Invitation.email == address, Invitation.status == InvitationStatus.pending)).all()
+                assert [i.id for i in waiting] == [r for r in results if isinstance(r, int)]
+        finally:
+            with factory() as session:
+                # Purging the council skips the foreign keys' cascades on PostgreSQL: the invitations and mail go first.
+                session.execute(delete(OutboxMessage).where(OutboxMessage.recipient == address))
+                session.execute(delete(Invitation).where(Invitation.email == address))
+                session.commit()
