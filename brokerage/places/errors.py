@@ -22,5 +22,6 @@ class UnknownPostcode(BrokerageError):
     status = 422
 
     def __init__(self, postcode: str, *, field: str = "postcode"):
-        super().__init__(f"We do not know where {postcode} is. Check it, or ask your council to add it", field=field)
+        super().__init__(f"We do not know where {postcode} is. Check it is right. If it is, ask a carepool administrator to add it",
+                         field=field)
         self.postcode = postcode

@@ -23,6 +23,7 @@ from brokerage.accounts.models import CouncilDistrict, Role, User
 from brokerage.accounts.services import create_user
 from brokerage.errors import BrokerageError, Conflict, NotAllowed, NotFound, ValidationFailed
 from brokerage.locks import lock_row
+from brokerage.places.errors import UnknownPostcode
 from brokerage.places.services import Place, locate
 from brokerage.providers import rules
 from brokerage.providers.models import Provider, ProviderKind, VettingItem
@@ -87,6 +88,10 @@ def check_application(
     place, council_id = None, None
     try:
         place = locate(session=session, postcode=postcode or "", field="postcode")
+    except UnknownPostcode as error:
+        # The public cannot ask an administrator: say what it means for them (no council here uses carepool yet).
+        errors["postcode"] = (f"We do not know where {error.postcode} is. Check it is right. If it is, carepool is not used "
+                              "there yet, so care cannot be offered there through this form. Ask your council's adult social care team.")
     except BrokerageError as error:
         errors["postcode"] = error.message
     if place is not None:

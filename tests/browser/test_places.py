@@ -41,7 +41,7 @@ def test_a_broker_adds_a_holder_by_postcode_and_an_unknown_one_is_explained(narr
     page.get_by_label("Phone number").fill("07700 900123")
     click_and_wait(page.get_by_role("button", name="Add them"))
     expect(page.get_by_role("alert")).to_be_visible()
-    expect(page.get_by_text("We do not know where E9 9ZZ is. Check it, or ask your council to add it").first).to_be_visible()
+    expect(page.get_by_text("We do not know where E9 9ZZ is. Check it is right. If it is, ask a carepool administrator to add it").first).to_be_visible()
     assert axe_violations(page) == [] and fits(page)
     page.get_by_label("Postcode").fill("E1 4NS")  # one of the demo's own postcodes
     click_and_wait(page.get_by_role("button", name="Add them"))

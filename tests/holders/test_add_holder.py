@@ -51,7 +51,7 @@ def test_a_phone_number_alone_will_do(client, auth, world, session):
     ({"postcode": ""}, "postcode", "Enter a full UK postcode, like E1 6AN"),
     ({"postcode": "E1"}, "postcode", "Enter a full UK postcode, like E1 6AN"),
     ({"postcode": "51.52, -0.07"}, "postcode", "Enter a full UK postcode, like E1 6AN"),
-    ({"postcode": "E9 9ZZ"}, "postcode", "We do not know where E9 9ZZ is. Check it, or ask your council to add it"),
+    ({"postcode": "E9 9ZZ"}, "postcode", "We do not know where E9 9ZZ is. Check it is right. If it is, ask a carepool administrator to add it"),
     ({"languages": []}, "languages", "Choose at least one language they speak"),
     ({"languages": ["xx"]}, "languages", "Choose languages from the list"),
     ({"care_needs": ["flying"]}, "care_needs", "Choose care needs from the list"),

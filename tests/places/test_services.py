@@ -25,7 +25,7 @@ def test_an_unlisted_postcode_in_a_known_district_is_at_the_districts_centre(ses
 def test_an_unknown_postcode_is_refused_with_a_plain_message_naming_it_and_the_field(session, places):
     with pytest.raises(UnknownPostcode) as refused:
         locate(session=session, postcode="e9 9zz", field="home_postcode")
-    assert refused.value.message == "We do not know where E9 9ZZ is. Check it, or ask your council to add it"
+    assert refused.value.message == "We do not know where E9 9ZZ is. Check it is right. If it is, ask a carepool administrator to add it"
     assert refused.value.field == "home_postcode" and refused.value.status == 422
 
 

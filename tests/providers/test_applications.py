@@ -65,7 +65,7 @@ def test_applying_and_confirming_makes_a_provider_waiting_for_review_and_an_acco
 
 @pytest.mark.parametrize("changes, field, message", [
     ({"postcode": "not a postcode"}, "postcode", "Enter a full UK postcode, like E1 6AN"),
-    ({"postcode": "N1 9GU"}, "postcode", "We do not know where N1 9GU is"),
+    ({"postcode": "N1 9GU"}, "postcode", "We do not know where N1 9GU is. Check it is right. If it is, carepool is not used there yet"),
     ({"postcode": "M1 1AE"}, "postcode", "No council uses carepool for M1 yet"),
     ({"password": "aaaaaaaaaaaaaaa"}, "password", "harder to guess"),
     ({"password": "short"}, "password", "at least 12 characters"),
