@@ -35,6 +35,15 @@ def test_a_provider_sets_up_payments_once_and_is_sent_to_stripes_link(pay, world
     assert "Details needed" in client.get(f"/providers/{provider.id}").get_data(as_text=True)
 
 
+def test_a_broker_is_told_the_provider_gives_their_own_details(pay, world, session):
+    # The provider's own words ("You go to Stripe ... to give your bank and identity details") are not the broker's.
+    provider = world.records["a"]["provider"]
+    page = pay.sign_in(Role.broker).get(f"/providers/{provider.id}").get_data(as_text=True).replace("&#39;", "'")
+    assert "You go to Stripe" not in page and "give your bank" not in page
+    assert f"{provider.name} can set up payments from their own page" in page
+    assert f"Set up payments with {provider.name}" in page
+
+
 def test_the_account_is_made_with_an_idempotency_key_naming_the_provider(pay, world, session, stripe_sdk):
     provider = world.records["a"]["provider"]
     made = stripe_sdk.v1.accounts.create(params={"type": "express", "country": "GB", "default_currency": "gbp",
