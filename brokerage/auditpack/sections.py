@@ -293,7 +293,7 @@ def write_vetting(*, session: Session, council_id: int, quarter: Quarter, provid
         mine = sorted(items.get(provider.id, []), key=lambda i: (i.kind.value, i.expires_on, i.id))
         # The providers' own rule judges the evidence as it stood: only checks made by then count.
         verified_by_then = [(i.kind.value, i.expires_on, i.verified_at is not None and (cutoff is None or i.verified_at < cutoff)) for i in mine]
-        state = provider_rules.vetting_state(verified_by_then, regulated="personal_care" in provider.services, today=as_of)
+        state = provider_rules.vetting_state(verified_by_then, regulated=provider_rules.regulated(provider.kind, provider.services), today=as_of)
         common = (provider.id, provider.name, PROVIDER_KIND_LABELS.get(provider.kind.value, provider.kind.value))
         tail = ("yes" if state.valid else "no", as_of.isoformat())
         for item in mine:

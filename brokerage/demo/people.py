@@ -24,6 +24,7 @@ from brokerage.invitations import services as invitations
 from brokerage.mail.models import OutboxMessage
 from brokerage.places.rules import Centroid, district_of
 from brokerage.places.services import store_centroids
+from brokerage.providers import rules as provider_rules
 from brokerage.providers import services as providers
 from brokerage.providers.models import Provider, ProviderKind, VettingKind
 
@@ -138,7 +139,7 @@ def record_evidence(*, session: Session, cast: Cast, today: date) -> None:
         if index == 5:
             dbs_expiry = today + timedelta(days=20)
         evidence = [(VettingKind.dbs, f"DBS-{100200 + index}", dbs_expiry), (VettingKind.insurance, f"INS-{7700 + index}", today + timedelta(days=200 + index))]
-        if "personal_care" in provider.services:
+        if provider_rules.regulated(provider.kind, provider.services):
             evidence.append((VettingKind.cqc, f"1-{550000 + index}", today + timedelta(days=700)))
         for kind, reference, expires_on in evidence:
             item = providers.add_vetting(session=session, actor=recorder, provider_id=provider.id, kind=kind, reference=reference, expires_on=expires_on)

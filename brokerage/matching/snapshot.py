@@ -60,7 +60,7 @@ def vetted_provider_ids(session: Session, council_id: int, today: date) -> set[i
     return {
         p.id
         for p in session.exec(select(Provider).where(Provider.council_id == council_id))
-        if provider_rules.is_matchable(p.status, provider_rules.vetting_state(items.get(p.id, []), regulated="personal_care" in p.services, today=today))
+        if provider_rules.is_matchable(p.status, provider_rules.vetting_state(items.get(p.id, []), regulated=provider_rules.regulated(p.kind, p.services), today=today))
     }
 
 

@@ -159,7 +159,7 @@ class Progress:
 def progress_of(*, session: Session, actor: User, provider: Provider, today: date | None = None) -> Progress:
     """Return where a provider the actor may see stands, and what is still to do before it can be matched."""
     items = vetting_of(session=session, actor=actor, provider=provider)
-    state = rules.vetting_state([(i.kind.value, i.expires_on, i.verified_at is not None) for i in items], regulated="personal_care" in provider.services,
+    state = rules.vetting_state([(i.kind.value, i.expires_on, i.verified_at is not None) for i in items], regulated=rules.regulated(provider.kind, provider.services),
                                 today=today or clock.today())
     reviewer = session.get(User, provider.reviewed_by_id).name if provider.reviewed_by_id else None
     steps = rules.still_to_do(provider.status, state, VETTING_WORDS, own=actor.provider_id == provider.id)

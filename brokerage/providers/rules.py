@@ -31,6 +31,16 @@ class VettingState:
         return dict(self.expires).get(kind)
 
 
+def regulated(kind: str, services) -> bool:
+    """Tell whether a provider needs CQC registration: it offers personal care and is not a personal assistant.
+
+    Personal care is the regulated activity among carepool's services. A personal assistant works on
+    their own, directly for the people they care for, and CQC's scope of registration leaves them out;
+    an organisation of any kind offering personal care must register.
+    """
+    return "personal_care" in services and str(getattr(kind, "value", kind)) != "pa"
+
+
 def vetting_state(items: list[tuple], *, regulated: bool, today: date) -> VettingState:
     """Judge vetting evidence: DBS and insurance always, CQC when the service is regulated.
 

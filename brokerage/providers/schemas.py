@@ -25,7 +25,7 @@ VETTING_NAMES = {"dbs": "DBS check", "insurance": "Insurance", "cqc": "CQC regis
 VETTING_HINTS = {
     "dbs": "An enhanced check from the Disclosure and Barring Service.",
     "insurance": "Public liability insurance.",
-    "cqc": "Needed when the provider gives personal care.",
+    "cqc": "Needed when the provider gives personal care, unless it is a personal assistant.",
 }
 GENDER_CHOICES = [SelectChoice("female", "Women"), SelectChoice("male", "Men")]
 KIND_CHOICES = [SelectChoice(kind.value, kind.label) for kind in ProviderKind]

@@ -85,7 +85,7 @@ def vetting_summary(*, session: Session, council_id: int, today: date, approved_
         by_provider.setdefault(item.provider_id, []).append(item)
     return {
         p.id: rules.vetting_state(
-            [(i.kind.value, i.expires_on, i.verified_at is not None) for i in by_provider.get(p.id, [])], regulated="personal_care" in p.services, today=today
+            [(i.kind.value, i.expires_on, i.verified_at is not None) for i in by_provider.get(p.id, [])], regulated=rules.regulated(p.kind, p.services), today=today
         )
         for p in providers
     }
@@ -131,7 +131,7 @@ def provider_page(*, session: Session, actor: User, provider_id: int) -> Provide
     provider = get_provider(session=session, actor=actor, provider_id=provider_id)
     items = vetting_of(session=session, actor=actor, provider=provider)
     today = clock.today()
-    state = rules.vetting_state([(i.kind.value, i.expires_on, i.verified_at is not None) for i in items], regulated="personal_care" in provider.services, today=today)
+    state = rules.vetting_state([(i.kind.value, i.expires_on, i.verified_at is not None) for i in items], regulated=rules.regulated(provider.kind, provider.services), today=today)
     people = vetting_people(session=session, items=items)
     reviewer = None
     if provider.reviewed_by_id is not None:

@@ -354,17 +354,27 @@ def test_the_form_speaks_to_the_applicant_about_their_times(client, places):
 
 
 def test_the_applicants_page_asks_for_exactly_the_evidence_still_missing_and_speaks_to_them(client, session, places):
-    response = apply_and_confirm(client, session, services=["personal_care", "companionship"])
+    response = apply_and_confirm(client, session, services=["personal_care", "companionship"], kind="micro_provider",
+                                 name="Grace's Home Care", staff_count="3")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     # Personal care needs a CQC registration too: the sentence asks for all three, not just the DBS check and insurance.
     assert "Add your DBS check, insurance and CQC registration below." in page
     assert "You need a Stripe account to be paid." in page and "The provider needs" not in page
 
 
+def test_a_personal_assistant_giving_personal_care_is_not_asked_for_a_cqc_registration(client, session, places):
+    # A personal assistant works alone, directly for the people they care for: CQC does not register them.
+    response = apply_and_confirm(client, session, services=["personal_care", "companionship"])
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Add your DBS check and insurance below." in page and "CQC" not in page.split("Vetting evidence")[0]
+    # ...and, working alone, is not called a micro-provider (an organisation of five staff or fewer).
+    assert "Number of staff" in page and "micro-provider" not in page
+
+
 def test_the_applications_page_says_personal_care_needs_a_cqc_registration_too(client, auth, places):
     auth.sign_in(places.users["a"][Role.broker].email)
     page = client.get("/providers/applications").get_data(as_text=True)
-    assert "DBS check and insurance (and CQC registration, for personal care) have been verified" in page
+    assert "DBS check and insurance (and CQC registration, for personal care given by anyone but a personal assistant) have been verified" in page
 
 
 def test_approving_an_application_whose_evidence_is_verified_says_it_can_be_matched_now(client, auth, session, places):

@@ -144,3 +144,11 @@ def test_what_is_still_to_do_speaks_to_the_provider_or_about_them():
     assert still_to_do(ProviderStatus.approved, done, WORDS) == []
     # A refused application has nothing left to do: it is not matched whatever its evidence.
     assert still_to_do(ProviderStatus.refused, state, WORDS) == []
+
+
+def test_personal_care_needs_a_cqc_registration_unless_a_personal_assistant_gives_it():
+    from brokerage.providers.rules import regulated
+
+    assert regulated("micro_provider", ["personal_care"]) and regulated("coop", ["home_care", "personal_care"])
+    assert not regulated("pa", ["personal_care", "companionship"])
+    assert not regulated("micro_provider", ["home_care", "companionship"])
