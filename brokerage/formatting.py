@@ -134,6 +134,13 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count:,} {word}"
 
 
+def how_often(count: int) -> str:
+    """Return how many times, as people say it: "once", "twice", "3 times"."""
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise TypeError("a count is a whole number")
+    return {1: "once", 2: "twice"}.get(count, f"{count:,} times")
+
+
 def words_list(items, last: str = "and") -> str:
     """Join words the way a sentence does: "a", "a and b", "a, b and c"."""
     items = [str(item) for item in items]
@@ -352,6 +359,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(vetting_names, "vetting_names")
     app.add_template_filter(breakable, "breakable")
     app.add_template_filter(plural, "plural")
+    app.add_template_filter(how_often, "how_often")
     app.add_template_filter(times_words, "times")
     app.add_template_filter(when_words, "when")
     app.add_template_filter(words_list, "words_list")

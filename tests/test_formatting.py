@@ -101,3 +101,11 @@ def test_a_distance_too_short_to_show_in_tenths_is_not_called_nought():
     from brokerage.formatting import km_away
 
     assert [km_away(k) for k in (0.0, 0.049, 0.05, 2.24)] == ["less than 0.1 km away", "less than 0.1 km away", "0.1 km away", "2.2 km away"]
+
+
+def test_how_often_says_once_and_twice_as_people_do():
+    from brokerage.formatting import how_often
+
+    assert [how_often(n) for n in (1, 2, 3, 1200)] == ["once", "twice", "3 times", "1,200 times"]
+    with pytest.raises(TypeError):
+        how_often(True)

@@ -110,10 +110,11 @@ def test_the_brokers_list_sends_again_with_a_new_link_and_cancels(client, auth, 
     client.post(f"/holders/{holder.id}/invite", data={"email": EMAIL})
     first = outbox.last_link(EMAIL)
     listing = text(client.get("/invitations/"))
-    assert holder.name in listing and "Send again" in listing and "Waiting" in listing
+    assert holder.name in listing and "Send again" in listing and "Waiting" in listing and "Sent once, last on" in listing
     invitation = session.exec(select(Invitation)).one()
     resent = client.post(f"/invitations/{invitation.id}/resend")
     assert resent.status_code == 302 and resent.headers["Location"] == "/invitations/"
+    assert "Sent twice, last on" in text(client.get("/invitations/"))
     second = outbox.last_link(EMAIL)
     assert second != first and client.get(first).status_code == 410 and client.get(second).status_code == 200
     cancelled = client.post(f"/invitations/{invitation.id}/cancel")
