@@ -84,6 +84,13 @@ def month_name(month: date) -> str:
     return f"{month:%B} {month.year}"
 
 
+def unspent_label(period: "Period", today: date) -> str:
+    """Name the period's closing figure: "Unspent at the end of March 2026", or "Unspent now" while its last month is not over."""
+    if (period.end.year, period.end.month) >= (today.year, today.month):
+        return "Unspent now"
+    return f"Unspent at the end of {month_name(period.end)}"
+
+
 def month_short(month: date) -> str:
     """Name a month briefly for a chart's axis, like 'Apr 26'."""
     return f"{month:%b} {month:%y}"

@@ -16,6 +16,7 @@ from typing import Mapping
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from brokerage import clock
 from brokerage.access import STAFF, get_or_404
 from brokerage.audit import log_access
 from brokerage.audit.services import log_accesses
@@ -36,7 +37,7 @@ from brokerage.surplus.services import WaitingClawback, clawbacks_waiting
 from brokerage.spending.queries import Scope, Slice
 from brokerage.spending.rules import (
     PAGE_SIZE, PROVIDER_KINDS, Dimension, Period, last_12_months, last_quarter, month_name, ownership_label, reckon_from_start,
-    service_label, share_label, this_month, this_quarter,
+    service_label, share_label, this_month, this_quarter, unspent_label,
 )
 from brokerage.timesheets.queries import waiting_for_staff
 
@@ -106,6 +107,12 @@ class SpendReport:
     page: int | None  # None: every row
     pages: int
     order: str = "spent"  # or "unspent": most first
+    today: date | None = None  # in England, when the report was made: a period not over yet closes "now"
+
+    @property
+    def unspent_label(self) -> str:
+        """Name the closing figure: "Unspent at the end of March 2026", or "Unspent now" while the period is not over."""
+        return unspent_label(self.period, self.today) if self.today else f"Unspent at the end of {month_name(self.period.end)}"
 
     @property
     def opening_pence(self) -> int | None:
@@ -160,7 +167,7 @@ def spend_by(*, session: Session, actor: User, dimension: Dimension | str, start
     period = Period(start.replace(day=1), end.replace(day=1))
     report = SpendReport(
         council_name=council.name, council_slug=council.slug, dimension=dimension, period=period, scope=scope, scope_names=names,
-        rows=[], totals=Figures(), unspent_pence=None, row_count=0, page=page, pages=1,
+        rows=[], totals=Figures(), unspent_pence=None, row_count=0, page=page, pages=1, today=clock.today(),
     )
     if dimension == Dimension.month:
         return _by_month(session, report)

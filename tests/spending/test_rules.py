@@ -77,3 +77,10 @@ def test_every_kind_of_entry_on_a_pool_share_counts_once():
     counted = rules.POOLED_IN + rules.SPENT + rules.RETURNED_TO_MEMBERS + rules.RETURNED_TO_COUNCIL
     assert len(set(counted)) == len(counted)
     assert "adjustment" not in counted and "reversal" not in counted  # a reversal counts under the kind it reverses
+
+
+def test_a_period_not_over_yet_closes_with_what_is_unspent_now():
+    period = Period(date(2026, 10, 1), date(2026, 12, 1))
+    assert rules.unspent_label(period, date(2026, 12, 4)) == "Unspent now"
+    assert rules.unspent_label(period, date(2027, 1, 1)) == "Unspent at the end of December 2026"
+    assert rules.unspent_label(Period(date(2027, 1, 1), date(2027, 1, 1)), date(2026, 12, 4)) == "Unspent now"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -192,3 +193,20 @@ def test_each_member_on_a_page_of_members_shares_is_logged_as_a_read_of_their_mo
     # Narrowed to Amina: her statement is read, once, and nobody else's.
     assert officer.get(f"/spending/members?holder={books.amina.id}").status_code == 200
     assert log() == sorted([(who, books.amina.id, MONEY_LIST), (who, books.bob.id, MONEY_LIST), (who, books.amina.id, MONEY_STATEMENT)])
+
+
+def test_the_closing_figure_of_a_past_period_is_at_its_end_and_of_this_month_is_now(officer):
+    from brokerage import clock
+    from brokerage.spending.rules import month_name
+
+    today = clock.today()
+    last = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+    def page(first, final):
+        return officer.get("/spending/groups", query_string={"from_month": str(first.month), "from_year": str(first.year),
+                                                             "to_month": str(final.month), "to_year": str(final.year)}).get_data(as_text=True)
+
+    past = page(last, last)
+    assert f"Unspent at the end of {month_name(last)}" in past and "Unspent now" not in past
+    now = page(last, today)
+    assert "Unspent now" in now and f"Unspent at the end of {month_name(today)}" not in now
