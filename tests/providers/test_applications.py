@@ -265,6 +265,8 @@ def test_a_refused_applicant_puts_it_right_and_asks_for_another_look_and_the_bro
     applications.refuse(session=session, actor=places.users["a"][Role.broker], provider_id=applied.provider.id, reason=reason)
     session.commit()
     client.post("/sign-in", data={"email": "hope@example.org", "password": APPLICANT_PASSWORD})
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "was refused" in dashboard and "Your timesheets" not in dashboard  # no contracts, so no visits to record
     page = client.get(f"/providers/{applied.provider.id}").get_data(as_text=True)
     assert "Ask for my application to be looked at again" in page
     done = client.post(f"/providers/{applied.provider.id}/ask-again", follow_redirects=True)
