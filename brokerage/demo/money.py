@@ -8,7 +8,11 @@ come from the clusters services when the story's notices end and votes pass.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
+
 from sqlmodel import Session
+
+from brokerage import clock
 
 from brokerage.accounts.models import Council
 from brokerage.accounts.system import system_actor
@@ -16,6 +20,14 @@ from brokerage.clusters import runs
 from brokerage.demo.story import StoryError
 from brokerage.ledger.integrity import seal
 from brokerage.surplus.review import review_council
+
+
+RUN_TIME = time(6, 0)  # the weekly runs post on Monday morning, in England
+
+
+def week_run_by_now(monday: date) -> bool:
+    """Tell whether the weekly runs of the week starting `monday` are due by now (Monday 06:00 in England has passed)."""
+    return clock.now() >= datetime.combine(monday, RUN_TIME, tzinfo=clock.LONDON)
 
 
 def run_week(*, session: Session, councils: list[Council], period: str) -> None:

@@ -125,6 +125,9 @@ def load_demo(*, session: Session, password: str, stripe_config: Mapping, seed: 
         waiting = paying.record_week(session=session, story=story, cast=cast, care=nasima, monday=monday - timedelta(weeks=1), submit=False)
 
         story.back_to_now()
+        # This week's direct payments and pledges, which the weekly runs post on Monday morning.
+        if money.week_run_by_now(monday):
+            money.run_week(session=session, councils=councils, period=period_of(monday))
         paying.send_week(session=session, cast=cast, care=nasima, sheet_id=waiting.id)
         people.invite_a_holder(session=session, cast=cast)
         care.run_for_review(session=session, cast=cast)
