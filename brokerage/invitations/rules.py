@@ -116,6 +116,16 @@ def normalise_phone(phone: str | None) -> str:
     return " ".join((phone or "").split())
 
 
+def is_mobile(phone: str | None) -> bool:
+    """Tell whether a UK phone number is a mobile's (07…, or +44 7…), the only kind a text message reaches; other countries' are taken as able to."""
+    digits = "".join(c for c in (phone or "") if c.isdigit() or c == "+")
+    if digits.startswith("+44"):
+        return digits[3:].startswith("7")
+    if digits.startswith(("+", "00")):
+        return True
+    return digits.startswith("07")
+
+
 def phone_problem(phone: str) -> str | None:
     """Return why text is not a phone number, or None."""
     if not PHONE_PATTERN.fullmatch(phone) or not 10 <= sum(c.isdigit() for c in phone) <= 15:

@@ -12,7 +12,7 @@ from brokerage.db import get_session
 from brokerage.errors import BrokerageError
 from brokerage.extensions import per_typed_email, rate_limit
 from brokerage.forms import refuse, refuse_in_flash
-from brokerage.invitations import accepting, queries, resets, services
+from brokerage.invitations import accepting, queries, resets, rules, services
 from brokerage.invitations.errors import LinkNotUsable
 from brokerage.invitations.forms import (
     AcceptForm, ButtonForm, ForgottenPasswordForm, HolderInvitationForm, NewPasswordForm, RepresentativeInvitationForm, StaffInvitationForm,
@@ -68,7 +68,8 @@ def _after_sending(sent: services.Sent, back: str):
     invitation = sent.invitation
     if sent.link:
         # Shown in this answer only: never in a redirect's address or a flashed message, which the session cookie would carry.
-        return render_template("invitations/link.html", invitation=invitation, link=sent.link, back=back)
+        return render_template("invitations/link.html", invitation=invitation, link=sent.link, back=back,
+                               texts_reach=rules.is_mobile(invitation.phone))
     flash(f"We have emailed {invitation.name} a link. It works for {services.invitation_days()} days.", "success")
     return redirect(back)
 

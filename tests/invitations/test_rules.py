@@ -103,3 +103,10 @@ def test_each_email_says_who_asked_what_to_do_and_for_how_long_in_plain_english(
     assert "as a council officer for Riverside" in staff.body
     reset = messages.password_reset(to="amina@example.org", name="Amina", link=link, minutes=60)
     assert "for 60 minutes" in reset.body and "signs you out everywhere else" in reset.body
+
+
+def test_only_a_mobile_number_takes_a_text_message():
+    from brokerage.invitations.rules import is_mobile
+
+    assert is_mobile("07700 900123") and is_mobile("+44 7700 900123") and is_mobile("+33 6 12 34 56 78")
+    assert not is_mobile("020 7946 0005") and not is_mobile("+44 20 7946 0005") and not is_mobile("0161 496 0000")

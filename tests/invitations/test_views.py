@@ -66,7 +66,7 @@ def test_with_only_a_phone_number_the_link_is_shown_once_with_a_warning_and_neve
     shown = client.post(f"/holders/{holder.id}/invite", data={"email": "", "phone": "07700 900123"})
     assert shown.status_code == 200
     link = re.search(r"data-invitation-link>([^<]+)<", text(shown)).group(1)
-    assert "shown only this once" in text(shown) and "07700 900123" in text(shown)
+    assert "shown only this once" in text(shown) and "07700 900123" in text(shown) and "by text message or in person" in text(shown)
     assert link.split("/")[-1] not in (shown.headers.get("Set-Cookie") or "")
     assert outbox.messages() == []
     assert link.split("/")[-1] not in text(client.get("/invitations/"))
@@ -75,6 +75,14 @@ def test_with_only_a_phone_number_the_link_is_shown_once_with_a_warning_and_neve
     assert 'name="email"' in text(page)
     made = client.post(path_of(link), data={"email": "their.own@example.org", "password": NEW_PASSWORD})
     assert made.status_code == 302
+
+
+def test_a_landline_is_not_offered_a_text_message(client, auth, world):
+    holder = world.records["a"]["other_holder"]
+    auth.sign_in(world.users["a"][Role.broker].email)
+    shown = text(client.post(f"/holders/{holder.id}/invite", data={"email": "", "phone": "020 7946 0005"}))
+    assert "in person: 020 7946 0005 is not a mobile number, so a text message cannot reach it" in shown
+    assert "by text message" not in shown
 
 
 def test_the_invitation_form_starts_with_the_contact_details_the_broker_gave_when_adding_the_holder(client, auth, world, session):
