@@ -17,7 +17,7 @@ GUESS_CHECK_LENGTH = 72
 _GUESS_REASONS = (
     ("common", "it is one of the passwords people use most often, or close to one"),
     ("key", "it follows the keys along the keyboard"),
-    ("repeats", "it repeats the same letters or numbers"),
+    ("repeats", "it repeats the same letters, numbers or words"),
     ("sequences", "it runs in order, like abc or 6543"),
     ("years", "it leans on a year or a date"),
     ("dates", "it leans on a year or a date"),

@@ -105,6 +105,7 @@ def test_a_malformed_session_id_is_refused():
     ("qwertyuiop123", "it is one of the passwords people use most often, or close to one"),
     ("12345678901234", "it is one of the passwords people use most often, or close to one"),
     ("riverside2026", None),
+    ("carepoolcarepool", "it repeats the same letters, numbers or words"),
 ])
 def test_a_password_people_use_most_or_a_word_and_a_year_is_refused_with_its_reason(password, reason):
     expected = "This password is too easy to guess" + (f": {reason}" if reason else "") + ". Try three or four unusual words together"
