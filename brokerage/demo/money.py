@@ -13,7 +13,6 @@ from datetime import date, datetime, time
 from sqlmodel import Session
 
 from brokerage import clock
-
 from brokerage.accounts.models import Council
 from brokerage.accounts.system import system_actor
 from brokerage.clusters import runs
