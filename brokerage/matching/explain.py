@@ -196,12 +196,18 @@ def times_sentence(slot_hours: Mapping[str, int]) -> str:
 def retimed(explanation: str, before: Mapping[str, int], after: Mapping[str, int]) -> str:
     """Return an explanation whose times sentence names `after` instead of `before` (a broker changed the hours).
 
-    An explanation that does not start with `before`'s sentence, or a part left with no hours, is returned unchanged.
+    A part taken down to no hours loses its times sentence, and gets one again when hours are put back,
+    so the sentence always names the part's times. An explanation that has hours but does not start
+    with `before`'s sentence (one the solver did not write) is returned unchanged.
     """
-    old = times_sentence(before) if before else ""
-    if not old or not after or not explanation.startswith(old):
-        return explanation
-    return times_sentence(after) + explanation[len(old):]
+    if before:
+        old = times_sentence(before)
+        if not explanation.startswith(old):
+            return explanation
+        rest = explanation[len(old):].lstrip()
+    else:
+        rest = explanation  # a part with no hours has no times sentence
+    return f"{times_sentence(after)} {rest}" if after else rest
 
 
 @lru_cache(maxsize=4096)

@@ -151,4 +151,6 @@ def test_the_times_sentence_is_renamed_only_where_it_is_the_solvers():
     text = f"Saturday and Sunday mornings and Saturday afternoons (8 hours). {_BASE}."
     assert retimed(text, before, after) == f"Saturday mornings and Saturday afternoons (4 hours). {_BASE}."
     assert retimed(f"{_BASE}.", before, after) == f"{_BASE}."  # no times sentence: left as it is
-    assert retimed(text, before, {}) == text  # a part taken to 0 hours is not sent
+    # A part taken to 0 hours names no times, and names its times again when hours are put back.
+    assert retimed(text, before, {}) == f"{_BASE}."
+    assert retimed(f"{_BASE}.", {}, after) == f"Saturday mornings and Saturday afternoons (4 hours). {_BASE}."

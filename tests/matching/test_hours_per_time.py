@@ -160,6 +160,11 @@ def test_lowering_a_part_takes_hours_off_its_latest_times_and_raising_it_fits_th
     assert part.explanation == f"Saturday and Sunday mornings and Saturday afternoons (7 hours). {rest[:-1]}; 7 of 8 hours here; 1 hour not covered."
     services.adjust(session=session, actor=broker, assignment_id=part.id, hours=0)
     assert (part.hours, part.slot_hours) == (0, {})
+    # Taken to nothing, it names no times; given hours again, it names the times it has now (it kept 7 hours' once).
+    assert part.explanation == f"{rest[:-1]}; 0 of 8 hours here; 8 hours not covered."
+    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=5)
+    assert (part.hours, part.slot_hours) == (5, {"sat_am": 3, "sat_pm": 2})
+    assert part.explanation == f"Saturday mornings and Saturday afternoons (5 hours). {rest[:-1]}; 5 of 8 hours here; 3 hours not covered."
 
 
 def test_raising_a_part_beyond_the_times_both_have_is_refused(session, demo):
