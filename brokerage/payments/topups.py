@@ -222,7 +222,8 @@ def on_payment_succeeded(*, session: Session, event: stripe.Event) -> str:
         session=session, actor=job, council_id=top_up.council_id, kind=EntryKind.topup,
         postings=[(TOPUPS_CODE, -top_up.amount_pence), (_destination(top_up, to_share), top_up.amount_pence)],
         idempotency_key=stripe_event_key(event_id=event.id, effect="" if to_share else WALLET_EFFECT),
-        memo="Money you added by card or Direct Debit" + ("" if to_share else ", kept in your wallet: you are leaving or have left the group"),
+        # Read by the member, their representative and the council's staff alike: no "you", and no name in the ledger.
+        memo="Money the member added by card or Direct Debit" + ("" if to_share else ", kept in their wallet: they are leaving or have left the group"),
     )
     top_up.status = move_top_up(top_up.status, TopUpStatus.succeeded)
     top_up.failure_message = ""
@@ -298,7 +299,7 @@ def on_charge_refunded(*, session: Session, event: stripe.Event) -> str:
         ledger.post_entry(
             session=session, actor=job, council_id=top_up.council_id, kind=EntryKind.topup_refund,
             postings=[(pool, -taken), (TOPUPS_CODE, taken)], idempotency_key=stripe_event_key(event_id=event.id),
-            memo="Money you added by card or Direct Debit, refunded",
+            memo="Money the member added by card or Direct Debit, refunded",
         )
     top_up.refunded_pence = refunded_now
     top_up.shortfall_pence += short

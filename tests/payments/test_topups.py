@@ -88,9 +88,13 @@ def test_the_money_reaches_the_pool_share_only_when_stripe_says_it_succeeded(sta
     assert entry.idempotency_key == f"stripe:{succeeded['id']}"
     session.refresh(top_up)
     assert top_up.status.value == "succeeded" and top_up.event_ids == [succeeded["id"]]
-    assert "Added to the pool" in client.get(f"/top-ups/{top_up.id}").get_data(as_text=True)
+    page = client.get(f"/top-ups/{top_up.id}").get_data(as_text=True).replace("&#39;", "'")
+    assert "Added to the pool" in page
+    # The form let the holder choose on Stripe's page, so the record says the choice was there, not that both were used.
+    assert "Debit or credit card or Direct Debit from a UK bank account, chosen on Stripe's payment page" in page
     statement = client.get(f"/holders/{world.records['a']['holder'].id}/statement").get_data(as_text=True)
-    assert "Money you added by card or Direct Debit" in statement
+    # Read by the member, a representative and the council's staff: the words say "the member", not "you".
+    assert "Money the member added by card or Direct Debit" in statement and "Money you added" not in statement
 
 
 def test_a_failed_payment_is_recorded_with_stripes_reason_and_moves_nothing(started, world, session, stripe_server):
