@@ -140,7 +140,12 @@ def parse_typed_date(text: str, *, earliest: date = EARLIEST, latest: date = LAT
     match = _TYPED_DATE.fullmatch(text) if len(text) <= 20 else None
     if match is None:
         raise ValueError(TYPED_DATE_MESSAGE)
-    return parse_date_parts(*match.groups(), earliest=earliest, latest=latest)
+    try:
+        return parse_date_parts(*match.groups(), earliest=earliest, latest=latest)
+    except ValueError as error:
+        if str(error) == DATE_MESSAGE:  # its example is of three boxes ("27 3 2027"); this is one box
+            raise ValueError(TYPED_DATE_MESSAGE) from None
+        raise
 
 
 def parse_date(text: str, *, earliest: date = EARLIEST, latest: date = LATEST) -> date:

@@ -85,6 +85,13 @@ def test_the_entry_filters_take_a_date_as_typed_in_england(client, auth, world):
     assert 'id="filter-start-error"' not in typed.data.decode()
 
 
+def test_a_date_that_does_not_exist_is_refused_with_the_one_box_example(client, auth, world):
+    # 31 February has the right shape: the message gives the example of this box, not of three boxes ("27 3 2027").
+    auth.sign_in(world.users["a"][Role.broker].email)
+    body = client.get("/ledger/?start=31/02/2026").data.decode()
+    assert "Enter a real date, for example 27/3/2027 or 27 March 2027" in body and "27 3 2027" not in body
+
+
 def test_bad_filters_are_named_beside_the_field(client, auth, world):
     auth.sign_in(world.users["a"][Role.broker].email)
     response = client.get("/ledger/?start=yesterday&end=2026-01-01")
