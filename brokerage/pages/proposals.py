@@ -20,6 +20,7 @@ from brokerage.contracts.changes import change_impossible
 from brokerage.contracts.models import Contract
 from brokerage.contracts.rules import AllocationRule
 from brokerage.holders.models import Holder
+from brokerage.holders.services import represented_holder_ids
 from brokerage.matching.models import DemandLine, MatchAssignment
 from brokerage.providers.models import Provider
 from brokerage.slot_hours import total as total_hours
@@ -40,14 +41,27 @@ class CareCost:
     total_now: int | None = None
     rule_now: AllocationRule | None = None
     pledges_fall_back: bool = False
-    # (name, pence a week, weekly pledge) of each member of the group whose part is more than they put in a week.
+    # (holder id, name, pence a week, weekly pledge) of each member of the group whose part is more than they put in a
+    # week; proposal_show keeps (name, pence, pledge) of those the reader may see the pledge of.
     over_pledge: list = field(default_factory=list)
 
 
 def _over_pledge(parts: dict[str, int], names: dict[str, str], pledges: dict[str, int]) -> list:
-    """Return (name, part, pledge) for each live member whose weekly part is more than their weekly pledge, by name."""
-    return sorted(((names[m], pence, pledges[m]) for m, pence in parts.items() if names[m] != LEFT_THE_GROUP and pence > pledges[m]),
-                  key=lambda row: row[0])
+    """Return (holder id, name, part, pledge) for each live member whose weekly part is more than their weekly pledge, by name."""
+    return sorted(((m, names[m], pence, pledges[m]) for m, pence in parts.items() if names[m] != LEFT_THE_GROUP and pence > pledges[m]),
+                  key=lambda row: row[1])
+
+
+def _pledges_seen_by(session: Session, actor: User) -> set[str] | None:
+    """Return the holders (ids as text) whose pledges the actor may see, or None for every member (staff).
+
+    A member sees only their own pledge, as on the group page; a representative, those of the people they act for.
+    """
+    if actor.role in (Role.broker, Role.council_officer):
+        return None
+    if actor.role == Role.representative:
+        return {str(h) for h in represented_holder_ids(session=session, actor=actor)}
+    return {str(actor.holder_id)} if actor.holder_id is not None else set()
 
 
 def _group_view(session: Session, cluster_id: int, holder_ids: set[str], staff: bool) -> tuple[dict[str, str], dict[str, int]]:
@@ -138,6 +152,10 @@ def proposal_show(*, session: Session, actor: User, proposal_id: int) -> dict:
             cost.parts, cost.pledges_fall_back, cost.over_pledge = [], False, []
     elif proposal.kind == ProposalKind.change_contract and not decided:
         cost = _change_cost(session, proposal, staff)
+    if cost is not None:
+        # Another member's pledge is theirs to know (the group page shows pledges to staff only).
+        seen = _pledges_seen_by(session, actor)
+        cost.over_pledge = [(name, pence, pledge) for member, name, pence, pledge in cost.over_pledge if seen is None or member in seen]
     data["cost"] = cost
     data["decided"] = decided
     # A change that could no longer be made (the care ended, the hours changed under new times, the end date

@@ -101,7 +101,7 @@ def test_a_member_whose_part_is_more_than_their_pledge_is_warned_before_the_vote
     proposal = _match(session, care, shares={str(care.amina.id): 1, str(care.bo.id): 1})
     pledges = {m.holder_id: m.weekly_pledge_pence for m in session.exec(select(Membership).where(Membership.cluster_id == care.cluster.id))}
     over = [name for name, holder in (("Amina Yusuf", care.amina), ("Bo Chen", care.bo)) if pledges[holder.id] < 13_200]
-    assert auth.sign_in(care.users["amina"].email).status_code == 302
+    assert auth.sign_in(care.users["broker"].email).status_code == 302  # the broker sees every member's
     page = client.get(f"/clusters/proposals/{proposal.id}").data.decode()
     text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
     assert over, "the fixture's pledges make no part too big: the test would say nothing"
@@ -109,6 +109,21 @@ def test_a_member_whose_part_is_more_than_their_pledge_is_warned_before_the_vote
         said = f"{name} would pay £132.00 a week, more than the £{pledges[holder.id] / 100:,.2f} a week they put into the group"
         assert (said in text) == (name in over), name
     assert 'id="over-pledge"' in page and "of the pool would run down unless they put in more each week." in text
+    auth.sign_out()
+    # Another member's pledge is theirs to know, as on the group page: Amina is told her own, not Bo's; her
+    # representative sees hers; the broker sees both.
+    for membership in session.exec(select(Membership).where(Membership.cluster_id == care.cluster.id)):
+        membership.weekly_pledge_pence = 5_000
+        session.add(membership)
+    session.commit()
+    amina, bo = ("Amina Yusuf would pay £132.00 a week, more than the £50.00 a week they put into the group",
+                 "Bo Chen would pay £132.00 a week, more than the £50.00 a week they put into the group")
+    for who, sees in (("amina", {amina}), ("rep", {amina}), ("bo", {bo}), ("broker", {amina, bo})):
+        assert auth.sign_in(care.users[who].email).status_code == 302
+        text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+        assert {said for said in (amina, bo) if said in text} == sees, who
+        auth.sign_out()
+    assert auth.sign_in(care.users["amina"].email).status_code == 302
     # A part within the pledge says nothing.
     for membership in session.exec(select(Membership).where(Membership.cluster_id == care.cluster.id)):
         membership.weekly_pledge_pence = 20_000
