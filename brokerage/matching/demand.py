@@ -22,7 +22,8 @@ from brokerage.access import STAFF, get_or_404, same_council
 from brokerage.accounts.models import Council, Role, User
 from brokerage.clusters import queries
 from brokerage.clusters.members import active_member_ids, cluster_members, get_cluster, require_member_or_broker
-from brokerage.clusters.models import Cluster, Membership, MembershipStatus
+from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Proposal
+from brokerage.clusters.rules import ProposalKind, ProposalStatus
 from brokerage.contracts.services import contracted_hours
 from brokerage.errors import Conflict, NotAllowed, ValidationFailed
 from brokerage.holders.models import Holder, Power
@@ -135,6 +136,8 @@ class ClusterDemandPage:
 
     cluster: Cluster
     members: list[tuple[Membership, Holder]]
+    # The group's open vote on closing, if it has one: care asked for now would end if the group closes.
+    closing_vote: Proposal | None = None
 
 
 def cluster_demand_page(*, session: Session, actor: User, cluster_id: int) -> ClusterDemandPage:
@@ -143,7 +146,9 @@ def cluster_demand_page(*, session: Session, actor: User, cluster_id: int) -> Cl
     # A representative needs the member's leave to manage their care.
     require_member_or_broker(session=session, actor=actor, cluster=cluster, power=Power.care)
     live = cluster_members(session=session, actor=actor, cluster=cluster)
-    return ClusterDemandPage(cluster=cluster, members=[(m, h) for m, h in live if m.status == MembershipStatus.active])
+    closing = session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id, Proposal.kind == ProposalKind.dissolve,
+                                                  Proposal.status == ProposalStatus.open).order_by(Proposal.id)).first()
+    return ClusterDemandPage(cluster=cluster, members=[(m, h) for m, h in live if m.status == MembershipStatus.active], closing_vote=closing)
 
 
 # --- a broker changes a line ------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from brokerage.clusters import governance, queries
 from brokerage.clusters.areas import locate_group
 from brokerage.clusters.members import active_member_ids, visible_holder_ids
 from brokerage.clusters.models import Cluster, ClusterStatus, Proposal
-from brokerage.clusters.rules import ProposalKind
+from brokerage.clusters.rules import ProposalKind, ProposalStatus
 from brokerage.db import session_scope
 from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import plural, pounds, service_name, slot_hours_words
@@ -133,8 +133,12 @@ def review(*, session: Session, actor: User, run_id: int) -> dict:
     for assignment in assignments:
         by_cluster[assignment.cluster_id].append(assignment)
     covered = sum(a.hours for a in assignments if a.status != AssignmentStatus.rejected)
+    # Groups whose members are voting on closing: care sent to them would end if they close.
+    closing = {p.cluster_id: p for p in session.exec(select(Proposal).where(
+        Proposal.council_id == run.council_id, Proposal.kind == ProposalKind.dissolve, Proposal.status == ProposalStatus.open,
+        Proposal.cluster_id.in_(list(by_cluster) or [-1]))).all()}
     return {"run": run, "by_cluster": dict(by_cluster), "gaps": gaps, "lines": lines, "providers": providers, "clusters": clusters,
-            "latest": run.id == latest_run_id(session, run.council_id), "covered": covered}
+            "latest": run.id == latest_run_id(session, run.council_id), "covered": covered, "closing_votes": closing}
 
 
 def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> MatchAssignment:

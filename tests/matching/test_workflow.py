@@ -284,3 +284,32 @@ def test_an_engine_error_in_a_request_answers_like_a_domain_error_not_a_500(app)
     assert as_json.status_code == 409 and as_json.get_json() == {"error": "This match has already been accepted.", "field": "run"}
     page = client.get("/test-only/refused-move")
     assert page.status_code == 409 and "This match has already been accepted." in page.data.decode()
+
+
+def test_asking_for_care_for_a_group_voting_on_closing_warns_that_the_care_would_end_with_it(client, session, demo):
+    # The demo's Stratford Turkish families are voting on closing their group; the Somali group is not.
+    from brokerage.clusters.models import Proposal
+    from brokerage.clusters.rules import ProposalKind, ProposalStatus
+
+    client.post("/sign-in", data={"email": "broker@riverside.example", "password": PASSWORD})
+    turkish = session.exec(select(Cluster).where(Cluster.name == "Stratford Turkish families")).one()
+    vote = session.exec(select(Proposal).where(Proposal.cluster_id == turkish.id, Proposal.kind == ProposalKind.dissolve,
+                                               Proposal.status == ProposalStatus.open)).one()
+    page = client.get(f"/matching/clusters/{turkish.id}/demand").data.decode()
+    assert 'id="closing-vote"' in page and "If it closes, any care asked for now ends with it." in page
+    assert f"/clusters/proposals/{vote.id}" in page
+    somali = session.exec(select(Cluster).where(Cluster.name.startswith("Somali"))).one()
+    assert 'id="closing-vote"' not in client.get(f"/matching/clusters/{somali.id}/demand").data.decode()
+    # Care asked for anyway is matched, and the run's page says the same beside that group before it is sent.
+    asked = client.post(f"/matching/clusters/{turkish.id}/demand", data={
+        "service": "home_care", "slot_hours-mon_am": "3", "slot_hours-tue_am": "3", "max_rate": "30", "carer_gender": "",
+        "served": [str(m.holder_id) for m in session.exec(select(Membership).where(Membership.cluster_id == turkish.id,
+                                                                                 Membership.status == MembershipStatus.active))],
+    })
+    assert asked.status_code == 302
+    council, broker = demo
+    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    session.commit()
+    review = client.get(f"/matching/runs/{run.id}").data.decode()
+    assert f'id="closing-vote-{turkish.id}"' in review and "If it closes, care sent to it now ends with it." in review
+    assert f'id="closing-vote-{somali.id}"' not in review
