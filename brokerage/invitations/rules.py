@@ -119,9 +119,11 @@ def normalise_phone(phone: str | None) -> str:
 def is_mobile(phone: str | None) -> bool:
     """Tell whether a UK phone number is a mobile's (07…, or +44 7…), the only kind a text message reaches; other countries' are taken as able to."""
     digits = "".join(c for c in (phone or "") if c.isdigit() or c == "+")
+    if digits.startswith("00"):  # 0044 7… is +44 7…
+        digits = "+" + digits[2:]
     if digits.startswith("+44"):
         return digits[3:].startswith("7")
-    if digits.startswith(("+", "00")):
+    if digits.startswith("+"):
         return True
     return digits.startswith("07")
 

@@ -52,13 +52,11 @@ def _over_pledge(parts: dict[str, int], names: dict[str, str], pledges: dict[str
                   key=lambda row: row[1])
 
 
-def _pledges_seen_by(session: Session, actor: User) -> set[str] | None:
-    """Return the holders (ids as text) whose pledges the actor may see, or None for every member (staff).
+def _pledges_seen_by(session: Session, actor: User) -> set[str]:
+    """Return the holders (ids as text) whose pledges a member or representative may see.
 
     A member sees only their own pledge, as on the group page; a representative, those of the people they act for.
     """
-    if actor.role in (Role.broker, Role.council_officer):
-        return None
     if actor.role == Role.representative:
         return {str(h) for h in represented_holder_ids(session=session, actor=actor)}
     return {str(actor.holder_id)} if actor.holder_id is not None else set()
@@ -154,7 +152,7 @@ def proposal_show(*, session: Session, actor: User, proposal_id: int) -> dict:
         cost = _change_cost(session, proposal, staff)
     if cost is not None:
         # Another member's pledge is theirs to know (the group page shows pledges to staff only).
-        seen = _pledges_seen_by(session, actor)
+        seen = None if staff else _pledges_seen_by(session, actor)
         cost.over_pledge = [(name, pence, pledge) for member, name, pence, pledge in cost.over_pledge if seen is None or member in seen]
     data["cost"] = cost
     data["decided"] = decided

@@ -84,9 +84,9 @@ def month_name(month: date) -> str:
     return f"{month:%B} {month.year}"
 
 
-def unspent_label(period: "Period", today: date) -> str:
-    """Name the period's closing figure: "Unspent at the end of March 2026", or "Unspent now" while its last month is not over."""
-    if (period.end.year, period.end.month) >= (today.year, today.month):
+def unspent_label(period: "Period", today: date | None) -> str:
+    """Name the period's closing figure: "Unspent at the end of March 2026", or "Unspent now" while its last month is not over (on `today`)."""
+    if today is not None and (period.end.year, period.end.month) >= (today.year, today.month):
         return "Unspent now"
     return f"Unspent at the end of {month_name(period.end)}"
 

@@ -112,7 +112,7 @@ class SpendReport:
     @property
     def unspent_label(self) -> str:
         """Name the closing figure: "Unspent at the end of March 2026", or "Unspent now" while the period is not over."""
-        return unspent_label(self.period, self.today) if self.today else f"Unspent at the end of {month_name(self.period.end)}"
+        return unspent_label(self.period, self.today)
 
     @property
     def opening_pence(self) -> int | None:

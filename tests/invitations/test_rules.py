@@ -110,3 +110,4 @@ def test_only_a_mobile_number_takes_a_text_message():
 
     assert is_mobile("07700 900123") and is_mobile("+44 7700 900123") and is_mobile("+33 6 12 34 56 78")
     assert not is_mobile("020 7946 0005") and not is_mobile("+44 20 7946 0005") and not is_mobile("0161 496 0000")
+    assert is_mobile("0044 7700 900123") and not is_mobile("0044 20 7946 0005")

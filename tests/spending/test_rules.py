@@ -83,4 +83,5 @@ def test_a_period_not_over_yet_closes_with_what_is_unspent_now():
     period = Period(date(2026, 10, 1), date(2026, 12, 1))
     assert rules.unspent_label(period, date(2026, 12, 4)) == "Unspent now"
     assert rules.unspent_label(period, date(2027, 1, 1)) == "Unspent at the end of December 2026"
+    assert rules.unspent_label(period, None) == "Unspent at the end of December 2026"  # no day given: the period's end
     assert rules.unspent_label(Period(date(2027, 1, 1), date(2027, 1, 1)), date(2026, 12, 4)) == "Unspent now"
