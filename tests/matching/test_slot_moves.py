@@ -173,3 +173,60 @@ def test_a_line_not_split_moves_whole_to_the_carer_already_serving_its_group():
     assert after.flow.tolist() == placed({("d-1", "b"): 3, ("d-2", "b"): 3}).flow.tolist()
     saved = solver.objective_pence(network, start.flow) - solver.objective_pence(network, after.flow)
     assert saved == solver.CLUSTER_CHARGE - 3 * 50
+
+
+def test_a_split_line_goes_whole_to_a_full_carer_when_the_line_filling_it_can_move_to_a_carer_it_frees():
+    # d-1 needs Monday and Tuesday mornings and is split between a (Monday) and b (Tuesday); s works both
+    # mornings but d-2 fills its Tuesday. No single move saves (s has no room on Tuesday; d-1's Monday part
+    # on s saves a pair charge and a cluster charge but opens both again). Moving d-1 whole to s and d-2 to
+    # b, which d-1 has just left, saves a pair charge and a cluster charge.
+    lines = [("d-1", "k-1", {"mon_am": 3, "tue_am": 3}), ("d-2", "k-2", {"tue_am": 3})]
+    carers = [("a", {"mon_am": 3}), ("b", {"tue_am": 3}), ("s", {"mon_am": 3, "tue_am": 3})]
+    doc = _format_2(
+        [_line_2(id=name, cluster=cluster, slot_hours=needs, languages=[], language_required=False, carer_gender=None,
+                 location=NEAR) for name, cluster, needs in lines],
+        [_supplier_2(id=name, slot_hours=times, rate_pence=2_000, capacity_hours=None, location=NEAR) for name, times in carers],
+    )
+    network = solver.build_network(parse_instance(doc))
+    start = _placed_lines(network, {("d-1", "a", "mon_am"): 3, ("d-1", "b", "tue_am"): 3, ("d-2", "s", "tue_am"): 3})
+    after, made, _ = _shifted(start)
+    assert made == 1
+    assert after.slot_flow.tolist() == _placed_lines(
+        network, {("d-1", "s", "mon_am"): 3, ("d-1", "s", "tue_am"): 3, ("d-2", "b", "tue_am"): 3}).slot_flow.tolist()
+    saved = solver.objective_pence(network, start.flow) - solver.objective_pence(network, after.flow)
+    assert saved == solver.PAIR_CHARGE + solver.CLUSTER_CHARGE
+    report = check_solution(network.instance, solver.to_solution(after))
+    assert report.ok and report.covered_hours == report.max_hours, report.problems
+
+
+def test_no_swap_is_made_when_the_line_filling_the_carer_has_nowhere_else_to_go():
+    lines = [("d-1", "k-1", {"mon_am": 3, "tue_am": 3}), ("d-2", "k-2", {"tue_am": 3})]
+    carers = [("a", {"mon_am": 3}), ("b", {"tue_am": 3}), ("s", {"mon_am": 3, "tue_am": 3})]
+    doc = _format_2(
+        [_line_2(id=name, cluster=cluster, slot_hours=needs, languages=[], language_required=False, carer_gender=None,
+                 location=NEAR) for name, cluster, needs in lines],
+        # d-2 asks for a woman; only s is one.
+        [_supplier_2(id=name, slot_hours=times, rate_pence=2_000, capacity_hours=None, location=NEAR,
+                     genders=["female"] if name == "s" else ["male"]) for name, times in carers],
+    )
+    doc["demand"][1]["carer_gender"] = "female"
+    network = solver.build_network(parse_instance(doc))
+    start = _placed_lines(network, {("d-1", "a", "mon_am"): 3, ("d-1", "b", "tue_am"): 3, ("d-2", "s", "tue_am"): 3})
+    after, made, _ = _shifted(start)
+    assert made == 0 and np.array_equal(after.slot_flow, start.slot_flow)
+
+
+def _placed_lines(network, hours: dict[tuple[str, str, str], int]):
+    """A matching with these hours per (line id, supplier id, slot name)."""
+    from brokerage.vocabulary import SLOTS
+
+    model = fixed_charge.model_of(solver.optimise(network))
+    unit_flow = np.zeros(len(network.slots), np.int64)
+    for u in range(len(unit_flow)):
+        p = model.unit_pair[u]
+        key = (network.instance.demand[network.pairs.demand[p]].id, network.instance.supply[network.pairs.supply[p]].id,
+               SLOTS[network.slots.slot[u]])
+        unit_flow[u] = hours.pop(key, 0)
+    assert not hours, f"no such slot arcs: {hours}"
+    flow = np.bincount(model.unit_pair, weights=unit_flow, minlength=len(network.pairs)).astype(np.int64)
+    return solver.Matching(network, flow, 0, unit_flow)
