@@ -16,7 +16,8 @@ the answer is improved within a work budget, without ever changing the covered h
 - Local search (`local_search.py`, format 1) moves whole lines, swaps them, chains their moves,
   moves parts of split lines and all of a supplier's lines in a cluster, while the cost falls; in
   format 2 (`slot_moves.py`) it moves a line, whole or one supplier's part of it, onto a pair
-  with room at the same times.
+  with room at the same times, or whole onto a full supplier while another line's part there
+  moves elsewhere (a swap; after one round of the cheaper moves on every component).
 - Large-neighbourhood search: free a few lines linked by capacity (a random line, the lines its
   cheapest suppliers serve now, then theirs, ...) or the lines nearest a random line, re-solve
   them exactly (their cheapest pairs, the ones in use and the ones the relaxation uses) with every
@@ -347,7 +348,18 @@ class _Search:
         return arcs[guess > GUIDE_HOURS]
 
     def local(self, components: list[np.ndarray], open_k: list[int], budget: Budget) -> None:
-        """Run the local search on the open components while the budget lasts."""
+        """Run the local search on the open components while the budget lasts.
+
+        Format 2 first gives every component one round of the cheap moves, then the rest of the search
+        with swaps (`slot_moves.py`), so that a budget too small for swaps everywhere (at L) is not spent
+        on the first components' swaps before the last ones' cheap moves.
+        """
+        if self.model.slots is not None:
+            for k in open_k:
+                self.local_search(components[k]).run(budget, rounds=1)
+            for k in open_k:
+                self.local_search(components[k]).run(budget, plain_rounds=0)
+            return
         for k in open_k:
             self.local_search(components[k]).run(budget)
 

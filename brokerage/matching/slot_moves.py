@@ -20,7 +20,8 @@ the supplier's week must have room. The move that lowers the objective most
 swap, the first pair of moves found that lowers it, the line's SWAP_TARGETS best targets tried in turn.
 
 Every line keeps its hours at every time, so the coverage and every capacity hold. Rounds go on
-while a move is made and the work budget lasts. No randomness: lines are taken in index order,
+while a move is made and the work budget lasts; swaps, dearer to look for, only once a round
+without them makes no move (so a budget too small for that, as at L, goes to the cheaper moves). No randomness: lines are taken in index order,
 and ties go to the lower pair.
 """
 
@@ -64,24 +65,32 @@ class SlotShifts:
         self.supplier_starts = np.r_[supplier_starts, len(arcs)]
         self.tries = 0  # pairs of moves a swap tried, not yet charged
 
-    def run(self, budget) -> int:
-        """Make rounds of moves while one is made and `budget` (budget.Budget) lasts; return the moves made."""
-        made = 0
-        while budget.take(1 + len(self.arcs) // 20_000):
+    def run(self, budget, plain_rounds: int = 1, rounds: int | None = None) -> int:
+        """Make rounds of moves while one is made and `budget` (budget.Budget) lasts; return the moves made.
+
+        The first `plain_rounds` rounds (and any round after one that moved nothing) try no swaps; at
+        most `rounds` rounds are made (None: no limit).
+        """
+        made, number = 0, 0
+        while (rounds is None or number < rounds) and budget.take(1 + len(self.arcs) // 20_000):
+            swapping = number >= plain_rounds
             used = self.flow[self.arcs[self.order]] > 0
             per_line = np.add.reduceat(used.astype(np.int64), self.starts[:-1]) if len(used) else used
             moved = 0
             for n, i in enumerate(np.flatnonzero(per_line >= 1).tolist()):  # every line with hours, split or not
                 if n % LINES_PER_UNIT == 0 and not budget.take(1):
                     return made + moved
-                moved += self._shift(self._pairs_of(i))
+                moved += self._shift(self._pairs_of(i), swapping)
                 owed, self.tries = divmod(self.tries, SWAPS_PER_UNIT)
                 if not budget.take(owed):  # the swaps tried cost more than is left: the search ends here
                     budget.take(budget.left)
                     return made + moved
             made += moved
+            number += 1
             if moved == 0:
-                break
+                if swapping:
+                    break
+                plain_rounds = number  # nothing more without swaps: swaps from the next round
         return made
 
     def _pairs_of(self, i: int) -> np.ndarray:
@@ -102,8 +111,9 @@ class SlotShifts:
         rows = model.supplier[pairs][:, None] * N_SLOTS + np.arange(N_SLOTS)
         return units, at, slot, cap, now, rows, self.flow[pairs]
 
-    def _shift(self, pairs: np.ndarray) -> int:
-        """Move one line (its pairs `pairs`, ascending) whole onto the pair that saves most, or a part of it, or swap; 1 if moved."""
+    def _shift(self, pairs: np.ndarray, swapping: bool = True) -> int:
+        """Move one line (its pairs `pairs`, ascending) whole onto the pair that saves most, or a part of it, or (if
+        `swapping`) swap; 1 if moved."""
         model = self.model
         line = self._line(pairs)
         units, at, slot, cap, now, rows, x = line
@@ -130,6 +140,8 @@ class SlotShifts:
         if part is not None:
             self._move_part(pairs, line, part)
             return 1
+        if not swapping:
+            return 0
         return self._swap(pairs, line, hours, spare, week, np.where(could & ~fits, change, np.inf))
 
     def _whole(self, pairs: np.ndarray, line: tuple, hours: np.ndarray, best: int) -> None:

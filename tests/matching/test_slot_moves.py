@@ -197,6 +197,12 @@ def test_a_split_line_goes_whole_to_a_full_carer_when_the_line_filling_it_can_mo
     assert saved == solver.PAIR_CHARGE + solver.CLUSTER_CHARGE
     report = check_solution(network.instance, solver.to_solution(after))
     assert report.ok and report.covered_hours == report.max_hours, report.problems
+    # A round without swaps (as `improve` first gives every component) moves nothing; one with them swaps at once.
+    model = fixed_charge.model_of(start)
+    (arcs,) = [a for a in fixed_charge.components_of(model) if len(a) > 1]
+    for options, moves in (({"rounds": 1}, 0), ({"plain_rounds": 0, "rounds": 1}, 1)):
+        flow, unit_flow = start.flow.astype(np.int64).copy(), start.slot_flow.astype(np.int64).copy()
+        assert SlotShifts(model, arcs, flow, unit_flow).run(Budget(10**6), **options) == moves
 
 
 def test_no_swap_is_made_when_the_line_filling_the_carer_has_nowhere_else_to_go():
