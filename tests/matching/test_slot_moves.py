@@ -236,3 +236,23 @@ def _placed_lines(network, hours: dict[tuple[str, str, str], int]):
     assert not hours, f"no such slot arcs: {hours}"
     flow = np.bincount(model.unit_pair, weights=unit_flow, minlength=len(network.pairs)).astype(np.int64)
     return solver.Matching(network, flow, 0, unit_flow)
+
+
+def test_on_a_generated_instance_swaps_lower_the_cost_where_the_other_moves_have_stopped(monkeypatch):
+    from brokerage.matching import slot_moves
+
+    first = solver.optimise(solver.build_network(parse_instance(generate("S", 1, format=2))))
+    monkeypatch.setattr(slot_moves, "SWAP_TARGETS", 0)  # the moves without swaps, to the end
+    stuck, _, _ = _shifted(first)
+    monkeypatch.undo()
+    after, made, _ = _shifted(stuck)
+    assert made > 5
+    assert solver.objective_pence(after.network, after.flow) < solver.objective_pence(stuck.network, stuck.flow) - made
+    line_before, _, _, model = _rows(first)
+    line_after, supplier_after, week_after, _ = _rows(after)
+    assert np.array_equal(line_before, line_after)
+    assert (after.slot_flow >= 0).all() and (after.slot_flow <= model.unit_cap).all()
+    assert (supplier_after <= model.col_cap).all() and (week_after <= model.supplier_capacity).all()
+    assert np.array_equal(after.flow, np.bincount(model.unit_pair, weights=after.slot_flow, minlength=len(after.flow)))
+    report = check_solution(after.network.instance, solver.to_solution(after))
+    assert report.ok and report.covered_hours == report.max_hours, report.problems
