@@ -180,15 +180,7 @@ def test_a_split_line_goes_whole_to_a_full_carer_when_the_line_filling_it_can_mo
     # mornings but d-2 fills its Tuesday. No single move saves (s has no room on Tuesday; d-1's Monday part
     # on s saves a pair charge and a cluster charge but opens both again). Moving d-1 whole to s and d-2 to
     # b, which d-1 has just left, saves a pair charge and a cluster charge.
-    lines = [("d-1", "k-1", {"mon_am": 3, "tue_am": 3}), ("d-2", "k-2", {"tue_am": 3})]
-    carers = [("a", {"mon_am": 3}), ("b", {"tue_am": 3}), ("s", {"mon_am": 3, "tue_am": 3})]
-    doc = _format_2(
-        [_line_2(id=name, cluster=cluster, slot_hours=needs, languages=[], language_required=False, carer_gender=None,
-                 location=NEAR) for name, cluster, needs in lines],
-        [_supplier_2(id=name, slot_hours=times, rate_pence=2_000, capacity_hours=None, location=NEAR) for name, times in carers],
-    )
-    network = solver.build_network(parse_instance(doc))
-    start = _placed_lines(network, {("d-1", "a", "mon_am"): 3, ("d-1", "b", "tue_am"): 3, ("d-2", "s", "tue_am"): 3})
+    network, start = _full_carer()
     after, made, _ = _shifted(start)
     assert made == 1
     assert after.slot_flow.tolist() == _placed_lines(
@@ -206,20 +198,24 @@ def test_a_split_line_goes_whole_to_a_full_carer_when_the_line_filling_it_can_mo
 
 
 def test_no_swap_is_made_when_the_line_filling_the_carer_has_nowhere_else_to_go():
+    _, start = _full_carer(only_s_is_a_woman=True)  # d-2 asks for a woman; only s is one
+    after, made, _ = _shifted(start)
+    assert made == 0 and np.array_equal(after.slot_flow, start.slot_flow)
+
+
+def _full_carer(only_s_is_a_woman: bool = False):
+    """The swap tests' network and start: d-1 split between a and b, d-2 filling s's Tuesday morning."""
     lines = [("d-1", "k-1", {"mon_am": 3, "tue_am": 3}), ("d-2", "k-2", {"tue_am": 3})]
     carers = [("a", {"mon_am": 3}), ("b", {"tue_am": 3}), ("s", {"mon_am": 3, "tue_am": 3})]
     doc = _format_2(
-        [_line_2(id=name, cluster=cluster, slot_hours=needs, languages=[], language_required=False, carer_gender=None,
-                 location=NEAR) for name, cluster, needs in lines],
-        # d-2 asks for a woman; only s is one.
+        [_line_2(id=name, cluster=cluster, slot_hours=needs, languages=[], language_required=False,
+                 carer_gender="female" if only_s_is_a_woman and name == "d-2" else None, location=NEAR)
+         for name, cluster, needs in lines],
         [_supplier_2(id=name, slot_hours=times, rate_pence=2_000, capacity_hours=None, location=NEAR,
-                     genders=["female"] if name == "s" else ["male"]) for name, times in carers],
+                     genders=["female"] if name == "s" or not only_s_is_a_woman else ["male"]) for name, times in carers],
     )
-    doc["demand"][1]["carer_gender"] = "female"
     network = solver.build_network(parse_instance(doc))
-    start = _placed_lines(network, {("d-1", "a", "mon_am"): 3, ("d-1", "b", "tue_am"): 3, ("d-2", "s", "tue_am"): 3})
-    after, made, _ = _shifted(start)
-    assert made == 0 and np.array_equal(after.slot_flow, start.slot_flow)
+    return network, _placed_lines(network, {("d-1", "a", "mon_am"): 3, ("d-1", "b", "tue_am"): 3, ("d-2", "s", "tue_am"): 3})
 
 
 def _placed_lines(network, hours: dict[tuple[str, str, str], int]):
