@@ -41,7 +41,7 @@ from brokerage.matching.rules import (
     move_demand_line,
 )
 from brokerage.matching.services import latest_run_id, list_runs
-from brokerage.matching.snapshot import line_slot_hours
+from brokerage.matching.snapshot import committed_care, line_slot_hours
 from brokerage.slot_hours import in_week_order, total
 from brokerage.types import utcnow
 
@@ -219,7 +219,7 @@ def edit_demand_line(
 
     Its times are hours per time of day (`slot_hours`), or weekly `hours` spread evenly over `slots`. Once some
     of its care is contracted or out to a vote, its service and members stay, and its hours cannot drop below
-    that care (ValidationFailed). An edit that changes nothing records nothing.
+    that care, in all or at any time of day that care covers (ValidationFailed). An edit that changes nothing records nothing.
     """
     _require_broker(actor)
     line = _locked_line(session, actor, line_id)
@@ -241,7 +241,8 @@ def edit_demand_line(
     if not changes:
         return line
     committed, contracted = _committed(session, line)
-    problems = edit_problems(changes, committed=committed, contracted=contracted)
+    taken = committed_care(session, line.council_id)[0].get(line.id)
+    problems = edit_problems(changes, committed=committed, contracted=contracted, committed_slots=taken.slot_hours if taken else None)
     if problems:
         raise ValidationFailed(problems)
     for name, (_, new) in changes.items():

@@ -146,21 +146,29 @@ def demand_line_changes(before: dict, after: dict) -> dict[str, list]:
     return {name: [before.get(name), after.get(name)] for name in DEMAND_LINE_FIELDS if before.get(name) != after.get(name)}
 
 
-def edit_problems(changes: dict[str, list], *, committed: int, contracted: int) -> dict[str, str]:
+def edit_problems(changes: dict[str, list], *, committed: int, contracted: int, committed_slots: dict[str, int] | None = None) -> dict[str, str]:
     """Return {field: problem} for an edit of a line with `committed` hours contracted or out to a vote (`contracted` of them contracted).
 
     Once some of its care is agreed or voted on, the service and the members it is for stay as they were
-    (a contract and a vote are about exactly that care), and the hours cannot drop below what is agreed.
+    (a contract and a vote are about exactly that care), the hours cannot drop below what is agreed, and
+    neither can the hours at any time of day that agreed care covers (`committed_slots`, where its times are
+    known): moving the request to other times would leave the contract or the vote about care it no longer asks for.
     """
     problems = {}
     if committed:
+        what = "arranged" if committed == contracted else "arranged or out to the group's vote"
         if "service" in changes:
             problems["service"] = "Some of this care is already arranged or out to the group's vote, so the service cannot change. Withdraw this request and add a new one instead"
         if "shares" in changes:
             problems["served"] = "Some of this care is already arranged or out to the group's vote, so whom it is for cannot change. Withdraw this request and add a new one instead"
         if "hours" in changes and changes["hours"][1] < committed:
-            what = "arranged" if committed == contracted else "arranged or out to the group's vote"
             problems["slot_hours"] = f"{committed} hours a week are already {what}; ask for at least {committed}"
+        elif "slot_hours" in changes and committed_slots:
+            asked = changes["slot_hours"][1] or {}
+            short = {slot: hours for slot, hours in committed_slots.items() if asked.get(slot, 0) < hours}
+            if short:
+                problems["slot_hours"] = (f"Care at these times is already {what}: {slot_hours_words(short)}. Ask for at least "
+                                          "those hours at those times, or withdraw this request and add a new one")
     return problems
 
 

@@ -125,6 +125,32 @@ def test_a_request_with_care_out_to_a_vote_keeps_its_service_members_and_those_h
     assert (home_care.hours, home_care.max_rate_pence, home_care.service) == (16, 2500, "home_care")
 
 
+def test_a_request_with_care_out_to_a_vote_cannot_move_away_from_that_care_s_times(session, demo):
+    # A broker moved a request's hours from the daytime, out to the members' vote, to the evenings, keeping the total:
+    # the vote went on offering daytime care, and the next run counted it against the evenings.
+    broker, line = demo
+    council = session.exec(select(Council).where(Council.slug == "riverside")).one()
+    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    services.send_to_clusters(session=session, actor=broker, run_id=run.id)
+    home_care = line(SOMALI, "home_care")
+    voting = {}
+    for a in session.exec(select(MatchAssignment).where(MatchAssignment.demand_line_id == home_care.id, MatchAssignment.status == AssignmentStatus.sent)):
+        for slot, hours in a.slot_hours.items():
+            voting[slot] = voting.get(slot, 0) + hours
+    assert sum(voting.values()) == 14 and not any(slot.endswith("_eve") for slot in voting)
+    before = dict(home_care.slot_hours)
+    evenings = {f"{day}_eve": 2 for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}  # 14 hours, none at the voted times
+    with pytest.raises(ValidationFailed) as refused:
+        demand.edit_demand_line(session=session, actor=broker, line_id=home_care.id, **_as_it_is(home_care, slot_hours=evenings))
+    message = refused.value.errors["slot_hours"][0]
+    assert message.startswith("Care at these times is already arranged or out to the group's vote: ") and "morning" in message
+    assert dict(home_care.slot_hours) == before
+    assert session.exec(select(DemandLineChange).where(DemandLineChange.demand_line_id == home_care.id)).all() == []
+    # Adding evenings beside the voted times is allowed.
+    demand.edit_demand_line(session=session, actor=broker, line_id=home_care.id, **_as_it_is(home_care, slot_hours={**before, **evenings}))
+    assert home_care.hours == 28
+
+
 def test_withdrawing_a_request_takes_it_out_of_matching_and_keeps_it(session, demo):
     broker, line = demo
     council = session.exec(select(Council).where(Council.slug == "riverside")).one()
