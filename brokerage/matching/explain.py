@@ -17,7 +17,7 @@ from scipy.spatial import cKDTree
 from brokerage.formatting import km_away, plural, pounds
 from brokerage.matching.pairs import km_for_chord, unit_vectors
 from brokerage.matching.rules import why_not
-from brokerage.matching.vocabulary import KIND_NAMES, SLOTS, language_name, service_name, slot_name, times_phrase
+from brokerage.matching.vocabulary import KIND_NAMES, SLOTS, language_name, service_name, times_phrase
 
 if TYPE_CHECKING:
     from brokerage.matching.instance import Demand, Supply
@@ -132,17 +132,16 @@ def explain_unmet(network: Network, flow: np.ndarray, short: np.ndarray, *, left
             reason = (f"No vetted provider of {service} travels this far; the "
                       f"nearest is {km_away(km)} and travels up to {radius:g} km")
         elif p.n_slots[d] == 0:
-            reason = (f"No vetted provider within reach offers {service} on "
-                      f"{_slots_phrase(demand.slots)}")
+            reason = f"No vetted provider within reach offers {service} {_when(demand.slots)}"
         elif p.n_language[d] == 0 and not demand.languages:
             reason = ("The request says the carer must speak a language but names none, so no "
                       "provider can match it; add the language, or say the carer need not speak it")
         elif p.n_language[d] == 0:
             reason = (f"No vetted {_languages_phrase(demand.languages)}-speaking provider within "
-                      f"reach offers {service} at the times needed")
+                      f"reach offers {service} {_when(demand.slots)}")
         elif p.n_gender[d] == 0:
             reason = (f"No vetted provider within reach with {demand.carer_gender} staff offers "
-                      f"{service} at the times needed" + _language_tail(demand))
+                      f"{service} {_when(demand.slots)}" + _language_tail(demand))
         elif p.cheapest_over_cap[d] >= 0:
             n = int(p.n_gender[d])
             cheapest = pounds(int(p.cheapest_over_cap[d]))
@@ -228,13 +227,11 @@ def _language_tail(demand: Demand) -> str:
     return ""
 
 
-def _slots_phrase(slots) -> str:
+def _when(slots) -> str:
+    """Say a line's times after "offers home care", naming them all, e.g. "on Monday to Thursday mornings and Friday afternoons"."""
     if not slots:
-        return "any time (the request gives no times)"
-    if len(slots) > 3:
-        return f"any of the {len(slots)} times needed"
-    names = [slot_name(s) for s in slots]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        return "at any time (the request gives no times)"
+    return f"on {times_phrase(slots)}"
 
 
 def _line_facts(demand: Demand, supply: Supply) -> list[str]:

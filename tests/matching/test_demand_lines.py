@@ -300,7 +300,7 @@ def test_a_member_reads_when_each_request_is_wanted_and_why_one_is_not_met(app, 
     _sign_in(client, "holder@riverside.example")
     group = client.get(f"/clusters/{respite.cluster_id}").get_data(as_text=True)
     assert "4 hours a week of respite" in group and "Sunday evening, 4 hours" in group and "A woman who speaks Somali" in group
-    assert "Not met yet." in group and "No vetted Somali-speaking provider within reach offers respite at the times needed." in group
+    assert "Not met yet." in group and "No vetted Somali-speaking provider within reach offers respite on Sunday evenings." in group
     assert "Monday to Thursday mornings, 3 hours each; Friday afternoon, 2 hours" in group
     assert "Change or withdraw" not in group
 

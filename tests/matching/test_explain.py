@@ -49,10 +49,13 @@ def test_a_preferred_language_that_is_missing_is_said_plainly():
     ([line(service="respite", slots=["sun_eve"])], [supplier(services=["respite"])],
      "No vetted provider within reach offers respite on Sunday evenings."),
     ([line()], [supplier(languages=["en"])],
-     "No vetted Somali-speaking provider within reach offers home care at the times needed."),
+     "No vetted Somali-speaking provider within reach offers home care on Monday to Wednesday mornings."),
     ([line(carer_gender="male")], [supplier(genders=["female"])],
-     "No vetted provider within reach with male staff offers home care at the times needed in "
+     "No vetted provider within reach with male staff offers home care on Monday to Wednesday mornings in "
      "Somali."),
+    # Every time is named, however many there are (it said "on any of the 4 times needed").
+    ([line(service="respite", slots=["mon_eve", "tue_eve", "thu_eve", "sat_am"])], [supplier(services=["respite"])],
+     "No vetted provider within reach offers respite on Monday, Tuesday and Thursday evenings and Saturday mornings."),
     ([line(max_rate_pence=2000)], [supplier(), supplier(id="s-2", rate_pence=2500)],
      "2 providers could give this care but charge more than the £20.00 an hour the group will pay "
      "(the cheapest asks £21.50 an hour)."),
