@@ -31,7 +31,7 @@ from brokerage.clusters.members import (
 from brokerage.clusters.areas import areas_of, council_districts
 from brokerage.clusters.models import Cluster, ClusterDistrict, ClusterStatus, Membership, MembershipStatus, Proposal, Vote
 from brokerage.clusters.proposals import count, get_proposal, proposals_of, votes_of
-from brokerage.clusters.rules import ProposalStatus
+from brokerage.clusters.rules import Choice, ProposalStatus
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import language_name, service_name
 from brokerage.geo import haversine_km
@@ -367,5 +367,8 @@ def proposal_page(*, session: Session, actor: User, proposal_id: int) -> dict:
     can_vote = []
     if proposal.status == ProposalStatus.open and actor.role in (Role.holder, Role.representative):
         can_vote = [h for h in holders_actor_acts_for(session=session, actor=actor) if h.id in eligible and h.id not in voted]
+    # Once decided, the votes cast stand as they were counted: members who have left since still count, and the
+    # outcome says how many members there were then (today's count would disagree with it).
+    cast = Counter(v.choice for v in session.exec(select(Vote).where(Vote.proposal_id == proposal.id)))
     return {"proposal": proposal, "cluster": cluster, "tally": count(session=session, proposal=proposal), "votes": votes, "can_vote": can_vote,
-            "voters": eligible}
+            "voters": eligible, "cast": {choice.value: cast[choice] for choice in Choice}}

@@ -50,6 +50,23 @@ def test_a_holder_starts_a_group_another_asks_to_join_and_the_member_votes_them_
     assert "Member 0" in members and "Member 1" in members
 
 
+def test_a_decided_vote_shows_the_votes_as_counted_not_today_s_number_of_members(client, people, session):
+    # The page said "Votes so far 1 yes, 0 no, 0 abstained, of 2 members" above "Passed (1 yes, 0 no, 0 abstained of
+    # 1 member)": the first counted the members the group has now (the one voted in among them).
+    cluster = start_group(client, people, session)
+    sign_in(client, people.users[1])
+    client.post(f"/clusters/{cluster.id}/join", data={"join-holder_id": str(people.holders[1].id), "join-pledge": "£40.00"})
+    proposal = session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id)).one()
+    sign_in(client, people.users[0])
+    open_page = client.get(f"/clusters/proposals/{proposal.id}").data.decode()
+    assert re.search(r"Votes so far\s*</dt>\s*<dd[^>]*>\s*0 yes, 0 no, 0 abstained, of 1 member\s*<", open_page)
+    client.post(f"/clusters/proposals/{proposal.id}", data={"holder_id": str(people.holders[0].id), "choice": "yes"})
+    page = client.get(f"/clusters/proposals/{proposal.id}").data.decode()
+    assert "Passed (1 yes, 0 no, 0 abstained of 1 member)" in page
+    assert re.search(r"Votes cast\s*</dt>\s*<dd[^>]*>\s*1 yes, 0 no, 0 abstained\s*<", page)
+    assert "Votes so far" not in page and "of 2 members" not in page
+
+
 def test_bad_input_is_shown_beside_the_field_and_nothing_is_saved(client, people, session):
     sign_in(client, people.users[0])
     response = client.post("/clusters/new", data={"name": "", "min_size": "5", "max_size": "3", "holder_id": str(people.holders[0].id), "pledge": "lots"})
