@@ -216,6 +216,7 @@ def edit_demand(line_id: int):
     page = demand.demand_line_page(session=session, actor=current_user, line_id=line_id)
     form = _edit_form(page, ClusterDemandForm() if request.method == "POST" else None)
     if request.method == "POST" and form.validate_on_submit():
+        changed_before = page.line.changed_at  # an edit that changes nothing leaves it as it was
         try:
             line = demand.edit_demand_line(
                 session=session, actor=current_user, line_id=line_id, service=form.service.data, slot_hours=form.slot_hours.data,
@@ -226,7 +227,10 @@ def edit_demand(line_id: int):
             status = refuse(form, error)
             page = demand.demand_line_page(session=session, actor=current_user, line_id=line_id)
             return render_template("matching/edit_demand.html", page=page, form=_edit_form(page, form), withdraw_form=WithdrawDemandForm(formdata=None)), status
-        flash("The request for care was changed. The next matching run uses it as it is now.", "success")
+        if line.changed_at == changed_before:
+            flash("Nothing was changed: the request for care is as it was.", "info")
+        else:
+            flash("The request for care was changed. The next matching run uses it as it is now.", "success")
         return redirect(url_for("clusters.show", cluster_id=line.cluster_id) + "#what-the-group-asks-for")
     status = 422 if form.errors or form.form_errors else 200
     return render_template("matching/edit_demand.html", page=page, form=form, withdraw_form=WithdrawDemandForm(formdata=None)), status

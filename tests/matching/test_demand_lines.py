@@ -247,6 +247,10 @@ def test_a_broker_changes_a_request_from_its_page_and_the_group_page_shows_it(ap
     assert "6 hours a week of respite" in group and "Saturday and Sunday evenings, 3 hours each" in group and "The request for care was changed" in group
     history = client.get(f"/matching/demand/{respite.id}/edit").get_data(as_text=True)
     assert "Changed by Bola Broker" in history and "hours from 4 hours a week to 6 hours a week" in history
+    # Saving it again as it is changes nothing, and says so (it said "The request for care was changed").
+    again = client.post(f"/matching/demand/{respite.id}/edit", data=form, follow_redirects=True).get_data(as_text=True)
+    assert "Nothing was changed: the request for care is as it was." in again and "The request for care was changed" not in again
+    assert len(session.exec(select(DemandLineChange).where(DemandLineChange.demand_line_id == respite.id)).all()) == 1
 
 
 def test_a_broker_withdraws_a_request_from_its_page(app, session, demo):
