@@ -31,15 +31,20 @@ def start_group(client, people, session, pledge="50"):
     return session.exec(select(Cluster).where(Cluster.name == "Somali elders")).one()
 
 
-def test_a_holder_starts_a_group_another_asks_to_join_and_the_member_votes_them_in(client, people, session):
-    cluster = start_group(client, people, session)
+def ask_to_join(client, people, session, cluster):
+    """Member 1 asks to join the group; return the vote on it, with member 0 signed in."""
     sign_in(client, people.users[1])
     find = client.get("/clusters/find").data.decode()
     assert "Somali elders" in find and "speaks Somali" in find
     response = client.post(f"/clusters/{cluster.id}/join", data={"join-holder_id": str(people.holders[1].id), "join-pledge": "£40.00"})
     assert response.status_code == 302
-    proposal = session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id)).one()
     sign_in(client, people.users[0])
+    return session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id)).one()
+
+
+def test_a_holder_starts_a_group_another_asks_to_join_and_the_member_votes_them_in(client, people, session):
+    cluster = start_group(client, people, session)
+    proposal = ask_to_join(client, people, session, cluster)
     page = client.get(f"/clusters/proposals/{proposal.id}").data.decode()
     assert "Let Member 1 join" in page and "Cast vote" in page
     voted = client.post(f"/clusters/proposals/{proposal.id}", data={"holder_id": str(people.holders[0].id), "choice": "yes"}, follow_redirects=True)
@@ -53,11 +58,7 @@ def test_a_holder_starts_a_group_another_asks_to_join_and_the_member_votes_them_
 def test_a_decided_vote_shows_the_votes_as_counted_not_today_s_number_of_members(client, people, session):
     # The page said "Votes so far 1 yes, 0 no, 0 abstained, of 2 members" above "Passed (1 yes, 0 no, 0 abstained of
     # 1 member)": the first counted the members the group has now (the one voted in among them).
-    cluster = start_group(client, people, session)
-    sign_in(client, people.users[1])
-    client.post(f"/clusters/{cluster.id}/join", data={"join-holder_id": str(people.holders[1].id), "join-pledge": "£40.00"})
-    proposal = session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id)).one()
-    sign_in(client, people.users[0])
+    proposal = ask_to_join(client, people, session, start_group(client, people, session))
     open_page = client.get(f"/clusters/proposals/{proposal.id}").data.decode()
     assert re.search(r"Votes so far\s*</dt>\s*<dd[^>]*>\s*0 yes, 0 no, 0 abstained, of 1 member\s*<", open_page)
     client.post(f"/clusters/proposals/{proposal.id}", data={"holder_id": str(people.holders[0].id), "choice": "yes"})

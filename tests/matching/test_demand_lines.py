@@ -105,15 +105,20 @@ def test_an_edit_that_changes_nothing_records_nothing(session, demo):
     assert session.exec(select(DemandLineChange).where(DemandLineChange.demand_line_id == respite.id)).all() == []
 
 
-def test_a_request_with_care_out_to_a_vote_keeps_its_service_members_and_those_hours(session, demo):
+def _home_care_out_to_vote(session, demo):
+    """Run matching and send it to the groups; return the broker, the Somali group's home care and its care out to the vote."""
     broker, line = demo
     council = session.exec(select(Council).where(Council.slug == "riverside")).one()
     run = services.run_matching(session=session, actor=broker, council_id=council.id)
     services.send_to_clusters(session=session, actor=broker, run_id=run.id)
     home_care = line(SOMALI, "home_care")
-    voting = sum(a.hours for a in session.exec(select(MatchAssignment).where(MatchAssignment.demand_line_id == home_care.id,
-                                                                               MatchAssignment.status == AssignmentStatus.sent)))
-    assert voting == 14
+    sent = session.exec(select(MatchAssignment).where(MatchAssignment.demand_line_id == home_care.id, MatchAssignment.status == AssignmentStatus.sent))
+    return broker, home_care, list(sent)
+
+
+def test_a_request_with_care_out_to_a_vote_keeps_its_service_members_and_those_hours(session, demo):
+    broker, home_care, sent = _home_care_out_to_vote(session, demo)
+    assert sum(a.hours for a in sent) == 14
     with pytest.raises(ValidationFailed) as refused:
         demand.edit_demand_line(session=session, actor=broker, line_id=home_care.id,
                                 **_as_it_is(home_care, service="companionship", slot_hours={"mon_am": 10}, served=[int(h) for h in home_care.shares][:2]))
@@ -128,13 +133,9 @@ def test_a_request_with_care_out_to_a_vote_keeps_its_service_members_and_those_h
 def test_a_request_with_care_out_to_a_vote_cannot_move_away_from_that_care_s_times(session, demo):
     # A broker moved a request's hours from the daytime, out to the members' vote, to the evenings, keeping the total:
     # the vote went on offering daytime care, and the next run counted it against the evenings.
-    broker, line = demo
-    council = session.exec(select(Council).where(Council.slug == "riverside")).one()
-    run = services.run_matching(session=session, actor=broker, council_id=council.id)
-    services.send_to_clusters(session=session, actor=broker, run_id=run.id)
-    home_care = line(SOMALI, "home_care")
+    broker, home_care, sent = _home_care_out_to_vote(session, demo)
     voting = {}
-    for a in session.exec(select(MatchAssignment).where(MatchAssignment.demand_line_id == home_care.id, MatchAssignment.status == AssignmentStatus.sent)):
+    for a in sent:
         for slot, hours in a.slot_hours.items():
             voting[slot] = voting.get(slot, 0) + hours
     assert sum(voting.values()) == 14 and not any(slot.endswith("_eve") for slot in voting)
