@@ -20,9 +20,10 @@ the supplier's week must have room. The move that lowers the objective most
 swap, the first pair of moves found that lowers it, the line's SWAP_TARGETS best targets tried in turn.
 
 Every line keeps its hours at every time, so the coverage and every capacity hold. Rounds go on
-while a move is made and the work budget lasts; swaps, dearer to look for, only once a round
-without them makes no move (so a budget too small for that, as at L, goes to the cheaper moves). No randomness: lines are taken in index order,
-and ties go to the lower pair.
+while a move is made and the work budget lasts. Swaps, dearer to look for, are tried only after the
+first round (`run`'s `plain_rounds`); `improve` gives every component its first round before any
+component's swaps, so a budget too small for swaps everywhere, as at L, goes to the cheaper moves.
+No randomness: lines are taken in index order, and ties go to the lower pair.
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ class SlotShifts:
         if moving[best] < -EPSILON_PENCE:
             self._whole(pairs, line, hours, best)
             return 1
-        part, saving = self._best_part(pairs, line)
+        part, _ = self._best_part(pairs, line)
         if part is not None:
             self._move_part(pairs, line, part)
             return 1
