@@ -369,6 +369,6 @@ def proposal_page(*, session: Session, actor: User, proposal_id: int) -> dict:
         can_vote = [h for h in holders_actor_acts_for(session=session, actor=actor) if h.id in eligible and h.id not in voted]
     # Once decided, the votes cast stand as they were counted: members who have left since still count, and the
     # outcome says how many members there were then (today's count would disagree with it).
-    cast = Counter(v.choice for v in session.exec(select(Vote).where(Vote.proposal_id == proposal.id)))
+    cast = Counter(vote.choice for vote, _, _ in votes)
     return {"proposal": proposal, "cluster": cluster, "tally": count(session=session, proposal=proposal), "votes": votes, "can_vote": can_vote,
             "voters": eligible, "cast": {choice.value: cast[choice] for choice in Choice}}

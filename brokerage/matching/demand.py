@@ -241,7 +241,7 @@ def edit_demand_line(
     if not changes:
         return line
     committed, contracted = _committed(session, line)
-    taken = committed_care(session, line.council_id)[0].get(line.id)
+    taken = committed_care(session, line.council_id, demand_line_id=line.id)[0].get(line.id)
     problems = edit_problems(changes, committed=committed, contracted=contracted, committed_slots=taken.slot_hours if taken else None)
     if problems:
         raise ValidationFailed(problems)

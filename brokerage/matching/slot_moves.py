@@ -69,8 +69,8 @@ class SlotShifts:
     def run(self, budget, plain_rounds: int = 1, rounds: int | None = None) -> int:
         """Make rounds of moves while one is made and `budget` (budget.Budget) lasts; return the moves made.
 
-        The first `plain_rounds` rounds (and any round after one that moved nothing) try no swaps; at
-        most `rounds` rounds are made (None: no limit).
+        The first `plain_rounds` rounds try no swaps (fewer, when one of them moves nothing: swaps start in the
+        round after it); at most `rounds` rounds are made (None: no limit).
         """
         made, number = 0, 0
         while (rounds is None or number < rounds) and budget.take(1 + len(self.arcs) // 20_000):
@@ -112,7 +112,7 @@ class SlotShifts:
         rows = model.supplier[pairs][:, None] * N_SLOTS + np.arange(N_SLOTS)
         return units, at, slot, cap, now, rows, self.flow[pairs]
 
-    def _shift(self, pairs: np.ndarray, swapping: bool = True) -> int:
+    def _shift(self, pairs: np.ndarray, swapping: bool) -> int:
         """Move one line (its pairs `pairs`, ascending) whole onto the pair that saves most, or a part of it, or (if
         `swapping`) swap; 1 if moved."""
         model = self.model

@@ -64,19 +64,26 @@ def vetted_provider_ids(session: Session, council_id: int, today: date) -> set[i
     }
 
 
-def committed_care(session: Session, council_id: int) -> tuple[dict[int, Taken], dict[int, Taken]]:
-    """Return the care a week already contracted (all but ended contracts) or sent to a vote, by demand line and by provider."""
+def committed_care(session: Session, council_id: int, demand_line_id: int | None = None) -> tuple[dict[int, Taken], dict[int, Taken]]:
+    """Return the care a week already contracted (all but ended contracts) or sent to a vote, by demand line and by provider.
+
+    With `demand_line_id`, only that line's care is read (its providers' figures are then that care's part alone).
+    """
     by_line: dict[int, Taken] = defaultdict(Taken)
     by_provider: dict[int, Taken] = defaultdict(Taken)
     today = clock.today()
     live = (ContractStatus.active, ContractStatus.ending)
-    for contract in session.exec(select(Contract).where(Contract.council_id == council_id, Contract.status.in_(live)).order_by(Contract.id)):
+    contracts = select(Contract).where(Contract.council_id == council_id, Contract.status.in_(live)).order_by(Contract.id)
+    sent = select(MatchAssignment).where(MatchAssignment.council_id == council_id, MatchAssignment.status == AssignmentStatus.sent).order_by(MatchAssignment.id)
+    if demand_line_id is not None:
+        contracts = contracts.where(Contract.demand_line_id == demand_line_id)
+        sent = sent.where(MatchAssignment.demand_line_id == demand_line_id)
+    for contract in session.exec(contracts):
         if current_status(contract, today) == ContractStatus.ended:
             continue
         if contract.demand_line_id:
             by_line[contract.demand_line_id].add(contract.hours_per_week, contract.slot_hours)
         by_provider[contract.provider_id].add(contract.hours_per_week, contract.slot_hours)
-    sent = select(MatchAssignment).where(MatchAssignment.council_id == council_id, MatchAssignment.status == AssignmentStatus.sent).order_by(MatchAssignment.id)
     for assignment in session.exec(sent):
         by_line[assignment.demand_line_id].add(assignment.hours, assignment.slot_hours)
         by_provider[assignment.provider_id].add(assignment.hours, assignment.slot_hours)

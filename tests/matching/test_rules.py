@@ -78,3 +78,20 @@ def test_pounds_puts_the_minus_sign_before_the_pound_sign():
     # The old copy in matching/rules.py floored the pounds: -150 came out as "£-2.50".
     assert pounds(-150) == "−£1.50" and pounds(-5) == "−£0.05" and pounds(-123456) == "−£1,234.56"
     assert pounds(-100) == "−£1.00" and pounds(0) == "£0.00"
+
+
+def test_an_edit_keeps_at_least_the_committed_hours_at_each_time_of_day_that_care_covers():
+    from brokerage.matching.rules import edit_problems
+
+    committed = {"mon_am": 3, "tue_am": 3}
+    moved = {"slot_hours": [{"mon_am": 3, "tue_am": 3}, {"mon_eve": 3, "tue_eve": 3}]}  # the same 6 hours, other times
+    problem = edit_problems(moved, committed=6, contracted=0, committed_slots=committed)["slot_hours"]
+    assert problem.startswith("Care at these times is already arranged or out to the group's vote: Monday and Tuesday mornings")
+    fewer = {"slot_hours": [{"mon_am": 3, "tue_am": 3}, {"mon_am": 3, "tue_am": 2, "wed_am": 1}]}
+    assert "Tuesday morning, 3 hours" in edit_problems(fewer, committed=6, contracted=6, committed_slots=committed)["slot_hours"]
+    assert "already arranged:" in edit_problems(fewer, committed=6, contracted=6, committed_slots=committed)["slot_hours"]
+    more = {"slot_hours": [{"mon_am": 3, "tue_am": 3}, {"mon_am": 4, "tue_am": 3, "mon_eve": 2}]}
+    assert edit_problems(more, committed=6, contracted=0, committed_slots=committed) == {}
+    # Care whose times are not known (older contracts) keeps only the total.
+    assert edit_problems(moved, committed=6, contracted=0, committed_slots=None) == {}
+    assert edit_problems(moved, committed=0, contracted=0, committed_slots=committed) == {}
