@@ -15,13 +15,17 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from brokerage.formatting import km_away, plural, pounds
-from brokerage.matching.pairs import km_for_chord, unit_vectors
+from brokerage.matching.pairs import km_for_chord, pair_rules, reach_pairs, unit_vectors
 from brokerage.matching.rules import why_not
+from brokerage.matching.slots import SLOT_INDEX
 from brokerage.matching.vocabulary import KIND_NAMES, SLOTS, language_name, service_name, times_phrase
 
 if TYPE_CHECKING:
     from brokerage.matching.instance import Demand, Supply
     from brokerage.matching.solver import Network
+
+# Supplier id -> (hours it works in each slot, its weekly cap or None), before committed care is taken off.
+Offered = Mapping[str, tuple[Mapping[str, int], int | None]]
 
 
 def explain_assignments(network: Network, flow: np.ndarray, used: np.ndarray, *,
@@ -94,28 +98,33 @@ def explain_assignments(network: Network, flow: np.ndarray, used: np.ndarray, *,
     return texts
 
 
-def explain_unmet(network: Network, flow: np.ndarray, short: np.ndarray, *, left_in_slots: np.ndarray | None = None) -> list[str]:
+def explain_unmet(network: Network, flow: np.ndarray, short: np.ndarray, *, left_in_slots: np.ndarray | None = None,
+                  offered: Offered | None = None) -> list[str]:
     """Return, for each demand line in `short`, why its remaining hours went unmet.
 
-    Format 2's `left_in_slots` (lines x 21, the hours left per slot) names the times: which of them
-    nobody suitable works in, and in which the providers who could come are booked.
+    Format 2's `left_in_slots` (lines x 21, the hours left per slot) names the times, and each time
+    gets its own reason: nobody suitable works then, or those who could come charge too much, or are
+    booked. `offered` (supplier id -> (hours per slot, weekly cap or None)) gives the hours suppliers
+    work before care already arranged was taken off the instance's free hours, so that a supplier
+    whose hours are all committed is "fully booked" rather than not working at those times.
     """
     instance, p = network.instance, network.pairs
-    offered = _vetted_offers(instance)
+    offered_services = _vetted_offers(instance)
     reach_zero = [d for d in short.tolist() if p.n_feasible[d] == 0 and p.n_reach[d] == 0]
     nearest = _nearest_offering(network, reach_zero)
     assigned = np.bincount(p.demand, weights=flow, minlength=len(instance.demand))
     # Feasible suppliers that have any hours at all: one with capacity 0 is not "booked".
     with_hours = np.bincount(p.demand, weights=network.tables.s_capacity[p.supply] > 0,
                              minlength=len(instance.demand)).astype(np.int64)
+    by_time = {} if left_in_slots is None else _slot_reasons(network, short, left_in_slots, offered)
     reasons = []
     for d in short.tolist():
         demand = instance.demand[d]
         service = service_name(demand.service)
         left = demand.hours - int(assigned[d])
         prefix = "" if left == demand.hours else f"{left} of {plural(demand.hours, 'hour')} not covered: "
-        if left_in_slots is not None and p.n_feasible[d]:
-            reason, prefix = _slot_reason(network, d, left_in_slots[d], left), ""
+        if d in by_time:
+            reason, prefix = by_time[d], ""
         elif p.n_feasible[d] and with_hours[d] == 0:
             n = int(p.n_feasible[d])
             none = ("none of them has any hours to offer (each has a capacity of 0 hours a week)"
@@ -125,17 +134,17 @@ def explain_unmet(network: Network, flow: np.ndarray, short: np.ndarray, *, left
             n = int(with_hours[d])
             reason = (f"{plural(n, 'provider')} could give this care but "
                       f"{'they are' if n > 1 else 'it is'} fully booked by other requests")
-        elif demand.service not in offered:
+        elif demand.service not in offered_services:
             reason = f"No vetted provider offers {service} at all"
         elif p.n_reach[d] == 0:
             km, radius = nearest[d]
             reason = (f"No vetted provider of {service} travels this far; the "
                       f"nearest is {km_away(km)} and travels up to {radius:g} km")
-        elif p.n_slots[d] == 0:
-            reason = f"No vetted provider within reach offers {service} {_when(demand.slots)}"
-        elif p.n_language[d] == 0 and not demand.languages:
+        elif demand.language_required and not demand.languages:
             reason = ("The request says the carer must speak a language but names none, so no "
                       "provider can match it; add the language, or say the carer need not speak it")
+        elif p.n_slots[d] == 0:
+            reason = f"No vetted provider within reach offers {service} {_when(demand.slots)}"
         elif p.n_language[d] == 0:
             reason = (f"No vetted {_languages_phrase(demand.languages)}-speaking provider within "
                       f"reach offers {service} {_when(demand.slots)}")
@@ -144,11 +153,7 @@ def explain_unmet(network: Network, flow: np.ndarray, short: np.ndarray, *, left
                       f"{service} {_when(demand.slots)}" + _language_tail(demand))
         elif p.cheapest_over_cap[d] >= 0:
             n = int(p.n_gender[d])
-            cheapest = pounds(int(p.cheapest_over_cap[d]))
-            reason = (f"{plural(n, 'provider')} could give this care but "
-                      f"{'charge' if n > 1 else 'charges'} more than the "
-                      f"{pounds(demand.max_rate_pence)} an hour the group will pay "
-                      f"({'the cheapest asks' if n > 1 else 'it asks'} {cheapest} an hour)")
+            reason = f"{plural(n, 'provider')} could give this care but {_too_dear(n, int(p.cheapest_over_cap[d]), demand)}"
         else:
             reason = "No vetted provider meets everything this request asks for"
         reason = prefix + reason + "."
@@ -156,32 +161,99 @@ def explain_unmet(network: Network, flow: np.ndarray, short: np.ndarray, *, left
     return reasons
 
 
-def _slot_reason(network: Network, d: int, left: np.ndarray, hours_left: int) -> str:
-    """Format 2: say, for a line some provider can serve, in which of its times nobody suitable works and in which they are booked."""
-    instance, p, slots = network.instance, network.pairs, network.slots
-    demand = instance.demand[d]
-    lo, hi = np.searchsorted(p.demand, [d, d + 1])
-    suppliers = p.supply[lo:hi]
-    times = np.flatnonzero(left > 0)
-    able = slots.s_hours[suppliers][:, times] > 0  # (suppliers, times): works then
-    weekly = network.tables.s_capacity[suppliers] > 0
-    nobody = [SLOTS[t] for t in times[~able.any(axis=0)].tolist()]
-    booked_at = times[able.any(axis=0)]
-    parts = []
-    if nobody:
-        who = f" who speaks {_languages_phrase(demand.languages)}" if demand.language_required and demand.languages else ""
-        who += f" with {demand.carer_gender} staff" if demand.carer_gender else ""
-        parts.append(f"no vetted provider{who} within reach offers {service_name(demand.service)} on {times_phrase(nobody)}")
-    if len(booked_at):
-        could = able[:, np.isin(times, booked_at)].any(axis=1)
-        n, n_with = int(could.sum()), int((could & weekly).sum())
-        state = (("has" if n == 1 else "have") + " no hours to offer (a weekly cap of 0 hours)" if n_with == 0
-                 else ("is" if n == 1 else "are") + " fully booked")
-        who = "the only provider who could come" if n == 1 else f"the {n} providers who could come"
-        parts.append(f"on {times_phrase(SLOTS[t] for t in booked_at.tolist())} {who} {state}")
-    total = demand.hours
-    head = plural(hours_left, "hour") if hours_left == total else f"{hours_left} of {plural(total, 'hour')}"
-    return f"{head} not covered: " + "; ".join(parts)
+def _too_dear(n: int, cheapest: int, demand: Demand) -> str:
+    return (f"{'charge' if n > 1 else 'charges'} more than the {pounds(demand.max_rate_pence)} an hour the group will pay "
+            f"({'the cheapest asks' if n > 1 else 'it asks'} {pounds(cheapest)} an hour)")
+
+
+def _slot_reasons(network: Network, short: np.ndarray, left_in_slots: np.ndarray, offered: Offered | None) -> dict[int, str]:
+    """Format 2: return, for each short line some vetted provider of its service can reach, a reason for each of its unmet times.
+
+    Each unmet time goes through the same funnel as a whole line does (works then, speaks the
+    language, sends the carer's gender, within the rate cap), and times with the same outcome are
+    named together, in week order: "14 hours not covered: on Friday afternoons the only provider who
+    could come is fully booked; no vetted provider within reach offers home care on Sunday evenings".
+    Lines no provider can reach, or asking for a language without naming one, are left to the whole-line reasons.
+    """
+    instance, t, p = network.instance, network.tables, network.pairs
+    lines = short[(p.n_reach[short] > 0) & ~(t.d_lang_required[short] & (t.d_lang[short] == 0).all(axis=1))]
+    if not len(lines):
+        return {}
+    works, cap_zero = _working_hours(network, offered)
+    di, si, _ = reach_pairs(instance, t, lines)
+    order = np.lexsort((si, di))
+    di, si = di[order], si[order]
+    lang_ok, gender_ok, rate_ok = pair_rules(t, di, si)
+    bounds = np.searchsorted(di, np.r_[lines, lines + 1]).reshape(2, -1).T
+    reasons = {}
+    for d, (lo, hi) in zip(lines.tolist(), bounds.tolist()):
+        times = np.flatnonzero(left_in_slots[d] > 0)
+        if not len(times):
+            continue
+        sups = si[lo:hi]
+        working = works[sups][:, times]  # (candidates, times)
+        speaking = working & lang_ok[lo:hi, None]
+        sending = speaking & gender_ok[lo:hi, None]
+        able = sending & rate_ok[lo:hi, None]
+        outcome: dict[tuple, list[str]] = {}
+        for j, time in enumerate(times.tolist()):
+            if able[:, j].any():
+                could = able[:, j]
+                key = ("booked", int(could.sum()), bool(cap_zero[sups[could]].all()))
+            elif sending[:, j].any():
+                key = ("dear", int(sending[:, j].sum()), int(t.s_rate[sups[sending[:, j]]].min()))
+            elif speaking[:, j].any():
+                key = ("gender",)
+            elif working[:, j].any():
+                key = ("language",)
+            else:
+                key = ("works",)
+            outcome.setdefault(key, []).append(SLOTS[time])
+        demand = instance.demand[d]
+        parts = [_time_reason(key, slots, demand) for key, slots in outcome.items()]
+        hours_left = int(left_in_slots[d].sum())
+        if hours_left == demand.hours and len(parts) == 1:
+            reasons[d] = parts[0]
+        else:
+            head = plural(hours_left, "hour") if hours_left == demand.hours else f"{hours_left} of {plural(demand.hours, 'hour')}"
+            reasons[d] = f"{head} not covered: " + "; ".join(parts)
+    return reasons
+
+
+def _time_reason(key: tuple, slots: list[str], demand: Demand) -> str:
+    """Say why a line's hours at `slots` went unmet, for one outcome of `_slot_reasons`' funnel."""
+    service, when = service_name(demand.service), f"on {times_phrase(slots)}"
+    kind = key[0]
+    if kind == "works":
+        return f"no vetted provider within reach offers {service} {when}"
+    if kind == "language":
+        return f"no vetted {_languages_phrase(demand.languages)}-speaking provider within reach offers {service} {when}"
+    if kind == "gender":
+        return f"no vetted provider within reach with {demand.carer_gender} staff offers {service} {when}{_language_tail(demand)}"
+    if kind == "dear":
+        n, cheapest = key[1], key[2]
+        return f"{when} {plural(n, 'provider')} could give this care but {_too_dear(n, cheapest, demand)}"
+    n, none_to_offer = key[1], key[2]
+    who = "the only provider who could come" if n == 1 else f"the {n} providers who could come"
+    state = (("has" if n == 1 else "have") + " no hours to offer (a weekly cap of 0 hours)" if none_to_offer
+             else ("is" if n == 1 else "are") + " fully booked")
+    return f"{when} {who} {state}"
+
+
+def _working_hours(network: Network, offered: Offered | None) -> tuple[np.ndarray, np.ndarray]:
+    """Return (suppliers x 21: works in that slot, suppliers: has a weekly cap of 0), counting hours already committed as worked."""
+    works = network.slots.s_hours > 0
+    cap_zero = network.tables.s_capacity == 0
+    if offered:
+        index = {s.id: i for i, s in enumerate(network.instance.supply)}
+        for supplier_id, (slot_hours, cap) in offered.items():
+            i = index.get(supplier_id)
+            if i is None:
+                continue
+            for slot, hours in slot_hours.items():
+                works[i, SLOT_INDEX[slot]] |= hours > 0
+            cap_zero[i] = (cap if cap is not None else sum(slot_hours.values())) == 0
+    return works, cap_zero
 
 
 # --- phrases -------------------------------------------------------------------------------

@@ -129,12 +129,12 @@ class Improvement:
         return max(0.0, (self.cost_pence - self.lower_bound_pence) / self.cost_pence * 100)
 
 
-def solve_within(instance, *, time_limit: float, cluster_names=None, supplier_names=None):
-    """Return (solution, improvement): `solver.solve` with the improvement's figures kept."""
+def solve_within(instance, *, time_limit: float, cluster_names=None, supplier_names=None, offered=None):
+    """Return (solution, improvement): `solver.solve` with the improvement's figures kept (`offered`: see `solver.to_solution`)."""
     with helper_for(instance) as helper:
         matching = optimise(build_network(instance), helper=helper)
     outcome = improve(matching, time_limit=time_limit)
-    solution = to_solution(outcome.matching, cluster_names=cluster_names, supplier_names=supplier_names)
+    solution = to_solution(outcome.matching, cluster_names=cluster_names, supplier_names=supplier_names, offered=offered)
     return solution, outcome
 
 

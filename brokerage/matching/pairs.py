@@ -172,26 +172,9 @@ def feasible_pairs(instance: Instance, tables: Tables | None = None) -> Pairs:
     """Return every pair meeting all hard constraints, with each line's candidate funnel."""
     t = tables if tables is not None else build_tables(instance)
     nd = len(t.d_hours)
-    di, si, chord = _reach_candidates(t)
-
-    dist = km_for_chord(chord)
-    limit = t.s_radius[si] + DISTANCE_TOLERANCE_KM
-    reach = dist <= limit
-    # The chord is exact up to rounding; re-measure the few pairs where rounding could matter.
-    for k in np.flatnonzero(np.abs(dist - limit) <= _BORDERLINE_KM):
-        d, s = instance.demand[di[k]], instance.supply[si[k]]
-        reach[k] = haversine_km(s.lat, s.lon, d.lat, d.lon) <= limit[k]
-    di, si, dist = di[reach], si[reach], dist[reach]
-
+    di, si, dist = reach_pairs(instance, t)
     slots_ok = (t.d_slots[di] & t.s_slots[si]) != 0
-    if t.d_lang.shape[1] == 1:
-        shared = (t.d_lang[di, 0] & t.s_lang[si, 0]) != 0
-    else:
-        shared = (t.d_lang[di] & t.s_lang[si]).any(axis=1)
-    lang_ok = ~t.d_lang_required[di] | shared
-    dg = t.d_gender[di]
-    gender_ok = (dg == 0) | (((t.s_genders[si] >> np.maximum(dg - 1, 0)) & 1) != 0)
-    rate_ok = t.s_rate[si] <= t.d_max_rate[di]
+    lang_ok, gender_ok, rate_ok = pair_rules(t, di, si)
 
     stage_slots = slots_ok
     stage_lang = stage_slots & lang_ok
@@ -219,6 +202,32 @@ def feasible_pairs(instance: Instance, tables: Tables | None = None) -> Pairs:
     )
 
 
+def reach_pairs(instance: Instance, t: Tables, lines: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (line, supplier, km) for every vetted supplier offering a line's service within its radius (of `lines` only, if given)."""
+    di, si, chord = _reach_candidates(t, lines)
+    dist = km_for_chord(chord)
+    limit = t.s_radius[si] + DISTANCE_TOLERANCE_KM
+    reach = dist <= limit
+    # The chord is exact up to rounding; re-measure the few pairs where rounding could matter.
+    for k in np.flatnonzero(np.abs(dist - limit) <= _BORDERLINE_KM):
+        d, s = instance.demand[di[k]], instance.supply[si[k]]
+        reach[k] = haversine_km(s.lat, s.lon, d.lat, d.lon) <= limit[k]
+    return di[reach], si[reach], dist[reach]
+
+
+def pair_rules(t: Tables, di: np.ndarray, si: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return, for pairs (di, si), whether the language, the carer's gender and the rate cap each allow the pair (three boolean arrays)."""
+    if t.d_lang.shape[1] == 1:
+        shared = (t.d_lang[di, 0] & t.s_lang[si, 0]) != 0
+    else:
+        shared = (t.d_lang[di] & t.s_lang[si]).any(axis=1)
+    lang_ok = ~t.d_lang_required[di] | shared
+    dg = t.d_gender[di]
+    gender_ok = (dg == 0) | (((t.s_genders[si] >> np.maximum(dg - 1, 0)) & 1) != 0)
+    rate_ok = t.s_rate[si] <= t.d_max_rate[di]
+    return lang_ok, gender_ok, rate_ok
+
+
 def _order_by_line_then_supplier(lines, suppliers, n_lines, n_suppliers) -> np.ndarray:
     """Return the permutation sorting distinct pairs by (line, supplier)."""
     # A sparse row-major matrix sorts by line in linear time and then sorts each short row,
@@ -228,8 +237,8 @@ def _order_by_line_then_supplier(lines, suppliers, n_lines, n_suppliers) -> np.n
     return index.data
 
 
-def _reach_candidates(t: Tables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (line, supplier, chord) for vetted suppliers offering the line's service nearby.
+def _reach_candidates(t: Tables, lines: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (line, supplier, chord) for vetted suppliers offering the line's service nearby (of `lines` only, if given).
 
     Suppliers are joined per service and per band of similar radius, so one KD-tree distance
     query per band returns few pairs beyond each supplier's own radius.
@@ -251,7 +260,8 @@ def _reach_candidates(t: Tables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     offer_service, offer_supply = offer_service[order], offer_supply[order]
     offer_band = band[offer_supply]
 
-    demand_order = np.argsort(t.d_service, kind="stable")
+    wanted = np.arange(len(t.d_service)) if lines is None else np.asarray(lines, dtype=np.int64)
+    demand_order = wanted[np.argsort(t.d_service[wanted], kind="stable")]
     bounds = np.searchsorted(t.d_service[demand_order], np.arange(len(t.services) + 1))
     cand_d, cand_s, cand_c = [], [], []
     group_key = offer_service * (int(band.max(initial=0)) + 1) + offer_band

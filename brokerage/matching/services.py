@@ -57,9 +57,13 @@ def run_matching(*, session: Session, actor: User, council_id: int) -> MatchRun:
     instance = parse_instance(raw)
     # The engine speaks in file ids; people read group names, so it is given them.
     names = {f"k-{cluster_id}": name for cluster_id, name in queries.cluster_names(session=session, council_id=council_id).items()}
-    providers = {f"s-{p.id}": p.name for p in session.exec(select(Provider).where(Provider.council_id == council_id))}
+    records = session.exec(select(Provider).where(Provider.council_id == council_id)).all()
+    providers = {f"s-{p.id}": p.name for p in records}
+    # The instance holds providers' free hours; the reasons for unmet care also need the hours they work, booked or not.
+    offered = {f"s-{p.id}": (provider_slot_hours(p), p.capacity_hours) for p in records}
     council = session.get(Council, council_id)
-    solution, improvement = solve_within(instance, cluster_names=names, supplier_names=providers, time_limit=council.match_time_limit_s)
+    solution, improvement = solve_within(instance, cluster_names=names, supplier_names=providers, time_limit=council.match_time_limit_s,
+                                         offered=offered)
     elapsed = time.perf_counter() - started
     run = MatchRun(
         council_id=council_id, created_by_id=actor.id if actor else None, lines=len(instance.demand), suppliers=len(instance.supply),

@@ -18,7 +18,7 @@ from brokerage.matching.pairs import Pairs
 from brokerage.matching.vocabulary import SLOTS
 
 N_SLOTS = len(SLOTS)
-_SLOT_INDEX = {slot: i for i, slot in enumerate(SLOTS)}
+SLOT_INDEX = {slot: i for i, slot in enumerate(SLOTS)}
 # Pairs are expanded into slot arcs this many at a time, so a big instance's (pairs x 21) test stays small.
 _EXPAND_PAIRS = 500_000
 
@@ -53,7 +53,7 @@ def hours_table(records) -> np.ndarray:
     table = np.zeros((len(records), N_SLOTS), dtype=np.int64)
     for i, record in enumerate(records):
         for slot, hours in (record.slot_hours or {}).items():
-            table[i, _SLOT_INDEX[slot]] = hours
+            table[i, SLOT_INDEX[slot]] = hours
     return table
 
 

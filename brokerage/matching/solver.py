@@ -48,7 +48,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from brokerage.matching.explain import explain_assignments, explain_unmet
+from brokerage.matching.explain import Offered, explain_assignments, explain_unmet
 from brokerage.matching.flow import solve_chunk
 from brokerage.matching.helper import Helper, helper_for, solve_split  # noqa: F401 (Helper is re-exported)
 from brokerage.matching.instance import Assignment, Instance, Solution, Unmet
@@ -152,8 +152,11 @@ def solve_baseline(instance: Instance) -> Solution:
 
 
 def to_solution(matching: Matching, *, cluster_names: Mapping[str, str] | None = None,
-                supplier_names: Mapping[str, str] | None = None) -> Solution:
-    """Turn a matching into a solution file's content, explaining every line (naming clusters as `solve` does)."""
+                supplier_names: Mapping[str, str] | None = None, offered: Offered | None = None) -> Solution:
+    """Turn a matching into a solution file's content, explaining every line (naming clusters as `solve` does).
+
+    `offered` gives suppliers' hours before care already arranged was taken off (`explain.explain_unmet`).
+    """
     network, flow = matching.network, matching.flow
     instance, pairs = network.instance, network.pairs
     used = np.flatnonzero(flow > 0)
@@ -168,7 +171,7 @@ def to_solution(matching: Matching, *, cluster_names: Mapping[str, str] | None =
     )
     left = network.tables.d_hours - matching.assigned_hours()
     short = np.flatnonzero(left > 0)
-    reasons = explain_unmet(network, flow, short, left_in_slots=left_in_slots)
+    reasons = explain_unmet(network, flow, short, left_in_slots=left_in_slots, offered=offered)
     unmet = tuple(
         Unmet(instance.demand[d].id, int(h), reason, None if left_in_slots is None else slot_dict(np.arange(N_SLOTS), left_in_slots[d]))
         for d, h, reason in zip(short.tolist(), left[short].tolist(), reasons)

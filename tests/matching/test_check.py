@@ -144,18 +144,18 @@ def test_the_checks_radius_is_the_formats_haversine_with_its_tolerance():
 
 def dropping_the_last_pair(real):
     """A broken pair-finder: it loses the last supplier it finds within reach of any line."""
-    def broken(tables):
-        lines, suppliers, chords = real(tables)
+    def broken(tables, only=None):
+        lines, suppliers, chords = real(tables, only)
         return lines[:-1], suppliers[:-1], chords[:-1]
     return broken
 
 
 def measuring_every_distance_as_zero(real):
     """A broken pair-finder: every vetted supplier seems to be at each line's door."""
-    def broken(tables):
+    def broken(tables, only=None):
         vetted = np.flatnonzero(tables.s_vetted)
-        lines = np.repeat(np.arange(len(tables.d_hours)), len(vetted))
-        suppliers = np.tile(vetted, len(tables.d_hours))
+        lines = np.repeat(np.arange(len(tables.d_hours)) if only is None else only, len(vetted))
+        suppliers = np.tile(vetted, len(tables.d_hours) if only is None else len(only))
         offers = np.array([tables.d_service[d] in tables.s_services[s]
                            for d, s in zip(lines.tolist(), suppliers.tolist())], dtype=bool)
         return lines[offers], suppliers[offers], np.zeros(int(offers.sum()))

@@ -10,8 +10,11 @@ from brokerage.clusters import governance
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Proposal
 from brokerage.clusters.rules import Choice, ProposalStatus
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
-from brokerage.matching import demand, services
-from brokerage.matching.models import DemandLine, DemandLineChange, MatchAssignment
+from brokerage.matching import demand, services, snapshot
+from brokerage.matching.models import DemandLine, DemandLineChange, MatchAssignment, MatchGap
+from brokerage.matching.vocabulary import times_phrase
+from brokerage.providers.models import Provider
+from brokerage.providers.rules import ProviderStatus
 from brokerage.matching.rules import AssignmentStatus, DemandLineStatus
 from tests.demo_support import PASSWORD
 
@@ -150,6 +153,29 @@ def test_a_request_with_care_out_to_a_vote_cannot_move_away_from_that_care_s_tim
     # Adding evenings beside the voted times is allowed.
     demand.edit_demand_line(session=session, actor=broker, line_id=home_care.id, **_as_it_is(home_care, slot_hours={**before, **evenings}))
     assert home_care.hours == 28
+
+
+def test_when_the_only_providers_who_could_come_are_booked_by_care_out_to_a_vote_the_gap_says_so(session, demo):
+    # The snapshot takes committed care off a provider's hours; the reason then read "No vetted Somali-speaking
+    # provider within reach offers home care on ..." although the provider works then and is simply booked.
+    broker, home_care, sent = _home_care_out_to_vote(session, demo)
+    council_id = home_care.council_id
+    voting = {a.provider_id for a in sent}
+    _, by_provider = snapshot.committed_care(session, council_id)
+    for provider in session.exec(select(Provider).where(Provider.council_id == council_id)):
+        if provider.id in voting:  # it works exactly the hours already committed
+            provider.slot_hours, provider.capacity_hours = dict(by_provider[provider.id].slot_hours), by_provider[provider.id].hours
+        else:
+            provider.status = ProviderStatus.pending_review  # out of matching
+        session.add(provider)
+    slot = next(iter(sent[0].slot_hours))
+    more = {**home_care.slot_hours, slot: home_care.slot_hours[slot] + 2}
+    demand.edit_demand_line(session=session, actor=broker, line_id=home_care.id, **_as_it_is(home_care, slot_hours=more))
+    run = services.run_matching(session=session, actor=broker, council_id=council_id)
+    (gap,) = session.exec(select(MatchGap).where(MatchGap.run_id == run.id, MatchGap.demand_line_id == home_care.id)).all()
+    assert gap.hours == 2 and gap.slot_hours == {slot: 2}
+    who = "the only provider who could come is" if len({a.provider_id for a in sent if slot in a.slot_hours}) == 1 else "providers who could come are"
+    assert gap.reason.startswith(f"On {times_phrase([slot])} ") and f"{who} fully booked" in gap.reason, gap.reason
 
 
 def test_withdrawing_a_request_takes_it_out_of_matching_and_keeps_it(session, demo):
