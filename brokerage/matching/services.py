@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
@@ -287,23 +288,54 @@ def still_as_matched(line: DemandLine, run: MatchRun) -> bool:
     return line.status == DemandLineStatus.open and (line.changed_at is None or line.changed_at <= run.created_at)
 
 
+@dataclass(frozen=True)
+class GapRow:
+    """One line's gap on the gap report: hours no provider could give, and hours a broker took out of the proposed match."""
+
+    gap: MatchGap
+    line: DemandLine
+    cluster: Cluster
+    unprovided: int  # hours a week no provider could give (the run's own gap, less what a broker has since covered)
+    taken_out: int  # hours a week a provider was proposed for and a broker took out
+    reason: str  # why no provider could give them, without the note about the broker
+
+
 def gap_report(*, session: Session, actor: User) -> dict:
-    """Return the latest run's unmet demand, grouped by service, for commissioning."""
+    """Return the latest run's unmet demand for commissioning: what no provider could give, by service, apart from what brokers took out.
+
+    A broker who takes hours out of a proposed part (`adjust`) leaves them uncovered, but a provider
+    could give them, so they are not counted as care to commission: a line's taken-out hours are its
+    parts' solver hours less their hours now (at most its gap; hours a broker added elsewhere count against them).
+    """
     if actor.role not in STAFF:
         raise NotAllowed("Only brokers and council officers can see the gap report.")
     run = session.exec(select(MatchRun).where(MatchRun.council_id == actor.council_id).order_by(MatchRun.id.desc())).first()
     if run is None:
-        return {"run": None, "rows": [], "by_service": []}
+        return {"run": None, "rows": [], "taken_out": [], "by_service": [], "unprovided": 0, "taken_out_hours": 0}
     gaps = session.exec(select(MatchGap).where(MatchGap.run_id == run.id).order_by(MatchGap.hours.desc(), MatchGap.id)).all()
     lines = {line.id: line for line in session.exec(select(DemandLine).where(DemandLine.id.in_([g.demand_line_id for g in gaps] or [-1])))}
     clusters = {c.id: c for c in session.exec(select(Cluster).where(Cluster.council_id == run.council_id))}
-    totals: dict[str, int] = defaultdict(int)
+    removed: dict[int, int] = defaultdict(int)
+    for line_id, solver_hours, hours in session.exec(
+        select(MatchAssignment.demand_line_id, MatchAssignment.solver_hours, MatchAssignment.hours).where(MatchAssignment.run_id == run.id)
+    ):
+        removed[line_id] += solver_hours - hours
+    rows = []
     for gap in gaps:
+        line = lines[gap.demand_line_id]
+        taken_out = min(gap.hours, max(0, removed[line.id]))
+        reason = gap.reason.replace(BROKER_TOOK_OUT, "").strip()
+        rows.append(GapRow(gap, line, clusters[line.cluster_id], gap.hours - taken_out, taken_out, reason))
+    totals: dict[str, int] = defaultdict(int)
+    for row in rows:
         # A request withdrawn since needs nobody new; one changed since is counted as the run saw it.
-        if lines[gap.demand_line_id].status == DemandLineStatus.open:
-            totals[lines[gap.demand_line_id].service] += gap.hours
-    rows = [(gap, lines[gap.demand_line_id], clusters[lines[gap.demand_line_id].cluster_id]) for gap in gaps]
-    return {"run": run, "rows": rows, "by_service": sorted(totals.items(), key=lambda item: (-item[1], item[0]))}
+        if row.line.status == DemandLineStatus.open:
+            totals[row.line.service] += row.unprovided
+    unprovided = sorted((row for row in rows if row.unprovided), key=lambda row: (-row.unprovided, row.gap.id))
+    taken_out = sorted((row for row in rows if row.taken_out), key=lambda row: (-row.taken_out, row.gap.id))
+    return {"run": run, "rows": unprovided, "taken_out": taken_out,
+            "by_service": sorted(((k, v) for k, v in totals.items() if v), key=lambda item: (-item[1], item[0])),
+            "unprovided": sum(row.unprovided for row in unprovided), "taken_out_hours": sum(row.taken_out for row in taken_out)}
 
 
 def latest_run_id(session: Session, council_id: int) -> int | None:

@@ -90,6 +90,30 @@ def test_hours_a_broker_takes_out_are_not_covered_on_the_runs_list_the_run_page_
     assert figures() == (44, 44, 4, 4, 0)
 
 
+def test_the_gap_report_counts_hours_a_broker_took_out_apart_from_care_no_provider_could_give(client, session, demo):
+    # It added them to the line's gap, so commissioning read a broker's choice as care nobody can provide.
+    council, broker = demo
+    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    before = services.gap_report(session=session, actor=broker)
+    assert before["unprovided"] == 4 and before["taken_out"] == [] and sum(h for _, h in before["by_service"]) == 4
+    part = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.hours >= 3).order_by(MatchAssignment.id)).first()
+    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.hours - 2)
+    after = services.gap_report(session=session, actor=broker)
+    assert (after["unprovided"], after["by_service"], after["taken_out_hours"]) == (4, before["by_service"], 2)
+    (taken,) = after["taken_out"]
+    assert (taken.line.id, taken.taken_out, taken.unprovided) == (part.demand_line_id, 2, 0)
+    assert part.demand_line_id not in {row.line.id for row in after["rows"]}
+    assert all("broker" not in row.reason for row in after["rows"])
+    session.flush()
+    assert client.post("/sign-in", data={"email": broker.email, "password": PASSWORD}).status_code == 302
+    page = client.get("/matching/gaps").get_data(as_text=True)
+    assert "no provider could give 4 of the" in page and "Not counted here: 2 hours a week a broker took out" in page
+    assert "Hours a broker took out of the proposed match" in page
+    # Putting them back leaves nothing taken out.
+    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.solver_hours)
+    assert services.gap_report(session=session, actor=broker)["taken_out"] == []
+
+
 def test_a_passed_vote_turns_the_groups_part_into_contracts(session, demo):
     council, broker = demo
     run = services.run_matching(session=session, actor=broker, council_id=council.id)
