@@ -73,6 +73,35 @@ def test_with_redis_a_worker_process_runs_the_job(tmp_path):
     assert result.result == {"message": "via redis", "councils": 0}
 
 
+def test_a_worker_stops_listening_at_once_when_its_thread_read_the_unsubscribe_before_the_stop():
+    # RQ's own Worker waited 60 s here (its thread went back to waiting for a subscription, and redis-py's
+    # stop() waits for the thread): `brokerage worker --burst` took a minute to end when the machine was busy.
+    # Measured with RQ's Worker in place of ListeningWorker: 59.8 s.
+    if not redis_available():
+        pytest.skip(f"no Redis at {redis_url()}")
+    from redis import Redis
+    from rq import Queue
+
+    connection = Redis.from_url(redis_url())
+    worker = jobs.ListeningWorker([Queue(f"carepool-test-{uuid.uuid4().hex[:8]}", connection=connection)], connection=connection)
+    worker.subscribe()
+    try:
+        deadline = time.monotonic() + 10
+        while not worker.pubsub.subscribed and time.monotonic() < deadline:
+            time.sleep(0.01)
+        worker.pubsub.unsubscribe()  # the thread reads the reply, then waits for a subscription again
+        while worker.pubsub.subscribed and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not worker.pubsub.subscribed
+        time.sleep(0.2)
+        started = time.monotonic()
+        worker.unsubscribe()
+        assert time.monotonic() - started < 10
+        assert not worker.pubsub_thread.is_alive()
+    finally:
+        connection.close()
+
+
 def test_every_job_is_registered_by_its_package_and_a_name_is_never_taken_twice(app):
     assert {"ping", "ledger.verify", "ledger.seal", "clusters.issue_dp", "clusters.collect", "clusters.settle", "matching.run"} <= set(jobs.REGISTRY)
     assert jobs.REGISTRY["ledger.seal"] is scheduled.seal_job
