@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from dataclasses import dataclass
 from contextvars import ContextVar
 from typing import Iterator
 
@@ -181,6 +182,43 @@ def rollback_request_session() -> None:
     session = g.get("db_session")
     if session is not None:
         session.rollback()
+
+
+@dataclass
+class Changes:
+    """What a block wrote, as counted by `noting_changes`."""
+
+    rows: int = 0
+
+    @property
+    def none(self) -> bool:
+        """Whether the block added, changed and deleted nothing."""
+        return self.rows == 0
+
+
+@contextmanager
+def noting_changes(session: Session) -> Iterator[Changes]:
+    """Count the rows the block adds, changes or deletes (it flushes at the end), so a page can say "Nothing was changed".
+
+    A row given values equal to those it has is not counted: SQLAlchemy writes nothing for it either.
+    """
+    changes = Changes()
+
+    def count_flush(flushed: Session, _flush_context) -> None:
+        changes.rows += len(flushed.new) + len(flushed.deleted) + sum(1 for record in flushed.dirty if flushed.is_modified(record))
+
+    def count_statement(state) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            changes.rows += 1
+
+    event.listen(session, "after_flush", count_flush)
+    event.listen(session, "do_orm_execute", count_statement)
+    try:
+        yield changes
+        session.flush()
+    finally:
+        event.remove(session, "after_flush", count_flush)
+        event.remove(session, "do_orm_execute", count_statement)
 
 
 # A page that only reads (GET, HEAD) may record two things: that staff read a person's record, and a public

@@ -180,10 +180,11 @@ def set_pledge(*, session: Session, actor: User, membership_id: int, pledge: int
         raise BadTransition("You can only change the pledge of a membership that is not ending.")
     require_pledge_above_zero(pledge)
     check_pledge(session, holder, pledge, exclude_membership=membership.id)
-    membership.weekly_pledge_pence = pledge
-    membership.changed_by_id, membership.changed_at = actor.id, utcnow()
-    session.add(membership)
-    session.flush()
+    if pledge != membership.weekly_pledge_pence:  # the same amount again is no change, and records none
+        membership.weekly_pledge_pence = pledge
+        membership.changed_by_id, membership.changed_at = actor.id, utcnow()
+        session.add(membership)
+        session.flush()
     return membership
 
 

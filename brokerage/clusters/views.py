@@ -11,7 +11,7 @@ from brokerage.accounts.models import Role
 from brokerage.clusters import governance, members, membership, queries
 from brokerage.clusters.rules import Choice, ProposalKind
 from brokerage.clusters.schemas import ClusterForm, FindForm, JoinForm, PledgeForm, ProposalForm, VoteForm
-from brokerage.db import get_session, writes_when_reading
+from brokerage.db import get_session, noting_changes, writes_when_reading
 from brokerage.errors import BrokerageError, NotAllowed
 from brokerage.formatting import long_date
 from brokerage.forms import refuse
@@ -156,12 +156,16 @@ def pledge(membership_id: int):
     status = 422
     if form.validate_on_submit():
         try:
-            changed = membership.set_pledge(session=session, actor=current_user, membership_id=membership_id, pledge=form.pledge.pence)
+            with noting_changes(session) as changes:
+                changed = membership.set_pledge(session=session, actor=current_user, membership_id=membership_id, pledge=form.pledge.pence)
         except BrokerageError as error:
             status = refuse(form, error)
         else:
             whose = "Your" if changed.holder_id == current_user.holder_id else "The"
-            flash(f"{whose} weekly pledge has been changed. It applies from the next collection.", "success")
+            if changes.none:
+                flash(f"Nothing was changed: {whose.lower()} weekly pledge is already that amount.", "info")
+            else:
+                flash(f"{whose} weekly pledge has been changed. It applies from the next collection.", "success")
             return redirect(url_for("clusters.show", cluster_id=cluster_id))
     return _show(cluster_id, pledge_forms={membership_id: form}, status=status)
 

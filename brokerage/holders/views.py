@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.db import get_session, keep_changes_when_refused, writes_when_reading
+from brokerage.db import get_session, keep_changes_when_refused, noting_changes, writes_when_reading
 from brokerage.errors import BrokerageError
 from brokerage.forms import refuse
 from brokerage.clusters.membership import set_allocation
@@ -99,14 +99,18 @@ def profile(holder_id: int):
     status = 422
     if form.validate_on_submit():
         try:
-            services.update_profile(
-                session=session, actor=current_user, holder_id=holder.id, languages=form.languages.data or [],
-                care_needs=form.care_needs.data or [], goals=form.goals.data or "", sensitive=form.sensitive(),
-            )
+            with noting_changes(session) as changes:
+                services.update_profile(
+                    session=session, actor=current_user, holder_id=holder.id, languages=form.languages.data or [],
+                    care_needs=form.care_needs.data or [], goals=form.goals.data or "", sensitive=form.sensitive(),
+                )
         except BrokerageError as error:
             status = refuse(form, error)
         else:
-            flash("Your changes were saved." if current_user.holder_id == holder.id else f"The changes to {holder.name}'s profile were saved.", "success")
+            if changes.none:
+                flash("Nothing was changed: the profile is as it was.", "info")
+            else:
+                flash("Your changes were saved." if current_user.holder_id == holder.id else f"The changes to {holder.name}'s profile were saved.", "success")
             return redirect(url_for("holders.show", holder_id=holder.id))
     elif not form.is_submitted():
         form.fill(holder, details)
@@ -160,12 +164,16 @@ def change_powers(holder_id: int, representation_id: int):
     status = 422
     if form.validate_on_submit():
         try:
-            services.change_powers(session=get_session(), actor=current_user, holder_id=holder_id, representation_id=representation_id,
-                                   powers=form.powers.data)
+            with noting_changes(get_session()) as changes:
+                services.change_powers(session=get_session(), actor=current_user, holder_id=holder_id, representation_id=representation_id,
+                                       powers=form.powers.data)
         except BrokerageError as error:
             status = refuse(form, error)
         else:
-            flash("What they can do for you has been changed.", "success")
+            if changes.none:
+                flash("Nothing was changed: they can already do just that for you.", "info")
+            else:
+                flash("What they can do for you has been changed.", "success")
             return redirect(url_for("holders.show", holder_id=holder_id))
     return _show(holder_id, powers_form=(representation_id, form), status=status)
 
@@ -186,11 +194,15 @@ def allocation(holder_id: int):
     form = AllocationForm()
     if form.validate_on_submit():
         try:
-            set_allocation(session=get_session(), actor=current_user, holder_id=holder_id, weekly_allocation_pence=form.allocation.pence)
+            with noting_changes(get_session()) as changes:
+                set_allocation(session=get_session(), actor=current_user, holder_id=holder_id, weekly_allocation_pence=form.allocation.pence)
         except BrokerageError as error:
             refuse(form, error)
         else:
-            flash("The weekly budget was changed. It applies from the next direct payment.", "success")
+            if changes.none:
+                flash("Nothing was changed: the weekly budget is already that amount.", "info")
+            else:
+                flash("The weekly budget was changed. It applies from the next direct payment.", "success")
             return redirect(url_for("holders.show", holder_id=holder_id))
     return _show(holder_id, allocation_form=form, status=422)
 
@@ -202,11 +214,15 @@ def broker(holder_id: int):
     form = BrokerForm()
     if form.validate_on_submit():
         try:
-            services.set_broker(session=get_session(), actor=current_user, holder_id=holder_id, broker_id=form.chosen_id)
+            with noting_changes(get_session()) as changes:
+                services.set_broker(session=get_session(), actor=current_user, holder_id=holder_id, broker_id=form.chosen_id)
         except BrokerageError as error:
             refuse(form, error)
         else:
-            flash("Their broker was saved. It shows on their dashboard.", "success")
+            if changes.none:
+                flash("Nothing was changed: that is already their broker.", "info")
+            else:
+                flash("Their broker was saved. It shows on their dashboard.", "success")
             return redirect(url_for("holders.show", holder_id=holder_id))
     return _show(holder_id, broker_form=form, status=422)
 
@@ -218,11 +234,15 @@ def postcode(holder_id: int):
     form = PostcodeForm(prefix="home")
     if form.validate_on_submit():
         try:
-            registration.move_holder(session=get_session(), actor=current_user, holder_id=holder_id, postcode=form.postcode.data)
+            with noting_changes(get_session()) as changes:
+                registration.move_holder(session=get_session(), actor=current_user, holder_id=holder_id, postcode=form.postcode.data)
         except BrokerageError as error:
             refuse(form, error)
         else:
-            flash("Where they live was changed. Groups near them are now found from the new postcode.", "success")
+            if changes.none:
+                flash("Nothing was changed: that is already their postcode.", "info")
+            else:
+                flash("Where they live was changed. Groups near them are now found from the new postcode.", "success")
             return redirect(url_for("holders.show", holder_id=holder_id))
     return _show(holder_id, postcode_form=form, status=422)
 

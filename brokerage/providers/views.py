@@ -8,7 +8,7 @@ from flask_login import current_user
 from brokerage.access import roles_required
 from brokerage.accounts import sessions
 from brokerage.accounts.models import Role
-from brokerage.db import get_session
+from brokerage.db import get_session, noting_changes
 from brokerage.errors import BrokerageError, ValidationFailed
 from brokerage.extensions import per_typed_email, rate_limit
 from brokerage.forms import refuse, refuse_in_flash
@@ -81,11 +81,15 @@ def edit(provider_id: int):
     form.set_choices(provider)
     if form.validate_on_submit():
         try:
-            services.update_profile(session=session, actor=current_user, provider_id=provider.id, **form.profile())
+            with noting_changes(session) as changes:
+                services.update_profile(session=session, actor=current_user, provider_id=provider.id, **form.profile())
         except ValidationFailed as error:
             refuse(form, error)
         else:
-            flash("Your profile was updated." if current_user.provider_id == provider.id else f"{provider.name}'s profile was updated.", "success")
+            if changes.none:
+                flash("Nothing was changed: the profile is as it was.", "info")
+            else:
+                flash("Your profile was updated." if current_user.provider_id == provider.id else f"{provider.name}'s profile was updated.", "success")
             return redirect(url_for("providers.show", provider_id=provider.id))
     elif not form.is_submitted():
         form.fill(provider)

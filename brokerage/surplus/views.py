@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.db import get_session, keep_changes_when_refused, writes_when_reading
+from brokerage.db import get_session, keep_changes_when_refused, noting_changes, writes_when_reading
 from brokerage.errors import BrokerageError
 from brokerage.formatting import pounds
 from brokerage.forms import refuse, refuse_in_flash
@@ -106,12 +106,16 @@ def rule_settings():
         form.fill(current)
     elif form.validate_on_submit():
         try:
-            saved = settings.set_rule(session=get_session(), actor=current_user, kind=form.kind.data, weeks=form.weeks.data,
-                                      multiple=form.multiple.data, notice_days=form.notice_days.data)
+            with noting_changes(get_session()) as changes:
+                saved = settings.set_rule(session=get_session(), actor=current_user, kind=form.kind.data, weeks=form.weeks.data,
+                                          multiple=form.multiple.data, notice_days=form.notice_days.data)
         except BrokerageError as error:
             status = refuse(form, error)
         else:
-            flash(f"The surplus rule is saved. {saved.describe()} The next daily review uses it.", "success")
+            if changes.none:
+                flash(f"Nothing was changed: the surplus rule is as it was. {saved.describe()}", "info")
+            else:
+                flash(f"The surplus rule is saved. {saved.describe()} The next daily review uses it.", "success")
             return redirect(url_for("surplus.index"))
     else:
         status = 422

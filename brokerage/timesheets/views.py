@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.db import get_session, writes_when_reading
+from brokerage.db import get_session, noting_changes, writes_when_reading
 from brokerage.errors import BrokerageError, NotAllowed
 from brokerage.formatting import pounds, week_of
 from brokerage.forms import refuse, refuse_in_flash
@@ -98,11 +98,12 @@ def edit_visit(visit_id: int):
         status = 422
         if form.validate_on_submit():
             try:
-                sheets.change_visit(session=session, actor=current_user, visit_id=visit_id, **form.visit())
+                with noting_changes(session) as changes:
+                    sheets.change_visit(session=session, actor=current_user, visit_id=visit_id, **form.visit())
             except BrokerageError as error:
                 status = refuse(form, error)
             else:
-                flash("The visit is changed.", "success")
+                flash("Nothing was changed: the visit is as it was." if changes.none else "The visit is changed.", "info" if changes.none else "success")
                 return redirect(url_for("timesheets.show", timesheet_id=page.sheet.id, _anchor="visits"))
     else:
         form.process(data={"holder_id": visit.holder_id, "visit_date": visit.visit_date, "start": visit.start_time.strftime("%H:%M"),

@@ -8,7 +8,7 @@ from flask_login import current_user
 from brokerage import clock
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.db import get_session, writes_when_reading
+from brokerage.db import get_session, noting_changes, writes_when_reading
 from brokerage.errors import NotFound, ValidationFailed
 from brokerage.forms import refuse
 from brokerage.transparency import pages, periods, services
@@ -68,12 +68,16 @@ def settings():
     status = 200
     if form.validate_on_submit():
         try:
-            council = services.update_wealth_settings(session=session, actor=current_user, local_distance_km=form.local_distance_km.data,
-                                                      publish_report=bool(form.publish_report.data))
+            with noting_changes(session) as changes:
+                council = services.update_wealth_settings(session=session, actor=current_user, local_distance_km=form.local_distance_km.data,
+                                                          publish_report=bool(form.publish_report.data))
         except ValidationFailed as error:
             status = refuse(form, error)
         else:
-            flash("The community-wealth settings are saved." + (" Your public report is published." if council.publish_report else ""), "success")
+            if changes.none:
+                flash("Nothing was changed: the community-wealth settings are as they were.", "info")
+            else:
+                flash("The community-wealth settings are saved." + (" Your public report is published." if council.publish_report else ""), "success")
             return redirect(url_for("transparency.settings"))
     elif form.is_submitted():
         status = 422

@@ -92,6 +92,9 @@ def test_a_pledge_over_the_allocation_is_refused_beside_the_field(client, people
     assert ok.status_code == 302
     session.refresh(membership)
     assert membership.weekly_pledge_pence == 7_550
+    assert "weekly pledge has been changed" in client.get(ok.headers["Location"]).data.decode()
+    same = client.post(f"/clusters/memberships/{membership.id}/pledge", data={f"m{membership.id}-pledge": "75.50"})
+    assert "Nothing was changed: your weekly pledge is already that amount." in client.get(same.headers["Location"]).data.decode()
 
 
 def test_giving_notice_starts_the_notice_period(client, people, session):

@@ -70,6 +70,9 @@ def test_a_broker_names_a_holders_broker_from_their_record(app, client, auth, wo
     assert "Save their broker" in client.get(f"/holders/{holder_id}").get_data(as_text=True)
     assert client.post(f"/holders/{holder_id}/broker", data={"broker_id": str(broker.id)}).status_code == 302
     assert session.exec(select(Holder.broker_id).where(Holder.id == holder_id)).one() == broker.id
+    assert "Their broker was saved." in client.get(f"/holders/{holder_id}").get_data(as_text=True)
+    assert client.post(f"/holders/{holder_id}/broker", data={"broker_id": str(broker.id)}).status_code == 302
+    assert "Nothing was changed: that is already their broker." in client.get(f"/holders/{holder_id}").get_data(as_text=True)
     # Another council's broker is not in the list: refused beside the field, nothing changes.
     refused = client.post(f"/holders/{holder_id}/broker", data={"broker_id": str(world.users["b"][Role.broker].id)})
     assert refused.status_code == 422 and "Choose a broker from the list" in refused.get_data(as_text=True)

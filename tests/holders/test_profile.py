@@ -44,6 +44,10 @@ def test_a_holder_changes_their_languages_care_needs_and_goals(client, auth, wor
     assert saved.care_needs == ["personal_care", "transport"]
     assert saved.goals == "Go to the market on Saturdays"
     assert "Your changes were saved." in client.get(f"/holders/{holder.id}").text
+    same = form(languages=["so", "en"], care_needs=["personal_care", "transport"], goals="Go to the market on Saturdays")
+    assert client.post(profile_url(holder), data=same).status_code == 302
+    page = client.get(f"/holders/{holder.id}").text
+    assert "Nothing was changed: the profile is as it was." in page and "Your changes were saved." not in page
 
 
 def test_a_representative_records_a_faith_with_consent_and_is_named_as_recording_it(client, auth, world, session):

@@ -54,6 +54,9 @@ def test_a_broker_sets_the_weekly_budget_but_not_below_pledges(client, auth, wor
     assert client.post(f"/holders/{holder.id}/allocation", data={"allocation": "612.34"}).status_code == 302
     session.refresh(holder)
     assert holder.weekly_allocation_pence == 61_234
+    assert "The weekly budget was changed." in client.get(f"/holders/{holder.id}").data.decode()
+    assert client.post(f"/holders/{holder.id}/allocation", data={"allocation": "612.34"}).status_code == 302
+    assert "Nothing was changed: the weekly budget is already that amount." in client.get(f"/holders/{holder.id}").data.decode()
     auth.sign_out()
     auth.sign_in(world.users["a"][Role.council_officer].email)
     assert client.post(f"/holders/{holder.id}/allocation", data={"allocation": "1"}).status_code == 403

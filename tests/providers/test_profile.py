@@ -39,6 +39,10 @@ def test_a_provider_updates_their_hours_in_each_time_of_day_and_their_weekly_cap
     assert saved.living_wage is True and saved.ethical_care_charter is False
     page = client.get(f"/providers/{provider.id}")
     assert "Your profile was updated." in page.text
+    # The same form again changes nothing, and says so (it said "Your profile was updated.").
+    assert client.post(edit_url(provider), data=form).status_code == 302
+    again = client.get(f"/providers/{provider.id}").text
+    assert "Nothing was changed: the profile is as it was." in again and "Your profile was updated." not in again
     assert "Monday morning, 4 hours; Tuesday afternoon, 6 hours; Sunday evening, 2 hours" in page.text and "25 hours" in page.text
 
 

@@ -67,6 +67,9 @@ def test_the_officer_sets_a_distance_and_the_assistant_nearby_becomes_local(clie
     assert "Provider pa Hiddenname" in page and "E15" in page
     response = client.post("/community-wealth/settings", data={"local_distance_km": "5"})
     assert response.status_code == 302
+    assert "The community-wealth settings are saved." in client.get(response.headers["Location"]).get_data(as_text=True)
+    again = client.post("/community-wealth/settings", data={"local_distance_km": "5"})
+    assert "Nothing was changed: the community-wealth settings are as they were." in client.get(again.headers["Location"]).get_data(as_text=True)
     session.refresh(spent.council)
     assert (spent.council.local_distance_km, spent.council.publish_report) == (5.0, False)
     text = client.get("/community-wealth?start=2026-03&end=2026-03").get_data(as_text=True)
