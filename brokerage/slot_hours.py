@@ -16,6 +16,9 @@ from brokerage.vocabulary import SLOTS, slot_label
 # (across all its staff), each week.
 DEMAND_SLOT_MAX = 40
 PROVIDER_SLOT_MAX = 168
+# The most hours one carer works in one time of day (a morning, an afternoon or an evening) in a week:
+# a provider's offer in one box is at most this much for each of its staff.
+CARER_SLOT_MAX = 6
 
 
 def in_week_order(slot_hours: Mapping[str, int] | None) -> dict[str, int]:
@@ -88,19 +91,22 @@ def fit(slot_hours: Mapping[str, int], hours: int, room: Mapping[str, int]) -> d
     return added(current, more)
 
 
-def slot_hours_problems(value: object, *, most: int, total_most: int | None = None) -> str | None:
+def slot_hours_problems(value: object, *, most: int, total_most: int | None = None, kept: Mapping[str, int] | None = None,
+                        why: str = "") -> str | None:
     """Return what is wrong with slot hours in words for the form (None when they are fine).
 
-    Each value is a whole number from 0 to `most`; there is at least one hour in all, and no more than
-    `total_most` when given.
+    Each value is a whole number from 0 to `most` (`why` says where that limit comes from), or at most
+    what `kept` already records for that time (so saving never drops a value recorded before a limit);
+    there is at least one hour in all, and no more than `total_most` when given.
     """
     if not isinstance(value, Mapping) or not value:
         return "Enter the hours for at least one time of day"
+    kept = kept or {}
     for slot, hours in value.items():
         if slot not in SLOTS:
             return "Enter hours only for the times of day on the form"
-        if isinstance(hours, bool) or not isinstance(hours, int) or not 0 <= hours <= most:
-            return f"{slot_label(slot)} hours must be a whole number from 0 to {most}"
+        if isinstance(hours, bool) or not isinstance(hours, int) or not 0 <= hours <= max(most, kept.get(slot, 0)):
+            return f"{slot_label(slot)} hours must be a whole number from 0 to {most}{why}"
     hours = total(value)
     if hours < 1:
         return "Enter the hours for at least one time of day"

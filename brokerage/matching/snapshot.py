@@ -90,6 +90,20 @@ def committed_care(session: Session, council_id: int, demand_line_id: int | None
     return dict(by_line), dict(by_provider)
 
 
+def committed_beyond_offer(session: Session, provider: Provider) -> dict[str, int]:
+    """Return the hours a week of a provider's care already contracted or out to a vote at times it no longer offers them, by time of day.
+
+    A provider may take times off its offer (no new work then); care already agreed at those times goes
+    on, and it should be told so. Care whose times are not known is not counted.
+    """
+    _, by_provider = committed_care(session, provider.council_id)
+    taken = by_provider.get(provider.id)
+    if taken is None:
+        return {}
+    offered = provider_slot_hours(provider)
+    return in_week_order({slot: hours - offered.get(slot, 0) for slot, hours in taken.slot_hours.items() if hours > offered.get(slot, 0)})
+
+
 def committed_hours(session: Session, council_id: int) -> tuple[dict[int, int], dict[int, int]]:
     """Return hours a week already contracted or sent to a vote, by demand line and by provider."""
     by_line, by_provider = committed_care(session, council_id)

@@ -17,7 +17,7 @@ from brokerage.providers.rules import MICRO_STAFF
 from brokerage.providers.services import (
     CAPACITY_MAX, RADIUS_MAX, RADIUS_MIN, RATE_MESSAGE, STAFF_MAX, STAFF_MESSAGE, capacity_least, capacity_message, provider_slot_hours,
 )
-from brokerage.slot_hours import PROVIDER_SLOT_MAX
+from brokerage.slot_hours import CARER_SLOT_MAX, PROVIDER_SLOT_MAX
 from brokerage.validation import parse_date, parse_date_parts, parse_decimal, parse_whole_number
 from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE, SERVICES, language_choices, service_name
 
@@ -158,7 +158,8 @@ def profile_fields(words: dict[str, str], *, new: bool = False) -> tuple:
                     description=f"Everyone who gives care or runs it, {words['staff_hint']}. {MICRO_STAFF} or fewer is a micro-provider.",
                     validators=[InputRequired(words["staff_missing"]), NumberRange(min=1, max=STAFF_MAX, message=STAFF_MESSAGE)]),
         SlotHoursField(words["slot_hours"], most=PROVIDER_SLOT_MAX,
-                       description=f"{words['slot_hint']} Leave a box empty when nobody can work then."),
+                       description=f"{words['slot_hint']} Up to {CARER_SLOT_MAX} hours for each person in one morning, afternoon or evening. "
+                                   "Leave a box empty when nobody can work then."),
         capacity_field(words, new=new),
         NumberField(words["radius_km"], invalid_message="Enter the distance as a number, like 5 or 7.5",
                     description=f"{words['radius_hint']} 1 mile is about 1.6 km.",

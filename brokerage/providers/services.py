@@ -20,7 +20,7 @@ from brokerage.providers.rules import ProviderStatus
 from brokerage import clock
 from brokerage.places.rules import normalise_postcode
 from brokerage.places.services import locate_into
-from brokerage.slot_hours import PROVIDER_SLOT_MAX, in_week_order, slot_hours_problems, spread_hours
+from brokerage.slot_hours import CARER_SLOT_MAX, PROVIDER_SLOT_MAX, in_week_order, slot_hours_problems, spread_hours
 from brokerage.types import utcnow
 from brokerage.vocabulary import GENDERS, HOURLY_RATE_MAX_PENCE, LANGUAGE_CODES, SERVICES, SLOTS
 
@@ -215,7 +215,7 @@ def check_profile(provider: Provider | None, *, services: list[str], languages: 
     capacity = _number(capacity_hours, whole=True)
     if capacity_hours is not None and (capacity is None or not capacity_least(provider) <= capacity <= CAPACITY_MAX):
         errors["capacity_hours"] = capacity_message(capacity_least(provider))
-    problem = slot_hours_problems(slot_hours, most=PROVIDER_SLOT_MAX)
+    problem = slot_hours_problems(slot_hours, **_slot_limit(provider, staff_count))
     if problem:
         errors["slot_hours"] = problem
     radius = _number(radius_km)
@@ -233,6 +233,26 @@ def check_profile(provider: Provider | None, *, services: list[str], languages: 
         if staff is None or not 1 <= staff <= STAFF_MAX:
             errors["staff_count"] = STAFF_MESSAGE
     return errors
+
+
+def _slot_limit(provider: Provider | None, staff_count) -> dict:
+    """Return `slot_hours_problems`' limits for a provider's offer: CARER_SLOT_MAX hours for each of its staff in one time of day.
+
+    Hours already recorded above that stay allowed while the staff count is unchanged, so saving other
+    changes never depends on them; with no valid staff count, only PROVIDER_SLOT_MAX applies.
+    """
+    staff = _number(staff_count, whole=True) if staff_count is not None else (provider.staff_count if provider else None)
+    if staff is None or not 1 <= staff <= STAFF_MAX:
+        return {"most": PROVIDER_SLOT_MAX}
+    most = min(PROVIDER_SLOT_MAX, CARER_SLOT_MAX * staff)
+    kept = provider_slot_hours(provider) if provider is not None and staff == provider.staff_count else None
+    if most == PROVIDER_SLOT_MAX:
+        why = ""
+    elif staff == 1:
+        why = f" (one person works up to {CARER_SLOT_MAX} hours in a morning, an afternoon or an evening)"
+    else:
+        why = f" (up to {CARER_SLOT_MAX} hours for each of the {staff} staff)"
+    return {"most": most, "kept": kept, "why": why}
 
 
 def check_identity(*, name, kind) -> dict[str, str]:

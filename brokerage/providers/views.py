@@ -11,8 +11,10 @@ from brokerage.accounts.models import Role
 from brokerage.db import get_session, noting_changes
 from brokerage.errors import BrokerageError, ValidationFailed
 from brokerage.extensions import per_typed_email, rate_limit
+from brokerage.formatting import slot_hours_words
 from brokerage.forms import refuse, refuse_in_flash
 from brokerage.handlers import wants_json
+from brokerage.matching.snapshot import committed_beyond_offer
 from brokerage.providers import applications, pending, services
 from brokerage.providers.errors import SameChecker
 from brokerage.providers.rules import MICRO_STAFF
@@ -86,10 +88,16 @@ def edit(provider_id: int):
         except ValidationFailed as error:
             refuse(form, error)
         else:
+            own = current_user.provider_id == provider.id
             if changes.none:
                 flash("Nothing was changed: the profile is as it was.", "info")
             else:
-                flash("Your profile was updated." if current_user.provider_id == provider.id else f"{provider.name}'s profile was updated.", "success")
+                flash("Your profile was updated." if own else f"{provider.name}'s profile was updated.", "success")
+                beyond = committed_beyond_offer(session, provider)
+                if beyond:
+                    flash(f"{'You have' if own else f'{provider.name} has'} care already agreed or out to a group's vote at times no longer offered: "
+                          f"{slot_hours_words(beyond)}. That care goes on as agreed; only new work stops at those times. "
+                          f"To change it, {'ask your broker' if own else 'change the contract'}.", "warning")
             return redirect(url_for("providers.show", provider_id=provider.id))
     elif not form.is_submitted():
         form.fill(provider)

@@ -10,12 +10,13 @@ from brokerage.clusters import governance
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Proposal
 from brokerage.clusters.rules import Choice, ProposalStatus
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from brokerage.formatting import slot_hours_words
 from brokerage.matching import demand, services, snapshot
 from brokerage.matching.models import DemandLine, DemandLineChange, MatchAssignment, MatchGap
+from brokerage.matching.rules import AssignmentStatus, DemandLineStatus
 from brokerage.matching.vocabulary import times_phrase
 from brokerage.providers.models import Provider
 from brokerage.providers.rules import ProviderStatus
-from brokerage.matching.rules import AssignmentStatus, DemandLineStatus
 from tests.demo_support import PASSWORD
 
 SOMALI = "Somali elders of Whitechapel"
@@ -176,6 +177,31 @@ def test_when_the_only_providers_who_could_come_are_booked_by_care_out_to_a_vote
     assert gap.hours == 2 and gap.slot_hours == {slot: 2}
     who = "the only provider who could come is" if len({a.provider_id for a in sent if slot in a.slot_hours}) == 1 else "providers who could come are"
     assert gap.reason.startswith(f"On {times_phrase([slot])} ") and f"{who} fully booked" in gap.reason, gap.reason
+
+
+def test_a_provider_taking_off_times_its_care_out_to_a_vote_uses_is_told_that_care_goes_on(client, session, demo):
+    # A provider could remove the times of care already out to a group's vote without a word.
+    broker, home_care, sent = _home_care_out_to_vote(session, demo)
+    provider = session.get(Provider, sent[0].provider_id)
+    voted = next(iter(sent[0].slot_hours))
+    offered = {slot: hours for slot, hours in services.provider_slot_hours(provider).items() if slot != voted}
+    form = {"name": provider.name, "kind": provider.kind.value, "services": list(provider.services), "languages": list(provider.languages),
+            "staff_genders": list(provider.staff_genders), "staff_count": str(provider.staff_count),
+            "capacity_hours": "" if provider.capacity_hours is None else str(provider.capacity_hours), "radius_km": f"{provider.radius_km:g}",
+            "hourly_rate": f"{provider.hourly_rate_pence / 100:.2f}", "ownership_model": provider.ownership_model,
+            **({"living_wage": "y"} if provider.living_wage else {}), **({"ethical_care_charter": "y"} if provider.ethical_care_charter else {}),
+            **{f"slot_hours-{slot}": str(hours) for slot, hours in offered.items()}}
+    _sign_in(client, broker.email)
+    saved = client.post(f"/providers/{provider.id}/edit", data=form)
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    page = client.get(saved.headers["Location"]).get_data(as_text=True).replace("&#39;", "'")
+    committed = snapshot.committed_care(session, provider.council_id)[1][provider.id].slot_hours[voted]
+    assert "profile was updated" in page and "has care already agreed or out to a group's vote at times no longer offered: " in page
+    assert f"{slot_hours_words({voted: committed})}. That care goes on as agreed; only new work stops at those times." in page
+    # Putting the time back says nothing more.
+    form[f"slot_hours-{voted}"] = str(committed)
+    page = client.get(client.post(f"/providers/{provider.id}/edit", data=form).headers["Location"]).get_data(as_text=True)
+    assert "profile was updated" in page and "no longer offered" not in page
 
 
 def test_withdrawing_a_request_takes_it_out_of_matching_and_keeps_it(session, demo):

@@ -40,7 +40,7 @@ def application_form(**overrides) -> dict:
         "contact_name": "Grace Okafor", "name": "Grace Okafor (personal assistant)", "kind": "pa", "postcode": "e16an",
         "email": "Grace@Example.org", "password": APPLICANT_PASSWORD,
         "services": ["home_care", "companionship"], "languages": ["en", "yo"], "staff_genders": ["female"], "staff_count": "1",
-        "capacity_hours": "20", "slot_hours-mon_am": "10", "slot_hours-tue_am": "10", "radius_km": "4", "hourly_rate": "19.50",
+        "capacity_hours": "20", "slot_hours-mon_am": "5", "slot_hours-tue_am": "5", "slot_hours-wed_am": "5", "slot_hours-thu_am": "5", "radius_km": "4", "hourly_rate": "19.50",
         "living_wage": "y", "ethical_care_charter": "y", "ownership_model": "",
     }
     data.update(overrides)
@@ -51,7 +51,7 @@ def apply_through_the_service(session, **overrides) -> applications.Applied:
     data = {
         "name": "Hope Home Help", "kind": "micro_provider", "contact_name": "Hope Adeyemi", "email": "hope@example.org",
         "password": APPLICANT_PASSWORD, "postcode": "E1 6AN", "services": ["home_care"], "languages": ["en"], "staff_genders": ["female"],
-        "capacity_hours": 30, "slots": ["mon_am"], "radius_km": 5.0, "hourly_rate_pence": 2100, "staff_count": 3,
+        "capacity_hours": 30, "slots": ["mon_am", "tue_am", "wed_am"], "radius_km": 5.0, "hourly_rate_pence": 2100, "staff_count": 3,
     }
     data.update(overrides)
     # As a confirmed application makes it (`pending.confirm`), without the email in between.

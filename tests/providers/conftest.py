@@ -14,7 +14,7 @@ def profile_form():
     def build(**overrides) -> dict:
         data = {
             "services": ["home_care"], "languages": ["en"], "staff_genders": ["female"], "staff_count": "3", "capacity_hours": "40",
-            "slot_hours-mon_am": "40", "radius_km": "5", "hourly_rate": "22.00", "ownership_model": "Owned by its care workers",
+            "slot_hours-mon_am": "18", "radius_km": "5", "hourly_rate": "22.00", "ownership_model": "Owned by its care workers",
         }
         data.update(overrides)
         return {k: v for k, v in data.items() if v is not None}

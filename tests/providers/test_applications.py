@@ -48,7 +48,7 @@ def test_applying_and_confirming_makes_a_provider_waiting_for_review_and_an_acco
     assert provider.status == ProviderStatus.pending_review and provider.council_id == places.councils["a"].id
     assert (provider.postcode_district, provider.lat, provider.lon) == ("E1", 51.5203, -0.0714)
     assert provider.hourly_rate_pence == 1950 and provider.living_wage and provider.ethical_care_charter and provider.staff_count == 1
-    assert (provider.capacity_hours, provider.slot_hours, provider.services) == (20, {"mon_am": 10, "tue_am": 10}, ["home_care", "companionship"])
+    assert (provider.capacity_hours, provider.slot_hours, provider.services) == (20, {"mon_am": 5, "tue_am": 5, "wed_am": 5, "thu_am": 5}, ["home_care", "companionship"])
     user = session.exec(select(User).where(User.email == "grace@example.org")).one()
     assert (user.role, user.provider_id, user.council_id, user.name) == (Role.provider, provider.id, provider.council_id, "Grace Okafor")
     assert user.password_hash.startswith("$argon2id$")
@@ -78,6 +78,8 @@ def test_applying_and_confirming_makes_a_provider_waiting_for_review_and_an_acco
     ({"hourly_rate": "0"}, "hourly_rate", "more than £0"),
     ({"hourly_rate": "1000.01"}, "hourly_rate", "£1,000.00 or less"),
     ({"staff_count": "0"}, "staff_count", "from 1 to"),
+    # A personal assistant offering 10 hours on a Monday morning (it was accepted, up to 168).
+    ({"slot_hours-mon_am": "10"}, "slot_hours", "Monday morning hours must be a whole number from 0 to 6 (one person works up to 6 hours"),
 ])
 def test_a_wrong_answer_is_explained_beside_its_field_and_nothing_is_made(client, session, places, changes, field, message):
     before = counts(session)

@@ -215,7 +215,7 @@ def test_the_services_confirm_once(ctx, session, places):
 
 def _answers() -> dict:
     return {"name": "Hope Home Help", "kind": "micro_provider", "contact_name": "Hope Adeyemi", "email": EMAIL, "postcode": "E1 6AN",
-            "services": ["home_care"], "languages": ["en"], "staff_genders": ["female"], "capacity_hours": 30, "slot_hours": {"mon_am": 30},
+            "services": ["home_care"], "languages": ["en"], "staff_genders": ["female"], "capacity_hours": 30, "slot_hours": {"mon_am": 15, "tue_am": 15},
             "radius_km": 5.0, "hourly_rate_pence": 2100, "staff_count": 3}
 
 

@@ -207,7 +207,9 @@ def test_the_service_keeps_hours_per_time_of_day_or_spreads_a_capacity_over_the_
 @pytest.mark.parametrize(("changes", "field", "message"), [
     ({"capacity_hours": 40, "slots": ["mon_am", "someday"]}, "slot_hours", "Enter hours only for the times of day on the form"),
     ({"capacity_hours": None, "slot_hours": {}}, "slot_hours", "Enter the hours for at least one time of day"),
-    ({"capacity_hours": None, "slot_hours": {"mon_am": 169}}, "slot_hours", "Monday morning hours must be a whole number from 0 to 168"),
+    ({"capacity_hours": None, "slot_hours": {"mon_am": 169}, "staff_count": 100}, "slot_hours", "Monday morning hours must be a whole number from 0 to 168"),
+    ({"capacity_hours": None, "slot_hours": {"mon_am": 41}}, "slot_hours",
+     "Monday morning hours must be a whole number from 0 to 6 (one person works up to 6 hours in a morning, an afternoon or an evening)"),
     ({"capacity_hours": -1, "slot_hours": {"mon_am": 4}}, "capacity_hours", CAP),
 ])
 def test_the_service_refuses_bad_hours_and_changes_nothing(session, world, changes, field, message):
@@ -216,6 +218,25 @@ def test_the_service_refuses_bad_hours_and_changes_nothing(session, world, chang
         services.update_profile(session=session, actor=actor, provider_id=provider.id, **_profile(**changes))
     assert refused.value.errors[field] == [message]
     assert (provider.slot_hours, provider.slots, provider.capacity_hours) == ({}, ["mon_am"], 40)
+
+
+def test_hours_in_one_time_of_day_are_at_most_six_for_each_of_the_staff(session, world):
+    # 168 hours on a Monday morning were accepted whatever the staff, and matching then sold hours nobody has.
+    provider, actor = world.records["a"]["provider"], world.users["a"][Role.provider]
+    assert (provider.staff_count, services.provider_slot_hours(provider)) == (1, {"mon_am": 40})  # recorded before the limit
+    # Hours recorded before the limit stay while the staff count stays: saving other changes does not depend on them.
+    services.update_profile(session=session, actor=actor, provider_id=provider.id, **_profile(capacity_hours=None, slot_hours={"mon_am": 40, "tue_am": 6}))
+    with pytest.raises(ValidationFailed) as refused:
+        services.update_profile(session=session, actor=actor, provider_id=provider.id, **_profile(capacity_hours=None, slot_hours={"mon_am": 40, "tue_am": 7}))
+    assert refused.value.errors["slot_hours"] == [
+        "Tuesday morning hours must be a whole number from 0 to 6 (one person works up to 6 hours in a morning, an afternoon or an evening)"]
+    # Three staff: 18 hours in one time of day.
+    services.update_profile(session=session, actor=actor, provider_id=provider.id, **_profile(capacity_hours=None, slot_hours={"mon_am": 18}, staff_count=3))
+    assert (provider.slot_hours, provider.staff_count) == ({"mon_am": 18}, 3)
+    with pytest.raises(ValidationFailed) as refused:
+        services.update_profile(session=session, actor=actor, provider_id=provider.id, **_profile(capacity_hours=None, slot_hours={"mon_am": 18}, staff_count=2))
+    assert refused.value.errors["slot_hours"] == ["Monday morning hours must be a whole number from 0 to 12 (up to 6 hours for each of the 2 staff)"]
+    assert (provider.slot_hours, provider.staff_count) == ({"mon_am": 18}, 3)
 
 
 def test_a_provider_is_spoken_to_on_their_own_form_and_a_broker_is_told_about_the_provider(client, auth, world):

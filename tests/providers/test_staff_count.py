@@ -17,12 +17,12 @@ def test_a_broker_registers_a_provider_with_its_staff_count(client, auth, world,
     auth.sign_in(world.users["a"][Role.broker].email)
     form = client.get("/providers/new").get_data(as_text=True)
     assert "How many people work for the provider" in form and "5 or fewer is a micro-provider" in form
-    assert client.post("/providers/new", data=registration(profile_form, staff_count="1", kind="micro_provider")).status_code == 302
+    assert client.post("/providers/new", data=registration(profile_form, staff_count="1", kind="micro_provider", **{"slot_hours-mon_am": "6"})).status_code == 302
     provider = session.exec(select(Provider).where(Provider.name == "Fartun Abdi")).one()
     assert provider.staff_count == 1
     assert "1 (a micro-provider: 5 or fewer)" in client.get(f"/providers/{provider.id}").get_data(as_text=True)
     # A personal assistant works alone: the count is shown without calling them a micro-provider.
-    assert client.post("/providers/new", data=registration(profile_form, staff_count="1", name="Hodan Warsame")).status_code == 302
+    assert client.post("/providers/new", data=registration(profile_form, staff_count="1", name="Hodan Warsame", **{"slot_hours-mon_am": "6"})).status_code == 302
     assistant = session.exec(select(Provider).where(Provider.name == "Hodan Warsame")).one()
     page = client.get(f"/providers/{assistant.id}").get_data(as_text=True)
     assert "Number of staff" in page and "micro-provider" not in page
