@@ -195,22 +195,31 @@ def _slot_reasons(network: Network, short: np.ndarray, left_in_slots: np.ndarray
         speaking = working & lang_ok[lo:hi, None]
         sending = speaking & gender_ok[lo:hi, None]
         able = sending & rate_ok[lo:hi, None]
-        outcome: dict[tuple, list[str]] = {}
-        for j, time in enumerate(times.tolist()):
+        # Times with one outcome are said together; who could come is counted over all of them.
+        outcome: dict[tuple, list[int]] = {}
+        for j in range(len(times)):
             if able[:, j].any():
-                could = able[:, j]
-                key = ("booked", int(could.sum()), bool(cap_zero[sups[could]].all()))
+                key = ("booked", bool(cap_zero[sups[able[:, j]]].all()))
             elif sending[:, j].any():
-                key = ("dear", int(sending[:, j].sum()), int(t.s_rate[sups[sending[:, j]]].min()))
+                key = ("dear",)
             elif speaking[:, j].any():
                 key = ("gender",)
             elif working[:, j].any():
                 key = ("language",)
             else:
                 key = ("works",)
-            outcome.setdefault(key, []).append(SLOTS[time])
+            outcome.setdefault(key, []).append(j)
+        words = {}
+        for key, columns in outcome.items():
+            if key[0] == "booked":
+                could = able[:, columns].any(axis=1)
+                key = (*key, int(could.sum()))
+            elif key[0] == "dear":
+                could = sending[:, columns].any(axis=1)
+                key = (*key, int(could.sum()), int(t.s_rate[sups[could]].min()))
+            words[key] = [SLOTS[time] for time in times[columns].tolist()]
         demand = instance.demand[d]
-        parts = [_time_reason(key, slots, demand) for key, slots in outcome.items()]
+        parts = [_time_reason(key, slots, demand) for key, slots in words.items()]
         hours_left = int(left_in_slots[d].sum())
         if hours_left == demand.hours and len(parts) == 1:
             reasons[d] = parts[0]
@@ -233,7 +242,7 @@ def _time_reason(key: tuple, slots: list[str], demand: Demand) -> str:
     if kind == "dear":
         n, cheapest = key[1], key[2]
         return f"{when} {plural(n, 'provider')} could give this care but {_too_dear(n, cheapest, demand)}"
-    n, none_to_offer = key[1], key[2]
+    none_to_offer, n = key[1], key[2]
     who = "the only provider who could come" if n == 1 else f"the {n} providers who could come"
     state = (("has" if n == 1 else "have") + " no hours to offer (a weekly cap of 0 hours)" if none_to_offer
              else ("is" if n == 1 else "are") + " fully booked")

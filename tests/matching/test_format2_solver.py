@@ -176,6 +176,15 @@ def test_each_unmet_time_gets_its_own_reason_not_the_line_s_as_a_whole():
         "no vetted Somali-speaking provider within reach offers home care on Tuesday mornings.")
 
 
+def test_times_with_one_outcome_are_said_together_counting_who_could_come_at_any_of_them():
+    # Monday's only provider and Tuesday's are both booked by the first request: one phrase, two providers.
+    doc = _format_2([_line_2(id="d-1", slot_hours={"mon_am": 4, "tue_am": 4}), _line_2(id="d-2", slot_hours={"mon_am": 2, "tue_am": 3})],
+                    [_supplier_2(id="s-1", slot_hours={"mon_am": 4}, capacity_hours=None),
+                     _supplier_2(id="s-2", slot_hours={"tue_am": 4}, capacity_hours=None)])
+    (unmet,) = solver.solve(parse_instance(doc)).unmet
+    assert unmet.reason == "On Monday and Tuesday mornings the 2 providers who could come are fully booked."
+
+
 def test_one_reason_for_all_of_a_line_s_times_reads_as_one_sentence():
     doc = _format_2([_line_2(slot_hours={"mon_am": 3, "tue_am": 2}, carer_gender="male")],
                     [_supplier_2(slot_hours={"mon_am": 10, "tue_am": 10}, capacity_hours=None, genders=["female"])])
