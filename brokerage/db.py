@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Iterator
 
 from flask import Flask, current_app, g, has_request_context, request
