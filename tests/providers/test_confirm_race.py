@@ -50,7 +50,7 @@ def test_an_application_link_confirmed_twice_at_once_makes_one_provider_and_one_
             checked = applications.check_application(
                 session=session, password=APPLICANT_PASSWORD, name="Hope Home Help", kind="micro_provider", contact_name="Hope Adeyemi",
                 email=email, postcode="E1 6AN", services=["home_care"], languages=["en"], staff_genders=["female"], capacity_hours=30,
-                slots=["mon_am"], radius_km=5.0, hourly_rate_pence=2100, staff_count=3,
+                slots=["mon_am", "tue_am"], radius_km=5.0, hourly_rate_pence=2100, staff_count=3,
             )
             assert not checked.errors and checked.council_id == council.id, checked.errors
             token = tokens.new_token()
