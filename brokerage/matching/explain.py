@@ -373,7 +373,20 @@ def _share_note(instance, d, s, h, assigned, d_used, s_used, line_used_pairs, wh
 
 
 # The reason on a gap the broker made (or widened) by taking hours out of a proposed match.
-BROKER_TOOK_OUT = "Hours taken out of the proposed match by the broker."
+# The note a gap's reason ends with while a broker has taken hours out of the line's proposed parts
+# ("Hours taken out ..." is how runs before the count was said wrote it).
+_TOOK_OUT = re.compile(r"\s*(?:Hours|\d+ hours?) taken out of the proposed match by the broker\.")
+
+
+def took_out_note(reason: str, hours: int) -> str:
+    """Return a gap's reason ending with how many hours a broker took out of the proposed match (none: without the note)."""
+    base = without_took_out(reason)
+    return f"{base} {plural(hours, 'hour')} taken out of the proposed match by the broker.".strip() if hours > 0 else base
+
+
+def without_took_out(reason: str) -> str:
+    """Return a gap's reason without the note about hours a broker took out."""
+    return _TOOK_OUT.sub("", reason).strip()
 
 
 def share_note(hours: int, line_hours: int, others: list[str], uncovered: int) -> str:

@@ -26,7 +26,7 @@ from brokerage.formatting import plural, pounds, service_name, slot_hours_words
 from brokerage.geo import haversine_km
 from brokerage.holders.models import Power
 from brokerage.locks import fresh_row, lock_row
-from brokerage.matching.explain import BROKER_TOOK_OUT, reshared, retimed, share_note
+from brokerage.matching.explain import reshared, retimed, share_note, took_out_note, without_took_out
 from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
 from brokerage.matching.rules import (
@@ -175,7 +175,9 @@ def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> 
     if before is not None:
         assignment.slot_hours = _refit(assignment, hours, line=line, offered=offered, others=others, provider=provider)
         assignment.explanation = retimed(assignment.explanation, before, assignment.slot_hours)
-    _regap(session, assignment.run_id, line, hours - assignment.hours, before, assignment.slot_hours)
+    parts = [assignment, *(a for a in others if a.demand_line_id == line.id)]
+    taken_out = sum(a.solver_hours for a in parts) - sum(a.hours for a in parts) - (hours - assignment.hours)
+    _regap(session, assignment.run_id, line, hours - assignment.hours, before, assignment.slot_hours, taken_out=taken_out)
     assignment.hours = hours
     assignment.edited_by_id = actor.id
     session.add(assignment)
@@ -184,8 +186,11 @@ def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> 
     return assignment
 
 
-def _regap(session: Session, run_id: int, line: DemandLine, added: int, before: dict | None, after: dict | None) -> None:
-    """Keep the run's covered hours and the line's gap in step with a broker's change of `added` hours (negative: taken out)."""
+def _regap(session: Session, run_id: int, line: DemandLine, added: int, before: dict | None, after: dict | None, *, taken_out: int) -> None:
+    """Keep the run's covered hours and the line's gap in step with a broker's change of `added` hours (negative: taken out).
+
+    `taken_out` is the line's proposed hours less its parts' hours after the change (what the broker has taken out in all).
+    """
     run = session.get(MatchRun, run_id)
     run.covered_hours = max(0, run.covered_hours + added)
     session.add(run)
@@ -193,11 +198,11 @@ def _regap(session: Session, run_id: int, line: DemandLine, added: int, before: 
     if gap is None:
         if added >= 0:
             return
-        gap = MatchGap(council_id=run.council_id, run_id=run_id, demand_line_id=line.id, hours=0, reason=BROKER_TOOK_OUT,
+        gap = MatchGap(council_id=run.council_id, run_id=run_id, demand_line_id=line.id, hours=0, reason="",
                        slot_hours={} if before is not None else None)
-    elif added < 0 and BROKER_TOOK_OUT not in gap.reason:
-        gap.reason = f"{gap.reason.rstrip()} {BROKER_TOOK_OUT}"
     gap.hours -= added
+    # The note says how many of the gap's hours the broker took out, and goes once they are all back.
+    gap.reason = took_out_note(gap.reason, min(gap.hours, max(0, taken_out)))
     if gap.slot_hours is not None and before is not None and after is not None:
         left = {slot: gap.slot_hours.get(slot, 0) + before.get(slot, 0) - after.get(slot, 0) for slot in {*gap.slot_hours, *before, *after}}
         gap.slot_hours = in_week_order({slot: hours for slot, hours in left.items() if hours > 0})
@@ -324,7 +329,7 @@ def gap_report(*, session: Session, actor: User) -> dict:
     for gap in gaps:
         line = lines[gap.demand_line_id]
         taken_out = min(gap.hours, max(0, removed[line.id]))
-        reason = gap.reason.replace(BROKER_TOOK_OUT, "").strip()
+        reason = without_took_out(gap.reason)
         rows.append(GapRow(gap, line, clusters[line.cluster_id], gap.hours - taken_out, taken_out, reason))
     totals: dict[str, int] = defaultdict(int)
     for row in rows:

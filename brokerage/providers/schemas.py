@@ -16,10 +16,11 @@ from brokerage.providers.models import ProviderKind, VettingKind
 from brokerage.providers.rules import MICRO_STAFF
 from brokerage.providers.services import (
     CAPACITY_MAX, RADIUS_MAX, RADIUS_MIN, RATE_MESSAGE, STAFF_MAX, STAFF_MESSAGE, capacity_least, capacity_message, provider_slot_hours,
+    slot_limit,
 )
 from brokerage.slot_hours import CARER_SLOT_MAX, PROVIDER_SLOT_MAX
 from brokerage.validation import parse_date, parse_date_parts, parse_decimal, parse_whole_number
-from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE, SERVICES, language_choices, service_name
+from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE, SERVICES, language_choices, service_name, slot_label
 
 VETTING_NAMES = {"dbs": "DBS check", "insurance": "Insurance", "cqc": "CQC registration"}
 VETTING_HINTS = {
@@ -188,8 +189,23 @@ class ProfileForm(BaseForm):
         if field.pence is not None and field.pence > HOURLY_RATE_MAX_PENCE:
             raise ValidationError(RATE_MESSAGE)
 
+    def validate_slot_hours(self, field):
+        """Mark each box over the hours its staff can work in one time of day (`services.slot_limit`), beside the box, all at once."""
+        staff = self.staff_count.data
+        if not isinstance(field.data, dict) or not isinstance(staff, int) or staff < 1:
+            return
+        limit = slot_limit(getattr(self, "provider", None), staff)
+        kept = limit.get("kept") or {}
+        for slot, hours in field.data.items():
+            if hours > max(limit["most"], kept.get(slot, 0)):
+                message = f"{slot_label(slot)} hours must be a whole number from 0 to {limit['most']}{limit.get('why', '')}"
+                field.cell_errors[slot] = message
+                field.errors.append(message)
+                field.error_ids.append(field.cell_id(slot))
+
     def set_choices(self, provider=None) -> None:
         """Offer the common languages and services, plus any the provider already has that are not in the lists."""
+        self.provider = provider
         have_languages = list(provider.languages) if provider else []
         self.languages.choices = [SelectChoice(code, name) for code, name in language_choices(have_languages)]
         have_services = list(provider.services) if provider else []

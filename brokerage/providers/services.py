@@ -215,7 +215,7 @@ def check_profile(provider: Provider | None, *, services: list[str], languages: 
     capacity = _number(capacity_hours, whole=True)
     if capacity_hours is not None and (capacity is None or not capacity_least(provider) <= capacity <= CAPACITY_MAX):
         errors["capacity_hours"] = capacity_message(capacity_least(provider))
-    problem = slot_hours_problems(slot_hours, **_slot_limit(provider, staff_count))
+    problem = slot_hours_problems(slot_hours, **slot_limit(provider, staff_count))
     if problem:
         errors["slot_hours"] = problem
     radius = _number(radius_km)
@@ -235,7 +235,7 @@ def check_profile(provider: Provider | None, *, services: list[str], languages: 
     return errors
 
 
-def _slot_limit(provider: Provider | None, staff_count) -> dict:
+def slot_limit(provider: Provider | None, staff_count) -> dict:
     """Return `slot_hours_problems`' limits for a provider's offer: CARER_SLOT_MAX hours for each of its staff in one time of day.
 
     Hours already recorded above that stay allowed while the staff count is unchanged, so saving other

@@ -96,8 +96,8 @@ def edit(provider_id: int):
                 beyond = committed_beyond_offer(session, provider)
                 if beyond:
                     flash(f"{'You have' if own else f'{provider.name} has'} care already agreed or out to a group's vote at times no longer offered: "
-                          f"{slot_hours_words(beyond)}. That care goes on as agreed; only new work stops at those times. "
-                          f"To change it, {'ask your broker' if own else 'change the contract'}.", "warning")
+                          f"{slot_hours_words(beyond)}. That care goes on as agreed; only new work stops at those times."
+                          + (" To change it, ask your broker." if own else ""), "warning")
             return redirect(url_for("providers.show", provider_id=provider.id))
     elif not form.is_submitted():
         form.fill(provider)

@@ -45,11 +45,13 @@ def set_rule(*, session: Session, actor: User, kind: str, weeks: int, multiple: 
     # The council's row guards its settings: two officers saving at once take turns, and the second one's answer stands.
     council = lock_row(session, Council, actor.council_id)
     row = session.get(SurplusRule, council.id)
+    before = None if row is None else (row.kind, row.multiple, row.notice_days, council.surplus_weeks)
     if row is None:
         row = SurplusRule(council_id=council.id)
     row.kind, row.multiple, row.notice_days = RuleKind(kind), multiple, notice_days
-    row.updated_by_id, row.updated_at = actor.id, utcnow()
     council.surplus_weeks = weeks
+    if (row.kind, row.multiple, row.notice_days, council.surplus_weeks) != before:  # the same rule again records no change
+        row.updated_by_id, row.updated_at = actor.id, utcnow()
     session.add_all([council, row])
     session.flush()
     return rule_of(session=session, council_id=council.id)

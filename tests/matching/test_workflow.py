@@ -14,9 +14,9 @@ from brokerage.clusters.models import Cluster, Membership, MembershipStatus
 from brokerage.clusters.rules import Choice, ProposalStatus
 from brokerage.contracts.models import Contract
 from brokerage.errors import NotFound, ValidationFailed
-from brokerage.matching import services
+from brokerage.matching import demand, services
 from brokerage.matching.instance import parse_instance
-from brokerage.matching.models import DemandLine, MatchAssignment, MatchRun
+from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
 
 from tests.demo_support import PASSWORD
 
@@ -112,6 +112,31 @@ def test_the_gap_report_counts_hours_a_broker_took_out_apart_from_care_no_provid
     # Putting them back leaves nothing taken out.
     services.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.solver_hours)
     assert services.gap_report(session=session, actor=broker)["taken_out"] == []
+
+
+def test_the_note_about_hours_taken_out_says_how_many_and_goes_when_they_are_put_back(session, demo):
+    # The note stayed on a line's gap after the broker put the hours back, and never said how many.
+    council, broker = demo
+    first = services.run_matching(session=session, actor=broker, council_id=council.id)
+    covered = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == first.id, MatchAssignment.hours >= 2).order_by(MatchAssignment.id)).first()
+    line = session.get(DemandLine, covered.demand_line_id)
+    # 40 more hours on Sunday evenings than anyone offers: the next run covers the line in part.
+    demand.edit_demand_line(session=session, actor=broker, line_id=line.id, service=line.service, slot_hours={**line.slot_hours, "sun_eve": 40},
+                            languages=list(line.languages), language_required=line.language_required, carer_gender=line.carer_gender,
+                            max_rate_pence=line.max_rate_pence, served=[int(h) for h in line.shares])
+    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    gaps = {g.demand_line_id: g for g in session.exec(select(MatchGap).where(MatchGap.run_id == run.id))}
+    part = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.demand_line_id == line.id,
+                                                      MatchAssignment.hours >= 2).order_by(MatchAssignment.id)).first()
+    assert part is not None and line.id in gaps  # the run covers the line in part
+    gap = gaps[part.demand_line_id]
+    unmet, reason = gap.hours, gap.reason
+    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.hours - 2)
+    assert (gap.hours, gap.reason) == (unmet + 2, f"{reason} 2 hours taken out of the proposed match by the broker.")
+    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.solver_hours - 1)
+    assert (gap.hours, gap.reason) == (unmet + 1, f"{reason} 1 hour taken out of the proposed match by the broker.")
+    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.solver_hours)
+    assert (gap.hours, gap.reason) == (unmet, reason)
 
 
 def test_a_passed_vote_turns_the_groups_part_into_contracts(session, demo):

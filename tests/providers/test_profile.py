@@ -239,6 +239,21 @@ def test_hours_in_one_time_of_day_are_at_most_six_for_each_of_the_staff(session,
     assert (provider.slot_hours, provider.staff_count) == ({"mon_am": 18}, 3)
 
 
+def test_each_box_over_what_the_staff_can_work_is_marked_beside_it_and_linked_from_the_summary(client, auth, world, session, profile_form):
+    # The summary linked to Monday morning's box whatever box was wrong, and named only the first.
+    provider = world.records["a"]["provider"]
+    auth.sign_in(world.users["a"][Role.provider].email)
+    form = profile_form(staff_count="1", **{"slot_hours-mon_am": "6", "slot_hours-thu_eve": "7", "slot_hours-sat_pm": "9"})
+    response = client.post(edit_url(provider), data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for slot, label in (("thu_eve", "Thursday evening"), ("sat_pm", "Saturday afternoon")):
+        assert f'href="#slot_hours-{slot}"' in page
+        assert f"{label} hours must be a whole number from 0 to 6 (one person works up to 6 hours" in page
+    assert 'href="#slot_hours"' not in page  # Monday morning's box is fine
+    assert reload(session, provider).slot_hours == {}
+
+
 def test_a_provider_is_spoken_to_on_their_own_form_and_a_broker_is_told_about_the_provider(client, auth, world):
     provider = world.records["a"]["provider"]
     auth.sign_in(world.users["a"][Role.provider].email)

@@ -163,6 +163,13 @@ def test_an_officer_sets_the_councils_rule(client, auth, flagged, session):
     assert (rule.kind.value, rule.multiple, rule.notice_days, rule.updated_by_id) == ("above_pledges", 6, 42, flagged.officer.id)
     session.refresh(flagged.council)
     assert flagged.council.surplus_weeks == 10
+    assert "The surplus rule is saved." in _text(client.get(response.headers["Location"]))
+    # The same rule again changes nothing and records no change (it said "saved" and stamped the officer and time).
+    stamped = rule.updated_at
+    again = client.post("/surplus/settings", data={"kind": "above_pledges", "weeks": "10", "multiple": "6", "notice_days": "42"})
+    assert "Nothing was changed: the surplus rule is as it was." in _text(client.get(again.headers["Location"]))
+    session.refresh(rule)
+    assert rule.updated_at == stamped
 
 
 @pytest.mark.parametrize(("form", "field", "message"), [
