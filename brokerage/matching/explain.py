@@ -372,7 +372,6 @@ def _share_note(instance, d, s, h, assigned, d_used, s_used, line_used_pairs, wh
     return share_note(h, demand.hours, others, demand.hours - assigned)
 
 
-# The reason on a gap the broker made (or widened) by taking hours out of a proposed match.
 # The note a gap's reason ends with while a broker has taken hours out of the line's proposed parts
 # ("Hours taken out ..." is how runs before the count was said wrote it).
 _TOOK_OUT = re.compile(r"\s*(?:Hours|\d+ hours?) taken out of the proposed match by the broker\.")

@@ -18,9 +18,9 @@ from brokerage.providers.services import (
     CAPACITY_MAX, RADIUS_MAX, RADIUS_MIN, RATE_MESSAGE, STAFF_MAX, STAFF_MESSAGE, capacity_least, capacity_message, provider_slot_hours,
     slot_limit,
 )
-from brokerage.slot_hours import CARER_SLOT_MAX, PROVIDER_SLOT_MAX
+from brokerage.slot_hours import CARER_SLOT_MAX, PROVIDER_SLOT_MAX, slot_hours_problems
 from brokerage.validation import parse_date, parse_date_parts, parse_decimal, parse_whole_number
-from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE, SERVICES, language_choices, service_name, slot_label
+from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE, SERVICES, language_choices, service_name
 
 VETTING_NAMES = {"dbs": "DBS check", "insurance": "Insurance", "cqc": "CQC registration"}
 VETTING_HINTS = {
@@ -195,10 +195,9 @@ class ProfileForm(BaseForm):
         if not isinstance(field.data, dict) or not isinstance(staff, int) or staff < 1:
             return
         limit = slot_limit(getattr(self, "provider", None), staff)
-        kept = limit.get("kept") or {}
         for slot, hours in field.data.items():
-            if hours > max(limit["most"], kept.get(slot, 0)):
-                message = f"{slot_label(slot)} hours must be a whole number from 0 to {limit['most']}{limit.get('why', '')}"
+            message = slot_hours_problems({slot: hours}, **limit) if hours > 0 else None
+            if message:
                 field.cell_errors[slot] = message
                 field.errors.append(message)
                 field.error_ids.append(field.cell_id(slot))
