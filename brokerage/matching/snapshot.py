@@ -64,10 +64,12 @@ def vetted_provider_ids(session: Session, council_id: int, today: date) -> set[i
     }
 
 
-def committed_care(session: Session, council_id: int, demand_line_id: int | None = None) -> tuple[dict[int, Taken], dict[int, Taken]]:
+def committed_care(session: Session, council_id: int, demand_line_id: int | None = None,
+                   provider_id: int | None = None) -> tuple[dict[int, Taken], dict[int, Taken]]:
     """Return the care a week already contracted (all but ended contracts) or sent to a vote, by demand line and by provider.
 
-    With `demand_line_id`, only that line's care is read (its providers' figures are then that care's part alone).
+    With `demand_line_id` (or `provider_id`), only that line's (or provider's) care is read; the other side's
+    figures are then that care's part alone.
     """
     by_line: dict[int, Taken] = defaultdict(Taken)
     by_provider: dict[int, Taken] = defaultdict(Taken)
@@ -78,6 +80,9 @@ def committed_care(session: Session, council_id: int, demand_line_id: int | None
     if demand_line_id is not None:
         contracts = contracts.where(Contract.demand_line_id == demand_line_id)
         sent = sent.where(MatchAssignment.demand_line_id == demand_line_id)
+    if provider_id is not None:
+        contracts = contracts.where(Contract.provider_id == provider_id)
+        sent = sent.where(MatchAssignment.provider_id == provider_id)
     for contract in session.exec(contracts):
         if current_status(contract, today) == ContractStatus.ended:
             continue
@@ -96,7 +101,7 @@ def committed_beyond_offer(session: Session, provider: Provider) -> dict[str, in
     A provider may take times off its offer (no new work then); care already agreed at those times goes
     on, and it should be told so. Care whose times are not known is not counted.
     """
-    _, by_provider = committed_care(session, provider.council_id)
+    _, by_provider = committed_care(session, provider.council_id, provider_id=provider.id)
     taken = by_provider.get(provider.id)
     if taken is None:
         return {}
