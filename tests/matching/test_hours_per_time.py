@@ -15,6 +15,7 @@ from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
 from brokerage.matching.rules import AssignmentStatus
 from brokerage.providers.models import Provider
+from brokerage.providers.services import provider_slot_hours
 from tests.demo_support import PASSWORD
 
 SOMALI = "Somali elders of Whitechapel"
@@ -187,3 +188,51 @@ def test_a_run_of_format_1_assignments_keeps_working_without_times(session, demo
     part.slot_hours = None  # as a run stored before times were matched
     services.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.hours - 1)
     assert part.slot_hours is None and part.status == AssignmentStatus.proposed
+
+
+def _respite_part(session, broker, council):
+    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    respite = _line(session, "Bow carers' respite group", "respite")
+    part = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.demand_line_id == respite.id)).one()
+    assert part.slot_hours == {"sat_am": 3, "sat_pm": 3, "sun_am": 2}
+    return run, respite, part
+
+
+def _contract(session, council, provider: Provider, line: DemandLine, slot_hours: dict, *, for_line: bool = False) -> Contract:
+    contract = Contract(council_id=council.id, provider_id=provider.id, cluster_id=line.cluster_id, demand_line_id=line.id if for_line else None,
+                        service=line.service, hours_per_week=sum(slot_hours.values()), rate_pence=2000, start_date=line.created_at.date(),
+                        member_shares=line.shares, slot_hours=slot_hours)
+    session.add(contract)
+    session.flush()
+    return contract
+
+
+def test_raising_a_part_never_gives_it_hours_its_provider_already_gives_under_a_contract(session, demo):
+    # Raising a part fitted it into the provider's profile hours, not what care already agreed leaves free:
+    # the part below took Saturday afternoon and Sunday morning hours that a contract already fills.
+    council, broker = demo
+    run, respite, part = _respite_part(session, broker, council)
+    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=4)
+    assert part.slot_hours == {"sat_am": 3, "sat_pm": 1}
+    stratford = session.get(Provider, part.provider_id)
+    offered = provider_slot_hours(stratford)
+    _contract(session, council, stratford, respite, {"sat_pm": offered["sat_pm"] - 1, "sun_am": offered["sun_am"]})  # another group's care
+    with pytest.raises(ValidationFailed) as refused:
+        services.adjust(session=session, actor=broker, assignment_id=part.id, hours=8)
+    assert refused.value.errors["hours"] == [f"Only 4 hours a week fit at times the group asked for and {stratford.name} can work"]
+    assert (part.hours, part.slot_hours) == (4, {"sat_am": 3, "sat_pm": 1})
+
+
+def test_raising_a_part_never_gives_a_line_more_than_it_still_wants_beside_care_already_agreed(session, demo):
+    council, broker = demo
+    run, respite, part = _respite_part(session, broker, council)
+    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=5)
+    other = _provider(session, "Docklands Reablement Ltd")
+    _contract(session, council, other, respite, {"sun_am": 2, "sat_pm": 1}, for_line=True)  # 3 of the line's 8 hours agreed since the run
+    with pytest.raises(ValidationFailed) as refused:
+        services.adjust(session=session, actor=broker, assignment_id=part.id, hours=6)
+    assert refused.value.errors["hours"] == ["The group asked for 8 hours a week of respite; 3 hours of it are already with providers. "
+                                             "This part can have at most 5 hours; this would give 6"]
+    assert part.hours == 5
+    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=4)  # lowering is always allowed
+    assert part.slot_hours == {"sat_am": 3, "sat_pm": 1}
