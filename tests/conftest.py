@@ -384,6 +384,14 @@ class World:
             )
             session.add_all([demand_line, other_demand_line])
             session.flush()
+            # A proposed part of the run, for the page that changes its times (its line is withdrawn, as above).
+            from brokerage.matching.models import MatchAssignment
+
+            assignment = MatchAssignment(council_id=council.id, run_id=run.id, demand_line_id=demand_line.id, cluster_id=cluster.id,
+                                         provider_id=provider.id, hours=4, solver_hours=4, rate_pence=2200, distance_km=1.0,
+                                         explanation="Near", slot_hours={"mon_am": 4})
+            session.add(assignment)
+            session.flush()
             self.councils[key] = council
             self.users[key] = users
             self.records[key] = {
@@ -395,6 +403,7 @@ class World:
                 "payment_line": payment_line, "other_payment_line": other_payment_line,
                 "contract": contract, "other_contract": other_contract, "timesheet": timesheet, "other_timesheet": other_timesheet,
                 "visit": visit, "other_visit": other_visit, "demand_line": demand_line, "other_demand_line": other_demand_line,
+                "assignment": assignment,
             }
         session.commit()
 

@@ -46,6 +46,10 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         if role == Role.holder:
             return {200} if target == "own" else {404}
         return {403}
+    if endpoint == "matching.change_times":
+        if role == Role.broker:
+            return {200} if target != "foreign" else {404}
+        return {403}
     if endpoint == "matching.review":
         if role in STAFF:
             return {200} if target != "foreign" else {404}
@@ -215,6 +219,8 @@ def url_for_target(world, endpoint: str, target: str) -> str:
         return f"/clusters/{(records['cluster'] if mine else records['private_cluster']).id}"
     if endpoint == "matching.review":
         return f"/matching/runs/{records['run'].id}" if target != "foreign" else f"/matching/runs/{world.records['b']['run'].id}"
+    if endpoint == "matching.change_times":
+        return f"/matching/assignments/{world.records['b' if target == 'foreign' else 'a']['assignment'].id}/times"
     if endpoint == "clusters.propose":
         return f"/clusters/{(records['cluster'] if mine else records['private_cluster']).id}/propose"
     if endpoint == "clusters.leave":

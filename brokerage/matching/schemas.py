@@ -9,7 +9,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from brokerage.forms import Checkboxes, PoundsField, SlotHoursField
 from brokerage.matching.rules import DEMAND_HOURS_MAX, MATCH_TIME_LIMIT_MAX
-from brokerage.slot_hours import DEMAND_SLOT_MAX
+from brokerage.matching.services import time_problems
+from brokerage.slot_hours import DEMAND_SLOT_MAX, PROVIDER_SLOT_MAX
 from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES
 
 
@@ -39,6 +40,28 @@ class AdjustForm(BaseForm):
     """Change a proposed assignment's hours."""
 
     hours = WholeNumberField("Hours a week", invalid_message="Enter the hours as a whole number, or 0 to remove", validators=[InputRequired("Enter the hours, or 0 to remove"), NumberRange(min=0, max=168, message="Enter between 0 and 168 hours")])
+
+
+class PartTimesForm(BaseForm):
+    """The hours a proposed part gives in each time of day (each box checked against `room`, a services.PartRoom, when set)."""
+
+    slot_hours = SlotHoursField(
+        "Hours in each time of day", most=PROVIDER_SLOT_MAX,
+        required_message="Enter the hours for at least one time of day. To take this part out, set its hours to 0 on the run's page",
+    )
+    room = None
+
+    def validate_slot_hours(self, field):
+        """Mark each box whose hours the group does not still need, or the provider cannot work, then (services.time_problems), beside the box."""
+        if self.room is None or not isinstance(field.data, dict):
+            return
+        for slot, message in time_problems(self.room, field.data).items():
+            field.errors.append(message)
+            if slot:
+                field.cell_errors[slot] = message
+                field.error_ids.append(field.cell_id(slot))
+            else:
+                field.error_ids.append(field.id)
 
 
 class WithdrawDemandForm(BaseForm):

@@ -308,6 +308,8 @@ def _change(session: Session, actor: User, room: PartRoom, hours: int, after: di
     """Give a part `hours` a week at times `after` (None: a run without times), and keep the run's figures, the gap and the explanations in step."""
     assignment, line = room.assignment, room.line
     before = dict(assignment.slot_hours) if assignment.slot_hours is not None else None
+    if hours == assignment.hours and (before is None or in_week_order(after) == in_week_order(before)):
+        return assignment  # no change: nothing is written, not even who edited it
     if before is not None:
         assignment.slot_hours = after
         assignment.explanation = retimed(assignment.explanation, before, after)

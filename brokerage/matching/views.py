@@ -11,13 +11,13 @@ from wtforms.fields.choices import SelectChoice
 from brokerage import jobs
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.db import get_session, only_jobs_write
+from brokerage.db import get_session, noting_changes, only_jobs_write
 from brokerage.errors import BrokerageError
 from brokerage.forms import refuse, refuse_in_flash
 from brokerage.formatting import plural
 from brokerage.matching import demand, services
 from brokerage.matching.errors import MatchingError
-from brokerage.matching.schemas import AdjustForm, ClusterDemandForm, DemandLineForm, TimeLimitForm, WithdrawDemandForm
+from brokerage.matching.schemas import AdjustForm, ClusterDemandForm, DemandLineForm, PartTimesForm, TimeLimitForm, WithdrawDemandForm
 
 blueprint = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -139,14 +139,40 @@ def adjust(assignment_id: int):
     run_id = services.assignment_run_id(session=session, actor=current_user, assignment_id=assignment_id)
     if form.validate_on_submit():
         try:
-            services.adjust(session=session, actor=current_user, assignment_id=assignment_id, hours=form.hours.data)
+            with noting_changes(session) as changes:
+                services.adjust(session=session, actor=current_user, assignment_id=assignment_id, hours=form.hours.data)
         except BrokerageError as error:
             refuse(form, error)
         else:
-            flash("The hours were changed.", "success")
+            flash("Nothing was changed: the hours are as they were." if changes.none else "The hours were changed.", "info" if changes.none else "success")
             return redirect(url_for("matching.review", run_id=run_id) + f"#assignment-{assignment_id}")
     data = services.review(session=session, actor=current_user, run_id=run_id)
     return render_template("matching/review.html", forms={assignment_id: form}, **data), 422
+
+
+@blueprint.route("/assignments/<int:assignment_id>/times", methods=["GET", "POST"])
+@roles_required(Role.broker)
+def change_times(assignment_id: int):
+    """Change the hours a proposed part gives in each time of day, within what the group still needs and the provider can work then."""
+    session = get_session()
+    room = services.part_room(session=session, actor=current_user, assignment_id=assignment_id)
+    form = PartTimesForm()
+    form.room = room
+    if not form.is_submitted():
+        form.slot_hours.process(None, room.assignment.slot_hours)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with noting_changes(session) as changes:
+                services.change_times(session=session, actor=current_user, assignment_id=assignment_id, slot_hours=form.slot_hours.data)
+        except BrokerageError as error:
+            status = refuse(form, error)
+        else:
+            flash("Nothing was changed: the times are as they were." if changes.none else "The times were changed.", "info" if changes.none else "success")
+            return redirect(url_for("matching.review", run_id=room.assignment.run_id) + f"#assignment-{assignment_id}")
+    elif form.is_submitted():
+        status = 422
+    return render_template("matching/times.html", room=room, form=form), status
 
 
 @blueprint.route("/runs/<int:run_id>/send", methods=["POST"])

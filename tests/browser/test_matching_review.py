@@ -33,6 +33,24 @@ def test_a_broker_reviews_adjusts_and_sends_a_matching_run(page, live_server):
     # Read from the page the change came back on (the old page holds the 12 just typed).
     expect(page.get_by_label("Hours of home care from Hooyo Care Co-operative")).to_have_value("12")
 
+    # Lowered to 12 hours, the part lost Friday afternoon (its latest time): the broker gives it back 2 of Thursday's hours.
+    click_and_wait(page.get_by_role("link", name="Change times of home care from Hooyo Care Co-operative"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change the times of home care from Hooyo Care Co-operative")
+    assert axe_violations(page) == []
+    page.get_by_label("Sunday evening hours").fill("2")
+    click_and_wait(page.get_by_role("button", name="Save the times"))
+    expect(page.get_by_role("alert")).to_contain_text("Sunday evening: the group did not ask for care then", use_inner_text=True)
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Sunday evening: the group did not ask for care then, or it is already covered").click()
+    expect(page.get_by_label("Sunday evening hours")).to_be_focused()
+    page.get_by_label("Sunday evening hours").fill("")
+    page.get_by_label("Thursday morning hours").fill("1")
+    page.get_by_label("Friday afternoon hours").fill("2")
+    click_and_wait(page.get_by_role("button", name="Save the times"))
+    expect(flash(page)).to_contain_text("The times were changed.", use_inner_text=True)
+    expect(page.get_by_label("Hours of home care from Hooyo Care Co-operative")).to_have_value("12")
+    expect(page.get_by_text("Thursday morning, 1 hour; Friday afternoon, 2 hours").first).to_be_visible()
+
     click_and_wait(page.get_by_role("button", name="Send to the groups to vote on"))
     expect(flash(page)).to_contain_text("Sent to", use_inner_text=True)
     page.goto(f"{live_server}/matching/gaps")

@@ -141,7 +141,7 @@ def _open_at_320(browser, live_server, email):
 JOURNEYS = {
     "holder@riverside.example": (12, {"/clusters/N", "/clusters/proposals/N", "/holders/N/statement", "/holders/N/profile", "/holders/N/top-up"}),
     "rep@riverside.example": (12, {"/clusters/N", "/clusters/proposals/N", "/holders/N/statement", "/holders/N/profile", "/holders/N/top-up"}),
-    "broker@riverside.example": (45, {"/matching/", "/matching/demand/N/edit", "/matching/runs/N", "/matching/gaps", "/providers/N/edit",
+    "broker@riverside.example": (45, {"/matching/", "/matching/demand/N/edit", "/matching/runs/N", "/matching/assignments/N/times", "/matching/gaps", "/providers/N/edit",
                                       "/holders/N", "/ledger/entries/N", "/timesheets/N", "/payments/runs/N", "/clusters/new", "/providers/new"}),
     "officer@riverside.example": (40, {"/audit/access-log", "/surplus", "/spending/members?from_month&from_year&to_month&to_year", "/audit-pack"}),
     "provider@riverside.example": (8, {"/timesheets/", "/timesheets/N", "/payments/mine", "/providers/N/edit"}),

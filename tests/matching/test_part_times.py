@@ -1,0 +1,170 @@
+"""A broker sets the hours a proposed part gives in each time of day (issue 14): the page, the service and their checks."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlmodel import select
+
+from brokerage.accounts.models import Council, User
+from brokerage.clusters.models import Cluster
+from brokerage.contracts.models import Contract
+from brokerage.errors import BrokerageError, NotFound, ValidationFailed
+from brokerage.matching import services
+from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
+from brokerage.providers.models import Provider
+from brokerage.providers.services import provider_slot_hours
+from tests.demo_support import PASSWORD
+
+RESPITE = {"sat_am": 3, "sat_pm": 3, "sun_am": 2}
+
+
+@pytest.fixture()
+def app(demo_app):
+    """Every test here starts from the demo, loaded once per process (tests/demo_support.py), in a rolled-back transaction."""
+    return demo_app
+
+
+@pytest.fixture()
+def demo(session):
+    council = session.exec(select(Council).where(Council.slug == "riverside")).one()
+    broker = session.exec(select(User).where(User.email == "broker@riverside.example")).one()
+    return council, broker
+
+
+@pytest.fixture()
+def respite(session, demo):
+    """A new run, and its part of the Bow carers' 8 hours of respite on Saturday and Sunday mornings and Saturday afternoons."""
+    council, broker = demo
+    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    cluster = session.exec(select(Cluster).where(Cluster.name == "Bow carers' respite group")).one()
+    line = session.exec(select(DemandLine).where(DemandLine.cluster_id == cluster.id, DemandLine.service == "respite")).one()
+    part = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.demand_line_id == line.id)).one()
+    assert (part.slot_hours, line.hours) == (RESPITE, 8)
+    return run, line, part
+
+
+def _gap(session, run, line):
+    return session.exec(select(MatchGap).where(MatchGap.run_id == run.id, MatchGap.demand_line_id == line.id)).first()
+
+
+def _sign_in(client, email="broker@riverside.example"):
+    assert client.post("/sign-in", data={"email": email, "password": PASSWORD}).status_code == 302
+
+
+def _boxes(slot_hours: dict) -> dict:
+    return {f"slot_hours-{slot}": str(hours) for slot, hours in slot_hours.items()}
+
+
+def test_a_broker_takes_out_one_time_of_day_and_keeps_the_others(session, demo, respite):
+    # Lowering the hours took them off the latest times (Sunday); the broker can now say which time goes.
+    council, broker = demo
+    run, line, part = respite
+    covered = run.covered_hours
+    services.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sun_am": 2})
+    assert (part.hours, part.slot_hours, part.edited_by_id) == (5, {"sat_am": 3, "sun_am": 2}, broker.id)
+    assert part.explanation.startswith("Saturday and Sunday mornings (5 hours). ")
+    assert part.explanation.endswith("; 5 of 8 hours here; 3 hours not covered.")
+    assert run.covered_hours == covered - 3
+    gap = _gap(session, run, line)
+    assert (gap.hours, gap.slot_hours) == (3, {"sat_pm": 3})
+    assert gap.reason == "3 hours taken out of the proposed match by the broker."
+    # Put back at other times of the same day, within what the group asked for then.
+    services.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sat_pm": 3, "sun_am": 2})
+    assert (part.hours, part.slot_hours, run.covered_hours, _gap(session, run, line)) == (8, RESPITE, covered, None)
+
+
+def test_times_the_group_did_not_ask_for_or_beyond_its_hours_then_are_refused_beside_each_time_and_change_nothing(session, demo, respite):
+    council, broker = demo
+    run, line, part = respite
+    explanation = part.explanation
+    with pytest.raises(ValidationFailed) as refused:
+        services.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"mon_am": 2, "sat_am": 5, "sun_am": 1})
+    assert refused.value.errors["slot_hours"] == [
+        "Monday morning: the group did not ask for care then, or it is already covered",
+        "Saturday morning: enter no more than 3, what the group still needs then and Stratford Respite Co-op can work",
+    ]
+    assert (part.hours, part.slot_hours, part.explanation, part.edited_by_id) == (8, RESPITE, explanation, None)
+    with pytest.raises(ValidationFailed) as refused:
+        services.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={})
+    assert refused.value.errors["slot_hours"] == ["Enter the hours for at least one time of day"]
+
+
+def test_a_time_the_provider_has_given_to_a_contract_since_is_refused(session, demo, respite):
+    council, broker = demo
+    run, line, part = respite
+    services.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3})
+    provider = session.get(Provider, part.provider_id)
+    other = session.exec(select(DemandLine).where(DemandLine.council_id == council.id, DemandLine.id != line.id)).first()
+    session.add(Contract(council_id=council.id, provider_id=provider.id, cluster_id=other.cluster_id, service=other.service,
+                         hours_per_week=provider_slot_hours(provider)["sat_pm"], rate_pence=2000, start_date=other.created_at.date(),
+                         member_shares=other.shares, slot_hours={"sat_pm": provider_slot_hours(provider)["sat_pm"]}))
+    session.flush()
+    with pytest.raises(ValidationFailed) as refused:
+        services.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sat_pm": 1})
+    assert refused.value.errors["slot_hours"] == ["Saturday afternoon: Stratford Respite Co-op has no hours free then"]
+    assert part.slot_hours == {"sat_am": 3}
+    assert services.part_room(session=session, actor=broker, assignment_id=part.id).most == {"sat_am": 3, "sun_am": 2}
+
+
+def test_a_part_already_sent_or_of_a_replaced_run_cannot_change_its_times(session, demo, respite):
+    council, broker = demo
+    run, line, part = respite
+    services.run_matching(session=session, actor=broker, council_id=council.id)
+    with pytest.raises(BrokerageError) as refused:
+        services.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3})
+    assert refused.value.status == 409 and "replaced by a newer one" in refused.value.message
+    latest = session.exec(select(MatchRun).where(MatchRun.council_id == council.id).order_by(MatchRun.id.desc())).first()
+    services.send_to_clusters(session=session, actor=broker, run_id=latest.id)
+    sent = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == latest.id, MatchAssignment.demand_line_id == line.id)).one()
+    with pytest.raises(BrokerageError) as refused:
+        services.change_times(session=session, actor=broker, assignment_id=sent.id, slot_hours={"sat_am": 3})
+    assert refused.value.status == 409 and "already been sent" in refused.value.message
+    outsider = session.exec(select(User).where(User.email == "broker@northfield.example")).one()
+    with pytest.raises(NotFound):
+        services.change_times(session=session, actor=outsider, assignment_id=sent.id, slot_hours={"sat_am": 3})
+    with pytest.raises(NotFound):
+        services.part_room(session=session, actor=outsider, assignment_id=sent.id)
+
+
+def test_the_page_shows_the_times_marks_a_wrong_box_beside_it_and_saves(client, session, demo, respite):
+    council, broker = demo
+    run, line, part = respite
+    session.flush()
+    _sign_in(client)
+    review = client.get(f"/matching/runs/{run.id}").get_data(as_text=True)
+    assert f'href="/matching/assignments/{part.id}/times"' in review
+    page = client.get(f"/matching/assignments/{part.id}/times")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Change the times of respite from Stratford Respite Co-op" in text
+    assert re.search(r'id="slot_hours-sat_pm"[^>]*value="3"', text) and re.search(r'id="slot_hours-sun_am"[^>]*value="2"', text)
+    assert "8 hours a week: Saturday morning, 3 hours; Saturday afternoon, 3 hours; Sunday morning, 2 hours" in text
+
+    wrong = client.post(f"/matching/assignments/{part.id}/times", data=_boxes({"sat_am": 3, "sun_pm": 2}))
+    text = wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and text.count("Sunday afternoon: the group did not ask for care then, or it is already covered") == 2
+    assert 'href="#slot_hours-sun_pm"' in text  # the summary leads to the box
+    session.refresh(part)
+    assert part.slot_hours == RESPITE
+
+    saved = client.post(f"/matching/assignments/{part.id}/times", data=_boxes({"sat_pm": 3, "sun_am": 2}))
+    assert saved.status_code == 302 and saved.headers["Location"].endswith(f"/matching/runs/{run.id}#assignment-{part.id}")
+    assert "The times were changed." in client.get(saved.headers["Location"]).get_data(as_text=True)
+    session.refresh(part)
+    assert (part.hours, part.slot_hours) == (5, {"sat_pm": 3, "sun_am": 2})
+    again = client.post(f"/matching/assignments/{part.id}/times", data=_boxes({"sat_pm": 3, "sun_am": 2}), follow_redirects=True)
+    assert "Nothing was changed: the times are as they were." in again.get_data(as_text=True)
+
+
+def test_only_the_councils_brokers_reach_the_page(client, session, demo, respite):
+    council, broker = demo
+    run, line, part = respite
+    session.flush()
+    _sign_in(client, "broker@northfield.example")
+    for accept in ("text/html", "application/json"):
+        assert client.get(f"/matching/assignments/{part.id}/times", headers={"Accept": accept}).status_code == 404
+        assert client.post(f"/matching/assignments/{part.id}/times", data=_boxes({"sat_am": 1}), headers={"Accept": accept}).status_code == 404
+    assert client.get("/matching/assignments/999999/times").status_code == 404
+    session.refresh(part)
+    assert part.slot_hours == RESPITE
