@@ -172,6 +172,24 @@ def edit_problems(changes: dict[str, list], *, committed: int, contracted: int, 
     return problems
 
 
+def hours_taken_out(gap_hours: int, gap_slot_hours: dict[str, int] | None, parts: list[tuple[int, int, dict | None, dict | None]]) -> tuple[int, dict[str, int] | None]:
+    """Return how many of a line's gap hours a broker took out of its proposed parts, and at what times (None when not known).
+
+    `parts` are each part's (solver's hours, hours now, solver's times, times now). Where the times are known,
+    what was taken out at each time is the solver's hours there less the parts' hours there now, at most the
+    gap there, so hours a broker added at another time do not hide them. Otherwise it is the solver's hours
+    less the hours now, at most the gap (hours added to another part count against them).
+    """
+    if gap_slot_hours is None or any(solver is None or now is None for _, _, solver, now in parts):
+        return min(gap_hours, max(0, sum(solver - now for solver, now, _, _ in parts))), None
+    removed = {slot: 0 for slot in SLOTS}
+    for _, _, solver, now in parts:
+        for slot in SLOTS:
+            removed[slot] += solver.get(slot, 0) - now.get(slot, 0)
+    times = {slot: min(gap_slot_hours.get(slot, 0), hours) for slot, hours in removed.items() if hours > 0 and gap_slot_hours.get(slot, 0) > 0}
+    return sum(times.values()), times
+
+
 def asked_slot_hours(*, slot_hours: dict | None, hours=None, slots=None) -> dict:
     """Return the hours asked for in each time of day: as given, or weekly hours spread evenly over the times given."""
     if slot_hours is not None:
