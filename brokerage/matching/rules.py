@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import enum
 
-from brokerage.formatting import plural, pounds, slot_hours_words, times_words, words_list
+from brokerage.formatting import plural, possessive, pounds, slot_hours_words, times_words, words_list
 from brokerage.geo import haversine_km
 from brokerage.matching.errors import BadStatusMove
 from brokerage.matching.instance import Demand, Supply
-from brokerage.matching.vocabulary import SERVICES, SLOTS, language_name, service_name
+from brokerage.matching.vocabulary import SERVICES, SLOTS, language_name, service_name, times_phrase
 from brokerage.slot_hours import DEMAND_SLOT_MAX, slot_hours_problems, spread_hours
 from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE
 
@@ -263,3 +263,19 @@ def change_words(changes: dict[str, list]) -> str:
         f"{CHANGE_NAMES.get(name, name)} from {_field_words(name, old)} to {_field_words(name, new)}"
         for name, (old, new) in changes.items()
     ) or "nothing"
+
+
+def whose_care_words(care: list[tuple[str, str, dict[str, int]]], *, most: int = 3) -> str:
+    """Say whose care it is, what and when: "Riverside Somali group's home care on Monday mornings (3 hours)".
+
+    `care` is (group, service, hours at each time) for each; past `most` of them, the rest are said together
+    ("… and other care of 2 groups (5 hours)").
+    """
+    def words(group: str, service: str, slot_hours: dict[str, int]) -> str:
+        return f"{possessive(group)} {service_name(service)} on {times_phrase(slot_hours)} ({plural(sum(slot_hours.values()), 'hour')})"
+
+    if len(care) <= most:
+        return words_list(words(*item) for item in care)
+    shown, rest = care[:most - 1], care[most - 1:]
+    hours = sum(sum(slot_hours.values()) for _, _, slot_hours in rest)
+    return words_list([*(words(*item) for item in shown), f"other care of {plural(len({group for group, _, _ in rest}), 'group')} ({plural(hours, 'hour')})"])

@@ -9,7 +9,7 @@ import pytest
 from brokerage.formatting import pounds
 from brokerage.geo import EARTH_RADIUS_KM, haversine_km
 from brokerage.matching.instance import parse_instance
-from brokerage.matching.rules import can_serve, distance_km, hours_taken_out, why_not
+from brokerage.matching.rules import can_serve, distance_km, hours_taken_out, whose_care_words, why_not
 from tests.matching.conftest import instance_of, line, supplier
 
 
@@ -113,3 +113,14 @@ def test_hours_taken_out_without_the_solvers_times_count_hours_only_and_say_no_t
     assert hours_taken_out(5, {"mon_am": 2, "sun_eve": 3}, [(6, 4, None, {"mon_am": 1, "tue_am": 3})]) == (2, None)
     assert hours_taken_out(5, None, [(6, 4, None, None), (2, 3, None, None)]) == (1, None)
     assert hours_taken_out(1, None, [(6, 2, None, None)]) == (1, None)
+
+
+def test_whose_care_is_said_with_its_service_and_times_and_in_short_when_there_are_several():
+    somali = ("Riverside Somali group", "home_care", {"mon_am": 3})
+    bow = ("Bow carers' circle", "respite", {"sat_am": 2, "sun_am": 2})
+    assert whose_care_words([somali]) == "Riverside Somali group's home care on Monday mornings (3 hours)"
+    assert whose_care_words([somali, bow]) == ("Riverside Somali group's home care on Monday mornings (3 hours) and "
+                                               "Bow carers' circle's respite on Saturday and Sunday mornings (4 hours)")
+    more = [somali, bow, ("Bow carers' circle", "companionship", {"mon_pm": 1}), ("Poplar group", "home_care", {"tue_am": 2})]
+    assert whose_care_words(more) == ("Riverside Somali group's home care on Monday mornings (3 hours), "
+                                      "Bow carers' circle's respite on Saturday and Sunday mornings (4 hours) and other care of 2 groups (3 hours)")
