@@ -14,9 +14,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from brokerage.db import keep_changes_when_refused, rollback_request_session
 from brokerage.errors import BrokerageError, NotFound, ValidationFailed
 from brokerage.formatting import parse_pounds, plural, slot_hours_words
-from brokerage.slot_hours import in_week_order, total
+from brokerage.slot_hours import box_problem, in_week_order, total
 from brokerage.validation import control_character_problem, parse_whole_number
-from brokerage.vocabulary import DAY_NAMES, DAYS, PART_NAMES, PARTS, SLOTS, slot_label
+from brokerage.vocabulary import DAY_NAMES, DAYS, PART_NAMES, PARTS, SLOTS
 
 
 WTFORMS_CHOICE_MESSAGES = frozenset({"Not a valid choice.", "Invalid Choice: could not coerce.", "Not a valid choice"})
@@ -241,14 +241,19 @@ class SlotHoursField(Field):
             return
         self.cells = {slot: (formdata.getlist(self.cell_name(slot)) or [""])[0].strip() for slot in SLOTS}
         self.extra_raw_data = list(self.cells.values())
+        self.read_boxes(self.most)
+
+    def read_boxes(self, most: int | None) -> None:
+        """Read the boxes sent, each a whole number from 0 to `most` (None: of 0 or more, as the limit rests on a wrong answer elsewhere)."""
+        self.cell_errors, self.problem = {}, None
         hours: dict[str, int] = {}
         for slot, text in self.cells.items():
             try:
                 value = parse_whole_number(text) if text else 0
             except ValueError:
                 value = None
-            if value is None or not 0 <= value <= self.most:
-                self.cell_errors[slot] = f"{slot_label(slot)} hours must be a whole number from 0 to {self.most}"
+            if value is None or value < 0 or (most is not None and value > most):
+                self.cell_errors[slot] = box_problem(slot, most)
             else:
                 hours[slot] = value
         self.data = None if self.cell_errors else in_week_order(hours)

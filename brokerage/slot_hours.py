@@ -91,13 +91,21 @@ def fit(slot_hours: Mapping[str, int], hours: int, room: Mapping[str, int]) -> d
     return added(current, more)
 
 
-def slot_hours_problems(value: object, *, most: int, total_most: int | None = None, kept: Mapping[str, int] | None = None,
+def box_problem(slot: str, most: int | None, why: str = "") -> str:
+    """Return the message for one time's hours that are not a whole number from 0 to `most` (None: no limit is known)."""
+    if most is None:
+        return f"{slot_label(slot)} hours must be a whole number, 0 or more"
+    return f"{slot_label(slot)} hours must be a whole number from 0 to {most}{why}"
+
+
+def slot_hours_problems(value: object, *, most: int | None, total_most: int | None = None, kept: Mapping[str, int] | None = None,
                         why: str = "") -> str | None:
     """Return what is wrong with slot hours in words for the form (None when they are fine).
 
     Each value is a whole number from 0 to `most` (`why` says where that limit comes from), or at most
     what `kept` already records for that time (so saving never drops a value recorded before a limit);
-    there is at least one hour in all, and no more than `total_most` when given.
+    there is at least one hour in all, and no more than `total_most` when given. With `most` None the
+    limit is not known (it rests on another answer that is wrong), and any whole number of 0 or more will do.
     """
     if not isinstance(value, Mapping) or not value:
         return "Enter the hours for at least one time of day"
@@ -105,8 +113,8 @@ def slot_hours_problems(value: object, *, most: int, total_most: int | None = No
     for slot, hours in value.items():
         if slot not in SLOTS:
             return "Enter hours only for the times of day on the form"
-        if isinstance(hours, bool) or not isinstance(hours, int) or not 0 <= hours <= max(most, kept.get(slot, 0)):
-            return f"{slot_label(slot)} hours must be a whole number from 0 to {most}{why}"
+        if isinstance(hours, bool) or not isinstance(hours, int) or hours < 0 or (most is not None and hours > max(most, kept.get(slot, 0))):
+            return box_problem(slot, most, why)
     hours = total(value)
     if hours < 1:
         return "Enter the hours for at least one time of day"

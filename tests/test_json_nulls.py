@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
@@ -18,7 +19,10 @@ from brokerage.types import utcnow
 from tests import factories as f
 from tests.migration_support import migrated
 
-NULLABLE_JSON = {("contract", "slot_hours"), ("match_assignment", "slot_hours"), ("match_gap", "slot_hours"), ("timesheet", "parts")}
+NULLABLE_JSON = {("contract", "slot_hours"), ("match_assignment", "slot_hours"), ("match_assignment", "solver_slot_hours"), ("match_gap", "slot_hours"),
+                 ("timesheet", "parts")}
+# Those there were before migration 0040 (its test writes its rows at 0039).
+BEFORE_0040 = NULLABLE_JSON - {("match_assignment", "solver_slot_hours")}
 
 
 def _nullable_json_columns():
@@ -49,14 +53,17 @@ def _rows(session: Session) -> dict[str, object]:
                         service="home_care", hours_per_week=6, rate_pence=2000, start_date=date(2026, 11, 2), member_shares={"1": 1})
     session.add(contract)
     session.flush()
+    # Only the columns a part had at 0039 (a later one is left to its default, NULL), so the 0040 test can write it too.
+    assignment = session.execute(sa.insert(MatchAssignment.__table__).values(
+        council_id=council.id, run_id=run.id, demand_line_id=line.id, cluster_id=cluster.id, provider_id=provider.id, hours=6, solver_hours=6,
+        rate_pence=2000, distance_km=1.0, slot_hours=None, explanation="", status="proposed")).inserted_primary_key[0]
     rows = {
         "contract": contract,
-        "match_assignment": MatchAssignment(council_id=council.id, run_id=run.id, demand_line_id=line.id, cluster_id=cluster.id, provider_id=provider.id,
-                                            hours=6, solver_hours=6, rate_pence=2000, distance_km=1.0, slot_hours=None, explanation=""),
+        "match_assignment": SimpleNamespace(id=assignment),
         "match_gap": MatchGap(council_id=council.id, run_id=run.id, demand_line_id=line.id, hours=6, slot_hours=None, reason="Nobody near"),
         "timesheet": Timesheet(council_id=council.id, contract_id=contract.id, provider_id=provider.id, cluster_id=cluster.id, week="2026-W46"),
     }
-    session.add_all(rows.values())
+    session.add_all(row for row in rows.values() if not isinstance(row, SimpleNamespace))
     session.flush()
     return rows
 
@@ -79,7 +86,7 @@ def test_migration_0040_turns_stored_json_nulls_into_sql_null(scratch_url):
         with sessions() as session:
             rows = _rows(session)
             # As the code before 0040 wrote them: None as the JSON text null (plain JSON, not none_as_null).
-            for table, column in sorted(NULLABLE_JSON - {("contract", "slot_hours")}):
+            for table, column in sorted(BEFORE_0040 - {("contract", "slot_hours")}):
                 old = sa.table(table, sa.column("id"), sa.column(column, sa.JSON))
                 session.execute(old.update().where(old.c.id == rows[table].id).values({column: None}))
             kept = sa.table("match_gap", sa.column("id"), sa.column("slot_hours", sa.JSON))
@@ -89,7 +96,7 @@ def test_migration_0040_turns_stored_json_nulls_into_sql_null(scratch_url):
             session.commit()
             other_id = other.id
         with engine.connect() as connection:
-            for table, column in sorted(NULLABLE_JSON - {("contract", "slot_hours")}):
+            for table, column in sorted(BEFORE_0040 - {("contract", "slot_hours")}):
                 assert _count(connection, table, column, "CAST({column} AS TEXT) = 'null'") == 1, table  # the old way is really there
         upgrade("head", url=url)
         with engine.connect() as connection:

@@ -110,6 +110,9 @@ class MatchAssignment(SQLModel, table=True):
     distance_km: float = Field(sa_column=Column(Float, nullable=False))
     # The hours in each time of day, summing to `hours` (None for a run made before times were matched).
     slot_hours: dict | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
+    # The solver's times, as `solver_hours` is its hours: what a broker's change took out at each time is these less
+    # `slot_hours` (None for a part changed by a broker before they were kept, or a run made before times were matched).
+    solver_slot_hours: dict | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     explanation: str = Field(sa_column=Column(Text, nullable=False))
     # proposed -> sent (to the cluster's vote) -> accepted (contract made) or rejected
     status: AssignmentStatus = Field(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import enum
 
-from brokerage.formatting import plural, pounds, slot_hours_words, times_words, words_list
+from brokerage.formatting import plural, possessive, pounds, slot_hours_words, times_words, words_list
 from brokerage.geo import haversine_km
 from brokerage.matching.errors import BadStatusMove
 from brokerage.matching.instance import Demand, Supply
-from brokerage.matching.vocabulary import SERVICES, SLOTS, language_name, service_name
+from brokerage.matching.vocabulary import SERVICES, SLOTS, language_name, service_name, times_phrase
 from brokerage.slot_hours import DEMAND_SLOT_MAX, slot_hours_problems, spread_hours
 from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE
 
@@ -172,6 +172,24 @@ def edit_problems(changes: dict[str, list], *, committed: int, contracted: int, 
     return problems
 
 
+def hours_taken_out(gap_hours: int, gap_slot_hours: dict[str, int] | None, parts: list[tuple[int, int, dict | None, dict | None]]) -> tuple[int, dict[str, int] | None]:
+    """Return how many of a line's gap hours a broker took out of its proposed parts, and at what times (None when not known).
+
+    `parts` are each part's (solver's hours, hours now, solver's times, times now). Where the times are known,
+    what was taken out at each time is the solver's hours there less the parts' hours there now, at most the
+    gap there, so hours a broker added at another time do not hide them. Otherwise it is the solver's hours
+    less the hours now, at most the gap (hours added to another part count against them).
+    """
+    if gap_slot_hours is None or any(solver is None or now is None for _, _, solver, now in parts):
+        return min(gap_hours, max(0, sum(solver - now for solver, now, _, _ in parts))), None
+    removed = {slot: 0 for slot in SLOTS}
+    for _, _, solver, now in parts:
+        for slot in SLOTS:
+            removed[slot] += solver.get(slot, 0) - now.get(slot, 0)
+    times = {slot: min(gap_slot_hours.get(slot, 0), hours) for slot, hours in removed.items() if hours > 0 and gap_slot_hours.get(slot, 0) > 0}
+    return sum(times.values()), times
+
+
 def asked_slot_hours(*, slot_hours: dict | None, hours=None, slots=None) -> dict:
     """Return the hours asked for in each time of day: as given, or weekly hours spread evenly over the times given."""
     if slot_hours is not None:
@@ -245,3 +263,19 @@ def change_words(changes: dict[str, list]) -> str:
         f"{CHANGE_NAMES.get(name, name)} from {_field_words(name, old)} to {_field_words(name, new)}"
         for name, (old, new) in changes.items()
     ) or "nothing"
+
+
+def whose_care_words(care: list[tuple[str, str, dict[str, int]]], *, most: int = 3) -> str:
+    """Say whose care it is, what and when: "Riverside Somali group's home care on Monday mornings (3 hours)".
+
+    `care` is (group, service, hours at each time) for each; past `most` of them, the rest are said together
+    ("… and other care of 2 groups (5 hours)").
+    """
+    def words(group: str, service: str, slot_hours: dict[str, int]) -> str:
+        return f"{possessive(group)} {service_name(service)} on {times_phrase(slot_hours)} ({plural(sum(slot_hours.values()), 'hour')})"
+
+    if len(care) <= most:
+        return words_list(words(*item) for item in care)
+    shown, rest = care[:most - 1], care[most - 1:]
+    hours = sum(sum(slot_hours.values()) for _, _, slot_hours in rest)
+    return words_list([*(words(*item) for item in shown), f"other care of {plural(len({group for group, _, _ in rest}), 'group')} ({plural(hours, 'hour')})"])

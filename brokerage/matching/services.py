@@ -30,7 +30,7 @@ from brokerage.matching.explain import reshared, retimed, share_note, took_out_n
 from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
 from brokerage.matching.rules import (
-    MATCH_TIME_LIMIT_MAX, AssignmentStatus, DemandLineStatus, asked_slot_hours, demand_problems, move_assignment,
+    MATCH_TIME_LIMIT_MAX, AssignmentStatus, DemandLineStatus, asked_slot_hours, demand_problems, hours_taken_out, move_assignment,
 )
 from brokerage.matching.snapshot import (  # noqa: F401 (build_instance, committed_hours and vetted_provider_ids are re-exported)
     build_instance, committed_care, committed_hours, line_slot_hours, still_free, still_wanted, vetted_provider_ids,
@@ -83,6 +83,7 @@ def run_matching(*, session: Session, actor: User, council_id: int) -> MatchRun:
             hours=assignment.hours, solver_hours=assignment.hours, rate_pence=s.rate_pence,
             distance_km=round(haversine_km(d.lat, d.lon, s.lat, s.lon), 2), explanation=assignment.explanation,
             slot_hours=in_week_order(assignment.slot_hours) if assignment.slot_hours is not None else None,
+            solver_slot_hours=in_week_order(assignment.slot_hours) if assignment.slot_hours is not None else None,
         ))
     for unmet in solution.unmet:
         session.add(MatchGap(council_id=council_id, run_id=run.id, demand_line_id=int(unmet.demand[2:]), hours=unmet.hours, reason=unmet.reason,
@@ -315,21 +316,22 @@ def _change(session: Session, actor: User, room: PartRoom, hours: int, after: di
         assignment.explanation = retimed(assignment.explanation, before, after)
     others = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == assignment.run_id, MatchAssignment.id != assignment.id,
                                                         MatchAssignment.demand_line_id == line.id)).all()
-    parts = [assignment, *others]
-    taken_out = sum(a.solver_hours for a in parts) - sum(a.hours for a in parts) - (hours - assignment.hours)
-    _regap(session, assignment.run_id, line, hours - assignment.hours, before, assignment.slot_hours, taken_out=taken_out)
+    added = hours - assignment.hours
     assignment.hours = hours
     assignment.edited_by_id = actor.id
     session.add(assignment)
+    parts = [assignment, *others]
+    _regap(session, assignment.run_id, line, added, before, assignment.slot_hours, parts=parts)
     _refigure_line(session, line, parts)
     session.flush()
     return assignment
 
 
-def _regap(session: Session, run_id: int, line: DemandLine, added: int, before: dict | None, after: dict | None, *, taken_out: int) -> None:
+def _regap(session: Session, run_id: int, line: DemandLine, added: int, before: dict | None, after: dict | None, *,
+           parts: list[MatchAssignment]) -> None:
     """Keep the run's covered hours and the line's gap in step with a broker's change of `added` hours (negative: taken out).
 
-    `taken_out` is the line's proposed hours less its parts' hours after the change (what the broker has taken out in all).
+    `parts` are the line's proposed parts after the change, which say what the broker has taken out in all.
     """
     run = session.get(MatchRun, run_id)
     run.covered_hours = max(0, run.covered_hours + added)
@@ -341,16 +343,21 @@ def _regap(session: Session, run_id: int, line: DemandLine, added: int, before: 
         gap = MatchGap(council_id=run.council_id, run_id=run_id, demand_line_id=line.id, hours=0, reason="",
                        slot_hours={} if before is not None else None)
     gap.hours -= added
-    # The note says how many of the gap's hours the broker took out, and goes once they are all back.
-    gap.reason = took_out_note(gap.reason, min(gap.hours, max(0, taken_out)))
     if gap.slot_hours is not None and before is not None and after is not None:
         left = {slot: gap.slot_hours.get(slot, 0) + before.get(slot, 0) - after.get(slot, 0) for slot in {*gap.slot_hours, *before, *after}}
         gap.slot_hours = in_week_order({slot: hours for slot, hours in left.items() if hours > 0})
+    # The note says how many of the gap's hours the broker took out, and goes once they are all back.
+    gap.reason = took_out_note(gap.reason, _taken_out(gap, parts)[0])
     if gap.hours <= 0:
         if gap.id is not None:
             session.delete(gap)
         return
     session.add(gap)
+
+
+def _taken_out(gap: MatchGap, parts: list[MatchAssignment]) -> tuple[int, dict[str, int] | None]:
+    """Return how many of a line's gap hours a broker took out of its proposed parts, and their times where they are known."""
+    return hours_taken_out(gap.hours, gap.slot_hours, [(a.solver_hours, a.hours, a.solver_slot_hours, a.slot_hours) for a in parts])
 
 
 def _refigure_line(session: Session, line: DemandLine, parts: list[MatchAssignment]) -> None:
@@ -425,6 +432,8 @@ class GapRow:
     unprovided: int  # hours a week no provider could give (the run's own gap, less what a broker has since covered)
     taken_out: int  # hours a week a provider was proposed for and a broker took out
     reason: str  # why no provider could give them, without the note about the broker
+    unprovided_times: dict[str, int] | None  # when the unprovided hours fall; None when not known
+    taken_out_times: dict[str, int] | None  # when the taken-out hours fall; None when not known
 
 
 def gap_report(*, session: Session, actor: User) -> dict:
@@ -432,7 +441,8 @@ def gap_report(*, session: Session, actor: User) -> dict:
 
     A broker who takes hours out of a proposed part (`adjust`) leaves them uncovered, but a provider
     could give them, so they are not counted as care to commission: a line's taken-out hours are its
-    parts' solver hours less their hours now (at most its gap; hours a broker added elsewhere count against them).
+    parts' solver hours less their hours now, at most its gap, time by time where the parts kept the
+    solver's times (`rules.hours_taken_out`). The gap keeps both in one set of times; each row gets its own.
     """
     if actor.role not in STAFF:
         raise NotAllowed("Only brokers and council officers can see the gap report.")
@@ -442,17 +452,19 @@ def gap_report(*, session: Session, actor: User) -> dict:
     gaps = session.exec(select(MatchGap).where(MatchGap.run_id == run.id).order_by(MatchGap.hours.desc(), MatchGap.id)).all()
     lines = {line.id: line for line in session.exec(select(DemandLine).where(DemandLine.id.in_([g.demand_line_id for g in gaps] or [-1])))}
     clusters = {c.id: c for c in session.exec(select(Cluster).where(Cluster.council_id == run.council_id))}
-    removed: dict[int, int] = defaultdict(int)
-    for line_id, solver_hours, hours in session.exec(
-        select(MatchAssignment.demand_line_id, MatchAssignment.solver_hours, MatchAssignment.hours).where(MatchAssignment.run_id == run.id)
-    ):
-        removed[line_id] += solver_hours - hours
+    parts: dict[int, list[MatchAssignment]] = defaultdict(list)
+    for part in session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id)):
+        parts[part.demand_line_id].append(part)
     rows = []
     for gap in gaps:
         line = lines[gap.demand_line_id]
-        taken_out = min(gap.hours, max(0, removed[line.id]))
-        reason = without_took_out(gap.reason)
-        rows.append(GapRow(gap, line, clusters[line.cluster_id], gap.hours - taken_out, taken_out, reason))
+        taken_out, taken_out_times = _taken_out(gap, parts[line.id])
+        if taken_out_times is not None:
+            unprovided_times = without(gap.slot_hours, taken_out_times)
+        else:  # all of the gap's times are unprovided, unless a broker took some out at times not kept
+            unprovided_times = gap.slot_hours if gap.slot_hours is not None and not taken_out else None
+        rows.append(GapRow(gap, line, clusters[line.cluster_id], gap.hours - taken_out, taken_out, without_took_out(gap.reason),
+                           unprovided_times, taken_out_times))
     totals: dict[str, int] = defaultdict(int)
     for row in rows:
         # A request withdrawn since needs nobody new; one changed since is counted as the run saw it.

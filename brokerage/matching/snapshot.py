@@ -64,15 +64,20 @@ def vetted_provider_ids(session: Session, council_id: int, today: date) -> set[i
     }
 
 
-def committed_care(session: Session, council_id: int, demand_line_id: int | None = None,
-                   provider_id: int | None = None) -> tuple[dict[int, Taken], dict[int, Taken]]:
-    """Return the care a week already contracted (all but ended contracts) or sent to a vote, by demand line and by provider.
+@dataclass(frozen=True)
+class Committed:
+    """One piece of care a week already contracted or out to a group's vote: whose, what, how many hours and when (None: not known)."""
 
-    With `demand_line_id` (or `provider_id`), only that line's (or provider's) care is read; the other side's
-    figures are then that care's part alone.
-    """
-    by_line: dict[int, Taken] = defaultdict(Taken)
-    by_provider: dict[int, Taken] = defaultdict(Taken)
+    demand_line_id: int | None
+    provider_id: int
+    cluster_id: int
+    service: str | None  # a contract's; None for care out to a vote, whose demand line says it
+    hours: int
+    slot_hours: dict[str, int] | None
+
+
+def _committed(session: Session, council_id: int, demand_line_id: int | None, provider_id: int | None) -> list[Committed]:
+    """Return the care already contracted (all but ended contracts) or sent to a vote, contracts first, each in the order made."""
     today = clock.today()
     live = (ContractStatus.active, ContractStatus.ending)
     contracts = select(Contract).where(Contract.council_id == council_id, Contract.status.in_(live)).order_by(Contract.id)
@@ -83,30 +88,64 @@ def committed_care(session: Session, council_id: int, demand_line_id: int | None
     if provider_id is not None:
         contracts = contracts.where(Contract.provider_id == provider_id)
         sent = sent.where(MatchAssignment.provider_id == provider_id)
-    for contract in session.exec(contracts):
-        if current_status(contract, today) == ContractStatus.ended:
-            continue
-        if contract.demand_line_id:
-            by_line[contract.demand_line_id].add(contract.hours_per_week, contract.slot_hours)
-        by_provider[contract.provider_id].add(contract.hours_per_week, contract.slot_hours)
-    for assignment in session.exec(sent):
-        by_line[assignment.demand_line_id].add(assignment.hours, assignment.slot_hours)
-        by_provider[assignment.provider_id].add(assignment.hours, assignment.slot_hours)
+    care = [Committed(c.demand_line_id, c.provider_id, c.cluster_id, c.service, c.hours_per_week, c.slot_hours)
+            for c in session.exec(contracts) if current_status(c, today) != ContractStatus.ended]
+    care += [Committed(a.demand_line_id, a.provider_id, a.cluster_id, None, a.hours, a.slot_hours) for a in session.exec(sent)]
+    return care
+
+
+def committed_care(session: Session, council_id: int, demand_line_id: int | None = None,
+                   provider_id: int | None = None) -> tuple[dict[int, Taken], dict[int, Taken]]:
+    """Return the care a week already contracted (all but ended contracts) or sent to a vote, by demand line and by provider.
+
+    With `demand_line_id` (or `provider_id`), only that line's (or provider's) care is read; the other side's
+    figures are then that care's part alone.
+    """
+    by_line: dict[int, Taken] = defaultdict(Taken)
+    by_provider: dict[int, Taken] = defaultdict(Taken)
+    for piece in _committed(session, council_id, demand_line_id, provider_id):
+        if piece.demand_line_id:
+            by_line[piece.demand_line_id].add(piece.hours, piece.slot_hours)
+        by_provider[piece.provider_id].add(piece.hours, piece.slot_hours)
     return dict(by_line), dict(by_provider)
 
 
-def committed_beyond_offer(session: Session, provider: Provider) -> dict[str, int]:
-    """Return the hours a week of a provider's care already contracted or out to a vote at times it no longer offers them, by time of day.
+@dataclass(frozen=True)
+class BeyondOffer:
+    """A group's care of one service already agreed or out to its vote at times its provider no longer offers: the hours at each."""
+
+    group: str
+    service: str
+    slot_hours: dict[str, int]
+
+
+def committed_beyond_offer(session: Session, provider: Provider) -> list[BeyondOffer]:
+    """Return a provider's care already contracted or out to a vote at times it no longer offers them: whose, what service and when.
 
     A provider may take times off its offer (no new work then); care already agreed at those times goes
-    on, and it should be told so. Care whose times are not known is not counted.
+    on, and it should be told so, and whose care it is. Each time's hours beyond the offer are put to the
+    care there, the latest agreed first (the earlier care still fits the offer), so they add up to the
+    hours beyond it. Care whose times are not known is not counted.
     """
-    _, by_provider = committed_care(session, provider.council_id, provider_id=provider.id)
-    taken = by_provider.get(provider.id)
-    if taken is None:
-        return {}
+    care = _committed(session, provider.council_id, None, provider.id)
+    taken = Taken()
+    for piece in care:
+        taken.add(piece.hours, piece.slot_hours)
     offered = provider_slot_hours(provider)
-    return in_week_order({slot: hours - offered.get(slot, 0) for slot, hours in taken.slot_hours.items() if hours > offered.get(slot, 0)})
+    beyond = {slot: hours - offered.get(slot, 0) for slot, hours in taken.slot_hours.items() if hours > offered.get(slot, 0)}
+    found: dict[tuple[int, str], dict[str, int]] = {}
+    for piece in reversed(care):
+        service = piece.service or session.get(DemandLine, piece.demand_line_id).service
+        for slot, hours in at_most(piece.slot_hours or {}, piece.hours).items():
+            share = min(hours, beyond.get(slot, 0))
+            if share:
+                beyond[slot] -= share
+                times = found.setdefault((piece.cluster_id, service), {})
+                times[slot] = times.get(slot, 0) + share
+    names = {c.id: c.name for c in session.exec(select(Cluster).where(Cluster.id.in_([cluster_id for cluster_id, _ in found] or [-1])))}
+    items = [BeyondOffer(names[cluster_id], service, in_week_order(times)) for (cluster_id, service), times in found.items()]
+    return sorted(items, key=lambda item: (item.group, item.service))
+
 
 
 def committed_hours(session: Session, council_id: int) -> tuple[dict[int, int], dict[int, int]]:

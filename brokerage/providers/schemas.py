@@ -16,7 +16,7 @@ from brokerage.providers.models import ProviderKind, VettingKind
 from brokerage.providers.rules import MICRO_STAFF
 from brokerage.providers.services import (
     CAPACITY_MAX, RADIUS_MAX, RADIUS_MIN, RATE_MESSAGE, STAFF_MAX, STAFF_MESSAGE, capacity_least, capacity_message, provider_slot_hours,
-    slot_limit,
+    slot_limit, staff_valid,
 )
 from brokerage.slot_hours import CARER_SLOT_MAX, PROVIDER_SLOT_MAX, slot_hours_problems
 from brokerage.validation import parse_date, parse_date_parts, parse_decimal, parse_whole_number
@@ -189,10 +189,17 @@ class ProfileForm(BaseForm):
         if field.pence is not None and field.pence > HOURLY_RATE_MAX_PENCE:
             raise ValidationError(RATE_MESSAGE)
 
+    def validate(self, extra_validators=None) -> bool:
+        """Check the fields; with no valid staff count, the hours boxes are not judged against the limit that rests on it."""
+        if not staff_valid(self.staff_count.data):
+            # Only whole numbers of 0 or more: the staff count's own message, beside it, says what to put right.
+            self.slot_hours.read_boxes(None)
+        return super().validate(extra_validators)
+
     def validate_slot_hours(self, field):
         """Mark each box over the hours its staff can work in one time of day (`services.slot_limit`), beside the box, all at once."""
         staff = self.staff_count.data
-        if not isinstance(field.data, dict) or not isinstance(staff, int) or staff < 1:
+        if not isinstance(field.data, dict) or not staff_valid(staff):
             return
         limit = slot_limit(getattr(self, "provider", None), staff)
         for slot, hours in field.data.items():

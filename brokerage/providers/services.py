@@ -235,15 +235,21 @@ def check_profile(provider: Provider | None, *, services: list[str], languages: 
     return errors
 
 
+def staff_valid(staff) -> bool:
+    """Tell whether a staff count is a whole number from 1 to STAFF_MAX."""
+    return isinstance(staff, int) and not isinstance(staff, bool) and 1 <= staff <= STAFF_MAX
+
+
 def slot_limit(provider: Provider | None, staff_count) -> dict:
     """Return `slot_hours_problems`' limits for a provider's offer: CARER_SLOT_MAX hours for each of its staff in one time of day.
 
     Hours already recorded above that stay allowed while the staff count is unchanged, so saving other
-    changes never depends on them; with no valid staff count, only PROVIDER_SLOT_MAX applies.
+    changes never depends on them. With no valid staff count the limit is not known (`most` None): the
+    hours are not judged against one, and the staff count's own problem is what the provider is told.
     """
     staff = _number(staff_count, whole=True) if staff_count is not None else (provider.staff_count if provider else None)
-    if staff is None or not 1 <= staff <= STAFF_MAX:
-        return {"most": PROVIDER_SLOT_MAX}
+    if not staff_valid(staff):
+        return {"most": None}
     most = min(PROVIDER_SLOT_MAX, CARER_SLOT_MAX * staff)
     kept = provider_slot_hours(provider) if provider is not None and staff == provider.staff_count else None
     if most == PROVIDER_SLOT_MAX:

@@ -11,9 +11,9 @@ from brokerage.accounts.models import Role
 from brokerage.db import get_session, noting_changes
 from brokerage.errors import BrokerageError, ValidationFailed
 from brokerage.extensions import per_typed_email, rate_limit
-from brokerage.formatting import slot_hours_words
 from brokerage.forms import refuse, refuse_in_flash
 from brokerage.handlers import wants_json
+from brokerage.matching.rules import whose_care_words
 from brokerage.matching.snapshot import committed_beyond_offer
 from brokerage.providers import applications, pending, services
 from brokerage.providers.errors import SameChecker
@@ -95,8 +95,9 @@ def edit(provider_id: int):
                 flash("Your profile was updated." if own else f"{provider.name}'s profile was updated.", "success")
                 beyond = committed_beyond_offer(session, provider)
                 if beyond:
+                    whose = whose_care_words([(care.group, care.service, care.slot_hours) for care in beyond])
                     flash(f"{'You have' if own else f'{provider.name} has'} care already agreed or out to a group's vote at times no longer offered: "
-                          f"{slot_hours_words(beyond)}. That care goes on as agreed; only new work stops at those times."
+                          f"{whose}. That care goes on as agreed; only new work stops at those times."
                           + (" To change it, ask your broker." if own else ""), "warning")
             return redirect(url_for("providers.show", provider_id=provider.id))
     elif not form.is_submitted():

@@ -9,8 +9,9 @@ from brokerage.accounts.models import Council, User
 from brokerage.clusters import governance
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Proposal
 from brokerage.clusters.rules import Choice, ProposalStatus
+from brokerage.contracts.models import Contract
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
-from brokerage.formatting import slot_hours_words
+from brokerage.formatting import plural, slot_hours_words
 from brokerage.matching import demand, services, snapshot
 from brokerage.matching.models import DemandLine, DemandLineChange, MatchAssignment, MatchGap
 from brokerage.matching.rules import AssignmentStatus, DemandLineStatus
@@ -197,7 +198,9 @@ def test_a_provider_taking_off_times_its_care_out_to_a_vote_uses_is_told_that_ca
     page = client.get(saved.headers["Location"]).get_data(as_text=True).replace("&#39;", "'")
     committed = snapshot.committed_care(session, provider.council_id)[1][provider.id].slot_hours[voted]
     assert "profile was updated" in page and "has care already agreed or out to a group's vote at times no longer offered: " in page
-    assert f"{slot_hours_words({voted: committed})}. That care goes on as agreed; only new work stops at those times." in page
+    # Whose care goes on, and what, not only when (it named the times alone).
+    assert (f"{SOMALI}'s home care on {times_phrase([voted])} ({plural(committed, 'hour')}). "
+            "That care goes on as agreed; only new work stops at those times.") in page
     # Putting the time back says nothing more.
     form[f"slot_hours-{voted}"] = str(committed)
     page = client.get(client.post(f"/providers/{provider.id}/edit", data=form).headers["Location"]).get_data(as_text=True)
@@ -381,3 +384,26 @@ def test_the_care_put_to_a_vote_says_when_it_was_asked_for(app, session, demo):
     # The times the provider comes, from the match: hours in each time of day.
     assert "The care and what it costs" in page and "Monday to Thursday mornings, 3 hours each; Friday afternoon, 2 hours" in page
     assert "(Monday to Thursday mornings, 3 hours each; Friday afternoon, 2 hours)" in proposal.description
+
+
+
+def test_care_beyond_a_providers_offer_names_each_groups_care_and_puts_the_hours_beyond_to_the_latest_agreed(session, demo):
+    broker, home_care, sent = _home_care_out_to_vote(session, demo)
+    provider = session.get(Provider, sent[0].provider_id)
+    voted = next(iter(sent[0].slot_hours))
+    respite = demo[1]("Bow carers' respite group", "respite")
+    # A contract made before the vote, for another group, at the same time.
+    session.add(Contract(council_id=provider.council_id, provider_id=provider.id, cluster_id=respite.cluster_id, demand_line_id=respite.id,
+                         service="respite", hours_per_week=2, rate_pence=2000, start_date=respite.created_at.date(), member_shares=respite.shares,
+                         slot_hours={voted: 2}))
+    provider.slot_hours = {**services.provider_slot_hours(provider), voted: 0}
+    session.flush()
+    assert snapshot.committed_beyond_offer(session, provider) == [
+        snapshot.BeyondOffer("Bow carers' respite group", "respite", {voted: 2}), snapshot.BeyondOffer(SOMALI, "home_care", {voted: 3})]
+    # Two of the five hours still offered: the three beyond them are the care agreed last, the vote's.
+    provider.slot_hours = {**provider.slot_hours, voted: 2}
+    session.flush()
+    assert snapshot.committed_beyond_offer(session, provider) == [snapshot.BeyondOffer(SOMALI, "home_care", {voted: 3})]
+    provider.slot_hours = {**provider.slot_hours, voted: 4}
+    session.flush()
+    assert snapshot.committed_beyond_offer(session, provider) == [snapshot.BeyondOffer(SOMALI, "home_care", {voted: 1})]

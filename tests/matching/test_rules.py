@@ -9,7 +9,7 @@ import pytest
 from brokerage.formatting import pounds
 from brokerage.geo import EARTH_RADIUS_KM, haversine_km
 from brokerage.matching.instance import parse_instance
-from brokerage.matching.rules import can_serve, distance_km, why_not
+from brokerage.matching.rules import can_serve, distance_km, hours_taken_out, whose_care_words, why_not
 from tests.matching.conftest import instance_of, line, supplier
 
 
@@ -95,3 +95,32 @@ def test_an_edit_keeps_at_least_the_committed_hours_at_each_time_of_day_that_car
     # Care whose times are not known (older contracts) keeps only the total.
     assert edit_problems(moved, committed=6, contracted=0, committed_slots=None) == {}
     assert edit_problems(moved, committed=0, contracted=0, committed_slots=committed) == {}
+
+
+def test_hours_taken_out_are_found_time_by_time_so_hours_added_at_another_time_do_not_hide_them():
+    gap = {"mon_am": 2, "sun_eve": 3}  # 2 taken out on Monday morning; 3 no provider could give on Sunday evening
+    # One part lost 2 hours on Monday morning; another gained 1 on Sunday evening (covering 1 hour of the real gap).
+    parts = [(6, 4, {"mon_am": 3, "tue_am": 3}, {"mon_am": 1, "tue_am": 3}), (2, 3, {"sat_am": 2}, {"sat_am": 2, "sun_eve": 1})]
+    assert hours_taken_out(5, gap, parts) == (2, {"mon_am": 2})
+    # Put back at the same time, nothing is taken out.
+    assert hours_taken_out(3, {"sun_eve": 3}, [(6, 6, {"mon_am": 3, "tue_am": 3}, {"mon_am": 3, "tue_am": 3})]) == (0, {})
+    # Never more than the gap at that time.
+    assert hours_taken_out(1, {"mon_am": 1}, [(6, 4, {"mon_am": 3, "tue_am": 3}, {"mon_am": 1, "tue_am": 3})]) == (1, {"mon_am": 1})
+
+
+def test_hours_taken_out_without_the_solvers_times_count_hours_only_and_say_no_times():
+    # A part a broker changed before the solver's times were kept, or a run made before times were matched.
+    assert hours_taken_out(5, {"mon_am": 2, "sun_eve": 3}, [(6, 4, None, {"mon_am": 1, "tue_am": 3})]) == (2, None)
+    assert hours_taken_out(5, None, [(6, 4, None, None), (2, 3, None, None)]) == (1, None)
+    assert hours_taken_out(1, None, [(6, 2, None, None)]) == (1, None)
+
+
+def test_whose_care_is_said_with_its_service_and_times_and_in_short_when_there_are_several():
+    somali = ("Riverside Somali group", "home_care", {"mon_am": 3})
+    bow = ("Bow carers' circle", "respite", {"sat_am": 2, "sun_am": 2})
+    assert whose_care_words([somali]) == "Riverside Somali group's home care on Monday mornings (3 hours)"
+    assert whose_care_words([somali, bow]) == ("Riverside Somali group's home care on Monday mornings (3 hours) and "
+                                               "Bow carers' circle's respite on Saturday and Sunday mornings (4 hours)")
+    more = [somali, bow, ("Bow carers' circle", "companionship", {"mon_pm": 1}), ("Poplar group", "home_care", {"tue_am": 2})]
+    assert whose_care_words(more) == ("Riverside Somali group's home care on Monday mornings (3 hours), "
+                                      "Bow carers' circle's respite on Saturday and Sunday mornings (4 hours) and other care of 2 groups (3 hours)")

@@ -14,6 +14,7 @@ from brokerage.clusters.models import Cluster, Membership, MembershipStatus
 from brokerage.clusters.rules import Choice, ProposalStatus
 from brokerage.contracts.models import Contract
 from brokerage.errors import NotFound, ValidationFailed
+from brokerage.formatting import slot_hours_words
 from brokerage.matching import demand, services
 from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
@@ -362,3 +363,31 @@ def test_asking_for_care_for_a_group_voting_on_closing_warns_that_the_care_would
     review = client.get(f"/matching/runs/{run.id}").data.decode()
     assert f'id="closing-vote-{turkish.id}"' in review and "If it closes, care sent to it now ends with it." in review
     assert f'id="closing-vote-{somali.id}"' not in review
+
+
+def test_a_gap_row_with_hours_taken_out_shows_the_times_no_provider_could_give_and_the_times_taken_out_apart(client, session, demo):
+    # The line's gap kept both in one set of times, so the row showed no times at all.
+    council, broker = demo
+    first = services.run_matching(session=session, actor=broker, council_id=council.id)
+    covered = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == first.id, MatchAssignment.hours >= 2).order_by(MatchAssignment.id)).first()
+    line = session.get(DemandLine, covered.demand_line_id)
+    # 40 more hours on Sunday evenings than anyone offers: the next run covers the line in part, and leaves a real gap.
+    demand.edit_demand_line(session=session, actor=broker, line_id=line.id, service=line.service, slot_hours={**line.slot_hours, "sun_eve": 40},
+                            languages=list(line.languages), language_required=line.language_required, carer_gender=line.carer_gender,
+                            max_rate_pence=line.max_rate_pence, served=[int(h) for h in line.shares])
+    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    gap = session.exec(select(MatchGap).where(MatchGap.run_id == run.id, MatchGap.demand_line_id == line.id)).one()
+    unmet = dict(gap.slot_hours)
+    part = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.demand_line_id == line.id,
+                                                      MatchAssignment.hours >= 2).order_by(MatchAssignment.id)).first()
+    solver_times = dict(part.slot_hours)
+    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.hours - 2)
+    freed = {slot: hours - part.slot_hours.get(slot, 0) for slot, hours in solver_times.items() if hours > part.slot_hours.get(slot, 0)}
+    session.flush()
+    assert client.post("/sign-in", data={"email": broker.email, "password": PASSWORD}).status_code == 302
+    page = client.get("/matching/gaps").get_data(as_text=True)
+    gaps_table, taken_table = page.split('id="gaps-caption"', 1)[1].split('id="taken-out-caption"', 1)
+    row = next(r for r in gaps_table.split("<tr")[1:] if f">{sum(unmet.values())}<" in r)
+    assert f'<span class="govuk-body-s">{slot_hours_words(unmet)}</span>' in row  # {"sun_eve": 40} on the demo
+    (taken,) = taken_table.split("<tr")[2:]
+    assert f'<span class="govuk-body-s">{slot_hours_words(freed)}</span>' in taken and ">2<" in taken  # {"fri_pm": 2}

@@ -46,6 +46,37 @@ def test_a_missing_or_impossible_staff_count_is_refused_beside_the_field(client,
     assert session.exec(select(Provider).where(Provider.name == "Fartun Abdi")).first() is None
 
 
+@pytest.mark.parametrize("typed", ["", "0", "many", "100001"])
+def test_with_a_wrong_staff_count_the_hours_boxes_are_not_judged_against_a_limit_that_rests_on_it(client, auth, world, session, profile_form, typed):
+    # The boxes were checked against 168 instead: 30 hours on a Monday morning passed, and 169 was told "from 0 to 168".
+    provider = world.records["a"]["provider"]
+    auth.sign_in(world.users["a"][Role.provider].email)
+    response = client.post(f"/providers/{provider.id}/edit", data=profile_form(staff_count=typed, **{"slot_hours-mon_am": "30", "slot_hours-wed_pm": "169"}))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="staff_count-error-1"' in page and 'href="#staff_count"' in page
+    assert "must be a whole number from 0 to" not in page and "slot_hours-error" not in page and 'href="#slot_hours' not in page
+    assert 'value="169"' in page  # what was typed stays, to be checked once the staff count is right
+    # Hours that are not whole numbers are still wrong, whatever the staff.
+    response = client.post(f"/providers/{provider.id}/edit", data=profile_form(staff_count=typed, **{"slot_hours-tue_am": "ten"}))
+    assert response.status_code == 422 and '<a href="#slot_hours-tue_am">Tuesday morning hours must be a whole number, 0 or more</a>' in response.text
+    session.expire_all()
+    saved = session.get(Provider, provider.id)
+    assert (saved.staff_count, saved.slot_hours) == (1, {})
+
+
+def test_the_service_with_a_wrong_staff_count_says_only_that_and_saves_nothing(session, world):
+    provider = world.records["a"]["provider"]
+    broker = world.users["a"][Role.broker]
+    profile = dict(services=["home_care"], languages=["en"], staff_genders=["female"], capacity_hours=None, slot_hours={"mon_am": 30, "wed_pm": 169},
+                   radius_km=5.0, hourly_rate_pence=2000, living_wage=False, ethical_care_charter=False)
+    for staff in (0, "many", 100_001):
+        with pytest.raises(ValidationFailed) as refused:
+            services.update_profile(session=session, actor=broker, provider_id=provider.id, staff_count=staff, **profile)
+        assert set(refused.value.errors) == {"staff_count"}
+    assert (provider.staff_count, provider.slot_hours) == (1, {})
+
+
 def test_a_provider_updates_its_own_staff_count(client, auth, world, session, profile_form):
     provider = world.records["a"]["provider"]
     auth.sign_in(world.users["a"][Role.provider].email)
