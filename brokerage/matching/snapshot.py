@@ -147,7 +147,6 @@ def committed_beyond_offer(session: Session, provider: Provider) -> list[BeyondO
     return sorted(items, key=lambda item: (item.group, item.service))
 
 
-
 def committed_hours(session: Session, council_id: int) -> tuple[dict[int, int], dict[int, int]]:
     """Return hours a week already contracted or sent to a vote, by demand line and by provider."""
     by_line, by_provider = committed_care(session, council_id)
