@@ -20,7 +20,7 @@ from brokerage.clusters import leaver_holds
 from brokerage.clusters import runs
 from brokerage.clusters.models import Cluster
 from brokerage.clusters.rules import ProposalKind
-from brokerage.contracts.changes import CONTRACT_CHANGE
+from brokerage.contracts.changes import CONTRACT_CHANGE, register_availability_check
 from brokerage.holders import statements as holder_statements
 from brokerage.holders.models import Holder
 from brokerage.ledger import names as ledger_names
@@ -28,6 +28,7 @@ from brokerage.ledger import owners as ledger_owners
 from brokerage.mail import services as mail
 from brokerage.matching import services as matching
 from brokerage.matching.decisions import CARE_MATCH
+from brokerage.matching.snapshot import contract_beyond_free
 from brokerage.payments import events as stripe_events
 from brokerage.pages import account_names
 from brokerage.payments import onboarding, payouts, runs as payment_runs, topups, transfer_events, transfers, webhooks
@@ -79,10 +80,11 @@ def connect_domains() -> None:
 
 
 def _connect_proposal_actions() -> None:
-    """Register the kinds of proposal whose action belongs to a package above clusters (clusters' own are built in)."""
+    """Register the kinds of proposal whose action belongs to a package above clusters (clusters' own are built in), and the check of a contract change against its provider's free hours."""
     proposal_actions.register(ProposalKind.accept_match, CARE_MATCH)
     proposal_actions.register(ProposalKind.choose_approver, CHOOSE_APPROVER)
     proposal_actions.register(ProposalKind.change_contract, CONTRACT_CHANGE)
+    register_availability_check(contract_beyond_free)
 
 
 # --- leavers: what must happen before a leaver's pool share is returned --------------------------

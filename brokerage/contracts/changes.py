@@ -8,6 +8,7 @@ Every step goes into the contract's history.
 from __future__ import annotations
 
 from datetime import date
+from typing import Callable
 
 from sqlmodel import Session
 
@@ -30,6 +31,23 @@ from brokerage.providers.models import Provider
 from brokerage.slot_hours import in_week_order, total
 
 TIMES_REMEDY = "Make them match, or leave every box empty to agree the times later"
+
+# beyond_free(session, contract, hours_per_week, slot_hours) -> {field: message} where the contract's new hours
+# or times (None: unchanged) need more of its provider than it has free beside its other care; empty when they fit.
+BeyondFree = Callable[[Session, Contract, int, dict | None], dict[str, str]]
+
+_beyond_free: list[BeyondFree] = []
+
+
+def register_availability_check(check: BeyondFree) -> None:
+    """Register how to tell a change that needs more of a provider's hours than it has free (matching owns what is committed); a second call replaces the first."""
+    _beyond_free[:] = [check]
+
+
+def _needs_more_than_free(session: Session, contract: Contract, hours_per_week: int, slot_hours: dict | None) -> dict[str, str]:
+    if not _beyond_free:
+        raise RuntimeError("No check of providers' free hours is registered: call brokerage.wiring.connect_domains() at start-up.")
+    return _beyond_free[0](session, contract, hours_per_week, slot_hours)
 
 
 def _current(contract: Contract) -> dict:
@@ -75,6 +93,9 @@ def propose_change(
             check_end_date(session, contract, end_date)
         except ValidationFailed as error:
             errors.update({name: messages[0] for name, messages in error.errors.items()})
+    if not errors and (hours_after > contract.hours_per_week or slot_hours is not None):
+        # More hours, or other times, must be hours the provider still has free beside its other care.
+        errors.update(_needs_more_than_free(session, contract, hours_after, in_week_order(slot_hours) if slot_hours is not None else None))
     if errors:
         raise ValidationFailed(errors)
     proposed = {
@@ -128,6 +149,11 @@ def change_impossible(*, session: Session, proposal: Proposal) -> str | None:
     hours = int(proposal.payload["changes"].get("hours_per_week", contract.hours_per_week))
     if times and total(times) != hours:
         return f"the care is now for {plural(hours, 'hour')} a week, but these times add up to {plural(total(times), 'hour')}."
+    if hours > contract.hours_per_week or times:
+        # Care agreed for the provider since the vote opened may have taken the hours.
+        beyond = _needs_more_than_free(session, contract, hours, times or None)
+        if beyond:
+            return f"{next(iter(beyond.values()))}."
     return None
 
 
@@ -135,6 +161,9 @@ def apply_change(*, session: Session, proposal: Proposal, actor: User) -> str:
     """Make a passed change to its contract (in the deciding vote's transaction) and record it; return what happened in one sentence."""
     # The contract's lock comes after the group's and the proposal's (locks.py order), which the decision holds.
     contract = lock_row(session, Contract, int(proposal.payload["contract_id"]))
+    # The provider's row guards its hours: two changes (or a broker's change to a proposed match) giving the
+    # same free hours at once take turns. It comes last (locks.py order).
+    lock_row(session, Provider, contract.provider_id)
     reason = change_impossible(session=session, proposal=proposal)
     if reason:
         raise BrokerageError(reason)

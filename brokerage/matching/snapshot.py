@@ -30,7 +30,9 @@ from brokerage.providers import rules as provider_rules
 from brokerage.providers.models import Provider, VettingItem
 from brokerage.providers.rules import ProviderStatus
 from brokerage.providers.services import provider_slot_hours
+from brokerage.formatting import plural, words_list
 from brokerage.slot_hours import added, at_most, in_week_order, spread_hours, take_earliest, total, without
+from brokerage.vocabulary import slot_label
 
 
 @dataclass
@@ -74,6 +76,7 @@ class Committed:
     service: str | None  # a contract's; None for care out to a vote, whose demand line says it
     hours: int
     slot_hours: dict[str, int] | None
+    contract_id: int | None = None  # None for care out to a vote
 
 
 def _committed(session: Session, council_id: int, demand_line_id: int | None, provider_id: int | None) -> list[Committed]:
@@ -88,7 +91,7 @@ def _committed(session: Session, council_id: int, demand_line_id: int | None, pr
     if provider_id is not None:
         contracts = contracts.where(Contract.provider_id == provider_id)
         sent = sent.where(MatchAssignment.provider_id == provider_id)
-    care = [Committed(c.demand_line_id, c.provider_id, c.cluster_id, c.service, c.hours_per_week, c.slot_hours)
+    care = [Committed(c.demand_line_id, c.provider_id, c.cluster_id, c.service, c.hours_per_week, c.slot_hours, c.id)
             for c in session.exec(contracts) if current_status(c, today) != ContractStatus.ended]
     care += [Committed(a.demand_line_id, a.provider_id, a.cluster_id, None, a.hours, a.slot_hours) for a in session.exec(sent)]
     return care
@@ -145,6 +148,33 @@ def committed_beyond_offer(session: Session, provider: Provider) -> list[BeyondO
     names = {c.id: c.name for c in session.exec(select(Cluster).where(Cluster.id.in_([cluster_id for cluster_id, _ in found] or [-1])))}
     items = [BeyondOffer(names[cluster_id], service, in_week_order(times)) for (cluster_id, service), times in found.items()]
     return sorted(items, key=lambda item: (item.group, item.service))
+
+
+def contract_beyond_free(session: Session, contract: Contract, hours_per_week: int, slot_hours: dict[str, int] | None) -> dict[str, str]:
+    """Return {field: message} where a contract's new hours a week, or new times ({slot: hours}; None: unchanged), need
+    more of its provider than it has free beside its other care agreed or out to a vote; empty when they fit.
+
+    Times the contract has now stay allowed (a provider that has since taken them off its offer still gives
+    that care). Registered with `contracts.changes` by `brokerage.wiring`.
+    """
+    provider = session.get(Provider, contract.provider_id)
+    taken = Taken()
+    for piece in _committed(session, contract.council_id, None, provider.id):
+        if piece.contract_id != contract.id:
+            taken.add(piece.hours, piece.slot_hours)
+    free, week = still_free(provider_slot_hours(provider), provider.capacity_hours, taken)
+    problems = {}
+    if slot_hours is not None:
+        now = in_week_order(contract.slot_hours)
+        short = [slot for slot, hours in in_week_order(slot_hours).items() if hours > max(free.get(slot, 0), now.get(slot, 0))]
+        if short:
+            has = words_list(f"{plural(max(free.get(slot, 0), now.get(slot, 0)), 'hour')} on {slot_label(slot)}" if max(free.get(slot, 0), now.get(slot, 0))
+                             else f"none on {slot_label(slot)}" for slot in short)
+            problems["slot_hours"] = f"{provider.name} does not have these hours free beside its other care: it has {has}"
+    if week is not None and hours_per_week > max(week, contract.hours_per_week):
+        problems["hours_per_week"] = (f"{provider.name} has {plural(week, 'hour')} a week free beside its other care; "
+                                      f"this change asks for {hours_per_week}")
+    return problems
 
 
 def committed_hours(session: Session, council_id: int) -> tuple[dict[int, int], dict[int, int]]:

@@ -44,8 +44,10 @@ def care(session, freeze_clock) -> Care:
     f.MembershipFactory(session=session, council_id=council.id, cluster_id=cluster.id, holder_id=amina.id, weekly_pledge_pence=3_000)
     f.MembershipFactory(session=session, council_id=council.id, cluster_id=cluster.id, holder_id=bo.id, weekly_pledge_pence=1_000)
     f.MembershipFactory(session=session, council_id=council.id, cluster_id=other_cluster.id, holder_id=cai.id)
-    provider = f.ProviderFactory(session=session, council_id=council.id, name="Sunrise Care")
-    other_provider = f.ProviderFactory(session=session, council_id=council.id, name="Moonlight Care")
+    # Weekday mornings and afternoons, 8 hours each (a few carers), up to 40 hours a week.
+    weekdays = {f"{day}_{part}": 8 for day in ("mon", "tue", "wed", "thu", "fri") for part in ("am", "pm")}
+    provider = f.ProviderFactory(session=session, council_id=council.id, name="Sunrise Care", slots=list(weekdays), slot_hours=weekdays)
+    other_provider = f.ProviderFactory(session=session, council_id=council.id, name="Moonlight Care", slots=list(weekdays), slot_hours=weekdays)
     users = {
         "amina": f.UserFactory(session=session, role=Role.holder, council_id=council.id, holder_id=amina.id),
         "bo": f.UserFactory(session=session, role=Role.holder, council_id=council.id, holder_id=bo.id),

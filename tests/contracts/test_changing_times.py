@@ -128,9 +128,9 @@ def test_times_left_short_by_an_earlier_change_of_hours_do_not_stop_another_chan
     proposal = _propose(session, timed, slot_hours=dict(TODAY), rate_pence=2_300)
     assert proposal.payload["changes"] == {"rate_pence": 2_300}
     with pytest.raises(ValidationFailed) as refused:
-        _propose(session, timed, slot_hours={**TODAY, "sat_am": 1})
+        _propose(session, timed, slot_hours={**TODAY, "thu_am": 1})
     assert "The times add up to 13 hours a week, not the 14 hours a week" in refused.value.errors["slot_hours"][0]
-    assert _propose(session, timed, slot_hours={**TODAY, "sat_am": 2}).payload["changes"] == {"slot_hours": {**TODAY, "sat_am": 2}}
+    assert _propose(session, timed, slot_hours={**TODAY, "thu_am": 2}).payload["changes"] == {"slot_hours": {**TODAY, "thu_am": 2}}
 
 
 def test_times_that_no_longer_add_up_when_the_vote_ends_lapse_and_the_history_says_why(session, timed):
