@@ -21,6 +21,10 @@ that would make an account) has no row of its own to lock.
 A matching run's row guards its assignments (hours within a line and a provider's capacity, sent
 once); `adjust` and `send_to_clusters` lock only it and then insert new proposals, so it stands apart.
 
+A provider's row guards its free hours beside care already agreed, and is locked last of all: after
+the contract when a change to it is made (`contracts.changes.apply_change`), after the run when a
+broker changes a proposed part (`matching.parts.adjust`, `change_times`).
+
 The cluster comes before its proposals because deciding one proposal can touch the others (a
 dissolve closes them all) and change the group's size: a vote therefore locks its group first.
 """

@@ -80,7 +80,7 @@ class MatchRun(SQLModel, table=True):
     lines: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     suppliers: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     demanded_hours: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
-    # The hours its assignments give: the solver's, then kept in step with the broker's changes (services.adjust),
+    # The hours its assignments give: the solver's, then kept in step with the broker's changes (parts.adjust),
     # as its gaps are. `cost`, `lower_bound` and `gap_pct` stay the solver's.
     covered_hours: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     cost: float = Field(default=0.0, sa_column=Column(Float, nullable=False, server_default="0"))

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from brokerage.forms import Checkboxes, PoundsField, SlotHoursField
 from brokerage.matching.rules import DEMAND_HOURS_MAX, MATCH_TIME_LIMIT_MAX
-from brokerage.matching.services import time_problems
+from brokerage.matching.parts import time_problems
 from brokerage.slot_hours import DEMAND_SLOT_MAX, PROVIDER_SLOT_MAX
 from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES
 
@@ -43,7 +43,7 @@ class AdjustForm(BaseForm):
 
 
 class PartTimesForm(BaseForm):
-    """The hours a proposed part gives in each time of day (each box checked against `room`, a services.PartRoom, when set)."""
+    """The hours a proposed part gives in each time of day (each box checked against `room`, a parts.PartRoom, when set)."""
 
     slot_hours = SlotHoursField(
         "Hours in each time of day", most=PROVIDER_SLOT_MAX,
@@ -52,7 +52,7 @@ class PartTimesForm(BaseForm):
     room = None
 
     def validate_slot_hours(self, field):
-        """Mark each box whose hours the group does not still need, or the provider cannot work, then (services.time_problems), beside the box."""
+        """Mark each box whose hours the group does not still need, or the provider cannot work, then (parts.time_problems), beside the box."""
         if self.room is None or not isinstance(field.data, dict):
             return
         for slot, message in time_problems(self.room, field.data).items():

@@ -15,7 +15,7 @@ from brokerage.db import get_session, noting_changes, only_jobs_write
 from brokerage.errors import BrokerageError
 from brokerage.forms import refuse, refuse_in_flash
 from brokerage.formatting import plural
-from brokerage.matching import demand, services
+from brokerage.matching import demand, parts, services
 from brokerage.matching.errors import MatchingError
 from brokerage.matching.schemas import AdjustForm, ClusterDemandForm, DemandLineForm, PartTimesForm, TimeLimitForm, WithdrawDemandForm
 
@@ -140,7 +140,7 @@ def adjust(assignment_id: int):
     if form.validate_on_submit():
         try:
             with noting_changes(session) as changes:
-                services.adjust(session=session, actor=current_user, assignment_id=assignment_id, hours=form.hours.data)
+                parts.adjust(session=session, actor=current_user, assignment_id=assignment_id, hours=form.hours.data)
         except BrokerageError as error:
             refuse(form, error)
         else:
@@ -155,7 +155,7 @@ def adjust(assignment_id: int):
 def change_times(assignment_id: int):
     """Change the hours a proposed part gives in each time of day, within what the group still needs and the provider can work then."""
     session = get_session()
-    room = services.part_room(session=session, actor=current_user, assignment_id=assignment_id)
+    room = parts.part_room(session=session, actor=current_user, assignment_id=assignment_id)
     form = PartTimesForm()
     form.room = room
     if not form.is_submitted():
@@ -164,7 +164,7 @@ def change_times(assignment_id: int):
     if form.validate_on_submit():
         try:
             with noting_changes(session) as changes:
-                services.change_times(session=session, actor=current_user, assignment_id=assignment_id, slot_hours=form.slot_hours.data)
+                parts.change_times(session=session, actor=current_user, assignment_id=assignment_id, slot_hours=form.slot_hours.data)
         except BrokerageError as error:
             status = refuse(form, error)
         else:

@@ -10,7 +10,7 @@ from brokerage.clusters.models import Cluster
 from brokerage.contracts.models import Contract
 from brokerage.demo import data
 from brokerage.errors import ValidationFailed
-from brokerage.matching import services
+from brokerage.matching import parts, services
 from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
 from brokerage.matching.rules import AssignmentStatus
@@ -92,7 +92,7 @@ def test_care_out_to_a_vote_comes_off_the_line_and_the_provider_in_its_times(ses
     run = services.run_matching(session=session, actor=broker, council_id=council.id)
     hooyo = _provider(session, "Hooyo Care Co-operative")
     part = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.provider_id == hooyo.id)).one()
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=11)  # the broker keeps Monday to Thursday mornings only
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=11)  # the broker keeps Monday to Thursday mornings only
     assert part.slot_hours == {"mon_am": 3, "tue_am": 3, "wed_am": 3, "thu_am": 2}
     services.send_to_clusters(session=session, actor=broker, run_id=run.id)
     raw = services.build_instance(session=session, actor=broker, council_id=council.id)
@@ -152,18 +152,18 @@ def test_lowering_a_part_takes_hours_off_its_latest_times_and_raising_it_fits_th
     assert part.slot_hours == {"sat_am": 3, "sat_pm": 3, "sun_am": 2}
     assert part.explanation.startswith("Saturday and Sunday mornings and Saturday afternoons (8 hours). ")
     rest = part.explanation.split(". ", 1)[1]
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=4)
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=4)
     assert (part.hours, part.slot_hours) == (4, {"sat_am": 3, "sat_pm": 1})
     # The explanation names the times the part now has, not the solver's.
     assert part.explanation == f"Saturday mornings and Saturday afternoons (4 hours). {rest[:-1]}; 4 of 8 hours here; 4 hours not covered."
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=7)
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=7)
     assert (part.hours, part.slot_hours) == (7, {"sat_am": 3, "sat_pm": 3, "sun_am": 1})
     assert part.explanation == f"Saturday and Sunday mornings and Saturday afternoons (7 hours). {rest[:-1]}; 7 of 8 hours here; 1 hour not covered."
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=0)
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=0)
     assert (part.hours, part.slot_hours) == (0, {})
     # Taken to nothing, it names no times; given hours again, it names the times it has now (it kept 7 hours' once).
     assert part.explanation == f"{rest[:-1]}; 0 of 8 hours here; 8 hours not covered."
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=5)
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=5)
     assert (part.hours, part.slot_hours) == (5, {"sat_am": 3, "sat_pm": 2})
     assert part.explanation == f"Saturday mornings and Saturday afternoons (5 hours). {rest[:-1]}; 5 of 8 hours here; 3 hours not covered."
 
@@ -173,10 +173,10 @@ def test_raising_a_part_beyond_the_times_both_have_is_refused(session, demo):
     run = services.run_matching(session=session, actor=broker, council_id=council.id)
     urdu = _line(session, "Urdu speakers' home help", "domestic")
     part = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.demand_line_id == urdu.id)).one()
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=3)
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=3)
     urdu.slot_hours, urdu.hours = {"mon_pm": 2, "wed_pm": 2, "fri_pm": 2, "sun_eve": 4}, 10  # as if the group asked for a Sunday evening too
     with pytest.raises(ValidationFailed) as refused:
-        services.adjust(session=session, actor=broker, assignment_id=part.id, hours=8)
+        parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=8)
     assert "Only 6 hours a week fit at times the group asked for and" in refused.value.errors["hours"][0]
     assert (part.hours, part.slot_hours) == (3, {"mon_pm": 2, "wed_pm": 1})
 
@@ -186,7 +186,7 @@ def test_a_run_of_format_1_assignments_keeps_working_without_times(session, demo
     run = services.run_matching(session=session, actor=broker, council_id=council.id)
     part = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id).order_by(MatchAssignment.id)).first()
     part.slot_hours = None  # as a run stored before times were matched
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.hours - 1)
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.hours - 1)
     assert part.slot_hours is None and part.status == AssignmentStatus.proposed
 
 
@@ -212,13 +212,13 @@ def test_raising_a_part_never_gives_it_hours_its_provider_already_gives_under_a_
     # the part below took Saturday afternoon and Sunday morning hours that a contract already fills.
     council, broker = demo
     run, respite, part = _respite_part(session, broker, council)
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=4)
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=4)
     assert part.slot_hours == {"sat_am": 3, "sat_pm": 1}
     stratford = session.get(Provider, part.provider_id)
     offered = provider_slot_hours(stratford)
     _contract(session, council, stratford, respite, {"sat_pm": offered["sat_pm"] - 1, "sun_am": offered["sun_am"]})  # another group's care
     with pytest.raises(ValidationFailed) as refused:
-        services.adjust(session=session, actor=broker, assignment_id=part.id, hours=8)
+        parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=8)
     assert refused.value.errors["hours"] == [f"Only 4 hours a week fit at times the group asked for and {stratford.name} can work"]
     assert (part.hours, part.slot_hours) == (4, {"sat_am": 3, "sat_pm": 1})
 
@@ -226,13 +226,13 @@ def test_raising_a_part_never_gives_it_hours_its_provider_already_gives_under_a_
 def test_raising_a_part_never_gives_a_line_more_than_it_still_wants_beside_care_already_agreed(session, demo):
     council, broker = demo
     run, respite, part = _respite_part(session, broker, council)
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=5)
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=5)
     other = _provider(session, "Docklands Reablement Ltd")
     _contract(session, council, other, respite, {"sun_am": 2, "sat_pm": 1}, for_line=True)  # 3 of the line's 8 hours agreed since the run
     with pytest.raises(ValidationFailed) as refused:
-        services.adjust(session=session, actor=broker, assignment_id=part.id, hours=6)
+        parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=6)
     assert refused.value.errors["hours"] == ["The group asked for 8 hours a week of respite; 3 hours of it are already with providers. "
                                              "This part can have at most 5 hours; this would give 6"]
     assert part.hours == 5
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=4)  # lowering is always allowed
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=4)  # lowering is always allowed
     assert part.slot_hours == {"sat_am": 3, "sat_pm": 1}

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from brokerage.errors import ValidationFailed
-from brokerage.matching import services
+from brokerage.matching import parts
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchRun
 from brokerage.matching.rules import AssignmentStatus
 from tests import factories as f
@@ -26,7 +26,7 @@ def _two_parts_with_one_provider(factory):
         run = MatchRun(council_id=council.id, lines=2, suppliers=1, demanded_hours=6, covered_hours=2)
         session.add(run)
         session.flush()
-        parts = []
+        made = []
         for _ in range(2):
             cluster = f.ClusterFactory(session=session, council_id=council.id)
             session.flush()
@@ -38,9 +38,9 @@ def _two_parts_with_one_provider(factory):
                                    hours=1, solver_hours=1, rate_pence=2200, distance_km=1.0, explanation="Monday morning (1 hour). Near.",
                                    slot_hours={"mon_am": 1}, status=AssignmentStatus.proposed)
             session.add(part)
-            parts.append(part)
+            made.append(part)
         session.commit()
-        return [b.id for b in brokers], [p.id for p in parts]
+        return [b.id for b in brokers], [p.id for p in made]
 
 
 @pytest.mark.parametrize("how", ["times", "hours"])
@@ -55,8 +55,8 @@ def test_two_brokers_raising_two_parts_into_a_providers_last_hours_at_once_do_no
             pause_after_select(session, MatchAssignment.__table__, "run_id", 0.5)
             broker = session.get(User, broker_ids[index])
             if how == "times":
-                return services.change_times(session=session, actor=broker, assignment_id=part_ids[index], slot_hours={"mon_am": 3}).hours
-            return services.adjust(session=session, actor=broker, assignment_id=part_ids[index], hours=3).hours
+                return parts.change_times(session=session, actor=broker, assignment_id=part_ids[index], slot_hours={"mon_am": 3}).hours
+            return parts.adjust(session=session, actor=broker, assignment_id=part_ids[index], hours=3).hours
         return job
 
     results = race(factory, [raise_part(0), raise_part(1)])
@@ -66,5 +66,5 @@ def test_two_brokers_raising_two_parts_into_a_providers_last_hours_at_once_do_no
             "hours": "Only 1 hour a week fit at times the group asked for and Provider"}[how]
     assert said in str(refused.errors), refused.errors
     with factory() as session:
-        parts = session.exec(select(MatchAssignment).where(MatchAssignment.id.in_(part_ids))).all()
-        assert sorted(p.slot_hours["mon_am"] for p in parts) == [1, 3]  # 4 hours at most, never 6
+        given = session.exec(select(MatchAssignment).where(MatchAssignment.id.in_(part_ids))).all()
+        assert sorted(p.slot_hours["mon_am"] for p in given) == [1, 3]  # 4 hours at most, never 6

@@ -11,7 +11,7 @@ from brokerage.accounts.models import Council, User
 from brokerage.clusters.models import Cluster
 from brokerage.contracts.models import Contract
 from brokerage.errors import BrokerageError, NotFound, ValidationFailed
-from brokerage.matching import services
+from brokerage.matching import parts, services
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
 from brokerage.providers.models import Provider
 from brokerage.providers.services import provider_slot_hours
@@ -62,7 +62,7 @@ def test_a_broker_takes_out_one_time_of_day_and_keeps_the_others(session, demo, 
     council, broker = demo
     run, line, part = respite
     covered = run.covered_hours
-    services.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sun_am": 2})
+    parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sun_am": 2})
     assert (part.hours, part.slot_hours, part.edited_by_id) == (5, {"sat_am": 3, "sun_am": 2}, broker.id)
     assert part.explanation.startswith("Saturday and Sunday mornings (5 hours). ")
     assert part.explanation.endswith("; 5 of 8 hours here; 3 hours not covered.")
@@ -71,7 +71,7 @@ def test_a_broker_takes_out_one_time_of_day_and_keeps_the_others(session, demo, 
     assert (gap.hours, gap.slot_hours) == (3, {"sat_pm": 3})
     assert gap.reason == "3 hours taken out of the proposed match by the broker."
     # Put back at other times of the same day, within what the group asked for then.
-    services.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sat_pm": 3, "sun_am": 2})
+    parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sat_pm": 3, "sun_am": 2})
     assert (part.hours, part.slot_hours, run.covered_hours, _gap(session, run, line)) == (8, RESPITE, covered, None)
 
 
@@ -80,21 +80,21 @@ def test_times_the_group_did_not_ask_for_or_beyond_its_hours_then_are_refused_be
     run, line, part = respite
     explanation = part.explanation
     with pytest.raises(ValidationFailed) as refused:
-        services.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"mon_am": 2, "sat_am": 5, "sun_am": 1})
+        parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"mon_am": 2, "sat_am": 5, "sun_am": 1})
     assert refused.value.errors["slot_hours"] == [
         "Monday morning: the group did not ask for care then, or it is already covered",
         "Saturday morning: enter no more than 3, what the group still needs then and Stratford Respite Co-op can work",
     ]
     assert (part.hours, part.slot_hours, part.explanation, part.edited_by_id) == (8, RESPITE, explanation, None)
     with pytest.raises(ValidationFailed) as refused:
-        services.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={})
+        parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={})
     assert refused.value.errors["slot_hours"] == ["Enter the hours for at least one time of day"]
 
 
 def test_a_time_the_provider_has_given_to_a_contract_since_is_refused(session, demo, respite):
     council, broker = demo
     run, line, part = respite
-    services.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3})
+    parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3})
     provider = session.get(Provider, part.provider_id)
     other = session.exec(select(DemandLine).where(DemandLine.council_id == council.id, DemandLine.id != line.id)).first()
     session.add(Contract(council_id=council.id, provider_id=provider.id, cluster_id=other.cluster_id, service=other.service,
@@ -102,10 +102,10 @@ def test_a_time_the_provider_has_given_to_a_contract_since_is_refused(session, d
                          member_shares=other.shares, slot_hours={"sat_pm": provider_slot_hours(provider)["sat_pm"]}))
     session.flush()
     with pytest.raises(ValidationFailed) as refused:
-        services.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sat_pm": 1})
+        parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sat_pm": 1})
     assert refused.value.errors["slot_hours"] == ["Saturday afternoon: Stratford Respite Co-op has no hours free then"]
     assert part.slot_hours == {"sat_am": 3}
-    assert services.part_room(session=session, actor=broker, assignment_id=part.id).most == {"sat_am": 3, "sun_am": 2}
+    assert parts.part_room(session=session, actor=broker, assignment_id=part.id).most == {"sat_am": 3, "sun_am": 2}
 
 
 def test_a_part_already_sent_or_of_a_replaced_run_cannot_change_its_times(session, demo, respite):
@@ -113,19 +113,19 @@ def test_a_part_already_sent_or_of_a_replaced_run_cannot_change_its_times(sessio
     run, line, part = respite
     services.run_matching(session=session, actor=broker, council_id=council.id)
     with pytest.raises(BrokerageError) as refused:
-        services.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3})
+        parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3})
     assert refused.value.status == 409 and "replaced by a newer one" in refused.value.message
     latest = session.exec(select(MatchRun).where(MatchRun.council_id == council.id).order_by(MatchRun.id.desc())).first()
     services.send_to_clusters(session=session, actor=broker, run_id=latest.id)
     sent = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == latest.id, MatchAssignment.demand_line_id == line.id)).one()
     with pytest.raises(BrokerageError) as refused:
-        services.change_times(session=session, actor=broker, assignment_id=sent.id, slot_hours={"sat_am": 3})
+        parts.change_times(session=session, actor=broker, assignment_id=sent.id, slot_hours={"sat_am": 3})
     assert refused.value.status == 409 and "already been sent" in refused.value.message
     outsider = session.exec(select(User).where(User.email == "broker@northfield.example")).one()
     with pytest.raises(NotFound):
-        services.change_times(session=session, actor=outsider, assignment_id=sent.id, slot_hours={"sat_am": 3})
+        parts.change_times(session=session, actor=outsider, assignment_id=sent.id, slot_hours={"sat_am": 3})
     with pytest.raises(NotFound):
-        services.part_room(session=session, actor=outsider, assignment_id=sent.id)
+        parts.part_room(session=session, actor=outsider, assignment_id=sent.id)
 
 
 def test_the_page_shows_the_times_marks_a_wrong_box_beside_it_and_saves(client, session, demo, respite):

@@ -15,7 +15,7 @@ from brokerage.clusters.rules import Choice, ProposalStatus
 from brokerage.contracts.models import Contract
 from brokerage.errors import NotFound, ValidationFailed
 from brokerage.formatting import slot_hours_words
-from brokerage.matching import demand, services
+from brokerage.matching import demand, parts, services
 from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
 
@@ -59,9 +59,9 @@ def test_adjusting_hours_respects_the_line_and_the_providers_capacity(session, d
     run = services.run_matching(session=session, actor=broker, council_id=council.id)
     assignment = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id).order_by(MatchAssignment.id)).first()
     with pytest.raises(ValidationFailed) as error:
-        services.adjust(session=session, actor=broker, assignment_id=assignment.id, hours=assignment.hours + 50)
+        parts.adjust(session=session, actor=broker, assignment_id=assignment.id, hours=assignment.hours + 50)
     assert "hours" in error.value.errors
-    services.adjust(session=session, actor=broker, assignment_id=assignment.id, hours=assignment.hours - 1)
+    parts.adjust(session=session, actor=broker, assignment_id=assignment.id, hours=assignment.hours - 1)
     assert assignment.hours == assignment.solver_hours - 1 and assignment.edited_by_id == broker.id
 
 
@@ -78,16 +78,16 @@ def test_hours_a_broker_takes_out_are_not_covered_on_the_runs_list_the_run_page_
         return run.covered_hours, review["covered"], run.demanded_hours - gaps["run"].covered_hours, sum(g.hours for g in review["gaps"]), line_gap
 
     assert figures() == (44, 44, 4, 4, 0)
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=given - 2)
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=given - 2)
     assert figures() == (42, 42, 6, 6, 2)
     gap = next(g for g in services.review(session=session, actor=broker, run_id=run.id)["gaps"] if g.demand_line_id == line_id)
     assert "taken out of the proposed match by the broker" in gap.reason
     if gap.slot_hours is not None:
         assert sum(gap.slot_hours.values()) == 2
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=0)
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=0)
     assert figures() == (44 - given, 44 - given, 4 + given, 4 + given, given)
     assert re.search(r"(?<!\d)0 of \d+ hours? here", part.explanation), part.explanation  # not what it gave before
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=given)  # all put back: no gap is left for the line
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=given)  # all put back: no gap is left for the line
     assert figures() == (44, 44, 4, 4, 0)
 
 
@@ -98,7 +98,7 @@ def test_the_gap_report_counts_hours_a_broker_took_out_apart_from_care_no_provid
     before = services.gap_report(session=session, actor=broker)
     assert before["unprovided"] == 4 and before["taken_out"] == [] and sum(h for _, h in before["by_service"]) == 4
     part = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.hours >= 3).order_by(MatchAssignment.id)).first()
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.hours - 2)
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.hours - 2)
     after = services.gap_report(session=session, actor=broker)
     assert (after["unprovided"], after["by_service"], after["taken_out_hours"]) == (4, before["by_service"], 2)
     (taken,) = after["taken_out"]
@@ -111,7 +111,7 @@ def test_the_gap_report_counts_hours_a_broker_took_out_apart_from_care_no_provid
     assert "no provider could give 4 of the" in page and "Not counted here: 2 hours a week a broker took out" in page
     assert "Hours a broker took out of the proposed match" in page
     # Putting them back leaves nothing taken out.
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.solver_hours)
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.solver_hours)
     assert services.gap_report(session=session, actor=broker)["taken_out"] == []
 
 
@@ -132,11 +132,11 @@ def test_the_note_about_hours_taken_out_says_how_many_and_goes_when_they_are_put
     assert part is not None and line.id in gaps  # the run covers the line in part
     gap = gaps[part.demand_line_id]
     unmet, reason = gap.hours, gap.reason
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.hours - 2)
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.hours - 2)
     assert (gap.hours, gap.reason) == (unmet + 2, f"{reason} 2 hours taken out of the proposed match by the broker.")
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.solver_hours - 1)
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.solver_hours - 1)
     assert (gap.hours, gap.reason) == (unmet + 1, f"{reason} 1 hour taken out of the proposed match by the broker.")
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.solver_hours)
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.solver_hours)
     assert (gap.hours, gap.reason) == (unmet, reason)
 
 
@@ -169,7 +169,7 @@ def test_another_councils_broker_cannot_see_or_change_a_run(session, demo):
         services.review(session=session, actor=outsider, run_id=run.id)
     assignment = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id)).first()
     with pytest.raises(NotFound):
-        services.adjust(session=session, actor=outsider, assignment_id=assignment.id, hours=1)
+        parts.adjust(session=session, actor=outsider, assignment_id=assignment.id, hours=1)
 
 
 def test_the_pages_run_review_adjust_send_and_report_gaps(client, session, demo):
@@ -276,7 +276,7 @@ def test_an_older_run_cannot_be_sent_or_changed_once_a_newer_one_exists(session,
         services.send_to_clusters(session=session, actor=broker, run_id=old.id)
     assignment = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == old.id)).first()
     with pytest.raises(BrokerageError, match="newer one"):
-        services.adjust(session=session, actor=broker, assignment_id=assignment.id, hours=1)
+        parts.adjust(session=session, actor=broker, assignment_id=assignment.id, hours=1)
 
 
 def test_explanations_name_groups_not_file_ids(session, demo):
@@ -381,7 +381,7 @@ def test_a_gap_row_with_hours_taken_out_shows_the_times_no_provider_could_give_a
     part = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.demand_line_id == line.id,
                                                       MatchAssignment.hours >= 2).order_by(MatchAssignment.id)).first()
     solver_times = dict(part.slot_hours)
-    services.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.hours - 2)
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=part.hours - 2)
     freed = {slot: hours - part.slot_hours.get(slot, 0) for slot, hours in solver_times.items() if hours > part.slot_hours.get(slot, 0)}
     session.flush()
     assert client.post("/sign-in", data={"email": broker.email, "password": PASSWORD}).status_code == 302

@@ -1,0 +1,267 @@
+"""A broker's changes to a proposed part of a matching run: its hours, or its hours in each time of day.
+
+A part may hold what its demand line still wants and its provider still has free: care already contracted
+or out to a vote (`snapshot.committed_care`) and the run's other proposed parts come off both, in the
+times of day they take. The run's row and then the provider's are locked (brokerage/locks.py), so two
+brokers, or a change racing "send" or a contract change, take turns. Services flush and never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from brokerage.access import get_or_404
+from brokerage.accounts.models import Role, User
+from brokerage.clusters.models import Cluster
+from brokerage.errors import BrokerageError, NotAllowed, ValidationFailed
+from brokerage.formatting import plural, service_name
+from brokerage.locks import fresh_row, lock_row
+from brokerage.matching.explain import reshared, retimed, share_note, took_out_note
+from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
+from brokerage.matching.rules import AssignmentStatus, hours_taken_out
+from brokerage.matching.snapshot import committed_care, line_slot_hours, still_free, still_wanted
+from brokerage.providers.models import Provider
+from brokerage.providers.services import CAPACITY_MAX, provider_slot_hours
+from brokerage.slot_hours import fit, in_week_order, slot_hours_problems, total, without
+from brokerage.vocabulary import slot_label
+
+
+def require_broker(actor: User) -> None:
+    """Refuse anyone but a broker (or the council's system user, for queued runs)."""
+    # A scheduled or queued run acts as the council's system user (brokerage.accounts.system).
+    if actor.role not in (Role.broker, Role.system):
+        raise NotAllowed("Only brokers can run and change matching.")
+
+
+def latest_run_id(session: Session, council_id: int) -> int | None:
+    """Return the id of the council's newest matching run."""
+    return session.exec(select(MatchRun.id).where(MatchRun.council_id == council_id).order_by(MatchRun.id.desc())).first()
+
+
+@dataclass(frozen=True)
+class PartRoom:
+    """What a proposed part may hold: the hours a week its line still wants and its provider still has free.
+
+    Care already contracted or out to a vote (`snapshot.committed_care`) and the run's other proposed parts
+    of the same line, or with the same provider, come off both, in the times of day they take. `asked` and
+    `free` are {slot: hours}; `line_left` and `week_left` are the weekly totals left (`week_left` None: the
+    provider has no weekly cap beyond its times). A run stored before times were matched has no times
+    (`timed` False): then only the weekly totals count.
+    """
+
+    assignment: MatchAssignment
+    line: DemandLine
+    provider: Provider
+    cluster_name: str
+    asked: dict[str, int]
+    free: dict[str, int]
+    line_left: int
+    week_left: int | None
+    timed: bool
+
+    @property
+    def most(self) -> dict[str, int]:
+        """Return the most hours the part may have in each time of day: room at times both have, and never less than it has now."""
+        mine = self.assignment.slot_hours or {}
+        room = {slot: min(hours, self.free.get(slot, 0)) for slot, hours in self.asked.items()}
+        return in_week_order({slot: max(room.get(slot, 0), mine.get(slot, 0)) for slot in {*room, *mine}})
+
+    @property
+    def most_hours(self) -> int:
+        """Return the most hours a week the part may have."""
+        limit = self.line_left if self.week_left is None else min(self.line_left, self.week_left)
+        if self.timed:
+            limit = min(limit, total(self.most))
+        return max(limit, self.assignment.hours)
+
+
+def part_room(*, session: Session, actor: User, assignment_id: int) -> PartRoom:
+    """Return what a proposed part of the actor's council may hold (for the page that changes its times)."""
+    require_broker(actor)
+    assignment = get_or_404(session, actor, MatchAssignment, assignment_id, what="assignment")
+    return _room(session, assignment)
+
+
+def _room(session: Session, assignment: MatchAssignment) -> PartRoom:
+    """Return what a part may hold now (see PartRoom)."""
+    line = session.get(DemandLine, assignment.demand_line_id)
+    provider = session.get(Provider, assignment.provider_id)
+    by_line, _ = committed_care(session, assignment.council_id, demand_line_id=line.id)
+    _, by_provider = committed_care(session, assignment.council_id, provider_id=provider.id)
+    # Parts of this run already sent are committed care; parts refused by a vote, or accepted (now contracts), are not proposed.
+    others = session.exec(select(MatchAssignment).where(
+        MatchAssignment.run_id == assignment.run_id, MatchAssignment.id != assignment.id,
+        MatchAssignment.status == AssignmentStatus.proposed,
+    ).order_by(MatchAssignment.id)).all()
+    asked = still_wanted(line_slot_hours(line), by_line.get(line.id))
+    line_left = min(line.hours, total(asked)) if line.slot_hours or line.slots else line.hours - getattr(by_line.get(line.id), "hours", 0)
+    free, week = still_free(provider_slot_hours(provider), provider.capacity_hours, by_provider.get(provider.id))
+    if week is None and assignment.slot_hours is None:  # a run without times: the provider's week is what it offers
+        week = total(free)
+    for other in others:
+        if other.demand_line_id == line.id:
+            asked = without(asked, other.slot_hours or {})
+            line_left -= other.hours
+        if other.provider_id == provider.id:
+            free = without(free, other.slot_hours or {})
+            week = None if week is None else week - other.hours
+    cluster = session.get(Cluster, assignment.cluster_id)
+    return PartRoom(assignment=assignment, line=line, provider=provider, cluster_name=cluster.name if cluster else "",
+                    asked=asked, free=free, line_left=max(line_left, 0), week_left=None if week is None else max(week, 0),
+                    timed=assignment.slot_hours is not None)
+
+
+def _editable(session: Session, actor: User, assignment_id: int) -> MatchAssignment:
+    """Return a proposed part of the latest run, its run locked (two brokers, or a change racing "send", take turns); refuse any other."""
+    require_broker(actor)
+    assignment = get_or_404(session, actor, MatchAssignment, assignment_id, what="assignment")
+    # The run owns its assignments' totals (a line's hours, a provider's capacity) and their sending.
+    lock_row(session, MatchRun, assignment.run_id)
+    # The provider's row guards its hours against a contract change passing at the same time (locks.py).
+    lock_row(session, Provider, assignment.provider_id)
+    assignment = fresh_row(session, MatchAssignment, assignment.id)
+    if assignment.status != AssignmentStatus.proposed:
+        raise BrokerageError("This part has already been sent to the group and cannot be changed.", field="hours", status=409)
+    if assignment.run_id != latest_run_id(session, assignment.council_id):
+        raise BrokerageError("This run has been replaced by a newer one; change the newest run instead.", field="hours", status=409)
+    return assignment
+
+
+def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> MatchAssignment:
+    """Change the hours of a proposed assignment by hand (0 removes it), within what its line still wants and its provider has free.
+
+    Fewer hours come off the part's latest times; more go to the earliest times both still have free
+    (`change_times` sets the times themselves). Raises ValidationFailed (field "hours").
+    """
+    assignment = _editable(session, actor, assignment_id)
+    if isinstance(hours, bool) or not isinstance(hours, int) or hours < 0:
+        raise ValidationFailed({"hours": "Enter a whole number of hours, 0 or more"})
+    room = _room(session, assignment)
+    _check_weekly(room, hours)
+    after = None
+    if room.timed:
+        after = fit(assignment.slot_hours, hours, without(room.most, assignment.slot_hours))
+        if after is None:
+            raise ValidationFailed({"hours": f"Only {plural(total(room.most), 'hour')} a week fit at times the group asked for and {room.provider.name} can work"})
+    return _change(session, actor, room, hours, after)
+
+
+def change_times(*, session: Session, actor: User, assignment_id: int, slot_hours: dict[str, int]) -> MatchAssignment:
+    """Set the hours a proposed part gives in each time of day ({slot: hours}), within what its line still wants and its provider has free then.
+
+    Raises ValidationFailed (field "slot_hours", each message naming its time) and BrokerageError (409) for
+    a part already sent or of a replaced run.
+    """
+    assignment = _editable(session, actor, assignment_id)
+    room = _room(session, assignment)
+    if not room.timed:
+        raise BrokerageError("This run was made before times of day were matched; change its hours instead.", field="slot_hours", status=409)
+    problems = time_problems(room, slot_hours)
+    if problems:
+        raise ValidationFailed({"slot_hours": list(problems.values())})
+    after = in_week_order(slot_hours)
+    _check_weekly(room, total(after), field="slot_hours")
+    return _change(session, actor, room, total(after), after)
+
+
+def time_problems(room: PartRoom, slot_hours: object) -> dict[str, str]:
+    """Return {slot: message} for each time a part's new hours do not fit (empty when they all do); "" keys the hours as a whole."""
+    hours = slot_hours_problems(slot_hours, most=CAPACITY_MAX)
+    if hours:
+        return {"": hours}
+    most, mine = room.most, room.assignment.slot_hours or {}
+    problems = {}
+    for slot, value in in_week_order(slot_hours).items():
+        if value <= most.get(slot, 0):
+            continue
+        if room.asked.get(slot, 0) <= 0 and mine.get(slot, 0) <= 0:
+            problems[slot] = f"{slot_label(slot)}: the group did not ask for care then, or it is already covered"
+        elif room.free.get(slot, 0) <= 0 and mine.get(slot, 0) <= 0:
+            problems[slot] = f"{slot_label(slot)}: {room.provider.name} has no hours free then"
+        else:
+            problems[slot] = f"{slot_label(slot)}: enter no more than {most.get(slot, 0)}, what the group still needs then and {room.provider.name} can work"
+    return problems
+
+
+def _check_weekly(room: PartRoom, hours: int, field: str = "hours") -> None:
+    """Refuse more hours a week than the line still wants or the provider has left in its week."""
+    if hours <= room.assignment.hours:
+        return
+    if hours > room.line_left:
+        elsewhere = room.line.hours - room.line_left
+        already = f"; {plural(elsewhere, 'hour')} of it {'is' if elsewhere == 1 else 'are'} already with providers" if elsewhere else ""
+        raise ValidationFailed({field: f"The group asked for {plural(room.line.hours, 'hour')} a week of {service_name(room.line.service)}{already}. "
+                                       f"This part can have at most {plural(room.line_left, 'hour')}; this would give {hours}"})
+    if room.week_left is not None and hours > room.week_left:
+        raise ValidationFailed({field: f"{room.provider.name} has {plural(room.week_left, 'hour')} a week left beside care already agreed "
+                                       f"and this run's other parts; this would give {hours}"})
+
+
+def _change(session: Session, actor: User, room: PartRoom, hours: int, after: dict[str, int] | None) -> MatchAssignment:
+    """Give a part `hours` a week at times `after` (None: a run without times), and keep the run's figures, the gap and the explanations in step."""
+    assignment, line = room.assignment, room.line
+    before = dict(assignment.slot_hours) if assignment.slot_hours is not None else None
+    if hours == assignment.hours and (before is None or in_week_order(after) == in_week_order(before)):
+        return assignment  # no change: nothing is written, not even who edited it
+    if before is not None:
+        assignment.slot_hours = after
+        assignment.explanation = retimed(assignment.explanation, before, after)
+    others = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == assignment.run_id, MatchAssignment.id != assignment.id,
+                                                        MatchAssignment.demand_line_id == line.id)).all()
+    added = hours - assignment.hours
+    assignment.hours = hours
+    assignment.edited_by_id = actor.id
+    session.add(assignment)
+    parts = [assignment, *others]
+    _regap(session, assignment.run_id, line, added, before, assignment.slot_hours, parts=parts)
+    _refigure_line(session, line, parts)
+    session.flush()
+    return assignment
+
+
+def _regap(session: Session, run_id: int, line: DemandLine, added: int, before: dict | None, after: dict | None, *,
+           parts: list[MatchAssignment]) -> None:
+    """Keep the run's covered hours and the line's gap in step with a broker's change of `added` hours (negative: taken out).
+
+    `parts` are the line's proposed parts after the change, which say what the broker has taken out in all.
+    """
+    run = session.get(MatchRun, run_id)
+    run.covered_hours = max(0, run.covered_hours + added)
+    session.add(run)
+    gap = session.exec(select(MatchGap).where(MatchGap.run_id == run_id, MatchGap.demand_line_id == line.id)).first()
+    if gap is None:
+        if added >= 0:
+            return
+        gap = MatchGap(council_id=run.council_id, run_id=run_id, demand_line_id=line.id, hours=0, reason="",
+                       slot_hours={} if before is not None else None)
+    gap.hours -= added
+    if gap.slot_hours is not None and before is not None and after is not None:
+        left = {slot: gap.slot_hours.get(slot, 0) + before.get(slot, 0) - after.get(slot, 0) for slot in {*gap.slot_hours, *before, *after}}
+        gap.slot_hours = in_week_order({slot: hours for slot, hours in left.items() if hours > 0})
+    # The note says how many of the gap's hours the broker took out, and goes once they are all back.
+    gap.reason = took_out_note(gap.reason, taken_out_of(gap, parts)[0])
+    if gap.hours <= 0:
+        if gap.id is not None:
+            session.delete(gap)
+        return
+    session.add(gap)
+
+
+def taken_out_of(gap: MatchGap, parts: list[MatchAssignment]) -> tuple[int, dict[str, int] | None]:
+    """Return how many of a line's gap hours a broker took out of its proposed parts, and their times where they are known."""
+    return hours_taken_out(gap.hours, gap.slot_hours, [(a.solver_hours, a.hours, a.solver_slot_hours, a.slot_hours) for a in parts])
+
+
+def _refigure_line(session: Session, line: DemandLine, parts: list[MatchAssignment]) -> None:
+    """Say in each part's explanation how the line is now shared and how much is not covered (after a broker's change)."""
+    given = sorted((a for a in parts if a.hours > 0), key=lambda a: a.id)
+    uncovered = line.hours - sum(a.hours for a in given)
+    names = {a.id: session.get(Provider, a.provider_id).name for a in given}
+    # A part taken down to no hours says so too ("0 of 5 hours here, the rest with …"), not what it gave before.
+    for part in sorted(parts, key=lambda a: a.id):
+        others = [names[a.id] for a in given if a.id != part.id]
+        note = share_note(part.hours, line.hours, others, uncovered) if others or uncovered > 0 or part.hours == 0 else ""
+        part.explanation = reshared(part.explanation, note)
+        session.add(part)
