@@ -63,18 +63,8 @@ class PartRoom:
 
     @property
     def most(self) -> dict[str, int]:
-        """Return the most hours the part may have in each time of day: room at times both have, and never less than it has now."""
-        mine = self.assignment.slot_hours or {}
-        room = {slot: min(hours, self.free.get(slot, 0)) for slot, hours in self.asked.items()}
-        return in_week_order({slot: max(room.get(slot, 0), mine.get(slot, 0)) for slot in {*room, *mine}})
-
-    @property
-    def most_hours(self) -> int:
-        """Return the most hours a week the part may have."""
-        limit = self.line_left if self.week_left is None else min(self.line_left, self.week_left)
-        if self.timed:
-            limit = min(limit, total(self.most))
-        return max(limit, self.assignment.hours)
+        """Return the most hours the part may have in each time of day: what its line still wants then and its provider has free then."""
+        return in_week_order({slot: min(hours, self.free.get(slot, 0)) for slot, hours in self.asked.items()})
 
 
 def part_room(*, session: Session, actor: User, assignment_id: int) -> PartRoom:
@@ -111,6 +101,19 @@ def _room(session: Session, assignment: MatchAssignment) -> PartRoom:
     return PartRoom(assignment=assignment, line=line, provider=provider, cluster_name=cluster.name if cluster else "",
                     asked=asked, free=free, line_left=max(line_left, 0), week_left=None if week is None else max(week, 0),
                     timed=assignment.slot_hours is not None)
+
+
+def fits_now(session: Session, assignment: MatchAssignment) -> bool:
+    """Tell whether a proposed part still fits what its line wants and its provider has free, at each of its times and in the week.
+
+    A provider may have taken hours off its offer, or a contract change may have taken them, since the run:
+    such a part is not sent to its group (`services.send_to_clusters`), and the review page says why.
+    """
+    room = _room(session, assignment)
+    if assignment.hours > room.line_left or (room.week_left is not None and assignment.hours > room.week_left):
+        return False
+    most = room.most
+    return not room.timed or all(hours <= most.get(slot, 0) for slot, hours in in_week_order(assignment.slot_hours).items())
 
 
 def _editable(session: Session, actor: User, assignment_id: int) -> MatchAssignment:
@@ -171,14 +174,14 @@ def time_problems(room: PartRoom, slot_hours: object) -> dict[str, str]:
     hours = slot_hours_problems(slot_hours, most=CAPACITY_MAX)
     if hours:
         return {"": hours}
-    most, mine = room.most, room.assignment.slot_hours or {}
+    most = room.most
     problems = {}
     for slot, value in in_week_order(slot_hours).items():
         if value <= most.get(slot, 0):
             continue
-        if room.asked.get(slot, 0) <= 0 and mine.get(slot, 0) <= 0:
+        if room.asked.get(slot, 0) <= 0:
             problems[slot] = f"{slot_label(slot)}: the group did not ask for care then, or it is already covered"
-        elif room.free.get(slot, 0) <= 0 and mine.get(slot, 0) <= 0:
+        elif room.free.get(slot, 0) <= 0:
             problems[slot] = f"{slot_label(slot)}: {room.provider.name} has no hours free then"
         else:
             problems[slot] = f"{slot_label(slot)}: enter no more than {most.get(slot, 0)}, what the group still needs then and {room.provider.name} can work"

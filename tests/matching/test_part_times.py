@@ -168,3 +168,32 @@ def test_only_the_councils_brokers_reach_the_page(client, session, demo, respite
     assert client.get("/matching/assignments/999999/times").status_code == 404
     session.refresh(part)
     assert part.slot_hours == RESPITE
+
+
+def test_a_part_whose_provider_took_its_hours_off_its_offer_since_the_run_is_not_sent_and_the_page_says_so(client, session, demo, respite):
+    # Sending asked the group to accept care at times the provider had taken off its offer since the run.
+    council, broker = demo
+    run, line, part = respite
+    stratford = session.get(Provider, part.provider_id)
+    stratford.slot_hours = {**provider_slot_hours(stratford), "sat_pm": 1}
+    session.add(stratford)
+    session.flush()
+    _sign_in(client)
+    page = client.get(f"/matching/runs/{run.id}").get_data(as_text=True)
+    row = page[page.index(f'id="assignment-{part.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert "No longer free" in row and "Stratford Respite Co-op no longer has these hours free. This part is not sent" in row
+    assert not parts.fits_now(session, part)
+    # The times page offers what is free now, and keeping Saturday afternoon's 3 hours is refused beside its box.
+    assert parts.part_room(session=session, actor=broker, assignment_id=part.id).most == {"sat_am": 3, "sat_pm": 1, "sun_am": 2}
+    with pytest.raises(ValidationFailed) as refused:
+        parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sat_pm": 3})
+    assert refused.value.errors["slot_hours"] == [
+        "Saturday afternoon: enter no more than 1, what the group still needs then and Stratford Respite Co-op can work"]
+    proposals = services.send_to_clusters(session=session, actor=broker, run_id=run.id)
+    assert proposals and all(p.cluster_id != line.cluster_id for p in proposals)
+    assert part.status.value == "proposed" and part.proposal_id is None
+    # Fitted to what is free now, it is sent.
+    parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sat_pm": 1, "sun_am": 2})
+    (proposal,) = services.send_to_clusters(session=session, actor=broker, run_id=run.id)
+    assert proposal.cluster_id == line.cluster_id and part.status.value == "sent"
