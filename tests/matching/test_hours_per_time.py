@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from brokerage.accounts.models import Council, User
 from brokerage.clusters.models import Cluster
 from brokerage.contracts.models import Contract
 from brokerage.demo import data
@@ -17,22 +16,10 @@ from brokerage.matching.rules import AssignmentStatus
 from brokerage.providers.models import Provider
 from brokerage.providers.services import provider_slot_hours
 from tests.demo_support import PASSWORD
+from tests.matching.on_the_demo import app, demo  # noqa: F401 (fixtures)
 
 SOMALI = "Somali elders of Whitechapel"
 HOME_CARE = {"mon_am": 3, "tue_am": 3, "wed_am": 3, "thu_am": 3, "fri_pm": 2}
-
-
-@pytest.fixture()
-def app(demo_app):
-    """Every test here starts from the demo, loaded once per process (tests/demo_support.py), in a rolled-back transaction."""
-    return demo_app
-
-
-@pytest.fixture()
-def demo(session):
-    council = session.exec(select(Council).where(Council.slug == "riverside")).one()
-    broker = session.exec(select(User).where(User.email == "broker@riverside.example")).one()
-    return council, broker
 
 
 def _provider(session, name: str) -> Provider:

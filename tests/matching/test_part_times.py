@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlmodel import select
 
-from brokerage.accounts.models import Council, User
+from brokerage.accounts.models import User
 from brokerage.clusters.models import Cluster
 from brokerage.contracts.models import Contract
 from brokerage.errors import BrokerageError, NotFound, ValidationFailed
@@ -16,21 +16,9 @@ from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, Mat
 from brokerage.providers.models import Provider
 from brokerage.providers.services import provider_slot_hours
 from tests.demo_support import PASSWORD
+from tests.matching.on_the_demo import app, demo  # noqa: F401 (fixtures)
 
 RESPITE = {"sat_am": 3, "sat_pm": 3, "sun_am": 2}
-
-
-@pytest.fixture()
-def app(demo_app):
-    """Every test here starts from the demo, loaded once per process (tests/demo_support.py), in a rolled-back transaction."""
-    return demo_app
-
-
-@pytest.fixture()
-def demo(session):
-    council = session.exec(select(Council).where(Council.slug == "riverside")).one()
-    broker = session.exec(select(User).where(User.email == "broker@riverside.example")).one()
-    return council, broker
 
 
 @pytest.fixture()

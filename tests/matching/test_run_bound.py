@@ -10,18 +10,7 @@ from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.matching import services
 from brokerage.matching.models import MatchRun
 from tests.demo_support import PASSWORD
-
-
-@pytest.fixture()
-def app(demo_app):
-    return demo_app
-
-
-@pytest.fixture()
-def demo(session):
-    council = session.exec(select(Council).where(Council.slug == "riverside")).one()
-    broker = session.exec(select(User).where(User.email == "broker@riverside.example")).one()
-    return council, broker
+from tests.matching.on_the_demo import app, demo  # noqa: F401 (fixtures)
 
 
 def test_a_run_keeps_its_proven_lower_bound_and_gap_and_uses_the_councils_time(session, demo, monkeypatch):

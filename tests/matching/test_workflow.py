@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from brokerage import clock
-from brokerage.accounts.models import Council, User
+from brokerage.accounts.models import User
 from brokerage.clusters import governance
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus
 from brokerage.clusters.rules import Choice, ProposalStatus
@@ -20,19 +20,7 @@ from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
 
 from tests.demo_support import PASSWORD
-
-
-@pytest.fixture()
-def app(demo_app):
-    """Every test here starts from the demo, loaded once per process (tests/demo_support.py), in a rolled-back transaction."""
-    return demo_app
-
-
-@pytest.fixture()
-def demo(session):
-    council = session.exec(select(Council).where(Council.slug == "riverside")).one()
-    broker = session.exec(select(User).where(User.email == "broker@riverside.example")).one()
-    return council, broker
+from tests.matching.on_the_demo import app, demo  # noqa: F401 (fixtures)
 
 
 def test_the_instance_built_from_the_database_is_valid_format_2_and_marks_lapsed_vetting(session, demo):
