@@ -74,23 +74,26 @@ def part_room(*, session: Session, actor: User, assignment_id: int) -> PartRoom:
     return _room(session, assignment)
 
 
-def _room(session: Session, assignment: MatchAssignment) -> PartRoom:
-    """Return what a part may hold now (see PartRoom)."""
+def _room(session: Session, assignment: MatchAssignment, known: tuple | None = None) -> PartRoom:
+    """Return what a part may hold now (see PartRoom); `known` is (committed care by line, by provider, the run's proposed parts), read once for many parts."""
     line = session.get(DemandLine, assignment.demand_line_id)
     provider = session.get(Provider, assignment.provider_id)
-    by_line, _ = committed_care(session, assignment.council_id, demand_line_id=line.id)
-    _, by_provider = committed_care(session, assignment.council_id, provider_id=provider.id)
-    # Parts of this run already sent are committed care; parts refused by a vote, or accepted (now contracts), are not proposed.
-    others = session.exec(select(MatchAssignment).where(
-        MatchAssignment.run_id == assignment.run_id, MatchAssignment.id != assignment.id,
-        MatchAssignment.status == AssignmentStatus.proposed,
-    ).order_by(MatchAssignment.id)).all()
+    if known is None:
+        by_line, _ = committed_care(session, assignment.council_id, demand_line_id=line.id)
+        _, by_provider = committed_care(session, assignment.council_id, provider_id=provider.id)
+        # Parts of this run already sent are committed care; parts refused by a vote, or accepted (now contracts), are not proposed.
+        proposed = session.exec(select(MatchAssignment).where(
+            MatchAssignment.run_id == assignment.run_id, MatchAssignment.status == AssignmentStatus.proposed).order_by(MatchAssignment.id)).all()
+    else:
+        by_line, by_provider, proposed = known
     asked = still_wanted(line_slot_hours(line), by_line.get(line.id))
     line_left = min(line.hours, total(asked)) if line.slot_hours or line.slots else line.hours - getattr(by_line.get(line.id), "hours", 0)
     free, week = still_free(provider_slot_hours(provider), provider.capacity_hours, by_provider.get(provider.id))
     if week is None and assignment.slot_hours is None:  # a run without times: the provider's week is what it offers
         week = total(free)
-    for other in others:
+    for other in proposed:
+        if other.id == assignment.id:
+            continue
         if other.demand_line_id == line.id:
             asked = without(asked, other.slot_hours or {})
             line_left -= other.hours
@@ -103,17 +106,26 @@ def _room(session: Session, assignment: MatchAssignment) -> PartRoom:
                     timed=assignment.slot_hours is not None)
 
 
-def fits_now(session: Session, assignment: MatchAssignment) -> bool:
-    """Tell whether a proposed part still fits what its line wants and its provider has free, at each of its times and in the week.
+def not_fitting(session: Session, run: MatchRun) -> set[int]:
+    """Return the ids of a run's proposed parts that no longer fit what their line wants and their provider has free (see `fits`).
 
     A provider may have taken hours off its offer, or a contract change may have taken them, since the run:
     such a part is not sent to its group (`services.send_to_clusters`), and the review page says why.
     """
-    room = _room(session, assignment)
-    if assignment.hours > room.line_left or (room.week_left is not None and assignment.hours > room.week_left):
+    by_line, by_provider = committed_care(session, run.council_id)
+    proposed = session.exec(select(MatchAssignment).where(
+        MatchAssignment.run_id == run.id, MatchAssignment.status == AssignmentStatus.proposed).order_by(MatchAssignment.id)).all()
+    known = (by_line, by_provider, proposed)
+    return {a.id for a in proposed if a.hours > 0 and not fits(_room(session, a, known))}
+
+
+def fits(room: PartRoom) -> bool:
+    """Tell whether a part's hours fit its room at each of its times and in the week."""
+    hours = room.assignment.hours
+    if hours > room.line_left or (room.week_left is not None and hours > room.week_left):
         return False
     most = room.most
-    return not room.timed or all(hours <= most.get(slot, 0) for slot, hours in in_week_order(assignment.slot_hours).items())
+    return not room.timed or all(value <= most.get(slot, 0) for slot, value in in_week_order(room.assignment.slot_hours).items())
 
 
 def _editable(session: Session, actor: User, assignment_id: int) -> MatchAssignment:

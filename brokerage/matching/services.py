@@ -29,7 +29,7 @@ from brokerage.locks import lock_row
 from brokerage.matching.explain import without_took_out
 from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
-from brokerage.matching.parts import fits_now, latest_run_id, require_broker, taken_out_of
+from brokerage.matching.parts import latest_run_id, not_fitting, require_broker, taken_out_of
 from brokerage.matching.rules import (
     MATCH_TIME_LIMIT_MAX, AssignmentStatus, DemandLineStatus, asked_slot_hours, demand_problems, move_assignment,
 )
@@ -140,7 +140,7 @@ def review(*, session: Session, actor: User, run_id: int) -> dict:
         Proposal.cluster_id.in_(list(by_cluster) or [-1]))).all()}
     latest = run.id == latest_run_id(session, run.council_id)
     # Proposed parts whose provider no longer has their hours free: they are not sent (send_to_clusters).
-    taken = {a.id for a in assignments if latest and a.status == AssignmentStatus.proposed and a.hours > 0 and not fits_now(session, a)}
+    taken = not_fitting(session, run) if latest else set()
     return {"run": run, "by_cluster": dict(by_cluster), "gaps": gaps, "lines": lines, "providers": providers, "clusters": clusters,
             "latest": latest, "covered": covered, "closing_votes": closing, "no_longer_free": taken}
 
@@ -160,13 +160,14 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
     by_cluster: dict[int, list[MatchAssignment]] = defaultdict(list)
     for assignment in pending:
         by_cluster[assignment.cluster_id].append(assignment)
+    unfit = not_fitting(session, run)
     proposals = []
     for cluster_id, parts in sorted(by_cluster.items()):
         # The group first, as a broker's edit of its requests locks it (brokerage.matching.demand): a request
         # withdrawn or changed since the run is not sent, as the run matched what it no longer asks for; nor is a
         # part whose provider no longer has those hours free (it took them off its offer, or a contract change took them).
         lock_row(session, Cluster, cluster_id)
-        parts = [a for a in parts if still_as_matched(session.get(DemandLine, a.demand_line_id), run) and fits_now(session, a)]
+        parts = [a for a in parts if still_as_matched(session.get(DemandLine, a.demand_line_id), run) and a.id not in unfit]
         if not parts:
             continue
         names = sorted({session.get(Provider, a.provider_id).name for a in parts})

@@ -171,7 +171,7 @@ def test_a_part_whose_provider_took_its_hours_off_its_offer_since_the_run_is_not
     row = page[page.index(f'id="assignment-{part.id}"'):]
     row = row[:row.index("</tr>")]
     assert "No longer free" in row and "Stratford Respite Co-op no longer has these hours free. This part is not sent" in row
-    assert not parts.fits_now(session, part)
+    assert parts.not_fitting(session, run) == {part.id}
     # The times page offers what is free now, and keeping Saturday afternoon's 3 hours is refused beside its box.
     assert parts.part_room(session=session, actor=broker, assignment_id=part.id).most == {"sat_am": 3, "sat_pm": 1, "sun_am": 2}
     with pytest.raises(ValidationFailed) as refused:
