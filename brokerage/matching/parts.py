@@ -24,7 +24,7 @@ from brokerage.matching.rules import AssignmentStatus, hours_taken_out
 from brokerage.matching.snapshot import committed_care, line_slot_hours, still_free, still_wanted
 from brokerage.providers.models import Provider
 from brokerage.providers.services import CAPACITY_MAX, provider_slot_hours
-from brokerage.slot_hours import fit, in_week_order, slot_hours_problems, total, without
+from brokerage.slot_hours import at_most, fit, in_week_order, slot_hours_problems, total, without
 from brokerage.vocabulary import slot_label
 
 
@@ -71,6 +71,7 @@ def part_room(*, session: Session, actor: User, assignment_id: int) -> PartRoom:
     """Return what a proposed part of the actor's council may hold (for the page that changes its times)."""
     require_broker(actor)
     assignment = get_or_404(session, actor, MatchAssignment, assignment_id, what="assignment")
+    _refuse_unchangeable(session, assignment)
     return _room(session, assignment)
 
 
@@ -137,11 +138,16 @@ def _editable(session: Session, actor: User, assignment_id: int) -> MatchAssignm
     # The provider's row guards its hours against a contract change passing at the same time (locks.py).
     lock_row(session, Provider, assignment.provider_id)
     assignment = fresh_row(session, MatchAssignment, assignment.id)
+    _refuse_unchangeable(session, assignment)
+    return assignment
+
+
+def _refuse_unchangeable(session: Session, assignment: MatchAssignment) -> None:
+    """Refuse (409) a part already sent to its group, or of a run a newer one has replaced."""
     if assignment.status != AssignmentStatus.proposed:
         raise BrokerageError("This part has already been sent to the group and cannot be changed.", field="hours", status=409)
     if assignment.run_id != latest_run_id(session, assignment.council_id):
         raise BrokerageError("This run has been replaced by a newer one; change the newest run instead.", field="hours", status=409)
-    return assignment
 
 
 def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> MatchAssignment:
@@ -254,7 +260,8 @@ def _regap(session: Session, run_id: int, line: DemandLine, added: int, before: 
     gap.hours -= added
     if gap.slot_hours is not None and before is not None and after is not None:
         left = {slot: gap.slot_hours.get(slot, 0) + before.get(slot, 0) - after.get(slot, 0) for slot in {*gap.slot_hours, *before, *after}}
-        gap.slot_hours = in_week_order({slot: hours for slot, hours in left.items() if hours > 0})
+        # Hours moved to a time the gap did not have leave a negative there; the times still add up to the gap's hours.
+        gap.slot_hours = at_most(in_week_order({slot: hours for slot, hours in left.items() if hours > 0}), gap.hours)
     # The note says how many of the gap's hours the broker took out, and goes once they are all back.
     gap.reason = took_out_note(gap.reason, taken_out_of(gap, parts)[0])
     if gap.hours <= 0:
@@ -271,11 +278,12 @@ def taken_out_of(gap: MatchGap, parts: list[MatchAssignment]) -> tuple[int, dict
 
 def _refigure_line(session: Session, line: DemandLine, parts: list[MatchAssignment]) -> None:
     """Say in each part's explanation how the line is now shared and how much is not covered (after a broker's change)."""
-    given = sorted((a for a in parts if a.hours > 0), key=lambda a: a.id)
+    # A part refused by its group's vote gives nothing; a part already sent keeps the words its group is voting on.
+    given = sorted((a for a in parts if a.hours > 0 and a.status != AssignmentStatus.rejected), key=lambda a: a.id)
     uncovered = line.hours - sum(a.hours for a in given)
     names = {a.id: session.get(Provider, a.provider_id).name for a in given}
     # A part taken down to no hours says so too ("0 of 5 hours here, the rest with …"), not what it gave before.
-    for part in sorted(parts, key=lambda a: a.id):
+    for part in sorted((a for a in parts if a.status == AssignmentStatus.proposed), key=lambda a: a.id):
         others = [names[a.id] for a in given if a.id != part.id]
         note = share_note(part.hours, line.hours, others, uncovered) if others or uncovered > 0 or part.hours == 0 else ""
         part.explanation = reshared(part.explanation, note)

@@ -187,7 +187,13 @@ def hours_taken_out(gap_hours: int, gap_slot_hours: dict[str, int] | None, parts
         for slot in SLOTS:
             removed[slot] += solver.get(slot, 0) - now.get(slot, 0)
     times = {slot: min(gap_slot_hours.get(slot, 0), hours) for slot, hours in removed.items() if hours > 0 and gap_slot_hours.get(slot, 0) > 0}
-    return sum(times.values()), times
+    # Never more than the gap itself: the latest times go first.
+    kept, left = {}, max(gap_hours, 0)
+    for slot, hours in times.items():
+        kept[slot] = min(hours, left)
+        left -= kept[slot]
+    kept = {slot: hours for slot, hours in kept.items() if hours > 0}
+    return sum(kept.values()), kept
 
 
 def asked_slot_hours(*, slot_hours: dict | None, hours=None, slots=None) -> dict:

@@ -163,6 +163,8 @@ def contract_beyond_free(session: Session, contract: Contract, hours_per_week: i
         if piece.contract_id != contract.id:
             taken.add(piece.hours, piece.slot_hours)
     free, week = still_free(provider_slot_hours(provider), provider.capacity_hours, taken)
+    if week is None:  # no weekly cap of its own: its week is the hours it has free
+        week = total(free)
     problems = {}
     if slot_hours is not None:
         now = in_week_order(contract.slot_hours)

@@ -155,7 +155,11 @@ def adjust(assignment_id: int):
 def change_times(assignment_id: int):
     """Change the hours a proposed part gives in each time of day, within what the group still needs and the provider can work then."""
     session = get_session()
-    room = parts.part_room(session=session, actor=current_user, assignment_id=assignment_id)
+    try:
+        room = parts.part_room(session=session, actor=current_user, assignment_id=assignment_id)
+    except BrokerageError as error:  # sent to its group, or of a replaced run (another council's part is a 404)
+        refuse_in_flash(error)
+        return redirect(url_for("matching.review", run_id=services.assignment_run_id(session=session, actor=current_user, assignment_id=assignment_id)))
     form = PartTimesForm()
     form.room = room
     if not form.is_submitted():
@@ -179,12 +183,18 @@ def change_times(assignment_id: int):
 @roles_required(Role.broker)
 def send(run_id: int):
     """Put each group's part to its members' vote."""
+    session = get_session()
     try:
-        proposals = services.send_to_clusters(session=get_session(), actor=current_user, run_id=run_id)
+        proposals = services.send_to_clusters(session=session, actor=current_user, run_id=run_id)
     except BrokerageError as error:
         refuse_in_flash(error)  # another council's run, or none, is the same 404 as any missing record
         return redirect(url_for("matching.review", run_id=run_id))
-    flash(f"Sent to {plural(len(proposals), 'group')} to vote on.", "success")
+    # What is still proposed and no longer fits was held back (services.send_to_clusters).
+    held = len(parts.not_fitting(session, services.get_run(session=session, actor=current_user, run_id=run_id)))
+    sent = f"Sent to {plural(len(proposals), 'group')} to vote on." if proposals else "Nothing was sent."
+    if held:
+        sent += f" {plural(held, 'part')} {'was' if held == 1 else 'were'} not sent: the provider no longer has those hours free (marked below)."
+    flash(sent, "success" if proposals else "info")
     return redirect(url_for("matching.review", run_id=run_id))
 
 

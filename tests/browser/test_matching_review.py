@@ -33,7 +33,7 @@ def test_a_broker_reviews_adjusts_and_sends_a_matching_run(page, live_server):
     # Read from the page the change came back on (the old page holds the 12 just typed).
     expect(page.get_by_label("Hours of home care from Hooyo Care Co-operative")).to_have_value("12")
 
-    # Lowered to 12 hours, the part lost Friday afternoon (its latest time): the broker gives it back 2 of Thursday's hours.
+    # Lowered to 12 hours, the part lost Friday afternoon (its latest time): the broker moves 2 of Thursday's hours there.
     click_and_wait(page.get_by_role("link", name="Change times of home care from Hooyo Care Co-operative"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Change the times of home care from Hooyo Care Co-operative")
     assert axe_violations(page) == []

@@ -99,3 +99,15 @@ def test_a_change_whose_hours_are_taken_while_the_group_votes_lapses_and_the_his
     assert session.get(Contract, timed.contract.id).slot_hours == TODAY
     lapsed = session.exec(select(ContractEvent).where(ContractEvent.kind == ContractEventKind.change_lapsed)).one()
     assert lapsed.detail["reason"] == reason
+
+
+def test_more_hours_from_a_provider_with_no_weekly_cap_are_refused_beyond_the_hours_it_works(session, care):
+    # With no weekly cap of its own, nothing checked a change of the hours alone: 40 hours from 14 offered passed.
+    care.provider.capacity_hours = None
+    care.provider.slot_hours = {"mon_am": 14}
+    session.add(care.provider)
+    session.commit()
+    with pytest.raises(ValidationFailed) as refused:
+        _propose(session, care, hours_per_week=40)
+    assert refused.value.errors == {"hours_per_week": ["Sunrise Care has 14 hours a week free beside its other care; this change asks for 40"]}
+    assert _propose(session, care, hours_per_week=14).payload["changes"] == {"hours_per_week": 14}

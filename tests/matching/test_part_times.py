@@ -13,6 +13,7 @@ from brokerage.contracts.models import Contract
 from brokerage.errors import BrokerageError, NotFound, ValidationFailed
 from brokerage.matching import parts, services
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
+from brokerage.matching.rules import AssignmentStatus
 from brokerage.providers.models import Provider
 from brokerage.providers.services import provider_slot_hours
 from tests.demo_support import PASSWORD
@@ -58,7 +59,7 @@ def test_a_broker_takes_out_one_time_of_day_and_keeps_the_others(session, demo, 
     gap = _gap(session, run, line)
     assert (gap.hours, gap.slot_hours) == (3, {"sat_pm": 3})
     assert gap.reason == "3 hours taken out of the proposed match by the broker."
-    # Put back at other times of the same day, within what the group asked for then.
+    # Put back as the solver had them.
     parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sat_pm": 3, "sun_am": 2})
     assert (part.hours, part.slot_hours, run.covered_hours, _gap(session, run, line)) == (8, RESPITE, covered, None)
 
@@ -185,3 +186,38 @@ def test_a_part_whose_provider_took_its_hours_off_its_offer_since_the_run_is_not
     parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sat_pm": 1, "sun_am": 2})
     (proposal,) = services.send_to_clusters(session=session, actor=broker, run_id=run.id)
     assert proposal.cluster_id == line.cluster_id and part.status.value == "sent"
+
+
+def test_a_sent_part_keeps_its_words_when_another_part_of_its_line_changes_and_its_times_page_says_it_is_sent(client, session, demo, respite):
+    # Held back parts let one line have a sent part and a proposed one: changing the proposed one rewrote the sent one's words.
+    council, broker = demo
+    run, line, part = respite
+    other = session.exec(select(Provider).where(Provider.name == "Docklands Reablement Ltd")).one()  # works Sunday mornings
+    parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sat_pm": 3})
+    held = MatchAssignment(council_id=council.id, run_id=run.id, demand_line_id=line.id, cluster_id=line.cluster_id, provider_id=other.id,
+                           hours=2, solver_hours=2, rate_pence=2000, distance_km=1.0, explanation="Sunday morning (2 hours). Near.",
+                           slot_hours={"sun_am": 2}, solver_slot_hours={"sun_am": 2})
+    session.add(held)
+    session.flush()
+    part.status = AssignmentStatus.sent
+    session.add(part)
+    session.flush()
+    words = part.explanation
+    parts.change_times(session=session, actor=broker, assignment_id=held.id, slot_hours={"sun_am": 1})
+    assert part.explanation == words
+    assert "the rest with Stratford Respite Co-op" in held.explanation
+    _sign_in(client)
+    page = client.get(f"/matching/assignments/{part.id}/times", follow_redirects=True)
+    assert page.status_code == 200 and "This part has already been sent to the group and cannot be changed." in page.get_data(as_text=True)
+
+
+def test_send_says_how_many_parts_it_held_back(client, session, demo, respite):
+    council, broker = demo
+    run, line, part = respite
+    stratford = session.get(Provider, part.provider_id)
+    stratford.slot_hours = {**provider_slot_hours(stratford), "sat_pm": 1}
+    session.add(stratford)
+    session.flush()
+    _sign_in(client)
+    page = client.post(f"/matching/runs/{run.id}/send", follow_redirects=True).get_data(as_text=True)
+    assert "1 part was not sent: the provider no longer has those hours free (marked below)." in page

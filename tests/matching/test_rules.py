@@ -124,3 +124,10 @@ def test_whose_care_is_said_with_its_service_and_times_and_in_short_when_there_a
     more = [somali, bow, ("Bow carers' circle", "companionship", {"mon_pm": 1}), ("Poplar group", "home_care", {"tue_am": 2})]
     assert whose_care_words(more) == ("Riverside Somali group's home care on Monday mornings (3 hours), "
                                       "Bow carers' circle's respite on Saturday and Sunday mornings (4 hours) and other care of 2 groups (3 hours)")
+
+
+def test_hours_taken_out_time_by_time_are_never_more_than_the_gap():
+    # A part moved to a time outside the gap: 3 hours came off Tuesday, but the gap holds only 2 hours.
+    from brokerage.matching.rules import hours_taken_out
+
+    assert hours_taken_out(2, {"mon_am": 2, "tue_am": 3}, [(3, 3, {"tue_am": 3}, {"wed_am": 3})]) == (2, {"tue_am": 2})
