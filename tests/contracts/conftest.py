@@ -69,3 +69,16 @@ def care(session, freeze_clock) -> Care:
     )
     session.commit()
     return Care(council, cluster, amina, bo, users, contract, provider, other_cluster)
+
+
+# The times agreed at the match of `care`'s contract, in `timed`: Monday to Wednesday mornings and Friday afternoon, 3 hours each.
+TODAY = {"mon_am": 3, "tue_am": 3, "wed_am": 3, "fri_pm": 3}
+
+
+@pytest.fixture()
+def timed(session, care):
+    """The contract of `care` with the times agreed at its match (TODAY)."""
+    care.contract.slot_hours = dict(TODAY)
+    session.add(care.contract)
+    session.commit()
+    return care

@@ -13,18 +13,9 @@ from brokerage.contracts.models import Contract, ContractEvent
 from brokerage.contracts.queries import contract_history
 from brokerage.contracts.rules import ContractEventKind
 from brokerage.errors import NotFound, ValidationFailed
+from tests.contracts.conftest import TODAY
 
-TODAY = {"mon_am": 3, "tue_am": 3, "wed_am": 3, "fri_pm": 3}
 NEW = {"thu_am": 2, "tue_am": 4, "mon_pm": 6}  # 12 hours, given out of week order
-
-
-@pytest.fixture()
-def timed(session, care):
-    """The contract of `care` with the times agreed at its match: Monday to Wednesday mornings and Friday afternoon, 3 hours each."""
-    care.contract.slot_hours = dict(TODAY)
-    session.add(care.contract)
-    session.commit()
-    return care
 
 
 def _vote(session, care, proposal, choice=Choice.yes):

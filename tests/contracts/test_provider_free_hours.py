@@ -16,17 +16,8 @@ from brokerage.contracts import changes
 from brokerage.contracts.models import Contract, ContractEvent
 from brokerage.contracts.rules import ContractEventKind
 from brokerage.errors import ValidationFailed
+from tests.contracts.conftest import TODAY
 
-TODAY = {"mon_am": 3, "tue_am": 3, "wed_am": 3, "fri_pm": 3}
-
-
-@pytest.fixture()
-def timed(session, care):
-    """The contract of `care` (12 hours a week from Sunrise Care, which works weekday mornings and afternoons, 8 hours each)."""
-    care.contract.slot_hours = dict(TODAY)
-    session.add(care.contract)
-    session.commit()
-    return care
 
 
 def _other_care(session, care, hours: int, slot_hours: dict | None = None) -> Contract:

@@ -42,6 +42,14 @@ def _sign_in(client, email="broker@riverside.example"):
     assert client.post("/sign-in", data={"email": email, "password": PASSWORD}).status_code == 302
 
 
+def _provider_keeps_one_saturday_afternoon_hour(session, part) -> None:
+    """The part's provider (Stratford Respite Co-op) takes all but 1 of its Saturday afternoon hours off its offer, after the run."""
+    stratford = session.get(Provider, part.provider_id)
+    stratford.slot_hours = {**provider_slot_hours(stratford), "sat_pm": 1}
+    session.add(stratford)
+    session.flush()
+
+
 def _boxes(slot_hours: dict) -> dict:
     return {f"slot_hours-{slot}": str(hours) for slot, hours in slot_hours.items()}
 
@@ -163,10 +171,7 @@ def test_a_part_whose_provider_took_its_hours_off_its_offer_since_the_run_is_not
     # Sending asked the group to accept care at times the provider had taken off its offer since the run.
     council, broker = demo
     run, line, part = respite
-    stratford = session.get(Provider, part.provider_id)
-    stratford.slot_hours = {**provider_slot_hours(stratford), "sat_pm": 1}
-    session.add(stratford)
-    session.flush()
+    _provider_keeps_one_saturday_afternoon_hour(session, part)
     _sign_in(client)
     page = client.get(f"/matching/runs/{run.id}").get_data(as_text=True)
     row = page[page.index(f'id="assignment-{part.id}"'):]
@@ -214,10 +219,7 @@ def test_a_sent_part_keeps_its_words_when_another_part_of_its_line_changes_and_i
 def test_send_says_how_many_parts_it_held_back(client, session, demo, respite):
     council, broker = demo
     run, line, part = respite
-    stratford = session.get(Provider, part.provider_id)
-    stratford.slot_hours = {**provider_slot_hours(stratford), "sat_pm": 1}
-    session.add(stratford)
-    session.flush()
+    _provider_keeps_one_saturday_afternoon_hour(session, part)
     _sign_in(client)
     page = client.post(f"/matching/runs/{run.id}/send", follow_redirects=True).get_data(as_text=True)
     assert "1 part was not sent: the provider no longer has those hours free (marked below)." in page
