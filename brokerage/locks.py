@@ -19,11 +19,14 @@ locks and before nothing else: inviting someone at an address (one waiting invit
 that would make an account) has no row of its own to lock.
 
 A matching run's row guards its assignments (hours within a line and a provider's capacity, sent
-once); `adjust` and `send_to_clusters` lock only it and then insert new proposals, so it stands apart.
+once) and is locked before anything else: `matching.parts.adjust` and `change_times` lock it, then
+the part's provider; `send_to_clusters` locks it, then all the groups it sends to (in id order), then
+all their parts' providers (in id order).
 
 A provider's row guards its free hours beside care already agreed, and is locked last of all: after
 the contract when a change to it is made (`contracts.changes.apply_change`), after the run when a
-broker changes a proposed part (`matching.parts.adjust`, `change_times`).
+broker changes a proposed part, after the run and its groups when a run is sent. Saving a provider's
+offer updates its row, so it waits for those too.
 
 The cluster comes before its proposals because deciding one proposal can touch the others (a
 dissolve closes them all) and change the group's size: a vote therefore locks its group first.

@@ -25,7 +25,7 @@ from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFai
 from brokerage.formatting import pounds, service_name, slot_hours_words
 from brokerage.geo import haversine_km
 from brokerage.holders.models import Power
-from brokerage.locks import lock_row
+from brokerage.locks import lock_row, lock_rows
 from brokerage.matching.explain import without_took_out
 from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
@@ -160,13 +160,15 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
     by_cluster: dict[int, list[MatchAssignment]] = defaultdict(list)
     for assignment in pending:
         by_cluster[assignment.cluster_id].append(assignment)
+    # The groups first, as a broker's edit of its requests locks its group (brokerage.matching.demand): a request
+    # withdrawn or changed since the run is not sent, as the run matched what it no longer asks for. Then the
+    # providers, last (locks.py): a part whose provider no longer has those hours free (it took them off its offer,
+    # or a contract change took them) is not sent, and a change passing at the same time waits for this one.
+    lock_rows(session, Cluster, by_cluster)
+    lock_rows(session, Provider, {a.provider_id for a in pending})
     unfit = not_fitting(session, run)
     proposals = []
     for cluster_id, parts in sorted(by_cluster.items()):
-        # The group first, as a broker's edit of its requests locks it (brokerage.matching.demand): a request
-        # withdrawn or changed since the run is not sent, as the run matched what it no longer asks for; nor is a
-        # part whose provider no longer has those hours free (it took them off its offer, or a contract change took them).
-        lock_row(session, Cluster, cluster_id)
         parts = [a for a in parts if still_as_matched(session.get(DemandLine, a.demand_line_id), run) and a.id not in unfit]
         if not parts:
             continue

@@ -68,3 +68,72 @@ def test_two_brokers_raising_two_parts_into_a_providers_last_hours_at_once_do_no
     with factory() as session:
         given = session.exec(select(MatchAssignment).where(MatchAssignment.id.in_(part_ids))).all()
         assert sorted(p.slot_hours["mon_am"] for p in given) == [1, 3]  # 4 hours at most, never 6
+
+
+def _a_part_and_a_change_wanting_thursday_mornings(factory):
+    """Return (broker id, run id, part id, proposal id): a provider with 8 hours on Thursday morning; one group's part of a run
+    and another group's contract change each want 6 of them."""
+    from datetime import date, timedelta
+
+    from brokerage.clusters.models import Proposal
+    from brokerage.clusters.rules import ProposalKind
+    from brokerage.contracts.models import Contract
+    from brokerage.types import utcnow
+
+    with factory() as session:
+        council = new_council(session)
+        session.flush()
+        factory.councils.append(council.id)
+        broker = f.UserFactory(session=session, council_id=council.id)
+        provider = f.ProviderFactory(session=session, council_id=council.id, slots=["mon_am", "thu_am"], slot_hours={"mon_am": 12, "thu_am": 8},
+                                     capacity_hours=None)
+        changing, matched = f.ClusterFactory(session=session, council_id=council.id), f.ClusterFactory(session=session, council_id=council.id)
+        session.flush()
+        contract = Contract(council_id=council.id, provider_id=provider.id, cluster_id=changing.id, service="home_care", hours_per_week=6,
+                            rate_pence=2_200, start_date=date(2026, 11, 2), member_shares={"1": 1}, slot_hours={"mon_am": 6})
+        run = MatchRun(council_id=council.id, lines=1, suppliers=1, demanded_hours=6, covered_hours=6)
+        session.add_all([contract, run])
+        session.flush()
+        change = Proposal(council_id=council.id, cluster_id=changing.id, kind=ProposalKind.change_contract, title="Change the times",
+                          deadline=utcnow() + timedelta(days=7),
+                          payload={"contract_id": contract.id, "changes": {"slot_hours": {"thu_am": 6}}, "was": {"slot_hours": {"mon_am": 6}}})
+        line = DemandLine(council_id=council.id, cluster_id=matched.id, service="home_care", hours=6, slot_hours={"thu_am": 6},
+                          slots=["thu_am"], lat=51.5, lon=-0.05, max_rate_pence=2500)
+        session.add_all([change, line])
+        session.flush()
+        part = MatchAssignment(council_id=council.id, run_id=run.id, demand_line_id=line.id, cluster_id=matched.id, provider_id=provider.id,
+                               hours=6, solver_hours=6, rate_pence=2200, distance_km=1.0, explanation="Thursday morning (6 hours). Near.",
+                               slot_hours={"thu_am": 6}, status=AssignmentStatus.proposed)
+        session.add(part)
+        session.commit()
+        return broker.id, run.id, part.id, change.id
+
+
+def test_sending_a_run_while_a_contract_change_passes_never_gives_a_provider_more_hours_than_it_has(factory):
+    from brokerage.accounts.models import User
+    from brokerage.clusters.models import Proposal
+    from brokerage.contracts import changes
+    from brokerage.contracts.models import Contract
+    from brokerage.errors import BrokerageError
+    from brokerage.matching import services
+
+    broker_id, run_id, part_id, change_id = _a_part_and_a_change_wanting_thursday_mornings(factory)
+
+    def send(session):
+        # Waits after reading the council's care: without the providers' locks, the change finds 8 hours free too.
+        pause_after_select(session, Contract.__table__, "council_id", 0.5)
+        return len(services.send_to_clusters(session=session, actor=session.get(User, broker_id), run_id=run_id))
+
+    def change(session):
+        pause_after_select(session, Contract.__table__, "provider_id", 0.5)
+        return changes.apply_change(session=session, proposal=session.get(Proposal, change_id), actor=session.get(User, broker_id))
+
+    sent, changed = race(factory, [send, change])
+    with factory() as session:
+        part = session.get(MatchAssignment, part_id)
+        contract = session.get(Contract, int(session.get(Proposal, change_id).payload["contract_id"]))
+        given = contract.slot_hours.get("thu_am", 0) + (part.slot_hours["thu_am"] if part.status == AssignmentStatus.sent else 0)
+    assert given <= 8, (sent, changed)  # 8 hours at most, never 12
+    # One of them went through; the other found the hours taken (the part held back, or the change refused).
+    assert (sent, isinstance(changed, BrokerageError)) in {(1, True), (0, False)}, (sent, changed)
+    assert part.status == (AssignmentStatus.sent if sent else AssignmentStatus.proposed)
