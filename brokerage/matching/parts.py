@@ -107,26 +107,35 @@ def _room(session: Session, assignment: MatchAssignment, known: tuple | None = N
                     timed=assignment.slot_hours is not None)
 
 
-def not_fitting(session: Session, run: MatchRun) -> set[int]:
-    """Return the ids of a run's proposed parts that no longer fit what their line wants and their provider has free (see `fits`).
+# Why a proposed part no longer fits (`misfits`): its line wants fewer of its hours now, or its provider has fewer free.
+NOT_NEEDED, NOT_FREE = "not_needed", "not_free"
 
-    A provider may have taken hours off its offer, or a contract change may have taken them, since the run:
-    such a part is not sent to its group (`services.send_to_clusters`), and the review page says why.
+
+def not_fitting(session: Session, run: MatchRun) -> dict[int, list[str]]:
+    """Return {part id: why} for a run's proposed parts that no longer fit what their line wants and their provider has free (see `misfits`).
+
+    Since the run, a provider may have taken hours off its offer or a contract change may have taken them
+    (NOT_FREE), or care agreed for the group's request may now give some of its hours (NOT_NEEDED): such a
+    part is not sent to its group (`services.send_to_clusters`), and the review page says why.
     """
     by_line, by_provider = committed_care(session, run.council_id)
     proposed = session.exec(select(MatchAssignment).where(
         MatchAssignment.run_id == run.id, MatchAssignment.status == AssignmentStatus.proposed).order_by(MatchAssignment.id)).all()
     known = (by_line, by_provider, proposed)
-    return {a.id for a in proposed if a.hours > 0 and not fits(_room(session, a, known))}
+    found = {a.id: misfits(_room(session, a, known)) for a in proposed if a.hours > 0}
+    return {part_id: why for part_id, why in found.items() if why}
 
 
-def fits(room: PartRoom) -> bool:
-    """Tell whether a part's hours fit its room at each of its times and in the week."""
+def misfits(room: PartRoom) -> list[str]:
+    """Return why a part's hours no longer fit its room, at one of its times or in the week: NOT_NEEDED, then NOT_FREE; empty when they fit."""
     hours = room.assignment.hours
-    if hours > room.line_left or (room.week_left is not None and hours > room.week_left):
-        return False
-    most = room.most
-    return not room.timed or all(value <= most.get(slot, 0) for slot, value in in_week_order(room.assignment.slot_hours).items())
+    times = in_week_order(room.assignment.slot_hours) if room.timed else {}
+    why = []
+    if hours > room.line_left or any(value > room.asked.get(slot, 0) for slot, value in times.items()):
+        why.append(NOT_NEEDED)
+    if (room.week_left is not None and hours > room.week_left) or any(value > room.free.get(slot, 0) for slot, value in times.items()):
+        why.append(NOT_FREE)
+    return why
 
 
 def _editable(session: Session, actor: User, assignment_id: int) -> MatchAssignment:

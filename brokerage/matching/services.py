@@ -139,10 +139,10 @@ def review(*, session: Session, actor: User, run_id: int) -> dict:
         Proposal.council_id == run.council_id, Proposal.kind == ProposalKind.dissolve, Proposal.status == ProposalStatus.open,
         Proposal.cluster_id.in_(list(by_cluster) or [-1]))).all()}
     latest = run.id == latest_run_id(session, run.council_id)
-    # Proposed parts whose provider no longer has their hours free: they are not sent (send_to_clusters).
-    taken = not_fitting(session, run) if latest else set()
+    # Proposed parts that no longer fit what their line wants or their provider has free, and why: they are not sent (send_to_clusters).
+    misfits = not_fitting(session, run) if latest else {}
     return {"run": run, "by_cluster": dict(by_cluster), "gaps": gaps, "lines": lines, "providers": providers, "clusters": clusters,
-            "latest": latest, "covered": covered, "closing_votes": closing, "no_longer_free": taken}
+            "latest": latest, "covered": covered, "closing_votes": closing, "no_longer_fits": misfits}
 
 
 def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 14) -> list[Proposal]:

@@ -190,12 +190,20 @@ def send(run_id: int):
         refuse_in_flash(error)  # another council's run, or none, is the same 404 as any missing record
         return redirect(url_for("matching.review", run_id=run_id))
     # What is still proposed and no longer fits was held back (services.send_to_clusters).
-    held = len(parts.not_fitting(session, services.get_run(session=session, actor=current_user, run_id=run_id)))
+    held = parts.not_fitting(session, services.get_run(session=session, actor=current_user, run_id=run_id))
     sent = f"Sent to {plural(len(proposals), 'group')} to vote on." if proposals else "Nothing was sent."
     if held:
-        sent += f" {plural(held, 'part')} {'was' if held == 1 else 'were'} not sent: the provider no longer has those hours free (marked below)."
+        sent += f" {_held_back_words(held)}"
     flash(sent, "success" if proposals else "info")
     return redirect(url_for("matching.review", run_id=run_id))
+
+
+def _held_back_words(held: dict[int, list[str]]) -> str:
+    """Say how many parts "send" held back, and why (`parts.not_fitting`)."""
+    reasons = {why for whys in held.values() for why in whys}
+    said = {parts.NOT_FREE: "the provider no longer has those hours free", parts.NOT_NEEDED: "the group no longer needs those hours"}
+    because = " or ".join(said[why] for why in (parts.NOT_FREE, parts.NOT_NEEDED) if why in reasons)
+    return f"{plural(len(held), 'part')} {'was' if len(held) == 1 else 'were'} not sent: {because} (marked below)."
 
 
 @blueprint.route("/gaps")

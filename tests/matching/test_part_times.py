@@ -176,8 +176,9 @@ def test_a_part_whose_provider_took_its_hours_off_its_offer_since_the_run_is_not
     page = client.get(f"/matching/runs/{run.id}").get_data(as_text=True)
     row = page[page.index(f'id="assignment-{part.id}"'):]
     row = row[:row.index("</tr>")]
-    assert "No longer free" in row and "Stratford Respite Co-op no longer has these hours free. This part is not sent" in row
-    assert parts.not_fitting(session, run) == {part.id}
+    assert "No longer free" in row and "Stratford Respite Co-op no longer has these hours free." in row and "This part is not sent" in row
+    assert parts.not_fitting(session, run) == {part.id: [parts.NOT_FREE]}
+    assert "No longer needed" not in row
     # The times page offers what is free now, and keeping Saturday afternoon's 3 hours is refused beside its box.
     assert parts.part_room(session=session, actor=broker, assignment_id=part.id).most == {"sat_am": 3, "sat_pm": 1, "sun_am": 2}
     with pytest.raises(ValidationFailed) as refused:
@@ -223,3 +224,26 @@ def test_send_says_how_many_parts_it_held_back(client, session, demo, respite):
     _sign_in(client)
     page = client.post(f"/matching/runs/{run.id}/send", follow_redirects=True).get_data(as_text=True)
     assert "1 part was not sent: the provider no longer has those hours free (marked below)." in page
+
+
+def test_a_part_whose_group_agreed_care_for_some_of_its_hours_since_the_run_is_not_sent_and_the_provider_is_not_blamed(client, session, demo, respite):
+    # The page said the provider "no longer has these hours free" when what changed was the group's care.
+    from datetime import date
+
+    council, broker = demo
+    run, line, part = respite
+    docklands = session.exec(select(Provider).where(Provider.name == "Docklands Reablement Ltd")).one()
+    session.add(Contract(council_id=council.id, provider_id=docklands.id, cluster_id=line.cluster_id, demand_line_id=line.id, service="respite",
+                         hours_per_week=3, rate_pence=2_000, start_date=date(2026, 11, 2), member_shares={"1": 1}, slot_hours={"sat_am": 3}))
+    session.flush()
+    assert parts.not_fitting(session, run) == {part.id: [parts.NOT_NEEDED]}
+    _sign_in(client)
+    page = client.get(f"/matching/runs/{run.id}").get_data(as_text=True)
+    row = page[page.index(f'id="assignment-{part.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert "No longer needed" in row and "Bow carers&#39; respite group no longer needs all these hours" in row
+    assert "No longer free" not in row and "This part is not sent" in row
+    sent = client.post(f"/matching/runs/{run.id}/send", follow_redirects=True).get_data(as_text=True)
+    assert "1 part was not sent: the group no longer needs those hours (marked below)." in sent
+    session.refresh(part)
+    assert part.status == AssignmentStatus.proposed
