@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from brokerage.formatting import plural, possessive, pounds, slot_hours_words, times_words, words_list
+from brokerage.formatting import plural, pounds, slot_hours_words, times_words, words_list
 from brokerage.geo import haversine_km
 from brokerage.matching.errors import BadStatusMove
 from brokerage.matching.instance import Demand, Supply
@@ -272,13 +272,15 @@ def change_words(changes: dict[str, list]) -> str:
 
 
 def whose_care_words(care: list[tuple[str, str, dict[str, int]]], *, most: int = 3) -> str:
-    """Say whose care it is, what and when: "Riverside Somali group's home care on Monday mornings (3 hours)".
+    """Say whose care it is, what and when: "home care for Riverside Somali group on Monday mornings (3 hours)".
+
+    The group comes after "for", not as a possessive, which a plural name gets wrong ("Bow carers's").
 
     `care` is (group, service, hours at each time) for each; past `most` of them, the rest are said together
     ("… and other care of 2 groups (5 hours)").
     """
     def words(group: str, service: str, slot_hours: dict[str, int]) -> str:
-        return f"{possessive(group)} {service_name(service)} on {times_phrase(slot_hours)} ({plural(sum(slot_hours.values()), 'hour')})"
+        return f"{service_name(service)} for {group} on {times_phrase(slot_hours)} ({plural(sum(slot_hours.values()), 'hour')})"
 
     if len(care) <= most:
         return words_list(words(*item) for item in care)

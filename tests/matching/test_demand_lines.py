@@ -199,7 +199,7 @@ def test_a_provider_taking_off_times_its_care_out_to_a_vote_uses_is_told_that_ca
     committed = snapshot.committed_care(session, provider.council_id)[1][provider.id].slot_hours[voted]
     assert "profile was updated" in page and "has care already agreed or out to a group's vote at times no longer offered: " in page
     # Whose care goes on, and what, not only when (it named the times alone).
-    assert (f"{SOMALI}'s home care on {times_phrase([voted])} ({plural(committed, 'hour')}). "
+    assert (f"home care for {SOMALI} on {times_phrase([voted])} ({plural(committed, 'hour')}). "
             "That care goes on as agreed; only new work stops at those times.") in page
     # Putting the time back says nothing more.
     form[f"slot_hours-{voted}"] = str(committed)

@@ -117,13 +117,14 @@ def test_hours_taken_out_without_the_solvers_times_count_hours_only_and_say_no_t
 
 def test_whose_care_is_said_with_its_service_and_times_and_in_short_when_there_are_several():
     somali = ("Riverside Somali group", "home_care", {"mon_am": 3})
-    bow = ("Bow carers' circle", "respite", {"sat_am": 2, "sun_am": 2})
-    assert whose_care_words([somali]) == "Riverside Somali group's home care on Monday mornings (3 hours)"
-    assert whose_care_words([somali, bow]) == ("Riverside Somali group's home care on Monday mornings (3 hours) and "
-                                               "Bow carers' circle's respite on Saturday and Sunday mornings (4 hours)")
-    more = [somali, bow, ("Bow carers' circle", "companionship", {"mon_pm": 1}), ("Poplar group", "home_care", {"tue_am": 2})]
-    assert whose_care_words(more) == ("Riverside Somali group's home care on Monday mornings (3 hours), "
-                                      "Bow carers' circle's respite on Saturday and Sunday mornings (4 hours) and other care of 2 groups (3 hours)")
+    bow = ("Bow carers", "respite", {"sat_am": 2, "sun_am": 2})
+    assert whose_care_words([somali]) == "home care for Riverside Somali group on Monday mornings (3 hours)"
+    # A plural name is not made a possessive ("Bow carers's respite").
+    assert whose_care_words([somali, bow]) == ("home care for Riverside Somali group on Monday mornings (3 hours) and "
+                                               "respite for Bow carers on Saturday and Sunday mornings (4 hours)")
+    more = [somali, bow, ("Bow carers", "companionship", {"mon_pm": 1}), ("Poplar group", "home_care", {"tue_am": 2})]
+    assert whose_care_words(more) == ("home care for Riverside Somali group on Monday mornings (3 hours), "
+                                      "respite for Bow carers on Saturday and Sunday mornings (4 hours) and other care of 2 groups (3 hours)")
 
 
 def test_hours_taken_out_time_by_time_are_never_more_than_the_gap():
