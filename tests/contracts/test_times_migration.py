@@ -10,28 +10,17 @@ from sqlalchemy import inspect, select
 from brokerage.clusters.models import Proposal
 from brokerage.clusters.rules import ProposalKind
 from brokerage.contracts.models import Contract
-from brokerage.matching.models import DemandLine, MatchAssignment, MatchRun
+from brokerage.matching.models import MatchAssignment
 from brokerage.migrate import alembic_config, upgrade
 from brokerage.types import utcnow
-from tests import factories as f
-from tests.migration_support import migrated
-
-TIMES = {"tue_am": 2, "thu_am": 2, "sat_pm": 2}
+from tests.migration_support import TIMES, a_timed_line, migrated
 
 
 def test_existing_contracts_get_the_times_of_the_assignment_their_vote_accepted_and_lose_them_going_back(scratch_url):
     url = scratch_url
     with migrated(url, "head") as (engine, sessions):
         with sessions() as session:
-            council = f.CouncilFactory(session=session)
-            cluster = f.ClusterFactory(session=session, council_id=council.id)
-            provider = f.ProviderFactory(session=session, council_id=council.id)
-            other = f.ProviderFactory(session=session, council_id=council.id)
-            line = DemandLine(council_id=council.id, cluster_id=cluster.id, service="home_care", hours=12, slots=list(TIMES), slot_hours=TIMES,
-                              lat=51.5, lon=-0.05, max_rate_pence=2500)
-            run = MatchRun(council_id=council.id)
-            session.add_all([line, run])
-            session.flush()
+            council, cluster, (provider, other), line, run = a_timed_line(session, providers=2)
             proposal = Proposal(council_id=council.id, cluster_id=cluster.id, kind=ProposalKind.accept_match, title="Care",
                                 deadline=utcnow() + timedelta(days=7))
             session.add(proposal)

@@ -5,27 +5,18 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import inspect, select
 
-from brokerage.matching.models import DemandLine, MatchAssignment, MatchRun
+from brokerage.matching.models import MatchAssignment
 from brokerage.migrate import alembic_config, upgrade
 from tests import factories as f
-from tests.migration_support import migrated
-
-TIMES = {"tue_am": 2, "thu_am": 2, "sat_pm": 2}
+from tests.migration_support import TIMES, a_timed_line, migrated
 
 
 def test_parts_no_broker_changed_get_their_times_as_the_solvers_and_changed_ones_get_none(scratch_url):
     url = scratch_url
     with migrated(url, "head") as (engine, sessions):
         with sessions() as session:
-            council = f.CouncilFactory(session=session)
-            cluster = f.ClusterFactory(session=session, council_id=council.id)
-            provider = f.ProviderFactory(session=session, council_id=council.id)
+            council, cluster, (provider,), line, run = a_timed_line(session)
             broker = f.UserFactory(session=session, council_id=council.id)
-            line = DemandLine(council_id=council.id, cluster_id=cluster.id, service="home_care", hours=12, slots=list(TIMES), slot_hours=TIMES,
-                              lat=51.5, lon=-0.05, max_rate_pence=2500)
-            run = MatchRun(council_id=council.id)
-            session.add_all([line, run])
-            session.flush()
 
             def part(hours, times, edited_by_id=None):
                 return MatchAssignment(council_id=council.id, run_id=run.id, demand_line_id=line.id, cluster_id=cluster.id, provider_id=provider.id,
