@@ -4,7 +4,8 @@ It moves the line-side, supplier-side and coverage rows (and format 2's supplier
 objective with multipliers (pi >= 0, mu >= 0, nu >= 0, lambda). It falls apart into one small
 problem per (cluster, supplier) group: open the group (CLUSTER_CHARGE) if its best hours, a
 fractional knapsack over its units with profit lambda - cost - pi - mu (- nu) - PAIR_CHARGE / cap
-per hour up to each pair's cap (format 2) and the group's capacity, earn more. Any multipliers
+per hour up to each pair's cap (format 2) and the group's capacity, earn more; in format 2 a group
+earns at most what it would if each pair paid its whole PAIR_CHARGE when opened (`_strong`). Any multipliers
 give a valid bound; they start at node potentials of `flow_bound`'s min-cost flow and climb by
 deflected subgradient steps (Polyak steps towards a little above the best bound), most of them
 over only the units close to paying.
@@ -92,6 +93,20 @@ def _fill(hours: np.ndarray, profit: np.ndarray, key: np.ndarray, limit: np.ndar
         hours[units] = np.clip(limit[k] - before, 0, hours[units])
 
 
+def _strong(profit: np.ndarray, cap: np.ndarray, pair: np.ndarray, pair_cap: np.ndarray, group: np.ndarray, groups: int):
+    """Return the gain per group of the strong subproblem: a pair opens, paying PAIR_CHARGE, if its paying hours earn more.
+
+    Each unit carries at most `cap` (x_u <= cap_u y), a pair's units at most its cap, and a group
+    opens its pairs whatever their hours (its own cap is left out: this is still a relaxation).
+    """
+    hours = np.where(profit > 0, cap, 0.0)
+    _fill(hours, profit, pair, pair_cap)
+    pair_gain = np.bincount(pair, weights=hours * np.maximum(profit, 0), minlength=len(pair_cap)) - PAIR_CHARGE
+    pair_group = np.zeros(len(pair_cap), np.int64)
+    pair_group[pair] = group
+    return np.bincount(pair_group, weights=np.maximum(pair_gain, 0), minlength=groups)
+
+
 class Lagrangian:
     """The Lagrangian bound of a component, improved step by step.
 
@@ -144,35 +159,48 @@ class Lagrangian:
         self.steps, self.best = 0, -np.inf
 
     def _view(self, idx: np.ndarray) -> tuple:
-        """Return the arrays the steps read for units `idx`: (idx, fixed cost, cap, group, line, supplier, group caps, week, pair, pair caps).
+        """Return the arrays the steps read for units `idx`: (idx, fixed cost, cap, group, line, supplier, group caps, week, pair, pair caps, cost, strong caps).
 
         Groups and pairs are numbered afresh among the units, so that per-group sums stay short.
+        The last two (format 2) serve the strong subproblem of `value`: the hourly cost without the pair
+        charge, and each unit's cap within its supplier's slot and week.
         """
         groups, group = np.unique(self.group_of[idx], return_inverse=True)
         week = self.week_at[idx] if self.slots else None
-        pair, pair_cap = None, None
+        pair, pair_cap, cost, strong_cap = None, None, None, None
         if self.slots:
             pairs, pair = np.unique(self.pair_at[idx], return_inverse=True)
+            weekly = self.week_cap[week]
             pair_cap = self.pair_cap[pairs]
+            pair_cap = np.minimum(pair_cap, weekly[np.unique(pair, return_index=True)[1]])
+            cost, strong_cap = self.cost[idx], np.minimum(np.minimum(self.cap[idx], self.capacity[self.supplier_at[idx]]), weekly)
         return (idx, self.cost[idx] + self.pair_share[idx], self.cap[idx], group, self.line_at[idx],
-                self.supplier_at[idx], self.group_cap[groups], week, pair, pair_cap)
+                self.supplier_at[idx], self.group_cap[groups], week, pair, pair_cap, cost, strong_cap)
 
     def value(self, view: tuple) -> tuple[float, np.ndarray, np.ndarray]:
         """Return the Lagrangian's value over the units of `view` (`_view`), their hours, and their profit per hour.
 
         Over all units it is a lower bound; over fewer it only steers the multipliers.
         """
-        _, fixed, cap, group, line, supplier, group_cap, week, pair, pair_cap = view
-        profit = self.lam - fixed - self.pi[line] - self.mu[supplier]
+        _, fixed, cap, group, line, supplier, group_cap, week, pair, pair_cap, cost, strong_cap = view
+        duals = self.pi[line] + self.mu[supplier]
         if week is not None:
-            profit = profit - self.nu[week]
+            duals = duals + self.nu[week]
+        profit = self.lam - fixed - duals
         hours = np.where(profit > 0, cap, 0.0)
         if pair is not None:  # format 2: a pair's slots share its cap
             _fill(hours, profit, pair, pair_cap)
         _fill(hours, profit, group, group_cap)
         gain = np.bincount(group, weights=hours * np.maximum(profit, 0), minlength=len(group_cap))
+        if pair is not None:
+            # Each group's gain is also at most the strong subproblem's, where a pair pays its whole charge:
+            # both relax the group's part of the exact model, so the smaller gain still bounds it. The hours
+            # (the steps' direction and the guess at the LP's) stay the amortised subproblem's.
+            hours[~(gain > CLUSTER_CHARGE)[group]] = 0
+            gain = np.minimum(gain, _strong(self.lam - cost - duals, strong_cap, pair, pair_cap, group, len(group_cap)))
         opened = gain > CLUSTER_CHARGE
-        hours[~opened[group]] = 0
+        if pair is None:
+            hours[~opened[group]] = 0
         earned = float((gain[opened] - CLUSTER_CHARGE).sum())
         value = self.lam * self.total - float(self.pi @ self.hours) - float(self.mu @ self.capacity) - earned
         if self.slots:
