@@ -23,7 +23,7 @@ from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, Mat
 from brokerage.matching.rules import AssignmentStatus, hours_taken_out
 from brokerage.matching.snapshot import committed_care, line_slot_hours, still_free, still_wanted
 from brokerage.providers.models import Provider
-from brokerage.providers.services import CAPACITY_MAX, provider_slot_hours
+from brokerage.providers.services import provider_slot_hours
 from brokerage.slot_hours import at_most, fit, in_week_order, slot_hours_problems, total, without
 from brokerage.vocabulary import slot_label
 
@@ -101,6 +101,8 @@ def _room(session: Session, assignment: MatchAssignment, known: tuple | None = N
         if other.provider_id == provider.id:
             free = without(free, other.slot_hours or {})
             week = None if week is None else week - other.hours
+    if week is not None and assignment.slot_hours is not None:  # a weekly cap above the hours it works at its times says too much
+        week = min(week, total(free))
     cluster = session.get(Cluster, assignment.cluster_id)
     return PartRoom(assignment=assignment, line=line, provider=provider, cluster_name=cluster.name if cluster else "",
                     asked=asked, free=free, line_left=max(line_left, 0), week_left=None if week is None else max(week, 0),
@@ -111,12 +113,12 @@ def _room(session: Session, assignment: MatchAssignment, known: tuple | None = N
 NOT_NEEDED, NOT_FREE = "not_needed", "not_free"
 
 
-def not_fitting(session: Session, run: MatchRun) -> dict[int, list[str]]:
-    """Return {part id: why} for a run's proposed parts that no longer fit what their line wants and their provider has free (see `misfits`).
+def not_fitting(session: Session, run: MatchRun) -> dict[int, dict[str, str]]:
+    """Return {part id: {why: where}} for a run's proposed parts that no longer fit what their line wants and their provider has free (see `misfits`).
 
     Since the run, a provider may have taken hours off its offer or a contract change may have taken them
     (NOT_FREE), or care agreed for the group's request may now give some of its hours (NOT_NEEDED): such a
-    part is not sent to its group (`services.send_to_clusters`), and the review page says why.
+    part is not sent to its group (`services.send_to_clusters`), and the review page says why and where.
     """
     by_line, by_provider = committed_care(session, run.council_id)
     proposed = session.exec(select(MatchAssignment).where(
@@ -126,15 +128,22 @@ def not_fitting(session: Session, run: MatchRun) -> dict[int, list[str]]:
     return {part_id: why for part_id, why in found.items() if why}
 
 
-def misfits(room: PartRoom) -> list[str]:
-    """Return why a part's hours no longer fit its room, at one of its times or in the week: NOT_NEEDED, then NOT_FREE; empty when they fit."""
+def misfits(room: PartRoom) -> dict[str, str]:
+    """Return why a part's hours no longer fit its room, NOT_NEEDED then NOT_FREE, each with where in words; empty when they fit.
+
+    Where: "Tuesday afternoon: 1 hour free, this part has 2", each time that is short in week order, or
+    the week ("12 hours a week free in all, this part has 14") when no time is.
+    """
     hours = room.assignment.hours
     times = in_week_order(room.assignment.slot_hours) if room.timed else {}
-    why = []
-    if hours > room.line_left or any(value > room.asked.get(slot, 0) for slot, value in times.items()):
-        why.append(NOT_NEEDED)
-    if (room.week_left is not None and hours > room.week_left) or any(value > room.free.get(slot, 0) for slot, value in times.items()):
-        why.append(NOT_FREE)
+    why = {}
+    for reason, room_at, week, said in ((NOT_NEEDED, room.asked, room.line_left, "still needed"), (NOT_FREE, room.free, room.week_left, "free")):
+        short = [f"{slot_label(slot)}: {plural(room_at.get(slot, 0), 'hour') if room_at.get(slot, 0) else 'none'} {said}, this part has {value}"
+                 for slot, value in times.items() if value > room_at.get(slot, 0)]
+        if not short and week is not None and hours > week:
+            short = [f"{plural(week, 'hour')} a week {said} in all, this part has {hours}"]
+        if short:
+            why[reason] = "; ".join(short)
     return why
 
 
@@ -169,11 +178,11 @@ def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> 
     if isinstance(hours, bool) or not isinstance(hours, int) or hours < 0:
         raise ValidationFailed({"hours": "Enter a whole number of hours, 0 or more"})
     room = _room(session, assignment)
-    _check_weekly(room, hours)
+    _check_weekly(room, hours, by_times=True)
     after = None
     if room.timed:
         after = fit(assignment.slot_hours, hours, without(room.most, assignment.slot_hours))
-        if after is None:
+        if after is None:  # _check_weekly has refused more than fits at its times
             raise ValidationFailed({"hours": f"Only {plural(total(room.most), 'hour')} a week fit at times the group asked for and {room.provider.name} can work"})
     return _change(session, actor, room, hours, after)
 
@@ -198,7 +207,7 @@ def change_times(*, session: Session, actor: User, assignment_id: int, slot_hour
 
 def time_problems(room: PartRoom, slot_hours: object) -> dict[str, str]:
     """Return {slot: message} for each time a part's new hours do not fit (empty when they all do); "" keys the hours as a whole."""
-    hours = slot_hours_problems(slot_hours, most=CAPACITY_MAX)
+    hours = slot_hours_problems(slot_hours, most=None)  # whole numbers, 0 or more: each time's own limit is said below
     if hours:
         return {"": hours}
     most = room.most
@@ -215,18 +224,22 @@ def time_problems(room: PartRoom, slot_hours: object) -> dict[str, str]:
     return problems
 
 
-def _check_weekly(room: PartRoom, hours: int, field: str = "hours") -> None:
-    """Refuse more hours a week than the line still wants or the provider has left in its week."""
+def _check_weekly(room: PartRoom, hours: int, field: str = "hours", *, by_times: bool = False) -> None:
+    """Refuse more hours a week than the part may have: what its line still wants, its provider has left in its week and,
+    `by_times`, what fits at its times (more hours go to times with room), saying the smallest of these and why."""
     if hours <= room.assignment.hours:
         return
-    if hours > room.line_left:
-        elsewhere = room.line.hours - room.line_left
-        already = f"; {plural(elsewhere, 'hour')} of it {'is' if elsewhere == 1 else 'are'} already with providers" if elsewhere else ""
-        raise ValidationFailed({field: f"The group asked for {plural(room.line.hours, 'hour')} a week of {service_name(room.line.service)}{already}. "
-                                       f"This part can have at most {plural(room.line_left, 'hour')}; this would give {hours}"})
-    if room.week_left is not None and hours > room.week_left:
-        raise ValidationFailed({field: f"{room.provider.name} has {plural(room.week_left, 'hour')} a week left beside care already agreed "
-                                       f"and this run's other parts; this would give {hours}"})
+    elsewhere = room.line.hours - room.line_left
+    already = f", and {plural(elsewhere, 'hour')} of it {'is' if elsewhere == 1 else 'are'} already with providers" if elsewhere else ""
+    limits = [(room.line_left, f"the group asked for {plural(room.line.hours, 'hour')} a week of {service_name(room.line.service)}{already}")]
+    if room.week_left is not None:
+        limits.append((room.week_left, f"that is what {room.provider.name} has left in its week beside care already agreed and this run's other parts"))
+    if by_times and room.timed:
+        now = room.assignment.slot_hours or {}
+        limits.append((total(now) + total(without(room.most, now)), f"that is all that fits at times the group asked for and {room.provider.name} can work"))
+    most, why = min(limits, key=lambda limit: limit[0])  # the first of equal limits: the group's, then the provider's
+    if hours > most:
+        raise ValidationFailed({field: f"This part can have at most {plural(most, 'hour')} a week: {why}. This would give {hours}"})
 
 
 def _change(session: Session, actor: User, room: PartRoom, hours: int, after: dict[str, int] | None) -> MatchAssignment:
@@ -286,14 +299,21 @@ def taken_out_of(gap: MatchGap, parts: list[MatchAssignment]) -> tuple[int, dict
 
 
 def _refigure_line(session: Session, line: DemandLine, parts: list[MatchAssignment]) -> None:
-    """Say in each part's explanation how the line is now shared and how much is not covered (after a broker's change)."""
+    """Say in each part's explanation how the line is now shared and how much is not covered (after a broker's change).
+
+    Care agreed or out to a vote (this run's parts sent, other runs' and contracts) and this run's proposed parts
+    cover the line; the note names their providers.
+    """
+    _, committed = committed_care(session, line.council_id, demand_line_id=line.id)
+    proposed = sorted((a for a in parts if a.status == AssignmentStatus.proposed), key=lambda a: a.id)
+    uncovered = line.hours - sum(taken.hours for taken in committed.values()) - sum(a.hours for a in proposed)
     # A part refused by its group's vote gives nothing; a part already sent keeps the words its group is voting on.
-    given = sorted((a for a in parts if a.hours > 0 and a.status != AssignmentStatus.rejected), key=lambda a: a.id)
-    uncovered = line.hours - sum(a.hours for a in given)
-    names = {a.id: session.get(Provider, a.provider_id).name for a in given}
+    giving = {a.provider_id: a.id for a in sorted(parts, key=lambda a: a.id) if a.hours > 0 and a.status == AssignmentStatus.proposed}
+    providers = [*giving, *(provider_id for provider_id in committed if provider_id not in giving)]
+    names = {provider_id: session.get(Provider, provider_id).name for provider_id in providers}
     # A part taken down to no hours says so too ("0 of 5 hours here, the rest with …"), not what it gave before.
-    for part in sorted((a for a in parts if a.status == AssignmentStatus.proposed), key=lambda a: a.id):
-        others = [names[a.id] for a in given if a.id != part.id]
+    for part in proposed:
+        others = [names[provider_id] for provider_id in providers if provider_id != part.provider_id]
         note = share_note(part.hours, line.hours, others, uncovered) if others or uncovered > 0 or part.hours == 0 else ""
         part.explanation = reshared(part.explanation, note)
         session.add(part)

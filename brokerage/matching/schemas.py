@@ -10,7 +10,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from brokerage.forms import Checkboxes, PoundsField, SlotHoursField
 from brokerage.matching.rules import DEMAND_HOURS_MAX, MATCH_TIME_LIMIT_MAX
 from brokerage.matching.parts import time_problems
-from brokerage.slot_hours import DEMAND_SLOT_MAX, PROVIDER_SLOT_MAX
+from brokerage.slot_hours import DEMAND_SLOT_MAX
+from brokerage.validation import parse_whole_number
 from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES
 
 
@@ -39,29 +40,37 @@ class ClusterDemandForm(DemandLineForm):
 class AdjustForm(BaseForm):
     """Change a proposed assignment's hours."""
 
-    hours = WholeNumberField("Hours a week", invalid_message="Enter the hours as a whole number, or 0 to remove", validators=[InputRequired("Enter the hours, or 0 to remove"), NumberRange(min=0, max=168, message="Enter between 0 and 168 hours")])
+    hours = WholeNumberField("Hours a week", invalid_message="Enter the hours as a whole number, or 0 to remove", validators=[InputRequired("Enter the hours, or 0 to remove"), NumberRange(min=0, message="Enter the hours as 0 or more")])
+    # The most a part may have is the service's to say (parts.adjust), with why: its line, its provider or its times.
+
+
+class PartSlotHoursField(SlotHoursField):
+    """A proposed part's hours in each time of day: each box a whole number, 0 or more, within what the part may have then.
+
+    The limits come from the form's `room` (a parts.PartRoom; `parts.time_problems`). Every wrong box is
+    marked at once, beside it and in week order: one that is not a number and one over its limit alike.
+    """
+
+    def pre_validate(self, form):
+        room = getattr(form, "room", None)
+        if room is not None:
+            given = {slot: parse_whole_number(text) for slot, text in self.cells.items() if text and slot not in self.cell_errors}
+            for slot, message in time_problems(room, {slot: hours for slot, hours in given.items() if hours}).items():
+                if slot:
+                    self.cell_errors[slot] = message
+                elif not self.cell_errors:
+                    self.problem = self.problem or message
+        super().pre_validate(form)
 
 
 class PartTimesForm(BaseForm):
     """The hours a proposed part gives in each time of day (each box checked against `room`, a parts.PartRoom, when set)."""
 
-    slot_hours = SlotHoursField(
-        "Hours in each time of day", most=PROVIDER_SLOT_MAX,
+    slot_hours = PartSlotHoursField(
+        "Hours in each time of day", most=None,
         required_message="Enter the hours for at least one time of day. To take this part out, set its hours to 0 on the run's page",
     )
     room = None
-
-    def validate_slot_hours(self, field):
-        """Mark each box whose hours the group does not still need, or the provider cannot work, then (parts.time_problems), beside the box."""
-        if self.room is None or not isinstance(field.data, dict):
-            return
-        for slot, message in time_problems(self.room, field.data).items():
-            field.errors.append(message)
-            if slot:
-                field.cell_errors[slot] = message
-                field.error_ids.append(field.cell_id(slot))
-            else:
-                field.error_ids.append(field.id)
 
 
 class WithdrawDemandForm(BaseForm):

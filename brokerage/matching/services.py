@@ -22,7 +22,7 @@ from brokerage.clusters.models import Cluster, ClusterStatus, Proposal
 from brokerage.clusters.rules import ProposalKind, ProposalStatus
 from brokerage.db import session_scope
 from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFailed
-from brokerage.formatting import pounds, service_name, slot_hours_words
+from brokerage.formatting import plural, pounds, service_name, slot_hours_words, words_list
 from brokerage.geo import haversine_km
 from brokerage.holders.models import Power
 from brokerage.locks import lock_row, lock_rows
@@ -178,10 +178,11 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
             provider = session.get(Provider, a.provider_id)
             line = session.get(DemandLine, a.demand_line_id)
             times = f" ({slot_hours_words(a.slot_hours)})" if a.slot_hours else ""
-            lines.append(f"{a.hours} hours a week of {service_name(line.service)} from {provider.name} at {pounds(a.rate_pence)} an hour{times}. {a.explanation}")
+            lines.append(f"{plural(a.hours, 'hour')} a week of {service_name(line.service)} from {provider.name} at {pounds(a.rate_pence)} an hour{times}. {a.explanation}")
         proposal = governance.open_proposal(
             session=session, actor=actor, cluster_id=cluster_id, kind=ProposalKind.accept_match,
-            title=f"Accept care from {', '.join(names)}", description="\n".join(lines),
+            # The hours tell two votes on care from the same provider apart (from two runs, say).
+            title=f"Accept {plural(sum(a.hours for a in parts), 'hour')} a week of care from {words_list(names)}", description="\n".join(lines),
             payload={"run_id": run.id, "assignment_ids": [a.id for a in parts]}, days=days,
         )
         for a in parts:

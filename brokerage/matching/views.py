@@ -176,7 +176,7 @@ def change_times(assignment_id: int):
             return redirect(url_for("matching.review", run_id=room.assignment.run_id) + f"#assignment-{assignment_id}")
     elif form.is_submitted():
         status = 422
-    return render_template("matching/times.html", room=room, form=form), status
+    return render_template("matching/times.html", room=room, form=form, why=parts.misfits(room)), status
 
 
 @blueprint.route("/runs/<int:run_id>/send", methods=["POST"])
@@ -194,6 +194,8 @@ def send(run_id: int):
     sent = f"Sent to {plural(len(proposals), 'group')} to vote on." if proposals else "Nothing was sent."
     if held:
         sent += f" {_held_back_words(held)}"
+    elif not proposals:
+        sent = "Nothing was sent: no part is ready to send. A part with 0 hours is not sent, nor one whose request changed since the run."
     flash(sent, "success" if proposals else "info")
     return redirect(url_for("matching.review", run_id=run_id))
 

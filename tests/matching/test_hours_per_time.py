@@ -164,7 +164,8 @@ def test_raising_a_part_beyond_the_times_both_have_is_refused(session, demo):
     urdu.slot_hours, urdu.hours = {"mon_pm": 2, "wed_pm": 2, "fri_pm": 2, "sun_eve": 4}, 10  # as if the group asked for a Sunday evening too
     with pytest.raises(ValidationFailed) as refused:
         parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=8)
-    assert "Only 6 hours a week fit at times the group asked for and" in refused.value.errors["hours"][0]
+    assert refused.value.errors["hours"] == ["This part can have at most 6 hours a week: that is all that fits at times the group asked for "
+                                             "and Bilal Iqbal (PA) can work. This would give 8"]
     assert (part.hours, part.slot_hours) == (3, {"mon_pm": 2, "wed_pm": 1})
 
 
@@ -206,7 +207,8 @@ def test_raising_a_part_never_gives_it_hours_its_provider_already_gives_under_a_
     _contract(session, council, stratford, respite, {"sat_pm": offered["sat_pm"] - 1, "sun_am": offered["sun_am"]})  # another group's care
     with pytest.raises(ValidationFailed) as refused:
         parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=8)
-    assert refused.value.errors["hours"] == [f"Only 4 hours a week fit at times the group asked for and {stratford.name} can work"]
+    assert refused.value.errors["hours"] == [f"This part can have at most 4 hours a week: that is all that fits at times the group asked for "
+                                             f"and {stratford.name} can work. This would give 8"]
     assert (part.hours, part.slot_hours) == (4, {"sat_am": 3, "sat_pm": 1})
 
 
@@ -218,8 +220,8 @@ def test_raising_a_part_never_gives_a_line_more_than_it_still_wants_beside_care_
     _contract(session, council, other, respite, {"sun_am": 2, "sat_pm": 1}, for_line=True)  # 3 of the line's 8 hours agreed since the run
     with pytest.raises(ValidationFailed) as refused:
         parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=6)
-    assert refused.value.errors["hours"] == ["The group asked for 8 hours a week of respite; 3 hours of it are already with providers. "
-                                             "This part can have at most 5 hours; this would give 6"]
+    assert refused.value.errors["hours"] == ["This part can have at most 5 hours a week: the group asked for 8 hours a week of respite, "
+                                             "and 3 hours of it are already with providers. This would give 6"]
     assert part.hours == 5
     parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=4)  # lowering is always allowed
     assert part.slot_hours == {"sat_am": 3, "sat_pm": 1}

@@ -63,7 +63,7 @@ def test_two_brokers_raising_two_parts_into_a_providers_last_hours_at_once_do_no
     assert sorted(type(r).__name__ for r in results) == ["ValidationFailed", "int"], results
     refused = next(r for r in results if isinstance(r, ValidationFailed))
     said = {"times": "Monday morning: enter no more than 1, what the group still needs then and Provider",
-            "hours": "Only 1 hour a week fit at times the group asked for and Provider"}[how]
+            "hours": "This part can have at most 1 hour a week: that is all that fits at times the group asked for and Provider"}[how]
     assert said in str(refused.errors), refused.errors
     with factory() as session:
         given = session.exec(select(MatchAssignment).where(MatchAssignment.id.in_(part_ids))).all()

@@ -176,8 +176,10 @@ def test_a_part_whose_provider_took_its_hours_off_its_offer_since_the_run_is_not
     page = client.get(f"/matching/runs/{run.id}").get_data(as_text=True)
     row = page[page.index(f'id="assignment-{part.id}"'):]
     row = row[:row.index("</tr>")]
-    assert "No longer free" in row and "Stratford Respite Co-op no longer has these hours free." in row and "This part is not sent" in row
-    assert parts.not_fitting(session, run) == {part.id: [parts.NOT_FREE]}
+    # It names the time that is short, not only that something is.
+    assert "No longer free" in row and "Stratford Respite Co-op no longer has these hours free (Saturday afternoon: 1 hour free, this part has 3)." in row
+    assert "This part is not sent" in row
+    assert parts.not_fitting(session, run) == {part.id: {parts.NOT_FREE: "Saturday afternoon: 1 hour free, this part has 3"}}
     assert "No longer needed" not in row
     # The times page offers what is free now, and keeping Saturday afternoon's 3 hours is refused beside its box.
     assert parts.part_room(session=session, actor=broker, assignment_id=part.id).most == {"sat_am": 3, "sat_pm": 1, "sun_am": 2}
@@ -236,14 +238,92 @@ def test_a_part_whose_group_agreed_care_for_some_of_its_hours_since_the_run_is_n
     session.add(Contract(council_id=council.id, provider_id=docklands.id, cluster_id=line.cluster_id, demand_line_id=line.id, service="respite",
                          hours_per_week=3, rate_pence=2_000, start_date=date(2026, 11, 2), member_shares={"1": 1}, slot_hours={"sat_am": 3}))
     session.flush()
-    assert parts.not_fitting(session, run) == {part.id: [parts.NOT_NEEDED]}
+    assert parts.not_fitting(session, run) == {part.id: {parts.NOT_NEEDED: "Saturday morning: none still needed, this part has 3"}}
     _sign_in(client)
     page = client.get(f"/matching/runs/{run.id}").get_data(as_text=True)
     row = page[page.index(f'id="assignment-{part.id}"'):]
     row = row[:row.index("</tr>")]
-    assert "No longer needed" in row and "Bow carers&#39; respite group no longer needs all these hours" in row
+    assert "No longer needed" in row and ("Bow carers&#39; respite group no longer needs all these hours: care agreed for this request since the run "
+                                          "gives some of them (Saturday morning: none still needed, this part has 3).") in row
     assert "No longer free" not in row and "This part is not sent" in row
     sent = client.post(f"/matching/runs/{run.id}/send", follow_redirects=True).get_data(as_text=True)
     assert "1 part was not sent: the group no longer needs those hours (marked below)." in sent
     session.refresh(part)
     assert part.status == AssignmentStatus.proposed
+
+
+def test_the_times_page_of_a_part_that_no_longer_fits_names_the_time_and_marks_every_wrong_box_at_once(client, session, demo, respite):
+    # The page gave no sign of which time had gone wrong, said "from 0 to 168" for a box holding letters, and only
+    # marked the boxes over their limit once the letters were put right.
+    council, broker = demo
+    run, line, part = respite
+    _provider_keeps_one_saturday_afternoon_hour(session, part)
+    _sign_in(client)
+    page = client.get(f"/matching/assignments/{part.id}/times").get_data(as_text=True)
+    warning = page[page.index('id="no-longer-fits"'):]
+    assert "Stratford Respite Co-op no longer has these hours free (Saturday afternoon: 1 hour free, this part has 3)." in warning[:warning.index("</div>\n</div>")]
+    wrong = client.post(f"/matching/assignments/{part.id}/times", data=_boxes({"sat_am": "two", "sat_pm": 3, "sun_am": 2}))
+    text = wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and "168" not in text
+    assert text.count("Saturday morning hours must be a whole number, 0 or more") == 2  # beside the box and in the summary
+    assert text.count("Saturday afternoon: enter no more than 1, what the group still needs then and Stratford Respite Co-op can work") == 2
+    assert text.index('href="#slot_hours-sat_am"') < text.index('href="#slot_hours-sat_pm"')  # in week order
+    session.refresh(part)
+    assert part.slot_hours == RESPITE
+
+
+def test_raising_a_part_says_the_one_limit_that_binds(client, session, demo, respite):
+    # 50 hours said "at most 8" (the group's hours), then 8 said "only 4 fit": each message was contradicted by the next.
+    council, broker = demo
+    run, line, part = respite
+    parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sat_pm": 1})
+    _provider_keeps_one_saturday_afternoon_hour(session, part)
+    _sign_in(client)
+    for hours in ("50", "8"):
+        text = client.post(f"/matching/assignments/{part.id}", data={"hours": hours}).get_data(as_text=True).replace("&#39;", "'")
+        assert (f"This part can have at most 6 hours a week: that is all that fits at times the group asked for and Stratford Respite Co-op "
+                f"can work. This would give {hours}") in text
+    assert "Enter the hours as 0 or more" in client.post(f"/matching/assignments/{part.id}", data={"hours": "-1"}).get_data(as_text=True)
+
+
+def test_a_part_taken_to_no_hours_counts_care_agreed_elsewhere_and_is_not_offered_to_send(client, session, demo, respite):
+    # "0 of 8 hours here; 8 hours not covered" when another provider already gave 2 of them; and the run kept its
+    # send button for a part with no hours, which then said only "Nothing was sent."
+    from datetime import date
+
+    council, broker = demo
+    run, line, part = respite
+    docklands = session.exec(select(Provider).where(Provider.name == "Docklands Reablement Ltd")).one()
+    session.add(Contract(council_id=council.id, provider_id=docklands.id, cluster_id=line.cluster_id, demand_line_id=line.id, service="respite",
+                         hours_per_week=2, rate_pence=2_000, start_date=date(2026, 11, 2), member_shares={"1": 1}, slot_hours={"sun_am": 2}))
+    session.flush()
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=0)
+    assert part.explanation.endswith("; 0 of 8 hours here, the rest with Docklands Reablement Ltd; 6 hours not covered.")
+    others = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.id != part.id)).all()
+    for other in others:
+        parts.adjust(session=session, actor=broker, assignment_id=other.id, hours=0)
+    _sign_in(client)
+    page = client.get(f"/matching/runs/{run.id}").get_data(as_text=True)
+    assert "Send to the groups to vote on" not in page
+    sent = client.post(f"/matching/runs/{run.id}/send", follow_redirects=True).get_data(as_text=True)
+    assert "Nothing was sent: no part is ready to send. A part with 0 hours is not sent" in sent
+
+
+def test_a_vote_on_one_hour_says_hour_and_its_title_gives_the_hours(session, demo, respite):
+    council, broker = demo
+    run, line, part = respite
+    parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 1})
+    proposal = next(p for p in services.send_to_clusters(session=session, actor=broker, run_id=run.id) if p.cluster_id == line.cluster_id)
+    assert proposal.title == "Accept 1 hour a week of care from Stratford Respite Co-op"
+    assert proposal.description.startswith("1 hour a week of respite from Stratford Respite Co-op")
+
+
+def test_a_providers_week_on_the_times_page_is_never_more_than_the_hours_it_works_at_its_times(client, session, demo, respite):
+    council, broker = demo
+    run, line, part = respite
+    stratford = session.get(Provider, part.provider_id)
+    stratford.capacity_hours = 200  # a weekly cap above its times' hours, which add up to fewer
+    session.add(stratford)
+    session.flush()
+    room = parts.part_room(session=session, actor=broker, assignment_id=part.id)
+    assert room.week_left == sum(room.free.values()) < 200
