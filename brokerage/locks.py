@@ -20,13 +20,18 @@ that would make an account) has no row of its own to lock.
 
 A matching run's row guards its assignments (hours within a line and a provider's capacity, sent
 once) and is locked before anything else: `matching.parts.adjust` and `change_times` lock it, then
-the part's provider; `send_to_clusters` locks it, then all the groups it sends to (in id order), then
-all their parts' providers (in id order).
+the providers' hours (below); `send_to_clusters` locks it, then all the groups it sends to (in id
+order), then the providers' hours.
 
-A provider's row guards its free hours beside care already agreed, and is locked last of all: after
-the contract when a change to it is made (`contracts.changes.apply_change`), after the run when a
-broker changes a proposed part, after the run and its groups when a run is sent. Saving a provider's
-offer updates its row, so it waits for those too.
+The council's providers' free hours beside care already agreed or out to a vote are locked by name,
+one lock for the whole council (`lock_provider_hours`), last of all: after the contract when a change
+to it is made (`contracts.changes.apply_change`), after the run when a broker changes a proposed part,
+after the run and its groups when a run is sent. One lock, not each provider's row: a send covers
+several providers, and so does a batch of decisions (`close_due_proposals` applies them in proposal
+order), and rows locked in two orders would deadlock; nor does it meet the key-share locks that
+inserting a contract takes on its provider's row. Only a contract's row is locked after it, in that
+batch, and only by way of its group, which the batch holds. A provider saving its offer takes no part:
+it may take hours off that care already uses (that care goes on), and what is sent after is checked.
 
 The cluster comes before its proposals because deciding one proposal can touch the others (a
 dissolve closes them all) and change the group's size: a vote therefore locks its group first.
@@ -84,6 +89,15 @@ def lock_name(session: Session, name: str) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": name})
+
+
+def lock_provider_hours(session: Session, council_id: int) -> None:
+    """Lock the free hours of a council's providers (their offer less care agreed or out to a vote) until the transaction ends.
+
+    Taken last (see the order above) by whatever gives a provider's hours: sending a run, a broker
+    changing a proposed part, a contract change passing.
+    """
+    lock_name(session, f"provider-hours:{int(council_id)}")
 
 
 def fresh_row(session: Session, model: type[Row], row_id: int) -> Row | None:

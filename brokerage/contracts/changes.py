@@ -26,7 +26,7 @@ from brokerage.contracts.services import check_end_date, current_status, get_con
 from brokerage.contracts.words import change_sentences
 from brokerage.errors import BrokerageError, NotAllowed, ValidationFailed
 from brokerage.formatting import plural, service_name
-from brokerage.locks import fresh_row, lock_row
+from brokerage.locks import fresh_row, lock_provider_hours, lock_row
 from brokerage.providers.models import Provider
 from brokerage.slot_hours import in_week_order, total
 
@@ -161,9 +161,9 @@ def apply_change(*, session: Session, proposal: Proposal, actor: User) -> str:
     """Make a passed change to its contract (in the deciding vote's transaction) and record it; return what happened in one sentence."""
     # The contract's lock comes after the group's and the proposal's (locks.py order), which the decision holds.
     contract = lock_row(session, Contract, int(proposal.payload["contract_id"]))
-    # The provider's row guards its hours: two changes (or a broker's change to a proposed match) giving the
-    # same free hours at once take turns. It comes last (locks.py order).
-    lock_row(session, Provider, contract.provider_id)
+    # The providers' hours: two changes (or a broker's change to a proposed match, or a run being sent) giving
+    # the same free hours at once take turns. They come last (locks.py order).
+    lock_provider_hours(session, contract.council_id)
     reason = change_impossible(session=session, proposal=proposal)
     if reason:
         raise BrokerageError(reason)

@@ -2,7 +2,7 @@
 
 A part may hold what its demand line still wants and its provider still has free: care already contracted
 or out to a vote (`snapshot.committed_care`) and the run's other proposed parts come off both, in the
-times of day they take. The run's row and then the provider's are locked (brokerage/locks.py), so two
+times of day they take. The run's row and then the council's providers' hours are locked (brokerage/locks.py), so two
 brokers, or a change racing "send" or a contract change, take turns. Services flush and never commit.
 """
 
@@ -17,7 +17,7 @@ from brokerage.accounts.models import Role, User
 from brokerage.clusters.models import Cluster
 from brokerage.errors import BrokerageError, NotAllowed, ValidationFailed
 from brokerage.formatting import plural, service_name
-from brokerage.locks import fresh_row, lock_row
+from brokerage.locks import fresh_row, lock_provider_hours, lock_row
 from brokerage.matching.explain import reshared, retimed, share_note, took_out_note
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
 from brokerage.matching.rules import AssignmentStatus, hours_taken_out
@@ -153,8 +153,8 @@ def _editable(session: Session, actor: User, assignment_id: int) -> MatchAssignm
     assignment = get_or_404(session, actor, MatchAssignment, assignment_id, what="assignment")
     # The run owns its assignments' totals (a line's hours, a provider's capacity) and their sending.
     lock_row(session, MatchRun, assignment.run_id)
-    # The provider's row guards its hours against a contract change passing at the same time (locks.py).
-    lock_row(session, Provider, assignment.provider_id)
+    # The providers' hours, against a contract change passing or the run being sent at the same time (locks.py).
+    lock_provider_hours(session, assignment.council_id)
     assignment = fresh_row(session, MatchAssignment, assignment.id)
     _refuse_unchangeable(session, assignment)
     return assignment

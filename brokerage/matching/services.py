@@ -25,7 +25,7 @@ from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFai
 from brokerage.formatting import plural, pounds, service_name, slot_hours_words, words_list
 from brokerage.geo import haversine_km
 from brokerage.holders.models import Power
-from brokerage.locks import lock_row, lock_rows
+from brokerage.locks import lock_provider_hours, lock_row, lock_rows
 from brokerage.matching.explain import without_took_out
 from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
@@ -162,10 +162,10 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
         by_cluster[assignment.cluster_id].append(assignment)
     # The groups first, as a broker's edit of its requests locks its group (brokerage.matching.demand): a request
     # withdrawn or changed since the run is not sent, as the run matched what it no longer asks for. Then the
-    # providers, last (locks.py): a part whose provider no longer has those hours free (it took them off its offer,
-    # or a contract change took them) is not sent, and a change passing at the same time waits for this one.
+    # providers' hours, last (locks.py): a part whose provider no longer has those hours free (it took them off its
+    # offer, or a contract change took them) is not sent, and a change passing at the same time waits for this one.
     lock_rows(session, Cluster, by_cluster)
-    lock_rows(session, Provider, {a.provider_id for a in pending})
+    lock_provider_hours(session, run.council_id)
     unfit = not_fitting(session, run)
     proposals = []
     for cluster_id, parts in sorted(by_cluster.items()):

@@ -91,9 +91,12 @@ def _committed(session: Session, council_id: int, demand_line_id: int | None, pr
     if provider_id is not None:
         contracts = contracts.where(Contract.provider_id == provider_id)
         sent = sent.where(MatchAssignment.provider_id == provider_id)
+    # Read as committed now, not as the session first loaded them: a request that waited for the providers' hours
+    # (brokerage.locks.lock_provider_hours) sees what the one before it committed.
+    fresh = {"populate_existing": True}
     care = [Committed(c.demand_line_id, c.provider_id, c.cluster_id, c.service, c.hours_per_week, c.slot_hours, c.id)
-            for c in session.exec(contracts) if current_status(c, today) != ContractStatus.ended]
-    care += [Committed(a.demand_line_id, a.provider_id, a.cluster_id, None, a.hours, a.slot_hours) for a in session.exec(sent)]
+            for c in session.exec(contracts.execution_options(**fresh)) if current_status(c, today) != ContractStatus.ended]
+    care += [Committed(a.demand_line_id, a.provider_id, a.cluster_id, None, a.hours, a.slot_hours) for a in session.exec(sent.execution_options(**fresh))]
     return care
 
 
