@@ -20,7 +20,7 @@ from brokerage.formatting import plural, service_name
 from brokerage.locks import fresh_row, lock_provider_hours, lock_row
 from brokerage.matching.explain import reshared, retimed, share_note, took_out_note
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
-from brokerage.matching.rules import AssignmentStatus, hours_taken_out
+from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, hours_taken_out
 from brokerage.matching.snapshot import committed_care, line_slot_hours, still_free, still_wanted
 from brokerage.providers.models import Provider
 from brokerage.providers.services import provider_slot_hours
@@ -109,23 +109,39 @@ def _room(session: Session, assignment: MatchAssignment, known: tuple | None = N
                     timed=assignment.slot_hours is not None)
 
 
-# Why a proposed part no longer fits (`misfits`): its line wants fewer of its hours now, or its provider has fewer free.
-NOT_NEEDED, NOT_FREE = "not_needed", "not_free"
+# Why a proposed part is not sent (`not_fitting`): its request changed since the run; or, as `misfits` finds, its line
+# wants fewer of its hours now, or its provider has fewer free.
+CHANGED, NOT_NEEDED, NOT_FREE = "changed", "not_needed", "not_free"
+
+
+def still_as_matched(line: DemandLine, run: MatchRun) -> bool:
+    """Tell whether a demand line is still open and unchanged since the run that matched it."""
+    return line.status == DemandLineStatus.open and (line.changed_at is None or line.changed_at <= run.created_at)
 
 
 def not_fitting(session: Session, run: MatchRun) -> dict[int, dict[str, str]]:
-    """Return {part id: {why: where}} for a run's proposed parts that no longer fit what their line wants and their provider has free (see `misfits`).
+    """Return {part id: {why: where}} for a run's proposed parts that are not to be sent, and why.
 
-    Since the run, a provider may have taken hours off its offer or a contract change may have taken them
-    (NOT_FREE), or care agreed for the group's request may now give some of its hours (NOT_NEEDED): such a
-    part is not sent to its group (`services.send_to_clusters`), and the review page says why and where.
+    CHANGED: the group's request was changed or withdrawn since the run, which matched what it no longer
+    asks for (where: "withdrawn" or "changed"). Otherwise (see `misfits`): care agreed for the request may
+    now give some of the part's hours (NOT_NEEDED), or its provider may have taken hours off its offer, or
+    a contract change taken them (NOT_FREE). Such a part is not sent to its group
+    (`services.send_to_clusters`), and the review page says why and where.
     """
     by_line, by_provider = committed_care(session, run.council_id)
     proposed = session.exec(select(MatchAssignment).where(
         MatchAssignment.run_id == run.id, MatchAssignment.status == AssignmentStatus.proposed).order_by(MatchAssignment.id)).all()
     known = (by_line, by_provider, proposed)
-    found = {a.id: misfits(_room(session, a, known)) for a in proposed if a.hours > 0}
-    return {part_id: why for part_id, why in found.items() if why}
+    found = {}
+    for part in proposed:
+        if part.hours <= 0:
+            continue
+        line = session.get(DemandLine, part.demand_line_id)
+        if not still_as_matched(line, run):
+            found[part.id] = {CHANGED: "withdrawn" if line.status == DemandLineStatus.withdrawn else "changed"}
+        elif why := misfits(_room(session, part, known)):
+            found[part.id] = why
+    return found
 
 
 def misfits(room: PartRoom) -> dict[str, str]:

@@ -169,7 +169,7 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
     unfit = not_fitting(session, run)
     proposals = []
     for cluster_id, parts in sorted(by_cluster.items()):
-        parts = [a for a in parts if still_as_matched(session.get(DemandLine, a.demand_line_id), run) and a.id not in unfit]
+        parts = [a for a in parts if a.id not in unfit]
         if not parts:
             continue
         names = sorted({session.get(Provider, a.provider_id).name for a in parts})
@@ -192,11 +192,6 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
         proposals.append(proposal)
     session.flush()
     return proposals
-
-
-def still_as_matched(line: DemandLine, run: MatchRun) -> bool:
-    """Tell whether a demand line is still open and unchanged since the run that matched it."""
-    return line.status == DemandLineStatus.open and (line.changed_at is None or line.changed_at <= run.created_at)
 
 
 @dataclass(frozen=True)

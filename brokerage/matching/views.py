@@ -14,7 +14,7 @@ from brokerage.accounts.models import Role
 from brokerage.db import get_session, noting_changes, only_jobs_write
 from brokerage.errors import BrokerageError
 from brokerage.forms import refuse, refuse_in_flash
-from brokerage.formatting import plural
+from brokerage.formatting import plural, words_list
 from brokerage.matching import demand, parts, services
 from brokerage.matching.errors import MatchingError
 from brokerage.matching.schemas import AdjustForm, ClusterDemandForm, DemandLineForm, PartTimesForm, TimeLimitForm, WithdrawDemandForm
@@ -195,17 +195,22 @@ def send(run_id: int):
     if held:
         sent += f" {_held_back_words(held)}"
     elif not proposals:
-        sent = "Nothing was sent: no part is ready to send. A part with 0 hours is not sent, nor one whose request changed since the run."
+        sent = "Nothing was sent: no part is ready to send. A part with 0 hours is not sent."
     flash(sent, "success" if proposals else "info")
     return redirect(url_for("matching.review", run_id=run_id))
 
 
-def _held_back_words(held: dict[int, list[str]]) -> str:
+def _held_back_words(held: dict[int, dict[str, str]]) -> str:
     """Say how many parts "send" held back, and why (`parts.not_fitting`)."""
     reasons = {why for whys in held.values() for why in whys}
-    said = {parts.NOT_FREE: "the provider no longer has those hours free", parts.NOT_NEEDED: "the group no longer needs those hours"}
-    because = " or ".join(said[why] for why in (parts.NOT_FREE, parts.NOT_NEEDED) if why in reasons)
-    return f"{plural(len(held), 'part')} {'was' if len(held) == 1 else 'were'} not sent: {because} (marked below)."
+    one = len(held) == 1
+    said = {
+        parts.CHANGED: "its group's request changed since the run" if one else "their groups' requests changed since the run",
+        parts.NOT_NEEDED: "its group needs fewer of those hours" if one else "their groups need fewer of those hours",
+        parts.NOT_FREE: "its provider no longer has those hours free" if one else "their providers no longer have those hours free",
+    }
+    because = words_list([said[why] for why in (parts.CHANGED, parts.NOT_NEEDED, parts.NOT_FREE) if why in reasons], "and" if one else "or")
+    return f"{plural(len(held), 'part')} {'was' if one else 'were'} not sent: {because} (marked below)."
 
 
 @blueprint.route("/gaps")

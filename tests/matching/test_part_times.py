@@ -178,9 +178,9 @@ def test_a_part_whose_provider_took_its_hours_off_its_offer_since_the_run_is_not
     row = row[:row.index("</tr>")]
     # It names the time that is short, not only that something is.
     assert "No longer free" in row and "Stratford Respite Co-op no longer has these hours free (Saturday afternoon: 1 hour free, this part has 3)." in row
-    assert "This part is not sent" in row
+    assert "Not sent: change its hours or times to fit, or run matching again." in row
     assert parts.not_fitting(session, run) == {part.id: {parts.NOT_FREE: "Saturday afternoon: 1 hour free, this part has 3"}}
-    assert "No longer needed" not in row
+    assert "Fewer hours needed" not in row
     # The times page offers what is free now, and keeping Saturday afternoon's 3 hours is refused beside its box.
     assert parts.part_room(session=session, actor=broker, assignment_id=part.id).most == {"sat_am": 3, "sat_pm": 1, "sun_am": 2}
     with pytest.raises(ValidationFailed) as refused:
@@ -225,7 +225,7 @@ def test_send_says_how_many_parts_it_held_back(client, session, demo, respite):
     _provider_keeps_one_saturday_afternoon_hour(session, part)
     _sign_in(client)
     page = client.post(f"/matching/runs/{run.id}/send", follow_redirects=True).get_data(as_text=True)
-    assert "1 part was not sent: the provider no longer has those hours free (marked below)." in page
+    assert "1 part was not sent: its provider no longer has those hours free (marked below)." in page
 
 
 def test_a_part_whose_group_agreed_care_for_some_of_its_hours_since_the_run_is_not_sent_and_the_provider_is_not_blamed(client, session, demo, respite):
@@ -243,11 +243,11 @@ def test_a_part_whose_group_agreed_care_for_some_of_its_hours_since_the_run_is_n
     page = client.get(f"/matching/runs/{run.id}").get_data(as_text=True)
     row = page[page.index(f'id="assignment-{part.id}"'):]
     row = row[:row.index("</tr>")]
-    assert "No longer needed" in row and ("Bow carers&#39; respite group no longer needs all these hours: care agreed for this request since the run "
-                                          "gives some of them (Saturday morning: none still needed, this part has 3).") in row
-    assert "No longer free" not in row and "This part is not sent" in row
+    assert "Fewer hours needed" in row and ("Bow carers&#39; respite group needs fewer of these hours: care agreed for this request since the run "
+                                            "already covers some of them (Saturday morning: none still needed, this part has 3).") in row
+    assert "No longer free" not in row and "Not sent: change its hours or times to fit, or run matching again." in row
     sent = client.post(f"/matching/runs/{run.id}/send", follow_redirects=True).get_data(as_text=True)
-    assert "1 part was not sent: the group no longer needs those hours (marked below)." in sent
+    assert "1 part was not sent: its group needs fewer of those hours (marked below)." in sent
     session.refresh(part)
     assert part.status == AssignmentStatus.proposed
 
@@ -306,7 +306,7 @@ def test_a_part_taken_to_no_hours_counts_care_agreed_elsewhere_and_is_not_offere
     page = client.get(f"/matching/runs/{run.id}").get_data(as_text=True)
     assert "Send to the groups to vote on" not in page
     sent = client.post(f"/matching/runs/{run.id}/send", follow_redirects=True).get_data(as_text=True)
-    assert "Nothing was sent: no part is ready to send. A part with 0 hours is not sent" in sent
+    assert "Nothing was sent: no part is ready to send. A part with 0 hours is not sent." in sent
 
 
 def test_a_vote_on_one_hour_says_hour_and_its_title_gives_the_hours(session, demo, respite):
@@ -327,3 +327,26 @@ def test_a_providers_week_on_the_times_page_is_never_more_than_the_hours_it_work
     session.flush()
     room = parts.part_room(session=session, actor=broker, assignment_id=part.id)
     assert room.week_left == sum(room.free.values()) < 200
+
+
+def test_a_part_whose_request_the_broker_changed_since_the_run_says_so_and_not_that_care_was_agreed(client, session, demo, respite):
+    # Editing the request down tagged the part "no longer needed: care agreed since covers some of it", though none
+    # was, and advised changing its hours, after which it was still held back, untagged and uncounted.
+    from brokerage.matching.demand import edit_demand_line
+
+    council, broker = demo
+    run, line, part = respite
+    edit_demand_line(session=session, actor=broker, line_id=line.id, service=line.service, languages=line.languages,
+                     language_required=line.language_required, carer_gender=line.carer_gender, max_rate_pence=line.max_rate_pence,
+                     served=[int(h) for h in line.shares], slot_hours={"sat_am": 3, "sun_am": 2})
+    assert parts.not_fitting(session, run) == {part.id: {parts.CHANGED: "changed"}}
+    _sign_in(client)
+    page = client.get(f"/matching/runs/{run.id}").get_data(as_text=True)
+    row = page[page.index(f'id="assignment-{part.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert "Changed since" in row and "Not sent: the request was changed after the run. Run matching again for it as it is now." in row
+    assert "Fewer hours needed" not in row and "No longer free" not in row
+    sent = client.post(f"/matching/runs/{run.id}/send", follow_redirects=True).get_data(as_text=True).replace("&#39;", "'")
+    assert "1 part was not sent: its group's request changed since the run (marked below)." in sent
+    session.refresh(part)
+    assert part.status == AssignmentStatus.proposed
