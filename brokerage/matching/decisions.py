@@ -18,11 +18,11 @@ from brokerage.clusters.actions import ProposalAction
 from brokerage.clusters.models import Proposal
 from brokerage.contracts.models import Contract
 from brokerage.contracts.rules import AllocationRule
-from brokerage.contracts.services import create_contract
+from brokerage.contracts.services import contracted_hours, create_contract
 from brokerage.formatting import plural
 from brokerage.matching.models import DemandLine, MatchAssignment
 from brokerage.matching.rules import AssignmentStatus, DemandLineStatus, move_assignment, move_demand_line
-from brokerage.matching.services import committed_hours, vetted_provider_ids
+from brokerage.matching.services import vetted_provider_ids
 
 
 def contracts_from_match(*, session: Session, actor: User, proposal: Proposal, start: date | None = None) -> list[Contract]:
@@ -65,8 +65,10 @@ def contracts_from_match(*, session: Session, actor: User, proposal: Proposal, s
         session.add(assignment)
         made.append(contract)
         session.flush()
-        taken, _ = committed_hours(session, proposal.council_id)
-        if taken.get(line.id, 0) >= line.hours:
+        # Contracts alone say the line is done: a part of it with another provider, still sent (later in this
+        # vote, or in another), would otherwise count as done too, and be refused as "already contracted".
+        contracted, _ = contracted_hours(session=session, council_id=proposal.council_id)
+        if contracted.get(line.id, 0) >= line.hours:
             line.status = move_demand_line(line.status, DemandLineStatus.contracted)
             session.add(line)
     session.flush()

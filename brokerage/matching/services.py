@@ -33,8 +33,8 @@ from brokerage.matching.parts import latest_run_id, not_fitting, require_broker,
 from brokerage.matching.rules import (
     MATCH_TIME_LIMIT_MAX, AssignmentStatus, DemandLineStatus, asked_slot_hours, demand_problems, move_assignment,
 )
-from brokerage.matching.snapshot import (  # noqa: F401 (build_instance, committed_hours and vetted_provider_ids are re-exported)
-    build_instance, committed_hours, vetted_provider_ids,
+from brokerage.matching.snapshot import (  # noqa: F401 (build_instance and vetted_provider_ids are re-exported)
+    build_instance, vetted_provider_ids,
 )
 from brokerage.providers.models import Provider
 from brokerage.providers.services import provider_slot_hours

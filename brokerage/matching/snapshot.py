@@ -182,12 +182,6 @@ def contract_beyond_free(session: Session, contract: Contract, hours_per_week: i
     return problems
 
 
-def committed_hours(session: Session, council_id: int) -> tuple[dict[int, int], dict[int, int]]:
-    """Return hours a week already contracted or sent to a vote, by demand line and by provider."""
-    by_line, by_provider = committed_care(session, council_id)
-    return {k: v.hours for k, v in by_line.items()}, {k: v.hours for k, v in by_provider.items()}
-
-
 def still_wanted(wanted: dict[str, int], taken: Taken | None) -> dict[str, int]:
     """Return the hours of a line still to find in each time of day, once its committed care is taken off."""
     if taken is None:

@@ -350,3 +350,27 @@ def test_a_part_whose_request_the_broker_changed_since_the_run_says_so_and_not_t
     assert "1 part was not sent: its group's request changed since the run (marked below)." in sent
     session.refresh(part)
     assert part.status == AssignmentStatus.proposed
+
+
+def test_a_passed_match_splitting_a_request_between_two_providers_makes_both_contracts(session, demo, respite):
+    # After the first part's contract the line counted the second part, still out to the vote, as contracted too:
+    # it was marked done and the second provider's care refused as "already contracted".
+    from brokerage import clock
+    from brokerage.matching.decisions import contracts_from_match
+    from brokerage.matching.services import vetted_provider_ids
+
+    council, broker = demo
+    run, line, part = respite
+    grace = session.exec(select(Provider).where(Provider.name == "Grace Mensah (PA)")).one()  # works Sunday mornings, vetted
+    assert grace.id in vetted_provider_ids(session, council.id, clock.today())
+    parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sat_pm": 3})
+    other = MatchAssignment(council_id=council.id, run_id=run.id, demand_line_id=line.id, cluster_id=line.cluster_id, provider_id=grace.id,
+                            hours=2, solver_hours=2, rate_pence=2000, distance_km=1.0, explanation="Sunday morning (2 hours). Near.",
+                            slot_hours={"sun_am": 2}, solver_slot_hours={"sun_am": 2})
+    session.add(other)
+    session.flush()
+    proposal = next(p for p in services.send_to_clusters(session=session, actor=broker, run_id=run.id) if p.cluster_id == line.cluster_id)
+    assert {part.proposal_id, other.proposal_id} == {proposal.id}
+    made = contracts_from_match(session=session, actor=broker, proposal=proposal)
+    assert sorted((c.provider_id, c.hours_per_week) for c in made) == sorted([(part.provider_id, 6), (grace.id, 2)]), other.explanation
+    assert (part.status, other.status, line.status.value) == (AssignmentStatus.accepted, AssignmentStatus.accepted, "contracted")
