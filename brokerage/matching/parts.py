@@ -131,7 +131,9 @@ def not_fitting(session: Session, run: MatchRun) -> dict[int, dict[str, str]]:
     by_line, by_provider = committed_care(session, run.council_id)
     proposed = session.exec(select(MatchAssignment).where(
         MatchAssignment.run_id == run.id, MatchAssignment.status == AssignmentStatus.proposed).order_by(MatchAssignment.id)).all()
-    known = (by_line, by_provider, proposed)
+    # In id order, each part beside the ones found to fit before it: where two parts of a provider no longer both
+    # fit its hours, the first is still sent and the second held back, not both.
+    fitting: list[MatchAssignment] = []
     found = {}
     for part in proposed:
         if part.hours <= 0:
@@ -139,8 +141,10 @@ def not_fitting(session: Session, run: MatchRun) -> dict[int, dict[str, str]]:
         line = session.get(DemandLine, part.demand_line_id)
         if not still_as_matched(line, run):
             found[part.id] = {CHANGED: "withdrawn" if line.status == DemandLineStatus.withdrawn else "changed"}
-        elif why := misfits(_room(session, part, known)):
+        elif why := misfits(_room(session, part, (by_line, by_provider, fitting))):
             found[part.id] = why
+        else:
+            fitting.append(part)
     return found
 
 

@@ -374,3 +374,25 @@ def test_a_passed_match_splitting_a_request_between_two_providers_makes_both_con
     made = contracts_from_match(session=session, actor=broker, proposal=proposal)
     assert sorted((c.provider_id, c.hours_per_week) for c in made) == sorted([(part.provider_id, 6), (grace.id, 2)]), other.explanation
     assert (part.status, other.status, line.status.value) == (AssignmentStatus.accepted, AssignmentStatus.accepted, "contracted")
+
+
+def test_where_two_parts_of_a_provider_no_longer_both_fit_the_first_is_still_sent_and_only_the_second_held_back(session, demo, respite):
+    # Each part was judged beside the other, so both were held back although one of them still fitted.
+    council, broker = demo
+    run, line, part = respite
+    other_line = DemandLine(council_id=council.id, cluster_id=line.cluster_id, service="respite", hours=3, slot_hours={"sat_pm": 3}, slots=["sat_pm"],
+                            lat=line.lat, lon=line.lon, max_rate_pence=line.max_rate_pence, shares=line.shares)
+    session.add(other_line)
+    session.flush()
+    second = MatchAssignment(council_id=council.id, run_id=run.id, demand_line_id=other_line.id, cluster_id=line.cluster_id, provider_id=part.provider_id,
+                             hours=3, solver_hours=3, rate_pence=part.rate_pence, distance_km=1.0, explanation="Saturday afternoon (3 hours).",
+                             slot_hours={"sat_pm": 3}, solver_slot_hours={"sat_pm": 3})
+    session.add(second)
+    session.flush()
+    stratford = session.get(Provider, part.provider_id)
+    stratford.slot_hours = {**provider_slot_hours(stratford), "sat_pm": 4}  # room for one of the two parts' 3 hours, not both
+    session.add(stratford)
+    session.flush()
+    assert parts.not_fitting(session, run) == {second.id: {parts.NOT_FREE: "Saturday afternoon: 1 hour free, this part has 3"}}
+    services.send_to_clusters(session=session, actor=broker, run_id=run.id)
+    assert (part.status, second.status) == (AssignmentStatus.sent, AssignmentStatus.proposed)
