@@ -161,9 +161,10 @@ class Lagrangian:
     def _view(self, idx: np.ndarray) -> tuple:
         """Return the arrays the steps read for units `idx`: (idx, fixed cost, cap, group, line, supplier, group caps, week, pair, pair caps, cost, strong caps).
 
-        Groups and pairs are numbered afresh among the units, so that per-group sums stay short.
-        The last two (format 2) serve the strong subproblem of `value`: the hourly cost without the pair
-        charge, and each unit's cap within its supplier's slot and week.
+        Groups and pairs are numbered afresh among the units, so that per-group sums stay short. In
+        format 2 a pair's cap is held within its supplier's week too (for both of `value`'s subproblems),
+        and the last two serve the strong subproblem: the hourly cost without the pair charge, and each
+        unit's cap within its supplier's slot and week.
         """
         groups, group = np.unique(self.group_of[idx], return_inverse=True)
         week = self.week_at[idx] if self.slots else None

@@ -144,6 +144,15 @@ def test_the_format_2_lagrangian_stays_below_the_exact_optimum(doc):
     assert sum(bounds) <= optimum + 1e-3
 
 
+def test_the_strong_subproblem_charges_each_pair_it_opens_its_whole_charge():
+    # In pence an hour: one group, two pairs. The first pair's best 3 hours (its cap) earn 2 x 3000 + 1 x 1000,
+    # less its 4000 charge; the second pair's 4 hours at 500 do not pay its charge, and an hour at a loss is never given.
+    profit, cap = np.array([3000.0, 1000.0, 500.0, -300.0]), np.array([2.0, 2.0, 4.0, 5.0])
+    pair, pair_cap, group = np.array([0, 0, 1, 1]), np.array([3.0, 9.0]), np.zeros(4, np.int64)
+    assert lagrangian.PAIR_CHARGE == 4000
+    assert lagrangian._strong(profit, cap, pair, pair_cap, group, 1).tolist() == [7000.0 - 4000.0]
+
+
 @settings(max_examples=25, deadline=None)
 @given(instances_2(), st.integers(1, 3))
 def test_format_2_components_too_big_for_the_lp_get_the_lagrangian_and_keep_every_rule(doc, seconds):
