@@ -23,15 +23,15 @@ def test_a_broker_reviews_adjusts_and_sends_a_matching_run(page, live_server):
     expect(page.get_by_text("No vetted Somali-speaking provider")).to_be_visible()
     assert axe_violations(page) == []
 
-    hours = page.get_by_label("Hours of home care from Hooyo Care Co-operative")
+    hours = page.get_by_label("Hours a week of home care from Hooyo Care Co-operative")
     hours.fill("500")
     click_and_wait(page.get_by_role("button", name="Change hours from Hooyo Care Co-operative"))
     expect(page.get_by_role("alert")).to_be_visible()
     assert axe_violations(page) == []
-    page.get_by_label("Hours of home care from Hooyo Care Co-operative").fill("12")
+    page.get_by_label("Hours a week of home care from Hooyo Care Co-operative").fill("12")
     click_and_wait(page.get_by_role("button", name="Change hours from Hooyo Care Co-operative"))
     # Read from the page the change came back on (the old page holds the 12 just typed).
-    expect(page.get_by_label("Hours of home care from Hooyo Care Co-operative")).to_have_value("12")
+    expect(page.get_by_label("Hours a week of home care from Hooyo Care Co-operative")).to_have_value("12")
 
     # Lowered to 12 hours, the part lost Friday afternoon (its latest time): the broker moves 2 of Thursday's hours there.
     click_and_wait(page.get_by_role("link", name="Change times of home care from Hooyo Care Co-operative"))
@@ -48,7 +48,7 @@ def test_a_broker_reviews_adjusts_and_sends_a_matching_run(page, live_server):
     page.get_by_label("Friday afternoon hours").fill("2")
     click_and_wait(page.get_by_role("button", name="Save the times"))
     expect(flash(page)).to_contain_text("The times were changed.", use_inner_text=True)
-    expect(page.get_by_label("Hours of home care from Hooyo Care Co-operative")).to_have_value("12")
+    expect(page.get_by_label("Hours a week of home care from Hooyo Care Co-operative")).to_have_value("12")
     expect(page.get_by_text("Thursday morning, 1 hour; Friday afternoon, 2 hours").first).to_be_visible()
 
     click_and_wait(page.get_by_role("button", name="Send to the groups to vote on"))
