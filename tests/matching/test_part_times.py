@@ -54,6 +54,23 @@ def _boxes(slot_hours: dict) -> dict:
     return {f"slot_hours-{slot}": str(hours) for slot, hours in slot_hours.items()}
 
 
+def _docklands_gives_the_line(session, council, line, slot_hours: dict) -> None:
+    """Care for the line agreed since the run with Docklands Reablement Ltd: a contract at these times."""
+    from datetime import date
+
+    docklands = session.exec(select(Provider).where(Provider.name == "Docklands Reablement Ltd")).one()
+    session.add(Contract(council_id=council.id, provider_id=docklands.id, cluster_id=line.cluster_id, demand_line_id=line.id, service="respite",
+                         hours_per_week=sum(slot_hours.values()), rate_pence=2_000, start_date=date(2026, 11, 2), member_shares={"1": 1},
+                         slot_hours=slot_hours))
+    session.flush()
+
+
+def _row(page: str, part) -> str:
+    """Return the review page's table row of a part."""
+    row = page[page.index(f'id="assignment-{part.id}"'):]
+    return row[:row.index("</tr>")]
+
+
 def test_a_broker_takes_out_one_time_of_day_and_keeps_the_others(session, demo, respite):
     # Lowering the hours took them off the latest times (Sunday); the broker can now say which time goes.
     council, broker = demo
@@ -174,8 +191,7 @@ def test_a_part_whose_provider_took_its_hours_off_its_offer_since_the_run_is_not
     _provider_keeps_one_saturday_afternoon_hour(session, part)
     _sign_in(client)
     page = client.get(f"/matching/runs/{run.id}").get_data(as_text=True)
-    row = page[page.index(f'id="assignment-{part.id}"'):]
-    row = row[:row.index("</tr>")]
+    row = _row(page, part)
     # It names the time that is short, not only that something is.
     assert "No longer free" in row and "Stratford Respite Co-op no longer has these hours free (Saturday afternoon: 1 hour free, this part has 3)." in row
     assert "Not sent: change its hours or times to fit, or run matching again." in row
@@ -230,19 +246,13 @@ def test_send_says_how_many_parts_it_held_back(client, session, demo, respite):
 
 def test_a_part_whose_group_agreed_care_for_some_of_its_hours_since_the_run_is_not_sent_and_the_provider_is_not_blamed(client, session, demo, respite):
     # The page said the provider "no longer has these hours free" when what changed was the group's care.
-    from datetime import date
-
     council, broker = demo
     run, line, part = respite
-    docklands = session.exec(select(Provider).where(Provider.name == "Docklands Reablement Ltd")).one()
-    session.add(Contract(council_id=council.id, provider_id=docklands.id, cluster_id=line.cluster_id, demand_line_id=line.id, service="respite",
-                         hours_per_week=3, rate_pence=2_000, start_date=date(2026, 11, 2), member_shares={"1": 1}, slot_hours={"sat_am": 3}))
-    session.flush()
+    _docklands_gives_the_line(session, council, line, {"sat_am": 3})
     assert parts.not_fitting(session, run) == {part.id: {parts.NOT_NEEDED: "Saturday morning: none still needed, this part has 3"}}
     _sign_in(client)
     page = client.get(f"/matching/runs/{run.id}").get_data(as_text=True)
-    row = page[page.index(f'id="assignment-{part.id}"'):]
-    row = row[:row.index("</tr>")]
+    row = _row(page, part)
     assert "Fewer hours needed" in row and ("Bow carers&#39; respite group needs fewer of these hours: care agreed for this request since the run "
                                             "already covers some of them (Saturday morning: none still needed, this part has 3).") in row
     assert "No longer free" not in row and "Not sent: change its hours or times to fit, or run matching again." in row
@@ -289,14 +299,9 @@ def test_raising_a_part_says_the_one_limit_that_binds(client, session, demo, res
 def test_a_part_taken_to_no_hours_counts_care_agreed_elsewhere_and_is_not_offered_to_send(client, session, demo, respite):
     # "0 of 8 hours here; 8 hours not covered" when another provider already gave 2 of them; and the run kept its
     # send button for a part with no hours, which then said only "Nothing was sent."
-    from datetime import date
-
     council, broker = demo
     run, line, part = respite
-    docklands = session.exec(select(Provider).where(Provider.name == "Docklands Reablement Ltd")).one()
-    session.add(Contract(council_id=council.id, provider_id=docklands.id, cluster_id=line.cluster_id, demand_line_id=line.id, service="respite",
-                         hours_per_week=2, rate_pence=2_000, start_date=date(2026, 11, 2), member_shares={"1": 1}, slot_hours={"sun_am": 2}))
-    session.flush()
+    _docklands_gives_the_line(session, council, line, {"sun_am": 2})
     parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=0)
     assert part.explanation.endswith("; 0 of 8 hours here, the rest with Docklands Reablement Ltd; 6 hours not covered.")
     others = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.id != part.id)).all()
@@ -342,8 +347,7 @@ def test_a_part_whose_request_the_broker_changed_since_the_run_says_so_and_not_t
     assert parts.not_fitting(session, run) == {part.id: {parts.CHANGED: "changed"}}
     _sign_in(client)
     page = client.get(f"/matching/runs/{run.id}").get_data(as_text=True)
-    row = page[page.index(f'id="assignment-{part.id}"'):]
-    row = row[:row.index("</tr>")]
+    row = _row(page, part)
     assert "Changed since" in row and "Not sent: the request was changed after the run. Run matching again for it as it is now." in row
     assert "Fewer hours needed" not in row and "No longer free" not in row
     sent = client.post(f"/matching/runs/{run.id}/send", follow_redirects=True).get_data(as_text=True).replace("&#39;", "'")
