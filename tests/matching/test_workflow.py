@@ -103,17 +103,22 @@ def test_the_gap_report_counts_hours_a_broker_took_out_apart_from_care_no_provid
     assert services.gap_report(session=session, actor=broker)["taken_out"] == []
 
 
-def test_the_note_about_hours_taken_out_says_how_many_and_goes_when_they_are_put_back(session, demo):
-    # The note stayed on a line's gap after the broker put the hours back, and never said how many.
-    council, broker = demo
+def _a_line_covered_in_part(session, council, broker):
+    """Return (line, run): a line the first run covers with a part of 2 hours or more, asked since for 40 more hours on
+    Sunday evenings than anyone offers, and a new run, which covers it in part and leaves a real gap."""
     first = services.run_matching(session=session, actor=broker, council_id=council.id)
     covered = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == first.id, MatchAssignment.hours >= 2).order_by(MatchAssignment.id)).first()
     line = session.get(DemandLine, covered.demand_line_id)
-    # 40 more hours on Sunday evenings than anyone offers: the next run covers the line in part.
     demand.edit_demand_line(session=session, actor=broker, line_id=line.id, service=line.service, slot_hours={**line.slot_hours, "sun_eve": 40},
                             languages=list(line.languages), language_required=line.language_required, carer_gender=line.carer_gender,
                             max_rate_pence=line.max_rate_pence, served=[int(h) for h in line.shares])
-    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    return line, services.run_matching(session=session, actor=broker, council_id=council.id)
+
+
+def test_the_note_about_hours_taken_out_says_how_many_and_goes_when_they_are_put_back(session, demo):
+    # The note stayed on a line's gap after the broker put the hours back, and never said how many.
+    council, broker = demo
+    line, run = _a_line_covered_in_part(session, council, broker)
     gaps = {g.demand_line_id: g for g in session.exec(select(MatchGap).where(MatchGap.run_id == run.id))}
     part = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.demand_line_id == line.id,
                                                       MatchAssignment.hours >= 2).order_by(MatchAssignment.id)).first()
@@ -356,14 +361,7 @@ def test_asking_for_care_for_a_group_voting_on_closing_warns_that_the_care_would
 def test_a_gap_row_with_hours_taken_out_shows_the_times_no_provider_could_give_and_the_times_taken_out_apart(client, session, demo):
     # The line's gap kept both in one set of times, so the row showed no times at all.
     council, broker = demo
-    first = services.run_matching(session=session, actor=broker, council_id=council.id)
-    covered = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == first.id, MatchAssignment.hours >= 2).order_by(MatchAssignment.id)).first()
-    line = session.get(DemandLine, covered.demand_line_id)
-    # 40 more hours on Sunday evenings than anyone offers: the next run covers the line in part, and leaves a real gap.
-    demand.edit_demand_line(session=session, actor=broker, line_id=line.id, service=line.service, slot_hours={**line.slot_hours, "sun_eve": 40},
-                            languages=list(line.languages), language_required=line.language_required, carer_gender=line.carer_gender,
-                            max_rate_pence=line.max_rate_pence, served=[int(h) for h in line.shares])
-    run = services.run_matching(session=session, actor=broker, council_id=council.id)
+    line, run = _a_line_covered_in_part(session, council, broker)
     gap = session.exec(select(MatchGap).where(MatchGap.run_id == run.id, MatchGap.demand_line_id == line.id)).one()
     unmet = dict(gap.slot_hours)
     part = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.demand_line_id == line.id,
