@@ -191,7 +191,7 @@ def _refuse_unchangeable(session: Session, assignment: MatchAssignment) -> None:
 def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> MatchAssignment:
     """Change the hours of a proposed assignment by hand (0 removes it), within what its line still wants and its provider has free.
 
-    Fewer hours come off the part's latest times; more go to the earliest times both still have free
+    Fewer hours come first off times where the part has more than it may have now, then off its latest times; more go to the earliest times both still have free
     (`change_times` sets the times themselves). Raises ValidationFailed (field "hours").
     """
     assignment = _editable(session, actor, assignment_id)
@@ -200,11 +200,24 @@ def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> 
     room = _room(session, assignment)
     _check_weekly(room, hours, by_times=True)
     after = None
-    if room.timed:
+    if room.timed and hours < assignment.hours:
+        after = _lowered(assignment.slot_hours, hours, room.most)
+    elif room.timed:
         after = fit(assignment.slot_hours, hours, without(room.most, assignment.slot_hours))
         if after is None:  # _check_weekly has refused more than fits at its times
             raise ValidationFailed({"hours": f"Only {plural(total(room.most), 'hour')} a week fit at times the group asked for and {room.provider.name} can work"})
     return _change(session, actor, room, hours, after)
+
+
+def _lowered(slot_hours: dict[str, int], hours: int, most: dict[str, int]) -> dict[str, int]:
+    """Return a part's times lowered to `hours` in all: first the hours beyond what each time may have now (the latest
+    such time first), so a part that no longer fits comes to fit; then from the latest times."""
+    kept, cut = in_week_order(slot_hours), total(slot_hours) - hours
+    for slot in reversed(list(kept)):
+        take = min(max(kept[slot] - most.get(slot, 0), 0), cut)
+        kept[slot] -= take
+        cut -= take
+    return at_most(in_week_order(kept), hours)
 
 
 def change_times(*, session: Session, actor: User, assignment_id: int, slot_hours: dict[str, int]) -> MatchAssignment:
@@ -255,8 +268,7 @@ def _check_weekly(room: PartRoom, hours: int, field: str = "hours", *, by_times:
     if room.week_left is not None:
         limits.append((room.week_left, f"that is what {room.provider.name} has left in its week beside care already agreed and this run's other parts"))
     if by_times and room.timed:
-        now = room.assignment.slot_hours or {}
-        limits.append((total(now) + total(without(room.most, now)), f"that is all that fits at times the group asked for and {room.provider.name} can work"))
+        limits.append((total(room.most), f"that is all that fits at times the group asked for and {room.provider.name} can work"))
     most, why = min(limits, key=lambda limit: limit[0])  # the first of equal limits: the group's, then the provider's
     if hours > most:
         raise ValidationFailed({field: f"This part can have at most {plural(most, 'hour')} a week: {why}. This would give {hours}"})

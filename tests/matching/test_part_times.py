@@ -400,3 +400,20 @@ def test_where_two_parts_of_a_provider_no_longer_both_fit_the_first_is_still_sen
     assert parts.not_fitting(session, run) == {second.id: {parts.NOT_FREE: "Saturday afternoon: 1 hour free, this part has 3"}}
     services.send_to_clusters(session=session, actor=broker, run_id=run.id)
     assert (part.status, second.status) == (AssignmentStatus.sent, AssignmentStatus.proposed)
+
+
+def test_lowering_a_part_that_no_longer_fits_takes_the_hours_off_the_time_that_is_short_first(client, session, demo, respite):
+    # Lowering by the hours box always cut the latest times, keeping the time that was short: "change its hours to fit"
+    # could never make the part fit, and the box allowed more than could be sent.
+    council, broker = demo
+    run, line, part = respite
+    _provider_keeps_one_saturday_afternoon_hour(session, part)  # Saturday afternoon: 1 hour free, the part has 3
+    _sign_in(client)
+    text = client.post(f"/matching/assignments/{part.id}", data={"hours": "9"}).get_data(as_text=True)
+    assert "This part can have at most 6 hours a week: that is all that fits at times" in text
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=7)
+    assert part.slot_hours == {"sat_am": 3, "sat_pm": 2, "sun_am": 2}
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=6)
+    assert part.slot_hours == {"sat_am": 3, "sat_pm": 1, "sun_am": 2} and parts.not_fitting(session, run) == {}
+    parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=4)  # then off the latest times
+    assert part.slot_hours == {"sat_am": 3, "sat_pm": 1}
