@@ -28,10 +28,12 @@ one lock for the whole council (`lock_provider_hours`), last of all: after the c
 to it is made (`contracts.changes.apply_change`), after the run when a broker changes a proposed part,
 after the run and its groups when a run is sent. One lock, not each provider's row: a send covers
 several providers, and so does a batch of decisions (`close_due_proposals` applies them in proposal
-order), and rows locked in two orders would deadlock; nor does it meet the key-share locks that
-inserting a contract takes on its provider's row. Only a contract's row is locked after it, in that
-batch, and only by way of its group, which the batch holds. A provider saving its offer takes no part:
-it may take hours off that care already uses (that care goes on), and what is sent after is checked.
+order), and rows locked in two orders would deadlock. In such a batch, what a later proposal locks (its
+holders, its contract, ledger accounts) comes after this lock. That is safe because no request that
+takes this lock holds a holder's row or a ledger account before it, and because rows are locked FOR NO
+KEY UPDATE: inserting a row that refers to one (a member's vote, a provider's contract) takes only a
+key-share lock, which that does not wait for. A provider saving its offer takes no part: it may take
+hours off that care already uses (that care goes on), and what is sent after is checked.
 
 The cluster comes before its proposals because deciding one proposal can touch the others (a
 dissolve closes them all) and change the group's size: a vote therefore locks its group first.
@@ -60,7 +62,10 @@ def lock_row(session: Session, model: type[Row], row_id: int) -> Row | None:
     statement = (
         select(model)
         .where(model.id == row_id)
-        .with_for_update()  # SQLite's compiler leaves this out: its writers already hold the write lock
+        # FOR NO KEY UPDATE: it never waits for the key-share lock that inserting a row referring to this one takes
+        # (a vote on a holder, a contract with a provider), so those inserts cannot close a circle of waits.
+        # SQLite's compiler leaves this out: its writers already hold the write lock.
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     return session.execute(statement).scalars().first()
@@ -75,7 +80,7 @@ def lock_rows(session: Session, model: type[Row], row_ids: Iterable[int]) -> lis
         select(model)
         .where(model.id.in_(ids))
         .order_by(model.id)
-        .with_for_update()
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE, as lock_row
         .execution_options(populate_existing=True)
     )
     return list(session.execute(statement).scalars())

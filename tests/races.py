@@ -131,13 +131,14 @@ def row_appears_after_check(row, where_columns: tuple[str, ...]):
 
 
 def pause_after_select(session, table, where_column: str, seconds: float, *, for_update: bool = False) -> None:
-    """Make this session wait `seconds` right after its first SELECT on `table` filtering on `where_column`.
+    """Make this session wait `seconds` right after its first SELECT on `table` (or on any of a list of tables) filtering on `where_column`.
 
     Holds a transaction open just after it has read what a rule depends on, so a racing request
     surely runs in that window: with the row lock it must wait, without it the rule breaks.
     """
     import time
 
+    tables = table if isinstance(table, (list, tuple)) else [table]
     done: list[bool] = []
 
     def after(state):
@@ -145,7 +146,7 @@ def pause_after_select(session, table, where_column: str, seconds: float, *, for
             return None
         froms = {getattr(t, "name", None) for t in state.statement.get_final_froms()}
         where = str(state.statement.whereclause) if state.statement.whereclause is not None else ""
-        if table.name not in froms or f"{table.name}.{where_column}" not in where:
+        if not any(t.name in froms and f"{t.name}.{where_column}" in where for t in tables):
             return None
         done.append(True)
         frozen = state.invoke_statement().freeze()

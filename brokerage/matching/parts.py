@@ -80,11 +80,8 @@ def _room(session: Session, assignment: MatchAssignment, known: tuple | None = N
     line = session.get(DemandLine, assignment.demand_line_id)
     provider = session.get(Provider, assignment.provider_id)
     if known is None:
-        by_line, _ = committed_care(session, assignment.council_id, demand_line_id=line.id)
-        _, by_provider = committed_care(session, assignment.council_id, provider_id=provider.id)
-        # Parts of this run already sent are committed care; parts refused by a vote, or accepted (now contracts), are not proposed.
-        proposed = session.exec(select(MatchAssignment).where(
-            MatchAssignment.run_id == assignment.run_id, MatchAssignment.status == AssignmentStatus.proposed).order_by(MatchAssignment.id)).all()
+        # The run's other parts that "send" would send take their hours (`_judged`): not those it would hold back.
+        by_line, by_provider, _, proposed = _judged(session, session.get(MatchRun, assignment.run_id))
     else:
         by_line, by_provider, proposed = known
     asked = still_wanted(line_slot_hours(line), by_line.get(line.id))
@@ -122,30 +119,37 @@ def still_as_matched(line: DemandLine, run: MatchRun) -> bool:
 def not_fitting(session: Session, run: MatchRun) -> dict[int, dict[str, str]]:
     """Return {part id: {why: where}} for a run's proposed parts that are not to be sent, and why.
 
-    CHANGED: the group's request was changed or withdrawn since the run, which matched what it no longer
-    asks for (where: "withdrawn" or "changed"). Otherwise (see `misfits`): care agreed for the request may
-    now give some of the part's hours (NOT_NEEDED), or its provider may have taken hours off its offer, or
-    a contract change taken them (NOT_FREE). Such a part is not sent to its group
+    CHANGED: the group's request was changed, withdrawn or contracted since the run, which matched what it no
+    longer asks for (where: "changed", "withdrawn" or "contracted"). Otherwise (see `misfits`): care agreed for
+    the request may now give some of the part's hours (NOT_NEEDED), or its provider may have taken hours off its
+    offer, or a contract change taken them (NOT_FREE). Such a part is not sent to its group
     (`services.send_to_clusters`), and the review page says why and where.
+    """
+    return _judged(session, run)[2]
+
+
+def _judged(session: Session, run: MatchRun) -> tuple[dict, dict, dict[int, dict[str, str]], list[MatchAssignment]]:
+    """Return (committed care by line, by provider, the parts held back with why, the parts that would be sent) of a run.
+
+    In id order, each part is judged beside the ones found to fit before it: where two parts of a provider no
+    longer both fit its hours, the first is still sent and the second held back, not both.
     """
     by_line, by_provider = committed_care(session, run.council_id)
     proposed = session.exec(select(MatchAssignment).where(
         MatchAssignment.run_id == run.id, MatchAssignment.status == AssignmentStatus.proposed).order_by(MatchAssignment.id)).all()
-    # In id order, each part beside the ones found to fit before it: where two parts of a provider no longer both
-    # fit its hours, the first is still sent and the second held back, not both.
     fitting: list[MatchAssignment] = []
-    found = {}
+    held = {}
     for part in proposed:
         if part.hours <= 0:
             continue
         line = session.get(DemandLine, part.demand_line_id)
         if not still_as_matched(line, run):
-            found[part.id] = {CHANGED: "withdrawn" if line.status == DemandLineStatus.withdrawn else "changed"}
+            held[part.id] = {CHANGED: line.status.value if line.status != DemandLineStatus.open else "changed"}
         elif why := misfits(_room(session, part, (by_line, by_provider, fitting))):
-            found[part.id] = why
+            held[part.id] = why
         else:
             fitting.append(part)
-    return found
+    return by_line, by_provider, held, fitting
 
 
 def misfits(room: PartRoom) -> dict[str, str]:

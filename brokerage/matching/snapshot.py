@@ -92,12 +92,13 @@ def _committed(session: Session, council_id: int, demand_line_id: int | None, pr
         contracts = contracts.where(Contract.provider_id == provider_id)
         sent = sent.where(MatchAssignment.provider_id == provider_id)
     # Read as committed now, not as the session first loaded them: a request that waited for the providers' hours
-    # (brokerage.locks.lock_provider_hours) sees what the one before it committed.
+    # (brokerage.locks.lock_provider_hours) sees what the one before it committed. The care out to a vote is read
+    # first: a match passing between the two reads (its parts becoming contracts) is then counted twice, never missed.
     fresh = {"populate_existing": True}
+    voting = [Committed(a.demand_line_id, a.provider_id, a.cluster_id, None, a.hours, a.slot_hours) for a in session.exec(sent.execution_options(**fresh))]
     care = [Committed(c.demand_line_id, c.provider_id, c.cluster_id, c.service, c.hours_per_week, c.slot_hours, c.id)
             for c in session.exec(contracts.execution_options(**fresh)) if current_status(c, today) != ContractStatus.ended]
-    care += [Committed(a.demand_line_id, a.provider_id, a.cluster_id, None, a.hours, a.slot_hours) for a in session.exec(sent.execution_options(**fresh))]
-    return care
+    return care + voting
 
 
 def committed_care(session: Session, council_id: int, demand_line_id: int | None = None,

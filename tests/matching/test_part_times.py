@@ -417,3 +417,35 @@ def test_lowering_a_part_that_no_longer_fits_takes_the_hours_off_the_time_that_i
     assert part.slot_hours == {"sat_am": 3, "sat_pm": 1, "sun_am": 2} and parts.not_fitting(session, run) == {}
     parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=4)  # then off the latest times
     assert part.slot_hours == {"sat_am": 3, "sat_pm": 1}
+
+
+def test_the_times_page_says_a_part_is_not_sent_only_when_send_would_hold_it_back(client, session, demo, respite):
+    # Send judged a part beside only the parts it would send, the times page beside every proposed part: a part whose
+    # provider's hours another part, held back as changed, no longer needed was called "not sent" there, and sent.
+    council, broker = demo
+    run, line, part = respite
+    other_line = DemandLine(council_id=council.id, cluster_id=line.cluster_id, service="respite", hours=3, slot_hours={"sat_pm": 3}, slots=["sat_pm"],
+                            lat=line.lat, lon=line.lon, max_rate_pence=line.max_rate_pence, shares=line.shares)
+    session.add(other_line)
+    session.flush()
+    second = MatchAssignment(council_id=council.id, run_id=run.id, demand_line_id=other_line.id, cluster_id=line.cluster_id, provider_id=part.provider_id,
+                             hours=3, solver_hours=3, rate_pence=part.rate_pence, distance_km=1.0, explanation="Saturday afternoon (3 hours).",
+                             slot_hours={"sat_pm": 3}, solver_slot_hours={"sat_pm": 3})
+    session.add(second)
+    stratford = session.get(Provider, part.provider_id)
+    stratford.slot_hours = {**provider_slot_hours(stratford), "sat_pm": 4}  # room for one of the two parts' 3 hours
+    session.add(stratford)
+    session.flush()
+    from brokerage.matching.demand import edit_demand_line
+
+    edit_demand_line(session=session, actor=broker, line_id=line.id, service=line.service, languages=line.languages,
+                     language_required=line.language_required, carer_gender=line.carer_gender, max_rate_pence=line.max_rate_pence,
+                     served=[int(h) for h in line.shares], slot_hours={"sat_am": 3, "sun_am": 2})  # the first part is held back as changed
+    assert parts.not_fitting(session, run) == {part.id: {parts.CHANGED: "changed"}}
+    assert parts.misfits(parts.part_room(session=session, actor=broker, assignment_id=second.id)) == {}
+    _sign_in(client)
+    assert "not sent" not in client.get(f"/matching/assignments/{second.id}/times").get_data(as_text=True)
+    page = client.get(f"/matching/assignments/{part.id}/times").get_data(as_text=True)
+    assert "Not sent: the request was changed after the run. Run matching again for it as it is now." in page
+    services.send_to_clusters(session=session, actor=broker, run_id=run.id)
+    assert (part.status, second.status) == (AssignmentStatus.proposed, AssignmentStatus.sent)
