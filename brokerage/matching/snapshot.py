@@ -31,6 +31,7 @@ from brokerage.providers.models import Provider, VettingItem
 from brokerage.providers.rules import ProviderStatus
 from brokerage.providers.services import provider_slot_hours
 from brokerage.formatting import plural, words_list
+from brokerage.locks import fresh_row
 from brokerage.slot_hours import added, at_most, in_week_order, spread_hours, take_earliest, total, without
 from brokerage.vocabulary import slot_label
 
@@ -161,7 +162,7 @@ def contract_beyond_free(session: Session, contract: Contract, hours_per_week: i
     Times the contract has now stay allowed (a provider that has since taken them off its offer still gives
     that care). Registered with `contracts.changes` by `brokerage.wiring`.
     """
-    provider = session.get(Provider, contract.provider_id)
+    provider = fresh_row(session, Provider, contract.provider_id)  # its offer as now, after waiting for the providers' hours
     taken = Taken()
     for piece in _committed(session, contract.council_id, None, provider.id):
         if piece.contract_id != contract.id:
