@@ -65,6 +65,24 @@ def _docklands_gives_the_line(session, council, line, slot_hours: dict) -> None:
     session.flush()
 
 
+def _a_second_part_sharing_saturday_afternoon(session, council, run, line, part):
+    """Return a second proposed part of the run, 3 hours on Saturday afternoon from the first part's provider (for another
+    request of the group), once that provider has only 4 hours then: room for one of the two parts' 3 hours, not both."""
+    other_line = DemandLine(council_id=council.id, cluster_id=line.cluster_id, service="respite", hours=3, slot_hours={"sat_pm": 3}, slots=["sat_pm"],
+                            lat=line.lat, lon=line.lon, max_rate_pence=line.max_rate_pence, shares=line.shares)
+    session.add(other_line)
+    session.flush()
+    second = MatchAssignment(council_id=council.id, run_id=run.id, demand_line_id=other_line.id, cluster_id=line.cluster_id, provider_id=part.provider_id,
+                             hours=3, solver_hours=3, rate_pence=part.rate_pence, distance_km=1.0, explanation="Saturday afternoon (3 hours).",
+                             slot_hours={"sat_pm": 3}, solver_slot_hours={"sat_pm": 3})
+    session.add(second)
+    stratford = session.get(Provider, part.provider_id)
+    stratford.slot_hours = {**provider_slot_hours(stratford), "sat_pm": 4}
+    session.add(stratford)
+    session.flush()
+    return second
+
+
 def _row(page: str, part) -> str:
     """Return the review page's table row of a part."""
     row = page[page.index(f'id="assignment-{part.id}"'):]
@@ -384,19 +402,7 @@ def test_where_two_parts_of_a_provider_no_longer_both_fit_the_first_is_still_sen
     # Each part was judged beside the other, so both were held back although one of them still fitted.
     council, broker = demo
     run, line, part = respite
-    other_line = DemandLine(council_id=council.id, cluster_id=line.cluster_id, service="respite", hours=3, slot_hours={"sat_pm": 3}, slots=["sat_pm"],
-                            lat=line.lat, lon=line.lon, max_rate_pence=line.max_rate_pence, shares=line.shares)
-    session.add(other_line)
-    session.flush()
-    second = MatchAssignment(council_id=council.id, run_id=run.id, demand_line_id=other_line.id, cluster_id=line.cluster_id, provider_id=part.provider_id,
-                             hours=3, solver_hours=3, rate_pence=part.rate_pence, distance_km=1.0, explanation="Saturday afternoon (3 hours).",
-                             slot_hours={"sat_pm": 3}, solver_slot_hours={"sat_pm": 3})
-    session.add(second)
-    session.flush()
-    stratford = session.get(Provider, part.provider_id)
-    stratford.slot_hours = {**provider_slot_hours(stratford), "sat_pm": 4}  # room for one of the two parts' 3 hours, not both
-    session.add(stratford)
-    session.flush()
+    second = _a_second_part_sharing_saturday_afternoon(session, council, run, line, part)
     assert parts.not_fitting(session, run) == {second.id: {parts.NOT_FREE: "Saturday afternoon: 1 hour free, this part has 3"}}
     services.send_to_clusters(session=session, actor=broker, run_id=run.id)
     assert (part.status, second.status) == (AssignmentStatus.sent, AssignmentStatus.proposed)
@@ -424,18 +430,7 @@ def test_the_times_page_says_a_part_is_not_sent_only_when_send_would_hold_it_bac
     # provider's hours another part, held back as changed, no longer needed was called "not sent" there, and sent.
     council, broker = demo
     run, line, part = respite
-    other_line = DemandLine(council_id=council.id, cluster_id=line.cluster_id, service="respite", hours=3, slot_hours={"sat_pm": 3}, slots=["sat_pm"],
-                            lat=line.lat, lon=line.lon, max_rate_pence=line.max_rate_pence, shares=line.shares)
-    session.add(other_line)
-    session.flush()
-    second = MatchAssignment(council_id=council.id, run_id=run.id, demand_line_id=other_line.id, cluster_id=line.cluster_id, provider_id=part.provider_id,
-                             hours=3, solver_hours=3, rate_pence=part.rate_pence, distance_km=1.0, explanation="Saturday afternoon (3 hours).",
-                             slot_hours={"sat_pm": 3}, solver_slot_hours={"sat_pm": 3})
-    session.add(second)
-    stratford = session.get(Provider, part.provider_id)
-    stratford.slot_hours = {**provider_slot_hours(stratford), "sat_pm": 4}  # room for one of the two parts' 3 hours
-    session.add(stratford)
-    session.flush()
+    second = _a_second_part_sharing_saturday_afternoon(session, council, run, line, part)
     from brokerage.matching.demand import edit_demand_line
 
     edit_demand_line(session=session, actor=broker, line_id=line.id, service=line.service, languages=line.languages,
