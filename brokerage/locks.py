@@ -28,12 +28,14 @@ one lock for the whole council (`lock_provider_hours`), last of all: after the c
 to it is made (`contracts.changes.apply_change`), after the run when a broker changes a proposed part,
 after the run and its groups when a run is sent. One lock, not each provider's row: a send covers
 several providers, and so does a batch of decisions (`close_due_proposals` applies them in proposal
-order), and rows locked in two orders would deadlock. In such a batch, what a later proposal locks (its
-holders, its contract, ledger accounts) comes after this lock. That is safe because no request that
-takes this lock holds a holder's row or a ledger account before it, and because rows are locked FOR NO
-KEY UPDATE: inserting a row that refers to one (a member's vote, a provider's contract) takes only a
-key-share lock, which that does not wait for. A provider saving its offer takes no part: it may take
-hours off that care already uses (that care goes on), and what is sent after is checked.
+order), and rows locked in two orders would deadlock. Nor does it meet the key-share lock that inserting a
+contract takes on its provider's row. In a batch, what a later proposal locks (its holders, its contract,
+ledger accounts) comes after this lock; holders are locked FOR NO KEY UPDATE (KEY_SHARE_TABLES), so a
+member's vote waiting for this lock cannot hold the batch up. Known and left: two batches deciding a
+pledge change and a contract change in opposite orders (a notice settling one group's proposals beside
+another group's batch) can still deadlock; PostgreSQL then refuses one as busy, and nothing is saved.
+A provider saving its offer takes no part: it may take hours off that care already uses (that care goes
+on), and what is sent after is checked.
 
 The cluster comes before its proposals because deciding one proposal can touch the others (a
 dissolve closes them all) and change the group's size: a vote therefore locks its group first.
@@ -57,15 +59,25 @@ PG_UNIQUE_VIOLATION = "23505"
 PG_RETRYABLE = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
 
 
+# Tables whose rows are locked FOR NO KEY UPDATE: it does not wait for the key-share lock that inserting a row
+# referring to one takes (a member's vote refers to its holder), so a vote cannot close a circle of waits with a
+# batch of decisions that locks the holder after the providers' hours. Every other table keeps FOR UPDATE: some
+# rules rely on it making such an insert wait (a pool share opened in a group that a vote is dissolving).
+KEY_SHARE_TABLES = frozenset({"holder"})
+
+
+def _key_share(model) -> bool:
+    """Tell whether a table's rows are locked FOR NO KEY UPDATE (KEY_SHARE_TABLES) rather than FOR UPDATE."""
+    return getattr(model, "__tablename__", None) in KEY_SHARE_TABLES
+
+
 def lock_row(session: Session, model: type[Row], row_id: int) -> Row | None:
     """Lock one row until the transaction ends and return it with its latest committed values."""
     statement = (
         select(model)
         .where(model.id == row_id)
-        # FOR NO KEY UPDATE: it never waits for the key-share lock that inserting a row referring to this one takes
-        # (a vote on a holder, a contract with a provider), so those inserts cannot close a circle of waits.
         # SQLite's compiler leaves this out: its writers already hold the write lock.
-        .with_for_update(key_share=True)
+        .with_for_update(key_share=_key_share(model))
         .execution_options(populate_existing=True)
     )
     return session.execute(statement).scalars().first()
@@ -80,7 +92,7 @@ def lock_rows(session: Session, model: type[Row], row_ids: Iterable[int]) -> lis
         select(model)
         .where(model.id.in_(ids))
         .order_by(model.id)
-        .with_for_update(key_share=True)  # FOR NO KEY UPDATE, as lock_row
+        .with_for_update(key_share=_key_share(model))
         .execution_options(populate_existing=True)
     )
     return list(session.execute(statement).scalars())
