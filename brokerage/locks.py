@@ -9,10 +9,24 @@ the database's write lock from its start (`BEGIN IMMEDIATE`, see `db.py`), so wr
 Locks are always taken in this order, and never the other way round, so two requests cannot
 each hold a lock the other waits for (a deadlock):
 
-    1. the cluster      size, admission, the first member, deciding its proposals, dissolving
-    2. the proposal     deciding it once (after its cluster)
-    3. holders          pledges within the allocation, the allocation itself; several in id order
-    4. ledger accounts  in id order (`ledger.services.lock_accounts`)
+    0. the money runs      the council's one writer, by name (`ledger.services.lock_run_writer`)
+    1. the cluster         size, admission, the first member, deciding its proposals, dissolving
+    2. the proposal        deciding it once (after its cluster)
+    3. providers' hours    the council's, by name (`lock_provider_hours`, below)
+    4. a contract          a change to it passing (`contracts.changes.apply_change`)
+       or holders          pledges within the allocation, the allocation itself; several in id order
+    5. ledger accounts     in id order (`ledger.services.lock_accounts`)
+
+A batch of decisions may lock a holder and then a contract, or a contract and then a holder: it
+holds the providers' hours, which every decision takes, and nothing else locks one and then waits
+for the other.
+
+Every transaction that decides proposals (a vote, a notice settling the group's votes, the batch of
+due proposals) takes the providers' hours right after its groups and proposals, before any decision
+locks a contract or a holder: deciding one proposal can settle others, and a pledge change and a
+contract change decided in opposite orders by two such transactions would otherwise wait for each
+other (one holding a member's row, the other the providers' hours). So decisions in one council take
+turns; they are few, and each is quick.
 
 An email address is locked by name (`lock_name`), after the holder or invitation row its request
 locks and before nothing else: inviting someone at an address (one waiting invitation per address
@@ -20,22 +34,18 @@ that would make an account) has no row of its own to lock.
 
 A matching run's row guards its assignments (hours within a line and a provider's capacity, sent
 once) and is locked before anything else: `matching.parts.adjust` and `change_times` lock it, then
-the providers' hours (below); `send_to_clusters` locks it, then all the groups it sends to (in id
-order), then the providers' hours.
+the providers' hours; `send_to_clusters` locks it, then all the groups it sends to (in id order),
+then the providers' hours. No decision locks a run.
 
 The council's providers' free hours beside care already agreed or out to a vote are locked by name,
-one lock for the whole council (`lock_provider_hours`), last of all: after the contract when a change
-to it is made (`contracts.changes.apply_change`), after the run when a broker changes a proposed part,
-after the run and its groups when a run is sent. One lock, not each provider's row: a send covers
-several providers, and so does a batch of decisions (`close_due_proposals` applies them in proposal
-order), and rows locked in two orders would deadlock. Nor does it meet the key-share lock that inserting a
-contract takes on its provider's row. In a batch, what a later proposal locks (its holders, its contract,
-ledger accounts) comes after this lock; holders are locked FOR NO KEY UPDATE (KEY_SHARE_TABLES), so a
-member's vote waiting for this lock cannot hold the batch up. Known and left: two batches deciding a
-pledge change and a contract change in opposite orders (a notice settling one group's proposals beside
-another group's batch) can still deadlock; PostgreSQL then refuses one as busy, and nothing is saved.
-A provider saving its offer takes no part: it may take hours off that care already uses (that care goes
-on), and what is sent after is checked.
+one lock for the whole council (`lock_provider_hours`): a send covers several providers, and so does
+a batch of decisions, and providers' rows locked in two orders would deadlock; nor does it meet the
+key-share lock that inserting a contract takes on its provider's row. Holders are also locked FOR NO
+KEY UPDATE (KEY_SHARE_TABLES), so a vote's insert referring to its member never holds a decision up.
+The money runs queue on their writer before any row, then lock the groups they pay into or out of
+(the pledge collection locks every active group, so a group closed meanwhile gets nothing after its
+refunds), then accounts. A provider saving its offer takes no part: it may take hours off
+that care already uses (that care goes on), and what is sent after is checked.
 
 The cluster comes before its proposals because deciding one proposal can touch the others (a
 dissolve closes them all) and change the group's size: a vote therefore locks its group first.

@@ -29,7 +29,7 @@ from brokerage.holders.models import Holder
 from brokerage.ledger import kinds
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.models import LedgerAccount
-from brokerage.ledger.services import EntrySpec, post_entries
+from brokerage.ledger.services import EntrySpec, lock_accounts, post_entries
 from brokerage.locks import fresh_row
 
 
@@ -163,20 +163,27 @@ def dissolve(*, session: Session, actor: User, cluster: Cluster, decided_by: Pro
         cluster.status = ClusterStatus(rules.move_cluster(cluster.status, "closing"))
     shares = list(
         session.exec(
-            select(LedgerAccount).where(LedgerAccount.cluster_id == cluster.id, LedgerAccount.council_id == cluster.council_id).order_by(LedgerAccount.id)
+            select(LedgerAccount.code, LedgerAccount.holder_id)
+            .where(LedgerAccount.cluster_id == cluster.id, LedgerAccount.council_id == cluster.council_id).order_by(LedgerAccount.id)
         )
     )
+    # Each share's balance is read under its row lock, taken before the refunds are worked out: money moved in or
+    # out of a share meanwhile (a timesheet approved from it) is then counted, and a refund of what was there a
+    # moment ago can neither leave money in the closed pool nor overdraw the share. The wallets are locked in the
+    # same statement, so the accounts are taken in the ledger's one order (posting.lock_accounts).
+    balances = lock_accounts(session=session, council_id=cluster.council_id,
+                             codes=[code for code, _ in shares] + [ledger_rules.wallet_code(holder_id) for _, holder_id in shares])
     specs = []
     total = 0
-    for account in shares:
-        session.refresh(account, ["balance_pence"])
-        if account.balance_pence > 0:
-            total += account.balance_pence
+    for code, holder_id in shares:
+        balance = balances[code][1]
+        if balance > 0:
+            total += balance
             specs.append(EntrySpec(
                 kind=kinds.EntryKind.member_refund, memo=f"{cluster.name} closed: pool share returned",
                 # The decision and the share name the refund: a cluster closes once, by one proposal.
-                idempotency_key=kinds.dissolve_key(proposal_id=decided_by.id, holder_id=account.holder_id),
-                postings=[(account.code, -account.balance_pence), (ledger_rules.wallet_code(account.holder_id), account.balance_pence)],
+                idempotency_key=kinds.dissolve_key(proposal_id=decided_by.id, holder_id=holder_id),
+                postings=[(code, -balance), (ledger_rules.wallet_code(holder_id), balance)],
             ))
     post_entries(session=session, actor=actor, council_id=cluster.council_id, entries=specs)
     for membership in session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.status != MembershipStatus.left)):

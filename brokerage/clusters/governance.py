@@ -25,7 +25,7 @@ from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import plural, pounds
 from brokerage.holders.models import Holder
-from brokerage.locks import fresh_row, insert_once, lock_row, lock_rows
+from brokerage.locks import fresh_row, insert_once, lock_provider_hours, lock_row, lock_rows
 from brokerage.types import utcnow
 
 # --- opening proposals --------------------------------------------------------------------------
@@ -52,6 +52,9 @@ def propose(
     cluster = get_cluster(session=session, actor=actor, cluster_id=cluster_id)
     kind = ProposalKind(kind)
     action_for(kind)
+    # Under the group's lock, read again: a vote closing the group meanwhile either commits first (and this is
+    # refused) or waits, so no proposal is left open in a closed group.
+    cluster = lock_row(session, Cluster, cluster.id)
     if cluster.status not in OPEN:
         raise BadTransition("This group is closing and cannot take new decisions.")
     voters = eligible_voters(session, cluster)
@@ -120,6 +123,9 @@ def cast_vote(*, session: Session, actor: User, proposal_id: int, holder_id: int
     # vote committed before it and the deciding one is never missed, nor applied twice.
     cluster = lock_row(session, Cluster, cluster.id)
     proposal = lock_row(session, Proposal, proposal.id)
+    # The vote may decide this proposal and then others its decision settles: the providers' hours before any of
+    # them locks a holder (locks.py order).
+    lock_provider_hours(session, proposal.council_id)
     if proposal.status != ProposalStatus.open or utcnow() > proposal.deadline:
         raise ProposalClosed("Voting on this proposal has closed.")
     if holder.id not in eligible_voters(session, cluster):
@@ -149,6 +155,9 @@ def close_due_proposals(*, session: Session, actor: User, council_id: int, now: 
     # locked by applying one: a vote that holds one of these groups cannot deadlock with this run.
     lock_rows(session, Cluster, [cluster_id for _, cluster_id in due_ids])
     due = [p for p in lock_rows(session, Proposal, [proposal_id for proposal_id, _ in due_ids]) if p.status == ProposalStatus.open]
+    # Then the providers' hours, before any holder: one proposal's pledges and another's contract change are
+    # decided in proposal order here, and in another order elsewhere (a notice settling another group's votes).
+    lock_provider_hours(session, council_id)
     result = BatchResult()
     for proposal in due:
         # One proposal that cannot be decided must not hold up the others.
@@ -251,6 +260,8 @@ def give_notice(*, session: Session, actor: User, membership_id: int) -> Members
                                outcome="No longer needed: withdrawn by the person who asked to join.")
         session.flush()
         return membership
+    # The notice may settle several of the group's votes: the providers' hours before any holder (locks.py order).
+    lock_provider_hours(session, membership.council_id)
     start_notice(session, membership, clock.today())
     _decide_settled_proposals(session, membership.cluster_id, actor)
     return membership

@@ -22,6 +22,7 @@ from brokerage.ledger import kinds
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.models import JournalEntry
 from brokerage.ledger.services import EntrySpec, lock_run_writer, post_in_batches
+from brokerage.locks import lock_rows
 
 BATCH = 500
 
@@ -122,6 +123,15 @@ def collect_pledges(
     report's failures; nobody else is held up.
     """
     monday, sunday = check_period(period)
+    # The council's money runs queue on one writer, taken before any row (a DP issue holding it locks wallets).
+    lock_run_writer(session, council_id)
+    # Then every active group, in id order (locks.py: groups before ledger accounts), and the pledges read again
+    # under those locks: a group a vote closes meanwhile is either closed before this reads it (and is left out)
+    # or waits for this run, and then refunds what it paid in. Paying into a share the vote had just returned
+    # would leave money in a closed pool.
+    lock_rows(session, Cluster, session.exec(
+        select(Cluster.id).where(Cluster.council_id == council_id, Cluster.status == ClusterStatus.active)
+    ).all())
     rows = list(
         session.exec(
             select(Membership, Cluster)
@@ -133,6 +143,7 @@ def collect_pledges(
                 Membership.weekly_pledge_pence > 0,
             )
             .order_by(Membership.id)
+            .execution_options(populate_existing=True)
         )
     )
     # Members on notice still pay in until their notice ends; nobody pays for a week before they joined.
@@ -143,8 +154,6 @@ def collect_pledges(
     done = _existing_keys(session, council_id, list(keys.values()))
     pending = [(m, c) for m, c in rows if keys[m.id] not in done]
     report.already = len(rows) - len(pending)
-    # The council's money runs queue on one writer, taken before any row (a DP issue holding it locks wallets).
-    lock_run_writer(session, council_id)
     # One query locks every wallet involved; balances then run forward in memory.
     unopened: dict[str, str] = {}
     balances = lock_balances(session, council_id, {ledger_rules.wallet_code(m.holder_id) for m, _ in pending}, unopened)

@@ -1,8 +1,10 @@
 """A group dissolved while the pledge collection opens its members' pool shares leaves no money in the closed pool (PostgreSQL).
 
-The collection opens a member's pool share (a ledger account referring to the group) without locking the group; the
-dissolving vote's lock on the group, FOR UPDATE, makes it wait for that to commit and then refunds the new share too.
-Locking the group FOR NO KEY UPDATE would not wait (brokerage.locks.KEY_SHARE_TABLES keeps groups out of it).
+The collection locks every active group before it pays in (brokerage.clusters.runs.collect_pledges), and the dissolving
+vote locks its group FOR UPDATE: one waits for the other, and the refunds count what the collection paid. Before the
+collection took that lock, FOR UPDATE alone guarded this, by waiting for the key-share lock that opening a share (a
+ledger account referring to the group) takes; FOR NO KEY UPDATE would not wait (brokerage.locks.KEY_SHARE_TABLES keeps
+groups out of it). tests/clusters/test_decision_races.py races the collection into shares already open.
 """
 
 from __future__ import annotations
