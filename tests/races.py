@@ -40,6 +40,17 @@ def new_council(session):
     return f.CouncilFactory(session=session, slug=f"race-{uuid.uuid4().hex[:10]}")
 
 
+def council_with_broker(session, factory):
+    """Add a council that `factory` deletes after the test, and a broker of it; return (council, broker)."""
+    from brokerage.accounts.models import Role
+    from tests import factories as f
+
+    council = new_council(session)
+    session.flush()
+    factory.councils.append(council.id)
+    return council, f.UserFactory(session=session, council_id=council.id, role=Role.broker)
+
+
 def race(factory: sessionmaker, jobs: list[Callable[[Session], object]]) -> list[object]:
     """Run each job in its own thread, session and transaction, all starting at once; return each result or exception.
 
@@ -162,3 +173,65 @@ def count_rows(session, model, **where) -> int:
     for name, value in where.items():
         query = query.where(getattr(model, name) == value)
     return len(session.execute(query).all())
+
+
+def contract_change(session, council_id: int, cluster, provider, *, hours: int = 2, deadline=None, to: str = "thu_am"):
+    """Add a contract of `hours` a week on Monday mornings with `provider` for `cluster`, and a proposal moving them to `to`.
+
+    The proposal is due in a week unless `deadline` is given. Returns the proposal (its payload names the contract).
+    """
+    from datetime import date, timedelta
+
+    from brokerage.clusters.models import Proposal
+    from brokerage.clusters.rules import ProposalKind
+    from brokerage.contracts.models import Contract
+    from brokerage.types import utcnow
+
+    contract = Contract(council_id=council_id, provider_id=provider.id, cluster_id=cluster.id, service="home_care", hours_per_week=hours,
+                        rate_pence=2_200, start_date=date(2026, 11, 2), member_shares={"1": 1}, slot_hours={"mon_am": hours})
+    session.add(contract)
+    session.flush()
+    proposal = Proposal(council_id=council_id, cluster_id=cluster.id, kind=ProposalKind.change_contract, title="Change the times",
+                        deadline=deadline or utcnow() + timedelta(days=7),
+                        payload={"contract_id": contract.id, "changes": {"slot_hours": {to: hours}}, "was": {"slot_hours": {"mon_am": hours}}})
+    session.add(proposal)
+    session.flush()
+    return proposal
+
+
+def a_group_voting_to_close(session, factory, *, share_pence: int = 0):
+    """Commit a new council with an active group of two members, their wallets paid this week and each share holding
+    `share_pence` (none opened at 0), and a vote to close the group with the first member's yes; return their ids.
+    """
+    from datetime import timedelta
+
+    from brokerage import clock
+    from brokerage.accounts.models import Role
+    from brokerage.accounts.system import system_actor
+    from brokerage.clusters import governance, runs
+    from brokerage.clusters.models import ClusterStatus, MembershipStatus
+    from brokerage.clusters.rules import Choice, ProposalKind
+    from brokerage.ledger import kinds
+    from brokerage.ledger import rules as ledger_rules
+    from brokerage.ledger.services import post_entry
+    from tests import factories as f
+
+    council, broker = council_with_broker(session, factory)
+    holders = [f.HolderFactory(session=session, council_id=council.id, weekly_allocation_pence=20_000) for _ in range(2)]
+    users = [f.UserFactory(session=session, council_id=council.id, role=Role.holder, holder_id=h.id) for h in holders]
+    provider = f.ProviderFactory(session=session, council_id=council.id)
+    cluster = f.ClusterFactory(session=session, council_id=council.id, status=ClusterStatus.active, min_size=2, max_size=6)
+    session.flush()
+    for holder in holders:
+        f.MembershipFactory(session=session, council_id=council.id, cluster_id=cluster.id, holder_id=holder.id,
+                            status=MembershipStatus.active, weekly_pledge_pence=1_000, start_date=clock.today() - timedelta(days=21))
+    job = system_actor(session=session, council_id=council.id)
+    runs.issue_dp(session=session, actor=job, council_id=council.id, period=runs.rules.period_of(runs.today()))
+    for holder in holders if share_pence else []:
+        post_entry(session=session, actor=job, council_id=council.id, kind=kinds.EntryKind.pledge_collected, idempotency_key=f"earlier-{holder.id}",
+                   postings=[(ledger_rules.wallet_code(holder.id), -share_pence), (ledger_rules.pool_code(cluster.id, holder.id), share_pence)])
+    proposal = governance.propose(session=session, actor=users[0], cluster_id=cluster.id, kind=ProposalKind.dissolve, title="Close")
+    governance.cast_vote(session=session, actor=users[0], proposal_id=proposal.id, holder_id=holders[0].id, choice=Choice.yes)
+    session.commit()
+    return dict(council=council.id, cluster=cluster.id, proposal=proposal.id, users=[u.id for u in users], holders=[h.id for h in holders],
+                provider=provider.id, broker=broker.id)

@@ -14,19 +14,17 @@ Each test races two real transactions; each failed on the code before its fix:
 from __future__ import annotations
 
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from brokerage import clock
 from brokerage.accounts.models import Role, User
 from brokerage.accounts.system import system_actor
 from brokerage.clusters import governance, runs
 from brokerage.clusters.errors import BadTransition
-from brokerage.clusters.models import Cluster, ClusterStatus, MembershipStatus, Proposal, Vote
+from brokerage.clusters.models import Cluster, ClusterStatus, Proposal, Vote
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
-from brokerage.contracts.models import Contract
 from brokerage.holders.models import Holder
 from brokerage.ledger import kinds
 from brokerage.ledger import rules as ledger_rules
@@ -34,23 +32,9 @@ from brokerage.ledger.models import JournalEntry, LedgerAccount
 from brokerage.ledger.services import post_entry
 from brokerage.types import utcnow
 from tests import factories as f
-from tests.races import council_factory, new_council, pause_after_select, race  # noqa: F401
+from tests.races import a_group_voting_to_close, contract_change, council_factory, council_with_broker, pause_after_select, race  # noqa: F401
 
 pytestmark = pytest.mark.postgres_only
-
-
-def _contract_change(session, council_id, cluster, provider, deadline):
-    """Add a contract with `provider` for `cluster` and an open proposal moving its 2 hours from Monday to Thursday morning."""
-    contract = Contract(council_id=council_id, provider_id=provider.id, cluster_id=cluster.id, service="home_care", hours_per_week=2,
-                        rate_pence=2_200, start_date=date(2026, 11, 2), member_shares={"1": 1}, slot_hours={"mon_am": 2})
-    session.add(contract)
-    session.flush()
-    proposal = Proposal(council_id=council_id, cluster_id=cluster.id, kind=ProposalKind.change_contract, title="Change the times",
-                        deadline=deadline, payload={"contract_id": contract.id, "changes": {"slot_hours": {"thu_am": 2}},
-                                                    "was": {"slot_hours": {"mon_am": 2}}})
-    session.add(proposal)
-    session.flush()
-    return proposal
 
 
 def _pledge_change(session, council_id, membership, deadline):
@@ -63,10 +47,7 @@ def _pledge_change(session, council_id, membership, deadline):
 
 def test_a_batch_and_a_notice_deciding_a_pledge_change_and_a_contract_change_in_opposite_orders_do_not_deadlock(factory):
     with factory() as session:
-        council = new_council(session)
-        session.flush()
-        factory.councils.append(council.id)
-        broker = f.UserFactory(session=session, council_id=council.id, role=Role.broker)
+        council, broker = council_with_broker(session, factory)
         holder, leaver = [f.HolderFactory(session=session, council_id=council.id, weekly_allocation_pence=20_000) for _ in range(2)]
         user = f.UserFactory(session=session, council_id=council.id, role=Role.holder, holder_id=holder.id)
         leaver_user = f.UserFactory(session=session, council_id=council.id, role=Role.holder, holder_id=leaver.id)
@@ -81,8 +62,8 @@ def test_a_batch_and_a_notice_deciding_a_pledge_change_and_a_contract_change_in_
         past, later = utcnow() - timedelta(minutes=1), utcnow() + timedelta(days=7)
         # Group Y, due: the member's pledge, then a contract change. Group Z, open: a contract change, then the same
         # member's pledge there; the member's yes decides both once the other member gives notice.
-        y_pledge, y_change = _pledge_change(session, council.id, in_y, past), _contract_change(session, council.id, y, providers[0], past)
-        z_change, z_pledge = _contract_change(session, council.id, z, providers[1], later), _pledge_change(session, council.id, in_z, later)
+        y_pledge, y_change = _pledge_change(session, council.id, in_y, past), contract_change(session, council.id, y, providers[0], deadline=past)
+        z_change, z_pledge = contract_change(session, council.id, z, providers[1], deadline=later), _pledge_change(session, council.id, in_z, later)
         for proposal in (y_pledge, y_change, z_change, z_pledge):
             session.add(Vote(council_id=council.id, proposal_id=proposal.id, holder_id=holder.id, choice=Choice.yes, cast_by_id=user.id))
         session.commit()
@@ -108,32 +89,6 @@ def test_a_batch_and_a_notice_deciding_a_pledge_change_and_a_contract_change_in_
     assert all(decided[i][0] == ProposalStatus.passed for i in ids["batch"] + ids["notice"]), decided
 
 
-def _a_group_of_two_with_money_in_their_shares(session, factory, *, share_pence: int):
-    """Return ids: an active group of two members, each share holding `share_pence`, and a vote to close it with one yes."""
-    council = new_council(session)
-    session.flush()
-    factory.councils.append(council.id)
-    holders = [f.HolderFactory(session=session, council_id=council.id, weekly_allocation_pence=20_000) for _ in range(2)]
-    users = [f.UserFactory(session=session, council_id=council.id, role=Role.holder, holder_id=h.id) for h in holders]
-    provider = f.ProviderFactory(session=session, council_id=council.id)
-    broker = f.UserFactory(session=session, council_id=council.id, role=Role.broker)
-    cluster = f.ClusterFactory(session=session, council_id=council.id, status=ClusterStatus.active, min_size=2, max_size=6)
-    session.flush()
-    for holder in holders:
-        f.MembershipFactory(session=session, council_id=council.id, cluster_id=cluster.id, holder_id=holder.id,
-                            status=MembershipStatus.active, weekly_pledge_pence=1_000, start_date=clock.today() - timedelta(days=21))
-    job = system_actor(session=session, council_id=council.id)
-    runs.issue_dp(session=session, actor=job, council_id=council.id, period=runs.rules.period_of(runs.today()))
-    for holder in holders:
-        post_entry(session=session, actor=job, council_id=council.id, kind=kinds.EntryKind.pledge_collected, idempotency_key=f"earlier-{holder.id}",
-                   postings=[(ledger_rules.wallet_code(holder.id), -share_pence), (ledger_rules.pool_code(cluster.id, holder.id), share_pence)])
-    proposal = governance.propose(session=session, actor=users[0], cluster_id=cluster.id, kind=ProposalKind.dissolve, title="Close")
-    governance.cast_vote(session=session, actor=users[0], proposal_id=proposal.id, holder_id=holders[0].id, choice=Choice.yes)
-    session.commit()
-    return dict(council=council.id, cluster=cluster.id, proposal=proposal.id, users=[u.id for u in users], holders=[h.id for h in holders],
-                provider=provider.id, broker=broker.id)
-
-
 def _deciding_vote(ids, delay=0.3):
     def vote(session):
         time.sleep(delay)
@@ -154,7 +109,7 @@ def _left_in_the_pool(factory, cluster_id):
 
 def test_a_group_closed_while_care_is_paid_from_a_share_refunds_what_is_left_and_never_overdraws_it(factory):
     with factory() as session:
-        ids = _a_group_of_two_with_money_in_their_shares(session, factory, share_pence=1_000)
+        ids = a_group_voting_to_close(session, factory, share_pence=1_000)
 
     def care_paid_from_a_share(session):
         # As a timesheet approval: pool share to what the group owes the provider, committed a moment later.
@@ -174,7 +129,7 @@ def test_a_group_closed_while_care_is_paid_from_a_share_refunds_what_is_left_and
 
 def test_the_pledge_collection_never_pays_into_a_group_a_vote_has_just_closed(factory):
     with factory() as session:
-        ids = _a_group_of_two_with_money_in_their_shares(session, factory, share_pence=500)
+        ids = a_group_voting_to_close(session, factory, share_pence=500)
 
     def collect(session):
         # Read the pledges to collect (and which were collected already), then wait: the vote runs meanwhile.
@@ -192,7 +147,7 @@ def test_the_pledge_collection_never_pays_into_a_group_a_vote_has_just_closed(fa
 
 def test_a_proposal_made_while_the_group_is_being_closed_is_refused_not_left_open(factory):
     with factory() as session:
-        ids = _a_group_of_two_with_money_in_their_shares(session, factory, share_pence=500)
+        ids = a_group_voting_to_close(session, factory, share_pence=500)
 
     def propose(session):
         # A broker's: a member's own proposal would also find they are no longer a member.

@@ -10,42 +10,25 @@ groups out of it). tests/clusters/test_decision_races.py races the collection in
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from brokerage import clock
-from brokerage.accounts.models import Role, User
+from brokerage.accounts.models import User
 from brokerage.accounts.system import system_actor
 from brokerage.clusters import governance, runs
-from brokerage.clusters.models import Cluster, ClusterStatus, MembershipStatus
-from brokerage.clusters.rules import Choice, ProposalKind
+from brokerage.clusters.models import Cluster, ClusterStatus
+from brokerage.clusters.rules import Choice
 from brokerage.ledger.models import LedgerAccount
-from tests import factories as f
-from tests.races import council_factory, new_council, race  # noqa: F401
+from tests.races import a_group_voting_to_close, council_factory, race  # noqa: F401
 
 pytestmark = pytest.mark.postgres_only
 
 
 def test_a_group_dissolved_while_a_collection_opens_its_pool_shares_leaves_no_money_in_the_closed_pool(factory):
     with factory() as session:
-        council = new_council(session)
-        session.flush()
-        factory.councils.append(council.id)
-        holders = [f.HolderFactory(session=session, council_id=council.id, weekly_allocation_pence=20_000) for _ in range(2)]
-        users = [f.UserFactory(session=session, council_id=council.id, role=Role.holder, holder_id=h.id) for h in holders]
-        cluster = f.ClusterFactory(session=session, council_id=council.id, status=ClusterStatus.active, min_size=2, max_size=6)
-        session.flush()
-        for holder in holders:
-            f.MembershipFactory(session=session, council_id=council.id, cluster_id=cluster.id, holder_id=holder.id,
-                                status=MembershipStatus.active, weekly_pledge_pence=1_000, start_date=clock.today() - timedelta(days=21))
-        job = system_actor(session=session, council_id=council.id)
-        runs.issue_dp(session=session, actor=job, council_id=council.id, period=runs.rules.period_of(runs.today()))
-        proposal = governance.propose(session=session, actor=users[0], cluster_id=cluster.id, kind=ProposalKind.dissolve, title="Close")
-        governance.cast_vote(session=session, actor=users[0], proposal_id=proposal.id, holder_id=holders[0].id, choice=Choice.yes)
-        session.commit()
-        ids = dict(council=council.id, cluster=cluster.id, proposal=proposal.id, user=users[1].id, holder=holders[1].id)
+        made = a_group_voting_to_close(session, factory)  # no share opened yet
+        ids = dict(council=made["council"], cluster=made["cluster"], proposal=made["proposal"], user=made["users"][1], holder=made["holders"][1])
 
     def collect(session):
         report = runs.collect_pledges(session=session, actor=system_actor(session=session, council_id=ids["council"]),

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import pytest
 from sqlmodel import select
 
-from brokerage.accounts.models import Role, User
+from brokerage.accounts.models import User
 from brokerage.clusters.models import Proposal
-from brokerage.clusters.rules import ProposalKind
 from brokerage.contracts import changes
 from brokerage.contracts.models import Contract
 from brokerage.errors import BrokerageError
-from brokerage.types import utcnow
 from tests import factories as f
-from tests.races import council_factory, new_council, pause_after_select, race  # noqa: F401
+from tests.races import contract_change, council_factory, council_with_broker, pause_after_select, race  # noqa: F401
 
 pytestmark = pytest.mark.postgres_only
 
@@ -23,25 +19,14 @@ pytestmark = pytest.mark.postgres_only
 def _two_changes_wanting_thursday_mornings(factory):
     """Return (broker id, proposal ids): two groups' contracts with one provider, each changing to 6 hours on Thursday morning, where it has 8."""
     with factory() as session:
-        council = new_council(session)
-        session.flush()
-        factory.councils.append(council.id)
-        broker = f.UserFactory(session=session, council_id=council.id, role=Role.broker)
+        council, broker = council_with_broker(session, factory)
         provider = f.ProviderFactory(session=session, council_id=council.id, slots=["mon_am", "thu_am"], slot_hours={"mon_am": 12, "thu_am": 8},
                                      capacity_hours=None)
         proposals = []
         for _ in range(2):
             cluster = f.ClusterFactory(session=session, council_id=council.id)
             session.flush()
-            contract = Contract(council_id=council.id, provider_id=provider.id, cluster_id=cluster.id, service="home_care", hours_per_week=6,
-                                rate_pence=2_200, start_date=date(2026, 11, 2), member_shares={"1": 1}, slot_hours={"mon_am": 6})
-            session.add(contract)
-            session.flush()
-            proposal = Proposal(council_id=council.id, cluster_id=cluster.id, kind=ProposalKind.change_contract, title="Change the times",
-                                deadline=utcnow() + timedelta(days=7),
-                                payload={"contract_id": contract.id, "changes": {"slot_hours": {"thu_am": 6}}, "was": {"slot_hours": {"mon_am": 6}}})
-            session.add(proposal)
-            proposals.append(proposal)
+            proposals.append(contract_change(session, council.id, cluster, provider, hours=6))
         session.commit()
         return broker.id, [p.id for p in proposals]
 

@@ -27,7 +27,7 @@ from brokerage.matching.models import DemandLine, MatchAssignment, MatchRun
 from brokerage.matching.rules import AssignmentStatus
 from brokerage.types import utcnow
 from tests import factories as f
-from tests.races import council_factory, new_council, pause_after_select, race  # noqa: F401
+from tests.races import contract_change, council_factory, council_with_broker, pause_after_select, race  # noqa: F401
 
 pytestmark = pytest.mark.postgres_only
 
@@ -36,10 +36,7 @@ def _a_run_with_parts_from_two_providers(factory, *, changes_the_other_way: bool
     """Return (broker id, run id, provider ids, change proposal ids): a run's group gets an hour from each of two
     providers; with `changes_the_other_way`, two other groups' contract changes give the second provider's hours, then the first's."""
     with factory() as session:
-        council = new_council(session)
-        session.flush()
-        factory.councils.append(council.id)
-        broker = f.UserFactory(session=session, council_id=council.id)
+        council, broker = council_with_broker(session, factory)
         providers = [f.ProviderFactory(session=session, council_id=council.id, slots=["mon_am", "thu_am"],
                                        slot_hours={"mon_am": 12, "thu_am": 12}, capacity_hours=None) for _ in range(2)]
         matched = f.ClusterFactory(session=session, council_id=council.id)
@@ -49,16 +46,7 @@ def _a_run_with_parts_from_two_providers(factory, *, changes_the_other_way: bool
             for provider in reversed(providers):
                 cluster = f.ClusterFactory(session=session, council_id=council.id)
                 session.flush()
-                contract = Contract(council_id=council.id, provider_id=provider.id, cluster_id=cluster.id, service="home_care", hours_per_week=2,
-                                    rate_pence=2_200, start_date=date(2026, 11, 2), member_shares={"1": 1}, slot_hours={"mon_am": 2})
-                session.add(contract)
-                session.flush()
-                proposal = Proposal(council_id=council.id, cluster_id=cluster.id, kind=ProposalKind.change_contract, title="Change the times",
-                                    deadline=utcnow() + timedelta(days=7),
-                                    payload={"contract_id": contract.id, "changes": {"slot_hours": {"thu_am": 2}}, "was": {"slot_hours": {"mon_am": 2}}})
-                session.add(proposal)
-                session.flush()
-                proposal_ids.append(proposal.id)
+                proposal_ids.append(contract_change(session, council.id, cluster, provider).id)
         run = MatchRun(council_id=council.id, lines=1, suppliers=2, demanded_hours=2, covered_hours=2)
         line = DemandLine(council_id=council.id, cluster_id=matched.id, service="home_care", hours=2, slot_hours={"thu_am": 2},
                           slots=["thu_am"], lat=51.5, lon=-0.05, max_rate_pence=2500)
@@ -119,10 +107,7 @@ def _a_batch_and_a_vote_sharing_a_holder(factory):
     """Return ids: group Y has two due proposals (a contract change, then a change of its member's pledge), each with the
     member's yes; the same member is about to vote on group X's contract change, which gives another provider's hours."""
     with factory() as session:
-        council = new_council(session)
-        session.flush()
-        factory.councils.append(council.id)
-        broker = f.UserFactory(session=session, council_id=council.id, role=Role.broker)
+        council, broker = council_with_broker(session, factory)
         holder = f.HolderFactory(session=session, council_id=council.id)
         user = f.UserFactory(session=session, council_id=council.id, role=Role.holder, holder_id=holder.id)
         # Two providers: each contract change gives a different provider's hours (no shared provider row).
@@ -133,21 +118,9 @@ def _a_batch_and_a_vote_sharing_a_holder(factory):
         my = f.MembershipFactory(session=session, council_id=council.id, cluster_id=y.id, holder_id=holder.id, weekly_pledge_pence=1_000)
         f.MembershipFactory(session=session, council_id=council.id, cluster_id=x.id, holder_id=holder.id, weekly_pledge_pence=1_000)
 
-        def contract_change(cluster, deadline, provider):
-            contract = Contract(council_id=council.id, provider_id=provider.id, cluster_id=cluster.id, service="home_care", hours_per_week=2,
-                                rate_pence=2_200, start_date=date(2026, 11, 2), member_shares={"1": 1}, slot_hours={"mon_am": 2})
-            session.add(contract)
-            session.flush()
-            proposal = Proposal(council_id=council.id, cluster_id=cluster.id, kind=ProposalKind.change_contract, title="Change the times",
-                                deadline=deadline,
-                                payload={"contract_id": contract.id, "changes": {"slot_hours": {"thu_am": 2}}, "was": {"slot_hours": {"mon_am": 2}}})
-            session.add(proposal)
-            session.flush()
-            return proposal
-
         past = utcnow() - timedelta(minutes=1)
         # Group Y: two due proposals, a contract change then a change of the holder's pledge, each with the holder's yes.
-        p1 = contract_change(y, past, providers[0])
+        p1 = contract_change(session, council.id, y, providers[0], deadline=past)
         p2 = Proposal(council_id=council.id, cluster_id=y.id, kind=ProposalKind.change_pledges, title="Pledges", deadline=past,
                       payload={"pledges": {str(my.id): 2_000}})
         session.add(p2)
@@ -155,7 +128,7 @@ def _a_batch_and_a_vote_sharing_a_holder(factory):
         for p in (p1, p2):
             session.add(Vote(council_id=council.id, proposal_id=p.id, holder_id=holder.id, choice=Choice.yes, cast_by_id=user.id))
         # Group X: an open contract change the same holder is about to vote on (the only member: the vote decides it).
-        p3 = contract_change(x, utcnow() + timedelta(days=7), providers[1])
+        p3 = contract_change(session, council.id, x, providers[1])
         session.commit()
         return dict(council=council.id, broker=broker.id, user=user.id, holder=holder.id, p1=p1.id, p2=p2.id, p3=p3.id)
 
@@ -198,22 +171,13 @@ def test_a_match_passing_while_a_contract_change_reads_the_providers_care_never_
     # The change read the provider's contracts, then its parts out to a vote (two statements, READ COMMITTED): a match
     # passing in between turned a sent part into a contract, and the change saw neither. The parts are read first now.
     with factory() as session:
-        council = new_council(session)
-        session.flush()
-        factory.councils.append(council.id)
-        broker = f.UserFactory(session=session, council_id=council.id, role=Role.broker)
+        council, broker = council_with_broker(session, factory)
         provider = f.ProviderFactory(session=session, council_id=council.id, slots=["mon_am", "thu_am"],
                                      slot_hours={"mon_am": 12, "thu_am": 8}, capacity_hours=None)
         a = f.ClusterFactory(session=session, council_id=council.id)
         b = f.ClusterFactory(session=session, council_id=council.id)
         session.flush()
-        contract = Contract(council_id=council.id, provider_id=provider.id, cluster_id=a.id, service="home_care", hours_per_week=6,
-                            rate_pence=2_200, start_date=date(2026, 11, 2), member_shares={"1": 1}, slot_hours={"mon_am": 6})
-        session.add(contract)
-        session.flush()
-        change = Proposal(council_id=council.id, cluster_id=a.id, kind=ProposalKind.change_contract, title="Change the times",
-                          deadline=utcnow() + timedelta(days=7),
-                          payload={"contract_id": contract.id, "changes": {"slot_hours": {"thu_am": 6}}, "was": {"slot_hours": {"mon_am": 6}}})
+        change = contract_change(session, council.id, a, provider, hours=6)
         run = MatchRun(council_id=council.id, lines=1, suppliers=1, demanded_hours=4, covered_hours=4)
         line = DemandLine(council_id=council.id, cluster_id=b.id, service="home_care", hours=4, slot_hours={"thu_am": 4},
                           slots=["thu_am"], lat=51.5, lon=-0.05, max_rate_pence=2500, shares={"1": 1})
@@ -231,7 +195,7 @@ def test_a_match_passing_while_a_contract_change_reads_the_providers_care_never_
         match.payload = {"run_id": run.id, "assignment_ids": [part.id]}
         session.add(match)
         session.commit()
-        ids = dict(broker=broker.id, change=change.id, match=match.id, contract=contract.id, provider=provider.id)
+        ids = dict(broker=broker.id, change=change.id, match=match.id, contract=int(change.payload["contract_id"]), provider=provider.id)
 
     monkeypatch.setattr(decisions, "vetted_provider_ids", lambda *args, **kw: {ids["provider"]})
 

@@ -10,7 +10,7 @@ from brokerage.matching import parts
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchRun
 from brokerage.matching.rules import AssignmentStatus
 from tests import factories as f
-from tests.races import council_factory, new_council, pause_after_select, race  # noqa: F401
+from tests.races import council_factory, council_with_broker, new_council, pause_after_select, race  # noqa: F401
 
 pytestmark = pytest.mark.postgres_only
 
@@ -81,10 +81,7 @@ def _a_part_and_a_change_wanting_thursday_mornings(factory):
     from brokerage.types import utcnow
 
     with factory() as session:
-        council = new_council(session)
-        session.flush()
-        factory.councils.append(council.id)
-        broker = f.UserFactory(session=session, council_id=council.id)
+        council, broker = council_with_broker(session, factory)
         provider = f.ProviderFactory(session=session, council_id=council.id, slots=["mon_am", "thu_am"], slot_hours={"mon_am": 12, "thu_am": 8},
                                      capacity_hours=None)
         changing, matched = f.ClusterFactory(session=session, council_id=council.id), f.ClusterFactory(session=session, council_id=council.id)
