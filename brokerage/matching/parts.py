@@ -8,7 +8,7 @@ brokers, or a change racing "send" or a contract change, take turns. Services fl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
@@ -48,7 +48,8 @@ class PartRoom:
     of the same line, or with the same provider, come off both, in the times of day they take. `asked` and
     `free` are {slot: hours}; `line_left` and `week_left` are the weekly totals left (`week_left` None: the
     provider has no weekly cap beyond its times). A run stored before times were matched has no times
-    (`timed` False): then only the weekly totals count.
+    (`timed` False): then only the weekly totals count. `held_because` is why "send" would hold the part back
+    ({reason: where}, as `not_fitting` says it), judged with the room itself; empty when it would be sent.
     """
 
     assignment: MatchAssignment
@@ -60,6 +61,7 @@ class PartRoom:
     line_left: int
     week_left: int | None
     timed: bool
+    held_because: dict[str, str] = field(default_factory=dict)
 
     @property
     def most(self) -> dict[str, int]:
@@ -79,9 +81,11 @@ def _room(session: Session, assignment: MatchAssignment, known: tuple | None = N
     """Return what a part may hold now (see PartRoom); `known` is (committed care by line, by provider, the run's proposed parts), read once for many parts."""
     line = session.get(DemandLine, assignment.demand_line_id)
     provider = session.get(Provider, assignment.provider_id)
+    held_because: dict[str, str] = {}
     if known is None:
         # The run's other parts that "send" would send take their hours (`_judged`): not those it would hold back.
-        by_line, by_provider, _, proposed = _judged(session, session.get(MatchRun, assignment.run_id))
+        by_line, by_provider, held, proposed = _judged(session, session.get(MatchRun, assignment.run_id))
+        held_because = held.get(assignment.id, {})
     else:
         by_line, by_provider, proposed = known
     asked = still_wanted(line_slot_hours(line), by_line.get(line.id))
@@ -103,7 +107,7 @@ def _room(session: Session, assignment: MatchAssignment, known: tuple | None = N
     cluster = session.get(Cluster, assignment.cluster_id)
     return PartRoom(assignment=assignment, line=line, provider=provider, cluster_name=cluster.name if cluster else "",
                     asked=asked, free=free, line_left=max(line_left, 0), week_left=None if week is None else max(week, 0),
-                    timed=assignment.slot_hours is not None)
+                    timed=assignment.slot_hours is not None, held_because=held_because)
 
 
 # Why a proposed part is not sent (`not_fitting`): its request changed since the run; or, as `misfits` finds, its line

@@ -145,8 +145,20 @@ def review(*, session: Session, actor: User, run_id: int) -> dict:
             "latest": latest, "covered": covered, "closing_votes": closing, "no_longer_fits": misfits}
 
 
-def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 14) -> list[Proposal]:
-    """Put each cluster's part of a run to its members as an 'accept a match' proposal."""
+@dataclass(frozen=True)
+class SentRun:
+    """What sending a run did: a proposal per group, and the parts held back with why ({part id: {reason: words}}, `parts.not_fitting`)."""
+
+    proposals: list[Proposal]
+    held: dict[int, dict[str, str]]
+
+
+def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 14) -> SentRun:
+    """Put each cluster's part of a run to its members as an 'accept a match' proposal; say which parts were held back and why.
+
+    The parts are judged under the locks (the run, its groups, the providers' hours), so what is held back is
+    what was judged, whatever changed a moment before.
+    """
     require_broker(actor)
     run = get_run(session=session, actor=actor, run_id=run_id)
     # Sent twice at once, a run must still ask each group only once.
@@ -191,7 +203,7 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
             session.add(a)
         proposals.append(proposal)
     session.flush()
-    return proposals
+    return SentRun(proposals=proposals, held=unfit)
 
 
 @dataclass(frozen=True)

@@ -176,9 +176,8 @@ def change_times(assignment_id: int):
             return redirect(url_for("matching.review", run_id=room.assignment.run_id) + f"#assignment-{assignment_id}")
     elif form.is_submitted():
         status = 422
-    # Why "send" would hold it back, as the run's page says it (parts.not_fitting).
-    why = parts.not_fitting(session, services.get_run(session=session, actor=current_user, run_id=room.assignment.run_id)).get(assignment_id, {})
-    return render_template("matching/times.html", room=room, form=form, why=why), status
+    # Why "send" would hold it back, as the run's page says it (parts.not_fitting), judged with the room.
+    return render_template("matching/times.html", room=room, form=form, why=room.held_because), status
 
 
 @blueprint.route("/runs/<int:run_id>/send", methods=["POST"])
@@ -187,15 +186,14 @@ def send(run_id: int):
     """Put each group's part to its members' vote."""
     session = get_session()
     try:
-        # Why each part will be held back, judged as "send" judges it: after it, the parts it sent would count as care agreed.
-        held = parts.not_fitting(session, services.get_run(session=session, actor=current_user, run_id=run_id))
-        proposals = services.send_to_clusters(session=session, actor=current_user, run_id=run_id)
+        sent_run = services.send_to_clusters(session=session, actor=current_user, run_id=run_id)
     except BrokerageError as error:
         refuse_in_flash(error)  # another council's run, or none, is the same 404 as any missing record
         return redirect(url_for("matching.review", run_id=run_id))
+    proposals = sent_run.proposals
     sent = f"Sent to {plural(len(proposals), 'group')} to vote on." if proposals else "Nothing was sent."
-    if held:
-        sent += f" {_held_back_words(held)}"
+    if sent_run.held:
+        sent += f" {_held_back_words(sent_run.held)}"
     elif not proposals:
         sent = "Nothing was sent: no part is ready to send. A part with 0 hours is not sent."
     flash(sent, "success" if proposals else "info")

@@ -262,7 +262,7 @@ def test_a_run_made_before_a_change_does_not_send_the_changed_or_withdrawn_reque
 def test_a_vote_on_care_whose_request_was_withdrawn_is_no_longer_needed(session, demo):
     broker, line = demo
     run_id = services.latest_run_id(session, broker.council_id)
-    (proposal,) = [p for p in services.send_to_clusters(session=session, actor=broker, run_id=run_id)
+    (proposal,) = [p for p in services.send_to_clusters(session=session, actor=broker, run_id=run_id).proposals
                    if session.get(Cluster, p.cluster_id).name == "Bow carers' respite group"]
     demand.withdraw_demand_line(session=session, actor=broker, line_id=line("Bow carers' respite group", "respite").id)
     for membership in session.exec(select(Membership).where(Membership.cluster_id == proposal.cluster_id, Membership.status == MembershipStatus.active)):
@@ -376,7 +376,7 @@ def test_the_matching_pages_show_each_requests_times(app, session, demo):
 
 def test_the_care_put_to_a_vote_says_when_it_was_asked_for(app, session, demo):
     broker, line = demo
-    (proposal,) = [p for p in services.send_to_clusters(session=session, actor=broker, run_id=services.latest_run_id(session, broker.council_id))
+    (proposal,) = [p for p in services.send_to_clusters(session=session, actor=broker, run_id=services.latest_run_id(session, broker.council_id)).proposals
                    if session.get(Cluster, p.cluster_id).name == SOMALI]
     client = app.test_client()
     _sign_in(client, "holder@riverside.example")

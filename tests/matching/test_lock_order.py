@@ -63,7 +63,7 @@ def _a_run_with_parts_from_two_providers(factory, *, changes_the_other_way: bool
 def _send(broker_id, run_id):
     def job(session):
         time.sleep(0.2)  # the other transaction takes its first provider first
-        return len(services.send_to_clusters(session=session, actor=session.get(User, broker_id), run_id=run_id))
+        return len(services.send_to_clusters(session=session, actor=session.get(User, broker_id), run_id=run_id).proposals)
     return job
 
 

@@ -124,7 +124,7 @@ def test_sending_a_run_while_a_contract_change_passes_never_gives_a_provider_mor
             time.sleep(0.2)  # the change takes the providers' hours first
         # Waits after reading the council's care: without the providers' lock, the change finds 8 hours free too.
         pause_after_select(session, Contract.__table__, "council_id", 0.5)
-        return len(services.send_to_clusters(session=session, actor=session.get(User, broker_id), run_id=run_id))
+        return len(services.send_to_clusters(session=session, actor=session.get(User, broker_id), run_id=run_id).proposals)
 
     def change(session):
         if first == "send":

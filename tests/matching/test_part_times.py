@@ -221,12 +221,12 @@ def test_a_part_whose_provider_took_its_hours_off_its_offer_since_the_run_is_not
         parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sat_pm": 3})
     assert refused.value.errors["slot_hours"] == [
         "Saturday afternoon: enter no more than 1, what the group still needs then and Stratford Respite Co-op can work"]
-    proposals = services.send_to_clusters(session=session, actor=broker, run_id=run.id)
+    proposals = services.send_to_clusters(session=session, actor=broker, run_id=run.id).proposals
     assert proposals and all(p.cluster_id != line.cluster_id for p in proposals)
     assert part.status.value == "proposed" and part.proposal_id is None
     # Fitted to what is free now, it is sent.
     parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sat_pm": 1, "sun_am": 2})
-    (proposal,) = services.send_to_clusters(session=session, actor=broker, run_id=run.id)
+    (proposal,) = services.send_to_clusters(session=session, actor=broker, run_id=run.id).proposals
     assert proposal.cluster_id == line.cluster_id and part.status.value == "sent"
 
 
@@ -336,7 +336,7 @@ def test_a_vote_on_one_hour_says_hour_and_its_title_gives_the_hours(session, dem
     council, broker = demo
     run, line, part = respite
     parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 1})
-    proposal = next(p for p in services.send_to_clusters(session=session, actor=broker, run_id=run.id) if p.cluster_id == line.cluster_id)
+    proposal = next(p for p in services.send_to_clusters(session=session, actor=broker, run_id=run.id).proposals if p.cluster_id == line.cluster_id)
     assert proposal.title == "Accept 1 hour a week of care from Stratford Respite Co-op"
     assert proposal.description.startswith("1 hour a week of respite from Stratford Respite Co-op")
 
@@ -391,7 +391,7 @@ def test_a_passed_match_splitting_a_request_between_two_providers_makes_both_con
                             slot_hours={"sun_am": 2}, solver_slot_hours={"sun_am": 2})
     session.add(other)
     session.flush()
-    proposal = next(p for p in services.send_to_clusters(session=session, actor=broker, run_id=run.id) if p.cluster_id == line.cluster_id)
+    proposal = next(p for p in services.send_to_clusters(session=session, actor=broker, run_id=run.id).proposals if p.cluster_id == line.cluster_id)
     assert {part.proposal_id, other.proposal_id} == {proposal.id}
     made = contracts_from_match(session=session, actor=broker, proposal=proposal)
     assert sorted((c.provider_id, c.hours_per_week) for c in made) == sorted([(part.provider_id, 6), (grace.id, 2)]), other.explanation
@@ -444,3 +444,22 @@ def test_the_times_page_says_a_part_is_not_sent_only_when_send_would_hold_it_bac
     assert "Not sent: the request was changed after the run. Run matching again for it as it is now." in page
     services.send_to_clusters(session=session, actor=broker, run_id=run.id)
     assert (part.status, second.status) == (AssignmentStatus.proposed, AssignmentStatus.sent)
+
+
+def test_send_says_what_it_held_back_as_judged_under_its_locks_not_a_moment_before(client, session, demo, respite, monkeypatch):
+    # The page judged the parts, then "send" judged them again under its locks: a provider taking hours off its offer in
+    # between was held back without a word ("Sent to 1 group"), or a part said to be held back was sent.
+    council, broker = demo
+    run, line, part = respite
+    taking_the_lock = services.lock_provider_hours
+
+    def provider_changes_its_offer_meanwhile(session_, council_id):
+        _provider_keeps_one_saturday_afternoon_hour(session_, session_.get(MatchAssignment, part.id))
+        taking_the_lock(session_, council_id)
+
+    monkeypatch.setattr(services, "lock_provider_hours", provider_changes_its_offer_meanwhile)
+    _sign_in(client)
+    page = client.post(f"/matching/runs/{run.id}/send", follow_redirects=True).get_data(as_text=True)
+    assert "1 part was not sent: its provider no longer has those hours free (marked below)." in page
+    session.refresh(part)
+    assert part.status == AssignmentStatus.proposed

@@ -136,7 +136,7 @@ def test_the_note_about_hours_taken_out_says_how_many_and_goes_when_they_are_put
 def test_a_passed_vote_turns_the_groups_part_into_contracts(session, demo):
     council, broker = demo
     run = services.run_matching(session=session, actor=broker, council_id=council.id)
-    proposals = services.send_to_clusters(session=session, actor=broker, run_id=run.id)
+    proposals = services.send_to_clusters(session=session, actor=broker, run_id=run.id).proposals
     assert proposals and all(p.kind.value == "accept_match" for p in proposals)
     proposal = next(p for p in proposals if "Hooyo" in p.title)
     cluster = session.get(Cluster, proposal.cluster_id)
@@ -250,7 +250,7 @@ def test_a_provider_whose_vetting_lapsed_during_the_vote_gets_no_contract(sessio
 
     council, broker = demo
     run = services.run_matching(session=session, actor=broker, council_id=council.id)
-    proposal = next(p for p in services.send_to_clusters(session=session, actor=broker, run_id=run.id) if "Hooyo" in p.title)
+    proposal = next(p for p in services.send_to_clusters(session=session, actor=broker, run_id=run.id).proposals if "Hooyo" in p.title)
     assignment = session.exec(select(MatchAssignment).where(MatchAssignment.proposal_id == proposal.id)).one()
     # By the time the vote passes (years later here), every piece of the provider's evidence has run out.
     later = clock.today() + timedelta(days=3650)
@@ -284,7 +284,7 @@ def test_a_match_whose_care_was_contracted_meanwhile_closes_as_no_longer_needed(
 
     council, broker = demo
     run = services.run_matching(session=session, actor=broker, council_id=council.id)
-    proposal = next(p for p in services.send_to_clusters(session=session, actor=broker, run_id=run.id) if "Hooyo" in p.title)
+    proposal = next(p for p in services.send_to_clusters(session=session, actor=broker, run_id=run.id).proposals if "Hooyo" in p.title)
     assignment = session.exec(select(MatchAssignment).where(MatchAssignment.proposal_id == proposal.id)).one()
     # The council contracted this care another way while the members were voting.
     line = session.get(DemandLine, assignment.demand_line_id)
@@ -308,7 +308,7 @@ def test_a_contract_is_never_made_twice_for_care_already_contracted(session, dem
 
     council, broker = demo
     run = services.run_matching(session=session, actor=broker, council_id=council.id)
-    proposal = next(p for p in services.send_to_clusters(session=session, actor=broker, run_id=run.id) if "Hooyo" in p.title)
+    proposal = next(p for p in services.send_to_clusters(session=session, actor=broker, run_id=run.id).proposals if "Hooyo" in p.title)
     assignment = session.exec(select(MatchAssignment).where(MatchAssignment.proposal_id == proposal.id)).one()
     session.get(DemandLine, assignment.demand_line_id).status = "contracted"
     assert contracts_from_match(session=session, actor=broker, proposal=proposal) == []
