@@ -30,6 +30,8 @@ def contracts_from_match(*, session: Session, actor: User, proposal: Proposal, s
     start = start or clock.today()
     # Vetting may have lapsed while the members voted: a lapsed provider gets no contract.
     vetted = vetted_provider_ids(session, proposal.council_id, start)
+    # The hours already contracted for each request, read once; this vote's contracts are added as they are made.
+    contracted, _ = contracted_hours(session=session, council_id=proposal.council_id)
     made = []
     for assignment_id in proposal.payload.get("assignment_ids", []):
         assignment = session.get(MatchAssignment, int(assignment_id))
@@ -67,8 +69,8 @@ def contracts_from_match(*, session: Session, actor: User, proposal: Proposal, s
         session.flush()
         # Contracts alone say the line is done: a part of it with another provider, still sent (later in this
         # vote, or in another), would otherwise count as done too, and be refused as "already contracted".
-        contracted, _ = contracted_hours(session=session, council_id=proposal.council_id)
-        if contracted.get(line.id, 0) >= line.hours:
+        contracted[line.id] = contracted.get(line.id, 0) + contract.hours_per_week
+        if contracted[line.id] >= line.hours:
             line.status = move_demand_line(line.status, DemandLineStatus.contracted)
             session.add(line)
     session.flush()
