@@ -188,12 +188,24 @@ def _editable(session: Session, actor: User, assignment_id: int) -> MatchAssignm
     return assignment
 
 
+# What a broker is told when changing a part whose request is no longer as the run matched it: no change to the part
+# could get it sent (`still_as_matched`), so none is offered or made.
+_REQUEST_MOVED_ON = {
+    DemandLineStatus.withdrawn: "The group withdrew this request after the run, so this part will not be sent. Nothing was changed.",
+    DemandLineStatus.contracted: "Care for this request was agreed after the run, so this part will not be sent. Nothing was changed.",
+}
+_REQUEST_CHANGED = "The request was changed after the run, so this part will not be sent. Run matching again for it as it is now."
+
+
 def _refuse_unchangeable(session: Session, assignment: MatchAssignment) -> None:
-    """Refuse (409) a part already sent to its group, or of a run a newer one has replaced."""
+    """Refuse (409) a part already sent to its group, of a run a newer one has replaced, or whose request changed since the run."""
     if assignment.status != AssignmentStatus.proposed:
         raise BrokerageError("This part has already been sent to the group and cannot be changed.", field="hours", status=409)
     if assignment.run_id != latest_run_id(session, assignment.council_id):
         raise BrokerageError("This run has been replaced by a newer one; change the newest run instead.", field="hours", status=409)
+    line = session.get(DemandLine, assignment.demand_line_id)
+    if not still_as_matched(line, session.get(MatchRun, assignment.run_id)):
+        raise BrokerageError(_REQUEST_MOVED_ON.get(line.status, _REQUEST_CHANGED), field="hours", status=409)
 
 
 def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> MatchAssignment:

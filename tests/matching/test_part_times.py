@@ -440,10 +440,35 @@ def test_the_times_page_says_a_part_is_not_sent_only_when_send_would_hold_it_bac
     assert parts.misfits(parts.part_room(session=session, actor=broker, assignment_id=second.id)) == {}
     _sign_in(client)
     assert "not sent" not in client.get(f"/matching/assignments/{second.id}/times").get_data(as_text=True)
-    page = client.get(f"/matching/assignments/{part.id}/times").get_data(as_text=True)
-    assert "Not sent: the request was changed after the run. Run matching again for it as it is now." in page
+    page = client.get(f"/matching/assignments/{part.id}/times", follow_redirects=True).get_data(as_text=True)
+    assert "The request was changed after the run, so this part will not be sent. Run matching again for it as it is now." in page
     services.send_to_clusters(session=session, actor=broker, run_id=run.id)
     assert (part.status, second.status) == (AssignmentStatus.proposed, AssignmentStatus.sent)
+
+
+def test_a_part_whose_request_changed_after_the_run_offers_no_change_that_cannot_help_it(client, session, demo, respite):
+    # The review page offered the hours box and "Change times" for a part whose request had changed: no change to the
+    # part could get it sent (only running matching again can), yet the change was made.
+    council, broker = demo
+    run, line, part = respite
+    from brokerage.matching.demand import edit_demand_line
+
+    edit_demand_line(session=session, actor=broker, line_id=line.id, service=line.service, languages=line.languages,
+                     language_required=line.language_required, carer_gender=line.carer_gender, max_rate_pence=line.max_rate_pence,
+                     served=[int(h) for h in line.shares], slot_hours={"sat_am": 3, "sun_am": 2})
+    _sign_in(client)
+    row = _row(client.get(f"/matching/runs/{run.id}").get_data(as_text=True), part)
+    assert "Not sent: the request was changed after the run. Run matching again for it as it is now." in row
+    assert f'id="hours-{part.id}"' not in row and "Change times" not in row
+    hours, times = part.hours, dict(part.slot_hours)
+    with pytest.raises(BrokerageError, match="The request was changed after the run, so this part will not be sent"):
+        parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=1)
+    with pytest.raises(BrokerageError, match="Run matching again for it as it is now"):
+        parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3})
+    refused = client.post(f"/matching/assignments/{part.id}", data={"hours": "1"}).get_data(as_text=True)
+    assert "The request was changed after the run, so this part will not be sent." in refused
+    session.refresh(part)
+    assert (part.hours, part.slot_hours) == (hours, times)
 
 
 def test_send_says_what_it_held_back_as_judged_under_its_locks_not_a_moment_before(client, session, demo, respite, monkeypatch):
