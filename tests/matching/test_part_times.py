@@ -83,6 +83,15 @@ def _a_second_part_sharing_saturday_afternoon(session, council, run, line, part)
     return second
 
 
+def _the_broker_moves_the_request_to_sunday(session, broker, line) -> None:
+    """The broker edits the request after the run: 3 hours on Saturday morning and 2 on Sunday morning."""
+    from brokerage.matching.demand import edit_demand_line
+
+    edit_demand_line(session=session, actor=broker, line_id=line.id, service=line.service, languages=line.languages,
+                     language_required=line.language_required, carer_gender=line.carer_gender, max_rate_pence=line.max_rate_pence,
+                     served=[int(h) for h in line.shares], slot_hours={"sat_am": 3, "sun_am": 2})
+
+
 def _row(page: str, part) -> str:
     """Return the review page's table row of a part."""
     row = page[page.index(f'id="assignment-{part.id}"'):]
@@ -355,13 +364,9 @@ def test_a_providers_week_on_the_times_page_is_never_more_than_the_hours_it_work
 def test_a_part_whose_request_the_broker_changed_since_the_run_says_so_and_not_that_care_was_agreed(client, session, demo, respite):
     # Editing the request down tagged the part "no longer needed: care agreed since covers some of it", though none
     # was, and advised changing its hours, after which it was still held back, untagged and uncounted.
-    from brokerage.matching.demand import edit_demand_line
-
     council, broker = demo
     run, line, part = respite
-    edit_demand_line(session=session, actor=broker, line_id=line.id, service=line.service, languages=line.languages,
-                     language_required=line.language_required, carer_gender=line.carer_gender, max_rate_pence=line.max_rate_pence,
-                     served=[int(h) for h in line.shares], slot_hours={"sat_am": 3, "sun_am": 2})
+    _the_broker_moves_the_request_to_sunday(session, broker, line)
     assert parts.not_fitting(session, run) == {part.id: {parts.CHANGED: "changed"}}
     _sign_in(client)
     page = client.get(f"/matching/runs/{run.id}").get_data(as_text=True)
@@ -431,11 +436,7 @@ def test_the_times_page_says_a_part_is_not_sent_only_when_send_would_hold_it_bac
     council, broker = demo
     run, line, part = respite
     second = _a_second_part_sharing_saturday_afternoon(session, council, run, line, part)
-    from brokerage.matching.demand import edit_demand_line
-
-    edit_demand_line(session=session, actor=broker, line_id=line.id, service=line.service, languages=line.languages,
-                     language_required=line.language_required, carer_gender=line.carer_gender, max_rate_pence=line.max_rate_pence,
-                     served=[int(h) for h in line.shares], slot_hours={"sat_am": 3, "sun_am": 2})  # the first part is held back as changed
+    _the_broker_moves_the_request_to_sunday(session, broker, line)  # the first part is held back as changed
     assert parts.not_fitting(session, run) == {part.id: {parts.CHANGED: "changed"}}
     assert parts.misfits(parts.part_room(session=session, actor=broker, assignment_id=second.id)) == {}
     _sign_in(client)
@@ -451,11 +452,7 @@ def test_a_part_whose_request_changed_after_the_run_offers_no_change_that_cannot
     # part could get it sent (only running matching again can), yet the change was made.
     council, broker = demo
     run, line, part = respite
-    from brokerage.matching.demand import edit_demand_line
-
-    edit_demand_line(session=session, actor=broker, line_id=line.id, service=line.service, languages=line.languages,
-                     language_required=line.language_required, carer_gender=line.carer_gender, max_rate_pence=line.max_rate_pence,
-                     served=[int(h) for h in line.shares], slot_hours={"sat_am": 3, "sun_am": 2})
+    _the_broker_moves_the_request_to_sunday(session, broker, line)
     _sign_in(client)
     row = _row(client.get(f"/matching/runs/{run.id}").get_data(as_text=True), part)
     assert "Not sent: the request was changed after the run. Run matching again for it as it is now." in row
