@@ -33,8 +33,8 @@ locks and before nothing else: inviting someone at an address (one waiting invit
 that would make an account) has no row of its own to lock.
 
 A matching run's row guards its assignments (hours within a line and a provider's capacity, sent
-once) and is locked before anything else: `matching.parts.adjust` and `change_times` lock it, then
-the providers' hours; `send_to_clusters` locks it, then all the groups it sends to (in id order),
+once) and is locked before anything else: `matching.parts.adjust` and `change_times` (or, before it on
+the times page, `part_room(to_change=True)`) lock it, then the providers' hours; `send_to_clusters` locks it, then all the groups it sends to (in id order),
 then the providers' hours. No decision locks a run.
 
 The council's providers' free hours beside care already agreed or out to a vote are locked by name,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from brokerage.access import get_or_404
+from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Role, User
 from brokerage.clusters.models import Cluster
 from brokerage.errors import BrokerageError, NotAllowed, ValidationFailed
@@ -50,6 +50,8 @@ class PartRoom:
     provider has no weekly cap beyond its times). A run stored before times were matched has no times
     (`timed` False): then only the weekly totals count. `held_because` is why "send" would hold the part back
     ({reason: where}, as `not_fitting` says it), judged with the room itself; empty when it would be sent.
+    `locked`: judged under the locks a change takes (`part_room(to_change=True)`), so a change in the same
+    transaction may rely on it.
     """
 
     assignment: MatchAssignment
@@ -62,6 +64,7 @@ class PartRoom:
     week_left: int | None
     timed: bool
     held_because: dict[str, str] = field(default_factory=dict)
+    locked: bool = False
 
     @property
     def most(self) -> dict[str, int]:
@@ -69,25 +72,35 @@ class PartRoom:
         return in_week_order({slot: min(hours, self.free.get(slot, 0)) for slot, hours in self.asked.items()})
 
 
-def part_room(*, session: Session, actor: User, assignment_id: int) -> PartRoom:
-    """Return what a proposed part of the actor's council may hold (for the page that changes its times)."""
+def part_room(*, session: Session, actor: User, assignment_id: int, to_change: bool = False) -> PartRoom:
+    """Return what a proposed part of the actor's council may hold, and why "send" would hold it back (the times page).
+
+    `to_change`: take the locks a change takes first, so the room is the one a change in this transaction is
+    checked against (pass it on: `change_times(room=...)`) and the run is judged once.
+    """
+    if to_change:
+        return _editable(session, actor, assignment_id)
     require_broker(actor)
     assignment = get_or_404(session, actor, MatchAssignment, assignment_id, what="assignment")
     _refuse_unchangeable(session, assignment)
-    return _room(session, assignment)
+    return _judged_room(session, assignment)
 
 
-def _room(session: Session, assignment: MatchAssignment, known: tuple | None = None) -> PartRoom:
-    """Return what a part may hold now (see PartRoom); `known` is (committed care by line, by provider, the run's proposed parts), read once for many parts."""
+def _judged_room(session: Session, assignment: MatchAssignment, *, locked: bool = False) -> PartRoom:
+    """Return what a part may hold now and why "send" would hold it back, from one judgement of its run (`_judged`).
+
+    The run's other parts that "send" would send take their hours: not those it would hold back.
+    """
+    by_line, by_provider, held, fitting = _judged(session, session.get(MatchRun, assignment.run_id))
+    return _room(session, assignment, (by_line, by_provider, fitting), held_because=held.get(assignment.id, {}), locked=locked)
+
+
+def _room(session: Session, assignment: MatchAssignment, known: tuple, *, held_because: dict[str, str] | None = None,
+          locked: bool = False) -> PartRoom:
+    """Return what a part may hold beside `known`: (committed care by line, by provider, the run's parts that take their hours)."""
     line = session.get(DemandLine, assignment.demand_line_id)
     provider = session.get(Provider, assignment.provider_id)
-    held_because: dict[str, str] = {}
-    if known is None:
-        # The run's other parts that "send" would send take their hours (`_judged`): not those it would hold back.
-        by_line, by_provider, held, proposed = _judged(session, session.get(MatchRun, assignment.run_id))
-        held_because = held.get(assignment.id, {})
-    else:
-        by_line, by_provider, proposed = known
+    by_line, by_provider, proposed = known
     asked = still_wanted(line_slot_hours(line), by_line.get(line.id))
     line_left = min(line.hours, total(asked)) if line.slot_hours or line.slots else line.hours - getattr(by_line.get(line.id), "hours", 0)
     free, week = still_free(provider_slot_hours(provider), provider.capacity_hours, by_provider.get(provider.id))
@@ -107,7 +120,7 @@ def _room(session: Session, assignment: MatchAssignment, known: tuple | None = N
     cluster = session.get(Cluster, assignment.cluster_id)
     return PartRoom(assignment=assignment, line=line, provider=provider, cluster_name=cluster.name if cluster else "",
                     asked=asked, free=free, line_left=max(line_left, 0), week_left=None if week is None else max(week, 0),
-                    timed=assignment.slot_hours is not None, held_because=held_because)
+                    timed=assignment.slot_hours is not None, held_because=held_because or {}, locked=locked)
 
 
 # Why a proposed part is not sent (`not_fitting`): its request changed since the run; or, as `misfits` finds, its line
@@ -175,8 +188,9 @@ def misfits(room: PartRoom) -> dict[str, str]:
     return why
 
 
-def _editable(session: Session, actor: User, assignment_id: int) -> MatchAssignment:
-    """Return a proposed part of the latest run, its run locked (two brokers, or a change racing "send", take turns); refuse any other."""
+def _editable(session: Session, actor: User, assignment_id: int) -> PartRoom:
+    """Return the room of a proposed part of the latest run, judged once with its run locked (two brokers, or a change
+    racing "send", take turns); refuse any other part."""
     require_broker(actor)
     assignment = get_or_404(session, actor, MatchAssignment, assignment_id, what="assignment")
     # The run owns its assignments' totals (a line's hours, a provider's capacity) and their sending.
@@ -185,7 +199,7 @@ def _editable(session: Session, actor: User, assignment_id: int) -> MatchAssignm
     lock_provider_hours(session, assignment.council_id)
     assignment = fresh_row(session, MatchAssignment, assignment.id)
     _refuse_unchangeable(session, assignment)
-    return assignment
+    return _judged_room(session, assignment, locked=True)
 
 
 # What a broker is told when changing a part whose request is no longer as the run matched it: no change to the part
@@ -214,10 +228,10 @@ def adjust(*, session: Session, actor: User, assignment_id: int, hours: int) -> 
     Fewer hours come first off times where the part has more than it may have now, then off its latest times; more go to the earliest times both still have free
     (`change_times` sets the times themselves). Raises ValidationFailed (field "hours").
     """
-    assignment = _editable(session, actor, assignment_id)
+    room = _editable(session, actor, assignment_id)
+    assignment = room.assignment
     if isinstance(hours, bool) or not isinstance(hours, int) or hours < 0:
         raise ValidationFailed({"hours": "Enter a whole number of hours, 0 or more"})
-    room = _room(session, assignment)
     _check_weekly(room, hours, by_times=True)
     after = None
     if room.timed and hours < assignment.hours:
@@ -240,14 +254,22 @@ def _lowered(slot_hours: dict[str, int], hours: int, most: dict[str, int]) -> di
     return at_most(in_week_order(kept), hours)
 
 
-def change_times(*, session: Session, actor: User, assignment_id: int, slot_hours: dict[str, int]) -> MatchAssignment:
+def change_times(*, session: Session, actor: User, assignment_id: int, slot_hours: dict[str, int],
+                 room: PartRoom | None = None) -> MatchAssignment:
     """Set the hours a proposed part gives in each time of day ({slot: hours}), within what its line still wants and its provider has free then.
 
-    Raises ValidationFailed (field "slot_hours", each message naming its time) and BrokerageError (409) for
-    a part already sent or of a replaced run.
+    `room`: the part's room from `part_room(to_change=True)` earlier in this transaction, so the run is not judged
+    again; without it, the locks are taken and the run judged here. Raises ValidationFailed (field "slot_hours",
+    each message naming its time) and BrokerageError (409) for a part already sent or of a replaced run.
     """
-    assignment = _editable(session, actor, assignment_id)
-    room = _room(session, assignment)
+    if room is None:
+        room = _editable(session, actor, assignment_id)
+    elif not room.locked or room.assignment.id != assignment_id:
+        # A room judged before the locks may be out of date by now: the change must be checked against one judged under them.
+        raise ValueError("change_times takes only this part's room from part_room(to_change=True)")
+    else:
+        require_broker(actor)
+        same_council(actor, room.assignment.council_id, what="assignment")
     if not room.timed:
         raise BrokerageError("This run was made before times of day were matched; change its hours instead.", field="slot_hours", status=409)
     problems = time_problems(room, slot_hours)

@@ -156,7 +156,8 @@ def change_times(assignment_id: int):
     """Change the hours a proposed part gives in each time of day, within what the group still needs and the provider can work then."""
     session = get_session()
     try:
-        room = parts.part_room(session=session, actor=current_user, assignment_id=assignment_id)
+        # A change is checked against the room judged here, under the locks it takes (the run is judged once).
+        room = parts.part_room(session=session, actor=current_user, assignment_id=assignment_id, to_change=request.method == "POST")
     except BrokerageError as error:  # sent to its group, or of a replaced run (another council's part is a 404)
         refuse_in_flash(error)
         return redirect(url_for("matching.review", run_id=services.assignment_run_id(session=session, actor=current_user, assignment_id=assignment_id)))
@@ -168,7 +169,7 @@ def change_times(assignment_id: int):
     if form.validate_on_submit():
         try:
             with noting_changes(session) as changes:
-                parts.change_times(session=session, actor=current_user, assignment_id=assignment_id, slot_hours=form.slot_hours.data)
+                parts.change_times(session=session, actor=current_user, assignment_id=assignment_id, slot_hours=form.slot_hours.data, room=room)
         except BrokerageError as error:
             status = refuse(form, error)
         else:

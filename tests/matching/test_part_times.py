@@ -485,3 +485,58 @@ def test_send_says_what_it_held_back_as_judged_under_its_locks_not_a_moment_befo
     assert "1 part was not sent: its provider no longer has those hours free (marked below)." in page
     session.refresh(part)
     assert part.status == AssignmentStatus.proposed
+
+
+def test_changing_a_parts_times_judges_the_run_once_and_under_the_locks_the_change_takes(client, session, demo, respite, monkeypatch):
+    # The page judged every part of the run for the boxes, then the change judged them all again under its locks: twice the
+    # work, and a provider taking hours off its offer in between got past the boxes and was refused without a mark beside one.
+    council, broker = demo
+    run, line, part = respite
+    judging, judged = parts._judged, []
+    taking_the_lock = parts.lock_provider_hours
+
+    def counted(*args):
+        judged.append(args[1].id)
+        return judging(*args)
+
+    def provider_changes_its_offer_meanwhile(session_, council_id):
+        taking_the_lock(session_, council_id)
+        _provider_keeps_one_saturday_afternoon_hour(session_, session_.get(MatchAssignment, part.id))
+
+    monkeypatch.setattr(parts, "_judged", counted)
+    _sign_in(client)
+    assert client.get(f"/matching/assignments/{part.id}/times").status_code == 200 and judged == [run.id]
+    monkeypatch.setattr(parts, "lock_provider_hours", provider_changes_its_offer_meanwhile)
+    judged.clear()
+    wrong = client.post(f"/matching/assignments/{part.id}/times", data=_boxes({"sat_am": 3, "sat_pm": 2, "sun_am": 2}))
+    text = wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and judged == [run.id]
+    assert text.count("Saturday afternoon: enter no more than 1, what the group still needs then and Stratford Respite Co-op can work") == 2
+    assert 'href="#slot_hours-sat_pm"' in text  # marked beside its box, as judged under the locks
+    judged.clear()
+    saved = client.post(f"/matching/assignments/{part.id}/times", data=_boxes({"sat_am": 3, "sat_pm": 1, "sun_am": 2}))
+    assert saved.status_code == 302 and judged == [run.id]
+    session.refresh(part)
+    assert part.slot_hours == {"sat_am": 3, "sat_pm": 1, "sun_am": 2}
+
+
+def test_changing_a_parts_hours_judges_the_run_once(client, session, demo, respite, monkeypatch):
+    council, broker = demo
+    run, line, part = respite
+    judging, judged = parts._judged, []
+    monkeypatch.setattr(parts, "_judged", lambda *args: judged.append(args[1].id) or judging(*args))
+    _sign_in(client)
+    assert client.post(f"/matching/assignments/{part.id}", data={"hours": "7"}).status_code == 302 and judged == [run.id]
+    session.refresh(part)
+    assert part.hours == 7
+
+
+def test_a_change_of_times_takes_only_a_room_judged_under_its_locks(session, demo, respite):
+    council, broker = demo
+    run, line, part = respite
+    unlocked = parts.part_room(session=session, actor=broker, assignment_id=part.id)
+    with pytest.raises(ValueError):
+        parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3}, room=unlocked)
+    room = parts.part_room(session=session, actor=broker, assignment_id=part.id, to_change=True)
+    parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3}, room=room)
+    assert (part.hours, part.slot_hours) == (3, {"sat_am": 3})
