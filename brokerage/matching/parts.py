@@ -176,16 +176,27 @@ def misfits(room: PartRoom) -> dict[str, str]:
     the week ("12 hours a week free in all, this part has 14") when no time is.
     """
     hours = room.assignment.hours
-    times = in_week_order(room.assignment.slot_hours) if room.timed else {}
+    short_times = _short_times(room, room.assignment.slot_hours if room.timed else {})
     why = {}
-    for reason, room_at, week, said in ((NOT_NEEDED, room.asked, room.line_left, "still needed"), (NOT_FREE, room.free, room.week_left, "free")):
-        short = [f"{slot_label(slot)}: {plural(room_at.get(slot, 0), 'hour') if room_at.get(slot, 0) else 'none'} {said}, this part has {value}"
-                 for slot, value in times.items() if value > room_at.get(slot, 0)]
+    for reason, week, said in ((NOT_NEEDED, room.line_left, "still needed"), (NOT_FREE, room.week_left, "free")):
+        short = [f"{slot_label(slot)}: {plural(over[reason], 'hour') if over[reason] else 'none'} {said}, this part has {value}"
+                 for slot, (value, over) in short_times.items() if reason in over]
         if not short and week is not None and hours > week:
             short = [f"{plural(week, 'hour')} a week {said} in all, this part has {hours}"]
         if short:
             why[reason] = "; ".join(short)
     return why
+
+
+def _short_times(room: PartRoom, slot_hours: dict[str, int]) -> dict[str, tuple[int, dict[str, int]]]:
+    """Return {slot: (hours, {reason: hours the room has then})}, in week order, for each time where `slot_hours` has more
+    than its line still wants then (NOT_NEEDED) or its provider has free then (NOT_FREE), naming each limit it is over."""
+    short = {}
+    for slot, hours in in_week_order(slot_hours).items():
+        over = {reason: room_at.get(slot, 0) for reason, room_at in ((NOT_NEEDED, room.asked), (NOT_FREE, room.free)) if hours > room_at.get(slot, 0)}
+        if over:
+            short[slot] = (hours, over)
+    return short
 
 
 def _editable(session: Session, actor: User, assignment_id: int) -> PartRoom:
@@ -287,9 +298,8 @@ def time_problems(room: PartRoom, slot_hours: object) -> dict[str, str]:
         return {"": hours}
     most = room.most
     problems = {}
-    for slot, value in in_week_order(slot_hours).items():
-        if value <= most.get(slot, 0):
-            continue
+    # Over what the line still wants or the provider has free then (`_short_times`, as `misfits` judges a part): over `most`.
+    for slot in _short_times(room, slot_hours):
         if room.asked.get(slot, 0) <= 0:
             problems[slot] = f"{slot_label(slot)}: the group did not ask for care then, or it is already covered"
         elif room.free.get(slot, 0) <= 0:
