@@ -379,15 +379,11 @@ def test_a_part_whose_request_the_broker_changed_since_the_run_says_so_and_not_t
     assert part.status == AssignmentStatus.proposed
 
 
-def test_a_passed_match_splitting_a_request_between_two_providers_makes_both_contracts(session, demo, respite):
-    # After the first part's contract the line counted the second part, still out to the vote, as contracted too:
-    # it was marked done and the second provider's care refused as "already contracted".
+def _the_line_split_between_two_providers_out_to_the_vote(session, council, broker, run, line, part):
+    """Return the proposal putting the line to its group's vote in two parts: 6 hours from its provider, 2 from Grace Mensah (PA), and the second part."""
     from brokerage import clock
-    from brokerage.matching.decisions import contracts_from_match
     from brokerage.matching.services import vetted_provider_ids
 
-    council, broker = demo
-    run, line, part = respite
     grace = session.exec(select(Provider).where(Provider.name == "Grace Mensah (PA)")).one()  # works Sunday mornings, vetted
     assert grace.id in vetted_provider_ids(session, council.id, clock.today())
     parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3, "sat_pm": 3})
@@ -398,9 +394,32 @@ def test_a_passed_match_splitting_a_request_between_two_providers_makes_both_con
     session.flush()
     proposal = next(p for p in services.send_to_clusters(session=session, actor=broker, run_id=run.id).proposals if p.cluster_id == line.cluster_id)
     assert {part.proposal_id, other.proposal_id} == {proposal.id}
+    return proposal, other
+
+
+def test_a_passed_match_splitting_a_request_between_two_providers_makes_both_contracts(session, demo, respite):
+    # After the first part's contract the line counted the second part, still out to the vote, as contracted too:
+    # it was marked done and the second provider's care refused as "already contracted".
+    from brokerage.matching.decisions import contracts_from_match
+
+    council, broker = demo
+    run, line, part = respite
+    proposal, other = _the_line_split_between_two_providers_out_to_the_vote(session, council, broker, run, line, part)
     made = contracts_from_match(session=session, actor=broker, proposal=proposal)
-    assert sorted((c.provider_id, c.hours_per_week) for c in made) == sorted([(part.provider_id, 6), (grace.id, 2)]), other.explanation
+    assert sorted((c.provider_id, c.hours_per_week) for c in made) == sorted([(part.provider_id, 6), (other.provider_id, 2)]), other.explanation
     assert (part.status, other.status, line.status.value) == (AssignmentStatus.accepted, AssignmentStatus.accepted, "contracted")
+
+
+def test_a_passed_match_reads_the_councils_contracts_once_not_once_per_part(session, demo, respite, monkeypatch):
+    from brokerage.matching import decisions
+
+    council, broker = demo
+    run, line, part = respite
+    proposal, other = _the_line_split_between_two_providers_out_to_the_vote(session, council, broker, run, line, part)
+    reading, reads = decisions.contracted_hours, []
+    monkeypatch.setattr(decisions, "contracted_hours", lambda **kwargs: reads.append(kwargs["council_id"]) or reading(**kwargs))
+    assert len(decisions.contracts_from_match(session=session, actor=broker, proposal=proposal)) == 2
+    assert reads == [council.id] and line.status.value == "contracted"
 
 
 def test_where_two_parts_of_a_provider_no_longer_both_fit_the_first_is_still_sent_and_only_the_second_held_back(session, demo, respite):
