@@ -19,6 +19,7 @@ from brokerage.access import STAFF, get_or_404
 from brokerage.accounts.models import User
 from brokerage.errors import Conflict, NotAllowed, NotFound
 from brokerage.formatting import clock_time
+from brokerage.ledger import services as ledger
 from brokerage.ledger.models import LedgerAccount
 from brokerage.ledger.rules import AccountType
 from brokerage.locks import insert_once, lock_row
@@ -119,11 +120,26 @@ def plan_lines(*, session: Session, council_id: int) -> list[PlannedLine]:
     return lines
 
 
+def _lock_payables(session: Session, council_id: int) -> None:
+    """Lock the council's payable accounts (ledger order), so no approval lands between reading what a provider is owed and the timesheets that make it up.
+
+    An approval posts to its provider's payable account, so it waits for the run here, or the run waits for it
+    and then reads both the new balance and the new approved timesheet (each statement reads what is committed
+    when it starts). Without the lock a line could pay the balance from before an approval and list its sheet.
+    """
+    codes = session.exec(
+        select(LedgerAccount.code).where(LedgerAccount.council_id == council_id, LedgerAccount.account_type == AccountType.payable)
+    ).all()
+    ledger.lock_accounts(session=session, council_id=council_id, codes=codes)
+
+
 def prepare_run(*, session: Session, actor: User) -> PaymentRun:
     """Prepare the actor's council's next payment run; raise RunStillOpen, NothingToPay or NotAllowed."""
     if actor.role not in PREPARERS:
         raise NotAllowed("Only a broker or a council officer can prepare a payment run.")
     council_id = actor.council_id
+    # Locked first: a preparer who waited here then finds the other's run, committed, and says so.
+    _lock_payables(session, council_id)
     if (existing := _open_run(session, council_id)) is not None:
         raise _still_open_error(existing)
     planned = plan_lines(session=session, council_id=council_id)
