@@ -157,11 +157,12 @@ def _judged(session: Session, run: MatchRun) -> tuple[dict, dict, dict[int, dict
     fitting: list[MatchAssignment] = []
     held = {}
     for part in proposed:
-        if part.hours <= 0:
-            continue
         line = session.get(DemandLine, part.demand_line_id)
         if not still_as_matched(line, run):
+            # A part of 0 hours too: it is never sent, but no change to it can help, and the page says why.
             held[part.id] = {CHANGED: line.status.value if line.status != DemandLineStatus.open else "changed"}
+        elif part.hours <= 0:
+            continue
         elif why := misfits(_room(session, part, (by_line, by_provider, fitting))):
             held[part.id] = why
         else:

@@ -203,7 +203,8 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
             session.add(a)
         proposals.append(proposal)
     session.flush()
-    return SentRun(proposals=proposals, held=unfit)
+    # A part of 0 hours is never sent, so it is not said to be held back.
+    return SentRun(proposals=proposals, held={part_id: why for part_id, why in unfit.items() if part_id in {a.id for a in pending}})
 
 
 @dataclass(frozen=True)

@@ -466,11 +466,16 @@ def test_the_times_page_says_a_part_is_not_sent_only_when_send_would_hold_it_bac
     assert (part.status, second.status) == (AssignmentStatus.proposed, AssignmentStatus.sent)
 
 
-def test_a_part_whose_request_changed_after_the_run_offers_no_change_that_cannot_help_it(client, session, demo, respite):
+@pytest.mark.parametrize("hours_before", ["as matched", "taken to 0"])
+def test_a_part_whose_request_changed_after_the_run_offers_no_change_that_cannot_help_it(client, session, demo, respite, hours_before):
     # The review page offered the hours box and "Change times" for a part whose request had changed: no change to the
-    # part could get it sent (only running matching again can), yet the change was made.
+    # part could get it sent (only running matching again can), yet the change was made. A part the broker had taken
+    # to 0 hours still offered them, as the judging passed over parts of 0 hours.
     council, broker = demo
     run, line, part = respite
+    if hours_before == "taken to 0":
+        parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=0)
+        session.flush()
     _the_broker_moves_the_request_to_sunday(session, broker, line)
     _sign_in(client)
     row = _row(client.get(f"/matching/runs/{run.id}").get_data(as_text=True), part)
