@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import BigInteger, Select, and_, case, cast, func, literal, or_, select
+from sqlalchemy import BigInteger, Select, and_, case, cast, func, literal, or_, select, true
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
@@ -127,11 +127,6 @@ def share_where(scope: Scope) -> list[ColumnElement]:
 # --- totals ---------------------------------------------------------------------------------------
 
 
-def unspent_now(session: Session, scope: Scope) -> int:
-    """Return what the scope's pool shares hold now, in pence."""
-    return session.execute(select(pence(func.sum(LedgerAccount.balance_pence))).where(*share_where(scope))).scalar_one()
-
-
 def moved_before(session: Session, scope: Scope, month: date) -> int:
     """Return what the scope's pool shares gained before a month: what they held when it began, in pence."""
     return session.execute(select(pence(func.sum(PM.amount_pence))).where(*summary_where(scope), PM.month < month)).scalar_one()
@@ -146,7 +141,23 @@ def months_with_money(session: Session, council_id: int) -> tuple[date | None, d
 def figures_by_month(session: Session, scope: Scope, *, start: date, end: date | None = None) -> dict[date, dict[str, int]]:
     """Return the scope's figures for each month from `start` (to `end`, or every later month) that has any, in pence."""
     query = grouped(PM.month, summary_where(scope, start=start, end=end))
-    return {row.key: {name: row._mapping[name] for name in (*MONEY, "net")} for row in session.execute(query)}
+    return {row.key: _month_figures(row) for row in session.execute(query)}
+
+
+def figures_since_and_unspent_now(session: Session, scope: Scope, *, start: date) -> tuple[dict[date, dict[str, int]], int]:
+    """Return the scope's figures for each month from `start` on that has any, and what its pool shares hold now (pence).
+
+    One statement, so a posting committed meanwhile is in both or in neither: the report works back from
+    what the shares hold now to what they held at the end of each month.
+    """
+    held = select(pence(func.sum(LedgerAccount.balance_pence)).label("held")).where(*share_where(scope)).subquery("held")
+    months = grouped(PM.month, summary_where(scope, start=start)).subquery("months")
+    rows = session.execute(select(held.c.held, months).select_from(held.outerjoin(months, true()))).all()
+    return {row.key: _month_figures(row) for row in rows if row.key is not None}, int(rows[0].held)
+
+
+def _month_figures(row) -> dict[str, int]:
+    return {name: row._mapping[name] for name in (*MONEY, "net")}
 
 
 # --- breakdowns -----------------------------------------------------------------------------------

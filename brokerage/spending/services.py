@@ -234,9 +234,9 @@ def _by_month(session: Session, report: SpendReport) -> SpendReport:
         found = queries.figures_by_month(session, scope, start=period.start, end=period.end)
         held = queries.moved_before(session, scope, period.start) + sum(values["net"] for values in found.values())
     else:
-        # From the start on, also after the end: what moved later is taken off what the shares hold now.
-        found = queries.figures_by_month(session, scope, start=period.start)
-        held = queries.unspent_now(session, scope) - sum(values["net"] for month, values in found.items() if month > period.end)
+        # From the start on, also after the end: what moved later is taken off what the shares hold now (read together).
+        found, now = queries.figures_since_and_unspent_now(session, scope, start=period.start)
+        held = now - sum(values["net"] for month, values in found.items() if month > period.end)
     rows = []
     for month in reversed(period.months):
         figures = Figures.of(found.get(month, {}))
