@@ -44,7 +44,8 @@ key-share lock that inserting a contract takes on its provider's row. Holders ar
 KEY UPDATE (KEY_SHARE_TABLES), so a vote's insert referring to its member never holds a decision up.
 The money runs queue on their writer before any row, then lock the groups they pay into or out of
 (the pledge collection locks every active group, so a group closed meanwhile gets nothing after its
-refunds), then accounts. A provider saving its offer takes no part: it may take hours off
+refunds), then accounts. Preparing a payment run locks the council's payable accounts and nothing else, so a
+timesheet approved meanwhile is in both what a line pays and the timesheets it lists, or in neither. A provider saving its offer takes no part: it may take hours off
 that care already uses (that care goes on), and what is sent after is checked.
 
 The cluster comes before its proposals because deciding one proposal can touch the others (a
