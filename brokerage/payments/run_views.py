@@ -39,7 +39,9 @@ def prepare():
     except BrokerageError as error:
         refuse_in_flash(error)
         return redirect(url_for("payruns.index"))
-    flash(f"Payment run {run.id} is prepared. Another council officer must check and release it.", "success")
+    # A broker is no council officer: "another" would say they were one.
+    checker = "Another council officer" if current_user.role == Role.council_officer else "A council officer"
+    flash(f"Payment run {run.id} is prepared. {checker} must check and release it.", "success")
     return redirect(url_for("payruns.show", payment_run_id=run.id))
 
 
