@@ -20,17 +20,22 @@ def committed_factory(engine) -> sessionmaker:
     return sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
 
 
+def councils_cleaned_up(engine):
+    """Yield a committing session factory, then delete every council the test made (`factory.councils`): a fixture's body."""
+    made = committed_factory(engine)
+    made.councils = []
+    yield made
+    for council_id in made.councils:
+        purge_council(made, council_id)
+
+
 @pytest.fixture(name="factory")
 def council_factory(engine):
     """Return a committing session factory, and delete every council the test made afterwards (`factory.councils`).
 
     A race test module imports this (`from tests.races import council_factory`) and asks for `factory`.
     """
-    made = committed_factory(engine)
-    made.councils = []
-    yield made
-    for council_id in made.councils:
-        purge_council(made, council_id)
+    yield from councils_cleaned_up(engine)
 
 
 def new_council(session):

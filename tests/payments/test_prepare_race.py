@@ -21,21 +21,11 @@ from brokerage.timesheets import approval, sheets
 from brokerage.timesheets.models import Timesheet
 from brokerage.timesheets.rules import TimesheetStatus
 from tests.payments.runs_support import fund, vet
-from tests.races import committed_factory, new_council, pause_after_select, purge_council, race
-from tests.timesheets.helpers import NOW, WEEK, make_care, visit
+from tests.races import new_council, pause_after_select, race
+from tests.timesheets.helpers import WEEK, factory_at_now, make_care, visit  # noqa: F401  (factory_at_now is the `factory` fixture)
 
 pytestmark = pytest.mark.postgres_only
 
-
-@pytest.fixture()
-def factory(engine, freeze_clock):
-    """Return a committing session factory, and delete every council the test made afterwards."""
-    freeze_clock(NOW)
-    made = committed_factory(engine)
-    made.councils = []
-    yield made
-    for council_id in made.councils:
-        purge_council(made, council_id)
 
 
 def _a_provider_with_a_sheet_waiting(factory):

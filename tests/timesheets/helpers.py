@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
+import pytest
 from sqlmodel import select
 
 from brokerage.accounts.models import Role
@@ -15,11 +16,23 @@ from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.models import JournalEntry
 from brokerage.ledger.services import post_entry
 from tests import factories as f
+from tests.races import councils_cleaned_up
 
 # The week of Monday 30 November 2026; "now" is the Wednesday after it.
 WEEK = "2026-W49"
 MONDAY = date(2026, 11, 30)
 NOW = datetime(2026, 12, 9, 10, 0, tzinfo=timezone.utc)
+
+
+
+@pytest.fixture(name="factory")
+def factory_at_now(engine, freeze_clock):
+    """Return a committing session factory with the clock at NOW, and delete every council the test made afterwards.
+
+    A race test module imports this (`from tests.timesheets.helpers import factory_at_now`) and asks for `factory`.
+    """
+    freeze_clock(NOW)
+    yield from councils_cleaned_up(engine)
 
 
 @dataclass

@@ -14,23 +14,13 @@ from brokerage.timesheets.errors import SheetNotOpen
 from brokerage.timesheets.models import Timesheet, Visit
 from brokerage.timesheets.rules import TimesheetStatus
 from brokerage.errors import ValidationFailed
-from tests.races import committed_factory, new_council, purge_council, race
-from tests.timesheets.helpers import NOW, WEEK, make_care, visit
+from tests.races import new_council, race
+from tests.timesheets.helpers import WEEK, factory_at_now, make_care, visit  # noqa: F401  (factory_at_now is the `factory` fixture)
 
 pytestmark = pytest.mark.postgres_only
 
 TRIALS = 4
 
-
-@pytest.fixture()
-def factory(engine, freeze_clock):
-    """Return a committing session factory, and delete every council the test made afterwards."""
-    freeze_clock(NOW)
-    made = committed_factory(engine)
-    made.councils = []
-    yield made
-    for council_id in made.councils:
-        purge_council(made, council_id)
 
 
 def as_user(session, user_id: int) -> User:
