@@ -204,7 +204,8 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
         proposals.append(proposal)
     session.flush()
     # A part of 0 hours is never sent, so it is not said to be held back.
-    return SentRun(proposals=proposals, held={part_id: why for part_id, why in unfit.items() if part_id in {a.id for a in pending}})
+    sendable = {a.id for a in pending}
+    return SentRun(proposals=proposals, held={part_id: why for part_id, why in unfit.items() if part_id in sendable})
 
 
 @dataclass(frozen=True)
