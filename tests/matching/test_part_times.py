@@ -490,6 +490,10 @@ def test_a_part_whose_request_changed_after_the_run_offers_no_change_that_cannot
     assert "The request was changed after the run, so this part will not be sent." in refused
     session.refresh(part)
     assert (part.hours, part.slot_hours) == (hours, times)
+    if hours_before == "taken to 0":
+        # It is never sent, so "send" does not count it among the parts it held back.
+        sent = client.post(f"/matching/runs/{run.id}/send", follow_redirects=True).get_data(as_text=True)
+        assert "not sent: its group" not in sent and "were not sent" not in sent, sent
 
 
 def test_send_says_what_it_held_back_as_judged_under_its_locks_not_a_moment_before(client, session, demo, respite, monkeypatch):
