@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import Field, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.utils import unset_value
-from wtforms.validators import StopValidation, ValidationError
+from wtforms.validators import NumberRange, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from brokerage.db import keep_changes_when_refused, rollback_request_session
@@ -19,6 +20,7 @@ from brokerage.validation import control_character_problem, parse_whole_number
 from brokerage.vocabulary import DAY_NAMES, DAYS, PART_NAMES, PARTS, SLOTS
 
 
+_DIGITS = re.compile(r"-?[0-9]+", re.ASCII)
 WTFORMS_CHOICE_MESSAGES = frozenset({"Not a valid choice.", "Invalid Choice: could not coerce.", "Not a valid choice"})
 
 
@@ -114,15 +116,19 @@ def _attach_error(form: FlaskForm, error: BrokerageError) -> int:
 
 
 class WholeNumberField(IntegerField):
-    """An integer field that says once, in plain words, when the text is not a whole number."""
+    """An integer field that says once, in plain words, when the text is not a whole number.
+
+    A whole number too long to read (more than 9 digits) is beyond any range a form asks for, so it gets the field's
+    range message (its NumberRange's, on the side it is beyond), not "not a whole number".
+    """
 
     def __init__(self, label=None, validators=None, invalid_message: str = "Enter a whole number, like 12", **kwargs):
         super().__init__(label, validators, **kwargs)
         self.invalid_message = invalid_message
-        self._not_a_number = False
+        self._problem: str | None = None
 
     def process_formdata(self, valuelist):
-        self._not_a_number = False
+        self._problem = None
         text = (valuelist[0] if valuelist else "") or ""
         if not text.strip():
             self.data = None
@@ -132,12 +138,23 @@ class WholeNumberField(IntegerField):
         except ValueError:
             self.data = None
             self.raw_data = [text]
-            self._not_a_number = True
+            self._problem = self._range_message(text.strip()) or self.invalid_message
+
+    def _range_message(self, text: str) -> str | None:
+        """Return the range message for a number of too many digits, or None (not digits, or no bound on that side)."""
+        if not _DIGITS.fullmatch(text):
+            return None
+        for validator in self.validators:
+            if isinstance(validator, NumberRange):
+                bound = validator.min if text.startswith("-") else validator.max
+                if bound is not None and validator.message:
+                    return validator.message
+        return None
 
     def pre_validate(self, form):
-        if self._not_a_number:
+        if self._problem:
             # Stop here, so the range check does not add a second, confusing message.
-            raise StopValidation(self.invalid_message)
+            raise StopValidation(self._problem)
 
 
 class PoundsField(StringField):

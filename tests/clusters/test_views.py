@@ -262,7 +262,7 @@ def test_someone_who_withdrew_can_ask_again_as_a_new_tenure(client, people, sess
     assert proposals[1].payload == {"membership_id": again.id}
 
 
-@pytest.mark.parametrize("typed", ["2.5", "３", "٣", "0_3", "3" * 40])
+@pytest.mark.parametrize("typed", ["2.5", "３", "٣", "0_3", "3" * 40 + "x"])
 def test_a_number_that_is_not_a_number_gets_one_plain_message(client, people, session, typed):
     sign_in(client, people.users[0])
     response = client.post("/clusters/new", data={"name": "X", "kinds": ["goal"], "min_size": typed, "max_size": "8", "holder_id": str(people.holders[0].id), "pledge": "1"})
@@ -270,6 +270,15 @@ def test_a_number_that_is_not_a_number_gets_one_plain_message(client, people, se
     assert response.status_code == 422
     assert "Enter the smallest number of members as a whole number, like 3" in body
     assert "Not a valid integer value" not in body and "Enter a number from 2 to 12" not in body
+
+
+@pytest.mark.parametrize("typed", ["3" * 40, "-" + "3" * 40])
+def test_a_whole_number_too_long_to_read_gets_the_range_message(client, people, session, typed):
+    sign_in(client, people.users[0])
+    response = client.post("/clusters/new", data={"name": "X", "kinds": ["goal"], "min_size": typed, "max_size": "8", "holder_id": str(people.holders[0].id), "pledge": "1"})
+    body = response.data.decode()
+    assert response.status_code == 422
+    assert "Enter a number from 2 to 12" in body and "as a whole number" not in body
 
 
 def test_giving_notice_first_says_what_will_happen(client, people, session):

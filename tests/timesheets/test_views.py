@@ -105,6 +105,25 @@ def test_a_short_visit_is_refused_beside_its_field_and_nothing_is_saved(client, 
     assert session.exec(select(Visit)).all() == []
 
 
+@pytest.mark.parametrize(("field", "typed", "message"), [
+    ("minutes", "9" * 20, "Enter a length from 1 to 1440 minutes"),
+    ("minutes", "-" + "9" * 20, "Enter a length from 1 to 1440 minutes"),
+    ("travel", "9" * 20, "Enter travel time from 0 to 600 minutes"),
+])
+def test_a_number_too_long_to_read_gets_the_range_message_once(client, session, field, typed, message):
+    care = make_care(session)
+    session.commit()
+    sign_in(client, care.provider_user)
+    sheet = start_week(client, care, session)
+    response = client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0], **{field: typed}))
+    body = response.data.decode()
+    assert response.status_code == 422
+    field_id = {"minutes": "minutes", "travel": "travel_minutes"}[field]
+    assert re.search(rf'id="visit-{field_id}-error-1" class="govuk-error-message">.*{message}', body)
+    assert "whole minutes" not in body and body.count(message) == 2  # beside the box and in the summary, once each
+    assert session.exec(select(Visit)).all() == []
+
+
 def test_a_visit_for_someone_the_contract_does_not_serve_is_refused(client, session):
     care = make_care(session)
     session.commit()
