@@ -28,7 +28,7 @@ from brokerage.timesheets import pricing, rules
 from brokerage.timesheets.approval import may_decide
 from brokerage.timesheets.approvers import approver_of
 from brokerage.timesheets.models import Timesheet, Visit
-from brokerage.timesheets.rules import EDITABLE, CannotShare, Pay, TimesheetStatus
+from brokerage.timesheets.rules import CannotShare, Pay, TimesheetStatus, why_fixed
 from brokerage.timesheets.sheets import get_sheet, is_own_provider, member_names, own_visit, sendable_from, visit_in, visits_of
 
 # How far back the provider's list offers weeks with no sheet yet.
@@ -110,6 +110,8 @@ class SheetPage:
     approver: str | None
     decided_by: str | None
     may_edit: bool
+    # Why the sheet cannot change now (sent, or approved), or None while it is with the provider.
+    why_fixed: str | None
     may_decide: bool
     is_provider: bool
     # The first day the sheet may be sent: once its week (or the contract, if sooner) is over; and whether that day has come.
@@ -177,7 +179,7 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
         split_problem=split_problem, rule=fixed.rule if fixed else terms.allocation_rule, shows_split=actor.role != Role.provider,
         hours_per_week=terms.hours_per_week, members=sorted(names.items(), key=lambda item: item[1]),
         days=rules.week_days(sheet.week), approver=approver.name if approver else None, decided_by=decider.name if decider else None,
-        may_edit=own and sheet.status in EDITABLE,
+        may_edit=own and why_fixed(sheet.status) is None, why_fixed=why_fixed(sheet.status),
         may_decide=sheet.status == TimesheetStatus.submitted and may_decide(session, actor, sheet),
         is_provider=own, sendable_from=sendable, may_send=clock.today() >= sendable,
         outside=[row for row in rows if row.visit.id in outside],

@@ -52,6 +52,15 @@ TIMESHEET_MOVES: dict[str, set[str]] = {
 EDITABLE = frozenset({TimesheetStatus.draft, TimesheetStatus.rejected})
 
 
+def why_fixed(status: TimesheetStatus) -> str | None:
+    """Return why a sheet cannot change now (its visits, or sending it), in plain words, or None while it is with the provider."""
+    if status in EDITABLE:
+        return None
+    if status == TimesheetStatus.approved:
+        return "This timesheet is approved and paid: it cannot change."
+    return "This timesheet has been sent for approval: it can change only if it is sent back to you."
+
+
 def move_timesheet(current: str | enum.Enum, target: str | enum.Enum) -> TimesheetStatus:
     """Return the new timesheet status, or raise BadTimesheetMove (the only way a timesheet's status changes)."""
     current, target = getattr(current, "value", current), getattr(target, "value", target)

@@ -29,7 +29,7 @@ from brokerage.timesheets import pricing, rules
 from brokerage.timesheets.approvers import acts_as_approver
 from brokerage.timesheets.errors import SheetNotOpen
 from brokerage.timesheets.models import Timesheet, Visit
-from brokerage.timesheets.rules import EDITABLE, Terms, TimesheetStatus, VisitIn
+from brokerage.timesheets.rules import Terms, TimesheetStatus, VisitIn, why_fixed
 
 # --- reading what a sheet is about ----------------------------------------------------------------
 
@@ -89,10 +89,9 @@ def _own_sheet(session: Session, actor: User, timesheet_id: int) -> Timesheet:
 
 
 def _editable(sheet: Timesheet) -> None:
-    if sheet.status not in EDITABLE:
-        if sheet.status == TimesheetStatus.approved:
-            raise SheetNotOpen("This timesheet is approved and paid: it cannot change.")
-        raise SheetNotOpen("This timesheet has been sent for approval: it can change only if it is sent back to you.")
+    why = why_fixed(sheet.status)
+    if why:
+        raise SheetNotOpen(why)
 
 
 def own_visit(*, session: Session, actor: User, visit_id: int) -> tuple[Visit, Timesheet]:

@@ -215,3 +215,10 @@ def test_a_provider_with_more_carers_may_visit_as_many_people_at_once_as_it_has_
     one_after_another = [booked(2, 0, time(9), 60), booked(3, 0, time(10), 60, member="Chen Li")]
     assert rules.carers_problem(visit=visit(start=time(9, 30)), booked=one_after_another, carers=2) is None
     assert rules.carers_problem(visit=visit(start=time(9, 30)), booked=one_after_another, carers=1) is not None
+
+
+def test_a_sheet_can_change_only_while_it_is_with_the_provider_and_says_why_not():
+    status = rules.TimesheetStatus
+    assert rules.why_fixed(status.draft) is None and rules.why_fixed(status.rejected) is None
+    assert "sent for approval" in rules.why_fixed(status.submitted)
+    assert "approved" in rules.why_fixed(status.approved) and "sent for approval" not in rules.why_fixed(status.approved)

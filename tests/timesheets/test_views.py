@@ -77,6 +77,10 @@ def test_a_provider_records_a_week_the_broker_sends_it_back_then_approves_it(cli
         "holder_id": str(care.holders[1].id), "visit_date": "2026-12-01", "start": "14:00", "minutes": "90", "travel_minutes": "0"})
     assert changed.status_code == 302
     assert client.post(f"/timesheets/{sheet.id}/submit").status_code == 302
+    # A visit's page says why it cannot change, as the sheet is now.
+    waiting = client.get(f"/timesheets/visits/{tuesday.id}/edit").data.decode()
+    assert "This timesheet has been sent for approval: it can change only if it is sent back to you." in waiting
+    assert "Save the visit" not in waiting
 
     sign_in(client, care.broker)
     approved = client.post(f"/timesheets/{sheet.id}/approve", follow_redirects=True).data.decode()
@@ -85,6 +89,14 @@ def test_a_provider_records_a_week_the_broker_sends_it_back_then_approves_it(cli
     session.expire_all()
     assert session.get(Timesheet, sheet.id).status == TimesheetStatus.approved
     assert len(care_entries(session, care.council.id)) == 1
+    # The Tuesday visit had no travel: its row says so in words.
+    shown = client.get(f"/timesheets/{sheet.id}").data.decode()
+    assert 'data-label="Travel">No travel</td>' in shown and ">None<" not in shown
+
+    sign_in(client, care.provider_user)
+    fixed = client.get(f"/timesheets/visits/{tuesday.id}/edit").data.decode()
+    assert "This timesheet is approved and paid: it cannot change." in fixed
+    assert "sent for approval" not in fixed and "Save the visit" not in fixed
 
 
 def test_a_short_visit_is_refused_beside_its_field_and_nothing_is_saved(client, session):
