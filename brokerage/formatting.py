@@ -344,8 +344,22 @@ def label_table_cells(html: str) -> Markup:
     return Markup(head + _ROW.sub(label_row, rest))
 
 
+def _printed(refuse_none: bool):
+    """Return Jinja's finalize: a value of None prints as nothing, never as the word "None" (in tests it is refused, to be found)."""
+
+    def finalize(value):
+        if value is None:
+            if refuse_none:
+                raise ValueError("a template printed None: give the page words for a missing value")
+            return ""
+        return value
+
+    return finalize
+
+
 def init_app(app: Flask) -> None:
-    """Register the template filters."""
+    """Register the template filters, and print nothing (not "None") for a missing value."""
+    app.jinja_env.finalize = _printed(bool(app.config.get("TEMPLATES_REFUSE_NONE")))
     app.add_template_filter(pounds, "pounds")
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(date_time, "date_time")

@@ -220,6 +220,8 @@ TEST_CONFIG = {
     "REDIS_URL": None,
     "SESSION_COOKIE_SECURE": False,
     "WTF_CSRF_ENABLED": False,
+    # A page that would print the word "None" for a missing value fails its test (in service it prints nothing).
+    "TEMPLATES_REFUSE_NONE": True,
 }
 
 

@@ -109,3 +109,19 @@ def test_how_often_says_once_and_twice_as_people_do():
     assert [how_often(n) for n in (1, 2, 3, 1200)] == ["once", "twice", "3 times", "1,200 times"]
     with pytest.raises(TypeError):
         how_often(True)
+
+
+def test_a_missing_value_never_prints_as_the_word_none():
+    from flask import Flask
+
+    from brokerage.formatting import init_app
+
+    served, tested = Flask("served"), Flask("tested")
+    tested.config["TEMPLATES_REFUSE_NONE"] = True
+    init_app(served)
+    init_app(tested)
+    page = "Travel: {{ travel }}; visits: {{ visits }}"
+    with served.app_context():
+        assert served.jinja_env.from_string(page).render(travel=None, visits=0) == "Travel: ; visits: 0"
+    with tested.app_context(), pytest.raises(ValueError, match="printed None"):
+        tested.jinja_env.from_string(page).render(travel=None, visits=0)

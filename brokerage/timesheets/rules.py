@@ -311,6 +311,8 @@ def travel_sentence(*, provider_name: str, charter: bool, pay: Pay) -> str:
             return (f"Travel time is recorded but not paid: {provider_name} has not signed the Ethical Care Charter "
                     f"({minutes_words(pay.travel_minutes)} of travel this week).")
         return f"Travel time is not paid: {provider_name} has not signed the Ethical Care Charter."
+    if not pay.travel_minutes:
+        return f"Travel time is paid because {provider_name} has signed the Ethical Care Charter: no travel is recorded this week."
     return (f"Travel time is paid because {provider_name} has signed the Ethical Care Charter: "
             f"{minutes_words(pay.travel_minutes)} of travel at {pounds(pay.rate_pence)} an hour = {pounds(pay.travel_pence)}.")
 

@@ -40,7 +40,7 @@ def live_server(tmp_path_factory):
     upgrade("head", url=database)
     # The per-address sign-in limit's default comes from CAREPOOL_ENV, not ENV_MODE: every browser signs in from 127.0.0.1.
     app = create_app({"ENV_MODE": "testing", "SECRET_KEY": "browser-test-secret-key-123456", "DATABASE_URL": database, "REDIS_URL": None,
-                      "SIGN_IN_RATE_LIMIT": "1000 per minute"})
+                      "SIGN_IN_RATE_LIMIT": "1000 per minute", "TEMPLATES_REFUSE_NONE": True})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     # Stripe: the demo's own local server, in a process of its own (the other tests' in-process server is emptied

@@ -136,6 +136,10 @@ def test_travel_counts_as_paid_time_only_under_the_charter_and_the_parts_add_up(
         "Travel time is paid because Bridge Care has signed the Ethical Care Charter: 1 h 20 min of travel at £21.50 an hour = £28.67."
     )
     assert "recorded but not paid" in rules.travel_sentence(provider_name="Bridge Care", charter=False, pay=unpaid)
+    none = rules.week_pay(visits=[visit(minutes=60)], rate_pence=2150, travel_paid=True)
+    assert rules.travel_sentence(provider_name="Bridge Care", charter=True, pay=none) == (
+        "Travel time is paid because Bridge Care has signed the Ethical Care Charter: no travel is recorded this week."
+    )
 
 
 def test_each_visits_pay_adds_up_to_the_weeks_total():

@@ -47,6 +47,8 @@ def test_a_provider_records_a_week_the_broker_sends_it_back_then_approves_it(cli
     weeks = client.get("/timesheets/").data.decode()
     assert "Week of 30 November 2026" in weeks and "Riverside neighbours" in weeks
     sheet = start_week(client, care, session)
+    empty = client.get(f"/timesheets/{sheet.id}").data.decode()
+    assert "None recorded yet: " in empty and "0 min of" not in empty
     assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0], travel="80")).status_code == 302
     assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[1], day="2026-12-01", start="14:00", minutes="60")).status_code == 302
     page = client.get(f"/timesheets/{sheet.id}").data.decode()
