@@ -43,13 +43,17 @@ RUN_WORDS = {
 def run_label(status: str | enum.Enum, *, waiting_for_stripe: int = 0) -> str:
     """Return a run's status in plain English, saying how many of its payments Stripe has still to confirm.
 
-    A run is paid once every transfer is made, before Stripe confirms each one: "Paid" alone, beside
-    lines that say "Sent, waiting for Stripe to confirm", would say two things at once.
+    A run is paid once every transfer is made, before Stripe confirms each one: "Paid" beside lines
+    that say "Sent, waiting for Stripe to confirm" would say two things at once, so until Stripe has
+    confirmed them all the run says "Sent" and how many it waits for.
     """
-    words = RUN_WORDS[getattr(status, "value", status)]
-    if waiting_for_stripe and getattr(status, "value", status) in ("paid", "paid_with_failures"):
-        words += f" ({plural(waiting_for_stripe, 'payment')} sent, waiting for Stripe to confirm)"
-    return words
+    value = getattr(status, "value", status)
+    if not waiting_for_stripe or value not in ("paid", "paid_with_failures"):
+        return RUN_WORDS[value]
+    waiting = f"{plural(waiting_for_stripe, 'payment')} waiting for Stripe to confirm"
+    if value == "paid":
+        return f"Sent, {waiting}"
+    return f"Sent, but some providers were not paid; {waiting}"
 
 
 # A paid run becomes "paid with failures" when Stripe reverses one of its transfers later.

@@ -62,6 +62,6 @@ def test_a_paid_runs_words_count_the_payments_stripe_has_still_to_confirm():
     from brokerage.payments.run_rules import RunStatus, run_label
 
     assert run_label(RunStatus.paid) == "Paid"
-    assert run_label(RunStatus.paid, waiting_for_stripe=1) == "Paid (1 payment sent, waiting for Stripe to confirm)"
-    assert run_label("paid_with_failures", waiting_for_stripe=2) == "Paid, but some providers were not paid (2 payments sent, waiting for Stripe to confirm)"
+    assert run_label(RunStatus.paid, waiting_for_stripe=1) == "Sent, 1 payment waiting for Stripe to confirm"
+    assert run_label("paid_with_failures", waiting_for_stripe=2) == "Sent, but some providers were not paid; 2 payments waiting for Stripe to confirm"
     assert run_label(RunStatus.paying, waiting_for_stripe=2) == "Paying"  # still sending: every line says where it is

@@ -54,8 +54,8 @@ def test_prepare_release_execute_and_confirm_end_to_end(stripe_client, stripe_ap
     assert run_of(session, run.id).status == RunStatus.paid
     # The run's status says what its lines say: transfers made, Stripe still to confirm them.
     page = stripe_client.get(f"/payments/runs/{run.id}")
-    assert "Paid (3 payments sent, waiting for Stripe to confirm)" in page.text and "Sent, waiting for Stripe to confirm" in page.text
-    assert "Paid (3 payments sent, waiting for Stripe to confirm)" in stripe_client.get("/payments/runs").text
+    assert "Sent, 3 payments waiting for Stripe to confirm" in page.text and "Sent, waiting for Stripe to confirm" in page.text
+    assert "Sent, 3 payments waiting for Stripe to confirm" in stripe_client.get("/payments/runs").text
 
     _confirm_all(session, stripe_server)
     assert pw.clearing(session) == 0
