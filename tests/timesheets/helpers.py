@@ -24,7 +24,6 @@ MONDAY = date(2026, 11, 30)
 NOW = datetime(2026, 12, 9, 10, 0, tzinfo=timezone.utc)
 
 
-
 @pytest.fixture(name="factory")
 def factory_at_now(engine, freeze_clock):
     """Return a committing session factory with the clock at NOW, and delete every council the test made afterwards.
