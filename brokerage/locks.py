@@ -45,8 +45,10 @@ KEY UPDATE (KEY_SHARE_TABLES), so a vote's insert referring to its member never 
 The money runs queue on their writer before any row, then lock the groups they pay into or out of
 (the pledge collection locks every active group, so a group closed meanwhile gets nothing after its
 refunds), then accounts. Preparing a payment run locks the council's payable accounts and nothing else, so a
-timesheet approved meanwhile is in both what a line pays and the timesheets it lists, or in neither. A provider saving its offer takes no part: it may take hours off
-that care already uses (that care goes on), and what is sent after is checked.
+timesheet approved meanwhile is in both what a line pays and the timesheets it lists, or in neither. A provider saving its offer locks its own row and nothing else, so a save
+that waited is checked against the other's (fewer staff and more hours in one time of day, saved at once,
+each checked against the staff count it had read, both passed). It takes no part in the providers' hours:
+it may take hours off that care already uses (that care goes on), and what is sent after is checked.
 
 The cluster comes before its proposals because deciding one proposal can touch the others (a
 dissolve closes them all) and change the group's size: a vote therefore locks its group first.

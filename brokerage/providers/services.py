@@ -13,6 +13,7 @@ from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Role, User
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import pounds
+from brokerage.locks import lock_row
 from brokerage.providers import rules
 from brokerage.providers.errors import SameChecker
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind
@@ -325,6 +326,9 @@ def update_profile(
     `capacity_hours` None: no weekly cap beyond its slot hours.
     """
     provider = _editable_provider(session, actor, provider_id)
+    # Its rules span its own fields (hours in a time of day within what its staff can work): a save that waited
+    # is checked against what the other saved, and each save writes only what it changed (locks.py).
+    provider = lock_row(session, Provider, provider.id)
     if (name is not None or kind is not None or postcode is not None) and actor.role != Role.broker:
         field = "name" if name is not None else "kind" if kind is not None else "postcode"
         raise NotAllowed("Only a broker can change a provider's name, kind or postcode.", field=field)
