@@ -17,7 +17,7 @@ from brokerage.errors import BrokerageError, NotFound, ValidationFailed
 from brokerage.formatting import parse_pounds, plural, slot_hours_words
 from brokerage.slot_hours import box_problem, in_week_order, total
 from brokerage.validation import control_character_problem, parse_whole_number
-from brokerage.vocabulary import DAY_NAMES, DAYS, PART_NAMES, PARTS, SLOTS
+from brokerage.vocabulary import DAY_NAMES, DAYS, PART_NAMES, PARTS, SLOTS, part_hours_sentence
 
 
 _DIGITS = re.compile(r"-?[0-9]+", re.ASCII)
@@ -204,6 +204,8 @@ class SlotHoursField(Field):
     """
 
     DAYS, PARTS, DAY_NAMES, PART_NAMES = DAYS, PARTS, DAY_NAMES, PART_NAMES
+    # Which hours of the clock a morning, an afternoon and an evening are, said under the boxes' hint.
+    PART_HOURS_SAID = part_hours_sentence()
     WRONG_SAID = "Some hours need correcting"  # an optional field's summary while a box is wrong
 
     def __init__(self, label=None, validators=None, *, most: int, total_most: int | None = None,

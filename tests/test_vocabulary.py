@@ -63,3 +63,14 @@ def test_no_hourly_rate_the_product_takes_is_one_the_matching_format_refuses():
     from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE
 
     assert 0 < HOURLY_RATE_MAX_PENCE < MAX_PENCE
+
+
+def test_the_hours_of_each_part_of_the_day_are_said_from_the_same_table_visits_are_judged_by():
+    assert vocabulary.part_hours_sentence() == "A morning is 6am to midday, an afternoon midday to 5pm and an evening 5pm to 10pm."
+    # A visit starting at 5pm is in the evening, as the sentence says.
+    from datetime import date, time
+
+    from brokerage.timesheets.rules import visit_slot
+
+    assert visit_slot(date(2026, 11, 30), time(17, 0)) == "mon_eve" and visit_slot(date(2026, 11, 30), time(11, 59)) == "mon_am"
+    assert visit_slot(date(2026, 11, 30), time(22, 0)) is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import select
 
@@ -287,6 +289,9 @@ def test_a_broker_changes_a_request_from_its_page_and_the_group_page_shows_it(ap
     page = client.get(f"/matching/demand/{respite.id}/edit").get_data(as_text=True)
     assert "Change what the group asks for" in page and "Sunday evening, 4 hours" in page
     assert 'id="slot_hours-sun_eve" name="slot_hours-sun_eve" type="text" inputmode="numeric" value="4"' in page  # the form shows the line's hours
+    # The boxes say which hours of the clock each part of the day is, and the first day's boxes point a screen reader to it.
+    assert '<div id="slot_hours-times" class="govuk-hint">A morning is 6am to midday, an afternoon midday to 5pm and an evening 5pm to 10pm.</div>' in page
+    assert re.search(r'aria-describedby="[^"]*slot_hours-times[^"]*">\s*<legend[^>]*>Monday</legend>', page)
     form = {"service": "respite", "slot_hours-sat_eve": "3", "slot_hours-sun_eve": "3", "languages": "so", "language_required": "y",
             "carer_gender": "female", "max_rate": "26.00", "served": list(respite.shares)}
     bad = client.post(f"/matching/demand/{respite.id}/edit", data={**form, "slot_hours-sat_eve": "three"})
