@@ -10,6 +10,16 @@ export CAREPOOL_ENV=${CAREPOOL_ENV:-development}
 # The links in the demo's mail (the outbox page, /admin/outbox) point at the port it is served on.
 export PUBLIC_URL=${PUBLIC_URL:-http://127.0.0.1:$PORT}
 mkdir -p instance
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+  echo "Port $PORT is already in use (another demo?): stop it, or serve on another port: PORT=5001 STRIPE_PORT=8422 make demo" >&2
+  exit 1
+fi
+# Something already listening on the local Stripe server's port (another demo's) would answer for ours, and its
+# events would name transfers this demo never made: every payment would stay "waiting for Stripe to confirm".
+if [ -z "${STRIPE_SECRET_KEY:-}" ] && (exec 3<>"/dev/tcp/127.0.0.1/$STRIPE_PORT") 2>/dev/null; then
+  echo "Port $STRIPE_PORT is already in use (another demo?): stop it, or use other ports: PORT=5001 STRIPE_PORT=8422 make demo" >&2
+  exit 1
+fi
 
 "$BIN/brokerage" db upgrade
 
