@@ -298,6 +298,7 @@ def breakable(text: object) -> Markup:
 
 _THEAD = re.compile(r"<thead\b.*?</thead>", re.DOTALL | re.IGNORECASE)
 _HEADER_CELL = re.compile(r"<th\b([^>]*)>(.*?)</th>", re.DOTALL | re.IGNORECASE)
+_TFOOT = re.compile(r"<tfoot\b", re.IGNORECASE)
 _ROW = re.compile(r"<tr\b.*?</tr>", re.DOTALL | re.IGNORECASE)
 _CELL_OPENING = re.compile(r"<t([dh])(?=[\s>])([^>]*)>", re.IGNORECASE)
 _COLSPAN = re.compile(r"""\bcolspan\s*=\s*["']?(\d+)""", re.IGNORECASE)
@@ -313,8 +314,9 @@ def label_table_cells(html: str) -> Markup:
     """Give each body cell of a table the text of its column's heading as data-label, for narrow screens.
 
     There the rows stack (static/app.css) and each cell shows its heading before its value. A cell
-    that spans every column (a "nothing yet" row) is a message and gets no label. A table without a
-    heading row is returned as it was.
+    that spans every column (a "nothing yet" row) is a message and gets no label, and so does a
+    row heading in the table's foot ("Total": it names its row, it is not a value of its column). A
+    table without a heading row is returned as it was.
     """
     html = str(html)  # already safe HTML: plain str, so joining its pieces escapes nothing
     thead = _THEAD.search(html)
@@ -325,7 +327,7 @@ def label_table_cells(html: str) -> Markup:
         text = " ".join(_TAGS.sub(" ", inner).split())
         labels.extend([Markup(text).unescape()] * _span(attributes))
 
-    def label_row(row: re.Match) -> str:
+    def label_row(row: re.Match, in_foot: bool = False) -> str:
         column = 0
 
         def label_cell(cell: re.Match) -> str:
@@ -334,14 +336,16 @@ def label_table_cells(html: str) -> Markup:
             span = _span(attributes)
             label = labels[column] if span < len(labels) and column < len(labels) else ""
             column += span
-            if not label or "data-label" in attributes:
+            if not label or "data-label" in attributes or (in_foot and kind.lower() == "h"):
                 return cell.group(0)
             return f'<t{kind}{attributes} data-label="{escape(label)}">'
 
         return _CELL_OPENING.sub(label_cell, row.group(0))
 
     head, rest = html[: thead.end()], html[thead.end():]
-    return Markup(head + _ROW.sub(label_row, rest))
+    foot = _TFOOT.search(rest)
+    body, foot_and_after = (rest[: foot.start()], rest[foot.start():]) if foot else (rest, "")
+    return Markup(head + _ROW.sub(label_row, body) + _ROW.sub(lambda row: label_row(row, in_foot=True), foot_and_after))
 
 
 def _printed(refuse_none: bool):

@@ -78,8 +78,9 @@ def test_a_groups_kinds_are_said_as_what_brings_them_together():
 TABLE = """<thead class="govuk-table__head"><tr><th scope="col">Date</th><th scope="col">In &amp; out<span class="govuk-visually-hidden"> of the wallet</span></th>
 <th scope="col" colspan="2">Balance</th></tr></thead>
 <tbody><tr><td class="govuk-table__cell">1 May</td><td>£1.00</td><td>£2.00</td><td>x</td></tr>
-<tr><th scope="row">Total</th><td colspan="3">£3.00</td></tr>
-<tr><td colspan="4">No money has moved yet.</td></tr></tbody>"""
+<tr><th scope="row">2 May</th><td colspan="3">£3.00</td></tr>
+<tr><td colspan="4">No money has moved yet.</td></tr></tbody>
+<tfoot><tr><th scope="row">Total</th><td>£4.00</td><td colspan="2">£5.00</td></tr></tfoot>"""
 
 
 def test_each_body_cell_is_labelled_with_its_columns_heading():
@@ -87,9 +88,11 @@ def test_each_body_cell_is_labelled_with_its_columns_heading():
     assert '<td class="govuk-table__cell" data-label="Date">1 May</td>' in html
     assert '<td data-label="In &amp; out of the wallet">£1.00</td>' in html
     assert '<td data-label="Balance">£2.00</td><td data-label="Balance">x</td>' in html
-    assert '<th scope="row" data-label="Date">Total</th><td colspan="3" data-label="In &amp; out of the wallet">' in html
+    assert '<th scope="row" data-label="Date">2 May</th><td colspan="3" data-label="In &amp; out of the wallet">' in html
     assert '<td colspan="4">No money has moved yet.</td>' in html  # a message across the row is not a value
-    assert html.count("data-label") == 6 and "<thead" in html and html.index("<thead") == 0
+    # The foot's row heading names its row: on a phone it reads "Total", not "Date: Total".
+    assert '<tfoot><tr><th scope="row">Total</th><td data-label="In &amp; out of the wallet">£4.00</td><td colspan="2" data-label="Balance">' in html
+    assert html.count("data-label") == 8 and "<thead" in html and html.index("<thead") == 0
 
 
 def test_a_table_without_a_heading_row_is_left_as_it_was():

@@ -109,13 +109,13 @@ TABLE_PROBLEMS = """() => Array.from(document.querySelectorAll('table')).flatMap
 
 DUPLICATE_IDS = "() => [...document.querySelectorAll('[id]')].map(e => e.id).filter((id, i, ids) => ids.indexOf(id) !== i)"
 
-# At a narrow width a table with a heading row stacks: its rows are blocks, its headings are not shown, and each
-# labelled cell shows its heading before its value.
+# At a narrow width a table with a heading row stacks: its rows (a total row in its foot too) are blocks, its headings
+# are not shown, and each labelled cell shows its heading before its value.
 UNSTACKED = """() => Array.from(document.querySelectorAll('table')).flatMap((table, i) => {
   if (!table.tHead) return [];
   const problems = [];
   if (getComputedStyle(table.tHead).display !== 'none') problems.push(`table ${i + 1}: its heading row is still shown`);
-  for (const row of table.tBodies[0] ? table.tBodies[0].rows : []) {
+  for (const row of [...(table.tBodies[0] ? table.tBodies[0].rows : []), ...(table.tFoot ? table.tFoot.rows : [])]) {
     if (getComputedStyle(row).display !== 'block') { problems.push(`table ${i + 1}: its rows do not stack`); break; }
     const cell = row.querySelector('[data-label]');
     if (cell && !getComputedStyle(cell, '::before').content.includes(cell.dataset.label)) {
