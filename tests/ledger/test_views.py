@@ -159,3 +159,21 @@ def test_the_journal_names_kinds_in_plain_english(client, auth, world):
     assert ">Direct payment</option>" in page and "dp issued" not in page
     entry = world.records["a"]["entry"]
     assert f"Entry {entry.id}: Direct payment" in client.get(f"/ledger/entries/{entry.id}").data.decode()
+
+
+def test_an_entry_page_says_where_it_is_sealed_links_its_reversal_and_keeps_machine_codes_in_details(client, auth, world, session):
+    entry = world.records["a"]["entry"]
+    reversal = services.reverse_entry(session=session, actor=system_actor(session=session, council_id=entry.council_id), entry_id=entry.id,
+                                      idempotency_key=f"reverse:{entry.id}", memo="Entered twice")
+    session.commit()
+    auth.sign_in(world.users["a"][Role.council_officer].email)
+    page = client.get(f"/ledger/entries/{entry.id}").data.decode()
+    assert "Yes, as sequence number 1 in the sealed ledger" in page
+    assert f'href="/ledger/entries/{reversal.id}">Entry {reversal.id}</a>' in page
+    details = page[page.index('<details class="govuk-details">'):page.index("</details>")]
+    assert "Technical details, for auditors" in details and entry.content_hash in details and "Idempotency key" in details
+    assert "Idempotency key" not in page.replace(details, "")  # nothing technical outside the details
+    # The total row is the table's foot: on a phone it reads "Total", not "Account: Total".
+    assert '<tfoot class="govuk-table__body">\n  <tr class="govuk-table__row"><th scope="row" class="govuk-table__header">Total</th>' in page
+    undone = client.get(f"/ledger/entries/{reversal.id}").data.decode()
+    assert f'href="/ledger/entries/{entry.id}">Entry {entry.id}</a>' in undone and "Not sealed yet" in undone
