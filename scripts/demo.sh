@@ -10,16 +10,19 @@ export CAREPOOL_ENV=${CAREPOOL_ENV:-development}
 # The links in the demo's mail (the outbox page, /admin/outbox) point at the port it is served on.
 export PUBLIC_URL=${PUBLIC_URL:-http://127.0.0.1:$PORT}
 mkdir -p instance
-if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-  echo "Port $PORT is already in use (another demo?): stop it, or serve on another port: PORT=5001 STRIPE_PORT=8422 make demo" >&2
-  exit 1
-fi
-# Something already listening on the local Stripe server's port (another demo's) would answer for ours, and its
-# events would name transfers this demo never made: every payment would stay "waiting for Stripe to confirm".
-if [ -z "${STRIPE_SECRET_KEY:-}" ] && (exec 3<>"/dev/tcp/127.0.0.1/$STRIPE_PORT") 2>/dev/null; then
-  echo "Port $STRIPE_PORT is already in use (another demo?): stop it, or use other ports: PORT=5001 STRIPE_PORT=8422 make demo" >&2
-  exit 1
-fi
+# Is something listening on 127.0.0.1:$1? (bash opens the connection itself; nothing is sent.)
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Stop with one line if a port is taken. Something already listening on the local Stripe server's port (another
+# demo's) would answer for ours, and its events would name transfers this demo never made: every payment would stay
+# "waiting for Stripe to confirm".
+refuse_if_taken() {
+  if listening "$1"; then
+    echo "Port $1 is already in use (another demo?): stop it, or use other ports: PORT=5001 STRIPE_PORT=8422 make demo" >&2
+    exit 1
+  fi
+}
+refuse_if_taken "$PORT"
+if [ -z "${STRIPE_SECRET_KEY:-}" ]; then refuse_if_taken "$STRIPE_PORT"; fi
 
 "$BIN/brokerage" db upgrade
 
@@ -34,7 +37,7 @@ if [ -z "${STRIPE_SECRET_KEY:-}" ]; then
   stripe_pid=$!
   trap 'kill "$stripe_pid" 2>/dev/null || true' EXIT INT TERM
   for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$STRIPE_PORT") 2>/dev/null; then break; fi
+    if listening "$STRIPE_PORT"; then break; fi
     if ! kill -0 "$stripe_pid" 2>/dev/null; then echo "The local Stripe server did not start (is port $STRIPE_PORT free? STRIPE_PORT=... make demo)" >&2; exit 1; fi
     sleep 0.1
   done
