@@ -10,6 +10,11 @@ export CAREPOOL_ENV=${CAREPOOL_ENV:-development}
 # The links in the demo's mail (the outbox page, /admin/outbox) point at the port it is served on.
 export PUBLIC_URL=${PUBLIC_URL:-http://127.0.0.1:$PORT}
 mkdir -p instance
+# A demo served on another port is a second demo: it keeps its own database and local Stripe state, so the two never
+# write each other's files (the Stripe server saves its state when it stops, and the last one to stop would win).
+suffix=""
+if [ "$PORT" != 5000 ]; then suffix="-$PORT"; fi
+export DATABASE_URL=${DATABASE_URL:-sqlite:///$PWD/instance/carepool$suffix.sqlite}
 # Is something listening on 127.0.0.1:$1? (bash opens the connection itself; nothing is sent.)
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # Stop with one line if a port is taken. Something already listening on the local Stripe server's port (another
@@ -32,7 +37,7 @@ if [ -z "${STRIPE_SECRET_KEY:-}" ]; then
   export STRIPE_SECRET_KEY=sk_test_local
   export STRIPE_API_BASE="http://127.0.0.1:$STRIPE_PORT"
   export STRIPE_WEBHOOK_SECRET=${STRIPE_WEBHOOK_SECRET:-whsec_local_demo_only}
-  "$BIN/brokerage" payments local-stripe --port "$STRIPE_PORT" --keep instance/local-stripe.pickle \
+  "$BIN/brokerage" payments local-stripe --port "$STRIPE_PORT" --keep "instance/local-stripe$suffix.pickle" \
     --webhook "http://127.0.0.1:$PORT/stripe/webhook" &
   stripe_pid=$!
   trap 'kill "$stripe_pid" 2>/dev/null || true' EXIT INT TERM
