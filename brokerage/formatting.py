@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup, escape
 
 from brokerage import clock
-from brokerage.vocabulary import DAY_NAMES, DAYS, PARTS, group_kinds_words, language_name, service_name, vetting_names
+from brokerage.vocabulary import DAY_NAMES, DAYS, PARTS, clock_words, group_kinds_words, language_name, service_name, vetting_names
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -54,12 +54,8 @@ def weekday_date(value: date) -> str:
 
 
 def time_of_day(value: time) -> str:
-    """Format a time of day (no date) the GOV.UK way: '9:30am', '2:05pm', 'midday', 'midnight'."""
-    if (value.hour, value.minute) == (0, 0):
-        return "midnight"
-    if (value.hour, value.minute) == (12, 0):
-        return "midday"
-    return f"{(value.hour - 1) % 12 + 1}:{value.minute:02d}{'am' if value.hour < 12 else 'pm'}"
+    """Format a time of day (no date) the GOV.UK way: '9am', '9:30am', '2:05pm', 'midday', 'midnight'."""
+    return clock_words(value.hour, value.minute)
 
 
 def minutes_words(minutes: int | None) -> str:
@@ -76,13 +72,8 @@ def minutes_words(minutes: int | None) -> str:
 
 
 def clock_time(value: datetime) -> str:
-    """Format a moment's time of day in England the GOV.UK way: '5:05pm', 'midday', 'midnight'."""
-    local = clock.london(value)
-    if (local.hour, local.minute) == (0, 0):
-        return "midnight"
-    if (local.hour, local.minute) == (12, 0):
-        return "midday"
-    return f"{(local.hour - 1) % 12 + 1}:{local.minute:02d}{'am' if local.hour < 12 else 'pm'}"
+    """Format a moment's time of day in England the GOV.UK way: '5pm', '5:05pm', 'midday', 'midnight'."""
+    return time_of_day(clock.london(value).time())
 
 
 def date_time(value: datetime | None) -> str:

@@ -66,13 +66,17 @@ PART_NAMES = {"am": "morning", "pm": "afternoon", "eve": "evening"}
 PART_HOURS = {"am": (6, 12), "pm": (12, 17), "eve": (17, 22)}
 
 
-def _clock_hour(hour: int) -> str:
-    return "midday" if hour == 12 else "midnight" if hour in (0, 24) else f"{(hour - 1) % 12 + 1}{'am' if hour < 12 else 'pm'}"
+def clock_words(hour: int, minute: int = 0) -> str:
+    """Say a time of day the GOV.UK way: 6am, 9:30am, 5:05pm, midday, midnight (hour 0-24, 24 being midnight)."""
+    if minute == 0 and hour in (0, 12, 24):
+        return "midday" if hour == 12 else "midnight"
+    shown = f"{(hour - 1) % 12 + 1}:{minute:02d}" if minute else str((hour - 1) % 12 + 1)
+    return f"{shown}{'am' if hour % 24 < 12 else 'pm'}"
 
 
 def part_hours_sentence() -> str:
     """Say which hours of the clock each part of the day covers (PART_HOURS): "A morning is 6am to midday, an afternoon …"."""
-    spans = [(PART_NAMES[part], f"{_clock_hour(first)} to {_clock_hour(last)}") for part, (first, last) in PART_HOURS.items()]
+    spans = [(PART_NAMES[part], f"{clock_words(first)} to {clock_words(last)}") for part, (first, last) in PART_HOURS.items()]
     (name, hours), rest = spans[0], [f"{'an' if n[0] in 'aeiou' else 'a'} {n} {h}" for n, h in spans[1:]]
     return f"A {name} is {hours}, {', '.join(rest[:-1])} and {rest[-1]}."
 

@@ -76,6 +76,8 @@ def test_a_day_in_england_starts_and_ends_at_local_midnight_across_both_changes(
         (utc(2026, 10, 25, 1, 30), "25 October 2026 at 1:30am"),  # the second 1:30am (GMT)
         (utc(2026, 7, 1, 11), "1 July 2026 at midday"),
         (utc(2026, 12, 1, 0), "1 December 2026 at midnight"),
+        (utc(2026, 12, 1, 15), "1 December 2026 at 3pm"),  # a whole hour has no ":00"
+        (utc(2026, 6, 1, 8), "1 June 2026 at 9am"),
     ],
 )
 def test_times_are_shown_in_england(moment, shown):

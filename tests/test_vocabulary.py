@@ -74,3 +74,8 @@ def test_the_hours_of_each_part_of_the_day_are_said_from_the_same_table_visits_a
 
     assert visit_slot(date(2026, 11, 30), time(17, 0)) == "mon_eve" and visit_slot(date(2026, 11, 30), time(11, 59)) == "mon_am"
     assert visit_slot(date(2026, 11, 30), time(22, 0)) is None
+
+
+def test_a_time_of_day_is_said_one_way_everywhere_the_govuk_way():
+    said = [vocabulary.clock_words(h, m) for h, m in [(0, 0), (0, 30), (6, 0), (9, 30), (12, 0), (12, 5), (13, 0), (17, 5), (23, 59), (24, 0)]]
+    assert said == ["midnight", "12:30am", "6am", "9:30am", "midday", "12:05pm", "1pm", "5:05pm", "11:59pm", "midnight"]

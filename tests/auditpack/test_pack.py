@@ -173,7 +173,7 @@ def test_the_contracts_say_the_days_and_times_agreed_in_words_and_as_slot_hours(
 def test_the_readme_names_the_council_the_quarter_and_the_moment_and_how_to_check(pack):
     text = pack[readme.README]
     assert "Council A" in text and "2026Q3 - July to September 2026" in text
-    assert "5 October 2026 at 11:00am (UK time)" in text
+    assert "5 October 2026 at 11am (UK time)" in text
     for command in ("bean-check ledger.beancount", "brokerage ledger verify --council council-a", "brokerage ledger prove ENTRY_ID > proof.json",
                     "brokerage ledger check-proof proof.json", "sha256sum -c MANIFEST.sha256"):
         assert command in text

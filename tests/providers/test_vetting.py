@@ -152,7 +152,7 @@ def test_a_second_broker_verifies_and_the_page_says_who_added_and_who_verified_a
     assert item.verified_at == datetime(2026, 6, 2, 14, 0, tzinfo=timezone.utc)
     page = client.get(f"/providers/{provider.id}").text
     assert f"Added by {maker.name} on 1 June 2026 at 10:15am." in page
-    assert f"Verified by {checker.name} on 2 June 2026 at 3:00pm." in page
+    assert f"Verified by {checker.name} on 2 June 2026 at 3pm." in page
 
 
 def test_evidence_a_provider_added_is_verified_by_any_broker(world, session):

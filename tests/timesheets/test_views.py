@@ -52,7 +52,7 @@ def test_a_provider_records_a_week_the_broker_sends_it_back_then_approves_it(cli
     assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0], travel="80")).status_code == 302
     assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[1], day="2026-12-01", start="14:00", minutes="60")).status_code == 302
     page = client.get(f"/timesheets/{sheet.id}").data.decode()
-    for words in ("Amina Hassan", "Monday 30 November 2026", "Tuesday 1 December 2026", "9:30am", "2:00pm", "1 h 30 min",
+    for words in ("Amina Hassan", "Monday 30 November 2026", "Tuesday 1 December 2026", "9:30am", "2pm", "1 h 30 min",
                   "Travel time is paid because Bridge Care Co-op has signed the Ethical Care Charter: 1 h 20 min of travel at £21.50 an hour = £28.67."):
         assert words in page, words
     assert client.post(f"/timesheets/{sheet.id}/submit").status_code == 302
