@@ -53,7 +53,7 @@ def seal_command(council_slug: str | None) -> None:
             if record is None:
                 click.echo(f"council {council_id}: nothing new to seal")
             else:
-                click.echo(f"council {council_id}: sealed seq {record.first_seq}–{record.last_seq}, root {record.root[:16]}…, seal {record.seal_hash[:16]}…")
+                click.echo(f"council {council_id}: sealed sequence numbers {record.first_seq}–{record.last_seq}, root {record.root[:16]}…, seal {record.seal_hash[:16]}…")
 
 
 @ledger_group.command("verify")

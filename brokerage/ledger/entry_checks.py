@@ -42,7 +42,7 @@ class Problem:
         if self.entry_id is not None:
             where += f", entry {self.entry_id}"
         if self.seq is not None:
-            where += f" (seq {self.seq})"
+            where += f" (sequence number {self.seq})"
         return f"{where}: {self.what}"
 
 

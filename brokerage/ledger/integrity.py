@@ -210,9 +210,9 @@ def _verify(session: Session, council_id: int, progress: Callable[[int], None] |
     expected_first = 1
     for record in seals:
         report.seals += 1
-        label = f"seal {record.id} (seq {record.first_seq}–{record.last_seq})"
+        label = f"seal {record.id} (sequence numbers {record.first_seq}–{record.last_seq})"
         if record.first_seq != expected_first:
-            report.problems.append(Problem(council_id, f"{label} should start at seq {expected_first}"))
+            report.problems.append(Problem(council_id, f"{label} should start at sequence number {expected_first}"))
         if record.previous_hash != previous:
             report.problems.append(Problem(council_id, f"{label} is not chained to the seal before it"))
         if record.seal_hash != merkle.seal_hash(
@@ -234,7 +234,7 @@ def _verify(session: Session, council_id: int, progress: Callable[[int], None] |
         previous = record.seal_hash
         expected_first = record.last_seq + 1
     if seqs and expected_first != seqs[-1] + 1:
-        report.problems.append(Problem(council_id, f"sequenced entries from seq {expected_first} are not covered by a seal"))
+        report.problems.append(Problem(council_id, f"entries from sequence number {expected_first} on are not covered by a seal"))
     report.problems.extend(Problem(council_id, problem) for problem in snapshots.differences(session, council_id, seals, moved))
     report.problems.extend(Problem(council_id, problem) for problem in summary.differences(session=session, council_id=council_id, recomputed=pool_totals))
     report.problems.sort(key=lambda p: (p.seq is None, p.seq or 0, p.entry_id or 0))

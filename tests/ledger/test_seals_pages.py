@@ -51,9 +51,9 @@ def test_the_seals_page_lists_each_seal_with_its_root_chain_and_who_sealed_it(cl
     response = client.get("/ledger/seals")
     assert response.status_code == 200
     page = _text(response)
-    assert seal.root in page and seal.seal_hash in page and "None: the first seal" in page
+    assert seal.root in page and seal.seal_hash in page and "There is none: this is the first seal" in page
     assert "1 to 2" in page and "by Scheduled job" in page and "1 seal, newest first" in page
-    assert "Waiting to be sealed None: all sealed" in page
+    assert "Waiting to be sealed Nothing: every entry is sealed" in page
     assert other.root not in page and other.seal_hash not in page
     # Only officers run the check of the whole ledger.
     assert ("Check the whole ledger now" in page) == (role == Role.council_officer)
@@ -155,7 +155,7 @@ def test_the_check_names_the_first_problem_on_the_seals_page(client, auth, world
     auth.sign_in(world.users["a"][Role.council_officer].email)
     page = _text(client.post("/ledger/verify", follow_redirects=True))
     assert "The ledger check FAILED. The first problem:" in page
-    assert f"entry {entry.id} (seq 1): the entry's content does not match its hash" in page
+    assert f"entry {entry.id} (sequence number 1): the entry's content does not match its hash" in page
 
 
 def test_a_check_running_on_the_worker_shows_its_result_when_it_has_finished(app, client, auth, world, monkeypatch):
