@@ -283,3 +283,30 @@ def test_the_demo_invites_through_the_outbox_and_the_admin_login_reads_it(client
     assert client.post("/sign-in", data={"email": "admin@carepool.example", "password": demo_database.password}).status_code == 302
     outbox = client.get("/admin/outbox/").get_data(as_text=True)
     assert waiting.email.split("@")[0] in outbox and "make your carepool account" in outbox
+
+
+def test_the_somali_elders_chose_amina_to_approve_timesheets_and_last_weeks_waits_on_her_dashboard(client, session, demo_database):
+    from brokerage.ledger.models import JournalEntry
+    from brokerage.timesheets.approvers import approver_of
+    from brokerage.timesheets.models import Timesheet
+    from brokerage.timesheets.rules import TimesheetStatus
+
+    council = _riverside(session)
+    group = session.exec(select(Cluster).where(Cluster.council_id == council.id, Cluster.name == "Somali elders of Whitechapel")).one()
+    amina = session.exec(select(User).where(User.email == "holder@riverside.example")).one()
+    assert approver_of(session=session, cluster_id=group.id).id == amina.holder_id
+    (chosen,) = session.exec(select(Proposal).where(Proposal.cluster_id == group.id, Proposal.kind == ProposalKind.choose_approver)).all()
+    assert chosen.status == ProposalStatus.passed
+    sheets = session.exec(select(Timesheet).where(Timesheet.cluster_id == group.id).order_by(Timesheet.week)).all()
+    assert [s.status for s in sheets] == [TimesheetStatus.approved] * (len(sheets) - 1) + [TimesheetStatus.submitted] and len(sheets) >= 20
+    # Every week since she was chosen was approved by her, not by the broker.
+    approvers = {session.get(JournalEntry, s.care_entry_id).actor_id for s in sheets[:-1]}
+    assert approvers == {amina.id}
+    client.post("/sign-in", data={"email": "holder@riverside.example", "password": demo_database.password})
+    page = re.sub(r"<[^>]+>", "", client.get("/dashboard").get_data(as_text=True).replace("&#39;", "'"))
+    assert "to approve the providers' weekly timesheets" in page and "Hooyo Care Co-operative" in page
+    # Her daughter Idil acts for her with every power, so she may approve them too, and her dashboard says for whom.
+    client.post("/sign-out")
+    client.post("/sign-in", data={"email": "rep@riverside.example", "password": demo_database.password})
+    page = re.sub(r"<[^>]+>", "", client.get("/dashboard").get_data(as_text=True).replace("&#39;", "'"))
+    assert "Timesheets waiting for Amina Hassan" in page and "Their group chose Amina Hassan, whom you act for, to approve the providers' weekly timesheets" in page and "Hooyo Care Co-operative" in page

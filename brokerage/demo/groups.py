@@ -19,6 +19,7 @@ from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage.demo import data
 from brokerage.demo.story import Cast, StoryClock, StoryError
 from brokerage.holders.models import Holder
+from brokerage.timesheets import approvers
 
 SOMALI, BENGALI, STRATFORD, LUNCH_CLUB, URDU = (
     "Somali elders of Whitechapel", "Bengali women's care circle", "Stratford Turkish families", "Bethnal Green lunch club",
@@ -111,6 +112,13 @@ def form_group(*, session: Session, story: StoryClock, cast: Cast, spec: tuple) 
     if cluster.status != ClusterStatus.active:
         raise StoryError(f"{name} was meant to be active once its members were in")
     return cluster
+
+
+def choose_an_approver(*, session: Session, story: StoryClock, cast: Cast) -> Proposal:
+    """The Somali elders choose Amina to approve their care co-operative's timesheets, as the broker can (she knows the visits best)."""
+    amina = cast.members[SOMALI][0]
+    proposal = approvers.propose_approver(session=session, actor=cast.accounts[amina.id], cluster_id=cast.clusters[SOMALI].id, holder_id=amina.id)
+    return _require(vote_yes(session=session, cast=cast, proposal=proposal, between=lambda: story.later(hours=2)), ProposalStatus.passed)
 
 
 def raise_a_pledge(*, session: Session, cast: Cast) -> None:

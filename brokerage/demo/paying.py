@@ -1,5 +1,5 @@
 """The demo's money reaching carers: the contracted provider sets up payments, records its visits each
-week, the broker approves the timesheets, and payment runs pay it through the local Stripe server.
+week, the broker (or the member a group chose) approves the timesheets, and payment runs pay it through the local Stripe server.
 
 Every step goes through the product's own services. Stripe is the local Stripe-compatible server
 (`brokerage payments local-stripe`, which `make demo` starts): the demo finishes the provider's
@@ -25,7 +25,7 @@ from brokerage.payments import gateway, onboarding, runs, transfers, webhooks
 from brokerage.payments.local_controls import Controls
 from brokerage.payments.run_models import PaymentRun
 from brokerage.providers.models import Provider
-from brokerage.timesheets import approval, sheets
+from brokerage.timesheets import approval, approvers, sheets
 from brokerage.timesheets.models import Timesheet
 
 TRAVEL_MINUTES = 15  # each visit's travel, paid where the provider keeps the Ethical Care Charter
@@ -98,8 +98,11 @@ def send_week(*, session: Session, cast: Cast, care: Care, sheet_id: int) -> Tim
 
 
 def approve(*, session: Session, sheet_id: int, cast: Cast) -> None:
-    """The broker approves a timesheet: the members' parts move from their pool shares to what the provider is owed."""
-    approval.approve(session=session, actor=cast.user(data.BROKER[0]), timesheet_id=sheet_id)
+    """The member the group chose approves a timesheet, or the broker where it chose nobody: the members' parts move from
+    their pool shares to what the provider is owed."""
+    chosen = approvers.approver_of(session=session, cluster_id=session.get(Timesheet, sheet_id).cluster_id)
+    actor = cast.accounts[chosen.id] if chosen is not None else cast.user(data.BROKER[0])
+    approval.approve(session=session, actor=actor, timesheet_id=sheet_id)
 
 
 def prepare_run(*, session: Session, cast: Cast) -> PaymentRun:

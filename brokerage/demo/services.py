@@ -3,7 +3,8 @@
 Thirty weeks ago Riverside brings its direct-payment holders and providers onto carepool; over the
 next fortnight eight groups form, and two of them agree care with a co-operative and a charity; for
 the last 27 weeks the weekly runs pay direct payments and collect pledges (so the previous calendar
-quarter is always in the story). Each Monday the contracted providers' weeks are recorded and approved,
+quarter is always in the story). Each Monday the contracted providers' weeks are recorded and approved
+(the Somali elders' by Amina, whom they chose to approve them),
 and each month a payment run pays them through the local Stripe server (`history`). Along the way the
 Bengali circle adds care from a CIC and then a personal assistant, a group closes, members give notice,
 and new decisions open; the Urdu speakers ask for no care until the last days, so their pool shares
@@ -81,6 +82,10 @@ def load_demo(*, session: Session, password: str, stripe_config: Mapping, seed: 
             running = councils if weeks_back <= data.OTHER_COUNCIL_WEEKS else [cast.council]  # the other council joined later
             money.run_week(session=session, councils=running, period=period_of(week))
             history.pay_for_last_week(session=session, story=story, cast=cast, week=week)
+            if weeks_back == data.HISTORY_WEEKS:
+                # In their first week of care the Somali elders choose Amina to approve the co-operative's timesheets.
+                story.at(week + timedelta(days=1), 11)
+                groups.choose_an_approver(session=session, story=story, cast=cast)
             if history.is_monthly_run_due(week, weeks_back):
                 history.monthly_run(session=session, story=story, cast=cast, config=stripe_config)
             history.agree_care(session=session, story=story, cast=cast, config=stripe_config, week=week, weeks_back=weeks_back)
@@ -123,12 +128,16 @@ def load_demo(*, session: Session, password: str, stripe_config: Mapping, seed: 
         # and waits for the broker's approval.
         story.at(monday - timedelta(days=1), 18)
         waiting = paying.record_week(session=session, story=story, cast=cast, care=nasima, monday=monday - timedelta(weeks=1), submit=False)
+        # So are the care co-operative's, which wait for Amina, the member the Somali elders chose to approve them.
+        hooyo = cast.care[data.HISTORY_CARE[0].provider]
+        for_amina = paying.record_week(session=session, story=story, cast=cast, care=hooyo, monday=monday - timedelta(weeks=1), submit=False)
 
         story.back_to_now()
         # This week's direct payments and pledges, which the weekly runs post on Monday morning.
         if money.week_run_by_now(monday):
             money.run_week(session=session, councils=councils, period=period_of(monday))
         paying.send_week(session=session, cast=cast, care=nasima, sheet_id=waiting.id)
+        paying.send_week(session=session, cast=cast, care=hooyo, sheet_id=for_amina.id)
         people.invite_a_holder(session=session, cast=cast)
         care.run_for_review(session=session, cast=cast)
         money.review_surplus(session=session, councils=councils)

@@ -6,7 +6,7 @@ Nothing here writes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Iterable
 
@@ -20,7 +20,7 @@ from brokerage.contracts.models import Contract
 from brokerage.holders.models import Holder, Power
 from brokerage.providers.models import Provider
 
-from brokerage.timesheets.approvers import approving_cluster_ids
+from brokerage.timesheets.approvers import approver_of, approving_cluster_ids
 from brokerage.timesheets.models import Timesheet, Visit
 from brokerage.timesheets.rules import TimesheetStatus
 from brokerage.timesheets.sheets import sendable_from
@@ -74,6 +74,7 @@ class WaitingSheet:
     sheet: Timesheet
     provider: str
     group: str
+    approver: str | None = None  # the member the group chose to approve it (in a member's list), by name
 
 
 def _waiting(session: Session, council_id: int, cluster_ids: list[int] | None = None) -> list[WaitingSheet]:
@@ -99,7 +100,10 @@ def waiting_for_member(*, session: Session, actor: User) -> list[WaitingSheet]:
     if actor.role not in (Role.holder, Role.representative):
         return []
     clusters = approving_cluster_ids(session=session, actor=actor, holder_ids=visible_holder_ids(session=session, actor=actor, power=Power.care))
-    return _waiting(session, actor.council_id, clusters) if clusters else []
+    if not clusters:
+        return []
+    chosen = {cluster_id: approver_of(session=session, cluster_id=cluster_id).name for cluster_id in clusters}
+    return [replace(row, approver=chosen[row.sheet.cluster_id]) for row in _waiting(session, actor.council_id, clusters)]
 
 
 @dataclass
