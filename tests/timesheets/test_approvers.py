@@ -49,7 +49,7 @@ def test_a_passed_proposal_records_the_approver_who_can_then_approve(session, ca
     row = session.exec(select(TimesheetApprover).where(TimesheetApprover.cluster_id == care.cluster.id)).one()
     assert (row.holder_id, row.proposal_id) == (amina.id, proposal.id)
     sheet = waiting_sheet(session, care)
-    assert [w.sheet.id for w in queries.waiting_for_member(session=session, actor=care.users[0])] == [sheet.id]
+    assert [(w.sheet.id, w.approver) for w in queries.waiting_for_member(session=session, actor=care.users[0])] == [(sheet.id, "Amina Hassan")]
     assert queries.waiting_for_member(session=session, actor=care.users[1]) == []
     with pytest.raises(NotAllowed):
         approval.approve(session=session, actor=care.users[1], timesheet_id=sheet.id)
