@@ -2,9 +2,10 @@
 approved on the Monday after it, and the council's monthly payment runs.
 
 Each contract comes from a matching run the group voted through (`care`); every Monday each provider
-that gave care last week sends its timesheet and the broker (or the member its group chose) approves it, which pays the week from the
-members' pool shares; on the first Monday of a month the broker prepares a payment run of everything
-approved and an officer releases it, paid through the local Stripe server (`paying`).
+that gave care last week sends its timesheet and the broker (or the member its group chose) approves
+it, which pays the week from the members' pool shares; on the first Monday of a month the broker
+prepares a payment run of everything approved and an officer releases it, paid through the local
+Stripe server (`paying`).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def agree_care(*, session: Session, story: StoryClock, cast: Cast, config: Mappi
 
 
 def pay_for_last_week(*, session: Session, story: StoryClock, cast: Cast, week: date) -> None:
-    """On Monday morning every contracted provider sends last week's timesheet, and the broker (or the member the group chose) approves them one by one."""
+    """On Monday morning every contracted provider sends last week's timesheet; the broker, or the member its group chose, approves each."""
     story.at(week, 8)
     last_monday = week - timedelta(weeks=1)
     sent = [paying.record_week(session=session, story=story, cast=cast, care=agreed, monday=last_monday)

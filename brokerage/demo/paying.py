@@ -1,5 +1,6 @@
 """The demo's money reaching carers: the contracted provider sets up payments, records its visits each
-week, the broker (or the member a group chose) approves the timesheets, and payment runs pay it through the local Stripe server.
+week, the broker (or the member a group chose) approves the timesheets, and payment runs pay it through
+the local Stripe server.
 
 Every step goes through the product's own services. Stripe is the local Stripe-compatible server
 (`brokerage payments local-stripe`, which `make demo` starts): the demo finishes the provider's

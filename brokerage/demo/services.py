@@ -4,8 +4,8 @@ Thirty weeks ago Riverside brings its direct-payment holders and providers onto 
 next fortnight eight groups form, and two of them agree care with a co-operative and a charity; for
 the last 27 weeks the weekly runs pay direct payments and collect pledges (so the previous calendar
 quarter is always in the story). Each Monday the contracted providers' weeks are recorded and approved
-(the Somali elders' by Amina, whom they chose to approve them),
-and each month a payment run pays them through the local Stripe server (`history`). Along the way the
+(the Somali elders' by Amina, whom they chose to approve them), and each month a payment run pays them
+through the local Stripe server (`history`). Along the way the
 Bengali circle adds care from a CIC and then a personal assistant, a group closes, members give notice,
 and new decisions open; the Urdu speakers ask for no care until the last days, so their pool shares
 hold months of unspent pledges. The clock moves with the story (see `story`), so every date is when it happened.
