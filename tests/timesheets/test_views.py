@@ -116,6 +116,9 @@ def test_a_short_visit_is_refused_beside_its_field_and_nothing_is_saved(client, 
     assert response.status_code == 422
     assert re.search(r'id="visit-start-error-1" class="govuk-error-message">.*Enter a start time like 9:30am', body)
     assert re.search(r'id="visit-minutes-error-1" class="govuk-error-message">.*Enter the length in whole minutes', body)
+    # What was typed stays in each box, so the person sees what to correct (a number box was emptied).
+    assert 'id="visit-minutes" name="visit-minutes" type="text" value="an hour"' in body
+    assert 'id="visit-start" name="visit-start" type="text" value="half nine"' in body
     assert session.exec(select(Visit)).all() == []
 
 
