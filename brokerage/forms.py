@@ -7,7 +7,8 @@ from collections.abc import Mapping
 
 from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import Field, IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms import Field, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import Choice
 from wtforms.utils import unset_value
 from wtforms.validators import NumberRange, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -155,6 +156,33 @@ class WholeNumberField(IntegerField):
         if self._problem:
             # Stop here, so the range check does not add a second, confusing message.
             raise StopValidation(self._problem)
+
+
+class ChooseOneField(SelectField):
+    """A drop-down that chooses nothing for the person: with more than one choice (a representative voting for one of
+    the people they act for, the member a visit was with) its first option is `prompt` ("Choose a member"), and
+    sending that is refused with the same words. With one choice, that choice is shown chosen."""
+
+    def __init__(self, label=None, validators=None, prompt: str = "Choose one", **kwargs):
+        super().__init__(label, validators, validate_choice=True, **kwargs)
+        self.prompt = prompt
+
+    def iter_choices(self):
+        choices = super().iter_choices()
+        if len(choices) > 1:
+            return [Choice(value="", label=self.prompt, selected=self.data is None, render_kw={}), *choices]
+        return choices
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0] == "":
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+
+    def pre_validate(self, form):
+        if self.data is None and not self.process_errors:
+            raise ValidationError(self.prompt)
+        super().pre_validate(form)
 
 
 class PoundsField(StringField):

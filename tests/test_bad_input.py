@@ -323,3 +323,28 @@ def test_the_database_refuses_a_second_claim_on_a_district(session, world):
         with session.begin_nested():
             session.add(CouncilDistrict(district="SW1A", council_id=council_b.id))
             session.flush()
+
+
+def test_a_choice_of_person_is_never_made_for_them_and_one_choice_is_shown_chosen(app):
+    from wtforms.fields.choices import SelectChoice
+
+    from brokerage.forms import ChooseOneField
+
+    class VoteFor(BaseForm):
+        holder_id = ChooseOneField("Voting for", coerce=int, choices=[], prompt="Choose whom you are voting for", invalid_choice_message="Choose from the list")
+
+    with app.test_request_context(method="POST"):
+        for sent, errors in [({"holder_id": ""}, ["Choose whom you are voting for"]), ({}, ["Choose whom you are voting for"]),
+                             ({"holder_id": "9"}, ["Choose from the list"]), ({"holder_id": "x"}, None), ({"holder_id": "2"}, [])]:
+            form = VoteFor(formdata=MultiDict(sent), meta={"csrf": False})
+            form.holder_id.choices = [SelectChoice("1", "Amina Hassan"), SelectChoice("2", "Hodan Ali")]
+            form.validate()
+            if errors is None:
+                assert len(form.holder_id.errors) == 1 and "Traceback" not in form.holder_id.errors[0]
+            else:
+                assert form.holder_id.errors == errors, sent
+        form = VoteFor(formdata=None, meta={"csrf": False})
+        form.holder_id.choices = [SelectChoice("1", "Amina Hassan"), SelectChoice("2", "Hodan Ali")]
+        assert [(c.value, c.selected) for c in form.holder_id.iter_choices()] == [("", True), ("1", False), ("2", False)]
+        form.holder_id.choices = [SelectChoice("1", "Amina Hassan")]  # one person: no prompt, and that person is the one sent
+        assert [c.value for c in form.holder_id.iter_choices()] == ["1"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from brokerage.forms import BaseForm, Checkboxes, PoundsField, WholeNumberField
+from brokerage.forms import BaseForm, ChooseOneField, Checkboxes, PoundsField, WholeNumberField
 from brokerage.places.schemas import PostcodeField
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -25,7 +25,7 @@ class ClusterForm(BaseForm):
     districts = Checkboxes("Area", description="The postcode districts the group is for. Tick all that apply.", unknown_message="Choose from your council's districts")
     min_size = WholeNumberField("Smallest number of members", invalid_message="Enter the smallest number of members as a whole number, like 3", validators=[InputRequired("Enter the smallest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
     max_size = WholeNumberField("Largest number of members", invalid_message="Enter the largest number of members as a whole number, like 8", validators=[InputRequired("Enter the largest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
-    holder_id = SelectField("Who is starting it", coerce=int, choices=[], validate_choice=True, invalid_choice_message="Choose yourself or someone you act for")
+    holder_id = ChooseOneField("Who is starting it", coerce=int, choices=[], prompt="Choose who is starting it", invalid_choice_message="Choose yourself or someone you act for")
     pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool. You can change it later. Leave empty if a broker is starting the group.", validators=[Optional()])
     THEIR_PLEDGE = "How much of their weekly budget to put into the group's pool. It can change later. Leave empty if a broker is starting the group."
 
@@ -38,7 +38,7 @@ class ClusterForm(BaseForm):
 class JoinForm(BaseForm):
     """Ask to join a cluster."""
 
-    holder_id = SelectField("Who is joining", coerce=int, choices=[], validate_choice=True, invalid_choice_message="Choose yourself or someone you act for who is not already in this group")
+    holder_id = ChooseOneField("Who is joining", coerce=int, choices=[], prompt="Choose who is joining", invalid_choice_message="Choose yourself or someone you act for who is not already in this group")
     pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool.", validators=[InputRequired("Enter a weekly pledge of more than £0")])
     THEIR_PLEDGE = "How much of the weekly budget of the person joining to put into the group's pool."
 
@@ -75,7 +75,7 @@ class ProposalForm(BaseForm):
 class VoteForm(BaseForm):
     """Vote on a proposal for one member."""
 
-    holder_id = SelectField("Voting for", coerce=int, choices=[], validate_choice=True, invalid_choice_message="Choose a member you can still vote for: people on notice to leave, and anyone who has voted, cannot vote")
+    holder_id = ChooseOneField("Voting for", coerce=int, choices=[], prompt="Choose whom you are voting for", invalid_choice_message="Choose a member you can still vote for: people on notice to leave, and anyone who has voted, cannot vote")
     choice = RadioField(
         "Your vote",
         choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No"), SelectChoice("abstain", "Abstain – I do not mind")],

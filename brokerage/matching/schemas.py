@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from brokerage.forms import BaseForm, WholeNumberField
-from wtforms import BooleanField, RadioField, SelectField, TextAreaField
+from brokerage.forms import BaseForm, ChooseOneField, WholeNumberField
+from wtforms import BooleanField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -18,8 +18,9 @@ from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES
 class DemandLineForm(BaseForm):
     """What a cluster asks for."""
 
-    cluster_id = SelectField("Group", coerce=int, choices=[], validators=[DataRequired("Choose a group")])
-    service = SelectField("Service", choices=[SelectChoice(k, v.capitalize()) for k, v in SERVICE_NAMES.items()], validators=[DataRequired("Choose a service")])
+    cluster_id = ChooseOneField("Group", coerce=int, choices=[], prompt="Choose a group", invalid_choice_message="Choose a group from the list")
+    service = ChooseOneField("Service", choices=[SelectChoice(k, v.capitalize()) for k, v in SERVICE_NAMES.items()], prompt="Choose a service",
+                             invalid_choice_message="Choose a service from the list")
     slot_hours = SlotHoursField(
         "Hours of care needed each week, by time of day", most=DEMAND_SLOT_MAX, total_most=DEMAND_HOURS_MAX,
         description="For example, 3 in Monday morning for three hours every Monday morning. Leave a box empty when no care is needed then.",

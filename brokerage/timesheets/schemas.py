@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from brokerage.formatting import weekday_date
-from brokerage.forms import BaseForm, WholeNumberField
+from brokerage.forms import BaseForm, ChooseOneField, WholeNumberField
 from brokerage.timesheets.rules import MAX_TRAVEL_MINUTES, MAX_VISIT_MINUTES, parse_start
 
 
@@ -22,7 +22,7 @@ def _iso_date(value):
 class VisitForm(BaseForm):
     """Record or change one visit."""
 
-    holder_id = SelectField("Member visited", coerce=int, choices=[], validate_choice=True,
+    holder_id = ChooseOneField("Member visited", coerce=int, choices=[], prompt="Choose the member visited",
                             invalid_choice_message="Choose a member this contract serves")
     visit_date = SelectField("Day", coerce=_iso_date, choices=[], validate_choice=True, invalid_choice_message="Choose a day of this week")
     start = StringField("Start time", description="For example 9:30am or 14:00.",
@@ -74,5 +74,5 @@ class RejectForm(BaseForm):
 class ApproverForm(BaseForm):
     """Propose the member who approves the group's timesheets."""
 
-    holder_id = SelectField("Who should approve timesheets", coerce=int, choices=[], validate_choice=True,
+    holder_id = ChooseOneField("Who should approve timesheets", coerce=int, choices=[], prompt="Choose a member",
                             invalid_choice_message="Choose a member of this group")

@@ -194,7 +194,13 @@ def test_a_member_puts_the_choice_of_approver_to_the_vote_from_the_group_page(cl
     sign_in(client, care.users[0])
     group = client.get(f"/clusters/{care.cluster.id}").data.decode()
     assert f"/timesheets/groups/{care.cluster.id}/approver" in group
-    assert client.get(f"/timesheets/groups/{care.cluster.id}/approver").status_code == 200
+    page = client.get(f"/timesheets/groups/{care.cluster.id}/approver").data.decode()
+    # Nobody is chosen for the member: the list starts on "Choose a member", and sending that puts nothing to the vote
+    # (it used to start on the first member, and "Put it to the vote" proposed them).
+    assert '<option value="" selected>Choose a member</option>' in page
+    nobody = client.post(f"/timesheets/groups/{care.cluster.id}/approver", data={"holder_id": ""})
+    assert nobody.status_code == 422 and re.search(r'class="govuk-error-message">.*Choose a member</p>', nobody.data.decode())
+    assert session.exec(select(Proposal).where(Proposal.kind == ProposalKind.choose_approver)).all() == []
     refused = client.post(f"/timesheets/groups/{care.cluster.id}/approver", data={"holder_id": str(care.outsider.holder_id)})
     assert refused.status_code == 422 and "Choose a member of this group" in refused.data.decode()
     response = client.post(f"/timesheets/groups/{care.cluster.id}/approver", data={"holder_id": str(care.holders[1].id)})
