@@ -121,12 +121,21 @@ def get_top_up(*, session: Session, actor: User, top_up_id: int) -> TopUp:
     raise NotFound()
 
 
-def read_top_up(*, session: Session, actor: User, top_up_id: int) -> TopUp:
-    """Return a top-up for its page, as get_top_up does; a staff read goes to the access log (it is the holder's payment)."""
+@dataclass
+class TopUpPage:
+    """A top-up's page: the top-up, whose it is and the group whose pool it goes to."""
+
+    top_up: TopUp
+    holder_name: str
+    group_name: str
+
+
+def read_top_up(*, session: Session, actor: User, top_up_id: int) -> TopUpPage:
+    """Return a top-up's page, as get_top_up finds it; a staff read goes to the access log (it is the holder's payment)."""
     top_up = get_top_up(session=session, actor=actor, top_up_id=top_up_id)
     if actor.role in STAFF:
         log_access(session=session, actor=actor, holder_id=top_up.holder_id, what=TOP_UP)
-    return top_up
+    return TopUpPage(top_up, session.get(Holder, top_up.holder_id).name, session.get(Cluster, top_up.cluster_id).name)
 
 
 # What Stripe says of a PaymentIntent the holder can still pay (Stripe's statuses, not ours).

@@ -95,7 +95,8 @@ def new_top_up(holder_id: int):
 def top_up(top_up_id: int):
     """Show one top-up: where it is, and for its holder a way to pay (Stripe's Payment Element). Writes only the access log."""
     session = get_session()
-    item = topups.read_top_up(session=session, actor=current_user, top_up_id=top_up_id)
+    page = topups.read_top_up(session=session, actor=current_user, top_up_id=top_up_id)
+    item = page.top_up
     config = current_app.config
     base = config.get("STRIPE_API_BASE")
     local = bool(base and _is_local(base))
@@ -110,7 +111,7 @@ def top_up(top_up_id: int):
     if checkout is not None and checkout.client_secret:
         g.stripe_js = True
     returned = request.args.get("redirect_status")
-    return render_template("payments/top_up.html", top_up=item, methods=rules.METHODS, local_pay=local_pay, back=back,
+    return render_template("payments/top_up.html", top_up=item, page=page, methods=rules.METHODS, local_pay=local_pay, back=back,
                            checkout=checkout, problem=problem, stripe_js=STRIPE_JS, not_set_up=NOT_SET_UP,
                            publishable_key=config.get("STRIPE_PUBLISHABLE_KEY"),
                            returned=returned if returned in RETURN_STATUSES else None)

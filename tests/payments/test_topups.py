@@ -78,8 +78,10 @@ def test_sending_the_same_form_twice_makes_one_payment(pay, world, session, stri
 def test_the_money_reaches_the_pool_share_only_when_stripe_says_it_succeeded(started, world, session, stripe_server, method):
     client, top_up, intent = started
     events = stripe_server.pay(intent.id, method=method)
-    # The holder is back from paying: nothing moves on their return.
-    assert client.get(f"/top-ups/{top_up.id}").status_code == 200
+    # The holder is back from paying: nothing moves on their return, and the page does not yet say it was added.
+    waiting = client.get(f"/top-ups/{top_up.id}")
+    assert waiting.status_code == 200 and "Money on its way to a pool" in waiting.get_data(as_text=True)
+    assert "Money added to a pool" not in waiting.get_data(as_text=True)
     assert share(session, world) == 0
     [succeeded] = events
     assert deliver(client, succeeded).status_code == 200
@@ -89,7 +91,7 @@ def test_the_money_reaches_the_pool_share_only_when_stripe_says_it_succeeded(sta
     session.refresh(top_up)
     assert top_up.status.value == "succeeded" and top_up.event_ids == [succeeded["id"]]
     page = client.get(f"/top-ups/{top_up.id}").get_data(as_text=True).replace("&#39;", "'")
-    assert "Added to the pool" in page
+    assert "Added to the pool" in page and "<h1 class=\"govuk-heading-l\">Money added to a pool</h1>" in page
     # The form let the holder choose on Stripe's page, so the record says the choice was there, not that both were used.
     assert "Debit or credit card or Direct Debit from a UK bank account, chosen on Stripe's payment page" in page
     statement = client.get(f"/holders/{world.records['a']['holder'].id}/statement").get_data(as_text=True)
@@ -105,7 +107,14 @@ def test_a_failed_payment_is_recorded_with_stripes_reason_and_moves_nothing(star
     session.refresh(top_up)
     assert top_up.status.value == "failed" and top_up.failure_message
     assert share(session, world) == 0
-    assert "Payment failed" in client.get(f"/top-ups/{top_up.id}").get_data(as_text=True)
+    page = client.get(f"/top-ups/{top_up.id}").get_data(as_text=True).replace("&#39;", "'")
+    # The page never says the money was added when it was not, reads Stripe's reason once, and offers a way on.
+    assert "Payment failed" in page and "<h1 class=\"govuk-heading-l\">A payment that did not go through</h1>" in page
+    assert "Money added" not in page and ".." not in page.replace("...", "")
+    assert f"The payment did not go through: {top_up.failure_message.rstrip('.')}. Nothing was added" in page
+    group, holder = world.records["a"]["cluster"], world.records["a"]["holder"]
+    assert f"Your share of {group.name}'s pool" in page and f'href="/clusters/{group.id}">{group.name}</a>' in page
+    assert f'href="/holders/{holder.id}/top-up">Add money again</a>' in page and f'href="/holders/{holder.id}/statement">See your money' in page
 
 
 def paid(started, stripe_server):
