@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup, escape
 
 from brokerage import clock
-from brokerage.vocabulary import DAY_NAMES, DAYS, PARTS, clock_words, group_kinds_words, language_name, service_name, vetting_names
+from brokerage.vocabulary import DAY_NAMES, DAYS, HOURLY_RATE_MAX_PENCE, PARTS, clock_words, group_kinds_words, language_name, service_name, vetting_names
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -382,8 +382,17 @@ def init_app(app: Flask) -> None:
 POUNDS_MOST = "£9,999,999.99"
 
 
+# The one way every form says an hourly rate is too high (a provider's rate, a contract's, the most a group will pay).
+HOURLY_RATE_TOO_HIGH = f"Enter an hourly rate of {pounds(HOURLY_RATE_MAX_PENCE)} or less"
+
+
+class AmountTooLarge(ValueError):
+    """An amount typed in pounds that is a real amount, only too big to read (more than seven figures of pounds)."""
+
+
 def parse_pounds(text: str) -> int:
-    """Parse an amount typed in pounds ('12', '12.50', '£1,234.56') into integer pence, or raise ValueError."""
+    """Parse an amount typed in pounds ('12', '12.50', '£1,234.56') into integer pence, or raise ValueError
+    (AmountTooLarge for more than seven figures of pounds)."""
     cleaned = (text or "").strip().replace(",", "").replace(" ", "")
     if cleaned.startswith("£"):
         cleaned = cleaned[1:]
@@ -391,7 +400,7 @@ def parse_pounds(text: str) -> int:
     match = re.fullmatch(r"([0-9]{1,7})(?:\.([0-9]{1,2}))?", cleaned, flags=re.ASCII)
     if not match:
         if re.fullmatch(r"[0-9]{8,}(?:\.[0-9]{1,2})?", cleaned, flags=re.ASCII):  # a real amount, only too big to be money here
-            raise ValueError(f"Enter an amount of {POUNDS_MOST} or less")
+            raise AmountTooLarge(f"Enter an amount of {POUNDS_MOST} or less")
         raise ValueError("Enter an amount in pounds, like 25 or 25.50")
     whole, part = match.group(1), (match.group(2) or "0").ljust(2, "0")
     return int(whole) * 100 + int(part)

@@ -15,7 +15,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from brokerage.db import keep_changes_when_refused, rollback_request_session
 from brokerage.errors import BrokerageError, NotFound, ValidationFailed
-from brokerage.formatting import parse_pounds, plural, slot_hours_words
+from brokerage.formatting import AmountTooLarge, parse_pounds, plural, slot_hours_words
 from brokerage.slot_hours import box_problem, in_week_order, total
 from brokerage.validation import control_character_problem, parse_whole_number
 from brokerage.vocabulary import DAY_NAMES, DAYS, PART_NAMES, PARTS, SLOTS, part_hours_sentence
@@ -186,9 +186,17 @@ class ChooseOneField(SelectField):
 
 
 class PoundsField(StringField):
-    """A field for an amount in pounds, giving integer pence as `.pence`."""
+    """A field for an amount in pounds, giving integer pence as `.pence`.
+
+    `too_much` (required): the field's own limit, said when the amount is too big even to read (more than seven
+    figures of pounds), so one box never states two different limits (its service says the same for a smaller excess).
+    """
 
     pence: int | None = None
+
+    def __init__(self, label=None, validators=None, *, too_much: str, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.too_much = too_much
 
     def pre_validate(self, form):
         self.pence = None
@@ -196,6 +204,8 @@ class PoundsField(StringField):
             return
         try:
             self.pence = parse_pounds(self.data)
+        except AmountTooLarge:
+            raise ValidationError(self.too_much) from None
         except ValueError as error:
             raise ValidationError(str(error)) from None
 

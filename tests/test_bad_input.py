@@ -348,3 +348,19 @@ def test_a_choice_of_person_is_never_made_for_them_and_one_choice_is_shown_chose
         assert [(c.value, c.selected) for c in form.holder_id.iter_choices()] == [("", True), ("1", False), ("2", False)]
         form.holder_id.choices = [SelectChoice("1", "Amina Hassan")]  # one person: no prompt, and that person is the one sent
         assert [c.value for c in form.holder_id.iter_choices()] == ["1"]
+
+
+@pytest.mark.parametrize(("form_path", "field", "limit"), [
+    ("brokerage.providers.schemas:ProfileForm", "hourly_rate", "Enter an hourly rate of £1,000.00 or less"),
+    ("brokerage.contracts.schemas:ChangeForm", "hourly_rate", "Enter an hourly rate of £1,000.00 or less"),
+    ("brokerage.matching.schemas:DemandLineForm", "max_rate", "Enter an hourly rate of £1,000.00 or less"),
+    ("brokerage.clusters.schemas:JoinForm", "pledge", "Enter a weekly pledge no bigger than the weekly care budget"),
+    ("brokerage.holders.schemas:AllocationForm", "allocation", "Enter a weekly budget of £10,000 or less"),
+])
+def test_an_amount_too_big_to_read_gets_the_boxs_own_limit(app, form_path, field, limit):
+    module, name = form_path.split(":")
+    form_class = getattr(importlib.import_module(module), name)
+    with app.test_request_context(method="POST"):
+        form = form_class(formdata=MultiDict({field: "99999999999"}), meta={"csrf": False})
+        form.validate()
+        assert getattr(form, field).errors == [limit]

@@ -16,6 +16,10 @@ KIND_CHOICES = [
 ]
 
 
+# What a pledge box says when the amount is too big even to read (its limit is the member's own budget).
+PLEDGE_TOO_MUCH = "Enter a weekly pledge no bigger than the weekly care budget"
+
+
 class ClusterForm(BaseForm):
     """Start a new cluster."""
 
@@ -26,7 +30,7 @@ class ClusterForm(BaseForm):
     min_size = WholeNumberField("Smallest number of members", invalid_message="Enter the smallest number of members as a whole number, like 3", validators=[InputRequired("Enter the smallest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
     max_size = WholeNumberField("Largest number of members", invalid_message="Enter the largest number of members as a whole number, like 8", validators=[InputRequired("Enter the largest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
     holder_id = ChooseOneField("Who is starting it", coerce=int, choices=[], prompt="Choose who is starting it", invalid_choice_message="Choose yourself or someone you act for")
-    pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool. You can change it later. Leave empty if a broker is starting the group.", validators=[Optional()])
+    pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool. You can change it later. Leave empty if a broker is starting the group.", validators=[Optional()], too_much=PLEDGE_TOO_MUCH)
     THEIR_PLEDGE = "How much of their weekly budget to put into the group's pool. It can change later. Leave empty if a broker is starting the group."
 
     def validate_max_size(self, field):
@@ -39,14 +43,14 @@ class JoinForm(BaseForm):
     """Ask to join a cluster."""
 
     holder_id = ChooseOneField("Who is joining", coerce=int, choices=[], prompt="Choose who is joining", invalid_choice_message="Choose yourself or someone you act for who is not already in this group")
-    pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool.", validators=[InputRequired("Enter a weekly pledge of more than £0")])
+    pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool.", validators=[InputRequired("Enter a weekly pledge of more than £0")], too_much=PLEDGE_TOO_MUCH)
     THEIR_PLEDGE = "How much of the weekly budget of the person joining to put into the group's pool."
 
 
 class PledgeForm(BaseForm):
     """Change one's own weekly pledge."""
 
-    pledge = PoundsField("New weekly pledge in pounds", validators=[InputRequired("Enter a weekly pledge of more than £0")])
+    pledge = PoundsField("New weekly pledge in pounds", validators=[InputRequired("Enter a weekly pledge of more than £0")], too_much=PLEDGE_TOO_MUCH)
 
 
 class ProposalForm(BaseForm):

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Iterable, Mapping
 
 from brokerage.errors import BrokerageError
-from brokerage.formatting import long_date, plural, pounds
+from brokerage.formatting import HOURLY_RATE_TOO_HIGH, long_date, plural
 from brokerage.ledger.rules import allocate_shared_cost
 from brokerage.slot_hours import PROVIDER_SLOT_MAX, slot_hours_problems, total
 from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE
@@ -165,7 +165,7 @@ def change_problems(*, hours_per_week: int | None, rate_pence: int | None) -> di
     if rate_pence is not None and (isinstance(rate_pence, bool) or not isinstance(rate_pence, int) or rate_pence <= 0):
         errors["hourly_rate"] = "The hourly rate must be more than £0"
     elif rate_pence is not None and rate_pence > HOURLY_RATE_MAX_PENCE:
-        errors["hourly_rate"] = f"The hourly rate must be {pounds(HOURLY_RATE_MAX_PENCE)} or less"
+        errors["hourly_rate"] = HOURLY_RATE_TOO_HIGH
     return errors
 
 

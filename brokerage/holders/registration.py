@@ -21,6 +21,7 @@ from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES
 NAME_MAX = 120
 EMAIL_MAX = 254
 ALLOCATION_MAX = 1_000_000  # £10,000 a week: far above any direct payment, so a slip of the keyboard is caught
+ALLOCATION_MESSAGE = f"Enter a weekly budget of £{ALLOCATION_MAX // 100:,} or less"
 EMAIL_MESSAGE = "Enter an email address like name@example.org"
 CONTACT_MESSAGE = "Enter an email address or a phone number, so they can be invited"
 
@@ -60,7 +61,7 @@ def add_holder(
     if isinstance(weekly_allocation_pence, bool) or not isinstance(weekly_allocation_pence, int) or weekly_allocation_pence <= 0:
         errors["allocation"] = "Enter a weekly budget of more than £0"
     elif weekly_allocation_pence > ALLOCATION_MAX:
-        errors["allocation"] = f"Enter a weekly budget of £{ALLOCATION_MAX // 100:,} or less"
+        errors["allocation"] = ALLOCATION_MESSAGE
     languages = list(dict.fromkeys(code for code in languages or [] if code))
     care_needs = list(dict.fromkeys(token for token in care_needs or [] if token))
     if not languages:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from brokerage.formatting import plural, pounds, slot_hours_words, times_words, words_list
+from brokerage.formatting import HOURLY_RATE_TOO_HIGH, plural, pounds, slot_hours_words, times_words, words_list
 from brokerage.geo import haversine_km
 from brokerage.matching.errors import BadStatusMove
 from brokerage.matching.instance import Demand, Supply
@@ -232,7 +232,7 @@ def demand_problems(*, service: str, languages, language_required: bool, carer_g
     if isinstance(max_rate_pence, bool) or not isinstance(max_rate_pence, int) or max_rate_pence <= 0:
         problems["max_rate"] = "Enter the most the group will pay an hour"
     elif max_rate_pence > HOURLY_RATE_MAX_PENCE:
-        problems["max_rate"] = f"Enter {pounds(HOURLY_RATE_MAX_PENCE)} an hour or less"
+        problems["max_rate"] = HOURLY_RATE_TOO_HIGH
     return problems
 
 

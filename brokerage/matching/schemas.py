@@ -7,6 +7,7 @@ from wtforms import BooleanField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from brokerage.formatting import HOURLY_RATE_TOO_HIGH
 from brokerage.forms import Checkboxes, PoundsField, SlotHoursField
 from brokerage.matching.rules import DEMAND_HOURS_MAX, MATCH_TIME_LIMIT_MAX
 from brokerage.matching.parts import time_problems
@@ -28,7 +29,8 @@ class DemandLineForm(BaseForm):
     languages = Checkboxes("Languages the carer could speak", choices=[SelectChoice(c, n) for c, n in sorted(COMMON_LANGUAGE_NAMES.items(), key=lambda i: i[1])])
     language_required = BooleanField("The carer must speak one of these languages")
     carer_gender = RadioField("Carer", choices=[SelectChoice("", "No preference"), SelectChoice("female", "A woman"), SelectChoice("male", "A man")], default="")
-    max_rate = PoundsField("Most the group will pay an hour", validators=[InputRequired("Enter the most the group will pay an hour")])
+    max_rate = PoundsField("Most the group will pay an hour", validators=[InputRequired("Enter the most the group will pay an hour")],
+                           too_much=HOURLY_RATE_TOO_HIGH)
 
 
 class ClusterDemandForm(DemandLineForm):

@@ -11,6 +11,7 @@ from brokerage.errors import BrokerageError
 # A top-up is at least £1 and at most £5,000 (a card payment larger than that is not what a pool share needs).
 TOP_UP_MIN_PENCE = 100
 TOP_UP_MAX_PENCE = 500_000
+TOP_UP_MESSAGE = "Enter an amount from £1 to £5,000"
 METHODS = {"card": "Debit or credit card", "bacs_debit": "Direct Debit from a UK bank account"}
 
 

@@ -83,7 +83,7 @@ def start_top_up(*, session: Session, actor: User, holder_id: int, cluster_id: i
     if cluster_id not in {s.cluster.id for s in shares}:
         errors["cluster"] = "Choose one of your groups"
     if amount_pence is None or not rules.TOP_UP_MIN_PENCE <= amount_pence <= rules.TOP_UP_MAX_PENCE:
-        errors["amount"] = "Enter an amount from £1 to £5,000"
+        errors["amount"] = rules.TOP_UP_MESSAGE
     if not methods or any(m not in rules.METHODS for m in methods):
         errors["method"] = "Choose how to pay"
     if not form_key or len(form_key) > 64:

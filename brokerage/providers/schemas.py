@@ -166,7 +166,7 @@ def profile_fields(words: dict[str, str], *, new: bool = False) -> tuple:
                     description=f"{words['radius_hint']} 1 mile is about 1.6 km.",
                     validators=[InputRequired(words["radius_missing"]),
                                 NumberRange(min=RADIUS_MIN, max=RADIUS_MAX, message=f"Enter a distance from {RADIUS_MIN:g} to {RADIUS_MAX:g} km")]),
-        PoundsField(words["hourly_rate"], description="In pounds, like 22.50.", validators=[InputRequired(words["rate_missing"])]),
+        PoundsField(words["hourly_rate"], description="In pounds, like 22.50.", validators=[InputRequired(words["rate_missing"])], too_much=RATE_MESSAGE),
         BooleanField(words["living_wage"]),
         BooleanField(words["ethical_care_charter"]),
     )

@@ -12,7 +12,7 @@ from sqlmodel import Session, func, select
 from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Role, User
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
-from brokerage.formatting import pounds
+from brokerage.formatting import HOURLY_RATE_TOO_HIGH
 from brokerage.locks import lock_row
 from brokerage.providers import rules
 from brokerage.providers.errors import SameChecker
@@ -27,7 +27,7 @@ from brokerage.vocabulary import GENDERS, HOURLY_RATE_MAX_PENCE, LANGUAGE_CODES,
 
 CAPACITY_MAX = 168
 STAFF_MAX = 100_000
-RATE_MESSAGE = f"Enter an hourly rate of {pounds(HOURLY_RATE_MAX_PENCE)} or less"
+RATE_MESSAGE = HOURLY_RATE_TOO_HIGH
 STAFF_MESSAGE = f"Enter the number of staff as a whole number from 1 to {STAFF_MAX:,}"
 CAPACITY_MESSAGE = f"Enter the most hours a week as a whole number from 0 to {CAPACITY_MAX}, or leave it empty for no limit"
 # A new provider (applying, or registered by a broker) has no work to stop: a weekly cap of 0 would never be offered any.

@@ -48,7 +48,7 @@ class SettingsForm(BaseForm):
 class ProposeForm(BaseForm):
     """Propose taking back flagged money."""
 
-    amount = PoundsField("Amount to take back, in pounds", description="No more than the unspent amount.")
+    amount = PoundsField("Amount to take back, in pounds", description="No more than the unspent amount.", too_much="Enter no more than the unspent amount")
     reason = TextAreaField("Why the council is taking it back", description="The member and the second officer will read this.")
 
 

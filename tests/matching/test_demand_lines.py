@@ -100,7 +100,7 @@ def test_a_rate_no_care_costs_is_refused_and_nothing_changes(session, demo):
     respite = line(SOMALI, "respite")
     with pytest.raises(ValidationFailed) as refused:
         demand.edit_demand_line(session=session, actor=broker, line_id=respite.id, **_as_it_is(respite, max_rate_pence=100_000_000))
-    assert refused.value.errors["max_rate"] == ["Enter £1,000.00 an hour or less"]
+    assert refused.value.errors["max_rate"] == ["Enter an hourly rate of £1,000.00 or less"]
     assert respite.changed_at is None
 
 

@@ -234,6 +234,15 @@ def test_a_bad_amount_is_refused_beside_the_field_and_nothing_is_made(pay, world
     assert session.exec(select(TopUp)).all() == [] and stripe_sdk.v1.payment_intents.list().data == []
 
 
+@pytest.mark.parametrize("amount", ["5000.01", "99999999999"])
+def test_one_box_states_one_limit_however_far_beyond_it_the_amount_is(pay, world, session, stripe_sdk, amount):
+    # An amount too big even to read said "Enter an amount of £9,999,999.99 or less" under a hint of "From £1 to £5,000".
+    client = pay.sign_in(Role.holder)
+    records = world.records["a"]
+    page = start(client, records["holder"], records["cluster"], amount=amount).get_data(as_text=True)
+    assert "Enter an amount from £1 to £5,000" in page and "9,999,999" not in page
+
+
 def test_a_group_the_holder_is_not_in_is_refused(pay, world, session, stripe_sdk):
     client = pay.sign_in(Role.holder)
     records = world.records["a"]
