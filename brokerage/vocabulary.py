@@ -43,6 +43,10 @@ def service_name(token: str) -> str:
 # rate, so a slip of the keyboard (£2,250 for £22.50) is caught where it is typed, and far below the matching
 # file format's limit on a rate (brokerage.matching.instance.MAX_PENCE), so no saved rate can stop a run.
 HOURLY_RATE_MAX_PENCE = 100_000
+# The National Living Wage for workers aged 21 and over from 1 April 2026 (GOV.UK, "National Minimum Wage and
+# National Living Wage rates"): a group offering less an hour could not lawfully employ a personal assistant,
+# so its request could never be met. Update it each April.
+NATIONAL_LIVING_WAGE_PENCE = 1_271
 
 
 # --- time slots -----------------------------------------------------------------------------------

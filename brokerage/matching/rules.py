@@ -10,7 +10,7 @@ from brokerage.matching.errors import BadStatusMove
 from brokerage.matching.instance import Demand, Supply
 from brokerage.matching.vocabulary import SERVICES, SLOTS, language_name, service_name, times_phrase
 from brokerage.slot_hours import DEMAND_SLOT_MAX, slot_hours_problems, spread_hours
-from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE
+from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE, NATIONAL_LIVING_WAGE_PENCE
 
 # Distances within this of the radius count as inside it, so rounding never decides a match.
 DISTANCE_TOLERANCE_KM = 1e-9
@@ -231,6 +231,9 @@ def demand_problems(*, service: str, languages, language_required: bool, carer_g
         problems["carer_gender"] = "Choose a woman, a man or no preference"
     if isinstance(max_rate_pence, bool) or not isinstance(max_rate_pence, int) or max_rate_pence <= 0:
         problems["max_rate"] = "Enter the most the group will pay an hour"
+    elif max_rate_pence < NATIONAL_LIVING_WAGE_PENCE:
+        problems["max_rate"] = (f"Enter at least {pounds(NATIONAL_LIVING_WAGE_PENCE)} an hour: no carer can be paid less than "
+                                "the National Living Wage")
     elif max_rate_pence > HOURLY_RATE_MAX_PENCE:
         problems["max_rate"] = HOURLY_RATE_TOO_HIGH
     return problems

@@ -412,3 +412,13 @@ def test_care_beyond_a_providers_offer_names_each_groups_care_and_puts_the_hours
     provider.slot_hours = {**provider.slot_hours, voted: 4}
     session.flush()
     assert snapshot.committed_beyond_offer(session, provider) == [snapshot.BeyondOffer(SOMALI, "home_care", {voted: 1})]
+
+
+def test_a_request_offering_less_than_the_national_living_wage_is_refused():
+    # £0.01 an hour was accepted ("The broker will look for care that fits"), though no carer could ever be paid it.
+    from brokerage.matching.rules import demand_problems
+
+    kwargs = {"service": "home_care", "languages": [], "language_required": False, "carer_gender": None, "served": [1], "members": [1]}
+    assert demand_problems(max_rate_pence=1, **kwargs)["max_rate"] == (
+        "Enter at least £12.71 an hour: no carer can be paid less than the National Living Wage")
+    assert "max_rate" not in demand_problems(max_rate_pence=1271, **kwargs)
