@@ -184,7 +184,7 @@ def test_a_proposal_deadline_is_shown_in_england(client, auth, world, session):
     auth.sign_in(world.users["a"][Role.holder].email)
     for page in (f"/clusters/proposals/{proposal.id}", f"/clusters/{proposal.cluster_id}"):
         text = client.get(page).text
-        assert "Open until 15 June 2026 at 12:30am" in text, page
+        assert "Voting closes 15 June 2026 at 12:30am" in text and "Open until" not in text, page
         assert "14 June 2026" not in text
 
 
