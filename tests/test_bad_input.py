@@ -30,7 +30,7 @@ NUL = "a\x00b"
 
 def _all_forms() -> list[type[FlaskForm]]:
     for module in pkgutil.walk_packages(brokerage.__path__, "brokerage."):
-        if module.name.endswith(".schemas"):
+        if module.name.endswith((".schemas", ".forms")):
             importlib.import_module(module.name)
     found, todo = [], [FlaskForm]
     while todo:
@@ -46,7 +46,19 @@ FORMS = _all_forms()
 
 def test_the_forms_are_found():
     names = {form.__name__ for form in FORMS}
-    assert {"ClusterForm", "VettingForm", "CouncilForm", "UserForm", "ProposalForm", "RegisterForm"} <= names
+    assert {"ClusterForm", "VettingForm", "CouncilForm", "UserForm", "ProposalForm", "RegisterForm", "RepresentativeInvitationForm"} <= names
+
+
+@pytest.mark.parametrize("form_class", FORMS, ids=lambda form: f"{form.__module__}.{form.__name__}")
+def test_every_length_limit_is_said_in_the_forms_own_words(app, form_class):
+    # WTForms' own words ("Field cannot be longer than 120 characters.") showed beside a representative's name.
+    from wtforms.validators import Length
+
+    with app.test_request_context(method="POST"):
+        for field in form_class(formdata=None):
+            for validator in field.validators:
+                if isinstance(validator, Length):
+                    assert validator.message, f"{form_class.__name__}.{field.name} has a length limit with no message of its own"
 
 
 @pytest.mark.parametrize("form_class", FORMS, ids=lambda form: f"{form.__module__}.{form.__name__}")

@@ -33,7 +33,7 @@ class SignInForm(BaseForm):
 class CouncilForm(BaseForm):
     """A new council."""
 
-    name = StringField("Council name", validators=[DataRequired("Enter the council's name"), Length(max=120)])
+    name = StringField("Council name", validators=[DataRequired("Enter the council's name"), Length(max=120, message="Use 120 characters or fewer")])
     slug = StringField(
         "Short name",
         description="Lower-case letters, numbers and hyphens, for example tower-hamlets.",
@@ -66,10 +66,10 @@ class CouncilForm(BaseForm):
 class UserForm(BaseForm):
     """A new account."""
 
-    name = StringField("Full name", validators=[DataRequired("Enter the person's name"), Length(max=120)])
+    name = StringField("Full name", validators=[DataRequired("Enter the person's name"), Length(max=120, message="Use 120 characters or fewer")])
     email = EmailField(
         "Email address",
-        validators=[DataRequired("Enter an email address"), Email("Enter an email address like name@example.org"), Length(max=254)],
+        validators=[DataRequired("Enter an email address"), Email("Enter an email address like name@example.org"), Length(max=254, message="Use 254 characters or fewer for an email address")],
     )
     # Staff only: an unlinked holder, representative or provider account is a dead end ("not linked to a care budget
     # yet"). They arrive by a broker's or holder's invitation, or by applying to offer care, which link them.
@@ -149,7 +149,7 @@ class NewUserSchema(Schema):
     """A new account: name, email address and role (the password rules are checked by the service)."""
 
     name = Text(required=True, validate=validate.Length(min=1, max=120, error="Enter the person's name in 120 characters or fewer"))
-    email = fields.Email(required=True, validate=validate.Length(max=254), error_messages={"invalid": "Enter an email address like name@example.org"})
+    email = fields.Email(required=True, validate=validate.Length(max=254, error="Use 254 characters or fewer for an email address"), error_messages={"invalid": "Enter an email address like name@example.org"})
     role = fields.Enum(Role, by_value=True, required=True, error_messages={"unknown": "Choose a role from the list"})
 
 

@@ -67,7 +67,7 @@ class ProposalForm(BaseForm):
     )
     # Asking someone to leave needs no title of its own: the proposal is called "Ask <name> to leave".
     title = StringField("What should the group decide", validators=[Length(max=200, message="Use 200 characters or fewer")])
-    description = TextAreaField("More detail", validators=[Optional(), Length(max=2000)])
+    description = TextAreaField("More detail", validators=[Optional(), Length(max=2000, message="Use 2000 characters or fewer")])
     membership_id = SelectField("Which member", coerce=int, choices=[], validate_choice=True, invalid_choice_message="Choose a member of this group")
 
     def validate_title(self, field):

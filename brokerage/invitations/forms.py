@@ -22,7 +22,7 @@ class HolderInvitationForm(BaseForm):
     """How to reach a holder: their email address, or a phone number to pass the link on to."""
 
     email = EmailField("Email address", description="We will email them a link to make their account.", filters=[_strip],
-                       validators=[Optional(), Email(EMAIL_MESSAGE), Length(max=EMAIL_MAX)])
+                       validators=[Optional(), Email(EMAIL_MESSAGE), Length(max=EMAIL_MAX, message=f"Use {EMAIL_MAX} characters or fewer for an email address")])
     phone = TelField("Phone number (if they have no email address)",
                      description="You will be shown a link once, to pass on to them by text message or in person.",
                      filters=[_strip], validators=[Optional(), Length(max=30, message="Use 30 characters or fewer")])
@@ -39,9 +39,9 @@ class HolderInvitationForm(BaseForm):
 class RepresentativeInvitationForm(BaseForm):
     """Ask a family member or carer to act for me, and choose what they may do."""
 
-    name = StringField("Their name", filters=[_strip], validators=[DataRequired("Enter their name"), Length(max=NAME_MAX)])
+    name = StringField("Their name", filters=[_strip], validators=[DataRequired("Enter their name"), Length(max=NAME_MAX, message=f"Use {NAME_MAX} characters or fewer")])
     email = EmailField("Their email address", description="We will email them a link. They choose their own password.", filters=[_strip],
-                       validators=[DataRequired("Enter their email address"), Email(EMAIL_MESSAGE), Length(max=EMAIL_MAX)])
+                       validators=[DataRequired("Enter their email address"), Email(EMAIL_MESSAGE), Length(max=EMAIL_MAX, message=f"Use {EMAIL_MAX} characters or fewer for an email address")])
     relationship = StringField("How you know them (optional)", description="For example: daughter, carer, friend.", filters=[_strip],
                                validators=[Optional(), Length(max=RELATIONSHIP_MAX, message=f"Use {RELATIONSHIP_MAX} characters or fewer")])
     powers = powers_field()
@@ -50,9 +50,9 @@ class RepresentativeInvitationForm(BaseForm):
 class StaffInvitationForm(BaseForm):
     """A broker or council officer to invite."""
 
-    name = StringField("Full name", filters=[_strip], validators=[DataRequired("Enter the person's name"), Length(max=NAME_MAX)])
+    name = StringField("Full name", filters=[_strip], validators=[DataRequired("Enter the person's name"), Length(max=NAME_MAX, message=f"Use {NAME_MAX} characters or fewer")])
     email = EmailField("Email address", filters=[_strip],
-                       validators=[DataRequired("Enter an email address"), Email(EMAIL_MESSAGE), Length(max=EMAIL_MAX)])
+                       validators=[DataRequired("Enter an email address"), Email(EMAIL_MESSAGE), Length(max=EMAIL_MAX, message=f"Use {EMAIL_MAX} characters or fewer for an email address")])
     role = SelectField("Role", choices=[SelectChoice(kind.value, kind.label) for kind in STAFF_KINDS], validators=[DataRequired("Choose a role")])
     council_id = SelectField("Council", coerce=int, choices=[], validate_choice=True)
 
@@ -60,9 +60,9 @@ class StaffInvitationForm(BaseForm):
 class AcceptForm(BaseForm):
     """The person's own name, email address (when none was given) and password."""
 
-    name = StringField("Your name", filters=[_strip], validators=[Optional(), Length(max=NAME_MAX)])
+    name = StringField("Your name", filters=[_strip], validators=[Optional(), Length(max=NAME_MAX, message=f"Use {NAME_MAX} characters or fewer")])
     email = EmailField("Your email address", description="You will sign in with it.", filters=[_strip],
-                       validators=[Optional(), Email(EMAIL_MESSAGE), Length(max=EMAIL_MAX)])
+                       validators=[Optional(), Email(EMAIL_MESSAGE), Length(max=EMAIL_MAX, message=f"Use {EMAIL_MAX} characters or fewer for an email address")])
     password = PasswordField("Choose a password", description=PASSWORD_HINT)
 
 
@@ -70,7 +70,7 @@ class ForgottenPasswordForm(BaseForm):
     """The email address of the account."""
 
     email = EmailField("Email address", filters=[_strip],
-                       validators=[DataRequired("Enter your email address"), Email(EMAIL_MESSAGE), Length(max=EMAIL_MAX)])
+                       validators=[DataRequired("Enter your email address"), Email(EMAIL_MESSAGE), Length(max=EMAIL_MAX, message=f"Use {EMAIL_MAX} characters or fewer for an email address")])
 
 
 class NewPasswordForm(BaseForm):
