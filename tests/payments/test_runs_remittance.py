@@ -72,12 +72,13 @@ def test_the_provider_reads_which_contracts_weeks_and_visits_a_payment_covers(cl
     assert page.status_code == 200
     text = page.text
     assert "week of 30 November 2026" in text and "2026-W49" not in text
-    assert f"contract {sheet.contract_id}</a>" in text and "Riverside group 49" in text
+    # The contract is named by what it is for, not by its number ("See the timesheet or contract 4").
+    assert f">contract {sheet.contract_id}<" not in text and "Riverside group 49" in text
     assert "Ada Lovelace" in text and "9:30am" in text and "09:30" not in text and "£18.00" in text  # times read like every other page
     # Each visit's day, length and travel read as on the timesheet, and both the timesheet and the contract are a click away.
     assert 'data-label="Day">Monday 30 November 2026<' in text and 'data-label="Length">1 h<' in text and 'data-label="Travel">10 min<' in text
     assert "Travel minutes" not in text
-    for link in (f'href="/timesheets/{sheet.id}"', f'href="/contracts/{sheet.contract_id}">contract {sheet.contract_id}</a>'):
+    for link in (f'href="/timesheets/{sheet.id}"', f'href="/contracts/{sheet.contract_id}">the contract<span class="govuk-visually-hidden"> for '):
         assert link in text, link
     assert client.get(f"/timesheets/{sheet.id}").status_code == 200 and client.get(f"/contracts/{sheet.contract_id}").status_code == 200
     mine = client.get("/payments/mine")
