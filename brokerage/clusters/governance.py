@@ -68,6 +68,9 @@ def propose(
         membership = session.get(Membership, int(payload.get("membership_id") or 0))
         if membership is None or membership.cluster_id != cluster.id or membership.status not in (MembershipStatus.admitted, MembershipStatus.active):
             errors["membership_id"] = "Choose a member of this group who is not already leaving"
+        elif actor.role != Role.broker and membership.holder_id in visible_holder_ids(session=session, actor=actor):
+            # One's own leaving (or that of someone one acts for) is notice given from the group page, not a vote.
+            errors["membership_id"] = "To leave the group, give notice from your place in the group instead"
         else:
             member_name = session.get(Holder, membership.holder_id).name
             # Members must know whom they are voting about.

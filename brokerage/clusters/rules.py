@@ -37,7 +37,7 @@ class ProposalKind(str, enum.Enum):
             "change_pledges": "Change weekly pledges",
             "remove_member": "Ask a member to leave",
             "dissolve": "Close the group",
-            "free_text": "Decide something else",
+            "free_text": "A decision for the group",
             "choose_approver": "Choose who approves timesheets",
             "change_contract": "Change the care arranged",
         }[self.value]

@@ -59,9 +59,9 @@ class ProposalForm(BaseForm):
     kind = RadioField(
         "What kind of decision",
         choices=[
-            SelectChoice("free_text", "Decide something else"),
             SelectChoice("remove_member", "Ask a member to leave"),
             SelectChoice("dissolve", "Close the group (needs two thirds of the votes)"),
+            SelectChoice("free_text", "Something else: say what below"),
         ],
         validators=[InputRequired("Choose what kind of decision")],
     )

@@ -294,6 +294,17 @@ def test_asking_a_member_to_leave_needs_no_title_and_names_the_member(client, pe
     cluster = start_group(client, people, session)
     members = session.exec(select(Membership).where(Membership.cluster_id == cluster.id)).all()
     sign_in(client, people.users[0])
+    # Asking oneself to leave is notice, given from one's place in the group, not a vote ("Ask Amina Hassan to leave" was made).
+    own = client.post(f"/clusters/{cluster.id}/propose", data={"kind": "remove_member", "title": "", "membership_id": str(members[0].id)})
+    assert own.status_code == 422 and "To leave the group, give notice from your place in the group instead" in own.data.decode()
+    assert session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id, Proposal.kind == "remove_member")).all() == []
+    client.post("/sign-out")
+    sign_in(client, people.broker)
+    # The member to ask is chosen under "Ask a member to leave" (revealed when it is chosen), not beside every kind.
+    form = client.get(f"/clusters/{cluster.id}/propose").data.decode()
+    assert 'data-aria-controls="kind-conditional"' in form
+    conditional = form[form.index('id="kind-conditional"'):]
+    assert conditional.index('id="membership_id"') < conditional.index("govuk-radios__item")
     response = client.post(f"/clusters/{cluster.id}/propose", data={"kind": "remove_member", "title": "", "membership_id": str(members[0].id)})
     assert response.status_code == 302, response.data.decode()[:2000]
     proposal = session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id, Proposal.kind == "remove_member")).one()
