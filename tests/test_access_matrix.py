@@ -185,7 +185,7 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         if role in (Role.provider, Role.holder, Role.representative):
             return {200} if target == "own" else {404}
         return {403}
-    if endpoint == "timesheets.edit_visit":
+    if endpoint in ("timesheets.edit_visit", "timesheets.remove_visit"):
         if role == Role.provider:
             return {200} if target == "own" else {404}
         return {403}
@@ -253,6 +253,8 @@ def url_for_target(world, endpoint: str, target: str) -> str:
         return f"/timesheets/{(records['timesheet'] if mine else records['other_timesheet']).id}"
     if endpoint == "timesheets.edit_visit":
         return f"/timesheets/visits/{(records['visit'] if mine else records['other_visit']).id}/edit"
+    if endpoint == "timesheets.remove_visit":
+        return f"/timesheets/visits/{(records['visit'] if mine else records['other_visit']).id}/remove"
     if endpoint == "auditpack.download":
         return "/audit-pack/987654321/download"
     if endpoint == "matching.edit_demand":

@@ -112,10 +112,13 @@ def edit_visit(visit_id: int):
     return render_template("timesheets/edit_visit.html", form=form, page=page, visit=visit), status
 
 
-@blueprint.route("/visits/<int:visit_id>/remove", methods=["POST"])
+@blueprint.route("/visits/<int:visit_id>/remove", methods=["GET", "POST"])
 @roles_required(Role.provider)
 def remove_visit(visit_id: int):
-    """Remove a visit from a sheet that is not sent yet, or was sent back."""
+    """Remove a visit from a sheet that is not sent yet, or was sent back, once the provider has said yes to the question (GET)."""
+    if request.method == "GET":
+        visit, page = pages.visit_page(session=get_session(), actor=current_user, visit_id=visit_id)
+        return render_template("timesheets/remove_visit.html", page=page, visit=visit, member=dict(page.members).get(visit.holder_id, "A member"))
     try:
         sheet = sheets.remove_visit(session=get_session(), actor=current_user, visit_id=visit_id)
     except BrokerageError as error:

@@ -337,3 +337,23 @@ def test_a_providers_dashboard_lists_a_week_that_is_over_and_not_sent_but_not_on
     dashboard = client.get("/dashboard").data.decode()
     assert "The week of 30 November 2026 for Riverside neighbours</a> is over: check its visits and send it for approval." in dashboard
     assert "Send for approval</button>" in client.get(f"/timesheets/{sheet.id}").data.decode()
+
+
+def test_removing_a_visit_asks_first_and_going_back_keeps_it(client, session):
+    # "Remove" beside each visit deleted it at once, with no question and no way back.
+    care = make_care(session)
+    session.commit()
+    sign_in(client, care.provider_user)
+    sheet = start_week(client, care, session)
+    assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0])).status_code == 302
+    (recorded,) = session.exec(select(Visit)).all()
+    listed = client.get(f"/timesheets/{sheet.id}").data.decode()
+    assert f'href="/timesheets/visits/{recorded.id}/remove">Remove' in listed and "govuk-button--warning" not in listed
+    question = client.get(f"/timesheets/visits/{recorded.id}/remove").data.decode()
+    assert "Remove this visit?" in question and "Monday 30 November 2026 at 9:30am, 1 h 30 min" in question
+    assert "Yes, remove the visit" in question and f'href="/timesheets/{sheet.id}#visits">No, go back</a>' in question
+    session.expire_all()
+    assert len(session.exec(select(Visit)).all()) == 1  # asking changed nothing
+    assert client.post(f"/timesheets/visits/{recorded.id}/remove").status_code == 302
+    session.expire_all()
+    assert session.exec(select(Visit)).all() == []
