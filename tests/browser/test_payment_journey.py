@@ -42,7 +42,9 @@ def test_care_recorded_by_the_provider_is_approved_released_and_paid_with_a_remi
     assert axe_violations(page) == []
     click_and_wait(page.get_by_role("button", name=re.compile(f"Start the timesheet for the {this_week}", re.I)))
     assert axe_violations(page) == []
-    page.get_by_label("Member visited").select_option(index=0)
+    # The list starts on "Choose the member visited" (nobody is chosen for the provider): choose the first member.
+    expect(page.get_by_label("Member visited")).to_have_value("")
+    page.get_by_label("Member visited").select_option(index=1)
     page.get_by_label("Day").select_option(monday.isoformat())
     page.get_by_label("Start time").fill("07:00")
     page.get_by_label("Length in minutes").fill("15")

@@ -302,7 +302,7 @@ def test_asking_a_member_to_leave_needs_no_title_and_names_the_member(client, pe
     sign_in(client, people.broker)
     # The member to ask is chosen under "Ask a member to leave" (revealed when it is chosen), not beside every kind.
     form = client.get(f"/clusters/{cluster.id}/propose").data.decode()
-    assert 'data-aria-controls="kind-conditional"' in form
+    assert 'class="govuk-radios__conditional app-radios__conditional" id="kind-conditional"' in form
     conditional = form[form.index('id="kind-conditional"'):]
     assert conditional.index('id="membership_id"') < conditional.index("govuk-radios__item")
     response = client.post(f"/clusters/{cluster.id}/propose", data={"kind": "remove_member", "title": "", "membership_id": str(members[0].id)})
