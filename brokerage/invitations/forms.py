@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from wtforms import EmailField, PasswordField, SelectField, StringField, TelField
+from wtforms import EmailField, PasswordField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from brokerage.forms import BaseForm
+from brokerage.forms import BaseForm, ChooseOneField
 from brokerage.holders.schemas import powers_field
 from brokerage.invitations.rules import EMAIL_MAX, NAME_MAX, RELATIONSHIP_MAX, STAFF_KINDS
 
@@ -53,8 +53,10 @@ class StaffInvitationForm(BaseForm):
     name = StringField("Full name", filters=[_strip], validators=[DataRequired("Enter the person's name"), Length(max=NAME_MAX, message=f"Use {NAME_MAX} characters or fewer")])
     email = EmailField("Email address", filters=[_strip],
                        validators=[DataRequired("Enter an email address"), Email(EMAIL_MESSAGE), Length(max=EMAIL_MAX, message=f"Use {EMAIL_MAX} characters or fewer for an email address")])
-    role = SelectField("Role", choices=[SelectChoice(kind.value, kind.label) for kind in STAFF_KINDS], validators=[DataRequired("Choose a role")])
-    council_id = SelectField("Council", coerce=int, choices=[], validate_choice=True)
+    # Nothing is chosen for the administrator: an invitation to the wrong council would open its people's records.
+    role = ChooseOneField("Role", choices=[SelectChoice(kind.value, kind.label) for kind in STAFF_KINDS], prompt="Choose a role",
+                          invalid_choice_message="Choose a role from the list")
+    council_id = ChooseOneField("Council", coerce=int, choices=[], prompt="Choose a council", invalid_choice_message="Choose a council from the list")
 
 
 class AcceptForm(BaseForm):

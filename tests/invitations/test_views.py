@@ -240,6 +240,12 @@ def test_an_administrator_invites_a_broker_from_the_invitations_page_linked_from
     assert page.status_code == 200 and "Council B" in text(page)
     refused = client.post("/admin/invitations", data={"name": "", "email": "nope", "role": "admin", "council_id": str(world.councils["b"].id)})
     assert refused.status_code == 422
+    # No council or role is chosen for the administrator (the first council was, and a slip invited staff into it).
+    assert '<option value="" selected>Choose a council</option>' in page.data.decode()
+    assert '<option value="" selected>Choose a role</option>' in page.data.decode()
+    unchosen = client.post("/admin/invitations", data={"name": "Bea Broker", "email": "bea@example.org", "role": "", "council_id": ""})
+    assert unchosen.status_code == 422 and "Choose a council</p>" in unchosen.data.decode() and "Choose a role</p>" in unchosen.data.decode()
+    assert session.exec(select(Invitation)).all() == []
     sent = client.post("/admin/invitations", data={"name": "Bea Broker", "email": "bea@example.org", "role": "broker",
                                                    "council_id": str(world.councils["b"].id)})
     assert sent.status_code == 302 and sent.headers["Location"] == "/admin/invitations"
