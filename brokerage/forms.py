@@ -300,17 +300,21 @@ class SlotHoursField(Field):
         self.extra_raw_data = list(self.cells.values())
         self.read_boxes(self.most)
 
-    def read_boxes(self, most: int | None) -> None:
-        """Read the boxes sent, each a whole number from 0 to `most` (None: of 0 or more, as the limit rests on a wrong answer elsewhere)."""
+    def read_boxes(self, most: int | None, why: str = "", kept: Mapping[str, int] | None = None) -> None:
+        """Read the boxes sent, each a whole number from 0 to `most` (None: of 0 or more, as the limit rests on a wrong answer elsewhere).
+
+        `why` says where `most` comes from; `kept` ({slot: hours}) may stay above it (hours recorded before the limit).
+        """
         self.cell_errors, self.problem = {}, None
+        kept = kept or {}
         hours: dict[str, int] = {}
         for slot, text in self.cells.items():
             try:
                 value = parse_whole_number(text) if text else 0
             except ValueError:
                 value = None
-            if value is None or value < 0 or (most is not None and value > most):
-                self.cell_errors[slot] = box_problem(slot, most)
+            if value is None or value < 0 or (most is not None and value > max(most, kept.get(slot, 0))):
+                self.cell_errors[slot] = box_problem(slot, most, why)
             else:
                 hours[slot] = value
         self.data = None if self.cell_errors else in_week_order(hours)

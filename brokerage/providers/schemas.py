@@ -190,10 +190,13 @@ class ProfileForm(BaseForm):
             raise ValidationError(RATE_MESSAGE)
 
     def validate(self, extra_validators=None) -> bool:
-        """Check the fields; with no valid staff count, the hours boxes are not judged against the limit that rests on it."""
+        """Check the fields; each hours box against the limit its staff count sets, or, with no valid staff count, against none."""
         if not staff_valid(self.staff_count.data):
             # Only whole numbers of 0 or more: the staff count's own message, beside it, says what to put right.
             self.slot_hours.read_boxes(None)
+        else:
+            # A box that is not a number states the same limit as one over it ("from 0 to 6 (one person works …)"), not 168.
+            self.slot_hours.read_boxes(**slot_limit(getattr(self, "provider", None), self.staff_count.data))
         return super().validate(extra_validators)
 
     def validate_slot_hours(self, field):

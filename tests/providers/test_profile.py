@@ -90,12 +90,13 @@ def test_a_bad_rate_or_capacity_is_refused_beside_the_field_and_nothing_is_saved
 
 @pytest.mark.parametrize(
     ("cell", "value", "message"),
+    # Every bad box states the limit the staff count sets, as a box over it does (letters used to say "from 0 to 168").
     [
-        ("tue_am", "ten", "Tuesday morning hours must be a whole number from 0 to 168"),
-        ("sun_eve", "-1", "Sunday evening hours must be a whole number from 0 to 168"),
-        ("wed_pm", "169", "Wednesday afternoon hours must be a whole number from 0 to 168"),
-        ("fri_eve", "2.5", "Friday evening hours must be a whole number from 0 to 168"),
-        ("mon_am", "１２", "Monday morning hours must be a whole number from 0 to 168"),
+        ("tue_am", "ten", "Tuesday morning hours must be a whole number from 0 to 18 (up to 6 hours for each of the 3 staff)"),
+        ("sun_eve", "-1", "Sunday evening hours must be a whole number from 0 to 18 (up to 6 hours for each of the 3 staff)"),
+        ("wed_pm", "169", "Wednesday afternoon hours must be a whole number from 0 to 18 (up to 6 hours for each of the 3 staff)"),
+        ("fri_eve", "2.5", "Friday evening hours must be a whole number from 0 to 18 (up to 6 hours for each of the 3 staff)"),
+        ("mon_am", "１２", "Monday morning hours must be a whole number from 0 to 18 (up to 6 hours for each of the 3 staff)"),
     ],
 )
 def test_a_bad_hours_box_is_refused_beside_its_day_and_nothing_is_saved(client, auth, world, session, profile_form, cell, value, message):
