@@ -288,7 +288,8 @@ def breakable(text: object) -> Markup:
 
 
 _THEAD = re.compile(r"<thead\b.*?</thead>", re.DOTALL | re.IGNORECASE)
-_HEADER_CELL = re.compile(r"<th\b([^>]*)>(.*?)</th>", re.DOTALL | re.IGNORECASE)
+# A heading row's cells: an empty corner cell may be a td, and it still takes its column's place.
+_HEADER_CELL = re.compile(r"<t[hd]\b([^>]*)>(.*?)</t[hd]>", re.DOTALL | re.IGNORECASE)
 _TFOOT = re.compile(r"<tfoot\b", re.IGNORECASE)
 _ROW = re.compile(r"<tr\b.*?</tr>", re.DOTALL | re.IGNORECASE)
 _CELL_OPENING = re.compile(r"<t([dh])(?=[\s>])([^>]*)>", re.IGNORECASE)

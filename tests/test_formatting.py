@@ -128,3 +128,13 @@ def test_a_missing_value_never_prints_as_the_word_none():
         assert served.jinja_env.from_string(page).render(travel=None, visits=0) == "Travel: ; visits: 0"
     with tested.app_context(), pytest.raises(ValueError, match="printed None"):
         tested.jinja_env.from_string(page).render(travel=None, visits=0)
+
+
+def test_an_empty_corner_cell_in_the_heading_row_keeps_the_labels_on_their_columns():
+    # The officer's "Pooled and spent" table has an empty td in its heading row: on a phone its figures were labelled
+    # one column to the left ("This quarter: £4,499.00" was this month's).
+    table = ('<thead><tr><td class="govuk-table__header"></td><th scope="col">This month</th><th scope="col">This quarter</th></tr></thead>'
+             '<tbody><tr><th scope="row">Spent on care</th><td>£4,499.00</td><td>£45,541.00</td></tr></tbody>')
+    html = str(label_table_cells(table))
+    assert '<th scope="row">Spent on care</th>' in html
+    assert '<td data-label="This month">£4,499.00</td><td data-label="This quarter">£45,541.00</td>' in html
