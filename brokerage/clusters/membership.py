@@ -24,6 +24,7 @@ from brokerage.clusters.models import Cluster, ClusterKind, ClusterStatus, Membe
 from brokerage.errors import NotAllowed, ValidationFailed
 from brokerage.formatting import pounds
 from brokerage.holders.models import Holder
+from brokerage.holders.registration import allocation_problem
 from brokerage.holders.services import get_holder
 from brokerage.ledger import kinds
 from brokerage.ledger import rules as ledger_rules
@@ -208,8 +209,9 @@ def set_allocation(*, session: Session, actor: User, holder_id: int, weekly_allo
     if actor.role != Role.broker:
         raise NotAllowed("Only a broker can change a weekly budget.")
     holder = get_holder(session=session, actor=actor, holder_id=holder_id)
-    if isinstance(weekly_allocation_pence, bool) or not isinstance(weekly_allocation_pence, int) or weekly_allocation_pence < 0:
-        raise ValidationFailed({"allocation": "Enter an amount in pounds, like 250 or 250.50"})
+    # The same rule as a new holder's budget: a change of £20,000 (for £200.00) or of nothing was taken.
+    if allocation_problem(weekly_allocation_pence):
+        raise ValidationFailed({"allocation": allocation_problem(weekly_allocation_pence)})
     # The holder row guards "pledges within the allocation" (locks.py): a pledge being raised at
     # this moment either commits first and is counted here, or waits and sees the new budget.
     holder = lock_row(session, Holder, holder.id)

@@ -22,6 +22,15 @@ NAME_MAX = 120
 EMAIL_MAX = 254
 ALLOCATION_MAX = 1_000_000  # £10,000 a week: far above any direct payment, so a slip of the keyboard is caught
 ALLOCATION_MESSAGE = f"Enter a weekly budget of £{ALLOCATION_MAX // 100:,} or less"
+
+
+def allocation_problem(weekly_allocation_pence) -> str | None:
+    """Return what is wrong with a weekly budget (pence), or None: more than £0 and at most ALLOCATION_MAX, whether new or changed."""
+    if isinstance(weekly_allocation_pence, bool) or not isinstance(weekly_allocation_pence, int) or weekly_allocation_pence <= 0:
+        return "Enter a weekly budget of more than £0"
+    if weekly_allocation_pence > ALLOCATION_MAX:
+        return ALLOCATION_MESSAGE
+    return None
 EMAIL_MESSAGE = "Enter an email address like name@example.org"
 CONTACT_MESSAGE = "Enter an email address or a phone number, so they can be invited"
 
@@ -58,10 +67,8 @@ def add_holder(
         errors["name"] = "Enter their name"
     elif len(name) > NAME_MAX:
         errors["name"] = f"Use {NAME_MAX} characters or fewer"
-    if isinstance(weekly_allocation_pence, bool) or not isinstance(weekly_allocation_pence, int) or weekly_allocation_pence <= 0:
-        errors["allocation"] = "Enter a weekly budget of more than £0"
-    elif weekly_allocation_pence > ALLOCATION_MAX:
-        errors["allocation"] = ALLOCATION_MESSAGE
+    if allocation_problem(weekly_allocation_pence):
+        errors["allocation"] = allocation_problem(weekly_allocation_pence)
     languages = list(dict.fromkeys(code for code in languages or [] if code))
     care_needs = list(dict.fromkeys(token for token in care_needs or [] if token))
     if not languages:

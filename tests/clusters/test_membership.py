@@ -33,6 +33,11 @@ def test_only_a_broker_of_the_council_sets_a_budget_in_whole_pence(session, peop
     for bad in (-1, 1.5, True):
         with pytest.raises(ValidationFailed):
             set_allocation(session=session, actor=people.broker, holder_id=holder.id, weekly_allocation_pence=bad)
+    # A change obeys a new holder's rule: more than £0, at most £10,000 a week (£20,000 and £0 were taken).
+    for bad, message in ((0, "Enter a weekly budget of more than £0"), (2_000_000, "Enter a weekly budget of £10,000 or less")):
+        with pytest.raises(ValidationFailed) as refused:
+            set_allocation(session=session, actor=people.broker, holder_id=holder.id, weekly_allocation_pence=bad)
+        assert refused.value.errors["allocation"] == [message]
 
 
 def test_group_mates_share_a_live_membership_and_include_the_holders_themselves(session, people):
