@@ -10,6 +10,7 @@ description of its kind, never its code.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -119,4 +120,11 @@ def find_accounts(*, session: Session, council_id: int, text: str) -> list[int]:
     }
     names = _name_refs(session, council_id, refs)
     wanted = text.casefold()
-    return sorted(row.id for row in accounts if text in row.code or wanted in names[row.code].casefold())
+    return sorted(row.id for row in accounts if code_contains(row.code, text) or wanted in names[row.code].casefold())
+
+
+def code_contains(code: str, text: str) -> bool:
+    """Tell whether an account code contains the text, a number in it whole: "holder:1" finds holder:1:wallet, not holder:13:wallet."""
+    before = r"(?<![0-9])" if text[:1].isdigit() else ""
+    after = r"(?![0-9])" if text[-1:].isdigit() else ""
+    return re.search(before + re.escape(text) + after, code) is not None

@@ -322,7 +322,6 @@ def list_entries(
     actor: User,
     council_id: int,
     kind: str | None = None,
-    account: str | None = None,
     account_ids: Collection[int] | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
@@ -332,8 +331,8 @@ def list_entries(
 ) -> EntryPage:
     """Return a filtered page of the council's entries with their postings and sequence numbers.
 
-    `account` keeps entries with a posting to an account whose code contains it; `account_ids`, entries with a
-    posting to one of these accounts (none at all when it is empty). `known_total` is the number of the
+    `account_ids` keeps entries with a posting to one of these accounts (none at all when it is empty;
+    `names.find_accounts` finds them from what a person typed). `known_total` is the number of the
     council's entries when the caller has just counted them (the seal status does); it is used only when
     nothing filters the page, and saves counting them again.
     """
@@ -347,22 +346,14 @@ def list_entries(
         query = query.where(JournalEntry.created_at >= start)
     if end:
         query = query.where(JournalEntry.created_at < end)
-    if account:
-        query = query.where(
-            JournalEntry.id.in_(
-                select(Posting.entry_id)
-                .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
-                .where(LedgerAccount.council_id == council_id, LedgerAccount.code.contains(account))
-            )
-        )
     if account_ids is not None:
         query = query.where(
             JournalEntry.id.in_(select(Posting.entry_id).where(Posting.council_id == council_id, Posting.account_id.in_(sorted(account_ids))))
         )
-    unfiltered = not (kind or start or end or account) and account_ids is None
+    unfiltered = not (kind or start or end) and account_ids is None
     if unfiltered and known_total is not None:
         total = known_total
-    elif account_ids is not None and not (kind or start or end or account):
+    elif account_ids is not None and not (kind or start or end):
         # Only accounts filter: count their entries from the postings' (account, entry) index alone, never
         # reading the entries; the accounts are first narrowed to the council's own.
         own = select(LedgerAccount.id).where(LedgerAccount.council_id == council_id, LedgerAccount.id.in_(sorted(account_ids)))

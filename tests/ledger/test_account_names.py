@@ -115,7 +115,7 @@ def test_a_filter_that_cannot_be_read_is_explained_and_lists_nothing(client, aut
     auth.sign_in(world.users["a"][Role.council_officer].email)
     response = client.get(f"/ledger/accounts?{query}")
     body = response.get_data(as_text=True)
-    assert response.status_code == 422 and "There is a problem" in body and "No accounts match." in body
+    assert response.status_code == 422 and "There is a problem" in body and "Nothing is listed until the filter is corrected." in body and "Correct the filter above to see accounts." in body
 
 
 def test_the_accounts_page_pages_through_many_accounts(client, auth, world, session):
