@@ -324,7 +324,7 @@ def _check_weekly(room: PartRoom, hours: int, field: str = "hours", *, by_times:
         limits.append((total(room.most), f"that is all that fits at times the group asked for and {room.provider.name} can work"))
     most, why = min(limits, key=lambda limit: limit[0])  # the first of equal limits: the group's, then the provider's
     if hours > most:
-        raise ValidationFailed({field: f"This part can have at most {plural(most, 'hour')} a week: {why}. This would give {hours}"})
+        raise ValidationFailed({field: f"This part can have at most {plural(most, 'hour')} a week: {why}. You asked for {plural(hours, 'hour')}"})
 
 
 def _change(session: Session, actor: User, room: PartRoom, hours: int, after: dict[str, int] | None) -> MatchAssignment:

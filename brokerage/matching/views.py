@@ -99,7 +99,8 @@ def settings():
         except BrokerageError as error:
             refuse(form, error)
         else:
-            flash(f"Matching runs now improve their answer for up to {plural(form.time_limit.data, 'second')}.", "success")
+            flash(f"Matching runs now improve their answer for up to {plural(form.time_limit.data, 'second')}." if form.time_limit.data
+                  else "Matching runs now give their first answer at once, with no time spent improving it.", "success")
             return redirect(url_for("matching.index"))
     data = demand.matching_page(session=session, actor=current_user)
     return render_template("matching/index.html", form=_demand_form(data.pop("clusters")), limit_form=form, **data), 422

@@ -165,7 +165,7 @@ def test_raising_a_part_beyond_the_times_both_have_is_refused(session, demo):
     with pytest.raises(ValidationFailed) as refused:
         parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=8)
     assert refused.value.errors["hours"] == ["This part can have at most 6 hours a week: that is all that fits at times the group asked for "
-                                             "and Bilal Iqbal (PA) can work. This would give 8"]
+                                             "and Bilal Iqbal (PA) can work. You asked for 8 hours"]
     assert (part.hours, part.slot_hours) == (3, {"mon_pm": 2, "wed_pm": 1})
 
 
@@ -208,7 +208,7 @@ def test_raising_a_part_never_gives_it_hours_its_provider_already_gives_under_a_
     with pytest.raises(ValidationFailed) as refused:
         parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=8)
     assert refused.value.errors["hours"] == [f"This part can have at most 4 hours a week: that is all that fits at times the group asked for "
-                                             f"and {stratford.name} can work. This would give 8"]
+                                             f"and {stratford.name} can work. You asked for 8 hours"]
     assert (part.hours, part.slot_hours) == (4, {"sat_am": 3, "sat_pm": 1})
 
 
@@ -221,7 +221,7 @@ def test_raising_a_part_never_gives_a_line_more_than_it_still_wants_beside_care_
     with pytest.raises(ValidationFailed) as refused:
         parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=6)
     assert refused.value.errors["hours"] == ["This part can have at most 5 hours a week: the group asked for 8 hours a week of respite, "
-                                             "and 3 hours of it are already with providers. This would give 6"]
+                                             "and 3 hours of it are already with providers. You asked for 6 hours"]
     assert part.hours == 5
     parts.adjust(session=session, actor=broker, assignment_id=part.id, hours=4)  # lowering is always allowed
     assert part.slot_hours == {"sat_am": 3, "sat_pm": 1}

@@ -319,7 +319,7 @@ def test_raising_a_part_says_the_one_limit_that_binds(client, session, demo, res
     for hours in ("50", "8"):
         text = client.post(f"/matching/assignments/{part.id}", data={"hours": hours}).get_data(as_text=True).replace("&#39;", "'")
         assert (f"This part can have at most 6 hours a week: that is all that fits at times the group asked for and Stratford Respite Co-op "
-                f"can work. This would give {hours}") in text
+                f"can work. You asked for {hours} hours") in text
     assert "Enter the hours as 0 or more" in client.post(f"/matching/assignments/{part.id}", data={"hours": "-1"}).get_data(as_text=True)
 
 

@@ -56,6 +56,9 @@ def test_the_matching_page_sets_the_time_and_names_a_bad_value_beside_its_field(
         assert "Error: Matching" in response.data.decode()
     session.refresh(council)
     assert council.match_time_limit_s == 10
+    # None at all is said as what it means, not "for up to 0 seconds".
+    nothing = client.post("/matching/settings", data={"time_limit": "0"}, follow_redirects=True).data.decode()
+    assert "give their first answer at once, with no time spent improving it" in nothing and "up to 0 seconds" not in nothing
     response = client.post("/matching/settings", data={"time_limit": "4"})
     assert response.status_code == 302
     session.refresh(council)
