@@ -97,7 +97,7 @@ def test_only_one_membership_of_a_holder_in_a_group_may_be_live(session, people)
     join(session, people, cluster, 1, voters=[0])
     leave_and_settle(session, people, cluster, 1)
     join(session, people, cluster, 1, voters=[0])
-    tenures = session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.holder_id == people.holders[1].id)).all()
+    tenures = session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.holder_id == people.holders[1].id).order_by(Membership.id)).all()
     assert [m.status for m in tenures] == [MembershipStatus.left, MembershipStatus.left, MembershipStatus.active]
     with pytest.raises(IntegrityError):
         with session.begin_nested():
