@@ -310,3 +310,16 @@ def test_the_somali_elders_chose_amina_to_approve_timesheets_and_last_weeks_wait
     client.post("/sign-in", data={"email": "rep@riverside.example", "password": demo_database.password})
     page = re.sub(r"<[^>]+>", "", client.get("/dashboard").get_data(as_text=True).replace("&#39;", "'"))
     assert "Timesheets waiting for Amina Hassan" in page and "Their group chose Amina Hassan, whom you act for, to approve the providers' weekly timesheets" in page and "Hooyo Care Co-operative" in page
+
+
+def test_a_match_waiting_for_the_broker_is_said_to_members_and_to_staff_each_in_their_own_voice(client, session, demo_database):
+    # The broker's own matching page said "The broker is checking a match", as if about someone else.
+    council = _riverside(session)
+    group = session.exec(select(Cluster).where(Cluster.council_id == council.id, Cluster.name == "Somali elders of Whitechapel")).one()
+    client.post("/sign-in", data={"email": "broker@riverside.example", "password": demo_database.password})
+    staff = client.get("/matching/").get_data(as_text=True) + client.get(f"/clusters/{group.id}").get_data(as_text=True)
+    assert "waits for a broker to check it and send it to the group" in staff and "The broker is checking" not in staff
+    client.post("/sign-out")
+    client.post("/sign-in", data={"email": "holder@riverside.example", "password": demo_database.password})
+    member = client.get(f"/clusters/{group.id}").get_data(as_text=True)
+    assert "The broker is checking a match for 14 hours a week." in member and "waits for a broker" not in member
