@@ -53,21 +53,26 @@ def _open(width: int, height: int, title: str, description: str) -> tuple[str, s
 def bar_chart(rows: Sequence[tuple[str, int]], *, title: str, value_label: Callable[[int], str], description: str = "") -> Markup:
     """Draw horizontal bars, one per (label, value), largest first as given; values are whole numbers (pence, people)."""
     rows = list(rows)
-    width, label_width, bar_height, gap = 640, 230, 22, 10
-    height = max(1, len(rows)) * (bar_height + gap) + gap
+    # Each label sits on its own line above its bar, from the left edge: beside the bars a long label was cut short,
+    # and on a phone, where the picture scales down, its start fell off the left edge. The text is large for the same
+    # reason (18 of 640 units is about 9 px on a 320 px screen).
+    width, label_height, bar_height, gap, font = 640, 22, 22, 14, 18
+    row_height = label_height + bar_height + gap
+    height = max(1, len(rows)) * row_height + gap
     head, tail = _open(width, height, title, description or f"{len(rows)} bars; the table beside the chart has the figures.")
     parts = [head]
     top = max([value for _, value in rows] + [0])
     scale = nice_ceiling(top)
-    room = width - label_width - 110
+    room = width - 150  # the rest holds the value after the longest bar
     for index, (label, value) in enumerate(rows):
-        y = gap + index * (bar_height + gap)
+        y = gap + index * row_height
+        bar_y = y + label_height
         length = 0 if value <= 0 else max(2, round(room * value / scale))
-        short = label if len(label) <= 30 else label[:29] + "…"
+        short = label if len(label) <= 62 else label[:61] + "…"
         parts.append(
-            f'<text x="{label_width - 8}" y="{y + 16}" text-anchor="end" font-size="14" fill="#0b0c0c">{escape(short)}</text>'
-            f'<rect x="{label_width}" y="{y}" width="{length}" height="{bar_height}" fill="{COLOURS[0]}"></rect>'
-            f'<text x="{label_width + length + 6}" y="{y + 16}" font-size="14" fill="#0b0c0c">{escape(value_label(value))}</text>'
+            f'<text x="0" y="{y + 16}" font-size="{font}" fill="#0b0c0c">{escape(short)}</text>'
+            f'<rect x="0" y="{bar_y}" width="{length}" height="{bar_height}" fill="{COLOURS[0]}"></rect>'
+            f'<text x="{length + 6}" y="{bar_y + 17}" font-size="{font}" fill="#0b0c0c">{escape(value_label(value))}</text>'
         )
     if not rows:
         parts.append('<text x="10" y="20" font-size="14" fill="#505a5f">Nothing to show for this period.</text>')

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from markupsafe import escape
+
 from brokerage import charts
 
 
@@ -21,9 +23,19 @@ def test_a_bar_chart_is_one_named_picture_with_bars_to_scale():
 
 
 def test_labels_are_escaped_and_long_ones_shortened():
-    svg = charts.bar_chart([("<script>alert(1)</script> and a very long provider name indeed", 1)], title="<b>", value_label=str)
+    svg = charts.bar_chart([("<script>alert(1)</script> and a very long provider name indeed, and longer", 1)], title="<b>", value_label=str)
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "<b>" not in svg
     assert "…" in svg
+
+
+def test_a_bar_label_is_whole_and_starts_at_the_left_edge_above_its_bar():
+    # Beside the bars, "Amina Hassan's share of Somali elders of Whitechapel" was cut to "…share of Somal…", and on a
+    # phone its start fell off the left edge ("mina Hassan's…").
+    name = "Amina Hassan's share of Somali elders of Whitechapel"
+    svg = charts.bar_chart([(name, 100), ("Bo", 50)], title="Shares", value_label=str)
+    assert f'<text x="0" y="' in svg and escape(name) in svg and "text-anchor=\"end\"" not in svg
+    label_y, bar_y = int(re.search(r'<text x="0" y="(\d+)"', svg).group(1)), int(re.search(r'<rect x="0" y="(\d+)"', svg).group(1))
+    assert label_y <= bar_y
 
 
 def test_an_empty_chart_says_so():
