@@ -203,6 +203,8 @@ def _dissolve(*, session: Session, proposal: Proposal, actor: User) -> str:
     # The members decided, not whoever's act happened to settle the vote: the refunds are posted as
     # the council's system user, the same on every path, and their keys name the deciding proposal.
     refunded = dissolve(session=session, actor=system_actor(session=session, council_id=proposal.council_id), cluster=cluster, decided_by=proposal)
+    if refunded == 0:
+        return "The group is closed. Its pool held no money, so nothing needed to go back to members."
     return f"The group is closed and {pounds(refunded)} went back to members' wallets."
 
 

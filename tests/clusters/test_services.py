@@ -190,6 +190,18 @@ def test_dissolving_needs_two_thirds_and_returns_every_share(session, people):
     assert sweep(session) == []
 
 
+def test_closing_a_group_with_an_empty_pool_says_no_money_moved(session, people):
+    cluster = found(session, people)
+    join(session, people, cluster, 1, voters=[0])
+    proposal = governance.propose(session=session, actor=people.users[0], cluster_id=cluster.id, kind=ProposalKind.dissolve, title="Close the group")
+    for k in (0, 1):
+        governance.cast_vote(session=session, actor=people.users[k], proposal_id=proposal.id, holder_id=people.holders[k].id, choice=Choice.yes)
+    assert proposal.status == ProposalStatus.passed and cluster.status == ClusterStatus.closed
+    # Not "£0.00 went back to members' wallets".
+    assert proposal.outcome.endswith(". The group is closed. Its pool held no money, so nothing needed to go back to members.")
+    assert session.exec(select(JournalEntry).where(JournalEntry.kind == "member_refund", JournalEntry.council_id == people.council.id)).all() == []
+
+
 def test_suggestions_and_search_find_clusters_for_me(session, people):
     cluster = found(session, people, min_size=2)
     create_cluster(session=session, actor=people.users[4], name="Bengali circle", description="", kinds=["culture"], districts=["E1"], founder_pledge=1_000)
