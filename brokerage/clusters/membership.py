@@ -179,6 +179,10 @@ def set_pledge(*, session: Session, actor: User, membership_id: int, pledge: int
     membership = fresh_row(session, Membership, membership.id)
     if membership.status not in PLEDGING or membership.status == MembershipStatus.leaving:
         raise BadTransition("You can only change the pledge of a membership that is not ending.")
+    if membership.status == MembershipStatus.requested:
+        # The members are voting on the request at the pledge it named: a new amount would not be what they decide.
+        raise ValidationFailed({"pledge": f"The members are voting on the request to join with {pounds(membership.weekly_pledge_pence)} a week. "
+                                          "To pledge another amount, withdraw the request and ask again."})
     require_pledge_above_zero(pledge)
     check_pledge(session, holder, pledge, exclude_membership=membership.id)
     if pledge != membership.weekly_pledge_pence:  # the same amount again is no change, and records none

@@ -35,7 +35,8 @@ from brokerage.clusters.rules import Choice, ProposalStatus
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import language_name, service_name
 from brokerage.geo import haversine_km
-from brokerage.holders.models import Holder
+from brokerage.holders.models import Holder, Power
+from brokerage.holders.services import can_act_for
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.models import LedgerAccount
 from brokerage.ledger.services import balance
@@ -334,13 +335,16 @@ def cluster_page(*, session: Session, actor: User, cluster_id: int) -> ClusterPa
 
 
 def notice_preview(*, session: Session, actor: User, membership_id: int) -> dict:
-    """Return what giving notice would mean: the last day, and the share that would come back."""
+    """Return what giving notice would mean: the last day, and the share that would come back (None if the actor may not see money)."""
     membership = get_membership(session=session, actor=actor, membership_id=membership_id)
     holder = holder_for_actor(session=session, actor=actor, holder_id=membership.holder_id)
     if membership.status not in (MembershipStatus.requested, MembershipStatus.admitted, MembershipStatus.active):
         raise BadTransition("This membership is already ending.")
     council = session.get(Council, membership.council_id)
-    share = balance(session=session, actor=actor, council_id=membership.council_id, code=ledger_rules.pool_code(membership.cluster_id, holder.id))
+    # The share's balance is money: a representative sees it only with the holder's leave to see money.
+    share = None
+    if actor.role == Role.broker or can_act_for(session=session, actor=actor, holder=holder, power=Power.money):
+        share = balance(session=session, actor=actor, council_id=membership.council_id, code=ledger_rules.pool_code(membership.cluster_id, holder.id))
     return {
         "membership": membership, "holder": holder, "cluster": session.get(Cluster, membership.cluster_id),
         "leaves_on": rules.notice_end(clock.today(), council.notice_weeks), "notice_weeks": council.notice_weeks, "share": share,

@@ -13,6 +13,7 @@ from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Pro
 from brokerage.clusters import governance
 from brokerage.clusters.rules import ProposalStatus, period_of
 from brokerage.clusters.runs import today
+from brokerage.formatting import pounds
 from tests import factories as f
 
 
@@ -95,6 +96,46 @@ def test_a_pledge_over_the_allocation_is_refused_beside_the_field(client, people
     assert "weekly pledge has been changed" in client.get(ok.headers["Location"]).data.decode()
     same = client.post(f"/clusters/memberships/{membership.id}/pledge", data={f"m{membership.id}-pledge": "75.50"})
     assert "Nothing was changed: your weekly pledge is already that amount." in client.get(same.headers["Location"]).data.decode()
+
+
+def test_a_request_to_join_keeps_the_pledge_the_members_vote_on(client, people, session):
+    # A pledge changed after asking to join was what the person paid, while the members voted on the old one.
+    proposal = ask_to_join(client, people, session, start_group(client, people, session))
+    request = session.get(Membership, proposal.payload["membership_id"])
+    asked = request.weekly_pledge_pence
+    sign_in(client, people.users[1])
+    page = client.get(f"/clusters/{proposal.cluster_id}").data.decode()
+    assert "withdraw the request and ask again" in page and "Change pledge" not in page
+    response = client.post(f"/clusters/memberships/{request.id}/pledge", data={f"m{request.id}-pledge": "150"})
+    assert response.status_code == 422
+    body = response.data.decode()
+    assert f"The members are voting on the request to join with {pounds(asked)} a week." in body
+    assert f'id="m{request.id}-pledge"' in body  # the error summary's link has somewhere to go
+    session.refresh(request)
+    assert request.weekly_pledge_pence == asked
+    # Once withdrawn, the page has no empty "Your place in this group" heading.
+    assert "Your place in this group" in page
+    client.post(f"/clusters/memberships/{request.id}/leave")
+    page = client.get(f"/clusters/{proposal.cluster_id}").data.decode()
+    assert "Ask to join" in page and "Your place in this group" not in page
+
+
+def test_a_representative_without_leave_to_see_money_is_not_told_the_share_on_the_notice_page(client, people, session):
+    from brokerage.holders.models import Representation
+
+    cluster = start_group(client, people, session)
+    membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id)).one()
+    sign_in(client, people.rep)
+    page = client.get(f"/clusters/memberships/{membership.id}/leave").data.decode()
+    assert "It is £0.00 today" in page
+    link = session.exec(select(Representation).where(Representation.representative_id == people.rep.id,
+                                                     Representation.holder_id == membership.holder_id)).one()
+    link.may_see_money = False
+    session.add(link)
+    session.commit()
+    page = client.get(f"/clusters/memberships/{membership.id}/leave").data.decode()
+    assert "Give notice to leave?" in page and "today" not in page and "£" not in page
+    assert "goes back to their wallet, less any care already approved by then." in page
 
 
 def test_giving_notice_starts_the_notice_period(client, people, session):
