@@ -227,7 +227,7 @@ def edit_demand_line(
         raise _not_open(line)
     allowed = set(active_member_ids(session=session, cluster_id=line.cluster_id)) | {int(h) for h in line.shares}
     errors = demand_problems(service=service, slot_hours=slot_hours, hours=hours, slots=slots, languages=languages, language_required=language_required,
-                             carer_gender=carer_gender, max_rate_pence=max_rate_pence, served=served, members=allowed)
+                             carer_gender=carer_gender, max_rate_pence=max_rate_pence, served=served, members=allowed, kept=line_slot_hours(line))
     if errors:
         raise ValidationFailed(errors)
     asked = in_week_order(asked_slot_hours(slot_hours=slot_hours, hours=hours, slots=slots))

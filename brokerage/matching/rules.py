@@ -9,7 +9,7 @@ from brokerage.geo import haversine_km
 from brokerage.matching.errors import BadStatusMove
 from brokerage.matching.instance import Demand, Supply
 from brokerage.matching.vocabulary import SERVICES, SLOTS, language_name, service_name, times_phrase
-from brokerage.slot_hours import DEMAND_SLOT_MAX, slot_hours_problems, spread_hours
+from brokerage.slot_hours import CARER_SLOT_MAX, DEMAND_SLOT_MAX, slot_hours_problems, spread_hours
 from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE, NATIONAL_LIVING_WAGE_PENCE
 
 # Distances within this of the radius count as inside it, so rounding never decides a match.
@@ -205,25 +205,47 @@ def asked_slot_hours(*, slot_hours: dict | None, hours=None, slots=None) -> dict
     return spread_hours(hours, slots)
 
 
+def demand_slot_limit(people: int | None) -> tuple[int, str]:
+    """Return (most hours, why) one time of day of a demand line may ask for, when it is for `people` members (None: not known).
+
+    One person has at most CARER_SLOT_MAX hours of care in a morning, an afternoon or an evening (the same limit as
+    one carer's work, `providers.services.slot_limit`), so a line for n members asks at most n times that in each.
+    """
+    if not people:
+        return DEMAND_SLOT_MAX, ""
+    most = min(DEMAND_SLOT_MAX, CARER_SLOT_MAX * people)
+    if most == DEMAND_SLOT_MAX:
+        return most, ""
+    if people == 1:
+        return most, f" (one person has up to {CARER_SLOT_MAX} hours of care in a morning, an afternoon or an evening)"
+    return most, f" (up to {CARER_SLOT_MAX} hours for each of the {people} people it is for)"
+
+
 def demand_problems(*, service: str, languages, language_required: bool, carer_gender: str | None, max_rate_pence, served, members,
-                    slot_hours: dict | None = None, hours=None, slots=None) -> dict[str, str]:
+                    slot_hours: dict | None = None, hours=None, slots=None, kept: dict | None = None) -> dict[str, str]:
     """Return {field: problem} for what a group asks for; empty when it may be saved (added or edited).
 
     The times are hours per time of day (`slot_hours`), or else weekly `hours` and the `slots` they are spread over.
+    Each time of day asks at most `demand_slot_limit` of the members served, or what `kept` ({slot: hours}, the
+    line's hours before an edit) already records there.
     """
     problems = {}
     if service not in SERVICES:
         problems["service"] = "Choose a service"
+    served_ok = bool(served) and all(h in members for h in served)
+    most, why = demand_slot_limit(len(set(served)) if served_ok else None)
     if slot_hours is not None:
-        problem = slot_hours_problems(slot_hours, most=DEMAND_SLOT_MAX, total_most=DEMAND_HOURS_MAX)
+        problem = slot_hours_problems(slot_hours, most=most, total_most=DEMAND_HOURS_MAX, kept=kept, why=why)
         if problem:
             problems["slot_hours"] = problem
     else:
         if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= DEMAND_HOURS_MAX:
             problems["hours"] = f"Enter between 1 and {DEMAND_HOURS_MAX} hours"
+        elif slots and all(s in SLOTS for s in slots) and hours > most * len(set(slots)):
+            problems["hours"] = f"Enter at most {plural(most * len(set(slots)), 'hour')} for {plural(len(set(slots)), 'time')} of day{why}"
         if not slots or any(s not in SLOTS for s in slots):
             problems["slots"] = "Choose at least one time"
-    if not served or any(h not in members for h in served):
+    if not served_ok:
         problems["served"] = "Choose the members this care is for"
     if language_required and not languages:
         problems["languages"] = "Choose the languages the carer must speak"

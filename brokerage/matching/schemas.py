@@ -11,7 +11,7 @@ from brokerage.formatting import HOURLY_RATE_TOO_HIGH
 from brokerage.forms import Checkboxes, PoundsField, SlotHoursField
 from brokerage.matching.rules import DEMAND_HOURS_MAX, MATCH_TIME_LIMIT_MAX
 from brokerage.matching.parts import time_problems
-from brokerage.slot_hours import DEMAND_SLOT_MAX
+from brokerage.slot_hours import CARER_SLOT_MAX, DEMAND_SLOT_MAX
 from brokerage.validation import parse_whole_number
 from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES
 
@@ -24,7 +24,8 @@ class DemandLineForm(BaseForm):
                              invalid_choice_message="Choose a service from the list")
     slot_hours = SlotHoursField(
         "Hours of care needed each week, by time of day", most=DEMAND_SLOT_MAX, total_most=DEMAND_HOURS_MAX,
-        description="For example, 3 in Monday morning for three hours every Monday morning. Leave a box empty when no care is needed then.",
+        description=("For example, 3 in Monday morning for three hours every Monday morning. Leave a box empty when no care is needed then. "
+                     f"Each person can have up to {CARER_SLOT_MAX} hours of care in one morning, afternoon or evening."),
     )
     languages = Checkboxes("Languages the carer could speak", choices=[SelectChoice(c, n) for c, n in sorted(COMMON_LANGUAGE_NAMES.items(), key=lambda i: i[1])])
     language_required = BooleanField("The carer must speak one of these languages")

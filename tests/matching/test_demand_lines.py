@@ -77,12 +77,36 @@ def test_weekly_hours_and_times_given_without_hours_per_time_are_spread_over_the
     assert (respite.slot_hours, respite.hours, respite.slots) == ({"sat_am": 3, "sat_eve": 2, "sun_eve": 2}, 7, ["sat_am", "sat_eve", "sun_eve"])
 
 
+def test_a_time_of_day_asks_no_more_than_its_people_can_have_and_hours_kept_stay(session, demo):
+    broker, line = demo
+    respite = line(SOMALI, "respite")
+    one = [int(h) for h in respite.shares][:1]
+    with pytest.raises(ValidationFailed) as refused:
+        demand.edit_demand_line(session=session, actor=broker, line_id=respite.id, **_as_it_is(respite, served=one, slot_hours={"mon_am": 7}))
+    assert refused.value.errors["slot_hours"][0] == ("Monday morning hours must be a whole number from 0 to 6 "
+                                                     "(one person has up to 6 hours of care in a morning, an afternoon or an evening)")
+    fields = {k: v for k, v in _as_it_is(respite, served=one).items() if k != "slot_hours"}
+    with pytest.raises(ValidationFailed) as refused:
+        demand.edit_demand_line(session=session, actor=broker, line_id=respite.id, **fields, hours=13, slots=["mon_am", "tue_am"])
+    assert refused.value.errors["hours"][0] == ("Enter at most 12 hours for 2 times of day "
+                                                "(one person has up to 6 hours of care in a morning, an afternoon or an evening)")
+    assert (respite.slot_hours, respite.changed_at) == ({"sun_eve": 4}, None)
+    # Hours recorded before the limit stay allowed, so the line's other details can still be changed.
+    respite.slot_hours, respite.hours = {"sun_eve": 30}, 30
+    session.add(respite)
+    session.flush()
+    demand.edit_demand_line(session=session, actor=broker, line_id=respite.id, **_as_it_is(respite, max_rate_pence=respite.max_rate_pence + 100))
+    assert respite.slot_hours == {"sun_eve": 30}
+
+
 @pytest.mark.parametrize(("slot_hours", "message"), [
     ({}, "Enter the hours for at least one time of day"),
     ({"mon_am": 0}, "Enter the hours for at least one time of day"),
-    ({"mon_am": 41}, "Monday morning hours must be a whole number from 0 to 40"),
+    # The line is for 4 members: each has up to 6 hours of care in one time of day (40 in a Monday morning was taken).
+    ({"mon_am": 25}, "Monday morning hours must be a whole number from 0 to 24 (up to 6 hours for each of the 4 people it is for)"),
     ({"someday": 2}, "Enter hours only for the times of day on the form"),
-    ({slot: 40 for slot in ("mon_am", "mon_pm", "mon_eve", "tue_am", "tue_pm")}, "The hours add up to 200 a week: enter no more than 168 in all"),
+    ({slot: 24 for slot in ("mon_am", "mon_pm", "mon_eve", "tue_am", "tue_pm", "tue_eve", "wed_am", "wed_pm")},
+     "The hours add up to 192 a week: enter no more than 168 in all"),
 ])
 def test_bad_hours_per_time_of_day_are_refused_and_nothing_changes(session, demo, slot_hours, message):
     broker, line = demo

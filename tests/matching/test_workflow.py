@@ -18,6 +18,7 @@ from brokerage.formatting import slot_hours_words
 from brokerage.matching import demand, parts, services
 from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
+from brokerage.matching.rules import demand_slot_limit
 
 from tests.demo_support import PASSWORD
 from tests.matching.on_the_demo import app, demo  # noqa: F401 (fixtures)
@@ -104,12 +105,13 @@ def test_the_gap_report_counts_hours_a_broker_took_out_apart_from_care_no_provid
 
 
 def _a_line_covered_in_part(session, council, broker):
-    """Return (line, run): a line the first run covers with a part of 2 hours or more, asked since for 40 more hours on
-    Sunday evenings than anyone offers, and a new run, which covers it in part and leaves a real gap."""
+    """Return (line, run): a line the first run covers with a part of 2 hours or more, asked since for as many hours on
+    Sunday evenings as its members may have (more than anyone offers), and a new run, which covers it in part and leaves a real gap."""
     first = services.run_matching(session=session, actor=broker, council_id=council.id)
     covered = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == first.id, MatchAssignment.hours >= 2).order_by(MatchAssignment.id)).first()
     line = session.get(DemandLine, covered.demand_line_id)
-    demand.edit_demand_line(session=session, actor=broker, line_id=line.id, service=line.service, slot_hours={**line.slot_hours, "sun_eve": 40},
+    most, _ = demand_slot_limit(len(line.shares))
+    demand.edit_demand_line(session=session, actor=broker, line_id=line.id, service=line.service, slot_hours={**line.slot_hours, "sun_eve": most},
                             languages=list(line.languages), language_required=line.language_required, carer_gender=line.carer_gender,
                             max_rate_pence=line.max_rate_pence, served=[int(h) for h in line.shares])
     return line, services.run_matching(session=session, actor=broker, council_id=council.id)
