@@ -402,6 +402,8 @@ def parse_pounds(text: str) -> int:
     if not match:
         if re.fullmatch(r"[0-9]{8,}(?:\.[0-9]{1,2})?", cleaned, flags=re.ASCII):  # a real amount, only too big to be money here
             raise AmountTooLarge(f"Enter an amount of {POUNDS_MOST} or less")
+        if re.fullmatch(r"[-−–]£?[0-9]+(?:\.[0-9]+)?", cleaned, flags=re.ASCII):  # a minus sign (typed, or a dash) before an amount
+            raise ValueError("Enter an amount of £0 or more, without a minus sign")
         raise ValueError("Enter an amount in pounds, like 25 or 25.50")
     whole, part = match.group(1), (match.group(2) or "0").ljust(2, "0")
     return int(whole) * 100 + int(part)

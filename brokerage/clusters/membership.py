@@ -125,10 +125,10 @@ def create_cluster(
 # --- pledges ------------------------------------------------------------------------------------
 
 
-def require_pledge_above_zero(pledge: int) -> None:
-    """Refuse a pledge a member chooses (joining, founding, changing) unless it is more than £0."""
+def require_pledge_above_zero(pledge: int, *, member: bool = False) -> None:
+    """Refuse a pledge a member chooses (joining, founding, or changing it: `member`) unless it is more than £0."""
     try:
-        rules.check_pledge_above_zero(pledge)
+        rules.check_pledge_above_zero(pledge, member=member)
     except ValueError as error:
         raise ValidationFailed({"pledge": str(error)}) from None
 
@@ -183,7 +183,7 @@ def set_pledge(*, session: Session, actor: User, membership_id: int, pledge: int
         # The members are voting on the request at the pledge it named: a new amount would not be what they decide.
         raise ValidationFailed({"pledge": f"The members are voting on the request to join with {pounds(membership.weekly_pledge_pence)} a week. "
                                           "To pledge another amount, withdraw the request and ask again."})
-    require_pledge_above_zero(pledge)
+    require_pledge_above_zero(pledge, member=True)
     check_pledge(session, holder, pledge, exclude_membership=membership.id)
     if pledge != membership.weekly_pledge_pence:  # the same amount again is no change, and records none
         membership.weekly_pledge_pence = pledge

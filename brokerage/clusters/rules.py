@@ -152,13 +152,15 @@ def check_pledge(*, allocation: int, other_pledges: Sequence[int], pledge: int) 
         raise ValueError(f"that is more than you have left to pledge ({max(headroom, 0)}p a week)")
 
 
-PLEDGE_ABOVE_ZERO = "Enter a weekly pledge of more than £0. To stop paying in, give notice to leave the group"
+PLEDGE_ABOVE_ZERO = "Enter a weekly pledge of more than £0"
+# Said to a member changing their pledge, who may mean to stop paying in.
+PLEDGE_ABOVE_ZERO_MEMBER = f"{PLEDGE_ABOVE_ZERO}. To stop paying in, give notice to leave the group"
 
 
-def check_pledge_above_zero(pledge: int) -> None:
-    """Raise ValueError unless a pledge a member chooses is more than £0 (joining, founding, changing)."""
+def check_pledge_above_zero(pledge: int, *, member: bool = False) -> None:
+    """Raise ValueError unless a pledge a member chooses is more than £0 (joining, founding, or changing it: `member`)."""
     if isinstance(pledge, bool) or not isinstance(pledge, int) or pledge <= 0:
-        raise ValueError(PLEDGE_ABOVE_ZERO)
+        raise ValueError(PLEDGE_ABOVE_ZERO_MEMBER if member else PLEDGE_ABOVE_ZERO)
 
 
 MEMBERSHIP_MOVES = {

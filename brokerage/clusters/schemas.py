@@ -30,8 +30,10 @@ class ClusterForm(BaseForm):
     min_size = WholeNumberField("Smallest number of members", invalid_message="Enter the smallest number of members as a whole number, like 3", validators=[InputRequired("Enter the smallest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
     max_size = WholeNumberField("Largest number of members", invalid_message="Enter the largest number of members as a whole number, like 8", validators=[InputRequired("Enter the largest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
     holder_id = ChooseOneField("Who is starting it", coerce=int, choices=[], prompt="Choose who is starting it", invalid_choice_message="Choose yourself or someone you act for")
-    pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool. You can change it later. Leave empty if a broker is starting the group.", validators=[Optional()], too_much=PLEDGE_TOO_MUCH)
-    THEIR_PLEDGE = "How much of their weekly budget to put into the group's pool. It can change later. Leave empty if a broker is starting the group."
+    pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool. You can change it later.", validators=[Optional()], too_much=PLEDGE_TOO_MUCH)
+    THEIR_PLEDGE = "How much of their weekly budget to put into the group's pool. It can change later."
+    # A broker may start a group with nobody in it yet.
+    BROKER_PLEDGE = f"{THEIR_PLEDGE} Leave it empty when nobody is in the group yet."
 
     def validate_max_size(self, field):
         """Refuse a largest size below the smallest."""

@@ -73,7 +73,7 @@ def new():
         people = [SelectChoice("0", "Nobody yet – a broker is starting it")]
     form.holder_id.choices = people
     if current_user.role != Role.holder:  # the pledge comes from someone else's budget
-        form.pledge.description = form.THEIR_PLEDGE
+        form.pledge.description = form.BROKER_PLEDGE if current_user.role == Role.broker else form.THEIR_PLEDGE
     form.districts.choices = [SelectChoice(d, d) for d in page.districts]
     if request.method == "GET":
         form.min_size.data, form.max_size.data = page.min_size, page.max_size

@@ -157,9 +157,13 @@ def test_an_amount_too_big_to_be_money_here_is_called_too_big_not_badly_written(
     for big in ("99999999", "£12,345,678.50"):
         with pytest.raises(ValueError, match=r"Enter an amount of £9,999,999.99 or less"):
             parse_pounds(big)
-    for bad in ("12.345", "1e9", "twenty"):
+    for bad in ("12.345", "1e9", "twenty", "-", "5-"):
         with pytest.raises(ValueError, match="like 25 or 25.50"):
             parse_pounds(bad)
+    # A negative amount is said to be one, not to be badly written.
+    for negative in ("-5", "-£5", "£-5.50", "−5", "-1,000"):
+        with pytest.raises(ValueError, match="^Enter an amount of £0 or more, without a minus sign$"):
+            parse_pounds(negative)
 
 
 # Vote counting: the cases at the edges of each rule.
@@ -241,8 +245,11 @@ def test_a_pledge_of_nothing_is_within_the_allocation_but_a_chosen_pledge_must_b
     rules.check_pledge(allocation=10_000, other_pledges=[10_000], pledge=0)
     rules.check_pledge_above_zero(1)
     for bad in (0, -1, 1.5, True):
-        with pytest.raises(ValueError, match=rules.PLEDGE_ABOVE_ZERO):
+        with pytest.raises(ValueError, match=f"^{rules.PLEDGE_ABOVE_ZERO}$"):
             rules.check_pledge_above_zero(bad)
+        # Only a member changing their pledge is told how to stop paying in: someone joining or starting a group is in none.
+        with pytest.raises(ValueError, match="^Enter a weekly pledge of more than £0. To stop paying in, give notice to leave the group$"):
+            rules.check_pledge_above_zero(bad, member=True)
 
 
 def test_a_refused_pledge_says_why_and_what_is_left_never_less_than_nothing():

@@ -138,6 +138,24 @@ def test_a_representative_without_leave_to_see_money_is_not_told_the_share_on_th
     assert "goes back to their wallet, less any care already approved by then." in page
 
 
+def test_a_pledge_of_nothing_or_less_is_refused_in_words_that_fit_the_form(client, people, session):
+    # Someone asking to join, or starting a group, was told to "give notice to leave the group" they were not in.
+    cluster = start_group(client, people, session)
+    sign_in(client, people.users[1])
+    for typed, message in (("0", "Enter a weekly pledge of more than £0"), ("-5", "Enter an amount of £0 or more, without a minus sign")):
+        body = client.post(f"/clusters/{cluster.id}/join", data={"join-holder_id": str(people.holders[1].id), "join-pledge": typed}).data.decode()
+        assert message in body and "give notice" not in body.lower()
+    form = client.get("/clusters/new").data.decode()
+    assert "You can change it later." in form and "broker" not in form.lower()
+    body = client.post("/clusters/new", data={"name": "Tea and chat", "kinds": "culture", "min_size": "3", "max_size": "6",
+                                              "holder_id": str(people.holders[1].id), "pledge": ""}).data.decode()
+    assert "Enter a weekly pledge of more than £0" in body and "give notice" not in body.lower()
+    sign_in(client, people.users[0])
+    founder = session.exec(select(Membership).where(Membership.cluster_id == cluster.id)).one()
+    body = client.post(f"/clusters/memberships/{founder.id}/pledge", data={f"m{founder.id}-pledge": "0"}).data.decode()
+    assert "Enter a weekly pledge of more than £0. To stop paying in, give notice to leave the group" in body
+
+
 def test_giving_notice_starts_the_notice_period(client, people, session):
     cluster = start_group(client, people, session)
     membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id)).one()
