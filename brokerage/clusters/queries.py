@@ -306,6 +306,8 @@ class ClusterPage:
     notice_over: set = field(default_factory=set)
     # The group's area: its council's districts it covers.
     area: list[str] = field(default_factory=list)
+    # (membership, holder) the actor may ask to leave: not leaving already, and not the actor or someone they act for.
+    removable: list = field(default_factory=list)
 
 
 def cluster_page(*, session: Session, actor: User, cluster_id: int) -> ClusterPage:
@@ -355,6 +357,10 @@ def propose_page(*, session: Session, actor: User, cluster_id: int) -> ClusterPa
     """Return the cluster page's data for the "put a decision" form, to a broker or someone acting for a member."""
     page = cluster_page(session=session, actor=actor, cluster_id=cluster_id)
     require_member_or_broker(session=session, actor=actor, cluster=page.cluster)
+    # The same members `governance.propose` accepts for "ask a member to leave": one's own leaving is notice, not a vote.
+    own = set() if actor.role == Role.broker else set(visible_holder_ids(session=session, actor=actor))
+    page.removable = [(m, h) for m, h in page.members
+                      if m.status in (MembershipStatus.admitted, MembershipStatus.active) and h.id not in own]
     return page
 
 

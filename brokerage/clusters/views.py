@@ -196,7 +196,7 @@ def propose(cluster_id: int):
     session = get_session()
     page = queries.propose_page(session=session, actor=current_user, cluster_id=cluster_id)
     form = ProposalForm()
-    form.membership_id.choices = [SelectChoice("0", "Choose a member")] + [SelectChoice(str(m.id), h.name) for m, h in page.members]
+    form.membership_id.choices = [SelectChoice("0", "Choose a member")] + [SelectChoice(str(m.id), h.name) for m, h in page.removable]
     if form.validate_on_submit():
         payload = {"membership_id": form.membership_id.data} if form.kind.data == "remove_member" else {}
         try:

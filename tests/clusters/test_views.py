@@ -156,6 +156,26 @@ def test_a_pledge_of_nothing_or_less_is_refused_in_words_that_fit_the_form(clien
     assert "Enter a weekly pledge of more than £0. To stop paying in, give notice to leave the group" in body
 
 
+def test_ask_a_member_to_leave_offers_only_members_who_can_be_asked(client, people, session):
+    # The list offered the proposer and members already leaving, choices that were always refused.
+    cluster = start_group(client, people, session)
+    for index in (1, 2):
+        sign_in(client, people.users[index])
+        client.post(f"/clusters/{cluster.id}/join", data={"join-holder_id": str(people.holders[index].id), "join-pledge": "10"})
+        admit = session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id, Proposal.status == ProposalStatus.open)).one()
+        for voter in range(index):
+            sign_in(client, people.users[voter])
+            client.post(f"/clusters/proposals/{admit.id}", data={"holder_id": str(people.holders[voter].id), "choice": "yes"})
+    ids = {h: session.exec(select(Membership.id).where(Membership.cluster_id == cluster.id, Membership.holder_id == people.holders[h].id)).one()
+           for h in (0, 1, 2)}
+    sign_in(client, people.users[2])
+    client.post(f"/clusters/memberships/{ids[2]}/leave")
+    sign_in(client, people.users[0])
+    page = client.get(f"/clusters/{cluster.id}/propose").data.decode()
+    offered = re.findall(r'<option value="(\d+)"', page.split('name="membership_id"', 1)[1].split("</select>", 1)[0])
+    assert offered == ["0", str(ids[1])]
+
+
 def test_giving_notice_starts_the_notice_period(client, people, session):
     cluster = start_group(client, people, session)
     membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id)).one()
