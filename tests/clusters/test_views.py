@@ -176,6 +176,20 @@ def test_ask_a_member_to_leave_offers_only_members_who_can_be_asked(client, peop
     assert offered == ["0", str(ids[1])]
 
 
+def test_a_proposals_detail_keeps_the_paragraphs_typed(client, people, session):
+    # "Line one", a blank line and "Line two" ran together as "Line one Line two" in one paragraph.
+    cluster = start_group(client, people, session)
+    client.post(f"/clusters/{cluster.id}/propose", data={"kind": "free_text", "title": "Outings", "description": "Line one\r\n\r\nLine two",
+                                                        "membership_id": "0"})
+    proposal = session.exec(select(Proposal).where(Proposal.title == "Outings")).one()
+    page = client.get(f"/clusters/proposals/{proposal.id}").data.decode()
+    assert re.search(r'<p class="govuk-body app-user-text">Line one\r?\n\r?\nLine two</p>', page)
+    from pathlib import Path
+
+    css = (Path(__file__).parents[2] / "brokerage" / "static" / "app.css").read_text()
+    assert re.search(r"\.app-user-text \{[^}]*white-space: pre-line;", css)
+
+
 def test_giving_notice_starts_the_notice_period(client, people, session):
     cluster = start_group(client, people, session)
     membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id)).one()
