@@ -232,7 +232,8 @@ def on_payment_succeeded(*, session: Session, event: stripe.Event) -> str:
         postings=[(TOPUPS_CODE, -top_up.amount_pence), (_destination(top_up, to_share), top_up.amount_pence)],
         idempotency_key=stripe_event_key(event_id=event.id, effect="" if to_share else WALLET_EFFECT),
         # Read by the member, their representative and the council's staff alike: no "you", and no name in the ledger.
-        memo="Money the member added by card or Direct Debit" + ("" if to_share else ", kept in their wallet: they are leaving or have left the group"),
+        # "Money the member added" read oddly on the member's own statement: the words now name nobody.
+        memo="Money added by card or Direct Debit" + ("" if to_share else ", kept in the wallet: a leaving member's share takes no more money"),
     )
     top_up.status = move_top_up(top_up.status, TopUpStatus.succeeded)
     top_up.failure_message = ""
@@ -308,7 +309,7 @@ def on_charge_refunded(*, session: Session, event: stripe.Event) -> str:
         ledger.post_entry(
             session=session, actor=job, council_id=top_up.council_id, kind=EntryKind.topup_refund,
             postings=[(pool, -taken), (TOPUPS_CODE, taken)], idempotency_key=stripe_event_key(event_id=event.id),
-            memo="Money the member added by card or Direct Debit, refunded",
+            memo="Money added by card or Direct Debit, refunded",
         )
     top_up.refunded_pence = refunded_now
     top_up.shortfall_pence += short

@@ -95,8 +95,9 @@ def test_the_money_reaches_the_pool_share_only_when_stripe_says_it_succeeded(sta
     # The form let the holder choose on Stripe's page, so the record says the choice was there, not that both were used.
     assert "Debit or credit card or Direct Debit from a UK bank account, chosen on Stripe's payment page" in page
     statement = client.get(f"/holders/{world.records['a']['holder'].id}/statement").get_data(as_text=True)
-    # Read by the member, a representative and the council's staff: the words say "the member", not "you".
-    assert "Money the member added by card or Direct Debit" in statement and "Money you added" not in statement
+    # Read by the member, a representative and the council's staff: the words name nobody ("Money the member added" read
+    # oddly on the member's own statement), and never say "you".
+    assert "Money added by card or Direct Debit" in statement and "the member" not in statement and "Money you added" not in statement
 
 
 def test_a_failed_payment_is_recorded_with_stripes_reason_and_moves_nothing(started, world, session, stripe_server):
