@@ -62,6 +62,11 @@ class Power(str, enum.Enum):
         return POWER_LABELS[self]
 
     @property
+    def label_for_others(self) -> str:
+        """Return what the power lets someone do, said to anyone but the holder ("for them", not "for me")."""
+        return POWER_LABELS_FOR_OTHERS[self]
+
+    @property
     def column(self) -> str:
         """Return the Representation column that records this power."""
         return POWER_COLUMNS[self]
@@ -71,6 +76,12 @@ POWER_LABELS = {
     Power.money: "See money and statements",
     Power.groups: "Vote and join groups for me",
     Power.care: "Manage care: timesheets, care requests and my care profile",
+}
+# The same, read by the representative or anyone else: "Vote and join groups for me" is only the holder's to say.
+POWER_LABELS_FOR_OTHERS = {
+    Power.money: "See money and statements",
+    Power.groups: "Vote and join groups for them",
+    Power.care: "Manage care: timesheets, care requests and their care profile",
 }
 POWER_COLUMNS = {Power.money: "may_see_money", Power.groups: "may_act_in_groups", Power.care: "may_manage_care"}
 

@@ -59,7 +59,7 @@ class AcceptPage:
     @property
     def powers(self) -> list[str]:
         """Return what a representative may do, in plain English."""
-        return [Power(p).label for p in self.invitation.powers]
+        return [Power(p).label_for_others for p in self.invitation.powers]
 
     @property
     def asks_for_email(self) -> bool:

@@ -64,7 +64,7 @@ def _deliver(session: Session, invitation: Invitation, token: str, sender: User)
         holder = session.get(Holder, invitation.holder_id)
         message = messages.representative_invitation(
             to=invitation.email, name=invitation.name, holder=holder.name, council=council, link=link, days=days,
-            powers=[Power(p).label for p in invitation.powers],
+            powers=[Power(p).label_for_others for p in invitation.powers],
         )
     else:
         message = messages.staff_invitation(to=invitation.email, name=invitation.name, role=invitation.kind.label, council=council, link=link, days=days)

@@ -158,7 +158,8 @@ def test_a_holder_asks_someone_to_act_for_them_who_accepts(browser, page, live_s
     try:
         carer.goto(link)
         expect(carer.get_by_role("heading", level=1)).to_have_text("Act for Amina Hassan")
-        expect(carer.get_by_text("Vote and join groups for me")).to_be_visible()
+        # The carer reads what they may do for Amina: "for them", not Amina's own "for me".
+        expect(carer.get_by_text("Vote and join groups for them")).to_be_visible()
         expect(carer.get_by_text("See money and statements")).to_have_count(0)
         assert problems(carer) == []
         carer.get_by_label("Choose a password").fill(PASSWORD)

@@ -205,13 +205,18 @@ def test_a_holder_asks_someone_to_act_for_them_and_chooses_what_they_may_do(clie
 
     link = outbox.last_link("hodan@example.org")
     page = text(client.get(link))
-    assert "Vote and join groups for me" in page and "See money and statements" not in page
+    # Read by the person asked: "for them" and "their care profile", not the holder's own "for me".
+    assert "Vote and join groups for them" in page and "their care profile" in page and "for me" not in page
+    assert "See money and statements" not in page
+    email = outbox.messages("hodan@example.org")[-1].body
+    assert "Vote and join groups for them" in email and "their care profile" in email and "for me" not in email
     assert client.post(link, data={"name": "Hodan Ali", "password": NEW_PASSWORD}).status_code == 302
     rep = session.exec(select(User).where(User.email == "hodan@example.org")).one()
     row = session.exec(select(Representation).where(Representation.representative_id == rep.id)).one()
     assert (rep.role, rep.name, row.holder_id, row.relationship, row.powers) == (
         Role.representative, "Hodan Ali", holder.id, "niece", frozenset({Power.groups, Power.care}))
-    assert client.get(f"/holders/{holder.id}").status_code == 200
+    person = text(client.get(f"/holders/{holder.id}"))
+    assert "Vote and join groups for them" in person and "for me" not in person
     assert client.get(f"/holders/{holder.id}/statement").status_code == 404  # no leave to see the money
 
 
