@@ -199,6 +199,14 @@ def role_holds(*, session: Session, user: User) -> list[str]:
     return [reason for check in _holds.get(user.role, []) for reason in check(session, user)]
 
 
+# Roles an account only works in once linked to its records, which only its own way in does (`accounts.schemas.UserForm`).
+UNLINKED_DEAD_ENDS = {
+    Role.holder: "A budget holder's account is linked to their care budget when they accept a broker's invitation: invite them instead.",
+    Role.representative: "A representative's account is linked to the person they act for when they accept that person's invitation.",
+    Role.provider: "A care provider's account is linked to its provider when it applies to offer care.",
+}
+
+
 def _check_change(session: Session, actor: User, user: User, role) -> Role:
     """Return the new role, or raise why this account cannot be given it."""
     try:
@@ -217,6 +225,9 @@ def _check_change(session: Session, actor: User, user: User, role) -> Role:
     holds = role_holds(session=session, user=user)
     if holds:
         raise RoleInUse(f"{user.name} cannot stop being a {user.role.label.lower()} yet. " + " ".join(holds), field="role")
+    if new in UNLINKED_DEAD_ENDS:
+        # The same rule as adding an account: an unlinked holder, representative or provider sees nothing and cannot be linked later.
+        raise ValidationFailed({"role": f"Choose a broker or a council officer. {UNLINKED_DEAD_ENDS[new]}"})
     return new
 
 

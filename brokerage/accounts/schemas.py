@@ -105,7 +105,8 @@ class ResetPasswordForm(BaseForm):
 class RoleForm(BaseForm):
     """An administrator gives an account another role; `confirm` is sent by the confirmation page."""
 
-    role = SelectField("New role", choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in PERSON_ROLES if r != Role.admin],
+    # Staff roles only, as for a new account: an unlinked holder, representative or provider account is a dead end.
+    role = SelectField("New role", choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in PERSON_ROLES if r in STAFF_ROLES and r != Role.admin],
                        validators=[DataRequired("Choose a role")])
     confirm = HiddenField()
 

@@ -202,7 +202,7 @@ def refused(client, session, user, role: str, *, confirm: bool) -> str:
 @pytest.mark.parametrize("confirm", [False, True], ids=["asking", "confirmed"])
 def test_a_holder_linked_to_a_care_budget_keeps_the_role(client, auth, world, session, confirm):
     auth.sign_in("admin@example.org")
-    page = refused(client, session, world.users["a"][Role.holder], "representative", confirm=confirm)
+    page = refused(client, session, world.users["a"][Role.holder], "broker", confirm=confirm)
     assert "cannot stop being a budget holder yet. Their account is linked to the care budget of Holder a." in page
 
 
@@ -225,9 +225,26 @@ def test_a_representative_still_acting_for_someone_keeps_the_role_until_that_end
         representation.revoked_at = utcnow()
         session.add(representation)
     session.commit()
-    assert client.post(f"/admin/users/{rep.id}/role", data={"role": "holder", "confirm": "yes"}).status_code == 302
+    assert client.post(f"/admin/users/{rep.id}/role", data={"role": "broker", "confirm": "yes"}).status_code == 302
     session.refresh(rep)
-    assert rep.role == Role.holder
+    assert rep.role == Role.broker
+
+
+@pytest.mark.parametrize("role", ["holder", "representative", "provider"])
+def test_a_staff_account_is_never_made_an_unlinked_holder_representative_or_provider(client, auth, world, session, role):
+    # A broker made a budget holder saw only "Your account is not linked to a care budget yet", and nobody could link it.
+    broker = world.users["a"][Role.broker]
+    auth.sign_in("admin@example.org")
+    form = client.get(f"/admin/users/{broker.id}").get_data(as_text=True)
+    offered = re.findall(r'<option value="([a-z_]+)"', form.split('name="role"', 1)[1].split("</select>", 1)[0])
+    assert set(offered) <= {"", "broker", "council_officer"}
+    assert role not in offered
+    for confirm in (False, True):
+        assert "Choose new role from the list" in refused(client, session, broker, role, confirm=confirm)
+    # The service refuses it too, saying how such an account is made.
+    with pytest.raises(ValidationFailed) as refusal:
+        admin.check_role_change(session=session, actor=world.admin, user_id=broker.id, role=Role(role))
+    assert refusal.value.errors["role"][0].startswith("Choose a broker or a council officer. ")
 
 
 def test_a_broker_whose_payment_run_waits_for_release_keeps_the_role(client, auth, world, session):
