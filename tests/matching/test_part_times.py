@@ -568,3 +568,19 @@ def test_a_change_of_times_takes_only_a_room_judged_under_its_locks(session, dem
     room = parts.part_room(session=session, actor=broker, assignment_id=part.id, to_change=True)
     parts.change_times(session=session, actor=broker, assignment_id=part.id, slot_hours={"sat_am": 3}, room=room)
     assert (part.hours, part.slot_hours) == (3, {"sat_am": 3})
+
+
+def test_the_run_page_asks_the_broker_to_review_and_send_only_while_parts_wait_to_be_sent(client, session, demo, respite):
+    # A run kept for the record, or one already sent, still said "Review each group's part, change hours ... then send it".
+    council, broker = demo
+    run, line, part = respite
+    _sign_in(client)
+    ask = "Review each group's part, change hours if you need to, then send it to the group to vote on."
+    assert ask in client.get(f"/matching/runs/{run.id}").get_data(as_text=True).replace("&#39;", "'")
+    sent = client.post(f"/matching/runs/{run.id}/send", follow_redirects=True).get_data(as_text=True).replace("&#39;", "'")
+    waiting = session.exec(select(MatchAssignment).where(MatchAssignment.run_id == run.id, MatchAssignment.status == AssignmentStatus.proposed)).all()
+    assert waiting == [] and ask not in sent and "Nothing in this run is waiting to be sent" in sent
+    newer = services.run_matching(session=session, actor=broker, council_id=council.id)
+    session.flush()
+    old = client.get(f"/matching/runs/{run.id}").get_data(as_text=True).replace("&#39;", "'")
+    assert newer.id != run.id and "A newer run exists" in old and ask not in old and "Nothing in this run" not in old
