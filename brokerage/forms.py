@@ -66,6 +66,10 @@ class BaseForm(FlaskForm):
                 own = getattr(field, "invalid_choice_message", None)
                 plain = own if isinstance(own, str) else f"Choose {field.label.text.lower()} from the list"
                 field.errors = [plain if message in WTFORMS_CHOICE_MESSAGES else message for message in field.errors]
+            # Two checks of one box may say the same thing (a length limit and a parser both asked for "a start time
+            # like 9:30am"): each message is said once. A list kept beside it (a box's own ids) is left as it is.
+            if isinstance(field.errors, list) and len(set(map(str, field.errors))) < len(field.errors) and not getattr(field, "error_ids", None):
+                field.errors = list(dict.fromkeys(field.errors))
         return valid
 
 

@@ -25,7 +25,7 @@ class ClusterForm(BaseForm):
 
     name = StringField("Name of the group", validators=[DataRequired("Enter a name for the group"), Length(max=120, message="Use 120 characters or fewer")])
     description = TextAreaField("What the group is for", validators=[Optional(), Length(max=1000, message="Use 1000 characters or fewer")])
-    kinds = Checkboxes("What brings the group together", choices=KIND_CHOICES, validators=[DataRequired("Choose at least one")])
+    kinds = Checkboxes("What brings the group together", choices=KIND_CHOICES, validators=[DataRequired("Choose at least one thing that brings the group together")])
     districts = Checkboxes("Area", description="The postcode districts the group is for. Tick all that apply.", unknown_message="Choose from your council's districts")
     min_size = WholeNumberField("Smallest number of members", invalid_message="Enter the smallest number of members as a whole number, like 3", validators=[InputRequired("Enter the smallest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
     max_size = WholeNumberField("Largest number of members", invalid_message="Enter the largest number of members as a whole number, like 8", validators=[InputRequired("Enter the largest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])

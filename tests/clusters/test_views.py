@@ -74,7 +74,7 @@ def test_bad_input_is_shown_beside_the_field_and_nothing_is_saved(client, people
     response = client.post("/clusters/new", data={"name": "", "min_size": "5", "max_size": "3", "holder_id": str(people.holders[0].id), "pledge": "lots"})
     assert response.status_code == 422
     body = response.data.decode()
-    for message in ("Enter a name for the group", "Choose at least one", "The largest number cannot be less than the smallest", "Enter an amount in pounds"):
+    for message in ("Enter a name for the group", "Choose at least one thing that brings the group together", "The largest number cannot be less than the smallest", "Enter an amount in pounds"):
         assert message in body
     assert session.exec(select(Cluster)).all() == []
 

@@ -119,6 +119,10 @@ def test_a_short_visit_is_refused_beside_its_field_and_nothing_is_saved(client, 
     # What was typed stays in each box, so the person sees what to correct (a number box was emptied).
     assert 'id="visit-minutes" name="visit-minutes" type="text" value="an hour"' in body
     assert 'id="visit-start" name="visit-start" type="text" value="half nine"' in body
+    # A start time too long to be one broke two checks, and the page said the same thing twice.
+    body = client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0], start="99999999999999999999")).data.decode()
+    assert body.count("Enter a start time like 9:30am or 14:00") == 2  # once in the summary, once beside the box
+    assert 'id="visit-start-error-2"' not in body
     assert session.exec(select(Visit)).all() == []
 
 
