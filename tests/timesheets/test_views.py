@@ -71,7 +71,7 @@ def test_a_provider_records_a_week_the_broker_sends_it_back_then_approves_it(cli
     dashboard = client.get("/dashboard").data.decode().replace("&#34;", '"')
     assert "Timesheets waiting for you" in dashboard
     assert (f'<a class="govuk-link" href="/timesheets/{sheet.id}">The week of 30 November 2026 for Riverside neighbours</a> was sent back to you: '
-            "“The Tuesday visit was 90 minutes”. Correct it and send it again.") in dashboard
+            '“<span class="app-user-text">The Tuesday visit was 90 minutes</span>”. Correct it and send it again.') in dashboard
     page = client.get(f"/timesheets/{sheet.id}").data.decode()
     assert "The Tuesday visit was 90 minutes" in page and "Send the corrected timesheet" in page
     tuesday = session.exec(select(Visit).where(Visit.holder_id == care.holders[1].id)).one()
