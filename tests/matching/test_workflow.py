@@ -10,7 +10,7 @@ from sqlmodel import select
 from brokerage import clock
 from brokerage.accounts.models import User
 from brokerage.clusters import governance
-from brokerage.clusters.models import Cluster, Membership, MembershipStatus
+from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus
 from brokerage.clusters.rules import Choice, ProposalStatus
 from brokerage.contracts.models import Contract
 from brokerage.errors import NotFound, ValidationFailed
@@ -232,6 +232,15 @@ def test_a_broker_saying_what_a_group_needs_saves_it_rather_than_sending_it_to_t
     client.post("/sign-in", data={"email": "broker@riverside.example", "password": PASSWORD})
     page = client.get(f"/matching/clusters/{somali.id}/demand").data.decode()
     assert "Save what the group needs" in page and "Send to the broker" not in page and "The broker uses this" not in page
+
+
+def test_a_forming_group_is_told_when_it_can_ask_for_care_not_given_a_form_it_cannot_send(client, session, demo):
+    # The form showed an empty "Who is this care for" list, and sending it said "Choose the members this care is for".
+    forming = session.exec(select(Cluster).where(Cluster.status == ClusterStatus.forming).order_by(Cluster.id)).first()
+    client.post("/sign-in", data={"email": "broker@riverside.example", "password": PASSWORD})
+    page = client.get(f"/matching/clusters/{forming.id}/demand").data.decode()
+    assert "Care can be asked for once the group is active" in page and f"it starts when {forming.min_size} members have joined" in page
+    assert "<form method=\"post\" novalidate>" not in page and "Save what the group needs" not in page
 
 
 def test_contracted_and_sent_hours_are_not_matched_again(session, demo):
