@@ -30,6 +30,9 @@ refuse_if_taken "$PORT"
 if [ -z "${STRIPE_SECRET_KEY:-}" ]; then refuse_if_taken "$STRIPE_PORT"; fi
 
 "$BIN/brokerage" db upgrade
+# The demo's helpers stop with it: the local Stripe server and the sealer below.
+pids=""
+trap 'kill $pids 2>/dev/null || true' EXIT INT TERM
 
 if [ -z "${STRIPE_SECRET_KEY:-}" ]; then
   # No Stripe account needed: the local Stripe-compatible server (docs/local-stripe.md) keeps its
@@ -40,7 +43,7 @@ if [ -z "${STRIPE_SECRET_KEY:-}" ]; then
   "$BIN/brokerage" payments local-stripe --port "$STRIPE_PORT" --keep "instance/local-stripe$suffix.pickle" \
     --webhook "http://127.0.0.1:$PORT/stripe/webhook" &
   stripe_pid=$!
-  trap 'kill "$stripe_pid" 2>/dev/null || true' EXIT INT TERM
+  pids="$stripe_pid"
   for _ in $(seq 1 100); do
     if listening "$STRIPE_PORT"; then break; fi
     if ! kill -0 "$stripe_pid" 2>/dev/null; then echo "The local Stripe server did not start (is port $STRIPE_PORT free? STRIPE_PORT=... make demo)" >&2; exit 1; fi
@@ -51,5 +54,15 @@ fi
 "$BIN/brokerage" demo
 # Events Stripe sent while nothing was listening (a restart of the demo) are fetched and processed.
 "$BIN/brokerage" payments catch-up >/dev/null
+# The ledger is sealed every SEAL_EVERY_MINUTES (default 10), as cron does in production: the seals page expects it.
+seal_minutes=${SEAL_EVERY_MINUTES:-10}
+(
+  trap 'kill $! 2>/dev/null; exit 0' TERM  # stop the sleep too (waiting on it lets the trap run at once)
+  while :; do
+    sleep $((seal_minutes * 60)) & wait $!
+    "$BIN/brokerage" ledger seal >/dev/null 2>&1 || true
+  done
+) &
+pids="$pids $!"
 echo "Serving carepool on http://127.0.0.1:$PORT (Ctrl+C to stop)"
 "$BIN/gunicorn" --bind "127.0.0.1:$PORT" --workers 2 --access-logfile - wsgi:app
