@@ -251,7 +251,7 @@ def demand_problems(*, service: str, languages, language_required: bool, carer_g
         problems["languages"] = "Choose the languages the carer must speak"
     if carer_gender not in (None, "female", "male"):
         problems["carer_gender"] = "Choose a woman, a man or no preference"
-    if isinstance(max_rate_pence, bool) or not isinstance(max_rate_pence, int) or max_rate_pence <= 0:
+    if isinstance(max_rate_pence, bool) or not isinstance(max_rate_pence, int):
         problems["max_rate"] = "Enter the most the group will pay an hour"
     elif max_rate_pence < NATIONAL_LIVING_WAGE_PENCE:
         problems["max_rate"] = (f"Enter at least {pounds(NATIONAL_LIVING_WAGE_PENCE)} an hour: no carer can be paid less than "

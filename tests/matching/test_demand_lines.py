@@ -443,6 +443,8 @@ def test_a_request_offering_less_than_the_national_living_wage_is_refused():
     from brokerage.matching.rules import demand_problems
 
     kwargs = {"service": "home_care", "languages": [], "language_required": False, "carer_gender": None, "served": [1], "members": [1]}
-    assert demand_problems(max_rate_pence=1, **kwargs)["max_rate"] == (
-        "Enter at least £12.71 an hour: no carer can be paid less than the National Living Wage")
+    for too_little in (0, 1, -100):  # £0 was told "Enter the most the group will pay an hour", as if the box were empty
+        assert demand_problems(max_rate_pence=too_little, **kwargs)["max_rate"] == (
+            "Enter at least £12.71 an hour: no carer can be paid less than the National Living Wage")
+    assert demand_problems(max_rate_pence=None, **kwargs)["max_rate"] == "Enter the most the group will pay an hour"
     assert "max_rate" not in demand_problems(max_rate_pence=1271, **kwargs)
