@@ -11,6 +11,7 @@ from brokerage.contracts.queries import contracts_for_provider_page
 from brokerage.contracts.services import contracts_of_provider
 from brokerage.holders import services as holders
 from brokerage.holders.models import Holder, Power
+from brokerage.payments import topups
 from brokerage.providers import applications
 from brokerage.providers import services as providers
 from brokerage.providers.models import Provider
@@ -39,6 +40,7 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
         pledged = sum(m.weekly_pledge_pence for m, _ in memberships)
         return {"council": council, "holder": holder, "memberships": memberships, "pledged": pledged,
                 "timesheets_waiting": timesheets.waiting_for_member(session=session, actor=actor),
+                "top_ups": topups.top_ups_in_flight(session=session, actor=actor),
                 "surplus_flags": flags_for_member(session=session, actor=actor),
                 "decisions": clusters.decisions_waiting(session=session, actor=actor),
                 "broker": holders.broker_of(session=session, holder=holder) if holder else None,
@@ -58,6 +60,7 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
                 if m.status.value != "left"
             ],
             "timesheets_waiting": timesheets.waiting_for_member(session=session, actor=actor),
+            "top_ups": topups.top_ups_in_flight(session=session, actor=actor),
             "surplus_flags": flags_for_member(session=session, actor=actor),
             "decisions": clusters.decisions_waiting(session=session, actor=actor),
             "people_brokers": {h.id: holders.broker_of(session=session, holder=h) for h in people},

@@ -13,6 +13,7 @@ out of the share, as far as the share still holds it; the rest is recorded as a 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import stripe
 from sqlmodel import Session, select
@@ -26,7 +27,7 @@ from brokerage.clusters.members import OPEN
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.holders.models import Holder, Power
-from brokerage.holders.services import can_act_for
+from brokerage.holders.services import can_act_for, represented_holder_ids
 from brokerage.ledger import services as ledger
 from brokerage.ledger.kinds import EntryKind, stripe_event_key
 from brokerage.ledger.models import JournalEntry
@@ -177,6 +178,43 @@ def council_top_ups(*, session: Session, actor: User) -> list[tuple[TopUp, str, 
     rows = session.exec(
         select(TopUp, Holder.name, Cluster.name).join(Holder, Holder.id == TopUp.holder_id).join(Cluster, Cluster.id == TopUp.cluster_id)
         .where(TopUp.council_id == actor.council_id).order_by(TopUp.created_at.desc(), TopUp.id.desc())
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+def top_ups_of(*, session: Session, actor: User, holder_id: int, limit: int = 20) -> list[tuple[TopUp, str]]:
+    """Return a holder's latest top-ups, newest first, with the group's name (the holder, or whoever may see their money)."""
+    holder = _holder_acted_for(session, actor, holder_id)
+    rows = session.exec(
+        select(TopUp, Cluster.name).join(Cluster, Cluster.id == TopUp.cluster_id)
+        .where(TopUp.holder_id == holder.id, TopUp.council_id == holder.council_id)
+        .order_by(TopUp.created_at.desc(), TopUp.id.desc()).limit(limit)
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+# A failed payment stays on the dashboard this long, so the person hears of it even after leaving its page.
+FAILED_SHOWN_DAYS = 14
+
+
+def top_ups_in_flight(*, session: Session, actor: User) -> list[tuple[TopUp, str, str]]:
+    """Return the top-ups still waiting for Stripe, and those that failed in the last FAILED_SHOWN_DAYS, of the
+    holders whose money the actor may see (a holder's own, a representative's with leave), newest first, with the
+    holder's and the group's names."""
+    if actor.role == Role.holder:
+        holder_ids = [actor.holder_id] if actor.holder_id else []
+    elif actor.role == Role.representative:
+        holder_ids = represented_holder_ids(session=session, actor=actor, power=Power.money)
+    else:
+        return []
+    if not holder_ids:
+        return []
+    since = utcnow() - timedelta(days=FAILED_SHOWN_DAYS)
+    rows = session.exec(
+        select(TopUp, Holder.name, Cluster.name).join(Holder, Holder.id == TopUp.holder_id).join(Cluster, Cluster.id == TopUp.cluster_id)
+        .where(TopUp.holder_id.in_(holder_ids), TopUp.council_id == actor.council_id,
+               (TopUp.status == TopUpStatus.waiting) | ((TopUp.status == TopUpStatus.failed) & (TopUp.created_at >= since)))
+        .order_by(TopUp.created_at.desc(), TopUp.id.desc())
     ).all()
     return [tuple(row) for row in rows]
 

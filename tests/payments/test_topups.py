@@ -118,6 +118,34 @@ def test_a_failed_payment_is_recorded_with_stripes_reason_and_moves_nothing(star
     assert f'href="/holders/{holder.id}/top-up">Add money again</a>' in page and f'href="/holders/{holder.id}/statement">See your money' in page
 
 
+def test_a_payment_can_be_found_again_after_leaving_its_page(started, world, session, stripe_server):
+    # Nothing linked back to a top-up's page: a Direct Debit (days to go through) or a failed card was lost once left.
+    client, top_up, intent = started
+    holder, group = world.records["a"]["holder"], world.records["a"]["cluster"]
+    link = f'href="/top-ups/{top_up.id}"'
+    dashboard = client.get("/dashboard").get_data(as_text=True).replace("&#39;", "'")
+    assert "Money on its way" in dashboard and f"{link}>£25.00 to {group.name}'s pool</a>" in dashboard
+    assert "Waiting for the payment" in dashboard
+    listed = client.get(f"/holders/{holder.id}/top-up").get_data(as_text=True)
+    assert "Money you have added by card or Direct Debit" in listed and f'{link}>Waiting for the payment' in listed
+    assert f'href="/holders/{holder.id}/top-up#payments">see where each payment' in client.get(f"/holders/{holder.id}/statement").get_data(as_text=True)
+    [failed] = stripe_server.pay(intent.id, method="card", succeed=False)
+    deliver(client, failed)
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert link in dashboard and "Payment failed" in dashboard and "Open it to see why, and to try again." in dashboard
+    # A payment through leaves the dashboard (the statement shows it), and stays in the list of payments.
+    assert start(client, holder, group, amount="10").status_code == 302
+    second = session.exec(select(TopUp).where(TopUp.id != top_up.id)).one()
+    [succeeded] = stripe_server.pay(second.payment_intent_id)
+    deliver(client, succeeded)
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert f'href="/top-ups/{second.id}"' not in dashboard and link in dashboard
+    assert f'href="/top-ups/{second.id}">Added to the pool' in client.get(f"/holders/{holder.id}/top-up").get_data(as_text=True)
+    # Another council's holder sees none of it.
+    other = world.records["b"]["holder"]
+    assert client.get(f"/holders/{other.id}/top-up").status_code == 404
+
+
 def paid(started, stripe_server):
     client, top_up, intent = started
     [succeeded] = stripe_server.pay(intent.id)
