@@ -20,6 +20,7 @@ from brokerage.holders.models import Holder
 from brokerage.holders.services import details_visible_to
 from brokerage.matching.demand import demand_of_cluster
 from brokerage.timesheets.approvers import approver_of
+from brokerage.timesheets.queries import sheets_of_group
 
 
 @dataclass
@@ -33,6 +34,8 @@ class ClusterShow:
     demand: list = field(default_factory=list)
     # The member the group chose to approve timesheets (besides the broker), if any.
     approver: Holder | None = None
+    # The group's latest timesheets sent by its providers, for whoever may read them (timesheets.queries.sheets_of_group).
+    timesheets: list = field(default_factory=list)
 
 
 def cluster_show(*, session: Session, actor: User, cluster_id: int) -> ClusterShow:
@@ -51,4 +54,5 @@ def cluster_show(*, session: Session, actor: User, cluster_id: int) -> ClusterSh
     show.contracts = contracts_of_cluster(session=session, actor=actor, cluster=page.cluster)
     show.demand = demand_of_cluster(session=session, actor=actor, cluster=page.cluster)
     show.approver = approver_of(session=session, cluster_id=page.cluster.id)
+    show.timesheets = sheets_of_group(session=session, actor=actor, cluster_id=page.cluster.id)
     return show

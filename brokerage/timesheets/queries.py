@@ -23,7 +23,7 @@ from brokerage.providers.models import Provider
 from brokerage.timesheets.approvers import approver_of, approving_cluster_ids
 from brokerage.timesheets.models import Timesheet, Visit
 from brokerage.timesheets.rules import TimesheetStatus
-from brokerage.timesheets.sheets import sendable_from
+from brokerage.timesheets.sheets import may_read_groups, sendable_from
 
 
 @dataclass
@@ -128,3 +128,21 @@ def with_provider(*, session: Session, actor: User, today: date) -> list[Provide
     found = [ProviderSheet(sheet, group, sheet.status == TimesheetStatus.rejected) for sheet, contract, group in rows
              if sheet.status == TimesheetStatus.rejected or today >= sendable_from(sheet, contract)]
     return sorted(found, key=lambda row: not row.sent_back)
+
+
+# A group's page lists this many of its latest timesheets.
+GROUP_SHEETS_SHOWN = 12
+
+
+def sheets_of_group(*, session: Session, actor: User, cluster_id: int, limit: int = GROUP_SHEETS_SHOWN) -> list[WaitingSheet]:
+    """Return a group's latest timesheets sent by their providers (waiting, approved or sent back), newest week first,
+    for the council's staff and whoever may read them (`sheets.may_read_groups`); [] for anyone else."""
+    if not (actor.role in STAFF or may_read_groups(session, actor, cluster_id)):
+        return []
+    rows = session.exec(
+        select(Timesheet, Provider.name, Cluster.name)
+        .join(Provider, Provider.id == Timesheet.provider_id).join(Cluster, Cluster.id == Timesheet.cluster_id)
+        .where(Timesheet.council_id == actor.council_id, Timesheet.cluster_id == cluster_id, Timesheet.status != TimesheetStatus.draft)
+        .order_by(Timesheet.week.desc(), Timesheet.id.desc()).limit(limit)
+    )
+    return [WaitingSheet(sheet, provider, group) for sheet, provider, group in rows]

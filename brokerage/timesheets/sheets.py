@@ -62,14 +62,19 @@ def may_read(session: Session, actor: User, sheet: Timesheet) -> bool:
         return True
     if actor.role == Role.provider:
         return is_own_provider(actor, sheet.provider_id)
-    if actor.role in (Role.holder, Role.representative):
-        # Timesheets are care: a representative needs the member's leave to manage it.
-        mine = visible_holder_ids(session=session, actor=actor, power=Power.care)
-        member = session.exec(select(Membership.id).where(
-            Membership.cluster_id == sheet.cluster_id, Membership.holder_id.in_(mine or [-1]), Membership.status.in_(LIVE_MEMBERSHIP),
-        )).first()
-        return member is not None or acts_as_approver(session=session, actor=actor, cluster_id=sheet.cluster_id)
-    return False
+    return may_read_groups(session, actor, sheet.cluster_id)
+
+
+def may_read_groups(session: Session, actor: User, cluster_id: int) -> bool:
+    """Tell whether a member (or their representative) may see a group's timesheets: a member of it, or its chosen approver."""
+    if actor.role not in (Role.holder, Role.representative):
+        return False
+    # Timesheets are care: a representative needs the member's leave to manage it.
+    mine = visible_holder_ids(session=session, actor=actor, power=Power.care)
+    member = session.exec(select(Membership.id).where(
+        Membership.cluster_id == cluster_id, Membership.holder_id.in_(mine or [-1]), Membership.status.in_(LIVE_MEMBERSHIP),
+    )).first()
+    return member is not None or acts_as_approver(session=session, actor=actor, cluster_id=cluster_id)
 
 
 def get_sheet(*, session: Session, actor: User, timesheet_id: int) -> Timesheet:

@@ -361,3 +361,29 @@ def test_removing_a_visit_asks_first_and_going_back_keeps_it(client, session):
     assert client.post(f"/timesheets/visits/{recorded.id}/remove").status_code == 302
     session.expire_all()
     assert session.exec(select(Visit)).all() == []
+
+
+def test_a_groups_page_lists_its_timesheets_so_an_approved_one_can_be_found_again(client, session):
+    # Once approved, a timesheet left the approver's dashboard and no page linked to it.
+    care = make_care(session)
+    session.commit()
+    sign_in(client, care.provider_user)
+    sheet = start_week(client, care, session)
+    assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0])).status_code == 302
+    sign_in(client, care.users[0])
+    assert f'href="/timesheets/{sheet.id}"' not in client.get(f"/clusters/{care.cluster.id}").data.decode()  # a draft is the provider's
+    sign_in(client, care.provider_user)
+    assert client.post(f"/timesheets/{sheet.id}/submit").status_code == 302
+    sign_in(client, care.broker)
+    assert client.post(f"/timesheets/{sheet.id}/approve").status_code == 302
+    session.refresh(sheet)
+    assert sheet.status == TimesheetStatus.approved and sheet.total_pence > 0
+    for reader in (care.users[1], care.broker, care.officer):
+        sign_in(client, reader)
+        page = client.get(f"/clusters/{care.cluster.id}").data.decode()
+        row = page.split('id="timesheets-caption"', 1)[1].split("</table>", 1)[0]
+        assert f'href="/timesheets/{sheet.id}">Week of 30 November 2026' in row and "Approved" in row
+        assert f"£{sheet.total_pence / 100:,.2f}" in row
+    # Someone outside the group sees no list (and the group page's members are hidden from them anyway).
+    sign_in(client, care.outsider)
+    assert f'href="/timesheets/{sheet.id}"' not in client.get(f"/clusters/{care.cluster.id}").data.decode()
