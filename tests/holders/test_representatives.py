@@ -30,6 +30,13 @@ def test_a_holder_authorises_a_representative_by_invitation_and_revokes_them(cli
     row = session.exec(select(Representation).join(User, User.id == Representation.representative_id).where(User.email == "son@example.org")).one()
     client.post("/sign-out")
     auth.sign_in(world.users["a"][Role.holder].email)
+    # Stopping them is two steps: the first only opens a warning that says what it means (one press used to end it).
+    page = client.get(f"/holders/{holder.id}").get_data(as_text=True)
+    action = f'action="/holders/{holder.id}/representatives/{row.id}/revoke"'
+    stop = next(part for part in page.split("<details")[1:] if action in part.split("</details>", 1)[0]).split("</details>", 1)[0]
+    assert '<span class="govuk-details__summary-text">Stop ' in stop
+    assert "will no longer be able to do anything for you" in stop and "a new invitation, which they must accept" in stop
+    assert f'action="/holders/{holder.id}/representatives/{row.id}/revoke"' in stop and "Yes, stop " in stop
     assert client.post(f"/holders/{holder.id}/representatives/{row.id}/revoke").status_code == 302
     auth.sign_out()
     client.post("/sign-in", data={"email": "son@example.org", "password": "a long passphrase for yusuf"})
