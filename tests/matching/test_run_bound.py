@@ -66,7 +66,10 @@ def test_the_matching_page_sets_the_time_and_names_a_bad_value_beside_its_field(
     assert client.post("/matching/runs").status_code == 302
     page = client.get("/matching/").data.decode()
     assert "above the lowest possible" in page or "This is the lowest possible" in page
-    assert "It is not what anyone pays." in page
+    assert "It is not what anyone pays, so it is shown as a plain number" in page
+    # A score is no amount of money: no pound sign in the runs table ("Score £1,312.77" read as a cost).
+    runs = page.split('id="runs-caption"', 1)[1].split("</table>", 1)[0]
+    assert "Score (not a cost)" in runs and "£" not in runs
 
 
 def test_an_officer_cannot_set_the_time(client, session, demo):
