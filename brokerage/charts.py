@@ -40,14 +40,23 @@ def shows_label(index: int, count: int, every: int) -> bool:
     return index == last or (index % every == 0 and last - index >= every)
 
 
-def _open(width: int, height: int, title: str, description: str) -> tuple[str, str]:
+def _open(width: int, height: int, title: str, description: str, *, scrolls: bool = False) -> tuple[str, str]:
+    """Return the SVG's opening (title and description for screen readers) and closing.
+
+    `scrolls`: the chart keeps a smallest width (`.app-chart-scroll` in app.css) inside a region that scrolls sideways
+    on a narrow screen. A line or column chart scaled down to a phone's width had axis text about 6 px high; its
+    figures are in the table beside it either way.
+    """
     ident = f"chart-{uuid4().hex[:8]}"
     head = (
         f'<svg class="app-svg-chart" viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" role="img" '
         f'aria-labelledby="{ident}-title {ident}-desc" focusable="false" xmlns="http://www.w3.org/2000/svg" {FONT}>'
         f'<title id="{ident}-title">{escape(title)}</title><desc id="{ident}-desc">{escape(description)}</desc>'
     )
-    return head, "</svg>"
+    if not scrolls:
+        return head, "</svg>"
+    region = f'<div class="app-chart-scroll" role="region" tabindex="0" aria-label="{escape(title)} (chart)">'
+    return region + head, "</svg></div>"
 
 
 def bar_chart(rows: Sequence[tuple[str, int]], *, title: str, value_label: Callable[[int], str], description: str = "") -> Markup:
@@ -97,7 +106,8 @@ def line_chart(
     """Draw one line per (name, values) over the labels (months); None leaves a gap. `top` fixes the axis (100 for shares)."""
     width, height, left, right, upper, lower = 640, 300, 70, 20, 20, 60
     legend_height = 22 * len(series)
-    head, tail = _open(width, height + legend_height, title, description or f"{len(series)} lines over {len(labels)} months; the table beside the chart has the figures.")
+    head, tail = _open(width, height + legend_height, title, description or f"{len(series)} lines over {len(labels)} months; the table beside the chart has the figures.",
+                       scrolls=True)
     values = [v for _, vs in series for v in vs if v is not None]
     axis_top = top if top is not None else nice_ceiling(max(values + [0]))
     plot_w, plot_h = width - left - right, height - upper - lower
@@ -147,7 +157,7 @@ def _path(points: list[str], colour: str, dash: str) -> str:
 def column_chart(labels: Sequence[str], values: Sequence[int], *, title: str, value_label: Callable[[int], str], description: str = "") -> Markup:
     """Draw one column per label (a month's total, say); values are whole numbers and may be zero."""
     width, height, left, lower, upper = 640, 280, 80, 50, 20
-    head, tail = _open(width, height, title, description or f"{len(values)} columns; the table beside the chart has the figures.")
+    head, tail = _open(width, height, title, description or f"{len(values)} columns; the table beside the chart has the figures.", scrolls=True)
     axis_top = nice_ceiling(max(list(values) + [0]))
     plot_w, plot_h = width - left - 10, height - upper - lower
     slot = plot_w / max(1, len(values))

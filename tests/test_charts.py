@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from markupsafe import escape
 
@@ -61,3 +62,15 @@ def test_the_axis_names_every_few_months_and_the_last_without_crowding_it():
     shown = [i for i in range(12) if charts.shows_label(i, 12, 2)]
     assert shown == [0, 2, 4, 6, 8, 11]
     assert [i for i in range(5) if charts.shows_label(i, 5, 1)] == [0, 1, 2, 3, 4]
+
+
+def test_line_and_column_charts_scroll_sideways_in_a_named_region_rather_than_shrink_their_text():
+    # Scaled to a 320 px screen their 13-unit axis text was about 6 px high.
+    line = charts.line_chart(["Jan", "Feb"], [("Spent", [1.0, 2.0])], title="Spent <by month>", value_label=str)
+    column = charts.column_chart(["Jan", "Feb"], [1, 2], title="People", value_label=str)
+    for svg, name in ((line, "Spent &lt;by month&gt; (chart)"), (column, "People (chart)")):
+        assert svg.startswith(f'<div class="app-chart-scroll" role="region" tabindex="0" aria-label="{name}"><svg class="app-svg-chart"')
+        assert svg.endswith("</svg></div>")
+    assert charts.bar_chart([("Co-ops", 1)], title="Spend", value_label=str).startswith('<svg class="app-svg-chart"')
+    css = (Path(__file__).parents[1] / "brokerage" / "static" / "app.css").read_text()
+    assert re.search(r"\.app-chart-scroll \.app-svg-chart \{ min-width: 600px;", css)

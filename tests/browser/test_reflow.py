@@ -107,6 +107,17 @@ TABLE_PROBLEMS = """() => Array.from(document.querySelectorAll('table')).flatMap
   return problems;
 })"""
 
+# A line or column chart keeps its axis text readable on a phone (about 6 px high when the chart was scaled to fit):
+# its region scrolls sideways instead, and a keyboard can reach it.
+SMALL_CHART_TEXT = """() => [...document.querySelectorAll('svg.app-svg-chart')].flatMap((svg, i) => {
+  if (!svg.querySelector('line, polyline') || svg.closest('.app-chart')) return [];
+  const region = svg.closest('.app-chart-scroll');
+  if (!region) return [`chart ${i + 1} is not in a scroll region`];
+  if (region.tabIndex !== 0 || !region.getAttribute('aria-label')) return [`chart ${i + 1}: its region cannot be focused or has no name`];
+  const small = [...svg.querySelectorAll('text')].filter(t => t.getBoundingClientRect().height < 11).length;
+  return small ? [`chart ${i + 1}: ${small} labels smaller than 11 px`] : [];
+})"""
+
 DUPLICATE_IDS = "() => [...document.querySelectorAll('[id]')].map(e => e.id).filter((id, i, ids) => ids.indexOf(id) !== i)"
 
 # At a narrow width a table with a heading row stacks: its rows (a total row in its foot too) are blocks, its headings
@@ -163,7 +174,7 @@ def test_every_page_a_person_reaches_and_every_listed_page_fits_320_px_with_stac
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > WIDTH:
             problems.append(f"{path} is {width} px wide")
-        problems.extend(f"{path}: {p}" for p in page.evaluate(TABLE_PROBLEMS) + page.evaluate(UNSTACKED))
+        problems.extend(f"{path}: {p}" for p in page.evaluate(TABLE_PROBLEMS) + page.evaluate(UNSTACKED) + page.evaluate(SMALL_CHART_TEXT))
         problems.extend(f"{path}: id {i} is used twice" for i in page.evaluate(DUPLICATE_IDS))
         problems.extend(f"{path}: {v}" for v in axe_violations(page))
         return page.content()
