@@ -86,6 +86,7 @@ def test_a_passed_end_date_that_is_now_inside_the_notice_period_is_not_made(sess
 @pytest.mark.parametrize(("changes_asked", "field", "message"), [
     ({"hours_per_week": 0}, "hours_per_week", "at least one hour"),
     ({"rate_pence": 0}, "hourly_rate", "more than £0"),
+    ({"rate_pence": 150}, "hourly_rate", "Enter at least £12.71 an hour: no carer can be paid less than the National Living Wage"),
     ({"rate_pence": 100_001}, "hourly_rate", "£1,000.00 or less"),
     ({"end_date": date(2026, 12, 28)}, "end_date", "Ending needs 4 weeks' notice: choose 29 December 2026 or later"),
     ({"hours_per_week": 12, "rate_pence": 2_200}, "change", "Change at least one thing"),

@@ -63,6 +63,9 @@ CAP = "Enter the most hours a week as a whole number from 0 to 168, or leave it 
     ("field", "value", "message"),
     [
         ("hourly_rate", "0", "Enter an hourly rate more than £0"),
+        # £1.50 was taken, with "pays at least the Living Wage" ticked, and counted in the community-wealth figures.
+        ("hourly_rate", "1.50", "Enter at least £12.71 an hour: no carer can be paid less than the National Living Wage"),
+        ("hourly_rate", "12.70", "Enter at least £12.71 an hour: no carer can be paid less than the National Living Wage"),
         ("hourly_rate", "1000000", "Enter an hourly rate of £1,000.00 or less"),
         ("hourly_rate", "twenty", "Enter an amount in pounds, like 25 or 25.50"),
         ("capacity_hours", "200", CAP),
