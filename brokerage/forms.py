@@ -25,6 +25,10 @@ _DIGITS = re.compile(r"-?[0-9]+", re.ASCII)
 WTFORMS_CHOICE_MESSAGES = frozenset({"Not a valid choice.", "Invalid Choice: could not coerce.", "Not a valid choice"})
 
 
+# The words of every length limit on a form (a test walks the forms to check each has them).
+TOO_LONG = re.compile(r"Use [0-9,]+ characters or fewer( for [a-z ]+)?")
+
+
 class BaseForm(FlaskForm):
     """The base of every form: text with control characters is refused beside its field before anything else runs."""
 
@@ -70,6 +74,11 @@ class BaseForm(FlaskForm):
             # like 9:30am"): each message is said once. A list kept beside it (a box's own ids) is left as it is.
             if isinstance(field.errors, list) and len(set(map(str, field.errors))) < len(field.errors) and not getattr(field, "error_ids", None):
                 field.errors = list(dict.fromkeys(field.errors))
+            # A value too long for its box is told so, and only so: a 300-character email address also failed the
+            # format check, and the page gave both. Every length limit here says "Use N characters or fewer".
+            too_long = [m for m in field.errors if isinstance(m, str) and TOO_LONG.fullmatch(m)]
+            if too_long and len(field.errors) > 1 and isinstance(field.errors, list) and not getattr(field, "error_ids", None):
+                field.errors = too_long[:1]
         return valid
 
 

@@ -73,6 +73,11 @@ def test_short_passwords_and_duplicate_emails_are_refused(client, auth, world, s
         "/admin/users", data={"name": "X", "email": "broker-a@example.org", "role": "admin", "council_id": "0", "password": "a long enough password"}
     )
     assert dup.status_code == 422 and b"Another account already uses this email address." in dup.data
+    # A 300-character address is told it is too long, and only that (it was also told to look like name@example.org).
+    long = client.post("/admin/users", data={"name": "X", "email": "a" * 290 + "@example.org", "role": "admin", "council_id": "0",
+                                             "password": "a long enough password"}).get_data(as_text=True)
+    assert long.count("Use 254 characters or fewer for an email address") == 2  # the summary and beside the box
+    assert "like name@example.org" not in long
     assert count(session, User) == before
 
 
