@@ -40,6 +40,16 @@ def start_week(client, care, session):
     return session.exec(select(Timesheet).where(Timesheet.contract_id == care.contract.id)).one()
 
 
+def week_with_a_visit(client, session):
+    """Return (care, sheet): the provider, signed in, has started the week and recorded one visit to the first member."""
+    care = make_care(session)
+    session.commit()
+    sign_in(client, care.provider_user)
+    sheet = start_week(client, care, session)
+    assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0])).status_code == 302
+    return care, sheet
+
+
 def test_a_provider_records_a_week_the_broker_sends_it_back_then_approves_it(client, session):
     care = make_care(session, charter=True)
     session.commit()
@@ -345,11 +355,7 @@ def test_a_providers_dashboard_lists_a_week_that_is_over_and_not_sent_but_not_on
 
 def test_removing_a_visit_asks_first_and_going_back_keeps_it(client, session):
     # "Remove" beside each visit deleted it at once, with no question and no way back.
-    care = make_care(session)
-    session.commit()
-    sign_in(client, care.provider_user)
-    sheet = start_week(client, care, session)
-    assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0])).status_code == 302
+    care, sheet = week_with_a_visit(client, session)
     (recorded,) = session.exec(select(Visit)).all()
     listed = client.get(f"/timesheets/{sheet.id}").data.decode()
     assert f'href="/timesheets/visits/{recorded.id}/remove">Remove' in listed and "govuk-button--warning" not in listed
@@ -365,11 +371,7 @@ def test_removing_a_visit_asks_first_and_going_back_keeps_it(client, session):
 
 def test_a_groups_page_lists_its_timesheets_so_an_approved_one_can_be_found_again(client, session):
     # Once approved, a timesheet left the approver's dashboard and no page linked to it.
-    care = make_care(session)
-    session.commit()
-    sign_in(client, care.provider_user)
-    sheet = start_week(client, care, session)
-    assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0])).status_code == 302
+    care, sheet = week_with_a_visit(client, session)
     sign_in(client, care.users[0])
     assert f'href="/timesheets/{sheet.id}"' not in client.get(f"/clusters/{care.cluster.id}").data.decode()  # a draft is the provider's
     sign_in(client, care.provider_user)
