@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup, escape
 
 from brokerage import clock
-from brokerage.vocabulary import DAY_NAMES, DAYS, HOURLY_RATE_MAX_PENCE, PARTS, clock_words, group_kinds_words, language_name, service_name, vetting_names
+from brokerage.vocabulary import DAY_NAMES, DAYS, HOURLY_RATE_MAX_PENCE, NATIONAL_LIVING_WAGE_PENCE, PARTS, clock_words, group_kinds_words, language_name, service_name, vetting_names
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -385,6 +385,8 @@ POUNDS_MOST = "£9,999,999.99"
 
 # The one way every form says an hourly rate is too high (a provider's rate, a contract's, the most a group will pay).
 HOURLY_RATE_TOO_HIGH = f"Enter an hourly rate of {pounds(HOURLY_RATE_MAX_PENCE)} or less"
+# The floor of every hourly rate: a provider's, a contract's and the most a group's request will pay.
+HOURLY_RATE_TOO_LOW = f"Enter at least {pounds(NATIONAL_LIVING_WAGE_PENCE)} an hour: no carer can be paid less than the National Living Wage"
 
 
 class AmountTooLarge(ValueError):

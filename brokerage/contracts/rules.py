@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Iterable, Mapping
 
 from brokerage.errors import BrokerageError
-from brokerage.formatting import HOURLY_RATE_TOO_HIGH, long_date, plural, pounds
+from brokerage.formatting import HOURLY_RATE_TOO_HIGH, HOURLY_RATE_TOO_LOW, long_date, plural
 from brokerage.ledger.rules import allocate_shared_cost
 from brokerage.slot_hours import PROVIDER_SLOT_MAX, slot_hours_problems, total
 from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE, NATIONAL_LIVING_WAGE_PENCE
@@ -166,7 +166,7 @@ def change_problems(*, hours_per_week: int | None, rate_pence: int | None) -> di
         errors["hourly_rate"] = "The hourly rate must be more than £0"
     elif rate_pence is not None and rate_pence < NATIONAL_LIVING_WAGE_PENCE:
         # The floor a provider's own rate and a group's request have too.
-        errors["hourly_rate"] = f"Enter at least {pounds(NATIONAL_LIVING_WAGE_PENCE)} an hour: no carer can be paid less than the National Living Wage"
+        errors["hourly_rate"] = HOURLY_RATE_TOO_LOW
     elif rate_pence is not None and rate_pence > HOURLY_RATE_MAX_PENCE:
         errors["hourly_rate"] = HOURLY_RATE_TOO_HIGH
     return errors

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from brokerage.formatting import HOURLY_RATE_TOO_HIGH, plural, pounds, slot_hours_words, times_words, words_list
+from brokerage.formatting import HOURLY_RATE_TOO_HIGH, HOURLY_RATE_TOO_LOW, plural, pounds, slot_hours_words, times_words, words_list
 from brokerage.geo import haversine_km
 from brokerage.matching.errors import BadStatusMove
 from brokerage.matching.instance import Demand, Supply
@@ -254,8 +254,7 @@ def demand_problems(*, service: str, languages, language_required: bool, carer_g
     if isinstance(max_rate_pence, bool) or not isinstance(max_rate_pence, int):
         problems["max_rate"] = "Enter the most the group will pay an hour"
     elif max_rate_pence < NATIONAL_LIVING_WAGE_PENCE:
-        problems["max_rate"] = (f"Enter at least {pounds(NATIONAL_LIVING_WAGE_PENCE)} an hour: no carer can be paid less than "
-                                "the National Living Wage")
+        problems["max_rate"] = HOURLY_RATE_TOO_LOW
     elif max_rate_pence > HOURLY_RATE_MAX_PENCE:
         problems["max_rate"] = HOURLY_RATE_TOO_HIGH
     return problems

@@ -12,7 +12,7 @@ from sqlmodel import Session, func, select
 from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Role, User
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
-from brokerage.formatting import HOURLY_RATE_TOO_HIGH, pounds
+from brokerage.formatting import HOURLY_RATE_TOO_HIGH, HOURLY_RATE_TOO_LOW
 from brokerage.locks import lock_row
 from brokerage.providers import rules
 from brokerage.providers.errors import SameChecker
@@ -228,7 +228,7 @@ def check_profile(provider: Provider | None, *, services: list[str], languages: 
     elif rate < NATIONAL_LIVING_WAGE_PENCE:
         # The same floor as a group's request (matching.rules.demand_problems): £1.50 an hour was taken, with "pays at
         # least the Living Wage" ticked, and counted as Living Wage spend in the community-wealth figures.
-        errors["hourly_rate"] = f"Enter at least {pounds(NATIONAL_LIVING_WAGE_PENCE)} an hour: no carer can be paid less than the National Living Wage"
+        errors["hourly_rate"] = HOURLY_RATE_TOO_LOW
     elif rate > HOURLY_RATE_MAX_PENCE:
         errors["hourly_rate"] = RATE_MESSAGE
     if len(ownership_model or "") > 80:
