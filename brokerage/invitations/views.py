@@ -185,7 +185,8 @@ def accept(token: str):
                 sessions.begin(user)
                 flash(f"Welcome to carepool, {user.name}. Your account is ready and you are signed in.", "success")
             else:
-                flash("Done: you can now act for them. Their page is listed on your dashboard.", "success")
+                # The banner's own heading already says "Done".
+                flash("You can now act for them. Their page is listed on your dashboard.", "success")
             return redirect(url_for("dashboard.index"))
     page = accepting.accept_page(session=session, actor=_signed_in(), token=token)
     if request.method == "GET" and page.invitation.name and not form.name.data:

@@ -234,7 +234,9 @@ def test_someone_who_already_acts_for_others_signs_in_from_the_link_and_accepts(
     signed_in = client.post(sign_in, data={"email": "carer@example.org", "password": f.PASSWORD})
     assert signed_in.status_code == 302 and signed_in.headers["Location"] == link
     assert "Accept: act for" in text(client.get(link))
-    assert client.post(link).status_code == 302
+    accepted = client.post(link, follow_redirects=True)
+    # The banner's heading says "Done"; its message does not say it again.
+    assert "You can now act for them." in text(accepted) and "Done: " not in text(accepted)
     assert session.exec(select(Representation).where(Representation.representative_id == existing.id)).one().powers == frozenset({Power.care})
 
 
