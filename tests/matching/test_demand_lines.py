@@ -413,6 +413,8 @@ def test_the_care_put_to_a_vote_says_when_it_was_asked_for(app, session, demo):
     # The times the provider comes, from the match: hours in each time of day.
     assert "The care and what it costs" in page and "Monday to Thursday mornings, 3 hours each; Friday afternoon, 2 hours" in page
     assert "(Monday to Thursday mornings, 3 hours each; Friday afternoon, 2 hours)" in proposal.description
+    # Said once: the explanation's own "Monday to Thursday mornings and Friday afternoons (14 hours)." followed it.
+    assert proposal.description.count("Monday to Thursday mornings") == 1
 
 
 
