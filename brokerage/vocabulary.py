@@ -32,6 +32,11 @@ SERVICE_NAMES = {
 }
 
 
+# The two kinds of care whose names people often do not know, said where services are chosen.
+SERVICE_HINT = ("Respite is care that gives a family carer a break. Reablement is short-term help to relearn everyday "
+                "things after an illness, a fall or a stay in hospital.")
+
+
 def service_name(token: str) -> str:
     """Return a service token in plain English, e.g. "home_care" -> "home care"."""
     return SERVICE_NAMES.get(token, token.replace("_", " "))

@@ -16,7 +16,7 @@ from brokerage.holders.registration import ALLOCATION_MESSAGE, CONTACT_MESSAGE, 
 from brokerage.holders.rules import phone_problem
 from brokerage.places.schemas import PostcodeField
 from brokerage.holders.services import GOALS_MAX, SENSITIVE_MAX, THEIR_VISIBILITY_LABELS, VISIBILITY_LABELS
-from brokerage.vocabulary import SERVICES, language_choices, service_name
+from brokerage.vocabulary import SERVICE_HINT, SERVICES, language_choices, service_name
 
 CONSENT_MISSING = "Tick the box to agree, or leave this empty"
 VISIBILITY_HINTS = {
@@ -64,7 +64,7 @@ class ProfileForm(BaseForm):
     """A holder's languages, care needs and goals, and optionally their culture, faith and heritage."""
 
     languages = Checkboxes("Languages you speak", unknown_message="Choose languages from the list")
-    care_needs = Checkboxes("The care you need", unknown_message="Choose care needs from the list")
+    care_needs = Checkboxes("The care you need", description=SERVICE_HINT, unknown_message="Choose care needs from the list")
     goals = TextAreaField(
         "What you want your care to help you do",
         description=f"For example: get out to the mosque on Fridays, or cook my own meals. Up to {GOALS_MAX} characters.",
@@ -143,7 +143,7 @@ class AddHolderForm(BaseForm):
     postcode = PostcodeField("Postcode", description="Where they live, like E1 6AN. Groups near them are found from this.")
     languages = Checkboxes("Languages they speak", unknown_message="Choose languages from the list",
                            validators=[DataRequired("Choose at least one language they speak")])
-    care_needs = Checkboxes("The care they need", unknown_message="Choose care needs from the list")
+    care_needs = Checkboxes("The care they need", description=SERVICE_HINT, unknown_message="Choose care needs from the list")
     email = EmailField("Email address", description="Theirs, or their representative's. Give this, a phone number, or both.", filters=[_strip],
                        validators=[Optional(), Email(EMAIL_MESSAGE), Length(max=EMAIL_MAX, message=f"Use {EMAIL_MAX} characters or fewer")])
     phone = StringField("Phone number", description="For example 07700 900123. Someone can pass the invitation on.", filters=[_strip],

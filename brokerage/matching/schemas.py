@@ -13,14 +13,14 @@ from brokerage.matching.rules import DEMAND_HOURS_MAX, MATCH_TIME_LIMIT_MAX
 from brokerage.matching.parts import time_problems
 from brokerage.slot_hours import CARER_SLOT_MAX, DEMAND_SLOT_MAX
 from brokerage.validation import parse_whole_number
-from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES
+from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_HINT, SERVICE_NAMES
 
 
 class DemandLineForm(BaseForm):
     """What a cluster asks for."""
 
     cluster_id = ChooseOneField("Group", coerce=int, choices=[], prompt="Choose a group", invalid_choice_message="Choose a group from the list")
-    service = ChooseOneField("Service", choices=[SelectChoice(k, v.capitalize()) for k, v in SERVICE_NAMES.items()], prompt="Choose a service",
+    service = ChooseOneField("Service", choices=[SelectChoice(k, v.capitalize()) for k, v in SERVICE_NAMES.items()], prompt="Choose a service", description=SERVICE_HINT,
                              invalid_choice_message="Choose a service from the list")
     slot_hours = SlotHoursField(
         "Hours of care needed each week, by time of day", most=DEMAND_SLOT_MAX, total_most=DEMAND_HOURS_MAX,

@@ -36,6 +36,8 @@ def test_a_holder_changes_their_languages_care_needs_and_goals(client, auth, wor
     assert "Languages you speak" in page.text and 'value="so">' in page.text and ">Somali</label>" in page.text
     assert 'value="clusters"' in page.text and ">People in my groups</label>" in page.text
     assert 'value="nobody" checked' in page.text  # the safest choice is the default
+    # "Respite" and "Reablement" are said in plain words beside the care needs.
+    assert 'id="care_needs-hint" class="govuk-hint">Tick all that apply. Respite is care that gives a family carer a break.' in page.text
     response = client.post(profile_url(holder), data=form(languages=["so", "en"], care_needs=["personal_care", "transport"], goals="Go to the market on Saturdays"))
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/holders/{holder.id}")
     session.expire_all()

@@ -215,6 +215,9 @@ def test_a_member_says_what_the_group_needs_and_whom_it_serves(client, session, 
     amina = session.exec(select(User).where(User.email == "holder@riverside.example")).one()
     form = client.get(f"/matching/clusters/{somali.id}/demand")
     assert form.status_code == 200 and "Who is this care for" in form.data.decode() and "Send to the broker" in form.data.decode()
+    # "Respite" and "Reablement" are said in plain words, in a hint the service box points to (a select showed no hint at all).
+    assert '<div id="service-hint" class="govuk-hint">Respite is care that gives a family carer a break.' in form.data.decode()
+    assert 'id="service" name="service" aria-describedby="service-hint"' in form.data.decode()
     bad = client.post(f"/matching/clusters/{somali.id}/demand", data={"service": "transport", "slot_hours-sat_am": "2", "max_rate": "18"})
     assert bad.status_code == 422 and "Choose the members this care is for" in bad.data.decode()
     ok = client.post(f"/matching/clusters/{somali.id}/demand", data={
