@@ -273,13 +273,6 @@ def times_sentence(slot_hours: Mapping[str, int]) -> str:
     return f"{_times(tuple(slot_hours))} ({plural(sum(slot_hours.values()), 'hour')})."
 
 
-def without_times(explanation: str, slot_hours: Mapping[str, int]) -> str:
-    """Return an explanation without the times sentence it starts with, for text that already gives the hours in each time of day."""
-    if slot_hours and explanation.startswith(times_sentence(slot_hours) + " "):
-        return explanation[len(times_sentence(slot_hours)) + 1:]
-    return explanation
-
-
 def retimed(explanation: str, before: Mapping[str, int], after: Mapping[str, int]) -> str:
     """Return an explanation whose times sentence names `after` instead of `before` (a broker changed the hours).
 

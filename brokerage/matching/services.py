@@ -26,7 +26,7 @@ from brokerage.formatting import plural, pounds, service_name, slot_hours_words,
 from brokerage.geo import haversine_km
 from brokerage.holders.models import Power
 from brokerage.locks import lock_provider_hours, lock_row, lock_rows
-from brokerage.matching.explain import without_times, without_took_out
+from brokerage.matching.explain import retimed, without_took_out
 from brokerage.matching.instance import parse_instance
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchGap, MatchRun
 from brokerage.matching.parts import latest_run_id, not_fitting, require_broker, taken_out_of
@@ -190,8 +190,8 @@ def send_to_clusters(*, session: Session, actor: User, run_id: int, days: int = 
             provider = session.get(Provider, a.provider_id)
             line = session.get(DemandLine, a.demand_line_id)
             times = f" ({slot_hours_words(a.slot_hours)})" if a.slot_hours else ""
-            # The hours in each time of day are said once: the explanation's own times sentence would say them again.
-            why = without_times(a.explanation, a.slot_hours or {})
+            # The hours in each time of day are said once: the explanation's own times sentence is left out.
+            why = retimed(a.explanation, a.slot_hours or {}, {})
             lines.append(f"{plural(a.hours, 'hour')} a week of {service_name(line.service)} from {provider.name} at {pounds(a.rate_pence)} an hour{times}. {why}")
         proposal = governance.open_proposal(
             session=session, actor=actor, cluster_id=cluster_id, kind=ProposalKind.accept_match,

@@ -226,8 +226,7 @@ def check_profile(provider: Provider | None, *, services: list[str], languages: 
     if rate is None or rate <= 0:
         errors["hourly_rate"] = "Enter an hourly rate more than £0"
     elif rate < NATIONAL_LIVING_WAGE_PENCE:
-        # The same floor as a group's request (matching.rules.demand_problems): £1.50 an hour was taken, with "pays at
-        # least the Living Wage" ticked, and counted as Living Wage spend in the community-wealth figures.
+        # The floor of a group's request too: £1.50 an hour was taken, and counted as Living Wage spend.
         errors["hourly_rate"] = HOURLY_RATE_TOO_LOW
     elif rate > HOURLY_RATE_MAX_PENCE:
         errors["hourly_rate"] = RATE_MESSAGE
