@@ -377,6 +377,10 @@ def test_a_whole_number_too_long_to_read_gets_the_range_message(client, people, 
 def test_giving_notice_first_says_what_will_happen(client, people, session):
     cluster = start_group(client, people, session)
     membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id)).one()
+    # "Admitted" is said in words on the group page (the tag alone was not understood).
+    shown = client.get(f"/clusters/{cluster.id}").data.decode()
+    assert ("Admitted means you are in the group, which has not started yet. You will be an active member when it starts, "
+            "once 2 members have joined.") in shown
     page = client.get(f"/clusters/memberships/{membership.id}/leave").data.decode()
     assert "Give notice to leave?" in page and "4 weeks" in page and "Yes, give notice" in page
     session.refresh(membership)
