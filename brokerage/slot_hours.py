@@ -21,6 +21,23 @@ PROVIDER_SLOT_MAX = 168
 CARER_SLOT_MAX = 6
 
 
+def people_slot_limit(people: int | None) -> tuple[int, str]:
+    """Return (most hours, why) of care in one time of day for `people` people (None: not known), and why in words.
+
+    One person has at most CARER_SLOT_MAX hours of care in a morning, an afternoon or an evening (the same limit as
+    one carer's work, `providers.services.slot_limit`), so care for n people is at most n times that in each, and
+    never more than DEMAND_SLOT_MAX. A group's request (`matching.rules`) and a contract's change (`contracts.rules`) use it.
+    """
+    if not people:
+        return DEMAND_SLOT_MAX, ""
+    most = min(DEMAND_SLOT_MAX, CARER_SLOT_MAX * people)
+    if most == DEMAND_SLOT_MAX:
+        return most, ""
+    if people == 1:
+        return most, f" (one person has up to {CARER_SLOT_MAX} hours of care in a morning, an afternoon or an evening)"
+    return most, f" (up to {CARER_SLOT_MAX} hours for each of the {people} people it is for)"
+
+
 def in_week_order(slot_hours: Mapping[str, int] | None) -> dict[str, int]:
     """Return slot hours with the slots in week order (Monday morning first), leaving out slots with no hours."""
     hours = slot_hours or {}

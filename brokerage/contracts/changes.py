@@ -85,7 +85,9 @@ def propose_change(
         # hours may have left them short, and the form offers them again.
         slot_hours = None
     if slot_hours is not None:
-        problem = rules.times_problem(slot_hours, hours_per_week=None if "hours_per_week" in errors else hours_after, remedy=TIMES_REMEDY)
+        # No more in a time of day than the members it serves can have (6 hours each), beyond what it has there now.
+        problem = rules.times_problem(slot_hours, hours_per_week=None if "hours_per_week" in errors else hours_after, remedy=TIMES_REMEDY,
+                                      limit=rules.times_limit(len(contract.member_shares), contract.slot_hours))
         if problem:
             errors["slot_hours"] = problem
     if end_date is not None:

@@ -10,7 +10,7 @@ from typing import Iterable, Mapping
 from brokerage.errors import BrokerageError
 from brokerage.formatting import HOURLY_RATE_TOO_HIGH, HOURLY_RATE_TOO_LOW, long_date, plural
 from brokerage.ledger.rules import allocate_shared_cost
-from brokerage.slot_hours import PROVIDER_SLOT_MAX, slot_hours_problems, total
+from brokerage.slot_hours import PROVIDER_SLOT_MAX, in_week_order, people_slot_limit, slot_hours_problems, total
 from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE, NATIONAL_LIVING_WAGE_PENCE
 
 MIN_VISIT_MINUTES = 30
@@ -172,14 +172,24 @@ def change_problems(*, hours_per_week: int | None, rate_pence: int | None) -> di
     return errors
 
 
-def times_problem(slot_hours: object, *, hours_per_week: int | None, remedy: str = "") -> str | None:
+def times_limit(people: int | None, now: Mapping[str, int] | None = None) -> dict:
+    """Return the limit of each time of day of a contract serving `people` members whose times are `now`, as keyword arguments.
+
+    At most `slot_hours.people_slot_limit(people)` (6 hours each, as a group's request), unless `now` already holds
+    more there (kept); PROVIDER_SLOT_MAX when the members are not known. For `times_problem` and the form's boxes.
+    """
+    most, why = people_slot_limit(people) if people else (PROVIDER_SLOT_MAX, "")
+    return {"most": most, "why": why, "kept": in_week_order(now)}
+
+
+def times_problem(slot_hours: object, *, hours_per_week: int | None, remedy: str = "", limit: dict | None = None) -> str | None:
     """Return why times cannot be those of a contract of these hours a week, in words for the form (None when they can).
 
-    Each time of day holds a whole number of hours from 0 to PROVIDER_SLOT_MAX, as a provider's offer
-    may, and they add up to the hours a week; with `hours_per_week` None (the hours are wrong
-    themselves) the sum is not checked. `remedy` follows the message about a wrong sum.
+    Each time of day holds a whole number of hours from 0 to PROVIDER_SLOT_MAX, as a provider's offer may, or
+    within `limit` (`times_limit`); they add up to the hours a week. With `hours_per_week` None (the hours are
+    wrong themselves) the sum is not checked. `remedy` follows the message about a wrong sum.
     """
-    problem = slot_hours_problems(slot_hours, most=PROVIDER_SLOT_MAX)
+    problem = slot_hours_problems(slot_hours, **(limit or {"most": PROVIDER_SLOT_MAX}))
     if problem is None and hours_per_week is not None and total(slot_hours) != hours_per_week:
         problem = (f"The times add up to {plural(total(slot_hours), 'hour')} a week, not the {plural(hours_per_week, 'hour')} a week "
                    f"of the care{'. ' + remedy if remedy else ''}")

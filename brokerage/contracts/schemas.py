@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.utils import unset_value
 from wtforms.validators import NumberRange, Optional
 
-from brokerage.contracts.rules import AllocationRule
+from brokerage.contracts.rules import AllocationRule, times_limit
 from brokerage.formatting import HOURLY_RATE_TOO_HIGH
 from brokerage.forms import BaseForm, PoundsField, SlotHoursField, WholeNumberField
 from brokerage.providers.schemas import DateInputField
@@ -61,6 +61,11 @@ class ChangeForm(BaseForm):
     )
     allocation_rule = OptionalRadioField("How the members share the cost", choices=RULE_CHOICES,
                                          invalid_choice_message="Choose how the members share the cost")
+
+    def limit_times(self, contract) -> None:
+        """Check the boxes sent against the most the contract's members can have in a time of day (`rules.times_limit`), not 168."""
+        if self.is_submitted():
+            self.slot_hours.read_boxes(**times_limit(len(contract.member_shares), contract.slot_hours))
 
 
 class NoticeForm(BaseForm):

@@ -34,6 +34,7 @@ def change(contract_id: int):
     """Propose a change of hours, days and times, rate, end date or how the cost is shared; the group votes on it."""
     page = contract_page(session=get_session(), actor=current_user, contract_id=contract_id)
     form = ChangeForm()
+    form.limit_times(page.contract)
     if not form.is_submitted():
         form.hours_per_week.data = page.contract.hours_per_week
         form.slot_hours.process(None, page.contract.slot_hours)

@@ -9,7 +9,7 @@ from brokerage.geo import haversine_km
 from brokerage.matching.errors import BadStatusMove
 from brokerage.matching.instance import Demand, Supply
 from brokerage.matching.vocabulary import SERVICES, SLOTS, language_name, service_name, times_phrase
-from brokerage.slot_hours import CARER_SLOT_MAX, DEMAND_SLOT_MAX, slot_hours_problems, spread_hours
+from brokerage.slot_hours import people_slot_limit as demand_slot_limit, slot_hours_problems, spread_hours
 from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE, NATIONAL_LIVING_WAGE_PENCE
 
 # Distances within this of the radius count as inside it, so rounding never decides a match.
@@ -203,22 +203,6 @@ def asked_slot_hours(*, slot_hours: dict | None, hours=None, slots=None) -> dict
     if isinstance(hours, bool) or not isinstance(hours, int) or not slots or any(s not in SLOTS for s in slots):
         return {}
     return spread_hours(hours, slots)
-
-
-def demand_slot_limit(people: int | None) -> tuple[int, str]:
-    """Return (most hours, why) one time of day of a demand line may ask for, when it is for `people` members (None: not known).
-
-    One person has at most CARER_SLOT_MAX hours of care in a morning, an afternoon or an evening (the same limit as
-    one carer's work, `providers.services.slot_limit`), so a line for n members asks at most n times that in each.
-    """
-    if not people:
-        return DEMAND_SLOT_MAX, ""
-    most = min(DEMAND_SLOT_MAX, CARER_SLOT_MAX * people)
-    if most == DEMAND_SLOT_MAX:
-        return most, ""
-    if people == 1:
-        return most, f" (one person has up to {CARER_SLOT_MAX} hours of care in a morning, an afternoon or an evening)"
-    return most, f" (up to {CARER_SLOT_MAX} hours for each of the {people} people it is for)"
 
 
 def demand_problems(*, service: str, languages, language_required: bool, carer_gender: str | None, max_rate_pence, served, members,

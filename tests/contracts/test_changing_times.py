@@ -79,10 +79,12 @@ def test_a_contract_with_no_times_agreed_can_agree_some(session, care):
      "The times add up to 12 hours a week, not the 10 hours a week of the care. Make them match, or leave every box empty to agree the times later"),
     ({"hours_per_week": 14, "slot_hours": {"mon_am": 12}}, "The times add up to 12 hours a week, not the 14 hours a week of the care"),
     ({"slot_hours": {"mon_am": 6, "elevenses": 6}}, "Enter hours only for the times of day on the form"),
-    ({"slot_hours": {"mon_am": 169}}, "Monday morning hours must be a whole number from 0 to 168"),
-    ({"slot_hours": {"mon_am": 6.0, "tue_am": 6}}, "Monday morning hours must be a whole number from 0 to 168"),
-    ({"slot_hours": {"mon_am": "6", "tue_am": 6}}, "Monday morning hours must be a whole number from 0 to 168"),
-    ({"slot_hours": {"mon_am": -6, "tue_am": 18}}, "Monday morning hours must be a whole number from 0 to 168"),
+    # The care is for two members: at most 6 hours each in a time of day, as a group's request (it was 168).
+    ({"slot_hours": {"mon_am": 169}}, "Monday morning hours must be a whole number from 0 to 12 (up to 6 hours for each of the 2 people it is for)"),
+    ({"slot_hours": {"mon_am": 13, "tue_am": 1}}, "Monday morning hours must be a whole number from 0 to 12 (up to 6 hours for each of the 2 people it is for)"),
+    ({"slot_hours": {"mon_am": 6.0, "tue_am": 6}}, "Monday morning hours must be a whole number from 0 to 12"),
+    ({"slot_hours": {"mon_am": "6", "tue_am": 6}}, "Monday morning hours must be a whole number from 0 to 12"),
+    ({"slot_hours": {"mon_am": -6, "tue_am": 18}}, "Monday morning hours must be a whole number from 0 to 12"),
     ({"slot_hours": {}}, "Enter the hours for at least one time of day"),
     ({"slot_hours": {"mon_am": 0}}, "Enter the hours for at least one time of day"),
 ])
@@ -95,6 +97,19 @@ def test_times_that_are_wrong_or_do_not_add_up_are_refused_beside_the_field_and_
     session.expire_all()
     contract = session.get(Contract, timed.contract.id)
     assert (contract.hours_per_week, contract.slot_hours) == (12, TODAY)
+
+
+def test_a_time_of_day_may_keep_more_than_its_members_limit_when_the_contract_has_it_already(session, timed):
+    timed.contract.slot_hours = {"mon_pm": 14}
+    timed.contract.hours_per_week = 14  # made before the limit: 14 hours on Monday afternoons for two people
+    session.add(timed.contract)
+    session.flush()
+    proposal = _propose(session, timed, hours_per_week=15, slot_hours={"mon_pm": 14, "tue_pm": 1})
+    assert proposal.payload["changes"]["slot_hours"] == {"mon_pm": 14, "tue_pm": 1}
+    with pytest.raises(ValidationFailed) as refused:
+        _propose(session, timed, hours_per_week=15, slot_hours={"mon_pm": 2, "tue_pm": 13})
+    assert refused.value.errors["slot_hours"] == [
+        "Tuesday afternoon hours must be a whole number from 0 to 12 (up to 6 hours for each of the 2 people it is for)"]
 
 
 def test_wrong_times_are_refused_even_when_the_hours_are_wrong_too(session, timed):

@@ -329,6 +329,9 @@ def test_new_hours_with_every_time_box_empty_leave_the_times_to_agree_later(clie
     assert "Home care 10" in text and "Monday to Wednesday mornings" not in text  # today's times will not fit the new hours
 
 
+FOR_TWO = " (up to 6 hours for each of the 2 people it is for)"
+
+
 @pytest.mark.parametrize(("times", "hours", "message", "box"), [
     ({"mon_am": 5, "thu_am": 5}, "12",
      "The times add up to 10 hours a week, not the 12 hours a week of the care. Make them match, or leave every box empty to agree the times later",
@@ -336,9 +339,11 @@ def test_new_hours_with_every_time_box_empty_leave_the_times_to_agree_later(clie
     (TIMES, "10",
      "The times add up to 12 hours a week, not the 10 hours a week of the care. Make them match, or leave every box empty to agree the times later",
      "slot_hours"),
-    ({"mon_am": 6, "tue_pm": "six"}, "12", "Tuesday afternoon hours must be a whole number from 0 to 168", "slot_hours-tue_pm"),
-    ({"mon_am": 6, "sun_eve": "2.5"}, "12", "Sunday evening hours must be a whole number from 0 to 168", "slot_hours-sun_eve"),
-    ({"mon_am": 169}, "169", "Monday morning hours must be a whole number from 0 to 168", "slot_hours"),
+    # The care is for two members: a box holds at most 6 hours each, and says so whatever is wrong with it (it said 168).
+    ({"mon_am": 6, "tue_pm": "six"}, "12", f"Tuesday afternoon hours must be a whole number from 0 to 12{FOR_TWO}", "slot_hours-tue_pm"),
+    ({"mon_am": 6, "sun_eve": "2.5"}, "12", f"Sunday evening hours must be a whole number from 0 to 12{FOR_TWO}", "slot_hours-sun_eve"),
+    ({"mon_am": 169}, "169", f"Monday morning hours must be a whole number from 0 to 12{FOR_TWO}", "slot_hours"),
+    ({"mon_am": 13}, "13", f"Monday morning hours must be a whole number from 0 to 12{FOR_TWO}", "slot_hours"),
 ])
 def test_times_that_are_wrong_are_shown_beside_the_field_and_in_the_summary_and_nothing_is_put_to_the_vote(
         client, auth, care, session, times, hours, message, box):
