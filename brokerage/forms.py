@@ -12,6 +12,7 @@ from wtforms.fields.choices import Choice
 from wtforms.utils import unset_value
 from wtforms.validators import NumberRange, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+from werkzeug.datastructures import MultiDict
 
 from brokerage.db import keep_changes_when_refused, rollback_request_session
 from brokerage.errors import BrokerageError, NotFound, ValidationFailed
@@ -29,12 +30,30 @@ WTFORMS_CHOICE_MESSAGES = frozenset({"Not a valid choice.", "Invalid Choice: cou
 TOO_LONG = re.compile(r"Use [0-9,]+ characters or fewer( for [a-z ]+)?")
 
 
+def blank_as_empty(formdata):
+    """Return form data with each value that is only blank space made empty ("   " is no answer, as "" is); files untouched.
+
+    Without it a required hours box holding spaces said "Enter the hours as 0 or more", a postcode of spaces was
+    not asked for again, and a timesheet could be sent back with a reason of spaces.
+    """
+    if formdata is None or not hasattr(formdata, "lists"):
+        return formdata
+    if not any(isinstance(v, str) and v and not v.strip() for _, values in formdata.lists() for v in values):
+        return formdata
+    return MultiDict([(key, "" if isinstance(v, str) and not v.strip() else v) for key, values in formdata.lists() for v in values])
+
+
 class BaseForm(FlaskForm):
     """The base of every form: text with control characters is refused beside its field before anything else runs."""
 
     # The order the page shows the fields in, when it differs from the order they were declared in (a subclass's own
     # fields come after those it inherits). The error summary lists its messages in this order, as the page reads.
     field_order: tuple[str, ...] = ()
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            """Read a box holding only spaces (or other blank space) as an empty box, in every field of every form."""
+            return blank_as_empty(super().wrap_formdata(form, formdata))
 
     def __iter__(self):
         """Yield the fields in `field_order` first, then the rest in the order they were declared."""

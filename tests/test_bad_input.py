@@ -376,3 +376,18 @@ def test_an_amount_too_big_to_read_gets_the_boxs_own_limit(app, form_path, field
         form = form_class(formdata=MultiDict({field: "99999999999"}), meta={"csrf": False})
         form.validate()
         assert getattr(form, field).errors == [limit]
+
+
+@pytest.mark.parametrize("form_class", FORMS, ids=lambda form: f"{form.__module__}.{form.__name__}")
+def test_every_box_left_with_only_spaces_is_told_what_an_empty_one_is(app, form_class):
+    # Spaces in a required hours box said "Enter the hours as 0 or more", though nothing had been typed.
+    with app.test_request_context(method="POST"):
+        for field in form_class(formdata=None, meta={"csrf": False}):
+            if field.type in ("CSRFTokenField", "HiddenField", "SubmitField", "SlotHoursField"):
+                continue
+            said = {}
+            for sent in ("", "   "):
+                form = form_class(formdata=MultiDict({field.name: sent}), meta={"csrf": False})
+                form.validate()
+                said[sent] = form[field.name].errors
+            assert said["   "] == said[""], f"{form_class.__name__}.{field.name}"
