@@ -22,7 +22,7 @@ from brokerage.validation import control_character_problem, parse_whole_number
 from brokerage.vocabulary import DAY_NAMES, DAYS, PART_NAMES, PARTS, SLOTS, part_hours_sentence
 
 
-_DIGITS = re.compile(r"-?[0-9]+", re.ASCII)
+_TOO_LONG_NUMBER = re.compile(r"-?[0-9]{10,}(?:\.[0-9]*)?", re.ASCII)  # more digits before the point than parsing reads
 WTFORMS_CHOICE_MESSAGES = frozenset({"Not a valid choice.", "Invalid Choice: could not coerce.", "Not a valid choice"})
 
 
@@ -148,6 +148,22 @@ def _attach_error(form: FlaskForm, error: BrokerageError) -> int:
     return 409 if error.status == 409 else 422
 
 
+def range_message_of_long_number(field: Field, text: str) -> str | None:
+    """Return the field's range message for a number of too many digits to read, or None (not digits, or no bound on that side).
+
+    Such a number is beyond any range a form asks for, so it is told the limit (its NumberRange's, on the side it is
+    beyond), as a big number that can be read is, not that it is not a number.
+    """
+    if not _TOO_LONG_NUMBER.fullmatch(text):
+        return None
+    for validator in field.validators:
+        if isinstance(validator, NumberRange):
+            bound = validator.min if text.startswith("-") else validator.max
+            if bound is not None and validator.message:
+                return validator.message
+    return None
+
+
 class WholeNumberField(IntegerField):
     """An integer field that says once, in plain words, when the text is not a whole number.
 
@@ -171,18 +187,7 @@ class WholeNumberField(IntegerField):
         except ValueError:
             self.data = None
             self.raw_data = [text]
-            self._problem = self._range_message(text.strip()) or self.invalid_message
-
-    def _range_message(self, text: str) -> str | None:
-        """Return the range message for a number of too many digits, or None (not digits, or no bound on that side)."""
-        if not _DIGITS.fullmatch(text):
-            return None
-        for validator in self.validators:
-            if isinstance(validator, NumberRange):
-                bound = validator.min if text.startswith("-") else validator.max
-                if bound is not None and validator.message:
-                    return validator.message
-        return None
+            self._problem = range_message_of_long_number(self, text.strip()) or self.invalid_message
 
     def pre_validate(self, form):
         if self._problem:

@@ -391,3 +391,22 @@ def test_every_box_left_with_only_spaces_is_told_what_an_empty_one_is(app, form_
                 form.validate()
                 said[sent] = form[field.name].errors
             assert said["   "] == said[""], f"{form_class.__name__}.{field.name}"
+
+
+NUMBER_FIELDS = ("WholeNumberField", "PoundsField", "NumberField", "DistanceField")
+
+
+@pytest.mark.parametrize("form_class", FORMS, ids=lambda form: f"{form.__module__}.{form.__name__}")
+def test_every_number_too_long_to_read_is_told_the_boxs_limit_as_a_big_one_is(app, form_class):
+    # A 20-digit number was "not a number" in some boxes, where 999999999 was told the box's limit.
+    with app.test_request_context(method="POST"):
+        for field in form_class(formdata=None, meta={"csrf": False}):
+            if field.type not in NUMBER_FIELDS:
+                continue
+            said = {}
+            for sent in ("999999999", "9" * 20, "-999999999", "-" + "9" * 20):
+                form = form_class(formdata=MultiDict({field.name: sent}), meta={"csrf": False})
+                form.validate()
+                said[sent] = form[field.name].errors
+            assert said["9" * 20] == said["999999999"], f"{form_class.__name__}.{field.name}"
+            assert said["-" + "9" * 20] == said["-999999999"], f"{form_class.__name__}.{field.name}"

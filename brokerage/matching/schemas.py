@@ -44,7 +44,11 @@ class ClusterDemandForm(DemandLineForm):
 class AdjustForm(BaseForm):
     """Change a proposed assignment's hours."""
 
-    hours = WholeNumberField("Hours a week", invalid_message="Enter the hours as a whole number, or 0 to remove", validators=[InputRequired("Enter the hours, or 0 to remove"), NumberRange(min=0, message="Enter the hours as 0 or more")])
+    hours = WholeNumberField(
+        "Hours a week", invalid_message="Enter the hours as a whole number, or 0 to remove",
+        validators=[InputRequired("Enter the hours, or 0 to remove"), NumberRange(min=0, message="Enter the hours as 0 or more"),
+                    NumberRange(max=168, message="A week has 168 hours: enter 168 or fewer")],
+    )
     # The most a part may have is the service's to say (parts.adjust), with why: its line, its provider or its times.
 
 

@@ -10,7 +10,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 
 from brokerage.accounts.rules import normalise_email, password_problem
-from brokerage.forms import BaseForm, Checkboxes, PoundsField, SlotHoursField
+from brokerage.forms import BaseForm, Checkboxes, PoundsField, SlotHoursField, range_message_of_long_number
 from brokerage.places.schemas import PostcodeField
 from brokerage.providers.models import ProviderKind, VettingKind
 from brokerage.providers.rules import MICRO_STAFF
@@ -59,7 +59,7 @@ class NumberField(StringField):
 
     def pre_validate(self, form):
         if self.invalid:
-            raise StopValidation(self.invalid_message)
+            raise StopValidation(range_message_of_long_number(self, self.data) or self.invalid_message)
 
 
 class DateInputField(Field):
