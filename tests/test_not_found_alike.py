@@ -88,7 +88,7 @@ def plausible_form(world) -> dict:
     """Return a form filled with valid-looking answers for every POST route, so the services are reached, not only the form checks."""
     holder = world.records["a"]["holder"]
     return {
-        "holder_id": str(holder.id), "pledge": "10", "choice": "yes", "kind": "dbs", "reference": "REF-1", "expires_on": "2099-01-01",
+        "holder_id": str(holder.id), "pledge": "10", "choice": "yes", "kind": "dbs", "reference": "REF-1", "expires_on": (date.today() + timedelta(days=700)).isoformat(),
         "title": "A proposal", "description": "Why", "hours": "2", "service": "home_care", "slots": "mon_am", "served": str(holder.id),
         "max_rate": "25", "name": "Name", "relationship": "daughter", "email": "someone@example.org", "allocation": "100",
         "new": "a-long-new-passphrase-2026", "password": "a-long-new-passphrase-2026", "capacity_hours": "10", "radius_km": "3",

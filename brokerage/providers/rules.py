@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from brokerage.formatting import long_date
 from brokerage.providers.errors import BadProviderMove
 
 REQUIRED_EVIDENCE = ("dbs", "insurance")
 SOON = timedelta(days=30)
+# Evidence runs out within this many years of being recorded: it is checked again at least that often, and a
+# date further off is a slip of the year (2100 for 2030).
+VETTING_YEARS_AHEAD = 5
 MICRO_STAFF = 5  # a provider with this many staff or fewer is a micro-provider (DESIGN.md section 1)
 
 
@@ -29,6 +33,22 @@ class VettingState:
     def expiry_of(self, kind: str) -> date | None:
         """Return the date the latest verified evidence of this kind runs out, or None when there is none."""
         return dict(self.expires).get(kind)
+
+
+def expiry_problem(expires_on: object, *, today: date) -> str | None:
+    """Return why a date cannot be when vetting evidence runs out, in words for the form (None when it can).
+
+    It is after today and at most VETTING_YEARS_AHEAD years ahead (29 February counts as 28 February then).
+    """
+    if not isinstance(expires_on, date) or isinstance(expires_on, datetime):
+        return "Enter the date the evidence runs out"
+    if expires_on <= today:
+        return "The date the evidence runs out must be in the future"
+    latest = today.replace(year=today.year + VETTING_YEARS_AHEAD, day=min(today.day, 28 if today.month == 2 else 31))
+    if expires_on > latest:
+        return (f"Enter a date up to {long_date(latest)}: evidence is checked again at least every {VETTING_YEARS_AHEAD} years. "
+                "Check the year")
+    return None
 
 
 def regulated(kind: str, services) -> bool:

@@ -18,6 +18,8 @@ from brokerage.providers.rules import ProviderStatus
 from tests import factories as f
 from tests.providers.applying import APPLICANT_PASSWORD, application_form, apply_through_the_service, link_sent_to
 
+IN_TWO_YEARS = (clock.today() + timedelta(days=730)).isoformat()  # evidence runs out within 5 years
+
 
 
 def counts(session) -> tuple[int, int]:
@@ -305,7 +307,7 @@ def test_the_applicant_adds_evidence_and_a_broker_verifies_it(client, session, p
     apply_and_confirm(client, session)
     provider = session.exec(select(Provider).where(Provider.name == "Grace Okafor (personal assistant)")).one()
     for kind, reference in (("dbs", "001234567890"), ("insurance", "PL-99812")):
-        added = client.post(f"/providers/{provider.id}/vetting", data={"kind": kind, "reference": reference, "expires_on": "2099-01-01"})
+        added = client.post(f"/providers/{provider.id}/vetting", data={"kind": kind, "reference": reference, "expires_on": IN_TWO_YEARS})
         assert added.status_code == 302
     applicant = session.exec(select(User).where(User.provider_id == provider.id)).one()
     items = session.exec(select(VettingItem).where(VettingItem.provider_id == provider.id)).all()
@@ -334,7 +336,7 @@ def test_a_broker_who_added_an_applicants_evidence_cannot_verify_it_but_another_
 def test_an_applicant_cannot_verify_their_own_evidence(client, session, places):
     apply_and_confirm(client, session)
     provider = session.exec(select(Provider).where(Provider.name == "Grace Okafor (personal assistant)")).one()
-    client.post(f"/providers/{provider.id}/vetting", data={"kind": "dbs", "reference": "D-2", "expires_on": "2099-01-01"})
+    client.post(f"/providers/{provider.id}/vetting", data={"kind": "dbs", "reference": "D-2", "expires_on": IN_TWO_YEARS})
     item = session.exec(select(VettingItem).where(VettingItem.provider_id == provider.id)).one()
     assert client.post(f"/providers/vetting/{item.id}/verify").status_code == 403
     session.refresh(item)

@@ -46,6 +46,11 @@ def test_an_expiry_date_can_be_given_as_one_iso_date(client, auth, world, sessio
     [
         ({"expires_on": (clock.today() - timedelta(days=1)).isoformat()}, "The date the evidence runs out must be in the future"),
         ({"expires_on": clock.today().isoformat()}, "The date the evidence runs out must be in the future"),
+        # 2100 for 2030 was saved, and the evidence counted for 74 years.
+        ({"expires_on-day": "1", "expires_on-month": "3", "expires_on-year": "2100"},
+         "evidence is checked again at least every 5 years. Check the year"),
+        ({"expires_on": (clock.today().replace(year=clock.today().year + 5, day=min(clock.today().day, 28)) + timedelta(days=1)).isoformat()},
+         "evidence is checked again at least every 5 years. Check the year"),
         ({"expires_on-day": "31", "expires_on-month": "2", "expires_on-year": "2030"}, "Enter a real date, for example 27 3 2027"),
         ({"expires_on-day": "1", "expires_on-year": "2030"}, "The date must include a month"),
         ({"expires_on-day": "1", "expires_on-month": "2", "expires_on-year": "30"}, "The year must include 4 numbers"),
@@ -59,6 +64,17 @@ def test_a_bad_expiry_date_is_refused_beside_the_field_and_nothing_is_saved(clie
     assert response.status_code == 422
     assert 'id="expires_on-error-1"' in response.text and message in response.text and 'href="#expires_on"' in response.text
     assert items_of(session, provider) == []
+
+
+def test_evidence_may_run_out_five_years_from_today_and_not_a_day_later():
+    from brokerage.providers.rules import expiry_problem
+
+    today = date(2026, 12, 5)
+    assert expiry_problem(date(2031, 12, 5), today=today) is None
+    assert expiry_problem(date(2031, 12, 6), today=today) == (
+        "Enter a date up to 5 December 2031: evidence is checked again at least every 5 years. Check the year")
+    assert expiry_problem(date(2033, 2, 28), today=date(2028, 2, 29)) is None  # no 29 February in 2033
+    assert expiry_problem(date(2033, 3, 1), today=date(2028, 2, 29)) is not None
 
 
 def test_a_provider_cannot_verify_their_own_evidence(client, auth, world, session):
@@ -116,7 +132,7 @@ def test_a_broker_cannot_verify_evidence_they_added_themselves(client, auth, wor
     provider = world.records["a"]["provider"]
     maker = world.users["a"][Role.broker]
     auth.sign_in(maker.email)
-    assert client.post(f"/providers/{provider.id}/vetting", data={"kind": "insurance", "reference": "PL-2099", "expires_on": "2099-01-01"}).status_code == 302
+    assert client.post(f"/providers/{provider.id}/vetting", data={"kind": "insurance", "reference": "PL-2029", "expires_on": (clock.today() + timedelta(days=1000)).isoformat()}).status_code == 302
     [item] = items_of(session, provider)
     assert item.added_by_id == maker.id and item.verified_at is None
     page = client.get(f"/providers/{provider.id}").text
