@@ -40,6 +40,7 @@ from brokerage.holders.services import can_act_for
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.models import LedgerAccount
 from brokerage.ledger.services import balance
+from brokerage.places.errors import STAFF_REMEDY
 from brokerage.places.services import locate
 
 # --- lists --------------------------------------------------------------------------------------
@@ -234,6 +235,9 @@ class FindPage:
 
 
 NEEDS_ORIGIN = "Enter a postcode to measure the distance from"
+# A member cannot ask a carepool administrator to add a postcode: they can measure from another, or from home.
+NEAR_REMEDY = "If it is, try a postcode nearby, or leave the box empty to measure from home"
+STAFF = (Role.broker, Role.council_officer, Role.admin)
 
 
 def find_page(*, session: Session, actor: User, search: dict | None = None) -> FindPage:
@@ -252,7 +256,7 @@ def find_page(*, session: Session, actor: User, search: dict | None = None) -> F
             raise ValidationFailed({"district": "Choose an area from the list"})
         origin = None
         if near:
-            place = locate(session=session, postcode=near, field="near")
+            place = locate(session=session, postcode=near, field="near", remedy=STAFF_REMEDY if actor.role in STAFF else NEAR_REMEDY)
             origin, measured_from = (place.lat, place.lon), place.postcode
         elif people:
             origin, measured_from = (people[0].lat, people[0].lon), people[0].postcode or people[0].postcode_district

@@ -5,6 +5,9 @@ from __future__ import annotations
 from brokerage.errors import BrokerageError
 
 INVALID_MESSAGE = "Enter a full UK postcode, like E1 6AN"
+# What staff can do about a postcode carepool does not know; people who cannot ask an administrator are told
+# something they can do (`remedy`).
+STAFF_REMEDY = "If it is, ask a carepool administrator to add it"
 
 
 class InvalidPostcode(BrokerageError):
@@ -21,7 +24,6 @@ class UnknownPostcode(BrokerageError):
 
     status = 422
 
-    def __init__(self, postcode: str, *, field: str = "postcode"):
-        super().__init__(f"We do not know where {postcode} is. Check it is right. If it is, ask a carepool administrator to add it",
-                         field=field)
+    def __init__(self, postcode: str, *, field: str = "postcode", remedy: str = STAFF_REMEDY):
+        super().__init__(f"We do not know where {postcode} is. Check it is right. {remedy}", field=field)
         self.postcode = postcode

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from brokerage.places.errors import InvalidPostcode, UnknownPostcode
+from brokerage.places.errors import STAFF_REMEDY, InvalidPostcode, UnknownPostcode
 from brokerage.places.models import PostcodeCentroid
 from brokerage.places.rules import Centroid, district_of, is_valid_postcode, normalise_postcode
 
@@ -28,8 +28,11 @@ class Place:
     exact: bool = True
 
 
-def locate(*, session: Session, postcode: str, field: str = "postcode") -> Place:
-    """Return where a full postcode is, from its own centroid or else its district's; InvalidPostcode or UnknownPostcode naming `field`."""
+def locate(*, session: Session, postcode: str, field: str = "postcode", remedy: str = STAFF_REMEDY) -> Place:
+    """Return where a full postcode is, from its own centroid or else its district's; InvalidPostcode or UnknownPostcode naming `field`.
+
+    `remedy` ends UnknownPostcode's message: what the person can do when the postcode is right (staff: ask an administrator).
+    """
     code = normalise_postcode(postcode)
     if not is_valid_postcode(code):
         raise InvalidPostcode(field=field)
@@ -37,7 +40,7 @@ def locate(*, session: Session, postcode: str, field: str = "postcode") -> Place
     rows = {row.postcode: row for row in session.exec(select(PostcodeCentroid).where(PostcodeCentroid.postcode.in_([code, district])))}
     row = rows.get(code) or rows.get(district)
     if row is None:
-        raise UnknownPostcode(code, field=field)
+        raise UnknownPostcode(code, field=field, remedy=remedy)
     return Place(postcode=code, district=district, lat=row.lat, lon=row.lon, exact=row.postcode == code)
 
 

@@ -286,6 +286,13 @@ def test_a_broker_starts_a_group_with_nobody_in_it_placed_at_the_middle_of_its_a
     assert (cluster.lat, cluster.lon) == (51.5290, -0.0600)
 
 
+def test_staff_searching_near_a_postcode_carepool_does_not_know_are_told_to_have_it_added(client, people, places):
+    sign_in(client, people.broker)
+    unknown = client.get("/clusters/find?near=E9+9ZZ")
+    assert unknown.status_code == 422
+    assert "We do not know where E9 9ZZ is. Check it is right. If it is, ask a carepool administrator to add it" in unknown.data.decode()
+
+
 def test_find_measures_from_a_postcode_and_searches_by_area(client, people, session, places):
     start_group(client, people, session)  # placed at Member 0's home, E1's test centre (51.5155, -0.059)
     sign_in(client, people.users[3])
@@ -300,6 +307,9 @@ def test_find_measures_from_a_postcode_and_searches_by_area(client, people, sess
     unknown = client.get("/clusters/find?near=E9+9ZZ")
     assert unknown.status_code == 422 and "We do not know where E9 9ZZ is" in unknown.data.decode() and 'id="near-error-1"' in unknown.data.decode()
     assert "groups found" not in unknown.data.decode()
+    # A member cannot ask a carepool administrator to add a postcode (they were told to): they are told what they can do.
+    assert "If it is, try a postcode nearby, or leave the box empty to measure from home" in unknown.data.decode()
+    assert "administrator" not in unknown.data.decode()
     bad = client.get("/clusters/find?near=51.5,-0.06")
     assert bad.status_code == 422 and "Enter a full UK postcode, like E1 6AN" in bad.data.decode()
     elsewhere = client.get("/clusters/find?district=LS6")
