@@ -66,6 +66,21 @@ _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}", re.ASCII)
 _DECIMAL_NUMBER = re.compile(r"-?(?:[0-9]{1,9}(?:\.[0-9]{0,9})?|\.[0-9]{1,9})", re.ASCII)
 
 
+def person_name_problem(name: str, *, empty: str, most: int = 120) -> str | None:
+    """Return what is wrong with a person's name, already stripped, in words for the form (None when it will do).
+
+    It is there (`empty` says what to enter), at most `most` characters, and has at least one letter of any
+    script: "12345" or "--" is a slip, not a name.
+    """
+    if not name:
+        return empty
+    if len(name) > most:
+        return f"Use {most} characters or fewer"
+    if not any(character.isalpha() for character in name):
+        return "Enter a name with at least one letter"
+    return None
+
+
 def parse_whole_number(text: str) -> int:
     """Return a whole number written in ASCII digits (an optional minus, at most 9 digits), or raise ValueError.
 

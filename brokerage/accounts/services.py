@@ -16,6 +16,7 @@ from brokerage.accounts.models import Council, CouncilDistrict, Role, SignInThro
 from brokerage.accounts.passwords import hash_password, needs_rehash, verify_password
 from brokerage import validation
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from brokerage.validation import person_name_problem
 from brokerage.formatting import plural
 from brokerage.locks import insert_once
 from brokerage.types import utcnow
@@ -202,6 +203,8 @@ def create_user(
         raise ValidationFailed({"council_id": "Choose the council this person belongs to."})
     if council_id is not None and session.get(Council, council_id) is None:
         raise ValidationFailed({"council_id": "Choose a council from the list."})
+    if problem := person_name_problem((name or "").strip(), empty="Enter the person's name"):
+        raise ValidationFailed({"name": problem})
     email = rules.normalise_email(email)
     problem = rules.password_problem(password, email=email, name=name) if password is not None else None
     if problem:

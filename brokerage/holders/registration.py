@@ -12,6 +12,7 @@ from sqlmodel import Session
 from brokerage.accounts.models import Role, User
 from brokerage.accounts.rules import normalise_email
 from brokerage.errors import NotAllowed, ValidationFailed
+from brokerage.validation import person_name_problem
 from brokerage.holders.models import Holder
 from brokerage.holders.rules import normalise_phone, phone_problem
 from brokerage.holders.services import GOALS_MAX, get_holder
@@ -63,10 +64,8 @@ def add_holder(
         raise NotAllowed("Only a broker can add a budget holder.")
     errors: dict[str, str] = {}
     name = " ".join((name or "").split())
-    if not name:
-        errors["name"] = "Enter their name"
-    elif len(name) > NAME_MAX:
-        errors["name"] = f"Use {NAME_MAX} characters or fewer"
+    if problem := person_name_problem(name, empty="Enter their name", most=NAME_MAX):
+        errors["name"] = problem
     if allocation_problem(weekly_allocation_pence):
         errors["allocation"] = allocation_problem(weekly_allocation_pence)
     languages = list(dict.fromkeys(code for code in languages or [] if code))

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from brokerage.accounts import services as accounts
 from brokerage.accounts.models import Council, Role, User
 from brokerage.errors import ValidationFailed
+from brokerage.validation import person_name_problem
 from brokerage.holders import services as holders
 from brokerage.holders.models import Holder, Power
 from brokerage.invitations import rules
@@ -139,8 +140,8 @@ def _new_account(session: Session, invitation: Invitation, *, name: str | None, 
         name = invitation.name
     else:
         name = (name or "").strip() or invitation.name
-        if len(name) > rules.NAME_MAX:
-            errors["name"] = f"Use {rules.NAME_MAX} characters or fewer"
+        if problem := person_name_problem(name, empty="Enter your name", most=rules.NAME_MAX):
+            errors["name"] = problem
     address = invitation.email or rules.normalise_email(email)
     if not invitation.email:
         problem = rules.email_problem(address) if address else "Enter your email address"

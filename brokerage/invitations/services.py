@@ -16,6 +16,7 @@ from sqlmodel import Session, or_, select
 from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Council, Role, User
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
+from brokerage.validation import person_name_problem
 from brokerage.holders.models import Holder, Power, Representation
 from brokerage.invitations import messages, rules
 from brokerage.invitations.errors import BadInvitationMove, InvitationClash
@@ -139,10 +140,8 @@ def _check_email(errors: dict, email: str, *, required: bool = True) -> None:
 
 
 def _check_name(errors: dict, name: str) -> None:
-    if not name:
-        errors["name"] = "Enter their name"
-    elif len(name) > rules.NAME_MAX:
-        errors["name"] = f"Use {rules.NAME_MAX} characters or fewer"
+    if problem := person_name_problem(name, empty="Enter their name", most=rules.NAME_MAX):
+        errors["name"] = problem
 
 
 def invite_holder(*, session: Session, actor: User, holder_id: int, email: str | None = None, phone: str | None = None) -> Sent:

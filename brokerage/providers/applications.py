@@ -22,6 +22,7 @@ from brokerage.accounts import rules as account_rules
 from brokerage.accounts.models import CouncilDistrict, Role, User
 from brokerage.accounts.services import create_user
 from brokerage.errors import BrokerageError, Conflict, NotAllowed, NotFound, ValidationFailed
+from brokerage.validation import person_name_problem
 from brokerage.locks import lock_row
 from brokerage.places.errors import UnknownPostcode
 from brokerage.places.services import Place, locate
@@ -74,10 +75,8 @@ def check_application(
                    radius_km=radius_km, hourly_rate_pence=hourly_rate_pence, ownership_model=ownership_model or "", staff_count=staff_count)
     errors = check_identity(name=name, kind=kind) | check_profile(None, **profile)
     contact_name = (contact_name or "").strip()
-    if not contact_name:
-        errors["contact_name"] = "Enter your full name"
-    elif len(contact_name) > NAME_MAX:
-        errors["contact_name"] = f"Use {NAME_MAX} characters or fewer"
+    if problem := person_name_problem(contact_name, empty="Enter your full name", most=NAME_MAX):
+        errors["contact_name"] = problem
     email = account_rules.normalise_email(email or "")
     if not email:
         errors["email"] = "Enter your email address"
