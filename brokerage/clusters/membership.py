@@ -310,10 +310,10 @@ def end_request(*, session: Session, membership_id: int) -> None:
 
 def start_notice(session: Session, membership: Membership, today: date) -> None:
     """Put a member on notice from today; their pool share comes back when the notice ends."""
-    council = session.get(Council, membership.council_id)
+    council, cluster = session.get(Council, membership.council_id), session.get(Cluster, membership.cluster_id)
     membership.status = MembershipStatus(rules.move_membership(membership.status, "leaving"))
     membership.notice_date = today
-    membership.leaves_on = rules.notice_end(today, council.notice_weeks)
+    membership.leaves_on = rules.notice_end(today, rules.notice_weeks_of(cluster.status, council.notice_weeks))
     session.add(membership)
     session.flush()
 

@@ -351,9 +351,11 @@ def notice_preview(*, session: Session, actor: User, membership_id: int) -> dict
     share = None
     if actor.role == Role.broker or can_act_for(session=session, actor=actor, holder=holder, power=Power.money):
         share = balance(session=session, actor=actor, council_id=membership.council_id, code=ledger_rules.pool_code(membership.cluster_id, holder.id))
+    cluster = session.get(Cluster, membership.cluster_id)
+    weeks = rules.notice_weeks_of(cluster.status, council.notice_weeks)  # none in a group that has not started
     return {
-        "membership": membership, "holder": holder, "cluster": session.get(Cluster, membership.cluster_id),
-        "leaves_on": rules.notice_end(clock.today(), council.notice_weeks), "notice_weeks": council.notice_weeks, "share": share,
+        "membership": membership, "holder": holder, "cluster": cluster,
+        "leaves_on": rules.notice_end(clock.today(), weeks), "notice_weeks": weeks, "share": share,
     }
 
 

@@ -211,6 +211,15 @@ def move_cluster(current: str | enum.Enum, target: str | enum.Enum) -> str:
     return target
 
 
+def notice_weeks_of(cluster_status: str | enum.Enum, council_weeks: int) -> int:
+    """Return the weeks of notice a member gives to leave a group: the council's, or none in a group that has not started.
+
+    A forming group collects no pledges and has no care arranged (matching needs an active group), so nobody
+    relies on a member's notice there; a lone founder was held for four weeks in a group that never began.
+    """
+    return 0 if getattr(cluster_status, "value", cluster_status) == "forming" else council_weeks
+
+
 def notice_end(given_on: date, weeks: int) -> date:
     """Return the last day of a notice period."""
     return given_on + timedelta(weeks=weeks)

@@ -180,7 +180,10 @@ def leave(membership_id: int):
         return render_template("clusters/leave.html", **preview)
     ending = governance.give_notice(session=session, actor=current_user, membership_id=membership_id)
     own = current_user.holder_id == ending.holder_id
-    if ending.leaves_on:
+    if ending.leaves_on and ending.leaves_on == ending.notice_date:  # a group that has not started: no notice
+        flash(f"{'You have' if own else 'They have'} left the group. Any money {'you' if own else 'they'} added comes back "
+              f"to {'your' if own else 'their'} wallet by tomorrow.", "success")
+    elif ending.leaves_on:
         whose = "your" if own else "their"
         flash(f"{'Your notice' if own else 'Notice'} has started. {whose.capitalize()} share of the pool comes back to {whose} wallet after "
               f"{long_date(ending.leaves_on)}.", "success")

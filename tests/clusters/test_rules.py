@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from brokerage.clusters import rules
 from brokerage.clusters.errors import BadTransition
+from brokerage.clusters.models import ClusterStatus
 from brokerage.clusters.rules import ProposalKind
 from brokerage.geo import haversine_km
 
@@ -452,3 +453,9 @@ def test_full_groups_are_skipped_and_the_rest_are_ranked_by_score_then_id_up_to_
 def test_a_suggestion_read_by_someone_acting_for_the_holder_names_them():
     ranked = suggest([group(1, member_needs=["home_care"])], whose="Amina Hassan's")
     assert "shares Amina Hassan's need for home care" in ranked[0].reason and "your" not in ranked[0].reason
+
+
+def test_a_group_that_has_not_started_asks_no_notice_of_a_member_leaving():
+    assert rules.notice_weeks_of("forming", 4) == 0
+    assert rules.notice_weeks_of(ClusterStatus.active, 4) == 4
+    assert rules.notice_weeks_of("closing", 6) == 6

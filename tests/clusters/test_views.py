@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -30,6 +31,16 @@ def start_group(client, people, session, pledge="50"):
     })
     assert response.status_code == 302, response.data
     return session.exec(select(Cluster).where(Cluster.name == "Somali elders")).one()
+
+
+def active_group(client, people, session):
+    """Start the group, let member 1 in (two members start it) and return it with member 0 signed in."""
+    cluster = start_group(client, people, session)
+    vote = ask_to_join(client, people, session, cluster)
+    client.post(f"/clusters/proposals/{vote.id}", data={"holder_id": str(people.holders[0].id), "choice": "yes"})
+    session.refresh(cluster)
+    assert cluster.status.value == "active"
+    return cluster
 
 
 def ask_to_join(client, people, session, cluster):
@@ -123,8 +134,8 @@ def test_a_request_to_join_keeps_the_pledge_the_members_vote_on(client, people, 
 def test_a_representative_without_leave_to_see_money_is_not_told_the_share_on_the_notice_page(client, people, session):
     from brokerage.holders.models import Representation
 
-    cluster = start_group(client, people, session)
-    membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id)).one()
+    cluster = active_group(client, people, session)
+    membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.holder_id == people.holders[0].id)).one()
     sign_in(client, people.rep)
     page = client.get(f"/clusters/memberships/{membership.id}/leave").data.decode()
     assert "It is £0.00 today" in page
@@ -191,12 +202,27 @@ def test_a_proposals_detail_keeps_the_paragraphs_typed(client, people, session):
 
 
 def test_giving_notice_starts_the_notice_period(client, people, session):
-    cluster = start_group(client, people, session)
-    membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id)).one()
+    cluster = active_group(client, people, session)
+    membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.holder_id == people.holders[0].id)).one()
     page = client.post(f"/clusters/memberships/{membership.id}/leave", follow_redirects=True).data.decode()
     assert "Your notice has started" in page
     session.refresh(membership)
     assert membership.status == MembershipStatus.leaving
+    assert membership.leaves_on == membership.notice_date + timedelta(weeks=4)
+
+
+def test_a_member_of_a_group_that_has_not_started_leaves_without_notice(client, people, session):
+    # The lone founder of a forming group was held for four weeks' notice in a group that never began.
+    cluster = start_group(client, people, session)
+    membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id)).one()
+    assert "Leave the group" in client.get(f"/clusters/{cluster.id}").data.decode()
+    page = client.get(f"/clusters/memberships/{membership.id}/leave").data.decode()
+    assert "Leave Somali elders?" in page and "The group has not started yet, so you leave today, without notice." in page
+    assert "4 weeks" not in page and "Yes, leave the group" in page
+    page = client.post(f"/clusters/memberships/{membership.id}/leave", follow_redirects=True).data.decode()
+    assert "You have left the group. Any money you added comes back to your wallet by tomorrow." in page
+    session.refresh(membership)
+    assert membership.status == MembershipStatus.leaving and membership.leaves_on == membership.notice_date
 
 
 def test_a_member_puts_a_decision_and_a_representative_votes_for_the_holder_they_act_for(client, people, session):
@@ -392,9 +418,15 @@ def test_giving_notice_first_says_what_will_happen(client, people, session):
     assert ("Admitted means you are in the group, which has not started yet. You will be an active member when it starts, "
             "once 2 members have joined.") in shown
     page = client.get(f"/clusters/memberships/{membership.id}/leave").data.decode()
-    assert "Give notice to leave?" in page and "4 weeks" in page and "Yes, give notice" in page
+    assert "Leave Somali elders?" in page and "Yes, leave the group" in page  # not started: no notice
     session.refresh(membership)
     assert membership.status == MembershipStatus.admitted
+    vote = ask_to_join(client, people, session, cluster)  # a second member starts the group
+    client.post(f"/clusters/proposals/{vote.id}", data={"holder_id": str(people.holders[0].id), "choice": "yes"})
+    page = client.get(f"/clusters/memberships/{membership.id}/leave").data.decode()
+    assert "Give notice to leave?" in page and "4 weeks" in page and "Yes, give notice" in page
+    session.refresh(membership)
+    assert membership.status == MembershipStatus.active
 
 
 def test_asking_a_member_to_leave_needs_no_title_and_names_the_member(client, people, session):
