@@ -395,17 +395,27 @@ class AmountTooLarge(ValueError):
 
 def parse_pounds(text: str) -> int:
     """Parse an amount typed in pounds ('12', '12.50', '£1,234.56') into integer pence, or raise ValueError
-    (AmountTooLarge for more than seven figures of pounds)."""
-    cleaned = (text or "").strip().replace(",", "").replace(" ", "")
+    (AmountTooLarge for more than seven figures of pounds).
+
+    A comma is read only between thousands ('1,250'): '12,50' (a decimal comma) and '12 50' were read as £1,250,
+    a hundred times what was meant, so they are refused with what to type instead.
+    """
+    cleaned = (text or "").strip()
     if cleaned.startswith("£"):
-        cleaned = cleaned[1:]
+        cleaned = cleaned[1:].lstrip()
     # [0-9] with re.ASCII: \d and int() also take other scripts' digits ('١٢', '１２').
+    if re.fullmatch(r"[-−–]\s*£?[0-9][0-9,]*(?:\.[0-9]+)?", cleaned):  # a minus sign (typed, or a dash) before an amount
+        raise ValueError("Enter an amount of £0 or more, without a minus sign")
+    if re.fullmatch(r"[0-9]+,[0-9]{1,2}", cleaned, flags=re.ASCII):
+        raise ValueError("Use a full stop for pence, like 12.50")
+    if "," in cleaned:
+        if not re.fullmatch(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]{1,2})?", cleaned, flags=re.ASCII):
+            raise ValueError("Use commas only between thousands, like 1,250.50")
+        cleaned = cleaned.replace(",", "")
     match = re.fullmatch(r"([0-9]{1,7})(?:\.([0-9]{1,2}))?", cleaned, flags=re.ASCII)
     if not match:
         if re.fullmatch(r"[0-9]{8,}(?:\.[0-9]{1,2})?", cleaned, flags=re.ASCII):  # a real amount, only too big to be money here
             raise AmountTooLarge(f"Enter an amount of {POUNDS_MOST} or less")
-        if re.fullmatch(r"[-−–]£?[0-9]+(?:\.[0-9]+)?", cleaned, flags=re.ASCII):  # a minus sign (typed, or a dash) before an amount
-            raise ValueError("Enter an amount of £0 or more, without a minus sign")
         raise ValueError("Enter an amount in pounds, like 25 or 25.50")
     whole, part = match.group(1), (match.group(2) or "0").ljust(2, "0")
     return int(whole) * 100 + int(part)

@@ -167,6 +167,23 @@ def test_an_amount_too_big_to_be_money_here_is_called_too_big_not_badly_written(
             parse_pounds(negative)
 
 
+def test_a_comma_is_read_only_between_thousands_and_a_space_never_inside_an_amount():
+    # "12,50" (a decimal comma) and "12 50" were read as £1,250: a top-up of a hundred times what was meant.
+    from brokerage.formatting import parse_pounds
+
+    for typed, pence in (("1,250", 125_000), ("£1,250.50", 125_050), ("1,000,000", 100_000_000), ("£ 12", 1_200), (" 12.5 ", 1_250)):
+        assert parse_pounds(typed) == pence, typed
+    for decimal_comma in ("12,50", "12,5", "0,50", "£1,25"):
+        with pytest.raises(ValueError, match="^Use a full stop for pence, like 12.50$"):
+            parse_pounds(decimal_comma)
+    for misplaced in ("1,2345", "12,500,0", ",125", "1,,250", "1,250,"):
+        with pytest.raises(ValueError, match="^Use commas only between thousands, like 1,250.50$"):
+            parse_pounds(misplaced)
+    for spaced in ("12 50", "1 250", "12 .50"):
+        with pytest.raises(ValueError, match="like 25 or 25.50"):
+            parse_pounds(spaced)
+
+
 # Vote counting: the cases at the edges of each rule.
 
 

@@ -253,7 +253,9 @@ def test_a_payment_intent_that_is_not_ours_has_no_effect(pay, world, session, st
     assert entries(session, "topup") == []
 
 
-@pytest.mark.parametrize(("amount", "field"), [("0.50", "amount"), ("5000.01", "amount"), ("lots", "amount"), ("", "amount")])
+@pytest.mark.parametrize(("amount", "field"), [("0.50", "amount"), ("5000.01", "amount"), ("lots", "amount"), ("", "amount"),
+                                               # "12,50" went straight to a £1,250.00 payment; so did "12 50".
+                                               ("12,50", "amount"), ("12 50", "amount")])
 def test_a_bad_amount_is_refused_beside_the_field_and_nothing_is_made(pay, world, session, stripe_sdk, amount, field):
     client = pay.sign_in(Role.holder)
     records = world.records["a"]
@@ -261,6 +263,14 @@ def test_a_bad_amount_is_refused_beside_the_field_and_nothing_is_made(pay, world
     assert response.status_code == 422
     assert f'id="{field}-error-1"' in response.get_data(as_text=True)
     assert session.exec(select(TopUp)).all() == [] and stripe_sdk.v1.payment_intents.list().data == []
+
+
+def test_a_decimal_comma_is_told_to_be_a_full_stop(pay, world, session, stripe_sdk):
+    client = pay.sign_in(Role.holder)
+    records = world.records["a"]
+    page = start(client, records["holder"], records["cluster"], amount="12,50").get_data(as_text=True)
+    assert "Use a full stop for pence, like 12.50" in page and "1,250" not in page
+    assert start(client, records["holder"], records["cluster"], amount="1,250").status_code in (200, 302, 303)
 
 
 @pytest.mark.parametrize("amount", ["5000.01", "99999999999"])
