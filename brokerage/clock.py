@@ -43,3 +43,11 @@ def start_of_day(day: date) -> datetime:
 def end_of_day(day: date) -> datetime:
     """Return the UTC moment at which a day ends in England (the next day's midnight)."""
     return start_of_day(day + timedelta(days=1))
+
+
+def years_after(day: date, years: int) -> date:
+    """Return the same day `years` later (29 February becomes 28 February in a year without it)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

@@ -93,7 +93,7 @@ def plausible_form(world) -> dict:
         "max_rate": "25", "name": "Name", "relationship": "daughter", "email": "someone@example.org", "allocation": "100",
         "new": "a-long-new-passphrase-2026", "password": "a-long-new-passphrase-2026", "capacity_hours": "10", "radius_km": "3",
         "postcode": "E1 6AN", "home-postcode": "E2 9PA", "languages": "en", "services": "home_care",
-        "staff_genders": "female", "staff_count": "3", "hours_per_week": "10", "hourly_rate": "22", "end_date": "2099-01-01", "allocation_rule": "equal",
+        "staff_genders": "female", "staff_count": "3", "hours_per_week": "10", "hourly_rate": "22", "end_date": (date.today() + timedelta(days=400)).isoformat(), "allocation_rule": "equal",
         "amount": "5", "reason": "Unspent for months", "note": "Not yet",
     }
 

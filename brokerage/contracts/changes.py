@@ -25,7 +25,7 @@ from brokerage.contracts.rules import AllocationRule, ContractEventKind, Contrac
 from brokerage.contracts.services import check_end_date, current_status, get_contract, notice_weeks, record_event, set_end_date
 from brokerage.contracts.words import change_sentences
 from brokerage.errors import BrokerageError, NotAllowed, ValidationFailed
-from brokerage.formatting import plural, service_name
+from brokerage.formatting import long_date, plural, service_name
 from brokerage.locks import fresh_row, lock_provider_hours, lock_row
 from brokerage.providers.models import Provider
 from brokerage.slot_hours import in_week_order, total
@@ -134,13 +134,19 @@ def _contract_of(session: Session, proposal: Proposal) -> Contract:
 def change_impossible(*, session: Session, proposal: Proposal) -> str | None:
     """Return why a passed change can no longer be made, or None.
 
-    The care has ended, the end date is now inside the notice period, or the times no longer add up to
-    the hours a week (another change of the hours passed since).
+    The care has ended, its last day changed while the group voted on another (notice was given, or another
+    change passed: the later vote never overrides it), the end date is now inside the notice period, or the
+    times no longer add up to the hours a week (another change of the hours passed since).
     """
     contract = _contract_of(session, proposal)
     if current_status(contract) == ContractStatus.ended:
         return "the care has already ended."
     end = proposal.payload["changes"].get("end_date")
+    now_ends = contract.end_date.isoformat() if contract.end_date else None
+    if end and proposal.payload.get("was", {}).get("end_date", now_ends) != now_ends:
+        # Notice was given (or another change passed) while the group voted: this vote was on another footing.
+        now_said = f": it is now {long_date(contract.end_date)}" if contract.end_date else ""
+        return f"the last day of care changed while the group voted{now_said}. Propose a new change if the group wants another date."
     if end:
         problem = rules.end_date_problem(
             date.fromisoformat(end), today=clock.today(), notice_weeks=notice_weeks(session, contract.council_id), start_date=contract.start_date,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Iterable, Mapping
 
+from brokerage.clock import years_after
 from brokerage.errors import BrokerageError
 from brokerage.formatting import HOURLY_RATE_TOO_HIGH, HOURLY_RATE_TOO_LOW, long_date, plural
 from brokerage.ledger.rules import allocate_shared_cost
@@ -146,14 +147,25 @@ def earliest_end(today: date, notice_weeks: int) -> date:
     return today + timedelta(weeks=notice_weeks)
 
 
+# The furthest ahead a last day of care may be set, in years from today.
+END_YEARS_AHEAD = 5
+
+
 def end_date_problem(end_date: date, *, today: date, notice_weeks: int, start_date: date) -> str | None:
-    """Return why a contract may not end on this date (inside the notice period, or before it starts), or None."""
+    """Return why a contract may not end on this date, or None.
+
+    Not inside the notice period, not before the care starts, and not more than END_YEARS_AHEAD years from today:
+    a last day of care in 2999 was taken, and pushed a notice's end out by 972 years.
+    """
     first = earliest_end(today, notice_weeks)
     if end_date < first:
         notice = plural(notice_weeks, "week's", "weeks'")
         return f"Ending needs {notice} notice: choose {long_date(first)} or later"
     if end_date < start_date:
         return f"The care starts on {long_date(start_date)}; choose an end date after that"
+    latest = years_after(today, END_YEARS_AHEAD)
+    if end_date > latest:
+        return f"Choose a last day of care up to {long_date(latest)}, {END_YEARS_AHEAD} years from today. Check the year"
     return None
 
 

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from brokerage.clock import years_after
 from brokerage.formatting import long_date
 from brokerage.providers.errors import BadProviderMove
 
@@ -44,7 +45,7 @@ def expiry_problem(expires_on: object, *, today: date) -> str | None:
         return "Enter the date the evidence runs out"
     if expires_on <= today:
         return "The date the evidence runs out must be in the future"
-    latest = today.replace(year=today.year + VETTING_YEARS_AHEAD, day=min(today.day, 28 if today.month == 2 else 31))
+    latest = years_after(today, VETTING_YEARS_AHEAD)
     if expires_on > latest:
         return (f"Enter a date up to {long_date(latest)}: evidence is checked again at least every {VETTING_YEARS_AHEAD} years. "
                 "Check the year")

@@ -83,12 +83,34 @@ def test_a_passed_end_date_that_is_now_inside_the_notice_period_is_not_made(sess
     assert "4 weeks' notice" in lapsed.detail["reason"]
 
 
+def test_notice_given_while_the_group_votes_on_another_end_date_makes_that_vote_lapse_not_override_it(session, care):
+    # The group voted to end the care on 1 June 2028 after notice had ended it on 8 January 2027: the later vote won,
+    # and everyone who had been told of the notice was told the wrong date.
+    proposal = changes.propose_change(session=session, actor=care.users["broker"], contract_id=care.contract.id, end_date=date(2028, 6, 1))
+    give_notice(session=session, actor=care.users["broker"], contract_id=care.contract.id, end_date=date(2027, 1, 8))
+    _vote(session, care, proposal, Choice.yes, Choice.yes)
+    assert proposal.status == ProposalStatus.lapsed
+    assert "the last day of care changed while the group voted: it is now 8 January 2027" in proposal.outcome
+    contract = session.get(Contract, care.contract.id)
+    assert (contract.status, contract.end_date) == (ContractStatus.ending, date(2027, 1, 8))
+    assert _history(session, contract)[-1] == ContractEventKind.change_lapsed
+
+
+def test_notice_takes_a_last_day_at_most_five_years_ahead(session, care):
+    with pytest.raises(ValidationFailed) as refused:
+        give_notice(session=session, actor=care.users["broker"], contract_id=care.contract.id, end_date=date(2031, 12, 2))
+    assert refused.value.errors["end_date"] == ["Choose a last day of care up to 1 December 2031, 5 years from today. Check the year"]
+    assert give_notice(session=session, actor=care.users["broker"], contract_id=care.contract.id, end_date=date(2031, 12, 1)).end_date == date(2031, 12, 1)
+
+
 @pytest.mark.parametrize(("changes_asked", "field", "message"), [
     ({"hours_per_week": 0}, "hours_per_week", "at least one hour"),
     ({"rate_pence": 0}, "hourly_rate", "more than £0"),
     ({"rate_pence": 150}, "hourly_rate", "Enter at least £12.71 an hour: no carer can be paid less than the National Living Wage"),
     ({"rate_pence": 100_001}, "hourly_rate", "£1,000.00 or less"),
     ({"end_date": date(2026, 12, 28)}, "end_date", "Ending needs 4 weeks' notice: choose 29 December 2026 or later"),
+    # 2999 was taken, and when the vote passed after notice it moved the care's end out by 972 years.
+    ({"end_date": date(2999, 1, 1)}, "end_date", "Choose a last day of care up to 1 December 2031, 5 years from today. Check the year"),
     ({"hours_per_week": 12, "rate_pence": 2_200}, "change", "Change at least one thing"),
     ({}, "change", "Change at least one thing"),
 ])
