@@ -7,12 +7,13 @@ clusters'; only a package above all three may read them together.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlmodel import Session, select
 
 from brokerage.accounts.models import Role, User
 from brokerage.clusters.members import LIVE_MEMBERSHIP
-from brokerage.clusters.models import Membership, Proposal
+from brokerage.clusters.models import Membership, MembershipStatus, Proposal
 from brokerage.clusters.queries import proposal_page
 from brokerage.clusters.rules import ProposalKind, ProposalStatus
 from brokerage.contracts import rules as contract_rules
@@ -44,6 +45,10 @@ class CareCost:
     # (holder id, name, pence a week, weekly pledge) of each member of the group whose part is more than they put in a
     # week; proposal_show keeps (name, pence, pledge) of those the reader may see the pledge of.
     over_pledge: list = field(default_factory=list)
+    # Members on notice to leave, {name: last day}, and (name, pence a week) of those who stay once they have gone:
+    # a leaver pays their part only until their last day, then the rest share it.
+    leaving: dict = field(default_factory=dict)
+    parts_after: list = field(default_factory=list)
 
 
 def _over_pledge(parts: dict[str, int], names: dict[str, str], pledges: dict[str, int]) -> list:
@@ -71,6 +76,26 @@ def _group_view(session: Session, cluster_id: int, holder_ids: set[str], staff: 
     names = dict(session.exec(select(Holder.id, Holder.name).where(Holder.id.in_(ids or [-1]))).all())
     shown = {str(h): names.get(h, LEFT_THE_GROUP) if (staff or h in live) else LEFT_THE_GROUP for h in ids}
     return shown, {str(h): live.get(h, 0) for h in ids}
+
+
+def _leaving(session: Session, cluster_id: int) -> dict[str, date]:
+    """Return {holder id as text: last day} of the group's members on notice to leave."""
+    return {str(h): day for h, day in session.exec(select(Membership.holder_id, Membership.leaves_on).where(
+        Membership.cluster_id == cluster_id, Membership.status == MembershipStatus.leaving))}
+
+
+def _with_leavers(cost: CareCost, session: Session, proposal: Proposal, names: dict[str, str], pledges: dict[str, int], pieces) -> None:
+    """Say who is leaving, and each staying member's part once they have gone; `pieces` are (weekly pence, rule, shares)."""
+    leaving = {m: day for m, day in _leaving(session, proposal.cluster_id).items() if m in names}
+    if not leaving:
+        return
+    after: dict[str, int] = {}
+    for weekly, rule, shares in pieces:
+        staying = {m: share for m, share in shares.items() if m not in leaving}
+        if staying:
+            _add(after, contract_rules.weekly_parts(weekly, rule, staying, pledges))
+    cost.leaving = {names[m]: day for m, day in leaving.items()}
+    cost.parts_after = sorted(((names[m], pence) for m, pence in after.items()), key=lambda row: row[0])
 
 
 def _add(into: dict[str, int], parts: dict[str, int]) -> None:
@@ -102,6 +127,8 @@ def _match_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost |
             cost.pledges_fall_back |= contract_rules.pledges_all_zero(rule, line.shares, pledges)
     cost.parts = sorted(((names[m], pence, None) for m, pence in parts.items()), key=lambda row: row[0])
     cost.over_pledge = _over_pledge(parts, names, pledges)
+    _with_leavers(cost, session, proposal, names, pledges, [
+        (contract_rules.weekly_cost(a.hours, a.rate_pence), rule, lines[a.demand_line_id].shares) for a in assignments if lines[a.demand_line_id].shares])
     return cost
 
 
@@ -123,13 +150,15 @@ def _change_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost 
     after = contract_rules.weekly_parts(total, rule, contract.member_shares, pledges)
     before = contract_rules.weekly_parts(now, contract.allocation_rule, contract.member_shares, pledges)
     provider = session.get(Provider, contract.provider_id)
-    return CareCost(
+    cost = CareCost(
         total=total, rule=rule, total_now=now, rule_now=AllocationRule(contract.allocation_rule),
         parts=sorted(((names[m], after[m], before[m]) for m in after), key=lambda row: row[0]),
         lines=[(provider.name, contract.service, hours, rate, total, times)],
         pledges_fall_back=contract_rules.pledges_all_zero(rule, contract.member_shares, pledges),
         over_pledge=_over_pledge(after, names, pledges),
     )
+    _with_leavers(cost, session, proposal, names, pledges, [(total, rule, contract.member_shares)])
+    return cost
 
 
 def proposal_show(*, session: Session, actor: User, proposal_id: int) -> dict:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from sqlmodel import select
 
-from brokerage.clusters.models import Membership, Proposal
+from brokerage.clusters.models import Membership, MembershipStatus, Proposal
 from brokerage.clusters.rules import ProposalKind, ProposalStatus
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchRun
 from brokerage.matching.rules import AssignmentStatus
@@ -67,6 +67,19 @@ def test_the_split_by_hours_follows_the_shares_and_sums_to_the_cost(client, auth
     text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
     # £70.07 a week: two thirds and one third, the odd penny to the largest remainder.
     assert "this care costs £70.07 a week. Amina Yusuf would pay £46.71 a week, Bo Chen would pay £23.36 a week." in text
+
+
+def test_a_member_on_notice_pays_only_until_leaving_and_the_page_says_what_the_others_pay_after(client, auth, session, care):  # noqa: F811
+    # Bo, leaving, was shown paying half of new care for good, though Bo could not vote on it and would soon be gone.
+    proposal = _match(session, care, shares={str(care.amina.id): 1, str(care.bo.id): 1})
+    bo = session.exec(select(Membership).where(Membership.holder_id == care.bo.id, Membership.cluster_id == care.cluster.id)).one()
+    bo.status, bo.notice_date, bo.leaves_on = MembershipStatus.leaving, date(2026, 12, 1), date(2026, 12, 29)
+    session.add(bo)
+    session.commit()
+    assert auth.sign_in(care.users["amina"].email).status_code == 302
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert "Amina Yusuf would pay £132.00 a week, Bo Chen would pay £132.00 a week until leaving the group on 29 December 2026." in text
+    assert "Bo Chen is leaving the group, so they do not vote on this. Once they have left, the others pay: Amina Yusuf £264.00 a week." in text
 
 
 def test_a_proposal_that_is_not_about_care_shows_no_cost(client, auth, session, care):  # noqa: F811
