@@ -16,7 +16,7 @@ from brokerage.errors import BrokerageError, NotAllowed
 from brokerage.formatting import long_date
 from brokerage.forms import refuse
 from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES
-from brokerage.pages.clusters import cluster_show
+from brokerage.pages.clusters import cluster_show, leave_preview
 from brokerage.pages.proposals import proposal_show
 
 blueprint = Blueprint("clusters", __name__, url_prefix="/clusters")
@@ -176,8 +176,7 @@ def leave(membership_id: int):
     """Give notice to leave a cluster, after saying plainly what will happen."""
     session = get_session()
     if request.method == "GET":
-        preview = queries.notice_preview(session=session, actor=current_user, membership_id=membership_id)
-        return render_template("clusters/leave.html", **preview)
+        return render_template("clusters/leave.html", **leave_preview(session=session, actor=current_user, membership_id=membership_id))
     ending = governance.give_notice(session=session, actor=current_user, membership_id=membership_id)
     own = current_user.holder_id == ending.holder_id
     if ending.leaves_on and ending.leaves_on == ending.notice_date:  # a group that has not started: no notice

@@ -14,11 +14,12 @@ from brokerage.access import STAFF
 from brokerage.accounts.models import User
 from brokerage.clusters.members import visible_holder_ids
 from brokerage.clusters.membership import group_mate_ids
-from brokerage.clusters.queries import ClusterPage, cluster_page
+from brokerage.clusters.queries import ClusterPage, cluster_page, notice_preview
 from brokerage.contracts.services import contracts_of_cluster
 from brokerage.holders.models import Holder
 from brokerage.holders.services import details_visible_to
 from brokerage.matching.demand import demand_of_cluster
+from brokerage.surplus.queries import open_flags_of_holder
 from brokerage.timesheets.approvers import approver_of
 from brokerage.timesheets.queries import sheets_of_group
 
@@ -56,3 +57,15 @@ def cluster_show(*, session: Session, actor: User, cluster_id: int) -> ClusterSh
     show.approver = approver_of(session=session, cluster_id=page.cluster.id)
     show.timesheets = sheets_of_group(session=session, actor=actor, cluster_id=page.cluster.id)
     return show
+
+
+def leave_preview(*, session: Session, actor: User, membership_id: int) -> dict:
+    """Return `clusters.queries.notice_preview` with `clawback`: the open unspent-money flag on this share, if any.
+
+    The leave page promised the whole share back on the day the council could take most of it back; the flag is
+    money, so it is read only when the actor may see the share.
+    """
+    preview = notice_preview(session=session, actor=actor, membership_id=membership_id)
+    flags = open_flags_of_holder(session=session, actor=actor, holder_id=preview["holder"].id) if preview["share"] is not None else []
+    preview["clawback"] = next((flag for flag in flags if flag.cluster_id == preview["cluster"].id), None)
+    return preview

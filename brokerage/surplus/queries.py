@@ -156,6 +156,7 @@ class HolderFlag:
     holder_id: int
     holder_name: str
     group_name: str
+    cluster_id: int
     amount_pence: int
     reason: str
     raised_on: date
@@ -178,7 +179,7 @@ def _holder_flags(session: Session, holder_ids: list[int]) -> list[HolderFlag]:
         select(Clawback.flag_id, Clawback.amount_pence).where(Clawback.flag_id.in_(flag_ids), Clawback.status == ClawbackStatus.proposed)
     ).all()) if flag_ids else {}
     return [
-        HolderFlag(holder_id=f.holder_id, holder_name=h, group_name=g, amount_pence=f.amount_pence, reason=f.reason,
+        HolderFlag(holder_id=f.holder_id, holder_name=h, group_name=g, cluster_id=f.cluster_id, amount_pence=f.amount_pence, reason=f.reason,
                    raised_on=f.raised_on, clawback_from=f.clawback_from, waiting_pence=waiting.get(f.id))
         for f, h, g in rows
     ]
