@@ -295,7 +295,8 @@ def load_filters(schema: type[_Schema], args, *, messages: dict[str, str] | None
     Filters that cannot be read come back as the defaults, with the errors: the page then lists nothing.
     `messages` replaces marshmallow's words for a field with the page's own (e.g. {"page": "Enter a page number…"}).
     """
-    raw = {key: value for key, value in args.items() if value not in ("", None)}
+    # Blank means no filter, spaces too (a date box of spaces said "Enter a real date"), as on every form (forms.blank_as_empty).
+    raw = {key: value for key, value in args.items() if value is not None and not (isinstance(value, str) and not value.strip())}
     try:
         return schema().load(raw), {}
     except _SchemaError as error:

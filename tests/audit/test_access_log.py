@@ -110,6 +110,14 @@ def test_bad_filters_are_named_beside_the_field_and_list_nothing(client, reads, 
     assert f'id="filter-{field}-error"' in body and f'href="#filter-{field}"' in body and message in html.unescape(body)
     assert _rows(response) == ["Nothing is listed until the filters above are put right."]
     assert "access-log.csv" not in body
+    assert "0 reads" not in body and "Correct the filter above to see the reads." in body  # not a count that reads like a result
+
+
+def test_filters_of_only_spaces_are_no_filters(client, reads, officer):
+    # A From box of spaces said "Enter a real date", though nothing had been typed.
+    plain = client.get("/audit/access-log")
+    spaced = client.get("/audit/access-log", query_string={"start": "   ", "end": " ", "person": "  ", "staff": " ", "what": " "})
+    assert spaced.status_code == 200 and _rows(spaced) == _rows(plain)
 
 
 def test_another_councils_staff_member_is_refused_exactly_like_one_that_does_not_exist(client, world, reads, officer):
