@@ -121,13 +121,13 @@ def contract_page(*, session: Session, actor: User, contract_id: int) -> Contrac
         page.parts = sorted(((names[m], pence) for m, pence in parts.items()), key=lambda row: row[0])
         page.split_by_pledge_fell_back = rules.pledges_all_zero(contract.allocation_rule, contract.member_shares, pledges)
     page.history = contract_history(session=session, contract=contract)
-    if page.links_decisions:
-        page.open_changes = [
-            p for p in session.exec(
-                select(Proposal).where(Proposal.cluster_id == contract.cluster_id, Proposal.kind == ProposalKind.change_contract,
-                                       Proposal.status == ProposalStatus.open).order_by(Proposal.id)
-            ) if int(p.payload.get("contract_id", 0)) == contract.id
-        ]
+    # Everyone who reads the care sees what the group is voting on (the provider too, who cannot open the vote itself).
+    page.open_changes = [
+        p for p in session.exec(
+            select(Proposal).where(Proposal.cluster_id == contract.cluster_id, Proposal.kind == ProposalKind.change_contract,
+                                   Proposal.status == ProposalStatus.open).order_by(Proposal.id)
+        ) if int(p.payload.get("contract_id", 0)) == contract.id
+    ]
     return page
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, timedelta
 
@@ -22,6 +23,10 @@ from tests.timesheets.helpers import make_care
 def _text(response) -> str:
     """Return the page's words, tags removed and spaces collapsed."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def _text_of(page: str) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
 
 
 def _sign_in(auth, user):
@@ -72,6 +77,23 @@ def test_the_provider_sees_whom_the_care_is_for_but_not_what_each_person_pays(cl
     text = _text(client.get(f"/contracts/{care.contract.id}"))
     assert "Who the care is for Amina Yusuf, Bo Chen" in text
     assert "£132.00" not in text and "What each person pays" not in text
+
+
+def test_the_provider_sees_the_changes_put_to_the_group_and_how_to_change_or_end_the_care(client, auth, care, session):
+    # The provider's page hid the change the group was voting on, and said nothing of how the care could change or end.
+    from brokerage.contracts import changes
+
+    proposal = changes.propose_change(session=session, actor=care.users["broker"], contract_id=care.contract.id, rate_pence=2_400)
+    session.commit()
+    _sign_in(auth, care.users["provider"])
+    page = client.get(f"/contracts/{care.contract.id}").get_data(as_text=True)
+    text = _text_of(page)
+    assert "Changes waiting for the group's vote" in text and "The broker proposes: hourly rate from £22.00 to £24.00. Voting closes" in text
+    assert f"/clusters/proposals/{proposal.id}" not in page  # the vote page is the group's
+    assert "To change the hours, the days and times or the rate, or to end this care, talk to the council's broker." in text
+    assert "ending the care needs 4 weeks' notice" in text
+    _sign_in(auth, care.users["amina"])  # members keep the link to the vote
+    assert f"/clusters/proposals/{proposal.id}" in client.get(f"/contracts/{care.contract.id}").get_data(as_text=True)
 
 
 def test_the_providers_dashboard_lists_its_contracts_with_links(client, auth, care):
