@@ -198,6 +198,35 @@ def dissolve(*, session: Session, actor: User, cluster: Cluster, decided_by: Pro
     return total
 
 
+EVERYONE_LEFT = "No longer needed: everyone in the group has left, so it has closed."
+
+
+def close_if_everyone_left(*, session: Session, cluster: Cluster) -> bool:
+    """Close a forming cluster (locked by the caller) whose last members have just left it, holding no money; tell whether it closed.
+
+    A forming group with nobody in it can decide nothing: a request to join was turned down for want of voters,
+    and the group stayed in the search. Its leavers go at once (nothing of theirs is in the pool), requests to
+    join end, and its open votes lapse. A pool still holding money waits for the leavers' refunds instead.
+    """
+    if cluster.status != ClusterStatus.forming:
+        return False
+    rows = list(session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.status != MembershipStatus.left)))
+    if any(m.status in (MembershipStatus.admitted, MembershipStatus.active) for m in rows):
+        return False
+    codes = list(session.exec(select(LedgerAccount.code).where(LedgerAccount.cluster_id == cluster.id, LedgerAccount.council_id == cluster.council_id)))
+    if codes and any(balance for _, balance, _ in lock_accounts(session=session, council_id=cluster.council_id, codes=codes).values()):
+        return False
+    for membership in rows:
+        membership.status = MembershipStatus(rules.move_membership(membership.status, "left"))
+        session.add(membership)
+    for proposal in open_proposals(session=session, cluster_id=cluster.id):
+        close_proposal(session=session, proposal=proposal, status=ProposalStatus.lapsed, outcome=EVERYONE_LEFT)
+    cluster.status = ClusterStatus(rules.move_cluster(cluster.status, "closed"))
+    session.add(cluster)
+    session.flush()
+    return True
+
+
 def _dissolve(*, session: Session, proposal: Proposal, actor: User) -> str:
     cluster = session.get(Cluster, proposal.cluster_id)
     # The members decided, not whoever's act happened to settle the vote: the refunds are posted as

@@ -15,7 +15,7 @@ from brokerage import clock
 from brokerage.access import same_council
 from brokerage.accounts.models import Role, User
 from brokerage.clusters import rules
-from brokerage.clusters.actions import ProposalAction, action_for
+from brokerage.clusters.actions import ProposalAction, action_for, close_if_everyone_left
 from brokerage.clusters.errors import RECORD_ERRORS, AlreadyVoted, BadTransition, NotAMember, ProposalClosed, failure_message
 from brokerage.clusters.members import OPEN, eligible_voters, get_cluster, get_membership, holder_for_actor, visible_holder_ids
 from brokerage.clusters.membership import BatchResult, add_join_request, start_notice
@@ -266,5 +266,6 @@ def give_notice(*, session: Session, actor: User, membership_id: int) -> Members
     # The notice may settle several of the group's votes: the providers' hours before any holder (locks.py order).
     lock_provider_hours(session, membership.council_id)
     start_notice(session, membership, clock.today())
-    _decide_settled_proposals(session, membership.cluster_id, actor)
+    if not close_if_everyone_left(session=session, cluster=session.get(Cluster, membership.cluster_id)):
+        _decide_settled_proposals(session, membership.cluster_id, actor)
     return membership

@@ -179,7 +179,9 @@ def leave(membership_id: int):
         return render_template("clusters/leave.html", **leave_preview(session=session, actor=current_user, membership_id=membership_id))
     ending = governance.give_notice(session=session, actor=current_user, membership_id=membership_id)
     own = current_user.holder_id == ending.holder_id
-    if ending.leaves_on and ending.leaves_on == ending.notice_date:  # a group that has not started: no notice
+    if ending.status.value == "left" and ending.leaves_on:  # the last one out of a group that had not started: it closed
+        flash(f"{'You have' if own else 'They have'} left the group. Nobody else was in it, so it has closed.", "success")
+    elif ending.leaves_on and ending.leaves_on == ending.notice_date:  # a group that has not started: no notice
         flash(f"{'You have' if own else 'They have'} left the group. Any money {'you' if own else 'they'} added comes back "
               f"to {'your' if own else 'their'} wallet by tomorrow.", "success")
     elif ending.leaves_on:

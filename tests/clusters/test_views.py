@@ -219,10 +219,33 @@ def test_a_member_of_a_group_that_has_not_started_leaves_without_notice(client, 
     page = client.get(f"/clusters/memberships/{membership.id}/leave").data.decode()
     assert "Leave Somali elders?" in page and "The group has not started yet, so you leave today, without notice." in page
     assert "4 weeks" not in page and "Yes, leave the group" in page
+    vote = ask_to_join(client, people, session, cluster)
     page = client.post(f"/clusters/memberships/{membership.id}/leave", follow_redirects=True).data.decode()
+    # The last one out of a group that never started: it closes (it stayed searchable, and turned requests down for want of voters).
+    assert "You have left the group. Nobody else was in it, so it has closed." in page
+    session.expire_all()
+    assert session.get(Membership, membership.id).status == MembershipStatus.left
+    assert session.get(Cluster, cluster.id).status.value == "closed"
+    assert (vote.status, vote.outcome) == (ProposalStatus.lapsed, "No longer needed: everyone in the group has left, so it has closed.")
+    assert "Somali elders" not in client.get("/clusters/find?near=e2+9pa").data.decode().split("Search</h2>")[-1]
+
+
+def test_a_member_leaving_a_group_that_has_not_started_but_has_others_leaves_today_and_the_group_goes_on(client, people, session):
+    sign_in(client, people.users[0])
+    client.post("/clusters/new", data={"name": "Somali elders", "description": "Home care in Somali", "kinds": ["culture"], "districts": ["E1"],
+                                       "min_size": "3", "max_size": "6", "holder_id": str(people.holders[0].id), "pledge": "50"})
+    cluster = session.exec(select(Cluster).where(Cluster.name == "Somali elders")).one()
+    vote = ask_to_join(client, people, session, cluster)
+    client.post(f"/clusters/proposals/{vote.id}", data={"holder_id": str(people.holders[0].id), "choice": "yes"})
+    second = session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.holder_id == people.holders[1].id)).one()
+    assert second.status == MembershipStatus.admitted
+    sign_in(client, people.users[1])
+    page = client.post(f"/clusters/memberships/{second.id}/leave", follow_redirects=True).data.decode()
     assert "You have left the group. Any money you added comes back to your wallet by tomorrow." in page
-    session.refresh(membership)
-    assert membership.status == MembershipStatus.leaving and membership.leaves_on == membership.notice_date
+    session.expire_all()
+    second = session.get(Membership, second.id)
+    assert second.status == MembershipStatus.leaving and second.leaves_on == second.notice_date  # settled by the next daily run
+    assert session.get(Cluster, cluster.id).status.value == "forming"
 
 
 def test_a_member_puts_a_decision_and_a_representative_votes_for_the_holder_they_act_for(client, people, session):
