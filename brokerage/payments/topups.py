@@ -73,6 +73,25 @@ def shares_of(*, session: Session, actor: User, holder_id: int) -> tuple[Holder,
     return holder, [Share(c, ledger.balance(session=session, actor=job, council_id=holder.council_id, code=pool_code(c.id, holder.id))) for c in rows]
 
 
+# Memberships of an open group whose pool takes no money now, said on the page instead of "not a member".
+NOT_PAYABLE_YET = (MembershipStatus.requested, MembershipStatus.leaving)
+
+
+def unpayable_groups_of(*, session: Session, actor: User, holder_id: int) -> dict[str, list[str]]:
+    """Return the names of the open groups the holder has asked to join, or is leaving, by status (no money goes to their pools)."""
+    holder = _holder_acted_for(session, actor, holder_id)
+    rows = session.exec(
+        select(Membership.status, Cluster.name).join(Cluster, Cluster.id == Membership.cluster_id)
+        .where(Membership.holder_id == holder.id, Membership.status.in_(NOT_PAYABLE_YET), Cluster.status.in_(OPEN),
+               Cluster.council_id == holder.council_id)
+        .order_by(Cluster.name)
+    ).all()
+    found: dict[str, list[str]] = {}
+    for status, name in rows:
+        found.setdefault(MembershipStatus(status).value, []).append(name)
+    return found
+
+
 def start_top_up(*, session: Session, actor: User, holder_id: int, cluster_id: int | None, amount_pence: int | None,
                  methods: list[str], config: dict, form_key: str) -> TopUp:
     """Make a PaymentIntent for a top-up and record it; the same form (form_key) twice gives the same top-up.

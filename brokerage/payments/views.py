@@ -86,7 +86,8 @@ def new_top_up(holder_id: int):
     elif form.errors:
         status = 422
     return render_template("payments/new_top_up.html", form=form, holder=holder, shares=shares, method_hints=METHOD_HINTS,
-                           stripe_ready=ready, payments=topups.top_ups_of(session=session, actor=current_user, holder_id=holder.id)), status
+                           stripe_ready=ready, payments=topups.top_ups_of(session=session, actor=current_user, holder_id=holder.id),
+                           unpayable=topups.unpayable_groups_of(session=session, actor=current_user, holder_id=holder.id)), status
 
 
 @blueprint.get("/top-ups/<int:top_up_id>")
