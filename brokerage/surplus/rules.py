@@ -74,8 +74,15 @@ class RuleSettings:
                 f"and could be taken back {plural(self.notice_days, 'day')} after the flag at the earliest.")
 
 
+# The number each rule reads; the other rule's number may be left out (None), and the stored one stays.
+NUMBER_OF_RULE = {RuleKind.unspent_weeks.value: "weeks", RuleKind.above_pledges.value: "multiple"}
+
+
 def check_settings(*, kind: str | None, weeks: int | None, multiple: int | None, notice_days: int | None) -> dict[str, str]:
-    """Return {field: problem} for a rule's settings; empty when they may be saved."""
+    """Return {field: problem} for a rule's settings; empty when they may be saved.
+
+    Only the chosen rule's number is needed: the other rule's may be None (kept as it is), or a number in its range.
+    """
     problems = {}
     if kind not in {k.value for k in RuleKind}:
         problems["kind"] = "Choose which rule the council uses"
@@ -84,6 +91,8 @@ def check_settings(*, kind: str | None, weeks: int | None, multiple: int | None,
         ("multiple", multiple, MULTIPLE_RANGE, "the number of weeks of pledges"),
         ("notice_days", notice_days, NOTICE_RANGE, "the days of notice"),
     ):
+        if value is None and name in NUMBER_OF_RULE.values() and NUMBER_OF_RULE.get(kind) != name:
+            continue
         if value is None or isinstance(value, bool) or not isinstance(value, int):
             problems[name] = f"Enter {what} as a whole number"
         elif not bounds[0] <= value <= bounds[1]:

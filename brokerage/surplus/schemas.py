@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import InputRequired, NumberRange, StopValidation
 
 from brokerage.forms import BaseForm, PoundsField, WholeNumberField
 from brokerage.surplus.rules import MULTIPLE_RANGE, NOTICE_RANGE, REASON_LIMIT, WEEKS_RANGE, RuleKind, RuleSettings
@@ -19,10 +19,25 @@ RULE_HINTS = {
 }
 
 
-def _whole(label: str, bounds: tuple[int, int], what: str, description: str) -> WholeNumberField:
+def _needed_for(kind: RuleKind, what: str):
+    """Need the box only when its rule is chosen: the other rule's box, left empty, keeps the council's stored number."""
+
+    def check(form, field) -> None:
+        if field.raw_data and (field.raw_data[0] or "").strip():
+            return  # a number given is checked against its range, whichever rule is chosen
+        field.errors[:] = []
+        if form.kind.data == kind.value:
+            raise StopValidation(f"Enter {what}")
+        raise StopValidation()
+
+    return check
+
+
+def _whole(label: str, bounds: tuple[int, int], what: str, description: str, *, rule: RuleKind | None = None) -> WholeNumberField:
+    needed = InputRequired(message=f"Enter {what}") if rule is None else _needed_for(rule, what)
     return WholeNumberField(
         label, description=description,
-        validators=[InputRequired(message=f"Enter {what}"), NumberRange(min=bounds[0], max=bounds[1], message=f"Enter {what} between {bounds[0]} and {bounds[1]}")],
+        validators=[needed, NumberRange(min=bounds[0], max=bounds[1], message=f"Enter {what} between {bounds[0]} and {bounds[1]}")],
         invalid_message=f"Enter {what} as a whole number, like {bounds[0] + 7}",
     )
 
@@ -33,9 +48,9 @@ class SettingsForm(BaseForm):
     kind = RadioField("Which rule does the council use?", choices=RULE_CHOICES, invalid_choice_message="Choose which rule the council uses",
                       validators=[InputRequired(message="Choose which rule the council uses")])
     weeks = _whole("Weeks unspent (first rule)", WEEKS_RANGE, "the number of weeks",
-                   "Money unspent for more than this many weeks is flagged. The usual number is 8.")
+                   "Money unspent for more than this many weeks is flagged. The usual number is 8.", rule=RuleKind.unspent_weeks)
     multiple = _whole("Weeks of pledges (second rule)", MULTIPLE_RANGE, "the number of weeks of pledges",
-                      "A share above this many weekly pledges, every day for 12 weeks, is flagged.")
+                      "A share above this many weekly pledges, every day for 12 weeks, is flagged.", rule=RuleKind.above_pledges)
     notice_days = _whole("Days of notice", NOTICE_RANGE, "the days of notice",
                          "How long a member has, after seeing a flag, before the council could take money back. The usual notice is 28 days.")
 

@@ -32,9 +32,10 @@ def council_rule(*, session: Session, actor: User) -> RuleSettings:
     return rule_of(session=session, council_id=actor.council_id)
 
 
-def set_rule(*, session: Session, actor: User, kind: str, weeks: int, multiple: int, notice_days: int) -> RuleSettings:
+def set_rule(*, session: Session, actor: User, kind: str, weeks: int | None, multiple: int | None, notice_days: int) -> RuleSettings:
     """Set the officer's own council's surplus rule; raise ValidationFailed naming each field, changing nothing.
 
+    Only the chosen rule's number is needed: the other rule's, left out (None), keeps the council's stored number.
     Flags already open keep the dates they were raised with; the next review reads the new rule (see docs/surplus.md).
     """
     if actor.role not in SETTERS:
@@ -44,6 +45,9 @@ def set_rule(*, session: Session, actor: User, kind: str, weeks: int, multiple: 
         raise ValidationFailed(problems)
     # The council's row guards its settings: two officers saving at once take turns, and the second one's answer stands.
     council = lock_row(session, Council, actor.council_id)
+    stored = rule_of(session=session, council_id=council.id)
+    weeks = stored.weeks if weeks is None else weeks
+    multiple = stored.multiple if multiple is None else multiple
     row = session.get(SurplusRule, council.id)
     before = None if row is None else (row.kind, row.multiple, row.notice_days, council.surplus_weeks)
     if row is None:

@@ -147,10 +147,23 @@ def test_the_settings_are_checked_field_by_field():
         "multiple": "Enter the number of weeks of pledges between 1 and 52",
         "notice_days": "Enter the days of notice between 7 and 365",
     }
-    assert rules.check_settings(kind="above_pledges", weeks=None, multiple=True, notice_days="28") == {
+    assert rules.check_settings(kind="above_pledges", weeks="8", multiple=True, notice_days="28") == {
         "weeks": "Enter the number of weeks as a whole number",
         "multiple": "Enter the number of weeks of pledges as a whole number",
         "notice_days": "Enter the days of notice as a whole number",
+    }
+
+
+def test_only_the_chosen_rules_number_is_needed_and_the_other_if_given_is_still_checked():
+    # "Enter the number of weeks of pledges" stopped an officer saving rule A with rule B's box empty.
+    assert rules.check_settings(kind="unspent_weeks", weeks=8, multiple=None, notice_days=28) == {}
+    assert rules.check_settings(kind="above_pledges", weeks=None, multiple=6, notice_days=28) == {}
+    assert rules.check_settings(kind="unspent_weeks", weeks=None, multiple=6, notice_days=28) == {"weeks": "Enter the number of weeks as a whole number"}
+    assert rules.check_settings(kind="above_pledges", weeks=8, multiple=None, notice_days=28) == {
+        "multiple": "Enter the number of weeks of pledges as a whole number",
+    }
+    assert rules.check_settings(kind="unspent_weeks", weeks=8, multiple=99, notice_days=28) == {
+        "multiple": "Enter the number of weeks of pledges between 1 and 52",
     }
 
 

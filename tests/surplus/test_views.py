@@ -188,6 +188,37 @@ def test_refused_settings_show_the_error_beside_the_field_and_change_nothing(cli
     assert session.get(Council, flagged.council.id).surplus_weeks == 8
 
 
+@pytest.mark.parametrize(("chosen", "emptied", "kept"), [("unspent_weeks", "multiple", "multiple"), ("above_pledges", "weeks", "weeks")])
+def test_the_other_rules_empty_box_is_not_needed_and_its_stored_number_stays(client, auth, flagged, session, chosen, emptied, kept):
+    # An officer choosing one rule and emptying the other rule's box was told "Enter the number of weeks of pledges".
+    auth.sign_in(flagged.officer.email)
+    assert client.post("/surplus/settings", data={"kind": "above_pledges", "weeks": "10", "multiple": "6", "notice_days": "42"}).status_code == 302
+    form = {"kind": chosen, "weeks": "12", "multiple": "5", "notice_days": "30", emptied: ""}
+    response = client.post("/surplus/settings", data=form)
+    assert response.status_code == 302, _text(response)
+    session.expire_all()
+    rule = session.get(SurplusRule, flagged.council.id)
+    saved = {"weeks": session.get(Council, flagged.council.id).surplus_weeks, "multiple": rule.multiple}
+    assert (rule.kind.value, rule.notice_days) == (chosen, 30)
+    assert saved == {"weeks": 12, "multiple": 5, kept: {"weeks": 10, "multiple": 6}[kept]}
+    # The settings page then shows the number kept, ready for the day the council changes rule.
+    assert f'value="{ {"weeks": 10, "multiple": 6}[kept] }"' in _text(client.get("/surplus/settings"))
+
+
+@pytest.mark.parametrize(("form", "field", "message"), [
+    ({"kind": "unspent_weeks", "weeks": "", "multiple": "8", "notice_days": "28"}, "weeks", "Enter the number of weeks"),
+    ({"kind": "above_pledges", "weeks": "8", "multiple": "", "notice_days": "28"}, "multiple", "Enter the number of weeks of pledges"),
+    ({"kind": "unspent_weeks", "weeks": "8", "multiple": "60", "notice_days": "28"}, "multiple", "between 1 and 52"),
+])
+def test_the_chosen_rules_box_is_needed_and_a_number_typed_in_the_other_is_still_checked(client, auth, flagged, session, form, field, message):
+    auth.sign_in(flagged.officer.email)
+    response = client.post("/surplus/settings", data=form)
+    assert response.status_code == 422
+    assert re.search(rf'id="{field}-error-1" class="govuk-error-message">[^<]*<span[^>]*>Error:</span> [^<]*{message}', _text(response))
+    assert len(re.findall(r'class="govuk-error-message"', _text(response))) == 1
+    assert session.get(SurplusRule, flagged.council.id) is None
+
+
 def test_the_holder_sees_their_flag_with_the_amount_the_reason_and_the_date_on_their_own_pages(client, auth, flagged):
     auth.sign_in(flagged.holder_user.email)
     for url in ("/dashboard", f"/holders/{flagged.holder.id}/statement"):
