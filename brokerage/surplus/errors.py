@@ -26,7 +26,7 @@ class FlagClosed(Conflict):
 
 
 class NoticeNotOver(Conflict):
-    """The holder's notice has not ended yet: the council cannot take the money back before that date."""
+    """The clawback notice given to the holder has not ended yet: the council cannot take the money back before that date."""
 
     status = 422
 

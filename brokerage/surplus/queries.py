@@ -15,7 +15,7 @@ from brokerage import clock
 from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Role, User
 from brokerage.audit import log_access
-from brokerage.clusters.models import Cluster
+from brokerage.clusters.models import Cluster, Membership, MembershipStatus
 from brokerage.errors import NotAllowed
 from brokerage.holders.models import Holder, Power
 from brokerage.holders.services import holders_for_representative
@@ -43,6 +43,14 @@ class FlagRow:
     holder_name: str
     group_name: str
     waiting: Clawback | None = None
+    # The member gave notice to leave the group (their day of leaving, if set): the next review closes the flag.
+    leaving: bool = False
+    leaves_on: date | None = None
+
+    @property
+    def leaves_first(self) -> bool:
+        """Tell whether the member leaves the group before the clawback notice ends."""
+        return self.leaving and self.leaves_on is not None and self.leaves_on <= self.flag.clawback_from
 
 
 @dataclass
@@ -82,15 +90,20 @@ def surplus_page(*, session: Session, actor: User) -> SurplusPage:
     _check_officer(actor)
     council_id = actor.council_id
     rows = session.exec(
-        select(SurplusFlag, Holder.name, Cluster.name)
+        select(SurplusFlag, Holder.name, Cluster.name, Membership.status, Membership.leaves_on)
         .join(Holder, Holder.id == SurplusFlag.holder_id)
         .join(Cluster, Cluster.id == SurplusFlag.cluster_id)
+        .join(Membership, Membership.id == SurplusFlag.membership_id)
         .where(SurplusFlag.council_id == council_id, SurplusFlag.status == FlagStatus.open)
         .order_by(Holder.name, Cluster.name, SurplusFlag.id)
     ).all()
     waiting = waiting_clawbacks(session=session, council_id=council_id)
     by_flag = {row.clawback.flag_id: row.clawback for row in waiting}
-    flags = [FlagRow(flag=f, holder_name=h, group_name=g, waiting=by_flag.get(f.id)) for f, h, g in rows]
+    flags = [
+        FlagRow(flag=f, holder_name=h, group_name=g, waiting=by_flag.get(f.id), leaving=status == MembershipStatus.leaving,
+                leaves_on=leaves_on if status == MembershipStatus.leaving else None)
+        for f, h, g, status, leaves_on in rows
+    ]
     decided_rows = session.exec(
         select(Clawback, Holder.name, Cluster.name)
         .join(Holder, Holder.id == Clawback.holder_id)
@@ -120,6 +133,8 @@ class FlagPage:
     clawbacks: list[tuple[Clawback, str, str]]  # (clawback, proposed by, decided or withdrawn by)
     notice_problem: str | None
     waiting: Clawback | None
+    # Said when the member gave notice to leave the group: which comes first, and that the next review closes the flag.
+    leaving_note: str | None = None
 
     @property
     def may_propose(self) -> bool:
@@ -143,7 +158,15 @@ def flag_page(*, session: Session, actor: User, flag_id: int) -> FlagPage:
         clawbacks=[(c, people.get(c.proposed_by_id, ""), people.get(c.decided_by_id or c.cancelled_by_id, "")) for c in clawbacks],
         notice_problem=rules.notice_problem(today=clock.today(), from_day=flag.clawback_from),
         waiting=next((c for c in clawbacks if c.status == ClawbackStatus.proposed), None),
+        leaving_note=_leaving_note(session, flag, holder.name, cluster.name if cluster else "the group"),
     )
+
+
+def _leaving_note(session: Session, flag: SurplusFlag, name: str, group: str) -> str | None:
+    membership = session.get(Membership, flag.membership_id)
+    if flag.status != FlagStatus.open or membership is None or membership.status != MembershipStatus.leaving:
+        return None
+    return rules.leaving_words(name=name, group=group, leaves_on=membership.leaves_on, clawback_from=flag.clawback_from)
 
 
 # --- the holder's own view --------------------------------------------------------------------

@@ -89,7 +89,7 @@ def check_settings(*, kind: str | None, weeks: int | None, multiple: int | None,
     for name, value, bounds, what in (
         ("weeks", weeks, WEEKS_RANGE, "the number of weeks"),
         ("multiple", multiple, MULTIPLE_RANGE, "the number of weeks of pledges"),
-        ("notice_days", notice_days, NOTICE_RANGE, "the days of notice"),
+        ("notice_days", notice_days, NOTICE_RANGE, "the days of clawback notice"),
     ):
         if value is None and name in NUMBER_OF_RULE.values() and NUMBER_OF_RULE.get(kind) != name:
             continue
@@ -185,7 +185,7 @@ def above_pledges_reason(amount: int, weekly_pledge: int, multiple: int) -> str:
 
 
 NO_LONGER_UNSPENT = "The share no longer holds money the council's rule counts as unspent."
-RULE_CHANGED = "The council changed its surplus rule; any money still unspent is flagged again under the new rule, with new notice."
+RULE_CHANGED = "The council changed its surplus rule; any money still unspent is flagged again under the new rule, with new clawback notice."
 
 
 def member_gone_reason(name: str, group: str) -> str:
@@ -199,11 +199,25 @@ def clawback_from(raised_on: date, notice_days: int) -> date:
 
 
 def notice_problem(*, today: date, from_day: date) -> str | None:
-    """Return why a clawback cannot be proposed yet, or None once its notice has ended."""
+    """Return why a clawback cannot be proposed yet, or None once its clawback notice has ended.
+
+    "Notice" alone read as a member's notice to leave the group: the words say it is the council's clawback notice.
+    """
     if today >= from_day:
         return None
-    return (f"The member's notice has not ended. The council can take money back from {long_date(from_day)}, "
+    return (f"The clawback notice given to the member is still running. The council can take money back from {long_date(from_day)}, "
             f"not before.")
+
+
+def leaving_words(*, name: str, group: str, leaves_on: date | None, clawback_from: date) -> str:
+    """Say that a flagged member is leaving the group, whether that comes before or after the clawback notice ends, and what follows."""
+    if leaves_on is None:
+        when = f"{name} has given notice to leave {group}"
+    else:
+        order = "before" if leaves_on <= clawback_from else "after"
+        when = (f"{name} has given notice to leave {group} and leaves on {long_date(leaves_on)}, {order} the clawback notice ends "
+                f"(money could be taken back from {long_date(clawback_from)})")
+    return f"{when}. A leaving member's share goes back to them, so the next daily review closes this flag."
 
 
 def amount_problem(amount: int | None, unspent: int) -> str | None:

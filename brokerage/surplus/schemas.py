@@ -51,8 +51,8 @@ class SettingsForm(BaseForm):
                    "Money unspent for more than this many weeks is flagged. The usual number is 8.", rule=RuleKind.unspent_weeks)
     multiple = _whole("Weeks of pledges (second rule)", MULTIPLE_RANGE, "the number of weeks of pledges",
                       "A share above this many weekly pledges, every day for 12 weeks, is flagged.", rule=RuleKind.above_pledges)
-    notice_days = _whole("Days of notice", NOTICE_RANGE, "the days of notice",
-                         "How long a member has, after seeing a flag, before the council could take money back. The usual notice is 28 days.")
+    notice_days = _whole("Days of clawback notice", NOTICE_RANGE, "the days of clawback notice",
+                         "How long a member has, after seeing a flag, before the council could take money back. The usual clawback notice is 28 days.")
 
     def fill(self, settings: RuleSettings) -> None:
         """Show the council's current rule."""

@@ -93,7 +93,7 @@ def unspent_now(*, session: Session, actor: User, flag: SurplusFlag, today: date
     settings = rule_of(session=session, council_id=flag.council_id)
     if settings.kind != flag.rule:
         raise FlagClosed("The council changed its surplus rule since this share was flagged, so nothing was taken back. "
-                         "The next review flags the share again under the new rule, with new notice.")
+                         "The next review flags the share again under the new rule, with new clawback notice.")
     membership = session.get(Membership, flag.membership_id)
     found = assess_share(session=session, actor=actor, council_id=flag.council_id, code=ledger_rules.pool_code(flag.cluster_id, flag.holder_id),
                          settings=settings, today=today, weekly_pledge=membership.weekly_pledge_pence)

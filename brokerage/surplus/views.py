@@ -29,7 +29,7 @@ def index():
 @writes_when_reading  # an officer's read of one member's share goes to the access log
 @roles_required(Role.council_officer)
 def flag(flag_id: int):
-    """Show a flag, and propose taking back its unspent money once the member's notice has ended."""
+    """Show a flag, and propose taking back its unspent money once the clawback notice given to the member has ended."""
     page = queries.flag_page(session=get_session(), actor=current_user, flag_id=flag_id)
     form = ProposeForm()
     if not form.is_submitted():
@@ -98,7 +98,7 @@ def withdraw(clawback_id: int):
 @blueprint.route("/settings", methods=["GET", "POST"], endpoint="settings")
 @roles_required(Role.council_officer)
 def rule_settings():
-    """Set the council's surplus rule: which rule, its numbers, and the days of notice before a clawback."""
+    """Set the council's surplus rule: which rule, its numbers, and the days of clawback notice."""
     current = settings.council_rule(session=get_session(), actor=current_user)
     form = SettingsForm()
     status = 200

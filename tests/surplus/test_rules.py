@@ -145,12 +145,12 @@ def test_the_settings_are_checked_field_by_field():
         "kind": "Choose which rule the council uses",
         "weeks": "Enter the number of weeks between 1 and 52",
         "multiple": "Enter the number of weeks of pledges between 1 and 52",
-        "notice_days": "Enter the days of notice between 7 and 365",
+        "notice_days": "Enter the days of clawback notice between 7 and 365",
     }
     assert rules.check_settings(kind="above_pledges", weeks="8", multiple=True, notice_days="28") == {
         "weeks": "Enter the number of weeks as a whole number",
         "multiple": "Enter the number of weeks of pledges as a whole number",
-        "notice_days": "Enter the days of notice as a whole number",
+        "notice_days": "Enter the days of clawback notice as a whole number",
     }
 
 

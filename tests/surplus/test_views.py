@@ -176,8 +176,8 @@ def test_an_officer_sets_the_councils_rule(client, auth, flagged, session):
     ({"kind": "sometimes", "weeks": "8", "multiple": "8", "notice_days": "28"}, "kind", "Choose which rule the council uses"),
     ({"kind": "unspent_weeks", "weeks": "0", "multiple": "8", "notice_days": "28"}, "weeks", "Enter the number of weeks between 1 and 52"),
     ({"kind": "unspent_weeks", "weeks": "8", "multiple": "eight", "notice_days": "28"}, "multiple", "as a whole number"),
-    ({"kind": "unspent_weeks", "weeks": "8", "multiple": "8", "notice_days": "3"}, "notice_days", "Enter the days of notice between 7 and 365"),
-    ({"kind": "unspent_weeks", "weeks": "8", "multiple": "8", "notice_days": ""}, "notice_days", "Enter the days of notice"),
+    ({"kind": "unspent_weeks", "weeks": "8", "multiple": "8", "notice_days": "3"}, "notice_days", "Enter the days of clawback notice between 7 and 365"),
+    ({"kind": "unspent_weeks", "weeks": "8", "multiple": "8", "notice_days": ""}, "notice_days", "Enter the days of clawback notice"),
 ])
 def test_refused_settings_show_the_error_beside_the_field_and_change_nothing(client, auth, flagged, session, form, field, message):
     auth.sign_in(flagged.officer.email)
@@ -261,3 +261,39 @@ def test_the_officers_dashboard_answers_whether_money_sat_unspent_and_lists_the_
     auth.sign_in(flagged.second_officer.email)
     page = _text(client.get("/dashboard"))
     assert "Clawback of £50.00 to approve or reject" in page and f"proposed by {flagged.officer.name}" in page
+
+
+def _leaving(session, flagged, leaves_on):
+    from brokerage.clusters.models import Membership, MembershipStatus
+
+    membership = session.get(Membership, flagged.membership.id)
+    membership.status, membership.notice_date, membership.leaves_on = MembershipStatus.leaving, TODAY, leaves_on
+    session.add(membership)
+    session.commit()
+
+
+def test_the_notice_the_pages_speak_of_is_the_clawback_notice_not_a_notice_to_leave(client, auth, flagged, freeze_clock):
+    # "Now: Notice running" and "The member's notice has not ended" read as the member's notice to leave the group.
+    freeze_clock(at(NOTICE_ENDS - timedelta(days=1), 9))
+    auth.sign_in(flagged.officer.email)
+    listed = _text(client.get("/surplus"))
+    assert "Clawback notice running" in listed and "Notice running" not in listed.replace("Clawback notice running", "")
+    page = _text(client.get(f"/surplus/flags/{flagged.flag.id}"))
+    assert "The clawback notice given to the member is still running. The council can take money back from 30 March 2026, not before." in page
+    assert "member's notice" not in page and "Leaving the group" not in listed and "given notice to leave" not in page
+    freeze_clock(at(NOTICE_ENDS, 9))
+    auth.sign_in(flagged.officer.email)  # a day later: signed out for being away
+    assert "Clawback notice over" in _text(client.get("/surplus"))
+
+
+@pytest.mark.parametrize(("leaves_on", "order"), [(NOTICE_ENDS - timedelta(days=7), "before"), (NOTICE_ENDS + timedelta(days=14), "after")])
+def test_a_flagged_member_who_is_leaving_the_group_is_said_to_and_which_comes_first(client, auth, flagged, freeze_clock, session, leaves_on, order):
+    _leaving(session, flagged, leaves_on)
+    freeze_clock(at(TODAY + timedelta(days=1), 9))
+    auth.sign_in(flagged.officer.email)
+    day = f"{leaves_on.day} {leaves_on:%B %Y}"
+    listed = _text(client.get("/surplus"))
+    assert f"Leaving the group on {day}, {order} the clawback notice ends: the next review closes this flag." in listed
+    page = _text(client.get(f"/surplus/flags/{flagged.flag.id}"))
+    assert (f"Amina Hassan has given notice to leave Somali elders of Whitechapel and leaves on {day}, {order} the clawback notice ends "
+            "(money could be taken back from 30 March 2026). A leaving member's share goes back to them, so the next daily review closes this flag.") in page
