@@ -3,7 +3,8 @@
 localstripe's PaymentIntent takes `payment_method_types` but neither keeps nor checks it, knows no
 Bacs Direct Debit, and a refund sends no `charge.refunded`. This module (a localstripe extension, like
 `local_stripe_connect`) keeps and checks the types (card, bacs_debit), treats a Bacs debit like
-localstripe's SEPA debit (it settles a moment later, not at once), and sends `charge.refunded` on a refund.
+localstripe's SEPA debit (it settles a moment later, not at once), sends `charge.refunded` on a refund, and
+names on each charge how it was paid (`payment_method_details.type`), as Stripe does.
 
 POST /_config/payment_intents/{id}/pay `{"method": "card"|"bacs_debit", "succeed": true|false}` stands in
 for the holder paying on Stripe's page: it confirms the intent with a test payment method, waits until
@@ -51,6 +52,16 @@ def _charging_is_declined(self):
     if self.type == "bacs_debit":
         return self._sepa_debit_iban == FAILING_IBAN
     return _original["declined"](self)
+
+
+def _charge_init(self, *args, **kwargs):
+    """Name the way a charge was paid, as Stripe's charge does (`payment_method_details.type`)."""
+    _original["charge_init"](self, *args, **kwargs)
+    try:
+        kind = ls.PaymentMethod._api_retrieve(self.payment_method).type
+    except UserError:  # a card or source of a customer, not a payment method: Stripe's details would say more; these say nothing
+        return
+    self.payment_method_details = {"type": kind}
 
 
 def _refund_init(self, *args, **kwargs):
@@ -119,11 +130,13 @@ def install_topups(app) -> None:
     if not _original:
         _original["pi_init"] = ls.PaymentIntent.__init__
         _original["refund_init"] = ls.Refund.__init__
+        _original["charge_init"] = ls.Charge.__init__
         _original["schedule_webhook"] = ls.schedule_webhook
         _original["declined"] = ls.PaymentMethod._charging_is_declined
         ls.PaymentMethod._charging_is_declined = _charging_is_declined
         ls.PaymentIntent.__init__ = _payment_intent_init
         ls.Refund.__init__ = _refund_init
+        ls.Charge.__init__ = _charge_init
         ls.Charge._is_async_payment_method = _is_async
         ls.schedule_webhook = _recording_schedule_webhook
     app.router.add_route("POST", "/_config/payment_intents/{id}/pay", _pay)

@@ -13,6 +13,34 @@ TOP_UP_MIN_PENCE = 100
 TOP_UP_MAX_PENCE = 500_000
 TOP_UP_MESSAGE = "Enter an amount from £1 to £5,000"
 METHODS = {"card": "Debit or credit card", "bacs_debit": "Direct Debit from a UK bank account"}
+# How a payment was made, once Stripe said: short words for the page that once said only what could be chosen.
+PAID_WITH = {"card": "Card", "bacs_debit": "Direct Debit"}
+
+
+def method_used(obj: Mapping[str, Any] | None) -> str | None:
+    """Return how Stripe says a PaymentIntent or charge was paid ("card", "bacs_debit"), or None when it does not say.
+
+    A charge names it (`payment_method_details.type`); a PaymentIntent through its charge (`latest_charge`, or
+    `charges.data` in older API versions), its expanded payment method, or the only type it allowed.
+    """
+    if not isinstance(obj, Mapping):
+        return None
+    charges = [obj] if obj.get("object") == "charge" else []
+    latest = obj.get("latest_charge")
+    charges += [latest] if isinstance(latest, Mapping) else []
+    listed = obj.get("charges")
+    charges += [c for c in (listed.get("data") or []) if isinstance(c, Mapping)] if isinstance(listed, Mapping) else []
+    for charge in charges:
+        details = charge.get("payment_method_details")
+        if isinstance(details, Mapping) and details.get("type") in METHODS:
+            return details["type"]
+    method = obj.get("payment_method")
+    if isinstance(method, Mapping) and method.get("type") in METHODS:
+        return method["type"]
+    allowed = obj.get("payment_method_types")
+    if isinstance(allowed, list) and len(allowed) == 1 and allowed[0] in METHODS:
+        return allowed[0]
+    return None
 
 
 class BadPaymentMove(BrokerageError):

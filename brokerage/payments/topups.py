@@ -35,7 +35,7 @@ from brokerage.ledger.rules import TOPUPS_CODE, pool_code, wallet_code
 from brokerage.locks import lock_row
 from brokerage.payments import rules
 from brokerage.payments.events import Deferred
-from brokerage.payments.models import TopUp
+from brokerage.payments.models import StripeEvent, TopUp
 from brokerage.payments.onboarding import StripeUnavailable, stripe_client
 from brokerage.payments.rules import TopUpStatus, move_top_up
 from brokerage.types import utcnow
@@ -143,11 +143,12 @@ def get_top_up(*, session: Session, actor: User, top_up_id: int) -> TopUp:
 
 @dataclass
 class TopUpPage:
-    """A top-up's page: the top-up, whose it is and the group whose pool it goes to."""
+    """A top-up's page: the top-up, whose it is, the group whose pool it goes to, and how it was paid once Stripe said."""
 
     top_up: TopUp
     holder_name: str
     group_name: str
+    paid_with: str | None = None
 
 
 def read_top_up(*, session: Session, actor: User, top_up_id: int) -> TopUpPage:
@@ -155,7 +156,24 @@ def read_top_up(*, session: Session, actor: User, top_up_id: int) -> TopUpPage:
     top_up = get_top_up(session=session, actor=actor, top_up_id=top_up_id)
     if actor.role in STAFF:
         log_access(session=session, actor=actor, holder_id=top_up.holder_id, what=TOP_UP)
-    return TopUpPage(top_up, session.get(Holder, top_up.holder_id).name, session.get(Cluster, top_up.cluster_id).name)
+    return TopUpPage(top_up, session.get(Holder, top_up.holder_id).name, session.get(Cluster, top_up.cluster_id).name,
+                     paid_with=methods_used(session=session, top_ups=[top_up]).get(top_up.id))
+
+
+def methods_used(*, session: Session, top_ups: list[TopUp]) -> dict[int, str]:
+    """Return {top-up id: "card" or "bacs_debit"} for the top-ups whose stored Stripe events say how they were paid (or tried)."""
+    owner = {event_id: t.id for t in top_ups for event_id in t.event_ids}
+    if not owner:
+        return {}
+    found: dict[int, str] = {}
+    # Oldest first, so the latest event that names a way (the payment that went through, after a failed try) stands.
+    for event_id, payload in session.exec(
+        select(StripeEvent.event_id, StripeEvent.payload).where(StripeEvent.event_id.in_(sorted(owner))).order_by(StripeEvent.id)
+    ):
+        method = rules.method_used(((payload or {}).get("data") or {}).get("object"))
+        if method:
+            found[owner[event_id]] = method
+    return found
 
 
 # What Stripe says of a PaymentIntent the holder can still pay (Stripe's statuses, not ours).

@@ -112,7 +112,7 @@ def top_up(top_up_id: int):
     if checkout is not None and checkout.client_secret:
         g.stripe_js = True
     returned = request.args.get("redirect_status")
-    return render_template("payments/top_up.html", top_up=item, page=page, methods=rules.METHODS, local_pay=local_pay, back=back,
+    return render_template("payments/top_up.html", top_up=item, page=page, methods=rules.METHODS, paid_with=rules.PAID_WITH, local_pay=local_pay, back=back,
                            checkout=checkout, problem=problem, stripe_js=STRIPE_JS, not_set_up=NOT_SET_UP,
                            publishable_key=config.get("STRIPE_PUBLISHABLE_KEY"),
                            returned=returned if returned in RETURN_STATUSES else None)

@@ -92,8 +92,10 @@ def test_the_money_reaches_the_pool_share_only_when_stripe_says_it_succeeded(sta
     assert top_up.status.value == "succeeded" and top_up.event_ids == [succeeded["id"]]
     page = client.get(f"/top-ups/{top_up.id}").get_data(as_text=True).replace("&#39;", "'")
     assert "Added to the pool" in page and "<h1 class=\"govuk-heading-l\">Money added to a pool</h1>" in page
-    # The form let the holder choose on Stripe's page, so the record says the choice was there, not that both were used.
-    assert "Debit or credit card or Direct Debit from a UK bank account, chosen on Stripe's payment page" in page
+    # Once Stripe said how it was paid, the page says that, no longer the choice there was on Stripe's page.
+    said = {"card": "Card", "bacs_debit": "Direct Debit"}[method]
+    assert f'<dt class="govuk-summary-list__key">Paid by</dt>\n  <dd class="govuk-summary-list__value">{said}</dd>' in page
+    assert "chosen on Stripe's payment page" not in page
     statement = client.get(f"/holders/{world.records['a']['holder'].id}/statement").get_data(as_text=True)
     # Read by the member, a representative and the council's staff: the words name nobody ("Money the member added" read
     # oddly on the member's own statement), and never say "you".
