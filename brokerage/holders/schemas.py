@@ -233,9 +233,38 @@ def export_rows(data: dict) -> list[tuple[str, str, str, str]]:
         rows.append(("ledger", f"{label}: balance now", account["balance"]["pounds"], data["exported_at"]))
         for line in account["postings"]:
             rows.append(("ledger", f"{label}: {line['memo'] or line['kind']} (entry {line['entry_id']})", line["amount"]["pounds"], line["at"]))
+    rows += _care_and_payment_rows(data)
     for line in data["access_log"]:
         rows.append(("access_log", line["who"], line["what"], line["at"]))
     return [tuple(_cell(v) for v in row) for row in rows]
+
+
+def _care_and_payment_rows(data: dict) -> list[tuple]:
+    """Rows of the top-ups, the care visits, what each week of care cost and the contracts that name the holder."""
+    rows: list[tuple] = []
+    for t in data.get("top_ups", []):
+        done = "paid by" if t["status"] in ("succeeded", "refunded") else "tried by"
+        how = f"{done} {t['method']}" if t["method"] else "could be paid by " + " or ".join(t["could_be_paid_by"])
+        said = "; ".join(filter(None, [
+            t["where_it_is"], how, f"Stripe said: {t['failure_message']}" if t["failure_message"] else None,
+            f"refunded {t['refunded']['pounds']}" if t["refunded"] else None, f"started by {t['started_by']}" if t["started_by"] else None,
+            f"last changed {t['last_changed_at']}",
+        ]))
+        rows.append(("top_ups", f"{t['amount']['pounds']} to {t['group']}'s pool", said, t["started_at"]))
+    for v in data.get("care_visits", []):
+        travel = f", {v['travel_minutes']} minutes' travel" if v["travel_minutes"] else ""
+        rows.append(("care_visits", f"{v['provider']} ({v['group']})", f"started {v['start_time']}, {v['minutes']} minutes{travel}; timesheet: {v['timesheet']}",
+                     f"{v['date']}T{v['start_time']}"))
+    for c in data.get("care_costs", []):
+        share = (f"your share {c['your_share']['pounds']} of {c['week_total']['pounds']}" if c["your_share"]
+                 else "your share is worked out when the provider sends the timesheet")
+        rows.append(("care_costs", f"{c['provider']} ({c['group']}), {c['week']}", f"{share}; timesheet: {c['timesheet']}", c["week_starts"]))
+    for c in data.get("contracts", []):
+        rows.append(("contracts", f"{c['service']} from {c['provider']} ({c['group']})",
+                     f"{c['status']}; {c['hours_per_week']} hours a week at {c['hourly_rate']['pounds']} an hour; your share of the hours "
+                     f"{c['your_share_of_the_hours']}; your part {c['your_weekly_part']['pounds']} a week ({c['how_the_cost_is_shared'].lower()})"
+                     + (f"; ends {c['end_date']}" if c["end_date"] else ""), c["start_date"]))
+    return rows
 
 
 def export_csv(data: dict) -> str:

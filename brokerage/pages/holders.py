@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
-
 from sqlmodel import Session, select
 
-from brokerage import clock
 from brokerage.access import STAFF
 from brokerage.accounts.models import Council, Role, User
 from brokerage.audit import log_access
@@ -16,12 +13,13 @@ from brokerage.audit.services import LogPage, reads_of, reads_of_holder
 from brokerage.clusters.models import Cluster, Membership, Proposal, Vote
 from brokerage.clusters.queries import memberships_of
 from brokerage.errors import NotAllowed, NotFound
-from brokerage.formatting import pounds, weeks_for_people
+from brokerage.formatting import weeks_for_people
 from brokerage.holders import services as holders
 from brokerage.holders.models import Holder, Power, Representation, SensitiveDetail, SensitiveItem
 from brokerage.holders.statements import holder_accounts
 from brokerage.invitations import queries as invitations
 from brokerage.ledger.queries import statement
+from brokerage.pages import subject_access_parts as parts
 from brokerage.types import utcnow
 from brokerage.vocabulary import language_name, service_name
 
@@ -104,15 +102,9 @@ def record_views(*, session: Session, actor: User, holder_id: int, page: int = 1
 # --- subject access request ---------------------------------------------------------------------
 
 
-def _when(value: datetime | date | None) -> str | None:
-    # A person reads this export: moments in England's time, still ISO 8601 with the offset so nothing is lost.
-    if isinstance(value, datetime):
-        value = clock.london(value)
-    return value.isoformat() if value is not None else None
-
-
-def _money(pence: int) -> dict:
-    return {"pence": pence, "pounds": pounds(pence)}
+# A person reads this export: moments in England's time, still ISO 8601 with the offset so nothing is lost.
+_when = parts.when
+_money = parts.money
 
 
 def subject_access_export(*, session: Session, actor: User, holder_id: int) -> dict:
@@ -227,6 +219,7 @@ def subject_access_export(*, session: Session, actor: User, holder_id: int) -> d
         {"who": f"{user.name} ({user.role.label})", "at": _when(row.at), "what": row.what}
         for row, user in reads_of(session=session, actor=actor, holder_id=holder.id)
     ]
+    care_visits, care_costs = parts.care(session=session, holder=holder)
     return {
         "exported_at": _when(utcnow()),
         "exported_by": person(actor.id),
@@ -237,5 +230,9 @@ def subject_access_export(*, session: Session, actor: User, holder_id: int) -> d
         "memberships": memberships,
         "votes": votes,
         "ledger": money,
+        "top_ups": parts.top_ups(session=session, holder=holder, person=person),
+        "care_visits": care_visits,
+        "care_costs": care_costs,
+        "contracts": parts.contracts(session=session, holder=holder),
         "access_log": access_log,
     }

@@ -17,7 +17,8 @@ from brokerage.ledger import rules
 from brokerage.ledger.services import post_entry
 from brokerage.types import utcnow
 
-SECTIONS = {"exported_at", "exported_by", "profile", "sign_in_accounts", "sensitive_details", "representations", "memberships", "votes", "ledger", "access_log"}
+SECTIONS = {"exported_at", "exported_by", "profile", "sign_in_accounts", "sensitive_details", "representations", "memberships", "votes", "ledger",
+            "top_ups", "care_visits", "care_costs", "contracts", "access_log"}
 
 
 @pytest.fixture()
@@ -87,3 +88,94 @@ def test_the_csv_download_parses_with_one_row_per_item(client, auth, world, hist
 def test_staff_and_providers_cannot_download_a_holders_data(client, auth, world, role, suffix):
     auth.sign_in(world.users["a"][role].email)
     assert client.get(f"/holders/{world.records['a']['holder'].id}/{suffix}").status_code == 403
+
+
+# --- top-ups, care visits, what care cost and contracts --------------------------------------------
+
+
+@pytest.fixture()
+def care_and_payments(world, session):
+    """Give holder a three top-ups (paid by card, failed, waiting), a sent timesheet charging them a part, and leave
+    the world's draft visit and contract; the neighbour's visit and contract, and council b's, are not theirs."""
+    from brokerage.payments.models import StripeEvent, TopUp
+    from brokerage.payments.rules import TopUpStatus
+    from brokerage.timesheets.models import Timesheet, Visit
+    from brokerage.timesheets.rules import TimesheetStatus
+    from datetime import date, time
+
+    records = world.records["a"]
+    holder, cluster, council_id = records["holder"], records["cluster"], world.councils["a"].id
+    rep = world.users["a"][Role.representative]
+    paid = TopUp(council_id=council_id, holder_id=holder.id, cluster_id=cluster.id, created_by_id=rep.id, payment_intent_id="pi_paid",
+                 amount_pence=2500, methods=["card", "bacs_debit"], status=TopUpStatus.succeeded, event_ids=["evt_paid"])
+    failed = TopUp(council_id=council_id, holder_id=holder.id, cluster_id=cluster.id, payment_intent_id="pi_failed", amount_pence=1000,
+                   methods=["card"], status=TopUpStatus.failed, failure_message="Your card was declined.", event_ids=["evt_failed"])
+    waiting = TopUp(council_id=council_id, holder_id=holder.id, cluster_id=cluster.id, payment_intent_id="pi_waiting", amount_pence=4000,
+                    methods=["bacs_debit", "card"])
+    session.add_all([paid, failed, waiting])
+    session.add(StripeEvent(event_id="evt_paid", type="payment_intent.succeeded", council_id=council_id, subject_id="pi_paid",
+                            stripe_created_at=utcnow(), processed_at=utcnow(),
+                            payload={"data": {"object": {"object": "payment_intent", "id": "pi_paid", "latest_charge": {
+                                "object": "charge", "payment_method_details": {"type": "card"}}}}}))
+    session.add(StripeEvent(event_id="evt_failed", type="payment_intent.payment_failed", council_id=council_id, subject_id="pi_failed",
+                            stripe_created_at=utcnow(), processed_at=utcnow(),
+                            payload={"data": {"object": {"object": "payment_intent", "id": "pi_failed", "payment_method_types": ["card"]}}}))
+    sent = Timesheet(council_id=council_id, contract_id=records["contract"].id, provider_id=records["provider"].id, cluster_id=cluster.id,
+                     week="2026-W03", status=TimesheetStatus.submitted, total_pence=4400, rate_pence=2200, hours_per_week=10,
+                     allocation_rule="by_hours", parts={str(holder.id): 4400})
+    session.add(sent)
+    session.flush()
+    session.add(Visit(council_id=council_id, timesheet_id=sent.id, holder_id=holder.id, visit_date=date(2026, 1, 13), start_time=time(14, 30),
+                      minutes=120, travel_minutes=15))
+    session.commit()
+    return holder
+
+
+def test_the_download_holds_every_top_up_in_every_state_with_how_it_was_paid_and_stripes_reason(client, auth, world, care_and_payments):
+    auth.sign_in(world.users["a"][Role.representative].email)
+    data = json.loads(client.get(f"/holders/{care_and_payments.id}/data.json").data)
+    rows = [(t["amount"]["pence"], t["status"], t["method"], t["failure_message"], t["group"]) for t in data["top_ups"]]
+    assert rows == [
+        (2500, "succeeded", "Card", None, "Cluster a"),
+        (1000, "failed", "Card", "Your card was declined.", "Cluster a"),
+        (4000, "waiting", None, None, "Cluster a"),
+    ]
+    assert all(t["started_at"] and t["last_changed_at"] for t in data["top_ups"])
+    assert data["top_ups"][0]["started_by"].startswith(world.users["a"][Role.representative].name)
+    assert data["top_ups"][2]["could_be_paid_by"] == ["Direct Debit from a UK bank account", "Debit or credit card"]
+
+
+def test_the_download_holds_the_care_visits_what_care_cost_them_and_the_contracts_that_name_them(client, auth, world, care_and_payments):
+    auth.sign_in(world.users["a"][Role.holder].email)
+    data = json.loads(client.get(f"/holders/{care_and_payments.id}/data.json").data)
+    visits = [(v["provider"], v["group"], v["date"], v["start_time"], v["minutes"], v["travel_minutes"], v["timesheet"]) for v in data["care_visits"]]
+    # The neighbour's visit (another group) and council b's are not theirs.
+    assert visits == [
+        ("Co-op a", "Cluster a", "2026-01-05", "09:00", 60, 0, "Not sent yet"),
+        ("Co-op a", "Cluster a", "2026-01-13", "14:30", 120, 15, "Waiting for approval"),
+    ]
+    costs = [(c["week"], c["week_total"], c["your_share"]) for c in data["care_costs"]]
+    assert costs == [
+        ("week of 5 January 2026", None, None),
+        ("week of 12 January 2026", {"pence": 4400, "pounds": "£44.00"}, {"pence": 4400, "pounds": "£44.00"}),
+    ]
+    [contract] = data["contracts"]
+    assert (contract["service"], contract["provider"], contract["group"], contract["hours_per_week"]) == ("Home care", "Co-op a", "Cluster a", 10)
+    assert contract["your_share_of_the_hours"] == "1 of 1" and contract["your_weekly_part"] == {"pence": 22_000, "pounds": "£220.00"}
+    assert contract["start_date"] == "2026-01-05" and contract["hourly_rate"]["pounds"] == "£22.00"
+
+
+def test_the_spreadsheet_has_a_row_for_each_top_up_visit_week_of_care_and_contract(client, auth, world, care_and_payments):
+    auth.sign_in(world.users["a"][Role.holder].email)
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/holders/{care_and_payments.id}/data.csv").data.decode("utf-8-sig"))))
+    by = {}
+    for row in rows:
+        by.setdefault(row["section"], []).append(row)
+    assert [r["field"] for r in by["top_ups"]] == ["£25.00 to Cluster a's pool", "£10.00 to Cluster a's pool", "£40.00 to Cluster a's pool"]
+    assert by["top_ups"][0]["value"].startswith("Added to the pool; paid by Card")
+    assert by["top_ups"][1]["value"].startswith("Payment failed; tried by Card; Stripe said: Your card was declined.")
+    assert by["top_ups"][2]["value"].startswith("Waiting for the payment; could be paid by Direct Debit")
+    assert [(r["field"], r["when"]) for r in by["care_visits"]] == [("Co-op a (Cluster a)", "2026-01-05T09:00"), ("Co-op a (Cluster a)", "2026-01-13T14:30")]
+    assert "120 minutes, 15 minutes' travel" in by["care_visits"][1]["value"]
+    assert "your share £44.00 of £44.00" in by["care_costs"][1]["value"]
+    assert by["contracts"][0]["field"] == "Home care from Co-op a (Cluster a)" and "your part £220.00 a week" in by["contracts"][0]["value"]

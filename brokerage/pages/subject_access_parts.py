@@ -1,0 +1,154 @@
+"""The parts of a holder's data download that other domains hold: their top-ups, the care visits recorded about them,
+what each week of care cost them, and the contracts that name them.
+
+Read by `pages.holders.subject_access_export`, for the holder or a representative who may see their care and money.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Callable
+
+from sqlmodel import Session, select
+
+from brokerage import clock
+from brokerage.clusters.models import Cluster, Membership
+from brokerage.contracts import rules as contract_rules
+from brokerage.contracts.models import Contract
+from brokerage.contracts.services import current_status, member_pledges
+from brokerage.formatting import capitalize_first, pounds, week_of
+from brokerage.holders.models import Holder
+from brokerage.payments.models import TopUp
+from brokerage.payments.rules import METHODS, PAID_WITH, TopUpStatus
+from brokerage.payments.topups import methods_used
+from brokerage.providers.models import Provider
+from brokerage.timesheets.models import Timesheet, Visit
+from brokerage.timesheets.rules import TimesheetStatus, week_monday
+from brokerage.vocabulary import service_name
+
+
+def when(value: datetime | date | None) -> str | None:
+    """Return a moment in England's time (a day as it is), as ISO 8601 with the offset so nothing is lost."""
+    if isinstance(value, datetime):
+        value = clock.london(value)
+    return value.isoformat() if value is not None else None
+
+
+def money(pence: int | None) -> dict | None:
+    """Return an amount as pence and as pounds to read."""
+    return None if pence is None else {"pence": pence, "pounds": pounds(pence)}
+
+
+def _names(session: Session, model, ids: set[int]) -> dict[int, str]:
+    return dict(session.exec(select(model.id, model.name).where(model.id.in_(sorted(ids)))).all()) if ids else {}
+
+
+def top_ups(*, session: Session, holder: Holder, person: Callable[[int | None], str | None]) -> list[dict]:
+    """Return every top-up made for the holder, in every state, oldest first: amount, group, where it is, how it was paid, Stripe's reason."""
+    rows = list(session.exec(
+        select(TopUp).where(TopUp.holder_id == holder.id, TopUp.council_id == holder.council_id).order_by(TopUp.created_at, TopUp.id)
+    ))
+    groups = _names(session, Cluster, {t.cluster_id for t in rows})
+    used = methods_used(session=session, top_ups=rows)
+    return [
+        {
+            "group": groups.get(t.cluster_id),
+            "amount": money(t.amount_pence),
+            "status": TopUpStatus(t.status).value,
+            "where_it_is": TopUpStatus(t.status).label,
+            "could_be_paid_by": [METHODS.get(m, m) for m in t.methods],
+            # How it was paid, or tried (a failed one), once Stripe's events said; None before.
+            "method": PAID_WITH.get(used.get(t.id, ""), None),
+            "failure_message": t.failure_message or None,
+            "refunded": money(t.refunded_pence) if t.refunded_pence else None,
+            "started_by": person(t.created_by_id),
+            "started_at": when(t.created_at),
+            "last_changed_at": when(t.updated_at),
+            "stripe_reference": t.payment_intent_id,
+        }
+        for t in rows
+    ]
+
+
+def _their_sheets(session: Session, holder: Holder) -> tuple[list[Timesheet], list[Visit]]:
+    """Return the timesheets that record a visit to the holder or charge them a part, and their visits to the holder."""
+    visits = list(session.exec(
+        select(Visit).where(Visit.holder_id == holder.id, Visit.council_id == holder.council_id).order_by(Visit.visit_date, Visit.start_time, Visit.id)
+    ))
+    groups = select(Membership.cluster_id).where(Membership.holder_id == holder.id)
+    sheets = {
+        s.id: s for s in session.exec(
+            select(Timesheet).where(Timesheet.council_id == holder.council_id, Timesheet.cluster_id.in_(groups)).order_by(Timesheet.week, Timesheet.id)
+        )
+    }
+    with_visit = {v.timesheet_id for v in visits}
+    theirs = [s for s in sheets.values() if s.id in with_visit or str(holder.id) in (s.parts or {})]
+    return theirs, visits
+
+
+def care(*, session: Session, holder: Holder) -> tuple[list[dict], list[dict]]:
+    """Return the care visits recorded about the holder (who came, the day, the start, how long) and what each week of care cost them."""
+    sheets, visits = _their_sheets(session, holder)
+    by_id = {s.id: s for s in sheets}
+    providers = _names(session, Provider, {s.provider_id for s in sheets})
+    groups = _names(session, Cluster, {s.cluster_id for s in sheets})
+    care_visits = [
+        {
+            "provider": providers.get(by_id[v.timesheet_id].provider_id),
+            "group": groups.get(by_id[v.timesheet_id].cluster_id),
+            "date": when(v.visit_date),
+            "start_time": v.start_time.strftime("%H:%M"),
+            "minutes": v.minutes,
+            "travel_minutes": v.travel_minutes,
+            "week": week_of(by_id[v.timesheet_id].week),
+            "timesheet": TimesheetStatus(by_id[v.timesheet_id].status).label,
+        }
+        for v in visits
+    ]
+    care_costs = [
+        {
+            "provider": providers.get(s.provider_id),
+            "group": groups.get(s.cluster_id),
+            "week": week_of(s.week),
+            "week_starts": when(week_monday(s.week)),
+            "timesheet": TimesheetStatus(s.status).label,
+            # Fixed on the sheet when the provider sends it; before then, nobody's part is known yet.
+            "week_total": money(s.total_pence) if s.parts is not None else None,
+            "your_share": money(int((s.parts or {}).get(str(holder.id), 0))) if s.parts is not None else None,
+            "paid_from_pool": s.care_entry_id is not None,
+        }
+        for s in sheets
+    ]
+    return care_visits, care_costs
+
+
+def contracts(*, session: Session, holder: Holder) -> list[dict]:
+    """Return the contracts that name the holder among the members they serve: service, provider, hours, and their share."""
+    groups = select(Membership.cluster_id).where(Membership.holder_id == holder.id)
+    found = [
+        c for c in session.exec(
+            select(Contract).where(Contract.council_id == holder.council_id, Contract.cluster_id.in_(groups)).order_by(Contract.start_date, Contract.id)
+        )
+        if str(holder.id) in c.member_shares
+    ]
+    providers = _names(session, Provider, {c.provider_id for c in found})
+    group_names = _names(session, Cluster, {c.cluster_id for c in found})
+    rows = []
+    for c in found:
+        cost = contract_rules.weekly_cost(c.hours_per_week, c.rate_pence)
+        parts = contract_rules.weekly_parts(cost, c.allocation_rule, c.member_shares, member_pledges(session=session, contract=c))
+        rows.append({
+            "service": capitalize_first(service_name(c.service)),
+            "provider": providers.get(c.provider_id),
+            "group": group_names.get(c.cluster_id),
+            "status": current_status(c).label,
+            "start_date": when(c.start_date),
+            "end_date": when(c.end_date),
+            "hours_per_week": c.hours_per_week,
+            "your_share_of_the_hours": f"{c.member_shares[str(holder.id)]} of {sum(int(v) for v in c.member_shares.values())}",
+            "hourly_rate": money(c.rate_pence),
+            "weekly_cost": money(cost),
+            "how_the_cost_is_shared": contract_rules.AllocationRule(c.allocation_rule).label,
+            "your_weekly_part": money(parts.get(str(holder.id), 0)),
+        })
+    return rows
