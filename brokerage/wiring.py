@@ -31,12 +31,13 @@ from brokerage.matching.decisions import CARE_MATCH
 from brokerage.matching.snapshot import contract_beyond_free
 from brokerage.payments import events as stripe_events
 from brokerage.pages import account_names
-from brokerage.payments import onboarding, payouts, runs as payment_runs, topups, transfer_events, transfers, webhooks
+from brokerage.payments import onboarding, payouts, remittance, runs as payment_runs, topups, transfer_events, transfers, webhooks
 from brokerage.providers.models import Provider
 from brokerage.surplus import review as surplus_review
 from brokerage.surplus import services as surplus_services
 from brokerage.timesheets import leavers as timesheet_leavers
 from brokerage.timesheets.approvers import CHOOSE_APPROVER
+from brokerage.timesheets.paying import register_payment_lookup
 
 # --- ledger: who may own an account (brokerage.ledger.owners fails closed without these) ----------
 
@@ -71,6 +72,7 @@ def connect_domains() -> None:
     connect_ledger()
     _connect_proposal_actions()
     _connect_leaver_holds()
+    register_payment_lookup(remittance.week_payments)  # whether each approved week is paid to its provider yet
     _connect_jobs()
     _connect_stripe_events()
     _connect_role_holds()

@@ -9,6 +9,7 @@ contracts, which weeks and which visits the money is for.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 from sqlalchemy import and_, or_
 from sqlmodel import Session, select
@@ -17,9 +18,10 @@ from brokerage.access import get_or_404
 from brokerage.accounts.models import User
 from brokerage.errors import NotFound
 from brokerage.payments.run_models import PaymentLine, PaymentLineTimesheet, PaymentRun
-from brokerage.payments.run_rules import MONEY_OUT, OPEN_RUN, LineStatus, RunStatus
+from brokerage.payments.run_rules import MONEY_OUT, NEXT_RUN_AFTER_FAILURE, NOT_PAID, OPEN_RUN, LineStatus, RunStatus, week_payment_words
 from brokerage.providers.models import Provider
 from brokerage.timesheets.models import Timesheet
+from brokerage.timesheets.paying import WeekPayment
 from brokerage.timesheets.queries import ApprovedSheet, approved_sheets
 from brokerage.timesheets.rules import TimesheetStatus
 from brokerage.types import Role
@@ -46,6 +48,30 @@ def unpaid_timesheets(*, session: Session, council_id: int, provider_id: int) ->
         .order_by(Timesheet.week, Timesheet.id)
     ).all()
     return [(timesheet_id, int(total)) for timesheet_id, total in rows]
+
+
+def week_payments(session: Session, timesheet_ids: Sequence[int]) -> dict[int, WeekPayment]:
+    """Return where the money of each of these approved timesheets is, for the sheets a payment run has taken, in one query.
+
+    The payment that pays a sheet now is the newest line sending or paying it, or planning to in an open run; a sheet
+    whose only lines were not paid (refused, taken back, held) waits for the next run, and says its last payment did not
+    go through. The payment is linked once its run is released, when its provider may open it (SHOWN_TO_PROVIDER).
+    """
+    rows = session.exec(
+        select(PaymentLineTimesheet.timesheet_id, PaymentLine, PaymentRun.status)
+        .join(PaymentLine, PaymentLine.id == PaymentLineTimesheet.line_id).join(PaymentRun, PaymentRun.id == PaymentLine.run_id)
+        .where(PaymentLineTimesheet.timesheet_id.in_(list(timesheet_ids) or [-1])).order_by(PaymentLine.id)
+    ).all()
+    paying: dict[int, WeekPayment] = {}
+    failed: dict[int, WeekPayment] = {}
+    for sheet_id, line, run_status in rows:  # oldest first, so the newest line of each kind is kept
+        shown = line.id if run_status in SHOWN_TO_PROVIDER else None
+        words = week_payment_words(line.status, run_status, line.sent_at or line.updated_at)
+        if words:
+            paying[sheet_id] = WeekPayment(paid=line.status == LineStatus.paid, words=words, line_id=shown)
+        elif line.status in NOT_PAID:
+            failed[sheet_id] = WeekPayment(paid=False, words=NEXT_RUN_AFTER_FAILURE, line_id=shown)
+    return failed | paying
 
 
 @dataclass

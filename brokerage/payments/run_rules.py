@@ -10,7 +10,7 @@ import enum
 from datetime import datetime
 from typing import Iterable
 
-from brokerage.formatting import plural
+from brokerage.formatting import long_date, plural
 from brokerage.payments.rules import BadPaymentMove  # one error for every payment status move
 
 
@@ -136,6 +136,29 @@ MONEY_OUT = ("sending", "sent", "paid", "unsure")
 # Lines an officer may check with Stripe (when no job is paying the run).
 CHECKABLE_LINE = ("sending", "unsure")
 NOT_PAID = ("failed", "reversed", "held")
+
+
+def week_payment_words(line_status: str | enum.Enum, run_status: str | enum.Enum, sent_at: datetime | None) -> str | None:
+    """Return where an approved week's money is in a payment that pays it, in words for its provider and staff, or None
+    when this payment no longer pays it (not paid, or its run was cancelled: the week goes to the next run)."""
+    line, run = getattr(line_status, "value", line_status), getattr(run_status, "value", run_status)
+    if line == "planned":
+        if run == "prepared":
+            return "In a payment run waiting for a council officer to release it"
+        return "In a payment run a council officer has released, waiting to be sent" if run in OPEN_RUN else None
+    if line == "sending":
+        return "The payment is being sent"
+    if line == "unsure":
+        return "The payment is being checked with Stripe"
+    if line == "sent":
+        return f"Sent on {long_date(sent_at)}: waiting for Stripe to confirm"
+    if line == "paid":
+        return f"Paid on {long_date(sent_at)}"
+    return None
+
+
+# An approved week whose last payment was not made (refused, taken back, or held) waits for the next run again.
+NEXT_RUN_AFTER_FAILURE = "Waiting for the next payment run: the last payment did not go through"
 
 
 def move_payment_line(current: str | enum.Enum, target: str | enum.Enum) -> LineStatus:

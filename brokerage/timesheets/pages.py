@@ -28,6 +28,7 @@ from brokerage.timesheets import pricing, rules
 from brokerage.timesheets.approval import may_decide
 from brokerage.timesheets.approvers import approver_of
 from brokerage.timesheets.models import Timesheet, Visit
+from brokerage.timesheets.paying import WeekPayment, payments_of
 from brokerage.timesheets.rules import CannotShare, Pay, TimesheetStatus, why_fixed
 from brokerage.timesheets.sheets import get_sheet, is_own_provider, member_names, own_visit, sendable_from, visit_in, visits_of
 
@@ -41,6 +42,8 @@ class WeekRow:
 
     week: str
     sheet: Timesheet | None
+    # Where an approved week's money is (paid, or waiting for a payment run); None for any other week.
+    payment: WeekPayment | None = None
 
 
 @dataclass
@@ -75,6 +78,10 @@ def provider_weeks(*, session: Session, actor: User) -> list[ContractWeeks]:
             contract=contract, group=group, members=sorted(names.values()),
             weeks=[WeekRow(week, sheets.get(week)) for week in sorted(weeks | set(sheets), reverse=True)],
         ))
+    rows = [row for item in found for row in item.weeks]
+    paid = payments_of(session, (row.sheet for row in rows))  # one query for every approved week on the page
+    for row in rows:
+        row.payment = paid.get(row.sheet.id) if row.sheet else None
     return found
 
 
@@ -117,6 +124,8 @@ class SheetPage:
     # The first day the sheet may be sent: once its week (or the contract, if sooner) is over; and whether that day has come.
     sendable_from: date
     may_send: bool
+    # Where the approved week's money is (paid to the provider, or waiting for a payment run), for its provider and staff.
+    payment: WeekPayment | None = None
     # The visits that start outside the contract's agreed days and times (none when no times were agreed).
     outside: list[VisitRow] = field(default_factory=list)
 
@@ -183,6 +192,7 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
         may_decide=sheet.status == TimesheetStatus.submitted and may_decide(session, actor, sheet),
         is_provider=own, sendable_from=sendable, may_send=clock.today() >= sendable,
         outside=[row for row in rows if row.visit.id in outside],
+        payment=payments_of(session, [sheet]).get(sheet.id) if own or actor.role in STAFF else None,
     )
 
 

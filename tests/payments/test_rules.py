@@ -65,3 +65,25 @@ def test_a_paid_runs_words_count_the_payments_stripe_has_still_to_confirm():
     assert run_label(RunStatus.paid, waiting_for_stripe=1) == "Sent, 1 payment waiting for Stripe to confirm"
     assert run_label("paid_with_failures", waiting_for_stripe=2) == "Sent, but some providers were not paid; 2 payments waiting for Stripe to confirm"
     assert run_label(RunStatus.paying, waiting_for_stripe=2) == "Paying"  # still sending: every line says where it is
+
+
+@pytest.mark.parametrize(("line", "run", "words"), [
+    ("planned", "prepared", "In a payment run waiting for a council officer to release it"),
+    ("planned", "released", "In a payment run a council officer has released, waiting to be sent"),
+    ("planned", "paying", "In a payment run a council officer has released, waiting to be sent"),
+    ("planned", "cancelled", None),  # the week goes to the next run
+    ("sending", "paying", "The payment is being sent"),
+    ("unsure", "paying", "The payment is being checked with Stripe"),
+    ("sent", "paid", "Sent on 17 November 2026: waiting for Stripe to confirm"),
+    ("paid", "paid", "Paid on 17 November 2026"),
+    ("failed", "paid_with_failures", None),
+    ("reversed", "paid_with_failures", None),
+    ("held", "paid_with_failures", None),
+])
+def test_an_approved_week_says_where_its_money_is_in_the_payment_that_pays_it(line, run, words):
+    from datetime import datetime, timezone
+
+    from brokerage.payments.run_rules import week_payment_words
+
+    # Sent just before midnight in England (summer time is over): the date is England's.
+    assert week_payment_words(line, run, datetime(2026, 11, 17, 23, 30, tzinfo=timezone.utc)) == words

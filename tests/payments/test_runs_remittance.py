@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time, timezone
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from brokerage.contracts.models import Contract
 from brokerage.payments import remittance, runs
 from brokerage.payments.run_models import PaymentLineTimesheet
+from brokerage.payments.run_rules import LineStatus
 from brokerage.timesheets.models import Timesheet, Visit
+from brokerage.timesheets.paying import payments_of
 from brokerage.timesheets.rules import TimesheetStatus
 from tests import factories as f
 from tests.payments.runs_support import fund, lines_of, make_world, sign_in
@@ -96,3 +100,71 @@ def test_a_payment_with_no_timesheet_says_so(client, session, world):
     session.commit()
     sign_in(client, world.provider_users[line.provider_id])
     assert "not linked to any timesheet" in client.get(f"/payments/lines/{line.id}").text
+
+
+def _week_shown(client, sheet) -> tuple[str, str]:
+    """Return the provider's timesheet page and their list of timesheets, as text."""
+    return client.get(f"/timesheets/{sheet.id}").text, client.get("/timesheets/").text
+
+
+def test_the_provider_sees_whether_an_approved_week_is_paid_or_where_its_payment_is(client, session, world):
+    # Before, the sheet and the list said "Approved" both for a week paid and for one no run had taken yet.
+    provider = world.providers[0]
+    sheet = approved_sheet(session, world, provider, "2026-W49", 1800)
+    session.commit()
+    sign_in(client, world.provider_users[provider.id])
+    for text in _week_shown(client, sheet):
+        assert "Waiting for the next payment run" in text and "/payments/lines/" not in text and ">Paid<" not in text
+
+    run = runs.prepare_run(session=session, actor=world.broker)
+    session.commit()
+    for text in _week_shown(client, sheet):
+        assert "In a payment run waiting for a council officer to release it" in text and "/payments/lines/" not in text
+
+    runs.release_run(session=session, actor=world.officer, run_id=run.id)
+    line = next(line for line in lines_of(session, run.id) if line.provider_id == provider.id)
+    session.commit()
+    for text in _week_shown(client, sheet):
+        assert "In a payment run a council officer has released, waiting to be sent" in text and f'href="/payments/lines/{line.id}"' in text
+
+    line.status, line.sent_at = LineStatus.paid, datetime(2026, 11, 17, 23, 30, tzinfo=timezone.utc)  # 17 November in England
+    session.add(line)
+    session.commit()
+    page, weeks = _week_shown(client, sheet)
+    for text in (page, weeks):
+        assert "Paid on 17 November 2026" in text and f'href="/payments/lines/{line.id}"' in text and ">Paid<" in text
+    assert "Payment to you" in page
+    # Staff read the same on the sheet, about the provider.
+    sign_in(client, world.officer)
+    staff = client.get(f"/timesheets/{sheet.id}").text
+    assert "Payment to the provider" in staff and "Paid on 17 November 2026" in staff
+
+
+def test_a_week_whose_payment_did_not_go_through_says_it_waits_for_the_next_run(session, world):
+    provider = world.providers[0]
+    sheet = approved_sheet(session, world, provider, "2026-W49", 1800)
+    run = runs.prepare_run(session=session, actor=world.broker)
+    runs.release_run(session=session, actor=world.officer, run_id=run.id)
+    line = next(line for line in lines_of(session, run.id) if line.provider_id == provider.id)
+    line.status = LineStatus.failed
+    session.flush()
+    shown = payments_of(session, [sheet])[sheet.id]
+    assert shown.words == "Waiting for the next payment run: the last payment did not go through" and not shown.paid
+    assert shown.line_id == line.id
+
+
+def test_the_provider_list_asks_once_about_payments_however_many_weeks_are_approved(client, session, world):
+    provider = world.providers[0]
+    for week in ("2026-W47", "2026-W48", "2026-W49"):
+        approved_sheet(session, world, provider, week, 1000)
+    session.commit()
+    sign_in(client, world.provider_users[provider.id])
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(Engine, "before_cursor_execute", listener)
+    try:
+        text = client.get("/timesheets/").text
+    finally:
+        event.remove(Engine, "before_cursor_execute", listener)
+    assert text.count("Waiting for the next payment run") == 3
+    assert len([s for s in statements if "payment_line_timesheet" in s]) == 1, statements
