@@ -44,7 +44,7 @@ def _waiting_sheet(session: Session, actor: User, timesheet_id: int) -> Timeshee
         raise NotAllowed("Only the broker, or the member the group chose to approve timesheets, can approve or send back a timesheet.")
     sheet = lock_row(session, Timesheet, sheet.id)
     if sheet.status == TimesheetStatus.approved:
-        raise SheetNotOpen("This timesheet has already been approved, so it was not paid again.")
+        raise SheetNotOpen("This timesheet has already been approved, so its cost was not taken from the pool again.")
     if sheet.status != TimesheetStatus.submitted:
         raise SheetNotOpen("This timesheet is not waiting for approval: the provider has not sent it yet.")
     return sheet

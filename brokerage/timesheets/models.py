@@ -14,7 +14,7 @@ from brokerage.types import UTCDateTime, utcnow
 
 
 class Timesheet(SQLModel, table=True):
-    """One contract's week of care: drafted and submitted by the provider, approved (paid from the pool) or sent back."""
+    """One contract's week of care: drafted and submitted by the provider, approved (its cost taken from the pool) or sent back."""
 
     __tablename__ = "timesheet"
     __table_args__ = (

@@ -40,7 +40,7 @@ class TimesheetStatus(str, enum.Enum):
         return {"draft": "Not sent yet", "submitted": "Waiting for approval", "approved": "Approved", "rejected": "Sent back"}[self.value]
 
 
-# Approved is final: the care was paid from the pool. A rejected sheet is corrected and sent again.
+# Approved is final: the week's cost left the pool for the provider's next payment run. A rejected sheet is corrected and sent again.
 TIMESHEET_MOVES: dict[str, set[str]] = {
     "draft": {"submitted"},
     "submitted": {"approved", "rejected"},
@@ -57,7 +57,7 @@ def why_fixed(status: TimesheetStatus) -> str | None:
     if status in EDITABLE:
         return None
     if status == TimesheetStatus.approved:
-        return "This timesheet is approved and paid: it cannot change."
+        return "This timesheet is approved, so it cannot change. Its payment to you is shown on the timesheet."
     return "This timesheet has been sent for approval: it can change only if it is sent back to you."
 
 

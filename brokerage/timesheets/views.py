@@ -152,7 +152,7 @@ def approve(timesheet_id: int):
     except BrokerageError as error:
         refuse_in_flash(error)
     else:
-        flash(f"The timesheet is approved: {pounds(sheet.total_pence)} moved from the members' shares of the pool to the provider.", "success")
+        flash(f"The timesheet is approved: {pounds(sheet.total_pence)} moved from the members' shares of the pool. The provider is paid in the council's next payment run.", "success")
     return redirect(url_for("timesheets.show", timesheet_id=timesheet_id))
 
 

@@ -226,3 +226,5 @@ def test_a_sheet_can_change_only_while_it_is_with_the_provider_and_says_why_not(
     assert rules.why_fixed(status.draft) is None and rules.why_fixed(status.rejected) is None
     assert "sent for approval" in rules.why_fixed(status.submitted)
     assert "approved" in rules.why_fixed(status.approved) and "sent for approval" not in rules.why_fixed(status.approved)
+    # Approved takes the week's cost from the pool; the provider is paid later, by a payment run.
+    assert "paid" not in rules.why_fixed(status.approved).replace("payment", "")

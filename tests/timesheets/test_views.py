@@ -98,6 +98,8 @@ def test_a_provider_records_a_week_the_broker_sends_it_back_then_approves_it(cli
     approved = client.post(f"/timesheets/{sheet.id}/approve", follow_redirects=True).data.decode()
     # 180 care + 80 travel minutes at £21.50 = £93.1666… → £93.17
     assert "The timesheet is approved: £93.17" in approved
+    # Approving does not pay the provider: a payment run does, later.
+    assert "moved from the members&#39; shares of the pool. The provider is paid in the council&#39;s next payment run." in approved
     session.expire_all()
     assert session.get(Timesheet, sheet.id).status == TimesheetStatus.approved
     assert len(care_entries(session, care.council.id)) == 1
@@ -107,7 +109,9 @@ def test_a_provider_records_a_week_the_broker_sends_it_back_then_approves_it(cli
 
     sign_in(client, care.provider_user)
     fixed = client.get(f"/timesheets/visits/{tuesday.id}/edit").data.decode()
-    assert "This timesheet is approved and paid: it cannot change." in fixed
+    # Approved is not paid to the provider: that waits for a payment run (it once said "approved and paid").
+    assert "This timesheet is approved, so it cannot change. Its payment to you is shown on the timesheet." in fixed
+    assert "paid" not in fixed.split("<h1", 1)[1].split("Back to the timesheet")[0]
     assert "sent for approval" not in fixed and "Save the visit" not in fixed
 
 
