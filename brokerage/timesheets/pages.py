@@ -183,7 +183,7 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
     return SheetPage(
         sheet=sheet, contract=contract, provider=provider, group=group,
         visits=rows,
-        pay=pay, travel=rules.travel_sentence(provider_name=provider.name, charter=travel_paid, pay=pay),
+        pay=pay, travel=rules.travel_sentence(provider_name=provider.name, charter=travel_paid, pay=pay, to_provider=own),
         split=sorted(((names.get(h, "A former member"), part) for h, part in parts.items()), key=lambda row: row[0]),
         split_problem=split_problem, rule=fixed.rule if fixed else terms.allocation_rule, shows_split=actor.role != Role.provider,
         hours_per_week=terms.hours_per_week, members=sorted(names.items(), key=lambda item: item[1]),

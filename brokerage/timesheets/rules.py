@@ -304,16 +304,17 @@ def visit_pay(*, visits: Sequence[VisitIn], total_pence: int, travel_paid: bool)
     return allocate_shared_cost(total_pence, weights)
 
 
-def travel_sentence(*, provider_name: str, charter: bool, pay: Pay) -> str:
-    """Say in plain words whether travel time is paid, and how much it comes to."""
+def travel_sentence(*, provider_name: str, charter: bool, pay: Pay, to_provider: bool = False) -> str:
+    """Say in plain words whether travel time is paid, and how much it comes to; to the provider themselves, about "you"."""
+    who = "you have" if to_provider else f"{provider_name} has"
     if not charter:
         if pay.travel_minutes:
-            return (f"Travel time is recorded but not paid: {provider_name} has not signed the Ethical Care Charter "
+            return (f"Travel time is recorded but not paid: {who} not signed the Ethical Care Charter "
                     f"({minutes_words(pay.travel_minutes)} of travel this week).")
-        return f"Travel time is not paid: {provider_name} has not signed the Ethical Care Charter."
+        return f"Travel time is not paid: {who} not signed the Ethical Care Charter."
     if not pay.travel_minutes:
-        return f"Travel time is paid because {provider_name} has signed the Ethical Care Charter: no travel is recorded this week."
-    return (f"Travel time is paid because {provider_name} has signed the Ethical Care Charter: "
+        return f"Travel time is paid because {who} signed the Ethical Care Charter: no travel is recorded this week."
+    return (f"Travel time is paid because {who} signed the Ethical Care Charter: "
             f"{minutes_words(pay.travel_minutes)} of travel at {pounds(pay.rate_pence)} an hour = {pounds(pay.travel_pence)}.")
 
 

@@ -140,6 +140,12 @@ def test_travel_counts_as_paid_time_only_under_the_charter_and_the_parts_add_up(
     assert rules.travel_sentence(provider_name="Bridge Care", charter=True, pay=none) == (
         "Travel time is paid because Bridge Care has signed the Ethical Care Charter: no travel is recorded this week."
     )
+    # The provider reads their own sheet about "you", not about themselves by name.
+    assert rules.travel_sentence(provider_name="Bridge Care", charter=True, pay=paid, to_provider=True).startswith(
+        "Travel time is paid because you have signed the Ethical Care Charter: 1 h 20 min")
+    assert rules.travel_sentence(provider_name="Bridge Care", charter=False, pay=unpaid, to_provider=True) == (
+        "Travel time is recorded but not paid: you have not signed the Ethical Care Charter (1 h 20 min of travel this week)."
+    )
 
 
 def test_each_visits_pay_adds_up_to_the_weeks_total():

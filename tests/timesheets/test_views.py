@@ -63,7 +63,7 @@ def test_a_provider_records_a_week_the_broker_sends_it_back_then_approves_it(cli
     assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[1], day="2026-12-01", start="14:00", minutes="60")).status_code == 302
     page = client.get(f"/timesheets/{sheet.id}").data.decode()
     for words in ("Amina Hassan", "Monday 30 November 2026", "Tuesday 1 December 2026", "9:30am", "2pm", "1 h 30 min",
-                  "Travel time is paid because Bridge Care Co-op has signed the Ethical Care Charter: 1 h 20 min of travel at £21.50 an hour = £28.67."):
+                  "Travel time is paid because you have signed the Ethical Care Charter: 1 h 20 min of travel at £21.50 an hour = £28.67."):
         assert words in page, words
     assert client.post(f"/timesheets/{sheet.id}/submit").status_code == 302
 
@@ -89,12 +89,19 @@ def test_a_provider_records_a_week_the_broker_sends_it_back_then_approves_it(cli
         "holder_id": str(care.holders[1].id), "visit_date": "2026-12-01", "start": "14:00", "minutes": "90", "travel_minutes": "0"})
     assert changed.status_code == 302
     assert client.post(f"/timesheets/{sheet.id}/submit").status_code == 302
+    # The provider reads about what they did; the approver reads about the provider (it once told the provider
+    # "The provider has corrected it and sent it again").
+    resent = client.get(f"/timesheets/{sheet.id}").data.decode()
+    assert "You corrected it and sent it again." in resent and "The provider has corrected it" not in resent
     # A visit's page says why it cannot change, as the sheet is now.
     waiting = client.get(f"/timesheets/visits/{tuesday.id}/edit").data.decode()
     assert "This timesheet has been sent for approval: it can change only if it is sent back to you." in waiting
     assert "Save the visit" not in waiting
 
     sign_in(client, care.broker)
+    to_approve = client.get(f"/timesheets/{sheet.id}").data.decode()
+    assert "The provider has corrected it and sent it again." in to_approve and "You corrected it" not in to_approve
+    assert "because Bridge Care Co-op has signed the Ethical Care Charter" in to_approve
     approved = client.post(f"/timesheets/{sheet.id}/approve", follow_redirects=True).data.decode()
     # 180 care + 80 travel minutes at £21.50 = £93.1666… → £93.17
     assert "The timesheet is approved: £93.17" in approved
