@@ -44,6 +44,8 @@ class WeekRow:
     sheet: Timesheet | None
     # Where an approved week's money is (paid, or waiting for a payment run); None for any other week.
     payment: WeekPayment | None = None
+    # The week's pay in pence: as sent, or, while the sheet is with the provider, as its page shows it now; None with no sheet.
+    pay_pence: int | None = None
 
 
 @dataclass
@@ -80,9 +82,29 @@ def provider_weeks(*, session: Session, actor: User) -> list[ContractWeeks]:
         ))
     rows = [row for item in found for row in item.weeks]
     paid = payments_of(session, (row.sheet for row in rows))  # one query for every approved week on the page
+    unsent = _unsent_pay(session, [(row.sheet, item.contract) for item in found for row in item.weeks
+                                   if row.sheet and row.sheet.status in rules.EDITABLE])
     for row in rows:
         row.payment = paid.get(row.sheet.id) if row.sheet else None
+        row.pay_pence = unsent.get(row.sheet.id, row.sheet.total_pence) if row.sheet else None
     return found
+
+
+def _unsent_pay(session: Session, sheets: list[tuple[Timesheet, Contract]]) -> dict[int, int]:
+    """Return the pay in pence of each sheet still with its provider (not sent, or sent back), as its page shows it now.
+
+    Such a sheet's total is stored only when it is sent: one query reads all their visits, and a week with visits is priced
+    by its own terms and the provider's travel now, as `sheet_page` prices it.
+    """
+    if not sheets:
+        return {}
+    visits: dict[int, list] = {sheet.id: [] for sheet, _ in sheets}
+    for stored in session.exec(select(Visit).where(Visit.timesheet_id.in_(list(visits)))):
+        visits[stored.timesheet_id].append(visit_in(stored))
+    travel_paid = session.get(Provider, sheets[0][0].provider_id).ethical_care_charter
+    return {sheet.id: rules.week_pay(visits=visits[sheet.id], rate_pence=pricing.week_terms(session, contract, sheet).rate_pence,
+                                     travel_paid=travel_paid).total_pence if visits[sheet.id] else 0
+            for sheet, contract in sheets}
 
 
 @dataclass

@@ -400,3 +400,25 @@ def test_a_groups_page_lists_its_timesheets_so_an_approved_one_can_be_found_agai
     # Someone outside the group sees no list (and the group page's members are hidden from them anyway).
     sign_in(client, care.outsider)
     assert f'href="/timesheets/{sheet.id}"' not in client.get(f"/clusters/{care.cluster.id}").data.decode()
+
+
+def _list_pay(client, sheet) -> list[str]:
+    """Return the words of the Pay cell of the sheet's week in the provider's list of timesheets, tags stripped."""
+    weeks = client.get("/timesheets/").data.decode()
+    row = weeks.split(f'href="/timesheets/{sheet.id}"')[0].rsplit("<tr", 1)[1]
+    return re.sub(r"<[^>]+>", " ", re.search(r'data-label="Pay">(.*?)</td>', row, re.S).group(1)).split()
+
+
+def test_the_providers_list_shows_the_pay_of_a_week_not_sent_yet_as_its_page_does(client, session):
+    # Before, a week not sent yet showed Pay "–" in the list while its page said "Total for the week £32.25".
+    care, sheet = week_with_a_visit(client, session)  # 1 h 30 min at £21.50
+    assert "Total for the week</dt>\n  <dd class=\"govuk-summary-list__value\">£32.25" in client.get(f"/timesheets/{sheet.id}").data.decode()
+    assert " ".join(_list_pay(client, sheet)) == "£32.25 so far, not sent yet"
+    assert client.post(f"/timesheets/{sheet.id}/submit").status_code == 302
+    assert _list_pay(client, sheet) == ["£32.25"]
+    sign_in(client, care.broker)
+    assert client.post(f"/timesheets/{sheet.id}/reject", data={"reject-reason": "Add the Tuesday visit"}).status_code == 302
+    sign_in(client, care.provider_user)
+    assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[1], day="2026-12-01", minutes="60")).status_code == 302
+    # Sent back and corrected: the list shows the corrected week, as its page does, not what was sent before.
+    assert " ".join(_list_pay(client, sheet)) == "£53.75 so far, not sent again yet"
