@@ -73,7 +73,7 @@ def check_application(
     profile = dict(services=list(services or []), languages=list(languages or []), staff_genders=list(staff_genders or []),
                    capacity_hours=capacity_hours, slot_hours=availability(capacity_hours=capacity_hours, slot_hours=slot_hours, slots=slots),
                    radius_km=radius_km, hourly_rate_pence=hourly_rate_pence, ownership_model=ownership_model or "", staff_count=staff_count)
-    errors = check_identity(name=name, kind=kind) | check_profile(None, **profile)
+    errors = check_identity(name=name, kind=kind, staff_count=staff_count) | check_profile(None, **profile)
     contact_name = (contact_name or "").strip()
     if problem := person_name_problem(contact_name, empty="Enter your full name", most=NAME_MAX):
         errors["contact_name"] = problem

@@ -16,6 +16,7 @@ SOON = timedelta(days=30)
 # date further off is a slip of the year (2100 for 2030).
 VETTING_YEARS_AHEAD = 5
 MICRO_STAFF = 5  # a provider with this many staff or fewer is a micro-provider (DESIGN.md section 1)
+PA_STAFF = 1  # a personal assistant works alone
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,30 @@ def expiry_problem(expires_on: object, *, today: date) -> str | None:
         return (f"Enter a date up to {long_date(latest)}: evidence is checked again at least every {VETTING_YEARS_AHEAD} years. "
                 "Check the year")
     return None
+
+
+def kind_staff_errors(kind: object, staff_count: object, *, field: str = "kind") -> dict[str, str]:
+    """Return {field: why a provider of this kind cannot have this many staff}, or {} when they agree.
+
+    A personal assistant works alone (PA_STAFF); a micro-provider has MICRO_STAFF staff or fewer. A kind or a count that
+    is not valid is left to its own check. `field` is where the problem is put right: "kind" on a form that has the kind
+    (a broker's, or the application), "staff_count" on the provider's own profile, whose kind only a broker changes.
+    """
+    kind = str(getattr(kind, "value", kind))
+    if isinstance(staff_count, bool) or not isinstance(staff_count, int) or staff_count < 1:
+        return {}
+    if kind == "pa" and staff_count != PA_STAFF:
+        if field == "staff_count":
+            return {field: "You are registered as a personal assistant, who works alone: enter 1. "
+                           "If others now work with you, ask the broker to change how you are registered"}
+        return {field: f"A personal assistant works alone, so the number of staff is 1, not {staff_count:,}: "
+                       "choose another kind, or change the number of staff"}
+    if kind == "micro_provider" and staff_count > MICRO_STAFF:
+        if field == "staff_count":
+            return {field: f"You are registered as a micro-provider, which has {MICRO_STAFF} staff or fewer: enter {MICRO_STAFF} or fewer. "
+                           "If more people now work with you, ask the broker to change how you are registered"}
+        return {field: f"A micro-provider has {MICRO_STAFF} staff or fewer, not {staff_count:,}: choose another kind, or change the number of staff"}
+    return {}
 
 
 def regulated(kind: str, services) -> bool:

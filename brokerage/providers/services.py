@@ -54,8 +54,7 @@ def vetting_of(*, session: Session, actor: User, provider: Provider) -> list[Vet
 
 def vetting_people(*, session: Session, items: list[VettingItem]) -> dict[int, str]:
     """Return the names of the people who added and verified these pieces of evidence, by user id."""
-    ids = {i.added_by_id for i in items} | {i.checked_by_id for i in items if i.verified_at is not None}
-    ids.discard(None)
+    ids = ({i.added_by_id for i in items} | {i.checked_by_id for i in items if i.verified_at is not None}) - {None}
     if not ids:
         return {}
     return dict(session.exec(select(User.id, User.name).where(User.id.in_(sorted(ids)))).all())
@@ -265,9 +264,9 @@ def slot_limit(provider: Provider | None, staff_count) -> dict:
     return {"most": most, "kept": kept, "why": why}
 
 
-def check_identity(*, name, kind) -> dict[str, str]:
-    """Return the problems with a provider's name and kind as {field: message}, empty when both are fine."""
-    errors: dict[str, str] = {}
+def check_identity(*, name, kind, staff_count=None) -> dict[str, str]:
+    """Return the problems with a provider's name and kind (and the kind against its staff count) as {field: message}, empty when fine."""
+    errors = rules.kind_staff_errors(kind, staff_count)
     if not (name or "").strip():
         errors["name"] = "Enter the name"
     elif len(name.strip()) > 120:
@@ -340,7 +339,9 @@ def update_profile(
                    radius_km=radius_km, hourly_rate_pence=hourly_rate_pence, ownership_model=ownership_model or "", staff_count=staff_count)
     errors = check_profile(provider, **profile)
     if name is not None or kind is not None:
-        errors |= check_identity(name=provider.name if name is None else name, kind=provider.kind if kind is None else kind)
+        errors |= check_identity(name=provider.name if name is None else name, kind=provider.kind if kind is None else kind,
+                                 staff_count=provider.staff_count if staff_count is None else staff_count)
+    errors = errors if kind is not None else rules.kind_staff_errors(provider.kind, staff_count, field="staff_count") | errors  # own profile
     # The postcode it already has is not looked up again: saving other changes never depends on the postcode table.
     moved = postcode is not None and normalise_postcode(postcode) != provider.postcode
     place = locate_into(errors, session=session, postcode=postcode) if moved else None
@@ -387,7 +388,7 @@ def register_provider(
     profile = dict(services=list(services or []), languages=list(languages or []), staff_genders=list(staff_genders or []),
                    capacity_hours=capacity_hours, slot_hours=availability(capacity_hours=capacity_hours, slot_hours=slot_hours, slots=slots),
                    radius_km=radius_km, hourly_rate_pence=hourly_rate_pence, ownership_model=ownership_model or "", staff_count=staff_count)
-    errors = check_identity(name=name, kind=kind) | check_profile(None, **profile)
+    errors = check_identity(name=name, kind=kind, staff_count=staff_count) | check_profile(None, **profile)
     place = locate_into(errors, session=session, postcode=postcode)
     if errors:
         raise ValidationFailed(errors)

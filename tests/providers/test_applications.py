@@ -80,6 +80,9 @@ def test_applying_and_confirming_makes_a_provider_waiting_for_review_and_an_acco
     ({"hourly_rate": "0"}, "hourly_rate", "more than £0"),
     ({"hourly_rate": "1000.01"}, "hourly_rate", "£1,000.00 or less"),
     ({"staff_count": "0"}, "staff_count", "from 1 to"),
+    # A way of working the staff count contradicts (both were accepted, with 40 staff).
+    ({"kind": "pa", "staff_count": "40"}, "kind", "A personal assistant works alone, so the number of staff is 1, not 40"),
+    ({"kind": "micro_provider", "staff_count": "40", "slot_hours-mon_am": "30"}, "kind", "A micro-provider has 5 staff or fewer, not 40"),
     # A personal assistant offering 10 hours on a Monday morning (it was accepted, up to 168).
     ({"slot_hours-mon_am": "10"}, "slot_hours", "Monday morning hours must be a whole number from 0 to 6 (one person works up to 6 hours"),
 ])

@@ -18,7 +18,8 @@ from tests import factories as f
 
 
 def registration(profile_form, **overrides) -> dict:
-    data = profile_form(name="Fartun Abdi", kind="pa", postcode="e1 6an",
+    # A personal assistant works alone: one member of staff, and the hours one person can work in a morning.
+    data = profile_form(name="Fartun Abdi", kind="pa", postcode="e1 6an", staff_count="1", **{"slot_hours-mon_am": "6"},
                         languages=["so", "en"], services=["home_care", "companionship"])
     data.update(overrides)
     return data

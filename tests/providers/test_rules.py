@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from brokerage import clock
+from brokerage.providers import rules
 from brokerage.providers.rules import SOON, ProviderStatus, VettingState, is_matchable, still_to_do, vetting_state
 
 TODAY = date(2026, 11, 22)
@@ -152,3 +154,18 @@ def test_personal_care_needs_a_cqc_registration_unless_a_personal_assistant_give
     assert regulated("micro_provider", ["personal_care"]) and regulated("coop", ["home_care", "personal_care"])
     assert not regulated("pa", ["personal_care", "companionship"])
     assert not regulated("micro_provider", ["home_care", "companionship"])
+
+
+@pytest.mark.parametrize("kind, staff, field, expected", [
+    ("pa", 1, "kind", {}),
+    ("pa", 2, "kind", {"kind": "A personal assistant works alone, so the number of staff is 1, not 2: choose another kind, or change the number of staff"}),
+    ("micro_provider", 5, "kind", {}),
+    ("micro_provider", 6, "kind", {"kind": "A micro-provider has 5 staff or fewer, not 6: choose another kind, or change the number of staff"}),
+    ("micro_provider", 1200, "staff_count", {"staff_count": "You are registered as a micro-provider, which has 5 staff or fewer: enter 5 or fewer. "
+                                                          "If more people now work with you, ask the broker to change how you are registered"}),
+    ("coop", 1, "kind", {}), ("private", 40, "kind", {}),
+    # A count or a kind that is not valid is left to its own check.
+    ("pa", 0, "kind", {}), ("pa", "many", "kind", {}), ("pa", None, "kind", {}), ("pa", True, "kind", {}), ("wizard", 40, "kind", {}),
+])
+def test_a_kind_agrees_with_its_staff_count(kind, staff, field, expected):
+    assert rules.kind_staff_errors(kind, staff, field=field) == expected

@@ -9,7 +9,7 @@ from sqlmodel import select
 from brokerage.accounts.models import Role
 from brokerage.errors import ValidationFailed
 from brokerage.providers import services
-from brokerage.providers.models import Provider
+from brokerage.providers.models import Provider, ProviderKind
 from tests.providers.test_registration import registration
 
 
@@ -137,3 +137,67 @@ def test_providers_registered_before_get_a_count_by_their_kind(tmp_path):
     # A personal assistant is one person; a micro-provider stays micro; any other kind is not counted micro on a guess.
     assert counts == {"pa": 1, "micro_provider": 5, "coop": 6, "private": 6}
     assert tuple(publish) == (0, None)
+
+
+@pytest.mark.parametrize("kind, staff, message", [
+    ("pa", "40", "A personal assistant works alone, so the number of staff is 1, not 40: choose another kind, or change the number of staff"),
+    ("pa", "2", "A personal assistant works alone, so the number of staff is 1, not 2"),
+    ("micro_provider", "40", "A micro-provider has 5 staff or fewer, not 40: choose another kind, or change the number of staff"),
+])
+def test_a_kind_the_staff_count_contradicts_is_refused_beside_the_kind(client, auth, world, session, profile_form, kind, staff, message):
+    # Both were saved: a "micro-provider" or a "personal assistant" with 40 staff, against the form's own hint.
+    auth.sign_in(world.users["a"][Role.broker].email)
+    response = client.post("/providers/new", data=registration(profile_form, kind=kind, staff_count=staff, **{"slot_hours-mon_am": "12"}))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="kind-error-1"' in page and 'href="#kind"' in page and message in page
+    assert session.exec(select(Provider).where(Provider.name == "Fartun Abdi")).first() is None
+    # The broker's change of an existing provider is held to the same.
+    provider = world.records["a"]["provider"]
+    response = client.post(f"/providers/{provider.id}/edit", data=registration(profile_form, kind=kind, staff_count=staff, name=provider.name))
+    assert response.status_code == 422 and 'id="kind-error-1"' in response.text and message in response.text
+    session.expire_all()
+    assert session.get(Provider, provider.id).kind.value == "coop"
+
+
+def test_the_edge_of_each_kind_is_allowed(client, auth, world, session, profile_form):
+    auth.sign_in(world.users["a"][Role.broker].email)
+    assert client.post("/providers/new", data=registration(profile_form, kind="micro_provider", staff_count="5")).status_code == 302
+    assert client.post("/providers/new", data=registration(profile_form, kind="coop", staff_count="1", name="Small Co-op")).status_code == 302
+
+
+def test_a_personal_assistant_cannot_give_themselves_staff_on_their_own_profile(client, auth, world, session, profile_form):
+    # The provider's own form has no kind: the count is what they can put right, so the message is beside it.
+    provider = world.records["a"]["provider"]
+    provider.kind = ProviderKind.pa
+    session.commit()
+    auth.sign_in(world.users["a"][Role.provider].email)
+    response = client.post(f"/providers/{provider.id}/edit", data=profile_form(staff_count="3"))
+    assert response.status_code == 422
+    assert 'id="staff_count-error-1"' in response.text and 'href="#staff_count"' in response.text
+    assert "You are registered as a personal assistant, who works alone: enter 1." in response.text
+    session.expire_all()
+    assert session.get(Provider, provider.id).staff_count == 1
+    provider.kind = ProviderKind.micro_provider
+    session.commit()
+    response = client.post(f"/providers/{provider.id}/edit", data=profile_form(staff_count="6"))
+    assert response.status_code == 422 and "You are registered as a micro-provider, which has 5 staff or fewer: enter 5 or fewer." in response.text
+    assert client.post(f"/providers/{provider.id}/edit", data=profile_form(staff_count="5")).status_code == 302
+
+
+def test_the_services_refuse_a_kind_the_staff_count_contradicts(session, world):
+    broker = world.users["a"][Role.broker]
+    profile = dict(services=["home_care"], languages=["en"], staff_genders=["female"], capacity_hours=None, slot_hours={"mon_am": 6},
+                   radius_km=5.0, hourly_rate_pence=2000, living_wage=False, ethical_care_charter=False)
+    with pytest.raises(ValidationFailed) as refused:
+        services.register_provider(session=session, actor=broker, name="Big PA", kind="pa", postcode="E1 6AN", staff_count=40, **profile)
+    assert "kind" in refused.value.errors
+    provider = world.records["a"]["provider"]
+    with pytest.raises(ValidationFailed) as refused:
+        services.update_profile(session=session, actor=broker, provider_id=provider.id, kind="micro_provider", staff_count=40, **profile)
+    assert set(refused.value.errors) == {"kind"}
+    # Changing only the kind is judged against the staff the provider already has.
+    provider.staff_count = 12
+    with pytest.raises(ValidationFailed) as refused:
+        services.update_profile(session=session, actor=broker, provider_id=provider.id, kind="micro_provider", name=provider.name, **profile)
+    assert "not 12" in refused.value.errors["kind"][0]
