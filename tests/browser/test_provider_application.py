@@ -134,14 +134,14 @@ def test_a_provider_applies_a_broker_vets_them_and_they_become_matchable(browser
         problems += fits(staff)
         click_and_wait(staff.get_by_role("button", name="Approve the application"))
         expect(staff.get_by_text(f"{name} is approved.")).to_be_visible()
-        expect(staff.get_by_text(f"{name} can be matched with groups and paid.")).to_be_visible()
+        expect(staff.get_by_text(f"{name} can be matched with groups, and paid once Stripe has checked the bank details")).to_be_visible()
         problems += fits(staff)
         staff.goto(f"{live_server}/providers/")
         expect(staff.get_by_role("link", name=name)).to_be_visible()
 
         # The applicant sees nothing left to do.
         page.goto(f"{live_server}{provider_path}")
-        expect(page.get_by_text(f"{name} can be matched with groups and paid.")).to_be_visible()
+        expect(page.get_by_text(f"{name} can be matched with groups, and paid once Stripe has checked the bank details")).to_be_visible()
         expect(page.get_by_text("Your application")).to_have_count(0)
         page.goto(f"{live_server}/dashboard")
         expect(page.locator("#application-status")).to_have_count(0)

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from brokerage.accounts.models import Role
 from brokerage.payments.onboarding import account_key
+from tests.payments.runs_support import vet
 from tests.stripe_support import deliver
 
 
@@ -68,11 +69,22 @@ def test_returning_from_stripe_does_not_enable_payouts_only_account_updated_does
     assert deliver(client, event).status_code == 200
     session.refresh(provider)
     assert (provider.payouts_enabled, provider.stripe_status) == (True, "enabled")
-    assert "Can be paid" in client.get(f"/providers/{provider.id}").get_data(as_text=True)
+    # Its vetting is not valid yet, so no run pays it: the box said "Can be paid" above "Vetting: Not valid".
+    page = client.get(f"/providers/{provider.id}").get_data(as_text=True)
+    assert "Stripe has checked the bank details. You will be paid once your vetting is valid" in page and "Can be paid" not in page
+    staff = pay.sign_in(Role.broker).get(f"/providers/{provider.id}").get_data(as_text=True).replace("&#39;", "'")
+    assert f"Stripe has checked the bank details. {provider.name} will be paid once their vetting is valid" in staff
+    client = pay.sign_in(Role.provider)
+    vet(session, provider)
+    session.commit()
+    page = client.get(f"/providers/{provider.id}").get_data(as_text=True)
+    assert "Can be paid" in page and "Stripe has checked the details: you can be paid." in page
 
 
 def test_each_status_is_shown_in_plain_words(pay, world, session, stripe_server):
     provider = world.records["a"]["provider"]
+    vet(session, provider)  # only a provider whose vetting is valid can be paid
+    session.commit()
     client = pay.sign_in(Role.broker)
     set_up(client, provider)
     session.refresh(provider)

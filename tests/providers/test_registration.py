@@ -68,7 +68,13 @@ def test_a_registered_provider_is_matched_only_once_evidence_is_added_and_verifi
     verified = session.get(VettingItem, items[0].id)
     assert verified.added_by_id == world.users["a"][Role.broker].id
     assert verified.checked_by_id == checker.id and verified.verified_at is not None
-    assert "can be matched with groups and paid" in client.get(f"/providers/{provider.id}").text
+    # Valid vetting alone does not pay it: Stripe has to check its bank details too (the page said "and paid").
+    page = client.get(f"/providers/{provider.id}").text
+    assert "can be matched with groups, and paid once Stripe has checked the bank details" in page
+    assert "can be matched with groups and paid" not in page
+    provider.stripe_status, provider.payouts_enabled = "enabled", True
+    session.commit()
+    assert "can be matched with groups and paid." in client.get(f"/providers/{provider.id}").text
 
 
 @pytest.mark.parametrize(
