@@ -337,10 +337,11 @@ class SlotHoursField(Field):
         self.extra_raw_data = list(self.cells.values())
         self.read_boxes(self.most)
 
-    def read_boxes(self, most: int | None, why: str = "", kept: Mapping[str, int] | None = None) -> None:
+    def read_boxes(self, most: int | Mapping[str, int] | None, why: str | Mapping[str, str] = "", kept: Mapping[str, int] | None = None) -> None:
         """Read the boxes sent, each a whole number from 0 to `most` (None: of 0 or more, as the limit rests on a wrong answer elsewhere).
 
-        `why` says where `most` comes from; `kept` ({slot: hours}) may stay above it (hours recorded before the limit).
+        `why` says where `most` comes from (both may be given per time of day); `kept` ({slot: hours}) may stay above
+        it (hours recorded before the limit).
         """
         self.cell_errors, self.problem = {}, None
         kept = kept or {}
@@ -350,7 +351,8 @@ class SlotHoursField(Field):
                 value = parse_whole_number(text) if text else 0
             except ValueError:
                 value = None
-            if value is None or value < 0 or (most is not None and value > max(most, kept.get(slot, 0))):
+            limit = most.get(slot) if isinstance(most, Mapping) else most  # one limit, or one per time of day
+            if value is None or value < 0 or (limit is not None and value > max(limit, kept.get(slot, 0))):
                 self.cell_errors[slot] = box_problem(slot, most, why)
             else:
                 hours[slot] = value

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from brokerage.vocabulary import SLOTS, slot_label
+from brokerage.vocabulary import PART_HOURS, SLOTS, slot_label
 
 # The most hours one box of the forms takes: a group's need in one time of day, and a provider's offer
 # (across all its staff), each week.
@@ -19,6 +19,21 @@ PROVIDER_SLOT_MAX = 168
 # The most hours one carer works in one time of day (a morning, an afternoon or an evening) in a week:
 # a provider's offer in one box is at most this much for each of its staff.
 CARER_SLOT_MAX = 6
+
+
+def carer_hours_in(slot: str) -> int:
+    """Return the most hours one carer works in this time of day: CARER_SLOT_MAX, or the part of the day's length if shorter.
+
+    An afternoon (midday to 5pm) and an evening (5pm to 10pm) last 5 hours (`vocabulary.PART_HOURS`): a sole carer
+    offering 6 hours in a Sunday evening was taken, hours that cannot happen.
+    """
+    first, last = PART_HOURS[slot.split("_")[1]]
+    return min(CARER_SLOT_MAX, last - first)
+
+
+def _in_slot(value, slot: str):
+    """Return a limit (or its words) for one time of day: the value itself, or its entry when given per time of day."""
+    return value.get(slot) if isinstance(value, Mapping) else value
 
 
 def people_slot_limit(people: int | None) -> tuple[int, str]:
@@ -108,21 +123,26 @@ def fit(slot_hours: Mapping[str, int], hours: int, room: Mapping[str, int]) -> d
     return added(current, more)
 
 
-def box_problem(slot: str, most: int | None, why: str = "") -> str:
-    """Return the message for one time's hours that are not a whole number from 0 to `most` (None: no limit is known)."""
+def box_problem(slot: str, most, why="") -> str:
+    """Return the message for one time's hours that are not a whole number from 0 to `most` (None: no limit is known).
+
+    `most` and `why` are one for every time of day, or {slot: value} per time of day.
+    """
+    most, why = _in_slot(most, slot), _in_slot(why, slot) or ""
     if most is None:
         return f"{slot_label(slot)} hours must be a whole number, 0 or more"
     return f"{slot_label(slot)} hours must be a whole number from 0 to {most}{why}"
 
 
-def slot_hours_problems(value: object, *, most: int | None, total_most: int | None = None, kept: Mapping[str, int] | None = None,
-                        why: str = "") -> str | None:
+def slot_hours_problems(value: object, *, most: int | Mapping[str, int] | None, total_most: int | None = None,
+                        kept: Mapping[str, int] | None = None, why: str | Mapping[str, str] = "") -> str | None:
     """Return what is wrong with slot hours in words for the form (None when they are fine).
 
     Each value is a whole number from 0 to `most` (`why` says where that limit comes from), or at most
     what `kept` already records for that time (so saving never drops a value recorded before a limit);
     there is at least one hour in all, and no more than `total_most` when given. With `most` None the
     limit is not known (it rests on another answer that is wrong), and any whole number of 0 or more will do.
+    `most` and `why` may be given per time of day ({slot: value}), as a provider's are (`providers.rules.offer_limits`).
     """
     if not isinstance(value, Mapping) or not value:
         return "Enter the hours for at least one time of day"
@@ -130,7 +150,8 @@ def slot_hours_problems(value: object, *, most: int | None, total_most: int | No
     for slot, hours in value.items():
         if slot not in SLOTS:
             return "Enter hours only for the times of day on the form"
-        if isinstance(hours, bool) or not isinstance(hours, int) or hours < 0 or (most is not None and hours > max(most, kept.get(slot, 0))):
+        limit = _in_slot(most, slot)
+        if isinstance(hours, bool) or not isinstance(hours, int) or hours < 0 or (limit is not None and hours > max(limit, kept.get(slot, 0))):
             return box_problem(slot, most, why)
     hours = total(value)
     if hours < 1:

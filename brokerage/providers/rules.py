@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 from brokerage.clock import years_after
 from brokerage.formatting import long_date
 from brokerage.providers.errors import BadProviderMove
+from brokerage.slot_hours import PROVIDER_SLOT_MAX, carer_hours_in
+from brokerage.vocabulary import PART_NAMES, SLOTS
 
 REQUIRED_EVIDENCE = ("dbs", "insurance")
 SOON = timedelta(days=30)
@@ -75,6 +77,26 @@ def kind_staff_errors(kind: object, staff_count: object, *, field: str = "kind")
                            "If more people now work with you, ask the broker to change how you are registered"}
         return {field: f"A micro-provider has {MICRO_STAFF} staff or fewer, not {staff_count:,}: choose another kind, or change the number of staff"}
     return {}
+
+
+def offer_limits(staff: int) -> tuple[dict[str, int], dict[str, str]]:
+    """Return ({slot: most hours}, {slot: why in words}) a provider with `staff` people may offer in each time of day.
+
+    Each person works at most `slot_hours.carer_hours_in(slot)` hours then: 6 in a morning, 5 in an afternoon or an
+    evening (which last 5 hours); never more than PROVIDER_SLOT_MAX in all.
+    """
+    most, why = {}, {}
+    for slot in SLOTS:
+        each = carer_hours_in(slot)
+        most[slot] = min(PROVIDER_SLOT_MAX, each * staff)
+        part = PART_NAMES[slot.split("_")[1]]
+        if most[slot] == PROVIDER_SLOT_MAX:
+            why[slot] = ""
+        elif staff == 1:
+            why[slot] = f" (one person works up to {each} hours in {'an' if part[0] in 'aeiou' else 'a'} {part})"
+        else:
+            why[slot] = f" (up to {each} hours for each of the {staff} staff in {'an' if part[0] in 'aeiou' else 'a'} {part})"
+    return most, why
 
 
 def regulated(kind: str, services) -> bool:

@@ -18,7 +18,7 @@ from brokerage.providers.services import (
     CAPACITY_MAX, RADIUS_MAX, RADIUS_MIN, RATE_MESSAGE, STAFF_MAX, STAFF_MESSAGE, capacity_least, capacity_message, provider_slot_hours,
     slot_limit, staff_valid,
 )
-from brokerage.slot_hours import CARER_SLOT_MAX, PROVIDER_SLOT_MAX, slot_hours_problems
+from brokerage.slot_hours import CARER_SLOT_MAX, PROVIDER_SLOT_MAX, carer_hours_in, slot_hours_problems
 from brokerage.validation import parse_date, parse_date_parts, parse_decimal, parse_whole_number
 from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE, SERVICES, language_choices, service_name
 
@@ -159,7 +159,7 @@ def profile_fields(words: dict[str, str], *, new: bool = False) -> tuple:
                     description=f"Everyone who gives care or runs it, {words['staff_hint']}. {MICRO_STAFF} or fewer is a micro-provider.",
                     validators=[InputRequired(words["staff_missing"]), NumberRange(min=1, max=STAFF_MAX, message=STAFF_MESSAGE)]),
         SlotHoursField(words["slot_hours"], most=PROVIDER_SLOT_MAX,
-                       description=f"{words['slot_hint']} Up to {CARER_SLOT_MAX} hours for each person in one morning, afternoon or evening. "
+                       description=f"{words['slot_hint']} Up to {CARER_SLOT_MAX} hours for each person in a morning, and {carer_hours_in('mon_eve')} in an afternoon or an evening. "
                                    "Leave a box empty when nobody can work then."),
         capacity_field(words, new=new),
         NumberField(words["radius_km"], invalid_message="Enter the distance as a number, like 5 or 7.5",

@@ -21,7 +21,7 @@ from brokerage.providers.rules import ProviderStatus
 from brokerage import clock
 from brokerage.places.rules import normalise_postcode
 from brokerage.places.services import locate_into
-from brokerage.slot_hours import CARER_SLOT_MAX, PROVIDER_SLOT_MAX, in_week_order, slot_hours_problems, spread_hours
+from brokerage.slot_hours import in_week_order, slot_hours_problems, spread_hours
 from brokerage.types import utcnow
 from brokerage.vocabulary import GENDERS, HOURLY_RATE_MAX_PENCE, LANGUAGE_CODES, NATIONAL_LIVING_WAGE_PENCE, SERVICES, SLOTS
 
@@ -244,7 +244,7 @@ def staff_valid(staff) -> bool:
 
 
 def slot_limit(provider: Provider | None, staff_count) -> dict:
-    """Return `slot_hours_problems`' limits for a provider's offer: CARER_SLOT_MAX hours for each of its staff in one time of day.
+    """Return `slot_hours_problems`' limits for a provider's offer: for each of its staff, 6 hours a morning, 5 an afternoon or evening (`rules.offer_limits`).
 
     Hours already recorded above that stay allowed while the staff count is unchanged, so saving other
     changes never depends on them. With no valid staff count the limit is not known (`most` None): the
@@ -253,14 +253,8 @@ def slot_limit(provider: Provider | None, staff_count) -> dict:
     staff = _number(staff_count, whole=True) if staff_count is not None else (provider.staff_count if provider else None)
     if not staff_valid(staff):
         return {"most": None}
-    most = min(PROVIDER_SLOT_MAX, CARER_SLOT_MAX * staff)
+    most, why = rules.offer_limits(staff)
     kept = provider_slot_hours(provider) if provider is not None and staff == provider.staff_count else None
-    if most == PROVIDER_SLOT_MAX:
-        why = ""
-    elif staff == 1:
-        why = f" (one person works up to {CARER_SLOT_MAX} hours in a morning, an afternoon or an evening)"
-    else:
-        why = f" (up to {CARER_SLOT_MAX} hours for each of the {staff} staff)"
     return {"most": most, "kept": kept, "why": why}
 
 

@@ -95,11 +95,11 @@ def test_a_bad_rate_or_capacity_is_refused_beside_the_field_and_nothing_is_saved
     ("cell", "value", "message"),
     # Every bad box states the limit the staff count sets, as a box over it does (letters used to say "from 0 to 168").
     [
-        ("tue_am", "ten", "Tuesday morning hours must be a whole number from 0 to 18 (up to 6 hours for each of the 3 staff)"),
-        ("sun_eve", "-1", "Sunday evening hours must be a whole number from 0 to 18 (up to 6 hours for each of the 3 staff)"),
-        ("wed_pm", "169", "Wednesday afternoon hours must be a whole number from 0 to 18 (up to 6 hours for each of the 3 staff)"),
-        ("fri_eve", "2.5", "Friday evening hours must be a whole number from 0 to 18 (up to 6 hours for each of the 3 staff)"),
-        ("mon_am", "１２", "Monday morning hours must be a whole number from 0 to 18 (up to 6 hours for each of the 3 staff)"),
+        ("tue_am", "ten", "Tuesday morning hours must be a whole number from 0 to 18 (up to 6 hours for each of the 3 staff in a morning)"),
+        ("sun_eve", "-1", "Sunday evening hours must be a whole number from 0 to 15 (up to 5 hours for each of the 3 staff in an evening)"),
+        ("wed_pm", "169", "Wednesday afternoon hours must be a whole number from 0 to 15 (up to 5 hours for each of the 3 staff in an afternoon)"),
+        ("fri_eve", "2.5", "Friday evening hours must be a whole number from 0 to 15 (up to 5 hours for each of the 3 staff in an evening)"),
+        ("mon_am", "１２", "Monday morning hours must be a whole number from 0 to 18 (up to 6 hours for each of the 3 staff in a morning)"),
     ],
 )
 def test_a_bad_hours_box_is_refused_beside_its_day_and_nothing_is_saved(client, auth, world, session, profile_form, cell, value, message):
@@ -213,7 +213,7 @@ def test_the_service_keeps_hours_per_time_of_day_or_spreads_a_capacity_over_the_
     ({"capacity_hours": None, "slot_hours": {}}, "slot_hours", "Enter the hours for at least one time of day"),
     ({"capacity_hours": None, "slot_hours": {"mon_am": 169}, "staff_count": 100}, "slot_hours", "Monday morning hours must be a whole number from 0 to 168"),
     ({"capacity_hours": None, "slot_hours": {"mon_am": 41}}, "slot_hours",
-     "Monday morning hours must be a whole number from 0 to 6 (one person works up to 6 hours in a morning, an afternoon or an evening)"),
+     "Monday morning hours must be a whole number from 0 to 6 (one person works up to 6 hours in a morning)"),
     ({"capacity_hours": -1, "slot_hours": {"mon_am": 4}}, "capacity_hours", CAP),
 ])
 def test_the_service_refuses_bad_hours_and_changes_nothing(session, world, changes, field, message):
@@ -233,13 +233,13 @@ def test_hours_in_one_time_of_day_are_at_most_six_for_each_of_the_staff(session,
     with pytest.raises(ValidationFailed) as refused:
         services.update_profile(session=session, actor=actor, provider_id=provider.id, **_profile(capacity_hours=None, slot_hours={"mon_am": 40, "tue_am": 7}))
     assert refused.value.errors["slot_hours"] == [
-        "Tuesday morning hours must be a whole number from 0 to 6 (one person works up to 6 hours in a morning, an afternoon or an evening)"]
+        "Tuesday morning hours must be a whole number from 0 to 6 (one person works up to 6 hours in a morning)"]
     # Three staff: 18 hours in one time of day.
     services.update_profile(session=session, actor=actor, provider_id=provider.id, **_profile(capacity_hours=None, slot_hours={"mon_am": 18}, staff_count=3))
     assert (provider.slot_hours, provider.staff_count) == ({"mon_am": 18}, 3)
     with pytest.raises(ValidationFailed) as refused:
         services.update_profile(session=session, actor=actor, provider_id=provider.id, **_profile(capacity_hours=None, slot_hours={"mon_am": 18}, staff_count=2))
-    assert refused.value.errors["slot_hours"] == ["Monday morning hours must be a whole number from 0 to 12 (up to 6 hours for each of the 2 staff)"]
+    assert refused.value.errors["slot_hours"] == ["Monday morning hours must be a whole number from 0 to 12 (up to 6 hours for each of the 2 staff in a morning)"]
     assert (provider.slot_hours, provider.staff_count) == ({"mon_am": 18}, 3)
 
 
@@ -253,9 +253,22 @@ def test_each_box_over_what_the_staff_can_work_is_marked_beside_it_and_linked_fr
     assert response.status_code == 422
     for slot, label in (("thu_eve", "Thursday evening"), ("sat_pm", "Saturday afternoon")):
         assert f'href="#slot_hours-{slot}"' in page
-        assert f"{label} hours must be a whole number from 0 to 6 (one person works up to 6 hours" in page
+        assert f"{label} hours must be a whole number from 0 to 5 (one person works up to 5 hours in an" in page
     assert 'href="#slot_hours"' not in page  # Monday morning's box is fine
     assert reload(session, provider).slot_hours == {}
+
+
+def test_one_person_offers_at_most_the_five_hours_an_afternoon_or_an_evening_lasts(client, auth, world, session, profile_form):
+    # A sole carer offering 6 hours on a Sunday evening (5pm to 10pm: 5 hours) was taken: hours that cannot happen.
+    provider = world.records["a"]["provider"]
+    auth.sign_in(world.users["a"][Role.provider].email)
+    refused = client.post(edit_url(provider), data=profile_form(staff_count="1", **{"slot_hours-sun_eve": "6"}))
+    assert refused.status_code == 422
+    assert "Sunday evening hours must be a whole number from 0 to 5 (one person works up to 5 hours in an evening)" in refused.get_data(as_text=True)
+    assert reload(session, provider).slot_hours == {}
+    saved = client.post(edit_url(provider), data=profile_form(staff_count="1", **{"slot_hours-sun_eve": "5", "slot_hours-mon_am": "6"}))
+    assert saved.status_code == 302
+    assert reload(session, provider).slot_hours == {"mon_am": 6, "sun_eve": 5}
 
 
 def test_a_provider_is_spoken_to_on_their_own_form_and_a_broker_is_told_about_the_provider(client, auth, world):
