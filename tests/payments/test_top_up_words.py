@@ -31,7 +31,7 @@ def test_a_representative_is_told_the_holder_is_leaving_the_group_not_that_they_
     records = world.records["a"]
     _set_status(session, records["membership"], "leaving")
     page = _page(pay.sign_in(Role.representative), records["holder"].id)
-    assert "not a member of a group yet" not in page
+    assert "not in any group now" not in page
     assert f"Holder a is leaving {records['cluster'].name}, so money cannot be added to its pool." in page
     assert 'name="amount"' not in page  # no group takes money, so there is no form
 
@@ -45,7 +45,7 @@ def test_the_holder_leaving_two_groups_reads_both_and_their_pools(pay, world, se
     session.commit()
     page = _page(pay.sign_in(Role.holder), records["holder"].id)
     assert "You are leaving Allotment friends and Cluster a, so money cannot be added to their pools." in page
-    assert "not a member of a group yet" not in page
+    assert "not in any group now" not in page
 
 
 def test_a_member_waiting_to_be_let_in_is_told_so_beside_the_groups_that_take_money(pay, world, session):
@@ -59,11 +59,12 @@ def test_a_member_waiting_to_be_let_in_is_told_so_beside_the_groups_that_take_mo
     assert 'name="amount"' in page  # Cluster a still takes money
 
 
-def test_someone_who_has_left_every_group_is_still_told_they_are_in_none(pay, world, session):
+def test_someone_who_has_left_every_group_is_told_they_are_in_none_now_not_yet(pay, world, session):
+    # "not a member of a group yet" was said to someone who had left their groups.
     records = world.records["a"]
     _set_status(session, records["membership"], "left")
     page = _page(pay.sign_in(Role.holder), records["holder"].id)
-    assert "You are not a member of a group yet, so there is no pool to add money to." in page
+    assert "You are not in any group now, so there is no pool to add money to." in page and " yet" not in page.split("no pool")[0][-80:]
 
 
 # --- how it was paid, and what the dashboard calls a payment that failed ---------------------------
