@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 from brokerage.db import keep_changes_when_refused, rollback_request_session
 from brokerage.errors import BrokerageError, NotFound, ValidationFailed
 from brokerage.formatting import AmountTooLarge, parse_pounds, plural, slot_hours_words
-from brokerage.slot_hours import box_problem, in_week_order, total
+from brokerage.slot_hours import box_problem, in_slot, in_week_order, total
 from brokerage.validation import control_character_problem, parse_whole_number
 from brokerage.vocabulary import DAY_NAMES, DAYS, PART_NAMES, PARTS, SLOTS, part_hours_sentence
 
@@ -351,7 +351,7 @@ class SlotHoursField(Field):
                 value = parse_whole_number(text) if text else 0
             except ValueError:
                 value = None
-            limit = most.get(slot) if isinstance(most, Mapping) else most  # one limit, or one per time of day
+            limit = in_slot(most, slot)  # one limit, or one per time of day
             if value is None or value < 0 or (limit is not None and value > max(limit, kept.get(slot, 0))):
                 self.cell_errors[slot] = box_problem(slot, most, why)
             else:

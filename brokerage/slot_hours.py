@@ -31,7 +31,7 @@ def carer_hours_in(slot: str) -> int:
     return min(CARER_SLOT_MAX, last - first)
 
 
-def _in_slot(value, slot: str):
+def in_slot(value, slot: str):
     """Return a limit (or its words) for one time of day: the value itself, or its entry when given per time of day."""
     return value.get(slot) if isinstance(value, Mapping) else value
 
@@ -128,7 +128,7 @@ def box_problem(slot: str, most, why="") -> str:
 
     `most` and `why` are one for every time of day, or {slot: value} per time of day.
     """
-    most, why = _in_slot(most, slot), _in_slot(why, slot) or ""
+    most, why = in_slot(most, slot), in_slot(why, slot) or ""
     if most is None:
         return f"{slot_label(slot)} hours must be a whole number, 0 or more"
     return f"{slot_label(slot)} hours must be a whole number from 0 to {most}{why}"
@@ -150,7 +150,7 @@ def slot_hours_problems(value: object, *, most: int | Mapping[str, int] | None, 
     for slot, hours in value.items():
         if slot not in SLOTS:
             return "Enter hours only for the times of day on the form"
-        limit = _in_slot(most, slot)
+        limit = in_slot(most, slot)
         if isinstance(hours, bool) or not isinstance(hours, int) or hours < 0 or (limit is not None and hours > max(limit, kept.get(slot, 0))):
             return box_problem(slot, most, why)
     hours = total(value)

@@ -90,12 +90,13 @@ def offer_limits(staff: int) -> tuple[dict[str, int], dict[str, str]]:
         each = carer_hours_in(slot)
         most[slot] = min(PROVIDER_SLOT_MAX, each * staff)
         part = PART_NAMES[slot.split("_")[1]]
+        a_part = f"{'an' if part[0] in 'aeiou' else 'a'} {part}"
         if most[slot] == PROVIDER_SLOT_MAX:
             why[slot] = ""
         elif staff == 1:
-            why[slot] = f" (one person works up to {each} hours in {'an' if part[0] in 'aeiou' else 'a'} {part})"
+            why[slot] = f" (one person works up to {each} hours in {a_part})"
         else:
-            why[slot] = f" (up to {each} hours for each of the {staff} staff in {'an' if part[0] in 'aeiou' else 'a'} {part})"
+            why[slot] = f" (up to {each} hours for each of the {staff} staff in {a_part})"
     return most, why
 
 

@@ -409,8 +409,8 @@ def add_vetting(
         errors["reference"] = "Enter the reference number"
     elif len(reference) > 80:
         errors["reference"] = "Use 80 characters or fewer"
-    if rules.expiry_problem(expires_on, today=today):  # in the future, and not years beyond the next check
-        errors["expires_on"] = rules.expiry_problem(expires_on, today=today)
+    if problem := rules.expiry_problem(expires_on, today=today):  # in the future, and not years beyond the next check
+        errors["expires_on"] = problem
     if errors:
         raise ValidationFailed(errors)
     item = VettingItem(council_id=provider.council_id, provider_id=provider.id, kind=VettingKind(kind), reference=reference, expires_on=expires_on,
