@@ -245,6 +245,8 @@ def _care_and_payment_rows(data: dict) -> list[tuple]:
     for t in data.get("top_ups", []):
         done = "paid by" if t["status"] in ("succeeded", "refunded") else "tried by"
         how = f"{done} {t['method']}" if t["method"] else "could be paid by " + " or ".join(t["could_be_paid_by"])
+        if t.get("cancelled_at"):
+            how = f"cancelled {t['cancelled_at']}" + (f" by {t['cancelled_by']}" if t.get("cancelled_by") else " on Stripe")
         said = "; ".join(filter(None, [
             t["where_it_is"], how, f"Stripe said: {t['failure_message']}" if t["failure_message"] else None,
             f"refunded {t['refunded']['pounds']}" if t["refunded"] else None, f"started by {t['started_by']}" if t["started_by"] else None,

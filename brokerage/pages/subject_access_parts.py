@@ -63,6 +63,9 @@ def top_ups(*, session: Session, holder: Holder, person: Callable[[int | None], 
             "refunded": money(t.refunded_pence) if t.refunded_pence else None,
             "started_by": person(t.created_by_id),
             "started_at": when(t.created_at),
+            # Cancelled before anyone paid it: when, and by whom (None when it was cancelled on Stripe's side).
+            "cancelled_at": when(t.cancelled_at) if t.cancelled_at else None,
+            "cancelled_by": person(t.cancelled_by_id),
             "last_changed_at": when(t.updated_at),
             "stripe_reference": t.payment_intent_id,
         }

@@ -62,6 +62,9 @@ class TopUp(SQLModel, table=True):
     event_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # Who cancelled it before anyone paid, and when (a cancel made on Stripe's side names nobody).
+    cancelled_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    cancelled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class ConnectedPayout(SQLModel, table=True):

@@ -50,12 +50,14 @@ class BadPaymentMove(BrokerageError):
 
 
 class TopUpStatus(str, enum.Enum):
-    """Where a top-up is: waiting for the payment, paid (money in the pool share), failed, or refunded in full."""
+    """Where a top-up is: waiting for the payment, paid (money in the pool share), failed, refunded in full, or
+    cancelled before anyone paid it (by the person, or on Stripe)."""
 
     waiting = "waiting"
     succeeded = "succeeded"
     failed = "failed"
     refunded = "refunded"
+    cancelled = "cancelled"
 
     @property
     def label(self) -> str:
@@ -63,15 +65,27 @@ class TopUpStatus(str, enum.Enum):
         return TOP_UP_LABELS[self.value]
 
 
-TOP_UP_LABELS = {"waiting": "Waiting for the payment", "succeeded": "Added to the pool", "failed": "Payment failed", "refunded": "Refunded"}
+TOP_UP_LABELS = {"waiting": "Waiting for the payment", "succeeded": "Added to the pool", "failed": "Payment failed", "refunded": "Refunded",
+                 "cancelled": "Cancelled"}
 
-# A failed payment can be tried again on the same PaymentIntent; money refunded in full is final.
+# A failed payment can be tried again on the same PaymentIntent; money refunded in full is final. A payment nobody
+# has paid can be cancelled. Stripe never takes a cancelled PaymentIntent's money; should it ever say it did, the
+# money is real, so cancelled can still become succeeded (and the money is posted), never the other way.
 TOP_UP_MOVES: dict[str, set[str]] = {
-    "waiting": {"succeeded", "failed"},
-    "failed": {"succeeded"},
+    "waiting": {"succeeded", "failed", "cancelled"},
+    "failed": {"succeeded", "cancelled"},
     "succeeded": {"refunded"},
     "refunded": set(),
+    "cancelled": {"succeeded"},
 }
+# Stripe refuses to cancel a PaymentIntent once it is taking the money; what to tell the person, by Stripe's status.
+NOT_CANCELLABLE = {
+    "processing": "Stripe is already taking this payment, so it can no longer be cancelled (a Direct Debit takes about 4 working days). "
+                  "If it goes through, the money is added to the pool; ask your broker if you need it back.",
+    "succeeded": "This payment has already gone through, so it can no longer be cancelled. The money is added to the pool as soon as "
+                 "Stripe tells us; ask your broker if you need it back.",
+}
+NOT_CANCELLABLE_OTHERWISE = "Stripe would not cancel this payment just now. Nothing was changed. Reload the page to see where it is."
 
 
 def move_top_up(current: str | enum.Enum, target: str | enum.Enum) -> TopUpStatus:

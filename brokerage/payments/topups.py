@@ -149,6 +149,7 @@ class TopUpPage:
     holder_name: str
     group_name: str
     paid_with: str | None = None
+    cancelled_by: str | None = None  # the name of who cancelled it here; None for a cancel on Stripe's side
 
 
 def read_top_up(*, session: Session, actor: User, top_up_id: int) -> TopUpPage:
@@ -156,8 +157,10 @@ def read_top_up(*, session: Session, actor: User, top_up_id: int) -> TopUpPage:
     top_up = get_top_up(session=session, actor=actor, top_up_id=top_up_id)
     if actor.role in STAFF:
         log_access(session=session, actor=actor, holder_id=top_up.holder_id, what=TOP_UP)
+    canceller = session.get(User, top_up.cancelled_by_id) if top_up.cancelled_by_id else None
     return TopUpPage(top_up, session.get(Holder, top_up.holder_id).name, session.get(Cluster, top_up.cluster_id).name,
-                     paid_with=methods_used(session=session, top_ups=[top_up]).get(top_up.id))
+                     paid_with=methods_used(session=session, top_ups=[top_up]).get(top_up.id),
+                     cancelled_by=canceller.name if canceller else None)
 
 
 def methods_used(*, session: Session, top_ups: list[TopUp]) -> dict[int, str]:
@@ -259,7 +262,8 @@ def top_ups_in_flight(*, session: Session, actor: User) -> list[tuple[TopUp, str
 # --- what Stripe's events do ---------------------------------------------------------------------
 
 
-def _locked_top_up(session: Session, payment_intent_id: str | None) -> TopUp | None:
+def locked_top_up(session: Session, payment_intent_id: str | None) -> TopUp | None:
+    """Return the top-up of a PaymentIntent, locked until the transaction ends, or None if it is not one of ours."""
     if not payment_intent_id:
         return None
     found = session.exec(select(TopUp.id).where(TopUp.payment_intent_id == payment_intent_id)).first()
@@ -285,7 +289,8 @@ def _from_metadata(session: Session, intent) -> TopUp | None:
     return lock_row(session, TopUp, top_up.id)
 
 
-def _note(top_up: TopUp, event_id: str) -> None:
+def note_event(top_up: TopUp, event_id: str) -> None:
+    """Keep an event's id on the top-up it was about (its page reads how it was paid from those events)."""
     top_up.event_ids = [*top_up.event_ids, event_id]
     top_up.updated_at = utcnow()
 
@@ -293,7 +298,7 @@ def _note(top_up: TopUp, event_id: str) -> None:
 def on_payment_succeeded(*, session: Session, event: stripe.Event) -> str:
     """Post a paid top-up into the holder's pool share (once per top-up)."""
     intent = event.data.object.to_dict()
-    top_up = _locked_top_up(session, intent["id"]) or _from_metadata(session, intent)
+    top_up = locked_top_up(session, intent["id"]) or _from_metadata(session, intent)
     if top_up is None:
         return "not a top-up made here: no effect"
     if top_up.status in (TopUpStatus.succeeded, TopUpStatus.refunded):
@@ -312,7 +317,7 @@ def on_payment_succeeded(*, session: Session, event: stripe.Event) -> str:
     )
     top_up.status = move_top_up(top_up.status, TopUpStatus.succeeded)
     top_up.failure_message = ""
-    _note(top_up, event.id)
+    note_event(top_up, event.id)
     if not to_share:
         return f"top-up {top_up.id}: {top_up.amount_pence} pence added to the holder's wallet (no longer a member paying into the group)"
     return f"top-up {top_up.id}: {top_up.amount_pence} pence added to the pool share"
@@ -351,23 +356,38 @@ def _went_to_wallet(session: Session, top_up: TopUp) -> bool:
 def on_payment_failed(*, session: Session, event: stripe.Event) -> str:
     """Record that a top-up's payment failed, with Stripe's reason; nothing is posted."""
     intent = event.data.object.to_dict()
-    top_up = _locked_top_up(session, intent["id"])
+    top_up = locked_top_up(session, intent["id"])
     if top_up is None:
         return "not a top-up made here: no effect"
     if top_up.status in (TopUpStatus.succeeded, TopUpStatus.refunded):
         return f"top-up {top_up.id} already succeeded (this failure came earlier): no effect"
+    if top_up.status == TopUpStatus.cancelled:
+        return f"top-up {top_up.id} was cancelled: no effect"
     error = intent.get("last_payment_error") or {}
     if top_up.status == TopUpStatus.waiting:
         top_up.status = move_top_up(top_up.status, TopUpStatus.failed)
     top_up.failure_message = (error.get("message") or "The payment did not go through.")[:500]
-    _note(top_up, event.id)
+    note_event(top_up, event.id)
     return f"top-up {top_up.id}: payment failed"
+
+
+def on_charge_paid_or_failed(*, session: Session, event: stripe.Event) -> str:
+    """Keep a `charge.succeeded` or `charge.failed` on its top-up: it names how the person paid, which a
+    `payment_intent.*` event of a recent API version does not (its `latest_charge` is only an id)."""
+    charge = event.data.object.to_dict()
+    top_up = locked_top_up(session, charge.get("payment_intent"))
+    if top_up is None:
+        return "not a top-up made here: no effect"
+    if event.id not in top_up.event_ids:
+        note_event(top_up, event.id)
+    method = rules.method_used(charge)
+    return f"top-up {top_up.id}: {'paid' if event.type == 'charge.succeeded' else 'tried'} by {method or 'a way Stripe did not name'}"
 
 
 def on_charge_refunded(*, session: Session, event: stripe.Event) -> str:
     """Take a refunded top-up back out of the pool share, as far as the share holds it; record any shortfall."""
     charge = event.data.object.to_dict()
-    top_up = _locked_top_up(session, charge.get("payment_intent"))
+    top_up = locked_top_up(session, charge.get("payment_intent"))
     if top_up is None:
         return "not a top-up made here: no effect"
     if top_up.status in (TopUpStatus.waiting, TopUpStatus.failed):
@@ -390,7 +410,7 @@ def on_charge_refunded(*, session: Session, event: stripe.Event) -> str:
     top_up.shortfall_pence += short
     if refunded_now >= top_up.amount_pence:
         top_up.status = move_top_up(top_up.status, TopUpStatus.refunded)
-    _note(top_up, event.id)
+    note_event(top_up, event.id)
     if short:
         return f"top-up {top_up.id}: {taken} pence taken back; the share lacked {short} pence (shortfall for the broker)"
     return f"top-up {top_up.id}: {taken} pence taken back from the pool share"

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from brokerage import jobs
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
 from brokerage.db import get_session, writes_when_reading
-from brokerage.errors import ValidationFailed
+from brokerage.errors import BrokerageError, ValidationFailed
 from brokerage.extensions import csrf
+from brokerage.formatting import pounds
 from brokerage.forms import refuse, refuse_in_flash
-from brokerage.payments import onboarding, rules, topups, webhooks
+from brokerage.payments import onboarding, rules, topup_cancel, topups, webhooks
 from brokerage.payments.schemas import METHOD_HINTS, TopUpForm
 
 blueprint = Blueprint("payments", __name__)
@@ -116,6 +117,20 @@ def top_up(top_up_id: int):
                            checkout=checkout, problem=problem, stripe_js=STRIPE_JS, not_set_up=NOT_SET_UP,
                            publishable_key=config.get("STRIPE_PUBLISHABLE_KEY"),
                            returned=returned if returned in RETURN_STATUSES else None)
+
+
+@blueprint.post("/top-ups/<int:top_up_id>/cancel")
+@roles_required(Role.holder, Role.representative)
+def cancel_top_up(top_up_id: int):
+    """Cancel a payment nobody has made yet (Stripe first); back to its page, which then says it was cancelled."""
+    back = url_for("payments.top_up", top_up_id=top_up_id)
+    try:
+        top_up = topup_cancel.cancel_top_up(session=get_session(), actor=current_user, top_up_id=top_up_id, config=current_app.config)
+    except BrokerageError as error:
+        refuse_in_flash(error)
+        return redirect(back)
+    flash(f"The payment of {pounds(top_up.amount_pence)} is cancelled. Nothing was taken, and it can no longer be paid.", "success")
+    return redirect(back)
 
 
 @blueprint.get("/top-ups")

@@ -11,7 +11,8 @@ from brokerage.payments.rules import BadPaymentMove, PayoutStatus, SetupStatus, 
 
 
 def test_the_written_tables():
-    assert rules.TOP_UP_MOVES == {"waiting": {"succeeded", "failed"}, "failed": {"succeeded"}, "succeeded": {"refunded"}, "refunded": set()}
+    assert rules.TOP_UP_MOVES == {"waiting": {"succeeded", "failed", "cancelled"}, "failed": {"succeeded", "cancelled"},
+                                  "succeeded": {"refunded"}, "refunded": set(), "cancelled": {"succeeded"}}
     assert rules.PAYOUT_MOVES == {"paid": {"failed"}, "failed": set()}
 
 
