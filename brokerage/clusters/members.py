@@ -5,6 +5,9 @@ The bottom of clusters' services: it changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
+
 from sqlmodel import Session, func, select
 
 from brokerage.access import get_or_404, same_council
@@ -96,6 +99,17 @@ def live_count(session: Session, cluster_id: int) -> int:
 def active_member_ids(*, session: Session, cluster_id: int) -> list[int]:
     """Return the holder ids of a cluster's active members."""
     return list(session.exec(select(Membership.holder_id).where(Membership.cluster_id == cluster_id, Membership.status == MembershipStatus.active)))
+
+
+def live_members_by_group(*, session: Session, cluster_ids: Iterable[int]) -> dict[int, dict[int, date | None]]:
+    """Return {group id: {holder id: last day if on notice, else None}} of these groups' live members (see `rules.who_shares`)."""
+    found: dict[int, dict[int, date | None]] = {cluster_id: {} for cluster_id in cluster_ids}
+    rows = session.exec(select(Membership.cluster_id, Membership.holder_id, Membership.status, Membership.leaves_on).where(
+        Membership.cluster_id.in_(list(found) or [-1]), Membership.status.in_(LIVE_MEMBERSHIP)))
+    for cluster_id, holder_id, status, leaves_on in rows:
+        # Giving notice sets the last day; without one a member pays on, as timesheets price them (`members_in_week`).
+        found[cluster_id][holder_id] = leaves_on if status == MembershipStatus.leaving else None
+    return found
 
 
 def eligible_voters(session: Session, cluster: Cluster) -> list[int]:

@@ -10,7 +10,7 @@ from fractions import Fraction
 from typing import Iterable, Sequence
 
 from brokerage.clusters.errors import BadTransition
-from brokerage.formatting import km_away
+from brokerage.formatting import km_away, long_date, plural, words_list
 from brokerage.geo import haversine_km
 
 
@@ -223,6 +223,55 @@ def notice_weeks_of(cluster_status: str | enum.Enum, council_weeks: int) -> int:
 def notice_end(given_on: date, weeks: int) -> date:
     """Return the last day of a notice period."""
     return given_on + timedelta(weeks=weeks)
+
+
+# --- who shares a cost from now on --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """Who of the members a care cost is for share it from today: staying, on notice (each with their last day), or gone."""
+
+    staying: tuple[int, ...]
+    # (holder id, last day), soonest first: they pay their part until that day, then the others share it.
+    leaving: tuple[tuple[int, date], ...]
+    # In the group no longer, or past their last day: they pay nothing from now on.
+    gone: tuple[int, ...]
+
+
+def who_shares(member_ids: Iterable[int], live: dict[int, date | None], today: date) -> Sharing:
+    """Split the members a cost is for by `live` ({holder id: last day if on notice, else None} of the group's live members)."""
+    staying, leaving, gone = [], [], []
+    for member in sorted(set(member_ids)):
+        if member not in live:
+            gone.append(member)
+        elif live[member] is None:
+            staying.append(member)
+        elif live[member] >= today:
+            leaving.append((member, live[member]))
+        else:
+            gone.append(member)
+    return Sharing(staying=tuple(staying), leaving=tuple(sorted(leaving, key=lambda pair: (pair[1], pair[0]))), gone=tuple(gone))
+
+
+def sharing_words(sharing: Sharing) -> str:
+    """Say who shares a cost, e.g. "shared by 3 members (and 1 leaving the group on 12 January 2027, who pays until then)"."""
+    days = sorted({day for _, day in sharing.leaving})
+    count = len(sharing.leaving)
+    on = f"on {long_date(days[0])}" if len(days) == 1 else "on " + words_list(long_date(day) for day in days)
+    pays = "pays" if count == 1 else "pay"
+    if sharing.staying:
+        words = f"shared by {plural(len(sharing.staying), 'member')}"
+        if count:
+            words += f" (and {count} leaving the group {on}, who {pays} until then)"
+    elif count:
+        words = f"for {plural(count, 'member')} leaving the group {on}, who {pays} until then; nobody shares it after that"
+    else:
+        words = "shared by nobody in the group now"
+    if sharing.gone:
+        gone = len(sharing.gone)
+        words += f"; {plural(gone, 'member')} it was for {'has' if gone == 1 else 'have'} left the group"
+    return words
 
 
 # A run may name a week from this many weeks back to this many ahead of the current week: far

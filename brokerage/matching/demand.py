@@ -18,14 +18,16 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from brokerage import clock
 from brokerage.access import STAFF, get_or_404, same_council
 from brokerage.accounts.models import Council, Role, User
 from brokerage.clusters import queries
-from brokerage.clusters.members import active_member_ids, cluster_members, get_cluster, require_member_or_broker
+from brokerage.clusters.members import active_member_ids, cluster_members, get_cluster, live_members_by_group, require_member_or_broker
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Proposal
-from brokerage.clusters.rules import ProposalKind, ProposalStatus
+from brokerage.clusters.rules import ProposalKind, ProposalStatus, Sharing, sharing_words, who_shares
 from brokerage.contracts.services import contracted_hours
 from brokerage.errors import Conflict, NotAllowed, ValidationFailed
+from brokerage.formatting import long_date
 from brokerage.holders.models import Holder, Power
 from brokerage.locks import lock_row
 from brokerage.matching.models import DemandLine, DemandLineChange, MatchAssignment, MatchGap, MatchRun
@@ -63,6 +65,9 @@ class DemandView:
     run_at: datetime | None = None
     # The line is newer than the newest run, or was changed after it: the next run will match it as it is now.
     waiting_for_run: bool = False
+    # Who of the members it is for share its cost from today (a member on notice pays only until their last day), in words.
+    sharing: Sharing | None = None
+    shared_by: str = ""
 
 
 def demand_views(*, session: Session, council_id: int, lines: list[DemandLine]) -> list[DemandView]:
@@ -89,9 +94,13 @@ def demand_views(*, session: Session, council_id: int, lines: list[DemandLine]) 
         ):
             checking[line_id] += hours
         gaps = {gap.demand_line_id: gap for gap in session.exec(select(MatchGap).where(MatchGap.run_id == run_id, MatchGap.demand_line_id.in_(ids)))}
+    live = live_members_by_group(session=session, cluster_ids={line.cluster_id for line in lines})
+    today = clock.today()
     views = []
     for line in lines:
-        view = DemandView(line=line, contracted=contracted.get(line.id, 0), voting=voting.get(line.id, 0), checking=checking.get(line.id, 0))
+        view = DemandView(line=line, contracted=contracted.get(line.id, 0), voting=voting.get(line.id, 0), checking=checking.get(line.id, 0),
+                          sharing=who_shares([int(h) for h in line.shares], live[line.cluster_id], today))
+        view.shared_by = sharing_words(view.sharing)
         since = max(line.created_at, line.changed_at or line.created_at)
         if run is None or since > run.created_at:
             view.waiting_for_run = line.status == DemandLineStatus.open
@@ -167,6 +176,8 @@ class DemandLinePage:
     history: list[tuple[DemandLineChange, User, str]] = field(default_factory=list)
     # The hours it asks for in each time of day.
     asked: dict[str, int] = field(default_factory=dict)
+    # {holder id: "leaving the group on 12 January 2027"} for those it may be for who are on notice or gone.
+    notes: dict[int, str] = field(default_factory=dict)
 
 
 def _require_broker(actor: User) -> None:
@@ -187,7 +198,9 @@ def demand_line_page(*, session: Session, actor: User, line_id: int) -> DemandLi
         .where(DemandLineChange.demand_line_id == line.id).order_by(DemandLineChange.at, DemandLineChange.id)
     ).all()]
     (view,) = demand_views(session=session, council_id=line.council_id, lines=[line])
-    return DemandLinePage(line=line, cluster=cluster, people=people, view=view, history=history, asked=line_slot_hours(line))
+    notes = {holder: f"leaving the group on {long_date(day)}" for holder, day in view.sharing.leaving}
+    notes |= {holder: "has left the group" for holder in view.sharing.gone}
+    return DemandLinePage(line=line, cluster=cluster, people=people, view=view, history=history, asked=line_slot_hours(line), notes=notes)
 
 
 def _locked_line(session: Session, actor: User, line_id: int) -> DemandLine:

@@ -257,7 +257,7 @@ def _edit_form(page: demand.DemandLinePage, form: ClusterDemandForm | None = Non
             "language_required": line.language_required, "carer_gender": line.carer_gender or "",
             "max_rate": f"{line.max_rate_pence // 100}.{line.max_rate_pence % 100:02d}", "served": [int(h) for h in line.shares],
         })
-    form.served.choices = [SelectChoice(str(h.id), h.name) for h in page.people]
+    form.served.choices = [SelectChoice(str(h.id), f"{h.name} ({page.notes[h.id]})" if h.id in page.notes else h.name) for h in page.people]
     return form
 
 

@@ -476,3 +476,31 @@ def test_a_group_that_has_not_started_asks_no_notice_of_a_member_leaving():
     assert rules.notice_weeks_of("forming", 4) == 0
     assert rules.notice_weeks_of(ClusterStatus.active, 4) == 4
     assert rules.notice_weeks_of("closing", 6) == 6
+
+
+# --- who shares a cost from now on ----------------------------------------------------------------
+
+TODAY = date(2026, 12, 1)
+
+
+def test_a_member_on_notice_shares_a_cost_only_until_their_last_day_and_one_gone_not_at_all():
+    live = {1: None, 2: date(2026, 12, 29), 3: None, 5: date(2026, 11, 30)}
+    sharing = rules.who_shares([3, 1, 2, 4, 5], live, TODAY)
+    # 4 is in the group no longer; 5's last day was yesterday (their share not yet settled).
+    assert sharing == rules.Sharing(staying=(1, 3), leaving=((2, date(2026, 12, 29)),), gone=(4, 5))
+    assert rules.who_shares([2], {2: TODAY}, TODAY).leaving == ((2, TODAY),)
+
+
+@pytest.mark.parametrize(("live", "said"), [
+    ({1: None, 2: None}, "shared by 2 members"),
+    ({1: None, 2: date(2027, 1, 12)}, "shared by 1 member (and 1 leaving the group on 12 January 2027, who pays until then)"),
+    ({1: date(2027, 1, 12), 2: date(2027, 1, 12), 3: None},
+     "shared by 1 member (and 2 leaving the group on 12 January 2027, who pay until then)"),
+    ({1: date(2027, 1, 19), 2: date(2027, 1, 12), 3: None},
+     "shared by 1 member (and 2 leaving the group on 12 January 2027 and 19 January 2027, who pay until then)"),
+    ({1: date(2027, 1, 12), 2: date(2027, 1, 12)}, "for 2 members leaving the group on 12 January 2027, who pay until then; nobody shares it after that"),
+    ({1: None}, "shared by 1 member; 1 member it was for has left the group"),
+    ({}, "shared by nobody in the group now; 2 members it was for have left the group"),
+])
+def test_who_shares_a_cost_is_said_in_plain_words(live, said):
+    assert rules.sharing_words(rules.who_shares([1, 2, 3] if 3 in live else [1, 2], live, TODAY)) == said
