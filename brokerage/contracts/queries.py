@@ -18,9 +18,9 @@ from brokerage.access import STAFF
 from brokerage.accounts.models import Council, Role, User
 from brokerage.audit.rules import CONTRACT
 from brokerage.audit.services import log_accesses
-from brokerage.clusters.members import LIVE_MEMBERSHIP, visible_holder_ids
+from brokerage.clusters.members import LIVE_MEMBERSHIP, live_members_by_group, visible_holder_ids
 from brokerage.clusters.models import Cluster, Membership, Proposal
-from brokerage.clusters.rules import ProposalKind, ProposalStatus
+from brokerage.clusters.rules import ProposalKind, ProposalStatus, Sharing, who_shares
 from brokerage.contracts import rules
 from brokerage.contracts.models import Contract, ContractEvent
 from brokerage.contracts.rules import ContractStatus
@@ -71,8 +71,14 @@ class ContractPage:
     cluster: Cluster
     status: ContractStatus
     weekly_cost: int
-    # (name, pence a week) for each member served; empty when the reader is not shown the split.
+    # (name, pence a week) for each member served who is still in the group; empty when the reader is not shown the split.
     parts: list = field(default_factory=list)
+    # Members on notice, {name: last day}, and (name, pence a week) of those who stay once they have gone: a leaver
+    # pays their part only until their last day, then the others share it (as each week's timesheet is priced).
+    leaving: dict = field(default_factory=dict)
+    parts_after: list = field(default_factory=list)
+    # How many members the care was for have left the group: they pay nothing more.
+    gone: int = 0
     # The names of the people the care is for (providers see these, not what each pays).
     people: list = field(default_factory=list)
     split_by_pledge_fell_back: bool = False
@@ -117,9 +123,8 @@ def contract_page(*, session: Session, actor: User, contract_id: int) -> Contrac
         log_accesses(session=session, actor=actor, council_id=contract.council_id, holder_ids=[int(m) for m in names], what=CONTRACT)
     pledges = member_pledges(session=session, contract=contract)
     if page.shows_split:
-        parts = rules.weekly_parts(page.weekly_cost, contract.allocation_rule, contract.member_shares, pledges)
-        page.parts = sorted(((names[m], pence) for m, pence in parts.items()), key=lambda row: row[0])
-        page.split_by_pledge_fell_back = rules.pledges_all_zero(contract.allocation_rule, contract.member_shares, pledges)
+        _split(page, names, pledges, sharing=who_shares([int(m) for m in contract.member_shares],
+                                                         live_members_by_group(session=session, cluster_ids=[contract.cluster_id])[contract.cluster_id], today))
     page.history = contract_history(session=session, contract=contract)
     # Everyone who reads the care sees what the group is voting on (the provider too, who cannot open the vote itself).
     page.open_changes = [
@@ -129,6 +134,24 @@ def contract_page(*, session: Session, actor: User, contract_id: int) -> Contrac
         ) if int(p.payload.get("contract_id", 0)) == contract.id
     ]
     return page
+
+
+def _split(page: ContractPage, names: dict[str, str], pledges: dict[str, int], *, sharing: Sharing) -> None:
+    """Fill in what each member still in the group pays a week, and, when some are on notice, what the others pay once they have gone."""
+    contract = page.contract
+    gone = {str(m) for m in sharing.gone}
+    paying = {m: share for m, share in contract.member_shares.items() if m not in gone}
+    page.gone = len(gone)
+    if not paying:
+        return
+    parts = rules.weekly_parts(page.weekly_cost, contract.allocation_rule, paying, pledges)
+    page.parts = sorted(((names[m], pence) for m, pence in parts.items()), key=lambda row: row[0])
+    page.split_by_pledge_fell_back = rules.pledges_all_zero(contract.allocation_rule, paying, pledges)
+    page.leaving = {names[str(m)]: day for m, day in sharing.leaving}
+    staying = {m: share for m, share in paying.items() if int(m) in sharing.staying}
+    if sharing.leaving and staying:
+        after = rules.weekly_parts(page.weekly_cost, contract.allocation_rule, staying, pledges)
+        page.parts_after = sorted(((names[m], pence) for m, pence in after.items()), key=lambda row: row[0])
 
 
 def contract_history(*, session: Session, contract: Contract) -> list[HistoryLine]:

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from brokerage.clusters.models import Proposal
+from brokerage.clusters.models import Membership, MembershipStatus, Proposal
 from brokerage.contracts.models import Contract
 from brokerage.contracts.rules import AllocationRule
 from brokerage.contracts.services import give_notice
@@ -414,3 +414,33 @@ def test_the_vote_page_warns_when_a_change_could_no_longer_be_made_if_agreed(cli
     text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
     assert ("Warning This change can no longer be made as it stands: the care is now for 10 hours a week, but these times add up "
             "to 12 hours. If the group agrees, nothing will change.") in text
+
+
+def _membership_of(session, care, holder):
+    return session.exec(select(Membership).where(Membership.holder_id == holder.id, Membership.cluster_id == care.cluster.id)).one()
+
+
+@pytest.mark.parametrize("who", ["amina", "bo", "broker"])
+def test_a_member_on_notice_pays_until_leaving_and_the_page_says_what_the_others_pay_after(client, auth, care, session, who):
+    # The page showed Bo, leaving on 29 December, paying half the care for good, and Amina's part after Bo has gone nowhere.
+    bo = _membership_of(session, care, care.bo)
+    bo.status, bo.notice_date, bo.leaves_on = MembershipStatus.leaving, date(2026, 12, 1), date(2026, 12, 29)
+    session.add(bo)
+    session.commit()
+    _sign_in(auth, care.users[who])
+    text = _text(client.get(f"/contracts/{care.contract.id}"))
+    assert "Amina Yusuf £132.00 Bo Chen (until leaving the group on 29 December 2026) £132.00 Total £264.00" in text
+    assert "Bo Chen is leaving the group on 29 December 2026, and pays only until then. Once they have left, the others pay: Amina Yusuf £264.00 a week." in text
+
+
+def test_a_member_who_has_left_is_not_shown_paying_and_the_others_share_the_cost(client, auth, care, session):
+    # Timesheets share each week between those in the group that week; the page still split it with the leaver.
+    bo = _membership_of(session, care, care.bo)
+    bo.status, bo.notice_date, bo.leaves_on = MembershipStatus.left, date(2026, 11, 1), date(2026, 11, 29)
+    session.add(bo)
+    session.commit()
+    _sign_in(auth, care.users["amina"])
+    text = _text(client.get(f"/contracts/{care.contract.id}"))
+    assert "Amina Yusuf £264.00 Total £264.00" in text
+    assert "1 member this care was for has left the group, and pays nothing more." in text
+    assert "Someone who has left the group" not in text
