@@ -265,6 +265,9 @@ def _care_and_payment_rows(data: dict) -> list[tuple]:
         rows.append(("contracts", f"{c['service']} from {c['provider']} ({c['group']})",
                      f"{c['status']}; {c['hours_per_week']} hours a week at {c['hourly_rate']['pounds']} an hour; your share of the hours "
                      f"{c['your_share_of_the_hours']}; your part {c['your_weekly_part']['pounds']} a week ({c['how_the_cost_is_shared'].lower()})"
+                     + (f" until you leave the group on {c['you_pay_until']}" if c.get("you_pay_until") else "")
+                     + (f", {c['your_weekly_part_once_others_on_notice_have_left']['pounds']} a week once the others on notice have left"
+                        if c.get("your_weekly_part_once_others_on_notice_have_left") else "")
                      + (f"; ends {c['end_date']}" if c["end_date"] else ""), c["start_date"]))
     return rows
 

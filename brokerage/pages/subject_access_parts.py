@@ -12,7 +12,9 @@ from typing import Callable
 from sqlmodel import Session, select
 
 from brokerage import clock
+from brokerage.clusters.members import live_members_by_group
 from brokerage.clusters.models import Cluster, Membership
+from brokerage.clusters.rules import Sharing, who_shares
 from brokerage.contracts import rules as contract_rules
 from brokerage.contracts.models import Contract
 from brokerage.contracts.services import current_status, member_pledges
@@ -136,10 +138,13 @@ def contracts(*, session: Session, holder: Holder) -> list[dict]:
     ]
     providers = _names(session, Provider, {c.provider_id for c in found})
     group_names = _names(session, Cluster, {c.cluster_id for c in found})
+    live = live_members_by_group(session=session, cluster_ids={c.cluster_id for c in found})
+    today = clock.today()
     rows = []
     for c in found:
         cost = contract_rules.weekly_cost(c.hours_per_week, c.rate_pence)
-        parts = contract_rules.weekly_parts(cost, c.allocation_rule, c.member_shares, member_pledges(session=session, contract=c))
+        parts, until, after = _your_part(c, cost, str(holder.id), member_pledges(session=session, contract=c),
+                                         who_shares([int(m) for m in c.member_shares], live[c.cluster_id], today))
         rows.append({
             "service": capitalize_first(service_name(c.service)),
             "provider": providers.get(c.provider_id),
@@ -153,5 +158,25 @@ def contracts(*, session: Session, holder: Holder) -> list[dict]:
             "weekly_cost": money(cost),
             "how_the_cost_is_shared": contract_rules.AllocationRule(c.allocation_rule).label,
             "your_weekly_part": money(parts.get(str(holder.id), 0)),
+            "you_pay_until": when(until),
+            "your_weekly_part_once_others_on_notice_have_left": money(after) if after is not None else None,
         })
     return rows
+
+
+def _your_part(contract: Contract, cost: int, you: str, pledges: dict[str, int], sharing: Sharing) -> tuple[dict[str, int], date | None, int | None]:
+    """Return the weekly parts of the members still in the group, your last day if you are on notice, and your part once the others on notice have gone.
+
+    As each week's timesheet is shared: a member who has left pays nothing, one on notice pays until their last day.
+    """
+    gone = {str(m) for m in sharing.gone}
+    paying = {m: share for m, share in contract.member_shares.items() if m not in gone}
+    if not paying:
+        return {}, None, None
+    parts = contract_rules.weekly_parts(cost, contract.allocation_rule, paying, pledges)
+    leaving = {str(m): day for m, day in sharing.leaving}
+    staying = {m: share for m, share in paying.items() if m not in leaving}
+    after = None
+    if leaving and you in staying:
+        after = contract_rules.weekly_parts(cost, contract.allocation_rule, staying, pledges)[you]
+    return parts, leaving.get(you), after
