@@ -11,11 +11,12 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from brokerage import clock
 from brokerage.accounts.models import Role, User
-from brokerage.clusters.members import LIVE_MEMBERSHIP
-from brokerage.clusters.models import Membership, MembershipStatus, Proposal
+from brokerage.clusters.members import LIVE_MEMBERSHIP, live_members_by_group
+from brokerage.clusters.models import Membership, Proposal
 from brokerage.clusters.queries import proposal_page
-from brokerage.clusters.rules import ProposalKind, ProposalStatus
+from brokerage.clusters.rules import ProposalKind, ProposalStatus, Sharing, who_shares
 from brokerage.contracts import rules as contract_rules
 from brokerage.contracts.changes import change_impossible
 from brokerage.contracts.models import Contract
@@ -49,6 +50,8 @@ class CareCost:
     # a leaver pays their part only until their last day, then the rest share it.
     leaving: dict = field(default_factory=dict)
     parts_after: list = field(default_factory=list)
+    # How many members the care is for have left the group (or are past their last day): they pay nothing for it.
+    gone: int = 0
 
 
 def _over_pledge(parts: dict[str, int], names: dict[str, str], pledges: dict[str, int]) -> list:
@@ -78,15 +81,22 @@ def _group_view(session: Session, cluster_id: int, holder_ids: set[str], staff: 
     return shown, {str(h): live.get(h, 0) for h in ids}
 
 
-def _leaving(session: Session, cluster_id: int) -> dict[str, date]:
-    """Return {holder id as text: last day} of the group's members on notice to leave."""
-    return {str(h): day for h, day in session.exec(select(Membership.holder_id, Membership.leaves_on).where(
-        Membership.cluster_id == cluster_id, Membership.status == MembershipStatus.leaving))}
+def _sharing(session: Session, proposal: Proposal, members: set[str]) -> Sharing:
+    """Return who of these members share a cost from today, as each week's timesheet is shared (see `clusters.rules.who_shares`)."""
+    live = live_members_by_group(session=session, cluster_ids=[proposal.cluster_id])[proposal.cluster_id]
+    return who_shares([int(m) for m in members], live, clock.today())
 
 
-def _with_leavers(cost: CareCost, session: Session, proposal: Proposal, names: dict[str, str], pledges: dict[str, int], pieces) -> None:
-    """Say who is leaving, and each staying member's part once they have gone; `pieces` are (weekly pence, rule, shares)."""
-    leaving = {m: day for m, day in _leaving(session, proposal.cluster_id).items() if m in names}
+def _paying(shares: dict[str, int], sharing: Sharing) -> dict[str, int]:
+    """Return the shares of the members who would pay: none of those who have left the group."""
+    gone = {str(m) for m in sharing.gone}
+    return {m: share for m, share in shares.items() if m not in gone}
+
+
+def _with_leavers(cost: CareCost, sharing: Sharing, names: dict[str, str], pledges: dict[str, int], pieces) -> None:
+    """Say who is leaving, and each staying member's part once they have gone; `pieces` are (weekly pence, rule, shares of those who pay)."""
+    cost.gone = len(sharing.gone)
+    leaving: dict[str, date] = {str(m): day for m, day in sharing.leaving}
     if not leaving:
         return
     after: dict[str, int] = {}
@@ -115,20 +125,23 @@ def _match_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost |
     providers = dict(session.exec(select(Provider.id, Provider.name).where(Provider.id.in_([a.provider_id for a in assignments]))).all())
     members = set().union(*(set(lines[a.demand_line_id].shares) for a in assignments))
     names, pledges = _group_view(session, proposal.cluster_id, members, staff)
+    sharing = _sharing(session, proposal, members)
     cost = CareCost(total=0, rule=rule)
     parts: dict[str, int] = {}
+    pieces = []
     for a in assignments:
         line = lines[a.demand_line_id]
         weekly = contract_rules.weekly_cost(a.hours, a.rate_pence)
         cost.total += weekly
         cost.lines.append((providers.get(a.provider_id, ""), line.service, a.hours, a.rate_pence, weekly, a.slot_hours or line.slot_hours or line.slots))
-        if line.shares:
-            _add(parts, contract_rules.weekly_parts(weekly, rule, line.shares, pledges))
-            cost.pledges_fall_back |= contract_rules.pledges_all_zero(rule, line.shares, pledges)
+        paying = _paying(line.shares, sharing)
+        if paying:
+            _add(parts, contract_rules.weekly_parts(weekly, rule, paying, pledges))
+            cost.pledges_fall_back |= contract_rules.pledges_all_zero(rule, paying, pledges)
+            pieces.append((weekly, rule, paying))
     cost.parts = sorted(((names[m], pence, None) for m, pence in parts.items()), key=lambda row: row[0])
     cost.over_pledge = _over_pledge(parts, names, pledges)
-    _with_leavers(cost, session, proposal, names, pledges, [
-        (contract_rules.weekly_cost(a.hours, a.rate_pence), rule, lines[a.demand_line_id].shares) for a in assignments if lines[a.demand_line_id].shares])
+    _with_leavers(cost, sharing, names, pledges, pieces)
     return cost
 
 
@@ -145,19 +158,22 @@ def _change_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost 
     times = changes.get("slot_hours") or contract.slot_hours
     times = times if total_hours(times) == hours else None
     names, pledges = _group_view(session, proposal.cluster_id, set(contract.member_shares), staff)
+    sharing = _sharing(session, proposal, set(contract.member_shares))
+    # Today's split and the one after the change are both among those still in the group, as the contract page says.
+    paying = _paying(contract.member_shares, sharing)
     total = contract_rules.weekly_cost(hours, rate)
     now = contract_rules.weekly_cost(contract.hours_per_week, contract.rate_pence)
-    after = contract_rules.weekly_parts(total, rule, contract.member_shares, pledges)
-    before = contract_rules.weekly_parts(now, contract.allocation_rule, contract.member_shares, pledges)
+    after = contract_rules.weekly_parts(total, rule, paying, pledges) if paying else {}
+    before = contract_rules.weekly_parts(now, contract.allocation_rule, paying, pledges) if paying else {}
     provider = session.get(Provider, contract.provider_id)
     cost = CareCost(
         total=total, rule=rule, total_now=now, rule_now=AllocationRule(contract.allocation_rule),
         parts=sorted(((names[m], after[m], before[m]) for m in after), key=lambda row: row[0]),
         lines=[(provider.name, contract.service, hours, rate, total, times)],
-        pledges_fall_back=contract_rules.pledges_all_zero(rule, contract.member_shares, pledges),
+        pledges_fall_back=bool(paying) and contract_rules.pledges_all_zero(rule, paying, pledges),
         over_pledge=_over_pledge(after, names, pledges),
     )
-    _with_leavers(cost, session, proposal, names, pledges, [(total, rule, contract.member_shares)])
+    _with_leavers(cost, sharing, names, pledges, [(total, rule, paying)] if paying else [])
     return cost
 
 

@@ -11,9 +11,11 @@ from sqlmodel import select
 
 from brokerage.clusters.models import Membership, MembershipStatus, Proposal
 from brokerage.clusters.rules import ProposalKind, ProposalStatus
+from brokerage.contracts import changes
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchRun
 from brokerage.matching.rules import AssignmentStatus
 from brokerage.types import utcnow
+from tests import factories as f
 from tests.contracts.conftest import care  # noqa: F401  (the fixture: a group of two with care)
 
 
@@ -143,3 +145,73 @@ def test_a_member_whose_part_is_more_than_their_pledge_is_warned_before_the_vote
         session.add(membership)
     session.commit()
     assert 'id="over-pledge"' not in client.get(f"/clusters/proposals/{proposal.id}").data.decode()
+
+
+def _membership(session, care, holder):
+    return session.exec(select(Membership).where(Membership.holder_id == holder.id, Membership.cluster_id == care.cluster.id)).one()
+
+
+def _set(session, membership, status, leaves_on=None):
+    membership.status, membership.notice_date, membership.leaves_on = status, (leaves_on - timedelta(weeks=4) if leaves_on else None), leaves_on
+    session.add(membership)
+    session.commit()
+
+
+@pytest.mark.parametrize("who", ["amina", "broker"])
+def test_a_member_who_has_left_would_pay_nothing_and_the_others_share_the_care(client, auth, session, care, who):  # noqa: F811
+    # The page said "Someone who has left the group would pay £132.00 a week" (the broker saw Bo's name), though each
+    # week's timesheet is shared only by those in the group that week (timesheets.pricing.members_in_week).
+    proposal = _match(session, care, shares={str(care.amina.id): 1, str(care.bo.id): 1})
+    _set(session, _membership(session, care, care.bo), MembershipStatus.left, date(2026, 11, 29))
+    assert auth.sign_in(care.users[who].email).status_code == 302
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert "If the group agrees, this care costs £264.00 a week. Amina Yusuf would pay £264.00 a week." in text
+    assert "1 member this care is for has left the group, and pays nothing for it." in text
+    assert "Someone who has left the group" not in text and "Bo Chen would pay" not in text
+
+
+def test_with_one_member_gone_and_one_on_notice_the_split_is_among_those_who_will_pay(client, auth, session, care):  # noqa: F811
+    dee = f.HolderFactory(session=session, council_id=care.council.id, name="Dee Okafor")
+    f.MembershipFactory(session=session, council_id=care.council.id, cluster_id=care.cluster.id, holder_id=dee.id, weekly_pledge_pence=2_000)
+    proposal = _match(session, care, shares={str(care.amina.id): 1, str(care.bo.id): 1, str(dee.id): 1})
+    _set(session, _membership(session, care, dee), MembershipStatus.left, date(2026, 11, 29))
+    _set(session, _membership(session, care, care.bo), MembershipStatus.leaving, date(2026, 12, 29))
+    assert auth.sign_in(care.users["amina"].email).status_code == 302
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert ("If the group agrees, this care costs £264.00 a week. Amina Yusuf would pay £132.00 a week, "
+            "Bo Chen would pay £132.00 a week until leaving the group on 29 December 2026.") in text
+    assert "Bo Chen is leaving the group, so they do not vote on this. Once they have left, the others pay: Amina Yusuf £264.00 a week." in text
+    assert "1 member this care is for has left the group, and pays nothing for it." in text
+    assert "Someone who has left the group" not in text
+
+
+def test_a_member_past_their_last_day_pays_nothing_though_their_leaving_is_not_yet_settled(client, auth, session, care):  # noqa: F811
+    # Bo's last day was yesterday (30 November): the page still had Bo paying "until leaving the group on 30 November 2026".
+    proposal = _match(session, care, shares={str(care.amina.id): 1, str(care.bo.id): 1})
+    _set(session, _membership(session, care, care.bo), MembershipStatus.leaving, date(2026, 11, 30))
+    assert auth.sign_in(care.users["amina"].email).status_code == 302
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert "If the group agrees, this care costs £264.00 a week. Amina Yusuf would pay £264.00 a week." in text
+    assert "until leaving" not in text and "Bo Chen would pay" not in text
+    assert "1 member this care is for has left the group, and pays nothing for it." in text
+
+
+def test_care_only_for_members_who_have_left_is_said_to_be_shared_by_nobody(client, auth, session, care):  # noqa: F811
+    proposal = _match(session, care, shares={str(care.bo.id): 1}, payload_extra={"allocation_rule": "by_pledge"})
+    _set(session, _membership(session, care, care.bo), MembershipStatus.left, date(2026, 11, 29))
+    assert auth.sign_in(care.users["broker"].email).status_code == 302
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert "If the group agrees, this care costs £264.00 a week. 1 member this care is for has left the group, and pays nothing for it." in text
+    assert "Nobody in the group would share its cost." in text
+    assert "would pay" not in text and "everyone would pay the same" not in text
+
+
+def test_a_change_of_care_is_split_now_and_after_among_the_members_still_in_the_group(client, auth, session, care):  # noqa: F811
+    proposal = changes.propose_change(session=session, actor=care.users["broker"], contract_id=care.contract.id, rate_pence=2_400)
+    session.commit()
+    _set(session, _membership(session, care, care.bo), MembershipStatus.left, date(2026, 11, 29))
+    assert auth.sign_in(care.users["amina"].email).status_code == 302
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert "If the group agrees, this care will cost £288.00 a week (now £264.00). Amina Yusuf would pay £288.00 a week (now £264.00)." in text
+    assert "1 member this care is for has left the group, and pays nothing for it." in text
+    assert "Someone who has left the group" not in text
