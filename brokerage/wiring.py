@@ -31,7 +31,7 @@ from brokerage.matching.decisions import CARE_MATCH
 from brokerage.matching.snapshot import contract_beyond_free
 from brokerage.payments import events as stripe_events
 from brokerage.pages import account_names
-from brokerage.payments import onboarding, payouts, remittance, runs as payment_runs, topup_cancel, topups, transfer_events, transfers, webhooks
+from brokerage.payments import onboarding, payouts, remittance, runs as payment_runs, topup_cancel, topup_events, transfer_events, transfers, webhooks
 from brokerage.providers.models import Provider
 from brokerage.surplus import review as surplus_review
 from brokerage.surplus import services as surplus_services
@@ -123,11 +123,11 @@ def _connect_jobs() -> None:
 def _connect_stripe_events() -> None:
     """Register the handlers of Stripe events with the webhook's registry."""
     stripe_events.register("account.updated", onboarding.on_account_updated)
-    stripe_events.register("payment_intent.succeeded", topups.on_payment_succeeded)
-    stripe_events.register("payment_intent.payment_failed", topups.on_payment_failed)
-    stripe_events.register("charge.refunded", topups.on_charge_refunded)
-    stripe_events.register("charge.succeeded", topups.on_charge_paid_or_failed)
-    stripe_events.register("charge.failed", topups.on_charge_paid_or_failed)
+    stripe_events.register("payment_intent.succeeded", topup_events.on_payment_succeeded)
+    stripe_events.register("payment_intent.payment_failed", topup_events.on_payment_failed)
+    stripe_events.register("charge.refunded", topup_events.on_charge_refunded)
+    stripe_events.register("charge.succeeded", topup_events.on_charge_paid_or_failed)
+    stripe_events.register("charge.failed", topup_events.on_charge_paid_or_failed)
     stripe_events.register("payment_intent.canceled", topup_cancel.on_payment_canceled)
     stripe_events.register("payout.paid", payouts.on_payout)
     stripe_events.register("payout.failed", payouts.on_payout)

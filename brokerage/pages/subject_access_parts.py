@@ -21,8 +21,8 @@ from brokerage.contracts.services import current_status, member_pledges
 from brokerage.formatting import capitalize_first, pounds, week_of
 from brokerage.holders.models import Holder
 from brokerage.payments.models import TopUp
-from brokerage.payments.rules import METHODS, PAID_WITH, TopUpStatus
-from brokerage.payments.topups import methods_used
+from brokerage.payments.rules import IN_WALLET_LABEL, METHODS, PAID_WITH, TopUpStatus
+from brokerage.payments.topups import in_wallet, methods_used
 from brokerage.providers.models import Provider
 from brokerage.timesheets.models import Timesheet, Visit
 from brokerage.timesheets.rules import TimesheetStatus, week_monday
@@ -52,12 +52,14 @@ def top_ups(*, session: Session, holder: Holder, person: Callable[[int | None], 
     ))
     groups = _names(session, Cluster, {t.cluster_id for t in rows})
     used = methods_used(session=session, top_ups=rows)
+    wallet = in_wallet(session=session, top_ups=rows)
     return [
         {
             "group": groups.get(t.cluster_id),
             "amount": money(t.amount_pence),
             "status": TopUpStatus(t.status).value,
-            "where_it_is": TopUpStatus(t.status).label,
+            # Paid after notice began, the money went to the wallet, as the statement says; not "Added to the pool".
+            "where_it_is": IN_WALLET_LABEL if t.id in wallet and t.status == TopUpStatus.succeeded else TopUpStatus(t.status).label,
             "could_be_paid_by": [METHODS.get(m, m) for m in t.methods],
             # How it was paid, or tried (a failed one), once Stripe's events said; None before.
             "method": PAID_WITH.get(used.get(t.id, ""), None),

@@ -65,6 +65,8 @@ class TopUpStatus(str, enum.Enum):
         return TOP_UP_LABELS[self.value]
 
 
+# A paid top-up whose money went to the holder's wallet (paid after notice began), as the statement says.
+IN_WALLET_LABEL = "Kept in the wallet"
 TOP_UP_LABELS = {"waiting": "Waiting for the payment", "succeeded": "Added to the pool", "failed": "Payment failed", "refunded": "Refunded",
                  "cancelled": "Cancelled"}
 

@@ -19,7 +19,8 @@ from brokerage.payments import rules
 from brokerage.payments.models import TopUp
 from brokerage.payments.onboarding import StripeUnavailable, stripe_client
 from brokerage.payments.rules import TopUpStatus, move_top_up
-from brokerage.payments.topups import get_top_up, locked_top_up, note_event
+from brokerage.payments.topup_events import locked_top_up, note_event
+from brokerage.payments.topups import get_top_up
 from brokerage.types import utcnow
 
 CANCELLABLE = (TopUpStatus.waiting, TopUpStatus.failed)

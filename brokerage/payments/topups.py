@@ -7,12 +7,16 @@ notice or has left (`PAYABLE`). A payment that succeeds once the member is no lo
 active member of an open group (their notice began, their share was settled, or the group closed) goes
 to the holder's wallet instead (`wallet:{holder}`, key `stripe:{event}:wallet`): the money is theirs
 and the share is being, or has been, returned to the wallet anyway. A refund (`charge.refunded`) takes the refunded part back
-out of the share, as far as the share still holds it; the rest is recorded as a shortfall for the broker.
+out of the share, as far as the share still holds it; the rest is recorded as a shortfall for the broker. What the
+events do is in `topup_events`; cancelling in `topup_cancel`.
+
+The same payment started again (the browser's Back button, then "Continue" with a new form key) while the first
+is still to pay leads to the first (`AlreadyStarted`), and a payment's page names the same money paid lately.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import stripe
@@ -25,22 +29,34 @@ from brokerage.audit.rules import TOP_UP
 from brokerage.audit.services import log_access
 from brokerage.clusters.members import OPEN
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus
-from brokerage.errors import NotAllowed, NotFound, ValidationFailed
+from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from brokerage.formatting import date_time, pounds
 from brokerage.holders.models import Holder, Power
 from brokerage.holders.services import can_act_for, represented_holder_ids
 from brokerage.ledger import services as ledger
-from brokerage.ledger.kinds import EntryKind, stripe_event_key
+from brokerage.ledger.kinds import stripe_event_key
 from brokerage.ledger.models import JournalEntry
-from brokerage.ledger.rules import TOPUPS_CODE, pool_code, wallet_code
+from brokerage.ledger.rules import pool_code
 from brokerage.locks import lock_row
 from brokerage.payments import rules
-from brokerage.payments.events import Deferred
 from brokerage.payments.models import StripeEvent, TopUp
 from brokerage.payments.onboarding import StripeUnavailable, stripe_client
-from brokerage.payments.rules import TopUpStatus, move_top_up
+from brokerage.payments.rules import TopUpStatus
 from brokerage.types import utcnow
 
 PAYABLE = (MembershipStatus.admitted, MembershipStatus.active)
+# A payment the same as one started this long ago that nobody has paid yet is that payment, not a new one
+# (the browser's Back button shows the form again with a new form key, and "Continue" would start a second).
+TWIN_HOURS = 24
+
+
+class AlreadyStarted(Conflict):
+    """The same payment (group, amount, ways to pay) was started lately and is still to pay: go to it, make no new one."""
+
+    def __init__(self, top_up: TopUp):
+        super().__init__(f"This payment of {pounds(top_up.amount_pence)} was already started on {date_time(top_up.created_at)} "
+                         "and has not been paid, so no second one was started. Here it is: pay it, or cancel it if it is not wanted.")
+        self.top_up_id = top_up.id
 
 
 def _holder_acted_for(session: Session, actor: User, holder_id: int) -> Holder:
@@ -111,6 +127,9 @@ def start_top_up(*, session: Session, actor: User, holder_id: int, cluster_id: i
     if errors:
         raise ValidationFailed(errors)
     client = stripe_client(config)
+    twin = _unpaid_twin(session, client, holder_id=holder.id, cluster_id=cluster_id, amount_pence=amount_pence, methods=methods)
+    if twin is not None:
+        raise AlreadyStarted(twin)
     try:
         intent = client.v1.payment_intents.create(
             params={"amount": amount_pence, "currency": "gbp", "payment_method_types": list(methods),
@@ -128,6 +147,32 @@ def start_top_up(*, session: Session, actor: User, holder_id: int, cluster_id: i
     session.add(top_up)
     session.flush()
     return top_up
+
+
+def _twins(session: Session, top_up_like: dict, *, exclude: int | None = None) -> list[TopUp]:
+    """Return the holder's top-ups of the same group and amount started in the last TWIN_HOURS, newest first."""
+    since = utcnow() - timedelta(hours=TWIN_HOURS)
+    return list(session.exec(
+        select(TopUp).where(TopUp.holder_id == top_up_like["holder_id"], TopUp.cluster_id == top_up_like["cluster_id"],
+                            TopUp.amount_pence == top_up_like["amount_pence"], TopUp.created_at >= since, TopUp.id != (exclude or -1))
+        .order_by(TopUp.created_at.desc(), TopUp.id.desc())
+    ))
+
+
+def _unpaid_twin(session: Session, client: stripe.StripeClient, *, holder_id: int, cluster_id: int, amount_pence: int,
+                 methods: list[str]) -> TopUp | None:
+    """Return a waiting top-up just like this one that Stripe says nobody has paid yet, or None (then a new one is made)."""
+    like = {"holder_id": holder_id, "cluster_id": cluster_id, "amount_pence": amount_pence}
+    for twin in _twins(session, like)[:3]:
+        if twin.status != TopUpStatus.waiting or sorted(twin.methods) != sorted(methods):
+            continue
+        try:
+            status = client.v1.payment_intents.retrieve(twin.payment_intent_id).status
+        except stripe.StripeError:
+            return None  # Stripe cannot say: make the new one rather than send the person to one that may be paid
+        if status in PAYABLE_INTENT:
+            return twin
+    return None
 
 
 def get_top_up(*, session: Session, actor: User, top_up_id: int) -> TopUp:
@@ -150,6 +195,9 @@ class TopUpPage:
     group_name: str
     paid_with: str | None = None
     cancelled_by: str | None = None  # the name of who cancelled it here; None for a cancel on Stripe's side
+    in_wallet: bool = False  # paid, but to the holder's wallet: the member was leaving when it was paid
+    share_open: bool = True  # whether money paid now would reach the pool share (else it goes to the wallet)
+    same_money: list[TopUp] = field(default_factory=list)  # other payments of the same amount to the same pool lately
 
 
 def read_top_up(*, session: Session, actor: User, top_up_id: int) -> TopUpPage:
@@ -158,9 +206,13 @@ def read_top_up(*, session: Session, actor: User, top_up_id: int) -> TopUpPage:
     if actor.role in STAFF:
         log_access(session=session, actor=actor, holder_id=top_up.holder_id, what=TOP_UP)
     canceller = session.get(User, top_up.cancelled_by_id) if top_up.cancelled_by_id else None
+    payable = top_up.status in (TopUpStatus.waiting, TopUpStatus.failed)
+    same = [t for t in _twins(session, {"holder_id": top_up.holder_id, "cluster_id": top_up.cluster_id, "amount_pence": top_up.amount_pence},
+                              exclude=top_up.id) if t.status in (TopUpStatus.succeeded, TopUpStatus.waiting)] if payable else []
     return TopUpPage(top_up, session.get(Holder, top_up.holder_id).name, session.get(Cluster, top_up.cluster_id).name,
                      paid_with=methods_used(session=session, top_ups=[top_up]).get(top_up.id),
-                     cancelled_by=canceller.name if canceller else None)
+                     cancelled_by=canceller.name if canceller else None, in_wallet=bool(in_wallet(session=session, top_ups=[top_up])),
+                     share_open=takes_money(session, top_up) if payable else True, same_money=same)
 
 
 def methods_used(*, session: Session, top_ups: list[TopUp]) -> dict[int, str]:
@@ -259,80 +311,15 @@ def top_ups_in_flight(*, session: Session, actor: User) -> list[tuple[TopUp, str
     return [tuple(row) for row in rows]
 
 
-# --- what Stripe's events do ---------------------------------------------------------------------
-
-
-def locked_top_up(session: Session, payment_intent_id: str | None) -> TopUp | None:
-    """Return the top-up of a PaymentIntent, locked until the transaction ends, or None if it is not one of ours."""
-    if not payment_intent_id:
-        return None
-    found = session.exec(select(TopUp.id).where(TopUp.payment_intent_id == payment_intent_id)).first()
-    return lock_row(session, TopUp, found) if found is not None else None
-
-
-def _from_metadata(session: Session, intent) -> TopUp | None:
-    """Record a top-up Stripe paid that we made but never stored (the request that made it failed to commit)."""
-    metadata = intent.get("metadata") or {}
-    ids = [metadata.get(k) for k in ("council", "holder", "cluster")]
-    if not all(isinstance(v, str) and v.isascii() and v.isdigit() for v in ids):
-        return None
-    council_id, holder_id, cluster_id = (int(v) for v in ids)
-    holder, cluster = session.get(Holder, holder_id), session.get(Cluster, cluster_id)
-    if holder is None or cluster is None or holder.council_id != council_id or cluster.council_id != council_id:
-        return None
-    if not isinstance(intent.get("amount"), int) or intent["amount"] <= 0:
-        return None
-    top_up = TopUp(council_id=council_id, holder_id=holder_id, cluster_id=cluster_id, payment_intent_id=intent["id"],
-                   amount_pence=intent["amount"], methods=list(intent.get("payment_method_types") or []))
-    session.add(top_up)
-    session.flush()
-    return lock_row(session, TopUp, top_up.id)
-
-
-def note_event(top_up: TopUp, event_id: str) -> None:
-    """Keep an event's id on the top-up it was about (its page reads how it was paid from those events)."""
-    top_up.event_ids = [*top_up.event_ids, event_id]
-    top_up.updated_at = utcnow()
-
-
-def on_payment_succeeded(*, session: Session, event: stripe.Event) -> str:
-    """Post a paid top-up into the holder's pool share (once per top-up)."""
-    intent = event.data.object.to_dict()
-    top_up = locked_top_up(session, intent["id"]) or _from_metadata(session, intent)
-    if top_up is None:
-        return "not a top-up made here: no effect"
-    if top_up.status in (TopUpStatus.succeeded, TopUpStatus.refunded):
-        return f"top-up {top_up.id} was already added: no effect"
-    if intent.get("currency") != "gbp" or intent.get("amount") != top_up.amount_pence:
-        return f"refused: top-up {top_up.id} was for {top_up.amount_pence} gbp pence, Stripe says {intent.get('amount')} {intent.get('currency')}"
-    job = system_actor(session=session, council_id=top_up.council_id)
-    to_share = _share_open(session, top_up)
-    ledger.post_entry(
-        session=session, actor=job, council_id=top_up.council_id, kind=EntryKind.topup,
-        postings=[(TOPUPS_CODE, -top_up.amount_pence), (_destination(top_up, to_share), top_up.amount_pence)],
-        idempotency_key=stripe_event_key(event_id=event.id, effect="" if to_share else WALLET_EFFECT),
-        # Read by the member, their representative and the council's staff alike: no "you", and no name in the ledger.
-        # "Money the member added" read oddly on the member's own statement: the words now name nobody.
-        memo="Money added by card or Direct Debit" + ("" if to_share else ", kept in the wallet: a leaving member's share takes no more money"),
-    )
-    top_up.status = move_top_up(top_up.status, TopUpStatus.succeeded)
-    top_up.failure_message = ""
-    note_event(top_up, event.id)
-    if not to_share:
-        return f"top-up {top_up.id}: {top_up.amount_pence} pence added to the holder's wallet (no longer a member paying into the group)"
-    return f"top-up {top_up.id}: {top_up.amount_pence} pence added to the pool share"
+# --- where a top-up's money is --------------------------------------------------------------------
 
 
 WALLET_EFFECT = "wallet"
 
 
-def _share_open(session: Session, top_up: TopUp) -> bool:
-    """Tell whether the top-up's share still takes money: an admitted or active member of an open group.
-
-    Read under the group's lock, which settling leavers and closing the group hold (locks.py: the group
-    before ledger accounts), so a share is never topped up just after it was returned.
-    """
-    cluster = lock_row(session, Cluster, top_up.cluster_id)
+def takes_money(session: Session, top_up: TopUp, *, lock: bool = False) -> bool:
+    """Tell whether the top-up's member is admitted or active in an open group (read, or under the group's lock)."""
+    cluster = lock_row(session, Cluster, top_up.cluster_id) if lock else session.get(Cluster, top_up.cluster_id)
     if cluster.status not in OPEN:
         return False
     member = session.exec(select(Membership.id).where(
@@ -341,76 +328,16 @@ def _share_open(session: Session, top_up: TopUp) -> bool:
     return member is not None
 
 
-def _destination(top_up: TopUp, to_share: bool) -> str:
-    return pool_code(top_up.cluster_id, top_up.holder_id) if to_share else wallet_code(top_up.holder_id)
+def in_wallet(*, session: Session, top_ups: list[TopUp]) -> set[int]:
+    """Return the ids of the top-ups whose money went to the holder's wallet, not the pool share (paid after notice began).
 
-
-def _went_to_wallet(session: Session, top_up: TopUp) -> bool:
-    """Tell whether a top-up's success was posted to the holder's wallet rather than the pool share."""
-    keys = [stripe_event_key(event_id=event_id, effect=WALLET_EFFECT) for event_id in top_up.event_ids]
-    return bool(keys) and session.exec(
-        select(JournalEntry.id).where(JournalEntry.council_id == top_up.council_id, JournalEntry.idempotency_key.in_(keys))
-    ).first() is not None
-
-
-def on_payment_failed(*, session: Session, event: stripe.Event) -> str:
-    """Record that a top-up's payment failed, with Stripe's reason; nothing is posted."""
-    intent = event.data.object.to_dict()
-    top_up = locked_top_up(session, intent["id"])
-    if top_up is None:
-        return "not a top-up made here: no effect"
-    if top_up.status in (TopUpStatus.succeeded, TopUpStatus.refunded):
-        return f"top-up {top_up.id} already succeeded (this failure came earlier): no effect"
-    if top_up.status == TopUpStatus.cancelled:
-        return f"top-up {top_up.id} was cancelled: no effect"
-    error = intent.get("last_payment_error") or {}
-    if top_up.status == TopUpStatus.waiting:
-        top_up.status = move_top_up(top_up.status, TopUpStatus.failed)
-    top_up.failure_message = (error.get("message") or "The payment did not go through.")[:500]
-    note_event(top_up, event.id)
-    return f"top-up {top_up.id}: payment failed"
-
-
-def on_charge_paid_or_failed(*, session: Session, event: stripe.Event) -> str:
-    """Keep a `charge.succeeded` or `charge.failed` on its top-up: it names how the person paid, which a
-    `payment_intent.*` event of a recent API version does not (its `latest_charge` is only an id)."""
-    charge = event.data.object.to_dict()
-    top_up = locked_top_up(session, charge.get("payment_intent"))
-    if top_up is None:
-        return "not a top-up made here: no effect"
-    if event.id not in top_up.event_ids:
-        note_event(top_up, event.id)
-    method = rules.method_used(charge)
-    return f"top-up {top_up.id}: {'paid' if event.type == 'charge.succeeded' else 'tried'} by {method or 'a way Stripe did not name'}"
-
-
-def on_charge_refunded(*, session: Session, event: stripe.Event) -> str:
-    """Take a refunded top-up back out of the pool share, as far as the share holds it; record any shortfall."""
-    charge = event.data.object.to_dict()
-    top_up = locked_top_up(session, charge.get("payment_intent"))
-    if top_up is None:
-        return "not a top-up made here: no effect"
-    if top_up.status in (TopUpStatus.waiting, TopUpStatus.failed):
-        raise Deferred(f"top-up {top_up.id} has not been added to the pool yet")
-    refunded_now = min(int(charge.get("amount_refunded") or 0), top_up.amount_pence)
-    new = refunded_now - top_up.refunded_pence
-    if new <= 0:
-        return f"top-up {top_up.id}: this refund was already recorded: no effect"
-    pool = _destination(top_up, not _went_to_wallet(session, top_up))  # where the money went: the share, or the wallet
-    locked = ledger.lock_accounts(session=session, council_id=top_up.council_id, codes=[pool, TOPUPS_CODE])
-    taken, short = rules.refund_split(new, locked[pool][1])
-    if taken:
-        job = system_actor(session=session, council_id=top_up.council_id)
-        ledger.post_entry(
-            session=session, actor=job, council_id=top_up.council_id, kind=EntryKind.topup_refund,
-            postings=[(pool, -taken), (TOPUPS_CODE, taken)], idempotency_key=stripe_event_key(event_id=event.id),
-            memo="Money added by card or Direct Debit, refunded",
-        )
-    top_up.refunded_pence = refunded_now
-    top_up.shortfall_pence += short
-    if refunded_now >= top_up.amount_pence:
-        top_up.status = move_top_up(top_up.status, TopUpStatus.refunded)
-    note_event(top_up, event.id)
-    if short:
-        return f"top-up {top_up.id}: {taken} pence taken back; the share lacked {short} pence (shortfall for the broker)"
-    return f"top-up {top_up.id}: {taken} pence taken back from the pool share"
+    One query for a list: the wallet entry's key names the event that paid it (`stripe:{event}:wallet`).
+    """
+    owner = {stripe_event_key(event_id=event_id, effect=WALLET_EFFECT): t.id for t in top_ups
+             if t.status in (TopUpStatus.succeeded, TopUpStatus.refunded) for event_id in t.event_ids}
+    if not owner:
+        return set()
+    councils = sorted({t.council_id for t in top_ups})
+    found = session.exec(select(JournalEntry.idempotency_key).where(
+        JournalEntry.council_id.in_(councils), JournalEntry.idempotency_key.in_(sorted(owner))))
+    return {owner[key] for key in found}

@@ -80,14 +80,18 @@ def new_top_up(holder_id: int):
             top_up = topups.start_top_up(session=session, actor=current_user, holder_id=holder.id, cluster_id=form.cluster.data,
                                          amount_pence=form.amount.pence, methods=form.methods(), config=current_app.config,
                                          form_key=form.form_key.data)
+        except topups.AlreadyStarted as twin:
+            flash(twin.message, "info")
+            return redirect(url_for("payments.top_up", top_up_id=twin.top_up_id))
         except (ValidationFailed, onboarding.PaymentsNotSetUp, onboarding.StripeUnavailable) as error:
             status = refuse(form, error)
         else:
             return redirect(url_for("payments.top_up", top_up_id=top_up.id))
     elif form.errors:
         status = 422
+    payments = topups.top_ups_of(session=session, actor=current_user, holder_id=holder.id)
     return render_template("payments/new_top_up.html", form=form, holder=holder, shares=shares, method_hints=METHOD_HINTS,
-                           stripe_ready=ready, payments=topups.top_ups_of(session=session, actor=current_user, holder_id=holder.id),
+                           stripe_ready=ready, payments=payments, wallet_ids=topups.in_wallet(session=session, top_ups=[t for t, _ in payments]),
                            unpayable=topups.unpayable_groups_of(session=session, actor=current_user, holder_id=holder.id)), status
 
 
@@ -138,7 +142,7 @@ def cancel_top_up(top_up_id: int):
 def top_ups():
     """List the council's top-ups, with any refund the pool could not cover."""
     rows = topups.council_top_ups(session=get_session(), actor=current_user)
-    return render_template("payments/top_ups.html", rows=rows)
+    return render_template("payments/top_ups.html", rows=rows, wallet_ids=topups.in_wallet(session=get_session(), top_ups=[r[0] for r in rows]))
 
 
 NOT_SET_UP = "Card and Direct Debit payments are not set up on this server yet, so you cannot pay here. Ask your broker."
