@@ -14,8 +14,8 @@ from brokerage.clusters.members import LIVE_MEMBERSHIP
 from brokerage.clusters.models import Cluster, ClusterDistrict, Membership
 from brokerage.errors import ValidationFailed
 from brokerage.holders.models import Holder
-from brokerage.places.rules import district_sort_key
-from brokerage.places.services import area_centre
+from brokerage.places.rules import coarse, district_sort_key
+from brokerage.places.services import area_centre, district_centres
 from brokerage.validation import normalise_district
 
 NO_DISTRICTS = "Your council has not listed its postcode districts yet, so a group cannot have an area. Ask an administrator"
@@ -41,41 +41,53 @@ def check_area(*, session: Session, council_id: int, districts: Iterable[str]) -
 
 
 def place_of_group(*, session: Session, founder: Holder | None, districts: list[str]) -> tuple[float, float]:
-    """Return where a new group is: its founder's home when that is in its area (or it has none), else the middle of its area.
+    """Return where a new group is: the centre of its founder's district when that is in its area (or it has none),
+    else the middle of its area.
 
-    A founder who lives outside the districts they chose does not pull the group out of its area: the
-    group is placed at the middle of the area, or at the founder's home only when the table knows
-    none of the area's districts. ValidationFailed (naming `districts`) when neither is known.
+    Never the founder's home: "Find a group" gives anyone distances from any postcode they type, so a group
+    placed at a home would tell where its founder lives. Where the table knows no centre for the founder's
+    district, the home is rounded to about a kilometre (`places.rules.coarse`). A founder who lives outside
+    the districts they chose does not pull the group out of its area. ValidationFailed (naming `districts`)
+    when nothing says where.
     """
     if founder is not None and (not districts or founder.postcode_district in districts):
-        return founder.lat, founder.lon
+        return _near_home(session, [founder])
     if not districts:
         raise ValidationFailed({"districts": NEEDS_AREA})
     centre = area_centre(session=session, districts=districts)
     if centre is not None:
         return centre
     if founder is not None:
-        return founder.lat, founder.lon
+        return _near_home(session, [founder])
     raise ValidationFailed({"districts": UNKNOWN_CENTRES})
+
+
+def _near_home(session: Session, people: list[Holder]) -> tuple[float, float]:
+    """Return the middle of these people's districts' centres, or of their homes rounded to a kilometre where the
+    table knows no centre: a place near them that names nobody's home."""
+    centres = district_centres(session=session, districts=[p.postcode_district for p in people])
+    points = [centres.get(p.postcode_district) or coarse(p.lat, p.lon) for p in people]
+    return coarse(sum(lat for lat, _ in points) / len(points), sum(lon for _, lon in points) / len(points)) \
+        if len(points) > 1 else points[0]
 
 
 def locate_group(*, session: Session, cluster: Cluster) -> tuple[float, float] | None:
     """Return where a group is, finding and keeping it if the group has no place yet; None when nothing says where.
 
     A group started by a broker before areas were kept may have no place: it is then the middle of its
-    area, or else the middle of its live members' homes (an active group always has members).
+    area, or else near its live members (their districts' centres, never a home).
     """
     if cluster.lat is not None and cluster.lon is not None:
         return cluster.lat, cluster.lon
     place = area_centre(session=session, districts=areas_of(session=session, cluster_ids=[cluster.id]).get(cluster.id, []))
     if place is None:
-        homes = session.exec(
-            select(Holder.lat, Holder.lon).join(Membership, Membership.holder_id == Holder.id)
+        members = list(session.exec(
+            select(Holder).join(Membership, Membership.holder_id == Holder.id)
             .where(Membership.cluster_id == cluster.id, Membership.status.in_(LIVE_MEMBERSHIP))
-        ).all()
-        if not homes:
+        ))
+        if not members:
             return None
-        place = (round(sum(lat for lat, _ in homes) / len(homes), 6), round(sum(lon for _, lon in homes) / len(homes), 6))
+        place = _near_home(session, members)
     cluster.lat, cluster.lon = place
     session.add(cluster)
     session.flush()

@@ -76,7 +76,8 @@ def create_cluster(
 ) -> Cluster:
     """Create a forming cluster over some of its council's districts; a holder (or their representative) founds it as its first member.
 
-    The group is placed at its founder's home, or, when a broker starts it with nobody yet, at the middle of its area.
+    The group is placed at the centre of its founder's district (never at a home: `areas.place_of_group`), or, when a
+    broker starts it with nobody yet, at the middle of its area.
     """
     if actor.role not in (Role.holder, Role.representative, Role.broker):
         raise NotAllowed("Only holders, their representatives and brokers can start a group.")

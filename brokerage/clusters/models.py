@@ -53,7 +53,7 @@ class Cluster(SQLModel, table=True):
     name: str = Field(sa_column=Column(String(120), nullable=False))
     description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     kinds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    # Where the group is, for distances and matching: its founder's home, or else the centre of its area
+    # Where the group is, for distances and matching: the centre of its founder's district (never a home), or of its area
     # (the districts in `cluster_district`). None only for groups started before areas were kept.
     lat: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
     lon: float | None = Field(default=None, sa_column=Column(Float, nullable=True))

@@ -60,6 +60,17 @@ def district_of(postcode: str) -> str:
     raise ValueError(f"{postcode!r} is not a UK postcode")
 
 
+# A place shown to other people instead of someone's home, when the home's district centre is not known: two
+# decimal places of a degree, about 1.1 km north-south and 0.7 km east-west in England (a postcode unit,
+# about 15 homes, is much smaller, so distances from typed-in postcodes no longer lead to one).
+COARSE_DECIMALS = 2
+
+
+def coarse(lat: float, lon: float) -> tuple[float, float]:
+    """Return a point rounded to about a kilometre (COARSE_DECIMALS), so it names no one's home."""
+    return round(lat, COARSE_DECIMALS), round(lon, COARSE_DECIMALS)
+
+
 class Centroid(NamedTuple):
     """One place read from a file: a full postcode or a district, and its centre."""
 

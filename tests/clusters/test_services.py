@@ -264,8 +264,21 @@ def test_a_groups_area_must_be_one_of_the_councils_postcode_districts(session, p
     assert session.exec(select(Cluster).where(Cluster.name == "Far away")).first() is None
     cluster = create_cluster(session=session, actor=people.users[4], name="Near", description="", kinds=["goal"], districts=[" e2 ", "E1", "e2"], founder_pledge=1_000)
     assert areas_of(session=session, cluster_ids=[cluster.id]) == {cluster.id: ["E1", "E2"]}
-    # The founder lives in E1, inside the area: their home places the group.
-    assert (cluster.lat, cluster.lon) == (people.holders[4].lat, people.holders[4].lon)
+    # The founder lives in E1, inside the area: near their home places the group, never the home itself (anyone
+    # can type postcodes into "Find a group" and read distances). No district centre is known here: about a km.
+    founder = people.holders[4]
+    assert (cluster.lat, cluster.lon) == (round(founder.lat, 2), round(founder.lon, 2)) != (founder.lat, founder.lon)
+
+
+def test_a_group_is_placed_at_its_founders_district_centre_never_their_home(session, people, places):
+    founder = people.holders[4]
+    founder.postcode, founder.lat, founder.lon = "E1 6AN", 51.5203, -0.0714  # their own postcode's centre, about 15 homes
+    session.flush()
+    assert founder.postcode_district == "E1"
+    for districts in ([], ["E1", "E2"]):
+        cluster = create_cluster(session=session, actor=people.users[4], name=f"Near {len(districts)}", description="", kinds=["goal"],
+                                 districts=districts, founder_pledge=1_000)
+        assert (cluster.lat, cluster.lon) == (51.5155, -0.0590)  # the centre of E1
 
 
 def test_a_group_with_no_founder_is_placed_at_the_middle_of_its_area(session, people, places):
@@ -303,8 +316,10 @@ def test_a_group_with_no_place_is_placed_when_care_is_asked_for_and_never_at_lat
     session.flush()
     line = add_demand_line(session=session, actor=people.broker, cluster_id=cluster.id, service="home_care", hours=4, slots=["mon_am"],
                            languages=[], language_required=False, carer_gender=None, max_rate_pence=2_500)
-    homes = [people.holders[0], people.holders[1]]
-    middle = (round(sum(h.lat for h in homes) / 2, 6), round(sum(h.lon for h in homes) / 2, 6))
+    # Near its members, never one of their homes: the middle of their districts' centres, to about a kilometre.
+    centres = {"E1": (51.5155, -0.0590), "E2": (51.5290, -0.0600)}
+    points = [centres[h.postcode_district] for h in (people.holders[0], people.holders[1])]
+    middle = (round(sum(lat for lat, _ in points) / 2, 2), round(sum(lon for _, lon in points) / 2, 2))
     assert (line.lat, line.lon) == middle == (cluster.lat, cluster.lon)
     sent = next(d for d in build_instance(session=session, actor=people.broker, council_id=cluster.council_id)["demand"] if d["id"] == f"d-{line.id}")
     assert sent["location"] == {"lat": middle[0], "lon": middle[1]}
