@@ -47,11 +47,6 @@ class FlagRow:
     leaving: bool = False
     leaves_on: date | None = None
 
-    @property
-    def leaves_first(self) -> bool:
-        """Tell whether the member leaves the group before the clawback notice ends."""
-        return self.leaving and self.leaves_on is not None and self.leaves_on <= self.flag.clawback_from
-
 
 @dataclass
 class DecidedClawback:
@@ -138,8 +133,8 @@ class FlagPage:
 
     @property
     def may_propose(self) -> bool:
-        """Tell whether a clawback can be proposed under the flag now."""
-        return self.flag.status == FlagStatus.open and self.notice_problem is None and self.waiting is None
+        """Tell whether a clawback can be proposed under the flag now (never once its member gave notice to leave)."""
+        return self.flag.status == FlagStatus.open and self.notice_problem is None and self.waiting is None and self.leaving_note is None
 
 
 def flag_page(*, session: Session, actor: User, flag_id: int) -> FlagPage:
@@ -166,7 +161,7 @@ def _leaving_note(session: Session, flag: SurplusFlag, name: str, group: str) ->
     membership = session.get(Membership, flag.membership_id)
     if flag.status != FlagStatus.open or membership is None or membership.status != MembershipStatus.leaving:
         return None
-    return rules.leaving_words(name=name, group=group, leaves_on=membership.leaves_on, clawback_from=flag.clawback_from)
+    return rules.leaving_words(name=name, group=group, leaves_on=membership.leaves_on)
 
 
 # --- the holder's own view --------------------------------------------------------------------
@@ -194,7 +189,10 @@ def _holder_flags(session: Session, holder_ids: list[int]) -> list[HolderFlag]:
         select(SurplusFlag, Holder.name, Cluster.name)
         .join(Holder, Holder.id == SurplusFlag.holder_id)
         .join(Cluster, Cluster.id == SurplusFlag.cluster_id)
-        .where(SurplusFlag.holder_id.in_(holder_ids), SurplusFlag.status == FlagStatus.open)
+        # Only while the member is active: notice to leave ends the flag (the next review closes it), so a member on
+        # notice is not told the council could still take money back.
+        .join(Membership, Membership.id == SurplusFlag.membership_id)
+        .where(SurplusFlag.holder_id.in_(holder_ids), SurplusFlag.status == FlagStatus.open, Membership.status == MembershipStatus.active)
         .order_by(Holder.name, Cluster.name, SurplusFlag.id)
     ).all()
     flag_ids = [f.id for f, _, _ in rows]

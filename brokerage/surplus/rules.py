@@ -209,15 +209,15 @@ def notice_problem(*, today: date, from_day: date) -> str | None:
             f"not before.")
 
 
-def leaving_words(*, name: str, group: str, leaves_on: date | None, clawback_from: date) -> str:
-    """Say that a flagged member is leaving the group, whether that comes before or after the clawback notice ends, and what follows."""
-    if leaves_on is None:
-        when = f"{name} has given notice to leave {group}"
-    else:
-        order = "before" if leaves_on <= clawback_from else "after"
-        when = (f"{name} has given notice to leave {group} and leaves on {long_date(leaves_on)}, {order} the clawback notice ends "
-                f"(money could be taken back from {long_date(clawback_from)})")
-    return f"{when}. A leaving member's share goes back to them, so the next daily review closes this flag."
+def leaving_words(*, name: str, group: str, leaves_on: date | None) -> str:
+    """Say that a flagged member is leaving the group, and so that nothing can be taken back under the flag.
+
+    One answer, said alike to the member and to the officer: the daily review applies the rule only to active
+    members, so notice to leave ends the flag (the share goes back to the member when they leave), whatever the
+    clawback notice's date. The pages once told the member the council could still take money back.
+    """
+    when = f"{name} has given notice to leave {group}" + (f" and leaves on {long_date(leaves_on)}" if leaves_on else "")
+    return f"{when}. A leaving member's share goes back to them, so nothing can be taken back under this flag: the next daily review closes it."
 
 
 def amount_problem(amount: int | None, unspent: int) -> str | None:

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from brokerage import clock
 from brokerage.access import get_or_404
 from brokerage.accounts.models import Role, User
-from brokerage.clusters.models import Cluster, Membership
+from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus
 from brokerage.errors import NotAllowed, ValidationFailed
 from brokerage.formatting import long_date, pounds
 from brokerage.holders.models import Holder
@@ -63,6 +63,7 @@ def propose_clawback(*, session: Session, actor: User, flag_id: int, amount_penc
     flag = lock_row(session, SurplusFlag, flag_id)
     if flag.status != FlagStatus.open:
         raise FlagClosed(f"This flag is closed, so nothing can be taken back under it: {flag.closed_reason}")
+    _refuse_if_member_gone(session, flag)
     problem = rules.notice_problem(today=clock.today(), from_day=flag.clawback_from)
     if problem:
         raise NoticeNotOver(problem)
@@ -83,6 +84,16 @@ def propose_clawback(*, session: Session, actor: User, flag_id: int, amount_penc
     with insert_once(session, pending):
         session.add(clawback)
     return clawback
+
+
+def _refuse_if_member_gone(session: Session, flag: SurplusFlag) -> None:
+    """Raise FlagClosed when the flag's member is no longer active in an active group (notice given, left, group
+    closing): the review applies the rule to active members only and closes such a flag, so nothing is taken meanwhile."""
+    membership = session.get(Membership, flag.membership_id)
+    cluster = session.get(Cluster, flag.cluster_id)
+    if membership is None or membership.status != MembershipStatus.active or cluster is None or cluster.status != ClusterStatus.active:
+        name, group = _names(session, flag.holder_id, flag.cluster_id)
+        raise FlagClosed(rules.member_gone_reason(name, group) + " Nothing can be taken back under this flag; the next daily review closes it.")
 
 
 def unspent_now(*, session: Session, actor: User, flag: SurplusFlag, today: date) -> int:
@@ -123,6 +134,7 @@ def approve_clawback(*, session: Session, actor: User, clawback_id: int) -> Claw
     clawback, flag = _deciding(session, actor, clawback_id, "approve a clawback")
     if flag.status != FlagStatus.open:
         raise FlagClosed(f"The flag under this clawback is closed, so nothing can be taken back: {flag.closed_reason}")
+    _refuse_if_member_gone(session, flag)
     today = clock.today()
     if problem := rules.notice_problem(today=today, from_day=flag.clawback_from):
         raise NoticeNotOver(problem)

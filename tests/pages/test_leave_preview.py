@@ -23,8 +23,9 @@ def test_the_leave_page_says_what_the_council_may_take_back_before_the_share_ret
     session.commit()
     auth.sign_in(world.users["a"][Role.holder].email)
     text = _text(client.get(f"/clusters/memberships/{records['membership'].id}/leave"))
-    assert ("Some of this share has not been spent, so the council could take back up to £413.13 of it from 2 January 2027. "
-            "What comes back to the wallet is what is left after that.") in text
+    # Notice ends the flag (the daily review applies the rule to active members only): the page says so, as the officer's does.
+    assert ("Some of this share has not been spent, and the council could take back up to £413.13 of it from 2 January 2027. "
+            "Once notice is given, it no longer can: the share a member leaves with goes back to their wallet.") in text
 
 
 def test_without_a_flag_the_leave_page_says_nothing_of_taking_back(client, auth, world):

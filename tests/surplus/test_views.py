@@ -228,6 +228,15 @@ def test_the_holder_sees_their_flag_with_the_amount_the_reason_and_the_date_on_t
         assert "£80.00 of this share came in more than 8 weeks ago and has not been spent on care." in body
 
 
+def test_a_member_on_notice_is_no_longer_told_the_council_could_take_money_back(client, auth, flagged, session):
+    # Notice ends the flag (the review closes it); the member's pages still said "The council could take back up to".
+    _leaving(session, flagged, NOTICE_ENDS + timedelta(days=14))
+    auth.sign_in(flagged.holder_user.email)
+    for url in ("/dashboard", f"/holders/{flagged.holder.id}/statement"):
+        body = _text(client.get(url))
+        assert "could take back" not in body and "has not been spent" not in body, url
+
+
 def test_the_representative_sees_the_flag_of_the_person_they_act_for(client, auth, flagged):
     auth.sign_in(flagged.representative.email)
     body = _text(client.get("/dashboard"))
@@ -286,14 +295,23 @@ def test_the_notice_the_pages_speak_of_is_the_clawback_notice_not_a_notice_to_le
     assert "Clawback notice over" in _text(client.get("/surplus"))
 
 
-@pytest.mark.parametrize(("leaves_on", "order"), [(NOTICE_ENDS - timedelta(days=7), "before"), (NOTICE_ENDS + timedelta(days=14), "after")])
-def test_a_flagged_member_who_is_leaving_the_group_is_said_to_and_which_comes_first(client, auth, flagged, freeze_clock, session, leaves_on, order):
+@pytest.mark.parametrize("leaves_on", [NOTICE_ENDS - timedelta(days=7), NOTICE_ENDS + timedelta(days=14)])
+def test_a_flagged_member_who_is_leaving_is_said_to_and_nothing_can_be_taken_back_whichever_comes_first(
+    client, auth, flagged, freeze_clock, session, leaves_on,
+):
+    # The officer's page said the review closes the flag, then "The council can take money back from 30 March 2026";
+    # the member was told the council could take it back. The review closes it: one answer, to everyone.
     _leaving(session, flagged, leaves_on)
-    freeze_clock(at(TODAY + timedelta(days=1), 9))
+    freeze_clock(at(NOTICE_ENDS + timedelta(days=1), 9))
     auth.sign_in(flagged.officer.email)
     day = f"{leaves_on.day} {leaves_on:%B %Y}"
     listed = _text(client.get("/surplus"))
-    assert f"Leaving the group on {day}, {order} the clawback notice ends: the next review closes this flag." in listed
+    assert f"Leaving the group on {day}: nothing can be taken back, and the next review closes this flag." in listed
     page = _text(client.get(f"/surplus/flags/{flagged.flag.id}"))
-    assert (f"Amina Hassan has given notice to leave Somali elders of Whitechapel and leaves on {day}, {order} the clawback notice ends "
-            "(money could be taken back from 30 March 2026). A leaving member's share goes back to them, so the next daily review closes this flag.") in page
+    assert (f"Amina Hassan has given notice to leave Somali elders of Whitechapel and leaves on {day}. A leaving member's share goes "
+            "back to them, so nothing can be taken back under this flag: the next daily review closes it.") in page
+    assert "Propose the clawback" not in page and "The council can take money back from" not in page
+    assert "Nothing can be taken back under this flag: Amina Hassan has given notice to leave the group." in page
+    refused = client.post(f"/surplus/flags/{flagged.flag.id}", data={"amount": "10", "reason": "Unspent for months"}, follow_redirects=True)
+    assert "Nothing can be taken back under this flag; the next daily review closes it." in _text(refused)
+    assert session.exec(select(Clawback).where(Clawback.flag_id == flagged.flag.id)).all() == []
