@@ -2,7 +2,8 @@
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from brokerage.errors import BrokerageError
+from brokerage.errors import BrokerageError, Conflict
+from brokerage.formatting import date_time
 
 # What one bad record may raise in a run over many; anything else is a fault in the program.
 RECORD_ERRORS = (BrokerageError, SQLAlchemyError)
@@ -73,3 +74,12 @@ class ProposalActionMissing(LookupError):
 
     Deliberately not a BrokerageError: a decision must stop loudly here, not close as "no longer needed".
     """
+
+
+class SameDecisionOpen(Conflict):
+    """The same decision (kind, title, details) is already open for the group's vote: go to it, open no second one."""
+
+    def __init__(self, proposal):
+        super().__init__(f"This decision is already open for the group's vote (put forward on {date_time(proposal.created_at)}), "
+                         "so it was not put forward again. Here it is.")
+        self.proposal_id = proposal.id

@@ -16,7 +16,7 @@ from brokerage.access import same_council
 from brokerage.accounts.models import Role, User
 from brokerage.clusters import rules
 from brokerage.clusters.actions import ProposalAction, action_for, close_if_everyone_left
-from brokerage.clusters.errors import RECORD_ERRORS, AlreadyVoted, BadTransition, NotAMember, ProposalClosed, failure_message
+from brokerage.clusters.errors import RECORD_ERRORS, AlreadyVoted, BadTransition, NotAMember, ProposalClosed, SameDecisionOpen, failure_message
 from brokerage.clusters.members import OPEN, eligible_voters, get_cluster, get_membership, holder_for_actor, visible_holder_ids
 from brokerage.clusters.membership import BatchResult, add_join_request, start_notice
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus, Proposal, Vote
@@ -94,7 +94,20 @@ def propose(
         errors["kind"] = "A broker proposes a change to the care from the contract's page"
     if errors:
         raise ValidationFailed(errors)
+    # The same decision sent again (the browser's Back button, then "Put it to the vote"; or two members asking the
+    # same thing) is the one already open: members would vote on one copy and not the other. Read under the group's lock.
+    same = _same_open_decision(session, cluster.id, kind, title.strip(), description.strip(), payload)
+    if same is not None:
+        raise SameDecisionOpen(same)
     return new_proposal(session=session, actor=actor, cluster=cluster, kind=kind, title=title.strip(), description=description.strip(), payload=payload)
+
+
+def _same_open_decision(session: Session, cluster_id: int, kind: ProposalKind, title: str, description: str, payload: dict) -> Proposal | None:
+    """Return the group's open proposal of the same kind, title (any case), details and payload, if there is one."""
+    for proposal in open_proposals(session=session, cluster_id=cluster_id, kind=kind):
+        if (proposal.title.strip().casefold(), proposal.description.strip(), proposal.payload or {}) == (title.casefold(), description, payload):
+            return proposal
+    return None
 
 
 def request_to_join(*, session: Session, actor: User, cluster_id: int, holder_id: int, pledge: int) -> Proposal:

@@ -386,5 +386,8 @@ def proposal_page(*, session: Session, actor: User, proposal_id: int) -> dict:
     # Once decided, the votes cast stand as they were counted: members who have left since still count, and the
     # outcome says how many members there were then (today's count would disagree with it).
     cast = Counter(vote.choice for vote, _, _ in votes)
+    # Who put it forward, so members can ask them, and tell two like decisions apart.
+    proposer = session.get(User, proposal.created_by_id) if proposal.created_by_id else None
     return {"proposal": proposal, "cluster": cluster, "tally": count(session=session, proposal=proposal), "votes": votes, "can_vote": can_vote,
-            "voters": eligible, "cast": {choice.value: cast[choice] for choice in Choice}}
+            "voters": eligible, "cast": {choice.value: cast[choice] for choice in Choice},
+            "proposer": f"{proposer.name} ({proposer.role.label.lower()})" if proposer else None}

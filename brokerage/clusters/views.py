@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
 from brokerage.clusters import governance, members, membership, queries
+from brokerage.clusters.errors import SameDecisionOpen
 from brokerage.clusters.rules import Choice, ProposalKind
 from brokerage.clusters.schemas import ClusterForm, FindForm, JoinForm, PledgeForm, ProposalForm, VoteForm
 from brokerage.db import get_session, noting_changes, writes_when_reading
@@ -206,6 +207,9 @@ def propose(cluster_id: int):
         try:
             proposal = governance.propose(session=session, actor=current_user, cluster_id=cluster_id, kind=ProposalKind(form.kind.data),
                                           title=form.title.data, description=form.description.data or "", payload=payload)
+        except SameDecisionOpen as same:
+            flash(same.message, "info")
+            return redirect(url_for("clusters.proposal", proposal_id=same.proposal_id))
         except BrokerageError as error:
             refuse(form, error)
         else:

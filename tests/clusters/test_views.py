@@ -500,3 +500,21 @@ def test_the_groups_care_and_the_profiles_lists_start_with_a_capital(client, aut
     assert 'data-label="Service">Home care</td>' in group
     provider = client.get(f"/providers/{records['provider'].id}").text
     assert re.search(r'<dd class="govuk-summary-list__value">\s*[A-Z]', provider.split("Services", 1)[1])
+
+
+def test_the_same_decision_sent_again_leads_to_the_open_one_and_its_page_says_who_put_it_forward(client, people, session):
+    # Back, then "Put it to the vote" again, opened a second copy of the decision: members voted on one and not the other.
+    cluster = start_group(client, people, session)
+    sign_in(client, people.users[0])
+    form = {"kind": "free_text", "title": "Ask the broker about Sunday respite", "description": "Two hours on Sundays", "membership_id": "0"}
+    first = client.post(f"/clusters/{cluster.id}/propose", data=form)
+    again = client.post(f"/clusters/{cluster.id}/propose", data={**form, "title": "ask the broker about Sunday respite "})
+    assert first.status_code == again.status_code == 302 and again.headers["Location"] == first.headers["Location"]
+    [proposal] = session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id, Proposal.kind == "free_text")).all()
+    page = client.get(again.headers["Location"]).data.decode()
+    assert "This decision is already open for the group&#39;s vote (put forward on" in page and "so it was not put forward again" in page
+    assert f"{people.users[0].name} (budget holder), " in page and "Put forward by" in page
+    # Other details are another decision.
+    other = client.post(f"/clusters/{cluster.id}/propose", data={**form, "description": "Three hours on Sundays"})
+    assert other.status_code == 302 and other.headers["Location"] != first.headers["Location"]
+    assert len(session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id, Proposal.kind == "free_text")).all()) == 2
