@@ -155,6 +155,16 @@ def committed_beyond_offer(session: Session, provider: Provider) -> list[BeyondO
     return sorted(items, key=lambda item: (item.group, item.service))
 
 
+def committed_beyond_week(session: Session, provider: Provider) -> tuple[int, int] | None:
+    """Return (hours a week committed, the weekly limit) when a provider's care already contracted or out to a vote is
+    more than the hours a week it now takes (`capacity_hours`), else None. As with times no longer offered, that care
+    goes on; only new work stops."""
+    if provider.capacity_hours is None:
+        return None
+    committed = sum(piece.hours for piece in _committed(session, provider.council_id, None, provider.id))
+    return (committed, provider.capacity_hours) if committed > provider.capacity_hours else None
+
+
 def contract_beyond_free(session: Session, contract: Contract, hours_per_week: int, slot_hours: dict[str, int] | None) -> dict[str, str]:
     """Return {field: message} where a contract's new hours a week, or new times ({slot: hours}; None: unchanged), need
     more of its provider than it has free beside its other care agreed or out to a vote; empty when they fit.

@@ -11,10 +11,11 @@ from brokerage.accounts.models import Role
 from brokerage.db import get_session, noting_changes
 from brokerage.errors import BrokerageError, ValidationFailed
 from brokerage.extensions import per_typed_email, rate_limit
+from brokerage.formatting import plural
 from brokerage.forms import refuse, refuse_in_flash
 from brokerage.handlers import wants_json
 from brokerage.matching.rules import whose_care_words
-from brokerage.matching.snapshot import committed_beyond_offer
+from brokerage.matching.snapshot import committed_beyond_offer, committed_beyond_week
 from brokerage.providers import applications, pending, services
 from brokerage.providers.errors import SameChecker
 from brokerage.providers.rules import MICRO_STAFF
@@ -98,6 +99,12 @@ def edit(provider_id: int):
                     whose = whose_care_words([(care.group, care.service, care.slot_hours) for care in beyond])
                     flash(f"{'You have' if own else f'{provider.name} has'} care already agreed or out to a group's vote at times no longer offered: "
                           f"{whose}. That care goes on as agreed; only new work stops at those times."
+                          + (" To change it, ask your broker." if own else ""), "warning")
+                over = committed_beyond_week(session, provider)
+                if over:
+                    flash(f"{'You have' if own else f'{provider.name} has'} {plural(over[0], 'hour')} a week of care already agreed or out to "
+                          f"a group's vote, more than the {plural(over[1], 'hour')} a week {'you' if own else 'it'} now take"
+                          f"{'' if own else 's'}. That care goes on as agreed; no new work is offered until it is below the limit."
                           + (" To change it, ask your broker." if own else ""), "warning")
             return redirect(url_for("providers.show", provider_id=provider.id))
     elif not form.is_submitted():

@@ -450,3 +450,26 @@ def test_a_request_offering_less_than_the_national_living_wage_is_refused():
             "Enter at least £12.71 an hour: no carer can be paid less than the National Living Wage")
     assert demand_problems(max_rate_pence=None, **kwargs)["max_rate"] == "Enter the most the group will pay an hour"
     assert "max_rate" not in demand_problems(max_rate_pence=1271, **kwargs)
+
+
+def test_a_provider_taking_fewer_hours_a_week_than_its_care_out_to_a_vote_is_told_that_care_goes_on(client, session, demo):
+    # Cutting "Most hours you take each week" below the care already agreed said nothing; removing times did.
+    broker, home_care, sent = _home_care_out_to_vote(session, demo)
+    provider = session.get(Provider, sent[0].provider_id)
+    form = {"name": provider.name, "kind": provider.kind.value, "services": list(provider.services), "languages": list(provider.languages),
+            "staff_genders": list(provider.staff_genders), "staff_count": str(provider.staff_count), "capacity_hours": "1",
+            "radius_km": f"{provider.radius_km:g}", "hourly_rate": f"{provider.hourly_rate_pence / 100:.2f}", "ownership_model": provider.ownership_model,
+            **({"living_wage": "y"} if provider.living_wage else {}), **({"ethical_care_charter": "y"} if provider.ethical_care_charter else {}),
+            **{f"slot_hours-{slot}": str(hours) for slot, hours in services.provider_slot_hours(provider).items()}}
+    committed = sum(piece.hours for piece in snapshot._committed(session, provider.council_id, None, provider.id))
+    assert committed > 1
+    _sign_in(client, broker.email)
+    saved = client.post(f"/providers/{provider.id}/edit", data=form)
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    page = client.get(saved.headers["Location"]).get_data(as_text=True).replace("&#39;", "'")
+    assert (f"{provider.name} has {plural(committed, 'hour')} a week of care already agreed or out to a group's vote, more than the "
+            "1 hour a week it now takes. That care goes on as agreed; no new work is offered until it is below the limit.") in page
+    # Back to enough hours: nothing more is said.
+    form["capacity_hours"] = str(committed)
+    page = client.get(client.post(f"/providers/{provider.id}/edit", data=form).headers["Location"]).get_data(as_text=True)
+    assert "profile was updated" in page and "a week of care already agreed" not in page
