@@ -103,8 +103,7 @@ def edit(provider_id: int):
                 over = committed_beyond_week(session, provider)
                 if over:
                     flash(f"{'You have' if own else f'{provider.name} has'} {plural(over[0], 'hour')} a week of care already agreed or out to "
-                          f"a group's vote, more than the {plural(over[1], 'hour')} a week {'you' if own else 'it'} now take"
-                          f"{'' if own else 's'}. That care goes on as agreed; no new work is offered until it is below the limit."
+                          f"a group's vote, more than the {plural(over[1], 'hour')} a week {'you now take' if own else 'it now takes'}. That care goes on as agreed; no new work is offered until it is below the limit."
                           + (" To change it, ask your broker." if own else ""), "warning")
             return redirect(url_for("providers.show", provider_id=provider.id))
     elif not form.is_submitted():
