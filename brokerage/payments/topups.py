@@ -127,6 +127,9 @@ def start_top_up(*, session: Session, actor: User, holder_id: int, cluster_id: i
     if errors:
         raise ValidationFailed(errors)
     client = stripe_client(config)
+    # Two starts of the same payment at once (two tabs, Back and a double click) take turns on the holder's row, so the
+    # second finds the first (locks.py: holders; a top-up's start locks nothing else).
+    lock_row(session, Holder, holder.id)
     twin = _unpaid_twin(session, client, holder_id=holder.id, cluster_id=cluster_id, amount_pence=amount_pence, methods=methods)
     if twin is not None:
         raise AlreadyStarted(twin)

@@ -99,6 +99,24 @@ def test_cancels_racing_the_payments_own_event_never_lose_a_payment_stripe_took(
 
 
 @pytest.mark.postgres_only
+def test_the_same_payment_started_at_once_from_four_forms_is_one_payment(live, stripe_server, stripe_sdk):
+    app, factory, ids = live
+    clients = [_signed_in(app, ids) for _ in range(4)]
+    keys = [c.get(f"/holders/{ids['holder']}/top-up").get_data(as_text=True).split('name="form_key" type="hidden" value="')[1].split('"')[0]
+            for c in clients]
+    assert len(set(keys)) == 4  # four forms, as Back and two tabs give
+
+    def start(client, key):
+        return client.post(f"/holders/{ids['holder']}/top-up",
+                           data={"cluster": str(ids["cluster"]), "amount": "30", "method": "card", "form_key": key}).headers.get("Location")
+
+    places = _at_once([lambda c=c, k=k: start(c, k) for c, k in zip(clients, keys)])
+    with factory() as session:
+        made = session.exec(select(TopUp).where(TopUp.council_id == ids["council"])).all()
+    assert len(made) == 1 and set(places) == {f"/top-ups/{made[0].id}"}
+
+
+@pytest.mark.postgres_only
 def test_concurrent_cancels_of_an_unpaid_payment_cancel_it_once(live, stripe_server, stripe_sdk):
     app, factory, ids = live
     intent_id = _started(app, factory, ids)
