@@ -163,3 +163,24 @@ def test_a_proposal_made_while_the_group_is_being_closed_is_refused_not_left_ope
     assert not any(isinstance(r, Exception) for r in results), results
     assert results[0] == ("refused", "This group is closing and cannot take new decisions."), results
     assert _left_in_the_pool(factory, ids["cluster"]) == (ClusterStatus.closed, 0, 0), results
+
+
+def test_the_same_decision_put_forward_four_times_at_once_is_one_decision(factory):
+    # Back and "Put it to the vote", two tabs, or two members asking the same thing at once: one open decision.
+    with factory() as session:
+        council, broker = council_with_broker(session, factory)
+        group = f.ClusterFactory(session=session, council_id=council.id, max_size=6)
+        session.commit()
+        ids = {"group": group.id, "broker": broker.id}
+
+    def put_forward(session):
+        actor = session.get(User, ids["broker"])
+        return governance.propose(session=session, actor=actor, cluster_id=ids["group"], kind=ProposalKind.free_text,
+                                  title="Ask the broker about Sunday respite", description="Two hours on Sundays").id
+
+    results = race(factory, [put_forward] * 4)
+    made = [r for r in results if isinstance(r, int)]
+    assert len(made) == 1, results
+    assert all(type(r).__name__ == "SameDecisionOpen" and r.proposal_id == made[0] for r in results if r not in made), results
+    with factory() as session:
+        assert session.execute(select(func.count()).select_from(Proposal).where(Proposal.cluster_id == ids["group"])).scalar() == 1
