@@ -140,3 +140,26 @@ def test_who_looked_at_the_record_needs_the_same_powers_as_the_download(client, 
     choose(client, auth, world, representation, set(Power) - {withheld})
     assert client.get(f"/holders/{holder.id}/record-views").status_code == 404
     assert client.get(f"/holders/{holder.id}/data.csv").status_code == 404
+
+
+def test_the_record_page_shows_care_needs_and_goals_only_to_a_representative_who_manages_care(client, auth, world, representation, session):
+    # A representative who may only see money opened the record page and read the person's care needs and goals.
+    holder = world.records["a"]["holder"]
+    holder.care_needs, holder.goals = ["day_activities"], "Build up strength after my fall"
+    session.add(holder)
+    session.commit()
+    choose(client, auth, world, representation, {Power.money})
+    page = text(client.get(f"/holders/{holder.id}"))
+    assert "Weekly care budget" in page
+    assert "Care needs" not in page and "Day activities" not in page and "Build up strength" not in page
+    assert "has not asked you to help with their care" in page
+    auth.sign_out()
+    choose(client, auth, world, representation, {Power.care})
+    page = text(client.get(f"/holders/{holder.id}"))
+    assert "Day activities" in page and "Build up strength after my fall" in page
+    assert "has not asked you to help with their care" not in page
+    for who in (Role.holder, Role.broker):
+        auth.sign_out()
+        auth.sign_in(world.users["a"][who].email)
+        page = text(client.get(f"/holders/{holder.id}"))
+        assert "Day activities" in page and "Build up strength after my fall" in page and "has not asked you" not in page
