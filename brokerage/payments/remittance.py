@@ -14,8 +14,10 @@ from typing import Sequence
 from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
-from brokerage.access import get_or_404
+from brokerage.access import STAFF, get_or_404
 from brokerage.accounts.models import User
+from brokerage.audit.rules import REMITTANCE
+from brokerage.audit.services import log_accesses
 from brokerage.errors import NotFound
 from brokerage.payments.run_models import PaymentLine, PaymentLineTimesheet, PaymentRun
 from brokerage.payments.run_rules import MONEY_OUT, NEXT_RUN_AFTER_FAILURE, NOT_PAID, OPEN_RUN, LineStatus, RunStatus, week_payment_words
@@ -112,7 +114,10 @@ class Remittance:
 
 
 def remittance(*, session: Session, actor: User, line_id: int) -> Remittance:
-    """Return a payment's remittance: for its provider, or for staff of its council (NotFound for anyone else)."""
+    """Return a payment's remittance: for its provider, or for staff of its council (NotFound for anyone else).
+
+    It names each member's care visits: a staff read is logged for each of them (brokerage.audit), as the timesheet page is.
+    """
     line = get_or_404(session, actor, PaymentLine, line_id, what="payment")
     run = session.get(PaymentRun, line.run_id)
     if actor.role == Role.provider:
@@ -125,4 +130,7 @@ def remittance(*, session: Session, actor: User, line_id: int) -> Remittance:
         select(PaymentLineTimesheet.timesheet_id, PaymentLineTimesheet.amount_pence).where(PaymentLineTimesheet.line_id == line.id)
     ).all())
     sheets = approved_sheets(session=session, provider_id=line.provider_id, ids=list(amounts)) if amounts else []
+    if actor.role in STAFF:
+        log_accesses(session=session, actor=actor, council_id=line.council_id, what=REMITTANCE,
+                     holder_ids=[row.visit.holder_id for sheet in sheets for row in sheet.visits])
     return Remittance(line=line, run=run, provider=provider, sheets=sheets, amounts={k: int(v) for k, v in amounts.items()})

@@ -12,7 +12,7 @@ from flask_login import current_user
 from brokerage import clock, jobs, validation
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.db import get_session, only_jobs_write
+from brokerage.db import get_session, only_jobs_write, writes_when_reading
 from brokerage.errors import BrokerageError, ConfigError
 from brokerage.forms import refuse_in_flash
 from brokerage.payments import gateway, line_checks, reconcile, remittance, runs
@@ -156,6 +156,7 @@ def mine():
 
 
 @blueprint.route("/lines/<int:payment_line_id>")
+@writes_when_reading  # staff reads of members' care visits go to the access log
 @roles_required(Role.provider, Role.broker, Role.council_officer)
 def remittance_advice(payment_line_id: int):
     """Show what one payment is for: contracts, weeks and visits."""

@@ -102,7 +102,7 @@ def test_another_councils_staff_log_nothing_and_get_a_404(client, auth, world, s
 
 def test_every_stored_what_has_plain_words():
     for what in (rules.RECORD, rules.MONEY_STATEMENT, rules.SPECIAL_CATEGORY, rules.TIMESHEET, rules.CONTRACT, rules.TOP_UP, rules.LEDGER_SEARCH,
-                 rules.MONEY_LIST, rules.AUDIT_PACK):
+                 rules.MONEY_LIST, rules.AUDIT_PACK, rules.REMITTANCE):
         label = rules.what_label(what)
         assert label and label[0].isupper() and "special-category" not in label
 
@@ -134,3 +134,61 @@ def test_searching_the_journal_or_the_accounts_for_a_persons_accounts_logs_a_rea
     assert client.get("/ledger/accounts", query_string={"account": holder.name}).status_code == 200
     assert _log(session) == [(staff.id, holder.id, rules.LEDGER_SEARCH)] * 2
 
+
+
+# --- a payment's remittance names the members whose care visits it pays for ------------------------------
+
+
+@pytest.fixture()
+def paid_visit(world, session):
+    """Link holder a's visit (its sheet approved) to the payment line of the world's provider, as preparing a run does."""
+    from brokerage.payments.run_models import PaymentLineTimesheet
+    from brokerage.timesheets.rules import TimesheetStatus
+
+    from tests.payments.runs_support import fund
+
+    a = world.records["a"]
+    sheet = a["timesheet"]
+    entry = fund(session, a["provider"], 2000, key=f"care:{sheet.id}")
+    sheet.status, sheet.total_pence, sheet.care_entry_id = TimesheetStatus.approved, 2000, entry.id
+    session.add(sheet)
+    session.add(PaymentLineTimesheet(line_id=a["payment_line"].id, timesheet_id=sheet.id, council_id=sheet.council_id, amount_pence=2000))
+    session.commit()
+    return a["payment_line"]
+
+
+def test_the_remittance_page_is_marked_as_writing_when_read(app):
+    assert getattr(app.view_functions["payruns.remittance_advice"], "writes_when_reading", False)
+
+
+@pytest.mark.parametrize("role", [Role.broker, Role.council_officer])
+def test_a_staff_read_of_a_remittance_logs_a_read_of_each_member_whose_visits_it_names(client, auth, world, session, paid_visit, role):
+    staff = world.users["a"][role]
+    holder = world.records["a"]["holder"]
+    auth.sign_in(staff.email)
+    page = client.get(f"/payments/lines/{paid_visit.id}")
+    assert page.status_code == 200 and holder.name in page.text
+    assert _log(session) == [(staff.id, holder.id, rules.REMITTANCE)]
+    assert client.get(f"/payments/lines/{paid_visit.id}").status_code == 200
+    assert _log(session) == [(staff.id, holder.id, rules.REMITTANCE)] * 2
+    # The person is told, in plain words, on their own list of who looked.
+    auth.sign_out()
+    auth.sign_in(world.users["a"][Role.holder].email)
+    views = client.get(f"/holders/{holder.id}/record-views")
+    assert staff.name in views.text and rules.what_label(rules.REMITTANCE) in views.text
+
+
+def test_a_providers_own_remittance_and_a_payment_naming_nobody_log_nothing(client, auth, world, session, paid_visit):
+    from brokerage.payments.run_models import PaymentRun
+    from brokerage.payments.run_rules import RunStatus
+
+    run = session.get(PaymentRun, paid_visit.run_id)
+    run.status = RunStatus.released
+    session.add(run)
+    session.commit()
+    auth.sign_in(world.users["a"][Role.provider].email)
+    assert client.get(f"/payments/lines/{paid_visit.id}").status_code == 200
+    auth.sign_out()
+    auth.sign_in(world.users["a"][Role.broker].email)
+    assert client.get(f"/payments/lines/{world.records['a']['other_payment_line'].id}").status_code == 200
+    assert _log(session) == []
