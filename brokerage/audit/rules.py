@@ -12,6 +12,7 @@ TOP_UP = "money added by card or Direct Debit"
 LEDGER_SEARCH = "money in a search of the ledger"  # the journal or the accounts searched for an account of theirs (brokerage.ledger.views)
 MONEY_LIST = "money in a list of members"  # a page of the spending report by member (brokerage.spending.services)
 AUDIT_PACK = "money statement in an audit pack"  # a quarter's auditor pack downloaded (brokerage.auditpack.packs)
+CARE_VOTE = "care put to a vote and what each person would pay"  # a care match or change of care on its vote page (brokerage.pages.proposals)
 REMITTANCE = "care visits in a payment to a provider"  # a payment's remittance, read by staff (brokerage.payments.remittance)
 
 # How each is shown to officers and to the holder: plain words, never the jargon of the law.
@@ -25,6 +26,7 @@ WHAT_LABELS = {
     LEDGER_SEARCH: "Money, in a search of the council's accounts",
     MONEY_LIST: "Money, in a list of what each group member spent",
     AUDIT_PACK: "Money statement, in the council's quarterly pack for its auditors",
+    CARE_VOTE: "Care put to their group's vote, and what each person would pay",
     REMITTANCE: "Care visits, in what a payment to their care provider paid for",
 }
 

@@ -219,6 +219,7 @@ def propose(cluster_id: int):
 
 
 @blueprint.route("/proposals/<int:proposal_id>", methods=["GET", "POST"])
+@writes_when_reading  # staff reads of what each member would pay go to the access log
 @roles_required(Role.holder, Role.representative, Role.broker, Role.council_officer)
 def proposal(proposal_id: int):
     """Show a proposal and vote on it."""

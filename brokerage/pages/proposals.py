@@ -13,6 +13,8 @@ from sqlmodel import Session, select
 
 from brokerage import clock
 from brokerage.accounts.models import Role, User
+from brokerage.audit.rules import CARE_VOTE
+from brokerage.audit.services import log_accesses
 from brokerage.clusters.members import LIVE_MEMBERSHIP, live_members_by_group
 from brokerage.clusters.models import Membership, Proposal
 from brokerage.clusters.queries import proposal_page
@@ -52,6 +54,8 @@ class CareCost:
     parts_after: list = field(default_factory=list)
     # How many members the care is for have left the group (or are past their last day): they pay nothing for it.
     gone: int = 0
+    # The holder ids of the members named with what they would pay: a staff read of the page is logged for each.
+    named: set = field(default_factory=set)
 
 
 def _over_pledge(parts: dict[str, int], names: dict[str, str], pledges: dict[str, int]) -> list:
@@ -140,6 +144,7 @@ def _match_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost |
             cost.pledges_fall_back |= contract_rules.pledges_all_zero(rule, paying, pledges)
             pieces.append((weekly, rule, paying))
     cost.parts = sorted(((names[m], pence, None) for m, pence in parts.items()), key=lambda row: row[0])
+    cost.named = {int(m) for m in parts}
     cost.over_pledge = _over_pledge(parts, names, pledges)
     _with_leavers(cost, sharing, names, pledges, pieces)
     return cost
@@ -172,6 +177,7 @@ def _change_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost 
         lines=[(provider.name, contract.service, hours, rate, total, times)],
         pledges_fall_back=bool(paying) and contract_rules.pledges_all_zero(rule, paying, pledges),
         over_pledge=_over_pledge(after, names, pledges),
+        named={int(m) for m in after},
     )
     _with_leavers(cost, sharing, names, pledges, [(total, rule, paying)] if paying else [])
     return cost
@@ -179,6 +185,8 @@ def _change_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost 
 
 def proposal_show(*, session: Session, actor: User, proposal_id: int) -> dict:
     """Return the proposal page (see clusters.queries.proposal_page) with `cost`: what care put to the vote costs and who pays what.
+
+    A staff read of what named members would pay is logged for each of them (brokerage.audit).
 
     Once the vote is decided, `cost` keeps only what the proposal itself fixed: a care match's hours and rates
     (each member's part is worked out from today's pledges, so it is left out), and nothing for a change of
@@ -192,13 +200,16 @@ def proposal_show(*, session: Session, actor: User, proposal_id: int) -> dict:
     if proposal.kind == ProposalKind.accept_match:
         cost = _match_cost(session, proposal, staff)
         if cost is not None and decided:
-            cost.parts, cost.pledges_fall_back, cost.over_pledge = [], False, []
+            cost.parts, cost.pledges_fall_back, cost.over_pledge, cost.named = [], False, [], set()
     elif proposal.kind == ProposalKind.change_contract and not decided:
         cost = _change_cost(session, proposal, staff)
     if cost is not None:
         # Another member's pledge is theirs to know (the group page shows pledges to staff only).
         seen = None if staff else _pledges_seen_by(session, actor)
         cost.over_pledge = [(name, pence, pledge) for member, name, pence, pledge in cost.over_pledge if seen is None or member in seen]
+        if staff:
+            # What each named member would pay for their care: a staff read of it goes to the access log, as the contract page's does.
+            log_accesses(session=session, actor=actor, council_id=proposal.council_id, holder_ids=cost.named, what=CARE_VOTE)
     data["cost"] = cost
     data["decided"] = decided
     # A change that could no longer be made (the care ended, the hours changed under new times, the end date

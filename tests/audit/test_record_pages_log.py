@@ -13,6 +13,7 @@ from brokerage.accounts.models import Role
 from brokerage.audit import rules
 from brokerage.audit.models import AccessLog
 from brokerage.payments.models import TopUp
+from tests.contracts.conftest import care  # noqa: F401  (the fixture: a group of two with care, for the vote page)
 
 # The pages that show staff a holder's record, and what each logs about holder a of the world.
 LOGGED = {
@@ -102,7 +103,7 @@ def test_another_councils_staff_log_nothing_and_get_a_404(client, auth, world, s
 
 def test_every_stored_what_has_plain_words():
     for what in (rules.RECORD, rules.MONEY_STATEMENT, rules.SPECIAL_CATEGORY, rules.TIMESHEET, rules.CONTRACT, rules.TOP_UP, rules.LEDGER_SEARCH,
-                 rules.MONEY_LIST, rules.AUDIT_PACK, rules.REMITTANCE):
+                 rules.MONEY_LIST, rules.AUDIT_PACK, rules.REMITTANCE, rules.CARE_VOTE):
         label = rules.what_label(what)
         assert label and label[0].isupper() and "special-category" not in label
 
@@ -191,4 +192,52 @@ def test_a_providers_own_remittance_and_a_payment_naming_nobody_log_nothing(clie
     auth.sign_out()
     auth.sign_in(world.users["a"][Role.broker].email)
     assert client.get(f"/payments/lines/{world.records['a']['other_payment_line'].id}").status_code == 200
+    assert _log(session) == []
+
+
+# --- the vote page for care names what each member would pay -----------------------------------------------
+
+
+def _care_match(session, care):  # noqa: F811
+    from tests.pages.test_proposals import _match
+
+    return _match(session, care, shares={str(care.amina.id): 1, str(care.bo.id): 1})
+
+
+def test_the_vote_page_is_marked_as_writing_when_read(app):
+    assert getattr(app.view_functions["clusters.proposal"], "writes_when_reading", False)
+
+
+@pytest.mark.parametrize("who", ["broker", "officer"])
+def test_a_staff_read_of_what_each_member_would_pay_for_care_put_to_a_vote_is_logged_for_each(client, auth, session, care, who):  # noqa: F811
+    proposal = _care_match(session, care)
+    staff = care.users[who]
+    auth.sign_in(staff.email)
+    page = client.get(f"/clusters/proposals/{proposal.id}")
+    assert page.status_code == 200 and "would pay" in page.text
+    assert _log(session) == sorted([(staff.id, care.amina.id, rules.CARE_VOTE), (staff.id, care.bo.id, rules.CARE_VOTE)], key=lambda row: row[1])
+    # A change of care put to a vote says the same, before and after.
+    from brokerage.contracts import changes
+
+    change = changes.propose_change(session=session, actor=care.users["broker"], contract_id=care.contract.id, rate_pence=2_400)
+    session.commit()
+    before = _log(session)
+    assert "would pay" in client.get(f"/clusters/proposals/{change.id}").text
+    assert {row[1] for row in _log(session)[len(before):]} == {int(m) for m in care.contract.member_shares}
+
+
+def test_a_members_read_of_the_vote_page_and_a_decided_vote_log_nothing(client, auth, session, care):  # noqa: F811
+    from brokerage.clusters.rules import ProposalStatus
+    from brokerage.types import utcnow
+
+    proposal = _care_match(session, care)
+    for who in ("amina", "rep"):
+        auth.sign_in(care.users[who].email)
+        assert "would pay" in client.get(f"/clusters/proposals/{proposal.id}").text
+        auth.sign_out()
+    proposal.status, proposal.decided_at = ProposalStatus.passed, utcnow()
+    session.add(proposal)
+    session.commit()
+    auth.sign_in(care.users["broker"].email)
+    assert "would pay" not in client.get(f"/clusters/proposals/{proposal.id}").text  # no one's part is shown once decided
     assert _log(session) == []
