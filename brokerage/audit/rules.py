@@ -13,6 +13,7 @@ LEDGER_SEARCH = "money in a search of the ledger"  # the journal or the accounts
 MONEY_LIST = "money in a list of members"  # a page of the spending report by member (brokerage.spending.services)
 AUDIT_PACK = "money statement in an audit pack"  # a quarter's auditor pack downloaded (brokerage.auditpack.packs)
 CARE_VOTE = "care put to a vote and what each person would pay"  # a care match or change of care on its vote page (brokerage.pages.proposals)
+GROUP_PLEDGES = "weekly pledge in a group's list of members"  # a group's page read by staff (brokerage.pages.clusters)
 REMITTANCE = "care visits in a payment to a provider"  # a payment's remittance, read by staff (brokerage.payments.remittance)
 
 # How each is shown to officers and to the holder: plain words, never the jargon of the law.
@@ -28,6 +29,7 @@ WHAT_LABELS = {
     AUDIT_PACK: "Money statement, in the council's quarterly pack for its auditors",
     CARE_VOTE: "Care put to their group's vote, and what each person would pay",
     REMITTANCE: "Care visits, in what a payment to their care provider paid for",
+    GROUP_PLEDGES: "Weekly pledge, in their group's list of members",
 }
 
 

@@ -12,6 +12,8 @@ from sqlmodel import Session
 
 from brokerage.access import STAFF
 from brokerage.accounts.models import User
+from brokerage.audit.rules import GROUP_PLEDGES
+from brokerage.audit.services import log_accesses
 from brokerage.clusters.members import visible_holder_ids
 from brokerage.clusters.membership import group_mate_ids
 from brokerage.clusters.queries import ClusterPage, cluster_page, notice_preview
@@ -40,13 +42,16 @@ class ClusterShow:
 
 
 def cluster_show(*, session: Session, actor: User, cluster_id: int) -> ClusterShow:
-    """Return the cluster page for the actor; a staff read of members' shared details goes to the access log."""
+    """Return the cluster page for the actor; a staff read of members' pledges and shared details goes to the access log."""
     page = cluster_page(session=session, actor=actor, cluster_id=cluster_id)
     show = ClusterShow(page=page)
     if not page.members:
         # Someone browsing a group they are not in sees no members, and so none of this.
         return show
     staff = actor.role in STAFF
+    if staff:
+        # Staff see each member's weekly pledge beside their name: a read of their money, logged for each of them.
+        log_accesses(session=session, actor=actor, council_id=page.cluster.council_id, holder_ids=[h.id for _, h in page.members], what=GROUP_PLEDGES)
     mates = set() if staff else group_mate_ids(session=session, holder_ids=visible_holder_ids(session=session, actor=actor))
     show.details = details_visible_to(
         session=session, actor=actor, holder_ids=[h.id for _, h in page.members], context="broker" if staff else "cluster",

@@ -103,7 +103,7 @@ def test_another_councils_staff_log_nothing_and_get_a_404(client, auth, world, s
 
 def test_every_stored_what_has_plain_words():
     for what in (rules.RECORD, rules.MONEY_STATEMENT, rules.SPECIAL_CATEGORY, rules.TIMESHEET, rules.CONTRACT, rules.TOP_UP, rules.LEDGER_SEARCH,
-                 rules.MONEY_LIST, rules.AUDIT_PACK, rules.REMITTANCE, rules.CARE_VOTE):
+                 rules.MONEY_LIST, rules.AUDIT_PACK, rules.REMITTANCE, rules.CARE_VOTE, rules.GROUP_PLEDGES):
         label = rules.what_label(what)
         assert label and label[0].isupper() and "special-category" not in label
 
@@ -240,4 +240,29 @@ def test_a_members_read_of_the_vote_page_and_a_decided_vote_log_nothing(client, 
     session.commit()
     auth.sign_in(care.users["broker"].email)
     assert "would pay" not in client.get(f"/clusters/proposals/{proposal.id}").text  # no one's part is shown once decided
+    assert _log(session) == []
+
+
+# --- a group's page shows staff each member's weekly pledge ---------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.broker, Role.council_officer])
+def test_a_staff_read_of_a_groups_page_logs_a_read_of_each_members_pledge(client, auth, world, session, role):
+    from brokerage.clusters.models import Membership
+
+    staff = world.users["a"][role]
+    cluster = world.records["a"]["cluster"]
+    members = sorted(session.exec(select(Membership.holder_id).where(Membership.cluster_id == cluster.id)).all())
+    assert members
+    auth.sign_in(staff.email)
+    page = client.get(f"/clusters/{cluster.id}")
+    assert page.status_code == 200 and "Weekly pledge" in page.text
+    assert _log(session) == [(staff.id, holder_id, rules.GROUP_PLEDGES) for holder_id in members]
+
+
+@pytest.mark.parametrize("role", [Role.holder, Role.representative])
+def test_a_members_read_of_their_groups_page_logs_nothing(client, auth, world, session, role):
+    auth.sign_in(world.users["a"][role].email)
+    page = client.get(f"/clusters/{world.records['a']['cluster'].id}")
+    assert page.status_code == 200 and "Weekly pledge" not in page.text
     assert _log(session) == []
