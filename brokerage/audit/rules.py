@@ -12,6 +12,7 @@ TOP_UP = "money added by card or Direct Debit"
 LEDGER_SEARCH = "money in a search of the ledger"  # the journal or the accounts searched for an account of theirs (brokerage.ledger.views)
 MONEY_LIST = "money in a list of members"  # a page of the spending report by member (brokerage.spending.services)
 AUDIT_PACK = "money statement in an audit pack"  # a quarter's auditor pack downloaded (brokerage.auditpack.packs)
+AUDIT_PACK_VISITS = "care visits in an audit pack"  # the pack's timesheets, a line per member (brokerage.auditpack.packs)
 CARE_VOTE = "care put to a vote and what each person would pay"  # a care match or change of care on its vote page (brokerage.pages.proposals)
 GROUP_PLEDGES = "weekly pledge in a group's list of members"  # a group's page read by staff (brokerage.pages.clusters)
 REMITTANCE = "care visits in a payment to a provider"  # a payment's remittance, read by staff (brokerage.payments.remittance)
@@ -27,6 +28,7 @@ WHAT_LABELS = {
     LEDGER_SEARCH: "Money, in a search of the council's accounts",
     MONEY_LIST: "Money, in a list of what each group member spent",
     AUDIT_PACK: "Money statement, in the council's quarterly pack for its auditors",
+    AUDIT_PACK_VISITS: "Care visits on timesheets, in the council's quarterly pack for its auditors",
     CARE_VOTE: "Care put to their group's vote, and what each person would pay",
     REMITTANCE: "Care visits, in what a payment to their care provider paid for",
     GROUP_PLEDGES: "Weekly pledge, in their group's list of members",

@@ -17,12 +17,12 @@ from sqlmodel import Session, select
 from brokerage import clock
 from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Council, Role, User
-from brokerage.audit.rules import AUDIT_PACK
+from brokerage.audit.rules import AUDIT_PACK, AUDIT_PACK_VISITS
 from brokerage.audit.services import log_accesses
 from brokerage.auditpack import rules
 from brokerage.auditpack.models import AuditPackRequest
 from brokerage.auditpack.pack import file_digest
-from brokerage.auditpack.sections import holders_in_statements
+from brokerage.auditpack.sections import holders_in_statements, holders_in_timesheets
 from brokerage.auditpack.rules import OPEN, PackStatus, Quarter, move_pack
 from brokerage.errors import Conflict, NotAllowed, ValidationFailed
 from brokerage.locks import insert_once, lock_row
@@ -116,7 +116,7 @@ def stored_name(record: AuditPackRequest) -> str:
 def pack_for_download(*, session: Session, actor: User, request_id: int, folder: Path) -> tuple[Path, str]:
     """Return the file of a ready pack and the name to download it as; refuse one not ready, gone, or changed since it was made.
 
-    The download is logged as a read of each holder whose statement is in the pack (brokerage.audit).
+    The download is logged as a read of each holder whose statement is in the pack, and of each named in its timesheets (brokerage.audit).
     """
     record = get_or_404(session, actor, AuditPackRequest, request_id, what="audit pack")
     _check_officer(actor)
@@ -133,6 +133,9 @@ def pack_for_download(*, session: Session, actor: User, request_id: int, folder:
     # Whoever downloads the pack reads the money statement of every holder in it: each is told (their record views).
     log_accesses(session=session, actor=actor, council_id=record.council_id, what=AUDIT_PACK,
                  holder_ids=holders_in_statements(session=session, council_id=record.council_id, quarter=quarter))
+    # And the care visits of every member named in its timesheets.
+    log_accesses(session=session, actor=actor, council_id=record.council_id, what=AUDIT_PACK_VISITS,
+                 holder_ids=holders_in_timesheets(session=session, council_id=record.council_id, quarter=quarter))
     return path, rules.pack_file_name(council_slug=council.slug, quarter=quarter)
 
 

@@ -169,6 +169,21 @@ def write_statements(*, session: Session, council_id: int, quarter: Quarter, out
 # --- timesheets --------------------------------------------------------------------------------------
 
 
+def _sheets_in_quarter(council_id: int, quarter: Quarter):
+    """Return the condition on timesheets write_timesheets writes: weeks that begin in the quarter, and sheets decided in it."""
+    return and_(Timesheet.council_id == council_id,
+                or_(Timesheet.week.in_(quarter.weeks()), and_(Timesheet.decided_at.is_not(None), *_in_quarter(quarter, Timesheet.decided_at))))
+
+
+def holders_in_timesheets(*, session: Session, council_id: int, quarter: Quarter) -> list[int]:
+    """Return the ids of the holders write_timesheets names: those with visits on its sheets, or a part of their cost."""
+    visited = set(session.execute(
+        select(Visit.holder_id).join(Timesheet, Timesheet.id == Visit.timesheet_id).where(_sheets_in_quarter(council_id, quarter))
+    ).scalars())
+    parts = session.execute(select(Timesheet.parts).where(_sheets_in_quarter(council_id, quarter))).scalars()
+    return sorted(visited | {int(k) for p in parts for k in (p or {})})
+
+
 def write_timesheets(*, session: Session, council_id: int, quarter: Quarter, out: TextIO) -> int:
     """Write the quarter's timesheets, a line per member: weeks that begin in the quarter, and sheets decided in it; return the lines."""
     holders = _names(session, Holder, council_id)
@@ -179,8 +194,7 @@ def write_timesheets(*, session: Session, council_id: int, quarter: Quarter, out
         .join(Provider, Provider.id == Timesheet.provider_id)
         .join(Cluster, Cluster.id == Timesheet.cluster_id)
         .outerjoin(approver, approver.id == Timesheet.decided_by_id)
-        .where(Timesheet.council_id == council_id,
-               or_(Timesheet.week.in_(quarter.weeks()), and_(Timesheet.decided_at.is_not(None), *_in_quarter(quarter, Timesheet.decided_at))))
+        .where(_sheets_in_quarter(council_id, quarter))
         .order_by(Timesheet.id)
     )
     weeks = lru_cache(maxsize=None)(week_of)

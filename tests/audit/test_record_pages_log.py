@@ -103,7 +103,8 @@ def test_another_councils_staff_log_nothing_and_get_a_404(client, auth, world, s
 
 def test_every_stored_what_has_plain_words():
     for what in (rules.RECORD, rules.MONEY_STATEMENT, rules.SPECIAL_CATEGORY, rules.TIMESHEET, rules.CONTRACT, rules.TOP_UP, rules.LEDGER_SEARCH,
-                 rules.MONEY_LIST, rules.AUDIT_PACK, rules.REMITTANCE, rules.CARE_VOTE, rules.GROUP_PLEDGES):
+                 rules.MONEY_LIST, rules.AUDIT_PACK, rules.REMITTANCE, rules.CARE_VOTE, rules.GROUP_PLEDGES,
+                 rules.AUDIT_PACK_VISITS):
         label = rules.what_label(what)
         assert label and label[0].isupper() and "special-category" not in label
 

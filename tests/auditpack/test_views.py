@@ -169,10 +169,21 @@ def test_downloading_a_pack_logs_a_read_of_each_holders_statement_in_it(client, 
     import csv
 
     from brokerage.audit.models import AccessLog
-    from brokerage.audit.rules import AUDIT_PACK
+    from brokerage.audit.rules import AUDIT_PACK, AUDIT_PACK_VISITS
     from brokerage.auditpack import readme
     from brokerage.holders.models import Holder
 
+    from datetime import date, time
+
+    from brokerage.timesheets.models import Visit
+    from tests import factories as f
+
+    # A member with care visits in the quarter but no money on their accounts: named in the timesheets only.
+    visited_only = f.HolderFactory(session=session, council_id=q3.council.id, name="Only Visited")
+    sheet = q3.sheets["sent_back"]
+    session.add(Visit(council_id=q3.council.id, timesheet_id=sheet.id, holder_id=visited_only.id, visit_date=date(2026, 7, 1),
+                      start_time=time(9), minutes=60))
+    session.commit()
     officer = q3.world.users["a"][Role.council_officer]
     auth.sign_in(officer.email)
     assert client.post("/audit-pack", data={"quarter": "2026Q3"}).status_code == 302
@@ -182,12 +193,17 @@ def test_downloading_a_pack_logs_a_read_of_each_holders_statement_in_it(client, 
     assert download.status_code == 200
     with zipfile.ZipFile(io.BytesIO(download.data)) as archive:
         rows = list(csv.DictReader(io.StringIO(archive.read(readme.STATEMENTS).decode("utf-8-sig"))))
+        sheets = list(csv.DictReader(io.StringIO(archive.read(readme.TIMESHEETS).decode("utf-8-sig"))))
     download.close()
     in_pack = {row["holder"] for row in rows}
     assert q3.holder.name in in_pack and q3.neighbour.name in in_pack
+    # The timesheets name each member with their visits: whoever downloads the pack read those too.
+    visited = {row["member"] for row in sheets if row["member"]}
+    assert q3.holder.name in visited and "Only Visited" in visited and "Only Visited" not in in_pack
     session.expire_all()
     logged = session.exec(select(AccessLog.actor_id, Holder.name, AccessLog.what).join(Holder, Holder.id == AccessLog.holder_id)).all()
-    assert sorted(logged) == sorted((officer.id, name, AUDIT_PACK) for name in in_pack)
+    assert sorted(logged) == sorted([(officer.id, name, AUDIT_PACK) for name in in_pack] + [(officer.id, name, AUDIT_PACK_VISITS) for name in visited])
+    in_pack = [*in_pack, *visited]  # every line logged
     # A refused download (another council's officer) logs nothing.
     auth.sign_out()
     auth.sign_in(q3.world.users["b"][Role.council_officer].email)
