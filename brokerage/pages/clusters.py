@@ -18,7 +18,7 @@ from brokerage.clusters.members import visible_holder_ids
 from brokerage.clusters.membership import group_mate_ids
 from brokerage.clusters.queries import ClusterPage, cluster_page, notice_preview
 from brokerage.contracts.services import contracts_of_cluster
-from brokerage.holders.models import Holder
+from brokerage.holders.models import Holder, Power
 from brokerage.holders.services import details_visible_to
 from brokerage.matching.demand import demand_of_cluster
 from brokerage.surplus.queries import open_flags_of_holder
@@ -39,6 +39,9 @@ class ClusterShow:
     approver: Holder | None = None
     # The group's latest timesheets sent by its providers, for whoever may read them (timesheets.queries.sheets_of_group).
     timesheets: list = field(default_factory=list)
+    # Whether the reader sees the group's care (its requests and contracts): staff, a member, or a representative with
+    # leave to manage the care of a member (Power.care), as the care pages themselves decide.
+    sees_care: bool = False
 
 
 def cluster_show(*, session: Session, actor: User, cluster_id: int) -> ClusterShow:
@@ -57,8 +60,11 @@ def cluster_show(*, session: Session, actor: User, cluster_id: int) -> ClusterSh
         session=session, actor=actor, holder_ids=[h.id for _, h in page.members], context="broker" if staff else "cluster",
         group_mate_ids=mates,
     )
-    show.contracts = contracts_of_cluster(session=session, actor=actor, cluster=page.cluster)
-    show.demand = demand_of_cluster(session=session, actor=actor, cluster=page.cluster)
+    members = {h.id for _, h in page.members}
+    show.sees_care = staff or bool(members & set(visible_holder_ids(session=session, actor=actor, power=Power.care)))
+    if show.sees_care:
+        show.contracts = contracts_of_cluster(session=session, actor=actor, cluster=page.cluster)
+        show.demand = demand_of_cluster(session=session, actor=actor, cluster=page.cluster)
     show.approver = approver_of(session=session, cluster_id=page.cluster.id)
     show.timesheets = sheets_of_group(session=session, actor=actor, cluster_id=page.cluster.id)
     return show

@@ -163,3 +163,18 @@ def test_the_record_page_shows_care_needs_and_goals_only_to_a_representative_who
         auth.sign_in(world.users["a"][who].email)
         page = text(client.get(f"/holders/{holder.id}"))
         assert "Day activities" in page and "Build up strength after my fall" in page and "has not asked you" not in page
+
+
+def test_the_group_page_shows_the_groups_care_only_to_a_representative_who_manages_a_members_care(client, auth, world, representation):
+    # The care pages answered 404 to a representative without the care power, but the group page listed the same care.
+    records = world.records["a"]
+    cluster, contract = records["cluster"], records["contract"]
+    auth.sign_in(world.users["a"][Role.representative].email)
+    page = text(client.get(f"/clusters/{cluster.id}"))
+    assert "What the group asks for" in page and f"/contracts/{contract.id}" in page
+    auth.sign_out()
+    choose(client, auth, world, representation, {Power.groups, Power.money})
+    page = text(client.get(f"/clusters/{cluster.id}"))
+    assert "What the group asks for" not in page and f"/contracts/{contract.id}" not in page and "Care arranged" not in page
+    assert "has asked you to help with their care" in page
+    assert client.get(f"/contracts/{contract.id}").status_code == 404
