@@ -36,11 +36,24 @@ def test_every_nullable_json_column_stores_none_as_sql_null():
     assert [(table, column.name) for table, column in columns if not column.type.none_as_null] == []
 
 
+# Columns added after 0039 (by 0044), left out of the rows the 0040 test writes at 0039.
+LATER_COLUMNS = {"provider": {"charter_since", "charter_until"}, "timesheet": {"travel_from", "travel_until", "travel_pence"}}
+
+
+def _insert(session: Session, obj):
+    """Insert a model's row with only the columns it had at 0039 (a later one keeps its default, NULL), and give it its id."""
+    table = type(obj).__table__
+    values = {c.name: getattr(obj, c.name) for c in table.columns
+              if c.name not in LATER_COLUMNS.get(table.name, set()) and getattr(obj, c.name) is not None}
+    obj.id = session.execute(sa.insert(table).values(values)).inserted_primary_key[0]
+    return obj
+
+
 def _rows(session: Session) -> dict[str, object]:
     """Make one row of each table with a nullable JSON column, each holding None there."""
     council = f.CouncilFactory(session=session)
     cluster = f.ClusterFactory(session=session, council_id=council.id)
-    provider = f.ProviderFactory(session=session, council_id=council.id)
+    provider = _insert(session, f.ProviderFactory.build(council_id=council.id))
     line = DemandLine(council_id=council.id, cluster_id=cluster.id, service="home_care", hours=6, slots=["mon_am"], slot_hours={"mon_am": 6},
                       lat=51.5, lon=-0.05, max_rate_pence=2500)
     run = MatchRun(council_id=council.id)
@@ -61,9 +74,11 @@ def _rows(session: Session) -> dict[str, object]:
         "contract": contract,
         "match_assignment": SimpleNamespace(id=assignment),
         "match_gap": MatchGap(council_id=council.id, run_id=run.id, demand_line_id=line.id, hours=6, slot_hours=None, reason="Nobody near"),
-        "timesheet": Timesheet(council_id=council.id, contract_id=contract.id, provider_id=provider.id, cluster_id=cluster.id, week="2026-W46"),
     }
     session.add_all(row for row in rows.values() if not isinstance(row, SimpleNamespace))
+    session.flush()
+    rows["timesheet"] = _insert(session, Timesheet(council_id=council.id, contract_id=contract.id, provider_id=provider.id, cluster_id=cluster.id,
+                                                   week="2026-W46"))
     session.flush()
     return rows
 

@@ -24,7 +24,7 @@ from brokerage.payments.run_rules import MONEY_OUT, NEXT_RUN_AFTER_FAILURE, NOT_
 from brokerage.providers.models import Provider
 from brokerage.timesheets.models import Timesheet
 from brokerage.timesheets.paying import WeekPayment
-from brokerage.timesheets.queries import ApprovedSheet, approved_sheets
+from brokerage.timesheets.queries import ApprovedSheet, approved_sheets, sheet_travel_flag
 from brokerage.timesheets.rules import TimesheetStatus
 from brokerage.types import Role
 
@@ -111,6 +111,16 @@ class Remittance:
     def covered_pence(self) -> int:
         """Return the total of the timesheets listed, in pence."""
         return sum(self.amounts.values())
+
+    @property
+    def travel_pence(self) -> int:
+        """Return the travel pay within the timesheets listed, in pence (sheets that kept no travel pay count none)."""
+        return sum(item.sheet.travel_pence or 0 for item in self.sheets)
+
+    @property
+    def travel_flags(self) -> dict[int, str]:
+        """Return a warning for each listed timesheet whose paid travel is large beside its care, by timesheet id."""
+        return {item.sheet.id: flag for item in self.sheets if (flag := sheet_travel_flag(item.sheet))}
 
 
 def remittance(*, session: Session, actor: User, line_id: int) -> Remittance:

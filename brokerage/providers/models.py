@@ -75,6 +75,10 @@ class Provider(SQLModel, table=True):
     hourly_rate_pence: int = Field(sa_column=Column(BigInteger, nullable=False))
     living_wage: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     ethical_care_charter: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    # The day the charter was last agreed and the day it was last given up (Europe/London dates): travel time is paid
+    # only for visits on days it was kept. None for charters agreed before these days were kept (every visit).
+    charter_since: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    charter_until: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     # Everyone who works for it, the owner included: five or fewer makes it a micro-provider (community wealth).
     # Whether it is local is not stored: the council's rule decides it (brokerage.transparency.rules.is_local).
     staff_count: int = Field(default=1, sa_column=Column(Integer, nullable=False))

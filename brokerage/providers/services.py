@@ -282,6 +282,9 @@ def apply_profile(provider: Provider, *, services, languages, staff_genders, cap
     provider.radius_km = float(radius_km)
     provider.hourly_rate_pence = hourly_rate_pence
     provider.living_wage = bool(living_wage)
+    if bool(ethical_care_charter) != bool(provider.ethical_care_charter):
+        # Travel is paid for visits from the day the charter is agreed until the day it is given up (timesheets.rules.TravelTerms).
+        provider.charter_since, provider.charter_until = (clock.today(), None) if ethical_care_charter else (provider.charter_since, clock.today())
     provider.ethical_care_charter = bool(ethical_care_charter)
     provider.ownership_model = (ownership_model or "").strip()
     if staff_count is not None:

@@ -80,7 +80,7 @@ def approve(*, session: Session, actor: User, timesheet_id: int) -> Timesheet:
         raise ValidationFailed({"": problems}, message=" ".join(problems))
     # A sheet sent before the terms were kept on it is priced as approval always priced it: now.
     cost = pricing.fixed_cost(sheet, visits) or pricing.week_cost(
-        session=session, contract=contract, sheet=sheet, terms=terms, travel_paid=sheet.travel_paid, visits=visits,
+        session=session, contract=contract, sheet=sheet, terms=terms, travel_paid=pricing.sheet_travel(sheet), visits=visits,
     )
     names = member_names(session, contract)
     short = _shortfalls(session, actor, sheet, cost.parts, names)
@@ -99,7 +99,7 @@ def approve(*, session: Session, actor: User, timesheet_id: int) -> Timesheet:
         short = _shortfalls(session, actor, sheet, cost.parts, names)
         raise ShareTooSmall(" ".join(short) or "A member's share of the pool cannot cover their part. Nothing was paid.") from None
     sheet.status = rules.move_timesheet(sheet.status, TimesheetStatus.approved)
-    sheet.care_entry_id, sheet.total_pence, sheet.travel_paid = entry.id, cost.pay.total_pence, cost.pay.travel_paid
+    sheet.care_entry_id, sheet.total_pence, sheet.travel_pence = entry.id, cost.pay.total_pence, cost.pay.travel_pence
     sheet.decided_at, sheet.decided_by_id = utcnow(), actor.id
     session.add(sheet)
     session.flush()

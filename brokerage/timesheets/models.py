@@ -20,6 +20,7 @@ class Timesheet(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("contract_id", "week", name="uq_timesheet_contract_week"),
         CheckConstraint("total_pence >= 0", name="ck_timesheet_total"),
+        CheckConstraint("travel_pence >= 0", name="ck_timesheet_travel"),
         # An approved sheet always names the ledger entry that paid for it.
         CheckConstraint("status <> 'approved' OR care_entry_id IS NOT NULL", name="ck_timesheet_approved_entry"),
     )
@@ -44,6 +45,12 @@ class Timesheet(SQLModel, table=True):
     total_pence: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
     # Whether travel time was paid (the provider kept the Ethical Care Charter) when the sheet was last submitted or approved.
     travel_paid: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=sa_false()))
+    # The days the charter covered, fixed with it (rules.TravelTerms): travel to a visit outside them is not paid.
+    # Both empty on a sheet sent before the days were kept: its travel was paid for every visit, and still is.
+    travel_from: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    travel_until: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    # The part of total_pence paid for travel, as last submitted or approved; None on a sheet sent before it was kept.
+    travel_pence: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     # The week's own terms, fixed when the sheet is (last) submitted, and what approval pays: the contract's
     # hourly rate, weekly hours and sharing rule on the week's last day (changes passed later undone), and
     # each member's part in pence by holder id ({"12": 1075}). Empty while a sheet has never been sent.

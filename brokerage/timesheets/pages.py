@@ -101,7 +101,7 @@ def _unsent_pay(session: Session, sheets: list[tuple[Timesheet, Contract]]) -> d
     visits: dict[int, list] = {sheet.id: [] for sheet, _ in sheets}
     for stored in session.exec(select(Visit).where(Visit.timesheet_id.in_(list(visits)))):
         visits[stored.timesheet_id].append(visit_in(stored))
-    travel_paid = session.get(Provider, sheets[0][0].provider_id).ethical_care_charter
+    travel_paid = pricing.provider_travel(session.get(Provider, sheets[0][0].provider_id))
     return {sheet.id: rules.week_pay(visits=visits[sheet.id], rate_pence=pricing.week_terms(session, contract, sheet).rate_pence,
                                      travel_paid=travel_paid).total_pence if visits[sheet.id] else 0
             for sheet, contract in sheets}
@@ -114,6 +114,8 @@ class VisitRow:
     visit: Visit
     member: str
     pay_pence: int
+    # Whether this visit's travel is paid (its day was one the charter covered).
+    travel_paid: bool = True
 
 
 @dataclass
@@ -150,6 +152,8 @@ class SheetPage:
     payment: WeekPayment | None = None
     # The visits that start outside the contract's agreed days and times (none when no times were agreed).
     outside: list[VisitRow] = field(default_factory=list)
+    # A warning when paid travel is large beside the care (rules.travel_flag), for whoever approves it.
+    travel_flag: str | None = None
 
 
 def _posted_parts(session: Session, sheet: Timesheet) -> dict[int, int]:
@@ -178,7 +182,7 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
     terms = pricing.week_terms(session, contract, sheet)
     sent = sheet.status in (TimesheetStatus.submitted, TimesheetStatus.approved)
     # Sent: its own travel and terms, fixed at submission; still with the provider: as it would be sent now.
-    travel_paid = sheet.travel_paid if sent else provider.ethical_care_charter
+    travel_paid = pricing.sheet_travel(sheet) if sent else pricing.provider_travel(provider)
     fixed = pricing.fixed_cost(sheet, visits) if sent else None
     pay = fixed.pay if fixed else rules.week_pay(visits=visits, rate_pence=terms.rate_pence, travel_paid=travel_paid)
     split_problem = None
@@ -199,7 +203,8 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
     each = rules.visit_pay(visits=visits, total_pence=pay.total_pence, travel_paid=travel_paid)
     approver = approver_of(session=session, cluster_id=sheet.cluster_id)
     decider = session.get(User, sheet.decided_by_id) if sheet.decided_by_id else None
-    rows = [VisitRow(v, names.get(v.holder_id, "A former member"), p) for v, p in zip(stored, each)]
+    rows = [VisitRow(v, names.get(v.holder_id, "A former member"), p, rules.paid_travel_of(i, travel_paid) > 0 or not i.travel_minutes)
+            for v, i, p in zip(stored, visits, each)]
     outside = {v.id for v in rules.outside_agreed_times(stored, contract.slot_hours)}
     sendable = sendable_from(sheet, contract)
     return SheetPage(
@@ -215,6 +220,7 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
         is_provider=own, sendable_from=sendable, may_send=clock.today() >= sendable,
         outside=[row for row in rows if row.visit.id in outside],
         payment=payments_of(session, [sheet]).get(sheet.id) if own or actor.role in STAFF else None,
+        travel_flag=rules.travel_flag(care_pence=pay.care_pence, travel_pence=pay.travel_pence),
     )
 
 

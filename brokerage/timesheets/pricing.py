@@ -23,10 +23,11 @@ from brokerage.clusters.models import Membership
 from brokerage.contracts.models import Contract
 from brokerage.contracts.rules import AllocationRule, WeekTerms
 from brokerage.contracts.services import member_pledges, terms_on
+from brokerage.providers.models import Provider
 
 from brokerage.timesheets import rules
 from brokerage.timesheets.models import Timesheet
-from brokerage.timesheets.rules import Pay, Terms, VisitIn
+from brokerage.timesheets.rules import Pay, Terms, TravelTerms, VisitIn
 
 
 @dataclass(frozen=True)
@@ -65,14 +66,25 @@ def visit_terms(session: Session, contract: Contract, sheet: Timesheet, terms: W
     )
 
 
-def week_cost(*, session: Session, contract: Contract, sheet: Timesheet, terms: WeekTerms, travel_paid: bool, visits: list[VisitIn]) -> WeekCost:
+def provider_travel(provider: Provider) -> TravelTerms:
+    """Return when the provider's travel is paid now: the days it has kept the Ethical Care Charter."""
+    return rules.travel_terms(charter=provider.ethical_care_charter, since=provider.charter_since, until=provider.charter_until)
+
+
+def sheet_travel(sheet: Timesheet) -> TravelTerms:
+    """Return the travel terms fixed on a sent sheet (a sheet sent before the days were kept paid travel on every visit)."""
+    return TravelTerms(paid=sheet.travel_paid, from_day=sheet.travel_from, until_day=sheet.travel_until)
+
+
+def week_cost(*, session: Session, contract: Contract, sheet: Timesheet, terms: WeekTerms, travel_paid: bool | TravelTerms,
+              visits: list[VisitIn]) -> WeekCost:
     """Return the week's pay at the terms' rate and its split by the terms' rule between the members in the group that week (raises CannotShare)."""
     pay = rules.week_pay(visits=visits, rate_pence=terms.rate_pence, travel_paid=travel_paid)
     if not pay.total_pence:
         return WeekCost(pay=pay, parts={}, rule=terms.allocation_rule)
     minutes: dict[int, int] = {}
     for visit in visits:
-        minutes[visit.holder_id] = minutes.get(visit.holder_id, 0) + rules.paid_minutes_of(visit, pay.travel_paid)
+        minutes[visit.holder_id] = minutes.get(visit.holder_id, 0) + rules.paid_minutes_of(visit, travel_paid)
     pledges = {int(holder): pence for holder, pence in member_pledges(session=session, contract=contract).items()}
     parts = rules.split_cost(total_pence=pay.total_pence, rule=terms.allocation_rule, members=members_in_week(session, contract, sheet.week),
                              paid_minutes=minutes, pledges=pledges)
@@ -83,5 +95,5 @@ def fixed_cost(sheet: Timesheet, visits: list[VisitIn]) -> WeekCost | None:
     """Return the cost fixed on a sheet when it was sent (its rate, travel and parts), or None if it keeps none."""
     if sheet.parts is None or sheet.rate_pence is None or sheet.allocation_rule is None:
         return None
-    pay = rules.week_pay(visits=visits, rate_pence=sheet.rate_pence, travel_paid=sheet.travel_paid)
+    pay = rules.week_pay(visits=visits, rate_pence=sheet.rate_pence, travel_paid=sheet_travel(sheet))
     return WeekCost(pay=pay, parts={int(holder): part for holder, part in sheet.parts.items()}, rule=AllocationRule(sheet.allocation_rule))

@@ -22,7 +22,7 @@ from brokerage.providers.models import Provider
 
 from brokerage.timesheets.approvers import approver_of, approving_cluster_ids
 from brokerage.timesheets.models import Timesheet, Visit
-from brokerage.timesheets.rules import TimesheetStatus
+from brokerage.timesheets.rules import TimesheetStatus, travel_flag
 from brokerage.timesheets.sheets import may_read_groups, sendable_from
 
 
@@ -75,6 +75,18 @@ class WaitingSheet:
     provider: str
     group: str
     approver: str | None = None  # the member the group chose to approve it (in a member's list), by name
+
+    @property
+    def travel_flag(self) -> str | None:
+        """Return a warning when the sheet's paid travel is large beside its care (rules.travel_flag), or None."""
+        return sheet_travel_flag(self.sheet)
+
+
+def sheet_travel_flag(sheet: Timesheet) -> str | None:
+    """Return a warning when a sent sheet's paid travel is large beside its care, or None (also for a sheet that kept no travel pay)."""
+    if sheet.travel_pence is None:
+        return None
+    return travel_flag(care_pence=sheet.total_pence - sheet.travel_pence, travel_pence=sheet.travel_pence)
 
 
 def _waiting(session: Session, council_id: int, cluster_ids: list[int] | None = None) -> list[WaitingSheet]:

@@ -15,9 +15,12 @@ from brokerage.formatting import minutes_words, plural, pounds, time_of_day, wee
 from brokerage.ledger.rules import allocate_shared_cost
 from brokerage.vocabulary import DAYS, PART_HOURS
 
-# The longest a single visit or its travel may be: a day, and ten hours.
+# The longest a single visit may be: a day.
 MAX_VISIT_MINUTES = 24 * 60
-MAX_TRAVEL_MINUTES = 10 * 60
+# The most travel time one visit may claim: an hour, and never more than the visit itself. Councils paying travel
+# under the Ethical Care Charter pay the journey between two visits in the provider's own area (UKHCA costing models
+# allow minutes, not hours, per visit); a longer journey is agreed with the broker beforehand, not added to a timesheet.
+MAX_TRAVEL_MINUTES = 60
 
 
 class BadTimesheetMove(BrokerageError):
@@ -191,8 +194,9 @@ def visit_problems(*, terms: Terms, week: str, visit: VisitIn, others: Sequence[
         )
     elif visit.minutes > MAX_VISIT_MINUTES:
         problems["minutes"] = "A visit cannot last more than a day; record each day's visit separately"
-    if not 0 <= visit.travel_minutes <= MAX_TRAVEL_MINUTES:
-        problems["travel_minutes"] = f"Enter travel time from 0 to {MAX_TRAVEL_MINUTES} minutes"
+    travel = travel_problem(visit)
+    if travel:
+        problems["travel_minutes"] = travel
     if "minutes" not in problems:
         week_minutes = sum(v.minutes for v in others) + visit.minutes
         if week_minutes > terms.hours_per_week * 60:
@@ -212,6 +216,24 @@ def visit_problems(*, terms: Terms, week: str, visit: VisitIn, others: Sequence[
                 )
                 break
     return problems
+
+
+def travel_limit(minutes: int) -> int:
+    """Return the most travel time a visit of this length may claim: the visit's own length, and at most MAX_TRAVEL_MINUTES."""
+    return max(0, min(MAX_TRAVEL_MINUTES, minutes))
+
+
+def travel_problem(visit: VisitIn) -> str | None:
+    """Return why a visit's travel time cannot be recorded (negative, over an hour, or longer than the visit), or None."""
+    if visit.travel_minutes < 0:
+        return "Enter travel time of 0 minutes or more"
+    if visit.travel_minutes > MAX_TRAVEL_MINUTES:
+        return (f"Travel to one visit can be at most {minutes_words(MAX_TRAVEL_MINUTES)}: "
+                "agree a longer journey with the broker before the visit")
+    if visit.travel_minutes > visit.minutes:
+        return (f"Travel to this visit can be at most {minutes_words(travel_limit(visit.minutes))}, "
+                "no longer than the visit itself")
+    return None
 
 
 @dataclass(frozen=True)
@@ -258,6 +280,35 @@ def pay_for(minutes: int, rate_pence: int) -> int:
 
 
 @dataclass(frozen=True)
+class TravelTerms:
+    """When travel time is paid: only while the provider keeps the Ethical Care Charter, from the day it said so.
+
+    `from_day`: the day the charter was agreed (None: before such days were kept, so every visit);
+    `until_day`: the last day it was kept, once given up (None: still kept).
+    """
+
+    paid: bool
+    from_day: date | None = None
+    until_day: date | None = None
+
+    def covers(self, day: date) -> bool:
+        """Tell whether travel to a visit on this day is paid."""
+        return self.paid and (self.from_day is None or day >= self.from_day) and (self.until_day is None or day <= self.until_day)
+
+
+def travel_terms(*, charter: bool, since: date | None, until: date | None) -> TravelTerms:
+    """Return when a provider's travel is paid, from its charter flag and the days it was agreed and given up."""
+    if charter:
+        return TravelTerms(paid=True, from_day=since)
+    # Given up: the visits made while it was kept are still paid; with no day it was given up, none ever were.
+    return TravelTerms(paid=until is not None, from_day=since, until_day=until)
+
+
+def _terms(travel_paid: bool | TravelTerms) -> TravelTerms:
+    return travel_paid if isinstance(travel_paid, TravelTerms) else TravelTerms(paid=bool(travel_paid))
+
+
+@dataclass(frozen=True)
 class Pay:
     """A week's pay: care and travel time, what is paid, and the total in pence."""
 
@@ -267,11 +318,13 @@ class Pay:
     rate_pence: int
     total_pence: int
     travel_pence: int
+    # The travel minutes that are paid: those of visits on days the charter covered.
+    paid_travel_minutes: int = 0
 
     @property
     def paid_minutes(self) -> int:
         """Return the minutes that are paid: care, and travel where it is paid."""
-        return self.care_minutes + (self.travel_minutes if self.travel_paid else 0)
+        return self.care_minutes + self.paid_travel_minutes
 
     @property
     def care_pence(self) -> int:
@@ -279,24 +332,29 @@ class Pay:
         return self.total_pence - self.travel_pence
 
 
-def week_pay(*, visits: Iterable[VisitIn], rate_pence: int, travel_paid: bool) -> Pay:
-    """Return the week's pay: all paid minutes at the rate, rounded once (half up); travel counts only when it is paid."""
-    visits = list(visits)
+def paid_travel_of(visit: VisitIn, travel_paid: bool | TravelTerms) -> int:
+    """Return the travel minutes of one visit that are paid (none on a day the charter did not cover)."""
+    return visit.travel_minutes if _terms(travel_paid).covers(visit.visit_date) else 0
+
+
+def week_pay(*, visits: Iterable[VisitIn], rate_pence: int, travel_paid: bool | TravelTerms) -> Pay:
+    """Return the week's pay: all paid minutes at the rate, rounded once (half up); travel counts only on days it is paid."""
+    visits, terms = list(visits), _terms(travel_paid)
     care = sum(v.minutes for v in visits)
     travel = sum(v.travel_minutes for v in visits)
-    paid = care + (travel if travel_paid else 0)
+    paid_travel = sum(paid_travel_of(v, terms) for v in visits)
     return Pay(
-        care_minutes=care, travel_minutes=travel, travel_paid=travel_paid, rate_pence=rate_pence,
-        total_pence=pay_for(paid, rate_pence), travel_pence=pay_for(travel, rate_pence) if travel_paid else 0,
+        care_minutes=care, travel_minutes=travel, travel_paid=terms.paid, rate_pence=rate_pence,
+        total_pence=pay_for(care + paid_travel, rate_pence), travel_pence=pay_for(paid_travel, rate_pence), paid_travel_minutes=paid_travel,
     )
 
 
-def paid_minutes_of(visit: VisitIn, travel_paid: bool) -> int:
+def paid_minutes_of(visit: VisitIn, travel_paid: bool | TravelTerms) -> int:
     """Return the paid minutes of one visit."""
-    return visit.minutes + (visit.travel_minutes if travel_paid else 0)
+    return visit.minutes + paid_travel_of(visit, travel_paid)
 
 
-def visit_pay(*, visits: Sequence[VisitIn], total_pence: int, travel_paid: bool) -> list[int]:
+def visit_pay(*, visits: Sequence[VisitIn], total_pence: int, travel_paid: bool | TravelTerms) -> list[int]:
     """Split the week's total over its visits by paid minutes (largest remainder), so the visits' pay adds up to the total."""
     weights = [paid_minutes_of(v, travel_paid) for v in visits]
     if not visits or sum(weights) == 0:
@@ -304,18 +362,44 @@ def visit_pay(*, visits: Sequence[VisitIn], total_pence: int, travel_paid: bool)
     return allocate_shared_cost(total_pence, weights)
 
 
-def travel_sentence(*, provider_name: str, charter: bool, pay: Pay, to_provider: bool = False) -> str:
+def travel_sentence(*, provider_name: str, charter: bool | TravelTerms, pay: Pay, to_provider: bool = False) -> str:
     """Say in plain words whether travel time is paid, and how much it comes to; to the provider themselves, about "you"."""
     who = "you have" if to_provider else f"{provider_name} has"
-    if not charter:
+    terms = _terms(charter)
+    if not terms.paid:
         if pay.travel_minutes:
             return (f"Travel time is recorded but not paid: {who} not signed the Ethical Care Charter "
                     f"({minutes_words(pay.travel_minutes)} of travel this week).")
         return f"Travel time is not paid: {who} not signed the Ethical Care Charter."
     if not pay.travel_minutes:
         return f"Travel time is paid because {who} signed the Ethical Care Charter: no travel is recorded this week."
-    return (f"Travel time is paid because {who} signed the Ethical Care Charter: "
-            f"{minutes_words(pay.travel_minutes)} of travel at {pounds(pay.rate_pence)} an hour = {pounds(pay.travel_pence)}.")
+    said = (f"Travel time is paid because {who} signed the Ethical Care Charter: "
+            f"{minutes_words(pay.paid_travel_minutes)} of travel at {pounds(pay.rate_pence)} an hour = {pounds(pay.travel_pence)}.")
+    unpaid = pay.travel_minutes - pay.paid_travel_minutes
+    if unpaid:
+        said += f" {minutes_words(unpaid)} of travel is not paid: it was on days {_charter_days(terms)}."
+    return said
+
+
+def _charter_days(terms: TravelTerms) -> str:
+    if terms.from_day is not None and terms.until_day is not None:
+        return f"outside the time the charter was kept, from {weekday_date(terms.from_day)} to {weekday_date(terms.until_day)}"
+    if terms.from_day is not None:
+        return f"before the charter was agreed on {weekday_date(terms.from_day)}"
+    return f"after the charter was given up on {weekday_date(terms.until_day)}"
+
+
+# Travel paid for more than a quarter of the care time is flagged to whoever approves or releases the money:
+# travel between visits in one area is usually minutes, so a bigger share is worth checking with the provider.
+TRAVEL_SHARE_FLAGGED = 4
+
+
+def travel_flag(*, care_pence: int, travel_pence: int) -> str | None:
+    """Return a warning when paid travel is more than a quarter of the care it went with, or None."""
+    if travel_pence and travel_pence * TRAVEL_SHARE_FLAGGED > care_pence:
+        return (f"Check the travel: {pounds(travel_pence)} of travel is more than a quarter of the "
+                f"{pounds(care_pence)} of care. Ask the provider about the journeys before paying.")
+    return None
 
 
 # --- who pays what -----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -10,7 +10,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from brokerage.formatting import weekday_date
 from brokerage.forms import BaseForm, ChooseOneField, WholeNumberField
-from brokerage.timesheets.rules import MAX_TRAVEL_MINUTES, MAX_VISIT_MINUTES, parse_start
+from brokerage.timesheets.rules import MAX_TRAVEL_MINUTES, MAX_VISIT_MINUTES, VisitIn, parse_start, travel_problem
 
 
 def _iso_date(value):
@@ -34,9 +34,10 @@ class VisitForm(BaseForm):
                     NumberRange(min=1, max=MAX_VISIT_MINUTES, message=f"Enter a length from 1 to {MAX_VISIT_MINUTES} minutes")],
     )
     travel_minutes = WholeNumberField(
-        "Travel time to the visit in minutes", description="Leave empty if there was none.",
+        "Travel time to the visit in minutes",
+        description=f"Leave empty if there was none. At most {MAX_TRAVEL_MINUTES} minutes, and no longer than the visit itself.",
         invalid_message="Enter the travel time in whole minutes, like 20",
-        validators=[Optional(), NumberRange(min=0, max=MAX_TRAVEL_MINUTES, message=f"Enter travel time from 0 to {MAX_TRAVEL_MINUTES} minutes")],
+        validators=[Optional(), NumberRange(min=0, max=MAX_TRAVEL_MINUTES, message=f"Travel to one visit can be at most {MAX_TRAVEL_MINUTES} minutes: agree a longer journey with the broker before the visit")],
     )
 
     def set_choices(self, members: list[tuple[int, str]], days: list[date]) -> None:
@@ -50,6 +51,13 @@ class VisitForm(BaseForm):
             self.start_time = parse_start(field.data)
         except ValueError as error:
             raise ValidationError(str(error)) from None
+
+    def validate_travel_minutes(self, field):
+        """Refuse travel longer than the visit (rules.travel_problem), beside the field."""
+        if field.data and isinstance(self.minutes.data, int) and not self.minutes.errors:
+            problem = travel_problem(VisitIn(holder_id=0, visit_date=date.min, start=time(), minutes=self.minutes.data, travel_minutes=field.data))
+            if problem:
+                raise ValidationError(problem)
 
     def visit(self) -> dict:
         """Return the visit as the service takes it."""

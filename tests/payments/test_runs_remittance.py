@@ -24,7 +24,8 @@ def world(session):
     return make_world(session)
 
 
-def approved_sheet(session, world, provider, week: str, pence: int, *, member_name="Ada Member", status=TimesheetStatus.approved):
+def approved_sheet(session, world, provider, week: str, pence: int, *, member_name="Ada Member", status=TimesheetStatus.approved,
+                   travel_pence=None):
     """Add a contract's approved timesheet with one visit, and its care money in the provider's payable (as approval posts)."""
     cluster = f.ClusterFactory(session=session, council_id=world.council.id, name=f"Riverside group {week[-2:]}")
     holder = f.HolderFactory(session=session, council_id=world.council.id, name=member_name)
@@ -34,7 +35,7 @@ def approved_sheet(session, world, provider, week: str, pence: int, *, member_na
     session.flush()
     entry = fund(session, provider, pence, key=f"care:{contract.id}:{week}")
     sheet = Timesheet(council_id=world.council.id, contract_id=contract.id, provider_id=provider.id, cluster_id=cluster.id, week=week,
-                      status=status, total_pence=pence, care_entry_id=entry.id)
+                      status=status, total_pence=pence, care_entry_id=entry.id, travel_paid=travel_pence is not None, travel_pence=travel_pence)
     session.add(sheet)
     session.flush()
     session.add(Visit(council_id=world.council.id, timesheet_id=sheet.id, holder_id=holder.id, visit_date=date(2026, 11, 30),
@@ -91,6 +92,22 @@ def test_the_provider_reads_which_contracts_weeks_and_visits_a_payment_covers(cl
     sign_in(client, world.officer)
     assert "Ada Lovelace" in client.get(f"/payments/lines/{line.id}").text
     assert client.get(f"/timesheets/{sheet.id}").status_code == 200 and client.get(f"/contracts/{sheet.contract_id}").status_code == 200
+
+
+def test_the_officer_reads_travel_apart_from_care_and_a_flag_where_travel_is_large(client, session, world):
+    provider = world.providers[0]
+    big = approved_sheet(session, world, provider, "2026-W49", 1800, travel_pence=600)
+    small = approved_sheet(session, world, provider, "2026-W48", 1500, travel_pence=100)
+    run = runs.prepare_run(session=session, actor=world.broker)
+    line = next(line for line in lines_of(session, run.id) if line.provider_id == provider.id)
+    session.commit()
+    sign_in(client, world.officer)
+    text = " ".join(client.get(f"/payments/lines/{line.id}").text.split())
+    assert 'Of which travel</dt> <dd class="govuk-summary-list__value">£7.00<' in text
+    assert "came to £18.00: care £12.00 · travel £6.00." in text and "came to £15.00: care £14.00 · travel £1.00." in text
+    # £6.00 of travel beside £12.00 of care is flagged; £1.00 beside £14.00 is not.
+    assert text.count("Check the travel:") == 1 and "Check the travel: £6.00 of travel is more than a quarter of the £12.00 of care." in text
+    assert {big.id, small.id} == set(remittance.remittance(session=session, actor=world.officer, line_id=line.id).amounts)
 
 
 def test_a_payment_with_no_timesheet_says_so(client, session, world):

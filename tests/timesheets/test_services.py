@@ -88,14 +88,14 @@ def test_approval_splits_by_the_contracts_rule_with_largest_remainder(session, r
 
 def test_travel_is_paid_only_where_the_provider_keeps_the_ethical_care_charter(session):
     kept = make_care(session, charter=True)
-    sheet = submitted(session, kept, [visit(kept.holders[0], 0, minutes=60, travel=80)])
-    # 60 + 80 paid minutes at £21.50 = £50.1666… → £50.17
-    assert sheet.total_pence == 5017 and sheet.travel_paid
+    sheet = submitted(session, kept, [visit(kept.holders[0], 0, minutes=60, travel=45)])
+    # 60 + 45 paid minutes at £21.50 = £37.625 → £37.63
+    assert sheet.total_pence == 3763 and sheet.travel_paid
     council = f.CouncilFactory(session=session)
     not_kept = make_care(session, council=council, charter=False)
-    sheet = submitted(session, not_kept, [visit(not_kept.holders[0], 0, minutes=60, travel=80)])
+    sheet = submitted(session, not_kept, [visit(not_kept.holders[0], 0, minutes=60, travel=45)])
     assert sheet.total_pence == 2150 and not sheet.travel_paid
-    assert session.get(Visit, session.exec(select(Visit.id).where(Visit.timesheet_id == sheet.id)).one()).travel_minutes == 80
+    assert session.get(Visit, session.exec(select(Visit.id).where(Visit.timesheet_id == sheet.id)).one()).travel_minutes == 45
 
 
 @pytest.mark.parametrize(("changes", "field", "words"), [

@@ -59,11 +59,11 @@ def test_a_provider_records_a_week_the_broker_sends_it_back_then_approves_it(cli
     sheet = start_week(client, care, session)
     empty = client.get(f"/timesheets/{sheet.id}").data.decode()
     assert "None recorded yet: " in empty and "0 min of" not in empty
-    assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0], travel="80")).status_code == 302
+    assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0], travel="45")).status_code == 302
     assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[1], day="2026-12-01", start="14:00", minutes="60")).status_code == 302
     page = client.get(f"/timesheets/{sheet.id}").data.decode()
     for words in ("Amina Hassan", "Monday 30 November 2026", "Tuesday 1 December 2026", "9:30am", "2pm", "1 h 30 min",
-                  "Travel time is paid because you have signed the Ethical Care Charter: 1 h 20 min of travel at £21.50 an hour = £28.67."):
+                  "Travel time is paid because you have signed the Ethical Care Charter: 45 min of travel at £21.50 an hour = £16.13."):
         assert words in page, words
     assert client.post(f"/timesheets/{sheet.id}/submit").status_code == 302
 
@@ -103,8 +103,8 @@ def test_a_provider_records_a_week_the_broker_sends_it_back_then_approves_it(cli
     assert "The provider has corrected it and sent it again." in to_approve and "You corrected it" not in to_approve
     assert "because Bridge Care Co-op has signed the Ethical Care Charter" in to_approve
     approved = client.post(f"/timesheets/{sheet.id}/approve", follow_redirects=True).data.decode()
-    # 180 care + 80 travel minutes at £21.50 = £93.1666… → £93.17
-    assert "The timesheet is approved: £93.17" in approved
+    # 180 care + 45 travel minutes at £21.50 = £80.625 → £80.63
+    assert "The timesheet is approved: £80.63" in approved
     # Approving does not pay the provider: a payment run does, later.
     assert "moved from the members&#39; shares of the pool. The provider is paid in the council&#39;s next payment run." in approved
     session.expire_all()
@@ -150,7 +150,7 @@ def test_a_short_visit_is_refused_beside_its_field_and_nothing_is_saved(client, 
 @pytest.mark.parametrize(("field", "typed", "message"), [
     ("minutes", "9" * 20, "Enter a length from 1 to 1440 minutes"),
     ("minutes", "-" + "9" * 20, "Enter a length from 1 to 1440 minutes"),
-    ("travel", "9" * 20, "Enter travel time from 0 to 600 minutes"),
+    ("travel", "9" * 20, "Travel to one visit can be at most 60 minutes"),
 ])
 def test_a_number_too_long_to_read_gets_the_range_message_once(client, session, field, typed, message):
     care = make_care(session)
