@@ -79,6 +79,12 @@ class Provider(SQLModel, table=True):
     # only for visits on days it was kept. None for charters agreed before these days were kept (every visit).
     charter_since: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     charter_until: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    # The day a broker confirmed the charter, and who (providers.charter): travel is paid from then, not before. A provider's own tick
+    # waits for it, as vetting evidence waits to be verified; a broker's tick is confirmed by that act. Cleared when ticked again.
+    charter_confirmed_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    charter_confirmed_by_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("user_account.id", ondelete="RESTRICT", use_alter=True, name="fk_provider_charter_confirmed_by_id_user_account"), nullable=True,
+    ))
     # Everyone who works for it, the owner included: five or fewer makes it a micro-provider (community wealth).
     # Whether it is local is not stored: the council's rule decides it (brokerage.transparency.rules.is_local).
     staff_count: int = Field(default=1, sa_column=Column(Integer, nullable=False))

@@ -15,6 +15,7 @@ from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import HOURLY_RATE_TOO_HIGH, HOURLY_RATE_TOO_LOW
 from brokerage.locks import lock_row
 from brokerage.providers import rules
+from brokerage.providers.charter import record_charter
 from brokerage.providers.errors import SameChecker
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind
 from brokerage.providers.rules import ProviderStatus
@@ -271,8 +272,10 @@ def check_identity(*, name, kind, staff_count=None) -> dict[str, str]:
 
 
 def apply_profile(provider: Provider, *, services, languages, staff_genders, capacity_hours, slot_hours, radius_km,
-                   hourly_rate_pence, living_wage, ethical_care_charter, ownership_model, staff_count=None) -> None:
-    """Copy checked profile values onto the provider (lists keep the order already recorded, times go in week order); commits nothing."""
+                   hourly_rate_pence, living_wage, ethical_care_charter, ownership_model, staff_count=None, broker_id=None) -> None:
+    """Copy checked profile values onto the provider (lists keep the order already recorded, times go in week order); commits nothing.
+
+    `broker_id`: the broker making the change, whose tick of the charter confirms it (providers.charter)."""
     provider.services = _ordered(provider.services or [], services)
     provider.languages = _ordered(provider.languages or [], languages)
     provider.staff_genders = [g for g in GENDERS if g in staff_genders]
@@ -282,10 +285,7 @@ def apply_profile(provider: Provider, *, services, languages, staff_genders, cap
     provider.radius_km = float(radius_km)
     provider.hourly_rate_pence = hourly_rate_pence
     provider.living_wage = bool(living_wage)
-    if bool(ethical_care_charter) != bool(provider.ethical_care_charter):
-        # Travel is paid for visits from the day the charter is agreed until the day it is given up (timesheets.rules.TravelTerms).
-        provider.charter_since, provider.charter_until = (clock.today(), None) if ethical_care_charter else (provider.charter_since, clock.today())
-    provider.ethical_care_charter = bool(ethical_care_charter)
+    record_charter(provider, ethical_care_charter, broker_id=broker_id)
     provider.ownership_model = (ownership_model or "").strip()
     if staff_count is not None:
         provider.staff_count = staff_count
@@ -344,7 +344,8 @@ def update_profile(
     place = locate_into(errors, session=session, postcode=postcode) if moved else None
     if errors:
         raise ValidationFailed(errors)
-    apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter)
+    apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter,
+                  broker_id=actor.id if actor.role == Role.broker else None)
     if place is not None:
         provider.postcode, provider.postcode_district, provider.lat, provider.lon = place.postcode, place.district, place.lat, place.lon
     if name is not None:
@@ -392,7 +393,7 @@ def register_provider(
     provider = Provider(council_id=actor.council_id, name=name.strip(), kind=ProviderKind(kind), postcode=place.postcode, postcode_district=place.district,
                         lat=place.lat, lon=place.lon, capacity_hours=capacity_hours, radius_km=float(radius_km), hourly_rate_pence=hourly_rate_pence,
                         staff_count=staff_count, status=ProviderStatus.approved)  # a broker registering it is its review
-    apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter)
+    apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter, broker_id=actor.id)
     session.add(provider)
     session.flush()
     return provider

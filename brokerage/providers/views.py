@@ -16,7 +16,7 @@ from brokerage.forms import refuse, refuse_in_flash
 from brokerage.handlers import wants_json
 from brokerage.matching.rules import whose_care_words
 from brokerage.matching.snapshot import committed_beyond_offer, committed_beyond_week
-from brokerage.providers import applications, pending, services
+from brokerage.providers import applications, charter, pending, services
 from brokerage.providers.errors import SameChecker
 from brokerage.providers.rules import MICRO_STAFF
 from brokerage.providers.schemas import (
@@ -142,6 +142,15 @@ def verify_vetting(item_id: int):
         return redirect(url_for("providers.show", provider_id=error.provider_id, _anchor="vetting"))
     flash(f"{VETTING_NAMES[item.kind.value]} {item.reference} is verified.", "success")
     return redirect(url_for("providers.show", provider_id=item.provider_id, _anchor="vetting"))
+
+
+@blueprint.route("/<int:provider_id>/charter/confirm", methods=["POST"])
+@roles_required(Role.broker)
+def confirm_charter(provider_id: int):
+    """Confirm, after checking, that the provider keeps the Ethical Care Charter (its travel is paid from today)."""
+    provider = charter.confirm_charter(session=get_session(), actor=current_user, provider_id=provider_id)
+    flash(f"Confirmed: {provider.name} keeps the Ethical Care Charter. Its travel time is paid for visits from today.", "success")
+    return redirect(url_for("providers.show", provider_id=provider_id))
 
 
 @public.route("/offer-care", methods=["GET", "POST"])

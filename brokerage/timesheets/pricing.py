@@ -68,7 +68,8 @@ def visit_terms(session: Session, contract: Contract, sheet: Timesheet, terms: W
 
 def provider_travel(provider: Provider) -> TravelTerms:
     """Return when the provider's travel is paid now: the days it has kept the Ethical Care Charter."""
-    return rules.travel_terms(charter=provider.ethical_care_charter, since=provider.charter_since, until=provider.charter_until)
+    return rules.travel_terms(charter=provider.ethical_care_charter, since=provider.charter_since, until=provider.charter_until,
+                              confirmed=provider.charter_confirmed_on)
 
 
 def sheet_travel(sheet: Timesheet) -> TravelTerms:

@@ -290,18 +290,22 @@ class TravelTerms:
     paid: bool
     from_day: date | None = None
     until_day: date | None = None
+    # Not paid because the charter waits for a broker to confirm it.
+    awaiting: bool = False
 
     def covers(self, day: date) -> bool:
         """Tell whether travel to a visit on this day is paid."""
         return self.paid and (self.from_day is None or day >= self.from_day) and (self.until_day is None or day <= self.until_day)
 
 
-def travel_terms(*, charter: bool, since: date | None, until: date | None) -> TravelTerms:
-    """Return when a provider's travel is paid, from its charter flag and the days it was agreed and given up."""
-    if charter:
-        return TravelTerms(paid=True, from_day=since)
+def travel_terms(*, charter: bool, since: date | None, until: date | None, confirmed: date | None = None) -> TravelTerms:
+    """Return when a provider's travel is paid: from the later of the days the charter was agreed and a broker confirmed it,
+    until the day it was given up. A charter with no day agreed predates these days, and every visit is paid."""
+    if since is not None and confirmed is None:
+        return TravelTerms(paid=False, awaiting=charter)
+    start = max(since, confirmed) if since is not None else None
     # Given up: the visits made while it was kept are still paid; with no day it was given up, none ever were.
-    return TravelTerms(paid=until is not None, from_day=since, until_day=until)
+    return TravelTerms(paid=charter or until is not None, from_day=start, until_day=None if charter else until)
 
 
 def _terms(travel_paid: bool | TravelTerms) -> TravelTerms:
@@ -366,6 +370,9 @@ def travel_sentence(*, provider_name: str, charter: bool | TravelTerms, pay: Pay
     """Say in plain words whether travel time is paid, and how much it comes to; to the provider themselves, about "you"."""
     who = "you have" if to_provider else f"{provider_name} has"
     terms = _terms(charter)
+    if terms.awaiting:
+        keeps = "you keep" if to_provider else f"{provider_name} keeps"
+        return f"Travel time is not paid yet: a broker has not confirmed that {keeps} the Ethical Care Charter."
     if not terms.paid:
         if pay.travel_minutes:
             return (f"Travel time is recorded but not paid: {who} not signed the Ethical Care Charter "
@@ -385,7 +392,7 @@ def _charter_days(terms: TravelTerms) -> str:
     if terms.from_day is not None and terms.until_day is not None:
         return f"outside the time the charter was kept, from {weekday_date(terms.from_day)} to {weekday_date(terms.until_day)}"
     if terms.from_day is not None:
-        return f"before the charter was agreed on {weekday_date(terms.from_day)}"
+        return f"before the charter was agreed and confirmed, on {weekday_date(terms.from_day)}"
     return f"after the charter was given up on {weekday_date(terms.until_day)}"
 
 

@@ -8,7 +8,8 @@ from datetime import time, timedelta
 import pytest
 from sqlmodel import select
 
-from brokerage.errors import ValidationFailed
+from brokerage.errors import NotAllowed, ValidationFailed
+from brokerage.providers import charter
 from brokerage.providers.models import Provider
 from brokerage.providers.services import update_profile
 from brokerage.timesheets import approval, pages, queries, rules, sheets
@@ -55,7 +56,7 @@ def test_travel_is_paid_only_for_visits_from_the_day_the_charter_was_agreed():
     assert (pay.paid_travel_minutes, pay.travel_pence, pay.total_pence, pay.care_pence) == (30, 1000, 5000, 4000)
     assert rules.visit_pay(visits=visits, total_pence=pay.total_pence, travel_paid=thursday) == [2000, 3000]
     assert rules.travel_sentence(provider_name="Bridge Care", charter=thursday, pay=pay).endswith(
-        "30 min of travel is not paid: it was on days before the charter was agreed on Thursday 3 December 2026.")
+        "30 min of travel is not paid: it was on days before the charter was agreed and confirmed, on Thursday 3 December 2026.")
 
 
 def test_giving_up_the_charter_stops_travel_for_visits_after_that_day_only():
@@ -101,13 +102,13 @@ def test_ticking_the_charter_does_not_pay_travel_for_a_week_already_worked_even_
     page = pages.sheet_page(session=session, actor=care.provider_user, timesheet_id=sheet.id)
     assert (page.pay.travel_pence, page.pay.total_pence) == (0, 4300) and not page.visits[0].travel_paid
     resent = sheets.submit(session=session, actor=care.provider_user, timesheet_id=sheet.id)
-    assert (resent.total_pence, resent.travel_pence, resent.travel_from) == (4300, 0, NOW.date())
+    assert (resent.total_pence, resent.travel_pence) == (4300, 0)
 
 
 def test_unticking_keeps_travel_for_visits_made_while_the_charter_was_kept_and_an_approved_week_never_changes(session):
     care = make_care(session, charter=False)
     set_charter(session, care, True)
-    care.provider.charter_since = MONDAY  # agreed on the Monday of the week
+    care.provider.charter_since = care.provider.charter_confirmed_on = MONDAY  # agreed and confirmed on the Monday of the week
     sheet = week_with_travel(session, care)
     set_charter(session, care, False)
     assert care.provider.charter_until == NOW.date()
@@ -166,3 +167,55 @@ def test_the_visit_form_says_beside_the_travel_field_why_ten_hours_is_refused(cl
     assert response.status_code == 422
     assert re.search(r'id="visit-travel_minutes-error-1" class="govuk-error-message">.*Travel to one visit can be at most 60 minutes', response.text)
     assert "At most 60 minutes, and no longer than the visit itself." in response.text
+
+
+def test_travel_waits_for_a_broker_to_confirm_the_charter_and_is_paid_from_the_later_day():
+    waiting = rules.travel_terms(charter=True, since=MONDAY, until=None, confirmed=None)
+    assert waiting.awaiting and not waiting.covers(MONDAY + timedelta(days=3))
+    confirmed = rules.travel_terms(charter=True, since=MONDAY, until=None, confirmed=MONDAY + timedelta(days=2))
+    assert [confirmed.covers(MONDAY + timedelta(days=d)) for d in range(4)] == [False, False, True, True]
+    pay = rules.week_pay(visits=[a_visit(travel=30)], rate_pence=2000, travel_paid=waiting)
+    assert rules.travel_sentence(provider_name="Bridge Care", charter=waiting, pay=pay) == (
+        "Travel time is not paid yet: a broker has not confirmed that Bridge Care keeps the Ethical Care Charter.")
+
+
+def test_a_providers_own_tick_pays_travel_only_once_a_broker_confirms_it(session, freeze_clock):
+    care = make_care(session, charter=False)
+    set_charter(session, care, True)
+    sheet = sheets.start_sheet(session=session, actor=care.provider_user, contract_id=care.contract.id, week="2026-W50")
+    # Wednesday 9 December, the day of the tick, 7am to 8am.
+    sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id,
+                     **visit(care.holders[0], 9, start=time(7), minutes=60, travel=30))
+    page = pages.sheet_page(session=session, actor=care.provider_user, timesheet_id=sheet.id)
+    assert page.pay.travel_pence == 0 and page.travel == (
+        "Travel time is not paid yet: a broker has not confirmed that you keep the Ethical Care Charter.")
+    with pytest.raises(NotAllowed):
+        charter.confirm_charter(session=session, actor=care.provider_user, provider_id=care.provider.id)
+    confirmed = charter.confirm_charter(session=session, actor=care.broker, provider_id=care.provider.id)
+    assert (confirmed.charter_confirmed_on, confirmed.charter_confirmed_by_id) == (NOW.date(), care.broker.id)
+    page = pages.sheet_page(session=session, actor=care.provider_user, timesheet_id=sheet.id)
+    # 30 travel minutes at £21.50 = £10.75
+    assert page.pay.travel_pence == 1075
+    # Ticked again, it waits for a broker again.
+    set_charter(session, care, False)
+    set_charter(session, care, True)
+    assert care.provider.charter_confirmed_on is None
+
+
+def test_a_brokers_tick_is_confirmed_by_that_act_and_the_provider_page_offers_the_check(client, session):
+    care = make_care(session, charter=False)
+    set_charter(session, care, True)
+    session.commit()
+    assert client.post("/sign-in", data={"email": care.broker.email, "password": f.PASSWORD}).status_code == 302
+    shown = client.get(f"/providers/{care.provider.id}").text
+    assert "waiting for a broker to confirm it. Travel time is not paid until then." in shown and "Confirm the Ethical Care Charter" in shown
+    assert client.post(f"/providers/{care.provider.id}/charter/confirm").status_code == 302
+    shown = client.get(f"/providers/{care.provider.id}").text
+    assert "Yes, confirmed by a broker on Wednesday 9 December 2026" in shown and "Confirm the Ethical Care Charter" not in shown
+    other = make_care(session, charter=False)
+    p = other.provider
+    update_profile(session=session, actor=other.broker, provider_id=p.id, services=list(p.services), languages=list(p.languages),
+                   staff_genders=list(p.staff_genders), capacity_hours=p.capacity_hours, slot_hours=dict(p.slot_hours) or None, slots=list(p.slots),
+                   radius_km=p.radius_km, hourly_rate_pence=p.hourly_rate_pence, living_wage=p.living_wage, ethical_care_charter=True,
+                   ownership_model=p.ownership_model)
+    assert (p.charter_since, p.charter_confirmed_on, p.charter_confirmed_by_id) == (NOW.date(), NOW.date(), other.broker.id)

@@ -1,7 +1,8 @@
 """travel paid from the day the charter was agreed
 
 Travel time is paid only for visits made while the provider kept the Ethical Care Charter. The provider
-keeps the day it last agreed the charter and the day it last gave it up; a timesheet keeps the days
+keeps the day it last agreed the charter, the day it last gave it up, and the day a broker confirmed
+it (and who): travel is paid from the later of the first and the last. A timesheet keeps the days
 that applied when it was sent, and the part of its pay that was for travel, so the approver and the
 officer releasing the money see travel apart from care.
 
@@ -31,6 +32,9 @@ def upgrade() -> None:
     with op.batch_alter_table('provider', schema=None) as batch_op:
         batch_op.add_column(sa.Column('charter_since', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('charter_until', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('charter_confirmed_on', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('charter_confirmed_by_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key('fk_provider_charter_confirmed_by_id_user_account', 'user_account', ['charter_confirmed_by_id'], ['id'], ondelete='RESTRICT')
     with op.batch_alter_table('timesheet', schema=None) as batch_op:
         batch_op.add_column(sa.Column('travel_from', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('travel_until', sa.Date(), nullable=True))
@@ -50,5 +54,8 @@ def downgrade() -> None:
         batch_op.drop_column('travel_until')
         batch_op.drop_column('travel_from')
     with op.batch_alter_table('provider', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_provider_charter_confirmed_by_id_user_account', type_='foreignkey')
+        batch_op.drop_column('charter_confirmed_by_id')
+        batch_op.drop_column('charter_confirmed_on')
         batch_op.drop_column('charter_until')
         batch_op.drop_column('charter_since')

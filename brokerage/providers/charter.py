@@ -1,0 +1,47 @@
+"""The Ethical Care Charter on a provider's profile: the days it was agreed and given up, and a broker's confirmation of it.
+
+Travel time is paid only for visits on days the charter was kept, from the day a broker confirmed it
+(`timesheets.rules.travel_terms`). A provider ticking it on its own profile, or applying with it, waits for
+a broker to confirm it, as vetting evidence waits to be verified; a broker who ticks it has checked it.
+Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from brokerage import clock
+from brokerage.access import get_or_404
+from brokerage.accounts.models import Role, User
+from brokerage.errors import Conflict, NotAllowed
+from brokerage.locks import lock_row
+from brokerage.providers.models import Provider
+
+
+def record_charter(provider: Provider, charter: bool, *, broker_id: int | None = None) -> None:
+    """Set the charter flag, keeping the day it was agreed or given up; a broker (broker_id) ticking it confirms it too."""
+    charter = bool(charter)
+    if charter != bool(provider.ethical_care_charter):
+        today = clock.today()
+        if charter:
+            confirmed = (today, broker_id) if broker_id is not None else (None, None)
+            provider.charter_since, provider.charter_until = today, None
+            provider.charter_confirmed_on, provider.charter_confirmed_by_id = confirmed
+        else:
+            provider.charter_until = today
+    provider.ethical_care_charter = charter
+
+
+def confirm_charter(*, session: Session, actor: User, provider_id: int) -> Provider:
+    """Record that a broker has checked the provider keeps the Ethical Care Charter: its travel is paid for visits from today."""
+    provider = get_or_404(session, actor, Provider, provider_id, what="provider")
+    if actor.role != Role.broker:
+        raise NotAllowed("Only a broker can confirm that a provider keeps the Ethical Care Charter.")
+    provider = lock_row(session, Provider, provider.id)
+    if not provider.ethical_care_charter:
+        raise Conflict(f"{provider.name} has not said it keeps the Ethical Care Charter, so there is nothing to confirm.")
+    if provider.charter_confirmed_on is None:
+        provider.charter_confirmed_on, provider.charter_confirmed_by_id = clock.today(), actor.id
+        session.add(provider)
+        session.flush()
+    return provider
