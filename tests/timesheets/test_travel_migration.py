@@ -1,4 +1,4 @@
-"""Migration 0044: a sent sheet's travel pay is filled in from its visits at its fixed rate; its charter days stay empty (SQLite and PostgreSQL)."""
+"""Migration 0045: a sent sheet's travel pay is filled in from its visits at its fixed rate; its charter days stay empty (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def test_sent_sheets_get_their_travel_pay_and_drafts_and_unpaid_travel_do_not(sc
                     sheet("2026-W47", TimesheetStatus.draft, True, None), sheet("2026-W48", TimesheetStatus.submitted, True, None)]
             session.commit()
             ids = [s.id for s in made]
-        command.downgrade(alembic_config(url), "0043")
+        command.downgrade(alembic_config(url), "0044")
         with engine.connect() as connection:
             assert "travel_pence" not in {c["name"] for c in inspect(connection).get_columns("timesheet")}
             assert "charter_since" not in {c["name"] for c in inspect(connection).get_columns("provider")}

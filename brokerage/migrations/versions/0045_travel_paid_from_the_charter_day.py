@@ -10,8 +10,8 @@ Providers and sheets from before this revision keep empty days: their charter co
 it did, so no week already sent or approved changes. A sent sheet's travel pay is filled in from its
 visits at its fixed rate (the same rounding as `timesheets.rules.pay_for`).
 
-Revision ID: 0044
-Revises: 0043
+Revision ID: 0045
+Revises: 0044
 Create Date: 2026-12-06
 """
 
@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0044'
-down_revision: Union[str, None] = '0043'
+revision: str = '0045'
+down_revision: Union[str, None] = '0044'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
