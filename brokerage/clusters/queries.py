@@ -353,9 +353,15 @@ def notice_preview(*, session: Session, actor: User, membership_id: int) -> dict
         share = balance(session=session, actor=actor, council_id=membership.council_id, code=ledger_rules.pool_code(membership.cluster_id, holder.id))
     cluster = session.get(Cluster, membership.cluster_id)
     weeks = rules.notice_weeks_of(cluster.status, council.notice_weeks)  # none in a group that has not started
+    # From notice a member no longer votes (`eligible_voters`), so the votes they cast on open decisions stop counting:
+    # the page names those decisions before they confirm.
+    open_votes = list(session.exec(
+        select(Proposal.title).join(Vote, Vote.proposal_id == Proposal.id)
+        .where(Vote.holder_id == holder.id, Proposal.cluster_id == cluster.id, Proposal.status == ProposalStatus.open).order_by(Proposal.id)
+    ))
     return {
         "membership": membership, "holder": holder, "cluster": cluster,
-        "leaves_on": rules.notice_end(clock.today(), weeks), "notice_weeks": weeks, "share": share,
+        "leaves_on": rules.notice_end(clock.today(), weeks), "notice_weeks": weeks, "share": share, "open_votes": open_votes,
     }
 
 
@@ -388,6 +394,16 @@ def proposal_page(*, session: Session, actor: User, proposal_id: int) -> dict:
     cast = Counter(vote.choice for vote, _, _ in votes)
     # Who put it forward, so members can ask them, and tell two like decisions apart.
     proposer = session.get(User, proposal.created_by_id) if proposal.created_by_id else None
+    # Those on notice no longer vote: the page tells the actor why they cannot vote for them, and why their votes stop counting.
+    leaving = _leaving_ids(session, cluster)
+    not_voting = []
+    if proposal.status == ProposalStatus.open and actor.role in (Role.holder, Role.representative):
+        not_voting = [h for h in holders_actor_acts_for(session=session, actor=actor) if h.id in leaving]
     return {"proposal": proposal, "cluster": cluster, "tally": count(session=session, proposal=proposal), "votes": votes, "can_vote": can_vote,
-            "voters": eligible, "cast": {choice.value: cast[choice] for choice in Choice},
+            "voters": eligible, "cast": {choice.value: cast[choice] for choice in Choice}, "not_voting": not_voting, "leaving_ids": leaving,
             "proposer": f"{proposer.name} ({proposer.role.label.lower()})" if proposer else None}
+
+
+def _leaving_ids(session: Session, cluster: Cluster) -> set[int]:
+    """Return the holders on notice to leave this group."""
+    return set(session.exec(select(Membership.holder_id).where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.leaving)))

@@ -52,6 +52,9 @@ class CareCost:
     # a leaver pays their part only until their last day, then the rest share it.
     leaving: dict = field(default_factory=dict)
     parts_after: list = field(default_factory=list)
+    # The name of the reader themselves when they are on notice (the page speaks to them as "you"), else None.
+    you_leave: str | None = None
+    leaver_names: dict = field(default_factory=dict)
     # How many members the care is for have left the group (or are past their last day): they pay nothing for it.
     gone: int = 0
     # The holder ids of the members named with what they would pay: a staff read of the page is logged for each.
@@ -109,6 +112,7 @@ def _with_leavers(cost: CareCost, sharing: Sharing, names: dict[str, str], pledg
         if staying:
             _add(after, contract_rules.weekly_parts(weekly, rule, staying, pledges))
     cost.leaving = {names[m]: day for m, day in leaving.items()}
+    cost.leaver_names = {m: names[m] for m in leaving}
     cost.parts_after = sorted(((names[m], pence) for m, pence in after.items()), key=lambda row: row[0])
 
 
@@ -204,6 +208,7 @@ def proposal_show(*, session: Session, actor: User, proposal_id: int) -> dict:
     elif proposal.kind == ProposalKind.change_contract and not decided:
         cost = _change_cost(session, proposal, staff)
     if cost is not None:
+        cost.you_leave = cost.leaver_names.get(str(actor.holder_id)) if actor.holder_id is not None else None
         # Another member's pledge is theirs to know (the group page shows pledges to staff only).
         seen = None if staff else _pledges_seen_by(session, actor)
         cost.over_pledge = [(name, pence, pledge) for member, name, pence, pledge in cost.over_pledge if seen is None or member in seen]

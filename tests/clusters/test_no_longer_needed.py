@@ -185,4 +185,4 @@ def test_the_proposal_page_says_a_leavers_vote_is_not_counted(client, session, p
     session.commit()
     sign_in(client, people.users[0])
     page = client.get(f"/clusters/proposals/{tea.id}").data.decode()
-    assert "(not counted: no longer a voting member)" in page and "0 yes, 0 no, 0 abstained, of 3 members who can vote" in page
+    assert "(not counted: they are leaving the group)" in page and "0 yes, 0 no, 0 abstained, of 3 members who can vote" in page

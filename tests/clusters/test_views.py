@@ -211,6 +211,16 @@ def test_giving_notice_starts_the_notice_period(client, people, session):
     assert membership.leaves_on == membership.notice_date + timedelta(weeks=4)
 
 
+def test_the_leave_page_warns_that_the_vote_stops_and_the_group_page_says_so_once_notice_starts(client, people, session):
+    # Notice took the member's vote away in silence: neither the page before it nor the group page after said so.
+    cluster = active_group(client, people, session)
+    membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.holder_id == people.holders[0].id)).one()
+    before = " ".join(re.sub(r"<[^>]+>", " ", client.get(f"/clusters/memberships/{membership.id}/leave").data.decode()).split())
+    assert "From the moment you give notice, you no longer vote on the group's decisions" in before
+    after = " ".join(re.sub(r"<[^>]+>", " ", client.post(f"/clusters/memberships/{membership.id}/leave", follow_redirects=True).data.decode()).split())
+    assert "You no longer vote on the group's decisions while on notice." in after
+
+
 def test_a_member_of_a_group_that_has_not_started_leaves_without_notice(client, people, session):
     # The lone founder of a forming group was held for four weeks' notice in a group that never began.
     cluster = start_group(client, people, session)

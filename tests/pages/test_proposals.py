@@ -9,8 +9,8 @@ import pytest
 
 from sqlmodel import select
 
-from brokerage.clusters.models import Membership, MembershipStatus, Proposal
-from brokerage.clusters.rules import ProposalKind, ProposalStatus
+from brokerage.clusters.models import Membership, MembershipStatus, Proposal, Vote
+from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage.contracts import changes
 from brokerage.matching.models import DemandLine, MatchAssignment, MatchRun
 from brokerage.matching.rules import AssignmentStatus
@@ -215,3 +215,30 @@ def test_a_change_of_care_is_split_now_and_after_among_the_members_still_in_the_
     assert "If the group agrees, this care will cost £288.00 a week (now £264.00). Amina Yusuf would pay £288.00 a week (now £264.00)." in text
     assert "1 member this care is for has left the group, and pays nothing for it." in text
     assert "Someone who has left the group" not in text
+
+
+def test_a_member_on_notice_is_told_as_you_that_they_no_longer_vote_and_why_their_vote_is_not_counted(client, auth, session, care):  # noqa: F811
+    # Amina, on notice, read "Amina Yusuf is leaving the group, so they do not vote on this", her vote said "not counted: no
+    # longer a voting member" and the Vote form was gone without a word.
+    proposal = _match(session, care, shares={str(care.amina.id): 1, str(care.bo.id): 1})
+    session.add(Vote(council_id=care.council.id, proposal_id=proposal.id, holder_id=care.amina.id, choice=Choice.yes, cast_by_id=care.users["amina"].id))
+    session.commit()
+    _set(session, _membership(session, care, care.amina), MembershipStatus.leaving, date(2026, 12, 29))
+    assert auth.sign_in(care.users["amina"].email).status_code == 302
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert "You are leaving the group, so you no longer vote on this. Once you have left, the others pay: Bo Chen £264.00 a week." in text
+    assert "Vote You are leaving the group, so you no longer vote on this. A vote you cast before giving notice no longer counts." in text
+    assert "Yes (not counted: you are leaving the group)" in text
+    assert "Amina Yusuf is leaving" not in text and "no longer a voting member" not in text
+    auth.sign_out()
+    assert auth.sign_in(care.users["rep"].email).status_code == 302
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert "Amina Yusuf is leaving the group, so they do not vote on this. Once they have left" in text
+    assert ("Vote Amina Yusuf is leaving the group, so they no longer vote on this and you cannot vote for them. "
+            "A vote cast before they gave notice no longer counts.") in text
+    assert "Yes (not counted: they are leaving the group)" in text
+    auth.sign_out()
+    assert auth.sign_in(care.users["bo"].email).status_code == 302
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert "Amina Yusuf is leaving the group, so they do not vote on this." in text and "Yes (not counted: they are leaving the group)" in text
+    assert 'id="no-vote"' not in client.get(f"/clusters/proposals/{proposal.id}").data.decode()
