@@ -22,7 +22,7 @@ from brokerage.clusters.leaver_holds import reasons_to_wait
 from brokerage.clusters.members import LIVE_MEMBERSHIP, OPEN, get_cluster, get_membership, holder_for_actor, live_count
 from brokerage.clusters.models import Cluster, ClusterKind, ClusterStatus, Membership, MembershipStatus
 from brokerage.errors import NotAllowed, ValidationFailed
-from brokerage.formatting import pounds
+from brokerage.formatting import pounds, voice
 from brokerage.holders.models import Holder
 from brokerage.holders.registration import allocation_problem
 from brokerage.holders.services import get_holder
@@ -114,7 +114,7 @@ def create_cluster(
     session.flush()
     areas.set_area(session=session, cluster=cluster, districts=area)
     if founder is not None:
-        check_pledge(session, founder, founder_pledge, exclude_membership=None)
+        check_pledge(session, founder, founder_pledge, exclude_membership=None, reader=actor)
         session.add(Membership(
             council_id=cluster.council_id, cluster_id=cluster.id, holder_id=founder.id, status=MembershipStatus.admitted,
             weekly_pledge_pence=founder_pledge, start_date=clock.today(),
@@ -134,8 +134,8 @@ def require_pledge_above_zero(pledge: int, *, member: bool = False) -> None:
         raise ValidationFailed({"pledge": str(error)}) from None
 
 
-def check_pledge(session: Session, holder: Holder, pledge: int, *, exclude_membership: int | None) -> None:
-    """Refuse a pledge that would take the holder's pledges past their allocation.
+def check_pledge(session: Session, holder: Holder, pledge: int, *, exclude_membership: int | None, reader: User | None = None) -> None:
+    """Refuse a pledge that would take the holder's pledges past their allocation, in words for the reader ("your" only to the holder).
 
     Locks the holder row first (locks.py: after any cluster and proposal), so two pledges, or a
     pledge and a lower allocation, cannot both pass on what each read before the other committed.
@@ -155,9 +155,11 @@ def check_pledge(session: Session, holder: Holder, pledge: int, *, exclude_membe
         headroom = max(rules.pledge_headroom(holder.weekly_allocation_pence, others), 0)
         message = str(error)
         if "more than" in message:
+            # A representative or broker reads the holder's name: "your weekly budget" was the holder's, not theirs.
+            v = voice(holder, reader)
             message = (
-                f"Your pledges to all your groups cannot add up to more than your weekly budget of "
-                f"{pounds(holder.weekly_allocation_pence)}. You can pledge up to {pounds(headroom)} a week here."
+                f"{v.Your} pledges to all {v.their} groups cannot add up to more than {v.their} weekly budget of "
+                f"{pounds(holder.weekly_allocation_pence)}. {v.You} can pledge up to {pounds(headroom)} a week here."
             )
         raise PledgeTooHigh(message, field="pledge") from None
 
@@ -185,7 +187,7 @@ def set_pledge(*, session: Session, actor: User, membership_id: int, pledge: int
         raise ValidationFailed({"pledge": f"The members are voting on the request to join with {pounds(membership.weekly_pledge_pence)} a week. "
                                           "To pledge another amount, withdraw the request and ask again."})
     require_pledge_above_zero(pledge, member=True)
-    check_pledge(session, holder, pledge, exclude_membership=membership.id)
+    check_pledge(session, holder, pledge, exclude_membership=membership.id, reader=actor)
     if pledge != membership.weekly_pledge_pence:  # the same amount again is no change, and records none
         membership.weekly_pledge_pence = pledge
         membership.changed_by_id, membership.changed_at = actor.id, utcnow()
@@ -253,7 +255,7 @@ def add_join_request(*, session: Session, actor: User, cluster_id: int, holder_i
     if live_count(session, cluster.id) >= cluster.max_size:
         raise ClusterFull("This group is full.")
     require_pledge_above_zero(pledge)
-    check_pledge(session, holder, pledge, exclude_membership=None)
+    check_pledge(session, holder, pledge, exclude_membership=None, reader=actor)
     # Someone who left may ask again: that is a new tenure with a new row, so its money keys never
     # meet those of the earlier stay. Their pool share is one ledger account across tenures.
     membership = Membership(

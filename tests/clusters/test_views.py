@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 
@@ -88,6 +89,23 @@ def test_bad_input_is_shown_beside_the_field_and_nothing_is_saved(client, people
     for message in ("Enter a name for the group", "Choose at least one thing that brings the group together", "The largest number cannot be less than the smallest", "Enter an amount in pounds"):
         assert message in body
     assert session.exec(select(Cluster)).all() == []
+
+
+def test_a_representative_is_told_whose_budget_a_pledge_is_too_big_for(client, people, session):
+    # The representative changing Member 0's pledge, or asking to join for Member 1, read "Your pledges to all your groups
+    # cannot add up to more than your weekly budget": the budget was the holder's, not theirs.
+    cluster = start_group(client, people, session)
+    membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id)).one()
+    sign_in(client, people.rep)
+    text = " ".join(unescape(re.sub(r"<[^>]+>", " ", client.post(f"/clusters/memberships/{membership.id}/pledge",
+                                                                     data={f"m{membership.id}-pledge": "200.01"}).data.decode())).split())
+    said = ("Member 0's pledges to all their groups cannot add up to more than their weekly budget of £200.00. "
+            "Member 0 can pledge up to £200.00 a week here.")
+    assert said in text and "your weekly budget" not in text.lower()
+    response = client.post(f"/clusters/{cluster.id}/join", data={"join-holder_id": str(people.holders[1].id), "join-pledge": "250"})
+    text = " ".join(unescape(re.sub(r"<[^>]+>", " ", response.data.decode())).split())
+    assert response.status_code == 422 and "Member 1's pledges to all their groups cannot add up to more than their weekly budget of £200.00." in text
+    assert "your weekly budget" not in text.lower() and "Your pledge" not in text
 
 
 def test_a_pledge_over_the_allocation_is_refused_beside_the_field(client, people, session):
