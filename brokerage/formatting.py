@@ -393,9 +393,13 @@ class AmountTooLarge(ValueError):
     """An amount typed in pounds that is a real amount, only too big to read (more than seven figures of pounds)."""
 
 
+class AmountNegative(ValueError):
+    """An amount typed in pounds with a minus sign: a real amount, below any money box's own lowest amount."""
+
+
 def parse_pounds(text: str) -> int:
     """Parse an amount typed in pounds ('12', '12.50', '£1,234.56') into integer pence, or raise ValueError
-    (AmountTooLarge for more than seven figures of pounds).
+    (AmountTooLarge for more than seven figures of pounds, AmountNegative for one with a minus sign).
 
     A comma is read only between thousands ('1,250'): '12,50' (a decimal comma) and '12 50' were read as £1,250,
     a hundred times what was meant, so they are refused with what to type instead.
@@ -405,7 +409,7 @@ def parse_pounds(text: str) -> int:
         cleaned = cleaned[1:].lstrip()
     # [0-9] with re.ASCII: \d and int() also take other scripts' digits ('١٢', '１２').
     if re.fullmatch(r"[-−–]\s*£?[0-9][0-9,]*(?:\.[0-9]+)?", cleaned):  # a minus sign (typed, or a dash) before an amount
-        raise ValueError("Enter an amount of £0 or more, without a minus sign")
+        raise AmountNegative("Enter an amount of £0 or more, without a minus sign")
     if re.fullmatch(r"[0-9]+,[0-9]{1,2}", cleaned, flags=re.ASCII):
         raise ValueError("Use a full stop for pence, like 12.50")
     if "," in cleaned:

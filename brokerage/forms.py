@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from brokerage.db import keep_changes_when_refused, rollback_request_session
 from brokerage.errors import BrokerageError, NotFound, ValidationFailed
-from brokerage.formatting import AmountTooLarge, parse_pounds, plural, slot_hours_words
+from brokerage.formatting import AmountNegative, AmountTooLarge, parse_pounds, plural, slot_hours_words
 from brokerage.slot_hours import box_problem, in_slot, in_week_order, total
 from brokerage.validation import control_character_problem, parse_whole_number
 from brokerage.vocabulary import DAY_NAMES, DAYS, PART_NAMES, PARTS, SLOTS, part_hours_sentence
@@ -227,13 +227,15 @@ class PoundsField(StringField):
 
     `too_much` (required): the field's own limit, said when the amount is too big even to read (more than seven
     figures of pounds), so one box never states two different limits (its service says the same for a smaller excess).
+    `too_little` (required): its own lowest amount, said for one with a minus sign, in the same words as for £0:
+    a pledge box said "Enter an amount of £0 or more" to -5, then "Enter a weekly pledge of more than £0" to 0.
     """
 
     pence: int | None = None
 
-    def __init__(self, label=None, validators=None, *, too_much: str, **kwargs):
+    def __init__(self, label=None, validators=None, *, too_much: str, too_little: str, **kwargs):
         super().__init__(label, validators, **kwargs)
-        self.too_much = too_much
+        self.too_much, self.too_little = too_much, too_little
 
     def pre_validate(self, form):
         self.pence = None
@@ -243,6 +245,8 @@ class PoundsField(StringField):
             self.pence = parse_pounds(self.data)
         except AmountTooLarge:
             raise ValidationError(self.too_much) from None
+        except AmountNegative:
+            raise ValidationError(self.too_little) from None
         except ValueError as error:
             raise ValidationError(str(error)) from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from brokerage.forms import BaseForm, ChooseOneField, Checkboxes, PoundsField, WholeNumberField
+from brokerage.clusters.rules import PLEDGE_ABOVE_ZERO, PLEDGE_ABOVE_ZERO_MEMBER
 from brokerage.places.schemas import PostcodeField
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -30,7 +31,7 @@ class ClusterForm(BaseForm):
     min_size = WholeNumberField("Smallest number of members", invalid_message="Enter the smallest number of members as a whole number, like 3", validators=[InputRequired("Enter the smallest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
     max_size = WholeNumberField("Largest number of members", invalid_message="Enter the largest number of members as a whole number, like 8", validators=[InputRequired("Enter the largest number of members"), NumberRange(min=2, max=12, message="Enter a number from 2 to 12")])
     holder_id = ChooseOneField("Who is starting it", coerce=int, choices=[], prompt="Choose who is starting it", invalid_choice_message="Choose yourself or someone you act for")
-    pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool. You can change it later.", validators=[Optional()], too_much=PLEDGE_TOO_MUCH)
+    pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool. You can change it later.", validators=[Optional()], too_much=PLEDGE_TOO_MUCH, too_little=PLEDGE_ABOVE_ZERO)
     THEIR_PLEDGE = "How much of their weekly budget to put into the group's pool. It can change later."
     # A broker may start a group with nobody in it yet.
     BROKER_PLEDGE = f"{THEIR_PLEDGE} Leave it empty when nobody is in the group yet."
@@ -45,14 +46,15 @@ class JoinForm(BaseForm):
     """Ask to join a cluster."""
 
     holder_id = ChooseOneField("Who is joining", coerce=int, choices=[], prompt="Choose who is joining", invalid_choice_message="Choose yourself or someone you act for who is not already in this group")
-    pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool.", validators=[InputRequired("Enter a weekly pledge of more than £0")], too_much=PLEDGE_TOO_MUCH)
+    pledge = PoundsField("Weekly pledge in pounds", description="How much of your weekly budget to put into the group's pool.", validators=[InputRequired(PLEDGE_ABOVE_ZERO)], too_much=PLEDGE_TOO_MUCH, too_little=PLEDGE_ABOVE_ZERO)
     THEIR_PLEDGE = "How much of the weekly budget of the person joining to put into the group's pool."
 
 
 class PledgeForm(BaseForm):
     """Change one's own weekly pledge."""
 
-    pledge = PoundsField("New weekly pledge in pounds", validators=[InputRequired("Enter a weekly pledge of more than £0")], too_much=PLEDGE_TOO_MUCH)
+    # A member's own pledge: £0 or less is met with how to stop paying in (`clusters.rules.check_pledge_above_zero`).
+    pledge = PoundsField("New weekly pledge in pounds", validators=[InputRequired(PLEDGE_ABOVE_ZERO)], too_much=PLEDGE_TOO_MUCH, too_little=PLEDGE_ABOVE_ZERO_MEMBER)
 
 
 class ProposalForm(BaseForm):

@@ -174,9 +174,9 @@ def change_problems(*, hours_per_week: int | None, rate_pence: int | None) -> di
     errors = {}
     if hours_per_week is not None and (isinstance(hours_per_week, bool) or not isinstance(hours_per_week, int) or hours_per_week <= 0):
         errors["hours_per_week"] = "A contract is for at least one hour a week"
-    if rate_pence is not None and (isinstance(rate_pence, bool) or not isinstance(rate_pence, int) or rate_pence <= 0):
-        errors["hourly_rate"] = "The hourly rate must be more than £0"
-    elif rate_pence is not None and rate_pence < NATIONAL_LIVING_WAGE_PENCE:
+    if rate_pence is not None and (isinstance(rate_pence, bool) or not isinstance(rate_pence, int)):
+        errors["hourly_rate"] = "Enter an hourly rate, like 22.50"
+    elif rate_pence is not None and rate_pence < NATIONAL_LIVING_WAGE_PENCE:  # £0 too: one lowest rate for the box
         # The floor a provider's own rate and a group's request have too.
         errors["hourly_rate"] = HOURLY_RATE_TOO_LOW
     elif rate_pence is not None and rate_pence > HOURLY_RATE_MAX_PENCE:

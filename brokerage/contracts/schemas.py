@@ -8,7 +8,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import NumberRange, Optional
 
 from brokerage.contracts.rules import AllocationRule, times_limit
-from brokerage.formatting import HOURLY_RATE_TOO_HIGH
+from brokerage.formatting import HOURLY_RATE_TOO_HIGH, HOURLY_RATE_TOO_LOW
 from brokerage.forms import BaseForm, PoundsField, SlotHoursField, WholeNumberField
 from brokerage.providers.schemas import DateInputField
 from brokerage.slot_hours import PROVIDER_SLOT_MAX
@@ -55,7 +55,8 @@ class ChangeForm(BaseForm):
     )
     # Every box empty keeps today's times (or, with new hours, leaves the times to agree later).
     slot_hours = SlotHoursField("Days and times", most=PROVIDER_SLOT_MAX, optional=True, none_said="No change to the days and times")
-    hourly_rate = PoundsField("Hourly rate in pounds", description="For example, 21.50.", too_much=HOURLY_RATE_TOO_HIGH)
+    hourly_rate = PoundsField("Hourly rate in pounds", description="For example, 21.50.", too_much=HOURLY_RATE_TOO_HIGH,
+                               too_little=HOURLY_RATE_TOO_LOW)
     end_date = OptionalDateInputField(
         "Last day of care (optional)", description="Leave empty to keep the care going. Ending needs the council's notice period.",
     )

@@ -23,12 +23,13 @@ NAME_MAX = 120
 EMAIL_MAX = 254
 ALLOCATION_MAX = 1_000_000  # £10,000 a week: far above any direct payment, so a slip of the keyboard is caught
 ALLOCATION_MESSAGE = f"Enter a weekly budget of £{ALLOCATION_MAX // 100:,} or less"
+ALLOCATION_TOO_LITTLE = "Enter a weekly budget of more than £0"
 
 
 def allocation_problem(weekly_allocation_pence) -> str | None:
     """Return what is wrong with a weekly budget (pence), or None: more than £0 and at most ALLOCATION_MAX, whether new or changed."""
     if isinstance(weekly_allocation_pence, bool) or not isinstance(weekly_allocation_pence, int) or weekly_allocation_pence <= 0:
-        return "Enter a weekly budget of more than £0"
+        return ALLOCATION_TOO_LITTLE
     if weekly_allocation_pence > ALLOCATION_MAX:
         return ALLOCATION_MESSAGE
     return None

@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from brokerage.forms import BaseForm, Checkboxes, PoundsField
 from brokerage.holders.models import Power, SensitiveItem, Visibility
-from brokerage.holders.registration import ALLOCATION_MESSAGE, CONTACT_MESSAGE, EMAIL_MAX, EMAIL_MESSAGE, NAME_MAX
+from brokerage.holders.registration import ALLOCATION_MESSAGE, ALLOCATION_TOO_LITTLE, CONTACT_MESSAGE, EMAIL_MAX, EMAIL_MESSAGE, NAME_MAX
 from brokerage.holders.rules import phone_problem
 from brokerage.places.schemas import PostcodeField
 from brokerage.holders.services import GOALS_MAX, SENSITIVE_MAX, THEIR_VISIBILITY_LABELS, VISIBILITY_LABELS
@@ -139,7 +139,8 @@ class AddHolderForm(BaseForm):
 
     name = StringField("Full name", filters=[_strip], validators=[DataRequired("Enter their name"), Length(max=NAME_MAX, message=f"Use {NAME_MAX} characters or fewer")])
     allocation = PoundsField("Weekly care budget", description="Their direct payment each week, in pounds, like 250.00.",
-                             validators=[InputRequired("Enter their weekly care budget")], too_much=ALLOCATION_MESSAGE)
+                             validators=[InputRequired("Enter their weekly care budget")], too_much=ALLOCATION_MESSAGE,
+                             too_little=ALLOCATION_TOO_LITTLE)
     postcode = PostcodeField("Postcode", description="Where they live, like E1 6AN. Groups near them are found from this.")
     languages = Checkboxes("Languages they speak", unknown_message="Choose languages from the list",
                            validators=[DataRequired("Choose at least one language they speak")])
@@ -157,7 +158,7 @@ class AddHolderForm(BaseForm):
     def validate_allocation(self, field):
         """Refuse a budget of nothing."""
         if field.pence is not None and field.pence <= 0:
-            raise ValidationError("Enter a weekly budget of more than £0")
+            raise ValidationError(ALLOCATION_TOO_LITTLE)
 
     def validate_phone(self, field):
         """Refuse what is not a phone number."""
@@ -304,7 +305,8 @@ class PowersForm(BaseForm):
 class AllocationForm(BaseForm):
     """A holder's weekly direct payment, set by the council's broker."""
 
-    allocation = PoundsField("Weekly care budget in pounds", validators=[InputRequired("Enter the weekly budget in pounds")], too_much=ALLOCATION_MESSAGE)
+    allocation = PoundsField("Weekly care budget in pounds", validators=[InputRequired("Enter the weekly budget in pounds")], too_much=ALLOCATION_MESSAGE,
+                             too_little=ALLOCATION_TOO_LITTLE)
 
 
 class BrokerForm(BaseForm):

@@ -7,7 +7,7 @@ from wtforms import BooleanField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from brokerage.formatting import HOURLY_RATE_TOO_HIGH
+from brokerage.formatting import HOURLY_RATE_TOO_HIGH, HOURLY_RATE_TOO_LOW
 from brokerage.forms import Checkboxes, PoundsField, SlotHoursField
 from brokerage.matching.rules import DEMAND_HOURS_MAX, MATCH_TIME_LIMIT_MAX
 from brokerage.matching.parts import time_problems
@@ -31,7 +31,7 @@ class DemandLineForm(BaseForm):
     language_required = BooleanField("The carer must speak one of these languages")
     carer_gender = RadioField("Carer", choices=[SelectChoice("", "No preference"), SelectChoice("female", "A woman"), SelectChoice("male", "A man")], default="")
     max_rate = PoundsField("Most the group will pay an hour", validators=[InputRequired("Enter the most the group will pay an hour")],
-                           too_much=HOURLY_RATE_TOO_HIGH)
+                           too_much=HOURLY_RATE_TOO_HIGH, too_little=HOURLY_RATE_TOO_LOW)
 
 
 class ClusterDemandForm(DemandLineForm):

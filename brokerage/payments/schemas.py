@@ -27,7 +27,7 @@ class TopUpForm(BaseForm):
 
     cluster = RadioField("Which group's pool", coerce=int, validate_choice=False, validators=[InputRequired("Choose one of your groups")])
     amount = PoundsField("How much to add, in pounds", description="From £1 to £5,000, like 25 or 12.50.",
-                         validators=[InputRequired("Enter how much to add")], too_much=TOP_UP_MESSAGE)
+                         validators=[InputRequired("Enter how much to add")], too_much=TOP_UP_MESSAGE, too_little=TOP_UP_MESSAGE)
     method = RadioField("How you will pay", choices=METHOD_CHOICES, default="either", validators=[InputRequired("Choose how to pay")])
     # One key per form shown: sending the same form twice makes one payment, not two.
     form_key = HiddenField()

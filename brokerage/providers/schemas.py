@@ -18,6 +18,7 @@ from brokerage.providers.services import (
     CAPACITY_MAX, RADIUS_MAX, RADIUS_MIN, RATE_MESSAGE, STAFF_MAX, STAFF_MESSAGE, capacity_least, capacity_message, provider_slot_hours,
     slot_limit, staff_valid,
 )
+from brokerage.formatting import HOURLY_RATE_TOO_LOW
 from brokerage.slot_hours import CARER_SLOT_MAX, PROVIDER_SLOT_MAX, carer_hours_in, slot_hours_problems
 from brokerage.validation import parse_date, parse_date_parts, parse_decimal, parse_whole_number
 from brokerage.vocabulary import HOURLY_RATE_MAX_PENCE, SERVICES, language_choices, service_name
@@ -166,7 +167,8 @@ def profile_fields(words: dict[str, str], *, new: bool = False) -> tuple:
                     description=f"{words['radius_hint']} 1 mile is about 1.6 km.",
                     validators=[InputRequired(words["radius_missing"]),
                                 NumberRange(min=RADIUS_MIN, max=RADIUS_MAX, message=f"Enter a distance from {RADIUS_MIN:g} to {RADIUS_MAX:g} km")]),
-        PoundsField(words["hourly_rate"], description="In pounds, like 22.50.", validators=[InputRequired(words["rate_missing"])], too_much=RATE_MESSAGE),
+        PoundsField(words["hourly_rate"], description="In pounds, like 22.50.", validators=[InputRequired(words["rate_missing"])], too_much=RATE_MESSAGE,
+                    too_little=HOURLY_RATE_TOO_LOW),
         BooleanField(words["living_wage"]),
         BooleanField(words["ethical_care_charter"]),
     )
@@ -185,7 +187,7 @@ class ProfileForm(BaseForm):
     def validate_hourly_rate(self, field):
         """Refuse a rate of nothing, or one no care costs (said with the other fields' problems, not after them)."""
         if field.pence is not None and field.pence <= 0:
-            raise ValidationError("Enter an hourly rate more than £0")
+            raise ValidationError(HOURLY_RATE_TOO_LOW)  # the service's own lowest rate, for £0 as for 1p
         if field.pence is not None and field.pence > HOURLY_RATE_MAX_PENCE:
             raise ValidationError(RATE_MESSAGE)
 

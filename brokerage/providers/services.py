@@ -223,9 +223,9 @@ def check_profile(provider: Provider | None, *, services: list[str], languages: 
     if radius is None or not RADIUS_MIN <= radius <= RADIUS_MAX:
         errors["radius_km"] = f"Enter a distance from {RADIUS_MIN:g} to {RADIUS_MAX:g} km"
     rate = _number(hourly_rate_pence, whole=True)
-    if rate is None or rate <= 0:
-        errors["hourly_rate"] = "Enter an hourly rate more than £0"
-    elif rate < NATIONAL_LIVING_WAGE_PENCE:
+    if rate is None:
+        errors["hourly_rate"] = "Enter an hourly rate, like 22.50"
+    elif rate < NATIONAL_LIVING_WAGE_PENCE:  # £0 too: one lowest rate, not "more than £0" and then the Living Wage
         # The floor of a group's request too: £1.50 an hour was taken, and counted as Living Wage spend.
         errors["hourly_rate"] = HOURLY_RATE_TOO_LOW
     elif rate > HOURLY_RATE_MAX_PENCE:

@@ -220,12 +220,15 @@ def leaving_words(*, name: str, group: str, leaves_on: date | None) -> str:
     return f"{when}. A leaving member's share goes back to them, so nothing can be taken back under this flag: the next daily review closes it."
 
 
+AMOUNT_TOO_LITTLE = "Enter an amount of at least 1p"
+
+
 def amount_problem(amount: int | None, unspent: int) -> str | None:
     """Return what is wrong with an amount to take back (pence), or None when it is between 1p and the unspent amount."""
     if amount is None:
         return "Enter the amount to take back, like 25 or 25.50"
     if amount <= 0:
-        return "Enter an amount of at least 1p"
+        return AMOUNT_TOO_LITTLE
     if amount > unspent:
         return f"Enter no more than the unspent amount, {pounds(unspent)}"
     return None

@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, StopValidation
 
 from brokerage.forms import BaseForm, PoundsField, WholeNumberField
-from brokerage.surplus.rules import MULTIPLE_RANGE, NOTICE_RANGE, REASON_LIMIT, WEEKS_RANGE, RuleKind, RuleSettings
+from brokerage.surplus.rules import AMOUNT_TOO_LITTLE, MULTIPLE_RANGE, NOTICE_RANGE, REASON_LIMIT, WEEKS_RANGE, RuleKind, RuleSettings
 
 RULE_CHOICES = [
     SelectChoice(RuleKind.unspent_weeks.value, "Money left unspent for more than a number of weeks"),
@@ -63,7 +63,8 @@ class SettingsForm(BaseForm):
 class ProposeForm(BaseForm):
     """Propose taking back flagged money."""
 
-    amount = PoundsField("Amount to take back, in pounds", description="No more than the unspent amount.", too_much="Enter no more than the unspent amount")
+    amount = PoundsField("Amount to take back, in pounds", description="No more than the unspent amount.", too_much="Enter no more than the unspent amount",
+                          too_little=AMOUNT_TOO_LITTLE)
     reason = TextAreaField("Why the council is taking it back", description="The member and the second officer will read this.")
 
 

@@ -105,7 +105,7 @@ def test_notice_takes_a_last_day_at_most_five_years_ahead(session, care):
 
 @pytest.mark.parametrize(("changes_asked", "field", "message"), [
     ({"hours_per_week": 0}, "hours_per_week", "at least one hour"),
-    ({"rate_pence": 0}, "hourly_rate", "more than £0"),
+    ({"rate_pence": 0}, "hourly_rate", "Enter at least £12.71 an hour: no carer can be paid less than the National Living Wage"),
     ({"rate_pence": 150}, "hourly_rate", "Enter at least £12.71 an hour: no carer can be paid less than the National Living Wage"),
     ({"rate_pence": 100_001}, "hourly_rate", "£1,000.00 or less"),
     ({"end_date": date(2026, 12, 28)}, "end_date", "Ending needs 4 weeks' notice: choose 29 December 2026 or later"),

@@ -128,7 +128,8 @@ def test_an_ended_contract_says_so(client, auth, care, session, freeze_clock):
 @pytest.mark.parametrize(("form", "field", "message"), [
     ({"hours_per_week": "0"}, "hours_per_week", "Enter between 1 and 168 hours a week"),
     ({"hours_per_week": "lots"}, "hours_per_week", "Enter the hours a week as a whole number, like 12"),
-    ({"hourly_rate": "0"}, "hourly_rate", "The hourly rate must be more than £0"),
+    ({"hourly_rate": "0"}, "hourly_rate", "Enter at least £12.71 an hour: no carer can be paid less than the National Living Wage"),
+    ({"hourly_rate": "-5"}, "hourly_rate", "Enter at least £12.71 an hour: no carer can be paid less than the National Living Wage"),
     ({"hourly_rate": "twenty"}, "hourly_rate", "Enter an amount in pounds"),
     ({"end_date-day": "28", "end_date-month": "12", "end_date-year": "2026"}, "end_date", "Ending needs 4 weeks&#39; notice: choose 29 December 2026 or later"),
     ({"end_date-day": "31", "end_date-month": "2", "end_date-year": "2027"}, "end_date", ""),

@@ -49,6 +49,7 @@ def test_a_phone_number_alone_will_do(client, auth, world, session):
     ({"name": ""}, "name", "Enter their name"),
     ({"allocation": ""}, "allocation", "Enter their weekly care budget"),
     ({"allocation": "0"}, "allocation", "Enter a weekly budget of more than £0"),
+    ({"allocation": "-5"}, "allocation", "Enter a weekly budget of more than £0"),  # not "Enter an amount of £0 or more"
     ({"allocation": "lots"}, "allocation", "Enter an amount in pounds"),
     ({"postcode": ""}, "postcode", "Enter a full UK postcode, like E1 6AN"),
     ({"postcode": "E1"}, "postcode", "Enter a full UK postcode, like E1 6AN"),
@@ -61,7 +62,7 @@ def test_a_phone_number_alone_will_do(client, auth, world, session):
     ({"email": "amina@"}, "email", "Enter an email address like name@example.org"),
     ({"email": "", "phone": "12345"}, "phone", "Enter a phone number, like 07700 900123 or +44 20 7946 0123"),
     ({"email": "", "phone": "07700 9OO123"}, "phone", "Enter a phone number"),
-], ids=["no-name", "no-budget", "zero-budget", "bad-budget", "no-postcode", "district", "coordinates", "unknown-postcode", "no-language",
+], ids=["no-name", "no-budget", "zero-budget", "minus-budget", "bad-budget", "no-postcode", "district", "coordinates", "unknown-postcode", "no-language",
         "bad-language", "bad-need", "no-contact", "bad-email", "short-phone", "letter-o-phone"])
 def test_bad_input_is_shown_beside_its_field_and_no_holder_is_added(client, auth, world, session, changes, field, message):
     auth.sign_in(world.users["a"][Role.broker].email)

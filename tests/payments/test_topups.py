@@ -267,6 +267,15 @@ def test_a_bad_amount_is_refused_beside_the_field_and_nothing_is_made(pay, world
     assert session.exec(select(TopUp)).all() == [] and stripe_sdk.v1.payment_intents.list().data == []
 
 
+@pytest.mark.parametrize("amount", ["0", "0.50", "-5"])
+def test_an_amount_below_the_least_is_told_the_same_limit_whatever_its_sign(pay, world, session, stripe_sdk, amount):
+    # -5 was told "Enter an amount of £0 or more", though 0 is refused too: the box's limit is £1 to £5,000.
+    client = pay.sign_in(Role.holder)
+    records = world.records["a"]
+    page = start(client, records["holder"], records["cluster"], amount=amount).get_data(as_text=True)
+    assert "Enter an amount from £1 to £5,000" in page and "£0 or more" not in page
+
+
 def test_a_decimal_comma_is_told_to_be_a_full_stop(pay, world, session, stripe_sdk):
     client = pay.sign_in(Role.holder)
     records = world.records["a"]

@@ -77,7 +77,8 @@ def test_applying_and_confirming_makes_a_provider_waiting_for_review_and_an_acco
     ({"contact_name": ""}, "contact_name", "Enter your full name"),
     ({"kind": "wizard"}, "kind", "Choose how you work"),
     ({"services": None}, "services", "Choose at least one service"),
-    ({"hourly_rate": "0"}, "hourly_rate", "more than £0"),
+    ({"hourly_rate": "0"}, "hourly_rate", "Enter at least £12.71 an hour"),
+    ({"hourly_rate": "-5"}, "hourly_rate", "Enter at least £12.71 an hour"),
     ({"hourly_rate": "1000.01"}, "hourly_rate", "£1,000.00 or less"),
     ({"staff_count": "0"}, "staff_count", "from 1 to"),
     # A way of working the staff count contradicts (both were accepted, with 40 staff).

@@ -62,7 +62,9 @@ CAP = "Enter the most hours a week as a whole number from 0 to 168, or leave it 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("hourly_rate", "0", "Enter an hourly rate more than £0"),
+        # One lowest rate for the box: -5 was told "£0 or more", 0 "more than £0", then 1.50 the Living Wage.
+        ("hourly_rate", "0", "Enter at least £12.71 an hour: no carer can be paid less than the National Living Wage"),
+        ("hourly_rate", "-5", "Enter at least £12.71 an hour: no carer can be paid less than the National Living Wage"),
         # £1.50 was taken, with "pays at least the Living Wage" ticked, and counted in the community-wealth figures.
         ("hourly_rate", "1.50", "Enter at least £12.71 an hour: no carer can be paid less than the National Living Wage"),
         ("hourly_rate", "12.70", "Enter at least £12.71 an hour: no carer can be paid less than the National Living Wage"),

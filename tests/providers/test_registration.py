@@ -86,7 +86,8 @@ def test_a_registered_provider_is_matched_only_once_evidence_is_added_and_verifi
         ("postcode", "E1", "Enter a full UK postcode, like E1 6AN"),
         ("postcode", "51.5155, -0.059", "Enter a full UK postcode, like E1 6AN"),
         ("postcode", "e9 9zz", "We do not know where E9 9ZZ is. Check it is right. If it is, ask a carepool administrator to add it"),
-        ("hourly_rate", "0.00", "Enter an hourly rate more than £0"),
+        ("hourly_rate", "0.00", "Enter at least £12.71 an hour: no carer can be paid less than the National Living Wage"),
+        ("hourly_rate", "-5", "Enter at least £12.71 an hour: no carer can be paid less than the National Living Wage"),
         ("hourly_rate", "2250", "Enter an hourly rate of £1,000.00 or less"),
     ],
 )
