@@ -23,8 +23,10 @@ from brokerage.contracts import rules as contract_rules
 from brokerage.contracts.changes import change_impossible
 from brokerage.contracts.models import Contract
 from brokerage.contracts.rules import AllocationRule
-from brokerage.holders.models import Holder
+from brokerage.holders.models import Holder, Power
 from brokerage.holders.services import represented_holder_ids
+from brokerage.ledger import rules as ledger_rules
+from brokerage.ledger.services import balance
 from brokerage.matching.models import DemandLine, MatchAssignment
 from brokerage.providers.models import Provider
 from brokerage.slot_hours import total as total_hours
@@ -77,6 +79,21 @@ def _pledges_seen_by(session: Session, actor: User) -> set[str]:
     return {str(actor.holder_id)} if actor.holder_id is not None else set()
 
 
+def _money_seen_by(session: Session, actor: User) -> set[str] | None:
+    """Return the holders (ids as text) whose pool share the actor may see (None: any, for staff), as on the leave page."""
+    if actor.role in (Role.broker, Role.council_officer):
+        return None
+    if actor.role == Role.representative:
+        return {str(h) for h in represented_holder_ids(session=session, actor=actor, power=Power.money)}
+    return {str(actor.holder_id)} if actor.holder_id is not None else set()
+
+
+def _weeks_left(session: Session, actor: User, proposal: Proposal, member: str, shortfall: int) -> int:
+    """Return how many whole weeks the member's pool share would cover a weekly shortfall (its part less its pledge)."""
+    share = balance(session=session, actor=actor, council_id=proposal.council_id, code=ledger_rules.pool_code(proposal.cluster_id, int(member)))
+    return max(share, 0) // shortfall
+
+
 def _group_view(session: Session, cluster_id: int, holder_ids: set[str], staff: bool) -> tuple[dict[str, str], dict[str, int]]:
     """Return the names (as the group page shows them: live members' names) and current pledges of these holders."""
     live = dict(session.exec(
@@ -112,6 +129,12 @@ def _with_leavers(cost: CareCost, sharing: Sharing, names: dict[str, str], pledg
         if staying:
             _add(after, contract_rules.weekly_parts(weekly, rule, staying, pledges))
     cost.leaving = {names[m]: day for m, day in leaving.items()}
+    # A staying member's part grows once the leavers have gone: £75.25 against a £43 pledge was said nowhere.
+    worst = {row[0]: row for row in cost.over_pledge}
+    for row in _over_pledge(after, names, pledges):
+        if row[0] not in worst or row[2] > worst[row[0]][2]:
+            worst[row[0]] = row
+    cost.over_pledge = sorted(worst.values(), key=lambda row: row[1])
     cost.leaver_names = {m: names[m] for m in leaving}
     cost.parts_after = sorted(((names[m], pence) for m, pence in after.items()), key=lambda row: row[0])
 
@@ -211,7 +234,9 @@ def proposal_show(*, session: Session, actor: User, proposal_id: int) -> dict:
         cost.you_leave = cost.leaver_names.get(str(actor.holder_id)) if actor.holder_id is not None else None
         # Another member's pledge is theirs to know (the group page shows pledges to staff only).
         seen = None if staff else _pledges_seen_by(session, actor)
-        cost.over_pledge = [(name, pence, pledge) for member, name, pence, pledge in cost.over_pledge if seen is None or member in seen]
+        money = _money_seen_by(session, actor)
+        cost.over_pledge = [(name, pence, pledge, _weeks_left(session, actor, proposal, member, pence - pledge) if money is None or member in money else None)
+                            for member, name, pence, pledge in cost.over_pledge if seen is None or member in seen]
         if staff:
             # What each named member would pay for their care: a staff read of it goes to the access log, as the contract page's does.
             log_accesses(session=session, actor=actor, council_id=proposal.council_id, holder_ids=cost.named, what=CARE_VOTE)

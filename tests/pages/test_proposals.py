@@ -242,3 +242,34 @@ def test_a_member_on_notice_is_told_as_you_that_they_no_longer_vote_and_why_thei
     text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
     assert "Amina Yusuf is leaving the group, so they do not vote on this." in text and "Yes (not counted: they are leaving the group)" in text
     assert 'id="no-vote"' not in client.get(f"/clusters/proposals/{proposal.id}").data.decode()
+
+
+def _fund(session, care, holder, pence):  # noqa: F811
+    from brokerage.accounts.system import system_actor
+    from brokerage.ledger import rules as ledger_rules
+    from brokerage.ledger.services import EntrySpec, post_in_batches
+
+    wallet = ledger_rules.wallet_code(holder.id)
+    specs = [EntrySpec("dp_issued", [(ledger_rules.funding_code(care.council.id), -pence), (wallet, pence)], f"dp:{holder.id}:t1"),
+             EntrySpec("pledge_collected", [(wallet, -pence), (ledger_rules.pool_code(care.cluster.id, holder.id), pence)], f"pledge:{holder.id}:t1")]
+    outcomes = post_in_batches(session=session, actor=system_actor(session=session, council_id=care.council.id), council_id=care.council.id, entries=specs)
+    assert not [o for o in outcomes if isinstance(o, Exception)]
+    session.commit()
+
+
+def test_a_part_that_outgrows_the_pledge_once_a_leaver_has_gone_is_warned_with_how_long_the_share_lasts(client, auth, session, care):  # noqa: F811
+    # Amina would pay £264.00 a week once Bo had left, against a £200.00 pledge, and the page gave no warning.
+    proposal = _match(session, care, shares={str(care.amina.id): 1, str(care.bo.id): 1})
+    amina = _membership(session, care, care.amina)
+    amina.weekly_pledge_pence = 20_000
+    session.add(amina)
+    session.commit()
+    _set(session, _membership(session, care, care.bo), MembershipStatus.leaving, date(2026, 12, 29))
+    _fund(session, care, care.amina, 43_537)
+    said = "Amina Yusuf would pay £264.00 a week, more than the £200.00 a week they put into the group"
+    for who in ("amina", "broker"):
+        assert auth.sign_in(care.users[who].email).status_code == 302
+        text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+        # £435.37 covers £64.00 a week short for 6 whole weeks.
+        assert f"{said}: their share of the pool would cover the difference for about 6 weeks" in text, who
+        auth.sign_out()
