@@ -273,3 +273,13 @@ def test_a_part_that_outgrows_the_pledge_once_a_leaver_has_gone_is_warned_with_h
         # £435.37 covers £64.00 a week short for 6 whole weeks.
         assert f"{said}: their share of the pool would cover the difference for about 6 weeks" in text, who
         auth.sign_out()
+    # A representative without leave to see money is warned, but not told what the share holds.
+    from brokerage.holders.models import Representation
+
+    leave = session.exec(select(Representation).where(Representation.representative_id == care.users["rep"].id)).one()
+    leave.may_see_money = False
+    session.add(leave)
+    session.commit()
+    assert auth.sign_in(care.users["rep"].email).status_code == 302
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert f"{said}." in text and "would cover the difference" not in text
