@@ -15,6 +15,7 @@ from sqlmodel import Session
 from brokerage import clock
 from brokerage.accounts.models import User
 from brokerage.clusters.actions import ProposalAction
+from brokerage.clusters.members import live_members_by_group
 from brokerage.clusters.models import Proposal
 from brokerage.contracts.models import Contract
 from brokerage.contracts.rules import AllocationRule
@@ -32,6 +33,9 @@ def contracts_from_match(*, session: Session, actor: User, proposal: Proposal, s
     vetted = vetted_provider_ids(session, proposal.council_id, start)
     # The hours already contracted for each request, read once; this vote's contracts are added as they are made.
     contracted, _ = contracted_hours(session=session, council_id=proposal.council_id)
+    # Who is in the group now (members on notice pay until their last day): a member who left while the
+    # request waited is not copied into its contract, or they would share its cost if they ever rejoined.
+    live = live_members_by_group(session=session, cluster_ids=[proposal.cluster_id])[proposal.cluster_id]
     made = []
     for assignment_id in proposal.payload.get("assignment_ids", []):
         assignment = session.get(MatchAssignment, int(assignment_id))
@@ -55,13 +59,19 @@ def contracts_from_match(*, session: Session, actor: User, proposal: Proposal, s
             assignment.explanation += " Not contracted: this care was already contracted."
             session.add(assignment)
             continue
+        shares = staying_shares(line.shares, live)
+        if not shares:
+            assignment.status = move_assignment(assignment.status, AssignmentStatus.rejected)
+            assignment.explanation += " Not contracted: everyone this care was for has left the group."
+            session.add(assignment)
+            continue
         contract = create_contract(
             session=session, actor=actor, council_id=proposal.council_id, provider_id=assignment.provider_id, cluster_id=assignment.cluster_id,
             demand_line_id=line.id, proposal_id=proposal.id, service=line.service, hours_per_week=assignment.hours,
             rate_pence=assignment.rate_pence, start_date=start, min_visit_minutes=60,
             # The rule the members saw on the vote page (brokerage.pages.proposals); by hours unless the proposal names another.
             allocation_rule=AllocationRule(proposal.payload.get("allocation_rule", AllocationRule.by_hours.value)),
-            member_shares=line.shares, slot_hours=assignment.slot_hours,
+            member_shares=shares, slot_hours=assignment.slot_hours,
         )
         assignment.status = move_assignment(assignment.status, AssignmentStatus.accepted)
         session.add(assignment)
@@ -75,6 +85,11 @@ def contracts_from_match(*, session: Session, actor: User, proposal: Proposal, s
             session.add(line)
     session.flush()
     return made
+
+
+def staying_shares(shares: dict, live: dict[int, date | None]) -> dict[str, int]:
+    """Return a request's shares of the hours ({holder id: share}) less the members no longer in the group."""
+    return {str(holder): share for holder, share in shares.items() if int(holder) in live}
 
 
 def match_no_longer_possible(*, session: Session, proposal: Proposal) -> str | None:
