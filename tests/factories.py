@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import factory
+from sqlmodel import select
 
 from brokerage import clock
 from brokerage.accounts.models import Council, CouncilDistrict, Role, User
@@ -123,6 +124,15 @@ class UserFactory(BaseFactory):
 class RepresentationFactory(BaseFactory):
     class Meta:
         model = Representation
+
+
+def only_powers(session, *, representative, holder, powers) -> None:
+    """Let a representative do only these things for the holder (holders.models.Power), as the holder's page records it."""
+    link = session.exec(select(Representation).where(Representation.representative_id == representative.id,
+                                                     Representation.holder_id == holder.id)).one()
+    link.set_powers(powers)
+    session.add(link)
+    session.flush()
 
 
 def claim_districts(session, council, districts: str) -> None:

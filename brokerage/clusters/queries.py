@@ -35,8 +35,8 @@ from brokerage.clusters.rules import Choice, ProposalStatus
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import language_name, service_name
 from brokerage.geo import haversine_km
-from brokerage.holders.models import Holder, Power
-from brokerage.holders.services import can_act_for
+from brokerage.holders.models import Holder
+from brokerage.holders.services import may_see_money
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.models import LedgerAccount
 from brokerage.ledger.services import balance
@@ -349,7 +349,7 @@ def notice_preview(*, session: Session, actor: User, membership_id: int) -> dict
     council = session.get(Council, membership.council_id)
     # The share's balance is money: a representative sees it only with the holder's leave to see money.
     share = None
-    if actor.role == Role.broker or can_act_for(session=session, actor=actor, holder=holder, power=Power.money):
+    if may_see_money(session=session, actor=actor, holder=holder):
         share = balance(session=session, actor=actor, council_id=membership.council_id, code=ledger_rules.pool_code(membership.cluster_id, holder.id))
     cluster = session.get(Cluster, membership.cluster_id)
     weeks = rules.notice_weeks_of(cluster.status, council.notice_weeks)  # none in a group that has not started
