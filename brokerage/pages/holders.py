@@ -110,6 +110,9 @@ _money = parts.money
 def subject_access_export(*, session: Session, actor: User, holder_id: int) -> dict:
     """Collect everything carepool holds about a holder, for the holder or a representative who manages their care and may see their money."""
     holder, details = holders.get_profile(session=session, actor=actor, holder_id=holder_id)
+    # It holds their pledges, statements and what they pay: their money, said here rather than left to the ledger's own check.
+    if not holders.may_see_money(session=session, actor=actor, holder=holder):
+        raise NotFound()
     council = session.get(Council, holder.council_id)
 
     def person(user_id: int | None) -> str | None:

@@ -178,3 +178,20 @@ def test_the_group_page_shows_the_groups_care_only_to_a_representative_who_manag
     assert "What the group asks for" not in page and f"/contracts/{contract.id}" not in page and "Care arranged" not in page
     assert "has asked you to help with their care" in page
     assert client.get(f"/contracts/{contract.id}").status_code == 404
+
+
+def test_without_the_money_power_the_record_page_says_why_no_money_is_shown_and_the_downloads_are_refused(client, auth, world, representation):
+    # The weekly budget, the pledges and the statement link simply vanished, with nothing to say why.
+    holder = world.records["a"]["holder"]
+    said = f"{holder.name} has not asked you to see their money, so their weekly care budget, their pledges and their money statement are not shown here."
+    auth.sign_in(world.users["a"][Role.representative].email)
+    assert said not in text(client.get(f"/holders/{holder.id}"))
+    auth.sign_out()
+    choose(client, auth, world, representation, {Power.groups, Power.care})
+    assert said in text(client.get(f"/holders/{holder.id}"))
+    # The data download holds the statement and the pledges, in both its forms.
+    for form in ("json", "csv"):
+        assert client.get(f"/holders/{holder.id}/data.{form}").status_code == 404, form
+    auth.sign_out()
+    auth.sign_in(world.users["a"][Role.holder].email)
+    assert "has not asked you" not in text(client.get(f"/holders/{holder.id}"))
