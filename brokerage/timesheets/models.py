@@ -49,6 +49,9 @@ class Timesheet(SQLModel, table=True):
     # Both empty on a sheet sent before the days were kept: its travel was paid for every visit, and still is.
     travel_from: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     travel_until: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    # Travel not paid because, when the sheet was last sent, the provider's own tick of the charter waited for a broker to
+    # confirm it (rules.TravelTerms.awaiting): its pages say so, not that the charter was never signed.
+    travel_awaiting: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=sa_false()))
     # The part of total_pence paid for travel, as last submitted or approved; None on a sheet sent before it was kept.
     travel_pence: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     # The week's own terms, fixed when the sheet is (last) submitted, and what approval pays: the contract's

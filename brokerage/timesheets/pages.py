@@ -32,6 +32,7 @@ from brokerage.timesheets.models import Timesheet, Visit
 from brokerage.timesheets.paying import WeekPayment, payments_of
 from brokerage.timesheets.rules import CannotShare, Pay, TimesheetStatus, why_fixed
 from brokerage.timesheets.sheets import get_sheet, is_own_provider, member_names, own_visit, sendable_from, visit_in, visits_of
+from brokerage.timesheets.travel import travel_sentence
 
 # How far back the provider's list offers weeks with no sheet yet.
 RECENT_WEEKS = 8
@@ -213,7 +214,8 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
     return SheetPage(
         sheet=sheet, contract=contract, provider=provider, group=group,
         visits=rows,
-        pay=pay, travel=rules.travel_sentence(provider_name=provider.name, charter=travel_paid, pay=pay, to_provider=own),
+        pay=pay, travel=travel_sentence(provider_name=provider.name, charter=travel_paid, pay=pay, to_provider=own, sent=sent,
+                                        confirmed_since=pricing.confirmed_since(sheet, provider) if sent else None),
         split=sorted(((names.get(h, "A former member"), None if h in hidden else part) for h, part in parts.items()), key=lambda row: row[0]),
         split_problem=split_problem, rule=fixed.rule if fixed else terms.allocation_rule, shows_split=actor.role != Role.provider,
         hours_per_week=terms.hours_per_week, members=sorted(names.items(), key=lambda item: item[1]),

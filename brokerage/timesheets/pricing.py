@@ -74,7 +74,18 @@ def provider_travel(provider: Provider) -> TravelTerms:
 
 def sheet_travel(sheet: Timesheet) -> TravelTerms:
     """Return the travel terms fixed on a sent sheet (a sheet sent before the days were kept paid travel on every visit)."""
-    return TravelTerms(paid=sheet.travel_paid, from_day=sheet.travel_from, until_day=sheet.travel_until)
+    return TravelTerms(paid=sheet.travel_paid, from_day=sheet.travel_from, until_day=sheet.travel_until, awaiting=sheet.travel_awaiting)
+
+
+def confirmed_since(sheet: Timesheet, provider: Provider) -> date | None:
+    """Return the day a broker confirmed the charter after this sheet was sent waiting for it, or None.
+
+    A sheet sent while the charter waited keeps that (its pay is fixed when sent); a confirmation the provider has now
+    came after it was sent, since a provider's own tick always waits afresh.
+    """
+    if not sheet.travel_awaiting or not provider.ethical_care_charter:
+        return None
+    return provider.charter_confirmed_on
 
 
 def week_cost(*, session: Session, contract: Contract, sheet: Timesheet, terms: WeekTerms, travel_paid: bool | TravelTerms,

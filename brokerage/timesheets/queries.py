@@ -20,10 +20,12 @@ from brokerage.contracts.models import Contract
 from brokerage.holders.models import Holder, Power
 from brokerage.providers.models import Provider
 
+from brokerage.timesheets import pricing
 from brokerage.timesheets.approvers import approver_of, approving_cluster_ids
 from brokerage.timesheets.models import Timesheet, Visit
-from brokerage.timesheets.rules import TimesheetStatus, travel_flag
-from brokerage.timesheets.sheets import may_read_groups, sendable_from
+from brokerage.timesheets.rules import TimesheetStatus, paid_travel_of, travel_flag
+from brokerage.timesheets.sheets import may_read_groups, sendable_from, visit_in
+from brokerage.timesheets.travel import travel_note, travel_sentence
 
 
 @dataclass
@@ -81,12 +83,38 @@ class WaitingSheet:
         """Return a warning when the sheet's paid travel is large beside its care (rules.travel_flag), or None."""
         return sheet_travel_flag(self.sheet)
 
+    @property
+    def travel_note(self) -> str | None:
+        """Return why the sheet's travel is not paid, in a few words (the terms fixed when it was sent), or None where it is paid."""
+        return travel_note(travel_paid=self.sheet.travel_paid, awaiting=self.sheet.travel_awaiting)
+
 
 def sheet_travel_flag(sheet: Timesheet) -> str | None:
     """Return a warning when a sent sheet's paid travel is large beside its care, or None (also for a sheet that kept no travel pay)."""
     if sheet.travel_pence is None:
         return None
     return travel_flag(care_pence=sheet.total_pence - sheet.travel_pence, travel_pence=sheet.travel_pence)
+
+
+@dataclass(frozen=True)
+class SentTravel:
+    """A sent sheet's travel in plain words, and which of its visits' travel is not paid."""
+
+    words: str
+    unpaid_visit_ids: frozenset[int]
+
+
+def sent_travel(item: ApprovedSheet, provider: Provider, *, to_provider: bool) -> SentTravel | None:
+    """Word a sent sheet's travel by the terms fixed on it when it was sent, as its own page does; None for a sheet that kept no rate."""
+    sheet = item.sheet
+    fixed = pricing.fixed_cost(sheet, [visit_in(line.visit) for line in item.visits])
+    if fixed is None:
+        return None
+    terms = pricing.sheet_travel(sheet)
+    words = travel_sentence(provider_name=provider.name, charter=terms, pay=fixed.pay, to_provider=to_provider, sent=True,
+                            confirmed_since=pricing.confirmed_since(sheet, provider))
+    unpaid = frozenset(line.visit.id for line in item.visits if line.visit.travel_minutes and not paid_travel_of(visit_in(line.visit), terms))
+    return SentTravel(words=words, unpaid_visit_ids=unpaid)
 
 
 def _waiting(session: Session, council_id: int, cluster_ids: list[int] | None = None) -> list[WaitingSheet]:

@@ -366,36 +366,6 @@ def visit_pay(*, visits: Sequence[VisitIn], total_pence: int, travel_paid: bool 
     return allocate_shared_cost(total_pence, weights)
 
 
-def travel_sentence(*, provider_name: str, charter: bool | TravelTerms, pay: Pay, to_provider: bool = False) -> str:
-    """Say in plain words whether travel time is paid, and how much it comes to; to the provider themselves, about "you"."""
-    who = "you have" if to_provider else f"{provider_name} has"
-    terms = _terms(charter)
-    if terms.awaiting:
-        keeps = "you keep" if to_provider else f"{provider_name} keeps"
-        return f"Travel time is not paid yet: a broker has not confirmed that {keeps} the Ethical Care Charter."
-    if not terms.paid:
-        if pay.travel_minutes:
-            return (f"Travel time is recorded but not paid: {who} not signed the Ethical Care Charter "
-                    f"({minutes_words(pay.travel_minutes)} of travel this week).")
-        return f"Travel time is not paid: {who} not signed the Ethical Care Charter."
-    if not pay.travel_minutes:
-        return f"Travel time is paid because {who} signed the Ethical Care Charter: no travel is recorded this week."
-    said = (f"Travel time is paid because {who} signed the Ethical Care Charter: "
-            f"{minutes_words(pay.paid_travel_minutes)} of travel at {pounds(pay.rate_pence)} an hour = {pounds(pay.travel_pence)}.")
-    unpaid = pay.travel_minutes - pay.paid_travel_minutes
-    if unpaid:
-        said += f" {minutes_words(unpaid)} of travel is not paid: it was on days {_charter_days(terms)}."
-    return said
-
-
-def _charter_days(terms: TravelTerms) -> str:
-    if terms.from_day is not None and terms.until_day is not None:
-        return f"outside the time the charter was kept, from {weekday_date(terms.from_day)} to {weekday_date(terms.until_day)}"
-    if terms.from_day is not None:
-        return f"before the charter was agreed and confirmed, on {weekday_date(terms.from_day)}"
-    return f"after the charter was given up on {weekday_date(terms.until_day)}"
-
-
 # Travel paid for more than a quarter of the care time is flagged to whoever approves or releases the money:
 # travel between visits in one area is usually minutes, so a bigger share is worth checking with the provider.
 TRAVEL_SHARE_FLAGGED = 4

@@ -242,7 +242,7 @@ def submit(*, session: Session, actor: User, timesheet_id: int) -> Timesheet:
     travel = pricing.provider_travel(provider)
     cost = pricing.week_cost(session=session, contract=contract, sheet=sheet, terms=terms, travel_paid=travel, visits=visits)
     sheet.total_pence, sheet.travel_pence = cost.pay.total_pence, cost.pay.travel_pence
-    sheet.travel_paid, sheet.travel_from, sheet.travel_until = travel.paid, travel.from_day, travel.until_day
+    sheet.travel_paid, sheet.travel_from, sheet.travel_until, sheet.travel_awaiting = travel.paid, travel.from_day, travel.until_day, travel.awaiting
     sheet.rate_pence, sheet.hours_per_week, sheet.allocation_rule = terms.rate_pence, terms.hours_per_week, terms.allocation_rule
     sheet.parts = {str(holder): part for holder, part in sorted(cost.parts.items())}
     sheet.status = rules.move_timesheet(sheet.status, TimesheetStatus.submitted)

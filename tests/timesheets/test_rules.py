@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from brokerage.contracts import rules as contract_rules
 from brokerage.formatting import minutes_words, time_of_day, weekday_date
 from brokerage.timesheets import rules
+from brokerage.timesheets import travel as travel_words
 from brokerage.timesheets.rules import CannotShare, Terms, VisitIn
 
 MONDAY = date(2026, 11, 30)
@@ -132,18 +133,18 @@ def test_travel_counts_as_paid_time_only_under_the_charter_and_the_parts_add_up(
     assert paid.travel_pence == 2867 and paid.care_pence + paid.travel_pence == paid.total_pence
     unpaid = rules.week_pay(visits=visits, rate_pence=2150, travel_paid=False)
     assert (unpaid.paid_minutes, unpaid.total_pence, unpaid.travel_pence) == (150, 5375, 0)
-    assert rules.travel_sentence(provider_name="Bridge Care", charter=True, pay=paid) == (
+    assert travel_words.travel_sentence(provider_name="Bridge Care", charter=True, pay=paid) == (
         "Travel time is paid because Bridge Care has signed the Ethical Care Charter: 1 h 20 min of travel at £21.50 an hour = £28.67."
     )
-    assert "recorded but not paid" in rules.travel_sentence(provider_name="Bridge Care", charter=False, pay=unpaid)
+    assert "recorded but not paid" in travel_words.travel_sentence(provider_name="Bridge Care", charter=False, pay=unpaid)
     none = rules.week_pay(visits=[visit(minutes=60)], rate_pence=2150, travel_paid=True)
-    assert rules.travel_sentence(provider_name="Bridge Care", charter=True, pay=none) == (
+    assert travel_words.travel_sentence(provider_name="Bridge Care", charter=True, pay=none) == (
         "Travel time is paid because Bridge Care has signed the Ethical Care Charter: no travel is recorded this week."
     )
     # The provider reads their own sheet about "you", not about themselves by name.
-    assert rules.travel_sentence(provider_name="Bridge Care", charter=True, pay=paid, to_provider=True).startswith(
+    assert travel_words.travel_sentence(provider_name="Bridge Care", charter=True, pay=paid, to_provider=True).startswith(
         "Travel time is paid because you have signed the Ethical Care Charter: 1 h 20 min")
-    assert rules.travel_sentence(provider_name="Bridge Care", charter=False, pay=unpaid, to_provider=True) == (
+    assert travel_words.travel_sentence(provider_name="Bridge Care", charter=False, pay=unpaid, to_provider=True) == (
         "Travel time is recorded but not paid: you have not signed the Ethical Care Charter (1 h 20 min of travel this week)."
     )
 

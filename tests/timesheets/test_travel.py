@@ -13,6 +13,7 @@ from brokerage.providers import charter
 from brokerage.providers.models import Provider
 from brokerage.providers.services import update_profile
 from brokerage.timesheets import approval, pages, queries, rules, sheets
+from brokerage.timesheets import travel as travel_words
 from brokerage.timesheets.models import Timesheet
 from brokerage.timesheets.rules import VisitIn
 from tests import factories as f
@@ -55,7 +56,7 @@ def test_travel_is_paid_only_for_visits_from_the_day_the_charter_was_agreed():
     # 120 care + 30 paid travel minutes at £20 = £50; Monday's travel is before the charter.
     assert (pay.paid_travel_minutes, pay.travel_pence, pay.total_pence, pay.care_pence) == (30, 1000, 5000, 4000)
     assert rules.visit_pay(visits=visits, total_pence=pay.total_pence, travel_paid=thursday) == [2000, 3000]
-    assert rules.travel_sentence(provider_name="Bridge Care", charter=thursday, pay=pay).endswith(
+    assert travel_words.travel_sentence(provider_name="Bridge Care", charter=thursday, pay=pay).endswith(
         "30 min of travel is not paid: it was on days before the charter was agreed and confirmed, on Thursday 3 December 2026.")
 
 
@@ -175,8 +176,9 @@ def test_travel_waits_for_a_broker_to_confirm_the_charter_and_is_paid_from_the_l
     confirmed = rules.travel_terms(charter=True, since=MONDAY, until=None, confirmed=MONDAY + timedelta(days=2))
     assert [confirmed.covers(MONDAY + timedelta(days=d)) for d in range(4)] == [False, False, True, True]
     pay = rules.week_pay(visits=[a_visit(travel=30)], rate_pence=2000, travel_paid=waiting)
-    assert rules.travel_sentence(provider_name="Bridge Care", charter=waiting, pay=pay) == (
-        "Travel time is not paid yet: a broker has not confirmed that Bridge Care keeps the Ethical Care Charter.")
+    assert travel_words.travel_sentence(provider_name="Bridge Care", charter=waiting, pay=pay) == (
+        "Travel time is not paid yet: a broker has not confirmed that Bridge Care keeps the Ethical Care Charter (30 min of travel this week). "
+        "Once a broker confirms it, travel is paid for visits from that day.")
 
 
 def test_a_providers_own_tick_pays_travel_only_once_a_broker_confirms_it(session, freeze_clock):
@@ -188,7 +190,8 @@ def test_a_providers_own_tick_pays_travel_only_once_a_broker_confirms_it(session
                      **visit(care.holders[0], 9, start=time(7), minutes=60, travel=30))
     page = pages.sheet_page(session=session, actor=care.provider_user, timesheet_id=sheet.id)
     assert page.pay.travel_pence == 0 and page.travel == (
-        "Travel time is not paid yet: a broker has not confirmed that you keep the Ethical Care Charter.")
+        "Travel time is not paid yet: a broker has not confirmed that you keep the Ethical Care Charter (30 min of travel this week). "
+        "Once a broker confirms it, travel is paid for visits from that day.")
     with pytest.raises(NotAllowed):
         charter.confirm_charter(session=session, actor=care.provider_user, provider_id=care.provider.id)
     confirmed = charter.confirm_charter(session=session, actor=care.broker, provider_id=care.provider.id)
@@ -219,3 +222,60 @@ def test_a_brokers_tick_is_confirmed_by_that_act_and_the_provider_page_offers_th
                    radius_km=p.radius_km, hourly_rate_pence=p.hourly_rate_pence, living_wage=p.living_wage, ethical_care_charter=True,
                    ownership_model=p.ownership_model)
     assert (p.charter_since, p.charter_confirmed_on, p.charter_confirmed_by_id) == (NOW.date(), NOW.date(), other.broker.id)
+
+
+# --- a sheet sent while the charter waited for a broker -----------------------------------------------
+
+WAITED = ("Travel time is not paid on this timesheet: when it was sent, a broker had not yet confirmed that {who} "
+          "the Ethical Care Charter (45 min of travel this week).")
+
+
+def sent_while_waiting(session, care):
+    """Tick the charter on the provider's own profile (it waits for a broker) and send the week's sheet with 45 minutes of travel."""
+    set_charter(session, care, True)
+    care.provider.charter_since = MONDAY  # ticked on the Monday of the week
+    sheet = week_with_travel(session, care)
+    return sheets.submit(session=session, actor=care.provider_user, timesheet_id=sheet.id)
+
+
+def test_a_week_sent_while_the_charter_waits_for_a_broker_says_so_not_that_it_was_never_signed(client, session):
+    care = make_care(session, charter=False)
+    sheet = sent_while_waiting(session, care)
+    # 120 care minutes at £21.50 = £43.00; the travel waits for a broker.
+    assert (sheet.total_pence, sheet.travel_pence, sheet.travel_paid, sheet.travel_awaiting) == (4300, 0, False, True)
+    staff = pages.sheet_page(session=session, actor=care.broker, timesheet_id=sheet.id)
+    assert staff.travel == WAITED.format(who="Bridge Care Co-op keeps")
+    own = pages.sheet_page(session=session, actor=care.provider_user, timesheet_id=sheet.id)
+    assert own.travel == WAITED.format(who="you keep")
+    [row] = queries.waiting_for_staff(session=session, actor=care.broker)
+    assert row.travel_note == "Not paid: a broker had not confirmed the Ethical Care Charter when it was sent"
+    session.commit()
+    assert client.post("/sign-in", data={"email": care.broker.email, "password": f.PASSWORD}).status_code == 302
+    shown = " ".join(client.get(f"/timesheets/{sheet.id}").text.split())
+    assert WAITED.format(who="Bridge Care Co-op keeps") in shown and "not signed" not in shown
+    waiting = " ".join(client.get("/timesheets/waiting").text.split())
+    assert "Not paid: a broker had not confirmed the Ethical Care Charter when it was sent" in waiting
+
+
+def test_a_week_sent_while_waiting_keeps_its_pay_and_says_why_once_a_broker_confirms_the_charter_later(session):
+    care = make_care(session, charter=False)
+    sheet = sent_while_waiting(session, care)
+    charter.confirm_charter(session=session, actor=care.broker, provider_id=care.provider.id)
+    later = (WAITED.format(who="Bridge Care Co-op keeps") + " A broker confirmed it on Wednesday 9 December 2026, after the timesheet was "
+             "sent. This week's pay was fixed when it was sent, so its travel stays unpaid; travel is paid for visits from that day.")
+    page = pages.sheet_page(session=session, actor=care.broker, timesheet_id=sheet.id)
+    assert (page.pay.total_pence, page.pay.travel_pence, page.travel) == (4300, 0, later)
+    approved = approval.approve(session=session, actor=care.broker, timesheet_id=sheet.id)
+    assert (approved.total_pence, approved.travel_pence) == (4300, 0)
+    page = pages.sheet_page(session=session, actor=care.broker, timesheet_id=sheet.id)
+    assert (page.pay.total_pence, page.travel) == (4300, later) and not page.visits[0].travel_paid
+    [item] = queries.approved_sheets(session=session, provider_id=care.provider.id)
+    remitted = queries.sent_travel(item, care.provider, to_provider=False)
+    assert remitted.words == later and remitted.unpaid_visit_ids == {page.visits[0].visit.id}
+
+
+def test_a_sent_sheet_without_the_charter_speaks_of_the_day_it_was_sent():
+    pay = rules.week_pay(visits=[a_visit(travel=30)], rate_pence=2000, travel_paid=False)
+    assert travel_words.travel_sentence(provider_name="Bridge Care", charter=False, pay=pay, sent=True) == (
+        "Travel time is not paid on this timesheet: Bridge Care had not signed the Ethical Care Charter when it was sent (30 min of travel this week).")
+    assert queries.WaitingSheet(Timesheet(week=WEEK, travel_paid=True, travel_pence=100), "Bridge Care", "Group").travel_note is None
