@@ -8,7 +8,7 @@ contracts, which weeks and which visits the money is for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 from sqlalchemy import and_, or_
@@ -24,7 +24,7 @@ from brokerage.payments.run_rules import MONEY_OUT, NEXT_RUN_AFTER_FAILURE, NOT_
 from brokerage.providers.models import Provider
 from brokerage.timesheets.models import Timesheet
 from brokerage.timesheets.paying import WeekPayment
-from brokerage.timesheets.queries import ApprovedSheet, approved_sheets, sheet_travel_flag
+from brokerage.timesheets.queries import ApprovedSheet, SentTravel, approved_sheets, sent_travel, sheet_travel_flag
 from brokerage.timesheets.rules import TimesheetStatus
 from brokerage.types import Role
 
@@ -106,6 +106,8 @@ class Remittance:
     provider: Provider
     sheets: list[ApprovedSheet]
     amounts: dict[int, int]  # what the line counted for each timesheet, in pence
+    # Each timesheet's travel in plain words, by the terms fixed on it when it was sent, by timesheet id.
+    travel: dict[int, SentTravel] = field(default_factory=dict)
 
     @property
     def covered_pence(self) -> int:
@@ -143,4 +145,6 @@ def remittance(*, session: Session, actor: User, line_id: int) -> Remittance:
     if actor.role in STAFF:
         log_accesses(session=session, actor=actor, council_id=line.council_id, what=REMITTANCE,
                      holder_ids=[row.visit.holder_id for sheet in sheets for row in sheet.visits])
-    return Remittance(line=line, run=run, provider=provider, sheets=sheets, amounts={k: int(v) for k, v in amounts.items()})
+    own = actor.role == Role.provider
+    travel = {item.sheet.id: words for item in sheets if (words := sent_travel(item, provider, to_provider=own))}
+    return Remittance(line=line, run=run, provider=provider, sheets=sheets, amounts={k: int(v) for k, v in amounts.items()}, travel=travel)

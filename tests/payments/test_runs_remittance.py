@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from brokerage.contracts.models import Contract
+from brokerage.contracts.rules import AllocationRule
 from brokerage.payments import remittance, runs
 from brokerage.payments.run_models import PaymentLineTimesheet
 from brokerage.payments.run_rules import LineStatus
@@ -185,3 +186,21 @@ def test_the_provider_list_asks_once_about_payments_however_many_weeks_are_appro
         event.remove(Engine, "before_cursor_execute", listener)
     assert text.count("Waiting for the next payment run") == 3
     assert len([s for s in statements if "payment_line_timesheet" in s]) == 1, statements
+
+
+def test_a_week_sent_while_the_charter_waited_for_a_broker_says_so_on_the_remittance(client, session, world):
+    provider = world.providers[0]
+    provider.ethical_care_charter, provider.charter_since = True, date(2026, 11, 23)
+    sheet = approved_sheet(session, world, provider, "2026-W49", 2000, travel_pence=0)
+    # Sent while the provider's own tick waited for a broker: its 10 minutes of travel are not paid.
+    sheet.travel_paid, sheet.travel_awaiting, sheet.rate_pence, sheet.allocation_rule, sheet.parts = False, True, 2000, AllocationRule.equal, {"1": 2000}
+    session.add_all([provider, sheet])
+    session.flush()
+    run = runs.prepare_run(session=session, actor=world.broker)
+    line = next(line for line in lines_of(session, run.id) if line.provider_id == provider.id)
+    session.commit()
+    sign_in(client, world.officer)
+    text = " ".join(client.get(f"/payments/lines/{line.id}").text.split())
+    assert (f"Travel time is not paid on this timesheet: when it was sent, a broker had not yet confirmed that {provider.name} keeps "
+            "the Ethical Care Charter (10 min of travel this week).") in text
+    assert "10 min (not paid)" in text and "not signed" not in text
