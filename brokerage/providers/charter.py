@@ -3,19 +3,25 @@
 Travel time is paid only for visits on days the charter was kept, from the day a broker confirmed it
 (`timesheets.rules.travel_terms`). A provider ticking it on its own profile, or applying with it, waits for
 a broker to confirm it, as vetting evidence waits to be verified; a broker who ticks it has checked it.
+A charter ticked before these days were kept has no day agreed and none confirmed: its travel is paid for
+every visit, as it always was, until a broker looks at it. Confirming it changes nobody's pay (its travel
+stays paid for every visit); a broker who finds it is not kept unticks it, which stops travel from that day.
 Services flush, never commit.
 """
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from datetime import date
+
+from sqlmodel import Session, select
 
 from brokerage import clock
 from brokerage.access import get_or_404
 from brokerage.accounts.models import Role, User
-from brokerage.errors import Conflict, NotAllowed
+from brokerage.errors import Conflict, NotAllowed, NotFound
 from brokerage.locks import lock_row
 from brokerage.providers.models import Provider
+from brokerage.providers.rules import ProviderStatus
 
 
 def record_charter(provider: Provider, charter: bool, *, broker_id: int | None = None) -> None:
@@ -45,3 +51,22 @@ def confirm_charter(*, session: Session, actor: User, provider_id: int) -> Provi
         session.add(provider)
         session.flush()
     return provider
+
+
+def unconfirmed_charters(*, session: Session, actor: User) -> list[Provider]:
+    """Return the council's approved providers whose charter no broker has confirmed: undated ticks first, then by the day ticked."""
+    if actor.role not in (Role.broker, Role.council_officer):
+        raise NotFound()
+    rows = session.exec(select(Provider).where(
+        Provider.council_id == actor.council_id, Provider.status == ProviderStatus.approved,
+        Provider.ethical_care_charter.is_(True), Provider.charter_confirmed_on.is_(None),
+    ))
+    return sorted(rows, key=lambda p: (p.charter_since is not None, p.charter_since or date.min, p.name, p.id))
+
+
+def confirmed_words(provider: Provider) -> str:
+    """Say what a broker's confirmation of the charter means for the provider's travel pay."""
+    if provider.charter_since is None:
+        return (f"Confirmed: {provider.name} keeps the Ethical Care Charter. It ticked the charter before those days were recorded, "
+                "so its travel time stays paid for every visit, as before.")
+    return f"Confirmed: {provider.name} keeps the Ethical Care Charter. Its travel time is paid for visits from today."

@@ -15,7 +15,7 @@ from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import HOURLY_RATE_TOO_HIGH, HOURLY_RATE_TOO_LOW
 from brokerage.locks import lock_row
 from brokerage.providers import rules
-from brokerage.providers.charter import record_charter
+from brokerage.providers.charter import record_charter, unconfirmed_charters
 from brokerage.providers.errors import SameChecker
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind
 from brokerage.providers.rules import ProviderStatus
@@ -99,6 +99,7 @@ class ProvidersPage:
     providers: list[Provider]
     states: dict[int, rules.VettingState]
     applications_waiting: int = 0
+    unconfirmed: tuple[Provider, ...] = ()  # charters no broker has confirmed (charter.unconfirmed_charters)
 
 
 def providers_page(*, session: Session, actor: User) -> ProvidersPage:
@@ -108,7 +109,7 @@ def providers_page(*, session: Session, actor: User) -> ProvidersPage:
         select(func.count()).select_from(Provider).where(Provider.council_id == actor.council_id, Provider.status == ProviderStatus.pending_review)
     ).one()
     return ProvidersPage(providers=rows, states=vetting_summary(session=session, council_id=actor.council_id, today=clock.today()),
-                         applications_waiting=waiting)
+                         applications_waiting=waiting, unconfirmed=tuple(unconfirmed_charters(session=session, actor=actor)))
 
 
 @dataclass

@@ -37,7 +37,8 @@ def _failed(form) -> bool:
 def index():
     """List the council's providers with their vetting state."""
     page = services.providers_page(session=get_session(), actor=current_user)
-    return render_template("providers/index.html", providers=page.providers, states=page.states, applications_waiting=page.applications_waiting)
+    return render_template("providers/index.html", providers=page.providers, states=page.states, applications_waiting=page.applications_waiting,
+                           unconfirmed=page.unconfirmed)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
@@ -147,9 +148,12 @@ def verify_vetting(item_id: int):
 @blueprint.route("/<int:provider_id>/charter/confirm", methods=["POST"])
 @roles_required(Role.broker)
 def confirm_charter(provider_id: int):
-    """Confirm, after checking, that the provider keeps the Ethical Care Charter (its travel is paid from today)."""
+    """Confirm, after checking, that the provider keeps the Ethical Care Charter (a dated tick's travel is paid from today)."""
     provider = charter.confirm_charter(session=get_session(), actor=current_user, provider_id=provider_id)
-    flash(f"Confirmed: {provider.name} keeps the Ethical Care Charter. Its travel time is paid for visits from today.", "success")
+    flash(charter.confirmed_words(provider), "success")
+    # Confirmed from the providers list, the broker goes back to the list to review the next one.
+    if request.form.get("back") == "list":
+        return redirect(url_for("providers.index", _anchor="charters"))
     return redirect(url_for("providers.show", provider_id=provider_id))
 
 
