@@ -28,7 +28,6 @@ from brokerage.contracts.services import current_status, get_contract, member_pl
 from brokerage.contracts.words import event_sentence
 from brokerage.errors import NotFound
 from brokerage.holders.models import Holder, Power
-from brokerage.holders.services import money_hidden_from
 from brokerage.providers.models import Provider
 
 LEFT_THE_GROUP = "Someone who has left the group"
@@ -73,7 +72,6 @@ class ContractPage:
     status: ContractStatus
     weekly_cost: int
     # (name, pence a week) for each member served who is still in the group; empty when the reader is not shown the split.
-    # The pence are None for someone the reader acts for without leave to see their money (holders.services.money_seen_by).
     parts: list = field(default_factory=list)
     # Members on notice, {name: last day}, and (name, pence a week) of those who stay once they have gone: a leaver
     # pays their part only until their last day, then the others share it (as each week's timesheet is priced).
@@ -125,7 +123,7 @@ def contract_page(*, session: Session, actor: User, contract_id: int) -> Contrac
         log_accesses(session=session, actor=actor, council_id=contract.council_id, holder_ids=[int(m) for m in names], what=CONTRACT)
     pledges = member_pledges(session=session, contract=contract)
     if page.shows_split:
-        _split(page, names, pledges, hidden=money_hidden_from(session=session, actor=actor), sharing=who_shares([int(m) for m in contract.member_shares],
+        _split(page, names, pledges, sharing=who_shares([int(m) for m in contract.member_shares],
                                                          live_members_by_group(session=session, cluster_ids=[contract.cluster_id])[contract.cluster_id], today))
     page.history = contract_history(session=session, contract=contract)
     # Everyone who reads the care sees what the group is voting on (the provider too, who cannot open the vote itself).
@@ -138,11 +136,8 @@ def contract_page(*, session: Session, actor: User, contract_id: int) -> Contrac
     return page
 
 
-def _split(page: ContractPage, names: dict[str, str], pledges: dict[str, int], *, hidden: frozenset[int], sharing: Sharing) -> None:
-    """Fill in what each member still in the group pays a week, and, when some are on notice, what the others pay once they have gone.
-
-    What a member the reader acts for without leave to see their money pays is left out (None), their name kept.
-    """
+def _split(page: ContractPage, names: dict[str, str], pledges: dict[str, int], *, sharing: Sharing) -> None:
+    """Fill in what each member still in the group pays a week, and, when some are on notice, what the others pay once they have gone."""
     contract = page.contract
     gone = {str(m) for m in sharing.gone}
     paying = {m: share for m, share in contract.member_shares.items() if m not in gone}
@@ -150,13 +145,13 @@ def _split(page: ContractPage, names: dict[str, str], pledges: dict[str, int], *
     if not paying:
         return
     parts = rules.weekly_parts(page.weekly_cost, contract.allocation_rule, paying, pledges)
-    page.parts = sorted(((names[m], None if int(m) in hidden else pence) for m, pence in parts.items()), key=lambda row: row[0])
+    page.parts = sorted(((names[m], pence) for m, pence in parts.items()), key=lambda row: row[0])
     page.split_by_pledge_fell_back = rules.pledges_all_zero(contract.allocation_rule, paying, pledges)
     page.leaving = {names[str(m)]: day for m, day in sharing.leaving}
     staying = {m: share for m, share in paying.items() if int(m) in sharing.staying}
     if sharing.leaving and staying:
         after = rules.weekly_parts(page.weekly_cost, contract.allocation_rule, staying, pledges)
-        page.parts_after = sorted(((names[m], None if int(m) in hidden else pence) for m, pence in after.items()), key=lambda row: row[0])
+        page.parts_after = sorted(((names[m], pence) for m, pence in after.items()), key=lambda row: row[0])
 
 
 def contract_history(*, session: Session, contract: Contract) -> list[HistoryLine]:

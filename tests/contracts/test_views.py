@@ -445,28 +445,3 @@ def test_a_member_who_has_left_is_not_shown_paying_and_the_others_share_the_cost
     assert "Amina Yusuf £264.00 Total £264.00" in text
     assert "1 member this care was for has left the group, and pays nothing more." in text
     assert "Someone who has left the group" not in text
-
-
-def test_a_representative_who_manages_care_but_may_not_see_money_is_not_told_what_the_person_pays(client, auth, care, session):
-    # A representative with only the care power read Amina's £132.00 a week (and her part once Bo has left) on the contract page.
-    from brokerage.holders.models import Power
-
-    f.only_powers(session, representative=care.users["rep"], holder=care.amina, powers=[Power.care])
-    care.contract.allocation_rule = AllocationRule.by_pledge
-    session.add(care.contract)
-    bo = _membership_of(session, care, care.bo)
-    bo.status, bo.notice_date, bo.leaves_on = MembershipStatus.leaving, date(2026, 12, 1), date(2026, 12, 29)
-    session.add(bo)
-    session.commit()
-    _sign_in(auth, care.users["rep"])
-    text = _text_of(client.get(f"/contracts/{care.contract.id}").get_data(as_text=True))
-    # Amina pledges £30 and Bo £10: by pledge, £198.00 and £66.00 of the £264.00 a week (the group's cost, still shown).
-    assert "£198.00" not in text and "Amina Yusuf £264.00" not in text
-    assert "Amina Yusuf Not shown Bo Chen (until leaving the group on 29 December 2026) £66.00 Total £264.00" in text
-    assert "Amina Yusuf has not asked you to see their money, so what they pay is not shown here." in text
-    assert "Once they have left, the others pay: Amina Yusuf a part not shown to you." in text
-    # With leave to see money as well, the same representative reads it, as Amina does.
-    f.only_powers(session, representative=care.users["rep"], holder=care.amina, powers=[Power.care, Power.money])
-    session.commit()
-    text = _text_of(client.get(f"/contracts/{care.contract.id}").get_data(as_text=True))
-    assert "Amina Yusuf £198.00" in text and "the others pay: Amina Yusuf £264.00 a week" in text and "not asked you" not in text
