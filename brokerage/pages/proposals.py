@@ -23,8 +23,8 @@ from brokerage.contracts import rules as contract_rules
 from brokerage.contracts.changes import change_impossible
 from brokerage.contracts.models import Contract
 from brokerage.contracts.rules import AllocationRule
-from brokerage.holders.models import Holder
-from brokerage.holders.services import money_hidden_from, money_seen_by
+from brokerage.holders.models import Holder, Power
+from brokerage.holders.services import represented_holder_ids
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.services import balance
 from brokerage.matching.models import DemandLine, MatchAssignment
@@ -61,14 +61,31 @@ class CareCost:
     gone: int = 0
     # The holder ids of the members named with what they would pay: a staff read of the page is logged for each.
     named: set = field(default_factory=set)
-    # The name each member the care is for is shown by, by holder id as text.
-    names: dict = field(default_factory=dict)
 
 
 def _over_pledge(parts: dict[str, int], names: dict[str, str], pledges: dict[str, int]) -> list:
     """Return (holder id, name, part, pledge) for each live member whose weekly part is more than their weekly pledge, by name."""
     return sorted(((m, names[m], pence, pledges[m]) for m, pence in parts.items() if names[m] != LEFT_THE_GROUP and pence > pledges[m]),
                   key=lambda row: row[1])
+
+
+def _pledges_seen_by(session: Session, actor: User) -> set[str]:
+    """Return the holders (ids as text) whose pledges a member or representative may see.
+
+    A member sees only their own pledge, as on the group page; a representative, those of the people they act for.
+    """
+    if actor.role == Role.representative:
+        return {str(h) for h in represented_holder_ids(session=session, actor=actor)}
+    return {str(actor.holder_id)} if actor.holder_id is not None else set()
+
+
+def _money_seen_by(session: Session, actor: User) -> set[str] | None:
+    """Return the holders (ids as text) whose pool share the actor may see (None: any, for staff), as on the leave page."""
+    if actor.role in (Role.broker, Role.council_officer):
+        return None
+    if actor.role == Role.representative:
+        return {str(h) for h in represented_holder_ids(session=session, actor=actor, power=Power.money)}
+    return {str(actor.holder_id)} if actor.holder_id is not None else set()
 
 
 def _weeks_left(session: Session, actor: User, proposal: Proposal, member: str, shortfall: int) -> int:
@@ -140,7 +157,7 @@ def _match_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost |
     members = set().union(*(set(lines[a.demand_line_id].shares) for a in assignments))
     names, pledges = _group_view(session, proposal.cluster_id, members, staff)
     sharing = _sharing(session, proposal, members)
-    cost = CareCost(total=0, rule=rule, names=names)
+    cost = CareCost(total=0, rule=rule)
     parts: dict[str, int] = {}
     pieces = []
     for a in assignments:
@@ -187,39 +204,10 @@ def _change_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost 
         lines=[(provider.name, contract.service, hours, rate, total, times)],
         pledges_fall_back=bool(paying) and contract_rules.pledges_all_zero(rule, paying, pledges),
         over_pledge=_over_pledge(after, names, pledges),
-        named={int(m) for m in after}, names=names,
+        named={int(m) for m in after},
     )
     _with_leavers(cost, sharing, names, pledges, [(total, rule, paying)] if paying else [])
     return cost
-
-
-def _hide_money(cost: CareCost, session: Session, actor: User, proposal: Proposal) -> None:
-    """Keep only the money figures the reader may see (holders.services.money_seen_by): hidden ones become None, with the name kept.
-
-    The members read each other's parts, as the group shares the cost; a pledge and a pool share only their owner (and staff)
-    read. A representative without leave to see a person's money reads neither their part, nor their pledge, nor their
-    share: they are still warned that the part is bigger than the pledge, as that is theirs to act on in the group.
-    """
-    seen = money_seen_by(session=session, actor=actor)
-    hidden = money_hidden_from(session=session, actor=actor)
-    hidden_names = {name for member, name in cost.names.items() if int(member) in hidden}
-    cost.parts = [(name, None, None) if name in hidden_names else (name, pence, now) for name, pence, now in cost.parts]
-    cost.parts_after = [(name, None) if name in hidden_names else (name, pence) for name, pence in cost.parts_after]
-    cost.over_pledge = [
-        (name, None, None, None) if int(member) in hidden
-        else (name, pence, pledge, _weeks_left(session, actor, proposal, member, pence - pledge) if seen is None or int(member) in seen else None)
-        for member, name, pence, pledge in cost.over_pledge if seen is None or int(member) in seen or int(member) in hidden
-    ]
-
-
-def _asking_with_hidden_pledge(session: Session, actor: User, proposal: Proposal) -> str | None:
-    """Return the name of someone asking to join whose pledge (the request's description) the reader may not see, else None."""
-    if proposal.kind != ProposalKind.admit_member:
-        return None
-    membership = session.get(Membership, int(proposal.payload.get("membership_id", 0)))
-    if membership is None or membership.holder_id not in money_hidden_from(session=session, actor=actor):
-        return None
-    return session.get(Holder, membership.holder_id).name
 
 
 def proposal_show(*, session: Session, actor: User, proposal_id: int) -> dict:
@@ -244,13 +232,15 @@ def proposal_show(*, session: Session, actor: User, proposal_id: int) -> dict:
         cost = _change_cost(session, proposal, staff)
     if cost is not None:
         cost.you_leave = cost.leaver_names.get(str(actor.holder_id)) if actor.holder_id is not None else None
-        _hide_money(cost, session, actor, proposal)
+        # Another member's pledge is theirs to know (the group page shows pledges to staff only).
+        seen = None if staff else _pledges_seen_by(session, actor)
+        money = _money_seen_by(session, actor)
+        cost.over_pledge = [(name, pence, pledge, _weeks_left(session, actor, proposal, member, pence - pledge) if money is None or member in money else None)
+                            for member, name, pence, pledge in cost.over_pledge if seen is None or member in seen]
         if staff:
             # What each named member would pay for their care: a staff read of it goes to the access log, as the contract page's does.
             log_accesses(session=session, actor=actor, council_id=proposal.council_id, holder_ids=cost.named, what=CARE_VOTE)
     data["cost"] = cost
-    # "Pledging £40.00 a week.": the members vote on it, but a representative without leave to see the money of the person asking is not shown it.
-    data["pledge_hidden_of"] = _asking_with_hidden_pledge(session, actor, proposal)
     data["decided"] = decided
     # A change that could no longer be made (the care ended, the hours changed under new times, the end date
     # is now too soon) would lapse if agreed: the members are told before they vote.

@@ -575,17 +575,3 @@ def test_a_representative_who_may_act_in_groups_but_not_see_money_is_not_shown_t
     body = client.post(f"/clusters/memberships/{membership.id}/pledge", data={f"m{membership.id}-pledge": "300"}).data.decode()
     assert "cannot add up to more than their weekly budget of £200.00" in body
 
-
-def test_a_request_to_join_does_not_show_the_pledge_to_a_representative_of_the_person_asking_without_the_money_power(client, people, session):
-    # "Pledging £40.00 a week." stood on the vote for anyone who could open it, the person's representative without leave to see money too.
-    from brokerage.holders.models import Power
-
-    cluster = start_group(client, people, session)
-    vote = ask_to_join(client, people, session, cluster)
-    assert "Pledging £40.00 a week." in client.get(f"/clusters/proposals/{vote.id}").data.decode()  # the members vote on it
-    f.only_powers(session, representative=people.rep, holder=people.holders[1], powers=[Power.groups])
-    session.commit()
-    sign_in(client, people.rep)
-    page = client.get(f"/clusters/proposals/{vote.id}").data.decode()
-    assert "Let Member 1 join" in page and "£40.00" not in page
-    assert "Member 1 has not asked you to see their money, so the pledge they ask to join with is not shown here." in page
