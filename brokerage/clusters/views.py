@@ -105,13 +105,11 @@ def _show(cluster_id: int, *, join_form=None, pledge_forms=None, status: int = 2
     for mine in page.my_memberships:
         if mine.id not in pledge_forms:
             form = PledgeForm(formdata=None, prefix=f"m{mine.id}")
-            if mine.holder_id not in show.money_hidden:
-                form.pledge.data = f"{mine.weekly_pledge_pence / 100:.2f}"
+            form.pledge.data = f"{mine.weekly_pledge_pence / 100:.2f}"
             pledge_forms[mine.id] = form
     return render_template(
         "clusters/show.html", page=page, join_form=join_form, pledge_forms=pledge_forms, details=show.details, contracts=show.contracts,
         demand=show.demand, approver=show.approver, timesheets=show.timesheets, sees_care=show.sees_care,
-        money_hidden=show.money_hidden,
     ), status
 
 

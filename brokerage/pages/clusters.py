@@ -19,7 +19,7 @@ from brokerage.clusters.membership import group_mate_ids
 from brokerage.clusters.queries import ClusterPage, cluster_page, notice_preview
 from brokerage.contracts.services import contracts_of_cluster
 from brokerage.holders.models import Holder, Power
-from brokerage.holders.services import details_visible_to, money_hidden_from
+from brokerage.holders.services import details_visible_to
 from brokerage.matching.demand import demand_of_cluster
 from brokerage.surplus.queries import open_flags_of_holder
 from brokerage.timesheets.approvers import approver_of
@@ -42,14 +42,12 @@ class ClusterShow:
     # Whether the reader sees the group's care (its requests and contracts): staff, a member, or a representative with
     # leave to manage the care of a member (Power.care), as the care pages themselves decide.
     sees_care: bool = False
-    # The people the reader acts for whose pledge is not shown them: no leave to see their money (holders.services.money_seen_by).
-    money_hidden: frozenset = frozenset()
 
 
 def cluster_show(*, session: Session, actor: User, cluster_id: int) -> ClusterShow:
     """Return the cluster page for the actor; a staff read of members' pledges and shared details goes to the access log."""
     page = cluster_page(session=session, actor=actor, cluster_id=cluster_id)
-    show = ClusterShow(page=page, money_hidden=money_hidden_from(session=session, actor=actor))
+    show = ClusterShow(page=page)
     if not page.members:
         # Someone browsing a group they are not in sees no members, and so none of this.
         return show
