@@ -20,7 +20,6 @@ from brokerage.contracts.models import Contract
 from brokerage.contracts.rules import AllocationRule
 from brokerage.errors import NotAllowed
 from brokerage.holders.models import Holder
-from brokerage.holders.services import money_hidden_from
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.services import entry_postings
 from brokerage.providers.models import Provider
@@ -131,9 +130,8 @@ class SheetPage:
     visits: list[VisitRow]
     pay: Pay
     travel: str
-    # (member's name, their part in pence), by name; posted parts once approved, else what approval would post now. The
-    # part is None for someone the reader acts for without leave to see their money (holders.services.money_seen_by).
-    split: list[tuple[str, int | None]]
+    # (member's name, their part in pence), by name; posted parts once approved, else what approval would post now.
+    split: list[tuple[str, int]]
     split_problem: str | None
     # How the week's cost is shared (the week's own terms), and whether this reader may see who pays what (never a provider).
     rule: AllocationRule
@@ -203,7 +201,6 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
             parts, split_problem = {}, error.message
     if parts and not names.keys() >= parts.keys():
         names.update(dict(session.exec(select(Holder.id, Holder.name).where(Holder.id.in_(list(parts)))).all()))
-    hidden = money_hidden_from(session=session, actor=actor)
     each = rules.visit_pay(visits=visits, total_pence=pay.total_pence, travel_paid=travel_paid)
     approver = approver_of(session=session, cluster_id=sheet.cluster_id)
     decider = session.get(User, sheet.decided_by_id) if sheet.decided_by_id else None
@@ -216,7 +213,7 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
         visits=rows,
         pay=pay, travel=travel_sentence(provider_name=provider.name, charter=travel_paid, pay=pay, to_provider=own, sent=sent,
                                         confirmed_since=pricing.confirmed_since(sheet, provider) if sent else None),
-        split=sorted(((names.get(h, "A former member"), None if h in hidden else part) for h, part in parts.items()), key=lambda row: row[0]),
+        split=sorted(((names.get(h, "A former member"), part) for h, part in parts.items()), key=lambda row: row[0]),
         split_problem=split_problem, rule=fixed.rule if fixed else terms.allocation_rule, shows_split=actor.role != Role.provider,
         hours_per_week=terms.hours_per_week, members=sorted(names.items(), key=lambda item: item[1]),
         days=rules.week_days(sheet.week), approver=approver.name if approver else None, decided_by=decider.name if decider else None,
