@@ -25,7 +25,7 @@ from brokerage.errors import NotAllowed, ValidationFailed
 from brokerage.formatting import pounds, voice
 from brokerage.holders.models import Holder
 from brokerage.holders.registration import allocation_problem
-from brokerage.holders.services import get_holder
+from brokerage.holders.services import get_holder, may_see_money
 from brokerage.ledger import kinds
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.models import LedgerAccount
@@ -157,10 +157,12 @@ def check_pledge(session: Session, holder: Holder, pledge: int, *, exclude_membe
         if "more than" in message:
             # A representative or broker reads the holder's name: "your weekly budget" was the holder's, not theirs.
             v = voice(holder, reader)
-            message = (
-                f"{v.Your} pledges to all {v.their} groups cannot add up to more than {v.their} weekly budget of "
-                f"{pounds(holder.weekly_allocation_pence)}. {v.You} can pledge up to {pounds(headroom)} a week here."
-            )
+            message = f"{v.Your} pledges to all {v.their} groups cannot add up to more than {v.their} weekly budget"
+            if reader is None or may_see_money(session=session, actor=reader, holder=holder):
+                message += f" of {pounds(holder.weekly_allocation_pence)}. {v.You} can pledge up to {pounds(headroom)} a week here."
+            else:
+                # The budget and what is left of it are the holder's money: a representative without leave is told only why.
+                message += f". {holder.name} has not asked you to see their money, so how much is left to pledge is not shown here."
         raise PledgeTooHigh(message, field="pledge") from None
 
 

@@ -48,14 +48,13 @@ def can_act_for(*, session: Session, actor: User, holder: Holder, power: Power |
     return False
 
 
-# Who sees a person's own money: the amounts that are theirs (weekly budget, pledge, their part of a cost, what they pay,
-# their wallet and pool share). The person and their council's brokers and officers see them; a representative only
-# with the money power, whatever else they may do. A group page that shows its members each other's figures (the
-# parts of a contract, a timesheet or a vote) still shows them to a representative acting in the group, as a member
-# reads them, but hides the figures of the people that representative acts for without the money power: acting for
-# someone must not show more of their money than they allowed. (A hidden part can sometimes be worked out from the
-# total and the others' parts; these rules keep the figure off the page, they cannot undo arithmetic.) A group's
-# total and a contract's weekly cost are the group's, not a person's, and are not covered here.
+# Who sees a person's own finances: their weekly budget and what is left of it to pledge, their wallet and pool-share
+# balances, statements, top-ups and unspent-money flags. The person and their council's brokers and officers see them;
+# a representative only with the money power, whatever else they may do. What the group's care costs each member (the
+# parts on a contract, a timesheet or a vote) and the pledges they make in the group are the group's business, seen by
+# a representative with the groups or care power as the member sees them: they vote on that care or approve its weeks,
+# and a part can be worked out from the total and the others' parts, so hiding it would promise a privacy the page
+# cannot give (tried and undone on 2026-12-06).
 def money_seen_by(*, session: Session, actor: User) -> frozenset[int] | None:
     """Return the holders whose own money the actor may see: None for staff (any holder of their council)."""
     if actor.role in STAFF:
@@ -73,13 +72,6 @@ def may_see_money(*, session: Session, actor: User, holder: Holder) -> bool:
         return False
     seen = money_seen_by(session=session, actor=actor)
     return seen is None or holder.id in seen
-
-
-def money_hidden_from(*, session: Session, actor: User) -> frozenset[int]:
-    """Return the holders whose money a group page must hide from the actor, though it shows members' figures: those they act for without the money power."""
-    if actor.role != Role.representative:
-        return frozenset()
-    return frozenset(represented_holder_ids(session=session, actor=actor)) - money_seen_by(session=session, actor=actor)
 
 
 def powers_for(*, session: Session, actor: User, holder: Holder) -> frozenset[Power]:

@@ -76,7 +76,7 @@ def holder_record(*, session: Session, actor: User, holder_id: int) -> HolderRec
             _, details = holders.get_profile(session=session, actor=actor, holder_id=holder.id)
             record.own_details = [details[item] for item in SensitiveItem if item in details]
         record.invitations = invitations.waiting_for_holder(session=session, actor=actor, holder_id=holder.id)
-    # A representative sees the groups only with the groups power, and what is pledged only with the money power.
+    # A representative sees the groups, and what is pledged to them, only with the groups power.
     if record.sees(Power.groups):
         record.memberships = memberships_of(session=session, actor=actor, holder_ids=[holder.id])
     return record

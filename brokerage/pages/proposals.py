@@ -24,7 +24,7 @@ from brokerage.contracts.changes import change_impossible
 from brokerage.contracts.models import Contract
 from brokerage.contracts.rules import AllocationRule
 from brokerage.holders.models import Holder, Power
-from brokerage.holders.services import represented_holder_ids
+from brokerage.holders.services import money_seen_by, represented_holder_ids
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.services import balance
 from brokerage.matching.models import DemandLine, MatchAssignment
@@ -80,12 +80,9 @@ def _pledges_seen_by(session: Session, actor: User) -> set[str]:
 
 
 def _money_seen_by(session: Session, actor: User) -> set[str] | None:
-    """Return the holders (ids as text) whose pool share the actor may see (None: any, for staff), as on the leave page."""
-    if actor.role in (Role.broker, Role.council_officer):
-        return None
-    if actor.role == Role.representative:
-        return {str(h) for h in represented_holder_ids(session=session, actor=actor, power=Power.money)}
-    return {str(actor.holder_id)} if actor.holder_id is not None else set()
+    """Return the holders (ids as text) whose pool share the actor may see (None: any, for staff): holders.services.money_seen_by."""
+    seen = money_seen_by(session=session, actor=actor)
+    return None if seen is None else {str(h) for h in seen}
 
 
 def _weeks_left(session: Session, actor: User, proposal: Proposal, member: str, shortfall: int) -> int:

@@ -548,3 +548,25 @@ def test_the_same_decision_sent_again_leads_to_the_open_one_and_its_page_says_wh
     other = client.post(f"/clusters/{cluster.id}/propose", data={**form, "description": "Three hours on Sundays"})
     assert other.status_code == 302 and other.headers["Location"] != first.headers["Location"]
     assert len(session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id, Proposal.kind == "free_text")).all()) == 2
+
+
+def test_a_representative_acting_in_groups_sees_and_sets_the_pledge_but_not_the_budget_left_without_the_money_power(client, people, session):
+    # The pledge is the group's business, seen and set with the groups power; the weekly budget and what is left of it are
+    # the person's own finances: a pledge too big told a representative without the money power both (£200.00, £150.00).
+    from brokerage.holders.models import Power
+
+    cluster = start_group(client, people, session)
+    membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.holder_id == people.holders[0].id)).one()
+    f.only_powers(session, representative=people.rep, holder=people.holders[0], powers=[Power.groups])
+    session.commit()
+    sign_in(client, people.rep)
+    page = client.get(f"/clusters/{cluster.id}").data.decode()
+    assert "Pledging <strong>£50.00</strong> a week." in page and 'value="50.00"' in page
+    body = client.post(f"/clusters/memberships/{membership.id}/pledge", data={f"m{membership.id}-pledge": "300"}).data.decode()
+    assert "cannot add up to more than their weekly budget." in body and "£200.00" not in body and "£150.00" not in body
+    assert "Member 0 has not asked you to see their money, so how much is left to pledge is not shown here." in body
+    # With leave to see money as well, the budget and what is left of it.
+    f.only_powers(session, representative=people.rep, holder=people.holders[0], powers=[Power.groups, Power.money])
+    session.commit()
+    body = client.post(f"/clusters/memberships/{membership.id}/pledge", data={f"m{membership.id}-pledge": "300"}).data.decode()
+    assert "cannot add up to more than their weekly budget of £200.00" in body and "not asked you" not in body

@@ -445,3 +445,19 @@ def test_a_member_who_has_left_is_not_shown_paying_and_the_others_share_the_cost
     assert "Amina Yusuf £264.00 Total £264.00" in text
     assert "1 member this care was for has left the group, and pays nothing more." in text
     assert "Someone who has left the group" not in text
+
+
+def test_a_representative_who_manages_care_reads_each_part_of_the_cost_as_the_members_do(client, auth, care, session):
+    # What the care costs each member is the group's business: hiding the person's part from a representative without the
+    # money power (tried on 2026-12-06) promised a privacy the page cannot give, as the total less the others' parts is theirs.
+    from brokerage.holders.models import Power
+
+    f.only_powers(session, representative=care.users["rep"], holder=care.amina, powers=[Power.care])
+    care.contract.allocation_rule = AllocationRule.by_pledge
+    session.add(care.contract)
+    session.commit()
+    _sign_in(auth, care.users["rep"])
+    text = _text_of(client.get(f"/contracts/{care.contract.id}").get_data(as_text=True))
+    # Amina pledges £30 and Bo £10: by pledge, £198.00 and £66.00 of the £264.00 a week.
+    assert "Amina Yusuf £198.00 Bo Chen £66.00 Total £264.00" in text
+    assert "not asked you" not in text and "Not shown" not in text
