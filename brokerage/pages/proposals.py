@@ -22,6 +22,7 @@ from brokerage.clusters.rules import ProposalKind, ProposalStatus, Sharing, who_
 from brokerage.contracts import rules as contract_rules
 from brokerage.contracts.changes import change_impossible
 from brokerage.contracts.models import Contract
+from brokerage.contracts.services import current_status
 from brokerage.contracts.rules import AllocationRule
 from brokerage.holders.models import Holder, Power
 from brokerage.holders.services import money_seen_by, represented_holder_ids
@@ -47,8 +48,8 @@ class CareCost:
     total_now: int | None = None
     rule_now: AllocationRule | None = None
     pledges_fall_back: bool = False
-    # (holder id, name, pence a week, weekly pledge) of each member of the group whose part is more than they put in a
-    # week; proposal_show keeps (name, pence, pledge) of those the reader may see the pledge of.
+    # Each member whose part, with what they pay for the group's care already in place, is more than they put in a week
+    # (OverPledge); proposal_show keeps those the reader may see the pledge of.
     over_pledge: list = field(default_factory=list)
     # Members on notice to leave, {name: last day}, and (name, pence a week) of those who stay once they have gone:
     # a leaver pays their part only until their last day, then the rest share it.
@@ -63,10 +64,55 @@ class CareCost:
     named: set = field(default_factory=set)
 
 
-def _over_pledge(parts: dict[str, int], names: dict[str, str], pledges: dict[str, int]) -> list:
-    """Return (holder id, name, part, pledge) for each live member whose weekly part is more than their weekly pledge, by name."""
-    return sorted(((m, names[m], pence, pledges[m]) for m, pence in parts.items() if names[m] != LEFT_THE_GROUP and pence > pledges[m]),
-                  key=lambda row: row[1])
+@dataclass
+class OverPledge:
+    """A member whose weekly part of this care, with what they pay for the group's care already in place, is more than their pledge (pence)."""
+
+    member: str  # holder id as text
+    name: str
+    pence: int  # their part of this care a week
+    pledge: int
+    already: int = 0  # what they pay a week now for the group's other care in place
+    weeks: int | None = None  # how many whole weeks their pool share covers the difference; None if not the reader's to see
+    budget: int | None = None  # their whole weekly budget, when all of it is less than what they would pay and the reader may see it
+
+    @property
+    def in_all(self) -> int:
+        """Return what they would pay a week in all, in pence."""
+        return self.pence + self.already
+
+
+def _over_pledge(parts: dict[str, int], names: dict[str, str], pledges: dict[str, int], already: dict[str, int]) -> list[OverPledge]:
+    """Return each live member whose part, with what they already pay, is more than their weekly pledge, by name."""
+    rows = (OverPledge(m, names[m], pence, pledges[m], already.get(m, 0)) for m, pence in parts.items())
+    return sorted((row for row in rows if row.name != LEFT_THE_GROUP and row.in_all > row.pledge), key=lambda row: row.name)
+
+
+def _already_paid(session: Session, cluster_id: int, except_contract: int | None = None) -> tuple[dict[str, int], dict[str, int]]:
+    """Return what each member pays a week for the group's care in place (all but `except_contract`), now and once members on notice have gone.
+
+    Each contract is shared as its timesheets are (brokerage.timesheets.pricing): among its members still in the group,
+    by its own rule. Pence a week by holder id as text.
+    """
+    today = clock.today()
+    live = live_members_by_group(session=session, cluster_ids=[cluster_id])[cluster_id]
+    pledges = {str(h): p for h, p in session.exec(select(Membership.holder_id, Membership.weekly_pledge_pence).where(
+        Membership.cluster_id == cluster_id, Membership.status.in_(LIVE_MEMBERSHIP))).all()}
+    now: dict[str, int] = {}
+    after: dict[str, int] = {}
+    in_place = (contract_rules.ContractStatus.active, contract_rules.ContractStatus.ending)
+    for contract in session.exec(select(Contract).where(Contract.cluster_id == cluster_id, Contract.status.in_(in_place)).order_by(Contract.id)):
+        if contract.id == except_contract or current_status(contract, today) == contract_rules.ContractStatus.ended:
+            continue
+        sharing = who_shares([int(m) for m in contract.member_shares], live, today)
+        paying = _paying(contract.member_shares, sharing)
+        weekly = contract_rules.weekly_cost(contract.hours_per_week, contract.rate_pence)
+        if paying:
+            _add(now, contract_rules.weekly_parts(weekly, contract.allocation_rule, paying, pledges))
+        staying = {m: share for m, share in paying.items() if int(m) in sharing.staying}
+        if staying:
+            _add(after, contract_rules.weekly_parts(weekly, contract.allocation_rule, staying, pledges))
+    return now, after
 
 
 def _pledges_seen_by(session: Session, actor: User) -> set[str]:
@@ -114,7 +160,7 @@ def _paying(shares: dict[str, int], sharing: Sharing) -> dict[str, int]:
     return {m: share for m, share in shares.items() if m not in gone}
 
 
-def _with_leavers(cost: CareCost, sharing: Sharing, names: dict[str, str], pledges: dict[str, int], pieces) -> None:
+def _with_leavers(cost: CareCost, sharing: Sharing, names: dict[str, str], pledges: dict[str, int], pieces, already_after: dict[str, int]) -> None:
     """Say who is leaving, and each staying member's part once they have gone; `pieces` are (weekly pence, rule, shares of those who pay)."""
     cost.gone = len(sharing.gone)
     leaving: dict[str, date] = {str(m): day for m, day in sharing.leaving}
@@ -127,11 +173,11 @@ def _with_leavers(cost: CareCost, sharing: Sharing, names: dict[str, str], pledg
             _add(after, contract_rules.weekly_parts(weekly, rule, staying, pledges))
     cost.leaving = {names[m]: day for m, day in leaving.items()}
     # A staying member's part grows once the leavers have gone: £75.25 against a £43 pledge was said nowhere.
-    worst = {row[0]: row for row in cost.over_pledge}
-    for row in _over_pledge(after, names, pledges):
-        if row[0] not in worst or row[2] > worst[row[0]][2]:
-            worst[row[0]] = row
-    cost.over_pledge = sorted(worst.values(), key=lambda row: row[1])
+    worst = {row.member: row for row in cost.over_pledge}
+    for row in _over_pledge(after, names, pledges, already_after):
+        if row.member not in worst or row.in_all > worst[row.member].in_all:
+            worst[row.member] = row
+    cost.over_pledge = sorted(worst.values(), key=lambda row: row.name)
     cost.leaver_names = {m: names[m] for m in leaving}
     cost.parts_after = sorted(((names[m], pence) for m, pence in after.items()), key=lambda row: row[0])
 
@@ -169,8 +215,9 @@ def _match_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost |
             pieces.append((weekly, rule, paying))
     cost.parts = sorted(((names[m], pence, None) for m, pence in parts.items()), key=lambda row: row[0])
     cost.named = {int(m) for m in parts}
-    cost.over_pledge = _over_pledge(parts, names, pledges)
-    _with_leavers(cost, sharing, names, pledges, pieces)
+    already, already_after = _already_paid(session, proposal.cluster_id)
+    cost.over_pledge = _over_pledge(parts, names, pledges, already)
+    _with_leavers(cost, sharing, names, pledges, pieces, already_after)
     return cost
 
 
@@ -195,15 +242,16 @@ def _change_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost 
     after = contract_rules.weekly_parts(total, rule, paying, pledges) if paying else {}
     before = contract_rules.weekly_parts(now, contract.allocation_rule, paying, pledges) if paying else {}
     provider = session.get(Provider, contract.provider_id)
+    already, already_after = _already_paid(session, proposal.cluster_id, except_contract=contract.id)
     cost = CareCost(
         total=total, rule=rule, total_now=now, rule_now=AllocationRule(contract.allocation_rule),
         parts=sorted(((names[m], after[m], before[m]) for m in after), key=lambda row: row[0]),
         lines=[(provider.name, contract.service, hours, rate, total, times)],
         pledges_fall_back=bool(paying) and contract_rules.pledges_all_zero(rule, paying, pledges),
-        over_pledge=_over_pledge(after, names, pledges),
+        over_pledge=_over_pledge(after, names, pledges, already),
         named={int(m) for m in after},
     )
-    _with_leavers(cost, sharing, names, pledges, [(total, rule, paying)] if paying else [])
+    _with_leavers(cost, sharing, names, pledges, [(total, rule, paying)] if paying else [], already_after)
     return cost
 
 
@@ -232,8 +280,13 @@ def proposal_show(*, session: Session, actor: User, proposal_id: int) -> dict:
         # Another member's pledge is theirs to know (the group page shows pledges to staff only).
         seen = None if staff else _pledges_seen_by(session, actor)
         money = _money_seen_by(session, actor)
-        cost.over_pledge = [(name, pence, pledge, _weeks_left(session, actor, proposal, member, pence - pledge) if money is None or member in money else None)
-                            for member, name, pence, pledge in cost.over_pledge if seen is None or member in seen]
+        cost.over_pledge = [row for row in cost.over_pledge if seen is None or row.member in seen]
+        budgets = dict(session.exec(select(Holder.id, Holder.weekly_allocation_pence).where(Holder.id.in_([int(r.member) for r in cost.over_pledge] or [-1]))).all())
+        for row in cost.over_pledge:
+            if money is None or row.member in money:
+                # The pool share and the budget are the member's own finances (holders.services.money_seen_by).
+                row.weeks = _weeks_left(session, actor, proposal, row.member, row.in_all - row.pledge)
+                row.budget = budgets.get(int(row.member)) if row.in_all > budgets.get(int(row.member), row.in_all) else None
         if staff:
             # What each named member would pay for their care: a staff read of it goes to the access log, as the contract page's does.
             log_accesses(session=session, actor=actor, council_id=proposal.council_id, holder_ids=cost.named, what=CARE_VOTE)

@@ -112,7 +112,17 @@ def test_once_decided_the_page_says_what_was_put_to_the_vote_not_what_members_wo
     assert "If the group agrees" not in text and "would pay" not in text
 
 
+def _no_other_care(session, care):  # noqa: F811
+    """End the fixture's contract, so a vote's warning weighs this care alone against the pledges."""
+    from brokerage.contracts.rules import ContractStatus
+
+    care.contract.status = ContractStatus.ended
+    session.add(care.contract)
+    session.commit()
+
+
 def test_a_member_whose_part_is_more_than_their_pledge_is_warned_before_the_vote(client, auth, session, care):  # noqa: F811
+    _no_other_care(session, care)
     proposal = _match(session, care, shares={str(care.amina.id): 1, str(care.bo.id): 1})
     pledges = {m.holder_id: m.weekly_pledge_pence for m in session.exec(select(Membership).where(Membership.cluster_id == care.cluster.id))}
     over = [name for name, holder in (("Amina Yusuf", care.amina), ("Bo Chen", care.bo)) if pledges[holder.id] < 13_200]
@@ -259,6 +269,7 @@ def _fund(session, care, holder, pence):  # noqa: F811
 
 def test_a_part_that_outgrows_the_pledge_once_a_leaver_has_gone_is_warned_with_how_long_the_share_lasts(client, auth, session, care):  # noqa: F811
     # Amina would pay £264.00 a week once Bo had left, against a £200.00 pledge, and the page gave no warning.
+    _no_other_care(session, care)
     proposal = _match(session, care, shares={str(care.amina.id): 1, str(care.bo.id): 1})
     amina = _membership(session, care, care.amina)
     amina.weekly_pledge_pence = 20_000
@@ -283,3 +294,33 @@ def test_a_part_that_outgrows_the_pledge_once_a_leaver_has_gone_is_warned_with_h
     assert auth.sign_in(care.users["rep"].email).status_code == 302
     text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
     assert f"{said}." in text and "would cover the difference" not in text
+
+
+def test_the_warning_counts_what_the_member_already_pays_for_the_groups_care_and_says_when_it_passes_their_budget(client, auth, session, care):  # noqa: F811
+    # The warning weighed this care's part alone against the pledge: Faduma, already paying £25.80 a week for care in
+    # place, was told her share lasted 8 weeks, not 5, and not that she would pay more than her whole budget (tester, R5-7).
+    proposal = _match(session, care, shares={str(care.amina.id): 1, str(care.bo.id): 1}, hours=6)
+    amina = _membership(session, care, care.amina)
+    amina.weekly_pledge_pence = 20_000
+    care.amina.weekly_allocation_pence = 22_000
+    session.add_all([amina, care.amina])
+    session.commit()
+    _fund(session, care, care.amina, 43_537)
+    # This care: 6 hours at £22.00 shared by hours, £66.00 each; the contract in place: £132.00 each; £198.00 in all.
+    said = ("Amina Yusuf would pay £66.00 a week for this care and £132.00 a week for the group's care already in place, £198.00 in all, "
+            "more than the £200.00 a week they put into the group")
+    assert auth.sign_in(care.users["amina"].email).status_code == 302
+    assert "would pay" in _text(client.get(f"/clusters/proposals/{proposal.id}")) and said not in _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    amina.weekly_pledge_pence = 10_000
+    session.add(amina)
+    session.commit()
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    said = said.replace("£200.00", "£100.00")
+    # £435.37 covers £98.00 a week short for 4 whole weeks; £198.00 is less than her £220.00 budget.
+    assert f"{said}: their share of the pool would cover the difference for about 4 weeks." in text
+    assert "whole weekly budget" not in text
+    care.amina.weekly_allocation_pence = 15_000
+    session.add(care.amina)
+    session.commit()
+    text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
+    assert f"{said}: their share of the pool would cover the difference for about 4 weeks, and that is more than their whole weekly budget of £150.00." in text
