@@ -105,6 +105,18 @@ def names_served(session: Session, contract: Contract, *, staff: bool) -> dict[s
     return {str(i): names[i] if i in live and i in names else LEFT_THE_GROUP for i in ids}
 
 
+def _opens_decisions(session: Session, actor: User, contract: Contract) -> bool:
+    """Tell whether the reader may open the group's decisions: not a provider, nor a representative who only manages care (a dead link)."""
+    if actor.role == Role.provider:
+        return False
+    if actor.role != Role.representative:
+        return True
+    acts_in_groups = visible_holder_ids(session=session, actor=actor, power=Power.groups)
+    return session.exec(select(Membership.id).where(
+        Membership.cluster_id == contract.cluster_id, Membership.holder_id.in_(acts_in_groups or [-1]), Membership.status.in_(LIVE_MEMBERSHIP),
+    )).first() is not None
+
+
 def contract_page(*, session: Session, actor: User, contract_id: int) -> ContractPage:
     """Return the contract page for a reader (see the module's note for who may read it)."""
     contract = readable_contract(session=session, actor=actor, contract_id=contract_id)
@@ -115,7 +127,7 @@ def contract_page(*, session: Session, actor: User, contract_id: int) -> Contrac
         contract=contract, provider=session.get(Provider, contract.provider_id), cluster=session.get(Cluster, contract.cluster_id),
         status=current_status(contract, today), weekly_cost=rules.weekly_cost(contract.hours_per_week, contract.rate_pence),
         notice_weeks=council.notice_weeks, earliest_end=rules.earliest_end(today, council.notice_weeks),
-        can_manage=actor.role == Role.broker, shows_split=actor.role != Role.provider, links_decisions=actor.role != Role.provider,
+        can_manage=actor.role == Role.broker, shows_split=actor.role != Role.provider, links_decisions=_opens_decisions(session, actor, contract),
     )
     names = names_served(session, contract, staff=staff or actor.role == Role.provider)
     page.people = sorted(names.values())

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session
 
 from brokerage.access import STAFF
-from brokerage.accounts.models import User
+from brokerage.accounts.models import Role, User
 from brokerage.audit.rules import GROUP_PLEDGES
 from brokerage.audit.services import log_accesses
 from brokerage.clusters.members import visible_holder_ids
@@ -24,6 +24,7 @@ from brokerage.matching.demand import demand_of_cluster
 from brokerage.surplus.queries import open_flags_of_holder
 from brokerage.timesheets.approvers import approver_of
 from brokerage.timesheets.queries import sheets_of_group
+from brokerage.timesheets.sheets import may_read_groups
 
 
 @dataclass
@@ -49,7 +50,11 @@ def cluster_show(*, session: Session, actor: User, cluster_id: int) -> ClusterSh
     page = cluster_page(session=session, actor=actor, cluster_id=cluster_id)
     show = ClusterShow(page=page)
     if not page.members:
-        # Someone browsing a group they are not in sees no members, and so none of this.
+        # Someone browsing a group they are not in sees no members, and so none of this; but a representative who manages
+        # the care of a member (and not their groups) sees the group's care, as the care pages let them (tester R5-6).
+        if actor.role == Role.representative and may_read_groups(session, actor, page.cluster.id):
+            show.sees_care = True
+            _fill_care(session, actor, show)
         return show
     staff = actor.role in STAFF
     if staff:
@@ -63,11 +68,20 @@ def cluster_show(*, session: Session, actor: User, cluster_id: int) -> ClusterSh
     members = {h.id for _, h in page.members}
     show.sees_care = staff or bool(members & set(visible_holder_ids(session=session, actor=actor, power=Power.care)))
     if show.sees_care:
-        show.contracts = contracts_of_cluster(session=session, actor=actor, cluster=page.cluster)
-        show.demand = demand_of_cluster(session=session, actor=actor, cluster=page.cluster)
-    show.approver = approver_of(session=session, cluster_id=page.cluster.id)
-    show.timesheets = sheets_of_group(session=session, actor=actor, cluster_id=page.cluster.id)
+        _fill_care(session, actor, show)
+    else:
+        show.approver = approver_of(session=session, cluster_id=page.cluster.id)
+        show.timesheets = sheets_of_group(session=session, actor=actor, cluster_id=page.cluster.id)
     return show
+
+
+def _fill_care(session: Session, actor: User, show: ClusterShow) -> None:
+    """Fill in the group's care for a reader who sees it: its requests, contracts, approver and latest timesheets."""
+    cluster = show.page.cluster
+    show.contracts = contracts_of_cluster(session=session, actor=actor, cluster=cluster)
+    show.demand = demand_of_cluster(session=session, actor=actor, cluster=cluster)
+    show.approver = approver_of(session=session, cluster_id=cluster.id)
+    show.timesheets = sheets_of_group(session=session, actor=actor, cluster_id=cluster.id)
 
 
 def leave_preview(*, session: Session, actor: User, membership_id: int) -> dict:

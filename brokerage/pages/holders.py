@@ -11,6 +11,7 @@ from brokerage.audit import log_access
 from brokerage.audit.rules import RECORD
 from brokerage.audit.services import LogPage, reads_of, reads_of_holder
 from brokerage.clusters.models import Cluster, Membership, Proposal, Vote
+from brokerage.clusters.members import LIVE_MEMBERSHIP
 from brokerage.clusters.queries import memberships_of
 from brokerage.errors import NotAllowed, NotFound
 from brokerage.formatting import weeks_for_people
@@ -77,8 +78,12 @@ def holder_record(*, session: Session, actor: User, holder_id: int) -> HolderRec
             record.own_details = [details[item] for item in SensitiveItem if item in details]
         record.invitations = invitations.waiting_for_holder(session=session, actor=actor, holder_id=holder.id)
     # A representative sees the groups, and what is pledged to them, only with the groups power.
-    if record.sees(Power.groups):
+    if record.sees(Power.groups) or record.sees(Power.care):
         record.memberships = memberships_of(session=session, actor=actor, holder_ids=[holder.id])
+    if not record.sees(Power.groups):
+        # A representative who manages the care only reaches the groups' care (the group page shows them nothing else).
+        live = {status.value for status in LIVE_MEMBERSHIP}
+        record.memberships = [(m, cluster) for m, cluster in record.memberships if m.status.value in live]
     return record
 
 

@@ -126,7 +126,8 @@ def test_the_record_page_and_dashboard_show_groups_and_pledges_only_with_the_gro
     dashboard = text(client.get("/dashboard"))
     if withheld == Power.groups:
         assert pledge not in page
-        assert cluster.name not in page and "has not asked you to help with their groups" in page
+        # With the care power kept, the group is named only to reach its care (tests below), with no pledge.
+        assert "has not asked you to help with their groups, but you manage their care" in page
         assert "Their groups" not in dashboard and cluster.name not in dashboard
     else:
         assert cluster.name in page and cluster.name in dashboard and pledge in page
@@ -197,3 +198,29 @@ def test_without_the_money_power_the_record_page_says_why_no_money_is_shown_and_
     auth.sign_out()
     auth.sign_in(world.users["a"][Role.holder].email)
     assert "has not asked you" not in text(client.get(f"/holders/{holder.id}"))
+
+
+def test_a_representative_who_only_manages_care_finds_the_groups_care_from_the_record_and_no_dead_links(client, auth, world, representation, session):
+    # With only "Manage care", the record page said the groups were not shown, and the group page showed no care at
+    # all, though the contract and timesheet pages opened when typed; the contract's "See the decision" led to a 404 (R5-6).
+    from brokerage.contracts.queries import contract_page
+
+    records = world.records["a"]
+    holder, cluster, contract = records["holder"], records["cluster"], records["contract"]
+    choose(client, auth, world, representation, {Power.care})
+    record = text(client.get(f"/holders/{holder.id}"))
+    assert "you manage their care: you can see the care of the groups they are in" in record
+    assert f'href="/clusters/{cluster.id}"' in record and "pledges" not in record
+    page = text(client.get(f"/clusters/{cluster.id}"))
+    assert 'id="care-only"' in page and "What the group asks for" in page and f"/contracts/{contract.id}" in page
+    assert "Timesheets" in page and "Choose who approves timesheets" not in page
+    assert "Decisions" not in page and "Put a decision to the members" not in page
+    assert client.get(f"/contracts/{contract.id}").status_code == 200
+    rep = world.users["a"][Role.representative]
+    assert contract_page(session=session, actor=rep, contract_id=contract.id).links_decisions is False
+    # With the groups power too, the members, decisions and links are back, and the care-only sentence goes.
+    auth.sign_out()
+    choose(client, auth, world, representation, {Power.care, Power.groups})
+    page = text(client.get(f"/clusters/{cluster.id}"))
+    assert 'id="care-only"' not in page and "Decisions" in page and "What the group asks for" in page
+    assert contract_page(session=session, actor=rep, contract_id=contract.id).links_decisions is True
