@@ -51,6 +51,8 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
         return {
             "council": council,
             "people": people,
+            # Who stopped them acting for them, and when: why someone is no longer listed (or why nobody is).
+            "stopped": holders.stopped_for_representative(session=session, actor=actor),
             # Whose money they may see (brokerage.holders.models.Power): the others' budgets and statements are not shown.
             "money_ids": set(holders.represented_holder_ids(session=session, actor=actor, power=Power.money)),
             # Groups of the people who let them help with groups only (Power.groups).

@@ -115,6 +115,18 @@ def holders_for_representative(*, session: Session, actor: User, power: Power | 
     )
 
 
+def stopped_for_representative(*, session: Session, actor: User) -> list[tuple[Holder, Representation]]:
+    """Return the holders who stopped this representative acting for them and have not authorised them again, most recent first."""
+    if actor.role != Role.representative:
+        return []
+    # Only the holder can stop a representative (`revoke_representative`), so the holder is who stopped them.
+    return list(session.exec(
+        select(Holder, Representation).join(Representation, Representation.holder_id == Holder.id)
+        .where(Representation.representative_id == actor.id, Representation.revoked_at.is_not(None), Holder.council_id == actor.council_id)
+        .order_by(Representation.revoked_at.desc(), Holder.name)
+    ))
+
+
 # --- the holder's own profile -------------------------------------------------------------------
 
 

@@ -92,3 +92,28 @@ def test_only_a_broker_of_the_council_names_a_holders_broker(app, client, auth, 
     auth.sign_in(world.users["b"][Role.broker].email)
     assert client.post(f"/holders/{holder_id}/broker", data={"broker_id": str(world.users["b"][Role.broker].id)}).status_code == 404
     assert session.exec(select(Holder.broker_id).where(Holder.id == holder_id)).one() is None
+
+
+def test_a_stopped_representative_reads_who_stopped_them_and_when(app, client, auth, world, session, freeze_clock):
+    from datetime import datetime, timezone
+
+    from brokerage.holders import services as holders
+    from brokerage.holders.models import Representation
+
+    a = world.records["a"]
+    holder_user, rep = world.users["a"][Role.holder], world.users["a"][Role.representative]
+    freeze_clock(datetime(2026, 12, 6, 3, 10, tzinfo=timezone.utc))
+    row = session.exec(select(Representation).where(Representation.representative_id == rep.id)).one()
+    holders.revoke_representative(session=session, actor=holder_user, holder_id=a["holder"].id, representation_id=row.id)
+    session.commit()
+    page = _dashboard(client, auth, rep.email)
+    assert f"{a['holder'].name} stopped you acting for them on 6 December 2026." in page
+    assert "broker to record it" not in page and "Nobody has" not in page
+
+
+def test_a_representative_nobody_asked_yet_is_told_to_ask_for_the_persons_invitation(app, client, auth, world, session):
+    rep = f.UserFactory(session=session, role=Role.representative, council_id=world.users["a"][Role.holder].council_id, email="new-rep@example.org")
+    session.commit()
+    page = _dashboard(client, auth, rep.email)
+    assert "Nobody has asked you to act for them yet. Ask the person you help to invite you from their page." in page
+    assert "broker" not in page.split("<main", 1)[1]
