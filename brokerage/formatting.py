@@ -232,6 +232,18 @@ def possessive(name: str) -> str:
     return f"{name}'s"
 
 
+def quote_words(text: object, end: str = ".") -> str:
+    """Quote someone's typed words in a sentence and end it, unless the words end it already: "…travel.”", never "…travel.”."."""
+    text = str(text).strip()
+    return f"“{text}”" + ("" if text.endswith((".", "!", "?", "…")) else end)
+
+
+def quoted(text: object, end: str = ".") -> Markup:
+    """Quote someone's typed words on a page, as `quote_words` does, keeping them apart as the user's own text."""
+    text = str(text).strip()
+    return Markup('“<span class="app-user-text">{}</span>”').format(text) + quote_words(text, end)[len(text) + 2:]
+
+
 class Voice:
     """The words a page about one person uses for them: "you" and "your" when they read it, their name otherwise.
 
@@ -376,6 +388,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(voice, "voice")
     app.add_template_filter(group_kinds_words, "group_kinds")
     app.add_template_filter(capitalize_first, "capitalize_first")
+    app.add_template_filter(quoted, "quoted")
     app.add_template_filter(label_table_cells, "label_cells")
 
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from brokerage.formatting import capitalize_first, label_table_cells, plural, times_words, voice, weeks_for_people, words_list
+from brokerage.formatting import capitalize_first, label_table_cells, plural, quote_words, quoted, times_words, voice, weeks_for_people, words_list
 from brokerage.vocabulary import group_kinds_words
 
 
@@ -138,3 +138,18 @@ def test_an_empty_corner_cell_in_the_heading_row_keeps_the_labels_on_their_colum
     html = str(label_table_cells(table))
     assert '<th scope="row">Spent on care</th>' in html
     assert '<td data-label="This month">£4,499.00</td><td data-label="This quarter">£45,541.00</td>' in html
+
+
+@pytest.mark.parametrize(("typed", "words"), [
+    ("Please add the travel time.", "“Please add the travel time.”"),
+    ("Is Tuesday right?", "“Is Tuesday right?”"),
+    ("Wrong day!", "“Wrong day!”"),
+    ("Wrong day", "“Wrong day”."),
+])
+def test_typed_words_quoted_in_a_sentence_end_it_once(typed, words):
+    assert quote_words(typed) == words
+    assert quoted(typed).striptags() == words
+
+
+def test_typed_words_quoted_on_a_page_are_escaped():
+    assert str(quoted("<b>late</b>")) == '“<span class="app-user-text">&lt;b&gt;late&lt;/b&gt;</span>”.'

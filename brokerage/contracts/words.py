@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from brokerage.contracts.rules import AllocationRule, ContractEventKind
-from brokerage.formatting import long_date, pounds, slot_hours_words
+from brokerage.formatting import long_date, pounds, quote_words, slot_hours_words
 
 
 def _date(value: str | None) -> str:
@@ -49,7 +49,7 @@ def event_sentence(kind: ContractEventKind | str, detail: dict, *, decision: str
     kind = ContractEventKind(kind)
     changes = "; ".join(change_sentences(detail.get("changes") or {}))
     if kind == ContractEventKind.made:
-        return f"Agreed by the group's decision “{decision}”." if decision else "Drawn up by the broker."
+        return f"Agreed by the group's decision {quote_words(decision)}" if decision else "Drawn up by the broker."
     if kind == ContractEventKind.change_proposed:
         return f"The broker asked the group to agree a change: {changes}."
     if kind == ContractEventKind.change_passed:

@@ -40,3 +40,7 @@ def test_every_kind_of_history_line_about_times_is_a_sentence_without_codes():
         text = event_sentence(kind, detail)
         assert "Monday morning, 6 hours; Friday evening, 6 hours" in text and "Saturday morning, 12 hours" in text, text
         assert text.endswith(".") and "_am" not in text and "_eve" not in text, text
+
+
+def test_a_decision_title_that_ends_a_sentence_gets_no_second_full_stop():
+    assert event_sentence("made", {}, decision="Shall we take care from Sunrise?") == "Agreed by the group's decision “Shall we take care from Sunrise?”"
