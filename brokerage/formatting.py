@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
@@ -56,6 +56,13 @@ def weekday_date(value: date) -> str:
 def time_of_day(value: time) -> str:
     """Format a time of day (no date) the GOV.UK way: '9am', '9:30am', '2:05pm', 'midday', 'midnight'."""
     return clock_words(value.hour, value.minute)
+
+
+def end_words(value: datetime) -> str:
+    """Say when something ends by England's wall clock: "11pm on Sunday 6 December 2026"; at 00:00, "midnight at the end of" the day before."""
+    if value.time() == time(0):
+        return f"midnight at the end of {weekday_date((value - timedelta(days=1)).date())}"
+    return f"{time_of_day(value.time())} on {weekday_date(value.date())}"
 
 
 def minutes_words(minutes: int | None) -> str:

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from brokerage.formatting import capitalize_first, label_table_cells, plural, quote_words, quoted, times_words, voice, weeks_for_people, words_list
+from brokerage.formatting import capitalize_first, end_words, label_table_cells, plural, quote_words, quoted, times_words, voice, weeks_for_people, words_list
 from brokerage.vocabulary import group_kinds_words
 
 
@@ -153,3 +153,10 @@ def test_typed_words_quoted_in_a_sentence_end_it_once(typed, words):
 
 def test_typed_words_quoted_on_a_page_are_escaped():
     assert str(quoted("<b>late</b>")) == '“<span class="app-user-text">&lt;b&gt;late&lt;/b&gt;</span>”.'
+
+
+def test_an_end_at_midnight_belongs_to_the_day_before():
+    from datetime import datetime
+
+    assert end_words(datetime(2026, 12, 7, 0, 0)) == "midnight at the end of Sunday 6 December 2026"
+    assert end_words(datetime(2026, 12, 7, 0, 30)) == "12:30am on Monday 7 December 2026"

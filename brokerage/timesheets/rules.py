@@ -11,7 +11,7 @@ from typing import Iterable, Mapping, Sequence
 from brokerage.clusters.rules import parse_period, period_of
 from brokerage.contracts.rules import weekly_parts
 from brokerage.errors import BrokerageError
-from brokerage.formatting import minutes_words, plural, pounds, time_of_day, week_of, weekday_date
+from brokerage.formatting import end_words, minutes_words, plural, pounds, time_of_day, week_of, weekday_date
 from brokerage.ledger.rules import allocate_shared_cost
 from brokerage.vocabulary import DAYS, PART_HOURS
 
@@ -205,8 +205,10 @@ def visit_problems(*, terms: Terms, week: str, visit: VisitIn, others: Sequence[
                 f"{plural(terms.hours_per_week, 'hour')} a week"
             )
     if not problems and visit_ends(visit) > now:
-        problems["start"] = (f"Record a visit once it has happened: this one ends at {time_of_day(visit_ends(visit).time())}"
-                             f"{' today' if visit_ends(visit).date() == now.date() else ' tomorrow'}")
+        # Not "midnight tomorrow": a visit ending at 00:00 ends with the day it started, as people say it.
+        ends = visit_ends(visit)
+        when = f"{time_of_day(ends.time())} today" if ends.date() == now.date() and ends.time() != time(0) else end_words(ends)
+        problems["start"] = f"Record a visit once it has happened: this one ends at {when}"
     if not problems:
         for other in others:
             if other.holder_id == visit.holder_id and overlaps(visit, other):

@@ -196,7 +196,14 @@ def test_a_visit_is_recorded_only_once_it_has_ended_even_on_the_same_day():
     assert problems(visit(day=2, start=time(9), minutes=60), now=wednesday_ten) == {}  # ended at ten: it has happened
     later = problems(visit(day=2, start=time(9, 30), minutes=60), now=wednesday_ten)
     assert later == {"start": "Record a visit once it has happened: this one ends at 10:30am today"}
-    assert "ends at 1am tomorrow" in problems(visit(day=1, start=time(23), minutes=120), now=datetime(2026, 12, 1, 23, 30))["start"]
+    assert "ends at 1am on Wednesday 2 December 2026" in problems(visit(day=1, start=time(23), minutes=120), now=datetime(2026, 12, 1, 23, 30))["start"]
+
+
+def test_a_visit_ending_at_midnight_ends_with_its_own_day_not_tomorrow():
+    # Sunday 6 December at 11pm for an hour, tried at 3:10am that Sunday: it ends at 00:00 on the 7th, "midnight tonight".
+    late = problems(visit(day=6, start=time(23), minutes=60), now=datetime(2026, 12, 6, 3, 10))
+    assert late == {"start": "Record a visit once it has happened: this one ends at midnight at the end of Sunday 6 December 2026"}
+    assert "tomorrow" not in late["start"]
 
 
 def test_a_late_visit_running_past_midnight_overlaps_an_early_visit_the_next_day():
