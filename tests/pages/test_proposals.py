@@ -236,14 +236,17 @@ def test_a_member_on_notice_is_told_as_you_that_they_no_longer_vote_and_why_thei
     _set(session, _membership(session, care, care.amina), MembershipStatus.leaving, date(2026, 12, 29))
     assert auth.sign_in(care.users["amina"].email).status_code == 302
     text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
-    assert "You are leaving the group, so you no longer vote on this. Once you have left, the others pay: Bo Chen £264.00 a week." in text
+    # Said once, by the vote: the cost said it too ("You are leaving the group, so you no longer vote on this" twice).
+    assert "You are leaving the group. Once you have left, the others pay: Bo Chen £264.00 a week." in text
+    assert text.count("no longer vote on this") == 1
     assert "Vote You are leaving the group, so you no longer vote on this. A vote you cast before giving notice no longer counts." in text
     assert "Yes (not counted: you are leaving the group)" in text
     assert "Amina Yusuf is leaving" not in text and "no longer a voting member" not in text
     auth.sign_out()
     assert auth.sign_in(care.users["rep"].email).status_code == 302
     text = _text(client.get(f"/clusters/proposals/{proposal.id}"))
-    assert "Amina Yusuf is leaving the group, so they do not vote on this. Once they have left" in text
+    # Their representative too reads it once, by the vote.
+    assert "Amina Yusuf is leaving the group. Once they have left" in text and text.count("vote on this") == 1
     assert ("Vote Amina Yusuf is leaving the group, so they no longer vote on this and you cannot vote for them. "
             "A vote cast before they gave notice no longer counts.") in text
     assert "Yes (not counted: they are leaving the group)" in text
