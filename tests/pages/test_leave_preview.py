@@ -66,6 +66,9 @@ def test_before_giving_notice_the_page_says_the_vote_stops_at_once_and_which_vot
     assert auth.sign_in(care.users["amina"].email).status_code == 302
     text = _text(client.get(f"/clusters/memberships/{membership.id}/leave"))
     assert "You still pay your weekly pledge of £30.00 until then." in text
+    # Care agreed while on notice is charged for the weeks still in the group, vote or not: the page once left that out.
+    assert ("You also pay your part of any care the group agrees before you leave, for each week you are still in the group, "
+            "though you cannot vote on it.") in text
     assert ("From the moment you give notice, you no longer vote on the group's decisions, though you still pay until 29 December 2026. "
             "Your votes on these 2 open decisions will no longer count: Tea on Fridays Move the meeting to Tuesday") in text
     assert "Bo's own idea" not in text
@@ -76,6 +79,7 @@ def test_a_representative_is_told_the_person_they_act_for_stops_voting(client, a
     assert auth.sign_in(care.users["rep"].email).status_code == 302
     text = _text(client.get(f"/clusters/memberships/{_amina(session, care).id}/leave"))
     assert "Amina Yusuf still pays their weekly pledge" in text
+    assert "They also pay their part of any care the group agrees before they leave, for each week they are still in the group, though they cannot vote on it." in text
     assert ("From the moment Amina Yusuf gives notice, they no longer vote on the group's decisions, though they still pay until "
             "29 December 2026. Their vote on this open decision will no longer count: Tea on Fridays") in text
 
