@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from brokerage.access import get_or_404
 from brokerage.accounts.models import Council, Role, User
 from brokerage.errors import NotAllowed, NotFound
-from brokerage.holders.models import Holder
+from brokerage.holders.models import Holder, Power
 from brokerage.invitations import rules
 from brokerage.invitations.models import Invitation
 from brokerage.invitations.rules import STAFF_KINDS, InvitationKind, InvitationStatus
@@ -31,6 +31,12 @@ class InvitationRow:
         if self.invitation.email:
             return f"by email to {self.invitation.email}"
         return f"by a link passed on to {self.invitation.phone}"
+
+    @property
+    def powers(self) -> list[Power]:
+        """Return what a representative's invitation would let them do, in the order the holder chose from."""
+        asked = set(self.invitation.powers or [])
+        return [power for power in Power if power.value in asked]
 
 
 def _rows(session: Session, query, now: datetime) -> list[InvitationRow]:

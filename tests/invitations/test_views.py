@@ -201,6 +201,11 @@ def test_a_holder_asks_someone_to_act_for_them_and_chooses_what_they_may_do(clie
     assert sent.status_code == 302
     mine = text(client.get(f"/holders/{holder.id}"))
     assert "Asked, but not accepted yet" in mine and "Hodan" in mine
+    # The invitation says what it asked for, in the holder's own words (it once listed only the name and the link's dates).
+    asked = mine.split('class="govuk-list app-invitations"', 1)[1].split("Send again", 1)[0]
+    assert "If they accept, they could:" in asked
+    assert "<li>Vote and join groups for me</li>" in asked and "<li>Manage care: timesheets, care requests and my care profile</li>" in asked
+    assert "See money and statements" not in asked
     auth.sign_out()
 
     link = outbox.last_link("hodan@example.org")
