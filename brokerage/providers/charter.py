@@ -29,7 +29,13 @@ def record_charter(provider: Provider, charter: bool, *, broker_id: int | None =
     charter = bool(charter)
     if charter != bool(provider.ethical_care_charter):
         today = clock.today()
-        if charter:
+        if charter and provider.charter_until == today:
+            # Ticked again on the day it was given up: nothing was ever not kept, so the period resumes as it was (a
+            # confirmed one stays confirmed, its days stay paid); a tick on a later day opens a new period from that day.
+            provider.charter_until = None
+            if broker_id is not None and provider.charter_confirmed_on is None:
+                provider.charter_confirmed_on, provider.charter_confirmed_by_id = today, broker_id
+        elif charter:
             confirmed = (today, broker_id) if broker_id is not None else (None, None)
             provider.charter_since, provider.charter_until = today, None
             provider.charter_confirmed_on, provider.charter_confirmed_by_id = confirmed

@@ -199,8 +199,9 @@ def test_a_providers_own_tick_pays_travel_only_once_a_broker_confirms_it(session
     page = pages.sheet_page(session=session, actor=care.provider_user, timesheet_id=sheet.id)
     # 30 travel minutes at £21.50 = £10.75
     assert page.pay.travel_pence == 1075
-    # Ticked again, it waits for a broker again.
+    # Given up and ticked again on a later day, it waits for a broker again.
     set_charter(session, care, False)
+    freeze_clock(NOW + timedelta(days=1))
     set_charter(session, care, True)
     assert care.provider.charter_confirmed_on is None
 
