@@ -112,7 +112,8 @@ def sent_travel(item: ApprovedSheet, provider: Provider, *, to_provider: bool) -
         return None
     terms = pricing.sheet_travel(sheet)
     words = travel_sentence(provider_name=provider.name, charter=terms, pay=fixed.pay, to_provider=to_provider, sent=True,
-                            confirmed_since=pricing.confirmed_since(sheet, provider))
+                            confirmed_since=pricing.confirmed_since(sheet, provider),
+                            travel_days=[line.visit.visit_date for line in item.visits if line.visit.travel_minutes])
     unpaid = frozenset(line.visit.id for line in item.visits if line.visit.travel_minutes and not paid_travel_of(visit_in(line.visit), terms))
     return SentTravel(words=words, unpaid_visit_ids=unpaid)
 

@@ -8,17 +8,18 @@ broker had not yet confirmed the provider's own tick says so, even once a broker
 from __future__ import annotations
 
 from datetime import date
+from typing import Sequence
 
-from brokerage.formatting import minutes_words, pounds, weekday_date
+from brokerage.formatting import minutes_words, pounds, weekday_date, words_list
 from brokerage.timesheets.rules import Pay, TravelTerms
 
 
 def travel_sentence(*, provider_name: str, charter: bool | TravelTerms, pay: Pay, to_provider: bool = False, sent: bool = False,
-                    confirmed_since: date | None = None) -> str:
+                    confirmed_since: date | None = None, travel_days: Sequence[date] = ()) -> str:
     """Say in plain words whether travel time is paid, and how much it comes to; to the provider themselves, about "you".
 
     `sent`: the sheet's terms were fixed when it was sent; `confirmed_since`: the day a broker confirmed the charter
-    after a sheet was sent waiting for it.
+    after a sheet was sent waiting for it; `travel_days`: the days of the week's visits with travel.
     """
     terms = charter if isinstance(charter, TravelTerms) else TravelTerms(paid=bool(charter))
     who = "you have" if to_provider else f"{provider_name} has"
@@ -28,6 +29,10 @@ def travel_sentence(*, provider_name: str, charter: bool | TravelTerms, pay: Pay
         if not sent:
             return (f"Travel time is not paid yet: a broker has not confirmed that {keeps} the Ethical Care Charter{recorded}. "
                     "Once a broker confirms it, travel is paid for visits from that day.")
+        if confirmed_since is not None and travel_days and max(travel_days) < confirmed_since:
+            # Sent later, the week would have paid no more: all its travel came before the confirmation.
+            days = words_list([weekday_date(day) for day in sorted(set(travel_days))])
+            return f"Travel on {days} is not paid: it was before a broker confirmed the Ethical Care Charter on {weekday_date(confirmed_since)}."
         said = (f"Travel time is not paid on this timesheet: when it was sent, a broker had not yet confirmed that {keeps} "
                 f"the Ethical Care Charter{recorded}.")
         if confirmed_since is not None:
@@ -41,9 +46,12 @@ def travel_sentence(*, provider_name: str, charter: bool | TravelTerms, pay: Pay
         if pay.travel_minutes:
             return f"Travel time is recorded but not paid: {who} not signed the Ethical Care Charter{recorded}."
         return f"Travel time is not paid: {who} not signed the Ethical Care Charter."
+    because = charter_kept(terms, provider_name=provider_name, to_provider=to_provider)
     if not pay.travel_minutes:
-        return f"Travel time is paid because {who} signed the Ethical Care Charter: no travel is recorded this week."
-    said = (f"Travel time is paid because {who} signed the Ethical Care Charter: "
+        return f"Travel time is paid because {because}: no travel is recorded this week."
+    if not pay.paid_travel_minutes:
+        return f"Travel time is not paid on this timesheet: the {minutes_words(pay.travel_minutes)} of travel was on days {charter_days(terms)}."
+    said = (f"Travel time is paid because {because}: "
             f"{minutes_words(pay.paid_travel_minutes)} of travel at {pounds(pay.rate_pence)} an hour = {pounds(pay.travel_pence)}.")
     unpaid = pay.travel_minutes - pay.paid_travel_minutes
     if unpaid:
@@ -51,13 +59,29 @@ def travel_sentence(*, provider_name: str, charter: bool | TravelTerms, pay: Pay
     return said
 
 
+def charter_kept(terms: TravelTerms, *, provider_name: str, to_provider: bool) -> str:
+    """Say that the provider kept the charter, on the days it covered, for travel that is paid."""
+    who = "you" if to_provider else provider_name
+    if terms.from_day is None and terms.until_day is None:
+        return f"{'you have' if to_provider else f'{provider_name} has'} signed the Ethical Care Charter"
+    if terms.until_day is None:
+        return f"{'you have' if to_provider else f'{provider_name} has'} kept the Ethical Care Charter since {weekday_date(terms.from_day)}"
+    if terms.from_day is None:
+        return f"{who} kept the Ethical Care Charter until {weekday_date(terms.until_day)}"
+    return f"{who} kept the Ethical Care Charter {_span(terms.from_day, terms.until_day)}"
+
+
 def charter_days(terms: TravelTerms) -> str:
     """Say which days the charter covered, for travel on days outside them."""
     if terms.from_day is not None and terms.until_day is not None:
-        return f"outside the time the charter was kept, from {weekday_date(terms.from_day)} to {weekday_date(terms.until_day)}"
+        return f"outside the time the Ethical Care Charter was kept and confirmed, {_span(terms.from_day, terms.until_day)}"
     if terms.from_day is not None:
-        return f"before the charter was agreed and confirmed, on {weekday_date(terms.from_day)}"
-    return f"after the charter was given up on {weekday_date(terms.until_day)}"
+        return f"before a broker confirmed the Ethical Care Charter ({weekday_date(terms.from_day)})"
+    return f"after the Ethical Care Charter was given up on {weekday_date(terms.until_day)}"
+
+
+def _span(first: date, last: date) -> str:
+    return f"on {weekday_date(first)}" if first == last else f"from {weekday_date(first)} to {weekday_date(last)}"
 
 
 def travel_note(*, travel_paid: bool, awaiting: bool) -> str | None:

@@ -57,7 +57,7 @@ def test_travel_is_paid_only_for_visits_from_the_day_the_charter_was_agreed():
     assert (pay.paid_travel_minutes, pay.travel_pence, pay.total_pence, pay.care_pence) == (30, 1000, 5000, 4000)
     assert rules.visit_pay(visits=visits, total_pence=pay.total_pence, travel_paid=thursday) == [2000, 3000]
     assert travel_words.travel_sentence(provider_name="Bridge Care", charter=thursday, pay=pay).endswith(
-        "30 min of travel is not paid: it was on days before the charter was agreed and confirmed, on Thursday 3 December 2026.")
+        "30 min of travel is not paid: it was on days before a broker confirmed the Ethical Care Charter (Thursday 3 December 2026).")
 
 
 def test_giving_up_the_charter_stops_travel_for_visits_after_that_day_only():
@@ -262,8 +262,8 @@ def test_a_week_sent_while_waiting_keeps_its_pay_and_says_why_once_a_broker_conf
     care = make_care(session, charter=False)
     sheet = sent_while_waiting(session, care)
     charter.confirm_charter(session=session, actor=care.broker, provider_id=care.provider.id)
-    later = (WAITED.format(who="Bridge Care Co-op keeps") + " A broker confirmed it on Wednesday 9 December 2026, after the timesheet was "
-             "sent. This week's pay was fixed when it was sent, so its travel stays unpaid; travel is paid for visits from that day.")
+    # Its only visit was before the confirmation, so sending it later would have paid no more: no 'fixed when sent'.
+    later = "Travel on Monday 30 November 2026 is not paid: it was before a broker confirmed the Ethical Care Charter on Wednesday 9 December 2026."
     page = pages.sheet_page(session=session, actor=care.broker, timesheet_id=sheet.id)
     assert (page.pay.total_pence, page.pay.travel_pence, page.travel) == (4300, 0, later)
     approved = approval.approve(session=session, actor=care.broker, timesheet_id=sheet.id)

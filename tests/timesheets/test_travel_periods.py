@@ -63,3 +63,59 @@ def test_reticking_on_a_later_day_waits_for_a_broker_again(session, freeze_clock
     freeze_clock(NOW + timedelta(days=1))
     set_charter(session, care, True)
     assert (care.provider.charter_since, care.provider.charter_confirmed_on) == (NOW.date() + timedelta(days=1), None)
+
+
+# --- R5-5: the words ----------------------------------------------------------------------------------
+
+
+def test_a_week_whose_travel_was_all_before_the_confirmation_says_none_is_paid_not_because_signed():
+    thursday = rules.TravelTerms(paid=True, from_day=day(3))
+    pay = rules.week_pay(visits=[a_visit(0, travel=35)], rate_pence=1750, travel_paid=thursday)
+    assert travel_words.travel_sentence(provider_name="Bridge Care", charter=thursday, pay=pay, to_provider=True) == (
+        "Travel time is not paid on this timesheet: the 35 min of travel was on days before a broker confirmed the Ethical Care Charter "
+        "(Thursday 3 December 2026).")
+
+
+@pytest.mark.parametrize(("until", "kept"), [
+    (0, "you kept the Ethical Care Charter on Monday 30 November 2026"),
+    (1, "you kept the Ethical Care Charter from Monday 30 November 2026 to Tuesday 1 December 2026"),
+])
+def test_travel_after_unticking_is_paid_because_the_charter_was_kept_on_those_days(until, kept):
+    given_up = rules.travel_terms(charter=False, since=day(0), until=day(until), confirmed=day(0))
+    pay = rules.week_pay(visits=[a_visit(0)], rate_pence=2000, travel_paid=given_up)
+    assert travel_words.travel_sentence(provider_name="Bridge Care", charter=given_up, pay=pay, to_provider=True) == (
+        f"Travel time is paid because {kept}: 30 min of travel at £20.00 an hour = £10.00.")
+
+
+def test_a_charter_still_kept_is_said_to_be_kept_since_its_day():
+    kept = rules.travel_terms(charter=True, since=day(0), until=None, confirmed=day(0))
+    pay = rules.week_pay(visits=[a_visit(0)], rate_pence=2000, travel_paid=kept)
+    assert travel_words.travel_sentence(provider_name="Bridge Care", charter=kept, pay=pay).startswith(
+        "Travel time is paid because Bridge Care has kept the Ethical Care Charter since Monday 30 November 2026: 30 min")
+
+
+def test_fixed_when_sent_is_said_only_where_sending_later_would_have_paid_a_visit():
+    waited = rules.TravelTerms(paid=False, awaiting=True)
+    pay = rules.week_pay(visits=[a_visit(0), a_visit(3)], rate_pence=2000, travel_paid=waited)
+    before = travel_words.travel_sentence(provider_name="Bridge Care", charter=waited, pay=pay, sent=True, confirmed_since=day(5),
+                                          travel_days=[day(3), day(0)])
+    assert before == ("Travel on Monday 30 November 2026 and Thursday 3 December 2026 is not paid: it was before a broker confirmed "
+                      "the Ethical Care Charter on Saturday 5 December 2026.")
+    after = travel_words.travel_sentence(provider_name="Bridge Care", charter=waited, pay=pay, sent=True, confirmed_since=day(3),
+                                         travel_days=[day(0), day(3)])
+    assert after.endswith("This week's pay was fixed when it was sent, so its travel stays unpaid; travel is paid for visits from that day.")
+
+
+def test_a_week_sent_waiting_and_confirmed_after_its_visits_says_so_on_its_page_and_remittance(session):
+    care = make_care(session, charter=False)
+    set_charter(session, care, True)
+    sheet = sheets.start_sheet(session=session, actor=care.provider_user, contract_id=care.contract.id, week=WEEK)
+    sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id, **visit(care.holders[0], 0, minutes=120, travel=45))
+    sheets.submit(session=session, actor=care.provider_user, timesheet_id=sheet.id)
+    charter.confirm_charter(session=session, actor=care.broker, provider_id=care.provider.id)
+    said = ("Travel on Monday 30 November 2026 is not paid: it was before a broker confirmed the Ethical Care Charter on "
+            "Wednesday 9 December 2026.")
+    assert pages.sheet_page(session=session, actor=care.broker, timesheet_id=sheet.id).travel == said
+    approval.approve(session=session, actor=care.broker, timesheet_id=sheet.id)
+    [item] = queries.approved_sheets(session=session, provider_id=care.provider.id)
+    assert queries.sent_travel(item, care.provider, to_provider=True).words == said
