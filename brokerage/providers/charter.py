@@ -73,6 +73,7 @@ def unconfirmed_charters(*, session: Session, actor: User) -> list[Provider]:
 def confirmed_words(provider: Provider) -> str:
     """Say what a broker's confirmation of the charter means for the provider's travel pay."""
     if provider.charter_since is None:
-        return (f"Confirmed: {provider.name} keeps the Ethical Care Charter. It ticked the charter before those days were recorded, "
-                "so its travel time stays paid for every visit, as before.")
-    return f"Confirmed: {provider.name} keeps the Ethical Care Charter. Its travel time is paid for visits from today."
+        return (f"Confirmed: {provider.name} keeps the Ethical Care Charter. They ticked the charter before those days were recorded, "
+                "so their travel time stays paid for every visit, as before.")
+    # "Their", not "its": a provider may be a personal assistant, a person.
+    return f"Confirmed: {provider.name} keeps the Ethical Care Charter. Their travel time is paid for visits from today."

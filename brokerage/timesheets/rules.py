@@ -21,6 +21,8 @@ MAX_VISIT_MINUTES = 24 * 60
 # under the Ethical Care Charter pay the journey between two visits in the provider's own area (UKHCA costing models
 # allow minutes, not hours, per visit); a longer journey is agreed with the broker beforehand, not added to a timesheet.
 MAX_TRAVEL_MINUTES = 60
+# Said both by the field and in the error summary, in the minutes the field asks for.
+TRAVEL_TOO_LONG = f"Travel to one visit can be at most {MAX_TRAVEL_MINUTES} minutes: agree a longer journey with the broker before the visit"
 
 
 class BadTimesheetMove(BrokerageError):
@@ -230,8 +232,7 @@ def travel_problem(visit: VisitIn) -> str | None:
     if visit.travel_minutes < 0:
         return "Enter travel time of 0 minutes or more"
     if visit.travel_minutes > MAX_TRAVEL_MINUTES:
-        return (f"Travel to one visit can be at most {minutes_words(MAX_TRAVEL_MINUTES)}: "
-                "agree a longer journey with the broker before the visit")
+        return TRAVEL_TOO_LONG
     if visit.travel_minutes > visit.minutes:
         return (f"Travel to this visit can be at most {minutes_words(travel_limit(visit.minutes))}, "
                 "no longer than the visit itself")

@@ -10,7 +10,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from brokerage.formatting import weekday_date
 from brokerage.forms import BaseForm, ChooseOneField, WholeNumberField
-from brokerage.timesheets.rules import MAX_TRAVEL_MINUTES, MAX_VISIT_MINUTES, VisitIn, parse_start, travel_problem
+from brokerage.timesheets.rules import MAX_TRAVEL_MINUTES, MAX_VISIT_MINUTES, TRAVEL_TOO_LONG, VisitIn, parse_start, travel_problem
 
 
 def _iso_date(value):
@@ -37,7 +37,7 @@ class VisitForm(BaseForm):
         "Travel time to the visit in minutes",
         description=f"Leave empty if there was none. At most {MAX_TRAVEL_MINUTES} minutes, and no longer than the visit itself.",
         invalid_message="Enter the travel time in whole minutes, like 20",
-        validators=[Optional(), NumberRange(min=0, max=MAX_TRAVEL_MINUTES, message=f"Travel to one visit can be at most {MAX_TRAVEL_MINUTES} minutes: agree a longer journey with the broker before the visit")],
+        validators=[Optional(), NumberRange(min=0, max=MAX_TRAVEL_MINUTES, message=TRAVEL_TOO_LONG)],
     )
 
     def set_choices(self, members: list[tuple[int, str]], days: list[date]) -> None:

@@ -97,7 +97,7 @@ def test_confirming_a_legacy_charter_from_the_list_changes_no_pay_past_or_waitin
     confirmed = client.post(f"/providers/{care.provider.id}/charter/confirm", data={"back": "list"})
     assert confirmed.status_code == 302 and confirmed.headers["Location"].endswith("/providers/#charters")
     listed = client.get("/providers/").text
-    assert "so its travel time stays paid for every visit, as before." in listed and charter_section(listed) == ""
+    assert "so their travel time stays paid for every visit, as before." in listed and charter_section(listed) == ""
     session.expire_all()
     assert care.provider.charter_confirmed_on == NOW.date() and care.provider.charter_since is None
     kept = session.get(Timesheet, approved.id)

@@ -43,7 +43,7 @@ def test_the_visit_checks_refuse_ten_hours_of_travel_for_a_two_hour_visit_beside
     terms = rules.Terms(members=frozenset({1}), hours_per_week=10, min_visit_minutes=60, start_date=MONDAY, end_date=None)
     problems = rules.visit_problems(terms=terms, week=WEEK, visit=a_visit(minutes=120, travel=600), others=[],
                                     now=NOW.replace(tzinfo=None), names={1: "Amina"})
-    assert problems == {"travel_minutes": "Travel to one visit can be at most 1 h: agree a longer journey with the broker before the visit"}
+    assert problems == {"travel_minutes": "Travel to one visit can be at most 60 minutes: agree a longer journey with the broker before the visit"}
     problems = rules.visit_problems(terms=terms, week=WEEK, visit=a_visit(minutes=60, travel=60), others=[],
                                     now=NOW.replace(tzinfo=None), names={1: "Amina"})
     assert problems == {}

@@ -65,6 +65,12 @@ def test_reticking_on_a_later_day_waits_for_a_broker_again(session, freeze_clock
     assert (care.provider.charter_since, care.provider.charter_confirmed_on) == (NOW.date() + timedelta(days=1), None)
 
 
+def test_a_personal_assistant_confirmed_is_their_travel_not_its():
+    pa = Provider(name="Nasima Khatun", kind=ProviderKind.pa, charter_since=NOW.date())
+    assert charter.confirmed_words(pa) == ("Confirmed: Nasima Khatun keeps the Ethical Care Charter. "
+                                           "Their travel time is paid for visits from today.")
+
+
 # --- R5-5: the words ----------------------------------------------------------------------------------
 
 
@@ -119,3 +125,19 @@ def test_a_week_sent_waiting_and_confirmed_after_its_visits_says_so_on_its_page_
     approval.approve(session=session, actor=care.broker, timesheet_id=sheet.id)
     [item] = queries.approved_sheets(session=session, provider_id=care.provider.id)
     assert queries.sent_travel(item, care.provider, to_provider=True).words == said
+
+
+# --- R5-13: travel's own words ------------------------------------------------------------------------
+
+
+def test_an_hour_and_a_half_of_travel_is_refused_in_the_same_words_in_the_summary_and_by_the_field(client, session):
+    care = make_care(session, charter=True)
+    sheet = sheets.start_sheet(session=session, actor=care.provider_user, contract_id=care.contract.id, week=WEEK)
+    session.commit()
+    assert client.post("/sign-in", data={"email": care.provider_user.email, "password": f.PASSWORD}).status_code == 302
+    form = {"visit-holder_id": str(care.holders[0].id), "visit-visit_date": "2026-11-30", "visit-start": "9:30am", "visit-minutes": "120",
+            "visit-travel_minutes": "90"}
+    response = client.post(f"/timesheets/{sheet.id}/visits", data=form)
+    assert response.status_code == 422
+    shown = " ".join(response.text.split())
+    assert "at most 1 h" not in shown and len(re.findall("Travel to one visit can be at most 60 minutes", shown)) >= 2
