@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Iterable
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from brokerage.access import STAFF
@@ -77,6 +78,7 @@ class WaitingSheet:
     provider: str
     group: str
     approver: str | None = None  # the member the group chose to approve it (in a member's list), by name
+    travel_minutes: int = 0  # the travel recorded on its visits
 
     @property
     def travel_flag(self) -> str | None:
@@ -86,7 +88,8 @@ class WaitingSheet:
     @property
     def travel_note(self) -> str | None:
         """Return why the sheet's travel is not paid, in a few words (the terms fixed when it was sent), or None where it is paid."""
-        return travel_note(travel_paid=self.sheet.travel_paid, awaiting=self.sheet.travel_awaiting)
+        return travel_note(travel_paid=self.sheet.travel_paid, awaiting=self.sheet.travel_awaiting,
+                           outside=bool(self.travel_minutes) and not self.sheet.travel_pence)
 
 
 def sheet_travel_flag(sheet: Timesheet) -> str | None:
@@ -118,15 +121,20 @@ def sent_travel(item: ApprovedSheet, provider: Provider, *, to_provider: bool) -
     return SentTravel(words=words, unpaid_visit_ids=unpaid)
 
 
+def _travel_recorded():
+    return select(func.coalesce(func.sum(Visit.travel_minutes), 0)).where(Visit.timesheet_id == Timesheet.id).scalar_subquery()
+
+
 def _waiting(session: Session, council_id: int, cluster_ids: list[int] | None = None) -> list[WaitingSheet]:
     query = (
-        select(Timesheet, Provider.name, Cluster.name)
+        select(Timesheet, Provider.name, Cluster.name, _travel_recorded())
         .join(Provider, Provider.id == Timesheet.provider_id).join(Cluster, Cluster.id == Timesheet.cluster_id)
         .where(Timesheet.council_id == council_id, Timesheet.status == TimesheetStatus.submitted)
     )
     if cluster_ids is not None:
         query = query.where(Timesheet.cluster_id.in_(cluster_ids or [-1]))
-    return [WaitingSheet(sheet, provider, group) for sheet, provider, group in session.exec(query.order_by(Timesheet.submitted_at, Timesheet.id))]
+    rows = session.exec(query.order_by(Timesheet.submitted_at, Timesheet.id))
+    return [WaitingSheet(sheet, provider, group, travel_minutes=travel) for sheet, provider, group, travel in rows]
 
 
 def waiting_for_staff(*, session: Session, actor: User) -> list[WaitingSheet]:
@@ -181,9 +189,9 @@ def sheets_of_group(*, session: Session, actor: User, cluster_id: int, limit: in
     if not (actor.role in STAFF or may_read_groups(session, actor, cluster_id)):
         return []
     rows = session.exec(
-        select(Timesheet, Provider.name, Cluster.name)
+        select(Timesheet, Provider.name, Cluster.name, _travel_recorded())
         .join(Provider, Provider.id == Timesheet.provider_id).join(Cluster, Cluster.id == Timesheet.cluster_id)
         .where(Timesheet.council_id == actor.council_id, Timesheet.cluster_id == cluster_id, Timesheet.status != TimesheetStatus.draft)
         .order_by(Timesheet.week.desc(), Timesheet.id.desc()).limit(limit)
     )
-    return [WaitingSheet(sheet, provider, group) for sheet, provider, group in rows]
+    return [WaitingSheet(sheet, provider, group, travel_minutes=travel) for sheet, provider, group, travel in rows]

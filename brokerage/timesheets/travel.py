@@ -84,8 +84,13 @@ def _span(first: date, last: date) -> str:
     return f"on {weekday_date(first)}" if first == last else f"from {weekday_date(first)} to {weekday_date(last)}"
 
 
-def travel_note(*, travel_paid: bool, awaiting: bool) -> str | None:
-    """Return why a sent sheet's travel is not paid, in a few words for a list, or None where it is paid."""
+def travel_note(*, travel_paid: bool, awaiting: bool, outside: bool = False) -> str | None:
+    """Return why a sent sheet's travel is not paid, in a few words for a list, or None where it is paid.
+
+    `outside`: travel was recorded but none of it paid, all on days outside those the charter was kept and confirmed.
+    """
+    if outside and travel_paid:
+        return "Not paid: the travel was on days outside those the Ethical Care Charter was kept and confirmed"
     if awaiting:
         return "Not paid: a broker had not confirmed the Ethical Care Charter when it was sent"
     if not travel_paid:

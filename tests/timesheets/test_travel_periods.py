@@ -141,3 +141,27 @@ def test_an_hour_and_a_half_of_travel_is_refused_in_the_same_words_in_the_summar
     assert response.status_code == 422
     shown = " ".join(response.text.split())
     assert "at most 1 h" not in shown and len(re.findall("Travel to one visit can be at most 60 minutes", shown)) >= 2
+
+
+def test_a_week_sent_after_the_confirmation_with_all_its_travel_before_it_says_none_was_paid_everywhere(client, session):
+    care = make_care(session, charter=False)
+    set_charter(session, care, True)
+    charter.confirm_charter(session=session, actor=care.broker, provider_id=care.provider.id)
+    sheet = sheets.start_sheet(session=session, actor=care.provider_user, contract_id=care.contract.id, week=WEEK)
+    sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id, **visit(care.holders[0], 0, minutes=120, travel=45))
+    sent = sheets.submit(session=session, actor=care.provider_user, timesheet_id=sheet.id)
+    # Paid from Wednesday 9 December; the Monday 30 November visit's travel is not: 120 care minutes at £21.50.
+    assert (sent.travel_paid, sent.travel_pence, sent.total_pence) == (True, 0, 4300)
+    said = ("Travel time is not paid on this timesheet: the 45 min of travel was on days before a broker confirmed the Ethical Care Charter "
+            "(Wednesday 9 December 2026).")
+    note = "Not paid: the travel was on days outside those the Ethical Care Charter was kept and confirmed"
+    assert pages.sheet_page(session=session, actor=care.broker, timesheet_id=sheet.id).travel == said
+    [row] = queries.waiting_for_staff(session=session, actor=care.broker)
+    assert row.travel_note == note
+    session.commit()
+    assert client.post("/sign-in", data={"email": care.broker.email, "password": f.PASSWORD}).status_code == 302
+    assert note in " ".join(client.get("/timesheets/waiting").text.split())
+    assert said in " ".join(client.get(f"/timesheets/{sheet.id}").text.split())
+    approval.approve(session=session, actor=care.broker, timesheet_id=sheet.id)
+    [item] = queries.approved_sheets(session=session, provider_id=care.provider.id)
+    assert queries.sent_travel(item, care.provider, to_provider=False).words == said
