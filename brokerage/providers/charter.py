@@ -29,18 +29,20 @@ def record_charter(provider: Provider, charter: bool, *, broker_id: int | None =
     charter = bool(charter)
     if charter != bool(provider.ethical_care_charter):
         today = clock.today()
-        if charter and provider.charter_until == today:
-            # Ticked again on the day it was given up: nothing was ever not kept, so the period resumes as it was (a
-            # confirmed one stays confirmed, its days stay paid); a tick on a later day opens a new period from that day.
+        if charter and provider.charter_until == today and provider.charter_confirmed_by_id is not None:
+            # Ticked again on the day it was given up, a period a broker confirmed resumes as it was: nothing was ever not
+            # kept, so its days stay confirmed and paid. Not after a broker gave it up (that empties the confirmer), nor an
+            # unconfirmed tick; a tick on a later day opens a new period from that day.
             provider.charter_until = None
-            if broker_id is not None and provider.charter_confirmed_on is None:
-                provider.charter_confirmed_on, provider.charter_confirmed_by_id = today, broker_id
         elif charter:
             confirmed = (today, broker_id) if broker_id is not None else (None, None)
             provider.charter_since, provider.charter_until = today, None
             provider.charter_confirmed_on, provider.charter_confirmed_by_id = confirmed
         else:
             provider.charter_until = today
+            if broker_id is not None:
+                # A broker found it is not kept: the days confirmed before stay paid, but ticking it again waits for a broker.
+                provider.charter_confirmed_by_id = None
     provider.ethical_care_charter = charter
 
 

@@ -80,7 +80,8 @@ class Provider(SQLModel, table=True):
     charter_since: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     charter_until: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     # The day a broker confirmed the charter, and who (providers.charter): travel is paid from then, not before. A provider's own tick
-    # waits for it, as vetting evidence waits to be verified; a broker's tick is confirmed by that act. Cleared when ticked again.
+    # waits for it, as vetting evidence waits to be verified; a broker's tick is confirmed by that act. Cleared when ticked again
+    # on a later day; who confirmed is emptied when a broker gives the charter up, so a tick that day waits (providers.charter).
     charter_confirmed_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     charter_confirmed_by_id: int | None = Field(default=None, sa_column=Column(
         Integer, ForeignKey("user_account.id", ondelete="RESTRICT", use_alter=True, name="fk_provider_charter_confirmed_by_id_user_account"), nullable=True,

@@ -9,6 +9,7 @@ import pytest
 
 from brokerage.providers import charter
 from brokerage.providers.models import Provider, ProviderKind
+from brokerage.providers.services import update_profile
 from brokerage.timesheets import approval, pages, queries, rules, sheets
 from brokerage.timesheets import travel as travel_words
 from brokerage.timesheets.rules import VisitIn
@@ -165,3 +166,19 @@ def test_a_week_sent_after_the_confirmation_with_all_its_travel_before_it_says_n
     approval.approve(session=session, actor=care.broker, timesheet_id=sheet.id)
     [item] = queries.approved_sheets(session=session, provider_id=care.provider.id)
     assert queries.sent_travel(item, care.provider, to_provider=False).words == said
+
+
+def test_a_charter_a_broker_gave_up_waits_for_a_broker_when_ticked_again_that_day(session):
+    care = make_care(session, charter=False)
+    set_charter(session, care, True)
+    charter.confirm_charter(session=session, actor=care.broker, provider_id=care.provider.id)
+    p = care.provider
+    update_profile(session=session, actor=care.broker, provider_id=p.id, services=list(p.services), languages=list(p.languages),
+                   staff_genders=list(p.staff_genders), capacity_hours=p.capacity_hours, slot_hours=dict(p.slot_hours) or None, slots=list(p.slots),
+                   radius_km=p.radius_km, hourly_rate_pence=p.hourly_rate_pence, living_wage=p.living_wage, ethical_care_charter=False,
+                   ownership_model=p.ownership_model)
+    # The day it was kept and confirmed stays paid.
+    assert (p.charter_until, p.charter_confirmed_on) == (NOW.date(), NOW.date())
+    set_charter(session, care, True)
+    assert (p.charter_since, p.charter_until, p.charter_confirmed_on) == (NOW.date(), None, None)
+    assert p in charter.unconfirmed_charters(session=session, actor=care.broker)
