@@ -224,7 +224,8 @@ def export_rows(data: dict) -> list[tuple[str, str, str, str]]:
         rows.append(("sensitive_details", d["label"], f"{d['value']} (who can see it: {d['who_can_see']}; consent recorded by {d['consent_recorded_by']})", d["consent_given_at"]))
     for r in data["representations"]:
         state = f"authority ended {r['revoked_at']}" if r["revoked_at"] else "can act for you"
-        rows.append(("representations", r["representative"], f"{r['relationship'] or 'representative'}; {state}", r["granted_at"]))
+        may = f"may: {', '.join(r['may'])}" if r["may"] else "may do nothing for you"
+        rows.append(("representations", r["representative"], f"{r['relationship'] or 'representative'}; {state}; {may}", r["granted_at"]))
     for m in data["memberships"]:
         rows.append(("memberships", m["group"], f"{m['status']}; weekly pledge {m['weekly_pledge']['pounds']}", m["start_date"] or m["created_at"]))
     for v in data["votes"]:

@@ -162,6 +162,8 @@ def subject_access_export(*, session: Session, actor: User, holder_id: int) -> d
         {
             "representative": person(r.representative_id),
             "relationship": r.relationship,
+            # What the holder let them do is held about the holder too: in the holder's own words.
+            "may": [power.label for power in Power if power in r.powers],
             "granted_at": _when(r.granted_at),
             "revoked_at": _when(r.revoked_at),
         }

@@ -179,3 +179,27 @@ def test_the_spreadsheet_has_a_row_for_each_top_up_visit_week_of_care_and_contra
     assert "120 minutes, 15 minutes' travel" in by["care_visits"][1]["value"]
     assert "your share £44.00 of £44.00" in by["care_costs"][1]["value"]
     assert by["contracts"][0]["field"] == "Home care from Co-op a (Cluster a)" and "your part £220.00 a week" in by["contracts"][0]["value"]
+
+
+# --- what each representative may do, and when things happened ---------------------------------------
+
+
+def _representation(session, holder):
+    from sqlmodel import select
+
+    from brokerage.holders.models import Representation
+
+    return session.exec(select(Representation).where(Representation.holder_id == holder.id)).one()
+
+
+def test_the_download_says_what_each_representative_may_do_in_the_holders_words(client, auth, world, session):
+    holder = world.records["a"]["holder"]
+    _representation(session, holder).set_powers(["money", "care"])
+    session.commit()
+    auth.sign_in(world.users["a"][Role.holder].email)
+    data = json.loads(client.get(f"/holders/{holder.id}/data.json").data)
+    assert [r["may"] for r in data["representations"]] == [["See money and statements", "Manage care: timesheets, care requests and my care profile"]]
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/holders/{holder.id}/data.csv").data.decode("utf-8-sig"))))
+    [row] = [r for r in rows if r["section"] == "representations"]
+    assert "may: See money and statements, Manage care" in row["value"] and "Vote and join groups" not in row["value"]
+
