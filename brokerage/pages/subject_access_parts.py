@@ -30,9 +30,10 @@ from brokerage.vocabulary import service_name
 
 
 def when(value: datetime | date | None) -> str | None:
-    """Return a moment in England's time (a day as it is), as ISO 8601 with the offset so nothing is lost."""
+    """Return a moment in England's time to the second (a day as it is), as ISO 8601 with the offset so nothing is lost."""
     if isinstance(value, datetime):
-        value = clock.london(value)
+        # Moments stored today carry microseconds and older ones do not: whole seconds read the same throughout.
+        value = clock.london(value).replace(microsecond=0)
     return value.isoformat() if value is not None else None
 
 

@@ -203,3 +203,17 @@ def test_the_download_says_what_each_representative_may_do_in_the_holders_words(
     [row] = [r for r in rows if r["section"] == "representations"]
     assert "may: See money and statements, Manage care" in row["value"] and "Vote and join groups" not in row["value"]
 
+
+def test_every_moment_in_the_download_is_to_the_second_in_englands_time(client, auth, world, session, history):
+    import re
+    from datetime import datetime, timezone
+
+    # Made today a moment carries microseconds; one made before did not. In summer England is an hour ahead of UTC.
+    _representation(session, history).granted_at = datetime(2026, 7, 1, 9, 5, 3, 293_869, tzinfo=timezone.utc)
+    session.commit()
+    auth.sign_in(world.users["a"][Role.holder].email)
+    response = client.get(f"/holders/{history.id}/data.json")
+    assert json.loads(response.data)["representations"][0]["granted_at"] == "2026-07-01T10:05:03+01:00"
+    assert not re.search(r"\d\d:\d\d:\d\d\.\d", response.data.decode())
+    csv_text = client.get(f"/holders/{history.id}/data.csv").data.decode("utf-8-sig")
+    assert "2026-07-01T10:05:03+01:00" in csv_text and not re.search(r"\d\d:\d\d:\d\d\.\d", csv_text)
