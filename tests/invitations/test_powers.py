@@ -145,6 +145,19 @@ def test_who_looked_at_the_record_needs_the_same_powers_as_the_download(client, 
     assert client.get(f"/holders/{holder.id}/data.csv").status_code == 404
 
 
+@pytest.mark.parametrize("withheld", [Power.money, Power.care], ids=lambda p: p.value)
+def test_the_record_page_says_why_there_is_no_download_when_a_power_it_needs_is_withheld(client, auth, world, representation, withheld):
+    holder = world.records["a"]["holder"]
+    why = f"{holder.name} has not asked you to both see their money and manage their care, so you cannot download everything we hold about them"
+    auth.sign_in(world.users["a"][Role.representative].email)
+    page = text(client.get(f"/holders/{holder.id}"))
+    assert f"/holders/{holder.id}/data.csv" in page and why not in page
+    auth.sign_out()
+    choose(client, auth, world, representation, set(Power) - {withheld})
+    page = text(client.get(f"/holders/{holder.id}"))
+    assert f"/holders/{holder.id}/data.csv" not in page and why in page
+
+
 def test_the_record_page_shows_care_needs_and_goals_only_to_a_representative_who_manages_care(client, auth, world, representation, session):
     # A representative who may only see money opened the record page and read the person's care needs and goals.
     holder = world.records["a"]["holder"]
