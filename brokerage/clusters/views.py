@@ -110,6 +110,7 @@ def _show(cluster_id: int, *, join_form=None, pledge_forms=None, status: int = 2
     return render_template(
         "clusters/show.html", page=page, join_form=join_form, pledge_forms=pledge_forms, details=show.details, contracts=show.contracts,
         demand=show.demand, approver=show.approver, timesheets=show.timesheets, sees_care=show.sees_care,
+        own_shares=show.own_shares,
     ), status
 
 

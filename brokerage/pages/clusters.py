@@ -14,12 +14,14 @@ from brokerage.access import STAFF
 from brokerage.accounts.models import Role, User
 from brokerage.audit.rules import GROUP_PLEDGES
 from brokerage.audit.services import log_accesses
-from brokerage.clusters.members import visible_holder_ids
+from brokerage.clusters.members import LIVE_MEMBERSHIP, holders_actor_acts_for, visible_holder_ids
 from brokerage.clusters.membership import group_mate_ids
-from brokerage.clusters.queries import ClusterPage, cluster_page, notice_preview
+from brokerage.clusters.queries import ClusterPage, cluster_page, memberships_of, notice_preview
 from brokerage.contracts.services import contracts_of_cluster
 from brokerage.holders.models import Holder, Power
 from brokerage.holders.services import details_visible_to
+from brokerage.ledger import rules as ledger_rules
+from brokerage.ledger.queries import balance
 from brokerage.matching.demand import demand_of_cluster
 from brokerage.surplus.queries import open_flags_of_holder
 from brokerage.timesheets.approvers import approver_of
@@ -43,6 +45,9 @@ class ClusterShow:
     # Whether the reader sees the group's care (its requests and contracts): staff, a member, or a representative with
     # leave to manage the care of a member (Power.care), as the care pages themselves decide.
     sees_care: bool = False
+    # For a representative who may see a member's money but not act in their groups: each such member, with their own
+    # share of the group's pool (their finances, which the money power covers; the group's total is not theirs to see).
+    own_shares: list[tuple[Holder, int]] = field(default_factory=list)
 
 
 def cluster_show(*, session: Session, actor: User, cluster_id: int) -> ClusterShow:
@@ -55,6 +60,8 @@ def cluster_show(*, session: Session, actor: User, cluster_id: int) -> ClusterSh
         if actor.role == Role.representative and may_read_groups(session, actor, page.cluster.id):
             show.sees_care = True
             _fill_care(session, actor, show)
+        if actor.role == Role.representative:
+            show.own_shares = _own_shares(session, actor, page.cluster)
         return show
     staff = actor.role in STAFF
     if staff:
@@ -82,6 +89,15 @@ def _fill_care(session: Session, actor: User, show: ClusterShow) -> None:
     show.demand = demand_of_cluster(session=session, actor=actor, cluster=cluster)
     show.approver = approver_of(session=session, cluster_id=cluster.id)
     show.timesheets = sheets_of_group(session=session, actor=actor, cluster_id=cluster.id)
+
+
+def _own_shares(session: Session, actor: User, cluster) -> list[tuple[Holder, int]]:
+    """Return the members of the group whose money the representative may see, each with their share of its pool."""
+    people = holders_actor_acts_for(session=session, actor=actor, power=Power.money)
+    members = {m.holder_id for m, _ in memberships_of(session=session, actor=actor, holder_ids=[h.id for h in people])
+               if m.cluster_id == cluster.id and m.status in LIVE_MEMBERSHIP}
+    return [(h, balance(session=session, actor=actor, council_id=cluster.council_id, code=ledger_rules.pool_code(cluster.id, h.id)))
+            for h in people if h.id in members]
 
 
 def leave_preview(*, session: Session, actor: User, membership_id: int) -> dict:

@@ -237,3 +237,35 @@ def test_a_representative_who_only_manages_care_finds_the_groups_care_from_the_r
     page = text(client.get(f"/clusters/{cluster.id}"))
     assert 'id="care-only"' not in page and "Decisions" in page and "What the group asks for" in page
     assert contract_page(session=session, actor=rep, contract_id=contract.id).links_decisions is True
+
+
+def test_a_representative_who_only_sees_money_finds_the_persons_share_of_the_pool_and_why_nothing_else_is_shown(client, auth, world, representation, session):
+    # With only "See money and statements" the group page showed Stage, Area and Size, no money and nothing to say why (R5-11).
+    from brokerage.accounts.system import system_actor
+    from brokerage.ledger import rules
+    from brokerage.ledger.services import post_entry
+
+    records = world.records["a"]
+    holder, cluster, contract = records["holder"], records["cluster"], records["contract"]
+    post_entry(session=session, actor=system_actor(session=session, council_id=holder.council_id), council_id=holder.council_id,
+               kind="pledge_collected", memo="Pledge for 2026-W48", idempotency_key="r5-11-pledge",
+               postings=[(rules.wallet_code(holder.id), -12_345), (rules.pool_code(cluster.id, holder.id), 12_345)])
+    session.commit()
+    why = f"{holder.name} has not asked you to help with their groups, so the group's members, decisions and care are not shown here."
+    choose(client, auth, world, representation, {Power.money})
+    page = text(client.get(f"/clusters/{cluster.id}"))
+    assert why in page and f'id="own-share-{holder.id}"' in page
+    assert "own share of the group's pool: <strong>£123.45</strong>" in page and f'href="/holders/{holder.id}/statement"' in page
+    assert "Members" not in page and "Decisions" not in page and f"/contracts/{contract.id}" not in page and "Money in the pool" not in page
+    # With the care power too the care comes back, under the care-only sentence; the share stays; with groups, the group's own page.
+    auth.sign_out()
+    choose(client, auth, world, representation, {Power.money, Power.care})
+    page = text(client.get(f"/clusters/{cluster.id}"))
+    assert 'id="care-only"' in page and f"/contracts/{contract.id}" in page and "£123.45" in page and why not in page
+    auth.sign_out()
+    choose(client, auth, world, representation, {Power.money, Power.groups})
+    page = text(client.get(f"/clusters/{cluster.id}"))
+    assert why not in page and f'id="own-share-{holder.id}"' not in page and "Money in the pool" in page and "Decisions" in page
+    auth.sign_out()
+    choose(client, auth, world, representation, {Power.care})
+    assert f'id="own-share-{holder.id}"' not in text(client.get(f"/clusters/{cluster.id}"))
