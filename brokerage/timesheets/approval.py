@@ -14,7 +14,7 @@ from brokerage.accounts.models import Role, User
 from brokerage.clusters.models import Cluster
 from brokerage.contracts.models import Contract
 from brokerage.errors import NotAllowed, ValidationFailed
-from brokerage.formatting import pounds
+from brokerage.formatting import date_time, pounds
 from brokerage.ledger import kinds
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.errors import Overdraft
@@ -38,16 +38,33 @@ def may_decide(session: Session, actor: User, sheet: Timesheet) -> bool:
     return actor.role == Role.broker or acts_as_approver(session=session, actor=actor, cluster_id=sheet.cluster_id)
 
 
-def _waiting_sheet(session: Session, actor: User, timesheet_id: int) -> Timesheet:
+def _waiting_sheet(session: Session, actor: User, timesheet_id: int, *, approving: bool) -> Timesheet:
     sheet = get_sheet(session=session, actor=actor, timesheet_id=timesheet_id)
     if not may_decide(session, actor, sheet):
         raise NotAllowed("Only the broker, or the member the group chose to approve timesheets, can approve or send back a timesheet.")
     sheet = lock_row(session, Timesheet, sheet.id)
-    if sheet.status == TimesheetStatus.approved:
-        raise SheetNotOpen("This timesheet has already been approved, so its cost was not taken from the pool again.")
     if sheet.status != TimesheetStatus.submitted:
-        raise SheetNotOpen("This timesheet is not waiting for approval: the provider has not sent it yet.")
+        raise SheetNotOpen(not_waiting_words(session, actor, sheet, approving=approving))
     return sheet
+
+
+def not_waiting_words(session: Session, actor: User, sheet: Timesheet, *, approving: bool) -> str:
+    """Say why a sheet no longer waiting cannot be approved or sent back: who decided it and when, and what can be done now."""
+    if sheet.status == TimesheetStatus.draft:
+        return "This timesheet is not waiting for approval: the provider has not sent it yet."
+    decider = session.get(User, sheet.decided_by_id) if sheet.decided_by_id else None
+    who = "you" if decider is not None and decider.id == actor.id else (decider.name if decider else "someone")
+    when = f"by {who} on {date_time(sheet.decided_at)}" if sheet.decided_at else f"by {who}"
+    if sheet.status == TimesheetStatus.approved:
+        if approving:
+            return f"This timesheet was already approved {when}, so its cost was not taken from the pool again."
+        # Approved is final (rules.TIMESHEET_MOVES): nothing here undoes it, so a mistake goes to the council.
+        return (f"This timesheet was approved {when}, so it can no longer be sent back. "
+                "If something in it is wrong, contact the council: an approved week cannot be changed here.")
+    if approving:
+        return (f"This timesheet was sent back to the provider {when}, so it cannot be approved now. "
+                "It waits for approval again once the provider corrects it and sends it again.")
+    return f"This timesheet was already sent back to the provider {when}, so it was not sent back again."
 
 
 def _shortfalls(session: Session, actor: User, sheet: Timesheet, parts: dict[int, int], names: dict[int, str]) -> list[str]:
@@ -67,7 +84,7 @@ def approve(*, session: Session, actor: User, timesheet_id: int) -> Timesheet:
     the week's terms do not allow, or a member's share that cannot cover their part (ShareTooSmall, naming
     the member and the shortfall).
     """
-    sheet = _waiting_sheet(session, actor, timesheet_id)
+    sheet = _waiting_sheet(session, actor, timesheet_id, approving=True)
     contract = session.get(Contract, sheet.contract_id)
     provider = session.get(Provider, sheet.provider_id)
     cluster = session.get(Cluster, sheet.cluster_id)
@@ -108,7 +125,7 @@ def approve(*, session: Session, actor: User, timesheet_id: int) -> Timesheet:
 
 def reject(*, session: Session, actor: User, timesheet_id: int, reason: str) -> Timesheet:
     """Send a submitted sheet back to its provider with a reason (required), so they can correct it and send it again."""
-    sheet = _waiting_sheet(session, actor, timesheet_id)
+    sheet = _waiting_sheet(session, actor, timesheet_id, approving=False)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed({"reason": "Say why you are sending the timesheet back, so the provider can correct it"})

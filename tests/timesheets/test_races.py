@@ -49,7 +49,7 @@ def test_two_approvers_at_once_post_the_weeks_care_once(factory):
         results = race(factory, [approve(u) for u in deciders])
         assert sorted(type(r).__name__ for r in results) == ["SheetNotOpen", "TimesheetStatus"], results
         loser = next(r for r in results if isinstance(r, SheetNotOpen))
-        assert "already been approved" in loser.message
+        assert "was already approved by" in loser.message
         with factory() as session:
             entries = session.exec(select(JournalEntry).where(JournalEntry.council_id == council_id, JournalEntry.kind == "care_cost")).all()
             assert len(entries) == 1

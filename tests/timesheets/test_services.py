@@ -207,6 +207,34 @@ def test_approved_is_final(session, care):
     assert len(care_entries(session, care.council.id)) == 1
 
 
+def test_a_stale_decision_says_who_decided_the_sheet_and_when_not_the_approve_words(session, care):
+    sheet = submitted(session, care, [visit(care.holders[0], 0)])
+    colleague = f.UserFactory(session=session, role=care.broker.role, council_id=care.council.id, name="Femi Adeyemi")
+    approval.approve(session=session, actor=colleague, timesheet_id=sheet.id)
+    # NOW is 10:00 UTC on 9 December 2026: 10am in England.
+    with pytest.raises(SheetNotOpen) as refused:
+        approval.reject(session=session, actor=care.broker, timesheet_id=sheet.id, reason="Late")
+    assert refused.value.message == (
+        "This timesheet was approved by Femi Adeyemi on 9 December 2026 at 10am, so it can no longer be sent back. "
+        "If something in it is wrong, contact the council: an approved week cannot be changed here.")
+    with pytest.raises(SheetNotOpen, match="^This timesheet was already approved by Femi Adeyemi on 9 December 2026 at 10am, so its cost was not taken"):
+        approval.approve(session=session, actor=care.broker, timesheet_id=sheet.id)
+
+
+def test_a_sheet_sent_back_says_so_to_a_stale_approve_or_send_back(session, care):
+    sheet = submitted(session, care, [visit(care.holders[0], 0)])
+    approval.reject(session=session, actor=care.broker, timesheet_id=sheet.id, reason="Tuesday is missing")
+    with pytest.raises(SheetNotOpen) as refused:
+        approval.approve(session=session, actor=care.broker, timesheet_id=sheet.id)
+    assert refused.value.message == (
+        "This timesheet was sent back to the provider by you on 9 December 2026 at 10am, so it cannot be approved now. "
+        "It waits for approval again once the provider corrects it and sends it again.")
+    with pytest.raises(SheetNotOpen, match="^This timesheet was already sent back to the provider by you on 9 December 2026 at 10am, so it was not sent back again.$"):
+        approval.reject(session=session, actor=care.broker, timesheet_id=sheet.id, reason="Again")
+    assert session.get(Timesheet, sheet.id).rejection_reason == "Tuesday is missing"
+    assert care_entries(session, care.council.id) == []
+
+
 def test_an_empty_sheet_cannot_be_sent(session, care):
     sheet = started(session, care)
     with pytest.raises(SheetNotOpen, match="at least one visit"):
