@@ -12,6 +12,7 @@ Services flush, never commit.
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
 from sqlmodel import Session, select
 
@@ -19,6 +20,7 @@ from brokerage import clock
 from brokerage.access import get_or_404
 from brokerage.accounts.models import Role, User
 from brokerage.errors import Conflict, NotAllowed, NotFound
+from brokerage.formatting import weekday_date
 from brokerage.locks import lock_row
 from brokerage.providers.models import Provider
 from brokerage.providers.rules import ProviderStatus
@@ -46,7 +48,14 @@ def record_charter(provider: Provider, charter: bool, *, broker_id: int | None =
     provider.ethical_care_charter = charter
 
 
-def confirm_charter(*, session: Session, actor: User, provider_id: int) -> Provider:
+class CharterConfirmation(NamedTuple):
+    """A broker's press of Confirm: the provider, and the day it was already confirmed when the press changed nothing."""
+
+    provider: Provider
+    already_on: date | None
+
+
+def confirm_charter(*, session: Session, actor: User, provider_id: int) -> CharterConfirmation:
     """Record that a broker has checked the provider keeps the Ethical Care Charter: its travel is paid for visits from today."""
     provider = get_or_404(session, actor, Provider, provider_id, what="provider")
     if actor.role != Role.broker:
@@ -54,11 +63,13 @@ def confirm_charter(*, session: Session, actor: User, provider_id: int) -> Provi
     provider = lock_row(session, Provider, provider.id)
     if not provider.ethical_care_charter:
         raise Conflict(f"{provider.name} has not said it keeps the Ethical Care Charter, so there is nothing to confirm.")
-    if provider.charter_confirmed_on is None:
-        provider.charter_confirmed_on, provider.charter_confirmed_by_id = clock.today(), actor.id
-        session.add(provider)
-        session.flush()
-    return provider
+    if provider.charter_confirmed_on is not None:
+        # A second press (a stale tab, a double click) keeps the day first confirmed, and says so.
+        return CharterConfirmation(provider, provider.charter_confirmed_on)
+    provider.charter_confirmed_on, provider.charter_confirmed_by_id = clock.today(), actor.id
+    session.add(provider)
+    session.flush()
+    return CharterConfirmation(provider, None)
 
 
 def unconfirmed_charters(*, session: Session, actor: User) -> list[Provider]:
@@ -72,8 +83,10 @@ def unconfirmed_charters(*, session: Session, actor: User) -> list[Provider]:
     return sorted(rows, key=lambda p: (p.charter_since is not None, p.charter_since or date.min, p.name, p.id))
 
 
-def confirmed_words(provider: Provider) -> str:
-    """Say what a broker's confirmation of the charter means for the provider's travel pay."""
+def confirmed_words(provider: Provider, *, already_on: date | None = None) -> str:
+    """Say what a broker's confirmation of the charter means for the provider's travel pay, or that it was already confirmed."""
+    if already_on is not None:
+        return f"{provider.name}'s Ethical Care Charter was already confirmed on {weekday_date(already_on)}; nothing has changed."
     if provider.charter_since is None:
         return (f"Confirmed: {provider.name} keeps the Ethical Care Charter. They ticked the charter before those days were recorded, "
                 "so their travel time stays paid for every visit, as before.")

@@ -149,8 +149,8 @@ def verify_vetting(item_id: int):
 @roles_required(Role.broker)
 def confirm_charter(provider_id: int):
     """Confirm, after checking, that the provider keeps the Ethical Care Charter (a dated tick's travel is paid from today)."""
-    provider = charter.confirm_charter(session=get_session(), actor=current_user, provider_id=provider_id)
-    flash(charter.confirmed_words(provider), "success")
+    provider, already_on = charter.confirm_charter(session=get_session(), actor=current_user, provider_id=provider_id)
+    flash(charter.confirmed_words(provider, already_on=already_on), "info" if already_on else "success")
     # Confirmed from the providers list, the broker goes back to the list to review the next one.
     if request.form.get("back") == "list":
         return redirect(url_for("providers.index", _anchor="charters"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import date
+
 import pytest
 
 from brokerage.accounts.models import Role
@@ -105,3 +107,19 @@ def test_confirming_a_legacy_charter_from_the_list_changes_no_pay_past_or_waitin
     after = pages.sheet_page(session=session, actor=care.provider_user, timesheet_id=draft.id)
     assert (after.pay.total_pence, after.pay.travel_pence) == (5913, 1613) and after.visits[0].travel_paid
     assert after.travel.startswith("Travel time is paid because you have signed the Ethical Care Charter: 45 min of travel")
+
+
+def test_pressing_confirm_again_says_it_was_already_confirmed_and_keeps_the_day(client, session):
+    care = make_care(session, charter=True)
+    care.provider.charter_since, care.provider.charter_confirmed_on = date(2026, 5, 1), date(2026, 5, 4)
+    care.provider.charter_confirmed_by_id = care.broker.id
+    session.add(care.provider)
+    session.commit()
+    sign_in(client, care.broker)
+    # A stale tab, or a second click: the Confirm form is sent again.
+    again = client.post(f"/providers/{care.provider.id}/charter/confirm", data={"back": "list"}, follow_redirects=True)
+    shown = " ".join(again.text.split())
+    assert "Bridge Care Co-op&#39;s Ethical Care Charter was already confirmed on Monday 4 May 2026; nothing has changed." in shown
+    assert "Confirmed:" not in shown and "from today" not in shown
+    session.expire_all()
+    assert care.provider.charter_confirmed_on == date(2026, 5, 4)

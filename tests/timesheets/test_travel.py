@@ -194,7 +194,7 @@ def test_a_providers_own_tick_pays_travel_only_once_a_broker_confirms_it(session
         "Once a broker confirms it, travel is paid for visits from that day.")
     with pytest.raises(NotAllowed):
         charter.confirm_charter(session=session, actor=care.provider_user, provider_id=care.provider.id)
-    confirmed = charter.confirm_charter(session=session, actor=care.broker, provider_id=care.provider.id)
+    confirmed = charter.confirm_charter(session=session, actor=care.broker, provider_id=care.provider.id).provider
     assert (confirmed.charter_confirmed_on, confirmed.charter_confirmed_by_id) == (NOW.date(), care.broker.id)
     page = pages.sheet_page(session=session, actor=care.provider_user, timesheet_id=sheet.id)
     # 30 travel minutes at £21.50 = £10.75
