@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup, escape
 
 from brokerage import clock
+from brokerage.tables import label_table_cells
 from brokerage.vocabulary import DAY_NAMES, DAYS, HOURLY_RATE_MAX_PENCE, NATIONAL_LIVING_WAGE_PENCE, PARTS, clock_words, group_kinds_words, language_name, service_name, vetting_names
 
 if TYPE_CHECKING:
@@ -304,59 +305,6 @@ def breakable(text: object) -> Markup:
     if text is None:
         return Markup("")
     return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(text))))
-
-
-_THEAD = re.compile(r"<thead\b.*?</thead>", re.DOTALL | re.IGNORECASE)
-# A heading row's cells: an empty corner cell may be a td, and it still takes its column's place.
-_HEADER_CELL = re.compile(r"<t[hd]\b([^>]*)>(.*?)</t[hd]>", re.DOTALL | re.IGNORECASE)
-_TFOOT = re.compile(r"<tfoot\b", re.IGNORECASE)
-_ROW = re.compile(r"<tr\b.*?</tr>", re.DOTALL | re.IGNORECASE)
-_CELL_OPENING = re.compile(r"<t([dh])(?=[\s>])([^>]*)>", re.IGNORECASE)
-_COLSPAN = re.compile(r"""\bcolspan\s*=\s*["']?(\d+)""", re.IGNORECASE)
-_TAGS = re.compile(r"<[^>]+>")
-
-
-def _span(attributes: str) -> int:
-    found = _COLSPAN.search(attributes)
-    return max(1, int(found.group(1))) if found else 1
-
-
-def label_table_cells(html: str) -> Markup:
-    """Give each body cell of a table the text of its column's heading as data-label, for narrow screens.
-
-    There the rows stack (static/app.css) and each cell shows its heading before its value. A cell
-    that spans every column (a "nothing yet" row) is a message and gets no label, and so does a
-    row heading in the table's foot ("Total": it names its row, it is not a value of its column). A
-    table without a heading row is returned as it was.
-    """
-    html = str(html)  # already safe HTML: plain str, so joining its pieces escapes nothing
-    thead = _THEAD.search(html)
-    if not thead:
-        return Markup(html)
-    labels: list[str] = []
-    for attributes, inner in _HEADER_CELL.findall(thead.group(0)):
-        text = " ".join(_TAGS.sub(" ", inner).split())
-        labels.extend([Markup(text).unescape()] * _span(attributes))
-
-    def label_row(row: re.Match, in_foot: bool = False) -> str:
-        column = 0
-
-        def label_cell(cell: re.Match) -> str:
-            nonlocal column
-            kind, attributes = cell.groups()
-            span = _span(attributes)
-            label = labels[column] if span < len(labels) and column < len(labels) else ""
-            column += span
-            if not label or "data-label" in attributes or (in_foot and kind.lower() == "h"):
-                return cell.group(0)
-            return f'<t{kind}{attributes} data-label="{escape(label)}">'
-
-        return _CELL_OPENING.sub(label_cell, row.group(0))
-
-    head, rest = html[: thead.end()], html[thead.end():]
-    foot = _TFOOT.search(rest)
-    body, foot_and_after = (rest[: foot.start()], rest[foot.start():]) if foot else (rest, "")
-    return Markup(head + _ROW.sub(label_row, body) + _ROW.sub(lambda row: label_row(row, in_foot=True), foot_and_after))
 
 
 def _printed(refuse_none: bool):

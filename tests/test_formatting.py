@@ -95,6 +95,15 @@ def test_each_body_cell_is_labelled_with_its_columns_heading():
     assert html.count("data-label") == 8 and "<thead" in html and html.index("<thead") == 0
 
 
+def test_a_column_whose_heading_only_screen_readers_hear_gets_no_label_on_a_phone():
+    # The broker's Confirm button on /providers/ showed "Action:" above it at 320px, a heading hidden at desktop width.
+    table = ('<thead><tr><th scope="col">Provider</th><th scope="col">Pay <span class="govuk-visually-hidden">in pounds</span></th>'
+             '<th scope="col"><span class="govuk-visually-hidden">Action</span></th></tr></thead>'
+             '<tbody><tr><td>Hooyo Care</td><td>£1.00</td><td><button>Confirm</button></td></tr></tbody>')
+    html = str(label_table_cells(table))
+    assert '<td data-label="Provider">Hooyo Care</td><td data-label="Pay in pounds">£1.00</td><td><button>Confirm</button></td>' in html
+
+
 def test_a_table_without_a_heading_row_is_left_as_it_was():
     rows = "<tbody><tr><td>1</td></tr></tbody>"
     assert str(label_table_cells(rows)) == rows

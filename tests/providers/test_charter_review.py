@@ -51,6 +51,8 @@ def test_brokers_see_every_charter_no_broker_has_confirmed_with_a_confirm_button
     for provider in (care.provider, waiting):
         assert f'action="/providers/{provider.id}/charter/confirm"' in shown
     assert shown.count(">Confirm<") == 2
+    # On a phone the rows stack and each cell shows its heading: the Confirm button's column has none to show.
+    assert 'data-label="Ticked"' in shown and "data-label=\"Action\"" not in shown
     sign_in(client, care.officer)
     shown = charter_section(client.get("/providers/").text)
     assert "Bridge Care Co-op" in shown and ">Confirm<" not in shown
