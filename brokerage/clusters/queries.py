@@ -35,8 +35,7 @@ from brokerage.clusters.rules import Choice, ProposalStatus
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import language_name, service_name
 from brokerage.geo import haversine_km
-from brokerage.holders.errors import PowerRemoved
-from brokerage.holders.models import Holder, Power
+from brokerage.holders.models import Holder
 from brokerage.holders.services import may_see_money
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.models import LedgerAccount
@@ -377,16 +376,12 @@ def propose_page(*, session: Session, actor: User, cluster_id: int) -> ClusterPa
     return page
 
 
-def proposal_page(*, session: Session, actor: User, proposal_id: int, undone: str = "this decision is not shown to you") -> dict:
+def proposal_page(*, session: Session, actor: User, proposal_id: int) -> dict:
     """Return a proposal with its count, its votes and whom the actor may still vote for."""
     proposal, cluster = get_proposal(session=session, actor=actor, proposal_id=proposal_id)
     mine = set(visible_holder_ids(session=session, actor=actor))
     members = {h.id for _, h in cluster_members(session=session, actor=actor, cluster=cluster)}
     if actor.role not in STAFF and not (mine & (members | set(eligible_voters(session, cluster)))):
-        # A representative who still acts for a member, only no longer in groups, is told why (`undone`: what did not happen).
-        kept = set(visible_holder_ids(session=session, actor=actor, power=None)) & (members | set(eligible_voters(session, cluster)))
-        if actor.role == Role.representative and kept:
-            raise PowerRemoved(min((session.get(Holder, i) for i in kept), key=lambda h: (h.name, h.id)).name, Power.groups, undone)
         raise NotFound()
     votes = votes_of(session=session, actor=actor, proposal=proposal)
     voted = {v.holder_id for v, _, _ in votes}

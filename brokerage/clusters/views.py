@@ -226,8 +226,7 @@ def propose(cluster_id: int):
 def proposal(proposal_id: int):
     """Show a proposal and vote on it."""
     session = get_session()
-    undone = "the vote was not recorded" if request.method == "POST" else "this decision is not shown to you"
-    data = proposal_show(session=session, actor=current_user, proposal_id=proposal_id, undone=undone)
+    data = proposal_show(session=session, actor=current_user, proposal_id=proposal_id)
     form = VoteForm()
     form.holder_id.choices = [SelectChoice(str(h.id), h.name) for h in data["can_vote"]]
     if current_user.role == Role.representative:

@@ -255,7 +255,7 @@ def _change_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost 
     return cost
 
 
-def proposal_show(*, session: Session, actor: User, proposal_id: int, undone: str = "this decision is not shown to you") -> dict:
+def proposal_show(*, session: Session, actor: User, proposal_id: int) -> dict:
     """Return the proposal page (see clusters.queries.proposal_page) with `cost`: what care put to the vote costs and who pays what.
 
     A staff read of what named members would pay is logged for each of them (brokerage.audit).
@@ -264,7 +264,7 @@ def proposal_show(*, session: Session, actor: User, proposal_id: int, undone: st
     (each member's part is worked out from today's pledges, so it is left out), and nothing for a change of
     care, whose figures are partly today's contract (the contract page shows the care as it is now).
     """
-    data = proposal_page(session=session, actor=actor, proposal_id=proposal_id, undone=undone)
+    data = proposal_page(session=session, actor=actor, proposal_id=proposal_id)
     proposal = data["proposal"]
     staff = actor.role in (Role.broker, Role.council_officer)
     decided = proposal.status != ProposalStatus.open
