@@ -22,7 +22,7 @@ LIVE_MEMBERSHIP = (MembershipStatus.admitted, MembershipStatus.active, Membershi
 OPEN = (ClusterStatus.forming, ClusterStatus.active)
 
 
-def visible_holder_ids(*, session: Session, actor: User, power: Power | None = Power.groups) -> list[int]:
+def visible_holder_ids(*, session: Session, actor: User, power: Power = Power.groups) -> list[int]:
     """Return the holder ids the actor acts as: themselves, or the holders who let them do this (in groups, unless another power is named)."""
     if actor.role == Role.holder:
         return [actor.holder_id] if actor.holder_id else []
@@ -31,8 +31,8 @@ def visible_holder_ids(*, session: Session, actor: User, power: Power | None = P
     return []
 
 
-def holders_actor_acts_for(*, session: Session, actor: User, power: Power | None = Power.groups) -> list[Holder]:
-    """Return the holders the actor can act for in groups (or in another power, or in any with None): themselves, or those who authorised them."""
+def holders_actor_acts_for(*, session: Session, actor: User, power: Power = Power.groups) -> list[Holder]:
+    """Return the holders the actor can act for in groups (or in another power): themselves, or those who authorised them."""
     ids = visible_holder_ids(session=session, actor=actor, power=power)
     if not ids:
         return []

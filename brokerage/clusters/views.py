@@ -128,8 +128,7 @@ def join(cluster_id: int):
     """Ask to join a cluster with a weekly pledge."""
     session = get_session()
     form = JoinForm(prefix="join")
-    # Anyone the actor still represents, whatever their powers: one who just lost "Vote and join groups" hears why from the service.
-    people = members.holders_actor_acts_for(session=session, actor=current_user, power=None)
+    people = members.holders_actor_acts_for(session=session, actor=current_user)
     form.holder_id.choices = _people_choices(people)
     status = 422
     if form.validate_on_submit():
