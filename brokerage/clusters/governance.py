@@ -134,7 +134,7 @@ def cast_vote(*, session: Session, actor: User, proposal_id: int, holder_id: int
     proposal, cluster = get_proposal(session=session, actor=actor, proposal_id=proposal_id)
     if actor.role not in (Role.holder, Role.representative):
         raise NotAllowed("Only members, or representatives they authorised, can vote.")
-    holder = holder_for_actor(session=session, actor=actor, holder_id=holder_id, undone="the vote was not recorded")
+    holder = holder_for_actor(session=session, actor=actor, holder_id=holder_id)
     # Votes on one group take turns (group, then proposal: locks.py), so each vote counts every
     # vote committed before it and the deciding one is never missed, nor applied twice.
     cluster = lock_row(session, Cluster, cluster.id)
@@ -261,7 +261,7 @@ def _decide_if_possible(session: Session, proposal: Proposal, actor: User, *, cl
 def give_notice(*, session: Session, actor: User, membership_id: int) -> Membership:
     """Give notice to leave a cluster (or withdraw a request to join); the pool share comes back at the end of the notice period."""
     membership = get_membership(session=session, actor=actor, membership_id=membership_id)
-    holder_for_actor(session=session, actor=actor, holder_id=membership.holder_id, undone="no notice was given")
+    holder_for_actor(session=session, actor=actor, holder_id=membership.holder_id)
     # Under the group's lock, so a withdrawal and the vote admitting the same request take turns.
     lock_row(session, Cluster, membership.cluster_id)
     membership = fresh_row(session, Membership, membership.id)

@@ -14,7 +14,6 @@ from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Role, User
 from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus
 from brokerage.errors import NotFound
-from brokerage.holders.errors import PowerRemoved
 from brokerage.holders.models import Holder, Power
 from brokerage.holders.services import can_act_for, represented_holder_ids
 
@@ -39,16 +38,11 @@ def holders_actor_acts_for(*, session: Session, actor: User, power: Power = Powe
     return list(session.exec(select(Holder).where(Holder.id.in_(ids), Holder.council_id == actor.council_id).order_by(Holder.name)))
 
 
-def holder_for_actor(*, session: Session, actor: User, holder_id: int, power: Power = Power.groups,
-                     undone: str = "nothing was changed") -> Holder:
+def holder_for_actor(*, session: Session, actor: User, holder_id: int, power: Power = Power.groups) -> Holder:
     """Return the holder the actor is, or acts for in groups (or another power) with their leave; brokers may act for anyone in their council."""
     holder = get_or_404(session, actor, Holder, holder_id, what="person")
     if actor.role == Role.broker or can_act_for(session=session, actor=actor, holder=holder, power=power):
         return holder
-    if actor.role == Role.representative and can_act_for(session=session, actor=actor, holder=holder):
-        # Still their representative, with another power: the holder took this one away (a form shown before).
-        # Saying so tells them nothing new; anyone who does not act for the holder at all still finds nothing.
-        raise PowerRemoved(holder.name, power, undone)
     raise NotFound()
 
 
@@ -76,10 +70,10 @@ def get_membership(*, session: Session, actor: User, membership_id: int) -> Memb
     return get_or_404(session, actor, Membership, membership_id, what="membership")
 
 
-def membership_cluster_id(*, session: Session, actor: User, membership_id: int, undone: str = "nothing was changed") -> int:
-    """Return the cluster of a membership the actor acts for (`undone` says what did not happen if they no longer may)."""
+def membership_cluster_id(*, session: Session, actor: User, membership_id: int) -> int:
+    """Return the cluster of a membership the actor acts for."""
     membership = get_membership(session=session, actor=actor, membership_id=membership_id)
-    holder_for_actor(session=session, actor=actor, holder_id=membership.holder_id, undone=undone)
+    holder_for_actor(session=session, actor=actor, holder_id=membership.holder_id)
     return membership.cluster_id
 
 

@@ -154,7 +154,7 @@ def pledge(membership_id: int):
     """Change my weekly pledge."""
     session = get_session()
     form = PledgeForm(prefix=f"m{membership_id}")
-    cluster_id = members.membership_cluster_id(session=session, actor=current_user, membership_id=membership_id, undone="the pledge was not changed")
+    cluster_id = members.membership_cluster_id(session=session, actor=current_user, membership_id=membership_id)
     status = 422
     if form.validate_on_submit():
         try:

@@ -13,10 +13,7 @@ from sqlmodel import Session
 from brokerage.accounts.models import Role, User
 from brokerage.clusters.models import Cluster
 from brokerage.contracts.models import Contract
-from brokerage.errors import NotAllowed, NotFound, ValidationFailed
-from brokerage.holders.errors import PowerRemoved
-from brokerage.holders.models import Power
-from brokerage.holders.services import can_act_for
+from brokerage.errors import NotAllowed, ValidationFailed
 from brokerage.formatting import date_time, pounds
 from brokerage.ledger import kinds
 from brokerage.ledger import rules as ledger_rules
@@ -27,7 +24,7 @@ from brokerage.providers.models import Provider
 from brokerage.types import utcnow
 
 from brokerage.timesheets import pricing, rules
-from brokerage.timesheets.approvers import acts_as_approver, approver_of
+from brokerage.timesheets.approvers import acts_as_approver
 from brokerage.timesheets.errors import SheetNotOpen, ShareTooSmall
 from brokerage.timesheets.models import Timesheet
 from brokerage.timesheets.rules import TimesheetStatus
@@ -41,25 +38,9 @@ def may_decide(session: Session, actor: User, sheet: Timesheet) -> bool:
     return actor.role == Role.broker or acts_as_approver(session=session, actor=actor, cluster_id=sheet.cluster_id)
 
 
-def _care_taken_away(session: Session, actor: User, timesheet_id: int, *, approving: bool) -> None:
-    """Raise PowerRemoved when the actor still represents the group's approver, who no longer lets them manage their care."""
-    sheet = session.get(Timesheet, timesheet_id)
-    if actor.role != Role.representative or sheet is None or sheet.council_id != actor.council_id:
-        return
-    approver = approver_of(session=session, cluster_id=sheet.cluster_id)
-    # Only as the approver's representative could they decide: anyone else still finds nothing, or is told who decides.
-    if approver is not None and can_act_for(session=session, actor=actor, holder=approver):
-        raise PowerRemoved(approver.name, Power.care, f"the timesheet was not {'approved' if approving else 'sent back'}")
-
-
 def _waiting_sheet(session: Session, actor: User, timesheet_id: int, *, approving: bool) -> Timesheet:
-    try:
-        sheet = get_sheet(session=session, actor=actor, timesheet_id=timesheet_id)
-    except NotFound:
-        _care_taken_away(session, actor, timesheet_id, approving=approving)
-        raise
+    sheet = get_sheet(session=session, actor=actor, timesheet_id=timesheet_id)
     if not may_decide(session, actor, sheet):
-        _care_taken_away(session, actor, timesheet_id, approving=approving)
         raise NotAllowed("Only the broker, or the member the group chose to approve timesheets, can approve or send back a timesheet.")
     sheet = lock_row(session, Timesheet, sheet.id)
     if sheet.status != TimesheetStatus.submitted:

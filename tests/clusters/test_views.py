@@ -570,38 +570,3 @@ def test_a_representative_acting_in_groups_sees_and_sets_the_pledge_but_not_the_
     session.commit()
     body = client.post(f"/clusters/memberships/{membership.id}/pledge", data={f"m{membership.id}-pledge": "300"}).data.decode()
     assert "cannot add up to more than their weekly budget of £200.00" in body and "not asked you" not in body
-
-
-def test_a_representative_whose_groups_power_was_just_removed_is_told_so_not_page_not_found(client, people, session):
-    from brokerage.clusters import membership as memberships
-    from brokerage.clusters.rules import Choice
-    from brokerage.holders.errors import PowerRemoved
-    from brokerage.holders.models import Power
-
-    cluster = start_group(client, people, session)
-    membership = session.exec(select(Membership).where(Membership.cluster_id == cluster.id, Membership.holder_id == people.holders[0].id)).one()
-    # The "Change pledge" form was shown; then Member 0 lets the representative do only money.
-    f.only_powers(session, representative=people.rep, holder=people.holders[0], powers=[Power.money])
-    session.commit()
-    sign_in(client, people.rep)
-    refused = client.post(f"/clusters/memberships/{membership.id}/pledge", data={f"m{membership.id}-pledge": "60"})
-    assert refused.status_code == 403
-    assert "Member 0 no longer lets you vote or change their groups for them, so the pledge was not changed." in unescape(refused.data.decode())
-    session.expire_all()
-    assert session.get(Membership, membership.id).weekly_pledge_pence == 5000
-    # The vote, notice and join say the same, each with what did not happen.
-    proposal = governance.request_to_join(session=session, actor=people.users[2], cluster_id=cluster.id, holder_id=people.holders[2].id, pledge=1000)
-    for attempt, undone in (
-        (lambda: governance.give_notice(session=session, actor=people.rep, membership_id=membership.id), "no notice was given"),
-        (lambda: memberships.add_join_request(session=session, actor=people.rep, cluster_id=cluster.id, holder_id=people.holders[0].id, pledge=1000),
-         "no request to join was sent"),
-        (lambda: governance.cast_vote(session=session, actor=people.rep, proposal_id=proposal.id, holder_id=people.holders[0].id, choice=Choice.yes),
-         "the vote was not recorded"),
-    ):
-        with pytest.raises(PowerRemoved, match=f"^Member 0 no longer lets you vote or change their groups for them, so {undone}.$"):
-            attempt()
-    # Someone who does not act for Member 0 at all still finds nothing.
-    stranger = f.UserFactory(session=session, role=Role.representative, council_id=people.council.id)
-    session.commit()
-    sign_in(client, stranger)
-    assert client.post(f"/clusters/memberships/{membership.id}/pledge", data={f"m{membership.id}-pledge": "60"}).status_code == 404

@@ -67,28 +67,6 @@ def test_the_approvers_representative_can_send_a_sheet_back(session, care):
     assert rejected.status == TimesheetStatus.rejected and rejected.rejection_reason == "Wrong day"
 
 
-def test_a_representative_whose_care_power_was_just_removed_is_told_so_and_others_still_find_nothing(session, care):
-    from brokerage.holders.errors import PowerRemoved
-    from brokerage.holders.models import Power
-
-    choose(session, care, care.holders[0])
-    rep = f.UserFactory(session=session, role=Role.representative, council_id=care.council.id)
-    f.RepresentationFactory(session=session, council_id=care.council.id, representative_id=rep.id, holder_id=care.holders[0].id)
-    sheet = waiting_sheet(session, care)
-    # The form was shown; then Amina lets the representative do only money.
-    f.only_powers(session, representative=rep, holder=care.holders[0], powers={Power.money})
-    with pytest.raises(PowerRemoved) as refused:
-        approval.reject(session=session, actor=rep, timesheet_id=sheet.id, reason="Wrong day")
-    assert refused.value.status == 403 and refused.value.message == (
-        "Amina Hassan no longer lets you manage their care for them, so the timesheet was not sent back.")
-    with pytest.raises(PowerRemoved, match="so the timesheet was not approved.$"):
-        approval.approve(session=session, actor=rep, timesheet_id=sheet.id)
-    assert session.get(type(sheet), sheet.id).status == TimesheetStatus.submitted
-    stranger = f.UserFactory(session=session, role=Role.representative, council_id=care.council.id)
-    with pytest.raises(NotFound):
-        approval.approve(session=session, actor=stranger, timesheet_id=sheet.id)
-
-
 def test_a_new_choice_replaces_the_old_one(session, care):
     choose(session, care, care.holders[0])
     choose(session, care, care.holders[1], voters=(0, 1))
