@@ -78,10 +78,11 @@ def holder_record(*, session: Session, actor: User, holder_id: int) -> HolderRec
             record.own_details = [details[item] for item in SensitiveItem if item in details]
         record.invitations = invitations.waiting_for_holder(session=session, actor=actor, holder_id=holder.id)
     # A representative sees the groups, and what is pledged to them, only with the groups power.
-    if record.sees(Power.groups) or record.sees(Power.care):
+    if record.sees(Power.groups) or record.sees(Power.care) or record.sees(Power.money):
         record.memberships = memberships_of(session=session, actor=actor, holder_ids=[holder.id])
     if not record.sees(Power.groups):
-        # A representative who manages the care only reaches the groups' care (the group page shows them nothing else).
+        # A representative who manages the care, or sees the money, only reaches the groups' care or the person's own share
+        # of each pool (the group page shows them nothing else).
         live = {status.value for status in LIVE_MEMBERSHIP}
         record.memberships = [(m, cluster) for m, cluster in record.memberships if m.status.value in live]
     return record

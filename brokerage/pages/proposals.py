@@ -118,10 +118,11 @@ def _already_paid(session: Session, cluster_id: int, except_contract: int | None
 def _pledges_seen_by(session: Session, actor: User) -> set[str]:
     """Return the holders (ids as text) whose pledges a member or representative may see.
 
-    A member sees only their own pledge, as on the group page; a representative, those of the people they act for.
+    A member sees only their own pledge, as on the group page; a representative, those of the people who let them help
+    with their groups (pledges are the group's business: holders.services.money_seen_by).
     """
     if actor.role == Role.representative:
-        return {str(h) for h in represented_holder_ids(session=session, actor=actor)}
+        return {str(h) for h in represented_holder_ids(session=session, actor=actor, power=Power.groups)}
     return {str(actor.holder_id)} if actor.holder_id is not None else set()
 
 
