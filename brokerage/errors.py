@@ -51,6 +51,12 @@ class NotAllowed(BrokerageError):
     title = "You cannot do this"
 
 
+class PowerRemoved(NotAllowed):
+    """A representative still acts for the person, who has taken away the power this needs since the form was shown."""
+
+    heading = "You can no longer do this for them"
+
+
 # One message for every record that is missing or not the reader's to see (another council's, another
 # person's): a different word for each would tell an attacker which ids exist.
 NOT_FOUND = "There is nothing here. Check the address, or go back and try again."

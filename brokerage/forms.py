@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from flask import flash
+from flask import flash, request
 from flask_wtf import FlaskForm
 from wtforms import Field, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import Choice
@@ -15,7 +15,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from werkzeug.datastructures import MultiDict
 
 from brokerage.db import keep_changes_when_refused, rollback_request_session
-from brokerage.errors import BrokerageError, NotFound, ValidationFailed
+from brokerage.errors import BrokerageError, NotFound, PowerRemoved, ValidationFailed
 from brokerage.formatting import AmountNegative, AmountTooLarge, parse_pounds, plural, slot_hours_words
 from brokerage.slot_hours import box_problem, in_slot, in_week_order, total
 from brokerage.validation import control_character_problem, parse_whole_number
@@ -101,13 +101,18 @@ class BaseForm(FlaskForm):
         return valid
 
 
+def undone_if_sent(undone: str) -> str | None:
+    """Return what a refused form did not do when this request sends it, else None (a page outside one's powers stays 404)."""
+    return undone if request.method == "POST" else None
+
+
 def refuse(form: FlaskForm, error: BrokerageError, *, keep_changes: bool = False) -> int:
     """Undo what the request changed and show a domain error on the form; return the status for the page.
 
     The one way a view turns a refused operation into form errors. `keep_changes=True` keeps what the
     service recorded about the refusal itself (a failed sign-in counts towards the lockout).
     """
-    if isinstance(error, NotFound):
+    if isinstance(error, (NotFound, PowerRemoved)):
         raise error
     if keep_changes:
         keep_changes_when_refused()
@@ -120,9 +125,10 @@ def refuse_in_flash(error: BrokerageError, message: str | None = None) -> None:
     """Undo what the request changed and say why in a flashed message, for a button that then goes back to its page.
 
     The redirect that follows is a success to the commit point, so the rollback happens here. A
-    missing record, or another council's, is re-raised: a 404 page, never a message.
+    missing record, or another council's, is re-raised: a 404 page, never a message; so is a power the
+    person has just taken away from their representative: a 403 page saying so.
     """
-    if isinstance(error, NotFound):
+    if isinstance(error, (NotFound, PowerRemoved)):
         raise error
     rollback_request_session()
     flash(message or error.message, "error")
@@ -132,11 +138,12 @@ def _attach_error(form: FlaskForm, error: BrokerageError) -> int:
     """Show a domain error beside the field it names, or at the top of the form; return the status for the page.
 
     A missing record, or another council's, is re-raised: it is a 404 page like any other, never a form message.
+    A power the person has just taken away from their representative is re-raised too: a 403 page saying so.
 
     A clash with what someone else has just done (409, such as a vote already counted) keeps its
     status; any other refusal of the form's input is 422.
     """
-    if isinstance(error, NotFound):
+    if isinstance(error, (NotFound, PowerRemoved)):
         raise error
     fields = error.errors if isinstance(error, ValidationFailed) else {error.field or "": [error.message]}
     for name, messages in fields.items():

@@ -10,7 +10,7 @@ from brokerage.access import STAFF, get_or_404
 from brokerage.accounts.models import Role, User
 from brokerage.audit import log_access
 from brokerage.audit.rules import SPECIAL_CATEGORY
-from brokerage.errors import AlreadyDone, NotAllowed, NotFound, ValidationFailed
+from brokerage.errors import AlreadyDone, NotAllowed, NotFound, PowerRemoved, ValidationFailed
 from brokerage.holders.models import Holder, Power, Representation, SensitiveDetail, SensitiveItem, Visibility
 from brokerage.locks import insert_once
 from brokerage.types import utcnow
@@ -46,6 +46,23 @@ def can_act_for(*, session: Session, actor: User, holder: Holder, power: Power |
     if actor.role == Role.representative:
         return holder.id in represented_holder_ids(session=session, actor=actor, power=power)
     return False
+
+
+# What each power lets a representative do, as "<name> no longer lets you ... for them" says it.
+POWER_REMOVED_WORDS = {Power.money: "see their money", Power.groups: "vote or change their groups", Power.care: "manage their care"}
+
+
+def refuse_lost_power(*, session: Session, actor: User, holder_ids: Iterable[int], power: Power, undone: str | None) -> None:
+    """Raise PowerRemoved if the actor still represents one of these holders, only no longer with this power (`undone`: what did not happen)."""
+    # Only a form that was sent says so (`undone` given): a page outside one's powers stays "Page not found", and
+    # anyone who does not act for the person at all, or whose authority was ended, learns nothing either way.
+    if undone is None or actor.role != Role.representative:
+        return
+    kept = set(represented_holder_ids(session=session, actor=actor)) & set(holder_ids)
+    holders = [h for h in (session.get(Holder, i) for i in kept) if h is not None and h.council_id == actor.council_id]
+    if holders:
+        holder = min(holders, key=lambda h: (h.name, h.id))
+        raise PowerRemoved(f"{holder.name} no longer lets you {POWER_REMOVED_WORDS[Power(power)]} for them, so {undone}.")
 
 
 # Who sees a person's own finances: their weekly budget and what is left of it to pledge, their wallet and pool-share
@@ -130,12 +147,13 @@ def stopped_for_representative(*, session: Session, actor: User) -> list[tuple[H
 # --- the holder's own profile -------------------------------------------------------------------
 
 
-def _holder_acted_for(session: Session, actor: User, holder_id: int, power: Power | None = None) -> Holder:
+def _holder_acted_for(session: Session, actor: User, holder_id: int, power: Power, undone: str | None = None) -> Holder:
     """Return the holder if the actor is them or their representative (with this power); staff get 403, others 404."""
     if actor.role in STAFF or actor.role == Role.admin:
         raise NotAllowed("Only the person, or someone they asked to act for them, can do this.")
     holder = get_or_404(session, actor, Holder, holder_id, what="person")
     if not can_act_for(session=session, actor=actor, holder=holder, power=power):
+        refuse_lost_power(session=session, actor=actor, holder_ids=[holder.id], power=power, undone=undone)
         raise NotFound()
     return holder
 
@@ -145,9 +163,9 @@ def _details_of(session: Session, holder_id: int) -> dict[SensitiveItem, Sensiti
     return {row.item: row for row in rows}
 
 
-def get_profile(*, session: Session, actor: User, holder_id: int) -> tuple[Holder, dict[SensitiveItem, SensitiveDetail]]:
-    """Return a holder and all their sensitive details, for the holder or a representative who manages their care."""
-    holder = _holder_acted_for(session, actor, holder_id, Power.care)
+def get_profile(*, session: Session, actor: User, holder_id: int, undone: str | None = None) -> tuple[Holder, dict[SensitiveItem, SensitiveDetail]]:
+    """Return a holder and all their sensitive details, for the holder or a representative who manages their care (`undone`: a sent form)."""
+    holder = _holder_acted_for(session, actor, holder_id, Power.care, undone)
     return holder, _details_of(session, holder.id)
 
 
@@ -173,7 +191,7 @@ def update_profile(
     now; an empty value deletes the item (consent withdrawn, data erased). Items not passed are kept.
     A representative needs the holder's leave to manage their care.
     """
-    holder = _holder_acted_for(session, actor, holder_id, Power.care)
+    holder = _holder_acted_for(session, actor, holder_id, Power.care, "their profile was not changed")
     errors: dict[str, list[str]] = {}
     languages = [code.strip() for code in languages if code and code.strip()]
     care_needs = [token.strip() for token in care_needs if token and token.strip()]

@@ -9,7 +9,7 @@ from brokerage.access import roles_required
 from brokerage.accounts.models import Role
 from brokerage.db import get_session, keep_changes_when_refused, noting_changes, writes_when_reading
 from brokerage.errors import BrokerageError
-from brokerage.forms import refuse
+from brokerage.forms import refuse, undone_if_sent
 from brokerage.clusters.membership import set_allocation
 from brokerage.holders import registration, services
 from brokerage.holders.models import Power, SensitiveItem
@@ -93,7 +93,8 @@ def _show(holder_id: int, *, powers_form=None, allocation_form=None, postcode_fo
 def profile(holder_id: int):
     """Change a holder's languages, care needs, goals, and the culture, faith and heritage they choose to share."""
     session = get_session()
-    holder, details = services.get_profile(session=session, actor=current_user, holder_id=holder_id)
+    holder, details = services.get_profile(session=session, actor=current_user, holder_id=holder_id,
+                                           undone=undone_if_sent("their profile was not changed"))
     form = ProfileForm()
     form.set_choices(languages=holder.languages, care_needs=holder.care_needs)
     status = 422
