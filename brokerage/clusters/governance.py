@@ -24,7 +24,8 @@ from brokerage.clusters.proposals import PROPOSAL_DAYS, close_proposal, count, g
 from brokerage.clusters.rules import Choice, ProposalKind, ProposalStatus
 from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import plural, pounds
-from brokerage.holders.models import Holder
+from brokerage.holders.models import Holder, Power
+from brokerage.holders.services import refuse_lost_power
 from brokerage.locks import fresh_row, insert_once, lock_provider_hours, lock_row, lock_rows
 from brokerage.types import utcnow
 
@@ -59,6 +60,7 @@ def propose(
         raise BadTransition("This group is closing and cannot take new decisions.")
     voters = eligible_voters(session, cluster)
     if actor.role != Role.broker and not set(visible_holder_ids(session=session, actor=actor)) & set(voters):
+        refuse_lost_power(session=session, actor=actor, holder_ids=voters, power=Power.groups, undone="nothing was put to the members")
         raise NotAMember("Only members of this group (or their representatives) can make proposals.")
     payload = dict(payload or {})
     errors = {}
@@ -134,7 +136,7 @@ def cast_vote(*, session: Session, actor: User, proposal_id: int, holder_id: int
     proposal, cluster = get_proposal(session=session, actor=actor, proposal_id=proposal_id)
     if actor.role not in (Role.holder, Role.representative):
         raise NotAllowed("Only members, or representatives they authorised, can vote.")
-    holder = holder_for_actor(session=session, actor=actor, holder_id=holder_id)
+    holder = holder_for_actor(session=session, actor=actor, holder_id=holder_id, undone="the vote was not recorded")
     # Votes on one group take turns (group, then proposal: locks.py), so each vote counts every
     # vote committed before it and the deciding one is never missed, nor applied twice.
     cluster = lock_row(session, Cluster, cluster.id)
@@ -261,7 +263,7 @@ def _decide_if_possible(session: Session, proposal: Proposal, actor: User, *, cl
 def give_notice(*, session: Session, actor: User, membership_id: int) -> Membership:
     """Give notice to leave a cluster (or withdraw a request to join); the pool share comes back at the end of the notice period."""
     membership = get_membership(session=session, actor=actor, membership_id=membership_id)
-    holder_for_actor(session=session, actor=actor, holder_id=membership.holder_id)
+    holder_for_actor(session=session, actor=actor, holder_id=membership.holder_id, undone="no notice was given")
     # Under the group's lock, so a withdrawal and the vote admitting the same request take turns.
     lock_row(session, Cluster, membership.cluster_id)
     membership = fresh_row(session, Membership, membership.id)

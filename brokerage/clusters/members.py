@@ -15,14 +15,14 @@ from brokerage.accounts.models import Role, User
 from brokerage.clusters.models import Cluster, ClusterStatus, Membership, MembershipStatus
 from brokerage.errors import NotFound
 from brokerage.holders.models import Holder, Power
-from brokerage.holders.services import can_act_for, represented_holder_ids
+from brokerage.holders.services import can_act_for, refuse_lost_power, represented_holder_ids
 
 LIVE_MEMBERSHIP = (MembershipStatus.admitted, MembershipStatus.active, MembershipStatus.leaving)
 OPEN = (ClusterStatus.forming, ClusterStatus.active)
 
 
-def visible_holder_ids(*, session: Session, actor: User, power: Power = Power.groups) -> list[int]:
-    """Return the holder ids the actor acts as: themselves, or the holders who let them do this (in groups, unless another power is named)."""
+def visible_holder_ids(*, session: Session, actor: User, power: Power | None = Power.groups) -> list[int]:
+    """Return the holder ids the actor acts as: themselves, or the holders who let them do this (in groups, unless another power or None is named)."""
     if actor.role == Role.holder:
         return [actor.holder_id] if actor.holder_id else []
     if actor.role == Role.representative:
@@ -30,19 +30,23 @@ def visible_holder_ids(*, session: Session, actor: User, power: Power = Power.gr
     return []
 
 
-def holders_actor_acts_for(*, session: Session, actor: User, power: Power = Power.groups) -> list[Holder]:
-    """Return the holders the actor can act for in groups (or in another power): themselves, or those who authorised them."""
+def holders_actor_acts_for(*, session: Session, actor: User, power: Power | None = Power.groups) -> list[Holder]:
+    """Return the holders the actor can act for in groups (or in another power, or in any with None): themselves, or those who authorised them."""
     ids = visible_holder_ids(session=session, actor=actor, power=power)
     if not ids:
         return []
     return list(session.exec(select(Holder).where(Holder.id.in_(ids), Holder.council_id == actor.council_id).order_by(Holder.name)))
 
 
-def holder_for_actor(*, session: Session, actor: User, holder_id: int, power: Power = Power.groups) -> Holder:
-    """Return the holder the actor is, or acts for in groups (or another power) with their leave; brokers may act for anyone in their council."""
+def holder_for_actor(*, session: Session, actor: User, holder_id: int, power: Power = Power.groups, undone: str | None = None) -> Holder:
+    """Return the holder the actor is, or acts for in groups (or another power) with their leave; brokers may act for anyone in their council.
+
+    With `undone` (a sent form: what did not happen), a representative the holder has just taken this power from is told so (403).
+    """
     holder = get_or_404(session, actor, Holder, holder_id, what="person")
     if actor.role == Role.broker or can_act_for(session=session, actor=actor, holder=holder, power=power):
         return holder
+    refuse_lost_power(session=session, actor=actor, holder_ids=[holder.id], power=power, undone=undone)
     raise NotFound()
 
 
@@ -70,10 +74,10 @@ def get_membership(*, session: Session, actor: User, membership_id: int) -> Memb
     return get_or_404(session, actor, Membership, membership_id, what="membership")
 
 
-def membership_cluster_id(*, session: Session, actor: User, membership_id: int) -> int:
-    """Return the cluster of a membership the actor acts for."""
+def membership_cluster_id(*, session: Session, actor: User, membership_id: int, undone: str | None = None) -> int:
+    """Return the cluster of a membership the actor acts for (`undone`: see `holder_for_actor`)."""
     membership = get_membership(session=session, actor=actor, membership_id=membership_id)
-    holder_for_actor(session=session, actor=actor, holder_id=membership.holder_id)
+    holder_for_actor(session=session, actor=actor, holder_id=membership.holder_id, undone=undone)
     return membership.cluster_id
 
 
@@ -120,11 +124,16 @@ def eligible_voters(session: Session, cluster: Cluster) -> list[int]:
     return sorted(session.exec(select(Membership.holder_id).where(Membership.cluster_id == cluster.id, Membership.status.in_(statuses))))
 
 
-def require_member_or_broker(*, session: Session, actor: User, cluster: Cluster, power: Power = Power.groups) -> None:
-    """Raise NotFound unless the actor is a broker of the council or acts for a live member (in groups, or in another power)."""
+def require_member_or_broker(*, session: Session, actor: User, cluster: Cluster, power: Power = Power.groups,
+                             undone: str | None = None) -> None:
+    """Raise NotFound unless the actor is a broker of the council or acts for a live member (in groups, or in another power).
+
+    With `undone` (a sent form), a representative of a member who has just taken this power from them is told so (403).
+    """
     same_council(actor, cluster.council_id, what="cluster")
     if actor.role == Role.broker:
         return
     members = {h.id for _, h in cluster_members(session=session, actor=actor, cluster=cluster)}
     if not set(visible_holder_ids(session=session, actor=actor, power=power)) & members:
+        refuse_lost_power(session=session, actor=actor, holder_ids=members, power=power, undone=undone)
         raise NotFound()

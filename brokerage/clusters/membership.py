@@ -100,7 +100,8 @@ def create_cluster(
         raise ValidationFailed(errors)
     founder = None
     if actor.role in (Role.holder, Role.representative):
-        founder = holder_for_actor(session=session, actor=actor, holder_id=founder_holder_id or actor.holder_id or -1)
+        founder = holder_for_actor(session=session, actor=actor, holder_id=founder_holder_id or actor.holder_id or -1,
+                                   undone="the group was not started")
     elif founder_holder_id:
         founder = holder_for_actor(session=session, actor=actor, holder_id=founder_holder_id)
     if founder is not None:
@@ -178,7 +179,7 @@ def pledge_refused(session: Session, holder: Holder, pledge: int, membership_id:
 def set_pledge(*, session: Session, actor: User, membership_id: int, pledge: int) -> Membership:
     """Change one's own weekly pledge, within the allocation."""
     membership = get_membership(session=session, actor=actor, membership_id=membership_id)
-    holder = holder_for_actor(session=session, actor=actor, holder_id=membership.holder_id)
+    holder = holder_for_actor(session=session, actor=actor, holder_id=membership.holder_id, undone="the pledge was not changed")
     # A membership's status changes under its group's lock (notice, admission), so read it there.
     lock_row(session, Cluster, membership.cluster_id)
     membership = fresh_row(session, Membership, membership.id)
@@ -243,7 +244,7 @@ def set_allocation(*, session: Session, actor: User, holder_id: int, weekly_allo
 def add_join_request(*, session: Session, actor: User, cluster_id: int, holder_id: int, pledge: int) -> Membership:
     """Record a request to join a cluster with a weekly pledge, under the group's lock; the vote on it is governance's."""
     cluster = get_cluster(session=session, actor=actor, cluster_id=cluster_id)
-    holder = holder_for_actor(session=session, actor=actor, holder_id=holder_id)
+    holder = holder_for_actor(session=session, actor=actor, holder_id=holder_id, undone="no request to join was sent")
     # The group's row guards its size and its one first member: joins to one group take turns.
     cluster = lock_row(session, Cluster, cluster.id)
     if cluster.status not in OPEN:

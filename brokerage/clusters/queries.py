@@ -35,8 +35,8 @@ from brokerage.clusters.rules import Choice, ProposalStatus
 from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import language_name, service_name
 from brokerage.geo import haversine_km
-from brokerage.holders.models import Holder
-from brokerage.holders.services import may_see_money
+from brokerage.holders.models import Holder, Power
+from brokerage.holders.services import may_see_money, refuse_lost_power
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.models import LedgerAccount
 from brokerage.ledger.services import balance
@@ -365,10 +365,10 @@ def notice_preview(*, session: Session, actor: User, membership_id: int) -> dict
     }
 
 
-def propose_page(*, session: Session, actor: User, cluster_id: int) -> ClusterPage:
-    """Return the cluster page's data for the "put a decision" form, to a broker or someone acting for a member."""
+def propose_page(*, session: Session, actor: User, cluster_id: int, undone: str | None = None) -> ClusterPage:
+    """Return the cluster page's data for the "put a decision" form, to a broker or someone acting for a member (`undone`: a sent form)."""
     page = cluster_page(session=session, actor=actor, cluster_id=cluster_id)
-    require_member_or_broker(session=session, actor=actor, cluster=page.cluster)
+    require_member_or_broker(session=session, actor=actor, cluster=page.cluster, undone=undone)
     # The same members `governance.propose` accepts for "ask a member to leave": one's own leaving is notice, not a vote.
     own = set() if actor.role == Role.broker else set(visible_holder_ids(session=session, actor=actor))
     page.removable = [(m, h) for m, h in page.members
@@ -376,12 +376,14 @@ def propose_page(*, session: Session, actor: User, cluster_id: int) -> ClusterPa
     return page
 
 
-def proposal_page(*, session: Session, actor: User, proposal_id: int) -> dict:
-    """Return a proposal with its count, its votes and whom the actor may still vote for."""
+def proposal_page(*, session: Session, actor: User, proposal_id: int, undone: str | None = None) -> dict:
+    """Return a proposal with its count, its votes and whom the actor may still vote for (`undone`: see `members.holder_for_actor`)."""
     proposal, cluster = get_proposal(session=session, actor=actor, proposal_id=proposal_id)
     mine = set(visible_holder_ids(session=session, actor=actor))
     members = {h.id for _, h in cluster_members(session=session, actor=actor, cluster=cluster)}
     if actor.role not in STAFF and not (mine & (members | set(eligible_voters(session, cluster)))):
+        refuse_lost_power(session=session, actor=actor, holder_ids=members | set(eligible_voters(session, cluster)), power=Power.groups,
+                          undone=undone)
         raise NotFound()
     votes = votes_of(session=session, actor=actor, proposal=proposal)
     voted = {v.holder_id for v, _, _ in votes}

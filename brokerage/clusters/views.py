@@ -15,7 +15,7 @@ from brokerage.clusters.schemas import ClusterForm, FindForm, JoinForm, PledgeFo
 from brokerage.db import get_session, noting_changes, writes_when_reading
 from brokerage.errors import BrokerageError, NotAllowed
 from brokerage.formatting import long_date
-from brokerage.forms import refuse
+from brokerage.forms import refuse, undone_if_sent
 from brokerage.vocabulary import COMMON_LANGUAGE_NAMES, SERVICE_NAMES
 from brokerage.pages.clusters import cluster_show, leave_preview
 from brokerage.pages.proposals import proposal_show
@@ -72,7 +72,10 @@ def new():
     people = _people_choices(page.people)
     if current_user.role == Role.broker:
         people = [SelectChoice("0", "Nobody yet – a broker is starting it")]
-    form.holder_id.choices = people
+    # A sent form takes anyone the actor still acts for, as the join form does: one who has just lost "Vote and join
+    # groups" hears why from the service (403); the page shown again lists only whom they may start a group for.
+    form.holder_id.choices = people if current_user.role == Role.broker or request.method == "GET" else _people_choices(
+        members.holders_actor_acts_for(session=session, actor=current_user, power=None))
     if current_user.role != Role.holder:  # the pledge comes from someone else's budget
         form.pledge.description = form.BROKER_PLEDGE if current_user.role == Role.broker else form.THEIR_PLEDGE
     form.districts.choices = [SelectChoice(d, d) for d in page.districts]
@@ -90,6 +93,7 @@ def new():
         else:
             flash(f"{cluster.name} has started. People can now find it under \"Find a group\" and ask to join.", "success")
             return redirect(url_for("clusters.show", cluster_id=cluster.id))
+    form.holder_id.choices = people
     return render_template("clusters/new.html", form=form), (422 if form.errors or form.form_errors else 200)
 
 
@@ -128,7 +132,9 @@ def join(cluster_id: int):
     """Ask to join a cluster with a weekly pledge."""
     session = get_session()
     form = JoinForm(prefix="join")
-    people = members.holders_actor_acts_for(session=session, actor=current_user)
+    # Anyone the actor still acts for, whatever their powers: one who has just lost "Vote and join groups" hears why
+    # from the service (403), not "Choose a member". The page shown again lists only whom they may join for.
+    people = members.holders_actor_acts_for(session=session, actor=current_user, power=None)
     form.holder_id.choices = _people_choices(people)
     status = 422
     if form.validate_on_submit():
@@ -154,7 +160,7 @@ def pledge(membership_id: int):
     """Change my weekly pledge."""
     session = get_session()
     form = PledgeForm(prefix=f"m{membership_id}")
-    cluster_id = members.membership_cluster_id(session=session, actor=current_user, membership_id=membership_id)
+    cluster_id = members.membership_cluster_id(session=session, actor=current_user, membership_id=membership_id, undone="the pledge was not changed")
     status = 422
     if form.validate_on_submit():
         try:
@@ -200,7 +206,7 @@ def leave(membership_id: int):
 def propose(cluster_id: int):
     """Put a decision to the members."""
     session = get_session()
-    page = queries.propose_page(session=session, actor=current_user, cluster_id=cluster_id)
+    page = queries.propose_page(session=session, actor=current_user, cluster_id=cluster_id, undone=undone_if_sent("nothing was put to the members"))
     form = ProposalForm()
     form.membership_id.choices = [SelectChoice("0", "Choose a member")] + [SelectChoice(str(m.id), h.name) for m, h in page.removable]
     if form.validate_on_submit():
@@ -225,7 +231,7 @@ def propose(cluster_id: int):
 def proposal(proposal_id: int):
     """Show a proposal and vote on it."""
     session = get_session()
-    data = proposal_show(session=session, actor=current_user, proposal_id=proposal_id)
+    data = proposal_show(session=session, actor=current_user, proposal_id=proposal_id, undone=undone_if_sent("the vote was not recorded"))
     form = VoteForm()
     form.holder_id.choices = [SelectChoice(str(h.id), h.name) for h in data["can_vote"]]
     if current_user.role == Role.representative:

@@ -256,7 +256,7 @@ def _change_cost(session: Session, proposal: Proposal, staff: bool) -> CareCost 
     return cost
 
 
-def proposal_show(*, session: Session, actor: User, proposal_id: int) -> dict:
+def proposal_show(*, session: Session, actor: User, proposal_id: int, undone: str | None = None) -> dict:
     """Return the proposal page (see clusters.queries.proposal_page) with `cost`: what care put to the vote costs and who pays what.
 
     A staff read of what named members would pay is logged for each of them (brokerage.audit).
@@ -264,8 +264,9 @@ def proposal_show(*, session: Session, actor: User, proposal_id: int) -> dict:
     Once the vote is decided, `cost` keeps only what the proposal itself fixed: a care match's hours and rates
     (each member's part is worked out from today's pledges, so it is left out), and nothing for a change of
     care, whose figures are partly today's contract (the contract page shows the care as it is now).
+    `undone`, given only when a vote was sent, tells a representative who has just lost the power to vote why (403).
     """
-    data = proposal_page(session=session, actor=actor, proposal_id=proposal_id)
+    data = proposal_page(session=session, actor=actor, proposal_id=proposal_id, undone=undone)
     proposal = data["proposal"]
     staff = actor.role in (Role.broker, Role.council_officer)
     decided = proposal.status != ProposalStatus.open
