@@ -13,8 +13,10 @@ from sqlmodel import Session
 from brokerage.accounts.models import Role, User
 from brokerage.clusters.models import Cluster
 from brokerage.contracts.models import Contract
-from brokerage.errors import NotAllowed, ValidationFailed
+from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import date_time, pounds
+from brokerage.holders.models import Power
+from brokerage.holders.services import refuse_lost_power
 from brokerage.ledger import kinds
 from brokerage.ledger import rules as ledger_rules
 from brokerage.ledger.errors import Overdraft
@@ -24,7 +26,7 @@ from brokerage.providers.models import Provider
 from brokerage.types import utcnow
 
 from brokerage.timesheets import pricing, rules
-from brokerage.timesheets.approvers import acts_as_approver
+from brokerage.timesheets.approvers import acts_as_approver, approver_of
 from brokerage.timesheets.errors import SheetNotOpen, ShareTooSmall
 from brokerage.timesheets.models import Timesheet
 from brokerage.timesheets.rules import TimesheetStatus
@@ -38,9 +40,26 @@ def may_decide(session: Session, actor: User, sheet: Timesheet) -> bool:
     return actor.role == Role.broker or acts_as_approver(session=session, actor=actor, cluster_id=sheet.cluster_id)
 
 
+def _refuse_if_care_taken(session: Session, actor: User, timesheet_id: int, *, approving: bool) -> None:
+    """Raise PowerRemoved if the actor still represents the group's approver, who no longer lets them manage their care."""
+    sheet = session.get(Timesheet, timesheet_id)
+    if sheet is None or sheet.council_id != actor.council_id:
+        return
+    # Only as the approver's representative could they decide: anyone else still finds nothing, or is told who decides.
+    approver = approver_of(session=session, cluster_id=sheet.cluster_id)
+    if approver is not None:
+        refuse_lost_power(session=session, actor=actor, holder_ids=[approver.id], power=Power.care,
+                          undone=f"the timesheet was not {'approved' if approving else 'sent back'}")
+
+
 def _waiting_sheet(session: Session, actor: User, timesheet_id: int, *, approving: bool) -> Timesheet:
-    sheet = get_sheet(session=session, actor=actor, timesheet_id=timesheet_id)
+    try:
+        sheet = get_sheet(session=session, actor=actor, timesheet_id=timesheet_id)
+    except NotFound:
+        _refuse_if_care_taken(session, actor, timesheet_id, approving=approving)
+        raise
     if not may_decide(session, actor, sheet):
+        _refuse_if_care_taken(session, actor, sheet.id, approving=approving)
         raise NotAllowed("Only the broker, or the member the group chose to approve timesheets, can approve or send back a timesheet.")
     sheet = lock_row(session, Timesheet, sheet.id)
     if sheet.status != TimesheetStatus.submitted:

@@ -33,17 +33,21 @@ def choosable_members(*, session: Session, cluster_id: int) -> list[Holder]:
     ))
 
 
-def choose_page(*, session: Session, actor: User, cluster_id: int) -> tuple[Cluster, list[Holder], Holder | None]:
-    """Return the group, the members who may be chosen and who approves now, to a broker or someone acting for a member."""
+# What did not happen when a representative who has just lost "Vote and join groups" sends the form.
+CHOICE_NOT_PUT = "nobody was put to the vote to approve timesheets"
+
+
+def choose_page(*, session: Session, actor: User, cluster_id: int, undone: str | None = None) -> tuple[Cluster, list[Holder], Holder | None]:
+    """Return the group, the members who may be chosen and who approves now, to a broker or someone acting for a member (`undone`: a sent form)."""
     cluster = get_cluster(session=session, actor=actor, cluster_id=cluster_id)
-    require_member_or_broker(session=session, actor=actor, cluster=cluster)
+    require_member_or_broker(session=session, actor=actor, cluster=cluster, undone=undone)
     return cluster, choosable_members(session=session, cluster_id=cluster.id), approver_of(session=session, cluster_id=cluster.id)
 
 
 def propose_approver(*, session: Session, actor: User, cluster_id: int, holder_id: int) -> Proposal:
     """Put "choose this member to approve timesheets" to the group's vote (members, their representatives or the broker)."""
     cluster = get_cluster(session=session, actor=actor, cluster_id=cluster_id)
-    require_member_or_broker(session=session, actor=actor, cluster=cluster)
+    require_member_or_broker(session=session, actor=actor, cluster=cluster, undone=CHOICE_NOT_PUT)
     if cluster.status not in OPEN:
         raise ValidationFailed({"holder_id": "This group is closing and cannot take new decisions"})
     holder = next((h for h in choosable_members(session=session, cluster_id=cluster.id) if h.id == holder_id), None)

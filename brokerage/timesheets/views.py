@@ -11,7 +11,7 @@ from brokerage.accounts.models import Role
 from brokerage.db import get_session, noting_changes, writes_when_reading
 from brokerage.errors import BrokerageError, NotAllowed
 from brokerage.formatting import pounds, week_of
-from brokerage.forms import refuse, refuse_in_flash
+from brokerage.forms import refuse, refuse_in_flash, undone_if_sent
 from brokerage.timesheets import approval, approvers, pages, queries, sheets
 from brokerage.timesheets.schemas import ApproverForm, RejectForm, StartForm, VisitForm
 
@@ -180,7 +180,8 @@ def reject(timesheet_id: int):
 def choose_approver(cluster_id: int):
     """Put to the group's vote which member approves its timesheets."""
     session = get_session()
-    cluster, members, current = approvers.choose_page(session=session, actor=current_user, cluster_id=cluster_id)
+    cluster, members, current = approvers.choose_page(session=session, actor=current_user, cluster_id=cluster_id,
+                                                      undone=undone_if_sent(approvers.CHOICE_NOT_PUT))
     form = ApproverForm()
     form.holder_id.choices = [SelectChoice(str(h.id), h.name) for h in members]
     status = 200
