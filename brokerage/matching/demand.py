@@ -149,11 +149,11 @@ class ClusterDemandPage:
     closing_vote: Proposal | None = None
 
 
-def cluster_demand_page(*, session: Session, actor: User, cluster_id: int) -> ClusterDemandPage:
-    """Return a group and its active members, to a broker or someone acting for a member."""
+def cluster_demand_page(*, session: Session, actor: User, cluster_id: int, undone: str | None = None) -> ClusterDemandPage:
+    """Return a group and its active members, to a broker or someone acting for a member (`undone`: a sent form)."""
     cluster = get_cluster(session=session, actor=actor, cluster_id=cluster_id)
     # A representative needs the member's leave to manage their care.
-    require_member_or_broker(session=session, actor=actor, cluster=cluster, power=Power.care)
+    require_member_or_broker(session=session, actor=actor, cluster=cluster, power=Power.care, undone=undone)
     live = cluster_members(session=session, actor=actor, cluster=cluster)
     closing = session.exec(select(Proposal).where(Proposal.cluster_id == cluster.id, Proposal.kind == ProposalKind.dissolve,
                                                   Proposal.status == ProposalStatus.open).order_by(Proposal.id)).first()

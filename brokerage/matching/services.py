@@ -25,6 +25,7 @@ from brokerage.errors import BrokerageError, NotAllowed, NotFound, ValidationFai
 from brokerage.formatting import plural, pounds, service_name, slot_hours_words, words_list
 from brokerage.geo import haversine_km
 from brokerage.holders.models import Power
+from brokerage.holders.services import refuse_lost_power
 from brokerage.locks import lock_provider_hours, lock_row, lock_rows
 from brokerage.matching.explain import retimed, without_took_out
 from brokerage.matching.instance import parse_instance
@@ -284,6 +285,7 @@ def add_demand_line(
     members = active_member_ids(session=session, cluster_id=cluster.id)
     # A representative needs the member's leave to manage their care.
     if actor.role != Role.broker and not set(visible_holder_ids(session=session, actor=actor, power=Power.care)) & set(members):
+        refuse_lost_power(session=session, actor=actor, holder_ids=members, power=Power.care, undone="nothing was asked for")
         raise NotAllowed("Only the group's members, their representatives and brokers can say what the group needs.")
     served = list(members) if served is None else served
     errors = demand_problems(service=service, slot_hours=slot_hours, hours=hours, slots=slots, languages=languages, language_required=language_required,

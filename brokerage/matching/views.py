@@ -13,7 +13,7 @@ from brokerage.access import roles_required
 from brokerage.accounts.models import Role
 from brokerage.db import get_session, noting_changes, only_jobs_write
 from brokerage.errors import BrokerageError
-from brokerage.forms import refuse, refuse_in_flash
+from brokerage.forms import refuse, refuse_in_flash, undone_if_sent
 from brokerage.formatting import plural, words_list
 from brokerage.matching import demand, parts, services
 from brokerage.matching.errors import MatchingError
@@ -227,7 +227,7 @@ def gaps():
 def cluster_demand(cluster_id: int):
     """Say what a group needs: the service, hours, times and carer wishes, and whom it is for."""
     session = get_session()
-    page = demand.cluster_demand_page(session=session, actor=current_user, cluster_id=cluster_id)
+    page = demand.cluster_demand_page(session=session, actor=current_user, cluster_id=cluster_id, undone=undone_if_sent("nothing was asked for"))
     form = ClusterDemandForm()
     form.served.choices = [SelectChoice(str(h.id), h.name) for _, h in page.members]
     if request.method == "GET":

@@ -39,7 +39,7 @@ def cancel_top_up(*, session: Session, actor: User, top_up_id: int, config: dict
     another council's), NotAllowed (staff), TopUpNotCancellable (paid, refunded, or Stripe is taking the
     money), PaymentsNotSetUp, StripeUnavailable.
     """
-    found = get_top_up(session=session, actor=actor, top_up_id=top_up_id)
+    found = get_top_up(session=session, actor=actor, top_up_id=top_up_id, undone="the payment was not cancelled")
     if actor.role not in (Role.holder, Role.representative):
         raise NotAllowed("Only the person, or someone they asked to act for them, can cancel their payment.")
     # Locked before asking Stripe, so the payment's own events (which take this lock) wait for the answer.

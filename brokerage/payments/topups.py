@@ -32,7 +32,7 @@ from brokerage.clusters.models import Cluster, Membership, MembershipStatus
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import date_time, pounds
 from brokerage.holders.models import Holder, Power
-from brokerage.holders.services import can_act_for, represented_holder_ids
+from brokerage.holders.services import can_act_for, refuse_lost_power, represented_holder_ids
 from brokerage.ledger import services as ledger
 from brokerage.ledger.kinds import stripe_event_key
 from brokerage.ledger.models import JournalEntry
@@ -59,11 +59,12 @@ class AlreadyStarted(Conflict):
         self.top_up_id = top_up.id
 
 
-def _holder_acted_for(session: Session, actor: User, holder_id: int) -> Holder:
+def _holder_acted_for(session: Session, actor: User, holder_id: int, undone: str | None = None) -> Holder:
     if actor.role in STAFF or actor.role == Role.admin:
         raise NotAllowed("Only the person, or someone they asked to act for them, can add money.")
     holder = get_or_404(session, actor, Holder, holder_id, what="person")
     if not can_act_for(session=session, actor=actor, holder=holder, power=Power.money):
+        refuse_lost_power(session=session, actor=actor, holder_ids=[holder.id], power=Power.money, undone=undone)
         raise NotFound()
     return holder
 
@@ -76,9 +77,9 @@ class Share:
     balance: int
 
 
-def shares_of(*, session: Session, actor: User, holder_id: int) -> tuple[Holder, list[Share]]:
-    """Return the holder and the open groups whose pool they can add money to (admitted or active member)."""
-    holder = _holder_acted_for(session, actor, holder_id)
+def shares_of(*, session: Session, actor: User, holder_id: int, undone: str | None = None) -> tuple[Holder, list[Share]]:
+    """Return the holder and the open groups whose pool they can add money to (`undone`: a sent form, see `refuse_lost_power`)."""
+    holder = _holder_acted_for(session, actor, holder_id, undone)
     rows = session.exec(
         select(Cluster).join(Membership, Membership.cluster_id == Cluster.id)
         .where(Membership.holder_id == holder.id, Membership.status.in_(PAYABLE), Cluster.status.in_(OPEN),
@@ -114,7 +115,7 @@ def start_top_up(*, session: Session, actor: User, holder_id: int, cluster_id: i
 
     Raises ValidationFailed naming the field, PaymentsNotSetUp without a Stripe key, StripeUnavailable.
     """
-    holder, shares = shares_of(session=session, actor=actor, holder_id=holder_id)
+    holder, shares = shares_of(session=session, actor=actor, holder_id=holder_id, undone="no payment was started")
     errors: dict[str, str] = {}
     if cluster_id not in {s.cluster.id for s in shares}:
         errors["cluster"] = "Choose one of your groups"
@@ -178,14 +179,15 @@ def _unpaid_twin(session: Session, client: stripe.StripeClient, *, holder_id: in
     return None
 
 
-def get_top_up(*, session: Session, actor: User, top_up_id: int) -> TopUp:
-    """Return a top-up for the holder, their representative, or staff of the council; others get 404."""
+def get_top_up(*, session: Session, actor: User, top_up_id: int, undone: str | None = None) -> TopUp:
+    """Return a top-up for the holder, their representative, or staff of the council; others get 404 (`undone`: a sent form)."""
     top_up = get_or_404(session, actor, TopUp, top_up_id, what="top-up")
     if actor.role in STAFF:
         return top_up
     holder = session.get(Holder, top_up.holder_id)
     if actor.role in (Role.holder, Role.representative) and can_act_for(session=session, actor=actor, holder=holder, power=Power.money):
         return top_up
+    refuse_lost_power(session=session, actor=actor, holder_ids=[holder.id], power=Power.money, undone=undone)
     raise NotFound()
 
 

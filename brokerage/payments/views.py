@@ -14,7 +14,7 @@ from brokerage.db import get_session, writes_when_reading
 from brokerage.errors import BrokerageError, ValidationFailed
 from brokerage.extensions import csrf
 from brokerage.formatting import pounds
-from brokerage.forms import refuse, refuse_in_flash
+from brokerage.forms import refuse, refuse_in_flash, undone_if_sent
 from brokerage.payments import onboarding, rules, topup_cancel, topups, webhooks
 from brokerage.payments.schemas import METHOD_HINTS, TopUpForm
 
@@ -68,7 +68,7 @@ def set_up_provider(provider_id: int):
 def new_top_up(holder_id: int):
     """Add money to a pool share by card or Direct Debit: the form, then Stripe's payment."""
     session = get_session()
-    holder, shares = topups.shares_of(session=session, actor=current_user, holder_id=holder_id)
+    holder, shares = topups.shares_of(session=session, actor=current_user, holder_id=holder_id, undone=undone_if_sent("no payment was started"))
     form = TopUpForm()
     form.set_choices(shares)
     status = 200
