@@ -39,13 +39,11 @@ def holders_actor_acts_for(*, session: Session, actor: User, power: Power | None
 
 
 def holder_for_actor(*, session: Session, actor: User, holder_id: int, power: Power = Power.groups, undone: str | None = None) -> Holder:
-    """Return the holder the actor is, or acts for in groups (or another power) with their leave; brokers may act for anyone in their council.
-
-    With `undone` (a sent form: what did not happen), a representative the holder has just taken this power from is told so (403).
-    """
+    """Return the holder the actor is, or acts for in groups (or another power) with their leave; brokers may act for anyone in their council."""
     holder = get_or_404(session, actor, Holder, holder_id, what="person")
     if actor.role == Role.broker or can_act_for(session=session, actor=actor, holder=holder, power=power):
         return holder
+    # With `undone` (a sent form: what did not happen), a representative the holder has just taken this power from is told so.
     refuse_lost_power(session=session, actor=actor, holder_ids=[holder.id], power=power, undone=undone)
     raise NotFound()
 
@@ -126,10 +124,7 @@ def eligible_voters(session: Session, cluster: Cluster) -> list[int]:
 
 def require_member_or_broker(*, session: Session, actor: User, cluster: Cluster, power: Power = Power.groups,
                              undone: str | None = None) -> None:
-    """Raise NotFound unless the actor is a broker of the council or acts for a live member (in groups, or in another power).
-
-    With `undone` (a sent form), a representative of a member who has just taken this power from them is told so (403).
-    """
+    """Raise NotFound unless the actor is a broker of the council or acts for a live member (in groups, or in another power; `undone`: a sent form)."""
     same_council(actor, cluster.council_id, what="cluster")
     if actor.role == Role.broker:
         return
