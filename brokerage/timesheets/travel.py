@@ -24,8 +24,8 @@ def travel_sentence(*, provider_name: str, charter: bool | TravelTerms, pay: Pay
     terms = charter if isinstance(charter, TravelTerms) else TravelTerms(paid=bool(charter))
     who = "you have" if to_provider else f"{provider_name} has"
     recorded = f" ({minutes_words(pay.travel_minutes)} of travel this week)" if pay.travel_minutes else ""
-    if terms.awaiting:
-        keeps = "you keep" if to_provider else f"{provider_name} keeps"
+    keeps = "you keep" if to_provider else f"{provider_name} keeps"
+    if terms.awaiting and not terms.paid:
         if not sent:
             return (f"Travel time is not paid yet: a broker has not confirmed that {keeps} the Ethical Care Charter{recorded}. "
                     "Once a broker confirms it, travel is paid for visits from that day.")
@@ -47,21 +47,26 @@ def travel_sentence(*, provider_name: str, charter: bool | TravelTerms, pay: Pay
             return f"Travel time is recorded but not paid: {who} not signed the Ethical Care Charter{recorded}."
         return f"Travel time is not paid: {who} not signed the Ethical Care Charter."
     because = charter_kept(terms, provider_name=provider_name, to_provider=to_provider)
+    # Kept and confirmed before, and ticked again since: the days of the new tick wait for a broker.
+    waits = ((" When it was sent, a broker had not yet confirmed" if sent else " A broker has not yet confirmed")
+             + f" that {keeps} the Ethical Care Charter again, so travel after that is not paid yet.") if terms.awaiting else ""
     if not pay.travel_minutes:
-        return f"Travel time is paid because {because}: no travel is recorded this week."
+        return f"Travel time is paid because {because}: no travel is recorded this week.{waits}"
     if not pay.paid_travel_minutes:
-        return f"Travel time is not paid on this timesheet: the {minutes_words(pay.travel_minutes)} of travel was on days {charter_days(terms)}."
+        return f"Travel time is not paid on this timesheet: the {minutes_words(pay.travel_minutes)} of travel was on days {charter_days(terms)}.{waits}"
     said = (f"Travel time is paid because {because}: "
             f"{minutes_words(pay.paid_travel_minutes)} of travel at {pounds(pay.rate_pence)} an hour = {pounds(pay.travel_pence)}.")
     unpaid = pay.travel_minutes - pay.paid_travel_minutes
     if unpaid:
         said += f" {minutes_words(unpaid)} of travel is not paid: it was on days {charter_days(terms)}."
-    return said
+    return said + waits
 
 
 def charter_kept(terms: TravelTerms, *, provider_name: str, to_provider: bool) -> str:
     """Say that the provider kept the charter, on the days it covered, for travel that is paid."""
     who = "you" if to_provider else provider_name
+    if len(terms.periods) > 1:
+        return f"{who} kept the Ethical Care Charter {_spans(terms)}"
     if terms.from_day is None and terms.until_day is None:
         return f"{'you have' if to_provider else f'{provider_name} has'} signed the Ethical Care Charter"
     if terms.until_day is None:
@@ -73,6 +78,8 @@ def charter_kept(terms: TravelTerms, *, provider_name: str, to_provider: bool) -
 
 def charter_days(terms: TravelTerms) -> str:
     """Say which days the charter covered, for travel on days outside them."""
+    if len(terms.periods) > 1:
+        return f"outside the times the Ethical Care Charter was kept and confirmed, {_spans(terms)}"
     if terms.from_day is not None and terms.until_day is not None:
         return f"outside the time the Ethical Care Charter was kept and confirmed, {_span(terms.from_day, terms.until_day)}"
     if terms.from_day is not None:
@@ -84,6 +91,19 @@ def _span(first: date, last: date) -> str:
     return f"on {weekday_date(first)}" if first == last else f"from {weekday_date(first)} to {weekday_date(last)}"
 
 
+def _spans(terms: TravelTerms) -> str:
+    # "from Monday 2 November to Wednesday 4 November 2026 and since Friday 6 November 2026": each period, oldest first.
+    said = []
+    for first, last in terms.periods:
+        if first is None:
+            said.append(f"until {weekday_date(last)}" if last is not None else "on every day")
+        elif last is None:
+            said.append(f"since {weekday_date(first)}")
+        else:
+            said.append(_span(first, last))
+    return words_list(said)
+
+
 def travel_note(*, travel_paid: bool, awaiting: bool, outside: bool = False) -> str | None:
     """Return why a sent sheet's travel is not paid, in a few words for a list, or None where it is paid.
 
@@ -91,7 +111,7 @@ def travel_note(*, travel_paid: bool, awaiting: bool, outside: bool = False) -> 
     """
     if outside and travel_paid:
         return "Not paid: the travel was on days outside those the Ethical Care Charter was kept and confirmed"
-    if awaiting:
+    if awaiting and not travel_paid:
         return "Not paid: a broker had not confirmed the Ethical Care Charter when it was sent"
     if not travel_paid:
         return "Not paid: no Ethical Care Charter when it was sent"
