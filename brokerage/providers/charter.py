@@ -6,6 +6,8 @@ a broker to confirm it, as vetting evidence waits to be verified; a broker who t
 A charter ticked before these days were kept has no day agreed and none confirmed: its travel is paid for
 every visit, as it always was, until a broker looks at it. Confirming it changes nobody's pay (its travel
 stays paid for every visit); a broker who finds it is not kept unticks it, which stops travel from that day.
+Each period kept and confirmed stays paid: ticked again on a later day, the period given up is kept in
+`Provider.charter_earlier`, on the provider's row and so under its lock, and travel on its days stays paid.
 Services flush, never commit.
 """
 
@@ -23,7 +25,7 @@ from brokerage.errors import Conflict, NotAllowed, NotFound
 from brokerage.formatting import weekday_date
 from brokerage.locks import lock_row
 from brokerage.providers.models import Provider
-from brokerage.providers.rules import ProviderStatus
+from brokerage.providers.rules import ProviderStatus, periods_to_json
 
 
 def record_charter(provider: Provider, charter: bool, *, broker_id: int | None = None) -> None:
@@ -37,6 +39,9 @@ def record_charter(provider: Provider, charter: bool, *, broker_id: int | None =
             # unconfirmed tick; a tick on a later day opens a new period from that day.
             provider.charter_until = None
         elif charter:
+            # A new period from today: the one given up keeps its days paid, if a broker had confirmed it (or it predates these days).
+            if (closed := _paid_period(provider)) is not None:
+                provider.charter_earlier = [*(provider.charter_earlier or []), *periods_to_json([closed])]
             confirmed = (today, broker_id) if broker_id is not None else (None, None)
             provider.charter_since, provider.charter_until = today, None
             provider.charter_confirmed_on, provider.charter_confirmed_by_id = confirmed
@@ -46,6 +51,15 @@ def record_charter(provider: Provider, charter: bool, *, broker_id: int | None =
                 # A broker found it is not kept: the days confirmed before stay paid, but ticking it again waits for a broker.
                 provider.charter_confirmed_by_id = None
     provider.ethical_care_charter = charter
+
+
+def _paid_period(provider: Provider) -> tuple[date | None, date] | None:
+    # The period last given up, from the later of the days it was agreed and confirmed to the day it was given up, if its travel was paid.
+    since, until, confirmed = provider.charter_since, provider.charter_until, provider.charter_confirmed_on
+    if until is None or (since is not None and confirmed is None):
+        return None
+    first = max(since, confirmed) if since is not None else None
+    return (first, until) if first is None or first <= until else None
 
 
 class CharterConfirmation(NamedTuple):

@@ -86,6 +86,9 @@ class Provider(SQLModel, table=True):
     charter_confirmed_by_id: int | None = Field(default=None, sa_column=Column(
         Integer, ForeignKey("user_account.id", ondelete="RESTRICT", use_alter=True, name="fk_provider_charter_confirmed_by_id_user_account"), nullable=True,
     ))
+    # The earlier periods the charter was kept and confirmed, oldest first (rules.periods_to_json): archived by
+    # providers.charter when it is ticked again on a later day, so travel on their days stays paid on sheets not yet sent.
+    charter_earlier: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     # Everyone who works for it, the owner included: five or fewer makes it a micro-provider (community wealth).
     # Whether it is local is not stored: the council's rule decides it (brokerage.transparency.rules.is_local).
     staff_count: int = Field(default=1, sa_column=Column(Integer, nullable=False))

@@ -190,3 +190,15 @@ def still_to_do(status: str | enum.Enum, state: VettingState, words: dict[str, s
     steps += [f"A broker has to check and verify {whose} {words.get(kind, kind)}." for kind in state.unverified]
     steps += [f"{add} new {words.get(kind, kind)}: the last one has run out." for kind in state.expired]
     return steps
+
+
+# A period the Ethical Care Charter was kept and confirmed, as JSON keeps it: [first day or null, last day] in ISO dates
+# (null: ticked before these days were kept, so every day up to the last). Provider.charter_earlier and Timesheet.travel_earlier.
+def periods_from_json(stored: list | None) -> tuple[tuple[date | None, date], ...]:
+    """Read charter periods stored as JSON, oldest first: each (first day or None, last day)."""
+    return tuple((date.fromisoformat(first) if first else None, date.fromisoformat(last)) for first, last in stored or ())
+
+
+def periods_to_json(periods) -> list[list[str | None]]:
+    """Write charter periods, each (first day or None, last day), as JSON keeps them."""
+    return [[first.isoformat() if first else None, last.isoformat()] for first, last in periods]

@@ -52,6 +52,9 @@ class Timesheet(SQLModel, table=True):
     # Travel not paid because, when the sheet was last sent, the provider's own tick of the charter waited for a broker to
     # confirm it (rules.TravelTerms.awaiting): its pages say so, not that the charter was never signed.
     travel_awaiting: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=sa_false()))
+    # The earlier periods the charter was kept and confirmed that share a day with the week, fixed with the rest
+    # (providers.rules.periods_to_json): travel on their days is paid too.
+    travel_earlier: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     # The part of total_pence paid for travel, as last submitted or approved; None on a sheet sent before it was kept.
     travel_pence: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     # The week's own terms, fixed when the sheet is (last) submitted, and what approval pays: the contract's

@@ -183,7 +183,7 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
     terms = pricing.week_terms(session, contract, sheet)
     sent = sheet.status in (TimesheetStatus.submitted, TimesheetStatus.approved)
     # Sent: its own travel and terms, fixed at submission; still with the provider: as it would be sent now.
-    travel_paid = pricing.sheet_travel(sheet) if sent else pricing.provider_travel(provider)
+    travel_paid = pricing.sheet_travel(sheet) if sent else pricing.provider_travel(provider, week=sheet.week)
     fixed = pricing.fixed_cost(sheet, visits) if sent else None
     pay = fixed.pay if fixed else rules.week_pay(visits=visits, rate_pence=terms.rate_pence, travel_paid=travel_paid)
     split_problem = None

@@ -24,6 +24,7 @@ from brokerage.contracts.models import Contract
 from brokerage.contracts.rules import AllocationRule, WeekTerms
 from brokerage.contracts.services import member_pledges, terms_on
 from brokerage.providers.models import Provider
+from brokerage.providers.rules import periods_from_json
 
 from brokerage.timesheets import rules
 from brokerage.timesheets.models import Timesheet
@@ -66,15 +67,23 @@ def visit_terms(session: Session, contract: Contract, sheet: Timesheet, terms: W
     )
 
 
-def provider_travel(provider: Provider) -> TravelTerms:
-    """Return when the provider's travel is paid now: the days it has kept the Ethical Care Charter."""
-    return rules.travel_terms(charter=provider.ethical_care_charter, since=provider.charter_since, until=provider.charter_until,
-                              confirmed=provider.charter_confirmed_on)
+def provider_travel(provider: Provider, *, week: str | None = None) -> TravelTerms:
+    """Return when the provider's travel is paid now: the days it has kept the Ethical Care Charter, in every period a broker confirmed.
+
+    `week`: keep only the earlier periods that share a day with it (its visits' pay is the same; its words name fewer periods).
+    """
+    terms = rules.travel_terms(charter=provider.ethical_care_charter, since=provider.charter_since, until=provider.charter_until,
+                               confirmed=provider.charter_confirmed_on, earlier=periods_from_json(provider.charter_earlier))
+    if week is None:
+        return terms
+    days = rules.week_days(week)
+    return terms.within(days[0], days[-1])
 
 
 def sheet_travel(sheet: Timesheet) -> TravelTerms:
     """Return the travel terms fixed on a sent sheet (a sheet sent before the days were kept paid travel on every visit)."""
-    return TravelTerms(paid=sheet.travel_paid, from_day=sheet.travel_from, until_day=sheet.travel_until, awaiting=sheet.travel_awaiting)
+    return TravelTerms(paid=sheet.travel_paid, from_day=sheet.travel_from, until_day=sheet.travel_until, awaiting=sheet.travel_awaiting,
+                       earlier=periods_from_json(sheet.travel_earlier))
 
 
 def confirmed_since(sheet: Timesheet, provider: Provider) -> date | None:

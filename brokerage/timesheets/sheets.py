@@ -23,6 +23,7 @@ from brokerage.formatting import week_of, weekday_date
 from brokerage.holders.models import Holder, Power
 from brokerage.locks import insert_once, lock_row
 from brokerage.providers.models import Provider
+from brokerage.providers.rules import periods_to_json
 from brokerage.types import utcnow
 
 from brokerage.timesheets import pricing, rules
@@ -239,10 +240,11 @@ def submit(*, session: Session, actor: User, timesheet_id: int) -> Timesheet:
         raise ValidationFailed({"": problems}, message=" ".join(problems))
     provider = session.get(Provider, sheet.provider_id)
     # Travel is paid only for visits on days the provider kept the charter: fixed on the sheet with its other terms.
-    travel = pricing.provider_travel(provider)
+    travel = pricing.provider_travel(provider, week=sheet.week)
     cost = pricing.week_cost(session=session, contract=contract, sheet=sheet, terms=terms, travel_paid=travel, visits=visits)
     sheet.total_pence, sheet.travel_pence = cost.pay.total_pence, cost.pay.travel_pence
     sheet.travel_paid, sheet.travel_from, sheet.travel_until, sheet.travel_awaiting = travel.paid, travel.from_day, travel.until_day, travel.awaiting
+    sheet.travel_earlier = periods_to_json(travel.earlier)
     sheet.rate_pence, sheet.hours_per_week, sheet.allocation_rule = terms.rate_pence, terms.hours_per_week, terms.allocation_rule
     sheet.parts = {str(holder): part for holder, part in sorted(cost.parts.items())}
     sheet.status = rules.move_timesheet(sheet.status, TimesheetStatus.submitted)
