@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timezone
 from brokerage.providers import charter
 from brokerage.timesheets import approval, pages, queries, sheets
 from brokerage.timesheets.rules import pay_for
+from tests import factories as f
 from tests.timesheets.helpers import make_care, visit
 from tests.timesheets.test_travel import set_charter
 
@@ -91,3 +92,12 @@ def test_a_charter_ticked_before_days_were_kept_keeps_every_day_up_to_its_giving
     freeze_clock(at(10))
     set_charter(session, care, True)
     assert care.provider.charter_earlier == [[None, "2026-12-08"]]
+
+
+def test_the_provider_page_says_the_earlier_period_stays_paid_while_the_new_tick_waits(client, session, freeze_clock):
+    care, _ = kept_twice(session, freeze_clock, confirm_again=False)
+    session.commit()
+    assert client.post("/sign-in", data={"email": care.broker.email, "password": f.PASSWORD}).status_code == 302
+    shown = " ".join(client.get(f"/providers/{care.provider.id}").text.split())
+    assert ("Yes, since Thursday 10 December 2026: waiting for a broker to confirm it. Travel time is not paid until then "
+            "(travel on the days it was kept and confirmed before stays paid).") in shown
