@@ -7,7 +7,7 @@ broker had not yet confirmed the provider's own tick says so, even once a broker
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Sequence
 
 from brokerage.formatting import minutes_words, pounds, weekday_date, words_list
@@ -65,7 +65,9 @@ def travel_sentence(*, provider_name: str, charter: bool | TravelTerms, pay: Pay
 def charter_kept(terms: TravelTerms, *, provider_name: str, to_provider: bool) -> str:
     """Say that the provider kept the charter, on the days it covered, for travel that is paid."""
     who = "you" if to_provider else provider_name
-    if len(terms.periods) > 1:
+    if terms.earlier:
+        if len(joined := _joined(terms.periods)) == 1 and joined[0][1] is None:
+            who = "you have" if to_provider else f"{provider_name} has"
         return f"{who} kept the Ethical Care Charter {_spans(terms)}"
     if terms.from_day is None and terms.until_day is None:
         return f"{'you have' if to_provider else f'{provider_name} has'} signed the Ethical Care Charter"
@@ -78,7 +80,7 @@ def charter_kept(terms: TravelTerms, *, provider_name: str, to_provider: bool) -
 
 def charter_days(terms: TravelTerms) -> str:
     """Say which days the charter covered, for travel on days outside them."""
-    if len(terms.periods) > 1:
+    if terms.earlier:
         return f"outside the times the Ethical Care Charter was kept and confirmed, {_spans(terms)}"
     if terms.from_day is not None and terms.until_day is not None:
         return f"outside the time the Ethical Care Charter was kept and confirmed, {_span(terms.from_day, terms.until_day)}"
@@ -94,7 +96,7 @@ def _span(first: date, last: date) -> str:
 def _spans(terms: TravelTerms) -> str:
     # "from Monday 2 November to Wednesday 4 November 2026 and since Friday 6 November 2026": each period, oldest first.
     said = []
-    for first, last in terms.periods:
+    for first, last in _joined(terms.periods):
         if first is None:
             said.append(f"until {weekday_date(last)}" if last is not None else "on every day")
         elif last is None:
@@ -102,6 +104,17 @@ def _spans(terms: TravelTerms) -> str:
         else:
             said.append(_span(first, last))
     return words_list(said)
+
+
+def _joined(periods) -> list:
+    # A period that starts on or the day after the last day of the one before reads as one: a re-tick the day after, or the same day.
+    joined: list = []
+    for first, last in periods:
+        if joined and joined[-1][1] is not None and first is not None and first <= joined[-1][1] + timedelta(days=1):
+            joined[-1] = (joined[-1][0], None if last is None else max(last, joined[-1][1]))
+        else:
+            joined.append((first, last))
+    return joined
 
 
 def travel_note(*, travel_paid: bool, awaiting: bool, outside: bool = False) -> str | None:

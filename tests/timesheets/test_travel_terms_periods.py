@@ -78,3 +78,11 @@ def test_a_sheet_sent_while_a_new_tick_waited_says_so_in_the_past_and_its_note_i
         "no travel is recorded this week. When it was sent, a broker had not yet confirmed that Bridge Care keeps the Ethical Care Charter "
         "again, so travel after that is not paid yet.")
     assert travel_note(travel_paid=True, awaiting=True) is None
+
+
+def test_periods_that_meet_or_touch_read_as_one():
+    same_day = TravelTerms(paid=True, from_day=NOV[4], earlier=((NOV[2], NOV[4]),))
+    next_day = TravelTerms(paid=True, from_day=NOV[10], until_day=NOV[12], earlier=((None, NOV[3]), (NOV[4], NOV[6])))
+    assert charter_kept(same_day, provider_name="Bridge Care", to_provider=True) == "you have kept the Ethical Care Charter since Monday 2 November 2026"
+    assert charter_days(next_day) == ("outside the times the Ethical Care Charter was kept and confirmed, until Friday 6 November 2026 "
+                                      "and from Tuesday 10 November 2026 to Thursday 12 November 2026")
