@@ -60,6 +60,16 @@ def rate_limit(setting: str, *, per: Callable[[], str] | None = None, counts: Ca
                          deduct_when=counts)
 
 
+def sent_on(response) -> bool:
+    """Tell whether a form's answer means it went (a redirect): a `rate_limit(counts=)` for forms whose refusals change nothing.
+
+    A form sent back to be put right sends no mail and stores nothing, so it does not count: several people on one
+    connection (a library, a council drop-in) are not held back by each other's typing mistakes. Forms that guess a
+    secret (sign-in, passwords) count every try instead.
+    """
+    return response.status_code == 302
+
+
 def per_typed_email(purpose: str) -> Callable[[], str]:
     """Return a `rate_limit(per=)` key: the email address typed in the form, hashed (never kept as typed), under `purpose`."""
     def key() -> str:

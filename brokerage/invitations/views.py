@@ -10,7 +10,7 @@ from brokerage.access import roles_required
 from brokerage.accounts import sessions
 from brokerage.db import get_session
 from brokerage.errors import BrokerageError
-from brokerage.extensions import per_typed_email, rate_limit
+from brokerage.extensions import per_typed_email, rate_limit, sent_on
 from brokerage.forms import refuse, refuse_in_flash
 from brokerage.invitations import accepting, queries, resets, rules, services
 from brokerage.invitations.errors import LinkNotUsable
@@ -198,8 +198,9 @@ def accept(token: str):
 
 
 @blueprint.route("/forgotten-password", methods=["GET", "POST"])
-@rate_limit("RESET_RATE_LIMIT")
-@rate_limit("RESET_EMAIL_RATE_LIMIT", per=per_typed_email("reset-email"))
+# Each request that went may mail a link: counted per connection and per address typed; one sent back (no address) is not.
+@rate_limit("RESET_RATE_LIMIT", counts=sent_on)
+@rate_limit("RESET_EMAIL_RATE_LIMIT", per=per_typed_email("reset-email"), counts=sent_on)
 def forgotten_password():
     """Ask for a link to choose a new password; the answer never says whether an account uses the address."""
     form = ForgottenPasswordForm()

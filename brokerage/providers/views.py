@@ -10,7 +10,7 @@ from brokerage.accounts import sessions
 from brokerage.accounts.models import Role
 from brokerage.db import get_session, noting_changes
 from brokerage.errors import BrokerageError, ValidationFailed
-from brokerage.extensions import per_typed_email, rate_limit
+from brokerage.extensions import per_typed_email, rate_limit, sent_on
 from brokerage.formatting import plural
 from brokerage.forms import refuse, refuse_in_flash
 from brokerage.handlers import wants_json
@@ -158,10 +158,11 @@ def confirm_charter(provider_id: int):
 
 
 @public.route("/offer-care", methods=["GET", "POST"])
-@rate_limit("APPLY_RATE_LIMIT")
-# Each send mails the address typed (a link, or "you already have an account"): so many a day per address, whoever sends
-# them. Only a send that went (a redirect) counts, so someone putting their own form right is never held back.
-@rate_limit("APPLY_EMAIL_RATE_LIMIT", per=per_typed_email("apply-email"), counts=lambda response: response.status_code == 302)
+# So many applications an hour from one connection, and so many a day to one address typed (each send mails it: a link,
+# or "you already have an account"), whoever sends them. Only a send that went (a redirect) counts, so someone putting
+# their own form right is never held back, nor are others on the same connection (tester R6-5).
+@rate_limit("APPLY_RATE_LIMIT", counts=sent_on)
+@rate_limit("APPLY_EMAIL_RATE_LIMIT", per=per_typed_email("apply-email"), counts=sent_on)
 def apply():
     """Apply to offer care as a micro-provider or personal assistant; the answer is "check your email" whether or not the address has an account."""
     form = ApplicationForm()

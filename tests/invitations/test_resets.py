@@ -133,6 +133,8 @@ def test_a_link_stops_working_once_the_accounts_sessions_have_ended_another_way(
 def test_asking_is_limited_per_address_with_a_429_and_retry_after(app, world, outbox):
     app.config["RESET_RATE_LIMIT"] = "2 per minute"
     client = app.test_client()
+    # A form sent back (not an email address) sends nothing and does not count against the connection (tester R6-5).
+    assert [ask(client, "not an address").status_code for _ in range(3)] == [422, 422, 422]
     assert [ask(client, f"person-{i}@example.org").status_code for i in range(2)] == [302, 302]
     refused = ask(client, world.users["a"][Role.holder].email)
     assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 60
