@@ -4,6 +4,7 @@ officer's reconciliation page, and a provider's payments with a remittance for e
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import stripe
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -122,30 +123,40 @@ def _typed(day) -> str:
     return f"{day.day}/{day.month}/{day.year}"
 
 
+def _example() -> str:
+    """Return a day to check from as an example, in both ways people in England write it: the first of last month (1/11/2026 or 1 November 2026)."""
+    day = (clock.today().replace(day=1) - timedelta(days=1)).replace(day=1)
+    return f"{_typed(day)} or {day.day} {day:%B} {day.year}"
+
+
 @blueprint.route("/reconcile")
 @roles_required(Role.council_officer)
 def reconciliation():
     """Compare Stripe with the ledger since a day (default: the last 30 days)."""
     text = request.args.get("since", "").strip()
+    page = partial(render_template, "payments/reconcile.html", report=None, example=_example())
     if "since" not in request.args:
-        default = clock.today() - timedelta(days=RECONCILE_DAYS)
-        return render_template("payments/reconcile.html", report=None, since=_typed(default), error=None)
+        return page(since=_typed(clock.today() - timedelta(days=RECONCILE_DAYS)), error=None)
     try:
+        if not text:
+            raise ValueError(f"Enter the first day to check, for example {_example()}")
         since = validation.parse_typed_date(text)
         if since > clock.today():
             raise ValueError("Enter today or a day before it: Stripe has made no payments after today")
     except ValueError as problem:
-        return render_template("payments/reconcile.html", report=None, since=text, error=str(problem)), 422
+        # The usual example is a day in the future, which this box refuses (tester R6-8): a past day instead.
+        error = f"Enter a real date, for example {_example()}" if str(problem) == validation.TYPED_DATE_MESSAGE else str(problem)
+        return page(since=text, error=error), 422
     try:
         report = reconcile.reconcile_for_officer(
             session=get_session(), actor=current_user, client=gateway.client(current_app.config), since=since,
         )
     except ConfigError as problem:
-        return render_template("payments/reconcile.html", report=None, since=_typed(since), problem=problem.message), 503
+        return page(since=_typed(since), problem=problem.message), 503
     except stripe.StripeError as problem:
         message = f"Stripe could not be asked just now ({type(problem).__name__}). Nothing was changed. Try again in a few minutes."
-        return render_template("payments/reconcile.html", report=None, since=_typed(since), problem=message), 503
-    return render_template("payments/reconcile.html", report=report, since=_typed(since), error=None)
+        return page(since=_typed(since), problem=message), 503
+    return page(report=report, since=_typed(since), error=None)
 
 
 @blueprint.route("/mine")

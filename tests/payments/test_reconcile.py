@@ -149,6 +149,13 @@ def test_the_officer_page_shows_the_same(stripe_client, stripe_app, session, pw,
         assert f'value="{today.day}/{today.month}/{today.year}"' in same.text
     bad = stripe_client.get("/payments/reconcile?since=soon")
     assert bad.status_code == 422 and "Enter a real date" in bad.text
+    # Its example is a day the box takes, as the hint's is: the first of last month, not the usual 27/3/2027 (tester R6-8).
+    first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    example = f"{first.day}/{first.month}/{first.year} or {first.day} {first:%B} {first.year}"
+    assert f"Enter a real date, for example {example}" in bad.text and f"For example, {example}" in bad.text and "27/3/2027" not in bad.text
+    assert stripe_client.get("/payments/reconcile", query_string={"since": example.split(" or ")[0]}).status_code == 200
+    empty = stripe_client.get("/payments/reconcile?since=")
+    assert empty.status_code == 422 and f"Enter the first day to check, for example {example}" in empty.text
     # Beside the box and in the summary at the top, which links to it; a day after today is no day to check from.
     assert 'class="govuk-error-summary"' in bad.text and '<a href="#since">Enter a real date' in bad.text and 'id="since-error"' in bad.text
     tomorrow = clock.today() + timedelta(days=1)
