@@ -56,6 +56,18 @@ def test_a_provider_may_leave_the_weekly_cap_empty_for_no_limit_beyond_their_hou
     assert "No limit beyond the hours by time of day" in client.get(f"/providers/{provider.id}").text
 
 
+
+def test_a_weekly_cap_of_nothing_says_the_provider_takes_no_new_work(client, auth, world, session, profile_form):
+    # A cap of 0 (allowed for a provider already at work, to stop new work) read "Most hours each week 0 hours" beside
+    # 140 hours by time of day: which stood was not said (tester R6-7).
+    provider = world.records["a"]["provider"]
+    auth.sign_in(world.users["a"][Role.provider].email)
+    assert client.post(edit_url(provider), data=profile_form(capacity_hours="0", **{"slot_hours-mon_am": "4"})).status_code == 302
+    assert reload(session, provider).capacity_hours == 0
+    page = client.get(f"/providers/{provider.id}").text
+    row = re.search(r"Most hours each week</dt>\s*<dd[^>]*>([^<]*)<", page)
+    assert row is not None and row.group(1).strip().startswith("None: takes no new work for now"), row
+
 CAP = "Enter the most hours a week as a whole number from 0 to 168, or leave it empty for no limit"
 
 
