@@ -13,6 +13,8 @@ from uuid import uuid4
 
 from markupsafe import Markup, escape
 
+from brokerage.formatting import plural
+
 COLOURS = ("#1d70b8", "#00703c", "#d4351c", "#4c2c92", "#f47738", "#28a197", "#d53880", "#505a5f")
 DASHES = ("", "8 4", "2 3", "10 3 2 3", "4 4", "1 2", "12 2", "6 2 2 2")
 MARKERS = ("circle", "square", "diamond", "triangle", "circle", "square", "diamond", "triangle")
@@ -35,9 +37,21 @@ def nice_ceiling(value: float) -> float:
 
 
 def shows_label(index: int, count: int, every: int) -> bool:
-    """Tell whether the axis names label `index` of `count`: every `every`th and the last, never two side by side."""
-    last = count - 1
-    return index == last or (index % every == 0 and last - index >= every)
+    """Tell whether the axis names label `index` of `count`: the last and every `every`th before it, evenly spaced.
+
+    Counted back from the last (the newest month), so the gaps are all the same: counted from the first, twelve months
+    read Jan, Mar, May, Jul, Sep, Dec, and November's point looked like December's (tester R6-10).
+    """
+    return (count - 1 - index) % every == 0
+
+
+def tick_labels(values: Sequence[float], value_label: Callable) -> list[str]:
+    """Return each gridline's label, bottom up, leaving out one that repeats the one below (a chart of nothing read "£0" five times)."""
+    said: list[str] = []
+    for value in values:
+        text = value_label(value)
+        said.append("" if text in said else text)
+    return said
 
 
 def _open(width: int, height: int, title: str, description: str, *, scrolls: bool = False) -> tuple[str, str]:
@@ -106,18 +120,18 @@ def line_chart(
     """Draw one line per (name, values) over the labels (months); None leaves a gap. `top` fixes the axis (100 for shares)."""
     width, height, left, right, upper, lower = 640, 300, 70, 20, 20, 60
     legend_height = 22 * len(series)
-    head, tail = _open(width, height + legend_height, title, description or f"{len(series)} lines over {len(labels)} months; the table beside the chart has the figures.",
+    head, tail = _open(width, height + legend_height, title, description or f"{plural(len(series), 'line')} over {plural(len(labels), 'month')}; the table beside the chart has the figures.",
                        scrolls=True)
     values = [v for _, vs in series for v in vs if v is not None]
     axis_top = top if top is not None else nice_ceiling(max(values + [0]))
     plot_w, plot_h = width - left - right, height - upper - lower
     step = plot_w / max(1, len(labels) - 1)
     parts = [head]
-    for tick in range(5):
-        value = axis_top * tick / 4
+    for tick, text in enumerate(tick_labels([axis_top * tick / 4 for tick in range(5)], value_label)):
         y = upper + plot_h - plot_h * tick / 4
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#b1b4b6" stroke-width="1"></line>')
-        parts.append(f'<text x="{left - 6}" y="{y + 5:.1f}" text-anchor="end" font-size="13" fill="#0b0c0c">{escape(value_label(value))}</text>')
+        if text:
+            parts.append(f'<text x="{left - 6}" y="{y + 5:.1f}" text-anchor="end" font-size="13" fill="#0b0c0c">{escape(text)}</text>')
     every = max(1, -(-len(labels) // 8))
     for index, label in enumerate(labels):
         if shows_label(index, len(labels), every):
@@ -162,10 +176,11 @@ def column_chart(labels: Sequence[str], values: Sequence[int], *, title: str, va
     plot_w, plot_h = width - left - 10, height - upper - lower
     slot = plot_w / max(1, len(values))
     parts = [head]
-    for tick in range(5):
+    for tick, text in enumerate(tick_labels([round(axis_top * tick / 4) for tick in range(5)], value_label)):
         y = upper + plot_h - plot_h * tick / 4
         parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#b1b4b6" stroke-width="1"></line>')
-        parts.append(f'<text x="{left - 6}" y="{y + 5:.1f}" text-anchor="end" font-size="13" fill="#0b0c0c">{escape(value_label(round(axis_top * tick / 4)))}</text>')
+        if text:
+            parts.append(f'<text x="{left - 6}" y="{y + 5:.1f}" text-anchor="end" font-size="13" fill="#0b0c0c">{escape(text)}</text>')
     every = max(1, -(-len(labels) // 8))
     for index, (label, value) in enumerate(zip(labels, values)):
         bar = max(0.0, plot_h * value / axis_top)

@@ -58,10 +58,22 @@ def test_a_column_chart_scales_to_a_round_axis():
     assert charts.nice_ceiling(0) == 1 and charts.nice_ceiling(7) == 10 and charts.nice_ceiling(210) == 250 and charts.nice_ceiling(2000) == 2000
 
 
-def test_the_axis_names_every_few_months_and_the_last_without_crowding_it():
+def test_the_axis_names_the_last_month_and_every_few_before_it_evenly():
+    # Counted from the first, twelve months read Jan, Mar, May, Jul, Sep, Dec: the last gap was uneven (tester R6-10).
     shown = [i for i in range(12) if charts.shows_label(i, 12, 2)]
-    assert shown == [0, 2, 4, 6, 8, 11]
+    assert shown == [1, 3, 5, 7, 9, 11]
     assert [i for i in range(5) if charts.shows_label(i, 5, 1)] == [0, 1, 2, 3, 4]
+    assert [i for i in range(13) if charts.shows_label(i, 13, 2)] == [0, 2, 4, 6, 8, 10, 12]
+
+
+def test_a_chart_of_nothing_names_its_gridlines_once_and_counts_its_lines_in_words():
+    # All zeros read "£0 £0 £0 £0 £0" up the axis; one line was "1 lines" (tester R6-10).
+    pounds = lambda value: f"£{value / 100:,.0f}"  # noqa: E731
+    for svg in (charts.line_chart(["Jan", "Feb"], [("Spent", [0, 0])], title="Spent", value_label=pounds),
+                charts.column_chart(["Jan", "Feb"], [0, 0], title="Spent", value_label=pounds)):
+        assert svg.count(">£0<") == 1
+    assert "1 line over 2 months;" in charts.line_chart(["Jan", "Feb"], [("Spent", [1.0, 2.0])], title="Spent", value_label=str)
+    assert charts.tick_labels([0, 250, 500, 750, 1000], str) == ["0", "250", "500", "750", "1000"]
 
 
 def test_line_and_column_charts_scroll_sideways_in_a_named_region_rather_than_shrink_their_text():
