@@ -16,6 +16,8 @@ AUDIT_PACK_VISITS = "care visits in an audit pack"  # the pack's timesheets, a l
 CARE_VOTE = "care put to a vote and what each person would pay"  # a care match or change of care on its vote page (brokerage.pages.proposals)
 GROUP_PLEDGES = "weekly pledge in a group's list of members"  # a group's page read by staff (brokerage.pages.clusters)
 REMITTANCE = "care visits in a payment to a provider"  # a payment's remittance, read by staff (brokerage.payments.remittance)
+LEDGER_PAGE = "money in a page of the ledger"  # the journal or the accounts, unsearched: each person named on the page (brokerage.ledger.views)
+SURPLUS_LIST = "unspent money in the list of surplus flags"  # the officers' surplus page: each member it names (brokerage.surplus.queries)
 
 # How each is shown to officers and to the holder: plain words, never the jargon of the law.
 WHAT_LABELS = {
@@ -32,6 +34,8 @@ WHAT_LABELS = {
     CARE_VOTE: "Care put to their group's vote, and what each person would pay",
     REMITTANCE: "Care visits, in what a payment to their care provider paid for",
     GROUP_PLEDGES: "Weekly pledge, in their group's list of members",
+    LEDGER_PAGE: "Money, in a page of the council's accounts",
+    SURPLUS_LIST: "Unspent money the council could take back, in its list for council officers",
 }
 
 

@@ -41,6 +41,7 @@ class JournalPage:
     kinds: list[str]
     names: dict[str, str] = field(default_factory=dict)
     searched_holders: list[int] = field(default_factory=list)  # holders an account filter found accounts of
+    shown_holders: list[int] = field(default_factory=list)  # holders whose accounts the page's postings name
 
 
 def holders_of(session: Session, account_ids: list[int] | None) -> list[int]:
@@ -49,6 +50,16 @@ def holders_of(session: Session, account_ids: list[int] | None) -> list[int]:
         return []
     return sorted(set(session.execute(
         select(LedgerAccount.holder_id).where(LedgerAccount.id.in_(account_ids), LedgerAccount.holder_id.is_not(None))
+    ).scalars()))
+
+
+def holders_named(session: Session, council_id: int, codes: list[str]) -> list[int]:
+    """Return the holders owning any of these accounts (those a page shows), for the access log, in one query."""
+    if not codes:
+        return []
+    return sorted(set(session.execute(
+        select(LedgerAccount.holder_id).where(LedgerAccount.council_id == council_id, LedgerAccount.code.in_(sorted(set(codes))),
+                                              LedgerAccount.holder_id.is_not(None))
     ).scalars()))
 
 
@@ -81,7 +92,7 @@ def journal_page(
     # Every kind the product posts, so the filter costs no pass over the journal.
     kinds = [kind.value for kind in EntryKind]
     return JournalPage(page=entries, status=status, types=types, total=total, kinds=kinds, names=account_names,
-                       searched_holders=searched_holders)
+                       searched_holders=searched_holders, shown_holders=holders_named(session, council_id, codes))
 
 
 @dataclass
@@ -94,6 +105,7 @@ class AccountsPage:
     names: dict[str, str]
     account_type: AccountType | None
     searched_holders: list[int] = field(default_factory=list)  # holders an account filter found accounts of
+    shown_holders: list[int] = field(default_factory=list)  # holders whose accounts the page lists
 
 
 def accounts_page(
@@ -112,9 +124,10 @@ def accounts_page(
         account_ids = names.find_accounts(session=session, council_id=council_id, text=account) if account else None
         searched_holders = holders_of(session, account_ids)
         rows = list_accounts(session=session, actor=actor, council_id=council_id, account_type=account_type, account_ids=account_ids, page=page)
-    account_names = names.name_accounts(session=session, council_id=council_id, codes=[row.code for row in rows.rows])
+    codes = [row.code for row in rows.rows]
+    account_names = names.name_accounts(session=session, council_id=council_id, codes=codes)
     return AccountsPage(page=rows, types=types, total=total, names=account_names, account_type=account_type,
-                        searched_holders=searched_holders)
+                        searched_holders=searched_holders, shown_holders=holders_named(session, council_id, codes))
 
 
 @dataclass

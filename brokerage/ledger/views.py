@@ -16,7 +16,7 @@ from rq.exceptions import NoSuchJobError
 from brokerage import jobs
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
-from brokerage.audit.rules import LEDGER_SEARCH
+from brokerage.audit.rules import LEDGER_PAGE, LEDGER_SEARCH
 from brokerage.audit.services import log_accesses
 from brokerage.db import get_session, only_jobs_write, writes_when_reading
 from brokerage.formatting import plural
@@ -32,16 +32,22 @@ blueprint = Blueprint("ledger", __name__, url_prefix="/ledger")
 blueprint.add_app_template_filter(kind_label, "kind_label")
 
 
+def _log_reads(filters: dict, page) -> None:
+    # Every person whose money the page names is read, once: as a search when the page searched for accounts.
+    searched = bool(filters.get("account"))
+    log_accesses(session=get_session(), actor=current_user, council_id=current_user.council_id,
+                 holder_ids=[*page.searched_holders, *page.shown_holders], what=LEDGER_SEARCH if searched else LEDGER_PAGE)
+
+
 @blueprint.route("/")
-@writes_when_reading  # a search for a person's accounts logs the read of their money
+@writes_when_reading  # the money of each person the page names, or a search finds, goes to the access log
 @roles_required(Role.broker, Role.council_officer)
 def index():
     """Show the council's journal with filters, and the seal status."""
     filters, errors = load_filters(request.args)
     # A filter that cannot be read lists nothing, rather than every entry as if it had matched.
     journal = pages.journal_page(session=get_session(), actor=current_user, council_id=current_user.council_id, refused=bool(errors), **filters)
-    log_accesses(session=get_session(), actor=current_user, council_id=current_user.council_id, holder_ids=journal.searched_holders,
-                 what=LEDGER_SEARCH)
+    _log_reads(filters, journal)
     return render_template(
         "ledger/index.html", page=journal.page, status=journal.status, errors=errors, args=request.args, kinds=journal.kinds,
         types=journal.types, type_labels=TYPE_LABELS, total=journal.total, names=journal.names,
@@ -49,14 +55,13 @@ def index():
 
 
 @blueprint.route("/accounts")
-@writes_when_reading  # a search for a person's accounts logs the read of their money
+@writes_when_reading  # the money of each person the page names, or a search finds, goes to the access log
 @roles_required(Role.broker, Role.council_officer)
 def accounts():
     """Show a page of the council's accounts by name with their balances, of one type or all, biggest first."""
     filters, errors = load_account_filters(request.args)
     view = pages.accounts_page(session=get_session(), actor=current_user, council_id=current_user.council_id, refused=bool(errors), **filters)
-    log_accesses(session=get_session(), actor=current_user, council_id=current_user.council_id, holder_ids=view.searched_holders,
-                 what=LEDGER_SEARCH)
+    _log_reads(filters, view)
     return render_template(
         "ledger/accounts.html", view=view, errors=errors, args=request.args, type_labels=TYPE_LABELS,
     ), (422 if errors else 200)

@@ -1,7 +1,7 @@
 """Reading surplus flags and clawbacks for pages: the officers' overview and a flag's page, and a holder's own flags.
 
-Nothing here writes, except that a member of staff opening one flag's page is recorded in the access log
-(it shows one person's money).
+Nothing here writes, except that a member of staff opening one flag's page, or the overview, is recorded in the
+access log (they show people's money).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from brokerage import clock
 from brokerage.access import get_or_404, same_council
 from brokerage.accounts.models import Role, User
 from brokerage.audit import log_access
+from brokerage.audit.rules import SURPLUS_LIST
+from brokerage.audit.services import log_accesses
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus
 from brokerage.errors import NotAllowed
 from brokerage.holders.models import Holder, Power
@@ -81,7 +83,7 @@ def _people(session: Session, ids: set[int]) -> dict[int, str]:
 
 
 def surplus_page(*, session: Session, actor: User) -> SurplusPage:
-    """Return the officers' surplus page for the actor's council."""
+    """Return the officers' surplus page for the actor's council; log the read of each member's money it names."""
     _check_officer(actor)
     council_id = actor.council_id
     rows = session.exec(
@@ -113,6 +115,8 @@ def surplus_page(*, session: Session, actor: User) -> SurplusPage:
                         decided_by=people.get(c.decided_by_id or c.cancelled_by_id, ""))
         for c, h, g in decided_rows
     ]
+    named = [row.flag.holder_id for row in flags] + [row.clawback.holder_id for row in waiting] + [row.clawback.holder_id for row in decided]
+    log_accesses(session=session, actor=actor, council_id=council_id, holder_ids=named, what=SURPLUS_LIST)
     return SurplusPage(settings=rule_of(session=session, council_id=council_id), today=clock.today(), flags=flags, waiting=waiting,
                        decided=decided)
 

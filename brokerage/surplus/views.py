@@ -19,6 +19,7 @@ blueprint = Blueprint("surplus", __name__, url_prefix="/surplus")
 
 
 @blueprint.route("")
+@writes_when_reading  # an officer's read of the members' money it lists goes to the access log
 @roles_required(Role.council_officer)
 def index():
     """Show the council's open surplus flags per member and the clawbacks waiting for a second officer."""

@@ -315,3 +315,36 @@ def test_a_flagged_member_who_is_leaving_is_said_to_and_nothing_can_be_taken_bac
     refused = client.post(f"/surplus/flags/{flagged.flag.id}", data={"amount": "10", "reason": "Unspent for months"}, follow_redirects=True)
     assert "Nothing can be taken back under this flag; the next daily review closes it." in _text(refused)
     assert session.exec(select(Clawback).where(Clawback.flag_id == flagged.flag.id)).all() == []
+
+
+def test_the_surplus_overview_logs_a_read_of_each_named_member_once_per_view(client, auth, flagged, session):
+    from brokerage.audit.rules import SURPLUS_LIST
+
+    def log():
+        session.expire_all()
+        return session.exec(select(AccessLog.actor_id, AccessLog.holder_id, AccessLog.what).order_by(AccessLog.id)).all()
+
+    auth.sign_in(flagged.officer.email)
+    propose_clawback(session=session, actor=flagged.officer, flag_id=flagged.flag.id, amount_pence=5_000, reason="Unspent")
+    session.commit()
+    auth.sign_out()
+    auth.sign_in(flagged.second_officer.email)
+    # Amina's flag and the clawback waiting under it both name her: one read of her money per view of the page.
+    page = _text(client.get("/surplus"))
+    assert "Amina Hassan" in page
+    assert log() == [(flagged.second_officer.id, flagged.holder.id, SURPLUS_LIST)]
+    client.get("/surplus")
+    assert log() == [(flagged.second_officer.id, flagged.holder.id, SURPLUS_LIST)] * 2
+    auth.sign_out()
+    # Amina sees who looked, in plain words, on her own page of record views.
+    auth.sign_in(flagged.holder_user.email)
+    views = _text(client.get(f"/holders/{flagged.holder.id}/record-views"))
+    assert "Sam Second, council officer" in views and "Unspent money the council could take back, in its list for council officers" in views
+
+
+def test_the_surplus_overview_with_no_flags_logs_nothing(client, auth, session, freeze_clock):
+    sw = make_world(session)
+    session.commit()
+    auth.sign_in(sw.officer.email)
+    assert client.get("/surplus").status_code == 200
+    assert session.exec(select(AccessLog)).all() == []
