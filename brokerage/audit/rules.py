@@ -17,7 +17,9 @@ CARE_VOTE = "care put to a vote and what each person would pay"  # a care match 
 GROUP_PLEDGES = "weekly pledge in a group's list of members"  # a group's page read by staff (brokerage.pages.clusters)
 REMITTANCE = "care visits in a payment to a provider"  # a payment's remittance, read by staff (brokerage.payments.remittance)
 LEDGER_PAGE = "money in a page of the ledger"  # the journal or the accounts, unsearched: each person named on the page (brokerage.ledger.views)
-SURPLUS_LIST = "unspent money in the list of surplus flags"  # the officers' surplus page: each member it names (brokerage.surplus.queries)
+TOP_UP_LIST = "money added in the list of top-ups"  # the staff's list of every top-up (brokerage.payments.topups)
+ALLOCATION_LIST = "weekly allocation in the list of budget holders"  # the staff's list of holders (brokerage.holders.services)
+SURPLUS_LIST = "unspent money in the list of surplus flags"  # the surplus page, and clawbacks on the officer's dashboard (brokerage.surplus)
 
 # How each is shown to officers and to the holder: plain words, never the jargon of the law.
 WHAT_LABELS = {
@@ -35,6 +37,8 @@ WHAT_LABELS = {
     REMITTANCE: "Care visits, in what a payment to their care provider paid for",
     GROUP_PLEDGES: "Weekly pledge, in their group's list of members",
     LEDGER_PAGE: "Money, in a page of the council's accounts",
+    TOP_UP_LIST: "Money added by card or Direct Debit, in the council's list of top-ups",
+    ALLOCATION_LIST: "Weekly allocation, in the council's list of budget holders",
     SURPLUS_LIST: "Unspent money the council could take back, in its list for council officers",
 }
 

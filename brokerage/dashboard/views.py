@@ -8,13 +8,14 @@ from flask_login import current_user, login_required
 from brokerage import clock
 from brokerage.accounts.models import Role
 from brokerage.dashboard import services
-from brokerage.db import get_session
+from brokerage.db import get_session, writes_when_reading
 from brokerage.spending.services import officer_overview
 
 blueprint = Blueprint("dashboard", __name__)
 
 
 @blueprint.route("/dashboard")
+@writes_when_reading  # the officer's dashboard names members with clawbacks waiting: the reads go to the access log
 @login_required
 def index():
     """Show the signed-in user's dashboard."""

@@ -26,6 +26,7 @@ blueprint = Blueprint("holders", __name__, url_prefix="/holders")
 
 
 @blueprint.route("/")
+@writes_when_reading  # staff reads of each holder's weekly allocation go to the access log
 @roles_required(Role.broker, Role.council_officer)
 def index():
     """List the council's budget holders."""

@@ -25,8 +25,8 @@ from sqlmodel import Session, select
 from brokerage.access import STAFF, get_or_404, same_council
 from brokerage.accounts.models import Role, User
 from brokerage.accounts.system import system_actor
-from brokerage.audit.rules import TOP_UP
-from brokerage.audit.services import log_access
+from brokerage.audit.rules import TOP_UP, TOP_UP_LIST
+from brokerage.audit.services import log_access, log_accesses
 from brokerage.clusters.members import OPEN
 from brokerage.clusters.models import Cluster, Membership, MembershipStatus
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
@@ -268,7 +268,7 @@ def checkout(*, session: Session, actor: User, top_up_id: int, config: dict) -> 
 
 
 def council_top_ups(*, session: Session, actor: User) -> list[tuple[TopUp, str, str]]:
-    """Return the council's top-ups, newest first, with the holder's and the group's names (staff only)."""
+    """Return the council's top-ups, newest first, with the holder's and the group's names (staff only); log each holder's read."""
     if actor.role not in STAFF:
         raise NotAllowed("Only council staff can see every top-up.")
     same_council(actor, actor.council_id)
@@ -276,6 +276,8 @@ def council_top_ups(*, session: Session, actor: User) -> list[tuple[TopUp, str, 
         select(TopUp, Holder.name, Cluster.name).join(Holder, Holder.id == TopUp.holder_id).join(Cluster, Cluster.id == TopUp.cluster_id)
         .where(TopUp.council_id == actor.council_id).order_by(TopUp.created_at.desc(), TopUp.id.desc())
     ).all()
+    log_accesses(session=session, actor=actor, council_id=actor.council_id, holder_ids=[top_up.holder_id for top_up, _, _ in rows],
+                 what=TOP_UP_LIST)
     return [tuple(row) for row in rows]
 
 

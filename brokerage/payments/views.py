@@ -138,6 +138,7 @@ def cancel_top_up(top_up_id: int):
 
 
 @blueprint.get("/top-ups")
+@writes_when_reading  # staff reads of members' money added go to the access log
 @roles_required(Role.broker, Role.council_officer)
 def top_ups():
     """List the council's top-ups, with any refund the pool could not cover."""

@@ -20,7 +20,7 @@ from brokerage import clock
 from brokerage.access import STAFF, get_or_404
 from brokerage.audit import log_access
 from brokerage.audit.services import log_accesses
-from brokerage.audit.rules import MONEY_LIST, MONEY_STATEMENT
+from brokerage.audit.rules import MONEY_LIST, MONEY_STATEMENT, SURPLUS_LIST
 from brokerage.auditpack.services import ComplianceSummary, compliance_summary
 from brokerage.accounts.models import Council, Role, User
 from brokerage.clusters.models import Cluster
@@ -320,13 +320,16 @@ def officer_overview(*, session: Session, actor: User, today: date) -> OfficerOv
     by_month = queries.figures_by_month(session, Scope(council.id), start=quarter.start, end=quarter.end)
     quarter_figures = sum((Figures.of(values) for values in by_month.values()), Figures())
     top, unspent, holding = queries.unspent_by_group(session, council.id, limit=TOP_GROUPS)
+    clawbacks = clawbacks_waiting(session=session, actor=actor)
+    # Each clawback waiting names a member and the money to be taken from their share.
+    log_accesses(session=session, actor=actor, council_id=council.id, holder_ids=[row.clawback.holder_id for row in clawbacks], what=SURPLUS_LIST)
     return OfficerOverview(
         council_name=council.name, today=today, month=month, month_figures=Figures.of(by_month.get(month.start, {})),
         quarter=quarter, quarter_figures=quarter_figures, last_quarter=last_quarter(today), last_12_months=last_12_months(today),
         unspent_pence=unspent, groups_holding=holding, top_groups=top, runs=runs_waiting(session=session, actor=actor),
         vetting=vetting_to_chase(session=session, council_id=council.id, today=today),
         timesheets_waiting=len(waiting_for_staff(session=session, actor=actor)),
-        clawbacks=clawbacks_waiting(session=session, actor=actor), flags=open_flag_totals(session=session, council_id=council.id),
+        clawbacks=clawbacks, flags=open_flag_totals(session=session, council_id=council.id),
         compliance=compliance_summary(session=session, actor=actor, today=today),
     )
 

@@ -348,3 +348,17 @@ def test_the_surplus_overview_with_no_flags_logs_nothing(client, auth, session, 
     auth.sign_in(sw.officer.email)
     assert client.get("/surplus").status_code == 200
     assert session.exec(select(AccessLog)).all() == []
+
+
+def test_the_officers_dashboard_logs_a_read_of_each_member_with_a_clawback_waiting(client, auth, flagged, session):
+    from brokerage.audit.rules import SURPLUS_LIST
+
+    auth.sign_in(flagged.second_officer.email)
+    assert client.get("/dashboard").status_code == 200
+    assert session.exec(select(AccessLog)).all() == []  # no clawback waiting: nobody named
+    propose_clawback(session=session, actor=flagged.officer, flag_id=flagged.flag.id, amount_pence=5_000, reason="Unspent")
+    session.commit()
+    assert "Amina Hassan" in _text(client.get("/dashboard"))
+    session.expire_all()
+    assert session.exec(select(AccessLog.actor_id, AccessLog.holder_id, AccessLog.what)).all() == [
+        (flagged.second_officer.id, flagged.holder.id, SURPLUS_LIST)]
