@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, Column, Enum, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from brokerage.payments.run_rules import LineStatus, RunStatus
+from brokerage.payments.run_rules import CANCEL_REASON_MAX, LineStatus, RunStatus
 from brokerage.types import UTCDateTime, utcnow
 
 # One open run per council (see run_rules.OPEN_RUN): the database keeps it so even when two brokers race.
@@ -36,6 +36,8 @@ class PaymentRun(SQLModel, table=True):
     released_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="RESTRICT")
     released_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     cancelled_by_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="RESTRICT")
+    # Why it was cancelled before release, as the broker or officer said it (None for runs cancelled before migration 0048).
+    cancel_reason: str | None = Field(default=None, sa_column=Column(String(CANCEL_REASON_MAX), nullable=True))
     # What the broker prepared, in pence; lines held at release are shown apart on the run's page.
     total_pence: int = Field(sa_column=Column(BigInteger, nullable=False))
     # When the job last started paying it (a restart updates it), and when every line was done.

@@ -68,6 +68,8 @@ RUN_MOVES: dict[str, set[str]] = {
 
 # Runs that still hold (or may still move) providers' payable money: only one per council at a time.
 OPEN_RUN = ("prepared", "released", "paying")
+# Why a run waiting for release is cancelled: said by whoever cancels it, kept on the run and shown on its page.
+CANCEL_REASON_MAX = 500
 
 
 def move_payment_run(current: str | enum.Enum, target: str | enum.Enum) -> RunStatus:

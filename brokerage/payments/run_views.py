@@ -14,9 +14,10 @@ from brokerage import clock, jobs, validation
 from brokerage.access import roles_required
 from brokerage.accounts.models import Role
 from brokerage.db import get_session, only_jobs_write, writes_when_reading
-from brokerage.errors import BrokerageError, ConfigError
-from brokerage.forms import refuse_in_flash
+from brokerage.errors import BrokerageError, ConfigError, ValidationFailed
+from brokerage.forms import refuse, refuse_in_flash
 from brokerage.payments import gateway, line_checks, reconcile, remittance, runs
+from brokerage.payments.schemas import CancelRunForm
 
 blueprint = Blueprint("payruns", __name__, url_prefix="/payments")
 
@@ -48,9 +49,10 @@ def prepare():
 
 @blueprint.route("/runs/<int:payment_run_id>")
 @roles_required(Role.broker, Role.council_officer)
-def show(payment_run_id: int):
-    """Show a run: its total and a line per provider."""
-    return render_template("payments/run.html", page=runs.run_page(session=get_session(), actor=current_user, run_id=payment_run_id))
+def show(payment_run_id: int, cancel_form: CancelRunForm | None = None, status: int = 200):
+    """Show a run: its total and a line per provider, and the forms to release or cancel it."""
+    page = runs.run_page(session=get_session(), actor=current_user, run_id=payment_run_id)
+    return render_template("payments/run.html", page=page, cancel_form=cancel_form or CancelRunForm(prefix="cancel")), status
 
 
 @blueprint.route("/runs/<int:payment_run_id>/release", methods=["POST"])
@@ -108,14 +110,21 @@ def check_line(payment_line_id: int):
 @blueprint.route("/runs/<int:payment_run_id>/cancel", methods=["POST"])
 @roles_required(Role.broker, Role.council_officer)
 def cancel(payment_run_id: int):
-    """Cancel a run that has not been released."""
-    try:
-        runs.cancel_run(session=get_session(), actor=current_user, run_id=payment_run_id)
-    except BrokerageError as error:
-        refuse_in_flash(error)
-        return redirect(url_for("payruns.show", payment_run_id=payment_run_id))
-    flash(f"Payment run {payment_run_id} is cancelled. Nothing was paid.", "success")
-    return redirect(url_for("payruns.index"))
+    """Cancel a run that has not been released, saying why (beside the box when that is missing)."""
+    form = CancelRunForm(prefix="cancel")
+    status = 422
+    if form.validate_on_submit():
+        try:
+            runs.cancel_run(session=get_session(), actor=current_user, run_id=payment_run_id, reason=form.reason.data)
+        except ValidationFailed as error:
+            status = refuse(form, error)
+        except BrokerageError as error:
+            refuse_in_flash(error)
+            return redirect(url_for("payruns.show", payment_run_id=payment_run_id))
+        else:
+            flash(f"Payment run {payment_run_id} is cancelled. Nothing was paid.", "success")
+            return redirect(url_for("payruns.index"))
+    return show(payment_run_id, cancel_form=form, status=status)
 
 
 def _typed(day) -> str:

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from brokerage import clock
 from brokerage.access import STAFF, get_or_404
 from brokerage.accounts.models import User
-from brokerage.errors import Conflict, NotAllowed, NotFound
+from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import clock_time
 from brokerage.ledger import services as ledger
 from brokerage.ledger.models import LedgerAccount
@@ -26,6 +26,7 @@ from brokerage.locks import insert_once, lock_row
 from brokerage.payments import remittance
 from brokerage.payments.run_models import PaymentLine, PaymentLineTimesheet, PaymentRun
 from brokerage.payments.run_rules import (
+    CANCEL_REASON_MAX,
     CHECKABLE_LINE,
     OPEN_RUN,
     LineStatus,
@@ -40,6 +41,7 @@ from brokerage.payments.run_rules import (
 from brokerage.providers.models import Provider
 from brokerage.providers.services import VETTING_WORDS, vetting_summary
 from brokerage.types import Role, utcnow
+from brokerage.validation import control_character_problem
 
 PREPARERS = (Role.broker, Role.council_officer)
 RELEASERS = (Role.council_officer,)
@@ -198,16 +200,25 @@ def release_run(*, session: Session, actor: User, run_id: int) -> PaymentRun:
     return run
 
 
-def cancel_run(*, session: Session, actor: User, run_id: int) -> PaymentRun:
-    """Cancel a run that is still waiting for release (staff only); nothing was paid, so nothing is undone."""
+def cancel_run(*, session: Session, actor: User, run_id: int, reason: str = "") -> PaymentRun:
+    """Cancel a run that is still waiting for release (staff only), keeping why; nothing was paid, so nothing is undone.
+
+    Raises ValidationFailed naming `reason` (empty, too long, control characters), NotAllowed, NotFound, RunStillOpen.
+    """
     if actor.role not in STAFF:
         raise NotAllowed("Only a broker or a council officer can cancel a payment run.")
     get_or_404(session, actor, PaymentRun, run_id, what="payment run")
+    reason = (reason or "").strip()
+    problem = ("Say why you are cancelling this payment run" if not reason else
+               f"Use {CANCEL_REASON_MAX} characters or fewer" if len(reason) > CANCEL_REASON_MAX else
+               control_character_problem(reason, multiline=True))
+    if problem:
+        raise ValidationFailed({"reason": problem})
     run = lock_row(session, PaymentRun, run_id)
     if run.status != RunStatus.prepared:
         raise RunStillOpen(f"Payment run {run.id} cannot be cancelled: it is {run.status.label.lower()}.")
     run.status = move_payment_run(run.status, RunStatus.cancelled)
-    run.cancelled_by_id, run.finished_at = actor.id, utcnow()
+    run.cancelled_by_id, run.finished_at, run.cancel_reason = actor.id, utcnow(), reason
     session.flush()
     return run
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from wtforms import HiddenField, RadioField
+from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Length
 
 from brokerage.forms import BaseForm, PoundsField
 from brokerage.payments.rules import TOP_UP_MESSAGE
+from brokerage.payments.run_rules import CANCEL_REASON_MAX
 
 METHOD_CHOICES = [
     SelectChoice("either", "Card or Direct Debit: choose on the payment page"),
@@ -41,3 +42,11 @@ class TopUpForm(BaseForm):
     def methods(self) -> list[str]:
         """Return the Stripe payment method types chosen."""
         return ["card", "bacs_debit"] if self.method.data == "either" else [self.method.data]
+
+
+class CancelRunForm(BaseForm):
+    """Cancel a payment run waiting for release, saying why (kept on the run and shown on its page)."""
+
+    reason = TextAreaField("Why are you cancelling this run?", description="Kept with the run and shown on its page, to the officer who would have checked it too.",
+                           validators=[InputRequired("Say why you are cancelling this payment run"),
+                                       Length(max=CANCEL_REASON_MAX, message=f"Use {CANCEL_REASON_MAX} characters or fewer")])

@@ -49,7 +49,7 @@ def test_only_one_run_is_open_per_council(session, world):
     first = runs.prepare_run(session=session, actor=world.broker)
     with pytest.raises(runs.RunStillOpen, match=f"Payment run {first.id} is not finished yet"):
         runs.prepare_run(session=session, actor=world.officer)
-    runs.cancel_run(session=session, actor=world.officer, run_id=first.id)
+    runs.cancel_run(session=session, actor=world.officer, run_id=first.id, reason="Prepared by mistake")
     assert runs.prepare_run(session=session, actor=world.broker).id != first.id
 
 
@@ -133,7 +133,7 @@ def test_a_new_run_leaves_out_what_an_unfinished_run_plans_to_pay(session, world
     assert runs.reserved_by_open_runs(session=session, council_id=world.council.id)[world.providers[0].id] == 1000
     planned = {p.provider.id: p.amount_pence for p in runs.plan_lines(session=session, council_id=world.council.id)}
     assert planned == {world.providers[0].id: 300}
-    runs.cancel_run(session=session, actor=world.broker, run_id=run.id)
+    runs.cancel_run(session=session, actor=world.broker, run_id=run.id, reason="A provider asked us to wait")
     planned = {p.provider.id: p.amount_pence for p in runs.plan_lines(session=session, council_id=world.council.id)}
     assert planned[world.providers[0].id] == 1300
 
@@ -251,3 +251,36 @@ def test_the_dashboards_link_to_the_payment_pages(client, session, world):
     assert "/payments/runs" in text and "/payments/reconcile" in text
     sign_in(client, world.provider_users[world.providers[0].id])
     assert "/payments/mine" in client.get("/dashboard").text
+
+
+@pytest.mark.parametrize(("reason", "message"), [
+    ("", "Say why you are cancelling this payment run"), ("   ", "Say why you are cancelling this payment run"),
+    ("x" * 501, "Use 500 characters or fewer"), ("Wrong\x00week", "Remove the hidden characters"),
+])
+def test_cancelling_a_run_asks_why_beside_the_box_and_changes_nothing_without_it(client, session, world, reason, message):
+    # One press cancelled a run waiting for an officer's check, with no reason kept (tester R6-9).
+    run = runs.prepare_run(session=session, actor=world.broker)
+    session.commit()
+    sign_in(client, world.broker)
+    page = client.get(f"/payments/runs/{run.id}")
+    assert "Why are you cancelling this run?" in page.text
+    refused = client.post(f"/payments/runs/{run.id}/cancel", data={"cancel-reason": reason})
+    assert refused.status_code == 422 and message in refused.text and 'id="cancel-reason-error-1"' in refused.text
+    assert refused.text.count("Error:") >= 1 and "<title>Error: " in refused.text
+    session.expire_all()
+    assert run_of(session, run.id).status == RunStatus.prepared and run_of(session, run.id).cancel_reason is None
+
+
+def test_a_cancelled_run_says_who_cancelled_it_when_and_why_and_not_that_its_payments_were_sent(client, session, world):
+    # Its page said "All payments sent to Stripe" at the moment it was cancelled (finished_at), and not who cancelled it.
+    run = runs.prepare_run(session=session, actor=world.broker)
+    session.commit()
+    sign_in(client, world.broker)
+    done = client.post(f"/payments/runs/{run.id}/cancel", data={"cancel-reason": "  Prepared before the corrections were in  "}, follow_redirects=True)
+    assert f"Payment run {run.id} is cancelled. Nothing was paid." in done.text
+    session.expire_all()
+    assert (run_of(session, run.id).status, run_of(session, run.id).cancel_reason) == (RunStatus.cancelled, "Prepared before the corrections were in")
+    sign_in(client, world.officer)
+    page = client.get(f"/payments/runs/{run.id}").text
+    assert f"{world.broker.name} on " in page and "Prepared before the corrections were in" in page and "Why it was cancelled" in page
+    assert "All payments sent to Stripe" not in page and "Why are you cancelling this run?" not in page

@@ -62,7 +62,7 @@ def test_a_timesheet_in_an_open_run_is_not_linked_again_but_a_cancelled_runs_are
     sheet = approved_sheet(session, world, provider, "2026-W49", 1800)
     run = runs.prepare_run(session=session, actor=world.broker)
     assert remittance.unpaid_timesheets(session=session, council_id=world.council.id, provider_id=provider.id) == []
-    runs.cancel_run(session=session, actor=world.broker, run_id=run.id)
+    runs.cancel_run(session=session, actor=world.broker, run_id=run.id, reason="A provider asked us to wait")
     assert remittance.unpaid_timesheets(session=session, council_id=world.council.id, provider_id=provider.id) == [(sheet.id, 1800)]
 
 
