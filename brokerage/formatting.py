@@ -125,6 +125,11 @@ def weeks_for_people(text: str | None) -> str | None:
     return ISO_WEEK.sub(words, text)
 
 
+def so_far(name: str, month: date, today: date) -> str:
+    """Return a month's name, adding '(so far)' when it is the month of `today`, not yet over."""
+    return name + (" (so far)" if (month.year, month.month) == (today.year, today.month) else "")
+
+
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """Return a count with its noun, e.g. (1, "group") -> "1 group", (3, "group") -> "3 groups", (2, "entry", "entries")."""
     if isinstance(count, bool) or not isinstance(count, int):

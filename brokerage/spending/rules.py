@@ -211,6 +211,9 @@ def read_period(values: dict[str, str], *, today: date) -> tuple[Period | None, 
             ends[side] = date(year, month, 1)
     if errors:
         return None, errors
+    if ends["from"] > today.replace(day=1):
+        # Nothing can be known yet about a month not begun; the community-wealth page refuses it in the same words.
+        return None, {"from": ["The first month must be this month or earlier"]}
     if ends["to"] < ends["from"]:
         return None, {"to": ["The end of the period must be the same month as the start or after it"]}
     if month_span(ends["from"], ends["to"]) > MAX_MONTHS:

@@ -25,6 +25,7 @@ from brokerage.auditpack.services import ComplianceSummary, compliance_summary
 from brokerage.accounts.models import Council, Role, User
 from brokerage.clusters.models import Cluster
 from brokerage.errors import NotAllowed, NotFound
+from brokerage.formatting import so_far
 from brokerage.holders.models import Holder
 from brokerage.payments.run_models import PaymentLine, PaymentRun
 from brokerage.payments.run_rules import RunStatus
@@ -240,7 +241,8 @@ def _by_month(session: Session, report: SpendReport) -> SpendReport:
     rows = []
     for month in reversed(period.months):
         figures = Figures.of(found.get(month, {}))
-        rows.append(SpendRow(month, month_name(month), figures, held))
+        name = month_name(month) if report.today is None else so_far(month_name(month), month, report.today)
+        rows.append(SpendRow(month, name, figures, held))
         if held is not None:
             held -= figures.net_pence
     rows.reverse()

@@ -12,7 +12,7 @@ from datetime import date
 from markupsafe import Markup
 
 from brokerage import charts
-from brokerage.formatting import pounds
+from brokerage.formatting import pounds, so_far
 from brokerage.transparency import periods
 from brokerage.transparency.report import PublicPeriod
 from brokerage.transparency.rules import MEASURE_HEADINGS, SUPPRESSED, percent, share_tenths
@@ -62,7 +62,7 @@ def _share_points(shares: list[int | None]) -> list[float | None]:
 
 def month_label(month: date, today: date) -> str:
     """Return a month's name, saying 'so far' for the month not yet over."""
-    return periods.month_name(month) + (" (so far)" if month == periods.month_of(today) else "")
+    return so_far(periods.month_name(month), month, today)
 
 
 def wealth_tables(trend, *, today: date) -> list[Table]:

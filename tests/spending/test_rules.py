@@ -50,6 +50,13 @@ def test_a_period_that_cannot_be_read_names_the_box(boxes, side, words):
     assert period is None and list(errors) == [side] and words in errors[side][0]
 
 
+def test_a_period_may_not_start_after_this_month_but_may_end_after_it():
+    period, errors = rules.read_period({"from_month": "6", "from_year": "2026", "to_month": "6", "to_year": "2026"}, today=TODAY)
+    assert period is None and errors == {"from": ["The first month must be this month or earlier"]}
+    period, errors = rules.read_period({"from_month": "5", "from_year": "2026", "to_month": "6", "to_year": "2026"}, today=TODAY)
+    assert errors == {} and period == rules.Period(date(2026, 5, 1), date(2026, 6, 1))  # "this quarter" still ends in June
+
+
 def test_months_may_be_typed_as_names_or_numbers():
     period, errors = rules.read_period({"from_month": "Sept", "from_year": "2025", "to_month": "03", "to_year": "2026"}, today=TODAY)
     assert errors == {} and period == Period(date(2025, 9, 1), date(2026, 3, 1))

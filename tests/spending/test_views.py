@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlmodel import select
@@ -87,10 +87,11 @@ def test_with_no_period_the_pages_show_the_last_12_months(officer):
 @pytest.mark.parametrize(("args", "message"), [
     ({"from_month": "13", "from_year": "2026", "to_month": "5", "to_year": "2026"}, "Enter the start month as a number from 1 to 12"),
     ({"from_month": "2", "from_year": "26", "to_month": "5", "to_year": "2026"}, "Enter the start year as 4 digits"),
-    ({"from_month": "6", "from_year": "2026", "to_month": "5", "to_year": "2026"}, "The end of the period must be the same month as the start or after it"),
+    ({"from_month": "5", "from_year": "2026", "to_month": "4", "to_year": "2026"}, "The end of the period must be the same month as the start or after it"),
     ({"from_month": "2", "from_year": "2026"}, "Enter the month and year the period ends"),
     ({"from_month": "1", "from_year": "2000", "to_month": "5", "to_year": "2026"}, "Choose a period of at most 10 years"),
     ({"from_month": "\u0662", "from_year": "2026", "to_month": "5", "to_year": "2026"}, "Enter the start month as a number from 1 to 12"),
+    ({"from_month": "1", "from_year": "2027", "to_month": "3", "to_year": "2027"}, "The first month must be this month or earlier"),
 ])
 def test_a_period_that_cannot_be_read_is_explained_beside_its_box_and_lists_nothing(officer, args, message):
     response = officer.get("/spending/providers", query_string=args)
@@ -210,3 +211,26 @@ def test_the_closing_figure_of_a_past_period_is_at_its_end_and_of_this_month_is_
     assert f"Unspent at the end of {month_name(last)}" in past and "Unspent now" not in past
     now = page(last, today)
     assert "Unspent now" in now and f"Unspent at the end of {month_name(today)}" not in now
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_page_shows_a_period_starting_after_this_month(officer, path):
+    response = officer.get(path, query_string={"from_month": "6", "from_year": "2026", "to_month": "8", "to_year": "2026"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "The first month must be this month or earlier" in body
+    assert "Unspent at the start of June 2026" not in body and "£0.00" not in body
+
+
+def test_this_month_is_marked_so_far_on_the_page_and_in_the_csv_file(officer):
+    body = officer.get("/spending/", query_string=PERIOD).get_data(as_text=True)
+    assert "May 2026 (so far)" in body and "April 2026 (so far)" not in body
+    months = [row[0] for row in rows_of(officer.get("/spending/", query_string={**PERIOD, "format": "csv"}))[1:]]
+    assert months == ["February 2026", "March 2026", "April 2026", "May 2026 (so far)"]
+
+
+def test_this_month_is_the_month_in_england_not_in_utc(client, auth, books, session, freeze_clock):
+    session.commit()
+    freeze_clock(datetime(2026, 5, 31, 23, 30, tzinfo=timezone.utc))  # already 1 June in London
+    assert auth.sign_in("officer@th.example").status_code == 302
+    response = client.get("/spending/", query_string={"from_month": "6", "from_year": "2026", "to_month": "6", "to_year": "2026"})
+    assert response.status_code == 200 and "June 2026 (so far)" in response.get_data(as_text=True)
