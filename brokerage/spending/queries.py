@@ -245,7 +245,7 @@ def holder_rows(scope: Scope, period: Period, window: Slice) -> Select:
 
 
 def provider_rows(scope: Scope, period: Period, window: Slice) -> Select:
-    """Select what each provider was paid from the pools in the period (care costs, net of reversals)."""
+    """Select what the pools were charged for each provider's care in the period (care costs, net of reversals; paid out yet or not)."""
     spend = _spend(scope, period, PM.provider_id, spend_only=True)
     query = (
         select(spend.c.key, Provider.name.label("name"), Provider.kind.label("detail"))

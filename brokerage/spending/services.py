@@ -28,6 +28,7 @@ from brokerage.errors import NotAllowed, NotFound
 from brokerage.formatting import so_far
 from brokerage.holders.models import Holder
 from brokerage.payments.run_models import PaymentLine, PaymentRun
+from brokerage.payments.runs import payable_balances
 from brokerage.payments.run_rules import RunStatus
 from brokerage.providers.models import Provider, VettingItem
 from brokerage.providers.rules import VettingState
@@ -109,6 +110,7 @@ class SpendReport:
     pages: int
     order: str = "spent"  # or "unspent": most first
     today: date | None = None  # in England, when the report was made: a period not over yet closes "now"
+    owed_now_pence: int | None = None  # by provider, unfiltered or for one provider: approved care still waiting to be paid out
 
     @property
     def unspent_label(self) -> str:
@@ -202,6 +204,10 @@ def spend_by(*, session: Session, actor: User, dimension: Dimension | str, start
         report.rows += [SpendRow(kind, ownership_label(kind), Figures()) for kind in PROVIDER_KINDS if kind not in present]
         report.row_count = len(report.rows)
     report.pages = max(1, -(-report.row_count // PAGE_SIZE)) if page is not None else 1
+    if dimension == Dimension.provider and group_id is None and holder_id is None:
+        # What providers are owed is not split by group or share, so it is shown only for all of them or for one provider.
+        owed = payable_balances(session=session, council_id=scope.council_id)
+        report.owed_now_pence = owed.get(provider_id, 0) if provider_id is not None else sum(owed.values())
     return report
 
 

@@ -92,7 +92,7 @@ def members():
 @writes_when_reading  # a filter on one member logs the read of their money (services.report_scope)
 @roles_required(Role.broker, Role.council_officer)
 def providers():
-    """Show what each provider was paid from the pools."""
+    """Show what the pools were charged for each provider's care, paid to it yet or not."""
     return _report(Dimension.provider, "spending/report.html")
 
 

@@ -234,3 +234,22 @@ def test_this_month_is_the_month_in_england_not_in_utc(client, auth, books, sess
     assert auth.sign_in("officer@th.example").status_code == 302
     response = client.get("/spending/", query_string={"from_month": "6", "from_year": "2026", "to_month": "6", "to_year": "2026"})
     assert response.status_code == 200 and "June 2026 (so far)" in response.get_data(as_text=True)
+
+
+def test_spend_is_described_as_charged_to_the_pools_paid_to_the_provider_yet_or_not(officer):
+    for path in ("/spending/", "/spending/providers"):
+        body = officer.get(path, query_string=PERIOD).get_data(as_text=True)
+        assert "whether the provider has been paid for it yet or it is still waiting in a payment run" in body
+        assert "paid each provider" not in body and "paid from" not in body
+    body = officer.get("/dashboard").get_data(as_text=True)
+    assert "Spent on care is care approved on timesheets and charged to the pools" in body
+
+
+def test_the_providers_page_says_how_much_approved_care_still_waits_to_be_paid(officer, books):
+    body = officer.get("/spending/providers", query_string=PERIOD).get_data(as_text=True)
+    # Nothing was paid out in these books: all £150.00 of approved care (after the reversal) is still owed.
+    assert re.search(r"Still waiting to be paid to providers now, for care approved in any month\s*</dt>\s*<dd[^>]*>\s*£150.00", body)
+    one = officer.get("/spending/providers", query_string={**PERIOD, "provider": books.pa.id}).get_data(as_text=True)
+    assert re.search(r"Still waiting to be paid to this provider now, for care approved in any month\s*</dt>\s*<dd[^>]*>\s*£30.00", one)
+    grouped = officer.get("/spending/providers", query_string={**PERIOD, "group": books.elders.id}).get_data(as_text=True)
+    assert "Still waiting to be paid" not in grouped  # what is owed is not split by group

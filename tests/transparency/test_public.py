@@ -55,6 +55,7 @@ def test_the_personal_assistants_four_people_are_hidden_and_cannot_be_worked_out
     text = page.get_data(as_text=True)
     hidden = sum(PA_PENCE)
     assert pounds(hidden) not in text
+    assert "charged to the pool" in text and "paid from the pool" not in text  # paid to the provider yet or not
     shown = figures_on(text)
     for size in (1, 2, 3, 4):
         for chosen in itertools.combinations(shown, size):

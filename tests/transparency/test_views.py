@@ -18,6 +18,8 @@ def test_the_page_shows_each_share_with_the_pounds_behind_it_and_no_spend_for_an
     assert "so far" not in text  # the months shown are over
     assert text.count('role="img"') == 3
     assert "what carepool records about it <strong>today</strong>" in text
+    assert "charged to members' pool shares" in text and "paid from" not in text
+    assert "whether the provider has been paid for it yet or it is still waiting in a payment run" in text
     assert "do not add up to 100%" in text
 
 
