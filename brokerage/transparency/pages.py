@@ -21,7 +21,7 @@ from brokerage.vocabulary import PROVIDER_KIND_LABELS, service_name
 # chart key -> (caption, measures): the officer page and the public report show the same three charts.
 SHARE_CHARTS = {
     "local": ("Share of care spend with local providers", ("local",)),
-    "ownership": ("Share of care spend with co-operatives, community interest companies, charities and micro-providers",
+    "ownership": ("Share of care spend with co-operatives, community interest companies, charities and providers with 5 staff or fewer",
                   ("coop", "cic", "charity", "micro")),
     "fair-work": ("Share of care spend with Living Wage employers and Ethical Care Charter signatories", ("living_wage", "ethical_care")),
 }

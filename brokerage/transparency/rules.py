@@ -80,7 +80,7 @@ MEASURES = (
     ("coop", "co-operatives", "Co-operatives"),
     ("cic", "community interest companies", "Community interest companies"),
     ("charity", "charities", "Charities"),
-    ("micro", "micro-providers (5 staff or fewer)", "Micro-providers"),
+    ("micro", "providers with 5 staff or fewer (personal assistants included)", "Providers with 5 staff or fewer"),  # key kept: CSV and JSON
     ("living_wage", "Living Wage employers", "Living Wage"),
     ("ethical_care", "Ethical Care Charter signatories", "Ethical Care Charter"),
 )

@@ -171,3 +171,10 @@ def test_a_quarter_another_request_published_at_the_same_moment_is_shown_as_it_s
     monkeypatch.setattr(published, "published", lambda s, c, starts: {} if len(starts) > 1 else real(s, c, starts))
     again = services.public_report(session=session, slug="riverbend", today=date(2026, 4, 15)).periods[0]
     assert (again.pooled.pence, again.pooled.people) == (123, 9)
+
+
+def test_the_public_report_names_the_small_providers_measure_apart_from_the_micro_provider_kind(client, quarter):
+    text = client.get("/public/riverbend").get_data(as_text=True)
+    assert "Providers with 5 staff or fewer" in text and "Micro-providers" not in text
+    wealth = client.get("/public/riverbend/figures.csv?table=wealth").get_data(as_text=True).lstrip("\ufeff")
+    assert "Providers with 5 staff or fewer (£)" in wealth.splitlines()[0] and "Micro" not in wealth.splitlines()[0]

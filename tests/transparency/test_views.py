@@ -118,3 +118,12 @@ def test_an_officer_changes_only_their_own_councils_settings(client, auth, world
     session.refresh(world.councils["a"])
     session.refresh(world.councils["b"])
     assert (world.councils["a"].publish_report, world.councils["b"].publish_report) == (True, False)
+
+
+def test_the_measure_of_small_providers_is_never_called_micro_providers_beside_the_kind_of_that_name(client, auth, spent):
+    auth.sign_in(spent.officer.email)
+    text = client.get("/community-wealth?start=January 2026&end=3 2026").get_data(as_text=True)
+    assert "Providers with 5 staff or fewer" in text and "personal assistants included" in text
+    assert "Micro-providers" not in text and "and micro-providers" not in text
+    head = client.get("/community-wealth/figures.csv?start=2026-01&end=2026-03&chart=ownership").get_data(as_text=True).lstrip("\ufeff")
+    assert "Providers with 5 staff or fewer (£)" in head.splitlines()[0] and "Micro" not in head
