@@ -2,7 +2,7 @@
 
 Each function returns safe markup for a template. A chart is one picture with a title and a short
 description for screen readers (`role="img"`); the page always puts the same figures in a table
-beside it, and offers them as CSV. Colours are GOV.UK Frontend's, and lines also differ by dash and
+below it, and offers them as CSV. Colours are GOV.UK Frontend's, and lines also differ by dash and
 marker, so no series is told apart by colour alone.
 """
 
@@ -59,7 +59,7 @@ def _open(width: int, height: int, title: str, description: str, *, scrolls: boo
 
     `scrolls`: the chart keeps a smallest width (`.app-chart-scroll` in app.css) inside a region that scrolls sideways
     on a narrow screen. A line or column chart scaled down to a phone's width had axis text about 6 px high; its
-    figures are in the table beside it either way.
+    figures are in the table below it either way.
     """
     ident = f"chart-{uuid4().hex[:8]}"
     head = (
@@ -82,7 +82,7 @@ def bar_chart(rows: Sequence[tuple[str, int]], *, title: str, value_label: Calla
     width, label_height, bar_height, gap, font = 640, 22, 22, 14, 18
     row_height = label_height + bar_height + gap
     height = max(1, len(rows)) * row_height + gap
-    head, tail = _open(width, height, title, description or f"{len(rows)} bars; the table beside the chart has the figures.")
+    head, tail = _open(width, height, title, description or f"{len(rows)} bars; the table below the chart has the figures.")
     parts = [head]
     top = max([value for _, value in rows] + [0])
     scale = nice_ceiling(top)
@@ -120,7 +120,7 @@ def line_chart(
     """Draw one line per (name, values) over the labels (months); None leaves a gap. `top` fixes the axis (100 for shares)."""
     width, height, left, right, upper, lower = 640, 300, 70, 20, 20, 60
     legend_height = 22 * len(series)
-    head, tail = _open(width, height + legend_height, title, description or f"{plural(len(series), 'line')} over {plural(len(labels), 'month')}; the table beside the chart has the figures.",
+    head, tail = _open(width, height + legend_height, title, description or f"{plural(len(series), 'line')} over {plural(len(labels), 'month')}; the table below the chart has the figures.",
                        scrolls=True)
     values = [v for _, vs in series for v in vs if v is not None]
     axis_top = top if top is not None else nice_ceiling(max(values + [0]))
@@ -171,7 +171,7 @@ def _path(points: list[str], colour: str, dash: str) -> str:
 def column_chart(labels: Sequence[str], values: Sequence[int], *, title: str, value_label: Callable[[int], str], description: str = "") -> Markup:
     """Draw one column per label (a month's total, say); values are whole numbers and may be zero."""
     width, height, left, lower, upper = 640, 280, 80, 50, 20
-    head, tail = _open(width, height, title, description or f"{len(values)} columns; the table beside the chart has the figures.", scrolls=True)
+    head, tail = _open(width, height, title, description or f"{len(values)} columns; the table below the chart has the figures.", scrolls=True)
     axis_top = nice_ceiling(max(list(values) + [0]))
     plot_w, plot_h = width - left - 10, height - upper - lower
     slot = plot_w / max(1, len(values))

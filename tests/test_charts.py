@@ -86,3 +86,19 @@ def test_line_and_column_charts_scroll_sideways_in_a_named_region_rather_than_sh
     assert charts.bar_chart([("Co-ops", 1)], title="Spend", value_label=str).startswith('<svg class="app-svg-chart"')
     css = (Path(__file__).parents[1] / "brokerage" / "static" / "app.css").read_text()
     assert re.search(r"\.app-chart-scroll \.app-svg-chart \{ min-width: 600px;", css)
+
+
+def test_the_spend_chart_of_one_provider_is_titled_by_what_it_draws():
+    # Filtered to one provider nothing is pooled in: the chart was headed "Pooled in and spent" over one "Spent"
+    # line, said to be "1 lines" (tester R6-10).
+    from datetime import date
+    from types import SimpleNamespace
+
+    from brokerage.spending.drawing import month_chart
+
+    rows = [SimpleNamespace(key=date(2026, month, 1), figures=SimpleNamespace(spent_pence=100 * month, pooled_in_pence=0)) for month in (1, 2)]
+    period = SimpleNamespace(label="January to February 2026")
+    one = month_chart(SimpleNamespace(rows=rows, has_pooling=False, period=period))
+    assert "Spent each month, January to February 2026" in one and "Pooled in" not in one and "1 line over 2 months;" in one
+    both = month_chart(SimpleNamespace(rows=rows, has_pooling=True, period=period))
+    assert "Pooled in and spent each month" in both and "2 lines over 2 months;" in both

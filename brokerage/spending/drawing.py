@@ -5,7 +5,7 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from brokerage import charts
-from brokerage.formatting import pounds
+from brokerage.formatting import plural, pounds
 from brokerage.spending.rules import TOP, TITLES, Dimension, month_short
 from brokerage.spending.services import SpendReport
 
@@ -40,9 +40,11 @@ def month_chart(report: SpendReport) -> Markup:
     series = [("Spent", [row.figures.spent_pence for row in report.rows])]
     if report.has_pooling:
         series.insert(0, ("Pooled in", [row.figures.pooled_in_pence for row in report.rows]))
+    # Filtered to one provider (or service) nothing is pooled in, only spent: the title names what is drawn.
+    what = "Pooled in and spent" if report.has_pooling else "Spent"
     return charts.line_chart(
-        labels, series, title=f"Pooled in and spent each month, {report.period.label}", value_label=axis_pounds,
-        description=f"{len(series)} lines over {len(labels)} months; the table below has the figures.",
+        labels, series, title=f"{what} each month, {report.period.label}", value_label=axis_pounds,
+        description=f"{plural(len(series), 'line')} over {plural(len(labels), 'month')}; the table below has the figures.",
     )
 
 

@@ -1,6 +1,6 @@
 """The community-wealth pages' charts, tables and CSV rows, made from the services' plain figures.
 
-Every chart (brokerage.charts) has the same figures in a table beside it and in a CSV file. Money is
+Every chart (brokerage.charts) has the same figures in a table below it and in a CSV file. Money is
 formatted here, at the edge; a figure the public report suppresses arrives as None and is shown as [c].
 """
 
@@ -73,7 +73,7 @@ def wealth_tables(trend, *, today: date) -> list[Table]:
         series = [(MEASURE_HEADINGS[m], _share_points([trend.share(m, month) for month in trend.months])) for m in measures]
         chart = charts.line_chart(labels, series, title=caption, value_label=_percent_axis, top=100,
                                   description=f"{len(series)} {'line' if len(series) == 1 else 'lines'} of percentages over {len(labels)} months; "
-                                              "a month with no spend is a gap. The table beside the chart has the figures.")
+                                              "a month with no spend is a gap. The table below the chart has the figures.")
         rows = [
             [month_label(month, today), pounds(trend.spend[month]),
              *[_share_cell(trend.share(m, month), trend.measures[m][month]) for m in measures]]
