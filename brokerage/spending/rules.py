@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
+from brokerage.formatting import possessive
 from brokerage.validation import MONTHS
 from brokerage.vocabulary import PROVIDER_KIND_LABELS, PROVIDER_KINDS, service_name
 
@@ -237,8 +238,12 @@ def service_label(service: str | None) -> str:
 
 
 def share_label(name: str, group: str) -> str:
-    """Name a member's pool share the way people say it: "Amina Hassan's share of Somali elders of Whitechapel"."""
-    return f"{name}\u2019s share of {group}"
+    """Name a member's pool share the way people say it: "Amina Hassan's share of Somali elders of Whitechapel".
+
+    The apostrophe is the straight one `formatting.possessive` and people's names use: "Margaret O'Brien’s" mixed
+    the two, and a spreadsheet search for "O'Brien's" missed it (tester R6-10).
+    """
+    return f"{possessive(name)} share of {group}"
 
 
 def percent(part: int, whole: int) -> str:

@@ -63,7 +63,9 @@ def test_months_may_be_typed_as_names_or_numbers():
 
 
 def test_names_are_words_never_codes():
-    assert rules.share_label("Amina Hassan", "Somali elders of Whitechapel") == "Amina Hassan\u2019s share of Somali elders of Whitechapel"
+    assert rules.share_label("Amina Hassan", "Somali elders of Whitechapel") == "Amina Hassan's share of Somali elders of Whitechapel"
+    # One kind of apostrophe, as in the name itself (tester R6-10: "Margaret O'Brien’s" broke a search for "O'Brien's").
+    assert rules.share_label("Margaret O'Brien", "Bow carers' respite group") == "Margaret O'Brien's share of Bow carers' respite group"
     assert rules.ownership_label("coop") == "Care co-operative"
     assert rules.ownership_label(None) == "Provider not recorded"
     assert rules.service_label("home_care") == "Home care"

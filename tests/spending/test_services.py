@@ -41,9 +41,9 @@ def test_each_group_shows_what_its_members_pooled_spent_got_back_and_hold(sessio
 def test_each_share_is_named_by_its_member_and_group(session, books):
     got = report(session, books, "holder")
     names = [row.name for row in got.rows]
-    assert "Amina Hassan\u2019s share of Somali elders of Whitechapel" in names
-    assert "Bob Jones\u2019s share of Bow walking group" in names
-    amina = by_name(got)["Amina Hassan\u2019s share of Somali elders of Whitechapel"]
+    assert "Amina Hassan's share of Somali elders of Whitechapel" in names
+    assert "Bob Jones's share of Bow walking group" in names
+    amina = by_name(got)["Amina Hassan's share of Somali elders of Whitechapel"]
     # 35,000 pledged; care of 8,000, and 2,000 that was reversed.
     assert (amina.figures.pooled_in_pence, amina.figures.spent_pence, amina.unspent_pence) == (35_000, 8_000, 27_000)
     assert got.totals.spent_pence == 15_000 and got.unspent_pence == 43_000
