@@ -9,9 +9,8 @@ from sqlmodel import Session, select
 from brokerage.access import STAFF, get_or_404
 from brokerage.accounts.models import Role, User
 from brokerage.audit import log_access
-from brokerage.audit.rules import ALLOCATION_LIST
+from brokerage.audit.rules import ALLOCATION_LIST, SPECIAL_CATEGORY
 from brokerage.audit.services import log_accesses
-from brokerage.audit.rules import SPECIAL_CATEGORY
 from brokerage.errors import AlreadyDone, NotAllowed, NotFound, PowerRemoved, ValidationFailed
 from brokerage.holders.models import Holder, Power, Representation, SensitiveDetail, SensitiveItem, Visibility
 from brokerage.locks import insert_once
@@ -60,10 +59,10 @@ def refuse_lost_power(*, session: Session, actor: User, holder_ids: Iterable[int
     # anyone who does not act for the person at all, or whose authority was ended, learns nothing either way.
     if undone is None or actor.role != Role.representative:
         return
-    kept = set(represented_holder_ids(session=session, actor=actor)) & set(holder_ids)
-    holders = [h for h in (session.get(Holder, i) for i in kept) if h is not None and h.council_id == actor.council_id]
-    if holders:
-        holder = min(holders, key=lambda h: (h.name, h.id))
+    kept = sorted(set(represented_holder_ids(session=session, actor=actor)) & set(holder_ids))
+    holder = session.exec(select(Holder).where(Holder.id.in_(kept), Holder.council_id == actor.council_id)
+                          .order_by(Holder.name, Holder.id)).first() if kept else None
+    if holder is not None:
         raise PowerRemoved(f"{holder.name} no longer lets you {POWER_REMOVED_WORDS[Power(power)]} for them, so {undone}.")
 
 
