@@ -49,10 +49,14 @@ def prepare():
 
 @blueprint.route("/runs/<int:payment_run_id>")
 @roles_required(Role.broker, Role.council_officer)
-def show(payment_run_id: int, cancel_form: CancelRunForm | None = None, status: int = 200):
+def show(payment_run_id: int):
     """Show a run: its total and a line per provider, and the forms to release or cancel it."""
+    return _show(payment_run_id, CancelRunForm(prefix="cancel"))
+
+
+def _show(payment_run_id: int, cancel_form: CancelRunForm, status: int = 200):
     page = runs.run_page(session=get_session(), actor=current_user, run_id=payment_run_id)
-    return render_template("payments/run.html", page=page, cancel_form=cancel_form or CancelRunForm(prefix="cancel")), status
+    return render_template("payments/run.html", page=page, cancel_form=cancel_form), status
 
 
 @blueprint.route("/runs/<int:payment_run_id>/release", methods=["POST"])
@@ -124,7 +128,7 @@ def cancel(payment_run_id: int):
         else:
             flash(f"Payment run {payment_run_id} is cancelled. Nothing was paid.", "success")
             return redirect(url_for("payruns.index"))
-    return show(payment_run_id, cancel_form=form, status=status)
+    return _show(payment_run_id, form, status)
 
 
 def _typed(day) -> str:
@@ -142,19 +146,19 @@ def _example() -> str:
 @roles_required(Role.council_officer)
 def reconciliation():
     """Compare Stripe with the ledger since a day (default: the last 30 days)."""
-    text = request.args.get("since", "").strip()
-    page = partial(render_template, "payments/reconcile.html", report=None, example=_example())
+    text, example = request.args.get("since", "").strip(), _example()
+    page = partial(render_template, "payments/reconcile.html", report=None, example=example)
     if "since" not in request.args:
         return page(since=_typed(clock.today() - timedelta(days=RECONCILE_DAYS)), error=None)
     try:
         if not text:
-            raise ValueError(f"Enter the first day to check, for example {_example()}")
+            raise ValueError(f"Enter the first day to check, for example {example}")
         since = validation.parse_typed_date(text)
         if since > clock.today():
             raise ValueError("Enter today or a day before it: Stripe has made no payments after today")
     except ValueError as problem:
         # The usual example is a day in the future, which this box refuses (tester R6-8): a past day instead.
-        error = f"Enter a real date, for example {_example()}" if str(problem) == validation.TYPED_DATE_MESSAGE else str(problem)
+        error = f"Enter a real date, for example {example}" if str(problem) == validation.TYPED_DATE_MESSAGE else str(problem)
         return page(since=text, error=error), 422
     try:
         report = reconcile.reconcile_for_officer(
