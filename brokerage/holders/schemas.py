@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+from marshmallow import Schema, validate
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
@@ -16,6 +17,7 @@ from brokerage.holders.registration import ALLOCATION_MESSAGE, ALLOCATION_TOO_LI
 from brokerage.holders.rules import phone_problem
 from brokerage.places.schemas import PostcodeField
 from brokerage.holders.services import GOALS_MAX, SENSITIVE_MAX, THEIR_VISIBILITY_LABELS, VISIBILITY_LABELS
+from brokerage.validation import Text, WholeNumber, load_filters
 from brokerage.vocabulary import SERVICE_HINT, SERVICES, language_choices, service_name
 
 CONSENT_MISSING = "Tick the box to agree, or leave this empty"
@@ -322,3 +324,20 @@ class BrokerForm(BaseForm):
         if not value:
             return None
         return int(value) if value.isascii() and value.isdigit() else -1
+
+
+class HolderFilterSchema(Schema):
+    """The budget holders list's search: part of a name or postcode district, and a page number."""
+
+    class Meta:
+        unknown = "exclude"
+
+    q = Text(load_default=None, validate=validate.Length(max=120, error="Enter at most {max} characters"),
+             metadata={"description": "Part of a name or postcode district"})
+    page = WholeNumber(load_default=1, validate=validate.Range(min=1, max=100_000))
+
+
+def load_holder_filters(args) -> tuple[dict, dict[str, list[str]]]:
+    """Load the budget holders list's search from the query string (blank means everyone); return (filters, errors by field)."""
+    filters, errors = load_filters(HolderFilterSchema, args)
+    return {"text": filters["q"], "page": filters["page"]}, errors

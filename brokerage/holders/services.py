@@ -9,8 +9,7 @@ from sqlmodel import Session, select
 from brokerage.access import STAFF, get_or_404
 from brokerage.accounts.models import Role, User
 from brokerage.audit import log_access
-from brokerage.audit.rules import ALLOCATION_LIST, SPECIAL_CATEGORY
-from brokerage.audit.services import log_accesses
+from brokerage.audit.rules import SPECIAL_CATEGORY
 from brokerage.errors import AlreadyDone, NotAllowed, NotFound, PowerRemoved, ValidationFailed
 from brokerage.holders.models import Holder, Power, Representation, SensitiveDetail, SensitiveItem, Visibility
 from brokerage.locks import insert_once
@@ -114,15 +113,6 @@ def get_holder(*, session: Session, actor: User, holder_id: int, power: Power | 
     if actor.role in (Role.holder, Role.representative) and can_act_for(session=session, actor=actor, holder=holder, power=power):
         return holder
     raise NotFound()
-
-
-def list_holders(*, session: Session, actor: User) -> list[Holder]:
-    """Return the holders of the actor's council, for staff; log the read of each one's weekly allocation."""
-    if actor.role not in (Role.broker, Role.council_officer):
-        raise NotFound()
-    holders = list(session.exec(select(Holder).where(Holder.council_id == actor.council_id).order_by(Holder.name)))
-    log_accesses(session=session, actor=actor, council_id=actor.council_id, holder_ids=[holder.id for holder in holders], what=ALLOCATION_LIST)
-    return holders
 
 
 def holders_for_representative(*, session: Session, actor: User, power: Power | None = None) -> list[Holder]:

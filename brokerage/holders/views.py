@@ -12,10 +12,11 @@ from brokerage.errors import BrokerageError
 from brokerage.forms import refuse, undone_if_sent
 from brokerage.clusters.membership import set_allocation
 from brokerage.holders import registration, services
+from brokerage.holders.listing import find_holders
 from brokerage.holders.models import Power, SensitiveItem
 from brokerage.holders.schemas import (
     VISIBILITY_HINTS, AddHolderForm, AllocationForm, BrokerForm, PostcodeForm, PowersForm, ProfileForm, export_csv, export_json,
-    their_visibility_hints,
+    load_holder_filters, their_visibility_hints,
 )
 from brokerage.holders.statements import holder_statements
 from brokerage.pages import holders as pages
@@ -29,9 +30,10 @@ blueprint = Blueprint("holders", __name__, url_prefix="/holders")
 @writes_when_reading  # staff reads of each holder's weekly allocation go to the access log
 @roles_required(Role.broker, Role.council_officer)
 def index():
-    """List the council's budget holders."""
-    rows = services.list_holders(session=get_session(), actor=current_user)
-    return render_template("holders/index.html", holders=rows)
+    """Find the council's budget holders by part of a name or postcode district, 50 a page."""
+    filters, errors = load_holder_filters(request.args)
+    page = find_holders(session=get_session(), actor=current_user, errors=errors, **filters)
+    return render_template("holders/index.html", page=page, args=request.args), (422 if page.errors else 200)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
