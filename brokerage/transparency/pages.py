@@ -181,6 +181,10 @@ def _public_share(period: PublicPeriod, measure: str):
     return _share_cell(period.share(measure), part.pence)
 
 
+# Each row's quarter: in words, as the page names it, then its first and last day.
+QUARTER_HEAD = ["Quarter", "First day", "Last day"]
+
+
 def public_csv(report, table: str) -> tuple[list[str], list[list[str]]]:
     """Return one public table as CSV rows, with [c] for each figure kept confidential."""
     quarters: list[PublicPeriod] = report.periods
@@ -189,23 +193,23 @@ def public_csv(report, table: str) -> tuple[list[str], list[list[str]]]:
         return SUPPRESSED if pence is None else plain_pounds(pence)
 
     if table == "money":
-        head = ["Quarter", "Money pooled (£)", "People pooling", "Spent on care (£)", "People whose care it paid for"]
-        rows = [[periods.quarter_text(p.start), money(p.pooled.pence), SUPPRESSED if p.pooled.hidden else str(p.pooled.people),
+        head = [*QUARTER_HEAD, "Money pooled (£)", "People pooling", "Spent on care (£)", "People whose care it paid for"]
+        rows = [[*periods.quarter_columns(p.start), money(p.pooled.pence), SUPPRESSED if p.pooled.hidden else str(p.pooled.people),
                  money(p.spent.pence), SUPPRESSED if p.spent.hidden else str(p.spent.people)] for p in quarters]
     elif table in ("kinds", "services"):
         columns = report.kinds if table == "kinds" else report.services
         heading = kind_heading if table == "kinds" else service_heading
-        head = ["Quarter", *[f"{heading(c)} (£)" for c in columns], "All care spend (£)"]
-        rows = [[periods.quarter_text(p.start), *[money((p.kinds if table == "kinds" else p.services)[c].pence) for c in columns], money(p.spent.pence)]
+        head = [*QUARTER_HEAD, *[f"{heading(c)} (£)" for c in columns], "All care spend (£)"]
+        rows = [[*periods.quarter_columns(p.start), *[money((p.kinds if table == "kinds" else p.services)[c].pence) for c in columns], money(p.spent.pence)]
                 for p in quarters]
     else:
         measures = [m for _, ms in SHARE_CHARTS.values() for m in ms]
-        head = ["Quarter", "All care spend (£)"]
+        head = [*QUARTER_HEAD, "All care spend (£)"]
         for measure in measures:
             head += [f"{MEASURE_HEADINGS[measure]} (£)", f"{MEASURE_HEADINGS[measure]} (% of care spend)"]
         rows = []
         for p in quarters:
-            row = [periods.quarter_text(p.start), money(p.spent.pence)]
+            row = [*periods.quarter_columns(p.start), money(p.spent.pence)]
             for measure in measures:
                 tenths = p.share(measure)
                 hidden = p.measures[measure].hidden or p.spent.hidden

@@ -8,7 +8,7 @@ starts in April.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from brokerage.validation import MONTHS
 
@@ -91,9 +91,21 @@ def short_quarter(quarter: date) -> str:
     return f"{NAMES[quarter.month - 1][:3]}–{NAMES[last.month - 1][:3]} {quarter.year}"
 
 
-def quarter_text(quarter: date) -> str:
-    """Return a quarter in the form machines read in CSV files ('2026-Q1')."""
-    return f"{quarter.year}-Q{(quarter.month - 1) // 3 + 1}"
+def quarters_span(first: date, last: date) -> str:
+    """Return what a run of quarters covers, as people say it: 'April to June 2026', or '2 quarters, from April 2026 to September 2026'."""
+    if first == last:
+        return quarter_name(first)
+    count = ((last.year - first.year) * 12 + last.month - first.month) // 3 + 1
+    return f"{count} quarters, from {month_name(first)} to {month_name(add_months(last, 2))}"
+
+
+def quarter_columns(quarter: date) -> list[str]:
+    """Return a quarter as the CSV files give it: its name, first day and last day (['April to June 2026', '2026-04-01', '2026-06-30']).
+
+    Not "2026-Q2": calendar quarters are the council's financial quarters numbered differently (April to June is
+    its Q1), so a number would be read two ways; the days sort and read one way.
+    """
+    return [quarter_name(quarter), quarter.isoformat(), (add_months(quarter, 3) - timedelta(days=1)).isoformat()]
 
 
 def complete_quarters(today: date, count: int) -> list[date]:

@@ -92,7 +92,8 @@ def settings():
 def public_report(slug: str):
     """Show a council's public report of pooled spending, to anyone (404 unless the council publishes it)."""
     report = services.public_report(session=get_session(), slug=slug)
-    page = render_template("transparency/public.html", report=report, tables=pages.public_tables(report), min_people=MIN_PEOPLE)
+    covers = periods.quarters_span(report.periods[0].start, report.periods[-1].start) if report.periods else None
+    page = render_template("transparency/public.html", report=report, tables=pages.public_tables(report), min_people=MIN_PEOPLE, covers=covers)
     return _cacheable(make_response(page))
 
 

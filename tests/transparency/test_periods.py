@@ -45,5 +45,11 @@ def test_a_period_must_be_in_order_not_in_the_future_and_at_most_36_months():
 def test_complete_quarters_end_before_the_quarter_of_today():
     assert periods.complete_quarters(date(2026, 4, 1), 3) == [date(2025, 7, 1), date(2025, 10, 1), date(2026, 1, 1)]
     assert periods.quarter_name(date(2026, 1, 1)) == "January to March 2026"
-    assert periods.quarter_text(date(2026, 10, 1)) == "2026-Q4"
+    # Not "2026-Q4": the council's financial year would call October to December its Q3.
+    assert periods.quarter_columns(date(2026, 10, 1)) == ["October to December 2026", "2026-10-01", "2026-12-31"]
+    # The public report said "It covers April to June 2026 to July to September 2026".
+    assert periods.quarters_span(date(2026, 4, 1), date(2026, 4, 1)) == "April to June 2026"
+    assert periods.quarters_span(date(2026, 4, 1), date(2026, 7, 1)) == "2 quarters, from April 2026 to September 2026"
+    assert periods.quarters_span(date(2024, 10, 1), date(2026, 7, 1)) == "8 quarters, from October 2024 to September 2026"
+    assert periods.quarter_columns(date(2027, 1, 1)) == ["January to March 2027", "2027-01-01", "2027-03-31"]
     assert periods.short_quarter(date(2026, 4, 1)) == "Apr–Jun 2026"

@@ -56,6 +56,7 @@ def test_the_personal_assistants_four_people_are_hidden_and_cannot_be_worked_out
     hidden = sum(PA_PENCE)
     assert pounds(hidden) not in text
     assert "charged to the pool" in text and "paid from the pool" not in text  # paid to the provider yet or not
+    assert "It covers January to March 2026: every complete quarter" in text  # several: periods.quarters_span
     shown = figures_on(text)
     for size in (1, 2, 3, 4):
         for chosen in itertools.combinations(shown, size):
@@ -83,7 +84,9 @@ def test_the_csv_files_hide_the_same_figures(client, quarter):
         assert response.status_code == 200 and response.mimetype == "text/csv"
         body = response.get_data(as_text=True)
         assert f"{hidden / 100:.2f}" not in body
-        assert "2026-Q1" in body
+        # The quarter as the page names it, and its days: never "2026-Q1", which a council reads as April to June.
+        assert body.splitlines()[0].lstrip("\ufeff").startswith("Quarter,First day,Last day,") and "January to March 2026,2026-01-01,2026-03-31," in body
+        assert "Q1" not in body
     kinds = client.get("/public/riverbend/figures.csv?table=kinds").get_data(as_text=True)
     assert "[c]" in kinds
 
