@@ -9,6 +9,15 @@ class SignInFailed(BrokerageError):
     status = 401
 
 
+class AccountSwitchedOff(SignInFailed):
+    """The password was right, but an administrator has switched the account off: it says whom to ask.
+
+    Only someone who knows the password is told, so it reveals nothing about who has an account.
+    """
+
+    status = 403
+
+
 class AccountLocked(BrokerageError):
     """Too many failed sign-ins; the account is locked for a while."""
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from brokerage.accounts import rules
-from brokerage.accounts.errors import AccountLocked, DuplicateCouncil, DuplicateEmail, SignInFailed
+from brokerage.accounts.errors import AccountLocked, AccountSwitchedOff, DuplicateCouncil, DuplicateEmail, SignInFailed
 from brokerage.accounts.models import Council, CouncilDistrict, Role, SignInThrottle, User
 from brokerage.accounts.passwords import hash_password, needs_rehash, verify_password
 from brokerage import validation
@@ -64,7 +64,12 @@ def _check_guarded(
     """Check a password within the locked throttle row's budget of guesses; count a wrong one, raise AccountLocked when none is left."""
     if rules.is_locked(throttle.locked_until, now):
         raise _locked(throttle.locked_until, now, field=field, what=what)
-    if verify_password(user.password_hash if user else None, password) and user is not None and user.is_active:
+    right = verify_password(user.password_hash if user else None, password) and user is not None
+    if right and not user.is_active and user.role != Role.system:
+        # Told only to someone who knows the password: "not right" sent them round "Forgotten your password?" (tester R7-8).
+        raise AccountSwitchedOff(f"This account has been switched off, so you cannot sign in with it. If you think that is a mistake, ask "
+                                 f"{who_to_ask(session=session, user=user)}.", field=field)
+    if right and user.is_active:
         session.delete(throttle)
         user.failed_sign_ins, user.locked_until = 0, None
         session.add(user)
@@ -83,6 +88,31 @@ def _check_guarded(
     if throttle.locked_until is not None:
         raise _locked(throttle.locked_until, now, field=field, what=what)
     return False
+
+
+def council_brokers(*, session: Session, council_id: int) -> list[User]:
+    """Return a council's brokers who can sign in, by name."""
+    return list(session.exec(
+        select(User).where(User.council_id == council_id, User.role == Role.broker, User.is_active_account.is_(True)).order_by(User.name, User.id)
+    ))
+
+
+def who_to_ask(*, session: Session, user: User) -> str:
+    """Return whom someone whose account is switched off can ask about it, in words ("a broker at Riverside Council: …").
+
+    People who get care, act for someone or give care ask their council's brokers (the first two by name, with their
+    email addresses); staff ask their manager; an administrator asks another administrator.
+    """
+    if user.role == Role.admin or user.council_id is None:
+        return "another carepool administrator"
+    if user.role in (Role.broker, Role.council_officer):
+        return "your manager, who can ask a carepool administrator to switch it back on"
+    council = session.get(Council, user.council_id)
+    brokers = council_brokers(session=session, council_id=user.council_id)
+    if not brokers:
+        return f"the adult social care team at {council.name}"
+    named = " or ".join(f"{broker.name} ({broker.email})" for broker in brokers[:2])
+    return f"{'a broker' if len(brokers) > 1 else 'the broker'} at {council.name}: {named}"
 
 
 def authenticate(

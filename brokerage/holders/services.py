@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from brokerage.access import STAFF, get_or_404
 from brokerage.accounts.models import Role, User
+from brokerage.accounts.services import council_brokers
 from brokerage.audit import log_access
 from brokerage.audit.rules import SPECIAL_CATEGORY
 from brokerage.errors import AlreadyDone, NotAllowed, NotFound, PowerRemoved, ValidationFailed
@@ -380,13 +381,6 @@ def revoke_representative(*, session: Session, actor: User, holder_id: int, repr
 
 
 # --- the holder's broker ---------------------------------------------------------------------------
-
-
-def council_brokers(*, session: Session, council_id: int) -> list[User]:
-    """Return a council's brokers who can sign in, by name."""
-    return list(session.exec(
-        select(User).where(User.council_id == council_id, User.role == Role.broker, User.is_active_account.is_(True)).order_by(User.name, User.id)
-    ))
 
 
 def broker_of(*, session: Session, holder: Holder) -> User | None:

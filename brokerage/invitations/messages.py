@@ -91,3 +91,19 @@ If you did not ask for this, you can ignore this email: your password has not ch
 carepool
 """
     return Message(to=to, subject="Reset your carepool password", body=body)
+
+
+def account_switched_off(*, to: str, name: str, who: str) -> Message:
+    """Return the email that answers a password reset asked for an account an administrator has switched off."""
+    body = f"""Hello {name},
+
+Someone asked to reset the password of your carepool account. Your account has been switched off, so you cannot
+sign in with it and its password cannot be reset.
+
+If you think that is a mistake, ask {who}.
+
+If you did not ask for this, you can ignore this email.
+
+carepool
+"""
+    return Message(to=to, subject="Your carepool account is switched off", body=body)

@@ -28,10 +28,18 @@ def reset_minutes() -> int:
 
 
 def request_reset(*, session: Session, email: str) -> None:
-    """Email a reset link if an active person's account uses this address; do nothing otherwise, and say nothing either way."""
+    """Email a reset link if an active person's account uses this address, and whom to ask if it is switched off; say nothing on the page either way.
+
+    A switched-off account's owner was sent nothing and went round "Forgotten your password?" (tester R7-8); the
+    email goes only to the account's own address, so the page still reveals nothing about who has an account.
+    """
     address = account_rules.normalise_email(email or "")
     user = session.exec(select(User).where(User.email == address)).first() if address else None
-    if user is None or not user.is_active or user.role == Role.system:
+    if user is None or user.role == Role.system:
+        return
+    if not user.is_active:
+        who = accounts.who_to_ask(session=session, user=user)
+        mail.send(session=session, message=messages.account_switched_off(to=user.email, name=user.name, who=who))
         return
     token = rules.new_token()
     now = utcnow()

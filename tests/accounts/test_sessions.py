@@ -73,7 +73,8 @@ def test_deactivating_an_account_ends_its_sessions_for_good(app, client, auth, w
     off = admin.post(f"/admin/users/{holder.id}/active", data={"active": "no"}, follow_redirects=True)
     assert "can no longer sign in" in off.get_data(as_text=True)
     assert client.get("/dashboard").status_code == 302
-    assert sign_in(app.test_client(), holder.email).status_code == 401
+    refused = sign_in(app.test_client(), holder.email)  # the right password: told it is switched off, and whom to ask
+    assert refused.status_code == 403 and "This account has been switched off" in refused.get_data(as_text=True)
     # Reactivating lets the person sign in again, but does not bring an old cookie back to life.
     assert admin.post(f"/admin/users/{holder.id}/active", data={"active": "yes"}).status_code == 302
     assert client.get("/dashboard").status_code == 302

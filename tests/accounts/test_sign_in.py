@@ -163,3 +163,38 @@ def test_the_app_hashes_with_argon2ids_default_cost_and_only_the_tests_use_the_c
     assert made.startswith("$argon2id$")
     assert (served.time_cost, served.memory_cost, served.parallelism) == (default.time_cost, default.memory_cost, default.parallelism)
     assert served.memory_cost >= 65536
+
+
+def test_a_switched_off_account_with_the_right_password_is_told_so_and_whom_to_ask(client, auth, world, session):
+    # It was told "The email address or password is not right." and went round "Forgotten your password?" (tester R7-8).
+    holder, broker = world.users["a"][Role.holder], world.users["a"][Role.broker]
+    holder.is_active_account = False
+    session.commit()
+    response = auth.sign_in(holder.email)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 403 and 'id="email-error-1"' in page
+    assert "This account has been switched off, so you cannot sign in with it." in page and f"{broker.name} ({broker.email})" in page
+    assert client.get("/dashboard").status_code == 302
+    # A wrong password to a switched-off account still says only "not right", and counts as a failure.
+    wrong = auth.sign_in(holder.email, "wrong password!!")
+    assert wrong.status_code == 401 and "switched off" not in wrong.get_data(as_text=True)
+    session.refresh(holder)
+    assert holder.failed_sign_ins == 1
+
+
+def test_whom_a_switched_off_account_asks_depends_on_its_role(world, session):
+    from brokerage.accounts.services import who_to_ask
+
+    council = world.councils["a"]
+    broker = world.users["a"][Role.broker]
+    assert who_to_ask(session=session, user=world.users["a"][Role.provider]) == f"the broker at {council.name}: {broker.name} ({broker.email})"
+    assert who_to_ask(session=session, user=world.users["a"][Role.council_officer]).startswith("your manager")
+    assert who_to_ask(session=session, user=world.admin) == "another carepool administrator"
+    broker.is_active_account = False
+    session.flush()
+    assert who_to_ask(session=session, user=world.users["a"][Role.holder]) == f"the adult social care team at {council.name}"
+
+
+def test_the_sign_in_page_says_how_someone_without_an_account_joins(client):
+    page = client.get("/sign-in").get_data(as_text=True)
+    assert "No account yet?" in page and "ask your council's adult social care team or broker to invite you" in page and 'href="/offer-care"' in page

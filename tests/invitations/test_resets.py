@@ -38,13 +38,20 @@ def test_the_sign_in_page_offers_a_reset_and_the_answer_is_the_same_whether_or_n
     assert row.token_hash == hash_token(token) and token not in repr(row.model_dump())
 
 
-def test_a_deactivated_account_gets_no_link_and_the_same_answer(client, world, outbox, session):
+def test_a_switched_off_account_gets_no_link_but_is_told_whom_to_ask_and_the_page_is_the_same(client, world, outbox, session):
+    # Nothing was sent: a person switched off by mistake went round "Forgotten your password?" for ever (tester R7-8).
     holder = world.users["a"][Role.holder]
     holder.is_active_account = False
     session.commit()
     answer = ask(client, holder.email.upper())
     assert (answer.status_code, answer.headers["Location"]) == (302, "/forgotten-password/sent")
-    assert outbox.messages() == [] and session.exec(select(PasswordReset)).all() == []
+    assert session.exec(select(PasswordReset)).all() == []
+    [message] = outbox.messages()
+    broker = world.users["a"][Role.broker]
+    assert message.recipient == holder.email and message.subject == "Your carepool account is switched off"
+    assert "its password cannot be reset" in message.body and f"{broker.name} ({broker.email})" in message.body and "http" not in message.body
+    page = text(client.get("/forgotten-password/sent"))
+    assert "If an account uses that address, we have sent a link to it" in page and "the email says whom to ask" in page
 
 
 def test_the_link_sets_a_new_password_signs_in_ends_every_other_session_and_lifts_a_lock(app, client, auth, world, outbox, session):
