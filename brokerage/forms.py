@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import flash, request
 from flask_wtf import FlaskForm
-from wtforms import Field, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import Field, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import Choice
 from wtforms.utils import unset_value
 from wtforms.validators import NumberRange, StopValidation, ValidationError
@@ -98,7 +98,26 @@ class BaseForm(FlaskForm):
             too_long = [m for m in field.errors if isinstance(m, str) and TOO_LONG.fullmatch(m)]
             if too_long and len(field.errors) > 1 and isinstance(field.errors, list) and not getattr(field, "error_ids", None):
                 field.errors = too_long[:1]
+        if not valid:
+            ask_for_passwords_again(self)
         return valid
+
+
+PASSWORD_AGAIN = "Type this password again: it is not kept when the form comes back to be put right"
+
+
+def ask_for_passwords_again(form: FlaskForm) -> None:
+    """Mark each password box that was filled in, when something else on the form needs putting right.
+
+    A page never sends a password back, so the box comes back empty: without a word, people put the other box right,
+    sent the form again and were sent back a second time for the password (tester R7-13). The sign-in form, whose only
+    message is deliberately the same for every mistake, opts out (`asks_passwords_again = False`).
+    """
+    if not getattr(form, "asks_passwords_again", True) or not (form.form_errors or any(field.errors for field in form)):
+        return
+    for field in form:
+        if isinstance(field, PasswordField) and field.data and not field.errors:
+            field.errors = [PASSWORD_AGAIN]
 
 
 def undone_if_sent(undone: str) -> str | None:
@@ -152,6 +171,7 @@ def _attach_error(form: FlaskForm, error: BrokerageError) -> int:
             field.errors = list(field.errors) + list(messages)
         else:
             form.form_errors.extend(messages)
+    ask_for_passwords_again(form)
     return 409 if error.status == 409 else 422
 
 

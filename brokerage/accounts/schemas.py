@@ -23,6 +23,9 @@ STAFF_ROLES = (Role.broker, Role.council_officer, Role.admin)
 class SignInForm(BaseForm):
     """Email and password."""
 
+    # Its one message is the same for every mistake ("The email address or password is not right."): nothing added.
+    asks_passwords_again = False
+
     email = EmailField(
         "Email address",
         validators=[DataRequired("Enter your email address"), Email("Enter an email address like name@example.org")],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import session as cookie
 from flask_login import current_user
 
 from brokerage.access import roles_required
@@ -173,6 +174,9 @@ def apply():
         except BrokerageError as error:
             refuse(form, error)
         else:
+            # The "check your email" page shows the address, so a typing mistake can be seen (tester R7-25); the
+            # applicant's own address, just typed, kept in their own signed cookie until that page is shown.
+            cookie["applied_email"] = form.email.data
             return redirect(url_for("offer_care.sent"))
     elif form.is_submitted() and not form.form_errors:
         # Every problem on the first send: what only the service can tell (the postcode's council) beside the form's own.
@@ -190,7 +194,7 @@ def _add_problems(form, problems: dict[str, str]) -> None:
 @public.route("/offer-care/sent")
 def sent():
     """Say that an email is on its way, in the same words whether or not the address has an account."""
-    return render_template("providers/apply_sent.html", hours=pending.link_hours())
+    return render_template("providers/apply_sent.html", hours=pending.link_hours(), email=cookie.pop("applied_email", None))
 
 
 @public.route("/offer-care/confirm/<token>", methods=["GET", "POST"])

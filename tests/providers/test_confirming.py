@@ -40,9 +40,23 @@ def mail_to(session, address: str) -> list[OutboxMessage]:
 CLOCK_HEADERS = ("Date", "X-RateLimit-Reset", "Retry-After")
 
 
-def answer(response) -> tuple:
-    """Return everything a visitor sees of an answer but the headers that tell the time."""
-    return response.status_code, sorted((k, v) for k, v in response.headers.items() if k not in CLOCK_HEADERS), response.get_data()
+def answer(response, typed: str | None = None) -> tuple:
+    """Return everything a visitor sees of an answer but the headers that tell the time, with the address they typed as ADDRESS.
+
+    The address typed is the visitor's own, shown back on the "check your email" page (and kept in their cookie until
+    then), so it differs between two visitors whatever the accounts: everything else must be the same.
+    """
+    from brokerage.formatting import breakable
+
+    def same_but_value(key: str, value: str) -> str:
+        name, _, rest = value.partition("=")
+        return f"{name}=…;{rest.partition(';')[2]}" if key == "Set-Cookie" else value
+
+    # The length too, when the typed address is in the page: two addresses are seldom as long as each other.
+    left_out = {*CLOCK_HEADERS, *(("Content-Length",) if typed else ())}
+    headers = sorted((k, same_but_value(k, v)) for k, v in response.headers.items() if k not in left_out)
+    body = response.get_data(as_text=True)
+    return response.status_code, headers, body.replace(str(breakable(typed)), "ADDRESS") if typed else body
 
 
 @pytest.fixture()
@@ -67,9 +81,9 @@ def test_an_address_with_an_account_gets_exactly_the_same_answer_as_a_free_one(a
     assert answer(taken) == answer(free)
     # ...and so is the page it leads to, which names no address.
     free_page, taken_page = free_client.get(free.headers["Location"]), taken_client.get(taken.headers["Location"])
-    assert answer(taken_page) == answer(free_page)
+    assert answer(taken_page, "Broker-A@example.org") == answer(free_page, "Grace@Example.org")
     text = free_page.get_data(as_text=True)
-    assert "Check your email" in text and "24 hours" in text and EMAIL not in text.lower()
+    assert "Check your email" in text and "24 hours" in text and "ADDRESS" in answer(free_page, "Grace@Example.org")[2]
 
 
 def test_the_owner_of_an_address_with_an_account_is_told_by_email_and_nothing_is_kept(client, session, places):
