@@ -13,6 +13,7 @@ STAFF = {Role.broker, Role.council_officer}
 PUBLIC = {"accounts.home", "accounts.sign_in", "static", "payments.webhook",  # Stripe's webhook checks its signature instead
           "transparency.public_report", "transparency.public_csv",  # a council's public report (tests/transparency/test_public.py)
           "offer_care.apply", "offer_care.sent",  # the public "offer care" form and its "check your email" (tests/providers/test_applications.py)
+          "accounts.accessibility", "accounts.privacy",  # the accessibility statement and privacy notice (tests/accounts/test_public_pages.py)
           "offer_care.confirm",  # the link that confirms an application is its own key (tests/providers/test_confirming.py)
           # An invitation's or a reset's link is its own key; asking for a reset link needs no account (tests/invitations).
           "invitations.accept", "invitations.forgotten_password", "invitations.forgotten_sent", "invitations.reset_password"}

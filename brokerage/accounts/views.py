@@ -18,6 +18,7 @@ from brokerage.db import get_session
 from brokerage.errors import BrokerageError
 from brokerage.extensions import login_manager, rate_limit
 from brokerage.forms import refuse, refuse_in_flash
+from brokerage.transparency.services import published_councils
 
 blueprint = Blueprint("accounts", __name__)
 
@@ -37,7 +38,19 @@ def home():
     """Show the welcome page, or the dashboard when signed in."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
-    return render_template("accounts/home.html")
+    return render_template("accounts/home.html", reports=published_councils(session=get_session()))
+
+
+@blueprint.route("/accessibility")
+def accessibility():
+    """Show the accessibility statement (Public Sector Bodies Accessibility Regulations 2018), to anyone."""
+    return render_template("accounts/accessibility.html")
+
+
+@blueprint.route("/privacy")
+def privacy():
+    """Show how carepool uses people's information (UK GDPR Articles 13 and 14) and its one cookie, to anyone."""
+    return render_template("accounts/privacy.html")
 
 
 @blueprint.route("/sign-in", methods=["GET", "POST"])

@@ -169,6 +169,11 @@ class PublicReport:
     rule: LocalRule
 
 
+def published_councils(*, session: Session) -> list[Council]:
+    """Return the councils that publish their report of pooled spending, by name (the start page links each)."""
+    return list(session.exec(select(Council).where(Council.publish_report.is_(True)).order_by(Council.name, Council.id)))
+
+
 def published_council(*, session: Session, slug: str) -> Council:
     """Return the council with this slug if it publishes its report; NotFound otherwise, exactly as for an unknown slug."""
     council = session.exec(select(Council).where(Council.slug == slug)).first() if isinstance(slug, str) and len(slug) <= 40 else None
