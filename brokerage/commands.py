@@ -7,7 +7,10 @@ line, and the parameter types here read ids, dates and text with the same rules 
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import click
@@ -15,6 +18,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from brokerage import validation
 from brokerage.errors import BrokerageError
+from brokerage.untrusted import out_file_problem, shown
 
 BAD_INPUT = 2
 
@@ -120,8 +124,31 @@ class TextType(click.ParamType):
         return value
 
 
+class OutFileType(click.ParamType):
+    """A file to write: a plain file or none yet, in a folder that exists (never a folder, a device or a pipe)."""
+
+    name = "file"
+
+    def convert(self, value, param, ctx):
+        """Return the path, or fail with a plain message."""
+        problem = out_file_problem(value)
+        if problem is not None:
+            self.fail(problem, param, ctx)
+        return value
+
+
+@contextmanager
+def writing(path: str | os.PathLike) -> Iterator[None]:
+    """Turn a failure to write the file at `path` (a full disk, a folder made read-only meanwhile) into one line."""
+    try:
+        yield
+    except OSError as error:
+        fail(f"cannot write {shown(os.fspath(path), 200)}: {error.strerror or error}")
+
+
 ID = IdType()
 DATE = DateType()
+OUT_FILE = OutFileType()
 
 
 class CouncilSlugType(click.ParamType):

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import stat
 import reprlib
 from collections.abc import Callable
 
@@ -184,3 +186,26 @@ def _surrogate_problem(text: str) -> str:
 def has_lone_surrogate(text: str) -> bool:
     """Tell whether text holds half of a UTF-16 surrogate pair, which UTF-8 cannot write."""
     return _SURROGATE.search(text) is not None
+
+
+def out_file_problem(path: str | os.PathLike) -> str | None:
+    """Return why a file cannot be written at `path` (no name, a folder, a device or pipe, no such folder), or None."""
+    text = os.fspath(path)
+    if not text:
+        return "give the name of a file to write"
+    name = shown(text, 200)
+    try:
+        mode = os.stat(text).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
+        return f"cannot write {name}: it is a folder, not a file"
+    if mode is not None and not stat.S_ISREG(mode):
+        # The file is written beside it and moved into place, which would replace the device or pipe itself.
+        return f"cannot write {name}: it is not a plain file (a device, a pipe or a socket)"
+    folder = os.path.dirname(text) or "."
+    if not os.path.isdir(folder):
+        return f"cannot write {name}: the folder {shown(folder, 200)} does not exist"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"cannot write {name}: the folder {shown(folder, 200)} cannot be written to"
+    return None

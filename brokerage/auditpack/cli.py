@@ -13,7 +13,7 @@ from sqlalchemy import select
 from brokerage.accounts.models import Council
 from brokerage.auditpack.pack import FILES, snapshot_session, write_pack_file
 from brokerage.auditpack.rules import Quarter, parse_quarter
-from brokerage.commands import COUNCIL_SLUG, CommandGroup, fail
+from brokerage.commands import COUNCIL_SLUG, OUT_FILE, CommandGroup, fail, writing
 
 
 class QuarterType(click.ParamType):
@@ -39,13 +39,11 @@ def audit_group() -> None:
 @audit_group.command("pack")
 @click.option("--council", "council_slug", type=COUNCIL_SLUG, required=True, help="Short name of the council.")
 @click.option("--quarter", type=QuarterType(), required=True, help="The quarter, like 2026Q3 (July to September 2026).")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True, help="The zip file to write.")
+@click.option("--out", "out_path", type=OUT_FILE, required=True, help="The zip file to write.")
 @with_appcontext
 def pack_command(council_slug: str, quarter: Quarter, out_path: str) -> None:
     """Write a council's quarter as a zip: statements, timesheets, contracts, vetting, the ledger, seals, a README and a manifest."""
     target = Path(out_path)
-    if not target.parent.is_dir():
-        fail(f"the folder {target.parent} does not exist")
     columns = (TextColumn("Writing {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     # The snapshot's first query finds the council, so the pack and the check agree.
     with snapshot_session() as session:
@@ -62,6 +60,7 @@ def pack_command(council_slug: str, quarter: Quarter, out_path: str) -> None:
                 started.append(name)
                 progress.update(task, description=name)
 
-            written = write_pack_file(session=session, council_id=council_id, quarter=quarter, target=target, progress=step)
+            with writing(target):
+                written = write_pack_file(session=session, council_id=council_id, quarter=quarter, target=target, progress=step)
             progress.advance(task)
     click.echo(f"wrote {target} ({written.size:,} bytes, SHA-256 {written.sha256}): {written.summary}")

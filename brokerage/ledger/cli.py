@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from brokerage.accounts.models import Council
 from brokerage.accounts.system import system_actor
-from brokerage.commands import COUNCIL_SLUG, DATE, ID, CommandGroup, fail
+from brokerage.commands import COUNCIL_SLUG, DATE, ID, OUT_FILE, CommandGroup, fail, writing
 from brokerage.db import session_scope
 from brokerage.untrusted import JSONProblem, shown, strict_json
 from brokerage.errors import BrokerageError
@@ -128,7 +128,7 @@ def check_proof_command(proof_file: str) -> None:
 
 @ledger_group.command("export")
 @click.option("--format", "fmt", type=click.Choice(["beancount", "csv"]), required=True)
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option("--out", "out_path", type=OUT_FILE, required=True)
 @click.option("--council", "council_slug", type=COUNCIL_SLUG, default=None, help="Short name of one council (default: every council).")
 @click.option("--from", "start", type=DATE, default=None, help="First day (YYYY-MM-DD).")
 @click.option("--to", "end", type=DATE, default=None, help="Last day (YYYY-MM-DD).")
@@ -140,8 +140,6 @@ def export_command(fmt: str, out_path: str, council_slug: str | None, start, end
     if start_day and end_day and start_day > end_day:
         fail("--from must not be after --to")
     target = Path(out_path)
-    if not target.parent.exists():
-        fail(f"the folder {target.parent} does not exist")
     with session_scope() as session:
         bind = session.get_bind()
         if bind.dialect.name == "postgresql" and isinstance(bind, Engine):
@@ -150,12 +148,13 @@ def export_command(fmt: str, out_path: str, council_slug: str | None, start, end
         council_id = _council_ids(session, council_slug)[0] if council_slug else None
         writer = export.export_beancount if fmt == "beancount" else export.export_csv
         # Write to a temporary file and move it into place, so a failed export leaves nothing behind.
-        handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".export-", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", newline="" if fmt == "csv" else None, encoding="utf-8") as out:
-                summary = writer(session=session, council_id=council_id, start=start_day, end=end_day, out=out)
-            os.replace(temp_name, target)
-        except BaseException:
-            Path(temp_name).unlink(missing_ok=True)
-            raise
+        with writing(target):
+            handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".export-", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "w", newline="" if fmt == "csv" else None, encoding="utf-8") as out:
+                    summary = writer(session=session, council_id=council_id, start=start_day, end=end_day, out=out)
+                os.replace(temp_name, target)
+            except BaseException:
+                Path(temp_name).unlink(missing_ok=True)
+                raise
     click.echo(f"wrote {target}: {summary}")

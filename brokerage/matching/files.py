@@ -9,7 +9,7 @@ from pathlib import Path
 
 from brokerage.matching.errors import InstanceError
 from brokerage.matching.instance import record_name
-from brokerage.untrusted import JSONProblem, shown, strict_json
+from brokerage.untrusted import JSONProblem, out_file_problem, shown, strict_json
 
 
 class FileProblem(InstanceError):
@@ -45,14 +45,10 @@ def read_json(path: str | os.PathLike) -> object:
 
 
 def check_writable(path: str | os.PathLike) -> None:
-    """Raise FileProblem unless a file could be written at `path` (its folder exists; it is no folder)."""
-    target = Path(path)
-    name = shown_path(path)
-    if target.is_dir():
-        raise FileProblem(f"cannot write {name}: it is a folder, not a file")
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise FileProblem(f"cannot write {name}: the folder {shown_path(folder)} does not exist")
+    """Raise FileProblem unless a file could be written at `path` (its folder exists; it is a plain file or none)."""
+    problem = out_file_problem(path)
+    if problem is not None:
+        raise FileProblem(problem)
 
 
 def encode(obj: dict, list_keys: tuple[str, ...]) -> str:

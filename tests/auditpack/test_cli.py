@@ -35,7 +35,7 @@ def test_the_command_writes_the_pack_and_bean_check_passes_on_its_ledger(runner,
     (["--council", "no-such-council"], "no council called 'no-such-council'"),
     (["--council", "Not A Slug"], "short name"),
     (["--out", "{tmp}/missing/pack.zip"], "does not exist"),
-    (["--out", "{tmp}"], "is a directory"),
+    (["--out", "{tmp}"], "it is a folder, not a file"),
 ], ids=["quarter-5", "quarter-backwards", "quarter-empty", "unknown-council", "bad-slug", "missing-folder", "out-is-a-folder"])
 def test_bad_input_exits_2_with_one_line_on_stderr_and_writes_nothing(runner, world, tmp_path, options, says):
     values = {"--council": "council-a", "--quarter": "2026Q3", "--out": str(tmp_path / "pack.zip")}

@@ -1,0 +1,68 @@
+"""Every command answers bad input with exit 2 and one line on stderr, and writes nothing: files to write, odd text, revisions."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+
+import pytest
+
+from tests.matching.conftest import SPEC_INSTANCE
+
+
+def _one_line_error(result) -> str:
+    assert result.exit_code == 2, (result.output, result.stderr, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    return lines[0]
+
+
+def _writing_command(name: str, tmp_path, out: str) -> list[str]:
+    """Return the arguments of a command that writes a file at `out`."""
+    if name == "match solve":
+        instance = tmp_path / "instance.json"
+        instance.write_text(json.dumps(SPEC_INSTANCE), encoding="utf-8")
+        return ["match", "solve", str(instance), "--out", out]
+    return {
+        "ledger export": ["ledger", "export", "--format", "csv", "--out", out],
+        "audit pack": ["audit", "pack", "--council", "council-a", "--quarter", "2026Q3", "--out", out],
+        "match generate": ["match", "generate", "--scale", "S", "--out", out],
+    }[name]
+
+
+WRITING_COMMANDS = ["ledger export", "audit pack", "match solve", "match generate"]
+
+
+@pytest.mark.parametrize("command", WRITING_COMMANDS)
+def test_an_empty_output_name_is_one_line_not_a_traceback(runner, world, tmp_path, command):
+    line = _one_line_error(runner.invoke(args=_writing_command(command, tmp_path, "")))
+    assert "give the name of a file to write" in line
+
+
+@pytest.mark.parametrize("command", WRITING_COMMANDS)
+def test_an_output_that_is_a_pipe_or_device_is_refused_not_replaced_by_a_file(runner, world, tmp_path, command):
+    # As root, `--out /dev/null` was replaced by the export itself: the file is written beside the target and moved onto it.
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    line = _one_line_error(runner.invoke(args=_writing_command(command, tmp_path, str(pipe))))
+    assert "it is not a plain file" in line and f"cannot write {pipe}" in line
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+
+
+@pytest.mark.parametrize("command", ["ledger export", "audit pack"])
+def test_a_failure_while_writing_the_output_is_one_line_and_leaves_nothing(runner, world, tmp_path, monkeypatch, command):
+    out = tmp_path / "out.file"
+    real_replace = os.replace
+
+    def disk_full(source, target, *args, **kwargs):
+        if os.fspath(target) == str(out):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_replace(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    line = _one_line_error(runner.invoke(args=_writing_command(command, tmp_path, str(out))))
+    assert line == f"error: cannot write {out}: No space left on device"
+    assert list(tmp_path.iterdir()) == []
