@@ -39,11 +39,13 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 
 
 def has_control_characters(text: str, *, multiline: bool = False) -> bool:
-    """Tell whether text holds a control character or a bidirectional override (line breaks and tabs pass in multi-line text)."""
+    """Tell whether text holds a control character, a bidirectional override or a lone surrogate (line breaks and tabs pass in multi-line text)."""
     for char in text:
         if char in BIDI_CONTROLS:
             return True
-        if unicodedata.category(char) == "Cc" and not (multiline and char in MULTILINE_ALLOWED):
+        category = unicodedata.category(char)
+        # A lone surrogate (Cs) is what a command line's bytes that are not UTF-8 become: no database can store it.
+        if category == "Cs" or category == "Cc" and not (multiline and char in MULTILINE_ALLOWED):
             return True
     return False
 

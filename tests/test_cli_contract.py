@@ -8,8 +8,14 @@ import os
 import stat
 
 import pytest
+from sqlmodel import select
 
+from brokerage.accounts.models import Council, User
 from tests.matching.conftest import SPEC_INSTANCE
+
+PASSWORD = "a long enough password 42"
+# What the bytes of an argument that is not UTF-8 (b"\xff") become in Python's sys.argv.
+NOT_UTF8 = "\udcff"
 
 
 def _one_line_error(result) -> str:
@@ -66,3 +72,19 @@ def test_a_failure_while_writing_the_output_is_one_line_and_leaves_nothing(runne
     line = _one_line_error(runner.invoke(args=_writing_command(command, tmp_path, str(out))))
     assert line == f"error: cannot write {out}: No space left on device"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [
+    ["accounts", "create-council", "--slug", "surrogate", "--name", "Council " + NOT_UTF8],
+    ["accounts", "create-user", "--email", "someone@example.org", "--name", "Ann " + NOT_UTF8, "--role", "admin", "--password", PASSWORD],
+    ["accounts", "create-user", "--email", f"someone@exa{NOT_UTF8}mple.org", "--name", "Ann", "--role", "admin", "--password", PASSWORD],
+], ids=["council-name", "user-name", "email-domain"])
+def test_an_argument_that_is_not_utf8_is_one_line_naming_the_field_and_saves_nothing(runner, world, session, args):
+    line = _one_line_error(runner.invoke(args=args))
+    assert "hidden characters" in line and line.split(": ")[1] in ("name", "email")
+    assert session.exec(select(Council).where(Council.slug == "surrogate")).first() is None
+    assert session.exec(select(User).where(User.email.like("someone@%"))).first() is None
+
+
+def test_a_demo_password_that_is_not_utf8_is_one_line(runner, world):
+    assert "--password" in _one_line_error(runner.invoke(args=["demo", "--password", "demo " + NOT_UTF8]))

@@ -156,6 +156,12 @@ class NewUserSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254, error="Use 254 characters or fewer for an email address"), error_messages={"invalid": "Enter an email address like name@example.org"})
     role = fields.Enum(Role, by_value=True, required=True, error_messages={"unknown": "Choose a role from the list"})
 
+    @validates("email")
+    def check_email(self, value, **kwargs):
+        """Refuse hidden characters, which the email check lets through after the @ (a lone surrogate no database can store)."""
+        if problem := validation.control_character_problem(value):
+            raise SchemaError(problem)
+
 
 class AccountFilterSchema(Schema):
     """The accounts list's search: part of a name or email address, a role, a council and a page number."""

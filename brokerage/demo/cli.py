@@ -15,6 +15,7 @@ from brokerage.commands import fail
 from brokerage.db import session_scope
 from brokerage.errors import ConfigError
 from brokerage.demo.services import load_demo
+from brokerage.validation import control_character_problem
 
 DEFAULT_DEMO_PASSWORD = "carepool-demo-2026"
 
@@ -28,6 +29,8 @@ def demo_command(password: str | None) -> None:
         click.echo("error: refusing to load demo accounts in production (set CAREPOOL_ENV=development)", err=True)
         sys.exit(2)
     password = password or os.environ.get("CAREPOOL_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
+    if problem := control_character_problem(password):
+        fail(f"--password (or CAREPOOL_DEMO_PASSWORD): {problem}")
     console = Console(stderr=False, width=max(Console().width, 110))
     try:
         with console.status("Loading the demo council…"), session_scope() as session:
