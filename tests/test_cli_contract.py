@@ -88,3 +88,9 @@ def test_an_argument_that_is_not_utf8_is_one_line_naming_the_field_and_saves_not
 
 def test_a_demo_password_that_is_not_utf8_is_one_line(runner, world):
     assert "--password" in _one_line_error(runner.invoke(args=["demo", "--password", "demo " + NOT_UTF8]))
+
+
+def test_a_council_name_of_spaces_only_is_refused(runner, world, session):
+    line = _one_line_error(runner.invoke(args=["accounts", "create-council", "--slug", "blank", "--name", "   "]))
+    assert line == "error: name: Enter the council's name"
+    assert session.exec(select(Council).where(Council.slug == "blank")).first() is None

@@ -140,6 +140,12 @@ class CouncilSchema(Schema):
     ])
     area_districts = Text(load_default="", validate=validate.Length(max=400, error="Use 400 characters or fewer"))
 
+    @validates("name")
+    def check_name(self, value, **kwargs):
+        """Refuse a name of spaces only, which the service would store as no name at all."""
+        if not value.strip():
+            raise SchemaError("Enter the council's name")
+
     @validates("area_districts")
     def check_districts(self, value, **kwargs):
         """Refuse anything that is not a list of postcode districts."""
