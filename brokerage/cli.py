@@ -21,10 +21,11 @@ from brokerage.demo.cli import demo_command
 from brokerage.errors import ConfigError
 from brokerage.ledger.cli import ledger_group
 from brokerage.matching.cli import match_group
-from brokerage.migrate import current_revision, upgrade
+from brokerage.migrate import current_revision, revision_ids, upgrade
 from brokerage.payments.cli import payments_group
 from brokerage.places.cli import geo_group
 from brokerage.surplus.cli import surplus_group
+from brokerage.untrusted import shown
 
 
 def _create_app() -> Flask:
@@ -76,11 +77,15 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
+    known = revision_ids()
+    # Alembic's own forms (relative steps such as head+1, an empty name) can fail with a bare assertion.
+    if revision not in ("head", "heads", *known):
+        fail(f"REVISION must be head or a migration's id, such as {known[0]}, not '{shown(revision)}'")
     try:
         upgrade(revision)
     except CommandError as error:
-        fail(f"cannot upgrade to {revision!r}: {error}")
-    click.echo(f"Database is at {revision}.")
+        fail(f"cannot upgrade to '{shown(revision)}': {shown(str(error), 200)}")
+    click.echo(f"Database is at {current_revision()}.")
 
 
 @db_group.command("current")

@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import current_app
 
 from brokerage.db import engine
@@ -28,6 +29,11 @@ def upgrade(revision: str = "head", *, connection=None, url: str | None = None) 
     if connection is not None:
         config.attributes["connection"] = connection
     command.upgrade(config, revision)
+
+
+def revision_ids() -> list[str]:
+    """Return the id of every migration, newest first."""
+    return [script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()]
 
 
 def current_revision() -> str | None:

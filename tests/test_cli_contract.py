@@ -94,3 +94,9 @@ def test_a_council_name_of_spaces_only_is_refused(runner, world, session):
     line = _one_line_error(runner.invoke(args=["accounts", "create-council", "--slug", "blank", "--name", "   "]))
     assert line == "error: name: Enter the council's name"
     assert session.exec(select(Council).where(Council.slug == "blank")).first() is None
+
+
+@pytest.mark.parametrize("revision", ["", "head+1", "base", "x" * 10_000])
+def test_a_revision_that_is_not_a_migration_is_one_short_line_not_an_assertion(runner, revision):
+    line = _one_line_error(runner.invoke(args=["db", "upgrade", revision]))
+    assert line.startswith("error: REVISION must be head or a migration's id") and len(line) < 200
