@@ -7,6 +7,7 @@ line, and the parameter types here read ids, dates and text with the same rules 
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Iterator
@@ -135,6 +136,17 @@ class OutFileType(click.ParamType):
         if problem is not None:
             self.fail(problem, param, ctx)
         return value
+
+
+class SecondsType(click.FloatRange):
+    """A number of seconds between two bounds; NaN, which every comparison lets through, is refused."""
+
+    def convert(self, value, param, ctx):
+        """Return the seconds, or fail with a plain message."""
+        seconds = super().convert(value, param, ctx)
+        if math.isnan(seconds):
+            self.fail(f"give a number of seconds from {self.min:g} to {self.max:g}, not {shown(str(value), 40)}", param, ctx)
+        return seconds
 
 
 @contextmanager

@@ -13,6 +13,7 @@ import time
 
 import click
 
+from brokerage.commands import SecondsType
 from brokerage.matching.cli import SCALE_CHOICE, progress
 
 
@@ -86,11 +87,11 @@ def slot_figures(instance, solution, network) -> dict:
 @click.option("--scale", default="M", show_default=True, type=SCALE_CHOICE, help="S, M or L.")
 @click.option("--seed", default=1, show_default=True, type=click.IntRange(0, 2**32 - 1), help="Random seed (0 to 4294967295).")
 @click.option("--time-limit", "time_limit", default=0.0, show_default=True, metavar="SECONDS",
-              type=click.FloatRange(0, 3600),
+              type=SecondsType(0, 3600),
               help="Improve the first answer for about this long (a deterministic work budget).")
 @click.option("--format", "file_format", default="1", show_default=True, type=click.Choice(["1", "2"]),
               help="Instance format: 2 gives hours per time of day (docs/matching-format-2.md).")
-@click.option("--exact", "exact_seconds", default=0.0, show_default=True, metavar="SECONDS", type=click.FloatRange(0, 36000),
+@click.option("--exact", "exact_seconds", default=0.0, show_default=True, metavar="SECONDS", type=SecondsType(0, 36000),
               help="Also solve the whole instance exactly with HiGHS for up to this much wall time, to compare (0: don't).")
 def bench_match_command(scale: str, seed: int, time_limit: float, file_format: str, exact_seconds: float) -> None:
     """Generate, solve, check and compare with the baseline; print a JSON summary last."""

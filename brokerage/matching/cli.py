@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import click
 
-from brokerage.commands import CommandGroup
+from brokerage.commands import CommandGroup, SecondsType
 from brokerage.formatting import plural
 from brokerage.matching.errors import InstanceError
 from brokerage.untrusted import shown
@@ -74,7 +74,7 @@ def match_group() -> None:
 @click.option("--out", "out_path", required=True, metavar="SOLUTION.json",
               type=str, help="Where to write the solution.")
 @click.option("--time-limit", "time_limit", default=0.0, show_default=True, metavar="SECONDS",
-              type=click.FloatRange(0, 3600),
+              type=SecondsType(0, 3600),
               help="Improve the first answer for about this long (a deterministic work budget).")
 def solve_command(instance_path: str, out_path: str, time_limit: float) -> None:
     """Solve INSTANCE.json and write the solution to SOLUTION.json, in the instance's format (1 or 2)."""

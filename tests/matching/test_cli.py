@@ -255,3 +255,25 @@ def test_the_only_supplier_with_no_capacity_is_said_to_have_none(runner, tmp_pat
     (unmet,) = json.loads(out.read_text(encoding="utf-8"))["unmet"]
     assert unmet["reason"] == ("1 provider could give this care but it has no hours to offer "
                                "(its capacity is 0 hours a week).")
+
+
+@pytest.mark.parametrize("args", [
+    ["solve", "{source}", "--out", "{out}", "--time-limit", "nan"],
+    ["solve", "{source}", "--out", "{out}", "--time-limit", "NaN"],
+], ids=["nan", "NaN"])
+def test_a_time_limit_that_is_not_a_number_is_refused_and_nothing_is_written(runner, tmp_path, args):
+    # click's FloatRange lets NaN through: every comparison with it is false.
+    source, out = tmp_path / "instance.json", tmp_path / "solution.json"
+    line_ = refused(runner, tmp_path, json.dumps(SPEC_INSTANCE),
+                    *[a.format(source=source, out=out) for a in args])
+    assert "--time-limit" in line_ and "give a number of seconds from 0 to 3600" in line_
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("option", ["--time-limit", "--exact"])
+def test_the_bench_refuses_seconds_that_are_not_a_number(runner, option):
+    from brokerage.cli import bench_group
+
+    result = runner.invoke(bench_group, ["match", "--scale", "S", option, "nan"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and option in result.stderr
