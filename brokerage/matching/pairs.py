@@ -248,7 +248,8 @@ def _reach_candidates(t: Tables, lines: np.ndarray | None = None) -> tuple[np.nd
     s_xyz = unit_vectors(t.s_lat, t.s_lon)
     # Slack on the chord keeps every pair that might be in reach; exact distances decide later.
     s_chord = chord_for_km(t.s_radius + _BORDERLINE_KM) * (1 + 1e-9) + 1e-12
-    band = np.floor(t.s_radius / _BAND_KM).astype(np.int64)
+    # A radius past half the Earth's circumference reaches everywhere; capping it keeps 1e308 km from overflowing the band.
+    band = np.floor(np.minimum(t.s_radius, math.pi * EARTH_RADIUS_KM) / _BAND_KM).astype(np.int64)
 
     offer_service = np.fromiter(chain.from_iterable(t.s_services), np.int64,
                                 sum(map(len, t.s_services)))

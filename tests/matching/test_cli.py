@@ -277,3 +277,16 @@ def test_the_bench_refuses_seconds_that_are_not_a_number(runner, option):
     result = runner.invoke(bench_group, ["match", "--scale", "S", option, "nan"])
     assert result.exit_code == 2 and result.stdout == ""
     assert len(result.stderr.splitlines()) == 1 and option in result.stderr
+
+
+def test_a_radius_of_1e308_km_reaches_everyone_without_numpy_warnings(runner, tmp_path):
+    # The radius band overflowed: RuntimeWarnings on stderr, and a band from a NaN cast.
+    doc = copy.deepcopy(SPEC_INSTANCE)
+    doc["supply"][0]["radius_km"] = 1e308
+    doc["supply"][0]["location"] = {"lat": -51.5, "lon": 179.0}
+    source, out = tmp_path / "instance.json", tmp_path / "solution.json"
+    source.write_text(json.dumps(doc), encoding="utf-8")
+    result = runner.invoke(match_group, ["solve", str(source), "--out", str(out)])
+    assert result.exit_code == 0, (result.stderr, result.exception)
+    assert result.stderr.startswith("lower bound") and len(result.stderr.splitlines()) == 1
+    assert [a["hours"] for a in json.loads(out.read_text(encoding="utf-8"))["assignments"]] == [20]
