@@ -100,3 +100,13 @@ def test_a_council_name_of_spaces_only_is_refused(runner, world, session):
 def test_a_revision_that_is_not_a_migration_is_one_short_line_not_an_assertion(runner, revision):
     line = _one_line_error(runner.invoke(args=["db", "upgrade", revision]))
     assert line.startswith("error: REVISION must be head or a migration's id") and len(line) < 200
+
+
+@pytest.mark.parametrize("content", [b"[]", b"not a pickle \xff", b""], ids=["json", "text", "empty"])
+def test_a_keep_file_the_local_stripe_server_did_not_write_is_one_line_and_kept_as_it_is(runner, tmp_path, content):
+    pytest.importorskip("localstripe")
+    keep = tmp_path / "store.pickle"
+    keep.write_bytes(content)
+    line = _one_line_error(runner.invoke(args=["payments", "local-stripe", "--port", "1", "--keep", str(keep)]))
+    assert line.startswith(f"error: the file to keep the store in, {keep}, holds something else")
+    assert keep.read_bytes() == content

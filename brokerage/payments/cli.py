@@ -21,7 +21,7 @@ from rich.table import Table
 from sqlmodel import select
 
 from brokerage.accounts.models import Council
-from brokerage.commands import COUNCIL_SLUG, DATE, ID, CommandGroup, fail
+from brokerage.commands import COUNCIL_SLUG, DATE, ID, OUT_FILE, CommandGroup, fail
 from brokerage.db import session_scope
 from brokerage.formatting import plural, pounds
 from brokerage.clock import LONDON
@@ -131,7 +131,7 @@ def catch_up_command(since) -> None:
 
 @payments_group.command("local-stripe")
 @click.option("--port", type=click.IntRange(1, 65535), default=8421, show_default=True)
-@click.option("--keep", type=click.Path(dir_okay=False), default=None, help="Keep the server's objects in this file across restarts.")
+@click.option("--keep", type=OUT_FILE, default=None, help="Keep the server's objects in this file across restarts.")
 @click.option("--webhook", default=None, help="Deliver signed events to this local URL, e.g. http://127.0.0.1:5000/stripe/webhook.")
 @click.option("--webhook-secret", envvar="STRIPE_WEBHOOK_SECRET", default=None, help="The secret to sign them with (default: STRIPE_WEBHOOK_SECRET).")
 def local_stripe_command(port: int, keep: str | None, webhook: str | None, webhook_secret: str | None) -> None:

@@ -28,8 +28,10 @@ with warnings.catch_warnings():
     from localstripe import server as ls_server
 from localstripe.webhooks import _webhooks, register_webhook
 
+from brokerage.errors import BrokerageError
 from brokerage.payments import local_stripe_connect, local_stripe_controls, local_stripe_topups
 from brokerage.payments.local_controls import Controls
+from brokerage.untrusted import shown
 
 HOST = "127.0.0.1"
 _lock = threading.Lock()
@@ -98,11 +100,20 @@ def keep_in(path: str) -> None:
         with open(path, "wb") as file:
             pickle.dump(dict(ls.store), file, protocol=pickle.HIGHEST_PROTOCOL)
 
+    not_kept = BrokerageError(f"the file to keep the store in, {shown(path, 200)}, holds something else: name a new file, "
+                              "or the one the server wrote", field="keep")
     try:
         with open(path, "rb") as file:
             kept = pickle.load(file)
     except FileNotFoundError:
         kept = {}
+    except OSError as error:
+        raise BrokerageError(f"cannot read the file to keep the store in, {shown(path, 200)}: {error.strerror or error}",
+                             field="keep") from None
+    except Exception as error:  # unpickling another kind of file raises almost anything (UnpicklingError, EOFError, IndexError…)
+        raise not_kept from error
+    if not isinstance(kept, dict):
+        raise not_kept
     dict.clear(ls.store)
     dict.update(ls.store, kept)
     ls.store.dump_to_disk = dump
