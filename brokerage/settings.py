@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from brokerage.errors import ConfigError
+from brokerage.untrusted import shown
 
 DEVELOPMENT_SECRET = "development-only-not-secret"
 
@@ -86,8 +87,9 @@ def _whole_number(env, name: str, default: int, *, minimum: int = 1) -> int:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
-    if not raw.strip().isascii() or not raw.strip().isdigit() or int(raw) < minimum:
-        raise ConfigError(f"{name} must be a whole number of at least {minimum}, not {raw!r}.")
+    # At most 9 digits: int() refuses a number of thousands of digits with a ValueError of its own.
+    if not raw.strip().isascii() or not raw.strip().isdigit() or len(raw.strip()) > 9 or int(raw) < minimum:
+        raise ConfigError(f"{name} must be a whole number of at least {minimum}, not {shown(raw)!r}.")
     return int(raw)
 
 
@@ -110,6 +112,7 @@ def check(config: dict, *, serving: bool = True) -> None:
     if not config.get("DATABASE_URL"):
         raise ConfigError("DATABASE_URL is empty.")
     check_stripe_publishable_key(config)
+    check_redis(config)
     from limits import parse_many
 
     for name in ("SIGN_IN_RATE_LIMIT", "PASSWORD_RATE_LIMIT", "APPLY_RATE_LIMIT", "APPLY_EMAIL_RATE_LIMIT", "RESET_RATE_LIMIT",
@@ -148,6 +151,26 @@ def check_stripe_publishable_key(config: dict) -> None:
             "STRIPE_PUBLISHABLE_KEY must be Stripe's publishable key (it starts pk_live_ or pk_test_). "
             "It is shown to every holder's browser, so never put a secret or restricted key there."
         )
+
+
+def check_redis(config: dict) -> None:
+    """Refuse a REDIS_URL or rate limit store that Redis and Flask-Limiter cannot open (they fail with a traceback of their own)."""
+    from limits.storage import SCHEMES
+
+    redis_url = config.get("REDIS_URL")
+    if redis_url and _scheme(redis_url) not in ("redis", "rediss", "unix"):
+        raise ConfigError(f"REDIS_URL must be a Redis address like redis://localhost:6379/0, not {shown(redis_url)!r}.")
+    store = config.get("RATELIMIT_STORAGE_URI") or redis_url
+    if store and _scheme(store) not in SCHEMES:
+        if config.get("RATELIMIT_STORAGE_URI"):
+            raise ConfigError(f"RATELIMIT_STORAGE_URI must be a store Flask-Limiter knows, like memory:// or redis://localhost:6379/1, "
+                              f"not {shown(store)!r}.")
+        raise ConfigError(f"REDIS_URL {shown(store)!r} is also where the rate limits are kept, and Flask-Limiter cannot open it: "
+                          "set RATELIMIT_STORAGE_URI too, like redis+unix:///run/redis.sock.")
+
+
+def _scheme(url: str) -> str:
+    return url.split("://", 1)[0] if "://" in url else ""
 
 
 def check_mail(config: dict) -> None:

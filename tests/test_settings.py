@@ -128,3 +128,21 @@ def test_without_a_mail_server_development_keeps_mail_in_the_outbox(monkeypatch)
         from brokerage.mail.services import uses_outbox
 
         assert uses_outbox() and app.config["MAIL_BACKEND"] == "smtp"
+
+
+@pytest.mark.parametrize(("values", "named"), [
+    ({"MAIL_PORT": "9" * 5000}, "MAIL_PORT must be a whole number of at least 1, not '999"),
+    ({"REDIS_URL": "localhost:6379"}, "REDIS_URL must be a Redis address"),
+    ({"REDIS_URL": "unix:///run/redis.sock"}, "set RATELIMIT_STORAGE_URI too"),
+    ({"RATELIMIT_STORAGE_URI": "bogus"}, "RATELIMIT_STORAGE_URI must be a store Flask-Limiter knows"),
+])
+def test_settings_int_redis_or_the_limiter_would_refuse_with_their_own_traceback_are_refused_at_start(monkeypatch, values, named):
+    # Each crashed every command before: ValueError (int of 5,000 digits), redis's ValueError, limits' ConfigurationError.
+    _environment(monkeypatch, CAREPOOL_ENV="development", **values)
+    with pytest.raises(ConfigError, match=named):
+        create_app(serving=False)
+
+
+def test_a_unix_socket_redis_url_works_with_its_own_rate_limit_store(monkeypatch):
+    _environment(monkeypatch, CAREPOOL_ENV="development", REDIS_URL="unix:///run/redis.sock", RATELIMIT_STORAGE_URI="memory://")
+    assert create_app(serving=False).config["REDIS_URL"] == "unix:///run/redis.sock"
