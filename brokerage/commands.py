@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import date
 
 import click
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from brokerage import validation
@@ -66,6 +67,9 @@ class CommandGroup(click.Group):
             if problem is None:
                 raise
             fail(problem, 1)
+        except RedisConnectionError as error:
+            # Not bad input (exit 1, as for a database that cannot be reached), but one line all the same.
+            fail(f"cannot reach Redis at REDIS_URL: {shown(str(error), 200)}", 1)
 
 
 def database_problem(error) -> str | None:

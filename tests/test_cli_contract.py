@@ -110,3 +110,13 @@ def test_a_keep_file_the_local_stripe_server_did_not_write_is_one_line_and_kept_
     line = _one_line_error(runner.invoke(args=["payments", "local-stripe", "--port", "1", "--keep", str(keep)]))
     assert line.startswith(f"error: the file to keep the store in, {keep}, holds something else")
     assert keep.read_bytes() == content
+
+
+def test_a_redis_that_cannot_be_reached_is_one_line_and_exit_1_like_the_database(app, runner):
+    from brokerage.cli import main  # the `brokerage` command itself: `worker` is not in a subcommand group
+
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    result = runner.invoke(main, ["worker", "--burst"])
+    assert result.exit_code == 1, (result.stderr, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot reach Redis at REDIS_URL: ")
