@@ -120,3 +120,12 @@ def test_a_redis_that_cannot_be_reached_is_one_line_and_exit_1_like_the_database
     assert result.exit_code == 1, (result.stderr, result.exception)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: cannot reach Redis at REDIS_URL: ")
+
+
+@pytest.mark.parametrize("args", [["payments", "catch-up"], ["payments", "reconcile", "--since", "2026-11-01"]], ids=["catch-up", "reconcile"])
+def test_stripe_that_cannot_be_reached_is_one_line_and_exit_3(app, runner, world, args):
+    app.config.update(STRIPE_SECRET_KEY="sk_test_unreachable", STRIPE_API_BASE="http://127.0.0.1:1")
+    result = runner.invoke(args=args)
+    assert result.exit_code == 3, (result.stderr, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: Stripe could not be asked"), result.stderr

@@ -120,8 +120,8 @@ def catch_up_command(since) -> None:
         with session_scope() as session:
             new = webhooks.catch_up(session=session, client=client, since=moment)
     except stripe.StripeError as error:
-        click.echo(f"error: Stripe could not be asked: {error.user_message or error}", err=True)
-        sys.exit(STRIPE_FAILED)
+        # Stripe's own message runs over several lines: `fail` puts it on one, as `reconcile` does.
+        fail(f"Stripe could not be asked: {error.user_message or error}", STRIPE_FAILED)
     for event_id in new:
         with session_scope() as session:
             outcome = webhooks.process_event(session=session, event_id=event_id)
