@@ -153,6 +153,16 @@ class SecondsType(click.FloatRange):
         return seconds
 
 
+class PromptAtTerminal(click.Option):
+    """An option asked for when it is left out, but only at a terminal: elsewhere the prompt could only read end of file."""
+
+    def prompt_for_value(self, ctx: click.Context):
+        """Ask at a terminal; with none (cron, a pipe, /dev/null), say the option is missing on one line."""
+        if not sys.stdin.isatty():
+            raise click.MissingParameter(ctx=ctx, param=self)
+        return super().prompt_for_value(ctx)
+
+
 @contextmanager
 def writing(path: str | os.PathLike) -> Iterator[None]:
     """Turn a failure to write the file at `path` (a full disk, a folder made read-only meanwhile) into one line."""

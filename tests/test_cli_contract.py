@@ -129,3 +129,10 @@ def test_stripe_that_cannot_be_reached_is_one_line_and_exit_3(app, runner, world
     assert result.exit_code == 3, (result.stderr, result.exception)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: Stripe could not be asked"), result.stderr
+
+
+def test_a_password_left_out_with_no_terminal_to_ask_at_is_one_line_not_aborted(runner, world, session):
+    # The prompt read end of file: "Aborted!" and exit 1, after getpass's warning that the password may be echoed.
+    result = runner.invoke(args=["accounts", "create-user", "--email", "someone@example.org", "--name", "Ann", "--role", "admin"], input="")
+    assert _one_line_error(result).startswith("error: Missing option '--password'.")
+    assert session.exec(select(User).where(User.email == "someone@example.org")).first() is None

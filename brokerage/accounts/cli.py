@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 from brokerage.accounts import services
 from brokerage.accounts.models import Role
 from brokerage.accounts.schemas import CouncilSchema, NewUserSchema, load_or_refuse
-from brokerage.commands import CommandGroup
+from brokerage.commands import CommandGroup, PromptAtTerminal
 from brokerage.db import session_scope
 from brokerage.errors import BrokerageError, ValidationFailed
 from brokerage.types import PERSON_ROLES
@@ -38,7 +38,8 @@ def create_council_command(slug: str, name: str, districts: str) -> None:
 @click.option("--name", required=True)
 @click.option("--role", required=True, type=click.Choice([r.value for r in PERSON_ROLES]))
 @click.option("--council", "council_slug", default=None, help="The council's short name (not for admins).")
-@click.password_option("--password", help="At least 12 characters and not easy to guess.")
+@click.option("--password", cls=PromptAtTerminal, prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 12 characters and not easy to guess (asked for when left out, at a terminal only).")
 @with_appcontext
 def create_user_command(email: str, name: str, role: str, council_slug: str | None, password: str) -> None:
     """Add a user account (checked by the same rules as the form)."""
