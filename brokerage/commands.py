@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from brokerage import validation
 from brokerage.errors import BrokerageError
-from brokerage.untrusted import out_file_problem, shown
+from brokerage.untrusted import SHOWN_CHARS, out_file_problem, shown
 
 BAD_INPUT = 2
 
@@ -39,9 +40,24 @@ def describe(error) -> str:
     return error.message
 
 
+# click quotes the value it refuses whole ("'99…9' is not a valid integer"): a 10 MB argument would be a 10 MB line.
+_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+
+
+def _short(value: str) -> str:
+    # Printable text may already be escaped by click (a newline in a file name shows as backslash n): cut it, escape nothing.
+    if value.isprintable():
+        return value if len(value) <= SHOWN_CHARS else value[:SHOWN_CHARS - 1] + "…"
+    return shown(value)
+
+
 def _usage_line(error: click.UsageError) -> str:
     command = error.ctx.command_path if error.ctx is not None else "brokerage"
-    return f"{error.format_message()} (see {command} --help)"
+    message = _QUOTED.sub(lambda quoted: f"'{_short(quoted.group(1) or quoted.group(2) or '')}'", error.format_message())
+    message = " ".join(message.split())  # click's own words run over lines at times ("Choose from:\n\tcsv")
+    if len(message) > 400:
+        message = message[:399] + "…"
+    return f"{message} (see {command} --help)"
 
 
 class CommandGroup(click.Group):

@@ -136,3 +136,15 @@ def test_a_password_left_out_with_no_terminal_to_ask_at_is_one_line_not_aborted(
     result = runner.invoke(args=["accounts", "create-user", "--email", "someone@example.org", "--name", "Ann", "--role", "admin"], input="")
     assert _one_line_error(result).startswith("error: Missing option '--password'.")
     assert session.exec(select(User).where(User.email == "someone@example.org")).first() is None
+
+
+@pytest.mark.parametrize("args", [
+    ["match", "generate", "--scale", "S", "--seed", "9" * 5000, "--out", "{tmp}/instance.json"],
+    ["accounts", "create-user", "--email", "a@example.org", "--name", "Ann", "--role", "x" * 1_000_000, "--password", PASSWORD],
+    ["ledger", "no-such-command-" + "x" * 100_000],
+    ["geo", "import", "{tmp}/" + "a\nb" * 2000 + ".csv"],
+], ids=["int", "choice", "command", "file-name"])
+def test_a_huge_value_click_refuses_is_echoed_short_and_escaped(runner, world, tmp_path, args):
+    # click quotes the value whole: a 5,000-digit --seed was a 5,000-character line, a 1 MB --role a 1 MB one.
+    line = _one_line_error(runner.invoke(args=[a.replace("{tmp}", str(tmp_path)) for a in args]))
+    assert len(line) < 500 and "…" in line
