@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from brokerage import validation
 from brokerage.errors import BrokerageError
-from brokerage.untrusted import SHOWN_CHARS, out_file_problem, shown
+from brokerage.untrusted import SHOWN_CHARS, in_file_problem, out_file_problem, shown
 
 BAD_INPUT = 2
 
@@ -156,6 +156,18 @@ class OutFileType(click.ParamType):
         if problem is not None:
             self.fail(problem, param, ctx)
         return value
+
+
+class InFileType(click.Path):
+    """A file to read (`click.Path`), refusing a device such as /dev/zero, which would be read for ever."""
+
+    def convert(self, value, param, ctx):
+        """Return the path, or fail with a plain message."""
+        path = super().convert(value, param, ctx)
+        problem = None if self.allow_dash and path == "-" else in_file_problem(path)
+        if problem is not None:
+            self.fail(problem, param, ctx)
+        return path
 
 
 class SecondsType(click.FloatRange):

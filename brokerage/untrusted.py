@@ -188,6 +188,17 @@ def has_lone_surrogate(text: str) -> bool:
     return _SURROGATE.search(text) is not None
 
 
+def in_file_problem(path: str | os.PathLike) -> str | None:
+    """Return why a file cannot be read as input (a device such as /dev/zero, which never ends), or None; reading says the rest."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None  # no such file, no permission, a NUL in the name: the read itself says so
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return f"cannot read {shown(os.fspath(path), 200)}: it is a device, not a file"
+    return None
+
+
 def out_file_problem(path: str | os.PathLike) -> str | None:
     """Return why a file cannot be written at `path` (no name, a folder, a device or pipe, no such folder), or None."""
     text = os.fspath(path)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import errno
 import json
 import os
+import resource
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -148,3 +152,31 @@ def test_a_huge_value_click_refuses_is_echoed_short_and_escaped(runner, world, t
     # click quotes the value whole: a 5,000-digit --seed was a 5,000-character line, a 1 MB --role a 1 MB one.
     line = _one_line_error(runner.invoke(args=[a.replace("{tmp}", str(tmp_path)) for a in args]))
     assert len(line) < 500 and "…" in line
+
+
+
+@pytest.mark.parametrize("args", [
+    ["match", "solve", "/dev/null", "--out", "{tmp}/solution.json"],
+    ["match", "check", "{tmp}/instance.json", "/dev/null"],
+    ["ledger", "check-proof", "/dev/null"],
+    ["geo", "import", "/dev/null"],
+], ids=["match solve", "match check", "check-proof", "geo import"])
+def test_a_device_given_as_a_file_to_read_is_refused_before_reading(runner, world, tmp_path, args):
+    # /dev/zero never ends: each command read it into memory until MemoryError (or the machine's memory ran out).
+    (tmp_path / "instance.json").write_text(json.dumps(SPEC_INSTANCE), encoding="utf-8")
+    line = _one_line_error(runner.invoke(args=[a.replace("{tmp}", str(tmp_path)) for a in args]))
+    assert "cannot read /dev/null: it is a device, not a file" in line
+    assert not (tmp_path / "solution.json").exists()
+
+
+@pytest.mark.long
+def test_dev_zero_as_the_instance_is_one_line_not_a_memory_error(tmp_path):
+    def two_gigabytes_at_most():
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    root = Path(__file__).resolve().parent.parent
+    environment = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}", "CAREPOOL_ENV": "development"}
+    command = [sys.executable, "-c", "from brokerage.cli import main; main()", "match", "solve", "/dev/zero", "--out", str(tmp_path / "s.json")]
+    result = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=tmp_path, timeout=120,
+                            preexec_fn=two_gigabytes_at_most)
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == ["error: cannot read /dev/zero: it is a device, not a file"]

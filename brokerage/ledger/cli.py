@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from brokerage.accounts.models import Council
 from brokerage.accounts.system import system_actor
-from brokerage.commands import COUNCIL_SLUG, DATE, ID, OUT_FILE, CommandGroup, fail, writing
+from brokerage.commands import COUNCIL_SLUG, DATE, ID, OUT_FILE, CommandGroup, InFileType, fail, writing
 from brokerage.db import session_scope
 from brokerage.untrusted import JSONProblem, shown, strict_json
 from brokerage.errors import BrokerageError
@@ -106,7 +106,7 @@ def prove_command(entry_id: int) -> None:
 
 
 @ledger_group.command("check-proof")
-@click.argument("proof_file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("proof_file", type=InFileType(dir_okay=False, allow_dash=True))
 def check_proof_command(proof_file: str) -> None:
     """Check an inclusion proof against its seal's root, without the database."""
     try:

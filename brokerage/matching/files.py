@@ -9,7 +9,7 @@ from pathlib import Path
 
 from brokerage.matching.errors import InstanceError
 from brokerage.matching.instance import record_name
-from brokerage.untrusted import JSONProblem, out_file_problem, shown, strict_json
+from brokerage.untrusted import JSONProblem, in_file_problem, out_file_problem, shown, strict_json
 
 
 class FileProblem(InstanceError):
@@ -28,6 +28,8 @@ def read_json(path: str | os.PathLike) -> object:
     nesting too deep to decode are refused, naming the record and the field where they are.
     """
     name = shown_path(path)
+    if (problem := in_file_problem(path)) is not None:
+        raise FileProblem(problem)
     try:
         data = Path(path).read_bytes()
     except OSError as exc:

@@ -11,7 +11,7 @@ import click
 from flask.cli import with_appcontext
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
-from brokerage.commands import CommandGroup, fail
+from brokerage.commands import CommandGroup, InFileType, fail
 from brokerage.db import session_scope
 from brokerage.formatting import plural
 from brokerage.places.rules import BadFile, Centroid, find_columns, read_row
@@ -46,7 +46,7 @@ class _Lines:
 
 
 @geo_group.command("import")
-@click.argument("csv_file", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.argument("csv_file", metavar="FILE.csv", type=InFileType(exists=True, dir_okay=False, readable=True))
 @click.option("--districts/--no-districts", default=True, show_default=True,
               help="Also set each district's centre to the mean of its postcodes (a district the file gives itself keeps the file's).")
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=BATCH_SIZE, show_default=True, help="Rows written per statement.")
