@@ -91,8 +91,8 @@ def solve_command(instance_path: str, out_path: str, time_limit: float) -> None:
         write_atomic(out_path, encode(solution.to_dict(), ("assignments", "unmet")))
     except FileProblem as exc:
         _fail_input(exc.message)
-    click.echo(f"covered {solution.covered_hours} h; {len(solution.assignments)} assignments, "
-               f"{len(solution.unmet)} lines with unmet hours; cost {solution.cost:.2f}")
+    click.echo(f"covered {solution.covered_hours} h; {plural(len(solution.assignments), 'assignment')}, "
+               f"{plural(len(solution.unmet), 'line')} with unmet hours; cost {solution.cost:.2f}")
     click.echo(f"lower bound {improvement.lower_bound_pence / 100:.2f}; gap {improvement.gap_pct:.2f}%"
                f"{' (optimal)' if improvement.optimal else ''}", err=True)
 

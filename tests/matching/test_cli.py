@@ -290,3 +290,12 @@ def test_a_radius_of_1e308_km_reaches_everyone_without_numpy_warnings(runner, tm
     assert result.exit_code == 0, (result.stderr, result.exception)
     assert result.stderr.startswith("lower bound") and len(result.stderr.splitlines()) == 1
     assert [a["hours"] for a in json.loads(out.read_text(encoding="utf-8"))["assignments"]] == [20]
+
+
+def test_the_summary_counts_one_assignment_and_one_line_in_the_singular(runner, tmp_path):
+    doc = copy.deepcopy(SPEC_INSTANCE)
+    doc["demand"].append(dict(doc["demand"][0], id="d-0002", service="respite"))
+    source, out = tmp_path / "instance.json", tmp_path / "solution.json"
+    source.write_text(json.dumps(doc), encoding="utf-8")
+    result = runner.invoke(match_group, ["solve", str(source), "--out", str(out)])
+    assert result.stdout.startswith("covered 20 h; 1 assignment, 1 line with unmet hours; cost ")
