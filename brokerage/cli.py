@@ -35,7 +35,7 @@ def _create_app() -> Flask:
     except ConfigError as error:
         fail(error.message)
     except ArgumentError as error:  # DATABASE_URL is not an address SQLAlchemy can use (NoSuchModuleError too)
-        fail(f"DATABASE_URL is not a database address carepool can use: {error}")
+        fail(f"DATABASE_URL is not a database address carepool can use: {shown(str(error), 200)}")
 
 
 class BrokerageGroup(CommandGroup, FlaskGroup):

@@ -17,7 +17,7 @@ def from_environment(*, instance_path: str) -> dict:
     default_db = "sqlite:///" + str(Path(instance_path) / "carepool.sqlite")
     mode = env.get("CAREPOOL_ENV", "production")
     if mode not in ("production", "development", "testing"):
-        raise ConfigError(f"CAREPOOL_ENV must be production, development or testing, not {mode!r}.")
+        raise ConfigError(f"CAREPOOL_ENV must be production, development or testing, not {_quoted(mode)}.")
     return {
         "ENV_MODE": mode,
         "SECRET_KEY": env.get("SECRET_KEY", DEVELOPMENT_SECRET if mode != "production" else ""),
@@ -89,7 +89,7 @@ def _whole_number(env, name: str, default: int, *, minimum: int = 1) -> int:
         return default
     # At most 9 digits: int() refuses a number of thousands of digits with a ValueError of its own.
     if not raw.strip().isascii() or not raw.strip().isdigit() or len(raw.strip()) > 9 or int(raw) < minimum:
-        raise ConfigError(f"{name} must be a whole number of at least {minimum}, not {shown(raw)!r}.")
+        raise ConfigError(f"{name} must be a whole number of at least {minimum}, not {_quoted(raw)}.")
     return int(raw)
 
 
@@ -99,7 +99,7 @@ def _flag(env, name: str) -> bool:
         return False
     if raw in ("1", "true", "yes"):
         return True
-    raise ConfigError(f"{name} must be 1 or 0, not {env.get(name)!r}.")
+    raise ConfigError(f"{name} must be 1 or 0, not {_quoted(env.get(name))}.")
 
 
 def check(config: dict, *, serving: bool = True) -> None:
@@ -120,7 +120,7 @@ def check(config: dict, *, serving: bool = True) -> None:
         try:
             parse_many(config[name])
         except ValueError:
-            raise ConfigError(f"{name} must be a limit such as '20 per minute;200 per hour', not {config[name]!r}.") from None
+            raise ConfigError(f"{name} must be a limit such as '20 per minute;200 per hour', not {_quoted(config[name])}.") from None
 
 
 def check_secret(config: dict) -> None:
@@ -159,14 +159,19 @@ def check_redis(config: dict) -> None:
 
     redis_url = config.get("REDIS_URL")
     if redis_url and _scheme(redis_url) not in ("redis", "rediss", "unix"):
-        raise ConfigError(f"REDIS_URL must be a Redis address like redis://localhost:6379/0, not {shown(redis_url)!r}.")
+        raise ConfigError(f"REDIS_URL must be a Redis address like redis://localhost:6379/0, not {_quoted(redis_url)}.")
     store = config.get("RATELIMIT_STORAGE_URI") or redis_url
     if store and _scheme(store) not in SCHEMES:
         if config.get("RATELIMIT_STORAGE_URI"):
             raise ConfigError(f"RATELIMIT_STORAGE_URI must be a store Flask-Limiter knows, like memory:// or redis://localhost:6379/1, "
-                              f"not {shown(store)!r}.")
-        raise ConfigError(f"REDIS_URL {shown(store)!r} is also where the rate limits are kept, and Flask-Limiter cannot open it: "
+                              f"not {_quoted(store)}.")
+        raise ConfigError(f"REDIS_URL {_quoted(store)} is also where the rate limits are kept, and Flask-Limiter cannot open it: "
                           "set RATELIMIT_STORAGE_URI too, like redis+unix:///run/redis.sock.")
+
+
+def _quoted(value: str) -> str:
+    """Return a setting's value as it may appear in a one-line message: quoted, escaped and cut when very long."""
+    return f"'{shown(value)}'"
 
 
 def _scheme(url: str) -> str:
@@ -181,7 +186,7 @@ def check_mail(config: dict) -> None:
         raise ConfigError("MAIL_DEFAULT_SENDER must be set with MAIL_SERVER: it is the From address of every email, e.g. 'carepool <carepool@council.gov.uk>'.")
     public = config.get("PUBLIC_URL")
     if public and not (public.startswith(("https://", "http://")) and public.isascii() and " " not in public):
-        raise ConfigError(f"PUBLIC_URL must be the web address people open carepool at, like https://carepool.council.gov.uk, not {public!r}.")
+        raise ConfigError(f"PUBLIC_URL must be the web address people open carepool at, like https://carepool.council.gov.uk, not {_quoted(public)}.")
 
 
 def check_mail_in_production(config: dict) -> None:

@@ -169,14 +169,27 @@ def test_a_device_given_as_a_file_to_read_is_refused_before_reading(runner, worl
     assert not (tmp_path / "solution.json").exists()
 
 
+def _two_gigabytes_at_most() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+def _run_cli(args: list[str], tmp_path, **env) -> subprocess.CompletedProcess:
+    """Run the `brokerage` command in a process of its own, with at most 2 GB of memory."""
+    root = Path(__file__).resolve().parent.parent
+    environment = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}", "CAREPOOL_ENV": "development", **env}
+    command = [sys.executable, "-c", "from brokerage.cli import main; main()", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=environment, cwd=tmp_path, timeout=120,
+                          preexec_fn=_two_gigabytes_at_most)
+
+
 @pytest.mark.long
 def test_dev_zero_as_the_instance_is_one_line_not_a_memory_error(tmp_path):
-    def two_gigabytes_at_most():
-        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-
-    root = Path(__file__).resolve().parent.parent
-    environment = {**os.environ, "PYTHONPATH": str(root), "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}", "CAREPOOL_ENV": "development"}
-    command = [sys.executable, "-c", "from brokerage.cli import main; main()", "match", "solve", "/dev/zero", "--out", str(tmp_path / "s.json")]
-    result = subprocess.run(command, capture_output=True, text=True, env=environment, cwd=tmp_path, timeout=120,
-                            preexec_fn=two_gigabytes_at_most)
+    result = _run_cli(["match", "solve", "/dev/zero", "--out", str(tmp_path / "s.json")], tmp_path)
     assert result.returncode == 2 and result.stderr.strip().splitlines() == ["error: cannot read /dev/zero: it is a device, not a file"]
+
+
+@pytest.mark.long
+def test_a_database_address_of_an_unknown_kind_is_echoed_short(tmp_path):
+    result = _run_cli(["ledger", "verify"], tmp_path, DATABASE_URL="bogus" + "x" * 5000 + "://x")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: DATABASE_URL is not") and len(lines[0]) < 400

@@ -146,3 +146,11 @@ def test_settings_int_redis_or_the_limiter_would_refuse_with_their_own_traceback
 def test_a_unix_socket_redis_url_works_with_its_own_rate_limit_store(monkeypatch):
     _environment(monkeypatch, CAREPOOL_ENV="development", REDIS_URL="unix:///run/redis.sock", RATELIMIT_STORAGE_URI="memory://")
     assert create_app(serving=False).config["REDIS_URL"] == "unix:///run/redis.sock"
+
+
+@pytest.mark.parametrize("name", ["CAREPOOL_ENV", "MAIL_USE_TLS", "RESET_RATE_LIMIT", "PUBLIC_URL", "INVITATION_DAYS"])
+def test_a_refused_setting_is_quoted_short_and_on_one_line(monkeypatch, name):
+    _environment(monkeypatch, **{"CAREPOOL_ENV": "development", name: "bad\nvalue " * 10_000})
+    with pytest.raises(ConfigError) as refused:
+        create_app(serving=False)
+    assert name in refused.value.message and "\n" not in refused.value.message and len(refused.value.message) < 300

@@ -16,6 +16,7 @@ from brokerage.db import session_scope
 from brokerage.formatting import plural
 from brokerage.places.rules import BadFile, Centroid, find_columns, read_row
 from brokerage.places.services import BATCH_SIZE, Stored, store_centroids, work_out_districts
+from brokerage.untrusted import shown
 
 
 @click.group("geo", cls=CommandGroup)
@@ -70,7 +71,7 @@ def import_command(csv_file: str, districts: bool, batch_size: int) -> None:
         try:
             header = next(reader, None)
             if header is None:
-                fail(f"{csv_file} is empty: it needs a header row naming the postcode, lat and long columns")
+                fail(f"{shown(csv_file, 200)} is empty: it needs a header row naming the postcode, lat and long columns")
             found = find_columns(header)
             task = progress.add_task("import", total=size)
             batch: list[Centroid] = []

@@ -141,3 +141,11 @@ def test_what_a_bad_row_says_is_echoed_escaped_and_short(runner, session, tmp_pa
     (line,) = result.stderr.splitlines()
     assert line.startswith("error: line ") and len(line) < 400, line[:500]
     assert "forged" not in row.decode() or "'E1 6CA\\nerror: forged'" in line
+
+
+def test_an_empty_file_is_named_escaped_on_one_line(runner, session, tmp_path):
+    path = tmp_path / ("line\nbreak-" * 15 + ".csv")
+    path.write_bytes(b"")
+    result = _import(runner, path)
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
+    assert "line\\nbreak-line\\nbreak" in result.stderr and "is empty" in result.stderr
