@@ -63,6 +63,15 @@ def _usage_line(error: click.UsageError) -> str:
 class CommandGroup(click.Group):
     """A subcommand group whose commands answer bad input with one line on stderr and exit 2."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Read the group's own options, a wrong one being one line too (`brokerage --nosuch`, `brokerage -e missing.env`)."""
+        try:
+            return super().parse_args(ctx, args)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as error:
+            fail(_usage_line(error))
+
     def invoke(self, ctx: click.Context):
         """Run the subcommand, turning usage and domain errors into one line."""
         try:

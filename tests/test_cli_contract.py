@@ -193,3 +193,11 @@ def test_a_database_address_of_an_unknown_kind_is_echoed_short(tmp_path):
     result = _run_cli(["ledger", "verify"], tmp_path, DATABASE_URL="bogus" + "x" * 5000 + "://x")
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: DATABASE_URL is not") and len(lines[0]) < 400
+
+
+@pytest.mark.parametrize("args", [["--nosuch"], ["-e", "/no/such/file.env", "ledger", "verify"]], ids=["unknown-option", "missing-env-file"])
+def test_a_wrong_option_of_brokerage_itself_is_one_line_not_the_usage(runner, args):
+    from brokerage.cli import main
+
+    # click printed "Usage: brokerage [OPTIONS] COMMAND [ARGS]...", a hint, a blank line and the error: four lines.
+    _one_line_error(runner.invoke(main, args))
