@@ -739,8 +739,8 @@ def bench_ledger_command(database_url: str | None, scratch: bool, workers: int, 
     """
     from rich.console import Console
 
-    if workers < 1:
-        _fail(f"--workers must be at least 1, not {workers}")
+    if not 1 <= workers <= 256:  # one process each: a mistyped --workers 80000 tried to start 80,000
+        _fail(f"--workers must be between 1 and 256, not {workers}")
     if not seconds > 0 or math.isinf(seconds):
         _fail(f"--seconds must be a positive number, not {seconds}")
     if rounds < 1:

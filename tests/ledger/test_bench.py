@@ -116,6 +116,8 @@ def test_bench_ledger_refuses_bad_options(tmp_path):
     url = f"sqlite:///{tmp_path / 'bench.sqlite'}"
     for args, says in [
         (["--workers", "0"], "--workers"),
+        # One process each: it tried to start 100,000 (here the missing folder stops the old code before it starts any).
+        (["--database-url", f"sqlite:///{tmp_path / 'missing' / 'bench.sqlite'}", "--workers", "100000"], "--workers must be between 1 and 256"),
         (["--seconds", "0"], "--seconds"),
         (["--database-url", f"sqlite:///{tmp_path / 'missing' / 'dir' / 'bench.sqlite'}"], "cannot reach"),
         (["--database-url", "postgresql+psycopg://postgres@127.0.0.1:1/bench_none"], "cannot reach"),
