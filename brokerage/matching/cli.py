@@ -6,6 +6,7 @@ The commands are plain click commands that need no Flask application context. He
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 
@@ -84,6 +85,8 @@ def solve_command(instance_path: str, out_path: str, time_limit: float) -> None:
     from brokerage.matching.improve import solve_within
 
     _check_out(out_path)
+    if os.path.exists(out_path) and os.path.exists(instance_path) and os.path.samefile(instance_path, out_path):
+        _fail_input(f"--out {shown(out_path, 200)} is the instance itself: writing the solution there would replace it")
     instance = _load_instance(instance_path)
     with progress(f"Matching {len(instance.demand)} lines to {len(instance.supply)} suppliers"):
         solution, improvement = solve_within(instance, time_limit=time_limit)

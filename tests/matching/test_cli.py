@@ -299,3 +299,14 @@ def test_the_summary_counts_one_assignment_and_one_line_in_the_singular(runner, 
     source.write_text(json.dumps(doc), encoding="utf-8")
     result = runner.invoke(match_group, ["solve", str(source), "--out", str(out)])
     assert result.stdout.startswith("covered 20 h; 1 assignment, 1 line with unmet hours; cost ")
+
+
+def test_solving_into_the_instance_itself_is_refused_and_the_instance_kept(runner, tmp_path):
+    source = tmp_path / "instance.json"
+    source.write_text(json.dumps(SPEC_INSTANCE), encoding="utf-8")
+    before = source.read_bytes()
+    same = f"{tmp_path}/./instance.json"  # another name for the same file
+    result = runner.invoke(match_group, ["solve", str(source), "--out", same])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [f"error: --out {same} is the instance itself: writing the solution there would replace it"]
+    assert source.read_bytes() == before
