@@ -87,18 +87,9 @@ class LocalStripe(Controls):
             _state["running"] = None
 
 
-def keep_in(path: str) -> None:
-    """Keep the store in the file at `path` (the demo's server, so a restart remembers accounts and transfers).
-
-    Loads what the file holds now and rewrites it after every change, as localstripe's own disk store does.
-    """
+def read_kept(path: str) -> dict:
+    """Return the store kept in the file at `path` ({} when there is no file yet); raise BrokerageError if it holds anything else."""
     import pickle  # only the demo's server keeps its store
-
-    _install()
-
-    def dump() -> None:
-        with open(path, "wb") as file:
-            pickle.dump(dict(ls.store), file, protocol=pickle.HIGHEST_PROTOCOL)
 
     not_kept = BrokerageError(f"the file to keep the store in, {shown(path, 200)}, holds something else: name a new file, "
                               "or the one the server wrote", field="keep")
@@ -106,7 +97,7 @@ def keep_in(path: str) -> None:
         with open(path, "rb") as file:
             kept = pickle.load(file)
     except FileNotFoundError:
-        kept = {}
+        return {}
     except OSError as error:
         raise BrokerageError(f"cannot read the file to keep the store in, {shown(path, 200)}: {error.strerror or error}",
                              field="keep") from None
@@ -114,6 +105,24 @@ def keep_in(path: str) -> None:
         raise not_kept from error
     if not isinstance(kept, dict):
         raise not_kept
+    return kept
+
+
+def keep_in(path: str, kept: dict | None = None) -> None:
+    """Keep the store in the file at `path` (the demo's server, so a restart remembers accounts and transfers).
+
+    Loads what the file holds now (or `kept`, already read from it) and rewrites it after every change, as
+    localstripe's own disk store does.
+    """
+    import pickle  # only the demo's server keeps its store
+
+    kept = read_kept(path) if kept is None else kept
+    _install()
+
+    def dump() -> None:
+        with open(path, "wb") as file:
+            pickle.dump(dict(ls.store), file, protocol=pickle.HIGHEST_PROTOCOL)
+
     dict.clear(ls.store)
     dict.update(ls.store, kept)
     ls.store.dump_to_disk = dump
@@ -124,12 +133,13 @@ def start(port: int = 0, *, keep: str | None = None) -> LocalStripe:
 
     `keep`: a file to keep the store in across restarts (see `keep_in`); by default it lives in memory only.
     """
+    kept = read_kept(keep) if keep else None  # a file that holds something else is refused before anything starts
     with _lock:
         if _state["running"] is not None:
             raise RuntimeError("a local Stripe server already runs in this process: stop it first")
         _install()
         if keep:
-            keep_in(keep)
+            keep_in(keep, kept)
 
         async def serve() -> tuple[web.AppRunner, int]:
             runner = web.AppRunner(ls_server.app, access_log=None, handle_signals=False)
