@@ -284,6 +284,13 @@ def pay_for(minutes: int, rate_pence: int) -> int:
     return (minutes * rate_pence + 30) // 60
 
 
+# How a week's pay is worked out, said beside every place that shows it split into care and travel. The ledger posts
+# the total, rounded once; travel is priced alone by the same rule, and care is the rest, so the lines add up to the total.
+PAY_RULE = ("Pay for the week is all its paid minutes, care and travel together, times the hourly rate, divided by 60 and rounded once "
+            "to the nearest penny (half a penny rounds up). Travel is its paid minutes priced the same way, and care is the rest of the "
+            "total, so care and travel always add up to it: care can be a penny more or less than its own minutes priced alone.")
+
+
 def _terms(travel_paid: bool | TravelTerms) -> TravelTerms:
     return travel_paid if isinstance(travel_paid, TravelTerms) else TravelTerms(paid=bool(travel_paid))
 
@@ -308,7 +315,7 @@ class Pay:
 
     @property
     def care_pence(self) -> int:
-        """Return the part of the total for care time (the total less travel, so the two always add up)."""
+        """Return the part of the total for care time: the total less travel, so the two always add up (PAY_RULE)."""
         return self.total_pence - self.travel_pence
 
 

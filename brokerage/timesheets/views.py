@@ -12,12 +12,18 @@ from brokerage.db import get_session, noting_changes, writes_when_reading
 from brokerage.errors import BrokerageError, NotAllowed
 from brokerage.formatting import pounds, week_of
 from brokerage.forms import refuse, refuse_in_flash, undone_if_sent
-from brokerage.timesheets import approval, approvers, pages, queries, sheets
+from brokerage.timesheets import approval, approvers, pages, queries, rules, sheets
 from brokerage.timesheets.schemas import ApproverForm, RejectForm, StartForm, VisitForm
 
 blueprint = Blueprint("timesheets", __name__, url_prefix="/timesheets")
 READERS = (Role.provider, Role.broker, Role.council_officer, Role.holder, Role.representative)
 DECIDERS = (Role.broker, Role.holder, Role.representative)
+
+
+@blueprint.app_template_global("pay_rule")
+def pay_rule() -> str:
+    """Return how a week's pay and its care and travel lines are worked out, for every page that shows them."""
+    return rules.PAY_RULE
 
 
 @blueprint.route("/")
