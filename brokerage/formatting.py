@@ -67,7 +67,7 @@ def end_words(value: datetime) -> str:
 
 
 def minutes_words(minutes: int | None) -> str:
-    """Format a length of time in minutes for people: 90 -> '1 h 30 min', 45 -> '45 min', 120 -> '2 h'."""
+    """Format a length of time in minutes for people, in words: 90 -> '1 hour 30 minutes', 61 -> '1 hour 1 minute', 120 -> '2 hours'."""
     if minutes is None:
         return "–"
     if isinstance(minutes, bool) or not isinstance(minutes, int):
@@ -75,8 +75,8 @@ def minutes_words(minutes: int | None) -> str:
     sign = "−" if minutes < 0 else ""
     hours, rest = divmod(abs(minutes), 60)
     if not hours:
-        return f"{sign}{rest} min"
-    return f"{sign}{hours} h {rest} min" if rest else f"{sign}{hours} h"
+        return f"{sign}{plural(rest, 'minute')}"
+    return f"{sign}{plural(hours, 'hour')}" + (f" {plural(rest, 'minute')}" if rest else "")
 
 
 def clock_time(value: datetime) -> str:

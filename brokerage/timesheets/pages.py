@@ -208,6 +208,8 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
             for v, i, p in zip(stored, visits, each)]
     outside = {v.id for v in rules.outside_agreed_times(stored, contract.slot_hours)}
     sendable = sendable_from(sheet, contract)
+    payment = payments_of(session, [sheet]).get(sheet.id)
+    fixed_why = why_fixed(sheet.status, paid=bool(payment and payment.paid))
     return SheetPage(
         sheet=sheet, contract=contract, provider=provider, group=group,
         visits=rows,
@@ -218,11 +220,11 @@ def sheet_page(*, session: Session, actor: User, timesheet_id: int) -> SheetPage
         split_problem=split_problem, rule=fixed.rule if fixed else terms.allocation_rule, shows_split=actor.role != Role.provider,
         hours_per_week=terms.hours_per_week, members=sorted(names.items(), key=lambda item: item[1]),
         days=rules.week_days(sheet.week), approver=approver.name if approver else None, decided_by=decider.name if decider else None,
-        may_edit=own and why_fixed(sheet.status) is None, why_fixed=why_fixed(sheet.status),
+        may_edit=own and fixed_why is None, why_fixed=fixed_why,
         may_decide=sheet.status == TimesheetStatus.submitted and may_decide(session, actor, sheet),
         is_provider=own, sendable_from=sendable, may_send=clock.today() >= sendable,
         outside=[row for row in rows if row.visit.id in outside],
-        payment=payments_of(session, [sheet]).get(sheet.id) if own or actor.role in STAFF else None,
+        payment=payment if own or actor.role in STAFF else None,
         travel_flag=rules.travel_flag(care_pence=pay.care_pence, travel_pence=pay.travel_pence),
     )
 

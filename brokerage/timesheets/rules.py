@@ -25,6 +25,7 @@ MAX_VISIT_MINUTES = 24 * 60
 MAX_TRAVEL_MINUTES = 60
 # Said both by the field and in the error summary, in the minutes the field asks for.
 TRAVEL_TOO_LONG = f"Travel to one visit can be at most {MAX_TRAVEL_MINUTES} minutes: agree a longer journey with the broker before the visit"
+TRAVEL_NEGATIVE = "Enter travel time of 0 minutes or more"
 
 
 class BadTimesheetMove(BrokerageError):
@@ -59,10 +60,15 @@ TIMESHEET_MOVES: dict[str, set[str]] = {
 EDITABLE = frozenset({TimesheetStatus.draft, TimesheetStatus.rejected})
 
 
-def why_fixed(status: TimesheetStatus) -> str | None:
-    """Return why a sheet cannot change now (its visits, or sending it), in plain words, or None while it is with the provider."""
+def why_fixed(status: TimesheetStatus, *, paid: bool = False) -> str | None:
+    """Return why a sheet cannot change now (its visits, or sending it), in plain words, or None while it is with the provider.
+
+    `paid`: an approved sheet whose payment reached the provider, which is said as such.
+    """
     if status in EDITABLE:
         return None
+    if status == TimesheetStatus.approved and paid:
+        return "This timesheet is paid, so it cannot change. Its payment to you is shown on the timesheet."
     if status == TimesheetStatus.approved:
         return "This timesheet is approved, so it cannot change. Its payment to you is shown on the timesheet."
     return "This timesheet has been sent for approval: it can change only if it is sent back to you."
@@ -102,13 +108,18 @@ def weeks_between(first: date, last: date) -> list[str]:
     return list(reversed(weeks))
 
 
-TIME = re.compile(r"([0-9]{1,2})(?:[:.]([0-9]{2}))?\s*(am|pm)?", re.ASCII | re.IGNORECASE)
+TIME = re.compile(r"([0-9]{1,2})(?:[:.]?([0-9]{2}))?\s*(am|pm)?", re.ASCII | re.IGNORECASE)
+# Times said in words, as the pages show them (formatting.time_of_day says 12:00 "midday" and 00:00 "midnight").
+NAMED_TIMES = {"noon": time(12), "12noon": time(12), "midday": time(12), "12midday": time(12), "midnight": time(0), "12midnight": time(0)}
 
 
 def parse_start(text: str) -> time:
-    """Parse a start time typed as '9:30', '09:30', '14:00', '9.30am' or '2pm', or raise ValueError."""
-    match = TIME.fullmatch((text or "").strip().replace(" ", ""))
-    if not match:
+    """Parse a start time typed as '9:30', '09:30', '0930', '14:00', '9.30am', '2pm', 'midday' or 'noon', or raise ValueError."""
+    typed = (text or "").strip().replace(" ", "")
+    if typed.lower() in NAMED_TIMES:
+        return NAMED_TIMES[typed.lower()]
+    match = TIME.fullmatch(typed)
+    if not match or (len(match.group(1)) == 1 and match.group(2) and not re.search("[:.]", typed)):
         raise ValueError("Enter a start time like 9:30am or 14:00")
     hour, minute, half = int(match.group(1)), int(match.group(2) or 0), (match.group(3) or "").lower()
     if half:
@@ -232,7 +243,7 @@ def travel_limit(minutes: int) -> int:
 def travel_problem(visit: VisitIn) -> str | None:
     """Return why a visit's travel time cannot be recorded (negative, over an hour, or longer than the visit), or None."""
     if visit.travel_minutes < 0:
-        return "Enter travel time of 0 minutes or more"
+        return TRAVEL_NEGATIVE
     if visit.travel_minutes > MAX_TRAVEL_MINUTES:
         return TRAVEL_TOO_LONG
     if visit.travel_minutes > visit.minutes:

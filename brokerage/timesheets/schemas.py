@@ -8,9 +8,9 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from brokerage.formatting import weekday_date
+from brokerage.formatting import time_of_day, weekday_date
 from brokerage.forms import BaseForm, ChooseOneField, WholeNumberField
-from brokerage.timesheets.rules import MAX_TRAVEL_MINUTES, MAX_VISIT_MINUTES, TRAVEL_TOO_LONG, VisitIn, parse_start, travel_problem
+from brokerage.timesheets.rules import MAX_TRAVEL_MINUTES, MAX_VISIT_MINUTES, TRAVEL_NEGATIVE, TRAVEL_TOO_LONG, VisitIn, parse_start, travel_problem
 
 
 def _iso_date(value):
@@ -26,7 +26,7 @@ class VisitForm(BaseForm):
                             invalid_choice_message="Choose a member this contract serves")
     visit_date = SelectField("Day", coerce=_iso_date, choices=[], validate_choice=True, invalid_choice_message="Choose a day of this week")
     start = StringField("Start time", description="For example 9:30am or 14:00.",
-                        validators=[InputRequired("Enter the time the visit started"), Length(max=10, message="Enter a start time like 9:30am or 14:00")])
+                        validators=[InputRequired("Enter the time the visit started"), Length(max=12, message="Enter a start time like 9:30am or 14:00")])
     minutes = WholeNumberField(
         "Length in minutes", description="For example 90 for 1 hour 30 minutes.",
         invalid_message="Enter the length in whole minutes, like 90",
@@ -37,7 +37,8 @@ class VisitForm(BaseForm):
         "Travel time to the visit in minutes",
         description=f"Leave empty if there was none. At most {MAX_TRAVEL_MINUTES} minutes, and no longer than the visit itself.",
         invalid_message="Enter the travel time in whole minutes, like 20",
-        validators=[Optional(), NumberRange(min=0, max=MAX_TRAVEL_MINUTES, message=TRAVEL_TOO_LONG)],
+        # Each side its own message, so travel below 0 is not also told it is over the hour.
+        validators=[Optional(), NumberRange(min=0, message=TRAVEL_NEGATIVE), NumberRange(max=MAX_TRAVEL_MINUTES, message=TRAVEL_TOO_LONG)],
     )
 
     def set_choices(self, members: list[tuple[int, str]], days: list[date]) -> None:
@@ -46,18 +47,25 @@ class VisitForm(BaseForm):
         self.visit_date.choices = [SelectChoice(day.isoformat(), weekday_date(day)) for day in days]
 
     def validate_start(self, field):
-        """Read the start time, or say how to write one."""
+        """Read the start time, or say how to write one (once: not again after the length check has said it)."""
+        if field.errors:
+            return
         try:
             self.start_time = parse_start(field.data)
         except ValueError as error:
             raise ValidationError(str(error)) from None
 
     def validate_travel_minutes(self, field):
-        """Refuse travel longer than the visit (rules.travel_problem), beside the field."""
-        if field.data and isinstance(self.minutes.data, int) and not self.minutes.errors:
+        """Refuse travel longer than the visit (rules.travel_problem), beside the field, unless the range check has said why already."""
+        if field.data and not field.errors and isinstance(self.minutes.data, int) and not self.minutes.errors:
             problem = travel_problem(VisitIn(holder_id=0, visit_date=date.min, start=time(), minutes=self.minutes.data, travel_minutes=field.data))
             if problem:
                 raise ValidationError(problem)
+
+    def fill(self, visit) -> None:
+        """Show a recorded visit for changing, its start time written as the pages write it ('2pm', 'midday')."""
+        self.process(data={"holder_id": visit.holder_id, "visit_date": visit.visit_date, "start": time_of_day(visit.start_time),
+                           "minutes": visit.minutes, "travel_minutes": visit.travel_minutes})
 
     def visit(self) -> dict:
         """Return the visit as the service takes it."""

@@ -30,6 +30,7 @@ from brokerage.timesheets import pricing, rules
 from brokerage.timesheets.approvers import acts_as_approver
 from brokerage.timesheets.errors import SheetNotOpen
 from brokerage.timesheets.models import Timesheet, Visit
+from brokerage.timesheets.paying import payments_of
 from brokerage.timesheets.rules import Terms, TimesheetStatus, VisitIn, why_fixed
 
 # --- reading what a sheet is about ----------------------------------------------------------------
@@ -94,8 +95,9 @@ def _own_sheet(session: Session, actor: User, timesheet_id: int) -> Timesheet:
     return lock_row(session, Timesheet, sheet.id)
 
 
-def _editable(sheet: Timesheet) -> None:
-    why = why_fixed(sheet.status)
+def _editable(sheet: Timesheet, session: Session) -> None:
+    payment = payments_of(session, [sheet]).get(sheet.id)
+    why = why_fixed(sheet.status, paid=bool(payment and payment.paid))
     if why:
         raise SheetNotOpen(why)
 
@@ -178,7 +180,7 @@ def add_visit(
 ) -> Visit:
     """Record a visit on the provider's draft or sent-back sheet; refuse one the contract or the week does not allow (ValidationFailed)."""
     sheet = _own_sheet(session, actor, timesheet_id)
-    _editable(sheet)
+    _editable(sheet, session)
     entered = VisitIn(holder_id=holder_id, visit_date=visit_date, start=start, minutes=minutes, travel_minutes=travel_minutes or 0)
     _check_visit(session, sheet, entered)
     visit = Visit(council_id=sheet.council_id, timesheet_id=sheet.id, holder_id=holder_id, visit_date=visit_date, start_time=start,
@@ -194,7 +196,7 @@ def change_visit(
     """Change a visit on the provider's draft or sent-back sheet, with the same checks as recording it."""
     visit, sheet = own_visit(session=session, actor=actor, visit_id=visit_id)
     sheet = _own_sheet(session, actor, sheet.id)
-    _editable(sheet)
+    _editable(sheet, session)
     entered = VisitIn(holder_id=holder_id, visit_date=visit_date, start=start, minutes=minutes, travel_minutes=travel_minutes or 0)
     _check_visit(session, sheet, entered, leaving_out=visit.id)
     visit.holder_id, visit.visit_date, visit.start_time = holder_id, visit_date, start
@@ -208,7 +210,7 @@ def remove_visit(*, session: Session, actor: User, visit_id: int) -> Timesheet:
     """Remove a visit from the provider's draft or sent-back sheet; return the sheet."""
     visit, sheet = own_visit(session=session, actor=actor, visit_id=visit_id)
     sheet = _own_sheet(session, actor, sheet.id)
-    _editable(sheet)
+    _editable(sheet, session)
     session.delete(visit)
     session.flush()
     return sheet
@@ -224,7 +226,7 @@ def submit(*, session: Session, actor: User, timesheet_id: int) -> Timesheet:
     nobody the contract serves was in the group that week.
     """
     sheet = _own_sheet(session, actor, timesheet_id)
-    _editable(sheet)
+    _editable(sheet, session)
     contract = session.get(Contract, sheet.contract_id)
     visits = [visit_in(v) for v in visits_of(session, sheet.id)]
     if not visits:

@@ -112,8 +112,7 @@ def edit_visit(visit_id: int):
                 flash("Nothing was changed: the visit is as it was." if changes.none else "The visit is changed.", "info" if changes.none else "success")
                 return redirect(url_for("timesheets.show", timesheet_id=page.sheet.id, _anchor="visits"))
     else:
-        form.process(data={"holder_id": visit.holder_id, "visit_date": visit.visit_date, "start": visit.start_time.strftime("%H:%M"),
-                           "minutes": visit.minutes, "travel_minutes": visit.travel_minutes})
+        form.fill(visit)
         form.set_choices(page.members, page.days)
     return render_template("timesheets/edit_visit.html", form=form, page=page, visit=visit), status
 

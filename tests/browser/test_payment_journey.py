@@ -53,7 +53,7 @@ def test_care_recorded_by_the_provider_is_approved_released_and_paid_with_a_remi
     expect(page.locator(".govuk-error-message").filter(has_text="at least").first).to_be_visible()
     page.get_by_label("Length in minutes").fill("90")
     click_and_wait(page.get_by_role("button", name="Record the visit"))
-    expect(page.get_by_text("1 h 30 min").first).to_be_visible()
+    expect(page.get_by_text("1 hour 30 minutes").first).to_be_visible()
     click_and_wait(page.get_by_role("button", name="Send for approval"))
     expect(page.get_by_text("Waiting for approval").first).to_be_visible()
     sign_out(page)

@@ -53,7 +53,7 @@ def test_a_member_reads_the_care_its_cost_and_what_each_person_pays(client, auth
     _sign_in(auth, care.users["amina"])
     text = _text(client.get(f"/contracts/{care.contract.id}"))
     for words in ("Home care from Sunrise Care", "Hooyo Circle", "Hours a week 12", "Hourly rate £22.00", "Weekly cost £264.00 (12 hours at £22.00 an hour)",
-                  "Shortest visit 1 h", "Starts 2 November 2026", "No end date", "Status In place",
+                  "Shortest visit 1 hour", "Starts 2 November 2026", "No end date", "Status In place",
                   "Amina Yusuf £132.00", "Bo Chen £132.00", "Total £264.00", "The cost is shared by hours each member uses",
                   # The parts are a planned week's: a week is paid by who was visited, so the statement can differ.
                   "by the time each person was actually visited, so a week can cost someone more or less than this",

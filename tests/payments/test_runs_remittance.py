@@ -82,7 +82,7 @@ def test_the_provider_reads_which_contracts_weeks_and_visits_a_payment_covers(cl
     assert f">contract {sheet.contract_id}<" not in text and "Riverside group 49" in text
     assert "Ada Lovelace" in text and "9:30am" in text and "09:30" not in text and "£18.00" in text  # times read like every other page
     # Each visit's day, length and travel read as on the timesheet, and both the timesheet and the contract are a click away.
-    assert 'data-label="Day">Monday 30 November 2026<' in text and 'data-label="Length">1 h<' in text and 'data-label="Travel">10 min<' in text
+    assert 'data-label="Day">Monday 30 November 2026<' in text and 'data-label="Length">1 hour<' in text and 'data-label="Travel">10 minutes<' in text
     assert "Travel minutes" not in text
     for link in (f'href="/timesheets/{sheet.id}"', f'href="/contracts/{sheet.contract_id}">the contract<span class="govuk-visually-hidden"> for '):
         assert link in text, link
@@ -202,5 +202,5 @@ def test_a_week_sent_while_the_charter_waited_for_a_broker_says_so_on_the_remitt
     sign_in(client, world.officer)
     text = " ".join(client.get(f"/payments/lines/{line.id}").text.split())
     assert (f"Travel time is not paid on this timesheet: when it was sent, a broker had not yet confirmed that {provider.name} keeps "
-            "the Ethical Care Charter (10 min of travel this week).") in text
-    assert "10 min (not paid)" in text and "not signed" not in text
+            "the Ethical Care Charter (10 minutes of travel this week).") in text
+    assert "10 minutes (not paid)" in text and "not signed" not in text

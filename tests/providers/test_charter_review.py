@@ -108,7 +108,7 @@ def test_confirming_a_legacy_charter_from_the_list_changes_no_pay_past_or_waitin
     assert (kept.total_pence, kept.travel_pence) == (5913, 1613)
     after = pages.sheet_page(session=session, actor=care.provider_user, timesheet_id=draft.id)
     assert (after.pay.total_pence, after.pay.travel_pence) == (5913, 1613) and after.visits[0].travel_paid
-    assert after.travel.startswith("Travel time is paid because you have signed the Ethical Care Charter: 45 min of travel")
+    assert after.travel.startswith("Travel time is paid because you have signed the Ethical Care Charter: 45 minutes of travel")
 
 
 def test_pressing_confirm_again_says_it_was_already_confirmed_and_keeps_the_day(client, session):

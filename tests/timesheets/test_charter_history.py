@@ -45,7 +45,7 @@ def test_a_draft_pays_travel_in_both_confirmed_periods_and_none_between(session,
     assert (page.pay.paid_travel_minutes, page.pay.travel_pence, page.pay.total_pence) == (60, pay_for(60, 2150), pay_for(240, 2150))
     assert care.provider.charter_earlier == [["2026-12-07", "2026-12-08"]]
     assert page.travel == ("Travel time is paid because you kept the Ethical Care Charter from Monday 7 December 2026 to Tuesday 8 December 2026 "
-                           "and since Thursday 10 December 2026: 1 h of travel at £21.50 an hour = £21.50. 30 min of travel is not paid: "
+                           "and since Thursday 10 December 2026: 1 hour of travel at £21.50 an hour = £21.50. 30 minutes of travel is not paid: "
                            "it was on days outside the times the Ethical Care Charter was kept and confirmed, from Monday 7 December 2026 to "
                            "Tuesday 8 December 2026 and since Thursday 10 December 2026.")
 

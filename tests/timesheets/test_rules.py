@@ -61,7 +61,7 @@ def test_start_times_that_are_not_times_are_refused(text):
 
 
 def test_lengths_days_and_times_read_plainly():
-    assert [minutes_words(m) for m in (45, 60, 90, 80, 600)] == ["45 min", "1 h", "1 h 30 min", "1 h 20 min", "10 h"]
+    assert [minutes_words(m) for m in (45, 60, 90, 80, 600)] == ["45 minutes", "1 hour", "1 hour 30 minutes", "1 hour 20 minutes", "10 hours"]
     assert weekday_date(MONDAY) == "Monday 30 November 2026"
     assert [time_of_day(t) for t in (time(9, 30), time(12), time(0), time(14, 5))] == ["9:30am", "midday", "midnight", "2:05pm"]
 
@@ -71,7 +71,7 @@ def test_a_visit_within_the_contract_and_the_week_has_no_problems():
 
 
 def test_a_short_visit_is_refused_by_the_contracts_own_term_citing_no_charter_the_provider_may_not_have_signed():
-    assert problems(visit(minutes=45))["minutes"] == "A visit under this contract lasts at least 1 h: the contract does not pay for rushed short visits"
+    assert problems(visit(minutes=45))["minutes"] == "A visit under this contract lasts at least 1 hour: the contract does not pay for rushed short visits"
 
 
 def test_each_way_a_visit_breaks_the_rules_is_named_beside_its_field():
@@ -105,7 +105,7 @@ def test_a_week_past_the_calendars_end_is_no_week():
 def test_the_weeks_hours_count_every_visit_and_stop_at_the_contracts_hours():
     others = [visit(day=d, minutes=180) for d in range(3)]
     assert problems(visit(day=4, minutes=60), others) == {}
-    assert "would make the week's care 10 h 1 min" in problems(visit(day=4, minutes=61), others)["minutes"]
+    assert "would make the week's care 10 hours 1 minute" in problems(visit(day=4, minutes=61), others)["minutes"]
 
 
 def test_pay_rounds_half_a_penny_up_and_less_down():
@@ -134,7 +134,7 @@ def test_travel_counts_as_paid_time_only_under_the_charter_and_the_parts_add_up(
     unpaid = rules.week_pay(visits=visits, rate_pence=2150, travel_paid=False)
     assert (unpaid.paid_minutes, unpaid.total_pence, unpaid.travel_pence) == (150, 5375, 0)
     assert travel_words.travel_sentence(provider_name="Bridge Care", charter=True, pay=paid) == (
-        "Travel time is paid because Bridge Care has signed the Ethical Care Charter: 1 h 20 min of travel at £21.50 an hour = £28.67."
+        "Travel time is paid because Bridge Care has signed the Ethical Care Charter: 1 hour 20 minutes of travel at £21.50 an hour = £28.67."
     )
     assert "recorded but not paid" in travel_words.travel_sentence(provider_name="Bridge Care", charter=False, pay=unpaid)
     none = rules.week_pay(visits=[visit(minutes=60)], rate_pence=2150, travel_paid=True)
@@ -143,9 +143,9 @@ def test_travel_counts_as_paid_time_only_under_the_charter_and_the_parts_add_up(
     )
     # The provider reads their own sheet about "you", not about themselves by name.
     assert travel_words.travel_sentence(provider_name="Bridge Care", charter=True, pay=paid, to_provider=True).startswith(
-        "Travel time is paid because you have signed the Ethical Care Charter: 1 h 20 min")
+        "Travel time is paid because you have signed the Ethical Care Charter: 1 hour 20 minutes")
     assert travel_words.travel_sentence(provider_name="Bridge Care", charter=False, pay=unpaid, to_provider=True) == (
-        "Travel time is recorded but not paid: you have not signed the Ethical Care Charter (1 h 20 min of travel this week)."
+        "Travel time is recorded but not paid: you have not signed the Ethical Care Charter (1 hour 20 minutes of travel this week)."
     )
 
 

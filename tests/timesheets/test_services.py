@@ -55,7 +55,7 @@ def test_a_provider_records_a_week_submits_it_and_the_broker_approves_with_one_b
     a, b, c = care.holders
     sheet = submitted(session, care, [visit(a, 0, minutes=90), visit(a, 2, minutes=60), visit(b, 1, minutes=90)])
     assert sheet.status == TimesheetStatus.submitted
-    # 4 h at £21.50 = £86.00
+    # 4 hours at £21.50 = £86.00
     assert sheet.total_pence == 8600
     approved = approval.approve(session=session, actor=care.broker, timesheet_id=sheet.id)
     assert approved.status == TimesheetStatus.approved and approved.decided_by_id == care.broker.id
@@ -99,7 +99,7 @@ def test_travel_is_paid_only_where_the_provider_keeps_the_ethical_care_charter(s
 
 
 @pytest.mark.parametrize(("changes", "field", "words"), [
-    ({"minutes": 45}, "minutes", "at least 1 h"),
+    ({"minutes": 45}, "minutes", "at least 1 hour"),
     ({"minutes": 30}, "minutes", "does not pay for rushed short visits"),
     ({"day_offset": 7}, "visit_date", "Choose a day in the week of 30 November 2026"),
     ({"day_offset": -1}, "visit_date", "Choose a day in the week"),
@@ -128,7 +128,7 @@ def test_hours_beyond_the_contracts_week_are_refused(session, care):
         sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id, **visit(care.holders[day % 3], day, minutes=150))
     with pytest.raises(ValidationFailed) as refused:
         sheets.add_visit(session=session, actor=care.provider_user, timesheet_id=sheet.id, **visit(care.holders[0], 4, minutes=60))
-    assert refused.value.errors["minutes"] == ["This visit would make the week's care 11 h, more than the contract's 10 hours a week"]
+    assert refused.value.errors["minutes"] == ["This visit would make the week's care 11 hours, more than the contract's 10 hours a week"]
     assert len(session.exec(select(Visit)).all()) == 4
 
 

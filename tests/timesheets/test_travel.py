@@ -57,7 +57,7 @@ def test_travel_is_paid_only_for_visits_from_the_day_the_charter_was_agreed():
     assert (pay.paid_travel_minutes, pay.travel_pence, pay.total_pence, pay.care_pence) == (30, 1000, 5000, 4000)
     assert rules.visit_pay(visits=visits, total_pence=pay.total_pence, travel_paid=thursday) == [2000, 3000]
     assert travel_words.travel_sentence(provider_name="Bridge Care", charter=thursday, pay=pay).endswith(
-        "30 min of travel is not paid: it was on days before a broker confirmed the Ethical Care Charter (Thursday 3 December 2026).")
+        "30 minutes of travel is not paid: it was on days before a broker confirmed the Ethical Care Charter (Thursday 3 December 2026).")
 
 
 def test_giving_up_the_charter_stops_travel_for_visits_after_that_day_only():
@@ -177,7 +177,7 @@ def test_travel_waits_for_a_broker_to_confirm_the_charter_and_is_paid_from_the_l
     assert [confirmed.covers(MONDAY + timedelta(days=d)) for d in range(4)] == [False, False, True, True]
     pay = rules.week_pay(visits=[a_visit(travel=30)], rate_pence=2000, travel_paid=waiting)
     assert travel_words.travel_sentence(provider_name="Bridge Care", charter=waiting, pay=pay) == (
-        "Travel time is not paid yet: a broker has not confirmed that Bridge Care keeps the Ethical Care Charter (30 min of travel this week). "
+        "Travel time is not paid yet: a broker has not confirmed that Bridge Care keeps the Ethical Care Charter (30 minutes of travel this week). "
         "Once a broker confirms it, travel is paid for visits from that day.")
 
 
@@ -190,7 +190,7 @@ def test_a_providers_own_tick_pays_travel_only_once_a_broker_confirms_it(session
                      **visit(care.holders[0], 9, start=time(7), minutes=60, travel=30))
     page = pages.sheet_page(session=session, actor=care.provider_user, timesheet_id=sheet.id)
     assert page.pay.travel_pence == 0 and page.travel == (
-        "Travel time is not paid yet: a broker has not confirmed that you keep the Ethical Care Charter (30 min of travel this week). "
+        "Travel time is not paid yet: a broker has not confirmed that you keep the Ethical Care Charter (30 minutes of travel this week). "
         "Once a broker confirms it, travel is paid for visits from that day.")
     with pytest.raises(NotAllowed):
         charter.confirm_charter(session=session, actor=care.provider_user, provider_id=care.provider.id)
@@ -228,7 +228,7 @@ def test_a_brokers_tick_is_confirmed_by_that_act_and_the_provider_page_offers_th
 # --- a sheet sent while the charter waited for a broker -----------------------------------------------
 
 WAITED = ("Travel time is not paid on this timesheet: when it was sent, a broker had not yet confirmed that {who} "
-          "the Ethical Care Charter (45 min of travel this week).")
+          "the Ethical Care Charter (45 minutes of travel this week).")
 
 
 def sent_while_waiting(session, care):
@@ -278,5 +278,5 @@ def test_a_week_sent_while_waiting_keeps_its_pay_and_says_why_once_a_broker_conf
 def test_a_sent_sheet_without_the_charter_speaks_of_the_day_it_was_sent():
     pay = rules.week_pay(visits=[a_visit(travel=30)], rate_pence=2000, travel_paid=False)
     assert travel_words.travel_sentence(provider_name="Bridge Care", charter=False, pay=pay, sent=True) == (
-        "Travel time is not paid on this timesheet: Bridge Care had not signed the Ethical Care Charter when it was sent (30 min of travel this week).")
+        "Travel time is not paid on this timesheet: Bridge Care had not signed the Ethical Care Charter when it was sent (30 minutes of travel this week).")
     assert queries.WaitingSheet(Timesheet(week=WEEK, travel_paid=True, travel_pence=100), "Bridge Care", "Group").travel_note is None

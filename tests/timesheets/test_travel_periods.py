@@ -79,7 +79,7 @@ def test_a_week_whose_travel_was_all_before_the_confirmation_says_none_is_paid_n
     thursday = rules.TravelTerms(paid=True, from_day=day(3))
     pay = rules.week_pay(visits=[a_visit(0, travel=35)], rate_pence=1750, travel_paid=thursday)
     assert travel_words.travel_sentence(provider_name="Bridge Care", charter=thursday, pay=pay, to_provider=True) == (
-        "Travel time is not paid on this timesheet: the 35 min of travel was on days before a broker confirmed the Ethical Care Charter "
+        "Travel time is not paid on this timesheet: the 35 minutes of travel was on days before a broker confirmed the Ethical Care Charter "
         "(Thursday 3 December 2026).")
 
 
@@ -91,14 +91,14 @@ def test_travel_after_unticking_is_paid_because_the_charter_was_kept_on_those_da
     given_up = rules.travel_terms(charter=False, since=day(0), until=day(until), confirmed=day(0))
     pay = rules.week_pay(visits=[a_visit(0)], rate_pence=2000, travel_paid=given_up)
     assert travel_words.travel_sentence(provider_name="Bridge Care", charter=given_up, pay=pay, to_provider=True) == (
-        f"Travel time is paid because {kept}: 30 min of travel at £20.00 an hour = £10.00.")
+        f"Travel time is paid because {kept}: 30 minutes of travel at £20.00 an hour = £10.00.")
 
 
 def test_a_charter_still_kept_is_said_to_be_kept_since_its_day():
     kept = rules.travel_terms(charter=True, since=day(0), until=None, confirmed=day(0))
     pay = rules.week_pay(visits=[a_visit(0)], rate_pence=2000, travel_paid=kept)
     assert travel_words.travel_sentence(provider_name="Bridge Care", charter=kept, pay=pay).startswith(
-        "Travel time is paid because Bridge Care has kept the Ethical Care Charter since Monday 30 November 2026: 30 min")
+        "Travel time is paid because Bridge Care has kept the Ethical Care Charter since Monday 30 November 2026: 30 minutes")
 
 
 def test_fixed_when_sent_is_said_only_where_sending_later_would_have_paid_a_visit():
@@ -141,7 +141,7 @@ def test_an_hour_and_a_half_of_travel_is_refused_in_the_same_words_in_the_summar
     response = client.post(f"/timesheets/{sheet.id}/visits", data=form)
     assert response.status_code == 422
     shown = " ".join(response.text.split())
-    assert "at most 1 h" not in shown and len(re.findall("Travel to one visit can be at most 60 minutes", shown)) >= 2
+    assert "at most 1 hour" not in shown and len(re.findall("Travel to one visit can be at most 60 minutes", shown)) >= 2
 
 
 def test_a_week_sent_after_the_confirmation_with_all_its_travel_before_it_says_none_was_paid_everywhere(client, session):
@@ -153,7 +153,7 @@ def test_a_week_sent_after_the_confirmation_with_all_its_travel_before_it_says_n
     sent = sheets.submit(session=session, actor=care.provider_user, timesheet_id=sheet.id)
     # Paid from Wednesday 9 December; the Monday 30 November visit's travel is not: 120 care minutes at £21.50.
     assert (sent.travel_paid, sent.travel_pence, sent.total_pence) == (True, 0, 4300)
-    said = ("Travel time is not paid on this timesheet: the 45 min of travel was on days before a broker confirmed the Ethical Care Charter "
+    said = ("Travel time is not paid on this timesheet: the 45 minutes of travel was on days before a broker confirmed the Ethical Care Charter "
             "(Wednesday 9 December 2026).")
     note = "Not paid: the travel was on days outside those the Ethical Care Charter was kept and confirmed"
     assert pages.sheet_page(session=session, actor=care.broker, timesheet_id=sheet.id).travel == said

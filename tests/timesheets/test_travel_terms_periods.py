@@ -66,7 +66,7 @@ def test_a_week_with_no_travel_in_any_period_says_which_periods_were_paid():
     terms = TravelTerms(paid=True, from_day=NOV[6], earlier=((NOV[2], NOV[4]),))
     pay = week_pay(visits=[visit_on(NOV[5])], rate_pence=1200, travel_paid=terms)
     assert travel_sentence(provider_name="Bridge Care", charter=terms, pay=pay, to_provider=True) == (
-        "Travel time is not paid on this timesheet: the 30 min of travel was on days outside the times the Ethical Care Charter "
+        "Travel time is not paid on this timesheet: the 30 minutes of travel was on days outside the times the Ethical Care Charter "
         "was kept and confirmed, from Monday 2 November 2026 to Wednesday 4 November 2026 and since Friday 6 November 2026.")
 
 

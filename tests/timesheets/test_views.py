@@ -58,12 +58,12 @@ def test_a_provider_records_a_week_the_broker_sends_it_back_then_approves_it(cli
     assert "Week of 30 November 2026" in weeks and "Riverside neighbours" in weeks
     sheet = start_week(client, care, session)
     empty = client.get(f"/timesheets/{sheet.id}").data.decode()
-    assert "None recorded yet: " in empty and "0 min of" not in empty
+    assert "None recorded yet: " in empty and "0 minutes of" not in empty
     assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0], travel="45")).status_code == 302
     assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[1], day="2026-12-01", start="14:00", minutes="60")).status_code == 302
     page = client.get(f"/timesheets/{sheet.id}").data.decode()
-    for words in ("Amina Hassan", "Monday 30 November 2026", "Tuesday 1 December 2026", "9:30am", "2pm", "1 h 30 min",
-                  "Travel time is paid because you have signed the Ethical Care Charter: 45 min of travel at £21.50 an hour = £16.13."):
+    for words in ("Amina Hassan", "Monday 30 November 2026", "Tuesday 1 December 2026", "9:30am", "2pm", "1 hour 30 minutes",
+                  "Travel time is paid because you have signed the Ethical Care Charter: 45 minutes of travel at £21.50 an hour = £16.13."):
         assert words in page, words
     assert client.post(f"/timesheets/{sheet.id}/submit").status_code == 302
 
@@ -130,7 +130,7 @@ def test_a_short_visit_is_refused_beside_its_field_and_nothing_is_saved(client, 
     response = client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0], minutes="15"))
     assert response.status_code == 422
     body = response.data.decode()
-    assert re.search(r'id="visit-minutes-error-1" class="govuk-error-message">.*at least 1 h', body)
+    assert re.search(r'id="visit-minutes-error-1" class="govuk-error-message">.*at least 1 hour', body)
     assert "<title>Error: " in body
     response = client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0], start="half nine", minutes="an hour"))
     body = response.data.decode()
@@ -371,7 +371,7 @@ def test_removing_a_visit_asks_first_and_going_back_keeps_it(client, session):
     listed = client.get(f"/timesheets/{sheet.id}").data.decode()
     assert f'href="/timesheets/visits/{recorded.id}/remove">Remove' in listed and "govuk-button--warning" not in listed
     question = client.get(f"/timesheets/visits/{recorded.id}/remove").data.decode()
-    assert "Remove this visit?" in question and "Monday 30 November 2026 at 9:30am, 1 h 30 min" in question
+    assert "Remove this visit?" in question and "Monday 30 November 2026 at 9:30am, 1 hour 30 minutes" in question
     assert "Yes, remove the visit" in question and f'href="/timesheets/{sheet.id}#visits">No, go back</a>' in question
     session.expire_all()
     assert len(session.exec(select(Visit)).all()) == 1  # asking changed nothing
@@ -411,7 +411,7 @@ def _list_pay(client, sheet) -> list[str]:
 
 def test_the_providers_list_shows_the_pay_of_a_week_not_sent_yet_as_its_page_does(client, session):
     # Before, a week not sent yet showed Pay "–" in the list while its page said "Total for the week £32.25".
-    care, sheet = week_with_a_visit(client, session)  # 1 h 30 min at £21.50
+    care, sheet = week_with_a_visit(client, session)  # 1 hour 30 minutes at £21.50
     assert "Total for the week</dt>\n  <dd class=\"govuk-summary-list__value\">£32.25" in client.get(f"/timesheets/{sheet.id}").data.decode()
     assert " ".join(_list_pay(client, sheet)) == "£32.25 so far, not sent yet"
     assert client.post(f"/timesheets/{sheet.id}/submit").status_code == 302
