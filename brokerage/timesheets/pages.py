@@ -33,7 +33,7 @@ from brokerage.timesheets.rules import CannotShare, Pay, TimesheetStatus, why_fi
 from brokerage.timesheets.sheets import get_sheet, is_own_provider, member_names, own_visit, sendable_from, visit_in, visits_of
 from brokerage.timesheets.travel import travel_sentence
 
-# How far back the provider's list offers weeks with no sheet yet.
+# How many of the latest weeks the provider's list shows in full; every earlier week with no sheet is offered too, in one list.
 RECENT_WEEKS = 8
 
 
@@ -57,10 +57,12 @@ class ContractWeeks:
     group: str
     members: list[str]
     weeks: list[WeekRow] = field(default_factory=list)
+    # The contract's earlier weeks (before the latest RECENT_WEEKS) with no sheet yet, newest first: still the provider's to claim.
+    earlier: list[str] = field(default_factory=list)
 
 
 def provider_weeks(*, session: Session, actor: User) -> list[ContractWeeks]:
-    """Return the provider's contracts, each with its recent weeks and every sheet it has."""
+    """Return the provider's contracts, each with its recent weeks, every sheet it has, and its earlier weeks with no sheet."""
     if actor.role != Role.provider:
         raise NotAllowed("Only providers keep timesheets.")
     if actor.provider_id is None:
@@ -76,10 +78,12 @@ def provider_weeks(*, session: Session, actor: User) -> list[ContractWeeks]:
         last = min(today, contract.end_date) if contract.end_date else today
         first = max(contract.start_date, last - timedelta(weeks=RECENT_WEEKS - 1))
         weeks = set(rules.weeks_between(first, last)) if first <= last else set()
+        every = rules.weeks_between(contract.start_date, last) if contract.start_date <= last else []
         names = member_names(session, contract)
         found.append(ContractWeeks(
             contract=contract, group=group, members=sorted(names.values()),
             weeks=[WeekRow(week, sheets.get(week)) for week in sorted(weeks | set(sheets), reverse=True)],
+            earlier=[week for week in every if week not in weeks and week not in sheets],
         ))
     rows = [row for item in found for row in item.weeks]
     paid = payments_of(session, (row.sheet for row in rows))  # one query for every approved week on the page

@@ -24,8 +24,8 @@ from brokerage.providers.models import Provider
 from brokerage.timesheets import pricing
 from brokerage.timesheets.approvers import approver_of, approving_cluster_ids
 from brokerage.timesheets.models import Timesheet, Visit
-from brokerage.timesheets.rules import TimesheetStatus, paid_travel_of, travel_flag
-from brokerage.timesheets.sheets import may_read_groups, sendable_from, visit_in
+from brokerage.timesheets.rules import TimesheetStatus, paid_travel_of, travel_flag, weeks_over
+from brokerage.timesheets.sheets import may_read_groups, visit_in
 from brokerage.timesheets.travel import travel_note, travel_sentence
 
 
@@ -157,26 +157,37 @@ def waiting_for_member(*, session: Session, actor: User) -> list[WaitingSheet]:
 
 @dataclass
 class ProviderSheet:
-    """One of the provider's timesheets that needs them: sent back to be corrected, or its week over and not sent yet."""
+    """A week that needs the provider: its sheet sent back to be corrected, or the week over and no sheet sent (or none started)."""
 
-    sheet: Timesheet
+    sheet: Timesheet | None
     group: str
     sent_back: bool
+    week: str = ""
+    contract_id: int = 0
 
 
 def with_provider(*, session: Session, actor: User, today: date) -> list[ProviderSheet]:
-    """Return the provider's sheets waiting for them, sent back first, then weeks over that are not sent yet, oldest week first."""
+    """Return the weeks waiting for the provider: sheets sent back first, then weeks over with no sheet sent (started or not), oldest first.
+
+    Every week of every contract counts, from its first week to the last one over (`rules.weeks_over`): care a provider
+    has not claimed yet is still theirs to claim.
+    """
     if actor.role != Role.provider or actor.provider_id is None:
         return []
-    rows = session.exec(
-        select(Timesheet, Contract, Cluster.name).join(Contract, Contract.id == Timesheet.contract_id).join(Cluster, Cluster.id == Timesheet.cluster_id)
-        .where(Timesheet.council_id == actor.council_id, Timesheet.provider_id == actor.provider_id,
-               Timesheet.status.in_([TimesheetStatus.rejected, TimesheetStatus.draft]))
-        .order_by(Timesheet.week, Timesheet.id)
-    )
-    found = [ProviderSheet(sheet, group, sheet.status == TimesheetStatus.rejected) for sheet, contract, group in rows
-             if sheet.status == TimesheetStatus.rejected or today >= sendable_from(sheet, contract)]
-    return sorted(found, key=lambda row: not row.sent_back)
+    contracts = session.exec(
+        select(Contract, Cluster.name).join(Cluster, Cluster.id == Contract.cluster_id)
+        .where(Contract.council_id == actor.council_id, Contract.provider_id == actor.provider_id)
+    ).all()
+    sheets = {(sheet.contract_id, sheet.week): sheet for sheet in session.exec(
+        select(Timesheet).where(Timesheet.council_id == actor.council_id, Timesheet.provider_id == actor.provider_id))}
+    found = [ProviderSheet(sheet, group, True, sheet.week, contract.id) for contract, group in contracts
+             for (contract_id, _), sheet in sheets.items() if contract_id == contract.id and sheet.status == TimesheetStatus.rejected]
+    for contract, group in contracts:
+        for week in weeks_over(contract.start_date, contract.end_date, today):
+            sheet = sheets.get((contract.id, week))
+            if sheet is None or sheet.status == TimesheetStatus.draft:
+                found.append(ProviderSheet(sheet, group, False, week, contract.id))
+    return sorted(found, key=lambda row: (not row.sent_back, row.week, row.group, row.contract_id))
 
 
 # A group's page lists this many of its latest timesheets.

@@ -108,6 +108,15 @@ def weeks_between(first: date, last: date) -> list[str]:
     return list(reversed(weeks))
 
 
+def weeks_over(start: date, end: date | None, today: date) -> list[str]:
+    """Return the ISO weeks of a contract that are over by today (its sheets may be sent), newest first.
+
+    A week is over once its Sunday has passed, or the contract's last day has if sooner.
+    """
+    last = end if end is not None and end < today else today - timedelta(days=today.weekday() + 1)
+    return weeks_between(start, last) if start <= last else []
+
+
 TIME = re.compile(r"([0-9]{1,2})(?:[:.]?([0-9]{2}))?\s*(am|pm)?", re.ASCII | re.IGNORECASE)
 # Times said in words, as the pages show them (formatting.time_of_day says 12:00 "midday" and 00:00 "midnight").
 NAMED_TIMES = {"noon": time(12), "12noon": time(12), "midday": time(12), "12midday": time(12), "midnight": time(0), "12midnight": time(0)}

@@ -79,7 +79,7 @@ def test_a_provider_records_a_week_the_broker_sends_it_back_then_approves_it(cli
     sign_in(client, care.provider_user)
     # The dashboard says so first thing, with the reason and the way to the sheet.
     dashboard = client.get("/dashboard").data.decode().replace("&#34;", '"')
-    assert "Timesheets waiting for you" in dashboard
+    assert "Weeks not sent yet" in dashboard
     assert (f'<a class="govuk-link" href="/timesheets/{sheet.id}">The week of 30 November 2026 for Riverside neighbours</a> was sent back to you: '
             '“<span class="app-user-text">The Tuesday visit was 90 minutes</span>”. Correct it and send it again.') in dashboard
     page = client.get(f"/timesheets/{sheet.id}").data.decode()
@@ -352,7 +352,7 @@ def test_a_providers_dashboard_lists_a_week_that_is_over_and_not_sent_but_not_on
     sign_in(client, care.provider_user)
     sheet = start_week(client, care, session)
     assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0])).status_code == 302
-    assert "Timesheets waiting for you" not in client.get("/dashboard").data.decode()
+    assert "Weeks not sent yet" not in client.get("/dashboard").data.decode()
     page = client.get(f"/timesheets/{sheet.id}").data.decode()
     assert "You can send this timesheet from Monday 7 December 2026, once the week is over." in page and "Send for approval</button>" not in page
     refused = client.post(f"/timesheets/{sheet.id}/submit", follow_redirects=True).data.decode()
