@@ -1,5 +1,5 @@
 """Reading timesheets for other packages and lists: approved sheets with their visits (payment remittances), sheets waiting for approval,
-and the sheets waiting for their provider (sent back, or not sent once the week is over).
+and the weeks waiting for their provider (a sheet sent back, or a week over and not sent, started or not).
 
 Nothing here writes.
 """
