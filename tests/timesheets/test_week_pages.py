@@ -102,3 +102,23 @@ def test_start_times_in_words_and_four_figures_are_read():
         except ValueError:
             continue
         raise AssertionError(f"{text} was read as a time")
+
+
+def test_a_paid_weeks_visit_says_the_timesheet_is_paid_where_it_cannot_change(client, session, monkeypatch):
+    from brokerage.timesheets import approval, paying
+
+    care = make_care(session)
+    session.commit()
+    sign_in(client, care.provider_user)
+    sheet = start_week(client, care, session)
+    assert client.post(f"/timesheets/{sheet.id}/visits", data=visit_form(care.holders[0])).status_code == 302
+    assert client.post(f"/timesheets/{sheet.id}/submit").status_code == 302
+    approval.approve(session=session, actor=care.broker, timesheet_id=sheet.id)
+    session.commit()
+    first = session.exec(select(Visit).where(Visit.timesheet_id == sheet.id)).one()
+    # A payment run has paid the week (the payments package answers through the registry it fills in).
+    monkeypatch.setattr(paying, "_lookup", [lambda _session, ids: {i: paying.WeekPayment(paid=True, words="Paid to you") for i in ids}])
+    shown = page_text(client.get(f"/timesheets/visits/{first.id}/edit"))
+    assert "This timesheet is paid, so it cannot change." in shown and "is approved, so it cannot change" not in shown
+    refused = client.post(f"/timesheets/visits/{first.id}/remove", follow_redirects=True)
+    assert "This timesheet is paid, so it cannot change." in page_text(refused)
