@@ -28,9 +28,11 @@ contract change decided in opposite orders by two such transactions would otherw
 other (one holding a member's row, the other the providers' hours). So decisions in one council take
 turns; they are few, and each is quick.
 
-An email address is locked by name (`lock_name`), after the holder or invitation row its request
-locks and before nothing else: inviting someone at an address (one waiting invitation per address
-that would make an account) has no row of its own to lock.
+An email address is locked by name (`lock_name`), after the holder, provider or invitation row its
+request locks and before nothing else: inviting someone at an address (one waiting invitation per
+address that would make an account) has no row of its own to lock. Inviting a provider, and accepting
+its invitation, lock the provider's row (after the invitation's, when accepting), so one provider never
+gets two accounts.
 
 A matching run's row guards its assignments (hours within a line and a provider's capacity, sent
 once) and is locked before anything else: `matching.parts.adjust` and `change_times` (or, before it on

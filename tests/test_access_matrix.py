@@ -42,6 +42,11 @@ def expected(endpoint: str, role: Role | str, target: str) -> set[int]:
         if role == Role.broker:
             return {200} if target != "foreign" else {404}
         return {403}
+    if endpoint == "invitations.invite_provider":
+        # The council's brokers invite its providers (tests/invitations/test_providers.py); nobody else, and another council's is missing.
+        if role == Role.broker:
+            return {200} if target != "foreign" else {404}
+        return {403}
     if endpoint == "invitations.invite_representative":
         # Only the holder themselves chooses who acts for them.
         if role == Role.holder:
@@ -238,6 +243,8 @@ def url_for_target(world, endpoint: str, target: str) -> str:
         return f"/contracts/{(records['contract'] if mine else records['other_contract']).id}{suffix}"
     if endpoint == "providers.edit":
         return f"/providers/{(records['provider'] if mine else records['other_provider']).id}/edit"
+    if endpoint == "invitations.invite_provider":
+        return f"/providers/{(records['provider'] if mine else records['other_provider']).id}/invite"
     if endpoint == "providers.show":
         return f"/providers/{(records['provider'] if mine else records['other_provider']).id}"
     if endpoint == "payruns.show":

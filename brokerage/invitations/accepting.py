@@ -21,6 +21,7 @@ from brokerage.invitations.errors import InvitationClash, LinkNotUsable
 from brokerage.invitations.models import Invitation
 from brokerage.invitations.rules import InvitationKind, InvitationStatus, move_invitation
 from brokerage.locks import lock_row
+from brokerage.providers.models import Provider
 from brokerage.types import utcnow
 
 # What the page offers whoever opened a working link.
@@ -110,8 +111,8 @@ def accept_invitation(
 ) -> User:
     """Accept an invitation and return the account to sign in: a new one with the password the person chose, or theirs, linked.
 
-    A holder's account is linked to their record; a representative's gets the authority the holder chose; a
-    broker's or an officer's belongs to the council. The link then stops working.
+    A holder's account is linked to their record, a provider's to the provider it works for; a representative's gets
+    the authority the holder chose; a broker's or an officer's belongs to the council. The link then stops working.
     """
     invitation = usable_invitation(session=session, token=token, lock=True)
     page = accept_page(session=session, actor=actor, token=token)
@@ -151,7 +152,13 @@ def _new_account(session: Session, invitation: Invitation, *, name: str | None, 
         errors["password"] = "Choose a password"
     if errors:
         raise ValidationFailed(errors)
-    holder_id = None
+    holder_id = provider_id = None
+    if invitation.kind == InvitationKind.provider:
+        # Locked as inviting locks it: of two invitations to one provider, only the first accepted makes an account.
+        provider = lock_row(session, Provider, invitation.provider_id)
+        if session.exec(select(User.id).where(User.provider_id == provider.id)).first() is not None:
+            raise LinkNotUsable()
+        provider_id = provider.id
     if invitation.kind == InvitationKind.holder:
         holder = lock_row(session, Holder, invitation.holder_id)
         if session.exec(select(User.id).where(User.holder_id == holder.id)).first() is not None:
@@ -162,5 +169,5 @@ def _new_account(session: Session, invitation: Invitation, *, name: str | None, 
     # No actor: the invitation, checked above, is the authority.
     return accounts.create_user(
         session=session, actor=None, email=address, name=name, role=invitation.kind.role, password=password,
-        council_id=invitation.council_id, holder_id=holder_id,
+        council_id=invitation.council_id, holder_id=holder_id, provider_id=provider_id,
     )

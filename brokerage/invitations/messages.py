@@ -57,6 +57,27 @@ The link works once, for {_days(days)}. If it has run out, ask {holder} to send 
     return Message(to=to, subject=f"{holder} has asked you to help on carepool", body=body)
 
 
+def provider_invitation(*, to: str, name: str, council: str, broker: str, link: str, days: int) -> Message:
+    """Return the email inviting a provider or personal assistant the council registered to make their carepool account."""
+    body = f"""Hello {name},
+
+{broker}, a broker at {council}, has registered you on carepool as someone who provides care, and invited you to make your account.
+
+With it you can keep your profile and the hours you are free up to date, record the visits you make on timesheets, and set up how you are paid. You are paid only for visits recorded on a timesheet.
+
+To make your account, open this link and choose a password:
+
+{link}
+
+The link works once, for {_days(days)}. If it has run out, ask the broker for a new one.
+
+{NOT_YOU}
+
+{SIGN_OFF.format(council=council)}
+"""
+    return Message(to=to, subject=f"{council}: make your carepool account to record care and be paid", body=body)
+
+
 def staff_invitation(*, to: str, name: str, role: str, council: str, link: str, days: int) -> Message:
     """Return the email inviting a broker or a council officer to make their carepool account."""
     body = f"""Hello {name},

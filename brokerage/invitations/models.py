@@ -12,13 +12,14 @@ from brokerage.types import UTCDateTime, utcnow
 
 
 class Invitation(SQLModel, table=True):
-    """An invitation for someone to make their own account: a holder, a holder's representative, a broker or an officer."""
+    """An invitation for someone to make their own account: a holder, a holder's representative, a provider, a broker or an officer."""
 
     __tablename__ = "invitation"
     __table_args__ = (
         CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="ck_invitation_reachable"),
         CheckConstraint("kind NOT IN ('holder', 'representative') OR holder_id IS NOT NULL", name="ck_invitation_holder"),
-        CheckConstraint("kind = 'holder' OR email IS NOT NULL", name="ck_invitation_email_unless_holder"),
+        CheckConstraint("kind IN ('holder', 'provider') OR email IS NOT NULL", name="ck_invitation_email_unless_holder"),
+        CheckConstraint("kind <> 'provider' OR provider_id IS NOT NULL", name="ck_invitation_provider"),
         CheckConstraint("times_sent >= 1", name="ck_invitation_times_sent"),
     )
 
@@ -29,12 +30,14 @@ class Invitation(SQLModel, table=True):
         default=InvitationStatus.pending,
         sa_column=Column(Enum(InvitationStatus, name="invitation_status", native_enum=False, length=12), nullable=False),
     )
-    # Whom it is for. A holder known only by phone has no email: their broker passes the link on by hand.
+    # Whom it is for. A holder or provider known only by phone has no email: their broker passes the link on by hand.
     name: str = Field(sa_column=Column(String(120), nullable=False))
     email: str | None = Field(default=None, sa_column=Column(String(254), nullable=True, index=True))
     phone: str | None = Field(default=None, sa_column=Column(String(30), nullable=True))
     # The holder the account will be (kind holder), or will act for (kind representative).
     holder_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("holder.id", ondelete="CASCADE"), nullable=True, index=True))
+    # The provider record the account will work for (kind provider).
+    provider_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("provider.id", ondelete="CASCADE"), nullable=True, index=True))
     # A representative's: how the holder knows them, and what the holder lets them do (brokerage.holders.models.Power values).
     relationship: str = Field(default="", sa_column=Column(String(60), nullable=False, server_default=""))
     powers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -1,4 +1,4 @@
-"""What the invitation pages show: the lists of invitations waiting, and whether a holder can sign in yet. They only read."""
+"""What the invitation pages show: the lists of invitations waiting, and whether a holder or a provider can sign in yet. They only read."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from brokerage.access import get_or_404
+from brokerage.access import STAFF, get_or_404
 from brokerage.accounts.models import Council, Role, User
 from brokerage.errors import NotAllowed, NotFound
 from brokerage.holders.models import Holder, Power
 from brokerage.invitations import rules
 from brokerage.invitations.models import Invitation
-from brokerage.invitations.rules import STAFF_KINDS, InvitationKind, InvitationStatus
+from brokerage.invitations.rules import RECORD_KINDS, STAFF_KINDS, InvitationKind, InvitationStatus
+from brokerage.providers.models import Provider
 from brokerage.types import utcnow
 
 
@@ -48,11 +49,11 @@ def _rows(session: Session, query, now: datetime) -> list[InvitationRow]:
 
 
 def waiting_for_brokers(*, session: Session, actor: User) -> list[InvitationRow]:
-    """Return the invitations to the council's holders that are waiting or have run out, newest first (brokers)."""
+    """Return the invitations to the council's holders and providers that are waiting or have run out, newest first (brokers)."""
     if actor.role != Role.broker:
-        raise NotAllowed("Only the council's brokers can see the invitations to holders.")
+        raise NotAllowed("Only the council's brokers can see the invitations to holders and providers.")
     return _rows(session, select(Invitation).where(
-        Invitation.council_id == actor.council_id, Invitation.kind == InvitationKind.holder, Invitation.status == InvitationStatus.pending,
+        Invitation.council_id == actor.council_id, Invitation.kind.in_(RECORD_KINDS), Invitation.status == InvitationStatus.pending,
     ), utcnow())
 
 
@@ -111,3 +112,55 @@ def holder_to_invite_for(*, session: Session, actor: User, holder_id: int) -> Ho
     if actor.role != Role.holder or actor.holder_id != holder.id:
         raise NotFound()
     return holder
+
+
+# --- providers ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ProviderSignIn:
+    """Whether a provider can sign in: an account works for it, an invitation waits (or ran out), or neither (for staff)."""
+
+    provider: Provider
+    has_account: bool
+    waiting: InvitationRow | None = None
+
+    @property
+    def words(self) -> str:
+        """Return the state in a few plain words, as the list of providers shows it."""
+        if self.has_account:
+            return "Can sign in"
+        if self.waiting is None:
+            return "No account yet"
+        if self.waiting.status == InvitationStatus.expired:
+            return "Invitation ran out"
+        return "Invitation waiting"
+
+
+def _provider_states(session: Session, providers: list[Provider]) -> dict[int, ProviderSignIn]:
+    ids = [p.id for p in providers]
+    if not ids:
+        return {}
+    with_account = set(session.exec(select(User.provider_id).where(User.provider_id.in_(ids))).all())
+    states = {p.id: ProviderSignIn(provider=p, has_account=p.id in with_account) for p in providers}
+    waiting = select(Invitation).where(
+        Invitation.kind == InvitationKind.provider, Invitation.provider_id.in_(ids), Invitation.status == InvitationStatus.pending,
+    )
+    for row in reversed(_rows(session, waiting, utcnow())):  # oldest first, so the newest is the one kept
+        states[row.invitation.provider_id].waiting = row
+    return states
+
+
+def provider_sign_in(*, session: Session, actor: User, provider_id: int) -> ProviderSignIn:
+    """Return whether a provider of the actor's council can sign in, or has an invitation waiting (the council's staff)."""
+    if actor.role not in STAFF:
+        raise NotAllowed("Only the council's staff can see whether a provider can sign in.")
+    provider = get_or_404(session, actor, Provider, provider_id, what="provider")
+    return _provider_states(session, [provider])[provider.id]
+
+
+def providers_sign_in(*, session: Session, actor: User, providers: list[Provider]) -> dict[int, ProviderSignIn]:
+    """Return whether each of these providers of the actor's council can sign in, by provider id (the council's staff)."""
+    if actor.role not in STAFF:
+        raise NotAllowed("Only the council's staff can see whether providers can sign in.")
+    return _provider_states(session, [p for p in providers if p.council_id == actor.council_id])

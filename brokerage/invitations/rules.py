@@ -27,6 +27,7 @@ class InvitationKind(str, enum.Enum):
 
     holder = "holder"
     representative = "representative"
+    provider = "provider"
     broker = "broker"
     council_officer = "council_officer"
 
@@ -38,11 +39,15 @@ class InvitationKind(str, enum.Enum):
     @property
     def label(self) -> str:
         """Return whom the invitation is for, in plain English."""
-        return {"holder": "Budget holder", "representative": "Someone acting for a holder", "broker": "Broker",
+        return {"holder": "Budget holder", "representative": "Someone acting for a holder", "provider": "Provider", "broker": "Broker",
                 "council_officer": "Council officer"}[self.value]
 
 
 STAFF_KINDS = (InvitationKind.broker, InvitationKind.council_officer)
+# A broker invites these, for a record of the council: the account is that holder, or works for that provider.
+RECORD_KINDS = (InvitationKind.holder, InvitationKind.provider)
+# Each of these makes a new account with its own email address (a representative's may link one they have).
+OWN_ADDRESS_KINDS = (*RECORD_KINDS, *STAFF_KINDS)
 
 
 class InvitationStatus(str, enum.Enum):
@@ -82,18 +87,6 @@ def status_at(stored: InvitationStatus | str, expires_at: datetime, now: datetim
     if status == InvitationStatus.pending and is_expired(expires_at, now):
         return InvitationStatus.expired
     return status
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def normalise_email(email: str | None) -> str:

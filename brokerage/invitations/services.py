@@ -1,4 +1,4 @@
-"""Inviting people: a broker invites a holder, a holder someone to act for them, an administrator a broker or an officer.
+"""Inviting people: a broker invites a holder or a provider, a holder someone to act for them, an administrator a broker or an officer.
 
 Each invitation's link carries a random token that is stored only as its SHA-256 (rules.py). Sending it
 again gives a new link and the old one stops working; cancelling stops it; it runs out after
@@ -21,9 +21,10 @@ from brokerage.holders.models import Holder, Power, Representation
 from brokerage.invitations import messages, rules
 from brokerage.invitations.errors import BadInvitationMove, InvitationClash
 from brokerage.invitations.models import Invitation
-from brokerage.invitations.rules import STAFF_KINDS, InvitationKind, InvitationStatus, move_invitation
+from brokerage.invitations.rules import OWN_ADDRESS_KINDS, RECORD_KINDS, STAFF_KINDS, InvitationKind, InvitationStatus, move_invitation
 from brokerage.locks import lock_name, lock_row
 from brokerage.mail import services as mail
+from brokerage.providers.models import Provider
 from brokerage.types import utcnow
 
 
@@ -61,6 +62,8 @@ def _deliver(session: Session, invitation: Invitation, token: str, sender: User)
     days = invitation_days()
     if invitation.kind == InvitationKind.holder:
         message = messages.holder_invitation(to=invitation.email, name=invitation.name, council=council, broker=sender.name, link=link, days=days)
+    elif invitation.kind == InvitationKind.provider:
+        message = messages.provider_invitation(to=invitation.email, name=invitation.name, council=council, broker=sender.name, link=link, days=days)
     elif invitation.kind == InvitationKind.representative:
         holder = session.get(Holder, invitation.holder_id)
         message = messages.representative_invitation(
@@ -109,7 +112,7 @@ def _lock_address(session: Session, email: str) -> None:
 
 
 def _refuse_a_shared_address(session: Session, email: str, query, *, instead: str = "") -> None:
-    """Refuse a second waiting invitation that would make a new account with this address (a holder's or staff's).
+    """Refuse a second waiting invitation that would make a new account with this address (a holder's, a provider's or staff's).
 
     Each account has its own email address: whichever was accepted first, the other link would lead to
     a page that cannot make the account. A representative's invitation may share an address, as one
@@ -119,7 +122,7 @@ def _refuse_a_shared_address(session: Session, email: str, query, *, instead: st
     """
     _lock_address(session, email)
     _refuse_a_second(
-        session, query.where(Invitation.kind.in_([InvitationKind.holder, *STAFF_KINDS]), Invitation.email == email),
+        session, query.where(Invitation.kind.in_(OWN_ADDRESS_KINDS), Invitation.email == email),
         "An invitation to another person at this email address is already waiting, and each account needs its own "
         f"email address. Ask them for another address{instead}.",
     )
@@ -180,6 +183,43 @@ def invite_holder(*, session: Session, actor: User, holder_id: int, email: str |
                                  instead=", or give only their phone number to pass the link on by hand")
     invitation = Invitation(council_id=holder.council_id, kind=InvitationKind.holder, name=holder.name, email=email or None,
                             phone=phone or None, holder_id=holder.id)
+    return _create(session, actor, invitation)
+
+
+def invite_provider(*, session: Session, actor: User, provider_id: int, email: str | None = None, phone: str | None = None) -> Sent:
+    """Invite a provider or personal assistant of the broker's council to make the account that works for it, as a holder is invited.
+
+    By email, or with only a phone number by a link for the broker to pass on (`Sent.link`, shown once). The
+    provider's row is locked before the checks, as accepting locks it, so one provider never gets two accounts.
+    Refused with ValidationFailed (a field: email or phone) or InvitationClash when the provider already has an
+    account or an invitation is still waiting.
+    """
+    if actor.role != Role.broker:
+        raise NotAllowed("Only the council's brokers can invite providers.")
+    provider = get_or_404(session, actor, Provider, provider_id, what="provider")
+    email, phone = rules.normalise_email(email), rules.normalise_phone(phone)
+    errors: dict[str, str] = {}
+    _check_email(errors, email, required=False)
+    if phone and rules.phone_problem(phone):
+        errors["phone"] = rules.phone_problem(phone)
+    if not email and not phone:
+        errors["email"] = "Enter their email address, or a phone number if they have no email"
+    if errors:
+        raise ValidationFailed(errors)
+    provider = lock_row(session, Provider, provider.id)
+    if session.exec(select(User.id).where(User.provider_id == provider.id)).first() is not None:
+        raise InvitationClash(f"{provider.name} already has an account. They can sign in, or choose “Forgotten your password?” on the sign-in page.")
+    if email and _email_taken(session, email) is not None:
+        raise ValidationFailed({"email": "Another account already uses this email address"})
+    _refuse_a_second(
+        session, select(Invitation).where(Invitation.kind == InvitationKind.provider, Invitation.provider_id == provider.id),
+        f"An invitation to {provider.name} is already waiting. Send it again or cancel it from their page.",
+    )
+    if email:
+        _refuse_a_shared_address(session, email, select(Invitation).where(or_(Invitation.provider_id.is_(None), Invitation.provider_id != provider.id)),
+                                 instead=", or give only their phone number to pass the link on by hand")
+    invitation = Invitation(council_id=provider.council_id, kind=InvitationKind.provider, name=provider.name, email=email or None,
+                            phone=phone or None, provider_id=provider.id)
     return _create(session, actor, invitation)
 
 
@@ -250,7 +290,7 @@ def invite_staff(*, session: Session, actor: User, council_id: int | None, role:
         session, select(Invitation).where(Invitation.kind.in_(STAFF_KINDS), Invitation.email == email),
         "An invitation to this email address is already waiting. Send it again or cancel it from the list below.",
     )
-    _refuse_a_shared_address(session, email, select(Invitation).where(Invitation.kind == InvitationKind.holder))
+    _refuse_a_shared_address(session, email, select(Invitation).where(Invitation.kind.in_(RECORD_KINDS)))
     return _create(session, actor, Invitation(council_id=council.id, kind=kind, name=name, email=email))
 
 
@@ -260,7 +300,7 @@ def invite_staff(*, session: Session, actor: User, council_id: int | None, role:
 def managed_invitation(*, session: Session, actor: User, invitation_id: int) -> Invitation:
     """Return an invitation the actor may send again or cancel, or raise NotFound exactly as for a missing one.
 
-    A holder's invitation: the council's brokers. Someone asked to act for a holder: that holder. A broker's
+    A holder's or a provider's invitation: the council's brokers. Someone asked to act for a holder: that holder. A broker's
     or an officer's: administrators.
     """
     invitation = session.get(Invitation, invitation_id)
@@ -268,7 +308,7 @@ def managed_invitation(*, session: Session, actor: User, invitation_id: int) -> 
         raise NotFound()
     same_council(actor, invitation.council_id, what="invitation")
     allowed = (
-        (invitation.kind == InvitationKind.holder and actor.role == Role.broker)
+        (invitation.kind in RECORD_KINDS and actor.role == Role.broker)
         or (invitation.kind == InvitationKind.representative and actor.role == Role.holder and actor.holder_id == invitation.holder_id)
         or (invitation.kind in STAFF_KINDS and actor.role == Role.admin)
     )
@@ -294,6 +334,8 @@ def resend_invitation(*, session: Session, actor: User, invitation_id: int) -> S
         others = select(Invitation).where(Invitation.id != invitation.id)
         if invitation.holder_id is not None:  # the same person's other invitation is not another person's
             others = others.where(or_(Invitation.holder_id.is_(None), Invitation.holder_id != invitation.holder_id))
+        if invitation.provider_id is not None:
+            others = others.where(or_(Invitation.provider_id.is_(None), Invitation.provider_id != invitation.provider_id))
         _refuse_a_shared_address(session, invitation.email, others)
     token = _new_link(invitation, now)
     invitation.times_sent += 1

@@ -1,4 +1,4 @@
-"""Invitation and password reset pages: inviting, the lists of invitations, accepting, and "Forgotten your password?"."""
+"""Invitation and password reset pages: inviting (holders, providers, representatives, staff), the lists of invitations, accepting, and "Forgotten your password?"."""
 
 from __future__ import annotations
 
@@ -63,6 +63,24 @@ def invite_holder(holder_id: int):
     return render_template("invitations/invite_holder.html", form=form, state=state), (status if status != 200 else _status(form))
 
 
+@blueprint.route("/providers/<int:provider_id>/invite", methods=["GET", "POST"])
+@roles_required(Role.broker)
+def invite_provider(provider_id: int):
+    """Invite a registered provider or personal assistant to make the account that works for it, as a holder is invited."""
+    state = queries.provider_sign_in(session=get_session(), actor=current_user, provider_id=provider_id)
+    form = HolderInvitationForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            sent = services.invite_provider(session=get_session(), actor=current_user, provider_id=provider_id, email=form.email.data,
+                                            phone=form.phone.data)
+        except BrokerageError as error:
+            status = refuse(form, error)
+        else:
+            return _after_sending(sent, url_for("providers.show", provider_id=provider_id))
+    return render_template("invitations/invite_provider.html", form=form, state=state), (status if status != 200 else _status(form))
+
+
 def _after_sending(sent: services.Sent, back: str):
     """Show the link once when it must be passed on by hand; otherwise say it was emailed and go back."""
     invitation = sent.invitation
@@ -74,8 +92,13 @@ def _after_sending(sent: services.Sent, back: str):
     return redirect(back)
 
 
-def _list_page() -> str:
-    """Return where the actor's list of invitations is: the brokers' list, the administrators' page, or the holder's own page."""
+def _list_page(invitation=None) -> str:
+    """Return where the actor's list of invitations is: the brokers' list, the administrators' page, or the holder's own page.
+
+    An invitation to a provider is listed on the provider's page too, and the broker goes back there.
+    """
+    if invitation is not None and invitation.provider_id is not None:
+        return url_for("providers.show", provider_id=invitation.provider_id)
     if current_user.role == Role.admin:
         return url_for("invitations.staff")
     if current_user.role == Role.holder:
@@ -96,7 +119,7 @@ def resend(invitation_id: int):
     except BrokerageError as error:
         refuse_in_flash(error, f"Nothing was sent: {error.message}")
         return redirect(_list_page())
-    return _after_sending(sent, _list_page())
+    return _after_sending(sent, _list_page(sent.invitation))
 
 
 @blueprint.route("/invitations/<int:invitation_id>/cancel", methods=["POST"])
@@ -113,7 +136,7 @@ def cancel(invitation_id: int):
         refuse_in_flash(error, f"Nothing was cancelled: {error.message}")
         return redirect(_list_page())
     flash(f"The invitation to {invitation.name} was cancelled. Its link no longer works.", "success")
-    return redirect(_list_page())
+    return redirect(_list_page(invitation))
 
 
 # --- holders ask someone to act for them ----------------------------------------------------------

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask import session as cookie
 from flask_login import current_user
 
-from brokerage.access import roles_required
+from brokerage.access import STAFF, roles_required
 from brokerage.accounts import sessions
 from brokerage.accounts.models import Role
 from brokerage.db import get_session, noting_changes
@@ -15,6 +15,7 @@ from brokerage.extensions import per_typed_email, rate_limit, sent_on
 from brokerage.formatting import plural
 from brokerage.forms import refuse, refuse_in_flash
 from brokerage.handlers import wants_json
+from brokerage.invitations import queries as invitations
 from brokerage.matching.rules import whose_care_words
 from brokerage.matching.snapshot import committed_beyond_offer, committed_beyond_week
 from brokerage.providers import applications, charter, pending, services
@@ -38,8 +39,9 @@ def _failed(form) -> bool:
 def index():
     """List the council's providers with their vetting state."""
     page = services.providers_page(session=get_session(), actor=current_user)
+    sign_in = invitations.providers_sign_in(session=get_session(), actor=current_user, providers=page.providers)
     return render_template("providers/index.html", providers=page.providers, states=page.states, applications_waiting=page.applications_waiting,
-                           unconfirmed=page.unconfirmed)
+                           unconfirmed=page.unconfirmed, sign_in=sign_in)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
@@ -61,11 +63,13 @@ def new():
 
 def _show(provider_id: int, *, vetting_form: VettingForm | None = None, refuse_form: RefuseForm | None = None, status: int = 200):
     page = services.provider_page(session=get_session(), actor=current_user, provider_id=provider_id)
+    # Staff see whether the provider can sign in; the provider's own page needs no telling.
+    sign_in = invitations.provider_sign_in(session=get_session(), actor=current_user, provider_id=provider_id) if current_user.role in STAFF else None
     return render_template(
         "providers/show.html", provider=page.provider, items=page.items, state=page.state, today=page.today, may_change=page.may_change,
         steps=page.steps, reviewer=page.reviewer, refuse_form=refuse_form or RefuseForm(formdata=None),
         checkers=page.checkers, vetting_form=vetting_form or VettingForm(formdata=None), vetting_names=VETTING_NAMES, vetting_words=services.VETTING_WORDS,
-        vetting_hints=VETTING_HINTS, micro_staff=MICRO_STAFF,
+        vetting_hints=VETTING_HINTS, micro_staff=MICRO_STAFF, sign_in=sign_in,
     ), status
 
 
