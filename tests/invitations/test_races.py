@@ -125,3 +125,70 @@ def test_two_people_invited_at_one_address_at_once_leave_one_invitation_waiting(
                 session.execute(delete(OutboxMessage).where(OutboxMessage.recipient == address))
                 session.execute(delete(Invitation).where(Invitation.email == address))
                 session.commit()
+
+
+def test_two_brokers_inviting_one_provider_at_once_leave_one_invitation_waiting(factory, invite_app, monkeypatch):
+    original = services._create
+
+    def create_slowly(session, actor, invitation):
+        time.sleep(0.3)
+        return original(session, actor, invitation)
+
+    monkeypatch.setattr(services, "_create", create_slowly)
+    for trial in range(TRIALS):
+        with factory() as session:
+            council = new_council(session)
+            factory.councils.append(council.id)
+            brokers = [f.UserFactory(session=session, role=Role.broker, council_id=council.id) for _ in range(2)]
+            provider = f.ProviderFactory(session=session, council_id=council.id)
+            session.commit()
+            broker_ids, provider_id = [b.id for b in brokers], provider.id
+        addresses = [f"pa-{council.id}-{n}@example.org" for n in range(2)]
+
+        def invite(broker_id, address):
+            def job(s):
+                with invite_app.app_context():
+                    return services.invite_provider(session=s, actor=s.get(User, broker_id), provider_id=provider_id, email=address).invitation.id
+            return job
+
+        try:
+            results = race(factory, [invite(broker_ids[0], addresses[0]), invite(broker_ids[1], addresses[1])])
+            assert sorted(type(r).__name__ for r in results) == ["InvitationClash", "int"], results
+            with factory() as session:
+                waiting = session.exec(select(Invitation).where(Invitation.provider_id == provider_id)).all()
+                assert [i.id for i in waiting] == [r for r in results if isinstance(r, int)]
+        finally:
+            with factory() as session:
+                session.execute(delete(OutboxMessage).where(OutboxMessage.recipient.in_(addresses)))
+                session.execute(delete(Invitation).where(Invitation.provider_id == provider_id))
+                session.commit()
+
+
+def test_two_invitations_to_one_provider_accepted_at_once_make_one_account(factory):
+    for trial in range(TRIALS):
+        with factory() as session:
+            council = new_council(session)
+            factory.councils.append(council.id)
+            provider = f.ProviderFactory(session=session, council_id=council.id)
+            tokens = [new_token(), new_token()]
+            # Two waiting at once cannot be made through the service (a second is refused); made here, they race to accept.
+            session.add_all([Invitation(council_id=council.id, kind=InvitationKind.provider, name=provider.name, provider_id=provider.id,
+                                        phone="07700 900123", token_hash=hash_token(t), expires_at=utcnow() + timedelta(days=7)) for t in tokens])
+            session.commit()
+            provider_id = provider.id
+
+        def accept(token, email):
+            return lambda s: accepting.accept_invitation(session=s, actor=None, token=token, email=email, name="Bilal Iqbal",
+                                                         password="a long and unusual passphrase").id
+
+        try:
+            results = race(factory, [accept(tokens[0], f"one-{council.id}@example.org"), accept(tokens[1], f"two-{council.id}@example.org")])
+            assert sorted(type(r).__name__ for r in results) == ["LinkNotUsable", "int"], results
+            with factory() as session:
+                accounts = session.exec(select(User).where(User.provider_id == provider_id)).all()
+                assert [a.id for a in accounts] == [r for r in results if isinstance(r, int)]
+                assert accounts[0].role == Role.provider
+        finally:
+            with factory() as session:
+                session.execute(delete(Invitation).where(Invitation.provider_id == provider_id))
+                session.commit()
