@@ -174,6 +174,7 @@ class QueueRow:
 
     progress: Progress
     evidence_waiting: int  # pieces the applicant added that no broker has verified yet
+    same_name: list[Provider] = field(default_factory=list)  # the council's other providers it may be (`same_names`)
 
 
 @dataclass
@@ -208,8 +209,36 @@ def queue(*, session: Session, actor: User, today: date | None = None) -> Queue:
         select(Provider).where(Provider.council_id == actor.council_id, Provider.status == ProviderStatus.refused)
         .order_by(Provider.reviewed_at.desc(), Provider.id.desc()).limit(20)
     ))
-    rows = [QueueRow(progress_of(session=session, actor=actor, provider=p, today=today), unverified.get(p.id, 0)) for p in waiting]
+    alike = same_names(session=session, actor=actor, providers=waiting)
+    rows = [QueueRow(progress_of(session=session, actor=actor, provider=p, today=today), unverified.get(p.id, 0), alike.get(p.id, []))
+            for p in waiting]
     return Queue(waiting=rows, refused=refused)
+
+
+def same_names(*, session: Session, actor: User, providers: list[Provider]) -> dict[int, list[Provider]]:
+    """Return, by application, the council's other providers named as it or as its applicant is, for the brokers to check (staff).
+
+    Someone a broker registered who then applies on the public form makes a second, separate record: the
+    broker should know before approving it. Names are compared with `rules.name_key` ("Bilal Iqbal" is
+    "Bilal Iqbal (PA)"). Only applications waiting for review are checked.
+    """
+    _staff(actor)
+    waiting = [p for p in providers if p.council_id == actor.council_id and p.status == ProviderStatus.pending_review]
+    if not waiting:
+        return {}
+    applicants: dict[int, list[str]] = {}
+    for provider_id, name in session.exec(select(User.provider_id, User.name).where(User.provider_id.in_([p.id for p in waiting]))):
+        applicants.setdefault(provider_id, []).append(name)
+    others: dict[str, list[Provider]] = {}
+    for other in session.exec(select(Provider).where(Provider.council_id == actor.council_id).order_by(Provider.id)):
+        others.setdefault(rules.name_key(other.name), []).append(other)
+    found: dict[int, list[Provider]] = {}
+    for provider in waiting:
+        keys = {rules.name_key(n) for n in [provider.name, *applicants.get(provider.id, [])]} - {""}
+        alike = {o.id: o for key in keys for o in others.get(key, []) if o.id != provider.id}
+        if alike:
+            found[provider.id] = sorted(alike.values(), key=lambda o: o.id)
+    return found
 
 
 def _application(session: Session, actor: User, provider_id: int) -> Provider:

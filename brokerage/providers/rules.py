@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -202,3 +203,9 @@ def periods_from_json(stored: list | None) -> tuple[tuple[date | None, date], ..
 def periods_to_json(periods) -> list[list[str | None]]:
     """Write charter periods, each (first day or None, last day), as JSON keeps them."""
     return [[first.isoformat() if first else None, last.isoformat()] for first, last in periods]
+
+
+def name_key(name: str | None) -> str:
+    """Return a name reduced for spotting one provider registered twice: case, punctuation, spacing and a bracketed note such as "(PA)" aside."""
+    name = re.sub(r"\([^)]*\)", " ", name or "")
+    return " ".join("".join(c if c.isalnum() else " " for c in name.casefold()).split())

@@ -64,12 +64,14 @@ def new():
 def _show(provider_id: int, *, vetting_form: VettingForm | None = None, refuse_form: RefuseForm | None = None, status: int = 200):
     page = services.provider_page(session=get_session(), actor=current_user, provider_id=provider_id)
     # Staff see whether the provider can sign in; the provider's own page needs no telling.
-    sign_in = invitations.provider_sign_in(session=get_session(), actor=current_user, provider_id=provider_id) if current_user.role in STAFF else None
+    staff = current_user.role in STAFF
+    sign_in = invitations.provider_sign_in(session=get_session(), actor=current_user, provider_id=provider_id) if staff else None
+    same_name = applications.same_names(session=get_session(), actor=current_user, providers=[page.provider]) if staff else {}
     return render_template(
         "providers/show.html", provider=page.provider, items=page.items, state=page.state, today=page.today, may_change=page.may_change,
         steps=page.steps, reviewer=page.reviewer, refuse_form=refuse_form or RefuseForm(formdata=None),
         checkers=page.checkers, vetting_form=vetting_form or VettingForm(formdata=None), vetting_names=VETTING_NAMES, vetting_words=services.VETTING_WORDS,
-        vetting_hints=VETTING_HINTS, micro_staff=MICRO_STAFF, sign_in=sign_in,
+        vetting_hints=VETTING_HINTS, micro_staff=MICRO_STAFF, sign_in=sign_in, same_name=same_name.get(provider_id, []),
     ), status
 
 
