@@ -267,11 +267,11 @@ def test_the_demo_invites_through_the_outbox_and_the_admin_login_reads_it(client
     from brokerage.invitations.rules import InvitationKind, InvitationStatus
     from brokerage.mail.models import OutboxMessage
 
-    # Idil made her account from Amina's invitation and accepted Hodan's signed in; a holder's invitation waits.
+    # Idil made her account from Amina's invitation and accepted Hodan's signed in; a holder's invitation waits, and a PA's.
     invitations = session.exec(select(Invitation).order_by(Invitation.id)).all()
     assert [(i.kind, i.status) for i in invitations] == [
         (InvitationKind.representative, InvitationStatus.accepted), (InvitationKind.representative, InvitationStatus.accepted),
-        (InvitationKind.holder, InvitationStatus.pending),
+        (InvitationKind.holder, InvitationStatus.pending), (InvitationKind.provider, InvitationStatus.pending),
     ]
     idil = session.exec(select(User).where(User.email == "rep@riverside.example")).one()
     assert {r.holder_id for r in session.exec(select(Representation).where(Representation.representative_id == idil.id))} == {
@@ -279,7 +279,10 @@ def test_the_demo_invites_through_the_outbox_and_the_admin_login_reads_it(client
     assert all(r.powers == frozenset(Power) for r in session.exec(select(Representation)))
     waiting = invitations[2]
     assert session.exec(select(User).where(User.holder_id == waiting.holder_id)).first() is None
-    assert [m.recipient for m in session.exec(select(OutboxMessage).order_by(OutboxMessage.id))] == ["rep@riverside.example"] * 2 + [waiting.email]
+    pa = invitations[3]
+    assert pa.name == "Bilal Iqbal (PA)" and session.exec(select(User).where(User.provider_id == pa.provider_id)).first() is None
+    assert [m.recipient for m in session.exec(select(OutboxMessage).order_by(OutboxMessage.id))] == (
+        ["rep@riverside.example"] * 2 + [waiting.email, pa.email])
     assert client.post("/sign-in", data={"email": "admin@carepool.example", "password": demo_database.password}).status_code == 302
     outbox = client.get("/admin/outbox/").get_data(as_text=True)
     assert waiting.email.split("@")[0] in outbox and "make your carepool account" in outbox

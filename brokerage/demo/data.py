@@ -201,5 +201,8 @@ PRINTED = [ADMIN[0], BROKER[0], BROKER_2[0], OFFICER[0], OFFICER_2[0], HOLDER_LO
 MEMBER_EMAIL = "holder{id}@members.riverside.example"
 # The holder the broker has just invited: the invitation waits in the outbox (/admin/outbox, for the admin login).
 INVITED_EMAIL = "holder{id}@invited.riverside.example"
+# The personal assistant the broker registered and has just invited to sign in: the invitation waits in the outbox too.
+PROVIDER_INVITED = "Bilal Iqbal (PA)"
+INVITED_PROVIDER_EMAIL = "provider{id}@invited.riverside.example"
 # Each provider with care to record signs in with an address like this one (not printed; Nasima's is PROVIDER_LOGIN).
 PROVIDER_EMAIL = "provider{id}@providers.riverside.example"

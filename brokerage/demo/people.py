@@ -1,4 +1,4 @@
-"""The demo's people: councils, staff, holders, providers and their evidence, logins, a representative, consent, an invitation.
+"""The demo's people: councils, staff, holders, providers and their evidence, logins, a representative, consent, invitations.
 
 Everything goes through the accounts, providers, holders and invitations services, as a broker would
 use them: each person and provider is placed by a postcode the demo's postcode table knows
@@ -188,6 +188,13 @@ def invite_a_holder(*, session: Session, cast: Cast) -> None:
     """The broker invites the first holder who has no login yet; the invitation waits in the outbox (/admin/outbox, for the admin login)."""
     holder = next(h for h in cast.holders if h.id not in cast.accounts)
     invitations.invite_holder(session=session, actor=cast.user(data.BROKER[0]), holder_id=holder.id, email=data.INVITED_EMAIL.format(id=holder.id))
+
+
+def invite_a_provider(*, session: Session, cast: Cast) -> None:
+    """The broker invites a personal assistant it registered, who has no login yet, to sign in; the invitation waits in the outbox."""
+    provider = provider_named(cast, data.PROVIDER_INVITED)
+    invitations.invite_provider(session=session, actor=cast.user(data.BROKER[0]), provider_id=provider.id,
+                                email=data.INVITED_PROVIDER_EMAIL.format(id=provider.id))
 
 
 # Some Somali elders chose to share their faith or heritage, each with the audience they chose.

@@ -139,6 +139,7 @@ def load_demo(*, session: Session, password: str, stripe_config: Mapping, seed: 
         paying.send_week(session=session, cast=cast, care=nasima, sheet_id=waiting.id)
         paying.send_week(session=session, cast=cast, care=hooyo, sheet_id=for_amina.id)
         people.invite_a_holder(session=session, cast=cast)
+        people.invite_a_provider(session=session, cast=cast)
         care.run_for_review(session=session, cast=cast)
         money.review_surplus(session=session, councils=councils)
         money.seal_all(session=session, councils=councils)
