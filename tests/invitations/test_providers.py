@@ -31,14 +31,16 @@ def _counts(session) -> tuple[int, int, int]:
     return tuple(session.exec(select(func.count()).select_from(model)).one() for model in (Invitation, User, OutboxMessage))
 
 
-def test_the_brokers_provider_page_and_list_say_whether_each_provider_can_sign_in(client, auth, world):
+def test_the_brokers_provider_page_and_list_say_whether_each_provider_can_sign_in(app, client, auth, world, monkeypatch):
     a = world.records["a"]
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_test_only_for_the_page")  # so the page offers to set up payments
     auth.sign_in(world.users["a"][Role.broker].email)
     page = text(client.get(f"/providers/{a['other_provider'].id}"))
     assert f"{a['other_provider'].name} cannot sign in yet" in page and f"Invite {a['other_provider'].name} to sign in" in page
-    assert "can set up payments from their own page" not in page
+    assert "can set up payments from their own page" not in page and "payments can only be set up with them, here" in page
     page = text(client.get(f"/providers/{a['provider'].id}"))
     assert "has an account and can sign in" in page and "Invite" not in page.split('id="signing-in"')[1].split('id="payments"')[0]
+    assert "can set up payments from their own page" in page
     listed = text(client.get("/providers/"))
     assert "Signing in" in listed and "Can sign in" in listed and "No account yet" in listed
     auth.sign_out()
