@@ -15,7 +15,6 @@ from brokerage.invitations.rules import InvitationKind, InvitationStatus
 from brokerage.mail.models import OutboxMessage
 from brokerage.timesheets.models import Timesheet, Visit
 from brokerage.timesheets.rules import TimesheetStatus
-from tests import factories as f
 from tests.invitations.conftest import NEW_PASSWORD
 from tests.timesheets.helpers import NOW, WEEK, make_care
 
