@@ -245,6 +245,11 @@ def possessive(name: str) -> str:
     return f"{name}'s"
 
 
+def its(kind) -> str:
+    """Return the possessive for a provider of this kind: "their" for a personal assistant (a person), "its" for an organisation."""
+    return "their" if getattr(kind, "value", kind) == "pa" else "its"
+
+
 def quote_words(text: object, end: str = ".") -> str:
     """Quote someone's typed words in a sentence and end it, unless the words end it already: "…travel.”", never "…travel.”."."""
     text = str(text).strip()
@@ -350,6 +355,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(capitalize_first, "capitalize_first")
     app.add_template_filter(quoted, "quoted")
     app.add_template_filter(label_table_cells, "label_cells")
+    app.add_template_filter(its, "its")
 
 
 # The most an amount typed in pounds may be (seven figures of pounds): each form checks its own, lower, limit after this.

@@ -12,7 +12,7 @@ from brokerage.contracts.services import contracts_of_provider
 from brokerage.holders import services as holders
 from brokerage.holders.models import Holder, Power
 from brokerage.payments import topups
-from brokerage.providers import applications
+from brokerage.providers import applications, charter
 from brokerage.providers import services as providers
 from brokerage.providers.models import Provider
 from brokerage.providers.rules import ProviderStatus
@@ -99,6 +99,8 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
         "areas": clusters.areas_of(session=session, cluster_ids=[c.id for c in forming]),
         "timesheets_waiting": len(timesheets.waiting_for_staff(session=session, actor=actor)),
         "applications": applications.queue(session=session, actor=actor, today=today).waiting,
+        # Travel is paid only from the day a broker confirms a tick: each day one waits unseen costs the provider.
+        "charters_waiting": charter.unconfirmed_charters(session=session, actor=actor),
         # Applications are listed apart, above, with the evidence they still need.
         "vetting_problems": sorted(
             ((provider_rows[pid], st) for pid, st in states.items()

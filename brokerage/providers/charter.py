@@ -22,8 +22,10 @@ from brokerage import clock
 from brokerage.access import get_or_404
 from brokerage.accounts.models import Role, User
 from brokerage.errors import Conflict, NotAllowed, NotFound
-from brokerage.formatting import weekday_date
+from brokerage.formatting import its, weekday_date
 from brokerage.locks import lock_row
+from brokerage.mail import services as mail
+from brokerage.providers import messages
 from brokerage.providers.models import Provider
 from brokerage.providers.rules import ProviderStatus, periods_to_json
 
@@ -84,6 +86,29 @@ def confirm_charter(*, session: Session, actor: User, provider_id: int) -> Chart
     session.add(provider)
     session.flush()
     return CharterConfirmation(provider, None)
+
+
+def waiting(provider: Provider) -> bool:
+    """Tell whether the provider's tick of the charter waits for a broker to confirm it."""
+    return bool(provider.ethical_care_charter) and provider.charter_confirmed_on is None
+
+
+def tell_brokers(*, session: Session, provider: Provider, was_waiting: bool) -> int:
+    """Email the council's brokers when an approved provider's tick of the charter has just begun waiting for them; return how many were sent.
+
+    Travel is paid only from the day a broker confirms it, never before, so each day it waits unseen costs the provider.
+    An application's tick is not sent: brokers review the application, and once approved it is on their dashboard.
+    """
+    if was_waiting or not waiting(provider) or provider.status != ProviderStatus.approved:
+        return 0
+    brokers = list(session.exec(select(User).where(
+        User.council_id == provider.council_id, User.role == Role.broker, User.is_active_account.is_(True)).order_by(User.name, User.id)))
+    link = mail.link("providers.show", provider_id=provider.id)
+    for broker in brokers:
+        mail.send(session=session, message=messages.charter_to_confirm(
+            to=broker.email, name=broker.name, provider=provider.name, their=its(provider.kind),
+            since=weekday_date(provider.charter_since or clock.today()), link=link))
+    return len(brokers)
 
 
 def unconfirmed_charters(*, session: Session, actor: User) -> list[Provider]:

@@ -1,4 +1,4 @@
-"""What the emails about applying to offer care say: plain text in plain English, one function per email (pure: no Flask, no database)."""
+"""What the emails about providers say (applying to offer care, a charter to confirm): plain text in plain English, one function per email (pure: no Flask, no database)."""
 
 from __future__ import annotations
 
@@ -48,3 +48,22 @@ If this was not you, you can ignore this email. Nobody can use your account with
 carepool
 """
     return Message(to=to, subject=SUBJECT, body=body)
+
+
+def charter_to_confirm(*, to: str, name: str, provider: str, their: str, since: str, link: str) -> Message:
+    """Return the email asking a broker to confirm a provider's tick of the Ethical Care Charter: its travel is unpaid until then."""
+    body = f"""Hello {name},
+
+{provider} ticked the Ethical Care Charter on {their} profile on {since}. It is waiting for a broker to confirm it.
+
+Until a broker confirms it, {their} travel time is not paid. Travel is paid only for visits from the day it is confirmed, not before, so please check it soon.
+
+Check that {provider} keeps the charter (for example {their} signed commitment or {their} contracts of employment), then press "Confirm the Ethical Care Charter" on {their} page:
+
+{link}
+
+Any broker of the council can confirm it. Charter ticks waiting for a broker are also listed on your dashboard.
+
+carepool
+"""
+    return Message(to=to, subject=f"Please confirm the Ethical Care Charter of {provider}", body=body)

@@ -14,8 +14,7 @@ from brokerage.accounts.models import Role, User
 from brokerage.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from brokerage.formatting import HOURLY_RATE_TOO_HIGH, HOURLY_RATE_TOO_LOW
 from brokerage.locks import lock_row
-from brokerage.providers import rules
-from brokerage.providers.charter import record_charter, unconfirmed_charters
+from brokerage.providers import charter, rules
 from brokerage.providers.errors import SameChecker
 from brokerage.providers.models import Provider, ProviderKind, VettingItem, VettingKind
 from brokerage.providers.rules import ProviderStatus
@@ -109,7 +108,7 @@ def providers_page(*, session: Session, actor: User) -> ProvidersPage:
         select(func.count()).select_from(Provider).where(Provider.council_id == actor.council_id, Provider.status == ProviderStatus.pending_review)
     ).one()
     return ProvidersPage(providers=rows, states=vetting_summary(session=session, council_id=actor.council_id, today=clock.today()),
-                         applications_waiting=waiting, unconfirmed=tuple(unconfirmed_charters(session=session, actor=actor)))
+                         applications_waiting=waiting, unconfirmed=tuple(charter.unconfirmed_charters(session=session, actor=actor)))
 
 
 @dataclass
@@ -286,7 +285,7 @@ def apply_profile(provider: Provider, *, services, languages, staff_genders, cap
     provider.radius_km = float(radius_km)
     provider.hourly_rate_pence = hourly_rate_pence
     provider.living_wage = bool(living_wage)
-    record_charter(provider, ethical_care_charter, broker_id=broker_id)
+    charter.record_charter(provider, ethical_care_charter, broker_id=broker_id)
     provider.ownership_model = (ownership_model or "").strip()
     if staff_count is not None:
         provider.staff_count = staff_count
@@ -345,8 +344,9 @@ def update_profile(
     place = locate_into(errors, session=session, postcode=postcode) if moved else None
     if errors:
         raise ValidationFailed(errors)
-    apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter,
-                  broker_id=actor.id if actor.role == Role.broker else None)
+    was_waiting = charter.waiting(provider)
+    apply_profile(provider, **profile, living_wage=living_wage, ethical_care_charter=ethical_care_charter, broker_id=actor.id if actor.role == Role.broker else None)
+    charter.tell_brokers(session=session, provider=provider, was_waiting=was_waiting)  # travel waits for a broker: nobody may miss it
     if place is not None:
         provider.postcode, provider.postcode_district, provider.lat, provider.lon = place.postcode, place.district, place.lat, place.lon
     if name is not None:
