@@ -76,7 +76,9 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
         contracts = contracts_for_provider_page(session=session, contracts=contracts_of_provider(session=session, actor=actor))
         return {"council": council, "provider": provider, "state": state, "contracts": contracts,
                 "application": applications.own_progress(session=session, actor=actor),
-                "sheets_to_do": timesheets.with_provider(session=session, actor=actor, today=clock.today())}
+                "sheets_to_do": timesheets.with_provider(session=session, actor=actor, today=clock.today()),
+                "broker": _provider_broker(session=session, provider=provider) if provider else None,
+                "brokers": holders.council_brokers(session=session, council_id=actor.council_id)}
     # Broker and council officer.
     today = clock.today()
     states = providers.vetting_summary(session=session, council_id=actor.council_id, today=today)
@@ -108,3 +110,17 @@ def dashboard_for(*, session: Session, actor: User) -> dict:
             key=lambda row: row[0].name,
         ),
     }
+
+
+def _provider_broker(*, session: Session, provider: Provider) -> User | None:
+    """Return the broker who last decided the provider's application, while a broker of its council who can sign in; else None.
+
+    A provider has no broker of its own on record: the one who approved (or refused) it knows it best. A provider
+    a broker registered directly, or whose broker has left, is shown the council's brokers instead.
+    """
+    if provider.reviewed_by_id is None:
+        return None
+    broker = session.get(User, provider.reviewed_by_id)
+    if broker is None or broker.role != Role.broker or broker.council_id != provider.council_id or not broker.is_active_account:
+        return None
+    return broker
