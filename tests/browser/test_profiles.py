@@ -27,7 +27,7 @@ def test_a_provider_updates_their_availability(page, live_server):
     page.wait_for_url(f"{live_server}/dashboard")
     click_and_wait(page.get_by_role("link", name="See your full profile"))
     assert axe_violations(page) == []
-    click_and_wait(page.get_by_role("link", name="Update profile"))
+    click_and_wait(page.get_by_role("link", name="Update your profile"))
     assert axe_violations(page) == []
     page.get_by_label("Most hours you will take each week (optional)").fill("-4")
     click_and_wait(page.get_by_role("button", name="Save").first)
