@@ -141,7 +141,7 @@ def test_a_provider_applies_a_broker_vets_them_and_they_become_matchable(browser
 
         # The applicant sees nothing left to do.
         page.goto(f"{live_server}{provider_path}")
-        expect(page.get_by_text(f"{name} can be matched with groups, and paid once Stripe has checked the bank details")).to_be_visible()
+        expect(page.get_by_text("You can be matched with groups, and paid once Stripe has checked the bank details")).to_be_visible()
         expect(page.get_by_text("Your application")).to_have_count(0)
         page.goto(f"{live_server}/dashboard")
         expect(page.locator("#application-status")).to_have_count(0)
