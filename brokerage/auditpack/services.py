@@ -21,6 +21,7 @@ from brokerage.clusters.models import Cluster
 from brokerage.contracts.models import Contract
 from brokerage.contracts.rules import ContractStatus, status_on
 from brokerage.errors import NotAllowed
+from brokerage.providers.charter import unconfirmed_charters
 from brokerage.providers.models import Provider
 from brokerage.providers.services import vetting_summary
 from brokerage.vocabulary import VETTING_IN_A_SENTENCE
@@ -79,6 +80,8 @@ class CompliancePage:
     problems: list[ProblemRow] = field(default_factory=list)
     contracts: list[ContractRow] = field(default_factory=list)
     summary: ComplianceSummary | None = None
+    # Approved providers whose Ethical Care Charter tick no broker has confirmed: their travel is not paid until one does.
+    charters_waiting: int = 0
 
 
 def _check_staff(actor: User) -> None:
@@ -122,7 +125,8 @@ def compliance_page(*, session: Session, actor: User, today: date | None = None)
         expiring=count(lambda s: s.expiring_soon), unvetted=len(unvetted), unvetted_contracts=len(contracts),
         expiring_only=count(lambda s: s.valid and s.expiring_soon),
     )
-    return CompliancePage(today=today, problems=rows, contracts=contracts, summary=summary)
+    return CompliancePage(today=today, problems=rows, contracts=contracts, summary=summary,
+                          charters_waiting=len(unconfirmed_charters(session=session, actor=actor)))
 
 
 def compliance_summary(*, session: Session, actor: User, today: date | None = None) -> ComplianceSummary:

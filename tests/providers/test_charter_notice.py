@@ -131,3 +131,18 @@ def test_a_brokers_confirm_words_for_a_personal_assistant_say_their_and_for_an_o
     assert "its travel time" not in shown
     shown = words(client.get(f"/providers/{coop.id}").text)
     assert "Once confirmed, its travel time is paid for visits from today." in shown
+
+
+def test_the_compliance_page_counts_the_charter_ticks_waiting_for_a_broker_in_its_own_council_only(client, auth, world, session):
+    waiting = world.records["a"]["provider"]
+    waiting.ethical_care_charter, waiting.charter_since = True, date(2026, 11, 30)
+    session.add(waiting)
+    session.commit()
+    for role in (Role.broker, Role.council_officer):
+        auth.sign_out()
+        auth.sign_in(world.users["a"][role].email)
+        shown = words(client.get("/compliance").text)
+        assert '<a class="govuk-link" href="/providers/#charters">1 Ethical Care Charter tick waits for a broker to confirm it</a>' in shown
+    auth.sign_out()
+    auth.sign_in(world.users["b"][Role.broker].email)
+    assert "Ethical Care Charter tick" not in client.get("/compliance").text
