@@ -16,7 +16,6 @@ from __future__ import annotations
 from datetime import date
 from typing import NamedTuple
 
-from flask import has_app_context
 from sqlmodel import Session, select
 
 from brokerage import clock
@@ -101,10 +100,6 @@ def tell_brokers(*, session: Session, provider: Provider, was_waiting: bool) -> 
     An application's tick is not sent: brokers review the application, and once approved it is on their dashboard.
     """
     if was_waiting or not waiting(provider) or provider.status != ProviderStatus.approved:
-        return 0
-    if not has_app_context():
-        # Mail needs the application (its settings and addresses): a request, a job and a command all have it. Called bare
-        # (unit tests of pay), nothing is sent, and the tick still waits on every broker's dashboard.
         return 0
     brokers = list(session.exec(select(User).where(
         User.council_id == provider.council_id, User.role == Role.broker, User.is_active_account.is_(True)).order_by(User.name, User.id)))

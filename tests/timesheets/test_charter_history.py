@@ -9,7 +9,7 @@ from brokerage.timesheets import approval, pages, queries, sheets
 from brokerage.timesheets.rules import pay_for
 from tests import factories as f
 from tests.timesheets.helpers import make_care, visit
-from tests.timesheets.test_travel import set_charter
+from tests.timesheets.test_travel import _app, set_charter  # noqa: F401 (_app: set_charter runs in the application, as mail needs)
 
 WEEK = "2026-W50"  # Monday 7 to Sunday 13 December 2026
 

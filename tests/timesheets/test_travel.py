@@ -25,6 +25,17 @@ def _now(freeze_clock):
     freeze_clock(NOW)
 
 
+_APP: list = []
+
+
+@pytest.fixture(autouse=True)
+def _app(app):
+    # A provider's own tick emails the council's brokers (providers.charter.tell_brokers): set_charter runs it in the application.
+    _APP.append(app)
+    yield
+    _APP.pop()
+
+
 def a_visit(day=0, minutes=120, travel=0) -> VisitIn:
     return VisitIn(holder_id=1, visit_date=MONDAY + timedelta(days=day), start=time(9), minutes=minutes, travel_minutes=travel)
 
@@ -79,10 +90,11 @@ def test_travel_more_than_a_quarter_of_the_care_is_flagged():
 def set_charter(session, care, charter: bool) -> Provider:
     """Tick or untick the charter on the provider's own profile page's service, changing nothing else."""
     p = care.provider
-    return update_profile(session=session, actor=care.provider_user, provider_id=p.id, services=list(p.services), languages=list(p.languages),
-                          staff_genders=list(p.staff_genders), capacity_hours=p.capacity_hours, slot_hours=dict(p.slot_hours) or None, slots=list(p.slots),
-                          radius_km=p.radius_km, hourly_rate_pence=p.hourly_rate_pence, living_wage=p.living_wage,
-                          ethical_care_charter=charter, ownership_model=p.ownership_model)
+    with _APP[-1].app_context():
+        return update_profile(session=session, actor=care.provider_user, provider_id=p.id, services=list(p.services), languages=list(p.languages),
+                              staff_genders=list(p.staff_genders), capacity_hours=p.capacity_hours, slot_hours=dict(p.slot_hours) or None, slots=list(p.slots),
+                              radius_km=p.radius_km, hourly_rate_pence=p.hourly_rate_pence, living_wage=p.living_wage,
+                              ethical_care_charter=charter, ownership_model=p.ownership_model)
 
 
 def week_with_travel(session, care, travel=45):

@@ -15,7 +15,7 @@ from brokerage.timesheets import travel as travel_words
 from brokerage.timesheets.rules import VisitIn
 from tests import factories as f
 from tests.timesheets.helpers import MONDAY, NOW, WEEK, make_care, visit
-from tests.timesheets.test_travel import set_charter
+from tests.timesheets.test_travel import _app, set_charter  # noqa: F401 (_app: set_charter runs in the application, as mail needs)
 
 
 @pytest.fixture(autouse=True)
