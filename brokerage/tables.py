@@ -65,3 +65,26 @@ def label_table_cells(html: str) -> Markup:
     foot = _TFOOT.search(rest)
     body, foot_and_after = (rest[: foot.start()], rest[foot.start():]) if foot else (rest, "")
     return Markup(head + _ROW.sub(label_row, body) + _ROW.sub(lambda row: label_row(row, in_foot=True), foot_and_after))
+
+
+class Paging:
+    """Where one page of a long list stands, for a dataclass with `total`, `page` and `per_page` (the pages' numbers, 1 first)."""
+
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """Return the number of pages (1 when nothing was found)."""
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first(self) -> int:
+        """Return the position of the first row on this page (0 when there is none)."""
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        """Return the position of the last row on this page."""
+        return min(self.total, self.page * self.per_page)

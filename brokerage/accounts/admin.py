@@ -22,6 +22,7 @@ from brokerage.errors import NotAllowed, NotFound, ValidationFailed
 from brokerage.holders.models import Holder, Representation
 from brokerage.locks import lock_row
 from brokerage.providers.models import Provider
+from brokerage.tables import Paging
 from brokerage.types import PERSON_ROLES
 
 PER_PAGE = 50
@@ -57,7 +58,7 @@ def _person(session: Session, user_id: int) -> User:
 
 
 @dataclass
-class AccountsPage:
+class AccountsPage(Paging):
     """A page of accounts, in name order, with what the filters offer."""
 
     users: list[User]
@@ -68,24 +69,9 @@ class AccountsPage:
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     @property
-    def pages(self) -> int:
-        """Return the number of pages."""
-        return max(1, -(-self.total // self.per_page))
-
-    @property
     def council_names(self) -> dict[int, str]:
         """Return each council's name by id."""
         return {c.id: c.name for c in self.councils}
-
-    @property
-    def first(self) -> int:
-        """Return the position of the first account on this page (0 when there is none)."""
-        return (self.page - 1) * self.per_page + 1 if self.total else 0
-
-    @property
-    def last(self) -> int:
-        """Return the position of the last account on this page."""
-        return min(self.total, self.page * self.per_page)
 
 
 def find_accounts(

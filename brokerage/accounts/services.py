@@ -97,6 +97,14 @@ def council_brokers(*, session: Session, council_id: int) -> list[User]:
     ))
 
 
+def active_broker(*, session: Session, user_id: int | None, council_id: int) -> User | None:
+    """Return the account with this id while it is a broker of this council who can sign in, else None (a broker named on a record)."""
+    broker = session.get(User, user_id) if user_id is not None else None
+    if broker is None or broker.role != Role.broker or broker.council_id != council_id or not broker.is_active_account:
+        return None
+    return broker
+
+
 def who_to_ask(*, session: Session, user: User) -> str:
     """Return whom someone whose account is switched off can ask about it, in words ("a broker at Riverside Council: …").
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, func, select
 
 from brokerage.accounts.models import Council, Role, User
+from brokerage.accounts.services import active_broker
 from brokerage.clusters import queries as clusters
 from brokerage.clusters.models import Cluster, ClusterStatus
 from brokerage.contracts.queries import contracts_for_provider_page
@@ -118,9 +119,4 @@ def _provider_broker(*, session: Session, provider: Provider) -> User | None:
     A provider has no broker of its own on record: the one who approved (or refused) it knows it best. A provider
     a broker registered directly, or whose broker has left, is shown the council's brokers instead.
     """
-    if provider.reviewed_by_id is None:
-        return None
-    broker = session.get(User, provider.reviewed_by_id)
-    if broker is None or broker.role != Role.broker or broker.council_id != provider.council_id or not broker.is_active_account:
-        return None
-    return broker
+    return active_broker(session=session, user_id=provider.reviewed_by_id, council_id=provider.council_id)

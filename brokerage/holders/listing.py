@@ -15,12 +15,13 @@ from brokerage.audit.rules import ALLOCATION_LIST
 from brokerage.audit.services import log_accesses
 from brokerage.errors import NotFound
 from brokerage.holders.models import Holder
+from brokerage.tables import Paging
 
 PER_PAGE = 50
 
 
 @dataclass
-class HoldersPage:
+class HoldersPage(Paging):
     """One page of a council's budget holders in order of name, and how many the search found in all."""
 
     holders: list[Holder]
@@ -28,21 +29,6 @@ class HoldersPage:
     page: int
     per_page: int = PER_PAGE
     errors: dict[str, list[str]] = field(default_factory=dict)
-
-    @property
-    def pages(self) -> int:
-        """Return the number of pages (1 when nothing was found)."""
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def first(self) -> int:
-        """Return the position of the first holder on this page (0 when there is none)."""
-        return (self.page - 1) * self.per_page + 1 if self.total else 0
-
-    @property
-    def last(self) -> int:
-        """Return the position of the last holder on this page."""
-        return min(self.total, self.page * self.per_page)
 
 
 def find_holders(*, session: Session, actor: User, text: str | None = None, page: int = 1,

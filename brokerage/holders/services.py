@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from brokerage.access import STAFF, get_or_404
 from brokerage.accounts.models import Role, User
-from brokerage.accounts.services import council_brokers
+from brokerage.accounts.services import active_broker, council_brokers
 from brokerage.audit import log_access
 from brokerage.audit.rules import SPECIAL_CATEGORY
 from brokerage.errors import AlreadyDone, NotAllowed, NotFound, PowerRemoved, ValidationFailed
@@ -385,12 +385,7 @@ def revoke_representative(*, session: Session, actor: User, holder_id: int, repr
 
 def broker_of(*, session: Session, holder: Holder) -> User | None:
     """Return the broker who looks after a holder, while that account is a broker of their council who can sign in."""
-    if holder.broker_id is None:
-        return None
-    broker = session.get(User, holder.broker_id)
-    if broker is None or broker.role != Role.broker or broker.council_id != holder.council_id or not broker.is_active_account:
-        return None
-    return broker
+    return active_broker(session=session, user_id=holder.broker_id, council_id=holder.council_id)
 
 
 def set_broker(*, session: Session, actor: User, holder_id: int, broker_id: int | None) -> Holder:

@@ -156,34 +156,8 @@ def invite_holder(*, session: Session, actor: User, holder_id: int, email: str |
     Refused with ValidationFailed (a field: email or phone) or InvitationClash when the holder already has an
     account or an invitation is still waiting.
     """
-    if actor.role != Role.broker:
-        raise NotAllowed("Only the council's brokers can invite budget holders.")
-    holder = get_or_404(session, actor, Holder, holder_id, what="person")
-    email, phone = rules.normalise_email(email), rules.normalise_phone(phone)
-    errors: dict[str, str] = {}
-    _check_email(errors, email, required=False)
-    if phone and rules.phone_problem(phone):
-        errors["phone"] = rules.phone_problem(phone)
-    if not email and not phone:
-        errors["email"] = "Enter their email address, or a phone number if they have no email"
-    if errors:
-        raise ValidationFailed(errors)
-    # Taken before the checks, as accepting takes it, so an acceptance cannot slip in between.
-    holder = lock_row(session, Holder, holder.id)
-    if session.exec(select(User.id).where(User.holder_id == holder.id)).first() is not None:
-        raise InvitationClash(f"{holder.name} already has an account. They can sign in, or choose “Forgotten your password?” on the sign-in page.")
-    if email and _email_taken(session, email) is not None:
-        raise ValidationFailed({"email": "Another account already uses this email address"})
-    _refuse_a_second(
-        session, select(Invitation).where(Invitation.kind == InvitationKind.holder, Invitation.holder_id == holder.id),
-        f"An invitation to {holder.name} is already waiting. Send it again or cancel it from the list of invitations.",
-    )
-    if email:
-        _refuse_a_shared_address(session, email, select(Invitation).where(or_(Invitation.holder_id.is_(None), Invitation.holder_id != holder.id)),
-                                 instead=", or give only their phone number to pass the link on by hand")
-    invitation = Invitation(council_id=holder.council_id, kind=InvitationKind.holder, name=holder.name, email=email or None,
-                            phone=phone or None, holder_id=holder.id)
-    return _create(session, actor, invitation)
+    return _invite_to_record(session, actor, Holder, holder_id, kind=InvitationKind.holder, email=email, phone=phone,
+                             who="budget holders", what="person", manage_from="the list of invitations")
 
 
 def invite_provider(*, session: Session, actor: User, provider_id: int, email: str | None = None, phone: str | None = None) -> Sent:
@@ -194,9 +168,20 @@ def invite_provider(*, session: Session, actor: User, provider_id: int, email: s
     Refused with ValidationFailed (a field: email or phone) or InvitationClash when the provider already has an
     account or an invitation is still waiting.
     """
+    return _invite_to_record(session, actor, Provider, provider_id, kind=InvitationKind.provider, email=email, phone=phone,
+                             who="providers", what="provider", manage_from="their page")
+
+
+def _invite_to_record(session: Session, actor: User, model, record_id: int, *, kind: InvitationKind, email: str | None, phone: str | None,
+                      who: str, what: str, manage_from: str) -> Sent:
+    """Invite whom a holder or provider record stands for to make the one account linked to it (the council's brokers).
+
+    The account and the invitation point at the record by `holder_id` or `provider_id` (the kind's name). The
+    record's row is taken before the checks, as accepting takes it, so an acceptance cannot slip in between.
+    """
     if actor.role != Role.broker:
-        raise NotAllowed("Only the council's brokers can invite providers.")
-    provider = get_or_404(session, actor, Provider, provider_id, what="provider")
+        raise NotAllowed(f"Only the council's brokers can invite {who}.")
+    record = get_or_404(session, actor, model, record_id, what=what)
     email, phone = rules.normalise_email(email), rules.normalise_phone(phone)
     errors: dict[str, str] = {}
     _check_email(errors, email, required=False)
@@ -206,20 +191,22 @@ def invite_provider(*, session: Session, actor: User, provider_id: int, email: s
         errors["email"] = "Enter their email address, or a phone number if they have no email"
     if errors:
         raise ValidationFailed(errors)
-    provider = lock_row(session, Provider, provider.id)
-    if session.exec(select(User.id).where(User.provider_id == provider.id)).first() is not None:
-        raise InvitationClash(f"{provider.name} already has an account. They can sign in, or choose “Forgotten your password?” on the sign-in page.")
+    record = lock_row(session, model, record.id)
+    link = f"{kind.value}_id"
+    if session.exec(select(User.id).where(getattr(User, link) == record.id)).first() is not None:
+        raise InvitationClash(f"{record.name} already has an account. They can sign in, or choose “Forgotten your password?” on the sign-in page.")
     if email and _email_taken(session, email) is not None:
         raise ValidationFailed({"email": "Another account already uses this email address"})
     _refuse_a_second(
-        session, select(Invitation).where(Invitation.kind == InvitationKind.provider, Invitation.provider_id == provider.id),
-        f"An invitation to {provider.name} is already waiting. Send it again or cancel it from their page.",
+        session, select(Invitation).where(Invitation.kind == kind, getattr(Invitation, link) == record.id),
+        f"An invitation to {record.name} is already waiting. Send it again or cancel it from {manage_from}.",
     )
     if email:
-        _refuse_a_shared_address(session, email, select(Invitation).where(or_(Invitation.provider_id.is_(None), Invitation.provider_id != provider.id)),
+        column = getattr(Invitation, link)
+        _refuse_a_shared_address(session, email, select(Invitation).where(or_(column.is_(None), column != record.id)),
                                  instead=", or give only their phone number to pass the link on by hand")
-    invitation = Invitation(council_id=provider.council_id, kind=InvitationKind.provider, name=provider.name, email=email or None,
-                            phone=phone or None, provider_id=provider.id)
+    invitation = Invitation(council_id=record.council_id, kind=kind, name=record.name, email=email or None, phone=phone or None,
+                            **{link: record.id})
     return _create(session, actor, invitation)
 
 
