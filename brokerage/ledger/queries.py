@@ -16,6 +16,7 @@ from brokerage.ledger.models import BalanceSnapshot, EntrySequence, JournalEntry
 from brokerage.ledger.posting import entry_postings
 from brokerage.ledger.rules import AccountType
 from brokerage.ledger.scope import check_scope
+from brokerage.tables import Paging
 from brokerage.types import Role
 
 if TYPE_CHECKING:
@@ -234,18 +235,13 @@ class AccountRow:
 
 
 @dataclass
-class AccountPage:
+class AccountPage(Paging):
     """One page of a council's accounts: in the order money flows, then biggest balance first."""
 
     rows: list[AccountRow]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        """Return the number of pages."""
-        return max(1, -(-self.total // self.per_page))
 
 
 def list_accounts(
