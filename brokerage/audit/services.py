@@ -16,6 +16,7 @@ from brokerage.audit import rules
 from brokerage.audit.models import AccessLog
 from brokerage.errors import NotAllowed
 from brokerage.holders.models import Holder
+from brokerage.tables import Paging
 
 PER_PAGE = 50
 
@@ -54,7 +55,7 @@ class Read:
 
 
 @dataclass
-class LogPage:
+class LogPage(Paging):
     """A page of reads, newest first, with the choices the filters offer."""
 
     reads: list[Read]
@@ -64,11 +65,6 @@ class LogPage:
     staff_choices: list[tuple[int, str]] = field(default_factory=list)
     what_choices: list[tuple[str, str]] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)
-
-    @property
-    def pages(self) -> int:
-        """Return the number of pages."""
-        return max(1, -(-self.total // self.per_page))
 
 
 def _officer_only(actor: User) -> None:

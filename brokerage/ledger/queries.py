@@ -298,18 +298,13 @@ def council_of_entry(*, session: Session, entry_id: int) -> int | None:
 
 
 @dataclass
-class EntryPage:
+class EntryPage(Paging):
     """One page of a council's journal, newest first."""
 
     rows: list[tuple[JournalEntry, int | None, list[tuple[str, int]]]]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        """Return the number of pages."""
-        return max(1, -(-self.total // self.per_page))
 
 
 def list_entries(
